@@ -1,0 +1,80 @@
+/**
+ * buildApp composes the HTTP application from ready-made dependencies; it never listens and never
+ * reads the environment (server.ts does both), so tests drive it with inject() or a real socket.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config/config.js';
+import type { MeetingService } from './domain/meetings/service.js';
+import { type Authenticator, registerAuthentication } from './http/auth.js';
+import { registerProblemHandling } from './http/problem-plugin.js';
+import { meetingRoutes } from './http/routes/meetings.js';
+import { operationsRoutes } from './http/routes/operations.js';
+import type { HttpMetrics } from './observability/metrics.js';
+import type { Store } from './store/store.js';
+
+/** A feature that adds its own routes (rooms, identity, emulators...). */
+export type AppPlugin = (app: FastifyInstance) => Promise<void>;
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly meetings: MeetingService;
+  readonly authenticate: Authenticator;
+  readonly metrics: HttpMetrics;
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly plugins?: readonly AppPlugin[];
+  readonly draining?: () => boolean;
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    // Request ids are random so that they say nothing about traffic volume.
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  });
+
+  registerProblemHandling(app);
+  registerAuthentication(app, deps.authenticate);
+  registerHttpMetrics(app, deps.metrics);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Roomlink API',
+        version: '1.0.0',
+        description: 'The API the Roomlink Outlook add-in calls. Errors are application/problem+json.',
+      },
+      servers: [{ url: deps.config.baseUrl.toString().replace(/\/$/, '') }],
+      components: {
+        securitySchemes: { addinSession: { type: 'http', scheme: 'bearer', description: 'Add-in session token' } },
+      },
+      security: [{ addinSession: [] }],
+    },
+  });
+
+  await operationsRoutes(app, {
+    ping: () => deps.store.ping(),
+    registry: deps.metrics.registry,
+    draining: deps.draining ?? (() => false),
+  });
+  await meetingRoutes(app, { meetings: deps.meetings, tenants: deps.store.tenants });
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+function registerHttpMetrics(app: FastifyInstance, metrics: HttpMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}

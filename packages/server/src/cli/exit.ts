@@ -1,0 +1,19 @@
+/** Exit codes of the `roomlink` command (documented in docs/operations.md). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 64,
+  config: 78,
+  database: 69,
+  keys: 77,
+} as const;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

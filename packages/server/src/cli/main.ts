@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/** The `roomlink` command line. Exit codes are listed in docs/operations.md. */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { registerCommands } from './commands.js';
+import { CliError, EXIT } from './exit.js';
+
+const program = new Command('roomlink')
+  .description('Roomlink: one-click video meetings for Outlook, self-hosted')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerCommands(program, () => loadConfig(process.env));
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT.usage;
+    return;
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`roomlink: ${error.message}\n`);
+    process.exitCode = EXIT.config;
+    return;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`roomlink: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  process.stderr.write(`roomlink: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = EXIT.failure;
+});

@@ -1,0 +1,7 @@
+/** Starts the server with every feature wired in. */
+import type { Config } from '../config/config.js';
+import { serve } from '../server.js';
+
+export async function startServer(config: Config): Promise<void> {
+  await serve(config);
+}

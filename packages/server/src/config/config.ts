@@ -1,0 +1,267 @@
+/**
+ * Configuration is read once from the environment, validated as a whole, frozen and injected.
+ * No other module reads `process.env`.
+ */
+import path from 'node:path';
+
+export type KeyProviderKind = 'file' | 'env';
+
+export type ClientCredential =
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'certificate'; readonly certificateFile: string; readonly privateKeyFile: string };
+
+/** The Microsoft identity platform app registration. Absent in demo mode (the emulator stands in). */
+export interface MicrosoftConfig {
+  readonly clientId: string;
+  readonly credential: ClientCredential;
+  /** e.g. https://login.microsoftonline.com/organizations */
+  readonly authority: URL;
+}
+
+export interface Config {
+  /** Demo mode: no Microsoft app registration configured; local emulators stand in for Microsoft. */
+  readonly demo: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly baseUrl: URL;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly keys: {
+    readonly provider: KeyProviderKind;
+    /** file provider: the keyring file. */
+    readonly keyringFile: string;
+    /** env provider: `id:base64key` entries, the first is current. */
+    readonly envKeys: readonly { id: string; key: Buffer }[];
+  };
+  readonly rooms: {
+    readonly sipDomain: string;
+    readonly dialInNumber: string | null;
+    readonly openBeforeMinutes: number;
+    readonly closeAfterMinutes: number;
+  };
+  readonly shutdownTimeoutMs: number;
+  readonly microsoft: MicrosoftConfig | null;
+  readonly graphBaseUrl: URL;
+  /** Entra tenant ids allowed to sign in; null allows every tenant. */
+  readonly allowedTenants: readonly string[] | null;
+  /** Directory role template ids that make a user a tenant admin in Roomlink. */
+  readonly adminRoleIds: readonly string[];
+  readonly sessionTtlHours: number;
+}
+
+/** Global Administrator's role template id, the same in every tenant. */
+export const GLOBAL_ADMIN_ROLE_ID = '62e90394-69f5-4237-9190-012177145e10';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every variable Roomlink reads; anything else starting with ROOMLINK_ is reported as unknown. */
+export const KNOWN_VARIABLES = [
+  'PORT',
+  'HOST',
+  'ROOMLINK_BASE_URL',
+  'ROOMLINK_DATA_DIR',
+  'DATABASE_URL',
+  'LOG_LEVEL',
+  'ROOMLINK_KEY_PROVIDER',
+  'ROOMLINK_KEYRING_FILE',
+  'ROOMLINK_MASTER_KEYS',
+  'ROOMLINK_SIP_DOMAIN',
+  'ROOMLINK_DIAL_IN_NUMBER',
+  'ROOMLINK_ROOM_OPEN_BEFORE_MINUTES',
+  'ROOMLINK_ROOM_CLOSE_AFTER_MINUTES',
+  'ROOMLINK_SHUTDOWN_TIMEOUT_MS',
+  'MS_CLIENT_ID',
+  'MS_CLIENT_SECRET',
+  'MS_CLIENT_CERT',
+  'MS_CLIENT_KEY',
+  'MS_AUTHORITY',
+  'GRAPH_BASE_URL',
+  'ROOMLINK_ALLOWED_TENANTS',
+  'ROOMLINK_ADMIN_ROLE_IDS',
+  'ROOMLINK_SESSION_TTL_HOURS',
+] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('ROOMLINK_') && !(KNOWN_VARIABLES as readonly string[]).includes(name)) {
+      problems.push(`${name} is not a Roomlink setting (see docs/configuration.md)`);
+    }
+  }
+
+  const port = integer('PORT', 3000, 0, 65535);
+  const host = value('HOST') ?? '0.0.0.0';
+
+  let baseUrl = new URL(`http://localhost:${port}`);
+  const rawBase = value('ROOMLINK_BASE_URL');
+  if (rawBase !== undefined) {
+    try {
+      baseUrl = new URL(rawBase);
+      if (!['http:', 'https:'].includes(baseUrl.protocol)) throw new Error('scheme');
+      if (baseUrl.search || baseUrl.hash) throw new Error('query');
+      if (!baseUrl.pathname.endsWith('/')) baseUrl.pathname += '/';
+      if (baseUrl.pathname !== '/') throw new Error('path');
+    } catch {
+      problems.push(`ROOMLINK_BASE_URL="${rawBase}" must be an absolute http(s) URL without path, query or fragment`);
+    }
+  }
+
+  const dataDir = path.resolve(cwd, value('ROOMLINK_DATA_DIR') ?? './data');
+  const databaseUrl = value('DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'roomlink.sqlite')}`;
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with sqlite: (a file path) or postgres:// (a connection URL)');
+  }
+
+  const rawLevel = value('LOG_LEVEL') ?? 'info';
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as Config['logLevel']) : 'info';
+  if (logLevel !== rawLevel) problems.push(`LOG_LEVEL="${rawLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const rawProvider = value('ROOMLINK_KEY_PROVIDER') ?? (value('ROOMLINK_MASTER_KEYS') ? 'env' : 'file');
+  let provider: KeyProviderKind = 'file';
+  if (rawProvider === 'file' || rawProvider === 'env') provider = rawProvider;
+  else problems.push(`ROOMLINK_KEY_PROVIDER="${rawProvider}" must be "file" or "env"`);
+  const keyringFile = path.resolve(cwd, value('ROOMLINK_KEYRING_FILE') ?? path.join(dataDir, 'master-keys.json'));
+  const envKeys = parseMasterKeys(value('ROOMLINK_MASTER_KEYS'), problems);
+  if (provider === 'env' && value('ROOMLINK_MASTER_KEYS') === undefined) {
+    problems.push('ROOMLINK_MASTER_KEYS is required when ROOMLINK_KEY_PROVIDER=env');
+  }
+
+  const sipDomain = value('ROOMLINK_SIP_DOMAIN') ?? baseUrl.hostname;
+  if (!/^[a-z0-9.-]+$/i.test(sipDomain)) problems.push(`ROOMLINK_SIP_DOMAIN="${sipDomain}" must be a host name`);
+  const dialInNumber = value('ROOMLINK_DIAL_IN_NUMBER') ?? null;
+  if (dialInNumber !== null && !/^\+?[0-9 ()-]{4,30}$/.test(dialInNumber)) {
+    problems.push(`ROOMLINK_DIAL_IN_NUMBER="${dialInNumber}" must be a phone number such as +33 1 23 45 67 89`);
+  }
+
+  const microsoft = parseMicrosoft(value, problems, cwd);
+  const graphBaseUrl = absoluteUrl('GRAPH_BASE_URL', value('GRAPH_BASE_URL') ?? 'https://graph.microsoft.com', problems);
+  const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const list = (name: string): string[] | null => {
+    const raw = value(name);
+    if (raw === undefined) return null;
+    const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const bad = items.filter((i) => !GUID.test(i));
+    if (bad.length) problems.push(`${name} must be a comma-separated list of GUIDs (bad: ${bad.join(', ')})`);
+    return items;
+  };
+  const allowedTenants = list('ROOMLINK_ALLOWED_TENANTS');
+  const adminRoleIds = list('ROOMLINK_ADMIN_ROLE_IDS') ?? [GLOBAL_ADMIN_ROLE_ID];
+
+  const config: Config = {
+    demo: value('MS_CLIENT_ID') === undefined,
+    port,
+    host,
+    baseUrl,
+    dataDir,
+    databaseUrl,
+    logLevel,
+    keys: { provider, keyringFile, envKeys },
+    rooms: {
+      sipDomain,
+      dialInNumber,
+      openBeforeMinutes: integer('ROOMLINK_ROOM_OPEN_BEFORE_MINUTES', 60, 0, 24 * 60),
+      closeAfterMinutes: integer('ROOMLINK_ROOM_CLOSE_AFTER_MINUTES', 60, 0, 24 * 60),
+    },
+    shutdownTimeoutMs: integer('ROOMLINK_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    microsoft,
+    graphBaseUrl,
+    allowedTenants,
+    adminRoleIds,
+    sessionTtlHours: integer('ROOMLINK_SESSION_TTL_HOURS', 24 * 30, 1, 24 * 90),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function absoluteUrl(name: string, raw: string, problems: string[]): URL {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+    return new URL(url.toString().replace(/\/+$/, ''));
+  } catch {
+    problems.push(`${name}="${raw}" must be an absolute http(s) URL`);
+    return new URL('http://invalid.invalid');
+  }
+}
+
+function parseMicrosoft(
+  value: (name: string) => string | undefined,
+  problems: string[],
+  cwd: string,
+): MicrosoftConfig | null {
+  const clientId = value('MS_CLIENT_ID');
+  const secret = value('MS_CLIENT_SECRET');
+  const cert = value('MS_CLIENT_CERT');
+  const key = value('MS_CLIENT_KEY');
+  if (clientId === undefined) {
+    if (secret || cert || key) problems.push('MS_CLIENT_SECRET/MS_CLIENT_CERT/MS_CLIENT_KEY need MS_CLIENT_ID');
+    return null;
+  }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
+    problems.push('MS_CLIENT_ID must be the application (client) id GUID of the app registration');
+  }
+  let credential: ClientCredential = { kind: 'secret', secret: '' };
+  if (cert || key) {
+    if (!cert || !key) problems.push('MS_CLIENT_CERT and MS_CLIENT_KEY go together (PEM file paths)');
+    if (secret) problems.push('set either MS_CLIENT_SECRET or MS_CLIENT_CERT/MS_CLIENT_KEY, not both');
+    credential = {
+      kind: 'certificate',
+      certificateFile: path.resolve(cwd, cert ?? ''),
+      privateKeyFile: path.resolve(cwd, key ?? ''),
+    };
+  } else if (secret) credential = { kind: 'secret', secret };
+  else problems.push('MS_CLIENT_ID needs a credential: MS_CLIENT_CERT + MS_CLIENT_KEY (recommended) or MS_CLIENT_SECRET');
+  const authority = absoluteUrl(
+    'MS_AUTHORITY',
+    value('MS_AUTHORITY') ?? 'https://login.microsoftonline.com/organizations',
+    problems,
+  );
+  return { clientId, credential, authority };
+}
+
+function parseMasterKeys(raw: string | undefined, problems: string[]): { id: string; key: Buffer }[] {
+  if (raw === undefined) return [];
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const [i, entry] of raw.split(',').entries()) {
+    const [id, b64] = entry.trim().split(':');
+    const key = b64 ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id) || key.length !== 32) {
+      // The value is a secret: name the entry, never echo it.
+      problems.push(`ROOMLINK_MASTER_KEYS entry ${i + 1} must be <id>:<32 bytes in base64>`);
+    } else keys.push({ id, key });
+  }
+  return keys;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !Buffer.isBuffer(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

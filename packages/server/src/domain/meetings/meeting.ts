@@ -1,0 +1,88 @@
+import type { Language } from '../tenants/tenant.js';
+
+export type MeetingStatus = 'scheduled' | 'cancelled';
+
+export interface MeetingOptions {
+  readonly guestPin: boolean;
+  readonly lobby: boolean;
+  /** Language of the join instructions; absent means the tenant's default. */
+  readonly language?: Language;
+}
+
+/** Graph's patternedRecurrence, kept as the add-in sent it (encrypted at rest). */
+export type Recurrence = Readonly<Record<string, unknown>>;
+
+/** What is stored of a room. */
+export interface RoomCodes {
+  readonly slug: string;
+  readonly conferenceId: string;
+  readonly hostPin: string;
+  readonly guestPin: string | null;
+  /** Opaque data the provider needs to find its room again (external engines). */
+  readonly providerRef: string | null;
+}
+
+/** What a meeting platform hands back for a room: everything a participant needs to join. */
+export interface RoomDetails extends RoomCodes {
+  readonly joinUrl: string;
+  readonly sipUri: string;
+  readonly dialIn: string | null;
+}
+
+export interface Meeting {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly organizerId: string;
+  readonly provider: string;
+  readonly status: MeetingStatus;
+  readonly subject: string;
+  readonly start: Date;
+  readonly end: Date;
+  readonly timeZone: string | null;
+  readonly recurrence: Recurrence | null;
+  readonly options: MeetingOptions;
+  readonly room: RoomDetails;
+  readonly validFrom: Date;
+  readonly validUntil: Date;
+  readonly version: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A meeting row as stored: sensitive values are ciphertext (see crypto/envelope.ts). */
+export interface StoredMeeting {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly organizerId: string;
+  readonly idempotencyKey: string | null;
+  readonly provider: string;
+  readonly status: MeetingStatus;
+  readonly subjectCt: string;
+  readonly startCt: string;
+  readonly endCt: string;
+  readonly recurrenceCt: string | null;
+  readonly timeZone: string | null;
+  readonly options: MeetingOptions;
+  readonly slug: string;
+  readonly conferenceId: string;
+  readonly hostPinCt: string;
+  readonly guestPinCt: string | null;
+  readonly providerRef: string | null;
+  readonly purgeAfter: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type InsertOutcome = 'inserted' | 'conflict';
+
+export interface MeetingRepository {
+  /** Never throws on a unique conflict (idempotency key, slug, conference id): returns 'conflict'. */
+  insert(meeting: StoredMeeting): Promise<InsertOutcome>;
+  findById(tenantId: string, id: string): Promise<StoredMeeting | undefined>;
+  findByIdempotencyKey(tenantId: string, organizerId: string, key: string): Promise<StoredMeeting | undefined>;
+  findBySlug(slug: string): Promise<StoredMeeting | undefined>;
+  /** Optimistic: writes only when the stored version is `meeting.version - 1`. */
+  update(meeting: StoredMeeting): Promise<boolean>;
+  delete(tenantId: string, id: string): Promise<boolean>;
+}

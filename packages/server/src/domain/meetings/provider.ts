@@ -1,0 +1,29 @@
+/**
+ * A meeting platform. The built-in room service is one; connectors to external media engines are
+ * others. The domain hands a provider the meeting's window and options and stores what it returns.
+ */
+import type { MeetingOptions, RoomCodes, RoomDetails } from './meeting.js';
+
+export interface RoomRequest {
+  readonly meetingId: string;
+  readonly tenantId: string;
+  readonly options: MeetingOptions;
+  /** Digits in PINs, from the tenant's policy. */
+  readonly pinLength: number;
+  readonly validFrom: Date;
+  readonly validUntil: Date;
+}
+
+export interface MeetingProvider {
+  /** Folder name = database value = registry key. */
+  readonly id: string;
+  createRoom(request: RoomRequest): Promise<RoomDetails>;
+  /** Rebuilds join details from what was stored, so a changed base URL or SIP domain applies at once. */
+  describeRoom(codes: RoomCodes): RoomDetails;
+  /** Applies new times or options; returns the room's details, changed or not. */
+  updateRoom(room: RoomDetails, request: RoomRequest): Promise<RoomDetails>;
+  /** Refuses entry from now on and ends the room if it is live. */
+  cancelRoom(room: RoomDetails, meetingId: string): Promise<void>;
+  /** Optional capability: release the room's resources for good when the meeting is deleted. */
+  deleteRoom?(room: RoomDetails, meetingId: string): Promise<void>;
+}

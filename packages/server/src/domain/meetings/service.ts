@@ -1,0 +1,340 @@
+/**
+ * The meeting lifecycle: create (idempotent), read, update, cancel, delete. Sensitive values are
+ * encrypted here before they reach the store and decrypted after they leave it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CipherContext, FieldCipher } from '../../crypto/envelope.js';
+import type { Store } from '../../store/store.js';
+import type { AuditAction } from '../audit/audit.js';
+import { DomainError } from '../errors.js';
+import type { Principal } from '../principal.js';
+import type { Language, TenantSettings } from '../tenants/tenant.js';
+import type { Meeting, MeetingOptions, Recurrence, StoredMeeting } from './meeting.js';
+import type { MeetingProvider } from './provider.js';
+import { purgeAfterDay, roomWindow, type WindowPolicy } from './window.js';
+
+export interface CreateMeetingInput {
+  readonly subject: string;
+  readonly start: Date;
+  readonly end: Date;
+  readonly timeZone?: string | null;
+  readonly recurrence?: Recurrence | null;
+  readonly idempotencyKey?: string | null;
+  readonly options?: Partial<MeetingOptions>;
+}
+
+export interface UpdateMeetingInput {
+  readonly subject?: string;
+  readonly start?: Date;
+  readonly end?: Date;
+  readonly timeZone?: string | null;
+  readonly recurrence?: Recurrence | null;
+  readonly options?: Partial<MeetingOptions>;
+}
+
+export interface MeetingServiceDeps {
+  readonly store: Store;
+  readonly cipher: FieldCipher;
+  readonly providers: ReadonlyMap<string, MeetingProvider>;
+  readonly defaultProvider: string;
+  readonly window: WindowPolicy;
+  readonly now?: () => Date;
+}
+
+const TABLE = 'meetings';
+const MAX_DURATION_MS = 31 * 24 * 3600_000;
+/** Attempts at fresh room codes when a slug or conference id happens to collide. */
+const CODE_ATTEMPTS = 5;
+
+export class MeetingService {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: MeetingServiceDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Returns the existing meeting (created: false) when the idempotency key was seen before. */
+  async create(actor: Principal, input: CreateMeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+    validateTimes(input.start, input.end);
+    const key = input.idempotencyKey ?? null;
+    if (key) {
+      const existing = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
+      if (existing) return { meeting: await this.#checkedReplay(existing, input), created: false };
+    }
+    const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
+    const provider = this.#provider(this.deps.defaultProvider);
+    const options = resolveOptions(input.options, tenant.settings);
+    const recurrence = input.recurrence ?? null;
+    const window = roomWindow(input.start, input.end, recurrence, this.deps.window);
+
+    for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
+      const id = randomUUID();
+      const room = await provider.createRoom({
+        meetingId: id,
+        tenantId: actor.tenantId,
+        options,
+        pinLength: tenant.settings.pinLength,
+        ...window,
+      });
+      const at = this.#now().toISOString();
+      const stored = await this.#seal({
+        id,
+        tenantId: actor.tenantId,
+        organizerId: actor.userId,
+        idempotencyKey: key,
+        provider: provider.id,
+        status: 'scheduled',
+        subject: input.subject,
+        start: input.start,
+        end: input.end,
+        timeZone: input.timeZone ?? null,
+        recurrence,
+        options,
+        room,
+        purgeAfter: purgeAfterDay(input.end, recurrence, tenant.settings.retentionDays),
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      });
+      const outcome = await this.deps.store.transaction(async (tx) => {
+        if ((await tx.meetings.insert(stored)) === 'conflict') return 'conflict';
+        await tx.audit.append(auditEntry(actor, 'meeting.created', id), this.#now());
+        return 'inserted';
+      });
+      if (outcome === 'inserted') return { meeting: await this.#open(stored), created: true };
+      if (key) {
+        // Lost a race with a concurrent request carrying the same key: answer with its meeting.
+        const winner = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
+        if (winner) return { meeting: await this.#checkedReplay(winner, input), created: false };
+      }
+      // Otherwise a slug or conference id collided: try again with fresh codes.
+    }
+    throw new DomainError('room_codes_exhausted', 'could not allocate unique room codes');
+  }
+
+  async get(actor: Principal, id: string): Promise<Meeting> {
+    return this.#open(await this.#find(actor, id));
+  }
+
+  async update(actor: Principal, id: string, patch: UpdateMeetingInput): Promise<Meeting> {
+    const stored = await this.#find(actor, id);
+    const current = await this.#open(stored);
+    if (current.status === 'cancelled') throw new DomainError('meeting_cancelled', 'the meeting was cancelled');
+    const start = patch.start ?? current.start;
+    const end = patch.end ?? current.end;
+    validateTimes(start, end);
+    const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
+    const options: MeetingOptions = { ...current.options, ...definedOnly(patch.options ?? {}) };
+    const recurrence = patch.recurrence !== undefined ? patch.recurrence : current.recurrence;
+    const window = roomWindow(start, end, recurrence, this.deps.window);
+    const room = await this.#provider(current.provider).updateRoom(current.room, {
+      meetingId: id,
+      tenantId: actor.tenantId,
+      options,
+      pinLength: tenant.settings.pinLength,
+      ...window,
+    });
+    const next = await this.#seal({
+      ...current,
+      idempotencyKey: stored.idempotencyKey,
+      subject: patch.subject ?? current.subject,
+      start,
+      end,
+      timeZone: patch.timeZone !== undefined ? patch.timeZone : current.timeZone,
+      recurrence,
+      options,
+      room,
+      purgeAfter: purgeAfterDay(end, recurrence, tenant.settings.retentionDays),
+      version: current.version + 1,
+      createdAt: stored.createdAt,
+      updatedAt: this.#now().toISOString(),
+    });
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.meetings.update(next))) {
+        throw new DomainError('concurrent_update', 'the meeting changed meanwhile; read it again and retry');
+      }
+      await tx.audit.append(auditEntry(actor, 'meeting.updated', id), this.#now());
+    });
+    return this.#open(next);
+  }
+
+  /** Cancels the room; the meeting is kept (so the join page can say it was cancelled) until purged. */
+  async cancel(actor: Principal, id: string): Promise<Meeting> {
+    const stored = await this.#find(actor, id);
+    if (stored.status === 'cancelled') return this.#open(stored);
+    const current = await this.#open(stored);
+    await this.#provider(current.provider).cancelRoom(current.room, id);
+    const next: StoredMeeting = {
+      ...stored,
+      status: 'cancelled',
+      version: stored.version + 1,
+      updatedAt: this.#now().toISOString(),
+    };
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.meetings.update(next))) {
+        throw new DomainError('concurrent_update', 'the meeting changed meanwhile; read it again and retry');
+      }
+      await tx.audit.append(auditEntry(actor, 'meeting.cancelled', id), this.#now());
+    });
+    return this.#open(next);
+  }
+
+  /** Cancels the room and deletes the meeting's metadata now. */
+  async delete(actor: Principal, id: string): Promise<void> {
+    const stored = await this.#find(actor, id);
+    const current = await this.#open(stored);
+    const provider = this.#provider(current.provider);
+    if (current.status !== 'cancelled') await provider.cancelRoom(current.room, id);
+    await provider.deleteRoom?.(current.room, id);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.meetings.delete(actor.tenantId, id);
+      await tx.audit.append(auditEntry(actor, 'meeting.deleted', id), this.#now());
+    });
+  }
+
+  /** For the room service: the meeting behind a join link, decrypted, regardless of tenant. */
+  async findBySlug(slug: string): Promise<Meeting | undefined> {
+    const stored = await this.deps.store.meetings.findBySlug(slug);
+    return stored && this.#open(stored);
+  }
+
+  languageOf(meeting: Meeting, settings: TenantSettings): Language {
+    return meeting.options.language ?? settings.defaultLanguage;
+  }
+
+  async #find(actor: Principal, id: string): Promise<StoredMeeting> {
+    const stored = await this.deps.store.meetings.findById(actor.tenantId, id);
+    // Another organizer's meeting is as invisible as another tenant's: same answer, no oracle.
+    if (!stored || stored.organizerId !== actor.userId) {
+      throw new DomainError('meeting_not_found', 'no such meeting');
+    }
+    return stored;
+  }
+
+  /** A replayed create must describe the same meeting; a reused key with other data is an error. */
+  async #checkedReplay(existing: StoredMeeting, input: CreateMeetingInput): Promise<Meeting> {
+    const meeting = await this.#open(existing);
+    // The organizer may have edited subject or times since; the key still names that meeting.
+    // Only a different recurrence shape means the client reused a key for another item.
+    if (Boolean(meeting.recurrence) !== Boolean(input.recurrence ?? null)) {
+      throw new DomainError('idempotency_key_reused', 'this idempotency key belongs to another meeting');
+    }
+    return meeting;
+  }
+
+  #provider(id: string): MeetingProvider {
+    const provider = this.deps.providers.get(id);
+    if (!provider) throw new Error(`meeting provider "${id}" is not configured`);
+    return provider;
+  }
+
+  async #seal(m: SealInput): Promise<StoredMeeting> {
+    const c = (column: string): CipherContext => ({ tenantId: m.tenantId, table: TABLE, column, rowId: m.id });
+    const enc = (column: string, value: string) => this.deps.cipher.encrypt(c(column), value);
+    const [subjectCt, startCt, endCt, recurrenceCt, hostPinCt, guestPinCt] = await Promise.all([
+      enc('subject', m.subject),
+      enc('start', m.start.toISOString()),
+      enc('end', m.end.toISOString()),
+      m.recurrence ? enc('recurrence', JSON.stringify(m.recurrence)) : null,
+      enc('host_pin', m.room.hostPin),
+      m.room.guestPin ? enc('guest_pin', m.room.guestPin) : null,
+    ]);
+    return {
+      id: m.id,
+      tenantId: m.tenantId,
+      organizerId: m.organizerId,
+      idempotencyKey: m.idempotencyKey,
+      provider: m.provider,
+      status: m.status,
+      subjectCt,
+      startCt,
+      endCt,
+      recurrenceCt,
+      timeZone: m.timeZone,
+      options: m.options,
+      slug: m.room.slug,
+      conferenceId: m.room.conferenceId,
+      hostPinCt,
+      guestPinCt,
+      providerRef: m.room.providerRef,
+      purgeAfter: m.purgeAfter,
+      version: m.version,
+      createdAt: m.createdAt,
+      updatedAt: m.updatedAt,
+    };
+  }
+
+  async #open(s: StoredMeeting): Promise<Meeting> {
+    const c = (column: string): CipherContext => ({ tenantId: s.tenantId, table: TABLE, column, rowId: s.id });
+    const dec = (column: string, value: string) => this.deps.cipher.decrypt(c(column), value);
+    const [subject, start, end, recurrence, hostPin, guestPin] = await Promise.all([
+      dec('subject', s.subjectCt),
+      dec('start', s.startCt),
+      dec('end', s.endCt),
+      s.recurrenceCt ? dec('recurrence', s.recurrenceCt) : null,
+      dec('host_pin', s.hostPinCt),
+      s.guestPinCt ? dec('guest_pin', s.guestPinCt) : null,
+    ]);
+    const startDate = new Date(start);
+    const endDate = new Date(end);
+    const parsedRecurrence = recurrence ? (JSON.parse(recurrence) as Recurrence) : null;
+    const details = this.#provider(s.provider).describeRoom({
+      slug: s.slug,
+      conferenceId: s.conferenceId,
+      hostPin,
+      guestPin,
+      providerRef: s.providerRef,
+    });
+    return {
+      id: s.id,
+      tenantId: s.tenantId,
+      organizerId: s.organizerId,
+      provider: s.provider,
+      status: s.status,
+      subject,
+      start: startDate,
+      end: endDate,
+      timeZone: s.timeZone,
+      recurrence: parsedRecurrence,
+      options: s.options,
+      room: details,
+      ...roomWindow(startDate, endDate, parsedRecurrence, this.deps.window),
+      version: s.version,
+      createdAt: new Date(s.createdAt),
+      updatedAt: new Date(s.updatedAt),
+    };
+  }
+}
+
+type SealInput = Omit<Meeting, 'validFrom' | 'validUntil' | 'createdAt' | 'updatedAt'> & {
+  readonly idempotencyKey: string | null;
+  readonly purgeAfter: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+};
+
+function validateTimes(start: Date, end: Date): void {
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
+    throw new DomainError('invalid_meeting_times', 'start and end must be valid date-times');
+  }
+  if (end <= start) throw new DomainError('invalid_meeting_times', 'end must be after start');
+  if (end.getTime() - start.getTime() > MAX_DURATION_MS) {
+    throw new DomainError('invalid_meeting_times', 'a meeting may last at most 31 days');
+  }
+}
+
+function resolveOptions(requested: Partial<MeetingOptions> | undefined, settings: TenantSettings): MeetingOptions {
+  return {
+    guestPin: requested?.guestPin ?? settings.guestPinDefault,
+    lobby: requested?.lobby ?? settings.lobbyDefault,
+    ...(requested?.language ? { language: requested.language } : {}),
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function auditEntry(actor: Principal, action: AuditAction, meetingId: string) {
+  return { tenantId: actor.tenantId, actorId: actor.userId, action, targetType: 'meeting', targetId: meetingId };
+}

@@ -1,0 +1,35 @@
+/**
+ * Authentication is one pluggable hook: it turns a request into a Principal or null. The add-in
+ * session authenticator (identity/) is the production one; tests plug in their own.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Principal } from '../domain/principal.js';
+import { HttpError } from './errors.js';
+
+export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    request.principal = await authenticate(request);
+  });
+}
+
+/** For handlers that need a signed-in user: returns the principal or answers 401. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new HttpError('unauthorized', 'sign in with Roomlink to use this API');
+  return request.principal;
+}
+
+/** Reads `Authorization: Bearer <token>`; undefined when absent or of another scheme. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}

@@ -1,0 +1,68 @@
+/**
+ * The catalogue of errors the HTTP API answers with, as RFC 9457 problem details. Each code has a
+ * stable `type` URI (documented in docs/errors.md; a test keeps the two in step).
+ */
+import type { DomainErrorCode } from '../domain/errors.js';
+
+export type HttpErrorCode =
+  | DomainErrorCode
+  | 'invalid_request'
+  | 'malformed_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal_error';
+
+export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; title: string }>> = {
+  invalid_request: { status: 400, title: 'The request is not valid' },
+  malformed_json: { status: 400, title: 'The request body is not valid JSON' },
+  unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unauthorized: { status: 401, title: 'Sign-in required' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+  internal_error: { status: 500, title: 'Internal error' },
+  meeting_not_found: { status: 404, title: 'Meeting not found' },
+  meeting_cancelled: { status: 409, title: 'The meeting was cancelled' },
+  invalid_meeting_times: { status: 422, title: 'The meeting times are not valid' },
+  invalid_recurrence: { status: 422, title: 'The recurrence is not valid' },
+  idempotency_key_reused: { status: 422, title: 'The idempotency key was used for another meeting' },
+  concurrent_update: { status: 409, title: 'The meeting was changed by someone else' },
+  invalid_tenant_settings: { status: 422, title: 'The tenant settings are not valid' },
+  room_codes_exhausted: { status: 503, title: 'No room could be allocated' },
+};
+
+export const PROBLEM_TYPE_BASE = 'https://roomlink.dev/problems/';
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: HttpErrorCode;
+  readonly errors?: readonly { path: string; message: string }[];
+}
+
+export function problem(code: HttpErrorCode, detail: string, extra: Partial<Problem> = {}): Problem {
+  const { status, title } = ERROR_CATALOGUE[code];
+  return { type: `${PROBLEM_TYPE_BASE}${code.replaceAll('_', '-')}`, title, status, detail, code, ...extra };
+}
+
+/** Thrown by route handlers and hooks to answer with a problem. */
+export class HttpError extends Error {
+  constructor(
+    readonly code: HttpErrorCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'HttpError';
+  }
+}

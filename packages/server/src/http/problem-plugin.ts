@@ -1,0 +1,51 @@
+/** Turns every error into application/problem+json and never leaks internals or request data. */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainError } from '../domain/errors.js';
+import { HttpError, type Problem, problem } from './errors.js';
+
+export function registerProblemHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const body = toProblem(error);
+    if (body.status >= 500) request.log.error({ err: scrub(error) }, 'request failed');
+    else request.log.info({ code: body.code }, 'request refused');
+    void reply.code(body.status).type('application/problem+json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .type('application/problem+json')
+      .send(problem('not_found', `nothing at ${request.method} ${request.url.split('?')[0]}`));
+  });
+}
+
+function toProblem(error: FastifyError): Problem {
+  if (error instanceof HttpError) return problem(error.code, error.detail);
+  if (error instanceof DomainError) return problem(error.code, error.message);
+  if (error.validation) {
+    const errors = error.validation.map((v) => ({
+      path: `${error.validationContext ?? 'body'}${v.instancePath || ''}`,
+      message: v.message ?? 'is not valid',
+    }));
+    return problem('invalid_request', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem('unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('payload_too_large', 'the body exceeds the allowed size');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('malformed_json', 'the body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem('malformed_json', 'the body is not valid JSON');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) return problem('malformed_json', 'the body is not valid JSON');
+  if (error.statusCode && error.statusCode < 500) return problem('invalid_request', error.message);
+  return problem('internal_error', 'something went wrong on our side; it was logged');
+}
+
+/** Errors can quote request data in their message; log the code and stack frames only. */
+function scrub(error: Error & { code?: string }) {
+  return { type: error.name, code: error.code, stack: error.stack?.split('\n').slice(1).join('\n') };
+}

@@ -1,0 +1,175 @@
+/** The meetings API the add-in calls: /api/v1/meetings. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Meeting } from '../../domain/meetings/meeting.js';
+import type { MeetingService } from '../../domain/meetings/service.js';
+import type { TenantRepository } from '../../domain/tenants/tenant.js';
+import { pickLanguage, renderInstructions } from '../../instructions/index.js';
+import { requirePrincipal } from '../auth.js';
+import {
+  CreateMeetingBody,
+  LanguageQuery,
+  MeetingParams,
+  MeetingResponse,
+  ProblemResponse,
+  UpdateMeetingBody,
+} from './meeting-schemas.js';
+
+export interface MeetingRoutesDeps {
+  readonly meetings: MeetingService;
+  readonly tenants: TenantRepository;
+}
+
+const errors = { 400: ProblemResponse, 401: ProblemResponse, 404: ProblemResponse, 409: ProblemResponse, 422: ProblemResponse };
+
+export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDeps): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  const present = async (request: FastifyRequest, meeting: Meeting, lang: string | undefined) => {
+    const tenant = await deps.tenants.ensure(meeting.tenantId, new Date());
+    const requested = lang ?? meeting.options.language ?? request.headers['accept-language'];
+    const language = pickLanguage(requested, tenant.settings.defaultLanguage);
+    return toResponse(meeting, renderInstructions(joinDetails(meeting), language, tenant.settings.templates));
+  };
+
+  api.post(
+    '/api/v1/meetings',
+    {
+      schema: {
+        summary: 'Create a meeting room (idempotent with idempotencyKey)',
+        tags: ['meetings'],
+        body: CreateMeetingBody,
+        querystring: LanguageQuery,
+        response: { 200: MeetingResponse, 201: MeetingResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const actor = requirePrincipal(request);
+      const b = request.body;
+      const { meeting, created } = await deps.meetings.create(actor, {
+        subject: b.subject,
+        start: new Date(b.start),
+        end: new Date(b.end),
+        timeZone: b.timeZone ?? null,
+        recurrence: b.recurrence ?? null,
+        idempotencyKey: b.idempotencyKey ?? null,
+        ...(b.options ? { options: b.options } : {}),
+      });
+      void reply.code(created ? 201 : 200).header('location', `/api/v1/meetings/${meeting.id}`);
+      return present(request, meeting, request.query.lang);
+    },
+  );
+
+  api.get(
+    '/api/v1/meetings/:id',
+    {
+      schema: {
+        summary: 'Read a meeting and its join instructions',
+        tags: ['meetings'],
+        params: MeetingParams,
+        querystring: LanguageQuery,
+        response: { 200: MeetingResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const meeting = await deps.meetings.get(requirePrincipal(request), request.params.id);
+      return present(request, meeting, request.query.lang);
+    },
+  );
+
+  api.patch(
+    '/api/v1/meetings/:id',
+    {
+      schema: {
+        summary: 'Change subject, times or options',
+        tags: ['meetings'],
+        params: MeetingParams,
+        querystring: LanguageQuery,
+        body: UpdateMeetingBody,
+        response: { 200: MeetingResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const meeting = await deps.meetings.update(requirePrincipal(request), request.params.id, {
+        ...(b.subject !== undefined ? { subject: b.subject } : {}),
+        ...(b.start !== undefined ? { start: new Date(b.start) } : {}),
+        ...(b.end !== undefined ? { end: new Date(b.end) } : {}),
+        ...(b.timeZone !== undefined ? { timeZone: b.timeZone } : {}),
+        ...(b.recurrence !== undefined ? { recurrence: b.recurrence } : {}),
+        ...(b.options ? { options: b.options } : {}),
+      });
+      return present(request, meeting, request.query.lang);
+    },
+  );
+
+  api.post(
+    '/api/v1/meetings/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel the room; the join link then says the meeting was cancelled',
+        tags: ['meetings'],
+        params: MeetingParams,
+        querystring: LanguageQuery,
+        response: { 200: MeetingResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const meeting = await deps.meetings.cancel(requirePrincipal(request), request.params.id);
+      return present(request, meeting, request.query.lang);
+    },
+  );
+
+  api.delete(
+    '/api/v1/meetings/:id',
+    {
+      schema: {
+        summary: 'Cancel the room and delete the meeting now',
+        tags: ['meetings'],
+        params: MeetingParams,
+        response: { 204: { type: 'null' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      await deps.meetings.delete(requirePrincipal(request), request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+function joinDetails(m: Meeting) {
+  return {
+    meetingId: m.id,
+    joinUrl: m.room.joinUrl,
+    conferenceId: m.room.conferenceId,
+    sipUri: m.room.sipUri,
+    hostPin: m.room.hostPin,
+    guestPin: m.room.guestPin,
+    dialIn: m.room.dialIn ? { number: m.room.dialIn } : null,
+  };
+}
+
+function toResponse(m: Meeting, instructions: { language: 'en' | 'fr'; html: string; text: string }) {
+  return {
+    id: m.id,
+    status: m.status,
+    subject: m.subject,
+    start: m.start.toISOString(),
+    end: m.end.toISOString(),
+    timeZone: m.timeZone,
+    recurrence: m.recurrence,
+    options: m.options,
+    joinUrl: m.room.joinUrl,
+    sipUri: m.room.sipUri,
+    conferenceId: m.room.conferenceId,
+    hostPin: m.room.hostPin,
+    guestPin: m.room.guestPin,
+    dialIn: m.room.dialIn,
+    validFrom: m.validFrom.toISOString(),
+    validUntil: m.validUntil.toISOString(),
+    version: m.version,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+    instructions: { language: instructions.language, html: instructions.html, text: instructions.text },
+  };
+}

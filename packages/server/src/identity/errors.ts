@@ -1,0 +1,22 @@
+/** Why a sign-in or session step was refused; mapped to HTTP problems in http/routes/auth.ts. */
+export type IdentityErrorCode =
+  | 'login_expired'
+  | 'state_mismatch'
+  | 'sign_in_failed'
+  | 'tenant_not_allowed'
+  | 'invalid_handoff'
+  | 'session_invalid'
+  | 'sign_in_required'
+  | 'claims_required';
+
+export class IdentityError extends Error {
+  constructor(
+    readonly code: IdentityErrorCode,
+    message: string,
+    readonly extra: { claims?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'IdentityError';
+  }
+}

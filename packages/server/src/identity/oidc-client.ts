@@ -1,0 +1,197 @@
+/**
+ * The Microsoft identity platform through openid-client (certified, maintained; see docs/auth.md).
+ *
+ * Multi-tenant apps discover `…/organizations/v2.0`, whose metadata publishes the issuer as the
+ * template `…/{tenantid}/v2.0`; openid-client then checks each ID token's `iss` against that
+ * template filled with the token's own `tid`. openid-client recognises that case by the global
+ * cloud's origin, so for any other Entra-compatible authority (a national cloud, or the local
+ * emulator in demo mode and tests) discovery is addressed to the global origin and `fetch` routes
+ * the requests to the configured authority: the same validation code runs everywhere.
+ */
+import { createHash, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as oidc from 'openid-client';
+import type { ClientCredential } from '../config/config.js';
+
+export const SCOPES = ['openid', 'profile', 'offline_access', 'https://graph.microsoft.com/Calendars.Read'] as const;
+const ENTRA_ORIGIN = 'https://login.microsoftonline.com';
+/** Bounded skew for exp/nbf/iat checks. */
+const CLOCK_TOLERANCE_SECONDS = 120;
+
+export interface OidcSettings {
+  readonly clientId: string;
+  readonly credential: ClientCredential;
+  readonly authority: URL;
+  readonly redirectUri: string;
+  readonly fetch?: typeof fetch;
+}
+
+export interface IdTokenClaims {
+  readonly tid: string;
+  readonly oid: string;
+  readonly name?: string;
+  readonly preferred_username?: string;
+  readonly wids?: readonly string[];
+}
+
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly refreshToken: string | undefined;
+  readonly expiresAt: Date;
+  readonly claims?: IdTokenClaims;
+}
+
+export class OidcError extends Error {
+  constructor(
+    readonly code: 'invalid_grant' | 'interaction_required' | 'access_denied' | 'validation_failed' | 'server_error',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'OidcError';
+  }
+}
+
+export class MicrosoftOidcClient {
+  private constructor(
+    private readonly config: oidc.Configuration,
+    private readonly settings: OidcSettings,
+  ) {}
+
+  static async discover(settings: OidcSettings): Promise<MicrosoftOidcClient> {
+    const authority = new URL(settings.authority.toString().replace(/\/+$/, ''));
+    const routed = authority.origin !== ENTRA_ORIGIN;
+    const baseFetch = settings.fetch ?? fetch;
+    const customFetch: oidc.CustomFetch = (url, init) => {
+      const target = routed ? url.replace(ENTRA_ORIGIN + pathPrefix(authority), authority.origin + pathPrefix(authority)) : url;
+      return baseFetch(target, init as RequestInit);
+    };
+    const tenantSegment = authority.pathname.split('/').filter(Boolean).at(-1) ?? 'organizations';
+    const discoveryUrl = new URL(`${ENTRA_ORIGIN}${pathPrefix(authority)}/${tenantSegment}/v2.0`);
+    const execute = authority.protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
+    const config = await oidc.discovery(
+      discoveryUrl,
+      settings.clientId,
+      { redirect_uris: [settings.redirectUri], response_types: ['code'], [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS },
+      await clientAuthentication(settings.credential),
+      { execute, [oidc.customFetch]: customFetch },
+    );
+    return new MicrosoftOidcClient(config, settings);
+  }
+
+  authorizationUrl(p: {
+    state: string;
+    nonce: string;
+    codeChallenge: string;
+    loginHint?: string;
+    claims?: string;
+    prompt?: string;
+  }): URL {
+    return oidc.buildAuthorizationUrl(this.config, {
+      redirect_uri: this.settings.redirectUri,
+      response_type: 'code',
+      response_mode: 'query',
+      scope: SCOPES.join(' '),
+      state: p.state,
+      nonce: p.nonce,
+      code_challenge: p.codeChallenge,
+      code_challenge_method: 'S256',
+      ...(p.loginHint ? { login_hint: p.loginHint } : {}),
+      ...(p.claims ? { claims: p.claims } : {}),
+      ...(p.prompt ? { prompt: p.prompt } : {}),
+    });
+  }
+
+  /** The admin consent endpoint for a tenant admin to consent for the whole organisation. */
+  adminConsentUrl(redirectUri: string, state: string): URL {
+    const issuerBase = new URL(this.config.serverMetadata().authorization_endpoint as string);
+    const tenant = issuerBase.pathname.split('/').filter(Boolean).at(-3) ?? 'organizations';
+    const prefix = issuerBase.pathname.slice(0, issuerBase.pathname.indexOf(`/${tenant}/`));
+    const url = new URL(`${issuerBase.origin}${prefix}/${tenant}/v2.0/adminconsent`);
+    url.searchParams.set('client_id', this.settings.clientId);
+    url.searchParams.set('scope', 'https://graph.microsoft.com/Calendars.Read');
+    url.searchParams.set('redirect_uri', redirectUri);
+    url.searchParams.set('state', state);
+    return url;
+  }
+
+  /** Exchanges the code; openid-client checks state, PKCE, signature, iss, aud, exp/nbf and nonce. */
+  async exchangeCode(
+    callbackUrl: URL,
+    checks: { expectedState: string; expectedNonce: string; pkceCodeVerifier: string },
+  ): Promise<TokenSet & { claims: IdTokenClaims }> {
+    try {
+      const tokens = await oidc.authorizationCodeGrant(this.config, callbackUrl, {
+        expectedState: checks.expectedState,
+        expectedNonce: checks.expectedNonce,
+        pkceCodeVerifier: checks.pkceCodeVerifier,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims() as unknown as IdTokenClaims | undefined;
+      if (!claims?.tid || !claims.oid) throw new OidcError('validation_failed', 'the ID token lacks tid or oid');
+      return { ...toTokenSet(tokens), claims };
+    } catch (error) {
+      throw asOidcError(error);
+    }
+  }
+
+  async refresh(refreshToken: string, claims?: string): Promise<TokenSet> {
+    try {
+      const tokens = await oidc.refreshTokenGrant(this.config, refreshToken, {
+        scope: SCOPES.join(' '),
+        ...(claims ? { claims } : {}),
+      });
+      return toTokenSet(tokens);
+    } catch (error) {
+      throw asOidcError(error);
+    }
+  }
+}
+
+function pathPrefix(authority: URL): string {
+  // Everything before the tenant segment: '' for Microsoft, '/_emulator/login' for the emulator.
+  const parts = authority.pathname.split('/').filter(Boolean);
+  return parts.length > 1 ? `/${parts.slice(0, -1).join('/')}` : '';
+}
+
+function toTokenSet(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): TokenSet {
+  const expiresIn = tokens.expiresIn() ?? 3600;
+  return {
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    expiresAt: new Date(Date.now() + expiresIn * 1000),
+  };
+}
+
+async function clientAuthentication(credential: ClientCredential): Promise<oidc.ClientAuth> {
+  if (credential.kind === 'secret') return oidc.ClientSecretPost(credential.secret);
+  const [certPem, keyPem] = await Promise.all([
+    readFile(credential.certificateFile, 'utf8'),
+    readFile(credential.privateKeyFile, 'utf8'),
+  ]);
+  const certificate = new X509Certificate(certPem);
+  // Entra identifies the certificate by its SHA-1 thumbprint in the assertion's x5t header.
+  const x5t = createHash('sha1').update(certificate.raw).digest('base64url');
+  const der = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' });
+  const cryptoKey = await webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
+  return oidc.PrivateKeyJwt(cryptoKey as unknown as oidc.CryptoKey, {
+    [oidc.modifyAssertion]: (header) => {
+      header.x5t = x5t;
+    },
+  });
+}
+
+function asOidcError(error: unknown): OidcError {
+  if (error instanceof OidcError) return error;
+  const e = error as { error?: string; code?: string; message?: string };
+  const oauthError = e.error;
+  if (oauthError === 'invalid_grant') return new OidcError('invalid_grant', 'the grant was refused', { cause: error });
+  if (oauthError === 'interaction_required' || oauthError === 'login_required' || oauthError === 'consent_required') {
+    return new OidcError('interaction_required', 'the user must sign in again', { cause: error });
+  }
+  if (oauthError === 'access_denied') return new OidcError('access_denied', 'access was denied', { cause: error });
+  if (oauthError) return new OidcError('server_error', `the identity platform answered ${oauthError}`, { cause: error });
+  return new OidcError('validation_failed', e.message ?? 'the sign-in response did not validate', { cause: error });
+}

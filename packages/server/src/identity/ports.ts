@@ -1,0 +1,90 @@
+/** What identity needs from the store. Records hold ciphertext where the schema says `Ct`. */
+export type UserStatus = 'active' | 'needs_sign_in' | 'signed_out';
+
+export interface UserSettings {
+  readonly addToEveryMeeting?: boolean;
+  readonly language?: 'en' | 'fr' | null;
+}
+
+export interface UserRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly exchangeId: string | null;
+  readonly displayNameCt: string | null;
+  readonly upnCt: string | null;
+  readonly status: UserStatus;
+  readonly isAdmin: boolean;
+  readonly settings: UserSettings;
+  readonly pendingClaims: string | null;
+  readonly lastSignInAt: string | null;
+  readonly createdAt: string;
+}
+
+export interface UserRepository {
+  findById(id: string): Promise<UserRecord | undefined>;
+  findByExchangeId(tenantId: string, exchangeId: string): Promise<UserRecord | undefined>;
+  /** Returns false when (tenant, exchange id) exists already (a concurrent first sign-in). */
+  insert(user: UserRecord): Promise<boolean>;
+  update(user: UserRecord): Promise<void>;
+  listByTenant(tenantId: string): Promise<UserRecord[]>;
+}
+
+export interface TokenRecord {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly refreshTokenCt: string;
+  readonly accessTokenCt: string | null;
+  readonly accessExpiresAt: string | null;
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
+export interface TokenRepository {
+  find(userId: string): Promise<TokenRecord | undefined>;
+  /** Inserts or replaces regardless of version (a fresh sign-in). */
+  put(record: TokenRecord): Promise<void>;
+  /** Compare-and-set on version: false when another process refreshed meanwhile. */
+  replace(record: TokenRecord, expectedVersion: number): Promise<boolean>;
+  delete(userId: string): Promise<void>;
+}
+
+export interface LoginTransaction {
+  readonly idHash: string;
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  readonly purpose: 'addin' | 'browser';
+  readonly addinChallenge: string | null;
+  readonly expiresAt: string;
+}
+
+export interface HandoffCode {
+  readonly codeHash: string;
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly challenge: string;
+  readonly expiresAt: string;
+}
+
+export interface SessionRecord {
+  readonly tokenHash: string;
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly kind: 'addin' | 'browser';
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+/** One-time records: `take` deletes and returns in one statement, so a value is used at most once. */
+export interface AuthFlowRepository {
+  insertTransaction(t: LoginTransaction): Promise<void>;
+  takeTransaction(idHash: string): Promise<LoginTransaction | undefined>;
+  insertHandoff(h: HandoffCode): Promise<void>;
+  takeHandoff(codeHash: string): Promise<HandoffCode | undefined>;
+  insertSession(s: SessionRecord): Promise<void>;
+  /** The session with its user's status and admin flag, or undefined. */
+  findSession(tokenHash: string): Promise<(SessionRecord & { isAdmin: boolean; status: UserStatus }) | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  deleteUserSessions(userId: string): Promise<void>;
+  deleteExpired(now: Date): Promise<number>;
+}

@@ -1,0 +1,240 @@
+/**
+ * The sign-in flow (see the sequence diagram in docs/auth.md):
+ * 1. start: a login transaction (state, nonce, PKCE verifier) is stored, keyed by the digest of a
+ *    random id that only the starting browser holds in an HttpOnly cookie;
+ * 2. callback: the cookie finds the transaction (taken once), openid-client validates the answer,
+ *    the user is created or refreshed, tokens are stored encrypted;
+ * 3. the add-in's dialog receives a one-time handoff code bound to the task pane's verifier hash,
+ *    which the task pane exchanges for an add-in session.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FieldCipher } from '../crypto/envelope.js';
+import type { AuditRepository } from '../domain/audit/audit.js';
+import type { Principal } from '../domain/principal.js';
+import type { TenantRepository } from '../domain/tenants/tenant.js';
+import { IdentityError } from './errors.js';
+import { type MicrosoftOidcClient, OidcError } from './oidc-client.js';
+import type { AuthFlowRepository, UserRecord, UserRepository } from './ports.js';
+import { constantTimeEqual, digest, randomToken, s256 } from './secrets.js';
+import type { TokenService } from './tokens.js';
+
+const LOGIN_TTL_MS = 10 * 60_000;
+const HANDOFF_TTL_MS = 2 * 60_000;
+
+export interface SignInDeps {
+  readonly oidc: () => Promise<MicrosoftOidcClient>;
+  readonly users: UserRepository;
+  readonly tenants: TenantRepository;
+  readonly authFlow: AuthFlowRepository;
+  readonly audit: AuditRepository;
+  readonly cipher: FieldCipher;
+  readonly tokens: TokenService;
+  readonly allowedTenants: readonly string[] | null;
+  readonly adminRoleIds: readonly string[];
+  readonly sessionTtlHours: number;
+  /** Called at sign-out so that calendar sync stops and deletes its subscription. */
+  readonly onSignOut?: (userId: string) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+export interface SignedInUser {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly upn: string;
+  readonly isTenantAdmin: boolean;
+}
+
+export class SignInService {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: SignInDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async start(p: {
+    purpose: 'addin' | 'browser';
+    addinChallenge?: string;
+    loginHint?: string;
+    claims?: string;
+  }): Promise<{ cookie: string; redirect: URL }> {
+    if (p.purpose === 'addin' && !/^[A-Za-z0-9_-]{43}$/.test(p.addinChallenge ?? '')) {
+      throw new IdentityError('invalid_handoff', 'the add-in must send the S256 hash of its verifier');
+    }
+    const cookie = randomToken();
+    const verifier = randomToken(48);
+    const transaction = {
+      idHash: digest(cookie),
+      state: randomToken(),
+      nonce: randomToken(),
+      codeVerifier: verifier,
+      purpose: p.purpose,
+      addinChallenge: p.addinChallenge ?? null,
+      expiresAt: new Date(this.#now().getTime() + LOGIN_TTL_MS).toISOString(),
+    };
+    await this.deps.authFlow.insertTransaction(transaction);
+    const redirect = (await this.deps.oidc()).authorizationUrl({
+      state: transaction.state,
+      nonce: transaction.nonce,
+      codeChallenge: s256(verifier),
+      ...(p.loginHint ? { loginHint: p.loginHint } : {}),
+      ...(p.claims ? { claims: p.claims } : {}),
+    });
+    return { cookie, redirect };
+  }
+
+  /** Completes the callback. Returns the user and, for the add-in, the one-time handoff code. */
+  async complete(
+    cookie: string | undefined,
+    callbackUrl: URL,
+  ): Promise<{ user: SignedInUser; purpose: 'addin' | 'browser'; handoffCode?: string; sessionToken?: string }> {
+    const transaction = cookie ? await this.deps.authFlow.takeTransaction(digest(cookie)) : undefined;
+    if (!transaction) throw new IdentityError('login_expired', 'this sign-in was not started in this browser, or expired');
+    if (new Date(transaction.expiresAt) <= this.#now()) throw new IdentityError('login_expired', 'the sign-in took too long');
+    const state = callbackUrl.searchParams.get('state') ?? '';
+    // openid-client checks state too; checking first gives a precise answer without a token call.
+    if (!constantTimeEqual(state, transaction.state)) {
+      throw new IdentityError('state_mismatch', 'the sign-in answer does not belong to this browser');
+    }
+    const error = callbackUrl.searchParams.get('error');
+    if (error) throw new IdentityError('sign_in_failed', `Microsoft answered: ${error}`);
+
+    let result: Awaited<ReturnType<MicrosoftOidcClient['exchangeCode']>>;
+    try {
+      result = await (await this.deps.oidc()).exchangeCode(callbackUrl, {
+        expectedState: transaction.state,
+        expectedNonce: transaction.nonce,
+        pkceCodeVerifier: transaction.codeVerifier,
+      });
+    } catch (cause) {
+      const detail = cause instanceof OidcError ? cause.message : 'the sign-in answer did not validate';
+      throw new IdentityError('sign_in_failed', detail, {}, { cause });
+    }
+    const { claims } = result;
+    const tenantId = claims.tid.toLowerCase();
+    if (this.deps.allowedTenants && !this.deps.allowedTenants.includes(tenantId)) {
+      throw new IdentityError('tenant_not_allowed', 'your organisation is not enabled on this Roomlink');
+    }
+    const isAdmin = (claims.wids ?? []).some((w) => this.deps.adminRoleIds.includes(w.toLowerCase()));
+    const user = await this.#upsertUser(tenantId, claims.oid, claims.name ?? '', claims.preferred_username ?? '', isAdmin);
+    await this.deps.tokens.store(user.id, tenantId, result);
+    await this.deps.audit.append(
+      { tenantId, actorId: user.id, action: 'session.signed_in', targetType: 'user', targetId: user.id },
+      this.#now(),
+    );
+    const signedIn: SignedInUser = {
+      id: user.id,
+      tenantId,
+      name: claims.name ?? '',
+      upn: claims.preferred_username ?? '',
+      isTenantAdmin: isAdmin,
+    };
+    if (transaction.purpose === 'browser') {
+      return { user: signedIn, purpose: 'browser', sessionToken: await this.#createSession(user, 'browser') };
+    }
+    const handoffCode = randomToken();
+    await this.deps.authFlow.insertHandoff({
+      codeHash: digest(handoffCode),
+      userId: user.id,
+      tenantId,
+      challenge: transaction.addinChallenge as string,
+      expiresAt: new Date(this.#now().getTime() + HANDOFF_TTL_MS).toISOString(),
+    });
+    return { user: signedIn, purpose: 'addin', handoffCode };
+  }
+
+  /** The task pane trades the dialog's code and its own verifier for a session token. */
+  async exchangeHandoff(code: string, verifier: string): Promise<{ token: string; expiresAt: Date; user: SignedInUser }> {
+    const handoff = await this.deps.authFlow.takeHandoff(digest(code));
+    if (!handoff || new Date(handoff.expiresAt) <= this.#now() || !constantTimeEqual(s256(verifier), handoff.challenge)) {
+      throw new IdentityError('invalid_handoff', 'the sign-in code is unknown, used, expired or not yours');
+    }
+    const user = await this.deps.users.findById(handoff.userId);
+    if (!user || user.status === 'signed_out') throw new IdentityError('invalid_handoff', 'the user signed out');
+    const token = await this.#createSession(user, 'addin');
+    return {
+      token,
+      expiresAt: new Date(this.#now().getTime() + this.deps.sessionTtlHours * 3600_000),
+      user: await this.describe(user),
+    };
+  }
+
+  /** Revokes the user's sessions and deletes tokens, subscriptions and the Exchange user id. */
+  async signOut(actor: Principal): Promise<void> {
+    const user = await this.deps.users.findById(actor.userId);
+    if (!user) return;
+    await this.deps.onSignOut?.(user.id);
+    await this.deps.tokens.forget(user.id);
+    await this.deps.authFlow.deleteUserSessions(user.id);
+    await this.deps.users.update({
+      ...user,
+      exchangeId: null,
+      displayNameCt: null,
+      upnCt: null,
+      status: 'signed_out',
+      pendingClaims: null,
+    });
+    await this.deps.audit.append(
+      { tenantId: user.tenantId, actorId: user.id, action: 'session.signed_out', targetType: 'user', targetId: user.id },
+      this.#now(),
+    );
+  }
+
+  async describe(user: UserRecord): Promise<SignedInUser> {
+    const open = (column: string, value: string | null) =>
+      value ? this.deps.cipher.decrypt({ tenantId: user.tenantId, table: 'users', column, rowId: user.id }, value) : '';
+    return {
+      id: user.id,
+      tenantId: user.tenantId,
+      name: await open('display_name', user.displayNameCt),
+      upn: await open('upn', user.upnCt),
+      isTenantAdmin: user.isAdmin,
+    };
+  }
+
+  async #upsertUser(tenantId: string, oid: string, name: string, upn: string, isAdmin: boolean): Promise<UserRecord> {
+    await this.deps.tenants.ensure(tenantId, this.#now());
+    let user = await this.deps.users.findByExchangeId(tenantId, oid);
+    const id = user?.id ?? randomUUID();
+    const seal = (column: string, value: string) =>
+      this.deps.cipher.encrypt({ tenantId, table: 'users', column, rowId: id }, value);
+    const fields = {
+      displayNameCt: await seal('display_name', name),
+      upnCt: await seal('upn', upn),
+      status: 'active' as const,
+      isAdmin,
+      pendingClaims: null,
+      lastSignInAt: this.#now().toISOString(),
+    };
+    if (user) {
+      user = { ...user, ...fields };
+      await this.deps.users.update(user);
+      return user;
+    }
+    const fresh: UserRecord = {
+      id,
+      tenantId,
+      exchangeId: oid,
+      settings: {},
+      createdAt: this.#now().toISOString(),
+      ...fields,
+    };
+    if (await this.deps.users.insert(fresh)) return fresh;
+    // A concurrent first sign-in of the same user won: use its row.
+    return this.#upsertUser(tenantId, oid, name, upn, isAdmin);
+  }
+
+  async #createSession(user: UserRecord, kind: 'addin' | 'browser'): Promise<string> {
+    const token = randomToken();
+    const now = this.#now();
+    await this.deps.authFlow.insertSession({
+      tokenHash: digest(token),
+      userId: user.id,
+      tenantId: user.tenantId,
+      kind,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.deps.sessionTtlHours * 3600_000).toISOString(),
+    });
+    return token;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * OAuth tokens per user: stored only encrypted, refreshed ahead of expiry with one refresh in
+ * flight per user (concurrent callers share it), and turned into a clear "needs sign-in" state
+ * when Microsoft refuses the refresh token or asks for more claims.
+ */
+import type { FieldCipher } from '../crypto/envelope.js';
+import { IdentityError } from './errors.js';
+import { type MicrosoftOidcClient, OidcError, type TokenSet } from './oidc-client.js';
+import type { TokenRecord, TokenRepository, UserRepository } from './ports.js';
+
+/** Refresh this long before the access token expires, so a Graph call never starts with a dying token. */
+const REFRESH_AHEAD_MS = 5 * 60_000;
+const TABLE = 'user_tokens';
+
+export interface TokenServiceDeps {
+  readonly tokens: TokenRepository;
+  readonly users: UserRepository;
+  readonly cipher: FieldCipher;
+  readonly oidc: () => Promise<MicrosoftOidcClient>;
+  readonly now?: () => Date;
+  /** Told when a user must sign in again, e.g. so that sync stops for them. */
+  readonly onSignInRequired?: (userId: string) => Promise<void>;
+}
+
+export class TokenService {
+  readonly #inflight = new Map<string, Promise<string>>();
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: TokenServiceDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async store(userId: string, tenantId: string, tokens: TokenSet): Promise<void> {
+    if (!tokens.refreshToken) throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
+    const existing = await this.deps.tokens.find(userId);
+    await this.deps.tokens.put(await this.#seal(userId, tenantId, tokens, (existing?.version ?? 0) + 1));
+  }
+
+  /** A valid Graph access token for the user, refreshed if it expires soon. */
+  async getAccessToken(userId: string): Promise<string> {
+    const record = await this.deps.tokens.find(userId);
+    if (!record) throw new IdentityError('sign_in_required', 'the user has no Microsoft tokens; sign in again');
+    if (record.accessTokenCt && record.accessExpiresAt) {
+      if (new Date(record.accessExpiresAt).getTime() - REFRESH_AHEAD_MS > this.#now().getTime()) {
+        return this.#open(record, 'access_token', record.accessTokenCt);
+      }
+    }
+    return this.#refreshOnce(userId);
+  }
+
+  /** Graph answered with a claims challenge (Conditional Access / CAE): try a refresh with the claims. */
+  async onClaimsChallenge(userId: string, claims: string): Promise<string> {
+    return this.#refreshOnce(userId, claims);
+  }
+
+  async forget(userId: string): Promise<void> {
+    this.#inflight.delete(userId);
+    await this.deps.tokens.delete(userId);
+  }
+
+  #refreshOnce(userId: string, claims?: string): Promise<string> {
+    const key = claims ? `${userId}\u0000claims` : userId;
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.#refresh(userId, claims).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #refresh(userId: string, claims?: string): Promise<string> {
+    const record = await this.deps.tokens.find(userId);
+    if (!record) throw new IdentityError('sign_in_required', 'the user has no Microsoft tokens; sign in again');
+    const refreshToken = await this.#open(record, 'refresh_token', record.refreshTokenCt);
+    let fresh: TokenSet;
+    try {
+      fresh = await (await this.deps.oidc()).refresh(refreshToken, claims);
+    } catch (error) {
+      if (error instanceof OidcError && (error.code === 'invalid_grant' || error.code === 'interaction_required')) {
+        await this.#requireSignIn(userId, claims ?? null);
+        throw new IdentityError(
+          claims ? 'claims_required' : 'sign_in_required',
+          claims ? 'your organisation requires you to sign in again' : 'Microsoft no longer accepts this sign-in',
+          claims ? { claims } : {},
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    // Microsoft rotates refresh tokens; keep the newest, or the old one when none came back.
+    const next = await this.#seal(userId, record.tenantId, { ...fresh, refreshToken: fresh.refreshToken ?? refreshToken }, record.version + 1);
+    if (!(await this.deps.tokens.replace(next, record.version))) {
+      // Another process refreshed first: its token is as good as ours.
+      const winner = await this.deps.tokens.find(userId);
+      if (winner?.accessTokenCt) return this.#open(winner, 'access_token', winner.accessTokenCt);
+    }
+    return fresh.accessToken;
+  }
+
+  async #requireSignIn(userId: string, claims: string | null): Promise<void> {
+    await this.deps.tokens.delete(userId);
+    const user = await this.deps.users.findById(userId);
+    if (user) await this.deps.users.update({ ...user, status: 'needs_sign_in', pendingClaims: claims });
+    await this.deps.onSignInRequired?.(userId);
+  }
+
+  async #seal(userId: string, tenantId: string, tokens: TokenSet, version: number): Promise<TokenRecord> {
+    const enc = (column: string, value: string) => this.deps.cipher.encrypt({ tenantId, table: TABLE, column, rowId: userId }, value);
+    return {
+      userId,
+      tenantId,
+      refreshTokenCt: await enc('refresh_token', tokens.refreshToken as string),
+      accessTokenCt: await enc('access_token', tokens.accessToken),
+      accessExpiresAt: tokens.expiresAt.toISOString(),
+      version,
+      updatedAt: this.#now().toISOString(),
+    };
+  }
+
+  #open(record: TokenRecord, column: string, value: string): Promise<string> {
+    return this.deps.cipher.decrypt({ tenantId: record.tenantId, table: TABLE, column, rowId: record.userId }, value);
+  }
+}

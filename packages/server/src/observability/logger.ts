@@ -1,0 +1,42 @@
+/**
+ * Logging policy: structured JSON (pino). Requests are logged by method, route pattern and status;
+ * never the query string (it can carry authorization codes), headers that authenticate, or bodies
+ * (titles, e-mail addresses, chat). Redaction is a second net for fields that slip through.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { LoggerOptions } from 'pino';
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.id_token',
+  '*.subject',
+  '*.email',
+  '*.upn',
+  '*.hostPin',
+  '*.guestPin',
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      req: (req: FastifyRequest) => ({
+        id: req.id,
+        method: req.method,
+        // The route pattern (/api/v1/meetings/:id), not the URL: no ids of other people, no query.
+        route: req.routeOptions?.url ?? 'unmatched',
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}

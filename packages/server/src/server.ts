@@ -1,0 +1,84 @@
+/**
+ * Runs Roomlink: builds the app from the runtime, listens, and drains on SIGTERM/SIGINT — in-flight
+ * requests finish, background work stops, the database closes, and the process exits 0.
+ */
+import pino from 'pino';
+import { type AppPlugin, buildApp } from './app.js';
+import type { Config } from './config/config.js';
+import type { Authenticator } from './http/auth.js';
+import { loggerOptions } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
+import { createRuntime, type Runtime } from './runtime.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly runtime: Runtime;
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Background workers (sync, retention) register here so that shutdown waits for them. */
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly features?: (runtime: Runtime) => Promise<{ plugins: AppPlugin[]; authenticate?: Authenticator; workers?: Worker[] }>;
+  readonly exitOnSignal?: boolean;
+}
+
+export async function serve(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
+  const logger = pino(loggerOptions(config.logLevel));
+  const runtime = await createRuntime(config, logger);
+  const metrics = createMetrics();
+  const features = (await options.features?.(runtime)) ?? { plugins: [] };
+  let draining = false;
+  const app = await buildApp({
+    config,
+    store: runtime.store,
+    meetings: runtime.meetings,
+    authenticate: features.authenticate ?? (async () => null),
+    metrics,
+    logger,
+    plugins: features.plugins,
+    draining: () => draining,
+  });
+  const url = await app.listen({ port: config.port, host: config.host });
+  logger.info(
+    { url, baseUrl: config.baseUrl.toString(), database: runtime.store.location, demo: config.demo },
+    config.demo ? 'Roomlink is running in demo mode (no Microsoft 365 app registration configured)' : 'Roomlink is running',
+  );
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      logger.info({ reason }, 'shutting down: finishing in-flight requests');
+      const timer = setTimeout(() => {
+        logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      await app.close();
+      await Promise.all((features.workers ?? []).map((w) => w.stop()));
+      await runtime.close();
+      clearTimeout(timer);
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  if (options.exitOnSignal ?? true) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        void shutdown(signal).then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { url, runtime, shutdown };
+}

@@ -1,0 +1,45 @@
+import { type Kysely, sql } from 'kysely';
+import { type OpenOptions, openDatabase } from './database.js';
+import { migrateToLatest } from './migrations/index.js';
+import { KyselyAuditRepository } from './repositories/audit.js';
+import { KyselyAuthFlowRepository } from './repositories/auth-flow.js';
+import { KyselyMeetingRepository } from './repositories/meetings.js';
+import { KyselyTenantKeyRepository } from './repositories/tenant-keys.js';
+import { KyselyTenantRepository } from './repositories/tenants.js';
+import { KyselyTokenRepository } from './repositories/tokens.js';
+import { KyselyUserRepository } from './repositories/users.js';
+import type { Database } from './schema.js';
+import type { Repositories, Store } from './store.js';
+
+function repositories(db: Kysely<Database>): Repositories {
+  return {
+    tenants: new KyselyTenantRepository(db),
+    tenantKeys: new KyselyTenantKeyRepository(db),
+    meetings: new KyselyMeetingRepository(db),
+    audit: new KyselyAuditRepository(db),
+    users: new KyselyUserRepository(db),
+    tokens: new KyselyTokenRepository(db),
+    authFlow: new KyselyAuthFlowRepository(db),
+  };
+}
+
+export interface StoreOptions extends OpenOptions {
+  /** Run pending migrations before returning (the server does; `roomlink doctor` does not). */
+  readonly migrate?: boolean;
+}
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store & { db: Kysely<Database> }> {
+  const { db, dialect, location } = openDatabase(url, options);
+  if (options.migrate ?? true) await migrateToLatest(db);
+  return {
+    ...repositories(db),
+    db,
+    dialect,
+    location,
+    transaction: (work) => db.transaction().execute((trx) => work(repositories(trx))),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

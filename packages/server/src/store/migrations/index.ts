@@ -1,0 +1,34 @@
+/**
+ * Every migration, in order. One set for both dialects: they use only types and statements that
+ * mean the same on SQLite and PostgreSQL. Add new ones at the end; never edit a released one.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_identity.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': m0001,
+  '0002_identity': m0002,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export interface MigrationReport {
+  readonly applied: string[];
+}
+
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider: new StaticProvider(),
+    migrationTableName: 'roomlink_migrations',
+    migrationLockTableName: 'roomlink_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw new Error('database migration failed', { cause: error });
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

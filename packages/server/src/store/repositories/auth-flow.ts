@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import type {
+  AuthFlowRepository,
+  HandoffCode,
+  LoginTransaction,
+  SessionRecord,
+  UserStatus,
+} from '../../identity/ports.js';
+import type { Database } from '../schema.js';
+
+export class KyselyAuthFlowRepository implements AuthFlowRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insertTransaction(t: LoginTransaction): Promise<void> {
+    await this.db
+      .insertInto('login_transactions')
+      .values({
+        id_hash: t.idHash,
+        state: t.state,
+        nonce: t.nonce,
+        code_verifier: t.codeVerifier,
+        purpose: t.purpose,
+        addin_challenge: t.addinChallenge,
+        expires_at: t.expiresAt,
+      })
+      .execute();
+  }
+
+  async takeTransaction(idHash: string): Promise<LoginTransaction | undefined> {
+    const row = await this.db.deleteFrom('login_transactions').where('id_hash', '=', idHash).returningAll().executeTakeFirst();
+    return (
+      row && {
+        idHash: row.id_hash,
+        state: row.state,
+        nonce: row.nonce,
+        codeVerifier: row.code_verifier,
+        purpose: row.purpose,
+        addinChallenge: row.addin_challenge,
+        expiresAt: row.expires_at,
+      }
+    );
+  }
+
+  async insertHandoff(h: HandoffCode): Promise<void> {
+    await this.db
+      .insertInto('handoff_codes')
+      .values({ code_hash: h.codeHash, user_id: h.userId, tenant_id: h.tenantId, challenge: h.challenge, expires_at: h.expiresAt })
+      .execute();
+  }
+
+  async takeHandoff(codeHash: string): Promise<HandoffCode | undefined> {
+    const row = await this.db.deleteFrom('handoff_codes').where('code_hash', '=', codeHash).returningAll().executeTakeFirst();
+    return (
+      row && { codeHash: row.code_hash, userId: row.user_id, tenantId: row.tenant_id, challenge: row.challenge, expiresAt: row.expires_at }
+    );
+  }
+
+  async insertSession(s: SessionRecord): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        token_hash: s.tokenHash,
+        user_id: s.userId,
+        tenant_id: s.tenantId,
+        kind: s.kind,
+        created_at: s.createdAt,
+        expires_at: s.expiresAt,
+      })
+      .execute();
+  }
+
+  async findSession(tokenHash: string) {
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'sessions.token_hash',
+        'sessions.user_id',
+        'sessions.tenant_id',
+        'sessions.kind',
+        'sessions.created_at',
+        'sessions.expires_at',
+        'users.is_admin',
+        'users.status',
+      ])
+      .where('sessions.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return (
+      row && {
+        tokenHash: row.token_hash,
+        userId: row.user_id,
+        tenantId: row.tenant_id,
+        kind: row.kind,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        isAdmin: Number(row.is_admin) === 1,
+        status: row.status as UserStatus,
+      }
+    );
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  }
+
+  async deleteExpired(now: Date): Promise<number> {
+    const at = now.toISOString();
+    let n = 0;
+    for (const table of ['sessions', 'handoff_codes', 'login_transactions'] as const) {
+      const r = await this.db.deleteFrom(table).where('expires_at', '<=', at).executeTakeFirst();
+      n += Number(r.numDeletedRows);
+    }
+    return n;
+  }
+}

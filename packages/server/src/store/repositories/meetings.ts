@@ -1,0 +1,113 @@
+import type { Kysely } from 'kysely';
+import type { InsertOutcome, MeetingRepository, StoredMeeting } from '../../domain/meetings/meeting.js';
+import type { Database, MeetingTable } from '../schema.js';
+
+export class KyselyMeetingRepository implements MeetingRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(m: StoredMeeting): Promise<InsertOutcome> {
+    // ON CONFLICT DO NOTHING rather than catching the error: on PostgreSQL a failed statement
+    // would abort the surrounding transaction.
+    const result = await this.db.insertInto('meetings').values(toRow(m)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'inserted' : 'conflict';
+  }
+
+  async findById(tenantId: string, id: string): Promise<StoredMeeting | undefined> {
+    const row = await this.db
+      .selectFrom('meetings')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async findByIdempotencyKey(tenantId: string, organizerId: string, key: string): Promise<StoredMeeting | undefined> {
+    const row = await this.db
+      .selectFrom('meetings')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('organizer_id', '=', organizerId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async findBySlug(slug: string): Promise<StoredMeeting | undefined> {
+    const row = await this.db.selectFrom('meetings').selectAll().where('slug', '=', slug).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async update(m: StoredMeeting): Promise<boolean> {
+    const { id, tenant_id, ...changes } = toRow(m);
+    const result = await this.db
+      .updateTable('meetings')
+      .set(changes)
+      .where('tenant_id', '=', tenant_id)
+      .where('id', '=', id)
+      .where('version', '=', m.version - 1)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('meetings')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+}
+
+function toRow(m: StoredMeeting): MeetingTable {
+  return {
+    id: m.id,
+    tenant_id: m.tenantId,
+    organizer_id: m.organizerId,
+    idempotency_key: m.idempotencyKey,
+    provider: m.provider,
+    status: m.status,
+    subject_ct: m.subjectCt,
+    start_ct: m.startCt,
+    end_ct: m.endCt,
+    recurrence_ct: m.recurrenceCt,
+    time_zone: m.timeZone,
+    options: JSON.stringify(m.options),
+    slug: m.slug,
+    conference_id: m.conferenceId,
+    host_pin_ct: m.hostPinCt,
+    guest_pin_ct: m.guestPinCt,
+    provider_ref: m.providerRef,
+    purge_after: m.purgeAfter,
+    version: m.version,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+  };
+}
+
+function fromRow(r: MeetingTable): StoredMeeting {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    organizerId: r.organizer_id,
+    idempotencyKey: r.idempotency_key,
+    provider: r.provider,
+    status: r.status,
+    subjectCt: r.subject_ct,
+    startCt: r.start_ct,
+    endCt: r.end_ct,
+    recurrenceCt: r.recurrence_ct,
+    timeZone: r.time_zone,
+    options: JSON.parse(r.options),
+    slug: r.slug,
+    conferenceId: r.conference_id,
+    hostPinCt: r.host_pin_ct,
+    guestPinCt: r.guest_pin_ct,
+    providerRef: r.provider_ref,
+    purgeAfter: r.purge_after,
+    version: Number(r.version),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

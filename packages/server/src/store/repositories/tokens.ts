@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { TokenRecord, TokenRepository } from '../../identity/ports.js';
+import type { Database, UserTokenTable } from '../schema.js';
+
+export class KyselyTokenRepository implements TokenRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async find(userId: string): Promise<TokenRecord | undefined> {
+    const row = await this.db.selectFrom('user_tokens').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async put(record: TokenRecord): Promise<void> {
+    const row = toRow(record);
+    await this.db
+      .insertInto('user_tokens')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({
+          refresh_token_ct: row.refresh_token_ct,
+          access_token_ct: row.access_token_ct,
+          access_expires_at: row.access_expires_at,
+          version: row.version,
+          updated_at: row.updated_at,
+        }),
+      )
+      .execute();
+  }
+
+  async replace(record: TokenRecord, expectedVersion: number): Promise<boolean> {
+    const { user_id, tenant_id, ...changes } = toRow(record);
+    const result = await this.db
+      .updateTable('user_tokens')
+      .set(changes)
+      .where('user_id', '=', user_id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async delete(userId: string): Promise<void> {
+    await this.db.deleteFrom('user_tokens').where('user_id', '=', userId).execute();
+  }
+}
+
+function toRow(r: TokenRecord): UserTokenTable {
+  return {
+    user_id: r.userId,
+    tenant_id: r.tenantId,
+    refresh_token_ct: r.refreshTokenCt,
+    access_token_ct: r.accessTokenCt,
+    access_expires_at: r.accessExpiresAt,
+    version: r.version,
+    updated_at: r.updatedAt,
+  };
+}
+
+function fromRow(r: UserTokenTable): TokenRecord {
+  return {
+    userId: r.user_id,
+    tenantId: r.tenant_id,
+    refreshTokenCt: r.refresh_token_ct,
+    accessTokenCt: r.access_token_ct,
+    accessExpiresAt: r.access_expires_at,
+    version: Number(r.version),
+    updatedAt: r.updated_at,
+  };
+}

@@ -1,0 +1,50 @@
+/** SIGTERM drains: a request in flight when the signal arrives is answered, then the process exits 0. */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { testMasterKeys } from './support/harness.js';
+import { type ServerProcess, startServerProcess } from './support/server-process.js';
+
+describe('graceful shutdown', () => {
+  let database: TestDatabase;
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    server?.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  it('finishes a request that is in flight at SIGTERM and exits 0', async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startServerProcess({
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      ROOMLINK_KEY_PROVIDER: 'env',
+      ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    });
+    const { port } = new URL(server.url);
+    const body = JSON.stringify({ subject: 'Drain test', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' });
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let response = '';
+    socket.on('data', (chunk) => {
+      response += chunk.toString('utf8');
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // Headers and half the body: the request is in flight.
+    socket.write(
+      `POST /api/v1/meetings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 20)}`,
+    );
+    await server.waitForLog((l) => l.msg === 'incoming request');
+
+    server.kill('SIGTERM');
+    await server.waitForLog((l) => String(l.msg).startsWith('shutting down'));
+    socket.write(body.slice(20));
+    await closed;
+
+    // Answered in full (no session in this process: 401 problem+json, produced after the body was read).
+    expect(response).toMatch(/^HTTP\/1\.1 401/);
+    expect(response).toContain('application/problem+json');
+    expect(await server.exited).toBe(0);
+    expect(server.lines.some((l) => l.msg === 'stopped')).toBe(true);
+  });
+});

@@ -1,0 +1,138 @@
+/** The same store suite on every dialect (SQLite always; PostgreSQL in CI). */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoredMeeting } from '../src/domain/meetings/meeting.js';
+import { openStore } from '../src/store/kysely-store.js';
+import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
+
+const now = new Date('2026-11-28T10:00:00Z');
+
+function meeting(overrides: Partial<StoredMeeting> = {}): StoredMeeting {
+  return {
+    id: crypto.randomUUID(),
+    tenantId: 'tenant-a',
+    organizerId: 'user-1',
+    idempotencyKey: null,
+    provider: 'builtin',
+    status: 'scheduled',
+    subjectCt: 'v1.k.subject',
+    startCt: 'v1.k.start',
+    endCt: 'v1.k.end',
+    recurrenceCt: null,
+    timeZone: 'Europe/Paris',
+    options: { guestPin: false, lobby: true },
+    slug: crypto.randomUUID(),
+    conferenceId: String(Math.floor(Math.random() * 1e10)),
+    hostPinCt: 'v1.k.pin',
+    guestPinCt: null,
+    providerRef: null,
+    purgeAfter: '2027-03-01',
+    version: 1,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    ...overrides,
+  };
+}
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`store on ${label}`, () => {
+    let database: TestDatabase;
+    let store: Awaited<ReturnType<typeof openStore>>;
+
+    beforeEach(async () => {
+      database = await createTestDatabase(dialect);
+      store = await openStore(database.url);
+      await store.tenants.ensure('tenant-a', now);
+      await store.tenants.ensure('tenant-b', now);
+    });
+    afterEach(async () => {
+      await store.close();
+      await database.drop();
+    });
+
+    it('reports its dialect and answers ping', async () => {
+      expect(store.dialect).toBe(dialect);
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('migrations are idempotent', async () => {
+      const again = await openStore(database.url);
+      await again.close();
+      expect((await store.tenants.find('tenant-a'))?.settings.pinLength).toBe(6);
+    });
+
+    it('tenants are created once with default settings and keep updated settings', async () => {
+      const first = await store.tenants.ensure('tenant-a', now);
+      await store.tenants.updateSettings('tenant-a', { ...first.settings, pinLength: 8 }, now);
+      const again = await store.tenants.ensure('tenant-a', now);
+      expect(again.settings.pinLength).toBe(8);
+    });
+
+    it('inserts, finds and deletes meetings scoped to their tenant', async () => {
+      const m = meeting();
+      expect(await store.meetings.insert(m)).toBe('inserted');
+      expect(await store.meetings.findById('tenant-a', m.id)).toEqual(m);
+      expect(await store.meetings.findById('tenant-b', m.id)).toBeUndefined();
+      expect(await store.meetings.findBySlug(m.slug)).toEqual(m);
+      expect(await store.meetings.delete('tenant-b', m.id)).toBe(false);
+      expect(await store.meetings.delete('tenant-a', m.id)).toBe(true);
+      expect(await store.meetings.findById('tenant-a', m.id)).toBeUndefined();
+    });
+
+    it('reports a conflict instead of throwing on a duplicate idempotency key, slug or conference id', async () => {
+      const m = meeting({ idempotencyKey: 'outlook-item-1' });
+      await store.meetings.insert(m);
+      expect(await store.meetings.insert(meeting({ idempotencyKey: 'outlook-item-1' }))).toBe('conflict');
+      expect(await store.meetings.insert(meeting({ slug: m.slug }))).toBe('conflict');
+      expect(await store.meetings.insert(meeting({ conferenceId: m.conferenceId }))).toBe('conflict');
+      // The same key under another organizer is another item.
+      expect(await store.meetings.insert(meeting({ idempotencyKey: 'outlook-item-1', organizerId: 'user-2' }))).toBe(
+        'inserted',
+      );
+      expect((await store.meetings.findByIdempotencyKey('tenant-a', 'user-1', 'outlook-item-1'))?.id).toBe(m.id);
+    });
+
+    it('updates optimistically: a stale version writes nothing', async () => {
+      const m = meeting();
+      await store.meetings.insert(m);
+      expect(await store.meetings.update({ ...m, subjectCt: 'v1.k.new', version: 2 })).toBe(true);
+      expect(await store.meetings.update({ ...m, subjectCt: 'v1.k.stale', version: 2 })).toBe(false);
+      expect((await store.meetings.findById('tenant-a', m.id))?.subjectCt).toBe('v1.k.new');
+    });
+
+    it('rolls a failed transaction back completely', async () => {
+      const m = meeting();
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.meetings.insert(m);
+          await tx.audit.append({ tenantId: 'tenant-a', actorId: 'user-1', action: 'meeting.created' }, now);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await store.meetings.findById('tenant-a', m.id)).toBeUndefined();
+      expect(await store.audit.list('tenant-a', { limit: 10 })).toEqual([]);
+    });
+
+    it('keeps one data key per tenant and rewraps with compare-and-set', async () => {
+      const record = { tenantId: 'tenant-a', keyId: 'k1', wrappedKey: 'w1', masterKeyId: 'm1', createdAt: now.toISOString() };
+      expect(await store.tenantKeys.insert(record)).toBe(true);
+      expect(await store.tenantKeys.insert({ ...record, keyId: 'k2' })).toBe(false);
+      expect(await store.tenantKeys.rewrap(record, 'w2', 'm2')).toBe(true);
+      expect(await store.tenantKeys.rewrap(record, 'w3', 'm3')).toBe(false);
+      expect(await store.tenantKeys.find('tenant-a', 'k1')).toMatchObject({ wrappedKey: 'w2', masterKeyId: 'm2' });
+      expect(await store.tenantKeys.listWrappedWithOtherThan('m2', 10)).toEqual([]);
+      expect(await store.tenantKeys.countByMasterKey()).toEqual(new Map([['m2', 1]]));
+    });
+
+    it('lists the audit log newest first per tenant', async () => {
+      await store.audit.append({ tenantId: 'tenant-a', actorId: 'u', action: 'meeting.created', targetId: 'm1' }, now);
+      await store.audit.append(
+        { tenantId: 'tenant-a', actorId: 'u', action: 'meeting.cancelled', targetId: 'm1' },
+        new Date(now.getTime() + 1000),
+      );
+      await store.audit.append({ tenantId: 'tenant-b', actorId: 'u', action: 'meeting.created' }, now);
+      const entries = await store.audit.list('tenant-a', { limit: 10 });
+      expect(entries.map((e) => e.action)).toEqual(['meeting.cancelled', 'meeting.created']);
+    });
+  });
+}

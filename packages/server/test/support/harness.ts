@@ -1,0 +1,74 @@
+/**
+ * Starts the real application (real runtime, real database, real HTTP on 127.0.0.1) for a test.
+ * Only authentication is a test double: `Bearer test-session:<tenant>:<user>[:admin]`, accepted
+ * here and nowhere in the product.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { Authenticator } from '../../src/http/auth.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
+
+export const testAuthenticator: Authenticator = async (request) => {
+  const match = /^Bearer test-session:([^:]+):([^:]+)(:admin)?$/.exec(request.headers.authorization ?? '');
+  if (!match) return null;
+  return { tenantId: match[1] as string, userId: match[2] as string, isTenantAdmin: Boolean(match[3]) };
+};
+
+export function sessionHeader(tenantId: string, userId: string): Record<string, string> {
+  return { authorization: `Bearer test-session:${tenantId}:${userId}` };
+}
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly runtime: Runtime;
+  readonly database: TestDatabase;
+  readonly url: string;
+  readonly env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export function testMasterKeys(): string {
+  return `test-1:${randomBytes(32).toString('base64')}`;
+}
+
+export async function startTestApp(
+  dialect: DialectName,
+  options: { env?: Record<string, string>; listen?: boolean; database?: TestDatabase } = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase(dialect));
+  const env = {
+    DATABASE_URL: database.url,
+    ROOMLINK_DATA_DIR: database.dir,
+    ROOMLINK_BASE_URL: 'https://roomlink.test',
+    ROOMLINK_KEY_PROVIDER: 'env',
+    ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const runtime = await createRuntime(config, { warn: () => undefined });
+  const app = await buildApp({
+    config,
+    store: runtime.store,
+    meetings: runtime.meetings,
+    authenticate: testAuthenticator,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
+  const url = options.listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
+  return {
+    app,
+    runtime,
+    database,
+    url,
+    env,
+    close: async () => {
+      await app.close();
+      await runtime.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}

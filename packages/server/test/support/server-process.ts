@@ -1,0 +1,88 @@
+/**
+ * Runs the built `roomlink` command as a child process, as an operator would, and reads its JSON
+ * log lines. `npm test` builds before testing, so dist/ is current.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly lines: Record<string, unknown>[];
+  readonly output: () => string;
+  /** Resolves with the first log line matching; rejects if the process exits first or time runs out. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export async function startServerProcess(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let raw = '';
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    raw += chunk.toString('utf8');
+    const parts = raw.split('\n');
+    for (const line of parts.slice(lines.length, -1)) {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: line, unparsed: true });
+      }
+    }
+    for (const w of waiters) w();
+  };
+  let stderr = '';
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let alive = true;
+  void exited.then(() => {
+    alive = false;
+    for (const w of waiters) w();
+  });
+
+  const waitForLog: ServerProcess['waitForLog'] = (match, timeoutMs = 20_000) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = lines.find(match);
+        if (found) {
+          cleanup();
+          resolve(found);
+        } else if (!alive) {
+          cleanup();
+          reject(new Error(`server exited before the expected log line\n${raw}\n${stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for a log line\n${raw}\n${stderr}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const ready = await waitForLog((l) => typeof l.url === 'string' && String(l.msg).startsWith('Roomlink is running'));
+  return {
+    child,
+    url: String(ready.url).replace('0.0.0.0', '127.0.0.1'),
+    lines,
+    output: () => raw + stderr,
+    waitForLog,
+    exited,
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+  };
+}
