@@ -3,7 +3,7 @@
  * reads the environment (server.ts does both), so tests drive it with inject() or a real socket.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
@@ -22,7 +22,7 @@ export interface AppDeps {
   readonly meetings: MeetingService;
   readonly authenticate: Authenticator;
   readonly metrics: HttpMetrics;
-  readonly logger?: FastifyServerOptions['logger'];
+  readonly logger?: FastifyBaseLogger;
   readonly plugins?: readonly AppPlugin[];
   readonly draining?: () => boolean;
 }
@@ -31,7 +31,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
     // Request ids are random so that they say nothing about traffic volume.
@@ -53,7 +53,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       servers: [{ url: deps.config.baseUrl.toString().replace(/\/$/, '') }],
       components: {
-        securitySchemes: { addinSession: { type: 'http', scheme: 'bearer', description: 'Add-in session token' } },
+        securitySchemes: {
+          addinSession: { type: 'http', scheme: 'bearer', description: 'Add-in session token' },
+        },
       },
       security: [{ addinSession: [] }],
     },

@@ -42,7 +42,10 @@ export async function createKeyProvider(config: Config, logger: Pick<Logger, 'wa
   const provider = new FileKeyProvider(config.keys.keyringFile);
   if (config.demo) {
     if (await provider.ensure()) {
-      logger.warn({ file: config.keys.keyringFile }, 'demo mode: generated a new master key in the data directory');
+      logger.warn(
+        { file: config.keys.keyringFile },
+        'demo mode: generated a new master key in the data directory',
+      );
     }
   } else if (!(await fileExists(config.keys.keyringFile))) {
     throw new MissingKeyringError(config.keys.keyringFile);
@@ -71,7 +74,10 @@ export async function createRuntime(
     cipher,
     providers,
     defaultProvider: builtin.id,
-    window: { openBeforeMinutes: config.rooms.openBeforeMinutes, closeAfterMinutes: config.rooms.closeAfterMinutes },
+    window: {
+      openBeforeMinutes: config.rooms.openBeforeMinutes,
+      closeAfterMinutes: config.rooms.closeAfterMinutes,
+    },
   });
   return {
     config,

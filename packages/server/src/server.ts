@@ -22,7 +22,9 @@ export interface Worker {
 }
 
 export interface ServeOptions {
-  readonly features?: (runtime: Runtime) => Promise<{ plugins: AppPlugin[]; authenticate?: Authenticator; workers?: Worker[] }>;
+  readonly features?: (
+    runtime: Runtime,
+  ) => Promise<{ plugins: AppPlugin[]; authenticate?: Authenticator; workers?: Worker[] }>;
   readonly exitOnSignal?: boolean;
 }
 
@@ -45,7 +47,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info(
     { url, baseUrl: config.baseUrl.toString(), database: runtime.store.location, demo: config.demo },
-    config.demo ? 'Roomlink is running in demo mode (no Microsoft 365 app registration configured)' : 'Roomlink is running',
+    config.demo
+      ? 'Roomlink is running in demo mode (no Microsoft 365 app registration configured)'
+      : 'Roomlink is running',
   );
 
   let closing: Promise<void> | undefined;

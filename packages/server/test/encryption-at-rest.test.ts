@@ -15,7 +15,14 @@ const END = '2027-02-03T15:45:00Z';
 /** Ways a time could be written by mistake: ISO forms, SQL timestamp form, epoch seconds and ms. */
 function timeForms(iso: string): string[] {
   const d = new Date(iso);
-  return [iso, d.toISOString(), iso.slice(0, 16), iso.replace('T', ' ').slice(0, 16), String(d.getTime()), String(d.getTime() / 1000)];
+  return [
+    iso,
+    d.toISOString(),
+    iso.slice(0, 16),
+    iso.replace('T', ' ').slice(0, 16),
+    String(d.getTime()),
+    String(d.getTime() / 1000),
+  ];
 }
 
 for (const dialect of DIALECTS) {
@@ -31,7 +38,13 @@ for (const dialect of DIALECTS) {
           method: 'POST',
           url: '/api/v1/meetings',
           headers: sessionHeader(i === 0 ? 'tenant-a' : 'tenant-b', 'organizer'),
-          payload: { subject, start: START, end: END, idempotencyKey: `item-${i}-abcdef`, options: { guestPin: true } },
+          payload: {
+            subject,
+            start: START,
+            end: END,
+            idempotencyKey: `item-${i}-abcdef`,
+            options: { guestPin: true },
+          },
         });
         expect(res.statusCode).toBe(201);
         created.push(res.json());
@@ -43,7 +56,9 @@ for (const dialect of DIALECTS) {
       if (dialect === 'sqlite') {
         // The main file and the write-ahead log: between checkpoints new rows live only in the WAL.
         const file = t.database.file as string;
-        const parts = await Promise.all([file, `${file}-wal`].map((f) => readFile(f).catch(() => Buffer.alloc(0))));
+        const parts = await Promise.all(
+          [file, `${file}-wal`].map((f) => readFile(f).catch(() => Buffer.alloc(0))),
+        );
         return Buffer.concat(parts).toString('latin1') + Buffer.concat(parts).toString('utf8');
       }
       const db = (t.runtime.store as unknown as { db: import('kysely').Kysely<unknown> }).db;
@@ -71,20 +86,48 @@ for (const dialect of DIALECTS) {
     });
 
     it('a ciphertext copied into another row or another tenant fails to decrypt', async () => {
-      const db = (t.runtime.store as unknown as { db: import('kysely').Kysely<import('../src/store/schema.js').Database> }).db;
+      const db = (
+        t.runtime.store as unknown as {
+          db: import('kysely').Kysely<import('../src/store/schema.js').Database>;
+        }
+      ).db;
       const [a, b, c] = created as [(typeof created)[0], (typeof created)[0], (typeof created)[0]];
-      const source = await db.selectFrom('meetings').select('subject_ct').where('id', '=', b.id).executeTakeFirstOrThrow();
+      const source = await db
+        .selectFrom('meetings')
+        .select('subject_ct')
+        .where('id', '=', b.id)
+        .executeTakeFirstOrThrow();
       // Same tenant (b and c are both tenant-b), another row.
-      await db.updateTable('meetings').set({ subject_ct: source.subject_ct }).where('id', '=', c.id).execute();
-      const sameTenant = await t.app.inject({ method: 'GET', url: `/api/v1/meetings/${c.id}`, headers: sessionHeader('tenant-b', 'organizer') });
+      await db
+        .updateTable('meetings')
+        .set({ subject_ct: source.subject_ct })
+        .where('id', '=', c.id)
+        .execute();
+      const sameTenant = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/meetings/${c.id}`,
+        headers: sessionHeader('tenant-b', 'organizer'),
+      });
       expect(sameTenant.statusCode).toBe(500);
       expect(sameTenant.body).not.toContain(SUBJECTS[1]);
       // Another tenant.
-      await db.updateTable('meetings').set({ subject_ct: source.subject_ct }).where('id', '=', a.id).execute();
-      const otherTenant = await t.app.inject({ method: 'GET', url: `/api/v1/meetings/${a.id}`, headers: sessionHeader('tenant-a', 'organizer') });
+      await db
+        .updateTable('meetings')
+        .set({ subject_ct: source.subject_ct })
+        .where('id', '=', a.id)
+        .execute();
+      const otherTenant = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/meetings/${a.id}`,
+        headers: sessionHeader('tenant-a', 'organizer'),
+      });
       expect(otherTenant.statusCode).toBe(500);
       // The original row still opens.
-      const original = await t.app.inject({ method: 'GET', url: `/api/v1/meetings/${b.id}`, headers: sessionHeader('tenant-b', 'organizer') });
+      const original = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/meetings/${b.id}`,
+        headers: sessionHeader('tenant-b', 'organizer'),
+      });
       expect(original.json().subject).toBe(SUBJECTS[1]);
     });
   });

@@ -22,7 +22,11 @@ describe('graceful shutdown', () => {
       ROOMLINK_MASTER_KEYS: testMasterKeys(),
     });
     const { port } = new URL(server.url);
-    const body = JSON.stringify({ subject: 'Drain test', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' });
+    const body = JSON.stringify({
+      subject: 'Drain test',
+      start: '2026-12-01T09:00:00Z',
+      end: '2026-12-01T10:00:00Z',
+    });
     const socket = net.connect(Number(port), '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     let response = '';

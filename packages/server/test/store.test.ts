@@ -86,10 +86,12 @@ for (const dialect of DIALECTS) {
       expect(await store.meetings.insert(meeting({ slug: m.slug }))).toBe('conflict');
       expect(await store.meetings.insert(meeting({ conferenceId: m.conferenceId }))).toBe('conflict');
       // The same key under another organizer is another item.
-      expect(await store.meetings.insert(meeting({ idempotencyKey: 'outlook-item-1', organizerId: 'user-2' }))).toBe(
-        'inserted',
+      expect(
+        await store.meetings.insert(meeting({ idempotencyKey: 'outlook-item-1', organizerId: 'user-2' })),
+      ).toBe('inserted');
+      expect((await store.meetings.findByIdempotencyKey('tenant-a', 'user-1', 'outlook-item-1'))?.id).toBe(
+        m.id,
       );
-      expect((await store.meetings.findByIdempotencyKey('tenant-a', 'user-1', 'outlook-item-1'))?.id).toBe(m.id);
     });
 
     it('updates optimistically: a stale version writes nothing', async () => {
@@ -114,18 +116,30 @@ for (const dialect of DIALECTS) {
     });
 
     it('keeps one data key per tenant and rewraps with compare-and-set', async () => {
-      const record = { tenantId: 'tenant-a', keyId: 'k1', wrappedKey: 'w1', masterKeyId: 'm1', createdAt: now.toISOString() };
+      const record = {
+        tenantId: 'tenant-a',
+        keyId: 'k1',
+        wrappedKey: 'w1',
+        masterKeyId: 'm1',
+        createdAt: now.toISOString(),
+      };
       expect(await store.tenantKeys.insert(record)).toBe(true);
       expect(await store.tenantKeys.insert({ ...record, keyId: 'k2' })).toBe(false);
       expect(await store.tenantKeys.rewrap(record, 'w2', 'm2')).toBe(true);
       expect(await store.tenantKeys.rewrap(record, 'w3', 'm3')).toBe(false);
-      expect(await store.tenantKeys.find('tenant-a', 'k1')).toMatchObject({ wrappedKey: 'w2', masterKeyId: 'm2' });
+      expect(await store.tenantKeys.find('tenant-a', 'k1')).toMatchObject({
+        wrappedKey: 'w2',
+        masterKeyId: 'm2',
+      });
       expect(await store.tenantKeys.listWrappedWithOtherThan('m2', 10)).toEqual([]);
       expect(await store.tenantKeys.countByMasterKey()).toEqual(new Map([['m2', 1]]));
     });
 
     it('lists the audit log newest first per tenant', async () => {
-      await store.audit.append({ tenantId: 'tenant-a', actorId: 'u', action: 'meeting.created', targetId: 'm1' }, now);
+      await store.audit.append(
+        { tenantId: 'tenant-a', actorId: 'u', action: 'meeting.created', targetId: 'm1' },
+        now,
+      );
       await store.audit.append(
         { tenantId: 'tenant-a', actorId: 'u', action: 'meeting.cancelled', targetId: 'm1' },
         new Date(now.getTime() + 1000),

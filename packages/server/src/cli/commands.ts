@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import type { Config } from '../config/config.js';
-import { rotateMasterKey } from '../crypto/rotate.js';
 import { FileKeyProvider } from '../crypto/local-key-provider.js';
+import { rotateMasterKey } from '../crypto/rotate.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createKeyProvider } from '../runtime.js';
 import { openStore } from '../store/kysely-store.js';
@@ -41,7 +41,8 @@ export function registerCommands(program: Command, config: () => Config): void {
     .description('create the master keyring file (file key provider)')
     .action(async () => {
       const c = config();
-      if (c.keys.provider !== 'file') throw new CliError('keys init applies to the file key provider only', EXIT.usage);
+      if (c.keys.provider !== 'file')
+        throw new CliError('keys init applies to the file key provider only', EXIT.usage);
       const created = await new FileKeyProvider(c.keys.keyringFile).ensure();
       process.stdout.write(
         created
@@ -64,7 +65,11 @@ export function registerCommands(program: Command, config: () => Config): void {
             tenantId: null,
             actorId: 'cli',
             action: 'keys.rotated',
-            details: { rewrapped: result.rewrapped, retired: result.retired.length, masterKeyId: result.newMasterKeyId },
+            details: {
+              rewrapped: result.rewrapped,
+              retired: result.retired.length,
+              masterKeyId: result.newMasterKeyId,
+            },
           },
           new Date(),
         );

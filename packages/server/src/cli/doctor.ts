@@ -33,8 +33,11 @@ export async function runDoctor(
     const held = new Set(await provider.masterKeyIds());
     const counts = await store.tenantKeys.countByMasterKey().catch(() => new Map<string, number>());
     const missing = [...counts.keys()].filter((id) => !held.has(id));
-    if (missing.length > 0) throw new Error(`data keys are wrapped with master keys the provider lacks: ${missing.join(', ')}`);
-    print(`ok    keys (${provider.name} provider, ${held.size} master key(s), ${sum(counts)} tenant data key(s))`);
+    if (missing.length > 0)
+      throw new Error(`data keys are wrapped with master keys the provider lacks: ${missing.join(', ')}`);
+    print(
+      `ok    keys (${provider.name} provider, ${held.size} master key(s), ${sum(counts)} tenant data key(s))`,
+    );
   } catch (error) {
     print(`FAIL  keys: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.keys;

@@ -30,7 +30,14 @@ describe('configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
-    for (const name of ['PORT', 'ROOMLINK_BASE_URL', 'DATABASE_URL', 'LOG_LEVEL', 'ROOMLINK_MASTER_KEYS', 'ROOMLINK_TYPO']) {
+    for (const name of [
+      'PORT',
+      'ROOMLINK_BASE_URL',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'ROOMLINK_MASTER_KEYS',
+      'ROOMLINK_TYPO',
+    ]) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain('c2hvcnQ=');
@@ -39,7 +46,12 @@ describe('configuration', () => {
 
   it('selects PostgreSQL from a postgres URL and the env key provider from master keys', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
-    const c = loadConfig({ DATABASE_URL: 'postgres://u@db/roomlink', ROOMLINK_MASTER_KEYS: `new:${key},old:${key}`, MS_CLIENT_ID: 'x' });
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://u@db/roomlink',
+      ROOMLINK_MASTER_KEYS: `new:${key},old:${key}`,
+      MS_CLIENT_ID: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+      MS_CLIENT_SECRET: 's3cr3t',
+    });
     expect(c.databaseUrl).toBe('postgres://u@db/roomlink');
     expect(c.keys.provider).toBe('env');
     expect(c.keys.envKeys.map((k) => k.id)).toEqual(['new', 'old']);
@@ -47,6 +59,8 @@ describe('configuration', () => {
   });
 
   it('rejects a base URL with a path', () => {
-    expect(() => loadConfig({ ROOMLINK_BASE_URL: 'https://example.com/roomlink' })).toThrow(/ROOMLINK_BASE_URL/);
+    expect(() => loadConfig({ ROOMLINK_BASE_URL: 'https://example.com/roomlink' })).toThrow(
+      /ROOMLINK_BASE_URL/,
+    );
   });
 });

@@ -127,7 +127,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       if (!baseUrl.pathname.endsWith('/')) baseUrl.pathname += '/';
       if (baseUrl.pathname !== '/') throw new Error('path');
     } catch {
-      problems.push(`ROOMLINK_BASE_URL="${rawBase}" must be an absolute http(s) URL without path, query or fragment`);
+      problems.push(
+        `ROOMLINK_BASE_URL="${rawBase}" must be an absolute http(s) URL without path, query or fragment`,
+      );
     }
   }
 
@@ -138,33 +140,48 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const rawLevel = value('LOG_LEVEL') ?? 'info';
-  const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as Config['logLevel']) : 'info';
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel)
+    ? (rawLevel as Config['logLevel'])
+    : 'info';
   if (logLevel !== rawLevel) problems.push(`LOG_LEVEL="${rawLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
 
   const rawProvider = value('ROOMLINK_KEY_PROVIDER') ?? (value('ROOMLINK_MASTER_KEYS') ? 'env' : 'file');
   let provider: KeyProviderKind = 'file';
   if (rawProvider === 'file' || rawProvider === 'env') provider = rawProvider;
   else problems.push(`ROOMLINK_KEY_PROVIDER="${rawProvider}" must be "file" or "env"`);
-  const keyringFile = path.resolve(cwd, value('ROOMLINK_KEYRING_FILE') ?? path.join(dataDir, 'master-keys.json'));
+  const keyringFile = path.resolve(
+    cwd,
+    value('ROOMLINK_KEYRING_FILE') ?? path.join(dataDir, 'master-keys.json'),
+  );
   const envKeys = parseMasterKeys(value('ROOMLINK_MASTER_KEYS'), problems);
   if (provider === 'env' && value('ROOMLINK_MASTER_KEYS') === undefined) {
     problems.push('ROOMLINK_MASTER_KEYS is required when ROOMLINK_KEY_PROVIDER=env');
   }
 
   const sipDomain = value('ROOMLINK_SIP_DOMAIN') ?? baseUrl.hostname;
-  if (!/^[a-z0-9.-]+$/i.test(sipDomain)) problems.push(`ROOMLINK_SIP_DOMAIN="${sipDomain}" must be a host name`);
+  if (!/^[a-z0-9.-]+$/i.test(sipDomain))
+    problems.push(`ROOMLINK_SIP_DOMAIN="${sipDomain}" must be a host name`);
   const dialInNumber = value('ROOMLINK_DIAL_IN_NUMBER') ?? null;
   if (dialInNumber !== null && !/^\+?[0-9 ()-]{4,30}$/.test(dialInNumber)) {
-    problems.push(`ROOMLINK_DIAL_IN_NUMBER="${dialInNumber}" must be a phone number such as +33 1 23 45 67 89`);
+    problems.push(
+      `ROOMLINK_DIAL_IN_NUMBER="${dialInNumber}" must be a phone number such as +33 1 23 45 67 89`,
+    );
   }
 
   const microsoft = parseMicrosoft(value, problems, cwd);
-  const graphBaseUrl = absoluteUrl('GRAPH_BASE_URL', value('GRAPH_BASE_URL') ?? 'https://graph.microsoft.com', problems);
+  const graphBaseUrl = absoluteUrl(
+    'GRAPH_BASE_URL',
+    value('GRAPH_BASE_URL') ?? 'https://graph.microsoft.com',
+    problems,
+  );
   const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const list = (name: string): string[] | null => {
     const raw = value(name);
     if (raw === undefined) return null;
-    const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const items = raw
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
     const bad = items.filter((i) => !GUID.test(i));
     if (bad.length) problems.push(`${name} must be a comma-separated list of GUIDs (bad: ${bad.join(', ')})`);
     return items;
@@ -219,7 +236,8 @@ function parseMicrosoft(
   const cert = value('MS_CLIENT_CERT');
   const key = value('MS_CLIENT_KEY');
   if (clientId === undefined) {
-    if (secret || cert || key) problems.push('MS_CLIENT_SECRET/MS_CLIENT_CERT/MS_CLIENT_KEY need MS_CLIENT_ID');
+    if (secret || cert || key)
+      problems.push('MS_CLIENT_SECRET/MS_CLIENT_CERT/MS_CLIENT_KEY need MS_CLIENT_ID');
     return null;
   }
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
@@ -235,7 +253,10 @@ function parseMicrosoft(
       privateKeyFile: path.resolve(cwd, key ?? ''),
     };
   } else if (secret) credential = { kind: 'secret', secret };
-  else problems.push('MS_CLIENT_ID needs a credential: MS_CLIENT_CERT + MS_CLIENT_KEY (recommended) or MS_CLIENT_SECRET');
+  else
+    problems.push(
+      'MS_CLIENT_ID needs a credential: MS_CLIENT_CERT + MS_CLIENT_KEY (recommended) or MS_CLIENT_SECRET',
+    );
   const authority = absoluteUrl(
     'MS_AUTHORITY',
     value('MS_AUTHORITY') ?? 'https://login.microsoftonline.com/organizations',

@@ -35,7 +35,7 @@ describe('envelope encryption', () => {
     expect(await cipher.decrypt(ctx, a)).toBe('Quarterly review');
   });
 
-  it.each([
+  it.each<[string, Partial<typeof ctx>]>([
     ['another row', { rowId: 'row-2' }],
     ['another column', { column: 'start' }],
     ['another table', { table: 'users' }],
@@ -51,20 +51,34 @@ describe('envelope encryption', () => {
     const [v, k, body] = sealed.split('.') as [string, string, string];
     const bytes = Buffer.from(body, 'base64url');
     bytes[bytes.length - 20] = (bytes[bytes.length - 20] as number) ^ 1;
-    await expect(cipher.decrypt(ctx, `${v}.${k}.${bytes.toString('base64url')}`)).rejects.toThrow(/did not authenticate/);
+    await expect(cipher.decrypt(ctx, `${v}.${k}.${bytes.toString('base64url')}`)).rejects.toThrow(
+      /did not authenticate/,
+    );
     await expect(cipher.decrypt(ctx, 'plain text')).rejects.toThrow(/not a Roomlink ciphertext/);
   });
 
   it('creates exactly one data key per tenant under concurrent first use', async () => {
-    const fresh = new EnvelopeCipher(store.tenantKeys, new EnvKeyProvider([{ id: 'm1', key: randomBytes(32) }]));
-    await Promise.all(Array.from({ length: 20 }, (_, i) => fresh.encrypt({ ...ctx, tenantId: 'tenant-b', rowId: `r${i}` }, 'x')));
+    const fresh = new EnvelopeCipher(
+      store.tenantKeys,
+      new EnvKeyProvider([{ id: 'm1', key: randomBytes(32) }]),
+    );
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fresh.encrypt({ ...ctx, tenantId: 'tenant-b', rowId: `r${i}` }, 'x'),
+      ),
+    );
     expect(await store.tenantKeys.countByMasterKey()).toEqual(new Map([['m1', 1]]));
   });
 
   it('a data key cannot be opened by a master key it was not wrapped with', async () => {
     await cipher.encrypt(ctx, 'x');
-    const other = new EnvelopeCipher(store.tenantKeys, new EnvKeyProvider([{ id: 'm1', key: randomBytes(32) }]));
-    await expect(other.decrypt(ctx, await cipher.encrypt(ctx, 'y'))).rejects.toMatchObject({ code: 'unwrap_failed' });
+    const other = new EnvelopeCipher(
+      store.tenantKeys,
+      new EnvKeyProvider([{ id: 'm1', key: randomBytes(32) }]),
+    );
+    await expect(other.decrypt(ctx, await cipher.encrypt(ctx, 'y'))).rejects.toMatchObject({
+      code: 'unwrap_failed',
+    });
   });
 
   it('rotation rewraps every data key, retires the old master key and keeps data readable', async () => {

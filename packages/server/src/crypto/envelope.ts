@@ -63,14 +63,19 @@ export class EnvelopeCipher implements FieldCipher {
 
   async decrypt(context: CipherContext, ciphertext: string): Promise<string> {
     const [version, keyId, body] = ciphertext.split('.');
-    if (version !== VERSION || !keyId || !body) throw new KeyError('malformed_ciphertext', 'not a Roomlink ciphertext');
+    if (version !== VERSION || !keyId || !body)
+      throw new KeyError('malformed_ciphertext', 'not a Roomlink ciphertext');
     const key = await this.#keyById(context.tenantId, keyId);
     try {
       return open(key, Buffer.from(body, 'base64url'), associatedData(context)).toString('utf8');
     } catch (cause) {
-      throw new KeyError('decrypt_failed', `value of ${context.table}.${context.column} did not authenticate`, {
-        cause,
-      });
+      throw new KeyError(
+        'decrypt_failed',
+        `value of ${context.table}.${context.column} did not authenticate`,
+        {
+          cause,
+        },
+      );
     }
   }
 

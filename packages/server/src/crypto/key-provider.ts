@@ -23,7 +23,12 @@ export interface KeyProvider {
 
 export class KeyError extends Error {
   constructor(
-    readonly code: 'unknown_master_key' | 'unwrap_failed' | 'decrypt_failed' | 'malformed_ciphertext' | 'no_data_key',
+    readonly code:
+      | 'unknown_master_key'
+      | 'unwrap_failed'
+      | 'decrypt_failed'
+      | 'malformed_ciphertext'
+      | 'no_data_key',
     message: string,
     options?: { cause?: unknown },
   ) {

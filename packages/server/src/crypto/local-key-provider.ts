@@ -28,11 +28,14 @@ abstract class LocalKeyProvider implements KeyProvider {
 
   async unwrap(key: WrappedKey, context: string): Promise<Buffer> {
     const master = (await this.keys()).keys.get(key.masterKeyId);
-    if (!master) throw new KeyError('unknown_master_key', `master key ${key.masterKeyId} is not held by ${this.name}`);
+    if (!master)
+      throw new KeyError('unknown_master_key', `master key ${key.masterKeyId} is not held by ${this.name}`);
     try {
       return open(master, Buffer.from(key.wrapped, 'base64'), Buffer.from(context));
     } catch (cause) {
-      throw new KeyError('unwrap_failed', `data key could not be unwrapped with ${key.masterKeyId}`, { cause });
+      throw new KeyError('unwrap_failed', `data key could not be unwrapped with ${key.masterKeyId}`, {
+        cause,
+      });
     }
   }
 }
@@ -95,7 +98,8 @@ export class FileKeyProvider extends LocalKeyProvider {
 
   async retireMasterKey(id: string): Promise<void> {
     const ring = await this.#read();
-    if (ring.current === id) throw new KeyError('unknown_master_key', 'the current master key cannot be retired');
+    if (ring.current === id)
+      throw new KeyError('unknown_master_key', 'the current master key cannot be retired');
     delete ring.keys[id];
     await this.#write(ring, false);
   }

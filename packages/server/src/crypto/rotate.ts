@@ -4,7 +4,7 @@
  * which is why this runs with the service up: serving processes only need the master key to open a
  * data key they have not cached yet, and they find the rewrapped row.
  */
-import { wrapContext, type TenantKeyRepository } from './envelope.js';
+import { type TenantKeyRepository, wrapContext } from './envelope.js';
 import type { KeyProvider } from './key-provider.js';
 
 export interface RotationResult {
@@ -30,7 +30,10 @@ export async function rotateMasterKey(
     if (batch.length === 0) break;
     for (const record of batch) {
       const context = wrapContext(record.tenantId, record.keyId);
-      const dataKey = await provider.unwrap({ masterKeyId: record.masterKeyId, wrapped: record.wrappedKey }, context);
+      const dataKey = await provider.unwrap(
+        { masterKeyId: record.masterKeyId, wrapped: record.wrappedKey },
+        context,
+      );
       const wrapped = await provider.wrap(dataKey, context);
       if (await keys.rewrap(record, wrapped.wrapped, wrapped.masterKeyId)) rewrapped += 1;
     }

@@ -11,6 +11,7 @@ export type HttpErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'claims_required'
   | 'forbidden'
   | 'not_found'
   | 'method_not_allowed'
@@ -24,6 +25,7 @@ export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; t
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unauthorized: { status: 401, title: 'Sign-in required' },
+  claims_required: { status: 401, title: 'Your organisation requires you to sign in again' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

@@ -40,7 +40,8 @@ function toProblem(error: FastifyError): Problem {
     default:
       break;
   }
-  if (error instanceof SyntaxError || error.statusCode === 400) return problem('malformed_json', 'the body is not valid JSON');
+  if (error instanceof SyntaxError || error.statusCode === 400)
+    return problem('malformed_json', 'the body is not valid JSON');
   if (error.statusCode && error.statusCode < 500) return problem('invalid_request', error.message);
   return problem('internal_error', 'something went wrong on our side; it was logged');
 }

@@ -4,7 +4,10 @@ import { bearerToken } from '../http/auth.js';
 import type { AuthFlowRepository } from './ports.js';
 import { digest } from './secrets.js';
 
-export function sessionAuthenticator(authFlow: AuthFlowRepository, now: () => Date = () => new Date()): Authenticator {
+export function sessionAuthenticator(
+  authFlow: AuthFlowRepository,
+  now: () => Date = () => new Date(),
+): Authenticator {
   return async (request) => {
     const token = bearerToken(request);
     if (!token) return null;

@@ -13,7 +13,12 @@ import { readFile } from 'node:fs/promises';
 import * as oidc from 'openid-client';
 import type { ClientCredential } from '../config/config.js';
 
-export const SCOPES = ['openid', 'profile', 'offline_access', 'https://graph.microsoft.com/Calendars.Read'] as const;
+export const SCOPES = [
+  'openid',
+  'profile',
+  'offline_access',
+  'https://graph.microsoft.com/Calendars.Read',
+] as const;
 const ENTRA_ORIGIN = 'https://login.microsoftonline.com';
 /** Bounded skew for exp/nbf/iat checks. */
 const CLOCK_TOLERANCE_SECONDS = 120;
@@ -43,7 +48,12 @@ export interface TokenSet {
 
 export class OidcError extends Error {
   constructor(
-    readonly code: 'invalid_grant' | 'interaction_required' | 'access_denied' | 'validation_failed' | 'server_error',
+    readonly code:
+      | 'invalid_grant'
+      | 'interaction_required'
+      | 'access_denied'
+      | 'validation_failed'
+      | 'server_error',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -63,7 +73,9 @@ export class MicrosoftOidcClient {
     const routed = authority.origin !== ENTRA_ORIGIN;
     const baseFetch = settings.fetch ?? fetch;
     const customFetch: oidc.CustomFetch = (url, init) => {
-      const target = routed ? url.replace(ENTRA_ORIGIN + pathPrefix(authority), authority.origin + pathPrefix(authority)) : url;
+      const target = routed
+        ? url.replace(ENTRA_ORIGIN + pathPrefix(authority), authority.origin + pathPrefix(authority))
+        : url;
       return baseFetch(target, init as RequestInit);
     };
     const tenantSegment = authority.pathname.split('/').filter(Boolean).at(-1) ?? 'organizations';
@@ -72,7 +84,11 @@ export class MicrosoftOidcClient {
     const config = await oidc.discovery(
       discoveryUrl,
       settings.clientId,
-      { redirect_uris: [settings.redirectUri], response_types: ['code'], [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS },
+      {
+        redirect_uris: [settings.redirectUri],
+        response_types: ['code'],
+        [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
+      },
       await clientAuthentication(settings.credential),
       { execute, [oidc.customFetch]: customFetch },
     );
@@ -128,7 +144,8 @@ export class MicrosoftOidcClient {
         idTokenExpected: true,
       });
       const claims = tokens.claims() as unknown as IdTokenClaims | undefined;
-      if (!claims?.tid || !claims.oid) throw new OidcError('validation_failed', 'the ID token lacks tid or oid');
+      if (!claims?.tid || !claims.oid)
+        throw new OidcError('validation_failed', 'the ID token lacks tid or oid');
       return { ...toTokenSet(tokens), claims };
     } catch (error) {
       throw asOidcError(error);
@@ -173,9 +190,13 @@ async function clientAuthentication(credential: ClientCredential): Promise<oidc.
   // Entra identifies the certificate by its SHA-1 thumbprint in the assertion's x5t header.
   const x5t = createHash('sha1').update(certificate.raw).digest('base64url');
   const der = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' });
-  const cryptoKey = await webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
+  const cryptoKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    der,
+    { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   return oidc.PrivateKeyJwt(cryptoKey as unknown as oidc.CryptoKey, {
     [oidc.modifyAssertion]: (header) => {
       header.x5t = x5t;
@@ -187,11 +208,20 @@ function asOidcError(error: unknown): OidcError {
   if (error instanceof OidcError) return error;
   const e = error as { error?: string; code?: string; message?: string };
   const oauthError = e.error;
-  if (oauthError === 'invalid_grant') return new OidcError('invalid_grant', 'the grant was refused', { cause: error });
-  if (oauthError === 'interaction_required' || oauthError === 'login_required' || oauthError === 'consent_required') {
+  if (oauthError === 'invalid_grant')
+    return new OidcError('invalid_grant', 'the grant was refused', { cause: error });
+  if (
+    oauthError === 'interaction_required' ||
+    oauthError === 'login_required' ||
+    oauthError === 'consent_required'
+  ) {
     return new OidcError('interaction_required', 'the user must sign in again', { cause: error });
   }
-  if (oauthError === 'access_denied') return new OidcError('access_denied', 'access was denied', { cause: error });
-  if (oauthError) return new OidcError('server_error', `the identity platform answered ${oauthError}`, { cause: error });
-  return new OidcError('validation_failed', e.message ?? 'the sign-in response did not validate', { cause: error });
+  if (oauthError === 'access_denied')
+    return new OidcError('access_denied', 'access was denied', { cause: error });
+  if (oauthError)
+    return new OidcError('server_error', `the identity platform answered ${oauthError}`, { cause: error });
+  return new OidcError('validation_failed', e.message ?? 'the sign-in response did not validate', {
+    cause: error,
+  });
 }

@@ -83,7 +83,9 @@ export interface AuthFlowRepository {
   takeHandoff(codeHash: string): Promise<HandoffCode | undefined>;
   insertSession(s: SessionRecord): Promise<void>;
   /** The session with its user's status and admin flag, or undefined. */
-  findSession(tokenHash: string): Promise<(SessionRecord & { isAdmin: boolean; status: UserStatus }) | undefined>;
+  findSession(
+    tokenHash: string,
+  ): Promise<(SessionRecord & { isAdmin: boolean; status: UserStatus }) | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteUserSessions(userId: string): Promise<void>;
   deleteExpired(now: Date): Promise<number>;

@@ -87,10 +87,17 @@ export class SignInService {
   async complete(
     cookie: string | undefined,
     callbackUrl: URL,
-  ): Promise<{ user: SignedInUser; purpose: 'addin' | 'browser'; handoffCode?: string; sessionToken?: string }> {
+  ): Promise<{
+    user: SignedInUser;
+    purpose: 'addin' | 'browser';
+    handoffCode?: string;
+    sessionToken?: string;
+  }> {
     const transaction = cookie ? await this.deps.authFlow.takeTransaction(digest(cookie)) : undefined;
-    if (!transaction) throw new IdentityError('login_expired', 'this sign-in was not started in this browser, or expired');
-    if (new Date(transaction.expiresAt) <= this.#now()) throw new IdentityError('login_expired', 'the sign-in took too long');
+    if (!transaction)
+      throw new IdentityError('login_expired', 'this sign-in was not started in this browser, or expired');
+    if (new Date(transaction.expiresAt) <= this.#now())
+      throw new IdentityError('login_expired', 'the sign-in took too long');
     const state = callbackUrl.searchParams.get('state') ?? '';
     // openid-client checks state too; checking first gives a precise answer without a token call.
     if (!constantTimeEqual(state, transaction.state)) {
@@ -116,7 +123,13 @@ export class SignInService {
       throw new IdentityError('tenant_not_allowed', 'your organisation is not enabled on this Roomlink');
     }
     const isAdmin = (claims.wids ?? []).some((w) => this.deps.adminRoleIds.includes(w.toLowerCase()));
-    const user = await this.#upsertUser(tenantId, claims.oid, claims.name ?? '', claims.preferred_username ?? '', isAdmin);
+    const user = await this.#upsertUser(
+      tenantId,
+      claims.oid,
+      claims.name ?? '',
+      claims.preferred_username ?? '',
+      isAdmin,
+    );
     await this.deps.tokens.store(user.id, tenantId, result);
     await this.deps.audit.append(
       { tenantId, actorId: user.id, action: 'session.signed_in', targetType: 'user', targetId: user.id },
@@ -144,13 +157,21 @@ export class SignInService {
   }
 
   /** The task pane trades the dialog's code and its own verifier for a session token. */
-  async exchangeHandoff(code: string, verifier: string): Promise<{ token: string; expiresAt: Date; user: SignedInUser }> {
+  async exchangeHandoff(
+    code: string,
+    verifier: string,
+  ): Promise<{ token: string; expiresAt: Date; user: SignedInUser }> {
     const handoff = await this.deps.authFlow.takeHandoff(digest(code));
-    if (!handoff || new Date(handoff.expiresAt) <= this.#now() || !constantTimeEqual(s256(verifier), handoff.challenge)) {
+    if (
+      !handoff ||
+      new Date(handoff.expiresAt) <= this.#now() ||
+      !constantTimeEqual(s256(verifier), handoff.challenge)
+    ) {
       throw new IdentityError('invalid_handoff', 'the sign-in code is unknown, used, expired or not yours');
     }
     const user = await this.deps.users.findById(handoff.userId);
-    if (!user || user.status === 'signed_out') throw new IdentityError('invalid_handoff', 'the user signed out');
+    if (!user || user.status === 'signed_out')
+      throw new IdentityError('invalid_handoff', 'the user signed out');
     const token = await this.#createSession(user, 'addin');
     return {
       token,
@@ -175,14 +196,22 @@ export class SignInService {
       pendingClaims: null,
     });
     await this.deps.audit.append(
-      { tenantId: user.tenantId, actorId: user.id, action: 'session.signed_out', targetType: 'user', targetId: user.id },
+      {
+        tenantId: user.tenantId,
+        actorId: user.id,
+        action: 'session.signed_out',
+        targetType: 'user',
+        targetId: user.id,
+      },
       this.#now(),
     );
   }
 
   async describe(user: UserRecord): Promise<SignedInUser> {
     const open = (column: string, value: string | null) =>
-      value ? this.deps.cipher.decrypt({ tenantId: user.tenantId, table: 'users', column, rowId: user.id }, value) : '';
+      value
+        ? this.deps.cipher.decrypt({ tenantId: user.tenantId, table: 'users', column, rowId: user.id }, value)
+        : '';
     return {
       id: user.id,
       tenantId: user.tenantId,
@@ -192,7 +221,13 @@ export class SignInService {
     };
   }
 
-  async #upsertUser(tenantId: string, oid: string, name: string, upn: string, isAdmin: boolean): Promise<UserRecord> {
+  async #upsertUser(
+    tenantId: string,
+    oid: string,
+    name: string,
+    upn: string,
+    isAdmin: boolean,
+  ): Promise<UserRecord> {
     await this.deps.tenants.ensure(tenantId, this.#now());
     let user = await this.deps.users.findByExchangeId(tenantId, oid);
     const id = user?.id ?? randomUUID();

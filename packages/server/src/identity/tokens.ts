@@ -31,7 +31,8 @@ export class TokenService {
   }
 
   async store(userId: string, tenantId: string, tokens: TokenSet): Promise<void> {
-    if (!tokens.refreshToken) throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
+    if (!tokens.refreshToken)
+      throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
     const existing = await this.deps.tokens.find(userId);
     await this.deps.tokens.put(await this.#seal(userId, tenantId, tokens, (existing?.version ?? 0) + 1));
   }
@@ -39,7 +40,8 @@ export class TokenService {
   /** A valid Graph access token for the user, refreshed if it expires soon. */
   async getAccessToken(userId: string): Promise<string> {
     const record = await this.deps.tokens.find(userId);
-    if (!record) throw new IdentityError('sign_in_required', 'the user has no Microsoft tokens; sign in again');
+    if (!record)
+      throw new IdentityError('sign_in_required', 'the user has no Microsoft tokens; sign in again');
     if (record.accessTokenCt && record.accessExpiresAt) {
       if (new Date(record.accessExpiresAt).getTime() - REFRESH_AHEAD_MS > this.#now().getTime()) {
         return this.#open(record, 'access_token', record.accessTokenCt);
@@ -70,17 +72,23 @@ export class TokenService {
 
   async #refresh(userId: string, claims?: string): Promise<string> {
     const record = await this.deps.tokens.find(userId);
-    if (!record) throw new IdentityError('sign_in_required', 'the user has no Microsoft tokens; sign in again');
+    if (!record)
+      throw new IdentityError('sign_in_required', 'the user has no Microsoft tokens; sign in again');
     const refreshToken = await this.#open(record, 'refresh_token', record.refreshTokenCt);
     let fresh: TokenSet;
     try {
       fresh = await (await this.deps.oidc()).refresh(refreshToken, claims);
     } catch (error) {
-      if (error instanceof OidcError && (error.code === 'invalid_grant' || error.code === 'interaction_required')) {
+      if (
+        error instanceof OidcError &&
+        (error.code === 'invalid_grant' || error.code === 'interaction_required')
+      ) {
         await this.#requireSignIn(userId, claims ?? null);
         throw new IdentityError(
           claims ? 'claims_required' : 'sign_in_required',
-          claims ? 'your organisation requires you to sign in again' : 'Microsoft no longer accepts this sign-in',
+          claims
+            ? 'your organisation requires you to sign in again'
+            : 'Microsoft no longer accepts this sign-in',
           claims ? { claims } : {},
           { cause: error },
         );
@@ -88,7 +96,12 @@ export class TokenService {
       throw error;
     }
     // Microsoft rotates refresh tokens; keep the newest, or the old one when none came back.
-    const next = await this.#seal(userId, record.tenantId, { ...fresh, refreshToken: fresh.refreshToken ?? refreshToken }, record.version + 1);
+    const next = await this.#seal(
+      userId,
+      record.tenantId,
+      { ...fresh, refreshToken: fresh.refreshToken ?? refreshToken },
+      record.version + 1,
+    );
     if (!(await this.deps.tokens.replace(next, record.version))) {
       // Another process refreshed first: its token is as good as ours.
       const winner = await this.deps.tokens.find(userId);
@@ -105,7 +118,8 @@ export class TokenService {
   }
 
   async #seal(userId: string, tenantId: string, tokens: TokenSet, version: number): Promise<TokenRecord> {
-    const enc = (column: string, value: string) => this.deps.cipher.encrypt({ tenantId, table: TABLE, column, rowId: userId }, value);
+    const enc = (column: string, value: string) =>
+      this.deps.cipher.encrypt({ tenantId, table: TABLE, column, rowId: userId }, value);
     return {
       userId,
       tenantId,
@@ -118,6 +132,9 @@ export class TokenService {
   }
 
   #open(record: TokenRecord, column: string, value: string): Promise<string> {
-    return this.deps.cipher.decrypt({ tenantId: record.tenantId, table: TABLE, column, rowId: record.userId }, value);
+    return this.deps.cipher.decrypt(
+      { tenantId: record.tenantId, table: TABLE, column, rowId: record.userId },
+      value,
+    );
   }
 }

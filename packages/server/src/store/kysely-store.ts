@@ -28,7 +28,10 @@ export interface StoreOptions extends OpenOptions {
   readonly migrate?: boolean;
 }
 
-export async function openStore(url: string, options: StoreOptions = {}): Promise<Store & { db: Kysely<Database> }> {
+export async function openStore(
+  url: string,
+  options: StoreOptions = {},
+): Promise<Store & { db: Kysely<Database> }> {
   const { db, dialect, location } = openDatabase(url, options);
   if (options.migrate ?? true) await migrateToLatest(db);
   return {

@@ -28,14 +28,22 @@ export const DIALECTS: readonly DialectName[] = ['sqlite', 'postgres'];
 export function dialectAvailability(dialect: DialectName): { skip: boolean; label: string } {
   if (dialect === 'sqlite') return { skip: false, label: 'sqlite' };
   const pgInfo = inject('postgres');
-  return pgInfo.url ? { skip: false, label: 'postgres' } : { skip: true, label: `postgres (skipped: ${pgInfo.reason})` };
+  return pgInfo.url
+    ? { skip: false, label: 'postgres' }
+    : { skip: true, label: `postgres (skipped: ${pgInfo.reason})` };
 }
 
 export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
   const dir = await mkdtemp(path.join(tmpdir(), 'roomlink-test-'));
   if (dialect === 'sqlite') {
     const file = path.join(dir, 'roomlink.sqlite');
-    return { dialect, url: `sqlite:${file}`, file, dir, drop: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      dialect,
+      url: `sqlite:${file}`,
+      file,
+      dir,
+      drop: () => rm(dir, { recursive: true, force: true }),
+    };
   }
   const base = inject('postgres').url;
   if (!base) throw new Error('PostgreSQL is not available');

@@ -14,12 +14,18 @@ export interface ServerProcess {
   readonly lines: Record<string, unknown>[];
   readonly output: () => string;
   /** Resolves with the first log line matching; rejects if the process exits first or time runs out. */
-  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
 }
 
-export async function startServerProcess(env: Record<string, string>, args: string[] = ['serve']): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  args: string[] = ['serve'],
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,7 +81,9 @@ export async function startServerProcess(env: Record<string, string>, args: stri
       check();
     });
 
-  const ready = await waitForLog((l) => typeof l.url === 'string' && String(l.msg).startsWith('Roomlink is running'));
+  const ready = await waitForLog(
+    (l) => typeof l.url === 'string' && String(l.msg).startsWith('Roomlink is running'),
+  );
   return {
     child,
     url: String(ready.url).replace('0.0.0.0', '127.0.0.1'),

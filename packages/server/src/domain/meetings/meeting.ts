@@ -80,7 +80,11 @@ export interface MeetingRepository {
   /** Never throws on a unique conflict (idempotency key, slug, conference id): returns 'conflict'. */
   insert(meeting: StoredMeeting): Promise<InsertOutcome>;
   findById(tenantId: string, id: string): Promise<StoredMeeting | undefined>;
-  findByIdempotencyKey(tenantId: string, organizerId: string, key: string): Promise<StoredMeeting | undefined>;
+  findByIdempotencyKey(
+    tenantId: string,
+    organizerId: string,
+    key: string,
+  ): Promise<StoredMeeting | undefined>;
   findBySlug(slug: string): Promise<StoredMeeting | undefined>;
   /** Optimistic: writes only when the stored version is `meeting.version - 1`. */
   update(meeting: StoredMeeting): Promise<boolean>;

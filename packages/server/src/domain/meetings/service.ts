@@ -119,7 +119,8 @@ export class MeetingService {
   async update(actor: Principal, id: string, patch: UpdateMeetingInput): Promise<Meeting> {
     const stored = await this.#find(actor, id);
     const current = await this.#open(stored);
-    if (current.status === 'cancelled') throw new DomainError('meeting_cancelled', 'the meeting was cancelled');
+    if (current.status === 'cancelled')
+      throw new DomainError('meeting_cancelled', 'the meeting was cancelled');
     const start = patch.start ?? current.start;
     const end = patch.end ?? current.end;
     validateTimes(start, end);
@@ -229,7 +230,12 @@ export class MeetingService {
   }
 
   async #seal(m: SealInput): Promise<StoredMeeting> {
-    const c = (column: string): CipherContext => ({ tenantId: m.tenantId, table: TABLE, column, rowId: m.id });
+    const c = (column: string): CipherContext => ({
+      tenantId: m.tenantId,
+      table: TABLE,
+      column,
+      rowId: m.id,
+    });
     const enc = (column: string, value: string) => this.deps.cipher.encrypt(c(column), value);
     const [subjectCt, startCt, endCt, recurrenceCt, hostPinCt, guestPinCt] = await Promise.all([
       enc('subject', m.subject),
@@ -265,7 +271,12 @@ export class MeetingService {
   }
 
   async #open(s: StoredMeeting): Promise<Meeting> {
-    const c = (column: string): CipherContext => ({ tenantId: s.tenantId, table: TABLE, column, rowId: s.id });
+    const c = (column: string): CipherContext => ({
+      tenantId: s.tenantId,
+      table: TABLE,
+      column,
+      rowId: s.id,
+    });
     const dec = (column: string, value: string) => this.deps.cipher.decrypt(c(column), value);
     const [subject, start, end, recurrence, hostPin, guestPin] = await Promise.all([
       dec('subject', s.subjectCt),
@@ -323,7 +334,10 @@ function validateTimes(start: Date, end: Date): void {
   }
 }
 
-function resolveOptions(requested: Partial<MeetingOptions> | undefined, settings: TenantSettings): MeetingOptions {
+function resolveOptions(
+  requested: Partial<MeetingOptions> | undefined,
+  settings: TenantSettings,
+): MeetingOptions {
   return {
     guestPin: requested?.guestPin ?? settings.guestPinDefault,
     lobby: requested?.lobby ?? settings.lobbyDefault,
@@ -336,5 +350,11 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 function auditEntry(actor: Principal, action: AuditAction, meetingId: string) {
-  return { tenantId: actor.tenantId, actorId: actor.userId, action, targetType: 'meeting', targetId: meetingId };
+  return {
+    tenantId: actor.tenantId,
+    actorId: actor.userId,
+    action,
+    targetType: 'meeting',
+    targetId: meetingId,
+  };
 }

@@ -12,7 +12,12 @@ describe('room window and purge day', () => {
 
   it('a series with an end date stays open until its last day', () => {
     const recurrence = { pattern: { type: 'weekly' }, range: { type: 'endDate', endDate: '2027-03-31' } };
-    const w = roomWindow(new Date('2026-12-01T09:00:00Z'), new Date('2026-12-01T10:00:00Z'), recurrence, policy);
+    const w = roomWindow(
+      new Date('2026-12-01T09:00:00Z'),
+      new Date('2026-12-01T10:00:00Z'),
+      recurrence,
+      policy,
+    );
     expect(w.validUntil.toISOString()).toBe('2027-04-01T00:29:59.999Z');
   });
 

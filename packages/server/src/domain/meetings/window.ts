@@ -38,9 +38,16 @@ export function roomWindow(start: Date, end: Date, recurrence: Recurrence | null
  * series) ends, or 3 calendar months when the tenant set nothing shorter. Rounded down to the day,
  * so that rows never outlive the promise; the clear-text day reveals no more than a date.
  */
-export function purgeAfterDay(end: Date, recurrence: Recurrence | null, retentionDays: number | null): string {
+export function purgeAfterDay(
+  end: Date,
+  recurrence: Recurrence | null,
+  retentionDays: number | null,
+): string {
   const last = lastEnd(end, recurrence);
-  const purge = retentionDays === null ? addMonthsClamped(last, 3) : new Date(last.getTime() + retentionDays * 86_400_000);
+  const purge =
+    retentionDays === null
+      ? addMonthsClamped(last, 3)
+      : new Date(last.getTime() + retentionDays * 86_400_000);
   return purge.toISOString().slice(0, 10);
 }
 

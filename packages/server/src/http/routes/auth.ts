@@ -3,9 +3,9 @@
  * consent, and the session API. Identity logic lives in identity/; this file only speaks HTTP.
  */
 import cookie from '@fastify/cookie';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
 import type { SignInService } from '../../identity/sign-in.js';
@@ -61,16 +61,20 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   const secure = deps.baseUrl.protocol === 'https:';
   const cookieOptions = { httpOnly: true, secure, sameSite: 'lax' as const, path: '/auth' };
 
-  api.get('/auth/addin/start', { schema: { querystring: StartQuery, hide: true } }, async (request, reply) => {
-    const { cookie: value, redirect } = await deps.signIn.start({
-      purpose: 'addin',
-      addinChallenge: request.query.challenge,
-      ...(request.query.claims ? { claims: request.query.claims } : {}),
-      ...(request.query.login_hint ? { loginHint: request.query.login_hint } : {}),
-    });
-    void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
-    return reply.redirect(redirect.toString(), 302);
-  });
+  api.get(
+    '/auth/addin/start',
+    { schema: { querystring: StartQuery, hide: true } },
+    async (request, reply) => {
+      const { cookie: value, redirect } = await deps.signIn.start({
+        purpose: 'addin',
+        addinChallenge: request.query.challenge,
+        ...(request.query.claims ? { claims: request.query.claims } : {}),
+        ...(request.query.login_hint ? { loginHint: request.query.login_hint } : {}),
+      });
+      void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
+      return reply.redirect(redirect.toString(), 302);
+    },
+  );
 
   app.get('/auth/signin', { schema: { hide: true } }, async (_request, reply) => {
     const { cookie: value, redirect } = await deps.signIn.start({ purpose: 'browser' });
@@ -92,11 +96,21 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         });
         return reply.redirect('/admin', 302);
       }
-      return dialogPage(reply, 200, { type: 'roomlink-signin', code: result.handoffCode as string }, 'Signed in. You can close this window.');
+      return dialogPage(
+        reply,
+        200,
+        { type: 'roomlink-signin', code: result.handoffCode as string },
+        'Signed in. You can close this window.',
+      );
     } catch (error) {
       if (!(error instanceof IdentityError)) throw error;
       request.log.info({ code: error.code }, 'sign-in refused');
-      return dialogPage(reply, 400, { type: 'roomlink-signin-error', error: error.code, description: error.message }, `Sign-in failed: ${error.message}`);
+      return dialogPage(
+        reply,
+        400,
+        { type: 'roomlink-signin-error', error: error.code, description: error.message },
+        `Sign-in failed: ${error.message}`,
+      );
     }
   });
 
@@ -129,7 +143,11 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         security: [],
         body: SessionBody,
         response: {
-          200: Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }), user: UserView }),
+          200: Type.Object({
+            token: Type.String(),
+            expiresAt: Type.String({ format: 'date-time' }),
+            user: UserView,
+          }),
           400: ProblemResponse,
         },
       },
@@ -141,7 +159,10 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         return { token: session.token, expiresAt: session.expiresAt.toISOString(), user: session.user };
       } catch (error) {
         if (error instanceof IdentityError) {
-          return reply.code(400).type('application/problem+json').send(problem('invalid_request', error.message));
+          return reply
+            .code(400)
+            .type('application/problem+json')
+            .send(problem('invalid_request', error.message));
         }
         throw error;
       }
@@ -150,7 +171,12 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
 
   api.post(
     '/api/v1/session/sign-out',
-    { schema: { summary: 'Sign out: revoke sessions, delete tokens and the Exchange user id', tags: ['session'] } },
+    {
+      schema: {
+        summary: 'Sign out: revoke sessions, delete tokens and the Exchange user id',
+        tags: ['session'],
+      },
+    },
     async (request, reply) => {
       await deps.signIn.signOut(requirePrincipal(request));
       void reply.clearCookie(BROWSER_SESSION_COOKIE, { path: '/' });
@@ -167,7 +193,11 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         response: {
           200: Type.Object({
             user: UserView,
-            status: Type.Union([Type.Literal('active'), Type.Literal('needs_sign_in'), Type.Literal('signed_out')]),
+            status: Type.Union([
+              Type.Literal('active'),
+              Type.Literal('needs_sign_in'),
+              Type.Literal('signed_out'),
+            ]),
             claims: Type.Union([Type.String(), Type.Null()]),
             settings: Settings,
           }),
@@ -182,14 +212,24 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         user: await deps.signIn.describe(user),
         status: user.status,
         claims: user.pendingClaims,
-        settings: { addToEveryMeeting: user.settings.addToEveryMeeting ?? false, language: user.settings.language ?? null },
+        settings: {
+          addToEveryMeeting: user.settings.addToEveryMeeting ?? false,
+          language: user.settings.language ?? null,
+        },
       };
     },
   );
 
   api.put(
     '/api/v1/me/settings',
-    { schema: { summary: 'Change the user’s add-in settings', tags: ['session'], body: Settings, response: { 200: Settings } } },
+    {
+      schema: {
+        summary: 'Change the user’s add-in settings',
+        tags: ['session'],
+        body: Settings,
+        response: { 200: Settings },
+      },
+    },
     async (request) => {
       const user = await deps.users.findById(requirePrincipal(request).userId);
       if (!user) throw new HttpError('unauthorized', 'sign in again');

@@ -1,6 +1,7 @@
 /** The meetings API the add-in calls: /api/v1/meetings. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Meeting } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/service.js';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
@@ -20,7 +21,13 @@ export interface MeetingRoutesDeps {
   readonly tenants: TenantRepository;
 }
 
-const errors = { 400: ProblemResponse, 401: ProblemResponse, 404: ProblemResponse, 409: ProblemResponse, 422: ProblemResponse };
+const errors = {
+  400: ProblemResponse,
+  401: ProblemResponse,
+  404: ProblemResponse,
+  409: ProblemResponse,
+  422: ProblemResponse,
+};
 
 export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDeps): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -23,7 +23,10 @@ export async function operationsRoutes(app: FastifyInstance, deps: OperationsDep
       await withTimeout(deps.ping(), READY_TIMEOUT_MS);
       return { status: 'ready', database: 'reachable' };
     } catch {
-      return reply.code(503).type('application/problem+json').send(problem('unavailable', 'the database is not reachable'));
+      return reply
+        .code(503)
+        .type('application/problem+json')
+        .send(problem('unavailable', 'the database is not reachable'));
     }
   });
 

@@ -16,7 +16,8 @@ export function newConferenceId(): string {
 }
 
 export function newPin(length: number, avoid?: string): string {
-  if (!Number.isInteger(length) || length < 4 || length > 10) throw new RangeError('PIN length must be 4 to 10');
+  if (!Number.isInteger(length) || length < 4 || length > 10)
+    throw new RangeError('PIN length must be 4 to 10');
   for (;;) {
     const pin = randomDigits(length);
     if (pin !== avoid && !isTrivial(pin)) return pin;

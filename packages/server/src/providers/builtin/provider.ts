@@ -2,8 +2,9 @@
  * The built-in room service as a meeting provider: rooms are the meeting rows themselves, served by
  * packages/rooms at ROOMLINK_BASE_URL/m/<slug>. Cancelling ends live sessions through `onCancel`.
  */
-import type { MeetingProvider, RoomRequest } from '../../domain/meetings/provider.js';
+
 import type { RoomCodes, RoomDetails } from '../../domain/meetings/meeting.js';
+import type { MeetingProvider, RoomRequest } from '../../domain/meetings/provider.js';
 import { newConferenceId, newPin, newSlug } from './codes.js';
 
 export interface BuiltinProviderOptions {

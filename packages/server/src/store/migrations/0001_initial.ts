@@ -20,7 +20,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('tenant_keys_pk', ['tenant_id', 'key_id'])
     .execute();
   // One active data key per tenant: the unique index makes concurrent first writes race safely.
-  await db.schema.createIndex('tenant_keys_one_per_tenant').on('tenant_keys').column('tenant_id').unique().execute();
+  await db.schema
+    .createIndex('tenant_keys_one_per_tenant')
+    .on('tenant_keys')
+    .column('tenant_id')
+    .unique()
+    .execute();
   await db.schema.createIndex('tenant_keys_master').on('tenant_keys').column('master_key_id').execute();
 
   await db.schema
@@ -62,7 +67,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .execute();
   await db.schema.createIndex('meetings_purge_after').on('meetings').column('purge_after').execute();
-  await db.schema.createIndex('meetings_tenant').on('meetings').columns(['tenant_id', 'organizer_id']).execute();
+  await db.schema
+    .createIndex('meetings_tenant')
+    .on('meetings')
+    .columns(['tenant_id', 'organizer_id'])
+    .execute();
 
   await db.schema
     .createTable('audit_log')
@@ -75,7 +84,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('details', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_log_tenant_time').on('audit_log').columns(['tenant_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('audit_log_tenant_time')
+    .on('audit_log')
+    .columns(['tenant_id', 'created_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

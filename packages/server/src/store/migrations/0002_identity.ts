@@ -8,12 +8,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.alterTable('users').addColumn('display_name_ct', 'text').execute();
   await db.schema.alterTable('users').addColumn('upn_ct', 'text').execute();
-  await db.schema.alterTable('users').addColumn('status', 'text', (c) => c.notNull().defaultTo('active')).execute();
-  await db.schema.alterTable('users').addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('users').addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+    .execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+    .execute();
   await db.schema.alterTable('users').addColumn('pending_claims', 'text').execute();
   await db.schema.alterTable('users').addColumn('last_sign_in_at', 'text').execute();
-  await db.schema.createIndex('users_exchange_id').on('users').columns(['tenant_id', 'exchange_id']).unique().execute();
+  await db.schema
+    .createIndex('users_exchange_id')
+    .on('users')
+    .columns(['tenant_id', 'exchange_id'])
+    .unique()
+    .execute();
 
   await db.schema
     .createTable('user_tokens')

@@ -23,8 +23,13 @@ export class KyselyAuditRepository implements AuditRepository {
   }
 
   async list(tenantId: string | null, options: { limit: number; before?: string }): Promise<AuditRecord[]> {
-    let query = this.db.selectFrom('audit_log').selectAll().orderBy('created_at', 'desc').limit(options.limit);
-    query = tenantId === null ? query.where('tenant_id', 'is', null) : query.where('tenant_id', '=', tenantId);
+    let query = this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .limit(options.limit);
+    query =
+      tenantId === null ? query.where('tenant_id', 'is', null) : query.where('tenant_id', '=', tenantId);
     if (options.before) query = query.where('created_at', '<', options.before);
     const rows = await query.execute();
     return rows.map((r) => ({

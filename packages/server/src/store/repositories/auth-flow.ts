@@ -27,7 +27,11 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
   }
 
   async takeTransaction(idHash: string): Promise<LoginTransaction | undefined> {
-    const row = await this.db.deleteFrom('login_transactions').where('id_hash', '=', idHash).returningAll().executeTakeFirst();
+    const row = await this.db
+      .deleteFrom('login_transactions')
+      .where('id_hash', '=', idHash)
+      .returningAll()
+      .executeTakeFirst();
     return (
       row && {
         idHash: row.id_hash,
@@ -44,14 +48,30 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
   async insertHandoff(h: HandoffCode): Promise<void> {
     await this.db
       .insertInto('handoff_codes')
-      .values({ code_hash: h.codeHash, user_id: h.userId, tenant_id: h.tenantId, challenge: h.challenge, expires_at: h.expiresAt })
+      .values({
+        code_hash: h.codeHash,
+        user_id: h.userId,
+        tenant_id: h.tenantId,
+        challenge: h.challenge,
+        expires_at: h.expiresAt,
+      })
       .execute();
   }
 
   async takeHandoff(codeHash: string): Promise<HandoffCode | undefined> {
-    const row = await this.db.deleteFrom('handoff_codes').where('code_hash', '=', codeHash).returningAll().executeTakeFirst();
+    const row = await this.db
+      .deleteFrom('handoff_codes')
+      .where('code_hash', '=', codeHash)
+      .returningAll()
+      .executeTakeFirst();
     return (
-      row && { codeHash: row.code_hash, userId: row.user_id, tenantId: row.tenant_id, challenge: row.challenge, expiresAt: row.expires_at }
+      row && {
+        codeHash: row.code_hash,
+        userId: row.user_id,
+        tenantId: row.tenant_id,
+        challenge: row.challenge,
+        expiresAt: row.expires_at,
+      }
     );
   }
 

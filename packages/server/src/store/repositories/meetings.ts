@@ -8,7 +8,11 @@ export class KyselyMeetingRepository implements MeetingRepository {
   async insert(m: StoredMeeting): Promise<InsertOutcome> {
     // ON CONFLICT DO NOTHING rather than catching the error: on PostgreSQL a failed statement
     // would abort the surrounding transaction.
-    const result = await this.db.insertInto('meetings').values(toRow(m)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const result = await this.db
+      .insertInto('meetings')
+      .values(toRow(m))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'inserted' : 'conflict';
   }
 
@@ -22,7 +26,11 @@ export class KyselyMeetingRepository implements MeetingRepository {
     return row && fromRow(row);
   }
 
-  async findByIdempotencyKey(tenantId: string, organizerId: string, key: string): Promise<StoredMeeting | undefined> {
+  async findByIdempotencyKey(
+    tenantId: string,
+    organizerId: string,
+    key: string,
+  ): Promise<StoredMeeting | undefined> {
     const row = await this.db
       .selectFrom('meetings')
       .selectAll()

@@ -6,7 +6,11 @@ export class KyselyTenantKeyRepository implements TenantKeyRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async findActive(tenantId: string): Promise<TenantKeyRecord | undefined> {
-    const row = await this.db.selectFrom('tenant_keys').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('tenant_keys')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
     return row && toRecord(row);
   }
 

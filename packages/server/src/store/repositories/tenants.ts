@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import { DEFAULT_TENANT_SETTINGS, type Tenant, type TenantRepository, type TenantSettings } from '../../domain/tenants/tenant.js';
+import {
+  DEFAULT_TENANT_SETTINGS,
+  type Tenant,
+  type TenantRepository,
+  type TenantSettings,
+} from '../../domain/tenants/tenant.js';
 import type { Database, TenantTable } from '../schema.js';
 
 export class KyselyTenantRepository implements TenantRepository {
@@ -14,7 +19,13 @@ export class KyselyTenantRepository implements TenantRepository {
     const at = now.toISOString();
     await this.db
       .insertInto('tenants')
-      .values({ id, settings: JSON.stringify(DEFAULT_TENANT_SETTINGS), contract_end: null, created_at: at, updated_at: at })
+      .values({
+        id,
+        settings: JSON.stringify(DEFAULT_TENANT_SETTINGS),
+        contract_end: null,
+        created_at: at,
+        updated_at: at,
+      })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     return (await this.find(id)) as Tenant;

@@ -6,7 +6,11 @@ export class KyselyTokenRepository implements TokenRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async find(userId: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.selectFrom('user_tokens').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('user_tokens')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return row && fromRow(row);
   }
 

@@ -21,17 +21,31 @@ export class KyselyUserRepository implements UserRepository {
   }
 
   async insert(user: UserRecord): Promise<boolean> {
-    const result = await this.db.insertInto('users').values(toRow(user)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const result = await this.db
+      .insertInto('users')
+      .values(toRow(user))
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   async update(user: UserRecord): Promise<void> {
     const { id, tenant_id, created_at, ...changes } = toRow(user);
-    await this.db.updateTable('users').set(changes).where('id', '=', id).where('tenant_id', '=', tenant_id).execute();
+    await this.db
+      .updateTable('users')
+      .set(changes)
+      .where('id', '=', id)
+      .where('tenant_id', '=', tenant_id)
+      .execute();
   }
 
   async listByTenant(tenantId: string): Promise<UserRecord[]> {
-    const rows = await this.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').execute();
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('created_at')
+      .execute();
     return rows.map(fromRow);
   }
 }

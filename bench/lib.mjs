@@ -1,0 +1,72 @@
+// Shared helpers for benchmarks: start processes, run autocannon, print comparable figures.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = path.join(ROOT, 'packages/server/dist/cli/main.js');
+
+export async function tempDir(prefix) {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export function masterKeys() {
+  return `bench:${randomBytes(32).toString('base64')}`;
+}
+
+/** Starts a node process and resolves with its URL once it logs `url` (JSON) or prints `LISTENING <url>`. */
+export function startProcess(args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      for (const line of buffer.split('\n')) {
+        const plain = /^LISTENING (\S+)/.exec(line);
+        if (plain) return resolve({ child, url: plain[1] });
+        try {
+          const json = JSON.parse(line);
+          if (json.url && String(json.msg).startsWith('Roomlink is running')) {
+            return resolve({ child, url: json.url.replace('0.0.0.0', '127.0.0.1') });
+          }
+        } catch {}
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`process exited with ${code} before listening`)));
+  });
+}
+
+export async function load({ url, method = 'POST', headers = {}, body, connections = 50, duration = 10 }) {
+  const result = await autocannon({
+    url,
+    method,
+    connections,
+    duration,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [{ setupRequest: (req) => ({ ...req, body: typeof body === 'function' ? body() : body }) }],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result.requests.total,
+  };
+}
+
+export function report(name, subject, baseline) {
+  const line = (label, r) =>
+    `${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
+  console.log(`\n## ${name}`);
+  console.log(line('roomlink', subject));
+  console.log(line('bare node http (baseline)', baseline));
+  console.log(`ratio roomlink/baseline: ${(subject.rps / baseline.rps).toFixed(2)}`);
+}

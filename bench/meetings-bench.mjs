@@ -1,0 +1,80 @@
+// POST /api/v1/meetings at concurrency 50 against Roomlink (SQLite, real session auth, encryption)
+// and against a bare Node HTTP server in the same run. Prints req/s, p50/p99 and the ratio.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { CLI, load, masterKeys, ROOT, report, startProcess, tempDir } from './lib.mjs';
+
+const duration = Number(process.env.BENCH_SECONDS ?? 10);
+const dir = await tempDir('roomlink-bench-');
+const env = {
+  DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
+  ROOMLINK_DATA_DIR: dir,
+  ROOMLINK_KEY_PROVIDER: 'env',
+  ROOMLINK_MASTER_KEYS: masterKeys(),
+  LOG_LEVEL: 'warn',
+  HOST: '127.0.0.1',
+  PORT: '0',
+};
+
+// A real add-in session, created the way sign-in creates one (hashed token row for a user).
+const { openStore } = await import(path.join(ROOT, 'packages/server/dist/store/kysely-store.js'));
+const { digest, randomToken } = await import(path.join(ROOT, 'packages/server/dist/identity/secrets.js'));
+const store = await openStore(env.DATABASE_URL);
+const token = randomToken();
+const now = new Date();
+await store.tenants.ensure('bench-tenant', now);
+await store.users.insert({
+  id: 'bench-user',
+  tenantId: 'bench-tenant',
+  exchangeId: 'bench-oid',
+  displayNameCt: null,
+  upnCt: null,
+  status: 'active',
+  isAdmin: false,
+  settings: {},
+  pendingClaims: null,
+  lastSignInAt: null,
+  createdAt: now.toISOString(),
+});
+await store.authFlow.insertSession({
+  tokenHash: digest(token),
+  userId: 'bench-user',
+  tenantId: 'bench-tenant',
+  kind: 'addin',
+  createdAt: now.toISOString(),
+  expiresAt: new Date(now.getTime() + 3600_000).toISOString(),
+});
+await store.close();
+
+const body = () =>
+  JSON.stringify({
+    subject: 'Weekly planning',
+    start: '2026-12-01T09:00:00Z',
+    end: '2026-12-01T10:00:00Z',
+    timeZone: 'Europe/Paris',
+    idempotencyKey: randomUUID(),
+  });
+
+const roomlink = await startProcess([CLI, 'serve'], env);
+const bare = await startProcess([path.join(ROOT, 'bench/bare-server.mjs')], {});
+try {
+  // Warm up both (JIT, SQLite page cache), then measure.
+  await load({
+    url: `${roomlink.url}/api/v1/meetings`,
+    headers: { authorization: `Bearer ${token}` },
+    body,
+    duration: 2,
+  });
+  await load({ url: `${bare.url}/`, body, duration: 2 });
+  const subject = await load({
+    url: `${roomlink.url}/api/v1/meetings`,
+    headers: { authorization: `Bearer ${token}` },
+    body,
+    duration,
+  });
+  const baseline = await load({ url: `${bare.url}/`, body, duration });
+  report('POST /api/v1/meetings, concurrency 50, SQLite (synchronous=FULL)', subject, baseline);
+} finally {
+  roomlink.child.kill('SIGTERM');
+  bare.child.kill('SIGTERM');
+}

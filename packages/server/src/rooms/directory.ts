@@ -1,0 +1,41 @@
+/**
+ * The built-in room service asks the core which room a join link names; this answers from the
+ * meetings store (decrypting times and PINs in memory only).
+ */
+import type { MeetingService } from '../domain/meetings/service.js';
+import { lastEnd } from '../domain/meetings/window.js';
+import type { TenantRepository } from '../domain/tenants/tenant.js';
+
+export interface RoomInfo {
+  readonly meetingId: string;
+  readonly tenantId: string;
+  readonly status: 'scheduled' | 'cancelled';
+  readonly startsAt: Date;
+  readonly endsAt: Date;
+  readonly hostPin: string;
+  readonly guestPin: string | null;
+  readonly lobby: boolean;
+  readonly language: 'en' | 'fr';
+}
+
+export function meetingRoomDirectory(meetings: MeetingService, tenants: TenantRepository) {
+  return {
+    async findBySlug(slug: string): Promise<RoomInfo | null> {
+      const meeting = await meetings.findBySlug(slug);
+      if (!meeting) return null;
+      const tenant = await tenants.find(meeting.tenantId);
+      return {
+        meetingId: meeting.id,
+        tenantId: meeting.tenantId,
+        status: meeting.status,
+        startsAt: meeting.start,
+        // A series stays joinable until its last occurrence ends.
+        endsAt: lastEnd(meeting.end, meeting.recurrence),
+        hostPin: meeting.room.hostPin,
+        guestPin: meeting.room.guestPin,
+        lobby: meeting.options.lobby,
+        language: meeting.options.language ?? tenant?.settings.defaultLanguage ?? 'en',
+      };
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/** The roomlink command as an operator runs it: doctor's exit codes, key rotation beside a running server. */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/cli/exit.js';
+import { openStore } from '../src/store/kysely-store.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { testMasterKeys } from './support/harness.js';
+import { CLI, type ServerProcess, startServerProcess } from './support/server-process.js';
+import { insertSession } from './support/sessions.js';
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('roomlink CLI', () => {
+  let database: TestDatabase;
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    server?.kill('SIGKILL');
+    server = undefined;
+    await database?.drop();
+  });
+
+  it('doctor passes on a good setup and names what fails by exit code', async () => {
+    database = await createTestDatabase('sqlite');
+    const env = {
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    };
+
+    const ok = await run(['doctor'], env);
+    expect(ok.stdout).toContain('ok    configuration');
+    expect(ok.code).toBe(EXIT.ok);
+
+    const badConfig = await run(['doctor'], { ...env, PORT: 'x', ROOMLINK_BASE_URL: 'nope' });
+    expect(badConfig.code).toBe(EXIT.config);
+    expect(badConfig.stdout).toContain('PORT');
+    expect(badConfig.stdout).toContain('ROOMLINK_BASE_URL');
+
+    const noDb = await run(['doctor'], { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(noDb.code).toBe(EXIT.database);
+
+    // Data keys exist under one master key; doctor with another master key must say keys fail.
+    await run(['migrate'], env);
+    const store = await openStore(database.url);
+    await store.tenantKeys.insert({
+      tenantId: 't',
+      keyId: 'k',
+      wrappedKey: 'w',
+      masterKeyId: 'test-1',
+      createdAt: new Date().toISOString(),
+    });
+    await store.close();
+    const wrongKeys = await run(['doctor'], {
+      ...env,
+      ROOMLINK_MASTER_KEYS: testMasterKeys().replace('test-1', 'other'),
+    });
+    expect(wrongKeys.code).toBe(EXIT.keys);
+  });
+
+  it('reports bad configuration on start with one message and exit code 78', async () => {
+    const result = await run(['serve'], { PORT: '-1', ROOMLINK_SIP_DOMAIN: 'bad domain!' });
+    expect(result.code).toBe(EXIT.config);
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).toContain('ROOMLINK_SIP_DOMAIN');
+  });
+
+  it('rotates keys while the server runs: every meeting stays readable and the old key is gone', async () => {
+    database = await createTestDatabase('sqlite');
+    // Demo mode with the file provider: the server generates the keyring on first start and says so.
+    const env = { DATABASE_URL: database.url, ROOMLINK_DATA_DIR: database.dir };
+    server = await startServerProcess(env);
+    expect(server.lines.some((l) => String(l.msg).includes('generated a new master key'))).toBe(true);
+    const keyring = path.join(database.dir, 'master-keys.json');
+    const before = JSON.parse(await readFile(keyring, 'utf8'));
+
+    const store = await openStore(database.url);
+    const tokens = {
+      a: await insertSession(store, 'tenant-a', 'alice'),
+      b: await insertSession(store, 'tenant-b', 'bob'),
+    };
+    await store.close();
+    const create = async (token: string, subject: string) => {
+      const res = await fetch(`${server?.url}/api/v1/meetings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' }),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: string };
+    };
+    const a = await create(tokens.a, 'Tenant A meeting');
+    const b = await create(tokens.b, 'Tenant B meeting');
+
+    const rotated = await run(['keys', 'rotate'], env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toMatch(/2 data keys rewrapped/);
+    const after = JSON.parse(await readFile(keyring, 'utf8'));
+    expect(Object.keys(after.keys)).toEqual([after.current]);
+    expect(after.current).not.toBe(before.current);
+
+    // The running server still serves both, and so does a fresh one after restart.
+    const read = async (url: string, token: string, id: string) =>
+      (await (
+        await fetch(`${url}/api/v1/meetings/${id}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
+        subject: string;
+      };
+    expect((await read(server.url, tokens.a, a.id)).subject).toBe('Tenant A meeting');
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    server = await startServerProcess(env);
+    expect((await read(server.url, tokens.b, b.id)).subject).toBe('Tenant B meeting');
+    expect((await read(server.url, tokens.a, a.id)).subject).toBe('Tenant A meeting');
+    const c = await create(tokens.a, 'After rotation');
+    expect((await read(server.url, tokens.a, c.id)).subject).toBe('After rotation');
+  });
+});
