@@ -12,12 +12,11 @@ import { EnvKeyProvider, FileKeyProvider } from './crypto/local-key-provider.js'
 import type { MeetingProvider } from './domain/meetings/provider.js';
 import { MeetingService } from './domain/meetings/service.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
-import { openStore } from './store/kysely-store.js';
-import type { Store } from './store/store.js';
+import { type KyselyStore, openStore } from './store/kysely-store.js';
 
 export interface Runtime {
   readonly config: Config;
-  readonly store: Store;
+  readonly store: KyselyStore;
   readonly keyProvider: KeyProvider;
   readonly cipher: EnvelopeCipher;
   readonly meetings: MeetingService;

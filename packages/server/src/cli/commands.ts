@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { Config } from '../config/config.js';
 import { FileKeyProvider } from '../crypto/local-key-provider.js';
 import { rotateMasterKey } from '../crypto/rotate.js';
+import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createKeyProvider } from '../runtime.js';
 import { openStore } from '../store/kysely-store.js';
@@ -83,6 +84,28 @@ export function registerCommands(program: Command, config: () => Config): void {
       } finally {
         await store.close();
       }
+    });
+
+  program
+    .command('dev')
+    .description('developer tools for demo mode')
+    .command('sign-in')
+    .description('sign a demo user in through the real HTTP flow and print an add-in session token')
+    .requiredOption('--user <upn>', 'a test user of the identity emulator, e.g. adele@contoso.example')
+    .option('--url <url>', 'the running Roomlink (default: ROOMLINK_BASE_URL)')
+    .action(async (options: { user: string; url?: string }) => {
+      const c = config();
+      if (c.microsoft) {
+        throw new CliError(
+          'dev sign-in works in demo mode only; this Roomlink uses the Microsoft cloud',
+          EXIT.usage,
+        );
+      }
+      const result = await scriptedSignIn(options.url ?? c.baseUrl.toString(), options.user);
+      process.stdout.write(`${result.token}\n`);
+      process.stderr.write(
+        `signed in ${result.user.upn} (tenant ${result.user.tenantId}); session expires ${result.expiresAt}\n`,
+      );
     });
 
   program

@@ -1,5 +1,6 @@
 /** `roomlink doctor`: checks configuration, database and keys in that order. */
 import { ConfigError, loadConfig } from '../config/config.js';
+import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { createKeyProvider } from '../runtime.js';
 import { openStore } from '../store/kysely-store.js';
 import { EXIT } from './exit.js';
@@ -12,6 +13,7 @@ export async function runDoctor(
   try {
     config = loadConfig(env);
     print(`ok    configuration (base URL ${config.baseUrl}, ${config.demo ? 'demo mode' : 'Microsoft 365'})`);
+    for (const line of appRegistrationValues(config.baseUrl)) print(`      ${line}`);
   } catch (error) {
     print(`FAIL  configuration\n${error instanceof ConfigError ? error.message : String(error)}`);
     return EXIT.config;
@@ -51,4 +53,16 @@ function sum(counts: Map<string, number>): number {
   let n = 0;
   for (const v of counts.values()) n += v;
   return n;
+}
+
+/** The values an admin enters in the Entra app registration (docs/deploy-microsoft-365.md). */
+export function appRegistrationValues(baseUrl: URL): string[] {
+  return [
+    'App registration (Microsoft Entra admin center):',
+    `  Redirect URI (Web): ${callbackUrl(baseUrl)}`,
+    `  Redirect URI (Web): ${adminConsentRedirectUrl(baseUrl)}`,
+    '  API permission: Microsoft Graph, Delegated, Calendars.Read',
+    `  Admin consent link for each tenant: ${new URL('auth/admin-consent', baseUrl)}`,
+    `  Add-in manifest: ${new URL('addin/manifest.xml', baseUrl)}`,
+  ];
 }

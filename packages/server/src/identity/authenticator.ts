@@ -1,22 +1,47 @@
-/** Turns `Authorization: Bearer <add-in session>` into a Principal; expired sessions are deleted. */
+/**
+ * Turns a request into a Principal:
+ * - `Authorization: Bearer <token>`: an add-in session;
+ * - the `roomlink_session` cookie: a browser session (admin console). Cookies ride along on
+ *   cross-site requests, so a cookie session is accepted for unsafe methods only when the request's
+ *   Origin is Roomlink's own (the cookie is also SameSite=Strict).
+ * Expired sessions are deleted when seen.
+ */
+import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../http/auth.js';
 import { bearerToken } from '../http/auth.js';
 import type { AuthFlowRepository } from './ports.js';
 import { digest } from './secrets.js';
 
+export const BROWSER_SESSION_COOKIE = 'roomlink_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function sessionAuthenticator(
   authFlow: AuthFlowRepository,
+  baseUrl: URL,
   now: () => Date = () => new Date(),
 ): Authenticator {
   return async (request) => {
-    const token = bearerToken(request);
+    const bearer = bearerToken(request);
+    const cookie = bearer ? undefined : browserCookie(request);
+    const token = bearer ?? cookie;
     if (!token) return null;
+    if (cookie && !SAFE_METHODS.has(request.method) && request.headers.origin !== baseUrl.origin) return null;
     const session = await authFlow.findSession(digest(token));
-    if (!session) return null;
+    if (!session || session.kind !== (bearer ? 'addin' : 'browser')) return null;
     if (new Date(session.expiresAt) <= now() || session.status === 'signed_out') {
       await authFlow.deleteSession(session.tokenHash);
       return null;
     }
     return { tenantId: session.tenantId, userId: session.userId, isTenantAdmin: session.isAdmin };
   };
+}
+
+function browserCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === BROWSER_SESSION_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
 }

@@ -65,7 +65,7 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     oidc,
     tokens,
     signIn,
-    authenticate: sessionAuthenticator(store.authFlow),
+    authenticate: sessionAuthenticator(store.authFlow, config.baseUrl),
     adminConsentUrl: async () =>
       (await oidc()).adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), 'admin-consent'),
   };

@@ -1,17 +1,22 @@
 /**
- * Join instructions: rendered per tenant from Handlebars templates (English and French built in,
- * tenant overrides validated when saved), wrapped in the marker the add-in and the sync look for.
+ * Join instructions: the block the add-in writes into an Outlook appointment when a Roomlink meeting
+ * is added, rendered per tenant (English and French built in, tenant overrides validated when
+ * saved) as HTML and as plain text, each wrapped in the marker the add-in and the calendar sync use
+ * to find that block again (see marker.ts).
  */
-import Handlebars from 'handlebars';
 import type { Language } from '../domain/tenants/tenant.js';
 import { DEFAULT_TEMPLATES, type InstructionTemplates } from './defaults.js';
-import { wrapHtmlBlock, wrapTextBlock } from './marker.js';
+import { prepareTemplate, type TemplateCheck, type TemplateContext } from './engine.js';
+import { TemplateError, type TemplateField } from './errors.js';
+import { isLanguage } from './language.js';
+import { isValidMeetingId, wrapHtmlBlock, wrapTextBlock } from './marker.js';
 
 export { DEFAULT_TEMPLATES, type InstructionTemplates } from './defaults.js';
+export { formatConferenceId, MAX_TEMPLATE_LENGTH, type TemplateCheck, telHref } from './engine.js';
+export { TemplateError, type TemplateField, type TemplatePosition } from './errors.js';
+export { isLanguage, pickLanguage } from './language.js';
 export * from './marker.js';
-
 export type { Language };
-export type TenantTemplates = Partial<Record<Language, InstructionTemplates>>;
 
 export interface JoinDetails {
   readonly meetingId: string;
@@ -19,154 +24,139 @@ export interface JoinDetails {
   readonly conferenceId: string;
   readonly sipUri: string;
   readonly guestPin: string | null;
-  /** Available to templates for organizer-only renderings; the defaults never show it. */
+  /** For templates that really want it; the defaults never show it (see defaults.ts). */
   readonly hostPin: string;
-  readonly dialIn: { readonly number: string } | null;
+  readonly dialIn?: { readonly number: string } | null;
+  /** Never part of the block: it is personal data, and Outlook shows it anyway. */
+  readonly subject?: never;
+}
+
+/** A tenant's overrides, per language; a language without one uses the built-in template. */
+export type TenantTemplates = Partial<Record<Language, InstructionTemplates>>;
+
+export interface RenderOptions {
+  /** A "Need help?" link in the footer (http(s) or mailto:); none by default. */
+  readonly helpUrl?: string | null;
+  /**
+   * Called when a tenant's stored template cannot be used (it was validated when saved, so this
+   * means the rules changed since); the built-in template is used instead, so meetings still get
+   * their instructions. The error carries no meeting data: safe to log.
+   */
+  readonly onTemplateError?: (error: TemplateError) => void;
 }
 
 export interface RenderedInstructions {
   readonly language: Language;
+  /** Wrapped in the block's markers, ready for insertJoinBlock / replaceJoinBlock. */
   readonly html: string;
   readonly text: string;
 }
 
-export class TemplateError extends Error {
-  constructor(
-    readonly field: 'html' | 'text',
-    readonly detail: string,
-  ) {
-    super(`${field} template: ${detail}`);
-    this.name = 'TemplateError';
-  }
-}
-
-const SUPPORTED: readonly Language[] = ['en', 'fr'];
-
-/** An isolated Handlebars with only our helper: tenant templates cannot reach anything else. */
-const hbs = Handlebars.create();
-hbs.registerHelper('formatConferenceId', (id: unknown) =>
-  typeof id === 'string' ? id.replace(/(\d{3})(?=\d)/g, '$1 ').trim() : '',
-);
-const COMPILE_OPTIONS = { strict: true, knownHelpersOnly: true, knownHelpers: { formatConferenceId: true } };
-
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
-function compile(source: string): Handlebars.TemplateDelegate {
-  let template = compiled.get(source);
-  if (!template) {
-    template = hbs.compile(source, { ...COMPILE_OPTIONS, noEscape: false });
-    compiled.set(source, template);
-  }
-  return template;
-}
-
 /**
- * Picks the language from a request (`fr`, `fr-CA`, or an Accept-Language header with q-values),
- * falling back to the tenant's default.
+ * Renders the join block for one meeting. Compiled templates are cached by their text, so this is a
+ * few microseconds per call after a template's first use.
  */
-export function pickLanguage(requested: string | undefined, fallback: Language): Language {
-  if (!requested) return fallback;
-  const ranked = requested
-    .split(',')
-    .map((part, index) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find(Boolean);
-      return {
-        lang: (tag ?? '').toLowerCase().split('-')[0] ?? '',
-        q: q === undefined ? 1 : Number(q),
-        index,
-      };
-    })
-    .filter((r) => r.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  return (
-    (ranked.find((r) => (SUPPORTED as string[]).includes(r.lang))?.lang as Language | undefined) ?? fallback
-  );
-}
-
 export function renderInstructions(
   details: JoinDetails,
   language: Language,
-  overrides: TenantTemplates = {},
+  overrides?: TenantTemplates,
+  options: RenderOptions = {},
 ): RenderedInstructions {
-  const templates = overrides[language] ?? DEFAULT_TEMPLATES[language];
-  const data = { ...details };
+  const lang: Language = isLanguage(language) ? language : 'en';
+  const context = toContext(details, lang, options.helpUrl ?? null);
+  const own = overrides?.[lang];
   return {
-    language,
-    html: wrapHtmlBlock(details.meetingId, compile(templates.html)(data)),
-    text: wrapTextBlock(compile(templates.text)(data)),
+    language: lang,
+    html: wrapHtmlBlock(details.meetingId, render('html', own?.html, context, options), lang),
+    text: wrapTextBlock(render('text', own?.text, context, options)),
   };
 }
 
-const SAMPLES: JoinDetails[] = [
-  {
-    meetingId: '00000000-0000-4000-8000-000000000000',
-    joinUrl: 'https://roomlink.example/m/AAAAAAAAAAAAAAAAAAAAAA',
-    conferenceId: '1234567890',
-    sipUri: '1234567890@roomlink.example',
-    guestPin: '246810',
-    hostPin: '135791',
-    dialIn: { number: '+33 1 23 45 67 89' },
-  },
-  {
-    meetingId: '00000000-0000-4000-8000-000000000001',
-    joinUrl: 'https://roomlink.example/m/BBBBBBBBBBBBBBBBBBBBBB',
-    conferenceId: '9876543210',
-    sipUri: '9876543210@roomlink.example',
-    guestPin: null,
-    hostPin: '864209',
-    dialIn: null,
-  },
-];
+/** Checks one template before it is saved; throws TemplateError with a `detail` for the admin. */
+export function validateTemplate(source: string, field: TemplateField): TemplateCheck {
+  return prepareTemplate(source, field).check;
+}
 
-const UNSAFE_HTML: readonly [RegExp, string][] = [
-  [
-    /<\s*(script|iframe|object|embed|form|base|meta|link)\b/i,
-    'must not contain <script>, <iframe>, <object>, <embed>, <form>, <base>, <meta> or <link>',
-  ],
-  [/\son[a-z]+\s*=/i, 'must not contain event-handler attributes (on…=)'],
-  [
-    /(?:href|src|action|style)\s*=\s*["']?[^"'>]*(?:javascript|vbscript|data)\s*:/i,
-    'must not contain javascript:, vbscript: or data: URLs',
-  ],
-];
-
-/**
- * Checks a template pair before it is saved: only escaped variables, no partials, known helpers
- * only, no unsafe HTML, and it must render with sample data (with and without optional parts).
- */
-export function validateTemplates(templates: InstructionTemplates): void {
-  for (const field of ['html', 'text'] as const) {
-    const source = templates[field];
-    if (typeof source !== 'string' || source.trim() === '') throw new TemplateError(field, 'is empty');
-    if (source.length > 20_000) throw new TemplateError(field, 'is longer than 20,000 characters');
-    if (/\{\{\{|\{\{~?\s*&/.test(source))
-      throw new TemplateError(field, 'unescaped output ({{{…}}} or {{&…}}) is not allowed');
-    if (/\{\{~?\s*[#]?>/.test(source) || /\{\{~?\s*#\*/.test(source)) {
-      throw new TemplateError(field, 'partials and decorators are not allowed');
-    }
-    if (field === 'html') {
-      for (const [pattern, message] of UNSAFE_HTML)
-        if (pattern.test(source)) throw new TemplateError(field, message);
-    }
-    let template: Handlebars.TemplateDelegate;
-    try {
-      template = hbs.compile(source, COMPILE_OPTIONS);
-      for (const sample of SAMPLES) template(sample);
-    } catch (error) {
-      throw new TemplateError(field, describeHandlebarsError(error));
-    }
+/** Checks a language's pair of templates; the error names the language when one is given. */
+export function validateTemplates(
+  templates: InstructionTemplates,
+  language?: Language,
+): { readonly html: TemplateCheck; readonly text: TemplateCheck } {
+  try {
+    return {
+      html: validateTemplate(templates?.html, 'html'),
+      text: validateTemplate(templates?.text, 'text'),
+    };
+  } catch (error) {
+    throw error instanceof TemplateError && language ? error.forLanguage(language) : error;
   }
 }
 
-function describeHandlebarsError(error: unknown): string {
-  const message = (error as { message?: string }).message ?? String(error);
-  const parse = /^Parse error on line (\d+):[\s\S]*\n(Expecting [^\n]*)/.exec(message);
-  if (parse) return `syntax error on line ${parse[1]}: ${parse[2]}`;
-  const helper = /unknown helper (\S+)/.exec(message);
-  if (helper)
-    return `unknown helper "${helper[1]}"; only formatConferenceId, if, unless, each and with are available`;
-  const missing = /"(\w+)" not defined/.exec(message);
-  if (missing) return `unknown variable "${missing[1]}"`;
-  if (message.includes('lookupProperty')) return 'uses a helper that is not available in join instructions';
-  return message.split('\n')[0] ?? 'does not render';
+/**
+ * Checks all of a tenant's overrides (call it when tenant settings are saved). Keys other than the
+ * supported languages are left to the settings schema.
+ */
+export function validateTenantTemplates(
+  overrides: TenantTemplates,
+): Partial<Record<Language, ReturnType<typeof validateTemplates>>> {
+  const checks: Partial<Record<Language, ReturnType<typeof validateTemplates>>> = {};
+  for (const [language, templates] of Object.entries(overrides)) {
+    if (isLanguage(language) && templates) checks[language] = validateTemplates(templates, language);
+  }
+  return checks;
+}
+
+function render(
+  field: TemplateField,
+  source: string | undefined,
+  context: TemplateContext,
+  options: RenderOptions,
+): string {
+  if (source !== undefined) {
+    try {
+      return prepareTemplate(source, field).render(context);
+    } catch (error) {
+      const problem =
+        error instanceof TemplateError
+          ? error
+          : new TemplateError(
+              field,
+              `does not render: ${error instanceof Error ? error.message : String(error)}`,
+            );
+      options.onTemplateError?.(problem.forLanguage(context.lang));
+    }
+  }
+  return prepareTemplate(DEFAULT_TEMPLATES[context.lang][field], field).render(context);
+}
+
+/** Escaping takes care of the characters; only the scheme needs checking (an href cannot be escaped safe). */
+const HTTP_URL = /^https?:\/\/\S+$/i;
+const HELP_URL = /^(?:https?:\/\/|mailto:)\S+$/i;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The values come from the server, not from users. Templates escape them, but escaping cannot make a
+ * `javascript:` href safe nor keep a meeting id from closing the marker comment: those two are checked.
+ */
+function toContext(details: JoinDetails, lang: Language, helpUrl: string | null): TemplateContext {
+  if (!isValidMeetingId(details.meetingId)) throw new TypeError('meetingId must be letters, digits, - or _');
+  if (!HTTP_URL.test(details.joinUrl)) throw new TypeError('joinUrl must be an http(s) URL');
+  if (helpUrl !== null && !HELP_URL.test(helpUrl))
+    throw new TypeError('helpUrl must be an http(s) or mailto: URL');
+  const guestPin = details.guestPin || null;
+  const dialIn = details.dialIn?.number.trim() ? { number: details.dialIn.number.trim() } : null;
+  for (const value of [details.conferenceId, details.sipUri, details.hostPin, guestPin, dialIn?.number]) {
+    if (value && CONTROL.test(value)) throw new TypeError('join details must not contain control characters');
+  }
+  return {
+    joinUrl: details.joinUrl,
+    conferenceId: details.conferenceId,
+    sipUri: details.sipUri,
+    guestPin,
+    hostPin: details.hostPin,
+    dialIn,
+    helpUrl,
+    lang,
+  };
 }

@@ -1,128 +1,465 @@
 /**
- * Finds, inserts, replaces and removes Roomlink's join block in an appointment body. Pure string
- * processing (no DOM, no Node) so that the add-in bundles this same file.
+ * Finds, inserts, replaces and removes the Roomlink join block in an appointment body.
  *
- * Outlook rewrites bodies: Exchange and Outlook on the web prefix ids and classes with `x_`, drop
- * comments and data-* attributes, wrap content in extra elements and requote attributes. So the HTML
- * block is delimited by two sentinel elements whose class names carry the meeting id
- * (`roomlink-begin-<id>`, `roomlink-end-<id>`): a class name survives all of those rewrites, with or
- * without the `x_` prefix. Plain-text bodies have no attributes: there the block is delimited by two
- * rule lines and recognised by the join link (`…/m/<slug>`) between them.
+ * Pure string processing with no imports (no DOM, no Node APIs) so that the browser add-in, its
+ * event-based runtime (no DOM there) and the server's calendar sync share this one file.
+ *
+ * Outlook does not give back the HTML it was given: Outlook on the web / Exchange prefix every id and
+ * class with `x_` (again on each round trip: `x_x_…`), comments are sometimes dropped, Word-based
+ * Outlook rewrites elements (`<div>` → `<p class=MsoNormal>`), unquotes or re-quotes attributes, wraps
+ * content in extra `<div>`s, and Safe Links rewrites hrefs. So the block is recognised by three
+ * independent layers, strongest first:
+ *
+ *  1. begin/end comments carrying the meeting id: `<!--roomlink:begin id=…-->`;
+ *  2. begin/end sentinel elements whose class (`roomlink-join-begin`) and id
+ *     (`roomlink-join-begin-<meeting id>`) survive with any number of `x_` prefixes and any quoting;
+ *  3. the visible separator lines (a long underscore rule, as Teams draws) around a join URL
+ *     `…/m/<slug>` (also inside a Safe Links `url=` parameter). This layer needs no markup at all,
+ *     so it is also how a plain-text body, or Outlook's text rendering of the HTML block, is read.
+ *
+ * The range found is then widened over elements that wrap nothing but the block (the wrappers
+ * Outlook adds), never over anything holding other content, so the user's own text is left as is.
  */
 
 export type BodyKind = 'html' | 'text';
 
-export interface JoinBlockMatch {
-  /** Present when the HTML sentinels were found. */
+export interface JoinBlockLocation {
+  /** Known when a marker carrying it survived (HTML only). */
   readonly meetingId?: string;
-  /** Present when a Roomlink join link was found inside the block (or, as a fallback, anywhere). */
+  /** From the join URL `…/m/<slug>` inside the block. */
   readonly slug?: string;
-  /** Offsets of the whole block in the body: body.slice(start, end) is the block. */
+  /** `body.slice(start, end)` is the block (for text, without the blank line put before it). */
   readonly start: number;
   readonly end: number;
-  /** False when only a join link was found, without the block's delimiters. */
-  readonly delimited: boolean;
 }
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const BEGIN = new RegExp(`(?:x_)?roomlink-begin-(${UUID})`, 'i');
-const JOIN_LINK = /https?:\/\/[^\s"'<>]+\/m\/([A-Za-z0-9_-]{16,64})/;
-/** A rule line: long enough that a user's own text is very unlikely to contain it by accident. */
-export const TEXT_RULE = '_'.repeat(64);
-const TEXT_RULE_LINE = /^_{32,}[ \t]*$/gm;
+/** Narrows a search to one meeting's block: matches on the meeting id or the slug, whichever is known. */
+export interface JoinBlockFilter {
+  readonly meetingId?: string;
+  readonly slug?: string;
+}
 
-/** Wraps a rendered HTML block in its sentinels. */
-export function wrapHtmlBlock(meetingId: string, innerHtml: string): string {
-  const rule = '<div style="color:#8a8886">________________________________________________</div>';
+/** The visible rule that opens and closes the block, in HTML and in text alike. */
+export const SEPARATOR_LINE = '_'.repeat(80);
+/** A shorter underscore run still counts: text renderings may trim or re-wrap the rule. */
+export const MIN_SEPARATOR_LENGTH = 20;
+
+export const JOIN_BLOCK_MARKERS = Object.freeze({
+  wrapperClass: 'roomlink-join',
+  beginClass: 'roomlink-join-begin',
+  endClass: 'roomlink-join-end',
+  beginComment: 'roomlink:begin',
+  endComment: 'roomlink:end',
+  joinPath: '/m/',
+});
+
+/** What a template may never produce, so that the markers above stay unambiguous. */
+export const RESERVED_PATTERN = new RegExp(
+  `roomlink-join|roomlink:(?:begin|end)|_{${MIN_SEPARATOR_LENGTH},}`,
+  'i',
+);
+
+const MEETING_ID = /^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$/;
+const MAX_MEETING_ID = 128;
+/** Join URL path, plain or percent-encoded (Safe Links puts the original URL in a query parameter). */
+const SLUG_IN_URL = /(?:\/|%2f)m(?:\/|%2f)([A-Za-z0-9_-]{8,128})(?![A-Za-z0-9_-])/gi;
+/** A whole join link, up to the end of its slug. */
+const JOIN_LINK = /https?:\/\/[^\s"'<>]*?(?:\/|%2f)m(?:\/|%2f)([A-Za-z0-9_-]{8,128})(?![A-Za-z0-9_-])/i;
+const SEPARATOR_RUN = new RegExp(`_{${MIN_SEPARATOR_LENGTH},}`, 'g');
+const COMMENT_MARKER = /<!--\s*roomlink:(begin|end)(?:\s+id=([A-Za-z0-9_-]+))?\s*-->/gi;
+const ELEMENT_TOKEN = /roomlink-join-(begin|end)/gi;
+/** Elements Outlook wraps content in; body, table cells and the like are never widened over. */
+const WRAPPER_OPEN_AT_END = /<(div|span|p|font)\b(?:[^<>"']|"[^"]*"|'[^']*')*>\s*$/i;
+/** How far apart the pieces of one block may lie before they are taken to be unrelated. */
+const MAX_MARKER_GAP = 2048;
+const MAX_TEXT_DISTANCE = 16_384;
+const MAX_HTML_DISTANCE = 65_536;
+const MAX_BLOCKS = 32;
+
+const SEPARATOR_SPAN = `<span style="white-space:nowrap;color:#5F5F5F;opacity:.36">${SEPARATOR_LINE}</span>`;
+const SEPARATOR_STYLE = 'width:100%;height:20px';
+const WRAPPER_STYLE =
+  "margin:16px 0 0 0;font-family:'Segoe UI','Helvetica Neue',Helvetica,Arial,sans-serif;font-size:14px;color:#242424";
+
+export function isValidMeetingId(meetingId: string): boolean {
+  return meetingId.length <= MAX_MEETING_ID && MEETING_ID.test(meetingId);
+}
+
+/**
+ * Wraps rendered instructions (already-safe HTML) in the markers. The meeting id goes into a comment
+ * and ids, so it is restricted to letters, digits and single `-`/`_` (a UUID fits).
+ */
+export function wrapHtmlBlock(meetingId: string, innerHtml: string, lang?: string): string {
+  if (!isValidMeetingId(meetingId)) throw new TypeError('meetingId must be letters, digits, - or _');
+  const langAttr = lang && /^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/.test(lang) ? ` lang="${lang}"` : '';
+  const m = JOIN_BLOCK_MARKERS;
   return (
-    `<div class="roomlink-begin-${meetingId}">${rule}</div>` +
-    `<div class="roomlink-block">${innerHtml}</div>` +
-    `<div class="roomlink-end-${meetingId}">${rule}</div>`
+    `<!--${m.beginComment} id=${meetingId}-->` +
+    `<div class="${m.wrapperClass}"${langAttr} style="${WRAPPER_STYLE}">` +
+    `<div class="${m.beginClass}" id="${m.beginClass}-${meetingId}" style="${SEPARATOR_STYLE}">${SEPARATOR_SPAN}</div>` +
+    innerHtml +
+    `<div class="${m.endClass}" id="${m.endClass}-${meetingId}" style="${SEPARATOR_STYLE}">${SEPARATOR_SPAN}</div>` +
+    '</div>' +
+    `<!--${m.endComment} id=${meetingId}-->`
   );
 }
 
-/** Wraps a rendered plain-text block in its rule lines. */
+/** Wraps rendered plain-text instructions between separator lines; line breaks become `\n`. */
 export function wrapTextBlock(innerText: string): string {
-  return `${TEXT_RULE}\n${innerText.trim()}\n${TEXT_RULE}`;
+  const inner = innerText
+    .replace(/\r\n?/g, '\n')
+    .replace(/^\s*\n/, '')
+    .trimEnd();
+  return `${SEPARATOR_LINE}\n${inner}\n${SEPARATOR_LINE}`;
 }
 
-export function findJoinBlock(body: string, kind: BodyKind): JoinBlockMatch | null {
-  return kind === 'html' ? findHtml(body) : findText(body);
+export function findJoinBlock(
+  body: string,
+  kind: BodyKind,
+  filter?: JoinBlockFilter,
+): JoinBlockLocation | null {
+  for (const block of listJoinBlocks(body, kind)) if (matches(block, filter)) return block;
+  return null;
 }
 
-export function removeJoinBlock(body: string, kind: BodyKind): string {
-  const match = findJoinBlock(body, kind);
-  if (!match?.delimited) return body;
-  let before = body.slice(0, match.start);
-  let after = body.slice(match.end);
-  if (kind === 'text') {
-    // Insertion added one blank line before the block; take it away again.
-    if (before.endsWith('\n')) before = before.slice(0, -1);
-    if (after.startsWith('\n')) after = after.slice(1);
-  }
-  return before + after;
+/**
+ * A Roomlink join link anywhere in the body, block or not (e.g. pasted by hand). For telling the user
+ * a meeting link is there; never a range to remove, as nothing bounds it.
+ */
+export function findJoinLink(
+  body: string,
+): { readonly slug: string; readonly start: number; readonly end: number } | null {
+  const link = JOIN_LINK.exec(body);
+  return link ? { slug: link[1] as string, start: link.index, end: link.index + link[0].length } : null;
 }
 
-export function replaceJoinBlock(body: string, block: string, kind: BodyKind): string {
-  const match = findJoinBlock(body, kind);
-  if (!match?.delimited) return insertJoinBlock(body, block, kind);
-  return body.slice(0, match.start) + block + body.slice(match.end);
+/** Every Roomlink block in the body, in order (a body normally has one). */
+export function listJoinBlocks(body: string, kind: BodyKind): JoinBlockLocation[] {
+  return kind === 'html' ? listHtmlBlocks(body) : listTextBlocks(body);
 }
 
-/** Appends the block after the user's text (inside <body> when there is one). */
+/** Appends the block after the user's text (in HTML, before `</body>` when there is one). */
 export function insertJoinBlock(body: string, block: string, kind: BodyKind): string {
-  if (kind === 'text')
-    return body.length === 0 ? block : `${body}${body.endsWith('\n') ? '' : '\n'}\n${block}`;
-  const close = body.search(/<\/body\s*>/i);
-  return close === -1 ? body + block : body.slice(0, close) + block + body.slice(close);
+  if (kind === 'text') {
+    const eol = lineEnding(body);
+    const text = block.replace(/\r\n?|\n/g, eol);
+    return body.length === 0 ? text : body + eol + eol + text;
+  }
+  const bodyClose = lastMatch(body, /<\/body\s*>/gi);
+  return bodyClose === -1 ? body + block : body.slice(0, bodyClose) + block + body.slice(bodyClose);
 }
 
-function findHtml(body: string): JoinBlockMatch | null {
-  const begin = BEGIN.exec(body);
-  if (begin) {
-    const meetingId = (begin[1] as string).toLowerCase();
-    const start = body.lastIndexOf('<', begin.index);
-    const endToken = new RegExp(`(?:x_)?roomlink-end-${meetingId}`, 'i').exec(body.slice(begin.index));
-    if (start !== -1 && endToken) {
-      const endTokenAt = begin.index + endToken.index;
-      const end = elementEnd(body, body.lastIndexOf('<', endTokenAt));
-      if (end !== -1) {
-        const slug = JOIN_LINK.exec(body.slice(start, end))?.[1];
-        return { meetingId, ...(slug ? { slug } : {}), start, end, delimited: true };
+/** Swaps the (first matching) block for `newBlock`; the body is returned unchanged when there is none. */
+export function replaceJoinBlock(
+  body: string,
+  newBlock: string,
+  kind: BodyKind,
+  filter?: JoinBlockFilter,
+): string {
+  const found = findJoinBlock(body, kind, filter);
+  if (!found) return body;
+  const block = kind === 'text' ? newBlock.replace(/\r\n?|\n/g, lineEnding(body)) : newBlock;
+  return body.slice(0, found.start) + block + body.slice(found.end);
+}
+
+/** Replaces the block when there is one, appends it otherwise: one block per body, whatever happened before. */
+export function upsertJoinBlock(
+  body: string,
+  block: string,
+  kind: BodyKind,
+  filter?: JoinBlockFilter,
+): string {
+  return findJoinBlock(body, kind, filter)
+    ? replaceJoinBlock(body, block, kind, filter)
+    : insertJoinBlock(body, block, kind);
+}
+
+/**
+ * Removes every matching block (duplicates included) and, in text, the blank line that
+ * `insertJoinBlock` put before it, so insert-then-remove gives back the body byte for byte.
+ */
+export function removeJoinBlock(body: string, kind: BodyKind, filter?: JoinBlockFilter): string {
+  let out = body;
+  for (let i = 0; i < MAX_BLOCKS; i++) {
+    const found = findJoinBlock(out, kind, filter);
+    if (!found) break;
+    let start = found.start;
+    if (kind === 'text') {
+      for (let n = 0; n < 2; n++) {
+        if (out.endsWith('\r\n', start)) start -= 2;
+        else if (out[start - 1] === '\n' || out[start - 1] === '\r') start -= 1;
+        else break;
       }
     }
+    out = out.slice(0, start) + out.slice(found.end);
   }
-  return linkOnly(body);
+  return out;
 }
 
-/** The offset just past the element that opens at `open`, balancing nested divs. */
-function elementEnd(body: string, open: number): number {
-  const tags = /<(\/?)div\b[^>]*>/gi;
-  tags.lastIndex = open;
-  let depth = 0;
+function matches(block: JoinBlockLocation, filter: JoinBlockFilter | undefined): boolean {
+  if (!filter || (filter.meetingId === undefined && filter.slug === undefined)) return true;
+  if (filter.meetingId !== undefined && block.meetingId === filter.meetingId) return true;
+  return filter.slug !== undefined && block.slug === filter.slug;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+
+interface Marker {
+  readonly role: 'begin' | 'end';
+  readonly start: number;
+  readonly end: number;
+  readonly meetingId?: string;
+}
+
+function listHtmlBlocks(body: string): JoinBlockLocation[] {
+  const marked = blocksFromMarkers(body);
+  const unmarked = blocksFromSeparators(body, 'html').filter(
+    (b) => !marked.some((m) => b.start < m.end && m.start < b.end),
+  );
+  return [...marked, ...unmarked].sort((a, b) => a.start - b.start);
+}
+
+function blocksFromMarkers(body: string): JoinBlockLocation[] {
+  const markers = [...commentMarkers(body), ...elementMarkers(body)].sort((a, b) => a.start - b.start);
+  const blocks: JoinBlockLocation[] = [];
+  let k = 0;
+  while (k < markers.length && blocks.length < MAX_BLOCKS) {
+    if ((markers[k] as Marker).role !== 'begin') {
+      k++;
+      continue;
+    }
+    const begins: Marker[] = [];
+    while (k < markers.length && (markers[k] as Marker).role === 'begin') begins.push(markers[k++] as Marker);
+    const ends: Marker[] = [];
+    while (k < markers.length && (markers[k] as Marker).role === 'end') ends.push(markers[k++] as Marker);
+    if (ends.length === 0) break;
+    // A begin left over from a block whose end was deleted must not pull user text into this one:
+    // keep only the begin markers that sit together, right before the content.
+    const beginGroup = trailingGroup(begins);
+    const endGroup = leadingGroup(ends);
+    const first = beginGroup[0] as Marker;
+    const last = endGroup.reduce((a, b) => (b.end > a.end ? b : a));
+    const [start, end] = widen(body, first.start, last.end);
+    const meetingId = [...beginGroup, ...endGroup].find((m) => m.meetingId)?.meetingId;
+    blocks.push(located(body, start, end, meetingId));
+  }
+  return blocks;
+}
+
+function trailingGroup(markers: Marker[]): Marker[] {
+  let i = markers.length - 1;
+  while (i > 0 && near(markers[i - 1] as Marker, markers[i] as Marker)) i--;
+  return markers.slice(i);
+}
+
+function leadingGroup(markers: Marker[]): Marker[] {
+  let i = 0;
+  while (i < markers.length - 1 && near(markers[i] as Marker, markers[i + 1] as Marker)) i++;
+  return markers.slice(0, i + 1);
+}
+
+function near(a: Marker, b: Marker): boolean {
+  const sameMeeting = !a.meetingId || !b.meetingId || a.meetingId === b.meetingId;
+  return sameMeeting && b.start - a.end <= MAX_MARKER_GAP;
+}
+
+function commentMarkers(body: string): Marker[] {
+  const out: Marker[] = [];
+  for (const m of body.matchAll(COMMENT_MARKER)) {
+    const role = (m[1] as string).toLowerCase() === 'begin' ? 'begin' : 'end';
+    out.push(withId({ role, start: m.index, end: m.index + m[0].length }, m[2]));
+  }
+  return out;
+}
+
+/** Sentinel elements, found by their class or id token wherever Outlook left it. */
+function elementMarkers(body: string): Marker[] {
+  const out: Marker[] = [];
+  const seen = new Set<number>();
+  for (const m of body.matchAll(ELEMENT_TOKEN)) {
+    const tag = enclosingTag(body, m.index);
+    if (!tag || seen.has(tag.start)) continue;
+    const role = (m[1] as string).toLowerCase() === 'begin' ? 'begin' : 'end';
+    const identity = markerIdentity(body.slice(tag.start, tag.end), role);
+    if (!identity) continue;
+    seen.add(tag.start);
+    if (role === 'begin') {
+      out.push(withId({ role, start: tag.start, end: tag.end }, identity.meetingId));
+    } else {
+      const close = balancedClose(body, tag.name, tag.end);
+      if (close !== -1) out.push(withId({ role, start: tag.start, end: close }, identity.meetingId));
+    }
+  }
+  return out;
+}
+
+function withId(marker: Omit<Marker, 'meetingId'>, meetingId: string | undefined): Marker {
+  return meetingId && isValidMeetingId(meetingId) ? { ...marker, meetingId } : marker;
+}
+
+interface Tag {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The start tag whose attributes contain `index`, if any. */
+function enclosingTag(body: string, index: number): Tag | null {
+  const start = body.lastIndexOf('<', index);
+  if (start === -1) return null;
+  const name = /^<([a-zA-Z][a-zA-Z0-9:]*)/.exec(body.slice(start, start + 64))?.[1];
+  if (!name) return null;
+  const end = tagEnd(body, start + 1 + name.length);
+  if (end === -1 || end <= index) return null;
+  return { name: name.toLowerCase(), start, end };
+}
+
+/** Index just past the `>` closing a tag, skipping quoted attribute values. */
+function tagEnd(body: string, from: number): number {
+  let quote = '';
+  for (let i = from; i < body.length; i++) {
+    const c = body[i];
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '>') {
+      return i + 1;
+    } else if (c === '<') {
+      return -1;
+    }
+  }
+  return -1;
+}
+
+const ATTRIBUTE = /([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+
+/** The marker's meeting id (when its id attribute survived), or null when the token is not a marker. */
+function markerIdentity(tagText: string, role: 'begin' | 'end'): { meetingId?: string } | null {
+  const token = new RegExp(`^(?:x_)*roomlink-join-${role}(?:-([A-Za-z0-9_-]+))?$`, 'i');
+  let identity: { meetingId?: string } | null = null;
+  const attributes = tagText.replace(/^<[a-zA-Z][a-zA-Z0-9:]*/, '').replace(/\/?>$/, '');
+  for (const a of attributes.matchAll(ATTRIBUTE)) {
+    const name = (a[1] as string).toLowerCase();
+    if (name !== 'id' && name !== 'class') continue;
+    for (const word of (a[2] ?? a[3] ?? a[4] ?? '').split(/\s+/)) {
+      const hit = token.exec(word);
+      if (!hit) continue;
+      identity = hit[1] ? { meetingId: hit[1] } : (identity ?? {});
+    }
+  }
+  return identity;
+}
+
+/** Index just past the end tag matching the element opened before `from`, or -1. */
+function balancedClose(body: string, name: string, from: number): number {
+  const tags = new RegExp(`<(/?)${name}(?=[\\s/>])(?:[^<>"']|"[^"]*"|'[^']*')*>`, 'gi');
+  tags.lastIndex = from;
+  let depth = 1;
   for (let m = tags.exec(body); m; m = tags.exec(body)) {
-    depth += m[1] ? -1 : 1;
+    if (m[1]) depth--;
+    else if (!m[0].endsWith('/>')) depth++;
     if (depth === 0) return m.index + m[0].length;
   }
   return -1;
 }
 
-function findText(body: string): JoinBlockMatch | null {
-  const link = JOIN_LINK.exec(body);
-  if (!link) return null;
-  const rules = [...body.matchAll(TEXT_RULE_LINE)].map((m) => ({
-    start: m.index,
-    end: m.index + m[0].length,
-  }));
-  const before = rules.filter((r) => r.end <= link.index).at(-1);
-  const after = rules.find((r) => r.start >= link.index + link[0].length);
-  if (!before || !after) return linkOnly(body);
-  return { slug: link[1] as string, start: before.start, end: after.end, delimited: true };
+/** Widens [start, end) over elements that wrap nothing but the range. */
+function widen(body: string, start: number, end: number): [number, number] {
+  let s = start;
+  let e = end;
+  for (;;) {
+    const before = body.slice(Math.max(0, s - 4096), s);
+    const open = WRAPPER_OPEN_AT_END.exec(before);
+    if (!open) break;
+    // Word-based Outlook ends each paragraph with an empty <o:p></o:p>.
+    const close = new RegExp(`^\\s*(?:<o:p>\\s*</o:p>\\s*)?</${open[1]}\\s*>`, 'i').exec(
+      body.slice(e, e + 256),
+    );
+    if (!close) break;
+    s -= before.length - open.index;
+    e += close[0].length;
+  }
+  return [s, e];
 }
 
-function linkOnly(body: string): JoinBlockMatch | null {
-  const link = JOIN_LINK.exec(body);
-  return link
-    ? { slug: link[1] as string, start: link.index, end: link.index + link[0].length, delimited: false }
-    : null;
+// ---------------------------------------------------------------------------------------------
+// Separator lines around a join URL: text bodies, and HTML whose markers did not survive.
+
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+function listTextBlocks(body: string): JoinBlockLocation[] {
+  return blocksFromSeparators(body, 'text');
+}
+
+function blocksFromSeparators(body: string, kind: BodyKind): JoinBlockLocation[] {
+  const separators = kind === 'text' ? separatorLines(body) : separatorRuns(body);
+  if (separators.length < 2) return [];
+  const maxDistance = kind === 'text' ? MAX_TEXT_DISTANCE : MAX_HTML_DISTANCE;
+  const blocks: JoinBlockLocation[] = [];
+  let consumed = 0;
+  for (const url of body.matchAll(SLUG_IN_URL)) {
+    if (url.index < consumed || blocks.length >= MAX_BLOCKS) continue;
+    const urlEnd = url.index + url[0].length;
+    const before = lastBefore(separators, url.index);
+    const after = separators.find((s) => s.start >= urlEnd);
+    if (!before || !after || before.end < consumed) continue;
+    if (url.index - before.end > maxDistance || after.start - urlEnd > maxDistance) continue;
+    let start = before.start;
+    let end = after.end;
+    if (kind === 'html') [start, end] = widen(body, ...separatorElement(body, before, after));
+    blocks.push({ slug: url[1] as string, start, end });
+    consumed = end;
+  }
+  return blocks;
+}
+
+/** Whole lines of underscores (spaces and a trailing `\r` allowed). */
+function separatorLines(body: string): Span[] {
+  const lines: Span[] = [];
+  const line = new RegExp(`^[ \\t\\u00a0]*_{${MIN_SEPARATOR_LENGTH},}[ \\t\\u00a0]*(?=\\r?$)`, 'gm');
+  for (const m of body.matchAll(line)) lines.push({ start: m.index, end: m.index + m[0].length });
+  return lines;
+}
+
+function separatorRuns(body: string): Span[] {
+  return [...body.matchAll(SEPARATOR_RUN)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+}
+
+/** From the opening of the element holding the first rule to the close of the one holding the last. */
+function separatorElement(body: string, first: Span, last: Span): [number, number] {
+  const preceding = body.slice(Math.max(0, first.start - 2048), first.start);
+  const open = lastMatch(preceding, /<(?:div|p)\b/gi);
+  const start = open === -1 ? first.start : first.start - preceding.length + open;
+  const close = /<\/(?:div|p)\s*>/i.exec(body.slice(last.end, last.end + 2048));
+  const end = close ? last.end + close.index + close[0].length : last.end;
+  return [start, end];
+}
+
+function lastBefore(spans: readonly Span[], index: number): Span | undefined {
+  let found: Span | undefined;
+  for (const s of spans) {
+    if (s.end > index) break;
+    found = s;
+  }
+  return found;
+}
+
+function located(body: string, start: number, end: number, meetingId: string | undefined): JoinBlockLocation {
+  const slug = new RegExp(SLUG_IN_URL.source, 'i').exec(body.slice(start, end))?.[1];
+  return { ...(meetingId ? { meetingId } : {}), ...(slug ? { slug } : {}), start, end };
+}
+
+function lastMatch(text: string, pattern: RegExp): number {
+  let index = -1;
+  for (const m of text.matchAll(pattern)) index = m.index;
+  return index;
+}
+
+function lineEnding(body: string): string {
+  return body.includes('\r\n') ? '\r\n' : '\n';
 }

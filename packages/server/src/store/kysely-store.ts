@@ -28,10 +28,10 @@ export interface StoreOptions extends OpenOptions {
   readonly migrate?: boolean;
 }
 
-export async function openStore(
-  url: string,
-  options: StoreOptions = {},
-): Promise<Store & { db: Kysely<Database> }> {
+/** The Kysely-backed store; `db` is for the composition root, tests and maintenance jobs only. */
+export type KyselyStore = Store & { readonly db: Kysely<Database> };
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<KyselyStore> {
   const { db, dialect, location } = openDatabase(url, options);
   if (options.migrate ?? true) await migrateToLatest(db);
   return {

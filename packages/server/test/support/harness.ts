@@ -5,9 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import pino from 'pino';
+import { type AppPlugin, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Authenticator } from '../../src/http/auth.js';
+import { loggerOptions } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
@@ -37,7 +39,13 @@ export function testMasterKeys(): string {
 
 export async function startTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; listen?: boolean; database?: TestDatabase } = {},
+  options: {
+    env?: Record<string, string>;
+    listen?: boolean;
+    database?: TestDatabase;
+    /** Adds features (routes, a real authenticator) built from the runtime. */
+    features?: (runtime: Runtime) => Promise<{ plugins?: AppPlugin[]; authenticate?: Authenticator }>;
+  } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(dialect));
   const env = {
@@ -46,17 +54,20 @@ export async function startTestApp(
     ROOMLINK_BASE_URL: 'https://roomlink.test',
     ROOMLINK_KEY_PROVIDER: 'env',
     ROOMLINK_MASTER_KEYS: testMasterKeys(),
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   };
   const config = loadConfig(env);
   const runtime = await createRuntime(config, { warn: () => undefined });
+  const features = (await options.features?.(runtime)) ?? {};
   const app = await buildApp({
     config,
     store: runtime.store,
     meetings: runtime.meetings,
-    authenticate: testAuthenticator,
+    authenticate: features.authenticate ?? testAuthenticator,
     metrics: createMetrics({ defaultMetrics: false }),
+    plugins: features.plugins ?? [],
+    ...(process.env.TEST_LOG_LEVEL ? { logger: pino(loggerOptions(process.env.TEST_LOG_LEVEL)) } : {}),
   });
   const url = options.listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
   return {

@@ -1,8 +1,13 @@
-/** Creates a real add-in session row (as sign-in would) for tests that talk to a server process. */
+/** Creates real session rows (as sign-in would) for tests that need a signed-in user. */
 import { digest, randomToken } from '../../src/identity/secrets.js';
 import type { Store } from '../../src/store/store.js';
 
-export async function insertSession(store: Store, tenantId: string, userId: string): Promise<string> {
+export async function insertUser(
+  store: Store,
+  tenantId: string,
+  userId: string,
+  isAdmin = false,
+): Promise<void> {
   const now = new Date();
   await store.tenants.ensure(tenantId, now);
   await store.users.insert({
@@ -12,20 +17,30 @@ export async function insertSession(store: Store, tenantId: string, userId: stri
     displayNameCt: null,
     upnCt: null,
     status: 'active',
-    isAdmin: false,
+    isAdmin,
     settings: {},
     pendingClaims: null,
     lastSignInAt: null,
     createdAt: now.toISOString(),
   });
+}
+
+export async function insertSession(
+  store: Store,
+  tenantId: string,
+  userId: string,
+  options: { kind?: 'addin' | 'browser'; isAdmin?: boolean; ttlMs?: number; createUser?: boolean } = {},
+): Promise<string> {
+  if (options.createUser ?? true) await insertUser(store, tenantId, userId, options.isAdmin);
   const token = randomToken();
+  const now = new Date();
   await store.authFlow.insertSession({
     tokenHash: digest(token),
     userId,
     tenantId,
-    kind: 'addin',
+    kind: options.kind ?? 'addin',
     createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + 3600_000).toISOString(),
+    expiresAt: new Date(now.getTime() + (options.ttlMs ?? 3600_000)).toISOString(),
   });
   return token;
 }

@@ -6,6 +6,7 @@ import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { BROWSER_SESSION_COOKIE } from '../../identity/authenticator.js';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
 import type { SignInService } from '../../identity/sign-in.js';
@@ -22,7 +23,6 @@ export interface AuthRoutesDeps {
 }
 
 const LOGIN_COOKIE = 'roomlink_login';
-export const BROWSER_SESSION_COOKIE = 'roomlink_session';
 
 const StartQuery = Type.Object(
   {

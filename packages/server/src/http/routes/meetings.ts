@@ -36,7 +36,14 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     const tenant = await deps.tenants.ensure(meeting.tenantId, new Date());
     const requested = lang ?? meeting.options.language ?? request.headers['accept-language'];
     const language = pickLanguage(requested, tenant.settings.defaultLanguage);
-    return toResponse(meeting, renderInstructions(joinDetails(meeting), language, tenant.settings.templates));
+    const instructions = renderInstructions(joinDetails(meeting), language, tenant.settings.templates, {
+      onTemplateError: (error) =>
+        request.log.warn(
+          { field: error.field, language: error.language },
+          'stored join template unusable; default used',
+        ),
+    });
+    return toResponse(meeting, instructions);
   };
 
   api.post(
