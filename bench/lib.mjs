@@ -26,15 +26,21 @@ export function startProcess(args, env) {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let buffer = '';
+    const ready = (url) => {
+      // From here on the output is drained, not kept: a slow reader would throttle the server.
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      resolve({ child, url });
+    };
     child.stdout.on('data', (chunk) => {
       buffer += chunk;
       for (const line of buffer.split('\n')) {
         const plain = /^LISTENING (\S+)/.exec(line);
-        if (plain) return resolve({ child, url: plain[1] });
+        if (plain) return ready(plain[1]);
         try {
           const json = JSON.parse(line);
           if (json.url && String(json.msg).startsWith('Roomlink is running')) {
-            return resolve({ child, url: json.url.replace('0.0.0.0', '127.0.0.1') });
+            return ready(json.url.replace('0.0.0.0', '127.0.0.1'));
           }
         } catch {}
       }

@@ -11,7 +11,7 @@ const env = {
   ROOMLINK_DATA_DIR: dir,
   ROOMLINK_KEY_PROVIDER: 'env',
   ROOMLINK_MASTER_KEYS: masterKeys(),
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: 'info',
   HOST: '127.0.0.1',
   PORT: '0',
 };
@@ -55,26 +55,24 @@ const body = () =>
     idempotencyKey: randomUUID(),
   });
 
-const roomlink = await startProcess([CLI, 'serve'], env);
 const bare = await startProcess([path.join(ROOT, 'bench/bare-server.mjs')], {});
 try {
-  // Warm up both (JIT, SQLite page cache), then measure.
-  await load({
-    url: `${roomlink.url}/api/v1/meetings`,
-    headers: { authorization: `Bearer ${token}` },
-    body,
-    duration: 2,
-  });
-  await load({ url: `${bare.url}/`, body, duration: 2 });
-  const subject = await load({
-    url: `${roomlink.url}/api/v1/meetings`,
-    headers: { authorization: `Bearer ${token}` },
-    body,
-    duration,
-  });
-  const baseline = await load({ url: `${bare.url}/`, body, duration });
-  report('POST /api/v1/meetings, concurrency 50, SQLite (synchronous=FULL)', subject, baseline);
+  for (const synchronous of ['FULL', 'NORMAL']) {
+    const roomlink = await startProcess([CLI, 'serve'], { ...env, ROOMLINK_SQLITE_SYNCHRONOUS: synchronous });
+    try {
+      // Warm up both (JIT, SQLite page cache), then measure one after the other in the same run.
+      const url = `${roomlink.url}/api/v1/meetings`;
+      const headers = { authorization: `Bearer ${token}` };
+      await load({ url, headers, body, duration: 2 });
+      await load({ url: `${bare.url}/`, body, duration: 2 });
+      const subject = await load({ url, headers, body, duration });
+      const baseline = await load({ url: `${bare.url}/`, body, duration });
+      report(`POST /api/v1/meetings, concurrency 50, SQLite synchronous=${synchronous}`, subject, baseline);
+    } finally {
+      roomlink.child.kill('SIGTERM');
+      await new Promise((resolve) => roomlink.child.once('exit', resolve));
+    }
+  }
 } finally {
-  roomlink.child.kill('SIGTERM');
   bare.child.kill('SIGTERM');
 }

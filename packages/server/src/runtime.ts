@@ -58,7 +58,10 @@ export async function createRuntime(
   options: { migrate?: boolean } = {},
 ): Promise<Runtime> {
   const keyProvider = await createKeyProvider(config, logger);
-  const store = await openStore(config.databaseUrl, { migrate: options.migrate ?? true });
+  const store = await openStore(config.databaseUrl, {
+    migrate: options.migrate ?? true,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
   const roomEvents = new EventEmitter<{ cancelled: [slug: string] }>();
   const builtin = new BuiltinProvider({

@@ -2,8 +2,10 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { openStore } from '../src/store/kysely-store.js';
 import { testMasterKeys } from './support/harness.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
+import { insertSession } from './support/sessions.js';
 
 describe('graceful shutdown', () => {
   let database: TestDatabase;
@@ -15,6 +17,9 @@ describe('graceful shutdown', () => {
 
   it('finishes a request that is in flight at SIGTERM and exits 0', async () => {
     database = await createTestDatabase('sqlite');
+    const store = await openStore(database.url);
+    const token = await insertSession(store, 'tenant-drain', 'drainer');
+    await store.close();
     server = await startServerProcess({
       DATABASE_URL: database.url,
       ROOMLINK_DATA_DIR: database.dir,
@@ -36,7 +41,7 @@ describe('graceful shutdown', () => {
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     // Headers and half the body: the request is in flight.
     socket.write(
-      `POST /api/v1/meetings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 20)}`,
+      `POST /api/v1/meetings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 20)}`,
     );
     await server.waitForLog((l) => l.msg === 'incoming request');
 
@@ -45,10 +50,13 @@ describe('graceful shutdown', () => {
     socket.write(body.slice(20));
     await closed;
 
-    // Answered in full (no session in this process: 401 problem+json, produced after the body was read).
-    expect(response).toMatch(/^HTTP\/1\.1 401/);
-    expect(response).toContain('application/problem+json');
+    // Answered in full, and the meeting was written.
+    expect(response).toMatch(/^HTTP\/1\.1 201/);
+    const id = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)).id as string;
     expect(await server.exited).toBe(0);
+    const after = await openStore(database.url);
+    expect(await after.meetings.findById('tenant-drain', id)).toBeDefined();
+    await after.close();
     expect(server.lines.some((l) => l.msg === 'stopped')).toBe(true);
   });
 });

@@ -26,6 +26,7 @@ export interface Config {
   readonly baseUrl: URL;
   readonly dataDir: string;
   readonly databaseUrl: string;
+  readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly keys: {
     readonly provider: KeyProviderKind;
@@ -67,6 +68,7 @@ export const KNOWN_VARIABLES = [
   'ROOMLINK_BASE_URL',
   'ROOMLINK_DATA_DIR',
   'DATABASE_URL',
+  'ROOMLINK_SQLITE_SYNCHRONOUS',
   'LOG_LEVEL',
   'ROOMLINK_KEY_PROVIDER',
   'ROOMLINK_KEYRING_FILE',
@@ -139,6 +141,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('DATABASE_URL must start with sqlite: (a file path) or postgres:// (a connection URL)');
   }
 
+  const rawSync = (value('ROOMLINK_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  if (rawSync !== 'FULL' && rawSync !== 'NORMAL') problems.push('ROOMLINK_SQLITE_SYNCHRONOUS must be FULL or NORMAL');
+  const sqliteSynchronous = rawSync === 'NORMAL' ? 'NORMAL' : 'FULL';
+
   const rawLevel = value('LOG_LEVEL') ?? 'info';
   const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel)
     ? (rawLevel as Config['logLevel'])
@@ -196,6 +202,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     baseUrl,
     dataDir,
     databaseUrl,
+    sqliteSynchronous,
     logLevel,
     keys: { provider, keyringFile, envKeys },
     rooms: {

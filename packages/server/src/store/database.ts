@@ -22,10 +22,12 @@ export interface OpenOptions {
   /** PostgreSQL only: schema to use (created if missing); lets test suites run side by side. */
   readonly schema?: string;
   readonly poolSize?: number;
+  /** SQLite only: FULL (default) survives power loss; NORMAL survives process crashes only. */
+  readonly sqliteSynchronous?: 'FULL' | 'NORMAL';
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): OpenDatabase {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options.sqliteSynchronous ?? 'FULL');
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
 }
@@ -33,23 +35,47 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
 /**
  * SQLite settings, chosen for durability first (see docs/operations.md):
  * - WAL: readers never block the writer; crash-safe.
- * - synchronous=FULL: a committed transaction survives power loss, not only a process crash.
+ * - synchronous=FULL: a committed transaction survives power loss, not only a process crash
+ *   (ROOMLINK_SQLITE_SYNCHRONOUS=NORMAL trades that for throughput; see docs/operations.md).
  * - secure_delete: deleted rows are overwritten, so purged ciphertext is not left in free pages.
  * - foreign_keys and a busy timeout so that a second process (the CLI) waits instead of failing.
  */
-function openSqlite(file: string): OpenDatabase {
+function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL'): OpenDatabase {
   const memory = file === ':memory:';
   if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new SqliteDatabase(file);
   if (!memory) database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = FULL');
+  database.pragma(`synchronous = ${synchronous}`);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('secure_delete = ON');
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
     dialect: 'sqlite',
     location: memory ? 'sqlite::memory:' : `sqlite:${path.resolve(file)}`,
+  };
+}
+
+/**
+ * Kysely prepares every query anew; preparing costs as much as running a small statement, and the
+ * store issues a handful of distinct statements over and over. Prepared statements are reusable,
+ * so they are kept per SQL text (bounded, least recently used first out).
+ */
+function withStatementCache(database: SqliteDatabase.Database, size = 256) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => database.close(),
+    prepare: (sqlText: string) => {
+      let statement = cache.get(sqlText);
+      if (statement) {
+        cache.delete(sqlText);
+      } else {
+        statement = database.prepare(sqlText);
+        if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(sqlText, statement);
+      return statement;
+    },
   };
 }
 

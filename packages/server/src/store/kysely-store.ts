@@ -5,7 +5,7 @@ import { KyselyAuditRepository } from './repositories/audit.js';
 import { KyselyAuthFlowRepository } from './repositories/auth-flow.js';
 import { KyselyMeetingRepository } from './repositories/meetings.js';
 import { KyselyTenantKeyRepository } from './repositories/tenant-keys.js';
-import { KyselyTenantRepository } from './repositories/tenants.js';
+import { CachedTenantRepository, KyselyTenantRepository } from './repositories/tenants.js';
 import { KyselyTokenRepository } from './repositories/tokens.js';
 import { KyselyUserRepository } from './repositories/users.js';
 import type { Database } from './schema.js';
@@ -36,6 +36,8 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   if (options.migrate ?? true) await migrateToLatest(db);
   return {
     ...repositories(db),
+    // Outside transactions, tenant reads go through a short cache (see CachedTenantRepository).
+    tenants: new CachedTenantRepository(new KyselyTenantRepository(db)),
     db,
     dialect,
     location,

@@ -24,9 +24,15 @@ export function newPin(length: number, avoid?: string): string {
   }
 }
 
+/** Uniform digits from one CSPRNG read: bytes of 250 or more are dropped so that each digit is unbiased. */
 function randomDigits(n: number): string {
   let out = '';
-  for (let i = 0; i < n; i++) out += String(randomInt(0, 10));
+  while (out.length < n) {
+    for (const byte of randomBytes(n * 2)) {
+      if (byte < 250) out += String(byte % 10);
+      if (out.length === n) break;
+    }
+  }
   return out;
 }
 

@@ -18,7 +18,11 @@ export interface BuiltinProviderOptions {
 export class BuiltinProvider implements MeetingProvider {
   readonly id = 'builtin';
 
-  constructor(private readonly options: BuiltinProviderOptions) {}
+  readonly #joinBase: string;
+
+  constructor(private readonly options: BuiltinProviderOptions) {
+    this.#joinBase = new URL('m/', options.baseUrl).toString();
+  }
 
   async createRoom(request: RoomRequest): Promise<RoomDetails> {
     const hostPin = newPin(request.pinLength);
@@ -34,7 +38,8 @@ export class BuiltinProvider implements MeetingProvider {
   describeRoom(codes: RoomCodes): RoomDetails {
     return {
       ...codes,
-      joinUrl: new URL(`m/${codes.slug}`, this.options.baseUrl).toString(),
+      // Slugs are base64url: safe to append without encoding.
+      joinUrl: this.#joinBase + codes.slug,
       sipUri: `${codes.conferenceId}@${this.options.sipDomain}`,
       dialIn: this.options.dialInNumber,
     };

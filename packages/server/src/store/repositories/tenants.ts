@@ -16,6 +16,9 @@ export class KyselyTenantRepository implements TenantRepository {
   }
 
   async ensure(id: string, now: Date): Promise<Tenant> {
+    // Read first: almost every call finds the tenant, and a read costs no write transaction.
+    const existing = await this.find(id);
+    if (existing) return existing;
     const at = now.toISOString();
     await this.db
       .insertInto('tenants')
@@ -44,4 +47,47 @@ function toTenant(row: TenantTable): Tenant {
   // Settings saved by an older version may lack newer fields: defaults fill them in.
   const settings = { ...DEFAULT_TENANT_SETTINGS, ...(JSON.parse(row.settings) as Partial<TenantSettings>) };
   return { id: row.id, settings, contractEnd: row.contract_end };
+}
+
+/**
+ * Tenant settings are read on every meeting request and change rarely: keep them a few seconds.
+ * Changes made through this process apply at once; another process's within `ttlMs`.
+ */
+export class CachedTenantRepository implements TenantRepository {
+  readonly #cache = new Map<string, { tenant: Tenant; until: number }>();
+
+  constructor(
+    private readonly inner: TenantRepository,
+    private readonly ttlMs = 5000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async find(id: string): Promise<Tenant | undefined> {
+    const hit = this.#cache.get(id);
+    if (hit && hit.until > this.clock()) return hit.tenant;
+    const tenant = await this.inner.find(id);
+    if (tenant) this.#remember(tenant);
+    else this.#cache.delete(id);
+    return tenant;
+  }
+
+  async ensure(id: string, now: Date): Promise<Tenant> {
+    return (await this.find(id)) ?? this.#remember(await this.inner.ensure(id, now));
+  }
+
+  async updateSettings(id: string, settings: TenantSettings, now: Date): Promise<void> {
+    this.#cache.delete(id);
+    await this.inner.updateSettings(id, settings, now);
+  }
+
+  /** Drops a tenant from the cache (after offboarding or direct changes). */
+  forget(id: string): void {
+    this.#cache.delete(id);
+  }
+
+  #remember(tenant: Tenant): Tenant {
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(tenant.id, { tenant, until: this.clock() + this.ttlMs });
+    return tenant;
+  }
 }

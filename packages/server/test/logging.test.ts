@@ -1,0 +1,51 @@
+/** What the server logs at the most verbose level never holds titles, addresses, tokens or PINs. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/kysely-store.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { testMasterKeys } from './support/harness.js';
+import { type ServerProcess, startServerProcess } from './support/server-process.js';
+import { insertSession } from './support/sessions.js';
+
+describe('logs', () => {
+  let database: TestDatabase;
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    server?.kill('SIGKILL');
+    await database?.drop();
+  });
+
+  it('hold no subject, e-mail address, session token or PIN, even at trace level and on errors', async () => {
+    database = await createTestDatabase('sqlite');
+    const store = await openStore(database.url);
+    const token = await insertSession(store, 'tenant-log', 'logger');
+    await store.close();
+    server = await startServerProcess({
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      ROOMLINK_KEY_PROVIDER: 'env',
+      ROOMLINK_MASTER_KEYS: testMasterKeys(),
+      LOG_LEVEL: 'trace',
+    });
+    const subject = 'Salary talk with jane.doe@contoso.example';
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${server.url}/api/v1/meetings?lang=fr`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', options: { guestPin: true } }),
+    });
+    expect(created.status).toBe(201);
+    const meeting = (await created.json()) as { id: string; hostPin: string; guestPin: string };
+    // A rejected request quoting personal data, and a request with a secret in the query string.
+    await fetch(`${server.url}/api/v1/meetings`, { method: 'POST', headers, body: JSON.stringify({ subject, start: 'x@y.example' }) });
+    await fetch(`${server.url}/api/v1/meetings/${meeting.id}?code=secret-authorization-code`, { headers });
+    await server.waitForLog((l) => l.msg === 'request completed' && l.res !== undefined && String(JSON.stringify(l)).includes('400'));
+    server.kill('SIGTERM');
+    await server.exited;
+
+    const output = server.output();
+    expect(output).toContain('request completed');
+    for (const secret of [subject, 'jane.doe', 'contoso.example', 'x@y.example', token, meeting.hostPin, meeting.guestPin, 'secret-authorization-code']) {
+      expect(output, secret).not.toContain(secret);
+    }
+  });
+});
