@@ -76,6 +76,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 }
 
 function registerHttpMetrics(app: FastifyInstance, metrics: HttpMetrics): void {
+  if (['debug', 'trace'].includes(app.log.level)) {
+    app.addHook('onRequest', async (request) => {
+      request.log.debug({ req: request }, 'request received');
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');

@@ -25,6 +25,7 @@ describe('graceful shutdown', () => {
       ROOMLINK_DATA_DIR: database.dir,
       ROOMLINK_KEY_PROVIDER: 'env',
       ROOMLINK_MASTER_KEYS: testMasterKeys(),
+      LOG_LEVEL: 'debug',
     });
     const { port } = new URL(server.url);
     const body = JSON.stringify({
@@ -43,7 +44,7 @@ describe('graceful shutdown', () => {
     socket.write(
       `POST /api/v1/meetings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 20)}`,
     );
-    await server.waitForLog((l) => l.msg === 'incoming request');
+    await server.waitForLog((l) => l.msg === 'request received');
 
     server.kill('SIGTERM');
     await server.waitForLog((l) => String(l.msg).startsWith('shutting down'));
