@@ -31,20 +31,41 @@ describe('logs', () => {
     const created = await fetch(`${server.url}/api/v1/meetings?lang=fr`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', options: { guestPin: true } }),
+      body: JSON.stringify({
+        subject,
+        start: '2026-12-01T09:00:00Z',
+        end: '2026-12-01T10:00:00Z',
+        options: { guestPin: true },
+      }),
     });
     expect(created.status).toBe(201);
     const meeting = (await created.json()) as { id: string; hostPin: string; guestPin: string };
     // A rejected request quoting personal data, and a request with a secret in the query string.
-    await fetch(`${server.url}/api/v1/meetings`, { method: 'POST', headers, body: JSON.stringify({ subject, start: 'x@y.example' }) });
+    await fetch(`${server.url}/api/v1/meetings`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ subject, start: 'x@y.example' }),
+    });
     await fetch(`${server.url}/api/v1/meetings/${meeting.id}?code=secret-authorization-code`, { headers });
-    await server.waitForLog((l) => l.msg === 'request completed' && l.res !== undefined && String(JSON.stringify(l)).includes('400'));
+    await server.waitForLog(
+      (l) =>
+        l.msg === 'request completed' && l.res !== undefined && String(JSON.stringify(l)).includes('400'),
+    );
     server.kill('SIGTERM');
     await server.exited;
 
     const output = server.output();
     expect(output).toContain('request completed');
-    for (const secret of [subject, 'jane.doe', 'contoso.example', 'x@y.example', token, meeting.hostPin, meeting.guestPin, 'secret-authorization-code']) {
+    for (const secret of [
+      subject,
+      'jane.doe',
+      'contoso.example',
+      'x@y.example',
+      token,
+      meeting.hostPin,
+      meeting.guestPin,
+      'secret-authorization-code',
+    ]) {
       expect(output, secret).not.toContain(secret);
     }
   });

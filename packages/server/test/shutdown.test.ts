@@ -1,8 +1,8 @@
 /** SIGTERM drains: a request in flight when the signal arrives is answered, then the process exits 0. */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { openStore } from '../src/store/kysely-store.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { testMasterKeys } from './support/harness.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';

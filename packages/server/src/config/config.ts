@@ -142,7 +142,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const rawSync = (value('ROOMLINK_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
-  if (rawSync !== 'FULL' && rawSync !== 'NORMAL') problems.push('ROOMLINK_SQLITE_SYNCHRONOUS must be FULL or NORMAL');
+  if (rawSync !== 'FULL' && rawSync !== 'NORMAL')
+    problems.push('ROOMLINK_SQLITE_SYNCHRONOUS must be FULL or NORMAL');
   const sqliteSynchronous = rawSync === 'NORMAL' ? 'NORMAL' : 'FULL';
 
   const rawLevel = value('LOG_LEVEL') ?? 'info';

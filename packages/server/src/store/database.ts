@@ -27,7 +27,8 @@ export interface OpenOptions {
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): OpenDatabase {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options.sqliteSynchronous ?? 'FULL');
+  if (url.startsWith('sqlite:'))
+    return openSqlite(url.slice('sqlite:'.length), options.sqliteSynchronous ?? 'FULL');
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
 }
