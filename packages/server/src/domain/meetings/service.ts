@@ -77,7 +77,7 @@ export class MeetingService {
         ...window,
       });
       const at = this.#now().toISOString();
-      const stored = await this.#seal({
+      const plain: SealInput = {
         id,
         tenantId: actor.tenantId,
         organizerId: actor.userId,
@@ -95,13 +95,15 @@ export class MeetingService {
         version: 1,
         createdAt: at,
         updatedAt: at,
-      });
+      };
+      const stored = await this.#seal(plain);
       const outcome = await this.deps.store.transaction(async (tx) => {
         if ((await tx.meetings.insert(stored)) === 'conflict') return 'conflict';
         await tx.audit.append(auditEntry(actor, 'meeting.created', id), this.#now());
         return 'inserted';
       });
-      if (outcome === 'inserted') return { meeting: await this.#open(stored), created: true };
+      // The values are at hand: no need to decrypt what was just encrypted.
+      if (outcome === 'inserted') return { meeting: this.#plain(plain), created: true };
       if (key) {
         // Lost a race with a concurrent request carrying the same key: answer with its meeting.
         const winner = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
@@ -135,7 +137,7 @@ export class MeetingService {
       pinLength: tenant.settings.pinLength,
       ...window,
     });
-    const next = await this.#seal({
+    const plain: SealInput = {
       ...current,
       idempotencyKey: stored.idempotencyKey,
       subject: patch.subject ?? current.subject,
@@ -149,14 +151,15 @@ export class MeetingService {
       version: current.version + 1,
       createdAt: stored.createdAt,
       updatedAt: this.#now().toISOString(),
-    });
+    };
+    const next = await this.#seal(plain);
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.meetings.update(next))) {
         throw new DomainError('concurrent_update', 'the meeting changed meanwhile; read it again and retry');
       }
       await tx.audit.append(auditEntry(actor, 'meeting.updated', id), this.#now());
     });
-    return this.#open(next);
+    return this.#plain(plain);
   }
 
   /** Cancels the room; the meeting is kept (so the join page can say it was cancelled) until purged. */
@@ -267,6 +270,17 @@ export class MeetingService {
       version: m.version,
       createdAt: m.createdAt,
       updatedAt: m.updatedAt,
+    };
+  }
+
+  #plain(m: SealInput): Meeting {
+    const { idempotencyKey: _key, purgeAfter: _purge, createdAt, updatedAt, ...rest } = m;
+    return {
+      ...rest,
+      room: this.#provider(m.provider).describeRoom(m.room),
+      ...roomWindow(m.start, m.end, m.recurrence, this.deps.window),
+      createdAt: new Date(createdAt),
+      updatedAt: new Date(updatedAt),
     };
   }
 
