@@ -1,0 +1,32 @@
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { operationsRoutes } from './operations.js';
+
+async function appWith(ping: () => Promise<void>, draining = false) {
+  const app = Fastify();
+  await operationsRoutes(app, { ping, registry: new Registry(), draining: () => draining });
+  return app;
+}
+
+describe('readiness', () => {
+  it('is ready when the database answers', async () => {
+    const res = await (await appWith(async () => undefined)).inject('/readyz');
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('answers 503 problem+json when the database fails', async () => {
+    const res = await (await appWith(async () => Promise.reject(new Error('ECONNREFUSED')))).inject(
+      '/readyz',
+    );
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json().detail).toBe('the database is not reachable');
+  });
+
+  it('answers 503 while draining, and health stays ok', async () => {
+    const app = await appWith(async () => undefined, true);
+    expect((await app.inject('/readyz')).statusCode).toBe(503);
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+  });
+});
