@@ -28,6 +28,16 @@ function run(
   });
 }
 
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 describe('roomlink CLI', () => {
   let database: TestDatabase;
   let server: ServerProcess | undefined;
@@ -131,5 +141,39 @@ describe('roomlink CLI', () => {
     expect((await read(server.url, tokens.a, a.id)).subject).toBe('Tenant A meeting');
     const c = await create(tokens.a, 'After rotation');
     expect((await read(server.url, tokens.a, c.id)).subject).toBe('After rotation');
+  });
+
+  it('dev sign-in runs the real flow against the demo emulator and prints a working session token', async () => {
+    database = await createTestDatabase('sqlite');
+    const port = await freePort();
+    const env = {
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      PORT: String(port),
+      ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`,
+    };
+    server = await startServerProcess(env);
+    expect(server.lines.some((l) => String(l.msg).includes('local identity emulator'))).toBe(true);
+    const signIn = await run(['dev', 'sign-in', '--user', 'megan@contoso.example'], env);
+    expect(signIn.code, signIn.stderr).toBe(0);
+    expect(signIn.stderr).toContain('signed in megan@contoso.example');
+    const token = signIn.stdout.trim();
+    const res = await fetch(`${server.url}/api/v1/meetings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: 'Demo', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' }),
+    });
+    expect(res.status).toBe(201);
+    // The session token never reaches the server's log.
+    expect(server.output()).not.toContain(token);
+  });
+
+  it('dev sign-in refuses when Roomlink is configured for the Microsoft cloud', async () => {
+    const result = await run(['dev', 'sign-in', '--user', 'megan@contoso.example'], {
+      MS_CLIENT_ID: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+      MS_CLIENT_SECRET: 'x',
+    });
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toContain('demo mode only');
   });
 });

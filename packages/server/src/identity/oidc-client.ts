@@ -80,7 +80,12 @@ export class MicrosoftOidcClient {
     };
     const tenantSegment = authority.pathname.split('/').filter(Boolean).at(-1) ?? 'organizations';
     const discoveryUrl = new URL(`${ENTRA_ORIGIN}${pathPrefix(authority)}/${tenantSegment}/v2.0`);
-    const execute = authority.protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
+    // ID tokens from the token endpoint are verified against the JWKS too (OIDC allows relying on TLS
+    // alone; we do not), with openid-client's JWKS cache refetched on an unknown `kid`.
+    const execute = [
+      oidc.enableNonRepudiationChecks,
+      ...(authority.protocol === 'http:' ? [oidc.allowInsecureRequests] : []),
+    ];
     const config = await oidc.discovery(
       discoveryUrl,
       settings.clientId,

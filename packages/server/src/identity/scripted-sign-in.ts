@@ -59,7 +59,7 @@ export async function scriptedSignIn(
       `sign-in did not complete (${response.status}): ${parsed?.description ?? 'no sign-in result on the page'}`,
     );
   }
-  const session = await http(new URL('api/v1/session', start).toString(), {
+  const session = await http(new URL('/api/v1/session', start).toString(), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ code: parsed.code, verifier }),

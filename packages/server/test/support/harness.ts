@@ -43,11 +43,14 @@ export async function startTestApp(
     env?: Record<string, string>;
     listen?: boolean;
     database?: TestDatabase;
+    /** Listen on a free port and use http://127.0.0.1:<port> as ROOMLINK_BASE_URL (for real redirects). */
+    realBaseUrl?: boolean;
     /** Adds features (routes, a real authenticator) built from the runtime. */
     features?: (runtime: Runtime) => Promise<{ plugins?: AppPlugin[]; authenticate?: Authenticator }>;
   } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(dialect));
+  const port = options.realBaseUrl ? await freePort() : 0;
   const env = {
     DATABASE_URL: database.url,
     ROOMLINK_DATA_DIR: database.dir,
@@ -55,6 +58,7 @@ export async function startTestApp(
     ROOMLINK_KEY_PROVIDER: 'env',
     ROOMLINK_MASTER_KEYS: testMasterKeys(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(options.realBaseUrl ? { ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`, PORT: String(port) } : {}),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -69,7 +73,7 @@ export async function startTestApp(
     plugins: features.plugins ?? [],
     ...(process.env.TEST_LOG_LEVEL ? { logger: pino(loggerOptions(process.env.TEST_LOG_LEVEL)) } : {}),
   });
-  const url = options.listen ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
+  const url = options.listen || options.realBaseUrl ? await app.listen({ port, host: '127.0.0.1' }) : '';
   return {
     app,
     runtime,
@@ -82,4 +86,16 @@ export async function startTestApp(
       if (!options.database) await database.drop();
     },
   };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

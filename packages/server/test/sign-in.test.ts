@@ -1,0 +1,352 @@
+/**
+ * Sign-in over real HTTP against the identity emulator: two tenants, isolation, and each refusal
+ * the issue lists, one test each.
+ */
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
+import { randomToken, s256 } from '../src/identity/secrets.js';
+import { browse, dialogMessage, type IdentityTestApp, startIdentityApp } from './support/identity.js';
+
+const meeting = { subject: 'Tenant isolation', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
+
+describe('sign-in with the identity emulator', () => {
+  let t: IdentityTestApp;
+  beforeAll(async () => {
+    t = await startIdentityApp('sqlite');
+  });
+  afterAll(async () => t?.close());
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  it('signs users of two tenants in; a user of one tenant gets 404 for the other tenant’s meeting', async () => {
+    const megan = await scriptedSignIn(t.url, 'megan@contoso.example');
+    const diego = await scriptedSignIn(t.url, 'diego@fabrikam.example');
+    const adele = await scriptedSignIn(t.url, 'adele@contoso.example');
+    expect(megan.user).toMatchObject({
+      upn: 'megan@contoso.example',
+      name: 'Megan Bowen',
+      isTenantAdmin: true,
+    });
+    expect(adele.user.isTenantAdmin).toBe(false);
+    expect(megan.user.tenantId).not.toBe(diego.user.tenantId);
+
+    const created = await fetch(`${t.url}/api/v1/meetings`, {
+      method: 'POST',
+      headers: { ...bearer(megan.token), 'content-type': 'application/json' },
+      body: JSON.stringify(meeting),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await fetch(`${t.url}/api/v1/meetings/${id}`, { headers: bearer(megan.token) })).status).toBe(
+      200,
+    );
+    expect((await fetch(`${t.url}/api/v1/meetings/${id}`, { headers: bearer(diego.token) })).status).toBe(
+      404,
+    );
+
+    const me = (await (await fetch(`${t.url}/api/v1/me`, { headers: bearer(diego.token) })).json()) as {
+      user: { upn: string };
+    };
+    expect(me.user.upn).toBe('diego@fabrikam.example');
+    // Tokens are stored, encrypted.
+    const row = await t.runtime.store.db
+      .selectFrom('user_tokens')
+      .selectAll()
+      .where('user_id', '=', megan.user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.refresh_token_ct).toMatch(/^v1\./);
+  });
+
+  /** Starts a flow and stops at the redirect back to Roomlink's callback. */
+  async function startFlow(upn: string) {
+    const verifier = randomToken(32);
+    const jar = new Map<string, string>();
+    const start = `${t.url}/auth/addin/start?challenge=${s256(verifier)}&login_hint=${encodeURIComponent(upn)}`;
+    const { url } = await browse(start, jar, (next) => next.pathname === '/auth/callback');
+    return { verifier, jar, callback: new URL(url) };
+  }
+
+  async function callback(url: URL, jar: Map<string, string>) {
+    const { response } = await browse(url.toString(), jar);
+    return { status: response.status, message: dialogMessage(await response.text()) };
+  }
+
+  it('refuses a state mismatch', async () => {
+    const flow = await startFlow('adele@contoso.example');
+    flow.callback.searchParams.set('state', randomToken());
+    const result = await callback(flow.callback, flow.jar);
+    expect(result.status).toBe(400);
+    expect(result.message).toMatchObject({ type: 'roomlink-signin-error', error: 'state_mismatch' });
+  });
+
+  it('refuses a callback from another browser (no login cookie)', async () => {
+    const flow = await startFlow('adele@contoso.example');
+    const result = await callback(flow.callback, new Map());
+    expect(result.message).toMatchObject({ error: 'login_expired' });
+  });
+
+  it('refuses a replayed authorization code', async () => {
+    const first = await startFlow('adele@contoso.example');
+    expect((await callback(first.callback, first.jar)).message.type).toBe('roomlink-signin');
+    // A new flow in the same browser, answered with the first flow's (used) code.
+    const second = await startFlow('adele@contoso.example');
+    second.callback.searchParams.set('code', first.callback.searchParams.get('code') as string);
+    const result = await callback(second.callback, second.jar);
+    expect(result.status).toBe(400);
+    expect(result.message).toMatchObject({ error: 'sign_in_failed' });
+  });
+
+  it('refuses a handoff code used with the wrong verifier, and a replayed one', async () => {
+    const flow = await startFlow('alex@contoso.example');
+    const { message } = await callback(flow.callback, flow.jar);
+    const exchange = (verifier: string) =>
+      fetch(`${t.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: message.code, verifier }),
+      });
+    expect((await exchange(randomToken(32))).status).toBe(400);
+    // One-time: even the right verifier fails after a wrong attempt consumed the code.
+    expect((await exchange(flow.verifier)).status).toBe(400);
+
+    const good = await startFlow('alex@contoso.example');
+    const goodMessage = (await callback(good.callback, good.jar)).message;
+    const ok = await fetch(`${t.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: goodMessage.code, verifier: good.verifier }),
+    });
+    expect(ok.status).toBe(200);
+    const replay = await fetch(`${t.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: goodMessage.code, verifier: good.verifier }),
+    });
+    expect(replay.status).toBe(400);
+    expect((await replay.json()).code).toBe('invalid_request');
+  });
+
+  it('the identity platform refuses an unregistered redirect URI without redirecting', async () => {
+    const emulator = t.demo.emulator();
+    const url = new URL(`${emulator.baseUrl}/organizations/oauth2/v2.0/authorize`);
+    url.search = new URLSearchParams({
+      client_id: '00000000-0000-4000-8000-00000000de30',
+      response_type: 'code',
+      redirect_uri: `${t.url}/auth/callback/evil`,
+      scope: 'openid offline_access https://graph.microsoft.com/Calendars.Read',
+      state: 's',
+      nonce: 'n',
+      code_challenge: s256(randomToken()),
+      code_challenge_method: 'S256',
+      login_hint: 'adele@contoso.example',
+    }).toString();
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.headers.get('location')).toBeNull();
+  });
+
+  it('refreshes tokens with rotation, and a revoked refresh token means "needs sign-in" without a crash', async () => {
+    const user = await scriptedSignIn(t.url, 'isaiah@fabrikam.example');
+    const db = t.runtime.store.db;
+    const before = await db
+      .selectFrom('user_tokens')
+      .selectAll()
+      .where('user_id', '=', user.user.id)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable('user_tokens')
+      .set({ access_expires_at: new Date(0).toISOString() })
+      .where('user_id', '=', user.user.id)
+      .execute();
+    const access = await t.identity.tokens.getAccessToken(user.user.id);
+    expect(access.split('.')).toHaveLength(3);
+    const after = await db
+      .selectFrom('user_tokens')
+      .selectAll()
+      .where('user_id', '=', user.user.id)
+      .executeTakeFirstOrThrow();
+    expect(after.version).toBe(before.version + 1);
+    const open = (ct: string) =>
+      t.runtime.cipher.decrypt(
+        { tenantId: user.user.tenantId, table: 'user_tokens', column: 'refresh_token', rowId: user.user.id },
+        ct,
+      );
+    expect(await open(after.refresh_token_ct)).not.toBe(await open(before.refresh_token_ct));
+
+    const oid = t.demo
+      .emulator()
+      .users()
+      .find((u) => u.upn === 'isaiah@fabrikam.example')?.oid as string;
+    t.demo.emulator().revokeRefreshTokens(oid);
+    await db
+      .updateTable('user_tokens')
+      .set({ access_expires_at: new Date(0).toISOString() })
+      .where('user_id', '=', user.user.id)
+      .execute();
+    await expect(t.identity.tokens.getAccessToken(user.user.id)).rejects.toMatchObject({
+      code: 'sign_in_required',
+    });
+    const me = (await (await fetch(`${t.url}/api/v1/me`, { headers: bearer(user.token) })).json()) as {
+      status: string;
+    };
+    expect(me.status).toBe('needs_sign_in');
+    expect(
+      await db.selectFrom('user_tokens').selectAll().where('user_id', '=', user.user.id).executeTakeFirst(),
+    ).toBeUndefined();
+    // Signing in again restores the user.
+    const again = await scriptedSignIn(t.url, 'isaiah@fabrikam.example');
+    expect(again.user.id).toBe(user.user.id);
+    expect(
+      (
+        (await (await fetch(`${t.url}/api/v1/me`, { headers: bearer(again.token) })).json()) as {
+          status: string;
+        }
+      ).status,
+    ).toBe('active');
+  });
+
+  it('a claims challenge leads back to sign-in with those claims', async () => {
+    const user = await scriptedSignIn(t.url, 'alex@contoso.example');
+    const claims = JSON.stringify({
+      access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } },
+    });
+    const oid = t.demo
+      .emulator()
+      .users()
+      .find((u) => u.upn === 'alex@contoso.example')?.oid as string;
+    t.demo.emulator().requireClaims(oid, claims);
+    await expect(t.identity.tokens.onClaimsChallenge(user.user.id, claims)).rejects.toMatchObject({
+      code: 'claims_required',
+    });
+    const me = (await (await fetch(`${t.url}/api/v1/me`, { headers: bearer(user.token) })).json()) as {
+      status: string;
+      claims: string;
+    };
+    expect(me).toMatchObject({ status: 'needs_sign_in', claims });
+    // The add-in signs in again passing the claims; the identity platform accepts and the user is active.
+    const again = await scriptedSignIn(t.url, 'alex@contoso.example', { claims });
+    const after = (await (await fetch(`${t.url}/api/v1/me`, { headers: bearer(again.token) })).json()) as {
+      status: string;
+    };
+    expect(after.status).toBe('active');
+    await expect(t.identity.tokens.getAccessToken(user.user.id)).resolves.toMatch(/\./);
+  });
+});
+
+/** Refusals of a bad ID token: the token endpoint's answer is altered on its way to Roomlink. */
+describe('ID token validation', () => {
+  type Tamper = (
+    claims: Record<string, unknown>,
+    emulatorIssuer: (tid: string) => string,
+  ) => Record<string, unknown>;
+  let t: IdentityTestApp;
+  let tamper: { mode: 'known-key' | 'unknown-key'; change: Tamper } | null = null;
+  let keys: Awaited<ReturnType<typeof testKeys>>;
+
+  async function testKeys() {
+    const known = await generateKeyPair('RS256', { extractable: true });
+    const unknown = await generateKeyPair('RS256', { extractable: true });
+    return {
+      known,
+      unknown,
+      knownJwk: { ...(await exportJWK(known.publicKey)), kid: 'test-known', use: 'sig', alg: 'RS256' },
+    };
+  }
+
+  const tamperingFetch: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.includes('/discovery/v2.0/keys')) {
+      // Publish the test's "known" key next to the emulator's, as if Microsoft had rotated it in.
+      const jwks = (await response.json()) as { keys: unknown[] };
+      return Response.json({ keys: [...jwks.keys, keys.knownJwk] });
+    }
+    if (!tamper || !url.includes('/oauth2/v2.0/token')) return response;
+    const body = (await response.json()) as Record<string, string>;
+    const original = JSON.parse(
+      Buffer.from((body.id_token as string).split('.')[1] as string, 'base64url').toString(),
+    );
+    const claims = tamper.change(original, (tid) => t.demo.emulator().issuer(tid));
+    const key = tamper.mode === 'known-key' ? keys.known.privateKey : keys.unknown.privateKey;
+    const kid = tamper.mode === 'known-key' ? 'test-known' : 'test-unknown';
+    body.id_token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(key);
+    return Response.json(body);
+  };
+
+  beforeAll(async () => {
+    keys = await testKeys();
+    t = await startIdentityApp('sqlite', { fetch: tamperingFetch });
+  });
+  afterAll(async () => t?.close());
+
+  async function signInWith(mode: 'known-key' | 'unknown-key', change: Tamper) {
+    tamper = { mode, change };
+    try {
+      return await scriptedSignIn(t.url, 'adele@contoso.example');
+    } finally {
+      tamper = null;
+    }
+  }
+
+  it('accepts an untampered answer, and one re-signed with a published key (control)', async () => {
+    await expect(scriptedSignIn(t.url, 'adele@contoso.example')).resolves.toMatchObject({
+      user: { upn: 'adele@contoso.example' },
+    });
+    await expect(signInWith('known-key', (c) => c)).resolves.toMatchObject({
+      user: { upn: 'adele@contoso.example' },
+    });
+  });
+
+  it('refuses a token signed by an unknown key', async () => {
+    await expect(signInWith('unknown-key', (c) => c)).rejects.toThrow(/sign-in did not complete \(400\)/);
+  });
+
+  it('refuses a wrong nonce', async () => {
+    await expect(signInWith('known-key', (c) => ({ ...c, nonce: 'another-nonce' }))).rejects.toThrow(/400/);
+  });
+
+  it('refuses the issuer of another tenant', async () => {
+    await expect(
+      signInWith('known-key', (c, issuer) => ({ ...c, iss: issuer('9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d') })),
+    ).rejects.toThrow(/400/);
+  });
+
+  it('refuses an expired token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expect(
+      signInWith('known-key', (c) => ({ ...c, iat: now - 7200, nbf: now - 7200, exp: now - 3600 })),
+    ).rejects.toThrow(/400/);
+  });
+
+  it('refuses another audience', async () => {
+    await expect(
+      signInWith('known-key', (c) => ({ ...c, aud: '11111111-2222-4333-8444-555555555555' })),
+    ).rejects.toThrow(/400/);
+  });
+});
+
+describe('PKCE', () => {
+  let t: IdentityTestApp;
+  let corrupt = false;
+  beforeAll(async () => {
+    t = await startIdentityApp('sqlite', {
+      fetch: async (input, init) => {
+        if (corrupt && String(input).includes('/oauth2/v2.0/token') && init?.body) {
+          const body = new URLSearchParams(String(init.body));
+          body.set('code_verifier', randomToken(48));
+          return fetch(input, { ...init, body });
+        }
+        return fetch(input, init);
+      },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('a verifier that does not match the challenge is refused by the identity platform', async () => {
+    corrupt = true;
+    await expect(scriptedSignIn(t.url, 'adele@contoso.example')).rejects.toThrow(/400/);
+    corrupt = false;
+    await expect(scriptedSignIn(t.url, 'adele@contoso.example')).resolves.toBeDefined();
+  });
+});
