@@ -124,7 +124,7 @@ describe('sign-in with the identity emulator', () => {
       body: JSON.stringify({ code: goodMessage.code, verifier: good.verifier }),
     });
     expect(replay.status).toBe(400);
-    expect((await replay.json()).code).toBe('invalid_request');
+    expect(((await replay.json()) as { code: string }).code).toBe('invalid_request');
   });
 
   it('the identity platform refuses an unregistered redirect URI without redirecting', async () => {

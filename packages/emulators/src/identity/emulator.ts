@@ -73,6 +73,7 @@ export async function createIdentityEmulator(options: IdentityEmulatorOptions): 
     users: () => ctx.directory.users(),
     tenants: () => ctx.directory.tenants(),
     rotateSigningKey: () => keys.rotate(),
+    stageSigningKey: () => keys.stage(),
     dropRetiredKeys: () => keys.dropRetired(),
     revokeRefreshTokens: (oid) => ctx.grants.revoke(oid),
     requireClaims: (oid, claimsJson) => {

@@ -25,6 +25,8 @@ async function newKey(): Promise<SigningKey> {
 
 export class SigningKeys {
   private current: SigningKey;
+  /** Published ahead of use, as Microsoft publishes a key before it signs with it. */
+  private next: SigningKey | undefined;
   private retired: SigningKey[] = [];
 
   private constructor(first: SigningKey) {
@@ -35,8 +37,15 @@ export class SigningKeys {
     return new SigningKeys(await newKey());
   }
 
+  /** Publishes the key the next rotate() will sign with. */
+  async stage(): Promise<void> {
+    this.next ??= await newKey();
+  }
+
+  /** Signs with a new key (the staged one, if any); the previous key stays published, retired. */
   async rotate(): Promise<void> {
-    const next = await newKey();
+    const next = this.next ?? (await newKey());
+    this.next = undefined;
     this.retired.unshift(this.current);
     this.current = next;
   }
@@ -45,13 +54,10 @@ export class SigningKeys {
     this.retired = [];
   }
 
-  /** The published keys, current first; `issuer` as Microsoft adds it to each key of a v2.0 JWKS. */
+  /** The published keys: current, staged, retired; `issuer` as Microsoft adds it to each v2.0 key. */
   jwks(issuer: string): { keys: Record<string, unknown>[] } {
-    return { keys: [this.current, ...this.retired].map((k) => ({ ...k.jwk, issuer })) };
-  }
-
-  currentKid(): string {
-    return this.current.kid;
+    const published = [this.current, ...(this.next ? [this.next] : []), ...this.retired];
+    return { keys: published.map((k) => ({ ...k.jwk, issuer })) };
   }
 
   async sign(payload: JWTPayload): Promise<string> {

@@ -87,8 +87,17 @@ export interface IdentityEmulator {
   registerClient(client: RegisteredClient): void;
   users(): TestUser[];
   tenants(): TestTenant[];
-  /** A new current signing key; the previous one stays in the JWKS until dropRetiredKeys(). */
+  /**
+   * A new current signing key (the staged one, if any); the previous one stays in the JWKS until
+   * dropRetiredKeys().
+   */
   rotateSigningKey(): Promise<void>;
+  /**
+   * Publishes the next signing key in the JWKS without signing with it yet, as Microsoft rolls keys
+   * over. Clients that cache the JWKS (openid-client refetches on an unknown kid only when its copy
+   * is a minute old) then validate tokens of the next rotateSigningKey() at once.
+   */
+  stageSigningKey(): Promise<void>;
   dropRetiredKeys(): void;
   /** Revokes every refresh token issued to the user so far (later refresh: invalid_grant, AADSTS50173). */
   revokeRefreshTokens(oid: string): void;

@@ -26,12 +26,12 @@ describe('sign-in dialog in Chromium', () => {
     await page.goto(`${t.url}/auth/addin/start?challenge=${s256(verifier)}`);
     await page.getByRole('button', { name: /Diego Siciliani/ }).click();
     await page.waitForFunction(
-      () => (window as unknown as { __messageParent?: string }).__messageParent,
+      () => (globalThis as unknown as { __messageParent?: string }).__messageParent,
       null,
       { timeout: 10_000 },
     );
     const message = JSON.parse(
-      await page.evaluate(() => (window as unknown as { __messageParent: string }).__messageParent),
+      await page.evaluate(() => (globalThis as unknown as { __messageParent: string }).__messageParent),
     );
     expect(message.type).toBe('roomlink-signin');
 

@@ -1,0 +1,325 @@
+/**
+ * The organizers' calendars. Items are single events and series masters; occurrences are computed from
+ * a master's recurrence, exceptions are per-occurrence overrides and cancelled occurrences are holes.
+ * Every change bumps the item's changeKey and is reported to listeners (change notifications).
+ */
+import { GraphError, itemNotFound } from './errors.js';
+import { type EventFields, parseEventInput } from './event-input.js';
+import { ExtendedProperties } from './extended-properties.js';
+import { type EventRef, newChangeKey, newICalUId, newItemKey, occurrenceICalUId } from './ids.js';
+import { isOccurrenceStart, occurrenceStarts, type SeriesTiming } from './recurrence.js';
+import { requireZone, wallClock } from './time.js';
+import type { EventType, PatternedRecurrence, SingleValueExtendedProperty } from './types.js';
+
+interface StoredException {
+  originalStart: number;
+  createdAt: number;
+  lastModifiedAt: number;
+  changeKey: string;
+  overrides: Partial<EventFields>;
+  /** Outlook does not carry a series' custom properties over to an exception (office-js #1508). */
+  extendedProperties: ExtendedProperties;
+}
+
+interface StoredItem {
+  key: string;
+  ownerOid: string;
+  createdAt: number;
+  lastModifiedAt: number;
+  changeKey: string;
+  iCalUId: string;
+  fields: EventFields;
+  extendedProperties: ExtendedProperties;
+  /** Non-null for a series master. */
+  recurrence: PatternedRecurrence | null;
+  exceptions: Map<number, StoredException>;
+  cancelled: Set<number>;
+}
+
+/** One event as a client sees it: a single instance, a series master, an occurrence or an exception. */
+export interface EventInstance {
+  readonly ref: EventRef;
+  readonly ownerOid: string;
+  readonly type: EventType;
+  readonly fields: EventFields;
+  readonly changeKey: string;
+  readonly createdAt: number;
+  readonly lastModifiedAt: number;
+  readonly iCalUId: string;
+  readonly recurrence: PatternedRecurrence | null;
+  readonly seriesMasterKey?: string;
+  readonly originalStart?: number;
+  readonly extendedProperties: ExtendedProperties;
+  /** Changes whenever anything this instance shows changes (delta compares it). */
+  readonly version: string;
+  /** For series masters: the ids Graph lists in cancelledOccurrences, as occurrence refs. */
+  readonly cancelledOccurrences: readonly number[];
+}
+
+export type ChangeType = 'created' | 'updated' | 'deleted';
+
+/** What a change notification reports: always the stored item (series master, not occurrence). */
+export interface StoreChange {
+  ownerOid: string;
+  ref: EventRef;
+  changeType: ChangeType;
+  changeKey: string;
+}
+
+const overlaps = (start: number, end: number, windowStart: number, windowEnd: number): boolean =>
+  start < windowEnd && (end > windowStart || (start === end && start >= windowStart));
+
+export class CalendarStore {
+  private readonly calendars = new Map<string, Map<string, StoredItem>>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+
+  constructor(private readonly now: () => Date) {}
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  clear(): void {
+    this.calendars.clear();
+  }
+
+  create(ownerOid: string, input: unknown): EventInstance {
+    const now = this.now().getTime();
+    const parsed = parseEventInput(input, undefined, now);
+    const item: StoredItem = {
+      key: newItemKey(),
+      ownerOid,
+      createdAt: now,
+      lastModifiedAt: now,
+      changeKey: newChangeKey(),
+      iCalUId: newICalUId(now),
+      fields: parsed.fields,
+      extendedProperties: new ExtendedProperties(),
+      recurrence: parsed.recurrence ?? null,
+      exceptions: new Map(),
+      cancelled: new Set(),
+    };
+    for (const p of parsed.extendedProperties ?? []) item.extendedProperties.set(p.id, p.value);
+    this.calendar(ownerOid).set(item.key, item);
+    this.emit(item, 'created');
+    return this.itemInstance(item);
+  }
+
+  get(ownerOid: string, ref: EventRef): EventInstance | undefined {
+    const item = this.calendars.get(ownerOid)?.get(ref.key);
+    if (!item) return undefined;
+    if (ref.occurrenceStart === undefined) return this.itemInstance(item);
+    if (!this.hasOccurrence(item, ref.occurrenceStart)) return undefined;
+    return this.occurrenceInstance(item, ref.occurrenceStart);
+  }
+
+  update(ownerOid: string, ref: EventRef, patch: unknown): EventInstance {
+    const item = this.require(ownerOid, ref);
+    const now = this.now().getTime();
+    if (ref.occurrenceStart !== undefined)
+      return this.updateOccurrence(item, ref.occurrenceStart, patch, now);
+    const parsed = parseEventInput(patch, item.fields, now);
+    const timingChanged =
+      parsed.changed.has('start') || parsed.changed.has('end') || parsed.recurrence !== undefined;
+    item.fields = parsed.fields;
+    if (parsed.recurrence !== undefined) item.recurrence = parsed.recurrence;
+    // Outlook drops exceptions and deletions when a series' time or pattern changes.
+    if (timingChanged) {
+      item.exceptions.clear();
+      item.cancelled.clear();
+    }
+    for (const p of parsed.extendedProperties ?? []) item.extendedProperties.set(p.id, p.value);
+    this.touch(item, now);
+    this.emit(item, 'updated');
+    return this.itemInstance(item);
+  }
+
+  /** Deletes an item, or one occurrence of a series (which then is a cancelled occurrence). */
+  delete(ownerOid: string, ref: EventRef): void {
+    const item = this.require(ownerOid, ref);
+    if (ref.occurrenceStart !== undefined) {
+      item.exceptions.delete(ref.occurrenceStart);
+      item.cancelled.add(ref.occurrenceStart);
+      this.touch(item, this.now().getTime());
+      this.emit(item, 'updated');
+      return;
+    }
+    this.calendar(ownerOid).delete(item.key);
+    this.emit(item, 'deleted');
+  }
+
+  setExtendedProperty(ownerOid: string, ref: EventRef, property: SingleValueExtendedProperty): EventInstance {
+    return this.update(ownerOid, ref, { singleValueExtendedProperties: [property] });
+  }
+
+  /** Series masters and single instances (what GET /events lists), oldest first. */
+  listItems(ownerOid: string): EventInstance[] {
+    return [...(this.calendars.get(ownerOid)?.values() ?? [])]
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((item) => this.itemInstance(item));
+  }
+
+  /** What a calendarView over [windowStart, windowEnd) shows: no masters, sorted by start. */
+  instancesInWindow(ownerOid: string, windowStart: number, windowEnd: number): EventInstance[] {
+    const result: EventInstance[] = [];
+    for (const item of this.calendars.get(ownerOid)?.values() ?? []) {
+      if (item.recurrence) result.push(...this.seriesWindow(item, windowStart, windowEnd));
+      else if (overlaps(item.fields.start, item.fields.end, windowStart, windowEnd)) {
+        result.push(this.itemInstance(item));
+      }
+    }
+    return result.sort((a, b) => a.fields.start - b.fields.start || a.ref.key.localeCompare(b.ref.key));
+  }
+
+  /** Occurrences and exceptions of one series within a window (GET /events/{id}/instances). */
+  seriesInstances(ownerOid: string, key: string, windowStart: number, windowEnd: number): EventInstance[] {
+    const item = this.require(ownerOid, { key });
+    if (!item.recurrence) return [];
+    return this.seriesWindow(item, windowStart, windowEnd).sort((a, b) => a.fields.start - b.fields.start);
+  }
+
+  private seriesWindow(item: StoredItem, windowStart: number, windowEnd: number): EventInstance[] {
+    const timing = this.timing(item);
+    const result: EventInstance[] = [];
+    for (const start of occurrenceStarts(timing, windowStart, windowEnd)) {
+      if (item.cancelled.has(start) || item.exceptions.has(start)) continue;
+      result.push(this.occurrenceInstance(item, start));
+    }
+    for (const exception of item.exceptions.values()) {
+      const instance = this.occurrenceInstance(item, exception.originalStart);
+      if (overlaps(instance.fields.start, instance.fields.end, windowStart, windowEnd)) result.push(instance);
+    }
+    return result;
+  }
+
+  private updateOccurrence(
+    item: StoredItem,
+    originalStart: number,
+    patch: unknown,
+    now: number,
+  ): EventInstance {
+    if (!this.hasOccurrence(item, originalStart)) throw itemNotFound();
+    if (typeof patch === 'object' && patch !== null && 'recurrence' in patch) {
+      throw new GraphError(400, 'ErrorInvalidRequest', 'The recurrence of an occurrence cannot be changed.');
+    }
+    const current = this.occurrenceInstance(item, originalStart);
+    const parsed = parseEventInput(patch, current.fields, now);
+    let exception = item.exceptions.get(originalStart);
+    if (!exception) {
+      exception = {
+        originalStart,
+        createdAt: now,
+        lastModifiedAt: now,
+        changeKey: newChangeKey(),
+        overrides: {},
+        extendedProperties: new ExtendedProperties(),
+      };
+      item.exceptions.set(originalStart, exception);
+    }
+    const overrides = exception.overrides as Record<string, unknown>;
+    for (const key of parsed.changed) overrides[key] = parsed.fields[key];
+    for (const p of parsed.extendedProperties ?? []) exception.extendedProperties.set(p.id, p.value);
+    exception.lastModifiedAt = now;
+    exception.changeKey = newChangeKey();
+    // The exception lives inside the master's item in the mailbox, so the master changes too.
+    this.touch(item, now);
+    this.emit(item, 'updated');
+    return this.occurrenceInstance(item, originalStart);
+  }
+
+  private hasOccurrence(item: StoredItem, originalStart: number): boolean {
+    if (!item.recurrence || item.cancelled.has(originalStart)) return false;
+    return item.exceptions.has(originalStart) || isOccurrenceStart(this.timing(item), originalStart);
+  }
+
+  private timing(item: StoredItem): SeriesTiming {
+    const recurrence = item.recurrence as PatternedRecurrence;
+    return {
+      recurrence,
+      seriesStart: item.fields.start,
+      duration: item.fields.end - item.fields.start,
+      zone: requireZone(recurrence.range.recurrenceTimeZone || item.fields.startTimeZone),
+    };
+  }
+
+  private itemInstance(item: StoredItem): EventInstance {
+    return {
+      ref: { key: item.key },
+      ownerOid: item.ownerOid,
+      type: item.recurrence ? 'seriesMaster' : 'singleInstance',
+      fields: structuredClone(item.fields),
+      changeKey: item.changeKey,
+      createdAt: item.createdAt,
+      lastModifiedAt: item.lastModifiedAt,
+      iCalUId: item.iCalUId,
+      recurrence: item.recurrence ? structuredClone(item.recurrence) : null,
+      extendedProperties: item.extendedProperties.clone(),
+      version: item.changeKey,
+      cancelledOccurrences: [...item.cancelled].sort((a, b) => a - b),
+    };
+  }
+
+  private occurrenceInstance(item: StoredItem, originalStart: number): EventInstance {
+    const exception = item.exceptions.get(originalStart);
+    const duration = item.fields.end - item.fields.start;
+    const fields: EventFields = {
+      ...structuredClone(item.fields),
+      start: originalStart,
+      end: originalStart + duration,
+      ...structuredClone(exception?.overrides ?? {}),
+    };
+    const date = new Date(wallClock(originalStart, this.timing(item).zone));
+    return {
+      ref: { key: item.key, occurrenceStart: originalStart },
+      ownerOid: item.ownerOid,
+      type: exception ? 'exception' : 'occurrence',
+      fields,
+      changeKey: exception?.changeKey ?? item.changeKey,
+      createdAt: exception?.createdAt ?? item.createdAt,
+      lastModifiedAt: exception?.lastModifiedAt ?? item.lastModifiedAt,
+      iCalUId: occurrenceICalUId(
+        item.iCalUId,
+        date.getUTCFullYear(),
+        date.getUTCMonth() + 1,
+        date.getUTCDate(),
+      ),
+      recurrence: null,
+      seriesMasterKey: item.key,
+      originalStart,
+      extendedProperties: exception ? exception.extendedProperties.clone() : item.extendedProperties.clone(),
+      version: exception ? `${item.changeKey}/${exception.changeKey}` : item.changeKey,
+      cancelledOccurrences: [],
+    };
+  }
+
+  private touch(item: StoredItem, now: number): void {
+    item.lastModifiedAt = now;
+    item.changeKey = newChangeKey();
+  }
+
+  private require(ownerOid: string, ref: EventRef): StoredItem {
+    const item = this.calendars.get(ownerOid)?.get(ref.key);
+    if (!item) throw itemNotFound();
+    return item;
+  }
+
+  private calendar(ownerOid: string): Map<string, StoredItem> {
+    let calendar = this.calendars.get(ownerOid);
+    if (!calendar) {
+      calendar = new Map();
+      this.calendars.set(ownerOid, calendar);
+    }
+    return calendar;
+  }
+
+  private emit(item: StoredItem, changeType: ChangeType): void {
+    const change: StoreChange = {
+      ownerOid: item.ownerOid,
+      ref: { key: item.key },
+      changeType,
+      changeKey: item.changeKey,
+    };
+    for (const listener of this.listeners) listener(change);
+  }
+}
