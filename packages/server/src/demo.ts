@@ -4,7 +4,13 @@
  * plain HTTP with the same code that talks to Microsoft.
  */
 import { randomBytes } from 'node:crypto';
-import { type IdentityEmulator, registerIdentityEmulator } from '@roomlink/emulators';
+import {
+  type GraphEmulator,
+  type IdentityEmulator,
+  jwksVerifier,
+  registerGraphEmulator,
+  registerIdentityEmulator,
+} from '@roomlink/emulators';
 import type { AppPlugin } from './app.js';
 import type { Config } from './config/config.js';
 import { adminConsentRedirectUrl, callbackUrl, type IdentitySettings } from './identity/index.js';
@@ -12,17 +18,24 @@ import { adminConsentRedirectUrl, callbackUrl, type IdentitySettings } from './i
 /** The demo app registration's client id: a fixed GUID that means something to the emulator only. */
 export const DEMO_CLIENT_ID = '00000000-0000-4000-8000-00000000de30';
 export const EMULATOR_LOGIN_PATH = '_emulator/login';
+export const EMULATOR_GRAPH_PATH = '_emulator/graph';
 
 export interface Demo {
   readonly plugin: AppPlugin;
   readonly identity: IdentitySettings;
   /** The emulator's control API, once the plugin is registered (tests use it). */
   emulator(): IdentityEmulator;
+  /** The Graph emulator's control API (and event store, for the Outlook sandbox). */
+  graph(): GraphEmulator;
+  /** Where Roomlink's Graph client should send requests in demo mode. */
+  readonly graphBaseUrl: URL;
 }
 
 export async function mountDemo(config: Config): Promise<Demo> {
   const secret = randomBytes(24).toString('base64url');
   let mounted: IdentityEmulator | undefined;
+  let graph: GraphEmulator | undefined;
+  const graphBase = new URL(EMULATOR_GRAPH_PATH, config.baseUrl).toString();
   const loginBase = new URL(EMULATOR_LOGIN_PATH, config.baseUrl).toString();
   const plugin: AppPlugin = async (app) => {
     const emulator = await registerIdentityEmulator(app, {
@@ -36,9 +49,16 @@ export async function mountDemo(config: Config): Promise<Demo> {
       ],
     });
     mounted = emulator;
+    graph = await registerGraphEmulator(app, {
+      baseUrl: graphBase,
+      // Graph accepts the identity platform's access tokens: verified against its published keys.
+      verifyAccessToken: jwksVerifier(`${loginBase}/common/discovery/v2.0/keys`, {
+        issuer: (tenantId: string) => emulator.issuer(tenantId),
+      }),
+    });
     app.log.warn(
       { emulator: emulator.baseUrl, users: emulator.users().map((u) => u.upn).length },
-      'demo mode: signing in against the local identity emulator, not Microsoft',
+      'demo mode: signing in against the local identity emulator and using the Graph emulator, not Microsoft',
     );
   };
   return {
@@ -52,5 +72,10 @@ export async function mountDemo(config: Config): Promise<Demo> {
       if (!mounted) throw new Error('the demo plugin is not registered yet');
       return mounted;
     },
+    graph: () => {
+      if (!graph) throw new Error('the demo plugin is not registered yet');
+      return graph;
+    },
+    graphBaseUrl: new URL(graphBase),
   };
 }

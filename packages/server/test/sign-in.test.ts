@@ -58,6 +58,18 @@ describe('sign-in with the identity emulator', () => {
     expect(row.refresh_token_ct).toMatch(/^v1\./);
   });
 
+  it('the access token from sign-in reads the organizer’s calendar on the Graph emulator (Calendars.Read)', async () => {
+    const user = await scriptedSignIn(t.url, 'adele@contoso.example');
+    const access = await t.identity.tokens.getAccessToken(user.user.id);
+    const graph = t.demo.graphBaseUrl.toString();
+    const events = await fetch(`${graph}/v1.0/me/events`, { headers: { authorization: `Bearer ${access}` } });
+    expect(events.status).toBe(200);
+    const forged = await fetch(`${graph}/v1.0/me/events`, {
+      headers: { authorization: `Bearer ${access}x` },
+    });
+    expect(forged.status).toBe(401);
+  });
+
   /** Starts a flow and stops at the redirect back to Roomlink's callback. */
   async function startFlow(upn: string) {
     const verifier = randomToken(32);

@@ -86,6 +86,7 @@ export class MicrosoftOidcClient {
       oidc.enableNonRepudiationChecks,
       ...(authority.protocol === 'http:' ? [oidc.allowInsecureRequests] : []),
     ];
+    const holder: { config?: oidc.Configuration } = {};
     const config = await oidc.discovery(
       discoveryUrl,
       settings.clientId,
@@ -94,9 +95,14 @@ export class MicrosoftOidcClient {
         response_types: ['code'],
         [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
       },
-      await clientAuthentication(settings.credential),
+      await clientAuthentication(settings.credential, () => {
+        const endpoint = holder.config?.serverMetadata().token_endpoint;
+        if (!endpoint) throw new OidcError('server_error', 'the token endpoint is not known yet');
+        return endpoint;
+      }),
       { execute, [oidc.customFetch]: customFetch },
     );
+    holder.config = config;
     return new MicrosoftOidcClient(config, settings);
   }
 
@@ -126,7 +132,8 @@ export class MicrosoftOidcClient {
   /** The admin consent endpoint for a tenant admin to consent for the whole organisation. */
   adminConsentUrl(redirectUri: string, state: string): URL {
     const issuerBase = new URL(this.config.serverMetadata().authorization_endpoint as string);
-    const tenant = issuerBase.pathname.split('/').filter(Boolean).at(-3) ?? 'organizations';
+    // …/{tenant}/oauth2/v2.0/authorize → the admin consent endpoint is …/{tenant}/v2.0/adminconsent.
+    const tenant = issuerBase.pathname.split('/').filter(Boolean).at(-4) ?? 'organizations';
     const prefix = issuerBase.pathname.slice(0, issuerBase.pathname.indexOf(`/${tenant}/`));
     const url = new URL(`${issuerBase.origin}${prefix}/${tenant}/v2.0/adminconsent`);
     url.searchParams.set('client_id', this.settings.clientId);
@@ -185,7 +192,15 @@ function toTokenSet(tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointRespo
   };
 }
 
-async function clientAuthentication(credential: ClientCredential): Promise<oidc.ClientAuth> {
+/**
+ * Client authentication. For a certificate, Entra requires the assertion's `aud` to be exactly the
+ * token endpoint (AADSTS700023 otherwise), while openid-client defaults to the issuer — which for a
+ * multi-tenant authority is the `{tenantid}` template — so the audience is set explicitly.
+ */
+async function clientAuthentication(
+  credential: ClientCredential,
+  tokenEndpoint: () => string,
+): Promise<oidc.ClientAuth> {
   if (credential.kind === 'secret') return oidc.ClientSecretPost(credential.secret);
   const [certPem, keyPem] = await Promise.all([
     readFile(credential.certificateFile, 'utf8'),
@@ -203,8 +218,9 @@ async function clientAuthentication(credential: ClientCredential): Promise<oidc.
     ['sign'],
   );
   return oidc.PrivateKeyJwt(cryptoKey as unknown as oidc.CryptoKey, {
-    [oidc.modifyAssertion]: (header) => {
+    [oidc.modifyAssertion]: (header, payload) => {
       header.x5t = x5t;
+      payload.aud = tokenEndpoint();
     },
   });
 }

@@ -120,7 +120,8 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
 
   app.get('/auth/admin-consent/done', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
-    const granted = q.admin_consent === 'True';
+    // Microsoft's error answer carries admin_consent=True too: an error means no consent.
+    const granted = q.admin_consent === 'True' && !q.error;
     return reply
       .code(granted ? 200 : 400)
       .type('text/html; charset=utf-8')
