@@ -4,3 +4,4 @@
  */
 export * from './graph/index.js';
 export * from './identity/index.js';
+export * from './sandbox/index.js';

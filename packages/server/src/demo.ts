@@ -11,8 +11,10 @@ import {
   registerGraphEmulator,
   registerIdentityEmulator,
 } from '@roomlink/emulators';
+import { ADDIN_VERSION } from './addin.js';
 import type { AppPlugin } from './app.js';
 import type { Config } from './config/config.js';
+import { mountSandbox } from './demo-sandbox.js';
 import { adminConsentRedirectUrl, callbackUrl, type IdentitySettings } from './identity/index.js';
 
 /** The demo app registration's client id: a fixed GUID that means something to the emulator only. */
@@ -56,6 +58,8 @@ export async function mountDemo(config: Config): Promise<Demo> {
         issuer: (tenantId: string) => emulator.issuer(tenantId),
       }),
     });
+    // The Outlook sandbox at /sandbox: the real add-in pages in an Outlook-like appointment form.
+    await mountSandbox(app, { baseUrl: config.baseUrl, version: ADDIN_VERSION, identity: emulator, graph });
     app.log.warn(
       { emulator: emulator.baseUrl, users: emulator.users().map((u) => u.upn).length },
       'demo mode: signing in against the local identity emulator and using the Graph emulator, not Microsoft',

@@ -2,11 +2,15 @@
  * The product's features on top of the core app: identity (real Microsoft or, in demo mode, the
  * local emulators), and later rooms, add-in, sync. server.ts calls this; tests compose their own.
  */
+import { registerAddinRoutes } from '@roomlink/addin';
+import { createRooms } from '@roomlink/rooms';
+import { ADDIN_VERSION } from './addin.js';
 import type { AppPlugin } from './app.js';
 import { mountDemo } from './demo.js';
 import type { Authenticator } from './http/auth.js';
 import { authRoutes } from './http/routes/auth.js';
 import { createIdentity, type IdentitySettings } from './identity/index.js';
+import { meetingRoomDirectory } from './rooms/directory.js';
 import type { Runtime } from './runtime.js';
 import type { Worker } from './server.js';
 
@@ -35,6 +39,21 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
       baseUrl: config.baseUrl,
       adminConsentUrl: identity.adminConsentUrl,
     }),
+  );
+  const rooms = createRooms({
+    directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
+    openBeforeMinutes: config.rooms.openBeforeMinutes,
+    closeAfterMinutes: config.rooms.closeAfterMinutes,
+    iceServers: config.rooms.stunUrls.map((urls) => ({ urls })),
+    ...(config.rooms.turn ? { turn: config.rooms.turn } : {}),
+    metricsRegistry: runtime.metrics.registry,
+  });
+  // A cancelled meeting ends its live room at once, not at the next join attempt.
+  runtime.roomEvents.on('cancelled', (slug) => rooms.closeRoom(slug, 'cancelled'));
+  plugins.push((app) => rooms.register(app));
+  // The Outlook add-in: its manifest for this base URL and its built pages under /addin/.
+  plugins.push((app) =>
+    registerAddinRoutes(app, { baseUrl: config.baseUrl.toString(), version: ADDIN_VERSION }),
   );
   return { plugins, authenticate: identity.authenticate, workers: [] };
 }

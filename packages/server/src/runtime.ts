@@ -11,6 +11,7 @@ import type { KeyProvider } from './crypto/key-provider.js';
 import { EnvKeyProvider, FileKeyProvider } from './crypto/local-key-provider.js';
 import type { MeetingProvider } from './domain/meetings/provider.js';
 import { MeetingService } from './domain/meetings/service.js';
+import { createMetrics, type HttpMetrics } from './observability/metrics.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
 
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly builtin: BuiltinProvider;
   /** Room lifecycle events for the room service: `cancelled` with the room's slug. */
   readonly roomEvents: EventEmitter<{ cancelled: [slug: string] }>;
+  /** Prometheus metrics of this process; features add their own to its registry. */
+  readonly metrics: HttpMetrics;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export async function createRuntime(
     meetings,
     builtin,
     roomEvents,
+    metrics: createMetrics(),
     close: () => store.close(),
   };
 }

@@ -7,7 +7,6 @@ import { type AppPlugin, buildApp } from './app.js';
 import type { Config } from './config/config.js';
 import type { Authenticator } from './http/auth.js';
 import { loggerOptions } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 export interface RunningServer {
@@ -31,7 +30,7 @@ export interface ServeOptions {
 export async function serve(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
   const logger = pino(loggerOptions(config.logLevel));
   const runtime = await createRuntime(config, logger);
-  const metrics = createMetrics();
+  const metrics = runtime.metrics;
   const features = (await options.features?.(runtime)) ?? { plugins: [] };
   let draining = false;
   const app = await buildApp({

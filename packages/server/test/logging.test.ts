@@ -1,31 +1,19 @@
 /** What the server logs at the most verbose level never holds titles, addresses, tokens or PINs. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../src/store/kysely-store.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { testMasterKeys } from './support/harness.js';
-import { type ServerProcess, startServerProcess } from './support/server-process.js';
-import { insertSession } from './support/sessions.js';
+import type { TestDatabase } from './support/databases.js';
+import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 
 describe('logs', () => {
   let database: TestDatabase;
   let server: ServerProcess | undefined;
+  let token: string;
   afterEach(async () => {
     server?.kill('SIGKILL');
     await database?.drop();
   });
 
   it('hold no subject, e-mail address, session token or PIN, even at trace level and on errors', async () => {
-    database = await createTestDatabase('sqlite');
-    const store = await openStore(database.url);
-    const token = await insertSession(store, 'tenant-log', 'logger');
-    await store.close();
-    server = await startServerProcess({
-      DATABASE_URL: database.url,
-      ROOMLINK_DATA_DIR: database.dir,
-      ROOMLINK_KEY_PROVIDER: 'env',
-      ROOMLINK_MASTER_KEYS: testMasterKeys(),
-      LOG_LEVEL: 'trace',
-    });
+    ({ server, token, database } = await startSignedInServer('tenant-log', 'logger', { LOG_LEVEL: 'trace' }));
     const subject = 'Salary talk with jane.doe@contoso.example';
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = await fetch(`${server.url}/api/v1/meetings?lang=fr`, {

@@ -2,31 +2,22 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/kysely-store.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { testMasterKeys } from './support/harness.js';
-import { type ServerProcess, startServerProcess } from './support/server-process.js';
-import { insertSession } from './support/sessions.js';
+import type { TestDatabase } from './support/databases.js';
+import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 
 describe('graceful shutdown', () => {
   let database: TestDatabase;
   let server: ServerProcess | undefined;
+  let token: string;
   afterEach(async () => {
     server?.kill('SIGKILL');
     await database?.drop();
   });
 
   it('finishes a request that is in flight at SIGTERM and exits 0', async () => {
-    database = await createTestDatabase('sqlite');
-    const store = await openStore(database.url);
-    const token = await insertSession(store, 'tenant-drain', 'drainer');
-    await store.close();
-    server = await startServerProcess({
-      DATABASE_URL: database.url,
-      ROOMLINK_DATA_DIR: database.dir,
-      ROOMLINK_KEY_PROVIDER: 'env',
-      ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    ({ server, token, database } = await startSignedInServer('tenant-drain', 'drainer', {
       LOG_LEVEL: 'debug',
-    });
+    }));
     const { port } = new URL(server.url);
     const body = JSON.stringify({
       subject: 'Drain test',

@@ -1,5 +1,7 @@
+import { generateManifest } from '@roomlink/addin';
 import type { Command } from 'commander';
 import pino from 'pino';
+import { ADDIN_VERSION } from '../addin.js';
 import type { Config } from '../config/config.js';
 import { FileKeyProvider } from '../crypto/local-key-provider.js';
 import { rotateMasterKey } from '../crypto/rotate.js';
@@ -106,6 +108,19 @@ export function registerCommands(program: Command, config: () => Config): void {
       process.stderr.write(
         `signed in ${result.user.upn} (tenant ${result.user.tenantId}); session expires ${result.expiresAt}\n`,
       );
+    });
+
+  program
+    .command('manifest')
+    .description('print the Outlook add-in manifest (XML) for a base URL')
+    .option('--base-url <url>', 'the public URL of this Roomlink (default: ROOMLINK_BASE_URL)')
+    .action((options: { baseUrl?: string }) => {
+      const baseUrl = options.baseUrl ?? config().baseUrl.toString();
+      try {
+        process.stdout.write(generateManifest({ baseUrl, version: ADDIN_VERSION }));
+      } catch (error) {
+        throw new CliError(`cannot build the manifest: ${(error as Error).message}`, EXIT.usage);
+      }
     });
 
   program

@@ -40,6 +40,14 @@ export interface Config {
     readonly dialInNumber: string | null;
     readonly openBeforeMinutes: number;
     readonly closeAfterMinutes: number;
+    /** STUN/TURN URLs handed to browsers as they are (e.g. stun:stun.example.org:3478). */
+    readonly stunUrls: readonly string[];
+    /** A coturn relay with use-auth-secret: short-lived HMAC credentials per participant. */
+    readonly turn: {
+      readonly urls: readonly string[];
+      readonly secret: string;
+      readonly ttlSeconds: number;
+    } | null;
   };
   readonly shutdownTimeoutMs: number;
   readonly microsoft: MicrosoftConfig | null;
@@ -77,6 +85,10 @@ export const KNOWN_VARIABLES = [
   'ROOMLINK_DIAL_IN_NUMBER',
   'ROOMLINK_ROOM_OPEN_BEFORE_MINUTES',
   'ROOMLINK_ROOM_CLOSE_AFTER_MINUTES',
+  'ROOMLINK_STUN_URLS',
+  'ROOMLINK_TURN_URLS',
+  'ROOMLINK_TURN_SECRET',
+  'ROOMLINK_TURN_TTL_SECONDS',
   'ROOMLINK_SHUTDOWN_TIMEOUT_MS',
   'MS_CLIENT_ID',
   'MS_CLIENT_SECRET',
@@ -175,6 +187,23 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
 
+  const iceList = (name: string, schemes: RegExp): string[] => {
+    const items = (value(name) ?? '')
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
+    const bad = items.filter((u) => !schemes.test(u));
+    if (bad.length)
+      problems.push(`${name} has entries that are not ${schemes.source} URLs: ${bad.join(', ')}`);
+    return items;
+  };
+  const stunUrls = iceList('ROOMLINK_STUN_URLS', /^stuns?:/);
+  const turnUrls = iceList('ROOMLINK_TURN_URLS', /^turns?:/);
+  const turnSecret = value('ROOMLINK_TURN_SECRET');
+  if (turnUrls.length > 0 && !turnSecret)
+    problems.push('ROOMLINK_TURN_URLS needs ROOMLINK_TURN_SECRET (coturn static-auth-secret)');
+  const turnTtl = integer('ROOMLINK_TURN_TTL_SECONDS', 3600, 60, 86_400);
+
   const microsoft = parseMicrosoft(value, problems, cwd);
   const graphBaseUrl = absoluteUrl(
     'GRAPH_BASE_URL',
@@ -211,6 +240,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       dialInNumber,
       openBeforeMinutes: integer('ROOMLINK_ROOM_OPEN_BEFORE_MINUTES', 60, 0, 24 * 60),
       closeAfterMinutes: integer('ROOMLINK_ROOM_CLOSE_AFTER_MINUTES', 60, 0, 24 * 60),
+      stunUrls,
+      turn:
+        turnUrls.length > 0 && turnSecret
+          ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl }
+          : null,
     },
     shutdownTimeoutMs: integer('ROOMLINK_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     microsoft,

@@ -2,23 +2,12 @@
  * The built-in room service asks the core which room a join link names; this answers from the
  * meetings store (decrypting times and PINs in memory only).
  */
+import type { RoomDirectory, RoomInfo } from '@roomlink/rooms';
 import type { MeetingService } from '../domain/meetings/service.js';
 import { lastEnd } from '../domain/meetings/window.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
 
-export interface RoomInfo {
-  readonly meetingId: string;
-  readonly tenantId: string;
-  readonly status: 'scheduled' | 'cancelled';
-  readonly startsAt: Date;
-  readonly endsAt: Date;
-  readonly hostPin: string;
-  readonly guestPin: string | null;
-  readonly lobby: boolean;
-  readonly language: 'en' | 'fr';
-}
-
-export function meetingRoomDirectory(meetings: MeetingService, tenants: TenantRepository) {
+export function meetingRoomDirectory(meetings: MeetingService, tenants: TenantRepository): RoomDirectory {
   return {
     async findBySlug(slug: string): Promise<RoomInfo | null> {
       const meeting = await meetings.findBySlug(slug);

@@ -5,6 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openStore } from '../../src/store/kysely-store.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+import { testMasterKeys } from './harness.js';
+import { insertSession } from './sessions.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
 
@@ -93,4 +97,24 @@ export async function startServerProcess(
     exited,
     kill: (signal = 'SIGTERM') => child.kill(signal),
   };
+}
+
+/** A server process on a fresh SQLite database, with one signed-in user's add-in session token. */
+export async function startSignedInServer(
+  tenantId: string,
+  userId: string,
+  env: Record<string, string> = {},
+): Promise<{ server: ServerProcess; token: string; database: TestDatabase }> {
+  const database = await createTestDatabase('sqlite');
+  const store = await openStore(database.url);
+  const token = await insertSession(store, tenantId, userId);
+  await store.close();
+  const server = await startServerProcess({
+    DATABASE_URL: database.url,
+    ROOMLINK_DATA_DIR: database.dir,
+    ROOMLINK_KEY_PROVIDER: 'env',
+    ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    ...env,
+  });
+  return { server, token, database };
 }

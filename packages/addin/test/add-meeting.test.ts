@@ -1,0 +1,288 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findJoinBlock, removeJoinBlock } from '../../server/src/instructions/marker.js';
+import { addMeeting } from '../web/core/add-meeting.js';
+import { PROPS } from '../web/core/item.js';
+import { fakeOutlook, snapshot } from './support/fake-outlook.js';
+import { completeSignInDialogs, contextFor, type Harness, startStub } from './support/harness.js';
+
+const USER = 'adele@contoso.test';
+let harness: Harness;
+
+beforeEach(async () => {
+  harness = await startStub();
+});
+afterEach(async () => {
+  await harness.close();
+});
+
+describe('add meeting', () => {
+  it('writes the block after the user text, the join URL as location and the meeting id as a custom property', async () => {
+    const outlook = fakeOutlook();
+    const userText = outlook.state.body;
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('added');
+    if (result.status !== 'added') return;
+    const { body, location, customProperties } = outlook.state;
+    const block = findJoinBlock(body, 'html');
+    expect(block?.meetingId).toBe(result.meeting.id);
+    // The user's text is byte for byte what it was, and removing the block gives it back.
+    expect(body.startsWith(userText.slice(0, userText.indexOf('</body>')))).toBe(true);
+    expect(removeJoinBlock(body, 'html')).toBe(userText);
+    expect(location).toBe(result.meeting.joinUrl);
+    expect(customProperties[PROPS.meetingId]).toBe(result.meeting.id);
+    expect(customProperties[PROPS.joinUrl]).toBe(result.meeting.joinUrl);
+    expect(customProperties[PROPS.idempotencyKey]).toMatch(/^rl-[0-9a-f]{32}$/);
+    expect(harness.stub.createBodies[0]).toMatchObject({
+      subject: 'Quarterly review',
+      start: '2026-12-01T09:00:00.000Z',
+      end: '2026-12-01T10:00:00.000Z',
+      timeZone: 'Romance Standard Time',
+      idempotencyKey: customProperties[PROPS.idempotencyKey],
+    });
+    expect(outlook.state.notifications.get('roomlink')).toMatchObject({
+      type: 'informationalMessage',
+      message: 'Roomlink meeting added.',
+    });
+  });
+
+  it('adds nothing the second time, whether the custom property or only the block is there', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    const after = snapshot(outlook.state);
+
+    expect((await addMeeting(ctx)).status).toBe('already');
+    expect(snapshot(outlook.state)).toEqual(after);
+
+    outlook.state.customProperties = {}; // e.g. classic Outlook lost them: the block alone still counts
+    expect((await addMeeting(ctx)).status).toBe('already');
+    expect(outlook.state.body).toBe(after.body);
+    expect(harness.stub.createBodies).toHaveLength(1);
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(
+      'This appointment already has a Roomlink meeting.',
+    );
+  });
+
+  it('appends the join URL to a location the organiser already set', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const result = await addMeeting(ctx);
+    if (result.status !== 'added') throw new Error(result.status);
+    expect(outlook.state.location).toBe(`Room 4.12; ${result.meeting.joinUrl}`);
+  });
+
+  it('signs in through the dialog when there is no session, then continues', async () => {
+    const outlook = fakeOutlook();
+    completeSignInDialogs(harness, outlook);
+    const ctx = await contextFor(harness, outlook, { lang: 'fr' });
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('added');
+    expect(outlook.dialogs).toHaveLength(1);
+    const url = new URL(outlook.dialogs[0]?.url ?? '');
+    expect(url.pathname).toBe('/auth/addin/start');
+    expect(url.searchParams.get('challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('lang')).toBe('fr');
+    expect(outlook.dialogs[0]?.closed).toBe(true);
+    expect((await ctx.sessions.get())?.user.upn).toBe(USER);
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe('Réunion Roomlink ajoutée.');
+    expect(harness.stub.requests).toContain('POST /api/v1/meetings');
+  });
+
+  it('changes nothing when the user closes the sign-in dialog', async () => {
+    const outlook = fakeOutlook({ location: 'Room 1' });
+    outlook.onDialog = (dialog) => dialog.closeByUser();
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook);
+
+    const result = await addMeeting(ctx);
+
+    expect(result).toMatchObject({
+      status: 'failed',
+      message: 'Sign-in was cancelled. Nothing was changed.',
+    });
+    expect(snapshot(outlook.state)).toEqual(before);
+    expect(harness.stub.createBodies).toHaveLength(0);
+    expect(outlook.state.notifications.get('roomlink')?.type).toBe('errorMessage');
+  });
+
+  it('shows why the server refused the sign-in, and changes nothing', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    outlook.onDialog = (dialog) =>
+      dialog.message(
+        JSON.stringify({
+          type: 'roomlink-signin-error',
+          error: 'tenant_not_allowed',
+          description: 'your organisation is not allowed',
+        }),
+      );
+    const ctx = await contextFor(harness, outlook);
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status === 'failed' && result.message).toBe(
+      'Sign-in failed: your organisation is not allowed. Nothing was changed.',
+    );
+    expect(outlook.dialogs[0]?.closed).toBe(true);
+    expect(snapshot(outlook.state)).toEqual(before);
+  });
+
+  it('reports an unreachable server and leaves the item as it was (apart from the idempotency key)', async () => {
+    const outlook = fakeOutlook({ location: 'Room 1' });
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER, baseUrl: 'http://127.0.0.1:9/' });
+
+    const result = await addMeeting(ctx);
+
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result.status === 'failed' && result.message).toBe(
+      'Can’t reach Roomlink. Check your connection and try again. Nothing was changed.',
+    );
+    const after = snapshot(outlook.state);
+    expect({ ...after, customProperties: {} }).toEqual({ ...before, customProperties: {} });
+    expect(Object.keys(after.customProperties)).toEqual([PROPS.idempotencyKey]);
+  });
+
+  it('signs in again when the session has expired, then retries', async () => {
+    const outlook = fakeOutlook();
+    completeSignInDialogs(harness, outlook);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    harness.stub.revokeAll();
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('added');
+    expect(outlook.dialogs).toHaveLength(1);
+    expect(harness.stub.requests.filter((r) => r === 'POST /api/v1/meetings')).toHaveLength(2);
+  });
+
+  it('says why when Conditional Access asks for a new sign-in, and passes the claims to the dialog', async () => {
+    const outlook = fakeOutlook();
+    const notices: string[] = [];
+    outlook.onDialog = (dialog) => {
+      notices.push(outlook.state.notifications.get('roomlink')?.message ?? '');
+      const challenge = new URL(dialog.url).searchParams.get('challenge') ?? '';
+      dialog.message(JSON.stringify({ type: 'roomlink-signin', code: harness.stub.issueCode(challenge) }));
+    };
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}';
+    harness.stub.failNext('/api/v1/meetings', 401, {
+      code: 'claims_required',
+      claims,
+      detail: 'sign in again',
+    });
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('added');
+    expect(notices).toEqual(['Your organisation requires you to sign in again (Conditional Access policy).']);
+    expect(new URL(outlook.dialogs[0]?.url ?? '').searchParams.get('claims')).toBe(claims);
+  });
+
+  it('without a dialog (event runtime) and without a session, adds nothing and says how to sign in', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook, { withDialog: false });
+    const result = await addMeeting(ctx);
+    expect(result.status === 'failed' && result.message).toBe(
+      'Open Roomlink options and sign in to add meetings automatically.',
+    );
+    expect(snapshot(outlook.state).body).toBe(before.body);
+    expect(harness.stub.createBodies).toHaveLength(0);
+  });
+
+  it('shows the server’s explanation on an API error and changes nothing visible', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    harness.stub.failNext('/api/v1/meetings', 422, {
+      code: 'invalid_time',
+      detail: 'the meeting ends before it starts',
+    });
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status === 'failed' && result.message).toBe(
+      'Roomlink couldn’t complete this: the meeting ends before it starts. Nothing was changed.',
+    );
+    expect(snapshot(outlook.state).body).toBe(before.body);
+    expect(snapshot(outlook.state).location).toBe(before.location);
+  });
+
+  it('when Outlook refuses the body, leaves the item unchanged; a retry gets the same meeting back', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    outlook.state.failing.add('body.setAsync');
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    const first = await addMeeting(ctx);
+    expect(first.status === 'failed' && first.message).toBe(
+      'Outlook couldn’t update the appointment: body.setAsync failed. Nothing was changed.',
+    );
+    expect(outlook.state.body).toBe(before.body);
+    expect(outlook.state.location).toBe(before.location);
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBeUndefined();
+
+    outlook.state.failing.clear();
+    const second = await addMeeting(ctx);
+    expect(second.status).toBe('added');
+    expect(harness.stub.meetings.size).toBe(1);
+    expect(second.status === 'added' && second.meeting.id).toBe([...harness.stub.meetings.keys()][0]);
+  });
+
+  it('undoes the body when the location cannot be written', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    outlook.state.failing.add('location.setAsync');
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    expect((await addMeeting(ctx)).status).toBe('failed');
+    expect(outlook.state.body).toBe(before.body);
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBeUndefined();
+  });
+
+  it('writes the text instructions into a plain-text body, after a blank line', async () => {
+    const outlook = fakeOutlook({ bodyType: 'text', body: 'Agenda:\r\n- numbers' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const result = await addMeeting(ctx);
+    if (result.status !== 'added') throw new Error(result.status);
+    expect(outlook.state.body.startsWith('Agenda:\r\n- numbers\r\n\r\n_____')).toBe(true);
+    expect(outlook.state.body).toContain(result.meeting.joinUrl);
+    expect(findJoinBlock(outlook.state.body, 'text')).not.toBeNull();
+  });
+
+  it('sends the recurrence as a Graph patternedRecurrence', async () => {
+    const outlook = fakeOutlook({
+      recurrence: {
+        recurrenceType: 'weekly',
+        recurrenceProperties: { interval: 2, days: ['mon', 'thu'], firstDayOfWeek: 'mon' },
+        recurrenceTimeZone: { name: 'Romance Standard Time' },
+        seriesTime: { getStartDate: () => '2026-12-01', getEndDate: () => '2027-03-01' },
+      },
+    });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    expect(harness.stub.createBodies[0]?.recurrence).toEqual({
+      pattern: { type: 'weekly', interval: 2, daysOfWeek: ['monday', 'thursday'], firstDayOfWeek: 'monday' },
+      range: {
+        type: 'endDate',
+        startDate: '2026-12-01',
+        endDate: '2027-03-01',
+        recurrenceTimeZone: 'Romance Standard Time',
+      },
+    });
+  });
+
+  it('asks for French instructions when the add-in speaks French', async () => {
+    const outlook = fakeOutlook({ displayLanguage: 'fr-FR' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER, lang: 'fr' });
+    await addMeeting(ctx);
+    expect(outlook.state.body).toContain('Rejoindre la réunion Roomlink');
+    expect(outlook.state.body).toContain('lang="fr"');
+  });
+});

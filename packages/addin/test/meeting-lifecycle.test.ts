@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findJoinBlock } from '../../server/src/instructions/marker.js';
+import { addMeeting } from '../web/core/add-meeting.js';
+import { PROPS } from '../web/core/item.js';
+import { checkBeforeSend, onNewAppointment } from '../web/core/launch-events.js';
+import { applyMeetingOptions, readMeetingState } from '../web/core/meeting-options.js';
+import { removeMeeting } from '../web/core/remove-meeting.js';
+import { fakeOutlook, snapshot } from './support/fake-outlook.js';
+import { contextFor, type Harness, startStub } from './support/harness.js';
+
+const USER = 'adele@contoso.test';
+let harness: Harness;
+
+beforeEach(async () => {
+  harness = await startStub();
+});
+afterEach(async () => {
+  await harness.close();
+});
+
+describe('remove meeting (task pane)', () => {
+  it('deletes the meeting and takes out exactly the block, the location entry and the properties', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.body = outlook.state.body.replace('</body>', '<p>Typed after the block.</p></body>');
+
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+
+    expect(harness.stub.requests).toContain(`DELETE /api/v1/meetings/${added.meeting.id}`);
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(true);
+    expect(outlook.state.body).toBe(before.body.replace('</body>', '<p>Typed after the block.</p></body>'));
+    expect(outlook.state.location).toBe('Room 4.12');
+    expect(outlook.state.customProperties).toEqual({});
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(
+      'The Roomlink meeting was removed from this appointment.',
+    );
+  });
+
+  it('adding again after a removal creates a new meeting', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const first = await addMeeting(ctx);
+    await removeMeeting(ctx);
+    const second = await addMeeting(ctx);
+    expect(
+      first.status === 'added' && second.status === 'added' && first.meeting.id !== second.meeting.id,
+    ).toBe(true);
+  });
+
+  it('cleans the item when the meeting is already gone on the server', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    harness.stub.meetings.delete(added.meeting.id);
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    expect(findJoinBlock(outlook.state.body, 'html')).toBeNull();
+  });
+
+  it('changes nothing when the server cannot be reached', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    const before = snapshot(outlook.state);
+    harness.stub.failNext('/api/v1/meetings/', 503, { detail: 'maintenance' });
+    const result = await removeMeeting(ctx);
+    expect(result.status).toBe('failed');
+    expect(snapshot(outlook.state)).toEqual(before);
+  });
+
+  it('says there is nothing to remove on a plain appointment', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    expect((await removeMeeting(ctx)).status).toBe('none');
+    expect(harness.stub.requests).toEqual([]);
+  });
+});
+
+describe('meeting options (task pane)', () => {
+  it('PATCHes the options and swaps the block for the re-rendered one, keeping the user text', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.body = outlook.state.body.replace('</body>', '<p>PS: bring coffee</p></body>');
+    expect(outlook.state.body).not.toContain('Guest PIN');
+
+    const meeting = await applyMeetingOptions(ctx, added.meeting.id, { guestPin: true, lobby: true });
+
+    expect(meeting.options).toEqual({ guestPin: true, lobby: true });
+    expect(harness.stub.meetings.get(added.meeting.id)?.options).toEqual({ guestPin: true, lobby: true });
+    expect(outlook.state.body).toContain('Guest PIN: 4242');
+    expect(outlook.state.body).toContain('<div>Agenda: numbers.</div>');
+    expect(outlook.state.body).toContain('<p>PS: bring coffee</p>');
+    expect(outlook.state.body.match(/roomlink:begin/g)).toHaveLength(1);
+  });
+
+  it('reports the item’s meeting state from the custom properties and the body', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    expect(await readMeetingState(ctx)).toEqual({ meetingId: null, joinUrl: null, hasBlock: false });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    expect(await readMeetingState(ctx)).toEqual({
+      meetingId: added.meeting.id,
+      joinUrl: added.meeting.joinUrl,
+      hasBlock: true,
+    });
+  });
+});
+
+describe('OnNewAppointmentOrganizer', () => {
+  it('adds a meeting when the user chose "every new appointment"', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER, withDialog: false });
+    (
+      harness.stub.users.get(USER) as { settings: { addToEveryMeeting: boolean } }
+    ).settings.addToEveryMeeting = true;
+    const result = await onNewAppointment(ctx);
+    expect(result.status).toBe('added');
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBeTruthy();
+    expect(await ctx.sessions.getSettings()).toEqual({ addToEveryMeeting: true, language: null });
+  });
+
+  it('does nothing when the setting is off, or when signed out, or offline', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    const signedIn = await contextFor(harness, outlook, { signedInAs: USER, withDialog: false });
+    expect(await onNewAppointment(signedIn)).toEqual({ status: 'skipped', reason: 'setting off' });
+    const signedOut = await contextFor(harness, outlook, { withDialog: false });
+    expect(await onNewAppointment(signedOut)).toEqual({ status: 'skipped', reason: 'not signed in' });
+    const offline = await contextFor(harness, outlook, {
+      signedInAs: USER,
+      withDialog: false,
+      baseUrl: 'http://127.0.0.1:9/',
+    });
+    expect(await onNewAppointment(offline)).toEqual({ status: 'skipped', reason: 'settings unavailable' });
+    expect(snapshot(outlook.state)).toEqual(before);
+  });
+});
+
+describe('OnAppointmentSend (Smart Alert)', () => {
+  it('lets a plain appointment and an intact Roomlink appointment go', async () => {
+    const outlook = fakeOutlook();
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+  });
+
+  it('stops the send when the block was deleted but the meeting id is still on the item', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    outlook.state.body = '<html><body><div>Agenda: numbers.</div></body></html>';
+
+    const english = await checkBeforeSend({ office: outlook.office }, 'en');
+    expect(english).toEqual({
+      allowEvent: false,
+      errorMessage: expect.stringContaining(
+        'The Roomlink joining details were deleted from this invitation.',
+      ),
+    });
+    const french = await checkBeforeSend({ office: outlook.office }, 'fr');
+    expect(french.allowEvent === false && french.errorMessage).toContain(
+      'ont été supprimées de l’invitation',
+    );
+  });
+
+  it('lets the send go when it cannot check (SoftBlock)', async () => {
+    const outlook = fakeOutlook({ customProperties: { [PROPS.meetingId]: 'x' } });
+    outlook.state.failing.add('body.getAsync');
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+  });
+});

@@ -1,0 +1,202 @@
+/**
+ * An Outlook appointment in compose mode for unit tests: its state, and an office-addin-mock object
+ * exposing the Office.js calls the add-in makes over that state. Calls can be made to fail by name.
+ */
+import { OfficeMockObject } from 'office-addin-mock';
+import type {
+  CustomPropertiesLike,
+  DialogLike,
+  NotificationDetails,
+  OfficeAsyncResult,
+  OfficeCallback,
+  OfficeLike,
+  RecurrenceLike,
+} from '../../web/core/office.js';
+
+export interface FakeItemState {
+  subject: string;
+  start: Date;
+  end: Date;
+  location: string;
+  body: string;
+  bodyType: 'html' | 'text';
+  recurrence: RecurrenceLike | null;
+  /** Saved custom properties (what Outlook would persist). */
+  customProperties: Record<string, unknown>;
+  notifications: Map<string, NotificationDetails>;
+  /** Names of calls that fail, e.g. 'body.setAsync'. */
+  failing: Set<string>;
+  /** Every call made, by name, in order. */
+  calls: string[];
+}
+
+export interface FakeDialog {
+  url: string;
+  closed: boolean;
+  /** Delivers a message from the dialog page (messageParent). */
+  message(text: string): void;
+  /** The user closes the dialog window. */
+  closeByUser(): void;
+}
+
+export interface FakeOutlook {
+  readonly office: OfficeLike;
+  readonly state: FakeItemState;
+  readonly dialogs: FakeDialog[];
+  /** Called when the add-in opens a dialog (to play the sign-in page's part). */
+  onDialog: (dialog: FakeDialog) => void;
+}
+
+const ok = <T>(value: T): OfficeAsyncResult<T> => ({ status: 'succeeded', value });
+const failed = (name: string): OfficeAsyncResult<never> => ({
+  status: 'failed',
+  value: undefined as never,
+  error: { name: 'GenericResponseError', message: `${name} failed`, code: 9020 },
+});
+
+export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: string } = {}): FakeOutlook {
+  const state: FakeItemState = {
+    subject: 'Quarterly review',
+    start: new Date('2026-12-01T09:00:00Z'),
+    end: new Date('2026-12-01T10:00:00Z'),
+    location: '',
+    body: '<html><body><div>Agenda: numbers.</div></body></html>',
+    bodyType: 'html',
+    recurrence: null,
+    customProperties: {},
+    notifications: new Map(),
+    failing: new Set(),
+    calls: [],
+    ...init,
+  };
+  const dialogs: FakeDialog[] = [];
+  const fake: FakeOutlook = {
+    office: undefined as unknown as OfficeLike,
+    state,
+    dialogs,
+    onDialog: () => undefined,
+  };
+
+  const call = <T>(name: string, callback: OfficeCallback<T> | undefined, value: () => T) => {
+    state.calls.push(name);
+    // Office.js answers asynchronously; so does the fake.
+    queueMicrotask(() => callback?.(state.failing.has(name) ? failed(name) : ok(value())));
+  };
+
+  const customProperties = (): CustomPropertiesLike => {
+    const pending: Record<string, unknown> = { ...state.customProperties };
+    return {
+      get: (name) => pending[name],
+      set: (name, value) => {
+        pending[name] = value;
+      },
+      remove: (name) => {
+        delete pending[name];
+      },
+      saveAsync: (cb) =>
+        call('customProperties.saveAsync', cb, () => {
+          state.customProperties = { ...pending };
+        }),
+    };
+  };
+
+  const data = {
+    host: 'outlook',
+    context: {
+      displayLanguage: init.displayLanguage ?? 'en-US',
+      mailbox: {
+        userProfile: { timeZone: 'Romance Standard Time', displayName: 'Adele Vance' },
+        item: {
+          itemType: 'appointment',
+          subject: {
+            getAsync: (cb: OfficeCallback<string>) => call('subject.getAsync', cb, () => state.subject),
+          },
+          start: {
+            getAsync: (cb: OfficeCallback<Date>) => call('start.getAsync', cb, () => new Date(state.start)),
+          },
+          end: {
+            getAsync: (cb: OfficeCallback<Date>) => call('end.getAsync', cb, () => new Date(state.end)),
+          },
+          location: {
+            getAsync: (cb: OfficeCallback<string>) => call('location.getAsync', cb, () => state.location),
+            setAsync: (value: string, cb: OfficeCallback<void>) =>
+              call('location.setAsync', cb, () => {
+                state.location = value;
+              }),
+          },
+          body: {
+            getTypeAsync: (cb: OfficeCallback<string>) => call('body.getTypeAsync', cb, () => state.bodyType),
+            getAsync: (type: string, cb: OfficeCallback<string>) =>
+              call('body.getAsync', cb, () => {
+                if (type !== state.bodyType)
+                  throw new Error('the fake only returns the body in its own format');
+                return state.body;
+              }),
+            setAsync: (value: string, options: { coercionType: string }, cb: OfficeCallback<void>) =>
+              call('body.setAsync', cb, () => {
+                if (options.coercionType !== state.bodyType) throw new Error('format mismatch');
+                state.body = value;
+              }),
+          },
+          recurrence: {
+            getAsync: (cb: OfficeCallback<RecurrenceLike | null>) =>
+              call('recurrence.getAsync', cb, () => state.recurrence),
+          },
+          loadCustomPropertiesAsync: (cb: OfficeCallback<CustomPropertiesLike>) =>
+            call('loadCustomPropertiesAsync', cb, customProperties),
+          notificationMessages: {
+            replaceAsync: (key: string, details: NotificationDetails, cb?: OfficeCallback<void>) =>
+              call('notificationMessages.replaceAsync', cb, () => {
+                if (details.message.length > 150) throw new Error('notification message too long');
+                state.notifications.set(key, details);
+              }),
+            removeAsync: (key: string, cb?: OfficeCallback<void>) =>
+              call('notificationMessages.removeAsync', cb, () => {
+                state.notifications.delete(key);
+              }),
+          },
+        },
+      },
+      ui: {
+        displayDialogAsync: (url: string, _options: unknown, cb: OfficeCallback<DialogLike>) => {
+          const handlers = new Map<string, (args: { message?: string; error?: number }) => void>();
+          const dialog: FakeDialog = {
+            url,
+            closed: false,
+            message: (text) => handlers.get('dialogMessageReceived')?.({ message: text }),
+            closeByUser: () => {
+              dialog.closed = true;
+              handlers.get('dialogEventReceived')?.({ error: 12006 });
+            },
+          };
+          dialogs.push(dialog);
+          call('ui.displayDialogAsync', cb, () => ({
+            addEventHandler: (
+              type: string,
+              handler: (args: { message?: string; error?: number }) => void,
+            ) => {
+              handlers.set(type, handler);
+            },
+            close: () => {
+              dialog.closed = true;
+            },
+          }));
+          // The page loads after the dialog is open and its handlers are registered.
+          setTimeout(() => fake.onDialog(dialog), 0);
+        },
+      },
+    },
+  };
+  (fake as { office: OfficeLike }).office = new OfficeMockObject(data) as unknown as OfficeLike;
+  return fake;
+}
+
+/** Item state the user typed, for comparing "unchanged". */
+export function snapshot(state: FakeItemState) {
+  return {
+    subject: state.subject,
+    location: state.location,
+    body: state.body,
+    customProperties: { ...state.customProperties },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Client for Roomlink's add-in API. URLs are built by string concatenation (the JavaScript-only runtime
+ * of classic Outlook has no guaranteed `URL`), always absolute.
+ */
+
+export interface FetchResponseLike {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+
+export type FetchLike = (
+  url: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: string },
+) => Promise<FetchResponseLike>;
+
+export type Language = 'en' | 'fr';
+
+export interface MeetingOptions {
+  readonly guestPin?: boolean;
+  readonly lobby?: boolean;
+  readonly language?: Language;
+}
+
+export interface CreateMeetingInput {
+  readonly subject: string;
+  readonly start: string;
+  readonly end: string;
+  readonly timeZone?: string | null;
+  readonly recurrence?: unknown;
+  readonly idempotencyKey: string;
+  readonly options?: MeetingOptions;
+}
+
+export interface Meeting {
+  readonly id: string;
+  readonly status: 'scheduled' | 'cancelled';
+  readonly joinUrl: string;
+  readonly options: MeetingOptions;
+  readonly instructions: { readonly language: Language; readonly html: string; readonly text: string };
+  readonly [key: string]: unknown;
+}
+
+export interface SessionUser {
+  readonly name: string;
+  readonly upn: string;
+  readonly tenantId: string;
+  readonly isTenantAdmin: boolean;
+}
+
+export interface Session {
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly user: SessionUser;
+}
+
+export interface UserSettings {
+  readonly addToEveryMeeting: boolean;
+  readonly language: Language | null;
+}
+
+export interface Me {
+  readonly user: SessionUser;
+  readonly settings: UserSettings;
+  readonly claims?: string | null;
+  readonly status?: string;
+}
+
+export type ApiErrorKind = 'offline' | 'unauthorized' | 'claims_required' | 'http';
+
+/** One error type for the API: `kind` says what the user must do, `detail` is the server's words. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly kind: ApiErrorKind,
+    readonly status: number,
+    readonly detail: string,
+    readonly code?: string,
+    readonly claims?: string,
+  ) {
+    super(detail);
+  }
+}
+
+export interface ApiDeps {
+  /** Ends with `/`. */
+  readonly baseUrl: string;
+  readonly fetch: FetchLike;
+  readonly getToken: () => Promise<string | null>;
+}
+
+export class RoomlinkApi {
+  constructor(private readonly deps: ApiDeps) {}
+
+  get baseUrl(): string {
+    return this.deps.baseUrl;
+  }
+
+  createMeeting(input: CreateMeetingInput, lang?: Language): Promise<Meeting> {
+    return this.request('POST', `api/v1/meetings${langQuery(lang)}`, input) as Promise<Meeting>;
+  }
+
+  getMeeting(id: string, lang?: Language): Promise<Meeting> {
+    return this.request(
+      'GET',
+      `api/v1/meetings/${encodeURIComponent(id)}${langQuery(lang)}`,
+    ) as Promise<Meeting>;
+  }
+
+  updateMeeting(id: string, patch: Record<string, unknown>, lang?: Language): Promise<Meeting> {
+    return this.request(
+      'PATCH',
+      `api/v1/meetings/${encodeURIComponent(id)}${langQuery(lang)}`,
+      patch,
+    ) as Promise<Meeting>;
+  }
+
+  async deleteMeeting(id: string): Promise<void> {
+    await this.request('DELETE', `api/v1/meetings/${encodeURIComponent(id)}`);
+  }
+
+  me(): Promise<Me> {
+    return this.request('GET', 'api/v1/me') as Promise<Me>;
+  }
+
+  putSettings(settings: UserSettings): Promise<UserSettings> {
+    return this.request('PUT', 'api/v1/me/settings', settings) as Promise<UserSettings>;
+  }
+
+  createSession(code: string, verifier: string): Promise<Session> {
+    return this.request('POST', 'api/v1/session', { code, verifier }, false) as Promise<Session>;
+  }
+
+  async signOut(): Promise<void> {
+    await this.request('POST', 'api/v1/session/sign-out');
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    authenticated = true,
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (authenticated) {
+      const token = await this.deps.getToken();
+      if (!token) throw new ApiError('unauthorized', 401, 'not signed in', 'unauthorized');
+      headers.authorization = `Bearer ${token}`;
+    }
+    let response: FetchResponseLike;
+    try {
+      response = await this.deps.fetch(this.deps.baseUrl + path, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      throw new ApiError('offline', 0, (error as Error).message || 'network error');
+    }
+    if (response.status === 204) return undefined;
+    if (response.ok) return response.json();
+    throw await toApiError(response);
+  }
+}
+
+function langQuery(lang: Language | undefined): string {
+  return lang ? `?lang=${lang}` : '';
+}
+
+async function toApiError(response: FetchResponseLike): Promise<ApiError> {
+  let problem: { detail?: unknown; title?: unknown; code?: unknown; claims?: unknown } = {};
+  try {
+    problem = (await response.json()) as typeof problem;
+  } catch {
+    // Not problem+json (a proxy's error page): the status alone must do.
+  }
+  const code = typeof problem.code === 'string' ? problem.code : undefined;
+  const detail =
+    typeof problem.detail === 'string' && problem.detail
+      ? problem.detail
+      : typeof problem.title === 'string' && problem.title
+        ? problem.title
+        : `HTTP ${response.status}`;
+  if (response.status === 401 && code === 'claims_required') {
+    return new ApiError(
+      'claims_required',
+      401,
+      detail,
+      code,
+      typeof problem.claims === 'string' ? problem.claims : '',
+    );
+  }
+  if (response.status === 401) return new ApiError('unauthorized', 401, detail, code);
+  return new ApiError('http', response.status, detail, code);
+}

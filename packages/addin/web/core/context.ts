@@ -1,0 +1,80 @@
+/** What every add-in flow needs, and the two things they share: an authorised call and error wording. */
+import { ApiError, type RoomlinkApi, type Session } from './api.js';
+import { type Lang, t } from './i18n.js';
+import type { Notifier } from './notify.js';
+import { OfficeCallError, type OfficeLike } from './office.js';
+import type { SessionStore } from './session.js';
+import { SignInError } from './sign-in.js';
+
+export interface AddinContext {
+  readonly office: OfficeLike;
+  readonly api: RoomlinkApi;
+  readonly sessions: SessionStore;
+  readonly lang: Lang;
+  /** Opens the sign-in dialog. Absent in the event runtime, which cannot show dialogs. */
+  readonly signIn?: (claims?: string) => Promise<Session>;
+  readonly randomBytes: (length: number) => Uint8Array;
+}
+
+/**
+ * Runs `call` with a session, signing in first when there is none, and once more (then retrying) when
+ * the server says the session is no longer valid or Conditional Access wants a fresh sign-in.
+ */
+export async function authorized<T>(
+  ctx: AddinContext,
+  notify: Notifier | null,
+  call: () => Promise<T>,
+): Promise<T> {
+  await ensureSession(ctx);
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof ApiError) || (error.kind !== 'unauthorized' && error.kind !== 'claims_required')) {
+      throw error;
+    }
+    await ctx.sessions.clear();
+    if (!ctx.signIn) throw error;
+    if (error.kind === 'claims_required') await notify?.info(t(ctx.lang, 'claimsRequired'));
+    await signInAgain(ctx, error.kind === 'claims_required' ? error.claims : undefined);
+    return call();
+  }
+}
+
+/** Signs in (dialog) when there is no session; without a dialog, fails as unauthorised. */
+export async function ensureSession(ctx: AddinContext): Promise<void> {
+  if (!(await ctx.sessions.get())) await signInAgain(ctx);
+}
+
+async function signInAgain(ctx: AddinContext, claims?: string): Promise<void> {
+  if (!ctx.signIn) throw new ApiError('unauthorized', 401, 'not signed in', 'unauthorized');
+  await ctx.sessions.set(await ctx.signIn(claims));
+}
+
+/** One sentence for the user, in their language, saying what happened and what to do. */
+export function describeError(lang: Lang, error: unknown, signInAvailable = true): string {
+  if (error instanceof ApiError) {
+    switch (error.kind) {
+      case 'offline':
+        return t(lang, 'offline');
+      case 'unauthorized':
+        return signInAvailable ? t(lang, 'sessionExpired') : t(lang, 'signInNeeded');
+      case 'claims_required':
+        return t(lang, 'claimsRequired');
+      default:
+        return t(lang, 'apiError', { detail: error.detail });
+    }
+  }
+  if (error instanceof SignInError) {
+    if (error.reason === 'cancelled') return t(lang, 'signInCancelled');
+    if (error.reason === 'blocked') return t(lang, 'popupBlocked');
+    return t(lang, 'signInFailed', { detail: error.message });
+  }
+  if (error instanceof OfficeCallError) return t(lang, 'outlookError', { detail: error.message });
+  return t(lang, 'apiError', { detail: (error as Error)?.message ?? String(error) });
+}
+
+export function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}

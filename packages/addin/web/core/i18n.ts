@@ -1,0 +1,100 @@
+/** The add-in's strings in English and French, and how the language is chosen. */
+
+export type Lang = 'en' | 'fr';
+
+const en = {
+  addProgress: 'Adding a Roomlink meeting…',
+  added: 'Roomlink meeting added.',
+  already: 'This appointment already has a Roomlink meeting.',
+  signInNeeded: 'Open Roomlink options and sign in to add meetings automatically.',
+  signInCancelled: 'Sign-in was cancelled. Nothing was changed.',
+  signInFailed: 'Sign-in failed: {detail}. Nothing was changed.',
+  popupBlocked: 'The sign-in window was blocked. Allow it and try again.',
+  offline: 'Can’t reach Roomlink. Check your connection and try again. Nothing was changed.',
+  sessionExpired: 'Your Roomlink session has expired. Sign in again.',
+  claimsRequired: 'Your organisation requires you to sign in again (Conditional Access policy).',
+  apiError: 'Roomlink couldn’t complete this: {detail}. Nothing was changed.',
+  outlookError: 'Outlook couldn’t update the appointment: {detail}. Nothing was changed.',
+  removeProgress: 'Removing the Roomlink meeting…',
+  removed: 'The Roomlink meeting was removed from this appointment.',
+  nothingToRemove: 'This appointment has no Roomlink meeting.',
+  optionsSaved: 'Meeting options saved.',
+  sendBlocked:
+    'The Roomlink joining details were deleted from this invitation. Add the meeting again, or remove it in Roomlink options, before sending.',
+  // Task pane
+  title: 'Roomlink',
+  account: 'Account',
+  signIn: 'Sign in',
+  signOut: 'Sign out',
+  signedInAs: 'Signed in as {name} ({upn})',
+  notSignedIn: 'You are not signed in.',
+  meeting: 'This appointment',
+  noMeeting: 'No Roomlink meeting yet.',
+  addMeeting: 'Add Roomlink meeting',
+  removeMeeting: 'Remove the meeting from this appointment',
+  joinLink: 'Join the meeting',
+  options: 'Meeting options',
+  guestPin: 'Guests need a PIN',
+  lobby: 'Guests wait in a lobby until admitted',
+  settings: 'Settings',
+  addToEvery: 'Add a Roomlink meeting to every new appointment',
+  language: 'Language',
+  languageAuto: 'Same as Outlook',
+  settingsSaved: 'Settings saved.',
+  working: 'Working…',
+};
+
+export type MessageKey = keyof typeof en;
+
+const fr: Record<MessageKey, string> = {
+  addProgress: 'Ajout d’une réunion Roomlink…',
+  added: 'Réunion Roomlink ajoutée.',
+  already: 'Ce rendez-vous a déjà une réunion Roomlink.',
+  signInNeeded: 'Ouvrez les options Roomlink et connectez-vous pour ajouter les réunions automatiquement.',
+  signInCancelled: 'Connexion annulée. Rien n’a été modifié.',
+  signInFailed: 'Échec de la connexion : {detail}. Rien n’a été modifié.',
+  popupBlocked: 'La fenêtre de connexion a été bloquée. Autorisez-la et réessayez.',
+  offline: 'Roomlink est injoignable. Vérifiez votre connexion et réessayez. Rien n’a été modifié.',
+  sessionExpired: 'Votre session Roomlink a expiré. Reconnectez-vous.',
+  claimsRequired: 'Votre organisation exige une nouvelle connexion (stratégie d’accès conditionnel).',
+  apiError: 'Roomlink n’a pas pu terminer : {detail}. Rien n’a été modifié.',
+  outlookError: 'Outlook n’a pas pu modifier le rendez-vous : {detail}. Rien n’a été modifié.',
+  removeProgress: 'Suppression de la réunion Roomlink…',
+  removed: 'La réunion Roomlink a été retirée de ce rendez-vous.',
+  nothingToRemove: 'Ce rendez-vous n’a pas de réunion Roomlink.',
+  optionsSaved: 'Options de la réunion enregistrées.',
+  sendBlocked:
+    'Les informations pour rejoindre la réunion Roomlink ont été supprimées de l’invitation. Ajoutez de nouveau la réunion, ou retirez-la dans les options Roomlink, avant d’envoyer.',
+  title: 'Roomlink',
+  account: 'Compte',
+  signIn: 'Se connecter',
+  signOut: 'Se déconnecter',
+  signedInAs: 'Connecté en tant que {name} ({upn})',
+  notSignedIn: 'Vous n’êtes pas connecté.',
+  meeting: 'Ce rendez-vous',
+  noMeeting: 'Pas encore de réunion Roomlink.',
+  addMeeting: 'Ajouter une réunion Roomlink',
+  removeMeeting: 'Retirer la réunion de ce rendez-vous',
+  joinLink: 'Rejoindre la réunion',
+  options: 'Options de la réunion',
+  guestPin: 'Les invités doivent saisir un code',
+  lobby: 'Les invités attendent dans une salle d’attente',
+  settings: 'Paramètres',
+  addToEvery: 'Ajouter une réunion Roomlink à chaque nouveau rendez-vous',
+  language: 'Langue',
+  languageAuto: 'Comme Outlook',
+  settingsSaved: 'Paramètres enregistrés.',
+  working: 'En cours…',
+};
+
+const MESSAGES: Record<Lang, Record<MessageKey, string>> = { en, fr };
+
+/** The user's setting wins; otherwise Outlook's display language (`fr-FR`, `fr-CA` → fr); English else. */
+export function pickLanguage(displayLanguage: string | undefined, setting: Lang | null | undefined): Lang {
+  if (setting === 'en' || setting === 'fr') return setting;
+  return (displayLanguage ?? '').toLowerCase().startsWith('fr') ? 'fr' : 'en';
+}
+
+export function t(lang: Lang, key: MessageKey, params: Record<string, string> = {}): string {
+  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+}

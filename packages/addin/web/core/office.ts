@@ -1,0 +1,144 @@
+/**
+ * The part of Office.js the add-in uses, as plain structural types (no DOM, no @types/office-js), so the
+ * same logic runs in the task pane, in function commands, in classic Outlook's JavaScript-only event
+ * runtime and in unit tests with office-addin-mock. Enumeration values are Office.js's runtime strings.
+ */
+
+export interface OfficeAsyncError {
+  readonly name?: string;
+  readonly message: string;
+  readonly code?: number;
+}
+
+export interface OfficeAsyncResult<T> {
+  readonly status: string;
+  readonly value: T;
+  readonly error?: OfficeAsyncError;
+}
+
+export type OfficeCallback<T> = (result: OfficeAsyncResult<T>) => void;
+
+export interface CustomPropertiesLike {
+  get(name: string): unknown;
+  set(name: string, value: unknown): void;
+  remove(name: string): void;
+  saveAsync(callback: OfficeCallback<void>): void;
+}
+
+export interface SeriesTimeLike {
+  getStartDate(): string;
+  getEndDate(): string | null;
+  getStartTime?(): string;
+  getDuration?(): number;
+}
+
+export interface RecurrenceLike {
+  readonly recurrenceType: string;
+  readonly recurrenceProperties?: {
+    readonly interval?: number;
+    readonly days?: readonly string[];
+    readonly dayOfMonth?: number;
+    readonly dayOfWeek?: string;
+    readonly weekNumber?: string;
+    readonly month?: string;
+    readonly firstDayOfWeek?: string;
+  };
+  readonly recurrenceTimeZone?: { readonly name?: string };
+  readonly seriesTime: SeriesTimeLike;
+}
+
+export interface NotificationDetails {
+  readonly type: 'progressIndicator' | 'informationalMessage' | 'errorMessage';
+  readonly message: string;
+  readonly icon?: string;
+  readonly persistent?: boolean;
+}
+
+export interface AppointmentComposeLike {
+  readonly itemType?: string;
+  readonly subject: { getAsync(callback: OfficeCallback<string>): void };
+  readonly start: { getAsync(callback: OfficeCallback<Date>): void };
+  readonly end: { getAsync(callback: OfficeCallback<Date>): void };
+  readonly location: {
+    getAsync(callback: OfficeCallback<string>): void;
+    setAsync(location: string, callback: OfficeCallback<void>): void;
+  };
+  readonly body: {
+    getTypeAsync(callback: OfficeCallback<string>): void;
+    getAsync(coercionType: string, callback: OfficeCallback<string>): void;
+    setAsync(data: string, options: { coercionType: string }, callback: OfficeCallback<void>): void;
+  };
+  /** Mailbox 1.7; absent on older clients. */
+  readonly recurrence?: { getAsync(callback: OfficeCallback<RecurrenceLike | null>): void } | null;
+  loadCustomPropertiesAsync(callback: OfficeCallback<CustomPropertiesLike>): void;
+  readonly notificationMessages: {
+    replaceAsync(key: string, details: NotificationDetails, callback?: OfficeCallback<void>): void;
+    removeAsync(key: string, callback?: OfficeCallback<void>): void;
+  };
+}
+
+export interface DialogLike {
+  addEventHandler(
+    eventType: string,
+    handler: (args: { message?: string; origin?: string; error?: number }) => void,
+  ): void;
+  close(): void;
+}
+
+export interface OfficeLike {
+  readonly context: {
+    readonly displayLanguage?: string;
+    readonly mailbox: {
+      readonly item: AppointmentComposeLike | null | undefined;
+      readonly userProfile?: { readonly timeZone?: string };
+    };
+    readonly ui?: {
+      displayDialogAsync(
+        url: string,
+        options: { height: number; width: number; displayInIframe?: boolean },
+        callback: OfficeCallback<DialogLike>,
+      ): void;
+    };
+  };
+}
+
+export const COERCION = Object.freeze({ html: 'html', text: 'text' });
+export const DIALOG_EVENTS = Object.freeze({
+  message: 'dialogMessageReceived',
+  event: 'dialogEventReceived',
+});
+
+export class OfficeCallError extends Error {
+  override readonly name = 'OfficeCallError';
+  constructor(
+    readonly officeName: string,
+    message: string,
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns an Office.js callback API into a promise; a 'failed' status rejects with OfficeCallError. */
+export function officeCall<T>(invoke: (callback: OfficeCallback<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    try {
+      invoke((result) => {
+        if (result.status === 'failed') {
+          const e = result.error;
+          reject(new OfficeCallError(e?.name ?? 'Failed', e?.message ?? 'Office call failed', e?.code));
+        } else {
+          resolve(result.value);
+        }
+      });
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+export function currentItem(office: OfficeLike): AppointmentComposeLike {
+  const item = office.context.mailbox.item;
+  if (!item) throw new OfficeCallError('NoItem', 'No appointment is open');
+  return item;
+}

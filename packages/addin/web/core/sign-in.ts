@@ -1,0 +1,77 @@
+/**
+ * Sign-in through an Office dialog (Mailbox 1.4 / DialogApi): the Microsoft sign-in page cannot run in
+ * the task pane's iframe. The task pane keeps a PKCE-style verifier; the dialog only ever carries a
+ * one-time code bound to its hash, which the task pane trades for a Roomlink session.
+ */
+import type { Language, RoomlinkApi, Session } from './api.js';
+import { asciiBytes, base64url } from './encoding.js';
+import { DIALOG_EVENTS, type DialogLike, type OfficeLike, officeCall } from './office.js';
+
+export interface SignInDeps {
+  readonly office: OfficeLike;
+  readonly api: RoomlinkApi;
+  readonly lang: Language;
+  readonly randomBytes: (length: number) => Uint8Array;
+  readonly sha256: (data: Uint8Array) => Promise<Uint8Array>;
+}
+
+export type SignInFailure = 'cancelled' | 'blocked' | 'refused' | 'unavailable';
+
+export class SignInError extends Error {
+  override readonly name = 'SignInError';
+  constructor(
+    readonly reason: SignInFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Office dialog error codes (Office.context.ui.displayDialogAsync). */
+const DIALOG_CLOSED_BY_USER = 12006;
+const POPUP_BLOCKED = 12009;
+
+export async function signInWithDialog(deps: SignInDeps, claims?: string): Promise<Session> {
+  const ui = deps.office.context.ui;
+  if (!ui) throw new SignInError('unavailable', 'this Outlook cannot open the sign-in window here');
+  const verifier = base64url(deps.randomBytes(32));
+  const challenge = base64url(await deps.sha256(asciiBytes(verifier)));
+  let url = `${deps.api.baseUrl}auth/addin/start?challenge=${challenge}&lang=${deps.lang}`;
+  if (claims) url += `&claims=${encodeURIComponent(claims)}`;
+
+  let dialog: DialogLike;
+  try {
+    dialog = await officeCall<DialogLike>((cb) => ui.displayDialogAsync(url, { height: 60, width: 30 }, cb));
+  } catch (error) {
+    const code = (error as { code?: number }).code;
+    throw new SignInError(code === POPUP_BLOCKED ? 'blocked' : 'unavailable', (error as Error).message);
+  }
+
+  const code = await new Promise<string>((resolve, reject) => {
+    dialog.addEventHandler(DIALOG_EVENTS.message, (args) => {
+      let message: { type?: unknown; code?: unknown; error?: unknown; description?: unknown };
+      try {
+        message = JSON.parse(args.message ?? '');
+      } catch {
+        return; // not ours
+      }
+      if (message.type === 'roomlink-signin' && typeof message.code === 'string') {
+        dialog.close();
+        resolve(message.code);
+      } else if (message.type === 'roomlink-signin-error') {
+        dialog.close();
+        const description =
+          typeof message.description === 'string' ? message.description : String(message.error);
+        reject(new SignInError('refused', description));
+      }
+    });
+    dialog.addEventHandler(DIALOG_EVENTS.event, (args) => {
+      reject(
+        args.error === DIALOG_CLOSED_BY_USER
+          ? new SignInError('cancelled', 'the sign-in window was closed')
+          : new SignInError('unavailable', `the sign-in window failed (${args.error})`),
+      );
+    });
+  });
+  return deps.api.createSession(code, verifier);
+}

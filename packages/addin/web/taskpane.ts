@@ -1,0 +1,296 @@
+/**
+ * The task pane: account, this appointment's meeting (add, options, remove, join link) and the user's
+ * settings. Rendering builds DOM nodes with textContent only: nothing from the server becomes markup.
+ */
+import { addMeeting } from './core/add-meeting.js';
+import type { Me, MeetingOptions, UserSettings } from './core/api.js';
+import { type AddinContext, authorized, describeError } from './core/context.js';
+import { type Lang, type MessageKey, pickLanguage, t } from './core/i18n.js';
+import { applyMeetingOptions, type ItemMeetingState, readMeetingState } from './core/meeting-options.js';
+import { removeMeeting } from './core/remove-meeting.js';
+import { createContext } from './platform.js';
+
+interface View {
+  ctx: AddinContext;
+  me: Me | null;
+  state: ItemMeetingState;
+  options: MeetingOptions;
+  status: { text: string; error: boolean };
+  busy: boolean;
+}
+
+const app = document.getElementById('app') as HTMLElement;
+let view: View;
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const { testid, ...rest } = props;
+  const node = Object.assign(document.createElement(tag), rest);
+  if (testid) node.dataset.testid = testid;
+  node.append(...children);
+  return node;
+}
+
+function tr(key: MessageKey, params?: Record<string, string>): string {
+  return t(view.ctx.lang, key, params);
+}
+
+function render(): void {
+  const { ctx, me, state } = view;
+  document.documentElement.lang = ctx.lang;
+  const signedIn = me !== null;
+  const hasMeeting = Boolean(state.meetingId) || state.hasBlock;
+  const disabled = view.busy;
+
+  // The session is fine but Microsoft wants the user again (token revoked, Conditional Access): the
+  // calendar follow-up stops until they sign in, so say why and offer it.
+  const needsSignIn = signedIn && me.status === 'needs_sign_in';
+  const account = signedIn
+    ? [
+        h('p', { testid: 'account' }, tr('signedInAs', { name: me.user.name, upn: me.user.upn })),
+        ...(needsSignIn
+          ? [
+              h(
+                'p',
+                { testid: 'needs-sign-in', className: 'status error' },
+                tr(me.claims ? 'claimsRequired' : 'sessionExpired'),
+              ),
+              h(
+                'button',
+                {
+                  testid: 'sign-in-again',
+                  className: 'primary',
+                  disabled,
+                  onclick: () => run(() => signIn(me.claims ?? undefined)),
+                },
+                tr('signIn'),
+              ),
+            ]
+          : []),
+        h('button', { testid: 'sign-out', disabled, onclick: () => run(signOut) }, tr('signOut')),
+      ]
+    : [
+        h('p', { testid: 'account', className: 'muted' }, tr('notSignedIn')),
+        h(
+          'button',
+          { testid: 'sign-in', className: 'primary', disabled, onclick: () => run(() => signIn()) },
+          tr('signIn'),
+        ),
+      ];
+
+  const optionBox = (key: 'guestPin' | 'lobby') =>
+    h(
+      'label',
+      {},
+      h('input', {
+        type: 'checkbox',
+        checked: Boolean(view.options[key]),
+        disabled,
+        onchange: (e: Event) => run(() => changeOption(key, (e.target as HTMLInputElement).checked)),
+        testid: `option-${key}`,
+      }),
+      tr(key),
+    );
+
+  const meeting = hasMeeting
+    ? [
+        state.joinUrl
+          ? h(
+              'p',
+              {},
+              h(
+                'a',
+                { href: state.joinUrl, target: '_blank', rel: 'noopener', testid: 'join-link' },
+                tr('joinLink'),
+              ),
+            )
+          : h('p', {}),
+        h('p', { className: 'muted' }, tr('options')),
+        optionBox('guestPin'),
+        optionBox('lobby'),
+        h('button', { testid: 'remove-meeting', disabled, onclick: () => run(remove) }, tr('removeMeeting')),
+      ]
+    : [
+        h('p', { className: 'muted', testid: 'no-meeting' }, tr('noMeeting')),
+        optionBox('guestPin'),
+        optionBox('lobby'),
+        h(
+          'button',
+          { testid: 'add-meeting', className: 'primary', disabled, onclick: () => run(add) },
+          tr('addMeeting'),
+        ),
+      ];
+
+  const settings = signedIn
+    ? [
+        h('h2', {}, tr('settings')),
+        h(
+          'label',
+          {},
+          h('input', {
+            type: 'checkbox',
+            checked: me.settings.addToEveryMeeting,
+            disabled,
+            testid: 'setting-add-to-every',
+            onchange: (e: Event) =>
+              run(() =>
+                saveSettings({ ...me.settings, addToEveryMeeting: (e.target as HTMLInputElement).checked }),
+              ),
+          }),
+          tr('addToEvery'),
+        ),
+        h(
+          'label',
+          {},
+          tr('language'),
+          languageSelect(me.settings.language, disabled, (language) =>
+            run(() => saveSettings({ ...me.settings, language })),
+          ),
+        ),
+      ]
+    : [];
+
+  app.replaceChildren(
+    h('h1', {}, tr('title')),
+    h('h2', {}, tr('account')),
+    ...account,
+    h('h2', {}, tr('meeting')),
+    ...meeting,
+    ...settings,
+    h(
+      'p',
+      {
+        className: `status${view.status.error ? ' error' : ''}`,
+        testid: 'status',
+        role: 'status',
+      } as Partial<HTMLParagraphElement>,
+      view.status.text,
+    ),
+  );
+  app.setAttribute('aria-busy', String(view.busy));
+}
+
+function languageSelect(
+  current: Lang | null,
+  disabled: boolean,
+  onChange: (language: Lang | null) => void,
+): HTMLSelectElement {
+  const select = h('select', { disabled, testid: 'setting-language' });
+  const choices: [string, string][] = [
+    ['', tr('languageAuto')],
+    ['en', 'English'],
+    ['fr', 'Français'],
+  ];
+  for (const [value, label] of choices)
+    select.append(h('option', { value, selected: (current ?? '') === value }, label));
+  select.onchange = () => onChange(select.value === 'en' || select.value === 'fr' ? select.value : null);
+  return select;
+}
+
+/** What an action reports: a message, a message that is an error, or nothing. */
+type Outcome = string | { readonly error: string } | null;
+
+async function run(action: () => Promise<Outcome>): Promise<void> {
+  if (view.busy) return;
+  view.busy = true;
+  view.status = { text: tr('working'), error: false };
+  render();
+  try {
+    const outcome = await action();
+    view.status =
+      outcome !== null && typeof outcome === 'object'
+        ? { text: outcome.error, error: true }
+        : { text: outcome ?? '', error: false };
+  } catch (error) {
+    view.status = { text: describeError(view.ctx.lang, error), error: true };
+  }
+  view.busy = false;
+  await refresh();
+}
+
+async function signIn(claims?: string): Promise<Outcome> {
+  const signInFn = view.ctx.signIn;
+  if (!signInFn) return null;
+  await view.ctx.sessions.set(await signInFn(claims));
+  return null;
+}
+
+async function signOut(): Promise<Outcome> {
+  await view.ctx.api.signOut().catch(() => undefined);
+  await view.ctx.sessions.clear();
+  view.me = null;
+  return null;
+}
+
+async function add(): Promise<Outcome> {
+  const result = await addMeeting(view.ctx, view.options);
+  if (result.status === 'failed') return { error: result.message };
+  return result.status === 'added' ? tr('added') : tr('already');
+}
+
+async function remove(): Promise<Outcome> {
+  const result = await removeMeeting(view.ctx);
+  if (result.status === 'failed') return { error: result.message };
+  return result.status === 'removed' ? tr('removed') : tr('nothingToRemove');
+}
+
+async function changeOption(key: 'guestPin' | 'lobby', value: boolean): Promise<Outcome> {
+  view.options = { ...view.options, [key]: value };
+  if (!view.state.meetingId) return null;
+  const meeting = await applyMeetingOptions(view.ctx, view.state.meetingId, view.options);
+  view.options = meeting.options;
+  return tr('optionsSaved');
+}
+
+async function saveSettings(settings: UserSettings): Promise<Outcome> {
+  const saved = await authorized(view.ctx, null, () => view.ctx.api.putSettings(settings));
+  await view.ctx.sessions.setSettings(saved);
+  if (view.me) view.me = { ...view.me, settings: saved };
+  const lang = pickLanguage(Office.context.displayLanguage, saved.language);
+  if (lang !== view.ctx.lang) view.ctx = await createContext(lang);
+  return tr('settingsSaved');
+}
+
+/** Reloads what the pane shows: the session's user and settings, and this item's meeting. */
+async function refresh(): Promise<void> {
+  const session = await view.ctx.sessions.get();
+  if (session) {
+    try {
+      view.me = await view.ctx.api.me();
+      await view.ctx.sessions.setSettings(view.me.settings);
+      const lang = pickLanguage(Office.context.displayLanguage, view.me.settings.language);
+      if (lang !== view.ctx.lang) view.ctx = await createContext(lang);
+    } catch (error) {
+      view.me = null;
+      if (!view.status.error) view.status = { text: describeError(view.ctx.lang, error), error: true };
+    }
+  } else {
+    view.me = null;
+  }
+  try {
+    view.state = await readMeetingState(view.ctx);
+    if (view.state.meetingId && view.me) {
+      const meeting = await view.ctx.api.getMeeting(view.state.meetingId, view.ctx.lang).catch(() => null);
+      if (meeting) view.options = meeting.options;
+    }
+  } catch (error) {
+    view.status = { text: describeError(view.ctx.lang, error), error: true };
+  }
+  render();
+}
+
+Office.onReady(async () => {
+  view = {
+    ctx: await createContext(),
+    me: null,
+    state: { meetingId: null, joinUrl: null, hasBlock: false },
+    options: {},
+    status: { text: '', error: false },
+    busy: false,
+  };
+  render();
+  await refresh();
+});

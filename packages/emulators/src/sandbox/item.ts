@@ -1,0 +1,148 @@
+/**
+ * The appointment as the sandbox page holds it, and its mapping to and from the calendar's Graph
+ * shape. Times travel as UTC instants; the body is the editor's HTML (the page wraps it in
+ * <html><body> for Office.js, as Outlook on the web does).
+ */
+import {
+  customPropertiesPropertyId,
+  type SandboxDay,
+  type SandboxEvent,
+  type SandboxEventInput,
+  type SandboxRecurrence,
+} from './types.js';
+
+/** Office.js's recurrence vocabulary, restricted to what the sandbox form offers. */
+export interface ItemRecurrence {
+  readonly recurrenceType: 'daily' | 'weekday' | 'weekly' | 'monthly';
+  readonly interval: number;
+  /** Office day names (`mon`…) for weekly. */
+  readonly days?: string[];
+  readonly dayOfMonth?: number;
+  readonly startDate: string;
+  readonly endDate: string | null;
+  readonly timeZone: string;
+}
+
+export interface SandboxItem {
+  readonly id: string | null;
+  readonly subject: string;
+  readonly start: string;
+  readonly end: string;
+  readonly location: string;
+  readonly body: string;
+  readonly attendees: readonly string[];
+  readonly recurrence: ItemRecurrence | null;
+  /** null until the add-in saves custom properties on this item. */
+  readonly customProperties: Record<string, unknown> | null;
+}
+
+const OFFICE_DAYS: Record<string, SandboxDay> = {
+  sun: 'sunday',
+  mon: 'monday',
+  tue: 'tuesday',
+  wed: 'wednesday',
+  thu: 'thursday',
+  fri: 'friday',
+  sat: 'saturday',
+};
+const WEEKDAYS: SandboxDay[] = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'];
+
+const toGraphTime = (iso: string) => ({
+  dateTime: new Date(iso).toISOString().slice(0, 19),
+  timeZone: 'UTC',
+});
+const fromGraphTime = (t: { dateTime: string; timeZone: string }) =>
+  new Date(t.timeZone === 'UTC' ? `${t.dateTime.slice(0, 19)}Z` : t.dateTime).toISOString();
+
+export function toGraphRecurrence(r: ItemRecurrence | null): SandboxRecurrence | null {
+  if (!r) return null;
+  const interval = r.interval > 0 ? r.interval : 1;
+  const pattern: SandboxRecurrence['pattern'] =
+    r.recurrenceType === 'daily'
+      ? { type: 'daily', interval }
+      : r.recurrenceType === 'weekday'
+        ? { type: 'weekly', interval: 1, daysOfWeek: [...WEEKDAYS] }
+        : r.recurrenceType === 'weekly'
+          ? { type: 'weekly', interval, daysOfWeek: (r.days ?? []).map((d) => OFFICE_DAYS[d] ?? 'monday') }
+          : { type: 'absoluteMonthly', interval, dayOfMonth: r.dayOfMonth ?? 1 };
+  return {
+    pattern,
+    range: {
+      ...(r.endDate ? { type: 'endDate' as const, endDate: r.endDate } : { type: 'noEnd' as const }),
+      startDate: r.startDate,
+      recurrenceTimeZone: r.timeZone,
+    },
+  };
+}
+
+export function fromGraphRecurrence(r: SandboxRecurrence | null | undefined): ItemRecurrence | null {
+  if (!r) return null;
+  const officeDay = (d: SandboxDay) => d.slice(0, 3);
+  const days = r.pattern.daysOfWeek ?? [];
+  const recurrenceType =
+    r.pattern.type === 'daily'
+      ? 'daily'
+      : r.pattern.type === 'absoluteMonthly'
+        ? 'monthly'
+        : days.length === 5 && WEEKDAYS.every((d) => days.includes(d)) && r.pattern.interval === 1
+          ? 'weekday'
+          : 'weekly';
+  return {
+    recurrenceType,
+    interval: r.pattern.interval,
+    ...(recurrenceType === 'weekly' ? { days: days.map(officeDay) } : {}),
+    ...(r.pattern.dayOfMonth ? { dayOfMonth: r.pattern.dayOfMonth } : {}),
+    startDate: r.range.startDate,
+    endDate: r.range.type === 'endDate' ? (r.range.endDate ?? null) : null,
+    timeZone: r.range.recurrenceTimeZone ?? 'UTC',
+  };
+}
+
+export function toEventInput(item: SandboxItem, addinId: string): SandboxEventInput {
+  return {
+    subject: item.subject,
+    body: { contentType: 'html', content: `<html><body>${item.body}</body></html>` },
+    start: toGraphTime(item.start),
+    end: toGraphTime(item.end),
+    location: { displayName: item.location },
+    attendees: item.attendees.map((address) => ({ emailAddress: { address }, type: 'required' as const })),
+    recurrence: toGraphRecurrence(item.recurrence),
+    ...(item.customProperties
+      ? {
+          singleValueExtendedProperties: [
+            { id: customPropertiesPropertyId(addinId), value: JSON.stringify(item.customProperties) },
+          ],
+        }
+      : {}),
+  };
+}
+
+export function fromEvent(event: SandboxEvent, addinId: string): SandboxItem {
+  const propertyId = customPropertiesPropertyId(addinId).toLowerCase();
+  const stored = event.singleValueExtendedProperties?.find((p) => p.id.toLowerCase() === propertyId);
+  let customProperties: Record<string, unknown> | null = null;
+  if (stored) {
+    try {
+      customProperties = JSON.parse(stored.value) as Record<string, unknown>;
+    } catch {
+      customProperties = null;
+    }
+  }
+  const html = event.body?.content ?? '';
+  const inner = /<body[^>]*>([\s\S]*)<\/body>/i.exec(html)?.[1] ?? html;
+  return {
+    id: event.id,
+    subject: event.subject ?? '',
+    start: fromGraphTime(event.start),
+    end: fromGraphTime(event.end),
+    location: event.location?.displayName ?? '',
+    body: event.body?.contentType === 'text' ? escapeText(html) : inner,
+    attendees: (event.attendees ?? []).map((a) => a.emailAddress.address),
+    recurrence: fromGraphRecurrence(event.recurrence),
+    customProperties,
+  };
+}
+
+function escapeText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`).replace(/\r?\n/g, '<br>');
+}

@@ -1,0 +1,548 @@
+/**
+ * Live rooms and their signalling connections, in memory only. The hub admits people (PIN, window,
+ * capacity, lobby), relays WebRTC signalling and chat between participants of the same room, and
+ * lets hosts admit, mute and remove. It stamps every relayed message with the sender's id: a client
+ * can never speak for someone else, and chat is never stored or logged.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  CLOSE,
+  type ClientMessage,
+  type ErrorCode,
+  type HostAction,
+  type IceServer,
+  type MediaState,
+  type PeerSummary,
+  type RefusalReason,
+  type Role,
+  type ServerMessage,
+  type WaitingGuest,
+} from '../shared/protocol.js';
+import type { RoomDirectory, RoomInfo } from './directory.js';
+import type { PinGuard } from './lockout.js';
+import { cleanChat, cleanName, parseClientMessage } from './messages.js';
+import type { RoomMetrics } from './metrics.js';
+import { verifyPin } from './pin.js';
+import { type RoomWindowPolicy, roomTiming } from './room-window.js';
+import { TokenBucket } from './token-bucket.js';
+import { iceServersFor, type TurnOptions } from './turn.js';
+
+export interface HubLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface HubOptions {
+  readonly directory: RoomDirectory;
+  readonly window: RoomWindowPolicy;
+  readonly maxParticipants: number;
+  readonly iceServers: readonly IceServer[];
+  readonly turn: TurnOptions | undefined;
+  readonly pins: PinGuard;
+  readonly metrics: RoomMetrics;
+  readonly now: () => Date;
+  readonly logger: HubLogger;
+  /** A socket that has not joined within this time is closed. */
+  readonly joinTimeoutMs: number;
+  /** Sockets that miss a ping for this long are dropped (their peers see them leave). */
+  readonly heartbeatMs: number;
+}
+
+type PeerState = 'connecting' | 'waiting' | 'joined' | 'gone';
+
+interface Peer {
+  readonly id: string;
+  readonly socket: WebSocket;
+  readonly slug: string;
+  readonly client: string;
+  readonly messages: TokenBucket;
+  readonly chats: TokenBucket;
+  readonly joins: TokenBucket;
+  state: PeerState;
+  joining: boolean;
+  name: string;
+  role: Role;
+  media: MediaState;
+  room: LiveRoom | null;
+  alive: boolean;
+  dropped: number;
+  joinTimer: NodeJS.Timeout | undefined;
+}
+
+interface LiveRoom {
+  readonly slug: string;
+  meetingId: string;
+  closesAt: Date;
+  readonly participants: Map<string, Peer>;
+  readonly waiting: Map<string, Peer>;
+  closeTimer: NodeJS.Timeout | undefined;
+}
+
+/** A send queue larger than this means the client stopped reading; it is dropped, not buffered. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Dropped (rate-limited) messages tolerated before the connection is closed. */
+const MAX_DROPPED = 100;
+/** setTimeout's limit is 2^31-1 ms; long rooms re-arm their closing timer. */
+const MAX_TIMER_MS = 24 * 3600_000;
+/** How long a cancelled room refuses entry even if the directory has not caught up yet. */
+const TOMBSTONE_MS = 5 * 60_000;
+
+export class RoomHub {
+  readonly #rooms = new Map<string, LiveRoom>();
+  readonly #sockets = new Set<Peer>();
+  readonly #tombstones = new Map<string, number>();
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly options: HubOptions) {
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts. */
+  accept(socket: WebSocket, slug: string, client: string): void {
+    const clock = () => this.options.now().getTime();
+    const peer: Peer = {
+      id: randomBytes(8).toString('hex'),
+      socket,
+      slug,
+      client,
+      // Bursts of ICE candidates are normal; a steady flood is not.
+      messages: new TokenBucket(200, 50, clock),
+      chats: new TokenBucket(10, 1, clock),
+      // Each join asks the directory: a few retries (wrong PIN, typo in the name), not a flood.
+      joins: new TokenBucket(5, 0.5, clock),
+      state: 'connecting',
+      joining: false,
+      name: '',
+      role: 'guest',
+      media: { audio: false, video: false, screen: false },
+      room: null,
+      alive: true,
+      dropped: 0,
+      joinTimer: undefined,
+    };
+    this.#sockets.add(peer);
+    peer.joinTimer = setTimeout(() => {
+      if (peer.state === 'connecting') socket.close(CLOSE.timeout, 'join timeout');
+    }, this.options.joinTimeoutMs);
+    peer.joinTimer.unref();
+    socket.on('pong', () => {
+      peer.alive = true;
+    });
+    socket.on('message', (data, isBinary) => this.#onMessage(peer, data as Buffer, isBinary));
+    socket.on('close', () => this.#onClose(peer));
+    socket.on('error', () => socket.terminate());
+  }
+
+  /**
+   * Ends a room now: everyone in it (and waiting) is told why and disconnected. `key` is the room's
+   * slug or its meeting id. A cancelled room also refuses joins for a few minutes even if the
+   * directory still says "scheduled" (the core cancels the room before it commits the change).
+   */
+  closeRoom(key: string, reason: 'cancelled' | 'ended' = 'cancelled'): number {
+    if (reason === 'cancelled') this.#tombstones.set(key, this.options.now().getTime() + TOMBSTONE_MS);
+    let disconnected = 0;
+    for (const room of [...this.#rooms.values()]) {
+      if (room.slug !== key && room.meetingId !== key) continue;
+      disconnected += this.#endRoom(room, reason);
+    }
+    return disconnected;
+  }
+
+  /** Closes every socket (server shutdown). */
+  close(): void {
+    clearInterval(this.#heartbeat);
+    for (const peer of [...this.#sockets]) peer.socket.close(CLOSE.goingAway, 'server shutting down');
+    for (const room of this.#rooms.values()) clearTimeout(room.closeTimer);
+  }
+
+  counts() {
+    let participants = 0;
+    let waiting = 0;
+    for (const room of this.#rooms.values()) {
+      participants += room.participants.size;
+      waiting += room.waiting.size;
+    }
+    return { rooms: this.#rooms.size, participants, waiting, sockets: this.#sockets.size };
+  }
+
+  #onMessage(peer: Peer, data: Buffer, isBinary: boolean): void {
+    if (peer.state === 'gone') return;
+    if (isBinary) {
+      peer.socket.close(CLOSE.unsupported, 'text frames only');
+      return;
+    }
+    const parsed = parseClientMessage(data);
+    if (!parsed.ok) {
+      if (parsed.reason === 'too_big') peer.socket.close(CLOSE.tooBig, 'message too big');
+      else this.#send(peer, { type: 'error', code: 'invalid_message' });
+      return;
+    }
+    const message = parsed.message;
+    const limited =
+      !peer.messages.take() ||
+      (message.type === 'chat' && !peer.chats.take()) ||
+      (message.type === 'join' && !peer.joins.take());
+    if (limited) {
+      peer.dropped += 1;
+      if (peer.dropped > MAX_DROPPED) peer.socket.close(CLOSE.policy, 'too many messages');
+      else this.#send(peer, { type: 'error', code: 'rate_limited' });
+      return;
+    }
+    switch (message.type) {
+      case 'join':
+        void this.#join(peer, message.name, message.pin ?? '').catch((error: unknown) => {
+          this.options.logger.warn({ err: describe(error) }, 'room join failed');
+          this.#refuse(peer, 'unavailable');
+        });
+        return;
+      case 'leave':
+        peer.socket.close(CLOSE.normal, 'left');
+        return;
+      case 'signal':
+        this.#relaySignal(peer, message);
+        return;
+      case 'chat':
+        this.#chat(peer, message.text);
+        return;
+      case 'media':
+        this.#media(peer, message);
+        return;
+      default:
+        this.#hostAction(peer, message.type, message.id);
+    }
+  }
+
+  async #join(peer: Peer, rawName: string, pin: string): Promise<void> {
+    if (peer.state !== 'connecting' || peer.joining) return this.#error(peer, 'already_joined');
+    const name = cleanName(rawName);
+    if (name === '') return this.#error(peer, 'invalid_message');
+    // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
+    if (pin !== '') {
+      const lock = this.options.pins.state(peer.slug, peer.client);
+      if (lock.locked) return this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(lock.retryAfterMs) });
+    }
+    peer.joining = true;
+    let info: RoomInfo | null;
+    try {
+      info = await this.options.directory.findBySlug(peer.slug);
+    } finally {
+      peer.joining = false;
+    }
+    if (peer.state !== 'connecting') return;
+    if (!info) return this.#refuse(peer, 'not_found');
+
+    const now = this.options.now();
+    const timing = roomTiming(info, now, this.options.window);
+    if (timing.state === 'cancelled' || this.#tombstoned(peer.slug, info.meetingId, now))
+      return this.#refuse(peer, 'cancelled');
+    if (timing.state === 'not_yet_open')
+      return this.#refuse(peer, 'not_yet_open', { opensAt: timing.opensAt.toISOString() });
+    if (timing.state === 'closed') return this.#refuse(peer, 'closed');
+
+    let role: Role;
+    if (pin === '') {
+      const verdict = verifyPin(info, '');
+      if (verdict === 'pin_required') return this.#error(peer, 'pin_required');
+      role = 'guest';
+    } else {
+      // Again after the lookup: guesses sent at once on many sockets all passed the first check.
+      const lock = this.options.pins.state(peer.slug, peer.client);
+      if (lock.locked) return this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(lock.retryAfterMs) });
+      const verdict = verifyPin(info, pin);
+      if (verdict === 'wrong_pin' || verdict === 'pin_required') {
+        this.options.metrics.refused('wrong_pin');
+        const outcome = this.options.pins.fail(peer.slug, peer.client);
+        if (outcome.locked)
+          return this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(outcome.retryAfterMs) });
+        return this.#send(peer, {
+          type: 'error',
+          code: 'wrong_pin',
+          remainingAttempts: outcome.remainingAttempts,
+        });
+      }
+      this.options.pins.succeed(peer.slug, peer.client);
+      role = verdict;
+    }
+
+    const room = this.#liveRoom(peer.slug, info, timing.closesAt);
+    if (room.participants.size >= this.options.maxParticipants) {
+      this.#dropIfEmpty(room);
+      return this.#refuse(peer, 'room_full');
+    }
+    clearTimeout(peer.joinTimer);
+    peer.name = name;
+    peer.role = role;
+    peer.room = room;
+    if (role === 'guest' && info.lobby) {
+      // The lobby is bounded like the room: a crowd at the door cannot exhaust the server.
+      if (room.waiting.size >= this.options.maxParticipants) {
+        peer.room = null;
+        this.#dropIfEmpty(room);
+        return this.#refuse(peer, 'room_full');
+      }
+      peer.state = 'waiting';
+      room.waiting.set(peer.id, peer);
+      this.#send(peer, { type: 'waiting' });
+      this.#announceLobby(room);
+      return;
+    }
+    this.#admit(room, peer);
+  }
+
+  #admit(room: LiveRoom, peer: Peer): void {
+    room.waiting.delete(peer.id);
+    room.participants.set(peer.id, peer);
+    peer.state = 'joined';
+    const peers = [...room.participants.values()].filter((p) => p !== peer).map(summary);
+    this.#send(peer, {
+      type: 'joined',
+      id: peer.id,
+      role: peer.role,
+      peers,
+      iceServers: iceServersFor(this.options.iceServers, this.options.turn, this.options.now(), peer.id),
+      maxParticipants: this.options.maxParticipants,
+      ...(peer.role === 'host' ? { waiting: waitingList(room) } : {}),
+    });
+    this.#broadcast(room, { type: 'peer-joined', peer: summary(peer) }, peer);
+    this.options.metrics.joined(peer.role);
+  }
+
+  #relaySignal(peer: Peer, message: Extract<ClientMessage, { type: 'signal' }>): void {
+    const room = this.#joinedRoom(peer);
+    if (!room) return;
+    const target = room.participants.get(message.to);
+    if (!target || target === peer) {
+      this.#error(peer, 'unknown_participant');
+      return;
+    }
+    this.#send(target, { type: 'signal', from: peer.id, data: message.data });
+  }
+
+  #chat(peer: Peer, raw: string): void {
+    const room = this.#joinedRoom(peer);
+    if (!room) return;
+    const text = cleanChat(raw);
+    if (text === '') {
+      this.#error(peer, 'invalid_message');
+      return;
+    }
+    const at = this.options.now().toISOString();
+    this.#broadcast(room, { type: 'chat', from: peer.id, name: peer.name, text, at });
+  }
+
+  #media(peer: Peer, media: MediaState): void {
+    const room = this.#joinedRoom(peer);
+    if (!room) return;
+    peer.media = { audio: media.audio, video: media.video, screen: media.screen };
+    this.#broadcast(room, { type: 'peer-media', id: peer.id, ...peer.media }, peer);
+  }
+
+  #hostAction(peer: Peer, action: HostAction, targetId: string): void {
+    const room = this.#joinedRoom(peer);
+    if (!room) return;
+    if (peer.role !== 'host') {
+      this.#error(peer, 'forbidden');
+      return;
+    }
+    const waiting = room.waiting.get(targetId);
+    const joined = room.participants.get(targetId);
+    switch (action) {
+      case 'admit':
+        if (!waiting) {
+          this.#error(peer, 'unknown_participant');
+          return;
+        }
+        if (room.participants.size >= this.options.maxParticipants) {
+          this.#error(peer, 'room_full');
+          return;
+        }
+        this.#admit(room, waiting);
+        this.#announceLobby(room);
+        return;
+      case 'deny':
+        if (!waiting) {
+          this.#error(peer, 'unknown_participant');
+          return;
+        }
+        this.#send(waiting, { type: 'denied' });
+        waiting.socket.close(CLOSE.denied, 'denied');
+        return;
+      case 'mute':
+        if (!joined || joined === peer) {
+          this.#error(peer, 'unknown_participant');
+          return;
+        }
+        this.#send(joined, { type: 'mute-request' });
+        return;
+      case 'remove': {
+        const target = joined ?? waiting;
+        if (!target || target === peer) {
+          this.#error(peer, 'unknown_participant');
+          return;
+        }
+        this.#send(target, { type: 'removed' });
+        // Leave now rather than on the close handshake, so nobody keeps relaying to them meanwhile.
+        this.#leave(target);
+        target.socket.close(CLOSE.removed, 'removed');
+        return;
+      }
+    }
+  }
+
+  #onClose(peer: Peer): void {
+    clearTimeout(peer.joinTimer);
+    this.#leave(peer);
+    this.#sockets.delete(peer);
+  }
+
+  #leave(peer: Peer): void {
+    const room = peer.room;
+    const state = peer.state;
+    peer.state = 'gone';
+    peer.room = null;
+    if (!room) return;
+    if (state === 'joined' && room.participants.delete(peer.id)) {
+      this.options.metrics.left();
+      this.#broadcast(room, { type: 'peer-left', id: peer.id });
+    } else if (state === 'waiting' && room.waiting.delete(peer.id)) {
+      this.#announceLobby(room);
+    }
+    this.#dropIfEmpty(room);
+  }
+
+  #liveRoom(slug: string, info: RoomInfo, closesAt: Date): LiveRoom {
+    let room = this.#rooms.get(slug);
+    if (!room) {
+      room = {
+        slug,
+        meetingId: info.meetingId,
+        closesAt,
+        participants: new Map(),
+        waiting: new Map(),
+        closeTimer: undefined,
+      };
+      this.#rooms.set(slug, room);
+    }
+    // The meeting may have moved since the room went live: the latest times win.
+    room.meetingId = info.meetingId;
+    if (room.closeTimer === undefined || room.closesAt.getTime() !== closesAt.getTime()) {
+      room.closesAt = closesAt;
+      this.#armCloseTimer(room);
+    }
+    return room;
+  }
+
+  #armCloseTimer(room: LiveRoom): void {
+    clearTimeout(room.closeTimer);
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, room.closesAt.getTime() - this.options.now().getTime()));
+    room.closeTimer = setTimeout(() => {
+      if (this.options.now() >= room.closesAt) this.#endRoom(room, 'ended');
+      else this.#armCloseTimer(room);
+    }, delay);
+    room.closeTimer.unref();
+  }
+
+  #endRoom(room: LiveRoom, reason: 'cancelled' | 'ended'): number {
+    const everyone = [...room.participants.values(), ...room.waiting.values()];
+    // Everyone hears why before anyone is seen leaving.
+    for (const peer of everyone) this.#send(peer, { type: 'closed', reason });
+    for (const peer of everyone) {
+      if (peer.state === 'joined') this.options.metrics.left();
+      peer.state = 'gone';
+      peer.room = null;
+      peer.socket.close(CLOSE.roomClosed, reason);
+    }
+    room.participants.clear();
+    room.waiting.clear();
+    clearTimeout(room.closeTimer);
+    if (this.#rooms.get(room.slug) === room) this.#rooms.delete(room.slug);
+    return everyone.length;
+  }
+
+  #dropIfEmpty(room: LiveRoom): void {
+    if (room.participants.size > 0 || room.waiting.size > 0) return;
+    clearTimeout(room.closeTimer);
+    if (this.#rooms.get(room.slug) === room) this.#rooms.delete(room.slug);
+  }
+
+  #tombstoned(slug: string, meetingId: string, now: Date): boolean {
+    for (const [key, until] of this.#tombstones) if (until <= now.getTime()) this.#tombstones.delete(key);
+    return this.#tombstones.has(slug) || this.#tombstones.has(meetingId);
+  }
+
+  #joinedRoom(peer: Peer): LiveRoom | null {
+    if (peer.state !== 'joined' || !peer.room) {
+      this.#error(peer, 'not_joined');
+      return null;
+    }
+    return peer.room;
+  }
+
+  #announceLobby(room: LiveRoom): void {
+    const message: ServerMessage = { type: 'lobby', waiting: waitingList(room) };
+    for (const peer of room.participants.values()) if (peer.role === 'host') this.#send(peer, message);
+  }
+
+  #broadcast(room: LiveRoom, message: ServerMessage, except?: Peer): void {
+    const frame = JSON.stringify(message);
+    for (const peer of room.participants.values()) if (peer !== except) this.#sendFrame(peer, frame);
+  }
+
+  #refuse(peer: Peer, reason: RefusalReason, extra: { opensAt?: string; retryAfterSeconds?: number } = {}) {
+    this.options.metrics.refused(reason);
+    const cap = reason === 'room_full' ? { maxParticipants: this.options.maxParticipants } : {};
+    this.#send(peer, { type: 'refused', reason, ...extra, ...cap });
+    peer.socket.close(CLOSE.refused, reason);
+  }
+
+  #error(peer: Peer, code: ErrorCode): void {
+    this.#send(peer, { type: 'error', code });
+  }
+
+  #send(peer: Peer, message: ServerMessage): void {
+    this.#sendFrame(peer, JSON.stringify(message));
+  }
+
+  #sendFrame(peer: Peer, frame: string): void {
+    const socket = peer.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      socket.terminate();
+      return;
+    }
+    socket.send(frame);
+  }
+
+  #beat(): void {
+    for (const peer of this.#sockets) {
+      if (!peer.alive) {
+        peer.socket.terminate();
+        continue;
+      }
+      peer.alive = false;
+      if (peer.socket.readyState === peer.socket.OPEN) peer.socket.ping();
+    }
+    const now = this.options.now().getTime();
+    for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
+  }
+}
+
+function summary(peer: Peer): PeerSummary {
+  return { id: peer.id, name: peer.name, role: peer.role, ...peer.media };
+}
+
+function waitingList(room: LiveRoom): WaitingGuest[] {
+  return [...room.waiting.values()].map((p) => ({ id: p.id, name: p.name }));
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** Error type and code only: messages can quote data from the directory. */
+function describe(error: unknown) {
+  const e = error as { name?: string; code?: string };
+  return { type: e?.name, code: e?.code };
+}

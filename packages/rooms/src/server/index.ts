@@ -1,0 +1,9 @@
+/** @roomlink/rooms: the built-in meeting rooms (join page, signalling, TURN credentials). */
+export type { Language } from '../shared/language.js';
+export type { IceServer, RoomStatus } from '../shared/protocol.js';
+export type { RoomDirectory, RoomInfo } from './directory.js';
+export type { HubLogger } from './hub.js';
+export type { RoomsOptions } from './options.js';
+export { createRooms, type RoomService, registerRooms } from './plugin.js';
+export { type RoomState, type RoomTiming, roomTiming } from './room-window.js';
+export { iceServersFor, type TurnCredential, type TurnOptions, turnCredential } from './turn.js';

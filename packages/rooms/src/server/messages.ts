@@ -1,0 +1,42 @@
+/** Parses and validates what a browser sends over the signalling socket. Nothing unvalidated gets further. */
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { type ClientMessage, ClientMessage as ClientMessageSchema, LIMITS } from '../shared/protocol.js';
+
+const check = TypeCompiler.Compile(ClientMessageSchema);
+
+export type ParseResult =
+  | { readonly ok: true; readonly message: ClientMessage }
+  | { readonly ok: false; readonly reason: 'too_big' | 'not_json' | 'invalid' };
+
+export function parseClientMessage(raw: string | Buffer): ParseResult {
+  const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (bytes > LIMITS.messageBytes) return { ok: false, reason: 'too_big' };
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'not_json' };
+  }
+  if (!check.Check(value)) return { ok: false, reason: 'invalid' };
+  return { ok: true, message: value };
+}
+
+/**
+ * Display names: no control or formatting characters (they could spoof other names or reorder
+ * text), whitespace collapsed. Empty after that means no name.
+ */
+export function cleanName(name: string): string {
+  return name
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Chat keeps line breaks and tabs, loses other control and bidi-override characters. */
+export function cleanChat(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, (c) => (c === '\n' || c === '\t' ? c : ''))
+    .trim();
+}

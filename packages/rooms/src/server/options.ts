@@ -1,0 +1,104 @@
+/** What the room service is configured with, checked once, defaults filled in. */
+import { fileURLToPath } from 'node:url';
+import type { FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { IceServer } from '../shared/protocol.js';
+import type { RoomDirectory } from './directory.js';
+import type { HubLogger } from './hub.js';
+import type { TurnOptions } from './turn.js';
+
+export interface RoomsOptions {
+  readonly directory: RoomDirectory;
+  /** STUN (and static TURN) servers handed to browsers. Default: none (same network only). */
+  readonly iceServers?: readonly IceServer[];
+  /** A coturn relay with `use-auth-secret`: each participant gets a credential valid `ttlSeconds`. */
+  readonly turn?: TurnOptions;
+  /** Default 60, like ROOMLINK_ROOM_OPEN_BEFORE_MINUTES. */
+  readonly openBeforeMinutes?: number;
+  /** Default 60, like ROOMLINK_ROOM_CLOSE_AFTER_MINUTES. */
+  readonly closeAfterMinutes?: number;
+  /** Default 6: see README ("Why at most 6"). */
+  readonly maxParticipants?: number;
+  /** Wrong PINs per client and room before a lockout. Default 5. */
+  readonly pinAttempts?: number;
+  /** Wrong PINs per room (all clients) before the room stops taking PINs. Default 10 × pinAttempts. */
+  readonly roomPinAttempts?: number;
+  /** Default 15. */
+  readonly lockoutMinutes?: number;
+  readonly now?: () => Date;
+  /** Where join/leave counts go. Without it they are counted in a private registry. */
+  readonly metricsRegistry?: Registry;
+  readonly logger?: HubLogger;
+  /** The built client (Vite output). Default: packages/rooms/dist/web. */
+  readonly webRoot?: string;
+  /** Who counts as one client for PIN lockouts. Default: the request's address (Fastify's request.ip). */
+  readonly clientAddress?: (request: FastifyRequest) => string;
+}
+
+export interface ResolvedRoomsOptions {
+  readonly directory: RoomDirectory;
+  readonly iceServers: readonly IceServer[];
+  readonly turn: TurnOptions | undefined;
+  readonly openBeforeMinutes: number;
+  readonly closeAfterMinutes: number;
+  readonly maxParticipants: number;
+  readonly pinAttempts: number;
+  readonly roomPinAttempts: number;
+  readonly lockoutMinutes: number;
+  readonly now: () => Date;
+  readonly metricsRegistry: Registry | undefined;
+  readonly logger: HubLogger;
+  readonly webRoot: string;
+  readonly clientAddress: (request: FastifyRequest) => string;
+}
+
+/** From src/server or dist/server alike, the built client is two levels up in dist/web. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+
+const silent: HubLogger = { debug: () => undefined, warn: () => undefined };
+
+export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
+  const pinAttempts = integer('pinAttempts', options.pinAttempts, 5, 1, 100);
+  const resolved: ResolvedRoomsOptions = {
+    directory: options.directory,
+    iceServers: options.iceServers ?? [],
+    turn: options.turn,
+    openBeforeMinutes: integer('openBeforeMinutes', options.openBeforeMinutes, 60, 0, 24 * 60),
+    closeAfterMinutes: integer('closeAfterMinutes', options.closeAfterMinutes, 60, 0, 24 * 60),
+    maxParticipants: integer('maxParticipants', options.maxParticipants, 6, 2, 50),
+    pinAttempts,
+    roomPinAttempts: integer('roomPinAttempts', options.roomPinAttempts, pinAttempts * 10, 1, 10_000),
+    lockoutMinutes: integer('lockoutMinutes', options.lockoutMinutes, 15, 1, 24 * 60),
+    now: options.now ?? (() => new Date()),
+    metricsRegistry: options.metricsRegistry,
+    logger: options.logger ?? silent,
+    webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
+    clientAddress: options.clientAddress ?? ((request) => request.ip),
+  };
+  if (resolved.turn) {
+    const { secret, urls, ttlSeconds } = resolved.turn;
+    if (!secret) throw new RangeError('turn.secret must not be empty');
+    if (urls.length === 0 || !urls.every((u) => /^turns?:/.test(u)))
+      throw new RangeError('turn.urls must be turn: or turns: URLs');
+    integer('turn.ttlSeconds', ttlSeconds, 0, 60, 7 * 24 * 3600);
+  }
+  for (const server of resolved.iceServers) {
+    const urls = typeof server.urls === 'string' ? [server.urls] : server.urls;
+    if (urls.length === 0 || !urls.every((u) => /^(stun|stuns|turn|turns):/.test(u)))
+      throw new RangeError('iceServers urls must be stun:, stuns:, turn: or turns: URLs');
+  }
+  return resolved;
+}
+
+function integer(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,194 @@
+/**
+ * The built-in room service as a Fastify plugin: the join page, its static files, the public room
+ * status and the signalling WebSocket.
+ */
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifySchema } from 'fastify';
+import { type Language, parseAcceptLanguage, pickLanguage } from '../shared/language.js';
+import { CLOSE, type RoomStatus } from '../shared/protocol.js';
+import type { RoomInfo } from './directory.js';
+import { RoomHub } from './hub.js';
+import { clientKey, PinGuard } from './lockout.js';
+import { createRoomMetrics } from './metrics.js';
+import { type ResolvedRoomsOptions, type RoomsOptions, resolveOptions } from './options.js';
+import { notFoundPage, pageHeaders, unavailablePage } from './pages.js';
+import { roomTiming } from './room-window.js';
+import { loadWebAssets } from './web-assets.js';
+
+export interface RoomService {
+  /** Adds the routes to `app` (and @fastify/websocket, unless `app` already has it). */
+  register(app: FastifyInstance): Promise<void>;
+  /**
+   * Disconnects everyone in the room whose slug or meeting id is `key`, telling them why; returns
+   * how many were disconnected. Call it when a meeting is cancelled or deleted.
+   */
+  closeRoom(key: string, reason?: 'cancelled' | 'ended'): number;
+  /** Live counts (no identities). */
+  counts(): { rooms: number; participants: number; waiting: number; sockets: number };
+}
+
+/** Slugs are base64url; anything else cannot be a room and never reaches the directory. */
+const SLUG = /^[A-Za-z0-9_-]{8,64}$/;
+/** A little above the largest valid message, so that the hub can answer "too big" itself. */
+const MAX_FRAME_BYTES = 64 * 1024;
+const PROBLEM_BASE = 'https://roomlink.dev/problems/';
+
+export function createRooms(options: RoomsOptions): RoomService {
+  const config = resolveOptions(options);
+  const hub: RoomHub = new RoomHub({
+    directory: config.directory,
+    window: config,
+    maxParticipants: config.maxParticipants,
+    iceServers: config.iceServers,
+    turn: config.turn,
+    pins: new PinGuard(
+      {
+        attempts: config.pinAttempts,
+        roomAttempts: config.roomPinAttempts,
+        lockoutMs: config.lockoutMinutes * 60_000,
+      },
+      () => config.now().getTime(),
+    ),
+    metrics: createRoomMetrics(config.metricsRegistry, {
+      rooms: () => hub.counts().rooms,
+      participants: () => hub.counts().participants,
+      waiting: () => hub.counts().waiting,
+    }),
+    now: config.now,
+    logger: config.logger,
+    joinTimeoutMs: 10 * 60_000,
+    heartbeatMs: 30_000,
+  });
+  return {
+    register: (app) => registerRoutes(app, config, hub),
+    closeRoom: (key, reason) => hub.closeRoom(key, reason),
+    counts: () => hub.counts(),
+  };
+}
+
+/** createRooms + register in one call, for servers that need no handle before the app exists. */
+export async function registerRooms(app: FastifyInstance, options: RoomsOptions): Promise<RoomService> {
+  const rooms = createRooms(options);
+  await rooms.register(app);
+  return rooms;
+}
+
+async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions, hub: RoomHub) {
+  const web = await loadWebAssets(config.webRoot);
+  if (web.page('en') === null)
+    config.logger.warn(
+      { webRoot: config.webRoot },
+      'join page not built: run "npm run build -w @roomlink/rooms"',
+    );
+  app.addHook('onClose', async () => hub.close());
+
+  await app.register(async (scope) => {
+    if (!scope.hasDecorator('websocketServer'))
+      await scope.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+
+    const lookup = async (slug: string): Promise<RoomInfo | null | 'error'> => {
+      if (!SLUG.test(slug)) return null;
+      try {
+        return await config.directory.findBySlug(slug);
+      } catch (error) {
+        config.logger.warn({ err: { type: (error as Error)?.name } }, 'room directory failed');
+        return 'error';
+      }
+    };
+
+    scope.get<{ Params: { slug: string }; Querystring: { lang?: string } }>(
+      '/m/:slug',
+      { schema: HIDDEN },
+      async (request, reply) => {
+        const wanted = [request.query.lang, ...parseAcceptLanguage(request.headers['accept-language'])];
+        const room = await lookup(request.params.slug);
+        const language: Language = pickLanguage(wanted, room && room !== 'error' ? room.language : 'en');
+        void reply.headers(pageHeaders(request.headers.host)).type('text/html; charset=utf-8');
+        if (room === 'error') return reply.code(503).send(unavailablePage(language, web.stylesheet));
+        if (!room) return reply.code(404).send(notFoundPage(language, web.stylesheet));
+        const page = web.page(language);
+        if (page === null) return reply.code(503).send(unavailablePage(language, web.stylesheet));
+        return reply.send(page);
+      },
+    );
+
+    scope.get<{ Params: { '*': string } }>('/rooms/assets/*', { schema: HIDDEN }, async (request, reply) => {
+      const asset = web.asset(request.params['*']);
+      if (!asset) return sendProblem(reply, 404, 'not_found', 'Not found', 'no such file');
+      // File names carry a content hash: a new build is a new URL.
+      return reply
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .header('x-content-type-options', 'nosniff')
+        .type(asset.type)
+        .send(asset.body);
+    });
+
+    scope.get<{ Params: { slug: string } }>(
+      '/api/v1/rooms/:slug',
+      {
+        schema: STATUS_ROUTE_SCHEMA,
+      },
+      async (request, reply) => {
+        void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+        const room = await lookup(request.params.slug);
+        if (room === 'error')
+          return sendProblem(reply, 503, 'unavailable', 'Service unavailable', 'try again');
+        if (!room) return sendProblem(reply, 404, 'not_found', 'Not found', 'no such room');
+        return roomStatus(room, config);
+      },
+    );
+
+    scope.get<{ Params: { slug: string } }>(
+      '/api/v1/rooms/:slug/signal',
+      { websocket: true, schema: HIDDEN },
+      (socket, request) => {
+        if (!SLUG.test(request.params.slug)) {
+          socket.send(JSON.stringify({ type: 'refused', reason: 'not_found' }));
+          socket.close(CLOSE.refused, 'not_found');
+          return;
+        }
+        hub.accept(socket, request.params.slug, clientKey(config.clientAddress(request)));
+      },
+    );
+  });
+}
+
+function roomStatus(room: RoomInfo, config: ResolvedRoomsOptions): RoomStatus {
+  const timing = roomTiming(room, config.now(), config);
+  if (timing.state === 'closed' || timing.state === 'cancelled') return { state: timing.state };
+  return {
+    state: timing.state,
+    ...(timing.state === 'not_yet_open' ? { opensAt: timing.opensAt.toISOString() } : {}),
+    guestPinRequired: room.guestPin !== null,
+    lobby: room.lobby,
+  };
+}
+
+// @fastify/swagger reads `hide`, `summary`, `tags` and `security` when the server registers it.
+const HIDDEN: FastifySchema = { hide: true } as FastifySchema;
+
+const ROOM_STATUS_SCHEMA = {
+  type: 'object',
+  required: ['state'],
+  properties: {
+    state: { type: 'string', enum: ['open', 'not_yet_open', 'closed', 'cancelled'] },
+    opensAt: { type: 'string', format: 'date-time' },
+    guestPinRequired: { type: 'boolean' },
+    lobby: { type: 'boolean' },
+  },
+} as const;
+
+const STATUS_ROUTE_SCHEMA: FastifySchema = {
+  summary: 'Whether a built-in room can be joined now (public; reveals nothing else)',
+  tags: ['rooms'],
+  security: [],
+  params: { type: 'object', properties: { slug: { type: 'string' } } },
+  response: { 200: ROOM_STATUS_SCHEMA },
+} as FastifySchema;
+
+function sendProblem(reply: FastifyReply, status: number, code: string, title: string, detail: string) {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `${PROBLEM_BASE}${code.replaceAll('_', '-')}`, title, status, detail, code });
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { parseAcceptLanguage, pickLanguage } from './language.js';
+
+describe('parseAcceptLanguage', () => {
+  it('orders tags by quality, then by position', () => {
+    expect(parseAcceptLanguage('de;q=0.5, fr-CA, en;q=0.8, es')).toEqual(['fr-CA', 'es', 'en', 'de']);
+  });
+
+  it('drops q=0, wildcards and garbage', () => {
+    expect(parseAcceptLanguage('fr;q=0, *, en;q=abc, de')).toEqual(['de']);
+    expect(parseAcceptLanguage(undefined)).toEqual([]);
+  });
+});
+
+describe('pickLanguage', () => {
+  it('takes the first supported primary subtag', () => {
+    expect(pickLanguage(['de-DE', 'fr-BE', 'en'], 'en')).toBe('fr');
+    expect(pickLanguage([null, 'EN_gb'], 'fr')).toBe('en');
+  });
+
+  it('falls back when nothing matches', () => {
+    expect(pickLanguage(['de', undefined, ''], 'fr')).toBe('fr');
+  });
+});

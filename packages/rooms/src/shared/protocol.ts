@@ -1,0 +1,196 @@
+/**
+ * The signalling protocol between the join page and the room server, shared by both sides.
+ * Client messages have schemas because the server must not trust them; server messages are plain
+ * types because the client only ever talks to its own origin.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+export const LIMITS = {
+  /** Display names are shown to everyone; long enough for "First Middle Last (Company)". */
+  nameLength: 60,
+  /** Roomlink issues 4-10 digit PINs; a little headroom, never more. */
+  pinLength: 12,
+  chatLength: 1000,
+  /** A browser offer with two m-lines is 3-8 KB; ICE restarts and many codecs stay well under this. */
+  sdpLength: 32 * 1024,
+  candidateLength: 1024,
+  /** Whole WebSocket frame; anything larger closes the connection. */
+  messageBytes: 48 * 1024,
+} as const;
+
+/** Server-issued participant ids: 16 hex characters (64 random bits). */
+export const PARTICIPANT_ID = '^[0-9a-f]{16}$';
+
+const Id = Type.String({ pattern: PARTICIPANT_ID });
+const closed = { additionalProperties: false } as const;
+
+const Description = Type.Object(
+  {
+    type: Type.Union([Type.Literal('offer'), Type.Literal('answer')]),
+    sdp: Type.String({ minLength: 1, maxLength: LIMITS.sdpLength }),
+  },
+  closed,
+);
+
+const Candidate = Type.Object(
+  {
+    candidate: Type.String({ maxLength: LIMITS.candidateLength }),
+    sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 64 }), Type.Null()])),
+    usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+  },
+  closed,
+);
+
+export const SignalData = Type.Union([
+  Type.Object({ description: Description }, closed),
+  Type.Object({ candidate: Candidate }, closed),
+]);
+export type SignalData = Static<typeof SignalData>;
+
+export const ClientMessage = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('join'),
+      name: Type.String({ minLength: 1, maxLength: LIMITS.nameLength }),
+      pin: Type.Optional(Type.String({ pattern: `^[0-9]{0,${LIMITS.pinLength}}$` })),
+    },
+    closed,
+  ),
+  Type.Object({ type: Type.Literal('signal'), to: Id, data: SignalData }, closed),
+  Type.Object(
+    { type: Type.Literal('chat'), text: Type.String({ minLength: 1, maxLength: LIMITS.chatLength }) },
+    closed,
+  ),
+  Type.Object(
+    { type: Type.Literal('media'), audio: Type.Boolean(), video: Type.Boolean(), screen: Type.Boolean() },
+    closed,
+  ),
+  Type.Object(
+    {
+      type: Type.Union([
+        Type.Literal('admit'),
+        Type.Literal('deny'),
+        Type.Literal('mute'),
+        Type.Literal('remove'),
+      ]),
+      id: Id,
+    },
+    closed,
+  ),
+  Type.Object({ type: Type.Literal('leave') }, closed),
+]);
+export type ClientMessage = Static<typeof ClientMessage>;
+export type HostAction = 'admit' | 'deny' | 'mute' | 'remove';
+
+export type Role = 'host' | 'guest';
+
+export interface MediaState {
+  readonly audio: boolean;
+  readonly video: boolean;
+  readonly screen: boolean;
+}
+
+export interface PeerSummary extends MediaState {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+export interface IceServer {
+  readonly urls: string | readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+/** Why the server will not let a client in; the page shows one message per reason. */
+export type RefusalReason =
+  | 'not_found'
+  | 'cancelled'
+  | 'not_yet_open'
+  | 'closed'
+  | 'room_full'
+  | 'locked'
+  | 'unavailable';
+
+/** Recoverable problems: the connection stays open and the client may try again. */
+export type ErrorCode =
+  | 'wrong_pin'
+  | 'pin_required'
+  | 'invalid_message'
+  | 'not_joined'
+  | 'already_joined'
+  | 'forbidden'
+  | 'unknown_participant'
+  | 'room_full'
+  | 'rate_limited';
+
+export type ServerMessage =
+  | {
+      readonly type: 'joined';
+      readonly id: string;
+      readonly role: Role;
+      readonly peers: readonly PeerSummary[];
+      readonly iceServers: readonly IceServer[];
+      readonly maxParticipants: number;
+      /** Hosts only: who waits in the lobby. */
+      readonly waiting?: readonly WaitingGuest[];
+    }
+  | { readonly type: 'waiting' }
+  | { readonly type: 'lobby'; readonly waiting: readonly WaitingGuest[] }
+  | { readonly type: 'peer-joined'; readonly peer: PeerSummary }
+  | { readonly type: 'peer-left'; readonly id: string }
+  | ({ readonly type: 'peer-media'; readonly id: string } & MediaState)
+  | { readonly type: 'signal'; readonly from: string; readonly data: SignalData }
+  | {
+      readonly type: 'chat';
+      readonly from: string;
+      readonly name: string;
+      readonly text: string;
+      readonly at: string;
+    }
+  | { readonly type: 'mute-request' }
+  | { readonly type: 'removed' }
+  | { readonly type: 'denied' }
+  | { readonly type: 'closed'; readonly reason: 'cancelled' | 'ended' }
+  | {
+      readonly type: 'refused';
+      readonly reason: RefusalReason;
+      /** not_yet_open: when the room opens (ISO 8601). */
+      readonly opensAt?: string;
+      /** locked: seconds until PINs are accepted again. */
+      readonly retryAfterSeconds?: number;
+      /** room_full: the cap, so that the page can say it. */
+      readonly maxParticipants?: number;
+    }
+  | { readonly type: 'error'; readonly code: ErrorCode; readonly remainingAttempts?: number };
+
+export interface WaitingGuest {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** GET /api/v1/rooms/:slug */
+export type RoomStatus =
+  | {
+      readonly state: 'open' | 'not_yet_open';
+      /** not_yet_open only. */
+      readonly opensAt?: string;
+      readonly guestPinRequired: boolean;
+      readonly lobby: boolean;
+    }
+  | { readonly state: 'closed' | 'cancelled' };
+
+/** WebSocket close codes (4000-4999 are for applications). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupported: 1003,
+  tooBig: 1009,
+  removed: 4001,
+  roomClosed: 4002,
+  refused: 4003,
+  denied: 4004,
+  policy: 4008,
+  timeout: 4009,
+} as const;

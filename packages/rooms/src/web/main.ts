@@ -1,0 +1,323 @@
+/**
+ * The join page: room status, the pre-join form (name, PIN, camera/microphone preview and choice),
+ * then the call. Plain DOM; all controls are native buttons, inputs and selects with labels.
+ */
+import { ChatView } from './chat.js';
+import { byId, h, setToggle, showView } from './dom.js';
+import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
+import { LocalMedia } from './local-media.js';
+import { PeopleView } from './people.js';
+import { END_MESSAGES, Session } from './session.js';
+import { fetchStatus, type StatusResult } from './signalling.js';
+import { Stage } from './stage.js';
+
+const slug = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
+const media = new LocalMedia();
+let session: Session | null = null;
+let mediaStarted = false;
+let openTimer: number | undefined;
+let noticeTimer: number | undefined;
+
+const el = {
+  languageSwitch: byId<HTMLAnchorElement>('language-switch'),
+  messageText: byId('message-text'),
+  messageAction: byId<HTMLButtonElement>('message-action'),
+  preview: byId<HTMLVideoElement>('preview-video'),
+  previewMic: byId<HTMLButtonElement>('preview-mic'),
+  previewCam: byId<HTMLButtonElement>('preview-cam'),
+  mediaNotice: byId('media-notice'),
+  form: byId<HTMLFormElement>('join-form'),
+  name: byId<HTMLInputElement>('name-input'),
+  pin: byId<HTMLInputElement>('pin-input'),
+  pinLabel: byId('pin-label'),
+  pinHint: byId('pin-hint'),
+  devices: byId('devices'),
+  camera: byId<HTMLSelectElement>('camera-select'),
+  microphone: byId<HTMLSelectElement>('microphone-select'),
+  joinError: byId('join-error'),
+  joinButton: byId<HTMLButtonElement>('join-button'),
+  waitingLeave: byId<HTMLButtonElement>('waiting-leave'),
+  callMic: byId<HTMLButtonElement>('call-mic'),
+  callCam: byId<HTMLButtonElement>('call-cam'),
+  callScreen: byId<HTMLButtonElement>('call-screen'),
+  callLeave: byId<HTMLButtonElement>('call-leave'),
+  callNotice: byId('call-notice'),
+  settings: byId<HTMLDetailsElement>('settings'),
+  prejoinGrid: byId('view-prejoin').querySelector<HTMLElement>('.join-form') as HTMLElement,
+  chatForm: byId<HTMLFormElement>('chat-form'),
+  chatInput: byId<HTMLInputElement>('chat-input'),
+};
+
+const views = {
+  stage: new Stage(byId('stage')),
+  people: new PeopleView(
+    byId('participant-list'),
+    byId('participants-heading'),
+    byId('lobby'),
+    byId('lobby-list'),
+    {
+      admit: (id) => session?.hostAction('admit', id),
+      deny: (id) => session?.hostAction('deny', id),
+      mute: (id) => session?.hostAction('mute', id),
+      remove: (id) => session?.hostAction('remove', id),
+    },
+  ),
+  chat: new ChatView(byId('chat-log')),
+};
+
+function init(): void {
+  setLanguage(detectLanguage());
+  translate(document);
+  document.title = t('appTitle');
+  const other = language() === 'en' ? 'fr' : 'en';
+  const url = new URL(location.href);
+  url.searchParams.set('lang', other);
+  el.languageSwitch.href = url.pathname + url.search;
+  el.languageSwitch.hreflang = other;
+  el.languageSwitch.lang = other;
+  el.languageSwitch.textContent = t('otherLanguage');
+  el.languageSwitch.setAttribute('aria-label', t('otherLanguageLabel'));
+
+  media.onChange(renderToggles);
+  renderToggles();
+  wireControls();
+  window.addEventListener('pagehide', () => session?.leave());
+  void loadStatus();
+}
+
+async function loadStatus(): Promise<void> {
+  window.clearTimeout(openTimer);
+  showView('view-loading');
+  const status = await fetchStatus(slug);
+  showStatus(status);
+}
+
+function showStatus(status: StatusResult): void {
+  switch (status.state) {
+    case 'open':
+      void showPrejoin(status.guestPinRequired, status.lobby);
+      return;
+    case 'not_yet_open':
+      showNotYetOpen(status.opensAt);
+      return;
+    case 'not_found':
+      showMessage(t('notFound'));
+      return;
+    case 'cancelled':
+      showMessage(t('cancelled'));
+      return;
+    case 'closed':
+      showMessage(t('closed'));
+      return;
+    default:
+      showMessage(t('unavailable'), t('checkAgain'), loadStatus);
+      return;
+  }
+}
+
+function showNotYetOpen(opensAt: string | undefined): void {
+  const at = opensAt ? new Date(opensAt) : null;
+  const time = at
+    ? new Intl.DateTimeFormat(language(), { dateStyle: 'full', timeStyle: 'short' }).format(at)
+    : '';
+  showMessage(t('notYetOpen', { time }), t('checkAgain'), loadStatus);
+  if (at) {
+    // Check again just after the room opens; timers cannot wait longer than ~24.8 days.
+    const delay = Math.min(at.getTime() - Date.now() + 1000, 2_147_483_647);
+    openTimer = window.setTimeout(() => void loadStatus(), Math.max(1000, delay));
+  }
+}
+
+function showMessage(text: string, actionLabel?: string, action?: () => void): void {
+  stopMedia();
+  el.messageText.textContent = text;
+  el.messageAction.hidden = !actionLabel;
+  el.messageAction.textContent = actionLabel ?? '';
+  el.messageAction.onclick = action ? () => action() : null;
+  showView('view-message');
+  focusHeading('view-message');
+}
+
+async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<void> {
+  el.pinLabel.textContent = guestPinRequired ? t('pinLabel') : t('hostPinLabel');
+  el.pinHint.textContent = [guestPinRequired ? t('pinHint') : t('hostPinHint'), lobby ? t('lobbyHint') : '']
+    .filter(Boolean)
+    .join(' ');
+  el.pin.required = guestPinRequired;
+  el.joinError.textContent = '';
+  setJoining(false);
+  el.prejoinGrid.insertBefore(el.devices, el.joinError);
+  showView('view-prejoin');
+  (el.name.value ? el.joinButton : el.name).focus();
+  if (!mediaStarted) {
+    mediaStarted = true;
+    const got = await media.start();
+    el.mediaNotice.hidden = got.audio || got.video;
+    await fillDevices();
+  }
+}
+
+async function join(): Promise<void> {
+  const name = el.name.value.trim();
+  const pin = el.pin.value.replace(/\D/g, '');
+  if (!name) return formError(t('nameRequired'), el.name);
+  if (el.pin.required && !pin) return formError(t('pinRequired'), el.pin);
+  el.joinError.textContent = '';
+  setJoining(true);
+  if (!session || session.ended) session = newSession();
+  try {
+    await session.join(name, pin);
+  } catch {
+    session = null;
+    setJoining(false);
+    formError(t('unavailable'), el.joinButton);
+  }
+}
+
+function newSession(): Session {
+  return new Session(slug, media, views, {
+    joinError(text, field) {
+      setJoining(false);
+      formError(text, field === 'pin' ? el.pin : el.joinButton);
+    },
+    refused(reason, opensAt) {
+      session = null;
+      if (reason === 'not_yet_open') return showNotYetOpen(opensAt);
+      if (reason === 'cancelled') return showMessage(t('cancelled'));
+      if (reason === 'closed') return showMessage(t('closed'));
+      if (reason === 'not_found') return showMessage(t('notFound'));
+      return showMessage(t('unavailable'), t('checkAgain'), loadStatus);
+    },
+    waiting() {
+      showView('view-waiting');
+      focusHeading('view-waiting');
+    },
+    joined() {
+      el.settings.append(el.devices);
+      el.callNotice.textContent = '';
+      showView('view-call');
+      el.callMic.focus();
+    },
+    notice(text) {
+      showNotice(text);
+    },
+    ended(reason) {
+      session = null;
+      setJoining(false);
+      showMessage(t(END_MESSAGES[reason]), t('rejoin'), () => void loadStatus());
+    },
+  });
+}
+
+/** Call notices are transient: the live region has announced them, and stale ones would mislead. */
+function showNotice(text: string): void {
+  window.clearTimeout(noticeTimer);
+  el.callNotice.textContent = text;
+  noticeTimer = window.setTimeout(() => {
+    el.callNotice.textContent = '';
+  }, 10_000);
+}
+
+function formError(text: string, field: HTMLElement): void {
+  el.joinError.textContent = text;
+  field.focus();
+  if (field instanceof HTMLInputElement) field.select();
+}
+
+function setJoining(joining: boolean): void {
+  el.joinButton.disabled = joining;
+  el.joinButton.textContent = joining ? t('joining') : t('joinButton');
+}
+
+function stopMedia(): void {
+  if (!mediaStarted) return;
+  media.stop();
+  mediaStarted = false;
+}
+
+function renderToggles(): void {
+  const state = media.state;
+  for (const button of [el.previewMic, el.callMic]) {
+    setToggle(button, state.audio, state.audio ? t('micOn') : t('micOff'));
+    button.disabled = !media.hasMic;
+  }
+  for (const button of [el.previewCam, el.callCam]) {
+    setToggle(button, state.video, state.video ? t('camOn') : t('camOff'));
+    button.disabled = !media.hasCamera;
+  }
+  setToggle(el.callScreen, state.screen, state.screen ? t('screenOn') : t('screenOff'));
+  el.callScreen.hidden = !LocalMedia.canShareScreen();
+  const video = media.videoTrack;
+  const current = (el.preview.srcObject as MediaStream | null)?.getVideoTracks()[0] ?? null;
+  if (current !== video) el.preview.srcObject = video ? new MediaStream([video]) : null;
+}
+
+async function fillDevices(): Promise<void> {
+  const { cameras, microphones } = await media.devices();
+  fillSelect(el.camera, cameras, media.videoDeviceId, 'cameraLabel');
+  fillSelect(el.microphone, microphones, media.audioDeviceId, 'microphoneLabel');
+}
+
+function fillSelect(
+  select: HTMLSelectElement,
+  devices: MediaDeviceInfo[],
+  selected: string,
+  kind: 'cameraLabel' | 'microphoneLabel',
+): void {
+  select.replaceChildren(
+    ...(devices.length
+      ? devices.map((d, i) =>
+          h('option', {
+            value: d.deviceId,
+            text: d.label || `${t(kind)} ${i + 1}`,
+            selected: d.deviceId === selected,
+          }),
+        )
+      : [h('option', { value: '', text: t('noDevice') })]),
+  );
+  select.disabled = devices.length === 0;
+}
+
+function wireControls(): void {
+  el.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void join();
+  });
+  const toggleMic = () => media.setMic(!media.state.audio);
+  const toggleCam = () => void media.setCamera(!media.state.video).catch(() => renderToggles());
+  el.previewMic.addEventListener('click', toggleMic);
+  el.callMic.addEventListener('click', toggleMic);
+  el.previewCam.addEventListener('click', toggleCam);
+  el.callCam.addEventListener('click', toggleCam);
+  el.callScreen.addEventListener('click', () => {
+    if (media.state.screen) return media.stopScreen();
+    media.startScreen().catch(() => {
+      showNotice(t('shareFailed'));
+    });
+  });
+  el.callLeave.addEventListener('click', () => session?.leave());
+  el.waitingLeave.addEventListener('click', () => session?.leave());
+  el.camera.addEventListener('change', () => void media.useCamera(el.camera.value).catch(() => undefined));
+  el.microphone.addEventListener(
+    'change',
+    () => void media.useMicrophone(el.microphone.value).catch(() => undefined),
+  );
+  navigator.mediaDevices?.addEventListener?.('devicechange', () => void fillDevices());
+  el.chatForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = el.chatInput.value.trim();
+    if (!text) return;
+    session?.chat(text);
+    el.chatInput.value = '';
+  });
+}
+
+/** Moves focus to a view's heading so that screen readers announce where the visitor now is. */
+function focusHeading(viewId: string): void {
+  const heading = byId(viewId).querySelector<HTMLElement>('h1');
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+init();

@@ -1,0 +1,301 @@
+/**
+ * One visit to the room: joining (PIN, lobby), the call itself (mesh, tiles, participants, chat)
+ * and its end. Everything here lives in this page's memory only.
+ */
+import type { IceServer, MediaState, PeerSummary, ServerMessage } from '../shared/protocol.js';
+import type { ChatView } from './chat.js';
+import { announce } from './dom.js';
+import { type MessageKey, t } from './i18n.js';
+import type { LocalMedia } from './local-media.js';
+import { Mesh } from './mesh.js';
+import { type PeopleView, personFrom } from './people.js';
+import { Signalling, signallingUrl } from './signalling.js';
+import type { Stage } from './stage.js';
+
+export type EndReason =
+  | 'leftMeeting'
+  | 'removed'
+  | 'denied'
+  | 'endedCancelled'
+  | 'endedTime'
+  | 'connectionLost';
+
+export interface SessionHooks {
+  /** The server refused the PIN or the room is full/locked: say so next to the form. */
+  joinError(text: string, field: 'pin' | 'form'): void;
+  /** The room cannot be joined at all (cancelled, closed, not open yet...): show the status page. */
+  refused(reason: string, opensAt?: string): void;
+  waiting(): void;
+  joined(): void;
+  notice(text: string): void;
+  ended(reason: EndReason): void;
+}
+
+export interface SessionViews {
+  readonly stage: Stage;
+  readonly people: PeopleView;
+  readonly chat: ChatView;
+}
+
+type Connection = 'connecting' | 'connected' | 'failed';
+
+export class Session {
+  readonly #signalling: Signalling;
+  #mesh: Mesh | null = null;
+  #selfId = '';
+  #name = '';
+  #role: 'host' | 'guest' = 'guest';
+  #phase: 'joining' | 'waiting' | 'in-call' | 'ended' = 'joining';
+  readonly #peers = new Map<string, PeerSummary>();
+  readonly #connections = new Map<string, Connection>();
+  #localTrackId: string | null | undefined;
+  #lobbyIds: string[] = [];
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(
+    slug: string,
+    private readonly media: LocalMedia,
+    private readonly views: SessionViews,
+    private readonly hooks: SessionHooks,
+  ) {
+    this.#signalling = new Signalling(signallingUrl(slug));
+    this.#signalling.onMessage = (message) => this.#onMessage(message);
+    this.#signalling.onClose = () => this.#onSocketClosed();
+  }
+
+  /** A session that was refused or ended cannot be reused: the next attempt starts a new one. */
+  get ended(): boolean {
+    return this.#phase === 'ended';
+  }
+
+  get isHost(): boolean {
+    return this.#role === 'host';
+  }
+
+  /** Sends the join request; the same socket carries retries after a wrong PIN. */
+  async join(name: string, pin: string): Promise<void> {
+    this.#name = name;
+    if (!this.#signalling.open) await this.#signalling.connect();
+    this.#signalling.send({ type: 'join', name, ...(pin ? { pin } : {}) });
+  }
+
+  chat(text: string): void {
+    this.#signalling.send({ type: 'chat', text });
+  }
+
+  hostAction(type: 'admit' | 'deny' | 'mute' | 'remove', id: string): void {
+    this.#signalling.send({ type, id });
+  }
+
+  leave(): void {
+    if (this.#phase === 'ended') return;
+    this.#signalling.send({ type: 'leave' });
+    this.#end('leftMeeting');
+  }
+
+  /** Drops the socket without a verdict (the visitor went back to the form or closed the page). */
+  dispose(): void {
+    this.#phase = 'ended';
+    this.#signalling.close();
+    this.#teardown();
+  }
+
+  #onMessage(message: ServerMessage): void {
+    if (this.#phase === 'ended') return;
+    switch (message.type) {
+      case 'error':
+        this.#onError(message.code, message.remainingAttempts);
+        return;
+      case 'refused':
+        this.#onRefused(message);
+        return;
+      case 'waiting':
+        this.#phase = 'waiting';
+        this.hooks.waiting();
+        return;
+      case 'joined':
+        this.#enterCall(message);
+        return;
+      case 'lobby':
+        this.#onLobby(message.waiting);
+        return;
+      case 'peer-joined':
+        this.#addPeer(message.peer);
+        announce(t('joinedNotice', { name: message.peer.name }));
+        return;
+      case 'peer-left': {
+        const peer = this.#peers.get(message.id);
+        this.#removePeer(message.id);
+        if (peer) announce(t('leftNotice', { name: peer.name }));
+        return;
+      }
+      case 'peer-media':
+        this.#updatePeer(message.id, message);
+        return;
+      case 'signal':
+        this.#mesh?.handleSignal(message.from, message.data);
+        return;
+      case 'chat':
+        this.views.chat.append(message.name, message.text, message.at, message.from === this.#selfId);
+        return;
+      case 'mute-request':
+        this.media.setMic(false);
+        this.hooks.notice(t('mutedByHost'));
+        return;
+      case 'removed':
+        this.#end('removed');
+        return;
+      case 'denied':
+        this.#end('denied');
+        return;
+      case 'closed':
+        this.#end(message.reason === 'cancelled' ? 'endedCancelled' : 'endedTime');
+        return;
+    }
+  }
+
+  #onError(code: string, remaining: number | undefined): void {
+    if (code === 'wrong_pin') this.hooks.joinError(t('wrongPin', { remaining: remaining ?? 0 }), 'pin');
+    else if (code === 'pin_required') this.hooks.joinError(t('pinRequired'), 'pin');
+    else if (code === 'room_full' && this.#phase === 'in-call') this.hooks.notice(t('roomFullAdmit'));
+  }
+
+  #onRefused(message: Extract<ServerMessage, { type: 'refused' }>): void {
+    this.#phase = 'ended';
+    this.#signalling.close();
+    if (message.reason === 'locked') {
+      const minutes = Math.max(1, Math.ceil((message.retryAfterSeconds ?? 60) / 60));
+      this.hooks.joinError(t('locked', { minutes }), 'pin');
+    } else if (message.reason === 'room_full') {
+      const text = message.maxParticipants
+        ? t('roomFull', { max: message.maxParticipants })
+        : t('roomFullNoMax');
+      this.hooks.joinError(text, 'form');
+    } else {
+      this.hooks.refused(message.reason, message.opensAt);
+    }
+  }
+
+  #enterCall(message: Extract<ServerMessage, { type: 'joined' }>): void {
+    this.#phase = 'in-call';
+    this.#selfId = message.id;
+    this.#role = message.role;
+    const { stage, people } = this.views;
+    this.#mesh = new Mesh(
+      message.iceServers.map(toRtcIceServer),
+      (to, data) => this.#signalling.send({ type: 'signal', to, data }),
+      {
+        remoteStream: (id, stream) => stage.setStream(id, stream),
+        connection: (id, state) => {
+          this.#connections.set(id, state);
+          const peer = this.#peers.get(id);
+          if (peer) stage.setState(id, peer, state);
+        },
+      },
+    );
+    stage.upsert(this.#selfId, this.#name, true);
+    people.setHostView(this.isHost);
+    this.#unsubscribe = this.media.onChange(() => this.#onLocalMedia());
+    this.#onLocalMedia();
+    for (const peer of message.peers) {
+      this.#addPeer(peer);
+      this.#mesh.connect(peer.id);
+    }
+    if (message.waiting) this.#onLobby(message.waiting);
+    this.hooks.joined();
+  }
+
+  #onLocalMedia(): void {
+    if (this.#phase !== 'in-call') return;
+    const state = this.media.state;
+    const video = this.media.videoTrack;
+    this.#mesh?.setTracks(this.media.audioTrack, video, state.screen);
+    const trackId = video?.id ?? null;
+    if (trackId !== this.#localTrackId) {
+      this.#localTrackId = trackId;
+      this.views.stage.setStream(this.#selfId, video ? new MediaStream([video]) : null);
+    }
+    this.views.stage.setState(this.#selfId, state);
+    this.views.people.upsert({ id: this.#selfId, name: this.#name, role: this.#role, self: true, ...state });
+    this.#signalling.send({ type: 'media', ...state });
+  }
+
+  #addPeer(peer: PeerSummary): void {
+    this.#peers.set(peer.id, peer);
+    this.views.people.upsert(personFrom(peer));
+    this.views.stage.upsert(peer.id, peer.name, false);
+    this.views.stage.setState(peer.id, peer, this.#connections.get(peer.id) ?? 'connecting');
+  }
+
+  #updatePeer(id: string, media: MediaState): void {
+    const peer = this.#peers.get(id);
+    if (!peer) return;
+    const next = { ...peer, audio: media.audio, video: media.video, screen: media.screen };
+    this.#peers.set(id, next);
+    this.views.people.upsert(personFrom(next));
+    this.views.stage.setState(id, next, this.#connections.get(id) ?? 'connecting');
+  }
+
+  #removePeer(id: string): void {
+    this.#peers.delete(id);
+    this.#connections.delete(id);
+    this.#mesh?.remove(id);
+    this.views.people.remove(id);
+    this.views.stage.remove(id);
+  }
+
+  #onLobby(waiting: readonly { id: string; name: string }[]): void {
+    const before = new Set(this.#lobbyIds);
+    this.#lobbyIds = waiting.map((w) => w.id);
+    this.views.people.setWaiting(waiting);
+    const newcomer = waiting.find((w) => !before.has(w.id));
+    if (newcomer && this.isHost) this.hooks.notice(t('lobbyNotice', { name: newcomer.name }));
+  }
+
+  #onSocketClosed(): void {
+    if (this.#phase === 'ended') return;
+    if (this.#phase === 'joining') {
+      this.#phase = 'ended';
+      this.hooks.refused('unavailable');
+      return;
+    }
+    this.#end('connectionLost');
+  }
+
+  #end(reason: EndReason): void {
+    if (this.#phase === 'ended') return;
+    this.#phase = 'ended';
+    this.#signalling.close();
+    this.#teardown();
+    this.hooks.ended(reason);
+  }
+
+  #teardown(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#mesh?.close();
+    this.#mesh = null;
+    this.#peers.clear();
+    this.#connections.clear();
+    this.views.stage.clear();
+    this.views.people.clear();
+    this.views.chat.clear();
+  }
+}
+
+function toRtcIceServer(server: IceServer): RTCIceServer {
+  return {
+    urls: typeof server.urls === 'string' ? server.urls : [...server.urls],
+    ...(server.username !== undefined ? { username: server.username } : {}),
+    ...(server.credential !== undefined ? { credential: server.credential } : {}),
+  };
+}
+
+export const END_MESSAGES: Record<EndReason, MessageKey> = {
+  leftMeeting: 'leftMeeting',
+  removed: 'removed',
+  denied: 'denied',
+  endedCancelled: 'endedCancelled',
+  endedTime: 'endedTime',
+  connectionLost: 'connectionLost',
+};

@@ -1,0 +1,243 @@
+/**
+ * The join page in headless Chromium with fake camera and microphone: 2 and 3 participants really
+ * exchange audio and video (inbound RTP bytes grow), chat, lobby, host powers, PIN lockout, and
+ * rooms that cannot be joined.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebClient, inboundStats, launchChromium, newParticipantPage } from './browser.js';
+import { MapDirectory, startServer, type TestServer } from './helpers.js';
+
+const HOST_PIN = '482913';
+const GUEST_PIN = '771204';
+const MEDIA_TIMEOUT = 20_000;
+
+const directory = new MapDirectory();
+let server: TestServer;
+let chromium: { browser: Browser; close(): Promise<void> };
+let web: { root: string; remove(): Promise<void> };
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  [web, chromium] = await Promise.all([buildWebClient(), launchChromium()]);
+  server = await startServer({
+    directory,
+    webRoot: web.root,
+    maxParticipants: 3,
+    pinAttempts: 3,
+    lockoutMinutes: 15,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+  await chromium?.close();
+  await server?.close();
+  await web?.remove();
+});
+
+async function openPage(slug: string, query = ''): Promise<Page> {
+  const { context, page } = await newParticipantPage(chromium.browser);
+  contexts.push(context);
+  await page.goto(`${server.baseUrl}/m/${slug}${query}`);
+  return page;
+}
+
+/** Fills the pre-join form like a person would and presses Join. */
+async function joinAs(page: Page, name: string, pin = ''): Promise<void> {
+  await page.getByLabel('Your name').fill(name);
+  if (pin) await page.getByLabel(/PIN/).fill(pin);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+}
+
+async function inCall(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Leave' }).waitFor({ state: 'visible' });
+}
+
+/**
+ * Each page has `peers` live connections whose inbound audio and video byte counts are positive,
+ * and then all grow: media really flows both ways between every pair.
+ */
+async function expectMediaFlowing(pages: Page[], peers: number): Promise<void> {
+  const ready = (stats: Awaited<ReturnType<typeof inboundStats>>) =>
+    stats.length === peers && stats.every((s) => s.state === 'connected' && s.audio > 0 && s.video > 0);
+  for (const page of pages) {
+    await expect.poll(async () => ready(await inboundStats(page)), { timeout: MEDIA_TIMEOUT }).toBe(true);
+  }
+  const before = await Promise.all(pages.map(inboundStats));
+  for (const [i, page] of pages.entries()) {
+    await expect
+      .poll(
+        async () => {
+          const now = await inboundStats(page);
+          return now.every(
+            (s, j) =>
+              s.audio > (before[i]?.[j]?.audio ?? Infinity) && s.video > (before[i]?.[j]?.video ?? Infinity),
+          );
+        },
+        { timeout: MEDIA_TIMEOUT },
+      )
+      .toBe(true);
+  }
+}
+
+async function chatLines(page: Page): Promise<string[]> {
+  return page.locator('#chat-log .chat-text').allTextContents();
+}
+
+describe('two participants', () => {
+  it('see and hear each other, chat, and are told when the meeting is cancelled', async () => {
+    const slug = directory.add();
+    const ada = await openPage(slug);
+    const bob = await openPage(slug);
+
+    // Keyboard only: the name field has focus, Enter submits the form.
+    await expect
+      .poll(() => ada.evaluate('document.activeElement && document.activeElement.id'))
+      .toBe('name-input');
+    await ada.keyboard.type('Ada');
+    await ada.keyboard.press('Enter');
+    await inCall(ada);
+    await joinAs(bob, 'Bob');
+    await inCall(bob);
+
+    await expectMediaFlowing([ada, bob], 1);
+    await expect.poll(() => ada.locator('#participants-heading').textContent()).toBe('Participants (2)');
+
+    await ada.getByLabel('Message').fill('Hello from Ada');
+    await ada.keyboard.press('Enter');
+    await expect.poll(() => chatLines(bob)).toEqual(['Hello from Ada']);
+    await expect.poll(() => chatLines(ada)).toEqual(['Hello from Ada']);
+
+    // Mute is a labelled toggle; the other side sees the state.
+    await bob.getByRole('button', { name: 'Mute microphone' }).click();
+    await bob.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    await expect.poll(() => ada.locator('#participant-list').textContent()).toContain('microphone off');
+
+    // Screen sharing replaces the camera in the same sender: Bob keeps receiving video.
+    const bobSees = () => bob.locator('#participant-list').textContent();
+    await ada.getByRole('button', { name: 'Share screen' }).click();
+    await ada.getByRole('button', { name: 'Stop sharing' }).waitFor();
+    await expect.poll(bobSees).toContain('sharing screen');
+    await expectMediaFlowing([bob], 1);
+    await ada.getByRole('button', { name: 'Stop sharing' }).click();
+    await expect.poll(bobSees).not.toContain('sharing screen');
+
+    await ada.getByRole('button', { name: 'Turn camera off' }).click();
+    await expect.poll(bobSees).toContain('camera off');
+    await ada.getByRole('button', { name: 'Turn camera on' }).click();
+    await expect.poll(bobSees).not.toContain('camera off');
+
+    // Another microphone mid-call: the track is swapped and audio keeps flowing to Bob.
+    await ada.locator('#settings summary').click();
+    const microphones = await ada.getByLabel('Microphone').locator('option').all();
+    expect(microphones.length).toBeGreaterThan(1);
+    await ada.getByLabel('Microphone').selectOption({ index: 1 });
+    await expectMediaFlowing([bob], 1);
+
+    expect(server.rooms.closeRoom(slug)).toBe(2);
+    for (const page of [ada, bob]) await page.getByText('The meeting was cancelled.').waitFor();
+  }, 60_000);
+});
+
+describe('three participants with a lobby', () => {
+  it('the host admits guests; everyone gets everyone’s audio and video; chat reaches all; the fourth is turned away; host mutes and removes', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const host = await openPage(slug);
+    const gus = await openPage(slug);
+    const ida = await openPage(slug);
+
+    await joinAs(host, 'Hana', HOST_PIN);
+    await inCall(host);
+    await joinAs(gus, 'Gus', GUEST_PIN);
+    await joinAs(ida, 'Ida', GUEST_PIN);
+    for (const page of [gus, ida]) await page.getByText('Waiting to be let in').waitFor();
+
+    await host.getByRole('button', { name: 'Admit Gus', exact: true }).click();
+    await host.getByRole('button', { name: 'Admit Ida', exact: true }).click();
+    await inCall(gus);
+    await inCall(ida);
+
+    await expectMediaFlowing([host, gus, ida], 2);
+
+    await ida.getByLabel('Message').fill('Bonjour à tous');
+    await ida.getByRole('button', { name: 'Send' }).click();
+    for (const page of [host, gus, ida]) await expect.poll(() => chatLines(page)).toEqual(['Bonjour à tous']);
+
+    const fourth = await openPage(slug);
+    await joinAs(fourth, 'Dora', GUEST_PIN);
+    await fourth.getByText('The room is full: at most 3 people can take part.').waitFor();
+
+    await host.getByRole('button', { name: 'Ask Gus to mute' }).click();
+    await gus.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+    await gus.getByText('A host asked you to mute').waitFor();
+
+    await host.getByRole('button', { name: 'Remove Ida from the meeting' }).click();
+    await ida.getByText('A host removed you from the meeting.').waitFor();
+    await expect.poll(() => host.locator('#participants-heading').textContent()).toBe('Participants (2)');
+    await expect.poll(async () => (await inboundStats(gus)).length).toBe(1);
+  }, 60_000);
+});
+
+describe('PIN', () => {
+  it('a wrong PIN is refused and the client is locked out after the configured tries', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const page = await openPage(slug);
+    await page.getByLabel('Your name').fill('Mallory');
+    const pin = page.getByLabel('Meeting PIN');
+    const join = page.getByRole('button', { name: 'Join', exact: true });
+    const error = page.getByRole('alert');
+
+    await pin.fill('000000');
+    await join.click();
+    await expect.poll(() => error.textContent()).toBe('Wrong PIN. 2 attempt(s) left.');
+    await pin.fill('111111');
+    await join.click();
+    await expect.poll(() => error.textContent()).toBe('Wrong PIN. 1 attempt(s) left.');
+    await pin.fill('222222');
+    await join.click();
+    await expect.poll(() => error.textContent()).toBe('Too many wrong PINs. Try again in 15 min.');
+
+    // Locked: even the right PIN is refused now.
+    await error.evaluate((el) => {
+      el.textContent = '';
+    });
+    await pin.fill(GUEST_PIN);
+    await join.click();
+    await expect.poll(() => error.textContent()).toBe('Too many wrong PINs. Try again in 15 min.');
+    expect(await page.getByRole('button', { name: 'Leave' }).isVisible()).toBe(false);
+  }, 60_000);
+});
+
+describe('rooms that cannot be joined', () => {
+  it('cancelled, closed, not yet open and unknown rooms say so, in French too', async () => {
+    const now = Date.now();
+    const cancelled = directory.add({ status: 'cancelled' });
+    const closed = directory.add({ startsAt: new Date(now - 7200_000), endsAt: new Date(now - 3600_000) });
+    const later = directory.add({ startsAt: new Date(now + 86_400_000), endsAt: new Date(now + 90_000_000) });
+
+    const page = await openPage(cancelled);
+    await page.getByText('This meeting was cancelled. It cannot be joined.').waitFor();
+    await page.goto(`${server.baseUrl}/m/${cancelled}?lang=fr`);
+    await page.getByText('Cette réunion a été annulée. Il est impossible de la rejoindre.').waitFor();
+    await page.goto(`${server.baseUrl}/m/${closed}`);
+    await page.getByText('This meeting has ended; its room is closed.').waitFor();
+    await page.goto(`${server.baseUrl}/m/${later}`);
+    await page.getByText(/^The room opens .+\. This page lets you in then\.$/).waitFor();
+    const response = await page.goto(`${server.baseUrl}/m/UnknownRoomSlug0000000`);
+    expect(response?.status()).toBe(404);
+    await page.getByText('This meeting link does not exist.').waitFor();
+    expect(await page.getByRole('button', { name: 'Join', exact: true }).count()).toBe(0);
+  }, 60_000);
+
+  it('a room cancelled between loading the page and pressing Join refuses entry', async () => {
+    const slug = directory.add();
+    const page = await openPage(slug);
+    await page.getByLabel('Your name').waitFor();
+    const room = directory.rooms.get(slug);
+    if (!room) throw new Error('room missing');
+    directory.rooms.set(slug, { ...room, status: 'cancelled' });
+    await joinAs(page, 'Ada');
+    await page.getByText('This meeting was cancelled. It cannot be joined.').waitFor();
+  }, 60_000);
+});

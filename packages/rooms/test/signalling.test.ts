@@ -1,0 +1,435 @@
+/**
+ * The signalling server with real WebSocket clients: admission rules, relaying, host powers, limits.
+ */
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOSE, LIMITS } from '../src/shared/protocol.js';
+import { join, MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
+
+const HOST_PIN = '482913';
+const GUEST_PIN = '771204';
+const OFFER = { description: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } };
+
+const directory = new MapDirectory();
+const registry = new Registry();
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({
+    directory,
+    iceServers: [{ urls: 'stun:stun.example.org:3478' }],
+    turn: { secret: 'test-secret', urls: ['turn:turn.example.org:3478'], ttlSeconds: 600 },
+    maxParticipants: 3,
+    pinAttempts: 3,
+    lockoutMinutes: 15,
+    openBeforeMinutes: 10,
+    closeAfterMinutes: 0,
+    metricsRegistry: registry,
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe('admission', () => {
+  it('lets guests in without a PIN when the room has no guest PIN, and tells each about the others', async () => {
+    const slug = directory.add();
+    const a = await join(server, slug, 'Ada');
+    const joinedB = await TestSocket.open(server.wsUrl(slug));
+    joinedB.send({ type: 'join', name: 'Bob' });
+    const joined = await joinedB.next('joined');
+    expect(joined.role).toBe('guest');
+    expect(joined.peers).toEqual([
+      { id: a.id, name: 'Ada', role: 'guest', audio: false, video: false, screen: false },
+    ]);
+    expect(joined.maxParticipants).toBe(3);
+    const announced = await a.socket.next('peer-joined');
+    expect(announced.peer).toMatchObject({ id: joined.id, name: 'Bob', role: 'guest' });
+    a.socket.close();
+    joinedB.close();
+  });
+
+  it('hands out STUN and a short-lived TURN credential after admission only', async () => {
+    const slug = directory.add();
+    const { socket, id } = await join(server, slug, 'Ada');
+    const joined = socket.all('joined')[0];
+    expect(joined?.iceServers[0]).toEqual({ urls: 'stun:stun.example.org:3478' });
+    const turn = joined?.iceServers[1];
+    expect(turn?.urls).toEqual(['turn:turn.example.org:3478']);
+    const [expiry, user] = String(turn?.username).split(':');
+    expect(user).toBe(id);
+    expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(590);
+    expect(Number(expiry) - Date.now() / 1000).toBeLessThanOrEqual(600);
+    expect(turn?.credential).toMatch(/^[A-Za-z0-9+/]{27}=$/);
+    socket.close();
+  });
+
+  it('makes a host only with the host PIN, a guest with the guest PIN, and asks for a PIN otherwise', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    expect(host.socket.all('joined')[0]?.role).toBe('host');
+    const guest = await join(server, slug, 'Gus', GUEST_PIN);
+    expect(guest.socket.all('joined')[0]?.role).toBe('guest');
+
+    const noPin = await TestSocket.open(server.wsUrl(slug));
+    noPin.send({ type: 'join', name: 'Nobody' });
+    expect(await noPin.next('error')).toEqual({ type: 'error', code: 'pin_required' });
+    // A role cannot be claimed: the schema refuses the field.
+    noPin.send({ type: 'join', name: 'Nobody', role: 'host' });
+    expect(await noPin.next('error')).toEqual({ type: 'error', code: 'invalid_message' });
+    for (const s of [host.socket, guest.socket, noPin]) s.close();
+  });
+
+  it('refuses a wrong PIN, keeps the socket for another try, and admits the right PIN', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const socket = await TestSocket.open(server.wsUrl(slug));
+    socket.send({ type: 'join', name: 'Ada', pin: '000000' });
+    expect(await socket.next('error')).toEqual({ type: 'error', code: 'wrong_pin', remainingAttempts: 2 });
+    socket.send({ type: 'join', name: 'Ada', pin: GUEST_PIN });
+    expect((await socket.next('joined')).role).toBe('guest');
+    socket.close();
+  });
+
+  it('locks a client out of a room after the configured wrong PINs, even with the right PIN', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const other = directory.add({ guestPin: GUEST_PIN });
+    const socket = await TestSocket.open(server.wsUrl(slug));
+    socket.send({ type: 'join', name: 'Mallory', pin: '111111' });
+    await socket.next('error');
+    socket.send({ type: 'join', name: 'Mallory', pin: '222222' });
+    await socket.next('error');
+    socket.send({ type: 'join', name: 'Mallory', pin: '333333' });
+    const refused = await socket.next('refused');
+    expect(refused.reason).toBe('locked');
+    expect(refused.retryAfterSeconds).toBe(15 * 60);
+    expect((await socket.closed).code).toBe(CLOSE.refused);
+
+    const again = await TestSocket.open(server.wsUrl(slug));
+    again.send({ type: 'join', name: 'Mallory', pin: HOST_PIN });
+    expect((await again.next('refused')).reason).toBe('locked');
+
+    // Another room is not affected.
+    const elsewhere = await join(server, other, 'Mallory', GUEST_PIN);
+    elsewhere.socket.close();
+  });
+
+  it('counts guesses sent at once on many sockets: no more than the configured tries are checked', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const sockets = await Promise.all(Array.from({ length: 8 }, () => TestSocket.open(server.wsUrl(slug))));
+    // All eight lookups in flight together, as a fast attacker would have them.
+    directory.hold();
+    sockets.forEach((socket, i) => {
+      socket.send({ type: 'join', name: 'Mallory', pin: i === 7 ? GUEST_PIN : `00000${i}` });
+    });
+    await expect.poll(() => directory.pending).toBe(8);
+    directory.release();
+    const answers = await Promise.all(
+      sockets.map(async (socket) => {
+        await Promise.race([socket.next('error').catch(() => null), socket.closed]);
+        return socket.received[0];
+      }),
+    );
+    const wrong = answers.filter((a) => a?.type === 'error' && a.code === 'wrong_pin');
+    const locked = answers.filter((a) => a?.type === 'refused' && a.reason === 'locked');
+    expect(wrong).toHaveLength(2);
+    expect(locked).toHaveLength(6);
+    // The right PIN came after the lockout: refused too.
+    expect(answers[7]).toMatchObject({ type: 'refused', reason: 'locked' });
+    for (const s of sockets) s.close();
+  });
+
+  it('refuses cancelled, closed, not-yet-open and unknown rooms with the reason', async () => {
+    const now = Date.now();
+    const cases = [
+      [directory.add({ status: 'cancelled' }), 'cancelled'],
+      [directory.add({ startsAt: new Date(now - 7200_000), endsAt: new Date(now - 60_000) }), 'closed'],
+      [
+        directory.add({ startsAt: new Date(now + 3600_000), endsAt: new Date(now + 7200_000) }),
+        'not_yet_open',
+      ],
+      ['NoSuchRoomSlug123456', 'not_found'],
+      ['bad', 'not_found'],
+    ] as const;
+    for (const [slug, reason] of cases) {
+      const socket = await TestSocket.open(server.wsUrl(slug));
+      socket.send({ type: 'join', name: 'Ada', pin: HOST_PIN });
+      const refused = await socket.next('refused');
+      expect(refused.reason).toBe(reason);
+      if (reason === 'not_yet_open')
+        expect(refused.opensAt).toBe(new Date(now + 3600_000 - 10 * 60_000).toISOString());
+      expect((await socket.closed).code).toBe(CLOSE.refused);
+    }
+  });
+
+  it('says the room is full at the cap', async () => {
+    const slug = directory.add();
+    const members = [
+      await join(server, slug, 'A'),
+      await join(server, slug, 'B'),
+      await join(server, slug, 'C'),
+    ];
+    const fourth = await TestSocket.open(server.wsUrl(slug));
+    fourth.send({ type: 'join', name: 'D' });
+    expect(await fourth.next('refused')).toEqual({
+      type: 'refused',
+      reason: 'room_full',
+      maxParticipants: 3,
+    });
+    // Someone leaves: there is room again.
+    members[0]?.socket.close();
+    await members[1]?.socket.next('peer-left');
+    const late = await join(server, slug, 'D');
+    for (const m of [...members, late]) m.socket.close();
+  });
+});
+
+describe('relaying', () => {
+  it('stamps the sender and relays only to participants of the same room', async () => {
+    const slug = directory.add();
+    const a = await join(server, slug, 'Ada');
+    const b = await join(server, slug, 'Bob');
+    const elsewhere = await join(server, directory.add(), 'Eve');
+
+    a.socket.send({ type: 'signal', to: b.id, data: OFFER });
+    expect(await b.socket.next('signal')).toEqual({ type: 'signal', from: a.id, data: OFFER });
+
+    a.socket.send({ type: 'signal', to: elsewhere.id, data: OFFER });
+    expect(await a.socket.next('error')).toEqual({ type: 'error', code: 'unknown_participant' });
+
+    // A forged sender is not part of the schema.
+    a.socket.send({ type: 'signal', to: b.id, from: elsewhere.id, data: OFFER });
+    expect(await a.socket.next('error')).toEqual({ type: 'error', code: 'invalid_message' });
+
+    b.socket.send({ type: 'chat', text: 'end' });
+    await b.socket.next('chat');
+    expect(elsewhere.socket.all('signal')).toEqual([]);
+    expect(b.socket.all('signal')).toHaveLength(1);
+    for (const s of [a.socket, b.socket, elsewhere.socket]) s.close();
+  });
+
+  it('delivers chat to everyone in the room with the server-known name, never to the lobby', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const other = await join(server, slug, 'Hugo', HOST_PIN);
+    const waiting = await TestSocket.open(server.wsUrl(slug));
+    waiting.send({ type: 'join', name: 'Walt', pin: GUEST_PIN });
+    await waiting.next('waiting');
+
+    host.socket.send({ type: 'chat', text: '  Hello\u202E there  ' });
+    for (const s of [host.socket, other.socket]) {
+      const chat = await s.next('chat');
+      expect(chat).toMatchObject({ from: host.id, name: 'Hana', text: 'Hello there' });
+      expect(Number.isNaN(Date.parse(chat.at))).toBe(false);
+    }
+    waiting.send({ type: 'chat', text: 'let me in' });
+    expect(await waiting.next('error')).toEqual({ type: 'error', code: 'not_joined' });
+    expect(waiting.all('chat')).toEqual([]);
+    for (const s of [host.socket, other.socket, waiting]) s.close();
+  });
+
+  it('broadcasts media state changes to the others', async () => {
+    const slug = directory.add();
+    const a = await join(server, slug, 'Ada');
+    const b = await join(server, slug, 'Bob');
+    a.socket.send({ type: 'media', audio: false, video: true, screen: true });
+    expect(await b.socket.next('peer-media')).toEqual({
+      type: 'peer-media',
+      id: a.id,
+      audio: false,
+      video: true,
+      screen: true,
+    });
+    a.socket.close();
+    b.socket.close();
+  });
+});
+
+describe('host powers', () => {
+  it('guests cannot admit, mute or remove', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const guest = await join(server, slug, 'Gus', GUEST_PIN);
+    for (const type of ['admit', 'deny', 'mute', 'remove'] as const) {
+      guest.socket.send({ type, id: host.id });
+      expect(await guest.socket.next('error')).toEqual({ type: 'error', code: 'forbidden' });
+    }
+    expect(host.socket.all('mute-request')).toEqual([]);
+    host.socket.close();
+    guest.socket.close();
+  });
+
+  it('hosts admit and deny from the lobby', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const gus = await TestSocket.open(server.wsUrl(slug));
+    gus.send({ type: 'join', name: 'Gus', pin: GUEST_PIN });
+    await gus.next('waiting');
+    const lobby = await host.socket.next('lobby');
+    expect(lobby.waiting).toHaveLength(1);
+    const gusId = lobby.waiting[0]?.id as string;
+    expect(lobby.waiting[0]?.name).toBe('Gus');
+
+    host.socket.send({ type: 'admit', id: gusId });
+    const joined = await gus.next('joined');
+    expect(joined.id).toBe(gusId);
+    expect(joined.peers.map((p) => p.id)).toEqual([host.id]);
+    expect((await host.socket.next('peer-joined')).peer.id).toBe(gusId);
+    expect((await host.socket.next('lobby')).waiting).toEqual([]);
+
+    const dora = await TestSocket.open(server.wsUrl(slug));
+    dora.send({ type: 'join', name: 'Dora', pin: GUEST_PIN });
+    await dora.next('waiting');
+    const doraId = (await host.socket.next('lobby')).waiting[0]?.id as string;
+    host.socket.send({ type: 'deny', id: doraId });
+    await dora.next('denied');
+    expect((await dora.closed).code).toBe(CLOSE.denied);
+    expect(dora.all('joined')).toEqual([]);
+    host.socket.close();
+    gus.close();
+  });
+
+  it('a host joining later sees who is waiting; hosts skip the lobby', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const gus = await TestSocket.open(server.wsUrl(slug));
+    gus.send({ type: 'join', name: 'Gus', pin: GUEST_PIN });
+    await gus.next('waiting');
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    expect(host.socket.all('joined')[0]?.waiting?.map((w) => w.name)).toEqual(['Gus']);
+    host.socket.close();
+    gus.close();
+  });
+
+  it('hosts ask to mute and remove; the removed participant is disconnected and the others told', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const gus = await join(server, slug, 'Gus', GUEST_PIN);
+    const ida = await join(server, slug, 'Ida', GUEST_PIN);
+
+    host.socket.send({ type: 'mute', id: gus.id });
+    expect(await gus.socket.next('mute-request')).toEqual({ type: 'mute-request' });
+    expect(ida.socket.all('mute-request')).toEqual([]);
+
+    host.socket.send({ type: 'remove', id: gus.id });
+    await gus.socket.next('removed');
+    expect((await gus.socket.closed).code).toBe(CLOSE.removed);
+    expect((await ida.socket.next('peer-left')).id).toBe(gus.id);
+
+    host.socket.send({ type: 'remove', id: gus.id });
+    expect(await host.socket.next('error')).toEqual({ type: 'error', code: 'unknown_participant' });
+    host.socket.close();
+    ida.socket.close();
+  });
+});
+
+describe('room lifecycle', () => {
+  it('closeRoom disconnects everyone with the reason, and refuses joins while the directory catches up', async () => {
+    const slug = directory.add({ lobby: true, guestPin: GUEST_PIN });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const waiting = await TestSocket.open(server.wsUrl(slug));
+    waiting.send({ type: 'join', name: 'Walt', pin: GUEST_PIN });
+    await waiting.next('waiting');
+
+    expect(server.rooms.closeRoom(slug)).toBe(2);
+    for (const s of [host.socket, waiting]) {
+      expect(await s.next('closed')).toEqual({ type: 'closed', reason: 'cancelled' });
+      expect((await s.closed).code).toBe(CLOSE.roomClosed);
+    }
+    // The directory still says "scheduled" (the core cancels the room before it commits).
+    const late = await TestSocket.open(server.wsUrl(slug));
+    late.send({ type: 'join', name: 'Late', pin: HOST_PIN });
+    expect((await late.next('refused')).reason).toBe('cancelled');
+  });
+
+  it('closeRoom also takes the meeting id', async () => {
+    const slug = directory.add();
+    const meetingId = directory.rooms.get(slug)?.meetingId as string;
+    const a = await join(server, slug, 'Ada');
+    expect(server.rooms.closeRoom(meetingId)).toBe(1);
+    await a.socket.next('closed');
+  });
+
+  it('ends the room at its end plus grace', async () => {
+    const now = Date.now();
+    // closeAfterMinutes is 0 on this server: the room closes when the meeting ends.
+    const slug = directory.add({ startsAt: new Date(now - 60_000), endsAt: new Date(now + 1500) });
+    const a = await join(server, slug, 'Ada');
+    expect(await a.socket.next('closed', 6000)).toEqual({ type: 'closed', reason: 'ended' });
+    expect((await a.socket.closed).code).toBe(CLOSE.roomClosed);
+  });
+});
+
+describe('limits', () => {
+  it('closes the connection on a frame over the size limit', async () => {
+    const slug = directory.add();
+    const a = await join(server, slug, 'Ada');
+    a.socket.send({ type: 'chat', text: 'x'.repeat(LIMITS.messageBytes) });
+    expect((await a.socket.closed).code).toBe(CLOSE.tooBig);
+  });
+
+  it('answers malformed JSON with an error and binary frames with a close', async () => {
+    const slug = directory.add();
+    const socket = await TestSocket.open(server.wsUrl(slug));
+    socket.send('{"type":');
+    expect(await socket.next('error')).toEqual({ type: 'error', code: 'invalid_message' });
+    socket.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await socket.closed).code).toBe(CLOSE.unsupported);
+  });
+
+  it('rate-limits chat floods', async () => {
+    const slug = directory.add();
+    const a = await join(server, slug, 'Ada');
+    for (let i = 0; i < 30; i++) a.socket.send({ type: 'chat', text: `message ${i}` });
+    await a.socket.next('error');
+    expect(a.socket.all('error').every((e) => e.code === 'rate_limited')).toBe(true);
+    a.socket.send({ type: 'leave' });
+    await a.socket.closed;
+    // Burst of 10 goes through; the rest are refused (the bucket refills at 1/s).
+    expect(a.socket.all('chat').length).toBeGreaterThanOrEqual(10);
+    expect(a.socket.all('chat').length).toBeLessThan(30);
+  });
+});
+
+describe('mounting', () => {
+  it('works in an app that registered @fastify/websocket itself', async () => {
+    const { default: websocket } = await import('@fastify/websocket');
+    const other = await startServer({ directory }, async (app) => {
+      await app.register(websocket);
+    });
+    try {
+      const slug = directory.add();
+      const a = await join(other, slug, 'Ada');
+      const b = await join(other, slug, 'Bob');
+      b.socket.send({ type: 'chat', text: 'hi' });
+      expect((await a.socket.next('chat')).text).toBe('hi');
+      a.socket.close();
+      b.socket.close();
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('counts joins, leaves and refusals, and holds no names, slugs or chat', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const guesser = await TestSocket.open(server.wsUrl(slug));
+    guesser.send({ type: 'join', name: 'Guesser', pin: '000000' });
+    await guesser.next('error');
+    guesser.close();
+    const a = await join(server, slug, 'Zelda Secretname', GUEST_PIN);
+    a.socket.send({ type: 'chat', text: 'very private words' });
+    await a.socket.next('chat');
+    a.socket.close();
+    await a.socket.closed;
+    await expect.poll(() => server.rooms.counts().participants, { timeout: 2000 }).toBe(0);
+    const text = await registry.metrics();
+    expect(text).toMatch(/roomlink_rooms_joins_total\{role="guest"\} [1-9]/);
+    expect(text).toMatch(/roomlink_rooms_leaves_total [1-9]/);
+    expect(text).toMatch(/roomlink_rooms_refusals_total\{reason="wrong_pin"\} [1-9]/);
+    expect(text).toMatch(/roomlink_rooms_participants 0/);
+    expect(text).not.toContain('Secretname');
+    expect(text).not.toContain('private');
+    expect(text).not.toContain(slug);
+  });
+});
