@@ -8,7 +8,7 @@ import { rotateMasterKey } from '../crypto/rotate.js';
 import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createKeyProvider } from '../runtime.js';
-import { openStore } from '../store/kysely-store.js';
+import { currentSchema, openStore } from '../store/kysely-store.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDoctor } from './doctor.js';
 import { CliError, EXIT } from './exit.js';
@@ -29,7 +29,7 @@ export function registerCommands(program: Command, config: () => Config): void {
       const c = config();
       const store = await openStore(c.databaseUrl, { migrate: false });
       try {
-        const report = await migrateToLatest(store.db);
+        const report = await migrateToLatest(store.db, await currentSchema(store.db, store.dialect));
         process.stdout.write(
           report.applied.length ? `applied: ${report.applied.join(', ')}\n` : 'database is up to date\n',
         );

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { type OpenOptions, openDatabase } from './database.js';
+import { type DialectName, type OpenOptions, openDatabase } from './database.js';
 import { migrateToLatest } from './migrations/index.js';
 import { KyselyAuditRepository } from './repositories/audit.js';
 import { KyselyAuthFlowRepository } from './repositories/auth-flow.js';
@@ -33,7 +33,7 @@ export type KyselyStore = Store & { readonly db: Kysely<Database> };
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<KyselyStore> {
   const { db, dialect, location } = openDatabase(url, options);
-  if (options.migrate ?? true) await migrateToLatest(db);
+  if (options.migrate ?? true) await migrateToLatest(db, await currentSchema(db, dialect));
   return {
     ...repositories(db),
     // Outside transactions, tenant reads go through a short cache (see CachedTenantRepository).
@@ -47,4 +47,11 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     },
     close: () => db.destroy(),
   };
+}
+
+/** PostgreSQL's current schema (from search_path); SQLite has none. */
+export async function currentSchema(db: Kysely<Database>, dialect: DialectName): Promise<string | undefined> {
+  if (dialect !== 'postgres') return undefined;
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return rows[0]?.schema;
 }

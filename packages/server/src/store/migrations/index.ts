@@ -21,12 +21,17 @@ export interface MigrationReport {
   readonly applied: string[];
 }
 
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationReport> {
+/**
+ * `schema` (PostgreSQL) names where the bookkeeping tables live. Without it Kysely looks for them in
+ * any schema, and a database shared by several Roomlink schemas would see another one's tables.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Promise<MigrationReport> {
   const migrator = new Migrator({
     db: db as Kysely<unknown>,
     provider: new StaticProvider(),
     migrationTableName: 'roomlink_migrations',
     migrationLockTableName: 'roomlink_migrations_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw new Error('database migration failed', { cause: error });
