@@ -7,16 +7,13 @@
 //   node bench/addin-click.mjs [clicks=40]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { register } from 'tsx/esm/api';
 import { ROOT } from './lib.mjs';
 
 register();
 const { default: Fastify } = await import('fastify');
-const { chromium } = await import('playwright-core');
 const { registerStubRoomlink } = await import('../packages/addin/test/support/stub-roomlink.ts');
 const { generateManifest } = await import('../packages/addin/src/manifest/generate.ts');
 const { registerAddinRoutes } = await import('../packages/addin/src/serve/routes.ts');
@@ -49,21 +46,9 @@ await registerSandbox(app, {
 await app.ready();
 server.on('request', (req, res) => app.routing(req, res));
 
-const userDataDir = await mkdtemp(path.join(tmpdir(), 'roomlink-bench-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const { launchChromium } = await import('../scripts/chromium.mjs');
+const browser = await launchChromium();
+const { context } = browser;
 
 try {
   const page = await context.newPage();
@@ -155,8 +140,7 @@ try {
   console.log(line('baseline: POST /api/v1/meetings (fetch)', api));
   console.log(`ratio click→block / API call (p50): ${(block.p50 / api.p50).toFixed(1)}`);
 } finally {
-  await context.close();
-  await rm(userDataDir, { recursive: true, force: true });
+  await browser.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await app.close();

@@ -1,6 +1,7 @@
 // Shared helpers for benchmarks: start processes, run autocannon, print comparable figures.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,10 +70,39 @@ export async function load({ url, method = 'POST', headers = {}, body, connectio
 }
 
 export function report(name, subject, baseline) {
+  const cpu = (r) => (r.cpuMsPerRequest === undefined ? '' : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req`);
   const line = (label, r) =>
-    `${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
+    `${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${cpu(r)}`;
   console.log(`\n## ${name}`);
   console.log(line('roomlink', subject));
   console.log(line('bare node http (baseline)', baseline));
   console.log(`ratio roomlink/baseline: ${(subject.rps / baseline.rps).toFixed(2)}`);
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far; Linux only, else undefined.
+ * Per-request CPU is steadier than req/s on a shared machine: other load changes the rate a lot
+ * more than it changes the work done per request.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat (1-based), in clock ticks (100/s).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `measure` and returns its result with the process's CPU ms per completed request. */
+export async function withCpu(pid, measure) {
+  const before = cpuSeconds(pid);
+  const result = await measure();
+  const after = cpuSeconds(pid);
+  const cpuMsPerRequest =
+    before === undefined || after === undefined || !result.total
+      ? undefined
+      : ((after - before) * 1000) / result.total;
+  return { ...result, cpuMsPerRequest };
 }

@@ -2,9 +2,12 @@
 // and against a bare Node HTTP server in the same run. Prints req/s, p50/p99 and the ratio.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { CLI, load, masterKeys, ROOT, report, startProcess, tempDir } from './lib.mjs';
+import { CLI, load, masterKeys, ROOT, report, startProcess, tempDir, withCpu } from './lib.mjs';
 
 const duration = Number(process.env.BENCH_SECONDS ?? 10);
+// Profiling aids: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" and BENCH_SYNC=FULL.
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const modes = (process.env.BENCH_SYNC ?? 'FULL,NORMAL').split(',');
 const dir = await tempDir('roomlink-bench-');
 const env = {
   DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
@@ -57,16 +60,19 @@ const body = () =>
 
 const bare = await startProcess([path.join(ROOT, 'bench/bare-server.mjs')], {});
 try {
-  for (const synchronous of ['FULL', 'NORMAL']) {
-    const roomlink = await startProcess([CLI, 'serve'], { ...env, ROOMLINK_SQLITE_SYNCHRONOUS: synchronous });
+  for (const synchronous of modes) {
+    const roomlink = await startProcess([...nodeArgs, CLI, 'serve'], {
+      ...env,
+      ROOMLINK_SQLITE_SYNCHRONOUS: synchronous,
+    });
     try {
       // Warm up both (JIT, SQLite page cache), then measure one after the other in the same run.
       const url = `${roomlink.url}/api/v1/meetings`;
       const headers = { authorization: `Bearer ${token}` };
       await load({ url, headers, body, duration: 2 });
       await load({ url: `${bare.url}/`, body, duration: 2 });
-      const subject = await load({ url, headers, body, duration });
-      const baseline = await load({ url: `${bare.url}/`, body, duration });
+      const subject = await withCpu(roomlink.child.pid, () => load({ url, headers, body, duration }));
+      const baseline = await withCpu(bare.child.pid, () => load({ url: `${bare.url}/`, body, duration }));
       report(`POST /api/v1/meetings, concurrency 50, SQLite synchronous=${synchronous}`, subject, baseline);
     } finally {
       roomlink.child.kill('SIGTERM');

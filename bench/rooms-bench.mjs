@@ -72,20 +72,10 @@ async function mediaBench() {
   const rounds = Number(process.env.BENCH_MEDIA_ROUNDS ?? 5);
   const { chromium } = await import('playwright-core');
   const { child, url } = await startProcess([process.argv[1], '--serve'], {});
+  const { CHROMIUM_FLAGS, CHROMIUM_PATH, FAKE_MEDIA_FLAGS } = await import('../scripts/chromium.mjs');
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS],
   });
   // Bench-only: note when Join is clicked and when the first remote tile presents its first frame.
   const probe = `(() => {

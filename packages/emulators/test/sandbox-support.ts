@@ -1,30 +1,15 @@
 /**
- * One origin serving what the Outlook sandbox needs in browser tests: the sandbox itself, the built
- * add-in (as the Roomlink server serves it, base URL written in) and a stub of Roomlink's add-in API.
- * The end-to-end suite replaces the stub with the real server.
+ * Driving the Outlook sandbox page in Chromium: open it as a user, read its appointment, wait on its
+ * event log, answer its dialog prompt. The browser tests (packages/server/test/sandbox-e2e.test.ts) run
+ * it on the real Roomlink server in demo mode.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { addinIdFor } from '../../addin/src/manifest/addin-id.js';
-import { generateManifest } from '../../addin/src/manifest/generate.js';
-import { registerAddinRoutes } from '../../addin/src/serve/routes.js';
-import { registerStubRoomlink, type StubRoomlink } from '../../addin/test/support/stub-roomlink.js';
-import { createMemoryCalendar, type MemoryCalendar } from '../src/sandbox/memory-calendar.js';
-import { registerSandbox } from '../src/sandbox/plugin.js';
+import type { Page } from 'playwright-core';
 
 const ADDIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../addin');
-
-export const USERS = [
-  { upn: 'adele@contoso.test', displayName: 'Adele Vance', timeZone: 'Romance Standard Time' },
-  { upn: 'pierre@contoso.test', displayName: 'Pierre Martin', timeZone: 'Romance Standard Time' },
-];
 
 /** Builds the add-in once if this checkout has not (npm run build does it otherwise). */
 export function ensureAddinBuilt(): void {
@@ -34,77 +19,6 @@ export function ensureAddinBuilt(): void {
     stdio: 'inherit',
   });
   if (result.status !== 0) throw new Error('building the add-in failed');
-}
-
-export interface SandboxServer {
-  readonly baseUrl: string;
-  readonly stub: StubRoomlink;
-  readonly calendar: MemoryCalendar;
-  readonly addinId: string;
-  close(): Promise<void>;
-}
-
-export async function startSandboxServer(): Promise<SandboxServer> {
-  // The base URL must be known before the manifest is generated, so the socket listens first and
-  // Fastify routes its requests.
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('no address');
-  const baseUrl = `http://127.0.0.1:${address.port}/`;
-  const app: FastifyInstance = Fastify();
-  const stub = registerStubRoomlink(app, { baseUrl: () => baseUrl });
-  await registerAddinRoutes(app, { baseUrl, version: '0.1.0' });
-  const calendar = createMemoryCalendar(USERS);
-  await registerSandbox(app, {
-    prefix: '/sandbox',
-    addinBaseUrl: baseUrl,
-    manifestXml: generateManifest({ baseUrl, version: '0.1.0' }),
-    graph: calendar,
-  });
-  await app.ready();
-  server.on('request', (req, res) => app.routing(req, res));
-  return {
-    baseUrl,
-    stub,
-    calendar,
-    addinId: addinIdFor(baseUrl),
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.close();
-    },
-  };
-}
-
-export interface Browser {
-  readonly context: BrowserContext;
-  close(): Promise<void>;
-}
-
-export async function launchBrowser(): Promise<Browser> {
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'roomlink-sandbox-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(userDataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface SandboxLogEntry {

@@ -1,15 +1,19 @@
 /**
  * The product's features on top of the core app: identity (real Microsoft or, in demo mode, the
- * local emulators), and later rooms, add-in, sync. server.ts calls this; tests compose their own.
+ * local emulators), calendar sync, rooms, the add-in. server.ts calls this; tests compose their own.
  */
-import { registerAddinRoutes } from '@roomlink/addin';
+import { addinIdFor, registerAddinRoutes } from '@roomlink/addin';
 import { createRooms } from '@roomlink/rooms';
+import pino from 'pino';
 import { ADDIN_VERSION } from './addin.js';
 import type { AppPlugin } from './app.js';
 import { mountDemo } from './demo.js';
+import { createCalendarSync } from './graph/index.js';
 import type { Authenticator } from './http/auth.js';
 import { authRoutes } from './http/routes/auth.js';
 import { createIdentity, type IdentitySettings } from './identity/index.js';
+import { loggerOptions } from './observability/logger.js';
+import { retentionFeature } from './retention/feature.js';
 import { meetingRoomDirectory } from './rooms/directory.js';
 import type { Runtime } from './runtime.js';
 import type { Worker } from './server.js';
@@ -24,14 +28,34 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
   const { config } = runtime;
   const plugins: AppPlugin[] = [];
   let settings: IdentitySettings;
+  let graphBaseUrl = config.graphBaseUrl;
   if (config.microsoft) {
     settings = { ...config.microsoft };
   } else {
     const demo = await mountDemo(config);
     plugins.push(demo.plugin);
     settings = demo.identity;
+    graphBaseUrl = demo.graphBaseUrl;
   }
-  const identity = createIdentity(runtime, settings);
+  // Identity and sync need each other: sign-in starts a mailbox's sync, sign-out ends it (and
+  // deletes its Graph subscription while the user's token still exists); sync uses identity's tokens.
+  // (The hooks run at sign-in/out, long after calendarSync below exists.)
+  const identity = createIdentity(runtime, {
+    ...settings,
+    onSignedIn: (userId, tenantId) => calendarSync.startSyncForUser(userId, tenantId),
+    onSignOut: (userId) => calendarSync.stopSyncForUser(userId),
+  });
+  const calendarSync = createCalendarSync({
+    config: { ...config, graphBaseUrl },
+    store: runtime.store,
+    meetings: runtime.meetings,
+    cipher: runtime.cipher,
+    tokens: identity.tokens,
+    registry: runtime.metrics.registry,
+    addinId: addinIdFor(config.baseUrl),
+    log: pino(loggerOptions(config.logLevel)).child({ component: 'sync' }),
+  });
+  plugins.push(calendarSync.plugin);
   plugins.push((app) =>
     authRoutes(app, {
       signIn: identity.signIn,
@@ -41,7 +65,7 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
     }),
   );
   const rooms = createRooms({
-    directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
+    directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants, calendarSync.service),
     openBeforeMinutes: config.rooms.openBeforeMinutes,
     closeAfterMinutes: config.rooms.closeAfterMinutes,
     iceServers: config.rooms.stunUrls.map((urls) => ({ urls })),
@@ -55,5 +79,14 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
   plugins.push((app) =>
     registerAddinRoutes(app, { baseUrl: config.baseUrl.toString(), version: ADDIN_VERSION }),
   );
-  return { plugins, authenticate: identity.authenticate, workers: [] };
+  // Retention (the hourly purge worker) and the tenant admin console.
+  const retention = retentionFeature(runtime, {
+    stopSyncForUser: (userId) => calendarSync.stopSyncForUser(userId),
+  });
+  plugins.push(...retention.plugins);
+  return {
+    plugins,
+    authenticate: identity.authenticate,
+    workers: [{ start: () => calendarSync.start(), stop: () => calendarSync.stop() }, ...retention.workers],
+  };
 }

@@ -17,6 +17,8 @@ export interface RunningServer {
 
 /** Background workers (sync, retention) register here so that shutdown waits for them. */
 export interface Worker {
+  /** Called once the server listens (webhook handshakes and jobs may call back into it). */
+  start?(): void | Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     draining: () => draining,
   });
   const url = await app.listen({ port: config.port, host: config.host });
+  for (const worker of features.workers ?? []) await worker.start?.();
   logger.info(
     { url, baseUrl: config.baseUrl.toString(), database: runtime.store.location, demo: config.demo },
     config.demo

@@ -1,7 +1,8 @@
 /**
  * A small stand-in for the Roomlink server's add-in API (meetings, session, me/settings, the sign-in
- * dialog's start page), following the contract the real server implements. Tests of the add-in and of
- * the Outlook sandbox run against it over real HTTP; the end-to-end suite re-runs them on the real server.
+ * dialog's start page), following the contract the real server implements. The add-in's tests and the
+ * click benchmark (bench/addin-click.mjs) run against it over real HTTP; the Outlook sandbox browser tests
+ * run on the real server (packages/server/test/sandbox-e2e.test.ts).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -12,6 +12,11 @@ export interface RoomInfo {
   readonly guestPin: string | null;
   readonly lobby: boolean;
   readonly language: 'en' | 'fr';
+  /**
+   * For a recurring meeting whose occurrences were moved or cancelled in the calendar: whether the
+   * room admits people at a given time. When present it decides, instead of startsAt/endsAt.
+   */
+  readonly isOpenAt?: (at: Date) => boolean;
 }
 
 export interface RoomDirectory {

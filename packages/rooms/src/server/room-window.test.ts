@@ -27,4 +27,19 @@ describe('roomTiming', () => {
     const cancelled = { ...room, status: 'cancelled' as const };
     expect(roomTiming(cancelled, new Date('2030-01-01T10:30:00Z'), policy).state).toBe('cancelled');
   });
+
+  it('lets an occurrence-aware predicate decide for series with moved occurrences', () => {
+    // The 10:00 occurrence moved to 14:00: closed at its old time, open at its new one.
+    const moved = {
+      ...room,
+      endsAt: new Date('2030-01-05T11:00:00Z'),
+      isOpenAt: (t: Date) => t >= new Date('2030-01-01T13:45:00Z') && t < new Date('2030-01-01T15:30:00Z'),
+    };
+    expect(roomTiming(moved, new Date('2030-01-01T10:30:00Z'), policy).state).toBe('not_yet_open');
+    expect(roomTiming(moved, new Date('2030-01-01T14:30:00Z'), policy).state).toBe('open');
+    expect(roomTiming(moved, new Date('2030-01-06T09:00:00Z'), policy).state).toBe('closed');
+    expect(
+      roomTiming({ ...moved, status: 'cancelled' }, new Date('2030-01-01T14:30:00Z'), policy).state,
+    ).toBe('cancelled');
+  });
 });

@@ -17,7 +17,7 @@ export interface RoomTiming {
 const MINUTE_MS = 60_000;
 
 export function roomTiming(
-  room: Pick<RoomInfo, 'status' | 'startsAt' | 'endsAt'>,
+  room: Pick<RoomInfo, 'status' | 'startsAt' | 'endsAt' | 'isOpenAt'>,
   now: Date,
   policy: RoomWindowPolicy,
 ): RoomTiming {
@@ -26,10 +26,13 @@ export function roomTiming(
   const state: RoomState =
     room.status === 'cancelled'
       ? 'cancelled'
-      : now < opensAt
-        ? 'not_yet_open'
+      : room.isOpenAt?.(now)
+        ? 'open'
         : now >= closesAt
           ? 'closed'
-          : 'open';
+          : now < opensAt || room.isOpenAt
+            ? // Between occurrences (or at a moved occurrence's old time) the room is not open yet.
+              'not_yet_open'
+            : 'open';
   return { state, opensAt, closesAt };
 }

@@ -3,6 +3,10 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 64,
+  /** The request conflicts with what is recorded (e.g. nothing to cancel, too late to cancel). */
+  conflict: 65,
+  /** No such tenant or user. */
+  notFound: 66,
   config: 78,
   database: 69,
   keys: 77,

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { registerCommands } from './commands.js';
 import { CliError, EXIT } from './exit.js';
+import { registerRetentionCommands } from './retention-commands.js';
 
 const program = new Command('roomlink')
   .description('Roomlink: one-click video meetings for Outlook, self-hosted')
@@ -11,6 +12,7 @@ const program = new Command('roomlink')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 registerCommands(program, () => loadConfig(process.env));
+registerRetentionCommands(program, () => loadConfig(process.env));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

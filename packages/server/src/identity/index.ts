@@ -12,6 +12,7 @@ export interface IdentitySettings {
   readonly authority: URL;
   readonly fetch?: typeof fetch;
   readonly onSignOut?: (userId: string) => Promise<void>;
+  readonly onSignedIn?: (userId: string, tenantId: string) => Promise<void>;
   readonly onSignInRequired?: (userId: string) => Promise<void>;
 }
 
@@ -60,6 +61,7 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     adminRoleIds: config.adminRoleIds,
     sessionTtlHours: config.sessionTtlHours,
     ...(settings.onSignOut ? { onSignOut: settings.onSignOut } : {}),
+    ...(settings.onSignedIn ? { onSignedIn: settings.onSignedIn } : {}),
   });
   return {
     oidc,

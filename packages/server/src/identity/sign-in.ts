@@ -34,6 +34,8 @@ export interface SignInDeps {
   readonly sessionTtlHours: number;
   /** Called at sign-out so that calendar sync stops and deletes its subscription. */
   readonly onSignOut?: (userId: string) => Promise<void>;
+  /** After a completed sign-in, tokens stored (calendar sync subscribes the mailbox). */
+  readonly onSignedIn?: (userId: string, tenantId: string) => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -131,6 +133,7 @@ export class SignInService {
       isAdmin,
     );
     await this.deps.tokens.store(user.id, tenantId, result);
+    await this.deps.onSignedIn?.(user.id, tenantId);
     await this.deps.audit.append(
       { tenantId, actorId: user.id, action: 'session.signed_in', targetType: 'user', targetId: user.id },
       this.#now(),

@@ -3,16 +3,27 @@
  * meetings store (decrypting times and PINs in memory only).
  */
 import type { RoomDirectory, RoomInfo } from '@roomlink/rooms';
+import type { Meeting } from '../domain/meetings/meeting.js';
 import type { MeetingService } from '../domain/meetings/service.js';
 import { lastEnd } from '../domain/meetings/window.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
 
-export function meetingRoomDirectory(meetings: MeetingService, tenants: TenantRepository): RoomDirectory {
+/** Calendar sync's view of a series: moved and cancelled occurrences (see domain/sync). */
+export interface OccurrenceWindows {
+  openPredicate(meeting: Meeting): Promise<((at: Date) => boolean) | undefined>;
+}
+
+export function meetingRoomDirectory(
+  meetings: MeetingService,
+  tenants: TenantRepository,
+  occurrences?: OccurrenceWindows,
+): RoomDirectory {
   return {
     async findBySlug(slug: string): Promise<RoomInfo | null> {
       const meeting = await meetings.findBySlug(slug);
       if (!meeting) return null;
       const tenant = await tenants.find(meeting.tenantId);
+      const isOpenAt = meeting.recurrence ? await occurrences?.openPredicate(meeting) : undefined;
       return {
         meetingId: meeting.id,
         tenantId: meeting.tenantId,
@@ -24,6 +35,7 @@ export function meetingRoomDirectory(meetings: MeetingService, tenants: TenantRe
         guestPin: meeting.room.guestPin,
         lobby: meeting.options.lobby,
         language: meeting.options.language ?? tenant?.settings.defaultLanguage ?? 'en',
+        ...(isOpenAt ? { isOpenAt } : {}),
       };
     },
   };

@@ -5,9 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { Checkpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
+import { WalSync } from './wal-sync.js';
+import { type ControlStep, registerWriteBatcher, WriteBatcher } from './write-batcher.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -24,11 +27,20 @@ export interface OpenOptions {
   readonly poolSize?: number;
   /** SQLite only: FULL (default) survives power loss; NORMAL survives process crashes only. */
   readonly sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /**
+   * SQLite only: group commit of store transactions and queue inserts (see write-batcher.ts);
+   * default true. Durability is the same either way; off, every write unit pays its own fsync.
+   */
+  readonly groupCommit?: boolean;
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): OpenDatabase {
   if (url.startsWith('sqlite:'))
-    return openSqlite(url.slice('sqlite:'.length), options.sqliteSynchronous ?? 'FULL');
+    return openSqlite(
+      url.slice('sqlite:'.length),
+      options.sqliteSynchronous ?? 'FULL',
+      options.groupCommit ?? true,
+    );
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
 }
@@ -41,7 +53,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
  * - secure_delete: deleted rows are overwritten, so purged ciphertext is not left in free pages.
  * - foreign_keys and a busy timeout so that a second process (the CLI) waits instead of failing.
  */
-function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL'): OpenDatabase {
+function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: boolean): OpenDatabase {
   const memory = file === ':memory:';
   if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new SqliteDatabase(file);
@@ -50,10 +62,81 @@ function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL'): OpenDatabase 
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('secure_delete = ON');
+  // Started once writes are sustained, so that short-lived stores (CLI, tests) do without a thread.
+  const checkpointer = memory ? undefined : new Checkpointer({ file: path.resolve(file), synchronous });
+  // FULL: group commits sync the log off the event loop (see wal-sync.ts); same guarantee.
+  const walSync =
+    groupCommit && !memory && synchronous === 'FULL' ? new WalSync(`${path.resolve(file)}-wal`) : undefined;
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: withStatementCache(database, () => {
+        checkpointer?.stop();
+        walSync?.close();
+      }),
+    }),
+  });
+  if (groupCommit) {
+    let commits = 0;
+    const onCommit = () => {
+      if (++commits === CHECKPOINTER_AFTER_COMMITS) checkpointer?.start();
+    };
+    registerWriteBatcher(db, new WriteBatcher(sqliteBatchHost(db, onCommit, walSync)));
+  }
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
+    db,
     dialect: 'sqlite',
     location: memory ? 'sqlite::memory:' : `sqlite:${path.resolve(file)}`,
+  };
+}
+
+const CONTROL: Readonly<Record<ControlStep, CompiledQuery>> = {
+  // IMMEDIATE: take the write lock at once, so that COMMIT cannot meet SQLITE_BUSY from another
+  // process (the CLI) after the batch's work is done.
+  begin: CompiledQuery.raw('begin immediate'),
+  commit: CompiledQuery.raw('commit'),
+  rollback: CompiledQuery.raw('rollback'),
+  savepoint: CompiledQuery.raw('savepoint roomlink_unit'),
+  release: CompiledQuery.raw('release roomlink_unit'),
+  rollbackTo: CompiledQuery.raw('rollback to roomlink_unit'),
+};
+const UNSYNCED = CompiledQuery.raw('pragma synchronous = NORMAL');
+const SYNCED = CompiledQuery.raw('pragma synchronous = FULL');
+
+/** Group commits after which the background checkpointer starts (see checkpointer.ts). */
+const CHECKPOINTER_AFTER_COMMITS = 200;
+
+/**
+ * The batcher holds Kysely's one SQLite connection for a whole batch (other queries wait).
+ * With `walSync`, the batch's COMMIT runs with synchronous=NORMAL and the log is synced by
+ * `walSync` before the commit step returns; FULL is restored before the connection is released,
+ * so every other write of this connection keeps synchronous=FULL.
+ */
+function sqliteBatchHost(db: Kysely<Database>, onCommit: () => void, walSync?: WalSync) {
+  return {
+    withConnection: <T>(fn: (connection: Kysely<Database>) => Promise<T>) => db.connection().execute(fn),
+    control: async (connection: Kysely<Database>, step: ControlStep) => {
+      // (The safety level cannot change inside a transaction: set before BEGIN, reset after.)
+      if (step === 'begin' && walSync) await connection.executeQuery(UNSYNCED);
+      if (!walSync || (step !== 'commit' && step !== 'rollback')) {
+        await connection.executeQuery(CONTROL[step]);
+      } else if (step === 'commit') {
+        // A failing COMMIT leaves the transaction to the batcher's ROLLBACK, which restores FULL.
+        await connection.executeQuery(CONTROL.commit);
+        try {
+          // Durable before the batcher hears that COMMIT succeeded and settles its callers.
+          await walSync.sync();
+        } finally {
+          await connection.executeQuery(SYNCED);
+        }
+      } else {
+        try {
+          await connection.executeQuery(CONTROL.rollback);
+        } finally {
+          await connection.executeQuery(SYNCED);
+        }
+      }
+      if (step === 'commit') onCommit();
+    },
   };
 }
 
@@ -62,10 +145,13 @@ function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL'): OpenDatabase 
  * store issues a handful of distinct statements over and over. Prepared statements are reusable,
  * so they are kept per SQL text (bounded, least recently used first out).
  */
-function withStatementCache(database: SqliteDatabase.Database, size = 256) {
+function withStatementCache(database: SqliteDatabase.Database, onClose: () => void, size = 256) {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
-    close: () => database.close(),
+    close: () => {
+      onClose();
+      database.close();
+    },
     prepare: (sqlText: string) => {
       let statement = cache.get(sqlText);
       if (statement) {

@@ -10,6 +10,7 @@ import { KyselyTokenRepository } from './repositories/tokens.js';
 import { KyselyUserRepository } from './repositories/users.js';
 import type { Database } from './schema.js';
 import type { Repositories, Store } from './store.js';
+import { writeBatcherOf } from './write-batcher.js';
 
 function repositories(db: Kysely<Database>): Repositories {
   return {
@@ -34,6 +35,8 @@ export type KyselyStore = Store & { readonly db: Kysely<Database> };
 export async function openStore(url: string, options: StoreOptions = {}): Promise<KyselyStore> {
   const { db, dialect, location } = openDatabase(url, options);
   if (options.migrate ?? true) await migrateToLatest(db, await currentSchema(db, dialect));
+  // SQLite: transactions are group-committed (store/write-batcher.ts); PostgreSQL: one per call.
+  const batcher = writeBatcherOf<Kysely<Database>>(db);
   return {
     ...repositories(db),
     // Outside transactions, tenant reads go through a short cache (see CachedTenantRepository).
@@ -41,11 +44,17 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     db,
     dialect,
     location,
-    transaction: (work) => db.transaction().execute((trx) => work(repositories(trx))),
+    transaction: batcher
+      ? (work) => batcher.run((connection) => work(repositories(connection)))
+      : (work) => db.transaction().execute((trx) => work(repositories(trx))),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      // Writes already handed in are committed (or rejected) before the database closes.
+      await batcher?.flush();
+      await db.destroy();
+    },
   };
 }
 

@@ -63,6 +63,8 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
       const client = new pg.Client({ connectionString: base });
       await client.connect();
       await client.query(`drop schema if exists ${schema} cascade`);
+      // Calendar sync's pg-boss keeps its tables beside the database's schema (see jobs/).
+      await client.query(`drop schema if exists ${schema}_pgboss cascade`);
       await client.end();
       await rm(dir, { recursive: true, force: true });
     },

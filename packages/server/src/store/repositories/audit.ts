@@ -1,25 +1,37 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditEntry, AuditRecord, AuditRepository } from '../../domain/audit/audit.js';
+import { timeOrderedId } from '../ids.js';
+import { Precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
+
+// Written with every change: compiled once (see ../precompiled.ts).
+const APPEND = new Precompiled<Database, unknown[]>(8, (db: Kysely<Database>, m) =>
+  db.insertInto('audit_log').values({
+    id: m[0] as string,
+    tenant_id: m[1] as string,
+    actor_id: m[2] as string,
+    action: m[3] as string,
+    target_type: m[4] as string,
+    target_id: m[5] as string,
+    details: m[6] as string,
+    created_at: m[7] as string,
+  }),
+);
 
 export class KyselyAuditRepository implements AuditRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async append(entry: AuditEntry, now: Date): Promise<void> {
-    await this.db
-      .insertInto('audit_log')
-      .values({
-        id: randomUUID(),
-        tenant_id: entry.tenantId,
-        actor_id: entry.actorId,
-        action: entry.action,
-        target_type: entry.targetType ?? null,
-        target_id: entry.targetId ?? null,
-        details: JSON.stringify(entry.details ?? {}),
-        created_at: now.toISOString(),
-      })
-      .execute();
+    await APPEND.run(this.db, [
+      timeOrderedId(),
+      entry.tenantId,
+      entry.actorId,
+      entry.action,
+      entry.targetType ?? null,
+      entry.targetId ?? null,
+      JSON.stringify(entry.details ?? {}),
+      now.toISOString(),
+    ]);
   }
 
   async list(tenantId: string | null, options: { limit: number; before?: string }): Promise<AuditRecord[]> {

@@ -1,19 +1,62 @@
 import type { Kysely } from 'kysely';
 import type { InsertOutcome, MeetingRepository, StoredMeeting } from '../../domain/meetings/meeting.js';
+import { Precompiled } from '../precompiled.js';
 import type { Database, MeetingTable } from '../schema.js';
+
+const COLUMNS = [
+  'id',
+  'tenant_id',
+  'organizer_id',
+  'idempotency_key',
+  'provider',
+  'status',
+  'subject_ct',
+  'start_ct',
+  'end_ct',
+  'recurrence_ct',
+  'time_zone',
+  'options',
+  'slug',
+  'conference_id',
+  'host_pin_ct',
+  'guest_pin_ct',
+  'provider_ref',
+  'purge_after',
+  'version',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof MeetingTable)[];
+
+// The two queries of every create, compiled once (see ../precompiled.ts).
+// ON CONFLICT DO NOTHING rather than catching the error: on PostgreSQL a failed statement would
+// abort the surrounding transaction.
+const INSERT = new Precompiled<Database, unknown[]>(COLUMNS.length, (db: Kysely<Database>, marks) =>
+  db
+    .insertInto('meetings')
+    .values(Object.fromEntries(COLUMNS.map((c, i) => [c, marks[i]])) as unknown as MeetingTable)
+    .onConflict((oc) => oc.doNothing()),
+);
+const BY_IDEMPOTENCY_KEY = new Precompiled<Database, [string, string, string]>(
+  3,
+  (db: Kysely<Database>, [t, o, k]) =>
+    db
+      .selectFrom('meetings')
+      .selectAll()
+      .where('tenant_id', '=', t as string)
+      .where('organizer_id', '=', o as string)
+      .where('idempotency_key', '=', k as string),
+);
 
 export class KyselyMeetingRepository implements MeetingRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(m: StoredMeeting): Promise<InsertOutcome> {
-    // ON CONFLICT DO NOTHING rather than catching the error: on PostgreSQL a failed statement
-    // would abort the surrounding transaction.
-    const result = await this.db
-      .insertInto('meetings')
-      .values(toRow(m))
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'inserted' : 'conflict';
+    const row = toRow(m);
+    const result = await INSERT.run(
+      this.db,
+      COLUMNS.map((c) => row[c]),
+    );
+    return Number(result.numAffectedRows ?? 0n) === 1 ? 'inserted' : 'conflict';
   }
 
   async findById(tenantId: string, id: string): Promise<StoredMeeting | undefined> {
@@ -31,13 +74,8 @@ export class KyselyMeetingRepository implements MeetingRepository {
     organizerId: string,
     key: string,
   ): Promise<StoredMeeting | undefined> {
-    const row = await this.db
-      .selectFrom('meetings')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('organizer_id', '=', organizerId)
-      .where('idempotency_key', '=', key)
-      .executeTakeFirst();
+    const { rows } = await BY_IDEMPOTENCY_KEY.run<MeetingTable>(this.db, [tenantId, organizerId, key]);
+    const row = rows[0];
     return row && fromRow(row);
   }
 

@@ -1,0 +1,60 @@
+/**
+ * The admin console's pages: /admin (the console for tenant admins; a sign-in page for visitors who
+ * are not signed in; a refusal for signed-in users who are not tenant admins) and its two assets.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CONSOLE_SCRIPT } from './web/console-script.js';
+import { CONSOLE_STYLE } from './web/console-style.js';
+import { ASSET_PATH, consolePage, forbiddenPage, signInPage } from './web/shell.js';
+
+/**
+ * Scripts from this origin only; inline styles are allowed because previews of join instructions
+ * (rendered in a sandboxed iframe, which inherits this policy) are styled inline, as e-mail is.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: https:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+export async function adminPages(app: FastifyInstance): Promise<void> {
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', CONSOLE_CSP)
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-content-type-options', 'nosniff')
+      .send(body);
+
+  app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
+    const principal = request.principal;
+    if (!principal) return html(reply, 401, signInPage());
+    if (!principal.isTenantAdmin) return html(reply, 403, forbiddenPage());
+    return html(reply, 200, consolePage());
+  });
+
+  const asset = (type: string, body: string) => async (_request: unknown, reply: FastifyReply) =>
+    reply
+      .type(type)
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .send(body);
+  app.get(
+    `${ASSET_PATH}/console.js`,
+    { schema: { hide: true } },
+    asset('text/javascript; charset=utf-8', CONSOLE_SCRIPT),
+  );
+  app.get(
+    `${ASSET_PATH}/console.css`,
+    { schema: { hide: true } },
+    asset('text/css; charset=utf-8', CONSOLE_STYLE),
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * The admin console as an app plugin: the JSON API under /api/v1/admin and the pages under /admin.
+ * Mount it with the product's session authenticator (identity/authenticator.ts): a browser session
+ * cookie authenticates the console, and the principal's isTenantAdmin decides.
+ */
+import type { AppPlugin } from '../app.js';
+import type { Retention } from '../retention/index.js';
+import type { Runtime } from '../runtime.js';
+import { KyselySyncRetentionRepository } from '../store/repositories/retention-sync.js';
+import { adminApiRoutes } from './api.js';
+import { adminPages } from './pages.js';
+import { sampleJoinDetails } from './preview.js';
+
+export interface AdminPluginDeps {
+  readonly runtime: Runtime;
+  readonly retention: Retention;
+}
+
+export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
+  const { runtime, retention } = deps;
+  return async (app) => {
+    // Encapsulated: the API's hooks apply to its own routes only.
+    await app.register(async (scope) =>
+      adminApiRoutes(scope, {
+        tenants: runtime.store.tenants,
+        audit: runtime.store.audit,
+        cipher: runtime.cipher,
+        subjects: retention.subjects,
+        offboarding: retention.offboarding,
+        users: retention.subjectRepository,
+        sync: new KyselySyncRetentionRepository(runtime.store.db, runtime.store.dialect),
+        sample: sampleJoinDetails(runtime.config),
+      }),
+    );
+    await app.register(adminPages);
+  };
+}

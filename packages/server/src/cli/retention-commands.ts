@@ -1,0 +1,195 @@
+/**
+ * Operator commands for retention and data-subject requests (docs/privacy.md):
+ *   roomlink retention run [--as-of <date>]
+ *   roomlink tenant offboard <tenant id> [--contract-end <YYYY-MM-DD> [--yes] | --cancel]
+ *   roomlink export user <user id> [--out <file>]
+ *   roomlink erase user <user id> --yes
+ * Logs go to stderr, results to stdout (an export is pure JSON there).
+ */
+import { writeFile } from 'node:fs/promises';
+import { addinIdFor } from '@roomlink/addin';
+import type { Command } from 'commander';
+import pino from 'pino';
+import type { Config } from '../config/config.js';
+import { createCalendarSync } from '../graph/index.js';
+import { createIdentity } from '../identity/index.js';
+import type { JobQueue } from '../jobs/queue.js';
+import { loggerOptions } from '../observability/logger.js';
+import { type SyncHooks, syncRetentionOptions } from '../retention/feature.js';
+import { createRetention, type Retention, RetentionError } from '../retention/index.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { CliError, EXIT } from './exit.js';
+
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processOutput: CliOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Exit codes of these commands beyond the common ones: see EXIT (docs/errors.md). */
+export const RETENTION_EXIT = { conflict: EXIT.conflict, notFound: EXIT.notFound } as const;
+
+/** Who the audit log names for CLI requests. */
+const CLI_ACTOR = 'cli';
+
+export function registerRetentionCommands(
+  program: Command,
+  config: () => Config,
+  output: CliOutput = processOutput,
+): void {
+  const withRetention = async <T>(work: (retention: Retention) => Promise<T>): Promise<T> => {
+    const c = config();
+    const logger = pino(loggerOptions(c.logLevel), pino.destination(2));
+    const runtime = await createRuntime(c, logger);
+    try {
+      const sync = cliSyncHooks(runtime, logger);
+      return await work(createRetention(runtime, { logger, ...syncRetentionOptions(runtime, sync, logger) }));
+    } catch (error) {
+      throw error instanceof RetentionError ? toCliError(error) : error;
+    } finally {
+      await runtime.close();
+    }
+  };
+
+  program
+    .command('retention')
+    .description('data retention (docs/privacy.md)')
+    .command('run')
+    .description(
+      'purge what retention says is due, once, and print what was deleted (the server does it hourly)',
+    )
+    .option('--as-of <date>', 'run as if it were this date or date-time (ISO 8601), e.g. to check a schedule')
+    .action(async (options: { asOf?: string }) => {
+      const asOf = options.asOf === undefined ? new Date() : parseInstant(options.asOf);
+      const report = await withRetention((r) => r.job.run(asOf));
+      output.out(`${JSON.stringify(report, null, 2)}\n`);
+    });
+
+  program
+    .command('tenant')
+    .description('manage tenants (operators only)')
+    .command('offboard')
+    .description(
+      'record a tenant’s contract end: 6 months later its data is deleted and its key destroyed; ' +
+        'without options, show what is recorded',
+    )
+    .argument('<tenant-id>', 'the Entra tenant id')
+    .option('--contract-end <day>', 'the contract end day, YYYY-MM-DD')
+    .option('--cancel', 'cancel a recorded offboarding (before its deletion day)')
+    .option('--yes', 'confirm a contract end whose deletion day has already come (deletes at the next run)')
+    .action(async (tenantId: string, options: { contractEnd?: string; cancel?: boolean; yes?: boolean }) => {
+      if (options.contractEnd !== undefined && options.cancel) {
+        throw new CliError('use either --contract-end or --cancel', EXIT.usage);
+      }
+      const status = await withRetention((r) => {
+        if (options.cancel) return r.offboarding.cancel(tenantId, { actor: CLI_ACTOR });
+        if (options.contractEnd !== undefined) {
+          return r.offboarding.schedule(tenantId, options.contractEnd, {
+            actor: CLI_ACTOR,
+            allowPast: options.yes ?? false,
+          });
+        }
+        return r.offboarding.status(tenantId);
+      });
+      output.out(
+        status.contractEnd
+          ? `tenant ${status.tenantId}: contract ends ${status.contractEnd}; its data is deleted and its key ` +
+              `destroyed on ${status.purgeOn}\n`
+          : `tenant ${status.tenantId}: no offboarding scheduled\n`,
+      );
+    });
+
+  program
+    .command('export')
+    .description('data-subject requests: export')
+    .command('user')
+    .description('print everything Roomlink holds about a user, decrypted, as JSON')
+    .argument('<user-id>', 'the Roomlink user id (see the admin console)')
+    .option('--out <file>', 'write to this new file (mode 0600) instead of stdout')
+    .action(async (userId: string, options: { out?: string }) => {
+      const data = await withRetention((r) => r.subjects.export(userId, { actor: CLI_ACTOR }));
+      const json = `${JSON.stringify(data, null, 2)}\n`;
+      if (options.out) {
+        // Personal data: a new file readable by its owner only, never an overwrite.
+        await writeFile(options.out, json, { mode: 0o600, flag: 'wx' });
+        output.err(`wrote ${options.out}\n`);
+      } else output.out(json);
+    });
+
+  program
+    .command('erase')
+    .description('data-subject requests: erasure')
+    .command('user')
+    .description('cancel a user’s rooms and delete their meetings, tokens, sessions and user record')
+    .argument('<user-id>', 'the Roomlink user id (see the admin console)')
+    .option('--yes', 'confirm: erasure cannot be undone')
+    .action(async (userId: string, options: { yes?: boolean }) => {
+      if (!options.yes) throw new CliError('erasure cannot be undone: add --yes to confirm', EXIT.usage);
+      const result = await withRetention((r) => r.subjects.erase(userId, { actor: CLI_ACTOR }));
+      output.out(`${JSON.stringify(result, null, 2)}\n`);
+    });
+}
+
+/** Jobs are never run or queued by the CLI: it only uses sync to delete subscriptions. */
+const INERT_QUEUE: JobQueue = {
+  backend: 'sql',
+  enqueue: async () => {
+    throw new Error('the command line does not queue sync jobs');
+  },
+  start: async () => {
+    throw new Error('the command line does not run sync jobs');
+  },
+  stop: async () => undefined,
+  counts: async () => [],
+};
+
+/**
+ * Erasure and offboarding stop the users' calendar sync: with the Microsoft cloud configured the CLI
+ * deletes their Graph subscriptions itself, with the users' stored tokens. In demo mode the Graph
+ * emulator lives inside the server process, out of reach: sync's rows are deleted all the same,
+ * and the emulator's subscription expires on its own (its notifications are then discarded).
+ */
+function cliSyncHooks(runtime: Runtime, logger: pino.Logger): Partial<SyncHooks> {
+  const { config } = runtime;
+  if (!config.microsoft) return {};
+  const identity = createIdentity(runtime, { ...config.microsoft });
+  const sync = createCalendarSync({
+    config,
+    store: runtime.store,
+    meetings: runtime.meetings,
+    cipher: runtime.cipher,
+    tokens: identity.tokens,
+    registry: runtime.metrics.registry,
+    addinId: addinIdFor(config.baseUrl),
+    queue: () => INERT_QUEUE,
+    log: logger.child({ component: 'sync' }),
+  });
+  return { stopSyncForUser: (userId) => sync.stopSyncForUser(userId) };
+}
+
+function parseInstant(value: string): Date {
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new CliError(`--as-of "${value}" is not an ISO 8601 date or date-time`, EXIT.usage);
+  }
+  return date;
+}
+
+function toCliError(error: RetentionError): CliError {
+  switch (error.code) {
+    case 'confirmation_required':
+      return new CliError(`${error.message} (add --yes)`, EXIT.usage);
+    case 'invalid_day':
+      return new CliError(error.message, EXIT.usage);
+    case 'tenant_not_found':
+    case 'user_not_found':
+      return new CliError(error.message, RETENTION_EXIT.notFound);
+    case 'not_scheduled':
+    case 'too_late':
+      return new CliError(error.message, RETENTION_EXIT.conflict);
+  }
+}

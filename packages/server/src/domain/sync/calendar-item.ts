@@ -1,0 +1,26 @@
+/** A calendar item as sync sees it, whatever API it came from (Graph JSON is mapped in src/graph). */
+export type CalendarItemType = 'singleInstance' | 'occurrence' | 'exception' | 'seriesMaster';
+
+export interface CalendarItem {
+  readonly id: string;
+  readonly type: CalendarItemType;
+  readonly subject: string;
+  readonly start: Date;
+  readonly end: Date;
+  readonly isCancelled: boolean;
+  /** ISO-8601 UTC; orders versions of the same item. */
+  readonly lastModified: string;
+  readonly changeKey: string;
+  readonly seriesMasterId: string | null;
+  /** Occurrences and exceptions: the start the series gave them. */
+  readonly originalStart: Date | null;
+  readonly recurrence: Readonly<Record<string, unknown>> | null;
+  /** `roomlinkMeetingId` from the add-in's custom properties, when present. */
+  readonly customMeetingId: string | null;
+  readonly body: { readonly kind: 'html' | 'text'; readonly content: string } | null;
+}
+
+export interface MailboxOwner {
+  readonly userId: string;
+  readonly tenantId: string;
+}

@@ -1,0 +1,80 @@
+/**
+ * What calendar sync needs from the store. Records hold ciphertext where a name ends in `Ct`; event
+ * ids appear only as hashes or ciphertext, and only for events that carry a Roomlink meeting.
+ */
+export type SyncStatus = 'active' | 'needs_sign_in' | 'stopped';
+
+export interface SyncUserRecord {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly status: SyncStatus;
+  readonly subscriptionId: string | null;
+  readonly clientStateHash: string | null;
+  readonly subscriptionExpiresAt: string | null;
+  readonly deltaLinkCt: string | null;
+  readonly deltaStartedAt: string | null;
+  readonly lastChangeAt: string | null;
+  readonly lastReconciledAt: string | null;
+}
+
+export interface SyncUserRepository {
+  find(userId: string): Promise<SyncUserRecord | undefined>;
+  findBySubscription(subscriptionId: string): Promise<SyncUserRecord | undefined>;
+  /** Inserts the user as active, or reactivates a stopped one; keeps subscription and delta state. */
+  activate(userId: string, tenantId: string, now: Date): Promise<void>;
+  update(
+    userId: string,
+    changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId'>>,
+    now: Date,
+  ): Promise<void>;
+  remove(userId: string): Promise<void>;
+  listActive(): Promise<SyncUserRecord[]>;
+  /**
+   * Compare-and-set lease so that one worker (in any process) syncs a mailbox at a time. Returns false
+   * while another owner holds an unexpired lease.
+   */
+  acquireLease(userId: string, owner: string, now: Date, ttlMs: number): Promise<boolean>;
+  releaseLease(userId: string, owner: string): Promise<void>;
+  /** Drops every lease (embedded mode at start: this process is the only worker). */
+  releaseAllLeases(): Promise<void>;
+}
+
+export type LinkKind = 'single' | 'series';
+
+export interface EventLinkRecord {
+  readonly meetingId: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly eventHash: string;
+  readonly eventIdCt: string;
+  readonly kind: LinkKind;
+  readonly versionCt: string;
+}
+
+export interface EventLinkRepository {
+  findByMeeting(meetingId: string): Promise<EventLinkRecord | undefined>;
+  findByEvent(userId: string, eventHash: string): Promise<EventLinkRecord | undefined>;
+  listByUser(userId: string): Promise<EventLinkRecord[]>;
+  upsert(record: EventLinkRecord, now: Date): Promise<void>;
+  remove(meetingId: string): Promise<void>;
+  removeByUser(userId: string): Promise<void>;
+}
+
+export interface OccurrenceRecord {
+  readonly meetingId: string;
+  readonly tenantId: string;
+  readonly occurrenceKey: string;
+  readonly windowCt: string;
+}
+
+export interface OccurrenceRepository {
+  list(meetingId: string): Promise<OccurrenceRecord[]>;
+  /** Replaces the meeting's overrides as one unit. */
+  replace(meetingId: string, records: readonly OccurrenceRecord[], now: Date): Promise<void>;
+}
+
+export interface SyncStore {
+  readonly users: SyncUserRepository;
+  readonly links: EventLinkRepository;
+  readonly occurrences: OccurrenceRepository;
+}

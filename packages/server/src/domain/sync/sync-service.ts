@@ -1,0 +1,286 @@
+/**
+ * Applies organizers' calendar changes to their Roomlink meetings, acting for the organizer:
+ * subject and times follow the calendar; a cancelled or deleted event cancels the room; moved or
+ * cancelled occurrences of a series become occurrence overrides.
+ *
+ * Idempotent and order-safe: the version (lastModifiedDateTime, changeKey) last applied is kept per
+ * meeting, and an older one never overwrites a newer. Callers serialise work per mailbox (a lease),
+ * so a read-compare-write here cannot interleave with another for the same meeting.
+ *
+ * Events that carry no Roomlink meeting leave no trace: nothing is written for them.
+ */
+import { createHash } from 'node:crypto';
+import type { FieldCipher } from '../../crypto/envelope.js';
+import { findJoinBlock } from '../../instructions/marker.js';
+import { DomainError } from '../errors.js';
+import type { Meeting } from '../meetings/meeting.js';
+import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js';
+import type { Principal } from '../principal.js';
+import type { CalendarItem, MailboxOwner } from './calendar-item.js';
+import {
+  type OccurrenceOverride,
+  openAt,
+  openOverride,
+  sealOverride,
+  type WindowMargins,
+} from './occurrences.js';
+import type { EventLinkRecord, SyncStore } from './ports.js';
+
+export type ApplyResult =
+  | 'ignored'
+  | 'unchanged'
+  | 'stale'
+  | 'updated'
+  | 'cancelled'
+  | 'occurrences'
+  | 'conflict';
+
+export interface CalendarSyncServiceDeps {
+  readonly store: SyncStore;
+  readonly meetings: MeetingService;
+  readonly cipher: FieldCipher;
+  readonly window: WindowMargins;
+  readonly now?: () => Date;
+  readonly onApplied?: (result: ApplyResult) => void;
+}
+
+interface AppliedVersion {
+  readonly lastModified: string;
+  readonly changeKey: string;
+}
+
+const LINKS = 'sync_events';
+
+export function eventHash(eventId: string): string {
+  return createHash('sha256').update(`graph-event\u001f${eventId}`).digest('hex');
+}
+
+export class CalendarSyncService {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: CalendarSyncServiceDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Applies a single event or a series master (with the series' instances, for overrides).
+   * Occurrences and exceptions are applied through their master.
+   */
+  async applyItem(
+    owner: MailboxOwner,
+    item: CalendarItem,
+    instances: readonly CalendarItem[] = [],
+  ): Promise<ApplyResult> {
+    const result = await this.#apply(owner, item, instances);
+    this.deps.onApplied?.(result);
+    return result;
+  }
+
+  /** The event is gone from the organizer's calendar: the room is cancelled. */
+  async applyDeleted(owner: MailboxOwner, eventId: string): Promise<ApplyResult> {
+    const link = await this.deps.store.links.findByEvent(owner.userId, eventHash(eventId));
+    if (!link) return this.#report('ignored');
+    try {
+      await this.deps.meetings.cancel(principalOf(owner), link.meetingId);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'meeting_not_found')) throw error;
+    }
+    await this.deps.store.links.remove(link.meetingId);
+    return this.#report('cancelled');
+  }
+
+  /** Which meetings of this user follow a series (their master ids, decrypted), for a refresh. */
+  async linkedEvents(userId: string): Promise<{ meetingId: string; eventId: string; kind: string }[]> {
+    const links = await this.deps.store.links.listByUser(userId);
+    return Promise.all(
+      links.map(async (l) => ({ meetingId: l.meetingId, eventId: await this.#eventId(l), kind: l.kind })),
+    );
+  }
+
+  async isLinked(userId: string, eventId: string): Promise<boolean> {
+    return (await this.deps.store.links.findByEvent(userId, eventHash(eventId))) !== undefined;
+  }
+
+  /** Occurrence-aware: is the room of `meeting` open at `at`? */
+  async isOpenAt(meeting: Meeting, at: Date): Promise<boolean> {
+    const overrides = meeting.recurrence ? await this.overrides(meeting.id) : [];
+    return openAt(meeting, overrides, at, this.deps.window);
+  }
+
+  /** For the room service: undefined when no occurrence was moved or cancelled. */
+  async openPredicate(meeting: Meeting): Promise<((at: Date) => boolean) | undefined> {
+    const overrides = meeting.recurrence ? await this.overrides(meeting.id) : [];
+    if (overrides.length === 0) return undefined;
+    return (at) => openAt(meeting, overrides, at, this.deps.window);
+  }
+
+  async overrides(meetingId: string): Promise<OccurrenceOverride[]> {
+    const records = await this.deps.store.occurrences.list(meetingId);
+    return Promise.all(records.map((r) => openOverride(this.deps.cipher, r)));
+  }
+
+  #report(result: ApplyResult): ApplyResult {
+    this.deps.onApplied?.(result);
+    return result;
+  }
+
+  async #apply(
+    owner: MailboxOwner,
+    item: CalendarItem,
+    instances: readonly CalendarItem[],
+  ): Promise<ApplyResult> {
+    const actor = principalOf(owner);
+    const hash = eventHash(item.id);
+    const meeting = await this.#meetingOf(owner, item, hash);
+    if (!meeting) return 'ignored';
+    const link = await this.deps.store.links.findByMeeting(meeting.id);
+    // A copy of the appointment carries the same custom properties: the first event keeps the meeting.
+    if (link && link.eventHash !== hash) return 'conflict';
+    const previous = link ? await this.#version(link) : undefined;
+    if (previous) {
+      if (previous.changeKey === item.changeKey) return 'unchanged';
+      if (item.lastModified < previous.lastModified) return 'stale';
+    }
+    const kind = item.type === 'seriesMaster' ? 'series' : 'single';
+    let result: ApplyResult = 'unchanged';
+    if (item.isCancelled) {
+      if (meeting.status !== 'cancelled') await this.deps.meetings.cancel(actor, meeting.id);
+      result = 'cancelled';
+    } else if (meeting.status !== 'cancelled') {
+      const patch = changesOf(meeting, item);
+      if (Object.keys(patch).length > 0) {
+        await this.deps.meetings.update(actor, meeting.id, patch);
+        result = 'updated';
+      }
+      if (kind === 'series') {
+        const changed = await this.#replaceOverrides(owner, meeting.id, item, instances);
+        if (changed && result === 'unchanged') result = 'occurrences';
+      }
+    }
+    await this.deps.store.links.upsert(
+      {
+        meetingId: meeting.id,
+        tenantId: owner.tenantId,
+        userId: owner.userId,
+        eventHash: hash,
+        eventIdCt: await this.#seal(owner.tenantId, meeting.id, 'event_id', item.id),
+        kind,
+        versionCt: await this.#seal(
+          owner.tenantId,
+          meeting.id,
+          'version',
+          JSON.stringify({ lastModified: item.lastModified, changeKey: item.changeKey }),
+        ),
+      },
+      this.#now(),
+    );
+    return result;
+  }
+
+  /** The organizer's own meeting this item carries, or undefined (then nothing is recorded). */
+  async #meetingOf(owner: MailboxOwner, item: CalendarItem, hash: string): Promise<Meeting | undefined> {
+    const candidates: string[] = [];
+    if (item.customMeetingId) candidates.push(item.customMeetingId);
+    if (item.body) {
+      const block = findJoinBlock(item.body.content, item.body.kind);
+      if (block?.meetingId) candidates.push(block.meetingId);
+      if (block?.slug) {
+        const bySlug = await this.deps.meetings.findBySlug(block.slug);
+        if (bySlug) candidates.push(bySlug.id);
+      }
+    }
+    const link = await this.deps.store.links.findByEvent(owner.userId, hash);
+    if (link) candidates.push(link.meetingId);
+    for (const id of new Set(candidates)) {
+      try {
+        // get() answers only the organizer's own meetings in their tenant: a join link pasted into
+        // someone else's appointment never lets their calendar change the meeting.
+        return await this.deps.meetings.get(principalOf(owner), id);
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'meeting_not_found')) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  async #replaceOverrides(
+    owner: MailboxOwner,
+    meetingId: string,
+    master: CalendarItem,
+    instances: readonly CalendarItem[],
+  ): Promise<boolean> {
+    const duration = master.end.getTime() - master.start.getTime();
+    const overrides: OccurrenceOverride[] = [];
+    for (const i of instances) {
+      if (!i.originalStart) continue;
+      const originalEnd = new Date(i.originalStart.getTime() + duration);
+      const moved =
+        i.start.getTime() !== i.originalStart.getTime() || i.end.getTime() !== originalEnd.getTime();
+      if (i.isCancelled || (i.type === 'exception' && moved)) {
+        overrides.push({
+          originalStart: i.originalStart,
+          originalEnd,
+          start: i.start,
+          end: i.end,
+          cancelled: i.isCancelled,
+        });
+      }
+    }
+    const before = await this.overrides(meetingId);
+    if (sameOverrides(before, overrides)) return false;
+    const records = await Promise.all(
+      overrides.map((o) => sealOverride(this.deps.cipher, owner.tenantId, meetingId, o)),
+    );
+    await this.deps.store.occurrences.replace(meetingId, records, this.#now());
+    return true;
+  }
+
+  async #version(link: EventLinkRecord): Promise<AppliedVersion | undefined> {
+    try {
+      return JSON.parse(
+        await this.deps.cipher.decrypt(
+          { tenantId: link.tenantId, table: LINKS, column: 'version', rowId: link.meetingId },
+          link.versionCt,
+        ),
+      ) as AppliedVersion;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #eventId(link: EventLinkRecord): Promise<string> {
+    return this.deps.cipher.decrypt(
+      { tenantId: link.tenantId, table: LINKS, column: 'event_id', rowId: link.meetingId },
+      link.eventIdCt,
+    );
+  }
+
+  #seal(tenantId: string, meetingId: string, column: string, value: string): Promise<string> {
+    return this.deps.cipher.encrypt({ tenantId, table: LINKS, column, rowId: meetingId }, value);
+  }
+}
+
+function principalOf(owner: MailboxOwner): Principal {
+  return { tenantId: owner.tenantId, userId: owner.userId, isTenantAdmin: false };
+}
+
+function changesOf(meeting: Meeting, item: CalendarItem): UpdateMeetingInput {
+  const patch: { -readonly [K in keyof UpdateMeetingInput]: UpdateMeetingInput[K] } = {};
+  if (item.subject !== meeting.subject) patch.subject = item.subject;
+  if (item.start.getTime() !== meeting.start.getTime()) patch.start = item.start;
+  if (item.end.getTime() !== meeting.end.getTime()) patch.end = item.end;
+  if (item.type === 'seriesMaster' && item.recurrence) {
+    if (JSON.stringify(item.recurrence) !== JSON.stringify(meeting.recurrence)) {
+      patch.recurrence = item.recurrence;
+    }
+  }
+  return patch;
+}
+
+function sameOverrides(a: readonly OccurrenceOverride[], b: readonly OccurrenceOverride[]): boolean {
+  const key = (o: OccurrenceOverride) =>
+    `${o.originalStart.toISOString()}|${o.start.toISOString()}|${o.end.toISOString()}|${o.cancelled}`;
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  return left.length === right.length && left.every((k, i) => k === right[i]);
+}

@@ -1,0 +1,242 @@
+/**
+ * Calendar sync through Microsoft Graph, composed: the webhooks (an AppPlugin), the worker (job
+ * handlers, schedules), and what other features call — startSyncForUser after sign-in,
+ * stopSyncForUser at sign-out, isRoomOpenAt for the room service.
+ */
+import type { Registry } from 'prom-client';
+import type { AppPlugin } from '../app.js';
+import type { Config } from '../config/config.js';
+import type { FieldCipher } from '../crypto/envelope.js';
+import type { MeetingService } from '../domain/meetings/service.js';
+import type { SyncStore } from '../domain/sync/ports.js';
+import { CalendarSyncService } from '../domain/sync/sync-service.js';
+import { jobMetrics } from '../jobs/metrics.js';
+import { PgBossJobQueue } from '../jobs/pg-boss-queue.js';
+import type { JobObserver, JobQueue } from '../jobs/queue.js';
+import { SqlJobQueue } from '../jobs/sql-queue.js';
+import type { KyselyStore } from '../store/kysely-store.js';
+import { KyselyJobStore } from '../store/repositories/jobs-sql.js';
+import { kyselySyncStore } from '../store/repositories/sync-state.js';
+import { GraphClient, type GraphClientOptions } from './graph-client.js';
+import { createSyncMetrics, type SyncMetrics } from './graph-metrics.js';
+import { SubscriptionManager } from './subscriptions.js';
+import { JOB, JOB_KINDS, SyncWorker, type SyncWorkerSettings } from './sync-worker.js';
+import type { AccessTokenSource } from './token-source.js';
+import { graphWebhooks } from './webhook-routes.js';
+
+export { JOB, JOB_KINDS } from './sync-worker.js';
+export { type AccessTokenSource, isSignInRequired, SignInRequiredError } from './token-source.js';
+
+export interface CalendarSyncOptions {
+  readonly config: Pick<Config, 'baseUrl' | 'graphBaseUrl' | 'databaseUrl' | 'rooms'>;
+  readonly store: KyselyStore;
+  readonly meetings: MeetingService;
+  readonly cipher: FieldCipher;
+  readonly tokens: AccessTokenSource;
+  /** The app's Prometheus registry (so that sync and queue metrics appear on /metrics). */
+  readonly registry: Registry;
+  /** The add-in's manifest id; names the custom properties' extended property. */
+  readonly addinId: string;
+  /** Default: SqlJobQueue on SQLite, PgBossJobQueue (schema `pgboss`) on PostgreSQL. */
+  readonly queue?: (observer: JobObserver) => JobQueue;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  readonly tuning?: SyncTuning;
+}
+
+export interface SyncTuning extends Omit<SyncWorkerSettings, 'addinId'> {
+  /** How often the schedule looks for subscriptions to renew and users to reconcile; default 5 min. */
+  readonly maintenanceEveryMs?: number;
+  /** Scheduled reconciliation per user; default 1 hour. */
+  readonly reconcileEveryMs?: number;
+  readonly subscriptionMinutes?: number;
+  readonly renewBeforeMs?: number;
+  readonly graph?: Partial<
+    Pick<GraphClientOptions, 'maxAttempts' | 'backoff' | 'maxRetryAfterMs' | 'random'>
+  >;
+  /** SqlJobQueue only. */
+  readonly queuePollMs?: number;
+  readonly queueRetry?: { baseMs: number; capMs: number };
+}
+
+export interface CalendarSync {
+  /** Mount with the other app plugins: the two webhook routes. */
+  readonly plugin: AppPlugin;
+  /** Starts the job handlers, the schedule and a first reconciliation of every active user. */
+  start(): Promise<void>;
+  /** Stops the schedule and drains jobs in flight (SIGTERM). Safe to call twice. */
+  stop(): Promise<void>;
+  /** After a sign-in: subscription and first reconciliation, as jobs. */
+  startSyncForUser(userId: string, tenantId: string): Promise<void>;
+  /** At sign-out: deletes the Graph subscription and every sync record of the user. */
+  stopSyncForUser(userId: string): Promise<void>;
+  /**
+   * Occurrence-aware room window for the room service: is the room behind `slug` open at `at`?
+   * undefined when no meeting has this slug.
+   */
+  isRoomOpenAt(slug: string, at: Date): Promise<boolean | undefined>;
+  readonly queue: JobQueue;
+  readonly service: CalendarSyncService;
+  readonly graph: GraphClient;
+  readonly syncStore: SyncStore;
+  readonly worker: SyncWorker;
+  readonly metrics: SyncMetrics;
+}
+
+export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
+  const now = options.now ?? (() => new Date());
+  const tuning = options.tuning ?? {};
+  const metrics = createSyncMetrics(options.registry);
+  const syncStore = kyselySyncStore(options.store.db);
+  let queueRef: JobQueue | undefined;
+  const observer = jobMetrics(options.registry, () => queueRef);
+  const queue =
+    options.queue?.(observer) ??
+    (options.store.dialect === 'postgres'
+      ? new PgBossJobQueue({
+          connectionString: options.config.databaseUrl,
+          schema: pgBossSchemaFor(options.config.databaseUrl),
+          kinds: JOB_KINDS,
+          observer,
+        })
+      : new SqlJobQueue({
+          store: new KyselyJobStore(options.store.db),
+          kinds: JOB_KINDS,
+          observer,
+          now,
+          ...(tuning.queuePollMs ? { pollMs: tuning.queuePollMs } : {}),
+          ...(tuning.queueRetry ? { retry: tuning.queueRetry } : {}),
+        }));
+  queueRef = queue;
+  const graph = new GraphClient({
+    baseUrl: options.config.graphBaseUrl,
+    tokens: options.tokens,
+    metrics,
+    now: () => now().getTime(),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...tuning.graph,
+  });
+  const window = {
+    openBeforeMinutes: options.config.rooms.openBeforeMinutes,
+    closeAfterMinutes: options.config.rooms.closeAfterMinutes,
+  };
+  const service = new CalendarSyncService({
+    store: syncStore,
+    meetings: options.meetings,
+    cipher: options.cipher,
+    window,
+    now,
+    onApplied: (action) => metrics.changes.inc({ action }),
+  });
+  const subscriptions = new SubscriptionManager(
+    graph,
+    syncStore.users,
+    {
+      baseUrl: options.config.baseUrl,
+      ...(tuning.subscriptionMinutes ? { minutes: tuning.subscriptionMinutes } : {}),
+      ...(tuning.renewBeforeMs ? { renewBeforeMs: tuning.renewBeforeMs } : {}),
+    },
+    now,
+  );
+  const worker = new SyncWorker({
+    graph,
+    service,
+    users: syncStore.users,
+    subscriptions,
+    queue,
+    cipher: options.cipher,
+    settings: { ...tuning, addinId: options.addinId },
+    now,
+    ...(options.log ? { log: options.log } : {}),
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  /** Renewals and scheduled reconciliations, as coalesced jobs (safe with several processes). */
+  const maintain = async (everyone: boolean): Promise<void> => {
+    const users = await syncStore.users.listActive();
+    const at = now().getTime();
+    const reconcileEvery = tuning.reconcileEveryMs ?? 3_600_000;
+    const jobs = [];
+    for (const user of users) {
+      if (subscriptions.needsRenewal(user)) {
+        jobs.push({ kind: JOB.subscribe, payload: { userId: user.userId }, dedupeKey: user.userId });
+      }
+      const last = user.lastReconciledAt ? new Date(user.lastReconciledAt).getTime() : 0;
+      if (everyone || at - last >= reconcileEvery) {
+        jobs.push({ kind: JOB.reconcile, payload: { userId: user.userId }, dedupeKey: user.userId });
+      }
+    }
+    await queue.enqueue(jobs);
+  };
+
+  return {
+    plugin: graphWebhooks({ users: syncStore.users, queue, metrics }),
+    async start() {
+      if (started) return;
+      started = true;
+      // Embedded SQLite: this process is the only worker, so leases left by a crash are void.
+      if (options.store.dialect === 'sqlite') await syncStore.users.releaseAllLeases();
+      await queue.start(worker.handlers());
+      // At start (and so after any downtime) every mailbox is reconciled once.
+      await maintain(true);
+      timer = setInterval(() => {
+        maintain(false).catch((error: unknown) => observer.onError?.(error));
+      }, tuning.maintenanceEveryMs ?? 300_000);
+      timer.unref();
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (timer) clearInterval(timer);
+        await queue.stop();
+      })();
+      return stopping;
+    },
+    async startSyncForUser(userId, tenantId) {
+      await syncStore.users.activate(userId, tenantId, now());
+      await queue.enqueue([
+        { kind: JOB.subscribe, payload: { userId }, dedupeKey: userId },
+        { kind: JOB.reconcile, payload: { userId }, dedupeKey: userId },
+      ]);
+    },
+    async stopSyncForUser(userId) {
+      const user = await syncStore.users.find(userId);
+      if (!user) return;
+      // Stop first, so that jobs in flight end quietly; then remove what sync knew of the user.
+      await syncStore.users.update(userId, { status: 'stopped' }, now());
+      await subscriptions.remove(user);
+      await syncStore.links.removeByUser(userId);
+      await syncStore.users.remove(userId);
+    },
+    async isRoomOpenAt(slug, at) {
+      const meeting = await options.meetings.findBySlug(slug);
+      return meeting ? service.isOpenAt(meeting, at) : undefined;
+    },
+    queue,
+    service,
+    graph,
+    syncStore,
+    worker,
+    metrics,
+  };
+}
+
+/**
+ * pg-boss's schema: `pgboss`, or `<schema>_pgboss` when DATABASE_URL selects another schema through
+ * `options=-c search_path=<schema>`, so that deployments sharing one database never share jobs.
+ */
+export function pgBossSchemaFor(databaseUrl: string): string {
+  let options = '';
+  try {
+    options = new URL(databaseUrl).searchParams.get('options') ?? '';
+  } catch {
+    return 'pgboss';
+  }
+  const schema = /search_path=([a-z_][a-z0-9_]*)/i.exec(options)?.[1]?.toLowerCase();
+  return schema && schema !== 'public' && schema.length <= 56 ? `${schema}_pgboss` : 'pgboss';
+}

@@ -1,0 +1,156 @@
+/**
+ * One Graph subscription per signed-in user on me/events (created, updated, deleted), with its own
+ * random clientState (only its SHA-256 is kept), renewed well before it expires, recreated when Graph
+ * removed it, reauthorized when Graph asks, and deleted when the user signs out.
+ *
+ * Lifetime: Microsoft documents 10,080 minutes (under 7 days) as the maximum for Outlook resources
+ * without resource data, and the service rejects more than 10,070 minutes; sync asks for 10,000 and
+ * renews once less than half of it is left.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
+import { type GraphClient, GraphError } from './graph-client.js';
+
+export const SUBSCRIPTION_MINUTES = 10_000;
+export const RENEW_BEFORE_MS = (SUBSCRIPTION_MINUTES / 2) * 60_000;
+
+export interface SubscriptionSettings {
+  /** ROOMLINK_BASE_URL. */
+  readonly baseUrl: URL;
+  readonly minutes?: number;
+  readonly renewBeforeMs?: number;
+}
+
+export function notificationUrl(baseUrl: URL): string {
+  return new URL('api/graph/notifications', baseUrl).toString();
+}
+
+export function lifecycleUrl(baseUrl: URL): string {
+  return new URL('api/graph/lifecycle', baseUrl).toString();
+}
+
+export function hashClientState(clientState: string): string {
+  return createHash('sha256').update(clientState, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of a received clientState with the stored digest. */
+export function clientStateMatches(received: unknown, storedHash: string | null): boolean {
+  if (typeof received !== 'string' || storedHash === null || !/^[0-9a-f]{64}$/.test(storedHash)) return false;
+  const a = createHash('sha256').update(received, 'utf8').digest();
+  return timingSafeEqual(a, Buffer.from(storedHash, 'hex'));
+}
+
+interface GraphSubscriptionBody {
+  id?: unknown;
+  expirationDateTime?: unknown;
+}
+
+export class SubscriptionManager {
+  constructor(
+    private readonly graph: GraphClient,
+    private readonly users: SyncUserRepository,
+    private readonly settings: SubscriptionSettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  needsRenewal(user: SyncUserRecord): boolean {
+    if (!user.subscriptionId || !user.subscriptionExpiresAt) return true;
+    const left = new Date(user.subscriptionExpiresAt).getTime() - this.now().getTime();
+    return left < (this.settings.renewBeforeMs ?? RENEW_BEFORE_MS);
+  }
+
+  /** Creates, renews or (force) recreates the user's subscription. Returns true when it is new. */
+  async ensure(user: SyncUserRecord, options: { force?: boolean } = {}): Promise<boolean> {
+    if (!options.force && !this.needsRenewal(user)) return false;
+    if (user.subscriptionId && !options.force) {
+      try {
+        const { body } = await this.graph.request<GraphSubscriptionBody>(user.userId, {
+          method: 'PATCH',
+          path: `subscriptions/${encodeURIComponent(user.subscriptionId)}`,
+          body: { expirationDateTime: this.#expiry() },
+          operation: 'subscription.renew',
+        });
+        await this.users.update(
+          user.userId,
+          { subscriptionExpiresAt: expiryOf(body) ?? this.#expiry() },
+          this.now(),
+        );
+        return false;
+      } catch (error) {
+        if (!(error instanceof GraphError && error.status === 404)) throw error;
+      }
+    }
+    if (user.subscriptionId && options.force) await this.#deleteQuietly(user.userId, user.subscriptionId);
+    const clientState = randomBytes(32).toString('base64url');
+    const { body } = await this.graph.request<GraphSubscriptionBody>(user.userId, {
+      method: 'POST',
+      path: 'subscriptions',
+      body: {
+        changeType: 'created,updated,deleted',
+        notificationUrl: notificationUrl(this.settings.baseUrl),
+        lifecycleNotificationUrl: lifecycleUrl(this.settings.baseUrl),
+        resource: 'me/events',
+        expirationDateTime: this.#expiry(),
+        clientState,
+        latestSupportedTlsVersion: 'v1_2',
+      },
+      operation: 'subscription.create',
+    });
+    if (typeof body.id !== 'string') throw new GraphError(0, 'subscription_without_id');
+    await this.users.update(
+      user.userId,
+      {
+        subscriptionId: body.id,
+        clientStateHash: hashClientState(clientState),
+        subscriptionExpiresAt: expiryOf(body) ?? this.#expiry(),
+      },
+      this.now(),
+    );
+    return true;
+  }
+
+  /** Graph asked (reauthorizationRequired): reauthorize, or recreate when the subscription is gone. */
+  async reauthorize(user: SyncUserRecord): Promise<boolean> {
+    if (!user.subscriptionId) return this.ensure(user, { force: true });
+    try {
+      await this.graph.request(user.userId, {
+        method: 'POST',
+        path: `subscriptions/${encodeURIComponent(user.subscriptionId)}/reauthorize`,
+        operation: 'subscription.reauthorize',
+      });
+      return false;
+    } catch (error) {
+      if (error instanceof GraphError && error.status === 404) return this.ensure(user, { force: true });
+      throw error;
+    }
+  }
+
+  /** Sign-out: the subscription is deleted at Graph (best effort; it expires anyway). */
+  async remove(user: SyncUserRecord): Promise<void> {
+    if (user.subscriptionId) await this.#deleteQuietly(user.userId, user.subscriptionId);
+  }
+
+  async #deleteQuietly(userId: string, subscriptionId: string): Promise<void> {
+    try {
+      await this.graph.request(userId, {
+        method: 'DELETE',
+        path: `subscriptions/${encodeURIComponent(subscriptionId)}`,
+        operation: 'subscription.delete',
+      });
+    } catch {
+      // Gone already, or the user's tokens are: the subscription expires on its own.
+    }
+  }
+
+  #expiry(): string {
+    return new Date(
+      this.now().getTime() + (this.settings.minutes ?? SUBSCRIPTION_MINUTES) * 60_000,
+    ).toISOString();
+  }
+}
+
+function expiryOf(body: GraphSubscriptionBody): string | undefined {
+  if (typeof body.expirationDateTime !== 'string') return undefined;
+  const date = new Date(body.expirationDateTime);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

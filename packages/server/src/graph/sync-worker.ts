@@ -1,0 +1,354 @@
+/**
+ * The job handlers of calendar sync. Each run for a mailbox holds that mailbox's lease, so one worker
+ * (in any process) touches a user's calendar state at a time. A user whose sign-in Microsoft no longer
+ * accepts is marked needs_sign_in and their jobs end quietly (no retries against a dead token).
+ *
+ * Reconciliation is a delta query over the user's calendar window (calendarView/delta): at start,
+ * after a `missed` lifecycle event, after a subscription was (re)created, and on a schedule. It
+ * catches whatever change notifications were lost. The delta link is stored encrypted (it holds a
+ * token); a link Graph forgot (410) starts a fresh round.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FieldCipher } from '../crypto/envelope.js';
+import type { CalendarItem, MailboxOwner } from '../domain/sync/calendar-item.js';
+import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
+import type { CalendarSyncService } from '../domain/sync/sync-service.js';
+import type { JobHandler, JobPayload, JobQueue, JobSpec } from '../jobs/queue.js';
+import { eventQuery, eventUrl, INSTANCE_SELECT, toCalendarItem } from './events.js';
+import { type GraphClient, GraphError } from './graph-client.js';
+import type { SubscriptionManager } from './subscriptions.js';
+import { isSignInRequired } from './token-source.js';
+
+export const JOB = {
+  change: 'graph_change',
+  reconcile: 'graph_reconcile',
+  subscribe: 'graph_subscribe',
+  reauthorize: 'graph_reauthorize',
+} as const;
+
+export const JOB_KINDS = {
+  [JOB.change]: { maxAttempts: 8 },
+  [JOB.reconcile]: { maxAttempts: 8, coalesce: true },
+  [JOB.subscribe]: { maxAttempts: 8, coalesce: true },
+  [JOB.reauthorize]: { maxAttempts: 8, coalesce: true },
+} as const;
+
+export interface SyncWorkerSettings {
+  /** The Outlook add-in's id (its manifest id): names the custom properties' extended property. */
+  readonly addinId: string;
+  /** Calendar window that reconciliation follows; default 1 day back, 180 days ahead. */
+  readonly windowPastDays?: number;
+  readonly windowFutureDays?: number;
+  /** A delta round older than this starts afresh, so that the window follows the clock; default 1 day. */
+  readonly rebaseAfterMs?: number;
+  readonly leaseMs?: number;
+  /** Wait before retrying a job whose mailbox is busy; default 200 ms. */
+  readonly busyRetryMs?: number;
+}
+
+export interface SyncWorkerDeps {
+  readonly graph: GraphClient;
+  readonly service: CalendarSyncService;
+  readonly users: SyncUserRepository;
+  readonly subscriptions: SubscriptionManager;
+  readonly queue: JobQueue;
+  readonly cipher: FieldCipher;
+  readonly settings: SyncWorkerSettings;
+  readonly now?: () => Date;
+  readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+type Work = (user: SyncUserRecord) => Promise<void>;
+
+const DAY = 86_400_000;
+
+export class SyncWorker {
+  readonly #owner = randomUUID();
+  readonly #subscriptionWork = new Map<string, Promise<void>>();
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: SyncWorkerDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  handlers(): Record<string, JobHandler> {
+    return {
+      [JOB.change]: (p) =>
+        this.#withMailbox(JOB.change, p, async (user) => {
+          await this.syncEvent(user, String(p.eventId));
+          await this.deps.users.update(user.userId, { lastChangeAt: this.#now().toISOString() }, this.#now());
+        }),
+      [JOB.reconcile]: (p) => this.#withMailbox(JOB.reconcile, p, (user) => this.reconcile(user)),
+      [JOB.subscribe]: (p) =>
+        this.#withMailbox(JOB.subscribe, p, (user) =>
+          this.#withSubscription(user, async (fresh) => {
+            const created = await this.deps.subscriptions.ensure(fresh, { force: p.force === true });
+            if (created) await this.#enqueue({ kind: JOB.reconcile, userId: user.userId });
+          }),
+        ),
+      [JOB.reauthorize]: (p) =>
+        this.#withMailbox(JOB.reauthorize, p, (user) =>
+          this.#withSubscription(user, async (fresh) => {
+            const created = await this.deps.subscriptions.reauthorize(fresh);
+            if (created) await this.#enqueue({ kind: JOB.reconcile, userId: user.userId });
+          }),
+        ),
+    };
+  }
+
+  /** Fetches one event and applies it (through its master for an occurrence); 404 means deleted. */
+  async syncEvent(user: SyncUserRecord, eventId: string): Promise<void> {
+    const owner = ownerOf(user);
+    let raw: unknown;
+    try {
+      raw = (
+        await this.deps.graph.request(user.userId, {
+          path: `me/events/${encodeURIComponent(eventId)}`,
+          query: eventQuery(this.deps.settings.addinId),
+          operation: 'event.get',
+        })
+      ).body;
+    } catch (error) {
+      if (error instanceof GraphError && error.status === 404) {
+        await this.deps.service.applyDeleted(owner, eventId);
+        return;
+      }
+      throw error;
+    }
+    const item = toCalendarItem(raw, this.deps.settings.addinId);
+    if (!item) return;
+    if (item.seriesMasterId && item.type !== 'seriesMaster') {
+      await this.syncEvent(user, item.seriesMasterId);
+      return;
+    }
+    await this.#applyFetched(user, item);
+  }
+
+  /** Delta query over the window; applies every change it reports. */
+  async reconcile(user: SyncUserRecord, fresh = false): Promise<void> {
+    const owner = ownerOf(user);
+    const now = this.#now();
+    const { settings } = this.deps;
+    const rebase = settings.rebaseAfterMs ?? DAY;
+    const stale = !user.deltaStartedAt || now.getTime() - new Date(user.deltaStartedAt).getTime() > rebase;
+    const deltaLink = fresh || stale || !user.deltaLinkCt ? undefined : await this.#openDeltaLink(user);
+    const start = new Date(now.getTime() - (settings.windowPastDays ?? 1) * DAY);
+    const end = new Date(now.getTime() + (settings.windowFutureDays ?? 180) * DAY);
+    const first = deltaLink
+      ? { path: deltaLink, operation: 'calendar.delta' }
+      : {
+          path: 'me/calendarView/delta',
+          query: { startDateTime: start.toISOString(), endDateTime: end.toISOString() },
+          operation: 'calendar.delta',
+        };
+    const doneMasters = new Set<string>();
+    const seen = new Set<string>();
+    let unknownRemoval = false;
+    let finalLink: string | undefined;
+    try {
+      for await (const page of this.deps.graph.pages<Record<string, unknown>>(user.userId, first)) {
+        const toFetch = new Set<string>();
+        for (const entry of page.value) {
+          const id = typeof entry.id === 'string' ? entry.id : undefined;
+          if (!id) continue;
+          seen.add(id);
+          if (entry['@removed'] !== undefined) {
+            if (await this.deps.service.isLinked(user.userId, id)) toFetch.add(id);
+            else unknownRemoval = true;
+            continue;
+          }
+          const master = typeof entry.seriesMasterId === 'string' ? entry.seriesMasterId : undefined;
+          const target = master ?? id;
+          seen.add(target);
+          if (doneMasters.has(target)) continue;
+          if (master) doneMasters.add(master);
+          toFetch.add(target);
+        }
+        await this.#fetchAndApply(user, [...toFetch]);
+        if (page.deltaLink) finalLink = page.deltaLink;
+      }
+    } catch (error) {
+      if (error instanceof GraphError && error.status === 410 && !fresh) {
+        // Graph forgot the sync state (SyncStateNotFound): a full round replaces it.
+        return this.reconcile(user, true);
+      }
+      throw error;
+    }
+    // Delta reports a removal only of items it reported before: an event linked through a notification
+    // and deleted while that notification was lost would go unseen. Linked events delta did not mention
+    // are checked for existence (cheap: ids only, batched); a removed occurrence reported under an id
+    // sync never saw also refreshes the linked series.
+    const unseen = (await this.deps.service.linkedEvents(user.userId)).filter((l) => !seen.has(l.eventId));
+    const refresh = unknownRemoval ? unseen.filter((l) => l.kind === 'series').map((l) => l.eventId) : [];
+    await this.#fetchAndApply(user, refresh);
+    await this.#checkExistence(
+      user,
+      unseen.filter((l) => !refresh.includes(l.eventId)).map((l) => l.eventId),
+    );
+    await this.deps.users.update(
+      user.userId,
+      {
+        ...(finalLink ? { deltaLinkCt: await this.#sealDeltaLink(owner, finalLink) } : {}),
+        ...(deltaLink ? {} : { deltaStartedAt: now.toISOString() }),
+        lastReconciledAt: this.#now().toISOString(),
+      },
+      this.#now(),
+    );
+  }
+
+  /** Reads events through $batch and applies each (404: deleted). */
+  async #fetchAndApply(user: SyncUserRecord, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const owner = ownerOf(user);
+    const results = await this.deps.graph.batch(
+      user.userId,
+      ids.map((id, i) => ({ id: String(i + 1), url: eventUrl(id, this.deps.settings.addinId) })),
+      'event.get',
+    );
+    for (const [i, id] of ids.entries()) {
+      const result = results.get(String(i + 1));
+      if (!result) continue;
+      if (result.status === 404) {
+        await this.deps.service.applyDeleted(owner, id);
+        continue;
+      }
+      if (result.status >= 300) throw new GraphError(result.status, 'batch_item_failed');
+      const item = toCalendarItem(result.body, this.deps.settings.addinId);
+      if (!item) continue;
+      if (item.seriesMasterId && item.type !== 'seriesMaster') {
+        await this.syncEvent(user, item.seriesMasterId);
+        continue;
+      }
+      await this.#applyFetched(user, item);
+    }
+  }
+
+  /** Linked events that no longer exist are applied as deleted. */
+  async #checkExistence(user: SyncUserRecord, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const results = await this.deps.graph.batch(
+      user.userId,
+      ids.map((id, i) => ({ id: String(i + 1), url: `me/events/${encodeURIComponent(id)}?$select=id` })),
+      'event.exists',
+    );
+    for (const [i, id] of ids.entries()) {
+      if (results.get(String(i + 1))?.status === 404) await this.deps.service.applyDeleted(ownerOf(user), id);
+    }
+  }
+
+  async #applyFetched(user: SyncUserRecord, item: CalendarItem): Promise<void> {
+    const owner = ownerOf(user);
+    // Instances are only worth reading for a series that carries a Roomlink meeting.
+    if (item.type === 'seriesMaster' && !item.isCancelled && (await this.#carriesMeeting(user, item))) {
+      const instances = await this.#instances(user, item.id);
+      await this.deps.service.applyItem(owner, item, instances);
+      return;
+    }
+    await this.deps.service.applyItem(owner, item);
+  }
+
+  async #carriesMeeting(user: SyncUserRecord, item: CalendarItem): Promise<boolean> {
+    if (item.customMeetingId || item.body?.content.includes('/m/')) return true;
+    return this.deps.service.isLinked(user.userId, item.id);
+  }
+
+  async #instances(user: SyncUserRecord, masterId: string): Promise<CalendarItem[]> {
+    const now = this.#now();
+    const { settings } = this.deps;
+    const items: CalendarItem[] = [];
+    const pages = this.deps.graph.pages<unknown>(user.userId, {
+      path: `me/events/${encodeURIComponent(masterId)}/instances`,
+      query: {
+        startDateTime: new Date(now.getTime() - (settings.windowPastDays ?? 1) * DAY).toISOString(),
+        endDateTime: new Date(now.getTime() + (settings.windowFutureDays ?? 180) * DAY).toISOString(),
+        $select: INSTANCE_SELECT,
+      },
+      operation: 'event.instances',
+    });
+    for await (const page of pages) {
+      for (const raw of page.value) {
+        const item = toCalendarItem(raw, settings.addinId);
+        if (item) items.push(item);
+      }
+    }
+    return items;
+  }
+
+  async #withMailbox(kind: string, payload: JobPayload, work: Work): Promise<void> {
+    const userId = typeof payload.userId === 'string' ? payload.userId : undefined;
+    if (!userId) return;
+    const user = await this.deps.users.find(userId);
+    // Sync was stopped (sign-out) or waits for a new sign-in: nothing to do, nothing to retry.
+    if (user?.status !== 'active') return;
+    const { users } = this.deps;
+    if (!(await users.acquireLease(userId, this.#owner, this.#now(), this.deps.settings.leaseMs ?? 30_000))) {
+      await this.deps.queue.enqueue([
+        { kind, payload, dedupeKey: userId, delayMs: this.deps.settings.busyRetryMs ?? 200 },
+      ]);
+      return;
+    }
+    try {
+      await work(user);
+    } catch (error) {
+      if (!isSignInRequired(error)) throw error;
+      await users.update(userId, { status: 'needs_sign_in' }, this.#now());
+      this.deps.log?.warn({ job: kind }, 'calendar sync paused: the user must sign in again');
+    } finally {
+      await users.releaseLease(userId, this.#owner);
+    }
+  }
+
+  /**
+   * Subscription work for one mailbox runs one at a time in this process (the lease keeps other
+   * processes out), on a fresh read of the user: two subscribe jobs racing on a stale record would
+   * each create a Graph subscription.
+   */
+  #withSubscription(user: SyncUserRecord, work: Work): Promise<void> {
+    const previous = this.#subscriptionWork.get(user.userId) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const fresh = await this.deps.users.find(user.userId);
+        if (fresh?.status === 'active') await work(fresh);
+      });
+    this.#subscriptionWork.set(user.userId, run);
+    void run.then(
+      () => this.#forget(user.userId, run),
+      () => this.#forget(user.userId, run),
+    );
+    return run;
+  }
+
+  #forget(userId: string, run: Promise<void>): void {
+    if (this.#subscriptionWork.get(userId) === run) this.#subscriptionWork.delete(userId);
+  }
+
+  #enqueue(job: { kind: string; userId: string; force?: boolean }): Promise<void> {
+    const spec: JobSpec = {
+      kind: job.kind,
+      payload: { userId: job.userId, ...(job.force ? { force: true } : {}) },
+      dedupeKey: job.userId,
+    };
+    return this.deps.queue.enqueue([spec]);
+  }
+
+  async #openDeltaLink(user: SyncUserRecord): Promise<string | undefined> {
+    try {
+      return await this.deps.cipher.decrypt(deltaContext(ownerOf(user)), user.deltaLinkCt as string);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #sealDeltaLink(owner: MailboxOwner, link: string): Promise<string> {
+    return this.deps.cipher.encrypt(deltaContext(owner), link);
+  }
+}
+
+function ownerOf(user: SyncUserRecord): MailboxOwner {
+  return { userId: user.userId, tenantId: user.tenantId };
+}
+
+function deltaContext(owner: MailboxOwner) {
+  return { tenantId: owner.tenantId, table: 'sync_users', column: 'delta_link', rowId: owner.userId };
+}

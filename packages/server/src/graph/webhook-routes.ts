@@ -1,0 +1,214 @@
+/**
+ * Graph's webhooks: POST /api/graph/notifications (change notifications) and POST /api/graph/lifecycle.
+ * - validation handshake: `?validationToken=` is echoed back decoded, 200 text/plain, before any body
+ *   is read;
+ * - bodies are checked for shape and size (malformed: 400 problem+json, nothing queued);
+ * - a notification whose clientState does not match its subscription's is dropped and counted;
+ * - valid ones are written to the durable queue and answered 202; no Graph or room work happens here.
+ * Notification contents are never logged.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
+import type { JobQueue, JobSpec } from '../jobs/queue.js';
+import type { SyncMetrics } from './graph-metrics.js';
+import { clientStateMatches } from './subscriptions.js';
+import { JOB } from './sync-worker.js';
+
+export const NOTIFICATIONS_PATH = '/api/graph/notifications';
+export const LIFECYCLE_PATH = '/api/graph/lifecycle';
+/** Graph sends batches of notifications; this bounds one POST. */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const MAX_NOTIFICATIONS = 1000;
+
+export interface WebhookDeps {
+  readonly users: Pick<SyncUserRepository, 'findBySubscription'>;
+  readonly queue: Pick<JobQueue, 'enqueue'>;
+  readonly metrics: SyncMetrics;
+  /** Subscriptions are looked up once per this many ms at most; default 5000. */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => number;
+}
+
+const shortString = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
+
+const changeSchema = {
+  type: 'object',
+  required: ['value'],
+  properties: {
+    value: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_NOTIFICATIONS,
+      items: {
+        type: 'object',
+        required: ['subscriptionId', 'changeType', 'resource'],
+        properties: {
+          subscriptionId: shortString(128),
+          clientState: { type: ['string', 'null'], maxLength: 512 },
+          changeType: { type: 'string', enum: ['created', 'updated', 'deleted'] },
+          resource: shortString(2048),
+          resourceData: {
+            type: 'object',
+            properties: { id: shortString(1024) },
+          },
+          tenantId: { type: 'string', maxLength: 64 },
+          subscriptionExpirationDateTime: { type: 'string', maxLength: 64 },
+        },
+      },
+    },
+  },
+} as const;
+
+const lifecycleSchema = {
+  type: 'object',
+  required: ['value'],
+  properties: {
+    value: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_NOTIFICATIONS,
+      items: {
+        type: 'object',
+        required: ['subscriptionId', 'lifecycleEvent'],
+        properties: {
+          subscriptionId: shortString(128),
+          clientState: { type: ['string', 'null'], maxLength: 512 },
+          lifecycleEvent: {
+            type: 'string',
+            enum: ['missed', 'subscriptionRemoved', 'reauthorizationRequired'],
+          },
+          tenantId: { type: 'string', maxLength: 64 },
+          subscriptionExpirationDateTime: { type: 'string', maxLength: 64 },
+        },
+      },
+    },
+  },
+} as const;
+
+interface ChangeNotification {
+  subscriptionId: string;
+  clientState?: string | null;
+  changeType: 'created' | 'updated' | 'deleted';
+  resource: string;
+  resourceData?: { id?: string };
+}
+
+interface LifecycleNotification {
+  subscriptionId: string;
+  clientState?: string | null;
+  lifecycleEvent: 'missed' | 'subscriptionRemoved' | 'reauthorizationRequired';
+}
+
+export function graphWebhooks(deps: WebhookDeps) {
+  const now = deps.now ?? Date.now;
+  const ttl = deps.cacheTtlMs ?? 5000;
+  const cache = new Map<string, { user: SyncUserRecord | undefined; until: number }>();
+
+  const subscriber = async (subscriptionId: string): Promise<SyncUserRecord | undefined> => {
+    const hit = cache.get(subscriptionId);
+    if (hit && hit.until > now()) return hit.user;
+    const user = await deps.users.findBySubscription(subscriptionId);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(subscriptionId, { user, until: now() + ttl });
+    return user;
+  };
+
+  /** The user a notification speaks for, or undefined (then it is counted and dropped). */
+  const authentic = async (
+    kind: 'change' | 'lifecycle',
+    n: { subscriptionId: string; clientState?: string | null },
+  ): Promise<SyncUserRecord | undefined> => {
+    const user = await subscriber(n.subscriptionId);
+    if (user?.status !== 'active') {
+      deps.metrics.notifications.inc({ kind, outcome: 'unknown_subscription' });
+      return undefined;
+    }
+    if (!clientStateMatches(n.clientState, user.clientStateHash)) {
+      deps.metrics.notifications.inc({ kind, outcome: 'client_state_mismatch' });
+      return undefined;
+    }
+    return user;
+  };
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    await app.register(async (scope) => {
+      // The handshake needs no body and must be fast: answer before parsing.
+      scope.addHook('onRequest', async (request, reply) => {
+        const token = (request.query as Record<string, unknown> | undefined)?.validationToken;
+        if (typeof token === 'string') {
+          return reply
+            .code(200)
+            .header('x-content-type-options', 'nosniff')
+            .type('text/plain; charset=utf-8')
+            .send(token);
+        }
+        return undefined;
+      });
+
+      scope.post(
+        NOTIFICATIONS_PATH,
+        { bodyLimit: WEBHOOK_BODY_LIMIT, schema: { body: changeSchema, hide: true } },
+        async (request: FastifyRequest, reply: FastifyReply) => {
+          const { value } = request.body as { value: ChangeNotification[] };
+          const jobs: JobSpec[] = [];
+          const seen = new Set<string>();
+          for (const n of value) {
+            const eventId = n.resourceData?.id ?? eventIdFromResource(n.resource);
+            if (!eventId) {
+              deps.metrics.notifications.inc({ kind: 'change', outcome: 'no_event_id' });
+              continue;
+            }
+            const user = await authentic('change', n);
+            if (!user) continue;
+            const key = `${user.userId}\u0000${eventId}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            jobs.push({
+              kind: JOB.change,
+              payload: { userId: user.userId, eventId, changeType: n.changeType },
+            });
+          }
+          await deps.queue.enqueue(jobs);
+          if (jobs.length > 0)
+            deps.metrics.notifications.inc({ kind: 'change', outcome: 'queued' }, jobs.length);
+          return reply.code(202).send();
+        },
+      );
+
+      scope.post(
+        LIFECYCLE_PATH,
+        { bodyLimit: WEBHOOK_BODY_LIMIT, schema: { body: lifecycleSchema, hide: true } },
+        async (request: FastifyRequest, reply: FastifyReply) => {
+          const { value } = request.body as { value: LifecycleNotification[] };
+          const jobs: JobSpec[] = [];
+          for (const n of value) {
+            const user = await authentic('lifecycle', n);
+            if (!user) continue;
+            const userId = user.userId;
+            if (n.lifecycleEvent === 'missed') {
+              jobs.push({ kind: JOB.reconcile, payload: { userId, reason: 'missed' }, dedupeKey: userId });
+            } else if (n.lifecycleEvent === 'subscriptionRemoved') {
+              jobs.push({ kind: JOB.subscribe, payload: { userId, force: true }, dedupeKey: userId });
+            } else {
+              jobs.push({ kind: JOB.reauthorize, payload: { userId }, dedupeKey: userId });
+            }
+            deps.metrics.notifications.inc({ kind: 'lifecycle', outcome: n.lifecycleEvent });
+          }
+          await deps.queue.enqueue(jobs);
+          return reply.code(202).send();
+        },
+      );
+    });
+  };
+}
+
+/** `Users/{id}/Events/{id}` (any case): the event id, URL-decoded. */
+export function eventIdFromResource(resource: string): string | undefined {
+  const match = /(?:^|\/)events(?:\/([^/?]+)|\('([^']+)'\))$/i.exec(resource);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent((match[1] ?? match[2]) as string);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The embedded job queue: a jobs table in Roomlink's own database, consumed by this process.
+ * Embedded mode has one worker process per database (SQLite has one writer), so jobs found running
+ * at start were interrupted by a crash and run again.
+ */
+import { randomUUID } from 'node:crypto';
+import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import {
+  failureReason,
+  type JobCount,
+  type JobHandler,
+  type JobKindOptions,
+  type JobObserver,
+  type JobPayload,
+  type JobQueue,
+  type JobSpec,
+  PermanentJobError,
+} from './queue.js';
+
+export interface NewJob {
+  readonly kind: string;
+  readonly payload: JobPayload;
+  readonly dedupeKey?: string;
+  readonly delayMs?: number;
+  readonly maxAttempts: number;
+}
+
+export interface ClaimedJob {
+  readonly id: string;
+  readonly kind: string;
+  readonly payload: JobPayload;
+  readonly dedupeKey: string | null;
+  /** Including this run. */
+  readonly attempts: number;
+  readonly maxAttempts: number;
+}
+
+export interface JobStore {
+  insert(jobs: readonly NewJob[], now: Date): Promise<void>;
+  claim(kinds: readonly string[], limit: number, owner: string, now: Date): Promise<ClaimedJob[]>;
+  complete(id: string): Promise<void>;
+  retry(job: ClaimedJob, runAt: Date, reason: string, now: Date): Promise<void>;
+  bury(id: string, reason: string, now: Date): Promise<void>;
+  requeueRunning(): Promise<number>;
+  nextRunAt(kinds: readonly string[]): Promise<Date | undefined>;
+  counts(): Promise<JobCount[]>;
+}
+
+export interface SqlJobQueueOptions {
+  readonly store: JobStore;
+  readonly kinds: Readonly<Record<string, JobKindOptions>>;
+  /** Jobs run at once by this process; default 8. */
+  readonly concurrency?: number;
+  /** Longest idle wait between looks at the table; default 500 ms (enqueues here wake it at once). */
+  readonly pollMs?: number;
+  readonly retry?: BackoffPolicy;
+  readonly observer?: JobObserver;
+  readonly now?: () => Date;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 8;
+const MIN_WAIT_MS = 5;
+
+export class SqlJobQueue implements JobQueue {
+  readonly backend = 'sql' as const;
+  readonly #owner = randomUUID();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #now: () => Date;
+  #handlers: Readonly<Record<string, JobHandler>> = {};
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #kicked = false;
+
+  constructor(private readonly options: SqlJobQueueOptions) {
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async enqueue(jobs: readonly JobSpec[]): Promise<void> {
+    const seen = new Set<string>();
+    const rows: NewJob[] = [];
+    for (const job of jobs) {
+      const kind = this.options.kinds[job.kind];
+      if (!kind) throw new Error(`unknown job kind ${job.kind}`);
+      const dedupeKey = kind.coalesce ? (job.dedupeKey ?? job.kind) : undefined;
+      if (dedupeKey !== undefined) {
+        if (seen.has(`${job.kind}\u0000${dedupeKey}`)) continue;
+        seen.add(`${job.kind}\u0000${dedupeKey}`);
+      }
+      rows.push({
+        kind: job.kind,
+        payload: job.payload,
+        ...(dedupeKey !== undefined ? { dedupeKey } : {}),
+        ...(job.delayMs ? { delayMs: job.delayMs } : {}),
+        maxAttempts: kind.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      });
+    }
+    await this.options.store.insert(rows, this.#now());
+    this.#kick();
+  }
+
+  async start(handlers: Readonly<Record<string, JobHandler>>): Promise<void> {
+    if (this.#running) throw new Error('the job queue is already running');
+    this.#handlers = handlers;
+    await this.options.store.requeueRunning();
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#kick();
+    await this.#loop;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  counts(): Promise<JobCount[]> {
+    return this.options.store.counts();
+  }
+
+  #kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    const concurrency = this.options.concurrency ?? 8;
+    const kinds = Object.keys(this.#handlers).filter((k) => k in this.options.kinds);
+    while (this.#running) {
+      this.#kicked = false;
+      let claimed = 0;
+      const free = concurrency - this.#inFlight.size;
+      if (free > 0) {
+        try {
+          const jobs = await this.options.store.claim(kinds, free, this.#owner, this.#now());
+          claimed = jobs.length;
+          for (const job of jobs) this.#track(this.#execute(job));
+        } catch (error) {
+          this.options.observer?.onError?.(error);
+        }
+      }
+      if (!this.#running) break;
+      if (claimed > 0 && claimed === free) continue;
+      // All slots busy: only a finished job (which kicks) frees one; due jobs must not make us spin.
+      await this.#idle(free > 0 ? kinds : []);
+    }
+  }
+
+  /** Waits for a kick, a finished job, the next delayed job or the poll interval. */
+  async #idle(kinds: readonly string[]): Promise<void> {
+    if (this.#kicked) return;
+    let waitMs = this.options.pollMs ?? 500;
+    try {
+      const next = kinds.length > 0 ? await this.options.store.nextRunAt(kinds) : undefined;
+      // A job due now that claim() did not return was taken by another process: look again soon,
+      // not at once (a zero wait here would spin on microtasks and starve I/O).
+      if (next) waitMs = Math.max(MIN_WAIT_MS, Math.min(waitMs, next.getTime() - this.#now().getTime()));
+    } catch (error) {
+      this.options.observer?.onError?.(error);
+    }
+    if (this.#kicked) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, waitMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = undefined;
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => {
+      this.#inFlight.delete(work);
+      this.#kick();
+    });
+  }
+
+  async #execute(job: ClaimedJob): Promise<void> {
+    const { store, observer } = this.options;
+    const handler = this.#handlers[job.kind];
+    try {
+      if (!handler) throw new PermanentJobError(`no handler for ${job.kind}`);
+      await handler(job.payload, { id: job.id, attempt: job.attempts });
+      await store.complete(job.id);
+      observer?.onOutcome?.(job.kind, 'completed');
+    } catch (error) {
+      const reason = failureReason(error);
+      try {
+        if (error instanceof PermanentJobError || job.attempts >= job.maxAttempts) {
+          await store.bury(job.id, reason, this.#now());
+          observer?.onOutcome?.(job.kind, 'dead', reason);
+        } else {
+          const delay = backoffDelay(job.attempts, this.options.retry ?? { baseMs: 1_000, capMs: 300_000 });
+          await store.retry(job, new Date(this.#now().getTime() + delay), reason, this.#now());
+          observer?.onOutcome?.(job.kind, 'retried', reason);
+        }
+      } catch (storeError) {
+        observer?.onError?.(storeError);
+      }
+    }
+  }
+}

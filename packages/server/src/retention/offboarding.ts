@@ -1,0 +1,103 @@
+/**
+ * Offboarding a tenant: the operator records its contract end; 6 months later the retention job
+ * deletes all of its rows and destroys its data key. Until that day the operator can cancel.
+ */
+import type { KyselyRetentionRepository } from '../store/repositories/retention.js';
+import type { KyselyTenantPurgeRepository } from '../store/repositories/retention-tenants.js';
+import { RetentionError } from './errors.js';
+import { accountPurgeDay, parseDay, utcDay } from './policy.js';
+
+export interface OffboardingStatus {
+  readonly tenantId: string;
+  readonly contractEnd: string | null;
+  /** The day the tenant's data is deleted; null when no contract end is recorded. */
+  readonly purgeOn: string | null;
+}
+
+export interface OffboardingDeps {
+  readonly tenants: KyselyTenantPurgeRepository;
+  readonly audit: Pick<KyselyRetentionRepository, 'appendAudit'>;
+  readonly now?: () => Date;
+}
+
+export class OffboardingService {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: OffboardingDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async status(tenantId: string): Promise<OffboardingStatus> {
+    const tenant = await this.deps.tenants.find(tenantId);
+    if (!tenant) throw new RetentionError('tenant_not_found', `no tenant ${tenantId}`);
+    return describe(tenantId, tenant.contractEnd);
+  }
+
+  /**
+   * Records the contract end day. A purge day that has already come needs `allowPast`: the next
+   * retention run would delete the tenant at once.
+   */
+  async schedule(
+    tenantId: string,
+    contractEnd: string,
+    options: { actor: string; allowPast?: boolean },
+  ): Promise<OffboardingStatus> {
+    if (!parseDay(contractEnd))
+      throw new RetentionError('invalid_day', 'the contract end must be a YYYY-MM-DD day');
+    const tenant = await this.deps.tenants.find(tenantId);
+    if (!tenant) throw new RetentionError('tenant_not_found', `no tenant ${tenantId}`);
+    const now = this.#now();
+    const purgeOn = accountPurgeDay(contractEnd);
+    if (purgeOn <= utcDay(now) && !options.allowPast) {
+      throw new RetentionError(
+        'confirmation_required',
+        `the purge day ${purgeOn} has come: the next retention run deletes the tenant; confirm to go ahead`,
+      );
+    }
+    await this.deps.tenants.setContractEnd(tenantId, contractEnd, now);
+    await this.deps.audit.appendAudit(
+      {
+        tenantId,
+        actorId: options.actor,
+        action: 'tenant.offboarding_scheduled',
+        targetType: 'tenant',
+        targetId: tenantId,
+        details: { contractEnd, purgeOn },
+      },
+      now,
+    );
+    return describe(tenantId, contractEnd);
+  }
+
+  /** Clears the contract end; refused once the purge day has come (deletion may be under way). */
+  async cancel(tenantId: string, options: { actor: string }): Promise<OffboardingStatus> {
+    const tenant = await this.deps.tenants.find(tenantId);
+    if (!tenant) throw new RetentionError('tenant_not_found', `no tenant ${tenantId} (already deleted?)`);
+    if (tenant.contractEnd === null) throw new RetentionError('not_scheduled', 'no offboarding is scheduled');
+    const now = this.#now();
+    const purgeOn = accountPurgeDay(tenant.contractEnd);
+    if (purgeOn <= utcDay(now)) {
+      throw new RetentionError(
+        'too_late',
+        `the purge day ${purgeOn} has come: offboarding can no longer be cancelled`,
+      );
+    }
+    await this.deps.tenants.setContractEnd(tenantId, null, now);
+    await this.deps.audit.appendAudit(
+      {
+        tenantId,
+        actorId: options.actor,
+        action: 'tenant.offboarding_cancelled',
+        targetType: 'tenant',
+        targetId: tenantId,
+        details: { contractEnd: tenant.contractEnd },
+      },
+      now,
+    );
+    return describe(tenantId, null);
+  }
+}
+
+function describe(tenantId: string, contractEnd: string | null): OffboardingStatus {
+  return { tenantId, contractEnd, purgeOn: contractEnd ? accountPurgeDay(contractEnd) : null };
+}

@@ -1,0 +1,293 @@
+/**
+ * Data-subject requests about one user: export everything Roomlink holds about them (decrypted),
+ * or erase them (their rooms cancelled, their meetings, tokens, sessions and user row deleted).
+ * Both are audit-logged by ids and counts.
+ *
+ * Audit entries about an erased user are kept: they hold ids and counts only, and the user id is a
+ * random UUID that, once the user row is gone, links to nobody (docs/privacy.md).
+ */
+import type { FieldCipher } from '../crypto/envelope.js';
+import type { Meeting, RoomDetails } from '../domain/meetings/meeting.js';
+import type { MeetingProvider } from '../domain/meetings/provider.js';
+import type { MeetingService } from '../domain/meetings/service.js';
+import type { KyselyRetentionRepository } from '../store/repositories/retention.js';
+import type { KyselySubjectRepository, MeetingRef } from '../store/repositories/retention-subjects.js';
+import type { UserTable } from '../store/schema.js';
+import { RetentionError } from './errors.js';
+
+export const EXPORT_FORMAT = 'roomlink-user-export/1';
+
+export interface UserExport {
+  readonly format: typeof EXPORT_FORMAT;
+  readonly exportedAt: string;
+  readonly user: {
+    readonly id: string;
+    readonly tenantId: string;
+    readonly name: string | null;
+    readonly upn: string | null;
+    readonly exchangeId: string | null;
+    readonly status: string;
+    readonly isTenantAdmin: boolean;
+    readonly settings: unknown;
+    readonly lastSignInAt: string | null;
+    readonly createdAt: string;
+  };
+  readonly meetings: readonly ExportedMeeting[];
+  readonly sessions: readonly { kind: string; createdAt: string; expiresAt: string }[];
+  readonly oauthTokens:
+    | { readonly held: false }
+    | { readonly held: true; readonly updatedAt: string; readonly accessTokenExpiresAt: string | null };
+  /** Rows held in other tables about the user (calendar sync state…), by table. */
+  readonly otherRecords: Readonly<Record<string, number>>;
+  readonly audit: readonly {
+    id: string;
+    action: string;
+    actorId: string | null;
+    targetType: string | null;
+    targetId: string | null;
+    details: unknown;
+    createdAt: string;
+  }[];
+}
+
+export type ExportedMeeting =
+  | {
+      readonly id: string;
+      readonly status: string;
+      readonly subject: string;
+      readonly start: string;
+      readonly end: string;
+      readonly timeZone: string | null;
+      readonly recurrence: unknown;
+      readonly options: unknown;
+      readonly joinUrl: string;
+      readonly conferenceId: string;
+      readonly sipUri: string;
+      readonly dialIn: string | null;
+      readonly hostPin: string;
+      readonly guestPin: string | null;
+      readonly validFrom: string;
+      readonly validUntil: string;
+      readonly createdAt: string;
+      readonly updatedAt: string;
+    }
+  | { readonly id: string; readonly status: string; readonly unreadable: true };
+
+export interface ErasureResult {
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly meetings: number;
+  readonly rows: Readonly<Record<string, number>>;
+}
+
+export interface SubjectRequestDeps {
+  readonly subjects: KyselySubjectRepository;
+  readonly audit: Pick<KyselyRetentionRepository, 'appendAudit' | 'quietLog'>;
+  readonly meetings: MeetingService;
+  readonly providers: ReadonlyMap<string, MeetingProvider>;
+  readonly cipher: FieldCipher;
+  /** Runs before an erasure deletes anything, e.g. to delete the user's Graph subscription. */
+  readonly beforeErase?: (userId: string) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+export interface RequestScope {
+  /** Who asks: an admin's user id, or `cli`. */
+  readonly actor: string;
+  /** The admin's tenant: a user of another tenant is answered as unknown. Absent for operators. */
+  readonly tenantId?: string;
+}
+
+const PAGE = 200;
+
+export class SubjectRequestService {
+  readonly #now: () => Date;
+
+  constructor(private readonly deps: SubjectRequestDeps) {
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  async export(userId: string, scope: RequestScope): Promise<UserExport> {
+    const user = await this.#user(userId, scope);
+    const meetings: ExportedMeeting[] = [];
+    await this.#eachMeetingPage(user, async (page) => {
+      for (const ref of page) meetings.push(await this.#exportMeeting(ref));
+      return page.at(-1)?.id;
+    });
+    const [sessions, token, held, audit] = await Promise.all([
+      this.deps.subjects.sessionsOf(user.id),
+      this.deps.subjects.tokenInfo(user.id),
+      this.deps.subjects.rowsHeldFor(user.id),
+      this.deps.subjects.auditAbout(user.tenant_id, user.id),
+    ]);
+    const now = this.#now();
+    const result: UserExport = {
+      format: EXPORT_FORMAT,
+      exportedAt: now.toISOString(),
+      user: {
+        id: user.id,
+        tenantId: user.tenant_id,
+        name: await this.#open(user, 'display_name', user.display_name_ct),
+        upn: await this.#open(user, 'upn', user.upn_ct),
+        exchangeId: user.exchange_id,
+        status: user.status,
+        isTenantAdmin: Number(user.is_admin) === 1,
+        settings: JSON.parse(user.settings),
+        lastSignInAt: user.last_sign_in_at,
+        createdAt: user.created_at,
+      },
+      meetings,
+      sessions: sessions.map((s) => ({ kind: s.kind, createdAt: s.created_at, expiresAt: s.expires_at })),
+      oauthTokens: token
+        ? { held: true, updatedAt: token.updated_at, accessTokenExpiresAt: token.access_expires_at }
+        : { held: false },
+      otherRecords: Object.fromEntries(
+        Object.entries(held).filter(([table, n]) => n > 0 && table !== 'sessions' && table !== 'user_tokens'),
+      ),
+      audit: audit.map((a) => ({
+        id: a.id,
+        action: a.action,
+        actorId: a.actor_id,
+        targetType: a.target_type,
+        targetId: a.target_id,
+        details: JSON.parse(a.details),
+        createdAt: a.created_at,
+      })),
+    };
+    await this.deps.audit.appendAudit(
+      {
+        tenantId: user.tenant_id,
+        actorId: scope.actor,
+        action: 'user.exported',
+        targetType: 'user',
+        targetId: user.id,
+        details: { meetings: meetings.length },
+      },
+      now,
+    );
+    return result;
+  }
+
+  async erase(userId: string, scope: RequestScope): Promise<ErasureResult> {
+    const user = await this.#user(userId, scope);
+    await this.deps.beforeErase?.(user.id);
+    // SQLite: deleted rows' old page images must not stay in the write-ahead log (see quietLog).
+    const log = await this.deps.audit.quietLog();
+    try {
+      let meetings = 0;
+      await this.#eachMeetingPage(user, async (page) => {
+        for (const ref of page) await this.#endRoom(ref);
+        meetings += (
+          await this.deps.subjects.deleteMeetings(
+            user.tenant_id,
+            page.map((m) => m.id),
+          )
+        ).rows;
+        return page.at(-1)?.id;
+      });
+      const { rows } = await this.deps.subjects.deleteUser(user.tenant_id, user.id);
+      const counts = Object.fromEntries(Object.entries(rows).filter(([, n]) => n > 0));
+      await log.checkpoint();
+      await log.truncateOnNextCommit();
+      await this.deps.audit.appendAudit(
+        {
+          tenantId: user.tenant_id,
+          actorId: scope.actor,
+          action: 'user.erased',
+          targetType: 'user',
+          targetId: user.id,
+          details: { meetings, ...counts },
+        },
+        this.#now(),
+      );
+      await log.checkpoint();
+      return { userId: user.id, tenantId: user.tenant_id, meetings, rows: counts };
+    } finally {
+      await log.close();
+    }
+  }
+
+  async #user(userId: string, scope: RequestScope): Promise<UserTable> {
+    const user = await this.deps.subjects.findUser(userId);
+    // Another tenant's user is answered exactly like a missing one.
+    if (!user || (scope.tenantId !== undefined && user.tenant_id !== scope.tenantId)) {
+      throw new RetentionError('user_not_found', `no user ${userId}`);
+    }
+    return user;
+  }
+
+  async #eachMeetingPage(
+    user: UserTable,
+    handle: (page: MeetingRef[]) => Promise<string | undefined>,
+  ): Promise<void> {
+    let after = '';
+    for (;;) {
+      const page = await this.deps.subjects.meetingsOrganisedBy(user.tenant_id, user.id, after, PAGE);
+      if (page.length === 0) return;
+      after = (await handle(page)) ?? after;
+      if (page.length < PAGE) return;
+    }
+  }
+
+  async #exportMeeting(ref: MeetingRef): Promise<ExportedMeeting> {
+    let m: Meeting;
+    try {
+      m = await this.deps.meetings.get(organiser(ref), ref.id);
+    } catch {
+      return { id: ref.id, status: ref.status, unreadable: true };
+    }
+    return {
+      id: m.id,
+      status: m.status,
+      subject: m.subject,
+      start: m.start.toISOString(),
+      end: m.end.toISOString(),
+      timeZone: m.timeZone,
+      recurrence: m.recurrence,
+      options: m.options,
+      joinUrl: m.room.joinUrl,
+      conferenceId: m.room.conferenceId,
+      sipUri: m.room.sipUri,
+      dialIn: m.room.dialIn,
+      hostPin: m.room.hostPin,
+      guestPin: m.room.guestPin,
+      validFrom: m.validFrom.toISOString(),
+      validUntil: m.validUntil.toISOString(),
+      createdAt: m.createdAt.toISOString(),
+      updatedAt: m.updatedAt.toISOString(),
+    };
+  }
+
+  /** Ends the room for good; a row that no longer decrypts is ended by its clear-text codes. */
+  async #endRoom(ref: MeetingRef): Promise<void> {
+    const provider = this.deps.providers.get(ref.provider);
+    if (!provider) throw new Error(`meeting provider "${ref.provider}" is not configured`);
+    if (ref.status !== 'scheduled' && !provider.deleteRoom) return;
+    let room: RoomDetails;
+    try {
+      room = (await this.deps.meetings.get(organiser(ref), ref.id)).room;
+    } catch {
+      room = provider.describeRoom({
+        slug: ref.slug,
+        conferenceId: ref.conference_id,
+        hostPin: '',
+        guestPin: null,
+        providerRef: ref.provider_ref,
+      });
+    }
+    if (ref.status === 'scheduled') await provider.cancelRoom(room, ref.id);
+    await provider.deleteRoom?.(room, ref.id);
+  }
+
+  async #open(user: UserTable, column: string, value: string | null): Promise<string | null> {
+    if (value === null) return null;
+    return this.deps.cipher.decrypt(
+      { tenantId: user.tenant_id, table: 'users', column, rowId: user.id },
+      value,
+    );
+  }
+}
+
+function organiser(ref: MeetingRef) {
+  return { tenantId: ref.tenant_id, userId: ref.organizer_id, isTenantAdmin: false };
+}

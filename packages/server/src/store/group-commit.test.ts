@@ -1,0 +1,160 @@
+/**
+ * Group commit wired into the store (SQLite) and the precompiled queries on both dialects' SQL.
+ * The batcher's own contract is tested in write-batcher.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from './kysely-store.js';
+import { Precompiled } from './precompiled.js';
+import { writeBatcherOf } from './write-batcher.js';
+
+const now = new Date('2026-11-29T10:00:00Z');
+const entry = (targetId: string) => ({
+  tenantId: 't',
+  actorId: 'u',
+  action: 'meeting.created' as const,
+  targetType: 'meeting',
+  targetId,
+});
+
+let close: (() => Promise<void>)[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const c of close) await c();
+  close = [];
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'group-commit-'));
+  dirs.push(dir);
+  return path.join(dir, 'db.sqlite');
+}
+
+async function fileStore() {
+  const file = tempFile();
+  const store = await openStore(`sqlite:${file}`);
+  close.push(() => store.close());
+  await store.tenants.ensure('t', now);
+  return { store, file };
+}
+
+describe('group commit in the SQLite store', () => {
+  it('commits concurrent transactions together, rolling back only the failing one', async () => {
+    const { store, file } = await fileStore();
+    expect(writeBatcherOf(store.db)).toBeDefined();
+    const observer = new SqliteDatabase(file, { readonly: true });
+    close.push(async () => {
+      observer.close();
+    });
+    const boom = new Error('no');
+    const results = await Promise.allSettled([
+      store.transaction((tx) => tx.audit.append(entry('a'), now)),
+      store.transaction(async (tx) => {
+        await tx.audit.append(entry('b'), now);
+        throw boom;
+      }),
+      store.transaction((tx) => tx.audit.append(entry('c'), now)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // Committed and visible to another connection by the time the callers are answered.
+    const targets = observer.prepare('select target_id from audit_log order by target_id').pluck().all();
+    expect(targets).toEqual(['a', 'c']);
+    // The batch's COMMIT ran with NORMAL plus an fdatasync of the log; FULL is back for every other write.
+    const level = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+    expect(level.rows[0]?.synchronous).toBe(2);
+  });
+
+  it('close() commits the writes already handed in', async () => {
+    const file = tempFile();
+    const store = await openStore(`sqlite:${file}`);
+    await store.tenants.ensure('t', now);
+    const pending = store.transaction((tx) => tx.audit.append(entry('late'), now));
+    await store.close();
+    await pending;
+    const observer = new SqliteDatabase(file, { readonly: true });
+    expect(observer.prepare('select count(*) from audit_log').pluck().get()).toBe(1);
+    observer.close();
+  });
+
+  it('keeps per-call transactions when group commit is off', async () => {
+    const store = await openStore('sqlite::memory:', { groupCommit: false });
+    close.push(() => store.close());
+    expect(writeBatcherOf(store.db)).toBeUndefined();
+    await store.tenants.ensure('t', now);
+    await store.transaction((tx) => tx.audit.append(entry('x'), now));
+    expect(await store.audit.list('t', { limit: 10 })).toHaveLength(1);
+  });
+});
+
+describe('Precompiled', () => {
+  interface Db {
+    things: { a: string; b: number | null; c: string };
+  }
+  const insert = new Precompiled<Db, [string, number | null, string]>(3, (db, m) =>
+    db.insertInto('things').values({ c: m[2] as string, a: m[0] as string, b: m[1] as unknown as number }),
+  );
+  const select = new Precompiled<Db, [string, string]>(2, (db, [c, a]) =>
+    db
+      .selectFrom('things')
+      .selectAll()
+      .where('c', '=', c as string)
+      .where('a', '=', a as string),
+  );
+
+  it('puts every value at its place in the SQL compiled once (PostgreSQL placeholders)', async () => {
+    const seen: { text: string; values: unknown[] }[] = [];
+    const client = {
+      query: async (text: string, values: unknown[]) => {
+        seen.push({ text, values });
+        return { command: 'INSERT', rowCount: 1, rows: [] };
+      },
+      release: () => undefined,
+    };
+    const db = new Kysely<Db>({
+      dialect: new PostgresDialect({
+        pool: { connect: async () => client, end: async () => undefined } as never,
+      }),
+    });
+    await insert.run(db, ['A1', 7, 'C1']);
+    await insert.run(db, ['A2', null, 'C2']);
+    await select.run(db, ['C3', 'A3']);
+    expect(seen[0]?.text).toBe('insert into "things" ("c", "a", "b") values ($1, $2, $3)');
+    expect(seen[0]?.values).toEqual(['C1', 'A1', 7]);
+    expect(seen[1]?.values).toEqual(['C2', 'A2', null]);
+    expect(seen[2]?.text).toBe('select * from "things" where "c" = $1 and "a" = $2');
+    expect(seen[2]?.values).toEqual(['C3', 'A3']);
+  });
+
+  it('runs on SQLite and matches what the query builder stores', async () => {
+    const raw = new SqliteDatabase(':memory:');
+    raw.exec('create table things (a text, b integer, c text)');
+    const { SqliteDialect } = await import('kysely');
+    const db = new Kysely<Db>({ dialect: new SqliteDialect({ database: raw }) });
+    close.push(() => db.destroy());
+    const result = await insert.run(db, ['A', 1, 'C']);
+    expect(result.numAffectedRows).toBe(1n);
+    await db.insertInto('things').values({ a: 'A', b: 1, c: 'C' }).execute();
+    const rows = await select.run<Db['things']>(db, ['C', 'A']);
+    expect(rows.rows).toEqual([
+      { a: 'A', b: 1, c: 'C' },
+      { a: 'A', b: 1, c: 'C' },
+    ]);
+  });
+
+  it('refuses a template whose parameters are not exactly the markers', () => {
+    const bad = new Precompiled<Db, [string]>(1, (db) =>
+      db.selectFrom('things').selectAll().where('a', '=', 'x'),
+    );
+    const db = new Kysely<Db>({
+      dialect: new PostgresDialect({
+        pool: { connect: async () => ({}), end: async () => undefined } as never,
+      }),
+    });
+    expect(() => bad.run(db, ['y'])).toThrow(/marker/);
+  });
+});

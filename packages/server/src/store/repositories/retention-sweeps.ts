@@ -1,0 +1,138 @@
+/**
+ * Sweeps that re-check what sign-out and expiry should already have removed: signed-out users'
+ * identifiers and everything that hangs off them (tokens, sessions, sync subscriptions…), expired
+ * sign-in state, and signed-out users with nothing left to their name.
+ */
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { DialectName } from '../database.js';
+import type { Database } from '../schema.js';
+import { deleteSome, inList, tablesWithColumn, timedTransaction } from './retention-tables.js';
+
+/** Per tenant, what a sweep removed: `identifiers` (users whose ids/names were cleared), `users`, or a table's rows. */
+export type SweepCounts = Map<string, Map<string, number>>;
+
+export interface SweepBatch {
+  /** Users handled in this batch; fewer than the limit means the sweep is done. */
+  readonly users: number;
+  readonly counts: SweepCounts;
+  readonly ms: number;
+}
+
+/** Tables whose rows expire on their own (`expires_at`), with no personal content. */
+export const EXPIRING_TABLES = ['sessions', 'handoff_codes', 'login_transactions'] as const;
+
+export class KyselySweepRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
+
+  /**
+   * Signed-out users who still have an Exchange id, a name, pending claims or any row in a table
+   * with a `user_id` column: clears the first and deletes the rows, `limit` users at a time.
+   */
+  async sweepSignedOut(limit: number): Promise<SweepBatch> {
+    const tables = await tablesWithColumn(this.db, this.dialect, 'user_id');
+    const residue = [
+      sql`users.exchange_id is not null`,
+      sql`users.display_name_ct is not null`,
+      sql`users.upn_ct is not null`,
+      sql`users.pending_claims is not null`,
+      ...tables.map((t) => sql`exists (select 1 from ${sql.table(t)} x where x.user_id = users.id)`),
+    ];
+    const users = await this.db
+      .selectFrom('users')
+      .select(['id', 'tenant_id'])
+      .where('status', '=', 'signed_out')
+      .where(sql<boolean>`(${sql.join(residue, sql` or `)})`)
+      .limit(limit)
+      .execute();
+    if (users.length === 0) return { users: 0, counts: new Map(), ms: 0 };
+    const tenantOf = new Map(users.map((u) => [u.id, u.tenant_id]));
+    const ids = [...tenantOf.keys()];
+    const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
+      const counts: SweepCounts = new Map();
+      for (const table of tables) {
+        const removed = await sql<{ user_id: string }>`
+          delete from ${sql.table(table)} where ${inList('user_id', ids)} returning user_id`.execute(trx);
+        for (const row of removed.rows) count(counts, tenantOf.get(row.user_id) as string, table);
+      }
+      const cleared = await trx
+        .updateTable('users')
+        .set({ exchange_id: null, display_name_ct: null, upn_ct: null, pending_claims: null })
+        .where('id', 'in', ids)
+        .where('status', '=', 'signed_out')
+        .where((eb) =>
+          eb.or([
+            eb('exchange_id', 'is not', null),
+            eb('display_name_ct', 'is not', null),
+            eb('upn_ct', 'is not', null),
+            eb('pending_claims', 'is not', null),
+          ]),
+        )
+        .returning(['id', 'tenant_id'])
+        .execute();
+      for (const row of cleared) count(counts, row.tenant_id, 'identifiers');
+      return counts;
+    });
+    return { users: users.length, counts: result, ms };
+  }
+
+  /** Deletes up to `limit` rows of `table` that expired at or before `at`. */
+  async deleteExpired(
+    table: (typeof EXPIRING_TABLES)[number],
+    at: Date,
+    limit: number,
+  ): Promise<{ rows: number; ms: number }> {
+    const { result, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
+      deleteSome(trx, this.dialect, table, sql`expires_at <= ${at.toISOString()}`, limit),
+    );
+    return { rows: result, ms };
+  }
+
+  /**
+   * Signed-out users with no meeting left whose last sign-in (or creation) is before `cutoff`:
+   * nothing can reach these rows any more (a later sign-in creates a new user), so they go.
+   */
+  async deleteIdleSignedOut(cutoff: Date, limit: number): Promise<SweepBatch> {
+    const tables = await tablesWithColumn(this.db, this.dialect, 'user_id');
+    const users = await this.db
+      .selectFrom('users')
+      .select(['id', 'tenant_id'])
+      .where('status', '=', 'signed_out')
+      .where(sql<boolean>`coalesce(users.last_sign_in_at, users.created_at) <= ${cutoff.toISOString()}`)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('meetings')
+              .select(sql`1`.as('one'))
+              .whereRef('meetings.tenant_id', '=', 'users.tenant_id')
+              .whereRef('meetings.organizer_id', '=', 'users.id'),
+          ),
+        ),
+      )
+      .limit(limit)
+      .execute();
+    if (users.length === 0) return { users: 0, counts: new Map(), ms: 0 };
+    const ids = users.map((u) => u.id);
+    const { ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
+      for (const table of tables) {
+        await sql`delete from ${sql.table(table)} where ${inList('user_id', ids)}`.execute(trx);
+      }
+      await trx.deleteFrom('users').where('id', 'in', ids).where('status', '=', 'signed_out').execute();
+    });
+    const counts: SweepCounts = new Map();
+    for (const u of users) count(counts, u.tenant_id, 'users');
+    return { users: users.length, counts, ms };
+  }
+}
+
+function count(counts: SweepCounts, tenantId: string, what: string): void {
+  let perTenant = counts.get(tenantId);
+  if (!perTenant) {
+    perTenant = new Map();
+    counts.set(tenantId, perTenant);
+  }
+  perTenant.set(what, (perTenant.get(what) ?? 0) + 1);
+}

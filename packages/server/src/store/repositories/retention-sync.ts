@@ -1,0 +1,102 @@
+/**
+ * Retention's view of calendar sync's tables (migration 0003_sync): the sync status the admin
+ * console shows, the users whose sync offboarding must stop, and the job queue's leftovers.
+ *
+ * Meeting- and user-owned sync rows (sync_events, sync_occurrences, sync_users) need nothing here:
+ * they have `meeting_id`, `user_id` and `tenant_id` columns, so the generic purges delete them with
+ * their meeting, user or tenant (retention-tables.ts). The embedded queue's `jobs` table has none of
+ * these columns: its payloads name a user id (and, for change jobs, a Graph event id), so it is swept
+ * by payload.
+ */
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { DialectName } from '../database.js';
+import type { Database } from '../schema.js';
+import { deleteSome, timedTransaction } from './retention-tables.js';
+import { type SyncDatabase, type SyncUserTable, withSyncTables } from './sync-tables.js';
+
+export interface SyncStatusRow {
+  readonly userId: string;
+  readonly status: SyncUserTable['status'];
+  readonly lastChangeAt: string | null;
+  readonly lastReconciledAt: string | null;
+}
+
+/** Dead-lettered jobs are kept this long for an operator to see why, then deleted. */
+export const DEAD_JOB_RETENTION_DAYS = 7;
+
+export class KyselySyncRetentionRepository {
+  readonly #db: Kysely<SyncDatabase>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {
+    this.#db = withSyncTables(db);
+  }
+
+  /** Calendar sync's state for each of the tenant's users that has any. */
+  async syncStatuses(tenantId: string): Promise<Map<string, SyncStatusRow>> {
+    const rows = await this.#db
+      .selectFrom('sync_users')
+      .select(['user_id', 'status', 'last_change_at', 'last_reconciled_at'])
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    return new Map(
+      rows.map((r) => [
+        r.user_id,
+        {
+          userId: r.user_id,
+          status: r.status,
+          lastChangeAt: r.last_change_at,
+          lastReconciledAt: r.last_reconciled_at,
+        },
+      ]),
+    );
+  }
+
+  /** The tenant's users that calendar sync knows (their subscriptions must be deleted first). */
+  async syncedUsers(tenantId: string): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('sync_users')
+      .select('user_id')
+      .where('tenant_id', '=', tenantId)
+      .orderBy('user_id')
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /** The user id a job's JSON payload names, as SQL. */
+  #payloadUser() {
+    return this.dialect === 'sqlite'
+      ? sql<string | null>`json_extract(payload, '$.userId')`
+      : sql<string | null>`(payload::jsonb ->> 'userId')`;
+  }
+
+  /** Deletes the jobs waiting (or dead-lettered) for one user; a running one finishes first. */
+  async deleteJobsOfUser(userId: string): Promise<number> {
+    const r = await this.#db
+      .deleteFrom('jobs')
+      .where('status', '<>', 'running')
+      .where(sql<boolean>`${this.#payloadUser()} = ${userId}`)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /**
+   * Deletes up to `limit` jobs that no longer need to exist: those about a user calendar sync no
+   * longer knows (signed out, erased, offboarded tenant) and dead letters older than
+   * DEAD_JOB_RETENTION_DAYS. Running jobs are left to finish.
+   */
+  async deleteStaleJobs(asOf: Date, limit: number): Promise<{ rows: number; ms: number }> {
+    const deadBefore = new Date(asOf.getTime() - DEAD_JOB_RETENTION_DAYS * 86_400_000).toISOString();
+    const user = this.#payloadUser();
+    const stale = sql`status <> 'running' and (
+      (status = 'dead' and updated_at <= ${deadBefore})
+      or (${user} is not null and not exists (select 1 from sync_users s where s.user_id = ${user})))`;
+    const { result, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
+      deleteSome(trx, this.dialect, 'jobs', stale, limit),
+    );
+    return { rows: result, ms };
+  }
+}

@@ -1,0 +1,253 @@
+/** Kysely implementation of the calendar sync repositories (domain/sync/ports.ts), both dialects. */
+import type { Kysely } from 'kysely';
+import type {
+  EventLinkRecord,
+  EventLinkRepository,
+  OccurrenceRecord,
+  OccurrenceRepository,
+  SyncStore,
+  SyncUserRecord,
+  SyncUserRepository,
+} from '../../domain/sync/ports.js';
+import type { Database } from '../schema.js';
+import { type SyncDatabase, type SyncEventTable, type SyncUserTable, withSyncTables } from './sync-tables.js';
+
+export function kyselySyncStore(db: Kysely<Database>): SyncStore {
+  const sdb = withSyncTables(db);
+  return {
+    users: new KyselySyncUserRepository(sdb),
+    links: new KyselyEventLinkRepository(sdb),
+    occurrences: new KyselyOccurrenceRepository(sdb),
+  };
+}
+
+const USER_COLUMNS: Record<keyof Omit<SyncUserRecord, 'userId' | 'tenantId'>, keyof SyncUserTable> = {
+  status: 'status',
+  subscriptionId: 'subscription_id',
+  clientStateHash: 'client_state_hash',
+  subscriptionExpiresAt: 'subscription_expires_at',
+  deltaLinkCt: 'delta_link_ct',
+  deltaStartedAt: 'delta_started_at',
+  lastChangeAt: 'last_change_at',
+  lastReconciledAt: 'last_reconciled_at',
+};
+
+export class KyselySyncUserRepository implements SyncUserRepository {
+  constructor(private readonly db: Kysely<SyncDatabase>) {}
+
+  async find(userId: string): Promise<SyncUserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('sync_users')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row && userFromRow(row);
+  }
+
+  async findBySubscription(subscriptionId: string): Promise<SyncUserRecord | undefined> {
+    const row = await this.db
+      .selectFrom('sync_users')
+      .selectAll()
+      .where('subscription_id', '=', subscriptionId)
+      .executeTakeFirst();
+    return row && userFromRow(row);
+  }
+
+  async activate(userId: string, tenantId: string, now: Date): Promise<void> {
+    const at = now.toISOString();
+    await this.db
+      .insertInto('sync_users')
+      .values({
+        user_id: userId,
+        tenant_id: tenantId,
+        status: 'active',
+        subscription_id: null,
+        client_state_hash: null,
+        subscription_expires_at: null,
+        delta_link_ct: null,
+        delta_started_at: null,
+        last_change_at: null,
+        last_reconciled_at: null,
+        lease_owner: null,
+        lease_until: null,
+        created_at: at,
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ status: 'active', updated_at: at }))
+      .execute();
+  }
+
+  async update(
+    userId: string,
+    changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId'>>,
+    now: Date,
+  ): Promise<void> {
+    const set: Partial<SyncUserTable> = { updated_at: now.toISOString() };
+    for (const [key, value] of Object.entries(changes)) {
+      const column = USER_COLUMNS[key as keyof typeof USER_COLUMNS];
+      if (column && value !== undefined) (set as Record<string, unknown>)[column] = value;
+    }
+    await this.db.updateTable('sync_users').set(set).where('user_id', '=', userId).execute();
+  }
+
+  async remove(userId: string): Promise<void> {
+    await this.db.deleteFrom('sync_users').where('user_id', '=', userId).execute();
+  }
+
+  async listActive(): Promise<SyncUserRecord[]> {
+    const rows = await this.db.selectFrom('sync_users').selectAll().where('status', '=', 'active').execute();
+    return rows.map(userFromRow);
+  }
+
+  async acquireLease(userId: string, owner: string, now: Date, ttlMs: number): Promise<boolean> {
+    const at = now.toISOString();
+    const result = await this.db
+      .updateTable('sync_users')
+      .set({ lease_owner: owner, lease_until: new Date(now.getTime() + ttlMs).toISOString() })
+      .where('user_id', '=', userId)
+      .where((eb) =>
+        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at), eb('lease_owner', '=', owner)]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async releaseLease(userId: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable('sync_users')
+      .set({ lease_owner: null, lease_until: null })
+      .where('user_id', '=', userId)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async releaseAllLeases(): Promise<void> {
+    await this.db
+      .updateTable('sync_users')
+      .set({ lease_owner: null, lease_until: null })
+      .where('lease_owner', 'is not', null)
+      .execute();
+  }
+}
+
+function userFromRow(r: SyncUserTable): SyncUserRecord {
+  return {
+    userId: r.user_id,
+    tenantId: r.tenant_id,
+    status: r.status,
+    subscriptionId: r.subscription_id,
+    clientStateHash: r.client_state_hash,
+    subscriptionExpiresAt: r.subscription_expires_at,
+    deltaLinkCt: r.delta_link_ct,
+    deltaStartedAt: r.delta_started_at,
+    lastChangeAt: r.last_change_at,
+    lastReconciledAt: r.last_reconciled_at,
+  };
+}
+
+export class KyselyEventLinkRepository implements EventLinkRepository {
+  constructor(private readonly db: Kysely<SyncDatabase>) {}
+
+  async findByMeeting(meetingId: string): Promise<EventLinkRecord | undefined> {
+    const row = await this.db
+      .selectFrom('sync_events')
+      .selectAll()
+      .where('meeting_id', '=', meetingId)
+      .executeTakeFirst();
+    return row && linkFromRow(row);
+  }
+
+  async findByEvent(userId: string, eventHash: string): Promise<EventLinkRecord | undefined> {
+    const row = await this.db
+      .selectFrom('sync_events')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('event_hash', '=', eventHash)
+      .executeTakeFirst();
+    return row && linkFromRow(row);
+  }
+
+  async listByUser(userId: string): Promise<EventLinkRecord[]> {
+    const rows = await this.db.selectFrom('sync_events').selectAll().where('user_id', '=', userId).execute();
+    return rows.map(linkFromRow);
+  }
+
+  async upsert(record: EventLinkRecord, now: Date): Promise<void> {
+    const row: SyncEventTable = {
+      meeting_id: record.meetingId,
+      tenant_id: record.tenantId,
+      user_id: record.userId,
+      event_hash: record.eventHash,
+      event_id_ct: record.eventIdCt,
+      kind: record.kind,
+      version_ct: record.versionCt,
+      updated_at: now.toISOString(),
+    };
+    const { meeting_id: _id, ...changes } = row;
+    await this.db
+      .insertInto('sync_events')
+      .values(row)
+      .onConflict((oc) => oc.column('meeting_id').doUpdateSet(changes))
+      .execute();
+  }
+
+  async remove(meetingId: string): Promise<void> {
+    await this.db.deleteFrom('sync_events').where('meeting_id', '=', meetingId).execute();
+    await this.db.deleteFrom('sync_occurrences').where('meeting_id', '=', meetingId).execute();
+  }
+
+  async removeByUser(userId: string): Promise<void> {
+    const meetings = this.db.selectFrom('sync_events').select('meeting_id').where('user_id', '=', userId);
+    await this.db.deleteFrom('sync_occurrences').where('meeting_id', 'in', meetings).execute();
+    await this.db.deleteFrom('sync_events').where('user_id', '=', userId).execute();
+  }
+}
+
+function linkFromRow(r: SyncEventTable): EventLinkRecord {
+  return {
+    meetingId: r.meeting_id,
+    tenantId: r.tenant_id,
+    userId: r.user_id,
+    eventHash: r.event_hash,
+    eventIdCt: r.event_id_ct,
+    kind: r.kind,
+    versionCt: r.version_ct,
+  };
+}
+
+export class KyselyOccurrenceRepository implements OccurrenceRepository {
+  constructor(private readonly db: Kysely<SyncDatabase>) {}
+
+  async list(meetingId: string): Promise<OccurrenceRecord[]> {
+    const rows = await this.db
+      .selectFrom('sync_occurrences')
+      .selectAll()
+      .where('meeting_id', '=', meetingId)
+      .execute();
+    return rows.map((r) => ({
+      meetingId: r.meeting_id,
+      tenantId: r.tenant_id,
+      occurrenceKey: r.occurrence_key,
+      windowCt: r.window_ct,
+    }));
+  }
+
+  async replace(meetingId: string, records: readonly OccurrenceRecord[], now: Date): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('sync_occurrences').where('meeting_id', '=', meetingId).execute();
+      if (records.length === 0) return;
+      await trx
+        .insertInto('sync_occurrences')
+        .values(
+          records.map((r) => ({
+            meeting_id: meetingId,
+            tenant_id: r.tenantId,
+            occurrence_key: r.occurrenceKey,
+            window_ct: r.windowCt,
+            updated_at: now.toISOString(),
+          })),
+        )
+        .execute();
+    });
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The admin API on both dialects, with real browser sessions and the product's authenticator:
+ * who may use it, settings validation with per-field problems, template preview, users with
+ * decrypted names and sign-in status, export/erase scoped to the admin's tenant, the audit log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TEMPLATES } from '../src/instructions/index.js';
+import {
+  type AdminTestApp,
+  createMeeting,
+  insertBrowserSession,
+  insertNamedUser,
+  startAdminApp,
+} from './support/admin.js';
+import { DIALECTS, dialectAvailability } from './support/databases.js';
+
+const VALID = {
+  defaultLanguage: 'fr',
+  pinLength: 8,
+  guestPinDefault: true,
+  lobbyDefault: true,
+  addToEveryMeetingDefault: false,
+  retentionDays: 30,
+  templates: {},
+};
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`admin API on ${label}`, () => {
+    let t: AdminTestApp;
+    let admin: Record<string, string>;
+    let member: Record<string, string>;
+    let otherAdmin: Record<string, string>;
+
+    beforeAll(async () => {
+      t = await startAdminApp(dialect);
+      const origin = t.runtime.config.baseUrl.origin;
+      const session = async (tenant: string, user: string, isAdmin: boolean, name: string) => {
+        await insertNamedUser(t.runtime, tenant, user, { isAdmin, name });
+        return { cookie: `roomlink_session=${await insertBrowserSession(t.runtime, tenant, user)}`, origin };
+      };
+      admin = await session('t-admin', 'ada', true, 'Ada Admin');
+      member = await session('t-admin', 'mo', false, 'Mo Member');
+      otherAdmin = await session('t-other', 'olga', true, 'Olga Other');
+      await insertNamedUser(t.runtime, 't-admin', 'sid', { name: 'Sid Signedout', status: 'signed_out' });
+      await createMeeting(t.runtime, 't-admin', 'mo', 'Mo’s standup');
+      await createMeeting(t.runtime, 't-admin', 'mo', 'Mo’s retro');
+    });
+    afterAll(async () => t?.close());
+
+    const get = (url: string, headers: Record<string, string> = admin) =>
+      t.app.inject({ method: 'GET', url, headers });
+    const send = (method: 'PUT' | 'POST' | 'DELETE', url: string, payload?: unknown, headers = admin) =>
+      t.app.inject({
+        method,
+        url,
+        headers,
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
+
+    it('answers 401 without a session, 403 to a non-admin, and refuses cross-site writes', async () => {
+      const anonymous = await get('/api/v1/admin/settings', {});
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['content-type']).toContain('application/problem+json');
+      const nonAdmin = await get('/api/v1/admin/users', member);
+      expect(nonAdmin.statusCode).toBe(403);
+      expect(nonAdmin.json()).toMatchObject({ code: 'forbidden' });
+      const crossSite = await send('PUT', '/api/v1/admin/settings', VALID, {
+        ...admin,
+        origin: 'https://evil.example',
+      });
+      expect(crossSite.statusCode).toBe(401);
+
+      const page = await get('/admin', {});
+      expect(page.statusCode).toBe(401);
+      expect(page.body).toContain('href="/auth/signin"');
+      const refused = await get('/admin', member);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('not a tenant admin');
+      const console = await get('/admin');
+      expect(console.statusCode).toBe(200);
+      expect(console.headers['content-security-policy']).toContain("script-src 'self'");
+      expect((await get('/admin/assets/console.js', {})).headers['content-type']).toContain(
+        'text/javascript',
+      );
+    });
+
+    it('saves valid settings, audits which changed, and reports every invalid field', async () => {
+      const initial = await get('/api/v1/admin/settings');
+      expect(initial.json().settings).toMatchObject({ pinLength: 6, retentionDays: null, templates: {} });
+      expect(initial.json().defaultTemplates.en.html).toBe(DEFAULT_TEMPLATES.en.html);
+      expect(initial.headers['cache-control']).toBe('no-store');
+
+      const saved = await send('PUT', '/api/v1/admin/settings', VALID);
+      expect(saved.statusCode).toBe(200);
+      expect((await t.runtime.store.tenants.find('t-admin'))?.settings).toMatchObject(VALID);
+      const audit = await get('/api/v1/admin/audit?limit=1');
+      expect(audit.json().entries[0]).toMatchObject({
+        action: 'tenant.settings_changed',
+        actorId: 'ada',
+        details: { changed: 'defaultLanguage,pinLength,guestPinDefault,lobbyDefault,retentionDays' },
+      });
+
+      const schema = await send('PUT', '/api/v1/admin/settings', {
+        ...VALID,
+        pinLength: 3,
+        retentionDays: 120,
+      });
+      expect(schema.statusCode).toBe(400);
+      const paths = schema.json().errors.map((e: { path: string }) => e.path);
+      expect(paths).toEqual(expect.arrayContaining(['body/pinLength']));
+      expect(paths.some((p: string) => p.startsWith('body/retentionDays'))).toBe(true);
+
+      const badTemplates = await send('PUT', '/api/v1/admin/settings', {
+        ...VALID,
+        templates: { en: { html: '<p>{{{joinUrl}}}</p>', text: 'Join: {{nope}}' } },
+      });
+      expect(badTemplates.statusCode).toBe(422);
+      expect(badTemplates.json()).toMatchObject({ code: 'invalid_tenant_settings' });
+      const errors = badTemplates.json().errors as { path: string; line?: number }[];
+      expect(errors.map((e) => e.path).sort()).toEqual(['/templates/en/html', '/templates/en/text']);
+      expect(errors[0]?.line).toBe(1);
+      // Nothing was stored.
+      expect((await t.runtime.store.tenants.find('t-admin'))?.settings.templates).toEqual({});
+
+      // A template identical to the built-in one is no override; a changed one is stored.
+      const same = await send('PUT', '/api/v1/admin/settings', {
+        ...VALID,
+        templates: { en: DEFAULT_TEMPLATES.en },
+      });
+      expect(same.json().settings.templates).toEqual({});
+      const own = { html: `${DEFAULT_TEMPLATES.fr.html}<p>Merci.</p>`, text: DEFAULT_TEMPLATES.fr.text };
+      const custom = await send('PUT', '/api/v1/admin/settings', { ...VALID, templates: { fr: own } });
+      expect(custom.json().settings.templates).toEqual({ fr: own });
+    });
+
+    it('previews templates for a sample meeting, with warnings, or says what is wrong and where', async () => {
+      const ok = await send('POST', '/api/v1/admin/templates/preview', {
+        language: 'fr',
+        html: '<p><a href="{{joinUrl}}">Rejoindre</a> PIN hôte {{hostPin}}</p>',
+        text: 'Rejoindre : {{joinUrl}}',
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().html).toContain(`${t.runtime.config.baseUrl.origin}/m/preview-sample-link`);
+      expect(ok.json().html).toContain('roomlink:begin');
+      expect(ok.json().text).toContain('Rejoindre : ');
+      expect(ok.json().warnings[0].path).toBe('/html');
+
+      const bad = await send('POST', '/api/v1/admin/templates/preview', {
+        language: 'en',
+        html: '<p>\n  <script>alert(1)</script>{{joinUrl}}</p>',
+        text: '{{joinUrl}}',
+      });
+      expect(bad.statusCode).toBe(422);
+      expect(bad.json().errors).toEqual([
+        expect.objectContaining({ path: '/html', message: expect.any(String) }),
+      ]);
+      expect(
+        (await send('POST', '/api/v1/admin/templates/preview', { language: 'en', html: '' }, member))
+          .statusCode,
+      ).toBe(403);
+    });
+
+    it('lists the tenant’s users with decrypted names, status, last sign-in and meeting counts', async () => {
+      const res = await get('/api/v1/admin/users');
+      const users = res.json().users as {
+        id: string;
+        name: string | null;
+        status: string;
+        meetings: number;
+      }[];
+      expect(users.map((u) => u.id).sort()).toEqual(['ada', 'mo', 'sid']);
+      expect(users.find((u) => u.id === 'mo')).toMatchObject({
+        name: 'Mo Member',
+        status: 'signed_in',
+        meetings: 2,
+      });
+      expect(users.find((u) => u.id === 'sid')).toMatchObject({ status: 'signed_out' });
+      expect(res.body).not.toContain('Olga');
+      const overview = await get('/api/v1/admin/overview');
+      expect(overview.json()).toMatchObject({
+        tenantId: 't-admin',
+        users: { total: 3, signedIn: 2, signedOut: 1 },
+        meetings: { scheduled: 2, cancelled: 0 },
+        retention: { defaultMonths: 3, maxDays: 89 },
+      });
+    });
+
+    it('exports and erases users of the admin’s own tenant only', async () => {
+      expect((await get('/api/v1/admin/users/mo/export', otherAdmin)).statusCode).toBe(404);
+      expect((await send('DELETE', '/api/v1/admin/users/mo', undefined, otherAdmin)).statusCode).toBe(404);
+      expect((await send('DELETE', '/api/v1/admin/users/ada')).statusCode).toBe(400);
+
+      const exported = await get('/api/v1/admin/users/mo/export');
+      expect(exported.statusCode).toBe(200);
+      expect(exported.headers['content-disposition']).toBe('attachment; filename="roomlink-user-mo.json"');
+      const data = exported.json();
+      expect(data.user).toMatchObject({ id: 'mo', name: 'Mo Member' });
+      expect(data.meetings.map((m: { subject: string }) => m.subject).sort()).toEqual([
+        'Mo’s retro',
+        'Mo’s standup',
+      ]);
+
+      const erased = await send('DELETE', '/api/v1/admin/users/mo');
+      expect(erased.statusCode).toBe(200);
+      expect(erased.json()).toMatchObject({ userId: 'mo', meetings: 2 });
+      expect((await get('/api/v1/admin/users/mo/export')).statusCode).toBe(404);
+      const actions = (await get('/api/v1/admin/audit?limit=5'))
+        .json()
+        .entries.map((e: { action: string }) => e.action);
+      expect(actions.slice(0, 2)).toEqual(['user.erased', 'user.exported']);
+    });
+
+    it('pages through the audit log', async () => {
+      const first = (await get('/api/v1/admin/audit?limit=2')).json();
+      expect(first.entries).toHaveLength(2);
+      expect(first.next).toBe(first.entries[1].createdAt);
+      const second = (
+        await get(`/api/v1/admin/audit?limit=2&before=${encodeURIComponent(first.next)}`)
+      ).json();
+      expect(second.entries[0].createdAt < first.next).toBe(true);
+      expect((await get('/api/v1/admin/audit?limit=500')).statusCode).toBe(400);
+      // Only the admin's tenant.
+      const other = (await get('/api/v1/admin/audit', otherAdmin)).json();
+      expect(other.entries.every((e: { actorId: string }) => e.actorId !== 'ada')).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Roomlink as `npm start` runs it in demo mode, in this process on 127.0.0.1: serve() with the product
+ * features (identity emulator, Graph emulator, rooms, the add-in under /addin/ and the Outlook sandbox
+ * at /sandbox), on a fresh SQLite database. Browser tests drive the sandbox in Chromium and check the
+ * outcome through Roomlink's API and through the Graph emulator, as the calendar sync sees it.
+ */
+import { createServer } from 'node:net';
+import { addinIdFor } from '@roomlink/addin';
+import { customPropertiesPropertyId } from '@roomlink/emulators';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  clickExpectingDialog,
+  type SandboxGlobal,
+  type SandboxLogEntry,
+} from '../../../emulators/test/sandbox-support.js';
+import { loadConfig } from '../../src/config/config.js';
+import { EMULATOR_GRAPH_PATH } from '../../src/demo.js';
+import { productFeatures } from '../../src/features.js';
+import { TokenService } from '../../src/identity/tokens.js';
+import type { Runtime } from '../../src/runtime.js';
+import { serve } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { testMasterKeys } from '../support/harness.js';
+
+export interface DemoServer {
+  /** The base URL, ending with `/`. */
+  readonly baseUrl: string;
+  readonly runtime: Runtime;
+  readonly database: TestDatabase;
+  /** The add-in id of this deployment (its custom properties are `cecp-<id>` in Graph). */
+  readonly addinId: string;
+  /** Roomlink's API with an add-in session token. */
+  api(path: string, token: string, init?: RequestInit): Promise<Response>;
+  /**
+   * GET on the Graph emulator with the access token Roomlink received for the user at sign-in (the
+   * token calendar sync uses): `path` is under /v1.0.
+   */
+  graph(userId: string, path: string): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startDemoServer(): Promise<DemoServer> {
+  const database = await createTestDatabase('sqlite');
+  const port = await freePort();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    ROOMLINK_DATA_DIR: database.dir,
+    ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ROOMLINK_KEY_PROVIDER: 'env',
+    ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  });
+  if (!config.demo) throw new Error('expected demo mode (no MS_CLIENT_ID)');
+  const running = await serve(config, { features: productFeatures, exitOnSignal: false });
+  const baseUrl = config.baseUrl.toString();
+  const { runtime } = running;
+  // Reads the user's stored Microsoft tokens, as the sync's token source does; never refreshes.
+  const tokens = new TokenService({
+    tokens: runtime.store.tokens,
+    users: runtime.store.users,
+    cipher: runtime.cipher,
+    oidc: () => Promise.reject(new Error('tests read stored tokens only')),
+  });
+  return {
+    baseUrl,
+    runtime,
+    database,
+    addinId: addinIdFor(baseUrl),
+    api: (path, token, init = {}) =>
+      fetch(new URL(path, baseUrl), {
+        ...init,
+        headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...init.headers },
+      }),
+    graph: async (userId, path) =>
+      fetch(`${baseUrl}${EMULATOR_GRAPH_PATH}/v1.0/${path}`, {
+        headers: {
+          authorization: `Bearer ${await tokens.getAccessToken(userId)}`,
+          prefer: 'outlook.body-content-type="html"',
+        },
+      }),
+    close: async () => {
+      await running.shutdown('test finished');
+      await database.drop();
+    },
+  };
+}
+
+/** Graph's `$expand` of the add-in's custom properties on an event. */
+export function customPropertiesExpand(addinId: string): string {
+  return `$expand=singleValueExtendedProperties($filter=id eq '${customPropertiesPropertyId(addinId)}')`;
+}
+
+/** The add-in's Roomlink session in the sandbox's storage (the task pane and commands share it). */
+export async function sessionToken(page: Page): Promise<string> {
+  const raw = await page.evaluate(() =>
+    (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage.getItem(
+      'roomlink.session',
+    ),
+  );
+  const token = raw ? (JSON.parse(raw) as { token?: unknown }).token : undefined;
+  if (typeof token !== 'string') throw new Error('the add-in holds no Roomlink session');
+  return token;
+}
+
+const countLog = (page: Page, type: string) =>
+  page.evaluate(
+    (t) =>
+      (globalThis as unknown as SandboxGlobal).__outlookSandbox.log.filter(
+        (e: SandboxLogEntry) => e.type === t,
+      ).length,
+    type,
+  );
+
+/**
+ * Clicks something that opens the sign-in dialog, picks `account` on the identity emulator's sign-in
+ * page in the dialog window and waits until the add-in has closed the dialog with its one-time code.
+ */
+export async function signInThroughDialog(
+  page: Page,
+  click: () => Promise<void>,
+  account: RegExp,
+): Promise<void> {
+  const closedBefore = await countLog(page, 'dialog.closed');
+  const popup = page.waitForEvent('popup');
+  await clickExpectingDialog(page, click);
+  const dialog = await popup;
+  await dialog.getByRole('button', { name: account }).click();
+  await page.waitForFunction(
+    (n) =>
+      (globalThis as unknown as SandboxGlobal).__outlookSandbox.log.filter(
+        (e: SandboxLogEntry) => e.type === 'dialog.closed',
+      ).length > n,
+    closedBefore,
+    { timeout: 20_000 },
+  );
+}
+
+/**
+ * Records every request the context's pages, frames and dialog windows make (redirect hops included),
+ * as `METHOD url`.
+ */
+export function recordRequests(context: BrowserContext): string[] {
+  const requests: string[] = [];
+  context.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
+  return requests;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,219 @@
+/**
+ * Retention under a controlled clock, on both dialects: meeting metadata goes 3 months after the
+ * meeting ends (or after the tenant's shorter period), signed-out users keep nothing, and every
+ * purge is audit-logged as counts. Offboarding and crypto-shredding are in retention-offboarding.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMonthsClamped } from '../src/domain/meetings/window.js';
+import { digest, randomToken } from '../src/identity/secrets.js';
+import { createRetention, type Retention } from '../src/retention/index.js';
+import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { startTestApp, type TestApp } from './support/harness.js';
+import { insertUser } from './support/sessions.js';
+
+const DAY = 86_400_000;
+const AS_OF = new Date('2027-06-15T12:00:00Z');
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`retention on ${label}`, () => {
+    let t: TestApp;
+    let retention: Retention;
+    const db = () => t.runtime.store.db;
+
+    beforeAll(async () => {
+      t = await startTestApp(dialect);
+      // A table retention has never heard of: rows in it follow their tenant, user and meeting.
+      await sql`create table retention_test_things (tenant_id text, user_id text, meeting_id text)`.execute(
+        db(),
+      );
+      retention = createRetention(t.runtime, { logger: silent });
+    });
+    afterAll(async () => t?.close());
+
+    async function meeting(tenantId: string, userId: string, end: Date, subject = 'Retention test meeting') {
+      const { meeting: m } = await t.runtime.meetings.create(
+        { tenantId, userId, isTenantAdmin: false },
+        { subject, start: new Date(end.getTime() - 3600_000), end },
+      );
+      return m.id;
+    }
+    const exists = async (id: string) =>
+      (await db().selectFrom('meetings').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    const purgeAudits = (tenantId: string) =>
+      db()
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('action', '=', 'data.purged')
+        .execute();
+
+    it('deletes a meeting ended 3 months + 1 day ago and keeps one ended 3 months − 1 day ago', async () => {
+      const threeMonthsAgo = addMonthsClamped(AS_OF, -3);
+      const old = await meeting(
+        't-default',
+        'u1',
+        new Date(threeMonthsAgo.getTime() - DAY),
+        'Old board meeting',
+      );
+      const recent = await meeting('t-default', 'u1', new Date(threeMonthsAgo.getTime() + DAY));
+
+      const report = await retention.job.run(AS_OF);
+      expect(report.completed).toBe(true);
+      expect(await exists(old)).toBe(false);
+      expect(await exists(recent)).toBe(true);
+      // The kept one still opens: nothing else was touched.
+      const kept = await t.runtime.meetings.get(
+        { tenantId: 't-default', userId: 'u1', isTenantAdmin: false },
+        recent,
+      );
+      expect(kept.subject).toBe('Retention test meeting');
+      // Its audit trail went with it (ids of purged meetings do not outlive them).
+      const trail = await db().selectFrom('audit_log').select('id').where('target_id', '=', old).execute();
+      expect(trail).toHaveLength(0);
+
+      const audits = await purgeAudits('t-default');
+      expect(audits).toHaveLength(1);
+      expect(JSON.parse(audits[0]?.details as string)).toEqual({
+        reason: 'meeting_retention',
+        meetings: 1,
+        purgeDay: '2027-06-15',
+      });
+      expect(audits[0]?.actor_id).toBe('retention');
+      expect(audits[0]?.details).not.toContain('Old board meeting');
+
+      // Idempotent: a second run finds nothing and writes nothing.
+      const again = await retention.job.run(AS_OF);
+      expect(again.meetingsPurged).toBe(0);
+      expect(await purgeAudits('t-default')).toHaveLength(1);
+      // And the day after 3 months of the kept one, it goes too.
+      await retention.job.run(
+        new Date(addMonthsClamped(new Date(threeMonthsAgo.getTime() + DAY), 3).getTime() + DAY),
+      );
+      expect(await exists(recent)).toBe(false);
+    });
+
+    it('applies a tenant’s shorter retention, set before or after the meetings were created', async () => {
+      const now = new Date();
+      const before = await t.runtime.store.tenants.ensure('t-short', now);
+      await t.runtime.store.tenants.updateSettings('t-short', { ...before.settings, retentionDays: 30 }, now);
+      const gone = await meeting('t-short', 'u2', new Date(AS_OF.getTime() - 31 * DAY));
+      const kept = await meeting('t-short', 'u2', new Date(AS_OF.getTime() - 29 * DAY));
+
+      // Meetings made under the default, then the tenant shortens its retention.
+      const later = await t.runtime.store.tenants.ensure('t-later', now);
+      const laterGone = await meeting('t-later', 'u3', new Date(AS_OF.getTime() - 40 * DAY));
+      const laterKept = await meeting('t-later', 'u3', new Date(AS_OF.getTime() - 10 * DAY));
+      const first = await retention.job.run(AS_OF);
+      expect(await exists(laterGone)).toBe(true);
+      expect(first.meetingsPurged).toBeGreaterThanOrEqual(1);
+      expect(await exists(gone)).toBe(false);
+      expect(await exists(kept)).toBe(true);
+
+      await t.runtime.store.tenants.updateSettings('t-later', { ...later.settings, retentionDays: 30 }, now);
+      const second = await retention.job.run(AS_OF);
+      expect(second.purgeDaysShortened).toBe(2);
+      expect(await exists(laterGone)).toBe(false);
+      expect(await exists(laterKept)).toBe(true);
+      const row = await db()
+        .selectFrom('meetings')
+        .select('purge_after')
+        .where('id', '=', laterKept)
+        .executeTakeFirstOrThrow();
+      expect(row.purge_after).toBe('2027-07-05'); // ended 2027-06-05T12:00, + 30 days, as a day
+
+      // Applied once: the next run does not decrypt the tenant's meetings again.
+      const third = await retention.job.run(AS_OF);
+      expect(third.purgeDaysShortened).toBe(0);
+    });
+
+    it('clears what signed-out users left and expired sign-in state, and audits the counts', async () => {
+      const store = t.runtime.store;
+      await insertUser(store, 't-sweep', 'gone-user');
+      await insertUser(store, 't-sweep', 'active-user');
+      const user = await store.users.findById('gone-user');
+      if (!user) throw new Error('no user');
+      // Sign-out should have cleared these; retention re-checks (e.g. after a crash mid-sign-out).
+      const lastSignIn = new Date(AS_OF.getTime() - 30 * DAY);
+      await store.users.update({
+        ...user,
+        status: 'signed_out',
+        displayNameCt: 'v1.x.leftover',
+        lastSignInAt: lastSignIn.toISOString(),
+      });
+      await store.tokens.put({
+        userId: 'gone-user',
+        tenantId: 't-sweep',
+        refreshTokenCt: 'v1.x.refresh',
+        accessTokenCt: null,
+        accessExpiresAt: null,
+        version: 1,
+        updatedAt: AS_OF.toISOString(),
+      });
+      const session = (userId: string, expiresAt: Date) =>
+        store.authFlow.insertSession({
+          tokenHash: digest(randomToken()),
+          userId,
+          tenantId: 't-sweep',
+          kind: 'addin',
+          createdAt: new Date(expiresAt.getTime() - DAY).toISOString(),
+          expiresAt: expiresAt.toISOString(),
+        });
+      await session('gone-user', new Date(AS_OF.getTime() + DAY));
+      await session('active-user', new Date(AS_OF.getTime() - 1000));
+      await session('active-user', new Date(AS_OF.getTime() + DAY));
+      await sql`insert into retention_test_things (tenant_id, user_id, meeting_id) values ('t-sweep', 'gone-user', null)`.execute(
+        db(),
+      );
+
+      const report = await retention.job.run(AS_OF);
+      expect(report.signedOut).toMatchObject({
+        identifiers: 1,
+        user_tokens: 1,
+        sessions: 1,
+        retention_test_things: 1,
+      });
+      expect(report.expired).toMatchObject({ sessions: 1 });
+      const gone = await db()
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', 'gone-user')
+        .executeTakeFirstOrThrow();
+      expect([gone.exchange_id, gone.display_name_ct, gone.upn_ct]).toEqual([null, null, null]);
+      expect(await store.tokens.find('gone-user')).toBeUndefined();
+      const sessions = await db()
+        .selectFrom('sessions')
+        .select(['user_id'])
+        .where('tenant_id', '=', 't-sweep')
+        .execute();
+      expect(sessions).toEqual([{ user_id: 'active-user' }]);
+      const things = await sql`select * from retention_test_things where user_id = 'gone-user'`.execute(db());
+      expect(things.rows).toHaveLength(0);
+
+      const audits = await purgeAudits('t-sweep');
+      expect(audits.map((a) => JSON.parse(a.details))).toContainEqual({
+        reason: 'signed_out',
+        identifiers: 1,
+        user_tokens: 1,
+        sessions: 1,
+        retention_test_things: 1,
+      });
+      const expired = await db()
+        .selectFrom('audit_log')
+        .select('details')
+        .where('tenant_id', 'is', null)
+        .where('action', '=', 'data.purged')
+        .execute();
+      expect(expired.map((a) => JSON.parse(a.details))).toContainEqual({ reason: 'expired', sessions: 1 });
+
+      // Once nothing of theirs is left and the metadata period has passed, the row goes too.
+      expect((await retention.job.run(AS_OF)).idleUsersDeleted).toBe(0); // signed in a month ago
+      const later = new Date(addMonthsClamped(lastSignIn, 3).getTime() + DAY);
+      expect((await retention.job.run(later)).idleUsersDeleted).toBe(1);
+      expect(await store.users.findById('gone-user')).toBeUndefined();
+      expect(await store.users.findById('active-user')).toBeDefined();
+    });
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * Calendar sync end to end: the Graph emulator plays the organizer's Outlook and calls the real
+ * webhooks; the worker fetches, applies and reconciles through real HTTP and a real database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
+
+const HOUR = 3_600_000;
+const utc = (d: Date) => ({ dateTime: d.toISOString().slice(0, 19), timeZone: 'UTC' });
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`calendar sync end to end (${label})`, () => {
+    let env: SyncEnv;
+    let user: SyncUser;
+    let subscriptionId: string;
+
+    beforeAll(async () => {
+      env = await startSyncEnv(dialect, { tuning: { maintenanceEveryMs: 60_000 } });
+      user = await env.addUser();
+      await env.sync.startSyncForUser(user.userId, user.tenantId);
+      subscriptionId = await eventually(
+        () =>
+          env.emulator.subscriptions().find((s) => s.notificationUrl.endsWith('/api/graph/notifications'))
+            ?.id,
+        5000,
+        'a subscription',
+      );
+      await eventually(
+        async () => (await env.sync.syncStore.users.find(user.userId))?.subscriptionId === subscriptionId,
+        5000,
+        'the subscription to be stored',
+      );
+    });
+    afterAll(async () => env?.close());
+
+    it('subscribes to me/events with a random clientState, lifecycle URL and an Outlook-sized lifetime', async () => {
+      const sub = env.emulator.subscriptions().find((s) => s.id === subscriptionId);
+      expect(sub?.resource).toBe('me/events');
+      expect(sub?.changeType).toBe('created,updated,deleted');
+      expect(sub?.lifecycleNotificationUrl).toBe(`${env.t.url}/api/graph/lifecycle`);
+      expect(sub?.clientState).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const minutes = (new Date(sub?.expirationDateTime ?? 0).getTime() - Date.now()) / 60_000;
+      expect(minutes).toBeGreaterThan(9_900);
+      expect(minutes).toBeLessThanOrEqual(10_070);
+      const stored = await env.sync.syncStore.users.find(user.userId);
+      expect(stored?.clientStateHash).not.toContain(sub?.clientState);
+      // Sign-in and the start-up maintenance both asked for a subscription: only one exists.
+      expect(env.emulator.subscriptions().filter((s) => s.creatorId === sub?.creatorId)).toHaveLength(1);
+    });
+
+    it('follows a new title and time within 2 s, then cancels the room when the organizer cancels', async () => {
+      const meeting = await env.createMeeting(user, { subject: 'Budget review' });
+      const eventId = env.createEvent(user, meeting);
+      const newStart = new Date(meeting.start.getTime() + 2 * HOUR);
+      const changedAt = Date.now();
+      env.emulator.updateEvent(user.oid, eventId, {
+        subject: 'Budget review (moved)',
+        start: utc(newStart),
+        end: utc(new Date(newStart.getTime() + HOUR)),
+      });
+      const updated = await eventually(
+        async () => {
+          const m = await env.meeting(user, meeting.id);
+          return m.subject === 'Budget review (moved)' && m.start.getTime() === newStart.getTime() && m;
+        },
+        2000,
+        'the meeting to follow the calendar',
+      );
+      expect(Date.now() - changedAt).toBeLessThan(2000);
+      expect(updated.end.getTime()).toBe(newStart.getTime() + HOUR);
+
+      env.emulator.cancelEvent(user.oid, eventId);
+      await eventually(
+        async () => (await env.meeting(user, meeting.id)).status === 'cancelled',
+        2000,
+        'cancel',
+      );
+      expect(await env.sync.isRoomOpenAt(meeting.room.slug, newStart)).toBe(false);
+    });
+
+    it('moves only the window of the occurrence that moved', async () => {
+      const first = new Date(Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR);
+      const recurrence = {
+        pattern: { type: 'daily', interval: 1 },
+        range: {
+          type: 'numbered',
+          startDate: first.toISOString().slice(0, 10),
+          numberOfOccurrences: 5,
+          recurrenceTimeZone: 'UTC',
+        },
+      };
+      const meeting = await env.createMeeting(user, {
+        subject: 'Stand-up',
+        start: first,
+        end: new Date(first.getTime() + HOUR / 2),
+        recurrence,
+      });
+      const masterId = env.createEvent(user, meeting, { recurrence });
+      await eventually(
+        () => env.sync.service.isLinked(user.userId, masterId),
+        3000,
+        'the series to be linked',
+      );
+      const third = new Date(first.getTime() + 2 * 24 * HOUR);
+      const movedTo = new Date(third.getTime() + 5 * HOUR);
+      env.emulator.updateOccurrence(user.oid, masterId, third, {
+        start: utc(movedTo),
+        end: utc(new Date(movedTo.getTime() + HOUR / 2)),
+      });
+      const slug = meeting.room.slug;
+      const oldSlot = new Date(third.getTime() + 5 * 60_000);
+      await eventually(
+        async () => (await env.sync.isRoomOpenAt(slug, oldSlot)) === false,
+        2000,
+        'old window closed',
+      );
+      expect(await env.sync.isRoomOpenAt(slug, movedTo)).toBe(true);
+      expect(await env.sync.isRoomOpenAt(slug, new Date(movedTo.getTime() + 20 * 60_000))).toBe(true);
+      const fourth = new Date(first.getTime() + 3 * 24 * HOUR + 5 * 60_000);
+      expect(await env.sync.isRoomOpenAt(slug, fourth)).toBe(true);
+      const after = await env.meeting(user, meeting.id);
+      expect(after.start.getTime()).toBe(first.getTime());
+      expect(after.status).toBe('scheduled');
+    });
+
+    it('lets duplicate and replayed notifications change nothing', async () => {
+      const meeting = await env.createMeeting(user, { subject: 'Retro' });
+      const eventId = env.createEvent(user, meeting);
+      env.emulator.updateEvent(user.oid, eventId, { subject: 'Retro v2' });
+      const v2 = await eventually(async () => {
+        const m = await env.meeting(user, meeting.id);
+        return m.subject === 'Retro v2' && m;
+      });
+      await env.emulator.flushNotifications();
+      const sub = env.emulator.subscriptions().find((s) => s.id === subscriptionId);
+      const notification = {
+        subscriptionId,
+        clientState: sub?.clientState,
+        changeType: 'updated',
+        resource: `Users/${user.oid}/Events/${eventId}`,
+        resourceData: { id: eventId },
+      };
+      // Old notifications arrive again, twice, and out of order with a 'created'.
+      for (const changeType of ['updated', 'created', 'updated']) {
+        const response = await fetch(`${env.t.url}/api/graph/notifications`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            value: [
+              { ...notification, changeType },
+              { ...notification, changeType },
+            ],
+          }),
+        });
+        expect(response.status).toBe(202);
+      }
+      await eventually(async () => {
+        const counts = await env.sync.queue.counts();
+        return counts.every((c) => c.state !== 'ready' && c.state !== 'running') || undefined;
+      });
+      const after = await env.meeting(user, meeting.id);
+      expect(after.subject).toBe('Retro v2');
+      expect(after.version).toBe(v2.version);
+    });
+
+    it('sends no request before Retry-After elapses under a 429 storm', async () => {
+      const meeting = await env.createMeeting(user, { subject: 'Throttled' });
+      const eventId = env.createEvent(user, meeting);
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      env.emulator.clearRequests();
+      env.emulator.faults.inject({ kind: 'throttle', retryAfterSeconds: 1, count: 3 });
+      env.emulator.updateEvent(user.oid, eventId, { subject: 'Throttled, then applied' });
+      await eventually(
+        async () => (await env.meeting(user, meeting.id)).subject === 'Throttled, then applied',
+        8000,
+        'the change after throttling',
+      );
+      const log = env.emulator.requests();
+      const throttled = log.filter((r) => r.status === 429);
+      expect(throttled.length).toBe(3);
+      for (const t of throttled) {
+        const early = log.filter(
+          (r) => r.time.getTime() > t.time.getTime() && r.time.getTime() < t.time.getTime() + 1000,
+        );
+        expect(early).toEqual([]);
+      }
+    });
+
+    it('catches a dropped notification through a missed lifecycle event (delta)', async () => {
+      const meeting = await env.createMeeting(user, { subject: 'Offsite' });
+      const eventId = env.createEvent(user, meeting);
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await env.emulator.flushNotifications();
+      env.emulator.dropNextNotifications(1);
+      env.emulator.updateEvent(user.oid, eventId, { subject: 'Offsite (lost notification)' });
+      await env.emulator.flushNotifications();
+      expect((await env.meeting(user, meeting.id)).subject).toBe('Offsite');
+      await env.emulator.sendLifecycle(subscriptionId, 'missed');
+      await eventually(
+        async () => (await env.meeting(user, meeting.id)).subject === 'Offsite (lost notification)',
+        3000,
+        'delta to catch the change',
+      );
+      expect(env.emulator.requests().some((r) => r.path.toLowerCase().includes('/calendarview/delta'))).toBe(
+        true,
+      );
+    });
+
+    it('catches a dropped deletion on the scheduled reconciliation', async () => {
+      const meeting = await env.createMeeting(user, { subject: 'Quarterly' });
+      const eventId = env.createEvent(user, meeting);
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await env.emulator.flushNotifications();
+      env.emulator.dropNextNotifications(1);
+      env.emulator.deleteEvent(user.oid, eventId);
+      await env.emulator.flushNotifications();
+      expect((await env.meeting(user, meeting.id)).status).toBe('scheduled');
+      const state = await env.sync.syncStore.users.find(user.userId);
+      if (!state) throw new Error('no sync state');
+      await env.sync.worker.reconcile(state);
+      expect((await env.meeting(user, meeting.id)).status).toBe('cancelled');
+    });
+
+    it('recreates a removed subscription and stops cleanly when sign-in is required', async () => {
+      await env.emulator.sendLifecycle(subscriptionId, 'subscriptionRemoved');
+      const fresh = await eventually<string>(
+        async () => {
+          const stored = (await env.sync.syncStore.users.find(user.userId))?.subscriptionId;
+          return (
+            (stored &&
+              stored !== subscriptionId &&
+              env.emulator.subscriptions().some((s) => s.id === stored) &&
+              stored) ||
+            undefined
+          );
+        },
+        3000,
+        'a new subscription',
+      );
+      subscriptionId = fresh;
+
+      const other = await env.addUser();
+      await env.sync.startSyncForUser(other.userId, other.tenantId);
+      await eventually(async () => (await env.sync.syncStore.users.find(other.userId))?.subscriptionId, 3000);
+      const tokens = (env.sync.graph as unknown as { options: { tokens: { revoked: Set<string> } } }).options
+        .tokens;
+      tokens.revoked.add(other.userId);
+      await env.sync.queue.enqueue([
+        { kind: 'graph_reconcile', payload: { userId: other.userId }, dedupeKey: other.userId },
+      ]);
+      await eventually(
+        async () => (await env.sync.syncStore.users.find(other.userId))?.status === 'needs_sign_in',
+      );
+      const counts = await env.sync.queue.counts();
+      expect(counts.filter((c) => c.state === 'dead')).toEqual([]);
+
+      await env.sync.stopSyncForUser(other.userId);
+      expect(await env.sync.syncStore.users.find(other.userId)).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The Graph webhooks over real HTTP: validation handshake, shape checks, clientState, durable enqueue.
+ * The worker is not started, so queued jobs stay where the test can see them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashClientState } from '../src/graph/subscriptions.js';
+import { JOB } from '../src/graph/sync-worker.js';
+import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { type SyncEnv, type SyncUser, sample, startSyncEnv } from './sync-harness.js';
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`Graph webhooks (${label})`, () => {
+    let env: SyncEnv;
+    let user: SyncUser;
+    const CLIENT_STATE = 'the-client-state-of-sub-1';
+
+    beforeAll(async () => {
+      env = await startSyncEnv(dialect, { start: false });
+      user = await env.addUser();
+      const users = env.sync.syncStore.users;
+      await users.activate(user.userId, user.tenantId, new Date());
+      await users.update(
+        user.userId,
+        { subscriptionId: 'sub-1', clientStateHash: hashClientState(CLIENT_STATE) },
+        new Date(),
+      );
+    });
+    afterAll(async () => env?.close());
+
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${env.t.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    const queued = async () =>
+      (await env.sync.queue.counts()).filter((c) => c.state === 'ready').reduce((n, c) => n + c.count, 0);
+    const notification = (overrides: Record<string, unknown> = {}) => ({
+      subscriptionId: 'sub-1',
+      clientState: CLIENT_STATE,
+      changeType: 'updated',
+      resource: `Users/${user.oid}/Events/AAkALevent1`,
+      resourceData: { '@odata.type': '#Microsoft.Graph.Event', id: 'AAkALevent1' },
+      tenantId: user.tenantId,
+      subscriptionExpirationDateTime: new Date(Date.now() + 3_600_000).toISOString(),
+      ...overrides,
+    });
+
+    it('echoes the validation token, decoded, as text/plain on both endpoints', async () => {
+      for (const path of ['/api/graph/notifications', '/api/graph/lifecycle']) {
+        const started = performance.now();
+        const response = await fetch(
+          `${env.t.url}${path}?validationToken=Validation%3A%20Testing%20client+%26%3C`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain; charset=utf-8' },
+          },
+        );
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await response.text()).toBe('Validation: Testing client &<');
+        expect(performance.now() - started).toBeLessThan(1000);
+      }
+    });
+
+    it('answers 400 problem+json to malformed bodies and queues nothing', async () => {
+      const before = await queued();
+      const bad = [
+        '{"value": [',
+        { value: [] },
+        { value: 'x' },
+        { value: [{ subscriptionId: 'sub-1', changeType: 'renamed', resource: 'x' }] },
+        { value: [{ changeType: 'updated', resource: 'x' }] },
+        { value: [notification({ resource: 'x'.repeat(5000) })] },
+      ];
+      for (const body of bad) {
+        const response = await post('/api/graph/notifications', body);
+        expect(response.status).toBe(400);
+        expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }
+      const huge = await post('/api/graph/notifications', {
+        value: Array.from({ length: 1001 }, () => notification()),
+      });
+      expect(huge.status).toBe(400);
+      const lifecycle = await post('/api/graph/lifecycle', { value: [{ subscriptionId: 'sub-1' }] });
+      expect(lifecycle.status).toBe(400);
+      expect(await queued()).toBe(before);
+    });
+
+    it('drops and counts notifications whose clientState does not match', async () => {
+      const before = await queued();
+      const response = await post('/api/graph/notifications', {
+        value: [notification({ clientState: 'guessed' }), notification({ clientState: null })],
+      });
+      expect(response.status).toBe(202);
+      expect(await queued()).toBe(before);
+      const metrics = await (await fetch(`${env.t.url}/test/metrics`)).text();
+      expect(
+        sample(metrics, 'roomlink_graph_notifications_total', {
+          kind: 'change',
+          outcome: 'client_state_mismatch',
+        }),
+      ).toBe(2);
+      const unknown = await post('/api/graph/notifications', {
+        value: [notification({ subscriptionId: 'nope' })],
+      });
+      expect(unknown.status).toBe(202);
+      expect(await queued()).toBe(before);
+    });
+
+    it('queues a valid notification durably and answers 202', async () => {
+      const before = await queued();
+      const response = await post('/api/graph/notifications', { value: [notification()] });
+      expect(response.status).toBe(202);
+      expect(await queued()).toBe(before + 1);
+      const counts = await env.sync.queue.counts();
+      expect(counts.find((c) => c.kind === JOB.change && c.state === 'ready')?.count).toBeGreaterThan(0);
+    });
+
+    it('turns lifecycle events into jobs', async () => {
+      const response = await post('/api/graph/lifecycle', {
+        value: [
+          {
+            subscriptionId: 'sub-1',
+            clientState: CLIENT_STATE,
+            lifecycleEvent: 'missed',
+            tenantId: user.tenantId,
+          },
+          { subscriptionId: 'sub-1', clientState: 'wrong', lifecycleEvent: 'subscriptionRemoved' },
+        ],
+      });
+      expect(response.status).toBe(202);
+      const counts = await env.sync.queue.counts();
+      expect(counts.find((c) => c.kind === JOB.reconcile && c.state === 'ready')?.count).toBe(1);
+      expect(counts.find((c) => c.kind === JOB.subscribe)).toBeUndefined();
+    });
+  });
+}
