@@ -9,7 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from './kysely-store.js';
-import { Precompiled } from './precompiled.js';
+import { Precompiled, registerDirectRunner, unregisterDirectRunner } from './precompiled.js';
 import { writeBatcherOf } from './write-batcher.js';
 
 const now = new Date('2026-11-29T10:00:00Z');
@@ -81,6 +81,26 @@ describe('group commit in the SQLite store', () => {
     observer.close();
   });
 
+  it('runs precompiled queries of a unit straight on the held connection, with the same results', async () => {
+    const { store } = await fileStore();
+    const [first, again] = await Promise.all([
+      store.transaction((tx) => tx.audit.append(entry('d1'), now).then(() => 'ok')),
+      store.transaction((tx) => tx.audit.append(entry('d2'), now).then(() => 'ok')),
+    ]);
+    expect([first, again]).toEqual(['ok', 'ok']);
+    expect((await store.audit.list('t', { limit: 10 })).map((e) => e.targetId).sort()).toEqual(['d1', 'd2']);
+  });
+
+  it('hands checkpoints to the worker after sustained writes, keeping SQLite’s own as a fallback', async () => {
+    const { store } = await fileStore();
+    const level = async () =>
+      (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]
+        ?.wal_autocheckpoint;
+    expect(await level()).toBe(1000);
+    for (let i = 0; i < 200; i++) await store.transaction((tx) => tx.audit.append(entry(`w${i}`), now));
+    expect(await level()).toBe(4000);
+  });
+
   it('keeps per-call transactions when group commit is off', async () => {
     const store = await openStore('sqlite::memory:', { groupCommit: false });
     close.push(() => store.close());
@@ -144,6 +164,28 @@ describe('Precompiled', () => {
       { a: 'A', b: 1, c: 'C' },
       { a: 'A', b: 1, c: 'C' },
     ]);
+  });
+
+  it('uses a registered direct runner instead of the executor, and rejects (never throws) on its errors', async () => {
+    const raw = new SqliteDatabase(':memory:');
+    raw.exec('create table things (a text, b integer, c text)');
+    const { SqliteDialect } = await import('kysely');
+    const db = new Kysely<Db>({ dialect: new SqliteDialect({ database: raw }) });
+    close.push(() => db.destroy());
+    const seen: unknown[][] = [];
+    registerDirectRunner(db, (query) => {
+      seen.push([...query.parameters]);
+      if (query.parameters[0] === 'boom') throw new Error('direct failure');
+      return { rows: [{ a: 'from-runner', b: null, c: 'x' }] };
+    });
+    expect((await select.run(db, ['C', 'A'])).rows).toEqual([{ a: 'from-runner', b: null, c: 'x' }]);
+    expect(seen).toEqual([['C', 'A']]);
+    const failing = select.run(db, ['boom', 'A']);
+    await expect(failing).rejects.toThrow('direct failure');
+    unregisterDirectRunner(db);
+    await insert.run(db, ['A', 1, 'C']);
+    expect((await select.run(db, ['C', 'A'])).rows).toEqual([{ a: 'A', b: 1, c: 'C' }]);
+    expect(seen).toHaveLength(2);
   });
 
   it('refuses a template whose parameters are not exactly the markers', () => {

@@ -18,6 +18,24 @@ interface Compiled {
 
 const MARK = '\u0000roomlink-param-';
 
+/** Runs a compiled query synchronously on the one connection it was registered for. */
+export type DirectRunner = (query: CompiledQuery) => QueryResult<unknown>;
+
+const direct = new WeakMap<object, DirectRunner>();
+
+/**
+ * Lets precompiled queries on `db` (a Kysely instance bound to one held connection, e.g. a group
+ * commit's) skip Kysely's executor and run straight on that connection. Only for instances whose
+ * connection is held for as long as they are used: the runner bypasses Kysely's connection mutex.
+ */
+export function registerDirectRunner(db: object, runner: DirectRunner): void {
+  direct.set(db, runner);
+}
+
+export function unregisterDirectRunner(db: object): void {
+  direct.delete(db);
+}
+
 export class Precompiled<DB, V extends readonly unknown[]> {
   readonly #templates = new WeakMap<object, Compiled>();
 
@@ -44,7 +62,16 @@ export class Precompiled<DB, V extends readonly unknown[]> {
       const value = values[order[i] as number];
       parameters[i] = value === undefined ? null : value;
     }
-    return db.executeQuery<R>({ ...query, parameters });
+    const compiled = { ...query, parameters };
+    const runner = direct.get(db);
+    if (runner) {
+      try {
+        return Promise.resolve(runner(compiled) as QueryResult<R>);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return db.executeQuery<R>(compiled);
   }
 
   #compile(db: Kysely<DB>): Compiled {

@@ -28,7 +28,8 @@ export class WalSync {
   async sync(): Promise<void> {
     // SQLite removes the log only when its last connection closes; if it was replaced, follow it.
     if (this.#fd !== undefined && fstatSync(this.#fd).nlink === 0) this.close();
-    this.#fd ??= openSync(this.walPath, 'r');
+    // Read-write (never created or truncated): Windows flushes only handles opened for writing.
+    this.#fd ??= openSync(this.walPath, 'r+');
     const fd = this.#fd;
     await new Promise<void>((resolve, reject) => {
       fdatasync(fd, (error) => (error ? reject(error) : resolve()));

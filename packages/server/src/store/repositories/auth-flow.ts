@@ -6,7 +6,37 @@ import type {
   SessionRecord,
   UserStatus,
 } from '../../identity/ports.js';
+import { Precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
+
+/** Runs on every authenticated request: compiled once (see precompiled.ts). */
+const FIND_SESSION = new Precompiled<Database, [string]>(1, (db: Kysely<Database>, [tokenHash]) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.token_hash',
+      'sessions.user_id',
+      'sessions.tenant_id',
+      'sessions.kind',
+      'sessions.created_at',
+      'sessions.expires_at',
+      'users.is_admin',
+      'users.status',
+    ])
+    .where('sessions.token_hash', '=', tokenHash as string),
+);
+
+interface SessionRow {
+  token_hash: string;
+  user_id: string;
+  tenant_id: string;
+  kind: SessionRecord['kind'];
+  created_at: string;
+  expires_at: string;
+  is_admin: number | boolean;
+  status: string;
+}
 
 export class KyselyAuthFlowRepository implements AuthFlowRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -90,21 +120,7 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
   }
 
   async findSession(tokenHash: string) {
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.token_hash',
-        'sessions.user_id',
-        'sessions.tenant_id',
-        'sessions.kind',
-        'sessions.created_at',
-        'sessions.expires_at',
-        'users.is_admin',
-        'users.status',
-      ])
-      .where('sessions.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const row = (await FIND_SESSION.run<SessionRow>(this.db, [tokenHash])).rows[0];
     return (
       row && {
         tokenHash: row.token_hash,
