@@ -19,6 +19,8 @@ export interface SubscriptionSettings {
   readonly baseUrl: URL;
   readonly minutes?: number;
   readonly renewBeforeMs?: number;
+  /** Longest wait for Graph when deleting a subscription (sign-out must not hang on it); 5 s. */
+  readonly deleteTimeoutMs?: number;
 }
 
 export function notificationUrl(baseUrl: URL): string {
@@ -136,15 +138,25 @@ export class SubscriptionManager {
   }
 
   async #deleteQuietly(userId: string, subscriptionId: string): Promise<void> {
-    try {
-      await this.graph.request(userId, {
+    // Gone already, or the user's tokens are: the subscription expires on its own. A Graph that
+    // is down or throttling must not hold up a sign-out: the call goes on alone after the bound.
+    const deleted = this.graph
+      .request(userId, {
         method: 'DELETE',
         path: `subscriptions/${encodeURIComponent(subscriptionId)}`,
         operation: 'subscription.delete',
-      });
-    } catch {
-      // Gone already, or the user's tokens are: the subscription expires on its own.
-    }
+      })
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.settings.deleteTimeoutMs ?? 5_000);
+      timer.unref();
+    });
+    await Promise.race([deleted, bound]);
+    clearTimeout(timer);
   }
 
   #expiry(): string {
