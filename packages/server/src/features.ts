@@ -2,13 +2,13 @@
  * The product's features on top of the core app: identity (real Microsoft or, in demo mode, the
  * local emulators), calendar sync, rooms, the add-in. server.ts calls this; tests compose their own.
  */
-import { addinIdFor, registerAddinRoutes } from '@roomlink/addin';
+import { registerAddinRoutes } from '@roomlink/addin';
 import { createRooms } from '@roomlink/rooms';
 import pino from 'pino';
 import { ADDIN_VERSION } from './addin.js';
 import type { AppPlugin } from './app.js';
 import { mountDemo } from './demo.js';
-import { createCalendarSync } from './graph/index.js';
+import { calendarSyncFor } from './graph/index.js';
 import type { Authenticator } from './http/auth.js';
 import { authRoutes } from './http/routes/auth.js';
 import { createIdentity, type IdentitySettings } from './identity/index.js';
@@ -45,14 +45,9 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
     onSignedIn: (userId, tenantId) => calendarSync.startSyncForUser(userId, tenantId),
     onSignOut: (userId) => calendarSync.stopSyncForUser(userId),
   });
-  const calendarSync = createCalendarSync({
-    config: { ...config, graphBaseUrl },
-    store: runtime.store,
-    meetings: runtime.meetings,
-    cipher: runtime.cipher,
+  const calendarSync = calendarSyncFor(runtime, {
     tokens: identity.tokens,
-    registry: runtime.metrics.registry,
-    addinId: addinIdFor(config.baseUrl),
+    graphBaseUrl,
     log: pino(loggerOptions(config.logLevel)).child({ component: 'sync' }),
   });
   plugins.push(calendarSync.plugin);

@@ -7,11 +7,10 @@
  * Logs go to stderr, results to stdout (an export is pure JSON there).
  */
 import { writeFile } from 'node:fs/promises';
-import { addinIdFor } from '@roomlink/addin';
 import type { Command } from 'commander';
 import pino from 'pino';
 import type { Config } from '../config/config.js';
-import { createCalendarSync } from '../graph/index.js';
+import { calendarSyncFor } from '../graph/index.js';
 import { createIdentity } from '../identity/index.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { loggerOptions } from '../observability/logger.js';
@@ -157,14 +156,8 @@ function cliSyncHooks(runtime: Runtime, logger: pino.Logger): Partial<SyncHooks>
   const { config } = runtime;
   if (!config.microsoft) return {};
   const identity = createIdentity(runtime, { ...config.microsoft });
-  const sync = createCalendarSync({
-    config,
-    store: runtime.store,
-    meetings: runtime.meetings,
-    cipher: runtime.cipher,
+  const sync = calendarSyncFor(runtime, {
     tokens: identity.tokens,
-    registry: runtime.metrics.registry,
-    addinId: addinIdFor(config.baseUrl),
     queue: () => INERT_QUEUE,
     log: logger.child({ component: 'sync' }),
   });

@@ -3,6 +3,7 @@
  * handlers, schedules), and what other features call — startSyncForUser after sign-in,
  * stopSyncForUser at sign-out, isRoomOpenAt for the room service.
  */
+import { addinIdFor } from '@roomlink/addin';
 import type { Registry } from 'prom-client';
 import type { AppPlugin } from '../app.js';
 import type { Config } from '../config/config.js';
@@ -14,6 +15,7 @@ import { jobMetrics } from '../jobs/metrics.js';
 import { PgBossJobQueue } from '../jobs/pg-boss-queue.js';
 import type { JobObserver, JobQueue } from '../jobs/queue.js';
 import { SqlJobQueue } from '../jobs/sql-queue.js';
+import type { Runtime } from '../runtime.js';
 import type { KyselyStore } from '../store/kysely-store.js';
 import { KyselyJobStore } from '../store/repositories/jobs-sql.js';
 import { kyselySyncStore } from '../store/repositories/sync-state.js';
@@ -83,6 +85,28 @@ export interface CalendarSync {
   readonly syncStore: SyncStore;
   readonly worker: SyncWorker;
   readonly metrics: SyncMetrics;
+}
+
+/**
+ * Calendar sync for a composed runtime, as the server's features and the CLI need it: the add-in id
+ * of this deployment, the runtime's store, meetings, cipher and metrics registry.
+ */
+export function calendarSyncFor(
+  runtime: Runtime,
+  options: Pick<CalendarSyncOptions, 'tokens' | 'queue' | 'log'> & { readonly graphBaseUrl?: URL },
+): CalendarSync {
+  const { config } = runtime;
+  return createCalendarSync({
+    config: { ...config, graphBaseUrl: options.graphBaseUrl ?? config.graphBaseUrl },
+    store: runtime.store,
+    meetings: runtime.meetings,
+    cipher: runtime.cipher,
+    tokens: options.tokens,
+    registry: runtime.metrics.registry,
+    addinId: addinIdFor(config.baseUrl),
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
 }
 
 export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
