@@ -4,7 +4,7 @@
  */
 import { registerAddinRoutes } from '@roomlink/addin';
 import { createRooms } from '@roomlink/rooms';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { ADDIN_VERSION } from './addin.js';
 import type { AppPlugin } from './app.js';
 import { mountDemo } from './demo.js';
@@ -24,7 +24,11 @@ export interface Features {
   readonly workers: Worker[];
 }
 
-export async function productFeatures(runtime: Runtime): Promise<Features> {
+/** `logger`: the server's own; without it (tests) features log with the configured policy. */
+export async function productFeatures(
+  runtime: Runtime,
+  logger: Logger = pino(loggerOptions(runtime.config.logLevel)),
+): Promise<Features> {
   const { config } = runtime;
   const plugins: AppPlugin[] = [];
   let settings: IdentitySettings;
@@ -48,7 +52,7 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
   const calendarSync = calendarSyncFor(runtime, {
     tokens: identity.tokens,
     graphBaseUrl,
-    log: pino(loggerOptions(config.logLevel)).child({ component: 'sync' }),
+    log: logger.child({ component: 'sync' }),
   });
   plugins.push(calendarSync.plugin);
   plugins.push((app) =>
@@ -77,6 +81,7 @@ export async function productFeatures(runtime: Runtime): Promise<Features> {
   // Retention (the hourly purge worker) and the tenant admin console.
   const retention = retentionFeature(runtime, {
     stopSyncForUser: (userId) => calendarSync.stopSyncForUser(userId),
+    logger: logger.child({ component: 'retention' }),
   });
   plugins.push(...retention.plugins);
   return {

@@ -2,7 +2,7 @@
  * Runs Roomlink: builds the app from the runtime, listens, and drains on SIGTERM/SIGINT — in-flight
  * requests finish, background work stops, the database closes, and the process exits 0.
  */
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type AppPlugin, buildApp } from './app.js';
 import type { Config } from './config/config.js';
 import type { Authenticator } from './http/auth.js';
@@ -25,6 +25,7 @@ export interface Worker {
 export interface ServeOptions {
   readonly features?: (
     runtime: Runtime,
+    logger: Logger,
   ) => Promise<{ plugins: AppPlugin[]; authenticate?: Authenticator; workers?: Worker[] }>;
   readonly exitOnSignal?: boolean;
 }
@@ -33,7 +34,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   const logger = pino(loggerOptions(config.logLevel));
   const runtime = await createRuntime(config, logger);
   const metrics = runtime.metrics;
-  const features = (await options.features?.(runtime)) ?? { plugins: [] };
+  const features = (await options.features?.(runtime, logger)) ?? { plugins: [] };
   let draining = false;
   const app = await buildApp({
     config,

@@ -19,6 +19,7 @@ import type { JobObserver, JobQueue } from '../src/jobs/queue.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import type { DialectName, TestDatabase } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
+import { insertUser } from './support/sessions.js';
 
 export const ADDIN_ID = '6f1c3a52-4d8e-4b0a-9a55-0c2a4b7d9e11';
 export const EMULATOR_PREFIX = '/_emulator/graph';
@@ -133,21 +134,7 @@ export async function startSyncEnv(
     users,
     async addUser(tenantId = randomUUID()) {
       const user: SyncUser = { userId: randomUUID(), tenantId, oid: randomUUID() };
-      const now = new Date();
-      await store.tenants.ensure(tenantId, now);
-      await store.users.insert({
-        id: user.userId,
-        tenantId,
-        exchangeId: user.oid,
-        displayNameCt: null,
-        upnCt: null,
-        status: 'active',
-        isAdmin: false,
-        settings: {},
-        pendingClaims: null,
-        lastSignInAt: now.toISOString(),
-        createdAt: now.toISOString(),
-      });
+      await insertUser(store, tenantId, user.userId, false, user.oid);
       users.set(user.userId, user);
       em.upsertUser({ oid: user.oid, displayName: 'Test Organizer', mail: `${user.oid}@example.test` });
       return user;

@@ -20,13 +20,8 @@ import {
 export const MIN_PIN_LENGTH = 4;
 export const MAX_PIN_LENGTH = 10;
 
-export interface SettingsInput {
-  readonly defaultLanguage: Language;
-  readonly pinLength: number;
-  readonly guestPinDefault: boolean;
-  readonly lobbyDefault: boolean;
-  readonly addToEveryMeetingDefault: boolean;
-  readonly retentionDays: number | null;
+/** What the console submits: the tenant's settings, with templates as written (not yet checked). */
+export interface SettingsInput extends Omit<TenantSettings, 'templates'> {
   readonly templates: Partial<Record<Language, InstructionTemplates>>;
 }
 

@@ -31,59 +31,40 @@ export interface WebhookDeps {
 
 const shortString = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 
-const changeSchema = {
-  type: 'object',
-  required: ['value'],
-  properties: {
-    value: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_NOTIFICATIONS,
-      items: {
-        type: 'object',
-        required: ['subscriptionId', 'changeType', 'resource'],
-        properties: {
-          subscriptionId: shortString(128),
-          clientState: { type: ['string', 'null'], maxLength: 512 },
-          changeType: { type: 'string', enum: ['created', 'updated', 'deleted'] },
-          resource: shortString(2048),
-          resourceData: {
-            type: 'object',
-            properties: { id: shortString(1024) },
+/** Graph posts notifications as `{ value: [...] }`; the fields every kind carries. */
+const notifications = <P extends object>(required: readonly string[], properties: P) =>
+  ({
+    type: 'object',
+    required: ['value'],
+    properties: {
+      value: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_NOTIFICATIONS,
+        items: {
+          type: 'object',
+          required: ['subscriptionId', ...required],
+          properties: {
+            subscriptionId: shortString(128),
+            clientState: { type: ['string', 'null'], maxLength: 512 },
+            tenantId: { type: 'string', maxLength: 64 },
+            subscriptionExpirationDateTime: { type: 'string', maxLength: 64 },
+            ...properties,
           },
-          tenantId: { type: 'string', maxLength: 64 },
-          subscriptionExpirationDateTime: { type: 'string', maxLength: 64 },
         },
       },
     },
-  },
-} as const;
+  }) as const;
 
-const lifecycleSchema = {
-  type: 'object',
-  required: ['value'],
-  properties: {
-    value: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_NOTIFICATIONS,
-      items: {
-        type: 'object',
-        required: ['subscriptionId', 'lifecycleEvent'],
-        properties: {
-          subscriptionId: shortString(128),
-          clientState: { type: ['string', 'null'], maxLength: 512 },
-          lifecycleEvent: {
-            type: 'string',
-            enum: ['missed', 'subscriptionRemoved', 'reauthorizationRequired'],
-          },
-          tenantId: { type: 'string', maxLength: 64 },
-          subscriptionExpirationDateTime: { type: 'string', maxLength: 64 },
-        },
-      },
-    },
-  },
-} as const;
+const changeSchema = notifications(['changeType', 'resource'], {
+  changeType: { type: 'string', enum: ['created', 'updated', 'deleted'] },
+  resource: shortString(2048),
+  resourceData: { type: 'object', properties: { id: shortString(1024) } },
+});
+
+const lifecycleSchema = notifications(['lifecycleEvent'], {
+  lifecycleEvent: { type: 'string', enum: ['missed', 'subscriptionRemoved', 'reauthorizationRequired'] },
+});
 
 interface ChangeNotification {
   subscriptionId: string;

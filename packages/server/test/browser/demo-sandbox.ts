@@ -4,7 +4,6 @@
  * at /sandbox), on a fresh SQLite database. Browser tests drive the sandbox in Chromium and check the
  * outcome through Roomlink's API and through the Graph emulator, as the calendar sync sees it.
  */
-import { createServer } from 'node:net';
 import { addinIdFor } from '@roomlink/addin';
 import { customPropertiesPropertyId } from '@roomlink/emulators';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -20,7 +19,7 @@ import { TokenService } from '../../src/identity/tokens.js';
 import type { Runtime } from '../../src/runtime.js';
 import { serve } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { testMasterKeys } from '../support/harness.js';
+import { freePort, testMasterKeys } from '../support/harness.js';
 
 export interface DemoServer {
   /** The base URL, ending with `/`. */
@@ -145,15 +144,4 @@ export function recordRequests(context: BrowserContext): string[] {
   const requests: string[] = [];
   context.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
   return requests;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

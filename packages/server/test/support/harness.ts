@@ -88,7 +88,8 @@ export async function startTestApp(
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now (for servers that must know their URL before listening). */
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();

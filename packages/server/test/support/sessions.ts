@@ -7,13 +7,14 @@ export async function insertUser(
   tenantId: string,
   userId: string,
   isAdmin = false,
+  exchangeId = `oid-${userId}`,
 ): Promise<void> {
   const now = new Date();
   await store.tenants.ensure(tenantId, now);
   await store.users.insert({
     id: userId,
     tenantId,
-    exchangeId: `oid-${userId}`,
+    exchangeId,
     displayNameCt: null,
     upnCt: null,
     status: 'active',
