@@ -177,3 +177,27 @@ describe('roomlink CLI', () => {
     expect(result.stderr).toContain('demo mode only');
   });
 });
+
+describe('the roomlink bin', () => {
+  const server = path.resolve(path.dirname(CLI), '../..');
+
+  it('is a committed file, so that npm links it at install time, before anything is built', async () => {
+    const pkg = JSON.parse(await readFile(path.join(server, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    const bin = path.join(server, pkg.bin.roomlink ?? '');
+    expect(path.relative(server, bin).split(path.sep)[0]).not.toBe('dist');
+    expect((await readFile(bin, 'utf8')).startsWith('#!/usr/bin/env node')).toBe(true);
+  });
+
+  it('runs the built command', async () => {
+    const child = spawn(process.execPath, [path.join(server, 'bin/roomlink.js'), '--help']);
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain('retention');
+  });
+});
