@@ -76,6 +76,24 @@ for (const dialect of DIALECTS) {
       expect(body.instructions.text).toContain(body.joinUrl);
     });
 
+    it('gives meetings time-ordered ids (UUID v7), so that new rows share the right-most index pages', async () => {
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/meetings',
+          headers: alice,
+          payload: { ...valid, idempotencyKey: `outlook-item-order-${n}` },
+        });
+        expect(res.statusCode).toBe(201);
+        ids.push(res.json().id);
+      }
+      for (const id of ids)
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect([...ids].sort()).toEqual(ids);
+      expect(new Set(ids).size).toBe(3);
+    });
+
     it('is idempotent: the same key returns the same meeting, not a second room', async () => {
       const before = await counts();
       const first = await t.app.inject({

@@ -61,6 +61,36 @@ for (const dialect of DIALECTS) {
       expect((await store.tenants.find('tenant-a'))?.settings.pinLength).toBe(6);
     });
 
+    it('indexes meetings without the redundant tenant index (migration 0005)', async () => {
+      const { sql } = await import('kysely');
+      const names =
+        dialect === 'sqlite'
+          ? await sql<{
+              name: string;
+            }>`select name from sqlite_master where type = 'index' and tbl_name = 'meetings' and sql is not null`.execute(
+              store.db,
+            )
+          : await sql<{
+              name: string;
+            }>`select indexname as name from pg_indexes where tablename = 'meetings' and schemaname = current_schema()`.execute(
+              store.db,
+            );
+      const indexes = names.rows.map((r) => r.name);
+      expect(indexes).toContain('meetings_idempotency');
+      expect(indexes).not.toContain('meetings_tenant');
+      if (dialect === 'sqlite') {
+        // The organizer's meetings are still found through an index, not a scan of the table.
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select id from meetings where tenant_id = 'tenant-a' and organizer_id = 'user-1'`.execute(
+          store.db,
+        );
+        expect(plan.rows.map((r) => r.detail).join(' ')).toMatch(
+          /USING (COVERING )?INDEX meetings_idempotency/,
+        );
+      }
+    });
+
     it('tenants are created once with default settings and keep updated settings', async () => {
       const first = await store.tenants.ensure('tenant-a', now);
       await store.tenants.updateSettings('tenant-a', { ...first.settings, pinLength: 8 }, now);

@@ -69,6 +69,14 @@ describe('group commit in the SQLite store', () => {
     expect(level.rows[0]?.synchronous).toBe(2);
   });
 
+  it('keeps the savepoints\' undo pages in memory (temp_store=MEMORY), not in a temporary file', async () => {
+    // By default the sub-journal spills to a file past 64 KiB per transaction: a pwrite for every
+    // page a unit touches once a batch is large (see database.ts).
+    const { store } = await fileStore();
+    const level = await sql<{ temp_store: number }>`pragma temp_store`.execute(store.db);
+    expect(level.rows[0]?.temp_store).toBe(2);
+  });
+
   it('close() commits the writes already handed in', async () => {
     const file = tempFile();
     const store = await openStore(`sqlite:${file}`);

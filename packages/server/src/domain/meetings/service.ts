@@ -2,11 +2,11 @@
  * The meeting lifecycle: create (idempotent), read, update, cancel, delete. Sensitive values are
  * encrypted here before they reach the store and decrypted after they leave it.
  */
-import { randomUUID } from 'node:crypto';
 import type { CipherContext, FieldCipher } from '../../crypto/envelope.js';
 import type { Store } from '../../store/store.js';
 import type { AuditAction } from '../audit/audit.js';
 import { DomainError } from '../errors.js';
+import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, StoredMeeting } from './meeting.js';
@@ -68,7 +68,7 @@ export class MeetingService {
     const window = roomWindow(input.start, input.end, recurrence, this.deps.window);
 
     for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
-      const id = randomUUID();
+      const id = timeOrderedId();
       const room = await provider.createRoom({
         meetingId: id,
         tenantId: actor.tenantId,

@@ -7,12 +7,14 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_sync.js';
 import * as m0004 from './0004_retention.js';
+import * as m0005 from './0005_meeting_indexes.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_identity': m0002,
   '0003_sync': m0003,
   '0004_retention': m0004,
+  '0005_meeting_indexes': m0005,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditEntry, AuditRecord, AuditRepository } from '../../domain/audit/audit.js';
-import { timeOrderedId } from '../ids.js';
+import { timeOrderedId } from '../../domain/ids.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { JobCount, JobState } from '../../jobs/queue.js';
 import type { ClaimedJob, JobStore, NewJob } from '../../jobs/sql-queue.js';
-import { timeOrderedId } from '../ids.js';
+import { timeOrderedId } from '../../domain/ids.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 import { type WriteBatcher, writeBatcherOf } from '../write-batcher.js';
