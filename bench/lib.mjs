@@ -3,10 +3,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import hdr from 'hdr-histogram-js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'packages/server/dist/cli/main.js');
@@ -105,4 +107,78 @@ export async function withCpu(pid, measure) {
       ? undefined
       : ((after - before) * 1000) / result.total;
   return { ...result, cpuMsPerRequest };
+}
+
+/**
+ * Open-loop load: `rate` requests per second at even intervals, over at most `connections`
+ * keep-alive connections, for `duration` seconds. Latency counts from the moment a request was
+ * due, not from when a connection was free, so that a stalled server is not hidden by the
+ * generator waiting for it (no coordinated omission). autocannon's own rate limit sends each
+ * second's quota as a burst, which measures saturation again.
+ */
+export async function paced({ url, headers = {}, body, rate, connections = 50, duration = 10 }) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const target = new URL(url);
+  const total = Math.round(rate * duration);
+  const interval = 1000 / rate;
+  const start = performance.now();
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  const inflight = new Set();
+  const fire = (due) => {
+    const payload = typeof body === 'function' ? body() : body;
+    const done = new Promise((resolve) => {
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            ...headers,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            histogram.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
+            if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+            else failed++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        failed++;
+        resolve();
+      });
+      req.end(payload);
+    });
+    inflight.add(done);
+    done.then(() => inflight.delete(done));
+  };
+  while (sent < total) {
+    const now = performance.now() - start;
+    while (sent < total && sent * interval <= now) fire(start + sent++ * interval);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inflight);
+  agent.destroy();
+  const ms = (p) => histogram.getValueAtPercentile(p) / 1000;
+  return {
+    rps: ok / ((performance.now() - start) / 1000),
+    p50: ms(50),
+    p90: ms(90),
+    p99: ms(99),
+    max: histogram.maxValue / 1000,
+    non2xx: failed,
+    total: ok,
+  };
 }

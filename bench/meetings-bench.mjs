@@ -2,12 +2,14 @@
 // and against a bare Node HTTP server in the same run. Prints req/s, p50/p99 and the ratio.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { CLI, load, masterKeys, ROOT, report, startProcess, tempDir, withCpu } from './lib.mjs';
+import { CLI, load, masterKeys, paced, ROOT, report, startProcess, tempDir, withCpu } from './lib.mjs';
 
 const duration = Number(process.env.BENCH_SECONDS ?? 10);
 // Profiling aids: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" and BENCH_SYNC=FULL.
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const modes = (process.env.BENCH_SYNC ?? 'FULL,NORMAL').split(',');
+// The paced phase's rate (requests/s); 0 skips it.
+const rate = Number(process.env.BENCH_RATE ?? 2000);
 const dir = await tempDir('roomlink-bench-');
 const env = {
   DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
@@ -74,6 +76,15 @@ try {
       const subject = await withCpu(roomlink.child.pid, () => load({ url, headers, body, duration }));
       const baseline = await withCpu(bare.child.pid, () => load({ url: `${bare.url}/`, body, duration }));
       report(`POST /api/v1/meetings, concurrency 50, SQLite synchronous=${synchronous}`, subject, baseline);
+      // Latency at the target rate rather than at saturation: at saturation a closed loop of 50
+      // connections has a mean latency of 50 / throughput (Little's law), whatever the server does.
+      if (rate > 0) {
+        const r = await withCpu(roomlink.child.pid, () => paced({ url, headers, body, duration, rate }));
+        const f = (ms) => `${ms.toFixed(1)} ms`;
+        console.log(
+          `paced at ${rate}/s (open loop, up to 50 connections): ${r.rps.toFixed(0)} req/s   p50 ${f(r.p50)}   p90 ${f(r.p90)}   p99 ${f(r.p99)}   max ${f(r.max)}   non-2xx ${r.non2xx}   cpu ${r.cpuMsPerRequest?.toFixed(3)} ms/req`,
+        );
+      }
     } finally {
       roomlink.child.kill('SIGTERM');
       await new Promise((resolve) => roomlink.child.once('exit', resolve));

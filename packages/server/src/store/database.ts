@@ -54,10 +54,13 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
  * - secure_delete: deleted rows are overwritten, so purged ciphertext is not left in free pages.
  * - foreign_keys and a busy timeout so that a second process (the CLI) waits instead of failing.
  * - temp_store=MEMORY: the group commit's savepoints keep their undo pages (the sub-journal) in
- *   memory. By default the sub-journal spills to a temporary file past 64 KiB per transaction, and
- *   a batch of ~25 creates is far past that: every page a unit touched then cost a pwrite (12 % of
- *   the server's CPU in a perf profile). Measured (2026-11-29, bench/meetings-bench.mjs,
- *   alternating runs): 0.39–0.41 → 0.35 ms CPU per create.
+ *   memory. Every page a unit changes is copied there first; by default the sub-journal moves to
+ *   a temporary file once it passes 64 KiB, which a meeting create (a dozen pages or more) reaches, and
+ *   from then on every page costs a pwrite until the transaction ends (12 % of the server's CPU
+ *   in a perf profile). Measured (2026-11-29, bench/meetings-bench.mjs, alternating runs):
+ *   0.39–0.41 → 0.35 ms CPU per create. The webhook's one-row units never reached 64 KiB; their
+ *   runs with and without it were within the machine's noise. (Temporary tables and sorts of
+ *   large queries also stay in memory; Roomlink's queries are bounded.)
  */
 function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: boolean): OpenDatabase {
   const memory = file === ':memory:';

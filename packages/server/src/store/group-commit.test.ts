@@ -69,7 +69,7 @@ describe('group commit in the SQLite store', () => {
     expect(level.rows[0]?.synchronous).toBe(2);
   });
 
-  it('keeps the savepoints\' undo pages in memory (temp_store=MEMORY), not in a temporary file', async () => {
+  it("keeps the savepoints' undo pages in memory (temp_store=MEMORY), not in a temporary file", async () => {
     // By default the sub-journal spills to a file past 64 KiB per transaction: a pwrite for every
     // page a unit touches once a batch is large (see database.ts).
     const { store } = await fileStore();

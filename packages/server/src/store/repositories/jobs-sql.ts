@@ -3,9 +3,9 @@
  * …) RETURNING: a single statement, so with SQLite's single writer no job is claimed twice.
  */
 import type { Kysely } from 'kysely';
+import { timeOrderedId } from '../../domain/ids.js';
 import type { JobCount, JobState } from '../../jobs/queue.js';
 import type { ClaimedJob, JobStore, NewJob } from '../../jobs/sql-queue.js';
-import { timeOrderedId } from '../../domain/ids.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
 import { type WriteBatcher, writeBatcherOf } from '../write-batcher.js';
