@@ -182,3 +182,37 @@ export async function paced({ url, headers = {}, body, rate, connections = 50, d
     total: ok,
   };
 }
+
+/**
+ * Runs `subject` and `baseline` in turns, `rounds` times each, `duration` seconds in all per side.
+ * Rates are totals over all rounds (requests / seconds); p50 is the median of the rounds' and p99
+ * the worst round's; CPU per request is the mean weighted by requests.
+ */
+export async function interleaved({ subject, baseline, rounds, duration }) {
+  const slice = Math.max(1, Math.round(duration / rounds));
+  const runs = { subject: [], baseline: [] };
+  for (let i = 0; i < rounds; i++) {
+    runs.subject.push(await subject(slice));
+    runs.baseline.push(await baseline(slice));
+  }
+  const combine = (list) => {
+    const total = list.reduce((sum, r) => sum + r.total, 0);
+    const cpu = list.every((r) => r.cpuMsPerRequest !== undefined)
+      ? list.reduce((sum, r) => sum + r.cpuMsPerRequest * r.total, 0) / total
+      : undefined;
+    const p50s = list.map((r) => r.p50).sort((a, b) => a - b);
+    return {
+      rps: total / (slice * list.length),
+      p50: p50s[Math.floor(p50s.length / 2)],
+      p99: Math.max(...list.map((r) => r.p99)),
+      non2xx: list.reduce((sum, r) => sum + r.non2xx, 0),
+      total,
+      cpuMsPerRequest: cpu,
+    };
+  };
+  return {
+    subject: combine(runs.subject),
+    baseline: combine(runs.baseline),
+    ratios: runs.subject.map((r, i) => r.rps / runs.baseline[i].rps),
+  };
+}

@@ -6,10 +6,11 @@
 // Loopback only; bounded in time. Figures go to bench/sync-README.md by hand.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { load, ROOT, startProcess, withCpu } from './lib.mjs';
+import { interleaved, load, ROOT, startProcess, withCpu } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
 if (process.argv[2] === 'serve') {
   await serve();
@@ -37,10 +38,19 @@ async function main() {
         },
       ],
     });
-    const run = (url, pid) => withCpu(pid, () => load({ url, body, connections: 50, duration: DURATION }));
     await load({ url: `${sync.url}/api/graph/notifications`, body, connections: 50, duration: 2 }); // warm-up
-    const subject = await run(`${sync.url}/api/graph/notifications`, sync.child.pid);
-    const baseline = await run(`${bare.url}/`, bare.child.pid);
+    // The machine's speed drifts within minutes: the two servers take turns in short rounds, so that
+    // both see the same mix of fast and slow spells (BENCH_ROUNDS=1: one run each, as before).
+    const { subject, baseline, ratios } = await interleaved({
+      rounds: ROUNDS,
+      subject: (duration) =>
+        withCpu(sync.child.pid, () =>
+          load({ url: `${sync.url}/api/graph/notifications`, body, connections: 50, duration }),
+        ),
+      baseline: (duration) =>
+        withCpu(bare.child.pid, () => load({ url: `${bare.url}/`, body, connections: 50, duration })),
+      duration: DURATION,
+    });
     const cpu = (r) =>
       r.cpuMsPerRequest === undefined ? '' : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req`;
     const fmt = (r) =>
@@ -48,7 +58,9 @@ async function main() {
     console.log('\n## webhook ingestion (durable enqueue, SQLite FULL)');
     console.log(`roomlink /api/graph/notifications ${fmt(subject)}`);
     console.log(`bare node http 202 (baseline)     ${fmt(baseline)}`);
-    console.log(`ratio: ${(subject.rps / baseline.rps).toFixed(2)}`);
+    console.log(
+      `ratio: ${(subject.rps / baseline.rps).toFixed(2)}   (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    );
     const latency = await (await fetch(`${sync.url}/bench/latency?n=30`, { method: 'POST' })).json();
     console.log('\n## change -> room updated (through the Graph emulator)');
     console.log(`n=${latency.n}  p50 ${latency.p50} ms  p99 ${latency.p99} ms  max ${latency.max} ms`);
