@@ -6,37 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
 import { openStore } from '../src/store/kysely-store.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { testMasterKeys } from './support/harness.js';
-import { CLI, type ServerProcess, startServerProcess } from './support/server-process.js';
+import { freePort, testMasterKeys } from './support/harness.js';
+import { CLI, runCli as run, type ServerProcess, startServerProcess } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';
-
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('roomlink CLI', () => {
   let database: TestDatabase;

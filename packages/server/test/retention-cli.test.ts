@@ -3,7 +3,6 @@
  * child process on a SQLite database seeded beforehand, with the outputs and exit codes that
  * docs/operations.md and docs/errors.md describe.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
 import { RETENTION_EXIT } from '../src/cli/retention-commands.js';
@@ -12,13 +11,7 @@ import { createRuntime } from '../src/runtime.js';
 import { createMeeting, insertNamedUser } from './support/admin.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { testMasterKeys } from './support/harness.js';
-import { CLI } from './support/server-process.js';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { runCli } from './support/server-process.js';
 
 describe('roomlink retention, tenant, export and erase commands', () => {
   let database: TestDatabase;
@@ -26,21 +19,7 @@ describe('roomlink retention, tenant, export and erase commands', () => {
   let oldMeeting: string;
   let newMeeting: string;
 
-  const run = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  const run = (...args: string[]) => runCli(args, env);
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');

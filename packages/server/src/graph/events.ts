@@ -12,11 +12,11 @@ export function customPropertiesId(addinId: string): string {
 /** The custom property the add-in writes. */
 export const MEETING_ID_PROPERTY = 'roomlinkMeetingId';
 
-export const EVENT_SELECT = [
+/** What sync reads of an occurrence or exception of a series. */
+const INSTANCE_FIELDS = [
   'id',
   'type',
   'subject',
-  'body',
   'start',
   'end',
   'isCancelled',
@@ -24,21 +24,12 @@ export const EVENT_SELECT = [
   'changeKey',
   'seriesMasterId',
   'originalStart',
-  'recurrence',
-].join(',');
+];
 
-export const INSTANCE_SELECT = [
-  'id',
-  'type',
-  'subject',
-  'start',
-  'end',
-  'isCancelled',
-  'lastModifiedDateTime',
-  'changeKey',
-  'seriesMasterId',
-  'originalStart',
-].join(',');
+export const INSTANCE_SELECT = INSTANCE_FIELDS.join(',');
+
+/** An event read on its own also carries its body (the join-instructions marker) and recurrence. */
+export const EVENT_SELECT = [...INSTANCE_FIELDS, 'body', 'recurrence'].join(',');
 
 export function eventQuery(addinId: string): Record<string, string> {
   return {

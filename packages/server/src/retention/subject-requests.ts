@@ -7,7 +7,12 @@
  * random UUID that, once the user row is gone, links to nobody (docs/privacy.md).
  */
 import type { FieldCipher } from '../crypto/envelope.js';
-import type { Meeting, RoomDetails } from '../domain/meetings/meeting.js';
+import {
+  type Meeting,
+  type MeetingRecord,
+  meetingRecord,
+  type RoomDetails,
+} from '../domain/meetings/meeting.js';
 import type { MeetingProvider } from '../domain/meetings/provider.js';
 import type { MeetingService } from '../domain/meetings/service.js';
 import type { KyselyRetentionRepository } from '../store/repositories/retention.js';
@@ -51,26 +56,7 @@ export interface UserExport {
 }
 
 export type ExportedMeeting =
-  | {
-      readonly id: string;
-      readonly status: string;
-      readonly subject: string;
-      readonly start: string;
-      readonly end: string;
-      readonly timeZone: string | null;
-      readonly recurrence: unknown;
-      readonly options: unknown;
-      readonly joinUrl: string;
-      readonly conferenceId: string;
-      readonly sipUri: string;
-      readonly dialIn: string | null;
-      readonly hostPin: string;
-      readonly guestPin: string | null;
-      readonly validFrom: string;
-      readonly validUntil: string;
-      readonly createdAt: string;
-      readonly updatedAt: string;
-    }
+  | MeetingRecord
   | { readonly id: string; readonly status: string; readonly unreadable: true };
 
 export interface ErasureResult {
@@ -236,26 +222,7 @@ export class SubjectRequestService {
     } catch {
       return { id: ref.id, status: ref.status, unreadable: true };
     }
-    return {
-      id: m.id,
-      status: m.status,
-      subject: m.subject,
-      start: m.start.toISOString(),
-      end: m.end.toISOString(),
-      timeZone: m.timeZone,
-      recurrence: m.recurrence,
-      options: m.options,
-      joinUrl: m.room.joinUrl,
-      conferenceId: m.room.conferenceId,
-      sipUri: m.room.sipUri,
-      dialIn: m.room.dialIn,
-      hostPin: m.room.hostPin,
-      guestPin: m.room.guestPin,
-      validFrom: m.validFrom.toISOString(),
-      validUntil: m.validUntil.toISOString(),
-      createdAt: m.createdAt.toISOString(),
-      updatedAt: m.updatedAt.toISOString(),
-    };
+    return meetingRecord(m);
   }
 
   /** Ends the room for good; a row that no longer decrypts is ended by its clear-text codes. */

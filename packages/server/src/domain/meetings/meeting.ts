@@ -49,6 +49,36 @@ export interface Meeting {
   readonly updatedAt: Date;
 }
 
+/**
+ * A meeting as its organizer sees it, in plain JSON values: what the API answers and what a
+ * data-subject export holds, so that both always show the same fields.
+ */
+export function meetingRecord(m: Meeting) {
+  return {
+    id: m.id,
+    status: m.status,
+    subject: m.subject,
+    start: m.start.toISOString(),
+    end: m.end.toISOString(),
+    timeZone: m.timeZone,
+    recurrence: m.recurrence,
+    options: m.options,
+    joinUrl: m.room.joinUrl,
+    sipUri: m.room.sipUri,
+    conferenceId: m.room.conferenceId,
+    hostPin: m.room.hostPin,
+    guestPin: m.room.guestPin,
+    dialIn: m.room.dialIn,
+    validFrom: m.validFrom.toISOString(),
+    validUntil: m.validUntil.toISOString(),
+    version: m.version,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+  };
+}
+
+export type MeetingRecord = ReturnType<typeof meetingRecord>;
+
 /** A meeting row as stored: sensitive values are ciphertext (see crypto/envelope.ts). */
 export interface StoredMeeting {
   readonly id: string;

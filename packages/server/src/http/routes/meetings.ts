@@ -2,7 +2,7 @@
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Meeting } from '../../domain/meetings/meeting.js';
+import { type Meeting, meetingRecord } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/service.js';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
 import { pickLanguage, renderInstructions } from '../../instructions/index.js';
@@ -165,25 +165,7 @@ function joinDetails(m: Meeting) {
 
 function toResponse(m: Meeting, instructions: { language: 'en' | 'fr'; html: string; text: string }) {
   return {
-    id: m.id,
-    status: m.status,
-    subject: m.subject,
-    start: m.start.toISOString(),
-    end: m.end.toISOString(),
-    timeZone: m.timeZone,
-    recurrence: m.recurrence,
-    options: m.options,
-    joinUrl: m.room.joinUrl,
-    sipUri: m.room.sipUri,
-    conferenceId: m.room.conferenceId,
-    hostPin: m.room.hostPin,
-    guestPin: m.room.guestPin,
-    dialIn: m.room.dialIn,
-    validFrom: m.validFrom.toISOString(),
-    validUntil: m.validUntil.toISOString(),
-    version: m.version,
-    createdAt: m.createdAt.toISOString(),
-    updatedAt: m.updatedAt.toISOString(),
+    ...meetingRecord(m),
     instructions: { language: instructions.language, html: instructions.html, text: instructions.text },
   };
 }
