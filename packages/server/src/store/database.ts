@@ -96,7 +96,7 @@ function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: b
           database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       } catch {}
     };
-    registerWriteBatcher(db, new WriteBatcher(sqliteBatchHost(db, cached.prepare, onCommit, walSync)));
+    registerWriteBatcher(db, new WriteBatcher(sqliteBatchHost(db, cached.prepare, () => database.inTransaction, onCommit, walSync)));
   }
   return {
     db,
@@ -134,13 +134,14 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
  * `walSync` before the commit step returns; FULL is restored before the connection is released,
  * so every other write of this connection keeps synchronous=FULL.
  *
- * The control statements (two per unit, a few per batch) run directly on the better-sqlite3
+ * The control statements (up to two per unit, a few per batch) run directly on the better-sqlite3
  * handle, as cached prepared statements: the batcher holds Kysely's connection, so nothing else
  * runs between them, and going through Kysely's executor cost more than the statements themselves.
  */
 function sqliteBatchHost(
   db: Kysely<Database>,
   prepare: (sqlText: string) => SqliteDatabase.Statement,
+  inTransaction: () => boolean,
   onCommit: () => void,
   walSync?: WalSync,
 ) {
@@ -170,6 +171,7 @@ function sqliteBatchHost(
           unregisterDirectRunner(connection);
         }
       }),
+    inTransaction: () => inTransaction(),
     control: async (_connection: Kysely<Database>, step: ControlStep) => {
       // (The safety level cannot change inside a transaction: set before BEGIN, reset after.)
       if (step === 'begin' && walSync) run(UNSYNCED);

@@ -73,6 +73,7 @@ function setup(
   const batcher = new WriteBatcher<Kysely<Db>>(
     {
       withConnection: (fn) => db.connection().execute(fn),
+      inTransaction: () => raw.inTransaction,
       control: async (connection, step) => {
         await hooks.before?.(step);
         log.push(step);
@@ -195,6 +196,53 @@ describe('WriteBatcher', () => {
     await expect(b).rejects.toBe(boom);
     await expect(c).rejects.toThrow('release failed');
     expect(committed()).toEqual([]);
+  });
+
+  it('runs a single-statement unit without a savepoint, beside units that have one', async () => {
+    const { batcher, log, committed, insert } = setup();
+    const results = await Promise.all([
+      batcher.run(insert('a'), { singleStatement: true }),
+      batcher.run(insert('b')),
+      batcher.run(insert('c'), { singleStatement: true }),
+    ]);
+    expect(results).toEqual(['a', 'b', 'c']);
+    expect(log).toEqual(['begin', 'savepoint', 'release', 'commit']);
+    expect(committed()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('undoes a failing single statement alone and rejects only its caller', async () => {
+    const { batcher, log, committed, insert } = setup();
+    const a = batcher.run(insert('a'), { singleStatement: true });
+    // The UNIQUE violation aborts this statement only; SQLite keeps the transaction.
+    const dup = batcher.run(insert('a'), { singleStatement: true });
+    const c = batcher.run(insert('c'), { singleStatement: true });
+    await expect(a).resolves.toBe('a');
+    await expect(dup).rejects.toThrow(/UNIQUE/);
+    await expect(c).resolves.toBe('c');
+    expect(log).toEqual(['begin', 'commit']);
+    expect(committed()).toEqual(['a', 'c']);
+  });
+
+  it('rejects the whole batch when the failure of a single statement ended the transaction', async () => {
+    const { batcher, committed, insert } = setup();
+    const full = new Error('database or disk is full');
+    const a = batcher.run(insert('a'), { singleStatement: true });
+    // What SQLite does on SQLITE_FULL or an I/O error: the whole transaction is rolled back.
+    const b = batcher.run(
+      async (c) => {
+        await c.executeQuery(CompiledQuery.raw('rollback'));
+        throw full;
+      },
+      { singleStatement: true },
+    );
+    const c = batcher.run(insert('c'), { singleStatement: true });
+    await expect(a).rejects.toBe(full);
+    await expect(b).rejects.toBe(full);
+    // Not run after the transaction was gone: it would have been committed on its own.
+    await expect(c).rejects.toBe(full);
+    expect(committed()).toEqual([]);
+    await expect(batcher.run(insert('d'), { singleStatement: true })).resolves.toBe('d');
+    expect(committed()).toEqual(['d']);
   });
 
   it('keeps arrival order within and across batches; later arrivals form the next batch', async () => {

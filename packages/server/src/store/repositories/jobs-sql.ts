@@ -47,12 +47,17 @@ export class KyselyJobStore implements JobStore {
     this.#batcher = writeBatcherOf(db);
   }
 
-  /** Runs a write as a unit of the group commit when there is one; settles once it is durable. */
-  #write<T>(work: (db: Kysely<SyncDatabase>) => Promise<T>): Promise<T> {
+  /**
+   * Runs one SQL statement as a unit of the group commit when there is one (no savepoint needed,
+   * see write-batcher.ts); settles once it is durable.
+   */
+  #writeStatement<T>(statement: (db: Kysely<SyncDatabase>) => Promise<T>): Promise<T> {
     // withTables only widens the type; the connection-bound instance is used as it is.
     return this.#batcher
-      ? this.#batcher.run((connection) => work(connection as unknown as Kysely<SyncDatabase>))
-      : work(this.#db);
+      ? this.#batcher.run((connection) => statement(connection as unknown as Kysely<SyncDatabase>), {
+          singleStatement: true,
+        })
+      : statement(this.#db);
   }
 
   async insert(jobs: readonly NewJob[], now: Date): Promise<void> {
@@ -73,7 +78,7 @@ export class KyselyJobStore implements JobStore {
       updated_at: at,
     }));
     const [only] = rows;
-    await this.#write<unknown>((db) =>
+    await this.#writeStatement<unknown>((db) =>
       rows.length === 1 && only
         ? INSERT_ONE.run(
             db,
@@ -121,7 +126,7 @@ export class KyselyJobStore implements JobStore {
 
   async complete(id: string): Promise<void> {
     // Done jobs are deleted: their payloads are transient by design.
-    await this.#write((db) => db.deleteFrom('jobs').where('id', '=', id).execute());
+    await this.#writeStatement((db) => db.deleteFrom('jobs').where('id', '=', id).execute());
   }
 
   async retry(job: ClaimedJob, runAt: Date, reason: string, now: Date): Promise<void> {
