@@ -96,7 +96,10 @@ function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: b
           database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       } catch {}
     };
-    registerWriteBatcher(db, new WriteBatcher(sqliteBatchHost(db, cached.prepare, () => database.inTransaction, onCommit, walSync)));
+    registerWriteBatcher(
+      db,
+      new WriteBatcher(sqliteBatchHost(db, cached.prepare, () => database.inTransaction, onCommit, walSync)),
+    );
   }
   return {
     db,
