@@ -5,7 +5,7 @@
 // BENCH_ROWS (default 1000000), BENCH_DIALECTS (default sqlite,postgres), BENCH_TARGET_MS (batch target; default
 // the product's), BENCH_PG (a postgres:// URL, or `skip`; default: the local test server if it answers).
 import { fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ const { loadConfig } = await import(path.join(DIST, 'config/config.js'));
 const { createRuntime } = await import(path.join(DIST, 'runtime.js'));
 const { createRetention, DEFAULT_BATCH_POLICY } = await import(path.join(DIST, 'retention/index.js'));
 const { openStore } = await import(path.join(DIST, 'store/kysely-store.js'));
+const { timeOrderedId } = await import(path.join(DIST, 'domain/ids.js'));
 
 // ---- the concurrent writer (a child process) -----------------------------------------------------
 
@@ -80,17 +81,34 @@ const blob = {
   pin: ct(12 + 6 + 16),
 };
 
+// Keys as the product makes them: time-ordered meeting and audit ids (the rows were created one
+// after the other over the five months before the run), random 128-bit slugs and random,
+// unique 10-digit conference ids.
+const CREATED_FROM = Date.parse('2026-06-01T00:00:00.000Z');
+const CREATED_STEP_MS = Math.max(1, Math.floor((150 * 86_400_000) / ROWS));
+const conferenceIds = new Set();
+function conferenceId() {
+  for (;;) {
+    const id = String(1_000_000_000 + (randomBytes(6).readUIntBE(0, 6) % 9_000_000_000));
+    if (!conferenceIds.has(id)) {
+      conferenceIds.add(id);
+      return id;
+    }
+  }
+}
+
 /** Yields batches of [meeting row, audit row] values; 90 % are due on the run day, 10 % later. */
 function* batches(size) {
   for (let start = 0; start < ROWS; start += size) {
     const meetings = [];
     const audits = [];
     for (let i = start; i < Math.min(ROWS, start + size); i++) {
-      const id = randomUUID();
+      const created = CREATED_FROM + i * CREATED_STEP_MS;
+      const id = timeOrderedId(created);
       const tenant = TENANTS[i % TENANTS.length];
       const due = i % 10 !== 0;
       const day = due ? `2027-0${1 + (i % 5)}-${String(1 + (i % 28)).padStart(2, '0')}` : '2027-09-01';
-      const at = '2026-11-01T10:00:00.000Z';
+      const at = new Date(created).toISOString();
       meetings.push([
         id,
         tenant,
@@ -104,8 +122,8 @@ function* batches(size) {
         null,
         'Europe/Paris',
         '{"guestPin":false,"lobby":false}',
-        `slug${i.toString(36).padStart(18, '0')}`,
-        String(1_000_000_000 + i),
+        randomBytes(16).toString('base64url'),
+        conferenceId(),
         blob.pin,
         null,
         null,
@@ -114,7 +132,16 @@ function* batches(size) {
         at,
         at,
       ]);
-      audits.push([randomUUID(), tenant, `org-${i % 5000}`, 'meeting.created', 'meeting', id, '{}', at]);
+      audits.push([
+        timeOrderedId(created),
+        tenant,
+        `org-${i % 5000}`,
+        'meeting.created',
+        'meeting',
+        id,
+        '{}',
+        at,
+      ]);
     }
     yield { meetings, audits };
   }
@@ -181,6 +208,11 @@ async function fillPostgres(url) {
   }
   await client.query('analyze meetings');
   await client.query('analyze audit_log');
+  // As the SQLite path's checkpoint after loading: the load's dirty pages are written now, not by
+  // PostgreSQL's checkpointer in the middle of the purge (needs superuser or pg_checkpoint).
+  await client
+    .query('checkpoint')
+    .catch((error) => console.log(`(no checkpoint after loading: ${error.message})`));
   await client.end();
 }
 
