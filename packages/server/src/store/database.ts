@@ -58,9 +58,9 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
  *   a temporary file once it passes 64 KiB, which a meeting create (a dozen pages or more) reaches, and
  *   from then on every page costs a pwrite until the transaction ends (12 % of the server's CPU
  *   in a perf profile). Measured (2026-11-29, bench/meetings-bench.mjs, alternating runs):
- *   0.39–0.41 → 0.35 ms CPU per create. The webhook's one-row units never reached 64 KiB; their
- *   runs with and without it were within the machine's noise. (Temporary tables and sorts of
- *   large queries also stay in memory; Roomlink's queries are bounded.)
+ *   0.39–0.41 → 0.35 ms CPU per create. (The webhook's job inserts run without a savepoint,
+ *   see write-batcher.ts. Temporary tables and sorts of large queries also stay in memory;
+ *   Roomlink's queries are bounded.)
  */
 function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: boolean): OpenDatabase {
   const memory = file === ':memory:';
@@ -174,7 +174,7 @@ function sqliteBatchHost(
           unregisterDirectRunner(connection);
         }
       }),
-    inTransaction: () => inTransaction(),
+    inTransaction,
     control: async (_connection: Kysely<Database>, step: ControlStep) => {
       // (The safety level cannot change inside a transaction: set before BEGIN, reset after.)
       if (step === 'begin' && walSync) run(UNSYNCED);

@@ -25,8 +25,8 @@
  * skip its savepoint: SQLite already makes a statement atomic. A failing statement is undone alone
  * and the transaction goes on, or, for a few errors (disk full, I/O error), SQLite rolls back the
  * whole transaction; the batcher checks which, and in the second case rejects the whole batch, as
- * when a savepoint cannot be closed. The savepoint statements were a fifth of the webhook's SQLite
- * time per notification.
+ * when a savepoint cannot be closed. For a job enqueue the savepoint, and the page copies it forces,
+ * were ~2.5 of ~13.5 µs of SQLite time per notification.
  *
  * A batch starts on the next turn of the event loop (setImmediate) after its first unit arrives,
  * so that the requests read in the same I/O phase join it; units arriving while a batch runs form
