@@ -14,6 +14,11 @@ const CANDIDATES = [
 
 export function graphCsdlPath(): string {
   const found = CANDIDATES.find((path) => existsSync(path));
-  if (!found) throw new Error(`Graph CSDL not found; looked in ${CANDIDATES.join(', ')}`);
+  if (!found)
+    throw new Error(
+      `Graph CSDL not found; looked in ${CANDIDATES.join(', ')}. Put Microsoft's published ` +
+        'clean_v10_metadata/cleanMetadata.xml (github.com/microsoftgraph/msgraph-metadata) at one of ' +
+        'those paths, or give its path in GRAPH_CSDL (README, "Tests").',
+    );
   return found;
 }
