@@ -72,7 +72,10 @@ export async function load({ url, method = 'POST', headers = {}, body, connectio
 }
 
 export function report(name, subject, baseline) {
-  const cpu = (r) => (r.cpuMsPerRequest === undefined ? '' : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req`);
+  const cpu = (r) =>
+    r.cpuMsPerRequest === undefined
+      ? ''
+      : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req (main thread ${r.mainCpuMsPerRequest?.toFixed(3)})`;
   const line = (label, r) =>
     `${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${cpu(r)}`;
   console.log(`\n## ${name}`);
@@ -86,9 +89,9 @@ export function report(name, subject, baseline) {
  * Per-request CPU is steadier than req/s on a shared machine: other load changes the rate a lot
  * more than it changes the work done per request.
  */
-export function cpuSeconds(pid) {
+export function cpuSeconds(pid, thread) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread ? `/proc/${pid}/task/${thread}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of /proc/<pid>/stat (1-based), in clock ticks (100/s).
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -100,13 +103,18 @@ export function cpuSeconds(pid) {
 /** Runs `measure` and returns its result with the process's CPU ms per completed request. */
 export async function withCpu(pid, measure) {
   const before = cpuSeconds(pid);
+  // The main thread (its id is the process id) runs the event loop: the server's bottleneck.
+  const mainBefore = cpuSeconds(pid, pid);
   const result = await measure();
   const after = cpuSeconds(pid);
-  const cpuMsPerRequest =
-    before === undefined || after === undefined || !result.total
-      ? undefined
-      : ((after - before) * 1000) / result.total;
-  return { ...result, cpuMsPerRequest };
+  const mainAfter = cpuSeconds(pid, pid);
+  const perRequest = (a, b) =>
+    a === undefined || b === undefined || !result.total ? undefined : ((b - a) * 1000) / result.total;
+  return {
+    ...result,
+    cpuMsPerRequest: perRequest(before, after),
+    mainCpuMsPerRequest: perRequest(mainBefore, mainAfter),
+  };
 }
 
 /**
@@ -197,9 +205,10 @@ export async function interleaved({ subject, baseline, rounds, duration }) {
   }
   const combine = (list) => {
     const total = list.reduce((sum, r) => sum + r.total, 0);
-    const cpu = list.every((r) => r.cpuMsPerRequest !== undefined)
-      ? list.reduce((sum, r) => sum + r.cpuMsPerRequest * r.total, 0) / total
-      : undefined;
+    const weighted = (key) =>
+      list.every((r) => r[key] !== undefined)
+        ? list.reduce((sum, r) => sum + r[key] * r.total, 0) / total
+        : undefined;
     const p50s = list.map((r) => r.p50).sort((a, b) => a - b);
     return {
       rps: total / (slice * list.length),
@@ -207,7 +216,8 @@ export async function interleaved({ subject, baseline, rounds, duration }) {
       p99: Math.max(...list.map((r) => r.p99)),
       non2xx: list.reduce((sum, r) => sum + r.non2xx, 0),
       total,
-      cpuMsPerRequest: cpu,
+      cpuMsPerRequest: weighted('cpuMsPerRequest'),
+      mainCpuMsPerRequest: weighted('mainCpuMsPerRequest'),
     };
   };
   return {

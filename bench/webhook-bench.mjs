@@ -52,7 +52,9 @@ async function main() {
       duration: DURATION,
     });
     const cpu = (r) =>
-      r.cpuMsPerRequest === undefined ? '' : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req`;
+      r.cpuMsPerRequest === undefined
+        ? ''
+        : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req (main thread ${r.mainCpuMsPerRequest?.toFixed(3)})`;
     const fmt = (r) =>
       `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}${cpu(r)}`;
     console.log('\n## webhook ingestion (durable enqueue, SQLite FULL)');
@@ -81,6 +83,8 @@ async function serve() {
   const { createRuntime } = await import('../packages/server/src/runtime.ts');
   const { createMetrics } = await import('../packages/server/src/observability/metrics.ts');
   const { createCalendarSync } = await import('../packages/server/src/graph/index.ts');
+  const { loggerOptions } = await import('../packages/server/src/observability/logger.ts');
+  const { default: pino } = await import('pino');
   const { hashClientState } = await import('../packages/server/src/graph/subscriptions.ts');
   const { createGraphEmulator, customPropertiesId, jwksVerifier } = await import(
     '../packages/emulators/src/graph/index.ts'
@@ -156,12 +160,16 @@ async function serve() {
     now,
   );
 
+  // Logged as the product logs (one line per request at info, to stdout, which the bench drains),
+  // unless BENCH_LOG=off: the figures before 2026-11-29 11:00 UTC were taken without request logs.
+  const logger = process.env.BENCH_LOG === 'off' ? undefined : pino(loggerOptions('info'));
   const app = await buildApp({
     config,
     store: runtime.store,
     meetings: runtime.meetings,
     authenticate: async () => null,
     metrics,
+    ...(logger ? { logger } : {}),
     plugins: [
       sync.plugin,
       async (a) => {

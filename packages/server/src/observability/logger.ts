@@ -1,7 +1,8 @@
 /**
  * Logging policy: structured JSON (pino). Requests are logged by method, route pattern and status;
  * never the query string (it can carry authorization codes), headers that authenticate, or bodies
- * (titles, e-mail addresses, chat). Redaction is a second net for fields that slip through.
+ * (titles, e-mail addresses, chat). Redaction is a second net for fields that slip through; the
+ * per-request line, made only of what the serializers below pick, does without it (see app.ts).
  */
 import type { FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';

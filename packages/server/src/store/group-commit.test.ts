@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore } from './kysely-store.js';
 import { Precompiled, registerDirectRunner, unregisterDirectRunner } from './precompiled.js';
+import { KyselyJobStore } from './repositories/jobs-sql.js';
 import { writeBatcherOf } from './write-batcher.js';
 
 const now = new Date('2026-11-29T10:00:00Z');
@@ -107,6 +108,26 @@ describe('group commit in the SQLite store', () => {
     expect(await level()).toBe(1000);
     for (let i = 0; i < 200; i++) await store.transaction((tx) => tx.audit.append(entry(`w${i}`), now));
     expect(await level()).toBe(4000);
+  });
+
+  it('group-commits every job write of the running queue: enqueue, claim, retry, bury', async () => {
+    // A write outside the batcher is an autocommit: with synchronous=FULL, an fsync on the event loop.
+    const { store } = await fileStore();
+    const jobs = new KyselyJobStore(store.db);
+    const batcher = writeBatcherOf(store.db);
+    if (!batcher) throw new Error('no batcher');
+    const units = vi.spyOn(batcher, 'run');
+    await jobs.insert([{ kind: 'k', payload: { n: 1 }, maxAttempts: 3 }], now);
+    const [claimed] = await jobs.claim(['k'], 10, 'owner', now);
+    expect(claimed).toMatchObject({ kind: 'k', payload: { n: 1 }, attempts: 1 });
+    if (!claimed) throw new Error('not claimed');
+    await jobs.retry(claimed, now, 'later', now);
+    const [again] = await jobs.claim(['k'], 10, 'owner', now);
+    expect(again?.attempts).toBe(2);
+    if (!again) throw new Error('not claimed again');
+    await jobs.bury(again.id, 'gave up', now);
+    expect(await jobs.deadLetters(10)).toEqual([{ id: again.id, kind: 'k', reason: 'gave up' }]);
+    expect(units).toHaveBeenCalledTimes(5);
   });
 
   it('keeps per-call transactions when group commit is off', async () => {

@@ -39,7 +39,7 @@ const INSERT_ONE = new Precompiled<SyncDatabase, unknown[]>(
 
 export class KyselyJobStore implements JobStore {
   readonly #db: Kysely<SyncDatabase>;
-  /** SQLite: inserts and completions are group-committed with other writes (one fsync for many). */
+  /** SQLite: every job write of the running queue is group-committed with other writes (one fsync for many). */
   readonly #batcher: WriteBatcher<Kysely<Database>> | undefined;
 
   constructor(db: Kysely<Database>) {
@@ -95,25 +95,32 @@ export class KyselyJobStore implements JobStore {
   async claim(kinds: readonly string[], limit: number, owner: string, now: Date): Promise<ClaimedJob[]> {
     if (kinds.length === 0 || limit <= 0) return [];
     const at = now.toISOString();
-    const ids = this.#db
-      .selectFrom('jobs')
-      .select('id')
-      .where('status', '=', 'ready')
-      .where('run_at', '<=', at)
-      .where('kind', 'in', kinds)
-      .orderBy('run_at')
-      .limit(limit);
-    const rows = await this.#db
-      .updateTable('jobs')
-      .set((eb) => ({
-        status: 'running',
-        locked_by: owner,
-        attempts: eb('attempts', '+', 1),
-        updated_at: at,
-      }))
-      .where('id', 'in', ids)
-      .returningAll()
-      .execute();
+    // Through the group commit like every other job write: its fsync joins the batch's, off the
+    // event loop (an autocommit here synced the log on the event loop at every poll).
+    const rows = await this.#writeStatement((db) =>
+      db
+        .updateTable('jobs')
+        .set((eb) => ({
+          status: 'running',
+          locked_by: owner,
+          attempts: eb('attempts', '+', 1),
+          updated_at: at,
+        }))
+        .where(
+          'id',
+          'in',
+          db
+            .selectFrom('jobs')
+            .select('id')
+            .where('status', '=', 'ready')
+            .where('run_at', '<=', at)
+            .where('kind', 'in', kinds)
+            .orderBy('run_at')
+            .limit(limit),
+        )
+        .returningAll()
+        .execute(),
+    );
     return rows.map((r) => ({
       id: r.id,
       kind: r.kind,
@@ -141,25 +148,29 @@ export class KyselyJobStore implements JobStore {
       // A newer job for the same key is waiting and will do the same work.
       if (waiting) return this.complete(job.id);
     }
-    await this.#db
-      .updateTable('jobs')
-      .set({
-        status: 'ready',
-        run_at: runAt.toISOString(),
-        locked_by: null,
-        last_error: reason,
-        updated_at: now.toISOString(),
-      })
-      .where('id', '=', job.id)
-      .execute();
+    await this.#writeStatement((db) =>
+      db
+        .updateTable('jobs')
+        .set({
+          status: 'ready',
+          run_at: runAt.toISOString(),
+          locked_by: null,
+          last_error: reason,
+          updated_at: now.toISOString(),
+        })
+        .where('id', '=', job.id)
+        .execute(),
+    );
   }
 
   async bury(id: string, reason: string, now: Date): Promise<void> {
-    await this.#db
-      .updateTable('jobs')
-      .set({ status: 'dead', locked_by: null, last_error: reason, updated_at: now.toISOString() })
-      .where('id', '=', id)
-      .execute();
+    await this.#writeStatement((db) =>
+      db
+        .updateTable('jobs')
+        .set({ status: 'dead', locked_by: null, last_error: reason, updated_at: now.toISOString() })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   async requeueRunning(): Promise<number> {
