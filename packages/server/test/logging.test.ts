@@ -44,6 +44,20 @@ describe('logs', () => {
 
     const output = server.output();
     expect(output).toContain('request completed');
+    // The per-request line skips redaction (app.ts): it must hold only these fields.
+    const completed = output
+      .split('\n')
+      .filter((line) => line.includes('"request completed"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(completed.length).toBeGreaterThanOrEqual(3);
+    for (const line of completed) {
+      expect(Object.keys(line).sort()).toEqual(
+        ['hostname', 'level', 'msg', 'pid', 'reqId', 'req', 'res', 'responseTime', 'time'].sort(),
+      );
+      expect(line.reqId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Object.keys(line.req as object).sort()).toEqual(['method', 'route']);
+      expect(Object.keys(line.res as object)).toEqual(['statusCode']);
+    }
     for (const secret of [
       subject,
       'jane.doe',

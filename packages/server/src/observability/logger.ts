@@ -31,8 +31,8 @@ export function loggerOptions(level: string): LoggerOptions {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     serializers: {
+      // No id: every request line carries it as `reqId` (Fastify's per-request logger binds it).
       req: (req: FastifyRequest) => ({
-        id: req.id,
         method: req.method,
         // The route pattern (/api/v1/meetings/:id), not the URL: no ids of other people, no query.
         route: req.routeOptions?.url ?? 'unmatched',
