@@ -21,8 +21,8 @@
  *   writes of earlier units of its batch (they commit or fail together);
  * - the connection is held for the whole batch, so no reader on it sees uncommitted writes.
  *
- * A unit that runs exactly one SQL statement (a job enqueue, a job's completion) may say so and
- * skip its savepoint: SQLite already makes a statement atomic. A failing statement is undone alone
+ * A unit that runs exactly one SQL statement (a job's enqueue, claim, retry, dead-lettering or
+ * completion) may say so and skip its savepoint: SQLite already makes a statement atomic. A failing statement is undone alone
  * and the transaction goes on, or, for a few errors (disk full, I/O error), SQLite rolls back the
  * whole transaction; the batcher checks which, and in the second case rejects the whole batch, as
  * when a savepoint cannot be closed. For a job enqueue the savepoint, and the page copies it forces,
