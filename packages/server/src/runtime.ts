@@ -14,6 +14,7 @@ import { MeetingService } from './domain/meetings/service.js';
 import { createMetrics, type HttpMetrics } from './observability/metrics.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
+import { storeMetrics } from './store/metrics.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -58,12 +59,14 @@ export async function createKeyProvider(config: Config, logger: Pick<Logger, 'wa
 export async function createRuntime(
   config: Config,
   logger: Pick<Logger, 'warn'>,
-  options: { migrate?: boolean } = {},
+  options: { migrate?: boolean; metrics?: HttpMetrics } = {},
 ): Promise<Runtime> {
   const keyProvider = await createKeyProvider(config, logger);
+  const metrics = options.metrics ?? createMetrics();
   const store = await openStore(config.databaseUrl, {
     migrate: options.migrate ?? true,
     sqliteSynchronous: config.sqliteSynchronous,
+    observer: storeMetrics(metrics.registry),
   });
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
   const roomEvents = new EventEmitter<{ cancelled: [slug: string] }>();
@@ -92,7 +95,7 @@ export async function createRuntime(
     meetings,
     builtin,
     roomEvents,
-    metrics: createMetrics(),
+    metrics,
     close: () => store.close(),
   };
 }

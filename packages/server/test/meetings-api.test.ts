@@ -292,6 +292,18 @@ for (const dialect of DIALECTS) {
       expect(metrics.body).toMatch(
         /roomlink_http_requests_total\{method="POST",route="\/api\/v1\/meetings",status="201"\} \d+/,
       );
+      // SQLite group-commits the creates above and syncs its log for them; PostgreSQL does neither.
+      const count = (name: string) =>
+        Number(new RegExp(`^${name}_count(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(metrics.body)?.[1]);
+      for (const name of ['roomlink_db_group_commit_units', 'roomlink_db_log_sync_duration_seconds']) {
+        if (dialect === 'sqlite') expect(count(name), name).toBeGreaterThan(0);
+        else expect(count(name), name).toBe(0);
+      }
+      expect(metrics.body).toMatch(
+        dialect === 'sqlite'
+          ? /roomlink_db_group_commit_duration_seconds_count\{outcome="committed"\} [1-9]/
+          : /# TYPE roomlink_db_group_commit_duration_seconds histogram/,
+      );
     });
 
     it('audits creation and cancellation by ids only', async () => {

@@ -33,6 +33,16 @@ export interface OpenOptions {
    * default true. Durability is the same either way; off, every write unit pays its own fsync.
    */
   readonly groupCommit?: boolean;
+  /** Told of the store's group commits and log syncs (SQLite), e.g. for metrics. */
+  readonly observer?: StoreObserver;
+}
+
+/** What the store reports about its own work, for metrics; every method is optional. */
+export interface StoreObserver {
+  /** A group commit ended: its write units, its time from BEGIN until its callers were answered. */
+  groupCommit?(units: number, seconds: number, committed: boolean): void;
+  /** One sync of SQLite's write-ahead log (fdatasync) for a group commit, and how long it took. */
+  logSync?(seconds: number): void;
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): OpenDatabase {
@@ -41,6 +51,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
       url.slice('sqlite:'.length),
       options.sqliteSynchronous ?? 'FULL',
       options.groupCommit ?? true,
+      options.observer,
     );
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
@@ -62,7 +73,12 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
  *   see write-batcher.ts. Temporary tables and sorts of large queries also stay in memory;
  *   Roomlink's queries are bounded.)
  */
-function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: boolean): OpenDatabase {
+function openSqlite(
+  file: string,
+  synchronous: 'FULL' | 'NORMAL',
+  groupCommit: boolean,
+  observer: StoreObserver | undefined,
+): OpenDatabase {
   const memory = file === ':memory:';
   if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new SqliteDatabase(file);
@@ -76,7 +92,12 @@ function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: b
   const checkpointer = memory ? undefined : new Checkpointer({ file: path.resolve(file), synchronous });
   // FULL: group commits sync the log off the event loop (see wal-sync.ts); same guarantee.
   const walSync =
-    groupCommit && !memory && synchronous === 'FULL' ? new WalSync(`${path.resolve(file)}-wal`) : undefined;
+    groupCommit && !memory && synchronous === 'FULL'
+      ? new WalSync(
+          `${path.resolve(file)}-wal`,
+          observer?.logSync && ((seconds) => observer.logSync?.(seconds)),
+        )
+      : undefined;
   const cached = withStatementCache(database, () => {
     checkpointer?.stop();
     walSync?.close();
@@ -98,7 +119,12 @@ function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL', groupCommit: b
     };
     registerWriteBatcher(
       db,
-      new WriteBatcher(sqliteBatchHost(db, cached.prepare, () => database.inTransaction, onCommit, walSync)),
+      new WriteBatcher(
+        sqliteBatchHost(db, cached.prepare, () => database.inTransaction, onCommit, walSync),
+        observer?.groupCommit
+          ? { onBatch: (units, seconds, committed) => observer.groupCommit?.(units, seconds, committed) }
+          : {},
+      ),
     );
   }
   return {

@@ -23,7 +23,11 @@ import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 export class WalSync {
   #fd: number | undefined;
 
-  constructor(private readonly walPath: string) {}
+  constructor(
+    private readonly walPath: string,
+    /** Told how long each sync took (seconds), whether or not it succeeded. */
+    private readonly onSync?: (seconds: number) => void,
+  ) {}
 
   async sync(): Promise<void> {
     // SQLite removes the log only when its last connection closes; if it was replaced, follow it.
@@ -31,8 +35,13 @@ export class WalSync {
     // Read-write (never created or truncated): Windows flushes only handles opened for writing.
     this.#fd ??= openSync(this.walPath, 'r+');
     const fd = this.#fd;
+    const started = performance.now();
     await new Promise<void>((resolve, reject) => {
-      fdatasync(fd, (error) => (error ? reject(error) : resolve()));
+      fdatasync(fd, (error) => {
+        this.onSync?.((performance.now() - started) / 1000);
+        if (error) reject(error);
+        else resolve();
+      });
     });
   }
 

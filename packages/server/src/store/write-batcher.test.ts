@@ -301,6 +301,43 @@ describe('WriteBatcher', () => {
     expect(await read).toEqual([{ label: 'a' }]);
   });
 
+  it('reports each batch to its observer: units, time, and whether it committed', async () => {
+    const batches: { units: number; seconds: number; committed: boolean }[] = [];
+    const dir = mkdtempSync(path.join(tmpdir(), 'batcher-'));
+    const raw = new SqliteDatabase(path.join(dir, 'db.sqlite'));
+    cleanups.push(() => {
+      raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    raw.exec('create table items (id integer primary key, label text not null unique)');
+    const db = new Kysely<Db>({ dialect: new SqliteDialect({ database: raw }) });
+    let failCommit = false;
+    const batcher = new WriteBatcher<Kysely<Db>>(
+      {
+        withConnection: (fn) => db.connection().execute(fn),
+        inTransaction: () => raw.inTransaction,
+        control: async (connection, step) => {
+          if (step === 'commit' && failCommit) throw new Error('disk I/O error');
+          await connection.executeQuery(CompiledQuery.raw(CONTROL[step]));
+        },
+      },
+      { onBatch: (units, seconds, committed) => batches.push({ units, seconds, committed }) },
+    );
+    const insert = (label: string) => (c: Kysely<Db>) =>
+      c
+        .insertInto('items')
+        .values({ label } as never)
+        .execute();
+    await Promise.all([batcher.run(insert('a')), batcher.run(insert('b'))]);
+    failCommit = true;
+    await expect(batcher.run(insert('c'))).rejects.toThrow('disk I/O error');
+    expect(batches.map(({ units, committed }) => ({ units, committed }))).toEqual([
+      { units: 2, committed: true },
+      { units: 1, committed: false },
+    ]);
+    expect(batches.every((b) => b.seconds >= 0 && b.seconds < 60)).toBe(true);
+  });
+
   it('flush waits for units handed in so far', async () => {
     const { batcher, committed, insert } = setup();
     await batcher.flush();

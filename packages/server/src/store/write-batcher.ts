@@ -55,6 +55,8 @@ export interface WriteBatcherOptions {
   readonly maxBatch?: number;
   /** How a batch is deferred to gather units; default setImmediate. */
   readonly schedule?: (run: () => void) => void;
+  /** Told of every batch once its callers are settled: its units, its time since BEGIN, and whether it committed. */
+  readonly onBatch?: (units: number, seconds: number, committed: boolean) => void;
 }
 
 interface Unit<C> {
@@ -72,6 +74,7 @@ export class WriteBatcher<C> {
   readonly #host: WriteBatcherHost<C>;
   readonly #maxBatch: number;
   readonly #schedule: (run: () => void) => void;
+  readonly #onBatch: ((units: number, seconds: number, committed: boolean) => void) | undefined;
   #queue: Unit<C>[] = [];
   #scheduled = false;
   #running = false;
@@ -81,6 +84,7 @@ export class WriteBatcher<C> {
     this.#host = host;
     this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.#schedule = options.schedule ?? ((run) => setImmediate(run));
+    this.#onBatch = options.onBatch;
   }
 
   /** Runs `work` as one unit of a group-committed transaction; settles after that transaction ends. */
@@ -131,6 +135,14 @@ export class WriteBatcher<C> {
 
   async #commit(batch: readonly Unit<C>[]): Promise<void> {
     const outcomes: Outcome[] = [];
+    const started = performance.now();
+    const observe = (committed: boolean) => {
+      try {
+        this.#onBatch?.(batch.length, (performance.now() - started) / 1000, committed);
+      } catch {
+        // An observer never fails a batch.
+      }
+    };
     try {
       await this.#host.withConnection(async (connection) => {
         const control = (step: ControlStep) => this.#host.control(connection, step);
@@ -167,6 +179,7 @@ export class WriteBatcher<C> {
         const outcome = outcomes[i];
         unit.reject(outcome && !outcome.ok ? outcome.error : error);
       });
+      observe(false);
       return;
     }
     batch.forEach((unit, i) => {
@@ -174,6 +187,7 @@ export class WriteBatcher<C> {
       if (outcome.ok) unit.resolve(outcome.value);
       else unit.reject(outcome.error);
     });
+    observe(true);
   }
 }
 

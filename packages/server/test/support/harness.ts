@@ -62,14 +62,18 @@ export async function startTestApp(
     ...options.env,
   };
   const config = loadConfig(env);
-  const runtime = await createRuntime(config, { warn: () => undefined });
+  const runtime = await createRuntime(
+    config,
+    { warn: () => undefined },
+    { metrics: createMetrics({ defaultMetrics: false }) },
+  );
   const features = (await options.features?.(runtime)) ?? {};
   const app = await buildApp({
     config,
     store: runtime.store,
     meetings: runtime.meetings,
     authenticate: features.authenticate ?? testAuthenticator,
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics: runtime.metrics,
     plugins: features.plugins ?? [],
     ...(process.env.TEST_LOG_LEVEL ? { logger: pino(loggerOptions(process.env.TEST_LOG_LEVEL)) } : {}),
   });
