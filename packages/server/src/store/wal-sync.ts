@@ -38,9 +38,13 @@ export class WalSync {
     const started = performance.now();
     await new Promise<void>((resolve, reject) => {
       fdatasync(fd, (error) => {
-        this.onSync?.((performance.now() - started) / 1000);
         if (error) reject(error);
         else resolve();
+        try {
+          this.onSync?.((performance.now() - started) / 1000);
+        } catch {
+          // An observer never fails or stalls a sync.
+        }
       });
     });
   }
