@@ -54,6 +54,7 @@ afterEach(() => {
 function setup(
   hooks: {
     before?: (step: ControlStep) => Promise<void> | void;
+    onBatch?: (units: number, seconds: number, committed: boolean) => void;
   } = {},
   maxBatch?: number,
 ) {
@@ -80,7 +81,7 @@ function setup(
         await connection.executeQuery(CompiledQuery.raw(CONTROL[step]));
       },
     },
-    maxBatch ? { maxBatch } : {},
+    { ...(maxBatch ? { maxBatch } : {}), ...(hooks.onBatch ? { onBatch: hooks.onBatch } : {}) },
   );
   const committed = () =>
     (observer.prepare('select label from items order by id').all() as { label: string }[]).map(
@@ -303,31 +304,13 @@ describe('WriteBatcher', () => {
 
   it('reports each batch to its observer: units, time, and whether it committed', async () => {
     const batches: { units: number; seconds: number; committed: boolean }[] = [];
-    const dir = mkdtempSync(path.join(tmpdir(), 'batcher-'));
-    const raw = new SqliteDatabase(path.join(dir, 'db.sqlite'));
-    cleanups.push(() => {
-      raw.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    raw.exec('create table items (id integer primary key, label text not null unique)');
-    const db = new Kysely<Db>({ dialect: new SqliteDialect({ database: raw }) });
     let failCommit = false;
-    const batcher = new WriteBatcher<Kysely<Db>>(
-      {
-        withConnection: (fn) => db.connection().execute(fn),
-        inTransaction: () => raw.inTransaction,
-        control: async (connection, step) => {
-          if (step === 'commit' && failCommit) throw new Error('disk I/O error');
-          await connection.executeQuery(CompiledQuery.raw(CONTROL[step]));
-        },
+    const { batcher, insert } = setup({
+      before: (step) => {
+        if (step === 'commit' && failCommit) throw new Error('disk I/O error');
       },
-      { onBatch: (units, seconds, committed) => batches.push({ units, seconds, committed }) },
-    );
-    const insert = (label: string) => (c: Kysely<Db>) =>
-      c
-        .insertInto('items')
-        .values({ label } as never)
-        .execute();
+      onBatch: (units, seconds, committed) => batches.push({ units, seconds, committed }),
+    });
     await Promise.all([batcher.run(insert('a')), batcher.run(insert('b'))]);
     failCommit = true;
     await expect(batcher.run(insert('c'))).rejects.toThrow('disk I/O error');
