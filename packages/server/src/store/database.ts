@@ -5,7 +5,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type CompiledQuery, Kysely, PostgresDialect, type QueryResult, SqliteDialect, sql } from 'kysely';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  type QueryResult,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { Checkpointer } from './checkpointer.js';
 import { registerDirectRunner, unregisterDirectRunner } from './precompiled.js';
@@ -102,7 +112,18 @@ function openSqlite(
     checkpointer?.stop();
     walSync?.close();
   });
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  const connection = { held: false };
+  const db = new Kysely<Database>({
+    dialect: new HeldConnectionSqliteDialect({ database: cached }, connection),
+  });
+  // A precompiled read while nobody holds the connection runs at once, without Kysely's executor
+  // and connection mutex around it: nothing can run between its start and its end (it is
+  // synchronous), and with no holder there is no transaction, so it reads committed, durable rows.
+  registerDirectRunner(db, (query) => {
+    if (connection.held || database.inTransaction) return undefined;
+    const statement = cached.prepare(query.sql);
+    return statement.reader ? runStatement(statement, query) : undefined;
+  });
   if (groupCommit) {
     let commits = 0;
     const onCommit = () => {
@@ -177,18 +198,7 @@ function sqliteBatchHost(
   const run = (sqlText: string) => {
     prepare(sqlText).run();
   };
-  // What Kysely's SqliteConnection.executeQuery does, without the executor around it.
-  const runDirect = (query: CompiledQuery): QueryResult<unknown> => {
-    const statement = prepare(query.sql);
-    if (statement.reader) return { rows: statement.all(query.parameters as unknown[]) };
-    const { changes, lastInsertRowid } = statement.run(query.parameters as unknown[]);
-    return {
-      numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
-      insertId:
-        lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
-      rows: [],
-    };
-  };
+  const runDirect = (query: CompiledQuery) => runStatement(prepare(query.sql), query);
   return {
     withConnection: <T>(fn: (connection: Kysely<Database>) => Promise<T>) =>
       db.connection().execute(async (connection) => {
@@ -227,6 +237,17 @@ function sqliteBatchHost(
   };
 }
 
+/** What Kysely's SqliteConnection.executeQuery does, without the executor around it. */
+function runStatement(statement: SqliteDatabase.Statement, query: CompiledQuery): QueryResult<unknown> {
+  if (statement.reader) return { rows: statement.all(query.parameters as unknown[]) };
+  const { changes, lastInsertRowid } = statement.run(query.parameters as unknown[]);
+  return {
+    numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
+    insertId: lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
+    rows: [],
+  };
+}
+
 /**
  * Kysely prepares every query anew; preparing costs as much as running a small statement, and the
  * store issues a handful of distinct statements over and over. Prepared statements are reusable,
@@ -251,6 +272,73 @@ function withStatementCache(database: SqliteDatabase.Database, onClose: () => vo
       return statement;
     },
   };
+}
+
+/** Kysely's SQLite dialect, telling whether someone holds its one connection. */
+class HeldConnectionSqliteDialect extends SqliteDialect {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly connection: { held: boolean },
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new HeldConnectionDriver(super.createDriver(), this.connection);
+  }
+}
+
+class HeldConnectionDriver implements Driver {
+  constructor(
+    private readonly inner: Driver,
+    private readonly connection: { held: boolean },
+  ) {}
+
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const acquired = await this.inner.acquireConnection();
+    this.connection.held = true;
+    return acquired;
+  }
+
+  beginTransaction(...args: Parameters<Driver['beginTransaction']>): Promise<void> {
+    return this.inner.beginTransaction(...args);
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.commitTransaction(connection);
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.inner.rollbackTransaction(connection);
+  }
+
+  savepoint(...args: Parameters<NonNullable<Driver['savepoint']>>): Promise<void> {
+    return (this.inner.savepoint as NonNullable<Driver['savepoint']>).call(this.inner, ...args);
+  }
+
+  rollbackToSavepoint(...args: Parameters<NonNullable<Driver['rollbackToSavepoint']>>): Promise<void> {
+    return (this.inner.rollbackToSavepoint as NonNullable<Driver['rollbackToSavepoint']>).call(
+      this.inner,
+      ...args,
+    );
+  }
+
+  releaseSavepoint(...args: Parameters<NonNullable<Driver['releaseSavepoint']>>): Promise<void> {
+    return (this.inner.releaseSavepoint as NonNullable<Driver['releaseSavepoint']>).call(this.inner, ...args);
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    this.connection.held = false;
+    return this.inner.releaseConnection(connection);
+  }
+
+  destroy(): Promise<void> {
+    return this.inner.destroy();
+  }
 }
 
 function openPostgres(url: string, options: OpenOptions): OpenDatabase {

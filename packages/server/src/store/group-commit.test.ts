@@ -36,6 +36,29 @@ function tempFile(): string {
   return path.join(dir, 'db.sqlite');
 }
 
+/** One turn of the event loop, I/O included (no timer). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Turns the event loop until `condition` holds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !condition(); i++) await turn();
+  expect(condition()).toBe(true);
+}
+
+function settledState(promise: Promise<unknown>) {
+  const state = { settled: false, error: undefined as unknown };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
 async function fileStore() {
   const file = tempFile();
   const store = await openStore(`sqlite:${file}`);
@@ -88,6 +111,37 @@ describe('group commit in the SQLite store', () => {
     const observer = new SqliteDatabase(file, { readonly: true });
     expect(observer.prepare('select count(*) from audit_log').pluck().get()).toBe(1);
     observer.close();
+  });
+
+  it('runs a precompiled read at once while nobody holds the connection, without the executor', async () => {
+    const { store } = await fileStore();
+    const executor = vi.spyOn(store.db, 'executeQuery');
+    expect(await store.meetings.findByIdempotencyKey('t', 'u', 'k')).toBeUndefined();
+    expect(executor).not.toHaveBeenCalled();
+  });
+
+  it('queues a precompiled read behind whoever holds the connection (a batch until its log is synced)', async () => {
+    const { store } = await fileStore();
+    const executor = vi.spyOn(store.db, 'executeQuery');
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding = false;
+    const holder = store.db.connection().execute(async () => {
+      holding = true;
+      await gate;
+    });
+    await until(() => holding);
+    // No transaction is open (as after a group commit's COMMIT, while its log syncs), yet the read waits.
+    const read = settledState(store.meetings.findByIdempotencyKey('t', 'u', 'k'));
+    await turn();
+    expect(read.settled).toBe(false);
+    expect(executor).toHaveBeenCalledTimes(1);
+    release();
+    await holder;
+    await until(() => read.settled);
+    expect(read.error).toBeUndefined();
   });
 
   it('runs precompiled queries of a unit straight on the held connection, with the same results', async () => {

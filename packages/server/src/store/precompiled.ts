@@ -18,8 +18,11 @@ interface Compiled {
 
 const MARK = '\u0000roomlink-param-';
 
-/** Runs a compiled query synchronously on the one connection it was registered for. */
-export type DirectRunner = (query: CompiledQuery) => QueryResult<unknown>;
+/**
+ * Runs a compiled query synchronously on the one connection it was registered for, or declines
+ * (undefined) when it cannot now: the query then goes through Kysely's executor.
+ */
+export type DirectRunner = (query: CompiledQuery) => QueryResult<unknown> | undefined;
 
 const direct = new WeakMap<object, DirectRunner>();
 
@@ -66,7 +69,8 @@ export class Precompiled<DB, V extends readonly unknown[]> {
     const runner = direct.get(db);
     if (runner) {
       try {
-        return Promise.resolve(runner(compiled) as QueryResult<R>);
+        const result = runner(compiled);
+        if (result) return Promise.resolve(result as QueryResult<R>);
       } catch (error) {
         return Promise.reject(error);
       }
