@@ -71,13 +71,16 @@ export async function load({ url, method = 'POST', headers = {}, body, connectio
   };
 }
 
+/** The CPU part of a result line: the process's and its main thread's CPU per request. */
+export function cpuText(r) {
+  return r.cpuMsPerRequest === undefined
+    ? ''
+    : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req (main thread ${r.mainCpuMsPerRequest?.toFixed(3)})`;
+}
+
 export function report(name, subject, baseline) {
-  const cpu = (r) =>
-    r.cpuMsPerRequest === undefined
-      ? ''
-      : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req (main thread ${r.mainCpuMsPerRequest?.toFixed(3)})`;
   const line = (label, r) =>
-    `${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${cpu(r)}`;
+    `${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}${cpuText(r)}`;
   console.log(`\n## ${name}`);
   console.log(line('roomlink', subject));
   console.log(line('bare node http (baseline)', baseline));

@@ -6,7 +6,7 @@
 // Loopback only; bounded in time. Figures go to bench/sync-README.md by hand.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { interleaved, load, ROOT, startProcess, withCpu } from './lib.mjs';
+import { cpuText, interleaved, load, ROOT, startProcess, withCpu } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -51,12 +51,8 @@ async function main() {
         withCpu(bare.child.pid, () => load({ url: `${bare.url}/`, body, connections: 50, duration })),
       duration: DURATION,
     });
-    const cpu = (r) =>
-      r.cpuMsPerRequest === undefined
-        ? ''
-        : `   cpu ${r.cpuMsPerRequest.toFixed(3)} ms/req (main thread ${r.mainCpuMsPerRequest?.toFixed(3)})`;
     const fmt = (r) =>
-      `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}${cpu(r)}`;
+      `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}${cpuText(r)}`;
     console.log('\n## webhook ingestion (durable enqueue, SQLite FULL)');
     console.log(`roomlink /api/graph/notifications ${fmt(subject)}`);
     console.log(`bare node http 202 (baseline)     ${fmt(baseline)}`);

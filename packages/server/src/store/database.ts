@@ -14,6 +14,7 @@ import {
   type QueryResult,
   SqliteDialect,
   type SqliteDialectConfig,
+  SqliteDriver,
   sql,
 } from 'kysely';
 import pg from 'pg';
@@ -47,12 +48,12 @@ export interface OpenOptions {
   readonly observer?: StoreObserver;
 }
 
-/** What the store reports about its own work, for metrics; every method is optional. */
+/** What the store reports about its own work, for metrics. */
 export interface StoreObserver {
   /** A group commit ended: its write units, its time from BEGIN until its callers were answered. */
-  groupCommit?(units: number, seconds: number, committed: boolean): void;
+  groupCommit(units: number, seconds: number, committed: boolean): void;
   /** One sync of SQLite's write-ahead log (fdatasync) for a group commit, and how long it took. */
-  logSync?(seconds: number): void;
+  logSync(seconds: number): void;
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): OpenDatabase {
@@ -103,10 +104,7 @@ function openSqlite(
   // FULL: group commits sync the log off the event loop (see wal-sync.ts); same guarantee.
   const walSync =
     groupCommit && !memory && synchronous === 'FULL'
-      ? new WalSync(
-          `${path.resolve(file)}-wal`,
-          observer?.logSync && ((seconds) => observer.logSync?.(seconds)),
-        )
+      ? new WalSync(`${path.resolve(file)}-wal`, observer && ((seconds) => observer.logSync(seconds)))
       : undefined;
   const cached = withStatementCache(database, () => {
     checkpointer?.stop();
@@ -142,8 +140,8 @@ function openSqlite(
       db,
       new WriteBatcher(
         sqliteBatchHost(db, cached.prepare, () => database.inTransaction, onCommit, walSync),
-        observer?.groupCommit
-          ? { onBatch: (units, seconds, committed) => observer.groupCommit?.(units, seconds, committed) }
+        observer
+          ? { onBatch: (units, seconds, committed) => observer.groupCommit(units, seconds, committed) }
           : {},
       ),
     );
@@ -277,67 +275,34 @@ function withStatementCache(database: SqliteDatabase.Database, onClose: () => vo
 /** Kysely's SQLite dialect, telling whether someone holds its one connection. */
 class HeldConnectionSqliteDialect extends SqliteDialect {
   constructor(
-    config: SqliteDialectConfig,
+    private readonly config: SqliteDialectConfig,
     private readonly connection: { held: boolean },
   ) {
     super(config);
   }
 
   override createDriver(): Driver {
-    return new HeldConnectionDriver(super.createDriver(), this.connection);
+    return new HeldConnectionSqliteDriver(this.config, this.connection);
   }
 }
 
-class HeldConnectionDriver implements Driver {
+class HeldConnectionSqliteDriver extends SqliteDriver {
   constructor(
-    private readonly inner: Driver,
+    config: SqliteDialectConfig,
     private readonly connection: { held: boolean },
-  ) {}
-
-  init(): Promise<void> {
-    return this.inner.init();
+  ) {
+    super(config);
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    const acquired = await this.inner.acquireConnection();
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const acquired = await super.acquireConnection();
     this.connection.held = true;
     return acquired;
   }
 
-  beginTransaction(...args: Parameters<Driver['beginTransaction']>): Promise<void> {
-    return this.inner.beginTransaction(...args);
-  }
-
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.commitTransaction(connection);
-  }
-
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.inner.rollbackTransaction(connection);
-  }
-
-  savepoint(...args: Parameters<NonNullable<Driver['savepoint']>>): Promise<void> {
-    return (this.inner.savepoint as NonNullable<Driver['savepoint']>).call(this.inner, ...args);
-  }
-
-  rollbackToSavepoint(...args: Parameters<NonNullable<Driver['rollbackToSavepoint']>>): Promise<void> {
-    return (this.inner.rollbackToSavepoint as NonNullable<Driver['rollbackToSavepoint']>).call(
-      this.inner,
-      ...args,
-    );
-  }
-
-  releaseSavepoint(...args: Parameters<NonNullable<Driver['releaseSavepoint']>>): Promise<void> {
-    return (this.inner.releaseSavepoint as NonNullable<Driver['releaseSavepoint']>).call(this.inner, ...args);
-  }
-
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
+  override releaseConnection(): Promise<void> {
     this.connection.held = false;
-    return this.inner.releaseConnection(connection);
-  }
-
-  destroy(): Promise<void> {
-    return this.inner.destroy();
+    return super.releaseConnection();
   }
 }
 
