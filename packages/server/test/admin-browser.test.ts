@@ -156,7 +156,9 @@ describe('admin console in Chromium', () => {
       .where('organizer_id', '=', 'pat')
       .execute();
     expect(meetings).toEqual([]);
-    await expect(page.locator('#audit-table').textContent()).resolves.toContain('user.erased');
+    // The console reloads users and the audit log side by side after an erase: wait for the audit
+    // table as for the users' table above, rather than reading it once.
+    await expect.poll(() => page.locator('#audit-table').textContent()).toContain('user.erased');
     await page.close();
   });
 });
