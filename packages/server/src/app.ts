@@ -29,6 +29,17 @@ export interface AppDeps {
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Responses with this status get their `request completed` line at debug level instead of
+     * info; any other status is logged as usual. For machine-to-machine routes whose every
+     * success is counted in /metrics (Graph's change notifications).
+     */
+    readonly quietAccessLogStatus?: number;
+  }
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -88,10 +99,12 @@ function registerHttpMetrics(app: FastifyInstance, metrics: HttpMetrics): void {
   const accessLog = app.log.child({}, { redact: { paths: [] } });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    accessLog.info(
-      { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime },
-      'request completed',
-    );
+    const line = { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime };
+    if (reply.statusCode === request.routeOptions.config.quietAccessLogStatus) {
+      accessLog.debug(line, 'request completed');
+    } else {
+      accessLog.info(line, 'request completed');
+    }
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });

@@ -71,4 +71,63 @@ describe('logs', () => {
       expect(output, secret).not.toContain(secret);
     }
   });
+
+  it("logs Graph's accepted change notifications at debug level only, all else of its webhooks at info", async () => {
+    const statusOf = (line: Record<string, unknown>) =>
+      (line.res as { statusCode?: number } | undefined)?.statusCode;
+    // The level of each webhook response's access line, by "route status".
+    const levels = async (logLevel: string): Promise<Map<string, unknown>> => {
+      const started = await startSignedInServer('tenant-log', 'logger', { LOG_LEVEL: logLevel });
+      const own = started.server;
+      try {
+        const post = (path: string, contentType: string, body: string) =>
+          fetch(`${own.url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+        // Well-formed, for a subscription Roomlink does not have: accepted and counted, never queued.
+        const change = {
+          subscriptionId: 'sub-x',
+          clientState: 'x',
+          changeType: 'updated',
+          resource: 'Users/u/Events/e1',
+        };
+        const lifecycle = { subscriptionId: 'sub-x', clientState: 'x', lifecycleEvent: 'missed' };
+        const statuses = [
+          (await post('/api/graph/notifications', 'application/json', JSON.stringify({ value: [change] })))
+            .status,
+          (await post('/api/graph/notifications?validationToken=hello', 'text/plain', '')).status,
+          (await post('/api/graph/notifications', 'application/json', '{"value":3}')).status,
+          (await post('/api/graph/lifecycle', 'application/json', JSON.stringify({ value: [lifecycle] })))
+            .status,
+        ];
+        expect(statuses).toEqual([202, 200, 400, 202]);
+        await own.waitForLog(
+          (l) =>
+            l.msg === 'request completed' && (l.req as { route?: string }).route === '/api/graph/lifecycle',
+        );
+        own.kill('SIGTERM');
+        expect(await own.exited).toBe(0);
+        const completed = own.lines.filter(
+          (l) =>
+            l.msg === 'request completed' &&
+            String((l.req as { route?: string }).route).startsWith('/api/graph/'),
+        );
+        return new Map(
+          completed.map((l) => [`${(l.req as { route: string }).route} ${statusOf(l)}`, l.level]),
+        );
+      } finally {
+        own.kill('SIGKILL');
+        await started.database.drop();
+      }
+    };
+
+    // pino's levels: 20 debug, 30 info.
+    const logged = {
+      handshake: ['/api/graph/notifications 200', 30],
+      rejected: ['/api/graph/notifications 400', 30],
+      lifecycle: ['/api/graph/lifecycle 202', 30],
+    } as const;
+    expect(await levels('info')).toEqual(new Map([logged.handshake, logged.rejected, logged.lifecycle]));
+    expect(await levels('debug')).toEqual(
+      new Map([['/api/graph/notifications 202', 20], logged.handshake, logged.rejected, logged.lifecycle]),
+    );
+  });
 });
