@@ -227,5 +227,6 @@ export async function interleaved({ subject, baseline, rounds, duration }) {
     subject: combine(runs.subject),
     baseline: combine(runs.baseline),
     ratios: runs.subject.map((r, i) => r.rps / runs.baseline[i].rps),
+    runs,
   };
 }

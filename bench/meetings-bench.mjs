@@ -13,6 +13,9 @@ const rate = Number(process.env.BENCH_RATE ?? 2000);
 // BENCH_CLOSED=0 skips the saturation phase (and its baseline): the paced phase alone, on a
 // database that holds only the warm-up's meetings.
 const closed = process.env.BENCH_CLOSED !== '0';
+// BENCH_METRICS=1 also prints, for the saturation phase, what the server's /metrics saw: GC
+// pauses by kind, group commits and log syncs (where a create's tail latency can come from).
+const showMetrics = process.env.BENCH_METRICS === '1';
 const dir = await tempDir('roomlink-bench-');
 const env = {
   DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
@@ -77,7 +80,9 @@ try {
       await load({ url, headers, body, duration: 2 });
       if (closed) {
         await load({ url: `${bare.url}/`, body, duration: 2 });
+        const before = showMetrics ? await serverMetrics(roomlink.url) : undefined;
         const subject = await withCpu(roomlink.child.pid, () => load({ url, headers, body, duration }));
+        if (before) printMetricsDelta(before, await serverMetrics(roomlink.url));
         const baseline = await withCpu(bare.child.pid, () => load({ url: `${bare.url}/`, body, duration }));
         report(`POST /api/v1/meetings, concurrency 50, SQLite synchronous=${synchronous}`, subject, baseline);
       }
@@ -97,4 +102,35 @@ try {
   }
 } finally {
   bare.child.kill('SIGTERM');
+}
+
+/** Counts and sums of the /metrics series this benchmark reads, by series name and labels. */
+async function serverMetrics(baseUrl) {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const values = new Map();
+  for (const line of text.split('\n')) {
+    const match =
+      /^(roomlink_(?:nodejs_gc_duration_seconds|db_group_commit_duration_seconds|db_group_commit_units|db_log_sync_duration_seconds)_(?:count|sum))(\{[^}]*\})? (\S+)$/.exec(
+        line,
+      );
+    if (match) values.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]));
+  }
+  return values;
+}
+
+function printMetricsDelta(before, after) {
+  const delta = (key) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  const lines = [];
+  for (const key of after.keys()) {
+    if (!key.includes('_count')) continue;
+    const count = delta(key);
+    if (count === 0) continue;
+    const sum = delta(key.replace('_count', '_sum'));
+    const seconds = key.includes('_seconds');
+    const mean = seconds ? `${((1000 * sum) / count).toFixed(2)} ms` : (sum / count).toFixed(1);
+    lines.push(
+      `  ${key.replace('roomlink_', '').replace('_count', '')}: ${count} x, mean ${mean}${seconds ? `, sum ${sum.toFixed(2)} s` : ''}`,
+    );
+  }
+  console.log(`server /metrics over the saturation phase:\n${lines.join('\n')}`);
 }

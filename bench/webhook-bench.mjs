@@ -38,10 +38,12 @@ async function main() {
         },
       ],
     });
-    await load({ url: `${sync.url}/api/graph/notifications`, body, connections: 50, duration: 2 }); // warm-up
+    // Warm up both (JIT, SQLite page cache): a cold baseline made the first rounds' ratios look better.
+    await load({ url: `${sync.url}/api/graph/notifications`, body, connections: 50, duration: 2 });
+    await load({ url: `${bare.url}/`, body, connections: 50, duration: 2 });
     // The machine's speed drifts within minutes: the two servers take turns in short rounds, so that
     // both see the same mix of fast and slow spells (BENCH_ROUNDS=1: one run each, as before).
-    const { subject, baseline, ratios } = await interleaved({
+    const { subject, baseline, ratios, runs } = await interleaved({
       rounds: ROUNDS,
       subject: (duration) =>
         withCpu(sync.child.pid, () =>
@@ -59,6 +61,15 @@ async function main() {
     console.log(
       `ratio: ${(subject.rps / baseline.rps).toFixed(2)}   (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
     );
+    // BENCH_DETAIL=1: each round's rates and main-thread CPU, to see drift within a run.
+    if (process.env.BENCH_DETAIL === '1') {
+      runs.subject.forEach((r, i) => {
+        const b = runs.baseline[i];
+        console.log(
+          `  round ${i + 1}: roomlink ${r.rps.toFixed(0)}/s (main ${r.mainCpuMsPerRequest?.toFixed(3)} ms), bare ${b.rps.toFixed(0)}/s (main ${b.mainCpuMsPerRequest?.toFixed(3)} ms)`,
+        );
+      });
+    }
     const latency = await (await fetch(`${sync.url}/bench/latency?n=30`, { method: 'POST' })).json();
     console.log('\n## change -> room updated (through the Graph emulator)');
     console.log(`n=${latency.n}  p50 ${latency.p50} ms  p99 ${latency.p99} ms  max ${latency.max} ms`);

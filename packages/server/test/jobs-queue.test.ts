@@ -153,3 +153,31 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('KyselyJobStore (SQLite)', () => {
+  it('makes a job due at once, or after its delay', async () => {
+    const database = await createTestDatabase('sqlite');
+    const store = await openStore(database.url);
+    try {
+      const jobs = new KyselyJobStore(store.db);
+      const now = new Date('2026-11-29T12:00:00.000Z');
+      await jobs.insert(
+        [
+          { kind: 'work', payload: { name: 'now' }, maxAttempts: 3 },
+          { kind: 'work', payload: { name: 'later' }, maxAttempts: 3, delayMs: 60_000 },
+        ],
+        now,
+      );
+      expect(await jobs.nextRunAt(['work'])).toEqual(now);
+      const due = await jobs.claim(['work'], 10, 'test', now);
+      expect(due.map((j) => j.payload)).toEqual([{ name: 'now' }]);
+      expect(await jobs.nextRunAt(['work'])).toEqual(new Date('2026-11-29T12:01:00.000Z'));
+      expect(await jobs.claim(['work'], 10, 'test', new Date('2026-11-29T12:00:59.999Z'))).toEqual([]);
+      const later = await jobs.claim(['work'], 10, 'test', new Date('2026-11-29T12:01:00.000Z'));
+      expect(later.map((j) => j.payload)).toEqual([{ name: 'later' }]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import type { GraphClient } from './graph-client.js';
-import { SubscriptionManager } from './subscriptions.js';
+import { ClientStateCheck, hashClientState, SubscriptionManager } from './subscriptions.js';
 
 const user: SyncUserRecord = {
   userId: 'user-1',
@@ -41,5 +41,33 @@ describe('SubscriptionManager.remove', () => {
       baseUrl: new URL('https://roomlink.example/'),
     });
     await expect(manager.remove(user)).resolves.toBeUndefined();
+  });
+});
+
+describe('ClientStateCheck', () => {
+  const stored = hashClientState('s3cret-client-state');
+
+  it('accepts the clientState whose digest is stored, and nothing else, before and after a match', () => {
+    const check = new ClientStateCheck(stored);
+    const others = [
+      's3cret-client-statf',
+      's3cret-client-stat',
+      's3cret-client-state ',
+      '',
+      null,
+      undefined,
+      42,
+    ];
+    // Before any match (digest path), then after one (the matched bytes are compared directly).
+    for (const value of others) expect(check.matches(value)).toBe(false);
+    expect(check.matches('s3cret-client-state')).toBe(true);
+    for (const value of others) expect(check.matches(value)).toBe(false);
+    expect(check.matches('s3cret-client-state')).toBe(true);
+  });
+
+  it('matches nothing when no digest, or no well-formed one, is stored', () => {
+    for (const bad of [null, stored.toUpperCase(), stored.slice(2), 'not a digest']) {
+      expect(new ClientStateCheck(bad).matches('s3cret-client-state')).toBe(false);
+    }
   });
 });

@@ -41,10 +41,34 @@ const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string, encodi
 const sha256 = (value: string): Buffer =>
   oneShot ? oneShot('sha256', value, 'buffer') : createHash('sha256').update(value, 'utf8').digest();
 
-/** Constant-time comparison of a received clientState with the stored digest. */
-export function clientStateMatches(received: unknown, storedHash: string | null): boolean {
-  if (typeof received !== 'string' || storedHash === null || !/^[0-9a-f]{64}$/.test(storedHash)) return false;
-  return timingSafeEqual(sha256(received), Buffer.from(storedHash, 'hex'));
+/**
+ * Checks the clientState of a subscription's notifications against the digest stored for it, in
+ * constant time. The first one that matches is kept, as bytes and in memory only (the webhook
+ * keeps a checker as long as it caches the subscription, seconds), and later ones are compared
+ * with it directly: hashing every notification cost more than the rest of the check. A digest
+ * match means the same string, so the answer is the same. Only the length can show through the
+ * timing, and every clientState Roomlink makes has the same length.
+ */
+export class ClientStateCheck {
+  readonly #expected: Buffer | null;
+  #known: Buffer | undefined;
+
+  constructor(storedHash: string | null) {
+    this.#expected =
+      storedHash !== null && /^[0-9a-f]{64}$/.test(storedHash) ? Buffer.from(storedHash, 'hex') : null;
+  }
+
+  matches(received: unknown): boolean {
+    if (typeof received !== 'string' || this.#expected === null) return false;
+    const known = this.#known;
+    if (known !== undefined) {
+      const bytes = Buffer.from(received, 'utf8');
+      return bytes.length === known.length && timingSafeEqual(bytes, known);
+    }
+    if (!timingSafeEqual(sha256(received), this.#expected)) return false;
+    this.#known = Buffer.from(received, 'utf8');
+    return true;
+  }
 }
 
 interface GraphSubscriptionBody {

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import type { JobQueue, JobSpec } from '../jobs/queue.js';
 import type { SyncMetrics } from './graph-metrics.js';
-import { clientStateMatches } from './subscriptions.js';
+import { ClientStateCheck } from './subscriptions.js';
 import { JOB } from './sync-worker.js';
 
 export const NOTIFICATIONS_PATH = '/api/graph/notifications';
@@ -91,28 +91,42 @@ interface LifecycleNotification {
 export function graphWebhooks(deps: WebhookDeps) {
   const now = deps.now ?? Date.now;
   const ttl = deps.cacheTtlMs ?? 5000;
-  const cache = new Map<string, { user: SyncUserRecord | undefined; until: number }>();
+  /** A subscription's user, and the check of its notifications' clientState. */
+  interface Subscriber {
+    readonly user: SyncUserRecord | undefined;
+    readonly clientState: ClientStateCheck;
+    readonly until: number;
+  }
+  const cache = new Map<string, Subscriber>();
 
-  const subscriber = async (subscriptionId: string): Promise<SyncUserRecord | undefined> => {
+  const cached = (subscriptionId: string): Subscriber | undefined => {
     const hit = cache.get(subscriptionId);
-    if (hit && hit.until > now()) return hit.user;
+    return hit && hit.until > now() ? hit : undefined;
+  };
+
+  const lookUp = async (subscriptionId: string): Promise<Subscriber> => {
     const user = await deps.users.findBySubscription(subscriptionId);
     if (cache.size > 10_000) cache.clear();
-    cache.set(subscriptionId, { user, until: now() + ttl });
-    return user;
+    const entry = {
+      user,
+      clientState: new ClientStateCheck(user?.clientStateHash ?? null),
+      until: now() + ttl,
+    };
+    cache.set(subscriptionId, entry);
+    return entry;
   };
 
   /** The user a notification speaks for, or undefined (then it is counted and dropped). */
-  const authentic = async (
+  const authentic = (
     kind: 'change' | 'lifecycle',
     n: { subscriptionId: string; clientState?: string | null },
-  ): Promise<SyncUserRecord | undefined> => {
-    const user = await subscriber(n.subscriptionId);
+    { user, clientState }: Subscriber,
+  ): SyncUserRecord | undefined => {
     if (user?.status !== 'active') {
       deps.metrics.notifications.inc({ kind, outcome: 'unknown_subscription' });
       return undefined;
     }
-    if (!clientStateMatches(n.clientState, user.clientStateHash)) {
+    if (!clientState.matches(n.clientState)) {
       deps.metrics.notifications.inc({ kind, outcome: 'client_state_mismatch' });
       return undefined;
     }
@@ -122,16 +136,18 @@ export function graphWebhooks(deps: WebhookDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     await app.register(async (scope) => {
       // The handshake needs no body and must be fast: answer before parsing.
-      scope.addHook('onRequest', async (request, reply) => {
+      // (A callback hook: every delivery passes here, and a promise per request costs more than the check.)
+      scope.addHook('onRequest', (request, reply, done) => {
         const token = (request.query as Record<string, unknown> | undefined)?.validationToken;
-        if (typeof token === 'string') {
-          return reply
-            .code(200)
-            .header('x-content-type-options', 'nosniff')
-            .type('text/plain; charset=utf-8')
-            .send(token);
+        if (typeof token !== 'string') {
+          done();
+          return;
         }
-        return undefined;
+        reply
+          .code(200)
+          .header('x-content-type-options', 'nosniff')
+          .type('text/plain; charset=utf-8')
+          .send(token);
       });
 
       scope.post(
@@ -147,7 +163,8 @@ export function graphWebhooks(deps: WebhookDeps) {
               deps.metrics.notifications.inc({ kind: 'change', outcome: 'no_event_id' });
               continue;
             }
-            const user = await authentic('change', n);
+            // A cached subscription is checked without a turn of the event loop.
+            const user = authentic('change', n, cached(n.subscriptionId) ?? (await lookUp(n.subscriptionId)));
             if (!user) continue;
             const key = `${user.userId}\u0000${eventId}`;
             if (seen.has(key)) continue;
@@ -171,7 +188,11 @@ export function graphWebhooks(deps: WebhookDeps) {
           const { value } = request.body as { value: LifecycleNotification[] };
           const jobs: JobSpec[] = [];
           for (const n of value) {
-            const user = await authentic('lifecycle', n);
+            const user = authentic(
+              'lifecycle',
+              n,
+              cached(n.subscriptionId) ?? (await lookUp(n.subscriptionId)),
+            );
             if (!user) continue;
             const userId = user.userId;
             if (n.lifecycleEvent === 'missed') {

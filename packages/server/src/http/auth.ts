@@ -6,7 +6,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../domain/principal.js';
 import { HttpError } from './errors.js';
 
-export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+/**
+ * May answer synchronously (a request carrying no credentials needs no lookup): the hook then
+ * lets the request go on without a promise, as Graph's webhook deliveries and most page loads do.
+ */
+export type Authenticator = (request: FastifyRequest) => Principal | null | Promise<Principal | null>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,8 +20,26 @@ declare module 'fastify' {
 
 export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    request.principal = await authenticate(request);
+  app.addHook('onRequest', (request, _reply, done) => {
+    let result: ReturnType<Authenticator>;
+    try {
+      result = authenticate(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      request.principal = result;
+      done();
+      return;
+    }
+    result.then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (error: Error) => done(error),
+    );
   });
 }
 

@@ -20,19 +20,23 @@ export function sessionAuthenticator(
   baseUrl: URL,
   now: () => Date = () => new Date(),
 ): Authenticator {
-  return async (request) => {
-    const bearer = bearerToken(request);
-    const cookie = bearer ? undefined : browserCookie(request);
-    const token = bearer ?? cookie;
-    if (!token) return null;
-    if (cookie && !SAFE_METHODS.has(request.method) && request.headers.origin !== baseUrl.origin) return null;
+  const lookUp = async (token: string, kind: 'addin' | 'browser') => {
     const session = await authFlow.findSession(digest(token));
-    if (!session || session.kind !== (bearer ? 'addin' : 'browser')) return null;
+    if (!session || session.kind !== kind) return null;
     if (new Date(session.expiresAt) <= now() || session.status === 'signed_out') {
       await authFlow.deleteSession(session.tokenHash);
       return null;
     }
     return { tenantId: session.tenantId, userId: session.userId, isTenantAdmin: session.isAdmin };
+  };
+  return (request) => {
+    const bearer = bearerToken(request);
+    if (bearer) return lookUp(bearer, 'addin');
+    const cookie = browserCookie(request);
+    // Without credentials, or a cookie on a cross-site unsafe request: no lookup, answered at once.
+    if (!cookie) return null;
+    if (!SAFE_METHODS.has(request.method) && request.headers.origin !== baseUrl.origin) return null;
+    return lookUp(cookie, 'browser');
   };
 }
 

@@ -4,7 +4,7 @@
  * here and nowhere in the product.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { type AppPlugin, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -47,6 +47,8 @@ export async function startTestApp(
     realBaseUrl?: boolean;
     /** Adds features (routes, a real authenticator) built from the runtime. */
     features?: (runtime: Runtime) => Promise<{ plugins?: AppPlugin[]; authenticate?: Authenticator }>;
+    /** The application's logger (default: none, or pino at TEST_LOG_LEVEL when that is set). */
+    logger?: FastifyBaseLogger;
   } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase(dialect));
@@ -75,7 +77,11 @@ export async function startTestApp(
     authenticate: features.authenticate ?? testAuthenticator,
     metrics: runtime.metrics,
     plugins: features.plugins ?? [],
-    ...(process.env.TEST_LOG_LEVEL ? { logger: pino(loggerOptions(process.env.TEST_LOG_LEVEL)) } : {}),
+    ...(options.logger
+      ? { logger: options.logger }
+      : process.env.TEST_LOG_LEVEL
+        ? { logger: pino(loggerOptions(process.env.TEST_LOG_LEVEL)) }
+        : {}),
   });
   const url = options.listen || options.realBaseUrl ? await app.listen({ port, host: '127.0.0.1' }) : '';
   return {

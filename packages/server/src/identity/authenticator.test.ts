@@ -1,0 +1,100 @@
+import type { FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { BROWSER_SESSION_COOKIE, sessionAuthenticator } from './authenticator.js';
+import type { AuthFlowRepository, SessionRecord } from './ports.js';
+import { digest } from './secrets.js';
+
+type StoredSession = SessionRecord & { isAdmin: boolean; status: 'active' | 'signed_out' };
+
+/** The two AuthFlowRepository calls the authenticator makes, over a map; counts lookups. */
+function sessions(...records: (Partial<StoredSession> & { token: string })[]) {
+  const byHash = new Map<string, StoredSession>();
+  for (const { token, ...rest } of records) {
+    byHash.set(digest(token), {
+      tokenHash: digest(token),
+      userId: 'user-1',
+      tenantId: 'tenant-1',
+      kind: 'addin',
+      createdAt: '2026-11-01T00:00:00Z',
+      expiresAt: '2026-12-31T00:00:00Z',
+      isAdmin: false,
+      status: 'active',
+      ...rest,
+    } as StoredSession);
+  }
+  const calls = { find: 0, deleted: [] as string[] };
+  const repo = {
+    findSession: async (hash: string) => {
+      calls.find++;
+      return byHash.get(hash);
+    },
+    deleteSession: async (hash: string) => {
+      calls.deleted.push(hash);
+    },
+  } as unknown as AuthFlowRepository;
+  return { repo, calls };
+}
+
+const request = (method: string, headers: Record<string, string>) =>
+  ({ method, headers }) as unknown as FastifyRequest;
+
+const baseUrl = new URL('https://roomlink.example/');
+const now = () => new Date('2026-11-29T12:00:00Z');
+
+describe('sessionAuthenticator', () => {
+  it('answers at once, without a lookup, for a request without credentials', () => {
+    const { repo, calls } = sessions();
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    expect(authenticate(request('POST', {}))).toBeNull();
+    expect(authenticate(request('GET', { cookie: 'other=1' }))).toBeNull();
+    expect(authenticate(request('POST', { authorization: 'Basic abc' }))).toBeNull();
+    expect(calls.find).toBe(0);
+  });
+
+  it('refuses a session cookie on a cross-site unsafe request at once, without a lookup', () => {
+    const { repo, calls } = sessions({ token: 'browser-token', kind: 'browser' });
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const cookie = `${BROWSER_SESSION_COOKIE}=browser-token`;
+    expect(authenticate(request('POST', { cookie, origin: 'https://evil.example' }))).toBeNull();
+    expect(authenticate(request('POST', { cookie }))).toBeNull();
+    expect(calls.find).toBe(0);
+  });
+
+  it('looks up bearer and cookie sessions, each only as its own kind', async () => {
+    const { repo } = sessions(
+      { token: 'addin-token', kind: 'addin', userId: 'alice' },
+      { token: 'browser-token', kind: 'browser', userId: 'bob', isAdmin: true },
+    );
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const cookie = (token: string) => `theme=dark; ${BROWSER_SESSION_COOKIE}=${token}`;
+    await expect(authenticate(request('POST', { authorization: 'Bearer addin-token' }))).resolves.toEqual({
+      tenantId: 'tenant-1',
+      userId: 'alice',
+      isTenantAdmin: false,
+    });
+    await expect(authenticate(request('GET', { cookie: cookie('browser-token') }))).resolves.toEqual({
+      tenantId: 'tenant-1',
+      userId: 'bob',
+      isTenantAdmin: true,
+    });
+    await expect(
+      authenticate(request('POST', { cookie: cookie('browser-token'), origin: baseUrl.origin })),
+    ).resolves.toMatchObject({ userId: 'bob' });
+    // A token of the other kind is not accepted.
+    await expect(
+      authenticate(request('POST', { authorization: 'Bearer browser-token' })),
+    ).resolves.toBeNull();
+    await expect(authenticate(request('GET', { cookie: cookie('addin-token') }))).resolves.toBeNull();
+  });
+
+  it('deletes an expired or signed-out session when it sees one', async () => {
+    const { repo, calls } = sessions(
+      { token: 'old-token', expiresAt: '2026-11-29T11:59:59Z' },
+      { token: 'gone-token', status: 'signed_out' },
+    );
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    await expect(authenticate(request('GET', { authorization: 'Bearer old-token' }))).resolves.toBeNull();
+    await expect(authenticate(request('GET', { authorization: 'Bearer gone-token' }))).resolves.toBeNull();
+    expect(calls.deleted).toEqual([digest('old-token'), digest('gone-token')]);
+  });
+});
