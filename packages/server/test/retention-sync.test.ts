@@ -78,16 +78,16 @@ for (const dialect of DIALECTS) {
         values (${meetingId}, ${tenantId}, ${`occ-${meetingId}`}, 'ct', ${now})`.execute(db());
     }
     let jobSeq = 0;
+    /** A job row as the queue writes them; returns its id (the row id, as the queue hands it out). */
     async function job(userId: string | null, status = 'ready', updatedAt = new Date()): Promise<string> {
-      const id = `job-${dialect}-${++jobSeq}`;
+      const name = `job-${dialect}-${++jobSeq}`;
       const at = updatedAt.toISOString();
-      const payload = JSON.stringify(userId ? { userId, eventId: `AAMk-${id}` } : { sweep: true });
-      await sql`insert into jobs (id, kind, payload, dedupe_key, status, attempts, max_attempts, run_at,
-          locked_by, last_error, created_at, updated_at)
-        values (${id}, 'sync.change', ${payload}, null, ${status}, 1, 8, ${at}, null, null, ${at}, ${at})`.execute(
-        db(),
-      );
-      return id;
+      const payload = JSON.stringify(userId ? { userId, eventId: `AAMk-${name}` } : { sweep: true });
+      const { rows } = await sql<{ id: string | number }>`insert into jobs (kind, payload, dedupe_key, status,
+          attempts, max_attempts, run_at, locked_by, last_error, created_at, updated_at)
+        values ('sync.change', ${payload}, null, ${status}, 1, 8, ${at}, null, null, ${at}, ${at})
+        returning id`.execute(db());
+      return String(rows[0]?.id);
     }
     const count = async (table: string, column: string, value: string) =>
       Number(
@@ -97,7 +97,9 @@ for (const dialect of DIALECTS) {
         ).rows[0]?.n,
       );
     const jobIds = async () =>
-      (await sql<{ id: string }>`select id from jobs order by id`.execute(db())).rows.map((r) => r.id);
+      (await sql<{ id: string | number }>`select id from jobs order by id`.execute(db())).rows.map((r) =>
+        String(r.id),
+      );
 
     it('purges sync’s links and occurrences with the meeting they are about, and nothing else', async () => {
       await insertNamedUser(t.runtime, 't-m', 'm-user');

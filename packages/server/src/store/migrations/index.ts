@@ -1,6 +1,7 @@
 /**
  * Every migration, in order. One set for both dialects: they use only types and statements that
- * mean the same on SQLite and PostgreSQL. Add new ones at the end; never edit a released one.
+ * mean the same on SQLite and PostgreSQL, but for 0006's id column (SQLite's row id, PostgreSQL's
+ * identity). Add new ones at the end; never edit a released one.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as m0001 from './0001_initial.js';
@@ -8,6 +9,7 @@ import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_sync.js';
 import * as m0004 from './0004_retention.js';
 import * as m0005 from './0005_meeting_indexes.js';
+import * as m0006 from './0006_job_row_ids.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -15,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_sync': m0003,
   '0004_retention': m0004,
   '0005_meeting_indexes': m0005,
+  '0006_job_row_ids': m0006,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,8 +2,7 @@
  * The jobs table behind SqlJobQueue. Claiming is one UPDATE … WHERE id IN (SELECT … status='ready'
  * …) RETURNING: a single statement, so with SQLite's single writer no job is claimed twice.
  */
-import type { Kysely } from 'kysely';
-import { timeOrderedId } from '../../domain/ids.js';
+import type { Insertable, Kysely } from 'kysely';
 import type { JobCount, JobState } from '../../jobs/queue.js';
 import type { ClaimedJob, JobStore, NewJob } from '../../jobs/sql-queue.js';
 import { Precompiled } from '../precompiled.js';
@@ -12,7 +11,6 @@ import { type WriteBatcher, writeBatcherOf } from '../write-batcher.js';
 import { type JobTable, type SyncDatabase, withSyncTables } from './sync-tables.js';
 
 const JOB_COLUMNS = [
-  'id',
   'kind',
   'payload',
   'dedupe_key',
@@ -24,7 +22,7 @@ const JOB_COLUMNS = [
   'last_error',
   'created_at',
   'updated_at',
-] as const satisfies readonly (keyof JobTable)[];
+] as const satisfies readonly Exclude<keyof JobTable, 'id'>[];
 
 // A waiting job with the same (kind, dedupe key) makes the new one redundant. One job per enqueue
 // is the webhook's hot path: that insert is compiled once (see ../precompiled.ts).
@@ -33,7 +31,7 @@ const INSERT_ONE = new Precompiled<SyncDatabase, unknown[]>(
   (db: Kysely<SyncDatabase>, marks) =>
     db
       .insertInto('jobs')
-      .values(Object.fromEntries(JOB_COLUMNS.map((c, i) => [c, marks[i]])) as unknown as JobTable)
+      .values(Object.fromEntries(JOB_COLUMNS.map((c, i) => [c, marks[i]])) as unknown as Insertable<JobTable>)
       .onConflict((oc) => oc.doNothing()),
 );
 
@@ -63,8 +61,7 @@ export class KyselyJobStore implements JobStore {
   async insert(jobs: readonly NewJob[], now: Date): Promise<void> {
     if (jobs.length === 0) return;
     const at = now.toISOString();
-    const rows: JobTable[] = jobs.map((j) => ({
-      id: timeOrderedId(),
+    const rows: Insertable<JobTable>[] = jobs.map((j) => ({
       kind: j.kind,
       payload: JSON.stringify(j.payload),
       dedupe_key: j.dedupeKey ?? null,
@@ -83,7 +80,7 @@ export class KyselyJobStore implements JobStore {
       rows.length === 1 && only
         ? INSERT_ONE.run(
             db,
-            JOB_COLUMNS.map((c) => only[c]),
+            JOB_COLUMNS.map((c) => only[c] ?? null),
           )
         : db
             .insertInto('jobs')
@@ -123,7 +120,7 @@ export class KyselyJobStore implements JobStore {
         .execute(),
     );
     return rows.map((r) => ({
-      id: r.id,
+      id: String(r.id),
       kind: r.kind,
       payload: JSON.parse(r.payload),
       dedupeKey: r.dedupe_key,
@@ -134,7 +131,7 @@ export class KyselyJobStore implements JobStore {
 
   async complete(id: string): Promise<void> {
     // Done jobs are deleted: their payloads are transient by design.
-    await this.#writeStatement((db) => db.deleteFrom('jobs').where('id', '=', id).execute());
+    await this.#writeStatement((db) => db.deleteFrom('jobs').where('id', '=', rowId(id)).execute());
   }
 
   async retry(job: ClaimedJob, runAt: Date, reason: string, now: Date): Promise<void> {
@@ -159,7 +156,7 @@ export class KyselyJobStore implements JobStore {
           last_error: reason,
           updated_at: now.toISOString(),
         })
-        .where('id', '=', job.id)
+        .where('id', '=', rowId(job.id))
         .execute(),
     );
   }
@@ -169,7 +166,7 @@ export class KyselyJobStore implements JobStore {
       db
         .updateTable('jobs')
         .set({ status: 'dead', locked_by: null, last_error: reason, updated_at: now.toISOString() })
-        .where('id', '=', id)
+        .where('id', '=', rowId(id))
         .execute(),
     );
   }
@@ -227,6 +224,13 @@ export class KyselyJobStore implements JobStore {
       .where('status', '=', 'dead')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ id: r.id, kind: r.kind, reason: r.last_error }));
+    return rows.map((r) => ({ id: String(r.id), kind: r.kind, reason: r.last_error }));
   }
+}
+
+/** The queue's job ids are strings; the table's are its integer row ids (migration 0006). */
+function rowId(id: string): number {
+  const n = Number(id);
+  if (!Number.isSafeInteger(n)) throw new Error(`not a job id: ${id}`);
+  return n;
 }

@@ -1,5 +1,5 @@
 /** Row types of the calendar sync tables (migration 0003_sync); conventions as in ../schema.ts. */
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 export interface SyncUserTable {
@@ -39,7 +39,8 @@ export interface SyncOccurrenceTable {
 }
 
 export interface JobTable {
-  id: string;
+  /** The row id (migration 0006); the queue hands it out as a string. */
+  id: Generated<number>;
   kind: string;
   payload: string;
   dedupe_key: string | null;
