@@ -93,8 +93,19 @@ describe('calendar sync in the product (demo mode, real HTTP)', () => {
       'the new title and time on the meeting',
     );
     expect(after.end).toBe('2030-03-05T15:30:00.000Z');
-    // Graph calls, notifications and the queue are counted on the product's /metrics.
-    const metrics = await (await fetch(new URL('metrics', server.baseUrl))).text();
+    // Graph calls, notifications and the queue are counted on the product's /metrics. The job is
+    // counted once its completion is committed, which can come just after the meeting shows the
+    // change: wait for that count, then check the others.
+    const metrics = await eventually(
+      async () => {
+        const text = await (await fetch(new URL('metrics', server.baseUrl))).text();
+        return text.includes('roomlink_jobs_processed_total{kind="graph_change",outcome="completed"}')
+          ? text
+          : undefined;
+      },
+      2_000,
+      'the completed job on /metrics',
+    );
     expect(metrics).toMatch(/roomlink_graph_requests_total\{operation="event\.get",outcome="ok"\} [1-9]/);
     expect(metrics).toMatch(/roomlink_graph_notifications_total\{kind="change",outcome="queued"\} [1-9]/);
     expect(metrics).toMatch(/roomlink_sync_changes_total\{action="updated"\} [1-9]/);

@@ -1,9 +1,9 @@
 /**
  * Time-ordered row ids (UUID version 7: 48-bit millisecond timestamp, then 74 random bits) for
- * meetings, jobs and audit entries. With random v4 ids every insert lands on a random leaf of the
- * primary-key index (and of every index holding the id, such as the audit log's target), so a
- * group commit of N rows dirties about N pages per index, each written to the log; with
- * time-ordered ids consecutive rows share the right-most pages.
+ * meetings and audit entries (jobs use their SQLite row id). With random v4 ids every insert lands
+ * on a random leaf of the primary-key index (and of every index holding the id, such as the audit
+ * log's target), so a group commit of N rows dirties about N pages per index, each written to the
+ * log; with time-ordered ids consecutive rows share the right-most pages.
  *
  * What the time prefix tells: when the row was created, to the millisecond, and nothing else.
  * A meeting id is shown only to its organizer's add-in, the tenant's admins and the API, who can
