@@ -12,6 +12,7 @@ import * as m0002 from '../src/store/migrations/0002_identity.js';
 import * as m0003 from '../src/store/migrations/0003_sync.js';
 import * as m0004 from '../src/store/migrations/0004_retention.js';
 import * as m0005 from '../src/store/migrations/0005_meeting_indexes.js';
+import * as m0006 from '../src/store/migrations/0006_job_row_ids.js';
 import { KyselyJobStore } from '../src/store/repositories/jobs-sql.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 
@@ -89,6 +90,49 @@ describe('migration 0006 (job row ids) on SQLite', () => {
       expect((await jobs.counts()).filter((c) => c.state !== 'dead')).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('migration 0006 (job row ids) undone', () => {
+  it('gives the jobs back a text key, keeping them and their indexes', async () => {
+    const database = await createTestDatabase('sqlite');
+    const file = database.url.replace(/^sqlite:/, '');
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    try {
+      const migrator = new Migrator({
+        db,
+        provider: {
+          getMigrations: async () => ({
+            '0001_initial': m0001,
+            '0002_identity': m0002,
+            '0003_sync': m0003,
+            '0004_retention': m0004,
+            '0005_meeting_indexes': m0005,
+            '0006_job_row_ids': m0006,
+          }),
+        },
+        migrationTableName: 'roomlink_migrations',
+        migrationLockTableName: 'roomlink_migrations_lock',
+      });
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      const at = '2026-11-29T12:00:00.000Z';
+      await sql`insert into jobs (kind, payload, dedupe_key, status, attempts, max_attempts, run_at,
+          locked_by, last_error, created_at, updated_at)
+        values ('graph.change', '{"n":1}', null, 'ready', 0, 8, ${at}, null, null, ${at}, ${at})`.execute(db);
+      expect((await migrator.migrateDown()).error).toBeUndefined();
+      const rows = (await sql<{ id: unknown; payload: string }>`select id, payload from jobs`.execute(db))
+        .rows;
+      expect(rows).toEqual([{ id: '1', payload: '{"n":1}' }]);
+      const indexes = (
+        await sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'index' and tbl_name = 'jobs'`.execute(db)
+      ).rows.map((r) => r.name);
+      expect(indexes.sort()).toEqual(['jobs_dedupe', 'jobs_ready', 'sqlite_autoindex_jobs_1']);
+    } finally {
+      await db.destroy();
+      await database.drop();
     }
   });
 });

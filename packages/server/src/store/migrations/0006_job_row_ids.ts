@@ -1,4 +1,4 @@
-import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { type Kysely, type RawBuilder, SqliteAdapter, sql } from 'kysely';
 
 /**
  * Jobs are identified by an integer: on SQLite the row id itself (`integer primary key`), instead
@@ -7,19 +7,20 @@ import { type Kysely, SqliteAdapter, sql } from 'kysely';
  * the queue lives in pg-boss and this table stays empty; it gets the same shape, with an identity
  * column. Waiting and dead-lettered jobs are kept, in their order, under new ids.
  */
-const COLUMNS = [
-  'kind',
-  'payload',
-  'dedupe_key',
-  'status',
-  'attempts',
-  'max_attempts',
-  'run_at',
-  'locked_by',
-  'last_error',
-  'created_at',
-  'updated_at',
-] as const;
+// The jobs table's columns but its id, as migration 0003 made them (a migration stands alone).
+const COLUMNS: readonly (readonly [name: string, type: 'text' | 'integer', notNull: boolean])[] = [
+  ['kind', 'text', true],
+  ['payload', 'text', true],
+  ['dedupe_key', 'text', false],
+  ['status', 'text', true],
+  ['attempts', 'integer', true],
+  ['max_attempts', 'integer', true],
+  ['run_at', 'text', true],
+  ['locked_by', 'text', false],
+  ['last_error', 'text', false],
+  ['created_at', 'text', true],
+  ['updated_at', 'text', true],
+];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
@@ -43,22 +44,14 @@ type TableBuilder = ReturnType<Kysely<unknown>['schema']['createTable']>;
 async function rebuildJobs(
   db: Kysely<unknown>,
   id: (table: TableBuilder) => TableBuilder,
-  copiedId?: unknown,
+  copiedId?: RawBuilder<unknown>,
 ) {
-  await id(db.schema.createTable('jobs_next'))
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('payload', 'text', (c) => c.notNull())
-    .addColumn('dedupe_key', 'text')
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('attempts', 'integer', (c) => c.notNull())
-    .addColumn('max_attempts', 'integer', (c) => c.notNull())
-    .addColumn('run_at', 'text', (c) => c.notNull())
-    .addColumn('locked_by', 'text')
-    .addColumn('last_error', 'text')
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'text', (c) => c.notNull())
-    .execute();
-  const columns = sql.join(COLUMNS.map((c) => sql.ref(c)));
+  let table = id(db.schema.createTable('jobs_next'));
+  for (const [name, type, notNull] of COLUMNS) {
+    table = table.addColumn(name, type, (c) => (notNull ? c.notNull() : c));
+  }
+  await table.execute();
+  const columns = sql.join(COLUMNS.map(([name]) => sql.ref(name)));
   // Old ids were time-ordered: copying in their order keeps the queue's order in the new ids.
   await (copiedId
     ? sql`insert into jobs_next (id, ${columns}) select ${copiedId}, ${columns} from jobs order by id`
