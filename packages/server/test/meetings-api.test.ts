@@ -208,6 +208,28 @@ for (const dialect of DIALECTS) {
       expect(res.headers['content-type']).toContain('application/problem+json');
     });
 
+    it('answers 401 to a caller without a session before it parses or validates anything', async () => {
+      const anonymous: Parameters<typeof t.app.inject>[0][] = [
+        { method: 'POST', url: '/api/v1/meetings', payload: { colour: 'red' } },
+        {
+          method: 'POST',
+          url: '/api/v1/meetings',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"subject":',
+        },
+        { method: 'GET', url: '/api/v1/meetings/not-an-id?lang=' + 'x'.repeat(200) },
+        { method: 'PATCH', url: '/api/v1/meetings/not-an-id', payload: { start: 'tomorrow' } },
+        { method: 'POST', url: '/api/v1/meetings/not-an-id/cancel' },
+        { method: 'DELETE', url: '/api/v1/meetings/not-an-id' },
+      ];
+      for (const request of anonymous) {
+        const res = await t.app.inject(request);
+        expect(res.statusCode, `${request.method} ${request.url}`).toBe(401);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json().detail).toBe('sign in with Roomlink to use this API');
+      }
+    });
+
     const rejected: [string, Record<string, unknown>, number, RegExp][] = [
       ['a missing subject', { start: valid.start, end: valid.end }, 400, /subject/],
       ['an unknown property', { ...valid, colour: 'red' }, 400, /additional properties/],

@@ -128,6 +128,18 @@ for (const dialect of DIALECTS) {
       expect(bad.statusCode).toBe(400);
     });
 
+    it('answers 401 without a session before it validates a body', async () => {
+      for (const request of [
+        { method: 'PUT' as const, url: '/api/v1/me/settings', payload: { addToEveryMeeting: 'yes' } },
+        { method: 'GET' as const, url: '/api/v1/me' },
+        { method: 'POST' as const, url: '/api/v1/session/sign-out', payload: { unexpected: true } },
+      ]) {
+        const res = await t.app.inject(request);
+        expect(res.statusCode, `${request.method} ${request.url}`).toBe(401);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+      }
+    });
+
     it('sign-out leaves no Exchange id, token or session of the user, and revokes the session', async () => {
       const token = await insertSession(store(), 'tenant-s', 'u-out');
       const second = await insertSession(store(), 'tenant-s', 'u-out', { createUser: false });

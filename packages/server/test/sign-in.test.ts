@@ -3,7 +3,10 @@
  * the issue lists, one test each.
  */
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphClient } from '../src/graph/graph-client.js';
+import { createSyncMetrics } from '../src/graph/graph-metrics.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { randomToken, s256 } from '../src/identity/secrets.js';
 import { browse, dialogMessage, type IdentityTestApp, startIdentityApp } from './support/identity.js';
@@ -360,5 +363,40 @@ describe('PKCE', () => {
     await expect(scriptedSignIn(t.url, 'adele@contoso.example')).rejects.toThrow(/400/);
     corrupt = false;
     await expect(scriptedSignIn(t.url, 'adele@contoso.example')).resolves.toBeDefined();
+  });
+});
+
+describe('a Graph token refused before it expires', () => {
+  // Its own emulator: the test withdraws the signing key that the other tests' tokens use.
+  let app: IdentityTestApp;
+  beforeAll(async () => {
+    app = await startIdentityApp('sqlite');
+  });
+  afterAll(async () => app?.close());
+
+  it('is refreshed once, and the request goes through', async () => {
+    // As Microsoft rolls keys over: the next key is published before anything is signed with it.
+    await app.demo.emulator().stageSigningKey();
+    const user = await scriptedSignIn(app.url, 'diego@fabrikam.example');
+    const graph = new GraphClient({
+      baseUrl: app.demo.graphBaseUrl,
+      tokens: app.identity.tokens,
+      metrics: createSyncMetrics(new Registry()),
+      maxAttempts: 1,
+    });
+    const stored = () =>
+      app.runtime.store.db
+        .selectFrom('user_tokens')
+        .select('version')
+        .where('user_id', '=', user.user.id)
+        .executeTakeFirstOrThrow();
+    const before = await stored();
+    // The stored access token, valid for an hour by its expiry, is now signed with a withdrawn key
+    // (as after a key compromise): Graph answers 401.
+    await app.demo.emulator().rotateSigningKey();
+    app.demo.emulator().dropRetiredKeys();
+    const events = await graph.request(user.user.id, { path: 'me/events', operation: 'event.list' });
+    expect(events.status).toBe(200);
+    expect((await stored()).version).toBe(before.version + 1);
   });
 });

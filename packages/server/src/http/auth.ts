@@ -2,7 +2,7 @@
  * Authentication is one pluggable hook: it turns a request into a Principal or null. The add-in
  * session authenticator (identity/) is the production one; tests plug in their own.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Principal } from '../domain/principal.js';
 import { HttpError } from './errors.js';
 
@@ -45,8 +45,22 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
 
 /** For handlers that need a signed-in user: returns the principal or answers 401. */
 export function requirePrincipal(request: FastifyRequest): Principal {
-  if (!request.principal) throw new HttpError('unauthorized', 'sign in with Roomlink to use this API');
+  if (!request.principal) throw notSignedIn();
   return request.principal;
+}
+
+/**
+ * A route-level onRequest hook answering 401 to a caller without a session before the body is
+ * parsed or validated, so that an anonymous caller learns nothing of the route's schemas. Runs
+ * after authentication (an app-wide onRequest hook, which comes first).
+ */
+export const requireSignedIn: onRequestHookHandler = (request, _reply, done) => {
+  if (request.principal) done();
+  else done(notSignedIn());
+};
+
+function notSignedIn(): HttpError {
+  return new HttpError('unauthorized', 'sign in with Roomlink to use this API');
 }
 
 /** Reads `Authorization: Bearer <token>`; undefined when absent or of another scheme. */

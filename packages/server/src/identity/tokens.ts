@@ -50,6 +50,15 @@ export class TokenService {
     return this.#refreshOnce(userId);
   }
 
+  /**
+   * Graph refused an access token that is not expired by our clock (revoked, or signed with a key
+   * since withdrawn): refresh it now, so that the caller's retry uses a new one. A refresh token
+   * Microsoft no longer accepts turns into "needs sign-in", as in getAccessToken.
+   */
+  async invalidate(userId: string): Promise<void> {
+    await this.#refreshOnce(userId);
+  }
+
   /** Graph answered with a claims challenge (Conditional Access / CAE): try a refresh with the claims. */
   async onClaimsChallenge(userId: string, claims: string): Promise<string> {
     return this.#refreshOnce(userId, claims);

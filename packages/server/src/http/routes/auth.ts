@@ -10,7 +10,7 @@ import { BROWSER_SESSION_COOKIE } from '../../identity/authenticator.js';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
 import type { SignInService } from '../../identity/sign-in.js';
-import { requirePrincipal } from '../auth.js';
+import { requirePrincipal, requireSignedIn } from '../auth.js';
 import { HttpError, problem } from '../errors.js';
 import { ProblemResponse } from './meeting-schemas.js';
 
@@ -173,6 +173,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   api.post(
     '/api/v1/session/sign-out',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Sign out: revoke sessions, delete tokens and the Exchange user id',
         tags: ['session'],
@@ -188,6 +189,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   api.get(
     '/api/v1/me',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'The signed-in user, their sync status and settings',
         tags: ['session'],
@@ -224,6 +226,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   api.put(
     '/api/v1/me/settings',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Change the user’s add-in settings',
         tags: ['session'],

@@ -6,7 +6,7 @@ import { type Meeting, meetingRecord } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/service.js';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
 import { pickLanguage, renderInstructions } from '../../instructions/index.js';
-import { requirePrincipal } from '../auth.js';
+import { requirePrincipal, requireSignedIn } from '../auth.js';
 import {
   CreateMeetingBody,
   LanguageQuery,
@@ -49,6 +49,8 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
   api.post(
     '/api/v1/meetings',
     {
+      // Before the body is parsed or validated: an anonymous caller learns nothing of the schemas.
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Create a meeting room (idempotent with idempotencyKey)',
         tags: ['meetings'],
@@ -77,6 +79,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
   api.get(
     '/api/v1/meetings/:id',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Read a meeting and its join instructions',
         tags: ['meetings'],
@@ -94,6 +97,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
   api.patch(
     '/api/v1/meetings/:id',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Change subject, times or options',
         tags: ['meetings'],
@@ -120,6 +124,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
   api.post(
     '/api/v1/meetings/:id/cancel',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Cancel the room; the join link then says the meeting was cancelled',
         tags: ['meetings'],
@@ -137,6 +142,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
   api.delete(
     '/api/v1/meetings/:id',
     {
+      onRequest: requireSignedIn,
       schema: {
         summary: 'Cancel the room and delete the meeting now',
         tags: ['meetings'],
