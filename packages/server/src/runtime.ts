@@ -58,7 +58,7 @@ export async function createKeyProvider(config: Config, logger: Pick<Logger, 'wa
 
 export async function createRuntime(
   config: Config,
-  logger: Pick<Logger, 'warn'>,
+  logger: Pick<Logger, 'warn' | 'error'>,
   options: { migrate?: boolean; metrics?: HttpMetrics } = {},
 ): Promise<Runtime> {
   const keyProvider = await createKeyProvider(config, logger);
@@ -66,7 +66,14 @@ export async function createRuntime(
   const store = await openStore(config.databaseUrl, {
     migrate: options.migrate ?? true,
     sqliteSynchronous: config.sqliteSynchronous,
-    observer: storeMetrics(metrics.registry),
+    observer: {
+      ...storeMetrics(metrics.registry),
+      logSyncFailed: (error) =>
+        logger.error(
+          { err: error },
+          'SQLite write-ahead log sync failed: writes are refused; restart Roomlink',
+        ),
+    },
   });
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
   const roomEvents = new EventEmitter<{ cancelled: [slug: string] }>();

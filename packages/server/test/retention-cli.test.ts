@@ -30,7 +30,7 @@ describe('roomlink retention, tenant, export and erase commands', () => {
       ROOMLINK_MASTER_KEYS: testMasterKeys(),
       LOG_LEVEL: 'silent',
     };
-    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined });
+    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
     try {
       await insertNamedUser(runtime, 't-cli', 'cli-admin', { isAdmin: true });
       await insertNamedUser(runtime, 't-cli', 'cli-bob', { name: 'Bob Builder', upn: 'bob@contoso.example' });

@@ -21,7 +21,7 @@ const config = loadConfig({
   GRAPH_BASE_URL: rest.GRAPH_BASE_URL,
   ROOMLINK_DATA_DIR: rest.ROOMLINK_DATA_DIR,
 });
-const runtime = await createRuntime(config, { warn: () => undefined });
+const runtime = await createRuntime(config, { warn: () => undefined, error: () => undefined });
 const users = new Map<string, SyncUser>(
   (JSON.parse(SYNC_TEST_USERS ?? '[]') as SyncUser[]).map((u) => [u.userId, u]),
 );

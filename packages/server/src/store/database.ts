@@ -31,6 +31,8 @@ export interface OpenDatabase {
   readonly dialect: DialectName;
   /** Human-readable location without credentials, for logs and `roomlink doctor`. */
   readonly location: string;
+  /** Why the database refuses writes for good (SQLite: a failed log sync, see wal-sync.ts). */
+  readonly failure?: () => Error | undefined;
 }
 
 export interface OpenOptions {
@@ -54,6 +56,8 @@ export interface StoreObserver {
   groupCommit(units: number, seconds: number, committed: boolean): void;
   /** One sync of SQLite's write-ahead log (fdatasync) for a group commit, and how long it took. */
   logSync(seconds: number): void;
+  /** The first failed log sync: from now on the store refuses writes (see wal-sync.ts). */
+  logSyncFailed?(error: Error): void;
 }
 
 export function openDatabase(url: string, options: OpenOptions = {}): OpenDatabase {
@@ -104,7 +108,18 @@ function openSqlite(
   // FULL: group commits sync the log off the event loop (see wal-sync.ts); same guarantee.
   const walSync =
     groupCommit && !memory && synchronous === 'FULL'
-      ? new WalSync(`${path.resolve(file)}-wal`, observer && ((seconds) => observer.logSync(seconds)))
+      ? new WalSync(
+          `${path.resolve(file)}-wal`,
+          observer && ((seconds) => observer.logSync(seconds)),
+          (failure) => {
+            // SQLite itself then refuses every later write on this connection, batched or not.
+            try {
+              database.pragma('query_only = ON');
+            } finally {
+              observer?.logSyncFailed?.(failure);
+            }
+          },
+        )
       : undefined;
   const cached = withStatementCache(database, () => {
     checkpointer?.stop();
@@ -150,6 +165,7 @@ function openSqlite(
     db,
     dialect: 'sqlite',
     location: memory ? 'sqlite::memory:' : `sqlite:${path.resolve(file)}`,
+    failure: () => walSync?.failure,
   };
 }
 
@@ -210,6 +226,8 @@ function sqliteBatchHost(
       }),
     inTransaction,
     control: async (_connection: Kysely<Database>, step: ControlStep) => {
+      // After a failed log sync nothing more is written (see wal-sync.ts): say why at once.
+      if (step === 'begin' && walSync?.failure) throw walSync.failure;
       // (The safety level cannot change inside a transaction: set before BEGIN, reset after.)
       if (step === 'begin' && walSync) run(UNSYNCED);
       if (!walSync || (step !== 'commit' && step !== 'rollback')) {

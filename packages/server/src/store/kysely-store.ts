@@ -33,7 +33,7 @@ export interface StoreOptions extends OpenOptions {
 export type KyselyStore = Store & { readonly db: Kysely<Database> };
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<KyselyStore> {
-  const { db, dialect, location } = openDatabase(url, options);
+  const { db, dialect, location, failure } = openDatabase(url, options);
   if (options.migrate ?? true) await migrateToLatest(db, await currentSchema(db, dialect));
   // SQLite: transactions are group-committed (store/write-batcher.ts); PostgreSQL: one per call.
   const batcher = writeBatcherOf<Kysely<Database>>(db);
@@ -49,6 +49,8 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
       : (work) => db.transaction().execute((trx) => work(repositories(trx))),
     ping: async () => {
       await sql`select 1`.execute(db);
+      const refused = failure?.();
+      if (refused) throw refused;
     },
     close: async () => {
       // Writes already handed in are committed (or rejected) before the database closes.

@@ -24,7 +24,16 @@ export interface Store extends Repositories {
   readonly location: string;
   /** Runs `work` in one transaction: all of its writes land, or none. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
-  /** Throws when the database cannot be reached. */
+  /**
+   * Throws when the database cannot be reached, or a StoreUnusableError when the store refuses
+   * writes for good (SQLite: a failed log sync).
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The store can no longer be trusted with writes and refuses them until Roomlink is restarted.
+ * Its message is meant for operators (readiness, logs) and holds no personal data.
+ */
+export class StoreUnusableError extends Error {}

@@ -66,7 +66,7 @@ export async function startTestApp(
   const config = loadConfig(env);
   const runtime = await createRuntime(
     config,
-    { warn: () => undefined },
+    { warn: () => undefined, error: () => undefined },
     { metrics: createMetrics({ defaultMetrics: false }) },
   );
   const features = (await options.features?.(runtime)) ?? {};

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { StoreUnusableError } from '../../store/store.js';
 import { operationsRoutes } from './operations.js';
 
 async function appWith(ping: () => Promise<void>, draining = false) {
@@ -22,6 +23,13 @@ describe('readiness', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json().detail).toBe('the database is not reachable');
+  });
+
+  it('answers 503 with the reason when the store refuses writes for good', async () => {
+    const refused = new StoreUnusableError('syncing the log failed; restart');
+    const res = await (await appWith(async () => Promise.reject(refused))).inject('/readyz');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().detail).toBe('syncing the log failed; restart');
   });
 
   it('answers 503 while draining, and health stays ok', async () => {

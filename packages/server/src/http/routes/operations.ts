@@ -1,6 +1,7 @@
 /** Probes and metrics for operators: /healthz, /readyz, /metrics. */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { StoreUnusableError } from '../../store/store.js';
 import { problem } from '../errors.js';
 
 export interface OperationsDeps {
@@ -22,11 +23,9 @@ export async function operationsRoutes(app: FastifyInstance, deps: OperationsDep
     try {
       await withTimeout(deps.ping(), READY_TIMEOUT_MS);
       return { status: 'ready', database: 'reachable' };
-    } catch {
-      return reply
-        .code(503)
-        .type('application/problem+json')
-        .send(problem('unavailable', 'the database is not reachable'));
+    } catch (error) {
+      const detail = error instanceof StoreUnusableError ? error.message : 'the database is not reachable';
+      return reply.code(503).type('application/problem+json').send(problem('unavailable', detail));
     }
   });
 
