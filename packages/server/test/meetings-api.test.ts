@@ -1,4 +1,5 @@
 /** The meetings API over the real app and database, on every dialect. */
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
@@ -209,7 +210,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('answers 401 to a caller without a session before it parses or validates anything', async () => {
-      const anonymous: Parameters<typeof t.app.inject>[0][] = [
+      const anonymous: InjectOptions[] = [
         { method: 'POST', url: '/api/v1/meetings', payload: { colour: 'red' } },
         {
           method: 'POST',

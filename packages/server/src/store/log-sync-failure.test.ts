@@ -15,13 +15,13 @@ import { WalSyncFailedError } from './wal-sync.js';
 const disk = vi.hoisted(() => ({ fail: false, syncs: 0 }));
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof fs>();
-  const fdatasync: typeof real.fdatasync = (fd, callback) => {
+  const fdatasync = ((fd: number, callback: fs.NoParamCallback) => {
     disk.syncs++;
     if (!disk.fail) return real.fdatasync(fd, callback);
     setImmediate(() =>
       callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 })),
     );
-  };
+  }) as typeof real.fdatasync;
   return { ...real, fdatasync, default: { ...real, fdatasync } };
 });
 
