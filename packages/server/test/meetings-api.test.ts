@@ -218,7 +218,7 @@ for (const dialect of DIALECTS) {
           headers: { 'content-type': 'application/json' },
           payload: '{"subject":',
         },
-        { method: 'GET', url: '/api/v1/meetings/not-an-id?lang=' + 'x'.repeat(200) },
+        { method: 'GET', url: `/api/v1/meetings/not-an-id?lang=${'x'.repeat(200)}` },
         { method: 'PATCH', url: '/api/v1/meetings/not-an-id', payload: { start: 'tomorrow' } },
         { method: 'POST', url: '/api/v1/meetings/not-an-id/cancel' },
         { method: 'DELETE', url: '/api/v1/meetings/not-an-id' },
