@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry: deps.metrics.registry,
     draining: deps.draining ?? (() => false),
   });
-  await meetingRoutes(app, { meetings: deps.meetings, tenants: deps.store.tenants });
+  await app.register(meetingRoutes, { meetings: deps.meetings, tenants: deps.store.tenants });
   for (const plugin of deps.plugins ?? []) await plugin(app);
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
