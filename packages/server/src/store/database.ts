@@ -125,7 +125,19 @@ function openSqlite(
     checkpointer?.stop();
     walSync?.close();
   });
-  const connection = { held: false };
+  const connection: ConnectionState = {
+    held: false,
+    // After a failed log sync only reads go through, and a refused write says why (see wal-sync.ts).
+    refusal: (sqlText) => {
+      const failure = walSync?.failure;
+      if (!failure) return undefined;
+      try {
+        return cached.prepare(sqlText).reader ? undefined : failure;
+      } catch {
+        return undefined; // not valid SQL: running it reports that
+      }
+    },
+  };
   const db = new Kysely<Database>({
     dialect: new HeldConnectionSqliteDialect({ database: cached }, connection),
   });
@@ -290,11 +302,19 @@ function withStatementCache(database: SqliteDatabase.Database, onClose: () => vo
   };
 }
 
+/** What the store's SQLite dialect shares with the rest of openSqlite. */
+interface ConnectionState {
+  /** Someone holds the one connection. */
+  held: boolean;
+  /** Why this statement may not run now, if it may not. */
+  readonly refusal: (sqlText: string) => Error | undefined;
+}
+
 /** Kysely's SQLite dialect, telling whether someone holds its one connection. */
 class HeldConnectionSqliteDialect extends SqliteDialect {
   constructor(
     private readonly config: SqliteDialectConfig,
-    private readonly connection: { held: boolean },
+    private readonly connection: ConnectionState,
   ) {
     super(config);
   }
@@ -305,9 +325,11 @@ class HeldConnectionSqliteDialect extends SqliteDialect {
 }
 
 class HeldConnectionSqliteDriver extends SqliteDriver {
+  #guarded: GuardedConnection | undefined;
+
   constructor(
     config: SqliteDialectConfig,
-    private readonly connection: { held: boolean },
+    private readonly connection: ConnectionState,
   ) {
     super(config);
   }
@@ -315,12 +337,31 @@ class HeldConnectionSqliteDriver extends SqliteDriver {
   override async acquireConnection(): Promise<DatabaseConnection> {
     const acquired = await super.acquireConnection();
     this.connection.held = true;
-    return acquired;
+    if (this.#guarded?.inner !== acquired) this.#guarded = new GuardedConnection(acquired, this.connection);
+    return this.#guarded;
   }
 
   override releaseConnection(): Promise<void> {
     this.connection.held = false;
     return super.releaseConnection();
+  }
+}
+
+/** The one SQLite connection, running a statement only if the store does not refuse it. */
+class GuardedConnection implements DatabaseConnection {
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly state: ConnectionState,
+  ) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const refused = this.state.refusal(query.sql);
+    return refused ? Promise.reject(refused) : this.inner.executeQuery<R>(query);
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    // Kysely streams selects only.
+    return this.inner.streamQuery<R>(query, chunkSize);
   }
 }
 

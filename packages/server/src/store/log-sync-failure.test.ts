@@ -1,6 +1,6 @@
 /**
  * The SQLite store after a failed sync of its write-ahead log (see wal-sync.ts): it refuses every
- * later write, batched or not, fails readiness, and keeps answering reads. The failure is injected
+ * later write, batched or not, with that failure, fails readiness, and keeps answering reads. The failure is injected
  * into fdatasync, the one call that cannot be made to fail on a healthy disk.
  */
 import type * as fs from 'node:fs';
@@ -81,10 +81,14 @@ describe('the SQLite store after a failed log sync', () => {
             updated_at: now.toISOString(),
           })
           .execute(),
-      ).rejects.toThrow(/readonly/);
+      ).rejects.toBe(failed);
+      await expect(
+        store.db.transaction().execute((trx) => trx.deleteFrom('audit_log').execute()),
+      ).rejects.toBe(failed);
       expect(disk.syncs).toBe(syncs);
       await expect(store.ping()).rejects.toBeInstanceOf(StoreUnusableError);
 
+      expect(await store.db.selectFrom('tenants').select('id').execute()).toEqual([{ id: 't' }]);
       const targets = (await store.audit.list('t', { limit: 10 })).map((e) => e.targetId);
       expect(targets).toContain('before');
       expect(targets).not.toContain('after');
