@@ -112,7 +112,8 @@ function openSqlite(
           `${path.resolve(file)}-wal`,
           observer && ((seconds) => observer.logSync(seconds)),
           (failure) => {
-            // SQLite itself then refuses every later write on this connection, batched or not.
+            // Besides the guard below and the batch check: SQLite itself then refuses writes on
+            // this connection, whatever path they take.
             try {
               database.pragma('query_only = ON');
             } finally {
