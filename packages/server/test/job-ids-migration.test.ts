@@ -4,15 +4,10 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/kysely-store.js';
-import * as m0001 from '../src/store/migrations/0001_initial.js';
-import * as m0002 from '../src/store/migrations/0002_identity.js';
-import * as m0003 from '../src/store/migrations/0003_sync.js';
-import * as m0004 from '../src/store/migrations/0004_retention.js';
-import * as m0005 from '../src/store/migrations/0005_meeting_indexes.js';
-import * as m0006 from '../src/store/migrations/0006_job_row_ids.js';
+import { roomlinkMigrator } from '../src/store/migrations/index.js';
 import { KyselyJobStore } from '../src/store/repositories/jobs-sql.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 
@@ -25,20 +20,7 @@ describe('migration 0006 (job row ids) on SQLite', () => {
     const file = database.url.replace(/^sqlite:/, '');
     // The database as the previous release left it: migrations up to 0005, jobs with text ids.
     const before = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
-    const migrator = new Migrator({
-      db: before,
-      provider: {
-        getMigrations: async () => ({
-          '0001_initial': m0001,
-          '0002_identity': m0002,
-          '0003_sync': m0003,
-          '0004_retention': m0004,
-          '0005_meeting_indexes': m0005,
-        }),
-      },
-      migrationTableName: 'roomlink_migrations',
-      migrationLockTableName: 'roomlink_migrations_lock',
-    });
+    const migrator = roomlinkMigrator(before, { upTo: '0005_meeting_indexes' });
     expect((await migrator.migrateToLatest()).error).toBeUndefined();
     const at = '2026-11-29T12:00:00.000Z';
     const old = [
@@ -100,21 +82,8 @@ describe('migration 0006 (job row ids) undone', () => {
     const file = database.url.replace(/^sqlite:/, '');
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
     try {
-      const migrator = new Migrator({
-        db,
-        provider: {
-          getMigrations: async () => ({
-            '0001_initial': m0001,
-            '0002_identity': m0002,
-            '0003_sync': m0003,
-            '0004_retention': m0004,
-            '0005_meeting_indexes': m0005,
-            '0006_job_row_ids': m0006,
-          }),
-        },
-        migrationTableName: 'roomlink_migrations',
-        migrationLockTableName: 'roomlink_migrations_lock',
-      });
+      expect(() => roomlinkMigrator(db, { upTo: '9999_unknown' })).toThrow(/no migration named 9999_unknown/);
+      const migrator = roomlinkMigrator(db, { upTo: '0006_job_row_ids' });
       expect((await migrator.migrateToLatest()).error).toBeUndefined();
       const at = '2026-11-29T12:00:00.000Z';
       await sql`insert into jobs (kind, payload, dedupe_key, status, attempts, max_attempts, run_at,

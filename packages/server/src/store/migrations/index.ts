@@ -21,9 +21,35 @@ const MIGRATIONS: Record<string, Migration> = {
 };
 
 class StaticProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+
   async getMigrations(): Promise<Record<string, Migration>> {
-    return MIGRATIONS;
+    return this.migrations;
   }
+}
+
+export interface MigratorOptions {
+  /** PostgreSQL: the schema of the bookkeeping tables (see migrateToLatest). */
+  readonly schema?: string;
+  /** Only the migrations up to this one, included: a database as an earlier release left it. */
+  readonly upTo?: string;
+}
+
+/** Kysely's Migrator over Roomlink's migrations and bookkeeping tables. */
+export function roomlinkMigrator<DB>(db: Kysely<DB>, options: MigratorOptions = {}): Migrator {
+  const names = Object.keys(MIGRATIONS);
+  const last = options.upTo === undefined ? names.length - 1 : names.indexOf(options.upTo);
+  if (last < 0) throw new Error(`no migration named ${options.upTo}`);
+  const migrations = Object.fromEntries(
+    names.slice(0, last + 1).map((name) => [name, MIGRATIONS[name] as Migration]),
+  );
+  return new Migrator({
+    db: db as Kysely<unknown>,
+    provider: new StaticProvider(migrations),
+    migrationTableName: 'roomlink_migrations',
+    migrationLockTableName: 'roomlink_migrations_lock',
+    ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+  });
 }
 
 export interface MigrationReport {
@@ -35,14 +61,7 @@ export interface MigrationReport {
  * any schema, and a database shared by several Roomlink schemas would see another one's tables.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Promise<MigrationReport> {
-  const migrator = new Migrator({
-    db: db as Kysely<unknown>,
-    provider: new StaticProvider(),
-    migrationTableName: 'roomlink_migrations',
-    migrationLockTableName: 'roomlink_migrations_lock',
-    ...(schema ? { migrationTableSchema: schema } : {}),
-  });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await roomlinkMigrator(db, schema ? { schema } : {}).migrateToLatest();
   if (error) throw new Error('database migration failed', { cause: error });
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
