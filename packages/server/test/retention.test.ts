@@ -133,16 +133,17 @@ for (const dialect of DIALECTS) {
       const store = t.runtime.store;
       await insertUser(store, 't-sweep', 'gone-user');
       await insertUser(store, 't-sweep', 'active-user');
-      const user = await store.users.findById('gone-user');
-      if (!user) throw new Error('no user');
       // Sign-out should have cleared these; retention re-checks (e.g. after a crash mid-sign-out).
       const lastSignIn = new Date(AS_OF.getTime() - 30 * DAY);
-      await store.users.update({
-        ...user,
-        status: 'signed_out',
-        displayNameCt: 'v1.x.leftover',
-        lastSignInAt: lastSignIn.toISOString(),
-      });
+      await store.db
+        .updateTable('users')
+        .set({
+          status: 'signed_out',
+          display_name_ct: 'v1.x.leftover',
+          last_sign_in_at: lastSignIn.toISOString(),
+        })
+        .where('id', '=', 'gone-user')
+        .execute();
       await store.tokens.put({
         userId: 'gone-user',
         tenantId: 't-sweep',

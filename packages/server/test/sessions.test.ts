@@ -3,9 +3,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authRoutes } from '../src/http/routes/auth.js';
 import { createIdentity } from '../src/identity/index.js';
+import type { MicrosoftOidcClient } from '../src/identity/oidc-client.js';
+import { OidcError } from '../src/identity/oidc-client.js';
+import type { UserRecord } from '../src/identity/ports.js';
+import { TokenService } from '../src/identity/tokens.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
-import { insertSession } from './support/sessions.js';
+import { insertSession, insertUser } from './support/sessions.js';
 
 const meeting = { subject: 'Sessions', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
 
@@ -194,5 +198,105 @@ for (const dialect of DIALECTS) {
       const audit = await t.runtime.store.audit.list('tenant-s', { limit: 50 });
       expect(audit.some((e) => e.action === 'session.signed_out' && e.targetId === 'u-out')).toBe(true);
     });
+
+    it('a settings change that read the user before a sign-out does not bring the Exchange id back', async () => {
+      const token = await insertSession(store(), 'tenant-s', 'u-race');
+      const other = await insertSession(store(), 'tenant-s', 'u-race', { createUser: false });
+      const users = store().users;
+      const findById = users.findById;
+      const gate = barrier();
+      // The settings request reads the user, then waits while the user signs out elsewhere.
+      users.findById = async (id: string) => {
+        const user = await findById.call(users, id);
+        users.findById = findById;
+        gate.reached();
+        await gate.released;
+        return user;
+      };
+      try {
+        // (inject() sends only once awaited: the async function does that now.)
+        const put = (async () =>
+          t.app.inject({
+            method: 'PUT',
+            url: '/api/v1/me/settings',
+            headers: { authorization: `Bearer ${token}` },
+            payload: { addToEveryMeeting: true, language: 'fr' },
+          }))();
+        await Promise.race([
+          gate.whenReached,
+          put.then((r) => {
+            throw new Error(`answered ${r.statusCode} before reading the user`);
+          }),
+        ]);
+        const out = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/session/sign-out',
+          headers: { authorization: `Bearer ${other}` },
+        });
+        expect(out.statusCode).toBe(204);
+        gate.release();
+        expect((await put).statusCode).toBe(200);
+      } finally {
+        users.findById = findById;
+      }
+      const row = await t.runtime.store.db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', 'u-race')
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({
+        exchange_id: null,
+        display_name_ct: null,
+        upn_ct: null,
+        status: 'signed_out',
+      });
+    });
+
+    it('a refresh Microsoft refuses after the user signed in again leaves the new sign-in alone', async () => {
+      await insertUser(store(), 'tenant-s', 'u-again');
+      const gate = barrier();
+      const oidc = {
+        refresh: async () => {
+          gate.reached();
+          await gate.released;
+          throw new OidcError('invalid_grant', 'AADSTS50173: the grant has expired');
+        },
+      } as unknown as MicrosoftOidcClient;
+      const tokens = new TokenService({
+        tokens: store().tokens,
+        users: store().users,
+        cipher: t.runtime.cipher,
+        oidc: async () => oidc,
+      });
+      const expired = { accessToken: 'old-access', refreshToken: 'old-refresh', expiresAt: new Date(0) };
+      await tokens.store('u-again', 'tenant-s', expired);
+      const refused = tokens.getAccessToken('u-again');
+      await gate.whenReached;
+      // Meanwhile the user signs in again: new tokens, active.
+      const fresh = {
+        accessToken: 'new-access',
+        refreshToken: 'new-refresh',
+        expiresAt: new Date(Date.now() + 3600_000),
+      };
+      await tokens.store('u-again', 'tenant-s', fresh);
+      gate.release();
+      await expect(refused).rejects.toMatchObject({ code: 'sign_in_required' });
+      await expect(tokens.getAccessToken('u-again')).resolves.toBe('new-access');
+      const user = (await store().users.findById('u-again')) as UserRecord;
+      expect(user.status).toBe('active');
+    });
   });
+}
+
+/** Lets a test hold a request at a point until it has done something else meanwhile. */
+function barrier() {
+  let reached!: () => void;
+  let release!: () => void;
+  const whenReached = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { reached, whenReached, release, released };
 }

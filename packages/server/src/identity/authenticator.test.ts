@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { BROWSER_SESSION_COOKIE, sessionAuthenticator } from './authenticator.js';
-import type { AuthFlowRepository, SessionRecord } from './ports.js';
+import type { AuthFlowRepository, SessionRecord, UserStatus } from './ports.js';
 import { digest } from './secrets.js';
 
-type StoredSession = SessionRecord & { isAdmin: boolean; status: 'active' | 'signed_out' };
+type StoredSession = SessionRecord & { isAdmin: boolean; status: UserStatus };
 
 /** The two AuthFlowRepository calls the authenticator makes, over a map; counts lookups. */
 function sessions(...records: (Partial<StoredSession> & { token: string })[]) {
@@ -96,5 +96,31 @@ describe('sessionAuthenticator', () => {
     await expect(authenticate(request('GET', { authorization: 'Bearer old-token' }))).resolves.toBeNull();
     await expect(authenticate(request('GET', { authorization: 'Bearer gone-token' }))).resolves.toBeNull();
     expect(calls.deleted).toEqual([digest('old-token'), digest('gone-token')]);
+  });
+
+  it('ends a browser session once the user must sign in again; keeps the add-in’s', async () => {
+    const { repo, calls } = sessions(
+      { token: 'console-token', kind: 'browser', isAdmin: true, status: 'needs_sign_in' },
+      { token: 'addin-token', kind: 'addin', status: 'needs_sign_in' },
+    );
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const cookie = `${BROWSER_SESSION_COOKIE}=console-token`;
+    await expect(authenticate(request('GET', { cookie }))).resolves.toBeNull();
+    expect(calls.deleted).toEqual([digest('console-token')]);
+    await expect(authenticate(request('GET', { authorization: 'Bearer addin-token' }))).resolves.toEqual({
+      tenantId: 'tenant-1',
+      userId: 'user-1',
+      isTenantAdmin: false,
+    });
+  });
+
+  it('takes a session cookie that is not valid percent-encoding for no session, not an error', async () => {
+    const { repo, calls } = sessions();
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    for (const value of ['%', '%E0%A4%A', 'abc%zz']) {
+      const header = `${BROWSER_SESSION_COOKIE}=${value}`;
+      expect(authenticate(request('GET', { cookie: header }))).toBeNull();
+    }
+    expect(calls.find).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  * - the `roomlink_session` cookie: a browser session (admin console). Cookies ride along on
  *   cross-site requests, so a cookie session is accepted for unsafe methods only when the request's
  *   Origin is Roomlink's own (the cookie is also SameSite=Strict).
- * Expired sessions are deleted when seen.
+ * Expired sessions are deleted when seen, and so are browser sessions of users who must sign in again.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../http/auth.js';
@@ -23,7 +23,14 @@ export function sessionAuthenticator(
   const lookUp = async (token: string, kind: 'addin' | 'browser') => {
     const session = await authFlow.findSession(digest(token));
     if (!session || session.kind !== kind) return null;
-    if (new Date(session.expiresAt) <= now() || session.status === 'signed_out') {
+    if (
+      new Date(session.expiresAt) <= now() ||
+      session.status === 'signed_out' ||
+      // The admin console acts on everyone's data: it needs a user whose Microsoft sign-in still
+      // holds. One Microsoft refused (account disabled, password reset, consent revoked) ends it;
+      // the add-in's session stays, so that the task pane can ask the user to sign in again.
+      (kind === 'browser' && session.status !== 'active')
+    ) {
       await authFlow.deleteSession(session.tokenHash);
       return null;
     }
@@ -45,7 +52,16 @@ function browserCookie(request: FastifyRequest): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === BROWSER_SESSION_COOKIE) return decodeURIComponent(value.join('='));
+    if (name === BROWSER_SESSION_COOKIE) return decodeCookieValue(value.join('='));
   }
   return undefined;
+}
+
+/** A value that is not valid percent-encoding cannot be one of our tokens: no session, not an error. */
+function decodeCookieValue(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -20,12 +20,29 @@ export interface UserRecord {
   readonly createdAt: string;
 }
 
+/** What a sign-in learns of a returning user from Microsoft. */
+export type SignInFields = Pick<UserRecord, 'displayNameCt' | 'upnCt' | 'isAdmin' | 'lastSignInAt'>;
+
+/**
+ * Each change writes only the columns its path owns, never a whole row read earlier: paths that
+ * race (a sign-out and a settings change from another device, say) cannot write back what the
+ * other changed, and above all not an Exchange user id that sign-out has just forgotten.
+ */
 export interface UserRepository {
   findById(id: string): Promise<UserRecord | undefined>;
   findByExchangeId(tenantId: string, exchangeId: string): Promise<UserRecord | undefined>;
   /** Returns false when (tenant, exchange id) exists already (a concurrent first sign-in). */
   insert(user: UserRecord): Promise<boolean>;
-  update(user: UserRecord): Promise<void>;
+  /**
+   * A returning user signed in: active again, with what Microsoft said of them now. False when the
+   * row no longer holds that Exchange user id (the user signed out meanwhile): nothing is written.
+   */
+  recordSignIn(id: string, exchangeId: string, fields: SignInFields): Promise<boolean>;
+  /** Microsoft refused the user's refresh token: they must sign in again (signed out stays so). */
+  requireSignIn(id: string, pendingClaims: string | null): Promise<void>;
+  /** Sign-out: forgets the Exchange user id, name and UPN. */
+  markSignedOut(id: string): Promise<void>;
+  updateSettings(id: string, settings: UserSettings): Promise<void>;
   listByTenant(tenantId: string): Promise<UserRecord[]>;
 }
 
@@ -46,6 +63,8 @@ export interface TokenRepository {
   /** Compare-and-set on version: false when another process refreshed meanwhile. */
   replace(record: TokenRecord, expectedVersion: number): Promise<boolean>;
   delete(userId: string): Promise<void>;
+  /** Deletes the user's tokens only if they are still that version; false if they are not (or gone). */
+  deleteVersion(userId: string, version: number): Promise<boolean>;
 }
 
 export interface LoginTransaction {

@@ -14,7 +14,7 @@ import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
 import { IdentityError } from './errors.js';
 import { type MicrosoftOidcClient, OidcError } from './oidc-client.js';
-import type { AuthFlowRepository, UserRecord, UserRepository } from './ports.js';
+import type { AuthFlowRepository, SignInFields, UserRecord, UserRepository } from './ports.js';
 import { constantTimeEqual, digest, randomToken, s256 } from './secrets.js';
 import type { TokenService } from './tokens.js';
 
@@ -190,14 +190,7 @@ export class SignInService {
     await this.deps.onSignOut?.(user.id);
     await this.deps.tokens.forget(user.id);
     await this.deps.authFlow.deleteUserSessions(user.id);
-    await this.deps.users.update({
-      ...user,
-      exchangeId: null,
-      displayNameCt: null,
-      upnCt: null,
-      status: 'signed_out',
-      pendingClaims: null,
-    });
+    await this.deps.users.markSignedOut(user.id);
     await this.deps.audit.append(
       {
         tenantId: user.tenantId,
@@ -232,30 +225,35 @@ export class SignInService {
     isAdmin: boolean,
   ): Promise<UserRecord> {
     await this.deps.tenants.ensure(tenantId, this.#now());
-    let user = await this.deps.users.findByExchangeId(tenantId, oid);
-    const id = user?.id ?? randomUUID();
-    const seal = (column: string, value: string) =>
-      this.deps.cipher.encrypt({ tenantId, table: 'users', column, rowId: id }, value);
-    const fields = {
-      displayNameCt: await seal('display_name', name),
-      upnCt: await seal('upn', upn),
-      status: 'active' as const,
-      isAdmin,
-      pendingClaims: null,
-      lastSignInAt: this.#now().toISOString(),
+    // Names are sealed for their row (its id is bound to the ciphertext).
+    const signInFields = async (rowId: string): Promise<SignInFields> => {
+      const seal = (column: string, value: string) =>
+        this.deps.cipher.encrypt({ tenantId, table: 'users', column, rowId }, value);
+      return {
+        displayNameCt: await seal('display_name', name),
+        upnCt: await seal('upn', upn),
+        isAdmin,
+        lastSignInAt: this.#now().toISOString(),
+      };
     };
-    if (user) {
-      user = { ...user, ...fields };
-      await this.deps.users.update(user);
-      return user;
+    const existing = await this.deps.users.findByExchangeId(tenantId, oid);
+    if (existing) {
+      const fields = await signInFields(existing.id);
+      if (await this.deps.users.recordSignIn(existing.id, oid, fields)) {
+        return { ...existing, ...fields, status: 'active', pendingClaims: null };
+      }
+      // The user signed out meanwhile: that row no longer stands for them; a new one does.
     }
+    const id = randomUUID();
     const fresh: UserRecord = {
       id,
       tenantId,
       exchangeId: oid,
       settings: {},
+      status: 'active',
+      pendingClaims: null,
       createdAt: this.#now().toISOString(),
-      ...fields,
+      ...(await signInFields(id)),
     };
     if (await this.deps.users.insert(fresh)) return fresh;
     // A concurrent first sign-in of the same user won: use its row.
@@ -271,8 +269,22 @@ export class SignInService {
       tenantId: user.tenantId,
       kind,
       createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.deps.sessionTtlHours * 3600_000).toISOString(),
+      expiresAt: new Date(
+        now.getTime() + sessionHours(kind, this.deps.sessionTtlHours) * 3600_000,
+      ).toISOString(),
     });
     return token;
   }
+}
+
+/**
+ * How long a session lasts. An add-in session lasts ROOMLINK_SESSION_TTL_HOURS (default 30 days), as
+ * users expect of an Outlook add-in. A browser session opens the admin console, which reads and
+ * erases everyone's data, so it lasts a working day at most: an admin whose access was withdrawn in
+ * Microsoft Entra keeps no console for weeks (Roomlink learns of a withdrawn role only at sign-in).
+ */
+export const BROWSER_SESSION_HOURS = 12;
+
+function sessionHours(kind: 'addin' | 'browser', addinHours: number): number {
+  return kind === 'browser' ? Math.min(BROWSER_SESSION_HOURS, addinHours) : addinHours;
 }

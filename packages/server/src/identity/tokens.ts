@@ -92,7 +92,7 @@ export class TokenService {
         error instanceof OidcError &&
         (error.code === 'invalid_grant' || error.code === 'interaction_required')
       ) {
-        await this.#requireSignIn(userId, claims ?? null);
+        await this.#requireSignIn(userId, record.version, claims ?? null);
         throw new IdentityError(
           claims ? 'claims_required' : 'sign_in_required',
           claims
@@ -119,10 +119,13 @@ export class TokenService {
     return fresh.accessToken;
   }
 
-  async #requireSignIn(userId: string, claims: string | null): Promise<void> {
-    await this.deps.tokens.delete(userId);
-    const user = await this.deps.users.findById(userId);
-    if (user) await this.deps.users.update({ ...user, status: 'needs_sign_in', pendingClaims: claims });
+  /**
+   * Microsoft refused the tokens of `version`. Only those go: if the user has signed in again
+   * meanwhile, the new tokens and the new sign-in stand, and if they signed out, nothing is left.
+   */
+  async #requireSignIn(userId: string, version: number, claims: string | null): Promise<void> {
+    if (!(await this.deps.tokens.deleteVersion(userId, version))) return;
+    await this.deps.users.requireSignIn(userId, claims);
     await this.deps.onSignInRequired?.(userId);
   }
 

@@ -94,7 +94,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
           sameSite: 'strict',
           path: '/',
         });
-        return reply.redirect('/admin', 302);
+        return consolePage(reply);
       }
       return dialogPage(
         reply,
@@ -238,7 +238,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       const user = await deps.users.findById(requirePrincipal(request).userId);
       if (!user) throw new HttpError('unauthorized', 'sign in again');
       const settings: Static<typeof Settings> = request.body;
-      await deps.users.update({ ...user, settings });
+      await deps.users.updateSettings(user.id, settings);
       return settings;
     },
   );
@@ -264,9 +264,31 @@ function dialogPage(reply: FastifyReply, status: number, message: Record<string,
     );
 }
 
-function page(title: string, text: string, extra = ''): string {
+/**
+ * Where a browser sign-in ends: a page of Roomlink's own that moves on to the console, not a redirect.
+ * The callback is reached from the identity platform's site, and a redirect from there would still
+ * be a cross-site navigation, on which browsers do not send the SameSite=Strict session cookie just
+ * set: the console would answer "sign in" again. A navigation started by this page is same-site.
+ */
+function consolePage(reply: FastifyReply) {
+  return reply
+    .code(200)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .type('text/html; charset=utf-8')
+    .send(
+      page(
+        'Signed in',
+        'Opening the admin console…',
+        '<p><a href="/admin">Continue to the admin console</a></p>',
+        '<meta http-equiv="refresh" content="0;url=/admin">',
+      ),
+    );
+}
+
+function page(title: string, text: string, extra = '', head = ''): string {
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${head}
 <title>${esc(title)}</title><style>body{font:16px system-ui,sans-serif;margin:2rem;color:#1b1b1b}</style></head>
 <body><main><h1>${esc(title)}</h1><p>${esc(text)}</p></main>${extra}</body></html>`;
 }

@@ -45,6 +45,15 @@ export class KyselyTokenRepository implements TokenRepository {
   async delete(userId: string): Promise<void> {
     await this.db.deleteFrom('user_tokens').where('user_id', '=', userId).execute();
   }
+
+  async deleteVersion(userId: string, version: number): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('user_tokens')
+      .where('user_id', '=', userId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
 }
 
 function toRow(r: TokenRecord): UserTokenTable {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { UserRecord, UserRepository } from '../../identity/ports.js';
+import type { SignInFields, UserRecord, UserRepository, UserSettings } from '../../identity/ports.js';
 import type { Database, UserTable } from '../schema.js';
 
 export class KyselyUserRepository implements UserRepository {
@@ -29,13 +29,51 @@ export class KyselyUserRepository implements UserRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async update(user: UserRecord): Promise<void> {
-    const { id, tenant_id, created_at, ...changes } = toRow(user);
+  async recordSignIn(id: string, exchangeId: string, fields: SignInFields): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({
+        display_name_ct: fields.displayNameCt,
+        upn_ct: fields.upnCt,
+        is_admin: fields.isAdmin ? 1 : 0,
+        last_sign_in_at: fields.lastSignInAt,
+        status: 'active',
+        pending_claims: null,
+      })
+      .where('id', '=', id)
+      .where('exchange_id', '=', exchangeId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async requireSignIn(id: string, pendingClaims: string | null): Promise<void> {
     await this.db
       .updateTable('users')
-      .set(changes)
+      .set({ status: 'needs_sign_in', pending_claims: pendingClaims })
       .where('id', '=', id)
-      .where('tenant_id', '=', tenant_id)
+      .where('status', '!=', 'signed_out')
+      .execute();
+  }
+
+  async markSignedOut(id: string): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({
+        exchange_id: null,
+        display_name_ct: null,
+        upn_ct: null,
+        status: 'signed_out',
+        pending_claims: null,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async updateSettings(id: string, settings: UserSettings): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ settings: JSON.stringify(settings) })
+      .where('id', '=', id)
       .execute();
   }
 
