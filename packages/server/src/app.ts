@@ -47,7 +47,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     // One log line per request (in onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    // X-Forwarded-For/-Proto/-Host are believed only from ROOMLINK_TRUSTED_PROXIES (none by default),
+    // so that request.ip, which keys the rooms' PIN lockouts, is the visitor behind the proxy.
+    trustProxy: deps.config.trustedProxies.length > 0 ? [...deps.config.trustedProxies] : false,
     // Request ids are random so that they say nothing about traffic volume.
     genReqId: () => crypto.randomUUID(),
     // The request's logger (binding its id) is made on its first line; most requests write none.

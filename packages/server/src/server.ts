@@ -48,6 +48,14 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   });
   const url = await app.listen({ port: config.port, host: config.host });
   for (const worker of features.workers ?? []) await worker.start?.();
+  // Roomlink serves plain HTTP only: an https base URL means a TLS proxy in front of it.
+  if (config.baseUrl.protocol === 'https:' && config.trustedProxies.length === 0) {
+    logger.warn(
+      'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
+        "limits (the rooms' PIN lockouts) see every visitor as the proxy, so one visitor's wrong PINs lock " +
+        "everyone out of a room. Set it to the proxy's address (see docs/operations.md).",
+    );
+  }
   logger.info(
     { url, baseUrl: config.baseUrl.toString(), database: runtime.store.location, demo: config.demo },
     config.demo

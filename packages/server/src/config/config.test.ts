@@ -58,6 +58,69 @@ describe('configuration', () => {
     expect(c.demo).toBe(false);
   });
 
+  it('trusts no proxy by default, and the addresses, ranges and range names ROOMLINK_TRUSTED_PROXIES lists', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ ROOMLINK_TRUSTED_PROXIES: ' ' }).trustedProxies).toEqual([]);
+    const c = loadConfig({
+      ROOMLINK_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,::ffff:192.0.2.1,Loopback',
+    });
+    expect(c.trustedProxies).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      '::ffff:192.0.2.1',
+      'loopback',
+    ]);
+    expect(Object.isFrozen(c.trustedProxies)).toBe(true);
+  });
+
+  it('refuses to trust every client: true, a hop count or a range of every address, saying what to write instead', () => {
+    const problems = (raw: string): readonly string[] => {
+      try {
+        loadConfig({ ROOMLINK_TRUSTED_PROXIES: raw });
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+      }
+      throw new Error(`ROOMLINK_TRUSTED_PROXIES=${raw} was accepted`);
+    };
+    const instead = /list your reverse proxy's addresses instead, e\.g\. 127\.0\.0\.1/;
+    const [trueProblem] = problems('true');
+    expect(trueProblem).toMatch(
+      /^ROOMLINK_TRUSTED_PROXIES=true would believe X-Forwarded-For from every client/,
+    );
+    expect(trueProblem).toMatch(/PIN lockout/);
+    expect(trueProblem).toMatch(instead);
+    const [hopProblem] = problems('1');
+    expect(hopProblem).toMatch(/^ROOMLINK_TRUSTED_PROXIES="1" is a hop count/);
+    expect(hopProblem).toMatch(instead);
+    for (const everyone of ['0.0.0.0/0', '127.0.0.1,::/0']) {
+      expect(problems(everyone)).toEqual([
+        expect.stringMatching(/trusts every address, which is the same as true/),
+      ]);
+    }
+  });
+
+  it('names bad ROOMLINK_TRUSTED_PROXIES entries in the one configuration message', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        ROOMLINK_TRUSTED_PROXIES: '10.0.0.0/33,127.0.0.1,proxy.internal,10.0.0.0/x,127.1',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^PORT=/),
+      'ROOMLINK_TRUSTED_PROXIES must be a comma-separated list of IP addresses, CIDR ranges (10.0.0.0/8) or ' +
+        'loopback, linklocal, uniquelocal; leave it unset to trust no proxy ' +
+        '(bad: 10.0.0.0/33, proxy.internal, 10.0.0.0/x, 127.1)',
+    ]);
+  });
+
   it('rejects a base URL with a path', () => {
     expect(() => loadConfig({ ROOMLINK_BASE_URL: 'https://example.com/roomlink' })).toThrow(
       /ROOMLINK_BASE_URL/,

@@ -2,6 +2,7 @@
  * Configuration is read once from the environment, validated as a whole, frozen and injected.
  * No other module reads `process.env`.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type KeyProviderKind = 'file' | 'env';
@@ -24,6 +25,12 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly baseUrl: URL;
+  /**
+   * The reverse proxies whose X-Forwarded-For/-Proto/-Host Roomlink believes (Fastify's
+   * `trustProxy`): IP addresses, CIDR ranges and the names loopback, linklocal, uniquelocal.
+   * Empty: none, so `request.ip` is the connecting socket's address.
+   */
+  readonly trustedProxies: readonly string[];
   readonly dataDir: string;
   readonly databaseUrl: string;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -74,6 +81,7 @@ export const KNOWN_VARIABLES = [
   'PORT',
   'HOST',
   'ROOMLINK_BASE_URL',
+  'ROOMLINK_TRUSTED_PROXIES',
   'ROOMLINK_DATA_DIR',
   'DATABASE_URL',
   'ROOMLINK_SQLITE_SYNCHRONOUS',
@@ -146,6 +154,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       );
     }
   }
+
+  const trustedProxies = parseTrustedProxies(value('ROOMLINK_TRUSTED_PROXIES'), problems);
 
   const dataDir = path.resolve(cwd, value('ROOMLINK_DATA_DIR') ?? './data');
   const databaseUrl = value('DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'roomlink.sqlite')}`;
@@ -230,6 +240,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     port,
     host,
     baseUrl,
+    trustedProxies,
     dataDir,
     databaseUrl,
     sqliteSynchronous,
@@ -305,6 +316,63 @@ function parseMicrosoft(
     problems,
   );
   return { clientId, credential, authority };
+}
+
+/** The names @fastify/proxy-addr expands to ranges (loopback: 127.0.0.1/8 and ::1). */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+/**
+ * ROOMLINK_TRUSTED_PROXIES: a comma-separated list of addresses, CIDR ranges and range names, a
+ * subset of what Fastify's `trustProxy` compiles. Refused: `true`, ranges of every address and hop
+ * counts — each lets a client that reaches Roomlink directly (or through a proxy that passes the
+ * header on) write its own X-Forwarded-For, and so pick the address its PIN lockout counts against.
+ */
+function parseTrustedProxies(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  const name = 'ROOMLINK_TRUSTED_PROXIES';
+  const instead = "list your reverse proxy's addresses instead, e.g. 127.0.0.1 when it runs on the same host";
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const bad: string[] = [];
+  for (const item of items) {
+    if (item === 'true') {
+      problems.push(
+        `${name}=true would believe X-Forwarded-For from every client, so anyone could choose the address their PIN lockout counts against; ${instead}`,
+      );
+    } else if (/^\d+$/.test(item)) {
+      problems.push(
+        `${name}="${item}" is a hop count, which cannot tell your proxy from a client that writes its own X-Forwarded-For (Fastify refuses to trust one); ${instead}`,
+      );
+    } else {
+      const verdict = proxyEntry(item);
+      if (verdict === 'everyone')
+        problems.push(`${name} entry ${item} trusts every address, which is the same as true; ${instead}`);
+      else if (verdict === 'bad') bad.push(item);
+    }
+  }
+  if (bad.length > 0) {
+    problems.push(
+      `${name} must be a comma-separated list of IP addresses, CIDR ranges (10.0.0.0/8) or ${PROXY_RANGE_NAMES.join(', ')}; leave it unset to trust no proxy (bad: ${bad.join(', ')})`,
+    );
+  }
+  return items;
+}
+
+function proxyEntry(entry: string): 'ok' | 'bad' | 'everyone' {
+  if ((PROXY_RANGE_NAMES as readonly string[]).includes(entry)) return 'ok';
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const version = isIP(address);
+  // Plain addresses only: no zone ids (fe80::1%eth0), no shorthand such as 127.1 (net.isIP's rules).
+  if (version === 0 || address.includes('%')) return 'bad';
+  if (slash === -1) return 'ok';
+  const prefix = entry.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefix)) return 'bad';
+  const bits = Number(prefix);
+  if (bits > (version === 4 ? 32 : 128)) return 'bad';
+  return bits === 0 ? 'everyone' : 'ok';
 }
 
 function parseMasterKeys(raw: string | undefined, problems: string[]): { id: string; key: Buffer }[] {

@@ -1,0 +1,205 @@
+/**
+ * ROOMLINK_TRUSTED_PROXIES over real HTTP from 127.0.0.1 (where a reverse proxy on the same host
+ * connects from): X-Forwarded-* is believed only from a listed proxy, so the rooms' PIN lockouts
+ * count each visitor behind the proxy on their own, and nothing else starts believing the headers.
+ */
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../src/config/config.js';
+import { createIdentity } from '../src/identity/index.js';
+import type { TestDatabase } from './support/databases.js';
+import { startTestApp, type TestApp } from './support/harness.js';
+import { type ServerProcess, startSignedInServer } from './support/server-process.js';
+import { insertSession } from './support/sessions.js';
+
+interface Client {
+  readonly ip: string;
+  readonly protocol: string;
+  readonly host: string;
+}
+
+/** The app with a route that shows what Fastify makes of the connection, and the real authenticator. */
+async function appTrusting(trustedProxies: string | undefined): Promise<TestApp> {
+  return startTestApp('sqlite', {
+    listen: true,
+    env: trustedProxies === undefined ? {} : { ROOMLINK_TRUSTED_PROXIES: trustedProxies },
+    features: async (runtime) => {
+      // The authority is never contacted: only cookie sessions inserted below are looked up.
+      const identity = createIdentity(runtime, {
+        clientId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+        credential: { kind: 'secret', secret: 'unused' },
+        authority: new URL('http://127.0.0.1:9/organizations'),
+      });
+      return {
+        authenticate: identity.authenticate,
+        plugins: [
+          async (app) => {
+            app.get('/test/client', async (request) => ({
+              ip: request.ip,
+              protocol: request.protocol,
+              host: request.host,
+            }));
+          },
+        ],
+      };
+    },
+  });
+}
+
+const forwarded = {
+  'x-forwarded-for': '198.51.100.7',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'evil.example',
+};
+
+describe('ROOMLINK_TRUSTED_PROXIES in the app', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  const client = async (headers: Record<string, string>): Promise<Client> => {
+    const res = await fetch(`${t?.url}/test/client`, { headers });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Client;
+  };
+
+  it('believes X-Forwarded-* from a listed proxy, and only its own hop of X-Forwarded-For', async () => {
+    t = await appTrusting('127.0.0.1');
+    expect(await client(forwarded)).toEqual({ ip: '198.51.100.7', protocol: 'https', host: 'evil.example' });
+    // A visitor's own X-Forwarded-For, to which the proxy appends the address it saw: the latter counts.
+    expect((await client({ 'x-forwarded-for': '203.0.113.66, 198.51.100.7' })).ip).toBe('198.51.100.7');
+  });
+
+  it('ignores X-Forwarded-* when unset, or from a peer that is not a listed proxy', async () => {
+    for (const trusted of [undefined, '10.0.0.0/8,::1']) {
+      t = await appTrusting(trusted);
+      const host = new URL(t.url).host;
+      expect(await client(forwarded), String(trusted)).toEqual({ ip: '127.0.0.1', protocol: 'http', host });
+      await t.close();
+      t = undefined;
+    }
+  });
+
+  it('keeps the Origin check on the configured base URL, whatever a trusted proxy forwards', async () => {
+    t = await appTrusting('127.0.0.1');
+    const token = await insertSession(t.runtime.store, 'tenant-proxy', 'u-proxy', { kind: 'browser' });
+    const post = (origin: string) =>
+      fetch(`${t?.url}/api/v1/meetings`, {
+        method: 'POST',
+        headers: {
+          ...forwarded,
+          cookie: `roomlink_session=${token}`,
+          origin,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          subject: 'Proxy',
+          start: '2026-12-01T09:00:00Z',
+          end: '2026-12-01T10:00:00Z',
+        }),
+      });
+    // The forwarded host and scheme say evil.example; the base URL (https://roomlink.test) decides.
+    expect((await post('https://evil.example')).status).toBe(401);
+    expect((await post('https://roomlink.test')).status).toBe(201);
+  });
+
+  it('passes Fastify only lists it compiles', async () => {
+    // Fastify compiles trustProxy when the app is made: a form it does not know would stop the start.
+    const { trustedProxies } = loadConfig({
+      ROOMLINK_TRUSTED_PROXIES:
+        '127.0.0.1,10.0.0.0/8,::1,fd00::/8,::ffff:192.0.2.1,LoopBack,LinkLocal,UniqueLocal',
+    });
+    const app = Fastify({ trustProxy: [...trustedProxies] });
+    await app.close();
+  });
+});
+
+interface Message {
+  readonly type: string;
+  readonly reason?: string;
+  readonly code?: string;
+}
+
+/** Opens a signalling socket as the proxy would (from 127.0.0.1, with X-Forwarded-For), joins, answers the first reply. */
+async function join(url: string, forwardedFor: string, pin: string): Promise<Message> {
+  const ws = new WebSocket(url, { headers: { 'x-forwarded-for': forwardedFor } });
+  try {
+    const reply = new Promise<Message>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data)) as Message));
+      ws.once('error', reject);
+      ws.once('close', () => reject(new Error('closed without a reply')));
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ type: 'join', name: 'Visitor', pin }));
+    return await reply;
+  } finally {
+    ws.close();
+  }
+}
+
+describe('ROOMLINK_TRUSTED_PROXIES in the running server', () => {
+  let server: ServerProcess | undefined;
+  let database: TestDatabase | undefined;
+  afterEach(async () => {
+    server?.kill('SIGKILL');
+    await database?.drop();
+    server = undefined;
+    database = undefined;
+  });
+
+  /** One visitor sends five wrong PINs; then another visitor, behind the same proxy, sends the right one. */
+  async function lockoutBehindProxy(env: Record<string, string>) {
+    let token: string;
+    ({ server, token, database } = await startSignedInServer('tenant-proxy', 'host-user', {
+      ROOMLINK_BASE_URL: 'https://roomlink.test',
+      ...env,
+    }));
+    const created = await fetch(`${server.url}/api/v1/meetings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        subject: 'Proxy lockout',
+        start: new Date(Date.now() - 5 * 60_000).toISOString(),
+        end: new Date(Date.now() + 55 * 60_000).toISOString(),
+      }),
+    });
+    expect(created.status).toBe(201);
+    const meeting = (await created.json()) as { joinUrl: string; hostPin: string };
+    const slug = meeting.joinUrl.split('/m/')[1] as string;
+    const signal = `${server.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`;
+    const wrong = meeting.hostPin === '0' ? '1' : '0';
+
+    const guesses: Message[] = [];
+    for (let i = 0; i < 5; i++) guesses.push(await join(signal, '198.51.100.7', wrong));
+    expect(guesses.map((m) => m.code ?? m.reason)).toEqual([
+      'wrong_pin',
+      'wrong_pin',
+      'wrong_pin',
+      'wrong_pin',
+      'locked',
+    ]);
+    const warnings = server.lines.filter(
+      (l) => l.level === 40 && String(l.msg).includes('ROOMLINK_TRUSTED_PROXIES'),
+    );
+    return { other: await join(signal, '198.51.100.8', meeting.hostPin), warnings };
+  }
+
+  it('locks out only the visitor who guessed when the proxy is trusted', async () => {
+    const { other, warnings } = await lockoutBehindProxy({ ROOMLINK_TRUSTED_PROXIES: '127.0.0.1' });
+    expect(other.type).toBe('joined');
+    expect(warnings).toEqual([]);
+  });
+
+  it('without it, sees every visitor as the proxy, locks them all out, and warns at start', async () => {
+    const { other, warnings } = await lockoutBehindProxy({});
+    expect(other).toMatchObject({ type: 'refused', reason: 'locked' });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(/ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset/);
+  });
+});
