@@ -114,6 +114,28 @@ describe('admission', () => {
     elsewhere.socket.close();
   });
 
+  it('keeps counting wrong PINs across guest joins: only the host PIN clears a client', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const guesser = await TestSocket.open(server.wsUrl(slug));
+    // The answer is an error (wrong PIN) or a refusal (locked), whichever comes.
+    const guess = async (pin: string) => {
+      const seen = guesser.received.length;
+      guesser.send({ type: 'join', name: 'Mallory', pin });
+      await expect.poll(() => guesser.received.length).toBe(seen + 1);
+      return guesser.received[seen];
+    };
+    expect(await guess('000001')).toMatchObject({ code: 'wrong_pin', remainingAttempts: 2 });
+    // The host's typos are forgiven once the host gets in.
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    expect(await guess('000002')).toMatchObject({ code: 'wrong_pin', remainingAttempts: 2 });
+    // Knowing the guest PIN forgives nothing: guesses and guest joins in turn still end in a lockout.
+    for (const _ of [1, 2]) (await join(server, slug, 'Mallory', GUEST_PIN)).socket.close();
+    expect(await guess('000003')).toMatchObject({ code: 'wrong_pin', remainingAttempts: 1 });
+    (await join(server, slug, 'Mallory', GUEST_PIN)).socket.close();
+    expect(await guess('000004')).toMatchObject({ type: 'refused', reason: 'locked' });
+    host.socket.close();
+  });
+
   it('counts guesses sent at once on many sockets: no more than the configured tries are checked', async () => {
     const slug = directory.add({ guestPin: GUEST_PIN });
     const sockets = await Promise.all(Array.from({ length: 8 }, () => TestSocket.open(server.wsUrl(slug))));
@@ -206,6 +228,30 @@ describe('relaying', () => {
     expect(elsewhere.socket.all('signal')).toEqual([]);
     expect(b.socket.all('signal')).toHaveLength(1);
     for (const s of [a.socket, b.socket, elsewhere.socket]) s.close();
+  });
+
+  it('relays a whole negotiation: offer, answer and bursts of ICE candidates', async () => {
+    const slug = directory.add();
+    const a = await join(server, slug, 'Ada');
+    const b = await join(server, slug, 'Bob');
+    const sdp = (type: 'offer' | 'answer') => ({ description: { type, sdp: `v=0\r\n${'a'.repeat(8000)}` } });
+    const candidate = (i: number) => ({
+      candidate: { candidate: `candidate:${i} 1 udp 2122260223 192.0.2.${i} 5${i} typ host`, sdpMid: '0' },
+    });
+    a.socket.send({ type: 'signal', to: b.id, data: sdp('offer') });
+    for (let i = 0; i < 30; i++) a.socket.send({ type: 'signal', to: b.id, data: candidate(i) });
+    b.socket.send({ type: 'signal', to: a.id, data: sdp('answer') });
+    for (let i = 0; i < 30; i++) b.socket.send({ type: 'signal', to: a.id, data: candidate(i) });
+    // An ICE restart: a second offer and answer.
+    a.socket.send({ type: 'signal', to: b.id, data: sdp('offer') });
+    b.socket.send({ type: 'signal', to: a.id, data: sdp('answer') });
+    for (const s of [a.socket, b.socket]) s.send({ type: 'chat', text: 'end' });
+    for (const s of [a.socket, b.socket]) for (const _ of [1, 2]) await s.next('chat');
+    expect(a.socket.all('signal')).toHaveLength(32);
+    expect(b.socket.all('signal')).toHaveLength(32);
+    expect([...a.socket.all('error'), ...b.socket.all('error')]).toEqual([]);
+    a.socket.close();
+    b.socket.close();
   });
 
   it('delivers chat to everyone in the room with the server-known name, never to the lobby', async () => {
@@ -374,6 +420,63 @@ describe('limits', () => {
     expect(await socket.next('error')).toEqual({ type: 'error', code: 'invalid_message' });
     socket.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     expect((await socket.closed).code).toBe(CLOSE.unsupported);
+  });
+
+  it('refuses a flood of signals at one participant to its sender, and keeps the target', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const guest = await join(server, slug, 'Gus', GUEST_PIN);
+    const offer = { description: { type: 'offer', sdp: `v=0\r\n${'a'.repeat(LIMITS.sdpLength - 5)}` } };
+    // 40 max-size offers (~1.3 MB) is within the message rate limits.
+    for (let i = 0; i < 40; i++) guest.socket.send({ type: 'signal', to: host.id, data: offer });
+    guest.socket.send({ type: 'chat', text: 'done' });
+    await guest.socket.next('chat');
+    expect((await host.socket.next('chat')).text).toBe('done');
+    // 128 KiB per sender and target at once (three of these), then 16 KiB/s: one more at most here.
+    const relayed = host.socket.all('signal').length;
+    expect(relayed).toBeGreaterThanOrEqual(3);
+    expect(relayed).toBeLessThanOrEqual(4);
+    expect(guest.socket.all('error')).toEqual(
+      Array.from({ length: 40 - relayed }, () => ({ type: 'error', code: 'rate_limited' })),
+    );
+    // Both still talk: the host answers.
+    host.socket.send({ type: 'signal', to: guest.id, data: OFFER });
+    expect((await guest.socket.next('signal')).from).toBe(host.id);
+    host.socket.close();
+    guest.socket.close();
+  });
+
+  it('caps the signalling sockets one client holds open, and frees a place when one closes', async () => {
+    const capped = await startServer({
+      directory,
+      maxSocketsPerClient: 2,
+      // All test sockets come from 127.0.0.1: `?as=` stands for another address.
+      clientAddress: (request) => (request.query as { as?: string }).as ?? request.ip,
+    });
+    try {
+      const slug = directory.add();
+      const url = capped.wsUrl(slug);
+      const first = await TestSocket.open(url);
+      const second = await join(capped, slug, 'Bob');
+      const third = await TestSocket.open(url);
+      third.send({ type: 'join', name: 'Cy' });
+      expect(await Promise.race([third.closed, third.next('joined')])).toEqual({
+        code: CLOSE.policy,
+        reason: 'too many connections',
+      });
+      // Another client is not affected.
+      const other = await TestSocket.open(`${url}?as=198.51.100.7`);
+      other.send({ type: 'join', name: 'Olga' });
+      await other.next('joined');
+
+      first.close();
+      await first.closed;
+      await expect.poll(() => capped.rooms.counts().sockets).toBe(2);
+      const again = await join(capped, slug, 'Cy');
+      for (const s of [second.socket, other, again.socket]) s.close();
+    } finally {
+      await capped.close();
+    }
   });
 
   it('rate-limits chat floods', async () => {

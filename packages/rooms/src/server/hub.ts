@@ -47,6 +47,8 @@ export interface HubOptions {
   readonly joinTimeoutMs: number;
   /** Sockets that miss a ping for this long are dropped (their peers see them leave). */
   readonly heartbeatMs: number;
+  /** Signalling sockets one client may hold open at once; more are closed at once. */
+  readonly maxSocketsPerClient: number;
 }
 
 type PeerState = 'connecting' | 'waiting' | 'joined' | 'gone';
@@ -59,6 +61,8 @@ interface Peer {
   readonly messages: TokenBucket;
   readonly chats: TokenBucket;
   readonly joins: TokenBucket;
+  /** Bytes of signalling this peer may still have relayed, per target id (see RELAY_BURST_BYTES). */
+  readonly relayed: Map<string, TokenBucket>;
   state: PeerState;
   joining: boolean;
   name: string;
@@ -83,6 +87,23 @@ interface LiveRoom {
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Dropped (rate-limited) messages tolerated before the connection is closed. */
 const MAX_DROPPED = 100;
+/**
+ * Signalling bytes one participant may have relayed to one other, at once: a whole negotiation with
+ * the largest SDP (32 KB) and its ICE candidates, twice over (an ICE restart). The message rate limit
+ * alone would let one sender queue ~6 MB at one target, which got the target dropped as a slow reader.
+ * The budget is per sender→target pair, not per sender: a newcomer offers to everyone present at once,
+ * so a sender-wide budget would have to grow with the room and would then all fit into one target.
+ * A sender's total stays bounded all the same: at most maxParticipants − 1 targets.
+ */
+const RELAY_BURST_BYTES = 128 * 1024;
+/** Refill of that budget: renegotiations and late candidates, not a stream. */
+const RELAY_BYTES_PER_SECOND = 16 * 1024;
+/**
+ * A target whose send queue is over this gets no more relayed signals (the sender is refused instead).
+ * Well below MAX_BUFFERED_BYTES: what several senders relay, each within its budget, must never be
+ * what makes the target's queue look like a slow reader's and gets the target dropped.
+ */
+const RELAY_MAX_QUEUED_BYTES = 256 * 1024;
 /** setTimeout's limit is 2^31-1 ms; long rooms re-arm their closing timer. */
 const MAX_TIMER_MS = 24 * 3600_000;
 /** How long a cancelled room refuses entry even if the directory has not caught up yet. */
@@ -91,6 +112,8 @@ const TOMBSTONE_MS = 5 * 60_000;
 export class RoomHub {
   readonly #rooms = new Map<string, LiveRoom>();
   readonly #sockets = new Set<Peer>();
+  /** Open sockets per client key; a client without any has no entry. */
+  readonly #socketsPerClient = new Map<string, number>();
   readonly #tombstones = new Map<string, number>();
   readonly #heartbeat: NodeJS.Timeout;
 
@@ -99,8 +122,21 @@ export class RoomHub {
     this.#heartbeat.unref();
   }
 
-  /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts. */
+  /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts and the socket cap. */
   accept(socket: WebSocket, slug: string, client: string): void {
+    // Each socket has its own join budget (directory lookups) and 10 minutes to use it: without a cap,
+    // one client would multiply its lookups by opening more sockets.
+    const open = this.#socketsPerClient.get(client) ?? 0;
+    if (open >= this.options.maxSocketsPerClient) {
+      this.options.logger.debug(
+        { limit: this.options.maxSocketsPerClient },
+        'too many sockets from one client',
+      );
+      socket.on('error', () => socket.terminate());
+      socket.close(CLOSE.policy, 'too many connections');
+      return;
+    }
+    this.#socketsPerClient.set(client, open + 1);
     const clock = () => this.options.now().getTime();
     const peer: Peer = {
       id: randomBytes(8).toString('hex'),
@@ -112,6 +148,7 @@ export class RoomHub {
       chats: new TokenBucket(10, 1, clock),
       // Each join asks the directory: a few retries (wrong PIN, typo in the name), not a flood.
       joins: new TokenBucket(5, 0.5, clock),
+      relayed: new Map(),
       state: 'connecting',
       joining: false,
       name: '',
@@ -185,9 +222,7 @@ export class RoomHub {
       (message.type === 'chat' && !peer.chats.take()) ||
       (message.type === 'join' && !peer.joins.take());
     if (limited) {
-      peer.dropped += 1;
-      if (peer.dropped > MAX_DROPPED) peer.socket.close(CLOSE.policy, 'too many messages');
-      else this.#send(peer, { type: 'error', code: 'rate_limited' });
+      this.#limited(peer);
       return;
     }
     switch (message.type) {
@@ -262,7 +297,7 @@ export class RoomHub {
           remainingAttempts: outcome.remainingAttempts,
         });
       }
-      this.options.pins.succeed(peer.slug, peer.client);
+      this.options.pins.succeed(peer.slug, peer.client, verdict);
       role = verdict;
     }
 
@@ -317,7 +352,27 @@ export class RoomHub {
       this.#error(peer, 'unknown_participant');
       return;
     }
-    this.#send(target, { type: 'signal', from: peer.id, data: message.data });
+    const signal: ServerMessage = { type: 'signal', from: peer.id, data: message.data };
+    const frame = JSON.stringify(signal);
+    // Too much for the target is charged to the sender, as a rate-limited message: the target is never
+    // dropped (as a slow reader) for what someone else sends it.
+    if (
+      target.socket.bufferedAmount > RELAY_MAX_QUEUED_BYTES ||
+      !this.#relayBudget(peer, target.id).take(Buffer.byteLength(frame))
+    ) {
+      this.#limited(peer);
+      return;
+    }
+    this.#sendFrame(target, frame);
+  }
+
+  #relayBudget(peer: Peer, targetId: string): TokenBucket {
+    let budget = peer.relayed.get(targetId);
+    if (!budget) {
+      budget = new TokenBucket(RELAY_BURST_BYTES, RELAY_BYTES_PER_SECOND, () => this.options.now().getTime());
+      peer.relayed.set(targetId, budget);
+    }
+    return budget;
   }
 
   #chat(peer: Peer, raw: string): void {
@@ -394,7 +449,10 @@ export class RoomHub {
   #onClose(peer: Peer): void {
     clearTimeout(peer.joinTimer);
     this.#leave(peer);
-    this.#sockets.delete(peer);
+    if (!this.#sockets.delete(peer)) return;
+    const open = (this.#socketsPerClient.get(peer.client) ?? 1) - 1;
+    if (open > 0) this.#socketsPerClient.set(peer.client, open);
+    else this.#socketsPerClient.delete(peer.client);
   }
 
   #leave(peer: Peer): void {
@@ -404,6 +462,8 @@ export class RoomHub {
     peer.room = null;
     if (!room) return;
     if (state === 'joined' && room.participants.delete(peer.id)) {
+      // Budgets for an id that is gone would never be used again (ids are not reused).
+      for (const other of room.participants.values()) other.relayed.delete(peer.id);
       this.options.metrics.left();
       this.#broadcast(room, { type: 'peer-left', id: peer.id });
     } else if (state === 'waiting' && room.waiting.delete(peer.id)) {
@@ -495,6 +555,13 @@ export class RoomHub {
     const cap = reason === 'room_full' ? { maxParticipants: this.options.maxParticipants } : {};
     this.#send(peer, { type: 'refused', reason, ...extra, ...cap });
     peer.socket.close(CLOSE.refused, reason);
+  }
+
+  /** A message refused for a limit: the sender is told, and disconnected after too many. */
+  #limited(peer: Peer): void {
+    peer.dropped += 1;
+    if (peer.dropped > MAX_DROPPED) peer.socket.close(CLOSE.policy, 'too many messages');
+    else this.#send(peer, { type: 'error', code: 'rate_limited' });
   }
 
   #error(peer: Peer, code: ErrorCode): void {

@@ -70,14 +70,25 @@ describe('PinGuard', () => {
     expect(guard.state('room-2', '192.0.2.50').locked).toBe(false);
   });
 
-  it('reports the smaller remaining budget and clears a client after a right PIN', () => {
+  it('reports the smaller remaining budget and clears a client after a right host PIN', () => {
     const guard = new PinGuard(policy, clock().now);
     expect(guard.fail('room-1', 'a')).toEqual({ locked: false, remainingAttempts: 2 });
-    guard.succeed('room-1', 'a');
+    guard.succeed('room-1', 'a', 'host');
     expect(guard.fail('room-1', 'a')).toEqual({ locked: false, remainingAttempts: 2 });
     // The room's own count is not cleared by a success: 2 of 5 used, 3 left.
     guard.fail('room-1', 'b');
     expect(guard.fail('room-1', 'b')).toEqual({ locked: false, remainingAttempts: 1 });
+  });
+
+  it('does not clear a client after a right guest PIN: its guesses at the host PIN keep counting', () => {
+    const guard = new PinGuard(policy, clock().now);
+    // Wrong, wrong, a guest join, wrong: the third wrong PIN locks, as if there had been no join.
+    guard.fail('room-1', 'a');
+    guard.fail('room-1', 'a');
+    guard.succeed('room-1', 'a', 'guest');
+    expect(guard.fail('room-1', 'a')).toMatchObject({ locked: true });
+    guard.succeed('room-1', 'a', 'guest');
+    expect(guard.state('room-1', 'a').locked).toBe(true);
   });
 });
 

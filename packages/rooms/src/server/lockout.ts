@@ -5,6 +5,7 @@
  * than that). Counters live in memory: a restart forgives, which costs an attacker a restart.
  */
 import { isIP } from 'node:net';
+import type { Role } from '../shared/protocol.js';
 
 export interface LockoutPolicy {
   /** Wrong PINs from one client for one room before that client is locked out of it. */
@@ -110,9 +111,14 @@ export class PinGuard {
     return { locked: false, remainingAttempts: Math.min(room.remainingAttempts, mine.remainingAttempts) };
   }
 
-  /** A right PIN clears this client's count for the room, never the room's own. */
-  succeed(roomKey: string, client: string): void {
-    this.#perClient.reset(`${roomKey}\n${client}`);
+  /**
+   * A right host PIN clears this client's count for the room (never the room's own): a client that
+   * holds the host PIN has nothing left to guess, and a host's typos should not add up to a lockout of
+   * everyone at that address. A right guest PIN clears nothing: knowing it says nothing about guesses at
+   * the host PIN, and clearing on it would let a guest alternate guesses and joins, never locked out.
+   */
+  succeed(roomKey: string, client: string, role: Role): void {
+    if (role === 'host') this.#perClient.reset(`${roomKey}\n${client}`);
   }
 }
 

@@ -25,13 +25,21 @@ export interface RoomsOptions {
   readonly roomPinAttempts?: number;
   /** Default 15. */
   readonly lockoutMinutes?: number;
+  /**
+   * Signalling sockets one client (see clientAddress) may hold open at once, all rooms together.
+   * Default 20; raise it if many people join from behind one shared address.
+   */
+  readonly maxSocketsPerClient?: number;
   readonly now?: () => Date;
   /** Where join/leave counts go. Without it they are counted in a private registry. */
   readonly metricsRegistry?: Registry;
   readonly logger?: HubLogger;
   /** The built client (Vite output). Default: packages/rooms/dist/web. */
   readonly webRoot?: string;
-  /** Who counts as one client for PIN lockouts. Default: the request's address (Fastify's request.ip). */
+  /**
+   * Who counts as one client for PIN lockouts and the socket cap. Default: the request's address
+   * (Fastify's request.ip).
+   */
   readonly clientAddress?: (request: FastifyRequest) => string;
 }
 
@@ -45,6 +53,7 @@ export interface ResolvedRoomsOptions {
   readonly pinAttempts: number;
   readonly roomPinAttempts: number;
   readonly lockoutMinutes: number;
+  readonly maxSocketsPerClient: number;
   readonly now: () => Date;
   readonly metricsRegistry: Registry | undefined;
   readonly logger: HubLogger;
@@ -69,6 +78,9 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
     pinAttempts,
     roomPinAttempts: integer('roomPinAttempts', options.roomPinAttempts, pinAttempts * 10, 1, 10_000),
     lockoutMinutes: integer('lockoutMinutes', options.lockoutMinutes, 15, 1, 24 * 60),
+    // Generous: a whole office behind one public address (NAT) joins its meetings at once; the cap
+    // only bounds how many room lookups one address can have in flight.
+    maxSocketsPerClient: integer('maxSocketsPerClient', options.maxSocketsPerClient, 200, 1, 10_000),
     now: options.now ?? (() => new Date()),
     metricsRegistry: options.metricsRegistry,
     logger: options.logger ?? silent,

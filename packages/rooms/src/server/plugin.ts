@@ -58,6 +58,7 @@ export function createRooms(options: RoomsOptions): RoomService {
     logger: config.logger,
     joinTimeoutMs: 10 * 60_000,
     heartbeatMs: 30_000,
+    maxSocketsPerClient: config.maxSocketsPerClient,
   });
   return {
     register: (app) => registerRoutes(app, config, hub),

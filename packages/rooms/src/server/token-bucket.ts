@@ -1,4 +1,4 @@
-/** A token bucket: `capacity` messages at once, refilled at `perSecond`. */
+/** A token bucket: `capacity` tokens (messages, or bytes) at once, refilled at `perSecond`. */
 export class TokenBucket {
   #tokens: number;
   #last: number;
@@ -12,12 +12,13 @@ export class TokenBucket {
     this.#last = now();
   }
 
-  take(): boolean {
+  /** Takes `cost` tokens if there are that many; otherwise takes none. */
+  take(cost = 1): boolean {
     const now = this.now();
     this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
     this.#last = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < cost) return false;
+    this.#tokens -= cost;
     return true;
   }
 }
