@@ -1,14 +1,14 @@
 /** Add-in and browser sessions, and sign-out's promise: no Exchange id, tokens or sessions remain. */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authRoutes } from '../src/http/routes/auth.js';
-import { createIdentity } from '../src/identity/index.js';
+import type { createIdentity } from '../src/identity/index.js';
 import type { MicrosoftOidcClient } from '../src/identity/oidc-client.js';
 import { OidcError } from '../src/identity/oidc-client.js';
 import type { UserRecord } from '../src/identity/ports.js';
 import { TokenService } from '../src/identity/tokens.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
+import { offlineIdentity, signInRoutes } from './support/identity.js';
 import { insertSession, insertUser } from './support/sessions.js';
 
 const meeting = { subject: 'Sessions', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
@@ -21,24 +21,9 @@ for (const dialect of DIALECTS) {
     beforeAll(async () => {
       t = await startTestApp(dialect, {
         features: async (runtime) => {
-          // The authority is never contacted by these tests (no sign-in round trip here).
-          identity = createIdentity(runtime, {
-            clientId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
-            credential: { kind: 'secret', secret: 'unused' },
-            authority: new URL('http://127.0.0.1:9/organizations'),
-          });
-          return {
-            authenticate: identity.authenticate,
-            plugins: [
-              (app) =>
-                authRoutes(app, {
-                  signIn: identity.signIn,
-                  users: runtime.store.users,
-                  baseUrl: runtime.config.baseUrl,
-                  adminConsentUrl: identity.adminConsentUrl,
-                }),
-            ],
-          };
+          // No sign-in round trip here: sessions are inserted.
+          identity = offlineIdentity(runtime);
+          return { authenticate: identity.authenticate, plugins: [signInRoutes(runtime, identity)] };
         },
       });
     });

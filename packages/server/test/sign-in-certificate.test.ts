@@ -6,10 +6,10 @@ import path from 'node:path';
 import { certificateCredential } from '@roomlink/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountDemo } from '../src/demo.js';
-import { authRoutes } from '../src/http/routes/auth.js';
 import { callbackUrl, createIdentity } from '../src/identity/index.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { startTestApp, type TestApp } from './support/harness.js';
+import { signInRoutes } from './support/identity.js';
 
 const CLIENT_ID = '3c9e1f4a-7b2d-4e8f-a1c6-5d0b9e2f7a31';
 
@@ -60,13 +60,7 @@ describe('certificate client authentication', () => {
                 certificate,
               });
             },
-            (app) =>
-              authRoutes(app, {
-                signIn: identity.signIn,
-                users: runtime.store.users,
-                baseUrl: runtime.config.baseUrl,
-                adminConsentUrl: identity.adminConsentUrl,
-              }),
+            signInRoutes(runtime, identity),
           ],
         };
       },

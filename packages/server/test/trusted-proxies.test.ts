@@ -7,9 +7,9 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config/config.js';
-import { createIdentity } from '../src/identity/index.js';
 import type { TestDatabase } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
+import { offlineIdentity } from './support/identity.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';
 
@@ -25,12 +25,8 @@ async function appTrusting(trustedProxies: string | undefined): Promise<TestApp>
     listen: true,
     env: trustedProxies === undefined ? {} : { ROOMLINK_TRUSTED_PROXIES: trustedProxies },
     features: async (runtime) => {
-      // The authority is never contacted: only cookie sessions inserted below are looked up.
-      const identity = createIdentity(runtime, {
-        clientId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
-        credential: { kind: 'secret', secret: 'unused' },
-        authority: new URL('http://127.0.0.1:9/organizations'),
-      });
+      // Only cookie sessions inserted below are looked up.
+      const identity = offlineIdentity(runtime);
       return {
         authenticate: identity.authenticate,
         plugins: [

@@ -10,13 +10,13 @@ import { registerIdentityEmulator } from '@roomlink/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPlugin } from '../../src/admin/plugin.js';
 import { DEMO_CLIENT_ID } from '../../src/demo.js';
-import { authRoutes } from '../../src/http/routes/auth.js';
 import { callbackUrl, createIdentity } from '../../src/identity/index.js';
 import { BROWSER_SESSION_HOURS } from '../../src/identity/sign-in.js';
 import { createRetention } from '../../src/retention/index.js';
 import { SILENT } from '../support/admin.js';
 import { launchChromium } from '../support/chromium.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
+import { signInRoutes } from '../support/identity.js';
 
 describe('admin console sign-in with the identity platform on another site', () => {
   let t: TestApp;
@@ -46,13 +46,7 @@ describe('admin console sign-in with the identity platform on another site', () 
                 ],
               });
             },
-            (app) =>
-              authRoutes(app, {
-                signIn: identity.signIn,
-                users: runtime.store.users,
-                baseUrl: runtime.config.baseUrl,
-                adminConsentUrl: identity.adminConsentUrl,
-              }),
+            signInRoutes(runtime, identity),
             adminPlugin({ runtime, retention: createRetention(runtime, { logger: SILENT }) }),
           ],
         };

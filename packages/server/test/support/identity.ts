@@ -2,9 +2,11 @@
  * A test app with real sign-in: the identity emulator mounted as in demo mode, Roomlink's OIDC
  * client (openid-client) pointed at it, optionally through a fetch that tampers with answers.
  */
+import type { AppPlugin } from '../../src/app.js';
 import { type Demo, mountDemo } from '../../src/demo.js';
 import { authRoutes } from '../../src/http/routes/auth.js';
 import { createIdentity, type Identity } from '../../src/identity/index.js';
+import type { Runtime } from '../../src/runtime.js';
 import type { DialectName } from './databases.js';
 import { startTestApp, type TestApp } from './harness.js';
 
@@ -30,20 +32,34 @@ export async function startIdentityApp(
       const id = identity;
       return {
         authenticate: id.authenticate,
-        plugins: [
-          demo.plugin,
-          (app) =>
-            authRoutes(app, {
-              signIn: id.signIn,
-              users: runtime.store.users,
-              baseUrl: runtime.config.baseUrl,
-              adminConsentUrl: id.adminConsentUrl,
-            }),
-        ],
+        plugins: [demo.plugin, signInRoutes(runtime, id)],
       };
     },
   });
   return Object.assign(t, { identity: identity as Identity, demo: demo as Demo });
+}
+
+/** Roomlink's sign-in and session routes for an identity composed by a test, as the product mounts them. */
+export function signInRoutes(runtime: Runtime, identity: Identity): AppPlugin {
+  return (app) =>
+    authRoutes(app, {
+      signIn: identity.signIn,
+      users: runtime.store.users,
+      baseUrl: runtime.config.baseUrl,
+      adminConsentUrl: identity.adminConsentUrl,
+    });
+}
+
+/**
+ * Identity for tests that never sign in through Microsoft (their sessions are inserted): its
+ * authority is an address nothing listens on, so any attempt to reach it fails loudly.
+ */
+export function offlineIdentity(runtime: Runtime): Identity {
+  return createIdentity(runtime, {
+    clientId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+    credential: { kind: 'secret', secret: 'unused' },
+    authority: new URL('http://127.0.0.1:9/organizations'),
+  });
 }
 
 /** Follows redirects by hand, keeping cookies for the Roomlink origin, until a non-redirect answer. */
