@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
+import { insertBrowserSession } from './support/admin.js';
 import { launchChromium } from './support/chromium.js';
 import { eventually } from './sync-harness.js';
 
@@ -38,11 +39,19 @@ describe('admin console in the product (demo mode)', () => {
     expect(((await refused.json()) as { code: string }).code).toBe('forbidden');
 
     const admin = await scriptedSignIn(server.baseUrl, ADMIN.upn);
-    expect((await server.api('admin', admin.token)).status).toBe(200);
+    // The add-in's session is not the console's, even for a Global Administrator.
+    expect((await server.api('admin', admin.token)).status).toBe(403);
+    expect((await server.api('api/v1/admin/users', admin.token)).status).toBe(403);
+    const consoleSession = await insertBrowserSession(server.runtime, admin.user.tenantId, admin.user.id);
+    const console = (path: string) =>
+      fetch(new URL(path, server.baseUrl), {
+        headers: { accept: 'application/json', cookie: `roomlink_session=${consoleSession}` },
+      });
+    expect((await console('admin')).status).toBe(200);
     // Signing in started calendar sync: the console shows it from sync_users.
     const users = await eventually(
       async () => {
-        const response = await server.api('api/v1/admin/users', admin.token);
+        const response = await console('api/v1/admin/users');
         expect(response.status).toBe(200);
         const body = (await response.json()) as {
           users: { id: string; upn: string | null; status: string; sync: { status: string } }[];
@@ -60,9 +69,12 @@ describe('admin console in the product (demo mode)', () => {
     });
     // Another tenant's admin sees none of Contoso's users.
     const fabrikam = await scriptedSignIn(server.baseUrl, 'diego@fabrikam.example');
-    const theirs = (await (await server.api('api/v1/admin/users', fabrikam.token)).json()) as {
-      users: { id: string }[];
-    };
+    const theirSession = await insertBrowserSession(server.runtime, fabrikam.user.tenantId, fabrikam.user.id);
+    const theirList = await fetch(new URL('api/v1/admin/users', server.baseUrl), {
+      headers: { accept: 'application/json', cookie: `roomlink_session=${theirSession}` },
+    });
+    expect(theirList.status).toBe(200);
+    const theirs = (await theirList.json()) as { users: { id: string }[] };
     expect(theirs.users.map((u) => u.id)).not.toContain(member.user.id);
   });
 

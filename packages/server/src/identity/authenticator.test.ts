@@ -87,6 +87,21 @@ describe('sessionAuthenticator', () => {
     await expect(authenticate(request('GET', { cookie: cookie('addin-token') }))).resolves.toBeNull();
   });
 
+  it('makes a tenant admin an admin only through the console’s browser session', async () => {
+    const { repo } = sessions(
+      { token: 'admin-addin', kind: 'addin', userId: 'ada', isAdmin: true },
+      { token: 'admin-console', kind: 'browser', userId: 'ada', isAdmin: true },
+    );
+    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    await expect(authenticate(request('GET', { authorization: 'Bearer admin-addin' }))).resolves.toEqual({
+      tenantId: 'tenant-1',
+      userId: 'ada',
+      isTenantAdmin: false,
+    });
+    const cookie = `${BROWSER_SESSION_COOKIE}=admin-console`;
+    await expect(authenticate(request('GET', { cookie }))).resolves.toMatchObject({ isTenantAdmin: true });
+  });
+
   it('deletes an expired or signed-out session when it sees one', async () => {
     const { repo, calls } = sessions(
       { token: 'old-token', expiresAt: '2026-11-29T11:59:59Z' },

@@ -34,7 +34,14 @@ export function sessionAuthenticator(
       await authFlow.deleteSession(session.tokenHash);
       return null;
     }
-    return { tenantId: session.tenantId, userId: session.userId, isTenantAdmin: session.isAdmin };
+    // Admin rights come with the console's browser session only: an add-in session (30 days, kept
+    // while the user must sign in again, held by the task pane) opens the add-in's API, never
+    // everyone's data.
+    return {
+      tenantId: session.tenantId,
+      userId: session.userId,
+      isTenantAdmin: kind === 'browser' && session.isAdmin,
+    };
   };
   return (request) => {
     const bearer = bearerToken(request);
