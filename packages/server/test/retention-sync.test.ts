@@ -4,13 +4,17 @@
  * - a purged meeting takes sync's rows about it (sync_events link, sync_occurrences) with it;
  * - erasing a user, and offboarding a tenant, stop the users' sync first and leave no sync_users
  *   row and no queued job naming them;
- * - the job queue keeps no payload about a user sync no longer knows, nor old dead letters;
+ * - the job queue keeps no payload about a user sync no longer knows, nor old dead letters (on
+ *   PostgreSQL also in pg-boss's own tables, where the product's queue keeps them);
  * - the admin console's users list shows each user's sync status from sync_users.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonthsClamped } from '../src/domain/meetings/window.js';
+import { pgBossSchemaFor } from '../src/graph/index.js';
+import { JOB, JOB_KINDS } from '../src/graph/sync-worker.js';
 import { sessionAuthenticator } from '../src/identity/authenticator.js';
+import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import { type RetentionFeature, retentionFeature } from '../src/retention/feature.js';
 import {
   createMeeting,
@@ -221,5 +225,53 @@ for (const dialect of DIALECTS) {
       expect(of('s-needs')?.sync.status).toBe('needs_sign_in');
       expect(of('s-off')?.sync).toEqual({ status: 'off', lastChangeAt: null, lastReconciledAt: null });
     });
+
+    it.skipIf(dialect !== 'postgres')(
+      'reaches the payloads in pg-boss’s tables on PostgreSQL: erasure, unknown users, old dead letters',
+      async () => {
+        // Calendar sync's queue as the product runs it on PostgreSQL (not started: jobs wait).
+        const schema = pgBossSchemaFor(t.database.url);
+        const queue = new PgBossJobQueue({ connectionString: t.database.url, schema, kinds: JOB_KINDS });
+        try {
+          await queue.ready();
+          await insertNamedUser(t.runtime, 't-pb', 'pb-admin', { isAdmin: true });
+          await insertNamedUser(t.runtime, 't-pb', 'pb-gone');
+          await insertNamedUser(t.runtime, 't-pb', 'pb-stays');
+          await syncUser('t-pb', 'pb-gone');
+          await syncUser('t-pb', 'pb-stays');
+          const change = (userId: string, eventId: string) => ({
+            kind: JOB.change,
+            payload: { userId, eventId },
+          });
+          await queue.enqueue([
+            change('pb-gone', 'AAMk-gone'),
+            change('pb-stays', 'AAMk-stays'),
+            change('pb-nobody', 'AAMk-nobody'),
+          ]);
+          // Dead letters as pg-boss writes them when retries run out: the failed job's payload.
+          const dead = sql.table(`${schema}.job`);
+          const deadLetter = (userId: string, daysAgo: number) =>
+            sql`insert into ${dead} (name, data, created_on)
+              values (${`${JOB.change}__dead`}, ${JSON.stringify({ userId, eventId: `AAMk-dead-${daysAgo}` })}::jsonb,
+                now() - ${`${daysAgo} days`}::interval)`.execute(db());
+          await deadLetter('pb-gone', 1);
+          await deadLetter('pb-stays', 8);
+          await deadLetter('pb-stays', 1);
+          const payloads = async () =>
+            (
+              await sql<{ data: { userId: string; eventId: string } }>`select data from ${dead}
+                where data ->> 'userId' is not null`.execute(db())
+            ).rows.map((r) => `${r.data.userId}:${r.data.eventId}`);
+
+          await feature.retention.subjects.erase('pb-gone', { actor: 'pb-admin', tenantId: 't-pb' });
+          expect((await payloads()).filter((p) => p.startsWith('pb-gone:'))).toEqual([]);
+
+          await feature.retention.job.run(new Date());
+          expect((await payloads()).sort()).toEqual(['pb-stays:AAMk-dead-1', 'pb-stays:AAMk-stays']);
+        } finally {
+          await queue.stop();
+        }
+      },
+    );
   });
 }

@@ -12,6 +12,7 @@
 import pino from 'pino';
 import { adminPlugin } from '../admin/plugin.js';
 import type { AppPlugin } from '../app.js';
+import { pgBossSchemaFor } from '../graph/index.js';
 import { loggerOptions } from '../observability/logger.js';
 import type { Runtime } from '../runtime.js';
 import type { Worker } from '../server.js';
@@ -49,7 +50,11 @@ export function syncRetentionOptions(
   sync: Partial<SyncHooks>,
   logger: RetentionLogger,
 ): Pick<RetentionOptions, 'extraSweeps' | 'beforeErase' | 'beforeTenantPurge'> {
-  const repo = new KyselySyncRetentionRepository(runtime.store.db, runtime.store.dialect);
+  const repo = new KyselySyncRetentionRepository(
+    runtime.store.db,
+    runtime.store.dialect,
+    runtime.store.dialect === 'postgres' ? pgBossSchemaFor(runtime.config.databaseUrl) : undefined,
+  );
   const stop = async (userId: string) => {
     if (sync.stopSyncForUser) {
       try {

@@ -24,6 +24,8 @@ export interface SyncStatusRow {
 
 /** Dead-lettered jobs are kept this long for an operator to see why, then deleted. */
 export const DEAD_JOB_RETENTION_DAYS = 7;
+/** pg-boss's dead-letter queues are named `<kind>__dead` (jobs/pg-boss-queue.ts). */
+const PG_BOSS_DEAD_SUFFIX = '__dead';
 
 export class KyselySyncRetentionRepository {
   readonly #db: Kysely<SyncDatabase>;
@@ -31,6 +33,11 @@ export class KyselySyncRetentionRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
+    /**
+     * PostgreSQL: the schema of calendar sync's pg-boss queue, whose job tables hold the payloads
+     * there (the `jobs` table then stays empty).
+     */
+    private readonly pgBossSchema?: string,
   ) {
     this.#db = withSyncTables(db);
   }
@@ -80,7 +87,15 @@ export class KyselySyncRetentionRepository {
       .where('status', '<>', 'running')
       .where(sql<boolean>`${this.#payloadUser()} = ${userId}`)
       .executeTakeFirst();
-    return Number(r.numDeletedRows);
+    let n = Number(r.numDeletedRows);
+    // pg-boss's tables: its queues, the dead letters it copies a failed job's payload into, and the
+    // archive of finished jobs.
+    for (const table of await this.#pgBossTables()) {
+      const done = await sql`delete from ${sql.table(table)}
+        where state <> 'active' and data ->> 'userId' = ${userId}`.execute(this.db);
+      n += Number(done.numAffectedRows ?? 0n);
+    }
+    return n;
   }
 
   /**
@@ -97,6 +112,30 @@ export class KyselySyncRetentionRepository {
     const { result, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
       deleteSome(trx, this.dialect, 'jobs', stale, limit),
     );
-    return { rows: result, ms };
+    let rows = result;
+    let took = ms;
+    // pg-boss keeps a dead letter (with the failed job's payload) for weeks unless told otherwise,
+    // and its waiting jobs about users sync no longer knows would wait for nothing.
+    for (const table of await this.#pgBossTables()) {
+      const started = performance.now();
+      const done = await sql`delete from ${sql.table(table)} j where j.id in (
+          select id from ${sql.table(table)} where state <> 'active' and (
+            (right(name, ${PG_BOSS_DEAD_SUFFIX.length}) = ${PG_BOSS_DEAD_SUFFIX} and created_on <= ${deadBefore})
+            or (data ->> 'userId' is not null
+              and not exists (select 1 from sync_users s where s.user_id = data ->> 'userId')))
+          limit ${limit})`.execute(this.db);
+      rows += Number(done.numAffectedRows ?? 0n);
+      took += performance.now() - started;
+    }
+    return { rows, ms: took };
+  }
+
+  /** pg-boss's job and archive tables, qualified, once pg-boss has created them (PostgreSQL only). */
+  async #pgBossTables(): Promise<string[]> {
+    if (this.dialect !== 'postgres' || !this.pgBossSchema) return [];
+    const names = [`${this.pgBossSchema}.job`, `${this.pgBossSchema}.archive`];
+    const { rows } = await sql<{ job: string | null; archive: string | null }>`select
+        to_regclass(${names[0]})::text as job, to_regclass(${names[1]})::text as archive`.execute(this.db);
+    return names.filter((_, i) => (i === 0 ? rows[0]?.job : rows[0]?.archive));
   }
 }
