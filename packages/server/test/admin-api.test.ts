@@ -211,14 +211,43 @@ for (const dialect of DIALECTS) {
       expect(actions.slice(0, 2)).toEqual(['user.erased', 'user.exported']);
     });
 
-    it('pages through the audit log', async () => {
-      const first = (await get('/api/v1/admin/audit?limit=2')).json();
-      expect(first.entries).toHaveLength(2);
-      expect(first.next).toBe(first.entries[1].createdAt);
-      const second = (
-        await get(`/api/v1/admin/audit?limit=2&before=${encodeURIComponent(first.next)}`)
+    it('pages through the audit log, entries sharing a timestamp included', async () => {
+      // A retention run writes its entries with one timestamp: five of them span page boundaries.
+      const runAt = new Date();
+      for (let i = 0; i < 5; i++) {
+        await t.runtime.store.audit.append(
+          { tenantId: 't-admin', actorId: null, action: 'data.purged', details: { meetings: i } },
+          runAt,
+        );
+      }
+      const all = (await get('/api/v1/admin/audit?limit=200')).json();
+      expect(all.next).toBeNull();
+      const seen: string[] = [];
+      let url = '/api/v1/admin/audit?limit=2';
+      for (;;) {
+        const page = await get(url);
+        expect(page.statusCode).toBe(200);
+        const { entries, next } = page.json();
+        seen.push(...entries.map((e: { id: string }) => e.id));
+        if (!next) break;
+        expect(next).toBe(`${entries[1].createdAt}_${entries[1].id}`);
+        url = `/api/v1/admin/audit?limit=2&before=${encodeURIComponent(next)}`;
+      }
+      expect(seen).toEqual(all.entries.map((e: { id: string }) => e.id));
+      expect(
+        all.entries.filter((e: { createdAt: string }) => e.createdAt === runAt.toISOString()),
+      ).toHaveLength(5);
+
+      // The earlier cursor, a bare createdAt, is still accepted: the entries strictly older.
+      const legacy = (
+        await get(`/api/v1/admin/audit?limit=200&before=${encodeURIComponent(runAt.toISOString())}`)
       ).json();
-      expect(second.entries[0].createdAt < first.next).toBe(true);
+      expect(legacy.entries.map((e: { id: string }) => e.id)).toEqual(
+        all.entries
+          .filter((e: { createdAt: string }) => e.createdAt < runAt.toISOString())
+          .map((e: { id: string }) => e.id),
+      );
+      expect((await get('/api/v1/admin/audit?before=yesterday')).statusCode).toBe(400);
       expect((await get('/api/v1/admin/audit?limit=500')).statusCode).toBe(400);
       // Only the admin's tenant.
       const other = (await get('/api/v1/admin/audit', otherAdmin)).json();

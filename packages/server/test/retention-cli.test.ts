@@ -20,6 +20,24 @@ describe('roomlink retention, tenant, export and erase commands', () => {
   let newMeeting: string;
 
   const run = (...args: string[]) => runCli(args, env);
+  /** What a run would change: meetings, and the audit log every run that deletes writes to. */
+  const counts = async () => {
+    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
+    try {
+      const count = async (table: 'meetings' | 'audit_log') =>
+        Number(
+          (
+            await runtime.store.db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      return { meetings: await count('meetings'), audit: await count('audit_log') };
+    } finally {
+      await runtime.close();
+    }
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
@@ -34,6 +52,8 @@ describe('roomlink retention, tenant, export and erase commands', () => {
     try {
       await insertNamedUser(runtime, 't-cli', 'cli-admin', { isAdmin: true });
       await insertNamedUser(runtime, 't-cli', 'cli-bob', { name: 'Bob Builder', upn: 'bob@contoso.example' });
+      // Ended long ago: due for purging in the autumn of 2025.
+      await createMeeting(runtime, 't-cli', 'cli-bob', 'CLI past review', new Date('2025-06-10T10:00:00Z'));
       oldMeeting = await createMeeting(
         runtime,
         't-cli',
@@ -54,22 +74,67 @@ describe('roomlink retention, tenant, export and erase commands', () => {
   });
   afterAll(async () => database?.drop());
 
-  it('retention run --as-of purges what is due then and prints the counts', async () => {
-    const bad = await run('retention', 'run', '--as-of', 'next tuesday');
-    expect(bad.code).toBe(EXIT.usage);
-    expect(bad.stderr).toContain('--as-of "next tuesday" is not an ISO 8601 date');
+  it('retention run --help says that --as-of purges, and that a future one needs --yes', async () => {
+    const help = await run('retention', 'run', '--help');
+    expect(help.code).toBe(EXIT.ok);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('this deletes data, it is not a preview');
+    expect(help.stdout).toContain('--yes');
+  });
+
+  it('retention run refuses an --as-of that is not a real day or a date-time with an offset, writing nothing', async () => {
+    const before = await counts();
+    for (const bad of [
+      'next tuesday',
+      '2026-02-30', // not a day (new Date made it 2 March)
+      '2026-06-01 junk',
+      '2026-06-01T10:00:00', // no offset: whose local time?
+      '2026-06-01T24:00:00Z',
+      '2026-06-01T10:00:00+0200',
+      '2026-13-01T00:00:00Z',
+    ]) {
+      const refused = await run('retention', 'run', '--as-of', bad);
+      expect(refused.code, bad).toBe(EXIT.usage);
+      expect(refused.stderr, bad).toContain(`--as-of "${bad}" is not`);
+      expect(refused.stderr, bad).toContain('YYYY-MM-DD');
+      expect(refused.stdout, bad).toBe('');
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  it('retention run --as-of a past day or date-time purges what was due then', async () => {
+    const before = await counts();
+    const past = await run('retention', 'run', '--as-of', '2026-01-01T01:00:00+01:00');
+    expect(past.code).toBe(EXIT.ok);
+    expect(JSON.parse(past.stdout)).toMatchObject({
+      completed: true,
+      meetingsPurged: 1,
+      asOf: '2026-01-01T00:00:00.000Z',
+    });
+    expect(past.stdout).not.toContain('CLI past review');
+    expect((await counts()).meetings).toBe(before.meetings - 1);
+  });
+
+  it('retention run --as-of in the future refuses without --yes and deletes nothing; with --yes it purges', async () => {
+    const before = await counts();
+    const refused = await run('retention', 'run', '--as-of', '2999-12-31');
+    expect(refused.code).toBe(EXIT.usage);
+    expect(refused.stderr).toContain('--as-of 2999-12-31 is in the future');
+    expect(refused.stderr).toContain('data keys destroyed');
+    expect(refused.stderr).toContain('add --yes');
+    expect(refused.stdout).toBe('');
+    expect(await counts()).toEqual(before);
 
     // 3 months after 10 January is 10 April: purged on the 11th, not on the 9th.
-    const early = await run('retention', 'run', '--as-of', '2027-04-09');
+    const early = await run('retention', 'run', '--as-of', '2027-04-09', '--yes');
     expect(early.code).toBe(EXIT.ok);
     expect(JSON.parse(early.stdout)).toMatchObject({ completed: true, meetingsPurged: 0 });
-    const due = await run('retention', 'run', '--as-of', '2027-04-11T00:00:00Z');
+    const due = await run('retention', 'run', '--as-of', '2027-04-11T00:00:00Z', '--yes');
     expect(due.code).toBe(EXIT.ok);
     const report = JSON.parse(due.stdout) as { meetingsPurged: number; asOf: string };
     expect(report).toMatchObject({ meetingsPurged: 1, asOf: '2027-04-11T00:00:00.000Z' });
     expect(due.stdout).not.toContain('CLI old retro');
     // Idempotent.
-    const again = await run('retention', 'run', '--as-of', '2027-04-11');
+    const again = await run('retention', 'run', '--as-of', '2027-04-11', '--yes');
     expect(JSON.parse(again.stdout)).toMatchObject({ meetingsPurged: 0 });
   });
 

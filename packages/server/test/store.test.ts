@@ -2,6 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredMeeting } from '../src/domain/meetings/meeting.js';
 import { openStore } from '../src/store/kysely-store.js';
+import { auditCursor } from '../src/store/repositories/audit.js';
+import { KyselyRetentionRepository } from '../src/store/repositories/retention.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
 
 const now = new Date('2026-11-28T10:00:00Z');
@@ -177,6 +179,51 @@ for (const dialect of DIALECTS) {
       await store.audit.append({ tenantId: 'tenant-b', actorId: 'u', action: 'meeting.created' }, now);
       const entries = await store.audit.list('tenant-a', { limit: 10 });
       expect(entries.map((e) => e.action)).toEqual(['meeting.cancelled', 'meeting.created']);
+    });
+
+    it('pages the audit log without skipping or repeating entries that share a timestamp', async () => {
+      // A retention run writes all its entries with the run's time, with random (v4) ids; the
+      // audit service's ids are time-ordered. Seven share `now`: more than a page of three.
+      const retention = new KyselyRetentionRepository(store.db, store.dialect);
+      await store.audit.append(
+        { tenantId: 'tenant-a', actorId: 'u', action: 'meeting.created' },
+        new Date(now.getTime() + 1000),
+      );
+      for (let i = 0; i < 4; i++) {
+        await retention.appendAudit(
+          { tenantId: 'tenant-a', actorId: 'system', action: 'data.purged', targetId: `p${i}`, details: {} },
+          now,
+        );
+      }
+      for (let i = 0; i < 3; i++) {
+        await store.audit.append(
+          { tenantId: 'tenant-a', actorId: 'u', action: 'meeting.deleted', targetId: `d${i}` },
+          now,
+        );
+      }
+      await store.audit.append(
+        { tenantId: 'tenant-a', actorId: 'u', action: 'meeting.created' },
+        new Date(now.getTime() - 1000),
+      );
+      await store.audit.append({ tenantId: 'tenant-b', actorId: 'u', action: 'meeting.created' }, now);
+
+      const seen: string[] = [];
+      let before: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const entries = await store.audit.list('tenant-a', { limit: 3, ...(before ? { before } : {}) });
+        seen.push(...entries.map((e) => e.id));
+        const last = entries.at(-1);
+        if (entries.length < 3 || !last) break;
+        before = auditCursor(last);
+      }
+      const all = await store.audit.list('tenant-a', { limit: 100 });
+      expect(all).toHaveLength(9);
+      expect(seen).toEqual(all.map((e) => e.id));
+      expect(new Set(seen).size).toBe(9);
+
+      // A bare createdAt (the admin API's earlier cursor) still lists what is strictly older.
+      const older = await store.audit.list('tenant-a', { limit: 100, before: now.toISOString() });
+      expect(older.map((e) => e.createdAt)).toEqual([new Date(now.getTime() - 1000).toISOString()]);
     });
   });
 }

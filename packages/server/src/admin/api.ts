@@ -23,6 +23,7 @@ import {
   RetentionError,
   type SubjectRequestService,
 } from '../retention/index.js';
+import { auditCursor } from '../store/repositories/audit.js';
 import type { KyselySubjectRepository } from '../store/repositories/retention-subjects.js';
 import type { KyselySyncRetentionRepository, SyncStatusRow } from '../store/repositories/retention-sync.js';
 import type { UserTable } from '../store/schema.js';
@@ -288,6 +289,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
         limit,
         ...(request.query.before ? { before: request.query.before } : {}),
       });
+      const last = entries.at(-1);
       return {
         entries: entries.map((e) => ({
           id: e.id,
@@ -298,7 +300,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
           details: { ...(e.details ?? {}) },
           createdAt: e.createdAt,
         })),
-        next: entries.length === limit ? (entries.at(-1)?.createdAt ?? null) : null,
+        next: entries.length === limit && last ? auditCursor(last) : null,
       };
     },
   );

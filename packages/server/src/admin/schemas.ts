@@ -114,8 +114,10 @@ export const AuditQuery = Type.Object(
     ),
     before: Type.Optional(
       Type.String({
-        pattern: '^\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z$',
-        description: 'createdAt of the last entry seen',
+        pattern: '^\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z(?:_[0-9A-Za-z-]{1,64})?$',
+        description:
+          'the previous page’s `next`; a bare createdAt (the earlier form) still lists the entries ' +
+          'strictly older than it',
       }),
     ),
   },
@@ -137,7 +139,9 @@ export const AuditResponse = Type.Object({
       createdAt: Type.String(),
     }),
   ),
-  next: Type.Union([Type.String(), Type.Null()]),
+  next: Type.Union([Type.String(), Type.Null()], {
+    description: 'pass as `before` for the next page (an opaque cursor); null on the last page',
+  }),
 });
 
 export const ErasureResponse = Type.Object({

@@ -1,6 +1,6 @@
 /**
  * Operator commands for retention and data-subject requests (docs/privacy.md):
- *   roomlink retention run [--as-of <date>]
+ *   roomlink retention run [--as-of <date> [--yes]]
  *   roomlink tenant offboard <tenant id> [--contract-end <YYYY-MM-DD> [--yes] | --cancel]
  *   roomlink export user <user id> [--out <file>]
  *   roomlink erase user <user id> --yes
@@ -15,7 +15,7 @@ import { createIdentity } from '../identity/index.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { loggerOptions } from '../observability/logger.js';
 import { type SyncHooks, syncRetentionOptions } from '../retention/feature.js';
-import { createRetention, type Retention, RetentionError } from '../retention/index.js';
+import { createRetention, parseDay, type Retention, RetentionError } from '../retention/index.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { CliError, EXIT } from './exit.js';
 
@@ -61,9 +61,27 @@ export function registerRetentionCommands(
     .description(
       'purge what retention says is due, once, and print what was deleted (the server does it hourly)',
     )
-    .option('--as-of <date>', 'run as if it were this date or date-time (ISO 8601), e.g. to check a schedule')
-    .action(async (options: { asOf?: string }) => {
-      const asOf = options.asOf === undefined ? new Date() : parseInstant(options.asOf);
+    .option(
+      '--as-of <date>',
+      'purge, now, what is due as of this day (YYYY-MM-DD, midnight UTC) or date-time (with Z or an ' +
+        'offset): this deletes data, it is not a preview; a date in the future needs --yes',
+    )
+    .option(
+      '--yes',
+      'confirm an --as-of in the future: meetings are deleted before their purge day and tenants ' +
+        'offboarded (data deleted, key destroyed) before their deletion day',
+    )
+    .action(async (options: { asOf?: string; yes?: boolean }) => {
+      const now = new Date();
+      const asOf = options.asOf === undefined ? now : parseInstant(options.asOf);
+      if (asOf.getTime() > now.getTime() && !options.yes) {
+        throw new CliError(
+          `--as-of ${options.asOf} is in the future: the run would delete now what is due only then ` +
+            '(meetings before their purge day; tenants whose deletion day comes by then, their data ' +
+            'keys destroyed): add --yes to confirm',
+          EXIT.usage,
+        );
+      }
       const report = await withRetention((r) => r.job.run(asOf));
       output.out(`${JSON.stringify(report, null, 2)}\n`);
     });
@@ -164,12 +182,35 @@ function cliSyncHooks(runtime: Runtime, logger: pino.Logger): Partial<SyncHooks>
   return { stopSyncForUser: (userId) => sync.stopSyncForUser(userId) };
 }
 
-function parseInstant(value: string): Date {
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new CliError(`--as-of "${value}" is not an ISO 8601 date or date-time`, EXIT.usage);
+/** An ISO 8601 date-time with seconds and fraction optional and a Z or ±HH:MM offset required. */
+const DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * `--as-of`: a day (midnight UTC) or a date-time with its offset, strictly: no impossible day
+ * (2026-02-30), no trailing text, and no date-time without an offset (it would mean the local time
+ * of whichever machine runs the command).
+ */
+export function parseInstant(value: string): Date {
+  const usage =
+    'use a day (YYYY-MM-DD) or a date-time with Z or an offset ' +
+    '(2027-04-11T09:30:00Z, 2027-04-11T11:30+02:00)';
+  const day = parseDay(value);
+  if (day) return day;
+  const match = DATE_TIME.exec(value);
+  if (!match) {
+    throw new CliError(`--as-of "${value}" is not an ISO 8601 date or date-time: ${usage}`, EXIT.usage);
   }
-  return date;
+  const [, dayPart = '', hh = '', mm = '', ss = '0', fraction = '', zulu, sign, offH = '0', offM = '0'] =
+    match;
+  const midnight = parseDay(dayPart);
+  const [hours, minutes, seconds] = [Number(hh), Number(mm), Number(ss)];
+  const offset = zulu ? 0 : (sign === '-' ? -1 : 1) * (Number(offH) * 60 + Number(offM));
+  if (!midnight || hours > 23 || minutes > 59 || seconds > 59 || Number(offH) > 23 || Number(offM) > 59) {
+    throw new CliError(`--as-of "${value}" is not a real date or time: ${usage}`, EXIT.usage);
+  }
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
+  return new Date(midnight.getTime() + ((hours * 60 + minutes - offset) * 60 + seconds) * 1000 + ms);
 }
 
 function toCliError(error: RetentionError): CliError {

@@ -18,6 +18,29 @@ const APPEND = new Precompiled<Database, unknown[]>(8, (db: Kysely<Database>, m)
   }),
 );
 
+/**
+ * Where a page of the audit log ends: the last entry's createdAt and id, `<createdAt>_<id>` (the
+ * admin API's `next`). Entries share a createdAt (a retention run writes all of its entries with
+ * the run's time), so the id breaks ties: pages are in (created_at, id) order, newest first, and
+ * the next page starts strictly after the cursor. The id's own time prefix is not relied on
+ * (retention's entries have random ids).
+ */
+export function auditCursor(entry: Pick<AuditRecord, 'createdAt' | 'id'>): string {
+  return `${entry.createdAt}${CURSOR_SEPARATOR}${entry.id}`;
+}
+
+/** Neither an ISO 8601 time nor a UUID holds it. */
+const CURSOR_SEPARATOR = '_';
+
+/**
+ * `before` is a cursor from auditCursor, or a bare createdAt (the API's earlier cursor, still
+ * accepted): then entries strictly older than it.
+ */
+function parseCursor(before: string): { createdAt: string; id?: string } {
+  const at = before.indexOf(CURSOR_SEPARATOR);
+  return at < 0 ? { createdAt: before } : { createdAt: before.slice(0, at), id: before.slice(at + 1) };
+}
+
 export class KyselyAuditRepository implements AuditRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -39,10 +62,22 @@ export class KyselyAuditRepository implements AuditRepository {
       .selectFrom('audit_log')
       .selectAll()
       .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
       .limit(options.limit);
     query =
       tenantId === null ? query.where('tenant_id', 'is', null) : query.where('tenant_id', '=', tenantId);
-    if (options.before) query = query.where('created_at', '<', options.before);
+    if (options.before) {
+      const { createdAt, id } = parseCursor(options.before);
+      query =
+        id === undefined
+          ? query.where('created_at', '<', createdAt)
+          : query.where((eb) =>
+              eb.or([
+                eb('created_at', '<', createdAt),
+                eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+              ]),
+            );
+    }
     const rows = await query.execute();
     return rows.map((r) => ({
       id: r.id,
