@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { purgeAfterDay, roomWindow } from './window.js';
+import { lastEnd, purgeAfterDay, roomWindow } from './window.js';
 
 const policy = { openBeforeMinutes: 15, closeAfterMinutes: 30 };
+const HOUR = 3_600_000;
+/** What lastEnd may add to the true end for a series with several occurrences (a change of UTC offset). */
+const MARGIN = 3 * HOUR;
+
+/** A UTC series whose first occurrence is 10:00–11:00Z on `startDate`. */
+function series(startDate: string, pattern: Record<string, unknown>, range: Record<string, unknown>) {
+  return {
+    end: new Date(`${startDate}T11:00:00Z`),
+    recurrence: { pattern, range: { startDate, recurrenceTimeZone: 'UTC', ...range } },
+  };
+}
+
+/** lastEnd is never before the true last end, and at most the margin after it. */
+function expectLastEnd(s: ReturnType<typeof series>, trueLastEnd: string) {
+  const got = lastEnd(s.end, s.recurrence).getTime();
+  const want = Date.parse(trueLastEnd);
+  expect(got, new Date(got).toISOString()).toBeGreaterThanOrEqual(want);
+  expect(got - want, new Date(got).toISOString()).toBeLessThanOrEqual(MARGIN);
+}
 
 describe('room window and purge day', () => {
   it('opens before the start and closes after the end plus grace', () => {
@@ -10,7 +29,7 @@ describe('room window and purge day', () => {
     expect(w.validUntil.toISOString()).toBe('2026-12-01T10:30:00.000Z');
   });
 
-  it('a series with an end date stays open until its last day', () => {
+  it('a series with an end date stays open until its last day ends in the latest time zone (UTC−12)', () => {
     const recurrence = { pattern: { type: 'weekly' }, range: { type: 'endDate', endDate: '2027-03-31' } };
     const w = roomWindow(
       new Date('2026-12-01T09:00:00Z'),
@@ -18,7 +37,8 @@ describe('room window and purge day', () => {
       recurrence,
       policy,
     );
-    expect(w.validUntil.toISOString()).toBe('2027-04-01T00:29:59.999Z');
+    // 2027-03-31 24:00 at UTC−12, plus the 30 minutes' grace.
+    expect(w.validUntil.toISOString()).toBe('2027-04-01T12:30:00.000Z');
   });
 
   it('purges 3 calendar months after the end by default, or after the tenant’s shorter period', () => {
@@ -27,5 +47,189 @@ describe('room window and purge day', () => {
     expect(purgeAfterDay(new Date('2026-12-01T10:00:00Z'), null, 30)).toBe('2026-12-31');
     expect(purgeAfterDay(new Date('2028-11-30T23:00:00Z'), null, null)).toBe('2029-02-28');
     expect(purgeAfterDay(new Date('2027-11-30T23:00:00Z'), null, null)).toBe('2028-02-29');
+  });
+});
+
+describe('numbered series end with their last occurrence', () => {
+  it('a daily series of 3 is purged 3 months after its third occurrence, not 2 years on', () => {
+    const s = series(
+      '2026-01-03',
+      { type: 'daily', interval: 1 },
+      { type: 'numbered', numberOfOccurrences: 3 },
+    );
+    expectLastEnd(s, '2026-01-05T11:00:00Z');
+    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2026-04-05');
+    expect(purgeAfterDay(s.end, s.recurrence, 1)).toBe('2026-01-06');
+  });
+
+  it('a weekly series of 160 (about 3 years) keeps its room and its row until the 160th occurrence', () => {
+    const s = series(
+      '2026-12-01', // a tuesday
+      { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'], firstDayOfWeek: 'sunday' },
+      { type: 'numbered', numberOfOccurrences: 160 },
+    );
+    const last = '2029-12-18T11:00:00Z'; // 159 weeks after the first
+    expectLastEnd(s, last);
+    const w = roomWindow(new Date('2026-12-01T10:00:00Z'), s.end, s.recurrence, policy);
+    expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(Date.parse(last) + 30 * 60_000);
+    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2030-03-18');
+    expect(purgeAfterDay(s.end, s.recurrence, 89) >= '2029-12-19').toBe(true);
+  });
+
+  it('a weekly series on several days a week counts each day, in weeks starting on firstDayOfWeek', () => {
+    // Starts on wednesday 2026-12-02; monday 2026-11-30 is before the start and does not count.
+    const mwf = series(
+      '2026-12-02',
+      {
+        type: 'weekly',
+        interval: 1,
+        daysOfWeek: ['friday', 'monday', 'wednesday'],
+        firstDayOfWeek: 'sunday',
+      },
+      { type: 'numbered', numberOfOccurrences: 10 },
+    );
+    // W 12-02, F 12-04 | M 07, W 09, F 11 | M 14, W 16, F 18 | M 21, W 23
+    expectLastEnd(mwf, '2026-12-23T11:00:00Z');
+    // Every other week: which week a sunday belongs to depends on firstDayOfWeek.
+    const range = { type: 'numbered', numberOfOccurrences: 4 };
+    const pattern = { type: 'weekly', interval: 2, daysOfWeek: ['sunday', 'wednesday'] };
+    // Weeks from sunday: W 12-02 | (skipped) | S 12-13, W 12-16 | (skipped) | S 12-27
+    expectLastEnd(
+      series('2026-12-02', { ...pattern, firstDayOfWeek: 'sunday' }, range),
+      '2026-12-27T11:00:00Z',
+    );
+    // Weeks from monday: W 12-02, S 12-06 | (skipped) | W 12-16, S 12-20
+    expectLastEnd(
+      series('2026-12-02', { ...pattern, firstDayOfWeek: 'monday' }, range),
+      '2026-12-20T11:00:00Z',
+    );
+  });
+
+  it('daily with an interval counts every interval-th day', () => {
+    const s = series(
+      '2026-01-30',
+      { type: 'daily', interval: 3 },
+      { type: 'numbered', numberOfOccurrences: 4 },
+    );
+    expectLastEnd(s, '2026-02-08T11:00:00Z');
+  });
+
+  it('absolute monthly: the day of the month, or the last day of a shorter month; with an interval', () => {
+    const pattern = { type: 'absoluteMonthly', interval: 1, dayOfMonth: 31 };
+    expectLastEnd(
+      series('2027-01-31', pattern, { type: 'numbered', numberOfOccurrences: 2 }),
+      '2027-02-28T11:00:00Z',
+    );
+    expectLastEnd(
+      series('2027-01-31', pattern, { type: 'numbered', numberOfOccurrences: 12 }),
+      '2027-12-31T11:00:00Z',
+    );
+    expectLastEnd(
+      series('2027-01-31', { ...pattern, interval: 3 }, { type: 'numbered', numberOfOccurrences: 5 }),
+      '2028-01-31T11:00:00Z',
+    );
+  });
+
+  it('relative monthly: the last friday, or the first weekday, of the month', () => {
+    const lastFriday = { type: 'relativeMonthly', interval: 1, daysOfWeek: ['friday'], index: 'last' };
+    expectLastEnd(
+      series('2027-01-29', lastFriday, { type: 'numbered', numberOfOccurrences: 3 }),
+      '2027-03-26T11:00:00Z',
+    );
+    const firstWeekday = {
+      type: 'relativeMonthly',
+      interval: 2,
+      daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+      index: 'first',
+    };
+    // 2027-01-01 (fri), 2027-03-01 (mon), 2027-05-03 (mon: the 1st is a saturday)
+    expectLastEnd(
+      series('2027-01-01', firstWeekday, { type: 'numbered', numberOfOccurrences: 3 }),
+      '2027-05-03T11:00:00Z',
+    );
+  });
+
+  it('yearly: absolute (29 February falls on the 28th in common years) and relative', () => {
+    expectLastEnd(
+      series(
+        '2028-02-29',
+        { type: 'absoluteYearly', interval: 1, month: 2, dayOfMonth: 29 },
+        { type: 'numbered', numberOfOccurrences: 2 },
+      ),
+      '2029-02-28T11:00:00Z',
+    );
+    // The fourth thursday of November, every other year: 2026-11-26, 2028-11-23, 2030-11-28.
+    const s = series(
+      '2026-11-26',
+      { type: 'relativeYearly', interval: 2, month: 11, daysOfWeek: ['thursday'], index: 'fourth' },
+      { type: 'numbered', numberOfOccurrences: 3 },
+    );
+    expectLastEnd(s, '2030-11-28T11:00:00Z');
+    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2031-02-28');
+  });
+
+  it('a single occurrence ends when the meeting ends', () => {
+    const s = series(
+      '2026-01-03',
+      { type: 'daily', interval: 1 },
+      { type: 'numbered', numberOfOccurrences: 1 },
+    );
+    expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2026-01-03T11:00:00.000Z');
+  });
+});
+
+describe('series in a time zone behind UTC', () => {
+  it('a Los Angeles series with an end date is open until its last occurrence ends, and kept past it', () => {
+    // Tuesdays 17:00–18:00 in Los Angeles (PST, UTC−8): 01:00–02:00Z the next day.
+    const start = new Date('2026-12-02T01:00:00Z');
+    const end = new Date('2026-12-02T02:00:00Z');
+    const recurrence = {
+      pattern: { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'], firstDayOfWeek: 'sunday' },
+      range: {
+        type: 'endDate',
+        startDate: '2026-12-01',
+        endDate: '2027-01-26',
+        recurrenceTimeZone: 'Pacific Standard Time',
+      },
+    };
+    const lastOccurrenceEnd = Date.parse('2027-01-27T02:00:00Z'); // 2027-01-26 18:00 PST
+    const w = roomWindow(start, end, recurrence, policy);
+    expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(lastOccurrenceEnd + 30 * 60_000);
+    expect(w.validUntil.toISOString()).toBe('2027-01-27T12:30:00.000Z'); // 2027-01-26 24:00 at UTC−12
+    // With a 1-day tenant setting, the row outlives the last occurrence (purge day starts after it).
+    expect(Date.parse(`${purgeAfterDay(end, recurrence, 1)}T00:00:00Z`)).toBeGreaterThan(lastOccurrenceEnd);
+    expect(purgeAfterDay(end, recurrence, 1)).toBe('2027-01-28');
+    expect(purgeAfterDay(end, recurrence, null)).toBe('2027-04-27');
+  });
+
+  it('an occurrence on the end date that runs past local midnight keeps the room open to its end', () => {
+    // Tuesdays 23:00–03:00 in Honolulu (UTC−10): 09:00–13:00Z the next day.
+    const start = new Date('2026-12-02T09:00:00Z');
+    const end = new Date('2026-12-02T13:00:00Z');
+    const recurrence = {
+      pattern: { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'] },
+      range: { type: 'endDate', startDate: '2026-12-01', endDate: '2027-01-26' },
+    };
+    const lastOccurrenceEnd = Date.parse('2027-01-27T13:00:00Z'); // 2027-01-27 03:00 HST
+    const w = roomWindow(start, end, recurrence, policy);
+    expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(lastOccurrenceEnd + 30 * 60_000);
+    expect(w.validUntil.getTime() - lastOccurrenceEnd).toBeLessThanOrEqual(MARGIN + 30 * 60_000);
+  });
+});
+
+describe('series with no end', () => {
+  it('keep the 2-year horizon after the first occurrence', () => {
+    const s = series('2026-01-03', { type: 'daily', interval: 1 }, { type: 'noEnd' });
+    expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2028-01-03T11:00:00.000Z');
+    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2028-04-03');
+  });
+
+  it('as does a numbered series whose pattern cannot be read', () => {
+    const s = series(
+      '2026-01-03',
+      { type: 'weekly', interval: 1 },
+      { type: 'numbered', numberOfOccurrences: 3 },
+    );
+    expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2028-01-03T11:00:00.000Z');
   });
 });

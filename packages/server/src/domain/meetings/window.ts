@@ -3,6 +3,7 @@
  * which are stored encrypted; only the purge day is kept in clear (day granularity).
  */
 import type { Recurrence } from './meeting.js';
+import { parseCalendarDay, seriesDates } from './recurrence-dates.js';
 
 export interface WindowPolicy {
   readonly openBeforeMinutes: number;
@@ -10,20 +11,61 @@ export interface WindowPolicy {
 }
 
 const MINUTE = 60_000;
-/** A series with no end date keeps its room for this long after its last update. */
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** A series with no end (`noEnd`) keeps its room for this long after its first occurrence ends. */
 const OPEN_ENDED_SERIES_YEARS = 2;
+/**
+ * How much later than "first end + whole days" an occurrence can end on its own date: the series'
+ * UTC offset may differ between the first and the last occurrence (a DST shift: 1 h in most zones,
+ * 2 h in Antarctica/Troll), and an occurrence spanning a DST change may last an hour longer.
+ */
+const OFFSET_MARGIN = 3 * HOUR;
+/** The end of a day in the latest time zone on Earth (UTC−12) is 36 h after its start in UTC. */
+const LATEST_DAY_END = DAY + 12 * HOUR;
+/** Bounds are capped here so that the purge day, 3 months on, still has a 4-digit year. */
+const LATEST_BOUND = Date.UTC(9999, 8, 30);
 
+/**
+ * When the meeting's last occurrence ends, or a bound never earlier than that (the series' time zone
+ * is not needed; the bound is off by at most what each case says). `end` is the end of the series'
+ * first occurrence (Graph's series master), which starts on `recurrence.range.startDate` or later
+ * (Graph requires the master's start to be the range's start date; Exchange may move it to the first
+ * date the pattern yields).
+ *
+ * - `numbered` and `endDate`: the last occurrence's date D is computed from the pattern (an exact
+ *   expansion, recurrence-dates.ts). Occurrences keep the first one's wall-clock time, so the last
+ *   one ends `D − startDate` days after `end`, give or take a change of UTC offset: the bound adds
+ *   OFFSET_MARGIN. It is late by at most that margin plus the offset change (a few hours), plus the
+ *   days between the range's start date and the first occurrence when Exchange moved the master
+ *   there (less than one pattern period).
+ * - `endDate` also never ends before the end of `range.endDate` in UTC−12, the latest time zone:
+ *   `endDate` is a day in the series' own zone, so this holds in any zone, even when the pattern
+ *   cannot be read. An occurrence on that day that runs past local midnight is covered by the first
+ *   rule.
+ * - `noEnd` (and any recurrence this cannot date): the last occurrence is unknown, possibly never;
+ *   the room is kept OPEN_ENDED_SERIES_YEARS after the first occurrence, as before.
+ */
 export function lastEnd(end: Date, recurrence: Recurrence | null): Date {
   if (!recurrence) return end;
-  const range = recurrence.range as { type?: string; endDate?: string } | undefined;
-  if (range?.type === 'endDate' && typeof range.endDate === 'string') {
-    const seriesEnd = new Date(`${range.endDate}T23:59:59.999Z`);
-    return seriesEnd > end ? seriesEnd : end;
+  const range = recurrence.range as { type?: unknown; endDate?: unknown } | undefined;
+  const dates = seriesDates(recurrence);
+  const bounds: number[] = [];
+  if (dates) {
+    const days = dates.lastDate - dates.startDate;
+    // No later date: the last occurrence is the first one itself.
+    bounds.push(days <= 0 ? end.getTime() : end.getTime() + days * DAY + OFFSET_MARGIN);
   }
-  // numbered or noEnd: the last occurrence is not known without expanding; keep the room long enough.
-  const horizon = new Date(end);
-  horizon.setUTCFullYear(horizon.getUTCFullYear() + OPEN_ENDED_SERIES_YEARS);
-  return horizon;
+  const endDate = range?.type === 'endDate' ? parseCalendarDay(range.endDate) : undefined;
+  if (endDate !== undefined) bounds.push(endDate * DAY + LATEST_DAY_END);
+  if (bounds.length === 0) {
+    const horizon = new Date(end);
+    horizon.setUTCFullYear(horizon.getUTCFullYear() + OPEN_ENDED_SERIES_YEARS);
+    return horizon;
+  }
+  // A date beyond what Date can hold (an absurd count) is "later than anything".
+  const bound = Math.min(Math.max(...bounds.map((b) => (Number.isNaN(b) ? Infinity : b))), LATEST_BOUND);
+  return new Date(Math.max(bound, end.getTime()));
 }
 
 export function roomWindow(start: Date, end: Date, recurrence: Recurrence | null, policy: WindowPolicy) {

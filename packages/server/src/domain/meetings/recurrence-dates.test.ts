@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { formatCalendarDay, parseCalendarDay, seriesDates } from './recurrence-dates.js';
+
+const daily = { type: 'daily', interval: 1 };
+
+function last(pattern: Record<string, unknown>, range: Record<string, unknown>): string | undefined {
+  const dates = seriesDates({ pattern, range });
+  return dates === undefined ? undefined : formatCalendarDay(dates.lastDate);
+}
+
+describe('recurrence dates', () => {
+  it('reads only real dates', () => {
+    expect(parseCalendarDay('2028-02-29')).toBe(Date.UTC(2028, 1, 29) / 86_400_000);
+    expect(parseCalendarDay('2027-02-29')).toBeUndefined();
+    expect(parseCalendarDay('2027-2-3')).toBeUndefined();
+    expect(parseCalendarDay(20270203)).toBeUndefined();
+    expect(formatCalendarDay(parseCalendarDay('1969-12-31') as number)).toBe('1969-12-31');
+  });
+
+  it('finds the last occurrence up to an end date, which need not fall on the pattern', () => {
+    const fridays = { type: 'weekly', interval: 1, daysOfWeek: ['friday'] };
+    expect(last(fridays, { type: 'endDate', startDate: '2026-12-01', endDate: '2027-01-26' })).toBe(
+      '2027-01-22',
+    );
+    expect(last(fridays, { type: 'endDate', startDate: '2026-12-01', endDate: '2027-01-22' })).toBe(
+      '2027-01-22',
+    );
+    const monthly = { type: 'absoluteMonthly', interval: 2, dayOfMonth: 15 };
+    expect(last(monthly, { type: 'endDate', startDate: '2027-01-20', endDate: '2027-05-14' })).toBe(
+      '2027-03-15',
+    );
+    expect(last(daily, { type: 'endDate', startDate: '2027-01-20', endDate: '2027-01-19' })).toBeUndefined();
+  });
+
+  it('skips pattern dates before the start date in the first period', () => {
+    // The 10th of January is before the start: the first occurrence is 10 February, the third 10 April.
+    const monthly = { type: 'absoluteMonthly', interval: 1, dayOfMonth: 10 };
+    expect(last(monthly, { type: 'numbered', startDate: '2027-01-15', numberOfOccurrences: 3 })).toBe(
+      '2027-04-10',
+    );
+    const yearly = { type: 'relativeYearly', interval: 1, month: 1, daysOfWeek: ['monday'], index: 'first' };
+    expect(last(yearly, { type: 'numbered', startDate: '2027-06-01', numberOfOccurrences: 1 })).toBe(
+      '2028-01-03',
+    );
+  });
+
+  it('dates large counts without walking them', () => {
+    expect(last(daily, { type: 'numbered', startDate: '2027-01-01', numberOfOccurrences: 999_999 })).toBe(
+      formatCalendarDay(Date.UTC(2027, 0, 1) / 86_400_000 + 999_998),
+    );
+  });
+
+  it('gives up on what it cannot read, and on noEnd ranges', () => {
+    const range = { type: 'numbered', startDate: '2027-01-01', numberOfOccurrences: 3 };
+    expect(last({ type: 'weekly', interval: 1 }, range)).toBeUndefined(); // no daysOfWeek
+    expect(last({ type: 'weekly', interval: 1, daysOfWeek: ['funday'] }, range)).toBeUndefined();
+    expect(last({ type: 'hourly', interval: 1 }, range)).toBeUndefined();
+    expect(last({ type: 'daily', interval: 0 }, range)).toBeUndefined();
+    expect(last({ type: 'absoluteYearly', interval: 1, dayOfMonth: 5 }, range)).toBeUndefined(); // no month
+    expect(last(daily, { ...range, numberOfOccurrences: 0 })).toBeUndefined();
+    expect(last(daily, { ...range, startDate: undefined })).toBeUndefined();
+    expect(last(daily, { type: 'noEnd', startDate: '2027-01-01' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The room window's series end (domain/meetings/window.ts, which works without a time zone) checked
+ * against the Graph emulator's expansion of the same series in real time zones (Intl's tz database):
+ * never before the last occurrence ends, and for numbered series at most the days between the range's
+ * start date and the first occurrence plus a few hours (the margin for a change of UTC offset) later.
+ */
+import { describe, expect, it } from 'vitest';
+import { normalizeRecurrence, occurrenceStarts } from '../../emulators/src/graph/recurrence.js';
+import { instantOf, parseDate, wallClock } from '../../emulators/src/graph/time.js';
+import { lastEnd } from '../src/domain/meetings/window.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const ZONES = [
+  'UTC',
+  'America/Los_Angeles',
+  'Pacific/Honolulu',
+  'Etc/GMT+12',
+  'Pacific/Kiritimati',
+  'Europe/Berlin',
+  'Australia/Sydney',
+  'Australia/Lord_Howe',
+  'Pacific/Auckland',
+  'Antarctica/Troll',
+  'America/Santiago',
+];
+const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const INDEXES = ['first', 'second', 'third', 'fourth', 'last'];
+const TYPES = ['daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly', 'relativeYearly'];
+
+/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)] as T;
+  return { int, pick };
+}
+
+function randomSeries(seed: number) {
+  const r = random(seed);
+  const type = r.pick(TYPES);
+  const days = DAYS.filter(() => r.int(0, 2) === 0);
+  if (days.length === 0) days.push(r.pick(DAYS));
+  const startDate = new Date(Date.UTC(2026, 0, 1) + r.int(0, 3 * 365) * DAY).toISOString().slice(0, 10);
+  const numbered = r.int(0, 1) === 0;
+  const zone = r.pick(ZONES);
+  const pattern = {
+    type,
+    interval: r.pick([1, 1, 2, 3, 5]),
+    daysOfWeek: days,
+    firstDayOfWeek: r.pick(DAYS),
+    index: r.pick(INDEXES),
+    month: r.int(1, 12),
+    dayOfMonth: r.pick([1, 15, 28, 29, 30, 31]),
+  };
+  const range = numbered
+    ? { type: 'numbered', startDate, numberOfOccurrences: r.pick([1, 2, 3, 7, 40, 160, 400]) }
+    : {
+        type: 'endDate',
+        startDate,
+        endDate: new Date((parseDate(startDate) as number) + r.int(0, 1200) * DAY).toISOString().slice(0, 10),
+      };
+  return {
+    recurrence: normalizeRecurrence({ pattern, range }, zone),
+    zone,
+    minuteOfDay: r.int(0, 24 * 60 - 1),
+    duration: r.pick([15, 60, 90, 240, 600, 26 * 60]) * 60_000,
+    masterOnFirstOccurrence: r.int(0, 1) === 0,
+  };
+}
+
+describe('series end against the Graph emulator’s expansion', () => {
+  it('is never before the last occurrence ends, in any zone, and tight for numbered series', () => {
+    let checked = 0;
+    for (let seed = 1; seed <= 2000; seed++) {
+      const s = randomSeries(seed);
+      const { recurrence, zone, duration } = s;
+      const startDay = parseDate(recurrence.range.startDate) as number;
+      const onStartDate = instantOf(startDay + s.minuteOfDay * 60_000, zone);
+      const timing = { recurrence, zone, duration, seriesStart: onStartDate };
+      const starts = occurrenceStarts(timing, -Infinity, Infinity);
+      const first = starts[0];
+      const last = starts.at(-1);
+      if (first === undefined || last === undefined) continue; // a range with no occurrence
+      // Graph's series master starts on the range's start date; Exchange may move it to the first occurrence.
+      const masterStart = s.masterOnFirstOccurrence ? first : onStartDate;
+      const bound = lastEnd(new Date(masterStart + duration), recurrence as never).getTime();
+      const context = JSON.stringify({ seed, zone, recurrence, minuteOfDay: s.minuteOfDay, duration });
+      expect(bound, context).toBeGreaterThanOrEqual(last + duration);
+      if (recurrence.range.type === 'numbered') {
+        const firstDay = wallClock(first, zone) - (wallClock(first, zone) % DAY);
+        expect(bound - (last + duration), context).toBeLessThanOrEqual(firstDay - startDay + 6 * HOUR);
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(1600);
+  });
+});
