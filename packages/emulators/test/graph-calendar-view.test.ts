@@ -284,6 +284,84 @@ describe('Graph emulator: calendarView, recurrence and delta', () => {
     expect(exception?.id).toBe(initial.items[2]?.id);
   });
 
+  it("lists deleted occurrences in a master's cancelledOccurrences, only when selected", async () => {
+    // 00:30 in Berlin is 23:30Z the day before: the occurrence id carries the series' local date.
+    const master = h.emulator.createEvent(ALICE, {
+      ...meeting('Early', '2025-03-03T00:30:00', 30, 'W. Europe Standard Time'),
+      recurrence: {
+        pattern: { type: 'daily', interval: 1 },
+        range: { type: 'numbered', startDate: '2025-03-03', numberOfOccurrences: 5 },
+      },
+    });
+    const single = h.emulator.createEvent(ALICE, meeting('Single', '2025-03-03T10:00:00'));
+    const cancelled = async (id: string, prefer?: string): Promise<unknown> => {
+      const response = await h.graph(
+        `/me/events/${id}?$select=subject,cancelledOccurrences`,
+        prefer ? { headers: { prefer } } : {},
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as Json).cancelledOccurrences;
+    };
+    expect(await cancelled(master.id)).toEqual([]);
+    expect(await cancelled(single.id)).toEqual([]);
+
+    h.emulator.deleteOccurrence(ALICE, master.id, '2025-03-03T23:30:00Z');
+    expect(await cancelled(master.id)).toEqual([`OID.${master.id}.2025-03-04`]);
+    // Not part of the default projection.
+    const plain = (await (await h.graph(`/me/events/${master.id}`)).json()) as Json;
+    expect('cancelledOccurrences' in plain).toBe(false);
+
+    // Deleted over HTTP by occurrence id, and an exception deleted: listed under its original date.
+    const instances = await page(
+      `/me/events/${master.id}/instances?startDateTime=2025-03-04T12:00:00Z&endDateTime=2025-03-08T00:00:00Z`,
+    );
+    expect(instances.value.map((e) => e.originalStart)).toEqual([
+      '2025-03-04T23:30:00Z',
+      '2025-03-05T23:30:00Z',
+      '2025-03-06T23:30:00Z',
+    ]);
+    expect(
+      (await h.graph(`/me/events/${instances.value[0]?.id as string}`, { method: 'DELETE' })).status,
+    ).toBe(204);
+    h.emulator.updateOccurrence(ALICE, master.id, '2025-03-06T23:30:00Z', {
+      start: { dateTime: '2025-03-07T09:00:00', timeZone: 'W. Europe Standard Time' },
+      end: { dateTime: '2025-03-07T09:30:00', timeZone: 'W. Europe Standard Time' },
+    });
+    h.emulator.deleteOccurrence(ALICE, master.id, '2025-03-06T23:30:00Z');
+    const expected = ['2025-03-04', '2025-03-05', '2025-03-07'].map((d) => `OID.${master.id}.${d}`);
+    expect(await cancelled(master.id)).toEqual(expected);
+
+    // The master's id in the format asked for; the same through $batch (as a sync client reads it).
+    const immutable = (await (
+      await h.graph(`/me/events/${master.id}?$select=id`, { headers: { prefer: 'IdType="ImmutableId"' } })
+    ).json()) as Json;
+    expect(immutable.id).not.toBe(master.id);
+    expect(await cancelled(master.id, 'IdType="ImmutableId"')).toEqual(
+      ['2025-03-04', '2025-03-05', '2025-03-07'].map((d) => `OID.${immutable.id as string}.${d}`),
+    );
+    const batch = (await (
+      await h.graph('/$batch', {
+        method: 'POST',
+        json: {
+          requests: [{ id: '1', method: 'GET', url: `/me/events/${master.id}?$select=cancelledOccurrences` }],
+        },
+      })
+    ).json()) as { responses: { body: Json }[] };
+    expect(batch.responses[0]?.body.cancelledOccurrences).toEqual(expected);
+
+    // An occurrence the series never had, or one already deleted, is not found (and not listed).
+    expect(() => h.emulator.deleteOccurrence(ALICE, master.id, '2025-03-04T23:30:00Z')).toThrow();
+    expect(() => h.emulator.deleteOccurrence(ALICE, master.id, '2025-03-05T10:00:00Z')).toThrow();
+    expect(await cancelled(master.id)).toEqual(expected);
+
+    // Changing the series' time re-instates every occurrence, as Outlook does.
+    h.emulator.updateEvent(ALICE, master.id, {
+      start: { dateTime: '2025-03-03T01:00:00', timeZone: 'W. Europe Standard Time' },
+      end: { dateTime: '2025-03-03T01:30:00', timeZone: 'W. Europe Standard Time' },
+    });
+    expect(await cancelled(master.id)).toEqual([]);
+  });
+
   it('rejects $select on delta and answers 410 once delta tokens are gone', async () => {
     const select = await h.graph(`/me/calendarView/delta?${WINDOW}&$select=subject`);
     expect(select.status).toBe(400);

@@ -125,6 +125,70 @@ for (const dialect of DIALECTS) {
       expect(after.status).toBe('scheduled');
     });
 
+    it('closes the room at an occurrence the organizer deleted, and only there', async () => {
+      const first = new Date(Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR);
+      const recurrence = {
+        pattern: { type: 'daily', interval: 1 },
+        range: {
+          type: 'numbered',
+          startDate: first.toISOString().slice(0, 10),
+          numberOfOccurrences: 5,
+          recurrenceTimeZone: 'UTC',
+        },
+      };
+      const meeting = await env.createMeeting(user, {
+        subject: 'Daily check-in',
+        start: first,
+        end: new Date(first.getTime() + HOUR / 2),
+        recurrence,
+      });
+      const masterId = env.createEvent(user, meeting, { recurrence });
+      await eventually(
+        () => env.sync.service.isLinked(user.userId, masterId),
+        3000,
+        'the series to be linked',
+      );
+      const slug = meeting.room.slug;
+      const day = (n: number) => new Date(first.getTime() + n * 24 * HOUR);
+      const during = (d: Date) => new Date(d.getTime() + 5 * 60_000);
+      // The second occurrence moves (an exception); the third is deleted (a hole in /instances).
+      const movedTo = new Date(day(1).getTime() + 5 * HOUR);
+      env.emulator.updateOccurrence(user.oid, masterId, day(1), {
+        start: utc(movedTo),
+        end: utc(new Date(movedTo.getTime() + HOUR / 2)),
+      });
+      await eventually(
+        async () => (await env.sync.isRoomOpenAt(slug, during(day(1)))) === false,
+        2000,
+        'the moved occurrence to leave its slot',
+      );
+      const changedAt = Date.now();
+      env.emulator.deleteOccurrence(user.oid, masterId, day(2));
+      await eventually(
+        async () => (await env.sync.isRoomOpenAt(slug, during(day(2)))) === false,
+        2000,
+        'the deleted occurrence to close',
+      );
+      expect(Date.now() - changedAt).toBeLessThan(2000);
+      expect(await env.sync.isRoomOpenAt(slug, during(day(0)))).toBe(true);
+      expect(await env.sync.isRoomOpenAt(slug, during(day(3)))).toBe(true);
+      expect(await env.sync.isRoomOpenAt(slug, during(day(4)))).toBe(true);
+      expect(await env.sync.isRoomOpenAt(slug, during(movedTo))).toBe(true);
+      expect(await env.sync.isRoomOpenAt(slug, during(day(1)))).toBe(false);
+      const overrides = await env.sync.service.overrides(meeting.id);
+      expect(
+        overrides
+          .map((o) => [o.originalStart.toISOString(), o.cancelled])
+          .sort(([a], [b]) => String(a).localeCompare(String(b))),
+      ).toEqual([
+        [day(1).toISOString(), false],
+        [day(2).toISOString(), true],
+      ]);
+      const after = await env.meeting(user, meeting.id);
+      expect(after.status).toBe('scheduled');
+      expect(after.start.getTime()).toBe(first.getTime());
+    });
+
     it('lets duplicate and replayed notifications change nothing', async () => {
       const meeting = await env.createMeeting(user, { subject: 'Retro' });
       const eventId = env.createEvent(user, meeting);

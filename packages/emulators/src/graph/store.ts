@@ -139,6 +139,8 @@ export class CalendarStore {
   delete(ownerOid: string, ref: EventRef): void {
     const item = this.require(ownerOid, ref);
     if (ref.occurrenceStart !== undefined) {
+      // Like Graph: an occurrence the series never had, or one already deleted, is not found.
+      if (!this.hasOccurrence(item, ref.occurrenceStart)) throw itemNotFound();
       item.exceptions.delete(ref.occurrenceStart);
       item.cancelled.add(ref.occurrenceStart);
       this.touch(item, this.now().getTime());

@@ -28,8 +28,18 @@ const INSTANCE_FIELDS = [
 
 export const INSTANCE_SELECT = INSTANCE_FIELDS.join(',');
 
-/** An event read on its own also carries its body (the join-instructions marker) and recurrence. */
-export const EVENT_SELECT = [...INSTANCE_FIELDS, 'body', 'recurrence'].join(',');
+/**
+ * An event read on its own also carries its body (the join-instructions marker) and recurrence; a
+ * series master also the occurrences cancelled or deleted from it (Graph leaves them out of
+ * /instances and returns cancelledOccurrences only when selected) and the zone to place them in.
+ */
+export const EVENT_SELECT = [
+  ...INSTANCE_FIELDS,
+  'body',
+  'recurrence',
+  'originalStartTimeZone',
+  'cancelledOccurrences',
+].join(',');
 
 export function eventQuery(addinId: string): Record<string, string> {
   return {
@@ -58,6 +68,10 @@ export function toCalendarItem(raw: unknown, addinId: string): CalendarItem | un
   const type = TYPES.includes(e.type as CalendarItemType) ? (e.type as CalendarItemType) : 'singleInstance';
   const body = e.body as { contentType?: unknown; content?: unknown } | undefined;
   const originalStart = typeof e.originalStart === 'string' ? new Date(e.originalStart) : null;
+  const recurrence =
+    typeof e.recurrence === 'object' && e.recurrence !== null
+      ? (e.recurrence as Record<string, unknown>)
+      : null;
   return {
     id,
     type,
@@ -69,16 +83,42 @@ export function toCalendarItem(raw: unknown, addinId: string): CalendarItem | un
     changeKey: typeof e.changeKey === 'string' ? e.changeKey : '',
     seriesMasterId: typeof e.seriesMasterId === 'string' ? e.seriesMasterId : null,
     originalStart: originalStart && !Number.isNaN(originalStart.getTime()) ? originalStart : null,
-    recurrence:
-      typeof e.recurrence === 'object' && e.recurrence !== null
-        ? (e.recurrence as Record<string, unknown>)
-        : null,
+    recurrence,
+    seriesTimeZone: seriesTimeZone(recurrence, e.originalStartTimeZone),
+    cancelledOccurrenceDates: type === 'seriesMaster' ? cancelledOccurrenceDates(e.cancelledOccurrences) : [],
     customMeetingId: meetingIdFromProperties(e.singleValueExtendedProperties, addinId),
     body:
       body && typeof body.content === 'string'
         ? { kind: body.contentType === 'text' ? 'text' : 'html', content: body.content }
         : null,
   };
+}
+
+/** The series' zone: the recurrence range's, else the one its start was written in. */
+function seriesTimeZone(
+  recurrence: Record<string, unknown> | null,
+  originalStartTimeZone: unknown,
+): string | null {
+  const range = recurrence?.range as { recurrenceTimeZone?: unknown } | undefined;
+  if (typeof range?.recurrenceTimeZone === 'string' && range.recurrenceTimeZone !== '') {
+    return range.recurrenceTimeZone;
+  }
+  return typeof originalStartTimeZone === 'string' && originalStartTimeZone !== ''
+    ? originalStartTimeZone
+    : null;
+}
+
+/** Graph's cancelledOccurrences entries are occurrence ids, `OID.<series master id>.<yyyy-mm-dd>`. */
+const OCCURRENCE_ID = /^OID\..+\.(\d{4}-\d{2}-\d{2})$/;
+
+function cancelledOccurrenceDates(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const dates = new Set<string>();
+  for (const entry of value) {
+    const date = typeof entry === 'string' ? OCCURRENCE_ID.exec(entry)?.[1] : undefined;
+    if (date) dates.add(date);
+  }
+  return [...dates].sort();
 }
 
 function meetingIdFromProperties(value: unknown, addinId: string): string | null {

@@ -15,6 +15,13 @@ export interface CalendarItem {
   /** Occurrences and exceptions: the start the series gave them. */
   readonly originalStart: Date | null;
   readonly recurrence: Readonly<Record<string, unknown>> | null;
+  /** Series masters: the zone of the series' wall-clock times (Windows or IANA name), when known. */
+  readonly seriesTimeZone: string | null;
+  /**
+   * Series masters: the dates (yyyy-mm-dd in the series' zone) of occurrences the organizer cancelled
+   * or deleted. Such occurrences are absent from the series' instances, not returned as cancelled.
+   */
+  readonly cancelledOccurrenceDates: readonly string[];
   /** `roomlinkMeetingId` from the add-in's custom properties, when present. */
   readonly customMeetingId: string | null;
   readonly body: { readonly kind: 'html' | 'text'; readonly content: string } | null;

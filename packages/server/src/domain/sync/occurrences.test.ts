@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openAt } from './occurrences.js';
+import { occurrenceStartOn, openAt } from './occurrences.js';
 
 const H = 3_600_000;
 const margins = { openBeforeMinutes: 10, closeAfterMinutes: 10 };
@@ -26,5 +26,50 @@ describe('openAt', () => {
     expect(openAt(series, [{ ...moved, cancelled: true }], at(2 * 24 * H + 5 * H), margins)).toBe(true);
     expect(openAt(series, [{ ...moved, cancelled: true }], at(2 * 24 * H), margins)).toBe(false);
     expect(openAt({ ...series, status: 'cancelled' }, [], at(H), margins)).toBe(false);
+  });
+});
+
+describe('occurrenceStartOn', () => {
+  it('places the date at the series start time in UTC', () => {
+    const series = { start: new Date('2026-03-02T09:30:00Z'), timeZone: 'UTC', rangeStartDate: '2026-03-02' };
+    expect(occurrenceStartOn(series, '2026-03-05')?.toISOString()).toBe('2026-03-05T09:30:00.000Z');
+  });
+
+  it('keeps the wall-clock time of a Windows or IANA zone across a DST change', () => {
+    // 09:00 in Berlin is 08:00Z in winter and 07:00Z after 2026-03-29.
+    const start = new Date('2026-03-23T08:00:00Z');
+    for (const timeZone of ['W. Europe Standard Time', 'Europe/Berlin']) {
+      const series = { start, timeZone, rangeStartDate: '2026-03-23' };
+      expect(occurrenceStartOn(series, '2026-03-27')?.toISOString()).toBe('2026-03-27T08:00:00.000Z');
+      expect(occurrenceStartOn(series, '2026-03-30')?.toISOString()).toBe('2026-03-30T07:00:00.000Z');
+    }
+  });
+
+  it('reads the date in the series zone when it differs from the UTC date', () => {
+    // 00:30 in Tokyo is 15:30Z the day before.
+    const series = {
+      start: new Date('2026-05-31T15:30:00Z'),
+      timeZone: 'Tokyo Standard Time',
+      rangeStartDate: '2026-06-01',
+    };
+    expect(occurrenceStartOn(series, '2026-06-03')?.toISOString()).toBe('2026-06-02T15:30:00.000Z');
+  });
+
+  it('falls back to the UTC start time and the range start day shift for an unknown zone', () => {
+    const series = {
+      start: new Date('2026-05-31T15:30:00Z'),
+      timeZone: 'tzone://Microsoft/Custom',
+      rangeStartDate: '2026-06-01',
+    };
+    expect(occurrenceStartOn(series, '2026-06-03')?.toISOString()).toBe('2026-06-02T15:30:00.000Z');
+    expect(occurrenceStartOn({ ...series, rangeStartDate: null }, '2026-06-03')?.toISOString()).toBe(
+      '2026-06-03T15:30:00.000Z',
+    );
+  });
+
+  it('answers undefined for a malformed date', () => {
+    const series = { start: new Date('2026-03-02T09:30:00Z'), timeZone: 'UTC', rangeStartDate: null };
+    expect(occurrenceStartOn(series, '2026-02-30')).toBeUndefined();
+    expect(occurrenceStartOn(series, 'tomorrow')).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
 import type { OccurrenceRecord } from './ports.js';
+import { instantOf, parseCalendarDate, resolveTimeZone, wallClock } from './time-zones.js';
 
 export interface OccurrenceOverride {
   readonly originalStart: Date;
@@ -55,6 +56,43 @@ export async function openOverride(cipher: FieldCipher, r: OccurrenceRecord): Pr
     end: new Date(plain.end as string),
     cancelled: plain.cancelled === true,
   };
+}
+
+/** What places a series' occurrences in time: its first start and the zone of its wall-clock times. */
+export interface SeriesClock {
+  readonly start: Date;
+  /** The series' zone as the calendar names it (Windows or IANA); null when unknown. */
+  readonly timeZone: string | null;
+  /** The recurrence range's startDate (yyyy-mm-dd in the series' zone), when known. */
+  readonly rangeStartDate: string | null;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The original start of a series' occurrence on `date` (yyyy-mm-dd in the series' zone): that date at
+ * the series' wall-clock start time in that zone. Undefined for a malformed date.
+ *
+ * A zone the calendar names but this server cannot resolve falls back to the series' UTC start time,
+ * with the day shift the range's startDate implies (right except across a DST change).
+ */
+export function occurrenceStartOn(series: SeriesClock, date: string): Date | undefined {
+  const midnight = parseCalendarDate(date);
+  if (midnight === undefined) return undefined;
+  const seriesStart = series.start.getTime();
+  const zone = resolveTimeZone(series.timeZone);
+  if (zone) {
+    const wall = wallClock(seriesStart, zone);
+    const timeOfDay = wall - Math.floor(wall / DAY) * DAY;
+    return new Date(instantOf(midnight + timeOfDay, zone));
+  }
+  const utcMidnight = Math.floor(seriesStart / DAY) * DAY;
+  const localMidnight = series.rangeStartDate ? parseCalendarDate(series.rangeStartDate) : undefined;
+  const shift =
+    localMidnight !== undefined && Math.abs(utcMidnight - localMidnight) <= DAY
+      ? utcMidnight - localMidnight
+      : 0;
+  return new Date(midnight + shift + (seriesStart - utcMidnight));
 }
 
 export interface WindowMargins {

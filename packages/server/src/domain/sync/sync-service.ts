@@ -19,6 +19,7 @@ import type { Principal } from '../principal.js';
 import type { CalendarItem, MailboxOwner } from './calendar-item.js';
 import {
   type OccurrenceOverride,
+  occurrenceStartOn,
   openAt,
   openOverride,
   sealOverride,
@@ -209,23 +210,7 @@ export class CalendarSyncService {
     master: CalendarItem,
     instances: readonly CalendarItem[],
   ): Promise<boolean> {
-    const duration = master.end.getTime() - master.start.getTime();
-    const overrides: OccurrenceOverride[] = [];
-    for (const i of instances) {
-      if (!i.originalStart) continue;
-      const originalEnd = new Date(i.originalStart.getTime() + duration);
-      const moved =
-        i.start.getTime() !== i.originalStart.getTime() || i.end.getTime() !== originalEnd.getTime();
-      if (i.isCancelled || (i.type === 'exception' && moved)) {
-        overrides.push({
-          originalStart: i.originalStart,
-          originalEnd,
-          start: i.start,
-          end: i.end,
-          cancelled: i.isCancelled,
-        });
-      }
-    }
+    const overrides = seriesOverrides(master, instances);
     const before = await this.overrides(meetingId);
     if (sameOverrides(before, overrides)) return false;
     const records = await Promise.all(
@@ -275,6 +260,62 @@ function changesOf(meeting: Meeting, item: CalendarItem): UpdateMeetingInput {
     }
   }
   return patch;
+}
+
+/**
+ * The overrides a series master and its instances imply: exceptions moved away from their original
+ * time, and cancelled occurrences. Graph returns a cancelled or deleted occurrence not as an instance
+ * but in the master's cancelledOccurrences; an occurrence that is an instance (moved, re-instated or
+ * listed twice) is never also taken as cancelled.
+ */
+export function seriesOverrides(
+  master: CalendarItem,
+  instances: readonly CalendarItem[],
+): OccurrenceOverride[] {
+  const duration = master.end.getTime() - master.start.getTime();
+  const overrides = new Map<number, OccurrenceOverride>();
+  const present = new Set<number>();
+  for (const i of instances) {
+    if (!i.originalStart) continue;
+    present.add(i.originalStart.getTime());
+    const originalEnd = new Date(i.originalStart.getTime() + duration);
+    const moved =
+      i.start.getTime() !== i.originalStart.getTime() || i.end.getTime() !== originalEnd.getTime();
+    if (i.isCancelled || (i.type === 'exception' && moved)) {
+      overrides.set(i.originalStart.getTime(), {
+        originalStart: i.originalStart,
+        originalEnd,
+        start: i.start,
+        end: i.end,
+        cancelled: i.isCancelled,
+      });
+    }
+  }
+  const clock = {
+    start: master.start,
+    timeZone: master.seriesTimeZone,
+    rangeStartDate: rangeStartDate(master.recurrence),
+  };
+  for (const date of master.cancelledOccurrenceDates) {
+    const originalStart = occurrenceStartOn(clock, date);
+    if (!originalStart || present.has(originalStart.getTime()) || overrides.has(originalStart.getTime())) {
+      continue;
+    }
+    const originalEnd = new Date(originalStart.getTime() + duration);
+    overrides.set(originalStart.getTime(), {
+      originalStart,
+      originalEnd,
+      start: originalStart,
+      end: originalEnd,
+      cancelled: true,
+    });
+  }
+  return [...overrides.values()];
+}
+
+function rangeStartDate(recurrence: CalendarItem['recurrence']): string | null {
+  const range = recurrence?.range as { startDate?: unknown } | undefined;
+  return typeof range?.startDate === 'string' ? range.startDate : null;
 }
 
 function sameOverrides(a: readonly OccurrenceOverride[], b: readonly OccurrenceOverride[]): boolean {

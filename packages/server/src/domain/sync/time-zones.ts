@@ -1,0 +1,80 @@
+/**
+ * Calendar time zones: Outlook names a series' zone with a Windows id ('W. Europe Standard Time') or
+ * an IANA name. Wall-clock arithmetic needs the IANA zone; instants are epoch milliseconds and wall
+ * times are encoded as if they were UTC, so that Date.UTC arithmetic works on them.
+ *
+ * The Graph emulator (packages/emulators) does the same arithmetic on its own, on purpose: it is
+ * the test oracle, and sharing its code would hide a bug both sides had.
+ */
+import { findIana } from 'windows-iana';
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(ianaZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(ianaZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: ianaZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(ianaZone, formatter);
+  }
+  return formatter;
+}
+
+/** The IANA zone for a calendar's zone name (Windows or IANA), or undefined when unknown. */
+export function resolveTimeZone(name: string | null | undefined): string | undefined {
+  if (!name) return undefined;
+  // Windows ids map to IANA through CLDR's windowsZones table (its first, "001" zone), as published.
+  const windows = findIana(name)[0];
+  if (windows) return windows;
+  try {
+    formatterFor(name);
+    return name;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wall-clock time of an instant in a zone, UTC-encoded. */
+export function wallClock(instant: number, ianaZone: string): number {
+  if (ianaZone === 'UTC') return instant;
+  const parts = formatterFor(ianaZone).formatToParts(new Date(instant));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const seconds = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return seconds + (((instant % 1000) + 1000) % 1000);
+}
+
+/** The instant at which the zone's clocks show `wall` (UTC-encoded); a skipped wall time moves forward. */
+export function instantOf(wall: number, ianaZone: string): number {
+  if (ianaZone === 'UTC') return wall;
+  let guess = wall - (wallClock(wall, ianaZone) - wall);
+  // Two passes settle offsets that change between the guess and the answer (DST transitions).
+  for (let i = 0; i < 2; i++) guess = wall - (wallClock(guess, ianaZone) - guess);
+  return guess;
+}
+
+/** UTC-encoded midnight of yyyy-mm-dd, or undefined when it is no calendar date. */
+export function parseCalendarDate(value: string): number | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const midnight = Date.UTC(year, month - 1, day);
+  const d = new Date(midnight);
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day
+    ? midnight
+    : undefined;
+}
