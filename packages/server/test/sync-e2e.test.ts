@@ -80,7 +80,8 @@ for (const dialect of DIALECTS) {
       expect(await env.sync.isRoomOpenAt(meeting.room.slug, newStart)).toBe(false);
     });
 
-    it('moves only the window of the occurrence that moved', async () => {
+    /** A daily series of five half-hour occurrences from tomorrow, linked by sync. */
+    async function linkedDailySeries(subject: string) {
       const first = new Date(Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR);
       const recurrence = {
         pattern: { type: 'daily', interval: 1 },
@@ -92,7 +93,7 @@ for (const dialect of DIALECTS) {
         },
       };
       const meeting = await env.createMeeting(user, {
-        subject: 'Stand-up',
+        subject,
         start: first,
         end: new Date(first.getTime() + HOUR / 2),
         recurrence,
@@ -103,6 +104,11 @@ for (const dialect of DIALECTS) {
         3000,
         'the series to be linked',
       );
+      return { first, meeting, masterId };
+    }
+
+    it('moves only the window of the occurrence that moved', async () => {
+      const { first, meeting, masterId } = await linkedDailySeries('Stand-up');
       const third = new Date(first.getTime() + 2 * 24 * HOUR);
       const movedTo = new Date(third.getTime() + 5 * HOUR);
       env.emulator.updateOccurrence(user.oid, masterId, third, {
@@ -126,28 +132,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('closes the room at an occurrence the organizer deleted, and only there', async () => {
-      const first = new Date(Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR);
-      const recurrence = {
-        pattern: { type: 'daily', interval: 1 },
-        range: {
-          type: 'numbered',
-          startDate: first.toISOString().slice(0, 10),
-          numberOfOccurrences: 5,
-          recurrenceTimeZone: 'UTC',
-        },
-      };
-      const meeting = await env.createMeeting(user, {
-        subject: 'Daily check-in',
-        start: first,
-        end: new Date(first.getTime() + HOUR / 2),
-        recurrence,
-      });
-      const masterId = env.createEvent(user, meeting, { recurrence });
-      await eventually(
-        () => env.sync.service.isLinked(user.userId, masterId),
-        3000,
-        'the series to be linked',
-      );
+      const { first, meeting, masterId } = await linkedDailySeries('Daily check-in');
       const slug = meeting.room.slug;
       const day = (n: number) => new Date(first.getTime() + n * 24 * HOUR);
       const during = (d: Date) => new Date(d.getTime() + 5 * 60_000);
