@@ -308,5 +308,40 @@ for (const dialect of DIALECTS) {
       await env.sync.stopSyncForUser(other.userId);
       expect(await env.sync.syncStore.users.find(other.userId)).toBeUndefined();
     });
+
+    it('subscribes again at once when a user signs in again after Graph removed their subscription', async () => {
+      const returning = await env.addUser();
+      await env.sync.startSyncForUser(returning.userId, returning.tenantId);
+      const first = await eventually(
+        async () => (await env.sync.syncStore.users.find(returning.userId))?.subscriptionId ?? undefined,
+        3000,
+        'a first subscription',
+      );
+      const tokens = (env.sync.graph as unknown as { options: { tokens: { revoked: Set<string> } } }).options
+        .tokens;
+      tokens.revoked.add(returning.userId);
+      await env.sync.queue.enqueue([
+        { kind: 'graph_reconcile', payload: { userId: returning.userId }, dedupeKey: returning.userId },
+      ]);
+      await eventually(
+        async () => (await env.sync.syncStore.users.find(returning.userId))?.status === 'needs_sign_in',
+      );
+      // Meanwhile Graph drops the subscription; its lifecycle notification finds no active user.
+      await env.emulator.sendLifecycle(first, 'subscriptionRemoved');
+      expect(env.emulator.subscriptions().some((s) => s.id === first)).toBe(false);
+
+      // The user signs in again: sync starts anew, and must not wait days for a renewal to notice.
+      tokens.revoked.delete(returning.userId);
+      await env.sync.startSyncForUser(returning.userId, returning.tenantId);
+      await eventually(
+        async () => {
+          const stored = (await env.sync.syncStore.users.find(returning.userId))?.subscriptionId;
+          return stored !== first && env.emulator.subscriptions().some((s) => s.id === stored);
+        },
+        3000,
+        'a subscription Graph has',
+      );
+      await env.sync.stopSyncForUser(returning.userId);
+    });
   });
 }

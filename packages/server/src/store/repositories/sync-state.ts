@@ -73,7 +73,22 @@ export class KyselySyncUserRepository implements SyncUserRepository {
         created_at: at,
         updated_at: at,
       })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ status: 'active', updated_at: at }))
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet((eb) => ({
+          status: 'active',
+          updated_at: at,
+          // Back from needs-sign-in (or stopped): lifecycle notifications were not acted on meanwhile
+          // (Graph may have removed the subscription or asked for reauthorization), so the kept
+          // subscription is due at once: the subscribe job renews it with the new sign-in, or
+          // recreates it if Graph no longer has it.
+          subscription_expires_at: eb
+            .case()
+            .when('sync_users.status', '=', 'active')
+            .then(eb.ref('sync_users.subscription_expires_at'))
+            .else(null)
+            .end(),
+        })),
+      )
       .execute();
   }
 
