@@ -272,6 +272,21 @@ for (const dialect of DIALECTS) {
       expect((await env.meeting(user, meeting.id)).status).toBe('cancelled');
     });
 
+    /** The test token source's revoked users: Microsoft refuses their refresh tokens. */
+    const revokedTokens = () =>
+      (env.sync.graph as unknown as { options: { tokens: { revoked: Set<string> } } }).options.tokens.revoked;
+
+    /** Microsoft stops accepting the user's sign-in; the next sync job marks them needs_sign_in. */
+    async function signInRequired(who: { userId: string }): Promise<void> {
+      revokedTokens().add(who.userId);
+      await env.sync.queue.enqueue([
+        { kind: 'graph_reconcile', payload: { userId: who.userId }, dedupeKey: who.userId },
+      ]);
+      await eventually(
+        async () => (await env.sync.syncStore.users.find(who.userId))?.status === 'needs_sign_in',
+      );
+    }
+
     it('recreates a removed subscription and stops cleanly when sign-in is required', async () => {
       await env.emulator.sendLifecycle(subscriptionId, 'subscriptionRemoved');
       const fresh = await eventually<string>(
@@ -293,15 +308,7 @@ for (const dialect of DIALECTS) {
       const other = await env.addUser();
       await env.sync.startSyncForUser(other.userId, other.tenantId);
       await eventually(async () => (await env.sync.syncStore.users.find(other.userId))?.subscriptionId, 3000);
-      const tokens = (env.sync.graph as unknown as { options: { tokens: { revoked: Set<string> } } }).options
-        .tokens;
-      tokens.revoked.add(other.userId);
-      await env.sync.queue.enqueue([
-        { kind: 'graph_reconcile', payload: { userId: other.userId }, dedupeKey: other.userId },
-      ]);
-      await eventually(
-        async () => (await env.sync.syncStore.users.find(other.userId))?.status === 'needs_sign_in',
-      );
+      await signInRequired(other);
       const counts = await env.sync.queue.counts();
       expect(counts.filter((c) => c.state === 'dead')).toEqual([]);
 
@@ -317,21 +324,13 @@ for (const dialect of DIALECTS) {
         3000,
         'a first subscription',
       );
-      const tokens = (env.sync.graph as unknown as { options: { tokens: { revoked: Set<string> } } }).options
-        .tokens;
-      tokens.revoked.add(returning.userId);
-      await env.sync.queue.enqueue([
-        { kind: 'graph_reconcile', payload: { userId: returning.userId }, dedupeKey: returning.userId },
-      ]);
-      await eventually(
-        async () => (await env.sync.syncStore.users.find(returning.userId))?.status === 'needs_sign_in',
-      );
+      await signInRequired(returning);
       // Meanwhile Graph drops the subscription; its lifecycle notification finds no active user.
       await env.emulator.sendLifecycle(first, 'subscriptionRemoved');
       expect(env.emulator.subscriptions().some((s) => s.id === first)).toBe(false);
 
       // The user signs in again: sync starts anew, and must not wait days for a renewal to notice.
-      tokens.revoked.delete(returning.userId);
+      revokedTokens().delete(returning.userId);
       await env.sync.startSyncForUser(returning.userId, returning.tenantId);
       await eventually(
         async () => {
