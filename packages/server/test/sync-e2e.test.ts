@@ -3,6 +3,7 @@
  * webhooks; the worker fetches, applies and reconciles through real HTTP and a real database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB } from '../src/graph/sync-worker.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
@@ -314,6 +315,35 @@ for (const dialect of DIALECTS) {
 
       await env.sync.stopSyncForUser(other.userId);
       expect(await env.sync.syncStore.users.find(other.userId)).toBeUndefined();
+    });
+
+    it('recreates a removed subscription at once even while a renewal of it waits', async () => {
+      const waiting = await env.addUser();
+      await env.sync.startSyncForUser(waiting.userId, waiting.tenantId);
+      const first = await eventually(
+        async () => (await env.sync.syncStore.users.find(waiting.userId))?.subscriptionId ?? undefined,
+        3000,
+        'a first subscription',
+      );
+      // An ordinary subscribe job of this mailbox is due later (as a scheduled renewal would be).
+      await env.sync.queue.enqueue([
+        {
+          kind: JOB.subscribe,
+          payload: { userId: waiting.userId },
+          dedupeKey: waiting.userId,
+          delayMs: 600_000,
+        },
+      ]);
+      await env.emulator.sendLifecycle(first, 'subscriptionRemoved');
+      await eventually(
+        async () => {
+          const stored = (await env.sync.syncStore.users.find(waiting.userId))?.subscriptionId;
+          return stored !== first && env.emulator.subscriptions().some((s) => s.id === stored);
+        },
+        3000,
+        'a new subscription, without waiting for the renewal',
+      );
+      await env.sync.stopSyncForUser(waiting.userId);
     });
 
     it('subscribes again at once when a user signs in again after Graph removed their subscription', async () => {

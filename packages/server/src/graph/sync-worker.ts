@@ -1,6 +1,7 @@
 /**
- * The job handlers of calendar sync. Each run for a mailbox holds that mailbox's lease, so one worker
- * (in any process) touches a user's calendar state at a time. A user whose sign-in Microsoft no longer
+ * The job handlers of calendar sync. Each run for a mailbox holds that mailbox's lease, so one job
+ * (in this process or any other) touches a user's calendar state at a time; the lease is renewed while
+ * the run lasts (a throttled mailbox can wait up to two minutes inside one request). A user whose sign-in Microsoft no longer
  * accepts is marked needs_sign_in and their jobs end quietly (no retries against a dead token).
  *
  * Reconciliation is a delta query over the user's calendar window (calendarView/delta): at start,
@@ -41,7 +42,10 @@ export interface SyncWorkerSettings {
   readonly windowFutureDays?: number;
   /** A delta round older than this starts afresh, so that the window follows the clock; default 1 day. */
   readonly rebaseAfterMs?: number;
+  /** Lease on a mailbox while a job runs. Default 30 s. */
   readonly leaseMs?: number;
+  /** How often a running job renews its lease; default a third of `leaseMs`. */
+  readonly leaseRenewMs?: number;
   /** Wait before retrying a job whose mailbox is busy; default 200 ms. */
   readonly busyRetryMs?: number;
 }
@@ -60,10 +64,17 @@ export interface SyncWorkerDeps {
 
 type Work = (user: SyncUserRecord) => Promise<void>;
 
+/**
+ * Coalescing key of a mailbox's job. A forced subscribe (Graph removed the subscription) has its own,
+ * so that an ordinary renewal already waiting cannot absorb it.
+ */
+export function mailboxJobKey(userId: string, force = false): string {
+  return force ? `${userId}:force` : userId;
+}
+
 const DAY = 86_400_000;
 
 export class SyncWorker {
-  readonly #owner = randomUUID();
   readonly #subscriptionWork = new Map<string, Promise<void>>();
   readonly #now: () => Date;
 
@@ -196,7 +207,11 @@ export class SyncWorker {
     );
   }
 
-  /** Reads events through $batch and applies each (404: deleted). */
+  /**
+   * Reads events through $batch and applies each (404: deleted). An item that fails for another reason
+   * becomes a change job of its own, retried and dead-lettered alone, so that one event Graph will not
+   * return does not hold back the rest of the mailbox.
+   */
   async #fetchAndApply(user: SyncUserRecord, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const owner = ownerOf(user);
@@ -205,6 +220,7 @@ export class SyncWorker {
       ids.map((id, i) => ({ id: String(i + 1), url: eventUrl(id, this.deps.settings.addinId) })),
       'event.get',
     );
+    const failed: JobSpec[] = [];
     for (const [i, id] of ids.entries()) {
       const result = results.get(String(i + 1));
       if (!result) continue;
@@ -212,7 +228,14 @@ export class SyncWorker {
         await this.deps.service.applyDeleted(owner, id);
         continue;
       }
-      if (result.status >= 300) throw new GraphError(result.status, 'batch_item_failed');
+      if (result.status >= 300) {
+        this.deps.log?.warn(
+          { status: result.status },
+          'calendar sync: one event failed in a batch, retried alone',
+        );
+        failed.push({ kind: JOB.change, payload: { userId: user.userId, eventId: id } });
+        continue;
+      }
       const item = toCalendarItem(result.body, this.deps.settings.addinId);
       if (!item) continue;
       if (item.seriesMasterId && item.type !== 'seriesMaster') {
@@ -221,6 +244,7 @@ export class SyncWorker {
       }
       await this.#applyFetched(user, item);
     }
+    if (failed.length > 0) await this.deps.queue.enqueue(failed);
   }
 
   /** Linked events that no longer exist are applied as deleted. */
@@ -281,12 +305,21 @@ export class SyncWorker {
     // Sync was stopped (sign-out) or waits for a new sign-in: nothing to do, nothing to retry.
     if (user?.status !== 'active') return;
     const { users } = this.deps;
-    if (!(await users.acquireLease(userId, this.#owner, this.#now(), this.deps.settings.leaseMs ?? 30_000))) {
+    // One owner per run, not per process: two jobs of one mailbox in this process exclude each other too.
+    const owner = randomUUID();
+    const ttlMs = this.deps.settings.leaseMs ?? 30_000;
+    if (!(await users.acquireLease(userId, owner, this.#now(), ttlMs))) {
       await this.deps.queue.enqueue([
-        { kind, payload, dedupeKey: userId, delayMs: this.deps.settings.busyRetryMs ?? 200 },
+        {
+          kind,
+          payload,
+          dedupeKey: mailboxJobKey(userId, payload.force === true),
+          delayMs: this.deps.settings.busyRetryMs ?? 200,
+        },
       ]);
       return;
     }
+    const renewal = this.#keepLease(userId, owner, ttlMs, kind);
     try {
       await work(user);
     } catch (error) {
@@ -294,8 +327,40 @@ export class SyncWorker {
       await users.update(userId, { status: 'needs_sign_in' }, this.#now());
       this.deps.log?.warn({ job: kind }, 'calendar sync paused: the user must sign in again');
     } finally {
-      await users.releaseLease(userId, this.#owner);
+      // A renewal still in flight must land before the release, or it would outlive the run.
+      await renewal.stop();
+      await users.releaseLease(userId, owner);
     }
+  }
+
+  /** Renews the lease (by default every third of its length) until stopped. */
+  #keepLease(userId: string, owner: string, ttlMs: number, kind: string): { stop(): Promise<void> } {
+    let inFlight: Promise<void> = Promise.resolve();
+    let warned = false;
+    const timer = setInterval(
+      () => {
+        inFlight = inFlight.then(async () => {
+          let held = false;
+          try {
+            held = await this.deps.users.renewLease(userId, owner, this.#now(), ttlMs);
+          } catch {
+            held = false;
+          }
+          if (!held && !warned) {
+            warned = true;
+            this.deps.log?.warn({ job: kind }, 'calendar sync lease lost while a job ran');
+          }
+        });
+      },
+      this.deps.settings.leaseRenewMs ?? Math.max(1, Math.floor(ttlMs / 3)),
+    );
+    timer.unref();
+    return {
+      stop: () => {
+        clearInterval(timer);
+        return inFlight;
+      },
+    };
   }
 
   /**
@@ -327,7 +392,7 @@ export class SyncWorker {
     const spec: JobSpec = {
       kind: job.kind,
       payload: { userId: job.userId, ...(job.force ? { force: true } : {}) },
-      dedupeKey: job.userId,
+      dedupeKey: mailboxJobKey(job.userId, job.force === true),
     };
     return this.deps.queue.enqueue([spec]);
   }

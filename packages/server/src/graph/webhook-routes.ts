@@ -12,7 +12,7 @@ import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js
 import type { JobQueue, JobSpec } from '../jobs/queue.js';
 import type { SyncMetrics } from './graph-metrics.js';
 import { ClientStateCheck } from './subscriptions.js';
-import { JOB } from './sync-worker.js';
+import { JOB, mailboxJobKey } from './sync-worker.js';
 
 export const NOTIFICATIONS_PATH = '/api/graph/notifications';
 export const LIFECYCLE_PATH = '/api/graph/lifecycle';
@@ -198,7 +198,11 @@ export function graphWebhooks(deps: WebhookDeps) {
             if (n.lifecycleEvent === 'missed') {
               jobs.push({ kind: JOB.reconcile, payload: { userId, reason: 'missed' }, dedupeKey: userId });
             } else if (n.lifecycleEvent === 'subscriptionRemoved') {
-              jobs.push({ kind: JOB.subscribe, payload: { userId, force: true }, dedupeKey: userId });
+              jobs.push({
+                kind: JOB.subscribe,
+                payload: { userId, force: true },
+                dedupeKey: mailboxJobKey(userId, true),
+              });
             } else {
               jobs.push({ kind: JOB.reauthorize, payload: { userId }, dedupeKey: userId });
             }

@@ -34,6 +34,8 @@ export interface SyncUserRepository {
    * while another owner holds an unexpired lease.
    */
   acquireLease(userId: string, owner: string, now: Date, ttlMs: number): Promise<boolean>;
+  /** Extends a lease this owner still holds; false when it expired and another owner took it. */
+  renewLease(userId: string, owner: string, now: Date, ttlMs: number): Promise<boolean>;
   releaseLease(userId: string, owner: string): Promise<void>;
   /** Drops every lease (embedded mode at start: this process is the only worker). */
   releaseAllLeases(): Promise<void>;

@@ -120,9 +120,17 @@ export class KyselySyncUserRepository implements SyncUserRepository {
       .updateTable('sync_users')
       .set({ lease_owner: owner, lease_until: new Date(now.getTime() + ttlMs).toISOString() })
       .where('user_id', '=', userId)
-      .where((eb) =>
-        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at), eb('lease_owner', '=', owner)]),
-      )
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async renewLease(userId: string, owner: string, now: Date, ttlMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sync_users')
+      .set({ lease_until: new Date(now.getTime() + ttlMs).toISOString() })
+      .where('user_id', '=', userId)
+      .where('lease_owner', '=', owner)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }

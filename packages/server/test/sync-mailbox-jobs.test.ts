@@ -1,0 +1,195 @@
+/**
+ * How the jobs of one mailbox run. The lease: two jobs of one mailbox never run at once, whether they
+ * are in one process or two, and a job that outlasts the lease's length keeps it. Failures: one event
+ * Graph will not return does not hold back a reconciliation. Graph is a stand-in that holds its answer
+ * until the test lets it go, so "the first job is still running" is a fact, not a timing guess; the
+ * lease clock is a test clock.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphClient } from '../src/graph/graph-client.js';
+import { GraphError } from '../src/graph/graph-client.js';
+import type { SubscriptionManager } from '../src/graph/subscriptions.js';
+import { JOB, SyncWorker } from '../src/graph/sync-worker.js';
+import type { JobQueue, JobSpec } from '../src/jobs/queue.js';
+import { withSyncTables } from '../src/store/repositories/sync-tables.js';
+import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { ADDIN_ID, eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
+
+const LEASE_MS = 30_000;
+const CONTEXT = { id: 'job', attempt: 1 };
+
+/** A Graph that counts event reads and answers each (404: the event is gone) only when released. */
+function heldGraph() {
+  const waiting: Array<() => void> = [];
+  const graph = {
+    reads: 0,
+    async request() {
+      graph.reads++;
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      throw new GraphError(404, 'ErrorItemNotFound');
+    },
+    releaseAll() {
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
+  return graph;
+}
+
+function recordingQueue(): JobQueue & { readonly added: JobSpec[] } {
+  const added: JobSpec[] = [];
+  return {
+    backend: 'sql',
+    added,
+    async enqueue(jobs) {
+      added.push(...jobs);
+    },
+    async start() {},
+    async stop() {},
+    async counts() {
+      return [];
+    },
+  };
+}
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`calendar sync mailbox lease (${label})`, () => {
+    let env: SyncEnv;
+    let user: SyncUser;
+    const clock = { ms: Date.parse('2026-12-01T09:00:00Z') };
+
+    /** A worker as one process has it; `queue` records the jobs it puts back. */
+    function worker(graph: ReturnType<typeof heldGraph>, queue: JobQueue, leaseRenewMs = 60_000) {
+      return new SyncWorker({
+        graph: graph as unknown as GraphClient,
+        service: env.sync.service,
+        users: env.sync.syncStore.users,
+        subscriptions: {} as SubscriptionManager,
+        queue,
+        cipher: env.t.runtime.cipher,
+        settings: { addinId: ADDIN_ID, leaseMs: LEASE_MS, leaseRenewMs },
+        now: () => new Date(clock.ms),
+      }).handlers();
+    }
+
+    async function leaseUntil(): Promise<string | null> {
+      const row = await withSyncTables(env.t.runtime.store.db)
+        .selectFrom('sync_users')
+        .select('lease_until')
+        .where('user_id', '=', user.userId)
+        .executeTakeFirstOrThrow();
+      return row.lease_until;
+    }
+
+    beforeAll(async () => {
+      env = await startSyncEnv(dialect, { start: false });
+      user = await env.addUser();
+      await env.sync.syncStore.users.activate(user.userId, user.tenantId, new Date(clock.ms));
+    });
+    afterAll(async () => env?.close());
+
+    it('puts back a second job of the same mailbox in the same process while the first runs', async () => {
+      const graph = heldGraph();
+      const queue = recordingQueue();
+      const handlers = worker(graph, queue);
+      const first = handlers[JOB.change]?.({ userId: user.userId, eventId: 'first' }, CONTEXT);
+      await eventually(() => graph.reads === 1, 5000, 'the first job to reach Graph');
+
+      await handlers[JOB.change]?.({ userId: user.userId, eventId: 'second' }, CONTEXT);
+      expect(graph.reads).toBe(1);
+      expect(queue.added).toEqual([
+        expect.objectContaining({ kind: JOB.change, payload: { userId: user.userId, eventId: 'second' } }),
+      ]);
+
+      graph.releaseAll();
+      await first;
+      expect(await leaseUntil()).toBeNull();
+      // With the lease released, the put-back job runs.
+      const again = handlers[JOB.change]?.({ userId: user.userId, eventId: 'second' }, CONTEXT);
+      await eventually(() => graph.reads === 2, 5000, 'the second job to reach Graph');
+      graph.releaseAll();
+      await again;
+    });
+
+    it('keeps the lease of a job that runs longer than the lease, so another process waits', async () => {
+      const graph = heldGraph();
+      const handlers = worker(graph, recordingQueue(), 20);
+      const start = clock.ms;
+      const running = handlers[JOB.change]?.({ userId: user.userId, eventId: 'slow' }, CONTEXT);
+      await eventually(() => graph.reads === 1, 5000, 'the job to reach Graph');
+      expect(await leaseUntil()).toBe(new Date(start + LEASE_MS).toISOString());
+
+      // Most of the lease passes while the job waits on Graph (say, a throttled mailbox); it renews.
+      clock.ms = start + LEASE_MS - 5_000;
+      const renewed = new Date(clock.ms + LEASE_MS).toISOString();
+      await eventually(async () => (await leaseUntil()) === renewed, 5000, 'the lease to be renewed');
+
+      // Past the first lease's end, another process's worker must still find the mailbox busy.
+      clock.ms = start + LEASE_MS + 5_000;
+      const otherGraph = heldGraph();
+      const otherQueue = recordingQueue();
+      await worker(otherGraph, otherQueue)[JOB.change]?.({ userId: user.userId, eventId: 'other' }, CONTEXT);
+      expect(otherGraph.reads).toBe(0);
+      expect(otherQueue.added).toHaveLength(1);
+
+      graph.releaseAll();
+      await running;
+      expect(await leaseUntil()).toBeNull();
+    });
+
+    it('finishes a reconciliation when one event of a batch fails, and retries that event alone', async () => {
+      const queue = recordingQueue();
+      const graph = {
+        async *pages() {
+          yield {
+            value: [{ id: 'broken' }, { id: 'fine' }],
+            deltaLink: 'https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=round-1',
+          };
+        },
+        async batch(_userId: string, items: ReadonlyArray<{ id: string }>) {
+          return new Map([
+            [items[0]?.id ?? '', { status: 500, body: { error: { code: 'generalException' } } }],
+            [items[1]?.id ?? '', { status: 404, body: { error: { code: 'ErrorItemNotFound' } } }],
+          ]);
+        },
+      };
+      const handlers = new SyncWorker({
+        graph: graph as unknown as GraphClient,
+        service: env.sync.service,
+        users: env.sync.syncStore.users,
+        subscriptions: {} as SubscriptionManager,
+        queue,
+        cipher: env.t.runtime.cipher,
+        settings: { addinId: ADDIN_ID },
+        now: () => new Date(clock.ms),
+      }).handlers();
+
+      await handlers[JOB.reconcile]?.({ userId: user.userId }, CONTEXT);
+
+      expect(queue.added).toEqual([
+        { kind: JOB.change, payload: { userId: user.userId, eventId: 'broken' } },
+      ]);
+      const after = await env.sync.syncStore.users.find(user.userId);
+      expect(after?.deltaLinkCt).toBeTruthy();
+      expect(after?.lastReconciledAt).toBe(new Date(clock.ms).toISOString());
+    });
+
+    it('lets another process take a lease whose holder stopped renewing it', async () => {
+      const stale = randomUUID();
+      const users = env.sync.syncStore.users;
+      expect(await users.acquireLease(user.userId, stale, new Date(clock.ms), LEASE_MS)).toBe(true);
+      clock.ms += LEASE_MS + 1;
+      const graph = heldGraph();
+      const running = worker(graph, recordingQueue())[JOB.change]?.(
+        { userId: user.userId, eventId: 'after-crash' },
+        CONTEXT,
+      );
+      await eventually(() => graph.reads === 1, 5000, 'the job to reach Graph');
+      // The crashed holder's late renewal cannot take the mailbox back.
+      expect(await users.renewLease(user.userId, stale, new Date(clock.ms), LEASE_MS)).toBe(false);
+      graph.releaseAll();
+      await running;
+    });
+  });
+}
