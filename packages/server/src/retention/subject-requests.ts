@@ -1,6 +1,7 @@
 /**
  * Data-subject requests about one user: export everything Roomlink holds about them (decrypted),
- * or erase them (their rooms cancelled, their meetings, tokens, sessions and user row deleted).
+ * or erase them (signed out for good first, then their rooms cancelled and their meetings, tokens,
+ * sessions and user row deleted).
  * Both are audit-logged by ids and counts.
  *
  * Audit entries about an erased user are kept: they hold ids and counts only, and the user id is a
@@ -160,6 +161,11 @@ export class SubjectRequestService {
     // SQLite: deleted rows' old page images must not stay in the write-ahead log (see quietLog).
     const log = await this.deps.audit.quietLog();
     try {
+      // First the user can no longer act: sessions of both kinds (and every other row of theirs)
+      // deleted and the user marked signed out, before any meeting is deleted. A request that
+      // authenticated earlier may still insert a meeting meanwhile: the last step deletes it with
+      // the user row, in one transaction, so no meeting outlives its erased organiser.
+      const signedOut = await this.deps.subjects.signOutForErasure(user.tenant_id, user.id);
       let meetings = 0;
       await this.#eachMeetingPage(user, async (page) => {
         for (const ref of page) await this.#endRoom(ref);
@@ -171,8 +177,14 @@ export class SubjectRequestService {
         ).rows;
         return page.at(-1)?.id;
       });
-      const { rows } = await this.deps.subjects.deleteUser(user.tenant_id, user.id);
-      const counts = Object.fromEntries(Object.entries(rows).filter(([, n]) => n > 0));
+      const last = await this.deps.subjects.deleteUser(user.tenant_id, user.id);
+      // Their rows are gone already: the room is ended from the meeting's clear-text codes.
+      for (const ref of last.meetings) await this.#endRoom(ref);
+      meetings += last.meetings.length;
+      const counts: Record<string, number> = {};
+      for (const rows of [signedOut.rows, last.rows]) {
+        for (const [table, n] of Object.entries(rows)) if (n > 0) counts[table] = (counts[table] ?? 0) + n;
+      }
       await log.checkpoint();
       await log.truncateOnNextCommit();
       await this.deps.audit.appendAudit(

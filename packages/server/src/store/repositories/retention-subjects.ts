@@ -67,16 +67,7 @@ export class KyselySubjectRepository {
   ): Promise<MeetingRef[]> {
     return this.db
       .selectFrom('meetings')
-      .select([
-        'id',
-        'tenant_id',
-        'organizer_id',
-        'status',
-        'provider',
-        'slug',
-        'conference_id',
-        'provider_ref',
-      ])
+      .select(MEETING_REF)
       .where('tenant_id', '=', tenantId)
       .where('organizer_id', '=', userId)
       .where('id', '>', afterId)
@@ -89,18 +80,9 @@ export class KyselySubjectRepository {
   async deleteMeetings(tenantId: string, ids: readonly string[]): Promise<{ rows: number; ms: number }> {
     if (ids.length === 0) return { rows: 0, ms: 0 };
     const dependents = await tablesWithColumn(this.db, this.dialect, 'meeting_id');
-    const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
-      for (const table of dependents) {
-        await sql`delete from ${sql.table(table)} where ${inList('meeting_id', ids)}`.execute(trx);
-      }
-      const r = await trx
-        .deleteFrom('meetings')
-        .where('tenant_id', '=', tenantId)
-        .where('id', 'in', [...ids])
-        .executeTakeFirst();
-      await deleteMeetingAudit(trx, ids);
-      return Number(r.numDeletedRows);
-    });
+    const { result, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
+      deleteMeetingsIn(trx, dependents, tenantId, ids),
+    );
     return { rows: result, ms };
   }
 
@@ -146,23 +128,118 @@ export class KyselySubjectRepository {
     return held;
   }
 
-  /** Deletes the user's row and every row of a table with a `user_id` column, in one transaction. */
-  async deleteUser(tenantId: string, userId: string): Promise<{ rows: Record<string, number>; ms: number }> {
+  /**
+   * An erasure's first step, before any meeting is deleted: the user can no longer act. In one
+   * transaction, every row of a table with a `user_id` column goes (sessions of both kinds, handoff
+   * codes, tokens, sync state…) and the user row is marked signed out, its identifiers cleared. From
+   * its commit on no request authenticates as the user (the authenticator refuses a signed-out
+   * user's session, even one created later from a handoff code) and no sign-in reaches the row again
+   * (a sign-in matches users by Exchange id; without one it creates a new user).
+   */
+  async signOutForErasure(
+    tenantId: string,
+    userId: string,
+  ): Promise<{ rows: Record<string, number>; ms: number }> {
     const tables = await tablesWithColumn(this.db, this.dialect, 'user_id');
     const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
-      const rows: Record<string, number> = {};
-      for (const table of tables) {
-        const r = await sql`delete from ${sql.table(table)} where user_id = ${userId}`.execute(trx);
-        rows[table] = Number(r.numAffectedRows ?? 0n);
-      }
+      const rows = await deleteUserRows(trx, tables, userId);
+      await trx
+        .updateTable('users')
+        .set({
+          status: 'signed_out',
+          exchange_id: null,
+          display_name_ct: null,
+          upn_ct: null,
+          pending_claims: null,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', userId)
+        .execute();
+      return rows;
+    });
+    return { rows: result, ms };
+  }
+
+  /**
+   * An erasure's last step, in one transaction: any meeting the user still organises (one that a
+   * request authenticated before `signOutForErasure` inserted after the erasure's meeting pages),
+   * with the rows that belong to it, then every row of a table with a `user_id` column and the user
+   * row. The late meetings are returned so that their rooms can be ended.
+   */
+  async deleteUser(
+    tenantId: string,
+    userId: string,
+  ): Promise<{ rows: Record<string, number>; meetings: MeetingRef[]; ms: number }> {
+    const tables = await tablesWithColumn(this.db, this.dialect, 'user_id');
+    const dependents = await tablesWithColumn(this.db, this.dialect, 'meeting_id');
+    const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
+      const late = await trx
+        .selectFrom('meetings')
+        .select(MEETING_REF)
+        .where('tenant_id', '=', tenantId)
+        .where('organizer_id', '=', userId)
+        .orderBy('id')
+        .execute();
+      await deleteMeetingsIn(
+        trx,
+        dependents,
+        tenantId,
+        late.map((m) => m.id),
+      );
+      const rows = await deleteUserRows(trx, tables, userId);
       const user = await trx
         .deleteFrom('users')
         .where('tenant_id', '=', tenantId)
         .where('id', '=', userId)
         .executeTakeFirst();
       rows.users = Number(user.numDeletedRows);
-      return rows;
+      return { rows, meetings: late };
     });
-    return { rows: result, ms };
+    return { ...result, ms };
   }
+}
+
+const MEETING_REF = [
+  'id',
+  'tenant_id',
+  'organizer_id',
+  'status',
+  'provider',
+  'slug',
+  'conference_id',
+  'provider_ref',
+] as const satisfies readonly (keyof MeetingRef)[];
+
+/** Deletes meetings, the rows of other tables that belong to them and their audit trail. */
+async function deleteMeetingsIn(
+  trx: Kysely<Database>,
+  dependents: readonly string[],
+  tenantId: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  for (const table of dependents) {
+    await sql`delete from ${sql.table(table)} where ${inList('meeting_id', ids)}`.execute(trx);
+  }
+  const r = await trx
+    .deleteFrom('meetings')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...ids])
+    .executeTakeFirst();
+  await deleteMeetingAudit(trx, ids);
+  return Number(r.numDeletedRows);
+}
+
+/** Deletes the user's rows of every table with a `user_id` column; counts by table. */
+async function deleteUserRows(
+  trx: Kysely<Database>,
+  tables: readonly string[],
+  userId: string,
+): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const table of tables) {
+    const r = await sql`delete from ${sql.table(table)} where user_id = ${userId}`.execute(trx);
+    rows[table] = Number(r.numAffectedRows ?? 0n);
+  }
+  return rows;
 }
