@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRooms } from '../src/server/plugin.js';
 import { MapDirectory, newSlug, startServer, type TestServer } from './helpers.js';
 
 const PAGE = `<!doctype html>
@@ -16,6 +17,7 @@ let webRoot: string;
 let emptyRoot: string;
 let server: TestServer;
 let unbuilt: TestServer;
+let published: TestServer;
 
 beforeAll(async () => {
   webRoot = await mkdtemp(path.join(tmpdir(), 'rooms-web-'));
@@ -28,11 +30,13 @@ beforeAll(async () => {
   const options = { directory, webRoot, openBeforeMinutes: 10, closeAfterMinutes: 15 };
   server = await startServer(options);
   unbuilt = await startServer({ ...options, webRoot: emptyRoot });
+  published = await startServer({ ...options, publicUrl: 'https://Meet.Example.org:443/' });
 });
 
 afterAll(async () => {
   await server.close();
   await unbuilt.close();
+  await published.close();
   await rm(webRoot, { recursive: true, force: true });
   await rm(emptyRoot, { recursive: true, force: true });
 });
@@ -97,11 +101,35 @@ describe('GET /m/:slug', () => {
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain(`ws://${new URL(server.baseUrl).host}`);
+    expect(csp).toContain("connect-src 'self'");
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('permissions-policy')).toContain('camera=(self)');
     expect(await response.text()).toContain('/rooms/assets/index-abc123.js');
+  });
+
+  it('names the configured public origin, never the Host header, in connect-src', async () => {
+    const connectSrc = async (target: TestServer, host: string) => {
+      const slug = directory.add();
+      const response = await target.app.inject({ method: 'GET', url: `/m/${slug}`, headers: { host } });
+      expect(response.statusCode).toBe(200);
+      const csp = String(response.headers['content-security-policy']);
+      return csp.split('; ').find((directive) => directive.startsWith('connect-src '));
+    };
+    // Whatever the client claims to be talking to, the policy is the same.
+    for (const host of ['evil.example', 'evil.example:443', 'meet.example.org', 'a;script-src *']) {
+      expect(await connectSrc(published, host), host).toBe("connect-src 'self' wss://meet.example.org");
+      expect(await connectSrc(server, host), host).toBe("connect-src 'self'");
+    }
+    const plain = await startServer({ directory, webRoot, publicUrl: 'http://127.0.0.1:3000' });
+    try {
+      expect(await connectSrc(plain, 'evil.example')).toBe("connect-src 'self' ws://127.0.0.1:3000");
+    } finally {
+      await plain.close();
+    }
+    for (const publicUrl of ['meet.example.org', 'ftp://meet.example.org', 'https://a;b.example.org']) {
+      expect(() => createRooms({ directory, publicUrl }), publicUrl).toThrow(/publicUrl/);
+    }
   });
 
   it('picks the language from ?lang, then Accept-Language, then the room', async () => {

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
+import { registerJsonBodyParser } from './http/json-body.js';
 import { registerProblemHandling } from './http/problem-plugin.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerProblemHandling(app);
+  registerJsonBodyParser(app);
   registerAuthentication(app, deps.authenticate);
   registerHttpMetrics(app, deps.metrics);
 

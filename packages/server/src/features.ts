@@ -70,6 +70,8 @@ export async function productFeatures(
     iceServers: config.rooms.stunUrls.map((urls) => ({ urls })),
     ...(config.rooms.turn ? { turn: config.rooms.turn } : {}),
     metricsRegistry: runtime.metrics.registry,
+    // The join page's CSP names this origin's WebSockets; never the request's Host header.
+    publicUrl: config.baseUrl,
   });
   // A cancelled meeting ends its live room at once, not at the next join attempt.
   runtime.roomEvents.on('cancelled', (slug) => rooms.closeRoom(slug, 'cancelled'));

@@ -294,6 +294,49 @@ for (const dialect of DIALECTS) {
       expect(await counts()).toEqual(before);
     });
 
+    it('accepts an empty JSON body on routes that take none, and refuses it where a body is required', async () => {
+      const json = { ...alice, 'content-type': 'application/json' };
+      const create = async (idempotencyKey: string) =>
+        (
+          await t.app.inject({
+            method: 'POST',
+            url: '/api/v1/meetings',
+            headers: alice,
+            payload: { ...valid, idempotencyKey },
+          })
+        ).json() as { id: string };
+      // Many HTTP clients send Content-Type: application/json on every request, bodies or not.
+      const deleted = await create('outlook-item-empty-delete');
+      const cancelled = await create('outlook-item-empty-cancel');
+      const url = `/api/v1/meetings/${deleted.id}`;
+      const del = await t.app.inject({ method: 'DELETE', url, headers: json, payload: '' });
+      const cancel = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/meetings/${cancelled.id}/cancel`,
+        headers: json,
+        payload: '',
+      });
+      expect({ delete: del.statusCode, cancel: cancel.statusCode }).toEqual({ delete: 204, cancel: 200 });
+      expect(cancel.json().status).toBe('cancelled');
+      expect((await t.app.inject({ method: 'GET', url, headers: alice })).statusCode).toBe(404);
+
+      const before = await counts();
+      for (const [method, target] of [
+        ['POST', '/api/v1/meetings'],
+        ['PATCH', `/api/v1/meetings/${cancelled.id}`],
+      ] as const) {
+        const res = await t.app.inject({ method, url: target, headers: json, payload: '' });
+        expect(res.statusCode, method).toBe(400);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json()).toMatchObject({
+          status: 400,
+          code: 'malformed_json',
+          detail: 'the body is empty',
+        });
+      }
+      expect(await counts()).toEqual(before);
+    });
+
     it('serves an OpenAPI 3 document describing the meetings API', async () => {
       const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
       expect(doc.openapi).toMatch(/^3\./);

@@ -27,7 +27,7 @@ export interface RoomsOptions {
   readonly lockoutMinutes?: number;
   /**
    * Signalling sockets one client (see clientAddress) may hold open at once, all rooms together.
-   * Default 20; raise it if many people join from behind one shared address.
+   * Default 200; raise it if many people join from behind one shared address.
    */
   readonly maxSocketsPerClient?: number;
   readonly now?: () => Date;
@@ -41,6 +41,13 @@ export interface RoomsOptions {
    * (Fastify's request.ip).
    */
   readonly clientAddress?: (request: FastifyRequest) => string;
+  /**
+   * The public URL the join page is reached at (Roomlink's ROOMLINK_BASE_URL). The page's CSP names
+   * its WebSocket origin (wss: for https:, ws: for http:) in connect-src, for browsers whose 'self'
+   * does not cover WebSockets (Safari before 16). Without it, connect-src is 'self' alone. The
+   * request's Host header is never used: the client controls it.
+   */
+  readonly publicUrl?: string | URL;
 }
 
 export interface ResolvedRoomsOptions {
@@ -59,6 +66,8 @@ export interface ResolvedRoomsOptions {
   readonly logger: HubLogger;
   readonly webRoot: string;
   readonly clientAddress: (request: FastifyRequest) => string;
+  /** `wss://host[:port]` or `ws://host[:port]` from publicUrl, or null. */
+  readonly socketOrigin: string | null;
 }
 
 /** From src/server or dist/server alike, the built client is two levels up in dist/web. */
@@ -86,6 +95,7 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
     logger: options.logger ?? silent,
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
     clientAddress: options.clientAddress ?? ((request) => request.ip),
+    socketOrigin: socketOrigin(options.publicUrl),
   };
   if (resolved.turn) {
     const { secret, urls, ttlSeconds } = resolved.turn;
@@ -100,6 +110,22 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
       throw new RangeError('iceServers urls must be stun:, stuns:, turn: or turns: URLs');
   }
   return resolved;
+}
+
+/** The WebSocket origin of the public URL, checked to be safe to put in a header. */
+function socketOrigin(publicUrl: string | URL | undefined): string | null {
+  if (publicUrl === undefined) return null;
+  const problem = new RangeError('publicUrl must be an absolute http: or https: URL');
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw problem;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw problem;
+  // URL.host is normalized (lower case, punycode, no default port) but may still hold ; or ,
+  if (!/^[a-z0-9.:[\]-]+$/.test(url.host)) throw problem;
+  return `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}`;
 }
 
 function integer(

@@ -42,10 +42,13 @@ function escapeHtml(text: string): string {
 /**
  * The join link is a capability: no referrer may carry it elsewhere. Scripts and styles come from
  * this origin only; camera, microphone and screen capture are allowed for this origin only.
+ *
+ * `socketOrigin` is the configured public origin as ws:/wss: (never the request's Host header, which
+ * the client controls). 'self' covers same-origin WebSockets in CSP Level 3 (Chromium 71+, Firefox,
+ * Safari 16+); older Safari needs the origin spelled out.
  */
-export function pageHeaders(host: string | undefined): Record<string, string> {
-  // 'self' covers same-origin WebSockets in CSP Level 3, but older Safari needs them spelled out.
-  const sockets = host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? ` wss://${host} ws://${host}` : '';
+export function pageHeaders(socketOrigin: string | null): Record<string, string> {
+  const sockets = socketOrigin ? ` ${socketOrigin}` : '';
   return {
     'content-security-policy': [
       "default-src 'none'",

@@ -104,7 +104,7 @@ async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions
         const wanted = [request.query.lang, ...parseAcceptLanguage(request.headers['accept-language'])];
         const room = await lookup(request.params.slug);
         const language: Language = pickLanguage(wanted, room && room !== 'error' ? room.language : 'en');
-        void reply.headers(pageHeaders(request.headers.host)).type('text/html; charset=utf-8');
+        void reply.headers(pageHeaders(config.socketOrigin)).type('text/html; charset=utf-8');
         if (room === 'error') return reply.code(503).send(unavailablePage(language, web.stylesheet));
         if (!room) return reply.code(404).send(notFoundPage(language, web.stylesheet));
         const page = web.page(language);
