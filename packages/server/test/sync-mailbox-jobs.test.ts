@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphClient } from '../src/graph/graph-client.js';
 import { GraphError } from '../src/graph/graph-client.js';
 import type { SubscriptionManager } from '../src/graph/subscriptions.js';
-import { JOB, SyncWorker } from '../src/graph/sync-worker.js';
-import type { JobQueue, JobSpec } from '../src/jobs/queue.js';
+import { JOB, SyncWorker, type SyncWorkerDeps } from '../src/graph/sync-worker.js';
+import { type JobQueue, type JobSpec, PermanentJobError } from '../src/jobs/queue.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { ADDIN_ID, eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
@@ -60,7 +60,12 @@ for (const dialect of DIALECTS) {
     const clock = { ms: Date.parse('2026-12-01T09:00:00Z') };
 
     /** A worker as one process has it; `queue` records the jobs it puts back. */
-    function worker(graph: ReturnType<typeof heldGraph>, queue: JobQueue, leaseRenewMs = 60_000) {
+    function worker(
+      graph: ReturnType<typeof heldGraph>,
+      queue: JobQueue,
+      leaseRenewMs = 60_000,
+      extra: { maxLeaseHoldMs?: number; log?: SyncWorkerDeps['log'] } = {},
+    ) {
       return new SyncWorker({
         graph: graph as unknown as GraphClient,
         service: env.sync.service,
@@ -68,8 +73,14 @@ for (const dialect of DIALECTS) {
         subscriptions: {} as SubscriptionManager,
         queue,
         cipher: env.t.runtime.cipher,
-        settings: { addinId: ADDIN_ID, leaseMs: LEASE_MS, leaseRenewMs },
+        settings: {
+          addinId: ADDIN_ID,
+          leaseMs: LEASE_MS,
+          leaseRenewMs,
+          ...(extra.maxLeaseHoldMs ? { maxLeaseHoldMs: extra.maxLeaseHoldMs } : {}),
+        },
         now: () => new Date(clock.ms),
+        ...(extra.log ? { log: extra.log } : {}),
       }).handlers();
     }
 
@@ -99,8 +110,23 @@ for (const dialect of DIALECTS) {
       await handlers[JOB.change]?.({ userId: user.userId, eventId: 'second' }, CONTEXT);
       expect(graph.reads).toBe(1);
       expect(queue.added).toEqual([
-        expect.objectContaining({ kind: JOB.change, payload: { userId: user.userId, eventId: 'second' } }),
+        expect.objectContaining({
+          kind: JOB.change,
+          payload: { userId: user.userId, eventId: 'second', putBacks: 1, failedAttempts: 0 },
+          delayMs: 200,
+        }),
       ]);
+      // Put back again and again while the mailbox stays busy: each wait doubles, so a burst of jobs
+      // for one mailbox does not spin; the attempts a run failed before travel with it.
+      const putBack = queue.added[0]?.payload ?? {};
+      await handlers[JOB.change]?.(putBack, { id: 'job-2', attempt: 3 });
+      expect(queue.added[1]).toEqual(
+        expect.objectContaining({
+          payload: { userId: user.userId, eventId: 'second', putBacks: 2, failedAttempts: 2 },
+          delayMs: 400,
+        }),
+      );
+      expect(graph.reads).toBe(1);
 
       graph.releaseAll();
       await first;
@@ -168,11 +194,46 @@ for (const dialect of DIALECTS) {
       await handlers[JOB.reconcile]?.({ userId: user.userId }, CONTEXT);
 
       expect(queue.added).toEqual([
-        { kind: JOB.change, payload: { userId: user.userId, eventId: 'broken' } },
+        {
+          kind: JOB.change,
+          payload: { userId: user.userId, eventId: 'broken', retryOf: 'reconcile' },
+          delayMs: 5_000,
+        },
       ]);
       const after = await env.sync.syncStore.users.find(user.userId);
       expect(after?.deltaLinkCt).toBeTruthy();
       expect(after?.lastReconciledAt).toBe(new Date(clock.ms).toISOString());
+    });
+
+    it('dead-letters a put-back job whose earlier runs used up its attempts, without touching Graph', async () => {
+      const graph = heldGraph();
+      const run = worker(graph, recordingQueue())[JOB.change]?.(
+        { userId: user.userId, eventId: 'flaky', putBacks: 3, failedAttempts: 8 },
+        { id: 'job-3', attempt: 1 },
+      );
+      await expect(run).rejects.toBeInstanceOf(PermanentJobError);
+      expect(graph.reads).toBe(0);
+      expect(await leaseUntil()).toBeNull();
+    });
+
+    it('stops renewing the lease of a run that outlasts the longest hold, leaving it to expire', async () => {
+      const graph = heldGraph();
+      const warnings: string[] = [];
+      const log = { warn: (_: object, msg: string) => warnings.push(msg), info: () => undefined };
+      const handlers = worker(graph, recordingQueue(), 20, { maxLeaseHoldMs: 60_000, log });
+      const start = clock.ms;
+      const running = handlers[JOB.change]?.({ userId: user.userId, eventId: 'hung' }, CONTEXT);
+      await eventually(() => graph.reads === 1, 5000, 'the job to reach Graph');
+      clock.ms = start + 50_000;
+      const renewed = new Date(clock.ms + LEASE_MS).toISOString();
+      await eventually(async () => (await leaseUntil()) === renewed, 5000, 'a renewal within the hold');
+
+      clock.ms = start + 61_000;
+      await eventually(() => warnings.some((w) => w.includes('ran too long')), 5000, 'the give-up warning');
+      // No renewal after giving up: the lease still ends where the last renewal put it.
+      expect(await leaseUntil()).toBe(renewed);
+      graph.releaseAll();
+      await running;
     });
 
     it('lets another process take a lease whose holder stopped renewing it', async () => {

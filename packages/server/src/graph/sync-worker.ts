@@ -14,7 +14,14 @@ import type { FieldCipher } from '../crypto/envelope.js';
 import type { CalendarItem, MailboxOwner } from '../domain/sync/calendar-item.js';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import type { CalendarSyncService } from '../domain/sync/sync-service.js';
-import type { JobHandler, JobPayload, JobQueue, JobSpec } from '../jobs/queue.js';
+import {
+  type JobContext,
+  type JobHandler,
+  type JobPayload,
+  type JobQueue,
+  type JobSpec,
+  PermanentJobError,
+} from '../jobs/queue.js';
 import { eventQuery, eventUrl, INSTANCE_SELECT, toCalendarItem } from './events.js';
 import { type GraphClient, GraphError } from './graph-client.js';
 import type { SubscriptionManager } from './subscriptions.js';
@@ -46,8 +53,15 @@ export interface SyncWorkerSettings {
   readonly leaseMs?: number;
   /** How often a running job renews its lease; default a third of `leaseMs`. */
   readonly leaseRenewMs?: number;
-  /** Wait before retrying a job whose mailbox is busy; default 200 ms. */
+  /**
+   * Wait before retrying a job whose mailbox is busy; default 200 ms, doubled at each further
+   * put-back of the same job up to 30 s, so that a burst of jobs for one mailbox does not spin.
+   */
   readonly busyRetryMs?: number;
+  /** A run stops renewing its lease after this long (a hung run must not hold a mailbox); 10 min. */
+  readonly maxLeaseHoldMs?: number;
+  /** Delay of the change job that retries one event a reconciliation's batch failed; 5 s. */
+  readonly itemRetryDelayMs?: number;
 }
 
 export interface SyncWorkerDeps {
@@ -74,6 +88,14 @@ export function mailboxJobKey(userId: string, force = false): string {
 
 const DAY = 86_400_000;
 
+/** Payload fields a job carries when it is put back because its mailbox was busy. */
+const PUT_BACK = { count: 'putBacks', failed: 'failedAttempts' } as const;
+
+function numberIn(payload: JobPayload, key: string): number {
+  const value = payload[key];
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
 export class SyncWorker {
   readonly #subscriptionWork = new Map<string, Promise<void>>();
   readonly #now: () => Date;
@@ -84,21 +106,29 @@ export class SyncWorker {
 
   handlers(): Record<string, JobHandler> {
     return {
-      [JOB.change]: (p) =>
-        this.#withMailbox(JOB.change, p, async (user) => {
+      [JOB.change]: (p, context) =>
+        this.#withMailbox(JOB.change, p, context, async (user) => {
           await this.syncEvent(user, String(p.eventId));
-          await this.deps.users.update(user.userId, { lastChangeAt: this.#now().toISOString() }, this.#now());
+          // A retry of one event from a reconciliation is not a notification.
+          if (p.retryOf !== 'reconcile') {
+            await this.deps.users.update(
+              user.userId,
+              { lastChangeAt: this.#now().toISOString() },
+              this.#now(),
+            );
+          }
         }),
-      [JOB.reconcile]: (p) => this.#withMailbox(JOB.reconcile, p, (user) => this.reconcile(user)),
-      [JOB.subscribe]: (p) =>
-        this.#withMailbox(JOB.subscribe, p, (user) =>
+      [JOB.reconcile]: (p, context) =>
+        this.#withMailbox(JOB.reconcile, p, context, (user) => this.reconcile(user)),
+      [JOB.subscribe]: (p, context) =>
+        this.#withMailbox(JOB.subscribe, p, context, (user) =>
           this.#withSubscription(user, async (fresh) => {
             const created = await this.deps.subscriptions.ensure(fresh, { force: p.force === true });
             if (created) await this.#enqueue({ kind: JOB.reconcile, userId: user.userId });
           }),
         ),
-      [JOB.reauthorize]: (p) =>
-        this.#withMailbox(JOB.reauthorize, p, (user) =>
+      [JOB.reauthorize]: (p, context) =>
+        this.#withMailbox(JOB.reauthorize, p, context, (user) =>
           this.#withSubscription(user, async (fresh) => {
             const created = await this.deps.subscriptions.reauthorize(fresh);
             if (created) await this.#enqueue({ kind: JOB.reconcile, userId: user.userId });
@@ -233,7 +263,12 @@ export class SyncWorker {
           { status: result.status },
           'calendar sync: one event failed in a batch, retried alone',
         );
-        failed.push({ kind: JOB.change, payload: { userId: user.userId, eventId: id } });
+        failed.push({
+          kind: JOB.change,
+          payload: { userId: user.userId, eventId: id, retryOf: 'reconcile' },
+          // After this reconciliation has let go of the mailbox, not bouncing off its lease meanwhile.
+          delayMs: this.deps.settings.itemRetryDelayMs ?? 5_000,
+        });
         continue;
       }
       const item = toCalendarItem(result.body, this.deps.settings.addinId);
@@ -298,9 +333,14 @@ export class SyncWorker {
     return items;
   }
 
-  async #withMailbox(kind: string, payload: JobPayload, work: Work): Promise<void> {
+  async #withMailbox(kind: string, payload: JobPayload, context: JobContext, work: Work): Promise<void> {
     const userId = typeof payload.userId === 'string' ? payload.userId : undefined;
     if (!userId) return;
+    // A put-back starts a new job: the attempts its earlier incarnations failed travel in the payload,
+    // so that a job failing between put-backs is still dead-lettered after its kind's attempts.
+    const failedBefore = numberIn(payload, PUT_BACK.failed) + context.attempt - 1;
+    const maxAttempts = JOB_KINDS[kind as keyof typeof JOB_KINDS]?.maxAttempts ?? 8;
+    if (failedBefore >= maxAttempts) throw new PermanentJobError('attempts_exhausted');
     const user = await this.deps.users.find(userId);
     // Sync was stopped (sign-out) or waits for a new sign-in: nothing to do, nothing to retry.
     if (user?.status !== 'active') return;
@@ -309,12 +349,13 @@ export class SyncWorker {
     const owner = randomUUID();
     const ttlMs = this.deps.settings.leaseMs ?? 30_000;
     if (!(await users.acquireLease(userId, owner, this.#now(), ttlMs))) {
+      const putBacks = numberIn(payload, PUT_BACK.count);
       await this.deps.queue.enqueue([
         {
           kind,
-          payload,
+          payload: { ...payload, [PUT_BACK.count]: putBacks + 1, [PUT_BACK.failed]: failedBefore },
           dedupeKey: mailboxJobKey(userId, payload.force === true),
-          delayMs: this.deps.settings.busyRetryMs ?? 200,
+          delayMs: Math.min((this.deps.settings.busyRetryMs ?? 200) * 2 ** Math.min(putBacks, 20), 30_000),
         },
       ]);
       return;
@@ -337,8 +378,17 @@ export class SyncWorker {
   #keepLease(userId: string, owner: string, ttlMs: number, kind: string): { stop(): Promise<void> } {
     let inFlight: Promise<void> = Promise.resolve();
     let warned = false;
+    const giveUpAt = this.#now().getTime() + (this.deps.settings.maxLeaseHoldMs ?? 600_000);
     const timer = setInterval(
       () => {
+        if (this.#now().getTime() >= giveUpAt) {
+          clearInterval(timer);
+          this.deps.log?.warn(
+            { job: kind },
+            'calendar sync job ran too long: its mailbox lease is left to expire',
+          );
+          return;
+        }
         inFlight = inFlight.then(async () => {
           let held = false;
           try {
