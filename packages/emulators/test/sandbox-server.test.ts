@@ -176,4 +176,65 @@ describe('sandbox routes', () => {
     expect(opened).toMatchObject({ id, subject: 'S', body: 'Hi', customProperties: { k: 'v' } });
     expect((await app.inject(`/sandbox/api/events/${id}?user=nobody@contoso.test`)).statusCode).toBe(404);
   });
+
+  it('refuses a save whose body is missing or not an appointment, and saves nothing', async () => {
+    const { app, calendar } = await start(fetch);
+    const valid = {
+      id: null,
+      subject: 'S',
+      start: '2026-12-01T09:00:00.000Z',
+      end: '2026-12-01T10:00:00.000Z',
+      location: '',
+      body: 'Hi',
+      attendees: [],
+      recurrence: null,
+      customProperties: null,
+    };
+    const created = await app.inject({
+      method: 'POST',
+      url: '/sandbox/api/events?user=adele@contoso.test',
+      payload: valid,
+    });
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json() as { id: string };
+    const json = { 'content-type': 'application/json' };
+    const refused = [
+      { headers: {}, payload: undefined },
+      { headers: json, payload: '' },
+      ...['null', '[]', '"x"', '42', '{}'].map((payload) => ({ headers: json, payload })),
+      { headers: json, payload: JSON.stringify({ ...valid, attendees: { to: 'pierre@contoso.test' } }) },
+      { headers: json, payload: JSON.stringify({ ...valid, start: 'soon' }) },
+      { headers: json, payload: JSON.stringify({ ...valid, recurrence: { recurrenceType: 'weekly' } }) },
+    ];
+    for (const method of ['POST', 'PUT'] as const) {
+      for (const { headers, payload } of refused) {
+        const res = await app.inject({
+          method,
+          url:
+            method === 'POST'
+              ? '/sandbox/api/events?user=adele@contoso.test'
+              : `/sandbox/api/events/${id}?user=adele@contoso.test`,
+          headers,
+          ...(payload === undefined ? {} : { payload }),
+        });
+        expect(res.statusCode, `${method} ${payload}`).toBe(400);
+      }
+    }
+    expect([...(calendar.events.get('adele@contoso.test')?.values() ?? [])]).toHaveLength(1);
+    expect(calendar.events.get('adele@contoso.test')?.get(id)?.subject).toBe('S');
+    const updated = await app.inject({
+      method: 'PUT',
+      url: `/sandbox/api/events/${id}?user=adele@contoso.test`,
+      payload: { ...valid, subject: 'T' },
+    });
+    expect(updated.json()).toEqual({ id });
+    expect(calendar.events.get('adele@contoso.test')?.get(id)?.subject).toBe('T');
+    const missing = await app.inject({
+      method: 'PUT',
+      url: '/sandbox/api/events/no-such-event?user=adele@contoso.test',
+      payload: valid,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(calendar.events.get('adele@contoso.test')?.size).toBe(1);
+  });
 });

@@ -36,6 +36,39 @@ export interface SandboxItem {
   readonly customProperties: Record<string, unknown> | null;
 }
 
+/**
+ * JSON Schema of the body of the save routes: a SandboxItem, so that a missing, empty or malformed
+ * body is refused with 400 before toEventInput reads it. Extra properties (the page also sends the
+ * recurrence's times and duration) are allowed and ignored; `id` is optional (the route names the event).
+ */
+export const sandboxItemSchema = {
+  type: 'object',
+  required: ['subject', 'start', 'end', 'location', 'body', 'attendees', 'recurrence', 'customProperties'],
+  properties: {
+    id: { type: ['string', 'null'] },
+    subject: { type: 'string' },
+    start: { type: 'string', format: 'date-time' },
+    end: { type: 'string', format: 'date-time' },
+    location: { type: 'string' },
+    body: { type: 'string' },
+    attendees: { type: 'array', items: { type: 'string' } },
+    recurrence: {
+      type: ['object', 'null'],
+      required: ['recurrenceType', 'interval', 'startDate', 'endDate', 'timeZone'],
+      properties: {
+        recurrenceType: { type: 'string', enum: ['daily', 'weekday', 'weekly', 'monthly'] },
+        interval: { type: 'integer' },
+        days: { type: 'array', items: { type: 'string' } },
+        dayOfMonth: { type: 'integer', minimum: 1, maximum: 31 },
+        startDate: { type: 'string', format: 'date' },
+        endDate: { type: ['string', 'null'], format: 'date' },
+        timeZone: { type: 'string' },
+      },
+    },
+    customProperties: { type: ['object', 'null'] },
+  },
+} as const;
+
 const OFFICE_DAYS: Record<string, SandboxDay> = {
   sun: 'sunday',
   mon: 'monday',

@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { fromEvent, type SandboxItem, toEventInput } from './item.js';
+import { fromEvent, type SandboxItem, sandboxItemSchema, toEventInput } from './item.js';
 import { readManifest, type SandboxAddin } from './manifest.js';
 import { fetchAddinFile } from './office-proxy.js';
 import { customPropertiesPropertyId, type SandboxCalendar } from './types.js';
@@ -144,7 +144,7 @@ export async function registerSandbox(app: FastifyInstance, options: SandboxOpti
     return fromEvent(event, addin.id);
   });
 
-  app.post(`${prefix}/api/events`, async (request, reply) => {
+  app.post(`${prefix}/api/events`, { schema: { body: sandboxItemSchema } }, async (request, reply) => {
     const current = await user((request.query as { user?: string }).user);
     if (!current) return notFound(reply, 'unknown user');
     const event = await options.graph.createEvent(
@@ -154,10 +154,11 @@ export async function registerSandbox(app: FastifyInstance, options: SandboxOpti
     return reply.code(201).send({ id: event.id });
   });
 
-  app.put(`${prefix}/api/events/:id`, async (request, reply) => {
+  app.put(`${prefix}/api/events/:id`, { schema: { body: sandboxItemSchema } }, async (request, reply) => {
     const current = await user((request.query as { user?: string }).user);
     if (!current) return notFound(reply, 'unknown user');
     const id = (request.params as { id: string }).id;
+    if (!(await options.graph.getEvent(current.upn, id, []))) return notFound(reply, 'no such event');
     const event = await options.graph.updateEvent(
       current.upn,
       id,
