@@ -216,5 +216,111 @@ for (const dialect of DIALECTS) {
       expect(await store.users.findById('gone-user')).toBeUndefined();
       expect(await store.users.findById('active-user')).toBeDefined();
     });
+
+    it('brings a cancelled series’ purge day to 3 months after the cancellation, not after its last occurrence', async () => {
+      const organizer = { tenantId: 't-cancel', userId: 'u-cancel', isTenantAdmin: false };
+      const first = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 - 7 * 86_400_000);
+      const create = async (subject: string, range: Record<string, unknown> | null) => {
+        const { meeting: m } = await t.runtime.meetings.create(organizer, {
+          subject,
+          start: first,
+          end: new Date(first.getTime() + 1800_000),
+          ...(range
+            ? {
+                recurrence: {
+                  pattern: { type: 'daily', interval: 1 },
+                  range: { startDate: first.toISOString().slice(0, 10), recurrenceTimeZone: 'UTC', ...range },
+                },
+              }
+            : {}),
+        });
+        return m.id;
+      };
+      const purgeDay = async (id: string) =>
+        (
+          await db()
+            .selectFrom('meetings')
+            .select('purge_after')
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow()
+        ).purge_after;
+      const openEnded = await create('Daily stand-up', { type: 'noEnd' });
+      const dated = await create('Daily check-in', { type: 'endDate', endDate: '2030-12-31' });
+      const single = await create('Kick-off', null);
+      const before = {
+        openEnded: await purgeDay(openEnded),
+        dated: await purgeDay(dated),
+        single: await purgeDay(single),
+      };
+      expect(before.openEnded > '2028-01-01').toBe(true);
+      expect(before.dated > '2031-01-01').toBe(true);
+
+      const from = new Date();
+      for (const id of [openEnded, dated, single]) await t.runtime.meetings.cancel(organizer, id);
+      const to = new Date();
+      // 3 calendar months after the cancellation (the run may straddle midnight).
+      const expected = [from, to].map((d) => addMonthsClamped(d, 3).toISOString().slice(0, 10));
+      expect(expected).toContain(await purgeDay(openEnded));
+      expect(expected).toContain(await purgeDay(dated));
+      // A single meeting already ended: its purge day was 3 months after it, and stays.
+      expect(await purgeDay(single)).toBe(before.single);
+    });
+
+    it('keeps an open-ended series calendar sync still sees, under the tenant’s shorter retention too', async () => {
+      const organizer = { tenantId: 't-series', userId: 'u-series', isTenantAdmin: false };
+      const series = async (subject: string) => {
+        const start = new Date('2024-06-03T09:00:00Z');
+        const { meeting: m } = await t.runtime.meetings.create(organizer, {
+          subject,
+          start,
+          end: new Date(start.getTime() + 1800_000),
+          recurrence: {
+            pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'] },
+            range: { type: 'noEnd', startDate: '2024-06-03', recurrenceTimeZone: 'UTC' },
+          },
+        });
+        return m.id;
+      };
+      const purgeDay = async (id: string) =>
+        (await db().selectFrom('meetings').select('purge_after').where('id', '=', id).executeTakeFirst())
+          ?.purge_after;
+      const seen = await series('Weekly standup');
+      const unseen = await series('Standup nobody syncs');
+      const cancelled = await series('Cancelled standup');
+      // Without sync: 2 years after the first occurrence, then 3 months.
+      expect(await purgeDay(seen)).toBe('2026-09-03');
+      await t.runtime.meetings.cancel(organizer, cancelled);
+
+      const at = new Date('2027-06-10T18:00:00Z');
+      expect(await t.runtime.meetings.confirmSeries(organizer, seen, at)).toBe(true);
+      expect(await t.runtime.meetings.confirmSeries(organizer, cancelled, at)).toBe(false);
+      // Seen again within the week: nothing written.
+      expect(await t.runtime.meetings.confirmSeries(organizer, seen, new Date('2027-06-14T00:00:00Z'))).toBe(
+        false,
+      );
+      // 2027-06-10 ends at 2027-06-11T00:00Z; 2 years, then 3 months.
+      expect(await purgeDay(seen)).toBe('2029-09-11');
+      expect(await purgeDay(cancelled)).toBe('2026-09-03');
+      const meeting = await t.runtime.meetings.get(organizer, seen);
+      expect(meeting.seriesSeenOn).toBe('2027-06-10');
+      expect(meeting.version).toBe(1);
+      expect(meeting.validUntil.getTime()).toBe(
+        Date.parse('2029-06-11T00:00:00Z') + t.runtime.config.rooms.closeAfterMinutes * 60_000,
+      );
+
+      // The tenant shortens its retention: recomputed from the day the series was last seen.
+      const tenant = await t.runtime.store.tenants.ensure('t-series', at);
+      await t.runtime.store.tenants.updateSettings('t-series', { ...tenant.settings, retentionDays: 30 }, at);
+      await retention.job.run(AS_OF);
+      expect(await purgeDay(seen)).toBe('2029-07-11');
+      expect(await purgeDay(unseen)).toBeUndefined();
+      expect(await purgeDay(cancelled)).toBeUndefined();
+
+      // Confirmed later under the shorter period: exactly its days after the new horizon.
+      expect(await t.runtime.meetings.confirmSeries(organizer, seen, new Date('2027-06-20T08:00:00Z'))).toBe(
+        true,
+      );
+      expect(await purgeDay(seen)).toBe('2029-07-21');
+    });
   });
 }

@@ -1,6 +1,6 @@
 /** Add-in and browser sessions, and sign-out's promise: no Exchange id, tokens or sessions remain. */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { createIdentity } from '../src/identity/index.js';
 import type { MicrosoftOidcClient } from '../src/identity/oidc-client.js';
 import { OidcError } from '../src/identity/oidc-client.js';
@@ -182,6 +182,45 @@ for (const dialect of DIALECTS) {
       }
       const audit = await t.runtime.store.audit.list('tenant-s', { limit: 50 });
       expect(audit.some((e) => e.action === 'session.signed_out' && e.targetId === 'u-out')).toBe(true);
+    });
+
+    it('a create in flight when its user signs out writes nothing and answers 401', async () => {
+      const token = await insertSession(store(), 'tenant-s', 'u-inflight');
+      // The create authenticated, then waits while it creates the room; meanwhile the user signs out.
+      const gate = barrier();
+      const builtin = t.runtime.builtin;
+      const createRoom = builtin.createRoom.bind(builtin);
+      vi.spyOn(builtin, 'createRoom').mockImplementationOnce(async (request) => {
+        gate.reached();
+        await gate.released;
+        return createRoom(request);
+      });
+      const create = t.app.inject({
+        method: 'POST',
+        url: '/api/v1/meetings',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { ...meeting, idempotencyKey: 'in-flight-at-sign-out' },
+      });
+      await gate.whenReached;
+      const signOut = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/session/sign-out',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(signOut.statusCode).toBe(204);
+      gate.release();
+      const res = await create;
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ code: 'unauthorized', status: 401 });
+      const db = t.runtime.store.db;
+      expect(
+        await db.selectFrom('meetings').select('id').where('organizer_id', '=', 'u-inflight').execute(),
+      ).toEqual([]);
+      const audit = await t.runtime.store.audit.list('tenant-s', { limit: 50 });
+      expect(audit.filter((e) => e.actorId === 'u-inflight').map((e) => e.action)).toEqual([
+        'session.signed_out',
+      ]);
     });
 
     it('a settings change that read the user before a sign-out does not bring the Exchange id back', async () => {

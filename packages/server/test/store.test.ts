@@ -28,6 +28,7 @@ function meeting(overrides: Partial<StoredMeeting> = {}): StoredMeeting {
     guestPinCt: null,
     providerRef: null,
     purgeAfter: '2027-03-01',
+    seriesSeenOn: null,
     version: 1,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
@@ -132,6 +133,32 @@ for (const dialect of DIALECTS) {
       expect(await store.meetings.update({ ...m, subjectCt: 'v1.k.new', version: 2 })).toBe(true);
       expect(await store.meetings.update({ ...m, subjectCt: 'v1.k.stale', version: 2 })).toBe(false);
       expect((await store.meetings.findById('tenant-a', m.id))?.subjectCt).toBe('v1.k.new');
+    });
+
+    it('confirms an open-ended series without a new version: a later day, a purge day never earlier', async () => {
+      const m = meeting({ purgeAfter: '2028-04-03' });
+      await store.meetings.insert(m);
+      const confirm = (seriesSeenOn: string, purgeAfter: string, version = 1) =>
+        store.meetings.confirmSeries({ tenantId: 'tenant-a', id: m.id, version, seriesSeenOn, purgeAfter });
+      const stored = () => store.meetings.findById('tenant-a', m.id);
+      expect((await stored())?.seriesSeenOn).toBeNull();
+      expect(await confirm('2027-06-10', '2029-09-11', 2)).toBe(false); // another version
+      expect(await confirm('2027-06-10', '2029-09-11')).toBe(true);
+      expect(await stored()).toMatchObject({
+        seriesSeenOn: '2027-06-10',
+        purgeAfter: '2029-09-11',
+        version: 1,
+      });
+      expect(await confirm('2027-06-10', '2029-12-31')).toBe(false); // not a later day
+      expect(await confirm('2027-06-20', '2028-01-01')).toBe(true);
+      expect(await stored()).toMatchObject({ seriesSeenOn: '2027-06-20', purgeAfter: '2029-09-11' });
+      await store.meetings.update({ ...m, status: 'cancelled', version: 2 });
+      expect(await confirm('2027-07-01', '2029-10-02', 2)).toBe(false); // cancelled
+      expect(await stored()).toMatchObject({
+        status: 'cancelled',
+        seriesSeenOn: null,
+        purgeAfter: '2028-04-03',
+      });
     });
 
     it('rolls a failed transaction back completely', async () => {

@@ -75,6 +75,8 @@ export async function startSyncEnv(
     start?: boolean;
     database?: TestDatabase;
     queue?: (observer: JobObserver) => JobQueue;
+    /** Calendar sync's clock (the app's meetings keep the real one). */
+    now?: () => Date;
   } = {},
 ): Promise<SyncEnv> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -101,6 +103,7 @@ export async function startSyncEnv(
         registry: metrics.registry,
         addinId: ADDIN_ID,
         ...(options.queue ? { queue: options.queue } : {}),
+        ...(options.now ? { now: options.now } : {}),
         tuning: { queuePollMs: 50, graph: { backoff: { baseMs: 20, capMs: 200 } }, ...options.tuning },
       });
       const em = emulator;

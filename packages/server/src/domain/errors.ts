@@ -25,3 +25,14 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
+
+/**
+ * The session a request authenticated with ended (sign-out, erasure) before its write committed:
+ * nothing was written. The HTTP layer answers `unauthorized`, as for a request without a session.
+ */
+export class SessionEndedError extends Error {
+  constructor() {
+    super('the session ended; sign in again');
+    this.name = 'SessionEndedError';
+  }
+}

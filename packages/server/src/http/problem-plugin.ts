@@ -1,6 +1,6 @@
 /** Turns every error into application/problem+json and never leaks internals or request data. */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, SessionEndedError } from '../domain/errors.js';
 import { StoreUnusableError } from '../store/store.js';
 import { HttpError, type Problem, problem } from './errors.js';
 
@@ -22,6 +22,7 @@ export function registerProblemHandling(app: FastifyInstance): void {
 function toProblem(error: FastifyError): Problem {
   if (error instanceof HttpError) return problem(error.code, error.detail);
   if (error instanceof DomainError) return problem(error.code, error.message);
+  if (error instanceof SessionEndedError) return problem('unauthorized', error.message);
   // The operator's reason is logged; the caller learns only that it may retry later.
   if (error instanceof StoreUnusableError)
     return problem('unavailable', 'Roomlink cannot save changes right now; try again later');

@@ -71,11 +71,13 @@ describe('sessionAuthenticator', () => {
       tenantId: 'tenant-1',
       userId: 'alice',
       isTenantAdmin: false,
+      sessionKey: digest('addin-token'),
     });
     await expect(authenticate(request('GET', { cookie: cookie('browser-token') }))).resolves.toEqual({
       tenantId: 'tenant-1',
       userId: 'bob',
       isTenantAdmin: true,
+      sessionKey: digest('browser-token'),
     });
     await expect(
       authenticate(request('POST', { cookie: cookie('browser-token'), origin: baseUrl.origin })),
@@ -97,6 +99,7 @@ describe('sessionAuthenticator', () => {
       tenantId: 'tenant-1',
       userId: 'ada',
       isTenantAdmin: false,
+      sessionKey: digest('admin-addin'),
     });
     const cookie = `${BROWSER_SESSION_COOKIE}=admin-console`;
     await expect(authenticate(request('GET', { cookie }))).resolves.toMatchObject({ isTenantAdmin: true });
@@ -126,6 +129,7 @@ describe('sessionAuthenticator', () => {
       tenantId: 'tenant-1',
       userId: 'user-1',
       isTenantAdmin: false,
+      sessionKey: digest('addin-token'),
     });
   });
 

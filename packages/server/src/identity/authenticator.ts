@@ -41,6 +41,8 @@ export function sessionAuthenticator(
       tenantId: session.tenantId,
       userId: session.userId,
       isTenantAdmin: kind === 'browser' && session.isAdmin,
+      // Writes that must not outlive the session (a meeting create) check it again as they commit.
+      sessionKey: session.tokenHash,
     };
   };
   return (request) => {

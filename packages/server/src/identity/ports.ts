@@ -106,6 +106,13 @@ export interface AuthFlowRepository {
     tokenHash: string,
   ): Promise<(SessionRecord & { isAdmin: boolean; status: UserStatus }) | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
+  /**
+   * Inside a transaction, before a write that must not outlive the session: whether the session
+   * still exists. On PostgreSQL the row is then locked (FOR KEY SHARE) until the transaction ends,
+   * so a sign-out or erasure deleting it waits for the commit and sees what was written; on SQLite
+   * the write transactions are serialised already.
+   */
+  holdSession(tokenHash: string): Promise<boolean>;
   deleteUserSessions(userId: string): Promise<void>;
   deleteExpired(now: Date): Promise<number>;
 }

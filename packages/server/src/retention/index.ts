@@ -85,6 +85,7 @@ export function createRetention(runtime: Runtime, options: RetentionOptions = {}
       meetings: runtime.meetings,
       providers,
       cipher: runtime.cipher,
+      logger,
       ...(options.beforeErase ? { beforeErase: options.beforeErase } : {}),
       ...(options.now ? { now: options.now } : {}),
     }),

@@ -286,7 +286,7 @@ export class RetentionJob {
 
   async #recomputedDay(
     tenantId: string,
-    m: { id: string; endCt: string; recurrenceCt: string | null },
+    m: { id: string; endCt: string; recurrenceCt: string | null; seriesSeenOn: string | null },
     days: number,
   ): Promise<string | undefined> {
     const context = (column: string) => ({ tenantId, table: 'meetings', column, rowId: m.id });
@@ -295,7 +295,7 @@ export class RetentionJob {
       const recurrence = m.recurrenceCt
         ? (JSON.parse(await this.deps.cipher.decrypt(context('recurrence'), m.recurrenceCt)) as Recurrence)
         : null;
-      return purgeAfterDay(end, recurrence, days);
+      return purgeAfterDay(end, recurrence, days, m.seriesSeenOn);
     } catch (error) {
       // An unreadable row keeps its stored day (never later than the default period).
       this.deps.logger?.warn(

@@ -20,6 +20,7 @@ import type { KyselyRetentionRepository } from '../store/repositories/retention.
 import type { KyselySubjectRepository, MeetingRef } from '../store/repositories/retention-subjects.js';
 import type { UserTable } from '../store/schema.js';
 import { RetentionError } from './errors.js';
+import type { RetentionLogger } from './job.js';
 
 export const EXPORT_FORMAT = 'roomlink-user-export/1';
 
@@ -65,6 +66,8 @@ export interface ErasureResult {
   readonly tenantId: string;
   readonly meetings: number;
   readonly rows: Readonly<Record<string, number>>;
+  /** Late meetings (deleted with the user row) whose room could not be ended; absent when none. */
+  readonly roomsNotEnded?: number;
 }
 
 export interface SubjectRequestDeps {
@@ -75,6 +78,8 @@ export interface SubjectRequestDeps {
   readonly cipher: FieldCipher;
   /** Runs before an erasure deletes anything, e.g. to delete the user's Graph subscription. */
   readonly beforeErase?: (userId: string) => Promise<void>;
+  /** Told, without personal data, of rooms an erasure could not end. */
+  readonly logger?: Pick<RetentionLogger, 'warn'>;
   readonly now?: () => Date;
 }
 
@@ -162,9 +167,10 @@ export class SubjectRequestService {
     const log = await this.deps.audit.quietLog();
     try {
       // First the user can no longer act: sessions of both kinds (and every other row of theirs)
-      // deleted and the user marked signed out, before any meeting is deleted. A request that
-      // authenticated earlier may still insert a meeting meanwhile: the last step deletes it with
-      // the user row, in one transaction, so no meeting outlives its erased organiser.
+      // deleted and the user marked signed out, before any meeting is deleted. A create that
+      // authenticated earlier writes nothing once its session is gone (MeetingService.create). As a
+      // backstop, a meeting inserted meanwhile by a caller without a session is deleted by the last
+      // step with the user row, in one transaction, so no meeting outlives its erased organiser.
       const signedOut = await this.deps.subjects.signOutForErasure(user.tenant_id, user.id);
       let meetings = 0;
       await this.#eachMeetingPage(user, async (page) => {
@@ -178,8 +184,26 @@ export class SubjectRequestService {
         return page.at(-1)?.id;
       });
       const last = await this.deps.subjects.deleteUser(user.tenant_id, user.id);
-      // Their rows are gone already: the room is ended from the meeting's clear-text codes.
-      for (const ref of last.meetings) await this.#endRoom(ref);
+      // Their rows are gone already: the room is ended from the meeting's clear-text codes. Best
+      // effort: the user row is gone too, so a failure here must not keep the audit entry from
+      // being written (a retry would find no user); it is counted and logged instead.
+      let roomsNotEnded = 0;
+      for (const ref of last.meetings) {
+        try {
+          await this.#endRoom(ref);
+        } catch (error) {
+          roomsNotEnded++;
+          this.deps.logger?.warn(
+            {
+              tenantId: ref.tenant_id,
+              meetingId: ref.id,
+              provider: ref.provider,
+              error: error instanceof Error ? error.name : typeof error,
+            },
+            'erasure: the room of a meeting deleted with its erased organiser could not be ended',
+          );
+        }
+      }
       meetings += last.meetings.length;
       const counts: Record<string, number> = {};
       for (const rows of [signedOut.rows, last.rows]) {
@@ -194,12 +218,18 @@ export class SubjectRequestService {
           action: 'user.erased',
           targetType: 'user',
           targetId: user.id,
-          details: { meetings, ...counts },
+          details: { meetings, ...counts, ...(roomsNotEnded > 0 ? { roomsNotEnded } : {}) },
         },
         this.#now(),
       );
       await log.checkpoint();
-      return { userId: user.id, tenantId: user.tenant_id, meetings, rows: counts };
+      return {
+        userId: user.id,
+        tenantId: user.tenant_id,
+        meetings,
+        rows: counts,
+        ...(roomsNotEnded > 0 ? { roomsNotEnded } : {}),
+      };
     } finally {
       await log.close();
     }

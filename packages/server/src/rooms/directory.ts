@@ -29,8 +29,8 @@ export function meetingRoomDirectory(
         tenantId: meeting.tenantId,
         status: meeting.status,
         startsAt: meeting.start,
-        // A series stays joinable until its last occurrence ends.
-        endsAt: lastEnd(meeting.end, meeting.recurrence),
+        // A series stays joinable until its last occurrence ends (an open-ended one: its horizon).
+        endsAt: lastEnd(meeting.end, meeting.recurrence, meeting.seriesSeenOn),
         hostPin: meeting.room.hostPin,
         guestPin: meeting.room.guestPin,
         lobby: meeting.options.lobby,

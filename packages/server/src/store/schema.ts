@@ -105,6 +105,12 @@ export interface MeetingTable {
    * so that retention never has to decrypt times; see docs/privacy.md.
    */
   purge_after: string;
+  /**
+   * A series with no end: the UTC day (YYYY-MM-DD) calendar sync last saw it in the organizer's
+   * calendar; its horizon (and purge day) runs 2 years from there. Clear, day granularity; null when
+   * never seen (no sync, or not an open-ended series). Migration 0007.
+   */
+  series_seen_on: string | null;
   version: number;
   created_at: string;
   updated_at: string;

@@ -44,6 +44,11 @@ export interface Meeting {
   readonly room: RoomDetails;
   readonly validFrom: Date;
   readonly validUntil: Date;
+  /**
+   * A series with no end: the UTC day (YYYY-MM-DD) calendar sync last saw it in the organizer's
+   * calendar, from which its room and metadata are kept another 2 years; null when never seen.
+   */
+  readonly seriesSeenOn: string | null;
   readonly version: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -99,9 +104,22 @@ export interface StoredMeeting {
   readonly guestPinCt: string | null;
   readonly providerRef: string | null;
   readonly purgeAfter: string;
+  /** See Meeting.seriesSeenOn; clear, day granularity. */
+  readonly seriesSeenOn: string | null;
   readonly version: number;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** What confirming an open-ended series writes (see MeetingService.confirmSeries). */
+export interface SeriesConfirmation {
+  readonly tenantId: string;
+  readonly id: string;
+  /** The row's version when read: a meeting updated meanwhile is left alone. */
+  readonly version: number;
+  readonly seriesSeenOn: string;
+  /** The purge day the new horizon implies; the stored day only ever moves later. */
+  readonly purgeAfter: string;
 }
 
 export type InsertOutcome = 'inserted' | 'conflict';
@@ -118,5 +136,11 @@ export interface MeetingRepository {
   findBySlug(slug: string): Promise<StoredMeeting | undefined>;
   /** Optimistic: writes only when the stored version is `meeting.version - 1`. */
   update(meeting: StoredMeeting): Promise<boolean>;
+  /**
+   * Records that an open-ended series was seen on `seriesSeenOn` and moves its purge day later (never
+   * earlier), without a new version: only a scheduled meeting still at `version` whose stored day is
+   * older. True when it wrote.
+   */
+  confirmSeries(confirmation: SeriesConfirmation): Promise<boolean>;
   delete(tenantId: string, id: string): Promise<boolean>;
 }

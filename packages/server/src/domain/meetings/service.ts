@@ -5,13 +5,19 @@
 import type { CipherContext, FieldCipher } from '../../crypto/envelope.js';
 import type { Store } from '../../store/store.js';
 import type { AuditAction } from '../audit/audit.js';
-import { DomainError } from '../errors.js';
+import { DomainError, SessionEndedError } from '../errors.js';
 import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, StoredMeeting } from './meeting.js';
 import type { MeetingProvider } from './provider.js';
-import { purgeAfterDay, roomWindow, type WindowPolicy } from './window.js';
+import {
+  isOpenEnded,
+  purgeAfterDay,
+  roomWindow,
+  seriesConfirmationDue,
+  type WindowPolicy,
+} from './window.js';
 
 export interface CreateMeetingInput {
   readonly subject: string;
@@ -92,12 +98,18 @@ export class MeetingService {
         options,
         room,
         purgeAfter: purgeAfterDay(input.end, recurrence, tenant.settings.retentionDays),
+        seriesSeenOn: null,
         version: 1,
         createdAt: at,
         updatedAt: at,
       };
       const stored = await this.#seal(plain);
       const outcome = await this.deps.store.transaction(async (tx) => {
+        // The session the request authenticated with must still exist as the insert commits: a
+        // sign-out or erasure since then leaves nothing behind (see AuthFlowRepository.holdSession).
+        if (actor.sessionKey !== undefined && !(await tx.authFlow.holdSession(actor.sessionKey))) {
+          throw new SessionEndedError();
+        }
         if ((await tx.meetings.insert(stored)) === 'conflict') return 'conflict';
         await tx.audit.append(auditEntry(actor, 'meeting.created', id), this.#now());
         return 'inserted';
@@ -129,7 +141,8 @@ export class MeetingService {
     const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
     const options: MeetingOptions = { ...current.options, ...definedOnly(patch.options ?? {}) };
     const recurrence = patch.recurrence !== undefined ? patch.recurrence : current.recurrence;
-    const window = roomWindow(start, end, recurrence, this.deps.window);
+    // The day sync last saw the series is kept: it matters again if the series becomes open-ended.
+    const window = roomWindow(start, end, recurrence, this.deps.window, current.seriesSeenOn);
     const room = await this.#provider(current.provider).updateRoom(current.room, {
       meetingId: id,
       tenantId: actor.tenantId,
@@ -147,7 +160,7 @@ export class MeetingService {
       recurrence,
       options,
       room,
-      purgeAfter: purgeAfterDay(end, recurrence, tenant.settings.retentionDays),
+      purgeAfter: purgeAfterDay(end, recurrence, tenant.settings.retentionDays, current.seriesSeenOn),
       version: current.version + 1,
       createdAt: stored.createdAt,
       updatedAt: this.#now().toISOString(),
@@ -170,6 +183,7 @@ export class MeetingService {
     await this.#provider(current.provider).cancelRoom(current.room, id);
     const next: StoredMeeting = {
       ...stored,
+      purgeAfter: await this.#purgeOnCancel(stored, current),
       status: 'cancelled',
       version: stored.version + 1,
       updatedAt: this.#now().toISOString(),
@@ -181,6 +195,56 @@ export class MeetingService {
       await tx.audit.append(auditEntry(actor, 'meeting.cancelled', id), this.#now());
     });
     return this.#open(next);
+  }
+
+  /**
+   * A cancelled series ends now (or at its first occurrence, if that is still to come): its purge day
+   * moves that close, never later, instead of waiting for a last occurrence that will not happen
+   * (for a series with no end, 2 years or more away). A single meeting keeps its purge day.
+   */
+  async #purgeOnCancel(stored: StoredMeeting, current: Meeting): Promise<string> {
+    if (!current.recurrence) return stored.purgeAfter;
+    const tenant = await this.deps.store.tenants.find(stored.tenantId);
+    const ended = new Date(Math.max(this.#now().getTime(), current.end.getTime()));
+    const day = purgeAfterDay(ended, null, tenant?.settings.retentionDays ?? null);
+    // ISO days sort as text: the earlier of the two.
+    return [day, stored.purgeAfter].sort()[0] ?? stored.purgeAfter;
+  }
+
+  /**
+   * Calendar sync saw this series, with no end, in the organizer's calendar at `at`: its horizon
+   * (room window and purge day) now runs 2 years from that day (window.ts, `lastEnd`). Writes
+   * `series_seen_on` and moves the purge day later, never earlier, computed as at creation (the
+   * tenant's retention days, or 3 months). Only when the stored day is SERIES_CONFIRM_EVERY_DAYS old
+   * or more, so that sync's daily rounds do not write daily; not a change of the meeting: no new
+   * version, no audit entry. A cancelled meeting, a series with an end, or a meeting updated
+   * meanwhile is left alone. True when it wrote.
+   */
+  async confirmSeries(actor: Principal, id: string, at: Date): Promise<boolean> {
+    const stored = await this.#find(actor, id);
+    if (stored.status === 'cancelled' || !seriesConfirmationDue(stored.seriesSeenOn, at)) return false;
+    if (!stored.recurrenceCt) return false;
+    const c = (column: string): CipherContext => ({
+      tenantId: stored.tenantId,
+      table: TABLE,
+      column,
+      rowId: stored.id,
+    });
+    const [end, recurrenceJson] = await Promise.all([
+      this.deps.cipher.decrypt(c('end'), stored.endCt),
+      this.deps.cipher.decrypt(c('recurrence'), stored.recurrenceCt),
+    ]);
+    const recurrence = JSON.parse(recurrenceJson) as Recurrence;
+    if (!isOpenEnded(recurrence)) return false;
+    const tenant = await this.deps.store.tenants.find(actor.tenantId);
+    const day = at.toISOString().slice(0, 10);
+    return this.deps.store.meetings.confirmSeries({
+      tenantId: stored.tenantId,
+      id: stored.id,
+      version: stored.version,
+      seriesSeenOn: day,
+      purgeAfter: purgeAfterDay(new Date(end), recurrence, tenant?.settings.retentionDays ?? null, day),
+    });
   }
 
   /** Cancels the room and deletes the meeting's metadata now. */
@@ -267,6 +331,7 @@ export class MeetingService {
       guestPinCt,
       providerRef: m.room.providerRef,
       purgeAfter: m.purgeAfter,
+      seriesSeenOn: m.seriesSeenOn,
       version: m.version,
       createdAt: m.createdAt,
       updatedAt: m.updatedAt,
@@ -278,7 +343,7 @@ export class MeetingService {
     return {
       ...rest,
       room: this.#provider(m.provider).describeRoom(m.room),
-      ...roomWindow(m.start, m.end, m.recurrence, this.deps.window),
+      ...roomWindow(m.start, m.end, m.recurrence, this.deps.window, m.seriesSeenOn),
       createdAt: new Date(createdAt),
       updatedAt: new Date(updatedAt),
     };
@@ -323,7 +388,8 @@ export class MeetingService {
       recurrence: parsedRecurrence,
       options: s.options,
       room: details,
-      ...roomWindow(startDate, endDate, parsedRecurrence, this.deps.window),
+      ...roomWindow(startDate, endDate, parsedRecurrence, this.deps.window, s.seriesSeenOn),
+      seriesSeenOn: s.seriesSeenOn,
       version: s.version,
       createdAt: new Date(s.createdAt),
       updatedAt: new Date(s.updatedAt),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastEnd, purgeAfterDay, roomWindow } from './window.js';
+import { lastEnd, purgeAfterDay, roomWindow, seriesConfirmationDue } from './window.js';
 
 const policy = { openBeforeMinutes: 15, closeAfterMinutes: 30 };
 const HOUR = 3_600_000;
@@ -231,5 +231,65 @@ describe('series with no end', () => {
       { type: 'numbered', numberOfOccurrences: 3 },
     );
     expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2028-01-03T11:00:00.000Z');
+  });
+});
+
+describe('series with no end that calendar sync keeps seeing', () => {
+  const s = series('2026-01-03', { type: 'daily', interval: 1 }, { type: 'noEnd' });
+
+  it('run 2 years from the end of the day sync last saw them', () => {
+    expect(lastEnd(s.end, s.recurrence, '2029-06-10').toISOString()).toBe('2031-06-11T00:00:00.000Z');
+    expect(purgeAfterDay(s.end, s.recurrence, null, '2029-06-10')).toBe('2031-09-11');
+    expect(purgeAfterDay(s.end, s.recurrence, 30, '2029-06-10')).toBe('2031-07-11');
+    const w = roomWindow(new Date('2026-01-03T10:00:00Z'), s.end, s.recurrence, policy, '2029-06-10');
+    expect(w.validFrom.toISOString()).toBe('2026-01-03T09:45:00.000Z');
+    expect(w.validUntil.toISOString()).toBe('2031-06-11T00:30:00.000Z');
+  });
+
+  it('never end before 2 years after their first occurrence, whatever day was recorded', () => {
+    // Seen before the first occurrence ended (sync linked it ahead of time), or an unreadable day.
+    for (const seen of ['2025-12-01', null, '', '2026-02-30', 'yesterday']) {
+      expect(lastEnd(s.end, s.recurrence, seen).toISOString()).toBe('2028-01-03T11:00:00.000Z');
+    }
+    // Seen on the day of the first occurrence: the end of that day is later than 11:00.
+    expect(lastEnd(s.end, s.recurrence, '2026-01-03').toISOString()).toBe('2028-01-04T00:00:00.000Z');
+  });
+
+  it('a day seen is ignored for series with an end date or a count, and for single meetings', () => {
+    const numbered = series(
+      '2026-01-03',
+      { type: 'daily', interval: 1 },
+      { type: 'numbered', numberOfOccurrences: 3 },
+    );
+    expect(lastEnd(numbered.end, numbered.recurrence, '2029-06-10')).toEqual(
+      lastEnd(numbered.end, numbered.recurrence),
+    );
+    const dated = series(
+      '2026-01-03',
+      { type: 'daily', interval: 1 },
+      { type: 'endDate', endDate: '2026-03-01' },
+    );
+    expect(lastEnd(dated.end, dated.recurrence, '2029-06-10')).toEqual(lastEnd(dated.end, dated.recurrence));
+    // A count whose pattern cannot be read keeps the fixed horizon after the first occurrence.
+    const unreadable = series(
+      '2026-01-03',
+      { type: 'weekly', interval: 1 },
+      { type: 'numbered', numberOfOccurrences: 3 },
+    );
+    expect(lastEnd(unreadable.end, unreadable.recurrence, '2029-06-10').toISOString()).toBe(
+      '2028-01-03T11:00:00.000Z',
+    );
+    expect(lastEnd(s.end, null, '2029-06-10')).toEqual(s.end);
+    expect(purgeAfterDay(s.end, null, null, '2029-06-10')).toBe('2026-04-03');
+  });
+
+  it('are confirmed again once the recorded day is a week old', () => {
+    const at = new Date('2029-06-10T23:59:00Z');
+    expect(seriesConfirmationDue(null, at)).toBe(true);
+    expect(seriesConfirmationDue('not a day', at)).toBe(true);
+    expect(seriesConfirmationDue('2029-06-03', at)).toBe(true);
+    expect(seriesConfirmationDue('2029-06-04', at)).toBe(false);
+    expect(seriesConfirmationDue('2029-06-10', at)).toBe(false);
+    expect(seriesConfirmationDue('2029-06-12', at)).toBe(false);
   });
 });

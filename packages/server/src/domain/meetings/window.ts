@@ -1,6 +1,7 @@
 /**
  * When a room admits people, and when its metadata is purged. Both derive from the meeting's times,
- * which are stored encrypted; only the purge day is kept in clear (day granularity).
+ * which are stored encrypted; only the purge day is kept in clear (day granularity), and for a series
+ * with no end the day calendar sync last saw it (`meetings.series_seen_on`, also a clear day).
  */
 import type { Recurrence } from './meeting.js';
 import { parseCalendarDay, seriesDates } from './recurrence-dates.js';
@@ -13,8 +14,17 @@ export interface WindowPolicy {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** A series with no end (`noEnd`) keeps its room for this long after its first occurrence ends. */
+/**
+ * A series with no end (`noEnd`) keeps its room for this long after its first occurrence ends, or
+ * after the day calendar sync last saw it in the organizer's calendar, whichever is later.
+ */
 const OPEN_ENDED_SERIES_YEARS = 2;
+/**
+ * A series calendar sync keeps seeing is confirmed (its `series_seen_on` day written) at most once
+ * in this many days: sync sees every series at least daily, and a horizon of 2 years does not need a
+ * write a day.
+ */
+export const SERIES_CONFIRM_EVERY_DAYS = 7;
 /**
  * How much later than "first end + whole days" an occurrence can end on its own date: the series'
  * UTC offset may differ between the first and the last occurrence (a DST shift: 1 h in most zones,
@@ -43,10 +53,13 @@ const LATEST_BOUND = Date.UTC(9999, 8, 30);
  *   `endDate` is a day in the series' own zone, so this holds in any zone, even when the pattern
  *   cannot be read. An occurrence on that day that runs past local midnight is covered by the first
  *   rule.
- * - `noEnd` (and any recurrence this cannot date): the last occurrence is unknown, possibly never;
- *   the room is kept OPEN_ENDED_SERIES_YEARS after the first occurrence, as before.
+ * - `noEnd`: the last occurrence is unknown, possibly never. The room is kept OPEN_ENDED_SERIES_YEARS
+ *   after the later of the first occurrence's end and the end of `seriesSeenOn` (the UTC day
+ *   calendar sync last saw the series in the organizer's calendar; null without sync): a rolling
+ *   horizon while the series still exists, 2 years after the first occurrence without sync.
+ * - Any other recurrence this cannot date: OPEN_ENDED_SERIES_YEARS after the first occurrence.
  */
-export function lastEnd(end: Date, recurrence: Recurrence | null): Date {
+export function lastEnd(end: Date, recurrence: Recurrence | null, seriesSeenOn: string | null = null): Date {
   if (!recurrence) return end;
   const range = recurrence.range as { type?: unknown; endDate?: unknown } | undefined;
   const dates = seriesDates(recurrence);
@@ -59,7 +72,8 @@ export function lastEnd(end: Date, recurrence: Recurrence | null): Date {
   const endDate = range?.type === 'endDate' ? parseCalendarDay(range.endDate) : undefined;
   if (endDate !== undefined) bounds.push(endDate * DAY + LATEST_DAY_END);
   if (bounds.length === 0) {
-    const horizon = new Date(end);
+    const seen = isOpenEnded(recurrence) ? parseCalendarDay(seriesSeenOn) : undefined;
+    const horizon = new Date(Math.max(end.getTime(), seen === undefined ? -Infinity : (seen + 1) * DAY));
     horizon.setUTCFullYear(horizon.getUTCFullYear() + OPEN_ENDED_SERIES_YEARS);
     return horizon;
   }
@@ -68,10 +82,32 @@ export function lastEnd(end: Date, recurrence: Recurrence | null): Date {
   return new Date(Math.max(bound, end.getTime()));
 }
 
-export function roomWindow(start: Date, end: Date, recurrence: Recurrence | null, policy: WindowPolicy) {
+/**
+ * Whether the day calendar sync last saw an open-ended series, `seriesSeenOn`, is old enough at `at`
+ * to be written again (never written counts as old).
+ */
+export function seriesConfirmationDue(seriesSeenOn: string | null, at: Date): boolean {
+  const seen = parseCalendarDay(seriesSeenOn);
+  return seen === undefined || Math.floor(at.getTime() / DAY) - seen >= SERIES_CONFIRM_EVERY_DAYS;
+}
+
+/** Whether a recurrence has no end (Graph's `range.type` `noEnd`): its horizon rolls with sync. */
+export function isOpenEnded(recurrence: Recurrence | null): boolean {
+  return (recurrence?.range as { type?: unknown } | undefined)?.type === 'noEnd';
+}
+
+export function roomWindow(
+  start: Date,
+  end: Date,
+  recurrence: Recurrence | null,
+  policy: WindowPolicy,
+  seriesSeenOn: string | null = null,
+) {
   return {
     validFrom: new Date(start.getTime() - policy.openBeforeMinutes * MINUTE),
-    validUntil: new Date(lastEnd(end, recurrence).getTime() + policy.closeAfterMinutes * MINUTE),
+    validUntil: new Date(
+      lastEnd(end, recurrence, seriesSeenOn).getTime() + policy.closeAfterMinutes * MINUTE,
+    ),
   };
 }
 
@@ -84,8 +120,9 @@ export function purgeAfterDay(
   end: Date,
   recurrence: Recurrence | null,
   retentionDays: number | null,
+  seriesSeenOn: string | null = null,
 ): string {
-  const last = lastEnd(end, recurrence);
+  const last = lastEnd(end, recurrence, seriesSeenOn);
   const purge =
     retentionDays === null
       ? addMonthsClamped(last, 3)

@@ -15,6 +15,7 @@ import { findJoinBlock } from '../../instructions/marker.js';
 import { DomainError } from '../errors.js';
 import type { Meeting } from '../meetings/meeting.js';
 import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js';
+import { isOpenEnded, seriesConfirmationDue } from '../meetings/window.js';
 import type { Principal } from '../principal.js';
 import type { CalendarItem, MailboxOwner } from './calendar-item.js';
 import {
@@ -139,7 +140,11 @@ export class CalendarSyncService {
     if (link && link.eventHash !== hash) return 'conflict';
     const previous = link ? await this.#version(link) : undefined;
     if (previous) {
-      if (previous.changeKey === item.changeKey) return 'unchanged';
+      if (previous.changeKey === item.changeKey) {
+        // Sync's daily fresh round reports every event again: an open-ended series still there.
+        await this.#confirmSeries(actor, meeting, item);
+        return 'unchanged';
+      }
       if (item.lastModified < previous.lastModified) return 'stale';
     }
     const kind = item.type === 'seriesMaster' ? 'series' : 'single';
@@ -175,7 +180,23 @@ export class CalendarSyncService {
       },
       this.#now(),
     );
+    if (result !== 'cancelled') await this.#confirmSeries(actor, meeting, item);
     return result;
+  }
+
+  /**
+   * An open-ended series (Graph's `noEnd`) still in the organizer's calendar keeps its room and
+   * metadata 2 years from the day it was last seen (MeetingService.confirmSeries, window.ts). The
+   * stored day is at hand: most rounds, when it is recent, cost nothing more.
+   */
+  async #confirmSeries(actor: Principal, meeting: Meeting, item: CalendarItem): Promise<void> {
+    if (item.type !== 'seriesMaster' || item.isCancelled || !isOpenEnded(item.recurrence ?? null)) return;
+    if (meeting.status === 'cancelled' || !seriesConfirmationDue(meeting.seriesSeenOn, this.#now())) return;
+    try {
+      await this.deps.meetings.confirmSeries(actor, meeting.id, this.#now());
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'meeting_not_found')) throw error;
+    }
   }
 
   /** The organizer's own meeting this item carries, or undefined (then nothing is recorded). */

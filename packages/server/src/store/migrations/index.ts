@@ -10,6 +10,7 @@ import * as m0003 from './0003_sync.js';
 import * as m0004 from './0004_retention.js';
 import * as m0005 from './0005_meeting_indexes.js';
 import * as m0006 from './0006_job_row_ids.js';
+import * as m0007 from './0007_series_seen_on.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_retention': m0004,
   '0005_meeting_indexes': m0005,
   '0006_job_row_ids': m0006,
+  '0007_series_seen_on': m0007,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type {
   AuthFlowRepository,
   HandoffCode,
@@ -26,6 +26,20 @@ const FIND_SESSION = new Precompiled<Database, [string]>(1, (db: Kysely<Database
     ])
     .where('sessions.token_hash', '=', tokenHash as string),
 );
+
+/**
+ * Runs in every create made with a session (see holdSession): compiled once per dialect. On
+ * PostgreSQL FOR KEY SHARE is the weakest lock that a DELETE of the row waits for; under READ
+ * COMMITTED a row being deleted makes it wait for that transaction, then return nothing if the
+ * delete committed.
+ */
+const HOLD_SESSION = new Precompiled<Database, [string]>(1, (db: Kysely<Database>, [tokenHash]) => {
+  const query = db
+    .selectFrom('sessions')
+    .select(sql<number>`1`.as('held'))
+    .where('token_hash', '=', tokenHash as string);
+  return db.getExecutor().adapter instanceof PostgresAdapter ? query.forKeyShare() : query;
+});
 
 interface SessionRow {
   token_hash: string;
@@ -137,6 +151,10 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
 
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  async holdSession(tokenHash: string): Promise<boolean> {
+    return (await HOLD_SESSION.run(this.db, [tokenHash])).rows.length > 0;
   }
 
   async deleteUserSessions(userId: string): Promise<void> {

@@ -1,5 +1,10 @@
-import type { Kysely } from 'kysely';
-import type { InsertOutcome, MeetingRepository, StoredMeeting } from '../../domain/meetings/meeting.js';
+import { type Kysely, sql } from 'kysely';
+import type {
+  InsertOutcome,
+  MeetingRepository,
+  SeriesConfirmation,
+  StoredMeeting,
+} from '../../domain/meetings/meeting.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database, MeetingTable } from '../schema.js';
 
@@ -22,6 +27,7 @@ const COLUMNS = [
   'guest_pin_ct',
   'provider_ref',
   'purge_after',
+  'series_seen_on',
   'version',
   'created_at',
   'updated_at',
@@ -96,6 +102,23 @@ export class KyselyMeetingRepository implements MeetingRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async confirmSeries(c: SeriesConfirmation): Promise<boolean> {
+    const result = await this.db
+      .updateTable('meetings')
+      .set({
+        series_seen_on: c.seriesSeenOn,
+        // Days compare as text (YYYY-MM-DD), on both dialects.
+        purge_after: sql<string>`case when purge_after < ${c.purgeAfter} then ${c.purgeAfter} else purge_after end`,
+      })
+      .where('tenant_id', '=', c.tenantId)
+      .where('id', '=', c.id)
+      .where('version', '=', c.version)
+      .where('status', '=', 'scheduled')
+      .where((eb) => eb.or([eb('series_seen_on', 'is', null), eb('series_seen_on', '<', c.seriesSeenOn)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async delete(tenantId: string, id: string): Promise<boolean> {
     const result = await this.db
       .deleteFrom('meetings')
@@ -126,6 +149,7 @@ function toRow(m: StoredMeeting): MeetingTable {
     guest_pin_ct: m.guestPinCt,
     provider_ref: m.providerRef,
     purge_after: m.purgeAfter,
+    series_seen_on: m.seriesSeenOn,
     version: m.version,
     created_at: m.createdAt,
     updated_at: m.updatedAt,
@@ -152,6 +176,7 @@ function fromRow(r: MeetingTable): StoredMeeting {
     guestPinCt: r.guest_pin_ct,
     providerRef: r.provider_ref,
     purgeAfter: r.purge_after,
+    seriesSeenOn: r.series_seen_on ?? null,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,

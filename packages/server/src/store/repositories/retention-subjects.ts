@@ -161,10 +161,11 @@ export class KyselySubjectRepository {
   }
 
   /**
-   * An erasure's last step, in one transaction: any meeting the user still organises (one that a
-   * request authenticated before `signOutForErasure` inserted after the erasure's meeting pages),
-   * with the rows that belong to it, then every row of a table with a `user_id` column and the user
-   * row. The late meetings are returned so that their rooms can be ended.
+   * An erasure's last step, in one transaction: any meeting the user still organises (a backstop: a
+   * create made with a session writes nothing once `signOutForErasure` deleted it, but a caller
+   * without a session could still insert one after the erasure's meeting pages), with the rows that
+   * belong to it, then every row of a table with a `user_id` column and the user row. The late
+   * meetings are returned so that their rooms can be ended.
    */
   async deleteUser(
     tenantId: string,

@@ -29,6 +29,8 @@ export interface MeetingTimes {
   readonly endCt: string;
   readonly recurrenceCt: string | null;
   readonly purgeAfter: string;
+  /** An open-ended series: the day calendar sync last saw it (its horizon runs from there). */
+  readonly seriesSeenOn: string | null;
 }
 
 export interface TenantRetentionState {
@@ -124,7 +126,7 @@ export class KyselyRetentionRepository {
   async meetingTimes(tenantId: string, afterId: string, limit: number): Promise<MeetingTimes[]> {
     const rows = await this.db
       .selectFrom('meetings')
-      .select(['id', 'end_ct', 'recurrence_ct', 'purge_after'])
+      .select(['id', 'end_ct', 'recurrence_ct', 'purge_after', 'series_seen_on'])
       .where('tenant_id', '=', tenantId)
       .where('id', '>', afterId)
       .orderBy('id')
@@ -135,6 +137,7 @@ export class KyselyRetentionRepository {
       endCt: r.end_ct,
       recurrenceCt: r.recurrence_ct,
       purgeAfter: r.purge_after,
+      seriesSeenOn: r.series_seen_on,
     }));
   }
 
