@@ -264,6 +264,16 @@ for (const dialect of DIALECTS) {
       expect(expected).toContain(await purgeDay(dated));
       // A single meeting already ended: its purge day was 3 months after it, and stays.
       expect(await purgeDay(single)).toBe(before.single);
+
+      // The tenant shortens its retention to 30 days: counted from the cancellation too.
+      const tenant = await t.runtime.store.tenants.ensure('t-cancel', to);
+      await t.runtime.store.tenants.updateSettings('t-cancel', { ...tenant.settings, retentionDays: 30 }, to);
+      await retention.job.run(new Date());
+      const thirtyDays = [from, to].map((d) =>
+        new Date(d.getTime() + 30 * 86_400_000).toISOString().slice(0, 10),
+      );
+      expect(thirtyDays).toContain(await purgeDay(openEnded));
+      expect(thirtyDays).toContain(await purgeDay(dated));
     });
 
     it('keeps an open-ended series calendar sync still sees, under the tenant’s shorter retention too', async () => {

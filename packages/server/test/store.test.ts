@@ -152,11 +152,13 @@ for (const dialect of DIALECTS) {
       expect(await confirm('2027-06-10', '2029-12-31')).toBe(false); // not a later day
       expect(await confirm('2027-06-20', '2028-01-01')).toBe(true);
       expect(await stored()).toMatchObject({ seriesSeenOn: '2027-06-20', purgeAfter: '2029-09-11' });
+      // An update that read the row before the confirmations (same version: they do not bump it)
+      // does not write the older day back.
       await store.meetings.update({ ...m, status: 'cancelled', version: 2 });
       expect(await confirm('2027-07-01', '2029-10-02', 2)).toBe(false); // cancelled
       expect(await stored()).toMatchObject({
         status: 'cancelled',
-        seriesSeenOn: null,
+        seriesSeenOn: '2027-06-20',
         purgeAfter: '2028-04-03',
       });
     });

@@ -5,7 +5,7 @@
  */
 import type { FieldCipher } from '../crypto/envelope.js';
 import type { Recurrence } from '../domain/meetings/meeting.js';
-import { purgeAfterDay } from '../domain/meetings/window.js';
+import { cancelledSeriesPurgeDay, purgeAfterDay } from '../domain/meetings/window.js';
 import type {
   KyselyRetentionRepository,
   LogSession,
@@ -286,7 +286,13 @@ export class RetentionJob {
 
   async #recomputedDay(
     tenantId: string,
-    m: { id: string; endCt: string; recurrenceCt: string | null; seriesSeenOn: string | null },
+    m: {
+      id: string;
+      endCt: string;
+      recurrenceCt: string | null;
+      seriesSeenOn: string | null;
+      cancelledAt: string | null;
+    },
     days: number,
   ): Promise<string | undefined> {
     const context = (column: string) => ({ tenantId, table: 'meetings', column, rowId: m.id });
@@ -295,6 +301,8 @@ export class RetentionJob {
       const recurrence = m.recurrenceCt
         ? (JSON.parse(await this.deps.cipher.decrypt(context('recurrence'), m.recurrenceCt)) as Recurrence)
         : null;
+      // A cancelled series ended at its cancellation (MeetingService.cancel).
+      if (recurrence && m.cancelledAt) return cancelledSeriesPurgeDay(end, new Date(m.cancelledAt), days);
       return purgeAfterDay(end, recurrence, days, m.seriesSeenOn);
     } catch (error) {
       // An unreadable row keeps its stored day (never later than the default period).

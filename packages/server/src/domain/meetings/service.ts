@@ -12,6 +12,7 @@ import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, StoredMeeting } from './meeting.js';
 import type { MeetingProvider } from './provider.js';
 import {
+  cancelledSeriesPurgeDay,
   isOpenEnded,
   purgeAfterDay,
   roomWindow,
@@ -205,8 +206,7 @@ export class MeetingService {
   async #purgeOnCancel(stored: StoredMeeting, current: Meeting): Promise<string> {
     if (!current.recurrence) return stored.purgeAfter;
     const tenant = await this.deps.store.tenants.find(stored.tenantId);
-    const ended = new Date(Math.max(this.#now().getTime(), current.end.getTime()));
-    const day = purgeAfterDay(ended, null, tenant?.settings.retentionDays ?? null);
+    const day = cancelledSeriesPurgeDay(current.end, this.#now(), tenant?.settings.retentionDays ?? null);
     // ISO days sort as text: the earlier of the two.
     return [day, stored.purgeAfter].sort()[0] ?? stored.purgeAfter;
   }

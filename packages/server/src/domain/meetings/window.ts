@@ -130,6 +130,15 @@ export function purgeAfterDay(
   return purge.toISOString().slice(0, 10);
 }
 
+/**
+ * The purge day of a series cancelled at `cancelledAt`: it ends then, or at its first occurrence if
+ * that is still to come, not at a last occurrence that will not happen (for a series with no end,
+ * 2 years or more away).
+ */
+export function cancelledSeriesPurgeDay(end: Date, cancelledAt: Date, retentionDays: number | null): string {
+  return purgeAfterDay(new Date(Math.max(cancelledAt.getTime(), end.getTime())), null, retentionDays);
+}
+
 /** 30 November + 3 months is 28 February, not 2 March. */
 export function addMonthsClamped(date: Date, months: number): Date {
   const result = new Date(date);

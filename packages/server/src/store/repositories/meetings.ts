@@ -91,7 +91,9 @@ export class KyselyMeetingRepository implements MeetingRepository {
   }
 
   async update(m: StoredMeeting): Promise<boolean> {
-    const { id, tenant_id, ...changes } = toRow(m);
+    // series_seen_on belongs to confirmSeries, which does not bump the version: an update that read
+    // the row before a confirmation must not write the older day back.
+    const { id, tenant_id, series_seen_on: _seen, ...changes } = toRow(m);
     const result = await this.db
       .updateTable('meetings')
       .set(changes)

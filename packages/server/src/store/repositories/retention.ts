@@ -31,6 +31,8 @@ export interface MeetingTimes {
   readonly purgeAfter: string;
   /** An open-ended series: the day calendar sync last saw it (its horizon runs from there). */
   readonly seriesSeenOn: string | null;
+  /** When the meeting was cancelled (a cancelled row is never written again), else null. */
+  readonly cancelledAt: string | null;
 }
 
 export interface TenantRetentionState {
@@ -126,7 +128,7 @@ export class KyselyRetentionRepository {
   async meetingTimes(tenantId: string, afterId: string, limit: number): Promise<MeetingTimes[]> {
     const rows = await this.db
       .selectFrom('meetings')
-      .select(['id', 'end_ct', 'recurrence_ct', 'purge_after', 'series_seen_on'])
+      .select(['id', 'end_ct', 'recurrence_ct', 'purge_after', 'series_seen_on', 'status', 'updated_at'])
       .where('tenant_id', '=', tenantId)
       .where('id', '>', afterId)
       .orderBy('id')
@@ -138,6 +140,7 @@ export class KyselyRetentionRepository {
       recurrenceCt: r.recurrence_ct,
       purgeAfter: r.purge_after,
       seriesSeenOn: r.series_seen_on,
+      cancelledAt: r.status === 'cancelled' ? r.updated_at : null,
     }));
   }
 
