@@ -102,6 +102,18 @@ describe('the appointment and Graph', () => {
   });
 });
 
+/** An appointment as the sandbox page saves it. */
+const APPOINTMENT = {
+  id: null,
+  subject: 'S',
+  start: '2026-12-01T09:00:00.000Z',
+  end: '2026-12-01T10:00:00.000Z',
+  location: '',
+  body: 'Hi',
+  attendees: [],
+  recurrence: null,
+};
+
 describe('sandbox routes', () => {
   let app: FastifyInstance | undefined;
   afterEach(async () => {
@@ -158,17 +170,7 @@ describe('sandbox routes', () => {
     const created = await app.inject({
       method: 'POST',
       url: '/sandbox/api/events?user=adele@contoso.test',
-      payload: {
-        id: null,
-        subject: 'S',
-        start: '2026-12-01T09:00:00.000Z',
-        end: '2026-12-01T10:00:00.000Z',
-        location: '',
-        body: 'Hi',
-        attendees: [],
-        recurrence: null,
-        customProperties: { k: 'v' },
-      },
+      payload: { ...APPOINTMENT, customProperties: { k: 'v' } },
     });
     const { id } = created.json() as { id: string };
     expect(calendar.events.get('adele@contoso.test')?.get(id)?.subject).toBe('S');
@@ -179,17 +181,7 @@ describe('sandbox routes', () => {
 
   it('refuses a save whose body is missing or not an appointment, and saves nothing', async () => {
     const { app, calendar } = await start(fetch);
-    const valid = {
-      id: null,
-      subject: 'S',
-      start: '2026-12-01T09:00:00.000Z',
-      end: '2026-12-01T10:00:00.000Z',
-      location: '',
-      body: 'Hi',
-      attendees: [],
-      recurrence: null,
-      customProperties: null,
-    };
+    const valid = { ...APPOINTMENT, customProperties: null };
     const created = await app.inject({
       method: 'POST',
       url: '/sandbox/api/events?user=adele@contoso.test',

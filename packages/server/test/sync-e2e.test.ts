@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB } from '../src/graph/sync-worker.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
-import { eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
+import { eventually, linkedDailySeries, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
 const HOUR = 3_600_000;
 const utc = (d: Date) => ({ dateTime: d.toISOString().slice(0, 19), timeZone: 'UTC' });
@@ -82,34 +82,11 @@ for (const dialect of DIALECTS) {
     });
 
     /** A daily series of five half-hour occurrences from tomorrow, linked by sync. */
-    async function linkedDailySeries(subject: string) {
-      const first = new Date(Math.ceil(Date.now() / HOUR) * HOUR + 24 * HOUR);
-      const recurrence = {
-        pattern: { type: 'daily', interval: 1 },
-        range: {
-          type: 'numbered',
-          startDate: first.toISOString().slice(0, 10),
-          numberOfOccurrences: 5,
-          recurrenceTimeZone: 'UTC',
-        },
-      };
-      const meeting = await env.createMeeting(user, {
-        subject,
-        start: first,
-        end: new Date(first.getTime() + HOUR / 2),
-        recurrence,
-      });
-      const masterId = env.createEvent(user, meeting, { recurrence });
-      await eventually(
-        () => env.sync.service.isLinked(user.userId, masterId),
-        3000,
-        'the series to be linked',
-      );
-      return { first, meeting, masterId };
-    }
+    const linkedFiveDays = (subject: string) =>
+      linkedDailySeries(env, user, subject, { type: 'numbered', numberOfOccurrences: 5 });
 
     it('moves only the window of the occurrence that moved', async () => {
-      const { first, meeting, masterId } = await linkedDailySeries('Stand-up');
+      const { first, meeting, masterId } = await linkedFiveDays('Stand-up');
       const third = new Date(first.getTime() + 2 * 24 * HOUR);
       const movedTo = new Date(third.getTime() + 5 * HOUR);
       env.emulator.updateOccurrence(user.oid, masterId, third, {
@@ -133,7 +110,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('closes the room at an occurrence the organizer deleted, and only there', async () => {
-      const { first, meeting, masterId } = await linkedDailySeries('Daily check-in');
+      const { first, meeting, masterId } = await linkedFiveDays('Daily check-in');
       const slug = meeting.room.slug;
       const day = (n: number) => new Date(first.getTime() + n * 24 * HOUR);
       const during = (d: Date) => new Date(d.getTime() + 5 * 60_000);

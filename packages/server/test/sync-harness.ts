@@ -180,6 +180,34 @@ export async function startSyncEnv(
   };
 }
 
+/**
+ * A daily series from the next whole hour tomorrow, half an hour long, created as a Roomlink meeting
+ * and as the organizer's Outlook series carrying it, and linked by sync. `range` completes the
+ * recurrence range (its type and end).
+ */
+export async function linkedDailySeries(
+  env: SyncEnv,
+  user: SyncUser,
+  subject: string,
+  range: Record<string, unknown>,
+): Promise<{ first: Date; meeting: Meeting; masterId: string }> {
+  const hour = 3_600_000;
+  const first = new Date(Math.ceil(Date.now() / hour) * hour + 24 * hour);
+  const recurrence = {
+    pattern: { type: 'daily', interval: 1 },
+    range: { startDate: first.toISOString().slice(0, 10), recurrenceTimeZone: 'UTC', ...range },
+  };
+  const meeting = await env.createMeeting(user, {
+    subject,
+    start: first,
+    end: new Date(first.getTime() + hour / 2),
+    recurrence,
+  });
+  const masterId = env.createEvent(user, meeting, { recurrence });
+  await eventually(() => env.sync.service.isLinked(user.userId, masterId), 3000, 'the series to be linked');
+  return { first, meeting, masterId };
+}
+
 /** The emulator's immutable id of an item given its REST id (both encode the same item key). */
 export function immutableId(restId: string): string {
   return restId.startsWith('AAMkA') ? `AAkAL${restId.slice(5)}` : restId;

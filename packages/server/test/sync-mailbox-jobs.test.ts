@@ -61,7 +61,7 @@ for (const dialect of DIALECTS) {
 
     /** A worker as one process has it; `queue` records the jobs it puts back. */
     function worker(
-      graph: ReturnType<typeof heldGraph>,
+      graph: object,
       queue: JobQueue,
       leaseRenewMs = 60_000,
       extra: { maxLeaseHoldMs?: number; log?: SyncWorkerDeps['log'] } = {},
@@ -180,16 +180,7 @@ for (const dialect of DIALECTS) {
           ]);
         },
       };
-      const handlers = new SyncWorker({
-        graph: graph as unknown as GraphClient,
-        service: env.sync.service,
-        users: env.sync.syncStore.users,
-        subscriptions: {} as SubscriptionManager,
-        queue,
-        cipher: env.t.runtime.cipher,
-        settings: { addinId: ADDIN_ID },
-        now: () => new Date(clock.ms),
-      }).handlers();
+      const handlers = worker(graph, queue);
 
       await handlers[JOB.reconcile]?.({ userId: user.userId }, CONTEXT);
 

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Meeting } from '../src/domain/meetings/meeting.js';
 import { meetingRoomDirectory } from '../src/rooms/directory.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
-import { eventually, type SyncEnv, type SyncUser, sample, startSyncEnv } from './sync-harness.js';
+import {
+  eventually,
+  linkedDailySeries,
+  type SyncEnv,
+  type SyncUser,
+  sample,
+  startSyncEnv,
+} from './sync-harness.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,9 +24,10 @@ for (const dialect of DIALECTS) {
   describe.skipIf(skip)(`open-ended series under calendar sync (${label})`, () => {
     let env: SyncEnv;
     let user: SyncUser;
-    /** How far ahead of the real time sync's clock runs. */
+    /** How far ahead of the real time sync's clock runs; during a round it stands still at `pinned`. */
     let ahead = 0;
-    const syncNow = () => new Date(Date.now() + ahead);
+    let pinned: number | undefined;
+    const syncNow = () => new Date(pinned ?? Date.now() + ahead);
 
     beforeAll(async () => {
       // No scheduled maintenance while the clock is moved: the test runs each round itself.
@@ -34,27 +42,10 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => env?.close());
 
-    /** A daily series from tomorrow, linked by sync; `range` completes the recurrence range. */
     async function linkedSeries(subject: string, range: Record<string, unknown>) {
-      const first = new Date(Math.ceil(Date.now() / HOUR) * HOUR + DAY);
-      const recurrence = {
-        pattern: { type: 'daily', interval: 1 },
-        range: { startDate: first.toISOString().slice(0, 10), recurrenceTimeZone: 'UTC', ...range },
-      };
-      const meeting = await env.createMeeting(user, {
-        subject,
-        start: first,
-        end: new Date(first.getTime() + HOUR / 2),
-        recurrence,
-      });
-      const masterId = env.createEvent(user, meeting, { recurrence });
-      await eventually(
-        () => env.sync.service.isLinked(user.userId, masterId),
-        3000,
-        'the series to be linked',
-      );
+      const linked = await linkedDailySeries(env, user, subject, range);
       await env.emulator.flushNotifications();
-      return { first, meeting, masterId };
+      return linked;
     }
 
     async function row(id: string) {
@@ -66,11 +57,19 @@ for (const dialect of DIALECTS) {
     }
 
     /** Sync's scheduled reconciliation at `ahead` from now: a fresh delta round (a day has passed). */
-    async function reconcileAt(offset: number) {
+    async function reconcileAt(offset: number): Promise<number> {
       ahead = offset;
-      const state = await env.sync.syncStore.users.find(user.userId);
-      if (!state) throw new Error('no sync state');
-      await env.sync.worker.reconcile(state);
+      // One instant for the whole round, so that the test knows which day sync saw (even at midnight).
+      const at = Date.now() + offset;
+      pinned = at;
+      try {
+        const state = await env.sync.syncStore.users.find(user.userId);
+        if (!state) throw new Error('no sync state');
+        await env.sync.worker.reconcile(state);
+      } finally {
+        pinned = undefined;
+      }
+      return at;
     }
 
     const get = (m: Meeting) => env.meeting(user, m.id);
@@ -122,10 +121,10 @@ for (const dialect of DIALECTS) {
         'the sync queue to be idle',
       );
       const unchangedBefore = await unchanged();
-      await reconcileAt(later);
+      const seenAt = await reconcileAt(later);
       // The three series came back unchanged (the same changeKey).
       expect((await unchanged()) - unchangedBefore).toBe(3);
-      const seenOn = day(Date.now() + later);
+      const seenOn = day(seenAt);
       const after = await row(open.meeting.id);
       expect(after.series_seen_on).toBe(seenOn);
       const horizon = twoYearsAfter(Date.parse(`${seenOn}T00:00:00Z`) + DAY);
@@ -156,8 +155,8 @@ for (const dialect of DIALECTS) {
       // Daily rounds write again only once the recorded day is a week old.
       await reconcileAt(later + 3 * DAY);
       expect((await row(open.meeting.id)).series_seen_on).toBe(seenOn);
-      await reconcileAt(later + 8 * DAY);
-      expect((await row(open.meeting.id)).series_seen_on).toBe(day(Date.now() + later + 8 * DAY));
+      const weekOn = await reconcileAt(later + 8 * DAY);
+      expect((await row(open.meeting.id)).series_seen_on).toBe(day(weekOn));
     });
   });
 }
