@@ -265,27 +265,41 @@ for (const dialect of DIALECTS) {
       );
     }
 
-    it('recreates a removed subscription and stops cleanly when sign-in is required', async () => {
-      await env.emulator.sendLifecycle(subscriptionId, 'subscriptionRemoved');
-      const fresh = await eventually<string>(
+    /** A new user whose sync has started, and the first subscription stored for them. */
+    async function syncedUser(): Promise<{ who: SyncUser; first: string }> {
+      const who = await env.addUser();
+      await env.sync.startSyncForUser(who.userId, who.tenantId);
+      const first = await eventually(
+        async () => (await env.sync.syncStore.users.find(who.userId))?.subscriptionId ?? undefined,
+        3000,
+        'a first subscription',
+      );
+      return { who, first };
+    }
+
+    /** The subscription stored for `who` once it is not `previous` and Graph has it. */
+    function replacedSubscription(who: SyncUser, previous: string, what: string): Promise<string> {
+      return eventually<string>(
         async () => {
-          const stored = (await env.sync.syncStore.users.find(user.userId))?.subscriptionId;
+          const stored = (await env.sync.syncStore.users.find(who.userId))?.subscriptionId;
           return (
             (stored &&
-              stored !== subscriptionId &&
+              stored !== previous &&
               env.emulator.subscriptions().some((s) => s.id === stored) &&
               stored) ||
             undefined
           );
         },
         3000,
-        'a new subscription',
+        what,
       );
-      subscriptionId = fresh;
+    }
 
-      const other = await env.addUser();
-      await env.sync.startSyncForUser(other.userId, other.tenantId);
-      await eventually(async () => (await env.sync.syncStore.users.find(other.userId))?.subscriptionId, 3000);
+    it('recreates a removed subscription and stops cleanly when sign-in is required', async () => {
+      await env.emulator.sendLifecycle(subscriptionId, 'subscriptionRemoved');
+      subscriptionId = await replacedSubscription(user, subscriptionId, 'a new subscription');
+
+      const { who: other } = await syncedUser();
       await signInRequired(other);
       const counts = await env.sync.queue.counts();
       expect(counts.filter((c) => c.state === 'dead')).toEqual([]);
@@ -295,13 +309,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('recreates a removed subscription at once even while a renewal of it waits', async () => {
-      const waiting = await env.addUser();
-      await env.sync.startSyncForUser(waiting.userId, waiting.tenantId);
-      const first = await eventually(
-        async () => (await env.sync.syncStore.users.find(waiting.userId))?.subscriptionId ?? undefined,
-        3000,
-        'a first subscription',
-      );
+      const { who: waiting, first } = await syncedUser();
       // An ordinary subscribe job of this mailbox is due later (as a scheduled renewal would be).
       await env.sync.queue.enqueue([
         {
@@ -312,25 +320,12 @@ for (const dialect of DIALECTS) {
         },
       ]);
       await env.emulator.sendLifecycle(first, 'subscriptionRemoved');
-      await eventually(
-        async () => {
-          const stored = (await env.sync.syncStore.users.find(waiting.userId))?.subscriptionId;
-          return stored !== first && env.emulator.subscriptions().some((s) => s.id === stored);
-        },
-        3000,
-        'a new subscription, without waiting for the renewal',
-      );
+      await replacedSubscription(waiting, first, 'a new subscription, without waiting for the renewal');
       await env.sync.stopSyncForUser(waiting.userId);
     });
 
     it('subscribes again at once when a user signs in again after Graph removed their subscription', async () => {
-      const returning = await env.addUser();
-      await env.sync.startSyncForUser(returning.userId, returning.tenantId);
-      const first = await eventually(
-        async () => (await env.sync.syncStore.users.find(returning.userId))?.subscriptionId ?? undefined,
-        3000,
-        'a first subscription',
-      );
+      const { who: returning, first } = await syncedUser();
       await signInRequired(returning);
       // Meanwhile Graph drops the subscription; its lifecycle notification finds no active user.
       await env.emulator.sendLifecycle(first, 'subscriptionRemoved');
@@ -339,14 +334,7 @@ for (const dialect of DIALECTS) {
       // The user signs in again: sync starts anew, and must not wait days for a renewal to notice.
       revokedTokens().delete(returning.userId);
       await env.sync.startSyncForUser(returning.userId, returning.tenantId);
-      await eventually(
-        async () => {
-          const stored = (await env.sync.syncStore.users.find(returning.userId))?.subscriptionId;
-          return stored !== first && env.emulator.subscriptions().some((s) => s.id === stored);
-        },
-        3000,
-        'a subscription Graph has',
-      );
+      await replacedSubscription(returning, first, 'a subscription Graph has');
       await env.sync.stopSyncForUser(returning.userId);
     });
   });

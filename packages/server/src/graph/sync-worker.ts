@@ -1,8 +1,9 @@
 /**
  * The job handlers of calendar sync. Each run for a mailbox holds that mailbox's lease, so one job
- * (in this process or any other) touches a user's calendar state at a time; the lease is renewed while
- * the run lasts (a throttled mailbox can wait up to two minutes inside one request). A user whose sign-in Microsoft no longer
- * accepts is marked needs_sign_in and their jobs end quietly (no retries against a dead token).
+ * (in this process or any other) touches a user's calendar state at a time; the lease is renewed
+ * while the run lasts (a throttled mailbox can wait up to two minutes inside one request). A user
+ * whose sign-in Microsoft no longer accepts is marked needs_sign_in and their jobs end quietly (no
+ * retries against a dead token).
  *
  * Reconciliation is a delta query over the user's calendar window (calendarView/delta): at start,
  * after a `missed` lifecycle event, after a subscription was (re)created, and on a schedule. It
@@ -124,14 +125,14 @@ export class SyncWorker {
         this.#withMailbox(JOB.subscribe, p, context, (user) =>
           this.#withSubscription(user, async (fresh) => {
             const created = await this.deps.subscriptions.ensure(fresh, { force: p.force === true });
-            if (created) await this.#enqueue({ kind: JOB.reconcile, userId: user.userId });
+            if (created) await this.#enqueueReconcile(user.userId);
           }),
         ),
       [JOB.reauthorize]: (p, context) =>
         this.#withMailbox(JOB.reauthorize, p, context, (user) =>
           this.#withSubscription(user, async (fresh) => {
             const created = await this.deps.subscriptions.reauthorize(fresh);
-            if (created) await this.#enqueue({ kind: JOB.reconcile, userId: user.userId });
+            if (created) await this.#enqueueReconcile(user.userId);
           }),
         ),
     };
@@ -390,12 +391,7 @@ export class SyncWorker {
           return;
         }
         inFlight = inFlight.then(async () => {
-          let held = false;
-          try {
-            held = await this.deps.users.renewLease(userId, owner, this.#now(), ttlMs);
-          } catch {
-            held = false;
-          }
+          const held = await this.deps.users.renewLease(userId, owner, this.#now(), ttlMs).catch(() => false);
           if (!held && !warned) {
             warned = true;
             this.deps.log?.warn({ job: kind }, 'calendar sync lease lost while a job ran');
@@ -438,13 +434,11 @@ export class SyncWorker {
     if (this.#subscriptionWork.get(userId) === run) this.#subscriptionWork.delete(userId);
   }
 
-  #enqueue(job: { kind: string; userId: string; force?: boolean }): Promise<void> {
-    const spec: JobSpec = {
-      kind: job.kind,
-      payload: { userId: job.userId, ...(job.force ? { force: true } : {}) },
-      dedupeKey: mailboxJobKey(job.userId, job.force === true),
-    };
-    return this.deps.queue.enqueue([spec]);
+  /** A reconciliation of the mailbox, after its subscription was (re)created. */
+  #enqueueReconcile(userId: string): Promise<void> {
+    return this.deps.queue.enqueue([
+      { kind: JOB.reconcile, payload: { userId }, dedupeKey: mailboxJobKey(userId) },
+    ]);
   }
 
   async #openDeltaLink(user: SyncUserRecord): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import { cancelledSeriesPurgeDay, purgeAfterDay } from '../domain/meetings/windo
 import type {
   KyselyRetentionRepository,
   LogSession,
+  MeetingTimes,
   RetentionAuditEntry,
 } from '../store/repositories/retention.js';
 import {
@@ -284,17 +285,7 @@ export class RetentionJob {
     return shortened;
   }
 
-  async #recomputedDay(
-    tenantId: string,
-    m: {
-      id: string;
-      endCt: string;
-      recurrenceCt: string | null;
-      seriesSeenOn: string | null;
-      cancelledAt: string | null;
-    },
-    days: number,
-  ): Promise<string | undefined> {
+  async #recomputedDay(tenantId: string, m: MeetingTimes, days: number): Promise<string | undefined> {
     const context = (column: string) => ({ tenantId, table: 'meetings', column, rowId: m.id });
     try {
       const end = new Date(await this.deps.cipher.decrypt(context('end'), m.endCt));
