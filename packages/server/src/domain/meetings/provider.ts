@@ -24,6 +24,10 @@ export interface MeetingProvider {
   updateRoom(room: RoomDetails, request: RoomRequest): Promise<RoomDetails>;
   /** Refuses entry from now on and ends the room if it is live. */
   cancelRoom(room: RoomDetails, meetingId: string): Promise<void>;
-  /** Optional capability: release the room's resources for good when the meeting is deleted. */
+  /**
+   * Optional capability: release the room's resources for good, when the meeting is deleted or when
+   * a create does not keep the room it asked for (codes collided, a concurrent create with the same
+   * idempotency key won, the session ended meanwhile).
+   */
   deleteRoom?(room: RoomDetails, meetingId: string): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { DomainError, SessionEndedError } from '../errors.js';
 import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
-import type { Meeting, MeetingOptions, Recurrence, StoredMeeting } from './meeting.js';
+import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
 import type { MeetingProvider } from './provider.js';
 import {
   cancelledSeriesPurgeDay,
@@ -104,19 +104,26 @@ export class MeetingService {
         createdAt: at,
         updatedAt: at,
       };
-      const stored = await this.#seal(plain);
-      const outcome = await this.deps.store.transaction(async (tx) => {
-        // The session the request authenticated with must still exist as the insert commits: a
-        // sign-out or erasure since then leaves nothing behind (see AuthFlowRepository.holdSession).
-        if (actor.sessionKey !== undefined && !(await tx.authFlow.holdSession(actor.sessionKey))) {
-          throw new SessionEndedError();
-        }
-        if ((await tx.meetings.insert(stored)) === 'conflict') return 'conflict';
-        await tx.audit.append(auditEntry(actor, 'meeting.created', id), this.#now());
-        return 'inserted';
-      });
+      let outcome: 'inserted' | 'conflict';
+      try {
+        const stored = await this.#seal(plain);
+        outcome = await this.deps.store.transaction(async (tx) => {
+          // The session the request authenticated with must still exist as the insert commits: a
+          // sign-out or erasure since then leaves nothing behind (see AuthFlowRepository.holdSession).
+          if (actor.sessionKey !== undefined && !(await tx.authFlow.holdSession(actor.sessionKey))) {
+            throw new SessionEndedError();
+          }
+          if ((await tx.meetings.insert(stored)) === 'conflict') return 'conflict';
+          await tx.audit.append(auditEntry(actor, 'meeting.created', id), this.#now());
+          return 'inserted';
+        });
+      } catch (error) {
+        await discardRoom(provider, room, id);
+        throw error;
+      }
       // The values are at hand: no need to decrypt what was just encrypted.
       if (outcome === 'inserted') return { meeting: this.#plain(plain), created: true };
+      await discardRoom(provider, room, id);
       if (key) {
         // Lost a race with a concurrent request carrying the same key: answer with its meeting.
         const winner = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
@@ -437,4 +444,17 @@ function auditEntry(actor: Principal, action: AuditAction, meetingId: string) {
     targetType: 'meeting',
     targetId: meetingId,
   };
+}
+
+/**
+ * A room this create will not use (its insert collided, lost an idempotency race or was refused) is
+ * released, so that an external engine does not keep rooms nobody can reach. Best effort: the
+ * create's own outcome is what its caller needs, and no join details of the room were handed out.
+ */
+async function discardRoom(provider: MeetingProvider, room: RoomDetails, meetingId: string): Promise<void> {
+  try {
+    await provider.deleteRoom?.(room, meetingId);
+  } catch {
+    // Nothing to undo on our side: the room was never stored.
+  }
 }
