@@ -6,11 +6,11 @@
  * lease clock is a test clock.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GraphClient } from '../src/graph/graph-client.js';
 import { GraphError } from '../src/graph/graph-client.js';
 import type { SubscriptionManager } from '../src/graph/subscriptions.js';
-import { JOB, SyncWorker, type SyncWorkerDeps } from '../src/graph/sync-worker.js';
+import { JOB, LeaseLostError, SyncWorker, type SyncWorkerDeps } from '../src/graph/sync-worker.js';
 import { type JobQueue, type JobSpec, PermanentJobError } from '../src/jobs/queue.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
@@ -99,6 +99,7 @@ for (const dialect of DIALECTS) {
       await env.sync.syncStore.users.activate(user.userId, user.tenantId, new Date(clock.ms));
     });
     afterAll(async () => env?.close());
+    afterEach(() => vi.restoreAllMocks());
 
     it('puts back a second job of the same mailbox in the same process while the first runs', async () => {
       const graph = heldGraph();
@@ -225,6 +226,37 @@ for (const dialect of DIALECTS) {
       expect(await leaseUntil()).toBe(renewed);
       graph.releaseAll();
       await running;
+    });
+
+    it('stops a run whose lease another process took over before it writes, and fails its job for a retry', async () => {
+      const graph = heldGraph();
+      const warnings: string[] = [];
+      const log = { warn: (_: object, msg: string) => warnings.push(msg), info: () => undefined };
+      const applied = vi.spyOn(env.sync.service, 'applyDeleted');
+      const running = worker(graph, recordingQueue(), 20, { log })[JOB.change]?.(
+        { userId: user.userId, eventId: 'overtaken' },
+        CONTEXT,
+      );
+      await eventually(() => graph.reads === 1, 5000, 'the job to reach Graph');
+      // Meanwhile the process stalled past its lease, and another process's run took the mailbox.
+      const other = randomUUID();
+      const otherUntil = new Date(clock.ms + 2 * LEASE_MS).toISOString();
+      await withSyncTables(env.t.runtime.store.db)
+        .updateTable('sync_users')
+        .set({ lease_owner: other, lease_until: otherUntil })
+        .where('user_id', '=', user.userId)
+        .execute();
+      try {
+        await eventually(() => warnings.some((w) => w.includes('taken over')), 5000, 'the refused renewal');
+
+        graph.releaseAll();
+        await expect(running).rejects.toBeInstanceOf(LeaseLostError);
+        expect(applied).not.toHaveBeenCalled();
+        // The other run's lease is left as it is.
+        expect(await leaseUntil()).toBe(otherUntil);
+      } finally {
+        await env.sync.syncStore.users.releaseLease(user.userId, other);
+      }
     });
 
     it('lets another process take a lease whose holder stopped renewing it', async () => {

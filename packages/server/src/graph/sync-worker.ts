@@ -10,6 +10,7 @@
  * catches whatever change notifications were lost. The delta link is stored encrypted (it holds a
  * token); a link Graph forgot (410) starts a fresh round.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { FieldCipher } from '../crypto/envelope.js';
 import type { CalendarItem, MailboxOwner } from '../domain/sync/calendar-item.js';
@@ -80,6 +81,22 @@ export interface SyncWorkerDeps {
 type Work = (user: SyncUserRecord) => Promise<void>;
 
 /**
+ * A run learnt that another run holds its mailbox now (its lease expired and was taken, say after the
+ * process stalled): it stops before its next write, and its job is retried like any failure.
+ */
+export class LeaseLostError extends Error {
+  constructor() {
+    super('calendar sync: the mailbox lease was taken over');
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** What a run knows of its lease. */
+interface RunLease {
+  lost: boolean;
+}
+
+/**
  * Coalescing key of a mailbox's job. A forced subscribe (Graph removed the subscription) has its own,
  * so that an ordinary renewal already waiting cannot absorb it.
  */
@@ -99,6 +116,8 @@ function numberIn(payload: JobPayload, key: string): number {
 
 export class SyncWorker {
   readonly #subscriptionWork = new Map<string, Promise<void>>();
+  /** The lease of the run the current code belongs to, so that any step can check it before writing. */
+  readonly #runLease = new AsyncLocalStorage<RunLease>();
   readonly #now: () => Date;
 
   constructor(private readonly deps: SyncWorkerDeps) {
@@ -112,6 +131,7 @@ export class SyncWorker {
           await this.syncEvent(user, String(p.eventId));
           // A retry of one event from a reconciliation is not a notification.
           if (p.retryOf !== 'reconcile') {
+            this.#assertLeaseHeld();
             await this.deps.users.update(
               user.userId,
               { lastChangeAt: this.#now().toISOString() },
@@ -152,11 +172,13 @@ export class SyncWorker {
       ).body;
     } catch (error) {
       if (error instanceof GraphError && error.status === 404) {
+        this.#assertLeaseHeld();
         await this.deps.service.applyDeleted(owner, eventId);
         return;
       }
       throw error;
     }
+    this.#assertLeaseHeld();
     const item = toCalendarItem(raw, this.deps.settings.addinId);
     if (!item) return;
     if (item.seriesMasterId && item.type !== 'seriesMaster') {
@@ -227,10 +249,13 @@ export class SyncWorker {
       user,
       unseen.filter((l) => !refresh.includes(l.eventId)).map((l) => l.eventId),
     );
+    const deltaLinkCt = finalLink ? await this.#sealDeltaLink(owner, finalLink) : undefined;
+    // A run that lost its mailbox must not put its older delta link over a newer run's.
+    this.#assertLeaseHeld();
     await this.deps.users.update(
       user.userId,
       {
-        ...(finalLink ? { deltaLinkCt: await this.#sealDeltaLink(owner, finalLink) } : {}),
+        ...(deltaLinkCt ? { deltaLinkCt } : {}),
         ...(deltaLink ? {} : { deltaStartedAt: now.toISOString() }),
         lastReconciledAt: this.#now().toISOString(),
       },
@@ -251,6 +276,7 @@ export class SyncWorker {
       ids.map((id, i) => ({ id: String(i + 1), url: eventUrl(id, this.deps.settings.addinId) })),
       'event.get',
     );
+    this.#assertLeaseHeld();
     const failed: JobSpec[] = [];
     for (const [i, id] of ids.entries()) {
       const result = results.get(String(i + 1));
@@ -291,6 +317,7 @@ export class SyncWorker {
       ids.map((id, i) => ({ id: String(i + 1), url: `me/events/${encodeURIComponent(id)}?$select=id` })),
       'event.exists',
     );
+    this.#assertLeaseHeld();
     for (const [i, id] of ids.entries()) {
       if (results.get(String(i + 1))?.status === 404) await this.deps.service.applyDeleted(ownerOf(user), id);
     }
@@ -363,7 +390,7 @@ export class SyncWorker {
     }
     const renewal = this.#keepLease(userId, owner, ttlMs, kind);
     try {
-      await work(user);
+      await this.#runLease.run(renewal.lease, () => work(user));
     } catch (error) {
       if (!isSignInRequired(error)) throw error;
       await users.update(userId, { status: 'needs_sign_in' }, this.#now());
@@ -375,10 +402,24 @@ export class SyncWorker {
     }
   }
 
-  /** Renews the lease (by default every third of its length) until stopped. */
-  #keepLease(userId: string, owner: string, ttlMs: number, kind: string): { stop(): Promise<void> } {
+  /** Throws in a run whose lease another run has taken; outside a run (tests, tools) there is none to check. */
+  #assertLeaseHeld(): void {
+    if (this.#runLease.getStore()?.lost) throw new LeaseLostError();
+  }
+
+  /**
+   * Renews the lease (by default every third of its length) until stopped. A renewal refused because
+   * another run owns the lease now marks the run's lease lost; a renewal that failed (the database did
+   * not answer) proves nothing and is tried again at the next tick.
+   */
+  #keepLease(
+    userId: string,
+    owner: string,
+    ttlMs: number,
+    kind: string,
+  ): { readonly lease: RunLease; stop(): Promise<void> } {
+    const lease: RunLease = { lost: false };
     let inFlight: Promise<void> = Promise.resolve();
-    let warned = false;
     const giveUpAt = this.#now().getTime() + (this.deps.settings.maxLeaseHoldMs ?? 600_000);
     const timer = setInterval(
       () => {
@@ -391,10 +432,16 @@ export class SyncWorker {
           return;
         }
         inFlight = inFlight.then(async () => {
-          const held = await this.deps.users.renewLease(userId, owner, this.#now(), ttlMs).catch(() => false);
-          if (!held && !warned) {
-            warned = true;
-            this.deps.log?.warn({ job: kind }, 'calendar sync lease lost while a job ran');
+          if (lease.lost) return;
+          const held = await this.deps.users
+            .renewLease(userId, owner, this.#now(), ttlMs)
+            .catch(() => undefined);
+          if (held === false) {
+            lease.lost = true;
+            this.deps.log?.warn(
+              { job: kind },
+              'calendar sync lease taken over: the job stops and is retried',
+            );
           }
         });
       },
@@ -402,6 +449,7 @@ export class SyncWorker {
     );
     timer.unref();
     return {
+      lease,
       stop: () => {
         clearInterval(timer);
         return inFlight;
