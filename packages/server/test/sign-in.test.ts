@@ -400,3 +400,46 @@ describe('a Graph token refused before it expires', () => {
     expect((await stored()).version).toBe(before.version + 1);
   });
 });
+
+describe('a sign-in refused after Microsoft answered', () => {
+  // Microsoft leaves the refresh token out when offline_access was not granted.
+  let dropRefreshToken = false;
+  const withoutRefreshToken: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    const url = input instanceof Request ? input.url : String(input);
+    if (!dropRefreshToken || !url.includes('/oauth2/v2.0/token')) return response;
+    const { refresh_token: _dropped, ...body } = (await response.json()) as Record<string, unknown>;
+    return Response.json(body);
+  };
+  let app: IdentityTestApp;
+  beforeAll(async () => {
+    app = await startIdentityApp('sqlite', { fetch: withoutRefreshToken });
+  });
+  afterAll(async () => app?.close());
+  const refused = async (upn: string) => {
+    dropRefreshToken = true;
+    try {
+      await expect(scriptedSignIn(app.url, upn)).rejects.toThrow(/refresh token/);
+    } finally {
+      dropRefreshToken = false;
+    }
+  };
+  const users = () =>
+    app.runtime.store.db.selectFrom('users').select(['id', 'status', 'pending_claims']).execute();
+
+  it('records nothing of a first-time user', async () => {
+    await refused('alex@contoso.example');
+    expect(await users()).toEqual([]);
+    expect(await app.runtime.store.db.selectFrom('audit_log').select('action').execute()).toEqual([]);
+  });
+
+  it('leaves a user who must sign in again in that state, with Microsoft’s claims challenge', async () => {
+    const adele = await scriptedSignIn(app.url, 'adele@contoso.example');
+    await app.runtime.store.users.requireSignIn(adele.user.id, '{"access_token":{}}');
+    await app.runtime.store.tokens.delete(adele.user.id);
+    await refused('adele@contoso.example');
+    expect(await users()).toEqual([
+      { id: adele.user.id, status: 'needs_sign_in', pending_claims: '{"access_token":{}}' },
+    ]);
+  });
+});

@@ -124,6 +124,11 @@ export class SignInService {
     if (this.deps.allowedTenants && !this.deps.allowedTenants.includes(tenantId)) {
       throw new IdentityError('tenant_not_allowed', 'your organisation is not enabled on this Roomlink');
     }
+    // Every check of Microsoft's answer runs before anything is written: a refused sign-in must leave a
+    // new user unrecorded and a user who must sign in again in that state (TokenService.store checks too).
+    if (!result.refreshToken) {
+      throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
+    }
     const isAdmin = (claims.wids ?? []).some((w) => this.deps.adminRoleIds.includes(w.toLowerCase()));
     const user = await this.#upsertUser(
       tenantId,
