@@ -121,6 +121,45 @@ describe('configuration', () => {
     ]);
   });
 
+  it('runs demo mode only where this machine alone reaches it, unless ROOMLINK_DEMO_PUBLIC=true', () => {
+    for (const local of [
+      'http://localhost:3000',
+      'http://127.0.0.2:8080',
+      'http://[::1]:3000',
+      'http://rl.localhost',
+    ]) {
+      expect(loadConfig({ ROOMLINK_BASE_URL: local, ROOMLINK_SIP_DOMAIN: 'sip.example' }).demo).toBe(true);
+    }
+    // A production deployment that forgot MS_CLIENT_ID: anyone could sign in as a test admin.
+    let error: unknown;
+    try {
+      loadConfig({ ROOMLINK_BASE_URL: 'https://meet.contoso.example' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^ROOMLINK_BASE_URL=https:\/\/meet\.contoso\.example is not a loopback address.*ROOMLINK_DEMO_PUBLIC=true/,
+      ),
+    ]);
+    expect(() => loadConfig({ ROOMLINK_BASE_URL: 'http://192.168.1.20:3000' })).toThrow(/demo mode/);
+    const lanDemo = loadConfig({
+      ROOMLINK_BASE_URL: 'http://192.168.1.20:3000',
+      ROOMLINK_DEMO_PUBLIC: 'true',
+    });
+    expect(lanDemo.demo).toBe(true);
+    expect(() =>
+      loadConfig({ ROOMLINK_BASE_URL: 'http://192.168.1.20:3000', ROOMLINK_DEMO_PUBLIC: 'yes' }),
+    ).toThrow(/ROOMLINK_DEMO_PUBLIC="yes" must be true or false/);
+    const production = loadConfig({
+      ROOMLINK_BASE_URL: 'https://meet.contoso.example',
+      MS_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+      MS_CLIENT_SECRET: 'not-a-real-secret',
+    });
+    expect(production.demo).toBe(false);
+  });
+
   it('rejects a base URL with a path', () => {
     expect(() => loadConfig({ ROOMLINK_BASE_URL: 'https://example.com/roomlink' })).toThrow(
       /ROOMLINK_BASE_URL/,

@@ -107,6 +107,7 @@ export const KNOWN_VARIABLES = [
   'ROOMLINK_ALLOWED_TENANTS',
   'ROOMLINK_ADMIN_ROLE_IDS',
   'ROOMLINK_SESSION_TTL_HOURS',
+  'ROOMLINK_DEMO_PUBLIC',
 ] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -140,6 +141,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const host = value('HOST') ?? '0.0.0.0';
 
   let baseUrl = new URL(`http://localhost:${port}`);
+  let baseUrlValid = true;
   const rawBase = value('ROOMLINK_BASE_URL');
   if (rawBase !== undefined) {
     try {
@@ -149,6 +151,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       if (!baseUrl.pathname.endsWith('/')) baseUrl.pathname += '/';
       if (baseUrl.pathname !== '/') throw new Error('path');
     } catch {
+      baseUrlValid = false;
       problems.push(
         `ROOMLINK_BASE_URL="${rawBase}" must be an absolute http(s) URL without path, query or fragment`,
       );
@@ -235,8 +238,20 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const allowedTenants = list('ROOMLINK_ALLOWED_TENANTS');
   const adminRoleIds = list('ROOMLINK_ADMIN_ROLE_IDS') ?? [GLOBAL_ADMIN_ROLE_ID];
 
+  const demo = value('MS_CLIENT_ID') === undefined;
+  const demoPublic = value('ROOMLINK_DEMO_PUBLIC');
+  if (demoPublic !== undefined && demoPublic !== 'true' && demoPublic !== 'false')
+    problems.push(`ROOMLINK_DEMO_PUBLIC="${demoPublic}" must be true or false`);
+  // Demo mode lets test users, a tenant admin among them, sign in without a password: reachable from
+  // elsewhere, that is anyone's admin console. A forgotten MS_CLIENT_ID must not open it by accident.
+  if (demo && baseUrlValid && demoPublic !== 'true' && !isLoopback(baseUrl)) {
+    problems.push(
+      `ROOMLINK_BASE_URL=${baseUrl.origin} is not a loopback address and MS_CLIENT_ID is unset: that is demo mode, where test users (a tenant admin among them) sign in without a password. Set MS_CLIENT_ID and its credential (docs/deploy-microsoft-365.md), or ROOMLINK_DEMO_PUBLIC=true to run the demo there anyway`,
+    );
+  }
+
   const config: Config = {
-    demo: value('MS_CLIENT_ID') === undefined,
+    demo,
     port,
     host,
     baseUrl,
@@ -266,6 +281,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 and ::1: a base URL only this machine reaches. */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
 }
 
 function absoluteUrl(name: string, raw: string, problems: string[]): URL {

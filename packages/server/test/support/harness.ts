@@ -57,6 +57,8 @@ export async function startTestApp(
     DATABASE_URL: database.url,
     ROOMLINK_DATA_DIR: database.dir,
     ROOMLINK_BASE_URL: 'https://roomlink.test',
+    // A name no one can reach: the demo-mode guard for public base URLs has nothing to protect here.
+    ROOMLINK_DEMO_PUBLIC: 'true',
     ROOMLINK_KEY_PROVIDER: 'env',
     ROOMLINK_MASTER_KEYS: testMasterKeys(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -136,6 +136,8 @@ export async function startSignedInServer(
     ROOMLINK_DATA_DIR: database.dir,
     ROOMLINK_KEY_PROVIDER: 'env',
     ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    // Tests may give the server a name no one can reach (https://roomlink.test): demo mode stays on.
+    ROOMLINK_DEMO_PUBLIC: 'true',
     ...env,
   });
   return { server, token, database };
