@@ -8,7 +8,8 @@ import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
 import { registerJsonBodyParser } from './http/json-body.js';
-import { registerProblemHandling } from './http/problem-plugin.js';
+import { registerNoStore } from './http/no-store.js';
+import { frameworkErrorProblem, registerProblemHandling } from './http/problem-plugin.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';
 import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
@@ -56,9 +57,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The request's logger (binding its id) is made on its first line; most requests write none.
     childLoggerFactory: lazyChildLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // The router's own refusals (a malformed percent-encoding, an over-long path parameter) answer in
+    // problem+json like every other error, without quoting the URL back.
+    frameworkErrors: frameworkErrorProblem,
   });
 
   registerProblemHandling(app);
+  registerNoStore(app);
   registerJsonBodyParser(app);
   registerAuthentication(app, deps.authenticate);
   registerHttpMetrics(app, deps.metrics);

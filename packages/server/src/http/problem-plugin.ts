@@ -1,5 +1,5 @@
 /** Turns every error into application/problem+json and never leaks internals or request data. */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, SessionEndedError } from '../domain/errors.js';
 import { StoreUnusableError } from '../store/store.js';
 import { HttpError, type Problem, problem } from './errors.js';
@@ -17,6 +17,22 @@ export function registerProblemHandling(app: FastifyInstance): void {
       .type('application/problem+json')
       .send(problem('not_found', `nothing at ${request.method} ${request.url.split('?')[0]}`));
   });
+}
+
+/** Fastify's `frameworkErrors`: errors its router raises before any route or error handler runs. */
+export function frameworkErrorProblem(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const body =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? problem('invalid_request', 'a path parameter is too long')
+      : error.code === 'FST_ERR_BAD_URL'
+        ? problem('invalid_request', 'the URL is not valid (malformed percent-encoding)')
+        : toProblem(error);
+  request.log.info({ code: body.code }, 'request refused');
+  void reply.code(body.status).type('application/problem+json').send(body);
 }
 
 function toProblem(error: FastifyError): Problem {
