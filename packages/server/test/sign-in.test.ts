@@ -443,3 +443,34 @@ describe('a sign-in refused after Microsoft answered', () => {
     ]);
   });
 });
+
+describe('admin consent', () => {
+  let app: IdentityTestApp;
+  beforeAll(async () => {
+    app = await startIdentityApp('sqlite');
+  });
+  afterAll(async () => app?.close());
+
+  it('says Roomlink is approved only for an answer to a consent this browser started', async () => {
+    const jar = new Map<string, string>();
+    const { url: picker } = await browse(`${app.url}/auth/admin-consent`, jar, (next) =>
+      next.pathname.endsWith('/adminconsent'),
+    );
+    const asAdmin = new URL(picker);
+    asAdmin.searchParams.set('login_hint', 'megan@contoso.example');
+    const { response } = await browse(asAdmin.toString(), jar);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Roomlink is approved for your organisation');
+    expect(app.demo.emulator().adminConsents()).toHaveLength(1);
+
+    // A link made by someone else, to a browser that started nothing (or whose answer was used).
+    for (const forged of [new Map<string, string>(), jar]) {
+      const { response: page } = await browse(
+        `${app.url}/auth/admin-consent/done?admin_consent=True&tenant=anything&state=admin-consent`,
+        forged,
+      );
+      expect(page.status).toBe(400);
+      expect(await page.text()).not.toContain('approved for your organisation');
+    }
+  });
+});

@@ -68,8 +68,8 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     tokens,
     signIn,
     authenticate: sessionAuthenticator(store.authFlow, config.baseUrl),
-    adminConsentUrl: async () =>
-      (await oidc()).adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), 'admin-consent'),
+    adminConsentUrl: async (state: string) =>
+      (await oidc()).adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), state),
   };
 }
 

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BROWSER_SESSION_COOKIE } from '../../identity/authenticator.js';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
+import { constantTimeEqual, randomToken } from '../../identity/secrets.js';
 import type { SignInService } from '../../identity/sign-in.js';
 import { requirePrincipal, requireSignedIn } from '../auth.js';
 import { HttpError, problem } from '../errors.js';
@@ -18,11 +19,13 @@ export interface AuthRoutesDeps {
   readonly signIn: SignInService;
   readonly users: UserRepository;
   readonly baseUrl: URL;
-  /** Where the admin consent answer lands; registered on the app next to the callback. */
-  readonly adminConsentUrl: () => Promise<URL>;
+  /** Microsoft's admin consent page for this app, carrying `state` back to /auth/admin-consent/done. */
+  readonly adminConsentUrl: (state: string) => Promise<URL>;
 }
 
 const LOGIN_COOKIE = 'roomlink_login';
+/** Binds an admin consent answer to the browser that asked for it, as the login cookie does for sign-in. */
+const CONSENT_COOKIE = 'roomlink_consent';
 
 const StartQuery = Type.Object(
   {
@@ -115,11 +118,27 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   });
 
   app.get('/auth/admin-consent', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.redirect((await deps.adminConsentUrl()).toString(), 302);
+    const state = randomToken();
+    void reply.setCookie(CONSENT_COOKIE, state, { ...cookieOptions, maxAge: 600 });
+    return reply.redirect((await deps.adminConsentUrl(state)).toString(), 302);
   });
 
   app.get('/auth/admin-consent/done', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
+    const expected = request.cookies[CONSENT_COOKIE];
+    void reply.clearCookie(CONSENT_COOKIE, cookieOptions);
+    // Without it, anyone could link an admin to a page saying Roomlink is approved when it is not.
+    if (!expected || typeof q.state !== 'string' || !constantTimeEqual(q.state, expected)) {
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(
+          page(
+            'This answer was not expected',
+            'It does not belong to an approval started in this browser in the last 10 minutes. Open the admin consent link again.',
+          ),
+        );
+    }
     // Microsoft's error answer carries admin_consent=True too: an error means no consent.
     const granted = q.admin_consent === 'True' && !q.error;
     return reply
