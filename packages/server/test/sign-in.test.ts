@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphClient } from '../src/graph/graph-client.js';
 import { createSyncMetrics } from '../src/graph/graph-metrics.js';
+import { SIGN_IN_RATE_LIMIT } from '../src/http/routes/auth.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { randomToken, s256 } from '../src/identity/secrets.js';
 import { browse, dialogMessage, type IdentityTestApp, startIdentityApp } from './support/identity.js';
@@ -472,5 +473,46 @@ describe('admin consent', () => {
       expect(page.status).toBe(400);
       expect(await page.text()).not.toContain('approved for your organisation');
     }
+  });
+});
+
+describe('sign-in requests from one address', () => {
+  let app: IdentityTestApp;
+  beforeAll(async () => {
+    app = await startIdentityApp('sqlite');
+  });
+  afterAll(async () => app?.close());
+  const transactions = async () =>
+    Number(
+      (
+        await app.runtime.store.db
+          .selectFrom('login_transactions')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it('are limited, so that one client cannot fill the sign-in table; other addresses are not', async () => {
+    const before = await transactions();
+    const from = (remoteAddress: string) =>
+      app.app.inject({ method: 'GET', url: '/auth/signin', remoteAddress });
+    const answers = [];
+    for (let i = 0; i <= SIGN_IN_RATE_LIMIT.max; i++) answers.push(await from('192.0.2.7'));
+    expect(answers.slice(0, -1).every((r) => r.statusCode === 302)).toBe(true);
+    const refused = answers.at(-1);
+    expect(refused?.statusCode).toBe(429);
+    expect(refused?.headers['content-type']).toContain('application/problem+json');
+    expect(refused?.json()).toMatchObject({ code: 'rate_limited', status: 429 });
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await transactions()).toBe(before + SIGN_IN_RATE_LIMIT.max);
+    // The session exchange shares the limit's rule, on its own count.
+    const exchange = await app.app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      remoteAddress: '192.0.2.7',
+      payload: { code: 'x'.repeat(43), verifier: 'y'.repeat(43) },
+    });
+    expect(exchange.statusCode).not.toBe(429);
+    expect((await from('198.51.100.9')).statusCode).toBe(302);
   });
 });

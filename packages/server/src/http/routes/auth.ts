@@ -3,6 +3,7 @@
  * consent, and the session API. Identity logic lives in identity/; this file only speaks HTTP.
  */
 import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -58,15 +59,32 @@ const Settings = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Unauthenticated requests that write a row (a sign-in transaction, a session) are limited per client
+ * address (request.ip: ROOMLINK_TRUSTED_PROXIES decides whose X-Forwarded-For counts). Generous,
+ * because a whole organisation may reach Roomlink from one NAT address on a Monday morning; the
+ * point is that one client cannot fill the table. Per process, in memory.
+ */
+export const SIGN_IN_RATE_LIMIT = { max: 60, timeWindow: 60_000 } as const;
+const limited = { rateLimit: SIGN_IN_RATE_LIMIT };
+
 export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
   await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(
+        'rate_limited',
+        `too many sign-in requests from your address; try again in ${context.after}`,
+      ),
+  });
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const secure = deps.baseUrl.protocol === 'https:';
   const cookieOptions = { httpOnly: true, secure, sameSite: 'lax' as const, path: '/auth' };
 
   api.get(
     '/auth/addin/start',
-    { schema: { querystring: StartQuery, hide: true } },
+    { schema: { querystring: StartQuery, hide: true }, config: limited },
     async (request, reply) => {
       const { cookie: value, redirect } = await deps.signIn.start({
         purpose: 'addin',
@@ -79,7 +97,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     },
   );
 
-  app.get('/auth/signin', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/auth/signin', { schema: { hide: true }, config: limited }, async (_request, reply) => {
     const { cookie: value, redirect } = await deps.signIn.start({ purpose: 'browser' });
     void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
     return reply.redirect(redirect.toString(), 302);
@@ -117,7 +135,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     }
   });
 
-  app.get('/auth/admin-consent', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/auth/admin-consent', { schema: { hide: true }, config: limited }, async (_request, reply) => {
     const state = randomToken();
     void reply.setCookie(CONSENT_COOKIE, state, { ...cookieOptions, maxAge: 600 });
     return reply.redirect((await deps.adminConsentUrl(state)).toString(), 302);
@@ -157,6 +175,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   api.post(
     '/api/v1/session',
     {
+      config: limited,
       schema: {
         summary: 'Trade the sign-in dialog’s one-time code and the task pane’s verifier for a session',
         tags: ['session'],
