@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findJoinBlock, removeJoinBlock } from '../../server/src/instructions/marker.js';
+import { findJoinBlock, listJoinBlocks, removeJoinBlock } from '../../server/src/instructions/marker.js';
 import { addMeeting } from '../web/core/add-meeting.js';
+import type { AddinContext } from '../web/core/context.js';
 import { PROPS } from '../web/core/item.js';
-import { fakeOutlook, snapshot } from './support/fake-outlook.js';
+import { checkBeforeSend } from '../web/core/launch-events.js';
+import { readMeetingState } from '../web/core/meeting-options.js';
+import type { OfficeLike } from '../web/core/office.js';
+import { type FakeOutlook, fakeOutlook, snapshot } from './support/fake-outlook.js';
 import { completeSignInDialogs, contextFor, type Harness, startStub } from './support/harness.js';
 
 const USER = 'adele@contoso.test';
@@ -284,5 +288,158 @@ describe('add meeting', () => {
     await addMeeting(ctx);
     expect(outlook.state.body).toContain('Rejoindre la réunion Roomlink');
     expect(outlook.state.body).toContain('lang="fr"');
+  });
+});
+
+/** The same appointment seen from another runtime (task pane, ribbon, event handler): its own item object. */
+function otherRuntime(ctx: AddinContext, outlook: FakeOutlook): AddinContext {
+  const { context } = outlook.office;
+  const item = context.mailbox.item as object;
+  const office = {
+    context: {
+      displayLanguage: context.displayLanguage,
+      mailbox: { item: Object.create(item), userProfile: context.mailbox.userProfile },
+    },
+  } as unknown as OfficeLike;
+  return { ...ctx, office };
+}
+
+const scheduled = (h: Harness) => [...h.stub.meetings.values()].filter((m) => !m.deleted);
+
+describe('concurrent adds on one appointment', () => {
+  it('in one runtime (event handler + ribbon, double click): one request, one meeting, one block', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    const [a, b] = await Promise.all([addMeeting(ctx), addMeeting(ctx)]);
+
+    expect(a.status).toBe('added');
+    expect(b).toEqual(a);
+    expect(harness.stub.createBodies).toHaveLength(1);
+    const blocks = listJoinBlocks(outlook.state.body, 'html');
+    expect(blocks.map((x) => x.meetingId)).toEqual([a.status === 'added' && a.meeting.id]);
+    expect(outlook.state.location).toBe(`Room 4.12; ${a.status === 'added' && a.meeting.joinUrl}`);
+  });
+
+  it('in two runtimes at once: one meeting on the server and one block in the body', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    await Promise.all([addMeeting(ctx), addMeeting(otherRuntime(ctx, outlook))]);
+
+    const live = scheduled(harness);
+    expect(live).toHaveLength(1);
+    const blocks = listJoinBlocks(outlook.state.body, 'html');
+    expect(blocks.map((x) => x.meetingId)).toEqual([live[0]?.id]);
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBe(live[0]?.id);
+    expect(outlook.state.location).toBe(live[0]?.joinUrl);
+  });
+
+  it('another runtime finishing first with the saved key: same meeting, its block replaced, not duplicated', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const other = otherRuntime(ctx, outlook);
+    const create = ctx.api.createMeeting.bind(ctx.api);
+    let raced = false;
+    ctx.api.createMeeting = async (input, lang) => {
+      if (!raced) {
+        raced = true;
+        expect(outlook.state.customProperties[PROPS.idempotencyKey]).toBe(input.idempotencyKey);
+        expect((await addMeeting(other)).status).toBe('added'); // lands while our request is out
+      }
+      return create(input, lang);
+    };
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('added');
+    expect(harness.stub.meetings.size).toBe(1);
+    expect(listJoinBlocks(outlook.state.body, 'html')).toHaveLength(1);
+  });
+
+  it('another runtime putting a different meeting on the item meanwhile: ours is deleted, nothing written', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const other = otherRuntime(ctx, outlook);
+    const create = ctx.api.createMeeting.bind(ctx.api);
+    let raced = false;
+    ctx.api.createMeeting = async (input, lang) => {
+      const meeting = await create(input, lang);
+      if (!raced) {
+        raced = true;
+        outlook.state.customProperties = {}; // e.g. classic Outlook had not saved our key yet
+        expect((await addMeeting(other)).status).toBe('added');
+      }
+      return meeting;
+    };
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('already');
+    const live = scheduled(harness);
+    expect(live).toHaveLength(1);
+    expect(listJoinBlocks(outlook.state.body, 'html').map((x) => x.meetingId)).toEqual([live[0]?.id]);
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBe(live[0]?.id);
+  });
+});
+
+describe('adding again after the join block was deleted', () => {
+  it('writes the stored meeting’s block and location back instead of answering "already"', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    const withBlock = outlook.state.body;
+    outlook.state.body = removeJoinBlock(withBlock, 'html');
+    outlook.state.location = 'Room 4.12';
+    expect((await checkBeforeSend({ office: outlook.office }, 'en')).allowEvent).toBe(false);
+    expect((await readMeetingState(ctx)).blockMissing).toBe(true);
+
+    const again = await addMeeting(ctx);
+
+    expect(again.status).toBe('restored');
+    expect(again.status === 'restored' && again.meeting.id).toBe(added.meeting.id);
+    expect(outlook.state.body).toBe(withBlock);
+    expect(outlook.state.location).toBe(`Room 4.12; ${added.meeting.joinUrl}`);
+    expect(harness.stub.createBodies).toHaveLength(1);
+    expect(harness.stub.requests).toContain(`GET /api/v1/meetings/${added.meeting.id}`);
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(
+      'The Roomlink joining details were added back to this appointment.',
+    );
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+    expect((await readMeetingState(ctx)).blockMissing).toBe(false);
+  });
+
+  it('makes a new meeting when the stored one no longer exists on the server', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const first = await addMeeting(ctx);
+    if (first.status !== 'added') throw new Error(first.status);
+    outlook.state.body = removeJoinBlock(outlook.state.body, 'html');
+    harness.stub.meetings.delete(first.meeting.id);
+
+    const again = await addMeeting(ctx);
+
+    if (again.status !== 'added') throw new Error(again.status);
+    expect(again.meeting.id).not.toBe(first.meeting.id);
+    expect(outlook.state.location).toBe(`Room 4.12; ${again.meeting.joinUrl}`);
+    expect(listJoinBlocks(outlook.state.body, 'html').map((x) => x.meetingId)).toEqual([again.meeting.id]);
+  });
+});
+
+describe('a location with no room left for the join URL', () => {
+  it('adds the meeting without touching the location (Outlook allows 255 characters)', async () => {
+    const long = `Building 7, Conference Room "Lovelace" – ${'x'.repeat(200)}`;
+    const outlook = fakeOutlook({ location: long });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    const result = await addMeeting(ctx);
+
+    if (result.status !== 'added')
+      throw new Error(result.status === 'failed' ? result.message : result.status);
+    expect(outlook.state.location).toBe(long);
+    expect(findJoinBlock(outlook.state.body, 'html')?.meetingId).toBe(result.meeting.id);
+    expect(outlook.state.customProperties[PROPS.location]).toBe('');
+    expect(scheduled(harness)).toHaveLength(1);
   });
 });

@@ -76,6 +76,22 @@ describe('location', () => {
     expect(removeLocationEntry('https://r.test/m/abc', 'https://r.test/m/abc')).toBe('');
     expect(removeLocationEntry('Room 1', 'https://r.test/m/abc')).toBe('Room 1');
   });
+
+  it('gives the user’s own text back byte for byte', () => {
+    const url = 'https://r.test/m/abcdefgh';
+    const added = appendLocation('Room A;Room B ', url);
+    expect(added).toBe(`Room A;Room B ; ${url}`);
+    expect(removeLocationEntry(added, url)).toBe('Room A;Room B ');
+    expect(removeLocationEntry(`Room A;  Room B; ${url}; Room C`, url)).toBe('Room A;  Room B; Room C');
+    expect(removeLocationEntry(`${url}; Room C`, url)).toBe('Room C');
+  });
+
+  it('leaves the location alone when the URL would take it over 255 characters', () => {
+    const url = 'https://r.test/m/abcdefgh';
+    const fits = 'r'.repeat(255 - url.length - 2);
+    expect(appendLocation(fits, url)).toBe(`${fits}; ${url}`);
+    expect(appendLocation(`${fits}r`, url)).toBe(`${fits}r`);
+  });
 });
 
 describe('language', () => {

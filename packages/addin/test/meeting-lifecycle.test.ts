@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findJoinBlock } from '../../server/src/instructions/marker.js';
+import { findJoinBlock, SEPARATOR_LINE } from '../../server/src/instructions/marker.js';
 import { addMeeting } from '../web/core/add-meeting.js';
 import { PROPS } from '../web/core/item.js';
 import { checkBeforeSend, onNewAppointment } from '../web/core/launch-events.js';
@@ -60,14 +60,38 @@ describe('remove meeting (task pane)', () => {
     expect(findJoinBlock(outlook.state.body, 'html')).toBeNull();
   });
 
-  it('changes nothing when the server cannot be reached', async () => {
+  it('when the server cannot be reached, cleans the item, keeps the meeting id, says so; Remove again finishes', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    harness.stub.failNext('/api/v1/meetings/', 503, { detail: 'maintenance' });
+
+    const result = await removeMeeting(ctx);
+
+    expect(result.status === 'failed' && result.message).toBe(
+      'The joining details were removed from the appointment, but Roomlink couldn’t delete the meeting (maintenance). Try Remove again.',
+    );
+    expect(outlook.state.body).toBe(before.body);
+    expect(outlook.state.location).toBe('Room 4.12');
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBe(added.meeting.id);
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(false);
+
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(true);
+    expect(outlook.state.customProperties).toEqual({});
+  });
+
+  it('changes nothing when the user cancels the sign-in Remove needs', async () => {
     const outlook = fakeOutlook();
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });
     await addMeeting(ctx);
+    await ctx.sessions.clear();
+    outlook.onDialog = (dialog) => dialog.closeByUser();
     const before = snapshot(outlook.state);
-    harness.stub.failNext('/api/v1/meetings/', 503, { detail: 'maintenance' });
     const result = await removeMeeting(ctx);
-    expect(result.status).toBe('failed');
+    expect(result.status === 'failed' && result.message).toBe('Sign-in was cancelled. Nothing was changed.');
     expect(snapshot(outlook.state)).toEqual(before);
   });
 
@@ -101,13 +125,19 @@ describe('meeting options (task pane)', () => {
   it('reports the item’s meeting state from the custom properties and the body', async () => {
     const outlook = fakeOutlook();
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });
-    expect(await readMeetingState(ctx)).toEqual({ meetingId: null, joinUrl: null, hasBlock: false });
+    expect(await readMeetingState(ctx)).toEqual({
+      meetingId: null,
+      joinUrl: null,
+      hasBlock: false,
+      blockMissing: false,
+    });
     const added = await addMeeting(ctx);
     if (added.status !== 'added') throw new Error(added.status);
     expect(await readMeetingState(ctx)).toEqual({
       meetingId: added.meeting.id,
       joinUrl: added.meeting.joinUrl,
       hasBlock: true,
+      blockMissing: false,
     });
   });
 });
@@ -173,6 +203,118 @@ describe('OnAppointmentSend (Smart Alert)', () => {
   it('lets the send go when it cannot check (SoftBlock)', async () => {
     const outlook = fakeOutlook({ customProperties: { [PROPS.meetingId]: 'x' } });
     outlook.state.failing.add('body.getAsync');
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+  });
+});
+
+describe('remove meeting when Outlook lost the custom properties', () => {
+  it('deletes the meeting named by the join block and takes its URL out of the location', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.customProperties = {};
+
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+
+    expect(findJoinBlock(outlook.state.body, 'html')).toBeNull();
+    expect(outlook.state.location).toBe('Room 4.12');
+    expect(harness.stub.requests).toContain(`DELETE /api/v1/meetings/${added.meeting.id}`);
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(true);
+  });
+
+  it('in a plain-text body (no meeting id in the block), still takes the link out of the location', async () => {
+    const outlook = fakeOutlook({ bodyType: 'text', body: 'Agenda.', location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.customProperties = {};
+
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+
+    expect(outlook.state.body).toBe('Agenda.');
+    expect(outlook.state.location).toBe('Room 4.12');
+  });
+});
+
+describe('remove meeting that fails half-way', () => {
+  it('cleans the item before deleting on the server, and does not claim that nothing changed', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.failing.add('location.setAsync');
+
+    const result = await removeMeeting(ctx);
+
+    expect(result.status === 'failed' && result.message).toBe(
+      'Roomlink couldn’t finish removing the meeting (location.setAsync failed). Some joining details may already be gone from the appointment: try Remove again.',
+    );
+    // The room still exists while the item may still point at it; the item still names it.
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(false);
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBe(added.meeting.id);
+
+    outlook.state.failing.clear();
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    expect(outlook.state.location).toBe('Room 4.12');
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(true);
+  });
+});
+
+describe('meeting options in a plain-text body', () => {
+  it('swaps the text block (found by its link) and says so; reports a block it cannot find', async () => {
+    const outlook = fakeOutlook({ bodyType: 'text', body: 'Agenda: numbers.' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+
+    const applied = await applyMeetingOptions(ctx, added.meeting.id, { guestPin: true });
+
+    expect(applied.blockUpdated).toBe(true);
+    expect(outlook.state.body).toContain('Guest PIN: 4242');
+    expect(outlook.state.body.startsWith('Agenda: numbers.\n\n')).toBe(true);
+    expect(outlook.state.body.split(SEPARATOR_LINE)).toHaveLength(3);
+
+    outlook.state.body = 'Agenda: numbers.';
+    const lost = await applyMeetingOptions(ctx, added.meeting.id, { guestPin: false });
+    expect(lost.blockUpdated).toBe(false);
+    expect(outlook.state.body).toBe('Agenda: numbers.');
+  });
+});
+
+describe('OnAppointmentSend looks for the item’s own join link', () => {
+  it('stops the send when the link was deleted from the block but its markers remain', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx, { guestPin: true });
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.body = outlook.state.body.replace(/<p><a href="[^"]*">[^<]*<\/a><\/p><p>[^<]*<\/p>/, '');
+    expect(outlook.state.body).not.toContain(added.meeting.joinUrl);
+    expect(outlook.state.body).toContain('roomlink:begin');
+
+    expect((await checkBeforeSend({ office: outlook.office }, 'en')).allowEvent).toBe(false);
+
+    // Following the Smart Alert's advice mends the block in place.
+    expect((await addMeeting(ctx)).status).toBe('restored');
+    expect(outlook.state.body.match(/roomlink:begin/g)).toHaveLength(1);
+    expect(outlook.state.body).toContain(added.meeting.joinUrl);
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+  });
+
+  it('stops the send when only another meeting’s block is left (a forwarded invitation)', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    const forwarded = `<div>${SEPARATOR_LINE}</div><p>Join: https://roomlink.fabrikam.example/m/AbCdEfGh12345678</p><div>${SEPARATOR_LINE}</div>`;
+    outlook.state.body = `<html><body><div>Agenda</div>${forwarded}</body></html>`;
+
+    expect((await checkBeforeSend({ office: outlook.office }, 'en')).allowEvent).toBe(false);
+  });
+
+  it('lets a text body whose block carries the item’s link go', async () => {
+    const outlook = fakeOutlook({ bodyType: 'text', body: 'Agenda.' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
     expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
   });
 });

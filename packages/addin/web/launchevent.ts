@@ -2,7 +2,8 @@
  * Event-based activation handlers, bundled as ONE classic script (launchevent.js). Classic Outlook on
  * Windows runs it in a JavaScript-only runtime: no DOM, no localStorage, no dialogs, so storage is
  * OfficeRuntime.storage and every URL is absolute (the base URL is written in when the file is served).
- * Outlook on the web, Mac and new Outlook load it from launchevent.html instead.
+ * Outlook on the web, Mac and new Outlook load it from launchevent.html instead, in a browser runtime
+ * where the session is in localStorage (see storage.ts).
  */
 import { BASE_URL_PLACEHOLDER, LAUNCH_EVENT_HANDLERS } from '../src/files.js';
 import { RoomlinkApi } from './core/api.js';
@@ -12,6 +13,7 @@ import { pickLanguage } from './core/i18n.js';
 import { checkBeforeSend, onNewAppointment } from './core/launch-events.js';
 import type { OfficeLike } from './core/office.js';
 import { type KeyValueStore, memoryStore, SessionStore } from './core/session.js';
+import { runtimeStores } from './storage.js';
 
 interface LaunchEvent {
   completed(options?: { allowEvent?: boolean; errorMessage?: string }): void;
@@ -24,9 +26,9 @@ const office = Office as unknown as OfficeLike & {
 // Replaced at serve time; a page may also set it (launchevent.html in browsers).
 const BASE_URL = BASE_URL_PLACEHOLDER;
 
-function storage(): KeyValueStore {
-  const runtime = (globalThis as { OfficeRuntime?: { storage?: KeyValueStore } }).OfficeRuntime;
-  return runtime?.storage ?? memoryStore();
+function storage(): KeyValueStore[] {
+  const stores = runtimeStores();
+  return stores.length > 0 ? stores : [memoryStore()];
 }
 
 function randomBytes(length: number): Uint8Array {
@@ -39,7 +41,7 @@ function randomBytes(length: number): Uint8Array {
 }
 
 async function context(): Promise<AddinContext> {
-  const sessions = new SessionStore([storage()]);
+  const sessions = new SessionStore(storage());
   const settings = await sessions.getSettings();
   const page = (globalThis as { location?: { href?: string } }).location?.href;
   const api = new RoomlinkApi({

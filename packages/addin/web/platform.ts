@@ -4,8 +4,9 @@ import { resolveBaseUrl } from './core/base-url.js';
 import type { AddinContext } from './core/context.js';
 import { type Lang, pickLanguage } from './core/i18n.js';
 import type { OfficeLike } from './core/office.js';
-import { type KeyValueStore, SessionStore } from './core/session.js';
+import { SessionStore } from './core/session.js';
 import { signInWithDialog } from './core/sign-in.js';
+import { runtimeStores } from './storage.js';
 
 export function office(): OfficeLike {
   return Office as unknown as OfficeLike;
@@ -16,26 +17,8 @@ export function baseUrl(): string {
   return resolveBaseUrl(meta?.content, location.href);
 }
 
-function localStore(): KeyValueStore | null {
-  try {
-    const storage = window.localStorage;
-    return {
-      getItem: async (key) => storage.getItem(key),
-      setItem: async (key, value) => storage.setItem(key, value),
-      removeItem: async (key) => storage.removeItem(key),
-    };
-  } catch {
-    return null; // storage disabled by policy
-  }
-}
-
-function officeRuntimeStore(): KeyValueStore | null {
-  const runtime = (globalThis as { OfficeRuntime?: { storage?: KeyValueStore } }).OfficeRuntime;
-  return runtime?.storage ?? null;
-}
-
 export function sessionStore(): SessionStore {
-  return new SessionStore([localStore(), officeRuntimeStore()].filter((s): s is KeyValueStore => s !== null));
+  return new SessionStore(runtimeStores());
 }
 
 export function randomBytes(length: number): Uint8Array {

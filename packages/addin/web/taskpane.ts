@@ -95,8 +95,21 @@ function render(): void {
       tr(key),
     );
 
+  // The meeting's block was deleted from the body: offer to write it back (the Smart Alert says so).
+  const restore = state.blockMissing
+    ? [
+        h('p', { testid: 'block-missing', className: 'status error' }, tr('blockMissing')),
+        h(
+          'button',
+          { testid: 'restore-meeting', className: 'primary', disabled, onclick: () => run(add) },
+          tr('restoreMeeting'),
+        ),
+      ]
+    : [];
+
   const meeting = hasMeeting
     ? [
+        ...restore,
         state.joinUrl
           ? h(
               'p',
@@ -228,7 +241,7 @@ async function signOut(): Promise<Outcome> {
 async function add(): Promise<Outcome> {
   const result = await addMeeting(view.ctx, view.options);
   if (result.status === 'failed') return { error: result.message };
-  return result.status === 'added' ? tr('added') : tr('already');
+  return tr(result.status);
 }
 
 async function remove(): Promise<Outcome> {
@@ -242,7 +255,7 @@ async function changeOption(key: 'guestPin' | 'lobby', value: boolean): Promise<
   if (!view.state.meetingId) return null;
   const meeting = await applyMeetingOptions(view.ctx, view.state.meetingId, view.options);
   view.options = meeting.options;
-  return tr('optionsSaved');
+  return meeting.blockUpdated ? tr('optionsSaved') : { error: tr('optionsNotInBody') };
 }
 
 async function saveSettings(settings: UserSettings): Promise<Outcome> {
@@ -286,7 +299,7 @@ Office.onReady(async () => {
   view = {
     ctx: await createContext(),
     me: null,
-    state: { meetingId: null, joinUrl: null, hasBlock: false },
+    state: { meetingId: null, joinUrl: null, hasBlock: false, blockMissing: false },
     options: {},
     status: { text: '', error: false },
     busy: false,

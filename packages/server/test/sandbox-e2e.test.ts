@@ -175,8 +175,13 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     expect((await server.api(`api/v1/meetings/${meetingId}`, token)).status).toBe(404);
   });
 
-  it('adds a meeting to every new appointment when the user turned that on (event runtime)', async () => {
-    await openSandbox(page, server.baseUrl, { user: ALEX.upn });
+  // Each runtime finds the session the task pane stored where that Outlook keeps it: OfficeRuntime.storage
+  // in classic Outlook's JavaScript-only runtime, localStorage in the browser runtime of the web and Mac.
+  it.each([
+    ['JavaScript-only runtime', 'javascript'],
+    ['browser runtime (launchevent.html)', 'browser'],
+  ])('adds a meeting to every new appointment when the user turned that on (%s)', async (_label, runtime) => {
+    await openSandbox(page, server.baseUrl, { user: ALEX.upn, runtime });
     await waitForLog(page, 'launch.completed'); // signed out: the handler did nothing
     expect((await item(page)).body).toBe('');
 

@@ -33,8 +33,8 @@ export interface FakeItemState {
 export interface FakeDialog {
   url: string;
   closed: boolean;
-  /** Delivers a message from the dialog page (messageParent). */
-  message(text: string): void;
+  /** Delivers a message from the dialog page (messageParent), from `origin` when given (DialogOrigin 1.1). */
+  message(text: string, origin?: string): void;
   /** The user closes the dialog window. */
   closeByUser(): void;
 }
@@ -52,6 +52,17 @@ const failed = (name: string): OfficeAsyncResult<never> => ({
   status: 'failed',
   value: undefined as never,
   error: { name: 'GenericResponseError', message: `${name} failed`, code: 9020 },
+});
+
+const MAX_LOCATION = 255;
+const tooLong = (name: string): OfficeAsyncResult<never> => ({
+  status: 'failed',
+  value: undefined as never,
+  error: {
+    name: 'DataExceedsMaximumSize',
+    message: `${name}: the data exceeds the maximum size`,
+    code: 1000,
+  },
 });
 
 export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: string } = {}): FakeOutlook {
@@ -119,10 +130,17 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
           },
           location: {
             getAsync: (cb: OfficeCallback<string>) => call('location.getAsync', cb, () => state.location),
-            setAsync: (value: string, cb: OfficeCallback<void>) =>
+            setAsync: (value: string, cb: OfficeCallback<void>) => {
+              // Office.js refuses a location over 255 characters, as Outlook does.
+              if (value.length > MAX_LOCATION) {
+                state.calls.push('location.setAsync');
+                queueMicrotask(() => cb(tooLong('location.setAsync')));
+                return;
+              }
               call('location.setAsync', cb, () => {
                 state.location = value;
-              }),
+              });
+            },
           },
           body: {
             getTypeAsync: (cb: OfficeCallback<string>) => call('body.getTypeAsync', cb, () => state.bodyType),
@@ -159,11 +177,18 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
       },
       ui: {
         displayDialogAsync: (url: string, _options: unknown, cb: OfficeCallback<DialogLike>) => {
-          const handlers = new Map<string, (args: { message?: string; error?: number }) => void>();
+          const handlers = new Map<
+            string,
+            (args: { message?: string; origin?: string; error?: number }) => void
+          >();
           const dialog: FakeDialog = {
             url,
             closed: false,
-            message: (text) => handlers.get('dialogMessageReceived')?.({ message: text }),
+            message: (text, origin) =>
+              handlers.get('dialogMessageReceived')?.({
+                message: text,
+                ...(origin !== undefined ? { origin } : {}),
+              }),
             closeByUser: () => {
               dialog.closed = true;
               handlers.get('dialogEventReceived')?.({ error: 12006 });
@@ -173,7 +198,7 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
           call('ui.displayDialogAsync', cb, () => ({
             addEventHandler: (
               type: string,
-              handler: (args: { message?: string; error?: number }) => void,
+              handler: (args: { message?: string; origin?: string; error?: number }) => void,
             ) => {
               handlers.set(type, handler);
             },

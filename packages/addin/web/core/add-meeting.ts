@@ -3,9 +3,14 @@
  * OnNewAppointmentOrganizer handler. Creates the meeting (idempotently per Outlook item), writes the
  * join block after the user's text, adds the join URL to the location and records the meeting in the
  * item's custom properties. Any failure leaves the appointment as it was.
+ *
+ * Several adds can race on one item: the event handler while the user clicks the ribbon, a double
+ * click, ribbon and task pane. Within a runtime they share one run; across runtimes they share the
+ * idempotency key saved on the item before the request (so they get the same meeting back), and the
+ * item is checked again right before writing, with the block upserted rather than appended.
  */
-import { findJoinBlock, insertJoinBlock, removeJoinBlock } from '../../../server/src/instructions/marker.js';
-import type { Meeting, MeetingOptions } from './api.js';
+import { findJoinBlock, removeJoinBlock, upsertJoinBlock } from '../../../server/src/instructions/marker.js';
+import { ApiError, type Meeting, type MeetingOptions } from './api.js';
 import { type AddinContext, authorized, describeError, ensureSession, hex } from './context.js';
 import { t } from './i18n.js';
 import {
@@ -20,36 +25,63 @@ import {
   writeBody,
   writeLocation,
 } from './item.js';
+import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { appendLocation, removeLocationEntry } from './location.js';
-import { itemNotifier } from './notify.js';
-import { currentItem } from './office.js';
+import { itemNotifier, type Notifier } from './notify.js';
+import { type AppointmentComposeLike, currentItem } from './office.js';
+
+export { slugOf } from './join-block.js';
 
 export type AddMeetingResult =
   | { readonly status: 'added'; readonly meeting: Meeting }
+  /** The item kept the meeting's id but lost its join block: the block (and location) were written again. */
+  | { readonly status: 'restored'; readonly meeting: Meeting }
   | { readonly status: 'already' }
   | { readonly status: 'failed'; readonly message: string; readonly error: unknown };
 
-export async function addMeeting(ctx: AddinContext, options?: MeetingOptions): Promise<AddMeetingResult> {
-  const item = currentItem(ctx.office);
+/** The add running for each item in this runtime; a second caller joins it instead of starting another. */
+const inFlight = new WeakMap<AppointmentComposeLike, Promise<AddMeetingResult>>();
+
+export function addMeeting(ctx: AddinContext, options?: MeetingOptions): Promise<AddMeetingResult> {
+  let item: AppointmentComposeLike;
+  try {
+    item = currentItem(ctx.office);
+  } catch (error) {
+    return Promise.resolve(failed(ctx, null, error));
+  }
+  const running = inFlight.get(item);
+  if (running) return running;
+  const run = addOnce(ctx, item, options).finally(() => inFlight.delete(item));
+  inFlight.set(item, run);
+  return run;
+}
+
+async function addOnce(
+  ctx: AddinContext,
+  item: AppointmentComposeLike,
+  options: MeetingOptions | undefined,
+): Promise<AddMeetingResult> {
   const notify = itemNotifier(item);
   try {
     const props = await loadProps(item);
     const body = await readBody(item);
-    if (stringProp(props, PROPS.meetingId) || findJoinBlock(body.content, body.kind)) {
-      await notify.info(t(ctx.lang, 'already'));
-      return { status: 'already' };
+    const meetingId = stringProp(props, PROPS.meetingId);
+    const joinUrl = stringProp(props, PROPS.joinUrl);
+    if (meetingId) {
+      if (hasIntactMeetingBlock(body, meetingId, joinUrl)) return already(ctx, notify);
+      // The Smart Alert tells the user to add the meeting again after they deleted its block (or its
+      // link): the item still names the meeting, so its block is written back, replacing what is left
+      // of it, instead of a second meeting being made.
+      const restored = await restoreMeeting(ctx, item, notify, meetingId);
+      if (restored) return restored;
+    } else if (findJoinBlock(body.content, body.kind)) {
+      // Custom properties lost (classic Outlook, recurring exceptions): the block alone still counts.
+      return already(ctx, notify);
     }
 
     // Signing in first: a cancelled sign-in then leaves the item exactly as it was.
     await ensureSession(ctx);
-    // Kept on the item before the request: if the answer is lost, a retry gets the same meeting back.
-    let idempotencyKey = stringProp(props, PROPS.idempotencyKey);
-    if (!idempotencyKey) {
-      idempotencyKey = `rl-${hex(ctx.randomBytes(16))}`;
-      props.set(PROPS.idempotencyKey, idempotencyKey);
-      await saveProps(props).catch(() => undefined);
-    }
-
+    const idempotencyKey = await claimIdempotencyKey(ctx, item);
     const meeting = await authorized(ctx, notify, async () => {
       await notify.progress(t(ctx.lang, 'addProgress'));
       const details = await readDetails(ctx.office, item);
@@ -60,64 +92,128 @@ export async function addMeeting(ctx: AddinContext, options?: MeetingOptions): P
           end: details.end.toISOString(),
           timeZone: details.timeZone,
           ...(details.recurrence ? { recurrence: details.recurrence } : {}),
-          idempotencyKey: idempotencyKey as string,
+          idempotencyKey,
           ...(options ? { options } : {}),
         },
         ctx.lang,
       );
     });
 
-    await writeMeetingIntoItem(ctx, meeting);
+    if (!(await writeMeetingIntoItem(item, meeting))) {
+      // Another runtime put a different meeting on the item meanwhile: ours is referenced nowhere.
+      await ctx.api.deleteMeeting(meeting.id).catch(() => undefined);
+      return already(ctx, notify);
+    }
     await notify.info(t(ctx.lang, 'added'));
     return { status: 'added', meeting };
   } catch (error) {
-    const message = describeError(ctx.lang, error, Boolean(ctx.signIn));
-    await notify.error(message);
-    return { status: 'failed', message, error };
+    return failed(ctx, notify, error);
   }
 }
 
-/** Body, then location, then custom properties; if a later step fails the earlier ones are undone. */
-async function writeMeetingIntoItem(ctx: AddinContext, meeting: Meeting): Promise<void> {
-  const item = currentItem(ctx.office);
-  const { after } = await updateBody(item, (body) =>
-    insertJoinBlock(
-      body.content,
-      body.kind === 'html' ? meeting.instructions.html : meeting.instructions.text,
-      body.kind,
-    ),
-  );
-  let locationBefore: string | null = null;
+/** Writes the stored meeting's block back; null when the meeting is gone and a new one must be made. */
+async function restoreMeeting(
+  ctx: AddinContext,
+  item: AppointmentComposeLike,
+  notify: Notifier,
+  meetingId: string,
+): Promise<AddMeetingResult | null> {
+  let meeting: Meeting;
   try {
-    locationBefore = await readLocation(item);
+    meeting = await authorized(ctx, notify, async () => {
+      await notify.progress(t(ctx.lang, 'addProgress'));
+      return ctx.api.getMeeting(meetingId, ctx.lang);
+    });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    await forgetMeeting(item);
+    return null;
+  }
+  if (!(await writeMeetingIntoItem(item, meeting, true))) return already(ctx, notify);
+  await notify.info(t(ctx.lang, 'restored'));
+  return { status: 'restored', meeting };
+}
+
+/** The meeting was deleted elsewhere: its location entry and the item's record of it go. */
+async function forgetMeeting(item: AppointmentComposeLike): Promise<void> {
+  const props = await loadProps(item);
+  const added = stringProp(props, PROPS.location);
+  if (added) {
+    const location = await readLocation(item);
+    const without = removeLocationEntry(location, added);
+    if (without !== location) await writeLocation(item, without);
+  }
+  for (const name of Object.values(PROPS)) props.remove(name);
+  await saveProps(props);
+}
+
+/**
+ * The item's idempotency key, created and saved before the request when there is none: if the answer is
+ * lost, or another runtime adds at the same moment, the server hands back the same meeting.
+ */
+async function claimIdempotencyKey(ctx: AddinContext, item: AppointmentComposeLike): Promise<string> {
+  const props = await loadProps(item);
+  const existing = stringProp(props, PROPS.idempotencyKey);
+  if (existing) return existing;
+  const key = `rl-${hex(ctx.randomBytes(16))}`;
+  props.set(PROPS.idempotencyKey, key);
+  await saveProps(props).catch(() => undefined);
+  // Two runtimes saving at once: the key saved last is the one both read back and use.
+  const saved = await loadProps(item).catch(() => null);
+  return (saved && stringProp(saved, PROPS.idempotencyKey)) ?? key;
+}
+
+/**
+ * Body, then location, then custom properties; if a later step fails the earlier ones are undone.
+ * Checks the item again first: false (nothing written) when it holds another meeting by now.
+ */
+async function writeMeetingIntoItem(
+  item: AppointmentComposeLike,
+  meeting: Meeting,
+  restoring = false,
+): Promise<boolean> {
+  const props = await loadProps(item);
+  const storedId = stringProp(props, PROPS.meetingId);
+  if (storedId && storedId !== meeting.id) return false;
+  const filter = meetingFilter(meeting.id, meeting.joinUrl);
+  let foreignBlock = false;
+  let hadBlock = false;
+  const { before, after } = await updateBody(item, (body) => {
+    hadBlock = findJoinBlock(body.content, body.kind, filter) !== null;
+    // A new meeting goes only into a body without a Roomlink block (as checked before the request); a
+    // restored one belongs to the item whatever else the body quotes.
+    foreignBlock = !restoring && !hadBlock && findJoinBlock(body.content, body.kind) !== null;
+    if (foreignBlock) return body.content;
+    const block = body.kind === 'html' ? meeting.instructions.html : meeting.instructions.text;
+    return upsertJoinBlock(body.content, block, body.kind, filter);
+  });
+  if (foreignBlock) return false;
+  let appended = false;
+  try {
+    const locationBefore = await readLocation(item);
     const location = appendLocation(locationBefore, meeting.joinUrl);
-    if (location !== locationBefore) await writeLocation(item, location);
-    const props = await loadProps(item);
+    if (location !== locationBefore) {
+      await writeLocation(item, location);
+      appended = true;
+    }
     props.set(PROPS.meetingId, meeting.id);
     props.set(PROPS.joinUrl, meeting.joinUrl);
-    props.set(PROPS.location, location !== locationBefore ? meeting.joinUrl : '');
+    // Empty when the location had no room left for the URL (the body carries the link).
+    props.set(PROPS.location, location.includes(meeting.joinUrl) ? meeting.joinUrl : '');
     await saveProps(props);
   } catch (error) {
-    await undo(ctx, meeting, after.kind, locationBefore);
+    if (!hadBlock && after.content !== before.content) await undo(item, meeting, appended);
     throw error;
   }
+  return true;
 }
 
-async function undo(
-  ctx: AddinContext,
-  meeting: Meeting,
-  kind: 'html' | 'text',
-  locationBefore: string | null,
-): Promise<void> {
-  const item = currentItem(ctx.office);
+async function undo(item: AppointmentComposeLike, meeting: Meeting, appended: boolean): Promise<void> {
   try {
     const body = await readBody(item);
-    const restored = removeJoinBlock(body.content, kind, {
-      meetingId: meeting.id,
-      slug: slugOf(meeting.joinUrl),
-    });
+    const restored = removeJoinBlock(body.content, body.kind, meetingFilter(meeting.id, meeting.joinUrl));
     if (restored !== body.content) await writeBody(item, { kind: body.kind, content: restored });
-    if (locationBefore !== null) {
+    if (appended) {
       const location = await readLocation(item);
       const without = removeLocationEntry(location, meeting.joinUrl);
       if (without !== location) await writeLocation(item, without);
@@ -127,7 +223,13 @@ async function undo(
   }
 }
 
-/** The `…/m/<slug>` part of a join URL, which the text form of the block is recognised by. */
-export function slugOf(joinUrl: string): string | undefined {
-  return /\/m\/([A-Za-z0-9_-]{8,128})/.exec(joinUrl)?.[1];
+async function already(ctx: AddinContext, notify: Notifier): Promise<AddMeetingResult> {
+  await notify.info(t(ctx.lang, 'already'));
+  return { status: 'already' };
+}
+
+async function failed(ctx: AddinContext, notify: Notifier | null, error: unknown): Promise<AddMeetingResult> {
+  const message = describeError(ctx.lang, error, Boolean(ctx.signIn));
+  await notify?.error(message);
+  return { status: 'failed', message, error };
 }

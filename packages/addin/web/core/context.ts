@@ -73,6 +73,12 @@ export function describeError(lang: Lang, error: unknown, signInAvailable = true
   return t(lang, 'apiError', { detail: (error as Error)?.message ?? String(error) });
 }
 
+/** Why a step failed, as a clause to put inside a sentence that says what was and wasn't done. */
+export function errorDetail(lang: Lang, error: unknown): string {
+  if (error instanceof ApiError) return error.kind === 'offline' ? t(lang, 'unreachable') : error.detail;
+  return (error as Error)?.message ?? String(error);
+}
+
 export function hex(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes) out += b.toString(16).padStart(2, '0');

@@ -6,6 +6,15 @@ const en = {
   addProgress: 'Adding a Roomlink meeting…',
   added: 'Roomlink meeting added.',
   already: 'This appointment already has a Roomlink meeting.',
+  restored: 'The Roomlink joining details were added back to this appointment.',
+  removePartial:
+    'Roomlink couldn’t finish removing the meeting ({detail}). Some joining details may already be gone from the appointment: try Remove again.',
+  removeServerFailed:
+    'The joining details were removed from the appointment, but Roomlink couldn’t delete the meeting ({detail}). Try Remove again.',
+  optionsNotInBody:
+    'Meeting options saved, but the joining details in this appointment couldn’t be found to update them. Add the meeting again to write them back.',
+  restoreMeeting: 'Add the joining details back',
+  blockMissing: 'The joining details were deleted from this appointment.',
   signInNeeded: 'Open Roomlink options and sign in to add meetings automatically.',
   signInCancelled: 'Sign-in was cancelled. Nothing was changed.',
   signInFailed: 'Sign-in failed: {detail}. Nothing was changed.',
@@ -15,6 +24,7 @@ const en = {
   claimsRequired: 'Your organisation requires you to sign in again (Conditional Access policy).',
   apiError: 'Roomlink couldn’t complete this: {detail}. Nothing was changed.',
   outlookError: 'Outlook couldn’t update the appointment: {detail}. Nothing was changed.',
+  unreachable: 'Roomlink can’t be reached',
   removeProgress: 'Removing the Roomlink meeting…',
   removed: 'The Roomlink meeting was removed from this appointment.',
   nothingToRemove: 'This appointment has no Roomlink meeting.',
@@ -50,6 +60,15 @@ const fr: Record<MessageKey, string> = {
   addProgress: 'Ajout d’une réunion Roomlink…',
   added: 'Réunion Roomlink ajoutée.',
   already: 'Ce rendez-vous a déjà une réunion Roomlink.',
+  restored: 'Les informations pour rejoindre la réunion Roomlink ont été remises dans ce rendez-vous.',
+  removePartial:
+    'Roomlink n’a pas pu terminer le retrait de la réunion ({detail}). Une partie des informations a peut-être déjà été retirée du rendez-vous : réessayez.',
+  removeServerFailed:
+    'Les informations ont été retirées du rendez-vous, mais Roomlink n’a pas pu supprimer la réunion ({detail}). Réessayez de la retirer.',
+  optionsNotInBody:
+    'Options enregistrées, mais les informations pour rejoindre la réunion sont introuvables dans ce rendez-vous. Ajoutez de nouveau la réunion pour les rétablir.',
+  restoreMeeting: 'Remettre les informations pour rejoindre',
+  blockMissing: 'Les informations pour rejoindre ont été supprimées de ce rendez-vous.',
   signInNeeded: 'Ouvrez les options Roomlink et connectez-vous pour ajouter les réunions automatiquement.',
   signInCancelled: 'Connexion annulée. Rien n’a été modifié.',
   signInFailed: 'Échec de la connexion : {detail}. Rien n’a été modifié.',
@@ -59,6 +78,7 @@ const fr: Record<MessageKey, string> = {
   claimsRequired: 'Votre organisation exige une nouvelle connexion (stratégie d’accès conditionnel).',
   apiError: 'Roomlink n’a pas pu terminer : {detail}. Rien n’a été modifié.',
   outlookError: 'Outlook n’a pas pu modifier le rendez-vous : {detail}. Rien n’a été modifié.',
+  unreachable: 'Roomlink est injoignable',
   removeProgress: 'Suppression de la réunion Roomlink…',
   removed: 'La réunion Roomlink a été retirée de ce rendez-vous.',
   nothingToRemove: 'Ce rendez-vous n’a pas de réunion Roomlink.',

@@ -1,14 +1,15 @@
 /**
  * Event-based activation handlers' logic (the classic-script bundle launchevent.js wires them):
  * OnNewAppointmentOrganizer adds a meeting when the user asked for one on every appointment;
- * OnAppointmentSend stops the send (Smart Alert) when the item has a Roomlink meeting but its join
- * block was deleted from the body.
+ * OnAppointmentSend stops the send (Smart Alert) when the item has a Roomlink meeting but its own join
+ * block, with its join link, is no longer in the body (a forwarded block of another meeting, or markers
+ * left around a deleted link, do not count).
  */
-import { findJoinBlock } from '../../../server/src/instructions/marker.js';
 import { type AddMeetingResult, addMeeting } from './add-meeting.js';
 import type { AddinContext } from './context.js';
 import { type Lang, t } from './i18n.js';
 import { loadProps, PROPS, readBody, stringProp } from './item.js';
+import { hasIntactMeetingBlock } from './join-block.js';
 import { currentItem } from './office.js';
 
 export type AutoAddResult = AddMeetingResult | { readonly status: 'skipped'; readonly reason: string };
@@ -36,9 +37,10 @@ export async function checkBeforeSend(ctx: Pick<AddinContext, 'office'>, lang: L
   try {
     const item = currentItem(ctx.office);
     const props = await loadProps(item);
-    if (!stringProp(props, PROPS.meetingId)) return { allowEvent: true };
+    const meetingId = stringProp(props, PROPS.meetingId);
+    if (!meetingId) return { allowEvent: true };
     const body = await readBody(item);
-    if (findJoinBlock(body.content, body.kind)) return { allowEvent: true };
+    if (hasIntactMeetingBlock(body, meetingId, stringProp(props, PROPS.joinUrl))) return { allowEvent: true };
     return { allowEvent: false, errorMessage: t(lang, 'sendBlocked') };
   } catch {
     // SoftBlock: a check that cannot run must not stop the user from sending.

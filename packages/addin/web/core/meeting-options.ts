@@ -3,43 +3,57 @@ import { findJoinBlock, replaceJoinBlock } from '../../../server/src/instruction
 import type { Meeting, MeetingOptions } from './api.js';
 import { type AddinContext, authorized } from './context.js';
 import { loadProps, PROPS, readBody, stringProp, updateBody } from './item.js';
+import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { currentItem } from './office.js';
 
 export interface ItemMeetingState {
   readonly meetingId: string | null;
   readonly joinUrl: string | null;
   readonly hasBlock: boolean;
+  /** The item names a meeting whose block (or its link) is gone from the body: "Add" writes it back. */
+  readonly blockMissing: boolean;
 }
+
+/** The meeting as the server now has it, and whether the body's block could be swapped for it. */
+export type AppliedOptions = Meeting & { readonly blockUpdated: boolean };
 
 export async function readMeetingState(ctx: AddinContext): Promise<ItemMeetingState> {
   const item = currentItem(ctx.office);
   const props = await loadProps(item);
   const body = await readBody(item);
+  const meetingId = stringProp(props, PROPS.meetingId);
+  const joinUrl = stringProp(props, PROPS.joinUrl);
   return {
-    meetingId: stringProp(props, PROPS.meetingId),
-    joinUrl: stringProp(props, PROPS.joinUrl),
+    meetingId,
+    joinUrl,
     hasBlock: findJoinBlock(body.content, body.kind) !== null,
+    blockMissing: meetingId !== null && !hasIntactMeetingBlock(body, meetingId, joinUrl),
   };
 }
 
 /**
  * PATCHes the options, then swaps the join block for the re-rendered one (a guest PIN appears or
- * disappears in it); the user's text around the block is untouched.
+ * disappears in it); the user's text around the block is untouched. The block is found by meeting id
+ * or by its link's slug: a plain-text block carries no id. `blockUpdated` is false when it was not found.
  */
 export async function applyMeetingOptions(
   ctx: AddinContext,
   meetingId: string,
   options: MeetingOptions,
-): Promise<Meeting> {
+): Promise<AppliedOptions> {
   const meeting = await authorized(ctx, null, () => ctx.api.updateMeeting(meetingId, { options }, ctx.lang));
   const item = currentItem(ctx.office);
-  await updateBody(item, (body) =>
-    replaceJoinBlock(
+  const filter = meetingFilter(meetingId, meeting.joinUrl);
+  let blockUpdated = false;
+  await updateBody(item, (body) => {
+    // Found, not compared: an option that leaves the text as it was (the lobby) is still applied.
+    blockUpdated = findJoinBlock(body.content, body.kind, filter) !== null;
+    return replaceJoinBlock(
       body.content,
       body.kind === 'html' ? meeting.instructions.html : meeting.instructions.text,
       body.kind,
-      { meetingId },
-    ),
-  );
-  return meeting;
+      filter,
+    );
+  });
+  return { ...meeting, blockUpdated };
 }

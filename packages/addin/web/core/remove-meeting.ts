@@ -1,14 +1,17 @@
 /**
- * Removes the Roomlink meeting from the open appointment: deletes it on the server, then takes out
- * exactly the join block and the location entry Roomlink added, and forgets the custom properties
+ * Removes the Roomlink meeting from the open appointment: takes out exactly the join block and the
+ * location entry Roomlink added, deletes the meeting on the server, then forgets the custom properties
  * (the idempotency key too, so that adding again makes a new meeting).
+ *
+ * The item is cleaned before the server delete: an invitation must never keep a link to a room that no
+ * longer exists. The properties go last, so that after a failed delete "Remove" can simply be run again.
  */
 import { findJoinBlock, removeJoinBlock } from '../../../server/src/instructions/marker.js';
-import { slugOf } from './add-meeting.js';
 import { ApiError } from './api.js';
-import { type AddinContext, authorized, describeError } from './context.js';
+import { type AddinContext, authorized, describeError, ensureSession, errorDetail } from './context.js';
 import { t } from './i18n.js';
 import {
+  type ItemBody,
   loadProps,
   PROPS,
   readBody,
@@ -18,54 +21,105 @@ import {
   updateBody,
   writeLocation,
 } from './item.js';
-import { removeLocationEntry } from './location.js';
+import { meetingFilter } from './join-block.js';
+import { findJoinUrlEntry, removeLocationEntry } from './location.js';
 import { itemNotifier } from './notify.js';
-import { currentItem } from './office.js';
+import { type CustomPropertiesLike, currentItem } from './office.js';
 
 export type RemoveMeetingResult =
   | { readonly status: 'removed' }
   | { readonly status: 'none' }
   | { readonly status: 'failed'; readonly message: string; readonly error: unknown };
 
+interface Target {
+  readonly meetingId: string | null;
+  readonly filter: ReturnType<typeof meetingFilter>;
+  /** The location entry to take out: the one recorded, or (properties lost) the join URL of the block. */
+  readonly locationEntry: (location: string) => string | null;
+}
+
 export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingResult> {
   const item = currentItem(ctx.office);
   const notify = itemNotifier(item);
+  let stage: 'checking' | 'item' | 'server' | 'forgetting' = 'checking';
+  let itemChanged = false;
   try {
     const props = await loadProps(item);
-    const meetingId = stringProp(props, PROPS.meetingId);
-    const joinUrl = stringProp(props, PROPS.joinUrl);
-    const filter = { ...(meetingId ? { meetingId } : {}), ...(joinUrl ? { slug: slugOf(joinUrl) } : {}) };
-    const body = await readBody(item);
-    if (!meetingId && !findJoinBlock(body.content, body.kind)) {
+    const target = whatToRemove(props, await readBody(item));
+    if (!target) {
       await notify.info(t(ctx.lang, 'nothingToRemove'));
       return { status: 'none' };
     }
+    // Signing in before anything changes: a cancelled sign-in leaves the item as it was.
+    if (target.meetingId) await ensureSession(ctx);
     await notify.progress(t(ctx.lang, 'removeProgress'));
+
+    stage = 'item';
+    const { before, after } = await updateBody(item, (b) =>
+      removeJoinBlock(b.content, b.kind, target.filter),
+    );
+    itemChanged = after.content !== before.content;
+    const location = await readLocation(item);
+    const entry = target.locationEntry(location);
+    const without = entry ? removeLocationEntry(location, entry) : location;
+    if (without !== location) {
+      await writeLocation(item, without);
+      itemChanged = true;
+    }
+
+    stage = 'server';
+    const meetingId = target.meetingId;
     if (meetingId) {
       await authorized(ctx, notify, () =>
         ctx.api.deleteMeeting(meetingId).catch((error: unknown) => {
-          // Already gone on the server: the appointment still has to be cleaned.
+          // Already gone on the server (or never this user's): the appointment is clean, that is enough.
           if (error instanceof ApiError && error.status === 404) return;
           throw error;
         }),
       );
     }
-    await updateBody(item, (b) =>
-      removeJoinBlock(b.content, b.kind, meetingId || joinUrl ? filter : undefined),
-    );
-    const added = stringProp(props, PROPS.location);
-    if (added) {
-      const location = await readLocation(item);
-      const without = removeLocationEntry(location, added);
-      if (without !== location) await writeLocation(item, without);
-    }
+
+    stage = 'forgetting';
     for (const name of Object.values(PROPS)) props.remove(name);
     await saveProps(props);
     await notify.info(t(ctx.lang, 'removed'));
     return { status: 'removed' };
   } catch (error) {
-    const message = describeError(ctx.lang, error, Boolean(ctx.signIn));
+    const message =
+      stage === 'server'
+        ? t(ctx.lang, 'removeServerFailed', { detail: errorDetail(ctx.lang, error) })
+        : itemChanged || stage === 'forgetting'
+          ? t(ctx.lang, 'removePartial', { detail: errorDetail(ctx.lang, error) })
+          : describeError(ctx.lang, error, Boolean(ctx.signIn));
     await notify.error(message);
     return { status: 'failed', message, error };
   }
+}
+
+/**
+ * The meeting named by the custom properties; when they were lost (classic Outlook before a save,
+ * recurring exceptions), the one named by the join block in the body: its meeting id (HTML markers)
+ * and the slug of its link.
+ */
+function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | null {
+  const meetingId = stringProp(props, PROPS.meetingId);
+  if (meetingId) {
+    const recorded = stringProp(props, PROPS.location);
+    return {
+      meetingId,
+      filter: meetingFilter(meetingId, stringProp(props, PROPS.joinUrl)),
+      locationEntry: () => recorded,
+    };
+  }
+  const block = findJoinBlock(body.content, body.kind);
+  if (!block) return null;
+  const slug = block.slug;
+  return {
+    meetingId: block.meetingId ?? null,
+    filter: {
+      ...(block.meetingId ? { meetingId: block.meetingId } : {}),
+      ...(slug ? { slug } : {}),
+    },
+    locationEntry: (location) => (slug ? findJoinUrlEntry(location, slug) : null),
+  };
 }

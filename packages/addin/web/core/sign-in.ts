@@ -47,8 +47,12 @@ export async function signInWithDialog(deps: SignInDeps, claims?: string): Promi
     throw new SignInError(code === POPUP_BLOCKED ? 'blocked' : 'unavailable', (error as Error).message);
   }
 
+  const expectedOrigin = originOf(deps.api.baseUrl);
   const code = await new Promise<string>((resolve, reject) => {
     dialog.addEventHandler(DIALOG_EVENTS.message, (args) => {
+      // The dialog can be navigated anywhere (Microsoft's pages, a phishing redirect): only a page on
+      // Roomlink's own origin may hand over a code. Clients without DialogOrigin 1.1 give no origin.
+      if (args.origin !== undefined && (originOf(args.origin) || '-') !== expectedOrigin) return;
       let message: { type?: unknown; code?: unknown; error?: unknown; description?: unknown };
       try {
         message = JSON.parse(args.message ?? '');
@@ -74,4 +78,14 @@ export async function signInWithDialog(deps: SignInDeps, claims?: string): Promi
     });
   });
   return deps.api.createSession(code, verifier);
+}
+
+/** `scheme://host[:port]`, lower-cased, default port dropped; '' when it is not an http(s) URL. */
+export function originOf(url: string): string {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? '' : origin.toLowerCase();
+  } catch {
+    return '';
+  }
 }

@@ -465,6 +465,9 @@
       displayLanguage: locale,
       itemId: item.id,
       frameKind: frame.kind,
+      // Classic Outlook on Windows (the default JavaScript-only event runtime) gives its task pane and
+      // commands OfficeRuntime.storage; Outlook on the web (runtime=browser) gives no frame of it.
+      officeRuntimeStorage: config.runtime !== 'browser' && frame.kind !== 'runtime',
       userProfile: {
         displayName: config.user.displayName,
         emailAddress: config.user.upn,

@@ -273,7 +273,10 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Storage shared by the add-in's runtimes (OfficeRuntime.storage)
+  // OfficeRuntime.storage, shared by the add-in's runtimes. In Outlook it exists only for classic Outlook
+  // on Windows: its JavaScript-only event runtime (the Worker), and its task pane and function commands.
+  // Frames emulating Outlook on the web (runtime=browser, the browser event runtime page) and dialogs do
+  // not get it, so an add-in that relies on it there fails here as it would in Outlook.
 
   const storage = {
     getItem: (key) => hostCall('storage.getItem', { key }),
@@ -385,6 +388,7 @@
     ready = documentLoaded().then(() => ({ host: 'Outlook', platform: 'OfficeOnline' }));
   } else {
     ready = hostCall('init', { kind: channel.kind }).then((info) => {
+      if (!isWorker && info.officeRuntimeStorage) scope.OfficeRuntime = { storage };
       Office.context = {
         displayLanguage: info.displayLanguage,
         contentLanguage: info.displayLanguage,
@@ -425,5 +429,5 @@
     });
 
   scope.Office = Office;
-  scope.OfficeRuntime = { storage };
+  if (isWorker) scope.OfficeRuntime = { storage };
 })();
