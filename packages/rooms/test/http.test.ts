@@ -71,6 +71,19 @@ describe('GET /api/v1/rooms/:slug', () => {
     });
   });
 
+  it("gives a cancelled occurrence's next opening, never a time already past", async () => {
+    const now = Date.now();
+    // A series at the time of one of its cancelled occurrences: closed for another 90 minutes.
+    const slug = directory.add({
+      startsAt: new Date(now - 7 * 24 * 3600_000),
+      endsAt: new Date(now + 60 * 24 * 3600_000),
+      isOpenAt: (at) => at.getTime() >= now + 90 * 60_000,
+    });
+    const status = (await (await get(`/api/v1/rooms/${slug}`)).json()) as { state: string; opensAt: string };
+    expect(status.state).toBe('not_yet_open');
+    expect(Date.parse(status.opensAt)).toBe(now + 90 * 60_000);
+  });
+
   it('says only "closed" or "cancelled" for rooms that cannot be joined', async () => {
     const now = Date.now();
     const closed = directory.add({ startsAt: new Date(now - 7200_000), endsAt: new Date(now - 16 * 60_000) });
@@ -142,6 +155,18 @@ describe('GET /m/:slug', () => {
     expect(await lang(`/m/${french}?lang=en`, { 'accept-language': 'fr' })).toBe('en');
     const english = directory.add();
     expect(await lang(`/m/${english}`, { 'accept-language': 'fr-CA, en;q=0.5' })).toBe('fr');
+  });
+
+  it('takes a repeated or malformed ?lang as no choice, with the page headers', async () => {
+    const french = directory.add({ language: 'fr' });
+    for (const query of ['?lang=en&lang=en', '?lang[]=en', '?lang=en&lang=fr&lang=de']) {
+      const response = await get(`/m/${french}${query}`, { 'accept-language': 'de' });
+      expect(response.status, query).toBe(200);
+      expect(response.headers.get('content-security-policy'), query).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('cache-control'), query).toBe('no-store');
+      // No single ?lang: Accept-Language (German, unsupported), then the room's French.
+      expect(await response.text(), query).toContain('<html lang="fr">');
+    }
   });
 
   it('answers an unknown room with a localized 404 page', async () => {

@@ -230,6 +230,18 @@ describe('rooms that cannot be joined', () => {
     expect(await page.getByRole('button', { name: 'Join', exact: true }).count()).toBe(0);
   }, 60_000);
 
+  it('a name of invisible characters only is refused on the form, which stays usable', async () => {
+    const slug = directory.add();
+    const page = await openPage(slug);
+    await joinAs(page, '\u200B\u200D');
+    await expect.poll(() => page.locator('#join-error').textContent()).toBe('Enter your name.');
+    const button = page.locator('#join-button');
+    expect(await button.isDisabled()).toBe(false);
+    expect(await button.textContent()).toBe('Join');
+    await joinAs(page, 'Ada');
+    await inCall(page);
+  }, 60_000);
+
   it('a room cancelled between loading the page and pressing Join refuses entry', async () => {
     const slug = directory.add();
     const page = await openPage(slug);

@@ -71,7 +71,11 @@ interface Peer {
   room: LiveRoom | null;
   alive: boolean;
   dropped: number;
+  /** Frames that were not valid messages (bad JSON or schema); see MAX_INVALID. */
+  invalid: number;
   joinTimer: NodeJS.Timeout | undefined;
+  /** Re-issues the TURN credential before it expires (see TURN_RENEW_AT). */
+  turnTimer: NodeJS.Timeout | undefined;
 }
 
 interface LiveRoom {
@@ -87,6 +91,11 @@ interface LiveRoom {
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Dropped (rate-limited) messages tolerated before the connection is closed. */
 const MAX_DROPPED = 100;
+/**
+ * Invalid frames tolerated before the connection is closed. The page never sends one; a few leave
+ * room for a client older or newer than this server.
+ */
+const MAX_INVALID = 20;
 /**
  * Signalling bytes one participant may have relayed to one other, at once: a whole negotiation with
  * the largest SDP (32 KB) and its ICE candidates, twice over (an ICE restart). The message rate limit
@@ -106,6 +115,12 @@ const RELAY_BYTES_PER_SECOND = 16 * 1024;
 const RELAY_MAX_QUEUED_BYTES = 256 * 1024;
 /** setTimeout's limit is 2^31-1 ms; long rooms re-arm their closing timer. */
 const MAX_TIMER_MS = 24 * 3600_000;
+/**
+ * A participant's TURN credential is re-issued at this fraction of its lifetime: the browser needs a
+ * valid one to refresh its relays and to allocate new ones for newcomers, and the margin covers a
+ * slow network and clock skew between this server and coturn.
+ */
+const TURN_RENEW_AT = 0.8;
 /** How long a cancelled room refuses entry even if the directory has not caught up yet. */
 const TOMBSTONE_MS = 5 * 60_000;
 
@@ -116,6 +131,7 @@ export class RoomHub {
   readonly #socketsPerClient = new Map<string, number>();
   readonly #tombstones = new Map<string, number>();
   readonly #heartbeat: NodeJS.Timeout;
+  #closed = false;
 
   constructor(private readonly options: HubOptions) {
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
@@ -157,11 +173,13 @@ export class RoomHub {
       room: null,
       alive: true,
       dropped: 0,
+      invalid: 0,
       joinTimer: undefined,
+      turnTimer: undefined,
     };
     this.#sockets.add(peer);
     peer.joinTimer = setTimeout(() => {
-      if (peer.state === 'connecting') socket.close(CLOSE.timeout, 'join timeout');
+      if (peer.state === 'connecting') this.#drop(peer, CLOSE.timeout, 'join timeout');
     }, this.options.joinTimeoutMs);
     peer.joinTimer.unref();
     socket.on('pong', () => {
@@ -189,8 +207,12 @@ export class RoomHub {
 
   /** Closes every socket (server shutdown). */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#heartbeat);
-    for (const peer of [...this.#sockets]) peer.socket.close(CLOSE.goingAway, 'server shutting down');
+    for (const peer of [...this.#sockets]) {
+      clearTimeout(peer.turnTimer);
+      peer.socket.close(CLOSE.goingAway, 'server shutting down');
+    }
     for (const room of this.#rooms.values()) clearTimeout(room.closeTimer);
   }
 
@@ -207,20 +229,23 @@ export class RoomHub {
   #onMessage(peer: Peer, data: Buffer, isBinary: boolean): void {
     if (peer.state === 'gone') return;
     if (isBinary) {
-      peer.socket.close(CLOSE.unsupported, 'text frames only');
+      this.#drop(peer, CLOSE.unsupported, 'text frames only');
+      return;
+    }
+    // Every frame costs a token before it is parsed, valid or not: parsing 48 KiB is the expensive part.
+    if (!peer.messages.take()) {
+      this.#limited(peer);
       return;
     }
     const parsed = parseClientMessage(data);
     if (!parsed.ok) {
-      if (parsed.reason === 'too_big') peer.socket.close(CLOSE.tooBig, 'message too big');
-      else this.#send(peer, { type: 'error', code: 'invalid_message' });
+      if (parsed.reason === 'too_big') this.#drop(peer, CLOSE.tooBig, 'message too big');
+      else this.#invalid(peer);
       return;
     }
     const message = parsed.message;
     const limited =
-      !peer.messages.take() ||
-      (message.type === 'chat' && !peer.chats.take()) ||
-      (message.type === 'join' && !peer.joins.take());
+      (message.type === 'chat' && !peer.chats.take()) || (message.type === 'join' && !peer.joins.take());
     if (limited) {
       this.#limited(peer);
       return;
@@ -233,7 +258,7 @@ export class RoomHub {
         });
         return;
       case 'leave':
-        peer.socket.close(CLOSE.normal, 'left');
+        this.#drop(peer, CLOSE.normal, 'left');
         return;
       case 'signal':
         this.#relaySignal(peer, message);
@@ -273,7 +298,11 @@ export class RoomHub {
     if (timing.state === 'cancelled' || this.#tombstoned(peer.slug, info.meetingId, now))
       return this.#refuse(peer, 'cancelled');
     if (timing.state === 'not_yet_open')
-      return this.#refuse(peer, 'not_yet_open', { opensAt: timing.opensAt.toISOString() });
+      return this.#refuse(
+        peer,
+        'not_yet_open',
+        timing.opensAt ? { opensAt: timing.opensAt.toISOString() } : {},
+      );
     if (timing.state === 'closed') return this.#refuse(peer, 'closed');
 
     let role: Role;
@@ -340,8 +369,25 @@ export class RoomHub {
       maxParticipants: this.options.maxParticipants,
       ...(peer.role === 'host' ? { waiting: waitingList(room) } : {}),
     });
+    this.#armTurnRenewal(peer);
     this.#broadcast(room, { type: 'peer-joined', peer: summary(peer) }, peer);
     this.options.metrics.joined(peer.role);
+  }
+
+  #armTurnRenewal(peer: Peer): void {
+    const turn = this.options.turn;
+    if (!turn || turn.urls.length === 0) return;
+    clearTimeout(peer.turnTimer);
+    peer.turnTimer = setTimeout(
+      () => {
+        if (peer.state !== 'joined') return;
+        const iceServers = iceServersFor(this.options.iceServers, turn, this.options.now(), peer.id);
+        this.#send(peer, { type: 'ice-servers', iceServers });
+        this.#armTurnRenewal(peer);
+      },
+      turn.ttlSeconds * 1000 * TURN_RENEW_AT,
+    );
+    peer.turnTimer.unref();
   }
 
   #relaySignal(peer: Peer, message: Extract<ClientMessage, { type: 'signal' }>): void {
@@ -422,7 +468,7 @@ export class RoomHub {
           return;
         }
         this.#send(waiting, { type: 'denied' });
-        waiting.socket.close(CLOSE.denied, 'denied');
+        this.#drop(waiting, CLOSE.denied, 'denied');
         return;
       case 'mute':
         if (!joined || joined === peer) {
@@ -438,9 +484,7 @@ export class RoomHub {
           return;
         }
         this.#send(target, { type: 'removed' });
-        // Leave now rather than on the close handshake, so nobody keeps relaying to them meanwhile.
-        this.#leave(target);
-        target.socket.close(CLOSE.removed, 'removed');
+        this.#drop(target, CLOSE.removed, 'removed');
         return;
       }
     }
@@ -456,6 +500,7 @@ export class RoomHub {
   }
 
   #leave(peer: Peer): void {
+    clearTimeout(peer.turnTimer);
     const room = peer.room;
     const state = peer.state;
     peer.state = 'gone';
@@ -498,10 +543,41 @@ export class RoomHub {
     clearTimeout(room.closeTimer);
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, room.closesAt.getTime() - this.options.now().getTime()));
     room.closeTimer = setTimeout(() => {
-      if (this.options.now() >= room.closesAt) this.#endRoom(room, 'ended');
+      if (this.options.now() >= room.closesAt) void this.#closeIfOver(room);
       else this.#armCloseTimer(room);
     }, delay);
     room.closeTimer.unref();
+  }
+
+  /**
+   * The end saved when the room went live may be stale: the meeting may since have been extended
+   * (or an occurrence moved later). The directory is asked again; the room ends only if it says so.
+   */
+  async #closeIfOver(room: LiveRoom): Promise<void> {
+    let timing: ReturnType<typeof roomTiming> | null = null;
+    let info: RoomInfo | null = null;
+    try {
+      info = await this.options.directory.findBySlug(room.slug);
+      if (info) timing = roomTiming(info, this.options.now(), this.options.window);
+    } catch (error) {
+      // Without an answer the saved end stands, as before the room was asked about.
+      this.options.logger.warn({ err: describe(error) }, 'room directory failed at closing time');
+    }
+    // Everyone may have left, or the hub shut down, while the directory answered.
+    if (this.#closed || this.#rooms.get(room.slug) !== room) return;
+    const now = this.options.now();
+    if (
+      info &&
+      timing?.state === 'open' &&
+      timing.closesAt > now &&
+      !this.#tombstoned(room.slug, info.meetingId, now)
+    ) {
+      room.meetingId = info.meetingId;
+      room.closesAt = timing.closesAt;
+      this.#armCloseTimer(room);
+      return;
+    }
+    this.#endRoom(room, timing?.state === 'cancelled' ? 'cancelled' : 'ended');
   }
 
   #endRoom(room: LiveRoom, reason: 'cancelled' | 'ended'): number {
@@ -510,6 +586,7 @@ export class RoomHub {
     for (const peer of everyone) this.#send(peer, { type: 'closed', reason });
     for (const peer of everyone) {
       if (peer.state === 'joined') this.options.metrics.left();
+      clearTimeout(peer.turnTimer);
       peer.state = 'gone';
       peer.room = null;
       peer.socket.close(CLOSE.roomClosed, reason);
@@ -554,13 +631,31 @@ export class RoomHub {
     this.options.metrics.refused(reason);
     const cap = reason === 'room_full' ? { maxParticipants: this.options.maxParticipants } : {};
     this.#send(peer, { type: 'refused', reason, ...extra, ...cap });
-    peer.socket.close(CLOSE.refused, reason);
+    this.#drop(peer, CLOSE.refused, reason);
+  }
+
+  /**
+   * Closes a peer's socket and takes the peer out of its room (and lobby) now, not when the close
+   * handshake ends: a client that never answers the close frame keeps its socket open for a while,
+   * and nothing it sends meanwhile may count (a refused client must not join on it later).
+   */
+  #drop(peer: Peer, code: number, reason: string): void {
+    clearTimeout(peer.joinTimer);
+    this.#leave(peer);
+    peer.socket.close(code, reason);
+  }
+
+  /** A frame that is not a valid message: the sender is told, and disconnected after too many. */
+  #invalid(peer: Peer): void {
+    peer.invalid += 1;
+    if (peer.invalid > MAX_INVALID) this.#drop(peer, CLOSE.policy, 'too many invalid messages');
+    else this.#error(peer, 'invalid_message');
   }
 
   /** A message refused for a limit: the sender is told, and disconnected after too many. */
   #limited(peer: Peer): void {
     peer.dropped += 1;
-    if (peer.dropped > MAX_DROPPED) peer.socket.close(CLOSE.policy, 'too many messages');
+    if (peer.dropped > MAX_DROPPED) this.#drop(peer, CLOSE.policy, 'too many messages');
     else this.#send(peer, { type: 'error', code: 'rate_limited' });
   }
 

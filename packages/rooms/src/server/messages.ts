@@ -21,17 +21,8 @@ export function parseClientMessage(raw: string | Buffer): ParseResult {
   return { ok: true, message: value };
 }
 
-/**
- * Display names: no control or formatting characters (they could spoof other names or reorder
- * text), whitespace collapsed. Empty after that means no name.
- */
-export function cleanName(name: string): string {
-  return name
-    .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+// The join page cleans names the same way before it sends them (src/shared/names.ts).
+export { cleanName } from '../shared/names.js';
 
 /** Chat keeps line breaks and tabs, loses other control and bidi-override characters. */
 export function cleanChat(text: string): string {

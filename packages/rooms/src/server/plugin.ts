@@ -97,14 +97,17 @@ async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions
       }
     };
 
-    scope.get<{ Params: { slug: string }; Querystring: { lang?: string } }>(
+    scope.get<{ Params: { slug: string }; Querystring: { lang?: unknown } }>(
       '/m/:slug',
       { schema: HIDDEN },
       async (request, reply) => {
-        const wanted = [request.query.lang, ...parseAcceptLanguage(request.headers['accept-language'])];
+        // First, so that every answer (an error page too) carries the CSP and the other page headers.
+        void reply.headers(pageHeaders(config.socketOrigin)).type('text/html; charset=utf-8');
+        // A repeated ?lang is an array: only a single value is a choice.
+        const lang = typeof request.query.lang === 'string' ? request.query.lang : undefined;
+        const wanted = [lang, ...parseAcceptLanguage(request.headers['accept-language'])];
         const room = await lookup(request.params.slug);
         const language: Language = pickLanguage(wanted, room && room !== 'error' ? room.language : 'en');
-        void reply.headers(pageHeaders(config.socketOrigin)).type('text/html; charset=utf-8');
         if (room === 'error') return reply.code(503).send(unavailablePage(language, web.stylesheet));
         if (!room) return reply.code(404).send(notFoundPage(language, web.stylesheet));
         const page = web.page(language);
@@ -159,7 +162,7 @@ function roomStatus(room: RoomInfo, config: ResolvedRoomsOptions): RoomStatus {
   if (timing.state === 'closed' || timing.state === 'cancelled') return { state: timing.state };
   return {
     state: timing.state,
-    ...(timing.state === 'not_yet_open' ? { opensAt: timing.opensAt.toISOString() } : {}),
+    ...(timing.state === 'not_yet_open' && timing.opensAt ? { opensAt: timing.opensAt.toISOString() } : {}),
     guestPinRequired: room.guestPin !== null,
     lobby: room.lobby,
   };

@@ -19,7 +19,7 @@ describe('roomTiming', () => {
 
   it('reports the window', () => {
     const timing = roomTiming(room, new Date('2030-01-01T08:00:00Z'), policy);
-    expect(timing.opensAt.toISOString()).toBe('2030-01-01T09:45:00.000Z');
+    expect(timing.opensAt?.toISOString()).toBe('2030-01-01T09:45:00.000Z');
     expect(timing.closesAt.toISOString()).toBe('2030-01-01T11:30:00.000Z');
   });
 
@@ -41,5 +41,48 @@ describe('roomTiming', () => {
     expect(
       roomTiming({ ...moved, status: 'cancelled' }, new Date('2030-01-01T14:30:00Z'), policy).state,
     ).toBe('cancelled');
+  });
+
+  it('keeps a room open until a moved last occurrence ends, past the series end', () => {
+    // The last occurrence (by the rule, ending 2030-01-05 11:00) moved to 2030-01-08 10:00-11:00.
+    const movedLast = {
+      ...room,
+      endsAt: new Date('2030-01-05T11:00:00Z'),
+      isOpenAt: (t: Date) =>
+        (t >= new Date('2030-01-01T09:45:00Z') && t < new Date('2030-01-05T11:30:00Z')) ||
+        (t >= new Date('2030-01-08T09:45:00Z') && t < new Date('2030-01-08T11:30:00Z')),
+    };
+    const during = roomTiming(movedLast, new Date('2030-01-08T10:05:00Z'), policy);
+    expect(during.state).toBe('open');
+    expect(during.closesAt.toISOString()).toBe('2030-01-08T11:30:00.000Z');
+    // An ordinary occurrence closes with the series, as before.
+    const before = roomTiming(movedLast, new Date('2030-01-02T10:05:00Z'), policy);
+    expect(before.closesAt.toISOString()).toBe('2030-01-05T11:30:00.000Z');
+    // Between the series end and the moved occurrence: not open yet, and when it opens.
+    const between = roomTiming(movedLast, new Date('2030-01-06T10:00:00Z'), policy);
+    expect(between.state).toBe('not_yet_open');
+    expect(between.opensAt?.toISOString()).toBe('2030-01-08T09:45:00.000Z');
+  });
+
+  it("gives a cancelled occurrence's room the real next opening, not the series' first", () => {
+    // The 2030-01-03 10:00-11:00 occurrence was cancelled: closed from 09:45 to 11:30 that day.
+    const cancelled = {
+      ...room,
+      endsAt: new Date('2030-01-05T11:00:00Z'),
+      isOpenAt: (t: Date) =>
+        t >= new Date('2030-01-01T09:45:00Z') &&
+        t < new Date('2030-01-05T11:30:00Z') &&
+        !(t >= new Date('2030-01-03T09:45:00Z') && t < new Date('2030-01-03T11:30:00Z')),
+    };
+    const timing = roomTiming(cancelled, new Date('2030-01-03T10:00:00Z'), policy);
+    expect(timing.state).toBe('not_yet_open');
+    expect(timing.opensAt?.toISOString()).toBe('2030-01-03T11:30:00.000Z');
+  });
+
+  it('reports no opening time when nothing opens within the search horizon', () => {
+    const never = { ...room, endsAt: new Date('2030-03-01T11:00:00Z'), isOpenAt: () => false };
+    const timing = roomTiming(never, new Date('2030-01-03T10:00:00Z'), policy);
+    expect(timing).toMatchObject({ state: 'not_yet_open', opensAt: null });
+    expect(roomTiming(never, new Date('2030-04-01T10:00:00Z'), policy).state).toBe('closed');
   });
 });

@@ -18,6 +18,10 @@ describe('pickLanguage', () => {
     expect(pickLanguage([null, 'EN_gb'], 'fr')).toBe('en');
   });
 
+  it('skips values that are not strings (a repeated query parameter is an array)', () => {
+    expect(pickLanguage([['fr', 'en'], 42, { lang: 'fr' }, 'en'], 'fr')).toBe('en');
+  });
+
   it('falls back when nothing matches', () => {
     expect(pickLanguage(['de', undefined, ''], 'fr')).toBe('fr');
   });

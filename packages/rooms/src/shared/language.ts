@@ -8,9 +8,11 @@ export function isLanguage(value: unknown): value is Language {
 }
 
 /** The first supported language among tags in preference order ("fr-CA" counts as "fr"). */
-export function pickLanguage(tags: readonly (string | null | undefined)[], fallback: Language): Language {
+export function pickLanguage(tags: readonly unknown[], fallback: Language): Language {
   for (const tag of tags) {
-    const primary = tag?.trim().toLowerCase().split(/[-_]/)[0];
+    // Tags can come from a query string, where anything (an array, for one) can turn up.
+    if (typeof tag !== 'string') continue;
+    const primary = tag.trim().toLowerCase().split(/[-_]/)[0];
     if (isLanguage(primary)) return primary;
   }
   return fallback;

@@ -137,6 +137,8 @@ export type ServerMessage =
       readonly waiting?: readonly WaitingGuest[];
     }
   | { readonly type: 'waiting' }
+  /** Fresh STUN/TURN servers before the TURN credential from `joined` expires. */
+  | { readonly type: 'ice-servers'; readonly iceServers: readonly IceServer[] }
   | { readonly type: 'lobby'; readonly waiting: readonly WaitingGuest[] }
   | { readonly type: 'peer-joined'; readonly peer: PeerSummary }
   | { readonly type: 'peer-left'; readonly id: string }

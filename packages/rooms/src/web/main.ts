@@ -2,11 +2,13 @@
  * The join page: room status, the pre-join form (name, PIN, camera/microphone preview and choice),
  * then the call. Plain DOM; all controls are native buttons, inputs and selects with labels.
  */
+import { cleanName } from '../shared/names.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
+import { recheckDelay } from './recheck.js';
 import { END_MESSAGES, Session } from './session.js';
 import { fetchStatus, type StatusResult } from './signalling.js';
 import { Stage } from './stage.js';
@@ -116,16 +118,13 @@ function showStatus(status: StatusResult): void {
 }
 
 function showNotYetOpen(opensAt: string | undefined): void {
+  window.clearTimeout(openTimer);
   const at = opensAt ? new Date(opensAt) : null;
   const time = at
     ? new Intl.DateTimeFormat(language(), { dateStyle: 'full', timeStyle: 'short' }).format(at)
     : '';
-  showMessage(t('notYetOpen', { time }), t('checkAgain'), loadStatus);
-  if (at) {
-    // Check again just after the room opens; timers cannot wait longer than ~24.8 days.
-    const delay = Math.min(at.getTime() - Date.now() + 1000, 2_147_483_647);
-    openTimer = window.setTimeout(() => void loadStatus(), Math.max(1000, delay));
-  }
+  showMessage(at ? t('notYetOpen', { time }) : t('notOpenNow'), t('checkAgain'), loadStatus);
+  openTimer = window.setTimeout(() => void loadStatus(), recheckDelay(at, Date.now()));
 }
 
 function showMessage(text: string, actionLabel?: string, action?: () => void): void {
@@ -158,7 +157,8 @@ async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<v
 }
 
 async function join(): Promise<void> {
-  const name = el.name.value.trim();
+  // Cleaned as the server cleans it: a name of invisible characters only is no name.
+  const name = cleanName(el.name.value);
   const pin = el.pin.value.replace(/\D/g, '');
   if (!name) return formError(t('nameRequired'), el.name);
   if (el.pin.required && !pin) return formError(t('pinRequired'), el.pin);
@@ -178,7 +178,7 @@ function newSession(): Session {
   return new Session(slug, media, views, {
     joinError(text, field) {
       setJoining(false);
-      formError(text, field === 'pin' ? el.pin : el.joinButton);
+      formError(text, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);
     },
     refused(reason, opensAt) {
       session = null;

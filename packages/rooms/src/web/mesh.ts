@@ -46,7 +46,7 @@ export class Mesh {
   #screen = false;
 
   constructor(
-    private readonly iceServers: RTCIceServer[],
+    private iceServers: RTCIceServer[],
     private readonly send: (to: string, data: SignalData) => void,
     private readonly events: MeshEvents,
   ) {}
@@ -65,6 +65,21 @@ export class Mesh {
       void this.#replace(link, 'audio', audio);
       void this.#replace(link, 'video', video);
       if (videoChanged) this.#capBitrate(link);
+    }
+  }
+
+  /**
+   * Fresh STUN/TURN servers (a renewed TURN credential): existing connections refresh their relays
+   * and allocate new ones with it, and connections made from now on start with it.
+   */
+  setIceServers(iceServers: RTCIceServer[]): void {
+    this.iceServers = iceServers;
+    for (const { pc } of this.#links.values()) {
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+      } catch {
+        // A closed connection, or a browser that refuses the change: it keeps its relays until they lapse.
+      }
     }
   }
 

@@ -2,10 +2,11 @@
  * One visit to the room: joining (PIN, lobby), the call itself (mesh, tiles, participants, chat)
  * and its end. Everything here lives in this page's memory only.
  */
-import type { IceServer, MediaState, PeerSummary, ServerMessage } from '../shared/protocol.js';
+import type { ErrorCode, IceServer, MediaState, PeerSummary, ServerMessage } from '../shared/protocol.js';
 import type { ChatView } from './chat.js';
 import { announce } from './dom.js';
 import { type MessageKey, t } from './i18n.js';
+import { joinErrorFor } from './join-errors.js';
 import type { LocalMedia } from './local-media.js';
 import { Mesh } from './mesh.js';
 import { type PeopleView, personFrom } from './people.js';
@@ -22,7 +23,7 @@ export type EndReason =
 
 export interface SessionHooks {
   /** The server refused the PIN or the room is full/locked: say so next to the form. */
-  joinError(text: string, field: 'pin' | 'form'): void;
+  joinError(text: string, field: 'name' | 'pin' | 'form'): void;
   /** The room cannot be joined at all (cancelled, closed, not open yet...): show the status page. */
   refused(reason: string, opensAt?: string): void;
   waiting(): void;
@@ -135,6 +136,9 @@ export class Session {
       case 'signal':
         this.#mesh?.handleSignal(message.from, message.data);
         return;
+      case 'ice-servers':
+        this.#mesh?.setIceServers(message.iceServers.map(toRtcIceServer));
+        return;
       case 'chat':
         this.views.chat.append(message.name, message.text, message.at, message.from === this.#selfId);
         return;
@@ -154,10 +158,11 @@ export class Session {
     }
   }
 
-  #onError(code: string, remaining: number | undefined): void {
-    if (code === 'wrong_pin') this.hooks.joinError(t('wrongPin', { remaining: remaining ?? 0 }), 'pin');
-    else if (code === 'pin_required') this.hooks.joinError(t('pinRequired'), 'pin');
-    else if (code === 'room_full' && this.#phase === 'in-call') this.hooks.notice(t('roomFullAdmit'));
+  #onError(code: ErrorCode, remaining: number | undefined): void {
+    if (this.#phase === 'joining') {
+      const error = joinErrorFor(code, remaining);
+      if (error) this.hooks.joinError(t(error.key, error.vars), error.field);
+    } else if (code === 'room_full' && this.#phase === 'in-call') this.hooks.notice(t('roomFullAdmit'));
   }
 
   #onRefused(message: Extract<ServerMessage, { type: 'refused' }>): void {
