@@ -51,4 +51,21 @@ describe('sign-in dialog messages', () => {
     const ctx = await contextFor(harness, outlook);
     expect((await addMeeting(ctx)).status).toBe('added');
   });
+
+  it('closes a window whose page failed to load, so that the next sign-in can open one', async () => {
+    const outlook = fakeOutlook();
+    outlook.onDialog = (dialog) => dialog.fail(12002);
+    const ctx = await contextFor(harness, outlook);
+    const first = await addMeeting(ctx);
+    expect(first.status).toBe('failed');
+    expect(outlook.dialogs).toHaveLength(1);
+    expect(outlook.dialogs[0]?.closed).toBe(true);
+    // Nothing was written on the item, and the user can try again.
+    expect(outlook.state.body).not.toContain('/m/');
+    outlook.onDialog = (dialog) => {
+      const challenge = new URL(dialog.url).searchParams.get('challenge') ?? '';
+      dialog.message(JSON.stringify({ type: 'roomlink-signin', code: harness.stub.issueCode(challenge) }));
+    };
+    expect((await addMeeting(ctx)).status).toBe('added');
+  });
 });

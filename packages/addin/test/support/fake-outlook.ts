@@ -37,6 +37,8 @@ export interface FakeDialog {
   message(text: string, origin?: string): void;
   /** The user closes the dialog window. */
   closeByUser(): void;
+  /** The dialog reports an error and stays open (12002: page not found, 12003: not https). */
+  fail(code: number): void;
 }
 
 export interface FakeOutlook {
@@ -53,6 +55,13 @@ const failed = (name: string): OfficeAsyncResult<never> => ({
   value: undefined as never,
   error: { name: 'GenericResponseError', message: `${name} failed`, code: 9020 },
 });
+
+/** Office's answer to a second displayDialogAsync while one is open. */
+const DIALOG_ALREADY_OPEN = {
+  name: 'DialogError',
+  message: 'A dialog box is already opened from this host window.',
+  code: 12007,
+};
 
 const MAX_LOCATION = 255;
 const tooLong = (name: string): OfficeAsyncResult<never> => ({
@@ -177,6 +186,14 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
       },
       ui: {
         displayDialogAsync: (url: string, _options: unknown, cb: OfficeCallback<DialogLike>) => {
+          // As Office: one dialog per host window at a time.
+          if (dialogs.some((d) => !d.closed)) {
+            state.calls.push('ui.displayDialogAsync');
+            queueMicrotask(() =>
+              cb({ status: 'failed', value: undefined as never, error: DIALOG_ALREADY_OPEN }),
+            );
+            return;
+          }
           const handlers = new Map<
             string,
             (args: { message?: string; origin?: string; error?: number }) => void
@@ -193,6 +210,7 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
               dialog.closed = true;
               handlers.get('dialogEventReceived')?.({ error: 12006 });
             },
+            fail: (code) => handlers.get('dialogEventReceived')?.({ error: code }),
           };
           dialogs.push(dialog);
           call('ui.displayDialogAsync', cb, () => ({

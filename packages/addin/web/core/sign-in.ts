@@ -70,11 +70,18 @@ export async function signInWithDialog(deps: SignInDeps, claims?: string): Promi
       }
     });
     dialog.addEventHandler(DIALOG_EVENTS.event, (args) => {
-      reject(
-        args.error === DIALOG_CLOSED_BY_USER
-          ? new SignInError('cancelled', 'the sign-in window was closed')
-          : new SignInError('unavailable', `the sign-in window failed (${args.error})`),
-      );
+      if (args.error === DIALOG_CLOSED_BY_USER) {
+        reject(new SignInError('cancelled', 'the sign-in window was closed'));
+        return;
+      }
+      // A page that could not load (12002) or was not https (12003) leaves the window open: closed
+      // here, or the next sign-in could not open one (12007, a dialog is already open).
+      try {
+        dialog.close();
+      } catch {
+        // Already gone.
+      }
+      reject(new SignInError('unavailable', `the sign-in window failed (${args.error})`));
     });
   });
   return deps.api.createSession(code, verifier);
