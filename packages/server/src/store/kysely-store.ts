@@ -12,11 +12,11 @@ import type { Database } from './schema.js';
 import type { Repositories, Store } from './store.js';
 import { writeBatcherOf } from './write-batcher.js';
 
-function repositories(db: Kysely<Database>): Repositories {
+function repositories(db: Kysely<Database>, dialect: DialectName): Repositories {
   return {
     tenants: new KyselyTenantRepository(db),
     tenantKeys: new KyselyTenantKeyRepository(db),
-    meetings: new KyselyMeetingRepository(db),
+    meetings: new KyselyMeetingRepository(db, dialect),
     audit: new KyselyAuditRepository(db),
     users: new KyselyUserRepository(db),
     tokens: new KyselyTokenRepository(db),
@@ -38,15 +38,15 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   // SQLite: transactions are group-committed (store/write-batcher.ts); PostgreSQL: one per call.
   const batcher = writeBatcherOf<Kysely<Database>>(db);
   return {
-    ...repositories(db),
+    ...repositories(db, dialect),
     // Outside transactions, tenant reads go through a short cache (see CachedTenantRepository).
     tenants: new CachedTenantRepository(new KyselyTenantRepository(db)),
     db,
     dialect,
     location,
     transaction: batcher
-      ? (work) => batcher.run((connection) => work(repositories(connection)))
-      : (work) => db.transaction().execute((trx) => work(repositories(trx))),
+      ? (work) => batcher.run((connection) => work(repositories(connection, dialect)))
+      : (work) => db.transaction().execute((trx) => work(repositories(trx, dialect))),
     ping: async () => {
       await sql`select 1`.execute(db);
       const refused = failure?.();

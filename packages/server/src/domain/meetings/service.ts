@@ -254,7 +254,10 @@ export class MeetingService {
     });
   }
 
-  /** Cancels the room and deletes the meeting's metadata now. */
+  /**
+   * Cancels the room and deletes the meeting's metadata now, its audit trail included; the deletion
+   * itself is recorded as a count, without the meeting's id (which would outlive the meeting).
+   */
   async delete(actor: Principal, id: string): Promise<void> {
     const stored = await this.#find(actor, id);
     const current = await this.#open(stored);
@@ -263,7 +266,15 @@ export class MeetingService {
     await provider.deleteRoom?.(current.room, id);
     await this.deps.store.transaction(async (tx) => {
       await tx.meetings.delete(actor.tenantId, id);
-      await tx.audit.append(auditEntry(actor, 'meeting.deleted', id), this.#now());
+      await tx.audit.append(
+        {
+          tenantId: actor.tenantId,
+          actorId: actor.userId,
+          action: 'meeting.deleted',
+          details: { meetings: 1 },
+        },
+        this.#now(),
+      );
     });
   }
 

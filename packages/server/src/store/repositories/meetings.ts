@@ -5,8 +5,11 @@ import type {
   SeriesConfirmation,
   StoredMeeting,
 } from '../../domain/meetings/meeting.js';
+import type { DialectName } from '../database.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database, MeetingTable } from '../schema.js';
+import { deleteMeetingAudit } from './retention.js';
+import { tablesWithColumn } from './retention-tables.js';
 
 const COLUMNS = [
   'id',
@@ -54,7 +57,10 @@ const BY_IDEMPOTENCY_KEY = new Precompiled<Database, [string, string, string]>(
 );
 
 export class KyselyMeetingRepository implements MeetingRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   async insert(m: StoredMeeting): Promise<InsertOutcome> {
     const row = toRow(m);
@@ -121,12 +127,24 @@ export class KyselyMeetingRepository implements MeetingRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Deletes the meeting with the rows of other tables that belong to it (by `meeting_id`, e.g.
+   * calendar sync's) and its audit trail, as retention's purge does: once the meeting row is gone,
+   * nothing could find them any more. Run it in a transaction.
+   */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('meetings')
+    const owned = await this.db
+      .selectFrom('meetings')
+      .select('id')
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .executeTakeFirst();
+    if (!owned) return false;
+    for (const table of await tablesWithColumn(this.db, this.dialect, 'meeting_id')) {
+      await sql`delete from ${sql.table(table)} where meeting_id = ${id}`.execute(this.db);
+    }
+    await deleteMeetingAudit(this.db, [id]);
+    const result = await this.db.deleteFrom('meetings').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }
 }
