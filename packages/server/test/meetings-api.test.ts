@@ -240,6 +240,15 @@ for (const dialect of DIALECTS) {
       ['a subject of 300 characters', { ...valid, subject: 'x'.repeat(300) }, 400, /subject/],
       ['a short idempotency key', { ...valid, idempotencyKey: 'a' }, 400, /idempotencyKey/],
       ['a PIN option of the wrong type', { ...valid, options: { guestPin: 'yes' } }, 400, /guestPin/],
+      // Purge days, 3 months after the end, compare as text: a 5-digit year would sort first.
+      [
+        'an end after 9999-09-30',
+        { ...valid, start: '9999-12-01T09:00:00Z', end: '9999-12-01T10:00:00Z' },
+        422,
+        /9999-09-30/,
+      ],
+      // Encrypted as UTF-8, it would come back changed (U+FFFD) on every later read.
+      ['a subject with an unpaired surrogate', { ...valid, subject: 'a\ud800b' }, 400, /not valid Unicode/],
     ];
     it.each(rejected)(
       'rejects %s with problem+json and writes nothing',

@@ -4,6 +4,7 @@
  * included. A route that takes a body still refuses an empty one (malformed_json, "the body is empty").
  */
 import type { FastifyInstance } from 'fastify';
+import { HttpError } from './errors.js';
 
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
@@ -15,6 +16,38 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    parseJson(request, body, done);
+    // A `\uD800`-style escape can make a string no UTF-8 holds; stored encrypted (as UTF-8) it would
+    // silently become U+FFFD. The cheap test on the raw text keeps the walk off the common path.
+    if (!SURROGATE_ESCAPE.test(body)) {
+      parseJson(request, body, done);
+      return;
+    }
+    parseJson(request, body, (error, value) => {
+      if (error) done(error, undefined);
+      else if (holdsUnpairedSurrogate(value))
+        done(
+          new HttpError(
+            'malformed_json',
+            'the body holds text that is not valid Unicode (an unpaired surrogate)',
+          ),
+          undefined,
+        );
+      else done(null, value);
+    });
   });
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** With the u flag a surrogate pair is one code point: only an unpaired half matches. */
+const UNPAIRED = /\p{Cs}/u;
+
+function holdsUnpairedSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return UNPAIRED.test(value);
+  if (Array.isArray(value)) return value.some(holdsUnpairedSurrogate);
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (UNPAIRED.test(key) || holdsUnpairedSurrogate(item)) return true;
+    }
+  }
+  return false;
 }

@@ -14,6 +14,7 @@ import type { MeetingProvider } from './provider.js';
 import {
   cancelledSeriesPurgeDay,
   isOpenEnded,
+  LATEST_BOUND,
   purgeAfterDay,
   roomWindow,
   seriesConfirmationDue,
@@ -427,6 +428,9 @@ function validateTimes(start: Date, end: Date): void {
     throw new DomainError('invalid_meeting_times', 'start and end must be valid date-times');
   }
   if (end <= start) throw new DomainError('invalid_meeting_times', 'end must be after start');
+  if (end.getTime() > LATEST_BOUND) {
+    throw new DomainError('invalid_meeting_times', 'a meeting must end by 9999-09-30');
+  }
   if (end.getTime() - start.getTime() > MAX_DURATION_MS) {
     throw new DomainError('invalid_meeting_times', 'a meeting may last at most 31 days');
   }

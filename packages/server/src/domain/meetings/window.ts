@@ -33,8 +33,11 @@ export const SERIES_CONFIRM_EVERY_DAYS = 7;
 const OFFSET_MARGIN = 3 * HOUR;
 /** The end of a day in the latest time zone on Earth (UTC−12) is 36 h after its start in UTC. */
 const LATEST_DAY_END = DAY + 12 * HOUR;
-/** Bounds are capped here so that the purge day, 3 months on, still has a 4-digit year. */
-const LATEST_BOUND = Date.UTC(9999, 8, 30);
+/**
+ * Bounds are capped here so that the purge day, 3 months on, still has a 4-digit year (purge days
+ * compare as text); a meeting may not end later (validateTimes).
+ */
+export const LATEST_BOUND = Date.UTC(9999, 8, 30);
 
 /**
  * When the meeting's last occurrence ends, or a bound never earlier than that (the series' time zone
