@@ -145,6 +145,30 @@ for (const dialect of DIALECTS) {
       expect(body.options).toEqual({ guestPin: true, lobby: true });
     });
 
+    it('takes the language from ?lang, then the meeting’s own, then Accept-Language, skipping what it does not speak', async () => {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/meetings',
+        headers: alice,
+        payload: { ...valid, idempotencyKey: 'outlook-item-language', options: { language: 'fr' } },
+      });
+      expect(created.json().instructions.language).toBe('fr');
+      const id = created.json().id as string;
+      const languageOf = async (query: string, acceptLanguage?: string) =>
+        (
+          await t.app.inject({
+            method: 'GET',
+            url: `/api/v1/meetings/${id}${query}`,
+            headers: { ...alice, ...(acceptLanguage ? { 'accept-language': acceptLanguage } : {}) },
+          })
+        ).json().instructions.language;
+      expect(await languageOf('?lang=en')).toBe('en');
+      // A language Roomlink does not speak, or none, is no choice: the meeting's own comes next.
+      expect(await languageOf('?lang=de')).toBe('fr');
+      expect(await languageOf('?lang=', 'en')).toBe('fr');
+      expect(await languageOf('')).toBe('fr');
+    });
+
     it('reads, updates, cancels and deletes, only for the organizer', async () => {
       const created = (
         await t.app.inject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickLanguage } from './language.js';
+import { pickFirstLanguage, pickLanguage } from './language.js';
 
 describe('pickLanguage', () => {
   it.each([
@@ -31,5 +31,13 @@ describe('pickLanguage', () => {
 
   it('reads only a bounded prefix of absurd headers', () => {
     expect(pickLanguage(`${'de,'.repeat(10_000)}fr`, 'en')).toBe('en');
+  });
+});
+
+describe('pickFirstLanguage', () => {
+  it('takes the first choice Roomlink speaks, then the tenant default', () => {
+    expect(pickFirstLanguage(['de', undefined, 'fr-CA, en;q=0.5'], 'en')).toBe('fr');
+    expect(pickFirstLanguage(['', null, '*'], 'fr')).toBe('fr');
+    expect(pickFirstLanguage(['en', 'fr'], 'fr')).toBe('en');
   });
 });

@@ -18,15 +18,36 @@ interface Range {
  * nothing asked for gives the tenant's default.
  */
 export function pickLanguage(requested: string | undefined, tenantDefault: Language): Language {
-  if (!requested) return tenantDefault;
+  return matchLanguage(requested) ?? tenantDefault;
+}
+
+/**
+ * The first of `choices` that names a supported language, else the tenant's default: a request's
+ * `?lang` that Roomlink does not speak (or is empty) falls to the next choice, not at once to the
+ * default.
+ */
+export function pickFirstLanguage(
+  choices: ReadonlyArray<string | null | undefined>,
+  tenantDefault: Language,
+): Language {
+  for (const choice of choices) {
+    const language = matchLanguage(choice ?? undefined);
+    if (language) return language;
+  }
+  return tenantDefault;
+}
+
+/** What `requested` names, if Roomlink speaks it; undefined for nothing, `*` or only others. */
+function matchLanguage(requested: string | undefined): Language | undefined {
+  if (!requested) return undefined;
   const ranges = parseRanges(requested.slice(0, MAX_INPUT));
   ranges.sort((a, b) => b.q - a.q || a.index - b.index);
   for (const range of ranges) {
-    if (range.tag === '*') return tenantDefault;
+    if (range.tag === '*') return undefined;
     const primary = range.tag.split('-')[0] as string;
     if (isLanguage(primary)) return primary;
   }
-  return tenantDefault;
+  return undefined;
 }
 
 export function isLanguage(value: unknown): value is Language {

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Meeting, meetingRecord } from '../../domain/meetings/meeting.js';
 import type { MeetingService } from '../../domain/meetings/service.js';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
-import { pickLanguage, renderInstructions } from '../../instructions/index.js';
+import { pickFirstLanguage, renderInstructions } from '../../instructions/index.js';
 import { requirePrincipal, requireSignedIn } from '../auth.js';
 import {
   CreateMeetingBody,
@@ -38,8 +38,11 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
 
   const present = async (request: FastifyRequest, meeting: Meeting, lang: string | undefined) => {
     const tenant = await deps.tenants.ensure(meeting.tenantId, new Date());
-    const requested = lang ?? meeting.options.language ?? request.headers['accept-language'];
-    const language = pickLanguage(requested, tenant.settings.defaultLanguage);
+    // Chosen per request (the add-in sends its UI language), then the meeting's own, then the browser's.
+    const language = pickFirstLanguage(
+      [lang, meeting.options.language, request.headers['accept-language']],
+      tenant.settings.defaultLanguage,
+    );
     const instructions = renderInstructions(joinDetails(meeting), language, tenant.settings.templates, {
       onTemplateError: (error) =>
         request.log.warn(
