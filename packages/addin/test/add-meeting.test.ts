@@ -410,6 +410,24 @@ describe('adding again after the join block was deleted', () => {
     expect((await readMeetingState(ctx)).blockMissing).toBe(false);
   });
 
+  it('makes a new meeting when the stored one was cancelled meanwhile, rather than restore a closed room', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const first = await addMeeting(ctx);
+    if (first.status !== 'added') throw new Error(first.status);
+    outlook.state.body = removeJoinBlock(outlook.state.body, 'html');
+    const stored = harness.stub.meetings.get(first.meeting.id);
+    if (!stored) throw new Error('no stored meeting');
+    stored.status = 'cancelled';
+
+    const again = await addMeeting(ctx);
+
+    if (again.status !== 'added') throw new Error(again.status);
+    expect(again.meeting.id).not.toBe(first.meeting.id);
+    expect(listJoinBlocks(outlook.state.body, 'html').map((x) => x.meetingId)).toEqual([again.meeting.id]);
+    expect(outlook.state.location).toBe(`Room 4.12; ${again.meeting.joinUrl}`);
+  });
+
   it('makes a new meeting when the stored one no longer exists on the server', async () => {
     const outlook = fakeOutlook({ location: 'Room 4.12' });
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });

@@ -111,7 +111,7 @@ async function addOnce(
   }
 }
 
-/** Writes the stored meeting's block back; null when the meeting is gone and a new one must be made. */
+/** Writes the stored meeting's block back; null when the meeting is gone or cancelled and a new one must be made. */
 async function restoreMeeting(
   ctx: AddinContext,
   item: AppointmentComposeLike,
@@ -126,6 +126,11 @@ async function restoreMeeting(
     });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
+    await forgetMeeting(item);
+    return null;
+  }
+  // A cancelled room would refuse everyone the invitation is sent to: the appointment gets a new one.
+  if (meeting.status === 'cancelled') {
     await forgetMeeting(item);
     return null;
   }
