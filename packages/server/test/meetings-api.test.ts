@@ -271,6 +271,30 @@ for (const dialect of DIALECTS) {
         422,
         /9999-09-30/,
       ],
+      [
+        'an hourly recurrence (Graph has none)',
+        {
+          ...valid,
+          recurrence: {
+            pattern: { type: 'hourly', interval: 1 },
+            range: { type: 'noEnd', startDate: '2026-12-01' },
+          },
+        },
+        422,
+        /pattern\.type/,
+      ],
+      [
+        'a numbered recurrence of 0 occurrences',
+        {
+          ...valid,
+          recurrence: {
+            pattern: { type: 'daily', interval: 1 },
+            range: { type: 'numbered', startDate: '2026-12-01', numberOfOccurrences: 0 },
+          },
+        },
+        422,
+        /numberOfOccurrences/,
+      ],
       // Encrypted as UTF-8, it would come back changed (U+FFFD) on every later read.
       ['a subject with an unpaired surrogate', { ...valid, subject: 'a\ud800b' }, 400, /not valid Unicode/],
     ];

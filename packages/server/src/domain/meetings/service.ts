@@ -64,6 +64,7 @@ export class MeetingService {
   /** Returns the existing meeting (created: false) when the idempotency key was seen before. */
   async create(actor: Principal, input: CreateMeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
     validateTimes(input.start, input.end);
+    validateRecurrence(input.recurrence);
     const key = input.idempotencyKey ?? null;
     if (key) {
       const existing = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
@@ -147,6 +148,7 @@ export class MeetingService {
     const start = patch.start ?? current.start;
     const end = patch.end ?? current.end;
     validateTimes(start, end);
+    if (patch.recurrence !== undefined) validateRecurrence(patch.recurrence);
     const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
     const options: MeetingOptions = { ...current.options, ...definedOnly(patch.options ?? {}) };
     const recurrence = patch.recurrence !== undefined ? patch.recurrence : current.recurrence;
@@ -422,6 +424,48 @@ type SealInput = Omit<Meeting, 'validFrom' | 'validUntil' | 'createdAt' | 'updat
   readonly createdAt: string;
   readonly updatedAt: string;
 };
+
+const PATTERN_TYPES = [
+  'daily',
+  'weekly',
+  'absoluteMonthly',
+  'relativeMonthly',
+  'absoluteYearly',
+  'relativeYearly',
+];
+const RANGE_TYPES = ['endDate', 'noEnd', 'numbered'];
+
+/**
+ * Graph's patternedRecurrence, as far as the room's window depends on it: a shape Outlook never sends
+ * (an hourly pattern, zero occurrences) would otherwise silently get the longest window.
+ */
+function validateRecurrence(recurrence: Recurrence | null | undefined): void {
+  if (!recurrence) return;
+  const pattern = recurrence.pattern as Record<string, unknown> | undefined;
+  const range = recurrence.range as Record<string, unknown> | undefined;
+  const positive = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) >= 1);
+  if (!PATTERN_TYPES.includes(String(pattern?.type))) {
+    throw new DomainError('invalid_recurrence', `pattern.type must be one of ${PATTERN_TYPES.join(', ')}`);
+  }
+  if (!positive(pattern?.interval)) {
+    throw new DomainError('invalid_recurrence', 'pattern.interval must be a whole number of at least 1');
+  }
+  if (!RANGE_TYPES.includes(String(range?.type))) {
+    throw new DomainError('invalid_recurrence', `range.type must be one of ${RANGE_TYPES.join(', ')}`);
+  }
+  if (
+    range?.type === 'numbered' &&
+    !(Number.isInteger(range.numberOfOccurrences) && (range.numberOfOccurrences as number) >= 1)
+  ) {
+    throw new DomainError(
+      'invalid_recurrence',
+      'range.numberOfOccurrences must be a whole number of at least 1',
+    );
+  }
+  if (range?.type === 'endDate' && !/^\d{4}-\d{2}-\d{2}$/.test(String(range.endDate))) {
+    throw new DomainError('invalid_recurrence', 'range.endDate must be a date (YYYY-MM-DD)');
+  }
+}
 
 function validateTimes(start: Date, end: Date): void {
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
