@@ -6,7 +6,7 @@
  *   roomlink erase user <user id> --yes
  * Logs go to stderr, results to stdout (an export is pure JSON there).
  */
-import { writeFile } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import pino from 'pino';
 import type { Config } from '../config/config.js';
@@ -128,13 +128,24 @@ export function registerRetentionCommands(
     .argument('<user-id>', 'the Roomlink user id (see the admin console)')
     .option('--out <file>', 'write to this new file (mode 0600) instead of stdout')
     .action(async (userId: string, options: { out?: string }) => {
-      const data = await withRetention((r) => r.subjects.export(userId, { actor: CLI_ACTOR }));
-      const json = `${JSON.stringify(data, null, 2)}\n`;
-      if (options.out) {
-        // Personal data: a new file readable by its owner only, never an overwrite.
-        await writeFile(options.out, json, { mode: 0o600, flag: 'wx' });
-        output.err(`wrote ${options.out}\n`);
-      } else output.out(json);
+      const exportUser = () => withRetention((r) => r.subjects.export(userId, { actor: CLI_ACTOR }));
+      if (!options.out) {
+        output.out(`${JSON.stringify(await exportUser(), null, 2)}\n`);
+        return;
+      }
+      // The file is opened before exporting: the export writes a user.exported audit entry and
+      // decrypts personal data, neither of which should happen for an output that cannot be written.
+      const file = await openExportFile(options.out);
+      let written = false;
+      try {
+        await file.writeFile(`${JSON.stringify(await exportUser(), null, 2)}\n`);
+        written = true;
+      } finally {
+        await file.close();
+        // Leave no empty file behind an export that failed (no such user, database down).
+        if (!written) await unlink(options.out).catch(() => undefined);
+      }
+      output.err(`wrote ${options.out}\n`);
     });
 
   program
@@ -149,6 +160,29 @@ export function registerRetentionCommands(
       const result = await withRetention((r) => r.subjects.erase(userId, { actor: CLI_ACTOR }));
       output.out(`${JSON.stringify(result, null, 2)}\n`);
     });
+}
+
+/**
+ * `export user --out`: personal data goes to a new file readable by its owner only, never over an
+ * existing one. A path that cannot be created is a usage error, said plainly.
+ */
+async function openExportFile(out: string): Promise<FileHandle> {
+  try {
+    return await open(out, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why: Record<string, string> = {
+      EEXIST: 'exists; the export never overwrites a file: choose a new name or remove it',
+      ENOENT: 'cannot be created: its directory does not exist',
+      ENOTDIR: 'cannot be created: a part of its directory path is not a directory',
+      EACCES: 'cannot be created: permission denied',
+      EPERM: 'cannot be created: permission denied',
+      EROFS: 'cannot be created: the file system is read-only',
+    };
+    const reason = code === undefined ? undefined : why[code];
+    if (reason) throw new CliError(`--out ${out} ${reason}; nothing was exported`, EXIT.usage);
+    throw error;
+  }
 }
 
 /** Jobs are never run or queued by the CLI: it only uses sync to delete subscriptions. */

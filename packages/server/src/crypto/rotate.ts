@@ -4,8 +4,12 @@
  * which is why this runs with the service up: serving processes only need the master key to open a
  * data key they have not cached yet, and they find the rewrapped row.
  */
-import { type TenantKeyRepository, wrapContext } from './envelope.js';
+
+import { open, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { type TenantKeyRecord, type TenantKeyRepository, wrapContext } from './envelope.js';
 import type { KeyProvider } from './key-provider.js';
+import { FileKeyProvider } from './local-key-provider.js';
 
 export interface RotationResult {
   readonly newMasterKeyId: string;
@@ -13,39 +17,153 @@ export interface RotationResult {
   readonly retired: string[];
 }
 
+/** Another rotation holds the keyring's rotation lock (or left it behind when it crashed). */
+export class RotationInProgressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RotationInProgressError';
+  }
+}
+
+/**
+ * A data key was wrapped with a master key after rotation had checked it was unused and retired it:
+ * a serving process that read the keyring just before the new key was written. Rotation cannot
+ * open that row any more, so the operator must bring the retired key back.
+ */
+export class StragglerKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StragglerKeyError';
+  }
+}
+
 export async function rotateMasterKey(
   keys: TenantKeyRepository,
   provider: KeyProvider,
   options: { createNewKey: boolean } = { createNewKey: true },
 ): Promise<RotationResult> {
-  let current: string;
-  if (options.createNewKey && provider.createMasterKey) current = await provider.createMasterKey();
-  else current = await provider.currentMasterKeyId();
+  // Two rotations at once would each write the keyring (read-modify-write, last writer wins: a key
+  // one of them just wrapped rows with could vanish) and retire the key the other is rewrapping to.
+  // Rotations that change the keyring are therefore serialised; the env provider's keys never change
+  // here, so it needs no lock.
+  const release = provider instanceof FileKeyProvider ? await lockKeyring(provider.file) : undefined;
+  try {
+    return await rotateLocked(keys, provider, options);
+  } finally {
+    await release?.();
+  }
+}
+
+async function rotateLocked(
+  keys: TenantKeyRepository,
+  provider: KeyProvider,
+  options: { createNewKey: boolean },
+): Promise<RotationResult> {
+  if (options.createNewKey && provider.createMasterKey) await provider.createMasterKey();
 
   let rewrapped = 0;
-  // Loop until no row is left under an old key, which also catches keys a serving process created
-  // with the old master key while this ran.
-  for (;;) {
-    const batch = await keys.listWrappedWithOtherThan(current, 100);
-    if (batch.length === 0) break;
-    for (const record of batch) {
-      const context = wrapContext(record.tenantId, record.keyId);
-      const dataKey = await provider.unwrap(
-        { masterKeyId: record.masterKeyId, wrapped: record.wrappedKey },
-        context,
-      );
-      const wrapped = await provider.wrap(dataKey, context);
-      if (await keys.rewrap(record, wrapped.wrapped, wrapped.masterKeyId)) rewrapped += 1;
+  /**
+   * Rewraps until no row is left under another key than the current one, and returns that key. The
+   * current key is re-read every pass, and rows count as done under the key `wrap` actually used:
+   * if the keyring changes meanwhile (edited by hand, or an older roomlink rotating without the
+   * lock) the loop follows the newest key instead of rewrapping forever towards a stale one. It also
+   * catches keys a serving process created with the old master key while this ran.
+   */
+  const rewrapAll = async (): Promise<string> => {
+    for (;;) {
+      const current = await provider.currentMasterKeyId();
+      const batch = await keys.listWrappedWithOtherThan(current, 100);
+      if (batch.length === 0) return current;
+      for (const record of batch) if (await rewrapOne(keys, provider, record)) rewrapped += 1;
     }
-  }
+  };
 
+  let current = await rewrapAll();
   const retired: string[] = [];
   if (provider.retireMasterKey) {
-    for (const id of await provider.masterKeyIds()) {
-      if (id === current) continue;
-      await provider.retireMasterKey(id);
-      retired.push(id);
+    for (;;) {
+      // Ids already retired are skipped so that a provider whose retire does not take effect at once
+      // cannot keep this loop going.
+      const old = (await provider.masterKeyIds()).filter((id) => id !== current && !retired.includes(id));
+      const next = old[0];
+      if (next === undefined) break;
+      // Re-check just before deleting: a serving process that read the keyring before the new key
+      // was written may have inserted a data key wrapped with an old one since the last pass.
+      const now = await provider.currentMasterKeyId();
+      if (now !== current || (await keys.listWrappedWithOtherThan(current, 1)).length > 0) {
+        current = await rewrapAll();
+        continue;
+      }
+      await provider.retireMasterKey(next);
+      retired.push(next);
+    }
+    // A straggler landing between the last check and the deletion cannot be opened by rotation any
+    // more; say so loudly rather than report a clean rotation.
+    const lost = (await keys.listWrappedWithOtherThan(current, 100)).filter((r) =>
+      retired.includes(r.masterKeyId),
+    );
+    if (lost.length > 0) {
+      const ids = [...new Set(lost.map((r) => r.masterKeyId))].join(', ');
+      throw new StragglerKeyError(
+        `${lost.length} data key(s) were wrapped with master key(s) ${ids} by a serving process while ` +
+          'rotation retired them: restore those keys from the keyring backup and run "roomlink keys ' +
+          'rotate" again',
+      );
     }
   }
   return { newMasterKeyId: current, rewrapped, retired };
+}
+
+async function rewrapOne(
+  keys: TenantKeyRepository,
+  provider: KeyProvider,
+  record: TenantKeyRecord,
+): Promise<boolean> {
+  const context = wrapContext(record.tenantId, record.keyId);
+  const dataKey = await provider.unwrap(
+    { masterKeyId: record.masterKeyId, wrapped: record.wrappedKey },
+    context,
+  );
+  const wrapped = await provider.wrap(dataKey, context);
+  // Compare-and-set on the old master key id: a row someone else rewrapped meanwhile is left alone.
+  return keys.rewrap(record, wrapped.wrapped, wrapped.masterKeyId);
+}
+
+/**
+ * Takes the rotation lock beside the keyring: a file created exclusively, so that exactly one
+ * rotation gets it, across processes. It is not taken over automatically when its holder crashed:
+ * the holder may run on another host sharing the keyring, and two rotations at once can lose keys.
+ */
+async function lockKeyring(keyringFile: string): Promise<() => Promise<void>> {
+  const lockFile = `${keyringFile}.rotate-lock`;
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(lockFile, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`the keyring ${keyringFile} does not exist: nothing to rotate`);
+    if (code !== 'EEXIST') throw error;
+    const holder = await readFile(lockFile, 'utf8').catch(() => '');
+    throw new RotationInProgressError(
+      `another "roomlink keys rotate" is running (${describeHolder(holder)}): run again once it has ` +
+        `finished. If it is not running any more (it crashed), delete ${lockFile} and run again`,
+    );
+  }
+  try {
+    await handle.writeFile(
+      JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+    );
+  } finally {
+    await handle.close();
+  }
+  return () => unlink(lockFile).catch(() => undefined);
+}
+
+function describeHolder(text: string): string {
+  try {
+    const h = JSON.parse(text) as { pid?: unknown; host?: unknown; since?: unknown };
+    return `process ${String(h.pid)} on ${String(h.host)}, since ${String(h.since)}`;
+  } catch {
+    return 'holder unknown';
+  }
 }
