@@ -138,13 +138,14 @@ export class RetentionJob {
     const log = await this.deps.meetings.quietLog();
     this.#log = log;
     try {
-      await this.#offboardDue(asOf, actor, report, audits, options.signal);
+      const offboarded = await this.#offboardDue(asOf, actor, report, audits, options.signal);
       report.purgeDaysShortened = await this.#applyTenantRetention(asOf, options.signal);
       await this.#purgeMeetings(asOf, actor, report, audits, options.signal);
       await this.#sweepSignedOut(asOf, actor, report, audits, options.signal);
       await this.#sweepExpired(asOf, actor, report, audits, options.signal);
       await this.#extraSweeps(asOf, actor, report, audits, options.signal);
-      report.completed = true;
+      // A tenant whose purge failed is still due: the run did not finish what it owed.
+      report.completed = offboarded;
     } catch (error) {
       if (!(error instanceof RetentionAborted)) throw error;
     } finally {
@@ -189,14 +190,20 @@ export class RetentionJob {
     return report;
   }
 
-  /** Tenants 6 months past their contract end: every row, then the data key. */
+  /**
+   * Tenants 6 months past their contract end: every row, then the data key. A tenant whose purge
+   * fails is logged and left for the next run; the others, and the run's later steps, go on (one
+   * unreachable Graph or one bad row must not stop every tenant's meeting purge, hour after hour).
+   * Says whether every due tenant was destroyed.
+   */
   async #offboardDue(
     asOf: Date,
     actor: string,
     report: { tenantsDestroyed: string[] },
     audits: RetentionAuditEntry[],
     signal?: AbortSignal,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    let allDone = true;
     const today = utcDay(asOf);
     const due = (await this.deps.tenants.withContractEnd()).filter((t) => {
       if (t.contractEnd === null) return false;
@@ -235,6 +242,15 @@ export class RetentionJob {
           { tenantId: tenant.tenantId },
           'tenant data and key destroyed; run "roomlink keys rotate" so that older backups cannot be opened',
         );
+      } catch (error) {
+        // Stopping is the whole run's business, not this tenant's.
+        if (error instanceof RetentionAborted) throw error;
+        allDone = false;
+        // The tenant id and the error's type only: a message may quote row contents or a user.
+        this.deps.logger?.error(
+          { tenantId: tenant.tenantId, err: { type: (error as Error)?.name ?? typeof error } },
+          'retention: tenant purge failed; the next run retries it',
+        );
       } finally {
         if (Object.keys(counts).length > 0) {
           // The tenant's own audit rows are gone: this entry is the operator's (no tenant).
@@ -249,6 +265,7 @@ export class RetentionJob {
         }
       }
     }
+    return allDone;
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Offboarding a tenant: the operator records its contract end; 6 months later the retention job
- * deletes all of its rows and destroys its data key. Until that day the operator can cancel.
+ * deletes all of its rows and destroys its data key. Until that day the operator can cancel it or
+ * move the day; from that day on neither (only an earlier day is accepted).
  */
 import type { KyselyRetentionRepository } from '../store/repositories/retention.js';
 import type { KyselyTenantPurgeRepository } from '../store/repositories/retention-tenants.js';
@@ -35,7 +36,8 @@ export class OffboardingService {
 
   /**
    * Records the contract end day. A purge day that has already come needs `allowPast`: the next
-   * retention run would delete the tenant at once.
+   * retention run would delete the tenant at once. Once the recorded purge day has come, a day
+   * that moves it later is refused (`too_late`), as cancel is.
    */
   async schedule(
     tenantId: string,
@@ -48,7 +50,20 @@ export class OffboardingService {
     if (!tenant) throw new RetentionError('tenant_not_found', `no tenant ${tenantId}`);
     const now = this.#now();
     const purgeOn = accountPurgeDay(contractEnd);
-    if (purgeOn <= utcDay(now) && !options.allowPast) {
+    const today = utcDay(now);
+    if (tenant.contractEnd !== null && parseDay(tenant.contractEnd)) {
+      // Once the recorded day has come the purge may be under way (a run deletes in batches and a
+      // failed one is retried): moving the day later would stop it half-way, which is a cancel by
+      // another name and is refused like one. An earlier or the same day leaves the purge due.
+      const recorded = accountPurgeDay(tenant.contractEnd);
+      if (recorded <= today && purgeOn > recorded) {
+        throw new RetentionError(
+          'too_late',
+          `the purge day ${recorded} has come: the deletion day can no longer be moved later`,
+        );
+      }
+    }
+    if (purgeOn <= today && !options.allowPast) {
       throw new RetentionError(
         'confirmation_required',
         `the purge day ${purgeOn} has come: the next retention run deletes the tenant; confirm to go ahead`,

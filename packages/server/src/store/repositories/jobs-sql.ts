@@ -135,19 +135,8 @@ export class KyselyJobStore implements JobStore {
   }
 
   async retry(job: ClaimedJob, runAt: Date, reason: string, now: Date): Promise<void> {
-    if (job.dedupeKey !== null) {
-      const waiting = await this.#db
-        .selectFrom('jobs')
-        .select('id')
-        .where('kind', '=', job.kind)
-        .where('dedupe_key', '=', job.dedupeKey)
-        .where('status', '=', 'ready')
-        .executeTakeFirst();
-      // A newer job for the same key is waiting and will do the same work.
-      if (waiting) return this.complete(job.id);
-    }
-    await this.#writeStatement((db) =>
-      db
+    const requeue = (db: Kysely<SyncDatabase>) => {
+      let update = db
         .updateTable('jobs')
         .set({
           status: 'ready',
@@ -156,9 +145,48 @@ export class KyselyJobStore implements JobStore {
           last_error: reason,
           updated_at: now.toISOString(),
         })
-        .where('id', '=', rowId(job.id))
-        .execute(),
-    );
+        .where('id', '=', rowId(job.id));
+      // A newer job for the same key waiting makes this one redundant (it will do the same work),
+      // and a second waiting job for the key would break the dedupe index. The check is part of
+      // the UPDATE itself: a check made before it, as a separate read, let an enqueue of the same
+      // key land in between, and the UPDATE then failed, leaving the job stuck as running.
+      if (job.dedupeKey !== null) {
+        const key = job.dedupeKey;
+        update = update.where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('jobs as twin')
+                .select('twin.id')
+                .where('twin.kind', '=', job.kind)
+                .where('twin.dedupe_key', '=', key)
+                .where('twin.status', '=', 'ready'),
+            ),
+          ),
+        );
+      }
+      return update.executeTakeFirst();
+    };
+    if (job.dedupeKey === null) {
+      await this.#writeStatement(requeue);
+      return;
+    }
+    // Requeue, or else delete the job, as one unit of the group commit: nothing can come between.
+    const settle = async (db: Kysely<SyncDatabase>): Promise<void> => {
+      let requeued: boolean;
+      try {
+        requeued = Number((await requeue(db)).numUpdatedRows) > 0;
+      } catch (error) {
+        // PostgreSQL (no group commit): a twin enqueued by a transaction that was still open when
+        // the UPDATE looked commits after it, and the index refuses the second waiting job.
+        if (!isUniqueViolation(error)) throw error;
+        requeued = false;
+      }
+      if (!requeued) await db.deleteFrom('jobs').where('id', '=', rowId(job.id)).execute();
+    };
+    await (this.#batcher
+      ? this.#batcher.run((connection) => settle(connection as unknown as Kysely<SyncDatabase>))
+      : settle(this.#db));
   }
 
   async bury(id: string, reason: string, now: Date): Promise<void> {
@@ -226,6 +254,12 @@ export class KyselyJobStore implements JobStore {
       .execute();
     return rows.map((r) => ({ id: String(r.id), kind: r.kind, reason: r.last_error }));
   }
+}
+
+/** A unique index refused a row: PostgreSQL's SQLSTATE, or SQLite's extended result code. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** The queue's job ids are strings; the table's are its integer row ids (migration 0006). */
