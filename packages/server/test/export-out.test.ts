@@ -7,46 +7,29 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
 import { RETENTION_EXIT } from '../src/cli/retention-commands.js';
-import { loadConfig } from '../src/config/config.js';
-import { createRuntime } from '../src/runtime.js';
 import { insertNamedUser } from './support/admin.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { testMasterKeys } from './support/harness.js';
+import { cliDatabase, withRuntime } from './support/cli-database.js';
+import type { TestDatabase } from './support/databases.js';
 import { runCli } from './support/server-process.js';
 
 describe('roomlink export user --out', () => {
   let database: TestDatabase;
   let env: Record<string, string>;
   const run = (...args: string[]) => runCli(args, env);
-  const exportAudits = async () => {
-    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
-    try {
+  const exportAudits = () =>
+    withRuntime(env, async (runtime) => {
       const row = await runtime.store.db
         .selectFrom('audit_log')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('action', '=', 'user.exported')
         .executeTakeFirstOrThrow();
       return Number(row.n);
-    } finally {
-      await runtime.close();
-    }
-  };
+    });
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    env = {
-      DATABASE_URL: database.url,
-      ROOMLINK_DATA_DIR: database.dir,
-      ROOMLINK_KEY_PROVIDER: 'env',
-      ROOMLINK_MASTER_KEYS: testMasterKeys(),
-      LOG_LEVEL: 'silent',
-    };
-    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
-    try {
-      await insertNamedUser(runtime, 't-out', 'out-bob', { name: 'Bob Builder', upn: 'bob@contoso.example' });
-    } finally {
-      await runtime.close();
-    }
+    ({ database, env } = await cliDatabase((runtime) =>
+      insertNamedUser(runtime, 't-out', 'out-bob', { name: 'Bob Builder', upn: 'bob@contoso.example' }),
+    ));
   });
   afterAll(async () => database?.drop());
 

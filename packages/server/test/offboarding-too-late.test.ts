@@ -8,12 +8,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
 import { RETENTION_EXIT } from '../src/cli/retention-commands.js';
-import { loadConfig } from '../src/config/config.js';
 import { createRetention, type Retention } from '../src/retention/index.js';
-import { createRuntime } from '../src/runtime.js';
 import { insertNamedUser, SILENT } from './support/admin.js';
-import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
-import { startTestApp, type TestApp, testMasterKeys } from './support/harness.js';
+import { cliDatabase } from './support/cli-database.js';
+import { DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
+import { startTestApp, type TestApp } from './support/harness.js';
 import { runCli } from './support/server-process.js';
 
 for (const dialect of DIALECTS) {
@@ -95,24 +94,13 @@ describe('roomlink tenant offboard after the deletion day', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    env = {
-      DATABASE_URL: database.url,
-      ROOMLINK_DATA_DIR: database.dir,
-      ROOMLINK_KEY_PROVIDER: 'env',
-      ROOMLINK_MASTER_KEYS: testMasterKeys(),
-      LOG_LEVEL: 'silent',
-    };
-    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
-    try {
+    ({ database, env } = await cliDatabase(async (runtime) => {
       await insertNamedUser(runtime, 't-cli-due', 'cli-due-admin', { isAdmin: true });
       // The CLI runs on the real clock: a contract end long past makes the deletion day come.
       await sql`update tenants set contract_end = '2020-01-31' where id = 't-cli-due'`.execute(
         runtime.store.db,
       );
-    } finally {
-      await runtime.close();
-    }
+    }));
   });
   afterAll(async () => database?.drop());
 

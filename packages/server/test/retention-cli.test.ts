@@ -6,11 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
 import { RETENTION_EXIT } from '../src/cli/retention-commands.js';
-import { loadConfig } from '../src/config/config.js';
-import { createRuntime } from '../src/runtime.js';
 import { createMeeting, insertNamedUser } from './support/admin.js';
-import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { testMasterKeys } from './support/harness.js';
+import { cliDatabase, withRuntime } from './support/cli-database.js';
+import type { TestDatabase } from './support/databases.js';
 import { runCli } from './support/server-process.js';
 
 describe('roomlink retention, tenant, export and erase commands', () => {
@@ -21,9 +19,8 @@ describe('roomlink retention, tenant, export and erase commands', () => {
 
   const run = (...args: string[]) => runCli(args, env);
   /** What a run would change: meetings, and the audit log every run that deletes writes to. */
-  const counts = async () => {
-    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
-    try {
+  const counts = () =>
+    withRuntime(env, async (runtime) => {
       const count = async (table: 'meetings' | 'audit_log') =>
         Number(
           (
@@ -34,22 +31,10 @@ describe('roomlink retention, tenant, export and erase commands', () => {
           ).n,
         );
       return { meetings: await count('meetings'), audit: await count('audit_log') };
-    } finally {
-      await runtime.close();
-    }
-  };
+    });
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    env = {
-      DATABASE_URL: database.url,
-      ROOMLINK_DATA_DIR: database.dir,
-      ROOMLINK_KEY_PROVIDER: 'env',
-      ROOMLINK_MASTER_KEYS: testMasterKeys(),
-      LOG_LEVEL: 'silent',
-    };
-    const runtime = await createRuntime(loadConfig(env), { warn: () => undefined, error: () => undefined });
-    try {
+    ({ database, env } = await cliDatabase(async (runtime) => {
       await insertNamedUser(runtime, 't-cli', 'cli-admin', { isAdmin: true });
       await insertNamedUser(runtime, 't-cli', 'cli-bob', { name: 'Bob Builder', upn: 'bob@contoso.example' });
       // Ended long ago: due for purging in the autumn of 2025.
@@ -68,9 +53,7 @@ describe('roomlink retention, tenant, export and erase commands', () => {
         'CLI future planning',
         new Date('2027-03-10T10:00:00Z'),
       );
-    } finally {
-      await runtime.close();
-    }
+    }));
   });
   afterAll(async () => database?.drop());
 
