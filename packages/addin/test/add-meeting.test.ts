@@ -428,6 +428,26 @@ describe('adding again after the join block was deleted', () => {
     expect(outlook.state.location).toBe(`Room 4.12; ${again.meeting.joinUrl}`);
   });
 
+  it('makes a new meeting over what is left of a cancelled one’s block (its link deleted, markers kept)', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const first = await addMeeting(ctx, { guestPin: true });
+    if (first.status !== 'added') throw new Error(first.status);
+    // The user deleted the link and PIN lines; the block's markers stayed in the body.
+    outlook.state.body = outlook.state.body.replace(/<p><a href="[^"]*">[^<]*<\/a><\/p><p>[^<]*<\/p>/, '');
+    expect(outlook.state.body).not.toContain(first.meeting.joinUrl);
+    const stored = harness.stub.meetings.get(first.meeting.id);
+    if (!stored) throw new Error('no stored meeting');
+    stored.status = 'cancelled';
+
+    const again = await addMeeting(ctx);
+
+    if (again.status !== 'added') throw new Error(again.status);
+    expect(listJoinBlocks(outlook.state.body, 'html').map((x) => x.meetingId)).toEqual([again.meeting.id]);
+    expect(outlook.state.location).toBe(`Room 4.12; ${again.meeting.joinUrl}`);
+    expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
+  });
+
   it('makes a new meeting when the stored one no longer exists on the server', async () => {
     const outlook = fakeOutlook({ location: 'Room 4.12' });
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });

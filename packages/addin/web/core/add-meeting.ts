@@ -139,9 +139,17 @@ async function restoreMeeting(
   return { status: 'restored', meeting };
 }
 
-/** The meeting was deleted elsewhere: its location entry and the item's record of it go. */
+/**
+ * The meeting was deleted or cancelled elsewhere: what is left of its block (markers whose link the
+ * user deleted), its location entry and the item's record of it go, so that the new meeting's block is
+ * the only one and is not taken for someone else's.
+ */
 async function forgetMeeting(item: AppointmentComposeLike): Promise<void> {
   const props = await loadProps(item);
+  const filter = meetingFilter(stringProp(props, PROPS.meetingId), stringProp(props, PROPS.joinUrl));
+  if (filter.meetingId !== undefined || filter.slug !== undefined) {
+    await updateBody(item, (body) => removeJoinBlock(body.content, body.kind, filter));
+  }
   const added = stringProp(props, PROPS.location);
   if (added) {
     const location = await readLocation(item);
