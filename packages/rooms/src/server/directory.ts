@@ -17,6 +17,11 @@ export interface RoomInfo {
    * room admits people at a given time. When present it decides, instead of startsAt/endsAt.
    */
   readonly isOpenAt?: (at: Date) => boolean;
+  /**
+   * The instants (ms, sorted) at which `isOpenAt` can change its answer. With them the room's next
+   * opening or closing is found among them; without, by a bounded minute-by-minute search.
+   */
+  readonly openEdges?: readonly number[];
 }
 
 export interface RoomDirectory {

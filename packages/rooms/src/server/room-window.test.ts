@@ -85,4 +85,50 @@ describe('roomTiming', () => {
     expect(timing).toMatchObject({ state: 'not_yet_open', opensAt: null });
     expect(roomTiming(never, new Date('2030-04-01T10:00:00Z'), policy).state).toBe('closed');
   });
+
+  it('gives a series that starts beyond the search horizon its first opening, moved occurrences or not', () => {
+    // Weekly from 2030-01-15, one occurrence (2030-01-22) cancelled; asked two weeks before the start.
+    const later = {
+      ...room,
+      startsAt: new Date('2030-01-15T10:00:00Z'),
+      endsAt: new Date('2030-03-01T11:00:00Z'),
+      isOpenAt: (t: Date) =>
+        t >= new Date('2030-01-15T09:45:00Z') &&
+        t < new Date('2030-03-01T11:30:00Z') &&
+        !(t >= new Date('2030-01-22T09:45:00Z') && t < new Date('2030-01-22T11:30:00Z')),
+    };
+    const timing = roomTiming(later, new Date('2030-01-01T10:00:00Z'), policy);
+    expect(timing).toMatchObject({ state: 'not_yet_open' });
+    expect(timing.opensAt?.toISOString()).toBe('2030-01-15T09:45:00.000Z');
+  });
+
+  it("with the directory's edges, asks the predicate at the edges only, however far the opening", () => {
+    // A daily series with 200 cancelled occurrences, asked three days before it starts: a search
+    // minute by minute would ask the predicate over 4,000 times.
+    const day = 86_400_000;
+    const first = Date.parse('2030-01-04T09:45:00Z');
+    const cancelled = Array.from({ length: 200 }, (_, i) => first + (i + 1) * day);
+    let asked = 0;
+    const isOpenAt = (t: Date) => {
+      asked += 1;
+      const ms = t.getTime();
+      return (
+        ms >= first && ms < first + 400 * day && !cancelled.some((c) => ms >= c && ms < c + 105 * 60_000)
+      );
+    };
+    const edges = [first, first + 400 * day, ...cancelled, ...cancelled.map((c) => c + 105 * 60_000)].sort(
+      (a, b) => a - b,
+    );
+    const series = {
+      ...room,
+      startsAt: new Date(first + 15 * 60_000),
+      endsAt: new Date(first + 400 * day),
+      isOpenAt,
+      openEdges: edges,
+    };
+    const timing = roomTiming(series, new Date(first - 3 * day), policy);
+    expect(timing.state).toBe('not_yet_open');
+    expect(timing.opensAt?.getTime()).toBe(first);
+    expect(asked).toBeLessThan(10);
+  });
 });

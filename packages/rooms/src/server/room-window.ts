@@ -11,8 +11,9 @@ export type RoomState = 'open' | 'not_yet_open' | 'closed' | 'cancelled';
 export interface RoomTiming {
   readonly state: RoomState;
   /**
-   * When the room next opens. Null when it is not open and nothing opens within SEARCH_HORIZON_MS
-   * (every coming occurrence of a series cancelled, as far as the search looks).
+   * When the room next opens. Null when it is not open and nothing opens again (every coming
+   * occurrence of a series cancelled): as far as the directory's edges say, or without them within
+   * SEARCH_HORIZON_MS.
    */
   readonly opensAt: Date | null;
   /** When an open room closes; for other states, the end of the series' window. */
@@ -32,7 +33,7 @@ export const SEARCH_HORIZON_MS = 7 * 24 * 60 * MINUTE_MS;
 const SEARCH_STEP_MS = MINUTE_MS;
 
 export function roomTiming(
-  room: Pick<RoomInfo, 'status' | 'startsAt' | 'endsAt' | 'isOpenAt'>,
+  room: Pick<RoomInfo, 'status' | 'startsAt' | 'endsAt' | 'isOpenAt' | 'openEdges'>,
   now: Date,
   policy: RoomWindowPolicy,
 ): RoomTiming {
@@ -48,22 +49,33 @@ export function roomTiming(
     // The series end comes from the recurrence rule: an occurrence moved past it (the last one, say)
     // keeps the room open until that occurrence's own window ends.
     const from = Math.max(now.getTime(), closesAt.getTime());
-    const edge = isOpenAt(new Date(from)) ? nextChange(isOpenAt, from, false) : from;
+    // No change found: open at least as far as the search looked; the close timer asks again there.
+    const edge = isOpenAt(new Date(from))
+      ? (nextChange(isOpenAt, from, false, room.openEdges) ?? from + SEARCH_HORIZON_MS)
+      : from;
     return { state: 'open', opensAt, closesAt: new Date(Math.max(closesAt.getTime(), edge)) };
   }
   // At a moved or cancelled occurrence's original time, or between a series' end and an occurrence
   // moved past it: the room opens when the predicate next says so, not at the series' first opening.
-  const next = nextChange(isOpenAt, now.getTime(), true);
-  if (next < now.getTime() + SEARCH_HORIZON_MS)
-    return { state: 'not_yet_open', opensAt: new Date(next), closesAt };
+  const next = nextChange(isOpenAt, now.getTime(), true, room.openEdges);
+  if (next !== null) return { state: 'not_yet_open', opensAt: new Date(next), closesAt };
+  // A series that starts later than the search looks (its first occurrence weeks away) opens then.
+  if (now < opensAt && isOpenAt(opensAt)) return { state: 'not_yet_open', opensAt, closesAt };
   return { state: now >= closesAt ? 'closed' : 'not_yet_open', opensAt: null, closesAt };
 }
 
 /**
- * The first instant after `from` at which `isOpenAt` becomes `wanted`, or `from` + SEARCH_HORIZON_MS
- * if it does not within that. Assumes `isOpenAt(from)` is not `wanted`.
+ * The first instant after `from` at which `isOpenAt` becomes `wanted`; null if it does not. With the
+ * directory's edges (the answer is constant between them) every edge is tried; without, a search
+ * minute by minute as far as SEARCH_HORIZON_MS. Assumes `isOpenAt(from)` is not `wanted`.
  */
-function nextChange(isOpenAt: (at: Date) => boolean, from: number, wanted: boolean): number {
+function nextChange(
+  isOpenAt: (at: Date) => boolean,
+  from: number,
+  wanted: boolean,
+  edges?: readonly number[],
+): number | null {
+  if (edges) return edges.find((e) => e > from && isOpenAt(new Date(e)) === wanted) ?? null;
   const end = from + SEARCH_HORIZON_MS;
   let before = from;
   for (let t = from + SEARCH_STEP_MS; t <= end; t += SEARCH_STEP_MS) {
@@ -80,5 +92,5 @@ function nextChange(isOpenAt: (at: Date) => boolean, from: number, wanted: boole
     }
     return after;
   }
-  return end;
+  return null;
 }

@@ -10,7 +10,9 @@ import type { TenantRepository } from '../domain/tenants/tenant.js';
 
 /** Calendar sync's view of a series: moved and cancelled occurrences (see domain/sync). */
 export interface OccurrenceWindows {
-  openPredicate(meeting: Meeting): Promise<((at: Date) => boolean) | undefined>;
+  openSchedule(
+    meeting: Meeting,
+  ): Promise<{ isOpenAt: (at: Date) => boolean; edges: readonly number[] } | undefined>;
 }
 
 export function meetingRoomDirectory(
@@ -23,7 +25,7 @@ export function meetingRoomDirectory(
       const meeting = await meetings.findBySlug(slug);
       if (!meeting) return null;
       const tenant = await tenants.find(meeting.tenantId);
-      const isOpenAt = meeting.recurrence ? await occurrences?.openPredicate(meeting) : undefined;
+      const schedule = meeting.recurrence ? await occurrences?.openSchedule(meeting) : undefined;
       return {
         meetingId: meeting.id,
         tenantId: meeting.tenantId,
@@ -35,7 +37,7 @@ export function meetingRoomDirectory(
         guestPin: meeting.room.guestPin,
         lobby: meeting.options.lobby,
         language: meeting.options.language ?? tenant?.settings.defaultLanguage ?? 'en',
-        ...(isOpenAt ? { isOpenAt } : {}),
+        ...(schedule ? { isOpenAt: schedule.isOpenAt, openEdges: schedule.edges } : {}),
       };
     },
   };

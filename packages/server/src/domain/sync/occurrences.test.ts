@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { occurrenceStartOn, openAt } from './occurrences.js';
+import { occurrenceStartOn, openAt, openEdges } from './occurrences.js';
 
 const H = 3_600_000;
 const margins = { openBeforeMinutes: 10, closeAfterMinutes: 10 };
@@ -20,6 +20,25 @@ describe('openAt', () => {
     expect(openAt(series, [moved], at(2 * 24 * H), margins)).toBe(false);
     expect(openAt(series, [moved], at(2 * 24 * H - 5 * 60_000), margins)).toBe(false);
     expect(openAt(series, [moved], at(3 * 24 * H), margins)).toBe(true);
+  });
+
+  it('lists every instant where the answer can change, and it is constant in between', () => {
+    const overrides = [
+      moved,
+      { ...moved, originalStart: at(4 * 24 * H), originalEnd: at(4 * 24 * H + H), cancelled: true },
+    ];
+    const edges = openEdges(series, overrides, margins);
+    expect(edges).toEqual([...edges].sort((a, b) => a - b));
+    expect(edges).toContain(0);
+    expect(edges).toContain(2 * 24 * H + 5 * H - 10 * 60_000);
+    expect(edges).toContain(4 * 24 * H + H + 10 * 60_000);
+    // Probed every 5 minutes across the series: the answer only ever changes at an edge.
+    let previous = openAt(series, overrides, at(-5 * 60_000), margins);
+    for (let ms = 0; ms <= 11 * 24 * H; ms += 5 * 60_000) {
+      const now = openAt(series, overrides, at(ms), margins);
+      if (now !== previous) expect(edges.filter((e) => e > ms - 5 * 60_000 && e <= ms)).not.toEqual([]);
+      previous = now;
+    }
   });
 
   it('closes a cancelled occurrence and every time of a cancelled meeting', () => {

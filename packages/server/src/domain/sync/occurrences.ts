@@ -104,6 +104,25 @@ export interface WindowMargins {
  * Whether a room admits people at `at`, given the meeting's own window and its overrides: a moved
  * occurrence is open at its new time and closed at its old one; other occurrences are untouched.
  */
+/**
+ * Every instant at which `openAt` can change its answer for these overrides (sorted, unique): it is
+ * constant between them, so the room's next opening or closing is one of them.
+ */
+export function openEdges(
+  meeting: { readonly validFrom: Date; readonly validUntil: Date },
+  overrides: readonly OccurrenceOverride[],
+  margins: WindowMargins,
+): number[] {
+  const before = margins.openBeforeMinutes * 60_000;
+  const after = margins.closeAfterMinutes * 60_000;
+  const edges = [meeting.validFrom.getTime(), meeting.validUntil.getTime()];
+  for (const o of overrides) {
+    edges.push(o.originalStart.getTime() - before, o.originalEnd.getTime() + after);
+    if (!o.cancelled) edges.push(o.start.getTime() - before, o.end.getTime() + after);
+  }
+  return [...new Set(edges)].sort((a, b) => a - b);
+}
+
 export function openAt(
   meeting: { readonly status: string; readonly validFrom: Date; readonly validUntil: Date },
   overrides: readonly OccurrenceOverride[],

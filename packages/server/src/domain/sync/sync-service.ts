@@ -22,6 +22,7 @@ import {
   type OccurrenceOverride,
   occurrenceStartOn,
   openAt,
+  openEdges,
   openOverride,
   sealOverride,
   type WindowMargins,
@@ -109,11 +110,19 @@ export class CalendarSyncService {
     return openAt(meeting, overrides, at, this.deps.window);
   }
 
-  /** For the room service: undefined when no occurrence was moved or cancelled. */
-  async openPredicate(meeting: Meeting): Promise<((at: Date) => boolean) | undefined> {
+  /**
+   * For the room service: whether the room is open at a time, and the instants at which that can
+   * change; undefined when no occurrence was moved or cancelled.
+   */
+  async openSchedule(
+    meeting: Meeting,
+  ): Promise<{ isOpenAt: (at: Date) => boolean; edges: readonly number[] } | undefined> {
     const overrides = meeting.recurrence ? await this.overrides(meeting.id) : [];
     if (overrides.length === 0) return undefined;
-    return (at) => openAt(meeting, overrides, at, this.deps.window);
+    return {
+      isOpenAt: (at) => openAt(meeting, overrides, at, this.deps.window),
+      edges: openEdges(meeting, overrides, this.deps.window),
+    };
   }
 
   async overrides(meetingId: string): Promise<OccurrenceOverride[]> {
