@@ -7,6 +7,7 @@ import { createRooms } from '@roomlink/rooms';
 import pino, { type Logger } from 'pino';
 import { ADDIN_VERSION } from './addin.js';
 import type { AppPlugin } from './app.js';
+import { clientAddressesKnown } from './config/config.js';
 import { mountDemo } from './demo.js';
 import { calendarSyncFor } from './graph/index.js';
 import type { Authenticator } from './http/auth.js';
@@ -61,6 +62,7 @@ export async function productFeatures(
       users: runtime.store.users,
       baseUrl: config.baseUrl,
       adminConsentUrl: identity.adminConsentUrl,
+      limitPerAddress: clientAddressesKnown(config),
     }),
   );
   const rooms = createRooms({

@@ -4,7 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { type AppPlugin, buildApp } from './app.js';
-import type { Config } from './config/config.js';
+import { type Config, clientAddressesKnown } from './config/config.js';
 import type { Authenticator } from './http/auth.js';
 import { loggerOptions } from './observability/logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -49,11 +49,12 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   const url = await app.listen({ port: config.port, host: config.host });
   for (const worker of features.workers ?? []) await worker.start?.();
   // Roomlink serves plain HTTP only: an https base URL means a TLS proxy in front of it.
-  if (config.baseUrl.protocol === 'https:' && config.trustedProxies.length === 0) {
+  if (!clientAddressesKnown(config)) {
     logger.warn(
       'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
         "limits (the rooms' PIN lockouts) see every visitor as the proxy, so one visitor's wrong PINs lock " +
-        "everyone out of a room. Set it to the proxy's address (see docs/operations.md).",
+        "everyone out of a room, and the sign-in rate limits are off. Set it to the proxy's address (see " +
+        'docs/operations.md).',
     );
   }
   logger.info(

@@ -10,7 +10,15 @@ import { createSyncMetrics } from '../src/graph/graph-metrics.js';
 import { SIGN_IN_RATE_LIMIT } from '../src/http/routes/auth.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { randomToken, s256 } from '../src/identity/secrets.js';
-import { browse, dialogMessage, type IdentityTestApp, startIdentityApp } from './support/identity.js';
+import { startTestApp, type TestApp } from './support/harness.js';
+import {
+  browse,
+  dialogMessage,
+  type IdentityTestApp,
+  offlineIdentity,
+  signInRoutes,
+  startIdentityApp,
+} from './support/identity.js';
 
 const meeting = { subject: 'Tenant isolation', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
 
@@ -514,5 +522,29 @@ describe('sign-in requests from one address', () => {
     });
     expect(exchange.statusCode).not.toBe(429);
     expect((await from('198.51.100.9')).statusCode).toBe(302);
+  });
+});
+
+describe('sign-in requests behind a proxy Roomlink does not trust', () => {
+  // Every visitor has the proxy's address: a limit per address would be one limit for everyone.
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', {
+      env: { ROOMLINK_BASE_URL: 'https://roomlink.test' },
+      features: async (runtime) => {
+        const identity = offlineIdentity(runtime);
+        return { authenticate: identity.authenticate, plugins: [signInRoutes(runtime, identity)] };
+      },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('are not limited per address (the start warns instead)', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i <= SIGN_IN_RATE_LIMIT.max; i++) {
+      statuses.add((await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: {} })).statusCode);
+    }
+    expect(statuses.has(429)).toBe(false);
+    expect(statuses).toEqual(new Set([400]));
   });
 });

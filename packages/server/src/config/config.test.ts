@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, clientAddressesKnown, loadConfig } from './config.js';
 
 describe('configuration', () => {
   it('defaults to an embedded SQLite database and port 3000', () => {
@@ -158,6 +158,25 @@ describe('configuration', () => {
       MS_CLIENT_SECRET: 'not-a-real-secret',
     });
     expect(production.demo).toBe(false);
+  });
+
+  it('knows visitors apart by address unless an https base URL hides them behind an untrusted proxy', () => {
+    const demo = { ROOMLINK_DEMO_PUBLIC: 'true' };
+    expect(clientAddressesKnown(loadConfig({ ...demo, ROOMLINK_BASE_URL: 'http://meet.example.org' }))).toBe(
+      true,
+    );
+    expect(clientAddressesKnown(loadConfig({ ...demo, ROOMLINK_BASE_URL: 'https://meet.example.org' }))).toBe(
+      false,
+    );
+    expect(
+      clientAddressesKnown(
+        loadConfig({
+          ...demo,
+          ROOMLINK_BASE_URL: 'https://meet.example.org',
+          ROOMLINK_TRUSTED_PROXIES: '127.0.0.1',
+        }),
+      ),
+    ).toBe(true);
   });
 
   it('rejects a base URL with a path', () => {

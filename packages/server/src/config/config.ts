@@ -283,6 +283,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   return deepFreeze(config);
 }
 
+/**
+ * Whether request.ip is the visitor's own address: Roomlink serves plain HTTP, so an https base URL
+ * means a TLS proxy in front, and without ROOMLINK_TRUSTED_PROXIES every visitor looks like it.
+ */
+export function clientAddressesKnown(config: Pick<Config, 'baseUrl' | 'trustedProxies'>): boolean {
+  return config.trustedProxies.length > 0 || config.baseUrl.protocol === 'http:';
+}
+
 /** localhost, *.localhost, 127.0.0.0/8 and ::1: a base URL only this machine reaches. */
 export function isLoopback(url: URL): boolean {
   const host = url.hostname.toLowerCase();

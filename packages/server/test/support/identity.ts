@@ -3,6 +3,7 @@
  * client (openid-client) pointed at it, optionally through a fetch that tampers with answers.
  */
 import type { AppPlugin } from '../../src/app.js';
+import { clientAddressesKnown } from '../../src/config/config.js';
 import { type Demo, mountDemo } from '../../src/demo.js';
 import { authRoutes } from '../../src/http/routes/auth.js';
 import { createIdentity, type Identity } from '../../src/identity/index.js';
@@ -47,6 +48,7 @@ export function signInRoutes(runtime: Runtime, identity: Identity): AppPlugin {
       users: runtime.store.users,
       baseUrl: runtime.config.baseUrl,
       adminConsentUrl: identity.adminConsentUrl,
+      limitPerAddress: clientAddressesKnown(runtime.config),
     });
 }
 

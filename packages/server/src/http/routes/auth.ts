@@ -22,6 +22,11 @@ export interface AuthRoutesDeps {
   readonly baseUrl: URL;
   /** Microsoft's admin consent page for this app, carrying `state` back to /auth/admin-consent/done. */
   readonly adminConsentUrl: (state: string) => Promise<URL>;
+  /**
+   * Whether request.ip tells visitors apart (config's clientAddressesKnown). When it does not (behind
+   * a proxy Roomlink does not trust), per-address limits would put everyone under one: they are off.
+   */
+  readonly limitPerAddress: boolean;
 }
 
 const LOGIN_COOKIE = 'roomlink_login';
@@ -66,10 +71,10 @@ const Settings = Type.Object(
  * point is that one client cannot fill the table. Per process, in memory.
  */
 export const SIGN_IN_RATE_LIMIT = { max: 60, timeWindow: 60_000 } as const;
-const limited = { rateLimit: SIGN_IN_RATE_LIMIT };
 
 export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
   await app.register(cookie);
+  const limited = { rateLimit: deps.limitPerAddress ? SIGN_IN_RATE_LIMIT : (false as const) };
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) =>
