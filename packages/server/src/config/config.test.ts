@@ -149,6 +149,11 @@ describe('configuration', () => {
       ROOMLINK_DEMO_PUBLIC: 'true',
     });
     expect(lanDemo.demo).toBe(true);
+    expect(lanDemo.host).toBe('0.0.0.0');
+    // A loopback base URL is not enough: the demo also listens on loopback only.
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/HOST=0\.0\.0\.0 is not a loopback address/);
+    expect(loadConfig({ HOST: '::1', ROOMLINK_SIP_DOMAIN: 'sip.example' }).host).toBe('::1');
     expect(() =>
       loadConfig({ ROOMLINK_BASE_URL: 'http://192.168.1.20:3000', ROOMLINK_DEMO_PUBLIC: 'yes' }),
     ).toThrow(/ROOMLINK_DEMO_PUBLIC="yes" must be true or false/);
@@ -158,6 +163,7 @@ describe('configuration', () => {
       MS_CLIENT_SECRET: 'not-a-real-secret',
     });
     expect(production.demo).toBe(false);
+    expect(production.host).toBe('0.0.0.0');
   });
 
   it('knows visitors apart by address unless an https base URL hides them behind an untrusted proxy', () => {

@@ -138,7 +138,19 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const port = integer('PORT', 3000, 0, 65535);
-  const host = value('HOST') ?? '0.0.0.0';
+  const demo = value('MS_CLIENT_ID') === undefined;
+  const demoPublic = value('ROOMLINK_DEMO_PUBLIC');
+  if (demoPublic !== undefined && demoPublic !== 'true' && demoPublic !== 'false')
+    problems.push(`ROOMLINK_DEMO_PUBLIC="${demoPublic}" must be true or false`);
+  // A local demo listens on loopback only: with a loopback base URL but every interface open, anyone on
+  // the network could still use its password-less sign-in.
+  const demoLocal = demo && demoPublic !== 'true';
+  const host = value('HOST') ?? (demoLocal ? '127.0.0.1' : '0.0.0.0');
+  if (demoLocal && !isLoopbackHost(host)) {
+    problems.push(
+      `HOST=${host} is not a loopback address and MS_CLIENT_ID is unset (demo mode, password-less sign-in): leave HOST unset, or set ROOMLINK_DEMO_PUBLIC=true to run the demo there anyway`,
+    );
+  }
 
   let baseUrl = new URL(`http://localhost:${port}`);
   let baseUrlValid = true;
@@ -238,13 +250,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const allowedTenants = list('ROOMLINK_ALLOWED_TENANTS');
   const adminRoleIds = list('ROOMLINK_ADMIN_ROLE_IDS') ?? [GLOBAL_ADMIN_ROLE_ID];
 
-  const demo = value('MS_CLIENT_ID') === undefined;
-  const demoPublic = value('ROOMLINK_DEMO_PUBLIC');
-  if (demoPublic !== undefined && demoPublic !== 'true' && demoPublic !== 'false')
-    problems.push(`ROOMLINK_DEMO_PUBLIC="${demoPublic}" must be true or false`);
   // Demo mode lets test users, a tenant admin among them, sign in without a password: reachable from
   // elsewhere, that is anyone's admin console. A forgotten MS_CLIENT_ID must not open it by accident.
-  if (demo && baseUrlValid && demoPublic !== 'true' && !isLoopback(baseUrl)) {
+  if (demoLocal && baseUrlValid && !isLoopback(baseUrl)) {
     problems.push(
       `ROOMLINK_BASE_URL=${baseUrl.origin} is not a loopback address and MS_CLIENT_ID is unset: that is demo mode, where test users (a tenant admin among them) sign in without a password. Set MS_CLIENT_ID and its credential (docs/deploy-microsoft-365.md), or ROOMLINK_DEMO_PUBLIC=true to run the demo there anyway`,
     );
@@ -293,11 +301,16 @@ export function clientAddressesKnown(config: Pick<Config, 'baseUrl' | 'trustedPr
 
 /** localhost, *.localhost, 127.0.0.0/8 and ::1: a base URL only this machine reaches. */
 export function isLoopback(url: URL): boolean {
-  const host = url.hostname.toLowerCase();
+  return isLoopbackHost(url.hostname);
+}
+
+function isLoopbackHost(name: string): boolean {
+  const host = name.toLowerCase();
   return (
     host === 'localhost' ||
     host.endsWith('.localhost') ||
     host === '[::1]' ||
+    host === '::1' ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
   );
 }
