@@ -5,11 +5,9 @@ import type {
   SeriesConfirmation,
   StoredMeeting,
 } from '../../domain/meetings/meeting.js';
-import type { DialectName } from '../database.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database, MeetingTable } from '../schema.js';
 import { deleteMeetingAudit } from './retention.js';
-import { tablesWithColumn } from './retention-tables.js';
 
 const COLUMNS = [
   'id',
@@ -57,9 +55,13 @@ const BY_IDEMPOTENCY_KEY = new Precompiled<Database, [string, string, string]>(
 );
 
 export class KyselyMeetingRepository implements MeetingRepository {
+  /**
+   * `dependents`: the tables with a `meeting_id` column, read once per store from its root handle (a
+   * transaction's handle is new each time, so a catalog cached on it would be read again each time).
+   */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: DialectName,
+    private readonly dependents: () => Promise<readonly string[]>,
   ) {}
 
   async insert(m: StoredMeeting): Promise<InsertOutcome> {
@@ -140,7 +142,7 @@ export class KyselyMeetingRepository implements MeetingRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (!owned) return false;
-    for (const table of await tablesWithColumn(this.db, this.dialect, 'meeting_id')) {
+    for (const table of await this.dependents()) {
       await sql`delete from ${sql.table(table)} where meeting_id = ${id}`.execute(this.db);
     }
     await deleteMeetingAudit(this.db, [id]);
