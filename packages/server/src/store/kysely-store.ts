@@ -4,7 +4,6 @@ import { migrateToLatest } from './migrations/index.js';
 import { KyselyAuditRepository } from './repositories/audit.js';
 import { KyselyAuthFlowRepository } from './repositories/auth-flow.js';
 import { KyselyMeetingRepository } from './repositories/meetings.js';
-import { tablesWithColumn } from './repositories/retention-tables.js';
 import { KyselyTenantKeyRepository } from './repositories/tenant-keys.js';
 import { CachedTenantRepository, KyselyTenantRepository } from './repositories/tenants.js';
 import { KyselyTokenRepository } from './repositories/tokens.js';
@@ -13,14 +12,11 @@ import type { Database } from './schema.js';
 import type { Repositories, Store } from './store.js';
 import { writeBatcherOf } from './write-batcher.js';
 
-function repositories(
-  db: Kysely<Database>,
-  meetingDependents: () => Promise<readonly string[]>,
-): Repositories {
+function repositories(db: Kysely<Database>, dialect: DialectName): Repositories {
   return {
     tenants: new KyselyTenantRepository(db),
     tenantKeys: new KyselyTenantKeyRepository(db),
-    meetings: new KyselyMeetingRepository(db, meetingDependents),
+    meetings: new KyselyMeetingRepository(db, dialect),
     audit: new KyselyAuditRepository(db),
     users: new KyselyUserRepository(db),
     tokens: new KyselyTokenRepository(db),
@@ -41,17 +37,16 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
   if (options.migrate ?? true) await migrateToLatest(db, await currentSchema(db, dialect));
   // SQLite: transactions are group-committed (store/write-batcher.ts); PostgreSQL: one per call.
   const batcher = writeBatcherOf<Kysely<Database>>(db);
-  const meetingDependents = () => tablesWithColumn(db, dialect, 'meeting_id');
   return {
-    ...repositories(db, meetingDependents),
+    ...repositories(db, dialect),
     // Outside transactions, tenant reads go through a short cache (see CachedTenantRepository).
     tenants: new CachedTenantRepository(new KyselyTenantRepository(db)),
     db,
     dialect,
     location,
     transaction: batcher
-      ? (work) => batcher.run((connection) => work(repositories(connection, meetingDependents)))
-      : (work) => db.transaction().execute((trx) => work(repositories(trx, meetingDependents))),
+      ? (work) => batcher.run((connection) => work(repositories(connection, dialect)))
+      : (work) => db.transaction().execute((trx) => work(repositories(trx, dialect))),
     ping: async () => {
       await sql`select 1`.execute(db);
       const refused = failure?.();

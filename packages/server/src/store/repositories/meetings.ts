@@ -5,9 +5,11 @@ import type {
   SeriesConfirmation,
   StoredMeeting,
 } from '../../domain/meetings/meeting.js';
+import type { DialectName } from '../database.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database, MeetingTable } from '../schema.js';
 import { deleteMeetingAudit } from './retention.js';
+import { tablesWithColumn } from './retention-tables.js';
 
 const COLUMNS = [
   'id',
@@ -55,13 +57,9 @@ const BY_IDEMPOTENCY_KEY = new Precompiled<Database, [string, string, string]>(
 );
 
 export class KyselyMeetingRepository implements MeetingRepository {
-  /**
-   * `dependents`: the tables with a `meeting_id` column, read once per store from its root handle (a
-   * transaction's handle is new each time, so a catalog cached on it would be read again each time).
-   */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dependents: () => Promise<readonly string[]>,
+    private readonly dialect: DialectName,
   ) {}
 
   async insert(m: StoredMeeting): Promise<InsertOutcome> {
@@ -142,7 +140,7 @@ export class KyselyMeetingRepository implements MeetingRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     if (!owned) return false;
-    for (const table of await this.dependents()) {
+    for (const table of await tablesWithColumn(this.db, this.dialect, 'meeting_id')) {
       await sql`delete from ${sql.table(table)} where meeting_id = ${id}`.execute(this.db);
     }
     await deleteMeetingAudit(this.db, [id]);
