@@ -30,8 +30,6 @@ import { appendLocation, removeLocationEntry } from './location.js';
 import { itemNotifier, type Notifier } from './notify.js';
 import { type AppointmentComposeLike, currentItem } from './office.js';
 
-export { slugOf } from './join-block.js';
-
 export type AddMeetingResult =
   | { readonly status: 'added'; readonly meeting: Meeting }
   /** The item kept the meeting's id but lost its join block: the block (and location) were written again. */

@@ -14,7 +14,7 @@ import { isValidMeetingId, wrapHtmlBlock, wrapTextBlock } from './marker.js';
 export { DEFAULT_TEMPLATES, type InstructionTemplates } from './defaults.js';
 export { formatConferenceId, MAX_TEMPLATE_LENGTH, type TemplateCheck, telHref } from './engine.js';
 export { TemplateError, type TemplateField, type TemplatePosition } from './errors.js';
-export { isLanguage, pickFirstLanguage, pickLanguage } from './language.js';
+export { isLanguage, pickFirstLanguage } from './language.js';
 export * from './marker.js';
 export type { Language };
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pickFirstLanguage, pickLanguage } from './language.js';
+import { pickFirstLanguage } from './language.js';
+
+/** One choice, as a request with only `?lang` or only Accept-Language makes. */
+const pickLanguage = (requested: string | undefined, tenantDefault: 'en' | 'fr') =>
+  pickFirstLanguage([requested], tenantDefault);
 
 describe('pickLanguage', () => {
   it.each([

@@ -12,16 +12,6 @@ interface Range {
 }
 
 /**
- * The language of the join instructions for a request. `requested` is a language tag (`fr-CA`,
- * `fr_FR`) or a whole Accept-Language header (`de-CH, fr;q=0.8, en;q=0.5`); ranges are tried by
- * quality (ties keep their order) and matched on the primary subtag. Nothing supported, `*`, or
- * nothing asked for gives the tenant's default.
- */
-export function pickLanguage(requested: string | undefined, tenantDefault: Language): Language {
-  return matchLanguage(requested) ?? tenantDefault;
-}
-
-/**
  * The first of `choices` that names a supported language, else the tenant's default: a request's
  * `?lang` that Roomlink does not speak (or is empty) falls to the next choice, not at once to the
  * default.
@@ -37,7 +27,11 @@ export function pickFirstLanguage(
   return tenantDefault;
 }
 
-/** What `requested` names, if Roomlink speaks it; undefined for nothing, `*` or only others. */
+/**
+ * What `requested` names, if Roomlink speaks it: a language tag (`fr-CA`, `fr_FR`) or a whole
+ * Accept-Language header (`de-CH, fr;q=0.8, en;q=0.5`), whose ranges are tried by quality (ties keep
+ * their order) and matched on the primary subtag. Undefined for nothing, `*` or only others.
+ */
 function matchLanguage(requested: string | undefined): Language | undefined {
   if (!requested) return undefined;
   const ranges = parseRanges(requested.slice(0, MAX_INPUT));
