@@ -228,6 +228,30 @@ for (const dialect of DIALECTS) {
       await running;
     });
 
+    it('stops a run that outlasted the longest hold once its lease has run out, before it writes', async () => {
+      const graph = heldGraph();
+      const warnings: string[] = [];
+      const log = { warn: (_: object, msg: string) => warnings.push(msg), info: () => undefined };
+      const applied = vi.spyOn(env.sync.service, 'applyDeleted');
+      const start = clock.ms;
+      const running = worker(graph, recordingQueue(), 20, { maxLeaseHoldMs: 60_000, log })[JOB.change]?.(
+        { userId: user.userId, eventId: 'outlasted' },
+        CONTEXT,
+      );
+      await eventually(() => graph.reads === 1, 5000, 'the job to reach Graph');
+      clock.ms = start + 50_000;
+      const renewed = new Date(clock.ms + LEASE_MS).toISOString();
+      await eventually(async () => (await leaseUntil()) === renewed, 5000, 'a renewal within the hold');
+      clock.ms = start + 61_000;
+      await eventually(() => warnings.some((w) => w.includes('ran too long')), 5000, 'the give-up warning');
+
+      // Past the last renewal's lease another run may hold the mailbox; nobody told this one.
+      clock.ms = Date.parse(renewed);
+      graph.releaseAll();
+      await expect(running).rejects.toBeInstanceOf(LeaseLostError);
+      expect(applied).not.toHaveBeenCalled();
+    });
+
     it('stops a run whose lease another process took over before it writes, and fails its job for a retry', async () => {
       const graph = heldGraph();
       const warnings: string[] = [];

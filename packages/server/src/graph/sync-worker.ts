@@ -93,7 +93,15 @@ export class LeaseLostError extends Error {
 
 /** What a run knows of its lease. */
 interface RunLease {
+  /** A renewal was refused: another run owns the mailbox. */
   lost: boolean;
+  /**
+   * Until when (epoch ms) the lease is known to be this run's: the last acquire or renewal that
+   * succeeded, measured from before it was asked, plus the lease's length. Past it, another run may
+   * have taken the mailbox without this one hearing of it (renewals stopped after the longest hold,
+   * or failed), so the run writes nothing more.
+   */
+  heldUntil: number;
 }
 
 /**
@@ -376,7 +384,8 @@ export class SyncWorker {
     // One owner per run, not per process: two jobs of one mailbox in this process exclude each other too.
     const owner = randomUUID();
     const ttlMs = this.deps.settings.leaseMs ?? 30_000;
-    if (!(await users.acquireLease(userId, owner, this.#now(), ttlMs))) {
+    const askedAt = this.#now();
+    if (!(await users.acquireLease(userId, owner, askedAt, ttlMs))) {
       const putBacks = numberIn(payload, PUT_BACK.count);
       await this.deps.queue.enqueue([
         {
@@ -388,7 +397,7 @@ export class SyncWorker {
       ]);
       return;
     }
-    const renewal = this.#keepLease(userId, owner, ttlMs, kind);
+    const renewal = this.#keepLease(userId, owner, ttlMs, kind, askedAt.getTime() + ttlMs);
     try {
       await this.#runLease.run(renewal.lease, () => work(user));
     } catch (error) {
@@ -402,23 +411,29 @@ export class SyncWorker {
     }
   }
 
-  /** Throws in a run whose lease another run has taken; outside a run (tests, tools) there is none to check. */
+  /**
+   * Throws in a run whose lease another run has taken, or may have taken because it is past the time
+   * this run last knew it held it; outside a run (tests, tools) there is none to check.
+   */
   #assertLeaseHeld(): void {
-    if (this.#runLease.getStore()?.lost) throw new LeaseLostError();
+    const lease = this.#runLease.getStore();
+    if (lease && (lease.lost || this.#now().getTime() >= lease.heldUntil)) throw new LeaseLostError();
   }
 
   /**
    * Renews the lease (by default every third of its length) until stopped. A renewal refused because
    * another run owns the lease now marks the run's lease lost; a renewal that failed (the database did
-   * not answer) proves nothing and is tried again at the next tick.
+   * not answer) proves nothing and is tried again at the next tick, while the time the lease is known
+   * to be held runs out.
    */
   #keepLease(
     userId: string,
     owner: string,
     ttlMs: number,
     kind: string,
+    heldUntil: number,
   ): { readonly lease: RunLease; stop(): Promise<void> } {
-    const lease: RunLease = { lost: false };
+    const lease: RunLease = { lost: false, heldUntil };
     let inFlight: Promise<void> = Promise.resolve();
     const giveUpAt = this.#now().getTime() + (this.deps.settings.maxLeaseHoldMs ?? 600_000);
     const timer = setInterval(
@@ -433,9 +448,9 @@ export class SyncWorker {
         }
         inFlight = inFlight.then(async () => {
           if (lease.lost) return;
-          const held = await this.deps.users
-            .renewLease(userId, owner, this.#now(), ttlMs)
-            .catch(() => undefined);
+          const askedAt = this.#now();
+          const held = await this.deps.users.renewLease(userId, owner, askedAt, ttlMs).catch(() => undefined);
+          if (held === true) lease.heldUntil = Math.max(lease.heldUntil, askedAt.getTime() + ttlMs);
           if (held === false) {
             lease.lost = true;
             this.deps.log?.warn(
