@@ -351,6 +351,22 @@ for (const dialect of DIALECTS) {
       expect(await counts()).toEqual(before);
     });
 
+    it('names the unpaired surrogate of a body nested thousands deep, not a parse failure', async () => {
+      const depth = 20_000;
+      const body = `{"subject":"x","deep":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`;
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/meetings',
+        headers: { ...alice, 'content-type': 'application/json' },
+        payload: body,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({
+        code: 'malformed_json',
+        detail: expect.stringMatching(/not valid Unicode/),
+      });
+    });
+
     it('accepts an empty JSON body on routes that take none, and refuses it where a body is required', async () => {
       const json = { ...alice, 'content-type': 'application/json' };
       const create = async (idempotencyKey: string) =>

@@ -41,12 +41,20 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 /** With the u flag a surrogate pair is one code point: only an unpaired half matches. */
 const UNPAIRED = /\p{Cs}/u;
 
-function holdsUnpairedSurrogate(value: unknown): boolean {
-  if (typeof value === 'string') return UNPAIRED.test(value);
-  if (Array.isArray(value)) return value.some(holdsUnpairedSurrogate);
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (UNPAIRED.test(key) || holdsUnpairedSurrogate(item)) return true;
+/** Walks with its own stack: a body nested thousands deep must not overflow the call stack. */
+function holdsUnpairedSurrogate(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (UNPAIRED.test(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value) pending.push(item);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (UNPAIRED.test(key)) return true;
+        pending.push(item);
+      }
     }
   }
   return false;
