@@ -117,6 +117,38 @@ for (const dialect of DIALECTS) {
       expect((await counts()).meetings).toBe(before.meetings + 1);
     });
 
+    it('refuses a key reused for an item of another shape, but replays it after the meeting itself changed shape', async () => {
+      const weekly = {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'] },
+        range: { type: 'noEnd', startDate: '2026-12-01' },
+      };
+      const series = { ...valid, idempotencyKey: 'outlook-item-shape', recurrence: weekly };
+      const post = (payload: object) =>
+        t.app.inject({ method: 'POST', url: '/api/v1/meetings', headers: alice, payload });
+      const created = await post(series);
+      expect(created.statusCode).toBe(201);
+
+      const before = await counts();
+      const single = await post({ ...valid, idempotencyKey: 'outlook-item-shape' });
+      expect(single.statusCode).toBe(422);
+      expect(single.json().code).toBe('idempotency_key_reused');
+      expect(await counts()).toEqual(before);
+
+      // The organizer made the series a single meeting; the add-in's retry still names it.
+      const url = `/api/v1/meetings/${created.json().id}`;
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url,
+        headers: alice,
+        payload: { recurrence: null },
+      });
+      expect(patched.statusCode).toBe(200);
+      const replay = await post(series);
+      expect(replay.statusCode).toBe(200);
+      expect(replay.json()).toMatchObject({ id: created.json().id, recurrence: null });
+      expect((await counts()).meetings).toBe(before.meetings);
+    });
+
     it('concurrent first creates with one key make one meeting', async () => {
       const before = await counts();
       const payload = { ...valid, idempotencyKey: 'outlook-item-race' };

@@ -303,9 +303,11 @@ export class MeetingService {
   /** A replayed create must describe the same meeting; a reused key with other data is an error. */
   async #checkedReplay(existing: StoredMeeting, input: CreateMeetingInput): Promise<Meeting> {
     const meeting = await this.#open(existing);
-    // The organizer may have edited subject or times since; the key still names that meeting.
-    // Only a different recurrence shape means the client reused a key for another item.
-    if (Boolean(meeting.recurrence) !== Boolean(input.recurrence ?? null)) {
+    // The organizer may have edited subject, times or recurrence since (the add-in, calendar sync):
+    // the key still names that meeting. Only a meeting never changed since its create can tell a
+    // reused key, by a different recurrence shape: one client key per Outlook item was reused for another.
+    const unchanged = existing.version === 1;
+    if (unchanged && Boolean(meeting.recurrence) !== Boolean(input.recurrence ?? null)) {
       throw new DomainError('idempotency_key_reused', 'this idempotency key belongs to another meeting');
     }
     return meeting;
