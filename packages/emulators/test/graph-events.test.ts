@@ -64,6 +64,14 @@ describe('Graph emulator: events', () => {
       Date.parse(event.lastModifiedDateTime as string),
     );
 
+    // A delete moves the item to Deleted Items: its immutable id still finds it, the calendar does not.
+    expect((await h.graph(`/me/events/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await h.graph(`/me/events/${id}`)).status).toBe(200);
+    const day = await h.graph(
+      '/me/calendarView?startDateTime=2025-03-04T00:00:00Z&endDateTime=2025-03-05T00:00:00Z',
+    );
+    expect(((await day.json()) as { value: unknown[] }).value).toEqual([]);
+    // Deleting it from Deleted Items purges it.
     expect((await h.graph(`/me/events/${id}`, { method: 'DELETE' })).status).toBe(204);
     const gone = await h.graph(`/me/events/${id}`);
     expect(gone.status).toBe(404);
@@ -274,14 +282,19 @@ describe('Graph emulator: events', () => {
     expect((await h.graph('/Me/Events')).status).toBe(200);
   });
 
-  it('cancels a meeting: it leaves the organizer calendar', async () => {
+  it('cancels a meeting: it moves to Deleted Items, out of the calendar, until purged', async () => {
     const event = h.emulator.createEvent(ALICE, meeting('To cancel', '2025-03-06T09:00:00'));
     const cancelled = await h.graph(`/me/events/${event.id}/cancel`, {
       method: 'POST',
       json: { comment: 'Sorry' },
     });
     expect(cancelled.status).toBe(202);
+    expect(h.emulator.getEvent(ALICE, event.id)?.subject).toBe('To cancel');
+    const day = [new Date('2025-03-06T00:00:00Z'), new Date('2025-03-07T00:00:00Z')] as const;
+    expect(h.emulator.calendarView(ALICE, ...day)).toEqual([]);
+    expect((await h.graph(`/me/events/${event.id}/permanentDelete`, { method: 'POST' })).status).toBe(204);
     expect(h.emulator.getEvent(ALICE, event.id)).toBeUndefined();
+    expect((await h.graph(`/me/events/${event.id}`)).status).toBe(404);
     const readOnly = await h.token({ scp: 'Calendars.Read' });
     const other = h.emulator.createEvent(ALICE, meeting('Keep', '2025-03-06T11:00:00'));
     expect(

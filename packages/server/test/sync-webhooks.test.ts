@@ -2,7 +2,7 @@
  * The Graph webhooks over real HTTP: validation handshake, shape checks, clientState, durable enqueue.
  * The worker is not started, so queued jobs stay where the test can see them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashClientState } from '../src/graph/subscriptions.js';
 import { JOB } from '../src/graph/sync-worker.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
@@ -116,6 +116,29 @@ for (const dialect of DIALECTS) {
       expect(await queued()).toBe(before + 1);
       const counts = await env.sync.queue.counts();
       expect(counts.find((c) => c.kind === JOB.change && c.state === 'ready')?.count).toBeGreaterThan(0);
+    });
+
+    it('queues one read of an event notified twice in one delivery, keeping a deletion among them', async () => {
+      const enqueued = vi.spyOn(env.sync.queue, 'enqueue');
+      try {
+        const twice = {
+          resource: `Users/${user.oid}/Events/AAkALevent2`,
+          resourceData: { id: 'AAkALevent2' },
+        };
+        const response = await post('/api/graph/notifications', {
+          value: [
+            notification({ ...twice, changeType: 'updated' }),
+            notification({ ...twice, changeType: 'deleted' }),
+          ],
+        });
+        expect(response.status).toBe(202);
+        const jobs = enqueued.mock.calls.flatMap(([specs]) => specs).filter((j) => j.kind === JOB.change);
+        expect(jobs.map((j) => j.payload)).toEqual([
+          { userId: user.userId, eventId: 'AAkALevent2', changeType: 'deleted' },
+        ]);
+      } finally {
+        enqueued.mockRestore();
+      }
     });
 
     it('turns lifecycle events into jobs', async () => {

@@ -98,11 +98,18 @@ export class CalendarRoutes {
     return noContent();
   }
 
-  /** POST events/{id}/cancel: the organizer cancels; the meeting leaves the organizer's calendar. */
+  /** POST events/{id}/cancel: the organizer cancels; the meeting moves to Deleted Items. */
   cancel(ctx: RouteContext, mailbox: Mailbox, id: string): GraphResponse {
     requireScope(ctx.principal, 'write');
     this.deps.store.delete(mailbox.ownerOid, this.ref(id));
     return noContent(202);
+  }
+
+  /** POST events/{id}/permanentDelete: the item is purged, not moved to Deleted Items. */
+  permanentDelete(ctx: RouteContext, mailbox: Mailbox, id: string): GraphResponse {
+    requireScope(ctx.principal, 'write');
+    this.deps.store.permanentDelete(mailbox.ownerOid, this.ref(id));
+    return noContent();
   }
 
   /** GET events/{id}/instances?startDateTime&endDateTime */

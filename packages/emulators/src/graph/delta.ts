@@ -44,15 +44,14 @@ export interface DeltaPage {
 /** Bounds memory; Outlook also forgets old delta tokens when its token cache is full. */
 const MAX_TOKENS = 10_000;
 
-const syncStateNotFound = (): GraphError =>
-  new GraphError(410, 'SyncStateNotFound', 'The sync state generation is not found or has expired.');
-
 export class DeltaTracker {
   private readonly tokens = new Map<string, TokenEntry>();
+  private expiredStatus: 400 | 410 = 410;
 
-  /** Forgets every token (the next use of any link answers 410 Gone). */
-  expireAll(): void {
+  /** Forgets every token: the next use of any link answers `status` (410 Gone unless told). */
+  expireAll(status: 400 | 410 = 410): void {
     this.tokens.clear();
+    this.expiredStatus = status;
   }
 
   /** An initial round: everything currently in the view. */
@@ -71,12 +70,12 @@ export class DeltaTracker {
   ): { round: Round; cursor: number } {
     const entry = this.tokens.get(token.skipToken ?? token.deltaToken ?? '');
     const expectedKind = token.skipToken !== undefined ? 'skip' : 'delta';
-    if (!entry || entry.kind !== expectedKind) throw syncStateNotFound();
+    if (!entry || entry.kind !== expectedKind) throw this.syncStateNotFound();
     if (entry.kind === 'skip') {
-      if (entry.round.scope.ownerOid !== ownerOid) throw syncStateNotFound();
+      if (entry.round.scope.ownerOid !== ownerOid) throw this.syncStateNotFound();
       return { round: entry.round, cursor: entry.cursor };
     }
-    if (entry.scope.ownerOid !== ownerOid) throw syncStateNotFound();
+    if (entry.scope.ownerOid !== ownerOid) throw this.syncStateNotFound();
     const now = new Map(viewOf(entry.scope).map((i) => [refKey(i.ref), i.version] as const));
     const plan = [...now].filter(([key, version]) => entry.snapshot.get(key) !== version).map(([key]) => key);
     for (const key of entry.snapshot.keys()) if (!now.has(key)) plan.push(key);
@@ -117,6 +116,11 @@ export class DeltaTracker {
       entries,
       deltaToken: this.issue({ kind: 'delta', scope: round.scope, snapshot: new Map(round.snapshot) }),
     };
+  }
+
+  private syncStateNotFound(): GraphError {
+    const code = this.expiredStatus === 410 ? 'SyncStateNotFound' : 'syncStateNotFound';
+    return new GraphError(this.expiredStatus, code, 'The sync state generation is not found or has expired.');
   }
 
   private issue(entry: TokenEntry): string {

@@ -92,7 +92,7 @@ export class Dispatcher {
     });
     const after = faults.take('afterAuthentication', req.method, req.path, authorizationUri, this.deps.now());
     if (after.error) throw after.error;
-    if (after.expireSyncState) this.deps.delta.expireAll();
+    if (after.expireSyncState) this.deps.delta.expireAll(after.expireSyncState);
     return this.route({ req, principal, prefs: parsePreferences(req.headers.prefer) });
   }
 
@@ -151,6 +151,10 @@ export class Dispatcher {
       if (verb === 'cancel') {
         if (method !== 'POST') throw methodNotAllowed();
         return routes.cancel(ctx, mailbox, id);
+      }
+      if (verb === 'permanentdelete') {
+        if (method !== 'POST') throw methodNotAllowed();
+        return routes.permanentDelete(ctx, mailbox, id);
       }
       if (verb === 'instances') {
         if (method !== 'GET') throw methodNotAllowed();

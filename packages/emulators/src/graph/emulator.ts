@@ -78,9 +78,15 @@ export interface GraphEmulator {
   ): GraphEvent;
   /** Deletes one occurrence of a series (it becomes a cancelled occurrence). */
   deleteOccurrence(userOid: string, seriesMasterId: string, originalStart: Date | string): void;
-  /** The organizer cancels the meeting: it leaves the organizer's calendar (deleted notification). */
+  /**
+   * The organizer cancels the meeting: it moves to Deleted Items (deleted notification). A GET by id
+   * still finds it there (as an immutable id does in Graph); calendarView and delta no longer list it.
+   */
   cancelEvent(userOid: string, id: string): void;
+  /** A delete in Outlook: the item moves to Deleted Items, as `cancelEvent`; one already there is purged. */
   deleteEvent(userOid: string, id: string): void;
+  /** Purges the item (Graph's permanentDelete, or emptying Deleted Items): a GET then answers 404. */
+  permanentlyDeleteEvent(userOid: string, id: string): void;
   getEvent(userOid: string, id: string): GraphEvent | undefined;
   /** Series masters and single instances, as GET /events. */
   listEvents(userOid: string): GraphEvent[];
@@ -221,6 +227,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions): GraphEmulato
       store.delete(userOid, occurrenceRef(seriesMasterId, originalStart)),
     cancelEvent: (userOid, id) => store.delete(userOid, ref(id)),
     deleteEvent: (userOid, id) => store.delete(userOid, ref(id)),
+    permanentlyDeleteEvent: (userOid, id) => store.permanentDelete(userOid, ref(id)),
     getEvent(userOid, id) {
       const decoded = decodeEventId(id);
       const instance = decoded ? store.get(userOid, decoded) : undefined;

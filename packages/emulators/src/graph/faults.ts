@@ -18,7 +18,8 @@ export interface FaultEffects {
   /** Thrown instead of handling the request. */
   error?: GraphError;
   /** Delta tokens are forgotten before the request is handled. */
-  expireSyncState: boolean;
+  /** The status an expired delta token answers with from now on, when this request expired them. */
+  expireSyncState: false | 400 | 410;
 }
 
 /**
@@ -94,7 +95,7 @@ export class FaultInjector {
           );
           break;
         case 'syncStateNotFound':
-          effects.expireSyncState = true;
+          effects.expireSyncState = fault.status ?? 410;
           break;
       }
     }

@@ -71,6 +71,13 @@ const overlaps = (start: number, end: number, windowStart: number, windowEnd: nu
 
 export class CalendarStore {
   private readonly calendars = new Map<string, Map<string, StoredItem>>();
+  /**
+   * Each mailbox's Deleted Items folder. Graph's cancel "moves the event to the Deleted Items folder",
+   * and so does a delete in Outlook or through Graph; an immutable id does not change when its item
+   * moves, so GET /events/{id} still finds the item there, while calendarView and its delta no longer
+   * list it. Deleting it again, or permanentDelete, purges it (then 404).
+   */
+  private readonly deletedItems = new Map<string, Map<string, StoredItem>>();
   private readonly listeners = new Set<(change: StoreChange) => void>();
 
   constructor(private readonly now: () => Date) {}
@@ -82,6 +89,7 @@ export class CalendarStore {
 
   clear(): void {
     this.calendars.clear();
+    this.deletedItems.clear();
   }
 
   create(ownerOid: string, input: unknown): EventInstance {
@@ -106,8 +114,9 @@ export class CalendarStore {
     return this.itemInstance(item);
   }
 
+  /** Finds the item in the calendar or in Deleted Items, as a GET by (immutable) id does. */
   get(ownerOid: string, ref: EventRef): EventInstance | undefined {
-    const item = this.calendars.get(ownerOid)?.get(ref.key);
+    const item = this.calendars.get(ownerOid)?.get(ref.key) ?? this.deletedItems.get(ownerOid)?.get(ref.key);
     if (!item) return undefined;
     if (ref.occurrenceStart === undefined) return this.itemInstance(item);
     if (!this.hasOccurrence(item, ref.occurrenceStart)) return undefined;
@@ -135,8 +144,12 @@ export class CalendarStore {
     return this.itemInstance(item);
   }
 
-  /** Deletes an item, or one occurrence of a series (which then is a cancelled occurrence). */
+  /**
+   * Deletes one occurrence of a series (which then is a cancelled occurrence), or moves an item to
+   * Deleted Items; an item already there is purged.
+   */
   delete(ownerOid: string, ref: EventRef): void {
+    if (ref.occurrenceStart === undefined && this.deletedItems.get(ownerOid)?.delete(ref.key)) return;
     const item = this.require(ownerOid, ref);
     if (ref.occurrenceStart !== undefined) {
       // Like Graph: an occurrence the series never had, or one already deleted, is not found.
@@ -147,6 +160,16 @@ export class CalendarStore {
       this.emit(item, 'updated');
       return;
     }
+    this.calendar(ownerOid).delete(item.key);
+    this.folder(this.deletedItems, ownerOid).set(item.key, item);
+    this.emit(item, 'deleted');
+  }
+
+  /** POST /events/{id}/permanentDelete: gone from the calendar or Deleted Items alike. */
+  permanentDelete(ownerOid: string, ref: EventRef): void {
+    if (ref.occurrenceStart !== undefined) throw itemNotFound();
+    if (this.deletedItems.get(ownerOid)?.delete(ref.key)) return;
+    const item = this.require(ownerOid, ref);
     this.calendar(ownerOid).delete(item.key);
     this.emit(item, 'deleted');
   }
@@ -176,7 +199,8 @@ export class CalendarStore {
 
   /** Occurrences and exceptions of one series within a window (GET /events/{id}/instances). */
   seriesInstances(ownerOid: string, key: string, windowStart: number, windowEnd: number): EventInstance[] {
-    const item = this.require(ownerOid, { key });
+    // The master's recurrence still expands while it sits in Deleted Items.
+    const item = this.deletedItems.get(ownerOid)?.get(key) ?? this.require(ownerOid, { key });
     if (!item.recurrence) return [];
     return this.seriesWindow(item, windowStart, windowEnd).sort((a, b) => a.fields.start - b.fields.start);
   }
@@ -307,12 +331,16 @@ export class CalendarStore {
   }
 
   private calendar(ownerOid: string): Map<string, StoredItem> {
-    let calendar = this.calendars.get(ownerOid);
-    if (!calendar) {
-      calendar = new Map();
-      this.calendars.set(ownerOid, calendar);
+    return this.folder(this.calendars, ownerOid);
+  }
+
+  private folder(folders: Map<string, Map<string, StoredItem>>, ownerOid: string): Map<string, StoredItem> {
+    let folder = folders.get(ownerOid);
+    if (!folder) {
+      folder = new Map();
+      folders.set(ownerOid, folder);
     }
-    return calendar;
+    return folder;
   }
 
   private emit(item: StoredItem, changeType: ChangeType): void {

@@ -216,7 +216,11 @@ export type Fault =
   | (FaultBase & { kind: 'delay'; ms: number })
   | (FaultBase & { kind: 'expiredToken' })
   | (FaultBase & { kind: 'claimsChallenge'; claims?: string })
-  | (FaultBase & { kind: 'syncStateNotFound' });
+  /**
+   * Forgets every delta token. Graph documents "a 40X-series error with error codes such as
+   * syncStateNotFound" for an expired one: 410 Gone by default, `status: 400` as some resources answer.
+   */
+  | (FaultBase & { kind: 'syncStateNotFound'; status?: 400 | 410 });
 
 /** One request the emulator received (no tokens, no bodies). */
 export interface RecordedRequest {

@@ -24,6 +24,7 @@ import {
   type JobSpec,
   PermanentJobError,
 } from '../jobs/queue.js';
+import { type RoundEvidence, seriesLeftCalendar, singleLeftCalendar } from './calendar-departure.js';
 import { eventQuery, eventUrl, INSTANCE_SELECT, toCalendarItem } from './events.js';
 import { type GraphClient, GraphError } from './graph-client.js';
 import type { SubscriptionManager } from './subscriptions.js';
@@ -80,6 +81,12 @@ export interface SyncWorkerDeps {
 
 type Work = (user: SyncUserRecord) => Promise<void>;
 
+/** A delta round's evidence, with the ids it listed, for telling events that left the calendar. */
+interface RoundSight {
+  readonly round: RoundEvidence;
+  readonly seen: ReadonlySet<string>;
+}
+
 /**
  * A run learnt that another run holds its mailbox now (its lease expired and was taken, say after the
  * process stalled): it stops before its next write, and its job is retried like any failure.
@@ -114,6 +121,20 @@ export function mailboxJobKey(userId: string, force = false): string {
 
 const DAY = 86_400_000;
 
+/**
+ * A delta link Graph no longer knows: 410 Gone, or "a 40X-series error with error codes such as
+ * syncStateNotFound" (Graph's delta query overview); some resources answer 400.
+ */
+function syncStateLost(error: unknown): boolean {
+  if (!(error instanceof GraphError)) return false;
+  if (error.status === 410) return true;
+  return (
+    error.status >= 400 &&
+    error.status < 500 &&
+    /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(error.code)
+  );
+}
+
 /** Payload fields a job carries when it is put back because its mailbox was busy. */
 const PUT_BACK = { count: 'putBacks', failed: 'failedAttempts' } as const;
 
@@ -136,7 +157,7 @@ export class SyncWorker {
     return {
       [JOB.change]: (p, context) =>
         this.#withMailbox(JOB.change, p, context, async (user) => {
-          await this.syncEvent(user, String(p.eventId));
+          await this.syncEvent(user, String(p.eventId), p.changeType === 'deleted');
           // A retry of one event from a reconciliation is not a notification.
           if (p.retryOf !== 'reconcile') {
             this.#assertLeaseHeld();
@@ -166,8 +187,12 @@ export class SyncWorker {
     };
   }
 
-  /** Fetches one event and applies it (through its master for an occurrence); 404 means deleted. */
-  async syncEvent(user: SyncUserRecord, eventId: string): Promise<void> {
+  /**
+   * Fetches one event and applies it (through its master for an occurrence); 404 means deleted. An
+   * event Graph notified as deleted but still returns may sit in Deleted Items (calendar-departure.ts):
+   * the calendar view over its own time, which lists the default calendar only, decides.
+   */
+  async syncEvent(user: SyncUserRecord, eventId: string, notifiedDeleted = false): Promise<void> {
     const owner = ownerOf(user);
     let raw: unknown;
     try {
@@ -193,7 +218,46 @@ export class SyncWorker {
       await this.syncEvent(user, item.seriesMasterId);
       return;
     }
-    await this.#applyFetched(user, item);
+    const checkView = notifiedDeleted && !item.isCancelled;
+    if (checkView && item.type === 'singleInstance' && !(await this.#inCalendarView(user, item))) {
+      this.#assertLeaseHeld();
+      await this.deps.service.applyDeleted(owner, item.id);
+      return;
+    }
+    await this.#applyFetched(user, item, undefined, checkView);
+  }
+
+  /**
+   * Whether the calendar view over the item's own time lists it (for an occurrence, its series):
+   * what Deleted Items holds is not in the view. One page of ids; an event that long is rare.
+   */
+  async #inCalendarView(user: SyncUserRecord, item: CalendarItem): Promise<boolean> {
+    // A view of no length lists nothing: give an event without duration a minute.
+    const end = new Date(Math.max(item.end.getTime(), item.start.getTime() + 60_000));
+    const series = item.seriesMasterId;
+    for await (const page of this.deps.graph.pages<Record<string, unknown>>(user.userId, {
+      path: 'me/calendarView',
+      query: {
+        startDateTime: item.start.toISOString(),
+        endDateTime: end.toISOString(),
+        $select: 'id,seriesMasterId',
+      },
+      operation: 'calendar.view',
+    })) {
+      if (page.value.some((e) => e.id === item.id || (series !== null && e.seriesMasterId === series))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The calendar view of a delta round that began at `at` (an incremental round keeps its full round's). */
+  #window(at: Date): RoundEvidence['window'] {
+    const { settings } = this.deps;
+    return {
+      start: new Date(at.getTime() - (settings.windowPastDays ?? 1) * DAY),
+      end: new Date(at.getTime() + (settings.windowFutureDays ?? 180) * DAY),
+    };
   }
 
   /** Delta query over the window; applies every change it reports. */
@@ -204,8 +268,7 @@ export class SyncWorker {
     const rebase = settings.rebaseAfterMs ?? DAY;
     const stale = !user.deltaStartedAt || now.getTime() - new Date(user.deltaStartedAt).getTime() > rebase;
     const deltaLink = fresh || stale || !user.deltaLinkCt ? undefined : await this.#openDeltaLink(user);
-    const start = new Date(now.getTime() - (settings.windowPastDays ?? 1) * DAY);
-    const end = new Date(now.getTime() + (settings.windowFutureDays ?? 180) * DAY);
+    const { start, end } = this.#window(now);
     const first = deltaLink
       ? { path: deltaLink, operation: 'calendar.delta' }
       : {
@@ -213,6 +276,13 @@ export class SyncWorker {
           query: { startDateTime: start.toISOString(), endDateTime: end.toISOString() },
           operation: 'calendar.delta',
         };
+    const removed = new Set<string>();
+    const round: RoundEvidence = {
+      window: deltaLink && user.deltaStartedAt ? this.#window(new Date(user.deltaStartedAt)) : { start, end },
+      startedAt: now,
+      removed,
+      full: !deltaLink,
+    };
     const doneMasters = new Set<string>();
     const seen = new Set<string>();
     let unknownRemoval = false;
@@ -225,6 +295,7 @@ export class SyncWorker {
           if (!id) continue;
           seen.add(id);
           if (entry['@removed'] !== undefined) {
+            removed.add(id);
             if (await this.deps.service.isLinked(user.userId, id)) toFetch.add(id);
             else unknownRemoval = true;
             continue;
@@ -236,27 +307,27 @@ export class SyncWorker {
           if (master) doneMasters.add(master);
           toFetch.add(target);
         }
-        await this.#fetchAndApply(user, [...toFetch]);
+        await this.#fetchAndApply(user, [...toFetch], { round, seen });
         if (page.deltaLink) finalLink = page.deltaLink;
       }
     } catch (error) {
-      if (error instanceof GraphError && error.status === 410 && !fresh) {
-        // Graph forgot the sync state (SyncStateNotFound): a full round replaces it.
+      if (syncStateLost(error) && !fresh) {
+        // Graph forgot the sync state: a full round replaces it.
         return this.reconcile(user, true);
       }
       throw error;
     }
-    // Delta reports a removal only of items it reported before: an event linked through a notification
-    // and deleted while that notification was lost would go unseen. Linked events delta did not mention
-    // are checked for existence (cheap: ids only, batched); a removed occurrence reported under an id
-    // sync never saw also refreshes the linked series.
+    // An incremental round mentions only what changed, and a removal Graph may not report (an event
+    // purged while its notification was lost): linked events it did not mention are checked for
+    // existence (cheap: ids only, batched). A full round lists every event of its window, so those it
+    // did not list are read in full, to tell the ones that left the calendar (calendar-departure.ts).
+    // A removed occurrence reported under an id sync never saw also refreshes the linked series.
     const unseen = (await this.deps.service.linkedEvents(user.userId)).filter((l) => !seen.has(l.eventId));
     const refresh = unknownRemoval ? unseen.filter((l) => l.kind === 'series').map((l) => l.eventId) : [];
-    await this.#fetchAndApply(user, refresh);
-    await this.#checkExistence(
-      user,
-      unseen.filter((l) => !refresh.includes(l.eventId)).map((l) => l.eventId),
-    );
+    await this.#fetchAndApply(user, refresh, { round, seen });
+    const rest = unseen.filter((l) => !refresh.includes(l.eventId)).map((l) => l.eventId);
+    if (round.full) await this.#fetchAndApply(user, rest, { round, seen });
+    else await this.#checkExistence(user, rest);
     const deltaLinkCt = finalLink ? await this.#sealDeltaLink(owner, finalLink) : undefined;
     // A run that lost its mailbox must not put its older delta link over a newer run's.
     this.#assertLeaseHeld();
@@ -276,7 +347,7 @@ export class SyncWorker {
    * becomes a change job of its own, retried and dead-lettered alone, so that one event Graph will not
    * return does not hold back the rest of the mailbox.
    */
-  async #fetchAndApply(user: SyncUserRecord, ids: readonly string[]): Promise<void> {
+  async #fetchAndApply(user: SyncUserRecord, ids: readonly string[], seenBy?: RoundSight): Promise<void> {
     if (ids.length === 0) return;
     const owner = ownerOf(user);
     const results = await this.deps.graph.batch(
@@ -312,7 +383,7 @@ export class SyncWorker {
         await this.syncEvent(user, item.seriesMasterId);
         continue;
       }
-      await this.#applyFetched(user, item);
+      await this.#applyFetched(user, item, seenBy);
     }
     if (failed.length > 0) await this.deps.queue.enqueue(failed);
   }
@@ -331,11 +402,30 @@ export class SyncWorker {
     }
   }
 
-  async #applyFetched(user: SyncUserRecord, item: CalendarItem): Promise<void> {
+  async #applyFetched(
+    user: SyncUserRecord,
+    item: CalendarItem,
+    seenBy?: RoundSight,
+    checkView = false,
+  ): Promise<void> {
     const owner = ownerOf(user);
+    const listed = seenBy?.seen.has(item.id) ?? false;
+    if (seenBy && item.type === 'singleInstance' && singleLeftCalendar(item, seenBy.round, listed)) {
+      await this.deps.service.applyDeleted(owner, item.id);
+      return;
+    }
     // Instances are only worth reading for a series that carries a Roomlink meeting.
     if (item.type === 'seriesMaster' && !item.isCancelled && (await this.#carriesMeeting(user, item))) {
       const instances = await this.#instances(user, item.id);
+      const first = instances[0];
+      const left =
+        (seenBy !== undefined && seriesLeftCalendar(item, instances, seenBy.round, listed)) ||
+        (checkView && first !== undefined && !(await this.#inCalendarView(user, first)));
+      this.#assertLeaseHeld();
+      if (left) {
+        await this.deps.service.applyDeleted(owner, item.id);
+        return;
+      }
       await this.deps.service.applyItem(owner, item, instances);
       return;
     }
@@ -348,14 +438,14 @@ export class SyncWorker {
   }
 
   async #instances(user: SyncUserRecord, masterId: string): Promise<CalendarItem[]> {
-    const now = this.#now();
     const { settings } = this.deps;
+    const { start, end } = this.#window(this.#now());
     const items: CalendarItem[] = [];
     const pages = this.deps.graph.pages<unknown>(user.userId, {
       path: `me/events/${encodeURIComponent(masterId)}/instances`,
       query: {
-        startDateTime: new Date(now.getTime() - (settings.windowPastDays ?? 1) * DAY).toISOString(),
-        endDateTime: new Date(now.getTime() + (settings.windowFutureDays ?? 180) * DAY).toISOString(),
+        startDateTime: start.toISOString(),
+        endDateTime: end.toISOString(),
         $select: INSTANCE_SELECT,
       },
       operation: 'event.instances',

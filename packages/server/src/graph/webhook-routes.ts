@@ -156,7 +156,7 @@ export function graphWebhooks(deps: WebhookDeps) {
         async (request: FastifyRequest, reply: FastifyReply) => {
           const { value } = request.body as { value: ChangeNotification[] };
           const jobs: JobSpec[] = [];
-          const seen = new Set<string>();
+          const seen = new Map<string, { userId: string; eventId: string; changeType: string }>();
           for (const n of value) {
             const eventId = n.resourceData?.id ?? eventIdFromResource(n.resource);
             if (!eventId) {
@@ -167,13 +167,15 @@ export function graphWebhooks(deps: WebhookDeps) {
             const user = authentic('change', n, cached(n.subscriptionId) ?? (await lookUp(n.subscriptionId)));
             if (!user) continue;
             const key = `${user.userId}\u0000${eventId}`;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            jobs.push({
-              kind: JOB.change,
-              payload: { userId: user.userId, eventId, changeType: n.changeType },
-            });
+            const earlier = seen.get(key);
+            if (earlier) {
+              // One read of the event serves both; a deletion among them must not be lost (sync-worker.ts).
+              if (n.changeType === 'deleted') earlier.changeType = 'deleted';
+              continue;
+            }
+            seen.set(key, { userId: user.userId, eventId, changeType: n.changeType });
           }
+          for (const payload of seen.values()) jobs.push({ kind: JOB.change, payload });
           await deps.queue.enqueue(jobs);
           if (jobs.length > 0)
             deps.metrics.notifications.inc({ kind: 'change', outcome: 'queued' }, jobs.length);
