@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 const main = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(main)) {
   console.error('roomlink: not built yet — run `npm run build` (npm start and npm test build first)');
-  process.exit(78);
+  // 70, sysexits' EX_SOFTWARE: the installation is incomplete. Not 78 (EX_CONFIG), which Roomlink
+  // uses for invalid environment variables (docs/errors.md).
+  process.exit(70);
 }
 await import(main.href);

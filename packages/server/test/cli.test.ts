@@ -27,6 +27,8 @@ describe('roomlink CLI', () => {
       ROOMLINK_MASTER_KEYS: testMasterKeys(),
     };
 
+    // Doctor creates no database: the operator's migrate (or the server's first start) does.
+    await run(['migrate'], env);
     const ok = await run(['doctor'], env);
     expect(ok.stdout).toContain('ok    configuration');
     expect(ok.code).toBe(EXIT.ok);
@@ -40,7 +42,6 @@ describe('roomlink CLI', () => {
     expect(noDb.code).toBe(EXIT.database);
 
     // Data keys exist under one master key; doctor with another master key must say keys fail.
-    await run(['migrate'], env);
     const store = await openStore(database.url);
     await store.tenantKeys.insert({
       tenantId: 't',

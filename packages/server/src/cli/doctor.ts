@@ -1,31 +1,65 @@
-/** `roomlink doctor`: checks configuration, database and keys in that order. */
-import { ConfigError, loadConfig } from '../config/config.js';
+/** `roomlink doctor`: checks configuration, database and keys in that order; it creates nothing. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { wrapContext } from '../crypto/envelope.js';
 import { KeyError } from '../crypto/key-provider.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { createKeyProvider } from '../runtime.js';
-import { openStore } from '../store/kysely-store.js';
+import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
+import { roomlinkMigrator } from '../store/migrations/index.js';
+import { clientCertificateProblems } from './client-certificate.js';
 import { EXIT } from './exit.js';
+
+export interface DoctorOptions {
+  /** The time certificates are checked against (tests). */
+  readonly now?: () => Date;
+}
 
 export async function runDoctor(
   env: Readonly<Record<string, string | undefined>>,
   print: (line: string) => void,
+  options: DoctorOptions = {},
 ): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(env);
+    // Sign-in reads the certificate and key only when the first user signs in: read them now.
+    const problems = await clientCertificateProblems(
+      config.microsoft?.credential,
+      (options.now ?? (() => new Date()))(),
+    );
+    if (problems.length > 0) throw new ConfigError(problems);
     print(`ok    configuration (base URL ${config.baseUrl}, ${config.demo ? 'demo mode' : 'Microsoft 365'})`);
     for (const line of appRegistrationValues(config.baseUrl)) print(`      ${line}`);
+    for (const warning of configWarnings(config)) print(`warn  ${warning}`);
   } catch (error) {
     print(`FAIL  configuration\n${error instanceof ConfigError ? error.message : String(error)}`);
     return EXIT.config;
   }
 
-  let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  // Checking must not create the database (a mistyped path would pass, leaving a stray empty file).
+  const sqliteFile = sqliteFileOf(config.databaseUrl);
+  if (sqliteFile !== undefined && !existsSync(sqliteFile)) {
+    print(
+      `FAIL  database: no database exists at ${sqliteFile}. Start Roomlink or run \`roomlink migrate\` ` +
+        'to create it; if it should exist, check DATABASE_URL (or ROOMLINK_DATA_DIR)',
+    );
+    return EXIT.database;
+  }
+  let store: KyselyStore | undefined;
   try {
-    store = await openStore(config.databaseUrl, { migrate: false });
+    store = await openStore(config.databaseUrl, { migrate: false, mustExist: true });
     await store.ping();
-    print(`ok    database ${store.location}`);
+    const pending = await pendingMigrations(store);
+    print(
+      `ok    database ${store.location} (${
+        pending.length === 0
+          ? 'schema up to date'
+          : `${pending.length} migration(s) pending: ${pending.join(', ')}; Roomlink applies them ` +
+            'when it starts, or run `roomlink migrate`'
+      })`,
+    );
   } catch (error) {
     print(`FAIL  database: ${error instanceof Error ? error.message : String(error)}`);
     await store?.close().catch(() => undefined);
@@ -80,6 +114,20 @@ export async function runDoctor(
     await store.close();
   }
   return EXIT.ok;
+}
+
+/** The SQLite file DATABASE_URL names, resolved as the store resolves it; none for PostgreSQL or :memory:. */
+function sqliteFileOf(databaseUrl: string): string | undefined {
+  if (!databaseUrl.startsWith('sqlite:')) return undefined;
+  const file = databaseUrl.slice('sqlite:'.length);
+  return file === ':memory:' ? undefined : path.resolve(file);
+}
+
+/** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
+async function pendingMigrations(store: KyselyStore): Promise<string[]> {
+  const schema = await currentSchema(store.db, store.dialect);
+  const migrations = await roomlinkMigrator(store.db, schema ? { schema } : {}).getMigrations();
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
 function sum(counts: Map<string, number>): number {

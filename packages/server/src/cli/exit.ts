@@ -1,4 +1,4 @@
-/** Exit codes of the `roomlink` command (documented in docs/operations.md). */
+/** Exit codes of the `roomlink` command (documented in docs/errors.md). */
 export const EXIT = {
   ok: 0,
   failure: 1,
@@ -7,6 +7,8 @@ export const EXIT = {
   conflict: 65,
   /** No such tenant or user. */
   notFound: 66,
+  /** bin/roomlink.js only: the command is not built yet (sysexits' EX_SOFTWARE). */
+  notBuilt: 70,
   config: 78,
   database: 69,
   keys: 77,

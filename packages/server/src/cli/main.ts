@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `roomlink` command line. Exit codes are listed in docs/operations.md. */
+/** The `roomlink` command line. Exit codes are listed in docs/errors.md. */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { registerCommands } from './commands.js';

@@ -299,6 +299,25 @@ export function clientAddressesKnown(config: Pick<Config, 'baseUrl' | 'trustedPr
   return config.trustedProxies.length > 0 || config.baseUrl.protocol === 'http:';
 }
 
+/**
+ * What is valid but will not work as an operator likely expects: logged at start (and printed by
+ * `roomlink doctor`), never refused. Each is one sentence naming the variables; no values but URLs.
+ */
+export function configWarnings(config: Pick<Config, 'baseUrl' | 'microsoft'>): string[] {
+  const warnings: string[] = [];
+  // Microsoft Graph refuses a subscription whose notification URL is not https. An http base URL
+  // with a real app registration is still legitimate (trying sign-in on http://localhost), so warn.
+  if (config.microsoft && config.baseUrl.protocol === 'http:') {
+    warnings.push(
+      `ROOMLINK_BASE_URL is http (${config.baseUrl.origin}) and MS_CLIENT_ID is set: Microsoft Graph ` +
+        'delivers change notifications only to https URLs, so calendar sync cannot subscribe to ' +
+        'calendars, and meetings follow changes made in Outlook only at the hourly reconciliation. ' +
+        'Fine for trying sign-in locally; in production use an https base URL (a TLS proxy in front).',
+    );
+  }
+  return warnings;
+}
+
 /** localhost, *.localhost, 127.0.0.0/8 and ::1: a base URL only this machine reaches. */
 export function isLoopback(url: URL): boolean {
   return isLoopbackHost(url.hostname);

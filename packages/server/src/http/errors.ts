@@ -1,6 +1,11 @@
 /**
  * The catalogue of errors the HTTP API answers with, as RFC 9457 problem details. Each code has a
  * stable `type` URI (documented in docs/errors.md; a test keeps the two in step).
+ *
+ * Only codes the API sends belong here. Not in it: a 405 (Fastify's router answers a known path
+ * with an unrouted method as no route, so that is `not_found`), and a Conditional Access claims
+ * challenge, which no request meets (Graph is called by calendar sync in the background, and
+ * GET /api/v1/me reports it as status `needs_sign_in` with its `claims`).
  */
 import type { DomainErrorCode } from '../domain/errors.js';
 
@@ -11,10 +16,8 @@ export type HttpErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'unauthorized'
-  | 'claims_required'
   | 'forbidden'
   | 'not_found'
-  | 'method_not_allowed'
   | 'rate_limited'
   | 'unavailable'
   | 'internal_error';
@@ -25,10 +28,8 @@ export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; t
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unauthorized: { status: 401, title: 'Sign-in required' },
-  claims_required: { status: 401, title: 'Your organisation requires you to sign in again' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
   rate_limited: { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Service unavailable' },
   internal_error: { status: 500, title: 'Internal error' },

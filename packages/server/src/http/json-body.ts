@@ -2,6 +2,12 @@
  * JSON bodies as Fastify parses them, except that an empty body is no body at all on a route that
  * declares none: many HTTP clients send `Content-Type: application/json` on every request, DELETE
  * included. A route that takes a body still refuses an empty one (malformed_json, "the body is empty").
+ *
+ * JSON is the only type parsed application-wide: Fastify's built-in text/plain parser is removed, so
+ * a text/plain body answers 415 unsupported_media_type like any other type, instead of reaching the
+ * route as a string (and failing its schema with "body must be object"). A plugin that takes another
+ * type adds its parser in its own scope (the identity emulator's form posts). Graph's text/plain
+ * validation handshake is answered before any body is parsed (graph/webhook-routes.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
@@ -10,6 +16,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
   // Fastify's own parser: same size limit, same prototype-poisoning refusals, same errors.
   const parseJson = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser<string>('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body.length === 0 && request.routeOptions.schema?.body === undefined) {

@@ -48,6 +48,11 @@ export interface OpenOptions {
   readonly groupCommit?: boolean;
   /** Told of the store's group commits and log syncs (SQLite), e.g. for metrics. */
   readonly observer?: StoreObserver;
+  /**
+   * SQLite only: open the file only if it exists, creating neither it nor its directory
+   * (`roomlink doctor` checks; the server and `roomlink migrate` create the database).
+   */
+  readonly mustExist?: boolean;
 }
 
 /** What the store reports about its own work, for metrics. */
@@ -67,6 +72,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenDataba
       options.sqliteSynchronous ?? 'FULL',
       options.groupCommit ?? true,
       options.observer,
+      options.mustExist ?? false,
     );
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new Error('DATABASE_URL must start with sqlite: or postgres://');
@@ -93,10 +99,11 @@ function openSqlite(
   synchronous: 'FULL' | 'NORMAL',
   groupCommit: boolean,
   observer: StoreObserver | undefined,
+  mustExist: boolean,
 ): OpenDatabase {
   const memory = file === ':memory:';
-  if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const database = new SqliteDatabase(file);
+  if (!memory && !mustExist) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new SqliteDatabase(file, { fileMustExist: mustExist });
   if (!memory) database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${synchronous}`);
   database.pragma('foreign_keys = ON');
