@@ -133,12 +133,7 @@ export class KyselyMeetingRepository implements MeetingRepository {
    * nothing could find them any more. Run it in a transaction.
    */
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const owned = await this.db
-      .selectFrom('meetings')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const owned = await this.#lockForDelete(tenantId, id);
     if (!owned) return false;
     for (const table of await tablesWithColumn(this.db, this.dialect, 'meeting_id')) {
       await sql`delete from ${sql.table(table)} where meeting_id = ${id}`.execute(this.db);
@@ -146,6 +141,23 @@ export class KyselyMeetingRepository implements MeetingRepository {
     await deleteMeetingAudit(this.db, [id]);
     const result = await this.db.deleteFrom('meetings').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
+  }
+
+  /**
+   * The meeting's row, locked before anything that belongs to it is deleted. Calendar sync writes a
+   * meeting's rows only in a statement that holds the meeting row (FOR KEY SHARE on PostgreSQL, see
+   * sync-state.ts): under READ COMMITTED such a write either commits before this lock is granted,
+   * and the dependent deletes below see its rows, or waits for this transaction and then finds no
+   * meeting. On SQLite there is one writer at a time: the store's transaction takes the database's
+   * write lock at BEGIN (IMMEDIATE, see write-batcher.ts) and sync's write is a single statement.
+   */
+  #lockForDelete(tenantId: string, id: string): Promise<{ id: string } | undefined> {
+    const query = this.db
+      .selectFrom('meetings')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id);
+    return (this.dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
   }
 }
 

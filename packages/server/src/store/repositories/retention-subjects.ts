@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import type { DialectName } from '../database.js';
 import type { AuditTable, Database, MeetingTable, UserTable } from '../schema.js';
 import { deleteMeetingAudit } from './retention.js';
-import { inList, tablesWithColumn, timedTransaction } from './retention-tables.js';
+import { inList, lockMeetings, tablesWithColumn, timedTransaction } from './retention-tables.js';
 
 export type MeetingRef = Pick<
   MeetingTable,
@@ -81,7 +81,7 @@ export class KyselySubjectRepository {
     if (ids.length === 0) return { rows: 0, ms: 0 };
     const dependents = await tablesWithColumn(this.db, this.dialect, 'meeting_id');
     const { result, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
-      deleteMeetingsIn(trx, dependents, tenantId, ids),
+      deleteMeetingsIn(trx, this.dialect, dependents, tenantId, ids),
     );
     return { rows: result, ms };
   }
@@ -183,6 +183,7 @@ export class KyselySubjectRepository {
         .execute();
       await deleteMeetingsIn(
         trx,
+        this.dialect,
         dependents,
         tenantId,
         late.map((m) => m.id),
@@ -214,10 +215,12 @@ const MEETING_REF = [
 /** Deletes meetings, the rows of other tables that belong to them and their audit trail. */
 async function deleteMeetingsIn(
   trx: Kysely<Database>,
+  dialect: DialectName,
   dependents: readonly string[],
   tenantId: string,
-  ids: readonly string[],
+  requested: readonly string[],
 ): Promise<number> {
+  const ids = await lockMeetings(trx, dialect, requested);
   if (ids.length === 0) return 0;
   for (const table of dependents) {
     await sql`delete from ${sql.table(table)} where ${inList('meeting_id', ids)}`.execute(trx);

@@ -100,6 +100,27 @@ export async function deleteSome(
   return Number(result.numAffectedRows ?? 0n);
 }
 
+/**
+ * Locks the meetings about to be deleted, before the rows that belong to them, and returns the ids
+ * of those that still exist and pass `stillDue` (PostgreSQL re-reads a row changed meanwhile). Calendar
+ * sync writes a meeting's rows only while its statement holds the meeting row (FOR KEY SHARE,
+ * sync-state.ts), so no such row can be written between these deletes and the meeting's. SQLite has
+ * one writer at a time (timedTransaction begins IMMEDIATE): nothing to lock.
+ */
+export async function lockMeetings(
+  trx: Kysely<Database>,
+  dialect: DialectName,
+  ids: readonly string[],
+  stillDue?: { purgeAfterAtMost: string },
+): Promise<readonly string[]> {
+  if (dialect !== 'postgres' || ids.length === 0) return ids;
+  const due = stillDue ? sql` and purge_after <= ${stillDue.purgeAfterAtMost}` : sql``;
+  // In id order, so that two purges locking overlapping meetings cannot deadlock.
+  const locked = await sql<{ id: string }>`
+    select id from meetings where ${inList('id', ids)}${due} order by id for update`.execute(trx);
+  return locked.rows.map((r) => r.id);
+}
+
 /** `column in (values)` for raw statements; never called with an empty list. */
 export function inList(column: string, values: readonly string[]): RawBuilder<unknown> {
   return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql`${v}`))})`;

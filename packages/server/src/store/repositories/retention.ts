@@ -10,6 +10,7 @@ import type { DialectName } from '../database.js';
 import type { Database } from '../schema.js';
 import {
   inList,
+  lockMeetings,
   type RetentionDatabase,
   type RetentionTables,
   tablesWithColumn,
@@ -87,15 +88,21 @@ export class KyselyRetentionRepository {
         .orderBy('purge_after')
         .limit(limit)
         .execute();
-      if (due.length === 0) return new Map<string, number>();
-      const ids = due.map((r) => r.id);
+      const ids = await lockMeetings(
+        trx,
+        this.dialect,
+        due.map((r) => r.id),
+        { purgeAfterAtMost: day },
+      );
+      if (ids.length === 0) return new Map<string, number>();
       for (const table of dependents) {
         await sql`delete from ${sql.table(table)} where ${inList('meeting_id', ids)}`.execute(trx);
       }
       await trx.deleteFrom('meetings').where('id', 'in', ids).execute();
       await deleteMeetingAudit(trx, ids);
       const byTenant = new Map<string, number>();
-      for (const r of due) tally(byTenant, r.tenant_id);
+      const deleted = new Set(ids);
+      for (const r of due) if (deleted.has(r.id)) tally(byTenant, r.tenant_id);
       return byTenant;
     });
     return { rows: sum(result), byTenant: result, ms };

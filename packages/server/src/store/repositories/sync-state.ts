@@ -1,5 +1,5 @@
 /** Kysely implementation of the calendar sync repositories (domain/sync/ports.ts), both dialects. */
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
 import type {
   EventLinkRecord,
   EventLinkRepository,
@@ -10,7 +10,13 @@ import type {
   SyncUserRepository,
 } from '../../domain/sync/ports.js';
 import type { Database } from '../schema.js';
-import { type SyncDatabase, type SyncEventTable, type SyncUserTable, withSyncTables } from './sync-tables.js';
+import {
+  type SyncDatabase,
+  type SyncEventTable,
+  type SyncOccurrenceTable,
+  type SyncUserTable,
+  withSyncTables,
+} from './sync-tables.js';
 
 export function kyselySyncStore(db: Kysely<Database>): SyncStore {
   const sdb = withSyncTables(db);
@@ -209,7 +215,8 @@ export class KyselyEventLinkRepository implements EventLinkRepository {
     const { meeting_id: _id, ...changes } = row;
     await this.db
       .insertInto('sync_events')
-      .values(row)
+      .columns(EVENT_COLUMNS)
+      .expression(whileMeetingExists(this.db, record.meetingId, EVENT_COLUMNS, [row]))
       .onConflict((oc) => oc.column('meeting_id').doUpdateSet(changes))
       .execute();
   }
@@ -255,22 +262,95 @@ export class KyselyOccurrenceRepository implements OccurrenceRepository {
     }));
   }
 
+  /**
+   * Writes the new overrides first, then deletes the others: the write checks the meeting (see
+   * whileMeetingExists), so on PostgreSQL the meeting row is held before any of its overrides is
+   * touched, in the order a meeting delete takes them (the other way round, the two could deadlock).
+   */
   async replace(meetingId: string, records: readonly OccurrenceRecord[], now: Date): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('sync_occurrences').where('meeting_id', '=', meetingId).execute();
-      if (records.length === 0) return;
+      if (records.length > 0) await writeOccurrences(trx, meetingId, records, now);
       await trx
-        .insertInto('sync_occurrences')
-        .values(
-          records.map((r) => ({
-            meeting_id: meetingId,
-            tenant_id: r.tenantId,
-            occurrence_key: r.occurrenceKey,
-            window_ct: r.windowCt,
-            updated_at: now.toISOString(),
-          })),
+        .deleteFrom('sync_occurrences')
+        .where('meeting_id', '=', meetingId)
+        .$if(records.length > 0, (q) =>
+          q.where(
+            'occurrence_key',
+            'not in',
+            records.map((r) => r.occurrenceKey),
+          ),
         )
         .execute();
     });
   }
+}
+
+async function writeOccurrences(
+  db: Kysely<SyncDatabase>,
+  meetingId: string,
+  records: readonly OccurrenceRecord[],
+  now: Date,
+): Promise<void> {
+  const rows = records.map(
+    (r): SyncOccurrenceTable => ({
+      meeting_id: meetingId,
+      tenant_id: r.tenantId,
+      occurrence_key: r.occurrenceKey,
+      window_ct: r.windowCt,
+      updated_at: now.toISOString(),
+    }),
+  );
+  await db
+    .insertInto('sync_occurrences')
+    .columns(OCCURRENCE_COLUMNS)
+    .expression(whileMeetingExists(db, meetingId, OCCURRENCE_COLUMNS, rows))
+    .onConflict((oc) =>
+      oc.columns(['meeting_id', 'occurrence_key']).doUpdateSet((eb) => ({
+        tenant_id: eb.ref('excluded.tenant_id'),
+        window_ct: eb.ref('excluded.window_ct'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .execute();
+}
+
+const EVENT_COLUMNS = [
+  'meeting_id',
+  'tenant_id',
+  'user_id',
+  'event_hash',
+  'event_id_ct',
+  'kind',
+  'version_ct',
+  'updated_at',
+] as const satisfies readonly (keyof SyncEventTable)[];
+
+const OCCURRENCE_COLUMNS = [
+  'meeting_id',
+  'tenant_id',
+  'occurrence_key',
+  'window_ct',
+  'updated_at',
+] as const satisfies readonly (keyof SyncOccurrenceTable)[];
+
+/**
+ * `rows` as a SELECT that yields them only while the meeting exists, for the INSERT that writes
+ * them. A meeting delete deletes what belongs to the meeting, then the meeting
+ * (MeetingRepository.delete), and nothing finds rows of a meeting that is gone: sync, which may
+ * have read the meeting before the delete, must not write for it afterwards. The check is part of
+ * the writing statement: on PostgreSQL it holds the meeting row FOR KEY SHARE until the write
+ * commits, and the delete locks that row FOR UPDATE before its dependent deletes, so one of the two
+ * waits for the other; on SQLite the statement runs under the database's write lock, which the
+ * delete's transaction holds throughout.
+ */
+function whileMeetingExists<T>(
+  db: Kysely<SyncDatabase>,
+  meetingId: string,
+  columns: readonly (keyof T)[],
+  rows: readonly T[],
+): RawBuilder<unknown> {
+  const meeting = db.selectFrom('meetings').select(sql<number>`1`.as('held')).where('id', '=', meetingId);
+  const held = db.getExecutor().adapter instanceof PostgresAdapter ? meeting.forKeyShare() : meeting;
+  const values = sql.join(rows.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`));
+  return sql`select * from (values ${values}) as v where exists ${held}`;
 }
