@@ -21,20 +21,8 @@ import { KyselyRetentionRepository } from '../src/store/repositories/retention.j
 import { KyselySubjectRepository } from '../src/store/repositories/retention-subjects.js';
 import { type AdminTestApp, createMeeting, startAdminApp } from './support/admin.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { deferred } from './support/deferred.js';
 import { insertSession } from './support/sessions.js';
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 /** The erasure's repository, with a pause before its last step. */
 class PausedSubjectRepository extends KyselySubjectRepository {

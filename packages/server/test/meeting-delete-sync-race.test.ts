@@ -38,24 +38,12 @@ import { KyselySubjectRepository } from '../src/store/repositories/retention-sub
 import { kyselySyncStore } from '../src/store/repositories/sync-state.js';
 import type { Database } from '../src/store/schema.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { deferred } from './support/deferred.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { insertUser } from './support/sessions.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-interface Deferred<T = void> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 /** A point where one side stops (`arrive`) until the test lets it go on (`release`). */
 interface Hold {
@@ -88,47 +76,34 @@ function writtenTable(node: RootOperationNode): string | undefined {
   return table?.kind === 'TableNode' ? (table as TableNode).table.identifier.name : undefined;
 }
 
+/** Which statement a hold stops after. */
+type StatementMatch = (node: RootOperationNode) => boolean;
+
+/** A Kysely-built INSERT or DELETE of `table`. */
+const builtWrite =
+  (kind: 'DeleteQueryNode' | 'InsertQueryNode', table: string): StatementMatch =>
+  (node) =>
+    node.kind === kind && writtenTable(node) === table;
+
+/** A raw `delete from …` (the dependent deletes of meeting deletes and of retention). */
+const rawDelete: StatementMatch = (node) =>
+  node.kind === 'RawNode' && (node.sqlFragments[0]?.trimStart().startsWith('delete from') ?? false);
+
 /**
- * Holds the transaction after its first `kind` statement on `table` has run: the statement's
- * locks and writes are in place, nothing after it has run, nothing is committed.
+ * Holds the transaction after the first statement `match` picks has run: the statement's locks and
+ * writes are in place, nothing after it has run, nothing is committed.
  */
 class HoldAfter implements KyselyPlugin {
   readonly #matched = new WeakSet<QueryId>();
   #used = false;
 
   constructor(
-    private readonly kind: 'DeleteQueryNode' | 'InsertQueryNode',
-    private readonly table: string,
+    private readonly match: StatementMatch,
     private readonly point: Hold,
   ) {}
 
   transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-    if (!this.#used && node.kind === this.kind && writtenTable(node) === this.table) {
-      this.#used = true;
-      this.#matched.add(queryId);
-    }
-    return node;
-  }
-
-  async transformResult({ queryId, result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    if (this.#matched.has(queryId)) await this.point.arrive();
-    return result;
-  }
-}
-
-/** Holds the transaction after its first raw `delete from …` (retention's dependent deletes). */
-class HoldAfterRawDelete implements KyselyPlugin {
-  readonly #matched = new WeakSet<QueryId>();
-  #used = false;
-
-  constructor(private readonly point: Hold) {}
-
-  transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-    if (
-      !this.#used &&
-      node.kind === 'RawNode' &&
-      node.sqlFragments[0]?.trimStart().startsWith('delete from')
-    ) {
+    if (!this.#used && this.match(node)) {
       this.#used = true;
       this.#matched.add(queryId);
     }
@@ -348,7 +323,7 @@ for (const dialect of DIALECTS) {
       function heldDelete(tenantId: string, id: string, table: string) {
         const point = hold();
         const pid = deferred<number>();
-        const db = t.runtime.store.db.withPlugin(new HoldAfter('DeleteQueryNode', table, point));
+        const db = t.runtime.store.db.withPlugin(new HoldAfter(builtWrite('DeleteQueryNode', table), point));
         const done = db.transaction().execute(async (trx) => {
           pid.resolve(await backendPid(trx));
           return new KyselyMeetingRepository(trx, 'postgres').delete(tenantId, id);
@@ -401,7 +376,7 @@ for (const dialect of DIALECTS) {
           const { rows } = await sql<{ purge_after: string }>`
             select purge_after from meetings where id = ${meeting.id}`.execute(db);
           const point = hold();
-          const held = db.withPlugin(new HoldAfterRawDelete(point));
+          const held = db.withPlugin(new HoldAfter(rawDelete, point));
           const purging = run(held, owner.tenantId, meeting.id, String(rows[0]?.purge_after));
           await point.reached;
 
@@ -432,7 +407,7 @@ for (const dialect of DIALECTS) {
         // Sync's transaction has written the overrides and is held before its COMMIT.
         const beforeCommit = hold();
         const store = kyselySyncStore(
-          db.withPlugin(new HoldAfter('InsertQueryNode', 'sync_occurrences', beforeCommit)),
+          db.withPlugin(new HoldAfter(builtWrite('InsertQueryNode', 'sync_occurrences'), beforeCommit)),
         );
         const writing = store.occurrences.replace(
           meeting.id,
