@@ -3,7 +3,8 @@
  * close them. The server and the CLI both start from here.
  */
 import { EventEmitter } from 'node:events';
-import { access } from 'node:fs/promises';
+import { access, chmod, mkdir, open, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { EnvelopeCipher } from './crypto/envelope.js';
@@ -63,6 +64,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const keyProvider = await createKeyProvider(config, logger);
   const metrics = options.metrics ?? createMetrics();
+  await privateSqliteFiles(config.databaseUrl, logger);
   const store = await openStore(config.databaseUrl, {
     migrate: options.migrate ?? true,
     sqliteSynchronous: config.sqliteSynchronous,
@@ -105,6 +107,58 @@ export async function createRuntime(
     metrics,
     close: () => store.close(),
   };
+}
+
+/**
+ * SQLite: the database file and its directory are private to the account Roomlink runs as, before
+ * the store opens them (they hold Exchange ids, subscription and job ids in clear, and ciphertext).
+ *
+ * - A directory Roomlink creates (the data directory, or DATABASE_URL's) is made 0700. A directory
+ *   that exists already is left as it is: the operator chose it and its mode (a volume, a systemd
+ *   StateDirectory, one shared with other software), and Roomlink cannot tell one it created in an
+ *   earlier version from one an operator made. The files below are what protects the data.
+ * - A new database file is created empty with 0600 before SQLite opens it; SQLite gives the -wal
+ *   and -shm files it creates the main file's mode. An existing file (and a -wal or -shm left by a
+ *   crash) open to group or others (earlier versions created them 0644 under umask 022) loses those
+ *   bits; each change is logged. If it cannot be changed (another owner), Roomlink warns and starts
+ *   anyway.
+ */
+export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logger, 'warn'>): Promise<void> {
+  if (!databaseUrl.startsWith('sqlite:')) return;
+  const name = databaseUrl.slice('sqlite:'.length);
+  if (name === '' || name === ':memory:') return;
+  const file = path.resolve(name);
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    await (await open(file, 'wx', 0o600)).close();
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  for (const each of [file, `${file}-wal`, `${file}-shm`]) {
+    let mode: number;
+    try {
+      mode = (await stat(each)).mode & 0o777;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    if ((mode & 0o077) === 0) continue;
+    const octal = (m: number) => `0${m.toString(8).padStart(3, '0')}`;
+    const fields = { file: each, mode: octal(mode) };
+    try {
+      await chmod(each, mode & 0o700);
+      logger.warn(
+        { ...fields, newMode: octal(mode & 0o700) },
+        'SQLite file was open to other accounts; Roomlink made it private to its own',
+      );
+    } catch (error) {
+      logger.warn(
+        { ...fields, err: { code: (error as NodeJS.ErrnoException).code } },
+        'SQLite file is open to other accounts and Roomlink cannot change its mode; make it 0600',
+      );
+    }
+  }
 }
 
 async function fileExists(file: string): Promise<boolean> {

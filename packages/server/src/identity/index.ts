@@ -1,5 +1,6 @@
 /** Composes identity: OIDC client (lazy discovery), tokens, sign-in, the session authenticator. */
 import type { ClientCredential } from '../config/config.js';
+import { signOutTraces } from '../retention/sign-out.js';
 import type { Runtime } from '../runtime.js';
 import { sessionAuthenticator } from './authenticator.js';
 import { MicrosoftOidcClient } from './oidc-client.js';
@@ -61,6 +62,8 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     adminRoleIds: config.adminRoleIds,
     sessionTtlHours: config.sessionTtlHours,
     ...(settings.onSignOut ? { onSignOut: settings.onSignOut } : {}),
+    // Sign-out deletes the user's queued sync jobs and leaves nothing of them in SQLite's -wal file.
+    signOutTraces: signOutTraces(runtime),
     ...(settings.onSignedIn ? { onSignedIn: settings.onSignedIn } : {}),
   });
   return {

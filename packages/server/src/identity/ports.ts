@@ -116,3 +116,17 @@ export interface AuthFlowRepository {
   deleteUserSessions(userId: string): Promise<void>;
   deleteExpired(now: Date): Promise<number>;
 }
+
+/**
+ * What sign-out needs beyond deleting the user's rows, so that no copy of what it removed stays in
+ * the database's files (retention/sign-out.ts implements it).
+ */
+export interface SignOutTraces {
+  /**
+   * Deletes what other features still hold naming the user outside their rows (calendar sync's
+   * queued jobs), then runs `lastWrite` so that once it returns the database's write-ahead log holds
+   * no page image from before it (SQLite: the log is checkpointed and `lastWrite` restarts and
+   * truncates it; PostgreSQL: `lastWrite` simply runs).
+   */
+  forget(userId: string, lastWrite: () => Promise<void>): Promise<void>;
+}

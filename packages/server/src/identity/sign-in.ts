@@ -14,7 +14,7 @@ import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
 import { IdentityError } from './errors.js';
 import { type MicrosoftOidcClient, OidcError } from './oidc-client.js';
-import type { AuthFlowRepository, SignInFields, UserRecord, UserRepository } from './ports.js';
+import type { AuthFlowRepository, SignInFields, SignOutTraces, UserRecord, UserRepository } from './ports.js';
 import { constantTimeEqual, digest, randomToken, s256 } from './secrets.js';
 import type { TokenService } from './tokens.js';
 
@@ -34,6 +34,11 @@ export interface SignInDeps {
   readonly sessionTtlHours: number;
   /** Called at sign-out so that calendar sync stops and deletes its subscription. */
   readonly onSignOut?: (userId: string) => Promise<void>;
+  /**
+   * Sign-out's last step: what else names the user goes, and the database's log keeps no copy of
+   * what sign-out removed (SQLite's -wal file). Without it the last write simply runs.
+   */
+  readonly signOutTraces?: SignOutTraces;
   /** After a completed sign-in, tokens stored (calendar sync subscribes the mailbox). */
   readonly onSignedIn?: (userId: string, tenantId: string) => Promise<void>;
   readonly now?: () => Date;
@@ -188,7 +193,10 @@ export class SignInService {
     };
   }
 
-  /** Revokes the user's sessions and deletes tokens, subscriptions and the Exchange user id. */
+  /**
+   * Revokes the user's sessions and deletes tokens, subscriptions and the Exchange user id; with
+   * `signOutTraces`, no copy of them stays in the database's write-ahead log either.
+   */
   async signOut(actor: Principal): Promise<void> {
     const user = await this.deps.users.findById(actor.userId);
     if (!user) return;
@@ -196,16 +204,21 @@ export class SignInService {
     await this.deps.tokens.forget(user.id);
     await this.deps.authFlow.deleteUserSessions(user.id);
     await this.deps.users.markSignedOut(user.id);
-    await this.deps.audit.append(
-      {
-        tenantId: user.tenantId,
-        actorId: user.id,
-        action: 'session.signed_out',
-        targetType: 'user',
-        targetId: user.id,
-      },
-      this.#now(),
-    );
+    const audit = () =>
+      this.deps.audit.append(
+        {
+          tenantId: user.tenantId,
+          actorId: user.id,
+          action: 'session.signed_out',
+          targetType: 'user',
+          targetId: user.id,
+        },
+        this.#now(),
+      );
+    // The audit entry, written last, is the commit that empties SQLite's write-ahead log of the
+    // page images holding what sign-out removed (the Exchange id, names, tokens, sync state).
+    if (this.deps.signOutTraces) await this.deps.signOutTraces.forget(user.id, audit);
+    else await audit();
   }
 
   async describe(user: UserRecord): Promise<SignedInUser> {

@@ -29,7 +29,31 @@ export interface PgBossJobQueueOptions {
   /** First retry delay in seconds (doubling, jittered by pg-boss); default 1. */
   readonly retryDelaySeconds?: number;
   readonly observer?: JobObserver;
+  /** Test seam: pg-boss's maintenance interval; default PG_BOSS_HOUSEKEEPING's. */
+  readonly maintenanceIntervalSeconds?: number;
 }
+
+/**
+ * How long pg-boss keeps a finished job, whose payload names a user and, for a change job, a Graph
+ * event id (of any event of the mailbox). pg-boss 10 cannot delete a job as it completes: its
+ * maintenance (every `maintenanceIntervalSeconds`, run by one process at a time) moves the jobs that
+ * finished (completed, failed for good or cancelled) more than `archiveCompletedAfterSeconds` ago to
+ * its archive table, and deletes what was archived more than `deleteAfterSeconds` ago. A maintenance
+ * run can be skipped when it comes a little early after the previous one (pg-boss compares database
+ * times), so a finished job is gone at most `archiveCompletedAfterSeconds + 4 ×
+ * maintenanceIntervalSeconds` after it finished (FINISHED_JOB_SECONDS_AT_MOST), usually sooner.
+ * (Archiving before 60 s makes pg-boss warn at every start that its cron scheduling is off.)
+ * Failed jobs' dead-letter copies are retention's (DEAD_JOB_RETENTION_DAYS).
+ */
+export const PG_BOSS_HOUSEKEEPING = {
+  archiveCompletedAfterSeconds: 60,
+  // Nothing reads the archive: what is archived goes at the next maintenance.
+  deleteAfterSeconds: 1,
+  maintenanceIntervalSeconds: 15,
+} as const;
+
+export const FINISHED_JOB_SECONDS_AT_MOST =
+  PG_BOSS_HOUSEKEEPING.archiveCompletedAfterSeconds + 4 * PG_BOSS_HOUSEKEEPING.maintenanceIntervalSeconds;
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 const deadLetterOf = (kind: string) => `${kind}__dead`;
@@ -46,8 +70,10 @@ export class PgBossJobQueue implements JobQueue {
       schema: options.schema ?? 'pgboss',
       max: 4,
       // Done jobs leave the tables quickly: their payloads are transient by design.
-      archiveCompletedAfterSeconds: 60,
-      deleteAfterSeconds: 60,
+      ...PG_BOSS_HOUSEKEEPING,
+      ...(options.maintenanceIntervalSeconds
+        ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
+        : {}),
     });
     this.#boss.on('error', (error) => options.observer?.onError?.(error));
   }
