@@ -4,12 +4,14 @@
  * notification or from a delta round, and must not cancel the room of an event that only moved out
  * of the round's window. The Graph emulator keeps deleted items the same way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SyncUserRecord } from '../src/domain/sync/ports.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { eventually, linkedDailySeries, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const wholeMinute = (ms: number) => new Date(Math.ceil(ms / 60_000) * 60_000);
 const utc = (d: Date) => ({ dateTime: d.toISOString().slice(0, 19), timeZone: 'UTC' });
 
 for (const dialect of DIALECTS) {
@@ -17,9 +19,11 @@ for (const dialect of DIALECTS) {
   describe.skipIf(skip)(`calendar sync and Deleted Items (${label})`, () => {
     let env: SyncEnv;
     let user: SyncUser;
+    // Roomlink's clock, ahead of Exchange's by this much when a test says so.
+    let skewMs = 0;
 
     beforeAll(async () => {
-      env = await startSyncEnv(dialect);
+      env = await startSyncEnv(dialect, { now: () => new Date(Date.now() + skewMs) });
       user = await env.addUser();
       await env.sync.startSyncForUser(user.userId, user.tenantId);
       await eventually(
@@ -104,6 +108,66 @@ for (const dialect of DIALECTS) {
         );
       },
     );
+
+    it('keeps the room of an event moved into the window while a full round runs, its clock ahead', async () => {
+      skewMs = 10 * 60_000;
+      try {
+        const far = wholeMinute(Date.now() + 200 * DAY);
+        const meeting = await env.createMeeting(user, { subject: 'Moved in mid-round', start: far });
+        const eventId = env.createEvent(user, meeting);
+        await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+        await env.emulator.flushNotifications();
+        // After the round's listing, before it reads the linked events it did not list, the organizer
+        // moves the meeting into the window (notification lost): the round did not list it.
+        const soon = wholeMinute(Date.now() + 3 * DAY);
+        const linkedEvents = env.sync.service.linkedEvents.bind(env.sync.service);
+        vi.spyOn(env.sync.service, 'linkedEvents').mockImplementationOnce(async (userId) => {
+          await unnotified(() =>
+            env.emulator.updateEvent(user.oid, eventId, {
+              start: utc(soon),
+              end: utc(new Date(soon.getTime() + HOUR)),
+            }),
+          );
+          return linkedEvents(userId);
+        });
+        await env.sync.worker.reconcile(await state(), true);
+        const after = await env.meeting(user, meeting.id);
+        expect(after.status).toBe('scheduled');
+        expect(after.start.getTime()).toBe(soon.getTime());
+      } finally {
+        skewMs = 0;
+        vi.restoreAllMocks();
+      }
+    });
+
+    it('keeps the room of an event a round reports removed and then present (delta lists it twice)', async () => {
+      const { meeting, eventId } = await knownMeeting('Listed twice');
+      const later = wholeMinute(Date.now() + 2 * DAY);
+      await unnotified(() =>
+        env.emulator.updateEvent(user.oid, eventId, {
+          start: utc(later),
+          end: utc(new Date(later.getTime() + HOUR)),
+        }),
+      );
+      // Graph documents that an entity changed several times can appear several times in a round.
+      const pages = env.sync.graph.pages.bind(env.sync.graph);
+      vi.spyOn(env.sync.graph, 'pages').mockImplementation(async function* (userId, first) {
+        for await (const page of pages<Record<string, unknown>>(userId, first)) {
+          if (first.operation === 'calendar.delta' && page.value.some((e) => e.id === eventId)) {
+            yield { value: [{ id: eventId, '@removed': { reason: 'deleted' } }] };
+          }
+          yield page;
+        }
+      } as typeof env.sync.graph.pages);
+      try {
+        await env.sync.worker.reconcile(await state());
+      } finally {
+        vi.restoreAllMocks();
+      }
+      const after = await env.meeting(user, meeting.id);
+      expect(after.status).toBe('scheduled');
+      expect(after.start.getTime()).toBe(later.getTime());
+    });
 
     it('keeps, and moves, the room of an event that only left the window', async () => {
       const { meeting, eventId } = await knownMeeting('Moved far ahead');

@@ -8,6 +8,9 @@
  * - a full round lists every event of its window, so a linked event inside it that the round did not
  *   list is not in the calendar.
  * An item changed since the round began proves nothing (it may have been restored meanwhile).
+ * These rules only raise the question: a round's window, entries and clock can be out of date, and a
+ * cancelled room cannot come back, so SyncWorker cancels only once the calendar view over the
+ * event's own time, read when it decides, does not list the event.
  */
 import type { CalendarItem } from '../domain/sync/calendar-item.js';
 

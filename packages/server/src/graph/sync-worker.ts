@@ -218,13 +218,7 @@ export class SyncWorker {
       await this.syncEvent(user, item.seriesMasterId);
       return;
     }
-    const checkView = notifiedDeleted && !item.isCancelled;
-    if (checkView && item.type === 'singleInstance' && !(await this.#inCalendarView(user, item))) {
-      this.#assertLeaseHeld();
-      await this.deps.service.applyDeleted(owner, item.id);
-      return;
-    }
-    await this.#applyFetched(user, item, undefined, checkView);
+    await this.#applyFetched(user, item, undefined, notifiedDeleted && !item.isCancelled);
   }
 
   /**
@@ -232,13 +226,15 @@ export class SyncWorker {
    * what Deleted Items holds is not in the view. One page of ids; an event that long is rare.
    */
   async #inCalendarView(user: SyncUserRecord, item: CalendarItem): Promise<boolean> {
-    // A view of no length lists nothing: give an event without duration a minute.
-    const end = new Date(Math.max(item.end.getTime(), item.start.getTime() + 60_000));
+    // A minute either side: a view of no length lists nothing, and an event without duration may
+    // not count as inside a view that starts exactly at it.
+    const start = new Date(item.start.getTime() - 60_000);
+    const end = new Date(Math.max(item.end.getTime(), item.start.getTime()) + 60_000);
     const series = item.seriesMasterId;
     for await (const page of this.deps.graph.pages<Record<string, unknown>>(user.userId, {
       path: 'me/calendarView',
       query: {
-        startDateTime: item.start.toISOString(),
+        startDateTime: start.toISOString(),
         endDateTime: end.toISOString(),
         $select: 'id,seriesMasterId',
       },
@@ -300,6 +296,8 @@ export class SyncWorker {
             else unknownRemoval = true;
             continue;
           }
+          // Delta may list an entity more than once in a round: its last entry is what holds.
+          removed.delete(id);
           const master = typeof entry.seriesMasterId === 'string' ? entry.seriesMasterId : undefined;
           const target = master ?? id;
           seen.add(target);
@@ -371,7 +369,13 @@ export class SyncWorker {
         );
         failed.push({
           kind: JOB.change,
-          payload: { userId: user.userId, eventId: id, retryOf: 'reconcile' },
+          payload: {
+            userId: user.userId,
+            eventId: id,
+            retryOf: 'reconcile',
+            // Reported removed: the retry checks the calendar view as a deleted notification would.
+            ...(seenBy?.round.removed.has(id) ? { changeType: 'deleted' } : {}),
+          },
           // After this reconciliation has let go of the mailbox, not bouncing off its lease meanwhile.
           delayMs: this.deps.settings.itemRetryDelayMs ?? 5_000,
         });
@@ -410,22 +414,35 @@ export class SyncWorker {
   ): Promise<void> {
     const owner = ownerOf(user);
     const listed = seenBy?.seen.has(item.id) ?? false;
-    if (seenBy && item.type === 'singleInstance' && singleLeftCalendar(item, seenBy.round, listed)) {
-      await this.deps.service.applyDeleted(owner, item.id);
-      return;
+    // What a round saw (calendar-departure.ts) or a deleted notification only raises the question;
+    // the calendar view over the event's own time, read now, answers it: a cancelled room cannot
+    // come back, so a round's stale or duplicated entries must not cancel one.
+    const leftCalendar = async (suspected: boolean, span: CalendarItem | undefined) => {
+      if (!suspected || !span || !(await this.#carriesMeeting(user, item))) return false;
+      const inView = await this.#inCalendarView(user, span);
+      this.#assertLeaseHeld();
+      return !inView;
+    };
+    if (item.type === 'singleInstance') {
+      const suspected = checkView || (seenBy !== undefined && singleLeftCalendar(item, seenBy.round, listed));
+      if (await leftCalendar(suspected, item)) {
+        await this.deps.service.applyDeleted(owner, item.id);
+        return;
+      }
     }
     // Instances are only worth reading for a series that carries a Roomlink meeting.
     if (item.type === 'seriesMaster' && !item.isCancelled && (await this.#carriesMeeting(user, item))) {
       const instances = await this.#instances(user, item.id);
-      const first = instances[0];
-      const left =
-        (seenBy !== undefined && seriesLeftCalendar(item, instances, seenBy.round, listed)) ||
-        (checkView && first !== undefined && !(await this.#inCalendarView(user, first)));
-      this.#assertLeaseHeld();
-      if (left) {
+      const suspected =
+        checkView ||
+        (seenBy !== undefined &&
+          (seenBy.round.removed.has(item.id) || seriesLeftCalendar(item, instances, seenBy.round, listed)));
+      // A series with no occurrence in the window is not judged (its first one may be cancelled).
+      if (await leftCalendar(suspected, instances[0])) {
         await this.deps.service.applyDeleted(owner, item.id);
         return;
       }
+      this.#assertLeaseHeld();
       await this.deps.service.applyItem(owner, item, instances);
       return;
     }
