@@ -165,29 +165,6 @@ describe('add meeting', () => {
     expect(harness.stub.requests.filter((r) => r === 'POST /api/v1/meetings')).toHaveLength(2);
   });
 
-  it('says why when Conditional Access asks for a new sign-in, and passes the claims to the dialog', async () => {
-    const outlook = fakeOutlook();
-    const notices: string[] = [];
-    outlook.onDialog = (dialog) => {
-      notices.push(outlook.state.notifications.get('roomlink')?.message ?? '');
-      const challenge = new URL(dialog.url).searchParams.get('challenge') ?? '';
-      dialog.message(JSON.stringify({ type: 'roomlink-signin', code: harness.stub.issueCode(challenge) }));
-    };
-    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
-    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}';
-    harness.stub.failNext('/api/v1/meetings', 401, {
-      code: 'claims_required',
-      claims,
-      detail: 'sign in again',
-    });
-
-    const result = await addMeeting(ctx);
-
-    expect(result.status).toBe('added');
-    expect(notices).toEqual(['Your organisation requires you to sign in again (Conditional Access policy).']);
-    expect(new URL(outlook.dialogs[0]?.url ?? '').searchParams.get('claims')).toBe(claims);
-  });
-
   it('without a dialog (event runtime) and without a session, adds nothing and says how to sign in', async () => {
     const outlook = fakeOutlook();
     const before = snapshot(outlook.state);

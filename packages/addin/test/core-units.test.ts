@@ -117,7 +117,6 @@ describe('language', () => {
     expect(describeError('en', new ApiError('unauthorized', 401, 'x'), false)).toMatch(
       /Open Roomlink options/,
     );
-    expect(describeError('fr', new ApiError('claims_required', 401, 'x'))).toMatch(/accès conditionnel/);
     expect(describeError('en', new SignInError('blocked', 'x'))).toMatch(/blocked/);
     expect(describeError('en', new SignInError('refused', 'tenant not allowed'))).toBe(
       'Sign-in failed: tenant not allowed. Nothing was changed.',

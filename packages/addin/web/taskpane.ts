@@ -259,7 +259,7 @@ async function changeOption(key: 'guestPin' | 'lobby', value: boolean): Promise<
 }
 
 async function saveSettings(settings: UserSettings): Promise<Outcome> {
-  const saved = await authorized(view.ctx, null, () => view.ctx.api.putSettings(settings));
+  const saved = await authorized(view.ctx, () => view.ctx.api.putSettings(settings));
   await view.ctx.sessions.setSettings(saved);
   if (view.me) view.me = { ...view.me, settings: saved };
   const lang = pickLanguage(Office.context.displayLanguage, saved.language);

@@ -80,7 +80,7 @@ async function addOnce(
     // Signing in first: a cancelled sign-in then leaves the item exactly as it was.
     await ensureSession(ctx);
     const idempotencyKey = await claimIdempotencyKey(ctx, item);
-    const meeting = await authorized(ctx, notify, async () => {
+    const meeting = await authorized(ctx, async () => {
       await notify.progress(t(ctx.lang, 'addProgress'));
       const details = await readDetails(ctx.office, item);
       return ctx.api.createMeeting(
@@ -118,7 +118,7 @@ async function restoreMeeting(
 ): Promise<AddMeetingResult | null> {
   let meeting: Meeting;
   try {
-    meeting = await authorized(ctx, notify, async () => {
+    meeting = await authorized(ctx, async () => {
       await notify.progress(t(ctx.lang, 'addProgress'));
       return ctx.api.getMeeting(meetingId, ctx.lang);
     });

@@ -68,7 +68,11 @@ export interface Me {
   readonly status?: string;
 }
 
-export type ApiErrorKind = 'offline' | 'unauthorized' | 'claims_required' | 'http';
+/**
+ * A Conditional Access claims challenge is not among them: no API request meets one (Graph is called
+ * by calendar sync in the background); GET /api/v1/me reports it (`status`, `claims`).
+ */
+export type ApiErrorKind = 'offline' | 'unauthorized' | 'http';
 
 /** One error type for the API: `kind` says what the user must do, `detail` is the server's words. */
 export class ApiError extends Error {
@@ -78,7 +82,6 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly code?: string,
-    readonly claims?: string,
   ) {
     super(detail);
   }
@@ -171,7 +174,7 @@ function langQuery(lang: Language | undefined): string {
 }
 
 async function toApiError(response: FetchResponseLike): Promise<ApiError> {
-  let problem: { detail?: unknown; title?: unknown; code?: unknown; claims?: unknown } = {};
+  let problem: { detail?: unknown; title?: unknown; code?: unknown } = {};
   try {
     problem = (await response.json()) as typeof problem;
   } catch {
@@ -184,15 +187,6 @@ async function toApiError(response: FetchResponseLike): Promise<ApiError> {
       : typeof problem.title === 'string' && problem.title
         ? problem.title
         : `HTTP ${response.status}`;
-  if (response.status === 401 && code === 'claims_required') {
-    return new ApiError(
-      'claims_required',
-      401,
-      detail,
-      code,
-      typeof problem.claims === 'string' ? problem.claims : '',
-    );
-  }
   if (response.status === 401) return new ApiError('unauthorized', 401, detail, code);
   return new ApiError('http', response.status, detail, code);
 }

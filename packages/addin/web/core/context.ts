@@ -1,7 +1,6 @@
 /** What every add-in flow needs, and the two things they share: an authorised call and error wording. */
 import { ApiError, type RoomlinkApi, type Session } from './api.js';
 import { type Lang, t } from './i18n.js';
-import type { Notifier } from './notify.js';
 import { OfficeCallError, type OfficeLike } from './office.js';
 import type { SessionStore } from './session.js';
 import { SignInError } from './sign-in.js';
@@ -18,24 +17,17 @@ export interface AddinContext {
 
 /**
  * Runs `call` with a session, signing in first when there is none, and once more (then retrying) when
- * the server says the session is no longer valid or Conditional Access wants a fresh sign-in.
+ * the server says the session is no longer valid.
  */
-export async function authorized<T>(
-  ctx: AddinContext,
-  notify: Notifier | null,
-  call: () => Promise<T>,
-): Promise<T> {
+export async function authorized<T>(ctx: AddinContext, call: () => Promise<T>): Promise<T> {
   await ensureSession(ctx);
   try {
     return await call();
   } catch (error) {
-    if (!(error instanceof ApiError) || (error.kind !== 'unauthorized' && error.kind !== 'claims_required')) {
-      throw error;
-    }
+    if (!(error instanceof ApiError) || error.kind !== 'unauthorized') throw error;
     await ctx.sessions.clear();
     if (!ctx.signIn) throw error;
-    if (error.kind === 'claims_required') await notify?.info(t(ctx.lang, 'claimsRequired'));
-    await signInAgain(ctx, error.kind === 'claims_required' ? error.claims : undefined);
+    await signInAgain(ctx);
     return call();
   }
 }
@@ -58,8 +50,6 @@ export function describeError(lang: Lang, error: unknown, signInAvailable = true
         return t(lang, 'offline');
       case 'unauthorized':
         return signInAvailable ? t(lang, 'sessionExpired') : t(lang, 'signInNeeded');
-      case 'claims_required':
-        return t(lang, 'claimsRequired');
       default:
         return t(lang, 'apiError', { detail: error.detail });
     }

@@ -41,7 +41,7 @@ export async function applyMeetingOptions(
   meetingId: string,
   options: MeetingOptions,
 ): Promise<AppliedOptions> {
-  const meeting = await authorized(ctx, null, () => ctx.api.updateMeeting(meetingId, { options }, ctx.lang));
+  const meeting = await authorized(ctx, () => ctx.api.updateMeeting(meetingId, { options }, ctx.lang));
   const item = currentItem(ctx.office);
   const filter = meetingFilter(meetingId, meeting.joinUrl);
   let blockUpdated = false;

@@ -70,7 +70,7 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     stage = 'server';
     const meetingId = target.meetingId;
     if (meetingId) {
-      await authorized(ctx, notify, () =>
+      await authorized(ctx, () =>
         ctx.api.deleteMeeting(meetingId).catch((error: unknown) => {
           // Already gone on the server (or never this user's): the appointment is clean, that is enough.
           if (error instanceof ApiError && error.status === 404) return;
