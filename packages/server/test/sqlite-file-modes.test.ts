@@ -12,6 +12,7 @@ import { createRuntime } from '../src/runtime.js';
 import { serve } from '../src/server.js';
 import { openStore } from '../src/store/kysely-store.js';
 import { freePort, testMasterKeys } from './support/harness.js';
+import { runCli } from './support/server-process.js';
 
 const modeOf = async (file: string) => ((await stat(file)).mode & 0o777).toString(8).padStart(4, '0');
 
@@ -98,5 +99,16 @@ describe('SQLite file modes', () => {
         message: 'SQLite file was open to other accounts; Roomlink made it private to its own',
       },
     ]);
+  });
+
+  it('roomlink migrate creates the database as private as the server does (built CLI)', async () => {
+    const dataDir = path.join(root, 'migrated', 'data');
+    const run = await runCli(['migrate'], { ...(await env(dataDir)), LOG_LEVEL: 'warn' });
+    expect(run.code).toBe(0);
+    const db = path.join(dataDir, 'roomlink.sqlite');
+    expect({ dataDir: await modeOf(dataDir), database: await modeOf(db) }).toEqual({
+      dataDir: '0700',
+      database: '0600',
+    });
   });
 });

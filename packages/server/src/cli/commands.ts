@@ -7,7 +7,7 @@ import { FileKeyProvider } from '../crypto/local-key-provider.js';
 import { rotateMasterKey } from '../crypto/rotate.js';
 import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
-import { createKeyProvider } from '../runtime.js';
+import { createKeyProvider, privateSqliteFiles } from '../runtime.js';
 import { currentSchema, openStore } from '../store/kysely-store.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDoctor } from './doctor.js';
@@ -27,6 +27,8 @@ export function registerCommands(program: Command, config: () => Config): void {
     .description('apply pending database migrations and exit')
     .action(async () => {
       const c = config();
+      // A database this command creates is private from the start, as one the server creates.
+      await privateSqliteFiles(c.databaseUrl, pino(loggerOptions(c.logLevel)));
       const store = await openStore(c.databaseUrl, { migrate: false });
       try {
         const report = await migrateToLatest(store.db, await currentSchema(store.db, store.dialect));
