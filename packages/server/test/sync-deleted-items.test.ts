@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SyncUserRecord } from '../src/domain/sync/ports.js';
+import type { GraphRequest } from '../src/graph/graph-client.js';
+import { GraphError } from '../src/graph/graph-client.js';
+import { JOB } from '../src/graph/sync-worker.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { eventually, linkedDailySeries, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
@@ -167,6 +170,85 @@ for (const dialect of DIALECTS) {
       const after = await env.meeting(user, meeting.id);
       expect(after.status).toBe('scheduled');
       expect(after.start.getTime()).toBe(later.getTime());
+    });
+
+    /** Runs `answer` instead of Graph for the calendar view reads of the call made meanwhile. */
+    function onViewRead(answer: (req: GraphRequest, graph: () => Promise<unknown>) => Promise<unknown>) {
+      const request = env.sync.graph.request.bind(env.sync.graph);
+      return vi
+        .spyOn(env.sync.graph, 'request')
+        .mockImplementation((async (userId: string, req: GraphRequest) =>
+          req.operation === 'calendar.view'
+            ? answer(req, () => request(userId, req))
+            : request(userId, req)) as typeof env.sync.graph.request);
+    }
+
+    it('keeps the room of an event that moved between its read and the calendar view read', async () => {
+      const { meeting, eventId } = await knownMeeting('Moved meanwhile');
+      const later = wholeMinute(meeting.start.getTime() + 3 * DAY + 3 * HOUR);
+      onViewRead(async (_req, graph) => {
+        // The view is asked about the old time; the event is at the new one by then.
+        env.emulator.updateEvent(user.oid, eventId, {
+          start: utc(later),
+          end: utc(new Date(later.getTime() + HOUR)),
+        });
+        return graph();
+      });
+      try {
+        await env.sync.worker.syncEvent(await state(), eventId, true);
+      } finally {
+        vi.restoreAllMocks();
+      }
+      expect(await status(meeting.id)).toBe('scheduled');
+    });
+
+    it('gives no verdict when the calendar view does not fit one page', async () => {
+      const { meeting, eventId } = await knownMeeting('Busy hour');
+      await unnotified(() => env.emulator.deleteEvent(user.oid, eventId));
+      onViewRead(async () => ({
+        status: 200,
+        headers: new Headers(),
+        body: { value: [{ id: 'someone-else' }], '@odata.nextLink': `${env.t.url}/next` },
+      }));
+      try {
+        await env.sync.worker.syncEvent(await state(), eventId, true);
+      } finally {
+        vi.restoreAllMocks();
+      }
+      expect(await status(meeting.id)).toBe('scheduled');
+    });
+
+    it('retries alone an event whose calendar view read fails, and finishes the round for the rest', async () => {
+      const gone = await knownMeeting('View unavailable');
+      const moved = await knownMeeting('Moved in the same round');
+      const later = wholeMinute(Date.now() + 2 * DAY);
+      await unnotified(() => env.emulator.deleteEvent(user.oid, gone.eventId));
+      await unnotified(() =>
+        env.emulator.updateEvent(user.oid, moved.eventId, {
+          start: utc(later),
+          end: utc(new Date(later.getTime() + HOUR)),
+        }),
+      );
+      const before = await state();
+      onViewRead(async () => {
+        throw new GraphError(503, 'serviceNotAvailable');
+      });
+      const enqueued = vi.spyOn(env.sync.queue, 'enqueue');
+      try {
+        await env.sync.worker.reconcile(before);
+        const retried = enqueued.mock.calls.flatMap(([jobs]) => jobs).filter((j) => j.kind === JOB.change);
+        expect(retried.map((j) => j.payload)).toEqual([
+          { userId: user.userId, eventId: gone.eventId, retryOf: 'reconcile', changeType: 'deleted' },
+        ]);
+      } finally {
+        vi.restoreAllMocks();
+      }
+      expect(await status(gone.meeting.id)).toBe('scheduled');
+      expect((await env.meeting(user, moved.meeting.id)).start.getTime()).toBe(later.getTime());
+      expect((await state()).lastReconciledAt).not.toBe(before.lastReconciledAt);
+      // The retry, with the view answering again, cancels it.
+      await env.sync.worker.syncEvent(await state(), gone.eventId, true);
+      expect(await status(gone.meeting.id)).toBe('cancelled');
     });
 
     it('keeps, and moves, the room of an event that only left the window', async () => {

@@ -41,9 +41,15 @@ describe('singleLeftCalendar', () => {
     expect(singleLeftCalendar(inside, round(), false)).toBe(false);
   });
 
-  it('takes a removal of an event whose times are outside the window as a move, not a departure', () => {
+  it('asks about any event an incremental round reports removed, inside the window or not', () => {
+    // A move out of the window is reported so too: the calendar view over its own time tells.
     const later = item('e1', '2027-06-02T10:00:00Z', '2027-06-02T11:00:00Z');
-    expect(singleLeftCalendar(later, round({ removed: new Set(['e1']) }), true)).toBe(false);
+    expect(singleLeftCalendar(later, round({ removed: new Set(['e1']) }), true)).toBe(true);
+  });
+
+  it('in a full round, does not ask about an unlisted event outside the window', () => {
+    const later = item('e1', '2027-06-02T10:00:00Z', '2027-06-02T11:00:00Z');
+    expect(singleLeftCalendar(later, round({ full: true }), false)).toBe(false);
   });
 
   it('in a full round, takes an unlisted event inside the window as gone, a listed one as there', () => {
@@ -75,9 +81,8 @@ describe('seriesLeftCalendar', () => {
     expect(seriesLeftCalendar(master, instances, round({ removed: new Set(['o9']) }), true)).toBe(false);
   });
 
-  it('ignores removed occurrences outside the window (moved out of it)', () => {
-    const far = [occurrence('o3', '2027-06-02')];
-    expect(seriesLeftCalendar(master, far, round({ removed: new Set(['o3']) }), true)).toBe(false);
+  it('asks about a series whose master an incremental round reports removed', () => {
+    expect(seriesLeftCalendar(master, instances, round({ removed: new Set(['m']) }), true)).toBe(true);
   });
 
   it('in a full round, takes an unlisted series with occurrences inside the window as gone', () => {

@@ -1,16 +1,16 @@
 /**
- * Telling that an event left the organizer's calendar when Graph still returns it. Cancelling a
- * meeting, or deleting it in Outlook, moves it to Deleted Items, and an immutable id keeps finding a
- * moved item: GET /me/events/{id} may answer 200 for a meeting that is gone from the calendar. What
- * does know is the calendar view (the default calendar only) that a delta round follows:
- * - an incremental round reports the event `@removed`, although its times are inside the round's
- *   window (an event moved out of the window is `@removed` too, but then its times say so);
+ * When to ask whether an event left the organizer's calendar although Graph still returns it.
+ * Cancelling a meeting, or deleting it in Outlook, moves it to Deleted Items, and an immutable id
+ * keeps finding a moved item: GET /me/events/{id} may answer 200 for a meeting that is gone from the
+ * calendar. The calendar view (the default calendar only) that a delta round follows raises the
+ * question:
+ * - an incremental round reports the event (a series: its master or an occurrence it still has)
+ *   `@removed`; a move out of the window is reported so too;
  * - a full round lists every event of its window, so a linked event inside it that the round did not
- *   list is not in the calendar.
- * An item changed since the round began proves nothing (it may have been restored meanwhile).
+ *   list, and that has not changed since the round began, may be gone.
  * These rules only raise the question: a round's window, entries and clock can be out of date, and a
- * cancelled room cannot come back, so SyncWorker cancels only once the calendar view over the
- * event's own time, read when it decides, does not list the event.
+ * cancelled room cannot come back, so SyncWorker cancels only once the calendar view around the
+ * event's start, read when it decides, does not list the event, and the event has not changed since.
  */
 import type { CalendarItem } from '../domain/sync/calendar-item.js';
 
@@ -34,16 +34,21 @@ function unchangedSince(item: CalendarItem, at: Date): boolean {
   return Number.isFinite(modified) && modified < at.getTime();
 }
 
-/** A single event the round reported removed (or, in a full round, did not list) although it is in the window. */
+/**
+ * A single event an incremental round reported removed, or a full round did not list although its
+ * times are inside the window and it has not changed since the round began. (An incremental removal
+ * may be a move out of the window too: the view over the event's own time tells them apart.)
+ */
 export function singleLeftCalendar(item: CalendarItem, round: RoundEvidence, listed: boolean): boolean {
-  if (item.isCancelled || !unchangedSince(item, round.startedAt) || !overlaps(item, round.window))
-    return false;
-  return round.full ? !listed : round.removed.has(item.id);
+  if (item.isCancelled) return false;
+  if (!round.full) return round.removed.has(item.id);
+  return !listed && unchangedSince(item, round.startedAt) && overlaps(item, round.window);
 }
 
 /**
- * A series whose occurrences inside the window the round reported removed (or, in a full round, did
- * not list) while the series still has them.
+ * A series whose master, or occurrences it still has, an incremental round reported removed, or
+ * that a full round did not list although it has occurrences inside the window and has not changed
+ * since the round began.
  */
 export function seriesLeftCalendar(
   master: CalendarItem,
@@ -51,8 +56,8 @@ export function seriesLeftCalendar(
   round: RoundEvidence,
   listed: boolean,
 ): boolean {
-  if (master.isCancelled || !unchangedSince(master, round.startedAt)) return false;
-  const inWindow = instances.filter((i) => overlaps(i, round.window));
-  if (round.full) return !listed && inWindow.length > 0;
-  return inWindow.some((i) => round.removed.has(i.id));
+  if (master.isCancelled) return false;
+  if (!round.full) return round.removed.has(master.id) || instances.some((i) => round.removed.has(i.id));
+  const inWindow = instances.some((i) => overlaps(i, round.window));
+  return !listed && inWindow && unchangedSince(master, round.startedAt);
 }

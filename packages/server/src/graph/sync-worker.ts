@@ -120,6 +120,22 @@ export function mailboxJobKey(userId: string, force = false): string {
 }
 
 const DAY = 86_400_000;
+/** Enough for any hour of a calendar; a view that needs more pages gives no verdict. */
+const VIEW_PAGE = 100;
+
+/**
+ * The view that must list an event still in the calendar: a minute either side of its start (few
+ * other events, one page, and an event without duration still overlaps it). An event that may be
+ * all-day (midnight to midnight, as Graph returns those in the event's own zone whatever zone was
+ * asked for, i.e. up to 14 hours off) is looked for over its whole days, which overlap its real span.
+ */
+function viewAround(item: CalendarItem): { start: Date; end: Date } {
+  const start = item.start.getTime();
+  const end = item.end.getTime();
+  const wholeDays = start % DAY === 0 && end % DAY === 0 && end > start;
+  if (wholeDays) return { start: item.start, end: item.end };
+  return { start: new Date(start - 60_000), end: new Date(start + 60_000) };
+}
 
 /**
  * A delta link Graph no longer knows: 410 Gone, or "a 40X-series error with error codes such as
@@ -222,29 +238,50 @@ export class SyncWorker {
   }
 
   /**
-   * Whether the calendar view over the item's own time lists it (for an occurrence, its series):
-   * what Deleted Items holds is not in the view. One page of ids; an event that long is rare.
+   * Whether the calendar view around the item's start lists it (for an occurrence, its series): what
+   * Deleted Items holds is not in the view. Undefined when the answer cannot be told from one page.
    */
-  async #inCalendarView(user: SyncUserRecord, item: CalendarItem): Promise<boolean> {
-    // A minute either side: a view of no length lists nothing, and an event without duration may
-    // not count as inside a view that starts exactly at it.
-    const start = new Date(item.start.getTime() - 60_000);
-    const end = new Date(Math.max(item.end.getTime(), item.start.getTime()) + 60_000);
+  async #inCalendarView(user: SyncUserRecord, item: CalendarItem): Promise<boolean | undefined> {
+    const { start, end } = viewAround(item);
     const series = item.seriesMasterId;
-    for await (const page of this.deps.graph.pages<Record<string, unknown>>(user.userId, {
-      path: 'me/calendarView',
-      query: {
-        startDateTime: start.toISOString(),
-        endDateTime: end.toISOString(),
-        $select: 'id,seriesMasterId',
-      },
-      operation: 'calendar.view',
-    })) {
-      if (page.value.some((e) => e.id === item.id || (series !== null && e.seriesMasterId === series))) {
-        return true;
-      }
+    const page = (
+      await this.deps.graph.request<{ value?: Record<string, unknown>[]; '@odata.nextLink'?: string }>(
+        user.userId,
+        {
+          path: 'me/calendarView',
+          query: {
+            startDateTime: start.toISOString(),
+            endDateTime: end.toISOString(),
+            $select: 'id,seriesMasterId',
+            $top: String(VIEW_PAGE),
+          },
+          operation: 'calendar.view',
+        },
+      )
+    ).body;
+    const value = page.value ?? [];
+    if (value.some((e) => e.id === item.id || (series !== null && e.seriesMasterId === series))) return true;
+    // Another page could hold it, and a listing spread over requests is no snapshot: no verdict.
+    return page['@odata.nextLink'] === undefined ? false : undefined;
+  }
+
+  /**
+   * The event (or series master) as Graph has it now, when it is the version sync judged: a change
+   * between the read and the view (moved, an occurrence deleted) makes the view look in the wrong
+   * place, so such a verdict waits for the change's own notification or the next round.
+   */
+  async #unchangedSinceRead(user: SyncUserRecord, item: CalendarItem): Promise<boolean | 'gone'> {
+    try {
+      const now = await this.deps.graph.request<{ changeKey?: unknown }>(user.userId, {
+        path: `me/events/${encodeURIComponent(item.id)}`,
+        query: { $select: 'id,changeKey' },
+        operation: 'event.get',
+      });
+      return now.body.changeKey === item.changeKey;
+    } catch (error) {
+      if (error instanceof GraphError && error.status === 404) return 'gone';
+      throw error;
     }
-    return false;
   }
 
   /** The calendar view of a delta round that began at `at` (an incremental round keeps its full round's). */
@@ -355,6 +392,21 @@ export class SyncWorker {
     );
     this.#assertLeaseHeld();
     const failed: JobSpec[] = [];
+    const retryAlone = (id: string, status: number) => {
+      this.deps.log?.warn({ status }, 'calendar sync: one event failed in a reconciliation, retried alone');
+      failed.push({
+        kind: JOB.change,
+        payload: {
+          userId: user.userId,
+          eventId: id,
+          retryOf: 'reconcile',
+          // Reported removed: the retry checks the calendar view as a deleted notification would.
+          ...(seenBy?.round.removed.has(id) ? { changeType: 'deleted' } : {}),
+        },
+        // After this reconciliation has let go of the mailbox, not bouncing off its lease meanwhile.
+        delayMs: this.deps.settings.itemRetryDelayMs ?? 5_000,
+      });
+    };
     for (const [i, id] of ids.entries()) {
       const result = results.get(String(i + 1));
       if (!result) continue;
@@ -363,31 +415,21 @@ export class SyncWorker {
         continue;
       }
       if (result.status >= 300) {
-        this.deps.log?.warn(
-          { status: result.status },
-          'calendar sync: one event failed in a batch, retried alone',
-        );
-        failed.push({
-          kind: JOB.change,
-          payload: {
-            userId: user.userId,
-            eventId: id,
-            retryOf: 'reconcile',
-            // Reported removed: the retry checks the calendar view as a deleted notification would.
-            ...(seenBy?.round.removed.has(id) ? { changeType: 'deleted' } : {}),
-          },
-          // After this reconciliation has let go of the mailbox, not bouncing off its lease meanwhile.
-          delayMs: this.deps.settings.itemRetryDelayMs ?? 5_000,
-        });
+        retryAlone(id, result.status);
         continue;
       }
       const item = toCalendarItem(result.body, this.deps.settings.addinId);
       if (!item) continue;
-      if (item.seriesMasterId && item.type !== 'seriesMaster') {
-        await this.syncEvent(user, item.seriesMasterId);
-        continue;
+      try {
+        if (item.seriesMasterId && item.type !== 'seriesMaster')
+          await this.syncEvent(user, item.seriesMasterId);
+        else await this.#applyFetched(user, item, seenBy);
+      } catch (error) {
+        // A read this event needed (its instances, the calendar view) failed: it alone is retried,
+        // and the rest of the mailbox goes on. Anything else (lease lost, sign-in needed) ends the run.
+        if (!(error instanceof GraphError) || isSignInRequired(error)) throw error;
+        retryAlone(id, error.status);
       }
-      await this.#applyFetched(user, item, seenBy);
     }
     if (failed.length > 0) await this.deps.queue.enqueue(failed);
   }
@@ -418,10 +460,12 @@ export class SyncWorker {
     // the calendar view over the event's own time, read now, answers it: a cancelled room cannot
     // come back, so a round's stale or duplicated entries must not cancel one.
     const leftCalendar = async (suspected: boolean, span: CalendarItem | undefined) => {
-      if (!suspected || !span || !(await this.#carriesMeeting(user, item))) return false;
-      const inView = await this.#inCalendarView(user, span);
+      // Only a linked event has a room sync could cancel (one already cancelled has no link left).
+      if (!suspected || !span || !(await this.deps.service.isLinked(user.userId, item.id))) return false;
+      if ((await this.#inCalendarView(user, span)) !== false) return false;
+      const unchanged = await this.#unchangedSinceRead(user, item);
       this.#assertLeaseHeld();
-      return !inView;
+      return unchanged !== false;
     };
     if (item.type === 'singleInstance') {
       const suspected = checkView || (seenBy !== undefined && singleLeftCalendar(item, seenBy.round, listed));
@@ -434,9 +478,7 @@ export class SyncWorker {
     if (item.type === 'seriesMaster' && !item.isCancelled && (await this.#carriesMeeting(user, item))) {
       const instances = await this.#instances(user, item.id);
       const suspected =
-        checkView ||
-        (seenBy !== undefined &&
-          (seenBy.round.removed.has(item.id) || seriesLeftCalendar(item, instances, seenBy.round, listed)));
+        checkView || (seenBy !== undefined && seriesLeftCalendar(item, instances, seenBy.round, listed));
       // A series with no occurrence in the window is not judged (its first one may be cancelled).
       if (await leftCalendar(suspected, instances[0])) {
         await this.deps.service.applyDeleted(owner, item.id);
