@@ -4,7 +4,7 @@
  * exit codes docs/errors.md lists for wrong usage and for a command that is not built.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,6 +46,35 @@ describe('roomlink doctor (built command)', () => {
     expect(result.code).toBe(EXIT.database);
     expect(result.stdout).toContain(`FAIL  database: no database exists at ${file}`);
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('roomlink commands that work on data, given a database that does not exist', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('keys rotate retires no master key and creates nothing (exit 69); nor do export and retention', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'roomlink-rotate-cli-'));
+    const env = { ROOMLINK_DATA_DIR: dir };
+    expect((await run(['keys', 'init'], env)).code).toBe(EXIT.ok);
+    const keyring = path.join(dir, 'master-keys.json');
+    const before = await readFile(keyring, 'utf8');
+    const typo = { ...env, DATABASE_URL: `sqlite:${path.join(dir, 'typo', 'roomlink.sqlite')}` };
+
+    for (const args of [
+      ['keys', 'rotate'],
+      ['export', 'user', 'someone'],
+      ['retention', 'run'],
+    ]) {
+      const result = await run(args, typo);
+      expect(result.code, args.join(' ')).toBe(EXIT.database);
+      expect(result.stderr, args.join(' ')).toContain('no database exists at');
+    }
+    expect(await readFile(keyring, 'utf8')).toBe(before);
+    expect(await readdir(dir)).toEqual(['master-keys.json']);
   });
 });
 

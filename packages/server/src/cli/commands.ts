@@ -11,6 +11,7 @@ import { createKeyProvider, privateSqliteFiles } from '../runtime.js';
 import { currentSchema, openStore } from '../store/kysely-store.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDoctor } from './doctor.js';
+import { requireExistingDatabase } from './existing-database.js';
 import { CliError, EXIT } from './exit.js';
 import { startServer } from './start-server.js';
 
@@ -60,6 +61,7 @@ export function registerCommands(program: Command, config: () => Config): void {
     .description('rewrap every tenant data key under a new master key, then retire the old ones')
     .action(async () => {
       const c = config();
+      requireExistingDatabase(c.databaseUrl);
       const logger = pino(loggerOptions(c.logLevel));
       const provider = await createKeyProvider(c, logger);
       const store = await openStore(c.databaseUrl);

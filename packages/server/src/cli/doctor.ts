@@ -1,6 +1,5 @@
 /** `roomlink doctor`: checks configuration, database and keys in that order; it creates nothing. */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { wrapContext } from '../crypto/envelope.js';
 import { KeyError } from '../crypto/key-provider.js';
@@ -9,6 +8,7 @@ import { createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
 import { roomlinkMigrator } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
+import { missingDatabaseMessage, sqliteFileOf } from './existing-database.js';
 import { EXIT } from './exit.js';
 
 export interface DoctorOptions {
@@ -41,10 +41,7 @@ export async function runDoctor(
   // Checking must not create the database (a mistyped path would pass, leaving a stray empty file).
   const sqliteFile = sqliteFileOf(config.databaseUrl);
   if (sqliteFile !== undefined && !existsSync(sqliteFile)) {
-    print(
-      `FAIL  database: no database exists at ${sqliteFile}. Start Roomlink or run \`roomlink migrate\` ` +
-        'to create it; if it should exist, check DATABASE_URL (or ROOMLINK_DATA_DIR)',
-    );
+    print(`FAIL  database: ${missingDatabaseMessage(sqliteFile)}`);
     return EXIT.database;
   }
   let store: KyselyStore | undefined;
@@ -114,13 +111,6 @@ export async function runDoctor(
     await store.close();
   }
   return EXIT.ok;
-}
-
-/** The SQLite file DATABASE_URL names, resolved as the store resolves it; none for PostgreSQL or :memory:. */
-function sqliteFileOf(databaseUrl: string): string | undefined {
-  if (!databaseUrl.startsWith('sqlite:')) return undefined;
-  const file = databaseUrl.slice('sqlite:'.length);
-  return file === ':memory:' ? undefined : path.resolve(file);
 }
 
 /** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */

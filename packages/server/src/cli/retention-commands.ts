@@ -17,6 +17,7 @@ import { loggerOptions } from '../observability/logger.js';
 import { type SyncHooks, syncRetentionOptions } from '../retention/feature.js';
 import { createRetention, parseDay, type Retention, RetentionError } from '../retention/index.js';
 import { createRuntime, type Runtime } from '../runtime.js';
+import { requireExistingDatabase } from './existing-database.js';
 import { CliError, EXIT } from './exit.js';
 
 export interface CliOutput {
@@ -42,6 +43,7 @@ export function registerRetentionCommands(
 ): void {
   const withRetention = async <T>(work: (retention: Retention) => Promise<T>): Promise<T> => {
     const c = config();
+    requireExistingDatabase(c.databaseUrl);
     const logger = pino(loggerOptions(c.logLevel), pino.destination(2));
     const runtime = await createRuntime(c, logger);
     try {
