@@ -19,15 +19,21 @@ import { ADDIN_ID, eventually, type SyncEnv, type SyncUser, startSyncEnv } from 
 const LEASE_MS = 30_000;
 const CONTEXT = { id: 'job', attempt: 1 };
 
-/** A Graph that counts event reads and answers each (404: the event is gone) only when released. */
-function heldGraph() {
+/**
+ * A Graph that counts event reads and answers each only when released: with `answers` in turn, then
+ * 404 (the event is gone).
+ */
+function heldGraph(answers: readonly unknown[] = []) {
   const waiting: Array<() => void> = [];
+  const queued = [...answers];
   const graph = {
     reads: 0,
     async request() {
       graph.reads++;
       await new Promise<void>((resolve) => waiting.push(resolve));
-      throw new GraphError(404, 'ErrorItemNotFound');
+      const body = queued.shift();
+      if (body === undefined) throw new GraphError(404, 'ErrorItemNotFound');
+      return { status: 200, headers: new Headers(), body };
     },
     releaseAll() {
       for (const resolve of waiting.splice(0)) resolve();
@@ -230,6 +236,43 @@ for (const dialect of DIALECTS) {
       graph.releaseAll();
       await expect(running).rejects.toBeInstanceOf(LeaseLostError);
       expect(applied).not.toHaveBeenCalled();
+    });
+
+    it('keeps renewing the lease of a long run that makes progress, past the longest hold', async () => {
+      const warnings: string[] = [];
+      const log = { warn: (_: object, msg: string) => warnings.push(msg), info: () => undefined };
+      // An occurrence first (the run goes on to its series master), then the master: each answer
+      // is held until the test lets it go.
+      const occurrence = {
+        id: 'occurrence',
+        type: 'occurrence',
+        seriesMasterId: 'master',
+        start: { dateTime: '2026-12-01T09:00:00.0000000', timeZone: 'UTC' },
+        end: { dateTime: '2026-12-01T10:00:00.0000000', timeZone: 'UTC' },
+      };
+      const graph = heldGraph([occurrence]);
+      const running = worker(graph, recordingQueue(), 20, { maxLeaseHoldMs: 60_000, log })[JOB.change]?.(
+        { userId: user.userId, eventId: 'occurrence' },
+        CONTEXT,
+      );
+      const start = clock.ms;
+      await eventually(() => graph.reads === 1, 5000, 'the occurrence read');
+      clock.ms = start + 50_000;
+      await eventually(
+        async () => (await leaseUntil()) === new Date(clock.ms + LEASE_MS).toISOString(),
+        5000,
+        'a renewal within the hold',
+      );
+      graph.releaseAll();
+      await eventually(() => graph.reads === 2, 5000, 'the master read (progress at 50 s)');
+
+      // 100 s after the start, 50 s after the run last went on: it is not hung.
+      clock.ms = start + 100_000;
+      const renewed = new Date(clock.ms + LEASE_MS).toISOString();
+      await eventually(async () => (await leaseUntil()) === renewed, 5000, 'a renewal past the hold');
+      expect(warnings.filter((w) => w.includes('ran too long'))).toEqual([]);
+      graph.releaseAll();
+      await running;
     });
 
     it('stops a run whose lease another process took over before it writes, and fails its job for a retry', async () => {

@@ -61,7 +61,10 @@ export interface SyncWorkerSettings {
    * put-back of the same job up to 30 s, so that a burst of jobs for one mailbox does not spin.
    */
   readonly busyRetryMs?: number;
-  /** A run stops renewing its lease after this long (a hung run must not hold a mailbox); 10 min. */
+  /**
+   * A run that has made no progress (no Graph answer it went on from, no write) for this long stops
+   * renewing its lease (a hung run must not hold a mailbox); 10 min.
+   */
   readonly maxLeaseHoldMs?: number;
   /** Delay of the change job that retries one event a reconciliation's batch failed; 5 s. */
   readonly itemRetryDelayMs?: number;
@@ -109,6 +112,11 @@ interface RunLease {
    * or failed), so the run writes nothing more.
    */
   heldUntil: number;
+  /**
+   * When (epoch ms) the run last checked its lease before going on (after a Graph read, before a
+   * write): a run that has not done so for the longest hold is taken as hung and stops renewing.
+   */
+  progressAt: number;
 }
 
 /**
@@ -566,7 +574,10 @@ export class SyncWorker {
    */
   #assertLeaseHeld(): void {
     const lease = this.#runLease.getStore();
-    if (lease && (lease.lost || this.#now().getTime() >= lease.heldUntil)) throw new LeaseLostError();
+    if (!lease) return;
+    const now = this.#now().getTime();
+    if (lease.lost || now >= lease.heldUntil) throw new LeaseLostError();
+    lease.progressAt = now;
   }
 
   /**
@@ -582,12 +593,13 @@ export class SyncWorker {
     kind: string,
     heldUntil: number,
   ): { readonly lease: RunLease; stop(): Promise<void> } {
-    const lease: RunLease = { lost: false, heldUntil };
+    const lease: RunLease = { lost: false, heldUntil, progressAt: this.#now().getTime() };
     let inFlight: Promise<void> = Promise.resolve();
-    const giveUpAt = this.#now().getTime() + (this.deps.settings.maxLeaseHoldMs ?? 600_000);
+    const maxHoldMs = this.deps.settings.maxLeaseHoldMs ?? 600_000;
     const timer = setInterval(
       () => {
-        if (this.#now().getTime() >= giveUpAt) {
+        // A long run that keeps making progress (a big or throttled mailbox) keeps its lease.
+        if (this.#now().getTime() - lease.progressAt >= maxHoldMs) {
           clearInterval(timer);
           this.deps.log?.warn(
             { job: kind },
