@@ -79,6 +79,19 @@ describe('request bodies that are not JSON', () => {
     expect(((await anonymous.json()) as { code: string }).code).toBe('unauthorized');
   });
 
+  it('takes an empty text/plain body as no body on a route that takes none', async () => {
+    const created = await send('POST', '/api/v1/meetings', 'application/json', JSON.stringify(valid));
+    const { id } = (await created.json()) as { id: string };
+    // .NET's StringContent("") and sendBeacon(url, '') label an empty body text/plain.
+    const cancelled = await send('POST', `/api/v1/meetings/${id}/cancel`, 'text/plain', '');
+    expect(cancelled.status).toBe(200);
+    const deleted = await send('DELETE', `/api/v1/meetings/${id}`, 'text/plain', '');
+    expect(deleted.status).toBe(204);
+    // A route that takes a body still wants JSON.
+    const empty = await send('POST', '/api/v1/meetings', 'text/plain', '');
+    expect(empty.status).toBe(415);
+  });
+
   it('still echoes Graph’s text/plain validation handshake on both webhooks, body or not', async () => {
     for (const path of ['/api/graph/notifications', '/api/graph/lifecycle']) {
       for (const body of ['', 'ignored text']) {

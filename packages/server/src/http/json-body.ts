@@ -3,9 +3,9 @@
  * declares none: many HTTP clients send `Content-Type: application/json` on every request, DELETE
  * included. A route that takes a body still refuses an empty one (malformed_json, "the body is empty").
  *
- * JSON is the only type parsed application-wide: Fastify's built-in text/plain parser is removed, so
+ * JSON is the only type parsed application-wide: Fastify's built-in text/plain parser is replaced, so
  * a text/plain body answers 415 unsupported_media_type like any other type, instead of reaching the
- * route as a string (and failing its schema with "body must be object"). A plugin that takes another
+ * route as a string (and failing its schema with "body must be object"); an empty one is no body. A plugin that takes another
  * type adds its parser in its own scope (the identity emulator's form posts). Graph's text/plain
  * validation handshake is answered before any body is parsed (graph/webhook-routes.ts).
  */
@@ -17,6 +17,11 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   // Fastify's own parser: same size limit, same prototype-poisoning refusals, same errors.
   const parseJson = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.removeContentTypeParser('text/plain');
+  // An empty text/plain body (.NET's StringContent(""), sendBeacon(url, '')) is no body, as for JSON.
+  app.addContentTypeParser<string>('text/plain', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0 && request.routeOptions.schema?.body === undefined) done(null, undefined);
+    else done(new HttpError('unsupported_media_type', 'send the body as application/json'), undefined);
+  });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser<string>('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body.length === 0 && request.routeOptions.schema?.body === undefined) {
