@@ -124,7 +124,9 @@ export async function createRuntime(
  *   anyway.
  */
 export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logger, 'warn'>): Promise<void> {
-  if (!databaseUrl.startsWith('sqlite:')) return;
+  // Windows has no such mode bits (stat reports 0o666, chmod only flips read-only): the directory's
+  // ACL is what keeps other accounts out there (docs/security.md).
+  if (!databaseUrl.startsWith('sqlite:') || process.platform === 'win32') return;
   const name = databaseUrl.slice('sqlite:'.length);
   if (name === '' || name === ':memory:') return;
   const file = path.resolve(name);
