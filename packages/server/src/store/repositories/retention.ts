@@ -207,14 +207,30 @@ export class KyselyRetentionRepository {
       };
     }
     // Sessions may overlap (the hourly run and an erasure): the first one in saves the settings,
-    // the last one out restores them.
+    // the last one out restores them. A session starting while the last one out is restoring
+    // waits for that to finish (saving then would save the zeroed settings and restore those).
     let state = quietSessions.get(this.db);
+    while (state?.restoring) {
+      await state.restoring.catch(() => undefined);
+      state = quietSessions.get(this.db);
+    }
     if (!state) {
-      state = { open: 0, saved: this.#quiet() };
-      quietSessions.set(this.db, state);
+      const fresh: QuietState = { open: 0, saved: this.#quiet(), restoring: undefined };
+      // Could not read (or change) the settings: forget it, so that the next session tries again.
+      fresh.saved.catch(() => {
+        if (quietSessions.get(this.db) === fresh) quietSessions.delete(this.db);
+      });
+      quietSessions.set(this.db, fresh);
+      state = fresh;
     }
     state.open++;
-    await state.saved;
+    try {
+      await state.saved;
+    } catch (error) {
+      state.open--;
+      throw error;
+    }
+    const shared = state;
     let closed = false;
     return {
       checkpoint: async () => {
@@ -233,12 +249,16 @@ export class KyselyRetentionRepository {
       close: async () => {
         if (closed) return;
         closed = true;
-        const current = quietSessions.get(this.db);
-        if (!current || --current.open > 0) return;
-        quietSessions.delete(this.db);
-        const saved = await current.saved;
-        await sql.raw(`pragma wal_autocheckpoint = ${saved.autocheckpoint}`).execute(this.db);
-        await sql.raw(`pragma journal_size_limit = ${saved.sizeLimit}`).execute(this.db);
+        if (--shared.open > 0) return;
+        // The entry stays (marked as restoring) until the settings are back.
+        shared.restoring = (async () => {
+          const saved = await shared.saved;
+          await sql.raw(`pragma wal_autocheckpoint = ${saved.autocheckpoint}`).execute(this.db);
+          await sql.raw(`pragma journal_size_limit = ${saved.sizeLimit}`).execute(this.db);
+        })().finally(() => {
+          if (quietSessions.get(this.db) === shared) quietSessions.delete(this.db);
+        });
+        await shared.restoring;
       },
     };
   }
@@ -274,10 +294,14 @@ export class KyselyRetentionRepository {
   }
 }
 
-const quietSessions = new WeakMap<
-  object,
-  { open: number; saved: Promise<{ autocheckpoint: number; sizeLimit: number }> }
->();
+interface QuietState {
+  open: number;
+  saved: Promise<{ autocheckpoint: number; sizeLimit: number }>;
+  /** Set by the last session out while it restores the settings. */
+  restoring: Promise<void> | undefined;
+}
+
+const quietSessions = new WeakMap<object, QuietState>();
 
 export interface LogSession {
   /** A PASSIVE checkpoint; `complete` when the whole log is now in the database file. */
