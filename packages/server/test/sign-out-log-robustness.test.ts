@@ -209,6 +209,15 @@ for (const dialect of DIALECTS) {
       close: async () => undefined,
       ...overrides,
     });
+    /** quietLog answers a session whose `step` fails. */
+    const failing = (step: 'checkpoint' | 'truncateOnNextCommit' | 'close') => () =>
+      vi.spyOn(KyselyRetentionRepository.prototype, 'quietLog').mockResolvedValue(
+        session({
+          [step]: async () => {
+            throw new Error('disk I/O error');
+          },
+        }),
+      );
     const failures: [string, () => void][] = [
       [
         'quietLog',
@@ -217,39 +226,9 @@ for (const dialect of DIALECTS) {
             .spyOn(KyselyRetentionRepository.prototype, 'quietLog')
             .mockRejectedValue(new Error('database is locked')),
       ],
-      [
-        'the checkpoint',
-        () =>
-          vi.spyOn(KyselyRetentionRepository.prototype, 'quietLog').mockResolvedValue(
-            session({
-              checkpoint: async () => {
-                throw new Error('disk I/O error');
-              },
-            }),
-          ),
-      ],
-      [
-        'truncateOnNextCommit',
-        () =>
-          vi.spyOn(KyselyRetentionRepository.prototype, 'quietLog').mockResolvedValue(
-            session({
-              truncateOnNextCommit: async () => {
-                throw new Error('disk I/O error');
-              },
-            }),
-          ),
-      ],
-      [
-        'closing the session',
-        () =>
-          vi.spyOn(KyselyRetentionRepository.prototype, 'quietLog').mockResolvedValue(
-            session({
-              close: async () => {
-                throw new Error('disk I/O error');
-              },
-            }),
-          ),
-      ],
+      ['the checkpoint', failing('checkpoint')],
+      ['truncateOnNextCommit', failing('truncateOnNextCommit')],
+      ['closing the session', failing('close')],
     ];
     for (const [step, fail] of failures) {
       it(`still writes the audit entry, once, and warns when ${step} fails`, async () => {
