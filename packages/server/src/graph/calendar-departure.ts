@@ -37,7 +37,7 @@ function unchangedSince(item: CalendarItem, at: Date): boolean {
 /**
  * A single event an incremental round reported removed, or a full round did not list although its
  * times are inside the window and it has not changed since the round began. (An incremental removal
- * may be a move out of the window too: the view over the event's own time tells them apart.)
+ * may be a move out of the window too: the view around the event's start tells them apart.)
  */
 export function singleLeftCalendar(item: CalendarItem, round: RoundEvidence, listed: boolean): boolean {
   if (item.isCancelled) return false;

@@ -214,7 +214,7 @@ export class SyncWorker {
   /**
    * Fetches one event and applies it (through its master for an occurrence); 404 means deleted. An
    * event Graph notified as deleted but still returns may sit in Deleted Items (calendar-departure.ts):
-   * the calendar view over its own time, which lists the default calendar only, decides.
+   * the calendar view around its start, which lists the default calendar only, decides.
    */
   async syncEvent(user: SyncUserRecord, eventId: string, notifiedDeleted = false): Promise<void> {
     const owner = ownerOf(user);
@@ -465,7 +465,7 @@ export class SyncWorker {
     const owner = ownerOf(user);
     const listed = seenBy?.seen.has(item.id) ?? false;
     // What a round saw (calendar-departure.ts) or a deleted notification only raises the question;
-    // the calendar view over the event's own time, read now, answers it: a cancelled room cannot
+    // the calendar view around the event's start, read now, answers it: a cancelled room cannot
     // come back, so a round's stale or duplicated entries must not cancel one.
     const leftCalendar = async (suspected: boolean, span: CalendarItem | undefined) => {
       // Only a linked event has a room sync could cancel (one already cancelled has no link left).
