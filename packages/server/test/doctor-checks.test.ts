@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -222,6 +222,21 @@ describe('roomlink doctor creates no database', () => {
     });
     expect(again.code).toBe(EXIT.database);
     expect(await readdir(dir)).toEqual([]);
+  });
+  it('writes nothing to an empty file it checks: the server would make it the database', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'roomlink-doctor-db-'));
+    const file = path.join(dir, 'roomlink.sqlite');
+    await writeFile(file, '');
+    const result = await doctor({
+      DATABASE_URL: `sqlite:${file}`,
+      ROOMLINK_DATA_DIR: dir,
+      ROOMLINK_KEY_PROVIDER: 'env',
+      ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    });
+    expect(result.code, result.output).toBe(EXIT.ok);
+    expect(result.output).toContain('7 migration(s) pending');
+    expect(statSync(file).size).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual(['roomlink.sqlite']);
   });
 });
 

@@ -49,8 +49,10 @@ export interface OpenOptions {
   /** Told of the store's group commits and log syncs (SQLite), e.g. for metrics. */
   readonly observer?: StoreObserver;
   /**
-   * SQLite only: open the file only if it exists, creating neither it nor its directory
-   * (`roomlink doctor` checks; the server and `roomlink migrate` create the database).
+   * SQLite only: open the file only if it exists, creating neither it nor its directory, and
+   * leave its journal mode as it is (`roomlink doctor` checks: switching an empty file or a
+   * rollback-journal database to WAL writes to it; the server and `roomlink migrate` create the
+   * database and set WAL).
    */
   readonly mustExist?: boolean;
 }
@@ -104,7 +106,7 @@ function openSqlite(
   const memory = file === ':memory:';
   if (!memory && !mustExist) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new SqliteDatabase(file, { fileMustExist: mustExist });
-  if (!memory) database.pragma('journal_mode = WAL');
+  if (!memory && !mustExist) database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${synchronous}`);
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
