@@ -3,7 +3,7 @@
  * close them. The server and the CLI both start from here.
  */
 import { EventEmitter } from 'node:events';
-import { access, chmod, mkdir, open, stat } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, open, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -120,7 +120,7 @@ export async function createRuntime(
  * - A new database file is created empty with 0600 before SQLite opens it; SQLite gives the -wal
  *   and -shm files it creates the main file's mode. An existing file (and a -wal or -shm left by a
  *   crash) open to group or others (earlier versions created them 0644 under umask 022) loses those
- *   bits; each change is logged. If it cannot be changed (another owner), Roomlink warns and starts
+ *   bits; each change is logged. A symbolic link counts as the file it leads to. If it cannot be changed (another owner), Roomlink warns and starts
  *   anyway.
  */
 export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logger, 'warn'>): Promise<void> {
@@ -129,14 +129,11 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
   if (!databaseUrl.startsWith('sqlite:') || process.platform === 'win32') return;
   const name = databaseUrl.slice('sqlite:'.length);
   if (name === '' || name === ':memory:') return;
-  const file = path.resolve(name);
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    await (await open(file, 'wx', 0o600)).close();
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  const named = path.resolve(name);
+  await mkdir(path.dirname(named), { recursive: true, mode: 0o700 });
+  if (await createPrivate(named)) return;
+  // SQLite follows symbolic links and keeps its -wal and -shm beside the file the link leads to.
+  const file = await realpath(named).catch(() => named);
   for (const each of [file, `${file}-wal`, `${file}-shm`]) {
     let mode: number;
     try {
@@ -162,6 +159,32 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
     }
   }
 }
+
+/**
+ * Creates the database file empty with 0600 if nothing is there yet; false if a file is. A symbolic
+ * link to a file that does not exist yet (a link into a volume, say) counts as nothing: SQLite would
+ * create the file it leads to, with the umask's mode, so that file is created here instead.
+ */
+async function createPrivate(named: string): Promise<boolean> {
+  let file = named;
+  for (let hops = 0; hops < MAX_SYMLINK_HOPS; hops++) {
+    try {
+      await (await open(file, 'wx', 0o600)).close();
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // A link into a directory that does not exist: SQLite will say so when it opens the file.
+      if (code === 'ENOENT' && file !== named) return false;
+      if (code !== 'EEXIST') throw error;
+    }
+    if (!(await lstat(file)).isSymbolicLink() || (await fileExists(file))) return false;
+    file = path.resolve(path.dirname(file), await readlink(file));
+  }
+  return false;
+}
+
+/** As Linux's own limit (ELOOP): a longer chain is left to SQLite to refuse. */
+const MAX_SYMLINK_HOPS = 40;
 
 async function fileExists(file: string): Promise<boolean> {
   return access(file).then(

@@ -3,7 +3,7 @@
  * the account Roomlink runs as, even under the usual umask 022 (which left them 0644, readable by
  * every local account). A directory Roomlink creates is 0700; one the operator made keeps its mode.
  */
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,51 @@ describe('SQLite file modes', () => {
         message: 'SQLite file was open to other accounts; Roomlink made it private to its own',
       },
     ]);
+  });
+
+  it('a DATABASE_URL that is a symbolic link: the file it leads to, and its -wal and -shm, are 0600', async () => {
+    const dataDir = path.join(root, 'linked', 'data');
+    const volume = path.join(root, 'linked', 'volume');
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await mkdir(volume, { recursive: true, mode: 0o700 });
+    const start = async (link: string) => {
+      const runtime = await createRuntime(
+        loadConfig({ ...(await env(dataDir)), DATABASE_URL: `sqlite:${link}` }),
+        { warn: () => undefined, error: () => undefined } as never,
+      );
+      cleanups.push(() => runtime.close());
+      // A write after start: the log and its index are in use.
+      await runtime.store.audit.append(
+        { tenantId: null, actorId: 'test', action: 'keys.rotated', details: {} },
+        new Date(),
+      );
+    };
+    const modes = async (db: string) => ({
+      database: await modeOf(db),
+      wal: await modeOf(`${db}-wal`),
+      shm: await modeOf(`${db}-shm`),
+    });
+    const expected = { database: '0600', wal: '0600', shm: '0600' };
+
+    // A link (through a second, relative one) to a file that does not exist yet: SQLite would
+    // create it with the umask's 0644.
+    const fresh = path.join(volume, 'fresh.sqlite');
+    await symlink('../volume/fresh.sqlite', path.join(dataDir, 'hop.sqlite'));
+    await symlink('hop.sqlite', path.join(dataDir, 'fresh.sqlite'));
+    await start(path.join(dataDir, 'fresh.sqlite'));
+    expect(await modes(fresh)).toEqual(expected);
+
+    // A link to a database an earlier version left readable by others, with its log beside it.
+    const earlier = path.join(volume, 'earlier.sqlite');
+    const old = await openStore(`sqlite:${earlier}`);
+    await old.audit.append({ tenantId: null, actorId: 'test', action: 'keys.rotated', details: {} }, new Date());
+    await chmod(`${earlier}-wal`, 0o644);
+    await chmod(`${earlier}-shm`, 0o644);
+    expect(await modes(earlier)).toEqual({ database: '0644', wal: '0644', shm: '0644' });
+    await symlink(earlier, path.join(dataDir, 'earlier.sqlite'));
+    await start(path.join(dataDir, 'earlier.sqlite'));
+    await old.close();
+    expect(await modes(earlier)).toEqual(expected);
   });
 
   it('roomlink migrate creates the database as private as the server does (built CLI)', async () => {
