@@ -144,15 +144,19 @@ for (const dialect of DIALECTS) {
         })
         .where('id', '=', 'gone-user')
         .execute();
-      await store.tokens.put({
-        userId: 'gone-user',
-        tenantId: 't-sweep',
-        refreshTokenCt: 'v1.x.refresh',
-        accessTokenCt: null,
-        accessExpiresAt: null,
-        version: 1,
-        updatedAt: AS_OF.toISOString(),
-      });
+      // Written straight to the table: the repository writes no tokens for a signed-out user.
+      await store.db
+        .insertInto('user_tokens')
+        .values({
+          user_id: 'gone-user',
+          tenant_id: 't-sweep',
+          refresh_token_ct: 'v1.x.refresh',
+          access_token_ct: null,
+          access_expires_at: null,
+          version: 1,
+          updated_at: AS_OF.toISOString(),
+        })
+        .execute();
       const session = (userId: string, expiresAt: Date) =>
         store.authFlow.insertSession({
           tokenHash: digest(randomToken()),

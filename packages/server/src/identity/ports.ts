@@ -58,8 +58,11 @@ export interface TokenRecord {
 
 export interface TokenRepository {
   find(userId: string): Promise<TokenRecord | undefined>;
-  /** Inserts or replaces regardless of version (a fresh sign-in). */
-  put(record: TokenRecord): Promise<void>;
+  /**
+   * Inserts or replaces regardless of version (a fresh sign-in), in one statement that checks the
+   * user has not signed out; false, and nothing written, if they have (or the user is gone).
+   */
+  put(record: TokenRecord): Promise<boolean>;
   /** Compare-and-set on version: false when another process refreshed meanwhile. */
   replace(record: TokenRecord, expectedVersion: number): Promise<boolean>;
   delete(userId: string): Promise<void>;

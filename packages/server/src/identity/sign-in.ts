@@ -201,9 +201,11 @@ export class SignInService {
     const user = await this.deps.users.findById(actor.userId);
     if (!user) return;
     await this.deps.onSignOut?.(user.id);
+    // Marked before the tokens go: a sign-in completing on another device writes its tokens only
+    // while the user is not marked (TokenRepository.put), so none outlive this sign-out.
+    await this.deps.users.markSignedOut(user.id);
     await this.deps.tokens.forget(user.id);
     await this.deps.authFlow.deleteUserSessions(user.id);
-    await this.deps.users.markSignedOut(user.id);
     const audit = () =>
       this.deps.audit.append(
         {

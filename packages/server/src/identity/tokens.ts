@@ -34,7 +34,14 @@ export class TokenService {
     if (!tokens.refreshToken)
       throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
     const existing = await this.deps.tokens.find(userId);
-    await this.deps.tokens.put(await this.#seal(userId, tenantId, tokens, (existing?.version ?? 0) + 1));
+    const sealed = await this.#seal(userId, tenantId, tokens, (existing?.version ?? 0) + 1);
+    if (!(await this.deps.tokens.put(sealed))) {
+      // A sign-out (from another device) ended this user while the sign-in was completing.
+      throw new IdentityError(
+        'sign_in_failed',
+        'you signed out while this sign-in was completing; sign in again',
+      );
+    }
   }
 
   /** A valid Graph access token for the user, refreshed if it expires soon. */

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { TokenRecord, TokenRepository } from '../../identity/ports.js';
 import type { Database, UserTokenTable } from '../schema.js';
 
@@ -14,11 +14,21 @@ export class KyselyTokenRepository implements TokenRepository {
     return row && fromRow(row);
   }
 
-  async put(record: TokenRecord): Promise<void> {
+  async put(record: TokenRecord): Promise<boolean> {
     const row = toRow(record);
-    await this.db
+    // In the statement that writes: a sign-out that has marked the user is never followed by a
+    // token write (sign-out deletes the tokens after marking). On PostgreSQL FOR SHARE makes this
+    // wait for a sign-out's uncommitted mark, then see it.
+    const user = this.db
+      .selectFrom('users')
+      .select(sql<number>`1`.as('signed_in'))
+      .where('id', '=', row.user_id)
+      .where('status', '!=', 'signed_out');
+    const held = this.db.getExecutor().adapter instanceof PostgresAdapter ? user.forShare() : user;
+    const result = await this.db
       .insertInto('user_tokens')
-      .values(row)
+      .columns(TOKEN_COLUMNS)
+      .expression(sql`select ${sql.join(TOKEN_COLUMNS.map((c) => row[c]))} where exists ${held}`)
       .onConflict((oc) =>
         oc.column('user_id').doUpdateSet({
           refresh_token_ct: row.refresh_token_ct,
@@ -28,7 +38,8 @@ export class KyselyTokenRepository implements TokenRepository {
           updated_at: row.updated_at,
         }),
       )
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
   async replace(record: TokenRecord, expectedVersion: number): Promise<boolean> {
@@ -55,6 +66,16 @@ export class KyselyTokenRepository implements TokenRepository {
     return Number(result.numDeletedRows) === 1;
   }
 }
+
+const TOKEN_COLUMNS = [
+  'user_id',
+  'tenant_id',
+  'refresh_token_ct',
+  'access_token_ct',
+  'access_expires_at',
+  'version',
+  'updated_at',
+] as const satisfies readonly (keyof UserTokenTable)[];
 
 function toRow(r: TokenRecord): UserTokenTable {
   return {
