@@ -136,7 +136,10 @@ describe('SQLite file modes', () => {
     // A link to a database an earlier version left readable by others, with its log beside it.
     const earlier = path.join(volume, 'earlier.sqlite');
     const old = await openStore(`sqlite:${earlier}`);
-    await old.audit.append({ tenantId: null, actorId: 'test', action: 'keys.rotated', details: {} }, new Date());
+    await old.audit.append(
+      { tenantId: null, actorId: 'test', action: 'keys.rotated', details: {} },
+      new Date(),
+    );
     await chmod(`${earlier}-wal`, 0o644);
     await chmod(`${earlier}-shm`, 0o644);
     expect(await modes(earlier)).toEqual({ database: '0644', wal: '0644', shm: '0644' });
