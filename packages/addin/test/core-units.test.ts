@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runAddMeetingCommand } from '../web/core/add-meeting-command.js';
 import { ApiError } from '../web/core/api.js';
 import { resolveBaseUrl } from '../web/core/base-url.js';
 import { describeError } from '../web/core/context.js';
@@ -166,5 +167,28 @@ describe('base URL and encoding', () => {
     expect(base64url(new Uint8Array([0xfb, 0xff, 0xbf]))).toBe('-_-_');
     const bytes = new Uint8Array(32).map((_, i) => i * 7);
     expect(base64url(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
+  });
+});
+
+describe('the Add Roomlink meeting command', () => {
+  const run = async (add: () => Promise<never> | Promise<{ status: string }>) => {
+    const calls: unknown[][] = [];
+    await runAddMeetingCommand({ completed: (...args: unknown[]) => calls.push(args) }, add as never);
+    return calls;
+  };
+
+  it('tells Outlook the meeting was not added (Outlook mobile shows no notification bar)', async () => {
+    const error = new Error('unreachable');
+    expect(await run(async () => ({ status: 'failed', message: 'Can’t reach Roomlink.', error }))).toEqual([
+      [{ allowEvent: false }],
+    ]);
+    // The context could not even be made: a failure too, and no rejection left for Outlook.
+    expect(await run(() => Promise.reject(error))).toEqual([[{ allowEvent: false }]]);
+  });
+
+  it('completes plainly when the meeting is on the item', async () => {
+    for (const status of ['added', 'restored', 'already']) {
+      expect(await run(async () => ({ status })), status).toEqual([[]]);
+    }
   });
 });

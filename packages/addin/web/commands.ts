@@ -1,18 +1,11 @@
 /** Function commands (the ribbon's and Outlook mobile's "Add Roomlink meeting" button). */
 import { FUNCTION_NAMES } from '../src/files.js';
 import { addMeeting } from './core/add-meeting.js';
+import { type CommandEvent, runAddMeetingCommand } from './core/add-meeting-command.js';
 import { createContext } from './platform.js';
 
-interface CommandEvent {
-  completed(options?: { allowEvent?: boolean }): void;
-}
-
-async function addMeetingCommand(event: CommandEvent): Promise<void> {
-  try {
-    await addMeeting(await createContext());
-  } finally {
-    event.completed();
-  }
+function addMeetingCommand(event: CommandEvent): Promise<void> {
+  return runAddMeetingCommand(event, async () => addMeeting(await createContext()));
 }
 
 Office.onReady(() => undefined);
