@@ -458,3 +458,30 @@ describe('a location with no room left for the join URL', () => {
     expect(scheduled(harness)).toHaveLength(1);
   });
 });
+
+describe('the fake Outlook answers as Office.js does', () => {
+  it('a body read or written in another format than the item’s fails the call, it does not hang', async () => {
+    const outlook = fakeOutlook({ bodyType: 'text' });
+    const body = (outlook.office as unknown as FakeBodyHost).context.mailbox.item.body;
+    const answer = <T>(start: (cb: (result: { status: string; error?: { name?: string } }) => void) => T) =>
+      new Promise<{ status: string; error?: { name?: string } }>((resolve) => start(resolve));
+    const written = await answer((cb) => body.setAsync('<p>x</p>', { coercionType: 'html' }, cb));
+    expect(written).toMatchObject({ status: 'failed', error: { name: 'InvalidFormatError' } });
+    const read = await answer((cb) => body.getAsync('html', cb));
+    expect(read).toMatchObject({ status: 'failed', error: { name: 'InvalidFormatError' } });
+    expect(outlook.state.body).not.toBe('<p>x</p>');
+  });
+});
+
+interface FakeBodyHost {
+  context: {
+    mailbox: {
+      item: {
+        body: {
+          setAsync(value: string, options: { coercionType: string }, cb: (result: never) => void): void;
+          getAsync(type: string, cb: (result: never) => void): void;
+        };
+      };
+    };
+  };
+}

@@ -56,6 +56,15 @@ const failed = (name: string): OfficeAsyncResult<never> => ({
   error: { name: 'GenericResponseError', message: `${name} failed`, code: 9020 },
 });
 
+const refused = (name: string, error: unknown): OfficeAsyncResult<never> => ({
+  status: 'failed',
+  value: undefined as never,
+  error: {
+    name: 'InvalidFormatError',
+    message: `${name}: ${error instanceof Error ? error.message : String(error)}`,
+  },
+});
+
 /** Office's answer to a second displayDialogAsync while one is open. */
 const DIALOG_ALREADY_OPEN = {
   name: 'DialogError',
@@ -100,7 +109,21 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
   const call = <T>(name: string, callback: OfficeCallback<T> | undefined, value: () => T) => {
     state.calls.push(name);
     // Office.js answers asynchronously; so does the fake.
-    queueMicrotask(() => callback?.(state.failing.has(name) ? failed(name) : ok(value())));
+    queueMicrotask(() => {
+      let result: OfficeAsyncResult<T>;
+      if (state.failing.has(name)) {
+        result = failed(name);
+      } else {
+        // What the fake refuses (a body asked for or written in another format) is an answer with
+        // status 'failed', as Office.js gives, not an exception that would leave the caller waiting.
+        try {
+          result = ok(value());
+        } catch (error) {
+          result = refused(name, error);
+        }
+      }
+      callback?.(result);
+    });
   };
 
   const customProperties = (): CustomPropertiesLike => {
