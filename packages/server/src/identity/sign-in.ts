@@ -126,6 +126,14 @@ export class SignInService {
     }
     const { claims } = result;
     const tenantId = claims.tid.toLowerCase();
+    // With MS_AUTHORITY=…/common, Microsoft also signs personal accounts in, all under this one
+    // tenant id: they would share one Roomlink tenant (its settings, its admin console).
+    if (tenantId === PERSONAL_ACCOUNTS_TENANT_ID) {
+      throw new IdentityError(
+        'tenant_not_allowed',
+        'personal Microsoft accounts cannot use Roomlink; sign in with a work or school account',
+      );
+    }
     if (this.deps.allowedTenants && !this.deps.allowedTenants.includes(tenantId)) {
       throw new IdentityError('tenant_not_allowed', 'your organisation is not enabled on this Roomlink');
     }
@@ -296,6 +304,9 @@ export class SignInService {
     return token;
   }
 }
+
+/** The tenant id Microsoft gives every personal Microsoft account (outlook.com, live.com). */
+export const PERSONAL_ACCOUNTS_TENANT_ID = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
 /**
  * How long a session lasts. An add-in session lasts ROOMLINK_SESSION_TTL_HOURS (default 30 days), as
