@@ -3,6 +3,7 @@
  * own tenant (another tenant's user is answered as unknown). Errors are problem+json; settings and
  * template problems carry `errors` with a JSON pointer per field.
  */
+import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -250,6 +251,34 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     },
   );
 
+  api.get(
+    '/api/v1/admin/export',
+    {
+      schema: {
+        summary:
+          'Everything Roomlink holds about the admin’s tenant, decrypted, as a JSON download: settings, ' +
+          'every user’s export, meetings of users no longer known, the audit log',
+        tags,
+        response: {
+          200: Type.Unknown({ description: 'roomlink-tenant-export/1 JSON, as an attachment' }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const admin = requireTenantAdmin(request);
+      const body = await subjectRequest(() =>
+        deps.subjects.exportTenant(admin.tenantId, { actor: admin.userId, tenantId: admin.tenantId }),
+      );
+      // Streamed: a tenant's export need not fit in memory. A failure once it has started can only
+      // cut the download short (the JSON then does not parse), the status being sent already.
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="roomlink-tenant-${admin.tenantId}.json"`)
+        .send(Readable.from(body));
+    },
+  );
+
   api.delete(
     '/api/v1/admin/users/:id',
     {
@@ -323,6 +352,9 @@ async function subjectRequest<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof RetentionError && error.code === 'user_not_found') {
       throw new HttpError('not_found', 'no such user in your organisation');
+    }
+    if (error instanceof RetentionError && error.code === 'tenant_not_found') {
+      throw new HttpError('not_found', 'your organisation has no data in Roomlink yet');
     }
     throw error;
   }

@@ -3,6 +3,7 @@
  *   roomlink retention run [--as-of <date> [--yes]]
  *   roomlink tenant offboard <tenant id> [--contract-end <YYYY-MM-DD> [--yes] | --cancel]
  *   roomlink export user <user id> [--out <file>]
+ *   roomlink export tenant <tenant id> [--out <file>]
  *   roomlink erase user <user id> --yes
  * Logs go to stderr, results to stdout (an export is pure JSON there).
  */
@@ -122,32 +123,36 @@ export function registerRetentionCommands(
       );
     });
 
-  program
-    .command('export')
-    .description('data-subject requests: export')
+  const exportCommand = program.command('export').description('data-subject requests: export');
+  exportCommand
     .command('user')
     .description('print everything Roomlink holds about a user, decrypted, as JSON')
     .argument('<user-id>', 'the Roomlink user id (see the admin console)')
     .option('--out <file>', 'write to this new file (mode 0600) instead of stdout')
     .action(async (userId: string, options: { out?: string }) => {
-      const exportUser = () => withRetention((r) => r.subjects.export(userId, { actor: CLI_ACTOR }));
-      if (!options.out) {
-        output.out(`${JSON.stringify(await exportUser(), null, 2)}\n`);
-        return;
-      }
-      // The file is opened before exporting: the export writes a user.exported audit entry and
-      // decrypts personal data, neither of which should happen for an output that cannot be written.
-      const file = await openExportFile(options.out);
-      let written = false;
-      try {
-        await file.writeFile(`${JSON.stringify(await exportUser(), null, 2)}\n`);
-        written = true;
-      } finally {
-        await file.close();
-        // Leave no empty file behind an export that failed (no such user, database down).
-        if (!written) await unlink(options.out).catch(() => undefined);
-      }
-      output.err(`wrote ${options.out}\n`);
+      await writeExport(output, options.out, (write) =>
+        withRetention(async (r) =>
+          write(`${JSON.stringify(await r.subjects.export(userId, { actor: CLI_ACTOR }), null, 2)}\n`),
+        ),
+      );
+    });
+  exportCommand
+    .command('tenant')
+    .description(
+      'print everything Roomlink holds about a tenant, decrypted, as JSON: its settings, every ' +
+        'user’s export, the meetings of users no longer known and its audit log',
+    )
+    .argument('<tenant-id>', 'the Entra tenant id')
+    .option('--out <file>', 'write to this new file (mode 0600) instead of stdout')
+    .action(async (tenantId: string, options: { out?: string }) => {
+      await writeExport(output, options.out, (write) =>
+        withRetention(async (r) => {
+          // Written as it is read: a tenant's export need not fit in memory.
+          for await (const chunk of await r.subjects.exportTenant(tenantId, { actor: CLI_ACTOR })) {
+            await write(chunk);
+          }
+        }),
+      );
     });
 
   program
@@ -165,7 +170,36 @@ export function registerRetentionCommands(
 }
 
 /**
- * `export user --out`: personal data goes to a new file readable by its owner only, never over an
+ * An export to stdout, or with `--out` to a new file. The file is opened before exporting: the
+ * export writes an audit entry and decrypts personal data, neither of which should happen for an
+ * output that cannot be written.
+ */
+async function writeExport(
+  output: CliOutput,
+  out: string | undefined,
+  produce: (write: (text: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  if (!out) {
+    await produce(async (text) => output.out(text));
+    return;
+  }
+  const file = await openExportFile(out);
+  let written = false;
+  try {
+    await produce(async (text) => {
+      await file.write(text);
+    });
+    written = true;
+  } finally {
+    await file.close();
+    // Leave no partial file behind an export that failed (no such user, database down).
+    if (!written) await unlink(out).catch(() => undefined);
+  }
+  output.err(`wrote ${out}\n`);
+}
+
+/**
+ * `export … --out`: personal data goes to a new file readable by its owner only, never over an
  * existing one. A path that cannot be created is a usage error, said plainly.
  */
 async function openExportFile(out: string): Promise<FileHandle> {

@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import type { MeetingProvider } from '../domain/meetings/provider.js';
+import { pgBossSchemaFor } from '../graph/index.js';
 import { loggerOptions } from '../observability/logger.js';
 import type { Runtime } from '../runtime.js';
 import { KyselyRetentionRepository } from '../store/repositories/retention.js';
@@ -56,7 +57,11 @@ export function createRetention(runtime: Runtime, options: RetentionOptions = {}
   const { db, dialect } = runtime.store;
   const logger = options.logger ?? pino(loggerOptions(runtime.config.logLevel));
   const meetings = new KyselyRetentionRepository(db, dialect);
-  const subjectRepository = new KyselySubjectRepository(db, dialect);
+  const subjectRepository = new KyselySubjectRepository(
+    db,
+    dialect,
+    dialect === 'postgres' ? pgBossSchemaFor(runtime.config.databaseUrl) : undefined,
+  );
   const tenants = runtime.store.tenants as { forget?: (id: string) => void };
   const job = new RetentionJob({
     meetings,

@@ -1,8 +1,9 @@
 /**
  * Data-subject requests about one user: export everything Roomlink holds about them (decrypted),
  * or erase them (signed out for good first, then their rooms cancelled and their meetings, tokens,
- * sessions and user row deleted).
- * Both are audit-logged by ids and counts.
+ * sessions and user row deleted). A tenant export holds every user's export, the meetings of
+ * organisers whose user row is gone, the tenant's settings and its whole audit log.
+ * All are audit-logged by ids and counts.
  *
  * Audit entries about an erased user are kept: they hold ids and counts only, and the user id is a
  * random UUID that, once the user row is gone, links to nobody (docs/privacy.md).
@@ -16,17 +17,23 @@ import {
 } from '../domain/meetings/meeting.js';
 import type { MeetingProvider } from '../domain/meetings/provider.js';
 import type { MeetingService } from '../domain/meetings/service.js';
+import { openOverride } from '../domain/sync/occurrences.js';
 import type { KyselyRetentionRepository } from '../store/repositories/retention.js';
-import type { KyselySubjectRepository, MeetingRef } from '../store/repositories/retention-subjects.js';
-import type { UserTable } from '../store/schema.js';
+import type {
+  JobNamingUser,
+  KyselySubjectRepository,
+  MeetingRef,
+} from '../store/repositories/retention-subjects.js';
+import type { SyncOccurrenceTable } from '../store/repositories/sync-tables.js';
+import type { AuditTable, UserTable } from '../store/schema.js';
 import { RetentionError } from './errors.js';
 import type { RetentionLogger } from './job.js';
 
 export const EXPORT_FORMAT = 'roomlink-user-export/1';
+export const TENANT_EXPORT_FORMAT = 'roomlink-tenant-export/1';
 
-export interface UserExport {
-  readonly format: typeof EXPORT_FORMAT;
-  readonly exportedAt: string;
+/** What a user export holds, less its format, time and audit entries (a tenant export's unit). */
+export interface UserHoldings {
   readonly user: {
     readonly id: string;
     readonly tenantId: string;
@@ -38,28 +45,111 @@ export interface UserExport {
     readonly settings: unknown;
     readonly lastSignInAt: string | null;
     readonly createdAt: string;
+    /** The claims challenge Microsoft Entra asked the next sign-in to satisfy, as received. */
+    readonly pendingClaims: string | null;
   };
   readonly meetings: readonly ExportedMeeting[];
   readonly sessions: readonly { kind: string; createdAt: string; expiresAt: string }[];
   readonly oauthTokens:
     | { readonly held: false }
     | { readonly held: true; readonly updatedAt: string; readonly accessTokenExpiresAt: string | null };
-  /** Rows held in other tables about the user (calendar sync state…), by table. */
+  readonly calendarSync: ExportedCalendarSync;
+  /** Queued jobs (calendar sync's) whose payload names the user. */
+  readonly queuedJobs: { readonly count: number; readonly jobs: readonly JobNamingUser[] };
+  /**
+   * Rows held in other tables about the user, by table, whose content is not exported: sign-in
+   * handoff codes (secrets, minutes long) and tables this code does not know.
+   */
   readonly otherRecords: Readonly<Record<string, number>>;
-  readonly audit: readonly {
-    id: string;
-    action: string;
-    actorId: string | null;
-    targetType: string | null;
-    targetId: string | null;
-    details: unknown;
-    createdAt: string;
-  }[];
 }
 
-export type ExportedMeeting =
+export interface UserExport extends UserHoldings {
+  readonly format: typeof EXPORT_FORMAT;
+  readonly exportedAt: string;
+  readonly audit: readonly ExportedAuditEntry[];
+}
+
+export interface ExportedAuditEntry {
+  readonly id: string;
+  readonly action: string;
+  readonly actorId: string | null;
+  readonly targetType: string | null;
+  readonly targetId: string | null;
+  readonly details: unknown;
+  readonly createdAt: string;
+}
+
+/** An occurrence of a series that calendar sync saw moved or cancelled in the organiser's calendar. */
+export type ExportedOccurrence =
+  | {
+      readonly originalStart: string;
+      readonly originalEnd: string;
+      readonly start: string;
+      readonly end: string;
+      readonly cancelled: boolean;
+      readonly updatedAt: string;
+    }
+  | { readonly unreadable: true; readonly updatedAt: string };
+
+export type ExportedMeeting = (
   | MeetingRecord
-  | { readonly id: string; readonly status: string; readonly unreadable: true };
+  | { readonly id: string; readonly status: string; readonly unreadable: true }
+) & { readonly occurrences: readonly ExportedOccurrence[] };
+
+/**
+ * Calendar sync's records about the user's mailbox. Secrets are shown as held or not only: the
+ * subscription's client state and the delta link (a cursor into the mailbox's changes).
+ */
+export interface ExportedCalendarSync {
+  readonly mailbox: {
+    readonly status: string;
+    readonly subscription: {
+      readonly id: string;
+      readonly expiresAt: string | null;
+      readonly clientStateHeld: boolean;
+    } | null;
+    readonly deltaLink: { readonly held: boolean; readonly startedAt: string | null };
+    readonly lastChangeAt: string | null;
+    readonly lastReconciledAt: string | null;
+    readonly createdAt: string;
+    readonly updatedAt: string;
+  } | null;
+  /** Calendar events linked to Roomlink meetings: the Outlook event id and the version applied. */
+  readonly events: readonly (
+    | {
+        readonly meetingId: string;
+        readonly kind: string;
+        readonly eventId: string;
+        readonly appliedVersion: unknown;
+        readonly updatedAt: string;
+      }
+    | {
+        readonly meetingId: string;
+        readonly kind: string;
+        readonly unreadable: true;
+        readonly updatedAt: string;
+      }
+  )[];
+}
+
+export interface TenantExportHead {
+  readonly format: typeof TENANT_EXPORT_FORMAT;
+  readonly exportedAt: string;
+  readonly tenant: {
+    readonly id: string;
+    readonly settings: unknown;
+    readonly contractEnd: string | null;
+    readonly createdAt: string;
+    readonly updatedAt: string;
+  };
+}
+
+/**
+ * A tenant export: `TenantExportHead` and then `users` (UserHoldings each), `meetingsWithoutUser`
+ * and `audit` (the tenant's whole log, oldest first), as JSON text in chunks: a tenant's data need
+ * not fit in memory, one page of it at a time does.
+ */
+export type TenantExport = AsyncIterable<string>;
 
 export interface ErasureResult {
   readonly userId: string;
@@ -92,6 +182,9 @@ export interface RequestScope {
 
 const PAGE = 200;
 
+/** Tables with a `user_id` column whose content the export shows, so not counted in otherRecords. */
+const EXPORTED_TABLES = new Set(['sessions', 'user_tokens', 'sync_users', 'sync_events']);
+
 export class SubjectRequestService {
   readonly #now: () => Date;
 
@@ -103,48 +196,22 @@ export class SubjectRequestService {
     const user = await this.#user(userId, scope);
     const meetings: ExportedMeeting[] = [];
     await this.#eachMeetingPage(user, async (page) => {
-      for (const ref of page) meetings.push(await this.#exportMeeting(ref));
+      meetings.push(...(await this.#exportMeetings(page)));
       return page.at(-1)?.id;
     });
-    const [sessions, token, held, audit] = await Promise.all([
-      this.deps.subjects.sessionsOf(user.id),
-      this.deps.subjects.tokenInfo(user.id),
-      this.deps.subjects.rowsHeldFor(user.id),
+    const [holdings, audit] = await Promise.all([
+      this.#holdings(user),
       this.deps.subjects.auditAbout(user.tenant_id, user.id),
     ]);
     const now = this.#now();
+    const { user: profile, ...rest } = holdings;
     const result: UserExport = {
       format: EXPORT_FORMAT,
       exportedAt: now.toISOString(),
-      user: {
-        id: user.id,
-        tenantId: user.tenant_id,
-        name: await this.#open(user, 'display_name', user.display_name_ct),
-        upn: await this.#open(user, 'upn', user.upn_ct),
-        exchangeId: user.exchange_id,
-        status: user.status,
-        isTenantAdmin: Number(user.is_admin) === 1,
-        settings: JSON.parse(user.settings),
-        lastSignInAt: user.last_sign_in_at,
-        createdAt: user.created_at,
-      },
+      user: profile,
       meetings,
-      sessions: sessions.map((s) => ({ kind: s.kind, createdAt: s.created_at, expiresAt: s.expires_at })),
-      oauthTokens: token
-        ? { held: true, updatedAt: token.updated_at, accessTokenExpiresAt: token.access_expires_at }
-        : { held: false },
-      otherRecords: Object.fromEntries(
-        Object.entries(held).filter(([table, n]) => n > 0 && table !== 'sessions' && table !== 'user_tokens'),
-      ),
-      audit: audit.map((a) => ({
-        id: a.id,
-        action: a.action,
-        actorId: a.actor_id,
-        targetType: a.target_type,
-        targetId: a.target_id,
-        details: JSON.parse(a.details),
-        createdAt: a.created_at,
-      })),
+      ...rest,
+      audit: audit.map(auditEntry),
     };
     await this.deps.audit.appendAudit(
       {
@@ -158,6 +225,197 @@ export class SubjectRequestService {
       now,
     );
     return result;
+  }
+
+  /**
+   * Everything held about a tenant. Resolves once the tenant is known and the export audit-logged
+   * (before any data leaves: a download cut short was still an export); the body is then read page
+   * by page as it is consumed, so it is not a point-in-time snapshot of a tenant in use.
+   */
+  async exportTenant(tenantId: string, scope: RequestScope): Promise<TenantExport> {
+    const tenant =
+      scope.tenantId === undefined || scope.tenantId === tenantId
+        ? await this.deps.subjects.findTenant(tenantId)
+        : undefined;
+    if (!tenant) throw new RetentionError('tenant_not_found', `no tenant ${tenantId}`);
+    const now = this.#now();
+    const [users, meetings] = await Promise.all([
+      this.deps.subjects.userCount(tenant.id),
+      this.deps.subjects.meetingCounts(tenant.id),
+    ]);
+    await this.deps.audit.appendAudit(
+      {
+        tenantId: tenant.id,
+        actorId: scope.actor,
+        action: 'tenant.exported',
+        targetType: 'tenant',
+        targetId: tenant.id,
+        details: { users, meetings: meetings.scheduled + meetings.cancelled },
+      },
+      now,
+    );
+    const head: TenantExportHead = {
+      format: TENANT_EXPORT_FORMAT,
+      exportedAt: now.toISOString(),
+      tenant: {
+        id: tenant.id,
+        settings: JSON.parse(tenant.settings),
+        contractEnd: tenant.contract_end,
+        createdAt: tenant.created_at,
+        updatedAt: tenant.updated_at,
+      },
+    };
+    return this.#tenantChunks(head);
+  }
+
+  async *#tenantChunks(head: TenantExportHead): AsyncGenerator<string> {
+    const tenantId = head.tenant.id;
+    yield `${JSON.stringify(head).slice(0, -1)},\n"users":[`;
+    let first = true;
+    for (let after = ''; ; ) {
+      const users = await this.deps.subjects.usersPage(tenantId, after, PAGE);
+      for (const user of users) {
+        yield `${first ? '' : ','}\n`;
+        first = false;
+        yield* this.#userChunks(user);
+      }
+      const last = users.at(-1);
+      if (!last || users.length < PAGE) break;
+      after = last.id;
+    }
+    yield '\n],\n"meetingsWithoutUser":[';
+    first = true;
+    for (let after = ''; ; ) {
+      const page = await this.deps.subjects.meetingsWithoutUser(tenantId, after, PAGE);
+      for (const meeting of await this.#exportMeetings(page)) {
+        yield `${first ? '' : ','}\n${JSON.stringify(meeting)}`;
+        first = false;
+      }
+      const last = page.at(-1);
+      if (!last || page.length < PAGE) break;
+      after = last.id;
+    }
+    yield '\n],\n"audit":[';
+    first = true;
+    for (let after: AuditTable | undefined; ; ) {
+      const page = await this.deps.subjects.auditPage(
+        tenantId,
+        after && { createdAt: after.created_at, id: after.id },
+        PAGE,
+      );
+      for (const entry of page) {
+        yield `${first ? '' : ','}\n${JSON.stringify(auditEntry(entry))}`;
+        first = false;
+      }
+      after = page.at(-1);
+      if (!after || page.length < PAGE) break;
+    }
+    yield '\n]}\n';
+  }
+
+  /** One user of a tenant export: UserHoldings, its meetings a page at a time. */
+  async *#userChunks(user: UserTable): AsyncGenerator<string> {
+    const { user: profile, ...rest } = await this.#holdings(user);
+    yield `{"user":${JSON.stringify(profile)},"meetings":[`;
+    let first = true;
+    for (let after = ''; ; ) {
+      const page = await this.deps.subjects.meetingsOrganisedBy(user.tenant_id, user.id, after, PAGE);
+      for (const meeting of await this.#exportMeetings(page)) {
+        yield `${first ? '' : ','}\n${JSON.stringify(meeting)}`;
+        first = false;
+      }
+      const last = page.at(-1);
+      if (!last || page.length < PAGE) break;
+      after = last.id;
+    }
+    yield `],${JSON.stringify(rest).slice(1)}`;
+  }
+
+  /** What is held about the user besides meetings and audit entries. */
+  async #holdings(user: UserTable): Promise<Omit<UserHoldings, 'meetings'>> {
+    const [sessions, token, held, calendarSync, jobs] = await Promise.all([
+      this.deps.subjects.sessionsOf(user.id),
+      this.deps.subjects.tokenInfo(user.id),
+      this.deps.subjects.rowsHeldFor(user.id),
+      this.#calendarSync(user),
+      this.deps.subjects.jobsNaming(user.id),
+    ]);
+    return {
+      user: {
+        id: user.id,
+        tenantId: user.tenant_id,
+        name: await this.#open(user, 'display_name', user.display_name_ct),
+        upn: await this.#open(user, 'upn', user.upn_ct),
+        exchangeId: user.exchange_id,
+        status: user.status,
+        isTenantAdmin: Number(user.is_admin) === 1,
+        settings: JSON.parse(user.settings),
+        lastSignInAt: user.last_sign_in_at,
+        createdAt: user.created_at,
+        pendingClaims: user.pending_claims,
+      },
+      sessions: sessions.map((s) => ({ kind: s.kind, createdAt: s.created_at, expiresAt: s.expires_at })),
+      oauthTokens: token
+        ? { held: true, updatedAt: token.updated_at, accessTokenExpiresAt: token.access_expires_at }
+        : { held: false },
+      calendarSync,
+      queuedJobs: { count: jobs.length, jobs },
+      otherRecords: Object.fromEntries(
+        Object.entries(held).filter(([table, n]) => n > 0 && !EXPORTED_TABLES.has(table)),
+      ),
+    };
+  }
+
+  async #calendarSync(user: UserTable): Promise<ExportedCalendarSync> {
+    const [mailbox, events] = await Promise.all([
+      this.deps.subjects.syncUserOf(user.id),
+      this.deps.subjects.syncEventsOf(user.id),
+    ]);
+    return {
+      mailbox: mailbox
+        ? {
+            status: mailbox.status,
+            subscription: mailbox.subscription_id
+              ? {
+                  id: mailbox.subscription_id,
+                  expiresAt: mailbox.subscription_expires_at,
+                  clientStateHeld: mailbox.client_state_hash !== null,
+                }
+              : null,
+            deltaLink: { held: mailbox.delta_link_ct !== null, startedAt: mailbox.delta_started_at },
+            lastChangeAt: mailbox.last_change_at,
+            lastReconciledAt: mailbox.last_reconciled_at,
+            createdAt: mailbox.created_at,
+            updatedAt: mailbox.updated_at,
+          }
+        : null,
+      events: await Promise.all(
+        events.map(async (e) => {
+          // Sealed by domain/sync/sync-service.ts under the meeting's id.
+          const context = { tenantId: e.tenant_id, table: 'sync_events', rowId: e.meeting_id };
+          try {
+            const [eventId, version] = await Promise.all([
+              this.deps.cipher.decrypt({ ...context, column: 'event_id' }, e.event_id_ct),
+              this.deps.cipher.decrypt({ ...context, column: 'version' }, e.version_ct),
+            ]);
+            return {
+              meetingId: e.meeting_id,
+              kind: e.kind,
+              eventId,
+              appliedVersion: JSON.parse(version) as unknown,
+              updatedAt: e.updated_at,
+            };
+          } catch {
+            return {
+              meetingId: e.meeting_id,
+              kind: e.kind,
+              unreadable: true as const,
+              updatedAt: e.updated_at,
+            };
+          }
+        }),
+      ),
+    };
   }
 
   async erase(userId: string, scope: RequestScope): Promise<ErasureResult> {
@@ -257,14 +515,51 @@ export class SubjectRequestService {
     }
   }
 
-  async #exportMeeting(ref: MeetingRef): Promise<ExportedMeeting> {
-    let m: Meeting;
-    try {
-      m = await this.deps.meetings.get(organiser(ref), ref.id);
-    } catch {
-      return { id: ref.id, status: ref.status, unreadable: true };
+  /** A page of meetings with their occurrence overrides (one query for the page's overrides). */
+  async #exportMeetings(page: readonly MeetingRef[]): Promise<ExportedMeeting[]> {
+    const tenantId = page[0]?.tenant_id;
+    if (tenantId === undefined) return [];
+    const overrides = new Map<string, SyncOccurrenceTable[]>();
+    for (const row of await this.deps.subjects.occurrencesOf(
+      tenantId,
+      page.map((m) => m.id),
+    )) {
+      overrides.set(row.meeting_id, [...(overrides.get(row.meeting_id) ?? []), row]);
     }
-    return meetingRecord(m);
+    const meetings: ExportedMeeting[] = [];
+    for (const ref of page) {
+      const occurrences = await Promise.all((overrides.get(ref.id) ?? []).map((o) => this.#occurrence(o)));
+      let m: Meeting;
+      try {
+        m = await this.deps.meetings.get(organiser(ref), ref.id);
+      } catch {
+        meetings.push({ id: ref.id, status: ref.status, unreadable: true, occurrences });
+        continue;
+      }
+      meetings.push({ ...meetingRecord(m), occurrences });
+    }
+    return meetings;
+  }
+
+  async #occurrence(row: SyncOccurrenceTable): Promise<ExportedOccurrence> {
+    try {
+      const o = await openOverride(this.deps.cipher, {
+        meetingId: row.meeting_id,
+        tenantId: row.tenant_id,
+        occurrenceKey: row.occurrence_key,
+        windowCt: row.window_ct,
+      });
+      return {
+        originalStart: o.originalStart.toISOString(),
+        originalEnd: o.originalEnd.toISOString(),
+        start: o.start.toISOString(),
+        end: o.end.toISOString(),
+        cancelled: o.cancelled,
+        updatedAt: row.updated_at,
+      };
+    } catch {
+      return { unreadable: true, updatedAt: row.updated_at };
+    }
   }
 
   /** Ends the room for good; a row that no longer decrypts is ended by its clear-text codes. */
@@ -295,6 +590,18 @@ export class SubjectRequestService {
       value,
     );
   }
+}
+
+function auditEntry(a: AuditTable): ExportedAuditEntry {
+  return {
+    id: a.id,
+    action: a.action,
+    actorId: a.actor_id,
+    targetType: a.target_type,
+    targetId: a.target_id,
+    details: JSON.parse(a.details),
+    createdAt: a.created_at,
+  };
 }
 
 function organiser(ref: MeetingRef) {

@@ -98,6 +98,12 @@ export function consolePage(): string {
   <section id="users" aria-labelledby="users-title">
     <h2 id="users-title">Users</h2>
     <div id="users-table"></div>
+    <p>
+      <a class="button secondary" id="export-tenant" href="/api/v1/admin/export"
+        download>Export all of the organisation’s data</a>
+      (every user’s export, meetings of users no longer known, settings and the audit log, as one
+      JSON file)
+    </p>
   </section>
 
   <section id="audit" aria-labelledby="audit-title">

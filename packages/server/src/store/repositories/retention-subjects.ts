@@ -5,9 +5,16 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DialectName } from '../database.js';
-import type { AuditTable, Database, MeetingTable, UserTable } from '../schema.js';
+import type { AuditTable, Database, MeetingTable, TenantTable, UserTable } from '../schema.js';
 import { deleteMeetingAudit } from './retention.js';
 import { inList, lockMeetings, tablesWithColumn, timedTransaction } from './retention-tables.js';
+import {
+  type SyncDatabase,
+  type SyncEventTable,
+  type SyncOccurrenceTable,
+  type SyncUserTable,
+  withSyncTables,
+} from './sync-tables.js';
 
 export type MeetingRef = Pick<
   MeetingTable,
@@ -18,11 +25,165 @@ export interface UserWithCounts extends UserTable {
   readonly meetings: number;
 }
 
+/** A queued job whose payload names a user: what it is and since when, never its payload. */
+export interface JobNamingUser {
+  readonly kind: string;
+  readonly status: string;
+  readonly createdAt: string;
+}
+
+/** Where an audit page starts: after this entry (entries are ordered by time, then id). */
+export interface AuditCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
 export class KyselySubjectRepository {
+  readonly #sync: Kysely<SyncDatabase>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
-  ) {}
+    /** PostgreSQL: the schema of calendar sync's pg-boss queue, whose tables hold its job payloads. */
+    private readonly pgBossSchema?: string,
+  ) {
+    this.#sync = withSyncTables(db);
+  }
+
+  async findTenant(tenantId: string): Promise<TenantTable | undefined> {
+    return this.db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
+  }
+
+  /** A page (by id) of the tenant's users, whatever their status. */
+  async usersPage(tenantId: string, afterId: string, limit: number): Promise<UserTable[]> {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * A page (by id) of the tenant's meetings whose organiser has no user row any more: nobody's
+   * user export holds them, a tenant export must.
+   */
+  async meetingsWithoutUser(tenantId: string, afterId: string, limit: number): Promise<MeetingRef[]> {
+    return this.db
+      .selectFrom('meetings')
+      .select(MEETING_REF)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '>', afterId)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('users')
+              .select('users.id')
+              .whereRef('users.id', '=', 'meetings.organizer_id')
+              .whereRef('users.tenant_id', '=', 'meetings.tenant_id'),
+          ),
+        ),
+      )
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** A page of the tenant's whole audit log, oldest first. */
+  async auditPage(tenantId: string, after: AuditCursor | undefined, limit: number): Promise<AuditTable[]> {
+    let query = this.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    return query.orderBy('created_at').orderBy('id').limit(limit).execute();
+  }
+
+  async userCount(tenantId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Calendar sync's state of the user's mailbox, if sync knows the user. */
+  async syncUserOf(userId: string): Promise<SyncUserTable | undefined> {
+    return this.#sync.selectFrom('sync_users').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  /** The calendar events sync linked to meetings, for the user's mailbox. */
+  async syncEventsOf(userId: string): Promise<SyncEventTable[]> {
+    return this.#sync
+      .selectFrom('sync_events')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('meeting_id')
+      .execute();
+  }
+
+  /** Occurrence overrides sync recorded for these meetings (one page of them). */
+  async occurrencesOf(tenantId: string, meetingIds: readonly string[]): Promise<SyncOccurrenceTable[]> {
+    if (meetingIds.length === 0) return [];
+    return this.#sync
+      .selectFrom('sync_occurrences')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('meeting_id', 'in', [...meetingIds])
+      .orderBy('meeting_id')
+      .orderBy('updated_at')
+      .orderBy('occurrence_key')
+      .execute();
+  }
+
+  /**
+   * Jobs waiting, running or dead-lettered whose payload names the user: the embedded queue's
+   * `jobs` table and, on PostgreSQL, pg-boss's job and archive tables (matched as
+   * KyselySyncRetentionRepository.deleteJobsOfUser matches them).
+   */
+  async jobsNaming(userId: string): Promise<JobNamingUser[]> {
+    const payloadUser =
+      this.dialect === 'sqlite'
+        ? sql<string | null>`json_extract(payload, '$.userId')`
+        : sql<string | null>`(payload::jsonb ->> 'userId')`;
+    const rows = await this.#sync
+      .selectFrom('jobs')
+      .select(['kind', 'status', 'created_at'])
+      .where(sql<boolean>`${payloadUser} = ${userId}`)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const jobs: JobNamingUser[] = rows.map((r) => ({
+      kind: r.kind,
+      status: r.status,
+      createdAt: r.created_at,
+    }));
+    for (const table of await this.#pgBossTables()) {
+      const found = await sql<{ name: string; state: string; created_on: Date | string }>`
+        select name, state, created_on from ${sql.table(table)}
+        where data ->> 'userId' = ${userId} order by created_on, id`.execute(this.db);
+      for (const r of found.rows) {
+        jobs.push({ kind: r.name, status: r.state, createdAt: new Date(r.created_on).toISOString() });
+      }
+    }
+    return jobs;
+  }
+
+  /** pg-boss's job and archive tables, qualified, once pg-boss has created them (PostgreSQL only). */
+  async #pgBossTables(): Promise<string[]> {
+    if (this.dialect !== 'postgres' || !this.pgBossSchema) return [];
+    const names = [`${this.pgBossSchema}.job`, `${this.pgBossSchema}.archive`];
+    const { rows } = await sql<{ job: string | null; archive: string | null }>`select
+        to_regclass(${names[0]})::text as job, to_regclass(${names[1]})::text as archive`.execute(this.db);
+    return names.filter((_, i) => (i === 0 ? rows[0]?.job : rows[0]?.archive));
+  }
 
   async findUser(userId: string): Promise<UserTable | undefined> {
     return this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();

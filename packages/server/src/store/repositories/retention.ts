@@ -51,6 +51,7 @@ export interface TenantRetentionState {
 export type RetentionAuditAction =
   | 'data.purged'
   | 'user.exported'
+  | 'tenant.exported'
   | 'user.erased'
   | 'tenant.offboarding_scheduled'
   | 'tenant.offboarding_cancelled';
