@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import { RoomHub } from '../src/server/hub.js';
+import { REMOVED_MS, RoomHub } from '../src/server/hub.js';
 import { PinGuard } from '../src/server/lockout.js';
 import type { TurnOptions } from '../src/server/turn.js';
 import { CLOSE, LIMITS, type ServerMessage } from '../src/shared/protocol.js';
@@ -102,8 +102,15 @@ function newHub(maxParticipants = 6, turn?: TurnOptions): RoomHub {
 }
 
 /** Opens a fake socket and sends a join; the directory's answer has arrived when this returns. */
-async function attempt(hub: RoomHub, slug: string, name: string, pin?: string, socket = new FakeSocket()) {
-  hub.accept(socket as unknown as WebSocket, slug, '198.51.100.1');
+async function attempt(
+  hub: RoomHub,
+  slug: string,
+  name: string,
+  pin?: string,
+  socket = new FakeSocket(),
+  client = '198.51.100.1',
+) {
+  hub.accept(socket as unknown as WebSocket, slug, client);
   socket.message({ type: 'join', name, ...(pin ? { pin } : {}) });
   await settle();
   return socket;
@@ -305,6 +312,28 @@ describe('refused and denied clients', () => {
     host.socket.message({ type: 'admit', id: waiting.id });
     expect(host.socket.all('error').at(-1)).toEqual({ type: 'error', code: 'unknown_participant' });
     expect(hub.counts().participants).toBe(1);
+  });
+});
+
+describe('removed clients', () => {
+  it('are refused by that room for 10 minutes, then let in again; other addresses never', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const troll = await join(hub, slug, 'Troll', '');
+    host.socket.message({ type: 'remove', id: troll.id });
+    expect(troll.socket.closedWith?.code).toBe(CLOSE.removed);
+
+    const again = await attempt(hub, slug, 'Troll');
+    expect(again.all('refused')).toEqual([{ type: 'refused', reason: 'removed', retryAfterSeconds: 600 }]);
+    // Another address is someone else.
+    const other = await attempt(hub, slug, 'Olga', undefined, new FakeSocket(), '203.0.113.9');
+    expect(other.all('joined')).toHaveLength(1);
+
+    now += REMOVED_MS - 1000;
+    expect((await attempt(hub, slug, 'Troll')).all('refused')).toMatchObject([{ retryAfterSeconds: 1 }]);
+    now += 1000;
+    expect((await attempt(hub, slug, 'Troll')).all('joined')).toHaveLength(1);
   });
 });
 

@@ -3,6 +3,7 @@
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { CLOSE, LIMITS } from '../src/shared/protocol.js';
 import { join, MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
 
@@ -206,6 +207,32 @@ describe('admission', () => {
   });
 });
 
+describe('a full room', () => {
+  it('still lets a host in, one past the cap, so that a crowd of guests cannot keep the host out', async () => {
+    const slug = directory.add();
+    // maxParticipants is 3 on this server; all three seats go to one client's guest sockets.
+    const guests = [];
+    for (const name of ['Sq1', 'Sq2', 'Sq3']) guests.push(await join(server, slug, name));
+    const guest = await TestSocket.open(server.wsUrl(slug));
+    guest.send({ type: 'join', name: 'Gwen' });
+    expect((await guest.next('refused')).reason).toBe('room_full');
+
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    expect(server.rooms.counts().participants).toBe(4);
+    // The seat past the cap is the host PIN's only one.
+    const second = await TestSocket.open(server.wsUrl(slug));
+    second.send({ type: 'join', name: 'Hal', pin: HOST_PIN });
+    expect((await second.next('refused')).reason).toBe('room_full');
+    // The host can now make room: the removed squatter cannot take the seat back.
+    host.socket.send({ type: 'remove', id: guests[0]?.id });
+    await guests[0]?.socket.closed;
+    const back = await TestSocket.open(server.wsUrl(slug));
+    back.send({ type: 'join', name: 'Sq1' });
+    expect((await back.next('refused')).reason).toBe('removed');
+    for (const g of [...guests, host]) g.socket.close();
+  });
+});
+
 describe('relaying', () => {
   it('stamps the sender and relays only to participants of the same room', async () => {
     const slug = directory.add();
@@ -368,6 +395,51 @@ describe('host powers', () => {
   });
 });
 
+describe('removed and denied clients', () => {
+  it('are refused by that room for a while, unless they come with the host PIN', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const troll = await join(server, slug, 'Troll', GUEST_PIN);
+    host.socket.send({ type: 'remove', id: troll.id });
+    expect((await troll.socket.closed).code).toBe(CLOSE.removed);
+
+    const again = await TestSocket.open(server.wsUrl(slug));
+    again.send({ type: 'join', name: 'Troll', pin: GUEST_PIN });
+    const refused = await again.next('refused');
+    expect(refused).toMatchObject({ type: 'refused', reason: 'removed' });
+    expect(refused.retryAfterSeconds).toBeGreaterThan(9 * 60);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(10 * 60);
+    expect((await again.closed).code).toBe(CLOSE.refused);
+    // Without a PIN too, and before the directory is asked.
+    const noPin = await TestSocket.open(server.wsUrl(slug));
+    noPin.send({ type: 'join', name: 'Troll' });
+    expect((await noPin.next('refused')).reason).toBe('removed');
+    expect(host.socket.all('peer-joined')).toHaveLength(1);
+    // A host removed by another host (or by mistake) is not kept out of their own meeting.
+    const hal = await join(server, slug, 'Hal', HOST_PIN);
+    expect(hal.id).toMatch(/^[0-9a-f]{16}$/);
+    // Only that room: the same client joins another meeting.
+    const other = await join(server, directory.add(), 'Troll');
+    for (const s of [host.socket, hal.socket, other.socket]) s.close();
+  });
+
+  it('denied from the lobby cannot wait at the door again at once', async () => {
+    const slug = directory.add({ lobby: true });
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const knock = await TestSocket.open(server.wsUrl(slug));
+    knock.send({ type: 'join', name: 'Knock' });
+    await knock.next('waiting');
+    const lobby = await host.socket.next('lobby');
+    host.socket.send({ type: 'deny', id: lobby.waiting[0]?.id });
+    await knock.closed;
+    const again = await TestSocket.open(server.wsUrl(slug));
+    again.send({ type: 'join', name: 'Knock' });
+    expect((await again.next('refused')).reason).toBe('removed');
+    expect(server.rooms.counts().waiting).toBe(0);
+    host.socket.close();
+  });
+});
+
 describe('room lifecycle', () => {
   it('closeRoom disconnects everyone with the reason, and refuses joins while the directory catches up', async () => {
     const slug = directory.add({ lobby: true, guestPin: GUEST_PIN });
@@ -393,6 +465,62 @@ describe('room lifecycle', () => {
     const a = await join(server, slug, 'Ada');
     expect(server.rooms.closeRoom(meetingId)).toBe(1);
     await a.socket.next('closed');
+  });
+
+  it('recheckRoom ends a room whose meeting moved out of its window, as at its closing time', async () => {
+    for (const hours of [24, -24]) {
+      const slug = directory.add();
+      const info = directory.rooms.get(slug);
+      if (!info) throw new Error('no room');
+      const host = await join(server, slug, 'Hana', HOST_PIN);
+      const guest = await join(server, slug, 'Gus');
+      const at = Date.now() + hours * 3600_000;
+      directory.rooms.set(slug, { ...info, startsAt: new Date(at), endsAt: new Date(at + 3600_000) });
+      // By meeting id, as by slug.
+      expect(await server.rooms.recheckRoom(info.meetingId)).toBe(2);
+      for (const s of [host.socket, guest.socket]) {
+        expect(await s.next('closed')).toEqual({ type: 'closed', reason: 'ended' });
+        expect((await s.closed).code).toBe(CLOSE.roomClosed);
+      }
+    }
+    expect(await server.rooms.recheckRoom(directory.add())).toBe(0);
+  });
+
+  it('recheckRoom sends guests who no longer qualify to join again, never the host', async () => {
+    const slug = directory.add();
+    const info = directory.rooms.get(slug);
+    if (!info) throw new Error('no room');
+    const host = await join(server, slug, 'Hana', HOST_PIN);
+    const gus = await join(server, slug, 'Gus');
+    expect(await server.rooms.recheckRoom(slug)).toBe(0);
+
+    // A guest PIN now: Gus came without one.
+    directory.rooms.set(slug, { ...info, guestPin: GUEST_PIN });
+    expect(await server.rooms.recheckRoom(slug)).toBe(1);
+    expect(await gus.socket.next('closed')).toEqual({ type: 'closed', reason: 'changed' });
+    expect((await gus.socket.closed).code).toBe(CLOSE.roomClosed);
+    expect((await host.socket.next('peer-left')).id).toBe(gus.id);
+    const ida = await join(server, slug, 'Ida', GUEST_PIN);
+    expect(await server.rooms.recheckRoom(slug)).toBe(0);
+
+    // The lobby turned on: Ida never passed it. A guest a host admits afterwards stays.
+    directory.rooms.set(slug, { ...info, guestPin: GUEST_PIN, lobby: true });
+    expect(await server.rooms.recheckRoom(slug)).toBe(1);
+    expect(await ida.socket.next('closed')).toEqual({ type: 'closed', reason: 'changed' });
+    const back = await TestSocket.open(server.wsUrl(slug));
+    back.send({ type: 'join', name: 'Ida', pin: GUEST_PIN });
+    await back.next('waiting');
+    host.socket.send({ type: 'admit', id: (await host.socket.next('lobby')).waiting[0]?.id });
+    await back.next('joined');
+    expect(await server.rooms.recheckRoom(slug)).toBe(0);
+
+    // A new guest PIN: the old one no longer lets anyone stay.
+    directory.rooms.set(slug, { ...info, guestPin: '550134', lobby: true });
+    expect(await server.rooms.recheckRoom(slug)).toBe(1);
+    expect(await back.next('closed')).toEqual({ type: 'closed', reason: 'changed' });
+    expect(host.socket.all('closed')).toEqual([]);
+    expect(host.socket.ws.readyState).toBe(host.socket.ws.OPEN);
+    host.socket.close();
   });
 
   it('ends the room at its end plus grace', async () => {
@@ -490,6 +618,48 @@ describe('limits', () => {
     // Burst of 10 goes through; the rest are refused (the bucket refills at 1/s).
     expect(a.socket.all('chat').length).toBeGreaterThanOrEqual(10);
     expect(a.socket.all('chat').length).toBeLessThan(30);
+  });
+});
+
+/** Opens a raw socket with these headers: 'open', or the HTTP status the upgrade was answered with. */
+function upgrade(url: string, headers: Record<string, string>): Promise<'open' | number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+describe('cross-site upgrades', () => {
+  it('refuses a browser page from another origin with 403, before any socket exists', async () => {
+    const other = await startServer({ directory, publicUrl: 'https://rooms.example.org/' });
+    try {
+      const url = other.wsUrl(directory.add());
+      expect(await upgrade(url, { Origin: 'https://evil.example' })).toBe(403);
+      expect(await upgrade(url, { Origin: 'null' })).toBe(403);
+      // Same host, other scheme or port: another origin all the same.
+      expect(await upgrade(url, { Origin: 'http://rooms.example.org' })).toBe(403);
+      expect(await upgrade(url, { Origin: 'https://rooms.example.org:8443' })).toBe(403);
+      expect(await upgrade(url, { Origin: 'https://rooms.example.org' })).toBe('open');
+      // Not a browser (a gateway, a script): it could send any Origin, so none is no reason to refuse.
+      expect(await upgrade(url, {})).toBe('open');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('without a public URL, takes the page to be from the host the browser asked', async () => {
+    const url = server.wsUrl(directory.add());
+    const host = new URL(server.baseUrl).host;
+    expect(await upgrade(url, { Origin: `http://${host}` })).toBe('open');
+    expect(await upgrade(url, { Origin: 'https://evil.example' })).toBe(403);
   });
 });
 

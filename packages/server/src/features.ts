@@ -77,6 +77,9 @@ export async function productFeatures(
   });
   // A cancelled meeting ends its live room at once, not at the next join attempt.
   runtime.roomEvents.on('cancelled', (slug) => rooms.closeRoom(slug, 'cancelled'));
+  // A moved meeting, or a new guest PIN or lobby, applies to those already in the room, not only to
+  // the next to join (recheckRoom never rejects).
+  runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
   plugins.push((app) => rooms.register(app));
   // The Outlook add-in: its manifest for this base URL and its built pages under /addin/.
   plugins.push((app) =>

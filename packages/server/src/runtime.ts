@@ -24,12 +24,17 @@ export interface Runtime {
   readonly cipher: EnvelopeCipher;
   readonly meetings: MeetingService;
   readonly builtin: BuiltinProvider;
-  /** Room lifecycle events for the room service: `cancelled` with the room's slug. */
-  readonly roomEvents: EventEmitter<{ cancelled: [slug: string] }>;
+  /**
+   * Room lifecycle events for the room service, with the room's slug: `cancelled`, and `changed`
+   * (times, guest PIN or lobby updated; committed, so the room can read them back).
+   */
+  readonly roomEvents: EventEmitter<RoomEvents>;
   /** Prometheus metrics of this process; features add their own to its registry. */
   readonly metrics: HttpMetrics;
   close(): Promise<void>;
 }
+
+export type RoomEvents = { cancelled: [slug: string]; changed: [slug: string] };
 
 export class MissingKeyringError extends Error {
   constructor(file: string) {
@@ -78,7 +83,7 @@ export async function createRuntime(
     },
   });
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
-  const roomEvents = new EventEmitter<{ cancelled: [slug: string] }>();
+  const roomEvents = new EventEmitter<RoomEvents>();
   const builtin = new BuiltinProvider({
     baseUrl: config.baseUrl,
     sipDomain: config.rooms.sipDomain,
@@ -94,6 +99,9 @@ export async function createRuntime(
     window: {
       openBeforeMinutes: config.rooms.openBeforeMinutes,
       closeAfterMinutes: config.rooms.closeAfterMinutes,
+    },
+    onUpdated: (meeting) => {
+      if (meeting.provider === builtin.id) roomEvents.emit('changed', meeting.room.slug);
     },
   });
   return {

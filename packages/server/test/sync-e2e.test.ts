@@ -100,6 +100,8 @@ for (const dialect of DIALECTS) {
         2000,
         'old window closed',
       );
+      // Saved, and said: the live room, if any, is checked again at once (not at its closing time).
+      await eventually(() => env.occurrencesChanged.includes(meeting.id), 2000, 'the change to be told');
       expect(await env.sync.isRoomOpenAt(slug, movedTo)).toBe(true);
       expect(await env.sync.isRoomOpenAt(slug, new Date(movedTo.getTime() + 20 * 60_000))).toBe(true);
       const fourth = new Date(first.getTime() + 3 * 24 * HOUR + 5 * 60_000);

@@ -37,6 +37,8 @@ export interface SyncEnv {
   readonly registry: ReturnType<typeof createMetrics>['registry'];
   readonly privateKeyPem: string;
   readonly users: Map<string, SyncUser>;
+  /** Meeting ids whose occurrences sync saved, in order (their live rooms are checked again). */
+  readonly occurrencesChanged: string[];
   addUser(tenantId?: string): Promise<SyncUser>;
   createMeeting(user: SyncUser, input?: Partial<CreateMeetingInput>): Promise<Meeting>;
   /** The event the add-in would have produced: custom properties name the meeting. */
@@ -81,6 +83,7 @@ export async function startSyncEnv(
 ): Promise<SyncEnv> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const users = new Map<string, SyncUser>();
+  const occurrencesChanged: string[] = [];
   const metrics = createMetrics({ defaultMetrics: false });
   let emulator: GraphEmulator | undefined;
   let sync: CalendarSync | undefined;
@@ -104,6 +107,7 @@ export async function startSyncEnv(
         addinId: ADDIN_ID,
         ...(options.queue ? { queue: options.queue } : {}),
         ...(options.now ? { now: options.now } : {}),
+        onOccurrencesChanged: (meetingId) => occurrencesChanged.push(meetingId),
         tuning: { queuePollMs: 50, graph: { backoff: { baseMs: 20, capMs: 200 } }, ...options.tuning },
       });
       const em = emulator;
@@ -135,6 +139,7 @@ export async function startSyncEnv(
     registry: metrics.registry,
     privateKeyPem: await exportPKCS8(privateKey),
     users,
+    occurrencesChanged,
     async addUser(tenantId = randomUUID()) {
       const user: SyncUser = { userId: randomUUID(), tenantId, oid: randomUUID() };
       await insertUser(store, tenantId, user.userId, false, user.oid);

@@ -1,6 +1,7 @@
 /**
  * The port the core implements: which room a join link names. The room service never sees the
- * database; it asks this on every join so that cancellations and PIN changes apply at once.
+ * database; it asks this on every join, and about a live room when told its meeting changed
+ * (RoomService.recheckRoom), so that cancellations, moves and PIN changes apply at once.
  */
 export interface RoomInfo {
   readonly meetingId: string;

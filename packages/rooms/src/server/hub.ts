@@ -74,6 +74,13 @@ interface Peer {
   /** Frames that were not valid messages (bad JSON or schema); see MAX_INVALID. */
   invalid: number;
   joinTimer: NodeJS.Timeout | undefined;
+  /**
+   * Guests: the guest PIN the room asked for when they got in (null: none). A guest whose PIN is no
+   * longer the room's, or who got in without one, no longer qualifies (see #enforceRules).
+   */
+  guestPin: string | null;
+  /** Guests: a host let them in from the lobby, so turning the lobby on later leaves them in. */
+  admittedByHost: boolean;
   /** Re-issues the TURN credential before it expires (see TURN_RENEW_AT). */
   turnTimer: NodeJS.Timeout | undefined;
 }
@@ -123,6 +130,14 @@ const MAX_TIMER_MS = 24 * 3600_000;
 const TURN_RENEW_AT = 0.8;
 /** How long a cancelled room refuses entry even if the directory has not caught up yet. */
 const TOMBSTONE_MS = 5 * 60_000;
+/**
+ * How long a client (address) a host removed or denied is refused by that room without the host
+ * PIN: long enough that removing someone is not undone by a reload, short enough that colleagues
+ * behind the same address are not kept out of the meeting for long.
+ */
+export const REMOVED_MS = 10 * 60_000;
+/** Bound on remembered removals (only hosts add them, but many rooms may): the oldest go first. */
+const MAX_REMOVALS = 10_000;
 
 export class RoomHub {
   readonly #rooms = new Map<string, LiveRoom>();
@@ -130,6 +145,8 @@ export class RoomHub {
   /** Open sockets per client key; a client without any has no entry. */
   readonly #socketsPerClient = new Map<string, number>();
   readonly #tombstones = new Map<string, number>();
+  /** `slug\nclient` → until when that client is refused without the host PIN (see REMOVED_MS). */
+  readonly #removed = new Map<string, number>();
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
@@ -175,6 +192,8 @@ export class RoomHub {
       dropped: 0,
       invalid: 0,
       joinTimer: undefined,
+      guestPin: null,
+      admittedByHost: false,
       turnTimer: undefined,
     };
     this.#sockets.add(peer);
@@ -201,6 +220,22 @@ export class RoomHub {
     for (const room of [...this.#rooms.values()]) {
       if (room.slug !== key && room.meetingId !== key) continue;
       disconnected += this.#endRoom(room, reason);
+    }
+    return disconnected;
+  }
+
+  /**
+   * The meeting behind a room changed (times, guest PIN, lobby): the room is checked against the
+   * directory now, not at its saved closing time. A room no longer open ends as at its closing time;
+   * guests who no longer qualify (a guest PIN now asked or changed, a lobby turned on that they did not
+   * pass) are disconnected, told to join again; hosts stay. `key` is the room's slug or meeting id.
+   * Resolves to how many were disconnected; a directory failure changes nothing.
+   */
+  async recheckRoom(key: string): Promise<number> {
+    let disconnected = 0;
+    for (const room of [...this.#rooms.values()]) {
+      if (room.slug !== key && room.meetingId !== key) continue;
+      disconnected += await this.#recheck(room, 'keep');
     }
     return disconnected;
   }
@@ -278,6 +313,11 @@ export class RoomHub {
     if (peer.state !== 'connecting' || peer.joining) return this.#error(peer, 'already_joined');
     const name = cleanName(rawName);
     if (name === '') return this.#error(peer, 'invalid_message');
+    // Without a PIN nobody is a host: a removed client is turned away before the directory is asked.
+    if (pin === '') {
+      const removed = this.#removedFor(peer);
+      if (removed > 0) return this.#refuse(peer, 'removed', { retryAfterSeconds: seconds(removed) });
+    }
     // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
     if (pin !== '') {
       const lock = this.options.pins.state(peer.slug, peer.client);
@@ -329,9 +369,16 @@ export class RoomHub {
       this.options.pins.succeed(peer.slug, peer.client, verdict);
       role = verdict;
     }
+    if (role === 'guest') {
+      const removed = this.#removedFor(peer);
+      if (removed > 0) return this.#refuse(peer, 'removed', { retryAfterSeconds: seconds(removed) });
+    }
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
-    if (room.participants.size >= this.options.maxParticipants) {
+    // The host PIN gets one seat past the cap: guests (or one client's many sockets) filling the room
+    // must not keep out the one person who can remove them.
+    const seats = this.options.maxParticipants + (role === 'host' ? 1 : 0);
+    if (room.participants.size >= seats) {
       this.#dropIfEmpty(room);
       return this.#refuse(peer, 'room_full');
     }
@@ -339,6 +386,7 @@ export class RoomHub {
     peer.name = name;
     peer.role = role;
     peer.room = room;
+    peer.guestPin = role === 'guest' ? info.guestPin : null;
     if (role === 'guest' && info.lobby) {
       // The lobby is bounded like the room: a crowd at the door cannot exhaust the server.
       if (room.waiting.size >= this.options.maxParticipants) {
@@ -459,6 +507,7 @@ export class RoomHub {
           this.#error(peer, 'room_full');
           return;
         }
+        waiting.admittedByHost = true;
         this.#admit(room, waiting);
         this.#announceLobby(room);
         return;
@@ -467,6 +516,7 @@ export class RoomHub {
           this.#error(peer, 'unknown_participant');
           return;
         }
+        this.#keepOut(waiting);
         this.#send(waiting, { type: 'denied' });
         this.#drop(waiting, CLOSE.denied, 'denied');
         return;
@@ -483,11 +533,34 @@ export class RoomHub {
           this.#error(peer, 'unknown_participant');
           return;
         }
+        this.#keepOut(target);
         this.#send(target, { type: 'removed' });
         this.#drop(target, CLOSE.removed, 'removed');
         return;
       }
     }
+  }
+
+  /** A removed or denied client: its address is refused by this room for a while (REMOVED_MS). */
+  #keepOut(peer: Peer): void {
+    const key = `${peer.slug}\n${peer.client}`;
+    this.#removed.delete(key);
+    if (this.#removed.size >= MAX_REMOVALS) {
+      const oldest = this.#removed.keys().next();
+      if (!oldest.done) this.#removed.delete(oldest.value);
+    }
+    this.#removed.set(key, this.options.now().getTime() + REMOVED_MS);
+  }
+
+  /** Milliseconds this peer's client is still refused by its room; 0 if it is not. */
+  #removedFor(peer: Peer): number {
+    const key = `${peer.slug}\n${peer.client}`;
+    const until = this.#removed.get(key);
+    if (until === undefined) return 0;
+    const left = until - this.options.now().getTime();
+    if (left > 0) return left;
+    this.#removed.delete(key);
+    return 0;
   }
 
   #onClose(peer: Peer): void {
@@ -543,28 +616,31 @@ export class RoomHub {
     clearTimeout(room.closeTimer);
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, room.closesAt.getTime() - this.options.now().getTime()));
     room.closeTimer = setTimeout(() => {
-      if (this.options.now() >= room.closesAt) void this.#closeIfOver(room);
+      if (this.options.now() >= room.closesAt) void this.#recheck(room, 'end');
       else this.#armCloseTimer(room);
     }, delay);
     room.closeTimer.unref();
   }
 
   /**
-   * The end saved when the room went live may be stale: the meeting may since have been extended
-   * (or an occurrence moved later). The directory is asked again; the room ends only if it says so.
+   * Asks the directory whether the room is still open, and under which rules. At the saved closing
+   * time (`ifUnknown` 'end') the end saved when the room went live may be stale: the meeting may since
+   * have been extended (or an occurrence moved later), so the room ends only if the directory says so,
+   * or cannot answer (the saved end stands). After a change (`ifUnknown` 'keep') a failed lookup
+   * leaves the room as it was: its closing time will ask again.
    */
-  async #closeIfOver(room: LiveRoom): Promise<void> {
+  async #recheck(room: LiveRoom, ifUnknown: 'end' | 'keep'): Promise<number> {
     let timing: ReturnType<typeof roomTiming> | null = null;
     let info: RoomInfo | null = null;
     try {
       info = await this.options.directory.findBySlug(room.slug);
       if (info) timing = roomTiming(info, this.options.now(), this.options.window);
     } catch (error) {
-      // Without an answer the saved end stands, as before the room was asked about.
-      this.options.logger.warn({ err: describe(error) }, 'room directory failed at closing time');
+      this.options.logger.warn({ err: describe(error) }, 'room directory failed while checking a live room');
+      if (ifUnknown === 'keep') return 0;
     }
     // Everyone may have left, or the hub shut down, while the directory answered.
-    if (this.#closed || this.#rooms.get(room.slug) !== room) return;
+    if (this.#closed || this.#rooms.get(room.slug) !== room) return 0;
     const now = this.options.now();
     if (
       info &&
@@ -573,11 +649,29 @@ export class RoomHub {
       !this.#tombstoned(room.slug, info.meetingId, now)
     ) {
       room.meetingId = info.meetingId;
+      // Earlier too: a meeting shortened while live ends at its new time.
       room.closesAt = timing.closesAt;
       this.#armCloseTimer(room);
-      return;
+      return this.#enforceRules(room, info);
     }
-    this.#endRoom(room, timing?.state === 'cancelled' ? 'cancelled' : 'ended');
+    return this.#endRoom(room, timing?.state === 'cancelled' ? 'cancelled' : 'ended');
+  }
+
+  /**
+   * Guests let in under rules the room no longer has are disconnected, told that the meeting changed:
+   * they join again under the new ones (PIN, lobby). Hosts are never affected. A guest waiting in the
+   * lobby stays there unless a guest PIN it did not give is now needed.
+   */
+  #enforceRules(room: LiveRoom, info: RoomInfo): number {
+    const out = [...room.participants.values(), ...room.waiting.values()].filter((peer) => {
+      if (peer.role === 'host') return false;
+      const pinOk = info.guestPin === null || peer.guestPin === info.guestPin;
+      const lobbyOk = peer.state === 'waiting' || !info.lobby || peer.admittedByHost;
+      return !(pinOk && lobbyOk);
+    });
+    for (const peer of out) this.#send(peer, { type: 'closed', reason: 'changed' });
+    for (const peer of out) this.#drop(peer, CLOSE.roomClosed, 'changed');
+    return out.length;
   }
 
   #endRoom(room: LiveRoom, reason: 'cancelled' | 'ended'): number {
@@ -688,6 +782,7 @@ export class RoomHub {
     }
     const now = this.options.now().getTime();
     for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
+    for (const [key, until] of this.#removed) if (until <= now) this.#removed.delete(key);
   }
 }
 

@@ -45,7 +45,11 @@ export interface RoomsOptions {
    * The public URL the join page is reached at (Roomlink's ROOMLINK_BASE_URL). The page's CSP names
    * its WebSocket origin (wss: for https:, ws: for http:) in connect-src, for browsers whose 'self'
    * does not cover WebSockets (Safari before 16). Without it, connect-src is 'self' alone. The
-   * request's Host header is never used: the client controls it.
+   * request's Host header is never used for the CSP: the client controls it.
+   *
+   * The signalling WebSocket refuses (403) an upgrade whose Origin header is not this URL's origin:
+   * a page elsewhere must not join rooms or try PINs from its visitors' browsers and addresses.
+   * Without publicUrl, the Origin's host must be the request's Host (a browser sends the real one).
    */
   readonly publicUrl?: string | URL;
 }
@@ -68,6 +72,8 @@ export interface ResolvedRoomsOptions {
   readonly clientAddress: (request: FastifyRequest) => string;
   /** `wss://host[:port]` or `ws://host[:port]` from publicUrl, or null. */
   readonly socketOrigin: string | null;
+  /** `https://host[:port]` or `http://host[:port]` from publicUrl, or null: the join page's origin. */
+  readonly pageOrigin: string | null;
 }
 
 /** From src/server or dist/server alike, the built client is two levels up in dist/web. */
@@ -95,7 +101,7 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
     logger: options.logger ?? silent,
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
     clientAddress: options.clientAddress ?? ((request) => request.ip),
-    socketOrigin: socketOrigin(options.publicUrl),
+    ...origins(options.publicUrl),
   };
   if (resolved.turn) {
     const { secret, urls, ttlSeconds } = resolved.turn;
@@ -112,9 +118,12 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
   return resolved;
 }
 
-/** The WebSocket origin of the public URL, checked to be safe to put in a header. */
-function socketOrigin(publicUrl: string | URL | undefined): string | null {
-  if (publicUrl === undefined) return null;
+/** The page and WebSocket origins of the public URL, checked to be safe to put in a header. */
+function origins(publicUrl: string | URL | undefined): {
+  socketOrigin: string | null;
+  pageOrigin: string | null;
+} {
+  if (publicUrl === undefined) return { socketOrigin: null, pageOrigin: null };
   const problem = new RangeError('publicUrl must be an absolute http: or https: URL');
   let url: URL;
   try {
@@ -125,7 +134,10 @@ function socketOrigin(publicUrl: string | URL | undefined): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw problem;
   // URL.host is normalized (lower case, punycode, no default port) but may still hold ; or ,
   if (!/^[a-z0-9.:[\]-]+$/.test(url.host)) throw problem;
-  return `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}`;
+  return {
+    socketOrigin: `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}`,
+    pageOrigin: `${url.protocol}//${url.host}`,
+  };
 }
 
 function integer(

@@ -23,6 +23,12 @@ export interface RoomService {
    * how many were disconnected. Call it when a meeting is cancelled or deleted.
    */
   closeRoom(key: string, reason?: 'cancelled' | 'ended'): number;
+  /**
+   * Checks the live room whose slug or meeting id is `key` against the directory now: call it when
+   * the meeting's times, guest PIN or lobby change. A room no longer open ends; guests who no longer
+   * qualify are told to join again. Resolves to how many were disconnected; never rejects.
+   */
+  recheckRoom(key: string): Promise<number>;
   /** Live counts (no identities). */
   counts(): { rooms: number; participants: number; waiting: number; sockets: number };
 }
@@ -63,6 +69,7 @@ export function createRooms(options: RoomsOptions): RoomService {
   return {
     register: (app) => registerRoutes(app, config, hub),
     closeRoom: (key, reason) => hub.closeRoom(key, reason),
+    recheckRoom: (key) => hub.recheckRoom(key),
     counts: () => hub.counts(),
   };
 }
@@ -144,7 +151,16 @@ async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions
 
     scope.get<{ Params: { slug: string } }>(
       '/api/v1/rooms/:slug/signal',
-      { websocket: true, schema: HIDDEN },
+      {
+        websocket: true,
+        schema: HIDDEN,
+        // Before the upgrade: a refused page never gets a socket, so it cannot even try one join.
+        preValidation: async (request, reply) => {
+          if (originAllowed(request.headers.origin, config.pageOrigin, request.headers.host)) return;
+          config.logger.debug({}, 'signalling upgrade from a foreign origin refused');
+          return sendProblem(reply, 403, 'forbidden_origin', 'Forbidden', 'not from this server’s page');
+        },
+      },
       (socket, request) => {
         if (!SLUG.test(request.params.slug)) {
           socket.send(JSON.stringify({ type: 'refused', reason: 'not_found' }));
@@ -155,6 +171,29 @@ async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions
       },
     );
   });
+}
+
+/**
+ * Browsers send Origin on every WebSocket upgrade, and a page cannot forge it: one from elsewhere is
+ * another site's page using its visitor's browser (and address, so PIN lockouts hit the visitor).
+ * No Origin at all is not a browser (a SIP gateway, a test client): it could as well send any Origin,
+ * so refusing it would protect nothing.
+ */
+export function originAllowed(
+  origin: string | undefined,
+  pageOrigin: string | null,
+  host: string | undefined,
+): boolean {
+  if (origin === undefined) return true;
+  let url: URL;
+  try {
+    // Also "null" (a sandboxed frame, a file: page): never this server's page.
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (pageOrigin !== null) return url.origin === pageOrigin;
+  return host !== undefined && url.host === host.toLowerCase();
 }
 
 function roomStatus(room: RoomInfo, config: ResolvedRoomsOptions): RoomStatus {

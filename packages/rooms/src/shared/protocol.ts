@@ -111,6 +111,8 @@ export type RefusalReason =
   | 'closed'
   | 'room_full'
   | 'locked'
+  /** A host removed or denied this client (address) a short while ago; the host PIN still gets in. */
+  | 'removed'
   | 'unavailable';
 
 /** Recoverable problems: the connection stays open and the client may try again. */
@@ -154,13 +156,14 @@ export type ServerMessage =
   | { readonly type: 'mute-request' }
   | { readonly type: 'removed' }
   | { readonly type: 'denied' }
-  | { readonly type: 'closed'; readonly reason: 'cancelled' | 'ended' }
+  /** `changed`: the meeting's rules changed (guest PIN, lobby); join again under the new ones. */
+  | { readonly type: 'closed'; readonly reason: 'cancelled' | 'ended' | 'changed' }
   | {
       readonly type: 'refused';
       readonly reason: RefusalReason;
       /** not_yet_open: when the room opens (ISO 8601). */
       readonly opensAt?: string;
-      /** locked: seconds until PINs are accepted again. */
+      /** locked: seconds until PINs are accepted again; removed: until the client may join again. */
       readonly retryAfterSeconds?: number;
       /** room_full: the cap, so that the page can say it. */
       readonly maxParticipants?: number;

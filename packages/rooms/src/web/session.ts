@@ -19,6 +19,7 @@ export type EndReason =
   | 'denied'
   | 'endedCancelled'
   | 'endedTime'
+  | 'endedChanged'
   | 'connectionLost';
 
 export interface SessionHooks {
@@ -153,7 +154,7 @@ export class Session {
         this.#end('denied');
         return;
       case 'closed':
-        this.#end(message.reason === 'cancelled' ? 'endedCancelled' : 'endedTime');
+        this.#end(END_REASONS[message.reason]);
         return;
     }
   }
@@ -168,9 +169,11 @@ export class Session {
   #onRefused(message: Extract<ServerMessage, { type: 'refused' }>): void {
     this.#phase = 'ended';
     this.#signalling.close();
+    const minutes = Math.max(1, Math.ceil((message.retryAfterSeconds ?? 60) / 60));
     if (message.reason === 'locked') {
-      const minutes = Math.max(1, Math.ceil((message.retryAfterSeconds ?? 60) / 60));
       this.hooks.joinError(t('locked', { minutes }), 'pin');
+    } else if (message.reason === 'removed') {
+      this.hooks.joinError(t('removedWait', { minutes }), 'form');
     } else if (message.reason === 'room_full') {
       const text = message.maxParticipants
         ? t('roomFull', { max: message.maxParticipants })
@@ -302,5 +305,12 @@ export const END_MESSAGES: Record<EndReason, MessageKey> = {
   denied: 'denied',
   endedCancelled: 'endedCancelled',
   endedTime: 'endedTime',
+  endedChanged: 'endedChanged',
   connectionLost: 'connectionLost',
+};
+
+const END_REASONS: Record<Extract<ServerMessage, { type: 'closed' }>['reason'], EndReason> = {
+  cancelled: 'endedCancelled',
+  ended: 'endedTime',
+  changed: 'endedChanged',
 };

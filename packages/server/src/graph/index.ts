@@ -46,6 +46,8 @@ export interface CalendarSyncOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   readonly tuning?: SyncTuning;
+  /** A series' moved or cancelled occurrences were saved (its live room must be checked again). */
+  readonly onOccurrencesChanged?: (meetingId: string) => void;
 }
 
 export interface SyncTuning extends Omit<SyncWorkerSettings, 'addinId'> {
@@ -106,6 +108,8 @@ export function calendarSyncFor(
     addinId: addinIdFor(config.baseUrl),
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.log ? { log: options.log } : {}),
+    // The room service finds a live room by its meeting id as well as by its slug.
+    onOccurrencesChanged: (meetingId) => runtime.roomEvents.emit('changed', meetingId),
   });
 }
 
@@ -154,6 +158,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     window,
     now,
     onApplied: (action) => metrics.changes.inc({ action }),
+    ...(options.onOccurrencesChanged ? { onOccurrencesChanged: options.onOccurrencesChanged } : {}),
   });
   const subscriptions = new SubscriptionManager(
     graph,

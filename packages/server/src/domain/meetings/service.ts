@@ -47,6 +47,11 @@ export interface MeetingServiceDeps {
   readonly defaultProvider: string;
   readonly window: WindowPolicy;
   readonly now?: () => Date;
+  /**
+   * A meeting's times or options were changed and committed: its live room (if any) must be checked
+   * again, since the room only asks about them when someone joins or at its closing time.
+   */
+  readonly onUpdated?: (meeting: Meeting) => void;
 }
 
 const TABLE = 'meetings';
@@ -183,7 +188,10 @@ export class MeetingService {
       }
       await tx.audit.append(auditEntry(actor, 'meeting.updated', id), this.#now());
     });
-    return this.#plain(plain);
+    const meeting = this.#plain(plain);
+    // After the commit: the room service reads the meeting back, and must find the new times and PIN.
+    this.deps.onUpdated?.(meeting);
+    return meeting;
   }
 
   /** Cancels the room; the meeting is kept (so the join page can say it was cancelled) until purged. */

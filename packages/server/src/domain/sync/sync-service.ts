@@ -45,6 +45,11 @@ export interface CalendarSyncServiceDeps {
   readonly window: WindowMargins;
   readonly now?: () => Date;
   readonly onApplied?: (result: ApplyResult) => void;
+  /**
+   * A series' moved or cancelled occurrences were saved: its live room (if any) must be checked
+   * again, as after an update through the meeting service (which these writes bypass).
+   */
+  readonly onOccurrencesChanged?: (meetingId: string) => void;
 }
 
 interface AppliedVersion {
@@ -169,6 +174,7 @@ export class CalendarSyncService {
       }
       if (kind === 'series') {
         const changed = await this.#replaceOverrides(owner, meeting.id, item, instances);
+        if (changed) this.deps.onOccurrencesChanged?.(meeting.id);
         if (changed && result === 'unchanged') result = 'occurrences';
       }
     }
