@@ -284,17 +284,7 @@ export class SubjectRequestService {
       after = last.id;
     }
     yield '\n],\n"meetingsWithoutUser":[';
-    first = true;
-    for (let after = ''; ; ) {
-      const page = await this.deps.subjects.meetingsWithoutUser(tenantId, after, PAGE);
-      for (const meeting of await this.#exportMeetings(page)) {
-        yield `${first ? '' : ','}\n${JSON.stringify(meeting)}`;
-        first = false;
-      }
-      const last = page.at(-1);
-      if (!last || page.length < PAGE) break;
-      after = last.id;
-    }
+    yield* this.#meetingItems((after) => this.deps.subjects.meetingsWithoutUser(tenantId, after, PAGE));
     yield '\n],\n"audit":[';
     first = true;
     for (let after: AuditTable | undefined; ; ) {
@@ -317,18 +307,25 @@ export class SubjectRequestService {
   async *#userChunks(user: UserTable): AsyncGenerator<string> {
     const { user: profile, ...rest } = await this.#holdings(user);
     yield `{"user":${JSON.stringify(profile)},"meetings":[`;
+    yield* this.#meetingItems((after) =>
+      this.deps.subjects.meetingsOrganisedBy(user.tenant_id, user.id, after, PAGE),
+    );
+    yield `],${JSON.stringify(rest).slice(1)}`;
+  }
+
+  /** A JSON array's items: the meetings `pageOf` gives, by id after `after`, a page at a time. */
+  async *#meetingItems(pageOf: (after: string) => Promise<MeetingRef[]>): AsyncGenerator<string> {
     let first = true;
     for (let after = ''; ; ) {
-      const page = await this.deps.subjects.meetingsOrganisedBy(user.tenant_id, user.id, after, PAGE);
+      const page = await pageOf(after);
       for (const meeting of await this.#exportMeetings(page)) {
         yield `${first ? '' : ','}\n${JSON.stringify(meeting)}`;
         first = false;
       }
       const last = page.at(-1);
-      if (!last || page.length < PAGE) break;
+      if (!last || page.length < PAGE) return;
       after = last.id;
     }
-    yield `],${JSON.stringify(rest).slice(1)}`;
   }
 
   /** What is held about the user besides meetings and audit entries. */

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DialectName } from '../database.js';
 import type { AuditTable, Database, MeetingTable, TenantTable, UserTable } from '../schema.js';
+import { payloadUserSql, pgBossJobTables } from './job-payloads.js';
 import { deleteMeetingAudit } from './retention.js';
 import { inList, lockMeetings, tablesWithColumn, timedTransaction } from './retention-tables.js';
 import {
@@ -149,14 +150,10 @@ export class KyselySubjectRepository {
    * KyselySyncRetentionRepository.deleteJobsOfUser matches them).
    */
   async jobsNaming(userId: string): Promise<JobNamingUser[]> {
-    const payloadUser =
-      this.dialect === 'sqlite'
-        ? sql<string | null>`json_extract(payload, '$.userId')`
-        : sql<string | null>`(payload::jsonb ->> 'userId')`;
     const rows = await this.#sync
       .selectFrom('jobs')
       .select(['kind', 'status', 'created_at'])
-      .where(sql<boolean>`${payloadUser} = ${userId}`)
+      .where(sql<boolean>`${payloadUserSql(this.dialect)} = ${userId}`)
       .orderBy('created_at')
       .orderBy('id')
       .execute();
@@ -176,13 +173,8 @@ export class KyselySubjectRepository {
     return jobs;
   }
 
-  /** pg-boss's job and archive tables, qualified, once pg-boss has created them (PostgreSQL only). */
-  async #pgBossTables(): Promise<string[]> {
-    if (this.dialect !== 'postgres' || !this.pgBossSchema) return [];
-    const names = [`${this.pgBossSchema}.job`, `${this.pgBossSchema}.archive`];
-    const { rows } = await sql<{ job: string | null; archive: string | null }>`select
-        to_regclass(${names[0]})::text as job, to_regclass(${names[1]})::text as archive`.execute(this.db);
-    return names.filter((_, i) => (i === 0 ? rows[0]?.job : rows[0]?.archive));
+  #pgBossTables(): Promise<string[]> {
+    return pgBossJobTables(this.db, this.dialect, this.pgBossSchema);
   }
 
   async findUser(userId: string): Promise<UserTable | undefined> {

@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DialectName } from '../database.js';
 import type { Database } from '../schema.js';
+import { payloadUserSql, pgBossJobTables } from './job-payloads.js';
 import { deleteSome, timedTransaction } from './retention-tables.js';
 import { type SyncDatabase, type SyncUserTable, withSyncTables } from './sync-tables.js';
 
@@ -73,19 +74,12 @@ export class KyselySyncRetentionRepository {
     return rows.map((r) => r.user_id);
   }
 
-  /** The user id a job's JSON payload names, as SQL. */
-  #payloadUser() {
-    return this.dialect === 'sqlite'
-      ? sql<string | null>`json_extract(payload, '$.userId')`
-      : sql<string | null>`(payload::jsonb ->> 'userId')`;
-  }
-
   /** Deletes the jobs waiting (or dead-lettered) for one user; a running one finishes first. */
   async deleteJobsOfUser(userId: string): Promise<number> {
     const r = await this.#db
       .deleteFrom('jobs')
       .where('status', '<>', 'running')
-      .where(sql<boolean>`${this.#payloadUser()} = ${userId}`)
+      .where(sql<boolean>`${payloadUserSql(this.dialect)} = ${userId}`)
       .executeTakeFirst();
     let n = Number(r.numDeletedRows);
     // pg-boss's tables: its queues, the dead letters it copies a failed job's payload into, and the
@@ -105,7 +99,7 @@ export class KyselySyncRetentionRepository {
    */
   async deleteStaleJobs(asOf: Date, limit: number): Promise<{ rows: number; ms: number }> {
     const deadBefore = new Date(asOf.getTime() - DEAD_JOB_RETENTION_DAYS * 86_400_000).toISOString();
-    const user = this.#payloadUser();
+    const user = payloadUserSql(this.dialect);
     const stale = sql`status <> 'running' and (
       (status = 'dead' and updated_at <= ${deadBefore})
       or (${user} is not null and not exists (select 1 from sync_users s where s.user_id = ${user})))`;
@@ -130,12 +124,7 @@ export class KyselySyncRetentionRepository {
     return { rows, ms: took };
   }
 
-  /** pg-boss's job and archive tables, qualified, once pg-boss has created them (PostgreSQL only). */
-  async #pgBossTables(): Promise<string[]> {
-    if (this.dialect !== 'postgres' || !this.pgBossSchema) return [];
-    const names = [`${this.pgBossSchema}.job`, `${this.pgBossSchema}.archive`];
-    const { rows } = await sql<{ job: string | null; archive: string | null }>`select
-        to_regclass(${names[0]})::text as job, to_regclass(${names[1]})::text as archive`.execute(this.db);
-    return names.filter((_, i) => (i === 0 ? rows[0]?.job : rows[0]?.archive));
+  #pgBossTables(): Promise<string[]> {
+    return pgBossJobTables(this.db, this.dialect, this.pgBossSchema);
   }
 }
