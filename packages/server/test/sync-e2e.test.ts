@@ -2,6 +2,7 @@
  * Calendar sync end to end: the Graph emulator plays the organizer's Outlook and calls the real
  * webhooks; the worker fetches, applies and reconciles through real HTTP and a real database.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB } from '../src/graph/sync-worker.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
@@ -109,6 +110,69 @@ for (const dialect of DIALECTS) {
       const after = await env.meeting(user, meeting.id);
       expect(after.start.getTime()).toBe(first.getTime());
       expect(after.status).toBe('scheduled');
+    });
+
+    it('keys occurrence rows at random, and writes again rows keyed by a hash of their start', async () => {
+      const { first, meeting, masterId } = await linkedFiveDays('Planning poker');
+      const second = new Date(first.getTime() + 24 * HOUR);
+      const movedTo = new Date(second.getTime() + 3 * HOUR);
+      env.emulator.updateOccurrence(user.oid, masterId, second, {
+        start: utc(movedTo),
+        end: utc(new Date(movedTo.getTime() + HOUR / 2)),
+      });
+      const stored = () => env.sync.syncStore.occurrences.list(meeting.id);
+      const [row] = await eventually(
+        async () => {
+          const rows = await stored();
+          return rows.length === 1 && rows;
+        },
+        2000,
+        'the moved occurrence to be saved',
+      );
+      // The start an earlier version hashed into the key: not recoverable from the key any more.
+      const hashed = (start: Date) =>
+        createHash('sha256').update(`${meeting.id}\u001f${start.toISOString()}`).digest('hex');
+      expect(row?.occurrenceKey).not.toBe(hashed(second));
+      expect(row?.occurrenceKey).toMatch(/^[0-9a-f]{32}$/);
+
+      // A row as an earlier version wrote it (same override, key derived from its start).
+      const legacyKey = hashed(second);
+      const windowCt = await env.t.runtime.cipher.encrypt(
+        {
+          tenantId: user.tenantId,
+          table: 'sync_occurrences',
+          column: 'window',
+          rowId: `${meeting.id}/${legacyKey}`,
+        },
+        JSON.stringify(
+          (await env.sync.service.overrides(meeting.id)).map((o) => ({
+            originalStart: o.originalStart.toISOString(),
+            originalEnd: o.originalEnd.toISOString(),
+            start: o.start.toISOString(),
+            end: o.end.toISOString(),
+            cancelled: o.cancelled,
+          }))[0],
+        ),
+      );
+      await env.sync.syncStore.occurrences.replace(
+        meeting.id,
+        [{ meetingId: meeting.id, tenantId: user.tenantId, occurrenceKey: legacyKey, windowCt }],
+        new Date(),
+      );
+      // The next change to the series (a new title) writes the same override again, at random.
+      env.emulator.updateEvent(user.oid, masterId, { subject: 'Planning poker, v2' });
+      const rewritten = await eventually(
+        async () => {
+          const rows = await stored();
+          return rows.length === 1 && rows[0]?.occurrenceKey !== legacyKey && rows;
+        },
+        2000,
+        'the legacy row to be written again',
+      );
+      expect(rewritten[0]?.occurrenceKey).toMatch(/^[0-9a-f]{32}$/);
+      expect((await env.sync.service.overrides(meeting.id)).map((o) => o.start.toISOString())).toEqual([
+        movedTo.toISOString(),
+      ]);
     });
 
     it('closes the room at an occurrence the organizer deleted, and only there', async () => {

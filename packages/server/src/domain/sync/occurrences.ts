@@ -1,9 +1,9 @@
 /**
  * Occurrence overrides of a recurring meeting: an occurrence moved (exception) or cancelled. The
  * meeting keeps the series' times; an override says "this occurrence is not at its usual time".
- * Times are encrypted at rest like the meeting's; the row key is a hash that reveals no time.
+ * Times are encrypted at rest like the meeting's; the row key is random, so it reveals no time.
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
 import type { OccurrenceRecord } from './ports.js';
 import { instantOf, parseCalendarDate, resolveTimeZone, wallClock } from './time-zones.js';
@@ -18,8 +18,18 @@ export interface OccurrenceOverride {
 
 const TABLE = 'sync_occurrences';
 
-export function occurrenceKey(meetingId: string, originalStart: Date): string {
-  return createHash('sha256').update(`${meetingId}\u001f${originalStart.toISOString()}`).digest('hex');
+/**
+ * A new row key. Rows are only ever replaced as a whole set per meeting (what they say is compared
+ * decrypted), so the key needs no meaning. Earlier versions used sha256(meeting id, original start):
+ * with the meeting id beside it in clear, trying every minute finds the start in about a second.
+ */
+export function newOccurrenceKey(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** A key of the earlier kind (64 hex digits): its row is written again under a random key. */
+export function isTimeDerivedKey(key: string): boolean {
+  return /^[0-9a-f]{64}$/.test(key);
 }
 
 export async function sealOverride(
@@ -28,7 +38,7 @@ export async function sealOverride(
   meetingId: string,
   o: OccurrenceOverride,
 ): Promise<OccurrenceRecord> {
-  const key = occurrenceKey(meetingId, o.originalStart);
+  const key = newOccurrenceKey();
   const windowCt = await cipher.encrypt(
     { tenantId, table: TABLE, column: 'window', rowId: `${meetingId}/${key}` },
     JSON.stringify({
