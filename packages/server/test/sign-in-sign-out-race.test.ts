@@ -3,12 +3,21 @@
  * two interleave, no refresh token may outlive the sign-out: the sign-in that lost is refused, and
  * signing in again works.
  */
+import { type RootOperationNode, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdentityError } from '../src/identity/errors.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
+import { KyselySubjectRepository } from '../src/store/repositories/retention-subjects.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { deferred } from './support/deferred.js';
 import { type IdentityTestApp, startIdentityApp } from './support/identity.js';
+import { HoldAfter, hold, settledOrWaiting } from './support/pg-interleaving.js';
+
+/** A raw `delete from <table> …` (retention deletes a user's rows table by table). */
+const rawDeleteOf = (table: string) => (node: RootOperationNode) =>
+  node.kind === 'RawNode' &&
+  (node.sqlFragments[0]?.trimStart().startsWith('delete from') ?? false) &&
+  JSON.stringify(node).includes(`"name":"${table}"`);
 
 for (const dialect of DIALECTS) {
   const { skip, label } = dialectAvailability(dialect);
@@ -18,6 +27,43 @@ for (const dialect of DIALECTS) {
       await t?.close();
       t = undefined;
     });
+
+    it.skipIf(dialect !== 'postgres')(
+      'an erasure and a sign-in’s token write never deadlock (PostgreSQL), and leave no token',
+      async () => {
+        t = await startIdentityApp(dialect);
+        const app = t;
+        const db = app.runtime.store.db;
+        const first = await scriptedSignIn(app.url, 'adele@contoso.example');
+        const { id: userId, tenantId } = first.user;
+        const record = await app.runtime.store.tokens.find(userId);
+        if (!record) throw new Error('the sign-in stored no token');
+
+        // The erasure's first transaction, held once it has deleted the user's tokens.
+        const point = hold();
+        const held = db.withPlugin(new HoldAfter(rawDeleteOf('user_tokens'), point));
+        const erasure = new KyselySubjectRepository(held, 'postgres').signOutForErasure(tenantId, userId);
+        await point.reached;
+        const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity
+          where state = 'idle in transaction' and query like 'delete from "user_tokens"%'`.execute(db);
+        const pid = Number(rows[0]?.pid);
+
+        // A sign-in of the same user completing meanwhile writes its tokens: it must wait, not lock
+        // the user row in an order the erasure then waits on.
+        const put = app.runtime.store.tokens.put({ ...record, version: record.version + 1 });
+        expect(await settledOrWaiting(db, put, pid, 1)).toBe('waiting');
+        point.release();
+
+        await expect(erasure).resolves.toMatchObject({ rows: { user_tokens: 1 } });
+        expect(await put).toBe(false);
+        const left = await db
+          .selectFrom('user_tokens')
+          .select('user_id')
+          .where('user_id', '=', userId)
+          .execute();
+        expect(left).toEqual([]);
+      },
+    );
 
     it('a sign-in whose token write comes after the sign-out is refused and leaves no token', async () => {
       t = await startIdentityApp(dialect);

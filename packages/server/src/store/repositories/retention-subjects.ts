@@ -295,7 +295,8 @@ export class KyselySubjectRepository {
   ): Promise<{ rows: Record<string, number>; ms: number }> {
     const tables = await tablesWithColumn(this.db, this.dialect, 'user_id');
     const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
-      const rows = await deleteUserRows(trx, tables, userId);
+      // The user row first, as sign-out does: a sign-in's token write holds that row (FOR SHARE on
+      // PostgreSQL) before it writes its token, so taking the rows in the other order deadlocks.
       await trx
         .updateTable('users')
         .set({
@@ -308,7 +309,7 @@ export class KyselySubjectRepository {
         .where('tenant_id', '=', tenantId)
         .where('id', '=', userId)
         .execute();
-      return rows;
+      return deleteUserRows(trx, tables, userId);
     });
     return { rows: result, ms };
   }
