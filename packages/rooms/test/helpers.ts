@@ -14,13 +14,17 @@ export class MapDirectory implements RoomDirectory {
   #gate: Promise<void> | null = null;
   #open: (() => void) | null = null;
 
+  /** Held lookups answer with the row as it was when they started, as a database statement does. */
+  snapshotAtStart = false;
+
   async findBySlug(slug: string): Promise<RoomInfo | null> {
+    const snapshot = this.rooms.get(slug) ?? null;
     if (this.#gate) {
       this.pending += 1;
       await this.#gate;
       this.pending -= 1;
     }
-    return this.rooms.get(slug) ?? null;
+    return this.snapshotAtStart ? snapshot : (this.rooms.get(slug) ?? null);
   }
 
   /** Makes lookups wait until release(), so that a test can have many in flight at once. */

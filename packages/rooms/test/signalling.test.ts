@@ -467,6 +467,59 @@ describe('room lifecycle', () => {
     await a.socket.next('closed');
   });
 
+  describe('a join whose directory lookup started before the meeting changed', () => {
+    afterAll(() => {
+      directory.snapshotAtStart = false;
+    });
+
+    /** Gus asks to join without a PIN; his lookup reads the room now and answers once released. */
+    async function straddlingJoin(slug: string, change: () => void) {
+      directory.snapshotAtStart = true;
+      directory.hold();
+      const gus = await TestSocket.open(server.wsUrl(slug));
+      gus.send({ type: 'join', name: 'Gus' });
+      await expect.poll(() => directory.pending).toBe(1);
+      change();
+      // The recheck's own lookup waits at the same gate (and reads the changed row).
+      const recheck = server.rooms.recheckRoom(slug);
+      directory.release();
+      await recheck;
+      return gus;
+    }
+
+    it('does not let a guest in without the guest PIN turned on meanwhile', async () => {
+      const slug = directory.add();
+      const host = await join(server, slug, 'Hana', HOST_PIN);
+      const info = directory.rooms.get(slug);
+      if (!info) throw new Error('no room');
+      const gus = await straddlingJoin(slug, () =>
+        directory.rooms.set(slug, { ...info, guestPin: GUEST_PIN }),
+      );
+      expect(await gus.next('error')).toMatchObject({ code: 'pin_required' });
+      expect(gus.all('joined')).toEqual([]);
+      host.socket.close();
+      gus.close();
+    });
+
+    it('does not bring back a room the meeting moved away from', async () => {
+      const slug = directory.add();
+      const host = await join(server, slug, 'Hana', HOST_PIN);
+      const info = directory.rooms.get(slug);
+      if (!info) throw new Error('no room');
+      const later = Date.now() + 24 * 3_600_000;
+      const gus = await straddlingJoin(slug, () =>
+        directory.rooms.set(slug, {
+          ...info,
+          startsAt: new Date(later),
+          endsAt: new Date(later + 3_600_000),
+        }),
+      );
+      expect(await gus.next('refused')).toMatchObject({ reason: 'not_yet_open' });
+      await host.socket.closed;
+      gus.close();
+    });
+  });
+
   it('recheckRoom ends a room whose meeting moved out of its window, as at its closing time', async () => {
     for (const hours of [24, -24]) {
       const slug = directory.add();

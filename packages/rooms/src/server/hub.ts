@@ -139,7 +139,12 @@ export const REMOVED_MS = 10 * 60_000;
 /** Bound on remembered removals (only hosts add them, but many rooms may): the oldest go first. */
 const MAX_REMOVALS = 10_000;
 
+/** Directory lookups one join makes at most while meetings keep changing under it. */
+const MAX_LOOKUPS = 5;
+
 export class RoomHub {
+  /** Counts recheckRoom calls (see #join). */
+  #rechecks = 0;
   readonly #rooms = new Map<string, LiveRoom>();
   readonly #sockets = new Set<Peer>();
   /** Open sockets per client key; a client without any has no entry. */
@@ -232,6 +237,8 @@ export class RoomHub {
    * Resolves to how many were disconnected; a directory failure changes nothing.
    */
   async recheckRoom(key: string): Promise<number> {
+    // Joins whose directory lookup is in flight may hold an answer from before the change.
+    this.#rechecks++;
     let disconnected = 0;
     for (const room of [...this.#rooms.values()]) {
       if (room.slug !== key && room.meetingId !== key) continue;
@@ -326,7 +333,13 @@ export class RoomHub {
     peer.joining = true;
     let info: RoomInfo | null;
     try {
-      info = await this.options.directory.findBySlug(peer.slug);
+      // A meeting changed while the directory was asked: its answer may predate the change, which
+      // the recheck could not apply to this peer (not in the room yet), so it is asked again.
+      for (let attempt = 1; ; attempt++) {
+        const rechecks = this.#rechecks;
+        info = await this.options.directory.findBySlug(peer.slug);
+        if (rechecks === this.#rechecks || attempt === MAX_LOOKUPS || peer.state !== 'connecting') break;
+      }
     } finally {
       peer.joining = false;
     }
