@@ -52,8 +52,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   if (!clientAddressesKnown(config)) {
     logger.warn(
       'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
-        "limits (the rooms' PIN lockouts) see every visitor as the proxy, so one visitor's wrong PINs lock " +
-        "everyone out of a room, and the sign-in rate limits are off. Set it to the proxy's address (see " +
+        "limits (the rooms' PIN lockouts and removals) see every visitor as the proxy, so one visitor's wrong " +
+        "PINs lock everyone out of a room, a host's removal of one guest keeps every guest out for 10 minutes, " +
+        "and the sign-in rate limits are off. Set it to the proxy's address (see " +
         'docs/operations.md).',
     );
   }
