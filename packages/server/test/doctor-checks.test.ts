@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DoctorOptions, runDoctor } from '../src/cli/doctor.js';
 import { EXIT } from '../src/cli/exit.js';
 import { currentSchema, openStore } from '../src/store/kysely-store.js';
-import { roomlinkMigrator } from '../src/store/migrations/index.js';
+import { retryWhileSchemasVanish, roomlinkMigrator } from '../src/store/migrations/index.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { testMasterKeys } from './support/harness.js';
 
@@ -255,7 +255,7 @@ for (const dialect of DIALECTS) {
         upTo: '0005_meeting_indexes',
         ...(schema ? { schema } : {}),
       });
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect((await retryWhileSchemasVanish(() => migrator.migrateToLatest())).error).toBeUndefined();
       await old.close();
       const env = {
         DATABASE_URL: database.url,

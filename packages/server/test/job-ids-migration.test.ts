@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/kysely-store.js';
-import { roomlinkMigrator } from '../src/store/migrations/index.js';
+import { retryWhileSchemasVanish, roomlinkMigrator } from '../src/store/migrations/index.js';
 import { KyselyJobStore } from '../src/store/repositories/jobs-sql.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 
@@ -21,7 +21,7 @@ describe('migration 0006 (job row ids) on SQLite', () => {
     // The database as the previous release left it: migrations up to 0005, jobs with text ids.
     const before = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
     const migrator = roomlinkMigrator(before, { upTo: '0005_meeting_indexes' });
-    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    expect((await retryWhileSchemasVanish(() => migrator.migrateToLatest())).error).toBeUndefined();
     const at = '2026-11-29T12:00:00.000Z';
     const old = [
       ['0197c0de-0000-7000-8000-000000000001', 'graph.change', '{"n":1}', null, 'ready', null],
@@ -84,7 +84,7 @@ describe('migration 0006 (job row ids) undone', () => {
     try {
       expect(() => roomlinkMigrator(db, { upTo: '9999_unknown' })).toThrow(/no migration named 9999_unknown/);
       const migrator = roomlinkMigrator(db, { upTo: '0006_job_row_ids' });
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect((await retryWhileSchemasVanish(() => migrator.migrateToLatest())).error).toBeUndefined();
       const at = '2026-11-29T12:00:00.000Z';
       await sql`insert into jobs (kind, payload, dedupe_key, status, attempts, max_attempts, run_at,
           locked_by, last_error, created_at, updated_at)

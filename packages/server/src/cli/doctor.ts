@@ -6,7 +6,7 @@ import { KeyError } from '../crypto/key-provider.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
-import { roomlinkMigrator } from '../store/migrations/index.js';
+import { retryWhileSchemasVanish, roomlinkMigrator } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { missingDatabaseMessage, sqliteFileOf } from './existing-database.js';
 import { EXIT } from './exit.js';
@@ -116,7 +116,9 @@ export async function runDoctor(
 /** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
 async function pendingMigrations(store: KyselyStore): Promise<string[]> {
   const schema = await currentSchema(store.db, store.dialect);
-  const migrations = await roomlinkMigrator(store.db, schema ? { schema } : {}).getMigrations();
+  const migrations = await retryWhileSchemasVanish(() =>
+    roomlinkMigrator(store.db, schema ? { schema } : {}).getMigrations(),
+  );
   return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 

@@ -63,7 +63,39 @@ export interface MigrationReport {
  * any schema, and a database shared by several Roomlink schemas would see another one's tables.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Promise<MigrationReport> {
-  const { error, results } = await roomlinkMigrator(db, schema ? { schema } : {}).migrateToLatest();
+  const { error, results } = await retryWhileSchemasVanish(() =>
+    roomlinkMigrator(db, schema ? { schema } : {}).migrateToLatest(),
+  );
   if (error) throw new Error('database migration failed', { cause: error });
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** Attempts at a migration run whose catalog scan met a schema dropped meanwhile. */
+const VANISHED_SCHEMA_ATTEMPTS = 3;
+
+/**
+ * Kysely's migrator first looks for its bookkeeping tables by listing the tables of every schema the
+ * role may use, checking each schema by name (`has_schema_privilege`). A schema another session drops
+ * during that scan (a database shared with other applications, or test suites side by side) makes
+ * PostgreSQL answer 3F000 "schema … does not exist" for it. Nothing was applied by then, and a new
+ * scan no longer sees the schema: asking again is safe.
+ */
+export async function retryWhileSchemasVanish<R>(run: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt === VANISHED_SCHEMA_ATTEMPTS;
+    let outcome: R;
+    try {
+      outcome = await run();
+    } catch (error) {
+      if (!last && schemaVanished(error)) continue;
+      throw error;
+    }
+    // migrateToLatest reports its failure in the result rather than throwing.
+    if (!last && schemaVanished((outcome as { readonly error?: unknown } | undefined)?.error)) continue;
+    return outcome;
+  }
+}
+
+function schemaVanished(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === '3F000';
 }
