@@ -1,13 +1,18 @@
 /**
  * `roomlink keys rotate` when something else touches the keys meanwhile: a second rotation, a
  * keyring changed under it, and a serving process inserting a data key wrapped with the old master
- * key. Every data key must stay openable and rotation must end.
+ * key. Every data key must stay openable, also after a restart, and rotation must end.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TenantKeyRecord, type TenantKeyRepository, wrapContext } from '../src/crypto/envelope.js';
+import {
+  EnvelopeCipher,
+  type TenantKeyRecord,
+  type TenantKeyRepository,
+  wrapContext,
+} from '../src/crypto/envelope.js';
 import { FileKeyProvider } from '../src/crypto/local-key-provider.js';
 import { RotationInProgressError, rotateMasterKey, StragglerKeyError } from '../src/crypto/rotate.js';
 import { type KyselyStore, openStore } from '../src/store/kysely-store.js';
@@ -20,6 +25,10 @@ class HookedKeys implements TenantKeyRepository {
   onRewrap: (() => Promise<void>) | undefined;
   /** Runs after a listing came back empty, before the caller sees it: the race rotation must survive. */
   onEmptyList: ((n: number) => Promise<void>) | undefined;
+  onList: ((rows: TenantKeyRecord[]) => Promise<void>) | undefined;
+  /** Around the insert of a new data key: a serving process's write that is slow to land. */
+  beforeInsert: (() => Promise<void>) | undefined;
+  afterInsert: (() => Promise<void>) | undefined;
 
   constructor(readonly inner: TenantKeyRepository) {}
   findActive(t: string) {
@@ -28,12 +37,16 @@ class HookedKeys implements TenantKeyRepository {
   find(t: string, k: string) {
     return this.inner.find(t, k);
   }
-  insert(r: TenantKeyRecord) {
-    return this.inner.insert(r);
+  async insert(r: TenantKeyRecord) {
+    await this.beforeInsert?.();
+    const inserted = await this.inner.insert(r);
+    await this.afterInsert?.();
+    return inserted;
   }
   async listWrappedWithOtherThan(m: string, limit: number) {
     const rows = await this.inner.listWrappedWithOtherThan(m, limit);
     if (rows.length === 0) await this.onEmptyList?.(++this.emptyLists);
+    await this.onList?.(rows);
     return rows;
   }
   async rewrap(r: TenantKeyRecord, wrappedKey: string, masterKeyId: string) {
@@ -170,9 +183,107 @@ for (const dialect of DIALECTS) {
           createdAt: new Date().toISOString(),
         });
       };
-      const rotation = rotateMasterKey(keys, new FileKeyProvider(keyring));
+      const rotation = rotateMasterKey(keys, new FileKeyProvider(keyring), {
+        createNewKey: true,
+        stragglerWaitMs: 300,
+      });
       await expect(rotation).rejects.toBeInstanceOf(StragglerKeyError);
       await expect(rotation).rejects.toThrow(`master key(s) ${late.masterKeyId}`);
+    });
+
+    describe('a serving process creating a tenant data key while rotation runs', () => {
+      const ctx = { tenantId: 't-new', table: 'meetings', column: 'subject', rowId: 'm1' };
+      /** Held until released: the serving process's insert or rewrap, slow under load. */
+      const gate = () => {
+        let open!: () => void;
+        const opened = new Promise<void>((resolve) => (open = resolve));
+        return { open, wait: () => opened };
+      };
+      /** A process started after rotation, with no cached data key, must open what was written. */
+      const expectReadableAfterRestart = async (sealed: string, masterKeyId: string) => {
+        expect((await store.tenantKeys.findActive('t-new'))?.masterKeyId).toBe(masterKeyId);
+        const restarted = new EnvelopeCipher(store.tenantKeys, new FileKeyProvider(keyring));
+        expect(await restarted.decrypt(ctx, sealed)).toBe('Board meeting: acquisition');
+      };
+
+      it('rewraps its data key under the new master key when it lands after rotation retired the old one', async () => {
+        const keys = await setUp();
+        const serverKeys = new HookedKeys(store.tenantKeys);
+        const insert = gate();
+        const reached = gate();
+        serverKeys.beforeInsert = async () => {
+          reached.open();
+          await insert.wait();
+        };
+        const server = new EnvelopeCipher(serverKeys, new FileKeyProvider(keyring));
+        // Wrapped with the master key current now; the insert lands only after rotation is over.
+        const write = server.encrypt(ctx, 'Board meeting: acquisition');
+        await reached.wait();
+        const oldMaster = await new FileKeyProvider(keyring).currentMasterKeyId();
+
+        const result = await rotateMasterKey(keys, new FileKeyProvider(keyring));
+        expect(result.retired).toEqual([oldMaster]);
+        insert.open();
+        const sealed = await write;
+
+        await expectReadableAfterRestart(sealed, result.newMasterKeyId);
+        expect(await server.decrypt(ctx, sealed)).toBe('Board meeting: acquisition');
+      });
+
+      it('leaves its data key as rotation rewrapped it when rotation got there first', async () => {
+        const keys = await setUp();
+        const serverKeys = new HookedKeys(store.tenantKeys);
+        let result: Awaited<ReturnType<typeof rotateMasterKey>> | undefined;
+        // The row lands under the old master key and the whole rotation runs before the serving
+        // process looks at the keyring again: its compare-and-set must lose, harmlessly.
+        serverKeys.afterInsert = async () => {
+          result = await rotateMasterKey(keys, new FileKeyProvider(keyring));
+        };
+        const sealed = await new EnvelopeCipher(serverKeys, new FileKeyProvider(keyring)).encrypt(
+          ctx,
+          'Board meeting: acquisition',
+        );
+        expect(result?.rewrapped).toBe(4);
+        expect(serverKeys.rewraps).toBe(1);
+        await expectReadableAfterRestart(sealed, result?.newMasterKeyId ?? '');
+      });
+
+      it('rotation waits for the serving process to rewrap a data key it found under a retired master key', async () => {
+        const keys = await setUp();
+        const serverKeys = new HookedKeys(store.tenantKeys);
+        const insert = gate();
+        const reached = gate();
+        const inserted = gate();
+        const rewrap = gate();
+        serverKeys.beforeInsert = async () => {
+          reached.open();
+          await insert.wait();
+        };
+        serverKeys.afterInsert = async () => inserted.open();
+        serverKeys.onRewrap = () => rewrap.wait();
+        const write = new EnvelopeCipher(serverKeys, new FileKeyProvider(keyring)).encrypt(
+          ctx,
+          'Board meeting: acquisition',
+        );
+        await reached.wait();
+        // The insert lands right after rotation's last check before deleting the old key, and the
+        // serving process's rewrap only once rotation has seen the row under the retired key.
+        keys.onEmptyList = async (n) => {
+          if (n !== 2) return;
+          insert.open();
+          await inserted.wait();
+        };
+        let sawStraggler = false;
+        keys.onList = async (rows) => {
+          if (rows.some((r) => r.tenantId === 't-new') && keys.emptyLists >= 2) {
+            sawStraggler = true;
+            rewrap.open();
+          }
+        };
+        const result = await rotateMasterKey(keys, new FileKeyProvider(keyring));
+        expect(sawStraggler).toBe(true);
+        await expectReadableAfterRestart(await write, result.newMasterKeyId);
+      });
     });
   });
 }

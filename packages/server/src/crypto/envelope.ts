@@ -44,16 +44,46 @@ export interface TenantKeyRepository {
 
 const VERSION = 'v1';
 
+/**
+ * How long a cached data key is used before its row is read again. It bounds how long a data key
+ * that another process destroyed (offboarding by `roomlink retention run`, another replica) keeps
+ * opening and sealing values here; between checks, encrypt and decrypt read nothing from the store.
+ */
+export const DATA_KEY_RECHECK_MS = 60_000;
+
+export interface EnvelopeCipherOptions {
+  /** See DATA_KEY_RECHECK_MS. */
+  readonly recheckAfterMs?: number;
+}
+
+interface CachedKey {
+  readonly key: Buffer;
+  /** Clock time (ms) the key row was last seen. */
+  checkedAt: number;
+  /** The re-check under way, shared by the requests that find the key due. */
+  check?: Promise<boolean>;
+}
+
 export class EnvelopeCipher implements FieldCipher {
-  /** Unwrapped data keys, by `tenant/keyId`. Lost on restart; re-unwrapped on demand. */
-  readonly #dataKeys = new Map<string, Buffer>();
-  readonly #pending = new Map<string, Promise<{ keyId: string; key: Buffer }>>();
+  /** Unwrapped data keys, by tenant and key id. Lost on restart; re-unwrapped on demand. */
+  readonly #dataKeys = new Map<string, Map<string, CachedKey>>();
+  /** The tenant's key for new values, loaded or created once however many first writes race. */
+  readonly #active = new Map<string, Promise<{ keyId: string; key: Buffer }>>();
+  /**
+   * Bumped by forget(): a fetch that began before it may hold a key whose row is gone by now, so it
+   * must not put that key (back) into the cache.
+   */
+  readonly #generations = new Map<string, number>();
+  readonly #recheckAfterMs: number;
 
   constructor(
     private readonly keys: TenantKeyRepository,
     private readonly provider: KeyProvider,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: EnvelopeCipherOptions = {},
+  ) {
+    this.#recheckAfterMs = options.recheckAfterMs ?? DATA_KEY_RECHECK_MS;
+  }
 
   async encrypt(context: CipherContext, plaintext: string): Promise<string> {
     const { keyId, key } = await this.#activeKey(context.tenantId);
@@ -81,54 +111,154 @@ export class EnvelopeCipher implements FieldCipher {
 
   /** Drops cached data keys, e.g. after a tenant's key was destroyed. */
   forget(tenantId: string): void {
-    for (const k of this.#dataKeys.keys()) if (k.startsWith(`${tenantId}/`)) this.#dataKeys.delete(k);
-    this.#pending.delete(tenantId);
+    this.#generations.set(tenantId, this.#generation(tenantId) + 1);
+    this.#dataKeys.delete(tenantId);
+    this.#active.delete(tenantId);
   }
 
   async #activeKey(tenantId: string): Promise<{ keyId: string; key: Buffer }> {
-    let pending = this.#pending.get(tenantId);
-    if (!pending) {
-      // Single flight: concurrent first writes of a new tenant create one data key, not several.
-      pending = this.#loadOrCreate(tenantId);
-      this.#pending.set(tenantId, pending);
-      pending.catch(() => this.#pending.delete(tenantId));
+    for (;;) {
+      let pending = this.#active.get(tenantId);
+      if (!pending) {
+        // Single flight: concurrent first writes of a new tenant create one data key, not several.
+        const loading = this.#loadOrCreate(tenantId);
+        pending = loading;
+        this.#active.set(tenantId, loading);
+        loading.catch(() => {
+          if (this.#active.get(tenantId) === loading) this.#active.delete(tenantId);
+        });
+      }
+      const { keyId } = await pending;
+      // Not cached (forget() ran meanwhile) or its row is gone: sealing with it would write values
+      // nothing can open after a restart, so load the tenant's key again, or create one.
+      const cached = this.#dataKeys.get(tenantId)?.get(keyId);
+      if (cached && (this.#fresh(cached) || (await this.#stillThere(tenantId, keyId, cached)))) {
+        return { keyId, key: cached.key };
+      }
+      if (this.#active.get(tenantId) === pending) this.#active.delete(tenantId);
     }
-    return pending;
   }
 
   async #loadOrCreate(tenantId: string): Promise<{ keyId: string; key: Buffer }> {
+    const generation = this.#generation(tenantId);
     const existing = await this.keys.findActive(tenantId);
-    if (existing) return { keyId: existing.keyId, key: await this.#unwrap(existing) };
+    if (existing) {
+      const key = await this.#unwrap(existing);
+      this.#remember(tenantId, existing.keyId, key, generation);
+      return { keyId: existing.keyId, key };
+    }
     const key = randomBytes(32);
     const keyId = randomUUID().replaceAll('-', '').slice(0, 16);
     const wrapped = await this.provider.wrap(key, wrapContext(tenantId, keyId));
-    const inserted = await this.keys.insert({
+    const record: TenantKeyRecord = {
       tenantId,
       keyId,
       wrappedKey: wrapped.wrapped,
       masterKeyId: wrapped.masterKeyId,
       createdAt: this.now().toISOString(),
-    });
-    if (!inserted) return this.#loadOrCreate(tenantId);
-    this.#dataKeys.set(`${tenantId}/${keyId}`, key);
+    };
+    if (!(await this.keys.insert(record))) return this.#loadOrCreate(tenantId);
+    if (await this.#underCurrentMasterKey(record, key)) this.#remember(tenantId, keyId, key, generation);
     return { keyId, key };
   }
 
+  /**
+   * `roomlink keys rotate` may have retired the master key this data key was wrapped with between
+   * the wrap and the insert: its last check for such rows ran before the row existed, so it reported
+   * success and no process could open the row after a restart. Only this process can still mend the
+   * row, because only it holds the data key in clear: it rewraps under the master key that is current
+   * now. The compare-and-set leaves a row alone that rotation rewrapped first. Returns false when
+   * the row is gone (the tenant was destroyed meanwhile).
+   */
+  async #underCurrentMasterKey(record: TenantKeyRecord, key: Buffer): Promise<boolean> {
+    let row = record;
+    for (;;) {
+      if (row.masterKeyId === (await this.provider.currentMasterKeyId())) return true;
+      const wrapped = await this.provider.wrap(key, wrapContext(row.tenantId, row.keyId));
+      if (await this.keys.rewrap(row, wrapped.wrapped, wrapped.masterKeyId)) {
+        row = { ...row, wrappedKey: wrapped.wrapped, masterKeyId: wrapped.masterKeyId };
+        continue;
+      }
+      const latest = await this.keys.find(row.tenantId, row.keyId);
+      if (!latest) return false;
+      row = latest;
+    }
+  }
+
   async #keyById(tenantId: string, keyId: string): Promise<Buffer> {
-    const cached = this.#dataKeys.get(`${tenantId}/${keyId}`);
-    if (cached) return cached;
-    const record = await this.keys.find(tenantId, keyId);
-    if (!record) throw new KeyError('no_data_key', `tenant has no data key ${keyId}`);
-    return this.#unwrap(record);
+    for (;;) {
+      const cached = this.#dataKeys.get(tenantId)?.get(keyId);
+      if (cached) {
+        // Checked inline first: the create path seals several values, and most keys are fresh.
+        if (this.#fresh(cached) || (await this.#stillThere(tenantId, keyId, cached))) return cached.key;
+        continue;
+      }
+      const generation = this.#generation(tenantId);
+      const record = await this.keys.find(tenantId, keyId);
+      if (!record) throw new KeyError('no_data_key', `tenant has no data key ${keyId}`);
+      const key = await this.#unwrap(record);
+      // forget() ran while the row was read: it was most likely destroyed, so read it again.
+      if (this.#remember(tenantId, keyId, key, generation)) return key;
+    }
   }
 
   async #unwrap(record: TenantKeyRecord): Promise<Buffer> {
-    const key = await this.provider.unwrap(
+    return this.provider.unwrap(
       { masterKeyId: record.masterKeyId, wrapped: record.wrappedKey },
       wrapContext(record.tenantId, record.keyId),
     );
-    this.#dataKeys.set(`${record.tenantId}/${record.keyId}`, key);
-    return key;
+  }
+
+  /** Whether a cached key's row still exists, read at most once per recheck interval. */
+  #fresh(cached: CachedKey): boolean {
+    return this.#clock() - cached.checkedAt < this.#recheckAfterMs;
+  }
+
+  async #stillThere(tenantId: string, keyId: string, cached: CachedKey): Promise<boolean> {
+    if (this.#fresh(cached)) return true;
+    if (!cached.check) {
+      const check = this.#recheck(tenantId, keyId, cached);
+      cached.check = check;
+      // Both ways, so that a failed read (its error goes to the callers) leaves no unhandled rejection.
+      const done = () => {
+        if (cached.check === check) cached.check = undefined;
+      };
+      check.then(done, done);
+    }
+    return cached.check;
+  }
+
+  async #recheck(tenantId: string, keyId: string, cached: CachedKey): Promise<boolean> {
+    const generation = this.#generation(tenantId);
+    const row = await this.keys.find(tenantId, keyId);
+    if (generation !== this.#generation(tenantId)) return false;
+    if (!row) {
+      const tenantKeys = this.#dataKeys.get(tenantId);
+      if (tenantKeys?.get(keyId) === cached) tenantKeys.delete(keyId);
+      return false;
+    }
+    cached.checkedAt = this.#clock();
+    return true;
+  }
+
+  /** Caches a key unless forget() ran since its fetch began. */
+  #remember(tenantId: string, keyId: string, key: Buffer, generation: number): boolean {
+    if (generation !== this.#generation(tenantId)) return false;
+    let tenantKeys = this.#dataKeys.get(tenantId);
+    if (!tenantKeys) {
+      tenantKeys = new Map();
+      this.#dataKeys.set(tenantId, tenantKeys);
+    }
+    tenantKeys.set(keyId, { key, checkedAt: this.#clock() });
+    return true;
+  }
+
+  #generation(tenantId: string): number {
+    return this.#generations.get(tenantId) ?? 0;
+  }
+
+  #clock(): number {
+    return this.now().getTime();
   }
 }
 

@@ -7,6 +7,7 @@
 
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type TenantKeyRecord, type TenantKeyRepository, wrapContext } from './envelope.js';
 import type { KeyProvider } from './key-provider.js';
 import { FileKeyProvider } from './local-key-provider.js';
@@ -27,8 +28,10 @@ export class RotationInProgressError extends Error {
 
 /**
  * A data key was wrapped with a master key after rotation had checked it was unused and retired it:
- * a serving process that read the keyring just before the new key was written. Rotation cannot
- * open that row any more, so the operator must bring the retired key back.
+ * a serving process that read the keyring just before the new key was written. That process rewraps
+ * the row itself right after inserting it (EnvelopeCipher), so this means it did not: it stopped in
+ * between, or is an older roomlink. Rotation cannot open that row any more, so the operator must
+ * bring the retired key back.
  */
 export class StragglerKeyError extends Error {
   constructor(message: string) {
@@ -37,10 +40,22 @@ export class StragglerKeyError extends Error {
   }
 }
 
+/**
+ * How long rotation waits, after retiring master keys, for serving processes to rewrap data keys they
+ * inserted under one of them in the meantime, before it reports those keys as lost.
+ */
+export const STRAGGLER_WAIT_MS = 2_000;
+
+export interface RotationOptions {
+  readonly createNewKey: boolean;
+  /** See STRAGGLER_WAIT_MS. */
+  readonly stragglerWaitMs?: number;
+}
+
 export async function rotateMasterKey(
   keys: TenantKeyRepository,
   provider: KeyProvider,
-  options: { createNewKey: boolean } = { createNewKey: true },
+  options: RotationOptions = { createNewKey: true },
 ): Promise<RotationResult> {
   // Two rotations at once would each write the keyring (read-modify-write, last writer wins: a key
   // one of them just wrapped rows with could vanish) and retire the key the other is rewrapping to.
@@ -57,7 +72,7 @@ export async function rotateMasterKey(
 async function rotateLocked(
   keys: TenantKeyRepository,
   provider: KeyProvider,
-  options: { createNewKey: boolean },
+  options: RotationOptions,
 ): Promise<RotationResult> {
   if (options.createNewKey && provider.createMasterKey) await provider.createMasterKey();
 
@@ -98,10 +113,17 @@ async function rotateLocked(
       retired.push(next);
     }
     // A straggler landing between the last check and the deletion cannot be opened by rotation any
-    // more; say so loudly rather than report a clean rotation.
-    const lost = (await keys.listWrappedWithOtherThan(current, 100)).filter((r) =>
-      retired.includes(r.masterKeyId),
-    );
+    // more. The process that inserted it still holds its data key and rewraps it in a moment, so a
+    // row left is only reported once that moment is over; then say so loudly rather than report a
+    // clean rotation. One inserted after this check is the inserting process's alone to mend.
+    const listLost = async () =>
+      (await keys.listWrappedWithOtherThan(current, 100)).filter((r) => retired.includes(r.masterKeyId));
+    let lost = await listLost();
+    const deadline = Date.now() + (options.stragglerWaitMs ?? STRAGGLER_WAIT_MS);
+    while (lost.length > 0 && Date.now() < deadline) {
+      await sleep(100);
+      lost = await listLost();
+    }
     if (lost.length > 0) {
       const ids = [...new Set(lost.map((r) => r.masterKeyId))].join(', ');
       throw new StragglerKeyError(
