@@ -9,11 +9,30 @@ import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createKeyProvider, privateSqliteFiles } from '../runtime.js';
 import { currentSchema, openStore } from '../store/kysely-store.js';
+import { emptyLogWith, type LogCompaction } from '../store/log-compaction.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDoctor } from './doctor.js';
 import { requireExistingDatabase } from './existing-database.js';
 import { CliError, EXIT } from './exit.js';
 import { startServer } from './start-server.js';
+
+/**
+ * The operator waits for `keys rotate` anyway: checkpoints are tried for up to a second while the
+ * server's background checkpointer or a short read is in the way (sign-out tries for 100 ms).
+ */
+const LOG_CHECKPOINT_ATTEMPTS = 50;
+const LOG_CHECKPOINT_RETRY_MS = 20;
+
+function logKept(log: LogCompaction): string {
+  if (log.outcome === 'busy') return 'another connection kept the log from being checkpointed';
+  if (log.outcome === 'failed')
+    return `the log could not be checkpointed: ${log.error instanceof Error ? log.error.message : String(log.error)}`;
+  return 'a reader in another connection kept the log from being truncated';
+}
+
+function logFile(location: string): string {
+  return `${location.replace(/^sqlite:/, '')}-wal`;
+}
 
 export function registerCommands(program: Command, config: () => Config): void {
   program
@@ -67,18 +86,25 @@ export function registerCommands(program: Command, config: () => Config): void {
       const store = await openStore(c.databaseUrl);
       try {
         const result = await rotateMasterKey(store.tenantKeys, provider);
-        await store.audit.append(
-          {
-            tenantId: null,
-            actorId: 'cli',
-            action: 'keys.rotated',
-            details: {
-              rewrapped: result.rewrapped,
-              retired: result.retired.length,
-              masterKeyId: result.newMasterKeyId,
-            },
-          },
-          new Date(),
+        // The audit entry is the commit that restarts SQLite's log: the rows as they were before
+        // rotation, wrapped with the retired master keys, must not stay in the -wal file.
+        const log = await emptyLogWith(
+          store,
+          () =>
+            store.audit.append(
+              {
+                tenantId: null,
+                actorId: 'cli',
+                action: 'keys.rotated',
+                details: {
+                  rewrapped: result.rewrapped,
+                  retired: result.retired.length,
+                  masterKeyId: result.newMasterKeyId,
+                },
+              },
+              new Date(),
+            ),
+          { attempts: LOG_CHECKPOINT_ATTEMPTS, retryMs: LOG_CHECKPOINT_RETRY_MS },
         );
         process.stdout.write(
           `master key ${result.newMasterKeyId} is current; ${result.rewrapped} data keys rewrapped; ` +
@@ -86,6 +112,22 @@ export function registerCommands(program: Command, config: () => Config): void {
         );
         if (!provider.retireMasterKey) {
           process.stdout.write('remove the old keys from ROOMLINK_MASTER_KEYS now that nothing uses them\n');
+        }
+        if (log.outcome === 'postgres') {
+          process.stdout.write(
+            'PostgreSQL keeps the old row versions of tenant_keys (the data keys as wrapped with the old ' +
+              'master keys) in its files until VACUUM FULL: run "VACUUM FULL tenant_keys;" (it locks the ' +
+              'table for a moment)\n',
+          );
+        } else if (log.outcome !== 'emptied') {
+          // Rotation is done and recorded; what is left is a copy the retired keys still open.
+          throw new CliError(
+            `rotation is done, but the database's write-ahead log (${logFile(store.location)}) may ` +
+              `still hold the data keys as wrapped with the old master keys (${logKept(log)}): ` +
+              'run "roomlink keys rotate" again when the server is less busy, or restart Roomlink ' +
+              '(SQLite empties the log when its last connection closes)',
+            EXIT.failure,
+          );
         }
       } finally {
         await store.close();

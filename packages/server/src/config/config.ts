@@ -441,18 +441,51 @@ function proxyEntry(entry: string): 'ok' | 'bad' | 'everyone' {
   return bits === 0 ? 'everyone' : 'ok';
 }
 
+/**
+ * Each entry is refused with one message naming its position (and its id once that is known to be
+ * one), never its value: a typo must not end up with key material in a log.
+ */
 function parseMasterKeys(raw: string | undefined, problems: string[]): { id: string; key: Buffer }[] {
   if (raw === undefined) return [];
   const keys: { id: string; key: Buffer }[] = [];
+  const positions = new Map<string, number>();
   for (const [i, entry] of raw.split(',').entries()) {
-    const [id, b64] = entry.trim().split(':');
-    const key = b64 ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
-    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id) || key.length !== 32) {
-      // The value is a secret: name the entry, never echo it.
-      problems.push(`ROOMLINK_MASTER_KEYS entry ${i + 1} must be <id>:<32 bytes in base64>`);
-    } else keys.push({ id, key });
+    const at = `ROOMLINK_MASTER_KEYS entry ${i + 1}`;
+    const [id = '', b64 = '', ...rest] = entry.trim().split(':');
+    const key = Buffer.from(b64, 'base64');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id) || key.length !== 32) {
+      problems.push(`${at} must be <id>:<32 bytes in base64>`);
+      continue;
+    }
+    const named = `${at} ("${id}")`;
+    const first = positions.get(id);
+    if (rest.length > 0) {
+      // Whatever follows is not part of the key, yet may have been meant to be.
+      problems.push(`${named} has more than one ":": it must be <id>:<32 bytes in base64>`);
+    } else if (!canonicalBase64(b64, key)) {
+      // Base64 decoding skips characters it does not know: a damaged key would still decode.
+      problems.push(
+        `${named}: the key is not 32 bytes as base64 writes them (44 characters of A-Z, a-z, 0-9, + and /, ending in =)`,
+      );
+    } else if (key.equals(ZERO_KEY)) {
+      problems.push(`${named} is all zeros: generate a random key (see docs/configuration.md)`);
+    } else if (first !== undefined) {
+      // Stored data keys name their master key by id: one id must open them all with one key.
+      problems.push(`${named} repeats the id of entry ${first}: each id names one key`);
+    } else {
+      positions.set(id, i + 1);
+      keys.push({ id, key });
+    }
   }
   return keys;
+}
+
+const ZERO_KEY = Buffer.alloc(32);
+
+/** Whether `text` is exactly what base64 (or base64url) gives for `key`, padded or not. */
+function canonicalBase64(text: string, key: Buffer): boolean {
+  const bare = text.endsWith('=') ? text.slice(0, -1) : text;
+  return bare === key.toString('base64url') || bare === key.toString('base64').slice(0, -1);
 }
 
 function deepFreeze<T>(value: T): T {

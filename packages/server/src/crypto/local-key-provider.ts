@@ -3,7 +3,7 @@
  * start in demo mode) or keys given in the environment. Both wrap with AES-256-GCM.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open as openFile, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { open, seal } from './aes-gcm.js';
 import { KeyError, type KeyProvider, type WrappedKey } from './key-provider.js';
@@ -125,17 +125,60 @@ export class FileKeyProvider extends LocalKeyProvider {
     return ring;
   }
 
-  /** Write-then-rename so that a crash never leaves a half-written keyring. */
+  /**
+   * Write-then-rename so that a crash never leaves a half-written keyring. The temporary file has a
+   * fresh random name and is created exclusively: a leftover one (the same pid after a container
+   * restart) could carry a looser mode onto the keyring, and a symlink planted there would send the
+   * keys elsewhere and become the keyring. It is synced before it replaces the keyring, and the
+   * directory after, so that a power loss leaves the old keyring or the new one, never an empty file.
+   */
   async #write(ring: KeyringFile, exclusive: boolean): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(ring, null, 2)}\n`, { mode: 0o600, flag: 'w' });
-    if (exclusive) {
-      await link(tmp, this.file).finally(() => unlink(tmp));
-    } else await rename(tmp, this.file);
+    const dir = path.dirname(this.file);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${randomBytes(8).toString('hex')}.tmp`;
+    const handle = await openFile(tmp, 'wx', 0o600);
+    let placed = false;
+    try {
+      try {
+        await handle.writeFile(`${JSON.stringify(ring, null, 2)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (exclusive) {
+        await link(tmp, this.file);
+      } else {
+        await rename(tmp, this.file);
+        placed = true;
+      }
+    } finally {
+      if (!placed) await unlink(tmp).catch(() => undefined);
+    }
     this.#cache = null;
+    await syncDirectory(dir);
   }
 }
+
+/** Makes a rename in `dir` durable. Not possible everywhere (Windows, some file systems): skipped there. */
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let handle: Awaited<ReturnType<typeof openFile>>;
+  try {
+    handle = await openFile(dir, 'r');
+  } catch (error) {
+    if (DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'ENOTSUP', 'EPERM', 'EACCES']);
 
 function newKeyId(): string {
   return `mk-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
