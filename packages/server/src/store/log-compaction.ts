@@ -26,6 +26,7 @@ import type { Database } from './schema.js';
  * - `busy`: another connection kept the checkpoint from completing.
  * - `kept`: the checkpoint completed, but a reader kept the log from restarting.
  * - `failed`: a log step failed (`error`); `lastWrite` was still run.
+ * (A -wal file that cannot be read afterwards counts as `kept`: not known to be emptied.)
  * - `postgres`: not SQLite.
  */
 export type LogCompaction =
@@ -36,6 +37,8 @@ export interface LogCompactionOptions {
   /** PASSIVE checkpoints tried before giving up, and the pause between two; default 5 × 20 ms. */
   readonly attempts?: number;
   readonly retryMs?: number;
+  /** Told when the connection's log settings could not be restored afterwards (nothing is lost). */
+  readonly onRestoreFailed?: (error: unknown) => void;
 }
 
 /**
@@ -47,10 +50,6 @@ export async function emptyLogWith(
   lastWrite: () => Promise<void>,
   options: LogCompactionOptions = {},
 ): Promise<LogCompaction> {
-  if (store.dialect !== 'sqlite') {
-    await lastWrite();
-    return { outcome: 'postgres' };
-  }
   const attempts = options.attempts ?? 5;
   const retryMs = options.retryMs ?? 20;
   let session: LogSession | undefined;
@@ -59,7 +58,8 @@ export async function emptyLogWith(
   let failure: { error: unknown } | undefined;
   try {
     try {
-      before = await walFile(store.db);
+      // (PostgreSQL: quietLog's session does nothing; the steps are the same for both dialects.)
+      if (store.dialect === 'sqlite') before = await walFile(store.db);
       session = await new KyselyRetentionRepository(store.db, store.dialect).quietLog();
       // Before the checkpoint: a commit on this connection landing between a complete checkpoint
       // and `lastWrite` would restart the log without truncating it.
@@ -75,14 +75,17 @@ export async function emptyLogWith(
     await lastWrite();
     if (failure) return { outcome: 'failed', error: failure.error };
     if (!complete) return { outcome: 'busy' };
+    if (store.dialect !== 'sqlite') return { outcome: 'postgres' };
+    let emptied = false;
     try {
-      return { outcome: logEmptied(before, await walFile(store.db)) ? 'emptied' : 'kept' };
-    } catch (error) {
-      return { outcome: 'failed', error };
+      emptied = logEmptied(before, await walFile(store.db));
+    } catch {
+      // Not known: said as not done.
     }
+    return { outcome: emptied ? 'emptied' : 'kept' };
   } finally {
     // The connection's own settings only; a failure here leaves nothing in the log.
-    await session?.close().catch(() => undefined);
+    await session?.close().catch((error: unknown) => options.onRestoreFailed?.(error));
   }
 }
 
