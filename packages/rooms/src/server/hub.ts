@@ -321,10 +321,7 @@ export class RoomHub {
     const name = cleanName(rawName);
     if (name === '') return this.#error(peer, 'invalid_message');
     // Without a PIN nobody is a host: a removed client is turned away before the directory is asked.
-    if (pin === '') {
-      const removed = this.#removedFor(peer);
-      if (removed > 0) return this.#refuse(peer, 'removed', { retryAfterSeconds: seconds(removed) });
-    }
+    if (pin === '' && this.#refusedAsRemoved(peer)) return;
     // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
     if (pin !== '') {
       const lock = this.options.pins.state(peer.slug, peer.client);
@@ -382,10 +379,7 @@ export class RoomHub {
       this.options.pins.succeed(peer.slug, peer.client, verdict);
       role = verdict;
     }
-    if (role === 'guest') {
-      const removed = this.#removedFor(peer);
-      if (removed > 0) return this.#refuse(peer, 'removed', { retryAfterSeconds: seconds(removed) });
-    }
+    if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
     // The host PIN gets one seat past the cap: guests (or one client's many sockets) filling the room
@@ -565,15 +559,18 @@ export class RoomHub {
     this.#removed.set(key, this.options.now().getTime() + REMOVED_MS);
   }
 
-  /** Milliseconds this peer's client is still refused by its room; 0 if it is not. */
-  #removedFor(peer: Peer): number {
+  /** Refuses the peer if a host removed or denied its client from this room lately; says whether. */
+  #refusedAsRemoved(peer: Peer): boolean {
     const key = `${peer.slug}\n${peer.client}`;
     const until = this.#removed.get(key);
-    if (until === undefined) return 0;
+    if (until === undefined) return false;
     const left = until - this.options.now().getTime();
-    if (left > 0) return left;
-    this.#removed.delete(key);
-    return 0;
+    if (left <= 0) {
+      this.#removed.delete(key);
+      return false;
+    }
+    this.#refuse(peer, 'removed', { retryAfterSeconds: seconds(left) });
+    return true;
   }
 
   #onClose(peer: Peer): void {

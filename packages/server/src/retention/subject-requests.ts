@@ -17,6 +17,7 @@ import {
 } from '../domain/meetings/meeting.js';
 import type { MeetingProvider } from '../domain/meetings/provider.js';
 import type { MeetingService } from '../domain/meetings/service.js';
+import { openLinkField } from '../domain/sync/links.js';
 import { openOverride } from '../domain/sync/occurrences.js';
 import type { KyselyRetentionRepository } from '../store/repositories/retention.js';
 import type {
@@ -388,12 +389,11 @@ export class SubjectRequestService {
         : null,
       events: await Promise.all(
         events.map(async (e) => {
-          // Sealed by domain/sync/sync-service.ts under the meeting's id.
-          const context = { tenantId: e.tenant_id, table: 'sync_events', rowId: e.meeting_id };
+          const link = { tenantId: e.tenant_id, meetingId: e.meeting_id };
           try {
             const [eventId, version] = await Promise.all([
-              this.deps.cipher.decrypt({ ...context, column: 'event_id' }, e.event_id_ct),
-              this.deps.cipher.decrypt({ ...context, column: 'version' }, e.version_ct),
+              openLinkField(this.deps.cipher, link, 'event_id', e.event_id_ct),
+              openLinkField(this.deps.cipher, link, 'version', e.version_ct),
             ]);
             return {
               meetingId: e.meeting_id,

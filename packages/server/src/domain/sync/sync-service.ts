@@ -18,6 +18,7 @@ import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js'
 import { isOpenEnded, seriesConfirmationDue } from '../meetings/window.js';
 import type { Principal } from '../principal.js';
 import type { CalendarItem, MailboxOwner } from './calendar-item.js';
+import { type LinkField, openLinkField, sealLinkField } from './links.js';
 import {
   isTimeDerivedKey,
   type OccurrenceOverride,
@@ -57,8 +58,6 @@ interface AppliedVersion {
   readonly lastModified: string;
   readonly changeKey: string;
 }
-
-const LINKS = 'sync_events';
 
 export function eventHash(eventId: string): string {
   return createHash('sha256').update(`graph-event\u001f${eventId}`).digest('hex');
@@ -264,10 +263,7 @@ export class CalendarSyncService {
   async #version(link: EventLinkRecord): Promise<AppliedVersion | undefined> {
     try {
       return JSON.parse(
-        await this.deps.cipher.decrypt(
-          { tenantId: link.tenantId, table: LINKS, column: 'version', rowId: link.meetingId },
-          link.versionCt,
-        ),
+        await openLinkField(this.deps.cipher, link, 'version', link.versionCt),
       ) as AppliedVersion;
     } catch {
       return undefined;
@@ -275,14 +271,11 @@ export class CalendarSyncService {
   }
 
   #eventId(link: EventLinkRecord): Promise<string> {
-    return this.deps.cipher.decrypt(
-      { tenantId: link.tenantId, table: LINKS, column: 'event_id', rowId: link.meetingId },
-      link.eventIdCt,
-    );
+    return openLinkField(this.deps.cipher, link, 'event_id', link.eventIdCt);
   }
 
-  #seal(tenantId: string, meetingId: string, column: string, value: string): Promise<string> {
-    return this.deps.cipher.encrypt({ tenantId, table: LINKS, column, rowId: meetingId }, value);
+  #seal(tenantId: string, meetingId: string, column: LinkField, value: string): Promise<string> {
+    return sealLinkField(this.deps.cipher, { tenantId, meetingId }, column, value);
   }
 }
 
