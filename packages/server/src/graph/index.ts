@@ -227,7 +227,8 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       return stopping;
     },
     async startSyncForUser(userId, tenantId) {
-      await syncStore.users.activate(userId, tenantId, now());
+      // Not activated: the user signed out meanwhile (sign-in notices and refuses itself).
+      if (!(await syncStore.users.activate(userId, tenantId, now()))) return;
       await queue.enqueue([
         { kind: JOB.subscribe, payload: { userId }, dedupeKey: userId },
         { kind: JOB.reconcile, payload: { userId }, dedupeKey: userId },

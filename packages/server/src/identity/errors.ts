@@ -20,3 +20,11 @@ export class IdentityError extends Error {
     this.name = 'IdentityError';
   }
 }
+
+/** A sign-out (from another device) ended the user while this sign-in was completing. */
+export function signedOutMeanwhile(): IdentityError {
+  return new IdentityError(
+    'sign_in_failed',
+    'you signed out while this sign-in was completing; sign in again',
+  );
+}

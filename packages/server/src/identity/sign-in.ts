@@ -12,7 +12,7 @@ import type { FieldCipher } from '../crypto/envelope.js';
 import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
-import { IdentityError } from './errors.js';
+import { IdentityError, signedOutMeanwhile } from './errors.js';
 import { type MicrosoftOidcClient, OidcError } from './oidc-client.js';
 import type { AuthFlowRepository, SignInFields, SignOutTraces, UserRecord, UserRepository } from './ports.js';
 import { constantTimeEqual, digest, randomToken, s256 } from './secrets.js';
@@ -152,6 +152,9 @@ export class SignInService {
     );
     await this.deps.tokens.store(user.id, tenantId, result);
     await this.deps.onSignedIn?.(user.id, tenantId);
+    // A sign-out from another device may have come between the token write and now: it stopped
+    // sync before this sign-in started it (which then wrote nothing) and deleted the tokens.
+    if ((await this.deps.users.findById(user.id))?.status === 'signed_out') throw signedOutMeanwhile();
     await this.deps.audit.append(
       { tenantId, actorId: user.id, action: 'session.signed_in', targetType: 'user', targetId: user.id },
       this.#now(),
@@ -208,10 +211,12 @@ export class SignInService {
   async signOut(actor: Principal): Promise<void> {
     const user = await this.deps.users.findById(actor.userId);
     if (!user) return;
-    await this.deps.onSignOut?.(user.id);
-    // Marked before the tokens go: a sign-in completing on another device writes its tokens only
-    // while the user is not marked (TokenRepository.put), so none outlive this sign-out.
+    // Marked first: a sign-in completing on another device writes its tokens and starts calendar
+    // sync only while the user is not marked (TokenRepository.put, SyncUserRepository.activate), so
+    // neither outlives this sign-out. Sync stops before the tokens go: it deletes the mailbox's
+    // Graph subscription with them.
     await this.deps.users.markSignedOut(user.id);
+    await this.deps.onSignOut?.(user.id);
     await this.deps.tokens.forget(user.id);
     await this.deps.authFlow.deleteUserSessions(user.id);
     const audit = () =>

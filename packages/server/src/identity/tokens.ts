@@ -4,7 +4,7 @@
  * when Microsoft refuses the refresh token or asks for more claims.
  */
 import type { FieldCipher } from '../crypto/envelope.js';
-import { IdentityError } from './errors.js';
+import { IdentityError, signedOutMeanwhile } from './errors.js';
 import { type MicrosoftOidcClient, OidcError, type TokenSet } from './oidc-client.js';
 import type { TokenRecord, TokenRepository, UserRepository } from './ports.js';
 
@@ -35,13 +35,7 @@ export class TokenService {
       throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
     const existing = await this.deps.tokens.find(userId);
     const sealed = await this.#seal(userId, tenantId, tokens, (existing?.version ?? 0) + 1);
-    if (!(await this.deps.tokens.put(sealed))) {
-      // A sign-out (from another device) ended this user while the sign-in was completing.
-      throw new IdentityError(
-        'sign_in_failed',
-        'you signed out while this sign-in was completing; sign in again',
-      );
-    }
+    if (!(await this.deps.tokens.put(sealed))) throw signedOutMeanwhile();
   }
 
   /** A valid Graph access token for the user, refreshed if it expires soon. */

@@ -20,8 +20,11 @@ export interface SyncUserRecord {
 export interface SyncUserRepository {
   find(userId: string): Promise<SyncUserRecord | undefined>;
   findBySubscription(subscriptionId: string): Promise<SyncUserRecord | undefined>;
-  /** Inserts the user as active, or reactivates a stopped one; keeps subscription and delta state. */
-  activate(userId: string, tenantId: string, now: Date): Promise<void>;
+  /**
+   * Inserts the user as active, or reactivates a stopped one; keeps subscription and delta state.
+   * False, and nothing written, when the user has signed out (a sign-out that overtook the sign-in).
+   */
+  activate(userId: string, tenantId: string, now: Date): Promise<boolean>;
   update(
     userId: string,
     changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId'>>,

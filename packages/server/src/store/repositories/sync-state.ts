@@ -59,26 +59,38 @@ export class KyselySyncUserRepository implements SyncUserRepository {
     return row && userFromRow(row);
   }
 
-  async activate(userId: string, tenantId: string, now: Date): Promise<void> {
+  async activate(userId: string, tenantId: string, now: Date): Promise<boolean> {
     const at = now.toISOString();
-    await this.db
+    const row: SyncUserTable = {
+      user_id: userId,
+      tenant_id: tenantId,
+      status: 'active',
+      subscription_id: null,
+      client_state_hash: null,
+      subscription_expires_at: null,
+      delta_link_ct: null,
+      delta_started_at: null,
+      last_change_at: null,
+      last_reconciled_at: null,
+      lease_owner: null,
+      lease_until: null,
+      created_at: at,
+      updated_at: at,
+    };
+    // As for tokens (KyselyTokenRepository.put): sign-out marks the user before it stops sync, so a
+    // sign-in that starts sync after that mark writes nothing; on PostgreSQL FOR SHARE waits for a
+    // sign-out's uncommitted mark and then sees it.
+    const user = this.db
+      .selectFrom('users')
+      .select(sql<number>`1`.as('signed_in'))
+      .where('id', '=', userId)
+      .where('status', '!=', 'signed_out');
+    const held = this.db.getExecutor().adapter instanceof PostgresAdapter ? user.forShare() : user;
+    const columns = Object.keys(row) as (keyof SyncUserTable)[];
+    const result = await this.db
       .insertInto('sync_users')
-      .values({
-        user_id: userId,
-        tenant_id: tenantId,
-        status: 'active',
-        subscription_id: null,
-        client_state_hash: null,
-        subscription_expires_at: null,
-        delta_link_ct: null,
-        delta_started_at: null,
-        last_change_at: null,
-        last_reconciled_at: null,
-        lease_owner: null,
-        lease_until: null,
-        created_at: at,
-        updated_at: at,
-      })
+      .columns(columns)
+      .expression(sql`select ${sql.join(columns.map((c) => row[c]))} where exists ${held}`)
       .onConflict((oc) =>
         oc.column('user_id').doUpdateSet((eb) => ({
           status: 'active',
@@ -95,7 +107,8 @@ export class KyselySyncUserRepository implements SyncUserRepository {
             .end(),
         })),
       )
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
   async update(
