@@ -82,6 +82,10 @@ describe('roomlink doctor checks the Microsoft client certificate', () => {
     const result = await doctor(env(good));
     expect(result.output).toContain('ok    configuration (base URL https://rl.example.com/, Microsoft 365)');
     expect(result.code, result.output).toBe(EXIT.ok);
+    // What the admin must set up: the four delegated permissions, and the two URLs Graph posts to.
+    expect(result.output).toContain('Delegated: Calendars.Read, offline_access, openid, profile');
+    expect(result.output).toContain('https://rl.example.com/api/graph/notifications');
+    expect(result.output).toContain('https://rl.example.com/api/graph/lifecycle');
   });
 
   it('fails with the configuration exit code when the files do not exist, naming both variables', async () => {

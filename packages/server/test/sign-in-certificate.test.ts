@@ -81,6 +81,12 @@ describe('certificate client authentication', () => {
     const location = new URL(response.headers.get('location') as string);
     expect(location.pathname).toMatch(/\/_emulator\/login\/organizations\/v2\.0\/adminconsent$/);
     expect(location.searchParams.get('client_id')).toBe(CLIENT_ID);
-    expect(location.searchParams.get('scope')).toBe('https://graph.microsoft.com/Calendars.Read');
+    // Every scope sign-in asks for: after the admin's consent no user is asked for any of them.
+    expect(location.searchParams.get('scope')?.split(' ').sort()).toEqual([
+      'https://graph.microsoft.com/Calendars.Read',
+      'offline_access',
+      'openid',
+      'profile',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { wrapContext } from '../crypto/envelope.js';
 import { KeyError } from '../crypto/key-provider.js';
+import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
@@ -134,8 +135,11 @@ export function appRegistrationValues(baseUrl: URL): string[] {
     'App registration (Microsoft Entra admin center):',
     `  Redirect URI (Web): ${callbackUrl(baseUrl)}`,
     `  Redirect URI (Web): ${adminConsentRedirectUrl(baseUrl)}`,
-    '  API permission: Microsoft Graph, Delegated, Calendars.Read',
+    '  API permissions: Microsoft Graph, Delegated: Calendars.Read, offline_access, openid, profile',
     `  Admin consent link for each tenant: ${new URL('auth/admin-consent', baseUrl)}`,
     `  Add-in manifest: ${new URL('addin/manifest.xml', baseUrl)}`,
+    'Reachable by Microsoft Graph from the internet (HTTPS POST, calendar change notifications):',
+    `  ${notificationUrl(baseUrl)}`,
+    `  ${lifecycleUrl(baseUrl)}`,
   ];
 }

@@ -137,7 +137,9 @@ export class MicrosoftOidcClient {
     const prefix = issuerBase.pathname.slice(0, issuerBase.pathname.indexOf(`/${tenant}/`));
     const url = new URL(`${issuerBase.origin}${prefix}/${tenant}/v2.0/adminconsent`);
     url.searchParams.set('client_id', this.settings.clientId);
-    url.searchParams.set('scope', 'https://graph.microsoft.com/Calendars.Read');
+    // Every scope sign-in asks for, so that after the admin's consent no user is asked for any (the
+    // endpoint accepts OpenID Connect scopes too; offline_access is what keeps sync running).
+    url.searchParams.set('scope', SCOPES.join(' '));
     url.searchParams.set('redirect_uri', redirectUri);
     url.searchParams.set('state', state);
     return url;
