@@ -31,11 +31,14 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     // A `\uD800`-style escape can make a string no UTF-8 holds; stored encrypted (as UTF-8) it would
     // silently become U+FFFD. The cheap test on the raw text keeps the walk off the common path.
     if (!SURROGATE_ESCAPE.test(body)) {
-      parseJson(request, body, done);
+      parseJson(request, body, (error, value) => {
+        if (error) done(namedParseError(error, body), undefined);
+        else done(null, value);
+      });
       return;
     }
     parseJson(request, body, (error, value) => {
-      if (error) done(error, undefined);
+      if (error) done(namedParseError(error, body), undefined);
       else if (holdsUnpairedSurrogate(value))
         done(
           new HttpError(
@@ -47,6 +50,24 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       else done(null, value);
     });
   });
+}
+
+/**
+ * Fastify answers "not valid JSON" for a body that is valid JSON but holds a `__proto__` or
+ * `constructor.prototype` key (refused against prototype poisoning): say which it is. Runs only
+ * on the failure path.
+ */
+function namedParseError(error: Error, body: string): Error {
+  if ((error as { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return error;
+  try {
+    JSON.parse(body);
+  } catch {
+    return error;
+  }
+  return new HttpError(
+    'malformed_json',
+    'the body holds a "__proto__" or "constructor" key with a prototype, which is refused',
+  );
 }
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;

@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { StoreUnusableError } from '../store/store.js';
 import { HttpError } from './errors.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { registerProblemHandling } from './problem-plugin.js';
 
 async function appThrowing(error: Error) {
@@ -34,5 +35,41 @@ describe('problem+json errors', () => {
     const failed = await (await appThrowing(new Error('secret internals'))).inject('/boom');
     expect(failed.statusCode).toBe(500);
     expect(failed.body).not.toContain('secret internals');
+  });
+
+  it('answers 500, not "your JSON is invalid", when server-side JSON fails to parse', async () => {
+    let thrown: Error | undefined;
+    try {
+      JSON.parse('{garbage'); // as a corrupt keyring file would
+    } catch (error) {
+      thrown = error as Error;
+    }
+    const res = await (await appThrowing(thrown as Error)).inject('/boom');
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ code: 'internal_error' });
+  });
+
+  it('tells a body that is not JSON from one whose JSON holds a refused prototype key', async () => {
+    const app = Fastify({ logger: false });
+    registerProblemHandling(app);
+    registerJsonBodyParser(app);
+    app.post('/echo', { schema: { body: { type: 'object' } } }, async (request) => request.body);
+    const post = (payload: string) =>
+      app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
+    const broken = await post('{"subject": "x",');
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json()).toMatchObject({ code: 'malformed_json', detail: 'the body is not valid JSON' });
+    for (const body of [
+      '{"__proto__": {"admin": true}}',
+      '{"constructor": {"prototype": {"admin": true}}}',
+    ]) {
+      const poisoned = await post(body);
+      expect(poisoned.statusCode, body).toBe(400);
+      expect(poisoned.json(), body).toMatchObject({
+        code: 'malformed_json',
+        detail: expect.stringContaining('"__proto__" or "constructor" key'),
+      });
+    }
+    expect((await post('{"subject": "x"}')).json()).toEqual({ subject: 'x' });
   });
 });

@@ -61,8 +61,8 @@ function toProblem(error: FastifyError): Problem {
     default:
       break;
   }
-  if (error instanceof SyntaxError || error.statusCode === 400)
-    return problem('malformed_json', 'the body is not valid JSON');
+  // Not every SyntaxError is the client's: a JSON.parse of server-side data (a keyring file, say)
+  // failing is ours. The body parser's own errors carry FST_ERR_CTP_* codes (above) or HttpError.
   if (error.statusCode && error.statusCode < 500) return problem('invalid_request', error.message);
   return problem('internal_error', 'something went wrong on our side; it was logged');
 }
