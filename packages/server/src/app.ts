@@ -2,13 +2,21 @@
  * buildApp composes the HTTP application from ready-made dependencies; it never listens and never
  * reads the environment (server.ts does both), so tests drive it with inject() or a real socket.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type ConnectionError,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerNoStore } from './http/no-store.js';
+import { problem } from './http/errors.js';
 import { frameworkErrorProblem, registerProblemHandling } from './http/problem-plugin.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';
@@ -60,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The router's own refusals (a malformed percent-encoding, an over-long path parameter) answer in
     // problem+json like every other error, without quoting the URL back.
     frameworkErrors: frameworkErrorProblem,
+    // Requests Node's HTTP parser refuses: logged by error code, never with the bytes received.
+    clientErrorHandler,
   });
 
   registerProblemHandling(app);
@@ -96,6 +106,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/**
+ * Fastify's `clientErrorHandler`, for what Node's HTTP parser refuses before any route runs (a
+ * malformed request, headers too large, a request too slow). It answers as Fastify's default does
+ * (in problem+json) and closes the connection, but logs only the error's type and code: the default logs the error
+ * whole, and its `rawPacket` is the raw request received (Authorization header, cookies, body).
+ */
+export function clientErrorHandler(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  // A connection reset: the socket is gone, there is no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [label, body] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? (['timeout', problem('request_timeout', 'the request did not arrive in time')] as const)
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ([
+            'header_overflow',
+            problem('header_fields_too_large', 'the request headers are too large'),
+          ] as const)
+        : (['error', problem('invalid_request', 'the request is not valid HTTP/1.1')] as const);
+  // At trace level, as Fastify's default: mostly network noise or a load balancer's configuration.
+  this.log.trace({ err: { type: error.name, code: error.code } }, `client ${label}`);
+  if (socket.writable) {
+    // problem+json like every other refusal; no route ran, so it is written to the socket here.
+    const json = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+        `Content-Type: application/problem+json\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 function registerHttpMetrics(app: FastifyInstance, metrics: HttpMetrics): void {

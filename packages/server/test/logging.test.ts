@@ -1,6 +1,11 @@
 /** What the server logs at the most verbose level never holds titles, addresses, tokens or PINs. */
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import pino, { type LoggerOptions } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loggerOptions } from '../src/observability/logger.js';
 import type { TestDatabase } from './support/databases.js';
+import { startTestApp } from './support/harness.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 
 describe('logs', () => {
@@ -130,4 +135,99 @@ describe('logs', () => {
       new Map([['/api/graph/notifications 202', 20], logged.handshake, logged.rejected, logged.lifecycle]),
     );
   });
+});
+
+describe('requests the HTTP parser refuses', () => {
+  /** Sends `payload` on a new connection; resolves with all the server answered once it closes. */
+  function raw(url: string, payload: string): Promise<string> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      let answer = '';
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(payload));
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString('latin1');
+      });
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  // The product's logger; and one with pino's standard error serializer (which copies an error's
+  // every property), so that the handler alone is seen to keep the bytes out.
+  it.each([
+    ['the product’s logger options', (): LoggerOptions => loggerOptions('trace')],
+    [
+      'pino’s standard error serializer',
+      (): LoggerOptions => {
+        const options = loggerOptions('trace');
+        return { ...options, serializers: { ...options.serializers, err: pino.stdSerializers.err } };
+      },
+    ],
+  ])(
+    'are answered as Fastify does and logged at trace level by error code, never with their bytes (%s)',
+    async (_, options) => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      const t = await startTestApp('sqlite', { listen: true, logger: pino(options(), sink) });
+      try {
+        const token = 'SECRET-SESSION-TOKEN-f00d';
+        const cookie = 'roomlink_session=SECRET-COOKIE-beef';
+        const subject = 'Salary talk with jane.doe@contoso.example';
+        const answers = [
+          // An Authorization header and a cookie, then a header value with a forbidden control character.
+          await raw(
+            t.url,
+            `GET /api/v1/meetings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+              `Cookie: ${cookie}\r\nX-Bad: a\u0001b\r\n\r\n`,
+          ),
+          // A JSON body with a title and an address, then a malformed chunk size.
+          await raw(
+            t.url,
+            `POST /api/v1/meetings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+              `Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+              `${Buffer.byteLength(JSON.stringify({ subject })).toString(16)}\r\n${JSON.stringify({ subject })}\r\nZZ\r\n`,
+          ),
+          // Headers larger than Node accepts (16 KiB), the token first.
+          await raw(
+            t.url,
+            `GET /api/v1/meetings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+              `X-Padding: ${'p'.repeat(20_000)}\r\n\r\n`,
+          ),
+        ];
+        // The chunked request may be refused for its session first (401), before its body is parsed.
+        expect(answers.map((a) => a.match(/HTTP\/1\.1 \d{3} [^\r]*/g)?.at(-1))).toEqual([
+          'HTTP/1.1 400 Bad Request',
+          'HTTP/1.1 400 Bad Request',
+          'HTTP/1.1 431 Request Header Fields Too Large',
+        ]);
+        // In problem+json, like every other refusal.
+        expect(answers[0]).toContain('Content-Type: application/problem+json');
+        expect(answers[0]).toContain('"code":"invalid_request"');
+        expect(answers[2]).toContain('"code":"header_fields_too_large"');
+
+        const refused = lines
+          .map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown })
+          .filter((line) => line.msg.startsWith('client '));
+        expect(refused.map((line) => [line.level, line.msg, line.err])).toEqual([
+          [10, 'client error', { type: 'Error', code: 'HPE_INVALID_HEADER_TOKEN' }],
+          [10, 'client error', { type: 'Error', code: 'HPE_INVALID_CHUNK_SIZE' }],
+          [10, 'client header_overflow', { type: 'Error', code: 'HPE_HEADER_OVERFLOW' }],
+        ]);
+        const output = lines.join('');
+        for (const secret of [token, 'SECRET-COOKIE', subject, 'Salary', 'jane.doe', 'contoso.example']) {
+          expect(output, secret).not.toContain(secret);
+        }
+        // Nor as the bytes pino writes for a Buffer ({"type":"Buffer","data":[71,69,84,...]}).
+        expect(output).not.toContain('rawPacket');
+        expect(output).not.toContain('"Buffer"');
+      } finally {
+        await t.close();
+      }
+    },
+  );
 });

@@ -271,11 +271,20 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
         deps.subjects.exportTenant(admin.tenantId, { actor: admin.userId, tenantId: admin.tenantId }),
       );
       // Streamed: a tenant's export need not fit in memory. A failure once it has started can only
-      // cut the download short (the JSON then does not parse), the status being sent already.
+      // cut the download short (the JSON then does not parse), the status being sent already; it
+      // is logged here by type and code (the app logs no stream errors of its own, and a message
+      // could quote the data being exported).
+      const stream = Readable.from(body);
+      stream.once('error', (error: Error & { code?: unknown }) => {
+        request.log.error(
+          { err: { type: error.name, ...(typeof error.code === 'string' ? { code: error.code } : {}) } },
+          'tenant export failed midway; the download was cut short',
+        );
+      });
       return reply
         .type('application/json; charset=utf-8')
         .header('content-disposition', `attachment; filename="roomlink-tenant-${admin.tenantId}.json"`)
-        .send(Readable.from(body));
+        .send(stream);
     },
   );
 

@@ -19,6 +19,8 @@ export type HttpErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'rate_limited'
+  | 'request_timeout'
+  | 'header_fields_too_large'
   | 'unavailable'
   | 'internal_error';
 
@@ -31,6 +33,8 @@ export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; t
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  request_timeout: { status: 408, title: 'The request took too long to arrive' },
+  header_fields_too_large: { status: 431, title: 'The request headers are too large' },
   unavailable: { status: 503, title: 'Service unavailable' },
   internal_error: { status: 500, title: 'Internal error' },
   meeting_not_found: { status: 404, title: 'Meeting not found' },

@@ -33,13 +33,19 @@ import type { RetentionLogger } from './job.js';
 export const EXPORT_FORMAT = 'roomlink-user-export/1';
 export const TENANT_EXPORT_FORMAT = 'roomlink-tenant-export/1';
 
+/** A value held encrypted that no longer decrypts (e.g. its ciphertext was damaged). */
+export interface Unreadable {
+  readonly unreadable: true;
+}
+
 /** What a user export holds, less its format, time and audit entries (a tenant export's unit). */
 export interface UserHoldings {
   readonly user: {
     readonly id: string;
     readonly tenantId: string;
-    readonly name: string | null;
-    readonly upn: string | null;
+    /** Marked unreadable, like a meeting, when it no longer decrypts: the rest is still exported. */
+    readonly name: string | null | Unreadable;
+    readonly upn: string | null | Unreadable;
     readonly exchangeId: string | null;
     readonly status: string;
     readonly isTenantAdmin: boolean;
@@ -580,12 +586,17 @@ export class SubjectRequestService {
     await provider.deleteRoom?.(room, ref.id);
   }
 
-  async #open(user: UserTable, column: string, value: string | null): Promise<string | null> {
+  async #open(user: UserTable, column: string, value: string | null): Promise<string | null | Unreadable> {
     if (value === null) return null;
-    return this.deps.cipher.decrypt(
-      { tenantId: user.tenant_id, table: 'users', column, rowId: user.id },
-      value,
-    );
+    try {
+      return await this.deps.cipher.decrypt(
+        { tenantId: user.tenant_id, table: 'users', column, rowId: user.id },
+        value,
+      );
+    } catch {
+      // One user's damaged name must not cut a whole tenant's export short.
+      return { unreadable: true };
+    }
   }
 }
 

@@ -1,0 +1,94 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loggerOptions } from './logger.js';
+
+/** A pino logger with the product's options, writing its lines to an array. */
+function capturedLogger(level = 'trace') {
+  const lines: Record<string, unknown>[] = [];
+  const text: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text.push(String(chunk));
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino(loggerOptions(level), stream), lines, text };
+}
+
+const SUBJECT = 'Salary talk with jane.doe@contoso.example';
+
+/** Titles, addresses, UPNs, tokens, PINs: never logged, wherever they slip in. */
+const REDACTED_FIELDS = [
+  'password',
+  'secret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'subject',
+  'email',
+  'upn',
+  'hostPin',
+  'guestPin',
+  'rawPacket',
+];
+
+describe('log redaction', () => {
+  it('redacts the sensitive fields at the top level of a line and one level down', () => {
+    const { logger, lines, text } = capturedLogger();
+    const values = Object.fromEntries(REDACTED_FIELDS.map((field) => [field, `${field}-${SUBJECT}`]));
+    logger.info({ ...values, meetingId: 'm-1' }, 'top level');
+    logger.info({ meeting: { ...values, id: 'm-2' } }, 'one level down');
+    const censored = Object.fromEntries(REDACTED_FIELDS.map((field) => [field, '[redacted]']));
+    expect(lines[0]).toMatchObject({ ...censored, meetingId: 'm-1', msg: 'top level' });
+    expect(lines[1]).toMatchObject({ meeting: { ...censored, id: 'm-2' }, msg: 'one level down' });
+    expect(text.join('')).not.toContain('jane.doe');
+  });
+});
+
+describe('logged errors', () => {
+  it('keep their type, code, status and stack frames, never their message or other properties', () => {
+    const { logger, lines, text } = capturedLogger();
+    // As Node's HTTP parser makes them: the raw request received, enumerable, on the error.
+    const parse = Object.assign(new Error(`Parse Error: ${SUBJECT}\nsecond line ${SUBJECT}`), {
+      code: 'HPE_INVALID_CHUNK_SIZE',
+      bytesParsed: 12,
+      rawPacket: Buffer.from(`Authorization: Bearer SECRET-TOKEN\r\n\r\n{"subject":"${SUBJECT}"}`),
+      statusCode: 400,
+      details: { who: 'jane.doe@contoso.example' },
+    });
+    logger.trace({ err: parse }, 'client error');
+    const err = lines[0]?.err as Record<string, unknown>;
+    expect(Object.keys(err).sort()).toEqual(['code', 'stack', 'statusCode', 'type']);
+    expect(err).toMatchObject({ type: 'Error', code: 'HPE_INVALID_CHUNK_SIZE', statusCode: 400 });
+    expect(String(err.stack)).toMatch(/^\s+at /);
+    for (const line of String(err.stack).split('\n')) expect(line).toMatch(/^\s+at /);
+
+    // JSON.parse quotes the text it refused; a cause is kept by type and code too.
+    let syntax: unknown;
+    try {
+      JSON.parse(`{"subject": "${SUBJECT}",`);
+    } catch (error) {
+      syntax = error;
+    }
+    logger.error({ err: new Error(SUBJECT, { cause: syntax }) }, 'failed');
+    expect(lines[1]?.err).toMatchObject({ type: 'Error', cause: { type: 'SyntaxError' } });
+
+    const output = text.join('');
+    for (const secret of ['jane.doe', 'Salary', 'SECRET-TOKEN', 'rawPacket', 'bytesParsed', '"Buffer"']) {
+      expect(output, secret).not.toContain(secret);
+    }
+  });
+
+  it('leave an error already reduced to type, code and frames (problem-plugin.ts `scrub`) as it is', () => {
+    const { logger, lines } = capturedLogger();
+    const scrubbed = { type: 'SqliteError', code: 'SQLITE_BUSY', stack: '    at run (store.ts:1:1)' };
+    logger.error({ err: scrubbed }, 'request failed');
+    logger.warn({ err: { type: 'TypeError' } }, 'room directory failed');
+    expect(lines.map((l) => l.err)).toEqual([scrubbed, { type: 'TypeError' }]);
+  });
+});
