@@ -14,9 +14,9 @@ import Fastify, {
 import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
+import { problem } from './http/errors.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerNoStore } from './http/no-store.js';
-import { problem } from './http/errors.js';
 import { frameworkErrorProblem, registerProblemHandling } from './http/problem-plugin.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';

@@ -69,7 +69,13 @@ for (const dialect of DIALECTS) {
         ...admin,
         origin: 'https://evil.example',
       });
-      expect(crossSite.statusCode).toBe(401);
+      // Refused as cross-site (403, saying so), not as "sign in again" (401); nothing saved.
+      expect(crossSite.statusCode).toBe(403);
+      expect(crossSite.json()).toMatchObject({
+        code: 'forbidden',
+        detail: expect.stringContaining('Origin'),
+      });
+      expect((await t.runtime.store.tenants.find('t-admin'))?.settings).not.toMatchObject(VALID);
 
       const page = await get('/admin', {});
       expect(page.statusCode).toBe(401);
@@ -190,6 +196,17 @@ for (const dialect of DIALECTS) {
       expect((await get('/api/v1/admin/users/mo/export', otherAdmin)).statusCode).toBe(404);
       expect((await send('DELETE', '/api/v1/admin/users/mo', undefined, otherAdmin)).statusCode).toBe(404);
       expect((await send('DELETE', '/api/v1/admin/users/ada')).statusCode).toBe(400);
+
+      // A HEAD would run (and audit-log) an export and send nothing: there is none.
+      for (const url of ['/api/v1/admin/users/mo/export', '/api/v1/admin/export']) {
+        const head = await t.app.inject({ method: 'HEAD', url, headers: admin });
+        expect(head.statusCode, url).toBe(404);
+      }
+      const audited = (await get('/api/v1/admin/audit?limit=50'))
+        .json()
+        .entries.map((e: { action: string }) => e.action);
+      expect(audited).not.toContain('user.exported');
+      expect(audited).not.toContain('tenant.exported');
 
       const exported = await get('/api/v1/admin/users/mo/export');
       expect(exported.statusCode).toBe(200);

@@ -65,7 +65,8 @@ for (const dialect of DIALECTS) {
         headers: { cookie, origin: 'https://evil.example' },
         payload: meeting,
       });
-      expect(crossSite.statusCode).toBe(401);
+      expect(crossSite.statusCode).toBe(403);
+      expect(crossSite.json()).toMatchObject({ code: 'forbidden' });
       const sameSite = await t.app.inject({
         method: 'POST',
         url: '/api/v1/meetings',

@@ -98,7 +98,7 @@ describe('ROOMLINK_TRUSTED_PROXIES in the app', () => {
         }),
       });
     // The forwarded host and scheme say evil.example; the base URL (https://roomlink.test) decides.
-    expect((await post('https://evil.example')).status).toBe(401);
+    expect((await post('https://evil.example')).status).toBe(403);
     expect((await post('https://roomlink.test')).status).toBe(201);
   });
 

@@ -11,6 +11,7 @@ import type { FieldCipher } from '../crypto/envelope.js';
 import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
+import { unauthenticated } from '../http/auth.js';
 import { HttpError, problem } from '../http/errors.js';
 import { ProblemResponse } from '../http/routes/meeting-schemas.js';
 import { DEFAULT_TEMPLATES, type JoinDetails } from '../instructions/index.js';
@@ -64,7 +65,7 @@ const errors = { 400: ProblemResponse, 401: ProblemResponse, 403: ProblemRespons
 /** The signed-in tenant admin, or 401 / 403. */
 export function requireTenantAdmin(request: FastifyRequest): Principal {
   const principal = request.principal;
-  if (!principal) throw new HttpError('unauthorized', 'sign in at /auth/signin to use the admin console');
+  if (!principal) throw unauthenticated(request, 'sign in at /auth/signin to use the admin console');
   if (!principal.isTenantAdmin)
     throw new HttpError('forbidden', 'only tenant admins may use the admin console');
   return principal;
@@ -229,6 +230,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   api.get(
     '/api/v1/admin/users/:id/export',
     {
+      // An export is audit-logged as it runs: a HEAD would decrypt and log everything, sending nothing.
+      exposeHeadRoute: false,
       schema: {
         summary: 'Everything Roomlink holds about one user, decrypted, as a JSON download',
         tags,
@@ -254,6 +257,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   api.get(
     '/api/v1/admin/export',
     {
+      // An export is audit-logged as it runs: a HEAD would decrypt and log everything, sending nothing.
+      exposeHeadRoute: false,
       schema: {
         summary:
           'Everything Roomlink holds about the admin’s tenant, decrypted, as a JSON download: settings, ' +

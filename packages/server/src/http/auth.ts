@@ -43,9 +43,33 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
   });
 }
 
+/**
+ * Requests whose session cookie the authenticator ignored: an unsafe method whose Origin is not
+ * Roomlink's own (the cookie rides along on cross-site requests). Refused with 403 saying so,
+ * rather than a 401 that would send the user to sign in again for nothing.
+ */
+const crossSiteCookies = new WeakSet<FastifyRequest>();
+
+export function markCrossSiteCookie(request: FastifyRequest): void {
+  crossSiteCookies.add(request);
+}
+
+/** The answer to a request without a principal: 401 naming how to sign in, or 403 (see above). */
+export function unauthenticated(
+  request: FastifyRequest,
+  signIn = 'sign in with Roomlink to use this API',
+): HttpError {
+  return crossSiteCookies.has(request)
+    ? new HttpError(
+        'forbidden',
+        "a request carrying Roomlink's session cookie must come from Roomlink's own pages (its Origin header is another site's, or missing); nothing was done",
+      )
+    : new HttpError('unauthorized', signIn);
+}
+
 /** For handlers that need a signed-in user: returns the principal or answers 401. */
 export function requirePrincipal(request: FastifyRequest): Principal {
-  if (!request.principal) throw notSignedIn();
+  if (!request.principal) throw unauthenticated(request);
   return request.principal;
 }
 
@@ -56,12 +80,8 @@ export function requirePrincipal(request: FastifyRequest): Principal {
  */
 export const requireSignedIn: onRequestHookHandler = (request, _reply, done) => {
   if (request.principal) done();
-  else done(notSignedIn());
+  else done(unauthenticated(request));
 };
-
-function notSignedIn(): HttpError {
-  return new HttpError('unauthorized', 'sign in with Roomlink to use this API');
-}
 
 /** Reads `Authorization: Bearer <token>`; undefined when absent or of another scheme. */
 export function bearerToken(request: FastifyRequest): string | undefined {

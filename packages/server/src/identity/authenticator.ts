@@ -8,7 +8,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../http/auth.js';
-import { bearerToken } from '../http/auth.js';
+import { bearerToken, markCrossSiteCookie } from '../http/auth.js';
 import type { AuthFlowRepository } from './ports.js';
 import { digest } from './secrets.js';
 
@@ -51,7 +51,10 @@ export function sessionAuthenticator(
     const cookie = browserCookie(request);
     // Without credentials, or a cookie on a cross-site unsafe request: no lookup, answered at once.
     if (!cookie) return null;
-    if (!SAFE_METHODS.has(request.method) && request.headers.origin !== baseUrl.origin) return null;
+    if (!SAFE_METHODS.has(request.method) && request.headers.origin !== baseUrl.origin) {
+      markCrossSiteCookie(request);
+      return null;
+    }
     return lookUp(cookie, 'browser');
   };
 }
