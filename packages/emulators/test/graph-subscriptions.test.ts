@@ -290,6 +290,54 @@ describe('Graph emulator: subscriptions and notifications', () => {
     expect(((await fetched.json()) as Json).id).toBe(id);
   });
 
+  it('pauses change notifications after reauthorizationRequired until reauthorize or a renewal, losing them', async () => {
+    const subscription = await subscribeOk();
+    const id = subscription.id as string;
+    const subjects = () =>
+      receiver.notifications('/notify').map((n) => (n.resourceData as Json | undefined)?.id as string);
+    const before = h.emulator.createEvent(ALICE, meeting('Before', '2025-03-04T09:00:00'));
+    await h.emulator.flushNotifications();
+    expect(subjects()).toEqual([before.id]);
+
+    await h.emulator.sendLifecycle(id, 'reauthorizationRequired');
+    h.emulator.createEvent(ALICE, meeting('Paused', '2025-03-04T10:00:00'));
+    await h.emulator.flushNotifications();
+    expect(subjects()).toEqual([before.id]);
+    expect((await h.graph(`/subscriptions/${id}/reauthorize`, { method: 'POST' })).status).toBe(204);
+    const resumed = h.emulator.createEvent(ALICE, meeting('Resumed', '2025-03-04T11:00:00'));
+    await h.emulator.flushNotifications();
+    // The change made during the pause is lost, not delivered late.
+    expect(subjects()).toEqual([before.id, resumed.id]);
+
+    await h.emulator.sendLifecycle(id, 'reauthorizationRequired');
+    h.emulator.createEvent(ALICE, meeting('Paused again', '2025-03-04T12:00:00'));
+    const renewal = await h.graph(`/subscriptions/${id}`, {
+      method: 'PATCH',
+      json: { expirationDateTime: expiresIn(2 * 24 * 60) },
+    });
+    expect(renewal.status).toBe(200);
+    const renewed = h.emulator.createEvent(ALICE, meeting('Renewed', '2025-03-04T13:00:00'));
+    await h.emulator.flushNotifications();
+    expect(subjects()).toEqual([before.id, resumed.id, renewed.id]);
+  });
+
+  it('keeps delivering for reauthorizationGraceMs after reauthorizationRequired, when configured', async () => {
+    await h.close();
+    h = await startGraphHarness({ reauthorizationGraceMs: 10 * MINUTE });
+    const id = (await subscribeOk()).id as string;
+    await h.emulator.sendLifecycle(id, 'reauthorizationRequired');
+    h.clock.advance(10 * MINUTE - 1);
+    const inGrace = h.emulator.createEvent(ALICE, meeting('In grace', '2025-03-04T09:00:00'));
+    // Asked again: the pause still starts from the first request.
+    await h.emulator.sendLifecycle(id, 'reauthorizationRequired');
+    h.clock.advance(1);
+    h.emulator.createEvent(ALICE, meeting('Paused', '2025-03-04T10:00:00'));
+    await h.emulator.flushNotifications();
+    expect(receiver.notifications('/notify').map((n) => (n.resourceData as Json | undefined)?.id)).toEqual([
+      inGrace.id,
+    ]);
+  });
+
   it('sends lifecycle notifications and handles reauthorization and removal', async () => {
     const subscription = await subscribeOk();
     const id = subscription.id as string;

@@ -20,7 +20,12 @@ for (const dialect of DIALECTS) {
       for (const c of cleanups.splice(0).reverse()) await c();
     });
 
-    async function queue(): Promise<{ q: JobQueue; outcomes: string[] }> {
+    /** `nextRun`: when the earliest waiting job of a kind is due. */
+    async function queue(): Promise<{
+      q: JobQueue;
+      outcomes: string[];
+      nextRun: (kind: string) => Promise<Date | undefined>;
+    }> {
       const database: TestDatabase = await createTestDatabase(dialect);
       const outcomes: string[] = [];
       const observer = {
@@ -41,7 +46,8 @@ for (const dialect of DIALECTS) {
           await store.close();
           await database.drop();
         });
-        return { q, outcomes };
+        const jobs = new KyselyJobStore(store.db);
+        return { q, outcomes, nextRun: (kind) => jobs.nextRunAt([kind]) };
       }
       const schema = `boss_${randomBytes(4).toString('hex')}`;
       const q = new PgBossJobQueue({
@@ -59,7 +65,20 @@ for (const dialect of DIALECTS) {
         await client.end();
         await database.drop();
       });
-      return { q, outcomes };
+      const nextRun = async (kind: string): Promise<Date | undefined> => {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ at: Date | null }>(
+            `select min(start_after) as at from ${schema}.job where name = $1 and state in ('created', 'retry')`,
+            [kind],
+          );
+          return rows[0]?.at ?? undefined;
+        } finally {
+          await client.end();
+        }
+      };
+      return { q, outcomes, nextRun };
     }
 
     it('runs jobs at least once, retries failures and dead-letters them with a reason', async () => {
@@ -92,6 +111,32 @@ for (const dialect of DIALECTS) {
       expect(runs.get('broken')).toBe(1);
       expect(outcomes).toContain('work:retried:Error:E_FLAKY');
       expect(outcomes).toContain('work:dead:cannot_work');
+    });
+
+    it("retries a failure no sooner than the error's retryAfterMs (Graph's Retry-After)", async () => {
+      const { q, outcomes, nextRun } = await queue();
+      let runs = 0;
+      await q.start({
+        work: async () => {
+          runs++;
+          throw Object.assign(new Error('throttled'), {
+            name: 'GraphError',
+            status: 429,
+            retryAfterMs: 3_600_000,
+          });
+        },
+      });
+      const before = Date.now();
+      await q.enqueue([{ kind: 'work', payload: { name: 'throttled' } }]);
+      await eventually(() => outcomes.length === 1, 15_000, 'the first run to fail');
+      expect(outcomes).toEqual(['work:retried:GraphError:429']);
+      // Without the hint the retry would be due within seconds (backoff); with it, in an hour.
+      const due = await nextRun('work');
+      expect(due?.getTime()).toBeGreaterThanOrEqual(before + 3_600_000 - 5_000);
+      expect(runs).toBe(1);
+      expect((await q.counts()).filter((c) => c.kind === 'work' && c.state === 'ready')).toEqual([
+        { kind: 'work', state: 'ready', count: 1 },
+      ]);
     });
 
     it('coalesces waiting jobs with the same key', async () => {

@@ -301,6 +301,25 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('catches a change made while Graph paused delivery for reauthorization, once reauthorized', async () => {
+      const meeting = await env.createMeeting(user, { subject: 'Board' });
+      const eventId = env.createEvent(user, meeting);
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await env.emulator.flushNotifications();
+      // Graph documents that notifications of the pause are lost: the emulator drops this one.
+      env.emulator.dropNextNotifications(1);
+      env.emulator.updateEvent(user.oid, eventId, { subject: 'Board (changed during the pause)' });
+      await env.emulator.flushNotifications();
+      expect((await env.meeting(user, meeting.id)).subject).toBe('Board');
+      await env.emulator.sendLifecycle(subscriptionId, 'reauthorizationRequired');
+      await eventually(
+        async () => (await env.meeting(user, meeting.id)).subject === 'Board (changed during the pause)',
+        3000,
+        'a reconciliation after the reauthorization',
+      );
+      expect(env.emulator.requests().some((r) => r.path.endsWith('/reauthorize'))).toBe(true);
+    });
+
     /** A linked meeting whose deletion notification Graph lost. */
     async function droppedDeletion(remove: (eventId: string) => void) {
       const meeting = await env.createMeeting(user, { subject: 'Quarterly' });

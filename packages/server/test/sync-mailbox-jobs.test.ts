@@ -203,6 +203,45 @@ for (const dialect of DIALECTS) {
       expect(after?.lastReconciledAt).toBe(new Date(clock.ms).toISOString());
     });
 
+    it('ends a reconciliation whose mailbox Graph throttled for long, instead of retrying each event alone', async () => {
+      const queue = recordingQueue();
+      const occurrence = (id: string) => ({
+        id,
+        type: 'occurrence',
+        seriesMasterId: 'master-1',
+        start: { dateTime: '2026-12-02T10:00:00.0000000', timeZone: 'UTC' },
+        end: { dateTime: '2026-12-02T11:00:00.0000000', timeZone: 'UTC' },
+      });
+      const graph = {
+        requests: 0,
+        async *pages() {
+          yield {
+            value: [{ id: 'occ-1' }, { id: 'occ-2' }],
+            deltaLink: 'https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=round-1',
+          };
+        },
+        async batch(_userId: string, items: ReadonlyArray<{ id: string }>) {
+          return new Map(
+            items.map((item, i) => [item.id, { status: 200, body: occurrence(`occ-${i + 1}`) }]),
+          );
+        },
+        // The series master's read: the mailbox is paused for an hour (GraphClient hands that back).
+        async request() {
+          graph.requests++;
+          throw new GraphError(429, 'mailbox_paused', 3_600_000);
+        },
+      };
+      const handlers = worker(graph, queue);
+
+      await expect(handlers[JOB.reconcile]?.({ userId: user.userId }, CONTEXT)).rejects.toMatchObject({
+        status: 429,
+        retryAfterMs: 3_600_000,
+      });
+      // The whole job goes back to the queue (which waits out retryAfterMs); no job per event.
+      expect(queue.added).toEqual([]);
+      expect(graph.requests).toBe(1);
+    });
+
     it('dead-letters a put-back job whose earlier runs used up its attempts, without touching Graph', async () => {
       const graph = heldGraph();
       const run = worker(graph, recordingQueue())[JOB.change]?.(

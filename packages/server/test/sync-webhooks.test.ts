@@ -2,9 +2,14 @@
  * The Graph webhooks over real HTTP: validation handshake, shape checks, clientState, durable enqueue.
  * The worker is not started, so queued jobs stay where the test can see them.
  */
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SyncUserRecord } from '../src/domain/sync/ports.js';
+import { createSyncMetrics } from '../src/graph/graph-metrics.js';
 import { hashClientState } from '../src/graph/subscriptions.js';
 import { JOB } from '../src/graph/sync-worker.js';
+import { graphWebhooks } from '../src/graph/webhook-routes.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { type SyncEnv, type SyncUser, sample, startSyncEnv } from './sync-harness.js';
 
@@ -141,6 +146,73 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    /** A second user with their own subscription, and the change jobs the webhook queues from now on. */
+    async function subscribedUser(subscriptionId: string) {
+      const other = await env.addUser();
+      const users = env.sync.syncStore.users;
+      await users.activate(other.userId, other.tenantId, new Date());
+      await users.update(
+        other.userId,
+        { subscriptionId, clientStateHash: hashClientState(CLIENT_STATE) },
+        new Date(),
+      );
+      const changeFor = (eventId: string) =>
+        notification({
+          subscriptionId,
+          resource: `Users/${other.oid}/Events/${eventId}`,
+          resourceData: { id: eventId },
+        });
+      return { other, changeFor };
+    }
+
+    function changeJobs() {
+      const enqueued = vi.spyOn(env.sync.queue, 'enqueue');
+      return {
+        userIds: () =>
+          enqueued.mock.calls
+            .flatMap(([specs]) => specs)
+            .filter((j) => j.kind === JOB.change)
+            .map((j) => j.payload.userId),
+        restore: () => enqueued.mockRestore(),
+      };
+    }
+
+    it('hears a user who signs in again at once: an inactive subscription is not cached', async () => {
+      const { other, changeFor } = await subscribedUser('sub-resigned');
+      const users = env.sync.syncStore.users;
+      await users.update(other.userId, { status: 'needs_sign_in' }, new Date());
+      const jobs = changeJobs();
+      try {
+        expect((await post('/api/graph/notifications', { value: [changeFor('AAkALwhileOut')] })).status).toBe(
+          202,
+        );
+        expect(jobs.userIds()).toEqual([]);
+        // The user signs in again (another process could have done it: no cache entry to drop here).
+        await users.update(other.userId, { status: 'active' }, new Date());
+        expect(
+          (await post('/api/graph/notifications', { value: [changeFor('AAkALrightAfter')] })).status,
+        ).toBe(202);
+        expect(jobs.userIds()).toEqual([other.userId]);
+      } finally {
+        jobs.restore();
+      }
+    });
+
+    it("stops taking a user's notifications as soon as sync stops for them in this process", async () => {
+      const { other, changeFor } = await subscribedUser('sub-signing-out');
+      const jobs = changeJobs();
+      try {
+        await post('/api/graph/notifications', { value: [changeFor('AAkALbefore')] });
+        expect(jobs.userIds()).toEqual([other.userId]); // and the subscription is cached
+        await env.sync.stopSyncForUser(other.userId);
+        const response = await post('/api/graph/notifications', { value: [changeFor('AAkALafter')] });
+        expect(response.status).toBe(202);
+        expect(jobs.userIds()).toEqual([other.userId]);
+      } finally {
+        jobs.restore();
+      }
+    });
+
     it('turns lifecycle events into jobs', async () => {
       const response = await post('/api/graph/lifecycle', {
         value: [
@@ -160,3 +232,72 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('Graph webhooks: the subscription cache', () => {
+  it('does not cache what a look-up read while the user was being forgotten', async () => {
+    const record: SyncUserRecord = {
+      userId: 'u1',
+      tenantId: 't1',
+      status: 'active',
+      subscriptionId: 'sub-1',
+      clientStateHash: hashClientState('cs'),
+      subscriptionExpiresAt: null,
+      deltaLinkCt: null,
+      deltaStartedAt: null,
+      lastChangeAt: null,
+      lastReconciledAt: null,
+    };
+    let current: SyncUserRecord | undefined = record;
+    let lookUps = 0;
+    let release: () => void = () => undefined;
+    let held = true;
+    let entered: () => void = () => undefined;
+    const lookingUp = new Promise<void>((resolve) => (entered = resolve));
+    const queued: unknown[] = [];
+    const webhooks = graphWebhooks({
+      users: {
+        findBySubscription: async () => {
+          lookUps++;
+          const seen = current;
+          entered();
+          if (held) await new Promise<void>((resolve) => (release = resolve));
+          return seen;
+        },
+      },
+      queue: { enqueue: async (jobs) => void queued.push(...jobs) },
+      metrics: createSyncMetrics(new Registry()),
+      now: () => 0,
+    });
+    const app = Fastify();
+    await app.register(webhooks);
+    const post = (eventId: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/graph/notifications',
+        payload: {
+          value: [
+            {
+              subscriptionId: 'sub-1',
+              clientState: 'cs',
+              changeType: 'updated',
+              resource: `Users/x/Events/${eventId}`,
+              resourceData: { id: eventId },
+            },
+          ],
+        },
+      });
+    // A notification reads the user (still active) just before sign-out stops their sync.
+    const racing = post('e1');
+    await lookingUp;
+    current = undefined;
+    webhooks.forgetUser('u1');
+    held = false;
+    release();
+    expect((await racing).statusCode).toBe(202);
+    // What it read must not be cached: the next notification looks again and is dropped.
+    expect((await post('e2')).statusCode).toBe(202);
+    expect(lookUps).toBe(2);
+    expect(queued).toHaveLength(1);
+    await app.close();
+  });
+});

@@ -56,6 +56,11 @@ export interface GraphEmulatorOptions {
   retryDelaysMs?: readonly number[];
   /** Largest accepted request body; default 4 MiB. */
   bodyLimitBytes?: number;
+  /**
+   * After a reauthorizationRequired lifecycle event, change notifications of that subscription keep
+   * flowing this long, then are lost until it is reauthorized or renewed; default 0 (at once).
+   */
+  reauthorizationGraceMs?: number;
 }
 
 /** The control API (what Outlook, tests and the demo do to the emulated mailboxes). */
@@ -157,6 +162,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions): GraphEmulato
     webhooks,
     requireHttps: options.requireHttpsNotificationUrl ?? false,
     resolveUser,
+    reauthorizationGraceMs: options.reauthorizationGraceMs ?? 0,
   });
   store.onChange((change) => subscriptionManager.onStoreChange(change));
   const organizer = (oid: string): Recipient => {

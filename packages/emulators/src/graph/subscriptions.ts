@@ -37,7 +37,8 @@ interface StoredSubscription {
   expiration: number;
   /** Subscriptions created with Prefer: IdType="ImmutableId" notify with immutable ids. */
   idType: IdType;
-  reauthorizationRequired: boolean;
+  /** When a reauthorizationRequired lifecycle event was sent and not yet answered (epoch ms), or null. */
+  reauthorizationRequiredAt: number | null;
 }
 
 export interface SubscriptionManagerOptions {
@@ -47,6 +48,11 @@ export interface SubscriptionManagerOptions {
   requireHttps: boolean;
   /** The owner (oid) a users/{id} segment names, if known. */
   resolveUser: (segment: string) => string | undefined;
+  /**
+   * How long change notifications keep flowing after a reauthorizationRequired lifecycle event;
+   * default 0 (delivery pauses at once). See onStoreChange.
+   */
+  reauthorizationGraceMs?: number;
 }
 
 const invalidRequest = (message: string): GraphError => new GraphError(400, 'InvalidRequest', message);
@@ -102,7 +108,7 @@ export class SubscriptionManager {
       clientState,
       expiration,
       idType,
-      reauthorizationRequired: false,
+      reauthorizationRequiredAt: null,
     };
     this.subscriptions.set(subscription.id, subscription);
     return this.view(subscription);
@@ -127,12 +133,12 @@ export class SubscriptionManager {
     }
     if (expiration !== undefined) subscription.expiration = expiration;
     // "Renewing your subscription will also reauthorize your endpoint."
-    subscription.reauthorizationRequired = false;
+    subscription.reauthorizationRequiredAt = null;
     return this.view(subscription);
   }
 
   reauthorize(principal: Principal, id: string): void {
-    this.find(principal, id).reauthorizationRequired = false;
+    this.find(principal, id).reauthorizationRequiredAt = null;
   }
 
   remove(principal: Principal, id: string): void {
@@ -166,10 +172,24 @@ export class SubscriptionManager {
     this.dropCount += n;
   }
 
+  /**
+   * Notifies the subscriptions a change concerns. A subscription that was asked to reauthorize gets
+   * nothing once the grace period is over, until POST /subscriptions/{id}/reauthorize or a PATCH
+   * renewal: "The flow of change notifications may continue for a while, giving you extra time to
+   * respond. However, eventually change notification delivery pauses, until you take the required
+   * action. Any notifications about resource changes that happen when the change notification
+   * delivery pauses […] are lost." (Microsoft Graph docs, concepts/change-notifications-lifecycle-
+   * events.md). "A while" is not specified: the emulator pauses after `reauthorizationGraceMs`
+   * (default 0, at once), and the notifications of the pause are dropped, not delivered later.
+   */
   onStoreChange(change: StoreChange): void {
+    const now = this.options.now().getTime();
+    const grace = this.options.reauthorizationGraceMs ?? 0;
     for (const subscription of this.active()) {
       if (subscription.ownerOid !== change.ownerOid || !subscription.changeTypes.has(change.changeType))
         continue;
+      const askedAt = subscription.reauthorizationRequiredAt;
+      if (askedAt !== null && now >= askedAt + grace) continue;
       if (this.dropCount > 0) {
         this.dropCount--;
         continue;
@@ -200,7 +220,9 @@ export class SubscriptionManager {
     const subscription = this.subscriptions.get(id);
     if (!subscription) throw new Error(`No subscription ${id}`);
     if (lifecycleEvent === 'subscriptionRemoved') this.subscriptions.delete(id);
-    if (lifecycleEvent === 'reauthorizationRequired') subscription.reauthorizationRequired = true;
+    // Asked again while it waits: the pause that began at the first request goes on.
+    if (lifecycleEvent === 'reauthorizationRequired')
+      subscription.reauthorizationRequiredAt ??= this.options.now().getTime();
     if (!subscription.lifecycleNotificationUrl) return;
     this.options.webhooks.enqueue(subscription.lifecycleNotificationUrl, 'lifecycle', [
       {

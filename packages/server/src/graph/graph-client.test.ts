@@ -184,6 +184,81 @@ describe('GraphClient', () => {
     expect(sentAt[1] - sentAt[0]).toBeGreaterThanOrEqual(2000);
   });
 
+  it('never sleeps a Retry-After longer than maxRetryAfterMs: the mailbox pause goes back to the queue', async () => {
+    const clock = fakeClock();
+    const slept: number[] = [];
+    let sent = 0;
+    const { graph } = client(
+      async () => {
+        sent++;
+        return sent === 1
+          ? json(429, { error: { code: 'ApplicationThrottled' } }, { 'retry-after': '3600' })
+          : json(200, {});
+      },
+      {
+        now: clock.now,
+        sleep: async (ms: number) => {
+          slept.push(ms);
+          await clock.sleep(ms);
+        },
+      },
+    );
+    await expect(graph.request('u1', { path: 'me/events', operation: 'x' })).rejects.toMatchObject({
+      status: 429,
+      retryAfterMs: 3_600_000,
+    });
+    // The job's retry (or any other job of the mailbox) a second later: the pause still has 3,599 s
+    // to go, so it throws at once with what remains instead of sleeping it out.
+    await clock.sleep(1_000);
+    await expect(graph.request('u1', { path: 'me/events', operation: 'x' })).rejects.toMatchObject({
+      status: 429,
+      code: 'mailbox_paused',
+      retryAfterMs: 3_599_000,
+    });
+    expect(slept).toEqual([]);
+    expect(sent).toBe(1);
+    // Once the pause is within the bound, it is waited in-process as before.
+    await clock.sleep(3_599_000 - 60_000);
+    await expect(graph.request('u1', { path: 'me/events', operation: 'x' })).resolves.toMatchObject({
+      status: 200,
+    });
+    expect(slept).toEqual([60_000]);
+    expect(sent).toBe(2);
+  });
+
+  it('never sleeps a $batch item Retry-After longer than maxRetryAfterMs', async () => {
+    const clock = fakeClock();
+    const slept: number[] = [];
+    let sent = 0;
+    const { graph } = client(
+      async () => {
+        sent++;
+        return json(200, {
+          responses: [{ id: '1', status: 429, headers: { 'Retry-After': '3600' }, body: {} }],
+        });
+      },
+      {
+        now: clock.now,
+        sleep: async (ms: number) => {
+          slept.push(ms);
+          await clock.sleep(ms);
+        },
+      },
+    );
+    await expect(graph.batch('u1', [{ id: '1', url: 'me/events/a' }], 'event.get')).rejects.toMatchObject({
+      status: 429,
+      retryAfterMs: 3_600_000,
+    });
+    expect(slept).toEqual([]);
+    expect(sent).toBe(1);
+    // The mailbox is paused for the hour: nothing else of it goes out meanwhile.
+    await expect(graph.request('u1', { path: 'me/events', operation: 'x' })).rejects.toMatchObject({
+      status: 429,
+      retryAfterMs: 3_600_000,
+    });
+    expect(sent).toBe(1);
+  });
+
   it('parses Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('7', 0)).toBe(7000);
     expect(parseRetryAfter(new Date(60_000).toUTCString(), 0)).toBe(60_000);

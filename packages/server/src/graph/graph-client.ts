@@ -3,6 +3,9 @@
  * - the token comes from the AccessTokenSource, per user; claims challenges are handed back to it;
  * - 429/503/504: wait what Retry-After says (the whole mailbox pauses, so no request of that mailbox
  *   goes out before it elapses); otherwise exponential backoff with full jitter, capped;
+ * - a wait longer than maxRetryAfterMs (a Retry-After, or what is left of the mailbox's pause) is
+ *   never slept in-process: a GraphError 429 carrying the wait as retryAfterMs goes back to the job
+ *   queue, which runs the job again only then (a sleeping job would hold a worker slot and the lease);
  * - at most 4 requests in flight per mailbox; JSON $batch for many reads;
  * - every request asks for immutable ids and UTC times;
  * - every call is counted by outcome. Nothing of a request or response is logged.
@@ -29,7 +32,10 @@ export interface GraphClientOptions {
   /** Tries per request (and per batch item) before giving up; default 5. */
   readonly maxAttempts?: number;
   readonly backoff?: BackoffPolicy;
-  /** A longer Retry-After is not waited in-process: the error goes back to the job queue. Default 120 s. */
+  /**
+   * A longer Retry-After (or what remains of the mailbox's pause) is not waited in-process: a
+   * GraphError 429 with `retryAfterMs` goes back to the job queue. Default 120 s.
+   */
   readonly maxRetryAfterMs?: number;
   readonly timeoutMs?: number;
 }
@@ -80,6 +86,7 @@ export class GraphClient {
   readonly #root: string;
   readonly #maxAttempts: number;
   readonly #backoff: BackoffPolicy;
+  readonly #maxRetryAfterMs: number;
 
   constructor(private readonly options: GraphClientOptions) {
     this.#fetch = options.fetch ?? fetch;
@@ -90,6 +97,7 @@ export class GraphClient {
     this.#root = `${options.baseUrl.toString().replace(/\/+$/, '')}/v1.0/`;
     this.#maxAttempts = options.maxAttempts ?? 5;
     this.#backoff = options.backoff ?? { baseMs: 500, capMs: 30_000 };
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
   }
 
   /** For tests and metrics: requests of this mailbox in flight now. */
@@ -119,7 +127,7 @@ export class GraphClient {
       if (!retryable) throw new GraphError(response.status, code);
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.#now());
       if (retryAfter !== undefined) {
-        if (retryAfter > (this.options.maxRetryAfterMs ?? 120_000) || attempt >= this.#maxAttempts) {
+        if (retryAfter > this.#maxRetryAfterMs || attempt >= this.#maxAttempts) {
           this.#limiter.pause(userId, this.#now() + retryAfter);
           throw new GraphError(response.status, code, retryAfter);
         }
@@ -133,7 +141,8 @@ export class GraphClient {
 
   /**
    * Runs requests through JSON $batch (20 per call). Items Graph throttled are sent again after
-   * Retry-After; every other answer (including 404) is returned as is.
+   * Retry-After (one longer than maxRetryAfterMs pauses the mailbox and throws, as request() does);
+   * every other answer (including 404) is returned as is.
    */
   async batch(
     userId: string,
@@ -186,6 +195,8 @@ export class GraphClient {
         if (pending.length === 0) break;
         if (attempt >= this.#maxAttempts) throw new GraphError(429, 'batch_items_throttled', wait);
         this.#limiter.pause(userId, this.#now() + wait);
+        // Too long to wait here: the mailbox stays paused and the job goes back to the queue.
+        if (wait > this.#maxRetryAfterMs) throw new GraphError(429, 'batch_items_throttled', wait);
       }
     }
     return results;
@@ -219,9 +230,12 @@ export class GraphClient {
     body: unknown,
   ): Promise<{ response: Response; body: unknown } | { error: unknown }> {
     return this.#limiter.run(userId, permits, async () => {
-      // Inside the slot: a pause set while this request waited still applies to it.
+      // Inside the slot: a pause set while this request waited still applies to it. A pause too long
+      // to wait here (a long Retry-After another request got) goes back to the job queue.
       for (let until = this.#limiter.pausedUntil(userId); until > this.#now(); ) {
-        await this.#sleep(until - this.#now());
+        const remaining = until - this.#now();
+        if (remaining > this.#maxRetryAfterMs) throw new GraphError(429, 'mailbox_paused', remaining);
+        await this.#sleep(remaining);
         until = this.#limiter.pausedUntil(userId);
       }
       const token = await this.#token(userId);

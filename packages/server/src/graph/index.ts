@@ -204,8 +204,10 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     await queue.enqueue(jobs);
   };
 
+  const webhooks = graphWebhooks({ users: syncStore.users, queue, metrics });
+
   return {
-    plugin: graphWebhooks({ users: syncStore.users, queue, metrics }),
+    plugin: webhooks,
     async start() {
       if (started) return;
       started = true;
@@ -229,6 +231,8 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     async startSyncForUser(userId, tenantId) {
       // Not activated: the user signed out meanwhile (sign-in notices and refuses itself).
       if (!(await syncStore.users.activate(userId, tenantId, now()))) return;
+      // This process's webhooks read the user again (their subscription is about to change).
+      webhooks.forgetUser(userId);
       await queue.enqueue([
         { kind: JOB.subscribe, payload: { userId }, dedupeKey: userId },
         { kind: JOB.reconcile, payload: { userId }, dedupeKey: userId },
@@ -239,6 +243,8 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       if (!user) return;
       // Stop first, so that jobs in flight end quietly; then remove what sync knew of the user.
       await syncStore.users.update(userId, { status: 'stopped' }, now());
+      // This process's webhooks stop taking the user's notifications now, not when their cache expires.
+      webhooks.forgetUser(userId);
       await subscriptions.remove(user);
       await syncStore.links.removeByUser(userId);
       await syncStore.users.remove(userId);

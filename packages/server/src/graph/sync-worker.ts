@@ -204,8 +204,11 @@ export class SyncWorker {
       [JOB.reauthorize]: (p, context) =>
         this.#withMailbox(JOB.reauthorize, p, context, (user) =>
           this.#withSubscription(user, async (fresh) => {
-            const created = await this.deps.subscriptions.reauthorize(fresh);
-            if (created) await this.#enqueueReconcile(user.userId);
+            await this.deps.subscriptions.reauthorize(fresh);
+            // Always reconciled: Graph may pause delivery until reauthorized, and the changes of the
+            // pause are lost (change-notifications-lifecycle-events), whether the subscription was
+            // reauthorized or had to be created again.
+            await this.#enqueueReconcile(user.userId);
           }),
         ),
     };
@@ -434,8 +437,10 @@ export class SyncWorker {
         else await this.#applyFetched(user, item, seenBy);
       } catch (error) {
         // A read this event needed (its instances, the calendar view) failed: it alone is retried,
-        // and the rest of the mailbox goes on. Anything else (lease lost, sign-in needed) ends the run.
-        if (!(error instanceof GraphError) || isSignInRequired(error)) throw error;
+        // and the rest of the mailbox goes on. Anything else (lease lost, sign-in needed, the mailbox
+        // throttled: Graph said when to come back) ends the run, retried by the queue after that.
+        if (!(error instanceof GraphError) || isSignInRequired(error) || error.retryAfterMs !== undefined)
+          throw error;
         retryAlone(id, error.status);
       }
     }
@@ -484,7 +489,7 @@ export class SyncWorker {
     }
     // Instances are only worth reading for a series that carries a Roomlink meeting.
     if (item.type === 'seriesMaster' && !item.isCancelled && (await this.#carriesMeeting(user, item))) {
-      const instances = await this.#instances(user, item.id);
+      const { instances, since } = await this.#instances(user, item.id);
       const suspected =
         checkView || (seenBy !== undefined && seriesLeftCalendar(item, instances, seenBy.round, listed));
       // A series with no occurrence in the window is not judged (its first one may be cancelled).
@@ -493,7 +498,7 @@ export class SyncWorker {
         return;
       }
       this.#assertLeaseHeld();
-      await this.deps.service.applyItem(owner, item, instances);
+      await this.deps.service.applyItem(owner, item, instances, since);
       return;
     }
     await this.deps.service.applyItem(owner, item);
@@ -504,7 +509,14 @@ export class SyncWorker {
     return this.deps.service.isLinked(user.userId, item.id);
   }
 
-  async #instances(user: SyncUserRecord, masterId: string): Promise<CalendarItem[]> {
+  /**
+   * The series' occurrences inside the window, read at every apply of the series (even one whose
+   * master is unchanged: the window moves with the clock), and the window's start.
+   */
+  async #instances(
+    user: SyncUserRecord,
+    masterId: string,
+  ): Promise<{ instances: CalendarItem[]; since: Date }> {
     const { settings } = this.deps;
     const { start, end } = this.#window(this.#now());
     const items: CalendarItem[] = [];
@@ -523,7 +535,7 @@ export class SyncWorker {
         if (item) items.push(item);
       }
     }
-    return items;
+    return { instances: items, since: start };
   }
 
   async #withMailbox(kind: string, payload: JobPayload, context: JobContext, work: Work): Promise<void> {

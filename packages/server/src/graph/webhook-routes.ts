@@ -32,9 +32,22 @@ export interface WebhookDeps {
   readonly users: Pick<SyncUserRepository, 'findBySubscription'>;
   readonly queue: Pick<JobQueue, 'enqueue'>;
   readonly metrics: SyncMetrics;
-  /** Subscriptions are looked up once per this many ms at most; default 5000. */
+  /**
+   * An active subscription's user is looked up once per this many ms at most; default 5000. Unknown
+   * or inactive subscriptions are never cached: a user who signs in again is heard at once.
+   */
   readonly cacheTtlMs?: number;
   readonly now?: () => number;
+}
+
+/** The webhook routes (an AppPlugin), and a way to drop what they cached of a user. */
+export interface GraphWebhooks {
+  (app: FastifyInstance): Promise<void>;
+  /**
+   * Sync stopped or started for the user in this process (sign-out, sign-in): their cached
+   * subscriptions are dropped, so that the next notification is checked against the database.
+   */
+  forgetUser(userId: string): void;
 }
 
 const shortString = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
@@ -88,7 +101,7 @@ interface LifecycleNotification {
   lifecycleEvent: 'missed' | 'subscriptionRemoved' | 'reauthorizationRequired';
 }
 
-export function graphWebhooks(deps: WebhookDeps) {
+export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
   const now = deps.now ?? Date.now;
   const ttl = deps.cacheTtlMs ?? 5000;
   /** A subscription's user, and the check of its notifications' clientState. */
@@ -98,6 +111,8 @@ export function graphWebhooks(deps: WebhookDeps) {
     readonly until: number;
   }
   const cache = new Map<string, Subscriber>();
+  /** Bumped by forgetUser: a look-up that began before it must not cache what it read. */
+  let generation = 0;
 
   const cached = (subscriptionId: string): Subscriber | undefined => {
     const hit = cache.get(subscriptionId);
@@ -105,15 +120,27 @@ export function graphWebhooks(deps: WebhookDeps) {
   };
 
   const lookUp = async (subscriptionId: string): Promise<Subscriber> => {
+    const startedAt = generation;
     const user = await deps.users.findBySubscription(subscriptionId);
-    if (cache.size > 10_000) cache.clear();
     const entry = {
       user,
       clientState: new ClientStateCheck(user?.clientStateHash ?? null),
       until: now() + ttl,
     };
-    cache.set(subscriptionId, entry);
+    // Only an active user is cached: "unknown" or "waits for sign-in" can end at any moment (a
+    // notification dropped then is answered 202, and Graph never sends it again).
+    if (user?.status === 'active' && startedAt === generation) {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(subscriptionId, entry);
+    }
     return entry;
+  };
+
+  const forgetUser = (userId: string): void => {
+    generation++;
+    for (const [subscriptionId, entry] of cache) {
+      if (entry.user?.userId === userId) cache.delete(subscriptionId);
+    }
   };
 
   /** The user a notification speaks for, or undefined (then it is counted and dropped). */
@@ -133,7 +160,7 @@ export function graphWebhooks(deps: WebhookDeps) {
     return user;
   };
 
-  return async function register(app: FastifyInstance): Promise<void> {
+  const register = async (app: FastifyInstance): Promise<void> => {
     await app.register(async (scope) => {
       // The handshake needs no body and must be fast: answer before parsing.
       // (A callback hook: every delivery passes here, and a promise per request costs more than the check.)
@@ -216,6 +243,7 @@ export function graphWebhooks(deps: WebhookDeps) {
       );
     });
   };
+  return Object.assign(register, { forgetUser });
 }
 
 /** `Users/{id}/Events/{id}` (any case): the event id, URL-decoded. */

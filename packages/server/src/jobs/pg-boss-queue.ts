@@ -15,6 +15,7 @@ import {
   type JobSpec,
   type JobState,
   PermanentJobError,
+  retryAfterOf,
 } from './queue.js';
 
 export interface PgBossJobQueueOptions {
@@ -153,6 +154,12 @@ export class PgBossJobQueue implements JobQueue {
                 }
                 const last = job.retryCount >= job.retryLimit;
                 await this.#boss.fail(kind, job.id, { reason });
+                const retryAfterMs = retryAfterOf(error);
+                // Should the move fail, the job keeps pg-boss's backoff: retried early, not lost.
+                if (!last && retryAfterMs !== undefined)
+                  await this.#retryNoSooner(kind, job.id, retryAfterMs).catch((e: unknown) =>
+                    observer?.onError?.(e),
+                  );
                 observer?.onOutcome?.(kind, last ? 'dead' : 'retried', reason);
               }
             }),
@@ -204,6 +211,21 @@ export class PgBossJobQueue implements JobQueue {
       const [kind, state] = key.split('\u0000') as [string, JobState];
       return { kind, state, count };
     });
+  }
+
+  /**
+   * pg-boss 10's fail() puts the job in state `retry` with a start_after from the queue's backoff
+   * (retryDelay, retryBackoff) and counts the attempt; it has no per-failure delay. When the error
+   * said how long to wait (Graph's Retry-After), start_after is moved to no sooner than that. The
+   * backoff start_after is at least retryDelay (1 s) away, so no worker takes the job in between.
+   */
+  async #retryNoSooner(kind: string, id: string, ms: number): Promise<void> {
+    const schema = this.options.schema ?? 'pgboss';
+    await this.#boss.getDb().executeSql(
+      `update ${schema}.job set start_after = greatest(start_after, now() + $3::int * interval '1 millisecond')
+         where name = $1 and id = $2 and state = 'retry'`,
+      [kind, id, Math.ceil(ms)],
+    );
   }
 
   async #ensureQueue(name: string, queue: PgBoss.Queue): Promise<void> {

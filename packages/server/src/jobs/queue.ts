@@ -72,6 +72,22 @@ export class PermanentJobError extends Error {
   }
 }
 
+/** The longest wait an error's `retryAfterMs` can impose on a retry (a bound on a bogus Retry-After). */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * How long a failed job must wait before its retry, when the error says so: a numeric
+ * `retryAfterMs` (GraphError carries Graph's Retry-After, or what remains of the mailbox's pause).
+ * The queues retry no sooner than this, and no sooner than their own backoff.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('retryAfterMs' in error)) return undefined;
+  const value = error.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+    ? Math.min(value, MAX_RETRY_AFTER_MS)
+    : undefined;
+}
+
 /** A short, data-free description of why a job failed, for last_error and metrics. */
 export function failureReason(error: unknown): string {
   if (error instanceof PermanentJobError) return error.reason.slice(0, 200);

@@ -15,6 +15,7 @@ import {
   type JobQueue,
   type JobSpec,
   PermanentJobError,
+  retryAfterOf,
 } from './queue.js';
 
 export interface NewJob {
@@ -194,7 +195,11 @@ export class SqlJobQueue implements JobQueue {
           await store.bury(job.id, reason, this.#now());
           observer?.onOutcome?.(job.kind, 'dead', reason);
         } else {
-          const delay = backoffDelay(job.attempts, this.options.retry ?? { baseMs: 1_000, capMs: 300_000 });
+          // Not before the error says retrying can succeed (Graph's Retry-After): each run counts.
+          const delay = Math.max(
+            backoffDelay(job.attempts, this.options.retry ?? { baseMs: 1_000, capMs: 300_000 }),
+            retryAfterOf(error) ?? 0,
+          );
           await store.retry(job, new Date(this.#now().getTime() + delay), reason, this.#now());
           observer?.onOutcome?.(job.kind, 'retried', reason);
         }

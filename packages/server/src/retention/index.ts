@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import type { MeetingProvider } from '../domain/meetings/provider.js';
+import { latestMovedEnd, openOverride } from '../domain/sync/occurrences.js';
 import { pgBossSchemaFor } from '../graph/index.js';
 import { loggerOptions } from '../observability/logger.js';
 import type { Runtime } from '../runtime.js';
@@ -11,6 +12,7 @@ import { KyselyRetentionRepository } from '../store/repositories/retention.js';
 import { KyselySubjectRepository } from '../store/repositories/retention-subjects.js';
 import { KyselySweepRepository } from '../store/repositories/retention-sweeps.js';
 import { KyselyTenantPurgeRepository } from '../store/repositories/retention-tenants.js';
+import { kyselySyncStore } from '../store/repositories/sync-state.js';
 import type { BatchPolicy, TransactionRecord } from './batches.js';
 import { type ExtraSweep, RetentionJob, type RetentionLogger } from './job.js';
 import { OffboardingService } from './offboarding.js';
@@ -63,8 +65,13 @@ export function createRetention(runtime: Runtime, options: RetentionOptions = {}
     dialect === 'postgres' ? pgBossSchemaFor(runtime.config.databaseUrl) : undefined,
   );
   const tenants = runtime.store.tenants as { forget?: (id: string) => void };
+  const occurrences = kyselySyncStore(db).occurrences;
   const job = new RetentionJob({
     meetings,
+    movedOccurrenceEnd: async (meetingId) =>
+      latestMovedEnd(
+        await Promise.all((await occurrences.list(meetingId)).map((r) => openOverride(runtime.cipher, r))),
+      ),
     sweeps: new KyselySweepRepository(db, dialect),
     tenants: new KyselyTenantPurgeRepository(db, dialect),
     cipher: runtime.cipher,

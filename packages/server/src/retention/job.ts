@@ -49,8 +49,16 @@ export interface RetentionLogger {
   error(object: object, message: string): void;
 }
 
+/**
+ * Calendar sync's record of a series' moved occurrences: the latest end of one not cancelled, or
+ * null. A series whose occurrence was moved past its pattern's last one ends then (window.ts).
+ */
+export type MovedOccurrenceEnd = (meetingId: string) => Promise<Date | null>;
+
 export interface RetentionJobDeps {
   readonly meetings: KyselyRetentionRepository;
+  /** Consulted when purge days are recomputed, as calendar sync did when it moved one later. */
+  readonly movedOccurrenceEnd?: MovedOccurrenceEnd;
   readonly sweeps: KyselySweepRepository;
   readonly tenants: KyselyTenantPurgeRepository;
   readonly cipher: FieldCipher & { forget?(tenantId: string): void };
@@ -311,7 +319,9 @@ export class RetentionJob {
         : null;
       // A cancelled series ended at its cancellation (MeetingService.cancel).
       if (recurrence && m.cancelledAt) return cancelledSeriesPurgeDay(end, new Date(m.cancelledAt), days);
-      return purgeAfterDay(end, recurrence, days, m.seriesSeenOn);
+      // An occurrence moved past the pattern's last one: the day sync set covers it, and so does this.
+      const movedEnd = recurrence ? ((await this.deps.movedOccurrenceEnd?.(m.id)) ?? null) : null;
+      return purgeAfterDay(end, recurrence, days, m.seriesSeenOn, movedEnd);
     } catch (error) {
       // An unreadable row keeps its stored day (never later than the default period).
       this.deps.logger?.warn(

@@ -122,6 +122,16 @@ export interface SeriesConfirmation {
   readonly purgeAfter: string;
 }
 
+/** A later purge day for a series whose occurrence was moved (see MeetingService.coverOccurrence). */
+export interface PurgeExtension {
+  readonly tenantId: string;
+  readonly id: string;
+  /** The row's version when read: a meeting updated meanwhile is left alone. */
+  readonly version: number;
+  /** The stored day only ever moves later. */
+  readonly purgeAfter: string;
+}
+
 export type InsertOutcome = 'inserted' | 'conflict';
 
 export interface MeetingRepository {
@@ -142,5 +152,10 @@ export interface MeetingRepository {
    * older. True when it wrote.
    */
   confirmSeries(confirmation: SeriesConfirmation): Promise<boolean>;
+  /**
+   * Moves the purge day of a scheduled meeting still at `version` later, never earlier, without a
+   * new version. True when it wrote.
+   */
+  extendPurgeAfter(extension: PurgeExtension): Promise<boolean>;
   delete(tenantId: string, id: string): Promise<boolean>;
 }

@@ -266,6 +266,43 @@ export class MeetingService {
   }
 
   /**
+   * Calendar sync saw an occurrence of this series moved to end at `movedEnd`, after the pattern's
+   * last occurrence: the purge day moves later to cover it (window.ts, `purgeAfterDay`), computed as
+   * at creation, never earlier. Reads the row first, so that a day already late enough costs no write;
+   * not a change of the meeting: no new version, no audit entry. A cancelled meeting, a single one,
+   * or one updated meanwhile is left alone (sync tries again at its next round). True when it wrote.
+   */
+  async coverMovedOccurrence(actor: Principal, id: string, movedEnd: Date): Promise<boolean> {
+    const stored = await this.#find(actor, id);
+    if (stored.status === 'cancelled' || !stored.recurrenceCt) return false;
+    const c = (column: string): CipherContext => ({
+      tenantId: stored.tenantId,
+      table: TABLE,
+      column,
+      rowId: stored.id,
+    });
+    const [end, recurrenceJson] = await Promise.all([
+      this.deps.cipher.decrypt(c('end'), stored.endCt),
+      this.deps.cipher.decrypt(c('recurrence'), stored.recurrenceCt),
+    ]);
+    const tenant = await this.deps.store.tenants.find(actor.tenantId);
+    const purgeAfter = purgeAfterDay(
+      new Date(end),
+      JSON.parse(recurrenceJson) as Recurrence,
+      tenant?.settings.retentionDays ?? null,
+      stored.seriesSeenOn,
+      movedEnd,
+    );
+    if (purgeAfter <= stored.purgeAfter) return false;
+    return this.deps.store.meetings.extendPurgeAfter({
+      tenantId: stored.tenantId,
+      id: stored.id,
+      version: stored.version,
+      purgeAfter,
+    });
+  }
+
+  /**
    * Cancels the room and deletes the meeting's metadata now, its audit trail included; the deletion
    * itself is recorded as a count, without the meeting's id (which would outlive the meeting).
    */

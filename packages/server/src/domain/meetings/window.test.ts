@@ -293,3 +293,24 @@ describe('series with no end that calendar sync keeps seeing', () => {
     expect(seriesConfirmationDue('2029-06-12', at)).toBe(false);
   });
 });
+
+describe('series whose occurrence calendar sync saw moved', () => {
+  const s = series(
+    '2026-12-01',
+    { type: 'daily', interval: 1 },
+    { type: 'numbered', numberOfOccurrences: 3 },
+  );
+
+  it('are purged 3 months (or the tenant’s days) after an occurrence moved past the last one', () => {
+    const moved = new Date('2027-05-02T12:30:00Z');
+    expect(purgeAfterDay(s.end, s.recurrence, null, null, moved)).toBe('2027-08-02');
+    expect(purgeAfterDay(s.end, s.recurrence, 30, null, moved)).toBe('2027-06-01');
+  });
+
+  it('keep the pattern’s day when no occurrence moved past the last one', () => {
+    const patternDay = purgeAfterDay(s.end, s.recurrence, null);
+    expect(patternDay).toBe('2027-03-03');
+    expect(purgeAfterDay(s.end, s.recurrence, null, null, new Date('2026-12-02T15:00:00Z'))).toBe(patternDay);
+    expect(purgeAfterDay(s.end, s.recurrence, null, null, new Date(Number.NaN))).toBe(patternDay);
+  });
+});

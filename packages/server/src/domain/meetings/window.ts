@@ -118,19 +118,33 @@ export function roomWindow(
  * The UTC day on which the meeting's metadata is deleted: `retentionDays` after the meeting (or
  * series) ends, or 3 calendar months when the tenant set nothing shorter. Rounded down to the day,
  * so that rows never outlive the promise; the clear-text day reveals no more than a date.
+ *
+ * `movedEnd` is the latest end of an occurrence the organizer moved (an exception calendar sync
+ * saw, not cancelled): moved past the pattern's last occurrence, it is when the series really ends,
+ * and the purge day must not come before it has happened.
  */
 export function purgeAfterDay(
   end: Date,
   recurrence: Recurrence | null,
   retentionDays: number | null,
   seriesSeenOn: string | null = null,
+  movedEnd: Date | null = null,
 ): string {
-  const last = lastEnd(end, recurrence, seriesSeenOn);
+  const last = laterEnd(lastEnd(end, recurrence, seriesSeenOn), movedEnd);
   const purge =
     retentionDays === null
       ? addMonthsClamped(last, 3)
       : new Date(last.getTime() + retentionDays * 86_400_000);
   return purge.toISOString().slice(0, 10);
+}
+
+/**
+ * The later of the pattern's last end and a moved occurrence's end, capped like `lastEnd` (a time
+ * from a calendar is not validated as a meeting's own end is).
+ */
+export function laterEnd(patternEnd: Date, movedEnd: Date | null): Date {
+  if (!movedEnd || Number.isNaN(movedEnd.getTime()) || movedEnd <= patternEnd) return patternEnd;
+  return new Date(Math.min(movedEnd.getTime(), Math.max(LATEST_BOUND, patternEnd.getTime())));
 }
 
 /**

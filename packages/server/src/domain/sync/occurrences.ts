@@ -68,6 +68,16 @@ export async function openOverride(cipher: FieldCipher, r: OccurrenceRecord): Pr
   };
 }
 
+/**
+ * The latest end of an occurrence held somewhere else than its usual time (moved, not cancelled), or
+ * null: moved past the pattern's last occurrence, it is when the series really ends (purge day).
+ */
+export function latestMovedEnd(overrides: readonly OccurrenceOverride[]): Date | null {
+  let latest: Date | null = null;
+  for (const o of overrides) if (!o.cancelled && (!latest || o.end > latest)) latest = o.end;
+  return latest;
+}
+
 /** What places a series' occurrences in time: its first start and the zone of its wall-clock times. */
 export interface SeriesClock {
   readonly start: Date;

@@ -15,12 +15,13 @@ import { findJoinBlock } from '../../instructions/marker.js';
 import { DomainError } from '../errors.js';
 import type { Meeting } from '../meetings/meeting.js';
 import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js';
-import { isOpenEnded, seriesConfirmationDue } from '../meetings/window.js';
+import { isOpenEnded, lastEnd, seriesConfirmationDue } from '../meetings/window.js';
 import type { Principal } from '../principal.js';
 import type { CalendarItem, MailboxOwner } from './calendar-item.js';
 import { type LinkField, openLinkField, sealLinkField } from './links.js';
 import {
   isTimeDerivedKey,
+  latestMovedEnd,
   type OccurrenceOverride,
   occurrenceStartOn,
   openAt,
@@ -72,14 +73,17 @@ export class CalendarSyncService {
 
   /**
    * Applies a single event or a series master (with the series' instances, for overrides).
-   * Occurrences and exceptions are applied through their master.
+   * Occurrences and exceptions are applied through their master. `instancesSince` is the start of
+   * the span the instances were read over, when it has one (sync-worker.ts reads a window): an
+   * occurrence moved to before it cannot be among them, and its recorded override is kept.
    */
   async applyItem(
     owner: MailboxOwner,
     item: CalendarItem,
     instances: readonly CalendarItem[] = [],
+    instancesSince?: Date,
   ): Promise<ApplyResult> {
-    const result = await this.#apply(owner, item, instances);
+    const result = await this.#apply(owner, item, instances, instancesSince);
     this.deps.onApplied?.(result);
     return result;
   }
@@ -144,6 +148,7 @@ export class CalendarSyncService {
     owner: MailboxOwner,
     item: CalendarItem,
     instances: readonly CalendarItem[],
+    instancesSince: Date | undefined,
   ): Promise<ApplyResult> {
     const actor = principalOf(owner);
     const hash = eventHash(item.id);
@@ -155,9 +160,13 @@ export class CalendarSyncService {
     const previous = link ? await this.#version(link) : undefined;
     if (previous) {
       if (previous.changeKey === item.changeKey) {
+        // The master is as last applied, but its occurrences are read over a window that moves with
+        // the clock: one moved or cancelled beyond the window when that version came is listed only
+        // once the window reaches it, with no new changeKey. A no-op when they are as recorded.
+        const moved = await this.#followOccurrences(owner, meeting, meeting, item, instances, instancesSince);
         // Sync's daily fresh round reports every event again: an open-ended series still there.
         await this.#confirmSeries(actor, meeting, item);
-        return 'unchanged';
+        return moved ? 'occurrences' : 'unchanged';
       }
       if (item.lastModified < previous.lastModified) return 'stale';
     }
@@ -172,11 +181,9 @@ export class CalendarSyncService {
         await this.deps.meetings.update(actor, meeting.id, patch);
         result = 'updated';
       }
-      if (kind === 'series') {
-        const changed = await this.#replaceOverrides(owner, meeting.id, item, instances);
-        if (changed) this.deps.onOccurrencesChanged?.(meeting.id);
-        if (changed && result === 'unchanged') result = 'occurrences';
-      }
+      const series = { end: patch.end ?? meeting.end, recurrence: patch.recurrence ?? meeting.recurrence };
+      const changed = await this.#followOccurrences(owner, meeting, series, item, instances, instancesSince);
+      if (changed && result === 'unchanged') result = 'occurrences';
     }
     await this.deps.store.links.upsert(
       {
@@ -240,24 +247,62 @@ export class CalendarSyncService {
     return undefined;
   }
 
+  /**
+   * A series' moved and cancelled occurrences, as the master and its instances say now: saved when
+   * they differ from those recorded, and the purge day moved to cover an occurrence moved past the
+   * series' last one. `series` holds the meeting's end and recurrence as stored after this apply.
+   * True when the overrides changed.
+   */
+  async #followOccurrences(
+    owner: MailboxOwner,
+    meeting: Meeting,
+    series: Pick<Meeting, 'end' | 'recurrence'>,
+    item: CalendarItem,
+    instances: readonly CalendarItem[],
+    instancesSince: Date | undefined,
+  ): Promise<boolean> {
+    if (item.type !== 'seriesMaster' || item.isCancelled || meeting.status === 'cancelled') return false;
+    const { changed, overrides } = await this.#replaceOverrides(
+      owner,
+      meeting.id,
+      item,
+      instances,
+      instancesSince,
+    );
+    if (changed) this.deps.onOccurrencesChanged?.(meeting.id);
+    const movedEnd = latestMovedEnd(overrides);
+    // Most series end with their pattern, whose last occurrence the stored purge day already covers:
+    // only a later one costs a read of the meeting (and a write once).
+    if (movedEnd && movedEnd > lastEnd(series.end, series.recurrence, meeting.seriesSeenOn)) {
+      try {
+        await this.deps.meetings.coverMovedOccurrence(principalOf(owner), meeting.id, movedEnd);
+      } catch (error) {
+        if (!(error instanceof DomainError && error.code === 'meeting_not_found')) throw error;
+      }
+    }
+    return changed;
+  }
+
   async #replaceOverrides(
     owner: MailboxOwner,
     meetingId: string,
     master: CalendarItem,
     instances: readonly CalendarItem[],
-  ): Promise<boolean> {
-    const overrides = seriesOverrides(master, instances);
+    instancesSince: Date | undefined,
+  ): Promise<{ changed: boolean; overrides: OccurrenceOverride[] }> {
+    const fresh = seriesOverrides(master, instances);
     const stored = await this.deps.store.occurrences.list(meetingId);
     const before = await Promise.all(stored.map((r) => openOverride(this.deps.cipher, r)));
+    const overrides = [...fresh, ...heldBefore(before, fresh, instances, instancesSince)];
     // Rows an earlier version keyed by a hash of their original start are written again.
     if (sameOverrides(before, overrides) && !stored.some((r) => isTimeDerivedKey(r.occurrenceKey))) {
-      return false;
+      return { changed: false, overrides };
     }
     const records = await Promise.all(
       overrides.map((o) => sealOverride(this.deps.cipher, owner.tenantId, meetingId, o)),
     );
     await this.deps.store.occurrences.replace(meetingId, records, this.#now());
-    return true;
+    return { changed: true, overrides };
   }
 
   async #version(link: EventLinkRecord): Promise<AppliedVersion | undefined> {
@@ -345,6 +390,27 @@ export function seriesOverrides(
     });
   }
   return [...overrides.values()];
+}
+
+/**
+ * Recorded moves of occurrences held before `since`, the start of the span the instances were read
+ * over: Graph could not list them, and what happened stays as recorded (it still dates the series'
+ * end, for the purge day). One the master or the instances speak of again is theirs to say.
+ */
+function heldBefore(
+  recorded: readonly OccurrenceOverride[],
+  fresh: readonly OccurrenceOverride[],
+  instances: readonly CalendarItem[],
+  since: Date | undefined,
+): OccurrenceOverride[] {
+  if (!since) return [];
+  const spoken = new Set([
+    ...fresh.map((o) => o.originalStart.getTime()),
+    ...instances.flatMap((i) => (i.originalStart ? [i.originalStart.getTime()] : [])),
+  ]);
+  return recorded.filter(
+    (o) => !o.cancelled && o.end.getTime() <= since.getTime() && !spoken.has(o.originalStart.getTime()),
+  );
 }
 
 function rangeStartDate(recurrence: CalendarItem['recurrence']): string | null {

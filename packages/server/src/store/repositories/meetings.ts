@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type {
   InsertOutcome,
   MeetingRepository,
+  PurgeExtension,
   SeriesConfirmation,
   StoredMeeting,
 } from '../../domain/meetings/meeting.js';
@@ -123,6 +124,20 @@ export class KyselyMeetingRepository implements MeetingRepository {
       .where('version', '=', c.version)
       .where('status', '=', 'scheduled')
       .where((eb) => eb.or([eb('series_seen_on', 'is', null), eb('series_seen_on', '<', c.seriesSeenOn)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async extendPurgeAfter(e: PurgeExtension): Promise<boolean> {
+    const result = await this.db
+      .updateTable('meetings')
+      .set({ purge_after: e.purgeAfter })
+      .where('tenant_id', '=', e.tenantId)
+      .where('id', '=', e.id)
+      .where('version', '=', e.version)
+      .where('status', '=', 'scheduled')
+      // Days compare as text (YYYY-MM-DD), on both dialects: a later day already stored stays.
+      .where('purge_after', '<', e.purgeAfter)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
