@@ -17,6 +17,7 @@ import { type Authenticator, registerAuthentication } from './http/auth.js';
 import { problem } from './http/errors.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerNoStore } from './http/no-store.js';
+import { openApiOptions } from './http/openapi.js';
 import { frameworkErrorProblem, registerProblemHandling } from './http/problem-plugin.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';
@@ -78,23 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthentication(app, deps.authenticate);
   registerHttpMetrics(app, deps.metrics);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Roomlink API',
-        version: '1.0.0',
-        description: 'The API the Roomlink Outlook add-in calls. Errors are application/problem+json.',
-      },
-      servers: [{ url: deps.config.baseUrl.toString().replace(/\/$/, '') }],
-      components: {
-        securitySchemes: {
-          addinSession: { type: 'http', scheme: 'bearer', description: 'Add-in session token' },
-        },
-      },
-      security: [{ addinSession: [] }],
-    },
-  });
+  await app.register(swagger, openApiOptions(deps.config.baseUrl));
 
   await operationsRoutes(app, {
     ping: () => deps.store.ping(),

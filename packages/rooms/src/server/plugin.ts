@@ -221,12 +221,24 @@ const ROOM_STATUS_SCHEMA = {
   },
 } as const;
 
+/** What sendProblem writes (RFC 9457 problem details, as the rest of Roomlink's API). */
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+  },
+} as const;
+
 const STATUS_ROUTE_SCHEMA: FastifySchema = {
   summary: 'Whether a built-in room can be joined now (public; reveals nothing else)',
   tags: ['rooms'],
   security: [],
   params: { type: 'object', properties: { slug: { type: 'string' } } },
-  response: { 200: ROOM_STATUS_SCHEMA },
+  response: { 200: ROOM_STATUS_SCHEMA, 404: PROBLEM_SCHEMA, 503: PROBLEM_SCHEMA },
 } as FastifySchema;
 
 function sendProblem(reply: FastifyReply, status: number, code: string, title: string, detail: string) {

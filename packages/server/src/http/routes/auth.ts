@@ -193,6 +193,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
             user: UserView,
           }),
           400: ProblemResponse,
+          429: ProblemResponse,
         },
       },
     },
@@ -220,12 +221,13 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       schema: {
         summary: 'Sign out: revoke sessions, delete tokens and the Exchange user id',
         tags: ['session'],
+        response: { 204: Type.Null({ description: 'Signed out' }), 401: ProblemResponse },
       },
     },
     async (request, reply) => {
       await deps.signIn.signOut(requirePrincipal(request));
       void reply.clearCookie(BROWSER_SESSION_COOKIE, { path: '/' });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
