@@ -152,6 +152,17 @@ for (const dialect of DIALECTS) {
       expect(ok.json().text).toContain('Rejoindre : ');
       expect(ok.json().warnings[0].path).toBe('/html');
 
+      // Templates as long as settings take (20,000 characters each, here three UTF-8 bytes apiece:
+      // over the app-wide 64 KiB body limit) can be previewed before they are saved.
+      const long = (template: string) =>
+        `${template}{{!-- ${'会'.repeat(20_000 - `${template}{{!--  --}}`.length)} --}}`;
+      const large = await send('POST', '/api/v1/admin/templates/preview', {
+        language: 'fr',
+        html: long('<p><a href="{{joinUrl}}">Rejoindre</a></p>'),
+        text: long('Rejoindre : {{joinUrl}}'),
+      });
+      expect(large.statusCode).toBe(200);
+
       const bad = await send('POST', '/api/v1/admin/templates/preview', {
         language: 'en',
         html: '<p>\n  <script>alert(1)</script>{{joinUrl}}</p>',

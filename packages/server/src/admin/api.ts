@@ -174,6 +174,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   api.post(
     '/api/v1/admin/templates/preview',
     {
+      // Whatever can be saved can be previewed first.
+      bodyLimit: SETTINGS_BODY_LIMIT,
       schema: {
         summary: 'Validate a language’s join-instruction templates and render them for a sample meeting',
         tags,

@@ -142,10 +142,21 @@ export function prepareTemplate(source: string, field: TemplateField): PreparedT
   return outcome;
 }
 
+/** Characters as the settings schema counts them (JSON Schema's maxLength: code points, not UTF-16 units). */
+function codePoints(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // The low half of a surrogate pair belongs to the character its high half began.
+    if (unit < 0xdc00 || unit > 0xdfff) count++;
+  }
+  return count;
+}
+
 function prepare(source: string, field: TemplateField): PreparedTemplate {
   if (typeof source !== 'string') throw new TemplateError(field, 'the template must be text');
   if (source.trim() === '') throw new TemplateError(field, 'the template is empty');
-  if (source.length > MAX_TEMPLATE_LENGTH) {
+  if (codePoints(source) > MAX_TEMPLATE_LENGTH) {
     throw new TemplateError(
       field,
       `the template is longer than ${MAX_TEMPLATE_LENGTH.toLocaleString('en')} characters`,

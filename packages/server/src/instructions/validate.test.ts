@@ -250,6 +250,15 @@ describe('rejected templates', () => {
     expect(rejection({ text: 42 as unknown as string }).detail).toMatch(/must be text/);
   });
 
+  it('counts characters as the settings schema does (code points), so an emoji is one', () => {
+    const emoji = '\u{1F4C5}'; // two UTF-16 units
+    // In a comment, so that the rendered text stays within its own limit.
+    const frame = '{{joinUrl}}{{!--  --}}';
+    const fits = `{{joinUrl}}{{!-- ${emoji.repeat(20_000 - frame.length)} --}}`;
+    expect(() => validateTemplates({ html: GOOD_HTML, text: fits })).not.toThrow();
+    expect(rejection({ text: `${fits}.` }).detail).toMatch(/longer than 20,000/);
+  });
+
   it('names the language of a tenant override that fails', () => {
     const overrides = {
       en: { html: GOOD_HTML, text: GOOD_TEXT },
