@@ -230,3 +230,14 @@ export async function interleaved({ subject, baseline, rounds, duration }) {
     runs,
   };
 }
+
+/** A TCP port free on loopback now (the server refuses PORT=0: its base URL would name port 0). */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -2,7 +2,18 @@
 // and against a bare Node HTTP server in the same run. Prints req/s, p50/p99 and the ratio.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { CLI, load, masterKeys, paced, ROOT, report, startProcess, tempDir, withCpu } from './lib.mjs';
+import {
+  CLI,
+  freePort,
+  load,
+  masterKeys,
+  paced,
+  ROOT,
+  report,
+  startProcess,
+  tempDir,
+  withCpu,
+} from './lib.mjs';
 
 const duration = Number(process.env.BENCH_SECONDS ?? 10);
 // Profiling aids: BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" and BENCH_SYNC=FULL.
@@ -24,7 +35,7 @@ const env = {
   ROOMLINK_MASTER_KEYS: masterKeys(),
   LOG_LEVEL: 'info',
   HOST: '127.0.0.1',
-  PORT: '0',
+  PORT: String(await freePort()),
 };
 
 // A real add-in session, created the way sign-in creates one (hashed token row for a user).

@@ -6,7 +6,7 @@
 // Loopback only; bounded in time. Figures go to bench/sync-README.md by hand.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cpuText, interleaved, load, ROOT, startProcess, withCpu } from './lib.mjs';
+import { cpuText, freePort, interleaved, load, ROOT, startProcess, withCpu } from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -247,16 +247,6 @@ async function serve() {
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function freePort() {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 void spawn;

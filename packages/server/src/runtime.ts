@@ -3,13 +3,14 @@
  * close them. The server and the CLI both start from here.
  */
 import { EventEmitter } from 'node:events';
+import type { Stats } from 'node:fs';
 import { access, chmod, lstat, mkdir, open, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config/config.js';
+import { type Config, ConfigError } from './config/config.js';
 import { EnvelopeCipher } from './crypto/envelope.js';
-import type { KeyProvider } from './crypto/key-provider.js';
-import { EnvKeyProvider, FileKeyProvider } from './crypto/local-key-provider.js';
+import { KeyError, type KeyProvider } from './crypto/key-provider.js';
+import { EnvKeyProvider, FileKeyProvider, missingKeyringMessage } from './crypto/local-key-provider.js';
 import type { MeetingProvider } from './domain/meetings/provider.js';
 import { MeetingService } from './domain/meetings/service.js';
 import { createMetrics, type HttpMetrics } from './observability/metrics.js';
@@ -36,38 +37,69 @@ export interface Runtime {
 
 export type RoomEvents = { cancelled: [slug: string]; changed: [slug: string] };
 
-export class MissingKeyringError extends Error {
-  constructor(file: string) {
+/** The file key provider's keyring does not exist, and this command may not create it. */
+export class MissingKeyringError extends KeyError {
+  constructor(file: string, demo: boolean) {
     super(
-      `no master keyring at ${file}. Run "roomlink keys init" once (and back the file up), ` +
-        'or set ROOMLINK_KEY_PROVIDER=env with ROOMLINK_MASTER_KEYS',
+      'keyring_unusable',
+      `${missingKeyringMessage(file)}; nothing was created. ` +
+        (demo
+          ? 'Start Roomlink (demo mode creates it on first start) or run "roomlink keys init"'
+          : 'Run "roomlink keys init" once (and back the file up), or set ROOMLINK_KEY_PROVIDER=env ' +
+            'with ROOMLINK_MASTER_KEYS') +
+        '; if it should exist, check ROOMLINK_KEYRING_FILE (or ROOMLINK_DATA_DIR)',
     );
     this.name = 'MissingKeyringError';
   }
 }
 
-export async function createKeyProvider(config: Config, logger: Pick<Logger, 'warn'>): Promise<KeyProvider> {
+export interface KeyProviderOptions {
+  /**
+   * Whether a missing keyring may be created (demo mode only): true for the server's first start,
+   * false for every other command, which must not leave a new, empty keyring behind.
+   */
+  readonly createDemoKeyring?: boolean;
+}
+
+/**
+ * The configured key provider, its keys read and checked: a missing, unreadable or damaged keyring
+ * is a KeyError naming the file (the CLI's keys exit code), before anything else starts.
+ */
+export async function createKeyProvider(
+  config: Config,
+  logger: Pick<Logger, 'warn'>,
+  options: KeyProviderOptions = {},
+): Promise<KeyProvider> {
   if (config.keys.provider === 'env') return new EnvKeyProvider(config.keys.envKeys);
   const provider = new FileKeyProvider(config.keys.keyringFile);
-  if (config.demo) {
+  if (config.demo && (options.createDemoKeyring ?? false)) {
     if (await provider.ensure()) {
       logger.warn(
         { file: config.keys.keyringFile },
         'demo mode: generated a new master key in the data directory',
       );
     }
-  } else if (!(await fileExists(config.keys.keyringFile))) {
-    throw new MissingKeyringError(config.keys.keyringFile);
+  } else if (await isMissing(config.keys.keyringFile)) {
+    throw new MissingKeyringError(config.keys.keyringFile, config.demo);
   }
+  await provider.load();
   return provider;
 }
 
+/**
+ * Checks, in an order that leaves nothing half-made: the database path (read only), then the keys
+ * (the server's first start in demo mode creates the keyring), then the database files.
+ */
 export async function createRuntime(
   config: Config,
   logger: Pick<Logger, 'warn' | 'error'>,
-  options: { migrate?: boolean; metrics?: HttpMetrics } = {},
+  options: { migrate?: boolean; metrics?: HttpMetrics } & KeyProviderOptions = {},
 ): Promise<Runtime> {
-  const keyProvider = await createKeyProvider(config, logger);
+  await checkSqliteDatabasePath(config.databaseUrl);
+  // The server (serve) is what creates the demo keyring: commands pass false.
+  const keyProvider = await createKeyProvider(config, logger, {
+    createDemoKeyring: options.createDemoKeyring ?? true,
+  });
   const metrics = options.metrics ?? createMetrics();
   await privateSqliteFiles(config.databaseUrl, logger);
   const store = await openStore(config.databaseUrl, {
@@ -117,39 +149,127 @@ export async function createRuntime(
   };
 }
 
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+export type SqliteTarget =
+  /** Nothing there yet (or a symbolic link to nothing): SQLite, or Roomlink first, creates it. */
+  | { readonly kind: 'missing' }
+  /** A SQLite database, or an empty file (SQLite makes it one); `file` is where links lead. */
+  | { readonly kind: 'database'; readonly file: string };
+
+/**
+ * What a `sqlite:` DATABASE_URL names, read only (no directory made, no mode changed, nothing
+ * opened for writing). Anything but a database, an empty file or nothing (a directory, a device, a
+ * file that does not start with SQLite's header) is a ConfigError naming DATABASE_URL and what it
+ * points at: SQLite would refuse it anyway, and Roomlink must not change its mode first. A symbolic
+ * link counts as the file it leads to. Undefined for PostgreSQL and an in-memory database.
+ */
+export async function checkSqliteDatabasePath(databaseUrl: string): Promise<SqliteTarget | undefined> {
+  if (!databaseUrl.startsWith('sqlite:')) return undefined;
+  const name = databaseUrl.slice('sqlite:'.length);
+  if (name === '' || name === ':memory:') return undefined;
+  const named = path.resolve(name);
+  const refuse = (what: string, instead = 'name the database file, or leave DATABASE_URL unset') =>
+    new ConfigError([`DATABASE_URL=${databaseUrl} ${what}; nothing was changed: ${instead}`]);
+  let info: Stats;
+  try {
+    info = await lstat(named);
+    // SQLite follows symbolic links: what matters is the file the link leads to.
+    if (info.isSymbolicLink()) info = await stat(named);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'missing' };
+    if (code === 'ENOTDIR') throw refuse(`names a path through something that is not a directory (${named})`);
+    if (code === 'ELOOP') throw refuse(`is a loop of symbolic links (${named})`);
+    throw error;
+  }
+  const file = await realpath(named);
+  const via = file === named ? file : `${named}, a symbolic link to ${file}`;
+  if (info.isDirectory()) {
+    throw refuse(
+      `points at a directory (${via}), not a SQLite database file`,
+      `name a file in it, e.g. sqlite:${path.join(file, 'roomlink.sqlite')}, or leave DATABASE_URL unset`,
+    );
+  }
+  if (!info.isFile()) throw refuse(`points at ${kindOf(info)} (${via}), not a SQLite database file`);
+  if (info.size === 0) return { kind: 'database', file };
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  let read: number;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      ({ bytesRead: read } = await handle.read(head, 0, head.length, 0));
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw refuse(`points at a file Roomlink may not read (${via})`);
+    throw error;
+  }
+  if (read < head.length || !head.equals(SQLITE_HEADER)) {
+    throw refuse(
+      `points at a file that is not a SQLite database (${via}: it does not start with SQLite's header)`,
+    );
+  }
+  return { kind: 'database', file };
+}
+
+function kindOf(info: Stats): string {
+  if (info.isFIFO()) return 'a named pipe';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'something other than a file';
+}
+
 /**
  * SQLite: the database file and its directory are private to the account Roomlink runs as, before
  * the store opens them (they hold Exchange ids, subscription and job ids in clear, and ciphertext).
  *
+ * - What DATABASE_URL names is checked first (checkSqliteDatabasePath): anything but a SQLite
+ *   database, an empty file or nothing is refused (ConfigError) before any directory is made or
+ *   mode changed.
  * - A directory Roomlink creates (the data directory, or DATABASE_URL's) is made 0700. A directory
  *   that exists already is left as it is: the operator chose it and its mode (a volume, a systemd
  *   StateDirectory, one shared with other software), and Roomlink cannot tell one it created in an
  *   earlier version from one an operator made. The files below are what protects the data.
  * - A new database file is created empty with 0600 before SQLite opens it; SQLite gives the -wal
- *   and -shm files it creates the main file's mode. An existing file (and a -wal or -shm left by a
- *   crash) open to group or others (earlier versions created them 0644 under umask 022) loses those
- *   bits; each change is logged. A symbolic link counts as the file it leads to. If it cannot be changed (another owner), Roomlink warns and starts
- *   anyway.
+ *   and -shm files it creates the main file's mode. An existing database (and a -wal or -shm left by
+ *   a crash, if a regular file) open to group or others (earlier versions created them 0644 under
+ *   umask 022) loses those bits; each change is logged. A symbolic link counts as the file it leads
+ *   to. If it cannot be changed (another owner), Roomlink warns and starts anyway.
  */
 export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logger, 'warn'>): Promise<void> {
   // Windows has no such mode bits (stat reports 0o666, chmod only flips read-only): the directory's
-  // ACL is what keeps other accounts out there (docs/security.md).
-  if (!databaseUrl.startsWith('sqlite:') || process.platform === 'win32') return;
-  const name = databaseUrl.slice('sqlite:'.length);
-  if (name === '' || name === ':memory:') return;
-  const named = path.resolve(name);
-  await mkdir(path.dirname(named), { recursive: true, mode: 0o700 });
-  if (await createPrivate(named)) return;
-  // SQLite follows symbolic links and keeps its -wal and -shm beside the file the link leads to.
-  const file = await realpath(named).catch(() => named);
+  // ACL is what keeps other accounts out there (docs/security.md). The check holds there too.
+  const target = await checkSqliteDatabasePath(databaseUrl);
+  if (target === undefined || process.platform === 'win32') return;
+  const named = path.resolve(databaseUrl.slice('sqlite:'.length));
+  let file: string;
+  if (target.kind === 'missing') {
+    await mkdir(path.dirname(named), { recursive: true, mode: 0o700 });
+    if (await createPrivate(named)) return;
+    // Created meanwhile by another process: checked again before any mode is changed.
+    const now = await checkSqliteDatabasePath(databaseUrl);
+    if (now?.kind !== 'database') return;
+    file = now.file;
+  } else {
+    file = target.file;
+  }
+  // SQLite keeps its -wal and -shm beside the file a symbolic link leads to.
   for (const each of [file, `${file}-wal`, `${file}-shm`]) {
-    let mode: number;
+    let info: Stats;
     try {
-      mode = (await stat(each)).mode & 0o777;
+      info = await lstat(each);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
+    // Only regular files: never a directory or whatever a link beside the database leads to.
+    if (!info.isFile()) continue;
+    const mode = info.mode & 0o777;
     if ((mode & 0o077) === 0) continue;
     const octal = (m: number) => `0${m.toString(8).padStart(3, '0')}`;
     const fields = { file: each, mode: octal(mode) };
@@ -185,7 +305,7 @@ async function createPrivate(named: string): Promise<boolean> {
       if (code === 'ENOENT' && file !== named) return false;
       if (code !== 'EEXIST') throw error;
     }
-    if (!(await lstat(file)).isSymbolicLink() || (await fileExists(file))) return false;
+    if (!(await lstat(file)).isSymbolicLink() || (await pathExists(file))) return false;
     file = path.resolve(path.dirname(file), await readlink(file));
   }
   return false;
@@ -194,7 +314,15 @@ async function createPrivate(named: string): Promise<boolean> {
 /** As Linux's own limit (ELOOP): a longer chain is left to SQLite to refuse. */
 const MAX_SYMLINK_HOPS = 40;
 
-async function fileExists(file: string): Promise<boolean> {
+/** Whether nothing is at `file` (anything else there, the provider's load says what is wrong with). */
+async function isMissing(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+  );
+}
+
+async function pathExists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
     () => false,

@@ -7,7 +7,7 @@ import { FileKeyProvider } from '../crypto/local-key-provider.js';
 import { rotateMasterKey } from '../crypto/rotate.js';
 import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
-import { createKeyProvider, privateSqliteFiles } from '../runtime.js';
+import { checkSqliteDatabasePath, createKeyProvider, privateSqliteFiles } from '../runtime.js';
 import { currentSchema, openStore } from '../store/kysely-store.js';
 import { emptyLogWith, type LogCompaction } from '../store/log-compaction.js';
 import { migrateToLatest } from '../store/migrations/index.js';
@@ -68,7 +68,10 @@ export function registerCommands(program: Command, config: () => Config): void {
       const c = config();
       if (c.keys.provider !== 'file')
         throw new CliError('keys init applies to the file key provider only', EXIT.usage);
-      const created = await new FileKeyProvider(c.keys.keyringFile).ensure();
+      const provider = new FileKeyProvider(c.keys.keyringFile);
+      const created = await provider.ensure();
+      // An existing keyring is checked, not trusted: "nothing changed" must not hide a damaged one.
+      await provider.load();
       process.stdout.write(
         created
           ? `created ${c.keys.keyringFile}; back it up: without it no stored meeting can be read\n`
@@ -81,8 +84,10 @@ export function registerCommands(program: Command, config: () => Config): void {
     .action(async () => {
       const c = config();
       requireExistingDatabase(c.databaseUrl);
+      await checkSqliteDatabasePath(c.databaseUrl);
       const logger = pino(loggerOptions(c.logLevel));
-      const provider = await createKeyProvider(c, logger);
+      // Rotation never creates a keyring: a new one would hold none of the keys in use.
+      const provider = await createKeyProvider(c, logger, { createDemoKeyring: false });
       const store = await openStore(c.databaseUrl);
       try {
         const result = await rotateMasterKey(store.tenantKeys, provider);
@@ -142,6 +147,12 @@ export function registerCommands(program: Command, config: () => Config): void {
     .requiredOption('--user <upn>', 'a test user of the identity emulator, e.g. adele@contoso.example')
     .option('--url <url>', 'the running Roomlink (default: ROOMLINK_BASE_URL)')
     .action(async (options: { user: string; url?: string }) => {
+      if (options.url !== undefined && !isHttpUrl(options.url)) {
+        throw new CliError(
+          `--url "${options.url}" is not an http(s) URL: give the running Roomlink's address, e.g. http://localhost:3000`,
+          EXIT.usage,
+        );
+      }
       const c = config();
       if (c.microsoft) {
         throw new CliError(
@@ -176,4 +187,13 @@ export function registerCommands(program: Command, config: () => Config): void {
       const code = await runDoctor(process.env, (line) => process.stdout.write(`${line}\n`));
       process.exitCode = code;
     });
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

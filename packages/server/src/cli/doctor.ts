@@ -5,7 +5,7 @@ import { wrapContext } from '../crypto/envelope.js';
 import { KeyError } from '../crypto/key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
-import { createKeyProvider } from '../runtime.js';
+import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
 import { retryWhileSchemasVanish, roomlinkMigrator } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
@@ -31,6 +31,8 @@ export async function runDoctor(
       (options.now ?? (() => new Date()))(),
     );
     if (problems.length > 0) throw new ConfigError(problems);
+    // A DATABASE_URL naming a directory or some other file (read only: doctor changes nothing).
+    await checkSqliteDatabasePath(config.databaseUrl);
     print(`ok    configuration (base URL ${config.baseUrl}, ${config.demo ? 'demo mode' : 'Microsoft 365'})`);
     for (const line of appRegistrationValues(config.baseUrl)) print(`      ${line}`);
     for (const warning of configWarnings(config)) print(`warn  ${warning}`);
@@ -65,7 +67,8 @@ export async function runDoctor(
   }
 
   try {
-    const provider = await createKeyProvider({ ...config, demo: false }, { warn: () => undefined });
+    // Doctor creates nothing: a missing keyring fails here, naming the file.
+    const provider = await createKeyProvider(config, { warn: () => undefined }, { createDemoKeyring: false });
     const held = new Set(await provider.masterKeyIds());
     const counts = await store.tenantKeys.countByMasterKey().catch(() => new Map<string, number>());
     const missing = [...counts.keys()].filter((id) => !held.has(id));

@@ -46,7 +46,8 @@ export function registerRetentionCommands(
     const c = config();
     requireExistingDatabase(c.databaseUrl);
     const logger = pino(loggerOptions(c.logLevel), pino.destination(2));
-    const runtime = await createRuntime(c, logger);
+    // These commands never create a keyring (only the server's first start in demo mode does).
+    const runtime = await createRuntime(c, logger, { createDemoKeyring: false });
     try {
       const sync = cliSyncHooks(runtime, logger);
       return await work(createRetention(runtime, { logger, ...syncRetentionOptions(runtime, sync, logger) }));
@@ -105,6 +106,8 @@ export function registerRetentionCommands(
       if (options.contractEnd !== undefined && options.cancel) {
         throw new CliError('use either --contract-end or --cancel', EXIT.usage);
       }
+      // Arguments are checked before the database is opened (a bad day is 64 whatever else is wrong).
+      if (options.contractEnd !== undefined) checkContractEnd(options.contractEnd);
       const status = await withRetention((r) => {
         if (options.cancel) return r.offboarding.cancel(tenantId, { actor: CLI_ACTOR });
         if (options.contractEnd !== undefined) {
@@ -281,6 +284,17 @@ export function parseInstant(value: string): Date {
   }
   const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
   return new Date(midnight.getTime() + ((hours * 60 + minutes - offset) * 60 + seconds) * 1000 + ms);
+}
+
+/** `--contract-end`: a day as YYYY-MM-DD that is on the calendar (no 2026-02-30). */
+export function checkContractEnd(value: string): void {
+  if (parseDay(value)) return;
+  throw new CliError(
+    /^\d{4}-\d{2}-\d{2}$/.test(value)
+      ? `--contract-end "${value}" is not a calendar day: give a day that exists, as YYYY-MM-DD`
+      : `--contract-end "${value}" must be a day as YYYY-MM-DD (e.g. 2026-06-30)`,
+    EXIT.usage,
+  );
 }
 
 function toCliError(error: RetentionError): CliError {

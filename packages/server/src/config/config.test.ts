@@ -185,6 +185,44 @@ describe('configuration', () => {
     ).toBe(true);
   });
 
+  it('takes integer settings in decimal digits only, PORT from 1 to 65535', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    // Number() reads these as 3999, 3000, 1, 1000 and 80; none is how anyone writes a port.
+    for (const port of ['0x0F9F', '3e3', '0b1', '1_000', '80.0', '+80', '-1']) {
+      expect(problems({ PORT: port }), port).toEqual([
+        `PORT="${port}" must be a whole number from 1 to 65535, in decimal digits`,
+      ]);
+    }
+    // 0 (any free port) would leave the default base URL, and so every join link, on port 0.
+    expect(problems({ PORT: '0' })).toEqual([
+      'PORT="0" must be a whole number from 1 to 65535, in decimal digits',
+    ]);
+    expect(problems({ PORT: '65536' })).toHaveLength(1);
+    expect(loadConfig({ PORT: ' 8080 ' }).port).toBe(8080);
+    expect(loadConfig({ PORT: '65535' }).baseUrl.toString()).toBe('http://localhost:65535/');
+    // Every integer setting goes through the same check.
+    for (const name of [
+      'ROOMLINK_ROOM_OPEN_BEFORE_MINUTES',
+      'ROOMLINK_ROOM_CLOSE_AFTER_MINUTES',
+      'ROOMLINK_TURN_TTL_SECONDS',
+      'ROOMLINK_SHUTDOWN_TIMEOUT_MS',
+      'ROOMLINK_SESSION_TTL_HOURS',
+    ]) {
+      expect(problems({ [name]: '0x100' }), name).toEqual([
+        expect.stringMatching(new RegExp(`^${name}="0x100" must be a whole number`)),
+      ]);
+      expect(problems({ [name]: '1e2' }), name).toHaveLength(1);
+    }
+    expect(loadConfig({ ROOMLINK_SESSION_TTL_HOURS: '48' }).sessionTtlHours).toBe(48);
+  });
+
   it('rejects a base URL with a path', () => {
     expect(() => loadConfig({ ROOMLINK_BASE_URL: 'https://example.com/roomlink' })).toThrow(
       /ROOMLINK_BASE_URL/,

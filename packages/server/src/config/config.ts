@@ -120,12 +120,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
+  // Decimal digits only (surrounding spaces are trimmed, as for every variable): Number() would also
+  // take 0x0F9F, 3e3, 0b1, 1_000 or 12.0, which no one means as a port or a count.
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = value(name);
     if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}`);
+    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}, in decimal digits`);
       return fallback;
     }
     return n;
@@ -137,7 +139,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     }
   }
 
-  const port = integer('PORT', 3000, 0, 65535);
+  // Not 0 (any free port): the default base URL, and so join links and redirect URIs, would name it.
+  const port = integer('PORT', 3000, 1, 65535);
   const demo = value('MS_CLIENT_ID') === undefined;
   const demoPublic = value('ROOMLINK_DEMO_PUBLIC');
   if (demoPublic !== undefined && demoPublic !== 'true' && demoPublic !== 'false')

@@ -28,7 +28,9 @@ export class KeyError extends Error {
       | 'unwrap_failed'
       | 'decrypt_failed'
       | 'malformed_ciphertext'
-      | 'no_data_key',
+      | 'no_data_key'
+      /** The keyring (file provider) is missing, unreadable or not a valid keyring; its message names the file. */
+      | 'keyring_unusable',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -17,6 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { KeyError } from './key-provider.js';
 import { FileKeyProvider } from './local-key-provider.js';
 
 /** The file system calls that make a write durable, in order. */
@@ -104,5 +105,52 @@ describe('the keyring file', () => {
     const tmp = events[0]?.replace(/^sync /, '') ?? '';
     expect(path.dirname(tmp)).toBe(dir);
     expect(events).toEqual([`sync ${tmp}`, `rename ${tmp} -> ${file}`, `sync ${dir}`]);
+  });
+
+  it('load() refuses a damaged keyring with a KeyError naming the file, never a key', async () => {
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const loaded = async (content: string) => {
+      await writeFile(file, content);
+      const error = await new FileKeyProvider(file)
+        .load()
+        .then(() => undefined)
+        .catch((e: unknown) => e);
+      expect(error, content).toBeInstanceOf(KeyError);
+      expect((error as KeyError).code).toBe('keyring_unusable');
+      expect((error as KeyError).message).not.toContain(key);
+      return (error as KeyError).message;
+    };
+    const ring = (r: unknown) => JSON.stringify(r);
+    expect(await loaded('{garbage')).toBe(`keyring ${file} is not valid JSON; restore it from its backup`);
+    expect(await loaded('[]')).toMatch(`keyring ${file} is not a Roomlink keyring`);
+    expect(await loaded(ring({ version: 2, current: 'a', keys: { a: key } }))).toMatch(
+      /not a Roomlink keyring/,
+    );
+    expect(await loaded(ring({ version: 1, current: 'a', keys: {} }))).toBe(
+      `keyring ${file} holds no master keys; restore it from its backup`,
+    );
+    expect(await loaded(ring({ version: 1, current: 'mk-2', keys: { 'mk-1': key } }))).toBe(
+      `keyring ${file} has no current master key: "current" names a key (mk-2) it does not hold; restore it from its backup`,
+    );
+    expect(await loaded(ring({ version: 1, keys: { 'mk-1': key } }))).toMatch(/has no current master key/);
+    expect(await loaded(ring({ version: 1, current: 'mk-1', keys: { 'mk-1': 'c2hvcnQ=' } }))).toBe(
+      `keyring ${file} holds a master key (mk-1) that is not 32 bytes in base64; restore it from its backup`,
+    );
+    // A key where its id belongs: the id is not shown.
+    expect(await loaded(ring({ version: 1, current: key, keys: { [key]: 'x' } }))).toBe(
+      `keyring ${file} holds a master key that is not 32 bytes in base64; restore it from its backup`,
+    );
+    await rm(file);
+    await expect(new FileKeyProvider(file).load()).rejects.toThrow(`no master keyring at ${file}`);
+    await mkdir(file);
+    await expect(new FileKeyProvider(file).load()).rejects.toThrow(`keyring ${file} is a directory`);
+    await expect(new FileKeyProvider(file).ensure()).rejects.toThrow(`keyring ${file} is a directory`);
+  });
+
+  it('load() accepts the keyring ensure() writes', async () => {
+    const provider = new FileKeyProvider(file);
+    await provider.ensure();
+    await provider.load();
+    expect(await provider.masterKeyIds()).toEqual([(await ring()).current]);
   });
 });

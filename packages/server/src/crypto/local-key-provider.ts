@@ -80,7 +80,7 @@ export class FileKeyProvider extends LocalKeyProvider {
       await readFile(this.file);
       return false;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unusable(this.file, error);
     }
     const id = newKeyId();
     await this.#write({ version: 1, current: id, keys: { [id]: randomBytes(32).toString('base64') } }, true);
@@ -104,8 +104,22 @@ export class FileKeyProvider extends LocalKeyProvider {
     await this.#write(ring, false);
   }
 
+  /**
+   * Reads and checks the keyring now. A process starts only on a keyring it can use: one that is
+   * missing, unreadable or damaged is a KeyError naming the file here, not a failure of every
+   * request that later needs a key.
+   */
+  async load(): Promise<void> {
+    await this.keys();
+  }
+
   protected async keys() {
-    const mtimeMs = (await stat(this.file)).mtimeMs;
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(this.file)).mtimeMs;
+    } catch (error) {
+      throw unusable(this.file, error);
+    }
     if (this.#cache?.mtimeMs !== mtimeMs) {
       const ring = await this.#read();
       this.#cache = {
@@ -118,11 +132,13 @@ export class FileKeyProvider extends LocalKeyProvider {
   }
 
   async #read(): Promise<KeyringFile> {
-    const ring = JSON.parse(await readFile(this.file, 'utf8')) as KeyringFile;
-    if (ring.version !== 1 || typeof ring.keys?.[ring.current] !== 'string') {
-      throw new KeyError('unknown_master_key', `keyring ${this.file} is malformed`);
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      throw unusable(this.file, error);
     }
-    return ring;
+    return parseKeyring(this.file, text);
   }
 
   /**
@@ -179,6 +195,67 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 const DIRECTORY_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'ENOTSUP', 'EPERM', 'EACCES']);
+
+/** The message of a keyring that is missing; the runtime says how to create one. */
+export function missingKeyringMessage(file: string): string {
+  return `no master keyring at ${file}`;
+}
+
+/** A keyring file that cannot be read, as a KeyError naming the file (never its content). */
+function unusable(file: string, error: unknown): KeyError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENOENT: missingKeyringMessage(file),
+    EISDIR: `keyring ${file} is a directory, not a keyring file`,
+    ENOTDIR: `keyring ${file} cannot be read: a part of its path is not a directory`,
+    EACCES: `keyring ${file} cannot be read: permission denied`,
+    EPERM: `keyring ${file} cannot be read: permission denied`,
+  };
+  const message =
+    (code !== undefined ? why[code] : undefined) ??
+    `keyring ${file} cannot be read (${code ?? (error instanceof Error ? error.message : String(error))})`;
+  return new KeyError('keyring_unusable', message, { cause: error });
+}
+
+/**
+ * Checks a keyring as a whole. Messages name the file and at most a key id (when it looks like
+ * one), never a value: a damaged file must not end up with key material in a log.
+ */
+function parseKeyring(file: string, text: string): KeyringFile {
+  const bad = (why: string) =>
+    new KeyError('keyring_unusable', `keyring ${file} ${why}; restore it from its backup`);
+  let ring: unknown;
+  try {
+    ring = JSON.parse(text);
+  } catch {
+    throw bad('is not valid JSON');
+  }
+  if (!isRecord(ring) || ring.version !== 1) throw bad('is not a Roomlink keyring (no "version": 1)');
+  const { keys, current } = ring;
+  if (!isRecord(keys) || Object.keys(keys).length === 0) throw bad('holds no master keys');
+  for (const [id, value] of Object.entries(keys)) {
+    if (typeof value !== 'string' || Buffer.from(value, 'base64').length !== 32) {
+      throw bad(`holds a master key${shownId(id)} that is not 32 bytes in base64`);
+    }
+  }
+  if (typeof current !== 'string' || !Object.hasOwn(keys, current)) {
+    throw bad(
+      typeof current === 'string'
+        ? `has no current master key: "current" names a key${shownId(current)} it does not hold`
+        : 'has no current master key ("current" is missing)',
+    );
+  }
+  return ring as unknown as KeyringFile;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A key id as shown in a message: only what looks like an id (a 32-byte key in base64 is 44 characters). */
+function shownId(id: string): string {
+  return /^[A-Za-z0-9_-]{1,40}$/.test(id) ? ` (${id})` : '';
+}
 
 function newKeyId(): string {
   return `mk-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;

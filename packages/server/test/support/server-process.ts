@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/kysely-store.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
-import { testMasterKeys } from './harness.js';
+import { freePort, testMasterKeys } from './harness.js';
 import { insertSession } from './sessions.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
@@ -52,8 +52,10 @@ export async function startServerProcess(
   env: Record<string, string>,
   args: string[] = ['serve'],
 ): Promise<ServerProcess> {
+  // A free port of its own unless the test gives one (PORT=0 is refused: the default base URL would name it).
+  const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let raw = '';
