@@ -1,6 +1,7 @@
 /** The meetings API over the real app and database, on every dialect. */
-import type { InjectOptions } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGraphRecurrence } from '../../addin/web/core/recurrence.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
 
@@ -8,10 +9,19 @@ const alice = sessionHeader('tenant-contoso', 'alice');
 const bob = sessionHeader('tenant-contoso', 'bob');
 const mallory = sessionHeader('tenant-fabrikam', 'mallory');
 
+const DAY = 86_400_000;
+/**
+ * The UTC day `offset` days from today (YYYY-MM-DD). The meetings here are ahead of the clock: a
+ * meeting whose purge day has come is refused (3 months after it ends), and fixed dates would be.
+ */
+const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
+const D1 = day(1);
+const D2 = day(2);
+
 const valid = {
   subject: 'Budget review',
-  start: '2026-12-01T09:00:00Z',
-  end: '2026-12-01T10:00:00Z',
+  start: `${D1}T09:00:00Z`,
+  end: `${D1}T10:00:00Z`,
   timeZone: 'Europe/Paris',
   idempotencyKey: 'outlook-item-0001',
 };
@@ -61,16 +71,16 @@ for (const dialect of DIALECTS) {
       expect(body).toMatchObject({
         status: 'scheduled',
         subject: 'Budget review',
-        start: '2026-12-01T09:00:00.000Z',
-        end: '2026-12-01T10:00:00.000Z',
+        start: `${D1}T09:00:00.000Z`,
+        end: `${D1}T10:00:00.000Z`,
       });
       expect(body.joinUrl).toMatch(/^https:\/\/roomlink\.test\/m\/[A-Za-z0-9_-]{22}$/);
       expect(body.sipUri).toBe(`${body.conferenceId}@roomlink.test`);
       expect(body.conferenceId).toMatch(/^[1-9]\d{9}$/);
       expect(body.hostPin).toMatch(/^\d{6}$/);
       expect(body.guestPin).toBeNull();
-      expect(body.validFrom).toBe('2026-12-01T08:00:00.000Z');
-      expect(body.validUntil).toBe('2026-12-01T11:00:00.000Z');
+      expect(body.validFrom).toBe(`${D1}T08:00:00.000Z`);
+      expect(body.validUntil).toBe(`${D1}T11:00:00.000Z`);
       expect(body.instructions.language).toBe('en');
       expect(body.instructions.html).toContain(body.joinUrl);
       expect(body.instructions.html).not.toContain(body.hostPin);
@@ -120,7 +130,7 @@ for (const dialect of DIALECTS) {
     it('refuses a key reused for an item of another shape, but replays it after the meeting itself changed shape', async () => {
       const weekly = {
         pattern: { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'] },
-        range: { type: 'noEnd', startDate: '2026-12-01' },
+        range: { type: 'noEnd', startDate: D1 },
       };
       const series = { ...valid, idempotencyKey: 'outlook-item-shape', recurrence: weekly };
       const post = (payload: object) =>
@@ -227,16 +237,16 @@ for (const dialect of DIALECTS) {
         headers: alice,
         payload: {
           subject: 'Budget review (moved)',
-          start: '2026-12-02T09:00:00Z',
-          end: '2026-12-02T11:00:00Z',
+          start: `${D2}T09:00:00Z`,
+          end: `${D2}T11:00:00Z`,
           options: { guestPin: true },
         },
       });
       expect(patched.statusCode).toBe(200);
       expect(patched.json()).toMatchObject({
         subject: 'Budget review (moved)',
-        validFrom: '2026-12-02T08:00:00.000Z',
-        validUntil: '2026-12-02T12:00:00.000Z',
+        validFrom: `${D2}T08:00:00.000Z`,
+        validUntil: `${D2}T12:00:00.000Z`,
         version: 2,
         joinUrl: created.joinUrl,
         hostPin: created.hostPin,
@@ -289,10 +299,15 @@ for (const dialect of DIALECTS) {
 
     const rejected: [string, Record<string, unknown>, number, RegExp][] = [
       ['a missing subject', { start: valid.start, end: valid.end }, 400, /subject/],
-      ['an unknown property', { ...valid, colour: 'red' }, 400, /additional properties/],
+      [
+        'an unknown property',
+        { ...valid, colour: 'red' },
+        400,
+        /additional properties|the property "colour"/,
+      ],
       ['a start that is not a date-time', { ...valid, start: 'tomorrow' }, 400, /start/],
-      ['an end before the start', { ...valid, end: '2026-12-01T08:00:00Z' }, 422, /end must be after start/],
-      ['a meeting of 40 days', { ...valid, end: '2027-01-10T10:00:00Z' }, 422, /31 days/],
+      ['an end before the start', { ...valid, end: `${D1}T08:00:00Z` }, 422, /end must be after start/],
+      ['a meeting of 40 days', { ...valid, end: `${day(41)}T10:00:00Z` }, 422, /31 days/],
       ['a subject of 300 characters', { ...valid, subject: 'x'.repeat(300) }, 400, /subject/],
       ['a short idempotency key', { ...valid, idempotencyKey: 'a' }, 400, /idempotencyKey/],
       ['a PIN option of the wrong type', { ...valid, options: { guestPin: 'yes' } }, 400, /guestPin/],
@@ -303,17 +318,18 @@ for (const dialect of DIALECTS) {
         422,
         /9999-09-30/,
       ],
+      // Graph's recurrencePatternType has no hourly member: the schema refuses it.
       [
         'an hourly recurrence (Graph has none)',
         {
           ...valid,
           recurrence: {
             pattern: { type: 'hourly', interval: 1 },
-            range: { type: 'noEnd', startDate: '2026-12-01' },
+            range: { type: 'noEnd', startDate: D1 },
           },
         },
-        422,
-        /pattern\.type/,
+        400,
+        /recurrence\/pattern\/type must be (one of: daily, weekly, absoluteMonthly|equal to constant)/,
       ],
       [
         'a numbered recurrence of 0 occurrences',
@@ -321,7 +337,7 @@ for (const dialect of DIALECTS) {
           ...valid,
           recurrence: {
             pattern: { type: 'daily', interval: 1 },
-            range: { type: 'numbered', startDate: '2026-12-01', numberOfOccurrences: 0 },
+            range: { type: 'numbered', startDate: D1, numberOfOccurrences: 0 },
           },
         },
         422,
@@ -349,6 +365,520 @@ for (const dialect of DIALECTS) {
         expect(await counts()).toEqual(before);
       },
     );
+
+    const post = (payload: object, headers = sessionHeader('tenant-new', 'u')) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/meetings',
+        headers,
+        payload: { idempotencyKey: 'outlook-item-checked', ...payload },
+      });
+    /** The answer is a problem with this status, code and detail, and nothing was written. */
+    const expectRefused = async (
+      send: () => Promise<LightMyRequestResponse>,
+      status: number,
+      code: string,
+      detail: RegExp,
+    ) => {
+      const before = await counts();
+      const res = await send();
+      expect(res.statusCode).toBe(status);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json()).toMatchObject({ status, code, detail: expect.stringMatching(detail) });
+      expect(await counts()).toEqual(before);
+    };
+
+    describe('recurrence', () => {
+      const weekly = { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'] };
+      const noEnd = { type: 'noEnd', startDate: D1 };
+      const deep = (depth: number) => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
+
+      it('refuses a recurrence nested thousands deep with 400, not a 500, and writes nothing', async () => {
+        const recurrence = (at: 'pattern' | 'range') =>
+          at === 'pattern'
+            ? `{"pattern":{"type":"daily","interval":1,"deep":${deep(5_000)}},"range":{"type":"noEnd","startDate":"${D1}"}}`
+            : `{"pattern":{"type":"daily","interval":1},"range":{"type":"noEnd","startDate":"${D1}","deep":${deep(5_000)}}}`;
+        const created = await post({ ...valid, idempotencyKey: 'outlook-item-deep-target' }, alice);
+        expect(created.statusCode).toBe(201);
+        for (const at of ['pattern', 'range'] as const) {
+          const json = { 'content-type': 'application/json' };
+          await expectRefused(
+            () =>
+              t.app.inject({
+                method: 'POST',
+                url: '/api/v1/meetings',
+                headers: { ...sessionHeader('tenant-new', 'u'), ...json },
+                payload: `{"subject":"x","start":"${valid.start}","end":"${valid.end}","recurrence":${recurrence(at)}}`,
+              }),
+            400,
+            'invalid_request',
+            new RegExp(
+              `body/recurrence/${at} must (NOT have additional properties|not have the property "deep")`,
+            ),
+          );
+          await expectRefused(
+            () =>
+              t.app.inject({
+                method: 'PATCH',
+                url: `/api/v1/meetings/${created.json().id}`,
+                headers: { ...alice, ...json },
+                payload: `{"recurrence":${recurrence(at)}}`,
+              }),
+            400,
+            'invalid_request',
+            new RegExp(
+              `body/recurrence/${at} must (NOT have additional properties|not have the property "deep")`,
+            ),
+          );
+        }
+        expect(
+          (
+            await t.app.inject({ method: 'GET', url: created.headers.location as string, headers: alice })
+          ).json(),
+        ).toMatchObject({ version: 1, recurrence: null });
+      });
+
+      // Not Graph's shape (its metadata's types and enum members): the schema's 400.
+      const malformed: [string, object, RegExp][] = [
+        [
+          'an end date that is no day (30 February)',
+          { pattern: weekly, range: { type: 'endDate', startDate: D1, endDate: '2099-02-30' } },
+          /range\/endDate must match format "date"/,
+        ],
+        [
+          'a start date that is no date',
+          { pattern: weekly, range: { type: 'noEnd', startDate: 'bogus' } },
+          /range\/startDate must match format "date"/,
+        ],
+        [
+          'a day that is no day of the week',
+          { pattern: { ...weekly, daysOfWeek: ['funday'] }, range: noEnd },
+          /daysOfWeek\/0 must be (one of: sunday, monday|equal to constant)/,
+        ],
+        [
+          'a week index Graph does not have',
+          {
+            pattern: { type: 'relativeMonthly', interval: 1, daysOfWeek: ['monday'], index: 'fifth' },
+            range: noEnd,
+          },
+          /pattern\/index must be (one of: first, second, third, fourth, last|equal to constant)/,
+        ],
+        [
+          'a first day of the week that is no day',
+          { pattern: { ...weekly, firstDayOfWeek: 'Sunday' }, range: noEnd },
+          /pattern\/firstDayOfWeek must be (one of: sunday|equal to constant)/,
+        ],
+        [
+          'an interval beyond Graph’s Int32',
+          { pattern: { type: 'daily', interval: 1e308 }, range: noEnd },
+          /pattern\/interval must be <= 2147483647/,
+        ],
+        [
+          'a fractional interval',
+          { pattern: { type: 'daily', interval: 1.5 }, range: noEnd },
+          /pattern\/interval must be integer/,
+        ],
+        [
+          'a count beyond Graph’s Int32',
+          { pattern: weekly, range: { type: 'numbered', startDate: D1, numberOfOccurrences: 1e308 } },
+          /range\/numberOfOccurrences must be <= 2147483647/,
+        ],
+        [
+          'a property Graph’s recurrencePattern does not have',
+          { pattern: { ...weekly, hourOfDay: 9 }, range: noEnd },
+          /recurrence\/pattern must (NOT have additional properties|not have the property "hourOfDay")/,
+        ],
+        [
+          'a range type Graph does not have',
+          { pattern: weekly, range: { type: 'forever', startDate: D1 } },
+          /range\/type must be (one of: endDate, noEnd, numbered|equal to constant)/,
+        ],
+      ];
+      it.each(malformed)('refuses %s with 400 and writes nothing', async (_name, recurrence, detail) => {
+        await expectRefused(() => post({ ...valid, recurrence }), 400, 'invalid_request', detail);
+      });
+
+      // Graph's shape, but no series Outlook makes: the domain's 422, naming the field.
+      const senseless: [string, object, RegExp][] = [
+        [
+          'an end date before the start date',
+          { pattern: weekly, range: { type: 'endDate', startDate: D2, endDate: D1 } },
+          /^range\.endDate must not be before range\.startDate$/,
+        ],
+        [
+          'no start date',
+          { pattern: weekly, range: { type: 'noEnd' } },
+          /^range\.startDate must be a calendar date/,
+        ],
+        [
+          'an end date range without its end date',
+          { pattern: weekly, range: { type: 'endDate', startDate: D1 } },
+          /^range\.endDate must be a calendar date/,
+        ],
+        [
+          'a weekly interval over 99',
+          { pattern: { ...weekly, interval: 100 }, range: noEnd },
+          /^pattern\.interval must be a whole number from 1 to 99 for a weekly pattern$/,
+        ],
+        [
+          'a daily interval over 999',
+          { pattern: { type: 'daily', interval: 1000 }, range: noEnd },
+          /^pattern\.interval must be a whole number from 1 to 999 for a daily pattern$/,
+        ],
+        [
+          'an interval of 0',
+          { pattern: { type: 'daily', interval: 0 }, range: noEnd },
+          /^pattern\.interval must be a whole number from 1 to 999/,
+        ],
+        [
+          '1000 occurrences (Outlook stops at 999)',
+          { pattern: weekly, range: { type: 'numbered', startDate: D1, numberOfOccurrences: 1000 } },
+          /^range\.numberOfOccurrences must be a whole number from 1 to 999$/,
+        ],
+        [
+          'a yearly pattern in month 13',
+          { pattern: { type: 'absoluteYearly', interval: 1, dayOfMonth: 4, month: 13 }, range: noEnd },
+          /^pattern\.month must be a month number from 1 to 12 for a absoluteYearly pattern$/,
+        ],
+        [
+          'a yearly pattern without its month',
+          {
+            pattern: { type: 'relativeYearly', interval: 1, daysOfWeek: ['monday'], index: 'first' },
+            range: noEnd,
+          },
+          /^pattern\.month must be a month number from 1 to 12/,
+        ],
+        [
+          'a monthly pattern on day 32',
+          { pattern: { type: 'absoluteMonthly', interval: 1, dayOfMonth: 32 }, range: noEnd },
+          /^pattern\.dayOfMonth must be a day number from 1 to 31 for a absoluteMonthly pattern$/,
+        ],
+        [
+          'a weekly pattern on no day',
+          { pattern: { type: 'weekly', interval: 1, daysOfWeek: [] }, range: noEnd },
+          /^pattern\.daysOfWeek must name at least one day for a weekly pattern$/,
+        ],
+        [
+          'a relative monthly pattern without days',
+          { pattern: { type: 'relativeMonthly', interval: 1, index: 'last' }, range: noEnd },
+          /^pattern\.daysOfWeek must name at least one day for a relativeMonthly pattern$/,
+        ],
+      ];
+      it.each(senseless)(
+        'refuses %s with 422 invalid_recurrence and writes nothing',
+        async (_name, recurrence, detail) => {
+          await expectRefused(() => post({ ...valid, recurrence }), 422, 'invalid_recurrence', detail);
+        },
+      );
+
+      it('refuses the same on PATCH, and leaves the meeting as it was', async () => {
+        const created = await post(
+          {
+            ...valid,
+            idempotencyKey: 'outlook-item-recurrence-patch',
+            recurrence: { pattern: weekly, range: noEnd },
+          },
+          alice,
+        );
+        expect(created.statusCode).toBe(201);
+        const url = `/api/v1/meetings/${created.json().id}`;
+        const patch = (recurrence: object) => () =>
+          t.app.inject({ method: 'PATCH', url, headers: alice, payload: { recurrence } });
+        await expectRefused(
+          patch({ pattern: weekly, range: { type: 'endDate', startDate: D1, endDate: '2099-02-30' } }),
+          400,
+          'invalid_request',
+          /range\/endDate/,
+        );
+        await expectRefused(
+          patch({ pattern: weekly, range: { type: 'numbered', startDate: D1, numberOfOccurrences: 1000 } }),
+          422,
+          'invalid_recurrence',
+          /numberOfOccurrences/,
+        );
+        const now = (await t.app.inject({ method: 'GET', url, headers: alice })).json();
+        expect(now).toMatchObject({ version: 1, recurrence: { pattern: weekly, range: noEnd } });
+      });
+
+      it('accepts Graph’s own full shape (placeholders for what a type does not use) and Outlook’s limits', async () => {
+        // As Graph returns a series: every property, 0 / 0001-01-01 where the type uses none.
+        const fromGraph = {
+          pattern: {
+            type: 'weekly',
+            interval: 1,
+            month: 0,
+            dayOfMonth: 0,
+            daysOfWeek: ['monday', 'wednesday'],
+            firstDayOfWeek: 'sunday',
+            index: 'first',
+          },
+          range: {
+            type: 'noEnd',
+            startDate: D1,
+            endDate: '0001-01-01',
+            recurrenceTimeZone: 'W. Europe Standard Time',
+            numberOfOccurrences: 0,
+          },
+        };
+        const limits = [
+          fromGraph,
+          {
+            pattern: { type: 'daily', interval: 999 },
+            range: { type: 'numbered', startDate: D1, numberOfOccurrences: 999 },
+          },
+          { pattern: { ...weekly, interval: 99 }, range: { type: 'endDate', startDate: D1, endDate: D1 } },
+          {
+            pattern: { type: 'absoluteYearly', interval: 99, dayOfMonth: 31, month: 12 },
+            range: { type: 'noEnd', startDate: D1, recurrenceTimeZone: null },
+          },
+        ];
+        for (const [i, recurrence] of limits.entries()) {
+          const res = await post(
+            { ...valid, idempotencyKey: `outlook-item-graph-shape-${i}`, recurrence },
+            alice,
+          );
+          expect(res.statusCode, JSON.stringify(recurrence)).toBe(201);
+          expect(res.json().recurrence).toEqual(recurrence);
+        }
+      });
+
+      it('accepts every recurrence the Outlook add-in sends (Office.js converted by the add-in)', async () => {
+        const seriesTime = (end: string | null) => ({ getStartDate: () => D1, getEndDate: () => end });
+        const office = [
+          { recurrenceType: 'daily', recurrenceProperties: { interval: 3 } },
+          { recurrenceType: 'weekday' },
+          {
+            recurrenceType: 'weekly',
+            recurrenceProperties: { interval: 2, days: ['mon', 'thu'], firstDayOfWeek: 'mon' },
+          },
+          { recurrenceType: 'monthly', recurrenceProperties: { interval: 1, dayOfMonth: 31 } },
+          {
+            recurrenceType: 'monthly',
+            recurrenceProperties: { interval: 2, dayOfWeek: 'weekday', weekNumber: 'last' },
+          },
+          { recurrenceType: 'yearly', recurrenceProperties: { interval: 1, dayOfMonth: 29, month: 'feb' } },
+          {
+            recurrenceType: 'yearly',
+            recurrenceProperties: { interval: 1, dayOfWeek: 'day', weekNumber: 'fourth', month: 'nov' },
+          },
+        ];
+        let n = 0;
+        for (const o of office) {
+          for (const end of [null, day(200)]) {
+            const recurrence = toGraphRecurrence({
+              ...o,
+              recurrenceTimeZone: { name: 'Romance Standard Time' },
+              seriesTime: seriesTime(end),
+            });
+            // What the add-in sends (web/core/item.ts): the series' zone, else Outlook's own (Windows names).
+            const res = await post(
+              {
+                ...valid,
+                idempotencyKey: `outlook-item-addin-${n++}`,
+                timeZone: recurrence?.range.recurrenceTimeZone,
+                recurrence,
+              },
+              alice,
+            );
+            expect(res.statusCode, JSON.stringify(recurrence)).toBe(201);
+            expect(res.json().recurrence).toEqual(recurrence);
+          }
+        }
+      });
+    });
+
+    describe('meetings in the past', () => {
+      const at = (offsetDays: number, hour = 9) =>
+        new Date(Date.now() + offsetDays * DAY).toISOString().slice(0, 11) +
+        `${String(hour).padStart(2, '0')}:00:00Z`;
+
+      const tooOld: [string, object, RegExp][] = [
+        [
+          'a meeting in year 0000',
+          { start: '0000-01-01T00:00:00Z', end: '0000-01-01T01:00:00Z' },
+          /^a meeting may not start before 1970-01-01T00:00:00Z$/,
+        ],
+        [
+          'a meeting in 1969',
+          { start: '1969-12-31T22:00:00Z', end: '1969-12-31T23:00:00Z' },
+          /^a meeting may not start before 1970-01-01T00:00:00Z$/,
+        ],
+        [
+          'a meeting that ended 4 months ago',
+          { start: at(-122, 9), end: at(-122, 10) },
+          /^the meeting ended too long ago: Roomlink keeps a meeting 3 months after it ends, so it would be deleted at once \(purge day \d{4}-\d{2}-\d{2}\)$/,
+        ],
+        [
+          'a series with no end that began 2 years and 4 months ago',
+          {
+            start: at(-852, 9),
+            end: at(-852, 10),
+            recurrence: {
+              pattern: { type: 'daily', interval: 1 },
+              range: { type: 'noEnd', startDate: at(-852).slice(0, 10) },
+            },
+          },
+          /^the meeting series ended too long ago/,
+        ],
+        [
+          'a series whose last occurrence was 4 months ago',
+          {
+            start: at(-200, 9),
+            end: at(-200, 10),
+            recurrence: {
+              pattern: { type: 'daily', interval: 1 },
+              range: { type: 'endDate', startDate: at(-200).slice(0, 10), endDate: at(-122).slice(0, 10) },
+            },
+          },
+          /^the meeting series ended too long ago/,
+        ],
+      ];
+      it.each(tooOld)(
+        'refuses %s with 422 invalid_meeting_times and writes nothing',
+        async (_name, times, detail) => {
+          await expectRefused(() => post({ ...valid, ...times }), 422, 'invalid_meeting_times', detail);
+        },
+      );
+
+      it('counts from the tenant’s own retention', async () => {
+        const tenantId = 'tenant-short-retention';
+        const tenant = await t.runtime.store.tenants.ensure(tenantId, new Date());
+        await t.runtime.store.tenants.updateSettings(
+          tenantId,
+          { ...tenant.settings, retentionDays: 1 },
+          new Date(),
+        );
+        const headers = sessionHeader(tenantId, 'u');
+        await expectRefused(
+          () => post({ ...valid, start: at(-2, 9), end: at(-2, 10) }, headers),
+          422,
+          'invalid_meeting_times',
+          /keeps a meeting 1 day after it ends/,
+        );
+        const kept = await post(
+          { ...valid, idempotencyKey: 'outlook-item-kept-1-day', start: at(0, 0), end: at(0, 1) },
+          headers,
+        );
+        expect(kept.statusCode).toBe(201);
+      });
+
+      it('still creates, renames and changes options of a past meeting while it is kept, but refuses moving it past its purge day', async () => {
+        const created = await post(
+          { ...valid, idempotencyKey: 'outlook-item-last-week', start: at(-10, 9), end: at(-10, 10) },
+          alice,
+        );
+        expect(created.statusCode).toBe(201);
+        const url = `/api/v1/meetings/${created.json().id}`;
+        const renamed = await t.app.inject({
+          method: 'PATCH',
+          url,
+          headers: alice,
+          payload: { subject: 'Minutes', options: { lobby: true } },
+        });
+        expect(renamed.statusCode).toBe(200);
+        expect(renamed.json()).toMatchObject({ subject: 'Minutes', version: 2, options: { lobby: true } });
+        // Its times sent again as they are: no change, no refusal.
+        const same = await t.app.inject({
+          method: 'PATCH',
+          url,
+          headers: alice,
+          payload: { subject: 'Minutes (final)', start: at(-10, 9), end: at(-10, 10) },
+        });
+        expect(same.statusCode).toBe(200);
+        await expectRefused(
+          () =>
+            t.app.inject({
+              method: 'PATCH',
+              url,
+              headers: alice,
+              payload: { start: at(-122, 9), end: at(-122, 10) },
+            }),
+          422,
+          'invalid_meeting_times',
+          /^the meeting ended too long ago/,
+        );
+        await expectRefused(
+          () =>
+            t.app.inject({
+              method: 'PATCH',
+              url,
+              headers: alice,
+              payload: { start: '1969-07-20T20:00:00Z', end: '1969-07-20T21:00:00Z' },
+            }),
+          422,
+          'invalid_meeting_times',
+          /before 1970/,
+        );
+        const now = (await t.app.inject({ method: 'GET', url, headers: alice })).json();
+        expect(now).toMatchObject({
+          subject: 'Minutes (final)',
+          version: 3,
+          start: new Date(at(-10, 9)).toISOString(),
+        });
+      });
+      it('lets calendar sync follow the calendar: its updates (no refuseExpired) are not refused', async () => {
+        const created = await post({ ...valid, idempotencyKey: 'outlook-item-moved-in-outlook' }, alice);
+        const actor = { tenantId: 'tenant-contoso', userId: 'alice', isTenantAdmin: false };
+        // The organizer moved the appointment, in Outlook, to 4 months ago: retention purges it next.
+        const moved = await t.runtime.meetings.update(actor, created.json().id, {
+          start: new Date(at(-122, 9)),
+          end: new Date(at(-122, 10)),
+        });
+        expect(moved.version).toBe(2);
+      });
+    });
+
+    describe('time zone', () => {
+      it.each(['Not/AZone', '', 'Mars/Olympus_Mons', 'pacific standard time', 'GMT+1'])(
+        'refuses %j with 422 invalid_meeting_times and writes nothing',
+        async (timeZone) => {
+          await expectRefused(
+            () => post({ ...valid, timeZone }),
+            422,
+            'invalid_meeting_times',
+            /^timeZone must be an IANA time zone name \(such as Europe\/Paris\) or a Windows time zone name/,
+          );
+        },
+      );
+
+      it('accepts IANA names and aliases Intl knows, and Windows names as Outlook gives them', async () => {
+        const zones = [
+          'Europe/Paris',
+          'UTC',
+          'Etc/UTC',
+          'Asia/Calcutta',
+          'America/Argentina/ComodRivadavia',
+          'Romance Standard Time',
+          'Pacific Standard Time',
+          'W. Europe Standard Time',
+          'UTC-11',
+          null,
+        ];
+        for (const [i, timeZone] of zones.entries()) {
+          const res = await post({ ...valid, idempotencyKey: `outlook-item-zone-${i}`, timeZone }, alice);
+          expect(res.statusCode, String(timeZone)).toBe(201);
+          expect(res.json().timeZone).toBe(timeZone);
+        }
+      });
+
+      it('refuses an unknown zone on PATCH and keeps the stored one', async () => {
+        const created = await post({ ...valid, idempotencyKey: 'outlook-item-zone-patch' }, alice);
+        const url = `/api/v1/meetings/${created.json().id}`;
+        await expectRefused(
+          () => t.app.inject({ method: 'PATCH', url, headers: alice, payload: { timeZone: 'Not/AZone' } }),
+          422,
+          'invalid_meeting_times',
+          /^timeZone must be/,
+        );
+        const moved = await t.app.inject({
+          method: 'PATCH',
+          url,
+          headers: alice,
+          payload: { timeZone: 'Tokyo Standard Time' },
+        });
+        expect(moved.json()).toMatchObject({ timeZone: 'Tokyo Standard Time', version: 2 });
+      });
+    });
 
     it('rejects malformed JSON, other media types and oversized bodies without writing', async () => {
       const before = await counts();

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DomainError, SessionEndedError } from '../domain/errors.js';
 import { StoreUnusableError } from '../store/store.js';
 import { HttpError, type Problem, problem } from './errors.js';
+import { fieldErrors } from './validation-messages.js';
 
 export function registerProblemHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -43,10 +44,7 @@ function toProblem(error: FastifyError): Problem {
   if (error instanceof StoreUnusableError)
     return problem('unavailable', 'Roomlink cannot save changes right now; try again later');
   if (error.validation) {
-    const errors = error.validation.map((v) => ({
-      path: `${error.validationContext ?? 'body'}${v.instancePath || ''}`,
-      message: v.message ?? 'is not valid',
-    }));
+    const errors = fieldErrors(error.validation, error.validationContext ?? 'body');
     return problem('invalid_request', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
   }
   switch (error.code) {

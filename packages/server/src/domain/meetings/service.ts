@@ -10,11 +10,12 @@ import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
+import { refuseExpired, validateTimes, validateTimeZone } from './meeting-rules.js';
 import type { MeetingProvider } from './provider.js';
+import { validateRecurrence } from './recurrence-rules.js';
 import {
   cancelledSeriesPurgeDay,
   isOpenEnded,
-  LATEST_BOUND,
   purgeAfterDay,
   roomWindow,
   seriesConfirmationDue,
@@ -40,6 +41,18 @@ export interface UpdateMeetingInput {
   readonly options?: Partial<MeetingOptions>;
 }
 
+/** How a create or an update is checked, beyond what every write must be. */
+export interface MeetingWriteOptions {
+  /**
+   * The organizer asked for these times (the meetings API): refuse times whose purge day has already
+   * come (meeting-rules.ts, refuseExpired), which the next retention run would delete at once. Off for
+   * calendar sync, which follows the calendar (a meeting moved there into the far past is left to
+   * retention), and for callers that import past meetings on purpose. An update is only refused for
+   * a change of its times or recurrence: a meeting still kept can be renamed, or its options changed.
+   */
+  readonly refuseExpired?: boolean;
+}
+
 export interface MeetingServiceDeps {
   readonly store: Store;
   readonly cipher: FieldCipher;
@@ -55,7 +68,6 @@ export interface MeetingServiceDeps {
 }
 
 const TABLE = 'meetings';
-const MAX_DURATION_MS = 31 * 24 * 3600_000;
 /** Attempts at fresh room codes when a slug or conference id happens to collide. */
 const CODE_ATTEMPTS = 5;
 
@@ -67,18 +79,28 @@ export class MeetingService {
   }
 
   /** Returns the existing meeting (created: false) when the idempotency key was seen before. */
-  async create(actor: Principal, input: CreateMeetingInput): Promise<{ meeting: Meeting; created: boolean }> {
+  async create(
+    actor: Principal,
+    input: CreateMeetingInput,
+    writeOptions: MeetingWriteOptions = {},
+  ): Promise<{ meeting: Meeting; created: boolean }> {
     validateTimes(input.start, input.end);
+    validateTimeZone(input.timeZone);
     validateRecurrence(input.recurrence);
     const key = input.idempotencyKey ?? null;
     if (key) {
       const existing = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
       if (existing) return { meeting: await this.#checkedReplay(existing, input), created: false };
     }
+    const recurrence = input.recurrence ?? null;
+    if (writeOptions.refuseExpired) {
+      // Read, not ensure: a refused create writes nothing, not even its tenant's row.
+      const known = await this.deps.store.tenants.find(actor.tenantId);
+      refuseExpired(input.end, recurrence, known?.settings.retentionDays ?? null, null, this.#now());
+    }
     const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
     const provider = this.#provider(this.deps.defaultProvider);
     const options = resolveOptions(input.options, tenant.settings);
-    const recurrence = input.recurrence ?? null;
     const window = roomWindow(input.start, input.end, recurrence, this.deps.window);
 
     for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
@@ -145,7 +167,12 @@ export class MeetingService {
     return this.#open(await this.#find(actor, id));
   }
 
-  async update(actor: Principal, id: string, patch: UpdateMeetingInput): Promise<Meeting> {
+  async update(
+    actor: Principal,
+    id: string,
+    patch: UpdateMeetingInput,
+    writeOptions: MeetingWriteOptions = {},
+  ): Promise<Meeting> {
     const stored = await this.#find(actor, id);
     const current = await this.#open(stored);
     if (current.status === 'cancelled')
@@ -153,10 +180,19 @@ export class MeetingService {
     const start = patch.start ?? current.start;
     const end = patch.end ?? current.end;
     validateTimes(start, end);
+    if (patch.timeZone !== undefined) validateTimeZone(patch.timeZone);
     if (patch.recurrence !== undefined) validateRecurrence(patch.recurrence);
     const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
     const options: MeetingOptions = { ...current.options, ...definedOnly(patch.options ?? {}) };
     const recurrence = patch.recurrence !== undefined ? patch.recurrence : current.recurrence;
+    // Times sent again unchanged (a client that sends every field) are no change.
+    const timesChanged =
+      start.getTime() !== current.start.getTime() ||
+      end.getTime() !== current.end.getTime() ||
+      JSON.stringify(recurrence) !== JSON.stringify(current.recurrence);
+    if (writeOptions.refuseExpired && timesChanged) {
+      refuseExpired(end, recurrence, tenant.settings.retentionDays, current.seriesSeenOn, this.#now());
+    }
     // The day sync last saw the series is kept: it matters again if the series becomes open-ended.
     const window = roomWindow(start, end, recurrence, this.deps.window, current.seriesSeenOn);
     const room = await this.#provider(current.provider).updateRoom(current.room, {
@@ -471,61 +507,6 @@ type SealInput = Omit<Meeting, 'validFrom' | 'validUntil' | 'createdAt' | 'updat
   readonly createdAt: string;
   readonly updatedAt: string;
 };
-
-const PATTERN_TYPES = [
-  'daily',
-  'weekly',
-  'absoluteMonthly',
-  'relativeMonthly',
-  'absoluteYearly',
-  'relativeYearly',
-];
-const RANGE_TYPES = ['endDate', 'noEnd', 'numbered'];
-
-/**
- * Graph's patternedRecurrence, as far as the room's window depends on it: a shape Outlook never sends
- * (an hourly pattern, zero occurrences) would otherwise silently get the longest window.
- */
-function validateRecurrence(recurrence: Recurrence | null | undefined): void {
-  if (!recurrence) return;
-  const pattern = recurrence.pattern as Record<string, unknown> | undefined;
-  const range = recurrence.range as Record<string, unknown> | undefined;
-  const positive = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) >= 1);
-  if (!PATTERN_TYPES.includes(String(pattern?.type))) {
-    throw new DomainError('invalid_recurrence', `pattern.type must be one of ${PATTERN_TYPES.join(', ')}`);
-  }
-  if (!positive(pattern?.interval)) {
-    throw new DomainError('invalid_recurrence', 'pattern.interval must be a whole number of at least 1');
-  }
-  if (!RANGE_TYPES.includes(String(range?.type))) {
-    throw new DomainError('invalid_recurrence', `range.type must be one of ${RANGE_TYPES.join(', ')}`);
-  }
-  if (
-    range?.type === 'numbered' &&
-    !(Number.isInteger(range.numberOfOccurrences) && (range.numberOfOccurrences as number) >= 1)
-  ) {
-    throw new DomainError(
-      'invalid_recurrence',
-      'range.numberOfOccurrences must be a whole number of at least 1',
-    );
-  }
-  if (range?.type === 'endDate' && !/^\d{4}-\d{2}-\d{2}$/.test(String(range.endDate))) {
-    throw new DomainError('invalid_recurrence', 'range.endDate must be a date (YYYY-MM-DD)');
-  }
-}
-
-function validateTimes(start: Date, end: Date): void {
-  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
-    throw new DomainError('invalid_meeting_times', 'start and end must be valid date-times');
-  }
-  if (end <= start) throw new DomainError('invalid_meeting_times', 'end must be after start');
-  if (end.getTime() > LATEST_BOUND) {
-    throw new DomainError('invalid_meeting_times', 'a meeting must end by 9999-09-30');
-  }
-  if (end.getTime() - start.getTime() > MAX_DURATION_MS) {
-    throw new DomainError('invalid_meeting_times', 'a meeting may last at most 31 days');
-  }
-}
 
 function resolveOptions(
   requested: Partial<MeetingOptions> | undefined,

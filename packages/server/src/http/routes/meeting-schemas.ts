@@ -1,5 +1,11 @@
 /** JSON schemas of the meetings API (TypeBox): they validate requests and generate the OpenAPI document. */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import {
+  DAYS_OF_WEEK,
+  PATTERN_TYPES,
+  RANGE_TYPES,
+  WEEK_INDEXES,
+} from '../../domain/meetings/recurrence-rules.js';
 
 export const Language = Type.Union([Type.Literal('en'), Type.Literal('fr')]);
 
@@ -13,14 +19,67 @@ export const MeetingOptions = Type.Object(
 );
 
 const DateTime = Type.String({ format: 'date-time', description: 'RFC 3339 date-time with offset' });
+
+/** One of Graph's enum members (a union of constants, as `Language`: its error lists them). */
+const StringEnum = <T extends string>(values: readonly T[], description: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { description },
+  );
+/** Graph's Edm.Int32. */
+const Int32 = (description: string) =>
+  Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647, description });
+/** A property Graph's metadata leaves nullable (no Nullable="false"). */
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** Graph's Edm.Date. */
+const GraphDate = Type.String({ format: 'date', description: 'A calendar date, YYYY-MM-DD' });
+const DayOfWeek = StringEnum(DAYS_OF_WEEK, "Graph's dayOfWeek");
+
+/**
+ * Microsoft Graph's patternedRecurrence, property by property as Graph v1.0's published metadata
+ * declares it (ComplexType patternedRecurrence, recurrencePattern, recurrenceRange; EnumType
+ * recurrencePatternType, recurrenceRangeType, dayOfWeek, weekIndex): the same names, enum members,
+ * Edm.Int32 and Edm.Date types, nullability, and nothing else, so that no value of any depth can
+ * ride along (the recurrence is stored encrypted and read back). What the values must mean (a real
+ * date, an end date not before the start date, Outlook's limits, what each pattern type needs) is
+ * checked by the domain: 422 invalid_recurrence (domain/meetings/recurrence-rules.ts).
+ */
+const RecurrencePattern = Type.Object(
+  {
+    type: StringEnum(PATTERN_TYPES, "Graph's recurrencePatternType"),
+    interval: Type.Optional(Int32('Days, weeks, months or years between occurrences (1 or more)')),
+    daysOfWeek: Type.Optional(Type.Array(DayOfWeek, { maxItems: 7 })),
+    firstDayOfWeek: Type.Optional(Nullable(DayOfWeek)),
+    index: Type.Optional(Nullable(StringEnum(WEEK_INDEXES, "Graph's weekIndex"))),
+    dayOfMonth: Type.Optional(Int32('1 to 31; 0 when the pattern type uses none')),
+    month: Type.Optional(Int32('1 to 12; 0 when the pattern type uses none')),
+  },
+  { additionalProperties: false, description: "Graph's recurrencePattern" },
+);
+const RecurrenceRange = Type.Object(
+  {
+    type: StringEnum(RANGE_TYPES, "Graph's recurrenceRangeType"),
+    startDate: Type.Optional(Nullable(GraphDate)),
+    endDate: Type.Optional(Nullable(GraphDate)),
+    numberOfOccurrences: Type.Optional(Int32('For a numbered range: 1 to 999')),
+    recurrenceTimeZone: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  },
+  { additionalProperties: false, description: "Graph's recurrenceRange" },
+);
 const Recurrence = Type.Union([
   Type.Object(
-    {
-      pattern: Type.Object({ type: Type.String({ maxLength: 32 }) }, { additionalProperties: true }),
-      range: Type.Object({ type: Type.String({ maxLength: 32 }) }, { additionalProperties: true }),
-    },
+    { pattern: RecurrencePattern, range: RecurrenceRange },
     { additionalProperties: false, description: "Microsoft Graph's patternedRecurrence" },
   ),
+  Type.Null(),
+]);
+
+/** Checked by the domain: an IANA or a Windows time zone name (422 invalid_meeting_times otherwise). */
+const TimeZone = Type.Union([
+  Type.String({
+    maxLength: 100,
+    description: 'IANA (Europe/Paris) or Windows (W. Europe Standard Time) time zone name',
+  }),
   Type.Null(),
 ]);
 
@@ -29,7 +88,7 @@ export const CreateMeetingBody = Type.Object(
     subject: Type.String({ maxLength: 255, description: 'The appointment subject (stored encrypted)' }),
     start: DateTime,
     end: DateTime,
-    timeZone: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    timeZone: Type.Optional(TimeZone),
     recurrence: Type.Optional(Recurrence),
     idempotencyKey: Type.Optional(
       Type.String({
@@ -50,7 +109,7 @@ export const UpdateMeetingBody = Type.Object(
     subject: Type.Optional(Type.String({ maxLength: 255 })),
     start: Type.Optional(DateTime),
     end: Type.Optional(DateTime),
-    timeZone: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    timeZone: Type.Optional(TimeZone),
     recurrence: Type.Optional(Recurrence),
     options: Type.Optional(MeetingOptions),
   },

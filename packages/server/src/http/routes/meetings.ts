@@ -67,15 +67,20 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     async (request, reply) => {
       const actor = requirePrincipal(request);
       const b = request.body;
-      const { meeting, created } = await deps.meetings.create(actor, {
-        subject: b.subject,
-        start: new Date(b.start),
-        end: new Date(b.end),
-        timeZone: b.timeZone ?? null,
-        recurrence: b.recurrence ?? null,
-        idempotencyKey: b.idempotencyKey ?? null,
-        ...(b.options ? { options: b.options } : {}),
-      });
+      // The organizer's own request: times that retention would purge at once are refused.
+      const { meeting, created } = await deps.meetings.create(
+        actor,
+        {
+          subject: b.subject,
+          start: new Date(b.start),
+          end: new Date(b.end),
+          timeZone: b.timeZone ?? null,
+          recurrence: b.recurrence ?? null,
+          idempotencyKey: b.idempotencyKey ?? null,
+          ...(b.options ? { options: b.options } : {}),
+        },
+        { refuseExpired: true },
+      );
       void reply.code(created ? 201 : 200).header('location', `/api/v1/meetings/${meeting.id}`);
       return present(request, meeting, request.query.lang);
     },
@@ -112,14 +117,19 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     },
     async (request) => {
       const b = request.body;
-      const meeting = await deps.meetings.update(requirePrincipal(request), request.params.id, {
-        ...(b.subject !== undefined ? { subject: b.subject } : {}),
-        ...(b.start !== undefined ? { start: new Date(b.start) } : {}),
-        ...(b.end !== undefined ? { end: new Date(b.end) } : {}),
-        ...(b.timeZone !== undefined ? { timeZone: b.timeZone } : {}),
-        ...(b.recurrence !== undefined ? { recurrence: b.recurrence } : {}),
-        ...(b.options ? { options: b.options } : {}),
-      });
+      const meeting = await deps.meetings.update(
+        requirePrincipal(request),
+        request.params.id,
+        {
+          ...(b.subject !== undefined ? { subject: b.subject } : {}),
+          ...(b.start !== undefined ? { start: new Date(b.start) } : {}),
+          ...(b.end !== undefined ? { end: new Date(b.end) } : {}),
+          ...(b.timeZone !== undefined ? { timeZone: b.timeZone } : {}),
+          ...(b.recurrence !== undefined ? { recurrence: b.recurrence } : {}),
+          ...(b.options ? { options: b.options } : {}),
+        },
+        { refuseExpired: true },
+      );
       return present(request, meeting, request.query.lang);
     },
   );
