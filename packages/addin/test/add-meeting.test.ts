@@ -52,6 +52,15 @@ describe('add meeting', () => {
     });
   });
 
+  it('sends no time zone when Outlook gives an empty one', async () => {
+    const outlook = fakeOutlook();
+    const profile = outlook.office.context.mailbox.userProfile as { timeZone?: string };
+    profile.timeZone = '';
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    expect((await addMeeting(ctx)).status).toBe('added');
+    expect(harness.stub.createBodies.at(-1)).toMatchObject({ timeZone: null });
+  });
+
   it('adds nothing the second time, whether the custom property or only the block is there', async () => {
     const outlook = fakeOutlook();
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });

@@ -10,12 +10,15 @@ import { createSyncMetrics } from '../src/graph/graph-metrics.js';
 import { graphWebhooks } from '../src/graph/webhook-routes.js';
 import { ERROR_CATALOGUE } from '../src/http/errors.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
+
+const SOON = daysFromNow(7);
 
 describe('request bodies that are not JSON', () => {
   let t: TestApp;
   let enqueued = 0;
   const alice = sessionHeader('tenant-media', 'alice');
-  const valid = { subject: 'Planning', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
+  const valid = { subject: 'Planning', start: SOON.start, end: SOON.end };
 
   beforeAll(async () => {
     t = await startTestApp('sqlite', {

@@ -7,8 +7,11 @@ import { EXIT } from '../src/cli/exit.js';
 import { openStore } from '../src/store/kysely-store.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { freePort, testMasterKeys } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { CLI, runCli as run, type ServerProcess, startServerProcess } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';
+
+const SOON = daysFromNow(7);
 
 describe('roomlink CLI', () => {
   let database: TestDatabase;
@@ -84,7 +87,7 @@ describe('roomlink CLI', () => {
       const res = await fetch(`${server?.url}/api/v1/meetings`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ subject, start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' }),
+        body: JSON.stringify({ subject, start: SOON.start, end: SOON.end }),
       });
       expect(res.status).toBe(201);
       return (await res.json()) as { id: string };
@@ -134,7 +137,7 @@ describe('roomlink CLI', () => {
     const res = await fetch(`${server.url}/api/v1/meetings`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ subject: 'Demo', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' }),
+      body: JSON.stringify({ subject: 'Demo', start: SOON.start, end: SOON.end }),
     });
     expect(res.status).toBe(201);
     // The session token never reaches the server's log.

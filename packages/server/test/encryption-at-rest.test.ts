@@ -7,10 +7,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
 
 const SUBJECTS = ['Confidential merger talk ÅÄÖ', 'Réunion très secrète', 'Layoffs planning 2027'];
-const START = '2027-02-03T14:15:00Z';
-const END = '2027-02-03T15:45:00Z';
+const { start: START, end: END } = daysFromNow(60, '14:15', '15:45');
 
 /** Ways a time could be written by mistake: ISO forms, SQL timestamp form, epoch seconds and ms. */
 function timeForms(iso: string): string[] {

@@ -4,9 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
+
+const SOON = daysFromNow(7);
 
 const alice = sessionHeader('tenant-hygiene', 'alice');
-const meeting = { subject: 'Hygiene', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
+const meeting = { subject: 'Hygiene', start: SOON.start, end: SOON.end };
 
 describe('API responses', () => {
   let t: TestApp;

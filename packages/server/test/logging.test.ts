@@ -6,7 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../src/observability/logger.js';
 import type { TestDatabase } from './support/databases.js';
 import { startTestApp } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
+
+const SOON = daysFromNow(7);
 
 describe('logs', () => {
   let database: TestDatabase;
@@ -26,8 +29,8 @@ describe('logs', () => {
       headers,
       body: JSON.stringify({
         subject,
-        start: '2026-12-01T09:00:00Z',
-        end: '2026-12-01T10:00:00Z',
+        start: SOON.start,
+        end: SOON.end,
         options: { guestPin: true },
       }),
     });

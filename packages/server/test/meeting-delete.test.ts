@@ -7,13 +7,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { insertUser } from './support/sessions.js';
 
 const alice = sessionHeader('tenant-del', 'alice');
 const meeting = {
   subject: 'Board meeting',
-  start: '2027-01-10T09:00:00Z',
-  end: '2027-01-10T10:00:00Z',
+  ...daysFromNow(40),
   idempotencyKey: 'outlook-item-delete',
 };
 

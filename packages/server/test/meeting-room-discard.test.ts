@@ -9,9 +9,12 @@ import type { RoomRequest } from '../src/domain/meetings/provider.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { offlineIdentity, signInRoutes } from './support/identity.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { insertSession } from './support/sessions.js';
 
-const meeting = { subject: 'Discard', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
+const SOON = daysFromNow(7);
+
+const meeting = { subject: 'Discard', start: SOON.start, end: SOON.end };
 
 type Discarded = { slug: string; meetingId: string };
 const slugOf = (body: { joinUrl: string }) => new URL(body.joinUrl).pathname.replace('/m/', '');

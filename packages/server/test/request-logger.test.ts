@@ -7,6 +7,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loggerOptions } from '../src/observability/logger.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
+import { daysFromNow } from './support/meeting-times.js';
+
+const SOON = daysFromNow(7);
 
 describe('per-request logger', () => {
   const lines: Record<string, unknown>[] = [];
@@ -36,7 +39,7 @@ describe('per-request logger', () => {
       method: 'POST',
       url: '/api/v1/meetings',
       headers: alice,
-      payload: { subject: 'Budget review', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' },
+      payload: { subject: 'Budget review', start: SOON.start, end: SOON.end },
     });
     expect(created.statusCode).toBe(201);
     // Each of these requests wrote its completed line (through the access logger, made at start).

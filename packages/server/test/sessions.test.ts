@@ -9,9 +9,12 @@ import { TokenService } from '../src/identity/tokens.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { offlineIdentity, signInRoutes } from './support/identity.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { insertSession, insertUser } from './support/sessions.js';
 
-const meeting = { subject: 'Sessions', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
+const SOON = daysFromNow(7);
+
+const meeting = { subject: 'Sessions', start: SOON.start, end: SOON.end };
 
 for (const dialect of DIALECTS) {
   const { skip, label } = dialectAvailability(dialect);

@@ -3,7 +3,10 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/kysely-store.js';
 import type { TestDatabase } from './support/databases.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
+
+const SOON = daysFromNow(7);
 
 describe('graceful shutdown', () => {
   let database: TestDatabase;
@@ -21,8 +24,8 @@ describe('graceful shutdown', () => {
     const { port } = new URL(server.url);
     const body = JSON.stringify({
       subject: 'Drain test',
-      start: '2026-12-01T09:00:00Z',
-      end: '2026-12-01T10:00:00Z',
+      start: SOON.start,
+      end: SOON.end,
     });
     const socket = net.connect(Number(port), '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));

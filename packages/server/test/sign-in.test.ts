@@ -19,8 +19,11 @@ import {
   signInRoutes,
   startIdentityApp,
 } from './support/identity.js';
+import { daysFromNow } from './support/meeting-times.js';
 
-const meeting = { subject: 'Tenant isolation', start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' };
+const SOON = daysFromNow(7);
+
+const meeting = { subject: 'Tenant isolation', start: SOON.start, end: SOON.end };
 
 describe('sign-in with the identity emulator', () => {
   let t: IdentityTestApp;

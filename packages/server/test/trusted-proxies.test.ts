@@ -10,8 +10,11 @@ import { loadConfig } from '../src/config/config.js';
 import type { TestDatabase } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { offlineIdentity } from './support/identity.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';
+
+const SOON = daysFromNow(7);
 
 interface Client {
   readonly ip: string;
@@ -93,8 +96,8 @@ describe('ROOMLINK_TRUSTED_PROXIES in the app', () => {
         },
         body: JSON.stringify({
           subject: 'Proxy',
-          start: '2026-12-01T09:00:00Z',
-          end: '2026-12-01T10:00:00Z',
+          start: SOON.start,
+          end: SOON.end,
         }),
       });
     // The forwarded host and scheme say evil.example; the base URL (https://roomlink.test) decides.

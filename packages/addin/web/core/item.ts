@@ -43,7 +43,8 @@ export async function readDetails(office: OfficeLike, item: AppointmentComposeLi
     recurrence = toGraphRecurrence(await officeCall((cb) => recurrenceApi.getAsync(cb)));
   }
   const timeZone =
-    recurrence?.range.recurrenceTimeZone ?? office.context.mailbox.userProfile?.timeZone ?? null;
+    // || rather than ??: some clients give an empty time zone, which names none (the API refuses "").
+    recurrence?.range.recurrenceTimeZone || office.context.mailbox.userProfile?.timeZone || null;
   return { subject: subject ?? '', start: new Date(start), end: new Date(end), timeZone, recurrence };
 }
 
