@@ -278,17 +278,7 @@ export class MeetingService {
     const stored = await this.#find(actor, id);
     if (stored.status === 'cancelled' || !seriesConfirmationDue(stored.seriesSeenOn, at)) return false;
     if (!stored.recurrenceCt) return false;
-    const c = (column: string): CipherContext => ({
-      tenantId: stored.tenantId,
-      table: TABLE,
-      column,
-      rowId: stored.id,
-    });
-    const [end, recurrenceJson] = await Promise.all([
-      this.deps.cipher.decrypt(c('end'), stored.endCt),
-      this.deps.cipher.decrypt(c('recurrence'), stored.recurrenceCt),
-    ]);
-    const recurrence = JSON.parse(recurrenceJson) as Recurrence;
+    const { end, recurrence } = await this.#seriesEnd(stored, stored.recurrenceCt);
     if (!isOpenEnded(recurrence)) return false;
     const tenant = await this.deps.store.tenants.find(actor.tenantId);
     const day = at.toISOString().slice(0, 10);
@@ -297,7 +287,7 @@ export class MeetingService {
       id: stored.id,
       version: stored.version,
       seriesSeenOn: day,
-      purgeAfter: purgeAfterDay(new Date(end), recurrence, tenant?.settings.retentionDays ?? null, day),
+      purgeAfter: purgeAfterDay(end, recurrence, tenant?.settings.retentionDays ?? null, day),
     });
   }
 
@@ -311,20 +301,11 @@ export class MeetingService {
   async coverMovedOccurrence(actor: Principal, id: string, movedEnd: Date): Promise<boolean> {
     const stored = await this.#find(actor, id);
     if (stored.status === 'cancelled' || !stored.recurrenceCt) return false;
-    const c = (column: string): CipherContext => ({
-      tenantId: stored.tenantId,
-      table: TABLE,
-      column,
-      rowId: stored.id,
-    });
-    const [end, recurrenceJson] = await Promise.all([
-      this.deps.cipher.decrypt(c('end'), stored.endCt),
-      this.deps.cipher.decrypt(c('recurrence'), stored.recurrenceCt),
-    ]);
+    const { end, recurrence } = await this.#seriesEnd(stored, stored.recurrenceCt);
     const tenant = await this.deps.store.tenants.find(actor.tenantId);
     const purgeAfter = purgeAfterDay(
-      new Date(end),
-      JSON.parse(recurrenceJson) as Recurrence,
+      end,
+      recurrence,
       tenant?.settings.retentionDays ?? null,
       stored.seriesSeenOn,
       movedEnd,
@@ -336,6 +317,24 @@ export class MeetingService {
       version: stored.version,
       purgeAfter,
     });
+  }
+
+  /** A series' first occurrence's end and its recurrence, decrypted: what its purge day is computed from. */
+  async #seriesEnd(
+    stored: StoredMeeting,
+    recurrenceCt: string,
+  ): Promise<{ end: Date; recurrence: Recurrence }> {
+    const c = (column: string): CipherContext => ({
+      tenantId: stored.tenantId,
+      table: TABLE,
+      column,
+      rowId: stored.id,
+    });
+    const [end, recurrenceJson] = await Promise.all([
+      this.deps.cipher.decrypt(c('end'), stored.endCt),
+      this.deps.cipher.decrypt(c('recurrence'), recurrenceCt),
+    ]);
+    return { end: new Date(end), recurrence: JSON.parse(recurrenceJson) as Recurrence };
   }
 
   /**
