@@ -68,11 +68,13 @@ await store.authFlow.insertSession({
 });
 await store.close();
 
+// A week from today: the API refuses a meeting that retention would delete at once.
+const day = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
 const body = () =>
   JSON.stringify({
     subject: 'Weekly planning',
-    start: '2026-12-01T09:00:00Z',
-    end: '2026-12-01T10:00:00Z',
+    start: `${day}T09:00:00Z`,
+    end: `${day}T10:00:00Z`,
     timeZone: 'Europe/Paris',
     idempotencyKey: randomUUID(),
   });
