@@ -89,5 +89,19 @@ describe('sandbox save API in the product (demo mode)', () => {
     expect(updated.status).toBe(200);
     expect(await updated.json()).toEqual({ id });
     expect(await open(id)).toMatchObject({ id, subject: 'Planning (moved)', body: '<p>Agenda</p>' });
+
+    // An appointment Graph refuses is the page's mistake (400 with Graph's reason), not a 500.
+    for (const [method, target] of [
+      ['POST', null],
+      ['PUT', id],
+    ] as const) {
+      const backwards = await save(method, target, {
+        type: 'application/json',
+        body: JSON.stringify({ ...APPOINTMENT, end: '2030-03-04T08:00:00.000Z' }),
+      });
+      expect(backwards.status, method).toBe(400);
+      expect(backwards.headers.get('content-type'), method).toContain('application/problem+json');
+    }
+    expect(await open(id)).toMatchObject({ subject: 'Planning (moved)' });
   });
 });

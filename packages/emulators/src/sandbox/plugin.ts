@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { GraphError } from '../graph/errors.js';
 import { fromEvent, type SandboxItem, sandboxItemSchema, toEventInput } from './item.js';
 import { readManifest, type SandboxAddin } from './manifest.js';
 import { fetchAddinFile } from './office-proxy.js';
@@ -97,6 +98,15 @@ export async function registerSandbox(app: FastifyInstance, options: SandboxOpti
       .code(404)
       .type('application/problem+json')
       .send({ type: 'about:blank', title: 'Not Found', status: 404, detail });
+  // An appointment Graph refuses (an end before its start, say) is the page's mistake, not the
+  // server's: answered with Graph's status and message, as Outlook shows Graph's refusal.
+  const refusedByGraph = (reply: FastifyReply, error: unknown) => {
+    if (!(error instanceof GraphError) || error.status >= 500) throw error;
+    return reply
+      .code(error.status)
+      .type('application/problem+json')
+      .send({ type: 'about:blank', title: error.code, status: error.status, detail: error.message });
+  };
 
   app.get(prefix, async (_request, reply) => reply.redirect(`${prefix}/`, 302));
 
@@ -147,11 +157,15 @@ export async function registerSandbox(app: FastifyInstance, options: SandboxOpti
   app.post(`${prefix}/api/events`, { schema: { body: sandboxItemSchema } }, async (request, reply) => {
     const current = await user((request.query as { user?: string }).user);
     if (!current) return notFound(reply, 'unknown user');
-    const event = await options.graph.createEvent(
-      current.upn,
-      toEventInput(request.body as SandboxItem, addin.id),
-    );
-    return reply.code(201).send({ id: event.id });
+    try {
+      const event = await options.graph.createEvent(
+        current.upn,
+        toEventInput(request.body as SandboxItem, addin.id),
+      );
+      return reply.code(201).send({ id: event.id });
+    } catch (error) {
+      return refusedByGraph(reply, error);
+    }
   });
 
   app.put(`${prefix}/api/events/:id`, { schema: { body: sandboxItemSchema } }, async (request, reply) => {
@@ -159,12 +173,16 @@ export async function registerSandbox(app: FastifyInstance, options: SandboxOpti
     if (!current) return notFound(reply, 'unknown user');
     const id = (request.params as { id: string }).id;
     if (!(await options.graph.getEvent(current.upn, id, []))) return notFound(reply, 'no such event');
-    const event = await options.graph.updateEvent(
-      current.upn,
-      id,
-      toEventInput(request.body as SandboxItem, addin.id),
-    );
-    return { id: event.id };
+    try {
+      const event = await options.graph.updateEvent(
+        current.upn,
+        id,
+        toEventInput(request.body as SandboxItem, addin.id),
+      );
+      return { id: event.id };
+    } catch (error) {
+      return refusedByGraph(reply, error);
+    }
   });
 }
 
