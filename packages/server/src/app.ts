@@ -19,6 +19,7 @@ import { registerJsonBodyParser } from './http/json-body.js';
 import { registerNoStore } from './http/no-store.js';
 import { openApiOptions } from './http/openapi.js';
 import { frameworkErrorProblem, registerProblemHandling } from './http/problem-plugin.js';
+import { faviconRoutes } from './http/routes/favicon.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';
 import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registry: deps.metrics.registry,
     draining: deps.draining ?? (() => false),
   });
+  await faviconRoutes(app);
   await app.register(meetingRoutes, { meetings: deps.meetings, tenants: deps.store.tenants });
   for (const plugin of deps.plugins ?? []) await plugin(app);
 

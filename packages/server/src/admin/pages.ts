@@ -36,7 +36,11 @@ export async function adminPages(app: FastifyInstance): Promise<void> {
 
   app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
     const principal = request.principal;
-    if (!principal) return html(reply, 401, signInPage());
+    // The sign-in invitation is what a visitor navigating here should see: 200, not 401 (which
+    // browsers log as a failed load on every visit; 401 asks for HTTP authentication, which this page
+    // does not do). It is no-store, so it never stands in for the console after signing in. The
+    // refusal below keeps 403: that visitor is signed in and really refused. The API keeps its 401s.
+    if (!principal) return html(reply, 200, signInPage());
     if (!principal.isTenantAdmin) return html(reply, 403, forbiddenPage());
     return html(reply, 200, consolePage());
   });

@@ -182,6 +182,13 @@ function prepare(source: string, field: TemplateField): PreparedTemplate {
   };
 }
 
+/**
+ * Parses the template, turning Handlebars' failures into sentences for the admin. Its parser speaks
+ * in grammar tokens ("expected 'OPEN_INVERSE_CHAIN', 'INVERSE', 'OPEN_ENDBLOCK', got 'EOF'"), which
+ * say nothing to someone editing an e-mail; the usual mistakes (a block left open, a closing tag
+ * with no block, mismatched names) are named with the tags as written. The position is given once,
+ * at the end, as in every other template error.
+ */
 function parse(source: string, field: TemplateField): hbs.AST.Program {
   try {
     return env.parse(source);
@@ -189,23 +196,63 @@ function parse(source: string, field: TemplateField): hbs.AST.Program {
     const message = error instanceof Error ? error.message : String(error);
     const exception = error as { lineNumber?: number; column?: number };
     if (typeof exception.lineNumber === 'number') {
+      // Handlebars' own check, at the opening tag: "if doesn't match unless - 2:3".
       const where = { line: exception.lineNumber, column: (exception.column ?? 0) + 1 };
-      throw new TemplateError(field, `${message.replace(/ - \d+:\d+$/, '')} ${at(where)}`, where);
+      const mismatch = /^(\S+) doesn't match (\S+) - \d+:\d+$/.exec(message);
+      const detail = mismatch
+        ? `{{#${mismatch[1]}}} is closed by {{/${mismatch[2]}}}: a block ends with its own name, {{/${mismatch[1]}}}`
+        : message.replace(/ - \d+:\d+$/, '');
+      throw new TemplateError(field, `${detail} (${at(where)})`, where);
     }
+    // The generated parser's: "Parse error on line 3: …\nExpecting 'A', 'B', got 'C'".
     const loc = (Handlebars as unknown as { Parser?: { lexer?: { yylloc?: LexerLocation } } }).Parser?.lexer
       ?.yylloc;
     const line = Number(/on line (\d+)/.exec(message)?.[1] ?? loc?.first_line ?? 1);
-    const where = { line, column: loc && loc.first_line === line ? loc.first_column + 1 : 1 };
-    const expected = /\n(Expecting [^\n]*)$/.exec(message)?.[1]?.replace(/^Expecting/, 'expected');
-    const hint = expected?.endsWith("got 'EOF'")
-      ? ' (the template ends inside a block: is a {{/…}} missing?)'
-      : '';
-    throw new TemplateError(
-      field,
-      `syntax error ${at(where)}${expected ? `: ${expected}` : ''}${hint}`,
-      where,
-    );
+    let where: TemplatePosition = { line, column: loc && loc.first_line === line ? loc.first_column + 1 : 1 };
+    const [, expected = '', got] = /\nExpecting ([^\n]*), got '(\w+)'$/.exec(message) ?? [];
+    let detail: string;
+    if (got === 'EOF' && expected.includes("'OPEN_ENDBLOCK'")) {
+      const open = unclosedBlock(source);
+      if (open) where = open.where;
+      detail = open
+        ? `${open.tag} is not closed: the template ends before its {{/${open.name}}}`
+        : 'a block is not closed: the template ends before its {{/…}}';
+    } else if (got === 'OPEN_ENDBLOCK') {
+      const tag = /^\{\{~?\/[^}]*\}\}/.exec(
+        source.split('\n')[where.line - 1]?.slice(where.column - 1) ?? '',
+      );
+      detail = `${shortTag(tag?.[0] ?? '{{/…}}')} has no open block to close`;
+    } else if (got === 'INVERSE' || got === 'OPEN_INVERSE_CHAIN') {
+      detail = '{{else}} is outside any block: it belongs between a {{#if}} or {{#unless}} and its end';
+    } else {
+      detail = 'syntax error: this {{…}} cannot be read (an unclosed or mistyped {{ }}?)';
+    }
+    throw new TemplateError(field, `${detail} (${at(where)})`, where);
   }
+}
+
+/** Block tags as written: comments first (they may hold braces), then {{#name …}}, {{^name}}, {{/name}}. */
+const BLOCK_TAG = /\{\{!--[\s\S]*?--~?\}\}|\{\{~?![\s\S]*?\}\}|\{\{~?\s*([#^/])\s*([^\s}~()]+)[^}]*\}\}/g;
+
+/** The innermost block still open at the end of `source`, when the parser reached the end inside one. */
+function unclosedBlock(source: string): { tag: string; name: string; where: TemplatePosition } | undefined {
+  const open: { tag: string; name: string; index: number }[] = [];
+  for (const match of source.matchAll(BLOCK_TAG)) {
+    const [tag, sigil, name] = match;
+    if (!sigil || !name) continue;
+    if (sigil === '/') open.pop();
+    else open.push({ tag: shortTag(tag), name, index: match.index });
+  }
+  const last = open.at(-1);
+  if (!last) return undefined;
+  const before = source.slice(0, last.index);
+  const where = { line: before.split('\n').length, column: last.index - before.lastIndexOf('\n') };
+  return { tag: last.tag, name: last.name, where };
+}
+
+/** A tag quoted in a message, cut short when long. */
+function shortTag(tag: string): string {
+  return tag.length <= 40 ? tag : `${tag.slice(0, 36)}…}}`;
 }
 
 interface LexerLocation {

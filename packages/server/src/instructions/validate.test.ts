@@ -101,20 +101,40 @@ describe('rejected templates', () => {
     ['@root', { text: '{{joinUrl}} {{@root.joinUrl}}' }, /@-variables/, 1, 15],
     ['a wrong helper arity', { text: '{{joinUrl}} {{formatConferenceId}}' }, /takes 1 argument/, 1, 13],
     [
-      'a syntax error, with its position',
+      'an unclosed block, named as written, at its opening tag',
       { html: '<p>\n<a href="{{joinUrl}}">x</a>\n{{#if guestPin}}open</p>' },
-      /syntax error on line 3, column \d+: expected .*is a \{\{\/…\}\} missing/,
+      /^\{\{#if guestPin\}\} is not closed: the template ends before its \{\{\/if\}\} \(on line 3, column 1\)$/,
       3,
-      undefined,
+      1,
+    ],
+    [
+      'a stray closing tag',
+      { text: '{{joinUrl}}\n{{#if guestPin}}x{{/if}} {{/if}}' },
+      /^\{\{\/if\}\} has no open block to close \(on line 2, column 26\)$/,
+      2,
+      26,
     ],
     [
       'a mismatched block',
       { text: '{{joinUrl}}\n{{#if guestPin}}x{{/unless}}' },
-      /if doesn't match unless/,
+      /^\{\{#if\}\} is closed by \{\{\/unless\}\}: a block ends with its own name, \{\{\/if\}\}/,
       2,
       undefined,
     ],
-    ['a lexical error', { text: '{{joinUrl}} {{ } }}' }, /error on line 1/, 1, undefined],
+    [
+      '{{else}} outside a block',
+      { text: '{{joinUrl}} {{else}}' },
+      /^\{\{else\}\} is outside any block/,
+      1,
+      13,
+    ],
+    [
+      'a lexical error',
+      { text: '{{joinUrl}} {{ } }}' },
+      /^syntax error: this \{\{…\}\} cannot be read/,
+      1,
+      undefined,
+    ],
   ])('%s', (_name, template, detail, line, column) => {
     const error = rejection(template);
     expect(error.detail).toMatch(detail);
@@ -123,6 +143,9 @@ describe('rejected templates', () => {
     if (column !== undefined) expect(error.column).toBe(column);
     if (error.line !== undefined)
       expect(error.detail).toContain(`line ${error.line}, column ${error.column}`);
+    // The position once, and none of the parser's token names (OPEN_ENDBLOCK, EOF…).
+    expect(error.detail.match(/line \d+/g) ?? []).toHaveLength(error.line === undefined ? 0 : 1);
+    expect(error.detail).not.toMatch(/'[A-Z_]{3,}'|\bEOF\b|expected/);
   });
 
   it.each([

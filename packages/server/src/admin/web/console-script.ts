@@ -7,8 +7,19 @@
  * template previews render in a sandboxed iframe (no scripts, opaque origin); every control has a
  * label; problems are shown next to their field (matched by JSON pointer) and announced.
  */
+
+/**
+ * "1 user", "2 users", "0 users": the console is English only. The function is written once here,
+ * tested in Node and embedded below through its source text, so it must stay self-contained (no
+ * reference to anything outside its body, no TypeScript-only syntax beyond type annotations).
+ */
+export function countOf(count: number, singular: string, plural: string): string {
+  return `${count} ${new Intl.PluralRules('en').select(count) === 'one' ? singular : plural}`;
+}
+
 export const CONSOLE_SCRIPT = String.raw`
 const API = '/api/v1/admin';
+${countOf.toString()}
 const LANGS = [['en', 'English'], ['fr', 'Français']];
 const STATUS_LABEL = { signed_in: 'Signed in', needs_sign_in: 'Needs sign-in', signed_out: 'Signed out' };
 const SYNC_LABEL = { syncing: 'Syncing', needs_sign_in: 'Needs sign-in', stopped: 'Stopped', off: 'Off' };
@@ -72,8 +83,8 @@ function showErrors(scope, problem, prefix) {
     const path = (prefix || '') + pointer(e.path);
     const target = scope.querySelector('[data-error-for="' + CSS.escape(path) + '"]');
     if (!target) continue;
-    const where = e.line ? ' (line ' + e.line + (e.column ? ', column ' + e.column : '') + ')' : '';
-    target.textContent = e.message + where;
+    // A template problem's message already says where (line and column), so they are not added again.
+    target.textContent = e.message;
     const input = document.getElementById(target.id.replace(/^err-/, ''));
     if (input) input.setAttribute('aria-invalid', 'true');
     shown++;
@@ -272,7 +283,7 @@ async function loadUsers() {
   const table = el(
     'table',
     {},
-    el('caption', { text: users.length + (users.length === 1 ? ' user' : ' users') }),
+    el('caption', { text: countOf(users.length, 'user', 'users') }),
     el('thead', {}, el('tr', {}, ...['Name', 'Sign-in name', 'Status', 'Last sign-in', 'Calendar sync', 'Meetings', 'Data']
       .map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', {}, ...rows),
@@ -287,7 +298,7 @@ async function erase(user) {
   if (!window.confirm(question)) return;
   try {
     const result = await call('DELETE', '/users/' + encodeURIComponent(user.id));
-    say('Erased ' + label + ': ' + result.meetings + ' meetings deleted.', 'ok');
+    say('Erased ' + label + ': ' + countOf(result.meetings, 'meeting', 'meetings') + ' deleted.', 'ok');
     await Promise.all([loadUsers(), loadAudit(true), loadOverview()]);
   } catch (error) {
     say('Could not erase ' + label + ': ' + error.message, 'fail');
@@ -329,15 +340,18 @@ async function loadAudit(reset) {
 
 async function loadOverview() {
   const o = await call('GET', '/overview');
-  document.getElementById('tenant-line').textContent = 'Organisation ' + o.tenantId + ' · ' + o.users.total +
-    ' users · ' + o.meetings.scheduled + ' scheduled and ' + o.meetings.cancelled + ' cancelled meetings';
+  document.getElementById('tenant-line').textContent = 'Organisation ' + o.tenantId + ' · ' +
+    countOf(o.users.total, 'user', 'users') + ' · ' +
+    countOf(o.meetings.scheduled, 'scheduled meeting', 'scheduled meetings') + ' and ' +
+    countOf(o.meetings.cancelled, 'cancelled meeting', 'cancelled meetings');
   const days = state.settings && state.settings.retentionDays;
   const facts = [
     'Meeting details (subject, times, join details) are deleted ' +
-      (days ? days + ' days' : o.retention.defaultMonths + ' months') + ' after each meeting ends.',
+      (days ? countOf(days, 'day', 'days') : countOf(o.retention.defaultMonths, 'month', 'months')) +
+      ' after each meeting ends.',
     'A user who signs out keeps no Exchange id, tokens or sessions here.',
-    "Your organisation's data is deleted " + o.retention.accountMonthsAfterContractEnd +
-      ' months after the contract ends, ending with its encryption key.',
+    "Your organisation's data is deleted " + countOf(o.retention.accountMonthsAfterContractEnd, 'month', 'months') +
+      ' after the contract ends, ending with its encryption key.',
     'Audio, video and chat are never stored.',
   ];
   if (o.contractEnd) facts.push('Contract end recorded: ' + o.contractEnd + '; data deletion on ' + o.accountPurgeOn + '.');

@@ -13,6 +13,7 @@ function page(title: string, body: string, options: { script?: boolean } = {}): 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${ASSET_PATH}/console.css">
 ${options.script ? `<script type="module" src="${ASSET_PATH}/console.js"></script>` : ''}
 </head>
