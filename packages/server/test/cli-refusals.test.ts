@@ -102,7 +102,7 @@ describe('roomlink refuses bad input before changing anything', () => {
       // directory or a demo keyring.
       expect(await before(), target).toEqual(expected);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('a damaged keyring: serve never listens, and every command exits 77 naming the file', async () => {
     const keyring = path.join(dir, 'keys.json');
@@ -139,7 +139,7 @@ describe('roomlink refuses bad input before changing anything', () => {
     const empty = await run(['serve'], env);
     expect(empty.code).toBe(EXIT.keys);
     expect(empty.stderr).toContain(`keyring ${keyring} holds no master keys`);
-  }, 60_000);
+  }, 180_000);
 
   it('a missing keyring: only the server creates one (demo mode); keys rotate, doctor and data commands exit 77 and create none', async () => {
     const env = demoEnv();
@@ -167,7 +167,7 @@ describe('roomlink refuses bad input before changing anything', () => {
       [],
     );
     expect((await readdir(dir)).sort()).toEqual(['data']);
-  }, 60_000);
+  }, 180_000);
 
   it('integer settings in decimal digits only: PORT=0x0F9F and 3e3 exit 78 naming PORT', async () => {
     for (const port of ['0x0F9F', '3e3', '0']) {

@@ -11,7 +11,9 @@ import { cliDatabase, withRuntime } from './support/cli-database.js';
 import type { TestDatabase } from './support/databases.js';
 import { runCli } from './support/server-process.js';
 
-describe('roomlink retention, tenant, export and erase commands', () => {
+// Each test starts the built CLI eight to twelve times (a Node process, the keyring and the database
+// checked, each); on a loaded two-core machine that has taken over 30 s.
+describe('roomlink retention, tenant, export and erase commands', { timeout: 120_000 }, () => {
   let database: TestDatabase;
   let env: Record<string, string>;
   let oldMeeting: string;
