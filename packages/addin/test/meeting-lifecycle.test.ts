@@ -56,8 +56,10 @@ describe('remove meeting (task pane)', () => {
     const added = await addMeeting(ctx);
     if (added.status !== 'added') throw new Error(added.status);
     harness.stub.meetings.delete(added.meeting.id);
-    expect((await removeMeeting(ctx)).status).toBe('removed');
+    // The server cannot tell "already gone" from "not yours": no claim that the room is gone.
+    expect((await removeMeeting(ctx)).status).toBe('failed');
     expect(findJoinBlock(outlook.state.body, 'html')).toBeNull();
+    expect(outlook.state.customProperties).toEqual({});
   });
 
   it('when the server cannot be reached, cleans the item, keeps the meeting id, says so; Remove again finishes', async () => {
@@ -128,6 +130,7 @@ describe('meeting options (task pane)', () => {
     expect(await readMeetingState(ctx)).toEqual({
       meetingId: null,
       joinUrl: null,
+      itemKey: null,
       hasBlock: false,
       blockMissing: false,
     });
@@ -136,6 +139,8 @@ describe('meeting options (task pane)', () => {
     expect(await readMeetingState(ctx)).toEqual({
       meetingId: added.meeting.id,
       joinUrl: added.meeting.joinUrl,
+      // The key the add-in sent when it created the meeting: the item's proof for a later re-claim.
+      itemKey: harness.stub.createBodies[0]?.idempotencyKey,
       hasBlock: true,
       blockMissing: false,
     });

@@ -3,10 +3,11 @@
  * settings. Rendering builds DOM nodes with textContent only: nothing from the server becomes markup.
  */
 import { addMeeting } from './core/add-meeting.js';
-import type { Me, MeetingOptions, UserSettings } from './core/api.js';
+import type { Me, Meeting, MeetingOptions, UserSettings } from './core/api.js';
 import { type AddinContext, authorized, describeError } from './core/context.js';
 import { type Lang, type MessageKey, pickLanguage, t } from './core/i18n.js';
 import { applyMeetingOptions, type ItemMeetingState, readMeetingState } from './core/meeting-options.js';
+import { accountNotices, hostPinView, mailboxAddress } from './core/pane-view.js';
 import { removeMeeting } from './core/remove-meeting.js';
 import { createContext } from './platform.js';
 
@@ -15,6 +16,8 @@ interface View {
   me: Me | null;
   state: ItemMeetingState;
   options: MeetingOptions;
+  /** This item's meeting as GET /api/v1/meetings/{id} gives it (for its host PIN); null if unknown. */
+  meeting: Meeting | null;
   status: { text: string; error: boolean };
   busy: boolean;
 }
@@ -45,31 +48,28 @@ function render(): void {
   const hasMeeting = Boolean(state.meetingId) || state.hasBlock;
   const disabled = view.busy;
 
-  // The session is fine but Microsoft wants the user again (token revoked, Conditional Access): the
-  // calendar follow-up stops until they sign in, so say why and offer it.
-  const needsSignIn = signedIn && me.status === 'needs_sign_in';
+  // Microsoft wants the user again (token revoked, Conditional Access), or the account is not this
+  // mailbox's: say why, and offer to sign in again where that is the fix (core/pane-view.ts).
   const account = signedIn
     ? [
         h('p', { testid: 'account' }, tr('signedInAs', { name: me.user.name, upn: me.user.upn })),
-        ...(needsSignIn
-          ? [
-              h(
-                'p',
-                { testid: 'needs-sign-in', className: 'status error' },
-                tr(me.claims ? 'claimsRequired' : 'sessionExpired'),
-              ),
-              h(
-                'button',
-                {
-                  testid: 'sign-in-again',
-                  className: 'primary',
-                  disabled,
-                  onclick: () => run(() => signIn(me.claims ?? undefined)),
-                },
-                tr('signIn'),
-              ),
-            ]
-          : []),
+        ...accountNotices(ctx.lang, me, mailboxAddress(ctx.office)).flatMap((notice) => [
+          h('p', { testid: notice.id, className: 'status error' }, notice.text),
+          ...(notice.signIn
+            ? [
+                h(
+                  'button',
+                  {
+                    testid: 'sign-in-again',
+                    className: 'primary',
+                    disabled,
+                    onclick: () => run(() => signIn(notice.signIn?.claims ?? undefined)),
+                  },
+                  tr('signIn'),
+                ),
+              ]
+            : []),
+        ]),
         h('button', { testid: 'sign-out', disabled, onclick: () => run(signOut) }, tr('signOut')),
       ]
     : [
@@ -121,6 +121,7 @@ function render(): void {
               ),
             )
           : h('p', {}),
+        ...hostPin(),
         h('p', { className: 'muted' }, tr('options')),
         optionBox('guestPin'),
         optionBox('lobby'),
@@ -184,6 +185,22 @@ function render(): void {
     ),
   );
   app.setAttribute('aria-busy', String(view.busy));
+}
+
+/** The organizer's host PIN, as plain selectable text next to its label and what it is for. */
+function hostPin(): HTMLElement[] {
+  const shown = hostPinView(view.ctx.lang, view.meeting);
+  if (!shown) return [];
+  return [
+    h(
+      'p',
+      { testid: 'host-pin' },
+      shown.label,
+      ' ',
+      h('strong', { className: 'pin', testid: 'host-pin-value' }, shown.pin),
+    ),
+    h('p', { className: 'muted', testid: 'host-pin-help' }, shown.help),
+  ];
 }
 
 function languageSelect(
@@ -285,9 +302,13 @@ async function refresh(): Promise<void> {
   }
   try {
     view.state = await readMeetingState(view.ctx);
+    view.meeting = null;
     if (view.state.meetingId && view.me) {
-      const meeting = await view.ctx.api.getMeeting(view.state.meetingId, view.ctx.lang).catch(() => null);
+      const meeting = await view.ctx.api
+        .getMeeting(view.state.meetingId, view.ctx.lang, view.state.itemKey)
+        .catch(() => null);
       if (meeting) view.options = meeting.options;
+      view.meeting = meeting;
     }
   } catch (error) {
     view.status = { text: describeError(view.ctx.lang, error), error: true };
@@ -299,8 +320,9 @@ Office.onReady(async () => {
   view = {
     ctx: await createContext(),
     me: null,
-    state: { meetingId: null, joinUrl: null, hasBlock: false, blockMissing: false },
+    state: { meetingId: null, joinUrl: null, itemKey: null, hasBlock: false, blockMissing: false },
     options: {},
+    meeting: null,
     status: { text: '', error: false },
     busy: false,
   };

@@ -4,7 +4,7 @@ import { cleanName as serverCleanName } from '../src/server/messages.js';
 import { cleanName } from '../src/shared/names.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
-import { format } from '../src/web/texts.js';
+import { format, MESSAGE_KEYS } from '../src/web/texts.js';
 
 describe('join errors', () => {
   it('every error the server can answer a join with gets a message, in English and French', () => {
@@ -39,6 +39,30 @@ describe('join errors', () => {
     for (const name of ['\u200B', ' \u202E\u2066 ', 'Ada\u200B Lovelace', '  Zoë\tB  ', 'e\u0301'])
       expect(cleanName(name), JSON.stringify(name)).toBe(serverCleanName(name));
     expect(cleanName('\u200B\u200D')).toBe('');
+  });
+});
+
+describe('join page texts', () => {
+  it('says how many PIN attempts are left with proper plurals, in English and French', () => {
+    const wrongPin = (language: 'en' | 'fr', remaining: number) =>
+      format(language, joinErrorFor('wrong_pin', remaining)?.key ?? 'unavailable', { remaining });
+    expect(wrongPin('en', 1)).toBe('Wrong PIN. 1 attempt left.');
+    expect(wrongPin('en', 4)).toBe('Wrong PIN. 4 attempts left.');
+    expect(wrongPin('fr', 1)).toBe('Code PIN erroné. Encore 1 essai.');
+    expect(wrongPin('fr', 4)).toBe('Code PIN erroné. Encore 4 essais.');
+  });
+
+  it('tells hosts to type their host PIN in the single PIN field of a guest-PIN room', () => {
+    expect(format('en', 'pinHint')).toBe('The PIN in your invitation. Hosts: enter your host PIN here.');
+    expect(format('fr', 'pinHint')).toBe(
+      'Le code PIN de votre invitation. Organisateurs : saisissez ici votre code PIN organisateur.',
+    );
+  });
+
+  it('writes French apostrophes as ’', () => {
+    for (const key of MESSAGE_KEYS) expect(format('fr', key, { remaining: 2 }), key).not.toContain("'");
+    expect(format('fr', 'screenOff')).toBe('Partager l’écran');
+    expect(format('fr', 'waitingHeading')).toBe('En attente d’admission');
   });
 });
 

@@ -190,10 +190,10 @@ describe('PIN', () => {
 
     await pin.fill('000000');
     await join.click();
-    await expect.poll(() => error.textContent()).toBe('Wrong PIN. 2 attempt(s) left.');
+    await expect.poll(() => error.textContent()).toBe('Wrong PIN. 2 attempts left.');
     await pin.fill('111111');
     await join.click();
-    await expect.poll(() => error.textContent()).toBe('Wrong PIN. 1 attempt(s) left.');
+    await expect.poll(() => error.textContent()).toBe('Wrong PIN. 1 attempt left.');
     await pin.fill('222222');
     await join.click();
     await expect.poll(() => error.textContent()).toBe('Too many wrong PINs. Try again in 15 min.');

@@ -101,7 +101,10 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     const [opened] = await waitForLog(page, 'dialog.opened');
     expect(opened).toMatchObject({ iframe: false });
     expect(new URL(String(opened?.url)).pathname).toBe('/auth/addin/start');
-    expect(requests.some((r) => r.startsWith(`POST ${server.baseUrl}_emulator/login/`))).toBe(true);
+    // The add-in named the mailbox's account (login_hint), so the identity emulator signed it in
+    // without its account picker (as Entra does for a single known account).
+    const authorize = requests.find((r) => r.startsWith(`GET ${server.baseUrl}_emulator/login/`));
+    expect(new URL(String(authorize?.slice(4))).searchParams.get('login_hint')).toBe(ADELE.upn);
     expect(requests.some((r) => r.startsWith(`GET ${server.baseUrl}auth/callback?`))).toBe(true);
     expect(await waitForLog(page, 'dialog.closed')).toEqual([expect.objectContaining({ byAddin: true })]);
     expect(await logHas('serviceWorker.failed')).toBe(false);

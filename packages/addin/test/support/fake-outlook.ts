@@ -83,7 +83,9 @@ const tooLong = (name: string): OfficeAsyncResult<never> => ({
   },
 });
 
-export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: string } = {}): FakeOutlook {
+export function fakeOutlook(
+  init: Partial<FakeItemState> & { displayLanguage?: string; emailAddress?: string } = {},
+): FakeOutlook {
   const state: FakeItemState = {
     subject: 'Quarterly review',
     start: new Date('2026-12-01T09:00:00Z'),
@@ -148,7 +150,12 @@ export function fakeOutlook(init: Partial<FakeItemState> & { displayLanguage?: s
     context: {
       displayLanguage: init.displayLanguage ?? 'en-US',
       mailbox: {
-        userProfile: { timeZone: 'Romance Standard Time', displayName: 'Adele Vance' },
+        userProfile: {
+          timeZone: 'Romance Standard Time',
+          displayName: 'Adele Vance',
+          // The stub's default user (stub-roomlink.ts signInAs).
+          emailAddress: init.emailAddress ?? 'adele@contoso.test',
+        },
         item: {
           itemType: 'appointment',
           subject: {

@@ -120,7 +120,8 @@ async function restoreMeeting(
   try {
     meeting = await authorized(ctx, async () => {
       await notify.progress(t(ctx.lang, 'addProgress'));
-      return ctx.api.getMeeting(meetingId, ctx.lang);
+      // The item's key lets the server hand back a meeting left with the user's signed-out record.
+      return ctx.api.getMeeting(meetingId, ctx.lang, stringProp(await loadProps(item), PROPS.idempotencyKey));
     });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;

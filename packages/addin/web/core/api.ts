@@ -94,6 +94,13 @@ export interface ApiDeps {
   readonly getToken: () => Promise<string | null>;
 }
 
+/**
+ * Sent with every request about an existing meeting: the idempotency key saved in the Outlook item's
+ * custom properties. It proves the caller can open the appointment, so that after a sign-out and a new
+ * sign-in (a new user record on the server) the meeting is taken back (docs/auth.md, "Sign-out").
+ */
+export const ITEM_KEY_HEADER = 'Roomlink-Item-Key';
+
 export class RoomlinkApi {
   constructor(private readonly deps: ApiDeps) {}
 
@@ -105,23 +112,40 @@ export class RoomlinkApi {
     return this.request('POST', `api/v1/meetings${langQuery(lang)}`, input) as Promise<Meeting>;
   }
 
-  getMeeting(id: string, lang?: Language): Promise<Meeting> {
+  /** `itemKey`: the item's idempotency key, when the item has one (see ITEM_KEY_HEADER). */
+  getMeeting(id: string, lang?: Language, itemKey?: string | null): Promise<Meeting> {
     return this.request(
       'GET',
       `api/v1/meetings/${encodeURIComponent(id)}${langQuery(lang)}`,
+      undefined,
+      true,
+      itemKeyHeader(itemKey),
     ) as Promise<Meeting>;
   }
 
-  updateMeeting(id: string, patch: Record<string, unknown>, lang?: Language): Promise<Meeting> {
+  updateMeeting(
+    id: string,
+    patch: Record<string, unknown>,
+    lang?: Language,
+    itemKey?: string | null,
+  ): Promise<Meeting> {
     return this.request(
       'PATCH',
       `api/v1/meetings/${encodeURIComponent(id)}${langQuery(lang)}`,
       patch,
+      true,
+      itemKeyHeader(itemKey),
     ) as Promise<Meeting>;
   }
 
-  async deleteMeeting(id: string): Promise<void> {
-    await this.request('DELETE', `api/v1/meetings/${encodeURIComponent(id)}`);
+  async deleteMeeting(id: string, itemKey?: string | null): Promise<void> {
+    await this.request(
+      'DELETE',
+      `api/v1/meetings/${encodeURIComponent(id)}`,
+      undefined,
+      true,
+      itemKeyHeader(itemKey),
+    );
   }
 
   me(): Promise<Me> {
@@ -145,8 +169,9 @@ export class RoomlinkApi {
     path: string,
     body?: unknown,
     authenticated = true,
+    extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (authenticated) {
       const token = await this.deps.getToken();
@@ -167,6 +192,10 @@ export class RoomlinkApi {
     if (response.ok) return response.json();
     throw await toApiError(response);
   }
+}
+
+function itemKeyHeader(itemKey: string | null | undefined): Record<string, string> {
+  return itemKey ? { [ITEM_KEY_HEADER]: itemKey } : {};
 }
 
 function langQuery(lang: Language | undefined): string {

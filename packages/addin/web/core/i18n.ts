@@ -21,12 +21,21 @@ const en = {
   popupBlocked: 'The sign-in window was blocked. Allow it and try again.',
   offline: 'Can’t reach Roomlink. Check your connection and try again. Nothing was changed.',
   sessionExpired: 'Your Roomlink session has expired. Sign in again.',
+  // GET /api/v1/me says needs_sign_in: the session still works, calendar access is what was lost.
+  calendarSignIn:
+    'Roomlink can no longer follow your calendar (Microsoft asks you to sign in again). Sign in again so that your meetings keep up with your appointments.',
+  otherAccount:
+    'You are signed in to Roomlink as {upn}, but this mailbox is {mailbox}: meetings you add will be {name}’s and won’t follow this calendar. Sign out and sign in as {mailbox}.',
   claimsRequired: 'Your organisation requires you to sign in again (Conditional Access policy).',
   apiError: 'Roomlink couldn’t complete this: {detail}. Nothing was changed.',
   outlookError: 'Outlook couldn’t update the appointment: {detail}. Nothing was changed.',
   unreachable: 'Roomlink can’t be reached',
   removeProgress: 'Removing the Roomlink meeting…',
   removed: 'The Roomlink meeting was removed from this appointment.',
+  // DELETE answered 404 although the item's key was sent: the room may still exist. At most 150
+  // characters, as every notification (notify.ts).
+  removeNotFound:
+    'Joining details removed, but Roomlink couldn’t find this meeting for your account: its room may stay open until the meeting ends.',
   nothingToRemove: 'This appointment has no Roomlink meeting.',
   optionsSaved: 'Meeting options saved.',
   sendBlocked:
@@ -43,6 +52,8 @@ const en = {
   addMeeting: 'Add Roomlink meeting',
   removeMeeting: 'Remove the meeting from this appointment',
   joinLink: 'Join the meeting',
+  hostPinLabel: 'Your host PIN (keep it to yourself):',
+  hostPinHelp: 'Enter it on the join page to join as host and let guests in from the lobby.',
   options: 'Meeting options',
   guestPin: 'Guests need a PIN',
   lobby: 'Guests wait in a lobby until admitted',
@@ -75,12 +86,18 @@ const fr: Record<MessageKey, string> = {
   popupBlocked: 'La fenêtre de connexion a été bloquée. Autorisez-la et réessayez.',
   offline: 'Roomlink est injoignable. Vérifiez votre connexion et réessayez. Rien n’a été modifié.',
   sessionExpired: 'Votre session Roomlink a expiré. Reconnectez-vous.',
+  calendarSignIn:
+    'Roomlink ne peut plus suivre votre calendrier (Microsoft demande une nouvelle connexion). Reconnectez-vous pour que vos réunions suivent vos rendez-vous.',
+  otherAccount:
+    'Vous êtes connecté à Roomlink en tant que {upn}, mais cette boîte aux lettres est celle de {mailbox} : les réunions que vous ajoutez seront celles de {name} et ne suivront pas ce calendrier. Déconnectez-vous et connectez-vous en tant que {mailbox}.',
   claimsRequired: 'Votre organisation exige une nouvelle connexion (stratégie d’accès conditionnel).',
   apiError: 'Roomlink n’a pas pu terminer : {detail}. Rien n’a été modifié.',
   outlookError: 'Outlook n’a pas pu modifier le rendez-vous : {detail}. Rien n’a été modifié.',
   unreachable: 'Roomlink est injoignable',
   removeProgress: 'Suppression de la réunion Roomlink…',
   removed: 'La réunion Roomlink a été retirée de ce rendez-vous.',
+  removeNotFound:
+    'Informations retirées, mais Roomlink n’a pas trouvé cette réunion pour votre compte : sa salle peut rester ouverte jusqu’à la fin de la réunion.',
   nothingToRemove: 'Ce rendez-vous n’a pas de réunion Roomlink.',
   optionsSaved: 'Options de la réunion enregistrées.',
   sendBlocked:
@@ -96,6 +113,9 @@ const fr: Record<MessageKey, string> = {
   addMeeting: 'Ajouter une réunion Roomlink',
   removeMeeting: 'Retirer la réunion de ce rendez-vous',
   joinLink: 'Rejoindre la réunion',
+  hostPinLabel: 'Votre code PIN organisateur (gardez-le pour vous) :',
+  hostPinHelp:
+    'Saisissez-le sur la page de la réunion pour la rejoindre en tant qu’organisateur et faire entrer les invités de la salle d’attente.',
   options: 'Options de la réunion',
   guestPin: 'Les invités doivent saisir un code',
   lobby: 'Les invités attendent dans une salle d’attente',

@@ -9,6 +9,8 @@ import { currentItem } from './office.js';
 export interface ItemMeetingState {
   readonly meetingId: string | null;
   readonly joinUrl: string | null;
+  /** The item's idempotency key: sent with requests about its meeting, to take it back after a new sign-in. */
+  readonly itemKey: string | null;
   readonly hasBlock: boolean;
   /** The item names a meeting whose block (or its link) is gone from the body: "Add" writes it back. */
   readonly blockMissing: boolean;
@@ -26,6 +28,7 @@ export async function readMeetingState(ctx: AddinContext): Promise<ItemMeetingSt
   return {
     meetingId,
     joinUrl,
+    itemKey: stringProp(props, PROPS.idempotencyKey),
     hasBlock: findJoinBlock(body.content, body.kind) !== null,
     blockMissing: meetingId !== null && !hasIntactMeetingBlock(body, meetingId, joinUrl),
   };
@@ -41,8 +44,12 @@ export async function applyMeetingOptions(
   meetingId: string,
   options: MeetingOptions,
 ): Promise<AppliedOptions> {
-  const meeting = await authorized(ctx, () => ctx.api.updateMeeting(meetingId, { options }, ctx.lang));
   const item = currentItem(ctx.office);
+  // The item's key lets the server hand back a meeting left with the user's signed-out record.
+  const itemKey = stringProp(await loadProps(item), PROPS.idempotencyKey);
+  const meeting = await authorized(ctx, () =>
+    ctx.api.updateMeeting(meetingId, { options }, ctx.lang, itemKey),
+  );
   const filter = meetingFilter(meetingId, meeting.joinUrl);
   let blockUpdated = false;
   await updateBody(item, (body) => {

@@ -90,7 +90,8 @@ export interface OfficeLike {
     readonly displayLanguage?: string;
     readonly mailbox: {
       readonly item: AppointmentComposeLike | null | undefined;
-      readonly userProfile?: { readonly timeZone?: string };
+      /** emailAddress: the mailbox's SMTP address (Mailbox 1.1); the sign-in's login_hint. */
+      readonly userProfile?: { readonly timeZone?: string; readonly emailAddress?: string };
     };
     readonly ui?: {
       displayDialogAsync(

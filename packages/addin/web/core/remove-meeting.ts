@@ -5,6 +5,10 @@
  *
  * The item is cleaned before the server delete: an invitation must never keep a link to a room that no
  * longer exists. The properties go last, so that after a failed delete "Remove" can simply be run again.
+ *
+ * The delete carries the item's idempotency key (api.ts, ITEM_KEY_HEADER), so that a meeting left with
+ * the user's signed-out record is taken back and deleted. A 404 even so is not reported as success:
+ * the meeting may be someone else's now (or the key was lost), and its room then stays open.
  */
 import { findJoinBlock, removeJoinBlock } from '../../../server/src/instructions/marker.js';
 import { ApiError } from './api.js';
@@ -29,10 +33,13 @@ import { type CustomPropertiesLike, currentItem } from './office.js';
 export type RemoveMeetingResult =
   | { readonly status: 'removed' }
   | { readonly status: 'none' }
+  /** `message` says what was left undone, also when the item itself was cleaned (server answered 404). */
   | { readonly status: 'failed'; readonly message: string; readonly error: unknown };
 
 interface Target {
   readonly meetingId: string | null;
+  /** The item's idempotency key: proof for the server that this user can open the appointment. */
+  readonly itemKey: string | null;
   readonly filter: ReturnType<typeof meetingFilter>;
   /** The location entry to take out: the one recorded, or (properties lost) the join URL of the block. */
   readonly locationEntry: (location: string) => string | null;
@@ -69,11 +76,16 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
 
     stage = 'server';
     const meetingId = target.meetingId;
+    let notFound: ApiError | undefined;
     if (meetingId) {
       await authorized(ctx, () =>
-        ctx.api.deleteMeeting(meetingId).catch((error: unknown) => {
-          // Already gone on the server (or never this user's): the appointment is clean, that is enough.
-          if (error instanceof ApiError && error.status === 404) return;
+        ctx.api.deleteMeeting(meetingId, target.itemKey).catch((error: unknown) => {
+          // Already gone, or not this user's (nor one the item's key could take back): the item is
+          // cleaned all the same, but the user must not be told the room is gone.
+          if (error instanceof ApiError && error.status === 404) {
+            notFound = error;
+            return;
+          }
           throw error;
         }),
       );
@@ -82,6 +94,11 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     stage = 'forgetting';
     for (const name of Object.values(PROPS)) props.remove(name);
     await saveProps(props);
+    if (notFound) {
+      const message = t(ctx.lang, 'removeNotFound');
+      await notify.error(message);
+      return { status: 'failed', message, error: notFound };
+    }
     await notify.info(t(ctx.lang, 'removed'));
     return { status: 'removed' };
   } catch (error) {
@@ -107,6 +124,7 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
     const recorded = stringProp(props, PROPS.location);
     return {
       meetingId,
+      itemKey: stringProp(props, PROPS.idempotencyKey),
       filter: meetingFilter(meetingId, stringProp(props, PROPS.joinUrl)),
       locationEntry: () => recorded,
     };
@@ -116,6 +134,8 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
   const slug = block.slug;
   return {
     meetingId: block.meetingId ?? null,
+    // The properties may keep the key when Outlook lost only some of them.
+    itemKey: stringProp(props, PROPS.idempotencyKey),
     filter: {
       ...(block.meetingId ? { meetingId: block.meetingId } : {}),
       ...(slug ? { slug } : {}),

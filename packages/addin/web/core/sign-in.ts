@@ -38,6 +38,10 @@ export async function signInWithDialog(deps: SignInDeps, claims?: string): Promi
   const challenge = base64url(await deps.sha256(asciiBytes(verifier)));
   let url = `${deps.api.baseUrl}auth/addin/start?challenge=${challenge}&lang=${deps.lang}`;
   if (claims) url += `&claims=${encodeURIComponent(claims)}`;
+  // Microsoft then offers the mailbox's own account: signing in as another one would create meetings
+  // that calendar sync (which watches the signed-in user's calendar) never follows.
+  const mailbox = deps.office.context.mailbox.userProfile?.emailAddress;
+  if (mailbox) url += `&login_hint=${encodeURIComponent(mailbox)}`;
 
   let dialog: DialogLike;
   try {

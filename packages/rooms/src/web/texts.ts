@@ -10,7 +10,8 @@ const en = {
   nameLabel: 'Your name',
   nameHint: 'Shown to the other participants.',
   pinLabel: 'Meeting PIN',
-  pinHint: 'The PIN in your invitation.',
+  // A guest-PIN room has one PIN field, for guests and hosts alike (the server tells them apart).
+  pinHint: 'The PIN in your invitation. Hosts: enter your host PIN here.',
   hostPinLabel: 'Host PIN (hosts only)',
   hostPinHint: 'Guests leave this empty.',
   lobbyHint: 'A host lets guests in.',
@@ -72,7 +73,11 @@ const en = {
   roomFullNoMax: 'The room is full. Try again when someone leaves.',
   locked: 'Too many wrong PINs. Try again in {minutes} min.',
   removedWait: 'A host removed you from this meeting. You can try again in {minutes} min.',
-  wrongPin: 'Wrong PIN. {remaining} attempt(s) left.',
+  wrongPin: {
+    by: 'remaining',
+    one: 'Wrong PIN. {remaining} attempt left.',
+    other: 'Wrong PIN. {remaining} attempts left.',
+  },
   pinRequired: 'Enter the meeting PIN from your invitation.',
   nameRequired: 'Enter your name.',
   nameInvalid: 'Enter a name of at most 60 letters, digits or spaces.',
@@ -95,8 +100,18 @@ const en = {
   roomFullAdmit: 'The room is full: nobody else can be admitted.',
 } as const;
 
+/** A message whose words depend on a number: the form Intl.PluralRules picks for `vars[by]`. */
+interface Plural {
+  readonly by: string;
+  readonly one: string;
+  readonly other: string;
+}
+
 export type MessageKey = keyof typeof en;
-type Dictionary = Record<MessageKey, string>;
+/** French has the same keys; a message that is plural in English is plural in French too. */
+type Dictionary = { readonly [K in MessageKey]: (typeof en)[K] extends string ? string : Plural };
+
+export const MESSAGE_KEYS = Object.keys(en) as MessageKey[];
 
 const fr: Dictionary = {
   appTitle: 'Réunion Roomlink',
@@ -107,7 +122,7 @@ const fr: Dictionary = {
   nameLabel: 'Votre nom',
   nameHint: 'Visible par les autres participants.',
   pinLabel: 'Code PIN de la réunion',
-  pinHint: 'Le code PIN de votre invitation.',
+  pinHint: 'Le code PIN de votre invitation. Organisateurs : saisissez ici votre code PIN organisateur.',
   hostPinLabel: 'Code PIN organisateur (organisateurs uniquement)',
   hostPinHint: 'Les invités laissent ce champ vide.',
   lobbyHint: 'Un organisateur fait entrer les invités.',
@@ -124,7 +139,7 @@ const fr: Dictionary = {
   micOff: 'Activer le micro',
   camOn: 'Couper la caméra',
   camOff: 'Activer la caméra',
-  screenOff: "Partager l'écran",
+  screenOff: 'Partager l’écran',
   screenOn: 'Arrêter le partage',
   leave: 'Quitter',
   participants: 'Participants',
@@ -137,7 +152,7 @@ const fr: Dictionary = {
   host: 'organisateur',
   muted: 'micro coupé',
   cameraOff: 'caméra coupée',
-  sharing: "partage d'écran",
+  sharing: 'partage d’écran',
   connecting: 'connexion…',
   connectionFailed: 'échec de la connexion',
   videoOf: 'Vidéo de {name}',
@@ -146,7 +161,7 @@ const fr: Dictionary = {
   askMuteLabel: 'Demander à {name} de couper son micro',
   remove: 'Retirer',
   removeLabel: 'Retirer {name} de la réunion',
-  lobbyHeading: "En attente d'entrer",
+  lobbyHeading: 'En attente d’entrer',
   admit: 'Faire entrer',
   admitLabel: 'Faire entrer {name}',
   deny: 'Refuser',
@@ -155,10 +170,10 @@ const fr: Dictionary = {
   chatSend: 'Envoyer',
   chatNotice: 'Les messages vont à tous les participants et ne sont pas enregistrés.',
   chatFrom: '{name}',
-  waitingHeading: "En attente d'admission",
+  waitingHeading: 'En attente d’admission',
   waiting: 'Un organisateur va vous faire entrer. Gardez cette page ouverte.',
   cancelLeave: 'Quitter',
-  notFound: "Ce lien de réunion n'existe pas. Vérifiez le lien de votre invitation.",
+  notFound: 'Ce lien de réunion n’existe pas. Vérifiez le lien de votre invitation.',
   cancelled: 'Cette réunion a été annulée. Il est impossible de la rejoindre.',
   closed: 'Cette réunion est terminée ; sa salle est fermée.',
   notYetOpen: 'La salle ouvre {time}. Cette page vous laissera entrer à ce moment-là.',
@@ -171,7 +186,11 @@ const fr: Dictionary = {
   roomFullNoMax: 'La salle est pleine. Réessayez quand quelqu’un sera parti.',
   locked: 'Trop de codes PIN erronés. Réessayez dans {minutes} min.',
   removedWait: 'Un organisateur vous a retiré de cette réunion. Vous pourrez réessayer dans {minutes} min.',
-  wrongPin: 'Code PIN erroné. Encore {remaining} essai(s).',
+  wrongPin: {
+    by: 'remaining',
+    one: 'Code PIN erroné. Encore {remaining} essai.',
+    other: 'Code PIN erroné. Encore {remaining} essais.',
+  },
   pinRequired: 'Saisissez le code PIN de votre invitation.',
   nameRequired: 'Saisissez votre nom.',
   nameInvalid: 'Saisissez un nom d’au plus 60 lettres, chiffres ou espaces.',
@@ -191,7 +210,7 @@ const fr: Dictionary = {
   connectionLost: 'La connexion à la réunion a été perdue.',
   rejoin: 'Rejoindre à nouveau',
   endedHeading: 'Réunion',
-  shareFailed: "Le partage d'écran n'a pas démarré.",
+  shareFailed: 'Le partage d’écran n’a pas démarré.',
   roomFullAdmit: 'La salle est pleine : personne d’autre ne peut entrer.',
 };
 
@@ -203,5 +222,13 @@ export function format(
   key: MessageKey,
   vars: Record<string, string | number> = {},
 ): string {
-  return dictionaries[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+  const entry: string | Plural = dictionaries[language][key];
+  // Categories other than one/other (French "many": 1 000 000) take the `other` form.
+  const text =
+    typeof entry === 'string'
+      ? entry
+      : new Intl.PluralRules(language).select(Number(vars[entry.by] ?? 0)) === 'one'
+        ? entry.one
+        : entry.other;
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
 }

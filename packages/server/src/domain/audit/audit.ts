@@ -9,6 +9,8 @@ export type AuditAction =
   | 'meeting.updated'
   | 'meeting.cancelled'
   | 'meeting.deleted'
+  /** A meeting of a signed-out organizer taken back by its new user row (meetings/reclaim.ts). */
+  | 'meeting.reclaimed'
   | 'data.purged'
   | 'keys.rotated'
   | 'tenant.settings_changed';

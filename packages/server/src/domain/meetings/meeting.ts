@@ -158,4 +158,19 @@ export interface MeetingRepository {
    */
   extendPurgeAfter(extension: PurgeExtension): Promise<boolean>;
   delete(tenantId: string, id: string): Promise<boolean>;
+  /**
+   * Moves a meeting to `toUserId` (reclaim.ts) in one guarded statement: only while its organizer is
+   * still `fromUserId`, that user is signed out (never from an active or needs-sign-in user), its
+   * idempotency key is `key`, and `toUserId` has no meeting with that key. The version is kept: the
+   * meeting's content is unchanged. True when it wrote.
+   */
+  reassignFromSignedOut(reassignment: Reassignment): Promise<boolean>;
+}
+
+export interface Reassignment {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly fromUserId: string;
+  readonly toUserId: string;
+  readonly key: string;
 }

@@ -12,6 +12,7 @@ import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
 import { refuseExpired, validateTimes, validateTimeZone } from './meeting-rules.js';
 import type { MeetingProvider } from './provider.js';
+import { type MeetingAccess, sameItemKey } from './reclaim.js';
 import { validateRecurrence } from './recurrence-rules.js';
 import {
   cancelledSeriesPurgeDay,
@@ -163,8 +164,8 @@ export class MeetingService {
     throw new DomainError('room_codes_exhausted', 'could not allocate unique room codes');
   }
 
-  async get(actor: Principal, id: string): Promise<Meeting> {
-    return this.#open(await this.#find(actor, id));
+  async get(actor: Principal, id: string, access: MeetingAccess = {}): Promise<Meeting> {
+    return this.#open(await this.#find(actor, id, access));
   }
 
   async update(
@@ -172,8 +173,9 @@ export class MeetingService {
     id: string,
     patch: UpdateMeetingInput,
     writeOptions: MeetingWriteOptions = {},
+    access: MeetingAccess = {},
   ): Promise<Meeting> {
-    const stored = await this.#find(actor, id);
+    const stored = await this.#find(actor, id, access);
     const current = await this.#open(stored);
     if (current.status === 'cancelled')
       throw new DomainError('meeting_cancelled', 'the meeting was cancelled');
@@ -231,8 +233,8 @@ export class MeetingService {
   }
 
   /** Cancels the room; the meeting is kept (so the join page can say it was cancelled) until purged. */
-  async cancel(actor: Principal, id: string): Promise<Meeting> {
-    const stored = await this.#find(actor, id);
+  async cancel(actor: Principal, id: string, access: MeetingAccess = {}): Promise<Meeting> {
+    const stored = await this.#find(actor, id, access);
     if (stored.status === 'cancelled') return this.#open(stored);
     const current = await this.#open(stored);
     await this.#provider(current.provider).cancelRoom(current.room, id);
@@ -341,8 +343,8 @@ export class MeetingService {
    * Cancels the room and deletes the meeting's metadata now, its audit trail included; the deletion
    * itself is recorded as a count, without the meeting's id (which would outlive the meeting).
    */
-  async delete(actor: Principal, id: string): Promise<void> {
-    const stored = await this.#find(actor, id);
+  async delete(actor: Principal, id: string, access: MeetingAccess = {}): Promise<void> {
+    const stored = await this.#find(actor, id, access);
     const current = await this.#open(stored);
     const provider = this.#provider(current.provider);
     if (current.status !== 'cancelled') await provider.cancelRoom(current.room, id);
@@ -371,13 +373,56 @@ export class MeetingService {
     return meeting.options.language ?? settings.defaultLanguage;
   }
 
-  async #find(actor: Principal, id: string): Promise<StoredMeeting> {
+  async #find(actor: Principal, id: string, access: MeetingAccess = {}): Promise<StoredMeeting> {
     const stored = await this.deps.store.meetings.findById(actor.tenantId, id);
-    // Another organizer's meeting is as invisible as another tenant's: same answer, no oracle.
-    if (!stored || stored.organizerId !== actor.userId) {
-      throw new DomainError('meeting_not_found', 'no such meeting');
-    }
-    return stored;
+    if (stored && stored.organizerId === actor.userId) return stored;
+    const reclaimed =
+      stored && access.itemKey !== undefined && (await this.#reclaim(actor, stored, access.itemKey));
+    if (reclaimed) return reclaimed;
+    // Another organizer's meeting is as invisible as another tenant's: same answer, no oracle (a
+    // wrong item key, or an organizer still signed in, answer the same too).
+    throw new DomainError('meeting_not_found', 'no such meeting');
+  }
+
+  /**
+   * The caller presents the key of the Outlook item that carries this meeting (reclaim.ts): the
+   * meeting moves to them if its organizer signed out, which left it with a user row no sign-in will
+   * use again. The store's guarded update checks the organizer's status and that the caller has no
+   * meeting with that key; undefined when it may not move.
+   */
+  async #reclaim(
+    actor: Principal,
+    stored: StoredMeeting,
+    itemKey: string,
+  ): Promise<StoredMeeting | undefined> {
+    if (!sameItemKey(stored.idempotencyKey, itemKey)) return undefined;
+    const moved = await this.deps.store.transaction(async (tx) => {
+      // As for a create: nothing changes hands for a session revoked meanwhile.
+      if (actor.sessionKey !== undefined && !(await tx.authFlow.holdSession(actor.sessionKey))) {
+        throw new SessionEndedError();
+      }
+      const done = await tx.meetings.reassignFromSignedOut({
+        tenantId: actor.tenantId,
+        id: stored.id,
+        fromUserId: stored.organizerId,
+        toUserId: actor.userId,
+        key: itemKey,
+      });
+      if (done) {
+        await tx.audit.append(
+          {
+            ...auditEntry(actor, 'meeting.reclaimed', stored.id),
+            details: { previousOrganizerId: stored.organizerId },
+          },
+          this.#now(),
+        );
+      }
+      return done;
+    });
+    if (moved) return { ...stored, organizerId: actor.userId };
+    // A concurrent request of the same caller (another add-in window) may have taken it first.
+    const again = await this.deps.store.meetings.findById(actor.tenantId, stored.id);
+    return again && again.organizerId === actor.userId ? again : undefined;
   }
 
   /** A replayed create must describe the same meeting; a reused key with other data is an error. */

@@ -118,6 +118,25 @@ export const UpdateMeetingBody = Type.Object(
 export type UpdateMeetingBody = Static<typeof UpdateMeetingBody>;
 
 export const MeetingParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+/**
+ * Headers of a request about one meeting. `Roomlink-Item-Key` proves the caller can open the Outlook
+ * appointment carrying the meeting: after a sign-out and a new sign-in (a new user record), the
+ * meeting of the signed-out record is taken back with it (docs/auth.md, domain/meetings/reclaim.ts).
+ */
+export const MeetingHeaders = Type.Object({
+  'roomlink-item-key': Type.Optional(
+    Type.String({
+      minLength: 8,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9._:-]+$',
+      description:
+        "Roomlink-Item-Key: the idempotencyKey the meeting was created with, read from the Outlook item's " +
+        'custom properties. When the meeting belongs to a signed-out user record of the same tenant ' +
+        '(the caller signed out, then in again), it is moved to the caller; otherwise it changes nothing.',
+    }),
+  ),
+});
 export const LanguageQuery = Type.Object(
   { lang: Type.Optional(Type.String({ maxLength: 35, description: 'Language of the join instructions' })) },
   { additionalProperties: false },

@@ -3,6 +3,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Meeting, meetingRecord } from '../../domain/meetings/meeting.js';
+import { ITEM_KEY_HEADER, type MeetingAccess } from '../../domain/meetings/reclaim.js';
 import type { MeetingService } from '../../domain/meetings/service.js';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
 import { pickFirstLanguage, renderInstructions } from '../../instructions/index.js';
@@ -10,6 +11,7 @@ import { requirePrincipal, requireSignedIn } from '../auth.js';
 import {
   CreateMeetingBody,
   LanguageQuery,
+  MeetingHeaders,
   MeetingParams,
   MeetingResponse,
   ProblemResponse,
@@ -93,12 +95,13 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
         summary: 'Read a meeting and its join instructions',
         tags: ['meetings'],
         params: MeetingParams,
+        headers: MeetingHeaders,
         querystring: LanguageQuery,
         response: { 200: MeetingResponse, ...errors },
       },
     },
     async (request) => {
-      const meeting = await deps.meetings.get(requirePrincipal(request), request.params.id);
+      const meeting = await deps.meetings.get(requirePrincipal(request), request.params.id, access(request));
       return present(request, meeting, request.query.lang);
     },
   );
@@ -110,6 +113,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
         summary: 'Change subject, times or options',
         tags: ['meetings'],
         params: MeetingParams,
+        headers: MeetingHeaders,
         querystring: LanguageQuery,
         body: UpdateMeetingBody,
         response: { 200: MeetingResponse, ...errors },
@@ -129,6 +133,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
           ...(b.options ? { options: b.options } : {}),
         },
         { refuseExpired: true },
+        access(request),
       );
       return present(request, meeting, request.query.lang);
     },
@@ -141,12 +146,17 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
         summary: 'Cancel the room; the join link then says the meeting was cancelled',
         tags: ['meetings'],
         params: MeetingParams,
+        headers: MeetingHeaders,
         querystring: LanguageQuery,
         response: { 200: MeetingResponse, ...errors },
       },
     },
     async (request) => {
-      const meeting = await deps.meetings.cancel(requirePrincipal(request), request.params.id);
+      const meeting = await deps.meetings.cancel(
+        requirePrincipal(request),
+        request.params.id,
+        access(request),
+      );
       return present(request, meeting, request.query.lang);
     },
   );
@@ -158,14 +168,21 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
         summary: 'Cancel the room and delete the meeting now',
         tags: ['meetings'],
         params: MeetingParams,
+        headers: MeetingHeaders,
         response: { 204: { type: 'null' }, ...errors },
       },
     },
     async (request, reply) => {
-      await deps.meetings.delete(requirePrincipal(request), request.params.id);
+      await deps.meetings.delete(requirePrincipal(request), request.params.id, access(request));
       return reply.code(204).send(null);
     },
   );
+}
+
+/** The item key the add-in sent, validated by MeetingHeaders. */
+function access(request: FastifyRequest): MeetingAccess {
+  const key = request.headers[ITEM_KEY_HEADER];
+  return typeof key === 'string' ? { itemKey: key } : {};
 }
 
 function joinDetails(m: Meeting) {

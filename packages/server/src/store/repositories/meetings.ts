@@ -3,6 +3,7 @@ import type {
   InsertOutcome,
   MeetingRepository,
   PurgeExtension,
+  Reassignment,
   SeriesConfirmation,
   StoredMeeting,
 } from '../../domain/meetings/meeting.js';
@@ -138,6 +139,44 @@ export class KyselyMeetingRepository implements MeetingRepository {
       .where('status', '=', 'scheduled')
       // Days compare as text (YYYY-MM-DD), on both dialects: a later day already stored stays.
       .where('purge_after', '<', e.purgeAfter)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async reassignFromSignedOut(r: Reassignment): Promise<boolean> {
+    // One statement, so the checks hold as it writes: a concurrent reclaim finds the organizer
+    // changed, and an erasure of the old user (which deletes its meetings) either runs first, leaving
+    // nothing to update, or after. A signed-out row is never made active again (a sign-in creates a
+    // new row), so the status check cannot be undone meanwhile.
+    const result = await this.db
+      .updateTable('meetings')
+      .set({ organizer_id: r.toUserId })
+      .where('tenant_id', '=', r.tenantId)
+      .where('id', '=', r.id)
+      .where('organizer_id', '=', r.fromUserId)
+      .where('idempotency_key', '=', r.key)
+      .where(({ exists, selectFrom, lit }) =>
+        exists(
+          selectFrom('users')
+            .select(lit(1).as('one'))
+            .where('users.id', '=', r.fromUserId)
+            .where('users.tenant_id', '=', r.tenantId)
+            .where('users.status', '=', 'signed_out'),
+        ),
+      )
+      // The caller's own meeting with that key (the unique index would refuse the update anyway, and
+      // on PostgreSQL abort the transaction): the item names that one.
+      .where(({ not, exists, selectFrom, lit }) =>
+        not(
+          exists(
+            selectFrom('meetings as own')
+              .select(lit(1).as('one'))
+              .where('own.tenant_id', '=', r.tenantId)
+              .where('own.organizer_id', '=', r.toUserId)
+              .where('own.idempotency_key', '=', r.key),
+          ),
+        ),
+      )
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }

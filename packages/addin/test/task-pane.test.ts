@@ -1,0 +1,95 @@
+/** What the task pane shows about the account and the meeting (core/pane-view.ts, rendered by taskpane.ts). */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addMeeting } from '../web/core/add-meeting.js';
+import type { Me } from '../web/core/api.js';
+import { ApiError } from '../web/core/api.js';
+import { describeError } from '../web/core/context.js';
+import { accountNotices, hostPinView, mailboxAddress } from '../web/core/pane-view.js';
+import { fakeOutlook } from './support/fake-outlook.js';
+import { contextFor, type Harness, startStub } from './support/harness.js';
+
+const USER = 'adele@contoso.test';
+let harness: Harness;
+
+beforeEach(async () => {
+  harness = await startStub();
+});
+afterEach(async () => {
+  await harness.close();
+});
+
+async function meFor(mailbox: string): Promise<{ me: Me; mailbox: string | null }> {
+  const outlook = fakeOutlook({ emailAddress: mailbox });
+  const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+  return { me: await ctx.api.me(), mailbox: mailboxAddress(ctx.office) };
+}
+
+describe('task pane: host PIN', () => {
+  it('shows the organizer the meeting’s host PIN, with what it is for, in English and French', async () => {
+    const ctx = await contextFor(harness, fakeOutlook(), { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    const meeting = await ctx.api.getMeeting(added.meeting.id, 'en');
+
+    expect(hostPinView('en', meeting)).toEqual({
+      label: 'Your host PIN (keep it to yourself):',
+      pin: '000000',
+      help: 'Enter it on the join page to join as host and let guests in from the lobby.',
+    });
+    const fr = hostPinView('fr', meeting);
+    expect(fr?.pin).toBe('000000');
+    expect(fr?.label).toContain('code PIN organisateur');
+    expect(fr?.help).toContain('salle d’attente');
+  });
+
+  it('shows nothing when the meeting could not be read or has no host PIN', () => {
+    expect(hostPinView('en', null)).toBeNull();
+    expect(hostPinView('en', { hostPin: undefined })).toBeNull();
+  });
+});
+
+describe('task pane: account notices', () => {
+  it('warns when the Roomlink account is not the mailbox’s, in English and French', async () => {
+    const { me, mailbox } = await meFor('diego@fabrikam.test');
+    expect(accountNotices('en', me, mailbox)).toEqual([
+      {
+        id: 'other-account',
+        text: 'You are signed in to Roomlink as adele@contoso.test, but this mailbox is diego@fabrikam.test: meetings you add will be Adele Vance’s and won’t follow this calendar. Sign out and sign in as diego@fabrikam.test.',
+        signIn: null,
+      },
+    ]);
+    expect(accountNotices('fr', me, mailbox)[0]?.text).toContain(
+      'mais cette boîte aux lettres est celle de diego@fabrikam.test',
+    );
+  });
+
+  it('says nothing when the account is the mailbox’s, whatever the case, or when Outlook does not say', async () => {
+    const { me, mailbox } = await meFor('Adele@Contoso.TEST');
+    expect(accountNotices('en', me, mailbox)).toEqual([]);
+    expect(accountNotices('en', me, null)).toEqual([]);
+  });
+
+  it('needs_sign_in: says calendar access was lost (not that the session expired), and offers sign-in', async () => {
+    const { me, mailbox } = await meFor(USER);
+    const needs = { ...me, status: 'needs_sign_in', claims: null };
+    expect(accountNotices('en', needs, mailbox)).toEqual([
+      {
+        id: 'needs-sign-in',
+        text: 'Roomlink can no longer follow your calendar (Microsoft asks you to sign in again). Sign in again so that your meetings keep up with your appointments.',
+        signIn: { claims: null },
+      },
+    ]);
+    expect(accountNotices('fr', needs, mailbox)[0]?.text).toBe(
+      'Roomlink ne peut plus suivre votre calendrier (Microsoft demande une nouvelle connexion). Reconnectez-vous pour que vos réunions suivent vos rendez-vous.',
+    );
+    // A Conditional Access challenge keeps its own words and passes its claims on.
+    const claims = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+    expect(accountNotices('en', { ...needs, claims }, mailbox)).toEqual([
+      { id: 'needs-sign-in', text: expect.stringContaining('Conditional Access'), signIn: { claims } },
+    ]);
+    // A session the server refuses (401) is what "expired" is for.
+    expect(describeError('en', new ApiError('unauthorized', 401, 'x'))).toBe(
+      'Your Roomlink session has expired. Sign in again.',
+    );
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * What the task pane says about the account and the meeting, apart from the DOM (taskpane.ts) so that
+ * Node tests can check it.
+ */
+import type { Me, Meeting } from './api.js';
+import { type Lang, t } from './i18n.js';
+import type { OfficeLike } from './office.js';
+
+export interface Notice {
+  /** The element's data-testid. */
+  readonly id: 'needs-sign-in' | 'other-account';
+  readonly text: string;
+  /** Offer "Sign in" with these claims (null: without). */
+  readonly signIn: { readonly claims: string | null } | null;
+}
+
+/** The mailbox's SMTP address as Office.js gives it; null when this client does not say. */
+export function mailboxAddress(office: OfficeLike): string | null {
+  const address = office.context.mailbox.userProfile?.emailAddress;
+  return typeof address === 'string' && address.trim() ? address.trim() : null;
+}
+
+/**
+ * What the pane must tell a signed-in user about their account:
+ * - needs_sign_in: the session still works, but Microsoft no longer lets Roomlink read the calendar;
+ * - another account than the mailbox's: meetings would be created under that account, and calendar
+ *   sync (which watches the signed-in user's calendar) would never follow them. Only a warning, not a
+ *   refusal: a UPN and a primary SMTP address can legitimately differ (aliases, UPN ≠ mail), and we
+ *   cannot tell those cases from a wrong account here.
+ */
+export function accountNotices(lang: Lang, me: Me, mailbox: string | null): Notice[] {
+  const notices: Notice[] = [];
+  if (me.status === 'needs_sign_in')
+    notices.push({
+      id: 'needs-sign-in',
+      text: t(lang, me.claims ? 'claimsRequired' : 'calendarSignIn'),
+      signIn: { claims: me.claims ?? null },
+    });
+  if (mailbox && me.user.upn.toLowerCase() !== mailbox.toLowerCase())
+    notices.push({
+      id: 'other-account',
+      text: t(lang, 'otherAccount', { upn: me.user.upn, name: me.user.name, mailbox }),
+      signIn: null,
+    });
+  return notices;
+}
+
+/**
+ * The organizer's host PIN, from GET /api/v1/meetings/{id}: the joining details written into the
+ * invitation leave it out on purpose (guests see them), so the task pane is where the organizer finds it.
+ */
+export function hostPinView(
+  lang: Lang,
+  meeting: Meeting | Readonly<Record<string, unknown>> | null,
+): { label: string; pin: string; help: string } | null {
+  const pin = meeting?.hostPin;
+  if (typeof pin !== 'string' || !pin) return null;
+  return { label: t(lang, 'hostPinLabel'), pin, help: t(lang, 'hostPinHelp') };
+}
