@@ -80,6 +80,14 @@ export async function productFeatures(
   // A moved meeting, or a new guest PIN or lobby, applies to those already in the room, not only to
   // the next to join (recheckRoom never rejects).
   runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
+  // A meeting taken back after a new sign-in is linked to its event again by a fresh round.
+  runtime.meetingEvents.on('reclaimed', (userId) => {
+    calendarSync
+      .resyncUser(userId)
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not queue a calendar resync after a meeting was taken back'),
+      );
+  });
   plugins.push((app) => rooms.register(app));
   // The Outlook add-in: its manifest for this base URL and its built pages under /addin/.
   plugins.push((app) =>

@@ -30,12 +30,15 @@ export interface Runtime {
    * (times, guest PIN or lobby updated; committed, so the room can read them back).
    */
   readonly roomEvents: EventEmitter<RoomEvents>;
+  readonly meetingEvents: EventEmitter<MeetingEvents>;
   /** Prometheus metrics of this process; features add their own to its registry. */
   readonly metrics: HttpMetrics;
   close(): Promise<void>;
 }
 
 export type RoomEvents = { cancelled: [slug: string]; changed: [slug: string] };
+/** What features other than rooms follow of the meeting service: a meeting taken back after a new sign-in. */
+export type MeetingEvents = { reclaimed: [userId: string] };
 
 /** The file key provider's keyring does not exist, and this command may not create it. */
 export class MissingKeyringError extends KeyError {
@@ -116,6 +119,7 @@ export async function createRuntime(
   });
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
   const roomEvents = new EventEmitter<RoomEvents>();
+  const meetingEvents = new EventEmitter<MeetingEvents>();
   const builtin = new BuiltinProvider({
     baseUrl: config.baseUrl,
     sipDomain: config.rooms.sipDomain,
@@ -135,6 +139,7 @@ export async function createRuntime(
     onUpdated: (meeting) => {
       if (meeting.provider === builtin.id) roomEvents.emit('changed', meeting.room.slug);
     },
+    onReclaimed: (userId) => meetingEvents.emit('reclaimed', userId),
   });
   return {
     config,
@@ -144,6 +149,7 @@ export async function createRuntime(
     meetings,
     builtin,
     roomEvents,
+    meetingEvents,
     metrics,
     close: () => store.close(),
   };

@@ -22,7 +22,7 @@ import { kyselySyncStore } from '../store/repositories/sync-state.js';
 import { GraphClient, type GraphClientOptions } from './graph-client.js';
 import { createSyncMetrics, type SyncMetrics } from './graph-metrics.js';
 import { SubscriptionManager } from './subscriptions.js';
-import { JOB, JOB_KINDS, SyncWorker, type SyncWorkerSettings } from './sync-worker.js';
+import { JOB, JOB_KINDS, mailboxJobKey, SyncWorker, type SyncWorkerSettings } from './sync-worker.js';
 import type { AccessTokenSource } from './token-source.js';
 import { graphWebhooks } from './webhook-routes.js';
 
@@ -76,6 +76,8 @@ export interface CalendarSync {
   startSyncForUser(userId: string, tenantId: string): Promise<void>;
   /** At sign-out: deletes the Graph subscription and every sync record of the user. */
   stopSyncForUser(userId: string): Promise<void>;
+  /** A fresh reconciliation of the user's calendar (not a delta), as a job: links events anew. */
+  resyncUser(userId: string): Promise<void>;
   /**
    * Occurrence-aware room window for the room service: is the room behind `slug` open at `at`?
    * undefined when no meeting has this slug.
@@ -236,6 +238,12 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       await queue.enqueue([
         { kind: JOB.subscribe, payload: { userId }, dedupeKey: userId },
         { kind: JOB.reconcile, payload: { userId }, dedupeKey: userId },
+      ]);
+    },
+    async resyncUser(userId) {
+      // `force` makes the round fresh (sync-worker.ts) and keeps it apart from a pending delta round.
+      await queue.enqueue([
+        { kind: JOB.reconcile, payload: { userId, force: true }, dedupeKey: mailboxJobKey(userId, true) },
       ]);
     },
     async stopSyncForUser(userId) {

@@ -193,7 +193,7 @@ export class SyncWorker {
           }
         }),
       [JOB.reconcile]: (p, context) =>
-        this.#withMailbox(JOB.reconcile, p, context, (user) => this.reconcile(user)),
+        this.#withMailbox(JOB.reconcile, p, context, (user) => this.reconcile(user, p.force === true)),
       [JOB.subscribe]: (p, context) =>
         this.#withMailbox(JOB.subscribe, p, context, (user) =>
           this.#withSubscription(user, async (fresh) => {

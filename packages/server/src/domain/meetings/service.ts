@@ -66,6 +66,11 @@ export interface MeetingServiceDeps {
    * again, since the room only asks about them when someone joins or at its closing time.
    */
   readonly onUpdated?: (meeting: Meeting) => void;
+  /**
+   * A meeting moved to `userId` after a new sign-in (#reclaim): calendar sync, which links events to
+   * meetings per user, must read that user's calendar afresh to follow it again.
+   */
+  readonly onReclaimed?: (userId: string) => void;
 }
 
 const TABLE = 'meetings';
@@ -419,7 +424,10 @@ export class MeetingService {
       }
       return done;
     });
-    if (moved) return { ...stored, organizerId: actor.userId };
+    if (moved) {
+      this.deps.onReclaimed?.(actor.userId);
+      return { ...stored, organizerId: actor.userId };
+    }
     // A concurrent request of the same caller (another add-in window) may have taken it first.
     const again = await this.deps.store.meetings.findById(actor.tenantId, stored.id);
     return again && again.organizerId === actor.userId ? again : undefined;
