@@ -152,6 +152,14 @@ for (const dialect of DIALECTS) {
       expect(ok.json().html).toContain(`${t.runtime.config.baseUrl.origin}/m/preview-sample-link`);
       expect(ok.json().html).toContain('roomlink:begin');
       expect(ok.json().text).toContain('Rejoindre : ');
+      // No dial-in number is configured here: the preview shows none rather than a made-up one.
+      const defaults = await send('POST', '/api/v1/admin/templates/preview', {
+        language: 'en',
+        ...(await get('/api/v1/admin/settings')).json().defaultTemplates.en,
+      });
+      expect(defaults.statusCode).toBe(200);
+      expect(defaults.json().text).toContain('Meeting ID:');
+      expect(defaults.json().text).not.toContain('Join by phone');
       expect(ok.json().warnings[0].path).toBe('/html');
 
       // Templates as long as settings take (20,000 characters each, here three UTF-8 bytes apiece:
