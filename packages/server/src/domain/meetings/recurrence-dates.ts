@@ -19,8 +19,18 @@
  * Each answer is computed in constant time (no walk over the occurrences), whatever the count.
  */
 
-const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
-const INDEXES = ['first', 'second', 'third', 'fourth', 'last'] as const;
+/** Graph's EnumType dayOfWeek, in JavaScript's getUTCDay order. */
+export const DAYS_OF_WEEK = [
+  'sunday',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+] as const;
+/** Graph's EnumType weekIndex. */
+export const WEEK_INDEXES = ['first', 'second', 'third', 'fourth', 'last'] as const;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 
@@ -68,7 +78,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function dayNumber(name: unknown): number {
-  return typeof name === 'string' ? DAY_NAMES.indexOf(name.toLowerCase() as (typeof DAY_NAMES)[number]) : -1;
+  return typeof name === 'string'
+    ? DAYS_OF_WEEK.indexOf(name.toLowerCase() as (typeof DAYS_OF_WEEK)[number])
+    : -1;
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {
@@ -104,7 +116,7 @@ function readPattern(value: unknown): Pattern | undefined {
     value.index === undefined
       ? 0
       : typeof value.index === 'string'
-        ? INDEXES.indexOf(value.index.toLowerCase() as (typeof INDEXES)[number])
+        ? WEEK_INDEXES.indexOf(value.index.toLowerCase() as (typeof WEEK_INDEXES)[number])
         : -1;
   if (index < 0) return undefined;
   const month = value.month;

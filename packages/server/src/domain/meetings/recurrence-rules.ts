@@ -13,7 +13,9 @@
  */
 import { DomainError } from '../errors.js';
 import type { Recurrence } from './meeting.js';
-import { parseCalendarDay } from './recurrence-dates.js';
+import { DAYS_OF_WEEK, parseCalendarDay, WEEK_INDEXES } from './recurrence-dates.js';
+
+export { DAYS_OF_WEEK, WEEK_INDEXES };
 
 /** Graph's EnumType recurrencePatternType. */
 export const PATTERN_TYPES = [
@@ -26,19 +28,6 @@ export const PATTERN_TYPES = [
 ] as const;
 /** Graph's EnumType recurrenceRangeType. */
 export const RANGE_TYPES = ['endDate', 'noEnd', 'numbered'] as const;
-/** Graph's EnumType dayOfWeek. */
-export const DAYS_OF_WEEK = [
-  'sunday',
-  'monday',
-  'tuesday',
-  'wednesday',
-  'thursday',
-  'friday',
-  'saturday',
-] as const;
-/** Graph's EnumType weekIndex. */
-export const WEEK_INDEXES = ['first', 'second', 'third', 'fourth', 'last'] as const;
-
 /**
  * The largest interval Outlook's recurrence dialog offers: every 999 days, every 99 weeks, months
  * or years. Outlook's own object model (RecurrencePattern.Interval) has the same limits.

@@ -99,12 +99,12 @@ export class MeetingService {
       if (existing) return { meeting: await this.#checkedReplay(existing, input), created: false };
     }
     const recurrence = input.recurrence ?? null;
+    // Read before ensure: a create refused here writes nothing, not even its tenant's row.
+    const known = await this.deps.store.tenants.find(actor.tenantId);
     if (writeOptions.refuseExpired) {
-      // Read, not ensure: a refused create writes nothing, not even its tenant's row.
-      const known = await this.deps.store.tenants.find(actor.tenantId);
       refuseExpired(input.end, recurrence, known?.settings.retentionDays ?? null, null, this.#now());
     }
-    const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
+    const tenant = known ?? (await this.deps.store.tenants.ensure(actor.tenantId, this.#now()));
     const provider = this.#provider(this.deps.defaultProvider);
     const options = resolveOptions(input.options, tenant.settings);
     const window = roomWindow(input.start, input.end, recurrence, this.deps.window);
