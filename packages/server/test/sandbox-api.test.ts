@@ -5,14 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
+import { daysFromNow } from './support/meeting-times.js';
 
 // A demo directory user (packages/emulators/src/identity/demo-directory.ts).
 const UPN = 'adele@contoso.example';
+const PLANNING = daysFromNow(60);
 const APPOINTMENT = {
   id: null,
   subject: 'Planning',
-  start: '2030-03-04T09:00:00.000Z',
-  end: '2030-03-04T10:00:00.000Z',
+  start: PLANNING.start,
+  end: PLANNING.end,
   location: '',
   body: '<p>Agenda</p>',
   attendees: [],
@@ -97,7 +99,7 @@ describe('sandbox save API in the product (demo mode)', () => {
     ] as const) {
       const backwards = await save(method, target, {
         type: 'application/json',
-        body: JSON.stringify({ ...APPOINTMENT, end: '2030-03-04T08:00:00.000Z' }),
+        body: JSON.stringify({ ...APPOINTMENT, end: daysFromNow(60, '07:00', '08:00').end }),
       });
       expect(backwards.status, method).toBe(400);
       expect(backwards.headers.get('content-type'), method).toContain('application/problem+json');

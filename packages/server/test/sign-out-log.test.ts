@@ -18,9 +18,12 @@ import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
 import { dialectAvailability } from './support/databases.js';
 import { startIdentityApp } from './support/identity.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { eventually } from './sync-harness.js';
 
 const UPN = 'adele@contoso.example';
+const BUDGET_REVIEW = daysFromNow(60);
+const DENTIST = daysFromNow(62);
 
 /** Every file of the database: the main file, its write-ahead log and the log's index. */
 async function databaseBytes(file: string): Promise<{ name: string; bytes: string }[]> {
@@ -86,8 +89,7 @@ describe('sign-out and SQLite’s write-ahead log (demo mode, real HTTP)', () =>
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         subject: 'Budget review',
-        start: '2030-03-04T09:00:00Z',
-        end: '2030-03-04T10:00:00Z',
+        ...BUDGET_REVIEW,
         timeZone: 'UTC',
       }),
     });
@@ -96,15 +98,13 @@ describe('sign-out and SQLite’s write-ahead log (demo mode, real HTTP)', () =>
     for (const item of [
       {
         subject: 'Budget review',
-        start: '2030-03-04T09:00:00Z',
-        end: '2030-03-04T10:00:00Z',
+        ...BUDGET_REVIEW,
         body: '<p>Agenda</p>',
         customProperties: { [MEETING_ID_PROPERTY]: meeting.id },
       },
       {
         subject: 'Dentist',
-        start: '2030-03-06T09:00:00Z',
-        end: '2030-03-06T10:00:00Z',
+        ...DENTIST,
         body: '',
         customProperties: null,
       },
