@@ -6,6 +6,7 @@ import { addMeeting } from './core/add-meeting.js';
 import type { Me, Meeting, MeetingOptions, UserSettings } from './core/api.js';
 import { type AddinContext, authorized, describeError } from './core/context.js';
 import { type Lang, type MessageKey, pickLanguage, t } from './core/i18n.js';
+import { rewriteJoinBlockLanguage } from './core/meeting-language.js';
 import { applyMeetingOptions, type ItemMeetingState, readMeetingState } from './core/meeting-options.js';
 import { accountNotices, hostPinView, mailboxAddress } from './core/pane-view.js';
 import { removeMeeting } from './core/remove-meeting.js';
@@ -19,6 +20,8 @@ interface View {
   /** This item's meeting as GET /api/v1/meetings/{id} gives it (for its host PIN); null if unknown. */
   meeting: Meeting | null;
   status: { text: string; error: boolean };
+  /** Rewriting the join block in a newly chosen language failed: offer to try again. */
+  languageRetry: boolean;
   busy: boolean;
 }
 
@@ -160,9 +163,7 @@ function render(): void {
           'label',
           {},
           tr('language'),
-          languageSelect(me.settings.language, disabled, (language) =>
-            run(() => saveSettings({ ...me.settings, language })),
-          ),
+          languageSelect(me.settings.language, disabled, (language) => run(() => changeLanguage(language))),
         ),
       ]
     : [];
@@ -183,6 +184,15 @@ function render(): void {
       } as Partial<HTMLParagraphElement>,
       view.status.text,
     ),
+    ...(view.languageRetry && hasMeeting
+      ? [
+          h(
+            'button',
+            { testid: 'retry-language', disabled, onclick: () => run(retryLanguage) },
+            tr('retryLanguage'),
+          ),
+        ]
+      : []),
   );
   app.setAttribute('aria-busy', String(view.busy));
 }
@@ -227,6 +237,8 @@ async function run(action: () => Promise<Outcome>): Promise<void> {
   if (view.busy) return;
   view.busy = true;
   view.status = { text: tr('working'), error: false };
+  // The offer to retry goes with the message that explained it.
+  view.languageRetry = false;
   render();
   try {
     const outcome = await action();
@@ -284,6 +296,28 @@ async function saveSettings(settings: UserSettings): Promise<Outcome> {
   return tr('settingsSaved');
 }
 
+/**
+ * A new language: saved as a setting (the pane, and the next meeting added, speak it), then the join
+ * block already in this appointment is rewritten in it. If that fails the appointment is left as it
+ * was, the pane says so in the new language and offers to try again.
+ */
+async function changeLanguage(language: Lang | null): Promise<Outcome> {
+  if (!view.me) return null;
+  const saved = await saveSettings({ ...view.me.settings, language });
+  const rewritten = await rewriteJoinBlockLanguage(view.ctx);
+  if (rewritten.status === 'none') return saved;
+  view.languageRetry = rewritten.status === 'failed';
+  const text = `${tr('settingsSaved')} ${rewritten.message}`;
+  return rewritten.status === 'failed' ? { error: text } : text;
+}
+
+async function retryLanguage(): Promise<Outcome> {
+  const rewritten = await rewriteJoinBlockLanguage(view.ctx);
+  if (rewritten.status === 'none') return null;
+  view.languageRetry = rewritten.status === 'failed';
+  return rewritten.status === 'failed' ? { error: rewritten.message } : rewritten.message;
+}
+
 /** Reloads what the pane shows: the session's user and settings, and this item's meeting. */
 async function refresh(): Promise<void> {
   const session = await view.ctx.sessions.get();
@@ -324,6 +358,7 @@ Office.onReady(async () => {
     options: {},
     meeting: null,
     status: { text: '', error: false },
+    languageRetry: false,
     busy: false,
   };
   render();

@@ -62,6 +62,12 @@ const en = {
   language: 'Language',
   languageAuto: 'Same as Outlook',
   settingsSaved: 'Settings saved.',
+  // The language changed: the join block already in the appointment is rewritten in it.
+  languageApplied: 'The joining details in this appointment are now in English.',
+  languageNotApplied:
+    'The joining details in this appointment couldn’t be rewritten in English ({detail}). The appointment was left unchanged.',
+  meetingNotFound: 'Roomlink couldn’t find this meeting for your account',
+  retryLanguage: 'Rewrite the joining details in English',
   working: 'Working…',
 };
 
@@ -124,6 +130,12 @@ const fr: Record<MessageKey, string> = {
   language: 'Langue',
   languageAuto: 'Comme Outlook',
   settingsSaved: 'Paramètres enregistrés.',
+  languageApplied:
+    'Les informations pour rejoindre la réunion sont maintenant en français dans ce rendez-vous.',
+  languageNotApplied:
+    'Les informations pour rejoindre la réunion n’ont pas pu être réécrites en français dans ce rendez-vous ({detail}). Le rendez-vous n’a pas été modifié.',
+  meetingNotFound: 'Roomlink ne trouve pas cette réunion pour votre compte',
+  retryLanguage: 'Réécrire en français les informations pour rejoindre',
   working: 'En cours…',
 };
 

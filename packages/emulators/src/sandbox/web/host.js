@@ -299,6 +299,7 @@
     fields.attendees.value = data.attendees.join('; ');
     fields.start.value = toLocalInput(new Date(data.start));
     fields.end.value = toLocalInput(new Date(data.end));
+    timesShown();
     fields.location.value = data.location;
     fields.body.innerHTML = data.body;
     fields.repeat.value = data.recurrence ? data.recurrence.recurrenceType : 'never';
@@ -323,6 +324,52 @@
       customProperties: null,
     };
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Start and end, as Outlook's appointment form keeps them: moving the start moves the end by the same
+  // amount (the duration is kept, so a start moved past the end never makes a negative meeting);
+  // changing the end alone changes the duration; an end before the start is not taken (Outlook's
+  // pickers do not offer one): it goes back to the last valid end when the field is left. Every change,
+  // by the user or through Office.js, is reported to the add-in (Office.EventType.AppointmentTimeChanged).
+  // The sandbox has no all-day option.
+
+  /** The times the form last showed as valid: the duration a moved start keeps is measured on them. */
+  const shown = { start: '', end: '' };
+
+  function timesShown() {
+    shown.start = fields.start.value;
+    shown.end = fields.end.value;
+    fields.end.min = fields.start.value;
+    fields.end.removeAttribute('aria-invalid');
+  }
+
+  function timesChanged() {
+    timesShown();
+    const times = { start: startDate().toISOString(), end: endDate().toISOString() };
+    record('item.timeChanged', times);
+    emitItemEvent('olkAppointmentTimeChanged', times);
+  }
+
+  fields.start.addEventListener('input', () => {
+    const start = startDate();
+    if (Number.isNaN(start.getTime())) return; // still being typed
+    const duration = fromLocalInput(shown.end) - fromLocalInput(shown.start);
+    fields.end.value = toLocalInput(new Date(start.getTime() + duration));
+    timesChanged();
+  });
+  fields.end.addEventListener('input', () => {
+    const end = endDate();
+    if (Number.isNaN(end.getTime()) || end < startDate()) {
+      fields.end.setAttribute('aria-invalid', 'true');
+      return;
+    }
+    timesChanged();
+  });
+  fields.end.addEventListener('blur', () => {
+    if (fields.end.value === shown.end) return;
+    fields.end.value = shown.end;
+    fields.end.removeAttribute('aria-invalid');
+  });
 
   async function persist() {
     const data = snapshot();
@@ -450,6 +497,15 @@
     return e;
   }
 
+  const ITEM_EVENTS = ['olkAppointmentTimeChanged'];
+
+  /** Tells every add-in frame and runtime that has a handler for `eventType` (item.addHandlerAsync). */
+  function emitItemEvent(eventType, args) {
+    for (const frame of frames.values()) {
+      if (frame.itemEvents.has(eventType)) frame.post({ [MARK]: 1, kind: 'item-event', eventType, args });
+    }
+  }
+
   const storageKey = `roomlink-sandbox:${addin.id}:storage`;
   const readStorage = () => JSON.parse(localStorage.getItem(storageKey) || '{}');
   const writeStorage = (values) => localStorage.setItem(storageKey, JSON.stringify(values));
@@ -487,11 +543,12 @@
     'item.start.get': () => startDate().toISOString(),
     'item.start.set': (_, args) => {
       // Outlook keeps the duration when the start moves.
-      const duration = endDate() - startDate();
+      const duration = fromLocalInput(shown.end) - fromLocalInput(shown.start);
       const start = new Date(args.value);
       if (Number.isNaN(start.getTime())) throw hostError('InvalidFormatError', 'A Date is expected.', 2000);
       fields.start.value = toLocalInput(start);
       fields.end.value = toLocalInput(new Date(start.getTime() + duration));
+      timesChanged();
     },
     'item.end.get': () => endDate().toISOString(),
     'item.end.set': (_, args) => {
@@ -500,6 +557,17 @@
       if (end < startDate())
         throw hostError('InvalidEndTime', 'The end time is before the start time.', 9022);
       fields.end.value = toLocalInput(end);
+      timesChanged();
+    },
+    // Item events (Mailbox 1.7): the sandbox raises AppointmentTimeChanged; others are refused rather
+    // than accepted and never raised.
+    'item.addHandler': (frame, args) => {
+      if (!ITEM_EVENTS.includes(args.eventType))
+        throw hostError('NotSupported', `The sandbox does not raise ${args.eventType}.`, 5009);
+      frame.itemEvents.add(args.eventType);
+    },
+    'item.removeHandler': (frame, args) => {
+      frame.itemEvents.delete(args.eventType);
     },
     'item.body.getType': () => 'html',
     'item.body.get': (_, args) => {
@@ -644,7 +712,17 @@
       failReady = reject;
     });
     ready.catch(() => undefined);
-    const frame = { id, kind, post, ready, markReady, failReady, actions: [], ...(extra || {}) };
+    const frame = {
+      id,
+      kind,
+      post,
+      ready,
+      markReady,
+      failReady,
+      actions: [],
+      itemEvents: new Set(),
+      ...(extra || {}),
+    };
     frames.set(id, frame);
     return frame;
   }

@@ -198,6 +198,41 @@
     };
   }
 
+  // Item events (item.addHandlerAsync, Mailbox 1.7): the host raises them, with their values as JSON.
+  const itemHandlers = new Map();
+
+  function addHandlerAsync(eventType, handler, ...more) {
+    const { options, callback } = tail(more, 0);
+    if (typeof handler !== 'function') {
+      callback?.(
+        asyncResult('failed', undefined, officeError('InvalidParameter', 'A handler is expected.', 5001)),
+      );
+      return;
+    }
+    settle(
+      hostCall('item.addHandler', { eventType: String(eventType) }).then(() => {
+        const list = itemHandlers.get(eventType) || [];
+        list.push(handler);
+        itemHandlers.set(eventType, list);
+      }),
+      callback,
+      options.asyncContext,
+    );
+  }
+
+  function removeHandlerAsync(eventType, ...more) {
+    const { options, callback } = tail(more, 0);
+    itemHandlers.delete(eventType);
+    settle(hostCall('item.removeHandler', { eventType: String(eventType) }), callback, options.asyncContext);
+  }
+
+  function itemEventArgs(eventType, args) {
+    // AppointmentTimeChangedEventArgs: start and end are Dates.
+    if (eventType === 'olkAppointmentTimeChanged')
+      return { type: eventType, start: new Date(args.start), end: new Date(args.end) };
+    return Object.assign({ type: eventType }, args);
+  }
+
   function makeItem(info) {
     return {
       itemType: 'appointment',
@@ -233,6 +268,8 @@
         settle(hostCall('item.customProperties.load', {}), callback, userContext, customProperties);
       },
       saveAsync: method('item.save', 0, () => ({})),
+      addHandlerAsync,
+      removeHandlerAsync,
     };
   }
 
@@ -301,6 +338,17 @@
       else entry.resolve(data.value);
     } else if (data.kind === 'invoke') {
       invoke(data);
+    } else if (data.kind === 'item-event') {
+      for (const handler of itemHandlers.get(data.eventType) || []) {
+        try {
+          handler(itemEventArgs(data.eventType, data.args || {}));
+        } catch (error) {
+          // An add-in's handler that throws does not stop the others (nor the host).
+          setTimeout(() => {
+            throw error;
+          });
+        }
+      }
     } else if (data.kind === 'dialog-event') {
       const handlers = dialogs.get(data.dialogId);
       if (!handlers) return;
