@@ -40,7 +40,7 @@ export function createSyncMetrics(registry: Registry): SyncMetrics {
     }),
     changes: new Counter({
       name: 'roomlink_sync_changes_total',
-      help: 'Calendar changes applied to meetings, by action (updated, cancelled, occurrences, unchanged, stale)',
+      help: 'Calendar changes applied to meetings, by action (updated, cancelled, occurrences, unchanged, stale, refused)',
       labelNames: ['action'],
       registers: [registry],
     }),

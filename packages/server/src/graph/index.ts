@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { AppPlugin } from '../app.js';
 import type { Config } from '../config/config.js';
 import type { FieldCipher } from '../crypto/envelope.js';
+import { graphLimits } from '../domain/meetings/recurrence-rules.js';
 import type { MeetingService } from '../domain/meetings/service.js';
 import type { SyncStore } from '../domain/sync/ports.js';
 import { CalendarSyncService } from '../domain/sync/sync-service.js';
@@ -155,7 +156,9 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
   };
   const service = new CalendarSyncService({
     store: syncStore,
-    meetings: options.meetings,
+    // Graph is the source of truth for the organizer's calendar: sync accepts any recurrence that is
+    // structurally Graph's, beyond Outlook's limits that the meetings API keeps (recurrence-rules.ts).
+    meetings: options.meetings.withRecurrenceLimits(graphLimits),
     cipher: options.cipher,
     window,
     now,
@@ -182,6 +185,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     settings: { ...tuning, addinId: options.addinId },
     now,
     ...(options.log ? { log: options.log } : {}),
+    onRefused: () => metrics.changes.inc({ action: 'refused' }),
   });
 
   let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { FieldCipher } from '../crypto/envelope.js';
+import { DomainError, type DomainErrorCode } from '../domain/errors.js';
 import type { CalendarItem, MailboxOwner } from '../domain/sync/calendar-item.js';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import type { CalendarSyncService } from '../domain/sync/sync-service.js';
@@ -80,6 +81,29 @@ export interface SyncWorkerDeps {
   readonly settings: SyncWorkerSettings;
   readonly now?: () => Date;
   readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /**
+   * An event was refused for its own data (EVENT_DATA_REFUSALS) and left as it was: counted
+   * (graph/index.ts: `roomlink_sync_changes_total{action="refused"}`).
+   */
+  readonly onRefused?: (code: DomainErrorCode) => void;
+}
+
+/**
+ * Domain refusals about the event's own data, which the organizer's calendar holds: its times (a
+ * meeting lasting more than 31 days, say) or a recurrence that is not structurally Graph's
+ * (recurrence-rules.ts, graphLimits). Another read returns the same data and is refused the same
+ * way, so retrying would only dead-letter the job, and in a reconciliation hold back the rest of
+ * the mailbox every round. The event is left as it was instead, and tried again when Graph reports
+ * it changed, or at the next fresh round. Other domain errors (a concurrent update) stay retryable.
+ */
+const EVENT_DATA_REFUSALS: ReadonlySet<DomainErrorCode> = new Set<DomainErrorCode>([
+  'invalid_recurrence',
+  'invalid_meeting_times',
+]);
+
+/** Whether `error` is a refusal of the event's own data, a permanent outcome for that event. */
+export function refusesEventData(error: unknown): error is DomainError {
+  return error instanceof DomainError && EVENT_DATA_REFUSALS.has(error.code);
 }
 
 type Work = (user: SyncUserRecord) => Promise<void>;
@@ -498,10 +522,33 @@ export class SyncWorker {
         return;
       }
       this.#assertLeaseHeld();
-      await this.deps.service.applyItem(owner, item, instances, since);
+      await this.#applyItem(owner, item, instances, since);
       return;
     }
-    await this.deps.service.applyItem(owner, item);
+    await this.#applyItem(owner, item);
+  }
+
+  /**
+   * Applies the item; a refusal of its own data (refusesEventData) is this event's outcome, not a
+   * failure of the job: logged by code only (no ids, titles or addresses), counted, not retried, and
+   * the rest of the mailbox's changes go on.
+   */
+  async #applyItem(
+    owner: MailboxOwner,
+    item: CalendarItem,
+    instances?: readonly CalendarItem[],
+    since?: Date,
+  ): Promise<void> {
+    try {
+      await this.deps.service.applyItem(owner, item, instances, since);
+    } catch (error) {
+      if (!refusesEventData(error)) throw error;
+      this.deps.log?.warn(
+        { code: error.code, eventType: item.type },
+        'calendar sync: an event its meeting cannot follow was left as it was (not retried)',
+      );
+      this.deps.onRefused?.(error.code);
+    }
   }
 
   async #carriesMeeting(user: SyncUserRecord, item: CalendarItem): Promise<boolean> {

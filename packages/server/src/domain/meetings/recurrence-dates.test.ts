@@ -50,6 +50,69 @@ describe('recurrence dates', () => {
     );
   });
 
+  it('dates series beyond Outlook’s limits, up to Graph’s Int32 interval and count', () => {
+    const start = parseCalendarDay('2027-01-04') as number; // a monday
+    const mondays = { type: 'weekly', daysOfWeek: ['monday'] };
+    // Every 100 weeks, 1,500 times: the last is 1,499 × 700 days on, in the year 4900.
+    expect(
+      last(
+        { ...mondays, interval: 100 },
+        { type: 'numbered', startDate: '2027-01-04', numberOfOccurrences: 1500 },
+      ),
+    ).toBe(formatCalendarDay(start + 1499 * 700));
+    expect(last(daily, { type: 'numbered', startDate: '2027-01-04', numberOfOccurrences: 1500 })).toBe(
+      formatCalendarDay(start + 1499),
+    );
+    // An interval of 100,000 days (about 274 years): the second occurrence.
+    expect(
+      last(
+        { type: 'daily', interval: 100_000 },
+        { type: 'numbered', startDate: '2027-01-04', numberOfOccurrences: 2 },
+      ),
+    ).toBe(formatCalendarDay(start + 100_000));
+    // 20 million days: past the year 9999, still a date.
+    expect(
+      seriesDates({
+        pattern: daily,
+        range: { type: 'numbered', startDate: '2027-01-04', numberOfOccurrences: 20_000_001 },
+      })?.lastDate,
+    ).toBe(start + 20_000_000);
+  });
+
+  it('gives Infinity for a last date beyond what a Date can hold, in constant time', () => {
+    const INT32_MAX = 2 ** 31 - 1;
+    const patterns = [
+      { type: 'daily' },
+      { type: 'weekly', daysOfWeek: ['monday', 'friday'] },
+      { type: 'absoluteMonthly', dayOfMonth: 31 },
+      { type: 'relativeMonthly', daysOfWeek: ['friday'], index: 'last' },
+      { type: 'absoluteYearly', dayOfMonth: 29, month: 2 },
+      { type: 'relativeYearly', daysOfWeek: ['monday'], index: 'first', month: 1 },
+    ];
+    const started = performance.now();
+    for (let round = 0; round < 200; round++) {
+      for (const pattern of patterns) {
+        for (const [interval, count] of [
+          [1, INT32_MAX],
+          [INT32_MAX, 2],
+          [INT32_MAX, INT32_MAX],
+        ] as const) {
+          const range = { type: 'numbered', startDate: '1970-01-01', numberOfOccurrences: count };
+          const dates = seriesDates({ pattern: { ...pattern, interval }, range });
+          expect(dates?.lastDate, JSON.stringify({ pattern, interval, count })).toBe(Infinity);
+        }
+        // Every day (or month, year) from 1970 to the last day Graph can write: one answer, no walk.
+        const dated = seriesDates({
+          pattern: { ...pattern, interval: 1 },
+          range: { type: 'endDate', startDate: '1970-01-01', endDate: '9999-12-31' },
+        });
+        expect(dated?.lastDate).toBeLessThanOrEqual(parseCalendarDay('9999-12-31') as number);
+      }
+    }
+    // 4,800 answers; a walk over even one series of 2^31 occurrences would take many seconds.
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
   it('gives up on what it cannot read, and on noEnd ranges', () => {
     const range = { type: 'numbered', startDate: '2027-01-01', numberOfOccurrences: 3 };
     expect(last({ type: 'weekly', interval: 1 }, range)).toBeUndefined(); // no daysOfWeek

@@ -16,7 +16,11 @@
  * - relativeMonthly / relativeYearly: the `index`-th (first…fourth, or last) day of the month that
  *   is one of `daysOfWeek` (so ['monday'…'friday'] with 'first' is the first weekday of the month).
  *
- * Each answer is computed in constant time (no walk over the occurrences), whatever the count.
+ * Each answer is computed in constant time (no walk over the occurrences), whatever the count or
+ * interval: calendar sync stores any series Graph holds (recurrence-rules.ts, graphLimits), up to
+ * Graph's Int32 interval and count, so a hostile 2,147,483,647 occurrences costs what 3 do. A last
+ * date beyond what a JavaScript Date can hold (±275,760 years) is Infinity, "later than anything";
+ * window.ts caps every bound at LATEST_BOUND.
  */
 
 /** Graph's EnumType dayOfWeek, in JavaScript's getUTCDay order. */
@@ -33,6 +37,10 @@ export const DAYS_OF_WEEK = [
 export const WEEK_INDEXES = ['first', 'second', 'third', 'fourth', 'last'] as const;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
+/** Graph's Edm.Int32: the largest interval and count Graph can hold, hence read here. */
+const INT32_MAX = 2 ** 31 - 1;
+/** The last day a Date can hold (8.64e15 ms after the epoch). */
+const LAST_DATE_DAY = 100_000_000;
 
 /** A day of the series' calendar: whole days since 1970-01-01. */
 export type CalendarDay = number;
@@ -102,7 +110,7 @@ function readPattern(value: unknown): Pattern | undefined {
     return undefined;
   }
   const interval = value.interval ?? 1;
-  if (!isIntegerIn(interval, 1, 99_999)) return undefined;
+  if (!isIntegerIn(interval, 1, INT32_MAX)) return undefined;
   let days: number[] = [];
   if (type === 'weekly' || type.startsWith('relative')) {
     if (!Array.isArray(value.daysOfWeek) || value.daysOfWeek.length === 0) return undefined;
@@ -233,7 +241,16 @@ function lastDateUpTo(p: Pattern, start: CalendarDay, end: CalendarDay): Calenda
 /** The series' dates: its range's start date, and its last occurrence's date. */
 export interface SeriesDates {
   readonly startDate: CalendarDay;
+  /** Infinity when the last occurrence falls beyond what a Date can hold. */
   readonly lastDate: CalendarDay;
+}
+
+/**
+ * A computed date, or Infinity past the last day a Date can hold: there, month and year arithmetic
+ * (Date.UTC) gives NaN (and a relative pattern no date at all), and day counts lose precision.
+ */
+function orLater(day: CalendarDay | undefined): CalendarDay {
+  return day !== undefined && Number.isFinite(day) && day <= LAST_DATE_DAY ? day : Infinity;
 }
 
 /**
@@ -248,9 +265,9 @@ export function seriesDates(recurrence: Readonly<Record<string, unknown>>): Seri
   const startDate = parseCalendarDay(range.startDate);
   if (!pattern || startDate === undefined) return undefined;
   if (range.type === 'numbered') {
-    // Graph requires a positive count; 10 million occurrences already run past the year 9999.
-    if (!isIntegerIn(range.numberOfOccurrences, 1, 10_000_000)) return undefined;
-    return { startDate, lastDate: nthDate(pattern, startDate, range.numberOfOccurrences) };
+    // Graph requires a positive count, an Edm.Int32.
+    if (!isIntegerIn(range.numberOfOccurrences, 1, INT32_MAX)) return undefined;
+    return { startDate, lastDate: orLater(nthDate(pattern, startDate, range.numberOfOccurrences)) };
   }
   if (range.type === 'endDate') {
     const endDate = parseCalendarDay(range.endDate);

@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { seriesDates } from './recurrence-dates.js';
-import { MAX_OCCURRENCES, validateRecurrence } from './recurrence-rules.js';
+import {
+  graphLimits,
+  INT32_MAX,
+  MAX_OCCURRENCES,
+  outlookLimits,
+  type RecurrenceLimits,
+  validateRecurrence,
+} from './recurrence-rules.js';
 
 const weekly = { type: 'weekly', interval: 1, daysOfWeek: ['monday'] };
 const noEnd = { type: 'noEnd', startDate: '2027-01-04' };
 
 /** The detail of the invalid_recurrence refusal, or undefined when the recurrence passes. */
-function refusal(recurrence: Record<string, unknown>): string | undefined {
+function refusal(recurrence: Record<string, unknown>, limits?: RecurrenceLimits): string | undefined {
   try {
-    validateRecurrence(recurrence);
+    if (limits) validateRecurrence(recurrence, limits);
+    else validateRecurrence(recurrence);
     return undefined;
   } catch (error) {
     expect(error).toBeInstanceOf(DomainError);
@@ -213,6 +221,130 @@ describe('recurrence rules', () => {
       };
       expect(refusal(recurrence)).toBeUndefined();
       expect(seriesDates(recurrence), JSON.stringify(pattern)).toBeDefined();
+    }
+  });
+});
+
+describe('recurrence limits: Outlook’s for the meetings API, Graph’s for calendar sync', () => {
+  const numbered = (count: number) => ({
+    type: 'numbered',
+    startDate: '2027-01-04',
+    numberOfOccurrences: count,
+  });
+  const beyondOutlook: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'every 100 weeks',
+      { pattern: { ...weekly, interval: 100 }, range: noEnd },
+      /^pattern\.interval must be a whole number from 1 to 99 for a weekly pattern$/,
+    ],
+    [
+      'every 1,000 days',
+      { pattern: { type: 'daily', interval: 1000 }, range: noEnd },
+      /^pattern\.interval must be a whole number from 1 to 999 for a daily pattern$/,
+    ],
+    [
+      'every 100 years',
+      { pattern: { type: 'absoluteYearly', interval: 100, month: 2, dayOfMonth: 29 }, range: noEnd },
+      /^pattern\.interval must be a whole number from 1 to 99 for a absoluteYearly pattern$/,
+    ],
+    [
+      '1,500 occurrences',
+      { pattern: weekly, range: numbered(1500) },
+      /^range\.numberOfOccurrences must be a whole number from 1 to 999$/,
+    ],
+    [
+      'Graph’s largest interval and count (Edm.Int32)',
+      { pattern: { ...weekly, interval: INT32_MAX }, range: numbered(INT32_MAX) },
+      /^pattern\.interval must be a whole number from 1 to 99 for a weekly pattern$/,
+    ],
+  ];
+
+  it.each(beyondOutlook)(
+    '%s: refused by outlookLimits (the default), accepted by graphLimits',
+    (_n, r, detail) => {
+      expect(refusal(r)).toMatch(detail);
+      expect(refusal(r, outlookLimits)).toMatch(detail);
+      expect(refusal(r, graphLimits)).toBeUndefined();
+    },
+  );
+
+  it('keeps Outlook’s limits exactly, as the meetings API always had them', () => {
+    expect(outlookLimits.maxOccurrences).toBe(MAX_OCCURRENCES);
+    expect(outlookLimits.maxInterval).toEqual({
+      daily: 999,
+      weekly: 99,
+      absoluteMonthly: 99,
+      relativeMonthly: 99,
+      absoluteYearly: 99,
+      relativeYearly: 99,
+    });
+    expect(
+      refusal({ pattern: { type: 'daily', interval: 999 }, range: numbered(999) }, outlookLimits),
+    ).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['an interval of 0', { pattern: { ...weekly, interval: 0 }, range: noEnd }, /^pattern\.interval/],
+    [
+      'an interval beyond Int32',
+      { pattern: { ...weekly, interval: INT32_MAX + 1 }, range: noEnd },
+      /^pattern\.interval must be a whole number from 1 to 2147483647 for a weekly pattern$/,
+    ],
+    [
+      'a fractional interval',
+      { pattern: { type: 'daily', interval: 1.5 }, range: noEnd },
+      /^pattern\.interval/,
+    ],
+    ['0 occurrences', { pattern: weekly, range: numbered(0) }, /^range\.numberOfOccurrences/],
+    [
+      'occurrences beyond Int32',
+      { pattern: weekly, range: numbered(INT32_MAX + 1) },
+      /^range\.numberOfOccurrences must be a whole number from 1 to 2147483647$/,
+    ],
+    ['an hourly pattern', { pattern: { type: 'hourly' }, range: noEnd }, /^pattern\.type/],
+    [
+      'a weekly pattern on no day',
+      { pattern: { type: 'weekly', interval: 100 }, range: noEnd },
+      /^pattern\.daysOfWeek/,
+    ],
+    ['no start date', { pattern: weekly, range: { type: 'noEnd' } }, /^range\.startDate/],
+    [
+      'an end date before the start date',
+      { pattern: weekly, range: { type: 'endDate', startDate: '2027-01-04', endDate: '2027-01-03' } },
+      /^range\.endDate must not be before/,
+    ],
+  ])('graphLimits still refuses what is not structurally Graph’s: %s', (_name, recurrence, detail) => {
+    expect(refusal(recurrence, graphLimits)).toMatch(detail);
+    expect(refusal(recurrence, outlookLimits)).toBeDefined();
+  });
+
+  it('leaves no recurrence graphLimits accepts that the room window cannot date', () => {
+    const patterns = [
+      { type: 'daily' },
+      { type: 'weekly', daysOfWeek: ['sunday', 'saturday'], firstDayOfWeek: 'monday' },
+      { type: 'absoluteMonthly', dayOfMonth: 31 },
+      { type: 'relativeMonthly', daysOfWeek: ['friday'], index: 'last' },
+      { type: 'absoluteYearly', dayOfMonth: 29, month: 2 },
+      { type: 'relativeYearly', daysOfWeek: ['monday'], index: 'first', month: 1 },
+    ];
+    for (const pattern of patterns) {
+      for (const [interval, count] of [
+        [100, 1500],
+        [INT32_MAX, 2],
+        [1, INT32_MAX],
+        [INT32_MAX, INT32_MAX],
+      ] as const) {
+        const recurrence = { pattern: { ...pattern, interval }, range: numbered(count) };
+        const context = JSON.stringify(recurrence);
+        expect(refusal(recurrence, graphLimits), context).toBeUndefined();
+        expect(seriesDates(recurrence), context).toBeDefined();
+      }
+      const dated = {
+        pattern: { ...pattern, interval: INT32_MAX },
+        range: { type: 'endDate', startDate: '1970-01-01', endDate: '9999-12-31' },
+      };
+      expect(refusal(dated, graphLimits)).toBeUndefined();
+      expect(seriesDates(dated), JSON.stringify(dated)).toBeDefined();
     }
   });
 });

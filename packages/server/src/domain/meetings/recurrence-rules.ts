@@ -1,8 +1,14 @@
 /**
- * What a meeting's recurrence must be: Microsoft Graph's patternedRecurrence, with the values Outlook
- * can produce. Checked on every write (the meetings API, calendar sync's updates), before anything
- * is written, so that a recurrence the room window cannot date (window.ts, recurrence-dates.ts) is
- * refused rather than silently given the longest window and retention.
+ * What a meeting's recurrence must be: Microsoft Graph's patternedRecurrence. Checked on every write
+ * (the meetings API, calendar sync's updates), before anything is written, so that a recurrence the
+ * room window cannot date (window.ts, recurrence-dates.ts) is refused rather than silently given the
+ * longest window and retention.
+ *
+ * How far its numbers may go depends on who writes it (RecurrenceLimits): the meetings API keeps the
+ * values Outlook can produce (`outlookLimits`); calendar sync follows whatever Graph holds
+ * (`graphLimits`), since the organizer's calendar is the source of truth, and another Graph or EWS
+ * client can make a series Outlook's dialog cannot (every 100 weeks, 1,500 occurrences). Everything
+ * else (types, enum members, real dates, what each pattern type needs) is checked the same for both.
  *
  * Names and enum members are Graph's v1.0 metadata, as published (ComplexType recurrencePattern,
  * recurrenceRange; EnumType recurrencePatternType, recurrenceRangeType, dayOfWeek, weekIndex), exactly
@@ -45,8 +51,47 @@ export const MAX_INTERVAL: Readonly<Record<(typeof PATTERN_TYPES)[number], numbe
  * iCalendar mapping, [MS-OXCICAL] 2.1.3.2.2, writes COUNT with at most 3 digits).
  */
 export const MAX_OCCURRENCES = 999;
+/** Graph's Edm.Int32, the type of `interval` and `numberOfOccurrences` in its metadata. */
+export const INT32_MAX = 2 ** 31 - 1;
 
 type PatternType = (typeof PATTERN_TYPES)[number];
+
+/** How large a recurrence's interval and count may be; the lower bounds (1) are Graph's, always. */
+export interface RecurrenceLimits {
+  /** The largest `pattern.interval`, by pattern type. */
+  readonly maxInterval: Readonly<Record<PatternType, number>>;
+  /** The largest `range.numberOfOccurrences` of a `numbered` range. */
+  readonly maxOccurrences: number;
+}
+
+/**
+ * The meetings API's limits (the add-in, HTTP clients): what Outlook itself can produce. The
+ * organizer asked for this series, through Outlook or as Outlook would: a value beyond what Outlook
+ * offers is a client's mistake, answered with 422 invalid_recurrence.
+ */
+export const outlookLimits: RecurrenceLimits = {
+  maxInterval: MAX_INTERVAL,
+  maxOccurrences: MAX_OCCURRENCES,
+};
+
+/**
+ * Calendar sync's limits: only Graph's own (interval and numberOfOccurrences are Edm.Int32, 1 or
+ * more). The series is already in the organizer's calendar, made by whichever client; refusing it
+ * would leave the room behind the appointment for good, since every read of it is refused again.
+ * The room window and purge day date such series arithmetically, in constant time, capped at
+ * LATEST_BOUND (recurrence-dates.ts, window.ts).
+ */
+export const graphLimits: RecurrenceLimits = {
+  maxInterval: {
+    daily: INT32_MAX,
+    weekly: INT32_MAX,
+    absoluteMonthly: INT32_MAX,
+    relativeMonthly: INT32_MAX,
+    absoluteYearly: INT32_MAX,
+    relativeYearly: INT32_MAX,
+  },
+  maxOccurrences: INT32_MAX,
+};
 
 function fail(detail: string): never {
   throw new DomainError('invalid_recurrence', detail);
@@ -66,23 +111,27 @@ const isOneOf = <T extends string>(values: readonly T[], value: unknown): value 
 const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
 
 /**
- * Throws DomainError('invalid_recurrence') naming the first field that is not as Graph and Outlook
- * define it; null or undefined (no recurrence) passes.
+ * Throws DomainError('invalid_recurrence') naming the first field that is not as Graph defines it,
+ * or beyond `limits` (by default Outlook's, the stricter: a caller must choose Graph's on purpose);
+ * null or undefined (no recurrence) passes.
  */
-export function validateRecurrence(recurrence: Recurrence | null | undefined): void {
+export function validateRecurrence(
+  recurrence: Recurrence | null | undefined,
+  limits: RecurrenceLimits = outlookLimits,
+): void {
   if (recurrence === null || recurrence === undefined) return;
   const { pattern, range } = recurrence;
   if (!isRecord(pattern)) fail('pattern must be an object');
   if (!isRecord(range)) fail('range must be an object');
-  validatePattern(pattern);
-  validateRange(range);
+  validatePattern(pattern, limits);
+  validateRange(range, limits);
 }
 
-function validatePattern(p: Record<string, unknown>): void {
+function validatePattern(p: Record<string, unknown>, limits: RecurrenceLimits): void {
   if (!isOneOf(PATTERN_TYPES, p.type)) fail(`pattern.type must be one of ${PATTERN_TYPES.join(', ')}`);
   const type: PatternType = p.type;
   // Graph's interval is required and 1 or more; an absent one is read as 1 (recurrence-dates.ts).
-  const maxInterval = MAX_INTERVAL[type];
+  const maxInterval = limits.maxInterval[type];
   if (p.interval !== undefined && !isIntegerIn(p.interval, 1, maxInterval)) {
     fail(`pattern.interval must be a whole number from 1 to ${maxInterval} for a ${type} pattern`);
   }
@@ -120,7 +169,7 @@ function validatePattern(p: Record<string, unknown>): void {
   }
 }
 
-function validateRange(r: Record<string, unknown>): void {
+function validateRange(r: Record<string, unknown>, limits: RecurrenceLimits): void {
   if (!isOneOf(RANGE_TYPES, r.type)) fail(`range.type must be one of ${RANGE_TYPES.join(', ')}`);
   const startDate = parseCalendarDay(r.startDate);
   if (startDate === undefined) fail('range.startDate must be a calendar date (YYYY-MM-DD)');
@@ -134,10 +183,10 @@ function validateRange(r: Record<string, unknown>): void {
   }
 
   if (r.type === 'numbered') {
-    if (!isIntegerIn(r.numberOfOccurrences, 1, MAX_OCCURRENCES)) {
-      fail(`range.numberOfOccurrences must be a whole number from 1 to ${MAX_OCCURRENCES}`);
+    if (!isIntegerIn(r.numberOfOccurrences, 1, limits.maxOccurrences)) {
+      fail(`range.numberOfOccurrences must be a whole number from 1 to ${limits.maxOccurrences}`);
     }
-  } else if (r.numberOfOccurrences !== undefined && !isIntegerIn(r.numberOfOccurrences, 0, 2 ** 31 - 1)) {
+  } else if (r.numberOfOccurrences !== undefined && !isIntegerIn(r.numberOfOccurrences, 0, INT32_MAX)) {
     fail('range.numberOfOccurrences must be a whole number');
   }
 

@@ -13,7 +13,7 @@ import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } 
 import { refuseExpired, validateTimes, validateTimeZone } from './meeting-rules.js';
 import type { MeetingProvider } from './provider.js';
 import { type MeetingAccess, sameItemKey } from './reclaim.js';
-import { validateRecurrence } from './recurrence-rules.js';
+import { outlookLimits, type RecurrenceLimits, validateRecurrence } from './recurrence-rules.js';
 import {
   cancelledSeriesPurgeDay,
   isOpenEnded,
@@ -71,6 +71,13 @@ export interface MeetingServiceDeps {
    * meetings per user, must read that user's calendar afresh to follow it again.
    */
   readonly onReclaimed?: (userId: string) => void;
+  /**
+   * How far a recurrence's interval and count may go (recurrence-rules.ts): Outlook's limits by
+   * default, what the meetings API answers 422 invalid_recurrence beyond. Calendar sync's service is
+   * this one with Graph's limits (`withRecurrenceLimits(graphLimits)`, graph/index.ts): it follows the
+   * organizer's calendar, which may hold a series another client made beyond Outlook's limits.
+   */
+  readonly recurrenceLimits?: RecurrenceLimits;
 }
 
 const TABLE = 'meetings';
@@ -79,9 +86,19 @@ const CODE_ATTEMPTS = 5;
 
 export class MeetingService {
   readonly #now: () => Date;
+  readonly #recurrenceLimits: RecurrenceLimits;
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.#now = deps.now ?? (() => new Date());
+    this.#recurrenceLimits = deps.recurrenceLimits ?? outlookLimits;
+  }
+
+  /**
+   * The same service (same store, providers, clock and callbacks) checking recurrences against
+   * `limits` instead: for calendar sync, which must accept any series Graph holds (graphLimits).
+   */
+  withRecurrenceLimits(limits: RecurrenceLimits): MeetingService {
+    return new MeetingService({ ...this.deps, recurrenceLimits: limits });
   }
 
   /** Returns the existing meeting (created: false) when the idempotency key was seen before. */
@@ -92,7 +109,7 @@ export class MeetingService {
   ): Promise<{ meeting: Meeting; created: boolean }> {
     validateTimes(input.start, input.end);
     validateTimeZone(input.timeZone);
-    validateRecurrence(input.recurrence);
+    validateRecurrence(input.recurrence, this.#recurrenceLimits);
     const key = input.idempotencyKey ?? null;
     if (key) {
       const existing = await this.deps.store.meetings.findByIdempotencyKey(actor.tenantId, actor.userId, key);
@@ -188,7 +205,7 @@ export class MeetingService {
     const end = patch.end ?? current.end;
     validateTimes(start, end);
     if (patch.timeZone !== undefined) validateTimeZone(patch.timeZone);
-    if (patch.recurrence !== undefined) validateRecurrence(patch.recurrence);
+    if (patch.recurrence !== undefined) validateRecurrence(patch.recurrence, this.#recurrenceLimits);
     const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
     const options: MeetingOptions = { ...current.options, ...definedOnly(patch.options ?? {}) };
     const recurrence = patch.recurrence !== undefined ? patch.recurrence : current.recurrence;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastEnd, purgeAfterDay, roomWindow, seriesConfirmationDue } from './window.js';
+import { LATEST_BOUND, lastEnd, purgeAfterDay, roomWindow, seriesConfirmationDue } from './window.js';
 
 const policy = { openBeforeMinutes: 15, closeAfterMinutes: 30 };
 const HOUR = 3_600_000;
@@ -214,6 +214,71 @@ describe('series in a time zone behind UTC', () => {
     const w = roomWindow(start, end, recurrence, policy);
     expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(lastOccurrenceEnd + 30 * 60_000);
     expect(w.validUntil.getTime() - lastOccurrenceEnd).toBeLessThanOrEqual(MARGIN + 30 * 60_000);
+  });
+});
+
+describe('series beyond Outlook’s limits, as calendar sync stores them from Graph', () => {
+  const INT32_MAX = 2 ** 31 - 1;
+  const DAY = 24 * HOUR;
+
+  it('every 100 weeks, 3 times: open until the third occurrence, 1,400 days on', () => {
+    const s = series(
+      '2027-01-04', // a monday
+      { type: 'weekly', interval: 100, daysOfWeek: ['monday'] },
+      { type: 'numbered', numberOfOccurrences: 3 },
+    );
+    expectLastEnd(s, new Date(s.end.getTime() + 1400 * DAY).toISOString()); // 2030-11-04
+    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2031-02-04');
+  });
+
+  it('1,500 daily occurrences: open until the 1,500th, not 2 years after the first', () => {
+    const s = series(
+      '2027-01-04',
+      { type: 'daily', interval: 1 },
+      { type: 'numbered', numberOfOccurrences: 1500 },
+    );
+    expectLastEnd(s, new Date(s.end.getTime() + 1499 * DAY).toISOString()); // 2031-02-11
+    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2031-05-11');
+  });
+
+  it('an interval of 100,000 days: the second occurrence, some 274 years on', () => {
+    const s = series(
+      '2027-01-04',
+      { type: 'daily', interval: 100_000 },
+      { type: 'numbered', numberOfOccurrences: 2 },
+    );
+    expectLastEnd(s, new Date(s.end.getTime() + 100_000 * DAY).toISOString());
+  });
+
+  it('hostile counts and intervals end at LATEST_BOUND, the latest any meeting may end, at once', () => {
+    const patterns = [
+      { type: 'daily' },
+      { type: 'weekly', daysOfWeek: ['monday'] },
+      { type: 'absoluteMonthly', dayOfMonth: 31 },
+      { type: 'relativeMonthly', daysOfWeek: ['friday'], index: 'last' },
+      { type: 'absoluteYearly', dayOfMonth: 29, month: 2 },
+      { type: 'relativeYearly', daysOfWeek: ['monday'], index: 'first', month: 1 },
+    ];
+    const ranges = [
+      { type: 'numbered', numberOfOccurrences: INT32_MAX },
+      { type: 'numbered', numberOfOccurrences: 20_000_000 },
+      { type: 'endDate', endDate: '9999-12-31' },
+    ];
+    const started = performance.now();
+    for (const pattern of patterns) {
+      for (const interval of [1, INT32_MAX]) {
+        for (const range of ranges) {
+          if (interval === INT32_MAX && range.type === 'endDate') continue; // one occurrence only
+          const s = series('2027-01-04', { ...pattern, interval }, range);
+          const context = JSON.stringify(s.recurrence);
+          expect(lastEnd(s.end, s.recurrence).getTime(), context).toBe(LATEST_BOUND);
+          expect(purgeAfterDay(s.end, s.recurrence, null), context).toBe('9999-12-30');
+          const w = roomWindow(new Date('2027-01-04T10:00:00Z'), s.end, s.recurrence, policy);
+          expect(w.validUntil.getTime(), context).toBe(LATEST_BOUND + 30 * 60_000);
+        }
+      }
+    }
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 

@@ -47,11 +47,12 @@ export const LATEST_BOUND = Date.UTC(9999, 8, 30);
  * date the pattern yields).
  *
  * - `numbered` and `endDate`: the last occurrence's date D is computed from the pattern (an exact
- *   expansion, recurrence-dates.ts). Occurrences keep the first one's wall-clock time, so the last
- *   one ends `D − startDate` days after `end`, give or take a change of UTC offset: the bound adds
- *   OFFSET_MARGIN. It is late by at most that margin plus the offset change (a few hours), plus the
- *   days between the range's start date and the first occurrence when Exchange moved the master
- *   there (less than one pattern period).
+ *   expansion, recurrence-dates.ts, in constant time whatever the interval and count: calendar sync
+ *   stores any series Graph holds, up to Int32 values). Occurrences keep the first one's wall-clock
+ *   time, so the last one ends `D − startDate` days after `end`, give or take a change of UTC
+ *   offset: the bound adds OFFSET_MARGIN. It is late by at most that margin plus the offset change
+ *   (a few hours), plus the days between the range's start date and the first occurrence when
+ *   Exchange moved the master there (less than one pattern period).
  * - `endDate` also never ends before the end of `range.endDate` in UTC−12, the latest time zone:
  *   `endDate` is a day in the series' own zone, so this holds in any zone, even when the pattern
  *   cannot be read. An occurrence on that day that runs past local midnight is covered by the first
@@ -80,7 +81,8 @@ export function lastEnd(end: Date, recurrence: Recurrence | null, seriesSeenOn: 
     horizon.setUTCFullYear(horizon.getUTCFullYear() + OPEN_ENDED_SERIES_YEARS);
     return horizon;
   }
-  // A date beyond what Date can hold (an absurd count) is "later than anything".
+  // A date beyond what Date can hold (a count or interval in the millions; recurrence-dates.ts gives
+  // Infinity) is "later than anything": capped, as every bound, at LATEST_BOUND.
   const bound = Math.min(Math.max(...bounds.map((b) => (Number.isNaN(b) ? Infinity : b))), LATEST_BOUND);
   return new Date(Math.max(bound, end.getTime()));
 }
