@@ -8,9 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEETING_ID_PROPERTY } from '../src/graph/events.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
+import { daysFromNow } from './support/meeting-times.js';
 import { eventually } from './sync-harness.js';
 
 const UPN = 'megan@contoso.example';
+const REVIEW = daysFromNow(60);
+const MOVED = daysFromNow(61, '14:00', '15:30');
 
 describe('calendar sync in the product (demo mode, real HTTP)', () => {
   let server: DemoServer;
@@ -50,8 +53,8 @@ describe('calendar sync in the product (demo mode, real HTTP)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         subject: 'Quarterly review',
-        start: '2030-03-04T09:00:00Z',
-        end: '2030-03-04T10:00:00Z',
+        start: REVIEW.start,
+        end: REVIEW.end,
         timeZone: 'UTC',
         idempotencyKey: 'sandbox-item-1',
       }),
@@ -62,8 +65,8 @@ describe('calendar sync in the product (demo mode, real HTTP)', () => {
     // The appointment as the add-in leaves it: the meeting id in its custom properties.
     const saved = await sandboxEvent('POST', '', {
       subject: 'Quarterly review',
-      start: '2030-03-04T09:00:00Z',
-      end: '2030-03-04T10:00:00Z',
+      start: REVIEW.start,
+      end: REVIEW.end,
       body: '<p>Agenda</p>',
       customProperties: { [MEETING_ID_PROPERTY]: meeting.id },
     });
@@ -76,8 +79,8 @@ describe('calendar sync in the product (demo mode, real HTTP)', () => {
     };
     const moved = await sandboxEvent('PUT', `/${encodeURIComponent(eventId)}`, {
       subject: 'Quarterly review (moved)',
-      start: '2030-03-05T14:00:00Z',
-      end: '2030-03-05T15:30:00Z',
+      start: MOVED.start,
+      end: MOVED.end,
       body: '<p>Agenda</p>',
       customProperties: { [MEETING_ID_PROPERTY]: meeting.id },
     });
@@ -85,14 +88,14 @@ describe('calendar sync in the product (demo mode, real HTTP)', () => {
     const after = await eventually(
       async () => {
         const m = await read();
-        return m.subject === 'Quarterly review (moved)' && m.start === '2030-03-05T14:00:00.000Z'
+        return m.subject === 'Quarterly review (moved)' && m.start === new Date(MOVED.start).toISOString()
           ? m
           : undefined;
       },
       2_000,
       'the new title and time on the meeting',
     );
-    expect(after.end).toBe('2030-03-05T15:30:00.000Z');
+    expect(after.end).toBe(new Date(MOVED.end).toISOString());
     // Graph calls, notifications and the queue are counted on the product's /metrics. The job is
     // counted once its completion is committed, which can come just after the meeting shows the
     // change: wait for that count, then check the others.
