@@ -6,14 +6,16 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import { REMOVED_MS, RoomHub } from '../src/server/hub.js';
+import type { RoomDirectory, RoomInfo } from '../src/server/directory.js';
+import { type HubOptions, REMOVED_MS, RoomHub } from '../src/server/hub.js';
 import { PinGuard } from '../src/server/lockout.js';
 import type { TurnOptions } from '../src/server/turn.js';
 import { CLOSE, LIMITS, type ServerMessage } from '../src/shared/protocol.js';
-import { MapDirectory } from './helpers.js';
+import { MapDirectory, roomInfo } from './helpers.js';
 
 const HOST_PIN = '482913';
 const GUEST_PIN = '771204';
+const OFFER = { description: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } };
 /** The largest offer the schema accepts: ~32 KB once framed. */
 const BIG_OFFER = { description: { type: 'offer', sdp: `v=0\r\n${'a'.repeat(LIMITS.sdpLength - 5)}` } };
 
@@ -58,7 +60,10 @@ class FakeSocket extends EventEmitter {
     this.emit('close');
   }
 
-  ping(): void {}
+  /** A live client answers every ping (the heartbeat drops those that do not). */
+  ping(): void {
+    this.emit('pong');
+  }
 
   /** A message from the client. */
   message(value: unknown): void {
@@ -81,7 +86,7 @@ afterEach(() => {
   now = Date.now();
 });
 
-function newHub(maxParticipants = 6, turn?: TurnOptions): RoomHub {
+function newHub(maxParticipants = 6, turn?: TurnOptions, overrides: Partial<HubOptions> = {}): RoomHub {
   const clock = () => now;
   const hub = new RoomHub({
     directory,
@@ -96,6 +101,8 @@ function newHub(maxParticipants = 6, turn?: TurnOptions): RoomHub {
     joinTimeoutMs: 60_000,
     heartbeatMs: 30_000,
     maxSocketsPerClient: 20,
+    recheckMs: 60_000,
+    ...overrides,
   });
   hubs.push(hub);
   return hub;
@@ -251,9 +258,9 @@ describe('invalid frames', () => {
   it('cost a rate-limit token like any other', async () => {
     const hub = newHub();
     const slug = directory.add();
-    const socket = new FakeSocket();
-    hub.accept(socket as unknown as WebSocket, slug, '198.51.100.1');
-    // The burst (200) spent on valid messages; the invalid one that follows is over the limit.
+    const { socket } = await join(hub, slug, 'Hana', HOST_PIN);
+    // The burst (200, the join included) spent on valid messages; the invalid one that follows is over
+    // the limit.
     for (let i = 0; i < 200; i++) socket.message({ type: 'media', audio: true, video: false, screen: false });
     socket.message({ type: 'chat', text: 'x'.repeat(2000) });
     expect(socket.all('error').at(-1)).toEqual({ type: 'error', code: 'rate_limited' });
@@ -263,8 +270,7 @@ describe('invalid frames', () => {
   it('get the connection closed after a few', async () => {
     const hub = newHub();
     const slug = directory.add();
-    const socket = new FakeSocket();
-    hub.accept(socket as unknown as WebSocket, slug, '198.51.100.1');
+    const { socket } = await join(hub, slug, 'Hana', HOST_PIN);
     for (let i = 0; i < 2000 && socket.readyState === socket.OPEN; i++)
       socket.message({ type: 'chat', text: 'x'.repeat(LIMITS.messageBytes - 100) });
     expect(socket.closedWith?.code).toBe(CLOSE.policy);
@@ -365,5 +371,399 @@ describe('TURN credentials', () => {
     await vi.advanceTimersByTimeAsync(480_000);
     expect(host.socket.all('ice-servers')).toHaveLength(3);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+/** Fake timers move with the hub's clock (`now`); the directory's answers arrive by the end. */
+const advance = async (ms: number) => {
+  now += ms;
+  await vi.advanceTimersByTimeAsync(ms);
+  await settle();
+};
+
+const codes = (socket: FakeSocket) => socket.all('error').map((e) => e.code);
+
+describe('a socket before its join', () => {
+  it('may only join (or leave): anything else closes it with 4008, unanswered', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const candidate = { candidate: { candidate: 'candidate:1 1 udp 1 192.0.2.1 5000 typ host' } };
+    for (const message of [
+      { type: 'signal', to: host.id, data: candidate },
+      { type: 'media', audio: true, video: false, screen: false },
+      { type: 'chat', text: 'hello' },
+      { type: 'admit', id: host.id },
+    ]) {
+      const socket = new FakeSocket();
+      hub.accept(socket as unknown as WebSocket, slug, '198.51.100.2');
+      socket.message(message);
+      expect(socket.closedWith, message.type).toEqual({ code: CLOSE.policy, reason: 'join first' });
+      expect(socket.received, message.type).toEqual([]);
+    }
+    expect(host.socket.received.map((m) => m.type)).toEqual(['joined']);
+    expect(hub.counts().sockets).toBe(1);
+    // Leaving is allowed (the page sends it when closed while joining).
+    const leaver = new FakeSocket();
+    hub.accept(leaver as unknown as WebSocket, slug, '198.51.100.2');
+    leaver.message({ type: 'leave' });
+    expect(leaver.closedWith?.code).toBe(CLOSE.normal);
+  });
+
+  it('closes at a frame over 1 KiB, in the lobby too; the largest join is well under it', async () => {
+    const hub = newHub();
+    const slug = directory.add({ lobby: true });
+    // The review's frame: a schema-valid 32 KB offer, before any join.
+    const early = new FakeSocket();
+    hub.accept(early as unknown as WebSocket, slug, '198.51.100.2');
+    early.message({ type: 'signal', to: '0123456789abcdef', data: BIG_OFFER });
+    expect(early.closedWith?.code).toBe(CLOSE.tooBig);
+    expect(early.received).toEqual([]);
+
+    // The longest name and PIN, every character escaped: answered (a wrong PIN), not closed.
+    const name = '\\u4e00'.repeat(LIMITS.nameLength);
+    const biggest = `{"type":"join","name":"${name}","pin":"${'\\u0031'.repeat(LIMITS.pinLength)}"}`;
+    expect(Buffer.byteLength(biggest)).toBeLessThan(LIMITS.joinMessageBytes / 2);
+    const joiner = new FakeSocket();
+    hub.accept(joiner as unknown as WebSocket, slug, '198.51.100.2');
+    joiner.emit('message', Buffer.from(biggest), false);
+    await settle();
+    expect(codes(joiner)).toEqual(['wrong_pin']);
+    expect(joiner.closedWith).toBeNull();
+
+    // A guest in the lobby is not in the call: it has nothing big to say either.
+    const waiting = await attempt(hub, slug, 'Walt');
+    expect(waiting.all('waiting')).toHaveLength(1);
+    waiting.message({ type: 'chat', text: 'é'.repeat(LIMITS.chatLength) });
+    expect(waiting.closedWith?.code).toBe(CLOSE.tooBig);
+    expect(hub.counts().waiting).toBe(0);
+  });
+});
+
+describe('messages the sender may not send now', () => {
+  it('count towards the invalid-message limit: not_joined, forbidden, unknown_participant', async () => {
+    const hub = newHub();
+    const lobby = directory.add({ lobby: true });
+    const open = directory.add();
+    const host = await join(hub, open, 'Hana', HOST_PIN);
+    const waiting = await attempt(hub, lobby, 'Walt');
+    const muter = await join(hub, open, 'Gus', '');
+    const signaller = await join(hub, open, 'Ida', '');
+    const cases = [
+      [waiting, { type: 'media', audio: true, video: false, screen: false }, 'not_joined'],
+      [muter.socket, { type: 'mute', id: host.id }, 'forbidden'],
+      [signaller.socket, { type: 'signal', to: '0123456789abcdef', data: OFFER }, 'unknown_participant'],
+    ] as const;
+    for (const [socket, message, code] of cases) {
+      for (let i = 0; i < 21; i++) socket.message(message);
+      expect(codes(socket), code).toEqual(Array.from({ length: 20 }, () => code));
+      expect(socket.closedWith, code).toEqual({ code: CLOSE.policy, reason: 'too many invalid messages' });
+    }
+    expect(host.socket.all('mute-request')).toEqual([]);
+    expect(host.socket.closedWith).toBeNull();
+  });
+
+  it('are forgiven slowly: a stale one now and then never disconnects a participant', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const gone = await join(hub, slug, 'Gus', '');
+    gone.socket.message({ type: 'leave' });
+    // ICE candidates to someone who just left, in a long meeting: 40 over 20 minutes.
+    for (let i = 0; i < 40; i++) {
+      host.socket.message({ type: 'signal', to: gone.id, data: OFFER });
+      now += 30_000;
+    }
+    expect(codes(host.socket)).toHaveLength(40);
+    expect(host.socket.closedWith).toBeNull();
+    // A burst is not forgiven.
+    for (let i = 0; i < 21; i++) host.socket.message({ type: 'signal', to: gone.id, data: OFFER });
+    expect(host.socket.closedWith?.code).toBe(CLOSE.policy);
+  });
+});
+
+describe("one client's sockets together", () => {
+  it('share a byte budget: past it, frames are refused before parsing; other clients are not', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    // Four participants from one address (the join helper's), one from another.
+    const mine = [
+      await join(hub, slug, 'A', HOST_PIN),
+      await join(hub, slug, 'B', ''),
+      await join(hub, slug, 'C', ''),
+      await join(hub, slug, 'D', ''),
+    ];
+    const other = await attempt(hub, slug, 'Olga', undefined, new FakeSocket(), '203.0.113.9');
+    // 40 KB frames that each parse to nothing (chat longer than the schema allows): 60 of them, 2.4 MB.
+    const frame = Buffer.from(`{"type":"chat","text":"${'x'.repeat(40_000)}"}`);
+    for (let i = 0; i < 60; i++) mine[i % 4]?.socket.emit('message', frame, false);
+    const answers = mine.flatMap((p) => codes(p.socket));
+    expect(answers).toHaveLength(60);
+    const refused = answers.filter((c) => c === 'rate_limited').length;
+    // 2 MiB at once: 52 of these were parsed, the rest refused unparsed.
+    expect(refused).toBe(60 - Math.floor((2 * 1024 * 1024) / frame.length));
+    expect(answers.filter((c) => c === 'invalid_message')).toHaveLength(60 - refused);
+    expect(mine.every((p) => p.socket.closedWith === null)).toBe(true);
+
+    // Another address has its own budget.
+    other.emit('message', frame, false);
+    expect(codes(other)).toEqual(['invalid_message']);
+    // It refills with time (512 KiB/s).
+    now += 1000;
+    mine[0]?.socket.emit('message', frame, false);
+    expect(codes(mine[0]?.socket as FakeSocket).at(-1)).toBe('invalid_message');
+  });
+});
+
+describe('live rooms', () => {
+  it('are checked against the directory every minute: a meeting erased or cancelled elsewhere ends', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const hub = newHub();
+    const erased = directory.add();
+    const cancelled = directory.add();
+    const kept = directory.add();
+    const ada = await join(hub, erased, 'Ada', HOST_PIN);
+    const gus = await join(hub, erased, 'Gus', '');
+    const bob = await join(hub, cancelled, 'Bob', HOST_PIN);
+    const cy = await join(hub, kept, 'Cy', HOST_PIN);
+    // Another process (the CLI, a second server) erases one meeting and cancels another: no event
+    // reaches this hub.
+    directory.rooms.delete(erased);
+    directory.rooms.set(cancelled, { ...(directory.rooms.get(cancelled) as RoomInfo), status: 'cancelled' });
+    await advance(59_000);
+    expect(ada.socket.all('closed')).toEqual([]);
+    await advance(1000);
+    for (const p of [ada, gus, bob]) {
+      expect(p.socket.all('closed')).toEqual([{ type: 'closed', reason: 'cancelled' }]);
+      expect(p.socket.closedWith?.code).toBe(CLOSE.roomClosed);
+    }
+    expect(cy.socket.all('closed')).toEqual([]);
+    expect(hub.counts()).toMatchObject({ rooms: 1, participants: 1 });
+    // The check stops with the hub.
+    hub.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stay as they are when the directory fails during the check', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    let failing = false;
+    const flaky: RoomDirectory = {
+      findBySlug: (slug) => (failing ? Promise.reject(new Error('down')) : directory.findBySlug(slug)),
+    };
+    const hub = newHub(6, undefined, { directory: flaky });
+    const slug = directory.add();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    failing = true;
+    await advance(60_000);
+    expect(host.socket.all('closed')).toEqual([]);
+    expect(hub.counts().participants).toBe(1);
+  });
+});
+
+describe('the lobby', () => {
+  it('turned off, lets those waiting in as newcomers would be, while there are seats', async () => {
+    const hub = newHub(2);
+    const slug = directory.add({ lobby: true });
+    const waiting = [await attempt(hub, slug, 'Wes'), await attempt(hub, slug, 'Wyn')];
+    const info = directory.rooms.get(slug) as RoomInfo;
+    directory.rooms.set(slug, { ...info, lobby: false });
+    expect(await hub.recheckRoom(slug)).toBe(0);
+    for (const w of waiting) expect(w.all('joined')).toHaveLength(1);
+    expect(waiting[0]?.all('peer-joined')).toHaveLength(1);
+    expect(hub.counts()).toMatchObject({ participants: 2, waiting: 0 });
+
+    // No seat left: one waiting then stays (a host may admit it when someone leaves).
+    const full = directory.add({ lobby: true });
+    const host = await join(hub, full, 'Hana', HOST_PIN);
+    const wes = await attempt(hub, full, 'Wes');
+    const wyn = await attempt(hub, full, 'Wyn');
+    directory.rooms.set(full, { ...(directory.rooms.get(full) as RoomInfo), lobby: false });
+    expect(await hub.recheckRoom(full)).toBe(0);
+    expect(wes.all('joined')).toHaveLength(1);
+    expect(wyn.all('joined')).toEqual([]);
+    expect(wyn.closedWith).toBeNull();
+    expect(
+      host.socket
+        .all('lobby')
+        .at(-1)
+        ?.waiting.map((w) => w.name),
+    ).toEqual(['Wyn']);
+  });
+
+  it('tells those waiting when no host is there to let them in, and when one comes', async () => {
+    const hub = newHub();
+    const slug = directory.add({ lobby: true });
+    const walt = await attempt(hub, slug, 'Walt');
+    expect(walt.all('waiting')).toEqual([{ type: 'waiting', hostPresent: false }]);
+    const hana = await join(hub, slug, 'Hana', HOST_PIN);
+    expect(walt.all('waiting').at(-1)).toEqual({ type: 'waiting', hostPresent: true });
+    const hal = await join(hub, slug, 'Hal', HOST_PIN);
+    const ida = await attempt(hub, slug, 'Ida');
+    expect(ida.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true }]);
+    // One host of two leaves: nothing changes for them.
+    hana.socket.message({ type: 'leave' });
+    expect(walt.all('waiting')).toHaveLength(2);
+    // The last one leaves (or is disconnected): they hear it.
+    hal.socket.terminate();
+    for (const w of [walt, ida])
+      expect(w.all('waiting').at(-1)).toEqual({ type: 'waiting', hostPresent: false });
+    expect(hub.counts()).toMatchObject({ participants: 0, waiting: 2 });
+  });
+
+  it('full refuses a guest as lobby_full, not as a full room', async () => {
+    const hub = newHub(2);
+    const slug = directory.add({ lobby: true });
+    for (const name of ['Wes', 'Wyn']) await attempt(hub, slug, name);
+    const third = await attempt(hub, slug, 'Wil');
+    expect(third.all('refused')).toEqual([{ type: 'refused', reason: 'lobby_full' }]);
+    expect(hub.counts()).toMatchObject({ participants: 0, waiting: 2 });
+  });
+});
+
+describe('a series occurrence', () => {
+  const HOUR = 3600_000;
+  const WEEK = 7 * 24 * HOUR;
+  /**
+   * A weekly series (hour-long occurrences at `occurrences`) whose rule ends at `lastEnd`, as the
+   * directory gives it with its moved and cancelled occurrences.
+   */
+  function series(occurrences: number[], lastEnd: number) {
+    const windows = occurrences.map((start) => [start - HOUR, start + 2 * HOUR] as const);
+    return {
+      startsAt: new Date(now - 5 * 60_000),
+      endsAt: new Date(lastEnd),
+      isOpenAt: (at: Date) => windows.some(([from, to]) => at.getTime() >= from && at.getTime() < to),
+      openEdges: windows.flat().sort((a, b) => a - b),
+    };
+  }
+
+  it('cancelled while its room is live tells those inside when the room opens next', async () => {
+    const hub = newHub();
+    const first = now - 5 * 60_000;
+    const last = first + WEEK + HOUR;
+    const slug = directory.add(series([first, first + WEEK], last));
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    directory.rooms.set(slug, {
+      ...(directory.rooms.get(slug) as RoomInfo),
+      ...series([first + WEEK], last),
+    });
+    expect(await hub.recheckRoom(slug)).toBe(1);
+    expect(host.socket.all('closed')).toEqual([
+      { type: 'closed', reason: 'moved', opensAt: new Date(first + WEEK - HOUR).toISOString() },
+    ]);
+  });
+
+  it('that simply ends has ended, even though the next one is another day', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const hub = newHub();
+    const first = now - 5 * 60_000;
+    // The room's saved closing time is this occurrence's (its window ends with the rule's end here).
+    const slug = directory.add(series([first, first + WEEK], first + HOUR));
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    await advance(first + 2 * HOUR - now);
+    expect(host.socket.all('closed')).toEqual([{ type: 'closed', reason: 'ended' }]);
+  });
+});
+
+describe('chat over the rate limit', () => {
+  it('is refused with its text, to the sender only, and now and then never disconnects', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const ada = await join(hub, slug, 'Ada', HOST_PIN);
+    const bob = await join(hub, slug, 'Bob', '');
+    // 15 at once every 15 seconds: 10 go (the burst, refilled meanwhile), 5 are refused: 150 refused
+    // in all, more than the 100 tolerated at once.
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < 15; i++) ada.socket.message({ type: 'chat', text: `r${round} m${i}` });
+      now += 15_000;
+    }
+    expect(bob.socket.all('chat')).toHaveLength(300);
+    const refused = ada.socket.all('error');
+    expect(refused).toHaveLength(150);
+    expect(refused[0]).toEqual({ type: 'error', code: 'chat_rate_limited', text: 'r0 m10' });
+    expect(refused.every((e) => e.code === 'chat_rate_limited')).toBe(true);
+    expect(bob.socket.all('error')).toEqual([]);
+    expect(ada.socket.closedWith).toBeNull();
+  });
+
+  it('still disconnects a client that keeps pushing past it', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const ada = await join(hub, slug, 'Ada', HOST_PIN);
+    for (let i = 0; i < 150 && ada.socket.readyState === ada.socket.OPEN; i++)
+      ada.socket.message({ type: 'chat', text: `m${i}` });
+    expect(ada.socket.closedWith).toEqual({ code: CLOSE.policy, reason: 'too many messages' });
+  });
+});
+
+describe('TURN credentials and the room', () => {
+  const turn = { secret: 'coturn-secret', urls: ['turn:turn.example.org:3478'], ttlSeconds: 3600 };
+  const expiry = (servers: readonly { username?: string }[] | undefined) =>
+    Number(servers?.find((s) => s.username)?.username?.split(':')[0]);
+
+  it('expire at the latest 5 minutes after the room closes, and follow it when it is extended', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const hub = newHub(6, turn);
+    // Closes in 10 minutes: the end 50 minutes ago, plus the hub's 60 minutes of grace.
+    const slug = directory.add({
+      startsAt: new Date(now - 2 * 3600_000),
+      endsAt: new Date(now - 50 * 60_000),
+    });
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const guest = await join(hub, slug, 'Gus', '');
+    const closesAt = now + 10 * 60_000;
+    expect(expiry(guest.socket.all('joined')[0]?.iceServers)).toBe(
+      Math.floor((closesAt + 5 * 60_000) / 1000),
+    );
+    // Removed: what it holds dies with the room, not an hour later.
+    host.socket.message({ type: 'remove', id: guest.id });
+    expect(guest.socket.closedWith?.code).toBe(CLOSE.removed);
+
+    // Extended by two hours: renewed at 80 % of the 15 minutes given, for a full hour again.
+    const info = directory.rooms.get(slug) as RoomInfo;
+    directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 2 * 3600_000) });
+    expect(await hub.recheckRoom(slug)).toBe(0);
+    await advance(12 * 60_000);
+    const renewed = host.socket.all('ice-servers');
+    expect(renewed).toHaveLength(1);
+    expect(expiry(renewed[0]?.iceServers)).toBe(Math.floor(now / 1000) + 3600);
+  });
+});
+
+describe('checks of one room that overlap', () => {
+  /** A directory whose answers the test releases one by one, each as the row was when asked. */
+  class HeldDirectory implements RoomDirectory {
+    readonly pending: { release(): void }[] = [];
+    holding = false;
+    constructor(readonly rooms: Map<string, RoomInfo>) {}
+    findBySlug(slug: string): Promise<RoomInfo | null> {
+      const snapshot = this.rooms.get(slug) ?? null;
+      if (!this.holding) return Promise.resolve(snapshot);
+      return new Promise((resolve) => this.pending.push({ release: () => resolve(snapshot) }));
+    }
+  }
+
+  it('apply only the answer of the one started last, whatever order the answers come in', async () => {
+    const slug = 'OverlappingChecks0001';
+    const rows = new Map([[slug, roomInfo()]]);
+    const held = new HeldDirectory(rows);
+    const hub = newHub(6, undefined, { directory: held });
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const gus = await join(hub, slug, 'Gus', '');
+    const info = rows.get(slug) as RoomInfo;
+    held.holding = true;
+    // A guest PIN turned on, then off again at once: two rechecks, answered newest first.
+    rows.set(slug, { ...info, guestPin: GUEST_PIN });
+    const first = hub.recheckRoom(slug);
+    rows.set(slug, { ...info, guestPin: null });
+    const second = hub.recheckRoom(slug);
+    expect(held.pending).toHaveLength(2);
+    held.pending[1]?.release();
+    expect(await second).toBe(0);
+    held.pending[0]?.release();
+    expect(await first).toBe(0);
+    expect(gus.socket.all('closed')).toEqual([]);
+    expect(hub.counts().participants).toBe(2);
+    expect(host.socket.all('peer-left')).toEqual([]);
   });
 });

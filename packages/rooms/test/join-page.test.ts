@@ -59,6 +59,26 @@ describe('join page texts', () => {
     );
   });
 
+  it('says apart a full lobby from a full room, a lobby without host, chat too fast and a moved meeting', () => {
+    for (const language of ['en', 'fr'] as const) {
+      expect(format(language, 'lobbyFull'), language).not.toBe(format(language, 'roomFullNoMax'));
+      expect(format(language, 'waitingNoHost'), language).not.toBe(format(language, 'waiting'));
+      expect(format(language, 'endedMoved'), language).not.toBe(format(language, 'endedTime'));
+      expect(format(language, 'chatTooLong', { max: 1000 }), language).toContain('1000');
+    }
+    expect(format('en', 'lobbyFull')).toBe(
+      'Too many people are already waiting to be let in. Try again in a few minutes.',
+    );
+    expect(format('fr', 'lobbyFull')).toBe(
+      'Trop de personnes attendent déjà d’être admises. Réessayez dans quelques minutes.',
+    );
+    expect(format('fr', 'waitingNoHost')).toMatch(/^Aucun organisateur n’est dans la réunion/);
+    expect(format('fr', 'chatTooFast')).toMatch(/^Vous envoyez des messages trop vite/);
+    expect(format('fr', 'endedMoved')).toBe(
+      'L’organisateur a déplacé ou annulé la réunion : elle n’a pas lieu maintenant.',
+    );
+  });
+
   it('writes French apostrophes as ’', () => {
     for (const key of MESSAGE_KEYS) expect(format('fr', key, { remaining: 2 }), key).not.toContain("'");
     expect(format('fr', 'screenOff')).toBe('Partager l’écran');

@@ -6,7 +6,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebClient, inboundStats, launchChromium, newParticipantPage } from './browser.js';
-import { MapDirectory, startServer, type TestServer } from './helpers.js';
+import { MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
 
 const HOST_PIN = '482913';
 const GUEST_PIN = '771204';
@@ -251,5 +251,106 @@ describe('rooms that cannot be joined', () => {
     directory.rooms.set(slug, { ...room, status: 'cancelled' });
     await joinAs(page, 'Ada');
     await page.getByText('This meeting was cancelled. It cannot be joined.').waitFor();
+  }, 60_000);
+});
+
+describe('in the call and at the door', () => {
+  it('chat marks the host’s lines, and a message sent too fast stays in the field with a notice', async () => {
+    const slug = directory.add();
+    const host = await openPage(slug);
+    const guest = await openPage(slug);
+    // The guest takes the host's name: only the badge tells them apart.
+    await joinAs(host, 'Adele Vance', HOST_PIN);
+    await inCall(host);
+    await joinAs(guest, 'Adele Vance');
+    await inCall(guest);
+    await host.getByLabel('Message').fill('Hello from the host');
+    await host.keyboard.press('Enter');
+    await expect.poll(() => chatLines(guest)).toEqual(['Hello from the host']);
+    await guest.getByLabel('Message').fill('New link: https://evil.example/m/x');
+    await guest.keyboard.press('Enter');
+    for (const page of [host, guest]) {
+      await expect.poll(() => chatLines(page)).toHaveLength(2);
+      const metas = await page.locator('#chat-log .chat-meta').allTextContents();
+      expect(metas[0]).toMatch(/^Adele Vance host/);
+      expect(metas[1]).not.toContain('host');
+      expect(await page.locator('#chat-log .chat-badge').allTextContents()).toEqual(['host']);
+    }
+
+    // Fifteen at once: the chat limit lets the first through, the rest come back into the field.
+    await guest.evaluate(`(() => {
+      const input = document.getElementById('chat-input');
+      const form = document.getElementById('chat-form');
+      for (let i = 1; i <= 15; i++) {
+        input.value = 'burst ' + i;
+        form.requestSubmit();
+      }
+    })()`);
+    await guest.getByText('You are sending messages too fast: this one was not sent.').waitFor();
+    const burst = (lines: string[]) =>
+      lines.filter((l) => l.startsWith('burst ')).map((l) => Number(l.slice(6)));
+    const kept = async () =>
+      [...(await guest.getByLabel('Message').inputValue()).matchAll(/burst (\d+)/g)].map((m) => Number(m[1]));
+    await expect
+      .poll(async () => burst(await chatLines(host)).length + (await kept()).length, { timeout: 5000 })
+      .toBe(15);
+    const sent = burst(await chatLines(host));
+    const unsent = await kept();
+    expect(unsent.length).toBeGreaterThan(0);
+    // In order: the first ones went, the others wait in the field, in the order they were typed.
+    expect([...sent, ...unsent]).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(await guest.getByLabel('Message').inputValue()).toBe(unsent.map((n) => `burst ${n}`).join(' '));
+  }, 60_000);
+
+  it('a guest in the lobby hears when no host is there to let them in, and when one comes (French)', async () => {
+    const slug = directory.add({ lobby: true });
+    const guest = await openPage(slug, '?lang=fr');
+    await guest.getByLabel('Votre nom').fill('Walt');
+    await guest.getByRole('button', { name: 'Rejoindre', exact: true }).click();
+    const noHost = 'Aucun organisateur n’est dans la réunion pour le moment';
+    await guest.getByText(noHost).waitFor();
+    const host = await openPage(slug);
+    await joinAs(host, 'Hana', HOST_PIN);
+    await inCall(host);
+    await guest.getByText('Un organisateur va vous faire entrer.').waitFor();
+    await host.getByRole('button', { name: 'Leave' }).click();
+    await guest.getByText(noHost).waitFor();
+  }, 60_000);
+
+  it('a full lobby says so, not that the room is full', async () => {
+    const slug = directory.add({ lobby: true });
+    // maxParticipants is 3 here: three guests already wait at the door.
+    const waiting = await Promise.all([1, 2, 3].map(() => TestSocket.open(server.wsUrl(slug))));
+    for (const [i, socket] of waiting.entries()) {
+      socket.send({ type: 'join', name: `W${i}` });
+      await socket.next('waiting');
+    }
+    const page = await openPage(slug);
+    await joinAs(page, 'Ada');
+    await page.getByText('Too many people are already waiting to be let in.').waitFor();
+    expect(await page.getByText('The room is full').count()).toBe(0);
+    for (const socket of waiting) socket.close();
+  }, 60_000);
+
+  it('a meeting moved while in the call says so, and when its room opens', async () => {
+    const slug = directory.add();
+    const page = await openPage(slug);
+    await joinAs(page, 'Ada');
+    await inCall(page);
+    const info = directory.rooms.get(slug);
+    if (!info) throw new Error('room missing');
+    const tomorrow = Date.now() + 86_400_000;
+    directory.rooms.set(slug, {
+      ...info,
+      startsAt: new Date(tomorrow),
+      endsAt: new Date(tomorrow + 3_600_000),
+    });
+    expect(await server.rooms.recheckRoom(slug)).toBe(1);
+    await page
+      .getByText(
+        /^The organizer moved or cancelled the meeting: it is not taking place now\. The room opens .+\. This page lets you in then\.$/,
+      )
+      .waitFor();
+    await page.getByRole('button', { name: 'Check again' }).waitFor();
   }, 60_000);
 });

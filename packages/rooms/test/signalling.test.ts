@@ -301,6 +301,30 @@ describe('relaying', () => {
     for (const s of [host.socket, other.socket, waiting]) s.close();
   });
 
+  it('stamps chat with the sender’s role: a guest who takes the host’s name stays a guest', async () => {
+    const slug = directory.add();
+    const host = await join(server, slug, 'Adele Vance', HOST_PIN);
+    const guest = await join(server, slug, 'Adele Vance');
+    guest.socket.send({ type: 'chat', text: 'New link for this meeting: https://evil.example/m/x' });
+    await host.socket.next('chat');
+    host.socket.send({ type: 'chat', text: 'hello' });
+    await guest.socket.next('chat');
+    for (const s of [host.socket, guest.socket]) {
+      await expect.poll(() => s.all('chat').length).toBe(2);
+      expect(s.all('chat').map(({ from, name, role, text }) => ({ from, name, role, text }))).toEqual([
+        {
+          from: guest.id,
+          name: 'Adele Vance',
+          role: 'guest',
+          text: 'New link for this meeting: https://evil.example/m/x',
+        },
+        { from: host.id, name: 'Adele Vance', role: 'host', text: 'hello' },
+      ]);
+    }
+    host.socket.close();
+    guest.socket.close();
+  });
+
   it('broadcasts media state changes to the others', async () => {
     const slug = directory.add();
     const a = await join(server, slug, 'Ada');
@@ -520,7 +544,7 @@ describe('room lifecycle', () => {
     });
   });
 
-  it('recheckRoom ends a room whose meeting moved out of its window, as at its closing time', async () => {
+  it('recheckRoom ends a room whose meeting moved out of its window: moved later, or over', async () => {
     for (const hours of [24, -24]) {
       const slug = directory.add();
       const info = directory.rooms.get(slug);
@@ -531,8 +555,13 @@ describe('room lifecycle', () => {
       directory.rooms.set(slug, { ...info, startsAt: new Date(at), endsAt: new Date(at + 3600_000) });
       // By meeting id, as by slug.
       expect(await server.rooms.recheckRoom(info.meetingId)).toBe(2);
+      // Moved later: not "ended", but when the room opens now (openBeforeMinutes is 10 here).
+      const closed =
+        hours > 0
+          ? { type: 'closed', reason: 'moved', opensAt: new Date(at - 10 * 60_000).toISOString() }
+          : { type: 'closed', reason: 'ended' };
       for (const s of [host.socket, guest.socket]) {
-        expect(await s.next('closed')).toEqual({ type: 'closed', reason: 'ended' });
+        expect(await s.next('closed')).toEqual(closed);
         expect((await s.closed).code).toBe(CLOSE.roomClosed);
       }
     }
@@ -665,7 +694,7 @@ describe('limits', () => {
     const a = await join(server, slug, 'Ada');
     for (let i = 0; i < 30; i++) a.socket.send({ type: 'chat', text: `message ${i}` });
     await a.socket.next('error');
-    expect(a.socket.all('error').every((e) => e.code === 'rate_limited')).toBe(true);
+    expect(a.socket.all('error').every((e) => e.code === 'chat_rate_limited')).toBe(true);
     a.socket.send({ type: 'leave' });
     await a.socket.closed;
     // Burst of 10 goes through; the rest are refused (the bucket refills at 1/s).

@@ -74,6 +74,9 @@ export async function productFeatures(
     metricsRegistry: runtime.metrics.registry,
     // The join page's CSP names this origin's WebSockets; never the request's Host header.
     publicUrl: config.baseUrl,
+    // Directory failures, failed joins, refused sockets and upgrades: counts and error types only,
+    // never names, PINs, slugs, chat or client addresses.
+    logger: logger.child({ component: 'rooms' }),
   });
   // A cancelled meeting ends its live room at once, not at the next join attempt.
   runtime.roomEvents.on('cancelled', (slug) => rooms.closeRoom(slug, 'cancelled'));

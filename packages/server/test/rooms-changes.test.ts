@@ -93,14 +93,17 @@ describe('a meeting changed while its room is live', () => {
     await host.next('peer-left');
     expect(host.received.filter((m) => m.type === 'closed')).toEqual([]);
 
-    // Moved to next week: the room ends now, not an hour after the old end.
+    // Moved to next week: the room ends now, not an hour after the old end, and says when it opens
+    // (an hour before the new start).
     const later = Date.now() + 7 * 24 * 3600_000;
     const moved = await patch({
       start: new Date(later).toISOString(),
       end: new Date(later + 3600_000).toISOString(),
     });
     expect(moved.status).toBe(200);
-    expect(await host.next('closed')).toEqual({ type: 'closed', reason: 'ended' });
+    const closed = await host.next('closed');
+    expect(closed).toMatchObject({ type: 'closed', reason: 'moved' });
+    expect(Math.abs(Date.parse(String(closed.opensAt)) - (later - 3600_000))).toBeLessThan(60_000);
     expect(await host.closed).toBe(4002);
   });
 });

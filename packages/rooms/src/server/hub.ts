@@ -12,6 +12,7 @@ import {
   type ErrorCode,
   type HostAction,
   type IceServer,
+  LIMITS,
   type MediaState,
   type PeerSummary,
   type RefusalReason,
@@ -26,7 +27,7 @@ import type { RoomMetrics } from './metrics.js';
 import { verifyPin } from './pin.js';
 import { type RoomWindowPolicy, roomTiming } from './room-window.js';
 import { TokenBucket } from './token-bucket.js';
-import { iceServersFor, type TurnOptions } from './turn.js';
+import { iceServersFor, type TurnOptions, turnLifetime } from './turn.js';
 
 export interface HubLogger {
   debug(obj: object, msg: string): void;
@@ -49,6 +50,11 @@ export interface HubOptions {
   readonly heartbeatMs: number;
   /** Signalling sockets one client may hold open at once; more are closed at once. */
   readonly maxSocketsPerClient: number;
+  /**
+   * Every live room is checked against the directory this often: a meeting erased, cancelled, moved
+   * or changed by another process (the CLI, retention, a second server) reaches its room within it.
+   */
+  readonly recheckMs: number;
 }
 
 type PeerState = 'connecting' | 'waiting' | 'joined' | 'gone';
@@ -70,9 +76,13 @@ interface Peer {
   media: MediaState;
   room: LiveRoom | null;
   alive: boolean;
-  dropped: number;
-  /** Frames that were not valid messages (bad JSON or schema); see MAX_INVALID. */
-  invalid: number;
+  /** Messages refused for a limit it may still have before it is disconnected (see MAX_DROPPED). */
+  readonly dropped: TokenBucket;
+  /**
+   * Frames that were not valid messages (bad JSON or schema, or what its state does not allow) it may
+   * still send before it is disconnected (see MAX_INVALID).
+   */
+  readonly invalid: TokenBucket;
   joinTimer: NodeJS.Timeout | undefined;
   /**
    * Guests: the guest PIN the room asked for when they got in (null: none). A guest whose PIN is no
@@ -92,17 +102,51 @@ interface LiveRoom {
   readonly participants: Map<string, Peer>;
   readonly waiting: Map<string, Peer>;
   closeTimer: NodeJS.Timeout | undefined;
+  /** Directory checks started for this room: only the latest one's answer is applied (see #recheck). */
+  checks: number;
+  /** Whether the guests waiting in the lobby were last told that a host is in the room. */
+  hostPresent: boolean;
+}
+
+/** What one client (address) may send over all its sockets together (see CLIENT_BYTES_PER_SECOND). */
+interface ClientBudget {
+  readonly frames: TokenBucket;
+  readonly bytes: TokenBucket;
+  lastUsed: number;
 }
 
 /** A send queue larger than this means the client stopped reading; it is dropped, not buffered. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Dropped (rate-limited) messages tolerated before the connection is closed. */
-const MAX_DROPPED = 100;
 /**
- * Invalid frames tolerated before the connection is closed. The page never sends one; a few leave
- * room for a client older or newer than this server.
+ * Dropped (rate-limited) messages tolerated at once before the connection is closed; one more is
+ * forgiven every second, so that a participant who now and then chats too fast is never disconnected
+ * for it in a long meeting, while a client that keeps pushing past a limit is.
+ */
+const MAX_DROPPED = 100;
+const DROPPED_FORGIVEN_PER_SECOND = 1;
+/**
+ * Invalid frames tolerated at once before the connection is closed: bad JSON or schema, and messages
+ * the sender's state does not allow (`not_joined`, `forbidden`, `unknown_participant`,
+ * `already_joined`), each parsed at the server's cost. The page sends none but for races (an ICE
+ * candidate to someone who just left), so one more is forgiven every 30 seconds.
  */
 const MAX_INVALID = 20;
+const INVALID_FORGIVEN_PER_SECOND = 1 / 30;
+/**
+ * What one client (address; IPv6: the /64) may send over all its sockets together, before parsing:
+ * frames and bytes. Each socket has its own limits, but up to maxSocketsPerClient sockets multiply
+ * them. Generous for an office behind one address whose people all join calls at once (a newcomer's
+ * negotiation with five others is ~150 frames and ~100 KB), far below what parsing costs the server.
+ * Past it, the frame is refused (`rate_limited`, which counts towards that socket's disconnection).
+ */
+export const CLIENT_FRAMES_BURST = 2000;
+export const CLIENT_FRAMES_PER_SECOND = 400;
+export const CLIENT_BYTES_BURST = 2 * 1024 * 1024;
+export const CLIENT_BYTES_PER_SECOND = 512 * 1024;
+/** A client's budget unused this long has refilled completely: forgetting it changes nothing. */
+const CLIENT_BUDGET_IDLE_MS =
+  1000 *
+  Math.max(CLIENT_FRAMES_BURST / CLIENT_FRAMES_PER_SECOND, CLIENT_BYTES_BURST / CLIENT_BYTES_PER_SECOND);
 /**
  * Signalling bytes one participant may have relayed to one other, at once: a whole negotiation with
  * the largest SDP (32 KB) and its ICE candidates, twice over (an ICE restart). The message rate limit
@@ -128,6 +172,12 @@ const MAX_TIMER_MS = 24 * 3600_000;
  * slow network and clock skew between this server and coturn.
  */
 const TURN_RENEW_AT = 0.8;
+/**
+ * A TURN credential expires at the latest this long after its room's closing time (clock skew with
+ * coturn; a room extended at the last minute renews its credentials at TURN_RENEW_AT all the same).
+ * A credential cannot be revoked: this bounds how long one given to someone removed stays usable.
+ */
+export const TURN_AFTER_CLOSE_MS = 5 * 60_000;
 /** How long a cancelled room refuses entry even if the directory has not caught up yet. */
 const TOMBSTONE_MS = 5 * 60_000;
 /**
@@ -152,12 +202,18 @@ export class RoomHub {
   readonly #tombstones = new Map<string, number>();
   /** `slug\nclient` → until when that client is refused without the host PIN (see REMOVED_MS). */
   readonly #removed = new Map<string, number>();
+  readonly #clientBudgets = new Map<string, ClientBudget>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #sweep: NodeJS.Timeout;
+  /** A sweep of the live rooms is under way (a slow directory must not have them pile up). */
+  #sweeping = false;
   #closed = false;
 
   constructor(private readonly options: HubOptions) {
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
     this.#heartbeat.unref();
+    this.#sweep = setInterval(() => void this.#recheckAll(), options.recheckMs);
+    this.#sweep.unref();
   }
 
   /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts and the socket cap. */
@@ -194,8 +250,8 @@ export class RoomHub {
       media: { audio: false, video: false, screen: false },
       room: null,
       alive: true,
-      dropped: 0,
-      invalid: 0,
+      dropped: new TokenBucket(MAX_DROPPED, DROPPED_FORGIVEN_PER_SECOND, clock),
+      invalid: new TokenBucket(MAX_INVALID, INVALID_FORGIVEN_PER_SECOND, clock),
       joinTimer: undefined,
       guestPin: null,
       admittedByHost: false,
@@ -242,7 +298,7 @@ export class RoomHub {
     let disconnected = 0;
     for (const room of [...this.#rooms.values()]) {
       if (room.slug !== key && room.meetingId !== key) continue;
-      disconnected += await this.#recheck(room, 'keep');
+      disconnected += await this.#recheck(room);
     }
     return disconnected;
   }
@@ -251,6 +307,7 @@ export class RoomHub {
   close(): void {
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    clearInterval(this.#sweep);
     for (const peer of [...this.#sockets]) {
       clearTimeout(peer.turnTimer);
       peer.socket.close(CLOSE.goingAway, 'server shutting down');
@@ -274,21 +331,36 @@ export class RoomHub {
       this.#drop(peer, CLOSE.unsupported, 'text frames only');
       return;
     }
+    // Until a host or the room lets it in, a socket has nothing to send but a small join (or leave):
+    // anything bigger closes it before any budget is spent or answer sent.
+    if (peer.state !== 'joined' && data.length > LIMITS.joinMessageBytes) {
+      this.#drop(peer, CLOSE.tooBig, 'message too big');
+      return;
+    }
     // Every frame costs a token before it is parsed, valid or not: parsing 48 KiB is the expensive part.
-    if (!peer.messages.take()) {
+    // Its socket's, and its client's over all its sockets (one address may hold many).
+    if (!peer.messages.take() || !this.#spendClientBudget(peer.client, data.length)) {
       this.#limited(peer);
       return;
     }
     const parsed = parseClientMessage(data);
     if (!parsed.ok) {
       if (parsed.reason === 'too_big') this.#drop(peer, CLOSE.tooBig, 'message too big');
-      else this.#invalid(peer);
+      else this.#invalid(peer, 'invalid_message');
       return;
     }
     const message = parsed.message;
-    const limited =
-      (message.type === 'chat' && !peer.chats.take()) || (message.type === 'join' && !peer.joins.take());
-    if (limited) {
+    // Before its join, a socket may only join (or leave): anything else is not the page talking.
+    if (peer.state === 'connecting' && message.type !== 'join' && message.type !== 'leave') {
+      this.#drop(peer, CLOSE.policy, 'join first');
+      return;
+    }
+    if (message.type === 'chat' && !peer.chats.take()) {
+      // Its own words back to the sender only, so that the page can keep them for another try.
+      this.#limited(peer, { type: 'error', code: 'chat_rate_limited', text: message.text });
+      return;
+    }
+    if (message.type === 'join' && !peer.joins.take()) {
       this.#limited(peer);
       return;
     }
@@ -317,7 +389,7 @@ export class RoomHub {
   }
 
   async #join(peer: Peer, rawName: string, pin: string): Promise<void> {
-    if (peer.state !== 'connecting' || peer.joining) return this.#error(peer, 'already_joined');
+    if (peer.state !== 'connecting' || peer.joining) return this.#invalid(peer, 'already_joined');
     const name = cleanName(rawName);
     if (name === '') return this.#error(peer, 'invalid_message');
     // Without a PIN nobody is a host: a removed client is turned away before the directory is asked.
@@ -399,11 +471,12 @@ export class RoomHub {
       if (room.waiting.size >= this.options.maxParticipants) {
         peer.room = null;
         this.#dropIfEmpty(room);
-        return this.#refuse(peer, 'room_full');
+        return this.#refuse(peer, 'lobby_full');
       }
+      this.#tellLobbyAboutHosts(room);
       peer.state = 'waiting';
       room.waiting.set(peer.id, peer);
-      this.#send(peer, { type: 'waiting' });
+      this.#send(peer, { type: 'waiting', hostPresent: room.hostPresent });
       this.#announceLobby(room);
       return;
     }
@@ -415,32 +488,38 @@ export class RoomHub {
     room.participants.set(peer.id, peer);
     peer.state = 'joined';
     const peers = [...room.participants.values()].filter((p) => p !== peer).map(summary);
+    const now = this.options.now();
     this.#send(peer, {
       type: 'joined',
       id: peer.id,
       role: peer.role,
       peers,
-      iceServers: iceServersFor(this.options.iceServers, this.options.turn, this.options.now(), peer.id),
+      iceServers: iceServersFor(this.options.iceServers, this.options.turn, now, peer.id, turnEnd(room)),
       maxParticipants: this.options.maxParticipants,
       ...(peer.role === 'host' ? { waiting: waitingList(room) } : {}),
     });
-    this.#armTurnRenewal(peer);
+    this.#armTurnRenewal(peer, now, room);
     this.#broadcast(room, { type: 'peer-joined', peer: summary(peer) }, peer);
     this.options.metrics.joined(peer.role);
+    if (peer.role === 'host') this.#tellLobbyAboutHosts(room);
   }
 
-  #armTurnRenewal(peer: Peer): void {
+  /** Re-issues the credential given at `issuedAt` at TURN_RENEW_AT of the lifetime it was given. */
+  #armTurnRenewal(peer: Peer, issuedAt: Date, room: LiveRoom): void {
     const turn = this.options.turn;
     if (!turn || turn.urls.length === 0) return;
     clearTimeout(peer.turnTimer);
+    const lifetime = turnLifetime(turn.ttlSeconds, issuedAt, turnEnd(room));
     peer.turnTimer = setTimeout(
       () => {
-        if (peer.state !== 'joined') return;
-        const iceServers = iceServersFor(this.options.iceServers, turn, this.options.now(), peer.id);
+        const current = peer.room;
+        if (peer.state !== 'joined' || !current) return;
+        const now = this.options.now();
+        const iceServers = iceServersFor(this.options.iceServers, turn, now, peer.id, turnEnd(current));
         this.#send(peer, { type: 'ice-servers', iceServers });
-        this.#armTurnRenewal(peer);
+        this.#armTurnRenewal(peer, now, current);
       },
-      turn.ttlSeconds * 1000 * TURN_RENEW_AT,
+      lifetime * 1000 * TURN_RENEW_AT,
     );
     peer.turnTimer.unref();
   }
@@ -450,7 +529,7 @@ export class RoomHub {
     if (!room) return;
     const target = room.participants.get(message.to);
     if (!target || target === peer) {
-      this.#error(peer, 'unknown_participant');
+      this.#invalid(peer, 'unknown_participant');
       return;
     }
     const signal: ServerMessage = { type: 'signal', from: peer.id, data: message.data };
@@ -481,11 +560,11 @@ export class RoomHub {
     if (!room) return;
     const text = cleanChat(raw);
     if (text === '') {
-      this.#error(peer, 'invalid_message');
+      this.#invalid(peer, 'invalid_message');
       return;
     }
     const at = this.options.now().toISOString();
-    this.#broadcast(room, { type: 'chat', from: peer.id, name: peer.name, text, at });
+    this.#broadcast(room, { type: 'chat', from: peer.id, name: peer.name, role: peer.role, text, at });
   }
 
   #media(peer: Peer, media: MediaState): void {
@@ -499,7 +578,7 @@ export class RoomHub {
     const room = this.#joinedRoom(peer);
     if (!room) return;
     if (peer.role !== 'host') {
-      this.#error(peer, 'forbidden');
+      this.#invalid(peer, 'forbidden');
       return;
     }
     const waiting = room.waiting.get(targetId);
@@ -507,7 +586,7 @@ export class RoomHub {
     switch (action) {
       case 'admit':
         if (!waiting) {
-          this.#error(peer, 'unknown_participant');
+          this.#invalid(peer, 'unknown_participant');
           return;
         }
         if (room.participants.size >= this.options.maxParticipants) {
@@ -520,7 +599,7 @@ export class RoomHub {
         return;
       case 'deny':
         if (!waiting) {
-          this.#error(peer, 'unknown_participant');
+          this.#invalid(peer, 'unknown_participant');
           return;
         }
         this.#keepOut(waiting);
@@ -529,7 +608,7 @@ export class RoomHub {
         return;
       case 'mute':
         if (!joined || joined === peer) {
-          this.#error(peer, 'unknown_participant');
+          this.#invalid(peer, 'unknown_participant');
           return;
         }
         this.#send(joined, { type: 'mute-request' });
@@ -537,7 +616,7 @@ export class RoomHub {
       case 'remove': {
         const target = joined ?? waiting;
         if (!target || target === peer) {
-          this.#error(peer, 'unknown_participant');
+          this.#invalid(peer, 'unknown_participant');
           return;
         }
         this.#keepOut(target);
@@ -594,6 +673,7 @@ export class RoomHub {
       for (const other of room.participants.values()) other.relayed.delete(peer.id);
       this.options.metrics.left();
       this.#broadcast(room, { type: 'peer-left', id: peer.id });
+      if (peer.role === 'host') this.#tellLobbyAboutHosts(room);
     } else if (state === 'waiting' && room.waiting.delete(peer.id)) {
       this.#announceLobby(room);
     }
@@ -610,6 +690,8 @@ export class RoomHub {
         participants: new Map(),
         waiting: new Map(),
         closeTimer: undefined,
+        checks: 0,
+        hostPresent: false,
       };
       this.#rooms.set(slug, room);
     }
@@ -626,51 +708,66 @@ export class RoomHub {
     clearTimeout(room.closeTimer);
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, room.closesAt.getTime() - this.options.now().getTime()));
     room.closeTimer = setTimeout(() => {
-      if (this.options.now() >= room.closesAt) void this.#recheck(room, 'end');
+      if (this.options.now() >= room.closesAt) void this.#recheck(room);
       else this.#armCloseTimer(room);
     }, delay);
     room.closeTimer.unref();
   }
 
   /**
-   * Asks the directory whether the room is still open, and under which rules. At the saved closing
-   * time (`ifUnknown` 'end') the end saved when the room went live may be stale: the meeting may since
-   * have been extended (or an occurrence moved later), so the room ends only if the directory says so,
-   * or cannot answer (the saved end stands). After a change (`ifUnknown` 'keep') a failed lookup
-   * leaves the room as it was: its closing time will ask again.
+   * Asks the directory whether the room is still open, and under which rules: at the saved closing
+   * time, after a change, and on the periodic sweep. At the saved closing time the end saved when the
+   * room went live may be stale: the meeting may since have been extended (or an occurrence moved
+   * later), so the room ends only if the directory says so, or cannot answer (the saved end stands).
+   * Before it, a failed lookup leaves the room as it was: the sweep and the closing time ask again.
+   *
+   * Checks of one room may overlap (two quick changes, a change during the sweep) and their lookups
+   * answer in any order: only the check started last is applied, an earlier one's answer may predate
+   * a change the later one saw. (The later one also takes over an earlier one's closing-time duty:
+   * which of them it was, the clock says.)
    */
-  async #recheck(room: LiveRoom, ifUnknown: 'end' | 'keep'): Promise<number> {
+  async #recheck(room: LiveRoom): Promise<number> {
+    room.checks += 1;
+    const check = room.checks;
     let timing: ReturnType<typeof roomTiming> | null = null;
     let info: RoomInfo | null = null;
+    let failed = false;
     try {
       info = await this.options.directory.findBySlug(room.slug);
       if (info) timing = roomTiming(info, this.options.now(), this.options.window);
     } catch (error) {
+      if (check !== room.checks) return 0;
       this.options.logger.warn({ err: describe(error) }, 'room directory failed while checking a live room');
-      if (ifUnknown === 'keep') return 0;
+      failed = true;
     }
-    // Everyone may have left, or the hub shut down, while the directory answered.
-    if (this.#closed || this.#rooms.get(room.slug) !== room) return 0;
+    // Everyone may have left, or the hub shut down, while the directory answered; or a later check
+    // of this room started meanwhile, and its answer is the one that counts.
+    if (this.#closed || this.#rooms.get(room.slug) !== room || check !== room.checks) return 0;
     const now = this.options.now();
-    if (
-      info &&
-      timing?.state === 'open' &&
-      timing.closesAt > now &&
-      !this.#tombstoned(room.slug, info.meetingId, now)
-    ) {
+    if (failed) return now >= room.closesAt ? this.#endRoom(room, 'ended') : 0;
+    // Gone from the directory: the meeting was deleted (erased, offboarded), as good as cancelled.
+    if (!info || timing?.state === 'cancelled' || this.#tombstoned(room.slug, info.meetingId, now))
+      return this.#endRoom(room, 'cancelled');
+    if (timing?.state === 'open' && timing.closesAt > now) {
       room.meetingId = info.meetingId;
       // Earlier too: a meeting shortened while live ends at its new time.
       room.closesAt = timing.closesAt;
       this.#armCloseTimer(room);
       return this.#enforceRules(room, info);
     }
-    return this.#endRoom(room, timing?.state === 'cancelled' ? 'cancelled' : 'ended');
+    // Not open before its saved closing time: the meeting (or this occurrence) was moved or cancelled.
+    // At that time, it simply ended (a series' next occurrence is another day).
+    if (timing?.state === 'not_yet_open' && now < room.closesAt)
+      return this.#endRoom(room, 'moved', timing.opensAt);
+    return this.#endRoom(room, 'ended');
   }
 
   /**
    * Guests let in under rules the room no longer has are disconnected, told that the meeting changed:
    * they join again under the new ones (PIN, lobby). Hosts are never affected. A guest waiting in the
-   * lobby stays there unless a guest PIN it did not give is now needed.
+   * lobby stays there unless a guest PIN it did not give is now needed; with the lobby turned off,
+   * those waiting walk in as newcomers now would, while there are seats (the others keep waiting for
+   * a host, or a seat).
    */
   #enforceRules(room: LiveRoom, info: RoomInfo): number {
     const out = [...room.participants.values(), ...room.waiting.values()].filter((peer) => {
@@ -681,13 +778,26 @@ export class RoomHub {
     });
     for (const peer of out) this.#send(peer, { type: 'closed', reason: 'changed' });
     for (const peer of out) this.#drop(peer, CLOSE.roomClosed, 'changed');
+    if (!info.lobby && room.waiting.size > 0 && this.#rooms.get(room.slug) === room) {
+      let admitted = 0;
+      for (const peer of [...room.waiting.values()]) {
+        if (room.participants.size >= this.options.maxParticipants) break;
+        this.#admit(room, peer);
+        admitted += 1;
+      }
+      if (admitted > 0) this.#announceLobby(room);
+    }
     return out.length;
   }
 
-  #endRoom(room: LiveRoom, reason: 'cancelled' | 'ended'): number {
+  #endRoom(room: LiveRoom, reason: 'cancelled' | 'ended' | 'moved', opensAt: Date | null = null): number {
     const everyone = [...room.participants.values(), ...room.waiting.values()];
+    const message: ServerMessage =
+      reason === 'moved' && opensAt
+        ? { type: 'closed', reason, opensAt: opensAt.toISOString() }
+        : { type: 'closed', reason };
     // Everyone hears why before anyone is seen leaving.
-    for (const peer of everyone) this.#send(peer, { type: 'closed', reason });
+    for (const peer of everyone) this.#send(peer, message);
     for (const peer of everyone) {
       if (peer.state === 'joined') this.options.metrics.left();
       clearTimeout(peer.turnTimer);
@@ -715,7 +825,7 @@ export class RoomHub {
 
   #joinedRoom(peer: Peer): LiveRoom | null {
     if (peer.state !== 'joined' || !peer.room) {
-      this.#error(peer, 'not_joined');
+      this.#invalid(peer, 'not_joined');
       return null;
     }
     return peer.room;
@@ -724,6 +834,52 @@ export class RoomHub {
   #announceLobby(room: LiveRoom): void {
     const message: ServerMessage = { type: 'lobby', waiting: waitingList(room) };
     for (const peer of room.participants.values()) if (peer.role === 'host') this.#send(peer, message);
+  }
+
+  /** Guests waiting in the lobby hear when the first host arrives and when the last one leaves. */
+  #tellLobbyAboutHosts(room: LiveRoom): void {
+    const present = hasHost(room);
+    if (present === room.hostPresent) return;
+    room.hostPresent = present;
+    const frame = JSON.stringify({ type: 'waiting', hostPresent: present } satisfies ServerMessage);
+    for (const peer of room.waiting.values()) this.#sendFrame(peer, frame);
+  }
+
+  /**
+   * Takes a frame of `bytes` from the budget of `client` over all its sockets (see
+   * CLIENT_BYTES_PER_SECOND); says whether there was enough.
+   */
+  #spendClientBudget(client: string, bytes: number): boolean {
+    const clock = () => this.options.now().getTime();
+    let budget = this.#clientBudgets.get(client);
+    if (!budget) {
+      budget = {
+        frames: new TokenBucket(CLIENT_FRAMES_BURST, CLIENT_FRAMES_PER_SECOND, clock),
+        bytes: new TokenBucket(CLIENT_BYTES_BURST, CLIENT_BYTES_PER_SECOND, clock),
+        lastUsed: 0,
+      };
+      this.#clientBudgets.set(client, budget);
+    }
+    budget.lastUsed = clock();
+    return budget.frames.take() && budget.bytes.take(bytes);
+  }
+
+  /** The periodic check of every live room against the directory (see HubOptions.recheckMs). */
+  async #recheckAll(): Promise<void> {
+    if (this.#sweeping || this.#closed) return;
+    this.#sweeping = true;
+    try {
+      // One at a time: a sweep must not hit the database with every live room at once.
+      for (const room of [...this.#rooms.values()]) {
+        if (this.#closed) break;
+        if (this.#rooms.get(room.slug) !== room) continue;
+        await this.#recheck(room);
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: describe(error) }, 'checking the live rooms failed');
+    } finally {
+      this.#sweeping = false;
+    }
   }
 
   #broadcast(room: LiveRoom, message: ServerMessage, except?: Peer): void {
@@ -749,18 +905,19 @@ export class RoomHub {
     peer.socket.close(code, reason);
   }
 
-  /** A frame that is not a valid message: the sender is told, and disconnected after too many. */
-  #invalid(peer: Peer): void {
-    peer.invalid += 1;
-    if (peer.invalid > MAX_INVALID) this.#drop(peer, CLOSE.policy, 'too many invalid messages');
-    else this.#error(peer, 'invalid_message');
+  /**
+   * A frame that is not a valid message, or not one the sender may send now: the sender is told
+   * (`code`), and disconnected after too many (MAX_INVALID).
+   */
+  #invalid(peer: Peer, code: ErrorCode): void {
+    if (!peer.invalid.take()) this.#drop(peer, CLOSE.policy, 'too many invalid messages');
+    else this.#error(peer, code);
   }
 
-  /** A message refused for a limit: the sender is told, and disconnected after too many. */
-  #limited(peer: Peer): void {
-    peer.dropped += 1;
-    if (peer.dropped > MAX_DROPPED) this.#drop(peer, CLOSE.policy, 'too many messages');
-    else this.#send(peer, { type: 'error', code: 'rate_limited' });
+  /** A message refused for a limit: the sender is told, and disconnected after too many (MAX_DROPPED). */
+  #limited(peer: Peer, answer: ServerMessage = { type: 'error', code: 'rate_limited' }): void {
+    if (!peer.dropped.take()) this.#drop(peer, CLOSE.policy, 'too many messages');
+    else this.#send(peer, answer);
   }
 
   #error(peer: Peer, code: ErrorCode): void {
@@ -793,7 +950,21 @@ export class RoomHub {
     const now = this.options.now().getTime();
     for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
     for (const [key, until] of this.#removed) if (until <= now) this.#removed.delete(key);
+    // A budget refilled completely is the same as none; one with sockets open is kept all the same.
+    for (const [client, budget] of this.#clientBudgets)
+      if (!this.#socketsPerClient.has(client) && now - budget.lastUsed >= CLIENT_BUDGET_IDLE_MS)
+        this.#clientBudgets.delete(client);
   }
+}
+
+function hasHost(room: LiveRoom): boolean {
+  for (const peer of room.participants.values()) if (peer.role === 'host') return true;
+  return false;
+}
+
+/** A TURN credential given for this room expires by then at the latest (see TURN_AFTER_CLOSE_MS). */
+function turnEnd(room: LiveRoom): Date {
+  return new Date(room.closesAt.getTime() + TURN_AFTER_CLOSE_MS);
 }
 
 function summary(peer: Peer): PeerSummary {

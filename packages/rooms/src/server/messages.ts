@@ -21,13 +21,7 @@ export function parseClientMessage(raw: string | Buffer): ParseResult {
   return { ok: true, message: value };
 }
 
-// The join page cleans names the same way before it sends them (src/shared/names.ts).
+// The join page cleans chat (src/shared/chat-text.ts) and names (src/shared/names.ts) the same way
+// before it sends them.
+export { cleanChat } from '../shared/chat-text.js';
 export { cleanName } from '../shared/names.js';
-
-/** Chat keeps line breaks and tabs, loses other control and bidi-override characters. */
-export function cleanChat(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, (c) => (c === '\n' || c === '\t' ? c : ''))
-    .trim();
-}

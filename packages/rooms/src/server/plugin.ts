@@ -65,6 +65,7 @@ export function createRooms(options: RoomsOptions): RoomService {
     joinTimeoutMs: 10 * 60_000,
     heartbeatMs: 30_000,
     maxSocketsPerClient: config.maxSocketsPerClient,
+    recheckMs: 60_000,
   });
   return {
     register: (app) => registerRoutes(app, config, hub),

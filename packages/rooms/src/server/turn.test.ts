@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iceServersFor, turnCredential } from './turn.js';
+import { iceServersFor, turnCredential, turnLifetime } from './turn.js';
 
 // Expected credential computed independently:
 //   echo -n '1700003600:0123456789abcdef' | openssl dgst -sha1 -hmac 'coturn-static-secret' -binary | base64
@@ -24,6 +24,19 @@ describe('turnCredential (coturn use-auth-secret)', () => {
   });
 });
 
+describe('turnLifetime', () => {
+  const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+
+  it('is the configured lifetime, cut at `notAfter` (a room closing), never under a minute', () => {
+    expect(turnLifetime(3600, NOW)).toBe(3600);
+    expect(turnLifetime(3600, NOW, at(7200))).toBe(3600);
+    expect(turnLifetime(86_400, NOW, at(420))).toBe(420);
+    expect(turnLifetime(86_400, NOW, at(420.9))).toBe(420);
+    expect(turnLifetime(3600, NOW, at(10))).toBe(60);
+    expect(turnLifetime(3600, NOW, at(-600))).toBe(60);
+  });
+});
+
 describe('iceServersFor', () => {
   const stun = [{ urls: 'stun:stun.example.org:3478' }];
 
@@ -37,6 +50,9 @@ describe('iceServersFor', () => {
       urls: ['turn:turn.example.org:3478?transport=udp'],
       ttlSeconds: 3600,
     };
+    // No later than `notAfter`: 20 minutes here.
+    const capped = iceServersFor(stun, turn, NOW, '0123456789abcdef', new Date(NOW.getTime() + 1_200_000));
+    expect(capped[1]?.username).toBe('1700001200:0123456789abcdef');
     const servers = iceServersFor(stun, turn, NOW, '0123456789abcdef');
     expect(servers).toEqual([
       ...stun,

@@ -16,6 +16,12 @@ export const LIMITS = {
   candidateLength: 1024,
   /** Whole WebSocket frame; anything larger closes the connection. */
   messageBytes: 48 * 1024,
+  /**
+   * Whole frame from a socket not admitted yet (before `join`, or waiting in the lobby): a join with
+   * the longest name and PIN, every character written as a \uXXXX escape, is 466 bytes. Anything
+   * larger closes the connection.
+   */
+  joinMessageBytes: 1024,
 } as const;
 
 /** Server-issued participant ids: 16 hex characters (64 random bits). */
@@ -110,6 +116,8 @@ export type RefusalReason =
   | 'not_yet_open'
   | 'closed'
   | 'room_full'
+  /** Too many guests wait in the lobby already (the room itself may be empty). */
+  | 'lobby_full'
   | 'locked'
   /** A host removed or denied this client (address) a short while ago; the host PIN still gets in. */
   | 'removed'
@@ -125,7 +133,9 @@ export type ErrorCode =
   | 'forbidden'
   | 'unknown_participant'
   | 'room_full'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** A chat message over the chat rate limit: it was not sent (`text` gives it back to its sender). */
+  | 'chat_rate_limited';
 
 export type ServerMessage =
   | {
@@ -138,7 +148,11 @@ export type ServerMessage =
       /** Hosts only: who waits in the lobby. */
       readonly waiting?: readonly WaitingGuest[];
     }
-  | { readonly type: 'waiting' }
+  /**
+   * In the lobby; sent again when a host comes or the last host leaves. `hostPresent` false: no host
+   * is in the meeting to let anyone in yet.
+   */
+  | { readonly type: 'waiting'; readonly hostPresent: boolean }
   /** Fresh STUN/TURN servers before the TURN credential from `joined` expires. */
   | { readonly type: 'ice-servers'; readonly iceServers: readonly IceServer[] }
   | { readonly type: 'lobby'; readonly waiting: readonly WaitingGuest[] }
@@ -150,14 +164,24 @@ export type ServerMessage =
       readonly type: 'chat';
       readonly from: string;
       readonly name: string;
+      /** The sender's role, from the PIN it joined with: a guest may take a host's name, not this. */
+      readonly role: Role;
       readonly text: string;
       readonly at: string;
     }
   | { readonly type: 'mute-request' }
   | { readonly type: 'removed' }
   | { readonly type: 'denied' }
-  /** `changed`: the meeting's rules changed (guest PIN, lobby); join again under the new ones. */
-  | { readonly type: 'closed'; readonly reason: 'cancelled' | 'ended' | 'changed' }
+  /**
+   * `changed`: the meeting's rules changed (guest PIN, lobby); join again under the new ones.
+   * `moved`: the meeting (or this occurrence of a series) was moved or cancelled while the room was
+   * live; `opensAt` (ISO 8601), when known, is when the room next opens.
+   */
+  | {
+      readonly type: 'closed';
+      readonly reason: 'cancelled' | 'ended' | 'changed' | 'moved';
+      readonly opensAt?: string;
+    }
   | {
       readonly type: 'refused';
       readonly reason: RefusalReason;
@@ -168,7 +192,14 @@ export type ServerMessage =
       /** room_full: the cap, so that the page can say it. */
       readonly maxParticipants?: number;
     }
-  | { readonly type: 'error'; readonly code: ErrorCode; readonly remainingAttempts?: number };
+  | {
+      readonly type: 'error';
+      readonly code: ErrorCode;
+      /** wrong_pin: tries left before the lockout. */
+      readonly remainingAttempts?: number;
+      /** chat_rate_limited: the text that was not sent, back to the page that typed it. */
+      readonly text?: string;
+    };
 
 export interface WaitingGuest {
   readonly id: string;
@@ -196,6 +227,7 @@ export const CLOSE = {
   roomClosed: 4002,
   refused: 4003,
   denied: 4004,
+  /** Protocol or policy violation: a message before `join`, too many invalid or refused messages, too many sockets. */
   policy: 4008,
   timeout: 4009,
 } as const;

@@ -1,11 +1,16 @@
 /** The chat log: text only (never HTML), kept in this page's memory until the page closes. */
+import type { Role } from '../shared/protocol.js';
 import { h } from './dom.js';
-import { language } from './i18n.js';
+import { language, t } from './i18n.js';
 
 export class ChatView {
   constructor(private readonly log: HTMLElement) {}
 
-  append(name: string, text: string, at: string, mine: boolean): void {
+  /**
+   * `role` comes from the server, from the PIN the sender joined with: a guest can take a host's
+   * name, never the host badge.
+   */
+  append(name: string, text: string, at: string, mine: boolean, role: Role): void {
     const time = new Date(at);
     const stamp = Number.isNaN(time.getTime())
       ? ''
@@ -15,7 +20,14 @@ export class ChatView {
       h(
         'li',
         { class: mine ? 'chat-line mine' : 'chat-line' },
-        h('span', { class: 'chat-meta' }, h('strong', { text: name }), stamp ? ` ${stamp}` : ''),
+        h(
+          'span',
+          { class: 'chat-meta' },
+          h('strong', { text: name }),
+          role === 'host' ? ' ' : '',
+          role === 'host' ? h('span', { class: 'chat-badge', text: t('host') }) : null,
+          stamp ? ` ${stamp}` : '',
+        ),
         h('span', { class: 'chat-text', text }),
       ),
     );

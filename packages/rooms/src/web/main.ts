@@ -2,7 +2,9 @@
  * The join page: room status, the pre-join form (name, PIN, camera/microphone preview and choice),
  * then the call. Plain DOM; all controls are native buttons, inputs and selects with labels.
  */
+import { cleanChat } from '../shared/chat-text.js';
 import { cleanName } from '../shared/names.js';
+import { LIMITS } from '../shared/protocol.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
@@ -38,6 +40,7 @@ const el = {
   microphone: byId<HTMLSelectElement>('microphone-select'),
   joinError: byId('join-error'),
   joinButton: byId<HTMLButtonElement>('join-button'),
+  waitingText: byId('waiting-text'),
   waitingLeave: byId<HTMLButtonElement>('waiting-leave'),
   callMic: byId<HTMLButtonElement>('call-mic'),
   callCam: byId<HTMLButtonElement>('call-cam'),
@@ -117,13 +120,15 @@ function showStatus(status: StatusResult): void {
   }
 }
 
-function showNotYetOpen(opensAt: string | undefined): void {
+/** `lead`: what happened first (the meeting moved while the visitor was in it). */
+function showNotYetOpen(opensAt: string | undefined, lead?: string): void {
   window.clearTimeout(openTimer);
   const at = opensAt ? new Date(opensAt) : null;
   const time = at
     ? new Intl.DateTimeFormat(language(), { dateStyle: 'full', timeStyle: 'short' }).format(at)
     : '';
-  showMessage(at ? t('notYetOpen', { time }) : t('notOpenNow'), t('checkAgain'), loadStatus);
+  const text = at ? t('notYetOpen', { time }) : t('notOpenNow');
+  showMessage(lead ? `${lead} ${text}` : text, t('checkAgain'), loadStatus);
   openTimer = window.setTimeout(() => void loadStatus(), recheckDelay(at, Date.now()));
 }
 
@@ -188,9 +193,12 @@ function newSession(): Session {
       if (reason === 'not_found') return showMessage(t('notFound'));
       return showMessage(t('unavailable'), t('checkAgain'), loadStatus);
     },
-    waiting() {
+    waiting(hostPresent) {
+      // A status region: a change (the last host left, a host came) is announced.
+      el.waitingText.textContent = hostPresent ? t('waiting') : t('waitingNoHost');
+      const arriving = byId('view-waiting').hidden;
       showView('view-waiting');
-      focusHeading('view-waiting');
+      if (arriving) focusHeading('view-waiting');
     },
     joined() {
       el.settings.append(el.devices);
@@ -201,9 +209,18 @@ function newSession(): Session {
     notice(text) {
       showNotice(text);
     },
-    ended(reason) {
+    chatRefused(text) {
+      showNotice(t('chatTooFast'));
+      // Kept for another try, after anything typed since (refused messages come back in order).
+      const typed = el.chatInput.value;
+      el.chatInput.value = typed ? `${typed} ${text}` : text;
+      el.chatInput.focus();
+    },
+    ended(reason, opensAt) {
       session = null;
       setJoining(false);
+      // Moved (or this occurrence cancelled): the page waits for the room's next opening.
+      if (reason === 'endedMoved') return showNotYetOpen(opensAt, t('endedMoved'));
       showMessage(t(END_MESSAGES[reason]), t('rejoin'), () => void loadStatus());
     },
   });
@@ -305,8 +322,11 @@ function wireControls(): void {
   navigator.mediaDevices?.addEventListener?.('devicechange', () => void fillDevices());
   el.chatForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    const text = el.chatInput.value.trim();
+    // Cleaned as the server cleans it: what the server refuses is never sent.
+    const text = cleanChat(el.chatInput.value);
     if (!text) return;
+    // Refused messages put back in the field can add up past the limit the field itself keeps.
+    if (text.length > LIMITS.chatLength) return showNotice(t('chatTooLong', { max: LIMITS.chatLength }));
     session?.chat(text);
     el.chatInput.value = '';
   });

@@ -20,6 +20,7 @@ export type EndReason =
   | 'endedCancelled'
   | 'endedTime'
   | 'endedChanged'
+  | 'endedMoved'
   | 'connectionLost';
 
 export interface SessionHooks {
@@ -27,10 +28,14 @@ export interface SessionHooks {
   joinError(text: string, field: 'name' | 'pin' | 'form'): void;
   /** The room cannot be joined at all (cancelled, closed, not open yet...): show the status page. */
   refused(reason: string, opensAt?: string): void;
-  waiting(): void;
+  /** In the lobby; called again when the first host comes or the last one leaves. */
+  waiting(hostPresent: boolean): void;
   joined(): void;
   notice(text: string): void;
-  ended(reason: EndReason): void;
+  /** A chat message the server did not send (too fast): `text` is what was typed. */
+  chatRefused(text: string): void;
+  /** `opensAt`: endedMoved only, when the room opens again (ISO 8601), if known. */
+  ended(reason: EndReason, opensAt?: string): void;
 }
 
 export interface SessionViews {
@@ -106,14 +111,15 @@ export class Session {
     if (this.#phase === 'ended') return;
     switch (message.type) {
       case 'error':
-        this.#onError(message.code, message.remainingAttempts);
+        this.#onError(message);
         return;
       case 'refused':
         this.#onRefused(message);
         return;
       case 'waiting':
         this.#phase = 'waiting';
-        this.hooks.waiting();
+        // A server older than hostPresent said nothing about hosts: assume one will come.
+        this.hooks.waiting(message.hostPresent !== false);
         return;
       case 'joined':
         this.#enterCall(message);
@@ -141,7 +147,13 @@ export class Session {
         this.#mesh?.setIceServers(message.iceServers.map(toRtcIceServer));
         return;
       case 'chat':
-        this.views.chat.append(message.name, message.text, message.at, message.from === this.#selfId);
+        this.views.chat.append(
+          message.name,
+          message.text,
+          message.at,
+          message.from === this.#selfId,
+          message.role === 'host' ? 'host' : 'guest',
+        );
         return;
       case 'mute-request':
         this.media.setMic(false);
@@ -154,16 +166,20 @@ export class Session {
         this.#end('denied');
         return;
       case 'closed':
-        this.#end(END_REASONS[message.reason]);
+        this.#end(END_REASONS[message.reason] ?? 'endedTime', message.opensAt);
         return;
     }
   }
 
-  #onError(code: ErrorCode, remaining: number | undefined): void {
+  #onError(message: Extract<ServerMessage, { type: 'error' }>): void {
+    const code: ErrorCode = message.code;
     if (this.#phase === 'joining') {
-      const error = joinErrorFor(code, remaining);
+      const error = joinErrorFor(code, message.remainingAttempts);
       if (error) this.hooks.joinError(t(error.key, error.vars), error.field);
-    } else if (code === 'room_full' && this.#phase === 'in-call') this.hooks.notice(t('roomFullAdmit'));
+    } else if (this.#phase === 'in-call') {
+      if (code === 'room_full') this.hooks.notice(t('roomFullAdmit'));
+      if (code === 'chat_rate_limited') this.hooks.chatRefused(message.text ?? '');
+    }
   }
 
   #onRefused(message: Extract<ServerMessage, { type: 'refused' }>): void {
@@ -179,6 +195,8 @@ export class Session {
         ? t('roomFull', { max: message.maxParticipants })
         : t('roomFullNoMax');
       this.hooks.joinError(text, 'form');
+    } else if (message.reason === 'lobby_full') {
+      this.hooks.joinError(t('lobbyFull'), 'form');
     } else {
       this.hooks.refused(message.reason, message.opensAt);
     }
@@ -270,12 +288,12 @@ export class Session {
     this.#end('connectionLost');
   }
 
-  #end(reason: EndReason): void {
+  #end(reason: EndReason, opensAt?: string): void {
     if (this.#phase === 'ended') return;
     this.#phase = 'ended';
     this.#signalling.close();
     this.#teardown();
-    this.hooks.ended(reason);
+    this.hooks.ended(reason, opensAt);
   }
 
   #teardown(): void {
@@ -306,6 +324,7 @@ export const END_MESSAGES: Record<EndReason, MessageKey> = {
   endedCancelled: 'endedCancelled',
   endedTime: 'endedTime',
   endedChanged: 'endedChanged',
+  endedMoved: 'endedMoved',
   connectionLost: 'connectionLost',
 };
 
@@ -313,4 +332,5 @@ const END_REASONS: Record<Extract<ServerMessage, { type: 'closed' }>['reason'], 
   cancelled: 'endedCancelled',
   ended: 'endedTime',
   changed: 'endedChanged',
+  moved: 'endedMoved',
 };

@@ -61,6 +61,8 @@ const en = {
   chatFrom: '{name}',
   waitingHeading: 'Waiting to be let in',
   waiting: 'A host will let you in shortly. Keep this page open.',
+  waitingNoHost:
+    'No host is in the meeting at the moment: you will be let in once a host joins. Keep this page open.',
   cancelLeave: 'Leave',
   notFound: 'This meeting link does not exist. Check the link in your invitation.',
   cancelled: 'This meeting was cancelled. It cannot be joined.',
@@ -71,6 +73,7 @@ const en = {
   unavailable: 'The meeting service cannot be reached. Try again in a moment.',
   roomFull: 'The room is full: at most {max} people can take part. Try again when someone leaves.',
   roomFullNoMax: 'The room is full. Try again when someone leaves.',
+  lobbyFull: 'Too many people are already waiting to be let in. Try again in a few minutes.',
   locked: 'Too many wrong PINs. Try again in {minutes} min.',
   removedWait: 'A host removed you from this meeting. You can try again in {minutes} min.',
   wrongPin: {
@@ -93,11 +96,14 @@ const en = {
   endedCancelled: 'The meeting was cancelled.',
   endedTime: 'The meeting has ended.',
   endedChanged: 'The organizer changed the meeting (its time, PIN or lobby). Join again to continue.',
+  endedMoved: 'The organizer moved or cancelled the meeting: it is not taking place now.',
   connectionLost: 'The connection to the meeting was lost.',
   rejoin: 'Join again',
   endedHeading: 'Meeting',
   shareFailed: 'Screen sharing did not start.',
   roomFullAdmit: 'The room is full: nobody else can be admitted.',
+  chatTooFast: 'You are sending messages too fast: this one was not sent. Send it again in a moment.',
+  chatTooLong: 'This message is too long: at most {max} characters.',
 } as const;
 
 /** A message whose words depend on a number: the form Intl.PluralRules picks for `vars[by]`. */
@@ -172,6 +178,8 @@ const fr: Dictionary = {
   chatFrom: '{name}',
   waitingHeading: 'En attente d’admission',
   waiting: 'Un organisateur va vous faire entrer. Gardez cette page ouverte.',
+  waitingNoHost:
+    'Aucun organisateur n’est dans la réunion pour le moment : vous entrerez dès qu’un organisateur l’aura rejointe. Gardez cette page ouverte.',
   cancelLeave: 'Quitter',
   notFound: 'Ce lien de réunion n’existe pas. Vérifiez le lien de votre invitation.',
   cancelled: 'Cette réunion a été annulée. Il est impossible de la rejoindre.',
@@ -184,6 +192,7 @@ const fr: Dictionary = {
   roomFull:
     'La salle est pleine : {max} personnes au maximum peuvent participer. Réessayez quand quelqu’un sera parti.',
   roomFullNoMax: 'La salle est pleine. Réessayez quand quelqu’un sera parti.',
+  lobbyFull: 'Trop de personnes attendent déjà d’être admises. Réessayez dans quelques minutes.',
   locked: 'Trop de codes PIN erronés. Réessayez dans {minutes} min.',
   removedWait: 'Un organisateur vous a retiré de cette réunion. Vous pourrez réessayer dans {minutes} min.',
   wrongPin: {
@@ -207,11 +216,15 @@ const fr: Dictionary = {
   endedTime: 'La réunion est terminée.',
   endedChanged:
     'L’organisateur a modifié la réunion (horaire, code PIN ou salle d’attente). Rejoignez-la à nouveau pour continuer.',
+  endedMoved: 'L’organisateur a déplacé ou annulé la réunion : elle n’a pas lieu maintenant.',
   connectionLost: 'La connexion à la réunion a été perdue.',
   rejoin: 'Rejoindre à nouveau',
   endedHeading: 'Réunion',
   shareFailed: 'Le partage d’écran n’a pas démarré.',
   roomFullAdmit: 'La salle est pleine : personne d’autre ne peut entrer.',
+  chatTooFast:
+    'Vous envoyez des messages trop vite : celui-ci n’a pas été envoyé. Renvoyez-le dans un instant.',
+  chatTooLong: 'Ce message est trop long : {max} caractères au maximum.',
 };
 
 const dictionaries: Record<Language, Dictionary> = { en, fr };
