@@ -14,13 +14,23 @@ export interface RoomInfo {
   readonly lobby: boolean;
   readonly language: 'en' | 'fr';
   /**
-   * For a recurring meeting whose occurrences were moved or cancelled in the calendar: whether the
-   * room admits people at a given time. When present it decides, instead of startsAt/endsAt.
+   * For a recurring meeting: whether the room admits people at a given time (around each occurrence
+   * that takes place, moved and cancelled ones as the calendar says). When present it decides,
+   * instead of startsAt/endsAt.
    */
   readonly isOpenAt?: (at: Date) => boolean;
   /**
-   * The instants (ms, sorted) at which `isOpenAt` can change its answer. With them the room's next
-   * opening or closing is found among them; without, by a bounded minute-by-minute search.
+   * When `isOpenAt`'s answer next changes, for a series no list of edges can hold (thousands of
+   * occurrences) and a search minute by minute cannot reach (the next occurrence a month away).
+   * Asked only when `isOpenAt(new Date(from))` is not `wanted`: the first instant (ms) after `from`
+   * at which the answer is `wanted`; null when it never is (the series is over); undefined when its
+   * bounded search did not reach it.
+   */
+  readonly nextOpenChange?: (from: number, wanted: boolean) => number | null | undefined;
+  /**
+   * The instants (ms, sorted) at which `isOpenAt` can change its answer, when there are few. With
+   * them (and no nextOpenChange) the room's next opening or closing is found among them; without,
+   * by a bounded minute-by-minute search.
    */
   readonly openEdges?: readonly number[];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roomTiming } from './room-window.js';
+import { roomTiming, SEARCH_HORIZON_MS } from './room-window.js';
 
 const room = {
   status: 'scheduled' as const,
@@ -130,5 +130,62 @@ describe('roomTiming', () => {
     expect(timing.state).toBe('not_yet_open');
     expect(timing.opensAt?.getTime()).toBe(first);
     expect(asked).toBeLessThan(10);
+  });
+
+  describe('with nextOpenChange (a series, occurrence by occurrence)', () => {
+    // Weekly on Tuesdays 10:00–11:00 from 2030-01-01, 4 occurrences; the 2030-01-15 one cancelled.
+    const windows = ['2030-01-01', '2030-01-08', '2030-01-22'].map((d) => ({
+      open: Date.parse(`${d}T09:45:00Z`),
+      close: Date.parse(`${d}T11:30:00Z`),
+    }));
+    let asked = 0;
+    const isOpenAt = (t: Date) => {
+      asked += 1;
+      return windows.some((w) => w.open <= t.getTime() && t.getTime() < w.close);
+    };
+    const nextOpenChange = (from: number, wanted: boolean) =>
+      wanted
+        ? (windows.find((w) => w.open > from)?.open ?? null)
+        : windows.find((w) => w.open <= from && from < w.close)?.close;
+    const series = { ...room, endsAt: new Date('2030-01-22T11:00:00Z'), isOpenAt, nextOpenChange };
+
+    it('closes an open room with its occurrence, not with the series', () => {
+      const timing = roomTiming(series, new Date('2030-01-01T10:30:00Z'), policy);
+      expect(timing.state).toBe('open');
+      expect(timing.closesAt.toISOString()).toBe('2030-01-01T11:30:00.000Z');
+    });
+
+    it('between occurrences, is not open yet and opens with the next one that takes place', () => {
+      asked = 0;
+      for (const at of ['2030-01-03T10:00:00Z', '2030-01-15T10:30:00Z', '2030-01-15T11:45:00Z']) {
+        const timing = roomTiming(series, new Date(at), policy);
+        expect(timing.state, at).toBe('not_yet_open');
+        expect(timing.opensAt?.toISOString(), at).toBe(
+          at < '2030-01-08' ? '2030-01-08T09:45:00.000Z' : '2030-01-22T09:45:00.000Z',
+        );
+      }
+      // No minute-by-minute search: the schedule says when.
+      expect(asked).toBe(3);
+    });
+
+    it('after the last occurrence, is closed, though the series window is a bound that ends later', () => {
+      const timing = roomTiming(
+        { ...series, endsAt: new Date('2030-01-22T14:00:00Z') },
+        new Date('2030-01-22T11:30:00Z'),
+        policy,
+      );
+      expect(timing).toMatchObject({ state: 'closed', opensAt: null });
+    });
+
+    it('when its bounded search finds no change: open as far as the search horizon, or no opening time', () => {
+      const unknown = {
+        isOpenAt: (t: Date) => t.getTime() < Date.parse('2030-01-01T11:30:00Z'),
+        nextOpenChange: () => undefined,
+      };
+      const open = roomTiming({ ...series, ...unknown }, new Date('2030-01-01T10:00:00Z'), policy);
+      expect(open.closesAt.getTime()).toBe(Date.parse('2030-01-01T10:00:00Z') + SEARCH_HORIZON_MS);
+      const closed = roomTiming({ ...series, ...unknown }, new Date('2030-01-03T10:00:00Z'), policy);
+      expect(closed).toMatchObject({ state: 'not_yet_open', opensAt: null });
+    });
   });
 });

@@ -11,12 +11,16 @@ export type RoomState = 'open' | 'not_yet_open' | 'closed' | 'cancelled';
 export interface RoomTiming {
   readonly state: RoomState;
   /**
-   * When the room next opens. Null when it is not open and nothing opens again (every coming
-   * occurrence of a series cancelled): as far as the directory's edges say, or without them within
-   * SEARCH_HORIZON_MS.
+   * When the room next opens (for a series: the next occurrence that takes place, less
+   * openBeforeMinutes). Null when it is not open and nothing opens again (every coming occurrence of
+   * a series cancelled): as far as the directory's nextOpenChange or edges say, or without
+   * them within SEARCH_HORIZON_MS.
    */
   readonly opensAt: Date | null;
-  /** When an open room closes; for other states, the end of the series' window. */
+  /**
+   * When an open room closes (for a series: the end of the current occurrence's window, when the
+   * directory gives nextOpenChange); for other states, the end of the series' window.
+   */
   readonly closesAt: Date;
 }
 
@@ -33,19 +37,30 @@ export const SEARCH_HORIZON_MS = 7 * 24 * 60 * MINUTE_MS;
 const SEARCH_STEP_MS = MINUTE_MS;
 
 export function roomTiming(
-  room: Pick<RoomInfo, 'status' | 'startsAt' | 'endsAt' | 'isOpenAt' | 'openEdges'>,
+  room: Pick<RoomInfo, 'status' | 'startsAt' | 'endsAt' | 'isOpenAt' | 'nextOpenChange' | 'openEdges'>,
   now: Date,
   policy: RoomWindowPolicy,
 ): RoomTiming {
   const opensAt = new Date(room.startsAt.getTime() - policy.openBeforeMinutes * MINUTE_MS);
   const closesAt = new Date(room.endsAt.getTime() + policy.closeAfterMinutes * MINUTE_MS);
   if (room.status === 'cancelled') return { state: 'cancelled', opensAt, closesAt };
-  const isOpenAt = room.isOpenAt;
+  const { isOpenAt, nextOpenChange } = room;
   if (!isOpenAt) {
     const state: RoomState = now >= closesAt ? 'closed' : now < opensAt ? 'not_yet_open' : 'open';
     return { state, opensAt, closesAt };
   }
   if (isOpenAt(now)) {
+    if (nextOpenChange) {
+      // A series' room closes when its occurrence's window does (or the next one's, when they touch),
+      // as a single meeting's would: the close timer ends a live call there, and TURN credentials
+      // run out with it. Not found within the search: open at least that long; the timer asks again.
+      const edge = nextOpenChange(now.getTime(), false);
+      return {
+        state: 'open',
+        opensAt,
+        closesAt: new Date(typeof edge === 'number' ? edge : now.getTime() + SEARCH_HORIZON_MS),
+      };
+    }
     // The series end comes from the recurrence rule: an occurrence moved past it (the last one, say)
     // keeps the room open until that occurrence's own window ends.
     const from = Math.max(now.getTime(), closesAt.getTime());
@@ -55,10 +70,19 @@ export function roomTiming(
       : from;
     return { state: 'open', opensAt, closesAt: new Date(Math.max(closesAt.getTime(), edge)) };
   }
-  // At a moved or cancelled occurrence's original time, or between a series' end and an occurrence
-  // moved past it: the room opens when the predicate next says so, not at the series' first opening.
-  const next = nextChange(isOpenAt, now.getTime(), true, room.openEdges);
-  if (next !== null) return { state: 'not_yet_open', opensAt: new Date(next), closesAt };
+  if (nextOpenChange) {
+    // Between two occurrences (or at a cancelled one): it opens with the next that takes place.
+    // After the last one, the series is over, even before its window's end (which is a bound).
+    const next = nextOpenChange(now.getTime(), true);
+    if (typeof next === 'number') return { state: 'not_yet_open', opensAt: new Date(next), closesAt };
+    if (next === null) return { state: 'closed', opensAt: null, closesAt };
+    // Not found within its bounded search (many cancelled occurrences): as below, with no opening.
+  } else {
+    // At a moved or cancelled occurrence's original time, or between a series' end and an occurrence
+    // moved past it: the room opens when the predicate next says so, not at the series' first opening.
+    const next = nextChange(isOpenAt, now.getTime(), true, room.openEdges);
+    if (next !== null) return { state: 'not_yet_open', opensAt: new Date(next), closesAt };
+  }
   // A series that starts later than the search looks (its first occurrence weeks away) opens then.
   if (now < opensAt && isOpenAt(opensAt)) return { state: 'not_yet_open', opensAt, closesAt };
   return { state: now >= closesAt ? 'closed' : 'not_yet_open', opensAt: null, closesAt };

@@ -6,13 +6,15 @@ import type { RoomDirectory, RoomInfo } from '@roomlink/rooms';
 import type { Meeting } from '../domain/meetings/meeting.js';
 import type { MeetingService } from '../domain/meetings/service.js';
 import { lastEnd } from '../domain/meetings/window.js';
+import type { RoomOpenSchedule } from '../domain/sync/occurrences.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
 
-/** Calendar sync's view of a series: moved and cancelled occurrences (see domain/sync). */
+/**
+ * Calendar sync's view of a series: when its room is open, occurrence by occurrence, moved and
+ * cancelled ones as the calendar says (CalendarSyncService.openSchedule, domain/sync/occurrences.ts).
+ */
 export interface OccurrenceWindows {
-  openSchedule(
-    meeting: Meeting,
-  ): Promise<{ isOpenAt: (at: Date) => boolean; edges: readonly number[] } | undefined>;
+  openSchedule(meeting: Meeting): Promise<RoomOpenSchedule | undefined>;
 }
 
 export function meetingRoomDirectory(
@@ -31,14 +33,27 @@ export function meetingRoomDirectory(
         tenantId: meeting.tenantId,
         status: meeting.status,
         startsAt: meeting.start,
-        // A series stays joinable until its last occurrence ends (an open-ended one: its horizon).
+        // A series' window ends with its last occurrence (an open-ended one: its horizon); within it,
+        // the schedule opens the room around each occurrence only. Without calendar sync's view (a
+        // room service composed without it, in tests), the whole window is open.
         endsAt: lastEnd(meeting.end, meeting.recurrence, meeting.seriesSeenOn),
         hostPin: meeting.room.hostPin,
         guestPin: meeting.room.guestPin,
         lobby: meeting.options.lobby,
         language: meeting.options.language ?? tenant?.settings.defaultLanguage ?? 'en',
-        ...(schedule ? { isOpenAt: schedule.isOpenAt, openEdges: schedule.edges } : {}),
+        ...(schedule ? roomPredicate(schedule) : {}),
       };
     },
+  };
+}
+
+/** A series' window as RoomInfo carries it (rooms' room-window.ts reads it). */
+function roomPredicate(
+  schedule: RoomOpenSchedule,
+): Pick<RoomInfo, 'isOpenAt' | 'nextOpenChange' | 'openEdges'> {
+  return {
+    isOpenAt: (at: Date) => schedule.isOpenAt(at),
+    ...(schedule.nextChange ? { nextOpenChange: schedule.nextChange } : {}),
+    ...(schedule.edges ? { openEdges: schedule.edges } : {}),
   };
 }

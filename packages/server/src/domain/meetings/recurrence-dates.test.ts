@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCalendarDay, parseCalendarDay, seriesDates } from './recurrence-dates.js';
+import { formatCalendarDay, parseCalendarDay, seriesCalendar, seriesDates } from './recurrence-dates.js';
 
 const daily = { type: 'daily', interval: 1 };
 
@@ -123,5 +123,73 @@ describe('recurrence dates', () => {
     expect(last(daily, { ...range, numberOfOccurrences: 0 })).toBeUndefined();
     expect(last(daily, { ...range, startDate: undefined })).toBeUndefined();
     expect(last(daily, { type: 'noEnd', startDate: '2027-01-01' })).toBeUndefined();
+  });
+});
+
+describe('series calendar', () => {
+  /** The first `count` occurrence dates on or after `from`. */
+  function datesFrom(recurrence: Record<string, unknown>, from: string, count = 4): string[] | undefined {
+    const calendar = seriesCalendar(recurrence);
+    if (!calendar) return undefined;
+    const out: string[] = [];
+    for (const d of calendar.datesFrom(parseCalendarDay(from) as number)) {
+      out.push(formatCalendarDay(d));
+      if (out.length === count) break;
+    }
+    return out;
+  }
+
+  it('lists the occurrence dates on or after a day, within the range', () => {
+    // Every second week on Tuesdays and Thursdays, weeks from Monday, from Wednesday 6 January 2027.
+    const biweekly = {
+      type: 'weekly',
+      interval: 2,
+      daysOfWeek: ['thursday', 'tuesday'],
+      firstDayOfWeek: 'monday',
+    };
+    const numbered = {
+      pattern: biweekly,
+      range: { type: 'numbered', startDate: '2027-01-06', numberOfOccurrences: 5 },
+    };
+    expect(datesFrom(numbered, '2026-12-01', 10)).toEqual([
+      '2027-01-07',
+      '2027-01-19',
+      '2027-01-21',
+      '2027-02-02',
+      '2027-02-04',
+    ]);
+    expect(datesFrom(numbered, '2027-01-20')).toEqual(['2027-01-21', '2027-02-02', '2027-02-04']);
+    expect(datesFrom(numbered, '2027-02-05')).toEqual([]);
+    const endDate = {
+      pattern: biweekly,
+      range: { type: 'endDate', startDate: '2027-01-06', endDate: '2027-02-03' },
+    };
+    expect(datesFrom(endDate, '2027-01-20', 10)).toEqual(['2027-01-21', '2027-02-02']);
+    const noEnd = { pattern: biweekly, range: { type: 'noEnd', startDate: '2027-01-06' } };
+    expect(seriesCalendar(noEnd)?.lastDate).toBe(Infinity);
+    expect(datesFrom(noEnd, '2030-06-01', 2)).toEqual(['2030-06-04', '2030-06-06']);
+    // The last day of the month for a day some months lack.
+    const monthly = { pattern: { type: 'absoluteMonthly', interval: 1, dayOfMonth: 31 }, range: noEnd.range };
+    expect(datesFrom(monthly, '2027-02-01', 3)).toEqual(['2027-02-28', '2027-03-31', '2027-04-30']);
+  });
+
+  it('agrees with seriesDates on the last occurrence, and stops at the last day a Date holds', () => {
+    const weekly = { type: 'weekly', interval: 3, daysOfWeek: ['monday', 'friday'] };
+    const recurrence = {
+      pattern: weekly,
+      range: { type: 'numbered', startDate: '2027-01-01', numberOfOccurrences: 40 },
+    };
+    const all = datesFrom(recurrence, '2027-01-01', 100);
+    expect(all).toHaveLength(40);
+    expect(all?.at(-1)).toBe(formatCalendarDay(seriesDates(recurrence)?.lastDate as number));
+    const forever = {
+      pattern: { type: 'daily', interval: 1 },
+      range: { type: 'noEnd', startDate: '2027-01-01' },
+    };
+    // 100,000,000 days after 1970-01-01 (in the year 275760) is the last day a Date holds.
+    const calendar = seriesCalendar(forever);
+    expect([...(calendar?.datesFrom(99_999_999) ?? [])]).toEqual([99_999_999, 100_000_000]);
+    expect(seriesCalendar({ pattern: { type: 'hourly' }, range: forever.range })).toBeUndefined();
+    expect(seriesCalendar({ pattern: weekly, range: { type: 'noEnd' } })).toBeUndefined();
   });
 });

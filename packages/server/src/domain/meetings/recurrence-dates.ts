@@ -277,3 +277,57 @@ export function seriesDates(recurrence: Readonly<Record<string, unknown>>): Seri
   }
   return undefined;
 }
+
+/**
+ * A series' occurrence dates, to be read near a given day (the room window of a series,
+ * domain/sync/occurrences.ts, asks only about the days around the instant it is asked about).
+ */
+export interface SeriesCalendar {
+  readonly startDate: CalendarDay;
+  /** The last occurrence's date; Infinity for a `noEnd` range (or one ending beyond what a Date holds). */
+  readonly lastDate: CalendarDay;
+  /**
+   * The occurrence dates on or after `day`, ascending, lazily: each costs what one period of the
+   * pattern does (a week's days at most), whatever the series' length, so a caller stops when it has
+   * enough. Ends after the last occurrence, or at the last day a Date can hold.
+   */
+  datesFrom(day: CalendarDay): Generator<CalendarDay, void, undefined>;
+}
+
+/**
+ * The series' occurrences as dates of its own calendar (the same rules as seriesDates): the pattern's
+ * dates from the range's start date to the last occurrence (`numbered`, `endDate`) or without end
+ * (`noEnd`). Undefined when the recurrence cannot be read, or its range has no occurrence.
+ */
+export function seriesCalendar(recurrence: Readonly<Record<string, unknown>>): SeriesCalendar | undefined {
+  const range = recurrence.range;
+  if (!isRecord(range)) return undefined;
+  const pattern = readPattern(recurrence.pattern);
+  const startDate = parseCalendarDay(range.startDate);
+  if (!pattern || startDate === undefined) return undefined;
+  let lastDate: CalendarDay;
+  if (range.type === 'noEnd') {
+    lastDate = Infinity;
+  } else {
+    const dates = seriesDates(recurrence);
+    if (!dates) return undefined;
+    lastDate = dates.lastDate;
+  }
+  const ps = periods(pattern, startDate);
+  return {
+    startDate,
+    lastDate,
+    *datesFrom(day) {
+      const from = Math.max(day, startDate);
+      if (Number.isNaN(from) || from > Math.min(lastDate, LAST_DATE_DAY)) return;
+      // Every period holds at least one date, and only dates after the previous period's.
+      for (let n = Math.max(0, ps.periodAt(from)); ; n++) {
+        for (const date of ps.dates(n)) {
+          // Past what a Date holds, month arithmetic gives NaN or no date at all (see orLater).
+          if (!(date <= LAST_DATE_DAY) || date > lastDate) return;
+          if (date >= from) yield date;
+        }
+      }
+    },
+  };
+}

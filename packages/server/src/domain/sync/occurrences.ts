@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
+import { seriesCalendar } from '../meetings/recurrence-dates.js';
 import type { OccurrenceRecord } from './ports.js';
 import { instantOf, parseCalendarDate, resolveTimeZone, wallClock } from './time-zones.js';
 
@@ -98,13 +99,17 @@ const DAY = 86_400_000;
  */
 export function occurrenceStartOn(series: SeriesClock, date: string): Date | undefined {
   const midnight = parseCalendarDate(date);
-  if (midnight === undefined) return undefined;
+  return midnight === undefined ? undefined : new Date(startTimeOf(series)(midnight));
+}
+
+/** occurrenceStartOn for many dates: from a date's UTC-encoded midnight to its occurrence's start. */
+function startTimeOf(series: SeriesClock): (midnight: number) => number {
   const seriesStart = series.start.getTime();
   const zone = resolveTimeZone(series.timeZone);
   if (zone) {
     const wall = wallClock(seriesStart, zone);
     const timeOfDay = wall - Math.floor(wall / DAY) * DAY;
-    return new Date(instantOf(midnight + timeOfDay, zone));
+    return (midnight) => instantOf(midnight + timeOfDay, zone);
   }
   const utcMidnight = Math.floor(seriesStart / DAY) * DAY;
   const localMidnight = series.rangeStartDate ? parseCalendarDate(series.rangeStartDate) : undefined;
@@ -112,7 +117,7 @@ export function occurrenceStartOn(series: SeriesClock, date: string): Date | und
     localMidnight !== undefined && Math.abs(utcMidnight - localMidnight) <= DAY
       ? utcMidnight - localMidnight
       : 0;
-  return new Date(midnight + shift + (seriesStart - utcMidnight));
+  return (midnight) => midnight + shift + (seriesStart - utcMidnight);
 }
 
 export interface WindowMargins {
@@ -120,13 +125,200 @@ export interface WindowMargins {
   readonly closeAfterMinutes: number;
 }
 
+/** What every room window needs of a meeting. */
+export interface WindowTimes {
+  readonly status: string;
+  readonly validFrom: Date;
+  readonly validUntil: Date;
+}
+
+/** What places a series' occurrences in time (a Meeting has it all). */
+export interface SeriesTimes extends WindowTimes {
+  /** The first occurrence (the series master): its wall-clock time and duration are every occurrence's. */
+  readonly start: Date;
+  readonly end: Date;
+  /** The meeting's zone (IANA or Windows), used when the recurrence names none this server knows. */
+  readonly timeZone: string | null;
+  readonly recurrence: Readonly<Record<string, unknown>> | null;
+}
+
 /**
- * Whether a room admits people at `at`, given the meeting's own window and its overrides: a moved
- * occurrence is open at its new time and closed at its old one; other occurrences are untouched.
+ * When a room admits people, occurrence by occurrence: open in [start − openBefore, end + closeAfter)
+ * of every occurrence that takes place, closed in between.
  */
+export interface OpenSchedule {
+  isOpenAt(at: Date): boolean;
+  /**
+   * The first instant after `from` (ms) at which `isOpenAt` becomes `wanted`, when `isOpenAt(from)`
+   * is not `wanted`: a time; null when it never does (no occurrence opens after `from`); undefined
+   * when the bounded search (MAX_OCCURRENCES_SEARCHED) did not find it: it is later than that.
+   */
+  nextChange(from: number, wanted: boolean): number | null | undefined;
+}
+
+/** A series' room window, as the room service asks it (CalendarSyncService.openSchedule, rooms/directory.ts). */
+export interface RoomOpenSchedule {
+  readonly isOpenAt: (at: Date) => boolean;
+  /** OpenSchedule.nextChange, when the series' occurrences could be placed in time. */
+  readonly nextChange?: (from: number, wanted: boolean) => number | null | undefined;
+  /** Without nextChange: every instant at which isOpenAt can change its answer, sorted. */
+  readonly edges?: readonly number[];
+}
+
+/**
+ * How many occurrences a search for the next opening or closing looks at, at most: enough to step
+ * over a long run of cancelled occurrences (a year of a weekday series), little enough that a join
+ * or status check stays cheap (each costs a few time zone conversions).
+ */
+export const MAX_OCCURRENCES_SEARCHED = 400;
+
+/** A half-open span of time, epoch ms. */
+interface Span {
+  readonly open: number;
+  readonly close: number;
+}
+
+/**
+ * The room window of a series, occurrence by occurrence: the pattern's occurrences (recurrence-dates.ts)
+ * at the first occurrence's wall-clock time and duration in the series' zone (its recurrence's
+ * `recurrenceTimeZone`, else the meeting's `timeZone`; IANA or Windows names), so that an occurrence
+ * keeps its local time across a DST change; minus the occurrences calendar sync saw moved or
+ * cancelled (`overrides`), plus the moved ones at their new times. A pattern occurrence opens no
+ * earlier than `validFrom` and closes no later than `validUntil` (the series' horizon, window.ts: a
+ * `noEnd` series' rolling 2 years); a moved one is open at its new time wherever that is.
+ *
+ * Only the dates around the instant asked are expanded, so each answer costs a handful of time zone
+ * conversions, whatever the series' length.
+ *
+ * Undefined when the series cannot be placed in time: no recurrence, a pattern or range that cannot be
+ * read, or no zone this server knows (an API client may create a series with no `timeZone` and no
+ * `recurrenceTimeZone`; the add-in sends Outlook's, and a stored `timeZone` is always one this server
+ * reads, validateTimeZone). The caller then falls back to `openAt`'s window of the whole series
+ * (validFrom to validUntil, overrides applied): the room is open between occurrences too, as it was
+ * before occurrences were computed. Guessing the zone instead (UTC, say) would shut people out of
+ * their own meetings by the zone's offset.
+ */
+export function openSchedule(
+  meeting: SeriesTimes,
+  overrides: readonly OccurrenceOverride[],
+  margins: WindowMargins,
+): OpenSchedule | undefined {
+  if (!meeting.recurrence) return undefined;
+  const range = meeting.recurrence.range as { recurrenceTimeZone?: unknown } | undefined;
+  const named = typeof range?.recurrenceTimeZone === 'string' ? range.recurrenceTimeZone : null;
+  const zone = resolveTimeZone(named) ?? resolveTimeZone(meeting.timeZone);
+  const calendar = seriesCalendar(meeting.recurrence);
+  if (!zone || !calendar) return undefined;
+  const cancelled = meeting.status === 'cancelled';
+  const before = margins.openBeforeMinutes * 60_000;
+  const after = margins.closeAfterMinutes * 60_000;
+  const duration = Math.max(0, meeting.end.getTime() - meeting.start.getTime());
+  const validFrom = meeting.validFrom.getTime();
+  const validUntil = meeting.validUntil.getTime();
+  const startTime = startTimeOf({ start: meeting.start, timeZone: zone, rangeStartDate: null });
+  // A check asks about the same few dates more than once (open now? closing when?): each is a few
+  // time zone conversions, worth keeping for the life of this schedule (one directory lookup).
+  const starts = new Map<number, number>();
+  const startOn = (midnight: number) => {
+    let start = starts.get(midnight);
+    if (start === undefined) {
+      if (starts.size >= MAX_OCCURRENCES_SEARCHED) starts.clear();
+      start = startTime(midnight);
+      starts.set(midnight, start);
+    }
+    return start;
+  };
+  const moved: Span[] = overrides
+    .filter((o) => !o.cancelled)
+    .map((o) => ({ open: o.start.getTime() - before, close: o.end.getTime() + after }))
+    .filter((w) => w.open < w.close)
+    .sort((a, b) => a.open - b.open);
+  const datesFrom = (day: number) => calendar.datesFrom(day);
+  /** The day of the series' calendar on which `instant` falls, in its zone. */
+  const dayOf = (instant: number) => Math.floor(wallClock(instant, zone) / DAY);
+
+  /**
+   * The pattern occurrence on `date`, as the window it opens: undefined when calendar sync saw it
+   * moved or cancelled (an override whose original time overlaps it: the override's time comes from
+   * Graph, or from this same computation for cancelled dates), or when it falls outside the series'
+   * window.
+   */
+  function patternWindow(date: number): Span | undefined {
+    const start = startOn(date * DAY);
+    const end = start + duration;
+    for (const o of overrides) {
+      const s = o.originalStart.getTime();
+      if (s === start || (s < end && o.originalEnd.getTime() > start)) return undefined;
+    }
+    const open = Math.max(start - before, validFrom);
+    const close = Math.min(end + after, validUntil);
+    return open < close ? { open, close } : undefined;
+  }
+
+  /**
+   * Every window that holds `t`. An occurrence on date d starts on d in the zone's wall-clock time,
+   * which is within a day of the instant it is (UTC offsets and DST shifts are less than a day): its
+   * window can hold `t` only if d is from the day of (t − duration − closeAfter) to the day of
+   * (t + openBefore), a day either side.
+   */
+  function windowsAt(t: number): Span[] {
+    const found = moved.filter((w) => w.open <= t && t < w.close);
+    const last = dayOf(t + before) + 1;
+    for (const date of datesFrom(dayOf(t - duration - after) - 1)) {
+      if (date > last) break;
+      const w = patternWindow(date);
+      if (w && w.open <= t && t < w.close) found.push(w);
+    }
+    return found;
+  }
+
+  function isOpenAt(at: Date): boolean {
+    const t = at.getTime();
+    return !cancelled && !Number.isNaN(t) && windowsAt(t).length > 0;
+  }
+
+  /** The next window to open after `from` (closed at `from`): its opening, null, or undefined. */
+  function nextOpening(from: number): number | null | undefined {
+    const nextMoved = moved.find((w) => w.open > from)?.open ?? null;
+    let searched = 0;
+    // From the first occurrence whose window can reach past `from` (as windowsAt): those that end
+    // before it are skipped, none can hold it (closed at `from`), so the first opening after it wins.
+    for (const date of datesFrom(dayOf(from - duration - after) - 1)) {
+      const start = startOn(date * DAY);
+      // Later pattern occurrences open later still: past the series' window, or past a moved one.
+      if (start - before >= validUntil) break;
+      if (nextMoved !== null && start - before >= nextMoved) return nextMoved;
+      const w = patternWindow(date);
+      if (w && w.open > from) return nextMoved === null ? w.open : Math.min(w.open, nextMoved);
+      if (++searched >= MAX_OCCURRENCES_SEARCHED) return nextMoved ?? undefined;
+    }
+    return nextMoved;
+  }
+
+  /** When the room, open at `from`, closes: windows that overlap or touch keep it open. */
+  function nextClosing(from: number): number | undefined {
+    let t = from;
+    for (let i = 0; i < MAX_OCCURRENCES_SEARCHED; i++) {
+      const windows = windowsAt(t);
+      if (windows.length === 0) return t;
+      t = Math.max(...windows.map((w) => w.close));
+    }
+    return undefined;
+  }
+
+  return {
+    isOpenAt,
+    nextChange(from, wanted) {
+      if (cancelled) return wanted ? null : undefined;
+      return wanted ? nextOpening(from) : nextClosing(from);
+    },
+  };
+}
+
 /**
  * Every instant at which `openAt` can change its answer for these overrides (sorted, unique): it is
- * constant between them, so the room's next opening or closing is one of them.
+ * constant between them, so the room's next opening or closing is one of them. For the window of the
+ * whole series only (a series `openSchedule` cannot place in time).
  */
 export function openEdges(
   meeting: { readonly validFrom: Date; readonly validUntil: Date },
@@ -143,13 +335,22 @@ export function openEdges(
   return [...new Set(edges)].sort((a, b) => a - b);
 }
 
+/**
+ * Whether a room admits people at `at`, given the meeting and its overrides. A series `openSchedule`
+ * can place in time: around its occurrences only. Otherwise (a single meeting, or a series without
+ * the times, a readable recurrence or a known zone) the meeting's own window, from validFrom to
+ * validUntil, in which a moved occurrence is open at its new time and closed at its old one, and a
+ * cancelled one closed.
+ */
 export function openAt(
-  meeting: { readonly status: string; readonly validFrom: Date; readonly validUntil: Date },
+  meeting: WindowTimes & Partial<SeriesTimes>,
   overrides: readonly OccurrenceOverride[],
   at: Date,
   margins: WindowMargins,
 ): boolean {
   if (meeting.status === 'cancelled') return false;
+  const schedule = isSeries(meeting) ? openSchedule(meeting, overrides, margins) : undefined;
+  if (schedule) return schedule.isOpenAt(at);
   const t = at.getTime();
   const before = margins.openBeforeMinutes * 60_000;
   const after = margins.closeAfterMinutes * 60_000;
@@ -157,4 +358,13 @@ export function openAt(
   for (const o of overrides) if (!o.cancelled && within(o.start, o.end)) return true;
   for (const o of overrides) if (within(o.originalStart, o.originalEnd)) return false;
   return t >= meeting.validFrom.getTime() && t < meeting.validUntil.getTime();
+}
+
+function isSeries(meeting: WindowTimes & Partial<SeriesTimes>): meeting is SeriesTimes {
+  return (
+    meeting.recurrence != null &&
+    meeting.start instanceof Date &&
+    meeting.end instanceof Date &&
+    meeting.timeZone !== undefined
+  );
 }

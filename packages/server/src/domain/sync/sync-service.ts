@@ -27,6 +27,8 @@ import {
   openAt,
   openEdges,
   openOverride,
+  openSchedule,
+  type RoomOpenSchedule,
   sealOverride,
   type WindowMargins,
 } from './occurrences.js';
@@ -120,13 +122,20 @@ export class CalendarSyncService {
   }
 
   /**
-   * For the room service: whether the room is open at a time, and the instants at which that can
-   * change; undefined when no occurrence was moved or cancelled.
+   * For the room service, a series' room window: whether the room is open at a time, and when that
+   * next changes. Around each occurrence that takes place (occurrences.ts, openSchedule), moved
+   * ones at their new times; `nextChange` searches a bounded number of occurrences ahead.
+   *
+   * A series openSchedule cannot place in time (no readable pattern, no known zone) keeps the window
+   * of the whole series, as before occurrences were computed: with `edges` (every instant the answer
+   * can change) when occurrences were moved or cancelled, undefined otherwise (the room service then
+   * uses the series' first start and last end). Undefined for a single meeting.
    */
-  async openSchedule(
-    meeting: Meeting,
-  ): Promise<{ isOpenAt: (at: Date) => boolean; edges: readonly number[] } | undefined> {
-    const overrides = meeting.recurrence ? await this.overrides(meeting.id) : [];
+  async openSchedule(meeting: Meeting): Promise<RoomOpenSchedule | undefined> {
+    if (!meeting.recurrence) return undefined;
+    const overrides = await this.overrides(meeting.id);
+    const schedule = openSchedule(meeting, overrides, this.deps.window);
+    if (schedule) return { isOpenAt: schedule.isOpenAt, nextChange: schedule.nextChange };
     if (overrides.length === 0) return undefined;
     return {
       isOpenAt: (at) => openAt(meeting, overrides, at, this.deps.window),

@@ -1,0 +1,162 @@
+/**
+ * A series' room window (domain/sync/occurrences.ts, openSchedule) checked against the Graph
+ * emulator's expansion of the same series in real time zones: open exactly within
+ * [occurrence start − openBefore, occurrence end + closeAfter) of some occurrence (inside the series'
+ * window), and the next opening and closing it reports are the oracle's.
+ */
+import { describe, expect, it } from 'vitest';
+import { normalizeRecurrence, occurrenceStarts } from '../../emulators/src/graph/recurrence.js';
+import { instantOf, parseDate } from '../../emulators/src/graph/time.js';
+import { roomWindow } from '../src/domain/meetings/window.js';
+import { openSchedule } from '../src/domain/sync/occurrences.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const ZONES = [
+  'UTC',
+  'Europe/Paris',
+  'America/New_York',
+  'America/Los_Angeles',
+  'Australia/Sydney',
+  'Australia/Lord_Howe',
+  'Pacific/Auckland',
+  'Asia/Tokyo',
+  'America/Santiago',
+];
+const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+const INDEXES = ['first', 'second', 'third', 'fourth', 'last'];
+const TYPES = ['daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly', 'relativeYearly'];
+
+/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)] as T;
+  return { int, pick };
+}
+
+function randomSeries(seed: number) {
+  const r = random(seed);
+  const type = r.pick(TYPES);
+  const days = DAYS.filter(() => r.int(0, 2) === 0);
+  if (days.length === 0) days.push(r.pick(DAYS));
+  const startDate = new Date(Date.UTC(2026, 0, 1) + r.int(0, 3 * 365) * DAY).toISOString().slice(0, 10);
+  const zone = r.pick(ZONES);
+  const pattern = {
+    type,
+    interval: r.pick([1, 1, 2, 3]),
+    daysOfWeek: days,
+    firstDayOfWeek: r.pick(DAYS),
+    index: r.pick(INDEXES),
+    month: r.int(1, 12),
+    dayOfMonth: r.pick([1, 15, 28, 29, 30, 31]),
+  };
+  const kind = r.pick(['numbered', 'endDate', 'noEnd']);
+  const range =
+    kind === 'numbered'
+      ? { type: 'numbered', startDate, numberOfOccurrences: r.pick([1, 2, 3, 7, 40]) }
+      : kind === 'endDate'
+        ? {
+            type: 'endDate',
+            startDate,
+            endDate: new Date((parseDate(startDate) as number) + r.int(0, 120) * DAY)
+              .toISOString()
+              .slice(0, 10),
+          }
+        : { type: 'noEnd', startDate };
+  return {
+    recurrence: normalizeRecurrence({ pattern, range }, zone),
+    zone,
+    // Whole quarter hours from 04:00 to 23:45: no start in a skipped hour of a DST change.
+    minuteOfDay: r.int(16, 95) * 15,
+    duration: r.pick([15, 30, 60, 90, 240, 600]) * MINUTE,
+    margins: { openBeforeMinutes: r.pick([0, 10, 60, 240]), closeAfterMinutes: r.pick([0, 15, 60]) },
+  };
+}
+
+describe('a series’ room window against the Graph emulator’s expansion', () => {
+  it('is open exactly around the occurrences, and reports the oracle’s next opening and closing', () => {
+    let checked = 0;
+    for (let seed = 1; seed <= 50; seed++) {
+      const s = randomSeries(seed);
+      const { recurrence, zone, duration, margins } = s;
+      const before = margins.openBeforeMinutes * MINUTE;
+      const after = margins.closeAfterMinutes * MINUTE;
+      const onStartDate = instantOf(
+        (parseDate(recurrence.range.startDate) as number) + s.minuteOfDay * MINUTE,
+        zone,
+      );
+      const timing = { recurrence, zone, duration, seriesStart: onStartDate };
+      const first = occurrenceStarts(timing, -Infinity, onStartDate + 5 * 366 * DAY)[0];
+      if (first === undefined) continue; // a range with no occurrence
+      const start = new Date(first);
+      const end = new Date(first + duration);
+      const meeting = {
+        status: 'scheduled',
+        start,
+        end,
+        timeZone: null,
+        recurrence: recurrence as unknown as Record<string, unknown>,
+        ...roomWindow(start, end, recurrence as never, margins),
+      };
+      const schedule = openSchedule(meeting, [], margins);
+      const context = JSON.stringify({
+        seed,
+        zone,
+        recurrence,
+        minuteOfDay: s.minuteOfDay,
+        duration,
+        margins,
+      });
+      expect(schedule, context).toBeDefined();
+      if (!schedule) continue;
+      // The oracle: every occurrence's window, clipped to the series' window, from 2 days before the
+      // first occurrence on. Probed every 5 h 47 min over 60 days, and at each edge of the first 30.
+      const from = first - 2 * DAY;
+      const to = from + 60 * DAY;
+      const validFrom = meeting.validFrom.getTime();
+      const validUntil = meeting.validUntil.getTime();
+      const windows = occurrenceStarts(timing, from - duration - after, to + 8 * 366 * DAY)
+        .map((o) => ({
+          open: Math.max(o - before, validFrom),
+          close: Math.min(o + duration + after, validUntil),
+        }))
+        .filter((w) => w.open < w.close);
+      const openAt = (t: number) => windows.some((w) => w.open <= t && t < w.close);
+      const probes: number[] = [];
+      for (let t = from; t < to; t += 347 * MINUTE) probes.push(t);
+      for (const w of windows.filter((x) => x.open < from + 30 * DAY))
+        probes.push(w.open - 1, w.open, w.close - 1, w.close);
+      for (const t of probes) {
+        const expected = openAt(t);
+        expect(schedule.isOpenAt(new Date(t)), `${context} at ${new Date(t).toISOString()}`).toBe(expected);
+        if (expected) {
+          // Closing: the end of the run of windows that overlap or touch.
+          let close = t;
+          for (let w = windows.find((x) => x.open <= close && close < x.close); w; ) {
+            close = w.close;
+            w = windows.find((x) => x.open <= close && close < x.close);
+          }
+          expect(schedule.nextChange(t, false), `${context} closing after ${new Date(t).toISOString()}`).toBe(
+            close,
+          );
+        } else {
+          const next = windows.find((w) => w.open > t)?.open ?? null;
+          // (The oracle looks 8 years ahead: past the last occurrence, or a `noEnd` series' horizon.)
+          expect(schedule.nextChange(t, true), `${context} opening after ${new Date(t).toISOString()}`).toBe(
+            next,
+          );
+        }
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+});
