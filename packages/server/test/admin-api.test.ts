@@ -94,12 +94,14 @@ for (const dialect of DIALECTS) {
     });
 
     it('saves valid settings, audits which changed, and reports every invalid field', async () => {
+      // Whatever version is stored (test/admin-settings-versions.test.ts checks versions).
+      const anyVersion = { ...admin, 'if-match': '*' };
       const initial = await get('/api/v1/admin/settings');
       expect(initial.json().settings).toMatchObject({ pinLength: 6, retentionDays: null, templates: {} });
       expect(initial.json().defaultTemplates.en.html).toBe(DEFAULT_TEMPLATES.en.html);
       expect(initial.headers['cache-control']).toBe('no-store');
 
-      const saved = await send('PUT', '/api/v1/admin/settings', VALID);
+      const saved = await send('PUT', '/api/v1/admin/settings', VALID, anyVersion);
       expect(saved.statusCode).toBe(200);
       expect((await t.runtime.store.tenants.find('t-admin'))?.settings).toMatchObject(VALID);
       const audit = await get('/api/v1/admin/audit?limit=1');
@@ -109,20 +111,30 @@ for (const dialect of DIALECTS) {
         details: { changed: 'defaultLanguage,pinLength,guestPinDefault,lobbyDefault,retentionDays' },
       });
 
-      const schema = await send('PUT', '/api/v1/admin/settings', {
-        ...VALID,
-        pinLength: 3,
-        retentionDays: 120,
-      });
+      const schema = await send(
+        'PUT',
+        '/api/v1/admin/settings',
+        {
+          ...VALID,
+          pinLength: 3,
+          retentionDays: 120,
+        },
+        anyVersion,
+      );
       expect(schema.statusCode).toBe(400);
       const paths = schema.json().errors.map((e: { path: string }) => e.path);
       expect(paths).toEqual(expect.arrayContaining(['body/pinLength']));
       expect(paths.some((p: string) => p.startsWith('body/retentionDays'))).toBe(true);
 
-      const badTemplates = await send('PUT', '/api/v1/admin/settings', {
-        ...VALID,
-        templates: { en: { html: '<p>{{{joinUrl}}}</p>', text: 'Join: {{nope}}' } },
-      });
+      const badTemplates = await send(
+        'PUT',
+        '/api/v1/admin/settings',
+        {
+          ...VALID,
+          templates: { en: { html: '<p>{{{joinUrl}}}</p>', text: 'Join: {{nope}}' } },
+        },
+        anyVersion,
+      );
       expect(badTemplates.statusCode).toBe(422);
       expect(badTemplates.json()).toMatchObject({ code: 'invalid_tenant_settings' });
       const errors = badTemplates.json().errors as { path: string; line?: number }[];
@@ -132,13 +144,23 @@ for (const dialect of DIALECTS) {
       expect((await t.runtime.store.tenants.find('t-admin'))?.settings.templates).toEqual({});
 
       // A template identical to the built-in one is no override; a changed one is stored.
-      const same = await send('PUT', '/api/v1/admin/settings', {
-        ...VALID,
-        templates: { en: DEFAULT_TEMPLATES.en },
-      });
+      const same = await send(
+        'PUT',
+        '/api/v1/admin/settings',
+        {
+          ...VALID,
+          templates: { en: DEFAULT_TEMPLATES.en },
+        },
+        anyVersion,
+      );
       expect(same.json().settings.templates).toEqual({});
       const own = { html: `${DEFAULT_TEMPLATES.fr.html}<p>Merci.</p>`, text: DEFAULT_TEMPLATES.fr.text };
-      const custom = await send('PUT', '/api/v1/admin/settings', { ...VALID, templates: { fr: own } });
+      const custom = await send(
+        'PUT',
+        '/api/v1/admin/settings',
+        { ...VALID, templates: { fr: own } },
+        anyVersion,
+      );
       expect(custom.json().settings.templates).toEqual({ fr: own });
     });
 

@@ -1,7 +1,8 @@
 /**
  * The admin console's JSON API, /api/v1/admin/…: for tenant admins, always scoped to the admin's
  * own tenant (another tenant's user is answered as unknown). Errors are problem+json; settings and
- * template problems carry `errors` with a JSON pointer per field.
+ * template problems carry `errors` with a JSON pointer per field. Settings carry a version (ETag)
+ * that a change must present (If-Match), so that two admins cannot silently undo each other.
  */
 import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -26,9 +27,11 @@ import {
   type SubjectRequestService,
 } from '../retention/index.js';
 import { auditCursor } from '../store/repositories/audit.js';
-import type { KyselySubjectRepository } from '../store/repositories/retention-subjects.js';
+import type { KyselySubjectRepository, UserCursor } from '../store/repositories/retention-subjects.js';
 import type { KyselySyncRetentionRepository, SyncStatusRow } from '../store/repositories/retention-sync.js';
+import type { KyselyTenantSettingsRepository } from '../store/repositories/tenants.js';
 import type { UserTable } from '../store/schema.js';
+import { ExportGate } from './export-gate.js';
 import { previewTemplates } from './preview.js';
 import {
   AuditQuery,
@@ -38,8 +41,10 @@ import {
   PreviewBody,
   PreviewResponse,
   SettingsBody,
+  SettingsHeaders,
   SettingsResponse,
   UserParams,
+  UsersQuery,
   UsersResponse,
 } from './schemas.js';
 import { changedSettings, checkSettings, type FieldError } from './settings.js';
@@ -53,14 +58,33 @@ export interface AdminApiDeps {
   readonly users: KyselySubjectRepository;
   /** Calendar sync's per-user state, for the users list. */
   readonly sync: Pick<KyselySyncRetentionRepository, 'syncStatuses'>;
+  /** The tenant's settings with their version, read and replaced with compare-and-set. */
+  readonly settings: Pick<KyselyTenantSettingsRepository, 'read' | 'replace'>;
+  /** Called after the settings changed, e.g. to drop this process's cached copy of the tenant. */
+  readonly settingsChanged?: (tenantId: string) => void;
+  /** Ends one browser session (the console's sign-out). */
+  readonly sessions: { deleteSession(tokenHash: string): Promise<void> };
+  /** Whether the session cookie is Secure (an https base URL), so that clearing it matches. */
+  readonly secureCookie: boolean;
+  /** One tenant export at a time (per process: one gate per app). */
+  readonly exportGate?: ExportGate;
   readonly sample: JoinDetails;
   readonly now?: () => Date;
 }
+
+/** The users list's page size when the console asks for none. */
+export const USERS_PAGE = 100;
+
+/** A second export is refused with this Retry-After (seconds): a guess, an export's length is unknown. */
+const EXPORT_RETRY_AFTER_S = 30;
 
 /** Templates of two languages at the maximum length do not fit the app-wide 64 KiB. */
 const SETTINGS_BODY_LIMIT = 256 * 1024;
 
 const errors = { 400: ProblemResponse, 401: ProblemResponse, 403: ProblemResponse, 404: ProblemResponse };
+
+/** The console's session cookie (identity/authenticator.ts), cleared at its sign-out. */
+const SESSION_COOKIE = 'roomlink_session';
 
 /** The signed-in tenant admin, or 401 / 403. */
 export function requireTenantAdmin(request: FastifyRequest): Principal {
@@ -75,6 +99,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = deps.now ?? (() => new Date());
   const tags = ['admin'];
+  const exportGate = deps.exportGate ?? new ExportGate();
 
   // Mounted in its own scope (see plugin.ts): these hooks apply to the admin API only.
   // Authorization before validation, so that a non-admin learns nothing about the schemas.
@@ -98,20 +123,25 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     async (request) => {
       const admin = requireTenantAdmin(request);
       const [users, meetings, offboarding] = await Promise.all([
-        deps.users.listUsers(admin.tenantId),
+        deps.users.userStatusCounts(admin.tenantId),
         deps.users.meetingCounts(admin.tenantId),
-        deps.offboarding.status(admin.tenantId).catch(() => ({ contractEnd: null })),
+        // A tenant without a row has no contract end. Any other failure is the overview's: a
+        // database error must not read as "no contract end recorded".
+        deps.offboarding.status(admin.tenantId).catch((error: unknown) => {
+          if (error instanceof RetentionError && error.code === 'tenant_not_found')
+            return { contractEnd: null };
+          throw error;
+        }),
       ]);
-      const count = (status: UserTable['status']) => users.filter((u) => u.status === status).length;
       return {
         tenantId: admin.tenantId,
         contractEnd: offboarding.contractEnd,
         accountPurgeOn: offboarding.contractEnd ? accountPurgeDay(offboarding.contractEnd) : null,
         users: {
-          total: users.length,
-          signedIn: count('active'),
-          needsSignIn: count('needs_sign_in'),
-          signedOut: count('signed_out'),
+          total: users.active + users.needs_sign_in + users.signed_out,
+          signedIn: users.active,
+          needsSignIn: users.needs_sign_in,
+          signedOut: users.signed_out,
         },
         meetings,
         retention: {
@@ -124,13 +154,38 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     },
   );
 
+  /** The tenant's settings as stored, with their version; the tenant is created if it has no row. */
+  const currentSettings = async (tenantId: string) => {
+    const stored = await deps.settings.read(tenantId);
+    if (stored) return stored;
+    await deps.tenants.ensure(tenantId, now());
+    const created = await deps.settings.read(tenantId);
+    if (!created) throw new Error('the tenant row vanished as it was created');
+    return created;
+  };
+
   api.get(
     '/api/v1/admin/settings',
-    { schema: { summary: 'The tenant’s settings', tags, response: { 200: SettingsResponse, ...errors } } },
-    async (request) => {
+    {
+      schema: {
+        summary: 'The tenant’s settings',
+        description:
+          'Answers with an `ETag`, the settings’ version: `PUT /api/v1/admin/settings` must send it back ' +
+          'in `If-Match`.',
+        tags,
+        response: { 200: SettingsResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
       const admin = requireTenantAdmin(request);
-      const tenant = await deps.tenants.ensure(admin.tenantId, now());
-      return { settings: tenant.settings, defaultTemplates: DEFAULT_TEMPLATES, warnings: [] };
+      const current = await currentSettings(admin.tenantId);
+      void reply.header('etag', entityTag(current.version));
+      return {
+        settings: current.settings,
+        version: current.version,
+        defaultTemplates: DEFAULT_TEMPLATES,
+        warnings: [],
+      };
     },
   );
 
@@ -140,21 +195,48 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
       bodyLimit: SETTINGS_BODY_LIMIT,
       schema: {
         summary: 'Replace the tenant’s settings (templates identical to the built-in ones are not stored)',
+        description:
+          '`If-Match` must carry the `ETag` of the settings the change is based on (from GET or the last ' +
+          'PUT): 428 `precondition_required` without it, 412 `precondition_failed` when the settings ' +
+          'changed since (nothing is saved; read them again). `If-Match: *` replaces whatever is ' +
+          'stored. Answers with the new `ETag`.',
         tags,
+        headers: SettingsHeaders,
         body: SettingsBody,
-        response: { 200: SettingsResponse, 422: ProblemResponse, ...errors },
+        response: {
+          200: SettingsResponse,
+          412: ProblemResponse,
+          422: ProblemResponse,
+          428: ProblemResponse,
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
       const admin = requireTenantAdmin(request);
+      const ifMatch = request.headers['if-match'];
+      if (ifMatch === undefined || ifMatch.trim() === '') {
+        return problemReply(
+          reply,
+          'precondition_required',
+          'send If-Match with the ETag of GET /api/v1/admin/settings, so that a change someone else ' +
+            'made meanwhile is not overwritten (If-Match: * replaces whatever is stored); nothing was saved',
+        );
+      }
+      const before = await currentSettings(admin.tenantId);
+      if (!matches(ifMatch, before.version)) return staleSettings(reply);
       const check = checkSettings(request.body);
       if (!check.ok) return fieldProblem(reply, 'invalid_tenant_settings', check.errors);
-      const before = await deps.tenants.ensure(admin.tenantId, now());
       // Settings this console does not edit (added by other features) are kept as they are.
       const settings = { ...before.settings, ...check.settings };
       const changed = changedSettings(before.settings, settings);
+      let version = before.version;
       if (changed.length > 0) {
-        await deps.tenants.updateSettings(admin.tenantId, settings, now());
+        // Compare-and-set: a change committed since `before` was read wins, and this one is refused.
+        const saved = await deps.settings.replace(admin.tenantId, before.version, settings, now());
+        if (!saved) return staleSettings(reply);
+        version = saved.version;
+        deps.settingsChanged?.(admin.tenantId);
         await deps.audit.append(
           {
             tenantId: admin.tenantId,
@@ -167,7 +249,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
           now(),
         );
       }
-      return { settings, defaultTemplates: DEFAULT_TEMPLATES, warnings: [...check.warnings] };
+      void reply.header('etag', entityTag(version));
+      return { settings, version, defaultTemplates: DEFAULT_TEMPLATES, warnings: [...check.warnings] };
     },
   );
 
@@ -201,16 +284,29 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     '/api/v1/admin/users',
     {
       schema: {
-        summary: 'The tenant’s users with their sign-in and calendar sync status',
+        summary: 'The tenant’s users with their sign-in and calendar sync status, a page at a time',
+        description:
+          'Oldest first (by creation, then id). Pass the page’s `next` as `after` for the next page. ' +
+          'There is no search by name or sign-in name: those are held encrypted, so the database ' +
+          'cannot search them.',
         tags,
+        querystring: UsersQuery,
         response: { 200: UsersResponse, ...errors },
       },
     },
     async (request) => {
       const admin = requireTenantAdmin(request);
-      const [rows, sync] = await Promise.all([
-        deps.users.listUsers(admin.tenantId),
-        deps.sync.syncStatuses(admin.tenantId),
+      const limit = Number(request.query.limit ?? USERS_PAGE);
+      const after = request.query.after ? parseUserCursor(request.query.after) : undefined;
+      // One more than the page: whether there is a next page, without a page that comes back empty.
+      const found = await deps.users.usersByCreation(admin.tenantId, after, limit + 1);
+      const rows = found.slice(0, limit);
+      const [sync, total] = await Promise.all([
+        deps.sync.syncStatuses(
+          admin.tenantId,
+          rows.map((u) => u.id),
+        ),
+        deps.users.userCount(admin.tenantId),
       ]);
       const users = await Promise.all(
         rows.map(async (u) => ({
@@ -225,7 +321,8 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
           sync: syncOf(sync.get(u.id)),
         })),
       );
-      return { users };
+      const last = rows.at(-1);
+      return { users, total, next: found.length > limit && last ? userCursor(last) : null };
     },
   );
 
@@ -268,20 +365,43 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
         tags,
         response: {
           200: Type.Unknown({ description: 'roomlink-tenant-export/1 JSON, as an attachment' }),
+          429: ProblemResponse,
           ...errors,
         },
       },
     },
     async (request, reply) => {
       const admin = requireTenantAdmin(request);
-      const body = await subjectRequest(() =>
-        deps.subjects.exportTenant(admin.tenantId, { actor: admin.userId, tenantId: admin.tenantId }),
-      );
-      // Streamed: a tenant's export need not fit in memory. A failure once it has started can only
-      // cut the download short (the JSON then does not parse), the status being sent already; it
-      // is logged here by type and code (the app logs no stream errors of its own, and a message
-      // could quote the data being exported).
-      const stream = Readable.from(body);
+      // Before anything is read or audit-logged: a refused export is no export.
+      const release = exportGate.tryEnter();
+      if (!release) {
+        void reply.header('retry-after', String(EXPORT_RETRY_AFTER_S));
+        return problemReply(
+          reply,
+          'export_in_progress',
+          'another export of an organisation’s data is running on this server; try again when it has ' +
+            'finished (one runs at a time)',
+        );
+      }
+      let body: AsyncIterable<string>;
+      try {
+        body = await subjectRequest(() =>
+          deps.subjects.exportTenant(admin.tenantId, { actor: admin.userId, tenantId: admin.tenantId }),
+        );
+      } catch (error) {
+        release();
+        throw error;
+      }
+      // Streamed: a tenant's export need not fit in memory. The stream reads the next chunk only
+      // when the connection has taken the previous ones (backpressure: 64 KiB buffered at most), and
+      // the export gives other requests their turn between users and pages. The gate opens again
+      // when the stream closes: finished, failed, or the download abandoned.
+      // A failure once it has started can only cut the download short (the JSON then does not
+      // parse), the status being sent already; it is logged here by type and code (the app logs no
+      // stream errors of its own, and a message could quote the data being exported).
+      const stream = Readable.from(body, { objectMode: false, highWaterMark: 64 * 1024 });
+      stream.once('close', release);
+      reply.raw.once('close', release);
       stream.once('error', (error: Error & { code?: unknown }) => {
         request.log.error(
           { err: { type: error.name, ...(typeof error.code === 'string' ? { code: error.code } : {}) } },
@@ -313,7 +433,12 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
       const result = await subjectRequest(() =>
         deps.subjects.erase(request.params.id, { actor: admin.userId, tenantId: admin.tenantId }),
       );
-      return { userId: result.userId, meetings: result.meetings, rows: { ...result.rows } };
+      return {
+        userId: result.userId,
+        meetings: result.meetings,
+        rows: { ...result.rows },
+        roomsNotEnded: result.roomsNotEnded ?? 0,
+      };
     },
   );
 
@@ -330,10 +455,12 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     async (request) => {
       const admin = requireTenantAdmin(request);
       const limit = Number(request.query.limit ?? 50);
-      const entries = await deps.audit.list(admin.tenantId, {
-        limit,
+      // One more than the page: a `next` only when there is more, never one leading to an empty page.
+      const found = await deps.audit.list(admin.tenantId, {
+        limit: limit + 1,
         ...(request.query.before ? { before: request.query.before } : {}),
       });
+      const entries = found.slice(0, limit);
       const last = entries.at(-1);
       return {
         entries: entries.map((e) => ({
@@ -345,10 +472,91 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
           details: { ...(e.details ?? {}) },
           createdAt: e.createdAt,
         })),
-        next: entries.length === limit && last ? auditCursor(last) : null,
+        next: found.length > limit && last ? auditCursor(last) : null,
       };
     },
   );
+
+  api.delete(
+    '/api/v1/admin/session',
+    {
+      schema: {
+        summary: 'Sign out of the admin console: end this browser’s console session only',
+        description:
+          'Deletes the session this request authenticated with and clears its cookie. The admin stays ' +
+          'signed in to Roomlink: their add-in sessions, tokens and calendar sync are untouched (that ' +
+          'is `POST /api/v1/session/sign-out`).',
+        tags,
+        response: { 204: Type.Null({ description: 'Signed out of the console' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const admin = requireTenantAdmin(request);
+      if (admin.sessionKey) await deps.sessions.deleteSession(admin.sessionKey);
+      void reply.header(
+        'set-cookie',
+        `${SESSION_COOKIE}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; ` +
+          `SameSite=Strict${deps.secureCookie ? '; Secure' : ''}`,
+      );
+      await deps.audit.append(
+        {
+          tenantId: admin.tenantId,
+          actorId: admin.userId,
+          action: 'session.signed_out',
+          targetType: 'user',
+          targetId: admin.userId,
+          // Not a sign-out of Roomlink (that entry has no details): this browser's console only.
+          details: { scope: 'console' },
+        },
+        now(),
+      );
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+/** A version as a strong entity tag. */
+function entityTag(version: string): string {
+  return `"${version}"`;
+}
+
+/**
+ * If-Match against the current version: `*`, or a list of entity tags. A weak tag matches too: the
+ * version is a digest of the settings, so a proxy that weakens the ETag as it compresses the answer
+ * (nginx does) changes nothing of what it means.
+ */
+function matches(ifMatch: string, version: string): boolean {
+  const tags = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  return tags.includes('*') || tags.includes(entityTag(version));
+}
+
+function staleSettings(reply: FastifyReply) {
+  return problemReply(
+    reply,
+    'precondition_failed',
+    'the settings were changed (by another admin, or in another tab) since you loaded them; nothing ' +
+      'was saved: load them again and redo your change',
+  );
+}
+
+function problemReply(
+  reply: FastifyReply,
+  code: 'precondition_failed' | 'precondition_required' | 'export_in_progress',
+  detail: string,
+) {
+  const body = problem(code, detail);
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/** Where the users list's next page starts: `<createdAt>_<id>` (as the audit log's cursor). */
+function userCursor(user: Pick<UserTable, 'created_at' | 'id'>): string {
+  return `${user.created_at}_${user.id}`;
+}
+
+/** The schema checked its shape: a time without `_`, then the id. */
+function parseUserCursor(cursor: string): UserCursor {
+  const at = cursor.indexOf('_');
+  return { createdAt: cursor.slice(0, at), id: cursor.slice(at + 1) };
 }
 
 function syncOf(row: SyncStatusRow | undefined) {
@@ -389,10 +597,12 @@ async function open(
   user: UserTable,
   column: string,
   value: string | null,
-): Promise<string | null> {
+): Promise<string | null | { unreadable: true }> {
+  // Not held (after a sign-out): null.
   if (value === null) return null;
-  // One unreadable name must not hide the whole list: it shows as unknown.
+  // Held, but no longer decrypts: marked, as exports mark it, rather than passed off as not held.
+  // One unreadable name must not hide the whole list.
   return cipher
     .decrypt({ tenantId: user.tenant_id, table: 'users', column, rowId: user.id }, value)
-    .catch(() => null);
+    .catch(() => ({ unreadable: true as const }));
 }

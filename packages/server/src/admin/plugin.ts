@@ -7,17 +7,25 @@ import type { AppPlugin } from '../app.js';
 import type { Retention } from '../retention/index.js';
 import type { Runtime } from '../runtime.js';
 import { KyselySyncRetentionRepository } from '../store/repositories/retention-sync.js';
+import { KyselyTenantSettingsRepository } from '../store/repositories/tenants.js';
 import { adminApiRoutes } from './api.js';
+import { ExportGate } from './export-gate.js';
 import { adminPages } from './pages.js';
 import { sampleJoinDetails } from './preview.js';
 
 export interface AdminPluginDeps {
   readonly runtime: Runtime;
   readonly retention: Retention;
+  /** Tenant exports one at a time: one gate per app unless given (tests watch it). */
+  readonly exportGate?: ExportGate;
 }
 
 export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
   const { runtime, retention } = deps;
+  // One per app, so one per server process: tenant exports run one at a time.
+  const exportGate = deps.exportGate ?? new ExportGate();
+  // CachedTenantRepository in the product (as retention's createRetention treats it).
+  const tenants = runtime.store.tenants as { forget?: (id: string) => void };
   return async (app) => {
     // Encapsulated: the API's hooks apply to its own routes only.
     await app.register(async (scope) =>
@@ -29,6 +37,12 @@ export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
         offboarding: retention.offboarding,
         users: retention.subjectRepository,
         sync: new KyselySyncRetentionRepository(runtime.store.db, runtime.store.dialect),
+        settings: new KyselyTenantSettingsRepository(runtime.store.db),
+        // Settings written past the cache apply to this process's meetings at once, as before.
+        settingsChanged: (tenantId) => tenants.forget?.(tenantId),
+        sessions: runtime.store.authFlow,
+        secureCookie: runtime.config.baseUrl.protocol === 'https:',
+        exportGate,
         sample: sampleJoinDetails(runtime.config),
       }),
     );

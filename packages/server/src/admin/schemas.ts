@@ -36,8 +36,21 @@ export const SettingsBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const SettingsHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      maxLength: 1024,
+      description:
+        'Required by PUT: the ETag of the settings the change is based on (or `*` to replace whatever is stored)',
+    }),
+  ),
+});
+
 export const SettingsResponse = Type.Object({
   settings: SettingsBody,
+  version: Type.String({
+    description: 'The settings’ version, also sent as the ETag: PUT sends it back in If-Match ("<version>")',
+  }),
   defaultTemplates: Type.Object({ en: TemplatePair, fr: TemplatePair }),
   warnings: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
 });
@@ -63,10 +76,14 @@ export const UserParams = Type.Object(
   { additionalProperties: false },
 );
 
+/** A value held encrypted that no longer decrypts (as exports mark it). */
+const Unreadable = Type.Object({ unreadable: Type.Literal(true) }, { additionalProperties: false });
+
 export const AdminUser = Type.Object({
   id: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-  upn: Type.Union([Type.String(), Type.Null()]),
+  /** null: not held (a signed-out user's name is forgotten); `{ unreadable: true }`: held, no longer decrypts. */
+  name: Type.Union([Type.String(), Type.Null(), Unreadable]),
+  upn: Type.Union([Type.String(), Type.Null(), Unreadable]),
   status: Type.Union([Type.Literal('signed_in'), Type.Literal('needs_sign_in'), Type.Literal('signed_out')]),
   isTenantAdmin: Type.Boolean(),
   lastSignInAt: Type.Union([Type.String(), Type.Null()]),
@@ -85,7 +102,33 @@ export const AdminUser = Type.Object({
   }),
 });
 
-export const UsersResponse = Type.Object({ users: Type.Array(AdminUser) });
+export const UsersQuery = Type.Object(
+  {
+    // Query strings are not coerced (see app.ts): numbers arrive as text.
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$',
+        description: '1 to 200; 100 if absent',
+      }),
+    ),
+    after: Type.Optional(
+      Type.String({
+        pattern: '^\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z_[A-Za-z0-9_.:-]{1,128}$',
+        description: 'the previous page’s `next` (an opaque cursor)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const UsersResponse = Type.Object({
+  users: Type.Array(AdminUser),
+  /** All of the tenant's users, on every page. */
+  total: Type.Integer(),
+  next: Type.Union([Type.String(), Type.Null()], {
+    description: 'pass as `after` for the next page (an opaque cursor); null on the last page',
+  }),
+});
 
 export const OverviewResponse = Type.Object({
   tenantId: Type.String(),
@@ -148,4 +191,8 @@ export const ErasureResponse = Type.Object({
   userId: Type.String(),
   meetings: Type.Integer(),
   rows: Type.Record(Type.String(), Type.Integer()),
+  roomsNotEnded: Type.Integer({
+    description:
+      'Rooms of meetings deleted with the user whose end could not be confirmed (logged by id); 0 when all ended',
+  }),
 });

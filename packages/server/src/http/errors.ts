@@ -22,7 +22,10 @@ export type HttpErrorCode =
   | 'request_timeout'
   | 'header_fields_too_large'
   | 'unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  | 'precondition_failed'
+  | 'precondition_required'
+  | 'export_in_progress';
 
 export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; title: string }>> = {
   invalid_request: { status: 400, title: 'The request is not valid' },
@@ -45,6 +48,9 @@ export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; t
   concurrent_update: { status: 409, title: 'The meeting was changed by someone else' },
   invalid_tenant_settings: { status: 422, title: 'The tenant settings are not valid' },
   room_codes_exhausted: { status: 503, title: 'No room could be allocated' },
+  precondition_failed: { status: 412, title: 'Changed by someone else since it was read' },
+  precondition_required: { status: 428, title: 'If-Match is required' },
+  export_in_progress: { status: 429, title: 'Another export is running' },
 };
 
 export const PROBLEM_TYPE_BASE = 'https://roomlink.dev/problems/';

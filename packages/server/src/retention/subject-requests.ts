@@ -8,6 +8,7 @@
  * Audit entries about an erased user are kept: they hold ids and counts only, and the user id is a
  * random UUID that, once the user row is gone, links to nobody (docs/privacy.md).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FieldCipher } from '../crypto/envelope.js';
 import {
   type Meeting,
@@ -98,10 +99,25 @@ export type ExportedOccurrence =
     }
   | { readonly unreadable: true; readonly updatedAt: string };
 
+/**
+ * What is held about a meeting in clear, beside its encrypted values: exported even when those no
+ * longer decrypt.
+ */
+export interface MeetingBookkeeping {
+  readonly organizerId: string;
+  /** The meeting provider that holds its room (`builtin`, or a configured one). */
+  readonly provider: string;
+  /** The day (YYYY-MM-DD, UTC) from which retention deletes the meeting and what belongs to it. */
+  readonly purgeOn: string;
+  /** A series with no end: the day (UTC) calendar sync last saw it in the organiser's calendar. */
+  readonly seriesSeenOn: string | null;
+}
+
 export type ExportedMeeting = (
   | MeetingRecord
   | { readonly id: string; readonly status: string; readonly unreadable: true }
-) & { readonly occurrences: readonly ExportedOccurrence[] };
+) &
+  MeetingBookkeeping & { readonly occurrences: readonly ExportedOccurrence[] };
 
 /**
  * Calendar sync's records about the user's mailbox. Secrets are shown as held or not only: the
@@ -146,6 +162,11 @@ export interface TenantExportHead {
     readonly id: string;
     readonly settings: unknown;
     readonly contractEnd: string | null;
+    /**
+     * The retention period last applied to the tenant's existing meetings (after it was shortened),
+     * or null when none was ever applied. `days` null: the default, 3 months.
+     */
+    readonly retentionApplied: { readonly days: number | null; readonly appliedAt: string } | null;
     readonly createdAt: string;
     readonly updatedAt: string;
   };
@@ -188,6 +209,14 @@ export interface RequestScope {
 }
 
 const PAGE = 200;
+
+/**
+ * Lets the event loop run before the export goes on. On SQLite every query is synchronous
+ * (better-sqlite3) and so is decryption: an export awaiting only those never gives other requests a
+ * turn, and a tenant of thousands of users would stall the server for seconds. Exports call this
+ * between users and between pages.
+ */
+const yieldToOthers = (): Promise<void> => nextTurn();
 
 /** Tables with a `user_id` column whose content the export shows, so not counted in otherRecords. */
 const EXPORTED_TABLES = new Set(['sessions', 'user_tokens', 'sync_users', 'sync_events']);
@@ -246,9 +275,10 @@ export class SubjectRequestService {
         : undefined;
     if (!tenant) throw new RetentionError('tenant_not_found', `no tenant ${tenantId}`);
     const now = this.#now();
-    const [users, meetings] = await Promise.all([
+    const [users, meetings, retention] = await Promise.all([
       this.deps.subjects.userCount(tenant.id),
       this.deps.subjects.meetingCounts(tenant.id),
+      this.deps.subjects.tenantRetention(tenant.id),
     ]);
     await this.deps.audit.appendAudit(
       {
@@ -268,6 +298,7 @@ export class SubjectRequestService {
         id: tenant.id,
         settings: JSON.parse(tenant.settings),
         contractEnd: tenant.contract_end,
+        retentionApplied: retention ? { days: retention.days, appliedAt: retention.appliedAt } : null,
         createdAt: tenant.created_at,
         updatedAt: tenant.updated_at,
       },
@@ -282,6 +313,7 @@ export class SubjectRequestService {
     for (let after = ''; ; ) {
       const users = await this.deps.subjects.usersPage(tenantId, after, PAGE);
       for (const user of users) {
+        await yieldToOthers();
         yield `${first ? '' : ','}\n`;
         first = false;
         yield* this.#userChunks(user);
@@ -295,6 +327,7 @@ export class SubjectRequestService {
     yield '\n],\n"audit":[';
     first = true;
     for (let after: AuditTable | undefined; ; ) {
+      await yieldToOthers();
       const page = await this.deps.subjects.auditPage(
         tenantId,
         after && { createdAt: after.created_at, id: after.id },
@@ -324,6 +357,7 @@ export class SubjectRequestService {
   async *#meetingItems(pageOf: (after: string) => Promise<MeetingRef[]>): AsyncGenerator<string> {
     let first = true;
     for (let after = ''; ; ) {
+      await yieldToOthers();
       const page = await pageOf(after);
       for (const meeting of await this.#exportMeetings(page)) {
         yield `${first ? '' : ','}\n${JSON.stringify(meeting)}`;
@@ -511,6 +545,7 @@ export class SubjectRequestService {
   ): Promise<void> {
     let after = '';
     for (;;) {
+      await yieldToOthers();
       const page = await this.deps.subjects.meetingsOrganisedBy(user.tenant_id, user.id, after, PAGE);
       if (page.length === 0) return;
       after = (await handle(page)) ?? after;
@@ -532,14 +567,20 @@ export class SubjectRequestService {
     const meetings: ExportedMeeting[] = [];
     for (const ref of page) {
       const occurrences = await Promise.all((overrides.get(ref.id) ?? []).map((o) => this.#occurrence(o)));
+      const bookkeeping: MeetingBookkeeping = {
+        organizerId: ref.organizer_id,
+        provider: ref.provider,
+        purgeOn: ref.purge_after,
+        seriesSeenOn: ref.series_seen_on,
+      };
       let m: Meeting;
       try {
         m = await this.deps.meetings.get(organiser(ref), ref.id);
       } catch {
-        meetings.push({ id: ref.id, status: ref.status, unreadable: true, occurrences });
+        meetings.push({ id: ref.id, status: ref.status, unreadable: true, ...bookkeeping, occurrences });
         continue;
       }
-      meetings.push({ ...meetingRecord(m), occurrences });
+      meetings.push({ ...meetingRecord(m), ...bookkeeping, occurrences });
     }
     return meetings;
   }

@@ -3,6 +3,8 @@ export const CONSOLE_STYLE = `
 :root { color-scheme: light; --ink: #1b1b1f; --muted: #5c5f66; --line: #d0d3d9; --accent: #2459d1;
   --danger: #b3261e; --ok: #1e7b34; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
 body { margin: 0; color: var(--ink); background: #f7f8fa; line-height: 1.45; }
+/* Buttons are display: inline-block below: without this, hidden ones ("Show more…") would show. */
+[hidden] { display: none !important; }
 .skip { position: absolute; left: -9999px; }
 .skip:focus { left: 8px; top: 8px; background: #fff; padding: 6px 10px; z-index: 10; }
 .top { background: #fff; border-bottom: 1px solid var(--line); padding: 12px 24px; }
@@ -32,6 +34,8 @@ button.danger { background: var(--danger); }
 button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible {
   outline: 3px solid #94b3ff; outline-offset: 2px; }
 .status { min-height: 1.5em; font-weight: 600; }
+.session { margin: 8px 0 0; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+#users-more { margin-top: 8px; }
 .status.ok { color: var(--ok); }
 .status.fail { color: var(--danger); }
 .language { border: 1px solid var(--line); border-radius: 6px; padding: 12px; margin: 12px 0; }

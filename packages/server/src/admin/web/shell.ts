@@ -40,6 +40,11 @@ export function consolePage(): string {
       <li><a href="#privacy">Retention</a></li>
     </ul>
   </nav>
+  <p class="session">
+    <button type="button" id="sign-out" class="secondary" aria-describedby="sign-out-hint">Sign out of the console</button>
+    <span class="hint" id="sign-out-hint">Ends this browser’s console session only: your Outlook add-in and
+      calendar sync stay signed in.</span>
+  </p>
 </header>
 <main id="main">
   <div id="status" role="status" aria-live="polite" class="status"></div>
@@ -98,12 +103,15 @@ export function consolePage(): string {
 
   <section id="users" aria-labelledby="users-title">
     <h2 id="users-title">Users</h2>
+    <p class="hint">Users are listed in the order they first signed in. Names and sign-in names are held
+      encrypted, so they cannot be searched here.</p>
     <div id="users-table"></div>
+    <button type="button" id="users-more" class="secondary" hidden>Show more users</button>
     <p>
       <a class="button secondary" id="export-tenant" href="/api/v1/admin/export"
         download>Export all of the organisation’s data</a>
       (every user’s export, meetings of users no longer known, settings and the audit log, as one
-      JSON file)
+      JSON file; one such export runs at a time)
     </p>
   </section>
 

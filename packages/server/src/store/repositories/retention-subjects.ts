@@ -8,7 +8,14 @@ import type { DialectName } from '../database.js';
 import type { AuditTable, Database, MeetingTable, TenantTable, UserTable } from '../schema.js';
 import { payloadUserSql, pgBossJobTables } from './job-payloads.js';
 import { deleteMeetingAudit } from './retention.js';
-import { inList, lockMeetings, tablesWithColumn, timedTransaction } from './retention-tables.js';
+import {
+  inList,
+  lockMeetings,
+  type RetentionDatabase,
+  tablesWithColumn,
+  timedTransaction,
+  withRetentionTables,
+} from './retention-tables.js';
 import {
   type SyncDatabase,
   type SyncEventTable,
@@ -19,7 +26,16 @@ import {
 
 export type MeetingRef = Pick<
   MeetingTable,
-  'id' | 'tenant_id' | 'organizer_id' | 'status' | 'provider' | 'slug' | 'conference_id' | 'provider_ref'
+  | 'id'
+  | 'tenant_id'
+  | 'organizer_id'
+  | 'status'
+  | 'provider'
+  | 'slug'
+  | 'conference_id'
+  | 'provider_ref'
+  | 'purge_after'
+  | 'series_seen_on'
 >;
 
 export interface UserWithCounts extends UserTable {
@@ -33,6 +49,19 @@ export interface JobNamingUser {
   readonly createdAt: string;
 }
 
+/** Where a page of the admin console's users starts: after this user (ordered by creation, then id). */
+export interface UserCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/** What retention last applied to a tenant's existing meetings (migration 0004's tenant_retention). */
+export interface TenantRetentionApplied {
+  /** Days applied; null: the product default (3 months). */
+  readonly days: number | null;
+  readonly appliedAt: string;
+}
+
 /** Where an audit page starts: after this entry (entries are ordered by time, then id). */
 export interface AuditCursor {
   readonly createdAt: string;
@@ -41,6 +70,7 @@ export interface AuditCursor {
 
 export class KyselySubjectRepository {
   readonly #sync: Kysely<SyncDatabase>;
+  readonly #retention: Kysely<RetentionDatabase>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -49,10 +79,26 @@ export class KyselySubjectRepository {
     private readonly pgBossSchema?: string,
   ) {
     this.#sync = withSyncTables(db);
+    this.#retention = withRetentionTables(db);
   }
 
   async findTenant(tenantId: string): Promise<TenantTable | undefined> {
     return this.db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
+  }
+
+  /** The retention period last applied to the tenant's meetings; undefined when never applied. */
+  async tenantRetention(tenantId: string): Promise<TenantRetentionApplied | undefined> {
+    const row = await this.#retention
+      .selectFrom('tenant_retention')
+      .select(['applied_days', 'applied_at'])
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    return (
+      row && {
+        days: row.applied_days === null ? null : Number(row.applied_days),
+        appliedAt: row.applied_at,
+      }
+    );
   }
 
   /** A page (by id) of the tenant's users, whatever their status. */
@@ -181,23 +227,54 @@ export class KyselySubjectRepository {
     return this.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   }
 
-  async listUsers(tenantId: string): Promise<UserWithCounts[]> {
-    const [users, counts] = await Promise.all([
-      this.db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .orderBy('created_at')
-        .execute(),
-      this.db
-        .selectFrom('meetings')
-        .select(['organizer_id', (eb) => eb.fn.countAll<string | number>().as('n')])
-        .where('tenant_id', '=', tenantId)
-        .groupBy('organizer_id')
-        .execute(),
-    ]);
+  /**
+   * A page of the tenant's users for the admin console, in the order they were created (ties by
+   * id): those after `after`, at most `limit`, each with the number of meetings they organise.
+   * Keyset paging: a page costs the same wherever it is, and users created meanwhile are not
+   * listed twice.
+   */
+  async usersByCreation(
+    tenantId: string,
+    after: UserCursor | undefined,
+    limit: number,
+  ): Promise<UserWithCounts[]> {
+    let query = this.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    const users = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
+    if (users.length === 0) return [];
+    const counts = await this.db
+      .selectFrom('meetings')
+      .select(['organizer_id', (eb) => eb.fn.countAll<string | number>().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where(
+        'organizer_id',
+        'in',
+        users.map((u) => u.id),
+      )
+      .groupBy('organizer_id')
+      .execute();
     const byOrganizer = new Map(counts.map((c) => [c.organizer_id, Number(c.n)]));
     return users.map((u) => ({ ...u, meetings: byOrganizer.get(u.id) ?? 0 }));
+  }
+
+  /** How many of the tenant's users have each status (without reading their rows). */
+  async userStatusCounts(tenantId: string): Promise<Record<UserTable['status'], number>> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['status', (eb) => eb.fn.countAll<string | number>().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .groupBy('status')
+      .execute();
+    const counts: Record<UserTable['status'], number> = { active: 0, needs_sign_in: 0, signed_out: 0 };
+    for (const r of rows) counts[r.status] = Number(r.n);
+    return counts;
   }
 
   async meetingCounts(tenantId: string): Promise<{ scheduled: number; cancelled: number }> {
@@ -364,6 +441,8 @@ const MEETING_REF = [
   'slug',
   'conference_id',
   'provider_ref',
+  'purge_after',
+  'series_seen_on',
 ] as const satisfies readonly (keyof MeetingRef)[];
 
 /** Deletes meetings, the rows of other tables that belong to them and their audit trail. */

@@ -43,13 +43,18 @@ export class KyselySyncRetentionRepository {
     this.#db = withSyncTables(db);
   }
 
-  /** Calendar sync's state for each of the tenant's users that has any. */
-  async syncStatuses(tenantId: string): Promise<Map<string, SyncStatusRow>> {
-    const rows = await this.#db
+  /**
+   * Calendar sync's state for each of the tenant's users that has any; with `userIds`, for those
+   * users only (the admin console's page of users).
+   */
+  async syncStatuses(tenantId: string, userIds?: readonly string[]): Promise<Map<string, SyncStatusRow>> {
+    if (userIds?.length === 0) return new Map();
+    let query = this.#db
       .selectFrom('sync_users')
       .select(['user_id', 'status', 'last_change_at', 'last_reconciled_at'])
-      .where('tenant_id', '=', tenantId)
-      .execute();
+      .where('tenant_id', '=', tenantId);
+    if (userIds) query = query.where('user_id', 'in', [...userIds]);
+    const rows = await query.execute();
     return new Map(
       rows.map((r) => [
         r.user_id,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
   DEFAULT_TENANT_SETTINGS,
@@ -40,6 +41,63 @@ export class KyselyTenantRepository implements TenantRepository {
       .set({ settings: JSON.stringify(settings), updated_at: now.toISOString() })
       .where('id', '=', id)
       .execute();
+  }
+}
+
+/** A tenant's settings as stored, and their version (the admin API's ETag). */
+export interface VersionedSettings {
+  readonly settings: TenantSettings;
+  readonly version: string;
+}
+
+/**
+ * The version of settings as stored: a digest of their text, so that it changes with any change to
+ * them, whichever process or code path wrote it, and with nothing else.
+ */
+export function settingsVersion(storedText: string): string {
+  return createHash('sha256').update(storedText).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Tenant settings read and replaced with compare-and-set, for the admin console: a replace based on
+ * settings someone else has changed since they were read writes nothing, so that two admins (or
+ * two tabs) cannot silently undo each other's changes. Always read from the database, never from
+ * CachedTenantRepository: another process may have written them a moment ago.
+ */
+export class KyselyTenantSettingsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async read(id: string): Promise<VersionedSettings | undefined> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { settings: toTenant(row).settings, version: settingsVersion(row.settings) };
+  }
+
+  /**
+   * Replaces the settings if they are still at `version`: one conditional UPDATE on the text read,
+   * so that a change committed between the read and the write is not overwritten. False, and
+   * nothing written, when they changed (or the tenant is gone).
+   */
+  async replace(
+    id: string,
+    version: string,
+    settings: TenantSettings,
+    now: Date,
+  ): Promise<VersionedSettings | false> {
+    const row = await this.db
+      .selectFrom('tenants')
+      .select('settings')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row || settingsVersion(row.settings) !== version) return false;
+    const text = JSON.stringify(settings);
+    const result = await this.db
+      .updateTable('tenants')
+      .set({ settings: text, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('settings', '=', row.settings)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    return { settings, version: settingsVersion(text) };
   }
 }
 
