@@ -1,7 +1,14 @@
 /**
- * Runs Roomlink: builds the app from the runtime, listens, and drains on SIGTERM/SIGINT — in-flight
- * requests finish, background work stops, the database closes, and the process exits 0.
+ * Runs Roomlink: builds the app from the runtime, listens, starts the background workers, and drains
+ * on SIGTERM/SIGINT — background work starts nothing new, in-flight requests finish, runs and jobs
+ * under way stop (retention between two batches), the database closes, and the process exits 0.
+ *
+ * The signal handlers are installed first, before anything that can wait (the database, the
+ * migrations, the workers' start): a signal at any point stops what has started so far. A start
+ * that fails stops the same way, then rejects: the server never runs, or reports ready, without its
+ * workers.
  */
+import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type AppPlugin, buildApp } from './app.js';
 import { type Config, clientAddressesKnown } from './config/config.js';
@@ -17,8 +24,17 @@ export interface RunningServer {
 
 /** Background workers (sync, retention) register here so that shutdown waits for them. */
 export interface Worker {
-  /** Called once the server listens (webhook handshakes and jobs may call back into it). */
+  /**
+   * Called once the server listens (webhook handshakes and jobs may call back into it). A rejection
+   * stops the server (serve() rejects with a WorkerStartError).
+   */
   start?(): void | Promise<void>;
+  /**
+   * Called first thing at shutdown, while in-flight requests still finish: start nothing new (clear
+   * timers) and ask work under way to stop at its next safe point. stop() follows.
+   */
+  halt?(): void;
+  /** Stops, and waits for work under way: the database closes once every worker's stop() settled. */
   stop(): Promise<void>;
 }
 
@@ -30,63 +46,84 @@ export interface ServeOptions {
   readonly exitOnSignal?: boolean;
 }
 
+/** A background worker failed to start: the server stopped again (port, workers, database closed). */
+export class WorkerStartError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `a background worker failed to start (${cause instanceof Error ? cause.message : String(cause)}); ` +
+        'Roomlink stopped',
+      { cause },
+    );
+    this.name = 'WorkerStartError';
+  }
+}
+
+/** A signal stopped the server while it was starting; nothing failed. */
+export class StoppedWhileStarting extends Error {
+  constructor() {
+    super('stopped while starting');
+    this.name = 'StoppedWhileStarting';
+  }
+}
+
 export async function serve(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
   const logger = pino(loggerOptions(config.logLevel));
-  const runtime = await createRuntime(config, logger);
-  const metrics = runtime.metrics;
-  const features = (await options.features?.(runtime, logger)) ?? { plugins: [] };
-  let draining = false;
-  const app = await buildApp({
-    config,
-    store: runtime.store,
-    meetings: runtime.meetings,
-    authenticate: features.authenticate ?? (async () => null),
-    metrics,
-    logger,
-    plugins: features.plugins,
-    draining: () => draining,
-  });
-  const url = await app.listen({ port: config.port, host: config.host });
-  for (const worker of features.workers ?? []) await worker.start?.();
-  // Roomlink serves plain HTTP only: an https base URL means a TLS proxy in front of it.
-  if (!clientAddressesKnown(config)) {
-    logger.warn(
-      'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
-        "limits (the rooms' PIN lockouts and removals) see every visitor as the proxy, so one visitor's wrong " +
-        "PINs lock everyone out of a room, a host's removal of one guest keeps every guest out for 10 minutes, " +
-        "and the sign-in rate limits are off. Set it to the proxy's address (see " +
-        'docs/operations.md).',
-    );
-  }
-  logger.info(
-    { url, baseUrl: config.baseUrl.toString(), database: runtime.store.location, demo: config.demo },
-    config.demo
-      ? 'Roomlink is running in demo mode (no Microsoft 365 app registration configured)'
-      : 'Roomlink is running',
-  );
+  // What has started so far; closeAll() closes each part once, whenever it was created.
+  let runtime: Runtime | undefined;
+  let app: FastifyInstance | undefined;
+  let workers: readonly Worker[] = [];
+  let workersStarted = false;
+  const closed = new Map<object, Promise<void>>();
+  const closeOnce = (part: object, close: () => Promise<void>): Promise<void> => {
+    let done = closed.get(part);
+    if (!done) {
+      done = close();
+      closed.set(part, done);
+    }
+    return done;
+  };
+  const halted = new Set<Worker>();
+  const closeAll = async (): Promise<void> => {
+    // No new background work from here on (timers cleared, a retention run told to stop at its
+    // next batch), while in-flight requests finish.
+    for (const worker of workers) {
+      if (halted.has(worker)) continue;
+      halted.add(worker);
+      worker.halt?.();
+    }
+    const current = app;
+    if (current) await closeOnce(current, () => current.close());
+    // Jobs and runs under way end before the database closes under them.
+    const stopped = await Promise.allSettled(workers.map((w) => closeOnce(w, () => w.stop())));
+    const opened = runtime;
+    if (opened) await closeOnce(opened, () => opened.close());
+    const failed = stopped.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
     closing ??= (async () => {
-      draining = true;
       logger.info({ reason }, 'shutting down: finishing in-flight requests');
       const timer = setTimeout(() => {
         logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
-      await app.close();
-      await Promise.all((features.workers ?? []).map((w) => w.stop()));
-      await runtime.close();
-      clearTimeout(timer);
+      try {
+        await closeAll();
+      } finally {
+        clearTimeout(timer);
+      }
       logger.info('stopped');
     })();
     return closing;
   };
 
+  const handlers: [NodeJS.Signals, () => void][] = [];
   if (options.exitOnSignal ?? true) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
+      const handler = () => {
         void shutdown(signal).then(
           () => process.exit(0),
           (error: unknown) => {
@@ -94,8 +131,78 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
             process.exit(1);
           },
         );
-      });
+      };
+      handlers.push([signal, handler]);
+      process.once(signal, handler);
     }
   }
-  return { url, runtime, shutdown };
+  /** After each step of the start: a signal came meanwhile, so stop what the step made too. */
+  const stopIfSignalled = async (): Promise<void> => {
+    if (!closing) return;
+    await closing.catch(() => undefined);
+    await closeAll();
+    throw new StoppedWhileStarting();
+  };
+
+  try {
+    runtime = await createRuntime(config, logger);
+    await stopIfSignalled();
+    const started = runtime;
+    const features = (await options.features?.(started, logger)) ?? { plugins: [] };
+    workers = features.workers ?? [];
+    await stopIfSignalled();
+    app = await buildApp({
+      config,
+      store: started.store,
+      meetings: started.meetings,
+      authenticate: features.authenticate ?? (async () => null),
+      metrics: started.metrics,
+      logger,
+      plugins: features.plugins,
+      // Not ready until the workers run, nor once shutdown began.
+      draining: () => closing !== undefined || !workersStarted,
+    });
+    await stopIfSignalled();
+    const url = await app.listen({ port: config.port, host: config.host });
+    await stopIfSignalled();
+    for (const worker of workers) {
+      try {
+        await worker.start?.();
+      } catch (error) {
+        if (closing) await stopIfSignalled();
+        // Serving without it would look healthy and fail later (sign-ins need the job queue; no
+        // retention would run): stop, and say why.
+        logger.fatal({ err: error }, 'a background worker failed to start; Roomlink stops');
+        await shutdown('a background worker failed to start').catch(() => undefined);
+        throw new WorkerStartError(error);
+      }
+      await stopIfSignalled();
+    }
+    workersStarted = true;
+    // Roomlink serves plain HTTP only: an https base URL means a TLS proxy in front of it.
+    if (!clientAddressesKnown(config)) {
+      logger.warn(
+        'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
+          "limits (the rooms' PIN lockouts and removals) see every visitor as the proxy, so one visitor's wrong " +
+          "PINs lock everyone out of a room, a host's removal of one guest keeps every guest out for 10 minutes, " +
+          "and the sign-in rate limits are off. Set it to the proxy's address (see " +
+          'docs/operations.md).',
+      );
+    }
+    logger.info(
+      { url, baseUrl: config.baseUrl.toString(), database: started.store.location, demo: config.demo },
+      config.demo
+        ? 'Roomlink is running in demo mode (no Microsoft 365 app registration configured)'
+        : 'Roomlink is running',
+    );
+    return { url, runtime: started, shutdown };
+  } catch (error) {
+    // Whatever started is closed, so that the process ends (an open port or pool would keep it up).
+    if (!(error instanceof WorkerStartError) && !(error instanceof StoppedWhileStarting))
+      await closeAll().catch(() => undefined);
+    // A signal's handler ends the process itself once its shutdown is done.
+    if (!(error instanceof StoppedWhileStarting))
+      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    throw error;
+  }
 }

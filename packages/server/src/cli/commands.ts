@@ -2,7 +2,7 @@ import { generateManifest } from '@roomlink/addin';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { ADDIN_VERSION } from '../addin.js';
-import type { Config } from '../config/config.js';
+import { BASE_URL_RULE, type Config, parseBaseUrl } from '../config/config.js';
 import { FileKeyProvider } from '../crypto/local-key-provider.js';
 import { rotateMasterKey } from '../crypto/rotate.js';
 import { scriptedSignIn } from '../identity/scripted-sign-in.js';
@@ -112,11 +112,21 @@ export function registerCommands(program: Command, config: () => Config): void {
           { attempts: LOG_CHECKPOINT_ATTEMPTS, retryMs: LOG_CHECKPOINT_RETRY_MS },
         );
         process.stdout.write(
-          `master key ${result.newMasterKeyId} is current; ${result.rewrapped} data keys rewrapped; ` +
-            `retired: ${result.retired.join(', ') || 'none'}\n`,
+          `master key ${result.newMasterKeyId} is current; ${result.rewrapped} data keys rewrapped` +
+            (result.retired.length > 0 ? `; retired: ${result.retired.join(', ')}` : '') +
+            '\n',
         );
         if (!provider.retireMasterKey) {
-          process.stdout.write('remove the old keys from ROOMLINK_MASTER_KEYS now that nothing uses them\n');
+          // The env provider's keys are the operator's to remove: name those no data key uses now.
+          const unused = (await provider.masterKeyIds()).filter((id) => id !== result.newMasterKeyId);
+          process.stdout.write(
+            unused.length > 0
+              ? `no data key is wrapped with ${unused.join(', ')} any more: remove ${unused.length > 1 ? 'them' : 'it'} ` +
+                  'from ROOMLINK_MASTER_KEYS and restart\n'
+              : `ROOMLINK_MASTER_KEYS holds ${result.newMasterKeyId} only, and every data key is wrapped with it: ` +
+                  'nothing to remove (to rotate, put a new key first in ROOMLINK_MASTER_KEYS, restart, and ' +
+                  'run "roomlink keys rotate" again)\n',
+          );
         }
         if (log.outcome === 'postgres') {
           process.stdout.write(
@@ -156,7 +166,7 @@ export function registerCommands(program: Command, config: () => Config): void {
       const c = config();
       if (c.microsoft) {
         throw new CliError(
-          'dev sign-in works in demo mode only; this Roomlink uses the Microsoft cloud',
+          'dev sign-in works in demo mode only; this Roomlink is not in demo mode (MS_CLIENT_ID is set)',
           EXIT.usage,
         );
       }
@@ -172,9 +182,30 @@ export function registerCommands(program: Command, config: () => Config): void {
     .description('print the Outlook add-in manifest (XML) for a base URL')
     .option('--base-url <url>', 'the public URL of this Roomlink (default: ROOMLINK_BASE_URL)')
     .action((options: { baseUrl?: string }) => {
-      const baseUrl = options.baseUrl ?? config().baseUrl.toString();
+      let baseUrl: URL;
+      if (options.baseUrl === undefined) {
+        baseUrl = config().baseUrl;
+      } else {
+        // ROOMLINK_BASE_URL's rule: a manifest for a URL no server can have (a path) would name pages
+        // no Roomlink serves, under an add-in id no server's own manifest has.
+        try {
+          baseUrl = parseBaseUrl(options.baseUrl);
+        } catch {
+          throw new CliError(
+            `cannot build the manifest: --base-url "${options.baseUrl}" ${BASE_URL_RULE}, as ` +
+              'ROOMLINK_BASE_URL (Roomlink serves at the root of its host)',
+            EXIT.usage,
+          );
+        }
+      }
+      if (baseUrl.protocol !== 'https:') {
+        process.stderr.write(
+          `roomlink: warning: ${baseUrl.origin} is not https: Outlook loads add-ins over https only, ` +
+            'so this manifest is of no use to it (give the public https URL of the TLS proxy)\n',
+        );
+      }
       try {
-        process.stdout.write(generateManifest({ baseUrl, version: ADDIN_VERSION }));
+        process.stdout.write(generateManifest({ baseUrl: baseUrl.toString(), version: ADDIN_VERSION }));
       } catch (error) {
         throw new CliError(`cannot build the manifest: ${(error as Error).message}`, EXIT.usage);
       }

@@ -1,8 +1,6 @@
 /** `roomlink doctor`: checks configuration, database and keys in that order; it creates nothing. */
 import { existsSync } from 'node:fs';
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
-import { wrapContext } from '../crypto/envelope.js';
-import { KeyError } from '../crypto/key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
@@ -11,6 +9,7 @@ import { retryWhileSchemasVanish, roomlinkMigrator } from '../store/migrations/i
 import { clientCertificateProblems } from './client-certificate.js';
 import { missingDatabaseMessage, sqliteFileOf } from './existing-database.js';
 import { EXIT } from './exit.js';
+import { checkMasterKeyCoverage } from './key-coverage.js';
 
 export interface DoctorOptions {
   /** The time certificates are checked against (tests). */
@@ -69,42 +68,7 @@ export async function runDoctor(
   try {
     // Doctor creates nothing: a missing keyring fails here, naming the file.
     const provider = await createKeyProvider(config, { warn: () => undefined }, { createDemoKeyring: false });
-    const held = new Set(await provider.masterKeyIds());
-    const counts = await store.tenantKeys.countByMasterKey().catch(() => new Map<string, number>());
-    const missing = [...counts.keys()].filter((id) => !held.has(id));
-    if (missing.length > 0)
-      throw new Error(`data keys are wrapped with master keys the provider lacks: ${missing.join(', ')}`);
-    // A held id proves nothing about the key material behind it (a mistyped ROOMLINK_MASTER_KEYS
-    // value, a keyring restored from the wrong backup): open one data key per master key in use.
-    for (const [masterKeyId, n] of counts) {
-      const sample = await store.db
-        .selectFrom('tenant_keys')
-        .select(['tenant_id', 'key_id', 'wrapped_key'])
-        .where('master_key_id', '=', masterKeyId)
-        .orderBy('tenant_id')
-        .limit(1)
-        .executeTakeFirst();
-      if (!sample) continue; // rotated or deleted since it was counted
-      try {
-        await provider.unwrap(
-          { masterKeyId, wrapped: sample.wrapped_key },
-          wrapContext(sample.tenant_id, sample.key_id),
-        );
-      } catch (error) {
-        // Only the ids and a KeyError's own message are shown: neither holds key material.
-        const why =
-          error instanceof KeyError && error.code === 'unwrap_failed'
-            ? 'the provider holds other key material under that id (or the stored data key is damaged)'
-            : error instanceof Error
-              ? error.message
-              : String(error);
-        throw new Error(
-          `master key ${masterKeyId} cannot open the data keys wrapped with it (${n} tenant data ` +
-            `key(s); tried tenant ${sample.tenant_id}'s): ${why}. Restore the right key (keyring ` +
-            'backup or ROOMLINK_MASTER_KEYS value); until then those tenants’ data cannot be read',
-        );
-      }
-    }
+    const { held, counts } = await checkMasterKeyCoverage(store, provider);
     print(
       `ok    keys (${provider.name} provider, ${held.size} master key(s), ${sum(counts)} tenant data key(s))`,
     );
@@ -126,7 +90,7 @@ async function pendingMigrations(store: KyselyStore): Promise<string[]> {
   return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
-function sum(counts: Map<string, number>): number {
+function sum(counts: ReadonlyMap<string, number>): number {
   let n = 0;
   for (const v of counts.values()) n += v;
   return n;

@@ -23,3 +23,25 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/**
+ * `message` as it may be printed: the password of any URL in it, and the password of `databaseUrl`
+ * wherever it appears (as written, or percent-decoded), replaced by `***`.
+ */
+export function withoutSecrets(message: string, databaseUrl?: string): string {
+  let out = message.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi, '$1***@');
+  let password = '';
+  try {
+    password = databaseUrl ? new URL(databaseUrl).password : '';
+  } catch {
+    // Not a URL (a sqlite: path has no password).
+  }
+  const spellings = new Set([password]);
+  try {
+    spellings.add(decodeURIComponent(password));
+  } catch {
+    // Not percent-encoded.
+  }
+  for (const secret of spellings) if (secret) out = out.replaceAll(secret, '***');
+  return out;
+}

@@ -1,14 +1,24 @@
 /** Starts the server with every feature wired in. */
 import { type Config, configWarnings } from '../config/config.js';
 import { productFeatures } from '../features.js';
-import { serve } from '../server.js';
+import { StoppedWhileStarting, serve } from '../server.js';
+import { checkMasterKeyCoverage } from './key-coverage.js';
 
 export async function startServer(config: Config): Promise<void> {
-  await serve(config, {
-    features: async (runtime, logger) => {
-      // Valid, but not what a production deployment wants (e.g. no Graph notifications over http).
-      for (const warning of configWarnings(config)) logger.warn(warning);
-      return productFeatures(runtime, logger);
-    },
-  });
+  try {
+    await serve(config, {
+      features: async (runtime, logger) => {
+        // Every stored data key must open with this process's master keys: a tenant whose key is
+        // missing here would get a 500 on every request while /readyz says ready (exit 77 instead).
+        await checkMasterKeyCoverage(runtime.store, runtime.keyProvider);
+        // Valid, but not what a production deployment wants (e.g. no Graph notifications over http).
+        for (const warning of configWarnings(config)) logger.warn(warning);
+        return productFeatures(runtime, logger);
+      },
+    });
+  } catch (error) {
+    // SIGTERM during the start: the signal's handler exits once everything is closed.
+    if (error instanceof StoppedWhileStarting) return;
+    throw error;
+  }
 }

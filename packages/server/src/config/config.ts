@@ -69,6 +69,22 @@ export interface Config {
 /** Global Administrator's role template id, the same in every tenant. */
 export const GLOBAL_ADMIN_ROLE_ID = '62e90394-69f5-4237-9190-012177145e10';
 
+/** What a base URL must be (ROOMLINK_BASE_URL, `roomlink manifest --base-url`). */
+export const BASE_URL_RULE = 'must be an absolute http(s) URL without path, query or fragment';
+
+/**
+ * A base URL as Roomlink uses it, ending with `/`; throws unless it follows BASE_URL_RULE. Roomlink
+ * serves at the root of its host: its routes, redirect URIs and add-in id are made from this URL.
+ */
+export function parseBaseUrl(raw: string): URL {
+  const url = new URL(raw);
+  if (!['http:', 'https:'].includes(url.protocol)) throw new Error('scheme');
+  if (url.search || url.hash) throw new Error('query');
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  if (url.pathname !== '/') throw new Error('path');
+  return url;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -160,16 +176,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const rawBase = value('ROOMLINK_BASE_URL');
   if (rawBase !== undefined) {
     try {
-      baseUrl = new URL(rawBase);
-      if (!['http:', 'https:'].includes(baseUrl.protocol)) throw new Error('scheme');
-      if (baseUrl.search || baseUrl.hash) throw new Error('query');
-      if (!baseUrl.pathname.endsWith('/')) baseUrl.pathname += '/';
-      if (baseUrl.pathname !== '/') throw new Error('path');
+      baseUrl = parseBaseUrl(rawBase);
     } catch {
       baseUrlValid = false;
-      problems.push(
-        `ROOMLINK_BASE_URL="${rawBase}" must be an absolute http(s) URL without path, query or fragment`,
-      );
+      problems.push(`ROOMLINK_BASE_URL="${rawBase}" ${BASE_URL_RULE}`);
     }
   }
 

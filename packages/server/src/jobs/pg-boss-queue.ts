@@ -4,6 +4,7 @@
  * `<kind>__dead` dead-letter queue. Coalescing kinds use the `stately` policy with the dedupe key as
  * singletonKey: at most one waiting and one running job per key, across processes.
  */
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import {
   failureReason,
@@ -59,30 +60,73 @@ export const FINISHED_JOB_SECONDS_AT_MOST =
 const DEFAULT_MAX_ATTEMPTS = 8;
 const deadLetterOf = (kind: string) => `${kind}__dead`;
 
+/**
+ * Tries at creating one queue. Processes that start at once create their queues side by side, and
+ * pg-boss's DDL on the shared job table can deadlock with whatever else takes locks there; PostgreSQL
+ * then rolls one creation back (40P01), and trying again is safe (the queue is checked first).
+ */
+const QUEUE_CREATE_ATTEMPTS = 5;
+/** Deadlock, and the duplicates a creation racing another one can meet (queue row, partition table). */
+const RETRYABLE_QUEUE_ERRORS = new Set(['40P01', '40001', '23505', '42P07']);
+
 export class PgBossJobQueue implements JobQueue {
   readonly backend = 'pg-boss' as const;
-  readonly #boss: PgBoss;
+  #boss: PgBoss;
+  /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
+  #bossRunning = false;
   #started: Promise<void> | undefined;
   #working = false;
 
   constructor(private readonly options: PgBossJobQueueOptions) {
-    this.#boss = new PgBoss({
-      connectionString: options.connectionString,
-      schema: options.schema ?? 'pgboss',
+    this.#boss = this.#newBoss();
+  }
+
+  #newBoss(): PgBoss {
+    const boss = new PgBoss({
+      connectionString: this.options.connectionString,
+      schema: this.#schema,
       max: 4,
       // Done jobs leave the tables quickly: their payloads are transient by design.
       ...PG_BOSS_HOUSEKEEPING,
-      ...(options.maintenanceIntervalSeconds
-        ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
+      ...(this.options.maintenanceIntervalSeconds
+        ? { maintenanceIntervalSeconds: this.options.maintenanceIntervalSeconds }
         : {}),
     });
-    this.#boss.on('error', (error) => options.observer?.onError?.(error));
+    boss.on('error', (error) => this.options.observer?.onError?.(error));
+    return boss;
   }
 
-  /** Creates pg-boss's schema and the queues; enqueue() and start() call it. */
+  get #schema(): string {
+    return this.options.schema ?? 'pgboss';
+  }
+
+  /**
+   * Creates pg-boss's schema and the queues; enqueue() and start() call it. A failed start is not
+   * kept: the next call (the next job a request enqueues, a new start) tries again.
+   */
   ready(): Promise<void> {
-    this.#started ??= (async () => {
-      await this.#boss.start();
+    this.#started ??= this.#start().catch((error: unknown) => {
+      this.#started = undefined;
+      throw error;
+    });
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    if (!this.#bossRunning) {
+      try {
+        await this.#boss.start();
+      } catch (error) {
+        // pg-boss cannot start again after a failed start (it stays "starting"): the next try gets a
+        // new one, and this one's connections are closed.
+        const failed = this.#boss;
+        this.#boss = this.#newBoss();
+        await closePool(failed);
+        throw error;
+      }
+      this.#bossRunning = true;
+    }
+    await this.#serialised(async () => {
       for (const [kind, options] of Object.entries(this.options.kinds)) {
         const retryLimit = (options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) - 1;
         await this.#ensureQueue(deadLetterOf(kind), { name: deadLetterOf(kind), policy: 'standard' });
@@ -96,8 +140,30 @@ export class PgBossJobQueue implements JobQueue {
           deadLetter: deadLetterOf(kind),
         });
       }
-    })();
-    return this.#started;
+    });
+  }
+
+  /**
+   * Runs `work` (queue creation) while holding a PostgreSQL advisory lock of this pg-boss schema, on
+   * a connection of its own: Roomlink processes starting at once create their queues one after the
+   * other, not side by side (pg-boss's queue DDL on the shared job table deadlocks then). The lock
+   * goes with the connection, should this process die meanwhile.
+   */
+  async #serialised(work: () => Promise<void>): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.connectionString });
+    // A connection that fails once connected (PostgreSQL restarting) must not crash the process.
+    client.on('error', (error) => this.options.observer?.onError?.(error));
+    await client.connect();
+    try {
+      await client.query(
+        `select pg_advisory_lock(('x' || encode(sha224((current_database() || $1)::bytea), 'hex'))::bit(64)::bigint)`,
+        [`.pgboss.${this.#schema}.roomlink-queues`],
+      );
+      await work();
+    } finally {
+      // Closing the session releases the lock.
+      await client.end().catch(() => undefined);
+    }
   }
 
   async enqueue(jobs: readonly JobSpec[]): Promise<void> {
@@ -170,10 +236,13 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async stop(): Promise<void> {
-    if (!this.#started) return;
-    await this.#started.catch(() => undefined);
+    await this.#started?.catch(() => undefined);
+    // A start that failed after pg-boss itself started (a queue it could not create) leaves pg-boss
+    // running: it is stopped all the same, or its pool and timers would keep the process alive.
+    if (!this.#bossRunning) return;
     // graceful: pg-boss stops fetching and waits for handlers in flight before closing its pool.
     await this.#boss.stop({ graceful: true, wait: true, timeout: 20_000, close: true });
+    this.#bossRunning = false;
     this.#working = false;
   }
 
@@ -184,7 +253,7 @@ export class PgBossJobQueue implements JobQueue {
   async counts(): Promise<JobCount[]> {
     await this.ready();
     const db = this.#boss.getDb();
-    const schema = this.options.schema ?? 'pgboss';
+    const schema = this.#schema;
     const names = Object.keys(this.options.kinds);
     const result = await db.executeSql(
       `select name, state, count(*)::int as n from ${schema}.job
@@ -220,7 +289,7 @@ export class PgBossJobQueue implements JobQueue {
    * backoff start_after is at least retryDelay (1 s) away, so no worker takes the job in between.
    */
   async #retryNoSooner(kind: string, id: string, ms: number): Promise<void> {
-    const schema = this.options.schema ?? 'pgboss';
+    const schema = this.#schema;
     await this.#boss.getDb().executeSql(
       `update ${schema}.job set start_after = greatest(start_after, now() + $3::int * interval '1 millisecond')
          where name = $1 and id = $2 and state = 'retry'`,
@@ -229,12 +298,24 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async #ensureQueue(name: string, queue: PgBoss.Queue): Promise<void> {
-    if (await this.#boss.getQueue(name)) return;
-    try {
-      await this.#boss.createQueue(name, queue);
-    } catch (error) {
-      // Another process created it first.
-      if (!(await this.#boss.getQueue(name))) throw error;
+    for (let attempt = 1; ; attempt++) {
+      if (await this.#boss.getQueue(name)) return;
+      try {
+        await this.#boss.createQueue(name, queue);
+        return;
+      } catch (error) {
+        // Another process created it first.
+        if (await this.#boss.getQueue(name)) return;
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= QUEUE_CREATE_ATTEMPTS || typeof code !== 'string' || !RETRYABLE_QUEUE_ERRORS.has(code))
+          throw error;
+      }
     }
   }
+}
+
+/** Closes the pool of a pg-boss that failed to start (its stop() does nothing before a start succeeded). */
+async function closePool(boss: PgBoss): Promise<void> {
+  const db = boss.getDb() as unknown as { opened?: boolean; close?: () => Promise<void> };
+  if (db.opened) await db.close?.().catch(() => undefined);
 }

@@ -1,10 +1,27 @@
 /**
  * Runs retention on a schedule inside the server: first shortly after start, then every hour.
- * Runs never overlap (the next is scheduled when one ends); stop() aborts between two batches and
- * waits for the run to wind down, so shutdown never cuts a transaction.
+ * Runs never overlap (the next is scheduled when one ends). halt() (the start of shutdown) schedules
+ * nothing more and asks a run under way to stop between two batches; stop() does the same and waits
+ * for that run to wind down, so shutdown never cuts a transaction nor closes the database under it.
  */
 import type { Worker } from '../server.js';
 import type { RetentionJob, RetentionLogger, RetentionReport } from './job.js';
+
+/** How the worker waits for its next run: Node's timers, or a test's. */
+export interface RetentionTimers {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const NODE_TIMERS: RetentionTimers = {
+  set: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    // The schedule alone never keeps the process alive (the HTTP server does).
+    timer.unref();
+    return timer;
+  },
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+};
 
 export interface RetentionWorkerOptions {
   readonly intervalMs?: number;
@@ -13,13 +30,15 @@ export interface RetentionWorkerOptions {
   readonly logger?: RetentionLogger;
   /** Sees each finished run (tests wait on it). */
   readonly onRun?: (report: RetentionReport) => void;
+  /** Test seam: the schedule's timers. */
+  readonly timers?: RetentionTimers;
 }
 
 export const RETENTION_INTERVAL_MS = 3600_000;
 const FIRST_RUN_DELAY_MS = 60_000;
 
 export class RetentionWorker implements Worker {
-  #timer: NodeJS.Timeout | undefined;
+  #timer: unknown;
   #abort: AbortController | undefined;
   #current: Promise<unknown> | undefined;
   #stopped = true;
@@ -29,33 +48,46 @@ export class RetentionWorker implements Worker {
     private readonly options: RetentionWorkerOptions = {},
   ) {}
 
+  get #timers(): RetentionTimers {
+    return this.options.timers ?? NODE_TIMERS;
+  }
+
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#schedule(this.options.firstRunDelayMs ?? FIRST_RUN_DELAY_MS);
   }
 
-  async stop(): Promise<void> {
+  /** No run starts from now on, and the one under way (if any) stops at its next batch. */
+  halt(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clear(this.#timer);
+    this.#timer = undefined;
     this.#abort?.abort();
+  }
+
+  /** halt(), then waits until the run under way (if any) has stopped. */
+  async stop(): Promise<void> {
+    this.halt();
     await this.#current?.catch(() => undefined);
   }
 
   #schedule(delay: number): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => void this.#tick(), delay);
-    // The schedule alone never keeps the process alive (the HTTP server does).
-    this.#timer.unref();
+    this.#timer = this.#timers.set(() => void this.#tick(), delay);
   }
 
   async #tick(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#stopped) return;
     this.#abort = new AbortController();
     const now = this.options.now ?? (() => new Date());
     const run = this.job.run(now(), { signal: this.#abort.signal });
     this.#current = run;
     try {
-      this.options.onRun?.(await run);
+      // Awaited whether or not anyone listens: stop() waits on #current until the run has ended.
+      const report = await run;
+      this.options.onRun?.(report);
     } catch (error) {
       this.options.logger?.error(
         { err: { type: (error as Error).name, stack: (error as Error).stack } },

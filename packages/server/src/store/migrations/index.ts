@@ -3,7 +3,7 @@
  * mean the same on SQLite and PostgreSQL, but for 0006's id column (SQLite's row id, PostgreSQL's
  * identity). Add new ones at the end; never edit a released one.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_identity.js';
 import * as m0003 from './0003_sync.js';
@@ -66,8 +66,40 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Prom
   const { error, results } = await retryWhileSchemasVanish(() =>
     roomlinkMigrator(db, schema ? { schema } : {}).migrateToLatest(),
   );
-  if (error) throw new Error('database migration failed', { cause: error });
+  if (error) throw new Error(`database migration failed: ${await failureOf(db, error)}`, { cause: error });
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/**
+ * Why a migration failed, for the operator: the database's message and code (they name relations
+ * and schemas, never the connection's password), and the usual cause when PostgreSQL has no schema to
+ * create the tables in.
+ */
+async function failureOf<DB>(db: Kysely<DB>, error: unknown): Promise<string> {
+  const e = error as { message?: unknown; code?: unknown } | undefined;
+  const text =
+    (typeof e?.message === 'string' ? e.message : String(error)) +
+    (typeof e?.code === 'string' ? ` (${e.code})` : '');
+  const searchPath = await unusableSearchPath(db);
+  if (searchPath === undefined) return text;
+  return (
+    `the search_path "${searchPath}" names no schema that exists, so Roomlink has nowhere to create ` +
+    'its tables: create the schema first (CREATE SCHEMA …), or name an existing one in DATABASE_URL ' +
+    `(?options=-c%20search_path%3D<schema>); ${text}`
+  );
+}
+
+/** PostgreSQL's search_path when none of its schemas exists (current_schema() is null); else undefined. */
+async function unusableSearchPath<DB>(db: Kysely<DB>): Promise<string | undefined> {
+  try {
+    const { rows } = await sql<{ schema: string | null; path: string }>`
+      select current_schema() as schema, current_setting('search_path') as path`.execute(db);
+    const row = rows[0];
+    return row && row.schema === null ? row.path : undefined;
+  } catch {
+    // SQLite has neither function; an unreachable database says so in the error itself.
+    return undefined;
+  }
 }
 
 /** Attempts at a migration run whose catalog scan met a schema dropped meanwhile. */
