@@ -14,6 +14,7 @@ import Fastify, {
 import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
+import { registerCloseWhenDraining } from './http/close-when-draining.js';
 import { problem } from './http/errors.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerNoStore } from './http/no-store.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   readonly plugins?: readonly AppPlugin[];
   readonly draining?: () => boolean;
+  /** Shutdown has begun: answers close their connections (http/close-when-draining.ts). */
+  readonly shuttingDown?: () => boolean;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -76,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerProblemHandling(app);
   registerNoStore(app);
+  if (deps.shuttingDown) registerCloseWhenDraining(app, deps.shuttingDown);
   registerJsonBodyParser(app);
   registerAuthentication(app, deps.authenticate);
   registerHttpMetrics(app, deps.metrics);

@@ -161,6 +161,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       plugins: features.plugins,
       // Not ready until the workers run, nor once shutdown began.
       draining: () => closing !== undefined || !workersStarted,
+      shuttingDown: () => closing !== undefined,
     });
     await stopIfSignalled();
     const url = await app.listen({ port: config.port, host: config.host });
