@@ -13,7 +13,7 @@ import { type RunningServer, serve } from '../src/server.js';
 import { SILENT } from './support/admin.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { type Deferred, deferred } from './support/deferred.js';
-import { freePort, startTestApp, type TestApp, testMasterKeys } from './support/harness.js';
+import { serverTestEnv, startTestApp, type TestApp } from './support/harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -49,19 +49,7 @@ function heldSweep() {
   };
 }
 
-async function serverEnv(database: TestDatabase): Promise<Record<string, string>> {
-  const port = await freePort();
-  return {
-    DATABASE_URL: database.url,
-    ROOMLINK_DATA_DIR: database.dir,
-    ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ROOMLINK_KEY_PROVIDER: 'env',
-    ROOMLINK_MASTER_KEYS: testMasterKeys(),
-    LOG_LEVEL: 'silent',
-  };
-}
+const serverEnv = (database: TestDatabase) => serverTestEnv(database);
 
 describe('the retention worker at shutdown', () => {
   let t: TestApp;

@@ -17,7 +17,7 @@ import { pgBossSchemaFor } from '../src/graph/index.js';
 import { type RunningServer, serve, type Worker, WorkerStartError } from '../src/server.js';
 import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { deferred } from './support/deferred.js';
-import { freePort, testMasterKeys } from './support/harness.js';
+import { freePort, serverTestEnv, testMasterKeys } from './support/harness.js';
 import { CLI } from './support/server-process.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -25,19 +25,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serverEnv(database: TestDatabase): Promise<Record<string, string>> {
-  const port = await freePort();
-  return {
-    DATABASE_URL: database.url,
-    ROOMLINK_DATA_DIR: database.dir,
-    ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ROOMLINK_KEY_PROVIDER: 'env',
-    ROOMLINK_MASTER_KEYS: testMasterKeys(),
-    LOG_LEVEL: 'silent',
-  };
-}
+const serverEnv = (database: TestDatabase) => serverTestEnv(database);
 
 /** Whether something accepts TCP connections on the port. */
 function listening(port: number): Promise<boolean> {
@@ -219,27 +207,17 @@ describe('roomlink serve', () => {
       } finally {
         await client.end();
       }
-      const port = await freePort();
+      const env = await serverTestEnv(database, 'info');
+      const port = Number(env.PORT);
       let readyWhenFailed: Promise<boolean> | undefined;
-      const { done } = serveProcess(
-        {
-          DATABASE_URL: database.url,
-          ROOMLINK_DATA_DIR: database.dir,
-          ROOMLINK_KEY_PROVIDER: 'env',
-          ROOMLINK_MASTER_KEYS: testMasterKeys(),
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          LOG_LEVEL: 'info',
-        },
-        (child, _stdout, stderr) => {
-          // Once it says it failed, nothing may answer on its port any more (and a process that
-          // still does is not waited for).
-          if (stderr.includes('roomlink:') && !readyWhenFailed) {
-            readyWhenFailed = listening(port);
-            void readyWhenFailed.then((up) => up && child.kill('SIGKILL'));
-          }
-        },
-      );
+      const { done } = serveProcess(env, (child, _stdout, stderr) => {
+        // Once it says it failed, nothing may answer on its port any more (and a process that
+        // still does is not waited for).
+        if (stderr.includes('roomlink:') && !readyWhenFailed) {
+          readyWhenFailed = listening(port);
+          void readyWhenFailed.then((up) => up && child.kill('SIGKILL'));
+        }
+      });
       const result = await done;
       expect(await readyWhenFailed).toBe(false);
       expect(result.code, result.stdout + result.stderr).toBe(EXIT.failure);

@@ -19,7 +19,7 @@ import { TokenService } from '../../src/identity/tokens.js';
 import type { Runtime } from '../../src/runtime.js';
 import { serve } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort, testMasterKeys } from '../support/harness.js';
+import { serverTestEnv } from '../support/harness.js';
 
 export interface DemoServer {
   /** The base URL, ending with `/`. */
@@ -40,17 +40,7 @@ export interface DemoServer {
 
 export async function startDemoServer(): Promise<DemoServer> {
   const database = await createTestDatabase('sqlite');
-  const port = await freePort();
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    ROOMLINK_DATA_DIR: database.dir,
-    ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ROOMLINK_KEY_PROVIDER: 'env',
-    ROOMLINK_MASTER_KEYS: testMasterKeys(),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-  });
+  const config = loadConfig(await serverTestEnv(database, process.env.TEST_LOG_LEVEL ?? 'silent'));
   if (!config.demo) throw new Error('expected demo mode (no MS_CLIENT_ID)');
   const running = await serve(config, { features: productFeatures, exitOnSignal: false });
   const baseUrl = config.baseUrl.toString();

@@ -112,3 +112,24 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The environment of a server run in a test: the test's database and data directory, a free port as
+ * its base URL, test master keys, and logs at `logLevel`.
+ */
+export async function serverTestEnv(
+  database: TestDatabase,
+  logLevel = 'silent',
+): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    DATABASE_URL: database.url,
+    ROOMLINK_DATA_DIR: database.dir,
+    ROOMLINK_BASE_URL: `http://127.0.0.1:${port}`,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ROOMLINK_KEY_PROVIDER: 'env',
+    ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    LOG_LEVEL: logLevel,
+  };
+}
