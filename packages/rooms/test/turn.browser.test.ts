@@ -35,29 +35,7 @@ describe.skipIf(!turnserver)('TURN relay (coturn)', () => {
   let web: { root: string; remove(): Promise<void> };
 
   beforeAll(async () => {
-    port = await freeUdpPort();
-    coturn = spawn(
-      turnserver as string,
-      [
-        '-n',
-        '--listening-ip=127.0.0.1',
-        `--listening-port=${port}`,
-        '--relay-ip=127.0.0.1',
-        '--min-port=49160',
-        '--max-port=49400',
-        '--use-auth-secret',
-        `--static-auth-secret=${secret}`,
-        '--realm=roomlink.test',
-        '--no-tls',
-        '--no-dtls',
-        '--no-cli',
-        '--allow-loopback-peers',
-        '--fingerprint',
-        '--log-file=stdout',
-      ],
-      { stdio: 'ignore' },
-    );
-    await stunReachable(port, 10_000);
+    ({ coturn, port } = await startCoturn(secret));
     [web, chromium] = await Promise.all([buildWebClient(), launchChromium()]);
     server = await startServer({
       directory,
@@ -101,6 +79,65 @@ describe.skipIf(!turnserver)('TURN relay (coturn)', () => {
     }
   }, 60_000);
 });
+
+/**
+ * Starts coturn on a free UDP port and waits until it answers STUN. A port is only known free when
+ * it was probed, so another process may take it before coturn binds it; coturn then keeps retrying
+ * the bind instead of exiting. Such a start is given up after a while and tried on a new port, and
+ * the last failure says what coturn logged.
+ */
+async function startCoturn(secret: string): Promise<{ coturn: ChildProcess; port: number }> {
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freeUdpPort();
+    const coturn = spawn(
+      turnserver as string,
+      [
+        '-n',
+        '--listening-ip=127.0.0.1',
+        `--listening-port=${port}`,
+        '--relay-ip=127.0.0.1',
+        '--min-port=49160',
+        '--max-port=49400',
+        '--use-auth-secret',
+        `--static-auth-secret=${secret}`,
+        '--realm=roomlink.test',
+        // The test relays over UDP only; no TCP listener means no clash with a TCP port in use.
+        '--no-tcp',
+        '--no-tls',
+        '--no-dtls',
+        '--no-cli',
+        '--allow-loopback-peers',
+        '--fingerprint',
+        '--log-file=stdout',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    const keep = (chunk: Buffer) => {
+      log = (log + chunk.toString('utf8')).slice(-4_000);
+    };
+    coturn.stdout?.on('data', keep);
+    coturn.stderr?.on('data', keep);
+    const exited = new Promise<never>((_, reject) =>
+      coturn.once('exit', (code) => reject(new Error(`coturn exited (${code}) before answering STUN`))),
+    );
+    // Also killed on purpose later (a retry, the end of the tests): that rejection is not an error.
+    exited.catch(() => undefined);
+    try {
+      await Promise.race([stunReachable(port, 10_000), exited]);
+      coturn.stdout?.off('data', keep).resume();
+      coturn.stderr?.off('data', keep).resume();
+      return { coturn, port };
+    } catch (error) {
+      coturn.kill();
+      lastError = new Error(
+        `${(error as Error).message} (attempt ${attempt}, port ${port}); coturn logged:\n${log}`,
+      );
+    }
+  }
+  throw lastError;
+}
 
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {

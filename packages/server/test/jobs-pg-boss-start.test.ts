@@ -53,6 +53,10 @@ describe.skipIf(skip)(`the pg-boss job queue's start (${label})`, () => {
     const other = new pg.Client({ connectionString: database.url });
     await other.connect();
     cleanups.push(() => other.end());
+    // PostgreSQL rolls back the session whose deadlock check runs first: each checks once it has
+    // waited `deadlock_timeout` (1 s). This session starts waiting only milliseconds after the
+    // creation, so under load its check could come first; a long timeout here leaves it to the creation.
+    await other.query(`set deadlock_timeout = '60s'`);
     await other.query('begin');
     await other.query(`lock table ${schema}.job in share update exclusive mode`);
     const queue = new PgBossJobQueue({ connectionString: database.url, schema, kinds: { second: {} } });
@@ -68,8 +72,8 @@ describe.skipIf(skip)(`the pg-boss job queue's start (${label})`, () => {
       );
       if (rows.length > 0) break;
     }
-    // Now the other session waits for the queue table: a deadlock. The creation, waiting longer,
-    // finds it and is rolled back (40P01); the other session gets its lock, then lets go.
+    // Now the other session waits for the queue table: a deadlock. The creation's check finds it and
+    // the creation is rolled back (40P01); the other session gets its lock, then lets go.
     await other.query(`lock table ${schema}.queue in row exclusive mode`);
     await other.query('rollback');
 

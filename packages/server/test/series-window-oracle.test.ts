@@ -9,6 +9,7 @@ import { normalizeRecurrence, occurrenceStarts } from '../../emulators/src/graph
 import { instantOf, parseDate } from '../../emulators/src/graph/time.js';
 import { roomWindow } from '../src/domain/meetings/window.js';
 import { openSchedule } from '../src/domain/sync/occurrences.js';
+import { DAYS, INDEXES, PATTERN_TYPES, seededRandom } from './support/seeded-random.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -23,28 +24,9 @@ const ZONES = [
   'Asia/Tokyo',
   'America/Santiago',
 ];
-const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-const INDEXES = ['first', 'second', 'third', 'fourth', 'last'];
-const TYPES = ['daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly', 'relativeYearly'];
-
-/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)] as T;
-  return { int, pick };
-}
-
 function randomSeries(seed: number) {
-  const r = random(seed);
-  const type = r.pick(TYPES);
+  const r = seededRandom(seed);
+  const type = r.pick(PATTERN_TYPES);
   const days = DAYS.filter(() => r.int(0, 2) === 0);
   if (days.length === 0) days.push(r.pick(DAYS));
   const startDate = new Date(Date.UTC(2026, 0, 1) + r.int(0, 3 * 365) * DAY).toISOString().slice(0, 10);
