@@ -39,6 +39,8 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   readonly plugins?: readonly AppPlugin[];
   readonly draining?: () => boolean;
+  /** Why a background worker does not work, or undefined (server.ts; /readyz answers 503 with it). */
+  readonly workerProblem?: () => string | undefined;
   /** Shutdown has begun: answers close their connections (http/close-when-draining.ts). */
   readonly shuttingDown?: () => boolean;
 }
@@ -90,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ping: () => deps.store.ping(),
     registry: deps.metrics.registry,
     draining: deps.draining ?? (() => false),
+    ...(deps.workerProblem ? { workerProblem: deps.workerProblem } : {}),
   });
   await faviconRoutes(app);
   await app.register(meetingRoutes, { meetings: deps.meetings, tenants: deps.store.tenants });

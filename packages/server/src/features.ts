@@ -105,6 +105,14 @@ export async function productFeatures(
   return {
     plugins,
     authenticate: identity.authenticate,
-    workers: [{ start: () => calendarSync.start(), stop: () => calendarSync.stop() }, ...retention.workers],
+    workers: [
+      {
+        start: () => calendarSync.start(),
+        halt: () => calendarSync.halt(),
+        stop: () => calendarSync.stop(),
+        health: () => calendarSync.health(),
+      },
+      ...retention.workers,
+    ],
   };
 }

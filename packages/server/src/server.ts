@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { type AppPlugin, buildApp } from './app.js';
 import { type Config, clientAddressesKnown } from './config/config.js';
 import type { Authenticator } from './http/auth.js';
@@ -36,6 +37,13 @@ export interface Worker {
   halt?(): void;
   /** Stops, and waits for work under way: the database closes once every worker's stop() settled. */
   stop(): Promise<void>;
+  /**
+   * Whether the started worker does its work: undefined when it does, otherwise a short reason for
+   * operators (no personal data), from what the worker itself observed — its loop ended, or a pass
+   * it makes at a known interval is overdue by several intervals. /readyz then answers 503 with it.
+   * Asked at every probe and every /metrics scrape: synchronous and cheap (no I/O, no waiting).
+   */
+  health?(): string | undefined;
 }
 
 export interface ServeOptions {
@@ -102,6 +110,30 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   };
 
   let closing: Promise<void> | undefined;
+
+  // What each worker's health() said last (each change is logged once, not at every probe).
+  const reported = new Map<Worker, string>();
+  /** The problems the running workers report, in their order; before the start and once shutdown began, none. */
+  const workerProblems = (): string[] => {
+    if (!workersStarted || closing) return [];
+    const problems: string[] = [];
+    for (const worker of workers) {
+      const reason = worker.health?.();
+      const before = reported.get(worker);
+      if (reason !== before) {
+        if (reason === undefined) {
+          reported.delete(worker);
+          logger.info({ was: before }, 'a background worker works again');
+        } else {
+          reported.set(worker, reason);
+          logger.error({ reason }, 'a background worker does not work: /readyz answers 503');
+        }
+      }
+      if (reason !== undefined) problems.push(reason);
+    }
+    return problems;
+  };
+
   const shutdown = (reason: string): Promise<void> => {
     closing ??= (async () => {
       logger.info({ reason }, 'shutting down: finishing in-flight requests');
@@ -148,6 +180,14 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     runtime = await createRuntime(config, logger);
     await stopIfSignalled();
     const started = runtime;
+    new Gauge({
+      name: 'roomlink_workers_failing',
+      help: 'Background workers (calendar sync, retention) that report they do not work; /readyz says why',
+      registers: [started.metrics.registry],
+      collect() {
+        this.set(workerProblems().length);
+      },
+    });
     const features = (await options.features?.(started, logger)) ?? { plugins: [] };
     workers = features.workers ?? [];
     await stopIfSignalled();
@@ -161,6 +201,8 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       plugins: features.plugins,
       // Not ready until the workers run, nor once shutdown began.
       draining: () => closing !== undefined || !workersStarted,
+      // Once they run: a worker that stopped or stalls since.
+      workerProblem: () => workerProblems()[0],
       shuttingDown: () => closing !== undefined,
     });
     await stopIfSignalled();

@@ -8,7 +8,13 @@ import { SqlJobQueue } from '../src/jobs/sql-queue.js';
 import { openStore } from '../src/store/kysely-store.js';
 import { KyselyJobStore } from '../src/store/repositories/jobs-sql.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
+import { deferred } from './support/deferred.js';
 import { eventually } from './sync-harness.js';
+
+/** Lets pending callbacks run (promise reactions, I/O callbacks, immediates): no clock involved. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 const KINDS = { work: { maxAttempts: 3 }, tick: { coalesce: true, maxAttempts: 3 } };
 
@@ -179,6 +185,39 @@ for (const dialect of DIALECTS) {
         await eventually(() => started === 12, 10_000, 'the remaining jobs to run');
       },
     );
+
+    it('halt() takes no new job while the one in flight finishes; stop() then waits for it', async () => {
+      const { q, outcomes } = await queue();
+      const ran: string[] = [];
+      const entered = deferred();
+      const finish = deferred();
+      const finished = deferred();
+      // Should the test fail first, the job ends (before the queue stops: cleanups run last first).
+      cleanups.push(async () => finish.resolve());
+      await q.start({
+        work: async (payload: JobPayload) => {
+          ran.push(String(payload.name));
+          entered.resolve();
+          await finish.promise;
+          finished.resolve();
+        },
+      });
+      await q.enqueue([{ kind: 'work', payload: { name: 'first' } }]);
+      await entered.promise;
+
+      (q as SqlJobQueue | PgBossJobQueue).halt();
+      // Written durably (a webhook during the drain), for the next start to take.
+      await q.enqueue([{ kind: 'work', payload: { name: 'second' } }]);
+      finish.resolve();
+      await finished.promise;
+      // The finished job frees a slot (SqlJobQueue looks at the table again at once): nothing is taken.
+      await settle();
+      expect(ran).toEqual(['first']);
+      await q.stop();
+      expect(ran).toEqual(['first']);
+      // Completed, not failed by the stop.
+      expect(outcomes).toEqual(['work:completed:']);
+    });
 
     it('stop() waits for jobs in flight', async () => {
       const { q } = await queue();

@@ -41,7 +41,7 @@ export interface CalendarSyncOptions {
   /** The add-in's manifest id; names the custom properties' extended property. */
   readonly addinId: string;
   /** Default: SqlJobQueue on SQLite, PgBossJobQueue (schema `pgboss`) on PostgreSQL. */
-  readonly queue?: (observer: JobObserver) => JobQueue;
+  readonly queue?: (observer: JobObserver) => JobQueue & QueueLiveness;
   readonly fetch?: typeof fetch;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -49,6 +49,14 @@ export interface CalendarSyncOptions {
   readonly tuning?: SyncTuning;
   /** A series' moved or cancelled occurrences were saved (its live room must be checked again). */
   readonly onOccurrencesChanged?: (meetingId: string) => void;
+}
+
+/** What calendar sync asks of its job queue where the queue can tell (both queues here can). */
+export interface QueueLiveness {
+  /** Takes no new jobs from now on; jobs in flight go on until stop(). */
+  halt?(): void;
+  /** undefined while the queue takes jobs; otherwise a short reason why it does not. */
+  health?(): string | undefined;
 }
 
 export interface SyncTuning extends Omit<SyncWorkerSettings, 'addinId'> {
@@ -71,8 +79,19 @@ export interface CalendarSync {
   readonly plugin: AppPlugin;
   /** Starts the job handlers, the schedule and a first reconciliation of every active user. */
   start(): Promise<void>;
+  /**
+   * The start of shutdown: starts nothing new — the schedule is cleared and the job queue takes no
+   * new jobs (where it can) — while jobs and requests in flight finish. stop() follows.
+   */
+  halt(): void;
   /** Stops the schedule and drains jobs in flight (SIGTERM). Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * undefined while sync works; otherwise why not, for /readyz (Worker.health in server.ts): what
+   * its job queue reports (loop failed or stuck, pg-boss stopped), or no maintenance pass has
+   * completed for three of its intervals.
+   */
+  health(): string | undefined;
   /** After a sign-in: subscription and first reconciliation, as jobs. */
   startSyncForUser(userId: string, tenantId: string): Promise<void>;
   /** At sign-out: deletes the Graph subscription and every sync record of the user. */
@@ -123,7 +142,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
   const syncStore = kyselySyncStore(options.store.db);
   let queueRef: JobQueue | undefined;
   const observer = jobMetrics(options.registry, () => queueRef);
-  const queue =
+  const queue: JobQueue & QueueLiveness =
     options.queue?.(observer) ??
     (options.store.dialect === 'postgres'
       ? new PgBossJobQueue({
@@ -190,7 +209,11 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
 
   let timer: NodeJS.Timeout | undefined;
   let started = false;
+  let halted = false;
   let stopping: Promise<void> | undefined;
+  const maintenanceEveryMs = tuning.maintenanceEveryMs ?? 300_000;
+  /** When the last maintenance pass completed (now()); health() reports three intervals without one. */
+  let maintainedAt = 0;
 
   /** Renewals and scheduled reconciliations, as coalesced jobs (safe with several processes). */
   const maintain = async (everyone: boolean): Promise<void> => {
@@ -208,6 +231,14 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       }
     }
     await queue.enqueue(jobs);
+    maintainedAt = now().getTime();
+  };
+
+  const halt = (): void => {
+    halted = true;
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    queue.halt?.();
   };
 
   const webhooks = graphWebhooks({ users: syncStore.users, queue, metrics });
@@ -220,19 +251,39 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       // Embedded SQLite: this process is the only worker, so leases left by a crash are void.
       if (options.store.dialect === 'sqlite') await syncStore.users.releaseAllLeases();
       await queue.start(worker.handlers());
+      // Halted meanwhile (a signal while starting): the queue started after halt() was called.
+      if (halted) {
+        queue.halt?.();
+        return;
+      }
       // At start (and so after any downtime) every mailbox is reconciled once.
       await maintain(true);
+      if (halted) return;
       timer = setInterval(() => {
         maintain(false).catch((error: unknown) => observer.onError?.(error));
-      }, tuning.maintenanceEveryMs ?? 300_000);
+      }, maintenanceEveryMs);
       timer.unref();
     },
+    halt,
     stop() {
       stopping ??= (async () => {
-        if (timer) clearInterval(timer);
+        halt();
         await queue.stop();
       })();
       return stopping;
+    },
+    health() {
+      const problem = queue.health?.();
+      if (problem) return `calendar sync: ${problem}`;
+      const overdueAfterMs = 3 * maintenanceEveryMs;
+      if (now().getTime() - maintainedAt > overdueAfterMs) {
+        const over =
+          overdueAfterMs >= 120_000
+            ? `${Math.ceil(overdueAfterMs / 60_000)} min`
+            : `${Math.ceil(overdueAfterMs / 1000)} s`;
+        return `calendar sync: no maintenance pass (subscription renewals, scheduled reconciliations) has completed for over ${over}`;
+      }
+      return undefined;
     },
     async startSyncForUser(userId, tenantId) {
       // Not activated: the user signed out meanwhile (sign-in notices and refuses itself).

@@ -76,6 +76,10 @@ export class PgBossJobQueue implements JobQueue {
   #bossRunning = false;
   #started: Promise<void> | undefined;
   #working = false;
+  /** halt() or stop() was called: pg-boss stopping now is ours. */
+  #halted = false;
+  /** Why this queue takes no more jobs though nobody stopped it. */
+  #failure: string | undefined;
 
   constructor(private readonly options: PgBossJobQueueOptions) {
     this.#boss = this.#newBoss();
@@ -93,6 +97,11 @@ export class PgBossJobQueue implements JobQueue {
         : {}),
     });
     boss.on('error', (error) => this.options.observer?.onError?.(error));
+    // pg-boss says it stopped (its pool closed, its workers gone) and this queue did not ask it to.
+    boss.on('stopped', () => {
+      if (!this.#halted && boss === this.#boss)
+        this.#failure = 'pg-boss stopped, so the job queue takes no more jobs';
+    });
     return boss;
   }
 
@@ -195,6 +204,8 @@ export class PgBossJobQueue implements JobQueue {
     const { observer } = this.options;
     for (const [kind, handler] of Object.entries(handlers)) {
       if (!this.options.kinds[kind]) continue;
+      // Halted while starting (a signal): no more workers.
+      if (this.#halted) break;
       await this.#boss.work<Record<string, never>>(
         kind,
         {
@@ -235,7 +246,31 @@ export class PgBossJobQueue implements JobQueue {
     }
   }
 
+  /**
+   * Takes no new jobs from now on (the start of shutdown): pg-boss stops fetching; jobs in flight go
+   * on, and stop() waits for them.
+   */
+  halt(): void {
+    this.#halted = true;
+    if (!this.#working) return;
+    for (const kind of Object.keys(this.options.kinds)) {
+      this.#boss.offWork(kind).catch((error: unknown) => this.options.observer?.onError?.(error));
+    }
+  }
+
+  /**
+   * undefined while pg-boss fetches jobs for this queue; otherwise why not: pg-boss reported that it
+   * stopped though nobody stopped it, or the queue was not started or was halted. (pg-boss does not
+   * tell whether its fetches go on, so a stall there is not seen here.) Cheap: no query.
+   */
+  health(): string | undefined {
+    if (this.#failure) return this.#failure;
+    if (!this.#working || this.#halted) return 'the job queue takes no jobs (not started, or halted)';
+    return undefined;
+  }
+
   async stop(): Promise<void> {
+    this.#halted = true;
     await this.#started?.catch(() => undefined);
     // A start that failed after pg-boss itself started (a queue it could not create) leaves pg-boss
     // running: it is stopped all the same, or its pool and timers would keep the process alive.

@@ -61,6 +61,11 @@ export interface SqlJobQueueOptions {
 
 const DEFAULT_MAX_ATTEMPTS = 8;
 const MIN_WAIT_MS = 5;
+/**
+ * The poll loop comes round at least every pollMs plus one claim (also while every slot is busy);
+ * this long without (or three polls, when pollMs is longer) is no hiccup: the loop is stuck.
+ */
+const STALLED_AFTER_MS = 30_000;
 
 export class SqlJobQueue implements JobQueue {
   readonly backend = 'sql' as const;
@@ -72,6 +77,10 @@ export class SqlJobQueue implements JobQueue {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #kicked = false;
+  /** When the poll loop last came round (this.#now()). */
+  #roundAt = 0;
+  /** Why the poll loop ended while it should have gone on. */
+  #failure: string | undefined;
 
   constructor(private readonly options: SqlJobQueueOptions) {
     this.#now = options.now ?? (() => new Date());
@@ -101,19 +110,50 @@ export class SqlJobQueue implements JobQueue {
   }
 
   async start(handlers: Readonly<Record<string, JobHandler>>): Promise<void> {
-    if (this.#running) throw new Error('the job queue is already running');
+    // Halted or failed, it is still this start's until stop().
+    if (this.#loop) throw new Error('the job queue is already running');
     this.#handlers = handlers;
     await this.options.store.requeueRunning();
     this.#running = true;
-    this.#loop = this.#run();
+    this.#failure = undefined;
+    this.#roundAt = this.#now().getTime();
+    this.#loop = this.#run().catch((error: unknown) => {
+      // Not a database error (the loop catches those and goes on): a bug. The jobs stay queued.
+      this.#failure = `the job queue's poll loop failed (${failureReason(error)}) and takes no more jobs`;
+      try {
+        this.options.observer?.onError?.(error);
+      } catch {
+        // The observer's own failure: the failure above is kept all the same.
+      }
+    });
+  }
+
+  /** Takes no new jobs from now on (the start of shutdown); jobs in flight go on, stop() waits for them. */
+  halt(): void {
+    this.#running = false;
+    this.#kick();
   }
 
   async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
-    this.#kick();
+    this.halt();
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
+    this.#loop = undefined;
+  }
+
+  /**
+   * undefined while the poll loop takes jobs; otherwise why not: it failed, it has not come round
+   * for STALLED_AFTER_MS (a claim or a look at the table that never answers), or it was not started
+   * or was halted. Cheap: no query.
+   */
+  health(): string | undefined {
+    if (this.#failure) return this.#failure;
+    if (!this.#running) return 'the job queue takes no jobs (not started, or halted)';
+    const stalledAfterMs = Math.max(STALLED_AFTER_MS, 3 * (this.options.pollMs ?? 500));
+    if (this.#now().getTime() - this.#roundAt > stalledAfterMs) {
+      return `the job queue's poll loop has not come round for over ${Math.ceil(stalledAfterMs / 1000)} s`;
+    }
+    return undefined;
   }
 
   counts(): Promise<JobCount[]> {
@@ -129,6 +169,7 @@ export class SqlJobQueue implements JobQueue {
     const concurrency = this.options.concurrency ?? 8;
     const kinds = Object.keys(this.#handlers).filter((k) => k in this.options.kinds);
     while (this.#running) {
+      this.#roundAt = this.#now().getTime();
       this.#kicked = false;
       let claimed = 0;
       const free = concurrency - this.#inFlight.size;

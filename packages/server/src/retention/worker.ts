@@ -36,15 +36,22 @@ export interface RetentionWorkerOptions {
 
 export const RETENTION_INTERVAL_MS = 3600_000;
 const FIRST_RUN_DELAY_MS = 60_000;
+/**
+ * A run under way for this many intervals has stopped making headway (a batch waiting on a lock or a
+ * connection that never answers): runs take seconds, a large first purge minutes (bench/).
+ */
+const STALLED_AFTER_INTERVALS = 3;
 
 export class RetentionWorker implements Worker {
   #timer: unknown;
   #abort: AbortController | undefined;
   #current: Promise<unknown> | undefined;
+  /** When the run under way started (now()). */
+  #runStartedAt: number | undefined;
   #stopped = true;
 
   constructor(
-    private readonly job: RetentionJob,
+    private readonly job: Pick<RetentionJob, 'run'>,
     private readonly options: RetentionWorkerOptions = {},
   ) {}
 
@@ -72,6 +79,29 @@ export class RetentionWorker implements Worker {
     await this.#current?.catch(() => undefined);
   }
 
+  /**
+   * undefined while the schedule runs; otherwise why not: it is not running (not started, or
+   * halted), or the run under way has not ended after three intervals (3 hours). A run that failed is
+   * logged and the next one scheduled as usual: that is not reported here. Cheap: no query.
+   */
+  health(): string | undefined {
+    if (this.#stopped) return 'retention: its schedule is not running';
+    const intervalMs = this.options.intervalMs ?? RETENTION_INTERVAL_MS;
+    const stalledAfterMs = STALLED_AFTER_INTERVALS * intervalMs;
+    if (this.#runStartedAt !== undefined && this.#now().getTime() - this.#runStartedAt > stalledAfterMs) {
+      const over =
+        stalledAfterMs % 3600_000 === 0
+          ? `${stalledAfterMs / 3600_000} h`
+          : `${Math.ceil(stalledAfterMs / 60_000)} min`;
+      return `retention: a run has been under way for over ${over} without ending`;
+    }
+    return undefined;
+  }
+
+  get #now(): () => Date {
+    return this.options.now ?? (() => new Date());
+  }
+
   #schedule(delay: number): void {
     if (this.#stopped) return;
     this.#timer = this.#timers.set(() => void this.#tick(), delay);
@@ -81,8 +111,9 @@ export class RetentionWorker implements Worker {
     this.#timer = undefined;
     if (this.#stopped) return;
     this.#abort = new AbortController();
-    const now = this.options.now ?? (() => new Date());
-    const run = this.job.run(now(), { signal: this.#abort.signal });
+    const asOf = this.#now();
+    this.#runStartedAt = asOf.getTime();
+    const run = this.job.run(asOf, { signal: this.#abort.signal });
     this.#current = run;
     try {
       // Awaited whether or not anyone listens: stop() waits on #current until the run has ended.
@@ -95,6 +126,7 @@ export class RetentionWorker implements Worker {
       );
     } finally {
       this.#current = undefined;
+      this.#runStartedAt = undefined;
       this.#schedule(this.options.intervalMs ?? RETENTION_INTERVAL_MS);
     }
   }

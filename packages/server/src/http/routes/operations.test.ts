@@ -4,9 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { StoreUnusableError } from '../../store/store.js';
 import { operationsRoutes } from './operations.js';
 
-async function appWith(ping: () => Promise<void>, draining = false) {
+async function appWith(
+  ping: () => Promise<void>,
+  draining = false,
+  workerProblem: () => string | undefined = () => undefined,
+) {
   const app = Fastify();
-  await operationsRoutes(app, { ping, registry: new Registry(), draining: () => draining });
+  await operationsRoutes(app, { ping, registry: new Registry(), draining: () => draining, workerProblem });
   return app;
 }
 
@@ -30,6 +34,22 @@ describe('readiness', () => {
     const res = await (await appWith(async () => Promise.reject(refused))).inject('/readyz');
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).toBe('syncing the log failed; restart');
+  });
+
+  it("answers 503 problem+json with a background worker's reason, and ready again once it is gone", async () => {
+    let reason: string | undefined = 'retention: a run has been under way for over 3 h without ending';
+    const app = await appWith(
+      async () => undefined,
+      false,
+      () => reason,
+    );
+    const res = await app.inject('/readyz');
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'unavailable', detail: reason });
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+    reason = undefined;
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
   });
 
   it('answers 503 while draining, and health stays ok', async () => {

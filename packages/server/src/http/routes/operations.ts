@@ -9,6 +9,11 @@ export interface OperationsDeps {
   readonly registry: Registry;
   /** True once shutdown began: readiness fails so that load balancers stop sending traffic. */
   readonly draining: () => boolean;
+  /**
+   * Why a background worker does not do its work (its own short reason, no personal data), or
+   * undefined while every one does. Asked at every probe: synchronous and cheap.
+   */
+  readonly workerProblem?: () => string | undefined;
 }
 
 const READY_TIMEOUT_MS = 2000;
@@ -19,6 +24,10 @@ export async function operationsRoutes(app: FastifyInstance, deps: OperationsDep
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     if (deps.draining()) {
       return reply.code(503).type('application/problem+json').send(problem('unavailable', 'shutting down'));
+    }
+    const stopped = deps.workerProblem?.();
+    if (stopped !== undefined) {
+      return reply.code(503).type('application/problem+json').send(problem('unavailable', stopped));
     }
     try {
       await withTimeout(deps.ping(), READY_TIMEOUT_MS);
