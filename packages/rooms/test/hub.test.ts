@@ -696,6 +696,72 @@ describe('chat over the rate limit', () => {
   });
 });
 
+describe('chat over the general message limits', () => {
+  const MEDIA = { type: 'media', audio: true, video: false, screen: false };
+
+  it("is given back to its sender with its text, over its socket's limit as over its client's", async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const ada = await join(hub, slug, 'Ada', HOST_PIN);
+    const bob = await join(hub, slug, 'Bob', '');
+    // The socket's burst (200, the join included) spent on media updates: the chat line that follows
+    // is over the general limit, well within the chat limit.
+    for (let i = 0; i < 199; i++) ada.socket.message(MEDIA);
+    ada.socket.message({ type: 'chat', text: 'still there?' });
+    expect(ada.socket.all('error')).toEqual([
+      { type: 'error', code: 'chat_rate_limited', text: 'still there?' },
+    ]);
+    expect(bob.socket.all('chat')).toEqual([]);
+
+    // The byte budget of their client (address) over all its sockets, 2 MiB, spent on 64 frames of
+    // 32 KiB that each parse to nothing, from four sockets (each closes past 20 invalid ones): Bob's
+    // next chat line is over it.
+    const senders = [ada, await join(hub, slug, 'Cy', ''), await join(hub, slug, 'Di', '')];
+    senders.push(await join(hub, slug, 'Ed', ''));
+    now += 60_000;
+    const big = Buffer.from(`{"type":"chat","text":"${'x'.repeat(32 * 1024 - 25)}"}`);
+    expect(big.length).toBe(32 * 1024);
+    for (let i = 0; i < 64; i++) senders[i % 4]?.socket.emit('message', big, false);
+    expect(senders.flatMap((p) => codes(p.socket)).filter((c) => c === 'invalid_message')).toHaveLength(64);
+    bob.socket.message({ type: 'chat', text: 'me too' });
+    expect(bob.socket.all('error')).toEqual([{ type: 'error', code: 'chat_rate_limited', text: 'me too' }]);
+    expect(ada.socket.all('chat')).toEqual([]);
+  });
+
+  it('comes back 10 times at once, then once a second: the rest of a flood is refused as before', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const ada = await join(hub, slug, 'Ada', HOST_PIN);
+    const bob = await join(hub, slug, 'Bob', '');
+    for (let i = 0; i < 199; i++) ada.socket.message(MEDIA);
+    // ICE candidates refused meanwhile are not parsed for it and use up nothing.
+    for (let i = 0; i < 30; i++) ada.socket.message({ type: 'signal', to: bob.id, data: OFFER });
+    for (let i = 0; i < 30; i++) ada.socket.message({ type: 'chat', text: `line ${i}` });
+    const answers = ada.socket.all('error');
+    expect(answers.slice(0, 30).every((e) => e.code === 'rate_limited' && e.text === undefined)).toBe(true);
+    expect(answers.slice(30)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => ({
+        type: 'error',
+        code: 'chat_rate_limited',
+        text: `line ${i}`,
+      })),
+      ...Array.from({ length: 20 }, () => ({ type: 'error', code: 'rate_limited' })),
+    ]);
+
+    // A second later: 50 more frames through the general limit (spent here), and one more bounce.
+    now += 1000;
+    for (let i = 0; i < 50; i++) ada.socket.message(MEDIA);
+    for (let i = 0; i < 3; i++) ada.socket.message({ type: 'chat', text: `again ${i}` });
+    expect(ada.socket.all('error').slice(60)).toEqual([
+      { type: 'error', code: 'chat_rate_limited', text: 'again 0' },
+      { type: 'error', code: 'rate_limited' },
+      { type: 'error', code: 'rate_limited' },
+    ]);
+    expect(bob.socket.all('chat')).toEqual([]);
+    expect(ada.socket.closedWith).toBeNull();
+  });
+});
+
 describe('TURN credentials and the room', () => {
   const turn = { secret: 'coturn-secret', urls: ['turn:turn.example.org:3478'], ttlSeconds: 3600 };
   const expiry = (servers: readonly { username?: string }[] | undefined) =>

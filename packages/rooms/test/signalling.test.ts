@@ -689,6 +689,33 @@ describe('limits', () => {
     }
   });
 
+  it('refuses a client connecting too often with 429, before any socket exists; others are not affected', async () => {
+    let clock = Date.now();
+    // maxSocketsPerClient 1: 2 new connections at once, then one every 10 s.
+    const churned = await startServer({
+      directory,
+      maxSocketsPerClient: 1,
+      now: () => new Date(clock),
+      clientAddress: (request) => (request.query as { as?: string }).as ?? request.ip,
+    });
+    try {
+      const url = churned.wsUrl(directory.add());
+      expect(await upgrade(url, {})).toBe('open');
+      expect(await upgrade(url, {})).toBe('open');
+      const refused = await upgradeResponse(url);
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('10');
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      // Another address has its own budget.
+      expect(await upgrade(`${url}?as=198.51.100.7`, {})).toBe('open');
+      clock += 10_000;
+      expect(await upgrade(url, {})).toBe('open');
+      expect(await upgrade(url, {})).toBe(429);
+    } finally {
+      await churned.close();
+    }
+  });
+
   it('rate-limits chat floods', async () => {
     const slug = directory.add();
     const a = await join(server, slug, 'Ada');
@@ -713,6 +740,22 @@ function upgrade(url: string, headers: Record<string, string>): Promise<'open' |
     });
     ws.once('unexpected-response', (_request, response) => {
       resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Opens a raw socket that the server refuses: the HTTP status and headers of its answer. */
+function upgradeResponse(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => {
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      resolve({ status: response.statusCode ?? 0, headers: response.headers });
       ws.terminate();
     });
     ws.once('error', reject);

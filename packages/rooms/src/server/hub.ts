@@ -20,6 +20,7 @@ import {
   type ServerMessage,
   type WaitingGuest,
 } from '../shared/protocol.js';
+import { ConnectionBudget } from './connection-budget.js';
 import type { RoomDirectory, RoomInfo } from './directory.js';
 import type { PinGuard } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
@@ -57,6 +58,11 @@ export interface HubOptions {
   readonly recheckMs: number;
 }
 
+/** Whether a client may open another signalling socket now; if not, in how many seconds. */
+export type ConnectionAdmission =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly retryAfterSeconds: number };
+
 type PeerState = 'connecting' | 'waiting' | 'joined' | 'gone';
 
 interface Peer {
@@ -66,6 +72,8 @@ interface Peer {
   readonly client: string;
   readonly messages: TokenBucket;
   readonly chats: TokenBucket;
+  /** Chat lines refused by the general limits that may still come back with their text (CHAT_BOUNCE_*). */
+  readonly chatBounces: TokenBucket;
   readonly joins: TokenBucket;
   /** Bytes of signalling this peer may still have relayed, per target id (see RELAY_BURST_BYTES). */
   readonly relayed: Map<string, TokenBucket>;
@@ -143,6 +151,30 @@ export const CLIENT_FRAMES_BURST = 2000;
 export const CLIENT_FRAMES_PER_SECOND = 400;
 export const CLIENT_BYTES_BURST = 2 * 1024 * 1024;
 export const CLIENT_BYTES_PER_SECOND = 512 * 1024;
+/**
+ * A chat line refused by the general limits above (its socket's or its client's), which refuse frames
+ * unparsed, comes back to its sender all the same, as one over the chat limit does
+ * (`chat_rate_limited` with its text): nobody loses typed words without being told. For that, a
+ * frame refused so is parsed after all, but only if it is a participant's, no larger than the largest
+ * chat frame, holds `"type":"chat"` as the page writes it (so that refused ICE candidates spend
+ * nothing), and its socket has a bounce left: 10 at once, then 1 a second, as many as the chat limit
+ * lets a page send. A flood gets those back and `rate_limited` for the rest, as before; what comes
+ * back is the text the frame carried, so never more bytes than came in (plus ~30).
+ */
+const CHAT_BOUNCE_BURST = 10;
+const CHAT_BOUNCE_PER_SECOND = 1;
+/** The largest chat frame the schema accepts, every character of its text a \uXXXX escape. */
+const CHAT_FRAME_BYTES = Buffer.byteLength('{"type":"chat","text":""}') + 6 * LIMITS.chatLength;
+const CHAT_MARK = Buffer.from('"type":"chat"');
+/**
+ * New signalling connections per client (address; IPv6: the /64), taken before the WebSocket
+ * handshake: twice maxSocketsPerClient at once (an office at the socket cap whose connection dropped
+ * reconnects at once, and everyone can still reload or try again), then a tenth of it a second (400
+ * and 20/s by default: each socket the cap allows may reconnect every 10 s, for good). A page opens
+ * one socket per join; one address churning a thousand a second gets 20 of them handshaken.
+ */
+export const NEW_SOCKETS_BURST_PER_SOCKET = 2;
+export const NEW_SOCKETS_PER_SECOND_PER_SOCKET = 1 / 10;
 /** A client's budget unused this long has refilled completely: forgetting it changes nothing. */
 const CLIENT_BUDGET_IDLE_MS =
   1000 *
@@ -192,6 +224,8 @@ const MAX_REMOVALS = 10_000;
 /** Directory lookups one join makes at most while meetings keep changing under it. */
 const MAX_LOOKUPS = 5;
 
+const RATE_LIMITED: ServerMessage = { type: 'error', code: 'rate_limited' };
+
 export class RoomHub {
   /** Counts recheckRoom calls (see #join). */
   #rechecks = 0;
@@ -203,6 +237,8 @@ export class RoomHub {
   /** `slug\nclient` → until when that client is refused without the host PIN (see REMOVED_MS). */
   readonly #removed = new Map<string, number>();
   readonly #clientBudgets = new Map<string, ClientBudget>();
+  /** New connections per client (see NEW_SOCKETS_BURST_PER_SOCKET). */
+  readonly #newSockets: ConnectionBudget;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #sweep: NodeJS.Timeout;
   /** A sweep of the live rooms is under way (a slow directory must not have them pile up). */
@@ -210,10 +246,26 @@ export class RoomHub {
   #closed = false;
 
   constructor(private readonly options: HubOptions) {
+    this.#newSockets = new ConnectionBudget(
+      options.maxSocketsPerClient * NEW_SOCKETS_BURST_PER_SOCKET,
+      options.maxSocketsPerClient * NEW_SOCKETS_PER_SECOND_PER_SOCKET,
+      () => options.now().getTime(),
+    );
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
     this.#heartbeat.unref();
     this.#sweep = setInterval(() => void this.#recheckAll(), options.recheckMs);
     this.#sweep.unref();
+  }
+
+  /**
+   * Before a signalling socket exists: whether `client` may open another one now (its budget of new
+   * connections, see NEW_SOCKETS_BURST_PER_SOCKET). If not, the seconds until it may; the upgrade is
+   * to be refused without a handshake.
+   */
+  admitConnection(client: string): ConnectionAdmission {
+    if (this.#newSockets.take(client)) return { ok: true };
+    this.options.logger.debug({}, 'new connections from one client too fast');
+    return { ok: false, retryAfterSeconds: Math.max(1, this.#newSockets.retryAfterSeconds(client)) };
   }
 
   /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts and the socket cap. */
@@ -240,6 +292,7 @@ export class RoomHub {
       // Bursts of ICE candidates are normal; a steady flood is not.
       messages: new TokenBucket(200, 50, clock),
       chats: new TokenBucket(10, 1, clock),
+      chatBounces: new TokenBucket(CHAT_BOUNCE_BURST, CHAT_BOUNCE_PER_SECOND, clock),
       // Each join asks the directory: a few retries (wrong PIN, typo in the name), not a flood.
       joins: new TokenBucket(5, 0.5, clock),
       relayed: new Map(),
@@ -340,7 +393,7 @@ export class RoomHub {
     // Every frame costs a token before it is parsed, valid or not: parsing 48 KiB is the expensive part.
     // Its socket's, and its client's over all its sockets (one address may hold many).
     if (!peer.messages.take() || !this.#spendClientBudget(peer.client, data.length)) {
-      this.#limited(peer);
+      this.#limited(peer, () => this.#refusedUnparsed(peer, data));
       return;
     }
     const parsed = parseClientMessage(data);
@@ -914,10 +967,30 @@ export class RoomHub {
     else this.#error(peer, code);
   }
 
-  /** A message refused for a limit: the sender is told, and disconnected after too many (MAX_DROPPED). */
-  #limited(peer: Peer, answer: ServerMessage = { type: 'error', code: 'rate_limited' }): void {
+  /**
+   * A message refused for a limit: the sender is told, and disconnected after too many (MAX_DROPPED).
+   * `answer` may be worked out only if the sender is told (see #refusedUnparsed).
+   */
+  #limited(peer: Peer, answer: ServerMessage | (() => ServerMessage) = RATE_LIMITED): void {
     if (!peer.dropped.take()) this.#drop(peer, CLOSE.policy, 'too many messages');
-    else this.#send(peer, answer);
+    else this.#send(peer, typeof answer === 'function' ? answer() : answer);
+  }
+
+  /**
+   * The answer to a frame the general limits refused before parsing: `rate_limited`, but a
+   * participant's chat line gets its text back (see CHAT_BOUNCE_BURST for when it is parsed for that).
+   */
+  #refusedUnparsed(peer: Peer, data: Buffer): ServerMessage {
+    if (
+      peer.state !== 'joined' ||
+      data.length > CHAT_FRAME_BYTES ||
+      !data.includes(CHAT_MARK) ||
+      !peer.chatBounces.take()
+    )
+      return RATE_LIMITED;
+    const parsed = parseClientMessage(data);
+    if (!parsed.ok || parsed.message.type !== 'chat') return RATE_LIMITED;
+    return { type: 'error', code: 'chat_rate_limited', text: parsed.message.text };
   }
 
   #error(peer: Peer, code: ErrorCode): void {
@@ -950,6 +1023,7 @@ export class RoomHub {
     const now = this.options.now().getTime();
     for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
     for (const [key, until] of this.#removed) if (until <= now) this.#removed.delete(key);
+    this.#newSockets.sweep();
     // A budget refilled completely is the same as none; one with sockets open is kept all the same.
     for (const [client, budget] of this.#clientBudgets)
       if (!this.#socketsPerClient.has(client) && now - budget.lastUsed >= CLIENT_BUDGET_IDLE_MS)

@@ -14,11 +14,31 @@ export class TokenBucket {
 
   /** Takes `cost` tokens if there are that many; otherwise takes none. */
   take(cost = 1): boolean {
-    const now = this.now();
-    this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
-    this.#last = now;
+    this.#refill();
     if (this.#tokens < cost) return false;
     this.#tokens -= cost;
     return true;
+  }
+
+  /** Seconds until `cost` tokens are there (0: now). */
+  secondsUntil(cost = 1): number {
+    this.#refill();
+    const missing = cost - this.#tokens;
+    return missing <= 0 ? 0 : Math.ceil(missing / this.perSecond);
+  }
+
+  /** Refilled completely: the same as a new bucket, so a holder may forget it. */
+  get full(): boolean {
+    this.#refill();
+    return this.#tokens >= this.capacity;
+  }
+
+  #refill(): void {
+    const now = this.now();
+    this.#tokens = Math.min(
+      this.capacity,
+      this.#tokens + (Math.max(0, now - this.#last) / 1000) * this.perSecond,
+    );
+    this.#last = now;
   }
 }

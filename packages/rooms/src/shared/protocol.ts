@@ -134,7 +134,10 @@ export type ErrorCode =
   | 'unknown_participant'
   | 'room_full'
   | 'rate_limited'
-  /** A chat message over the chat rate limit: it was not sent (`text` gives it back to its sender). */
+  /**
+   * A chat message over the chat rate limit, or over the general ones (then at most 10 at once and
+   * 1/s per socket; past that, `rate_limited`): it was not sent (`text` gives it back to its sender).
+   */
   | 'chat_rate_limited';
 
 export type ServerMessage =
