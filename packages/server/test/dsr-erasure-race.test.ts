@@ -298,14 +298,20 @@ for (const dialect of DIALECTS) {
   });
 }
 
-/** PostgreSQL: whether a `delete from "sessions"` waits for a lock within `ms`, polled. */
+/**
+ * PostgreSQL: whether a `delete from "sessions"` of this test waits for a lock within `ms`, polled.
+ * Other test files share the database: only a backend holding a lock on a table of this
+ * connection's schema (each test database has its own) is this test's.
+ */
 async function sessionDeleteWaits(db: Runtime['store']['db'], ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const { rows } = await sql<{ n: string }>`
-      select count(*) as n from pg_stat_activity
-      where datname = current_database() and wait_event_type = 'Lock'
-        and query ilike 'delete from "sessions"%'`.execute(db);
+      select count(distinct a.pid) as n from pg_stat_activity a
+      join pg_locks l on l.pid = a.pid and l.granted
+      join pg_class c on c.oid = l.relation
+      where c.relnamespace = current_schema()::regnamespace and a.wait_event_type = 'Lock'
+        and a.query ilike 'delete from "sessions"%'`.execute(db);
     if (Number(rows[0]?.n) > 0) return true;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

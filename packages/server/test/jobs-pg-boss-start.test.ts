@@ -42,6 +42,24 @@ describe.skipIf(skip)(`the pg-boss job queue's start (${label})`, () => {
     ).rows.map((r) => r.name);
 
   it('creates its queues again when PostgreSQL broke a deadlock by rolling their creation back', async () => {
+    // PostgreSQL looks for a deadlock once per lock wait, when the session has waited
+    // `deadlock_timeout` (1 s): the test's session must close the cycle within that second of the
+    // creation's wait, or the creation's check finds none and nothing breaks the deadlock. A test
+    // slowed down that long is seen (its lock times out) and the scenario is set up again.
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await creationDeadlocked();
+      if (outcome === 'rolled back') break;
+      if (attempt === 3) {
+        throw new Error(`the test's lock came after the creation's deadlock check ${attempt} times`);
+      }
+    }
+  }, 60_000);
+
+  /**
+   * One run of the scenario: whether PostgreSQL broke the deadlock by rolling the creation back, or
+   * the test closed the cycle too late for the creation's deadlock check.
+   */
+  async function creationDeadlocked(): Promise<'rolled back' | 'too late'> {
     const { database, schema, sql } = await fresh();
     // pg-boss installed (by another process, say), with a queue of its own.
     const installed = new PgBossJobQueue({ connectionString: database.url, schema, kinds: { first: {} } });
@@ -53,10 +71,12 @@ describe.skipIf(skip)(`the pg-boss job queue's start (${label})`, () => {
     const other = new pg.Client({ connectionString: database.url });
     await other.connect();
     cleanups.push(() => other.end());
-    // PostgreSQL rolls back the session whose deadlock check runs first: each checks once it has
-    // waited `deadlock_timeout` (1 s). This session starts waiting only milliseconds after the
-    // creation, so under load its check could come first; a long timeout here leaves it to the creation.
+    // PostgreSQL rolls back the session whose deadlock check finds the deadlock: each checks once it
+    // has waited `deadlock_timeout`. A long one here leaves the check to the creation (this session
+    // starts waiting only milliseconds after it); the lock timeout ends a wait the creation's check
+    // came too early for.
     await other.query(`set deadlock_timeout = '60s'`);
+    await other.query(`set lock_timeout = '5s'`);
     await other.query('begin');
     await other.query(`lock table ${schema}.job in share update exclusive mode`);
     const queue = new PgBossJobQueue({ connectionString: database.url, schema, kinds: { second: {} } });
@@ -74,12 +94,19 @@ describe.skipIf(skip)(`the pg-boss job queue's start (${label})`, () => {
     }
     // Now the other session waits for the queue table: a deadlock. The creation's check finds it and
     // the creation is rolled back (40P01); the other session gets its lock, then lets go.
-    await other.query(`lock table ${schema}.queue in row exclusive mode`);
+    const locked = await other.query(`lock table ${schema}.queue in row exclusive mode`).then(
+      () => true,
+      (error: { code?: string }) => {
+        if (error.code !== '55P03') throw error;
+        return false;
+      },
+    );
     await other.query('rollback');
 
     expect(await ready).toBe('ready');
     expect(await queueNames(sql, schema)).toEqual(['first', 'first__dead', 'second', 'second__dead']);
-  });
+    return locked ? 'rolled back' : 'too late';
+  }
 
   it('several processes starting at once on a new database all start', async () => {
     const { database, schema, sql } = await fresh();

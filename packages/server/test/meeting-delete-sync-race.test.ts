@@ -33,6 +33,7 @@ import {
   backendPid,
   builtWrite,
   HoldAfter,
+  heldBackend,
   hold,
   rawDelete,
   settledOrWaiting,
@@ -266,19 +267,22 @@ for (const dialect of DIALECTS) {
           const purging = run(held, owner.tenantId, meeting.id, String(rows[0]?.purge_after));
           await point.reached;
 
-          // The purge's backend: it stopped right after its first dependent delete.
-          const { rows: backends } = await sql<{ pid: number }>`
-            select pid from pg_stat_activity where state = 'idle in transaction' and query like 'delete from%'`.execute(
-            db,
-          );
-          const store = kyselySyncStore(db);
-          const now = new Date();
-          const writes = Promise.all([
-            store.links.upsert(link(meeting.id, owner.tenantId, owner.userId), now),
-            store.occurrences.replace(meeting.id, [occurrence(meeting.id, owner.tenantId)], now),
-          ]);
-          const outcome = await settledOrWaiting(db, writes, Number(backends[0]?.pid), 2);
-          point.release();
+          let writes: Promise<unknown> | undefined;
+          let outcome: 'settled' | 'waiting';
+          try {
+            // The purge's backend: it stopped right after its first dependent delete.
+            const pid = await heldBackend(db, 'delete from');
+            const store = kyselySyncStore(db);
+            const now = new Date();
+            writes = Promise.all([
+              store.links.upsert(link(meeting.id, owner.tenantId, owner.userId), now),
+              store.occurrences.replace(meeting.id, [occurrence(meeting.id, owner.tenantId)], now),
+            ]);
+            outcome = await settledOrWaiting(db, writes, pid, 2);
+          } finally {
+            // Also when the above failed: a held purge would keep the app's close waiting for good.
+            point.release();
+          }
 
           await purging;
           await writes;

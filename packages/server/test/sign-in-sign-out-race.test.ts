@@ -3,7 +3,7 @@
  * two interleave, no refresh token may outlive the sign-out: the sign-in that lost is refused, and
  * signing in again works.
  */
-import { type RootOperationNode, sql } from 'kysely';
+import type { RootOperationNode } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdentityError } from '../src/identity/errors.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
@@ -11,7 +11,7 @@ import { KyselySubjectRepository } from '../src/store/repositories/retention-sub
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { deferred } from './support/deferred.js';
 import { type IdentityTestApp, startIdentityApp } from './support/identity.js';
-import { HoldAfter, hold, settledOrWaiting } from './support/pg-interleaving.js';
+import { HoldAfter, heldBackend, hold, settledOrWaiting } from './support/pg-interleaving.js';
 
 /** A raw `delete from <table> …` (retention deletes a user's rows table by table). */
 const rawDeleteOf = (table: string) => (node: RootOperationNode) =>
@@ -44,15 +44,19 @@ for (const dialect of DIALECTS) {
         const held = db.withPlugin(new HoldAfter(rawDeleteOf('user_tokens'), point));
         const erasure = new KyselySubjectRepository(held, 'postgres').signOutForErasure(tenantId, userId);
         await point.reached;
-        const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity
-          where state = 'idle in transaction' and query like 'delete from "user_tokens"%'`.execute(db);
-        const pid = Number(rows[0]?.pid);
-
-        // A sign-in of the same user completing meanwhile writes its tokens: it must wait, not lock
-        // the user row in an order the erasure then waits on.
-        const put = app.runtime.store.tokens.put({ ...record, version: record.version + 1 });
-        expect(await settledOrWaiting(db, put, pid, 1)).toBe('waiting');
-        point.release();
+        let put: Promise<boolean> | undefined;
+        let outcome: 'settled' | 'waiting';
+        try {
+          const pid = await heldBackend(db, 'delete from "user_tokens"');
+          // A sign-in of the same user completing meanwhile writes its tokens: it must wait, not lock
+          // the user row in an order the erasure then waits on.
+          put = app.runtime.store.tokens.put({ ...record, version: record.version + 1 });
+          outcome = await settledOrWaiting(db, put, pid, 1);
+        } finally {
+          // Also when the above failed: a held erasure would keep the app's close waiting for good.
+          point.release();
+        }
+        expect(outcome).toBe('waiting');
 
         await expect(erasure).resolves.toMatchObject({ rows: { user_tokens: 1 } });
         expect(await put).toBe(false);

@@ -3,7 +3,9 @@
  * Only authentication is a test double: `Bearer test-session:<tenant>:<user>[:admin]`, accepted
  * here and nowhere in the product.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { type AppPlugin, buildApp } from '../../src/app.js';
@@ -100,9 +102,68 @@ export async function startTestApp(
   };
 }
 
-/** A port free on 127.0.0.1 right now (for servers that must know their URL before listening). */
+/**
+ * A port free on 127.0.0.1, for a server that must know its URL before it listens, and that no other
+ * process takes before the server does (that server is often a child process, listening seconds later).
+ *
+ * A port the OS picks (listen on port 0) and the test lets go is not kept: it is again one the OS may
+ * give any process that listens on port 0, or connects out, meanwhile, and the test files running in
+ * parallel do plenty of both. The OS picks those only from its ephemeral range (Linux:
+ * ip_local_port_range), so this port comes from below that range instead: each of Vitest's parallel
+ * workers (VITEST_POOL_ID) hands out its own block in turn, skipping a port something listens on.
+ * Where the range cannot be read, the OS picks.
+ */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
+  const block = portBlock();
+  if (!block) return osPickedPort();
+  for (let tried = 0; tried < block.size; tried++) {
+    // Taken before the probe: calls made at once get different ports.
+    const port = block.start + block.next;
+    block.next = (block.next + 1) % block.size;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${block.start}-${block.start + block.size - 1}`);
+}
+
+const PORT_BLOCK_SIZE = 500;
+const PORT_BLOCKS = 32;
+let ownBlock: { start: number; size: number; next: number } | null | undefined;
+
+/** This worker's block of ports below the ephemeral range, or null when that range is unknown. */
+function portBlock(): { start: number; size: number; next: number } | null {
+  if (ownBlock !== undefined) return ownBlock;
+  let low = Number.NaN;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // Not Linux: the OS picks.
+  }
+  const first = low - PORT_BLOCKS * PORT_BLOCK_SIZE;
+  if (!Number.isInteger(low) || first < 1024) {
+    ownBlock = null;
+    return ownBlock;
+  }
+  // Workers running at once have different pool ids; their process (Vitest's) shifts the blocks, so
+  // that another run at the same time mostly uses other ones.
+  const worker = (Number(process.env.VITEST_POOL_ID ?? 0) + process.ppid) % PORT_BLOCKS;
+  // A worker runs files one after another, each in a new process: start anywhere in the block.
+  ownBlock = {
+    start: first + worker * PORT_BLOCK_SIZE,
+    size: PORT_BLOCK_SIZE,
+    next: randomInt(PORT_BLOCK_SIZE),
+  };
+  return ownBlock;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function osPickedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -96,6 +96,34 @@ export async function backendPid(db: Kysely<Database>): Promise<number> {
 }
 
 /**
+ * PostgreSQL: the backend of a transaction the test holds (see HoldAfter) whose last statement began
+ * with `statement`, for when the product opens that transaction itself. Other test files share the
+ * database and may have such a transaction open at the same moment (their own held ones, or any
+ * transaction between two statements), so only a backend holding a lock on a table of this
+ * connection's schema (each test database has its own) is this test's.
+ */
+export async function heldBackend(db: Kysely<Database>, statement: string): Promise<number> {
+  const { rows } = await sql<{ pid: number; query: string }>`
+    select distinct a.pid, a.query from pg_stat_activity a
+    join pg_locks l on l.pid = a.pid
+    join pg_class c on c.oid = l.relation
+    where c.relnamespace = current_schema()::regnamespace
+      and a.state = 'idle in transaction' and a.query like ${`${statement}%`}`.execute(db);
+  const [row, ...others] = rows;
+  if (!row || others.length > 0) {
+    throw new Error(
+      `expected one held transaction after "${statement}…" in schema ${await currentSchema(db)}, found ${JSON.stringify(rows)}`,
+    );
+  }
+  return Number(row.pid);
+}
+
+async function currentSchema(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return String(rows[0]?.schema);
+}
+
+/**
  * PostgreSQL: waits until `work` has settled, or until it cannot finish before another transaction
  * ends: `waiters` backends wait for a lock that backend `pid` holds, or (`'waiter'`) backend `pid`
  * itself waits for a lock. Polls the server's lock table; the deadline only turns a hang into a
