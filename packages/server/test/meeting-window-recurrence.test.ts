@@ -7,8 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRecurrence, occurrenceStarts } from '../../emulators/src/graph/recurrence.js';
 import { instantOf, parseDate, wallClock } from '../../emulators/src/graph/time.js';
+import {
+  DAYS_OF_WEEK as DAYS,
+  WEEK_INDEXES as INDEXES,
+  PATTERN_TYPES,
+} from '../src/domain/meetings/recurrence-rules.js';
 import { lastEnd } from '../src/domain/meetings/window.js';
-import { DAYS, INDEXES, PATTERN_TYPES, seededRandom } from './support/seeded-random.js';
+import { seededRandom } from './support/seeded-random.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

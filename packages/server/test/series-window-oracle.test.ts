@@ -7,9 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRecurrence, occurrenceStarts } from '../../emulators/src/graph/recurrence.js';
 import { instantOf, parseDate } from '../../emulators/src/graph/time.js';
+import {
+  DAYS_OF_WEEK as DAYS,
+  WEEK_INDEXES as INDEXES,
+  PATTERN_TYPES,
+} from '../src/domain/meetings/recurrence-rules.js';
 import { roomWindow } from '../src/domain/meetings/window.js';
 import { openSchedule } from '../src/domain/sync/occurrences.js';
-import { DAYS, INDEXES, PATTERN_TYPES, seededRandom } from './support/seeded-random.js';
+import { seededRandom } from './support/seeded-random.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

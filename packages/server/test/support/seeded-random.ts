@@ -1,19 +1,7 @@
 /**
- * What the randomized series tests share: a small deterministic generator (mulberry32), so that a
- * failure can be replayed from its seed, and the names Graph's recurrence patterns are built from.
+ * A small deterministic generator (mulberry32) for the randomized series tests, so that a failure
+ * can be replayed from its seed.
  */
-
-export const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-export const INDEXES = ['first', 'second', 'third', 'fourth', 'last'];
-export const PATTERN_TYPES = [
-  'daily',
-  'weekly',
-  'absoluteMonthly',
-  'relativeMonthly',
-  'absoluteYearly',
-  'relativeYearly',
-];
-
 export function seededRandom(seed: number) {
   let a = seed >>> 0;
   const next = () => {
