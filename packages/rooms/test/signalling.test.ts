@@ -606,12 +606,20 @@ describe('room lifecycle', () => {
   });
 
   it('ends the room at its end plus grace', async () => {
-    const now = Date.now();
-    // closeAfterMinutes is 0 on this server: the room closes when the meeting ends.
-    const slug = directory.add({ startsAt: new Date(now - 60_000), endsAt: new Date(now + 1500) });
-    const a = await join(server, slug, 'Ada');
-    expect(await a.socket.next('closed', 6000)).toEqual({ type: 'closed', reason: 'ended' });
-    expect((await a.socket.closed).code).toBe(CLOSE.roomClosed);
+    // The room's clock stands still until Ada is in, however slow the join: the room cannot end first.
+    let clock = Date.now();
+    // No grace here: the room closes when the meeting ends.
+    const timed = await startServer({ directory, closeAfterMinutes: 0, now: () => new Date(clock) });
+    try {
+      const slug = directory.add({ startsAt: new Date(clock - 60_000), endsAt: new Date(clock + 500) });
+      const a = await join(timed, slug, 'Ada');
+      // The closing timer fires every 0.5 s and finds the meeting running until the clock passes its end.
+      clock += 1_000;
+      expect(await a.socket.next('closed', 6000)).toEqual({ type: 'closed', reason: 'ended' });
+      expect((await a.socket.closed).code).toBe(CLOSE.roomClosed);
+    } finally {
+      await timed.close();
+    }
   });
 });
 
@@ -633,27 +641,37 @@ describe('limits', () => {
   });
 
   it('refuses a flood of signals at one participant to its sender, and keeps the target', async () => {
-    const slug = directory.add({ guestPin: GUEST_PIN });
-    const host = await join(server, slug, 'Hana', HOST_PIN);
-    const guest = await join(server, slug, 'Gus', GUEST_PIN);
-    const offer = { description: { type: 'offer', sdp: `v=0\r\n${'a'.repeat(LIMITS.sdpLength - 5)}` } };
-    // 40 max-size offers (~1.3 MB) is within the message rate limits.
-    for (let i = 0; i < 40; i++) guest.socket.send({ type: 'signal', to: host.id, data: offer });
-    guest.socket.send({ type: 'chat', text: 'done' });
-    await guest.socket.next('chat');
-    expect((await host.socket.next('chat')).text).toBe('done');
-    // 128 KiB per sender and target at once (three of these), then 16 KiB/s: one more at most here.
-    const relayed = host.socket.all('signal').length;
-    expect(relayed).toBeGreaterThanOrEqual(3);
-    expect(relayed).toBeLessThanOrEqual(4);
-    expect(guest.socket.all('error')).toEqual(
-      Array.from({ length: 40 - relayed }, () => ({ type: 'error', code: 'rate_limited' })),
-    );
-    // Both still talk: the host answers.
-    host.socket.send({ type: 'signal', to: guest.id, data: OFFER });
-    expect((await guest.socket.next('signal')).from).toBe(host.id);
-    host.socket.close();
-    guest.socket.close();
+    // The budgets' clock stands still while the flood is sent, however slowly: no refill in between.
+    let clock = Date.now();
+    const timed = await startServer({ directory, now: () => new Date(clock) });
+    try {
+      const slug = directory.add({ guestPin: GUEST_PIN });
+      const host = await join(timed, slug, 'Hana', HOST_PIN);
+      const guest = await join(timed, slug, 'Gus', GUEST_PIN);
+      const offer = { description: { type: 'offer', sdp: `v=0\r\n${'a'.repeat(LIMITS.sdpLength - 5)}` } };
+      // 40 max-size offers (~1.3 MB) is within the message rate limits.
+      for (let i = 0; i < 40; i++) guest.socket.send({ type: 'signal', to: host.id, data: offer });
+      guest.socket.send({ type: 'chat', text: 'done' });
+      await guest.socket.next('chat');
+      expect((await host.socket.next('chat')).text).toBe('done');
+      // 128 KiB per sender and target at once: three of these.
+      expect(host.socket.all('signal')).toHaveLength(3);
+      expect(guest.socket.all('error')).toEqual(
+        Array.from({ length: 37 }, () => ({ type: 'error', code: 'rate_limited' })),
+      );
+      // Then 16 KiB/s: three seconds later, one more goes through.
+      clock += 3_000;
+      guest.socket.send({ type: 'signal', to: host.id, data: offer });
+      await host.socket.next('signal');
+      expect(host.socket.all('signal')).toHaveLength(4);
+      // Both still talk: the host answers.
+      host.socket.send({ type: 'signal', to: guest.id, data: OFFER });
+      expect((await guest.socket.next('signal')).from).toBe(host.id);
+      host.socket.close();
+      guest.socket.close();
+    } finally {
+      await timed.close();
+    }
   });
 
   it('caps the signalling sockets one client holds open, and frees a place when one closes', async () => {

@@ -25,6 +25,16 @@ const ADELE = { upn: 'adele@contoso.example', account: /Adele Vance/ };
 const ADD = 'addin-button-roomlinkAddMeeting';
 const OPTIONS = 'addin-button-roomlinkTaskpane';
 
+/** A local calendar day `days` from today (YYYY-MM-DD): the meetings stay in the future, never past their purge day. */
+const localDay = (days: number) => {
+  const date = new Date();
+  date.setDate(date.getDate() + days);
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+};
+const DAY1 = localDay(1);
+const DAY2 = localDay(2);
+const DAY3 = localDay(3);
+
 let server: DemoServer;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
@@ -139,17 +149,17 @@ describe('Outlook sandbox: start and end', () => {
     await openTaskpaneSignedIn();
     const frame = await taskpaneFrame();
     // A 90-minute meeting: start, then end.
-    await page.getByTestId('start').fill('2026-12-01T09:00');
-    await page.getByTestId('end').fill('2026-12-01T10:30');
-    expect(await form()).toEqual({ start: '2026-12-01T09:00', end: '2026-12-01T10:30' });
+    await page.getByTestId('start').fill(`${DAY1}T09:00`);
+    await page.getByTestId('end').fill(`${DAY1}T10:30`);
+    expect(await form()).toEqual({ start: `${DAY1}T09:00`, end: `${DAY1}T10:30` });
     await page.getByTestId('save').click();
     const [saved] = await waitForLog(page, 'saved');
     const eventId = String(saved?.id);
 
     // The user moves the start: the end follows, the meeting still lasts 90 minutes.
-    await page.getByTestId('start').fill('2026-12-01T14:00');
-    expect(await form()).toEqual({ start: '2026-12-01T14:00', end: '2026-12-01T15:30' });
-    const moved = { start: await iso('2026-12-01T14:00'), end: await iso('2026-12-01T15:30') };
+    await page.getByTestId('start').fill(`${DAY1}T14:00`);
+    expect(await form()).toEqual({ start: `${DAY1}T14:00`, end: `${DAY1}T15:30` });
+    const moved = { start: await iso(`${DAY1}T14:00`), end: await iso(`${DAY1}T15:30`) };
     expect(await officeTimes(frame)).toEqual(moved);
 
     // Saving writes both times into the mailbox (the update of the saved event).
@@ -180,22 +190,22 @@ describe('Outlook sandbox: start and end', () => {
     expect(registered).toBe('succeeded');
 
     // A start moved past the end: the end moves too, never a negative meeting.
-    await page.getByTestId('start').fill('2026-12-02T08:00');
-    expect(await form()).toEqual({ start: '2026-12-02T08:00', end: '2026-12-02T09:30' });
-    const later = { start: await iso('2026-12-02T08:00'), end: await iso('2026-12-02T09:30') };
+    await page.getByTestId('start').fill(`${DAY2}T08:00`);
+    expect(await form()).toEqual({ start: `${DAY2}T08:00`, end: `${DAY2}T09:30` });
+    const later = { start: await iso(`${DAY2}T08:00`), end: await iso(`${DAY2}T09:30`) };
     await expect
       .poll(async () => (await timeChanges(frame)).at(-1))
       .toEqual({ type: 'olkAppointmentTimeChanged', ...later, dates: true });
 
     // Changing the end alone changes the duration; the next start move keeps the new one.
-    await page.getByTestId('end').fill('2026-12-02T08:45');
-    await page.getByTestId('start').fill('2026-12-02T11:00');
-    expect(await form()).toEqual({ start: '2026-12-02T11:00', end: '2026-12-02T11:45' });
+    await page.getByTestId('end').fill(`${DAY2}T08:45`);
+    await page.getByTestId('start').fill(`${DAY2}T11:00`);
+    expect(await form()).toEqual({ start: `${DAY2}T11:00`, end: `${DAY2}T11:45` });
 
     // An end before the start is not taken: it goes back when the field is left.
-    await page.getByTestId('end').fill('2026-12-02T10:00');
+    await page.getByTestId('end').fill(`${DAY2}T10:00`);
     await page.getByTestId('subject').click();
-    expect(await form()).toEqual({ start: '2026-12-02T11:00', end: '2026-12-02T11:45' });
+    expect(await form()).toEqual({ start: `${DAY2}T11:00`, end: `${DAY2}T11:45` });
 
     // The add-in moving the start through Office.js: the end follows and the handler hears of it.
     const status = await frame.evaluate(
@@ -206,11 +216,11 @@ describe('Outlook sandbox: start and end', () => {
             (r) => resolve(r.status),
           ),
         ),
-      await iso('2026-12-03T16:00'),
+      await iso(`${DAY3}T16:00`),
     );
     expect(status).toBe('succeeded');
-    expect(await form()).toEqual({ start: '2026-12-03T16:00', end: '2026-12-03T16:45' });
-    const byAddin = { start: await iso('2026-12-03T16:00'), end: await iso('2026-12-03T16:45') };
+    expect(await form()).toEqual({ start: `${DAY3}T16:00`, end: `${DAY3}T16:45` });
+    const byAddin = { start: await iso(`${DAY3}T16:00`), end: await iso(`${DAY3}T16:45`) };
     expect(await officeTimes(frame)).toEqual(byAddin);
     await expect
       .poll(async () => (await timeChanges(frame)).at(-1))
