@@ -1,8 +1,9 @@
 /**
- * Calendar sync's halt() and health(), on its real job queue (SqlJobQueue on SQLite, pg-boss on
- * PostgreSQL): halt() clears the maintenance schedule and stops the queue taking jobs; health()
- * reports three maintenance intervals without a completed pass. The schedule's intervals and sync's
- * clock are the test's; nothing waits on time.
+ * Calendar sync's halt(), stop() and health(), on its real job queue (SqlJobQueue on SQLite, pg-boss
+ * on PostgreSQL): halt() clears the maintenance schedule and stops the queue taking jobs; stop() lets
+ * a maintenance pass under way queue its jobs first; health() reports three maintenance intervals
+ * without a completed pass. The schedule's intervals and sync's clock are the test's; nothing waits
+ * on time.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -45,6 +46,46 @@ for (const dialect of DIALECTS) {
       expect(
         sample(await env.registry.metrics(), 'roomlink_jobs_processed_total', { kind: 'graph_reconcile' }),
       ).toBe(0);
+    });
+
+    it('stop() waits for a maintenance pass under way, whose jobs are then queued for the next start', async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      env = await startSyncEnv(dialect, { tuning: { maintenanceEveryMs: 60_000 } });
+      const user = await env.addUser();
+      const users = env.sync.syncStore.users;
+      // Signed in, with sync turned on: every pass looks at this user.
+      expect(await users.activate(user.userId, user.tenantId, new Date())).toBe(true);
+      const listActive = users.listActive.bind(users);
+      const reading = deferred();
+      const release = deferred();
+      // The scheduled pass reads the users, then waits (a slow database) before it queues their jobs.
+      vi.spyOn(users, 'listActive').mockImplementation(async () => {
+        const active = await listActive();
+        reading.resolve();
+        await release.promise;
+        return active;
+      });
+      const queued: JobSpec[][] = [];
+      const queue = env.sync.queue;
+      const enqueue = queue.enqueue.bind(queue);
+      vi.spyOn(queue, 'enqueue').mockImplementation(async (jobs: readonly JobSpec[]) => {
+        await enqueue(jobs);
+        queued.push([...jobs]);
+      });
+      vi.advanceTimersByTime(60_000);
+      await reading.promise;
+
+      let stopped = false;
+      const stopping = env.sync.stop().then(() => {
+        stopped = true;
+      });
+      await settle();
+      expect(stopped).toBe(false);
+      release.resolve();
+      await stopping;
+      // The pass finished before the queue stopped: its jobs were written, not lost to a closed store.
+      expect(queued).toHaveLength(1);
+      expect(queued[0]).toContainEqual(expect.objectContaining({ payload: { userId: user.userId } }));
     });
 
     it('health() reports three maintenance intervals without a completed pass, and nothing once one completes', async () => {

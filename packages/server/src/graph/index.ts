@@ -84,7 +84,7 @@ export interface CalendarSync {
    * new jobs (where it can) — while jobs and requests in flight finish. stop() follows.
    */
   halt(): void;
-  /** Stops the schedule and drains jobs in flight (SIGTERM). Safe to call twice. */
+  /** Stops the schedule, lets a maintenance pass under way queue its jobs, and drains jobs in flight (SIGTERM). Safe to call twice. */
   stop(): Promise<void>;
   /**
    * undefined while sync works; otherwise why not, for /readyz (Worker.health in server.ts): what
@@ -215,8 +215,18 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
   /** When the last maintenance pass completed (now()); health() reports three intervals without one. */
   let maintainedAt = 0;
 
+  /** Passes under way: stop() lets them finish, so that their jobs are queued before the queue and store close. */
+  const passes = new Set<Promise<void>>();
+  const maintain = (everyone: boolean): Promise<void> => {
+    const pass = maintenancePass(everyone);
+    passes.add(pass);
+    const forget = () => passes.delete(pass);
+    pass.then(forget, forget);
+    return pass;
+  };
+
   /** Renewals and scheduled reconciliations, as coalesced jobs (safe with several processes). */
-  const maintain = async (everyone: boolean): Promise<void> => {
+  const maintenancePass = async (everyone: boolean): Promise<void> => {
     const users = await syncStore.users.listActive();
     const at = now().getTime();
     const reconcileEvery = tuning.reconcileEveryMs ?? 3_600_000;
@@ -268,6 +278,8 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     stop() {
       stopping ??= (async () => {
         halt();
+        // A pass's failure was reported where it ran (start, or the schedule's observer).
+        await Promise.allSettled(passes);
         await queue.stop();
       })();
       return stopping;
