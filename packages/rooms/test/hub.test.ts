@@ -95,7 +95,12 @@ function newHub(maxParticipants = 6, turn?: TurnOptions, overrides: Partial<HubO
     iceServers: [],
     turn,
     pins: new PinGuard({ attempts: 5, roomAttempts: 50, lockoutMs: 15 * 60_000 }, clock),
-    metrics: { joined: () => undefined, left: () => undefined, refused: () => undefined },
+    metrics: {
+      joined: () => undefined,
+      left: () => undefined,
+      refused: () => undefined,
+      connectionRefused: () => undefined,
+    },
     now: () => new Date(now),
     logger: { debug: () => undefined, warn: () => undefined },
     joinTimeoutMs: 60_000,

@@ -24,7 +24,7 @@ import { ConnectionBudget } from './connection-budget.js';
 import type { RoomDirectory, RoomInfo } from './directory.js';
 import type { PinGuard } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
-import type { RoomMetrics } from './metrics.js';
+import type { ConnectionRefusal, RoomMetrics } from './metrics.js';
 import { verifyPin } from './pin.js';
 import { type RoomWindowPolicy, roomTiming } from './room-window.js';
 import { TokenBucket } from './token-bucket.js';
@@ -49,7 +49,10 @@ export interface HubOptions {
   readonly joinTimeoutMs: number;
   /** Sockets that miss a ping for this long are dropped (their peers see them leave). */
   readonly heartbeatMs: number;
-  /** Signalling sockets one client may hold open at once; more are closed at once. */
+  /**
+   * Signalling sockets one client may hold open (or have admitted and being upgraded) at once: past it,
+   * admitConnection refuses the upgrade; accept closes (4008) a socket past it all the same.
+   */
   readonly maxSocketsPerClient: number;
   /**
    * Every live room is checked against the directory this often: a meeting erased, cancelled, moved
@@ -58,10 +61,18 @@ export interface HubOptions {
   readonly recheckMs: number;
 }
 
-/** Whether a client may open another signalling socket now; if not, in how many seconds. */
-export type ConnectionAdmission =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly retryAfterSeconds: number };
+/**
+ * Whether a client may open another signalling socket now. If so, a place under its socket cap is held
+ * for the upgrade until `settle()`: call it once the hub has the socket (accept) or the upgrade failed;
+ * calls after the first do nothing. If not, why, and in how many seconds to try again.
+ */
+export type ConnectionAdmission = { readonly ok: true; readonly settle: () => void } | UpgradeRefusal;
+
+export interface UpgradeRefusal {
+  readonly ok: false;
+  readonly reason: Exclude<ConnectionRefusal, 'origin'>;
+  readonly retryAfterSeconds: number;
+}
 
 type PeerState = 'connecting' | 'waiting' | 'joined' | 'gone';
 
@@ -175,6 +186,14 @@ const CHAT_MARK = Buffer.from('"type":"chat"');
  */
 export const NEW_SOCKETS_BURST_PER_SOCKET = 2;
 export const NEW_SOCKETS_PER_SECOND_PER_SOCKET = 1 / 10;
+/**
+ * Retry-After for a client refused at its socket cap. A place frees only when one of its own sockets
+ * closes, which the server cannot foresee (a page that leaves closes at once; a lost network is noticed
+ * within two heartbeats), so no wait is exact: a short one lets a person who presses Join again in soon
+ * after a place frees, and one more refusal costs no more than a routed request. Never less than the
+ * wait its budget of new connections asks, or the retry would only be refused for that.
+ */
+export const SOCKET_CAP_RETRY_SECONDS = 5;
 /** A client's budget unused this long has refilled completely: forgetting it changes nothing. */
 const CLIENT_BUDGET_IDLE_MS =
   1000 *
@@ -233,6 +252,12 @@ export class RoomHub {
   readonly #sockets = new Set<Peer>();
   /** Open sockets per client key; a client without any has no entry. */
   readonly #socketsPerClient = new Map<string, number>();
+  /**
+   * Upgrades admitted and not settled yet per client key (see admitConnection); none: no entry. They
+   * count towards the socket cap: an app's own async hooks may hold an upgrade between admission and
+   * accept, and several upgrades admitted meanwhile must not all get a place.
+   */
+  readonly #upgrading = new Map<string, number>();
   readonly #tombstones = new Map<string, number>();
   /** `slug\nclient` → until when that client is refused without the host PIN (see REMOVED_MS). */
   readonly #removed = new Map<string, number>();
@@ -258,22 +283,47 @@ export class RoomHub {
   }
 
   /**
-   * Before a signalling socket exists: whether `client` may open another one now (its budget of new
-   * connections, see NEW_SOCKETS_BURST_PER_SOCKET). If not, the seconds until it may; the upgrade is
-   * to be refused without a handshake.
+   * Before a signalling socket exists: whether `client` may open another one now, under its socket cap
+   * (sockets open and upgrades admitted) and its budget of new connections (see
+   * NEW_SOCKETS_BURST_PER_SOCKET). If not, why and the seconds until it may; the upgrade is to be
+   * refused without a handshake.
    */
   admitConnection(client: string): ConnectionAdmission {
-    if (this.#newSockets.take(client)) return { ok: true };
-    this.options.logger.debug({}, 'new connections from one client too fast');
-    return { ok: false, retryAfterSeconds: Math.max(1, this.#newSockets.retryAfterSeconds(client)) };
+    const limit = this.options.maxSocketsPerClient;
+    // First, and with no token taken: a client refused at its cap keeps its budget for when a place frees.
+    if ((this.#socketsPerClient.get(client) ?? 0) + (this.#upgrading.get(client) ?? 0) >= limit) {
+      this.options.metrics.connectionRefused('socket_cap');
+      this.options.logger.debug({ limit }, 'too many sockets from one client');
+      const wait = Math.max(SOCKET_CAP_RETRY_SECONDS, this.#newSockets.retryAfterSeconds(client));
+      return { ok: false, reason: 'socket_cap', retryAfterSeconds: wait };
+    }
+    if (!this.#newSockets.take(client)) {
+      this.options.metrics.connectionRefused('connection_rate');
+      this.options.logger.debug({}, 'new connections from one client too fast');
+      const wait = Math.max(1, this.#newSockets.retryAfterSeconds(client));
+      return { ok: false, reason: 'connection_rate', retryAfterSeconds: wait };
+    }
+    this.#upgrading.set(client, (this.#upgrading.get(client) ?? 0) + 1);
+    let held = true;
+    const settle = () => {
+      if (!held) return;
+      held = false;
+      const upgrading = (this.#upgrading.get(client) ?? 1) - 1;
+      if (upgrading > 0) this.#upgrading.set(client, upgrading);
+      else this.#upgrading.delete(client);
+    };
+    return { ok: true, settle };
   }
 
   /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts and the socket cap. */
   accept(socket: WebSocket, slug: string, client: string): void {
     // Each socket has its own join budget (directory lookups) and 10 minutes to use it: without a cap,
-    // one client would multiply its lookups by opening more sockets.
+    // one client would multiply its lookups by opening more sockets. admitConnection refuses past the
+    // cap before the handshake and counts upgrades in flight, so a socket it admitted always has its
+    // place here; this guard is for a socket handed over without an admission.
     const open = this.#socketsPerClient.get(client) ?? 0;
     if (open >= this.options.maxSocketsPerClient) {
+      this.options.metrics.connectionRefused('socket_cap');
       this.options.logger.debug(
         { limit: this.options.maxSocketsPerClient },
         'too many sockets from one client',

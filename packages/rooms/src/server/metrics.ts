@@ -4,10 +4,21 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RefusalReason, Role } from '../shared/protocol.js';
 
+/**
+ * Why a signalling connection was refused before it could send a join: too many new connections from
+ * its client (429), its client already holds maxSocketsPerClient sockets (429; a 4008 close after the
+ * handshake only if the hub is handed a socket past the cap without an admission), or a page from
+ * another site (403).
+ */
+export type ConnectionRefusal = 'connection_rate' | 'socket_cap' | 'origin';
+
+const CONNECTION_REFUSALS: readonly ConnectionRefusal[] = ['connection_rate', 'socket_cap', 'origin'];
+
 export interface RoomMetrics {
   joined(role: Role): void;
   left(): void;
   refused(reason: RefusalReason | 'wrong_pin'): void;
+  connectionRefused(reason: ConnectionRefusal): void;
 }
 
 export interface LiveCounts {
@@ -52,6 +63,25 @@ export function createRoomMetrics(registry: Registry | undefined, live: LiveCoun
         registers,
       }),
   );
+  const connectionRefusals = metric(
+    'roomlink_rooms_connections_refused_total',
+    () =>
+      new Counter({
+        name: 'roomlink_rooms_connections_refused_total',
+        help: 'Signalling connections refused before a join could be sent, by reason',
+        labelNames: ['reason'],
+        registers,
+      }),
+  );
+  // Bound once, so that a flood of refusals builds no label objects. Every reason is there from the
+  // start at 0: a rate() or an alert sees the first refusal as an increase, not as a new series.
+  const refusedConnections = new Map(
+    CONNECTION_REFUSALS.map((reason) => {
+      const child = connectionRefusals.labels(reason);
+      child.inc(0);
+      return [reason, child] as const;
+    }),
+  );
   metric(
     'roomlink_rooms_live',
     () =>
@@ -92,5 +122,6 @@ export function createRoomMetrics(registry: Registry | undefined, live: LiveCoun
     joined: (role) => joins.inc({ role }),
     left: () => leaves.inc(),
     refused: (reason) => refusals.inc({ reason }),
+    connectionRefused: (reason) => refusedConnections.get(reason)?.inc(),
   };
 }

@@ -26,9 +26,10 @@ export interface RoomsOptions {
   /** Default 15. */
   readonly lockoutMinutes?: number;
   /**
-   * Signalling sockets one client (see clientAddress) may hold open at once, all rooms together.
-   * Default 200; raise it if many people join from behind one shared address. It also sizes how often
-   * one client may open a new socket: twice this many at once, then a tenth of it per second.
+   * Signalling sockets one client (see clientAddress) may hold open at once, all rooms together; one
+   * more upgrade is answered 429 before the handshake. Default 200; raise it if many people join from
+   * behind one shared address. It also sizes how often one client may open a new socket: twice this
+   * many at once, then a tenth of it per second.
    */
   readonly maxSocketsPerClient?: number;
   readonly now?: () => Date;

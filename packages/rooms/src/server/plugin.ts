@@ -2,14 +2,15 @@
  * The built-in room service as a Fastify plugin: the join page, its static files, the public room
  * status and the signalling WebSocket.
  */
+import type { Socket } from 'node:net';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { type Language, parseAcceptLanguage, pickLanguage } from '../shared/language.js';
 import { CLOSE, type RoomStatus } from '../shared/protocol.js';
 import type { RoomInfo } from './directory.js';
-import { RoomHub } from './hub.js';
+import { RoomHub, type UpgradeRefusal } from './hub.js';
 import { clientKey, PinGuard } from './lockout.js';
-import { createRoomMetrics } from './metrics.js';
+import { createRoomMetrics, type RoomMetrics } from './metrics.js';
 import { type ResolvedRoomsOptions, type RoomsOptions, resolveOptions } from './options.js';
 import { notFoundPage, pageHeaders, unavailablePage } from './pages.js';
 import { roomTiming } from './room-window.js';
@@ -41,6 +42,11 @@ const PROBLEM_BASE = 'https://roomlink.dev/problems/';
 
 export function createRooms(options: RoomsOptions): RoomService {
   const config = resolveOptions(options);
+  const metrics = createRoomMetrics(config.metricsRegistry, {
+    rooms: () => hub.counts().rooms,
+    participants: () => hub.counts().participants,
+    waiting: () => hub.counts().waiting,
+  });
   const hub: RoomHub = new RoomHub({
     directory: config.directory,
     window: config,
@@ -55,11 +61,7 @@ export function createRooms(options: RoomsOptions): RoomService {
       },
       () => config.now().getTime(),
     ),
-    metrics: createRoomMetrics(config.metricsRegistry, {
-      rooms: () => hub.counts().rooms,
-      participants: () => hub.counts().participants,
-      waiting: () => hub.counts().waiting,
-    }),
+    metrics,
     now: config.now,
     logger: config.logger,
     joinTimeoutMs: 10 * 60_000,
@@ -68,7 +70,7 @@ export function createRooms(options: RoomsOptions): RoomService {
     recheckMs: 60_000,
   });
   return {
-    register: (app) => registerRoutes(app, config, hub),
+    register: (app) => registerRoutes(app, config, hub, metrics),
     closeRoom: (key, reason) => hub.closeRoom(key, reason),
     recheckRoom: (key) => hub.recheckRoom(key),
     counts: () => hub.counts(),
@@ -82,7 +84,12 @@ export async function registerRooms(app: FastifyInstance, options: RoomsOptions)
   return rooms;
 }
 
-async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions, hub: RoomHub) {
+async function registerRoutes(
+  app: FastifyInstance,
+  config: ResolvedRoomsOptions,
+  hub: RoomHub,
+  metrics: RoomMetrics,
+) {
   const web = await loadWebAssets(config.webRoot);
   if (web.page('en') === null)
     config.logger.warn(
@@ -90,6 +97,9 @@ async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions
       'join page not built: run "npm run build -w @roomlink/rooms"',
     );
   app.addHook('onClose', async () => hub.close());
+
+  /** Upgrades admitted, until their handler runs: what ends the place each holds (see holdPlace). */
+  const places = new WeakMap<FastifyRequest, () => void>();
 
   await app.register(async (scope) => {
     if (!scope.hasDecorator('websocketServer'))
@@ -155,23 +165,28 @@ async function registerRoutes(app: FastifyInstance, config: ResolvedRoomsOptions
       {
         websocket: true,
         schema: HIDDEN,
-        // First of all, before the upgrade: a client connecting too often (reconnecting in a loop) is
-        // answered 429 without a handshake, a socket or timers (see NEW_SOCKETS_BURST_PER_SOCKET).
+        // First of all, before the upgrade: a client at its socket cap, or connecting too often
+        // (reconnecting in a loop), is answered 429 without a handshake, a socket or timers (see
+        // NEW_SOCKETS_BURST_PER_SOCKET).
         onRequest: (request, reply, done) => {
           if (request.ws) {
             const admitted = hub.admitConnection(clientKey(config.clientAddress(request)));
-            if (!admitted.ok) return refuseUpgrade(request, reply, admitted.retryAfterSeconds);
+            if (!admitted.ok) return refuseUpgrade(request, reply, admitted);
+            holdPlace(request, admitted.settle, places);
           }
           done();
         },
         // Before the upgrade: a refused page never gets a socket, so it cannot even try one join.
         preValidation: async (request, reply) => {
           if (originAllowed(request.headers.origin, config.pageOrigin, request.headers.host)) return;
+          metrics.connectionRefused('origin');
           config.logger.debug({}, 'signalling upgrade from a foreign origin refused');
           return sendProblem(reply, 403, 'forbidden_origin', 'Forbidden', 'not from this server’s page');
         },
       },
       (socket, request) => {
+        // Synchronously before accept: the place passes from the upgrade to the open socket at once.
+        places.get(request)?.();
         if (!SLUG.test(request.params.slug)) {
           socket.send(JSON.stringify({ type: 'refused', reason: 'not_found' }));
           socket.close(CLOSE.refused, 'not_found');
@@ -251,13 +266,42 @@ const STATUS_ROUTE_SCHEMA: FastifySchema = {
   response: { 200: ROOM_STATUS_SCHEMA, 404: PROBLEM_SCHEMA, 503: PROBLEM_SCHEMA },
 } as FastifySchema;
 
-const TOO_MANY_CONNECTIONS = JSON.stringify({
-  type: `${PROBLEM_BASE}too-many-connections`,
-  title: 'Too many requests',
-  status: 429,
-  detail: 'connecting too often',
-  code: 'too_many_connections',
-});
+/**
+ * Keeps the place an admitted upgrade holds under its client's socket cap until its handler runs (the
+ * hub takes the socket, or closes it at once) or its connection closes without one: a 403, a failed
+ * handshake and a client that hung up all end so (@fastify/websocket destroys the socket after any
+ * answer but the upgrade). Without a TCP socket to watch (an injected request), no place is held: the
+ * hub's own check still caps what is accepted.
+ */
+function holdPlace(request: FastifyRequest, settle: () => void, places: WeakMap<FastifyRequest, () => void>) {
+  const socket = request.raw.socket as Socket | undefined;
+  if (!socket || socket.closed) return settle();
+  socket.once('close', settle);
+  places.set(request, settle);
+}
+
+/** The end of each 429 answer after its Retry-After: built once, nothing per refused request. */
+const REFUSED_UPGRADE: Record<UpgradeRefusal['reason'], string> = {
+  connection_rate: tooManyConnections('connecting too often'),
+  socket_cap: tooManyConnections(
+    'this address already holds as many connections as it may: one must close first',
+  ),
+};
+
+function tooManyConnections(detail: string): string {
+  const body = JSON.stringify({
+    type: `${PROBLEM_BASE}too-many-connections`,
+    title: 'Too many requests',
+    status: 429,
+    detail,
+    code: 'too_many_connections',
+  });
+  return (
+    'content-type: application/problem+json; charset=utf-8\r\n' +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n` +
+    body
+  );
+}
 
 /**
  * Answers an upgrade 429 on its socket itself, as `ws` refuses a handshake, and closes it once written:
@@ -265,7 +309,7 @@ const TOO_MANY_CONNECTIONS = JSON.stringify({
  * the request (~100 µs of CPU each, measured; this adds ~25 µs). A reply through Fastify (serialization,
  * onSend and onResponse hooks, the socket destroyed under its pending write) added twice as much.
  */
-function refuseUpgrade(request: FastifyRequest, reply: FastifyReply, retryAfterSeconds: number): void {
+function refuseUpgrade(request: FastifyRequest, reply: FastifyReply, refusal: UpgradeRefusal): void {
   void reply.hijack();
   const socket = request.raw.socket;
   if (socket.destroyed) return;
@@ -274,10 +318,8 @@ function refuseUpgrade(request: FastifyRequest, reply: FastifyReply, retryAfterS
     'HTTP/1.1 429 Too Many Requests\r\n' +
       'connection: close\r\n' +
       'cache-control: no-store\r\n' +
-      `retry-after: ${retryAfterSeconds}\r\n` +
-      'content-type: application/problem+json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(TOO_MANY_CONNECTIONS)}\r\n\r\n` +
-      TOO_MANY_CONNECTIONS,
+      `retry-after: ${refusal.retryAfterSeconds}\r\n` +
+      REFUSED_UPGRADE[refusal.reason],
   );
 }
 
