@@ -4,6 +4,7 @@
  * and a test app with the admin console and the real session authenticator.
  */
 import { sql } from 'kysely';
+import type { ExportGate } from '../../src/admin/export-gate.js';
 import { adminPlugin } from '../../src/admin/plugin.js';
 import { sessionAuthenticator } from '../../src/identity/authenticator.js';
 import type { UserStatus } from '../../src/identity/ports.js';
@@ -122,8 +123,14 @@ export interface AdminTestApp extends TestApp {
   readonly retention: Retention;
 }
 
-/** The real app on a real port, with the session authenticator and the admin console. */
-export async function startAdminApp(dialect: DialectName): Promise<AdminTestApp> {
+/**
+ * The real app on a real port, with the session authenticator and the admin console; `exportGate`
+ * for a test that waits for a tenant export to have let go.
+ */
+export async function startAdminApp(
+  dialect: DialectName,
+  options: { exportGate?: ExportGate } = {},
+): Promise<AdminTestApp> {
   let retention: Retention | undefined;
   const t = await startTestApp(dialect, {
     realBaseUrl: true,
@@ -131,7 +138,7 @@ export async function startAdminApp(dialect: DialectName): Promise<AdminTestApp>
       retention = createRetention(runtime, { logger: SILENT });
       return {
         authenticate: sessionAuthenticator(runtime.store.authFlow, runtime.config.baseUrl),
-        plugins: [adminPlugin({ runtime, retention })],
+        plugins: [adminPlugin({ runtime, retention, ...options })],
       };
     },
   });
