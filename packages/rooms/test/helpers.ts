@@ -1,5 +1,6 @@
 /** Test doubles and a real server for the room service tests. */
 import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
 import type { RoomDirectory, RoomInfo } from '../src/server/directory.js';
@@ -175,4 +176,49 @@ export async function join(
   socket.send({ type: 'join', name, ...(pin ? { pin } : {}) });
   const joined = await socket.next('joined');
   return { socket, id: joined.id };
+}
+
+export interface Refusal {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Record<string, unknown>;
+}
+
+/** An upgrade the server must refuse: its status, headers and problem+json body; rejects if it opens. */
+export function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<Refusal> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.once('end', () => {
+        ws.terminate();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) });
+      });
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Opens a socket and closes it at once: 'open', or the HTTP status the upgrade was answered with. */
+export function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
 }

@@ -3,9 +3,16 @@
  */
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { CLOSE, LIMITS } from '../src/shared/protocol.js';
-import { join, MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
+import {
+  join,
+  MapDirectory,
+  refusedUpgrade,
+  startServer,
+  type TestServer,
+  TestSocket,
+  upgrade,
+} from './helpers.js';
 
 const HOST_PIN = '482913';
 const GUEST_PIN = '771204';
@@ -720,7 +727,7 @@ describe('limits', () => {
       await closed();
       expect(await upgrade(url, {})).toBe('open');
       await closed();
-      const refused = await upgradeResponse(url);
+      const refused = await refusedUpgrade(url);
       expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toBe('10');
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -748,38 +755,6 @@ describe('limits', () => {
     expect(a.socket.all('chat').length).toBeLessThan(30);
   });
 });
-
-/** Opens a raw socket with these headers: 'open', or the HTTP status the upgrade was answered with. */
-function upgrade(url: string, headers: Record<string, string>): Promise<'open' | number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
-}
-
-/** Opens a raw socket that the server refuses: the HTTP status and headers of its answer. */
-function upgradeResponse(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => {
-      ws.close();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.once('unexpected-response', (_request, response) => {
-      resolve({ status: response.statusCode ?? 0, headers: response.headers });
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
-}
 
 describe('cross-site upgrades', () => {
   it('refuses a browser page from another origin with 403, before any socket exists', async () => {

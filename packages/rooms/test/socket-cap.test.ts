@@ -7,57 +7,12 @@ import http from 'node:http';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { join, MapDirectory, startServer, TestSocket } from './helpers.js';
+import { join, MapDirectory, refusedUpgrade, startServer, TestSocket, upgrade } from './helpers.js';
 
 const directory = new MapDirectory();
 /** All test sockets come from 127.0.0.1: `?as=` stands for another address. */
 const clientAddress = (request: { query: unknown; ip: string }) =>
   (request.query as { as?: string }).as ?? request.ip;
-
-interface Refusal {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Record<string, unknown>;
-}
-
-/** An upgrade the server must refuse: its status, headers and problem+json body; rejects if it opens. */
-function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<Refusal> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.once('unexpected-response', (_request, response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        text += chunk;
-      });
-      response.once('end', () => {
-        ws.terminate();
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) });
-      });
-    });
-    ws.once('error', reject);
-  });
-}
-
-/** Opens a socket and closes it at once: 'open', or the HTTP status the upgrade was answered with. */
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
-}
 
 /** An upgrade whose handshake `ws` refuses (a malformed key): the status it is answered with. */
 function badHandshake(url: string): Promise<number> {

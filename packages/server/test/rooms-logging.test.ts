@@ -5,26 +5,10 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { upgrade } from '../../rooms/test/helpers.js';
 import { productFeatures } from '../src/features.js';
 import { loggerOptions } from '../src/observability/logger.js';
 import { startTestApp, type TestApp } from './support/harness.js';
-
-/** Opens a signalling socket with these headers: 'open', or the HTTP status the upgrade got. */
-function upgrade(url: string, headers: Record<string, string>): Promise<'open' | number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
-}
 
 describe('room service logs', () => {
   const lines: Record<string, unknown>[] = [];
