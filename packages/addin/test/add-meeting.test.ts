@@ -52,13 +52,20 @@ describe('add meeting', () => {
     });
   });
 
-  it('sends no time zone when Outlook gives an empty one', async () => {
+  it('sends the device’s time zone, never an empty one, when Outlook gives an empty one', async () => {
     const outlook = fakeOutlook();
     const profile = outlook.office.context.mailbox.userProfile as { timeZone?: string };
     profile.timeZone = '';
-    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
-    expect((await addMeeting(ctx)).status).toBe('added');
-    expect(harness.stub.createBodies.at(-1)).toMatchObject({ timeZone: null });
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo'; // Node re-reads the device zone (Intl included) when TZ is set
+    try {
+      const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+      expect((await addMeeting(ctx)).status).toBe('added');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    expect(harness.stub.createBodies.at(-1)).toMatchObject({ timeZone: 'Asia/Tokyo' });
   });
 
   it('adds nothing the second time, whether the custom property or only the block is there', async () => {

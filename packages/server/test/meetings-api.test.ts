@@ -878,6 +878,112 @@ for (const dialect of DIALECTS) {
         });
         expect(moved.json()).toMatchObject({ timeZone: 'Tokyo Standard Time', version: 2 });
       });
+
+      describe('a series names its zone', () => {
+        const weekly = { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'] };
+        const series = (range: object = {}) => ({
+          pattern: weekly,
+          range: { type: 'noEnd', startDate: D1, ...range },
+        });
+        const noZone =
+          /^a recurring meeting needs a time zone \(timeZone, or recurrence\.range\.recurrenceTimeZone\)/;
+
+        it.each([
+          ['no timeZone and no recurrenceTimeZone', { timeZone: undefined, recurrence: series() }],
+          [
+            'timeZone null, recurrenceTimeZone null',
+            { timeZone: null, recurrence: series({ recurrenceTimeZone: null }) },
+          ],
+          [
+            'timeZone null, recurrenceTimeZone empty',
+            { timeZone: null, recurrence: series({ recurrenceTimeZone: '' }) },
+          ],
+        ])('refuses a series with %s: 422 invalid_recurrence, nothing written', async (_name, fields) => {
+          await expectRefused(() => post({ ...valid, ...fields }), 422, 'invalid_recurrence', noZone);
+        });
+
+        it('refuses a recurrenceTimeZone it cannot read, even beside a timeZone it can', async () => {
+          await expectRefused(
+            () => post({ ...valid, recurrence: series({ recurrenceTimeZone: 'Mars/Olympus_Mons' }) }),
+            422,
+            'invalid_recurrence',
+            /^range\.recurrenceTimeZone must be an IANA time zone name \(such as Europe\/Paris\) or a Windows/,
+          );
+        });
+
+        it('accepts the zone in either place, and a single meeting with none', async () => {
+          const accepted = [
+            { timeZone: null, recurrence: series({ recurrenceTimeZone: 'Romance Standard Time' }) },
+            { timeZone: 'Europe/Paris', recurrence: series({ recurrenceTimeZone: null }) },
+            { timeZone: null, recurrence: null },
+          ];
+          for (const [i, fields] of accepted.entries()) {
+            const res = await post(
+              { ...valid, idempotencyKey: `outlook-item-series-zone-${i}`, ...fields },
+              alice,
+            );
+            expect(res.statusCode, JSON.stringify(fields)).toBe(201);
+          }
+        });
+
+        it('refuses a PATCH that would leave a series with no zone, and keeps the meeting as it was', async () => {
+          const created = await post(
+            { ...valid, idempotencyKey: 'outlook-item-series-zone-patch', recurrence: series() },
+            alice,
+          );
+          expect(created.statusCode).toBe(201);
+          const url = `/api/v1/meetings/${created.json().id}`;
+          const patch = (payload: object) => () =>
+            t.app.inject({ method: 'PATCH', url, headers: alice, payload });
+          await expectRefused(patch({ timeZone: null }), 422, 'invalid_recurrence', noZone);
+          await expectRefused(
+            patch({ recurrence: series({ recurrenceTimeZone: 'Not/AZone' }) }),
+            422,
+            'invalid_recurrence',
+            /^range\.recurrenceTimeZone must be/,
+          );
+          const now = (await t.app.inject({ method: 'GET', url, headers: alice })).json();
+          expect(now).toMatchObject({ version: 1, timeZone: 'Europe/Paris', recurrence: series() });
+        });
+
+        it('lets calendar sync keep a series with a zone it cannot read, and a zone-less series be renamed', async () => {
+          const actor = { tenantId: 'tenant-contoso', userId: 'alice', isTenantAdmin: false };
+          // Made before series had to name a zone, or by sync's own service: no zone at all.
+          const { meeting } = await t.runtime.meetings.create(actor, {
+            subject: 'Weekly sync',
+            start: new Date(valid.start),
+            end: new Date(valid.end),
+            timeZone: null,
+            recurrence: series(),
+            idempotencyKey: 'outlook-item-series-zone-legacy',
+          });
+          const url = `/api/v1/meetings/${meeting.id}`;
+          const renamed = await t.app.inject({
+            method: 'PATCH',
+            url,
+            headers: alice,
+            payload: { subject: 'Weekly' },
+          });
+          expect(renamed.json()).toMatchObject({ subject: 'Weekly', version: 2, timeZone: null });
+          // Graph names a custom zone (tzone://Microsoft/Custom): sync follows the calendar all the same.
+          const followed = await t.runtime.meetings.update(actor, meeting.id, {
+            recurrence: series({ recurrenceTimeZone: 'tzone://Microsoft/Custom' }),
+          });
+          expect(followed.version).toBe(3);
+          await expectRefused(
+            () =>
+              t.app.inject({
+                method: 'PATCH',
+                url,
+                headers: alice,
+                payload: { start: valid.start.replace('09:', '08:') },
+              }),
+            422,
+            'invalid_recurrence',
+            /^range\.recurrenceTimeZone must be/,
+          );
+        });
+      });
     });
 
     it('rejects malformed JSON, other media types and oversized bodies without writing', async () => {

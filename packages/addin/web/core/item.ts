@@ -44,7 +44,11 @@ export async function readDetails(office: OfficeLike, item: AppointmentComposeLi
   }
   const timeZone =
     // || rather than ??: some clients give an empty time zone, which names none (the API refuses "").
-    recurrence?.range.recurrenceTimeZone || office.context.mailbox.userProfile?.timeZone || null;
+    // The device's zone last: the API refuses a series with no zone (its room opens per occurrence).
+    recurrence?.range.recurrenceTimeZone ||
+    office.context.mailbox.userProfile?.timeZone ||
+    deviceTimeZone() ||
+    null;
   return { subject: subject ?? '', start: new Date(start), end: new Date(end), timeZone, recurrence };
 }
 
@@ -92,4 +96,13 @@ export function saveProps(props: CustomPropertiesLike): Promise<void> {
 export function stringProp(props: CustomPropertiesLike, name: string): string | null {
   const value = props.get(name);
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The zone the device shows times in (an IANA name), or undefined where Intl cannot tell. */
+function deviceTimeZone(): string | undefined {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
 }

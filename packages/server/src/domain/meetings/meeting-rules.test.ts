@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
-import { EARLIEST_START, refuseExpired, validateTimes, validateTimeZone } from './meeting-rules.js';
+import {
+  EARLIEST_START,
+  refuseExpired,
+  refuseSeriesWithoutZone,
+  validateTimes,
+  validateTimeZone,
+} from './meeting-rules.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -115,5 +121,58 @@ describe('a purge day already come', () => {
     expect(detail(() => refuseExpired(end, open, null, '2027-06-01', today))).toBeUndefined();
     const dated = { ...open, range: { type: 'endDate', startDate: '2024-06-03', endDate: '2027-12-31' } };
     expect(detail(() => refuseExpired(end, dated, null, null, today))).toBeUndefined();
+  });
+});
+
+describe('a series names its zone', () => {
+  const weekly = { type: 'weekly', interval: 1, daysOfWeek: ['monday'] };
+  const series = (range: object = {}) => ({
+    pattern: weekly,
+    range: { type: 'noEnd', startDate: '2027-01-04', ...range },
+  });
+  const refusal = (check: () => void): string | undefined => {
+    try {
+      check();
+      return undefined;
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).code).toBe('invalid_recurrence');
+      return (error as DomainError).message;
+    }
+  };
+
+  it('lets a single meeting have no zone', () => {
+    expect(refusal(() => refuseSeriesWithoutZone(null, null))).toBeUndefined();
+  });
+
+  it('takes the zone from the range, else from the meeting, in IANA or Windows names', () => {
+    expect(
+      refusal(() => refuseSeriesWithoutZone(series({ recurrenceTimeZone: 'Romance Standard Time' }), null)),
+    ).toBeUndefined();
+    expect(refusal(() => refuseSeriesWithoutZone(series(), 'Europe/Paris'))).toBeUndefined();
+    expect(
+      refusal(() => refuseSeriesWithoutZone(series({ recurrenceTimeZone: '' }), 'Tokyo Standard Time')),
+    ).toBeUndefined();
+  });
+
+  it('refuses a series with no zone it can read in either place', () => {
+    for (const [recurrence, timeZone] of [
+      [series(), null],
+      [series({ recurrenceTimeZone: null }), null],
+      [series(), 'Not/AZone'],
+      [{ pattern: weekly }, null],
+    ] as const) {
+      expect(refusal(() => refuseSeriesWithoutZone(recurrence, timeZone))).toMatch(
+        /^a recurring meeting needs a time zone/,
+      );
+    }
+  });
+
+  it('refuses a range zone it cannot read, whatever the meeting names', () => {
+    expect(
+      refusal(() =>
+        refuseSeriesWithoutZone(series({ recurrenceTimeZone: 'tzone://Microsoft/Custom' }), 'Europe/Paris'),
+      ),
+    ).toMatch(/^range\.recurrenceTimeZone must be an IANA time zone name/);
   });
 });

@@ -73,3 +73,32 @@ export function refuseExpired(
       `it ends, so it would be deleted at once (purge day ${purgeDay})`,
   );
 }
+
+/**
+ * Refuses a series that names no time zone Roomlink reads: neither its recurrence's
+ * `recurrenceTimeZone` nor the meeting's `timeZone`. Its room could then only be opened for the whole
+ * series, between occurrences too (sync/occurrences.ts, openSchedule), up to 2 years of a link and PIN
+ * open to guessing. A `recurrenceTimeZone` that is given must be a name Roomlink reads: the
+ * occurrences are placed in it, and another zone would open the room hours off. Only the organizer's
+ * own requests are held to it: calendar sync follows what the calendar holds (Graph may name a custom
+ * zone) and keeps the fallback. Throws invalid_recurrence, the field the client got wrong.
+ */
+export function refuseSeriesWithoutZone(recurrence: Recurrence | null, timeZone: string | null): void {
+  if (!recurrence) return;
+  const range = recurrence.range as { recurrenceTimeZone?: unknown } | undefined;
+  const named = range?.recurrenceTimeZone;
+  if (typeof named === 'string' && named !== '') {
+    if (resolveTimeZone(named) !== undefined) return;
+    throw new DomainError(
+      'invalid_recurrence',
+      'range.recurrenceTimeZone must be an IANA time zone name (such as Europe/Paris) or a Windows ' +
+        'time zone name (such as W. Europe Standard Time)',
+    );
+  }
+  if (timeZone !== null && resolveTimeZone(timeZone) !== undefined) return;
+  throw new DomainError(
+    'invalid_recurrence',
+    'a recurring meeting needs a time zone (timeZone, or recurrence.range.recurrenceTimeZone): its room ' +
+      "opens at each occurrence's local time",
+  );
+}

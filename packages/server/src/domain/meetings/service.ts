@@ -10,7 +10,7 @@ import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
-import { refuseExpired, validateTimes, validateTimeZone } from './meeting-rules.js';
+import { refuseExpired, refuseSeriesWithoutZone, validateTimes, validateTimeZone } from './meeting-rules.js';
 import type { MeetingProvider } from './provider.js';
 import { type MeetingAccess, sameItemKey } from './reclaim.js';
 import { outlookLimits, type RecurrenceLimits, validateRecurrence } from './recurrence-rules.js';
@@ -52,6 +52,13 @@ export interface MeetingWriteOptions {
    * a change of its times or recurrence: a meeting still kept can be renamed, or its options changed.
    */
   readonly refuseExpired?: boolean;
+  /**
+   * The organizer asked for these times: a series must name a time zone Roomlink reads
+   * (meeting-rules.ts, refuseSeriesWithoutZone), so that its room opens at each occurrence only. Off
+   * for calendar sync, which follows whatever zone the calendar holds. An update is only refused for
+   * a change of its times, recurrence or time zone.
+   */
+  readonly requireSeriesZone?: boolean;
 }
 
 export interface MeetingServiceDeps {
@@ -121,6 +128,7 @@ export class MeetingService {
     if (writeOptions.refuseExpired) {
       refuseExpired(input.end, recurrence, known?.settings.retentionDays ?? null, null, this.#now());
     }
+    if (writeOptions.requireSeriesZone) refuseSeriesWithoutZone(recurrence, input.timeZone ?? null);
     const tenant = known ?? (await this.deps.store.tenants.ensure(actor.tenantId, this.#now()));
     const provider = this.#provider(this.deps.defaultProvider);
     const options = resolveOptions(input.options, tenant.settings);
@@ -217,6 +225,10 @@ export class MeetingService {
     if (writeOptions.refuseExpired && timesChanged) {
       refuseExpired(end, recurrence, tenant.settings.retentionDays, current.seriesSeenOn, this.#now());
     }
+    const timeZone = patch.timeZone !== undefined ? patch.timeZone : current.timeZone;
+    if (writeOptions.requireSeriesZone && (timesChanged || patch.timeZone !== undefined)) {
+      refuseSeriesWithoutZone(recurrence, timeZone);
+    }
     // The day sync last saw the series is kept: it matters again if the series becomes open-ended.
     const window = roomWindow(start, end, recurrence, this.deps.window, current.seriesSeenOn);
     const room = await this.#provider(current.provider).updateRoom(current.room, {
@@ -232,7 +244,7 @@ export class MeetingService {
       subject: patch.subject ?? current.subject,
       start,
       end,
-      timeZone: patch.timeZone !== undefined ? patch.timeZone : current.timeZone,
+      timeZone,
       recurrence,
       options,
       room,

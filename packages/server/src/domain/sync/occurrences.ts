@@ -191,9 +191,9 @@ interface Span {
  * conversions, whatever the series' length.
  *
  * Undefined when the series cannot be placed in time: no recurrence, a pattern or range that cannot be
- * read, or no zone this server knows (an API client may create a series with no `timeZone` and no
- * `recurrenceTimeZone`; the add-in sends Outlook's, and a stored `timeZone` is always one this server
- * reads, validateTimeZone). The caller then falls back to `openAt`'s window of the whole series
+ * read, or no zone this server knows (the meetings API refuses such a series, meeting-rules.ts,
+ * refuseSeriesWithoutZone, but one may be stored from before that check, and calendar sync follows a
+ * custom zone the calendar holds). The caller then falls back to `openAt`'s window of the whole series
  * (validFrom to validUntil, overrides applied): the room is open between occurrences too, as it was
  * before occurrences were computed. Guessing the zone instead (UTC, say) would shut people out of
  * their own meetings by the zone's offset.

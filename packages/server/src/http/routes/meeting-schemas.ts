@@ -69,7 +69,13 @@ const RecurrenceRange = Type.Object(
 const Recurrence = Type.Union([
   Type.Object(
     { pattern: RecurrencePattern, range: RecurrenceRange },
-    { additionalProperties: false, description: "Microsoft Graph's patternedRecurrence" },
+    {
+      additionalProperties: false,
+      description:
+        "Microsoft Graph's patternedRecurrence. A series must name its time zone, in " +
+        'range.recurrenceTimeZone or in timeZone (422 invalid_recurrence otherwise): its room opens ' +
+        "at each occurrence's local time",
+    },
   ),
   Type.Null(),
 ]);

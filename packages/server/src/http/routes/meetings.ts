@@ -69,7 +69,8 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     async (request, reply) => {
       const actor = requirePrincipal(request);
       const b = request.body;
-      // The organizer's own request: times that retention would purge at once are refused.
+      // The organizer's own request: times that retention would purge at once, and a series with no
+      // time zone, are refused.
       const { meeting, created } = await deps.meetings.create(
         actor,
         {
@@ -81,7 +82,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
           idempotencyKey: b.idempotencyKey ?? null,
           ...(b.options ? { options: b.options } : {}),
         },
-        { refuseExpired: true },
+        { refuseExpired: true, requireSeriesZone: true },
       );
       void reply.code(created ? 201 : 200).header('location', `/api/v1/meetings/${meeting.id}`);
       return present(request, meeting, request.query.lang);
@@ -132,7 +133,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
           ...(b.recurrence !== undefined ? { recurrence: b.recurrence } : {}),
           ...(b.options ? { options: b.options } : {}),
         },
-        { refuseExpired: true },
+        { refuseExpired: true, requireSeriesZone: true },
         access(request),
       );
       return present(request, meeting, request.query.lang);
