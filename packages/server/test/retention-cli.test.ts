@@ -124,13 +124,15 @@ describe('roomlink retention, tenant, export and erase commands', { timeout: 120
   });
 
   it('tenant offboard records, shows and cancels a contract end, with clear refusals', async () => {
-    const scheduled = await run('tenant', 'offboard', 't-cli', '--contract-end', '2030-01-31');
+    // Years ahead of today, whenever the suite runs: a contract end to come.
+    const year = new Date().getUTCFullYear() + 4;
+    const scheduled = await run('tenant', 'offboard', 't-cli', '--contract-end', `${year}-01-31`);
     expect(scheduled.code).toBe(EXIT.ok);
-    expect(scheduled.stdout).toContain('contract ends 2030-01-31');
-    expect(scheduled.stdout).toContain('destroyed on 2030-07-31');
+    expect(scheduled.stdout).toContain(`contract ends ${year}-01-31`);
+    expect(scheduled.stdout).toContain(`destroyed on ${year}-07-31`);
 
     const status = await run('tenant', 'offboard', 't-cli');
-    expect(status.stdout).toContain('destroyed on 2030-07-31');
+    expect(status.stdout).toContain(`destroyed on ${year}-07-31`);
 
     const cancelled = await run('tenant', 'offboard', 't-cli', '--cancel');
     expect(cancelled.code).toBe(EXIT.ok);
@@ -140,11 +142,11 @@ describe('roomlink retention, tenant, export and erase commands', { timeout: 120
     expect(nothing.code).toBe(RETENTION_EXIT.conflict);
     expect(nothing.stderr).toContain('no offboarding is scheduled');
 
-    const unknown = await run('tenant', 'offboard', 'no-such-tenant', '--contract-end', '2030-01-31');
+    const unknown = await run('tenant', 'offboard', 'no-such-tenant', '--contract-end', `${year}-01-31`);
     expect(unknown.code).toBe(RETENTION_EXIT.notFound);
     expect(unknown.stderr).toContain('no tenant no-such-tenant');
 
-    const badDay = await run('tenant', 'offboard', 't-cli', '--contract-end', '2030-02-30');
+    const badDay = await run('tenant', 'offboard', 't-cli', '--contract-end', `${year}-02-30`);
     expect(badDay.code).toBe(EXIT.usage);
     expect(badDay.stderr).toContain('YYYY-MM-DD');
 
