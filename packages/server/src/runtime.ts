@@ -17,6 +17,7 @@ import { createMetrics, type HttpMetrics } from './observability/metrics.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
 import { storeMetrics } from './store/metrics.js';
+import { kyselySyncStore } from './store/repositories/sync-state.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -140,6 +141,7 @@ export async function createRuntime(
       if (meeting.provider === builtin.id) roomEvents.emit('changed', meeting.room.slug);
     },
     onReclaimed: (userId) => meetingEvents.emit('reclaimed', userId),
+    occurrences: kyselySyncStore(store.db).occurrences,
   });
   return {
     config,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalendarItem } from '../src/domain/sync/calendar-item.js';
 import { createRetention } from '../src/retention/index.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { sessionHeader } from './support/harness.js';
 import { eventually, linkedDailySeries, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
 const MINUTE = 60_000;
@@ -175,6 +176,45 @@ for (const dialect of DIALECTS) {
       expect(await exists(meeting.id)).toBe(true);
       await retention.job.run(new Date(`${expected}T12:00:00Z`));
       expect(await exists(meeting.id)).toBe(false);
+    });
+
+    it('keeps covering the moved last occurrence through the organizer’s own changes in the API', async () => {
+      const u = await startedUser();
+      const { first, meeting, masterId } = await linkedDailySeries(env, u, 'Planning', {
+        type: 'numbered',
+        numberOfOccurrences: 2,
+      });
+      await settled();
+      const second = new Date(first.getTime() + DAY);
+      const movedTo = new Date(second.getTime() + 5 * DAY);
+      const movedEnd = movedTo.getTime() + HOUR / 2;
+      env.emulator.updateOccurrence(u.oid, masterId, second, {
+        start: utc(movedTo),
+        end: utc(new Date(movedEnd)),
+      });
+      await settled();
+      const expected = day(threeMonthsAfter(movedEnd));
+      await eventually(async () => (await purgeAfter(meeting.id)) === expected, 5000, 'the purge day');
+
+      const patch = async (payload: object) => {
+        const res = await env.t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/meetings/${meeting.id}`,
+          headers: sessionHeader(u.tenantId, u.userId),
+          payload,
+        });
+        expect(res.statusCode, res.body).toBe(200);
+      };
+      // The task pane turns the lobby on: no time changed, the purge day stays.
+      await patch({ options: { lobby: true } });
+      expect(await purgeAfter(meeting.id)).toBe(expected);
+      // The series an hour later: counted from the pattern again, and from the recorded moved
+      // occurrence, whose room still opens (5 days after the pattern's last one).
+      await patch({
+        start: new Date(first.getTime() + HOUR).toISOString(),
+        end: new Date(first.getTime() + 1.5 * HOUR).toISOString(),
+      });
+      expect(await purgeAfter(meeting.id)).toBe(expected);
     });
 
     it("a tenant's shorter retention counts from the moved last occurrence", async () => {

@@ -8,6 +8,8 @@ import type { AuditAction } from '../audit/audit.js';
 import { DomainError, SessionEndedError } from '../errors.js';
 import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
+import { latestMovedEnd, openOverride } from '../sync/occurrences.js';
+import type { OccurrenceRepository } from '../sync/ports.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
 import { refuseExpired, refuseSeriesWithoutZone, validateTimes, validateTimeZone } from './meeting-rules.js';
@@ -85,6 +87,11 @@ export interface MeetingServiceDeps {
    * organizer's calendar, which may hold a series another client made beyond Outlook's limits.
    */
   readonly recurrenceLimits?: RecurrenceLimits;
+  /**
+   * The occurrences calendar sync recorded as moved or cancelled (sync/ports.ts): a series' purge day,
+   * computed again when its times change, covers its moved ones. Without it (no calendar sync), none.
+   */
+  readonly occurrences?: Pick<OccurrenceRepository, 'list'>;
 }
 
 const TABLE = 'meetings';
@@ -248,7 +255,15 @@ export class MeetingService {
       recurrence,
       options,
       room,
-      purgeAfter: purgeAfterDay(end, recurrence, tenant.settings.retentionDays, current.seriesSeenOn),
+      purgeAfter: timesChanged
+        ? purgeAfterDay(
+            end,
+            recurrence,
+            tenant.settings.retentionDays,
+            current.seriesSeenOn,
+            recurrence ? await this.#latestMovedEnd(id) : null,
+          )
+        : stored.purgeAfter,
       version: current.version + 1,
       createdAt: stored.createdAt,
       updatedAt: this.#now().toISOString(),
@@ -353,6 +368,17 @@ export class MeetingService {
       version: stored.version,
       purgeAfter,
     });
+  }
+
+  /**
+   * The latest end of an occurrence calendar sync recorded as moved (not cancelled): its room still
+   * opens then, so a purge day computed again from the pattern (new times) must cover it, as
+   * coverMovedOccurrence made it. Sync corrects the records at its next apply of the series.
+   */
+  async #latestMovedEnd(meetingId: string): Promise<Date | null> {
+    const records = (await this.deps.occurrences?.list(meetingId)) ?? [];
+    if (records.length === 0) return null;
+    return latestMovedEnd(await Promise.all(records.map((r) => openOverride(this.deps.cipher, r))));
   }
 
   /** A series' first occurrence's end and its recurrence, decrypted: what its purge day is computed from. */
