@@ -129,6 +129,77 @@ for (const dialect of DIALECTS) {
       expect(third.purgeDaysShortened).toBe(0);
     });
 
+    it('signs out a user Microsoft refused once no session of theirs is left, and audits the count', async () => {
+      const store = t.runtime.store;
+      for (const id of ['lapsed-user', 'waiting-user', 'syncing-user'])
+        await insertUser(store, 't-lapsed', id);
+      await store.db
+        .updateTable('users')
+        .set({
+          status: 'needs_sign_in',
+          display_name_ct: 'v1.x.name',
+          upn_ct: 'v1.x.upn',
+          // Recent: the idle-user sweep (3 months after the last sign-in) leaves their rows.
+          last_sign_in_at: new Date(AS_OF.getTime() - 30 * DAY).toISOString(),
+        })
+        .where('id', 'in', ['lapsed-user', 'waiting-user'])
+        .execute();
+      const session = (userId: string, expiresAt: Date) =>
+        store.authFlow.insertSession({
+          tokenHash: digest(randomToken()),
+          userId,
+          tenantId: 't-lapsed',
+          kind: 'addin',
+          createdAt: new Date(expiresAt.getTime() - 30 * DAY).toISOString(),
+          expiresAt: expiresAt.toISOString(),
+        });
+      await session('lapsed-user', new Date(AS_OF.getTime() - 1000));
+      // Still signed in to the add-in, which tells them to sign in again: kept until that session ends.
+      await session('waiting-user', new Date(AS_OF.getTime() + DAY));
+      await sql`insert into retention_test_things (tenant_id, user_id, meeting_id) values ('t-lapsed', 'lapsed-user', null)`.execute(
+        db(),
+      );
+      const kept = await meeting('t-lapsed', 'lapsed-user', new Date(AS_OF.getTime() + 7 * DAY));
+      // Each has a meeting to come, so no later run of this file deletes them as idle.
+      await meeting('t-lapsed', 'waiting-user', new Date(AS_OF.getTime() + 7 * DAY));
+      const user = (id: string) =>
+        db()
+          .selectFrom('users')
+          .select(['status', 'exchange_id', 'display_name_ct', 'upn_ct'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+
+      const report = await retention.job.run(AS_OF);
+      expect(report.lapsedUsersSignedOut).toBe(1);
+      expect(await user('lapsed-user')).toEqual({
+        status: 'signed_out',
+        exchange_id: null,
+        display_name_ct: null,
+        upn_ct: null,
+      });
+      // The signed-out sweep of the same run took the rest; the meeting stays until its own day.
+      const things = await sql`select * from retention_test_things where user_id = 'lapsed-user'`.execute(
+        db(),
+      );
+      expect(things.rows).toHaveLength(0);
+      expect(await exists(kept)).toBe(true);
+      expect(await user('waiting-user')).toMatchObject({
+        status: 'needs_sign_in',
+        exchange_id: 'oid-waiting-user',
+      });
+      expect(await user('syncing-user')).toMatchObject({ status: 'active', exchange_id: 'oid-syncing-user' });
+      expect((await purgeAudits('t-lapsed')).map((a) => JSON.parse(a.details))).toContainEqual({
+        reason: 'sign_in_lapsed',
+        users: 1,
+      });
+
+      expect((await retention.job.run(AS_OF)).lapsedUsersSignedOut).toBe(0);
+      // Once the waiting user's session has ended too, they go the same way; the active user stays.
+      expect((await retention.job.run(new Date(AS_OF.getTime() + 2 * DAY))).lapsedUsersSignedOut).toBe(1);
+      expect(await user('waiting-user')).toMatchObject({ status: 'signed_out', exchange_id: null });
+      expect(await user('syncing-user')).toMatchObject({ status: 'active', exchange_id: 'oid-syncing-user' });
+    });
+
     it('clears what signed-out users left and expired sign-in state, and audits the counts', async () => {
       const store = t.runtime.store;
       await insertUser(store, 't-sweep', 'gone-user');

@@ -85,6 +85,8 @@ export interface RetentionReport {
   readonly meetingsPurged: number;
   /** Signed-out users' leftovers by kind: identifiers cleared, rows of each table deleted. */
   readonly signedOut: Record<string, number>;
+  /** Users signed out because Microsoft refused their sign-in and none of their sessions was left. */
+  readonly lapsedUsersSignedOut: number;
   readonly idleUsersDeleted: number;
   readonly expired: Record<string, number>;
   readonly extra: Record<string, number>;
@@ -135,6 +137,7 @@ export class RetentionJob {
       purgeDaysShortened: 0,
       meetingsPurged: 0,
       signedOut: {} as Record<string, number>,
+      lapsedUsersSignedOut: 0,
       idleUsersDeleted: 0,
       expired: {} as Record<string, number>,
       extra: {} as Record<string, number>,
@@ -149,6 +152,8 @@ export class RetentionJob {
       const offboarded = await this.#offboardDue(asOf, actor, report, audits, options.signal);
       report.purgeDaysShortened = await this.#applyTenantRetention(asOf, options.signal);
       await this.#purgeMeetings(asOf, actor, report, audits, options.signal);
+      // Before the signed-out sweep, which then deletes what the lapsed users left.
+      await this.#signOutLapsed(asOf, actor, report, audits, options.signal);
       await this.#sweepSignedOut(asOf, actor, report, audits, options.signal);
       await this.#sweepExpired(asOf, actor, report, audits, options.signal);
       await this.#extraSweeps(asOf, actor, report, audits, options.signal);
@@ -189,6 +194,7 @@ export class RetentionJob {
         completed: report.completed,
         tenantsDestroyed: report.tenantsDestroyed.length,
         meetingsPurged: report.meetingsPurged,
+        lapsedUsersSignedOut: report.lapsedUsersSignedOut,
         idleUsersDeleted: report.idleUsersDeleted,
         transactions: report.transactions,
         longestTransactionMs: report.longestTransactionMs,
@@ -359,6 +365,40 @@ export class RetentionJob {
           actorId: actor,
           action: 'data.purged',
           details: { reason: 'meeting_retention', meetings, purgeDay: day },
+        });
+      }
+    }
+  }
+
+  async #signOutLapsed(
+    asOf: Date,
+    actor: string,
+    report: { lapsedUsersSignedOut: number },
+    audits: RetentionAuditEntry[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const perTenant = new Map<string, number>();
+    try {
+      await this.#batcher.drain(
+        'sign_in_lapsed',
+        async (limit) => {
+          const r = await this.deps.sweeps.signOutLapsed(asOf, limit);
+          for (const [tenantId, kinds] of r.counts) {
+            const n = kinds.get('users') ?? 0;
+            perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + n);
+            report.lapsedUsersSignedOut += n;
+          }
+          return { handled: r.users, ms: r.ms };
+        },
+        signal,
+      );
+    } finally {
+      for (const [tenantId, users] of perTenant) {
+        audits.push({
+          tenantId,
+          actorId: actor,
+          action: 'data.purged',
+          details: { reason: 'sign_in_lapsed', users },
         });
       }
     }

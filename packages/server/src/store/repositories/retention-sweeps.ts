@@ -29,6 +29,56 @@ export class KyselySweepRepository {
   ) {}
 
   /**
+   * Users Microsoft no longer lets Roomlink act for (needs sign-in: their refresh token was refused,
+   * as when an account is disabled after someone leaves, and their tokens deleted) who hold no
+   * session still valid at `asOf`: nothing of Roomlink's reaches them until they sign in again, and
+   * their Exchange id serves nothing meanwhile. They are marked signed out with their identifiers
+   * cleared, as sign-out does; the signed-out sweep then deletes everything else of theirs. A later
+   * sign-in is a sign-in afresh, as after sign-out. `limit` users at a time.
+   */
+  async signOutLapsed(asOf: Date, limit: number): Promise<SweepBatch> {
+    const at = asOf.toISOString();
+    const lapsed = () =>
+      this.db
+        .selectFrom('users')
+        .select(['id', 'tenant_id'])
+        .where('status', '=', 'needs_sign_in')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('sessions')
+                .select(sql`1`.as('one'))
+                .whereRef('sessions.user_id', '=', 'users.id')
+                .where('sessions.expires_at', '>', at),
+            ),
+          ),
+        );
+    const users = await lapsed().limit(limit).execute();
+    if (users.length === 0) return { users: 0, counts: new Map(), ms: 0 };
+    const ids = users.map((u) => u.id);
+    const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
+      const counts: SweepCounts = new Map();
+      // Checked again in the transaction: a sign-in may have completed since (a new session).
+      const signedOut = await trx
+        .updateTable('users')
+        .set({
+          status: 'signed_out',
+          exchange_id: null,
+          display_name_ct: null,
+          upn_ct: null,
+          pending_claims: null,
+        })
+        .where('id', 'in', ids)
+        .where('id', 'in', lapsed().clearSelect().select('id'))
+        .returning(['id', 'tenant_id'])
+        .execute();
+      for (const row of signedOut) count(counts, row.tenant_id, 'users');
+      return counts;
+    });
+    return { users: users.length, counts: result, ms };
+  }
+
+  /**
    * Signed-out users who still have an Exchange id, a name, pending claims or any row in a table
    * with a `user_id` column: clears the first and deletes the rows, `limit` users at a time.
    */
