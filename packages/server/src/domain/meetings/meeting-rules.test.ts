@@ -11,13 +11,14 @@ import {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-function detail(check: () => void): string | undefined {
+/** The refusal's detail, checked to be a DomainError with `code`; undefined when `check` passes. */
+function detail(check: () => void, code = 'invalid_meeting_times'): string | undefined {
   try {
     check();
     return undefined;
   } catch (error) {
     expect(error).toBeInstanceOf(DomainError);
-    expect((error as DomainError).code).toBe('invalid_meeting_times');
+    expect((error as DomainError).code).toBe(code);
     return (error as DomainError).message;
   }
 }
@@ -130,16 +131,7 @@ describe('a series names its zone', () => {
     pattern: weekly,
     range: { type: 'noEnd', startDate: '2027-01-04', ...range },
   });
-  const refusal = (check: () => void): string | undefined => {
-    try {
-      check();
-      return undefined;
-    } catch (error) {
-      expect(error).toBeInstanceOf(DomainError);
-      expect((error as DomainError).code).toBe('invalid_recurrence');
-      return (error as DomainError).message;
-    }
-  };
+  const refusal = (check: () => void) => detail(check, 'invalid_recurrence');
 
   it('lets a single meeting have no zone', () => {
     expect(refusal(() => refuseSeriesWithoutZone(null, null))).toBeUndefined();

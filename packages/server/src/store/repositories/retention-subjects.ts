@@ -23,6 +23,7 @@ import {
   type SyncUserTable,
   withSyncTables,
 } from './sync-tables.js';
+import { SIGNED_OUT } from './users.js';
 
 export type MeetingRef = Pick<
   MeetingTable,
@@ -376,13 +377,7 @@ export class KyselySubjectRepository {
       // PostgreSQL) before it writes its token, so taking the rows in the other order deadlocks.
       await trx
         .updateTable('users')
-        .set({
-          status: 'signed_out',
-          exchange_id: null,
-          display_name_ct: null,
-          upn_ct: null,
-          pending_claims: null,
-        })
+        .set(SIGNED_OUT)
         .where('tenant_id', '=', tenantId)
         .where('id', '=', userId)
         .execute();

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { DialectName } from '../database.js';
 import type { Database } from '../schema.js';
 import { deleteSome, inList, tablesWithColumn, timedTransaction } from './retention-tables.js';
+import { SIGNED_OUT } from './users.js';
 
 /** Per tenant, what a sweep removed: `identifiers` (users whose ids/names were cleared), `users`, or a table's rows. */
 export type SweepCounts = Map<string, Map<string, number>>;
@@ -61,13 +62,7 @@ export class KyselySweepRepository {
       // Checked again in the transaction: a sign-in may have completed since (a new session).
       const signedOut = await trx
         .updateTable('users')
-        .set({
-          status: 'signed_out',
-          exchange_id: null,
-          display_name_ct: null,
-          upn_ct: null,
-          pending_claims: null,
-        })
+        .set(SIGNED_OUT)
         .where('id', 'in', ids)
         .where('id', 'in', lapsed().clearSelect().select('id'))
         .returning(['id', 'tenant_id'])

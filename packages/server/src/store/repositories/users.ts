@@ -2,6 +2,18 @@ import type { Kysely } from 'kysely';
 import type { SignInFields, UserRecord, UserRepository, UserSettings } from '../../identity/ports.js';
 import type { Database, UserTable } from '../schema.js';
 
+/**
+ * A signed-out user row: marked, and its Exchange id, name, UPN and pending claims cleared. The one
+ * shape of sign-out, erasure and retention's sign-out of lapsed users.
+ */
+export const SIGNED_OUT = {
+  status: 'signed_out',
+  exchange_id: null,
+  display_name_ct: null,
+  upn_ct: null,
+  pending_claims: null,
+} as const;
+
 export class KyselyUserRepository implements UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -56,17 +68,7 @@ export class KyselyUserRepository implements UserRepository {
   }
 
   async markSignedOut(id: string): Promise<void> {
-    await this.db
-      .updateTable('users')
-      .set({
-        exchange_id: null,
-        display_name_ct: null,
-        upn_ct: null,
-        status: 'signed_out',
-        pending_claims: null,
-      })
-      .where('id', '=', id)
-      .execute();
+    await this.db.updateTable('users').set(SIGNED_OUT).where('id', '=', id).execute();
   }
 
   async updateSettings(id: string, settings: UserSettings): Promise<void> {
