@@ -1,5 +1,5 @@
 /** @roomlink/rooms: the built-in meeting rooms (join page, signalling, TURN credentials). */
-export type { Language } from '../shared/language.js';
+export { type Language, parseAcceptLanguage, pickLanguage } from '../shared/language.js';
 export type { IceServer, RoomStatus } from '../shared/protocol.js';
 export type { RoomDirectory, RoomInfo } from './directory.js';
 export type { HubLogger } from './hub.js';

@@ -2,6 +2,7 @@
  * The admin console's pages: /admin (the console for tenant admins; a sign-in page for visitors who
  * are not signed in; a refusal for signed-in users who are not tenant admins) and its two assets.
  */
+import { type Language, parseAcceptLanguage, pickLanguage } from '@roomlink/rooms';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CONSOLE_SCRIPT } from './web/console-script.js';
 import { CONSOLE_STYLE } from './web/console-style.js';
@@ -23,6 +24,16 @@ export const CONSOLE_CSP = [
   "form-action 'self'",
 ].join('; ');
 
+/**
+ * The language of the console's pages, chosen as the join page chooses it: ?lang= (the pages' own
+ * switch), then the browser's Accept-Language, then English.
+ */
+export function consoleLanguage(lang: unknown, acceptLanguage: string | undefined): Language {
+  // A repeated ?lang is an array: only a single value is a choice.
+  const chosen = typeof lang === 'string' ? lang : undefined;
+  return pickLanguage([chosen, ...parseAcceptLanguage(acceptLanguage)], 'en');
+}
+
 export async function adminPages(app: FastifyInstance): Promise<void> {
   const html = (reply: FastifyReply, status: number, body: string) =>
     reply
@@ -32,18 +43,25 @@ export async function adminPages(app: FastifyInstance): Promise<void> {
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
       .header('x-content-type-options', 'nosniff')
+      // The words depend on Accept-Language, should anything in between ever keep a copy.
+      .header('vary', 'accept-language')
       .send(body);
 
-  app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
-    const principal = request.principal;
-    // The sign-in invitation is what a visitor navigating here should see: 200, not 401 (which
-    // browsers log as a failed load on every visit; 401 asks for HTTP authentication, which this page
-    // does not do). It is no-store, so it never stands in for the console after signing in. The
-    // refusal below keeps 403: that visitor is signed in and really refused. The API keeps its 401s.
-    if (!principal) return html(reply, 200, signInPage());
-    if (!principal.isTenantAdmin) return html(reply, 403, forbiddenPage());
-    return html(reply, 200, consolePage());
-  });
+  app.get<{ Querystring: { lang?: unknown } }>(
+    '/admin',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const principal = request.principal;
+      const language = consoleLanguage(request.query.lang, request.headers['accept-language']);
+      // The sign-in invitation is what a visitor navigating here should see: 200, not 401 (which
+      // browsers log as a failed load on every visit; 401 asks for HTTP authentication, which this page
+      // does not do). It is no-store, so it never stands in for the console after signing in. The
+      // refusal below keeps 403: that visitor is signed in and really refused. The API keeps its 401s.
+      if (!principal) return html(reply, 200, signInPage(language));
+      if (!principal.isTenantAdmin) return html(reply, 403, forbiddenPage(language));
+      return html(reply, 200, consolePage(language));
+    },
+  );
 
   const asset = (type: string, body: string) => async (_request: unknown, reply: FastifyReply) =>
     reply

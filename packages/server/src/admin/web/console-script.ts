@@ -13,22 +13,27 @@
  * form's unsaved input alone.
  */
 
+import { fill, STRINGS } from './strings.js';
+
 /**
- * "1 user", "2 users", "0 users": the console is English only. The function is written once here,
- * tested in Node and embedded below through its source text, so it must stay self-contained (no
- * reference to anything outside its body, no TypeScript-only syntax beyond type annotations).
+ * "1 user", "2 users", "0 users"; "0 utilisateur", "2 utilisateurs": the locale's plural rules pick
+ * the word, from the string tables (strings.ts). The function is written once here, tested in Node
+ * and embedded below through its source text, so it must stay self-contained (no reference to
+ * anything outside its body, no TypeScript-only syntax beyond type annotations).
  */
-export function countOf(count: number, singular: string, plural: string): string {
-  return `${count} ${new Intl.PluralRules('en').select(count) === 'one' ? singular : plural}`;
+export function countOf(count: number, singular: string, plural: string, locale = 'en'): string {
+  const word = new Intl.PluralRules(locale).select(count) === 'one' ? singular : plural;
+  return `${new Intl.NumberFormat(locale).format(count)} ${word}`;
 }
 
 /**
- * A time as the admin's browser shows it, with its zone ("3 Sept 2026, 14:05 GMT+2"): the same
- * instant is not read differently by admins in different places. Embedded like countOf.
+ * A time as the admin's browser shows it, with its zone ("3 Sept 2026, 14:05 GMT+2", "3 sept. 2026,
+ * 14:05 UTC+2"): the same instant is not read differently by admins in different places. Embedded
+ * like countOf.
  */
-export function formatTime(iso: string | null, timeZone?: string): string {
+export function formatTime(iso: string | null, timeZone?: string, locale = 'en-GB'): string {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString('en-GB', {
+  return new Date(iso).toLocaleString(locale, {
     day: 'numeric',
     month: 'short',
     year: 'numeric',
@@ -44,16 +49,45 @@ const API = '/api/v1/admin';
 const SIGN_IN = '/auth/signin';
 ${countOf.toString()}
 ${formatTime.toString()}
-const LANGS = [['en', 'English'], ['fr', 'Français']];
-const STATUS_LABEL = { signed_in: 'Signed in', needs_sign_in: 'Needs sign-in', signed_out: 'Signed out' };
-const SYNC_LABEL = { syncing: 'Syncing', needs_sign_in: 'Needs sign-in', stopped: 'Stopped', off: 'Off' };
+${fill.toString()}
+const STRINGS = ${JSON.stringify(STRINGS)};
+// The server chose the language (?lang=, then Accept-Language) and said it in <html lang>: the page
+// and this script speak the same one.
+const LANG_ASKED = String(document.documentElement.lang || '').toLowerCase().split('-')[0];
+const LANG = Object.hasOwn(STRINGS, LANG_ASKED) ? LANG_ASKED : 'en';
+const WORDS = STRINGS[LANG];
+const LOCALE = WORDS.intlLocale;
+
+function t(key, vars) {
+  return fill(WORDS[key], vars);
+}
+
+// "3 meetings" from the table's meetingOne / meetingOther.
+function count(n, word) {
+  return countOf(n, WORDS[word + 'One'], WORDS[word + 'Other'], LOCALE);
+}
+
+function when(iso) {
+  return formatTime(iso, undefined, LOCALE);
+}
+
+function megabytes(bytes) {
+  const size = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 })
+    .format(bytes / 1048576);
+  return t('megabytes', { size });
+}
+
+// Languages of join instructions: code, name as a title, name within a sentence.
+const LANGS = [['en', t('languageTitleEn'), t('languageInTextEn')], ['fr', t('languageTitleFr'), t('languageInTextFr')]];
+const STATUS_LABEL = { signed_in: t('statusSignedIn'), needs_sign_in: t('statusNeedsSignIn'), signed_out: t('statusSignedOut') };
+const SYNC_LABEL = { syncing: t('syncSyncing'), needs_sign_in: t('syncNeedsSignIn'), stopped: t('syncStopped'), off: t('syncOff') };
 const SETTING_LABEL = {
-  defaultLanguage: 'default language',
-  pinLength: 'PIN digits',
-  guestPinDefault: 'guest PIN default',
-  lobbyDefault: 'lobby default',
-  addToEveryMeetingDefault: 'add to every meeting',
-  retentionDays: 'days meeting details are kept',
+  defaultLanguage: t('settingDefaultLanguage'),
+  pinLength: t('settingPinLength'),
+  guestPinDefault: t('settingGuestPinDefault'),
+  lobbyDefault: t('settingLobbyDefault'),
+  addToEveryMeetingDefault: t('settingAddToEveryMeetingDefault'),
+  retentionDays: t('settingRetentionDays'),
 };
 const state = {
   settings: null, etag: null, defaults: null, auditNext: null, usersNext: null, usersShown: 0, previewSeq: {},
@@ -84,9 +118,9 @@ function fail(prefix, error) {
     const status = document.getElementById('status');
     status.className = 'status fail';
     status.replaceChildren(
-      prefix + 'your console session has ended. ',
-      el('a', { href: SIGN_IN, target: '_blank', rel: 'noopener', id: 'sign-in-again', text: 'Sign in again' }),
-      ' (opens a new tab), then try again here: what you entered is still on this page.',
+      prefix + t('sessionEnded'),
+      el('a', { href: SIGN_IN, target: '_blank', rel: 'noopener', id: 'sign-in-again', text: t('signInAgain') }),
+      t('sessionEndedThen'),
     );
     return;
   }
@@ -108,8 +142,7 @@ async function request(method, path, body, headers) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (cause) {
-    const error = new Error('Roomlink could not be reached (' + cause.message + '): the action may or may not ' +
-      'have completed; reload the page to see.');
+    const error = new Error(t('unreachable', { reason: cause.message }));
     error.problem = {};
     throw error;
   }
@@ -117,15 +150,14 @@ async function request(method, path, body, headers) {
   const isJson = /^application\/(problem\+)?json\b/.test(type);
   const text = await response.text();
   if (text && !isJson) {
-    const error = new Error('HTTP ' + response.status + ' from a proxy or gateway, not from Roomlink: the ' +
-      'action may have completed anyway; reload the page to see.');
+    const error = new Error(t('proxyAnswered', { status: response.status }));
     error.problem = {};
     error.status = response.status;
     throw error;
   }
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    const error = new Error((data && data.detail) || 'HTTP ' + response.status);
+    const error = new Error((data && data.detail) || t('httpStatus', { status: response.status }));
     error.problem = data || {};
     error.status = response.status;
     throw error;
@@ -137,9 +169,10 @@ async function call(method, path, body, headers) {
   return (await request(method, path, body, headers)).data;
 }
 
-// Days (contract end, deletion day) are UTC calendar days.
+// Days (contract end, deletion day) are UTC calendar days, written as the API and exports write them
+// (YYYY-MM-DD), which reads the same in every language.
 function formatDay(day) {
-  return day + ' (UTC)';
+  return t('dayUtc', { day });
 }
 
 // Problems point at fields: Fastify's schema errors as "body/pinLength", ours as "/templates/en/html".
@@ -216,10 +249,10 @@ async function loadSettings() {
 // What another admin (or tab) changed, between the settings this page had and those stored now.
 function changedElsewhere(before, after) {
   const names = Object.keys(SETTING_LABEL).filter((key) => before[key] !== after[key]).map((key) => SETTING_LABEL[key]);
-  for (const [lang, name] of LANGS) {
+  for (const [lang, , language] of LANGS) {
     const a = before.templates[lang];
     const b = after.templates[lang];
-    if ((a && a.html) !== (b && b.html) || (a && a.text) !== (b && b.text)) names.push(name + ' join instructions');
+    if ((a && a.html) !== (b && b.html) || (a && a.text) !== (b && b.text)) names.push(t('settingTemplates', { language }));
   }
   return names;
 }
@@ -234,14 +267,14 @@ async function saveSettings(body, scope, done, refill) {
     state.etag = '"' + data.version + '"';
     if (refill) refill(data.settings);
     const warnings = data.warnings.map((w) => w.message).join(' ');
-    say(done + (warnings ? ' Note: ' + warnings : ''), 'ok');
-    loadAudit(true).catch((error) => fail('Could not load the audit log: ', error));
-    loadOverview().catch((error) => fail('Could not load the overview: ', error));
+    say(warnings ? t('withNote', { message: done, note: warnings }) : done, 'ok');
+    loadAudit(true).catch((error) => fail(t('couldNotLoadAudit'), error));
+    loadOverview().catch((error) => fail(t('couldNotLoadOverview'), error));
   } catch (error) {
     if (error.status === 412) return staleSave(scope);
     const shown = showErrors(scope, error.problem);
-    if (shown) say('Not saved: please correct the fields marked below.', 'fail');
-    else fail('Not saved: ', error);
+    if (shown) say(t('notSavedFields'), 'fail');
+    else fail(t('notSaved'), error);
   }
 }
 
@@ -253,15 +286,11 @@ async function staleSave(scope) {
   try {
     const now = await loadSettings();
     const changed = changedElsewhere(before, now);
-    say('Not saved: the settings were changed elsewhere (by another admin, or in another tab) since this page ' +
-      'loaded them' + (changed.length ? ' — changed there: ' + changed.join(', ') : '') + '. What you entered is ' +
-      'still on this page and was not saved: check it against the current settings (reload the page to see ' +
-      'them), then save again to replace them.', 'fail');
+    say(t('staleSave', { changed: changed.length ? t('staleChanged', { names: changed.join(', ') }) : '' }), 'fail');
     scope.dataset.stale = 'true';
     loadOverview().catch(() => undefined);
   } catch (error) {
-    fail('Not saved: the settings were changed elsewhere since this page loaded them, and could not be ' +
-      'loaded again: ', error);
+    fail(t('staleReloadFailed'), error);
   }
 }
 
@@ -270,7 +299,7 @@ async function staleSave(scope) {
 function renderEditors() {
   const box = document.getElementById('template-editors');
   box.replaceChildren();
-  for (const [lang, name] of LANGS) {
+  for (const [lang, title, language] of LANGS) {
     const own = state.settings.templates[lang] || state.defaults[lang];
     const area = (field, label) => {
       const id = 'tpl-' + lang + '-' + field;
@@ -293,7 +322,7 @@ function renderEditors() {
     const reset = el('button', {
       type: 'button',
       class: 'secondary',
-      text: 'Restore the built-in ' + name + ' templates',
+      text: t('restoreTemplates', { language }),
       onclick: () => {
         document.getElementById('tpl-' + lang + '-html').value = state.defaults[lang].html;
         document.getElementById('tpl-' + lang + '-text').value = state.defaults[lang].text;
@@ -303,20 +332,20 @@ function renderEditors() {
     const preview = el(
       'div',
       { class: 'preview' },
-      el('h3', { text: 'Preview (' + name + ')' }),
-      el('iframe', { id: 'preview-' + lang + '-html', title: 'Preview of the ' + name + ' HTML instructions', sandbox: '' }),
-      el('pre', { id: 'preview-' + lang + '-text', 'aria-label': 'Preview of the ' + name + ' plain-text instructions' }),
+      el('h3', { text: t('previewHeading', { language }) }),
+      el('iframe', { id: 'preview-' + lang + '-html', title: t('previewHtmlTitle', { language }), sandbox: '' }),
+      el('pre', { id: 'preview-' + lang + '-text', 'aria-label': t('previewTextLabel', { language }) }),
       el('p', { class: 'warning', id: 'warn-' + lang }),
     );
     box.append(
       el(
         'fieldset',
         { class: 'language', id: 'lang-' + lang, lang },
-        el('legend', { text: name }),
+        el('legend', { text: title }),
         el(
           'div',
           { class: 'editor-grid' },
-          el('div', {}, area('html', name + ' HTML template'), area('text', name + ' plain-text template'), reset),
+          el('div', {}, area('html', t('htmlTemplate', { language })), area('text', t('textTemplate', { language })), reset),
           preview,
         ),
       ),
@@ -355,7 +384,7 @@ async function preview(lang) {
     warning.textContent = outcome.result.warnings.map((w) => w.message).join(' ');
     fieldset.dataset.preview = 'ok';
   } else {
-    if (!showErrors(fieldset, outcome.error.problem, '/templates/' + lang)) fail('Preview failed: ', outcome.error);
+    if (!showErrors(fieldset, outcome.error.problem, '/templates/' + lang)) fail(t('previewFailed'), outcome.error);
     warning.textContent = '';
     fieldset.dataset.preview = 'error';
   }
@@ -371,20 +400,20 @@ async function download(link, what) {
   if (link.dataset.busy === 'true') return;
   link.dataset.busy = 'true';
   link.setAttribute('aria-disabled', 'true');
-  say('Exporting ' + what + '…', '');
+  say(t('exporting', { what }), '');
   try {
     let response;
     try {
       response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
     } catch (cause) {
-      throw Object.assign(new Error('Roomlink could not be reached (' + cause.message + ').'), { problem: {} });
+      throw Object.assign(new Error(t('unreachableShort', { reason: cause.message })), { problem: {} });
     }
     if (!response.ok) {
       const type = (response.headers.get('content-type') || '').toLowerCase();
       const text = await response.text();
       const data = /^application\/(problem\+)?json\b/.test(type) && text ? JSON.parse(text) : null;
-      const error = new Error(data && data.detail ? data.detail : 'HTTP ' + response.status +
-        (data ? '' : ' from a proxy or gateway, not from Roomlink'));
+      const error = new Error(data && data.detail ? data.detail
+        : t(data ? 'httpStatus' : 'proxyStatus', { status: response.status }));
       error.status = response.status;
       throw error;
     }
@@ -399,7 +428,7 @@ async function download(link, what) {
       if (done) break;
       parts.push(value);
       bytes += value.byteLength;
-      say('Exporting ' + what + '… ' + (bytes / 1048576).toFixed(1) + ' MB received', '');
+      say(t('exportingProgress', { what, size: megabytes(bytes) }), '');
     }
     const blob = new Blob(parts, { type: 'application/json' });
     const href = URL.createObjectURL(blob);
@@ -408,10 +437,10 @@ async function download(link, what) {
     save.click();
     save.remove();
     setTimeout(() => URL.revokeObjectURL(href), 60000);
-    say('Exported ' + what + ': ' + name + ' (' + (bytes / 1048576).toFixed(1) + ' MB).', 'ok');
+    say(t('exported', { what, file: name, size: megabytes(bytes) }), 'ok');
     loadAudit(true).catch(() => undefined);
   } catch (error) {
-    fail('Could not export ' + what + ': ', error);
+    fail(t('couldNotExport', { what }), error);
   } finally {
     delete link.dataset.busy;
     link.removeAttribute('aria-disabled');
@@ -423,14 +452,14 @@ async function download(link, what) {
 // null: not held (a signed-out user's name is forgotten); { unreadable: true }: held, no longer decrypts.
 function shown(value, absent) {
   if (typeof value === 'string') return value;
-  if (value && value.unreadable) return '(unreadable)';
+  if (value && value.unreadable) return t('unreadable');
   return absent;
 }
 
 function userLabel(user) {
   if (typeof user.name === 'string') return user.name;
   if (typeof user.upn === 'string') return user.upn;
-  return 'user ' + user.id.slice(0, 8);
+  return t('userFallback', { id: user.id.slice(0, 8) });
 }
 
 function userRow(user) {
@@ -438,32 +467,32 @@ function userRow(user) {
   const exportLink = el('a', {
     class: 'button secondary',
     href: API + '/users/' + encodeURIComponent(user.id) + '/export',
-    'aria-label': 'Export the data of ' + label,
-    text: 'Export',
+    'aria-label': t('exportDataOf', { name: label }),
+    text: t('exportButton'),
     onclick: (event) => {
       event.preventDefault();
-      download(event.currentTarget, 'the data of ' + label);
+      download(event.currentTarget, t('dataOf', { name: label }));
     },
   });
   const eraseButton = el('button', {
     type: 'button',
     class: 'danger',
-    'aria-label': 'Erase ' + label,
-    text: 'Erase',
+    'aria-label': t('eraseLabel', { name: label }),
+    text: t('eraseButton'),
     onclick: () => erase(user),
   });
   return el(
     'tr',
     { 'data-user-id': user.id },
-    el('td', { text: shown(user.name, '(not kept after sign-out)') }),
+    el('td', { text: shown(user.name, t('notKept')) }),
     el('td', { text: shown(user.upn, '—') }),
     el('td', {}, el('span', { class: 'badge ' + user.status, text: STATUS_LABEL[user.status] || user.status }),
-      user.isTenantAdmin ? el('span', { class: 'badge', text: 'Admin' }) : null),
-    el('td', { text: formatTime(user.lastSignInAt) }),
+      user.isTenantAdmin ? el('span', { class: 'badge', text: t('adminBadge') }) : null),
+    el('td', { text: when(user.lastSignInAt) }),
     el('td', { class: 'sync', 'data-sync': user.sync.status },
       el('span', { class: 'badge ' + user.sync.status, text: SYNC_LABEL[user.sync.status] || user.sync.status }),
-      el('span', { text: ' last change seen ' + (user.sync.lastChangeAt ? formatTime(user.sync.lastChangeAt) : 'never') })),
-    el('td', { text: String(user.meetings) }),
+      el('span', { text: user.sync.lastChangeAt ? t('lastChangeSeen', { when: when(user.sync.lastChangeAt) }) : t('noChangeSeen') })),
+    el('td', { text: new Intl.NumberFormat(LOCALE).format(user.meetings) }),
     el('td', { class: 'actions' }, exportLink, eraseButton),
   );
 }
@@ -481,8 +510,8 @@ async function loadUsers(reset) {
     box.replaceChildren(
       el('table', {},
         el('caption', {}),
-        el('thead', {}, el('tr', {}, ...['Name', 'Sign-in name', 'Status', 'Last sign-in', 'Calendar sync', 'Meetings', 'Data']
-          .map((h) => el('th', { scope: 'col', text: h })))),
+        el('thead', {}, el('tr', {}, ...['colName', 'colUpn', 'colStatus', 'colLastSignIn', 'colSync', 'colMeetings', 'colData']
+          .map((h) => el('th', { scope: 'col', text: t(h) })))),
         body),
     );
   }
@@ -490,29 +519,25 @@ async function loadUsers(reset) {
   state.usersShown += users.length;
   state.usersNext = next;
   box.querySelector('caption').textContent = next
-    ? 'Showing ' + state.usersShown + ' of ' + countOf(total, 'user', 'users') + ', oldest first'
-    : countOf(state.usersShown, 'user', 'users');
+    ? t('showingOf', { shown: new Intl.NumberFormat(LOCALE).format(state.usersShown), total: count(total, 'user') })
+    : count(state.usersShown, 'user');
   document.getElementById('users-more').hidden = !next;
 }
 
 async function erase(user) {
   const label = userLabel(user);
-  const question = 'Erase ' + label + '? Their rooms are cancelled (join links already sent stop working), and ' +
-    'their meetings, tokens, sessions and user record are deleted. This cannot be undone.\n\n' +
-    'What stays: audit log entries about them, which hold only their user id and counts. If they sign in ' +
-    'again later, Roomlink creates a new user for them.';
-  if (!window.confirm(question)) return;
+  if (!window.confirm(t('eraseConfirm', { name: label }))) return;
   try {
     const result = await call('DELETE', '/users/' + encodeURIComponent(user.id));
     const notEnded = result.roomsNotEnded || 0;
-    say('Erased ' + label + ': ' + countOf(result.meetings, 'meeting', 'meetings') + ' deleted.' +
-      (notEnded ? ' Warning: ' + countOf(notEnded, 'room', 'rooms') + ' of theirs could not be ended (the ' +
-        'server log names the meetings): ' + (notEnded === 1 ? 'its join link' : 'their join links') +
-        ' may still open a room, and people already in one may stay connected until they leave.' : ''),
-      notEnded ? 'fail' : 'ok');
+    const warning = notEnded
+      ? t(new Intl.PluralRules(LOCALE).select(notEnded) === 'one' ? 'roomsNotEndedOne' : 'roomsNotEndedOther',
+        { rooms: count(notEnded, 'room') })
+      : '';
+    say(t('erased', { name: label, meetings: count(result.meetings, 'meeting') }) + warning, notEnded ? 'fail' : 'ok');
     await Promise.all([loadUsers(true), loadAudit(true), loadOverview()]);
   } catch (error) {
-    fail('Could not erase ' + label + ': ', error);
+    fail(t('couldNotErase', { name: label }), error);
   }
 }
 
@@ -528,16 +553,16 @@ async function loadAudit(reset) {
     body = el('tbody');
     box.replaceChildren(
       el('table', {},
-        el('caption', { text: 'Newest first' }),
-        el('thead', {}, el('tr', {}, ...['Time', 'Action', 'By', 'About', 'Details']
-          .map((h) => el('th', { scope: 'col', text: h })))),
+        el('caption', { text: t('newestFirst') }),
+        el('thead', {}, el('tr', {}, ...['colTime', 'colAction', 'colBy', 'colAbout', 'colDetails']
+          .map((h) => el('th', { scope: 'col', text: t(h) })))),
         body),
     );
   }
   for (const e of entries) {
     const details = Object.entries(e.details).map(([k, v]) => k + ': ' + v).join(', ');
     body.append(el('tr', {},
-      el('td', { text: formatTime(e.createdAt) }),
+      el('td', { text: when(e.createdAt) }),
       el('td', {}, el('code', { text: e.action })),
       el('td', { text: e.actorId || '—' }),
       el('td', { text: e.targetType ? e.targetType + ' ' + (e.targetId || '') : '—' }),
@@ -551,23 +576,21 @@ async function loadAudit(reset) {
 
 async function loadOverview() {
   const o = await call('GET', '/overview');
-  document.getElementById('tenant-line').textContent = 'Organisation ' + o.tenantId + ' · ' +
-    countOf(o.users.total, 'user', 'users') + ' · ' +
-    countOf(o.meetings.scheduled, 'scheduled meeting', 'scheduled meetings') + ' and ' +
-    countOf(o.meetings.cancelled, 'cancelled meeting', 'cancelled meetings');
+  document.getElementById('tenant-line').textContent = t('tenantLine', {
+    tenant: o.tenantId,
+    users: count(o.users.total, 'user'),
+    scheduled: count(o.meetings.scheduled, 'scheduled'),
+    cancelled: count(o.meetings.cancelled, 'cancelled'),
+  });
   const days = state.settings && state.settings.retentionDays;
   const facts = [
-    'Meeting details (subject, times, join details) are deleted ' +
-      (days ? countOf(days, 'day', 'days') : countOf(o.retention.defaultMonths, 'month', 'months')) +
-      ' after each meeting ends.',
-    'A user who signs out keeps no Exchange id, tokens or sessions here.',
-    "Your organisation's data is deleted " + countOf(o.retention.accountMonthsAfterContractEnd, 'month', 'months') +
-      ' after the contract ends, ending with its encryption key.',
-    'Audio, video and chat are never stored.',
+    t('factDetails', { period: days ? count(days, 'day') : count(o.retention.defaultMonths, 'month') }),
+    t('factSignOut'),
+    t('factAccount', { period: count(o.retention.accountMonthsAfterContractEnd, 'month') }),
+    t('factMedia'),
   ];
   if (o.contractEnd) {
-    facts.push('Contract end recorded: ' + formatDay(o.contractEnd) + '; data deletion on ' +
-      formatDay(o.accountPurgeOn) + '.');
+    facts.push(t('factContract', { end: formatDay(o.contractEnd), purge: formatDay(o.accountPurgeOn) }));
   }
   document.getElementById('retention-facts').replaceChildren(el('ul', {}, ...facts.map((f) => el('li', { text: f }))));
 }
@@ -579,9 +602,11 @@ async function signOut() {
   try {
     await call('DELETE', '/session');
   } catch (error) {
-    if (error.status !== 401) return fail('Could not sign out: ', error);
+    if (error.status !== 401) return fail(t('couldNotSignOut'), error);
   }
-  window.location.assign('/admin');
+  // A language picked on the page (?lang=) is kept; otherwise the browser's still decides.
+  const picked = new URLSearchParams(window.location.search).has('lang');
+  window.location.assign(picked ? '/admin?lang=' + LANG : '/admin');
 }
 
 // ---- start --------------------------------------------------------------------------------------
@@ -591,7 +616,7 @@ async function start() {
   settingsForm.addEventListener('submit', (event) => {
     event.preventDefault();
     // The join instructions as saved, not as being edited: that form saves its own.
-    saveSettings({ ...readSettings(), templates: state.settings.templates }, settingsForm, 'Settings saved.', fillSettings);
+    saveSettings({ ...readSettings(), templates: state.settings.templates }, settingsForm, t('settingsSaved'), fillSettings);
   });
   const templatesForm = document.getElementById('templates-form');
   templatesForm.addEventListener('submit', (event) => {
@@ -599,27 +624,27 @@ async function start() {
     // The other settings as saved, not as being edited in the Settings form (left as it is).
     const current = { ...state.settings };
     delete current.templates;
-    saveSettings({ ...current, templates: readTemplates() }, templatesForm, 'Join instructions saved.', null);
+    saveSettings({ ...current, templates: readTemplates() }, templatesForm, t('instructionsSaved'), null);
   });
   document.getElementById('audit-more').addEventListener('click', () =>
-    loadAudit(false).catch((error) => fail('Could not load more of the audit log: ', error)));
+    loadAudit(false).catch((error) => fail(t('couldNotLoadMoreAudit'), error)));
   document.getElementById('users-more').addEventListener('click', () =>
-    loadUsers(false).catch((error) => fail('Could not load more users: ', error)));
+    loadUsers(false).catch((error) => fail(t('couldNotLoadMoreUsers'), error)));
   const tenantExport = document.getElementById('export-tenant');
   tenantExport.addEventListener('click', (event) => {
     event.preventDefault();
-    download(tenantExport, "all of the organisation's data");
+    download(tenantExport, t('tenantData'));
   });
   document.getElementById('sign-out').addEventListener('click', signOut);
   try {
     fillSettings(await loadSettings());
     renderEditors();
   } catch (error) {
-    fail('The console could not load: ', error);
+    fail(t('consoleLoadFailed'), error);
     return;
   }
   // Each part on its own: one that fails says so, and does not keep the others from showing.
-  const parts = [['the overview', loadOverview()], ['the users', loadUsers(true)], ['the audit log', loadAudit(true)]];
+  const parts = [[t('partOverview'), loadOverview()], [t('partUsers'), loadUsers(true)], [t('partAudit'), loadAudit(true)]];
   const failed = [];
   for (const [name, loading] of parts) {
     try {
@@ -628,7 +653,7 @@ async function start() {
       failed.push([name, error]);
     }
   }
-  if (failed.length) fail('Could not load ' + failed.map(([name]) => name).join(', ') + ': ', failed[0][1]);
+  if (failed.length) fail(t('couldNotLoadParts', { parts: failed.map(([name]) => name).join(', ') }), failed[0][1]);
   document.body.dataset.ready = 'true';
 }
 

@@ -9,6 +9,7 @@ body { margin: 0; color: var(--ink); background: #f7f8fa; line-height: 1.45; }
 .skip:focus { left: 8px; top: 8px; background: #fff; padding: 6px 10px; z-index: 10; }
 .top { background: #fff; border-bottom: 1px solid var(--line); padding: 12px 24px; }
 .top h1 { margin: 0; font-size: 1.4rem; }
+.language-switch { float: right; margin-left: 16px; }
 .top nav ul { list-style: none; display: flex; gap: 16px; padding: 0; margin: 8px 0 0; flex-wrap: wrap; }
 main { max-width: 1100px; margin: 0 auto; padding: 16px 24px 48px; }
 main.narrow { max-width: 560px; padding-top: 48px; }
