@@ -13,6 +13,7 @@ import { KeyError, type KeyProvider } from './crypto/key-provider.js';
 import { EnvKeyProvider, FileKeyProvider, missingKeyringMessage } from './crypto/local-key-provider.js';
 import type { MeetingProvider } from './domain/meetings/provider.js';
 import { MeetingService } from './domain/meetings/service.js';
+import { recordedMovedOccurrenceEnd } from './domain/sync/occurrences.js';
 import { createMetrics, type HttpMetrics } from './observability/metrics.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
@@ -141,7 +142,7 @@ export async function createRuntime(
       if (meeting.provider === builtin.id) roomEvents.emit('changed', meeting.room.slug);
     },
     onReclaimed: (userId) => meetingEvents.emit('reclaimed', userId),
-    occurrences: kyselySyncStore(store.db).occurrences,
+    movedOccurrenceEnd: recordedMovedOccurrenceEnd(kyselySyncStore(store.db).occurrences, cipher),
   });
   return {
     config,

@@ -42,6 +42,16 @@ for (const dialect of DIALECTS) {
     }
     const exists = async (id: string) =>
       (await db().selectFrom('meetings').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    /** An add-in session of the user, ending at `expiresAt`. */
+    const addinSession = (tenantId: string, userId: string, expiresAt: Date) =>
+      t.runtime.store.authFlow.insertSession({
+        tokenHash: digest(randomToken()),
+        userId,
+        tenantId,
+        kind: 'addin',
+        createdAt: new Date(expiresAt.getTime() - DAY).toISOString(),
+        expiresAt: expiresAt.toISOString(),
+      });
     const purgeAudits = (tenantId: string) =>
       db()
         .selectFrom('audit_log')
@@ -144,15 +154,7 @@ for (const dialect of DIALECTS) {
         })
         .where('id', 'in', ['lapsed-user', 'waiting-user'])
         .execute();
-      const session = (userId: string, expiresAt: Date) =>
-        store.authFlow.insertSession({
-          tokenHash: digest(randomToken()),
-          userId,
-          tenantId: 't-lapsed',
-          kind: 'addin',
-          createdAt: new Date(expiresAt.getTime() - 30 * DAY).toISOString(),
-          expiresAt: expiresAt.toISOString(),
-        });
+      const session = (userId: string, expiresAt: Date) => addinSession('t-lapsed', userId, expiresAt);
       await session('lapsed-user', new Date(AS_OF.getTime() - 1000));
       // Still signed in to the add-in, which tells them to sign in again: kept until that session ends.
       await session('waiting-user', new Date(AS_OF.getTime() + DAY));
@@ -228,15 +230,7 @@ for (const dialect of DIALECTS) {
           updated_at: AS_OF.toISOString(),
         })
         .execute();
-      const session = (userId: string, expiresAt: Date) =>
-        store.authFlow.insertSession({
-          tokenHash: digest(randomToken()),
-          userId,
-          tenantId: 't-sweep',
-          kind: 'addin',
-          createdAt: new Date(expiresAt.getTime() - DAY).toISOString(),
-          expiresAt: expiresAt.toISOString(),
-        });
+      const session = (userId: string, expiresAt: Date) => addinSession('t-sweep', userId, expiresAt);
       await session('gone-user', new Date(AS_OF.getTime() + DAY));
       await session('active-user', new Date(AS_OF.getTime() - 1000));
       await session('active-user', new Date(AS_OF.getTime() + DAY));

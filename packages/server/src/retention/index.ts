@@ -4,7 +4,7 @@
  */
 import pino from 'pino';
 import type { MeetingProvider } from '../domain/meetings/provider.js';
-import { latestMovedEnd, openOverride } from '../domain/sync/occurrences.js';
+import { recordedMovedOccurrenceEnd } from '../domain/sync/occurrences.js';
 import { pgBossSchemaFor } from '../graph/index.js';
 import { loggerOptions } from '../observability/logger.js';
 import type { Runtime } from '../runtime.js';
@@ -68,10 +68,7 @@ export function createRetention(runtime: Runtime, options: RetentionOptions = {}
   const occurrences = kyselySyncStore(db).occurrences;
   const job = new RetentionJob({
     meetings,
-    movedOccurrenceEnd: async (meetingId) =>
-      latestMovedEnd(
-        await Promise.all((await occurrences.list(meetingId)).map((r) => openOverride(runtime.cipher, r))),
-      ),
+    movedOccurrenceEnd: recordedMovedOccurrenceEnd(occurrences, runtime.cipher),
     sweeps: new KyselySweepRepository(db, dialect),
     tenants: new KyselyTenantPurgeRepository(db, dialect),
     cipher: runtime.cipher,

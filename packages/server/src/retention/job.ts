@@ -6,6 +6,7 @@
 import type { FieldCipher } from '../crypto/envelope.js';
 import type { Recurrence } from '../domain/meetings/meeting.js';
 import { cancelledSeriesPurgeDay, purgeAfterDay } from '../domain/meetings/window.js';
+import type { MovedOccurrenceEnd } from '../domain/sync/occurrences.js';
 import type {
   KyselyRetentionRepository,
   LogSession,
@@ -48,12 +49,6 @@ export interface RetentionLogger {
   warn(object: object, message: string): void;
   error(object: object, message: string): void;
 }
-
-/**
- * Calendar sync's record of a series' moved occurrences: the latest end of one not cancelled, or
- * null. A series whose occurrence was moved past its pattern's last one ends then (window.ts).
- */
-export type MovedOccurrenceEnd = (meetingId: string) => Promise<Date | null>;
 
 export interface RetentionJobDeps {
   readonly meetings: KyselyRetentionRepository;

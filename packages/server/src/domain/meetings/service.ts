@@ -8,8 +8,7 @@ import type { AuditAction } from '../audit/audit.js';
 import { DomainError, SessionEndedError } from '../errors.js';
 import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
-import { latestMovedEnd, openOverride } from '../sync/occurrences.js';
-import type { OccurrenceRepository } from '../sync/ports.js';
+import type { MovedOccurrenceEnd } from '../sync/occurrences.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
 import { refuseExpired, refuseSeriesWithoutZone, validateTimes, validateTimeZone } from './meeting-rules.js';
@@ -88,10 +87,11 @@ export interface MeetingServiceDeps {
    */
   readonly recurrenceLimits?: RecurrenceLimits;
   /**
-   * The occurrences calendar sync recorded as moved or cancelled (sync/ports.ts): a series' purge day,
-   * computed again when its times change, covers its moved ones. Without it (no calendar sync), none.
+   * The latest end of an occurrence calendar sync recorded as moved: its room still opens then, so a
+   * series' purge day computed again (new times) covers it, as coverMovedOccurrence made it. Sync
+   * corrects the records at its next apply of the series. Without it (no calendar sync), none.
    */
-  readonly occurrences?: Pick<OccurrenceRepository, 'list'>;
+  readonly movedOccurrenceEnd?: MovedOccurrenceEnd;
 }
 
 const TABLE = 'meetings';
@@ -261,7 +261,7 @@ export class MeetingService {
             recurrence,
             tenant.settings.retentionDays,
             current.seriesSeenOn,
-            recurrence ? await this.#latestMovedEnd(id) : null,
+            recurrence ? ((await this.deps.movedOccurrenceEnd?.(id)) ?? null) : null,
           )
         : stored.purgeAfter,
       version: current.version + 1,
@@ -368,17 +368,6 @@ export class MeetingService {
       version: stored.version,
       purgeAfter,
     });
-  }
-
-  /**
-   * The latest end of an occurrence calendar sync recorded as moved (not cancelled): its room still
-   * opens then, so a purge day computed again from the pattern (new times) must cover it, as
-   * coverMovedOccurrence made it. Sync corrects the records at its next apply of the series.
-   */
-  async #latestMovedEnd(meetingId: string): Promise<Date | null> {
-    const records = (await this.deps.occurrences?.list(meetingId)) ?? [];
-    if (records.length === 0) return null;
-    return latestMovedEnd(await Promise.all(records.map((r) => openOverride(this.deps.cipher, r))));
   }
 
   /** A series' first occurrence's end and its recurrence, decrypted: what its purge day is computed from. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
 import { seriesCalendar } from '../meetings/recurrence-dates.js';
-import type { OccurrenceRecord } from './ports.js';
+import type { OccurrenceRecord, OccurrenceRepository } from './ports.js';
 import { instantOf, parseCalendarDate, resolveTimeZone, wallClock } from './time-zones.js';
 
 export interface OccurrenceOverride {
@@ -77,6 +77,24 @@ export function latestMovedEnd(overrides: readonly OccurrenceOverride[]): Date |
   let latest: Date | null = null;
   for (const o of overrides) if (!o.cancelled && (!latest || o.end > latest)) latest = o.end;
   return latest;
+}
+
+/**
+ * Calendar sync's record of a series' moved occurrences: the latest end of one not cancelled, or
+ * null. A series whose occurrence was moved past its pattern's last one ends then (window.ts).
+ */
+export type MovedOccurrenceEnd = (meetingId: string) => Promise<Date | null>;
+
+/** MovedOccurrenceEnd read from the recorded overrides (decrypted), for retention and the meeting service. */
+export function recordedMovedOccurrenceEnd(
+  occurrences: Pick<OccurrenceRepository, 'list'>,
+  cipher: FieldCipher,
+): MovedOccurrenceEnd {
+  return async (meetingId) => {
+    const records = await occurrences.list(meetingId);
+    if (records.length === 0) return null;
+    return latestMovedEnd(await Promise.all(records.map((r) => openOverride(cipher, r))));
+  };
 }
 
 /** What places a series' occurrences in time: its first start and the zone of its wall-clock times. */

@@ -39,38 +39,37 @@ export class KyselySweepRepository {
    */
   async signOutLapsed(asOf: Date, limit: number): Promise<SweepBatch> {
     const at = asOf.toISOString();
-    const lapsed = () =>
-      this.db
-        .selectFrom('users')
-        .select(['id', 'tenant_id'])
-        .where('status', '=', 'needs_sign_in')
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('sessions')
-                .select(sql`1`.as('one'))
-                .whereRef('sessions.user_id', '=', 'users.id')
-                .where('sessions.expires_at', '>', at),
-            ),
-          ),
-        );
-    const users = await lapsed().limit(limit).execute();
-    if (users.length === 0) return { users: 0, counts: new Map(), ms: 0 };
-    const ids = users.map((u) => u.id);
-    const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
-      const counts: SweepCounts = new Map();
-      // Checked again in the transaction: a sign-in may have completed since (a new session).
-      const signedOut = await trx
+    // One statement: the users chosen are those still lapsed when it writes, so a sign-in completed
+    // meanwhile (a new session) keeps its user.
+    const { result: signedOut, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
+      trx
         .updateTable('users')
         .set(SIGNED_OUT)
-        .where('id', 'in', ids)
-        .where('id', 'in', lapsed().clearSelect().select('id'))
+        // Checked on the row written too (PostgreSQL re-reads a row another transaction changed).
+        .where('status', '=', 'needs_sign_in')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('users as lapsed')
+            .select('lapsed.id')
+            .where('lapsed.status', '=', 'needs_sign_in')
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('sessions')
+                    .select(sql`1`.as('one'))
+                    .whereRef('sessions.user_id', '=', 'lapsed.id')
+                    .where('sessions.expires_at', '>', at),
+                ),
+              ),
+            )
+            .limit(limit),
+        )
         .returning(['id', 'tenant_id'])
-        .execute();
-      for (const row of signedOut) count(counts, row.tenant_id, 'users');
-      return counts;
-    });
-    return { users: users.length, counts: result, ms };
+        .execute(),
+    );
+    const counts: SweepCounts = new Map();
+    for (const row of signedOut) count(counts, row.tenant_id, 'users');
+    return { users: signedOut.length, counts, ms };
   }
 
   /**
