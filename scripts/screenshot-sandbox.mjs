@@ -34,6 +34,14 @@ const pickPort = () =>
     tryListen(3000);
   });
 
+/** The local calendar day `days` from today, as a datetime-local input wants it (YYYY-MM-DD). */
+function localDay(days) {
+  const date = new Date();
+  date.setDate(date.getDate() + days);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
 /** Starts `roomlink serve` in demo mode; resolves once it logs that it is running. */
 async function startServer(dataDir) {
   const port = await pickPort();
@@ -97,8 +105,10 @@ try {
 
   await page.getByTestId('subject').fill('Quarterly planning');
   await page.getByTestId('attendees').fill('megan@contoso.example; alex@contoso.example');
-  await page.getByTestId('start').fill('2026-12-03T10:00');
-  await page.getByTestId('end').fill('2026-12-03T11:00');
+  // Two days from now: the API refuses a meeting whose purge day (3 months on) has already come.
+  const day = localDay(2);
+  await page.getByTestId('start').fill(`${day}T10:00`);
+  await page.getByTestId('end').fill(`${day}T11:00`);
   await page.getByTestId('body').click();
   await page.keyboard.type('Agenda: results of the quarter, then the plan for the next one.');
 
@@ -116,8 +126,17 @@ try {
       .then(() => prompt.click())
       .then(() => popup),
   ]);
-  await dialog.getByRole('button', { name: USER.account }).click();
-  await taskpane.getByText(`Signed in as Adele Vance (${USER.upn})`).waitFor();
+  const signedIn = taskpane.getByText(`Signed in as Adele Vance (${USER.upn})`);
+  // The add-in names the sandbox's user as login_hint, and the identity emulator may then sign them
+  // in without its account picker: the dialog closes by itself.
+  await Promise.race([
+    signedIn.waitFor(),
+    dialog
+      .getByRole('button', { name: USER.account })
+      .click()
+      .catch(() => undefined),
+  ]);
+  await signedIn.waitFor();
 
   await taskpane.getByTestId('add-meeting').click();
   await page.waitForFunction(() =>

@@ -232,10 +232,20 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
           'docs/operations.md).',
       );
     }
+    // Where a newcomer (demo) or an admin deploying the add-in goes next, so the start line says it.
+    const sandbox = new URL('sandbox/', config.baseUrl).toString();
     logger.info(
-      { url, baseUrl: config.baseUrl.toString(), database: started.store.location, demo: config.demo },
+      {
+        url,
+        baseUrl: config.baseUrl.toString(),
+        database: started.store.location,
+        demo: config.demo,
+        admin: new URL('admin', config.baseUrl).toString(),
+        manifest: new URL('addin/manifest.xml', config.baseUrl).toString(),
+        ...(config.demo ? { sandbox } : {}),
+      },
       config.demo
-        ? 'Roomlink is running in demo mode (no Microsoft 365 app registration configured)'
+        ? `Roomlink is running in demo mode (no Microsoft 365 app registration configured): try it in the Outlook sandbox at ${sandbox}`
         : 'Roomlink is running',
     );
     return { url, runtime: started, shutdown };

@@ -98,6 +98,34 @@ describe('roomlink serve and the master keys', () => {
   });
 });
 
+describe('roomlink serve once it runs', () => {
+  it('says, in its start line, where to try it (demo), the admin console and the add-in manifest', async () => {
+    const database = await createTestDatabase('sqlite');
+    cleanups.push(() => database.drop());
+    const port = await freePort();
+    const base = `http://localhost:${port}/`;
+    const run = await serveUntilRunning({
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      ROOMLINK_BASE_URL: base,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    });
+    const line = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => String(l.msg).startsWith('Roomlink is running'));
+    expect(line).toMatchObject({
+      demo: true,
+      sandbox: `${base}sandbox/`,
+      admin: `${base}admin`,
+      manifest: `${base}addin/manifest.xml`,
+    });
+    expect(line?.msg).toContain(`Outlook sandbox at ${base}sandbox/`);
+  });
+});
+
 describe('roomlink manifest --base-url', () => {
   it('refuses a base URL with a path, query or fragment, as ROOMLINK_BASE_URL (exit 64)', async () => {
     for (const url of ['https://x.example/sub', 'https://x.example/?a=1', 'https://x.example/#f']) {
