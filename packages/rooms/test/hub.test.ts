@@ -520,6 +520,70 @@ describe("one client's sockets together", () => {
   });
 });
 
+describe('peeking at the admission of a new connection', () => {
+  const client = '198.51.100.1';
+  /** A hub whose refused connections are counted in `refusals`: cap 2, so 4 new ones at once, then one every 5 s. */
+  function cappedHub(refusals: string[]) {
+    return newHub(6, undefined, {
+      maxSocketsPerClient: 2,
+      metrics: {
+        joined: () => undefined,
+        left: () => undefined,
+        refused: () => undefined,
+        connectionRefused: (reason) => refusals.push(reason),
+      },
+    });
+  }
+  /** Peeks many times, then admits: the last peek must be what the admission answers. */
+  function peekThenAdmit(hub: RoomHub, who = client) {
+    for (let i = 0; i < 50; i++) hub.peekConnection(who);
+    const peeked = hub.peekConnection(who);
+    const admitted = hub.admitConnection(who);
+    if (admitted.ok) expect(peeked).toEqual({ ok: true });
+    else expect(peeked).toEqual(admitted);
+    return admitted;
+  }
+  const settled = (admission: ReturnType<RoomHub['admitConnection']>) => {
+    if (!admission.ok) throw new Error(`refused: ${admission.reason}`);
+    admission.settle();
+  };
+
+  it('answers what admitConnection would, and takes no place, no new connection and counts no refusal', () => {
+    const refusals: string[] = [];
+    const hub = cappedHub(refusals);
+    const first = peekThenAdmit(hub);
+    const second = peekThenAdmit(hub);
+    // Two upgrades under way: the cap is reached.
+    expect(peekThenAdmit(hub)).toEqual({ ok: false, reason: 'socket_cap', retryAfterSeconds: 5 });
+    settled(first);
+    const third = peekThenAdmit(hub);
+    settled(second);
+    settled(third);
+    // The fourth and last new connection of the burst: the hundreds of peeks took none.
+    settled(peekThenAdmit(hub));
+    expect(peekThenAdmit(hub)).toEqual({ ok: false, reason: 'connection_rate', retryAfterSeconds: 5 });
+    now += 4_000;
+    expect(peekThenAdmit(hub)).toEqual({ ok: false, reason: 'connection_rate', retryAfterSeconds: 1 });
+    now += 1_000;
+    settled(peekThenAdmit(hub));
+    // Only the admissions refused were counted.
+    expect(refusals).toEqual(['socket_cap', 'connection_rate', 'connection_rate']);
+    // Another address has its own places and budget.
+    expect(hub.peekConnection('203.0.113.9')).toEqual({ ok: true });
+  });
+
+  it('counts the sockets a client holds open towards its cap, as admitConnection does', () => {
+    const hub = cappedHub([]);
+    const slug = directory.add();
+    const sockets = [new FakeSocket(), new FakeSocket()];
+    for (const socket of sockets) hub.accept(socket as unknown as WebSocket, slug, client);
+    expect(hub.peekConnection(client)).toEqual({ ok: false, reason: 'socket_cap', retryAfterSeconds: 5 });
+    peekThenAdmit(hub);
+    sockets[0]?.close(1000, 'bye');
+    settled(peekThenAdmit(hub));
+  });
+});
+
 describe('live rooms', () => {
   it('are checked against the directory every minute: a meeting erased or cancelled elsewhere ends', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });

@@ -2,6 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { cleanName as serverCleanName } from '../src/server/messages.js';
 import { cleanName } from '../src/shared/names.js';
+import {
+  admissionFrom,
+  BUSY_MESSAGES,
+  DEFAULT_RETRY_SECONDS,
+  MAX_RETRY_SECONDS,
+  retrySeconds,
+} from '../src/web/admission.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
 import { format, MESSAGE_KEYS } from '../src/web/texts.js';
@@ -83,6 +90,60 @@ describe('join page texts', () => {
     for (const key of MESSAGE_KEYS) expect(format('fr', key, { remaining: 2 }), key).not.toContain("'");
     expect(format('fr', 'screenOff')).toBe('Partager l’écran');
     expect(format('fr', 'waitingHeading')).toBe('En attente d’admission');
+  });
+});
+
+describe('a signalling connection the server refused for this network', () => {
+  const problem = (reason: string) => ({
+    type: 'https://roomlink.dev/problems/too-many-connections',
+    status: 429,
+    code: 'too_many_connections',
+    reason,
+  });
+
+  it('is told apart by the reason the admission route gives, with its wait', () => {
+    expect(admissionFrom(problem('socket_cap'), '5')).toEqual({
+      state: 'busy',
+      reason: 'socket_cap',
+      retryAfterSeconds: 5,
+    });
+    expect(admissionFrom(problem('connection_rate'), '12')).toEqual({
+      state: 'busy',
+      reason: 'connection_rate',
+      retryAfterSeconds: 12,
+    });
+    // Anything else is not this network being refused: the page says the service cannot be reached.
+    for (const body of [problem('other'), { ...problem('socket_cap'), code: 'rate_limited' }, null, 'x'])
+      expect(admissionFrom(body, '5'), JSON.stringify(body)).toEqual({ state: 'unknown' });
+  });
+
+  it('is tried again on a timer, never at once and never in a loop, whatever Retry-After says', () => {
+    expect(retrySeconds('7')).toBe(7);
+    expect(retrySeconds(' 7 ')).toBe(7);
+    for (const header of ['0', null, '', '-3', '1.5', 'soon', 'Wed, 21 Oct 2037 07:28:00 GMT'])
+      expect(retrySeconds(header), String(header)).toBeGreaterThanOrEqual(1);
+    expect(retrySeconds(null)).toBe(DEFAULT_RETRY_SECONDS);
+    expect(retrySeconds('0')).toBe(1);
+    expect(retrySeconds('86400')).toBe(MAX_RETRY_SECONDS);
+  });
+
+  it('is explained with the wait, differently for too many connections and too frequent ones, in English and French', () => {
+    const say = (language: 'en' | 'fr', reason: keyof typeof BUSY_MESSAGES, seconds: number) =>
+      format(language, BUSY_MESSAGES[reason], { seconds });
+    expect(say('en', 'socket_cap', 5)).toBe(
+      'Too many connections from your network right now. This page tries again in 5 seconds.',
+    );
+    expect(say('en', 'connection_rate', 1)).toBe(
+      'Connecting too often from your network. This page tries again in 1 second.',
+    );
+    expect(say('fr', 'socket_cap', 5)).toBe(
+      'Trop de connexions depuis votre réseau en ce moment. Cette page réessaie dans 5 secondes.',
+    );
+    expect(say('fr', 'connection_rate', 1)).toBe(
+      'Connexions trop fréquentes depuis votre réseau. Cette page réessaie dans 1 seconde.',
+    );
+    for (const language of ['en', 'fr'] as const)
+      expect(say(language, 'socket_cap', 5)).not.toBe(say(language, 'connection_rate', 5));
   });
 });
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { join, MapDirectory, refusedUpgrade, startServer, TestSocket, upgrade } from './helpers.js';
+import { join, MapDirectory, newSlug, refusedUpgrade, startServer, TestSocket, upgrade } from './helpers.js';
 
 const directory = new MapDirectory();
 /** All test sockets come from 127.0.0.1: `?as=` stands for another address. */
@@ -73,6 +73,7 @@ describe('the socket cap, before the handshake', () => {
           status: 429,
           detail: 'this address already holds as many connections as it may: one must close first',
           code: 'too_many_connections',
+          reason: 'socket_cap',
         });
       }
       expect(server.rooms.counts().sockets).toBe(2);
@@ -199,6 +200,133 @@ describe('the socket cap, before the handshake', () => {
       for (const s of [ada.socket, cy.socket]) s.close();
     } finally {
       release();
+      await server.close();
+    }
+  });
+});
+
+/** What GET /api/v1/rooms/:slug/admission answers, as the join page reads it. */
+async function admission(baseUrl: string, slug: string, as?: string) {
+  const query = as === undefined ? '' : `?as=${as}`;
+  const response = await fetch(`${baseUrl}/api/v1/rooms/${slug}/admission${query}`);
+  const text = await response.text();
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    cacheControl: response.headers.get('cache-control'),
+    contentType: response.headers.get('content-type'),
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+  };
+}
+
+describe('GET /api/v1/rooms/:slug/admission', () => {
+  it('answers 204 while an upgrade would be let in, and 429 with the reason and Retry-After at the socket cap; the same for any slug', async () => {
+    const clock = Date.now();
+    const registry = new Registry();
+    const server = await startServer({
+      directory,
+      maxSocketsPerClient: 2,
+      now: () => new Date(clock),
+      clientAddress,
+      metricsRegistry: registry,
+    });
+    try {
+      const slug = directory.add();
+      const url = server.wsUrl(slug);
+      expect(await admission(server.baseUrl, slug)).toEqual({
+        status: 204,
+        retryAfter: null,
+        cacheControl: 'no-store',
+        contentType: null,
+        body: null,
+      });
+      const ada = await join(server, slug, 'Ada');
+      const idle = await TestSocket.open(url);
+
+      const refused = await refusedUpgrade(url);
+      // Unknown and malformed slugs too: the answer is the address's, never the room's.
+      for (const asked of [slug, newSlug(), 'x']) {
+        const answer = await admission(server.baseUrl, asked);
+        expect(answer.status, asked).toBe(429);
+        expect(answer.retryAfter).toBe(refused.headers['retry-after']);
+        expect(answer.retryAfter).toBe('5');
+        expect(answer.cacheControl).toBe('no-store');
+        expect(answer.contentType).toMatch(/^application\/problem\+json/);
+        // What the refused upgrade said, which a browser cannot read.
+        expect(answer.body).toEqual(refused.body);
+        expect(answer.body).toMatchObject({
+          status: 429,
+          code: 'too_many_connections',
+          reason: 'socket_cap',
+        });
+      }
+      // Another address is admitted.
+      expect((await admission(server.baseUrl, slug, '198.51.100.7')).status).toBe(204);
+      // Asking is no connection: only the one upgrade was counted as refused.
+      expect(await refusedByReason(registry)).toMatchObject({ socket_cap: 1, connection_rate: 0 });
+
+      idle.close();
+      await expect.poll(async () => (await admission(server.baseUrl, slug)).status).toBe(204);
+      const cy = await join(server, slug, 'Cy');
+      expect((await admission(server.baseUrl, slug)).status).toBe(429);
+      for (const s of [ada.socket, cy.socket]) s.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 429 connection_rate to an address connecting too often, until its budget lets it in again', async () => {
+    let clock = Date.now();
+    // Cap 1: two new connections at once, then one every 10 s.
+    const server = await startServer({
+      directory,
+      maxSocketsPerClient: 1,
+      now: () => new Date(clock),
+      clientAddress,
+    });
+    try {
+      const slug = directory.add();
+      const url = server.wsUrl(slug);
+      for (let i = 0; i < 2; i++) {
+        expect(await upgrade(url)).toBe('open');
+        await expect.poll(() => server.rooms.counts().sockets).toBe(0);
+      }
+      const refused = await refusedUpgrade(url);
+      const answer = await admission(server.baseUrl, slug);
+      expect(answer.status).toBe(429);
+      expect(answer.retryAfter).toBe('10');
+      expect(answer.body).toEqual(refused.body);
+      expect(answer.body).toMatchObject({ code: 'too_many_connections', reason: 'connection_rate' });
+
+      clock += 6_000;
+      expect((await admission(server.baseUrl, slug)).retryAfter).toBe('4');
+      clock += 4_000;
+      expect((await admission(server.baseUrl, slug)).status).toBe(204);
+      expect(await upgrade(url)).toBe('open');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('takes nothing from the limits it reports: an address that asks again and again is still let in', async () => {
+    const clock = Date.now();
+    // Cap 1 on a still clock: two new connections in all, if asking took one each time none would be left.
+    const server = await startServer({
+      directory,
+      maxSocketsPerClient: 1,
+      now: () => new Date(clock),
+      clientAddress,
+    });
+    try {
+      const slug = directory.add();
+      for (let i = 0; i < 20; i++) expect((await admission(server.baseUrl, slug)).status).toBe(204);
+      const held = await TestSocket.open(server.wsUrl(slug));
+      for (let i = 0; i < 20; i++) expect((await admission(server.baseUrl, slug)).status).toBe(429);
+      held.close();
+      await expect.poll(() => server.rooms.counts().sockets).toBe(0);
+      // The second new connection of the two is still there, after forty questions.
+      expect(await upgrade(server.wsUrl(slug))).toBe('open');
+    } finally {
       await server.close();
     }
   });

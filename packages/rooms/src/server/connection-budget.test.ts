@@ -73,4 +73,48 @@ describe('ConnectionBudget', () => {
     expect(takes(budget, 'b', 3)).toBe(2);
     expect(budget.size).toBe(3);
   });
+
+  it('peeks without taking: canTake says what take would, and asking a thousand times costs nothing', () => {
+    const c = clock();
+    const budget = new ConnectionBudget(3, 0.5, c.now);
+    for (let i = 0; i < 1000; i++) expect(budget.canTake('a')).toBe(true);
+    expect(takes(budget, 'a', 10)).toBe(3);
+    for (let i = 0; i < 1000; i++) expect(budget.canTake('a')).toBe(false);
+    // Refilling at one every 2 s: the peek turns true exactly when a take would succeed.
+    c.advance(1_999);
+    expect(budget.canTake('a')).toBe(false);
+    expect(budget.take('a')).toBe(false);
+    c.advance(1);
+    expect(budget.canTake('a')).toBe(true);
+    expect(budget.canTake('a')).toBe(true);
+    expect(budget.take('a')).toBe(true);
+    expect(budget.canTake('a')).toBe(false);
+    // Peek and take agree at every step of an uneven schedule of tries.
+    let seed = 7;
+    const seen = { true: 0, false: 0 };
+    for (let step = 0; step < 2000; step++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      c.advance(seed % 1500);
+      const peeked = budget.canTake('a');
+      expect(budget.take('a'), `step ${step}`).toBe(peeked);
+      seen[`${peeked}`] += 1;
+    }
+    // Both answers came up often: the schedule tried the budget both full enough and spent.
+    expect(Math.min(seen.true, seen.false)).toBeGreaterThan(500);
+  });
+
+  it('remembers nobody for a peek, and a peek does not keep a client from being forgotten', () => {
+    const c = clock();
+    const budget = new ConnectionBudget(2, 0.1, c.now, 2);
+    for (let i = 0; i < 100; i++) budget.canTake(`198.51.100.${i}`);
+    expect(budget.size).toBe(0);
+    takes(budget, 'a', 2);
+    takes(budget, 'b', 2);
+    // 'a' is still the one unused longest, however often it asks: the next newcomer pushes it out.
+    expect(budget.canTake('a')).toBe(false);
+    expect(budget.take('c')).toBe(true);
+    expect(budget.size).toBe(2);
+    expect(budget.canTake('a')).toBe(true);
+    expect(budget.canTake('b')).toBe(false);
+  });
 });

@@ -35,6 +35,14 @@ export class ConnectionBudget {
     return bucket.take();
   }
 
+  /**
+   * Whether take(client) would succeed now, taking nothing: a client asking why it was refused must
+   * not be refused for asking. A client not remembered stays so, and none moves in the order of use.
+   */
+  canTake(client: string): boolean {
+    return this.#buckets.get(client)?.has() ?? true;
+  }
+
   /** Seconds until `client` may connect again (0: now). */
   retryAfterSeconds(client: string): number {
     return this.#buckets.get(client)?.secondsUntil() ?? 0;

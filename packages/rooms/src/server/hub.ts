@@ -68,6 +68,9 @@ export interface HubOptions {
  */
 export type ConnectionAdmission = { readonly ok: true; readonly settle: () => void } | UpgradeRefusal;
 
+/** What admitConnection would answer now (see peekConnection): a place is never held for it. */
+export type ConnectionOutlook = { readonly ok: true } | UpgradeRefusal;
+
 export interface UpgradeRefusal {
   readonly ok: false;
   readonly reason: Exclude<ConnectionRefusal, 'origin'>;
@@ -243,6 +246,8 @@ const MAX_REMOVALS = 10_000;
 /** Directory lookups one join makes at most while meetings keep changing under it. */
 const MAX_LOOKUPS = 5;
 
+const ADMISSIBLE: ConnectionOutlook = { ok: true };
+
 const RATE_LIMITED: ServerMessage = { type: 'error', code: 'rate_limited' };
 
 export class RoomHub {
@@ -289,19 +294,20 @@ export class RoomHub {
    * refused without a handshake.
    */
   admitConnection(client: string): ConnectionAdmission {
-    const limit = this.options.maxSocketsPerClient;
     // First, and with no token taken: a client refused at its cap keeps its budget for when a place frees.
-    if ((this.#socketsPerClient.get(client) ?? 0) + (this.#upgrading.get(client) ?? 0) >= limit) {
+    const full = this.#atSocketCap(client);
+    if (full) {
       this.options.metrics.connectionRefused('socket_cap');
-      this.options.logger.debug({ limit }, 'too many sockets from one client');
-      const wait = Math.max(SOCKET_CAP_RETRY_SECONDS, this.#newSockets.retryAfterSeconds(client));
-      return { ok: false, reason: 'socket_cap', retryAfterSeconds: wait };
+      this.options.logger.debug(
+        { limit: this.options.maxSocketsPerClient },
+        'too many sockets from one client',
+      );
+      return full;
     }
     if (!this.#newSockets.take(client)) {
       this.options.metrics.connectionRefused('connection_rate');
       this.options.logger.debug({}, 'new connections from one client too fast');
-      const wait = Math.max(1, this.#newSockets.retryAfterSeconds(client));
-      return { ok: false, reason: 'connection_rate', retryAfterSeconds: wait };
+      return this.#tooOften(client);
     }
     this.#upgrading.set(client, (this.#upgrading.get(client) ?? 0) + 1);
     let held = true;
@@ -313,6 +319,29 @@ export class RoomHub {
       else this.#upgrading.delete(client);
     };
     return { ok: true, settle };
+  }
+
+  /**
+   * What admitConnection would answer `client` now, without taking anything: no place, no new
+   * connection from its budget, no refusal counted or logged. A browser never sees why its upgrade
+   * was refused, so its page asks this; asking must not be what gets it refused.
+   */
+  peekConnection(client: string): ConnectionOutlook {
+    const full = this.#atSocketCap(client);
+    if (full) return full;
+    return this.#newSockets.canTake(client) ? ADMISSIBLE : this.#tooOften(client);
+  }
+
+  #atSocketCap(client: string): UpgradeRefusal | null {
+    const held = (this.#socketsPerClient.get(client) ?? 0) + (this.#upgrading.get(client) ?? 0);
+    if (held < this.options.maxSocketsPerClient) return null;
+    const wait = Math.max(SOCKET_CAP_RETRY_SECONDS, this.#newSockets.retryAfterSeconds(client));
+    return { ok: false, reason: 'socket_cap', retryAfterSeconds: wait };
+  }
+
+  #tooOften(client: string): UpgradeRefusal {
+    const wait = Math.max(1, this.#newSockets.retryAfterSeconds(client));
+    return { ok: false, reason: 'connection_rate', retryAfterSeconds: wait };
   }
 
   /** Takes a new signalling socket for the room `slug`; `client` keys PIN lockouts and the socket cap. */

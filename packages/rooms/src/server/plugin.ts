@@ -160,6 +160,23 @@ async function registerRoutes(
       },
     );
 
+    // From the client's address alone, with no directory lookup: the answer says nothing about the
+    // room (it is the same for any slug), and asking costs a page whose upgrade failed next to nothing.
+    scope.get<{ Params: { slug: string } }>(
+      '/api/v1/rooms/:slug/admission',
+      { schema: ADMISSION_ROUTE_SCHEMA },
+      async (request, reply) => {
+        void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+        const outlook = hub.peekConnection(clientKey(config.clientAddress(request)));
+        if (outlook.ok) return reply.code(204).send();
+        return reply
+          .code(429)
+          .header('retry-after', String(outlook.retryAfterSeconds))
+          .type('application/problem+json')
+          .send(TOO_MANY_CONNECTIONS[outlook.reason]);
+      },
+    );
+
     scope.get<{ Params: { slug: string } }>(
       '/api/v1/rooms/:slug/signal',
       {
@@ -266,6 +283,31 @@ const STATUS_ROUTE_SCHEMA: FastifySchema = {
   response: { 200: ROOM_STATUS_SCHEMA, 404: PROBLEM_SCHEMA, 503: PROBLEM_SCHEMA },
 } as FastifySchema;
 
+/** A refused upgrade's problem document, with why: too many sockets held, or opened too often. */
+const TOO_MANY_CONNECTIONS_SCHEMA = {
+  ...PROBLEM_SCHEMA,
+  properties: {
+    ...PROBLEM_SCHEMA.properties,
+    reason: { type: 'string', enum: ['connection_rate', 'socket_cap'] },
+  },
+} as const;
+
+const ADMISSION_ROUTE_SCHEMA: FastifySchema = {
+  summary: 'Whether this client may open the signalling WebSocket now (public; reveals nothing of the room)',
+  description:
+    'For a join page whose signalling connection failed: a browser never sees why an upgrade was refused. The answer depends on the client address alone, the same for any slug, and asking takes nothing from the limits it reports.',
+  tags: ['rooms'],
+  security: [],
+  params: { type: 'object', properties: { slug: { type: 'string' } } },
+  response: {
+    204: { type: 'null', description: 'An upgrade would be admitted now' },
+    429: {
+      ...TOO_MANY_CONNECTIONS_SCHEMA,
+      description: 'An upgrade would be refused: `reason` says why, Retry-After when to try again',
+    },
+  },
+} as FastifySchema;
+
 /**
  * Keeps the place an admitted upgrade holds under its client's socket cap until its handler runs (the
  * hub takes the socket, or closes it at once) or its connection closes without one: a 403, a failed
@@ -280,22 +322,47 @@ function holdPlace(request: FastifyRequest, settle: () => void, places: WeakMap<
   places.set(request, settle);
 }
 
-/** The end of each 429 answer after its Retry-After: built once, nothing per refused request. */
-const REFUSED_UPGRADE: Record<UpgradeRefusal['reason'], string> = {
-  connection_rate: tooManyConnections('connecting too often'),
+/**
+ * Why a client may not connect now, as a problem document: the refused upgrade and the admission
+ * route answer the same one, so that the page (and an admin with curl) learns from the route what
+ * the upgrade said to a browser that cannot read it.
+ */
+const TOO_MANY_CONNECTIONS: Record<UpgradeRefusal['reason'], TooManyConnections> = {
+  connection_rate: tooManyConnections('connection_rate', 'connecting too often'),
   socket_cap: tooManyConnections(
+    'socket_cap',
     'this address already holds as many connections as it may: one must close first',
   ),
 };
 
-function tooManyConnections(detail: string): string {
-  const body = JSON.stringify({
+interface TooManyConnections {
+  readonly type: string;
+  readonly title: string;
+  readonly status: 429;
+  readonly detail: string;
+  readonly code: 'too_many_connections';
+  readonly reason: UpgradeRefusal['reason'];
+}
+
+function tooManyConnections(reason: UpgradeRefusal['reason'], detail: string): TooManyConnections {
+  return {
     type: `${PROBLEM_BASE}too-many-connections`,
     title: 'Too many requests',
     status: 429,
     detail,
     code: 'too_many_connections',
-  });
+    reason,
+  };
+}
+
+/** The end of each refused upgrade's answer after its Retry-After: built once, nothing per request. */
+const REFUSED_UPGRADE: Record<UpgradeRefusal['reason'], string> = {
+  connection_rate: upgradeAnswer(TOO_MANY_CONNECTIONS.connection_rate),
+  socket_cap: upgradeAnswer(TOO_MANY_CONNECTIONS.socket_cap),
+};
+
+function upgradeAnswer(problem: TooManyConnections): string {
+  const body = JSON.stringify(problem);
   return (
     'content-type: application/problem+json; charset=utf-8\r\n' +
     `content-length: ${Buffer.byteLength(body)}\r\n\r\n` +

@@ -20,6 +20,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Whether take(cost) would succeed now; takes nothing. */
+  has(cost = 1): boolean {
+    this.#refill();
+    return this.#tokens >= cost;
+  }
+
   /** Seconds until `cost` tokens are there (0: now). */
   secondsUntil(cost = 1): number {
     this.#refill();

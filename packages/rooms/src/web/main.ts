@@ -5,6 +5,7 @@
 import { cleanChat } from '../shared/chat-text.js';
 import { cleanName } from '../shared/names.js';
 import { LIMITS } from '../shared/protocol.js';
+import { BUSY_MESSAGES } from './admission.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
@@ -12,7 +13,7 @@ import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
 import { recheckDelay } from './recheck.js';
 import { END_MESSAGES, Session } from './session.js';
-import { fetchStatus, type StatusResult } from './signalling.js';
+import { fetchAdmission, fetchStatus, type StatusResult } from './signalling.js';
 import { Stage } from './stage.js';
 
 const slug = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
@@ -21,6 +22,8 @@ let session: Session | null = null;
 let mediaStarted = false;
 let openTimer: number | undefined;
 let noticeTimer: number | undefined;
+/** The join tried again by itself after the server refused this network's connection (see joinFailed). */
+let retryTimer: number | undefined;
 
 const el = {
   languageSwitch: byId<HTMLAnchorElement>('language-switch'),
@@ -86,7 +89,11 @@ function init(): void {
   media.onChange(renderToggles);
   renderToggles();
   wireControls();
-  window.addEventListener('pagehide', () => session?.leave());
+  window.addEventListener('pagehide', () => {
+    // A page restored from the back/forward cache must not promise a retry that no longer comes.
+    if (cancelRetry()) el.joinError.textContent = '';
+    session?.leave();
+  });
   void loadStatus();
 }
 
@@ -133,6 +140,7 @@ function showNotYetOpen(opensAt: string | undefined, lead?: string): void {
 }
 
 function showMessage(text: string, actionLabel?: string, action?: () => void): void {
+  cancelRetry();
   stopMedia();
   el.messageText.textContent = text;
   el.messageAction.hidden = !actionLabel;
@@ -162,6 +170,7 @@ async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<v
 }
 
 async function join(): Promise<void> {
+  cancelRetry();
   // Cleaned as the server cleans it: a name of invisible characters only is no name.
   const name = cleanName(el.name.value);
   const pin = el.pin.value.replace(/\D/g, '');
@@ -174,9 +183,33 @@ async function join(): Promise<void> {
     await session.join(name, pin);
   } catch {
     session = null;
-    setJoining(false);
-    formError(t('unavailable'), el.joinButton);
+    await joinFailed();
   }
+}
+
+/**
+ * The signalling connection did not open. The server may have refused it for this network's sake
+ * (the browser never says), so the page asks why: then it says so and joins again once the server's
+ * wait is over. Anything else is the service out of reach, as before.
+ */
+async function joinFailed(): Promise<void> {
+  const admission = await fetchAdmission(slug);
+  setJoining(false);
+  if (admission.state !== 'busy') return formError(t('unavailable'), el.joinButton);
+  const seconds = admission.retryAfterSeconds;
+  formError(t(BUSY_MESSAGES[admission.reason], { seconds }), el.joinButton);
+  retryTimer = window.setTimeout(() => {
+    retryTimer = undefined;
+    void join();
+  }, seconds * 1000);
+}
+
+/** Says whether a retry was pending. */
+function cancelRetry(): boolean {
+  const pending = retryTimer !== undefined;
+  window.clearTimeout(retryTimer);
+  retryTimer = undefined;
+  return pending;
 }
 
 function newSession(): Session {

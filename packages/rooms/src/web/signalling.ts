@@ -1,5 +1,6 @@
 /** The signalling WebSocket, typed with the shared protocol. */
 import type { ClientMessage, RoomStatus, ServerMessage } from '../shared/protocol.js';
+import { type Admission, admissionFrom } from './admission.js';
 
 export class Signalling {
   #socket: WebSocket | null = null;
@@ -73,5 +74,19 @@ export async function fetchStatus(slug: string): Promise<StatusResult> {
     return (await response.json()) as RoomStatus;
   } catch {
     return { state: 'unavailable' };
+  }
+}
+
+/** Asked only after a connection failed to open: whether the server refused it for this network. */
+export async function fetchAdmission(slug: string): Promise<Admission> {
+  try {
+    const response = await fetch(`/api/v1/rooms/${encodeURIComponent(slug)}/admission`, {
+      headers: { accept: 'application/problem+json' },
+      cache: 'no-store',
+    });
+    if (response.status !== 429) return { state: 'unknown' };
+    return admissionFrom(await response.json(), response.headers.get('retry-after'));
+  } catch {
+    return { state: 'unknown' };
   }
 }

@@ -81,6 +81,18 @@ const en = {
     one: 'Wrong PIN. {remaining} attempt left.',
     other: 'Wrong PIN. {remaining} attempts left.',
   },
+  // The server refused this address's signalling connection before it opened (many people behind
+  // one shared internet address, or a page reconnecting in a loop); the page tries again by itself.
+  tooManyConnections: {
+    by: 'seconds',
+    one: 'Too many connections from your network right now. This page tries again in {seconds} second.',
+    other: 'Too many connections from your network right now. This page tries again in {seconds} seconds.',
+  },
+  connectingTooOften: {
+    by: 'seconds',
+    one: 'Connecting too often from your network. This page tries again in {seconds} second.',
+    other: 'Connecting too often from your network. This page tries again in {seconds} seconds.',
+  },
   pinRequired: 'Enter the meeting PIN from your invitation.',
   nameRequired: 'Enter your name.',
   nameInvalid: 'Enter a name of at most 60 letters, digits or spaces.',
@@ -199,6 +211,17 @@ const fr: Dictionary = {
     by: 'remaining',
     one: 'Code PIN erroné. Encore {remaining} essai.',
     other: 'Code PIN erroné. Encore {remaining} essais.',
+  },
+  tooManyConnections: {
+    by: 'seconds',
+    one: 'Trop de connexions depuis votre réseau en ce moment. Cette page réessaie dans {seconds} seconde.',
+    other:
+      'Trop de connexions depuis votre réseau en ce moment. Cette page réessaie dans {seconds} secondes.',
+  },
+  connectingTooOften: {
+    by: 'seconds',
+    one: 'Connexions trop fréquentes depuis votre réseau. Cette page réessaie dans {seconds} seconde.',
+    other: 'Connexions trop fréquentes depuis votre réseau. Cette page réessaie dans {seconds} secondes.',
   },
   pinRequired: 'Saisissez le code PIN de votre invitation.',
   nameRequired: 'Saisissez votre nom.',
