@@ -81,7 +81,7 @@ for (const dialect of DIALECTS) {
       // API above answers 401, and a signed-in non-admin gets the refusal's honest 403.
       const page = await get('/admin', {});
       expect(page.statusCode).toBe(200);
-      expect(page.body).toContain('href="/auth/signin"');
+      expect(page.body).toContain('href="/auth/signin?lang=en"');
       const refused = await get('/admin', member);
       expect(refused.statusCode).toBe(403);
       expect(refused.body).toContain('not a tenant admin');

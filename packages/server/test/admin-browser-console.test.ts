@@ -107,7 +107,7 @@ describe('admin console behaviour in Chromium', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     const link = page.locator('#status').getByRole('link', { name: 'Sign in again' });
     await link.waitFor({ timeout: 10_000 });
-    await expect(link.getAttribute('href')).resolves.toBe('/auth/signin');
+    await expect(link.getAttribute('href')).resolves.toBe('/auth/signin?lang=en');
     expect(await status(page)).toMatch(/^Not saved: your console session has ended\./);
     await expect(page.getByLabel('Digits in host and guest PINs (4 to 10)').inputValue()).resolves.toBe('9');
     await page.close();

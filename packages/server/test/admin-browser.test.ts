@@ -75,7 +75,7 @@ describe('admin console in Chromium', () => {
     // 200: the sign-in page is a page to read, not a failed load (the API still answers 401).
     expect((await visitor.goto(`${t.url}/admin`))?.status()).toBe(200);
     await expect(visitor.getByRole('link', { name: 'Sign in' }).getAttribute('href')).resolves.toBe(
-      '/auth/signin',
+      '/auth/signin?lang=en',
     );
     await visitor.close();
   });

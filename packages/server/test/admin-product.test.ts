@@ -29,7 +29,7 @@ describe('admin console in the product (demo mode)', () => {
   it('serves /admin and its API to tenant admins only', async () => {
     const anonymous = await fetch(new URL('admin', server.baseUrl));
     expect(anonymous.status).toBe(200); // a page inviting to sign in; the API below answers 401
-    expect(await anonymous.text()).toContain('href="/auth/signin"');
+    expect(await anonymous.text()).toContain('href="/auth/signin?lang=en"');
     expect((await fetch(new URL('api/v1/admin/users', server.baseUrl))).status).toBe(401);
 
     const member = await scriptedSignIn(server.baseUrl, MEMBER.upn);

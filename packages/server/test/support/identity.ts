@@ -18,7 +18,7 @@ export interface IdentityTestApp extends TestApp {
 
 export async function startIdentityApp(
   dialect: DialectName,
-  options: { fetch?: typeof fetch } = {},
+  options: { fetch?: typeof fetch; plugins?: (runtime: Runtime) => AppPlugin[] } = {},
 ): Promise<IdentityTestApp> {
   let identity: Identity | undefined;
   let demo: Demo | undefined;
@@ -33,7 +33,7 @@ export async function startIdentityApp(
       const id = identity;
       return {
         authenticate: id.authenticate,
-        plugins: [demo.plugin, signInRoutes(runtime, id)],
+        plugins: [demo.plugin, signInRoutes(runtime, id), ...(options.plugins?.(runtime) ?? [])],
       };
     },
   });
@@ -64,20 +64,31 @@ export function offlineIdentity(runtime: Runtime): Identity {
   });
 }
 
-/** Follows redirects by hand, keeping cookies for the Roomlink origin, until a non-redirect answer. */
+/**
+ * Follows redirects by hand, keeping cookies for the Roomlink origin, until a non-redirect answer;
+ * `headers` (Accept-Language, say) go with every request.
+ */
 export async function browse(
   start: string,
   jar: Map<string, string>,
   stopAt?: (url: URL) => boolean,
+  headers: Record<string, string> = {},
 ): Promise<{ response: Response; url: string }> {
   let url = start;
   for (let hop = 0; hop < 10; hop++) {
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    const response = await fetch(url, {
+      redirect: 'manual',
+      headers: cookie ? { ...headers, cookie } : headers,
+    });
     for (const header of response.headers.getSetCookie()) {
       const [pair] = header.split(';');
       const [name, ...value] = (pair ?? '').split('=');
-      if (name) jar.set(name.trim(), value.join('='));
+      // A cookie cleared (empty, expired) is gone, as a browser drops it.
+      if (name) {
+        if (value.join('=') === '') jar.delete(name.trim());
+        else jar.set(name.trim(), value.join('='));
+      }
     }
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {

@@ -46,7 +46,6 @@ export function formatTime(iso: string | null, timeZone?: string, locale = 'en-G
 
 export const CONSOLE_SCRIPT = String.raw`
 const API = '/api/v1/admin';
-const SIGN_IN = '/auth/signin';
 ${countOf.toString()}
 ${formatTime.toString()}
 ${fill.toString()}
@@ -55,6 +54,8 @@ const STRINGS = ${JSON.stringify(STRINGS)};
 // and this script speak the same one.
 const LANG_ASKED = String(document.documentElement.lang || '').toLowerCase().split('-')[0];
 const LANG = Object.hasOwn(STRINGS, LANG_ASKED) ? LANG_ASKED : 'en';
+// Signing in again keeps the console's language through the round trip to Microsoft.
+const SIGN_IN = '/auth/signin?lang=' + LANG;
 const WORDS = STRINGS[LANG];
 const LOCALE = WORDS.intlLocale;
 

@@ -18,6 +18,14 @@ function words(language: Language) {
   return (key: StringKey, vars?: Record<string, string>) => escapeHtml(text(language, key, vars));
 }
 
+/**
+ * Where to sign in: the sign-in flow's pages speak this page's language, and the console it ends on
+ * opens in it (the flow keeps ?lang= across the round trip to Microsoft).
+ */
+function signInHref(language: Language): string {
+  return `/auth/signin?lang=${language}`;
+}
+
 /** A link to this page in the other language, written in that language (as the join page does). */
 function languageSwitch(language: Language): string {
   const other: Language = language === 'en' ? 'fr' : 'en';
@@ -168,7 +176,7 @@ export function signInPage(language: Language = 'en'): string {
   ${languageSwitch(language)}
   <h1>${w('consoleTitle')}</h1>
   <p>${w('signInIntro')}</p>
-  <p><a class="button" href="/auth/signin">${w('signIn')}</a></p>
+  <p><a class="button" href="${signInHref(language)}">${w('signIn')}</a></p>
 </main>`,
   );
 }
@@ -182,7 +190,7 @@ export function forbiddenPage(language: Language = 'en'): string {
   ${languageSwitch(language)}
   <h1>${w('forbiddenHeading')}</h1>
   <p>${w('forbiddenText')}</p>
-  <p><a href="/auth/signin">${w('signInOther')}</a></p>
+  <p><a href="${signInHref(language)}">${w('signInOther')}</a></p>
 </main>`,
   );
 }

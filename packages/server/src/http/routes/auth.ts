@@ -6,7 +6,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BROWSER_SESSION_COOKIE } from '../../identity/authenticator.js';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
@@ -14,6 +14,15 @@ import { constantTimeEqual, randomToken } from '../../identity/secrets.js';
 import type { SignInService } from '../../identity/sign-in.js';
 import { requirePrincipal, requireSignedIn } from '../auth.js';
 import { HttpError, problem } from '../errors.js';
+import {
+  AUTH_PAGE_STRINGS,
+  askedLanguage,
+  consentPage,
+  consolePage,
+  dialogPage,
+  flowLanguage,
+  isPageLanguage,
+} from './auth-pages.js';
 import { ProblemResponse } from './meeting-schemas.js';
 
 export interface AuthRoutesDeps {
@@ -32,6 +41,13 @@ export interface AuthRoutesDeps {
 const LOGIN_COOKIE = 'roomlink_login';
 /** Binds an admin consent answer to the browser that asked for it, as the login cookie does for sign-in. */
 const CONSENT_COOKIE = 'roomlink_consent';
+/**
+ * The language a flow's start asked for (?lang=), kept beside its own cookie for the page that ends
+ * it: Microsoft's answer carries nothing of Roomlink's but `state`, and a language read from that
+ * answer would be one anybody can write into the link.
+ */
+const LOGIN_LANGUAGE_COOKIE = 'roomlink_login_lang';
+const CONSENT_LANGUAGE_COOKIE = 'roomlink_consent_lang';
 
 const StartQuery = Type.Object(
   {
@@ -86,6 +102,20 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const secure = deps.baseUrl.protocol === 'https:';
   const cookieOptions = { httpOnly: true, secure, sameSite: 'lax' as const, path: '/auth' };
+  const keepLanguage = (reply: FastifyReply, name: string, lang: unknown) => {
+    const asked = askedLanguage(lang);
+    if (asked) void reply.setCookie(name, asked, { ...cookieOptions, maxAge: 600 });
+    // A flow started without a choice must not end in the language of an earlier one.
+    else void reply.clearCookie(name, cookieOptions);
+  };
+  /** The language the flow asked for at its start, and the one its page speaks. */
+  const takeLanguage = (request: FastifyRequest, reply: FastifyReply, name: string) => {
+    const kept = request.cookies[name];
+    void reply.clearCookie(name, cookieOptions);
+    // Only a value this server writes counts; anything else is as if the flow had asked for none.
+    const asked = isPageLanguage(kept) ? kept : undefined;
+    return { asked, language: flowLanguage(asked, request.headers['accept-language']) };
+  };
 
   api.get(
     '/auth/addin/start',
@@ -98,18 +128,26 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         ...(request.query.login_hint ? { loginHint: request.query.login_hint } : {}),
       });
       void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
+      keepLanguage(reply, LOGIN_LANGUAGE_COOKIE, request.query.lang);
       return reply.redirect(redirect.toString(), 302);
     },
   );
 
-  app.get('/auth/signin', { schema: { hide: true }, config: limited }, async (_request, reply) => {
-    const { cookie: value, redirect } = await deps.signIn.start({ purpose: 'browser' });
-    void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
-    return reply.redirect(redirect.toString(), 302);
-  });
+  app.get<{ Querystring: { lang?: unknown } }>(
+    '/auth/signin',
+    { schema: { hide: true }, config: limited },
+    async (request, reply) => {
+      const { cookie: value, redirect } = await deps.signIn.start({ purpose: 'browser' });
+      void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
+      keepLanguage(reply, LOGIN_LANGUAGE_COOKIE, request.query.lang);
+      return reply.redirect(redirect.toString(), 302);
+    },
+  );
 
   app.get('/auth/callback', { schema: { hide: true } }, async (request, reply) => {
     void reply.clearCookie(LOGIN_COOKIE, cookieOptions);
+    const { asked, language } = takeLanguage(request, reply, LOGIN_LANGUAGE_COOKIE);
+    const w = AUTH_PAGE_STRINGS[language];
     const callbackUrl = new URL(request.url, deps.baseUrl);
     try {
       const result = await deps.signIn.complete(request.cookies[LOGIN_COOKIE], callbackUrl);
@@ -120,61 +158,60 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
           sameSite: 'strict',
           path: '/',
         });
-        return consolePage(reply);
+        return consolePage(reply, language, asked);
       }
       return dialogPage(
         reply,
+        language,
         200,
         { type: 'roomlink-signin', code: result.handoffCode as string },
-        'Signed in. You can close this window.',
+        w.dialogSignedIn,
       );
     } catch (error) {
       if (!(error instanceof IdentityError)) throw error;
       request.log.info({ code: error.code }, 'sign-in refused');
       return dialogPage(
         reply,
+        language,
         400,
         { type: 'roomlink-signin-error', error: error.code, description: error.message },
-        `Sign-in failed: ${error.message}`,
+        w.signInFailed(error.message),
       );
     }
   });
 
-  app.get('/auth/admin-consent', { schema: { hide: true }, config: limited }, async (_request, reply) => {
-    const state = randomToken();
-    void reply.setCookie(CONSENT_COOKIE, state, { ...cookieOptions, maxAge: 600 });
-    return reply.redirect((await deps.adminConsentUrl(state)).toString(), 302);
-  });
+  app.get<{ Querystring: { lang?: unknown } }>(
+    '/auth/admin-consent',
+    { schema: { hide: true }, config: limited },
+    async (request, reply) => {
+      const state = randomToken();
+      void reply.setCookie(CONSENT_COOKIE, state, { ...cookieOptions, maxAge: 600 });
+      keepLanguage(reply, CONSENT_LANGUAGE_COOKIE, request.query.lang);
+      return reply.redirect((await deps.adminConsentUrl(state)).toString(), 302);
+    },
+  );
 
   app.get('/auth/admin-consent/done', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
     const expected = request.cookies[CONSENT_COOKIE];
     void reply.clearCookie(CONSENT_COOKIE, cookieOptions);
+    const { language } = takeLanguage(request, reply, CONSENT_LANGUAGE_COOKIE);
+    const w = AUTH_PAGE_STRINGS[language];
     // Without it, anyone could link an admin to a page saying Roomlink is approved when it is not.
     if (!expected || typeof q.state !== 'string' || !constantTimeEqual(q.state, expected)) {
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(
-          page(
-            'This answer was not expected',
-            'It does not belong to an approval started in this browser in the last 10 minutes. Open the admin consent link again.',
-          ),
-        );
+      return consentPage(reply, language, 400, w.consentUnexpectedTitle, w.consentUnexpectedText);
     }
     // Microsoft's error answer carries admin_consent=True too: an error means no consent.
     const granted = q.admin_consent === 'True' && !q.error;
-    return reply
-      .code(granted ? 200 : 400)
-      .type('text/html; charset=utf-8')
-      .send(
-        page(
-          granted ? 'Roomlink is approved for your organisation' : 'Roomlink was not approved',
-          granted
-            ? 'People in your organisation can now sign in to Roomlink from Outlook.'
-            : `Microsoft answered: ${q.error ?? 'no consent'}. Ask a Global Administrator to try again.`,
-        ),
-      );
+    return granted
+      ? consentPage(reply, language, 200, w.consentGrantedTitle, w.consentGrantedText)
+      : consentPage(
+          reply,
+          language,
+          400,
+          w.consentRefusedTitle,
+          w.consentRefusedText(q.error ?? w.noConsent),
+        );
   });
 
   api.post(
@@ -287,53 +324,4 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       return settings;
     },
   );
-}
-
-/** The page the sign-in dialog ends on: it hands its result to the task pane with messageParent. */
-function dialogPage(reply: FastifyReply, status: number, message: Record<string, string>, text: string) {
-  const payload = JSON.stringify(JSON.stringify(message)).replaceAll('<', '\\u003c');
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .type('text/html; charset=utf-8')
-    .send(
-      page(
-        'Roomlink',
-        text,
-        `<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script>
-<script>
-  Office.onReady(function () { Office.context.ui.messageParent(${payload}); });
-</script>`,
-      ),
-    );
-}
-
-/**
- * Where a browser sign-in ends: a page of Roomlink's own that moves on to the console, not a redirect.
- * The callback is reached from the identity platform's site, and a redirect from there would still
- * be a cross-site navigation, on which browsers do not send the SameSite=Strict session cookie just
- * set: the console would answer "sign in" again. A navigation started by this page is same-site.
- */
-function consolePage(reply: FastifyReply) {
-  return reply
-    .code(200)
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .type('text/html; charset=utf-8')
-    .send(
-      page(
-        'Signed in',
-        'Opening the admin console…',
-        '<p><a href="/admin">Continue to the admin console</a></p>',
-        '<meta http-equiv="refresh" content="0;url=/admin">',
-      ),
-    );
-}
-
-function page(title: string, text: string, extra = '', head = ''): string {
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${head}
-<title>${esc(title)}</title><style>body{font:16px system-ui,sans-serif;margin:2rem;color:#1b1b1b}</style></head>
-<body><main><h1>${esc(title)}</h1><p>${esc(text)}</p></main>${extra}</body></html>`;
 }

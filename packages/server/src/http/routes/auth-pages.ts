@@ -1,0 +1,157 @@
+/**
+ * The pages the sign-in flows end on (the add-in's dialog, the admin console's browser sign-in,
+ * admin consent), in English or French: the language a flow asked for with ?lang= at its start,
+ * else the browser's Accept-Language, else English, as the admin console chooses its own. Their
+ * words are Roomlink's; what the identity checks or Microsoft answered is shown as it came.
+ */
+import { type Language, parseAcceptLanguage, pickLanguage } from '@roomlink/rooms';
+import type { FastifyReply } from 'fastify';
+
+const en = {
+  signedInTitle: 'Signed in',
+  openingConsole: 'Opening the admin console…',
+  continueToConsole: 'Continue to the admin console',
+  dialogSignedIn: 'Signed in. You can close this window.',
+  signInFailed: (reason: string) => `Sign-in failed: ${reason}`,
+  consentUnexpectedTitle: 'This answer was not expected',
+  consentUnexpectedText:
+    'It does not belong to an approval started in this browser in the last 10 minutes. Open the admin consent link again.',
+  consentGrantedTitle: 'Roomlink is approved for your organisation',
+  consentGrantedText: 'People in your organisation can now sign in to Roomlink from Outlook.',
+  consentRefusedTitle: 'Roomlink was not approved',
+  consentRefusedText: (answer: string) =>
+    `Microsoft answered: ${answer}. Ask a Global Administrator to try again.`,
+  /** What consentRefusedText says when Microsoft's answer named no error. */
+  noConsent: 'no consent',
+};
+
+/** Every page's words; French must say all of them (a key missing or extra does not compile). */
+export type AuthPageStrings = typeof en;
+
+// French puts a no-break space (\u00a0) before ":", ";", "?" and "!", so that no line starts with one.
+const fr: AuthPageStrings = {
+  signedInTitle: 'Connexion réussie',
+  openingConsole: 'Ouverture de la console d’administration…',
+  continueToConsole: 'Continuer vers la console d’administration',
+  dialogSignedIn: 'Connexion réussie. Vous pouvez fermer cette fenêtre.',
+  signInFailed: (reason) => `Échec de la connexion\u00a0: ${reason}`,
+  consentUnexpectedTitle: 'Cette réponse n’était pas attendue',
+  consentUnexpectedText:
+    'Elle ne correspond à aucune approbation demandée depuis ce navigateur au cours des 10 dernières minutes. Ouvrez de nouveau le lien de consentement administrateur.',
+  consentGrantedTitle: 'Roomlink est approuvé pour votre organisation',
+  consentGrantedText:
+    'Les personnes de votre organisation peuvent désormais se connecter à Roomlink depuis Outlook.',
+  consentRefusedTitle: 'Roomlink n’a pas été approuvé',
+  consentRefusedText: (answer) =>
+    `Microsoft a répondu\u00a0: ${answer}. Demandez à un administrateur général de réessayer.`,
+  noConsent: 'aucun consentement',
+};
+
+export const AUTH_PAGE_STRINGS: Readonly<Record<Language, AuthPageStrings>> = { en, fr };
+
+/**
+ * The language a flow's start asked for with ?lang=, read as the console reads its own ?lang=
+ * ("fr-CA" asks for French); undefined when it asks for none Roomlink speaks. A repeated ?lang is an
+ * array: no choice.
+ */
+export function askedLanguage(lang: unknown): Language | undefined {
+  if (typeof lang !== 'string') return undefined;
+  // pickLanguage answers its fallback for a tag it does not know: two different fallbacks agree
+  // only on a tag it does.
+  const picked = pickLanguage([lang], 'en');
+  return pickLanguage([lang], 'fr') === picked ? picked : undefined;
+}
+
+/** Whether a value is exactly one of the pages' languages (what a flow's language cookie may hold). */
+export function isPageLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && Object.hasOwn(AUTH_PAGE_STRINGS, value);
+}
+
+/** A flow's language: the one asked for at its start, else the browser's, else English. */
+export function flowLanguage(asked: Language | undefined, acceptLanguage: string | undefined): Language {
+  return pickLanguage([asked, ...parseAcceptLanguage(acceptLanguage)], 'en');
+}
+
+/** The page the sign-in dialog ends on: it hands its result to the task pane with messageParent. */
+export function dialogPage(
+  reply: FastifyReply,
+  language: Language,
+  status: number,
+  message: Record<string, string>,
+  text: string,
+) {
+  const payload = JSON.stringify(JSON.stringify(message)).replaceAll('<', '\\u003c');
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .type('text/html; charset=utf-8')
+    .send(
+      page(
+        language,
+        'Roomlink',
+        text,
+        `<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script>
+<script>
+  Office.onReady(function () { Office.context.ui.messageParent(${payload}); });
+</script>`,
+      ),
+    );
+}
+
+/**
+ * Where a browser sign-in ends: a page of Roomlink's own that moves on to the console, not a redirect.
+ * The callback is reached from the identity platform's site, and a redirect from there would still
+ * be a cross-site navigation, on which browsers do not send the SameSite=Strict session cookie just
+ * set: the console would answer "sign in" again. A navigation started by this page is same-site.
+ *
+ * A language asked for with ?lang= goes on to the console's own ?lang=, so that a choice made by a
+ * link survives the round trip to Microsoft; without one, the console negotiates with the browser
+ * as this page did, and its sign-out then keeps no language the visitor never picked.
+ */
+export function consolePage(reply: FastifyReply, language: Language, asked: Language | undefined) {
+  const w = AUTH_PAGE_STRINGS[language];
+  const target = escapeHtml(asked ? `/admin?lang=${asked}` : '/admin');
+  return reply
+    .code(200)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .type('text/html; charset=utf-8')
+    .send(
+      page(
+        language,
+        w.signedInTitle,
+        w.openingConsole,
+        `<p><a href="${target}">${escapeHtml(w.continueToConsole)}</a></p>`,
+        `<meta http-equiv="refresh" content="0;url=${target}">`,
+      ),
+    );
+}
+
+/** An answer page of the admin consent flow. */
+export function consentPage(
+  reply: FastifyReply,
+  language: Language,
+  status: number,
+  title: string,
+  text: string,
+) {
+  return (
+    reply
+      .code(status)
+      // One answer to one consent, in a language a cookie chose: nothing to keep a copy of.
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(page(language, title, text))
+  );
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(language: Language, title: string, text: string, extra = '', head = ''): string {
+  return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${head}
+<title>${escapeHtml(title)}</title><style>body{font:16px system-ui,sans-serif;margin:2rem;color:#1b1b1b}</style></head>
+<body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></main>${extra}</body></html>`;
+}
