@@ -81,22 +81,19 @@ export function dialogPage(
   text: string,
 ) {
   const payload = JSON.stringify(JSON.stringify(message)).replaceAll('<', '\\u003c');
-  return reply
-    .code(status)
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .type('text/html; charset=utf-8')
-    .send(
-      page(
-        language,
-        'Roomlink',
-        text,
-        `<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script>
+  return sendPage(
+    reply,
+    status,
+    page(
+      language,
+      'Roomlink',
+      text,
+      `<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script>
 <script>
   Office.onReady(function () { Office.context.ui.messageParent(${payload}); });
 </script>`,
-      ),
-    );
+    ),
+  );
 }
 
 /**
@@ -112,20 +109,17 @@ export function dialogPage(
 export function consolePage(reply: FastifyReply, language: Language, asked: Language | undefined) {
   const w = AUTH_PAGE_STRINGS[language];
   const target = escapeHtml(asked ? `/admin?lang=${asked}` : '/admin');
-  return reply
-    .code(200)
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .type('text/html; charset=utf-8')
-    .send(
-      page(
-        language,
-        w.signedInTitle,
-        w.openingConsole,
-        `<p><a href="${target}">${escapeHtml(w.continueToConsole)}</a></p>`,
-        `<meta http-equiv="refresh" content="0;url=${target}">`,
-      ),
-    );
+  return sendPage(
+    reply,
+    200,
+    page(
+      language,
+      w.signedInTitle,
+      w.openingConsole,
+      `<p><a href="${target}">${escapeHtml(w.continueToConsole)}</a></p>`,
+      `<meta http-equiv="refresh" content="0;url=${target}">`,
+    ),
+  );
 }
 
 /** An answer page of the admin consent flow. */
@@ -136,14 +130,20 @@ export function consentPage(
   title: string,
   text: string,
 ) {
-  return (
-    reply
-      .code(status)
-      // One answer to one consent, in a language a cookie chose: nothing to keep a copy of.
-      .header('cache-control', 'no-store')
-      .type('text/html; charset=utf-8')
-      .send(page(language, title, text))
-  );
+  return sendPage(reply, status, page(language, title, text));
+}
+
+/**
+ * Every page here answers one flow, in a language a cookie chose, and is reached with codes or
+ * consent answers in its URL: nothing to keep a copy of, and nothing for a link on it to pass on.
+ */
+function sendPage(reply: FastifyReply, status: number, html: string) {
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .type('text/html; charset=utf-8')
+    .send(html);
 }
 
 function escapeHtml(value: string): string {
