@@ -157,6 +157,8 @@ describe('three participants with a lobby', () => {
     await host.getByRole('button', { name: 'Admit Ida', exact: true }).click();
     await inCall(gus);
     await inCall(ida);
+    // Once both are in, the host's notice no longer says that Ida is waiting.
+    await expect.poll(() => host.locator('#call-notice').textContent()).toBe('');
 
     await expectMediaFlowing([host, gus, ida], 2);
 

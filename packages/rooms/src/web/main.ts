@@ -242,6 +242,12 @@ function newSession(): Session {
     notice(text) {
       showNotice(text);
     },
+    withdrawNotice(text) {
+      // Only that notice: a newer one (a mute request, another arrival) stays for its own time.
+      if (el.callNotice.textContent !== text) return;
+      window.clearTimeout(noticeTimer);
+      el.callNotice.textContent = '';
+    },
     chatRefused(text) {
       showNotice(t('chatTooFast'));
       // Kept for another try, after anything typed since (refused messages come back in order).

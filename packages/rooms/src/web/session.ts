@@ -32,6 +32,8 @@ export interface SessionHooks {
   waiting(hostPresent: boolean): void;
   joined(): void;
   notice(text: string): void;
+  /** A notice shown earlier no longer holds (who it said was waiting was let in, turned away or left). */
+  withdrawNotice(text: string): void;
   /** A chat message the server did not send (too fast): `text` is what was typed. */
   chatRefused(text: string): void;
   /** `opensAt`: endedMoved only, when the room opens again (ISO 8601), if known. */
@@ -57,6 +59,8 @@ export class Session {
   readonly #connections = new Map<string, Connection>();
   #localTrackId: string | null | undefined;
   #lobbyIds: string[] = [];
+  /** The lobby newcomer the host's last lobby notice named, while it may still be on screen. */
+  #lobbyNotice: { readonly id: string; readonly text: string } | null = null;
   #unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -275,7 +279,14 @@ export class Session {
     this.#lobbyIds = waiting.map((w) => w.id);
     this.views.people.setWaiting(waiting);
     const newcomer = waiting.find((w) => !before.has(w.id));
-    if (newcomer && this.isHost) this.hooks.notice(t('lobbyNotice', { name: newcomer.name }));
+    if (newcomer && this.isHost) {
+      this.#lobbyNotice = { id: newcomer.id, text: t('lobbyNotice', { name: newcomer.name }) };
+      this.hooks.notice(this.#lobbyNotice.text);
+    } else if (this.#lobbyNotice && !this.#lobbyIds.includes(this.#lobbyNotice.id)) {
+      // "Ida is waiting to join" must not stay up for seconds once Ida is in the call.
+      this.hooks.withdrawNotice(this.#lobbyNotice.text);
+      this.#lobbyNotice = null;
+    }
   }
 
   #onSocketClosed(): void {
