@@ -4,7 +4,13 @@ import { addMeeting } from '../web/core/add-meeting.js';
 import type { Me } from '../web/core/api.js';
 import { ApiError } from '../web/core/api.js';
 import { describeError } from '../web/core/context.js';
-import { accountNotices, hostPinView, mailboxAddress } from '../web/core/pane-view.js';
+import {
+  accountNotices,
+  hostLinkFallbackView,
+  hostPinView,
+  joinAsHostView,
+  mailboxAddress,
+} from '../web/core/pane-view.js';
 import { fakeOutlook } from './support/fake-outlook.js';
 import { contextFor, type Harness, startStub } from './support/harness.js';
 
@@ -45,6 +51,43 @@ describe('task pane: host PIN', () => {
   it('shows nothing when the meeting could not be read or has no host PIN', () => {
     expect(hostPinView('en', null)).toBeNull();
     expect(hostPinView('en', { hostPin: undefined })).toBeNull();
+  });
+});
+
+describe('task pane: join as host', () => {
+  it('offers "Join as host" for a scheduled meeting Roomlink knows, in English and French', async () => {
+    const ctx = await contextFor(harness, fakeOutlook(), { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    const meeting = await ctx.api.getMeeting(added.meeting.id, 'en');
+
+    expect(joinAsHostView('en', meeting)).toEqual({ label: 'Join as host', meetingId: added.meeting.id });
+    expect(joinAsHostView('fr', meeting)?.label).toBe('Rejoindre en tant qu’organisateur');
+  });
+
+  it('offers nothing for a cancelled meeting or one that could not be read', () => {
+    expect(joinAsHostView('en', { id: 'm1', status: 'cancelled' })).toBeNull();
+    expect(joinAsHostView('en', { status: 'scheduled' })).toBeNull();
+    expect(joinAsHostView('en', null)).toBeNull();
+  });
+
+  it('shows the link to click when no window opened, saying it is single use, short-lived and not to share', () => {
+    const link = { url: 'https://r.example/m/abc#host=v1.k1.t', expiresAt: '2026-12-01T09:15:00.000Z' };
+    expect(hostLinkFallbackView('en', link, 'UTC')).toEqual({
+      text: 'Your browser didn’t open the meeting. Use this link to join as host:',
+      url: link.url,
+      label: 'Join as host',
+      help: 'It works once, until 09:15 AM. Don’t share it: anyone who opens it joins as host. You can get a new one here at any time.',
+    });
+    const fr = hostLinkFallbackView('fr', link, 'Europe/Paris');
+    expect(fr.text).toBe(
+      'Votre navigateur n’a pas ouvert la réunion. Rejoignez-la en tant qu’organisateur avec ce lien :',
+    );
+    expect(fr.help).toMatch(/^Il ne sert qu’une fois, jusqu’à 10:15\. Ne le partagez pas/);
+    // An expiry it cannot read still gets a true sentence.
+    expect(hostLinkFallbackView('en', { ...link, expiresAt: 'soon' }).help).toMatch(
+      /^It works once, within 15 minutes\. /,
+    );
   });
 });
 

@@ -3,12 +3,19 @@
  * settings. Rendering builds DOM nodes with textContent only: nothing from the server becomes markup.
  */
 import { addMeeting } from './core/add-meeting.js';
-import type { Me, Meeting, MeetingOptions, UserSettings } from './core/api.js';
+import type { HostLink, Me, Meeting, MeetingOptions, UserSettings } from './core/api.js';
 import { type AddinContext, authorized, describeError } from './core/context.js';
+import { joinAsHost } from './core/host-link.js';
 import { type Lang, type MessageKey, pickLanguage, t } from './core/i18n.js';
 import { rewriteJoinBlockLanguage } from './core/meeting-language.js';
 import { applyMeetingOptions, type ItemMeetingState, readMeetingState } from './core/meeting-options.js';
-import { accountNotices, hostPinView, mailboxAddress } from './core/pane-view.js';
+import {
+  accountNotices,
+  hostLinkFallbackView,
+  hostPinView,
+  joinAsHostView,
+  mailboxAddress,
+} from './core/pane-view.js';
 import { removeMeeting } from './core/remove-meeting.js';
 import { createContext } from './platform.js';
 
@@ -22,6 +29,8 @@ interface View {
   status: { text: string; error: boolean };
   /** Rewriting the join block in a newly chosen language failed: offer to try again. */
   languageRetry: boolean;
+  /** A host link no window could be opened for, for the user to click; memory only, never stored. */
+  hostLink: HostLink | null;
   busy: boolean;
 }
 
@@ -125,6 +134,7 @@ function render(): void {
             )
           : h('p', {}),
         ...hostPin(),
+        ...hostJoin(disabled),
         h('p', { className: 'muted' }, tr('options')),
         optionBox('guestPin'),
         optionBox('lobby'),
@@ -213,6 +223,36 @@ function hostPin(): HTMLElement[] {
   ];
 }
 
+/** "Join as host", and the host link itself when the browser would not open it (core/host-link.ts). */
+function hostJoin(disabled: boolean): HTMLElement[] {
+  const button = joinAsHostView(view.ctx.lang, view.meeting);
+  if (!button) return [];
+  const fallback = view.hostLink ? hostLinkFallbackView(view.ctx.lang, view.hostLink) : null;
+  return [
+    h(
+      'button',
+      { testid: 'join-as-host', disabled, onclick: () => run(() => openHostLink(button.meetingId)) },
+      button.label,
+    ),
+    ...(fallback
+      ? [
+          h(
+            'p',
+            { testid: 'host-link-fallback' },
+            fallback.text,
+            ' ',
+            h(
+              'a',
+              { href: fallback.url, target: '_blank', rel: 'noopener', testid: 'host-link' },
+              fallback.label,
+            ),
+          ),
+          h('p', { className: 'muted', testid: 'host-link-help' }, fallback.help),
+        ]
+      : []),
+  ];
+}
+
 function languageSelect(
   current: Lang | null,
   disabled: boolean,
@@ -237,8 +277,9 @@ async function run(action: () => Promise<Outcome>): Promise<void> {
   if (view.busy) return;
   view.busy = true;
   view.status = { text: tr('working'), error: false };
-  // The offer to retry goes with the message that explained it.
+  // The offer to retry, and a host link shown for want of a window, go with the message that explained them.
   view.languageRetry = false;
+  view.hostLink = null;
   render();
   try {
     const outcome = await action();
@@ -277,6 +318,14 @@ async function remove(): Promise<Outcome> {
   const result = await removeMeeting(view.ctx);
   if (result.status === 'failed') return { error: result.message };
   return result.status === 'removed' ? tr('removed') : tr('nothingToRemove');
+}
+
+async function openHostLink(meetingId: string): Promise<Outcome> {
+  const item = { meetingId, itemKey: view.state.itemKey };
+  const result = await joinAsHost(view.ctx, item, (url) => window.open(url, '_blank'));
+  if (result.status === 'opened') return tr('hostLinkOpened');
+  view.hostLink = result.link;
+  return null;
 }
 
 async function changeOption(key: 'guestPin' | 'lobby', value: boolean): Promise<Outcome> {
@@ -359,6 +408,7 @@ Office.onReady(async () => {
     meeting: null,
     status: { text: '', error: false },
     languageRetry: false,
+    hostLink: null,
     busy: false,
   };
   render();

@@ -415,7 +415,7 @@ describe('a socket before its join', () => {
     expect(leaver.closedWith?.code).toBe(CLOSE.normal);
   });
 
-  it('closes at a frame over 1 KiB, in the lobby too; the largest join is well under it', async () => {
+  it('closes at a frame over 4 KiB, in the lobby too; the largest join is well under it', async () => {
     const hub = newHub();
     const slug = directory.add({ lobby: true });
     // The review's frame: a schema-valid 32 KB offer, before any join.
@@ -436,10 +436,25 @@ describe('a socket before its join', () => {
     expect(codes(joiner)).toEqual(['wrong_pin']);
     expect(joiner.closedWith).toBeNull();
 
+    // With the longest ticket too (a PIN and a ticket together are refused, but only once parsed).
+    const ticket = '\\u0041'.repeat(LIMITS.ticketLength);
+    const withTicket = `${biggest.slice(0, -1)},"ticket":"${ticket}"}`;
+    expect(Buffer.byteLength(withTicket)).toBeGreaterThan(2000);
+    expect(Buffer.byteLength(withTicket)).toBeLessThan(LIMITS.joinMessageBytes / 2);
+    const hostLink = new FakeSocket();
+    hub.accept(hostLink as unknown as WebSocket, slug, '198.51.100.2');
+    hostLink.emit('message', Buffer.from(withTicket), false);
+    await settle();
+    expect(codes(hostLink)).toEqual(['invalid_message']);
+    expect(hostLink.closedWith).toBeNull();
+
     // A guest in the lobby is not in the call: it has nothing big to say either.
     const waiting = await attempt(hub, slug, 'Walt');
     expect(waiting.all('waiting')).toHaveLength(1);
-    waiting.message({ type: 'chat', text: 'é'.repeat(LIMITS.chatLength) });
+    // The longest chat line the schema takes, escaped as the join above: 6 KB.
+    const chat = `{"type":"chat","text":"${'\\u00e9'.repeat(LIMITS.chatLength)}"}`;
+    expect(Buffer.byteLength(chat)).toBeGreaterThan(LIMITS.joinMessageBytes);
+    waiting.emit('message', Buffer.from(chat), false);
     expect(waiting.closedWith?.code).toBe(CLOSE.tooBig);
     expect(hub.counts().waiting).toBe(0);
   });
@@ -900,5 +915,180 @@ describe('checks of one room that overlap', () => {
     expect(gus.socket.all('closed')).toEqual([]);
     expect(hub.counts().participants).toBe(2);
     expect(host.socket.all('peer-left')).toEqual([]);
+  });
+});
+
+describe('host links', () => {
+  const TICKET = `v1.k1.${'A'.repeat(140)}`;
+  const LIFE_MS = 15 * 60_000;
+
+  /** A directory row that vouches for TICKET (and no other), as the core does, expiring LIFE_MS from now. */
+  function hostLinkRoom(overrides: Partial<RoomInfo> = {}, claimId = 'claim-1') {
+    const expiresAt = new Date(now + LIFE_MS);
+    const checked: string[] = [];
+    const slug = directory.add({
+      checkHostTicket: async (ticket) => {
+        checked.push(ticket);
+        return ticket === TICKET ? { id: claimId, expiresAt } : null;
+      },
+      ...overrides,
+    });
+    return { slug, checked };
+  }
+
+  /** Sends a join with a ticket (and a PIN if given) on a new socket of `client`. */
+  async function withTicket(
+    hub: RoomHub,
+    slug: string,
+    ticket = TICKET,
+    { pin, client = '198.51.100.1', name = 'Olivia' }: { pin?: string; client?: string; name?: string } = {},
+  ) {
+    const socket = new FakeSocket();
+    hub.accept(socket as unknown as WebSocket, slug, client);
+    socket.message({ type: 'join', name, ticket, ...(pin ? { pin } : {}) });
+    await settle();
+    return socket;
+  }
+
+  const hostLinkInvalid = [{ type: 'error', code: 'host_link_invalid' }];
+
+  it('let the organizer in as host while the room takes no PIN (locked by wrong ones from everywhere)', async () => {
+    const pins = new PinGuard({ attempts: 5, roomAttempts: 3, lockoutMs: 15 * 60_000 }, () => now);
+    const hub = newHub(6, undefined, { pins });
+    const { slug } = hostLinkRoom({ guestPin: GUEST_PIN });
+    for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+      await attempt(hub, slug, 'Mallory', '000000', new FakeSocket(), client);
+    // The room is locked: even the host PIN is refused now, from an address that guessed nothing.
+    const withPin = await attempt(hub, slug, 'Olivia', HOST_PIN);
+    expect(withPin.all('refused')).toMatchObject([{ reason: 'locked' }]);
+
+    const organizer = await withTicket(hub, slug);
+    expect(organizer.all('joined')).toMatchObject([{ role: 'host' }]);
+    expect(organizer.all('refused')).toEqual([]);
+  });
+
+  it('let in as host a client whose address a host removed', async () => {
+    const hub = newHub();
+    const { slug } = hostLinkRoom();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const troll = await join(hub, slug, 'Troll', '');
+    host.socket.message({ type: 'remove', id: troll.id });
+    expect((await attempt(hub, slug, 'Olivia')).all('refused')).toMatchObject([{ reason: 'removed' }]);
+
+    const organizer = await withTicket(hub, slug);
+    expect(organizer.all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('are refused once expired by the hub’s clock, whatever the directory says', async () => {
+    const hub = newHub();
+    const { slug, checked } = hostLinkRoom();
+    now += LIFE_MS;
+    const late = await withTicket(hub, slug);
+    expect(checked).toEqual([TICKET]);
+    expect(late.received).toEqual(hostLinkInvalid);
+    expect(late.closedWith).toBeNull();
+    // A millisecond before, it was still good.
+    const { slug: other } = hostLinkRoom();
+    now += LIFE_MS - 1;
+    expect((await withTicket(hub, other)).all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('work once: a second join with the same ticket is refused, even after the first host left', async () => {
+    const hub = newHub();
+    const { slug } = hostLinkRoom();
+    const first = await withTicket(hub, slug);
+    expect(first.all('joined')).toMatchObject([{ role: 'host' }]);
+    const second = await withTicket(hub, slug, TICKET, { client: '203.0.113.7' });
+    expect(second.received).toEqual(hostLinkInvalid);
+    first.message({ type: 'leave' });
+    expect((await withTicket(hub, slug)).received).toEqual(hostLinkInvalid);
+  });
+
+  it('refused by the directory are answered host_link_invalid and count towards no lockout', async () => {
+    const hub = newHub();
+    const { slug } = hostLinkRoom({ guestPin: GUEST_PIN });
+    // More bad tickets than the 5 wrong PINs that lock a client out.
+    const sockets = [];
+    for (let i = 0; i < 7; i++) sockets.push(await withTicket(hub, slug, `v1.k1.forged${i}`));
+    for (const socket of sockets) {
+      expect(socket.received).toEqual(hostLinkInvalid);
+      expect(socket.closedWith).toBeNull();
+    }
+    // The same socket then takes PINs as if nothing happened: a wrong one leaves 4 of 5 tries.
+    const last = sockets[6] as FakeSocket;
+    last.message({ type: 'join', name: 'Olivia', pin: '000000' });
+    await settle();
+    expect(last.all('error').at(-1)).toEqual({ type: 'error', code: 'wrong_pin', remainingAttempts: 4 });
+    last.message({ type: 'join', name: 'Olivia', pin: HOST_PIN });
+    await settle();
+    expect(last.all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('are refused by a room whose directory cannot check them', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const socket = await withTicket(hub, slug);
+    expect(socket.received).toEqual(hostLinkInvalid);
+    expect(socket.closedWith).toBeNull();
+  });
+
+  it('obey the room’s opening time, and are not spent by a refusal', async () => {
+    const hub = newHub();
+    // Opens (60 minutes before the start) in 10 minutes; the ticket lives 15.
+    const { slug } = hostLinkRoom({
+      startsAt: new Date(now + 70 * 60_000),
+      endsAt: new Date(now + 130 * 60_000),
+    });
+    const early = await withTicket(hub, slug);
+    expect(early.all('refused')).toMatchObject([{ reason: 'not_yet_open' }]);
+    expect(early.closedWith?.code).toBe(CLOSE.refused);
+    now += 11 * 60_000;
+    expect((await withTicket(hub, slug)).all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('get the host’s seat past the cap; a full room refuses without spending the ticket', async () => {
+    const hub = newHub(2);
+    const { slug } = hostLinkRoom();
+    await join(hub, slug, 'Ada', '');
+    await join(hub, slug, 'Bob', '');
+    expect((await withTicket(hub, slug)).all('joined')).toMatchObject([{ role: 'host' }]);
+
+    // Full even for a host: two guests and a host with the PIN.
+    const { slug: full } = hostLinkRoom({}, 'claim-2');
+    await join(hub, full, 'Cy', '');
+    await join(hub, full, 'Di', '');
+    const hana = await join(hub, full, 'Hana', HOST_PIN);
+    const refused = await withTicket(hub, full);
+    expect(refused.all('refused')).toMatchObject([{ reason: 'room_full' }]);
+    hana.socket.message({ type: 'leave' });
+    expect((await withTicket(hub, full)).all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('and a PIN in the same join are refused as an invalid message', async () => {
+    const hub = newHub();
+    const { slug, checked } = hostLinkRoom();
+    const both = await withTicket(hub, slug, TICKET, { pin: HOST_PIN });
+    expect(both.received).toEqual([{ type: 'error', code: 'invalid_message' }]);
+    expect(both.closedWith).toBeNull();
+    expect(checked).toEqual([]);
+    // An empty PIN is no PIN.
+    const emptyPin = new FakeSocket();
+    hub.accept(emptyPin as unknown as WebSocket, slug, '198.51.100.1');
+    emptyPin.message({ type: 'join', name: 'Olivia', pin: '', ticket: TICKET });
+    await settle();
+    expect(emptyPin.all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('longer than 256 characters, or with other characters, are refused by the schema, unchecked', async () => {
+    const hub = newHub();
+    const { slug, checked } = hostLinkRoom();
+    for (const ticket of ['A'.repeat(LIMITS.ticketLength + 1), '', 'v1.k1.a+b/c=', 'v1 k1'])
+      expect((await withTicket(hub, slug, ticket)).received, ticket).toEqual([
+        { type: 'error', code: 'invalid_message' },
+      ]);
+    expect(checked).toEqual([]);
+    // The longest one is the directory's to judge.
+    expect((await withTicket(hub, slug, 'A'.repeat(LIMITS.ticketLength))).received).toEqual(hostLinkInvalid);
+    expect(checked).toHaveLength(1);
   });
 });

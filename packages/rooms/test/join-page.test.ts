@@ -9,6 +9,7 @@ import {
   MAX_RETRY_SECONDS,
   retrySeconds,
 } from '../src/web/admission.js';
+import { hostLinkFrom, joinMessage } from '../src/web/host-link.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
 import { format, MESSAGE_KEYS } from '../src/web/texts.js';
@@ -21,6 +22,7 @@ describe('join errors', () => {
       'invalid_message',
       'already_joined',
       'rate_limited',
+      'host_link_invalid',
     ] as const) {
       const error = joinErrorFor(code, 2);
       expect(error, code).not.toBeNull();
@@ -165,5 +167,40 @@ describe('checking again before the room opens', () => {
   it('checks again only every few minutes when no opening time is known', () => {
     expect(recheckDelay(null, now)).toBe(UNKNOWN_RECHECK_MS);
     expect(UNKNOWN_RECHECK_MS).toBeGreaterThanOrEqual(60_000);
+  });
+});
+
+describe('a host link', () => {
+  const ticket = `v1.k1.${'Ab9_-'.repeat(28)}`;
+
+  it('gives its ticket from the fragment; anything else in the fragment is no host link', () => {
+    expect(hostLinkFrom(`#host=${ticket}`)).toEqual({ kind: 'ticket', ticket });
+    expect(hostLinkFrom(`#lang=fr&host=${ticket}`)).toEqual({ kind: 'ticket', ticket });
+    for (const hash of ['', '#', '#top', '#hostess=x'])
+      expect(hostLinkFrom(hash), hash).toEqual({ kind: 'none' });
+  });
+
+  it('that cannot be a ticket is told apart, so that the page says the link is bad', () => {
+    for (const hash of ['#host=', '#host=a%20b', `#host=${'A'.repeat(257)}`, '#host=a+b', '#host=<script>'])
+      expect(hostLinkFrom(hash), hash).toEqual({ kind: 'malformed' });
+    expect(hostLinkFrom(`#host=${'A'.repeat(256)}`).kind).toBe('ticket');
+  });
+
+  it('joins with the ticket instead of a PIN, never both', () => {
+    expect(joinMessage('Olivia', { ticket })).toEqual({ type: 'join', name: 'Olivia', ticket });
+    expect(joinMessage('Gus', { pin: '771204' })).toEqual({ type: 'join', name: 'Gus', pin: '771204' });
+    expect(joinMessage('Gus', { pin: '' })).toEqual({ type: 'join', name: 'Gus' });
+  });
+
+  it('expired or used sends the visitor to the PIN field and says so, in English and French', () => {
+    expect(joinErrorFor('host_link_invalid')).toEqual({ key: 'hostLinkInvalid', field: 'pin' });
+    expect(format('en', 'hostLinkInvalid')).toBe(
+      'This host link has expired or was already used. Open a new one from the Roomlink pane in Outlook, or enter your host PIN.',
+    );
+    expect(format('fr', 'hostLinkInvalid')).toBe(
+      'Ce lien organisateur a expiré ou a déjà été utilisé. Ouvrez-en un nouveau depuis le volet Roomlink dans Outlook, ou saisissez votre code PIN organisateur.',
+    );
+    expect(format('en', 'hostLinkNote')).toMatch(/as host/);
+    expect(format('fr', 'hostLinkNote')).toMatch(/en tant qu’organisateur/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The join page in headless Chromium with fake camera and microphone: 2 and 3 participants really
- * exchange audio and video (inbound RTP bytes grow), chat, lobby, host powers, PIN lockout, and
- * rooms that cannot be joined.
+ * exchange audio and video (inbound RTP bytes grow), chat, lobby, host powers, PIN lockout, host
+ * links, and rooms that cannot be joined.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -373,5 +373,47 @@ describe('in the call and at the door', () => {
       )
       .waitFor();
     await page.getByRole('button', { name: 'Check again' }).waitFor();
+  }, 60_000);
+});
+
+describe('a host link', () => {
+  it('leaves no ticket in the address bar, joins as host without a PIN, and works once (then the PIN form, in French)', async () => {
+    const ticket = `v1.k1.${'Tk3_-'.repeat(28)}`;
+    const expiresAt = new Date(Date.now() + 15 * 60_000);
+    const slug = directory.add({
+      lobby: true,
+      checkHostTicket: async (given) => (given === ticket ? { id: 'browser-claim', expiresAt } : null),
+    });
+    // Someone waits in the lobby: only a host sees them and can let them in.
+    const walt = await TestSocket.open(server.wsUrl(slug));
+    walt.send({ type: 'join', name: 'Walt' });
+    await walt.next('waiting');
+
+    const organizer = await openPage(slug, `#host=${ticket}`);
+    await organizer.getByText('You join as host with the host link from Outlook').waitFor();
+    expect(await organizer.evaluate('location.href')).toBe(`${server.baseUrl}/m/${slug}`);
+    expect(organizer.url()).toBe(`${server.baseUrl}/m/${slug}`);
+    expect(await organizer.locator('#pin-input').isVisible()).toBe(false);
+    await joinAs(organizer, 'Olivia');
+    await inCall(organizer);
+    await organizer.getByRole('button', { name: 'Admit Walt', exact: true }).click();
+    await walt.next('joined');
+    walt.close();
+
+    // The same link again (forwarded, reopened): spent. The page says so and offers the PIN.
+    const again = await openPage(slug, `?lang=fr#host=${ticket}`);
+    await again.getByText('Vous rejoignez la réunion en tant qu’organisateur').waitFor();
+    expect(await again.evaluate('location.href')).toBe(`${server.baseUrl}/m/${slug}?lang=fr`);
+    await again.getByLabel('Votre nom').fill('Olivia');
+    await again.getByRole('button', { name: 'Rejoindre', exact: true }).click();
+    await again.getByText('Ce lien organisateur a expiré ou a déjà été utilisé.').waitFor();
+    const pin = again.getByLabel('Code PIN organisateur (organisateurs uniquement)');
+    expect(await pin.isVisible()).toBe(true);
+    expect(await again.getByText('Vous rejoignez la réunion en tant qu’organisateur').isVisible()).toBe(
+      false,
+    );
+    await pin.fill(HOST_PIN);
+    await again.getByRole('button', { name: 'Rejoindre', exact: true }).click();
+    await again.locator('#call-leave').waitFor({ state: 'visible' });
   }, 60_000);
 });

@@ -3,48 +3,9 @@
  * room, not only to the next to join.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { TestDatabase } from './support/databases.js';
+import { participant } from './support/room-client.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
-
-interface Message {
-  type: string;
-  [key: string]: unknown;
-}
-
-/** A signalling client that keeps what it receives and lets the test wait for a kind of message. */
-async function participant(url: string) {
-  const ws = new WebSocket(url);
-  const received: Message[] = [];
-  const waiters = new Set<() => void>();
-  ws.on('message', (data) => {
-    received.push(JSON.parse(String(data)) as Message);
-    for (const w of waiters) w();
-  });
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const next = (type: string) =>
-    new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${type} message in ${JSON.stringify(received)}`)),
-        5000,
-      );
-      const check = () => {
-        const found = received.find((m) => m.type === type);
-        if (found) {
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(found);
-        }
-      };
-      waiters.add(check);
-      check();
-    });
-  return { ws, send: (m: unknown) => ws.send(JSON.stringify(m)), next, closed, received };
-}
 
 describe('a meeting changed while its room is live', () => {
   let server: ServerProcess | undefined;

@@ -4,45 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { TestDatabase } from './support/databases.js';
+import { participant } from './support/room-client.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
-
-interface Message {
-  type: string;
-  [key: string]: unknown;
-}
-
-/** A signalling client that keeps what it receives and lets the test wait for a kind of message. */
-async function participant(url: string) {
-  const ws = new WebSocket(url);
-  const received: Message[] = [];
-  const waiters = new Set<() => void>();
-  ws.on('message', (data) => {
-    received.push(JSON.parse(String(data)) as Message);
-    for (const w of waiters) w();
-  });
-  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const next = (type: string) =>
-    new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${type} message`)), 5000);
-      const check = () => {
-        const found = received.find((m) => m.type === type);
-        if (found) {
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(found);
-        }
-      };
-      waiters.add(check);
-      check();
-    });
-  return { send: (m: unknown) => ws.send(JSON.stringify(m)), next, closed, received };
-}
 
 describe('built-in rooms in the server', () => {
   let server: ServerProcess | undefined;

@@ -7,7 +7,6 @@
  */
 import { createRooms, type RoomService } from '@roomlink/rooms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { graphLimits } from '../src/domain/meetings/recurrence-rules.js';
 import type { CalendarItem } from '../src/domain/sync/calendar-item.js';
 import { CalendarSyncService } from '../src/domain/sync/sync-service.js';
@@ -16,50 +15,13 @@ import { meetingRoomDirectory } from '../src/rooms/directory.js';
 import { kyselySyncStore } from '../src/store/repositories/sync-state.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
+import { participant } from './support/room-client.js';
 import { insertSession, insertUser } from './support/sessions.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const iso = (t: number) => new Date(t).toISOString();
-
-interface Message {
-  type: string;
-  [key: string]: unknown;
-}
-
-/** A signalling client that keeps what it receives and lets the test wait for a kind of message. */
-async function participant(url: string) {
-  const ws = new WebSocket(url);
-  const received: Message[] = [];
-  const waiters = new Set<() => void>();
-  ws.on('message', (data) => {
-    received.push(JSON.parse(String(data)) as Message);
-    for (const w of waiters) w();
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const next = (type: string) =>
-    new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${type} message in ${JSON.stringify(received)}`)),
-        5000,
-      );
-      const check = () => {
-        const found = received.find((m) => m.type === type);
-        if (found) {
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(found);
-        }
-      };
-      waiters.add(check);
-      check();
-    });
-  return { ws, send: (m: unknown) => ws.send(JSON.stringify(m)), next, received };
-}
 
 /**
  * Thursdays 18:00–19:00 in Paris, 6 times from the first Thursday of March next year: 17:00Z before

@@ -1,6 +1,6 @@
 /**
- * A small stand-in for the Roomlink server's add-in API (meetings, session, me/settings, the sign-in
- * dialog's start page), following the contract the real server implements. The add-in's tests and the
+ * A small stand-in for the Roomlink server's add-in API (meetings, host links, session, me/settings, the
+ * sign-in dialog's start page), following the contract the real server implements. The add-in's tests and the
  * click benchmark (bench/addin-click.mjs) run against it over real HTTP; the Outlook sandbox browser tests
  * run on the real server (packages/server/test/sandbox-e2e.test.ts).
  */
@@ -268,6 +268,28 @@ export function registerStubRoomlink(app: FastifyInstance, options: StubOptions)
     if (patch.subject !== undefined) m.subject = patch.subject;
     m.version++;
     return view(m, langOf(request));
+  });
+
+  // A host link as the real server issues it: the ticket in the fragment, single use, 15 minutes.
+  app.post('/api/v1/meetings/:id/host-link', async (request, reply) => {
+    const user = principal(request, reply);
+    const m = user && own(request, reply, user);
+    if (!m) return reply;
+    if (m.status === 'cancelled')
+      return problem(reply, 409, {
+        type: 'https://roomlink.dev/problems/meeting-cancelled',
+        title: 'The meeting was cancelled',
+        code: 'meeting_cancelled',
+        detail: 'the meeting was cancelled; it has no room to join',
+      });
+    const ticket = `v1.k1.${randomBytes(48).toString('base64url')}`;
+    return reply
+      .code(201)
+      .header('cache-control', 'no-store')
+      .send({
+        url: `${m.joinUrl}#host=${ticket}`,
+        expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
+      });
   });
 
   app.delete('/api/v1/meetings/:id', async (request, reply) => {

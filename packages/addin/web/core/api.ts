@@ -43,6 +43,14 @@ export interface Meeting {
   readonly [key: string]: unknown;
 }
 
+/** A one-time link that lets the organizer join their meeting as host without the PIN. */
+export interface HostLink {
+  /** `<base>/m/<slug>#host=<ticket>`: the ticket rides in the fragment so no server log sees it. */
+  readonly url: string;
+  /** ISO 8601; the ticket is refused after it, and after its first use. */
+  readonly expiresAt: string;
+}
+
 export interface SessionUser {
   readonly name: string;
   readonly upn: string;
@@ -146,6 +154,21 @@ export class RoomlinkApi {
       true,
       itemKeyHeader(itemKey),
     );
+  }
+
+  /**
+   * A fresh host link for one of the user's meetings: POST, no body. 409 (`type` ending
+   * `/meeting-cancelled`) when the meeting is cancelled, 404 when it is not the user's. `itemKey`: as for
+   * getMeeting (ITEM_KEY_HEADER).
+   */
+  createHostLink(id: string, itemKey?: string | null): Promise<HostLink> {
+    return this.request(
+      'POST',
+      `api/v1/meetings/${encodeURIComponent(id)}/host-link`,
+      undefined,
+      true,
+      itemKeyHeader(itemKey),
+    ) as Promise<HostLink>;
   }
 
   me(): Promise<Me> {

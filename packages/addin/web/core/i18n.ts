@@ -54,6 +54,15 @@ const en = {
   joinLink: 'Join the meeting',
   hostPinLabel: 'Your host PIN (keep it to yourself):',
   hostPinHelp: 'Enter it on the join page to join as host and let guests in from the lobby.',
+  joinAsHost: 'Join as host',
+  hostLinkOpened: 'The meeting is opening in your browser. You join as host, without the PIN.',
+  // The browser opened no window for the host link: the pane shows it to click instead.
+  hostLinkNotOpened: 'Your browser didn’t open the meeting. Use this link to join as host:',
+  hostLinkUntil: 'It works once, until {time}.',
+  // The expiry could not be read: the server issues host links for 15 minutes.
+  hostLinkSoon: 'It works once, within 15 minutes.',
+  hostLinkSecret:
+    'Don’t share it: anyone who opens it joins as host. You can get a new one here at any time.',
   options: 'Meeting options',
   guestPin: 'Guests need a PIN',
   lobby: 'Guests wait in a lobby until admitted',
@@ -122,6 +131,15 @@ const fr: Record<MessageKey, string> = {
   hostPinLabel: 'Votre code PIN organisateur (gardez-le pour vous) :',
   hostPinHelp:
     'Saisissez-le sur la page de la réunion pour la rejoindre en tant qu’organisateur et faire entrer les invités de la salle d’attente.',
+  joinAsHost: 'Rejoindre en tant qu’organisateur',
+  hostLinkOpened:
+    'La réunion s’ouvre dans votre navigateur. Vous la rejoignez en tant qu’organisateur, sans code PIN.',
+  hostLinkNotOpened:
+    'Votre navigateur n’a pas ouvert la réunion. Rejoignez-la en tant qu’organisateur avec ce lien :',
+  hostLinkUntil: 'Il ne sert qu’une fois, jusqu’à {time}.',
+  hostLinkSoon: 'Il ne sert qu’une fois, dans les 15 minutes.',
+  hostLinkSecret:
+    'Ne le partagez pas : quiconque l’ouvre rejoint la réunion en tant qu’organisateur. Vous pouvez en obtenir un nouveau ici à tout moment.',
   options: 'Options de la réunion',
   guestPin: 'Les invités doivent saisir un code',
   lobby: 'Les invités attendent dans une salle d’attente',

@@ -93,7 +93,11 @@ export interface OfficeLike {
       /** emailAddress: the mailbox's SMTP address (Mailbox 1.1); the sign-in's login_hint. */
       readonly userProfile?: { readonly timeZone?: string; readonly emailAddress?: string };
     };
+    /** Absent in the stand-ins of some tests; Office.js always has it. */
+    readonly requirements?: { isSetSupported(name: string, minVersion?: string): boolean };
     readonly ui?: {
+      /** OpenBrowserWindowApi 1.1: classic Outlook on Windows and Outlook on Mac only. */
+      openBrowserWindow?(url: string): void;
       displayDialogAsync(
         url: string,
         options: { height: number; width: number; displayInIframe?: boolean },

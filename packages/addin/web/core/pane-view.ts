@@ -2,7 +2,7 @@
  * What the task pane says about the account and the meeting, apart from the DOM (taskpane.ts) so that
  * Node tests can check it.
  */
-import type { Me, Meeting } from './api.js';
+import type { HostLink, Me, Meeting } from './api.js';
 import { type Lang, t } from './i18n.js';
 import type { OfficeLike } from './office.js';
 
@@ -56,4 +56,45 @@ export function hostPinView(
   const pin = meeting?.hostPin;
   if (typeof pin !== 'string' || !pin) return null;
   return { label: t(lang, 'hostPinLabel'), pin, help: t(lang, 'hostPinHelp') };
+}
+
+/**
+ * "Join as host", beside the host PIN: only for a meeting Roomlink knows and that still takes place (a
+ * cancelled one would be refused, 409).
+ */
+export function joinAsHostView(
+  lang: Lang,
+  meeting: Meeting | Readonly<Record<string, unknown>> | null,
+): { label: string; meetingId: string } | null {
+  if (meeting?.status !== 'scheduled' || typeof meeting.id !== 'string' || !meeting.id) return null;
+  return { label: t(lang, 'joinAsHost'), meetingId: meeting.id };
+}
+
+/**
+ * The host link for the user to click when no window could be opened for it. It is short-lived and
+ * single use, and whoever holds it joins as host: the words say so. `timeZone`: the user's, unless a
+ * test needs a fixed one.
+ */
+export function hostLinkFallbackView(
+  lang: Lang,
+  link: HostLink,
+  timeZone?: string,
+): { text: string; url: string; label: string; help: string } {
+  return {
+    text: t(lang, 'hostLinkNotOpened'),
+    url: link.url,
+    label: t(lang, 'joinAsHost'),
+    help: `${expiry(lang, link.expiresAt, timeZone)} ${t(lang, 'hostLinkSecret')}`,
+  };
+}
+
+function expiry(lang: Lang, iso: string, timeZone: string | undefined): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return t(lang, 'hostLinkSoon');
+  const time = at.toLocaleTimeString(lang === 'fr' ? 'fr-FR' : 'en', {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(timeZone ? { timeZone } : {}),
+  });
+  return t(lang, 'hostLinkUntil', { time });
 }

@@ -33,6 +33,20 @@ export interface RoomInfo {
    * by a bounded minute-by-minute search.
    */
   readonly openEdges?: readonly number[];
+  /**
+   * A host link's ticket (from the join link's `#host=` fragment): the claim when this deployment
+   * issued it for this very meeting, null otherwise (forged, garbled, another meeting's). It judges
+   * neither expiry nor reuse: the hub does, with its own clock, and remembers spent ids. Without it
+   * the room takes no host links (`host_link_invalid`).
+   */
+  readonly checkHostTicket?: (ticket: string) => Promise<HostTicketClaim | null>;
+}
+
+/** What a valid host link's ticket says. */
+export interface HostTicketClaim {
+  /** Unique per ticket: spent once the host is admitted with it. */
+  readonly id: string;
+  readonly expiresAt: Date;
 }
 
 export interface RoomDirectory {

@@ -21,7 +21,8 @@ import {
   type WaitingGuest,
 } from '../shared/protocol.js';
 import { ConnectionBudget } from './connection-budget.js';
-import type { RoomDirectory, RoomInfo } from './directory.js';
+import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
+import { SpentTickets } from './host-tickets.js';
 import type { PinGuard } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
 import type { ConnectionRefusal, RoomMetrics } from './metrics.js';
@@ -246,6 +247,9 @@ const MAX_REMOVALS = 10_000;
 /** Directory lookups one join makes at most while meetings keep changing under it. */
 const MAX_LOOKUPS = 5;
 
+/** What a join offers to get in: a PIN ('' for none), or a host link's ticket instead. */
+type JoinKey = { readonly pin: string } | { readonly ticket: string };
+
 const ADMISSIBLE: ConnectionOutlook = { ok: true };
 
 const RATE_LIMITED: ServerMessage = { type: 'error', code: 'rate_limited' };
@@ -267,6 +271,8 @@ export class RoomHub {
   /** `slug\nclient` → until when that client is refused without the host PIN (see REMOVED_MS). */
   readonly #removed = new Map<string, number>();
   readonly #clientBudgets = new Map<string, ClientBudget>();
+  /** Host links admitted once, until they expire (single use). */
+  readonly #spentTickets = new SpentTickets();
   /** New connections per client (see NEW_SOCKETS_BURST_PER_SOCKET). */
   readonly #newSockets: ConnectionBudget;
   readonly #heartbeat: NodeJS.Timeout;
@@ -497,12 +503,18 @@ export class RoomHub {
       return;
     }
     switch (message.type) {
-      case 'join':
-        void this.#join(peer, message.name, message.pin ?? '').catch((error: unknown) => {
+      case 'join': {
+        const key = joinKeyOf(message);
+        if (!key) {
+          this.#invalid(peer, 'invalid_message');
+          return;
+        }
+        void this.#join(peer, message.name, key).catch((error: unknown) => {
           this.options.logger.warn({ err: describe(error) }, 'room join failed');
           this.#refuse(peer, 'unavailable');
         });
         return;
+      }
       case 'leave':
         this.#drop(peer, CLOSE.normal, 'left');
         return;
@@ -520,27 +532,24 @@ export class RoomHub {
     }
   }
 
-  async #join(peer: Peer, rawName: string, pin: string): Promise<void> {
+  async #join(peer: Peer, rawName: string, key: JoinKey): Promise<void> {
     if (peer.state !== 'connecting' || peer.joining) return this.#invalid(peer, 'already_joined');
     const name = cleanName(rawName);
     if (name === '') return this.#error(peer, 'invalid_message');
-    // Without a PIN nobody is a host: a removed client is turned away before the directory is asked.
-    if (pin === '' && this.#refusedAsRemoved(peer)) return;
-    // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
-    if (pin !== '') {
-      const lock = this.options.pins.state(peer.slug, peer.client);
-      if (lock.locked) return this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(lock.retryAfterMs) });
+    // A host link makes a host, as the host PIN does: neither a removal nor the PIN lockout keeps it out
+    // (whoever holds the join link can lock the room's PINs; the organizer must still get in).
+    if ('pin' in key) {
+      // Without a PIN nobody is a host: a removed client is turned away before the directory is asked.
+      if (key.pin === '' && this.#refusedAsRemoved(peer)) return;
+      // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
+      if (key.pin !== '' && this.#refusedAsLocked(peer)) return;
     }
     peer.joining = true;
     let info: RoomInfo | null;
+    let claim: HostTicketClaim | null = null;
     try {
-      // A meeting changed while the directory was asked: its answer may predate the change, which
-      // the recheck could not apply to this peer (not in the room yet), so it is asked again.
-      for (let attempt = 1; ; attempt++) {
-        const rechecks = this.#rechecks;
-        info = await this.options.directory.findBySlug(peer.slug);
-        if (rechecks === this.#rechecks || attempt === MAX_LOOKUPS || peer.state !== 'connecting') break;
-      }
+      info = await this.#lookUp(peer);
+      if (info && 'ticket' in key && peer.state === 'connecting') claim = await claimOf(info, key.ticket);
     } finally {
       peer.joining = false;
     }
@@ -559,35 +568,14 @@ export class RoomHub {
       );
     if (timing.state === 'closed') return this.#refuse(peer, 'closed');
 
-    let role: Role;
-    if (pin === '') {
-      const verdict = verifyPin(info, '');
-      if (verdict === 'pin_required') return this.#error(peer, 'pin_required');
-      role = 'guest';
-    } else {
-      // Again after the lookup: guesses sent at once on many sockets all passed the first check.
-      const lock = this.options.pins.state(peer.slug, peer.client);
-      if (lock.locked) return this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(lock.retryAfterMs) });
-      const verdict = verifyPin(info, pin);
-      if (verdict === 'wrong_pin' || verdict === 'pin_required') {
-        this.options.metrics.refused('wrong_pin');
-        const outcome = this.options.pins.fail(peer.slug, peer.client);
-        if (outcome.locked)
-          return this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(outcome.retryAfterMs) });
-        return this.#send(peer, {
-          type: 'error',
-          code: 'wrong_pin',
-          remainingAttempts: outcome.remainingAttempts,
-        });
-      }
-      this.options.pins.succeed(peer.slug, peer.client, verdict);
-      role = verdict;
-    }
+    const role =
+      'ticket' in key ? this.#hostByTicket(peer, claim, now) : this.#roleByPin(peer, info, key.pin);
+    if (role === null) return;
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
-    // The host PIN gets one seat past the cap: guests (or one client's many sockets) filling the room
-    // must not keep out the one person who can remove them.
+    // A host (host PIN or host link) gets one seat past the cap: guests (or one client's many sockets)
+    // filling the room must not keep out the one person who can remove them.
     const seats = this.options.maxParticipants + (role === 'host' ? 1 : 0);
     if (room.participants.size >= seats) {
       this.#dropIfEmpty(room);
@@ -612,7 +600,62 @@ export class RoomHub {
       this.#announceLobby(room);
       return;
     }
+    // Spent only now that the host is in: a refusal (timing, a full room) leaves the link usable.
+    // Nothing was awaited since it was judged, so a second join with it cannot have got in meanwhile.
+    if (claim) this.#spentTickets.spend(claim);
     this.#admit(room, peer);
+  }
+
+  /**
+   * The room behind the peer's slug. A meeting changed while the directory was asked: its answer may
+   * predate the change, which the recheck could not apply to this peer (not in the room yet), so it
+   * is asked again.
+   */
+  async #lookUp(peer: Peer): Promise<RoomInfo | null> {
+    for (let attempt = 1; ; attempt++) {
+      const rechecks = this.#rechecks;
+      const info = await this.options.directory.findBySlug(peer.slug);
+      if (rechecks === this.#rechecks || attempt === MAX_LOOKUPS || peer.state !== 'connecting') return info;
+    }
+  }
+
+  /** The role a PIN grants ('' for none), or null once the peer has been told why it grants none. */
+  #roleByPin(peer: Peer, info: RoomInfo, pin: string): Role | null {
+    if (pin === '') {
+      if (verifyPin(info, '') !== 'pin_required') return 'guest';
+      this.#error(peer, 'pin_required');
+      return null;
+    }
+    // Again after the lookup: guesses sent at once on many sockets all passed the first check.
+    if (this.#refusedAsLocked(peer)) return null;
+    const verdict = verifyPin(info, pin);
+    if (verdict === 'wrong_pin' || verdict === 'pin_required') {
+      this.options.metrics.refused('wrong_pin');
+      const outcome = this.options.pins.fail(peer.slug, peer.client);
+      if (outcome.locked) this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(outcome.retryAfterMs) });
+      else
+        this.#send(peer, { type: 'error', code: 'wrong_pin', remainingAttempts: outcome.remainingAttempts });
+      return null;
+    }
+    this.options.pins.succeed(peer.slug, peer.client, verdict);
+    return verdict;
+  }
+
+  /**
+   * Host, if the directory vouched for the ticket (`claim`) and it is neither expired (by this hub's
+   * clock) nor spent; otherwise null, once the peer has been told. A bad ticket counts towards no
+   * lockout: it is no PIN guess, and the page falls back to the PIN form.
+   */
+  #hostByTicket(peer: Peer, claim: HostTicketClaim | null, now: Date): Role | null {
+    const verdict = claim ? this.#spentTickets.judge(claim, now.getTime()) : 'invalid';
+    if (verdict === 'valid') return 'host';
+    if (verdict === 'full')
+      this.options.logger.warn(
+        { limit: this.#spentTickets.size },
+        'too many host links spent to remember one more',
+      );
+    this.#error(peer, 'host_link_invalid');
+    return null;
   }
 
   #admit(room: LiveRoom, peer: Peer): void {
@@ -768,6 +811,13 @@ export class RoomHub {
       if (!oldest.done) this.#removed.delete(oldest.value);
     }
     this.#removed.set(key, this.options.now().getTime() + REMOVED_MS);
+  }
+
+  /** Refuses the peer if its client may not give PINs for this room now (see PinGuard); says whether. */
+  #refusedAsLocked(peer: Peer): boolean {
+    const lock = this.options.pins.state(peer.slug, peer.client);
+    if (lock.locked) this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(lock.retryAfterMs) });
+    return lock.locked;
   }
 
   /** Refuses the peer if a host removed or denied its client from this room lately; says whether. */
@@ -1102,12 +1152,24 @@ export class RoomHub {
     const now = this.options.now().getTime();
     for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
     for (const [key, until] of this.#removed) if (until <= now) this.#removed.delete(key);
+    this.#spentTickets.prune(now);
     this.#newSockets.sweep();
     // A budget refilled completely is the same as none; one with sockets open is kept all the same.
     for (const [client, budget] of this.#clientBudgets)
       if (!this.#socketsPerClient.has(client) && now - budget.lastUsed >= CLIENT_BUDGET_IDLE_MS)
         this.#clientBudgets.delete(client);
   }
+}
+
+/** The PIN or the ticket a join offers; null for both at once, which the page never sends. */
+function joinKeyOf(message: Extract<ClientMessage, { type: 'join' }>): JoinKey | null {
+  if (message.ticket === undefined) return { pin: message.pin ?? '' };
+  return message.pin ? null : { ticket: message.ticket };
+}
+
+/** What the directory says of a host link's ticket for this room; a room that cannot check one takes none. */
+async function claimOf(info: RoomInfo, ticket: string): Promise<HostTicketClaim | null> {
+  return info.checkHostTicket ? await info.checkHostTicket(ticket) : null;
 }
 
 function hasHost(room: LiveRoom): boolean {

@@ -1,7 +1,7 @@
 /** @roomlink/rooms: the built-in meeting rooms (join page, signalling, TURN credentials). */
 export { type Language, parseAcceptLanguage, pickLanguage } from '../shared/language.js';
 export type { IceServer, RoomStatus } from '../shared/protocol.js';
-export type { RoomDirectory, RoomInfo } from './directory.js';
+export type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
 export type { HubLogger } from './hub.js';
 export type { RoomsOptions } from './options.js';
 export { createRooms, type RoomService, registerRooms } from './plugin.js';

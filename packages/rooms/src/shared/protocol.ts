@@ -10,6 +10,8 @@ export const LIMITS = {
   nameLength: 60,
   /** Roomlink issues 4-10 digit PINs; a little headroom, never more. */
   pinLength: 12,
+  /** A host link's ticket (`v1.<key id>.<base64url>`) is ~150 characters; the core promises at most this. */
+  ticketLength: 256,
   chatLength: 1000,
   /** A browser offer with two m-lines is 3-8 KB; ICE restarts and many codecs stay well under this. */
   sdpLength: 32 * 1024,
@@ -17,15 +19,23 @@ export const LIMITS = {
   /** Whole WebSocket frame; anything larger closes the connection. */
   messageBytes: 48 * 1024,
   /**
-   * Whole frame from a socket not admitted yet (before `join`, or waiting in the lobby): a join with
-   * the longest name and PIN, every character written as a \uXXXX escape, is 466 bytes. Anything
-   * larger closes the connection.
+   * Whole frame from a socket not admitted yet (before `join`, or waiting in the lobby). The largest
+   * join the schema takes has the longest name, PIN and ticket, every character written as a \uXXXX
+   * escape (6 bytes): 46 bytes of keys and punctuation + 6 × (60 + 12 + 256) = 2,014 bytes (2,119
+   * with the keys and "join" escaped too). Twice that, rounded up, so that no join a JSON encoder
+   * could write is cut off; anything larger closes the connection.
    */
-  joinMessageBytes: 1024,
+  joinMessageBytes: 4096,
 } as const;
 
 /** Server-issued participant ids: 16 hex characters (64 random bits). */
 export const PARTICIPANT_ID = '^[0-9a-f]{16}$';
+
+/**
+ * A host link's ticket, as the core issues it (opaque to this package): it rides in the join link's
+ * fragment (`#host=<ticket>`), so these characters need no escaping there or in JSON.
+ */
+export const HOST_TICKET = `^[A-Za-z0-9._-]{1,${LIMITS.ticketLength}}$`;
 
 const Id = Type.String({ pattern: PARTICIPANT_ID });
 const closed = { additionalProperties: false } as const;
@@ -60,6 +70,8 @@ export const ClientMessage = Type.Union([
       type: Type.Literal('join'),
       name: Type.String({ minLength: 1, maxLength: LIMITS.nameLength }),
       pin: Type.Optional(Type.String({ pattern: `^[0-9]{0,${LIMITS.pinLength}}$` })),
+      /** A host link's ticket instead of a PIN: a join with both a non-empty PIN and a ticket is refused. */
+      ticket: Type.Optional(Type.String({ pattern: HOST_TICKET })),
     },
     closed,
   ),
@@ -134,6 +146,11 @@ export type ErrorCode =
   | 'unknown_participant'
   | 'room_full'
   | 'rate_limited'
+  /**
+   * The host link's ticket was not issued for this meeting, has expired or was used already (or this
+   * server cannot check tickets): nothing was counted against the client; it may join with a PIN.
+   */
+  | 'host_link_invalid'
   /**
    * A chat message over the chat rate limit, or over the general ones (then at most 10 at once and
    * 1/s per socket; past that, `rate_limited`): it was not sent (`text` gives it back to its sender).

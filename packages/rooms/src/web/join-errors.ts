@@ -26,6 +26,9 @@ export function joinErrorFor(code: ErrorCode, remainingAttempts?: number): JoinE
       return { key: 'alreadyJoining', field: 'form' };
     case 'rate_limited':
       return { key: 'tooFast', field: 'form' };
+    // The page forgets the ticket and shows the PIN field: the host PIN still gets in.
+    case 'host_link_invalid':
+      return { key: 'hostLinkInvalid', field: 'pin' };
     default:
       return null;
   }

@@ -8,6 +8,7 @@ import { LIMITS } from '../shared/protocol.js';
 import { BUSY_MESSAGES } from './admission.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
+import { hostLinkFrom, type JoinKey } from './host-link.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
@@ -24,6 +25,15 @@ let openTimer: number | undefined;
 let noticeTimer: number | undefined;
 /** The join tried again by itself after the server refused this network's connection (see joinFailed). */
 let retryTimer: number | undefined;
+/**
+ * The host link's ticket (see host-link.ts), in memory only, until it gets the visitor in (it is
+ * spent then) or the server refuses it; while held, it replaces the PIN.
+ */
+let hostTicket: string | null = null;
+/** The page was opened with a host link that cannot be a ticket: the pre-join form says so once. */
+let brokenHostLink = false;
+/** What the room asks of the PIN field, from its status (see showPrejoin). */
+let pinRules = { guestPinRequired: false, lobby: false };
 
 const el = {
   languageSwitch: byId<HTMLAnchorElement>('language-switch'),
@@ -36,6 +46,8 @@ const el = {
   form: byId<HTMLFormElement>('join-form'),
   name: byId<HTMLInputElement>('name-input'),
   pin: byId<HTMLInputElement>('pin-input'),
+  pinField: byId('pin-field'),
+  hostLinkNote: byId('host-link-note'),
   pinLabel: byId('pin-label'),
   pinHint: byId('pin-hint'),
   devices: byId('devices'),
@@ -74,6 +86,7 @@ const views = {
 };
 
 function init(): void {
+  takeHostLink();
   setLanguage(detectLanguage());
   translate(document);
   document.title = t('appTitle');
@@ -95,6 +108,21 @@ function init(): void {
     session?.leave();
   });
   void loadStatus();
+}
+
+/** Takes a host link's ticket out of the address bar before anything else happens (see host-link.ts). */
+function takeHostLink(): void {
+  const link = hostLinkFrom(location.hash);
+  if (link.kind === 'none') return;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  if (link.kind === 'ticket') hostTicket = link.ticket;
+  else brokenHostLink = true;
+}
+
+/** Spent or refused: from now on the visitor joins with a PIN, like anyone. */
+function forgetHostTicket(): void {
+  hostTicket = null;
+  renderPinField();
 }
 
 async function loadStatus(): Promise<void> {
@@ -151,12 +179,10 @@ function showMessage(text: string, actionLabel?: string, action?: () => void): v
 }
 
 async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<void> {
-  el.pinLabel.textContent = guestPinRequired ? t('pinLabel') : t('hostPinLabel');
-  el.pinHint.textContent = [guestPinRequired ? t('pinHint') : t('hostPinHint'), lobby ? t('lobbyHint') : '']
-    .filter(Boolean)
-    .join(' ');
-  el.pin.required = guestPinRequired;
-  el.joinError.textContent = '';
+  pinRules = { guestPinRequired, lobby };
+  renderPinField();
+  el.joinError.textContent = brokenHostLink ? t('hostLinkInvalid') : '';
+  brokenHostLink = false;
   setJoining(false);
   el.prejoinGrid.insertBefore(el.devices, el.joinError);
   showView('view-prejoin');
@@ -169,6 +195,19 @@ async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<v
   }
 }
 
+/** The PIN field as the room asks for it, or, while a host link's ticket is held, a note instead. */
+function renderPinField(): void {
+  const { guestPinRequired, lobby } = pinRules;
+  const byHostLink = hostTicket !== null;
+  el.pinField.hidden = byHostLink;
+  el.hostLinkNote.hidden = !byHostLink;
+  el.pinLabel.textContent = guestPinRequired ? t('pinLabel') : t('hostPinLabel');
+  el.pinHint.textContent = [guestPinRequired ? t('pinHint') : t('hostPinHint'), lobby ? t('lobbyHint') : '']
+    .filter(Boolean)
+    .join(' ');
+  el.pin.required = guestPinRequired && !byHostLink;
+}
+
 async function join(): Promise<void> {
   cancelRetry();
   // Cleaned as the server cleans it: a name of invisible characters only is no name.
@@ -179,8 +218,9 @@ async function join(): Promise<void> {
   el.joinError.textContent = '';
   setJoining(true);
   if (!session || session.ended) session = newSession();
+  const key: JoinKey = hostTicket !== null ? { ticket: hostTicket } : { pin };
   try {
-    await session.join(name, pin);
+    await session.join(name, key);
   } catch {
     session = null;
     await joinFailed();
@@ -214,8 +254,10 @@ function cancelRetry(): boolean {
 
 function newSession(): Session {
   return new Session(slug, media, views, {
-    joinError(text, field) {
+    joinError(text, field, code) {
       setJoining(false);
+      // Before the focus moves to the PIN field, which the ticket kept hidden.
+      if (code === 'host_link_invalid') forgetHostTicket();
       formError(text, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);
     },
     refused(reason, opensAt) {
@@ -234,6 +276,8 @@ function newSession(): Session {
       if (arriving) focusHeading('view-waiting');
     },
     joined() {
+      // Spent: joining again later (after leaving, or a lost connection) takes the PIN.
+      forgetHostTicket();
       el.settings.append(el.devices);
       el.callNotice.textContent = '';
       showView('view-call');

@@ -5,6 +5,7 @@
 import type { ErrorCode, IceServer, MediaState, PeerSummary, ServerMessage } from '../shared/protocol.js';
 import type { ChatView } from './chat.js';
 import { announce } from './dom.js';
+import { type JoinKey, joinMessage } from './host-link.js';
 import { type MessageKey, t } from './i18n.js';
 import { joinErrorFor } from './join-errors.js';
 import type { LocalMedia } from './local-media.js';
@@ -24,8 +25,11 @@ export type EndReason =
   | 'connectionLost';
 
 export interface SessionHooks {
-  /** The server refused the PIN or the room is full/locked: say so next to the form. */
-  joinError(text: string, field: 'name' | 'pin' | 'form'): void;
+  /**
+   * The server refused the PIN or the host link, or the room is full/locked: say so next to the form.
+   * `code`: the error the server answered the join with, if it was one (not a refusal).
+   */
+  joinError(text: string, field: 'name' | 'pin' | 'form', code?: ErrorCode): void;
   /** The room cannot be joined at all (cancelled, closed, not open yet...): show the status page. */
   refused(reason: string, opensAt?: string): void;
   /** In the lobby; called again when the first host comes or the last one leaves. */
@@ -83,11 +87,11 @@ export class Session {
     return this.#role === 'host';
   }
 
-  /** Sends the join request; the same socket carries retries after a wrong PIN. */
-  async join(name: string, pin: string): Promise<void> {
+  /** Sends the join request; the same socket carries retries after a wrong PIN or a refused host link. */
+  async join(name: string, key: JoinKey): Promise<void> {
     this.#name = name;
     if (!this.#signalling.open) await this.#signalling.connect();
-    this.#signalling.send({ type: 'join', name, ...(pin ? { pin } : {}) });
+    this.#signalling.send(joinMessage(name, key));
   }
 
   chat(text: string): void {
@@ -179,7 +183,7 @@ export class Session {
     const code: ErrorCode = message.code;
     if (this.#phase === 'joining') {
       const error = joinErrorFor(code, message.remainingAttempts);
-      if (error) this.hooks.joinError(t(error.key, error.vars), error.field);
+      if (error) this.hooks.joinError(t(error.key, error.vars), error.field, code);
     } else if (this.#phase === 'in-call') {
       if (code === 'room_full') this.hooks.notice(t('roomFullAdmit'));
       if (code === 'chat_rate_limited') this.hooks.chatRefused(message.text ?? '');

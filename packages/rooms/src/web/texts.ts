@@ -15,6 +15,10 @@ const en = {
   hostPinLabel: 'Host PIN (hosts only)',
   hostPinHint: 'Guests leave this empty.',
   lobbyHint: 'A host lets guests in.',
+  // Shown instead of the PIN field while the page holds a host link's ticket.
+  hostLinkNote: 'You join as host with the host link from Outlook: no PIN needed.',
+  hostLinkInvalid:
+    'This host link has expired or was already used. Open a new one from the Roomlink pane in Outlook, or enter your host PIN.',
   devicesLegend: 'Camera and microphone',
   cameraLabel: 'Camera',
   microphoneLabel: 'Microphone',
@@ -144,6 +148,10 @@ const fr: Dictionary = {
   hostPinLabel: 'Code PIN organisateur (organisateurs uniquement)',
   hostPinHint: 'Les invités laissent ce champ vide.',
   lobbyHint: 'Un organisateur fait entrer les invités.',
+  hostLinkNote:
+    'Vous rejoignez la réunion en tant qu’organisateur grâce au lien organisateur d’Outlook : aucun code PIN n’est nécessaire.',
+  hostLinkInvalid:
+    'Ce lien organisateur a expiré ou a déjà été utilisé. Ouvrez-en un nouveau depuis le volet Roomlink dans Outlook, ou saisissez votre code PIN organisateur.',
   devicesLegend: 'Caméra et micro',
   cameraLabel: 'Caméra',
   microphoneLabel: 'Micro',

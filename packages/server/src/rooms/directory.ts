@@ -41,6 +41,7 @@ export function meetingRoomDirectory(
         guestPin: meeting.room.guestPin,
         lobby: meeting.options.lobby,
         language: meeting.options.language ?? tenant?.settings.defaultLanguage ?? 'en',
+        checkHostTicket: (ticket: string) => meetings.hostLinks.read(meeting, ticket),
         ...(schedule ? roomPredicate(schedule) : {}),
       };
     },

@@ -11,6 +11,8 @@ export type AuditAction =
   | 'meeting.deleted'
   /** A meeting of a signed-out organizer taken back by its new user row (meetings/reclaim.ts). */
   | 'meeting.reclaimed'
+  /** The organizer was given a one-click host link (meetings/host-link.ts); the ticket is not kept. */
+  | 'meeting.host_link_issued'
   | 'data.purged'
   | 'keys.rotated'
   | 'tenant.settings_changed';

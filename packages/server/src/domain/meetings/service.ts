@@ -10,6 +10,7 @@ import { timeOrderedId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import type { MovedOccurrenceEnd } from '../sync/occurrences.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
+import { HostLinks } from './host-link.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
 import { refuseExpired, refuseSeriesWithoutZone, validateTimes, validateTimeZone } from './meeting-rules.js';
 import type { MeetingProvider } from './provider.js';
@@ -101,10 +102,18 @@ const CODE_ATTEMPTS = 5;
 export class MeetingService {
   readonly #now: () => Date;
   readonly #recurrenceLimits: RecurrenceLimits;
+  /** One-click host links for the organizer, and what the room service asks of their tickets. */
+  readonly hostLinks: HostLinks;
 
   constructor(private readonly deps: MeetingServiceDeps) {
     this.#now = deps.now ?? (() => new Date());
     this.#recurrenceLimits = deps.recurrenceLimits ?? outlookLimits;
+    this.hostLinks = new HostLinks({
+      meetings: this,
+      cipher: deps.cipher,
+      audit: deps.store.audit,
+      now: this.#now,
+    });
   }
 
   /**

@@ -177,6 +177,15 @@ export const MeetingResponse = Type.Object({
   instructions: Instructions,
 });
 
+export const HostLinkResponse = Type.Object({
+  url: Type.String({
+    format: 'uri',
+    description:
+      'The join link with a host ticket in its fragment (#host=…): opens the room as host, no PIN. Single use; give it to nobody.',
+  }),
+  expiresAt: Type.String({ format: 'date-time', description: 'When the ticket stops working if unused' }),
+});
+
 export const ProblemResponse = Type.Object(
   {
     type: Type.String(),

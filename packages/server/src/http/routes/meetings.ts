@@ -10,6 +10,7 @@ import { pickFirstLanguage, renderInstructions } from '../../instructions/index.
 import { requirePrincipal, requireSignedIn } from '../auth.js';
 import {
   CreateMeetingBody,
+  HostLinkResponse,
   LanguageQuery,
   MeetingHeaders,
   MeetingParams,
@@ -159,6 +160,28 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
         access(request),
       );
       return present(request, meeting, request.query.lang);
+    },
+  );
+
+  api.post(
+    '/api/v1/meetings/:id/host-link',
+    {
+      schema: {
+        summary: 'A one-click link into the room as host, for the organizer (single use, 15 minutes)',
+        tags: ['meetings'],
+        params: MeetingParams,
+        headers: MeetingHeaders,
+        response: { 201: HostLinkResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const link = await deps.meetings.hostLinks.issue(
+        requirePrincipal(request),
+        request.params.id,
+        access(request),
+      );
+      void reply.code(201);
+      return { url: link.url, expiresAt: link.expiresAt.toISOString() };
     },
   );
 
