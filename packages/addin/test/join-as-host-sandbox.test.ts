@@ -5,16 +5,14 @@
  * it when no window opened.
  */
 import type { Frame, Page } from 'playwright-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAddinBuilt, item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
+import { describe, expect, it } from 'vitest';
+import { item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
 import {
   type DemoServer,
-  recordRequests,
+  sandboxPerTest,
   sessionToken,
   signInThroughDialog,
-  startDemoServer,
 } from '../../server/test/browser/demo-sandbox.js';
-import { launchChromium } from '../../server/test/support/chromium.js';
 
 // Demo directory users (packages/emulators/src/identity/demo-directory.ts).
 const ADELE = { upn: 'adele@contoso.example', account: /Adele Vance/ };
@@ -31,25 +29,11 @@ interface BrowserScope {
 }
 
 let server: DemoServer;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 let requests: string[];
 
-beforeAll(() => {
-  ensureAddinBuilt();
-}, 120_000);
-
-beforeEach(async () => {
-  server = await startDemoServer();
-  browser = await launchChromium();
-  browser.context.setDefaultTimeout(10_000);
-  requests = recordRequests(browser.context);
-  page = await browser.context.newPage();
-});
-
-afterEach(async () => {
-  await browser?.close();
-  await server?.close();
+sandboxPerTest((session) => {
+  ({ server, page, requests } = session);
 });
 
 const taskpane = () => page.frameLocator('[data-testid="taskpane-frame"]');

@@ -4,9 +4,8 @@
  * into the Graph emulator's mailboxes. What a user does in Outlook, click by click.
  */
 import type { Page } from 'playwright-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  ensureAddinBuilt,
   item,
   openSandbox,
   type SandboxGlobal,
@@ -19,12 +18,10 @@ import { findJoinBlock } from '../src/instructions/marker.js';
 import {
   customPropertiesExpand,
   type DemoServer,
-  recordRequests,
+  sandboxPerTest,
   sessionToken,
   signInThroughDialog,
-  startDemoServer,
 } from './browser/demo-sandbox.js';
-import { launchChromium } from './support/chromium.js';
 
 // Demo directory users (packages/emulators/src/identity/demo-directory.ts).
 const ADELE = { upn: 'adele@contoso.example', account: /Adele Vance/ };
@@ -33,26 +30,11 @@ const ADD = 'addin-button-roomlinkAddMeeting';
 const OPTIONS = 'addin-button-roomlinkTaskpane';
 
 let server: DemoServer;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 let requests: string[];
 
-beforeAll(() => {
-  ensureAddinBuilt();
-}, 120_000);
-
-beforeEach(async () => {
-  server = await startDemoServer();
-  browser = await launchChromium();
-  // Locator waits end well before the test's timeout, so that a failure names what was missing.
-  browser.context.setDefaultTimeout(10_000);
-  requests = recordRequests(browser.context);
-  page = await browser.context.newPage();
-});
-
-afterEach(async () => {
-  await browser?.close();
-  await server?.close();
+sandboxPerTest((session) => {
+  ({ server, page, requests } = session);
 });
 
 const taskpane = () => page.frameLocator('[data-testid="taskpane-frame"]');

@@ -8,17 +8,16 @@
  *    and leaves the appointment as it was (saying so) when that cannot be done.
  */
 import type { Frame, Page } from 'playwright-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAddinBuilt, item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
+import { describe, expect, it } from 'vitest';
+import { item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
 import { findJoinBlock } from '../src/instructions/marker.js';
 import {
   type DemoServer,
-  recordRequests,
+  sandboxPerTest,
   sessionToken,
   signInThroughDialog,
-  startDemoServer,
 } from './browser/demo-sandbox.js';
-import { launchChromium } from './support/chromium.js';
+import type { launchChromium } from './support/chromium.js';
 
 // Demo directory users (packages/emulators/src/identity/demo-directory.ts).
 const ADELE = { upn: 'adele@contoso.example', account: /Adele Vance/ };
@@ -40,21 +39,8 @@ let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 let requests: string[];
 
-beforeAll(() => {
-  ensureAddinBuilt();
-}, 120_000);
-
-beforeEach(async () => {
-  server = await startDemoServer();
-  browser = await launchChromium();
-  browser.context.setDefaultTimeout(10_000);
-  requests = recordRequests(browser.context);
-  page = await browser.context.newPage();
-});
-
-afterEach(async () => {
-  await browser?.close();
-  await server?.close();
+sandboxPerTest((session) => {
+  ({ server, browser, page, requests } = session);
 });
 
 const taskpane = () => page.frameLocator('[data-testid="taskpane-frame"]');

@@ -7,8 +7,10 @@
 import { addinIdFor } from '@roomlink/addin';
 import { customPropertiesPropertyId } from '@roomlink/emulators';
 import type { BrowserContext, Page } from 'playwright-core';
+import { afterEach, beforeAll, beforeEach } from 'vitest';
 import {
   clickExpectingDialog,
+  ensureAddinBuilt,
   type SandboxGlobal,
   type SandboxLogEntry,
 } from '../../../emulators/test/sandbox-support.js';
@@ -18,6 +20,7 @@ import { productFeatures } from '../../src/features.js';
 import { TokenService } from '../../src/identity/tokens.js';
 import type { Runtime } from '../../src/runtime.js';
 import { serve } from '../../src/server.js';
+import { launchChromium } from '../support/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { serverTestEnv } from '../support/harness.js';
 
@@ -142,4 +145,37 @@ export function recordRequests(context: BrowserContext): string[] {
   const requests: string[] = [];
   context.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
   return requests;
+}
+
+export interface SandboxTestSession {
+  readonly server: DemoServer;
+  readonly browser: Awaited<ReturnType<typeof launchChromium>>;
+  readonly page: Page;
+  /** Every request the browser made, as `METHOD url` (recordRequests). */
+  readonly requests: string[];
+}
+
+/**
+ * Registers the hooks of a sandbox browser test file: the add-in built once, then for each test a
+ * demo server, a fresh Chromium with a page and its request log (handed to `use`), all closed after it.
+ * Locator waits end at 10 s, well before the test's timeout, so that a failure names what was missing.
+ */
+export function sandboxPerTest(use: (session: SandboxTestSession) => void): void {
+  let session: SandboxTestSession | undefined;
+  beforeAll(() => {
+    ensureAddinBuilt();
+  }, 120_000);
+  beforeEach(async () => {
+    const server = await startDemoServer();
+    const browser = await launchChromium();
+    browser.context.setDefaultTimeout(10_000);
+    const requests = recordRequests(browser.context);
+    session = { server, browser, page: await browser.context.newPage(), requests };
+    use(session);
+  });
+  afterEach(async () => {
+    await session?.browser.close();
+    await session?.server.close();
+    session = undefined;
+  });
 }
