@@ -7,6 +7,7 @@ import {
   BUSY_MESSAGES,
   DEFAULT_RETRY_SECONDS,
   MAX_RETRY_SECONDS,
+  retryDelayMs,
   retrySeconds,
 } from '../src/web/admission.js';
 import { hostLinkFrom, joinMessage } from '../src/web/host-link.js';
@@ -127,6 +128,20 @@ describe('a signalling connection the server refused for this network', () => {
     expect(retrySeconds(null)).toBe(DEFAULT_RETRY_SECONDS);
     expect(retrySeconds('0')).toBe(1);
     expect(retrySeconds('86400')).toBe(MAX_RETRY_SECONDS);
+  });
+
+  it('waits what the server said at first, twice as long after each refusal in a row, spread by up to a fifth', () => {
+    expect(retryDelayMs(5, 1, 0)).toBe(5_000);
+    expect(retryDelayMs(5, 1, 0.5)).toBe(5_500);
+    expect(retryDelayMs(5, 1, 0.999_999)).toBe(6_000);
+    expect(retryDelayMs(5, 2, 0)).toBe(10_000);
+    expect(retryDelayMs(5, 3, 0.5)).toBe(22_000);
+    // Never over the longest wait, whatever the count; never under the server's, whatever the draw.
+    expect(retryDelayMs(5, 7, 0)).toBe(MAX_RETRY_SECONDS * 1000);
+    expect(retryDelayMs(5, 1_000, 0.9)).toBe(MAX_RETRY_SECONDS * 1000);
+    expect(retryDelayMs(10, 1, -3)).toBe(10_000);
+    expect(retryDelayMs(10, 1, 7)).toBe(12_000);
+    expect(retryDelayMs(10, 0, 0)).toBe(10_000);
   });
 
   it('is explained with the wait, differently for too many connections and too frequent ones, in English and French', () => {

@@ -62,10 +62,23 @@ const COUNT_SOCKETS = `(() => {
 
 const socketsOpened = (page: Page) => page.evaluate('window.__socketsOpened') as Promise<number>;
 
+/**
+ * The page's Math.random, which spreads its retries (retryDelayMs), gives what the test last set:
+ * 0 (no spread) until it sets another.
+ */
+const FIXED_RANDOM = `(() => {
+  window.__random = 0;
+  Math.random = () => window.__random;
+})();`;
+
+const setRandom = (page: Page, value: number) =>
+  page.evaluate(`window.__random = ${JSON.stringify(value)}`) as Promise<unknown>;
+
 /** A page of the room whose timers fire only when the test runs its clock. */
 async function openPausedPage(server: TestServer, slug: string, query = '') {
   const { context, page } = await newParticipantPage(chromium.browser);
   await context.addInitScript(COUNT_SOCKETS);
+  await context.addInitScript(FIXED_RANDOM);
   await page.clock.install();
   await page.goto(`${server.baseUrl}/m/${slug}${query}`);
   await page.clock.pauseAt(Date.now() + 1_000);
@@ -83,7 +96,7 @@ async function joinRefused(page: Page, name: string, label: string, button: stri
 }
 
 describe('a join page whose upgrade is refused before the handshake', () => {
-  it('at the socket cap, says too many connections come from its network, and joins by itself after Retry-After once a place is free', async () => {
+  it('at the socket cap, says too many connections come from its network, and joins by itself after Retry-After (twice as long, spread, after a second refusal) once a place is free', async () => {
     const { server } = await stillServer();
     const slug = directory.add();
     const holder = await TestSocket.open(server.wsUrl(slug));
@@ -100,15 +113,26 @@ describe('a join page whose upgrade is refused before the handshake', () => {
       expect(await button.textContent()).toBe('Join');
       expect(server.rooms.counts().sockets).toBe(1);
 
-      holder.close();
-      await expect.poll(() => server.rooms.counts().sockets, WAIT).toBe(0);
-      // A place is free, but the page waits as it was told: no new try before the 5 s are up.
+      // No new try before the 5 s are up; then one, refused again (the place is still held): the
+      // next wait is twice as long, and spread by the page's random draw (0.5: a tenth more).
       expect(await socketsOpened(page)).toBe(1);
+      await setRandom(page, 0.5);
       await page.clock.runFor(4_999);
       expect(await socketsOpened(page)).toBe(1);
-      expect(await error.textContent()).toMatch(/^Too many connections/);
       await page.clock.runFor(1);
       expect(await socketsOpened(page)).toBe(2);
+      await expect
+        .poll(() => error.textContent(), WAIT)
+        .toBe('Too many connections from your network right now. This page tries again in 11 seconds.');
+
+      holder.close();
+      await expect.poll(() => server.rooms.counts().sockets, WAIT).toBe(0);
+      // A place is free, but the page waits as it was told: no new try before the 11 s are up.
+      await page.clock.runFor(10_999);
+      expect(await socketsOpened(page)).toBe(2);
+      expect(await error.textContent()).toMatch(/^Too many connections/);
+      await page.clock.runFor(1);
+      expect(await socketsOpened(page)).toBe(3);
       await page.getByRole('button', { name: 'Leave' }).waitFor({ state: 'visible' });
       expect(server.rooms.counts().participants).toBe(1);
     } finally {

@@ -45,3 +45,17 @@ export function retrySeconds(retryAfter: string | null): number {
   if (!Number.isFinite(seconds)) return DEFAULT_RETRY_SECONDS;
   return Math.min(MAX_RETRY_SECONDS, Math.max(MIN_RETRY_SECONDS, seconds));
 }
+
+/**
+ * How long the page waits before its `attempt`-th try in a row (1 for the first) after the server
+ * said `seconds`: that wait, doubled for every try in a row that was refused again, and up to a fifth
+ * more at random (`random` in [0, 1)); never less than the server said, never over MAX_RETRY_SECONDS.
+ * Everyone behind one crowded address was refused at about the same moment; without the spread they
+ * would all come back at the same moment too, and be refused together again.
+ */
+export function retryDelayMs(seconds: number, attempt: number, random: number): number {
+  const doubled = seconds * 2 ** Math.max(0, Math.min(attempt - 1, 16));
+  const spread = 1 + 0.2 * Math.min(Math.max(random, 0), 1);
+  const wait = Math.min(MAX_RETRY_SECONDS, Math.max(MIN_RETRY_SECONDS, doubled * spread));
+  return Math.round(wait * 1000);
+}

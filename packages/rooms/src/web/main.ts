@@ -5,7 +5,7 @@
 import { cleanChat } from '../shared/chat-text.js';
 import { cleanName } from '../shared/names.js';
 import { LIMITS } from '../shared/protocol.js';
-import { BUSY_MESSAGES } from './admission.js';
+import { BUSY_MESSAGES, retryDelayMs } from './admission.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
 import { hostLinkFrom, type JoinKey } from './host-link.js';
@@ -25,6 +25,8 @@ let openTimer: number | undefined;
 let noticeTimer: number | undefined;
 /** The join tried again by itself after the server refused this network's connection (see joinFailed). */
 let retryTimer: number | undefined;
+/** Tries in a row the server refused for this network's sake (see retryDelayMs). */
+let busyRetries = 0;
 /**
  * The host link's ticket (see host-link.ts), in memory only, until it gets the visitor in (it is
  * spent then) or the server refuses it; while held, it replaces the PIN.
@@ -208,8 +210,10 @@ function renderPinField(): void {
   el.pin.required = guestPinRequired && !byHostLink;
 }
 
-async function join(): Promise<void> {
+/** `retrying`: the page tries again by itself (joinFailed); a Join pressed starts the waits afresh. */
+async function join(retrying = false): Promise<void> {
   cancelRetry();
+  if (!retrying) busyRetries = 0;
   // Cleaned as the server cleans it: a name of invisible characters only is no name.
   const name = cleanName(el.name.value);
   const pin = el.pin.value.replace(/\D/g, '');
@@ -236,12 +240,13 @@ async function joinFailed(): Promise<void> {
   const admission = await fetchAdmission(slug);
   setJoining(false);
   if (admission.state !== 'busy') return formError(t('unavailable'), el.joinButton);
-  const seconds = admission.retryAfterSeconds;
-  formError(t(BUSY_MESSAGES[admission.reason], { seconds }), el.joinButton);
+  busyRetries += 1;
+  const delay = retryDelayMs(admission.retryAfterSeconds, busyRetries, Math.random());
+  formError(t(BUSY_MESSAGES[admission.reason], { seconds: Math.ceil(delay / 1000) }), el.joinButton);
   retryTimer = window.setTimeout(() => {
     retryTimer = undefined;
-    void join();
-  }, seconds * 1000);
+    void join(true);
+  }, delay);
 }
 
 /** Says whether a retry was pending. */
@@ -276,6 +281,7 @@ function newSession(): Session {
       if (arriving) focusHeading('view-waiting');
     },
     joined() {
+      busyRetries = 0;
       // Spent: joining again later (after leaving, or a lost connection) takes the PIN.
       forgetHostTicket();
       el.settings.append(el.devices);
