@@ -89,6 +89,15 @@ describe('join page texts', () => {
     );
   });
 
+  it('points the organizer locked out by wrong PINs to the host link, in the pane’s own words', () => {
+    expect(format('en', 'locked', { minutes: 15 })).toBe(
+      'Too many wrong PINs. Try again in 15 min. Organizer? Use “Join as host” in Roomlink options in Outlook.',
+    );
+    expect(format('fr', 'locked', { minutes: 15 })).toBe(
+      'Trop de codes PIN erronés. Réessayez dans 15 min. Organisateur ? Utilisez « Rejoindre en tant qu’organisateur » dans Options Roomlink d’Outlook.',
+    );
+  });
+
   it('writes French apostrophes as ’', () => {
     for (const key of MESSAGE_KEYS) expect(format('fr', key, { remaining: 2 }), key).not.toContain("'");
     expect(format('fr', 'screenOff')).toBe('Partager l’écran');

@@ -10,6 +10,9 @@ import { MapDirectory, startServer, type TestServer, TestSocket } from './helper
 
 const HOST_PIN = '482913';
 const GUEST_PIN = '771204';
+/** What the page says once wrong PINs locked this address out, pointing the organizer to the host link. */
+const LOCKED =
+  'Too many wrong PINs. Try again in 15 min. Organizer? Use “Join as host” in Roomlink options in Outlook.';
 const MEDIA_TIMEOUT = 20_000;
 
 const directory = new MapDirectory();
@@ -198,7 +201,7 @@ describe('PIN', () => {
     await expect.poll(() => error.textContent()).toBe('Wrong PIN. 1 attempt left.');
     await pin.fill('222222');
     await join.click();
-    await expect.poll(() => error.textContent()).toBe('Too many wrong PINs. Try again in 15 min.');
+    await expect.poll(() => error.textContent()).toBe(LOCKED);
 
     // Locked: even the right PIN is refused now.
     await error.evaluate((el) => {
@@ -206,7 +209,7 @@ describe('PIN', () => {
     });
     await pin.fill(GUEST_PIN);
     await join.click();
-    await expect.poll(() => error.textContent()).toBe('Too many wrong PINs. Try again in 15 min.');
+    await expect.poll(() => error.textContent()).toBe(LOCKED);
     expect(await page.getByRole('button', { name: 'Leave' }).isVisible()).toBe(false);
   }, 60_000);
 });

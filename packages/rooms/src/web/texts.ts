@@ -78,7 +78,9 @@ const en = {
   roomFull: 'The room is full: at most {max} people can take part. Try again when someone leaves.',
   roomFullNoMax: 'The room is full. Try again when someone leaves.',
   lobbyFull: 'Too many people are already waiting to be let in. Try again in a few minutes.',
-  locked: 'Too many wrong PINs. Try again in {minutes} min.',
+  // The organizer need not wait: a host link from Outlook gets in whatever the PIN lockout.
+  locked:
+    'Too many wrong PINs. Try again in {minutes} min. Organizer? Use “Join as host” in Roomlink options in Outlook.',
   removedWait: 'A host removed you from this meeting. You can try again in {minutes} min.',
   wrongPin: {
     by: 'remaining',
@@ -213,7 +215,8 @@ const fr: Dictionary = {
     'La salle est pleine : {max} personnes au maximum peuvent participer. Réessayez quand quelqu’un sera parti.',
   roomFullNoMax: 'La salle est pleine. Réessayez quand quelqu’un sera parti.',
   lobbyFull: 'Trop de personnes attendent déjà d’être admises. Réessayez dans quelques minutes.',
-  locked: 'Trop de codes PIN erronés. Réessayez dans {minutes} min.',
+  locked:
+    'Trop de codes PIN erronés. Réessayez dans {minutes} min. Organisateur ? Utilisez « Rejoindre en tant qu’organisateur » dans Options Roomlink d’Outlook.',
   removedWait: 'Un organisateur vous a retiré de cette réunion. Vous pourrez réessayer dans {minutes} min.',
   wrongPin: {
     by: 'remaining',
