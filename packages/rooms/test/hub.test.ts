@@ -10,7 +10,7 @@ import type { RoomDirectory, RoomInfo } from '../src/server/directory.js';
 import { type HubOptions, REMOVED_MS, RoomHub } from '../src/server/hub.js';
 import { PinGuard } from '../src/server/lockout.js';
 import type { TurnOptions } from '../src/server/turn.js';
-import { CLOSE, LIMITS, type ServerMessage } from '../src/shared/protocol.js';
+import { CLOSE, HOST_TICKET, LIMITS, type ServerMessage } from '../src/shared/protocol.js';
 import { MapDirectory, roomInfo } from './helpers.js';
 
 const HOST_PIN = '482913';
@@ -1090,5 +1090,223 @@ describe('host links', () => {
     // The longest one is the directory's to judge.
     expect((await withTicket(hub, slug, 'A'.repeat(LIMITS.ticketLength))).received).toEqual(hostLinkInvalid);
     expect(checked).toHaveLength(1);
+  });
+
+  describe('and the rejoin token a host gets', () => {
+    const TOKEN = new RegExp(HOST_TICKET);
+    /** The rejoin token in a socket's `joined`, which must have one. */
+    function rejoinOf(socket: FakeSocket): string {
+      const rejoin = socket.all('joined')[0]?.rejoin;
+      if (rejoin === undefined) throw new Error(`no rejoin token: ${JSON.stringify(socket.received)}`);
+      return rejoin;
+    }
+    /** Locks `client` out of the room's PINs: 5 wrong ones. */
+    async function lockOut(hub: RoomHub, slug: string, client: string) {
+      for (let i = 0; i < 5; i++) await attempt(hub, slug, 'Olivia', '000000', new FakeSocket(), client);
+      const locked = await attempt(hub, slug, 'Olivia', HOST_PIN, new FakeSocket(), client);
+      expect(locked.all('refused')).toMatchObject([{ reason: 'locked' }]);
+    }
+
+    it('gets a host by host link back in as host after a lost connection, past the PIN lockout, again and again', async () => {
+      const hub = newHub();
+      const { slug, checked } = hostLinkRoom({ guestPin: GUEST_PIN });
+      const client = '198.51.100.9';
+      const first = await withTicket(hub, slug, TICKET, { client });
+      const token = rejoinOf(first);
+      expect(token).toMatch(TOKEN);
+      expect(token).toHaveLength(22);
+      expect(token).not.toBe(TICKET);
+      await lockOut(hub, slug, client);
+
+      first.terminate();
+      const second = await withTicket(hub, slug, token, { client });
+      expect(second.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+      second.terminate();
+      const third = await withTicket(hub, slug, token, { client });
+      expect(third.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+      // The hub's own token: the directory was asked about the host link only.
+      expect(checked).toEqual([TICKET]);
+      // The host link itself stays spent.
+      expect((await withTicket(hub, slug, TICKET, { client: '203.0.113.8' })).received).toEqual(
+        hostLinkInvalid,
+      );
+    });
+
+    it('is given to a host by PIN too, and never to a guest', async () => {
+      const hub = newHub();
+      const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+      const host = await join(hub, slug, 'Hana', HOST_PIN);
+      const token = rejoinOf(host.socket);
+      expect(token).toMatch(TOKEN);
+      const guest = await attempt(hub, slug, 'Gus', GUEST_PIN);
+      expect(guest.all('waiting')).toHaveLength(1);
+      host.socket.message({ type: 'admit', id: host.socket.all('lobby').at(-1)?.waiting[0]?.id });
+      await settle();
+      expect(guest.all('joined')).toHaveLength(1);
+      expect(guest.all('joined')[0]).not.toHaveProperty('rejoin');
+      const noLobby = directory.add();
+      const walkIn = await join(hub, noLobby, 'Wes', '');
+      expect(walkIn.socket.all('joined')[0]).not.toHaveProperty('rejoin');
+
+      host.socket.terminate();
+      const back = await withTicket(hub, slug, token, { name: 'Hana' });
+      expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+      expect(back.all('joined')[0]?.peers.map((p) => p.name)).toEqual(['Gus']);
+    });
+
+    it('made for the host PIN stops working when the host PIN changes; one from a host link does not', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const byLink = await withTicket(hub, slug);
+      const byPin = await join(hub, slug, 'Hana', HOST_PIN);
+      const [linkToken, pinToken] = [rejoinOf(byLink), rejoinOf(byPin.socket)];
+      byLink.terminate();
+      byPin.socket.terminate();
+      // The host PIN leaked, say: the organizer gives the meeting a new one.
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, hostPin: '907151' });
+      expect((await withTicket(hub, slug, pinToken)).received).toEqual(hostLinkInvalid);
+      expect((await withTicket(hub, slug, linkToken)).all('joined')).toMatchObject([{ role: 'host' }]);
+    });
+
+    it('is refused by another room, as an invalid host link its directory is not asked about', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const token = rejoinOf(await withTicket(hub, slug));
+      const { slug: other, checked } = hostLinkRoom({}, 'claim-2');
+      const elsewhere = await withTicket(hub, other, token);
+      expect(elsewhere.received).toEqual(hostLinkInvalid);
+      expect(elsewhere.closedWith).toBeNull();
+      expect(checked).toEqual([]);
+      // Still good in its own room.
+      expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
+    });
+
+    it('ends with the room: past its closing time the room is refused as closed', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.terminate();
+      // The room closes 60 minutes after the meeting's end, 55 minutes from now (the rooms here are timed
+      // from the real clock, a few milliseconds after `now`: a minute more to be past it).
+      now += 116 * 60_000;
+      const late = await withTicket(hub, slug, token);
+      expect(late.all('refused')).toMatchObject([{ reason: 'closed' }]);
+    });
+
+    it('obeys the room: a cancelled meeting refuses it', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.terminate();
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, status: 'cancelled' });
+      expect((await withTicket(hub, slug, token)).all('refused')).toMatchObject([{ reason: 'cancelled' }]);
+    });
+
+    it('gets the host’s one seat past the cap, and no more', async () => {
+      const hub = newHub(2);
+      const slug = directory.add();
+      const host = await join(hub, slug, 'Hana', HOST_PIN);
+      const token = rejoinOf(host.socket);
+      host.socket.terminate();
+      await join(hub, slug, 'Ada', '');
+      await join(hub, slug, 'Bob', '');
+      expect((await attempt(hub, slug, 'Cy', '')).all('refused')).toMatchObject([{ reason: 'room_full' }]);
+      expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
+      // The same token on a second socket (another tab): the host's seat is taken.
+      expect((await withTicket(hub, slug, token)).all('refused')).toMatchObject([{ reason: 'room_full' }]);
+    });
+
+    it('is good until the closing time the hub knew: a meeting extended while the room stood empty takes the PIN', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.terminate();
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
+      now += 116 * 60_000;
+      expect((await withTicket(hub, slug, token)).received).toEqual(hostLinkInvalid);
+      expect((await join(hub, slug, 'Hana', HOST_PIN)).socket.all('joined')).toMatchObject([
+        { role: 'host' },
+      ]);
+    });
+
+    it('is good until the room’s latest closing time once its host came back after an extension', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.terminate();
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
+      const back = await withTicket(hub, slug, token);
+      expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+      back.terminate();
+      now += 116 * 60_000;
+      expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
+    });
+
+    it('follows the closing time of the room while its host is in it', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
+      await hub.recheckRoom(slug);
+      host.terminate();
+      now += 116 * 60_000;
+      expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
+    });
+
+    it('is revoked when another host removes its holder; the other host keeps theirs', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const olivia = await withTicket(hub, slug, TICKET, { client: '203.0.113.20' });
+      const hana = await join(hub, slug, 'Hana', HOST_PIN);
+      const hanaToken = rejoinOf(hana.socket);
+      hana.socket.message({ type: 'remove', id: olivia.all('joined')[0]?.id });
+      await settle();
+      expect(olivia.all('removed')).toHaveLength(1);
+      expect(olivia.closedWith?.code).toBe(CLOSE.removed);
+      const back = await withTicket(hub, slug, rejoinOf(olivia), { client: '203.0.113.20' });
+      expect(back.received).toEqual(hostLinkInvalid);
+      // Hosts can remove hosts both ways: Hana's token was not Olivia's.
+      hana.socket.terminate();
+      expect((await withTicket(hub, slug, hanaToken)).all('joined')).toMatchObject([{ role: 'host' }]);
+    });
+
+    it('is revoked when the room is closed', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.terminate();
+      // Nobody is in the room: it is closed all the same (by slug or meeting id).
+      hub.closeRoom(slug, 'ended');
+      expect((await withTicket(hub, slug, token)).received).toEqual(hostLinkInvalid);
+      const pinHost = await join(hub, slug, 'Hana', HOST_PIN);
+      const pinToken = rejoinOf(pinHost.socket);
+      expect(hub.closeRoom((directory.rooms.get(slug) as RoomInfo).meetingId, 'ended')).toBe(1);
+      expect((await withTicket(hub, slug, pinToken)).received).toEqual(hostLinkInvalid);
+    });
+
+    it('is not made past the cap: the host gets in without one; a token revoked or expired makes room', async () => {
+      const hub = newHub(6, undefined, { rejoinCapacity: 1 });
+      const first = await join(hub, directory.add(), 'Hana', HOST_PIN);
+      expect(rejoinOf(first.socket)).toMatch(TOKEN);
+      const slug = directory.add();
+      const second = await join(hub, slug, 'Hugo', HOST_PIN);
+      expect(second.socket.all('joined')).toMatchObject([{ role: 'host' }]);
+      expect(second.socket.all('joined')[0]).not.toHaveProperty('rejoin');
+      // Past the first room's closing time the first token is good for nothing: it makes room.
+      now += 116 * 60_000;
+      const later = directory.add({ startsAt: new Date(now), endsAt: new Date(now + 60 * 60_000) });
+      expect(rejoinOf((await join(hub, later, 'Hana', HOST_PIN)).socket)).toMatch(TOKEN);
+    });
   });
 });

@@ -10,7 +10,7 @@ import {
   retryDelayMs,
   retrySeconds,
 } from '../src/web/admission.js';
-import { hostLinkFrom, joinMessage } from '../src/web/host-link.js';
+import { hostLinkFrom, joinMessage, keepsRejoinAfter, keyAfterJoined } from '../src/web/host-link.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
 import { format, MESSAGE_KEYS } from '../src/web/texts.js';
@@ -226,5 +226,33 @@ describe('a host link', () => {
     );
     expect(format('en', 'hostLinkNote')).toMatch(/as host/);
     expect(format('fr', 'hostLinkNote')).toMatch(/en tant qu’organisateur/);
+  });
+});
+
+describe('a rejoin token', () => {
+  const token = 'Zm9vYmFyLWJhei1xdXV4LQ';
+
+  it('replaces the spent host link once joined; no token (a guest, a full server) leaves the PIN', () => {
+    expect(keyAfterJoined(token)).toEqual({ ticket: token, kind: 'rejoin' });
+    expect(keyAfterJoined(undefined)).toBeNull();
+    // Nothing the join message could not carry as a ticket.
+    for (const bad of ['', 'a b', 'a+b/c=', 'A'.repeat(257)]) expect(keyAfterJoined(bad), bad).toBeNull();
+    expect(joinMessage('Olivia', { ticket: token })).toEqual({ type: 'join', name: 'Olivia', ticket: token });
+  });
+
+  it('is kept after a lost connection or leaving, and forgotten when the server revoked it', () => {
+    const kept = ['connectionLost', 'leftMeeting'];
+    const forgotten = ['removed', 'denied', 'endedCancelled', 'endedTime', 'endedChanged', 'endedMoved'];
+    for (const reason of kept) expect(keepsRejoinAfter(reason), reason).toBe(true);
+    for (const reason of forgotten) expect(keepsRejoinAfter(reason), reason).toBe(false);
+  });
+
+  it('says the host joins again without a PIN, and when that no longer works, in English and French', () => {
+    expect(format('en', 'rejoinNote')).toBe('You join again as host: no PIN needed.');
+    expect(format('fr', 'rejoinNote')).toMatch(/en tant qu’organisateur : aucun code PIN/);
+    expect(format('en', 'rejoinInvalid')).toBe(
+      'You can no longer join again as host without a PIN. Enter your host PIN, or open a new host link from the Roomlink pane in Outlook.',
+    );
+    expect(format('fr', 'rejoinInvalid')).toMatch(/^Vous ne pouvez plus rejoindre .* code PIN organisateur/);
   });
 });

@@ -419,4 +419,59 @@ describe('a host link', () => {
     await again.getByRole('button', { name: 'Rejoindre', exact: true }).click();
     await again.locator('#call-leave').waitFor({ state: 'visible' });
   }, 60_000);
+
+  it('gets its host back in as host after a lost connection, with no PIN while the PINs are locked', async () => {
+    const ticket = `v1.k1.${'Rj7_-'.repeat(28)}`;
+    const expiresAt = new Date(Date.now() + 15 * 60_000);
+    const slug = directory.add({
+      lobby: true,
+      checkHostTicket: async (given) => (given === ticket ? { id: 'browser-rejoin', expiresAt } : null),
+    });
+    const { context, page: organizer } = await newParticipantPage(chromium.browser);
+    contexts.push(context);
+    // Test-only: the page's WebSockets are remembered, so that the test can drop its connection.
+    await organizer.addInitScript(`(() => {
+      const Native = window.WebSocket;
+      const sockets = [];
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          sockets.push(this);
+        }
+      };
+      window.__roomsSockets = sockets;
+    })();`);
+    await organizer.goto(`${server.baseUrl}/m/${slug}#host=${ticket}`);
+    await joinAs(organizer, 'Olivia');
+    await inCall(organizer);
+
+    // Wrong PINs from this address (every page here is 127.0.0.1) lock it out of the room's PINs.
+    const mallory = await TestSocket.open(server.wsUrl(slug));
+    for (let i = 0; i < 2; i++) {
+      mallory.send({ type: 'join', name: 'Mallory', pin: '000000' });
+      await mallory.next('error');
+    }
+    mallory.send({ type: 'join', name: 'Mallory', pin: '000000' });
+    expect(await mallory.next('refused')).toMatchObject({ reason: 'locked' });
+
+    // The connection drops (not a Leave): the page says so and offers to join again.
+    await organizer.evaluate('for (const socket of window.__roomsSockets) socket.close()');
+    await organizer.getByText('The connection to the meeting was lost.').waitFor();
+    const walt = await TestSocket.open(server.wsUrl(slug));
+    walt.send({ type: 'join', name: 'Walt' });
+    expect(await walt.next('waiting')).toEqual({ type: 'waiting', hostPresent: false });
+
+    await organizer.getByRole('button', { name: 'Join again' }).click();
+    await organizer.getByText('You join again as host: no PIN needed.').waitFor();
+    expect(await organizer.locator('#pin-input').isVisible()).toBe(false);
+    await organizer.getByRole('button', { name: 'Join', exact: true }).click();
+    await inCall(organizer);
+    // As host: only a host sees the lobby and can let Walt in.
+    await organizer.getByRole('button', { name: 'Admit Walt', exact: true }).click();
+    await walt.next('joined');
+    walt.close();
+    // Held in memory only: nothing in the address bar or the page's storage.
+    expect(await organizer.evaluate('location.href')).toBe(`${server.baseUrl}/m/${slug}`);
+    expect(await organizer.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
+  }, 60_000);
 });

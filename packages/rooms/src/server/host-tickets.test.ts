@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SpentTickets } from './host-tickets.js';
+import { HOST_TICKET } from '../shared/protocol.js';
+import { RejoinTokens, SpentTickets } from './host-tickets.js';
 
 const MINUTE = 60_000;
 const start = 1_000_000;
@@ -30,5 +31,70 @@ describe('SpentTickets', () => {
     expect(spent.judge(claim('a', start + 5 * MINUTE), start)).toBe('spent');
     expect(spent.judge(claim('c'), start + 5 * MINUTE)).toBe('valid');
     expect(spent.size).toBe(1);
+  });
+});
+
+describe('RejoinTokens', () => {
+  const until = start + 60 * MINUTE;
+  const PIN = '482913';
+
+  it('made for the host PIN stop working once the room has another host PIN', () => {
+    const tokens = new RejoinTokens();
+    const token = tokens.issue('room-a', 'meeting-a', PIN, until, start) as string;
+    expect(tokens.judge(token, 'room-a', PIN, start)).toBe('valid');
+    expect(tokens.judge(token, 'room-a', '907151', start)).toBe('refused');
+    // Forgotten: the old PIN coming back does not revive it.
+    expect(tokens.judge(token, 'room-a', PIN, start)).toBe('unknown');
+  });
+
+  it('are random, fit the ticket pattern, and are good for their room until its closing time, reusably', () => {
+    const tokens = new RejoinTokens();
+    const a = tokens.issue('room-a', 'meeting-a', null, until, start);
+    const b = tokens.issue('room-a', 'meeting-a', null, until, start);
+    expect(a).toMatch(new RegExp(HOST_TICKET));
+    expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(b).not.toBe(a);
+    const token = a as string;
+    expect(tokens.judge(token, 'room-a', PIN, start)).toBe('valid');
+    expect(tokens.judge(token, 'room-a', PIN, until - 1)).toBe('valid');
+    expect(tokens.judge(token, 'room-b', PIN, start)).toBe('refused');
+    expect(tokens.judge('v1.k1.someHostLink', 'room-a', PIN, start)).toBe('unknown');
+    // A host link's token does not depend on the host PIN.
+    expect(tokens.judge(token, 'room-a', '000000', start)).toBe('valid');
+    // Past its time: refused once, then forgotten.
+    expect(tokens.judge(token, 'room-a', PIN, until)).toBe('refused');
+    expect(tokens.judge(token, 'room-a', PIN, start)).toBe('unknown');
+  });
+
+  it('follow their room’s closing time, and are revoked one by one or by room (slug or meeting id)', () => {
+    const tokens = new RejoinTokens();
+    const a = tokens.issue('room-a', 'meeting-a', null, until, start) as string;
+    tokens.renew(a, until + 30 * MINUTE);
+    expect(tokens.judge(a, 'room-a', PIN, until + MINUTE)).toBe('valid');
+    tokens.revoke(a);
+    expect(tokens.judge(a, 'room-a', PIN, start)).toBe('unknown');
+    const b = tokens.issue('room-b', 'meeting-b', null, until, start) as string;
+    const c = tokens.issue('room-c', 'meeting-c', null, until, start) as string;
+    tokens.revokeRoom('room-b');
+    tokens.revokeRoom('meeting-c');
+    expect([tokens.judge(b, 'room-b', PIN, start), tokens.judge(c, 'room-c', PIN, start)]).toEqual([
+      'unknown',
+      'unknown',
+    ]);
+    expect(tokens.size).toBe(0);
+  });
+
+  it('at capacity, none is made rather than a live one forgotten; those past their time make room', () => {
+    const tokens = new RejoinTokens(2);
+    const early = tokens.issue('room-a', 'meeting-a', null, start + 5 * MINUTE, start) as string;
+    tokens.issue('room-a', 'meeting-a', null, until, start);
+    expect(tokens.issue('room-b', 'meeting-b', null, until, start)).toBeNull();
+    expect(tokens.judge(early, 'room-a', PIN, start)).toBe('valid');
+    expect(tokens.issue('room-b', 'meeting-b', null, until, start + 5 * MINUTE)).toMatch(
+      /^[A-Za-z0-9_-]{22}$/,
+    );
+    expect(tokens.size).toBe(2);
+    tokens.prune(until);
+    expect(tokens.size).toBe(0);
   });
 });

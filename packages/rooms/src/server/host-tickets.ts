@@ -3,7 +3,11 @@
  * expire, in memory. All signalling for a room reaches one process, so one memory is enough; a
  * restart forgets, which lets a ticket already used in again for at most the rest of its life
  * (15 minutes from issue), only to someone who already held it.
+ *
+ * A host who got in (host link or host PIN) gets a rejoin token instead (see RejoinTokens): it gets
+ * them back in as host after a lost connection, for the rest of the room's time.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { HostTicketClaim } from './directory.js';
 
 export type TicketVerdict =
@@ -48,4 +52,115 @@ export class SpentTickets {
   get size(): number {
     return this.#until.size;
   }
+}
+
+/** What a join's ticket is to the rejoin tokens (see RejoinTokens.judge). */
+export type RejoinVerdict =
+  /** A rejoin token of this room, still good: a host. */
+  | 'valid'
+  /**
+   * A rejoin token of another room, past its room's closing time, or made for the host PIN the room no
+   * longer has: refused, never taken for a host link.
+   */
+  | 'refused'
+  /** No rejoin token this hub gave (a host link's ticket, or one forgotten): for the host link path. */
+  | 'unknown';
+
+interface RejoinGrant {
+  readonly slug: string;
+  readonly meetingId: string;
+  /** The room's closing time (ms) as the hub knew it when it last admitted or renewed. */
+  until: number;
+  /**
+   * A digest of the host PIN its host came in with (the PIN itself is not kept), null for a host
+   * link: a host PIN changed since (it leaked, say) stops it, as it stops the old PIN.
+   */
+  readonly hostPinDigest: string | null;
+}
+
+/**
+ * Rejoin tokens, in memory: each host the hub admits gets one (in `joined`), good for coming back
+ * as host to the same room, as often as needed, until the room's closing time. Unlike a host link's
+ * ticket it is not spent by a join: a connection may drop many times in a meeting. It is dropped when
+ * a host removes its holder, when the room is closed or cancelled, and once past its time; one made
+ * for a host who gave the host PIN stops working once the room's host PIN changes. At `capacity`
+ * live tokens, no new one is made rather than a live one forgotten: a host admitted then simply gets
+ * none (and comes back with the PIN or a new host link, as before). A restart forgets them all: the
+ * page is then refused `host_link_invalid` and shows the PIN field.
+ */
+export class RejoinTokens {
+  /** Token → the room it is for and until when. */
+  readonly #grants = new Map<string, RejoinGrant>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  /**
+   * A new token for a host of `slug` (meeting `meetingId`) who came in with `hostPin` (null: a host
+   * link), good until `until` (ms), or null at capacity. 128 random bits in base64url (22
+   * characters): it fits a host link's ticket pattern, so the page sends it as `ticket`.
+   */
+  issue(slug: string, meetingId: string, hostPin: string | null, until: number, now: number): string | null {
+    if (this.#grants.size >= this.capacity) this.prune(now);
+    if (this.#grants.size >= this.capacity) return null;
+    const token = randomBytes(16).toString('base64url');
+    this.#grants.set(token, {
+      slug,
+      meetingId,
+      until,
+      hostPinDigest: hostPin === null ? null : digest(hostPin),
+    });
+    return token;
+  }
+
+  /** Whether `token` is one this hub gave (and still remembers). */
+  has(token: string): boolean {
+    return this.#grants.has(token);
+  }
+
+  /**
+   * What `token` is for a join to `slug`, whose host PIN is now `hostPin`, at `now` (ms); uses
+   * nothing up.
+   */
+  judge(token: string, slug: string, hostPin: string, now: number): RejoinVerdict {
+    const grant = this.#grants.get(token);
+    if (!grant) return 'unknown';
+    if (grant.slug !== slug) return 'refused';
+    // NaN (an invalid date) is past too. A host PIN changed since never comes back: drop it.
+    if (!(grant.until > now) || (grant.hostPinDigest !== null && grant.hostPinDigest !== digest(hostPin))) {
+      this.#grants.delete(token);
+      return 'refused';
+    }
+    return 'valid';
+  }
+
+  /** The room's closing time moved (extended, shortened): the token follows it. */
+  renew(token: string, until: number): void {
+    const grant = this.#grants.get(token);
+    if (grant) grant.until = until;
+  }
+
+  /** Its holder was removed by a host: it gets nobody in any more. */
+  revoke(token: string): void {
+    this.#grants.delete(token);
+  }
+
+  /** The room whose slug or meeting id is `key` was closed or cancelled: its tokens are dropped. */
+  revokeRoom(key: string): void {
+    for (const [token, grant] of this.#grants)
+      if (grant.slug === key || grant.meetingId === key) this.#grants.delete(token);
+  }
+
+  /** Forgets tokens past their time at `now` (ms): they are refused anyway. */
+  prune(now: number): void {
+    for (const [token, grant] of this.#grants) if (!(grant.until > now)) this.#grants.delete(token);
+  }
+
+  get size(): number {
+    return this.#grants.size;
+  }
+}
+
+/** Only a digest of a host PIN is kept with a token: the map lives as long as the room. */
+function digest(pin: string): string {
+  return createHash('sha256').update(pin, 'utf8').digest('base64url');
 }

@@ -22,7 +22,7 @@ import {
 } from '../shared/protocol.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
-import { SpentTickets } from './host-tickets.js';
+import { RejoinTokens, SpentTickets } from './host-tickets.js';
 import type { PinGuard } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
 import type { ConnectionRefusal, RoomMetrics } from './metrics.js';
@@ -60,6 +60,8 @@ export interface HubOptions {
    * or changed by another process (the CLI, retention, a second server) reaches its room within it.
    */
   readonly recheckMs: number;
+  /** Live rejoin tokens remembered at most (see RejoinTokens); 10,000 unless told. */
+  readonly rejoinCapacity?: number;
 }
 
 /**
@@ -116,6 +118,8 @@ interface Peer {
   admittedByHost: boolean;
   /** Re-issues the TURN credential before it expires (see TURN_RENEW_AT). */
   turnTimer: NodeJS.Timeout | undefined;
+  /** Hosts: the rejoin token sent in `joined` (see RejoinTokens), null for none. */
+  rejoin: string | null;
 }
 
 interface LiveRoom {
@@ -273,6 +277,8 @@ export class RoomHub {
   readonly #clientBudgets = new Map<string, ClientBudget>();
   /** Host links admitted once, until they expire (single use). */
   readonly #spentTickets = new SpentTickets();
+  /** What gets an admitted host back in as host after a lost connection (see RejoinTokens). */
+  readonly #rejoins: RejoinTokens;
   /** New connections per client (see NEW_SOCKETS_BURST_PER_SOCKET). */
   readonly #newSockets: ConnectionBudget;
   readonly #heartbeat: NodeJS.Timeout;
@@ -282,6 +288,7 @@ export class RoomHub {
   #closed = false;
 
   constructor(private readonly options: HubOptions) {
+    this.#rejoins = new RejoinTokens(options.rejoinCapacity);
     this.#newSockets = new ConnectionBudget(
       options.maxSocketsPerClient * NEW_SOCKETS_BURST_PER_SOCKET,
       options.maxSocketsPerClient * NEW_SOCKETS_PER_SECOND_PER_SOCKET,
@@ -394,6 +401,7 @@ export class RoomHub {
       guestPin: null,
       admittedByHost: false,
       turnTimer: undefined,
+      rejoin: null,
     };
     this.#sockets.add(peer);
     peer.joinTimer = setTimeout(() => {
@@ -415,6 +423,8 @@ export class RoomHub {
    */
   closeRoom(key: string, reason: 'cancelled' | 'ended' = 'cancelled'): number {
     if (reason === 'cancelled') this.#tombstones.set(key, this.options.now().getTime() + TOMBSTONE_MS);
+    // Live or not (its hosts may all have lost their connection): nobody comes back to it as host.
+    this.#rejoins.revokeRoom(key);
     let disconnected = 0;
     for (const room of [...this.#rooms.values()]) {
       if (room.slug !== key && room.meetingId !== key) continue;
@@ -536,20 +546,23 @@ export class RoomHub {
     if (peer.state !== 'connecting' || peer.joining) return this.#invalid(peer, 'already_joined');
     const name = cleanName(rawName);
     if (name === '') return this.#error(peer, 'invalid_message');
-    // A host link makes a host, as the host PIN does: neither a removal nor the PIN lockout keeps it out
-    // (whoever holds the join link can lock the room's PINs; the organizer must still get in).
+    // A host link (or a rejoin token) makes a host, as the host PIN does: neither a removal nor the PIN
+    // lockout keeps it out (whoever holds the join link can lock the room's PINs; the organizer must
+    // still get in).
     if ('pin' in key) {
       // Without a PIN nobody is a host: a removed client is turned away before the directory is asked.
       if (key.pin === '' && this.#refusedAsRemoved(peer)) return;
       // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
       if (key.pin !== '' && this.#refusedAsLocked(peer)) return;
     }
+    // A rejoin token is this hub's own: the directory is not asked about it.
+    const hostLink = 'ticket' in key && !this.#rejoins.has(key.ticket) ? key.ticket : null;
     peer.joining = true;
     let info: RoomInfo | null;
     let claim: HostTicketClaim | null = null;
     try {
       info = await this.#lookUp(peer);
-      if (info && 'ticket' in key && peer.state === 'connecting') claim = await claimOf(info, key.ticket);
+      if (info && hostLink !== null && peer.state === 'connecting') claim = await claimOf(info, hostLink);
     } finally {
       peer.joining = false;
     }
@@ -568,14 +581,22 @@ export class RoomHub {
       );
     if (timing.state === 'closed') return this.#refuse(peer, 'closed');
 
+    // A rejoin token (a host coming back) is judged first; any other ticket is a host link's.
+    const rejoin =
+      'ticket' in key ? this.#rejoins.judge(key.ticket, peer.slug, info.hostPin, now.getTime()) : 'unknown';
+    if (rejoin === 'refused') return this.#error(peer, 'host_link_invalid');
     const role =
-      'ticket' in key ? this.#hostByTicket(peer, claim, now) : this.#roleByPin(peer, info, key.pin);
+      rejoin === 'valid'
+        ? 'host'
+        : 'ticket' in key
+          ? this.#hostByTicket(peer, claim, now)
+          : this.#roleByPin(peer, info, key.pin);
     if (role === null) return;
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
-    // A host (host PIN or host link) gets one seat past the cap: guests (or one client's many sockets)
-    // filling the room must not keep out the one person who can remove them.
+    // A host (host PIN, host link or rejoin token) gets one seat past the cap: guests (or one client's
+    // many sockets) filling the room must not keep out the one person who can remove them.
     const seats = this.options.maxParticipants + (role === 'host' ? 1 : 0);
     if (room.participants.size >= seats) {
       this.#dropIfEmpty(room);
@@ -602,7 +623,8 @@ export class RoomHub {
     }
     // Spent only now that the host is in: a refusal (timing, a full room) leaves the link usable.
     // Nothing was awaited since it was judged, so a second join with it cannot have got in meanwhile.
-    if (claim) this.#spentTickets.spend(claim);
+    if (rejoin !== 'valid' && claim) this.#spentTickets.spend(claim);
+    if (role === 'host') peer.rejoin = this.#rejoinToken(peer, key, rejoin === 'valid', info, room, now);
     this.#admit(room, peer);
   }
 
@@ -658,6 +680,37 @@ export class RoomHub {
     return null;
   }
 
+  /**
+   * The rejoin token for a host being admitted: the one it came back with (reusable, and now good
+   * until the room's current closing time), or a new one; null when the hub holds too many to make one.
+   */
+  #rejoinToken(
+    peer: Peer,
+    key: JoinKey,
+    cameBack: boolean,
+    info: RoomInfo,
+    room: LiveRoom,
+    now: Date,
+  ): string | null {
+    const until = room.closesAt.getTime();
+    if (cameBack && 'ticket' in key) {
+      this.#rejoins.renew(key.ticket, until);
+      return key.ticket;
+    }
+    // One made for the host PIN lasts only as long as that PIN (see RejoinTokens).
+    const hostPin = 'pin' in key ? info.hostPin : null;
+    const token = this.#rejoins.issue(peer.slug, info.meetingId, hostPin, until, now.getTime());
+    if (token === null)
+      this.options.logger.warn({ limit: this.#rejoins.size }, 'too many rejoin tokens to make one more');
+    return token;
+  }
+
+  /** The room's closing time changed: the rejoin tokens of the hosts in it follow. */
+  #renewRejoins(room: LiveRoom): void {
+    for (const peer of room.participants.values())
+      if (peer.rejoin !== null) this.#rejoins.renew(peer.rejoin, room.closesAt.getTime());
+  }
+
   #admit(room: LiveRoom, peer: Peer): void {
     room.waiting.delete(peer.id);
     room.participants.set(peer.id, peer);
@@ -672,6 +725,7 @@ export class RoomHub {
       iceServers: iceServersFor(this.options.iceServers, this.options.turn, now, peer.id, turnEnd(room)),
       maxParticipants: this.options.maxParticipants,
       ...(peer.role === 'host' ? { waiting: waitingList(room) } : {}),
+      ...(peer.rejoin !== null ? { rejoin: peer.rejoin } : {}),
     });
     this.#armTurnRenewal(peer, now, room);
     this.#broadcast(room, { type: 'peer-joined', peer: summary(peer) }, peer);
@@ -795,6 +849,9 @@ export class RoomHub {
           return;
         }
         this.#keepOut(target);
+        // A host may remove another host: the removed one must not come back as host on its token.
+        if (target.rejoin !== null) this.#rejoins.revoke(target.rejoin);
+        target.rejoin = null;
         this.#send(target, { type: 'removed' });
         this.#drop(target, CLOSE.removed, 'removed');
         return;
@@ -882,6 +939,7 @@ export class RoomHub {
     if (room.closeTimer === undefined || room.closesAt.getTime() !== closesAt.getTime()) {
       room.closesAt = closesAt;
       this.#armCloseTimer(room);
+      this.#renewRejoins(room);
     }
     return room;
   }
@@ -935,6 +993,7 @@ export class RoomHub {
       // Earlier too: a meeting shortened while live ends at its new time.
       room.closesAt = timing.closesAt;
       this.#armCloseTimer(room);
+      this.#renewRejoins(room);
       return this.#enforceRules(room, info);
     }
     // Not open before its saved closing time: the meeting (or this occurrence) was moved or cancelled.
@@ -991,6 +1050,8 @@ export class RoomHub {
     room.waiting.clear();
     clearTimeout(room.closeTimer);
     if (this.#rooms.get(room.slug) === room) this.#rooms.delete(room.slug);
+    // Ended, cancelled or moved: its hosts come back (if the room opens again) with a PIN or a host link.
+    this.#rejoins.revokeRoom(room.slug);
     return everyone.length;
   }
 
@@ -1153,6 +1214,7 @@ export class RoomHub {
     for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
     for (const [key, until] of this.#removed) if (until <= now) this.#removed.delete(key);
     this.#spentTickets.prune(now);
+    this.#rejoins.prune(now);
     this.#newSockets.sweep();
     // A budget refilled completely is the same as none; one with sockets open is kept all the same.
     for (const [client, budget] of this.#clientBudgets)

@@ -33,7 +33,8 @@ export const PARTICIPANT_ID = '^[0-9a-f]{16}$';
 
 /**
  * A host link's ticket, as the core issues it (opaque to this package): it rides in the join link's
- * fragment (`#host=<ticket>`), so these characters need no escaping there or in JSON.
+ * fragment (`#host=<ticket>`), so these characters need no escaping there or in JSON. A rejoin token
+ * (see `joined`) fits it too and is sent the same way.
  */
 export const HOST_TICKET = `^[A-Za-z0-9._-]{1,${LIMITS.ticketLength}}$`;
 
@@ -70,7 +71,10 @@ export const ClientMessage = Type.Union([
       type: Type.Literal('join'),
       name: Type.String({ minLength: 1, maxLength: LIMITS.nameLength }),
       pin: Type.Optional(Type.String({ pattern: `^[0-9]{0,${LIMITS.pinLength}}$` })),
-      /** A host link's ticket instead of a PIN: a join with both a non-empty PIN and a ticket is refused. */
+      /**
+       * A host link's ticket, or a rejoin token from an earlier `joined`, instead of a PIN: a join with
+       * both a non-empty PIN and a ticket is refused.
+       */
       ticket: Type.Optional(Type.String({ pattern: HOST_TICKET })),
     },
     closed,
@@ -148,7 +152,9 @@ export type ErrorCode =
   | 'rate_limited'
   /**
    * The host link's ticket was not issued for this meeting, has expired or was used already (or this
-   * server cannot check tickets): nothing was counted against the client; it may join with a PIN.
+   * server cannot check tickets), or the rejoin token is another room's, past the room's closing time,
+   * revoked (its holder was removed, the room closed, the host PIN it came with changed) or forgotten
+   * (a restart): nothing was counted against the client; it may join with a PIN.
    */
   | 'host_link_invalid'
   /**
@@ -167,6 +173,15 @@ export type ServerMessage =
       readonly maxParticipants: number;
       /** Hosts only: who waits in the lobby. */
       readonly waiting?: readonly WaitingGuest[];
+      /**
+       * Hosts only (by host PIN, host link or rejoin token): a rejoin token, 22 base64url characters
+       * (128 random bits), that gets this host back into this room as host, as `ticket` in a later
+       * `join`, without a PIN and past the PIN lockouts and a removal, as often as needed until the
+       * room's closing time. The page keeps it in memory only. Absent when the server holds too many
+       * to make one more. Revoked when a host removes this one, and when the room is closed; one got
+       * with the host PIN also stops when the meeting's host PIN changes.
+       */
+      readonly rejoin?: string;
     }
   /**
    * In the lobby; sent again when a host comes or the last host leaves. `hostPresent` false: no host

@@ -3,6 +3,10 @@
  * ticket rides in the fragment so that it never reaches a server log or a Referer; the page takes it
  * out of the address bar at once (so it is not bookmarked, shared or reloaded) and keeps it in memory
  * only, until it is spent (one join) or refused.
+ *
+ * Once in, a host (host link or host PIN) gets a rejoin token in `joined` instead: the page keeps
+ * that in memory (never in storage or the address), and joins again with it after a lost connection
+ * or leaving, as host, without a PIN.
  */
 import { type ClientMessage, HOST_TICKET } from '../shared/protocol.js';
 
@@ -28,4 +32,32 @@ export type JoinKey = { readonly pin: string } | { readonly ticket: string };
 export function joinMessage(name: string, key: JoinKey): Extract<ClientMessage, { type: 'join' }> {
   if ('ticket' in key) return { type: 'join', name, ticket: key.ticket };
   return { type: 'join', name, ...(key.pin ? { pin: key.pin } : {}) };
+}
+
+/**
+ * A ticket the page holds instead of a PIN: a host link's (`link`), or the rejoin token the server
+ * gave a host in `joined` (`rejoin`); the pre-join form and a refusal say which.
+ */
+export interface HostKey {
+  readonly ticket: string;
+  readonly kind: 'link' | 'rejoin';
+}
+
+/**
+ * What the page holds once joined: the rejoin token the server gave (hosts), or nothing (guests, a
+ * server that made none, or something that cannot be sent as a ticket). The host link, if any, was
+ * spent by the join.
+ */
+export function keyAfterJoined(rejoin: string | undefined): HostKey | null {
+  return rejoin !== undefined && TICKET.test(rejoin) ? { ticket: rejoin, kind: 'rejoin' } : null;
+}
+
+/**
+ * Whether the page still holds its rejoin token after the call ended for `reason` (session.ts's
+ * EndReason): after a lost connection or leaving, joining again is the point; removed, or the room
+ * ended, cancelled or moved, the server has revoked it. (A string, so that this module stays free of
+ * the DOM for the Node tests.)
+ */
+export function keepsRejoinAfter(reason: string): boolean {
+  return reason === 'connectionLost' || reason === 'leftMeeting';
 }

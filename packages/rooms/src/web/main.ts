@@ -8,7 +8,7 @@ import { LIMITS } from '../shared/protocol.js';
 import { BUSY_MESSAGES, retryDelayMs } from './admission.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
-import { hostLinkFrom, type JoinKey } from './host-link.js';
+import { type HostKey, hostLinkFrom, type JoinKey, keepsRejoinAfter, keyAfterJoined } from './host-link.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
@@ -29,9 +29,11 @@ let retryTimer: number | undefined;
 let busyRetries = 0;
 /**
  * The host link's ticket (see host-link.ts), in memory only, until it gets the visitor in (it is
- * spent then) or the server refuses it; while held, it replaces the PIN.
+ * spent then) or the server refuses it; then the rejoin token the server gave the host, if any, until
+ * it is refused, or the call ends in a way that revoked it. While held, it replaces the PIN. Never
+ * stored, nor put in the address.
  */
-let hostTicket: string | null = null;
+let hostKey: HostKey | null = null;
 /** The page was opened with a host link that cannot be a ticket: the pre-join form says so once. */
 let brokenHostLink = false;
 /** What the room asks of the PIN field, from its status (see showPrejoin). */
@@ -117,13 +119,13 @@ function takeHostLink(): void {
   const link = hostLinkFrom(location.hash);
   if (link.kind === 'none') return;
   history.replaceState(history.state, '', location.pathname + location.search);
-  if (link.kind === 'ticket') hostTicket = link.ticket;
+  if (link.kind === 'ticket') hostKey = { ticket: link.ticket, kind: 'link' };
   else brokenHostLink = true;
 }
 
-/** Spent or refused: from now on the visitor joins with a PIN, like anyone. */
+/** Refused or revoked: from now on the visitor joins with a PIN, like anyone. */
 function forgetHostTicket(): void {
-  hostTicket = null;
+  hostKey = null;
   renderPinField();
 }
 
@@ -197,12 +199,16 @@ async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<v
   }
 }
 
-/** The PIN field as the room asks for it, or, while a host link's ticket is held, a note instead. */
+/**
+ * The PIN field as the room asks for it, or, while a host link's ticket or a rejoin token is held, a
+ * note instead (a host who came in with the PIN comes back without it, too).
+ */
 function renderPinField(): void {
   const { guestPinRequired, lobby } = pinRules;
-  const byHostLink = hostTicket !== null;
+  const byHostLink = hostKey !== null;
   el.pinField.hidden = byHostLink;
   el.hostLinkNote.hidden = !byHostLink;
+  el.hostLinkNote.textContent = t(hostKey?.kind === 'rejoin' ? 'rejoinNote' : 'hostLinkNote');
   el.pinLabel.textContent = guestPinRequired ? t('pinLabel') : t('hostPinLabel');
   el.pinHint.textContent = [guestPinRequired ? t('pinHint') : t('hostPinHint'), lobby ? t('lobbyHint') : '']
     .filter(Boolean)
@@ -222,7 +228,7 @@ async function join(retrying = false): Promise<void> {
   el.joinError.textContent = '';
   setJoining(true);
   if (!session || session.ended) session = newSession();
-  const key: JoinKey = hostTicket !== null ? { ticket: hostTicket } : { pin };
+  const key: JoinKey = hostKey !== null ? { ticket: hostKey.ticket } : { pin };
   try {
     await session.join(name, key);
   } catch {
@@ -261,9 +267,11 @@ function newSession(): Session {
   return new Session(slug, media, views, {
     joinError(text, field, code) {
       setJoining(false);
+      // A refused rejoin token is no host link: the visitor never opened one.
+      const said = code === 'host_link_invalid' && hostKey?.kind === 'rejoin' ? t('rejoinInvalid') : text;
       // Before the focus moves to the PIN field, which the ticket kept hidden.
       if (code === 'host_link_invalid') forgetHostTicket();
-      formError(text, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);
+      formError(said, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);
     },
     refused(reason, opensAt) {
       session = null;
@@ -280,10 +288,12 @@ function newSession(): Session {
       showView('view-waiting');
       if (arriving) focusHeading('view-waiting');
     },
-    joined() {
+    joined(rejoin) {
       busyRetries = 0;
-      // Spent: joining again later (after leaving, or a lost connection) takes the PIN.
-      forgetHostTicket();
+      // A host link is spent now. A host gets a rejoin token instead, which joining again later (after
+      // a lost connection, or leaving) uses; anyone else joins again with the PIN.
+      hostKey = keyAfterJoined(rejoin);
+      renderPinField();
       el.settings.append(el.devices);
       el.callNotice.textContent = '';
       showView('view-call');
@@ -308,6 +318,8 @@ function newSession(): Session {
     ended(reason, opensAt) {
       session = null;
       setJoining(false);
+      // Removed, or the room ended: the server revoked the rejoin token.
+      if (!keepsRejoinAfter(reason)) forgetHostTicket();
       // Moved (or this occurrence cancelled): the page waits for the room's next opening.
       if (reason === 'endedMoved') return showNotYetOpen(opensAt, t('endedMoved'));
       showMessage(t(END_MESSAGES[reason]), t('rejoin'), () => void loadStatus());

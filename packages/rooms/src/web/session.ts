@@ -34,7 +34,8 @@ export interface SessionHooks {
   refused(reason: string, opensAt?: string): void;
   /** In the lobby; called again when the first host comes or the last one leaves. */
   waiting(hostPresent: boolean): void;
-  joined(): void;
+  /** In the call. `rejoin`: hosts, the token that gets them back in as host (see host-link.ts). */
+  joined(rejoin: string | undefined): void;
   notice(text: string): void;
   /** A notice shown earlier no longer holds (who it said was waiting was let in, turned away or left). */
   withdrawNotice(text: string): void;
@@ -236,7 +237,7 @@ export class Session {
       this.#mesh.connect(peer.id);
     }
     if (message.waiting) this.#onLobby(message.waiting);
-    this.hooks.joined();
+    this.hooks.joined(message.rejoin);
   }
 
   #onLocalMedia(): void {

@@ -19,6 +19,10 @@ const en = {
   hostLinkNote: 'You join as host with the host link from Outlook: no PIN needed.',
   hostLinkInvalid:
     'This host link has expired or was already used. Open a new one from the Roomlink pane in Outlook, or enter your host PIN.',
+  // Shown instead of the PIN field while the page holds the rejoin token a host got when joining.
+  rejoinNote: 'You join again as host: no PIN needed.',
+  rejoinInvalid:
+    'You can no longer join again as host without a PIN. Enter your host PIN, or open a new host link from the Roomlink pane in Outlook.',
   devicesLegend: 'Camera and microphone',
   cameraLabel: 'Camera',
   microphoneLabel: 'Microphone',
@@ -154,6 +158,10 @@ const fr: Dictionary = {
     'Vous rejoignez la réunion en tant qu’organisateur grâce au lien organisateur d’Outlook : aucun code PIN n’est nécessaire.',
   hostLinkInvalid:
     'Ce lien organisateur a expiré ou a déjà été utilisé. Ouvrez-en un nouveau depuis le volet Roomlink dans Outlook, ou saisissez votre code PIN organisateur.',
+  rejoinNote:
+    'Vous rejoignez à nouveau la réunion en tant qu’organisateur : aucun code PIN n’est nécessaire.',
+  rejoinInvalid:
+    'Vous ne pouvez plus rejoindre la réunion en tant qu’organisateur sans code PIN. Saisissez votre code PIN organisateur, ou ouvrez un nouveau lien organisateur depuis le volet Roomlink dans Outlook.',
   devicesLegend: 'Caméra et micro',
   cameraLabel: 'Caméra',
   microphoneLabel: 'Micro',
