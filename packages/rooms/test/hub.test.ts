@@ -1100,6 +1100,13 @@ describe('host links', () => {
       if (rejoin === undefined) throw new Error(`no rejoin token: ${JSON.stringify(socket.received)}`);
       return rejoin;
     }
+    /** A host who came in by host link and lost their connection: the rejoin token they hold. */
+    async function hostWhoLeft(hub: RoomHub, slug: string): Promise<string> {
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.terminate();
+      return token;
+    }
     /** Locks `client` out of the room's PINs: 5 wrong ones. */
     async function lockOut(hub: RoomHub, slug: string, client: string) {
       for (let i = 0; i < 5; i++) await attempt(hub, slug, 'Olivia', '000000', new FakeSocket(), client);
@@ -1185,9 +1192,7 @@ describe('host links', () => {
     it('ends with the room: past its closing time the room is refused as closed', async () => {
       const hub = newHub();
       const { slug } = hostLinkRoom();
-      const host = await withTicket(hub, slug);
-      const token = rejoinOf(host);
-      host.terminate();
+      const token = await hostWhoLeft(hub, slug);
       // The room closes 60 minutes after the meeting's end, 55 minutes from now (the rooms here are timed
       // from the real clock, a few milliseconds after `now`: a minute more to be past it).
       now += 116 * 60_000;
@@ -1198,9 +1203,7 @@ describe('host links', () => {
     it('obeys the room: a cancelled meeting refuses it', async () => {
       const hub = newHub();
       const { slug } = hostLinkRoom();
-      const host = await withTicket(hub, slug);
-      const token = rejoinOf(host);
-      host.terminate();
+      const token = await hostWhoLeft(hub, slug);
       const info = directory.rooms.get(slug) as RoomInfo;
       directory.rooms.set(slug, { ...info, status: 'cancelled' });
       expect((await withTicket(hub, slug, token)).all('refused')).toMatchObject([{ reason: 'cancelled' }]);
@@ -1223,9 +1226,7 @@ describe('host links', () => {
     it('is good until the closing time the hub knew: a meeting extended while the room stood empty takes the PIN', async () => {
       const hub = newHub();
       const { slug } = hostLinkRoom();
-      const host = await withTicket(hub, slug);
-      const token = rejoinOf(host);
-      host.terminate();
+      const token = await hostWhoLeft(hub, slug);
       const info = directory.rooms.get(slug) as RoomInfo;
       directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
       now += 116 * 60_000;
@@ -1238,9 +1239,7 @@ describe('host links', () => {
     it('is good until the room’s latest closing time once its host came back after an extension', async () => {
       const hub = newHub();
       const { slug } = hostLinkRoom();
-      const host = await withTicket(hub, slug);
-      const token = rejoinOf(host);
-      host.terminate();
+      const token = await hostWhoLeft(hub, slug);
       const info = directory.rooms.get(slug) as RoomInfo;
       directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
       const back = await withTicket(hub, slug, token);
@@ -1283,9 +1282,7 @@ describe('host links', () => {
     it('is revoked when the room is closed', async () => {
       const hub = newHub();
       const { slug } = hostLinkRoom();
-      const host = await withTicket(hub, slug);
-      const token = rejoinOf(host);
-      host.terminate();
+      const token = await hostWhoLeft(hub, slug);
       // Nobody is in the room: it is closed all the same (by slug or meeting id).
       hub.closeRoom(slug, 'ended');
       expect((await withTicket(hub, slug, token)).received).toEqual(hostLinkInvalid);
