@@ -380,13 +380,18 @@ describe('in the call and at the door', () => {
 });
 
 describe('a host link', () => {
+  /** A room with a lobby whose directory vouches for `ticket` alone (claim `id`, 15 minutes). */
+  function lobbyRoomWithHostLink(ticket: string, id: string): string {
+    const expiresAt = new Date(Date.now() + 15 * 60_000);
+    return directory.add({
+      lobby: true,
+      checkHostTicket: async (given) => (given === ticket ? { id, expiresAt } : null),
+    });
+  }
+
   it('leaves no ticket in the address bar, joins as host without a PIN, and works once (then the PIN form, in French)', async () => {
     const ticket = `v1.k1.${'Tk3_-'.repeat(28)}`;
-    const expiresAt = new Date(Date.now() + 15 * 60_000);
-    const slug = directory.add({
-      lobby: true,
-      checkHostTicket: async (given) => (given === ticket ? { id: 'browser-claim', expiresAt } : null),
-    });
+    const slug = lobbyRoomWithHostLink(ticket, 'browser-claim');
     // Someone waits in the lobby: only a host sees them and can let them in.
     const walt = await TestSocket.open(server.wsUrl(slug));
     walt.send({ type: 'join', name: 'Walt' });
@@ -422,11 +427,7 @@ describe('a host link', () => {
 
   it('gets its host back in as host after a lost connection, with no PIN while the PINs are locked', async () => {
     const ticket = `v1.k1.${'Rj7_-'.repeat(28)}`;
-    const expiresAt = new Date(Date.now() + 15 * 60_000);
-    const slug = directory.add({
-      lobby: true,
-      checkHostTicket: async (given) => (given === ticket ? { id: 'browser-rejoin', expiresAt } : null),
-    });
+    const slug = lobbyRoomWithHostLink(ticket, 'browser-rejoin');
     const { context, page: organizer } = await newParticipantPage(chromium.browser);
     contexts.push(context);
     // Test-only: the page's WebSockets are remembered, so that the test can drop its connection.

@@ -124,7 +124,7 @@ function takeHostLink(): void {
 }
 
 /** Refused or revoked: from now on the visitor joins with a PIN, like anyone. */
-function forgetHostTicket(): void {
+function forgetHostKey(): void {
   hostKey = null;
   renderPinField();
 }
@@ -270,7 +270,7 @@ function newSession(): Session {
       // A refused rejoin token is no host link: the visitor never opened one.
       const said = code === 'host_link_invalid' && hostKey?.kind === 'rejoin' ? t('rejoinInvalid') : text;
       // Before the focus moves to the PIN field, which the ticket kept hidden.
-      if (code === 'host_link_invalid') forgetHostTicket();
+      if (code === 'host_link_invalid') forgetHostKey();
       formError(said, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);
     },
     refused(reason, opensAt) {
@@ -319,7 +319,7 @@ function newSession(): Session {
       session = null;
       setJoining(false);
       // Removed, or the room ended: the server revoked the rejoin token.
-      if (!keepsRejoinAfter(reason)) forgetHostTicket();
+      if (!keepsRejoinAfter(reason)) forgetHostKey();
       // Moved (or this occurrence cancelled): the page waits for the room's next opening.
       if (reason === 'endedMoved') return showNotYetOpen(opensAt, t('endedMoved'));
       showMessage(t(END_MESSAGES[reason]), t('rejoin'), () => void loadStatus());
