@@ -88,7 +88,7 @@ const hostLinkCalls = (meetingId: string) =>
   requests.filter((r) => r === `POST ${server.baseUrl}api/v1/meetings/${meetingId}/host-link`).length;
 
 describe('Join as host in the Outlook sandbox (real server, demo mode)', () => {
-  it('opens <join URL>#host=<ticket> in a new window, and keeps the link nowhere', async () => {
+  it('opens <join URL>?lang=<pane language>#host=<ticket> in a new window, and keeps the link nowhere', async () => {
     const { joinUrl, meetingId } = await meetingInTaskpane();
     const pane = await taskpaneFrame();
     // Why window.open: the sandbox, like Outlook on the web, has no OpenBrowserWindowApi.
@@ -110,9 +110,11 @@ describe('Join as host in the Outlook sandbox (real server, demo mode)', () => {
 
     const [url, ...more] = await opened();
     expect(more).toEqual([]);
-    expect(url).toMatch(new RegExp(`^${escapeRegExp(joinUrl)}#host=${TICKET}$`));
-    // The join page took the ticket out of its address bar, and offers to join as host without a PIN.
-    await expect.poll(() => joinPage.url()).toBe(joinUrl);
+    expect(url).toMatch(new RegExp(`^${escapeRegExp(joinUrl)}\\?lang=en#host=${TICKET}$`));
+    // The join page took the ticket out of its address bar (keeping the language), and offers to join
+    // as host without a PIN, in the pane's language.
+    await expect.poll(() => joinPage.url()).toBe(`${joinUrl}?lang=en`);
+    expect(await joinPage.evaluate(() => document.documentElement.lang)).toBe('en');
     await joinPage.locator('#host-link-note').waitFor({ state: 'visible' });
     expect(await joinPage.locator('#pin-field').isHidden()).toBe(true);
     await expect
@@ -141,7 +143,7 @@ describe('Join as host in the Outlook sandbox (real server, demo mode)', () => {
     const link = taskpane().getByTestId('host-link');
     await link.waitFor();
     const href = String(await link.getAttribute('href'));
-    expect(href).toMatch(new RegExp(`^${escapeRegExp(joinUrl)}#host=${TICKET}$`));
+    expect(href).toMatch(new RegExp(`^${escapeRegExp(joinUrl)}\\?lang=en#host=${TICKET}$`));
     expect(await taskpane().getByTestId('host-link-help').textContent()).toMatch(
       /^It works once, until \d\d:\d\d( [AP]M)?\. Don’t share it: anyone who opens it joins as host\./,
     );

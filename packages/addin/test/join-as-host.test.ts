@@ -3,7 +3,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addMeeting } from '../web/core/add-meeting.js';
 import { ApiError, type FetchLike, RoomlinkApi } from '../web/core/api.js';
 import { describeError } from '../web/core/context.js';
-import { chooseOpener, joinAsHost, openInBrowser, type WindowLike } from '../web/core/host-link.js';
+import {
+  chooseOpener,
+  inLanguage,
+  joinAsHost,
+  openInBrowser,
+  type WindowLike,
+} from '../web/core/host-link.js';
 import type { OfficeLike } from '../web/core/office.js';
 import { memoryStore, SessionStore } from '../web/core/session.js';
 import { fakeOutlook } from './support/fake-outlook.js';
@@ -106,6 +112,15 @@ describe('the host-link API call', () => {
   });
 });
 
+describe('the host link’s language', () => {
+  it('sets ?lang and keeps the rest of the address and the ticket in the fragment as they were', () => {
+    expect(inLanguage(LINK.url, 'fr')).toBe(`${BASE}m/abcdefgh?lang=fr#host=v1.k1.xyz`);
+    expect(inLanguage(`${BASE}m/abcdefgh?lang=en&x=1#host=v1.k1.xyz`, 'fr')).toBe(
+      `${BASE}m/abcdefgh?lang=fr&x=1#host=v1.k1.xyz`,
+    );
+  });
+});
+
 describe('opening the host link', () => {
   it('uses Office’s browser window where OpenBrowserWindowApi 1.1 is supported, window.open elsewhere', () => {
     const supported = officeWith({ openBrowserWindowApi: true, openBrowserWindow: () => undefined });
@@ -177,14 +192,14 @@ describe('join as host, on the stub API', () => {
     return { ctx, outlook, item, joinUrl: added.meeting.joinUrl };
   }
 
-  it('gets a fresh link for the item’s meeting and opens <join URL>#host=<ticket>', async () => {
+  it('gets a fresh link for the item’s meeting and opens <join URL>?lang=<pane language>#host=<ticket>', async () => {
     const { ctx, item, joinUrl } = await addedMeeting();
     const { open } = windowOpener('opens');
     expect(await joinAsHost(ctx, item, open)).toEqual({ status: 'opened' });
     expect(open).toHaveBeenCalledTimes(1);
     const url = String(open.mock.calls[0]?.[0]);
-    expect(url.startsWith(`${joinUrl}#host=`)).toBe(true);
-    expect(url.slice(joinUrl.length + '#host='.length)).toMatch(/^[A-Za-z0-9._-]{1,256}$/);
+    expect(url.startsWith(`${joinUrl}?lang=en#host=`)).toBe(true);
+    expect(url.slice(`${joinUrl}?lang=en#host=`.length)).toMatch(/^[A-Za-z0-9._-]{1,256}$/);
     expect(harness.stub.requests.filter((r) => r.endsWith('/host-link'))).toEqual([
       `POST /api/v1/meetings/${item.meetingId}/host-link`,
     ]);
@@ -192,11 +207,25 @@ describe('join as host, on the stub API', () => {
     expect([...ctx.store.data.values()].join(' ')).not.toContain('#host=');
   });
 
+  it('opens the join page in the pane’s language: a French pane gets ?lang=fr, in the link shown too', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: 'adele@contoso.test', lang: 'fr' });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    const item = { meetingId: added.meeting.id, itemKey: null };
+    const { open } = windowOpener('opens');
+    await joinAsHost(ctx, item, open);
+    expect(String(open.mock.calls[0]?.[0]).startsWith(`${added.meeting.joinUrl}?lang=fr#host=`)).toBe(true);
+    const shown = await joinAsHost(ctx, item, windowOpener('blocked').open);
+    if (shown.status !== 'not-opened') throw new Error(shown.status);
+    expect(shown.link.url.startsWith(`${added.meeting.joinUrl}?lang=fr#host=`)).toBe(true);
+  });
+
   it('hands the link back to show when no window could be opened', async () => {
     const { ctx, item, joinUrl } = await addedMeeting();
     const result = await joinAsHost(ctx, item, windowOpener('blocked').open);
     if (result.status !== 'not-opened') throw new Error(result.status);
-    expect(result.link.url.startsWith(`${joinUrl}#host=`)).toBe(true);
+    expect(result.link.url.startsWith(`${joinUrl}?lang=en#host=`)).toBe(true);
     expect(Number.isNaN(Date.parse(result.link.expiresAt))).toBe(false);
   });
 

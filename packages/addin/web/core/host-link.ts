@@ -77,7 +77,19 @@ export async function joinAsHost(
   // It becomes an href and a window's address: nothing but a web address may (no javascript:).
   if (typeof link?.url !== 'string' || !/^https?:\/\//i.test(link.url))
     throw new Error('Roomlink answered without a usable host link');
-  return openInBrowser(link.url, ctx.office, openWindow)
+  const opening = { ...link, url: inLanguage(link.url, ctx.lang) };
+  return openInBrowser(opening.url, ctx.office, openWindow)
     ? { status: 'opened' }
-    : { status: 'not-opened', link };
+    : { status: 'not-opened', link: opening };
+}
+
+/**
+ * The join page in the pane's language. Its own language switch reloads the page, and the ticket,
+ * taken out of the address on arrival and kept in memory only, does not survive a reload: so the
+ * link must open in the right language the first time. The fragment (the ticket) is kept as is.
+ */
+export function inLanguage(url: string, lang: string): string {
+  const localized = new URL(url);
+  localized.searchParams.set('lang', lang);
+  return localized.toString();
 }
