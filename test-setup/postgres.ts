@@ -1,10 +1,12 @@
 /**
  * Vitest global setup: finds out once whether PostgreSQL is reachable for the PostgreSQL suites.
  * TEST_DATABASE_URL names it (default: the local trust-auth server). In CI an unreachable server is
- * an error; elsewhere the suites are skipped and say why.
+ * an error; elsewhere the suites are skipped and say why. It also drops test schemas that runs which
+ * died left behind (test-schemas.ts).
  */
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { dropStaleTestSchemas } from './test-schemas.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,6 +22,9 @@ export default async function setup(project: TestProject): Promise<void> {
   try {
     await client.connect();
     await client.query('select 1');
+    const dropped = await dropStaleTestSchemas(client);
+    if (dropped.length > 0)
+      process.stderr.write(`\n[roomlink] dropped ${dropped.length} test schemas left by runs that died\n`);
     project.provide('postgres', { url, reason: 'reachable' });
   } catch (error) {
     const reason = `PostgreSQL at ${new URL(url).host} is not reachable (${(error as Error).message}); set TEST_DATABASE_URL`;

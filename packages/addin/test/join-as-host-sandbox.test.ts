@@ -114,7 +114,7 @@ describe('Join as host in the Outlook sandbox (real server, demo mode)', () => {
     // The join page took the ticket out of its address bar (keeping the language), and offers to join
     // as host without a PIN, in the pane's language.
     await expect.poll(() => joinPage.url()).toBe(`${joinUrl}?lang=en`);
-    expect(await joinPage.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await joinPage.locator('html').getAttribute('lang')).toBe('en');
     await joinPage.locator('#host-link-note').waitFor({ state: 'visible' });
     expect(await joinPage.locator('#pin-field').isHidden()).toBe(true);
     await expect

@@ -2,12 +2,12 @@
  * The databases a store suite runs on: SQLite always, PostgreSQL when the global setup found one.
  * Each test database is private: a temp file, or a fresh PostgreSQL schema dropped afterwards.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { testSchemaName } from '../../../../test-setup/test-schemas.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -47,7 +47,7 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
   }
   const base = inject('postgres').url;
   if (!base) throw new Error('PostgreSQL is not available');
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
