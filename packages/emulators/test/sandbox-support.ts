@@ -4,21 +4,53 @@
  * it on the real Roomlink server in demo mode.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 
 const ADDIN_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../addin');
 
-/** Builds the add-in once if this checkout has not (npm run build does it otherwise). */
+/**
+ * Builds the add-in when this checkout has not, or when its sources changed since (npm run build
+ * does it otherwise): a browser test run on its own must not test a stale add-in.
+ */
 export function ensureAddinBuilt(): void {
-  if (existsSync(path.join(ADDIN_ROOT, 'dist/web/commands.html'))) return;
+  if (!addinBuildIsStale()) return;
   const result = spawnSync(process.execPath, [path.join(ADDIN_ROOT, 'scripts/build-web.mjs')], {
     cwd: ADDIN_ROOT,
     stdio: 'inherit',
   });
   if (result.status !== 0) throw new Error('building the add-in failed');
+}
+
+/** The one module outside the add-in that its web build bundles (the join block's markers). */
+const SHARED_SOURCES = [path.resolve(ADDIN_ROOT, '../server/src/instructions/marker.ts')];
+
+/**
+ * Whether dist/web is missing or older than a file it is built from: web/, assets/, the build
+ * script, and `shared` (the default add-in's shared sources).
+ */
+export function addinBuildIsStale(root = ADDIN_ROOT, shared = SHARED_SOURCES): boolean {
+  let built: number;
+  try {
+    built = statSync(path.join(root, 'dist/web/commands.html')).mtimeMs;
+  } catch {
+    return true;
+  }
+  const sources = [
+    path.join(root, 'scripts/build-web.mjs'),
+    ...filesUnder(path.join(root, 'web')),
+    ...filesUnder(path.join(root, 'assets')),
+    ...shared,
+  ];
+  return sources.some((file) => statSync(file).mtimeMs > built);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 export interface SandboxLogEntry {
