@@ -1218,9 +1218,159 @@ describe('host links', () => {
       await join(hub, slug, 'Ada', '');
       await join(hub, slug, 'Bob', '');
       expect((await attempt(hub, slug, 'Cy', '')).all('refused')).toMatchObject([{ reason: 'room_full' }]);
+      const first = await withTicket(hub, slug, token);
+      expect(first.all('joined')).toMatchObject([{ role: 'host' }]);
+      // The same token on a second socket (another tab) moves the host there: still one seat.
       expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
-      // The same token on a second socket (another tab): the host's seat is taken.
-      expect((await withTicket(hub, slug, token)).all('refused')).toMatchObject([{ reason: 'room_full' }]);
+      expect(first.all('replaced')).toHaveLength(1);
+      expect(hub.counts().participants).toBe(3);
+      expect((await attempt(hub, slug, 'Hugo', HOST_PIN)).all('refused')).toMatchObject([
+        { reason: 'room_full' },
+      ]);
+    });
+
+    describe('while the participant it was handed to is still in the room', () => {
+      /** Who a participant sees in the room, from what its socket received: names by id. */
+      function roster(socket: FakeSocket): Map<string, string> {
+        const seen = new Map<string, string>();
+        for (const message of socket.received) {
+          if (message.type === 'joined') for (const peer of message.peers) seen.set(peer.id, peer.name);
+          if (message.type === 'peer-joined') seen.set(message.peer.id, message.peer.name);
+          if (message.type === 'peer-left') seen.delete(message.id);
+        }
+        return seen;
+      }
+      function countingMetrics() {
+        const counted = { joined: 0, left: 0 };
+        const metrics = {
+          joined: () => void counted.joined++,
+          left: () => void counted.left++,
+          refused: () => undefined,
+          connectionRefused: () => undefined,
+        };
+        return { counted, metrics };
+      }
+
+      it('replaces that old connection in a full room: one leave, one join, the host once', async () => {
+        const { counted, metrics } = countingMetrics();
+        const hub = newHub(2, undefined, { metrics });
+        const { slug } = hostLinkRoom();
+        const ada = await join(hub, slug, 'Ada', '');
+        const bob = await join(hub, slug, 'Bob', '');
+        // The host takes the seat past the cap.
+        const ghost = await withTicket(hub, slug);
+        const token = rejoinOf(ghost);
+        const ghostId = ghost.all('joined')[0]?.id;
+        expect((await attempt(hub, slug, 'Cy', '')).all('refused')).toMatchObject([{ reason: 'room_full' }]);
+        // The network is gone: the old socket never answers the close handshake (nor the next ping).
+        ghost.lingering = true;
+        const [adaBefore, bobBefore] = [ada.socket.received.length, bob.socket.received.length];
+        const joinedBefore = counted.joined;
+
+        const back = await withTicket(hub, slug, token);
+        const joined = back.all('joined');
+        expect(joined).toMatchObject([{ role: 'host', rejoin: token }]);
+        const backId = joined[0]?.id;
+        expect(backId).not.toBe(ghostId);
+        expect(joined[0]?.peers.map((p) => p.name).sort()).toEqual(['Ada', 'Bob']);
+        expect(back.all('refused')).toEqual([]);
+        // The old socket: told why as its last frame, and closed.
+        expect(ghost.received.at(-1)).toEqual({ type: 'replaced' });
+        expect(ghost.all('replaced')).toHaveLength(1);
+        expect(ghost.closedWith).toEqual({ code: CLOSE.replaced, reason: 'replaced' });
+        // The others: exactly one leave of the old participant, then one join, as on a leave.
+        const host = { id: backId, name: 'Olivia', role: 'host', audio: false, video: false, screen: false };
+        for (const [socket, before] of [
+          [ada.socket, adaBefore],
+          [bob.socket, bobBefore],
+        ] as const)
+          expect(socket.received.slice(before)).toEqual([
+            { type: 'peer-left', id: ghostId },
+            { type: 'peer-joined', peer: host },
+          ]);
+        expect([...roster(ada.socket).values()].sort()).toEqual(['Bob', 'Olivia']);
+        expect([...roster(bob.socket).values()].sort()).toEqual(['Ada', 'Olivia']);
+        expect(hub.counts().participants).toBe(3);
+        expect(counted).toEqual({ joined: joinedBefore + 1, left: 1 });
+        // Nothing more the old socket sends counts: it is out of the room.
+        ghost.message({ type: 'chat', text: 'still here?' });
+        expect(ada.socket.all('chat')).toEqual([]);
+      });
+
+      it('follows the host to each new connection: the next join with it replaces that one', async () => {
+        const hub = newHub(2);
+        const slug = directory.add();
+        const ada = await join(hub, slug, 'Ada', '');
+        await join(hub, slug, 'Bob', '');
+        const first = await join(hub, slug, 'Hana', HOST_PIN);
+        const token = rejoinOf(first.socket);
+        const second = await withTicket(hub, slug, token, { name: 'Hana' });
+        expect(first.socket.all('replaced')).toHaveLength(1);
+        const third = await withTicket(hub, slug, token, { name: 'Hana' });
+        expect(third.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+        expect(second.all('replaced')).toHaveLength(1);
+        expect(second.closedWith?.code).toBe(CLOSE.replaced);
+        expect(first.socket.all('replaced')).toHaveLength(1);
+        expect(third.all('replaced')).toEqual([]);
+        const ids = [first.id, second.all('joined')[0]?.id, third.all('joined')[0]?.id];
+        expect(ada.socket.all('peer-left').map((m) => m.id)).toEqual(ids.slice(0, 2));
+        expect(hub.counts().participants).toBe(3);
+      });
+
+      it('is not taken for its host when that participant already left: nobody is replaced', async () => {
+        const hub = newHub();
+        const { slug } = hostLinkRoom();
+        const olivia = await withTicket(hub, slug);
+        const token = rejoinOf(olivia);
+        const oliviaId = olivia.all('joined')[0]?.id;
+        const hana = await join(hub, slug, 'Hana', HOST_PIN);
+        const ada = await join(hub, slug, 'Ada', '');
+        olivia.message({ type: 'leave' });
+        expect(ada.socket.all('peer-left')).toEqual([{ type: 'peer-left', id: oliviaId }]);
+
+        const back = await withTicket(hub, slug, token);
+        expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+        for (const socket of [hana.socket, ada.socket]) {
+          expect(socket.all('replaced')).toEqual([]);
+          expect(socket.closedWith).toBeNull();
+        }
+        expect(ada.socket.all('peer-left')).toEqual([{ type: 'peer-left', id: oliviaId }]);
+        expect([...roster(ada.socket).values()].sort()).toEqual(['Hana', 'Olivia']);
+        expect(hub.counts().participants).toBe(3);
+        // The participant it now belongs to is the one it replaces next.
+        const again = await withTicket(hub, slug, token);
+        expect(again.all('joined')).toMatchObject([{ role: 'host' }]);
+        expect(back.all('replaced')).toHaveLength(1);
+        expect(hana.socket.closedWith).toBeNull();
+      });
+
+      it('is the only key that replaces anyone: a host link, the host PIN or the guest PIN never does', async () => {
+        const hub = newHub(2);
+        const { slug } = hostLinkRoom({ guestPin: GUEST_PIN });
+        const ada = await join(hub, slug, 'Ada', GUEST_PIN);
+        const bob = await join(hub, slug, 'Bob', GUEST_PIN);
+        const hana = await join(hub, slug, 'Hana', HOST_PIN);
+        const token = rejoinOf(hana.socket);
+        const keys = [
+          () => withTicket(hub, slug, TICKET, { name: 'Hana' }),
+          () => attempt(hub, slug, 'Hana', HOST_PIN),
+          () => attempt(hub, slug, 'Gus', GUEST_PIN),
+        ];
+        for (const key of keys) expect((await key()).all('refused')).toMatchObject([{ reason: 'room_full' }]);
+        for (const socket of [hana.socket, ada.socket, bob.socket]) {
+          expect(socket.all('replaced')).toEqual([]);
+          expect(socket.all('peer-left')).toEqual([]);
+          expect(socket.closedWith).toBeNull();
+        }
+        // The same full room, Hana's own rejoin token: that one does.
+        expect((await withTicket(hub, slug, token, { name: 'Hana' })).all('joined')).toMatchObject([
+          { role: 'host' },
+        ]);
+        expect(hana.socket.all('replaced')).toHaveLength(1);
+        // The refused host link was not spent: it gets its host in once a seat frees.
+        bob.socket.message({ type: 'leave' });
+        expect((await withTicket(hub, slug)).all('joined')).toMatchObject([{ role: 'host' }]);
+      });
     });
 
     it('is good until the closing time the hub knew: a meeting extended while the room stood empty takes the PIN', async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanName as serverCleanName } from '../src/server/messages.js';
 import { cleanName } from '../src/shared/names.js';
+import { CLOSE } from '../src/shared/protocol.js';
 import {
   admissionFrom,
   BUSY_MESSAGES,
@@ -10,6 +11,7 @@ import {
   retryDelayMs,
   retrySeconds,
 } from '../src/web/admission.js';
+import { END_MESSAGES, endingOf, endingOnClose } from '../src/web/endings.js';
 import { hostLinkFrom, joinMessage, keepsRejoinAfter, keyAfterJoined } from '../src/web/host-link.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
@@ -254,5 +256,45 @@ describe('a rejoin token', () => {
       'You can no longer join again as host without a PIN. Enter your host PIN, or open a new host link from the Roomlink pane in Outlook.',
     );
     expect(format('fr', 'rejoinInvalid')).toMatch(/^Vous ne pouvez plus rejoindre .* code PIN organisateur/);
+  });
+});
+
+describe('a call taken over by a join with the rejoin token from another window', () => {
+  it('ends on the server’s replaced message, or on its close code alone, never as a lost connection', () => {
+    expect(endingOf({ type: 'replaced' })).toEqual({ reason: 'replaced' });
+    expect(CLOSE.replaced).toBe(4005);
+    expect(endingOnClose(4005)).toBe('replaced');
+    // Any other close during the call is a lost connection, as before.
+    for (const code of [1000, 1001, 1006, CLOSE.policy, CLOSE.timeout])
+      expect(endingOnClose(code), String(code)).toBe('connectionLost');
+  });
+
+  it('says so in English and French, not that the connection was lost', () => {
+    expect(format('en', END_MESSAGES.replaced)).toBe('You joined this meeting again from another window.');
+    expect(format('fr', END_MESSAGES.replaced)).toBe(
+      'Vous avez rejoint à nouveau cette réunion depuis une autre fenêtre.',
+    );
+    for (const language of ['en', 'fr'] as const)
+      expect(format(language, END_MESSAGES.replaced)).not.toBe(format(language, END_MESSAGES.connectionLost));
+  });
+
+  it('leaves the token with the page: the server did not revoke it, and Join again here moves back', () => {
+    expect(keepsRejoinAfter('replaced')).toBe(true);
+  });
+
+  it('leaves the other ends as they were', () => {
+    expect(endingOf({ type: 'removed' })).toEqual({ reason: 'removed' });
+    expect(endingOf({ type: 'denied' })).toEqual({ reason: 'denied' });
+    expect(endingOf({ type: 'closed', reason: 'cancelled' })).toEqual({ reason: 'endedCancelled' });
+    expect(endingOf({ type: 'closed', reason: 'ended' })).toEqual({ reason: 'endedTime' });
+    expect(endingOf({ type: 'closed', reason: 'changed' })).toEqual({ reason: 'endedChanged' });
+    const opensAt = '2030-01-01T10:00:00.000Z';
+    expect(endingOf({ type: 'closed', reason: 'moved', opensAt })).toEqual({ reason: 'endedMoved', opensAt });
+    for (const message of [
+      { type: 'mute-request' },
+      { type: 'peer-left', id: '0123456789abcdef' },
+      { type: 'error', code: 'rate_limited' },
+    ] as const)
+      expect(endingOf(message), message.type).toBeNull();
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOSE } from '../src/shared/protocol.js';
 import { buildWebClient, inboundStats, launchChromium, newParticipantPage } from './browser.js';
 import { MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
 
@@ -474,5 +475,58 @@ describe('a host link', () => {
     // Held in memory only: nothing in the address bar or the page's storage.
     expect(await organizer.evaluate('location.href')).toBe(`${server.baseUrl}/m/${slug}`);
     expect(await organizer.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
+  }, 60_000);
+
+  it('says so when its host joined again from another window, and does not come back by itself', async () => {
+    const ticket = `v1.k1.${'Rp4_-'.repeat(28)}`;
+    const slug = lobbyRoomWithHostLink(ticket, 'browser-replaced');
+    const { context, page: organizer } = await newParticipantPage(chromium.browser);
+    contexts.push(context);
+    // Test-only: the page's WebSockets and what they receive are remembered (the rejoin token is in
+    // the page's memory only).
+    await organizer.addInitScript(`(() => {
+      const Native = window.WebSocket;
+      const sockets = [];
+      const frames = [];
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          sockets.push(this);
+          this.addEventListener('message', (event) => frames.push(String(event.data)));
+        }
+      };
+      window.__roomsSockets = sockets;
+      window.__roomsFrames = frames;
+    })();`);
+    // The page's timers run when the test says so: a retry it armed would fire below.
+    await organizer.clock.install();
+    await organizer.goto(`${server.baseUrl}/m/${slug}#host=${ticket}`);
+    await joinAs(organizer, 'Olivia');
+    await inCall(organizer);
+    const token = (await organizer.evaluate(
+      "window.__roomsFrames.map((f) => JSON.parse(f)).find((m) => m.type === 'joined').rejoin",
+    )) as string;
+
+    // The same host in another window: a join with the page's rejoin token.
+    const other = await TestSocket.open(server.wsUrl(slug));
+    other.send({ type: 'join', name: 'Olivia', ticket: token });
+    expect(await other.next('joined')).toMatchObject({ role: 'host', rejoin: token, peers: [] });
+    await organizer.getByText('You joined this meeting again from another window.').waitFor();
+    expect(await organizer.getByText('The connection to the meeting was lost.').count()).toBe(0);
+    // Longer than any wait the page's retries take (5 minutes at most): it never tried again.
+    await organizer.clock.runFor(10 * 60_000);
+    expect(await organizer.evaluate('window.__roomsSockets.length')).toBe(1);
+    expect(await organizer.getByText('You joined this meeting again from another window.').isVisible()).toBe(
+      true,
+    );
+    expect(other.all('replaced')).toEqual([]);
+
+    // Join again, pressed here, moves the host back to this window, still without a PIN.
+    await organizer.getByRole('button', { name: 'Join again' }).click();
+    await organizer.getByText('You join again as host: no PIN needed.').waitFor();
+    await organizer.getByRole('button', { name: 'Join', exact: true }).click();
+    await inCall(organizer);
+    await other.next('replaced');
+    expect(await other.closed).toMatchObject({ code: CLOSE.replaced });
   }, 60_000);
 });

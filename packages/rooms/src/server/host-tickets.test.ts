@@ -37,10 +37,11 @@ describe('SpentTickets', () => {
 describe('RejoinTokens', () => {
   const until = start + 60 * MINUTE;
   const PIN = '482913';
+  const HOLDER = '0123456789abcdef';
 
   it('made for the host PIN stop working once the room has another host PIN', () => {
     const tokens = new RejoinTokens();
-    const token = tokens.issue('room-a', 'meeting-a', PIN, until, start) as string;
+    const token = tokens.issue('room-a', 'meeting-a', PIN, until, start, HOLDER) as string;
     expect(tokens.judge(token, 'room-a', PIN, start)).toBe('valid');
     expect(tokens.judge(token, 'room-a', '907151', start)).toBe('refused');
     // Forgotten: the old PIN coming back does not revive it.
@@ -49,8 +50,8 @@ describe('RejoinTokens', () => {
 
   it('are random, fit the ticket pattern, and are good for their room until its closing time, reusably', () => {
     const tokens = new RejoinTokens();
-    const a = tokens.issue('room-a', 'meeting-a', null, until, start);
-    const b = tokens.issue('room-a', 'meeting-a', null, until, start);
+    const a = tokens.issue('room-a', 'meeting-a', null, until, start, HOLDER);
+    const b = tokens.issue('room-a', 'meeting-a', null, until, start, HOLDER);
     expect(a).toMatch(new RegExp(HOST_TICKET));
     expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(b).not.toBe(a);
@@ -68,13 +69,13 @@ describe('RejoinTokens', () => {
 
   it('follow their room’s closing time, and are revoked one by one or by room (slug or meeting id)', () => {
     const tokens = new RejoinTokens();
-    const a = tokens.issue('room-a', 'meeting-a', null, until, start) as string;
+    const a = tokens.issue('room-a', 'meeting-a', null, until, start, HOLDER) as string;
     tokens.renew(a, until + 30 * MINUTE);
     expect(tokens.judge(a, 'room-a', PIN, until + MINUTE)).toBe('valid');
     tokens.revoke(a);
     expect(tokens.judge(a, 'room-a', PIN, start)).toBe('unknown');
-    const b = tokens.issue('room-b', 'meeting-b', null, until, start) as string;
-    const c = tokens.issue('room-c', 'meeting-c', null, until, start) as string;
+    const b = tokens.issue('room-b', 'meeting-b', null, until, start, HOLDER) as string;
+    const c = tokens.issue('room-c', 'meeting-c', null, until, start, HOLDER) as string;
     tokens.revokeRoom('room-b');
     tokens.revokeRoom('meeting-c');
     expect([tokens.judge(b, 'room-b', PIN, start), tokens.judge(c, 'room-c', PIN, start)]).toEqual([
@@ -84,13 +85,28 @@ describe('RejoinTokens', () => {
     expect(tokens.size).toBe(0);
   });
 
+  it('remember the participant they were last handed to, until they are revoked', () => {
+    const tokens = new RejoinTokens();
+    const token = tokens.issue('room-a', 'meeting-a', null, until, start, 'aaaaaaaaaaaaaaaa') as string;
+    expect(tokens.holder(token)).toBe('aaaaaaaaaaaaaaaa');
+    tokens.bind(token, 'bbbbbbbbbbbbbbbb');
+    expect(tokens.holder(token)).toBe('bbbbbbbbbbbbbbbb');
+    expect(tokens.judge(token, 'room-a', PIN, start)).toBe('valid');
+    tokens.revoke(token);
+    expect(tokens.holder(token)).toBeNull();
+    // Binding a token that is gone brings nothing back.
+    tokens.bind(token, 'cccccccccccccccc');
+    expect(tokens.judge(token, 'room-a', PIN, start)).toBe('unknown');
+    expect(tokens.holder('v1.k1.someHostLink')).toBeNull();
+  });
+
   it('at capacity, none is made rather than a live one forgotten; those past their time make room', () => {
     const tokens = new RejoinTokens(2);
-    const early = tokens.issue('room-a', 'meeting-a', null, start + 5 * MINUTE, start) as string;
-    tokens.issue('room-a', 'meeting-a', null, until, start);
-    expect(tokens.issue('room-b', 'meeting-b', null, until, start)).toBeNull();
+    const early = tokens.issue('room-a', 'meeting-a', null, start + 5 * MINUTE, start, HOLDER) as string;
+    tokens.issue('room-a', 'meeting-a', null, until, start, HOLDER);
+    expect(tokens.issue('room-b', 'meeting-b', null, until, start, HOLDER)).toBeNull();
     expect(tokens.judge(early, 'room-a', PIN, start)).toBe('valid');
-    expect(tokens.issue('room-b', 'meeting-b', null, until, start + 5 * MINUTE)).toMatch(
+    expect(tokens.issue('room-b', 'meeting-b', null, until, start + 5 * MINUTE, HOLDER)).toMatch(
       /^[A-Za-z0-9_-]{22}$/,
     );
     expect(tokens.size).toBe(2);

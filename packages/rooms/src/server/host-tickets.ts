@@ -76,17 +76,25 @@ interface RejoinGrant {
    * link: a host PIN changed since (it leaked, say) stops it, as it stops the old PIN.
    */
   readonly hostPinDigest: string | null;
+  /**
+   * The participant it was last handed to (issued, or came back as): while that one is still in the
+   * room, it is the host's old connection, which a join with the token replaces (see holder).
+   */
+  participant: string;
 }
 
 /**
  * Rejoin tokens, in memory: each host the hub admits gets one (in `joined`), good for coming back
  * as host to the same room, as often as needed, until the room's closing time. Unlike a host link's
- * ticket it is not spent by a join: a connection may drop many times in a meeting. It is dropped when
- * a host removes its holder, when the room is closed or cancelled, and once past its time; one made
- * for a host who gave the host PIN stops working once the room's host PIN changes. At `capacity`
- * live tokens, no new one is made rather than a live one forgotten: a host admitted then simply gets
- * none (and comes back with the PIN or a new host link, as before). A restart forgets them all: the
- * page is then refused `host_link_invalid` and shows the PIN field.
+ * ticket it is not spent by a join: a connection may drop many times in a meeting. Each token knows
+ * the participant it was last handed to: the hub may not have noticed yet that that connection is
+ * dead (up to two heartbeats), so a join with the token replaces that participant rather than being
+ * refused the seat it still holds. It is dropped when a host removes its holder, when the room is
+ * closed or cancelled, and once past its time; one made for a host who gave the host PIN stops
+ * working once the room's host PIN changes. At `capacity` live tokens, no new one is made rather
+ * than a live one forgotten: a host admitted then simply gets none (and comes back with the PIN or a
+ * new host link, as before). A restart forgets them all: the page is then refused
+ * `host_link_invalid` and shows the PIN field.
  */
 export class RejoinTokens {
   /** Token → the room it is for and until when. */
@@ -95,11 +103,18 @@ export class RejoinTokens {
   constructor(private readonly capacity = 10_000) {}
 
   /**
-   * A new token for a host of `slug` (meeting `meetingId`) who came in with `hostPin` (null: a host
-   * link), good until `until` (ms), or null at capacity. 128 random bits in base64url (22
-   * characters): it fits a host link's ticket pattern, so the page sends it as `ticket`.
+   * A new token for participant `participant`, a host of `slug` (meeting `meetingId`) who came in with
+   * `hostPin` (null: a host link), good until `until` (ms), or null at capacity. 128 random bits in
+   * base64url (22 characters): it fits a host link's ticket pattern, so the page sends it as `ticket`.
    */
-  issue(slug: string, meetingId: string, hostPin: string | null, until: number, now: number): string | null {
+  issue(
+    slug: string,
+    meetingId: string,
+    hostPin: string | null,
+    until: number,
+    now: number,
+    participant: string,
+  ): string | null {
     if (this.#grants.size >= this.capacity) this.prune(now);
     if (this.#grants.size >= this.capacity) return null;
     const token = randomBytes(16).toString('base64url');
@@ -108,6 +123,7 @@ export class RejoinTokens {
       meetingId,
       until,
       hostPinDigest: hostPin === null ? null : digest(hostPin),
+      participant,
     });
     return token;
   }
@@ -137,6 +153,17 @@ export class RejoinTokens {
   renew(token: string, until: number): void {
     const grant = this.#grants.get(token);
     if (grant) grant.until = until;
+  }
+
+  /** The participant `token` was last handed to (see RejoinGrant.participant), null for none. */
+  holder(token: string): string | null {
+    return this.#grants.get(token)?.participant ?? null;
+  }
+
+  /** Its host came back as participant `participant`: that one is the holder now. */
+  bind(token: string, participant: string): void {
+    const grant = this.#grants.get(token);
+    if (grant) grant.participant = participant;
   }
 
   /** Its holder was removed by a host: it gets nobody in any more. */

@@ -593,6 +593,8 @@ export class RoomHub {
           : this.#roleByPin(peer, info, key.pin);
     if (role === null) return;
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
+    // Before the room is taken: replacing its last participant may end it (#liveRoom starts it again).
+    if (rejoin === 'valid' && 'ticket' in key) this.#replaceHolder(key.ticket, peer.slug);
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
     // A host (host PIN, host link or rejoin token) gets one seat past the cap: guests (or one client's
@@ -695,14 +697,31 @@ export class RoomHub {
     const until = room.closesAt.getTime();
     if (cameBack && 'ticket' in key) {
       this.#rejoins.renew(key.ticket, until);
+      this.#rejoins.bind(key.ticket, peer.id);
       return key.ticket;
     }
     // One made for the host PIN lasts only as long as that PIN (see RejoinTokens).
     const hostPin = 'pin' in key ? info.hostPin : null;
-    const token = this.#rejoins.issue(peer.slug, info.meetingId, hostPin, until, now.getTime());
+    const token = this.#rejoins.issue(peer.slug, info.meetingId, hostPin, until, now.getTime(), peer.id);
     if (token === null)
       this.options.logger.warn({ limit: this.#rejoins.size }, 'too many rejoin tokens to make one more');
     return token;
+  }
+
+  /**
+   * A host came back with `token` while the participant it was last handed to is still in the room:
+   * that is its old connection, which the hub may take up to two heartbeats to find dead, or another
+   * window. Left in, it would hold the host's seat (a full room would refuse its own host) and the
+   * others would see the host twice. It leaves as on a `leave`, and is told why first, so that its page
+   * does not join again by itself and take the seat back. A host link or a PIN belongs to no
+   * participant: only a rejoin token replaces anyone.
+   */
+  #replaceHolder(token: string, slug: string): void {
+    const holder = this.#rejoins.holder(token);
+    const old = holder === null ? undefined : this.#rooms.get(slug)?.participants.get(holder);
+    if (!old || old.rejoin !== token) return;
+    this.#send(old, { type: 'replaced' });
+    this.#drop(old, CLOSE.replaced, 'replaced');
   }
 
   /** The room's closing time changed: the rejoin tokens of the hosts in it follow. */

@@ -208,6 +208,13 @@ export type ServerMessage =
   | { readonly type: 'removed' }
   | { readonly type: 'denied' }
   /**
+   * This participant's host joined again with its rejoin token (another window, or after a lost
+   * connection the server had not noticed yet): it left the room for that new join, and its socket
+   * closes (CLOSE.replaced). The page says so and does not join again by itself, or two windows
+   * would keep replacing each other.
+   */
+  | { readonly type: 'replaced' }
+  /**
    * `changed`: the meeting's rules changed (guest PIN, lobby); join again under the new ones.
    * `moved`: the meeting (or this occurrence of a series) was moved or cancelled while the room was
    * live; `opensAt` (ISO 8601), when known, is when the room next opens.
@@ -262,6 +269,8 @@ export const CLOSE = {
   roomClosed: 4002,
   refused: 4003,
   denied: 4004,
+  /** Its host joined again with the rejoin token (see `replaced`): this socket is not to reconnect. */
+  replaced: 4005,
   /** Protocol or policy violation: a message before `join`, too many invalid or refused messages, too many sockets. */
   policy: 4008,
   timeout: 4009,

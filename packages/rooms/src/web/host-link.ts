@@ -53,11 +53,12 @@ export function keyAfterJoined(rejoin: string | undefined): HostKey | null {
 }
 
 /**
- * Whether the page still holds its rejoin token after the call ended for `reason` (session.ts's
- * EndReason): after a lost connection or leaving, joining again is the point; removed, or the room
- * ended, cancelled or moved, the server has revoked it. (A string, so that this module stays free of
- * the DOM for the Node tests.)
+ * Whether the page still holds its rejoin token after the call ended for `reason` (endings.ts's
+ * EndReason): after a lost connection or leaving, joining again is the point; replaced by a join with
+ * it from another window, the server kept it, and Join again here is how the visitor moves back;
+ * removed, or the room ended, cancelled or moved, the server has revoked it. (A string, so that this
+ * module stays free of the DOM for the Node tests.)
  */
 export function keepsRejoinAfter(reason: string): boolean {
-  return reason === 'connectionLost' || reason === 'leftMeeting';
+  return reason === 'connectionLost' || reason === 'leftMeeting' || reason === 'replaced';
 }

@@ -8,12 +8,13 @@ import { LIMITS } from '../shared/protocol.js';
 import { BUSY_MESSAGES, retryDelayMs } from './admission.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
+import { END_MESSAGES } from './endings.js';
 import { type HostKey, hostLinkFrom, type JoinKey, keepsRejoinAfter, keyAfterJoined } from './host-link.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
 import { recheckDelay } from './recheck.js';
-import { END_MESSAGES, Session } from './session.js';
+import { Session } from './session.js';
 import { fetchAdmission, fetchStatus, type StatusResult } from './signalling.js';
 import { Stage } from './stage.js';
 
@@ -322,6 +323,8 @@ function newSession(): Session {
       if (!keepsRejoinAfter(reason)) forgetHostKey();
       // Moved (or this occurrence cancelled): the page waits for the room's next opening.
       if (reason === 'endedMoved') return showNotYetOpen(opensAt, t('endedMoved'));
+      // Only the visitor's Join again, never a retry: a window replaced by another that joined by
+      // itself would take the seat back, and the two would keep replacing each other.
       showMessage(t(END_MESSAGES[reason]), t('rejoin'), () => void loadStatus());
     },
   });

@@ -5,24 +5,15 @@
 import type { ErrorCode, IceServer, MediaState, PeerSummary, ServerMessage } from '../shared/protocol.js';
 import type { ChatView } from './chat.js';
 import { announce } from './dom.js';
+import { type EndReason, endingOf, endingOnClose } from './endings.js';
 import { type JoinKey, joinMessage } from './host-link.js';
-import { type MessageKey, t } from './i18n.js';
+import { t } from './i18n.js';
 import { joinErrorFor } from './join-errors.js';
 import type { LocalMedia } from './local-media.js';
 import { Mesh } from './mesh.js';
 import { type PeopleView, personFrom } from './people.js';
 import { Signalling, signallingUrl } from './signalling.js';
 import type { Stage } from './stage.js';
-
-export type EndReason =
-  | 'leftMeeting'
-  | 'removed'
-  | 'denied'
-  | 'endedCancelled'
-  | 'endedTime'
-  | 'endedChanged'
-  | 'endedMoved'
-  | 'connectionLost';
 
 export interface SessionHooks {
   /**
@@ -76,7 +67,7 @@ export class Session {
   ) {
     this.#signalling = new Signalling(signallingUrl(slug));
     this.#signalling.onMessage = (message) => this.#onMessage(message);
-    this.#signalling.onClose = () => this.#onSocketClosed();
+    this.#signalling.onClose = (code) => this.#onSocketClosed(code);
   }
 
   /** A session that was refused or ended cannot be reused: the next attempt starts a new one. */
@@ -118,6 +109,11 @@ export class Session {
 
   #onMessage(message: ServerMessage): void {
     if (this.#phase === 'ended') return;
+    const ending = endingOf(message);
+    if (ending) {
+      this.#end(ending.reason, ending.opensAt);
+      return;
+    }
     switch (message.type) {
       case 'error':
         this.#onError(message);
@@ -167,15 +163,6 @@ export class Session {
       case 'mute-request':
         this.media.setMic(false);
         this.hooks.notice(t('mutedByHost'));
-        return;
-      case 'removed':
-        this.#end('removed');
-        return;
-      case 'denied':
-        this.#end('denied');
-        return;
-      case 'closed':
-        this.#end(END_REASONS[message.reason] ?? 'endedTime', message.opensAt);
         return;
     }
   }
@@ -294,14 +281,14 @@ export class Session {
     }
   }
 
-  #onSocketClosed(): void {
+  #onSocketClosed(code: number): void {
     if (this.#phase === 'ended') return;
     if (this.#phase === 'joining') {
       this.#phase = 'ended';
       this.hooks.refused('unavailable');
       return;
     }
-    this.#end('connectionLost');
+    this.#end(endingOnClose(code));
   }
 
   #end(reason: EndReason, opensAt?: string): void {
@@ -332,21 +319,3 @@ function toRtcIceServer(server: IceServer): RTCIceServer {
     ...(server.credential !== undefined ? { credential: server.credential } : {}),
   };
 }
-
-export const END_MESSAGES: Record<EndReason, MessageKey> = {
-  leftMeeting: 'leftMeeting',
-  removed: 'removed',
-  denied: 'denied',
-  endedCancelled: 'endedCancelled',
-  endedTime: 'endedTime',
-  endedChanged: 'endedChanged',
-  endedMoved: 'endedMoved',
-  connectionLost: 'connectionLost',
-};
-
-const END_REASONS: Record<Extract<ServerMessage, { type: 'closed' }>['reason'], EndReason> = {
-  cancelled: 'endedCancelled',
-  ended: 'endedTime',
-  changed: 'endedChanged',
-  moved: 'endedMoved',
-};

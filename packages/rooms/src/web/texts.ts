@@ -120,6 +120,8 @@ const en = {
   endedChanged: 'The organizer changed the meeting (its time, PIN or lobby). Join again to continue.',
   endedMoved: 'The organizer moved or cancelled the meeting: it is not taking place now.',
   connectionLost: 'The connection to the meeting was lost.',
+  // This window's place in the call went to a join with its rejoin token (another window).
+  replaced: 'You joined this meeting again from another window.',
   rejoin: 'Join again',
   endedHeading: 'Meeting',
   shareFailed: 'Screen sharing did not start.',
@@ -260,6 +262,7 @@ const fr: Dictionary = {
     'L’organisateur a modifié la réunion (horaire, code PIN ou salle d’attente). Rejoignez-la à nouveau pour continuer.',
   endedMoved: 'L’organisateur a déplacé ou annulé la réunion : elle n’a pas lieu maintenant.',
   connectionLost: 'La connexion à la réunion a été perdue.',
+  replaced: 'Vous avez rejoint à nouveau cette réunion depuis une autre fenêtre.',
   rejoin: 'Rejoindre à nouveau',
   endedHeading: 'Réunion',
   shareFailed: 'Le partage d’écran n’a pas démarré.',
