@@ -89,6 +89,24 @@ async function chatLines(page: Page): Promise<string[]> {
   return page.locator('#chat-log .chat-text').allTextContents();
 }
 
+/**
+ * An init script (test-only) that remembers the page's WebSockets in `window.__roomsSockets` and every
+ * frame they receive in `window.__roomsFrames`.
+ */
+const REMEMBER_SOCKETS = `(() => {
+  const Native = window.WebSocket;
+  const sockets = [];
+  const frames = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      sockets.push(this);
+      this.addEventListener('message', (event) => frames.push(String(event.data)));
+    }
+  };
+  window.__roomsSockets = sockets;
+  window.__roomsFrames = frames;
+})();`;
 describe('two participants', () => {
   it('see and hear each other, chat, and are told when the meeting is cancelled', async () => {
     const slug = directory.add();
@@ -431,18 +449,8 @@ describe('a host link', () => {
     const slug = lobbyRoomWithHostLink(ticket, 'browser-rejoin');
     const { context, page: organizer } = await newParticipantPage(chromium.browser);
     contexts.push(context);
-    // Test-only: the page's WebSockets are remembered, so that the test can drop its connection.
-    await organizer.addInitScript(`(() => {
-      const Native = window.WebSocket;
-      const sockets = [];
-      window.WebSocket = class extends Native {
-        constructor(...args) {
-          super(...args);
-          sockets.push(this);
-        }
-      };
-      window.__roomsSockets = sockets;
-    })();`);
+    // Test-only: so that the test can drop the page's connection.
+    await organizer.addInitScript(REMEMBER_SOCKETS);
     await organizer.goto(`${server.baseUrl}/m/${slug}#host=${ticket}`);
     await joinAs(organizer, 'Olivia');
     await inCall(organizer);
@@ -482,22 +490,8 @@ describe('a host link', () => {
     const slug = lobbyRoomWithHostLink(ticket, 'browser-replaced');
     const { context, page: organizer } = await newParticipantPage(chromium.browser);
     contexts.push(context);
-    // Test-only: the page's WebSockets and what they receive are remembered (the rejoin token is in
-    // the page's memory only).
-    await organizer.addInitScript(`(() => {
-      const Native = window.WebSocket;
-      const sockets = [];
-      const frames = [];
-      window.WebSocket = class extends Native {
-        constructor(...args) {
-          super(...args);
-          sockets.push(this);
-          this.addEventListener('message', (event) => frames.push(String(event.data)));
-        }
-      };
-      window.__roomsSockets = sockets;
-      window.__roomsFrames = frames;
-    })();`);
+    // Test-only: the rejoin token is in the page's memory only; the test reads it from the frames.
+    await organizer.addInitScript(REMEMBER_SOCKETS);
     // The page's timers run when the test says so: a retry it armed would fire below.
     await organizer.clock.install();
     await organizer.goto(`${server.baseUrl}/m/${slug}#host=${ticket}`);
