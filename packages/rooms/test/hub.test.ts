@@ -924,12 +924,13 @@ describe('host links', () => {
 
   /** A directory row that vouches for TICKET (and no other), as the core does, expiring LIFE_MS from now. */
   function hostLinkRoom(overrides: Partial<RoomInfo> = {}, claimId = 'claim-1') {
+    const issuedAt = new Date(now);
     const expiresAt = new Date(now + LIFE_MS);
     const checked: string[] = [];
     const slug = directory.add({
       checkHostTicket: async (ticket) => {
         checked.push(ticket);
-        return ticket === TICKET ? { id: claimId, expiresAt } : null;
+        return ticket === TICKET ? { id: claimId, issuedAt, expiresAt } : null;
       },
       ...overrides,
     });
@@ -977,6 +978,18 @@ describe('host links', () => {
 
     const organizer = await withTicket(hub, slug);
     expect(organizer.all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  it('made before the hub started are refused (a restart forgot what was spent), those made since are not', async () => {
+    const { slug } = hostLinkRoom();
+    now += 1000; // the process restarts a second after the ticket was made
+    const restarted = newHub();
+    const before = await withTicket(restarted, slug);
+    expect(before.received).toEqual(hostLinkInvalid);
+    expect(before.closedWith).toBeNull();
+    // The organizer asks Outlook for a new link: made after the start, it gets in.
+    const { slug: fresh } = hostLinkRoom();
+    expect((await withTicket(restarted, fresh)).all('joined')).toMatchObject([{ role: 'host' }]);
   });
 
   it('are refused once expired by the hub’s clock, whatever the directory says', async () => {

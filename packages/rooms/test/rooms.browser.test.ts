@@ -404,7 +404,7 @@ describe('a host link', () => {
     const expiresAt = new Date(Date.now() + 15 * 60_000);
     return directory.add({
       lobby: true,
-      checkHostTicket: async (given) => (given === ticket ? { id, expiresAt } : null),
+      checkHostTicket: async (given) => (given === ticket ? { id, issuedAt: new Date(), expiresAt } : null),
     });
   }
 

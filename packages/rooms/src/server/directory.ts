@@ -46,6 +46,11 @@ export interface RoomInfo {
 export interface HostTicketClaim {
   /** Unique per ticket: spent once the host is admitted with it. */
   readonly id: string;
+  /**
+   * When it was made. One made before this hub started is refused: the process before it may have
+   * admitted a host with it, and what it spent was not kept.
+   */
+  readonly issuedAt: Date;
   readonly expiresAt: Date;
 }
 

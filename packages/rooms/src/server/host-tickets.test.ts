@@ -4,11 +4,15 @@ import { RejoinTokens, SpentTickets } from './host-tickets.js';
 
 const MINUTE = 60_000;
 const start = 1_000_000;
-const claim = (id: string, expiresAt = start + 15 * MINUTE) => ({ id, expiresAt: new Date(expiresAt) });
+const claim = (id: string, expiresAt = start + 15 * MINUTE, issuedAt = start) => ({
+  id,
+  issuedAt: new Date(issuedAt),
+  expiresAt: new Date(expiresAt),
+});
 
 describe('SpentTickets', () => {
   it('refuses a ticket spent once, until it expires; then it is refused as expired and forgotten', () => {
-    const spent = new SpentTickets();
+    const spent = new SpentTickets(start);
     expect(spent.judge(claim('a'), start)).toBe('valid');
     spent.spend(claim('a'));
     expect(spent.judge(claim('a'), start + MINUTE)).toBe('spent');
@@ -19,11 +23,23 @@ describe('SpentTickets', () => {
   });
 
   it('judges an invalid expiry as expired', () => {
-    expect(new SpentTickets().judge({ id: 'x', expiresAt: new Date(Number.NaN) }, start)).toBe('expired');
+    expect(new SpentTickets(start).judge({ ...claim('x'), expiresAt: new Date(Number.NaN) }, start)).toBe(
+      'expired',
+    );
+  });
+
+  it('refuses a ticket made before it started (the process before may have spent it), or of unknown age', () => {
+    const spent = new SpentTickets(start);
+    expect(spent.judge(claim('a', start + 14 * MINUTE, start - 1), start)).toBe('before_start');
+    expect(spent.judge(claim('b', start + 15 * MINUTE, start), start)).toBe('valid');
+    expect(spent.judge(claim('c', start + 15 * MINUTE, Number.NaN), start)).toBe('before_start');
+    // Expired comes first: a ticket both old and expired is simply expired.
+    expect(spent.judge(claim('d', start - MINUTE, start - 16 * MINUTE), start)).toBe('expired');
+    expect(spent.size).toBe(0);
   });
 
   it('at capacity refuses new tickets rather than forget an unexpired spent one; expired ones make room', () => {
-    const spent = new SpentTickets(2);
+    const spent = new SpentTickets(start, 2);
     spent.spend(claim('a', start + 5 * MINUTE));
     spent.spend(claim('b'));
     expect(spent.judge(claim('c'), start)).toBe('full');

@@ -1,8 +1,9 @@
 /**
  * Host links are single use: the hub remembers the ids of tickets it admitted a host with until they
- * expire, in memory. All signalling for a room reaches one process, so one memory is enough; a
- * restart forgets, which lets a ticket already used in again for at most the rest of its life
- * (15 minutes from issue), only to someone who already held it.
+ * expire, in memory. All signalling for a room reaches one process, so one memory is enough. A
+ * restart forgets what was spent, so a ticket made before the hub started is refused as if spent:
+ * the organizer asks Outlook for a new link (one click), where a used one would otherwise work again
+ * for the rest of its 15 minutes.
  *
  * A host who got in (host link or host PIN) gets a rejoin token instead (see RejoinTokens): it gets
  * them back in as host after a lost connection, for the rest of the room's time.
@@ -14,6 +15,8 @@ export type TicketVerdict =
   | 'valid'
   | 'expired'
   | 'spent'
+  /** Made before this hub started: it may have been spent in the process before (see SpentTickets). */
+  | 'before_start'
   /** So many unexpired tickets spent that one more could not be remembered (see SpentTickets). */
   | 'full';
 
@@ -27,13 +30,21 @@ export class SpentTickets {
   /** Ticket id → its expiry (ms). */
   readonly #until = new Map<string, number>();
 
-  constructor(private readonly capacity = 10_000) {}
+  /**
+   * `startedAt` (ms): when this memory began, i.e. the hub started; tickets made earlier are refused.
+   */
+  constructor(
+    private readonly startedAt: number,
+    private readonly capacity = 10_000,
+  ) {}
 
   /** Whether a host may be admitted with `claim` at `now` (ms); spends nothing. */
   judge(claim: HostTicketClaim, now: number): TicketVerdict {
     const expiresAt = claim.expiresAt.getTime();
     // NaN (an invalid date) is expired too.
     if (!(expiresAt > now)) return 'expired';
+    // Also NaN: an issue time that cannot be read cannot be shown to come after the start.
+    if (!(claim.issuedAt.getTime() >= this.startedAt)) return 'before_start';
     if (this.#until.has(claim.id)) return 'spent';
     if (this.#until.size >= this.capacity) this.prune(now);
     return this.#until.size >= this.capacity ? 'full' : 'valid';

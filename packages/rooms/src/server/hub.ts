@@ -276,7 +276,7 @@ export class RoomHub {
   readonly #removed = new Map<string, number>();
   readonly #clientBudgets = new Map<string, ClientBudget>();
   /** Host links admitted once, until they expire (single use). */
-  readonly #spentTickets = new SpentTickets();
+  readonly #spentTickets: SpentTickets;
   /** What gets an admitted host back in as host after a lost connection (see RejoinTokens). */
   readonly #rejoins: RejoinTokens;
   /** New connections per client (see NEW_SOCKETS_BURST_PER_SOCKET). */
@@ -288,6 +288,7 @@ export class RoomHub {
   #closed = false;
 
   constructor(private readonly options: HubOptions) {
+    this.#spentTickets = new SpentTickets(options.now().getTime());
     this.#rejoins = new RejoinTokens(options.rejoinCapacity);
     this.#newSockets = new ConnectionBudget(
       options.maxSocketsPerClient * NEW_SOCKETS_BURST_PER_SOCKET,

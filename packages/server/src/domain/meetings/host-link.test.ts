@@ -41,7 +41,7 @@ function links(overrides: { cipher?: FieldCipher; found?: Meeting; now?: Date } 
 }
 
 describe('host links', () => {
-  it('seal a random id and an expiry 15 minutes from the clock, bound to the meeting', async () => {
+  it('seal a random id, the time they were made and an expiry 15 minutes on, bound to the meeting', async () => {
     const { service } = links();
     const link = await service.issue(actor, 'm1');
     expect(link.expiresAt.toISOString()).toBe('2026-12-01T10:15:00.000Z');
@@ -51,6 +51,7 @@ describe('host links', () => {
     expect(context).toEqual({ tenantId: 't1', table: 'host_links', column: 'ticket', rowId: 'm1' });
     expect(JSON.parse(plain)).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      iat: Date.parse('2026-12-01T10:00:00.000Z'),
       exp: link.expiresAt.getTime(),
     });
   });
@@ -67,6 +68,7 @@ describe('host links', () => {
     expect(await service.read({ id: 'm2', tenantId: 't1' }, ticket)).toBeNull();
     expect(await service.read({ id: 'm1', tenantId: 't1' }, ticket)).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      issuedAt: new Date('2026-12-01T10:00:00.000Z'),
       expiresAt: new Date('2026-12-01T10:15:00.000Z'),
     });
   });
@@ -76,6 +78,16 @@ describe('host links', () => {
       const cipher: FieldCipher = { ...visibleCipher, decrypt: async () => plain };
       expect(await links({ cipher }).service.read(meeting, 'v1.key.x')).toBeNull();
     }
+  });
+
+  it('read a ticket sealed without its issue time (by the version before) as made 15 minutes before it expires', async () => {
+    const plain = JSON.stringify({ id: 'a', exp: Date.parse('2026-12-01T10:15:00.000Z') });
+    const cipher: FieldCipher = { ...visibleCipher, decrypt: async () => plain };
+    expect(await links({ cipher }).service.read(meeting, 'v1.key.x')).toEqual({
+      id: 'a',
+      issuedAt: new Date('2026-12-01T10:00:00.000Z'),
+      expiresAt: new Date('2026-12-01T10:15:00.000Z'),
+    });
   });
 
   it('pass on failures that do not say the ticket is wrong (an unreachable store)', async () => {

@@ -7,9 +7,10 @@
  *
  * A ticket is sealed with the tenant's data key, bound to the meeting (tenant id and meeting id are
  * its associated data), so it opens for that meeting only, and only where it was issued. It holds a
- * random id and its expiry; nothing is stored. The room service judges the expiry with its own
- * clock and spends a ticket on the one join it admits (all of a room's signalling reaches one
- * process, which remembers the ids it spent until they expire).
+ * random id, when it was made and its expiry; nothing is stored. The room service judges the expiry
+ * with its own clock and spends a ticket on the one join it admits (all of a room's signalling
+ * reaches one process, which remembers the ids it spent until they expire, and refuses tickets made
+ * before it started: what an earlier process spent is not kept).
  */
 import { randomBytes } from 'node:crypto';
 import type { CipherContext, FieldCipher } from '../../crypto/envelope.js';
@@ -23,9 +24,10 @@ import type { MeetingAccess } from './reclaim.js';
 /** Long enough to go through the join page's camera and microphone check; short enough to leak little. */
 export const HOST_LINK_TTL_MS = 15 * 60_000;
 
-/** What a valid ticket says: its id (spent once) and when it stops working. */
+/** What a valid ticket says: its id (spent once), when it was made and when it stops working. */
 export interface HostTicketClaim {
   readonly id: string;
+  readonly issuedAt: Date;
   readonly expiresAt: Date;
 }
 
@@ -71,7 +73,11 @@ export class HostLinks {
       throw new DomainError('meeting_cancelled', 'the meeting was cancelled; it has no room to join');
     const now = this.#now();
     const expiresAt = new Date(now.getTime() + HOST_LINK_TTL_MS);
-    const claim = JSON.stringify({ id: randomBytes(16).toString('hex'), exp: expiresAt.getTime() });
+    const claim = JSON.stringify({
+      id: randomBytes(16).toString('hex'),
+      iat: now.getTime(),
+      exp: expiresAt.getTime(),
+    });
     const ticket = await this.deps.cipher.encrypt(ticketContext(meeting), claim);
     await this.deps.audit.append(
       {
@@ -110,9 +116,12 @@ function ticketContext(meeting: Pick<Meeting, 'id' | 'tenantId'>): CipherContext
 /** Only this module seals claims, so a claim that does not parse means a bug; it is refused all the same. */
 function parseClaim(plain: string): HostTicketClaim | null {
   try {
-    const { id, exp } = JSON.parse(plain) as { id?: unknown; exp?: unknown };
+    const { id, iat, exp } = JSON.parse(plain) as { id?: unknown; iat?: unknown; exp?: unknown };
     if (typeof id !== 'string' || typeof exp !== 'number' || !Number.isFinite(exp)) return null;
-    return { id, expiresAt: new Date(exp) };
+    // A ticket sealed before `iat` was added (an upgrade within its 15 minutes) was made TTL before
+    // its expiry.
+    const issuedAt = typeof iat === 'number' && Number.isFinite(iat) ? iat : exp - HOST_LINK_TTL_MS;
+    return { id, issuedAt: new Date(issuedAt), expiresAt: new Date(exp) };
   } catch {
     return null;
   }
