@@ -679,6 +679,9 @@ export class RoomHub {
         { limit: this.#spentTickets.size },
         'too many host links spent to remember one more',
       );
+    // Says why an organizer right after a restart was sent to the PIN form.
+    if (verdict === 'before_start')
+      this.options.logger.debug({}, 'host link made before this process started refused');
     this.#error(peer, 'host_link_invalid');
     return null;
   }
