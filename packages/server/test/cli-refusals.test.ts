@@ -179,7 +179,8 @@ describe('roomlink refuses bad input before changing anything', () => {
       expect(doctor.stdout, port).toContain(`ROOMLINK_SESSION_TTL_HOURS="${port}" must be a whole number`);
     }
     expect(await readdir(dir)).toEqual([]);
-  });
+    // Six CLI processes: on a loaded machine each start takes seconds (like the tests above).
+  }, 180_000);
 
   it('bad arguments exit 64 before any database is opened', async () => {
     // No database exists: were it opened first, these would exit 69.
@@ -199,5 +200,5 @@ describe('roomlink refuses bad input before changing anything', () => {
       expect(signIn.stderr).toContain(`--url "${url}" is not an http(s) URL`);
     }
     expect(await readdir(dir)).toEqual([]);
-  });
+  }, 180_000);
 });
