@@ -17,10 +17,17 @@ describe('retention policy', () => {
     let longerSomewhere = false;
     for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2030, 0, 1); t += DAY) {
       const end = new Date(t + 10 * 3600_000);
-      const chosen = purgeAfterDay(end, null, MAX_TENANT_RETENTION_DAYS);
-      const byDefault = purgeAfterDay(end, null, null);
+      const chosen = purgeAfterDay(
+        { start: end, end, timeZone: null, recurrence: null },
+        MAX_TENANT_RETENTION_DAYS,
+      );
+      const byDefault = purgeAfterDay({ start: end, end, timeZone: null, recurrence: null }, null);
       expect(chosen <= byDefault, utcDay(end)).toBe(true);
-      if (purgeAfterDay(end, null, MAX_TENANT_RETENTION_DAYS + 1) > byDefault) longerSomewhere = true;
+      if (
+        purgeAfterDay({ start: end, end, timeZone: null, recurrence: null }, MAX_TENANT_RETENTION_DAYS + 1) >
+        byDefault
+      )
+        longerSomewhere = true;
     }
     expect(longerSomewhere).toBe(true);
     expect([null, 1, 30, 89].every(isValidRetentionDays)).toBe(true);

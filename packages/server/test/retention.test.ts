@@ -347,6 +347,44 @@ for (const dialect of DIALECTS) {
       expect(thirtyDays).toContain(await purgeDay(dated));
     });
 
+    it('purges an end-dated series 3 months after its last occurrence in its own zone, and recomputes it so', async () => {
+      const organizer = { tenantId: 't-zone', userId: 'u-zone', isTenantAdmin: false };
+      const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      // Daily at 08:00–09:00 in Kiritimati, UTC+14 all year (08:00 there is 18:00Z the day before),
+      // from a week ahead for 8 weeks; named by the Windows zone, as Outlook on Windows names it.
+      const startDay = Math.floor(Date.now() / DAY) * DAY + 7 * DAY;
+      const endDay = startDay + 56 * DAY;
+      const { meeting } = await t.runtime.meetings.create(organizer, {
+        subject: 'Line Islands check-in',
+        start: new Date(startDay - 6 * 3_600_000),
+        end: new Date(startDay - 5 * 3_600_000),
+        timeZone: 'Line Islands Standard Time',
+        recurrence: {
+          pattern: { type: 'daily', interval: 1 },
+          range: { type: 'endDate', startDate: iso(startDay), endDate: iso(endDay) },
+        },
+      });
+      // The last occurrence ends at 19:00Z the day before the end date; 3 hours' margin: 22:00Z.
+      const lastEnd = endDay - 2 * 3_600_000;
+      expect(meeting.validUntil.getTime()).toBe(lastEnd + t.runtime.config.rooms.closeAfterMinutes * 60_000);
+      const purgeDay = async () =>
+        (
+          await db()
+            .selectFrom('meetings')
+            .select('purge_after')
+            .where('id', '=', meeting.id)
+            .executeTakeFirstOrThrow()
+        ).purge_after;
+      // Not 2 days later, as when the end date was also waited for in UTC−12.
+      expect(await purgeDay()).toBe(iso(addMonthsClamped(new Date(lastEnd), 3).getTime()));
+
+      const now = new Date();
+      const tenant = await t.runtime.store.tenants.ensure('t-zone', now);
+      await t.runtime.store.tenants.updateSettings('t-zone', { ...tenant.settings, retentionDays: 30 }, now);
+      await retention.job.run(now);
+      expect(await purgeDay()).toBe(iso(lastEnd + 30 * DAY));
+    });
+
     it('keeps an open-ended series calendar sync still sees, under the tenant’s shorter retention too', async () => {
       const organizer = { tenantId: 't-series', userId: 'u-series', isTenantAdmin: false };
       const series = async (subject: string) => {

@@ -91,7 +91,7 @@ describe('a series’ room window against the Graph emulator’s expansion', () 
         end,
         timeZone: null,
         recurrence: recurrence as unknown as Record<string, unknown>,
-        ...roomWindow(start, end, recurrence as never, margins),
+        ...roomWindow({ start, end, timeZone: null, recurrence: recurrence as never }, margins),
       };
       const schedule = openSchedule(meeting, [], margins);
       const context = JSON.stringify({

@@ -318,11 +318,13 @@ export class RetentionJob {
       const recurrence = m.recurrenceCt
         ? (JSON.parse(await this.deps.cipher.decrypt(context('recurrence'), m.recurrenceCt)) as Recurrence)
         : null;
+      // A series' last occurrence is placed from its first one's start (window.ts, lastEnd).
+      const start = recurrence ? new Date(await this.deps.cipher.decrypt(context('start'), m.startCt)) : end;
       // A cancelled series ended at its cancellation (MeetingService.cancel).
       if (recurrence && m.cancelledAt) return cancelledSeriesPurgeDay(end, new Date(m.cancelledAt), days);
       // An occurrence moved past the pattern's last one: the day sync set covers it, and so does this.
       const movedEnd = recurrence ? ((await this.deps.movedOccurrenceEnd?.(m.id)) ?? null) : null;
-      return purgeAfterDay(end, recurrence, days, m.seriesSeenOn, movedEnd);
+      return purgeAfterDay({ start, end, timeZone: m.timeZone, recurrence }, days, m.seriesSeenOn, movedEnd);
     } catch (error) {
       // An unreadable row keeps its stored day (never later than the default period).
       this.deps.logger?.warn(

@@ -36,7 +36,7 @@ export function meetingRoomDirectory(
         // A series' window ends with its last occurrence (an open-ended one: its horizon); within it,
         // the schedule opens the room around each occurrence only. Without calendar sync's view (a
         // room service composed without it, in tests), the whole window is open.
-        endsAt: lastEnd(meeting.end, meeting.recurrence, meeting.seriesSeenOn),
+        endsAt: lastEnd(meeting, meeting.seriesSeenOn),
         hostPin: meeting.room.hostPin,
         guestPin: meeting.room.guestPin,
         lobby: meeting.options.lobby,

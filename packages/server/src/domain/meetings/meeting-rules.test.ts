@@ -89,23 +89,35 @@ describe('time zone', () => {
 
 describe('a purge day already come', () => {
   const today = new Date('2027-06-15T12:00:00Z');
+  const single = (end: Date) => ({
+    start: new Date(end.getTime() - 3_600_000),
+    end,
+    timeZone: null,
+    recurrence: null,
+  });
+  const series = (end: Date, recurrence: Record<string, unknown>) => ({
+    start: new Date(end.getTime() - 3_600_000),
+    end,
+    timeZone: 'Europe/Paris',
+    recurrence,
+  });
 
   it('refuses times retention would delete at its next run (purge day today or earlier)', () => {
     // 3 calendar months after the end: ended 2027-03-15 → purged on 2027-06-15, today.
     const ended = new Date('2027-03-15T10:00:00Z');
-    expect(detail(() => refuseExpired(ended, null, null, null, today))).toBe(
+    expect(detail(() => refuseExpired(single(ended), null, null, today))).toBe(
       'the meeting ended too long ago: Roomlink keeps a meeting 3 months after it ends, so it would be ' +
         'deleted at once (purge day 2027-06-15)',
     );
     expect(
-      detail(() => refuseExpired(new Date('2027-03-16T10:00:00Z'), null, null, null, today)),
+      detail(() => refuseExpired(single(new Date('2027-03-16T10:00:00Z')), null, null, today)),
     ).toBeUndefined();
     // The tenant's own retention, in days.
-    expect(detail(() => refuseExpired(new Date('2027-06-14T10:00:00Z'), null, 1, null, today))).toMatch(
+    expect(detail(() => refuseExpired(single(new Date('2027-06-14T10:00:00Z')), 1, null, today))).toMatch(
       /keeps a meeting 1 day after/,
     );
     expect(
-      detail(() => refuseExpired(new Date('2027-06-15T01:00:00Z'), null, 1, null, today)),
+      detail(() => refuseExpired(single(new Date('2027-06-15T01:00:00Z')), 1, null, today)),
     ).toBeUndefined();
   });
 
@@ -116,12 +128,12 @@ describe('a purge day already come', () => {
       range: { type: 'noEnd', startDate: '2024-06-03' },
     };
     // 2 years after the first occurrence, then 3 months: 2026-09-03.
-    expect(detail(() => refuseExpired(end, open, null, null, today))).toMatch(
+    expect(detail(() => refuseExpired(series(end, open), null, null, today))).toMatch(
       /^the meeting series ended too long ago/,
     );
-    expect(detail(() => refuseExpired(end, open, null, '2027-06-01', today))).toBeUndefined();
+    expect(detail(() => refuseExpired(series(end, open), null, '2027-06-01', today))).toBeUndefined();
     const dated = { ...open, range: { type: 'endDate', startDate: '2024-06-03', endDate: '2027-12-31' } };
-    expect(detail(() => refuseExpired(end, dated, null, null, today))).toBeUndefined();
+    expect(detail(() => refuseExpired(series(end, dated), null, null, today))).toBeUndefined();
   });
 });
 

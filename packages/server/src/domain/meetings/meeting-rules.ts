@@ -5,7 +5,7 @@
 import { DomainError } from '../errors.js';
 import { resolveTimeZone } from '../sync/time-zones.js';
 import type { Recurrence } from './meeting.js';
-import { LATEST_BOUND, purgeAfterDay } from './window.js';
+import { LATEST_BOUND, purgeAfterDay, type ScheduledTimes } from './window.js';
 
 const MAX_DURATION_MS = 31 * 24 * 3600_000;
 
@@ -59,17 +59,16 @@ export function validateTimeZone(timeZone: string | null | undefined): void {
  * `retentionDays` is the tenant's setting (null: 3 calendar months); `today` a UTC instant.
  */
 export function refuseExpired(
-  end: Date,
-  recurrence: Recurrence | null,
+  times: ScheduledTimes,
   retentionDays: number | null,
   seriesSeenOn: string | null,
   today: Date,
 ): void {
-  const purgeDay = purgeAfterDay(end, recurrence, retentionDays, seriesSeenOn);
+  const purgeDay = purgeAfterDay(times, retentionDays, seriesSeenOn);
   if (purgeDay > today.toISOString().slice(0, 10)) return;
   const kept = retentionDays === null ? '3 months' : `${retentionDays} day${retentionDays === 1 ? '' : 's'}`;
   fail(
-    `the meeting ${recurrence ? 'series ' : ''}ended too long ago: Roomlink keeps a meeting ${kept} after ` +
+    `the meeting ${times.recurrence ? 'series ' : ''}ended too long ago: Roomlink keeps a meeting ${kept} after ` +
       `it ends, so it would be deleted at once (purge day ${purgeDay})`,
   );
 }

@@ -21,6 +21,7 @@ import {
   isOpenEnded,
   purgeAfterDay,
   roomWindow,
+  type ScheduledTimes,
   seriesConfirmationDue,
   type WindowPolicy,
 } from './window.js';
@@ -139,16 +140,17 @@ export class MeetingService {
       if (existing) return { meeting: await this.#checkedReplay(existing, input), created: false };
     }
     const recurrence = input.recurrence ?? null;
+    const times = { start: input.start, end: input.end, timeZone: input.timeZone ?? null, recurrence };
     // Read before ensure: a create refused here writes nothing, not even its tenant's row.
     const known = await this.deps.store.tenants.find(actor.tenantId);
     if (writeOptions.refuseExpired) {
-      refuseExpired(input.end, recurrence, known?.settings.retentionDays ?? null, null, this.#now());
+      refuseExpired(times, known?.settings.retentionDays ?? null, null, this.#now());
     }
-    if (writeOptions.requireSeriesZone) refuseSeriesWithoutZone(recurrence, input.timeZone ?? null);
+    if (writeOptions.requireSeriesZone) refuseSeriesWithoutZone(recurrence, times.timeZone);
     const tenant = known ?? (await this.deps.store.tenants.ensure(actor.tenantId, this.#now()));
     const provider = this.#provider(this.deps.defaultProvider);
     const options = resolveOptions(input.options, tenant.settings);
-    const window = roomWindow(input.start, input.end, recurrence, this.deps.window);
+    const window = roomWindow(times, this.deps.window);
 
     for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
       const id = timeOrderedId();
@@ -174,7 +176,7 @@ export class MeetingService {
         recurrence,
         options,
         room,
-        purgeAfter: purgeAfterDay(input.end, recurrence, tenant.settings.retentionDays),
+        purgeAfter: purgeAfterDay(times, tenant.settings.retentionDays),
         seriesSeenOn: null,
         version: 1,
         createdAt: at,
@@ -233,20 +235,23 @@ export class MeetingService {
     const tenant = await this.deps.store.tenants.ensure(actor.tenantId, this.#now());
     const options: MeetingOptions = { ...current.options, ...definedOnly(patch.options ?? {}) };
     const recurrence = patch.recurrence !== undefined ? patch.recurrence : current.recurrence;
-    // Times sent again unchanged (a client that sends every field) are no change.
+    const timeZone = patch.timeZone !== undefined ? patch.timeZone : current.timeZone;
+    const times = { start, end, timeZone, recurrence };
+    // Times sent again unchanged (a client that sends every field) are no change. A series' zone
+    // places its occurrences, so a new one moves its last end (window.ts, lastEnd).
     const timesChanged =
       start.getTime() !== current.start.getTime() ||
       end.getTime() !== current.end.getTime() ||
-      JSON.stringify(recurrence) !== JSON.stringify(current.recurrence);
+      JSON.stringify(recurrence) !== JSON.stringify(current.recurrence) ||
+      (recurrence !== null && timeZone !== current.timeZone);
     if (writeOptions.refuseExpired && timesChanged) {
-      refuseExpired(end, recurrence, tenant.settings.retentionDays, current.seriesSeenOn, this.#now());
+      refuseExpired(times, tenant.settings.retentionDays, current.seriesSeenOn, this.#now());
     }
-    const timeZone = patch.timeZone !== undefined ? patch.timeZone : current.timeZone;
     if (writeOptions.requireSeriesZone && (timesChanged || patch.timeZone !== undefined)) {
       refuseSeriesWithoutZone(recurrence, timeZone);
     }
     // The day sync last saw the series is kept: it matters again if the series becomes open-ended.
-    const window = roomWindow(start, end, recurrence, this.deps.window, current.seriesSeenOn);
+    const window = roomWindow(times, this.deps.window, current.seriesSeenOn);
     const room = await this.#provider(current.provider).updateRoom(current.room, {
       meetingId: id,
       tenantId: actor.tenantId,
@@ -266,8 +271,7 @@ export class MeetingService {
       room,
       purgeAfter: timesChanged
         ? purgeAfterDay(
-            end,
-            recurrence,
+            times,
             tenant.settings.retentionDays,
             current.seriesSeenOn,
             recurrence ? ((await this.deps.movedOccurrenceEnd?.(id)) ?? null) : null,
@@ -338,8 +342,8 @@ export class MeetingService {
     const stored = await this.#find(actor, id);
     if (stored.status === 'cancelled' || !seriesConfirmationDue(stored.seriesSeenOn, at)) return false;
     if (!stored.recurrenceCt) return false;
-    const { end, recurrence } = await this.#seriesEnd(stored, stored.recurrenceCt);
-    if (!isOpenEnded(recurrence)) return false;
+    const times = await this.#seriesTimes(stored, stored.recurrenceCt);
+    if (!isOpenEnded(times.recurrence)) return false;
     const tenant = await this.deps.store.tenants.find(actor.tenantId);
     const day = at.toISOString().slice(0, 10);
     return this.deps.store.meetings.confirmSeries({
@@ -347,7 +351,7 @@ export class MeetingService {
       id: stored.id,
       version: stored.version,
       seriesSeenOn: day,
-      purgeAfter: purgeAfterDay(end, recurrence, tenant?.settings.retentionDays ?? null, day),
+      purgeAfter: purgeAfterDay(times, tenant?.settings.retentionDays ?? null, day),
     });
   }
 
@@ -361,11 +365,10 @@ export class MeetingService {
   async coverMovedOccurrence(actor: Principal, id: string, movedEnd: Date): Promise<boolean> {
     const stored = await this.#find(actor, id);
     if (stored.status === 'cancelled' || !stored.recurrenceCt) return false;
-    const { end, recurrence } = await this.#seriesEnd(stored, stored.recurrenceCt);
+    const times = await this.#seriesTimes(stored, stored.recurrenceCt);
     const tenant = await this.deps.store.tenants.find(actor.tenantId);
     const purgeAfter = purgeAfterDay(
-      end,
-      recurrence,
+      times,
       tenant?.settings.retentionDays ?? null,
       stored.seriesSeenOn,
       movedEnd,
@@ -379,22 +382,25 @@ export class MeetingService {
     });
   }
 
-  /** A series' first occurrence's end and its recurrence, decrypted: what its purge day is computed from. */
-  async #seriesEnd(
-    stored: StoredMeeting,
-    recurrenceCt: string,
-  ): Promise<{ end: Date; recurrence: Recurrence }> {
+  /** A series' first occurrence's times, zone and recurrence, decrypted: what its purge day is computed from. */
+  async #seriesTimes(stored: StoredMeeting, recurrenceCt: string): Promise<ScheduledTimes> {
     const c = (column: string): CipherContext => ({
       tenantId: stored.tenantId,
       table: TABLE,
       column,
       rowId: stored.id,
     });
-    const [end, recurrenceJson] = await Promise.all([
+    const [start, end, recurrenceJson] = await Promise.all([
+      this.deps.cipher.decrypt(c('start'), stored.startCt),
       this.deps.cipher.decrypt(c('end'), stored.endCt),
       this.deps.cipher.decrypt(c('recurrence'), recurrenceCt),
     ]);
-    return { end: new Date(end), recurrence: JSON.parse(recurrenceJson) as Recurrence };
+    return {
+      start: new Date(start),
+      end: new Date(end),
+      timeZone: stored.timeZone,
+      recurrence: JSON.parse(recurrenceJson) as Recurrence,
+    };
   }
 
   /**
@@ -552,7 +558,7 @@ export class MeetingService {
     return {
       ...rest,
       room: this.#provider(m.provider).describeRoom(m.room),
-      ...roomWindow(m.start, m.end, m.recurrence, this.deps.window, m.seriesSeenOn),
+      ...roomWindow(m, this.deps.window, m.seriesSeenOn),
       createdAt: new Date(createdAt),
       updatedAt: new Date(updatedAt),
     };
@@ -597,7 +603,11 @@ export class MeetingService {
       recurrence: parsedRecurrence,
       options: s.options,
       room: details,
-      ...roomWindow(startDate, endDate, parsedRecurrence, this.deps.window, s.seriesSeenOn),
+      ...roomWindow(
+        { start: startDate, end: endDate, timeZone: s.timeZone, recurrence: parsedRecurrence },
+        this.deps.window,
+        s.seriesSeenOn,
+      ),
       seriesSeenOn: s.seriesSeenOn,
       version: s.version,
       createdAt: new Date(s.createdAt),

@@ -9,14 +9,22 @@ const MARGIN = 3 * HOUR;
 /** A UTC series whose first occurrence is 10:00–11:00Z on `startDate`. */
 function series(startDate: string, pattern: Record<string, unknown>, range: Record<string, unknown>) {
   return {
+    start: new Date(`${startDate}T10:00:00Z`),
     end: new Date(`${startDate}T11:00:00Z`),
+    timeZone: null,
     recurrence: { pattern, range: { startDate, recurrenceTimeZone: 'UTC', ...range } },
   };
 }
 
+/** A single meeting of an hour ending at `end`. */
+function single(end: string) {
+  const at = new Date(end);
+  return { start: new Date(at.getTime() - HOUR), end: at, timeZone: null, recurrence: null };
+}
+
 /** lastEnd is never before the true last end, and at most the margin after it. */
 function expectLastEnd(s: ReturnType<typeof series>, trueLastEnd: string) {
-  const got = lastEnd(s.end, s.recurrence).getTime();
+  const got = lastEnd(s).getTime();
   const want = Date.parse(trueLastEnd);
   expect(got, new Date(got).toISOString()).toBeGreaterThanOrEqual(want);
   expect(got - want, new Date(got).toISOString()).toBeLessThanOrEqual(MARGIN);
@@ -24,17 +32,20 @@ function expectLastEnd(s: ReturnType<typeof series>, trueLastEnd: string) {
 
 describe('room window and purge day', () => {
   it('opens before the start and closes after the end plus grace', () => {
-    const w = roomWindow(new Date('2026-12-01T09:00:00Z'), new Date('2026-12-01T10:00:00Z'), null, policy);
+    const w = roomWindow(single('2026-12-01T10:00:00Z'), policy);
     expect(w.validFrom.toISOString()).toBe('2026-12-01T08:45:00.000Z');
     expect(w.validUntil.toISOString()).toBe('2026-12-01T10:30:00.000Z');
   });
 
-  it('a series with an end date stays open until its last day ends in the latest time zone (UTC−12)', () => {
+  it('a series with an end date and no zone or pattern it reads stays open until its last day ends in the latest time zone (UTC−12)', () => {
     const recurrence = { pattern: { type: 'weekly' }, range: { type: 'endDate', endDate: '2027-03-31' } };
     const w = roomWindow(
-      new Date('2026-12-01T09:00:00Z'),
-      new Date('2026-12-01T10:00:00Z'),
-      recurrence,
+      {
+        start: new Date('2026-12-01T09:00:00Z'),
+        end: new Date('2026-12-01T10:00:00Z'),
+        timeZone: 'Europe/Paris',
+        recurrence,
+      },
       policy,
     );
     // 2027-03-31 24:00 at UTC−12, plus the 30 minutes' grace.
@@ -42,11 +53,11 @@ describe('room window and purge day', () => {
   });
 
   it('purges 3 calendar months after the end by default, or after the tenant’s shorter period', () => {
-    expect(purgeAfterDay(new Date('2026-11-30T10:00:00Z'), null, null)).toBe('2027-02-28');
-    expect(purgeAfterDay(new Date('2026-12-01T10:00:00Z'), null, null)).toBe('2027-03-01');
-    expect(purgeAfterDay(new Date('2026-12-01T10:00:00Z'), null, 30)).toBe('2026-12-31');
-    expect(purgeAfterDay(new Date('2028-11-30T23:00:00Z'), null, null)).toBe('2029-02-28');
-    expect(purgeAfterDay(new Date('2027-11-30T23:00:00Z'), null, null)).toBe('2028-02-29');
+    expect(purgeAfterDay(single('2026-11-30T10:00:00Z'), null)).toBe('2027-02-28');
+    expect(purgeAfterDay(single('2026-12-01T10:00:00Z'), null)).toBe('2027-03-01');
+    expect(purgeAfterDay(single('2026-12-01T10:00:00Z'), 30)).toBe('2026-12-31');
+    expect(purgeAfterDay(single('2028-11-30T23:00:00Z'), null)).toBe('2029-02-28');
+    expect(purgeAfterDay(single('2027-11-30T23:00:00Z'), null)).toBe('2028-02-29');
   });
 });
 
@@ -58,8 +69,8 @@ describe('numbered series end with their last occurrence', () => {
       { type: 'numbered', numberOfOccurrences: 3 },
     );
     expectLastEnd(s, '2026-01-05T11:00:00Z');
-    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2026-04-05');
-    expect(purgeAfterDay(s.end, s.recurrence, 1)).toBe('2026-01-06');
+    expect(purgeAfterDay(s, null)).toBe('2026-04-05');
+    expect(purgeAfterDay(s, 1)).toBe('2026-01-06');
   });
 
   it('a weekly series of 160 (about 3 years) keeps its room and its row until the 160th occurrence', () => {
@@ -70,10 +81,10 @@ describe('numbered series end with their last occurrence', () => {
     );
     const last = '2029-12-18T11:00:00Z'; // 159 weeks after the first
     expectLastEnd(s, last);
-    const w = roomWindow(new Date('2026-12-01T10:00:00Z'), s.end, s.recurrence, policy);
+    const w = roomWindow({ ...s, start: new Date('2026-12-01T10:00:00Z') }, policy);
     expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(Date.parse(last) + 30 * 60_000);
-    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2030-03-18');
-    expect(purgeAfterDay(s.end, s.recurrence, 89) >= '2029-12-19').toBe(true);
+    expect(purgeAfterDay(s, null)).toBe('2030-03-18');
+    expect(purgeAfterDay(s, 89) >= '2029-12-19').toBe(true);
   });
 
   it('a weekly series on several days a week counts each day, in weeks starting on firstDayOfWeek', () => {
@@ -165,7 +176,7 @@ describe('numbered series end with their last occurrence', () => {
       { type: 'numbered', numberOfOccurrences: 3 },
     );
     expectLastEnd(s, '2030-11-28T11:00:00Z');
-    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2031-02-28');
+    expect(purgeAfterDay(s, null)).toBe('2031-02-28');
   });
 
   it('a single occurrence ends when the meeting ends', () => {
@@ -174,7 +185,7 @@ describe('numbered series end with their last occurrence', () => {
       { type: 'daily', interval: 1 },
       { type: 'numbered', numberOfOccurrences: 1 },
     );
-    expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2026-01-03T11:00:00.000Z');
+    expect(lastEnd(s).toISOString()).toBe('2026-01-03T11:00:00.000Z');
   });
 });
 
@@ -193,13 +204,34 @@ describe('series in a time zone behind UTC', () => {
       },
     };
     const lastOccurrenceEnd = Date.parse('2027-01-27T02:00:00Z'); // 2027-01-26 18:00 PST
-    const w = roomWindow(start, end, recurrence, policy);
+    const times = { start, end, timeZone: null, recurrence };
+    const w = roomWindow(times, policy);
     expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(lastOccurrenceEnd + 30 * 60_000);
-    expect(w.validUntil.toISOString()).toBe('2027-01-27T12:30:00.000Z'); // 2027-01-26 24:00 at UTC−12
+    // The last occurrence placed in its zone, plus 3 hours' margin and the 30 minutes' grace.
+    expect(w.validUntil.toISOString()).toBe('2027-01-27T05:30:00.000Z');
     // With a 1-day tenant setting, the row outlives the last occurrence (purge day starts after it).
-    expect(Date.parse(`${purgeAfterDay(end, recurrence, 1)}T00:00:00Z`)).toBeGreaterThan(lastOccurrenceEnd);
-    expect(purgeAfterDay(end, recurrence, 1)).toBe('2027-01-28');
-    expect(purgeAfterDay(end, recurrence, null)).toBe('2027-04-27');
+    expect(Date.parse(`${purgeAfterDay(times, 1)}T00:00:00Z`)).toBeGreaterThan(lastOccurrenceEnd);
+    expect(purgeAfterDay(times, 1)).toBe('2027-01-28');
+    expect(purgeAfterDay(times, null)).toBe('2027-04-27');
+  });
+
+  it('a series ahead of UTC is purged 3 months after its last occurrence, not after its end date in UTC−12', () => {
+    // Tuesdays 08:00–09:00 in Kiritimati (UTC+14): 18:00–19:00Z the monday before.
+    const times = {
+      start: new Date('2026-11-30T18:00:00Z'),
+      end: new Date('2026-11-30T19:00:00Z'),
+      timeZone: 'Pacific/Kiritimati',
+      recurrence: {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'], firstDayOfWeek: 'sunday' },
+        range: { type: 'endDate', startDate: '2026-12-01', endDate: '2027-01-26' },
+      },
+    };
+    // The last occurrence, 2027-01-26 08:00–09:00 local, ends 2027-01-25T19:00Z; 3 hours' margin.
+    expect(lastEnd(times).toISOString()).toBe('2027-01-25T22:00:00.000Z');
+    expect(purgeAfterDay(times, null)).toBe('2027-04-25');
+    expect(purgeAfterDay(times, 1)).toBe('2027-01-26');
+    // Without a zone it reads, the end of 2027-01-26 in UTC−12 bounds it: 2 days later.
+    expect(purgeAfterDay({ ...times, timeZone: 'Not/A_Zone' }, null)).toBe('2027-04-27');
   });
 
   it('an occurrence on the end date that runs past local midnight keeps the room open to its end', () => {
@@ -211,7 +243,7 @@ describe('series in a time zone behind UTC', () => {
       range: { type: 'endDate', startDate: '2026-12-01', endDate: '2027-01-26' },
     };
     const lastOccurrenceEnd = Date.parse('2027-01-27T13:00:00Z'); // 2027-01-27 03:00 HST
-    const w = roomWindow(start, end, recurrence, policy);
+    const w = roomWindow({ start, end, timeZone: 'Pacific/Honolulu', recurrence }, policy);
     expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(lastOccurrenceEnd + 30 * 60_000);
     expect(w.validUntil.getTime() - lastOccurrenceEnd).toBeLessThanOrEqual(MARGIN + 30 * 60_000);
   });
@@ -228,7 +260,7 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
       { type: 'numbered', numberOfOccurrences: 3 },
     );
     expectLastEnd(s, new Date(s.end.getTime() + 1400 * DAY).toISOString()); // 2030-11-04
-    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2031-02-04');
+    expect(purgeAfterDay(s, null)).toBe('2031-02-04');
   });
 
   it('1,500 daily occurrences: open until the 1,500th, not 2 years after the first', () => {
@@ -238,7 +270,7 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
       { type: 'numbered', numberOfOccurrences: 1500 },
     );
     expectLastEnd(s, new Date(s.end.getTime() + 1499 * DAY).toISOString()); // 2031-02-11
-    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2031-05-11');
+    expect(purgeAfterDay(s, null)).toBe('2031-05-11');
   });
 
   it('an interval of 100,000 days: the second occurrence, some 274 years on', () => {
@@ -264,6 +296,10 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
       { type: 'numbered', numberOfOccurrences: 20_000_000 },
       { type: 'endDate', endDate: '9999-12-31' },
     ];
+    const YEARLY_LAST_DATES: Record<string, string> = {
+      absoluteYearly: '9999-02-28', // 29 February falls on the 28th in common years
+      relativeYearly: '9999-01-04', // the first monday of 9999
+    };
     const started = performance.now();
     for (const pattern of patterns) {
       for (const interval of [1, INT32_MAX]) {
@@ -271,9 +307,15 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
           if (interval === INT32_MAX && range.type === 'endDate') continue; // one occurrence only
           const s = series('2027-01-04', { ...pattern, interval }, range);
           const context = JSON.stringify(s.recurrence);
-          expect(lastEnd(s.end, s.recurrence).getTime(), context).toBe(LATEST_BOUND);
-          expect(purgeAfterDay(s.end, s.recurrence, null), context).toBe('9999-12-30');
-          const w = roomWindow(new Date('2027-01-04T10:00:00Z'), s.end, s.recurrence, policy);
+          // Once a year, the last date up to 9999-12-31 comes before the cap: its 11:00Z end, 3 hours' margin.
+          const yearlyLast = YEARLY_LAST_DATES[pattern.type];
+          if (range.type === 'endDate' && yearlyLast) {
+            expect(lastEnd(s).toISOString(), context).toBe(`${yearlyLast}T14:00:00.000Z`);
+            continue;
+          }
+          expect(lastEnd(s).getTime(), context).toBe(LATEST_BOUND);
+          expect(purgeAfterDay(s, null), context).toBe('9999-12-30');
+          const w = roomWindow({ ...s, start: new Date('2027-01-04T10:00:00Z') }, policy);
           expect(w.validUntil.getTime(), context).toBe(LATEST_BOUND + 30 * 60_000);
         }
       }
@@ -285,8 +327,8 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
 describe('series with no end', () => {
   it('keep the 2-year horizon after the first occurrence', () => {
     const s = series('2026-01-03', { type: 'daily', interval: 1 }, { type: 'noEnd' });
-    expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2028-01-03T11:00:00.000Z');
-    expect(purgeAfterDay(s.end, s.recurrence, null)).toBe('2028-04-03');
+    expect(lastEnd(s).toISOString()).toBe('2028-01-03T11:00:00.000Z');
+    expect(purgeAfterDay(s, null)).toBe('2028-04-03');
   });
 
   it('as does a numbered series whose pattern cannot be read', () => {
@@ -295,7 +337,7 @@ describe('series with no end', () => {
       { type: 'weekly', interval: 1 },
       { type: 'numbered', numberOfOccurrences: 3 },
     );
-    expect(lastEnd(s.end, s.recurrence).toISOString()).toBe('2028-01-03T11:00:00.000Z');
+    expect(lastEnd(s).toISOString()).toBe('2028-01-03T11:00:00.000Z');
   });
 });
 
@@ -303,10 +345,10 @@ describe('series with no end that calendar sync keeps seeing', () => {
   const s = series('2026-01-03', { type: 'daily', interval: 1 }, { type: 'noEnd' });
 
   it('run 2 years from the end of the day sync last saw them', () => {
-    expect(lastEnd(s.end, s.recurrence, '2029-06-10').toISOString()).toBe('2031-06-11T00:00:00.000Z');
-    expect(purgeAfterDay(s.end, s.recurrence, null, '2029-06-10')).toBe('2031-09-11');
-    expect(purgeAfterDay(s.end, s.recurrence, 30, '2029-06-10')).toBe('2031-07-11');
-    const w = roomWindow(new Date('2026-01-03T10:00:00Z'), s.end, s.recurrence, policy, '2029-06-10');
+    expect(lastEnd(s, '2029-06-10').toISOString()).toBe('2031-06-11T00:00:00.000Z');
+    expect(purgeAfterDay(s, null, '2029-06-10')).toBe('2031-09-11');
+    expect(purgeAfterDay(s, 30, '2029-06-10')).toBe('2031-07-11');
+    const w = roomWindow({ ...s, start: new Date('2026-01-03T10:00:00Z') }, policy, '2029-06-10');
     expect(w.validFrom.toISOString()).toBe('2026-01-03T09:45:00.000Z');
     expect(w.validUntil.toISOString()).toBe('2031-06-11T00:30:00.000Z');
   });
@@ -314,10 +356,10 @@ describe('series with no end that calendar sync keeps seeing', () => {
   it('never end before 2 years after their first occurrence, whatever day was recorded', () => {
     // Seen before the first occurrence ended (sync linked it ahead of time), or an unreadable day.
     for (const seen of ['2025-12-01', null, '', '2026-02-30', 'yesterday']) {
-      expect(lastEnd(s.end, s.recurrence, seen).toISOString()).toBe('2028-01-03T11:00:00.000Z');
+      expect(lastEnd(s, seen).toISOString()).toBe('2028-01-03T11:00:00.000Z');
     }
     // Seen on the day of the first occurrence: the end of that day is later than 11:00.
-    expect(lastEnd(s.end, s.recurrence, '2026-01-03').toISOString()).toBe('2028-01-04T00:00:00.000Z');
+    expect(lastEnd(s, '2026-01-03').toISOString()).toBe('2028-01-04T00:00:00.000Z');
   });
 
   it('a day seen is ignored for series with an end date or a count, and for single meetings', () => {
@@ -326,26 +368,22 @@ describe('series with no end that calendar sync keeps seeing', () => {
       { type: 'daily', interval: 1 },
       { type: 'numbered', numberOfOccurrences: 3 },
     );
-    expect(lastEnd(numbered.end, numbered.recurrence, '2029-06-10')).toEqual(
-      lastEnd(numbered.end, numbered.recurrence),
-    );
+    expect(lastEnd(numbered, '2029-06-10')).toEqual(lastEnd(numbered));
     const dated = series(
       '2026-01-03',
       { type: 'daily', interval: 1 },
       { type: 'endDate', endDate: '2026-03-01' },
     );
-    expect(lastEnd(dated.end, dated.recurrence, '2029-06-10')).toEqual(lastEnd(dated.end, dated.recurrence));
+    expect(lastEnd(dated, '2029-06-10')).toEqual(lastEnd(dated));
     // A count whose pattern cannot be read keeps the fixed horizon after the first occurrence.
     const unreadable = series(
       '2026-01-03',
       { type: 'weekly', interval: 1 },
       { type: 'numbered', numberOfOccurrences: 3 },
     );
-    expect(lastEnd(unreadable.end, unreadable.recurrence, '2029-06-10').toISOString()).toBe(
-      '2028-01-03T11:00:00.000Z',
-    );
-    expect(lastEnd(s.end, null, '2029-06-10')).toEqual(s.end);
-    expect(purgeAfterDay(s.end, null, null, '2029-06-10')).toBe('2026-04-03');
+    expect(lastEnd(unreadable, '2029-06-10').toISOString()).toBe('2028-01-03T11:00:00.000Z');
+    expect(lastEnd({ ...s, recurrence: null }, '2029-06-10')).toEqual(s.end);
+    expect(purgeAfterDay({ ...s, recurrence: null }, null, '2029-06-10')).toBe('2026-04-03');
   });
 
   it('are confirmed again once the recorded day is a week old', () => {
@@ -368,14 +406,14 @@ describe('series whose occurrence calendar sync saw moved', () => {
 
   it('are purged 3 months (or the tenant’s days) after an occurrence moved past the last one', () => {
     const moved = new Date('2027-05-02T12:30:00Z');
-    expect(purgeAfterDay(s.end, s.recurrence, null, null, moved)).toBe('2027-08-02');
-    expect(purgeAfterDay(s.end, s.recurrence, 30, null, moved)).toBe('2027-06-01');
+    expect(purgeAfterDay(s, null, null, moved)).toBe('2027-08-02');
+    expect(purgeAfterDay(s, 30, null, moved)).toBe('2027-06-01');
   });
 
   it('keep the pattern’s day when no occurrence moved past the last one', () => {
-    const patternDay = purgeAfterDay(s.end, s.recurrence, null);
+    const patternDay = purgeAfterDay(s, null);
     expect(patternDay).toBe('2027-03-03');
-    expect(purgeAfterDay(s.end, s.recurrence, null, null, new Date('2026-12-02T15:00:00Z'))).toBe(patternDay);
-    expect(purgeAfterDay(s.end, s.recurrence, null, null, new Date(Number.NaN))).toBe(patternDay);
+    expect(purgeAfterDay(s, null, null, new Date('2026-12-02T15:00:00Z'))).toBe(patternDay);
+    expect(purgeAfterDay(s, null, null, new Date(Number.NaN))).toBe(patternDay);
   });
 });

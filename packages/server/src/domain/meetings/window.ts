@@ -3,8 +3,18 @@
  * which are stored encrypted; only the purge day is kept in clear (day granularity), and for a series
  * with no end the day calendar sync last saw it (`meetings.series_seen_on`, also a clear day).
  */
+import { instantOf, resolveTimeZone, wallClock } from '../sync/time-zones.js';
 import type { Recurrence } from './meeting.js';
 import { parseCalendarDay, seriesDates } from './recurrence-dates.js';
+
+/** What dates a meeting: a Meeting has it all. For a series, `start` and `end` are its first occurrence's. */
+export interface ScheduledTimes {
+  readonly start: Date;
+  readonly end: Date;
+  /** The meeting's zone (IANA or Windows); a recurrence's own `range.recurrenceTimeZone` comes first. */
+  readonly timeZone: string | null;
+  readonly recurrence: Recurrence | null;
+}
 
 export interface WindowPolicy {
   readonly openBeforeMinutes: number;
@@ -31,6 +41,13 @@ export const SERIES_CONFIRM_EVERY_DAYS = 7;
  * 2 h in Antarctica/Troll), and an occurrence spanning a DST change may last an hour longer.
  */
 const OFFSET_MARGIN = 3 * HOUR;
+/**
+ * What a zoned bound adds to the computed end of the last occurrence: a first occurrence whose
+ * wall-clock time the zone skipped (a DST gap, 2 h in Antarctica/Troll) may have been moved by
+ * Exchange another way than by Intl here, and Exchange's zone rules may differ from this server's tz
+ * database by a rule change or two. Hours, not days: the purge day moves at most one day later.
+ */
+const ZONE_MARGIN = 3 * HOUR;
 /** The end of a day in the latest time zone on Earth (UTC−12) is 36 h after its start in UTC. */
 const LATEST_DAY_END = DAY + 12 * HOUR;
 /**
@@ -40,40 +57,44 @@ const LATEST_DAY_END = DAY + 12 * HOUR;
 export const LATEST_BOUND = Date.UTC(9999, 8, 30);
 
 /**
- * When the meeting's last occurrence ends, or a bound never earlier than that (the series' time zone
- * is not needed; the bound is off by at most what each case says). `end` is the end of the series'
- * first occurrence (Graph's series master), which starts on `recurrence.range.startDate` or later
- * (Graph requires the master's start to be the range's start date; Exchange may move it to the first
- * date the pattern yields).
+ * When the meeting's last occurrence ends, or a bound never earlier than that. For a series, `start`
+ * and `end` are the first occurrence's (Graph's series master), which starts on
+ * `recurrence.range.startDate` or later (Graph requires the master's start to be the range's start
+ * date; Exchange may move it to the first date the pattern yields).
  *
- * - `numbered` and `endDate`: the last occurrence's date D is computed from the pattern (an exact
- *   expansion, recurrence-dates.ts, in constant time whatever the interval and count: calendar sync
- *   stores any series Graph holds, up to Int32 values). Occurrences keep the first one's wall-clock
- *   time, so the last one ends `D − startDate` days after `end`, give or take a change of UTC
- *   offset: the bound adds OFFSET_MARGIN. It is late by at most that margin plus the offset change
- *   (a few hours), plus the days between the range's start date and the first occurrence when
- *   Exchange moved the master there (less than one pattern period).
- * - `endDate` also never ends before the end of `range.endDate` in UTC−12, the latest time zone:
- *   `endDate` is a day in the series' own zone, so this holds in any zone, even when the pattern
- *   cannot be read. An occurrence on that day that runs past local midnight is covered by the first
- *   rule.
+ * - `numbered` and `endDate` with a zone this server reads (the recurrence's `recurrenceTimeZone`,
+ *   else the meeting's `timeZone`; the meetings API refuses a series without one): the last
+ *   occurrence's date D is computed from the pattern (an exact expansion, recurrence-dates.ts, in
+ *   constant time whatever the interval and count: calendar sync stores any series Graph holds, up to
+ *   Int32 values), and the occurrence on D is placed as every occurrence is: at the first one's
+ *   wall-clock time in the zone, for the first one's duration (sync/occurrences.ts does the same,
+ *   date by date). ZONE_MARGIN is added, for what the zone's rules leave open (below).
+ * - The same without a zone this server reads: occurrences keep the first one's wall-clock time, so
+ *   the last one ends `D − startDate` days after `end`, give or take a change of UTC offset:
+ *   OFFSET_MARGIN is added. `endDate` also never ends before the end of `range.endDate` in UTC−12,
+ *   the latest time zone: `endDate` is a day in the series' own zone, so this holds in any zone. The
+ *   bound is then up to ~1.5 days late.
  * - `noEnd`: the last occurrence is unknown, possibly never. The room is kept OPEN_ENDED_SERIES_YEARS
  *   after the later of the first occurrence's end and the end of `seriesSeenOn` (the UTC day
  *   calendar sync last saw the series in the organizer's calendar; null without sync): a rolling
  *   horizon while the series still exists, 2 years after the first occurrence without sync.
  * - Any other recurrence this cannot date: OPEN_ENDED_SERIES_YEARS after the first occurrence.
  */
-export function lastEnd(end: Date, recurrence: Recurrence | null, seriesSeenOn: string | null = null): Date {
+export function lastEnd(times: ScheduledTimes, seriesSeenOn: string | null = null): Date {
+  const { end, recurrence } = times;
   if (!recurrence) return end;
   const range = recurrence.range as { type?: unknown; endDate?: unknown } | undefined;
   const dates = seriesDates(recurrence);
+  const zone = dates ? seriesZone(times) : undefined;
   const bounds: number[] = [];
-  if (dates) {
+  if (dates && zone) {
+    bounds.push(zonedLastEnd(times, dates.lastDate, zone));
+  } else if (dates) {
     const days = dates.lastDate - dates.startDate;
     // No later date: the last occurrence is the first one itself.
     bounds.push(days <= 0 ? end.getTime() : end.getTime() + days * DAY + OFFSET_MARGIN);
   }
-  const endDate = range?.type === 'endDate' ? parseCalendarDay(range.endDate) : undefined;
+  const endDate = range?.type === 'endDate' && !zone ? parseCalendarDay(range.endDate) : undefined;
   if (endDate !== undefined) bounds.push(endDate * DAY + LATEST_DAY_END);
   if (bounds.length === 0) {
     const seen = isOpenEnded(recurrence) ? parseCalendarDay(seriesSeenOn) : undefined;
@@ -85,6 +106,30 @@ export function lastEnd(end: Date, recurrence: Recurrence | null, seriesSeenOn: 
   // Infinity) is "later than anything": capped, as every bound, at LATEST_BOUND.
   const bound = Math.min(Math.max(...bounds.map((b) => (Number.isNaN(b) ? Infinity : b))), LATEST_BOUND);
   return new Date(Math.max(bound, end.getTime()));
+}
+
+/** The IANA zone a series' occurrences are placed in, as sync/occurrences.ts places them. */
+function seriesZone(times: ScheduledTimes): string | undefined {
+  const range = times.recurrence?.range as { recurrenceTimeZone?: unknown } | undefined;
+  const named = typeof range?.recurrenceTimeZone === 'string' ? range.recurrenceTimeZone : null;
+  return resolveTimeZone(named) ?? resolveTimeZone(times.timeZone);
+}
+
+/**
+ * The end of the occurrence on `lastDate` (a day of the series' calendar), at the first occurrence's
+ * wall-clock time in `zone`, plus ZONE_MARGIN. A last date on or before the first occurrence's own
+ * day is the first occurrence itself.
+ */
+function zonedLastEnd(times: ScheduledTimes, lastDate: number, zone: string): number {
+  const firstStart = times.start.getTime();
+  const wall = wallClock(firstStart, zone);
+  const firstDay = Math.floor(wall / DAY);
+  if (lastDate <= firstDay) return times.end.getTime();
+  const wallStart = lastDate * DAY + (wall - firstDay * DAY);
+  // Past what Date (and Intl) can hold: "later than anything", capped by the caller.
+  if (!(wallStart <= LATEST_BOUND)) return Infinity;
+  const duration = Math.max(0, times.end.getTime() - firstStart);
+  return instantOf(wallStart, zone) + duration + ZONE_MARGIN;
 }
 
 /**
@@ -101,18 +146,10 @@ export function isOpenEnded(recurrence: Recurrence | null): boolean {
   return (recurrence?.range as { type?: unknown } | undefined)?.type === 'noEnd';
 }
 
-export function roomWindow(
-  start: Date,
-  end: Date,
-  recurrence: Recurrence | null,
-  policy: WindowPolicy,
-  seriesSeenOn: string | null = null,
-) {
+export function roomWindow(times: ScheduledTimes, policy: WindowPolicy, seriesSeenOn: string | null = null) {
   return {
-    validFrom: new Date(start.getTime() - policy.openBeforeMinutes * MINUTE),
-    validUntil: new Date(
-      lastEnd(end, recurrence, seriesSeenOn).getTime() + policy.closeAfterMinutes * MINUTE,
-    ),
+    validFrom: new Date(times.start.getTime() - policy.openBeforeMinutes * MINUTE),
+    validUntil: new Date(lastEnd(times, seriesSeenOn).getTime() + policy.closeAfterMinutes * MINUTE),
   };
 }
 
@@ -126,13 +163,12 @@ export function roomWindow(
  * and the purge day must not come before it has happened.
  */
 export function purgeAfterDay(
-  end: Date,
-  recurrence: Recurrence | null,
+  times: ScheduledTimes,
   retentionDays: number | null,
   seriesSeenOn: string | null = null,
   movedEnd: Date | null = null,
 ): string {
-  const last = laterEnd(lastEnd(end, recurrence, seriesSeenOn), movedEnd);
+  const last = laterEnd(lastEnd(times, seriesSeenOn), movedEnd);
   const purge =
     retentionDays === null
       ? addMonthsClamped(last, 3)
@@ -155,7 +191,8 @@ export function laterEnd(patternEnd: Date, movedEnd: Date | null): Date {
  * 2 years or more away).
  */
 export function cancelledSeriesPurgeDay(end: Date, cancelledAt: Date, retentionDays: number | null): string {
-  return purgeAfterDay(new Date(Math.max(cancelledAt.getTime(), end.getTime())), null, retentionDays);
+  const ended = new Date(Math.max(cancelledAt.getTime(), end.getTime()));
+  return purgeAfterDay({ start: ended, end: ended, timeZone: null, recurrence: null }, retentionDays);
 }
 
 /** 30 November + 3 months is 28 February, not 2 March. */

@@ -37,7 +37,7 @@ function series(
     end: e,
     timeZone,
     recurrence,
-    ...roomWindow(s, e, recurrence, margins),
+    ...roomWindow({ start: s, end: e, timeZone, recurrence }, margins),
   };
 }
 

@@ -15,7 +15,7 @@ import { findJoinBlock } from '../../instructions/marker.js';
 import { DomainError } from '../errors.js';
 import type { Meeting } from '../meetings/meeting.js';
 import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js';
-import { isOpenEnded, lastEnd, seriesConfirmationDue } from '../meetings/window.js';
+import { isOpenEnded, lastEnd, type ScheduledTimes, seriesConfirmationDue } from '../meetings/window.js';
 import type { Principal } from '../principal.js';
 import type { CalendarItem, MailboxOwner } from './calendar-item.js';
 import { type LinkField, openLinkField, sealLinkField } from './links.js';
@@ -190,7 +190,12 @@ export class CalendarSyncService {
         await this.deps.meetings.update(actor, meeting.id, patch);
         result = 'updated';
       }
-      const series = { end: patch.end ?? meeting.end, recurrence: patch.recurrence ?? meeting.recurrence };
+      const series: ScheduledTimes = {
+        start: patch.start ?? meeting.start,
+        end: patch.end ?? meeting.end,
+        timeZone: patch.timeZone !== undefined ? patch.timeZone : meeting.timeZone,
+        recurrence: patch.recurrence ?? meeting.recurrence,
+      };
       const changed = await this.#followOccurrences(owner, meeting, series, item, instances, instancesSince);
       if (changed && result === 'unchanged') result = 'occurrences';
     }
@@ -259,13 +264,13 @@ export class CalendarSyncService {
   /**
    * A series' moved and cancelled occurrences, as the master and its instances say now: saved when
    * they differ from those recorded, and the purge day moved to cover an occurrence moved past the
-   * series' last one. `series` holds the meeting's end and recurrence as stored after this apply.
+   * series' last one. `series` holds the meeting's times, zone and recurrence as stored after this apply.
    * True when the overrides changed.
    */
   async #followOccurrences(
     owner: MailboxOwner,
     meeting: Meeting,
-    series: Pick<Meeting, 'end' | 'recurrence'>,
+    series: ScheduledTimes,
     item: CalendarItem,
     instances: readonly CalendarItem[],
     instancesSince: Date | undefined,
@@ -282,7 +287,7 @@ export class CalendarSyncService {
     const movedEnd = latestMovedEnd(overrides);
     // Most series end with their pattern, whose last occurrence the stored purge day already covers:
     // only a later one costs a read of the meeting (and a write once).
-    if (movedEnd && movedEnd > lastEnd(series.end, series.recurrence, meeting.seriesSeenOn)) {
+    if (movedEnd && movedEnd > lastEnd(series, meeting.seriesSeenOn)) {
       try {
         await this.deps.meetings.coverMovedOccurrence(principalOf(owner), meeting.id, movedEnd);
       } catch (error) {

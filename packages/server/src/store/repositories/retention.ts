@@ -27,7 +27,10 @@ export interface BatchResult {
 
 export interface MeetingTimes {
   readonly id: string;
+  readonly startCt: string;
   readonly endCt: string;
+  /** In clear, as stored: a series' occurrences are placed in it (window.ts, lastEnd). */
+  readonly timeZone: string | null;
   readonly recurrenceCt: string | null;
   readonly purgeAfter: string;
   /** An open-ended series: the day calendar sync last saw it (its horizon runs from there). */
@@ -136,7 +139,17 @@ export class KyselyRetentionRepository {
   async meetingTimes(tenantId: string, afterId: string, limit: number): Promise<MeetingTimes[]> {
     const rows = await this.db
       .selectFrom('meetings')
-      .select(['id', 'end_ct', 'recurrence_ct', 'purge_after', 'series_seen_on', 'status', 'updated_at'])
+      .select([
+        'id',
+        'start_ct',
+        'end_ct',
+        'time_zone',
+        'recurrence_ct',
+        'purge_after',
+        'series_seen_on',
+        'status',
+        'updated_at',
+      ])
       .where('tenant_id', '=', tenantId)
       .where('id', '>', afterId)
       .orderBy('id')
@@ -144,7 +157,9 @@ export class KyselyRetentionRepository {
       .execute();
     return rows.map((r) => ({
       id: r.id,
+      startCt: r.start_ct,
       endCt: r.end_ct,
+      timeZone: r.time_zone,
       recurrenceCt: r.recurrence_ct,
       purgeAfter: r.purge_after,
       seriesSeenOn: r.series_seen_on,
