@@ -116,6 +116,29 @@ describe('RejoinTokens', () => {
     expect(tokens.holder('v1.k1.someHostLink')).toBeNull();
   });
 
+  it('past a room’s own limit, forget that room’s oldest, never another room’s', () => {
+    const tokens = new RejoinTokens(5, 3);
+    const other = tokens.issue('room-b', 'meeting-b', null, until, start, HOLDER) as string;
+    const mine = [1, 2, 3].map(
+      () => tokens.issue('room-a', 'meeting-a', PIN, until, start, HOLDER) as string,
+    );
+    // A host PIN holder joining over and over: each new token pushes out room-a's oldest.
+    const fourth = tokens.issue('room-a', 'meeting-a', PIN, until, start, HOLDER) as string;
+    expect(fourth).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(mine.map((t) => tokens.judge(t, 'room-a', PIN, start))).toEqual(['unknown', 'valid', 'valid']);
+    for (let i = 0; i < 20; i++) tokens.issue('room-a', 'meeting-a', PIN, until, start, HOLDER);
+    expect(tokens.judge(other, 'room-b', PIN, start)).toBe('valid');
+    expect(tokens.size).toBe(4);
+    // Room-b still gets its next one: the hub's capacity (5) was never reached.
+    expect(tokens.issue('room-b', 'meeting-b', null, until, start, HOLDER)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Closing room-a drops its three and nothing of room-b's, by slug or by meeting id alike.
+    tokens.revokeRoom('meeting-a');
+    expect(tokens.size).toBe(2);
+    expect(tokens.judge(other, 'room-b', PIN, start)).toBe('valid');
+    tokens.revokeRoom('room-b');
+    expect(tokens.size).toBe(0);
+  });
+
   it('at capacity, none is made rather than a live one forgotten; those past their time make room', () => {
     const tokens = new RejoinTokens(2);
     const early = tokens.issue('room-a', 'meeting-a', null, start + 5 * MINUTE, start, HOLDER) as string;

@@ -102,16 +102,27 @@ interface RejoinGrant {
  * dead (up to two heartbeats), so a join with the token replaces that participant rather than being
  * refused the seat it still holds. It is dropped when a host removes its holder, when the room is
  * closed or cancelled, and once past its time; one made for a host who gave the host PIN stops
- * working once the room's host PIN changes. At `capacity` live tokens, no new one is made rather
- * than a live one forgotten: a host admitted then simply gets none (and comes back with the PIN or a
- * new host link, as before). A restart forgets them all: the page is then refused
- * `host_link_invalid` and shows the PIN field.
+ * working once the room's host PIN changes. A token is made at each admission by PIN or host link,
+ * so one room's pile up as its hosts come and go; past `perRoom` of them, the room's oldest is
+ * forgotten to make the new one. That keeps someone who holds a room's host PIN and joins over and
+ * over (rate-limited, but for hours) to their own room: they cannot fill the hub's `capacity` and
+ * leave other rooms' hosts without tokens. At `capacity` live tokens in all, no new one is made
+ * rather than another room's live one forgotten: a host admitted then simply gets none (and comes
+ * back with the PIN or a new host link, as before). A restart forgets them all: the page is then
+ * refused `host_link_invalid` and shows the PIN field.
  */
 export class RejoinTokens {
   /** Token → the room it is for and until when. */
   readonly #grants = new Map<string, RejoinGrant>();
+  /** A room's tokens by its slug and by its meeting id, oldest first (Sets keep insertion order). */
+  readonly #bySlug = new Map<string, Set<string>>();
+  readonly #byMeeting = new Map<string, Set<string>>();
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(
+    private readonly capacity = 10_000,
+    /** Twice the largest room (50): every seat's host admitted twice over. */
+    private readonly perRoom = 100,
+  ) {}
 
   /**
    * A new token for participant `participant`, a host of `slug` (meeting `meetingId`) who came in with
@@ -126,8 +137,14 @@ export class RejoinTokens {
     now: number,
     participant: string,
   ): string | null {
-    if (this.#grants.size >= this.capacity) this.prune(now);
-    if (this.#grants.size >= this.capacity) return null;
+    const room = this.#bySlug.get(slug);
+    if (room && room.size >= this.perRoom) {
+      const oldest = room.values().next().value as string;
+      this.#forget(oldest);
+    } else if (this.#grants.size >= this.capacity) {
+      this.prune(now);
+      if (this.#grants.size >= this.capacity) return null;
+    }
     const token = randomBytes(16).toString('base64url');
     this.#grants.set(token, {
       slug,
@@ -136,6 +153,8 @@ export class RejoinTokens {
       hostPinDigest: hostPin === null ? null : digest(hostPin),
       participant,
     });
+    indexed(this.#bySlug, slug).add(token);
+    indexed(this.#byMeeting, meetingId).add(token);
     return token;
   }
 
@@ -154,7 +173,7 @@ export class RejoinTokens {
     if (grant.slug !== slug) return 'refused';
     // NaN (an invalid date) is past too. A host PIN changed since never comes back: drop it.
     if (!(grant.until > now) || (grant.hostPinDigest !== null && grant.hostPinDigest !== digest(hostPin))) {
-      this.#grants.delete(token);
+      this.#forget(token);
       return 'refused';
     }
     return 'valid';
@@ -179,23 +198,50 @@ export class RejoinTokens {
 
   /** Its holder was removed by a host: it gets nobody in any more. */
   revoke(token: string): void {
-    this.#grants.delete(token);
+    this.#forget(token);
   }
 
-  /** The room whose slug or meeting id is `key` was closed or cancelled: its tokens are dropped. */
+  /**
+   * The room whose slug or meeting id is `key` was closed or cancelled: its tokens are dropped. Costs
+   * the room's own tokens, not the hub's (every room closing at once is a restart's worth of work).
+   */
   revokeRoom(key: string): void {
-    for (const [token, grant] of this.#grants)
-      if (grant.slug === key || grant.meetingId === key) this.#grants.delete(token);
+    for (const index of [this.#bySlug, this.#byMeeting])
+      for (const token of [...(index.get(key) ?? [])]) this.#forget(token);
   }
 
   /** Forgets tokens past their time at `now` (ms): they are refused anyway. */
   prune(now: number): void {
-    for (const [token, grant] of this.#grants) if (!(grant.until > now)) this.#grants.delete(token);
+    for (const [token, grant] of this.#grants) if (!(grant.until > now)) this.#forget(token);
+  }
+
+  #forget(token: string): void {
+    const grant = this.#grants.get(token);
+    if (!grant) return;
+    this.#grants.delete(token);
+    unindex(this.#bySlug, grant.slug, token);
+    unindex(this.#byMeeting, grant.meetingId, token);
   }
 
   get size(): number {
     return this.#grants.size;
   }
+}
+
+function indexed(index: Map<string, Set<string>>, key: string): Set<string> {
+  let tokens = index.get(key);
+  if (!tokens) {
+    tokens = new Set();
+    index.set(key, tokens);
+  }
+  return tokens;
+}
+
+function unindex(index: Map<string, Set<string>>, key: string, token: string): void {
+  const tokens = index.get(key);
+  if (!tokens) return;
+  tokens.delete(token);
+  if (tokens.size === 0) index.delete(key);
 }
 
 /** Only a digest of a host PIN is kept with a token: the map lives as long as the room. */
