@@ -12,7 +12,13 @@ import {
   retrySeconds,
 } from '../src/web/admission.js';
 import { END_MESSAGES, endingOf, endingOnClose } from '../src/web/endings.js';
-import { hostLinkFrom, joinMessage, keepsRejoinAfter, keyAfterJoined } from '../src/web/host-link.js';
+import {
+  hostLinkFrom,
+  joinMessage,
+  keepsRejoinAfter,
+  keyAfterJoined,
+  languageSwitchTarget,
+} from '../src/web/host-link.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
 import { format, MESSAGE_KEYS } from '../src/web/texts.js';
@@ -204,6 +210,14 @@ describe('a host link', () => {
     expect(hostLinkFrom(`#lang=fr&host=${ticket}`)).toEqual({ kind: 'ticket', ticket });
     for (const hash of ['', '#', '#top', '#hostess=x'])
       expect(hostLinkFrom(hash), hash).toEqual({ kind: 'none' });
+  });
+
+  it('not yet spent, goes with the language switch in the fragment, where the next page takes it; a rejoin token never does', () => {
+    const target = languageSwitchTarget('/m/abc?lang=fr', { ticket, kind: 'link' });
+    expect(target).toBe(`/m/abc?lang=fr#host=${ticket}`);
+    expect(hostLinkFrom(new URL(target, 'https://rooms.example').hash)).toEqual({ kind: 'ticket', ticket });
+    expect(languageSwitchTarget('/m/abc?lang=fr', { ticket, kind: 'rejoin' })).toBe('/m/abc?lang=fr');
+    expect(languageSwitchTarget('/m/abc?lang=en', null)).toBe('/m/abc?lang=en');
   });
 
   it('that cannot be a ticket is told apart, so that the page says the link is bad', () => {

@@ -444,6 +444,26 @@ describe('a host link', () => {
     await again.locator('#call-leave').waitFor({ state: 'visible' });
   }, 60_000);
 
+  it('keeps its unspent ticket across the language switch, and the page in French still joins as host', async () => {
+    const ticket = `v1.k1.${'Ls4_-'.repeat(28)}`;
+    const slug = lobbyRoomWithHostLink(ticket, 'browser-language');
+    const organizer = await openPage(slug, `#host=${ticket}`);
+    await organizer.getByText('You join as host with the host link from Outlook').waitFor();
+    // Nothing of the ticket shows in the link itself, before it is followed.
+    expect(
+      await organizer.getByRole('link', { name: 'Afficher cette page en français' }).getAttribute('href'),
+    ).toBe(`/m/${slug}?lang=fr`);
+    await organizer.getByRole('link', { name: 'Afficher cette page en français' }).click();
+    await organizer.getByText('Vous rejoignez la réunion en tant qu’organisateur').waitFor();
+    expect(await organizer.evaluate('document.documentElement.lang')).toBe('fr');
+    expect(organizer.url()).toBe(`${server.baseUrl}/m/${slug}?lang=fr`);
+    expect(await organizer.locator('#pin-input').isVisible()).toBe(false);
+    await organizer.getByLabel('Votre nom').fill('Olivia');
+    await organizer.getByRole('button', { name: 'Rejoindre', exact: true }).click();
+    // A lobby room: only a host gets straight in.
+    await organizer.locator('#call-leave').waitFor({ state: 'visible' });
+  }, 60_000);
+
   it('gets its host back in as host after a lost connection, with no PIN while the PINs are locked', async () => {
     const ticket = `v1.k1.${'Rj7_-'.repeat(28)}`;
     const slug = lobbyRoomWithHostLink(ticket, 'browser-rejoin');

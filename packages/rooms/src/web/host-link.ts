@@ -62,3 +62,14 @@ export function keyAfterJoined(rejoin: string | undefined): HostKey | null {
 export function keepsRejoinAfter(reason: string): boolean {
   return reason === 'connectionLost' || reason === 'leftMeeting' || reason === 'replaced';
 }
+
+/**
+ * Where the language switch leads (`path`: the page's path and query, the other language set): with a
+ * host link's ticket not yet spent, back in the fragment, so that the page in the other language
+ * takes it as this one did (the ticket came in the address bar and leaves it the same way). A rejoin
+ * token is never put in an address: switching language after joining costs the host a PIN or a new
+ * host link, as leaving the page would.
+ */
+export function languageSwitchTarget(path: string, key: HostKey | null): string {
+  return key?.kind === 'link' ? `${path}#${new URLSearchParams({ host: key.ticket })}` : path;
+}

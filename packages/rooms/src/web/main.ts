@@ -9,7 +9,14 @@ import { BUSY_MESSAGES, retryDelayMs } from './admission.js';
 import { ChatView } from './chat.js';
 import { byId, h, setToggle, showView } from './dom.js';
 import { END_MESSAGES } from './endings.js';
-import { type HostKey, hostLinkFrom, type JoinKey, keepsRejoinAfter, keyAfterJoined } from './host-link.js';
+import {
+  type HostKey,
+  hostLinkFrom,
+  type JoinKey,
+  keepsRejoinAfter,
+  keyAfterJoined,
+  languageSwitchTarget,
+} from './host-link.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
@@ -98,7 +105,13 @@ function init(): void {
   const other = language() === 'en' ? 'fr' : 'en';
   const url = new URL(location.href);
   url.searchParams.set('lang', other);
-  el.languageSwitch.href = url.pathname + url.search;
+  const switchPath = url.pathname + url.search;
+  el.languageSwitch.href = switchPath;
+  // The ticket goes in at the click only (before the link follows its href): hovering, copying or
+  // middle-clicking the link shows none.
+  el.languageSwitch.addEventListener('click', () => {
+    el.languageSwitch.href = languageSwitchTarget(switchPath, hostKey);
+  });
   el.languageSwitch.hreflang = other;
   el.languageSwitch.lang = other;
   el.languageSwitch.textContent = t('otherLanguage');
