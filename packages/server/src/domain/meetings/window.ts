@@ -3,7 +3,7 @@
  * which are stored encrypted; only the purge day is kept in clear (day granularity), and for a series
  * with no end the day calendar sync last saw it (`meetings.series_seen_on`, also a clear day).
  */
-import { instantOf, resolveTimeZone, wallClock } from '../sync/time-zones.js';
+import { instantOf, seriesTimeZone, wallClock } from '../sync/time-zones.js';
 import type { Recurrence } from './meeting.js';
 import { parseCalendarDay, seriesDates } from './recurrence-dates.js';
 
@@ -85,7 +85,8 @@ export function lastEnd(times: ScheduledTimes, seriesSeenOn: string | null = nul
   if (!recurrence) return end;
   const range = recurrence.range as { type?: unknown; endDate?: unknown } | undefined;
   const dates = seriesDates(recurrence);
-  const zone = dates ? seriesZone(times) : undefined;
+  // Placed as sync/occurrences.ts places each occurrence.
+  const zone = dates ? seriesTimeZone(recurrence, times.timeZone) : undefined;
   const bounds: number[] = [];
   if (dates && zone) {
     bounds.push(zonedLastEnd(times, dates.lastDate, zone));
@@ -106,13 +107,6 @@ export function lastEnd(times: ScheduledTimes, seriesSeenOn: string | null = nul
   // Infinity) is "later than anything": capped, as every bound, at LATEST_BOUND.
   const bound = Math.min(Math.max(...bounds.map((b) => (Number.isNaN(b) ? Infinity : b))), LATEST_BOUND);
   return new Date(Math.max(bound, end.getTime()));
-}
-
-/** The IANA zone a series' occurrences are placed in, as sync/occurrences.ts places them. */
-function seriesZone(times: ScheduledTimes): string | undefined {
-  const range = times.recurrence?.range as { recurrenceTimeZone?: unknown } | undefined;
-  const named = typeof range?.recurrenceTimeZone === 'string' ? range.recurrenceTimeZone : null;
-  return resolveTimeZone(named) ?? resolveTimeZone(times.timeZone);
 }
 
 /**

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
 import { seriesCalendar } from '../meetings/recurrence-dates.js';
 import type { OccurrenceRecord, OccurrenceRepository } from './ports.js';
-import { instantOf, parseCalendarDate, resolveTimeZone, wallClock } from './time-zones.js';
+import { instantOf, parseCalendarDate, resolveTimeZone, seriesTimeZone, wallClock } from './time-zones.js';
 
 export interface OccurrenceOverride {
   readonly originalStart: Date;
@@ -222,9 +222,7 @@ export function openSchedule(
   margins: WindowMargins,
 ): OpenSchedule | undefined {
   if (!meeting.recurrence) return undefined;
-  const range = meeting.recurrence.range as { recurrenceTimeZone?: unknown } | undefined;
-  const named = typeof range?.recurrenceTimeZone === 'string' ? range.recurrenceTimeZone : null;
-  const zone = resolveTimeZone(named) ?? resolveTimeZone(meeting.timeZone);
+  const zone = seriesTimeZone(meeting.recurrence, meeting.timeZone);
   const calendar = seriesCalendar(meeting.recurrence);
   if (!zone || !calendar) return undefined;
   const cancelled = meeting.status === 'cancelled';

@@ -42,6 +42,19 @@ export function resolveTimeZone(name: string | null | undefined): string | undef
   }
 }
 
+/**
+ * The IANA zone a series' occurrences are placed in: its recurrence's `range.recurrenceTimeZone`,
+ * else the meeting's `timeZone`; undefined when neither is a zone this server knows.
+ */
+export function seriesTimeZone(
+  recurrence: Readonly<Record<string, unknown>> | null,
+  timeZone: string | null,
+): string | undefined {
+  const range = recurrence?.range as { recurrenceTimeZone?: unknown } | undefined;
+  const named = typeof range?.recurrenceTimeZone === 'string' ? range.recurrenceTimeZone : null;
+  return resolveTimeZone(named) ?? resolveTimeZone(timeZone);
+}
+
 /** Wall-clock time of an instant in a zone, UTC-encoded. */
 export function wallClock(instant: number, ianaZone: string): number {
   if (ianaZone === 'UTC') return instant;
