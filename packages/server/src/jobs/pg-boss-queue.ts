@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { PgBossDb } from './pg-boss-db.js';
 import {
   failureReason,
   type JobCount,
@@ -72,6 +73,10 @@ const RETRYABLE_QUEUE_ERRORS = new Set(['40P01', '40001', '23505', '42P07']);
 export class PgBossJobQueue implements JobQueue {
   readonly backend = 'pg-boss' as const;
   #boss: PgBoss;
+  /** #boss's connections: stop() closes them once no query is left on the wire (pg-boss-db.ts). */
+  #db: PgBossDb;
+  /** Batches of jobs whose handlers run; stop() waits for them, and for any a late fetch hands over. */
+  readonly #batches = new Set<Promise<void>>();
   /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
   #bossRunning = false;
   #started: Promise<void> | undefined;
@@ -82,14 +87,18 @@ export class PgBossJobQueue implements JobQueue {
   #failure: string | undefined;
 
   constructor(private readonly options: PgBossJobQueueOptions) {
-    this.#boss = this.#newBoss();
+    [this.#boss, this.#db] = this.#newBoss();
   }
 
-  #newBoss(): PgBoss {
-    const boss = new PgBoss({
+  #newBoss(): [PgBoss, PgBossDb] {
+    const db = new PgBossDb({
       connectionString: this.options.connectionString,
-      schema: this.#schema,
       max: 4,
+      onError: (error) => this.options.observer?.onError?.(error),
+    });
+    const boss = new PgBoss({
+      db,
+      schema: this.#schema,
       // Done jobs leave the tables quickly: their payloads are transient by design.
       ...PG_BOSS_HOUSEKEEPING,
       ...(this.options.maintenanceIntervalSeconds
@@ -102,7 +111,7 @@ export class PgBossJobQueue implements JobQueue {
       if (!this.#halted && boss === this.#boss)
         this.#failure = 'pg-boss stopped, so the job queue takes no more jobs';
     });
-    return boss;
+    return [boss, db];
   }
 
   get #schema(): string {
@@ -128,9 +137,9 @@ export class PgBossJobQueue implements JobQueue {
       } catch (error) {
         // pg-boss cannot start again after a failed start (it stays "starting"): the next try gets a
         // new one, and this one's connections are closed.
-        const failed = this.#boss;
-        this.#boss = this.#newBoss();
-        await closePool(failed);
+        const failed = this.#db;
+        [this.#boss, this.#db] = this.#newBoss();
+        await failed.close().catch(() => undefined);
         throw error;
       }
       this.#bossRunning = true;
@@ -201,7 +210,6 @@ export class PgBossJobQueue implements JobQueue {
   async start(handlers: Readonly<Record<string, JobHandler>>): Promise<void> {
     await this.ready();
     this.#working = true;
-    const { observer } = this.options;
     for (const [kind, handler] of Object.entries(handlers)) {
       if (!this.options.kinds[kind]) continue;
       // Halted while starting (a signal): no more workers.
@@ -213,37 +221,52 @@ export class PgBossJobQueue implements JobQueue {
           pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5,
           includeMetadata: true,
         },
-        async (jobs) => {
-          // Each job of the batch settles on its own: one failure must not retry its neighbours.
-          await Promise.all(
-            jobs.map(async (job) => {
-              try {
-                await handler(job.data, { id: job.id, attempt: job.retryCount + 1 });
-                await this.#boss.complete(kind, job.id);
-                observer?.onOutcome?.(kind, 'completed');
-              } catch (error) {
-                const reason = failureReason(error);
-                if (error instanceof PermanentJobError) {
-                  await this.#boss.send(deadLetterOf(kind), { reason });
-                  await this.#boss.cancel(kind, job.id);
-                  observer?.onOutcome?.(kind, 'dead', reason);
-                  return;
-                }
-                const last = job.retryCount >= job.retryLimit;
-                await this.#boss.fail(kind, job.id, { reason });
-                const retryAfterMs = retryAfterOf(error);
-                // Should the move fail, the job keeps pg-boss's backoff: retried early, not lost.
-                if (!last && retryAfterMs !== undefined)
-                  await this.#retryNoSooner(kind, job.id, retryAfterMs).catch((e: unknown) =>
-                    observer?.onError?.(e),
-                  );
-                observer?.onOutcome?.(kind, last ? 'dead' : 'retried', reason);
-              }
-            }),
-          );
-        },
+        (jobs) => this.#track(this.#runBatch(kind, handler, jobs)),
       );
     }
+  }
+
+  /** Runs a batch pg-boss fetched. Each job settles on its own: one failure must not retry its neighbours. */
+  async #runBatch(
+    kind: string,
+    handler: JobHandler,
+    jobs: readonly PgBoss.JobWithMetadata<Record<string, never>>[],
+  ): Promise<void> {
+    const { observer } = this.options;
+    await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          await handler(job.data, { id: job.id, attempt: job.retryCount + 1 });
+          await this.#boss.complete(kind, job.id);
+          observer?.onOutcome?.(kind, 'completed');
+        } catch (error) {
+          const reason = failureReason(error);
+          if (error instanceof PermanentJobError) {
+            await this.#boss.send(deadLetterOf(kind), { reason });
+            await this.#boss.cancel(kind, job.id);
+            observer?.onOutcome?.(kind, 'dead', reason);
+            return;
+          }
+          const last = job.retryCount >= job.retryLimit;
+          await this.#boss.fail(kind, job.id, { reason });
+          const retryAfterMs = retryAfterOf(error);
+          // Should the move fail, the job keeps pg-boss's backoff: retried early, not lost.
+          if (!last && retryAfterMs !== undefined)
+            await this.#retryNoSooner(kind, job.id, retryAfterMs).catch((e: unknown) =>
+              observer?.onError?.(e),
+            );
+          observer?.onOutcome?.(kind, last ? 'dead' : 'retried', reason);
+        }
+      }),
+    );
+  }
+
+  /** Keeps `batch` in #batches while it runs; pg-boss gets its outcome. */
+  #track(batch: Promise<void>): Promise<void> {
+    this.#batches.add(batch);
+    const forget = () => this.#batches.delete(batch);
+    batch.then(forget, forget);
+    return batch;
   }
 
   /**
@@ -275,10 +298,30 @@ export class PgBossJobQueue implements JobQueue {
     // A start that failed after pg-boss itself started (a queue it could not create) leaves pg-boss
     // running: it is stopped all the same, or its pool and timers would keep the process alive.
     if (!this.#bossRunning) return;
-    // graceful: pg-boss stops fetching and waits for handlers in flight before closing its pool.
-    await this.#boss.stop({ graceful: true, wait: true, timeout: 20_000, close: true });
+    // graceful: pg-boss stops fetching and waits for the handlers it started. It never closes a pool
+    // it was given: this queue closes its own below, once nothing is left on the wire.
+    await this.#boss.stop({ graceful: true, wait: true, timeout: 20_000, close: false });
+    await this.#settle();
+    await this.#db.close();
     this.#bossRunning = false;
     this.#working = false;
+  }
+
+  /**
+   * Waits until no query is on the wire and no batch runs. A worker's fetch still on the wire when
+   * pg-boss stopped hands the jobs it took to their handler: they run to the end and are completed
+   * (or failed) before the pool closes, not left `active` until they expire.
+   */
+  async #settle(): Promise<void> {
+    for (;;) {
+      await this.#db.idle();
+      // What follows a query or a batch in promise reactions has run by the next turn of the event
+      // loop: a fetch hands its jobs to their handler, pg-boss completes a batch that ended (a call
+      // it does not await, which must not meet a closed pool).
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!this.#db.busy && this.#batches.size === 0) return;
+      await Promise.allSettled([...this.#batches]);
+    }
   }
 
   get working(): boolean {
@@ -287,7 +330,7 @@ export class PgBossJobQueue implements JobQueue {
 
   async counts(): Promise<JobCount[]> {
     await this.ready();
-    const db = this.#boss.getDb();
+    const db = this.#db;
     const schema = this.#schema;
     const names = Object.keys(this.options.kinds);
     const result = await db.executeSql(
@@ -325,7 +368,7 @@ export class PgBossJobQueue implements JobQueue {
    */
   async #retryNoSooner(kind: string, id: string, ms: number): Promise<void> {
     const schema = this.#schema;
-    await this.#boss.getDb().executeSql(
+    await this.#db.executeSql(
       `update ${schema}.job set start_after = greatest(start_after, now() + $3::int * interval '1 millisecond')
          where name = $1 and id = $2 and state = 'retry'`,
       [kind, id, Math.ceil(ms)],
@@ -347,10 +390,4 @@ export class PgBossJobQueue implements JobQueue {
       }
     }
   }
-}
-
-/** Closes the pool of a pg-boss that failed to start (its stop() does nothing before a start succeeded). */
-async function closePool(boss: PgBoss): Promise<void> {
-  const db = boss.getDb() as unknown as { opened?: boolean; close?: () => Promise<void> };
-  if (db.opened) await db.close?.().catch(() => undefined);
 }

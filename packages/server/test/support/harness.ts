@@ -74,7 +74,12 @@ export async function startTestApp(
     { metrics: createMetrics({ defaultMetrics: false }) },
   );
   const features = (await options.features?.(runtime)) ?? {};
+  // As in the server: once closing, answers close their connections. A request still in flight at
+  // close() would otherwise keep its keep-alive connection, and the close would wait for Fastify's
+  // keep-alive timeout (72 s), past the hook's.
+  let closing = false;
   const app = await buildApp({
+    shuttingDown: () => closing,
     config,
     store: runtime.store,
     meetings: runtime.meetings,
@@ -95,6 +100,7 @@ export async function startTestApp(
     url,
     env,
     close: async () => {
+      closing = true;
       await app.close();
       await runtime.close();
       if (!options.database) await database.drop();
