@@ -3,13 +3,13 @@
  * each other (a deadlock PostgreSQL breaks is tried again), and a start that failed is not kept — the
  * next call (a request enqueueing a job) tries again.
  */
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
-import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
+import { dialectAvailability } from './support/databases.js';
 import { freePort } from './support/harness.js';
+import { freshPgBossDatabase } from './support/pg-boss-database.js';
 
 const { skip, label } = dialectAvailability('postgres');
 
@@ -20,18 +20,7 @@ describe.skipIf(skip)(`the pg-boss job queue's start (${label})`, () => {
   });
 
   /** A fresh database and pg-boss schema, dropped after the test. */
-  async function fresh(): Promise<{ database: TestDatabase; schema: string; sql: pg.Client }> {
-    const database = await createTestDatabase('postgres');
-    const schema = `boss_${randomBytes(4).toString('hex')}`;
-    const sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
-    cleanups.push(async () => {
-      await sql.query(`drop schema if exists ${schema} cascade`);
-      await sql.end();
-      await database.drop();
-    });
-    return { database, schema, sql };
-  }
+  const fresh = () => freshPgBossDatabase(cleanups);
 
   /** Roomlink's queues (not pg-boss's own, named __pgboss__…). */
   const queueNames = async (sql: pg.Client, schema: string) =>

@@ -84,8 +84,7 @@ for (const dialect of DIALECTS) {
       release.resolve();
       await stopping;
       // The pass finished before the queue stopped: its jobs were written, not lost to a closed store.
-      // (Should a worker's fetch under way at the stop have taken them, they run to the end during the
-      // stop, and may queue more after these.)
+      expect(queued).toHaveLength(1);
       expect(queued[0]).toContainEqual(expect.objectContaining({ payload: { userId: user.userId } }));
     });
 

@@ -221,7 +221,18 @@ export class PgBossJobQueue implements JobQueue {
           pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5,
           includeMetadata: true,
         },
-        (jobs) => this.#track(this.#runBatch(kind, handler, jobs)),
+        (jobs) =>
+          // A fetch under way at halt() hands its jobs over afterwards: they start nothing.
+          this.#track(
+            this.#halted
+              ? putBackJobs(
+                  this.#db,
+                  this.#schema,
+                  kind,
+                  jobs.map((job) => job.id),
+                )
+              : this.#runBatch(kind, handler, jobs),
+          ),
       );
     }
   }
@@ -270,8 +281,8 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   /**
-   * Takes no new jobs from now on (the start of shutdown): pg-boss stops fetching; jobs in flight go
-   * on, and stop() waits for them.
+   * Takes no new jobs from now on (the start of shutdown): pg-boss stops fetching, and jobs that a
+   * fetch under way takes are put back; jobs in flight go on, and stop() waits for them.
    */
   halt(): void {
     this.#halted = true;
@@ -309,15 +320,15 @@ export class PgBossJobQueue implements JobQueue {
 
   /**
    * Waits until no query is on the wire and no batch runs. A worker's fetch still on the wire when
-   * pg-boss stopped hands the jobs it took to their handler: they run to the end and are completed
-   * (or failed) before the pool closes, not left `active` until they expire.
+   * pg-boss stopped hands the jobs it took over: they are put back before the pool closes, not left
+   * `active` until they expire.
    */
   async #settle(): Promise<void> {
     for (;;) {
       await this.#db.idle();
       // What follows a query or a batch in promise reactions has run by the next turn of the event
-      // loop: a fetch hands its jobs to their handler, pg-boss completes a batch that ended (a call
-      // it does not await, which must not meet a closed pool).
+      // loop: a fetch hands its jobs over, pg-boss completes a batch that ended (a call it does not
+      // await, which must not meet a closed pool).
       await new Promise((resolve) => setImmediate(resolve));
       if (!this.#db.busy && this.#batches.size === 0) return;
       await Promise.allSettled([...this.#batches]);
@@ -390,4 +401,35 @@ export class PgBossJobQueue implements JobQueue {
       }
     }
   }
+}
+
+/**
+ * Puts jobs a fetch took back as they were before it: waiting, with their attempt not counted (a
+ * fetch counts an attempt of a job that started before; without `started_on` the next fetch counts
+ * none). A coalescing job whose twin was queued while it was taken is cancelled instead: pg-boss keeps
+ * one waiting job per key and state, and the twin does the same work. pg-boss's completion of the
+ * batch afterwards touches only `active` jobs, so it leaves these be.
+ */
+export async function putBackJobs(
+  db: Pick<PgBossDb, 'executeSql'>,
+  schema: string,
+  kind: string,
+  ids: readonly string[],
+): Promise<void> {
+  const waiting = `(case when j.retry_count > 0 then 'retry' else 'created' end)::${schema}.job_state`;
+  await db.executeSql(
+    `with back as (
+       update ${schema}.job j set state = ${waiting}, started_on = null
+        where j.name = $1 and j.id = any($2::uuid[]) and j.state = 'active'
+          and not (j.policy = 'stately' and exists (
+            select 1 from ${schema}.job w
+             where w.name = j.name and w.policy = 'stately' and w.state = ${waiting}
+               and coalesce(w.singleton_key, '') = coalesce(j.singleton_key, '')))
+        returning j.id
+     )
+     update ${schema}.job c set state = 'cancelled', completed_on = now()
+      where c.name = $1 and c.id = any($2::uuid[]) and c.state = 'active'
+        and c.id not in (select id from back)`,
+    [kind, [...ids]],
+  );
 }
