@@ -6,7 +6,7 @@
  * after stop() had returned: the handler ran during the rest of the shutdown (against a store being
  * closed, an HTTP server closing round it), and its completion met a closed pool, so the job stayed
  * `active` until it expired. Counting the queries in flight lets the queue's stop() wait for such a
- * fetch, and for the jobs it hands over, before it closes the pool (pg-boss-queue.ts).
+ * fetch, and put the jobs it takes back, before it closes the pool (pg-boss-queue.ts).
  */
 import pg from 'pg';
 

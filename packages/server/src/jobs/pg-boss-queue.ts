@@ -75,7 +75,7 @@ export class PgBossJobQueue implements JobQueue {
   #boss: PgBoss;
   /** #boss's connections: stop() closes them once no query is left on the wire (pg-boss-db.ts). */
   #db: PgBossDb;
-  /** Batches of jobs whose handlers run; stop() waits for them, and for any a late fetch hands over. */
+  /** Batches being run, or put back (a fetch under way at halt() took them); stop() waits for them. */
   readonly #batches = new Set<Promise<void>>();
   /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
   #bossRunning = false;
