@@ -150,6 +150,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
           schema: pgBossSchemaFor(options.config.databaseUrl),
           kinds: JOB_KINDS,
           observer,
+          now,
         })
       : new SqlJobQueue({
           store: new KyselyJobStore(options.store.db),

@@ -1,12 +1,9 @@
 /**
- * pg-boss's connection pool, held by Roomlink instead of by pg-boss (pg-boss's `db` option).
- *
- * pg-boss 10's stop() waits for the handlers it has started, then closes its pool; it does not wait
- * for a worker's fetch still on the wire. Jobs that fetch returns were then handed to their handler
- * after stop() had returned: the handler ran during the rest of the shutdown (against a store being
- * closed, an HTTP server closing round it), and its completion met a closed pool, so the job stayed
- * `active` until it expired. Counting the queries in flight lets the queue's stop() wait for such a
- * fetch, and put the jobs it takes back, before it closes the pool (pg-boss-queue.ts).
+ * pg-boss's connection pool, held by Roomlink instead of by pg-boss (pg-boss's `db` option), so that
+ * the job queue decides when it closes: pg-boss 10's stop() closes its own pool without waiting for
+ * queries still on the wire. The queue's stop() (pg-boss-queue.ts) first ends its work loops, whose
+ * fetches, completions and put-backs are awaited there, then stops pg-boss, waits until no query is
+ * left on the wire and only then closes the pool.
  */
 import pg from 'pg';
 
@@ -36,11 +33,6 @@ export class PgBossDb {
       this.#inFlight--;
       if (this.#inFlight === 0) for (const resolve of this.#whenIdle.splice(0)) resolve();
     }
-  }
-
-  /** Whether a query is on the wire. */
-  get busy(): boolean {
-    return this.#inFlight > 0;
   }
 
   /** Resolves once no query is on the wire (at once if none is). */

@@ -34,7 +34,12 @@ export interface PgBossJobQueueOptions {
   readonly observer?: JobObserver;
   /** Test seam: pg-boss's maintenance interval; default PG_BOSS_HOUSEKEEPING's. */
   readonly maintenanceIntervalSeconds?: number;
+  /** The clock health() reads; default the system's. */
+  readonly now?: () => Date;
 }
+
+/** A fetch on the wire this long (or 3 polling intervals, if longer) is reported by health(). */
+const STALLED_FETCH_MS = 30_000;
 
 /**
  * How long pg-boss keeps a finished job, whose payload names a user and, for a change job, a Graph
@@ -75,8 +80,12 @@ export class PgBossJobQueue implements JobQueue {
   #boss: PgBoss;
   /** #boss's connections: stop() closes them once no query is left on the wire (pg-boss-db.ts). */
   #db: PgBossDb;
-  /** Batches being run, or put back (a fetch under way at halt() took them); stop() waits for them. */
-  readonly #batches = new Set<Promise<void>>();
+  /** The work loops start() began, one per kind; they end at halt(), and stop() waits for them. */
+  readonly #loops = new Set<Promise<void>>();
+  /** Wake the loops that wait between polls (halt()). */
+  readonly #sleepers = new Set<() => void>();
+  /** When each kind's fetch now on the wire began (ms): health() reports one that never answers. */
+  readonly #fetchingSince = new Map<string, number>();
   /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
   #bossRunning = false;
   #started: Promise<void> | undefined;
@@ -214,125 +223,161 @@ export class PgBossJobQueue implements JobQueue {
       if (!this.options.kinds[kind]) continue;
       // Halted while starting (a signal): no more workers.
       if (this.#halted) break;
-      await this.#boss.work<Record<string, never>>(
-        kind,
-        {
-          batchSize: this.options.concurrency ?? 4,
-          pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 0.5,
-          includeMetadata: true,
-        },
-        (jobs) =>
-          // A fetch under way at halt() hands its jobs over afterwards: they start nothing.
-          this.#track(
-            this.#halted
-              ? putBackJobs(
-                  this.#db,
-                  this.#schema,
-                  kind,
-                  jobs.map((job) => job.id),
-                )
-              : this.#runBatch(kind, handler, jobs),
-          ),
+      this.#loops.add(
+        this.#workLoop(kind, handler).catch((error: unknown) => {
+          // Not expected (each step handles its own failures), but then said, not silent.
+          this.#failure ??= `the job queue's work loop for ${kind} jobs failed`;
+          this.options.observer?.onError?.(error);
+        }),
       );
     }
   }
 
-  /** Runs a batch pg-boss fetched. Each job settles on its own: one failure must not retry its neighbours. */
+  /**
+   * Fetches and runs batches of `kind` until halt(). Roomlink's own loop on pg-boss's fetch(),
+   * complete() and fail(), not pg-boss's work(): pg-boss 10's worker completes or fails each batch
+   * without awaiting the call, so a database unreachable just then was an unhandled rejection, which
+   * ends a Node.js process. Here every call is awaited and its failure reported.
+   */
+  async #workLoop(kind: string, handler: JobHandler): Promise<void> {
+    const batchSize = this.options.concurrency ?? 4;
+    const pollingMs = (this.options.pollingIntervalSeconds ?? 0.5) * 1000;
+    // pg-boss stopped behind the queue's back (#failure): its maintenance no longer expires or
+    // clears jobs, so the loop takes no more, as pg-boss's own workers would not.
+    while (!this.#halted && !this.#failure) {
+      // pg-boss's fetch() answers no job when its query fails (the database unreachable): the next
+      // poll tries again.
+      this.#fetchingSince.set(kind, this.#now());
+      const jobs = await this.#boss
+        .fetch<Record<string, never>>(kind, { batchSize, includeMetadata: true })
+        .finally(() => this.#fetchingSince.delete(kind));
+      if (this.#halted) {
+        // A fetch under way at halt(): what it took starts nothing and goes back as it was.
+        if (jobs.length > 0) {
+          await putBackJobs(
+            this.#db,
+            this.#schema,
+            kind,
+            jobs.map((job) => job.id),
+          ).catch((error: unknown) => this.options.observer?.onError?.(error));
+        }
+        return;
+      }
+      if (jobs.length > 0) await this.#runBatch(kind, handler, jobs);
+      // A full batch: more may be waiting, so the next fetch is at once (a backlog drains at the
+      // handlers' pace, not at one batch per poll).
+      if (jobs.length < batchSize) await this.#sleep(pollingMs);
+    }
+  }
+
+  /** Waits `ms`, or less if halt() comes first. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.add(wake);
+    });
+  }
+
+  /** Runs a batch the loop fetched. Each job settles on its own: one failure must not retry its neighbours. */
   async #runBatch(
     kind: string,
     handler: JobHandler,
     jobs: readonly PgBoss.JobWithMetadata<Record<string, never>>[],
   ): Promise<void> {
-    const { observer } = this.options;
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          await handler(job.data, { id: job.id, attempt: job.retryCount + 1 });
-          await this.#boss.complete(kind, job.id);
-          observer?.onOutcome?.(kind, 'completed');
-        } catch (error) {
-          const reason = failureReason(error);
-          if (error instanceof PermanentJobError) {
-            await this.#boss.send(deadLetterOf(kind), { reason });
-            await this.#boss.cancel(kind, job.id);
-            observer?.onOutcome?.(kind, 'dead', reason);
-            return;
-          }
-          const last = job.retryCount >= job.retryLimit;
-          await this.#boss.fail(kind, job.id, { reason });
-          const retryAfterMs = retryAfterOf(error);
-          // Should the move fail, the job keeps pg-boss's backoff: retried early, not lost.
-          if (!last && retryAfterMs !== undefined)
-            await this.#retryNoSooner(kind, job.id, retryAfterMs).catch((e: unknown) =>
-              observer?.onError?.(e),
-            );
-          observer?.onOutcome?.(kind, last ? 'dead' : 'retried', reason);
-        }
-      }),
-    );
+    await Promise.all(jobs.map((job) => this.#runJob(kind, handler, job)));
   }
 
-  /** Keeps `batch` in #batches while it runs; pg-boss gets its outcome. */
-  #track(batch: Promise<void>): Promise<void> {
-    this.#batches.add(batch);
-    const forget = () => this.#batches.delete(batch);
-    batch.then(forget, forget);
-    return batch;
+  /** Never rejects: an outcome that cannot be recorded is reported, and the job runs again later. */
+  async #runJob(kind: string, handler: JobHandler, job: PgBoss.JobWithMetadata<Record<string, never>>) {
+    const { observer } = this.options;
+    let failure: { error: unknown } | undefined;
+    try {
+      await handler(job.data, { id: job.id, attempt: job.retryCount + 1 });
+    } catch (error) {
+      failure = { error };
+    }
+    try {
+      if (!failure) {
+        await this.#boss.complete(kind, job.id);
+        observer?.onOutcome?.(kind, 'completed');
+        return;
+      }
+      const { error } = failure;
+      const reason = failureReason(error);
+      if (error instanceof PermanentJobError) {
+        await this.#boss.send(deadLetterOf(kind), { reason });
+        await this.#boss.cancel(kind, job.id);
+        observer?.onOutcome?.(kind, 'dead', reason);
+        return;
+      }
+      const last = job.retryCount >= job.retryLimit;
+      await this.#boss.fail(kind, job.id, { reason });
+      const retryAfterMs = retryAfterOf(error);
+      // Should the move fail, the job keeps pg-boss's backoff: retried early, not lost.
+      if (!last && retryAfterMs !== undefined)
+        await this.#retryNoSooner(kind, job.id, retryAfterMs).catch((e: unknown) => observer?.onError?.(e));
+      observer?.onOutcome?.(kind, last ? 'dead' : 'retried', reason);
+    } catch (error) {
+      // The outcome could not be recorded (the database unreachable): the job stays `active` and runs
+      // again once it expires (`expireInSeconds`); handlers are written to run more than once.
+      observer?.onError?.(error);
+    }
   }
 
   /**
-   * Takes no new jobs from now on (the start of shutdown): pg-boss stops fetching, and jobs that a
+   * Takes no new jobs from now on (the start of shutdown): the loops fetch no more, and jobs that a
    * fetch under way takes are put back; jobs in flight go on, and stop() waits for them.
    */
   halt(): void {
     this.#halted = true;
-    if (!this.#working) return;
-    for (const kind of Object.keys(this.options.kinds)) {
-      this.#boss.offWork(kind).catch((error: unknown) => this.options.observer?.onError?.(error));
-    }
+    for (const wake of [...this.#sleepers]) wake();
   }
 
   /**
-   * undefined while pg-boss fetches jobs for this queue; otherwise why not: pg-boss reported that it
-   * stopped though nobody stopped it, or the queue was not started or was halted. (pg-boss does not
-   * tell whether its fetches go on, so a stall there is not seen here.) Cheap: no query.
+   * undefined while this queue's loops fetch jobs; otherwise why not: pg-boss reported that it
+   * stopped though nobody stopped it, a fetch has been on the wire for STALLED_FETCH_MS (a database
+   * that never answers), or the queue was not started or was halted. Cheap: no query.
    */
   health(): string | undefined {
     if (this.#failure) return this.#failure;
     if (!this.#working || this.#halted) return 'the job queue takes no jobs (not started, or halted)';
+    const stalledAfterMs = Math.max(
+      STALLED_FETCH_MS,
+      3 * (this.options.pollingIntervalSeconds ?? 0.5) * 1000,
+    );
+    const now = this.#now();
+    for (const [kind, since] of this.#fetchingSince) {
+      if (now - since > stalledAfterMs)
+        return `the job queue's fetch of ${kind} jobs has not answered for over ${Math.ceil(stalledAfterMs / 1000)} s`;
+    }
     return undefined;
   }
 
+  #now(): number {
+    return (this.options.now?.() ?? new Date()).getTime();
+  }
+
   async stop(): Promise<void> {
-    this.#halted = true;
+    this.halt();
     await this.#started?.catch(() => undefined);
     // A start that failed after pg-boss itself started (a queue it could not create) leaves pg-boss
     // running: it is stopped all the same, or its pool and timers would keep the process alive.
     if (!this.#bossRunning) return;
-    // graceful: pg-boss stops fetching and waits for the handlers it started. It never closes a pool
-    // it was given: this queue closes its own below, once nothing is left on the wire.
+    // The loops end once their fetch under way and their batch have (they never reject).
+    await Promise.all(this.#loops);
+    // pg-boss has no worker of ours to wait for: it stops its maintenance and timers. It never closes
+    // a pool it was given: this queue closes its own below, once nothing is left on the wire (a
+    // maintenance query, say).
     await this.#boss.stop({ graceful: true, wait: true, timeout: 20_000, close: false });
-    await this.#settle();
+    await this.#db.idle();
     await this.#db.close();
     this.#bossRunning = false;
     this.#working = false;
-  }
-
-  /**
-   * Waits until no query is on the wire and no batch runs. A worker's fetch still on the wire when
-   * pg-boss stopped hands the jobs it took over: they are put back before the pool closes, not left
-   * `active` until they expire.
-   */
-  async #settle(): Promise<void> {
-    for (;;) {
-      await this.#db.idle();
-      // What follows a query or a batch in promise reactions has run by the next turn of the event
-      // loop: a fetch hands its jobs over, pg-boss completes a batch that ended (a call it does not
-      // await, which must not meet a closed pool).
-      await new Promise((resolve) => setImmediate(resolve));
-      if (!this.#db.busy && this.#batches.size === 0) return;
-      await Promise.allSettled([...this.#batches]);
-    }
   }
 
   get working(): boolean {
@@ -407,8 +452,7 @@ export class PgBossJobQueue implements JobQueue {
  * Puts jobs a fetch took back as they were before it: waiting, with their attempt not counted (a
  * fetch counts an attempt of a job that started before; without `started_on` the next fetch counts
  * none). A coalescing job whose twin was queued while it was taken is cancelled instead: pg-boss keeps
- * one waiting job per key and state, and the twin does the same work. pg-boss's completion of the
- * batch afterwards touches only `active` jobs, so it leaves these be.
+ * one waiting job per key and state, and the twin does the same work.
  */
 export async function putBackJobs(
   db: Pick<PgBossDb, 'executeSql'>,

@@ -1,0 +1,139 @@
+/**
+ * The pg-boss job queue's work loop (Roomlink's own, on pg-boss's fetch, complete and fail):
+ * - an outcome that cannot be recorded, the database failing just then, is reported and leaves the
+ *   job to run again; it is never an unhandled rejection (pg-boss 10's own worker did not await its
+ *   completion calls, and an unhandled rejection ends a Node.js process);
+ * - a backlog drains batch after batch, not one batch per polling interval;
+ * - health() reports a fetch that does not answer (held here by a lock on the queue's table).
+ */
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
+import type { JobPayload } from '../src/jobs/queue.js';
+import { dialectAvailability } from './support/databases.js';
+import { freshPgBossDatabase } from './support/pg-boss-database.js';
+import { eventually } from './sync-harness.js';
+
+const { skip, label } = dialectAvailability('postgres');
+
+const KINDS = { work: { maxAttempts: 3 } };
+
+describe.skipIf(skip)(`the pg-boss job queue's work loop (${label})`, () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function fresh(
+    options: { concurrency?: number; pollingIntervalSeconds?: number; now?: () => Date } = {},
+  ) {
+    const { database, schema, sql } = await freshPgBossDatabase(cleanups);
+    const outcomes: string[] = [];
+    const errors: unknown[] = [];
+    const q = new PgBossJobQueue({
+      connectionString: database.url,
+      schema,
+      kinds: KINDS,
+      ...options,
+      observer: {
+        onOutcome: (kind, outcome) => outcomes.push(`${kind}:${outcome}`),
+        onError: (error) => errors.push(error),
+      },
+    });
+    cleanups.push(() => q.stop());
+    return { q, schema, sql, outcomes, errors, url: database.url };
+  }
+
+  const statesOf = async (sql: pg.Client, schema: string) =>
+    (
+      await sql.query<{ state: string }>(
+        `select state from ${schema}.job where name = 'work' order by created_on`,
+      )
+    ).rows.map((row) => row.state);
+
+  it('reports a completion the database refuses, without an unhandled rejection, and keeps working', async () => {
+    const { q, schema, sql, outcomes, errors } = await fresh();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    cleanups.push(async () => {
+      process.off('unhandledRejection', onUnhandled);
+    });
+
+    const ran: string[] = [];
+    await q.enqueue([{ kind: 'work', payload: { name: 'first' } }]);
+    await q.start({
+      work: async (payload: JobPayload) => {
+        ran.push(String(payload.name));
+        // The job's table goes away while the job runs: recording its outcome fails, as it does
+        // when PostgreSQL cannot be reached.
+        if (payload.name === 'first') await sql.query(`alter table ${schema}.job rename to job_away`);
+      },
+    });
+    const refused = await eventually(
+      () => errors.find((error) => String((error as Error).message).includes('does not exist')),
+      10_000,
+      'the refused completion to be reported',
+    );
+    expect(String((refused as Error).message)).toMatch(/job/);
+    expect(outcomes).toEqual([]);
+    // What came after the refusal has run: no rejection was left unhandled.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).toEqual([]);
+
+    await sql.query(`alter table ${schema}.job_away rename to job`);
+    // Left `active`: pg-boss expires it and it runs again, as after a crash.
+    expect(await statesOf(sql, schema)).toEqual(['active']);
+    // The loop goes on: a new job runs and completes.
+    await q.enqueue([{ kind: 'work', payload: { name: 'second' } }]);
+    await eventually(() => outcomes.includes('work:completed'), 10_000, 'the second job to complete');
+    expect(ran).toEqual(['first', 'second']);
+    expect(await statesOf(sql, schema)).toEqual(['active', 'completed']);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('drains a backlog batch after batch, not one batch per polling interval', async () => {
+    // A minute between polls: with one batch per poll, the second batch would wait that long.
+    const { q, sql, schema, outcomes } = await fresh({ concurrency: 2, pollingIntervalSeconds: 60 });
+    await q.enqueue(Array.from({ length: 7 }, (_, i) => ({ kind: 'work', payload: { n: i } })));
+    await q.start({ work: async () => undefined });
+    await eventually(() => outcomes.length === 7, 10_000, 'all seven jobs to complete');
+    expect(await statesOf(sql, schema)).toEqual(Array(7).fill('completed'));
+  });
+
+  it('reports in health() a fetch that has not answered for 30 s, until it answers', async () => {
+    let now = new Date('2026-12-01T12:00:00Z');
+    const { q, schema, sql, url, outcomes } = await fresh({ now: () => now });
+    await q.enqueue([{ kind: 'work', payload: {} }]);
+    const { rows } = await sql.query<{ partition_name: string }>(
+      `select partition_name from ${schema}.queue where name = 'work'`,
+    );
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    cleanups.push(() => locker.end());
+    await locker.query('begin');
+    await locker.query(`lock table ${schema}.${rows[0]?.partition_name} in access exclusive mode`);
+    await q.start({ work: async () => undefined });
+    await eventually(
+      async () =>
+        (
+          await sql.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+              where application_name = 'pgboss' and wait_event_type = 'Lock' and query like $1`,
+            [`%${schema}.job%`],
+          )
+        ).rows[0]?.n !== 0,
+      10_000,
+      'the fetch to wait on the lock',
+    );
+
+    now = new Date(now.getTime() + 30_000);
+    expect(q.health()).toBeUndefined();
+    now = new Date(now.getTime() + 1_000);
+    expect(q.health()).toBe("the job queue's fetch of work jobs has not answered for over 30 s");
+
+    await locker.query('commit');
+    await eventually(() => outcomes.includes('work:completed'), 10_000, 'the job to complete');
+    expect(q.health()).toBeUndefined();
+  });
+});
