@@ -1,19 +1,17 @@
 /**
- * The pg-boss job queue with a worker's fetch still on the wire at halt(): pg-boss 10 stops once the
- * handlers it started are done, without waiting for that fetch. The jobs the fetch takes must start
- * nothing and go back to the queue before stop() returns, waiting as they were: not reach their
- * handler after the stop (against a store being closed), nor stay `active` on a closed pool until
- * they expire.
+ * The pg-boss job queue with a fetch still on the wire at halt() (pg-boss 10's own stop did not wait
+ * for one). The jobs the fetch takes must start nothing and go back to the queue before stop()
+ * returns, waiting as they were: not reach their handler after the stop (against a store being
+ * closed), nor stay `active` on a closed pool until they expire.
  *
  * The fetch is held on the wire by a lock the test takes on the queue's table; nothing waits on time.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgBossJobQueue, putBackJobs } from '../src/jobs/pg-boss-queue.js';
 import type { JobPayload } from '../src/jobs/queue.js';
-import { dialectAvailability } from './support/databases.js';
-import { freshPgBossDatabase } from './support/pg-boss-database.js';
-import { eventually } from './sync-harness.js';
+import { dialectAvailability, type TestDatabase } from './support/databases.js';
+import { freshPgBossDatabase, holdQueueFetches } from './support/pg-boss-database.js';
 
 const { skip, label } = dialectAvailability('postgres');
 
@@ -34,7 +32,7 @@ describe.skipIf(skip)(`the pg-boss job queue's halt() and stop() (${label})`, ()
   async function fresh(): Promise<{
     q: PgBossJobQueue;
     schema: string;
-    url: string;
+    database: TestDatabase;
     sql: pg.Client;
     outcomes: string[];
   }> {
@@ -47,7 +45,7 @@ describe.skipIf(skip)(`the pg-boss job queue's halt() and stop() (${label})`, ()
       observer: { onOutcome: (kind, outcome) => outcomes.push(`${kind}:${outcome}`) },
     });
     cleanups.push(() => q.stop());
-    return { q, schema, url: database.url, sql, outcomes };
+    return { q, schema, database, sql, outcomes };
   }
 
   const jobsOf = async (sql: pg.Client, schema: string, kind: string) =>
@@ -60,19 +58,10 @@ describe.skipIf(skip)(`the pg-boss job queue's halt() and stop() (${label})`, ()
     ).rows;
 
   it('puts back, waiting as before, the jobs a fetch on the wire at halt() takes, before stop() returns', async () => {
-    const { q, schema, url, sql, outcomes } = await fresh();
+    const { q, schema, database, sql, outcomes } = await fresh();
     // Waiting before the workers start, so that their first fetch is the one that takes it.
     await q.enqueue([{ kind: 'work', payload: { name: 'late' } }]);
-    // The queue's own partition of pg-boss's job table: only this queue's fetches wait on the lock.
-    const { rows: partitions } = await sql.query<{ partition_name: string }>(
-      `select partition_name from ${schema}.queue where name = 'work'`,
-    );
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    cleanups.push(() => locker.end());
-    await locker.query('begin');
-    await locker.query(`lock table ${schema}.${partitions[0]?.partition_name} in access exclusive mode`);
-
+    const held = await holdQueueFetches(database, sql, schema, 'work', cleanups);
     const events: string[] = [];
     await q.start({
       work: async (payload: JobPayload) => {
@@ -81,18 +70,7 @@ describe.skipIf(skip)(`the pg-boss job queue's halt() and stop() (${label})`, ()
       tick: async () => undefined,
     });
     // The worker's fetch waits on the lock: it is on the wire.
-    await eventually(
-      async () =>
-        (
-          await sql.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity
-              where application_name = 'pgboss' and wait_event_type = 'Lock' and query like $1`,
-            [`%${schema}.job%`],
-          )
-        ).rows[0]?.n !== 0,
-      10_000,
-      "the worker's fetch to wait on the lock",
-    );
+    await held.fetchWaiting();
 
     q.halt();
     const stopped = q.stop().then(() => events.push('stopped'));
@@ -100,7 +78,7 @@ describe.skipIf(skip)(`the pg-boss job queue's halt() and stop() (${label})`, ()
     // of its runs): what is left is the fetch on the wire.
     await settle();
     expect(events).toEqual([]);
-    await locker.query('commit');
+    await held.release();
     await stopped;
 
     expect(events).toEqual(['stopped']);

@@ -6,12 +6,12 @@
  * - a backlog drains batch after batch, not one batch per polling interval;
  * - health() reports a fetch that does not answer (held here by a lock on the queue's table).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import type { JobPayload } from '../src/jobs/queue.js';
 import { dialectAvailability } from './support/databases.js';
-import { freshPgBossDatabase } from './support/pg-boss-database.js';
+import { freshPgBossDatabase, holdQueueFetches } from './support/pg-boss-database.js';
 import { eventually } from './sync-harness.js';
 
 const { skip, label } = dialectAvailability('postgres');
@@ -41,7 +41,7 @@ describe.skipIf(skip)(`the pg-boss job queue's work loop (${label})`, () => {
       },
     });
     cleanups.push(() => q.stop());
-    return { q, schema, sql, outcomes, errors, url: database.url };
+    return { q, schema, sql, outcomes, errors, database };
   }
 
   const statesOf = async (sql: pg.Client, schema: string) =>
@@ -103,36 +103,18 @@ describe.skipIf(skip)(`the pg-boss job queue's work loop (${label})`, () => {
 
   it('reports in health() a fetch that has not answered for 30 s, until it answers', async () => {
     let now = new Date('2026-12-01T12:00:00Z');
-    const { q, schema, sql, url, outcomes } = await fresh({ now: () => now });
+    const { q, schema, sql, database, outcomes } = await fresh({ now: () => now });
     await q.enqueue([{ kind: 'work', payload: {} }]);
-    const { rows } = await sql.query<{ partition_name: string }>(
-      `select partition_name from ${schema}.queue where name = 'work'`,
-    );
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    cleanups.push(() => locker.end());
-    await locker.query('begin');
-    await locker.query(`lock table ${schema}.${rows[0]?.partition_name} in access exclusive mode`);
+    const held = await holdQueueFetches(database, sql, schema, 'work', cleanups);
     await q.start({ work: async () => undefined });
-    await eventually(
-      async () =>
-        (
-          await sql.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity
-              where application_name = 'pgboss' and wait_event_type = 'Lock' and query like $1`,
-            [`%${schema}.job%`],
-          )
-        ).rows[0]?.n !== 0,
-      10_000,
-      'the fetch to wait on the lock',
-    );
+    await held.fetchWaiting();
 
     now = new Date(now.getTime() + 30_000);
     expect(q.health()).toBeUndefined();
     now = new Date(now.getTime() + 1_000);
     expect(q.health()).toBe("the job queue's fetch of work jobs has not answered for over 30 s");
 
-    await locker.query('commit');
+    await held.release();
     await eventually(() => outcomes.includes('work:completed'), 10_000, 'the job to complete');
     expect(q.health()).toBeUndefined();
   });
