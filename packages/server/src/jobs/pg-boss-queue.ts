@@ -263,7 +263,8 @@ export class PgBossJobQueue implements JobQueue {
         }
         return;
       }
-      if (jobs.length > 0) await this.#runBatch(kind, handler, jobs);
+      // Each job settles on its own: one failure must not retry its neighbours.
+      await Promise.all(jobs.map((job) => this.#runJob(kind, handler, job)));
       // A full batch: more may be waiting, so the next fetch is at once (a backlog drains at the
       // handlers' pace, not at one batch per poll).
       if (jobs.length < batchSize) await this.#sleep(pollingMs);
@@ -281,15 +282,6 @@ export class PgBossJobQueue implements JobQueue {
       const timer = setTimeout(wake, ms);
       this.#sleepers.add(wake);
     });
-  }
-
-  /** Runs a batch the loop fetched. Each job settles on its own: one failure must not retry its neighbours. */
-  async #runBatch(
-    kind: string,
-    handler: JobHandler,
-    jobs: readonly PgBoss.JobWithMetadata<Record<string, never>>[],
-  ): Promise<void> {
-    await Promise.all(jobs.map((job) => this.#runJob(kind, handler, job)));
   }
 
   /** Never rejects: an outcome that cannot be recorded is reported, and the job runs again later. */
