@@ -4,7 +4,7 @@
  * links, and rooms that cannot be joined.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE } from '../src/shared/protocol.js';
 import { buildWebClient, inboundStats, launchChromium, newParticipantPage } from './browser.js';
 import { MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
@@ -20,6 +20,11 @@ const directory = new MapDirectory();
 let server: TestServer;
 let chromium: { browser: Browser; close(): Promise<void> };
 let web: { root: string; remove(): Promise<void> };
+/**
+ * The browser contexts the running test opened. Each is closed when its test ends: a page left in a
+ * call goes on encoding and decoding video, and with every earlier test's pages still in their calls
+ * the later tests of this file ran several times slower on a loaded machine.
+ */
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -33,8 +38,11 @@ beforeAll(async () => {
   });
 }, 60_000);
 
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)));
+});
+
 afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
   await chromium?.close();
   await server?.close();
   await web?.remove();
