@@ -36,7 +36,16 @@ export interface PgBossJobQueueOptions {
   readonly maintenanceIntervalSeconds?: number;
   /** The clock health() reads; default the system's. */
   readonly now?: () => Date;
+  /** Waits before each new try at recording a job's outcome; default OUTCOME_RETRY_DELAYS_MS. */
+  readonly outcomeRetryDelaysMs?: readonly number[];
 }
+
+/**
+ * A job's outcome that the database refused is tried again after these waits (1 + 4 + 15 s): a
+ * PostgreSQL restart or fail-over is usually over within them. Only then is the job left `active`
+ * for pg-boss to expire (15 minutes) and run again.
+ */
+export const OUTCOME_RETRY_DELAYS_MS: readonly number[] = [1_000, 4_000, 15_000];
 
 /** A fetch on the wire this long (or 3 polling intervals, if longer) is reported by health(). */
 const STALLED_FETCH_MS = 30_000;
@@ -295,29 +304,51 @@ export class PgBossJobQueue implements JobQueue {
     }
     try {
       if (!failure) {
-        await this.#boss.complete(kind, job.id);
+        await this.#recordOutcome(() => this.#boss.complete(kind, job.id));
         observer?.onOutcome?.(kind, 'completed');
         return;
       }
       const { error } = failure;
       const reason = failureReason(error);
       if (error instanceof PermanentJobError) {
-        await this.#boss.send(deadLetterOf(kind), { reason });
-        await this.#boss.cancel(kind, job.id);
+        await this.#recordOutcome(() => this.#boss.send(deadLetterOf(kind), { reason }));
+        await this.#recordOutcome(() => this.#boss.cancel(kind, job.id));
         observer?.onOutcome?.(kind, 'dead', reason);
         return;
       }
       const last = job.retryCount >= job.retryLimit;
-      await this.#boss.fail(kind, job.id, { reason });
+      await this.#recordOutcome(() => this.#boss.fail(kind, job.id, { reason }));
       const retryAfterMs = retryAfterOf(error);
       // Should the move fail, the job keeps pg-boss's backoff: retried early, not lost.
       if (!last && retryAfterMs !== undefined)
         await this.#retryNoSooner(kind, job.id, retryAfterMs).catch((e: unknown) => observer?.onError?.(e));
       observer?.onOutcome?.(kind, last ? 'dead' : 'retried', reason);
     } catch (error) {
-      // The outcome could not be recorded (the database unreachable): the job stays `active` and runs
+      // The outcome could not be recorded, even after the retries: the job stays `active` and runs
       // again once it expires (`expireInSeconds`); handlers are written to run more than once.
       observer?.onError?.(error);
+    }
+  }
+
+  /**
+   * Runs one call that records a job's outcome, and runs it again after each of the retry delays
+   * while the database refuses it; each refusal but the last (which the caller reports) is reported
+   * here. halt() cuts the wait short: one more try, at once, and no more. Each call is safe to repeat
+   * when an earlier try did reach the database: complete() and cancel() then match no row; a
+   * repeated fail() counts one more attempt; a repeated dead letter is one more copy of the reason.
+   */
+  async #recordOutcome(call: () => Promise<unknown>): Promise<void> {
+    const delays = this.options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS;
+    for (let tries = 0; ; tries++) {
+      try {
+        await call();
+        return;
+      } catch (error) {
+        const delay = delays[tries];
+        if (delay === undefined || this.#halted) throw error;
+        this.options.observer?.onError?.(error);
+        await this.#sleep(delay);
+      }
     }
   }
 
