@@ -9,13 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebClient, launchChromium, newParticipantPage } from './browser.js';
 import { MapDirectory, startServer, type TestServer, TestSocket, upgrade } from './helpers.js';
 
-/**
- * How long a poll waits for what another process does (the page's answer to a refused upgrade, the
- * server seeing a socket close), rather than expect.poll's 1 s default: with three browser files and
- * CI's suite on the two cores, one run of this file failed. A wait, not a bound on anyone's speed.
- */
-const WAIT = { timeout: 10_000 };
-
 const directory = new MapDirectory();
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 let web: Awaited<ReturnType<typeof buildWebClient>>;
@@ -105,7 +98,7 @@ describe('a join page whose upgrade is refused before the handshake', () => {
       await joinRefused(page, 'Ada', 'Your name', 'Join');
       const error = page.locator('#join-error');
       await expect
-        .poll(() => error.textContent(), WAIT)
+        .poll(() => error.textContent())
         .toBe('Too many connections from your network right now. This page tries again in 5 seconds.');
       // The form stays usable meanwhile.
       const button = page.locator('#join-button');
@@ -122,11 +115,11 @@ describe('a join page whose upgrade is refused before the handshake', () => {
       await page.clock.runFor(1);
       expect(await socketsOpened(page)).toBe(2);
       await expect
-        .poll(() => error.textContent(), WAIT)
+        .poll(() => error.textContent())
         .toBe('Too many connections from your network right now. This page tries again in 11 seconds.');
 
       holder.close();
-      await expect.poll(() => server.rooms.counts().sockets, WAIT).toBe(0);
+      await expect.poll(() => server.rooms.counts().sockets).toBe(0);
       // A place is free, but the page waits as it was told: no new try before the 11 s are up.
       await page.clock.runFor(10_999);
       expect(await socketsOpened(page)).toBe(2);
@@ -146,14 +139,14 @@ describe('a join page whose upgrade is refused before the handshake', () => {
     const slug = directory.add();
     for (let i = 0; i < 2; i++) {
       expect(await upgrade(server.wsUrl(slug))).toBe('open');
-      await expect.poll(() => server.rooms.counts().sockets, WAIT).toBe(0);
+      await expect.poll(() => server.rooms.counts().sockets).toBe(0);
     }
     const { context, page } = await openPausedPage(server, slug, '?lang=fr');
     try {
       await joinRefused(page, 'Ada', 'Votre nom', 'Rejoindre');
       const error = page.locator('#join-error');
       await expect
-        .poll(() => error.textContent(), WAIT)
+        .poll(() => error.textContent())
         .toBe('Connexions trop fréquentes depuis votre réseau. Cette page réessaie dans 10 secondes.');
 
       await page.clock.runFor(9_999);
