@@ -334,8 +334,10 @@ export class PgBossJobQueue implements JobQueue {
    * Runs one call that records a job's outcome, and runs it again after each of the retry delays
    * while the database refuses it; each refusal but the last (which the caller reports) is reported
    * here. halt() cuts the wait short: one more try, at once, and no more. Each call is safe to repeat
-   * when an earlier try did reach the database: complete() and cancel() then match no row; a
-   * repeated fail() counts one more attempt; a repeated dead letter is one more copy of the reason.
+   * when an earlier try did reach the database (only its answer was lost): complete() and cancel()
+   * then match no row; a repeated fail() counts one more attempt, and may fail a run that another
+   * process began after the first fail's retry delay (that run's completion then matches no row, and
+   * the job runs once more); a repeated dead letter is one more copy of the reason.
    */
   async #recordOutcome(call: () => Promise<unknown>): Promise<void> {
     const delays = this.options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS;
