@@ -45,7 +45,7 @@ export interface PgBossJobQueueOptions {
  * PostgreSQL restart or fail-over is usually over within them. Only then is the job left `active`
  * for pg-boss to expire (15 minutes) and run again.
  */
-export const OUTCOME_RETRY_DELAYS_MS: readonly number[] = [1_000, 4_000, 15_000];
+const OUTCOME_RETRY_DELAYS_MS: readonly number[] = [1_000, 4_000, 15_000];
 
 /** A fetch on the wire this long (or 3 polling intervals, if longer) is reported by health(). */
 const STALLED_FETCH_MS = 30_000;
