@@ -13,7 +13,7 @@ import {
   PATTERN_TYPES,
 } from '../src/domain/meetings/recurrence-rules.js';
 import { roomWindow } from '../src/domain/meetings/window.js';
-import { openSchedule } from '../src/domain/sync/occurrences.js';
+import { occurrenceStartOn, openSchedule } from '../src/domain/sync/occurrences.js';
 import { seededRandom } from './support/seeded-random.js';
 
 const MINUTE = 60_000;
@@ -145,5 +145,52 @@ describe('a series’ room window against the Graph emulator’s expansion', () 
       checked++;
     }
     expect(checked).toBeGreaterThan(40);
+  });
+});
+
+describe('an occurrence’s start on a day the clocks change, against the Graph emulator’s expansion', () => {
+  // Days on which the clocks go back (a wall time is shown twice) or forward (one is skipped).
+  const CHANGES = [
+    { zone: 'Europe/Paris', startDate: '2026-10-23' },
+    { zone: 'Europe/Paris', startDate: '2026-03-27' },
+    { zone: 'America/New_York', startDate: '2026-10-30' },
+    { zone: 'America/New_York', startDate: '2026-03-06' },
+    { zone: 'Australia/Sydney', startDate: '2026-04-03' },
+    { zone: 'Australia/Lord_Howe', startDate: '2026-10-02' },
+  ];
+
+  it('is the same instant at every quarter hour of the night, east and west of UTC', () => {
+    const mismatches: string[] = [];
+    for (const { zone, startDate } of CHANGES) {
+      for (let minuteOfDay = 0; minuteOfDay < 4 * 60; minuteOfDay += 15) {
+        const recurrence = normalizeRecurrence(
+          {
+            pattern: { type: 'daily', interval: 1 },
+            range: { type: 'numbered', startDate, numberOfOccurrences: 4 },
+          },
+          zone,
+        );
+        const seriesStart = instantOf((parseDate(startDate) as number) + minuteOfDay * MINUTE, zone);
+        const oracle = occurrenceStarts(
+          { recurrence, zone, duration: 30 * MINUTE, seriesStart },
+          -Infinity,
+          Infinity,
+        );
+        expect(oracle).toHaveLength(4);
+        oracle.forEach((expected, day) => {
+          const date = new Date((parseDate(startDate) as number) + day * DAY).toISOString().slice(0, 10);
+          const got = occurrenceStartOn(
+            { start: new Date(seriesStart), timeZone: zone, rangeStartDate: startDate },
+            date,
+          );
+          if (got?.getTime() !== expected) {
+            mismatches.push(
+              `${zone} ${date} minute ${minuteOfDay}: ${got?.toISOString()} ≠ ${new Date(expected).toISOString()}`,
+            );
+          }
+        });
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 });

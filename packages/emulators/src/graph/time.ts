@@ -2,7 +2,12 @@
  * Time handling the way Graph does it: `dateTimeTimeZone` values are wall-clock times in a named zone
  * (Windows names such as 'Pacific Standard Time' or IANA names), timestamps are UTC with seven
  * fractional digits. Internally every instant is epoch milliseconds.
+ *
+ * Zone arithmetic is done with a Temporal implementation, on purpose not the way the server does it
+ * (packages/server/src/domain/sync/time-zones.ts): the emulator is the sync tests' oracle, and code
+ * shared by both sides would hide a bug they had in common.
  */
+import { Temporal } from 'temporal-polyfill';
 import { GraphError } from './errors.js';
 
 /** Windows zone ids Outlook commonly uses, mapped to IANA (CLDR windowsZones, territory 001). */
@@ -40,32 +45,12 @@ const WINDOWS_TO_IANA: Readonly<Record<string, string>> = {
   'New Zealand Standard Time': 'Pacific/Auckland',
 };
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(ianaZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(ianaZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: ianaZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(ianaZone, formatter);
-  }
-  return formatter;
-}
-
 /** The IANA zone for a Graph time zone name, or undefined when neither Windows nor IANA knows it. */
 export function resolveZone(name: string): string | undefined {
   const windows = WINDOWS_TO_IANA[name];
   if (windows) return windows;
   try {
-    formatterFor(name);
+    Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(name);
     return name;
   } catch {
     return undefined;
@@ -87,30 +72,26 @@ export function requireZone(name: string): string {
 
 /** Wall-clock fields of an instant in a zone, encoded as if it were UTC (so Date.UTC arithmetic works). */
 export function wallClock(instant: number, ianaZone: string): number {
-  if (ianaZone === 'UTC') return instant;
-  const parts = formatterFor(ianaZone).formatToParts(new Date(instant));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wholeSeconds = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return wholeSeconds + (((instant % 1000) + 1000) % 1000);
+  const t = Temporal.Instant.fromEpochMilliseconds(instant).toZonedDateTimeISO(ianaZone);
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
 }
 
-/** The instant at which the zone's clocks show `wall` (a UTC-encoded wall time). */
+/**
+ * The instant at which the zone's clocks show `wall` (a UTC-encoded wall time). A wall time shown
+ * twice (clocks went back) is the earlier instant; a skipped one moves forward by the gap: RFC 5545's
+ * rule, which is Temporal's 'compatible'. Graph does not document its own.
+ */
 export function instantOf(wall: number, ianaZone: string): number {
-  if (ianaZone === 'UTC') return wall;
-  let guess = wall - (wallClock(wall, ianaZone) - wall);
-  // Two passes settle offsets that change between the guess and the answer (DST transitions).
-  for (let i = 0; i < 2; i++) {
-    const offset = wallClock(guess, ianaZone) - guess;
-    guess = wall - offset;
-  }
-  return guess;
+  const d = new Date(wall);
+  return Temporal.PlainDateTime.from({
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+  }).toZonedDateTime(ianaZone, { disambiguation: 'compatible' }).epochMilliseconds;
 }
 
 const DATE_TIME =

@@ -3,8 +3,9 @@
  * an IANA name. Wall-clock arithmetic needs the IANA zone; instants are epoch milliseconds and wall
  * times are encoded as if they were UTC, so that Date.UTC arithmetic works on them.
  *
- * The Graph emulator (packages/emulators) does the same arithmetic on its own, on purpose: it is
- * the test oracle, and sharing its code would hide a bug both sides had.
+ * The Graph emulator (packages/emulators) does this arithmetic another way, with a Temporal
+ * implementation, on purpose: it is the test oracle, and shared code would hide a bug both sides had.
+ * Here it stays a few lines over Intl, which the create and sync paths call often.
  */
 import { findIana } from 'windows-iana';
 
@@ -71,13 +72,34 @@ export function wallClock(instant: number, ianaZone: string): number {
   return seconds + (((instant % 1000) + 1000) % 1000);
 }
 
-/** The instant at which the zone's clocks show `wall` (UTC-encoded); a skipped wall time moves forward. */
+const DAY = 86_400_000;
+
+/** The zone's offset from UTC at `instant`, in milliseconds (whole seconds). */
+function offsetAt(instant: number, ianaZone: string): number {
+  return wallClock(instant, ianaZone) - instant;
+}
+
+/**
+ * The instant at which the zone's clocks show `wall` (UTC-encoded), resolved as RFC 5545 (3.3.5)
+ * and Temporal's default ('compatible') do: a wall time the clocks show twice (they went back) is
+ * the earlier instant, and one they skipped (they went forward) is read with the offset in effect
+ * before the change, i.e. moved forward by the length of the gap. Exchange does not document its
+ * choice; a calendar standard's is the one an organizer's other tools follow.
+ *
+ * The offsets a day either side are the two a transition near `wall` separates (the IANA database
+ * has no zone whose offset changes twice within a day of a wall time, Samoa's skipped day
+ * included); the offset at the first reading covers the rest.
+ */
 export function instantOf(wall: number, ianaZone: string): number {
   if (ianaZone === 'UTC') return wall;
-  let guess = wall - (wallClock(wall, ianaZone) - wall);
-  // Two passes settle offsets that change between the guess and the answer (DST transitions).
-  for (let i = 0; i < 2; i++) guess = wall - (wallClock(guess, ianaZone) - guess);
-  return guess;
+  const before = offsetAt(wall - DAY, ianaZone);
+  const after = offsetAt(wall + DAY, ianaZone);
+  const readings = [wall - before, wall - after, wall - offsetAt(wall - before, ianaZone)];
+  let earliest = Infinity;
+  for (const instant of readings) {
+    if (instant < earliest && wallClock(instant, ianaZone) === wall) earliest = instant;
+  }
+  return earliest !== Infinity ? earliest : wall - before;
 }
 
 /** UTC-encoded midnight of yyyy-mm-dd, or undefined when it is no calendar date. */

@@ -1,0 +1,66 @@
+import { Temporal } from 'temporal-polyfill';
+import { describe, expect, it } from 'vitest';
+import { instantOf, wallClock } from './time-zones.js';
+
+/** A UTC-encoded wall time, as the functions under test take and give them. */
+const wall = (iso: string): number => Date.parse(`${iso}Z`);
+const instant = (iso: string): number => Date.parse(iso);
+
+describe('instantOf', () => {
+  it('reads a wall time the clocks show twice as the earlier instant, east and west of UTC', () => {
+    // Clocks went back from 02:00 EDT to 01:00 EST, and from 03:00 CEST to 02:00 CET.
+    expect(instantOf(wall('2026-11-01T01:30:00'), 'America/New_York')).toBe(
+      instant('2026-11-01T01:30:00-04:00'),
+    );
+    expect(instantOf(wall('2026-10-25T02:30:00'), 'Europe/Paris')).toBe(instant('2026-10-25T02:30:00+02:00'));
+    expect(instantOf(wall('2026-04-05T02:30:00'), 'Australia/Sydney')).toBe(
+      instant('2026-04-05T02:30:00+11:00'),
+    );
+  });
+
+  it('moves a wall time the clocks skipped forward by the gap, east and west of UTC', () => {
+    expect(instantOf(wall('2026-03-08T02:30:00'), 'America/New_York')).toBe(
+      instant('2026-03-08T03:30:00-04:00'),
+    );
+    expect(instantOf(wall('2026-03-29T02:30:00'), 'Europe/Paris')).toBe(instant('2026-03-29T03:30:00+02:00'));
+    // Half-hour DST, and Samoa's skipped day (2011-12-30 never happened in Apia).
+    expect(instantOf(wall('2026-10-04T02:15:00'), 'Australia/Lord_Howe')).toBe(
+      instant('2026-10-04T02:45:00+11:00'),
+    );
+    expect(instantOf(wall('2011-12-30T12:00:00'), 'Pacific/Apia')).toBe(instant('2011-12-31T12:00:00+14:00'));
+  });
+
+  it('agrees with Temporal (disambiguation "compatible", RFC 5545) around every transition of every zone', () => {
+    const from = Temporal.Instant.from('2020-01-01T00:00:00Z');
+    const until = Date.parse('2031-01-01T00:00:00Z');
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const zone of Intl.supportedValuesOf('timeZone')) {
+      let at = from.toZonedDateTimeISO(zone);
+      for (;;) {
+        const next = at.getTimeZoneTransition('next');
+        if (!next || next.epochMilliseconds > until) break;
+        const local = next.toPlainDateTime();
+        // Before, inside and after the repeated or skipped span (at most 2 h in the database).
+        for (let minutes = -150; minutes <= 150; minutes += 30) {
+          const reading = local.add({ minutes });
+          const expected = reading.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+          const asWall = wall(reading.toString({ smallestUnit: 'second' }));
+          checked++;
+          if (instantOf(asWall, zone) !== expected) mismatches.push(`${zone} ${reading}`);
+          if (wallClock(expected + minutes * 60_000, zone) !== wallOf(expected + minutes * 60_000, zone)) {
+            mismatches.push(`wallClock ${zone} ${new Date(expected).toISOString()}`);
+          }
+        }
+        at = next;
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
+    expect(mismatches.slice(0, 10)).toEqual([]);
+  });
+});
+
+function wallOf(epochMilliseconds: number, zone: string): number {
+  const t = Temporal.Instant.fromEpochMilliseconds(epochMilliseconds).toZonedDateTimeISO(zone);
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
+}
