@@ -1,5 +1,6 @@
 /** The durable job queue: retries with backoff, dead letters with a reason, coalescing, draining stop. */
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
@@ -239,6 +240,54 @@ for (const dialect of DIALECTS) {
 }
 
 describe('KyselyJobStore (SQLite)', () => {
+  it('SqlJobQueue tries a completion that SQLite refused (a trigger) again, and the job runs once', async () => {
+    const database = await createTestDatabase('sqlite');
+    const store = await openStore(database.url);
+    const errors: unknown[] = [];
+    const outcomes: string[] = [];
+    const refused = deferred<void>();
+    // Ten minutes between tries: stop() must cut that wait short for the test to end.
+    const q = new SqlJobQueue({
+      store: new KyselyJobStore(store.db),
+      kinds: KINDS,
+      pollMs: 20,
+      outcomeRetryDelaysMs: [600_000],
+      observer: {
+        onError: (error) => {
+          errors.push(error);
+          refused.resolve();
+        },
+        onOutcome: (kind, outcome) => outcomes.push(`${kind}:${outcome}`),
+      },
+    });
+    let runs = 0;
+    let left: unknown;
+    try {
+      await sql`CREATE TRIGGER refuse_done BEFORE DELETE ON jobs BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`.execute(
+        store.db,
+      );
+      await q.start({
+        work: async () => {
+          runs++;
+        },
+      });
+      await q.enqueue([{ kind: 'work', payload: {} }]);
+      await refused.promise;
+      await sql`DROP TRIGGER refuse_done`.execute(store.db);
+      await q.stop();
+      left = (await sql<{ n: number }>`SELECT count(*) AS n FROM jobs`.execute(store.db)).rows[0]?.n;
+    } finally {
+      await q.stop();
+      await store.close();
+      await database.drop();
+    }
+    expect(String(errors[0])).toContain('refused by the test');
+    expect(errors).toHaveLength(1);
+    expect(runs).toBe(1);
+    expect(outcomes).toEqual(['work:completed']);
+    expect(left).toBe(0);
+  });
+
   it('makes a job due at once, or after its delay', async () => {
     const database = await createTestDatabase('sqlite');
     const store = await openStore(database.url);

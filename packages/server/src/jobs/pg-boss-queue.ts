@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { OUTCOME_RETRY_DELAYS_MS, recordOutcome, WakeableSleeps } from './outcome-retries.js';
 import { PgBossDb } from './pg-boss-db.js';
 import {
   failureReason,
@@ -39,13 +40,6 @@ export interface PgBossJobQueueOptions {
   /** Waits before each new try at recording a job's outcome; default OUTCOME_RETRY_DELAYS_MS. */
   readonly outcomeRetryDelaysMs?: readonly number[];
 }
-
-/**
- * A job's outcome that the database refused is tried again after these waits (1 + 4 + 15 s): a
- * PostgreSQL restart or fail-over is usually over within them. Only then is the job left `active`
- * for pg-boss to expire (15 minutes) and run again.
- */
-const OUTCOME_RETRY_DELAYS_MS: readonly number[] = [1_000, 4_000, 15_000];
 
 /** A fetch on the wire this long (or 3 polling intervals, if longer) is reported by health(). */
 const STALLED_FETCH_MS = 30_000;
@@ -91,8 +85,8 @@ export class PgBossJobQueue implements JobQueue {
   #db: PgBossDb;
   /** The work loops start() began, one per kind; they end at halt(), and stop() waits for them. */
   readonly #loops = new Set<Promise<void>>();
-  /** Wake the loops that wait between polls (halt()). */
-  readonly #sleepers = new Set<() => void>();
+  /** The loops' waits between polls, and outcome retries' waits: halt() ends them. */
+  readonly #sleeps = new WakeableSleeps();
   /** When each kind's fetch now on the wire began (ms): health() reports one that never answers. */
   readonly #fetchingSince = new Map<string, number>();
   /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
@@ -282,15 +276,7 @@ export class PgBossJobQueue implements JobQueue {
 
   /** Waits `ms`, or less if halt() comes first. */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#sleepers.add(wake);
-    });
+    return this.#sleeps.sleep(ms);
   }
 
   /** Never rejects: an outcome that cannot be recorded is reported, and the job runs again later. */
@@ -339,19 +325,13 @@ export class PgBossJobQueue implements JobQueue {
    * process began after the first fail's retry delay (that run's completion then matches no row, and
    * the job runs once more); a repeated dead letter is one more copy of the reason.
    */
-  async #recordOutcome(call: () => Promise<unknown>): Promise<void> {
-    const delays = this.options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS;
-    for (let tries = 0; ; tries++) {
-      try {
-        await call();
-        return;
-      } catch (error) {
-        const delay = delays[tries];
-        if (delay === undefined || this.#halted) throw error;
-        this.options.observer?.onError?.(error);
-        await this.#sleep(delay);
-      }
-    }
+  #recordOutcome(call: () => Promise<unknown>): Promise<void> {
+    return recordOutcome(call, {
+      delaysMs: this.options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS,
+      halted: () => this.#halted,
+      sleep: (ms) => this.#sleep(ms),
+      onError: (error) => this.options.observer?.onError?.(error),
+    });
   }
 
   /**
@@ -360,7 +340,7 @@ export class PgBossJobQueue implements JobQueue {
    */
   halt(): void {
     this.#halted = true;
-    for (const wake of [...this.#sleepers]) wake();
+    this.#sleeps.wakeAll();
   }
 
   /**

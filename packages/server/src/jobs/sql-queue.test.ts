@@ -1,6 +1,7 @@
 /**
- * SqlJobQueue's liveness (health) and halt(), on an in-memory job table: a clock the test moves, and
- * claims the test holds or lets through. No waiting on time: each step awaits what the loop does.
+ * SqlJobQueue's liveness (health), halt() and outcome retries, on an in-memory job table: a clock the
+ * test moves, claims the test holds or lets through, completions it refuses. No waiting on time: each
+ * step awaits what the loop does.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobCount } from './queue.js';
@@ -8,7 +9,10 @@ import { type ClaimedJob, type JobStore, type NewJob, SqlJobQueue } from './sql-
 
 /** Resolves when the loop next calls claim(); `hold` keeps that claim unanswered until released. */
 class MemoryJobStore implements JobStore {
-  readonly jobs: (ClaimedJob & { state: 'ready' | 'running' | 'done' })[] = [];
+  readonly jobs: (ClaimedJob & { state: 'ready' | 'running' | 'done' | 'dead' })[] = [];
+  /** How many of the next complete() calls the "database" refuses (Infinity: all). */
+  refuseCompletes = 0;
+  completeCalls = 0;
   #claimed: (() => void)[] = [];
   #held: Promise<void> | undefined;
 
@@ -54,6 +58,11 @@ class MemoryJobStore implements JobStore {
   }
 
   async complete(id: string): Promise<void> {
+    this.completeCalls++;
+    if (this.refuseCompletes > 0) {
+      this.refuseCompletes--;
+      throw new Error('SQLITE_FULL: database or disk is full');
+    }
     const job = this.jobs.find((j) => j.id === id);
     if (job) job.state = 'done';
   }
@@ -64,7 +73,8 @@ class MemoryJobStore implements JobStore {
   }
 
   async bury(id: string): Promise<void> {
-    await this.complete(id);
+    const job = this.jobs.find((j) => j.id === id);
+    if (job) job.state = 'dead';
   }
 
   async requeueRunning(): Promise<number> {
@@ -198,5 +208,121 @@ describe('SqlJobQueue halt()', () => {
       ['first', 'done'],
       ['second', 'ready'],
     ]);
+  });
+});
+
+/** Records what the queue reports; untilOutcomes(n) and untilErrors(n) resolve once there are n. */
+function watch() {
+  const outcomes: string[] = [];
+  const errors: unknown[] = [];
+  const waiters: { done: () => boolean; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      if (w.done()) w.resolve();
+      else waiters.push(w);
+    }
+  };
+  const until = (done: () => boolean) =>
+    new Promise<void>((resolve) => {
+      waiters.push({ done, resolve });
+      check();
+    });
+  return {
+    outcomes,
+    errors,
+    observer: {
+      onOutcome: (kind: string, outcome: string) => {
+        outcomes.push(`${kind} ${outcome}`);
+        check();
+      },
+      onError: (error: unknown) => {
+        errors.push(error);
+        check();
+      },
+    },
+    untilOutcomes: (n: number) => until(() => outcomes.length >= n),
+    untilErrors: (n: number) => until(() => errors.length >= n),
+  };
+}
+
+describe('SqlJobQueue outcomes the database refuses', () => {
+  it('tries a refused completion again: a done job is not run again, nor buried on its last attempt', async () => {
+    const store = new MemoryJobStore();
+    store.refuseCompletes = 2;
+    const seen = watch();
+    const q = new SqlJobQueue({
+      store,
+      kinds: { work: { maxAttempts: 1 } },
+      pollMs: 10,
+      outcomeRetryDelaysMs: [0, 0],
+      observer: seen.observer,
+    });
+    let runs = 0;
+    await q.start({
+      work: async () => {
+        runs++;
+      },
+    });
+    try {
+      await q.enqueue([{ kind: 'work', payload: {} }]);
+      await seen.untilOutcomes(1);
+    } finally {
+      await q.stop();
+    }
+    expect(seen.outcomes).toEqual(['work completed']);
+    expect(runs).toBe(1);
+    expect(store.completeCalls).toBe(3);
+    expect(seen.errors.map((e) => String(e))).toEqual([
+      'Error: SQLITE_FULL: database or disk is full',
+      'Error: SQLITE_FULL: database or disk is full',
+    ]);
+    expect(store.jobs.map((j) => j.state)).toEqual(['done']);
+  });
+
+  it('refused at every try: reports it and leaves the job running for the next start, not failed', async () => {
+    const store = new MemoryJobStore();
+    store.refuseCompletes = Infinity;
+    const seen = watch();
+    const q = new SqlJobQueue({
+      store,
+      kinds: { work: {} },
+      pollMs: 10,
+      outcomeRetryDelaysMs: [0, 0],
+      observer: seen.observer,
+    });
+    await q.start({ work: async () => undefined });
+    try {
+      await q.enqueue([{ kind: 'work', payload: {} }]);
+      await seen.untilErrors(3);
+      await settle();
+    } finally {
+      await q.stop();
+    }
+    expect(store.completeCalls).toBe(3);
+    expect(seen.outcomes).toEqual([]);
+    expect(store.jobs.map((j) => [j.state, j.attempts])).toEqual([['running', 1]]);
+  });
+
+  it('stop() cuts a retry’s wait short: one more try at once', async () => {
+    const store = new MemoryJobStore();
+    store.refuseCompletes = 1;
+    const seen = watch();
+    // Ten minutes: a stop() that waited for it would time the test out.
+    const q = new SqlJobQueue({
+      store,
+      kinds: { work: {} },
+      pollMs: 10,
+      outcomeRetryDelaysMs: [600_000],
+      observer: seen.observer,
+    });
+    await q.start({ work: async () => undefined });
+    try {
+      await q.enqueue([{ kind: 'work', payload: {} }]);
+      await seen.untilErrors(1);
+    } finally {
+      await q.stop();
+    }
+    expect(seen.outcomes).toEqual(['work completed']);
+    expect(store.jobs.map((j) => j.state)).toEqual(['done']);
   });
 });

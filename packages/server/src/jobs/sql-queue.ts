@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import { OUTCOME_RETRY_DELAYS_MS, recordOutcome, WakeableSleeps } from './outcome-retries.js';
 import {
   failureReason,
   type JobCount,
@@ -57,6 +58,8 @@ export interface SqlJobQueueOptions {
   readonly retry?: BackoffPolicy;
   readonly observer?: JobObserver;
   readonly now?: () => Date;
+  /** Waits before each new try at recording a job's outcome; default OUTCOME_RETRY_DELAYS_MS. */
+  readonly outcomeRetryDelaysMs?: readonly number[];
 }
 
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -76,6 +79,8 @@ export class SqlJobQueue implements JobQueue {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Outcome retries' waits: halt() ends them. */
+  readonly #sleeps = new WakeableSleeps();
   #kicked = false;
   /** When the poll loop last came round (this.#now()). */
   #roundAt = 0;
@@ -131,6 +136,7 @@ export class SqlJobQueue implements JobQueue {
   /** Takes no new jobs from now on (the start of shutdown); jobs in flight go on, stop() waits for them. */
   halt(): void {
     this.#running = false;
+    this.#sleeps.wakeAll();
     this.#kick();
   }
 
@@ -224,29 +230,52 @@ export class SqlJobQueue implements JobQueue {
   async #execute(job: ClaimedJob): Promise<void> {
     const { store, observer } = this.options;
     const handler = this.#handlers[job.kind];
+    let failure: { readonly error: unknown } | undefined;
     try {
       if (!handler) throw new PermanentJobError(`no handler for ${job.kind}`);
       await handler(job.payload, { id: job.id, attempt: job.attempts });
-      await store.complete(job.id);
-      observer?.onOutcome?.(job.kind, 'completed');
     } catch (error) {
-      const reason = failureReason(error);
-      try {
-        if (error instanceof PermanentJobError || job.attempts >= job.maxAttempts) {
-          await store.bury(job.id, reason, this.#now());
-          observer?.onOutcome?.(job.kind, 'dead', reason);
-        } else {
-          // Not before the error says retrying can succeed (Graph's Retry-After): each run counts.
-          const delay = Math.max(
-            backoffDelay(job.attempts, this.options.retry ?? { baseMs: 1_000, capMs: 300_000 }),
-            retryAfterOf(error) ?? 0,
-          );
-          await store.retry(job, new Date(this.#now().getTime() + delay), reason, this.#now());
-          observer?.onOutcome?.(job.kind, 'retried', reason);
-        }
-      } catch (storeError) {
-        observer?.onError?.(storeError);
-      }
+      failure = { error };
     }
+    try {
+      if (!failure) {
+        await this.#recordOutcome(() => store.complete(job.id));
+        observer?.onOutcome?.(job.kind, 'completed');
+        return;
+      }
+      const reason = failureReason(failure.error);
+      if (failure.error instanceof PermanentJobError || job.attempts >= job.maxAttempts) {
+        await this.#recordOutcome(() => store.bury(job.id, reason, this.#now()));
+        observer?.onOutcome?.(job.kind, 'dead', reason);
+        return;
+      }
+      // Not before the error says retrying can succeed (Graph's Retry-After): each run counts.
+      const delay = Math.max(
+        backoffDelay(job.attempts, this.options.retry ?? { baseMs: 1_000, capMs: 300_000 }),
+        retryAfterOf(failure.error) ?? 0,
+      );
+      await this.#recordOutcome(() =>
+        store.retry(job, new Date(this.#now().getTime() + delay), reason, this.#now()),
+      );
+      observer?.onOutcome?.(job.kind, 'retried', reason);
+    } catch (storeError) {
+      // Refused even after the retries: the job stays running until the next start, which runs it
+      // again (requeueRunning); handlers are written to run more than once.
+      observer?.onError?.(storeError);
+    }
+  }
+
+  /**
+   * Records an outcome, trying again while the database refuses it (outcome-retries.ts). A done job
+   * whose deletion was refused is not a failed run: before, it was retried as one, and on its last
+   * attempt buried with the database's error, though its work was done. Each call is safe to repeat.
+   */
+  #recordOutcome(call: () => Promise<unknown>): Promise<void> {
+    return recordOutcome(call, {
+      delaysMs: this.options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS,
+      halted: () => !this.#running,
+      sleep: (ms) => this.#sleeps.sleep(ms),
+      onError: (error) => this.options.observer?.onError?.(error),
+    });
   }
 }
