@@ -86,9 +86,10 @@ function offsetAt(instant: number, ianaZone: string): number {
  * before the change, i.e. moved forward by the length of the gap. Exchange does not document its
  * choice; a calendar standard's is the one an organizer's other tools follow.
  *
- * The offsets a day either side are the two a transition near `wall` separates (the IANA database
- * has no zone whose offset changes twice within a day of a wall time, Samoa's skipped day
- * included); the offset at the first reading covers the rest.
+ * The offsets a day either side are the two that a transition near `wall` separates; the offset at
+ * the first reading covers a wall time between two transitions less than a day apart. Checked against
+ * Temporal around every transition of every zone from 1900 to 2040 (Samoa's skipped day included),
+ * with no difference; time-zones.test.ts repeats that for 2020–2030.
  */
 export function instantOf(wall: number, ianaZone: string): number {
   if (ianaZone === 'UTC') return wall;
