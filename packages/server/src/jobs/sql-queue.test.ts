@@ -245,18 +245,21 @@ function watch() {
   };
 }
 
+function watchedQueue(
+  store: JobStore,
+  seen: ReturnType<typeof watch>,
+  outcomeRetryDelaysMs: readonly number[],
+  kinds: Record<string, { maxAttempts?: number }> = { work: {} },
+): SqlJobQueue {
+  return new SqlJobQueue({ store, kinds, pollMs: 10, outcomeRetryDelaysMs, observer: seen.observer });
+}
+
 describe('SqlJobQueue outcomes the database refuses', () => {
   it('tries a refused completion again: a done job is not run again, nor buried on its last attempt', async () => {
     const store = new MemoryJobStore();
     store.refuseCompletes = 2;
     const seen = watch();
-    const q = new SqlJobQueue({
-      store,
-      kinds: { work: { maxAttempts: 1 } },
-      pollMs: 10,
-      outcomeRetryDelaysMs: [0, 0],
-      observer: seen.observer,
-    });
+    const q = watchedQueue(store, seen, [0, 0], { work: { maxAttempts: 1 } });
     let runs = 0;
     await q.start({
       work: async () => {
@@ -283,13 +286,7 @@ describe('SqlJobQueue outcomes the database refuses', () => {
     const store = new MemoryJobStore();
     store.refuseCompletes = Infinity;
     const seen = watch();
-    const q = new SqlJobQueue({
-      store,
-      kinds: { work: {} },
-      pollMs: 10,
-      outcomeRetryDelaysMs: [0, 0],
-      observer: seen.observer,
-    });
+    const q = watchedQueue(store, seen, [0, 0], { work: {} });
     await q.start({ work: async () => undefined });
     try {
       await q.enqueue([{ kind: 'work', payload: {} }]);
@@ -308,13 +305,7 @@ describe('SqlJobQueue outcomes the database refuses', () => {
     store.refuseCompletes = 1;
     const seen = watch();
     // Ten minutes: a stop() that waited for it would time the test out.
-    const q = new SqlJobQueue({
-      store,
-      kinds: { work: {} },
-      pollMs: 10,
-      outcomeRetryDelaysMs: [600_000],
-      observer: seen.observer,
-    });
+    const q = watchedQueue(store, seen, [600_000], { work: {} });
     await q.start({ work: async () => undefined });
     try {
       await q.enqueue([{ kind: 'work', payload: {} }]);
