@@ -272,6 +272,15 @@ describe('Graph emulator: events', () => {
     expect(((await badZone.json()) as { error: { code: string } }).error.code).toBe(
       'TimeZoneNotSupportedException',
     );
+    // A UTC offset is no zone name (Temporal, and Intl from Node 22, would read one).
+    const offsetZone = await h.graph('/me/events', {
+      method: 'POST',
+      json: meeting('x', '2025-03-04T09:00:00', 30, '+05:00'),
+    });
+    expect(offsetZone.status).toBe(400);
+    expect(((await offsetZone.json()) as { error: { code: string } }).error.code).toBe(
+      'TimeZoneNotSupportedException',
+    );
 
     const unknown = await h.graph('/me/mailFolders');
     expect(unknown.status).toBe(400);

@@ -49,6 +49,8 @@ const WINDOWS_TO_IANA: Readonly<Record<string, string>> = {
 export function resolveZone(name: string): string | undefined {
   const windows = WINDOWS_TO_IANA[name];
   if (windows) return windows;
+  // A UTC offset ('+05:00') is no zone name, though Temporal (and Intl from Node 22) reads one.
+  if (/^[+-]/.test(name)) return undefined;
   try {
     Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(name);
     return name;
