@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
-import { instantOf, wallClock } from './time-zones.js';
+import { instantOf, resolveTimeZone, wallClock } from './time-zones.js';
 
 /** A UTC-encoded wall time, as the functions under test take and give them. */
 const wall = (iso: string): number => Date.parse(`${iso}Z`);
@@ -64,3 +64,13 @@ function wallOf(epochMilliseconds: number, zone: string): number {
   const t = Temporal.Instant.fromEpochMilliseconds(epochMilliseconds).toZonedDateTimeISO(zone);
   return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
 }
+
+describe('resolveTimeZone', () => {
+  it('reads IANA and Windows names, and no UTC offset, on every Node.js version', () => {
+    expect(resolveTimeZone('Europe/Paris')).toBe('Europe/Paris');
+    expect(resolveTimeZone('W. Europe Standard Time')).toBe('Europe/Berlin');
+    // Intl reads these from Node.js 22 on; Outlook and Graph never name a zone so.
+    for (const offset of ['+05:00', '-08:00', '+0530']) expect(resolveTimeZone(offset)).toBeUndefined();
+    expect(resolveTimeZone('Mars Standard Time')).toBeUndefined();
+  });
+});

@@ -35,6 +35,8 @@ export function resolveTimeZone(name: string | null | undefined): string | undef
   // Windows ids map to IANA through CLDR's windowsZones table (its first, "001" zone), as published.
   const windows = findIana(name)[0];
   if (windows) return windows;
+  // A UTC offset ('+05:00') names no zone; Intl reads one from Node.js 22 on, not on 20.
+  if (/^[+-]/.test(name)) return undefined;
   try {
     formatterFor(name);
     return name;
