@@ -830,7 +830,7 @@ for (const dialect of DIALECTS) {
     });
 
     describe('time zone', () => {
-      it.each(['Not/AZone', '', 'Mars/Olympus_Mons', 'pacific standard time', 'GMT+1'])(
+      it.each(['Not/AZone', '', 'Mars/Olympus_Mons', 'pacific standard time', 'GMT+1', '+05:00'])(
         'refuses %j with 422 invalid_meeting_times and writes nothing',
         async (timeZone) => {
           await expectRefused(
