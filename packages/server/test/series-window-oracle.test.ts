@@ -4,9 +4,10 @@
  * [occurrence start − openBefore, occurrence end + closeAfter) of some occurrence (inside the series'
  * window), and the next opening and closing it reports are the oracle's.
  */
+import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
 import { normalizeRecurrence, occurrenceStarts } from '../../emulators/src/graph/recurrence.js';
-import { instantOf, parseDate } from '../../emulators/src/graph/time.js';
+import { instantOf, parseDate, wallClock } from '../../emulators/src/graph/time.js';
 import {
   DAYS_OF_WEEK as DAYS,
   WEEK_INDEXES as INDEXES,
@@ -61,8 +62,8 @@ function randomSeries(seed: number) {
   return {
     recurrence: normalizeRecurrence({ pattern, range }, zone),
     zone,
-    // Whole quarter hours from 04:00 to 23:45: no start in a skipped hour of a DST change.
-    minuteOfDay: r.int(16, 95) * 15,
+    // Any quarter hour, those the clocks show twice or skip included.
+    minuteOfDay: r.int(0, 95) * 15,
     duration: r.pick([15, 30, 60, 90, 240, 600]) * MINUTE,
     margins: { openBeforeMinutes: r.pick([0, 10, 60, 240]), closeAfterMinutes: r.pick([0, 15, 60]) },
   };
@@ -110,10 +111,22 @@ describe('a series’ room window against the Graph emulator’s expansion', () 
       const to = from + 60 * DAY;
       const validFrom = meeting.validFrom.getTime();
       const validUntil = meeting.validUntil.getTime();
+      // An occurrence at a wall time shown twice or skipped is open for both readings (Temporal's
+      // 'earlier' and 'later'): Exchange's own is not documented.
+      const seriesWall = wallClock(onStartDate, zone);
+      const timeOfDay = seriesWall - Math.floor(seriesWall / DAY) * DAY;
+      const readings = (o: number) => {
+        const day = Math.floor(wallClock(o, zone) / DAY) * DAY;
+        const local = Temporal.PlainDateTime.from(new Date(day + timeOfDay).toISOString().slice(0, 23));
+        const at = (disambiguation: 'earlier' | 'later') =>
+          local.toZonedDateTime(zone, { disambiguation }).epochMilliseconds;
+        return { earliest: at('earlier'), latest: at('later') };
+      };
       const windows = occurrenceStarts(timing, from - duration - after, to + 8 * 366 * DAY)
-        .map((o) => ({
-          open: Math.max(o - before, validFrom),
-          close: Math.min(o + duration + after, validUntil),
+        .map(readings)
+        .map(({ earliest, latest }) => ({
+          open: Math.max(earliest - before, validFrom),
+          close: Math.min(latest + duration + after, validUntil),
         }))
         .filter((w) => w.open < w.close);
       const openAt = (t: number) => windows.some((w) => w.open <= t && t < w.close);

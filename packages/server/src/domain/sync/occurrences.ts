@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
 import { seriesCalendar } from '../meetings/recurrence-dates.js';
 import type { OccurrenceRecord, OccurrenceRepository } from './ports.js';
-import { instantOf, parseCalendarDate, resolveTimeZone, seriesTimeZone, wallClock } from './time-zones.js';
+import {
+  instantOf,
+  parseCalendarDate,
+  readingsOf,
+  resolveTimeZone,
+  seriesTimeZone,
+  type WallReadings,
+  wallClock,
+} from './time-zones.js';
 
 export interface OccurrenceOverride {
   readonly originalStart: Date;
@@ -231,15 +239,21 @@ export function openSchedule(
   const duration = Math.max(0, meeting.end.getTime() - meeting.start.getTime());
   const validFrom = meeting.validFrom.getTime();
   const validUntil = meeting.validUntil.getTime();
-  const startTime = startTimeOf({ start: meeting.start, timeZone: zone, rangeStartDate: null });
+  const seriesWall = wallClock(meeting.start.getTime(), zone);
+  const timeOfDay = seriesWall - Math.floor(seriesWall / DAY) * DAY;
   // A check asks about the same few dates more than once (open now? closing when?): each is a few
   // time zone conversions, worth keeping for the life of this schedule (one directory lookup).
-  const starts = new Map<number, number>();
-  const startOn = (midnight: number) => {
+  const starts = new Map<number, WallReadings>();
+  /**
+   * Where an occurrence on the night the clocks change may start: both readings of a wall time shown
+   * twice or skipped. Exchange does not document which it takes (occurrenceStartOn takes RFC 5545's),
+   * so the room is open for either: at most an hour more, once a year, rather than an hour shut.
+   */
+  const startOn = (midnight: number): WallReadings => {
     let start = starts.get(midnight);
     if (start === undefined) {
       if (starts.size >= MAX_OCCURRENCES_SEARCHED) starts.clear();
-      start = startTime(midnight);
+      start = readingsOf(midnight + timeOfDay, zone);
       starts.set(midnight, start);
     }
     return start;
@@ -260,13 +274,13 @@ export function openSchedule(
    * window.
    */
   function patternWindow(date: number): Span | undefined {
-    const start = startOn(date * DAY);
-    const end = start + duration;
+    const { first, last } = startOn(date * DAY);
+    const end = last + duration;
     for (const o of overrides) {
       const s = o.originalStart.getTime();
-      if (s === start || (s < end && o.originalEnd.getTime() > start)) return undefined;
+      if ((s >= first && s <= last) || (s < end && o.originalEnd.getTime() > first)) return undefined;
     }
-    const open = Math.max(start - before, validFrom);
+    const open = Math.max(first - before, validFrom);
     const close = Math.min(end + after, validUntil);
     return open < close ? { open, close } : undefined;
   }
@@ -300,7 +314,7 @@ export function openSchedule(
     // From the first occurrence whose window can reach past `from` (as windowsAt): those that end
     // before it are skipped, none can hold it (closed at `from`), so the first opening after it wins.
     for (const date of datesFrom(dayOf(from - duration - after) - 1)) {
-      const start = startOn(date * DAY);
+      const start = startOn(date * DAY).first;
       // Later pattern occurrences open later still: past the series' window, or past a moved one.
       if (start - before >= validUntil) break;
       if (nextMoved !== null && start - before >= nextMoved) return nextMoved;

@@ -405,3 +405,48 @@ describe('a series that cannot be placed in time', () => {
     expect(openAt({ ...noZone, timeZone: 'UTC' }, [], new Date('2026-11-30T03:00:00Z'), hourly)).toBe(false);
   });
 });
+
+describe('the night the clocks change', () => {
+  const none: WindowMargins = { openBeforeMinutes: 0, closeAfterMinutes: 0 };
+  // Daily at 02:30 in Paris, 30 minutes, from 2026-10-24 (clocks go back on the 25th at 03:00 CEST)
+  // and from 2026-03-28 (they go forward on the 29th at 02:00 CET: 02:30 is skipped).
+  const daily = (startDate: string, start: string, end: string) =>
+    series(
+      start,
+      end,
+      {
+        pattern: { type: 'daily', interval: 1 },
+        range: { type: 'numbered', startDate, numberOfOccurrences: 3 },
+      },
+      'Europe/Paris',
+      none,
+    );
+
+  it('is open at both showings of a repeated time: Exchange may mean either', () => {
+    const s = schedule(
+      daily('2026-10-24', '2026-10-24T02:30:00+02:00', '2026-10-24T03:00:00+02:00'),
+      [],
+      none,
+    );
+    expect(s.open('2026-10-25T02:35:00+02:00')).toBe(true); // the first showing (RFC 5545's reading)
+    expect(s.open('2026-10-25T02:35:00+01:00')).toBe(true); // the second (standard time)
+    expect(s.open('2026-10-25T02:25:00+02:00')).toBe(false);
+    expect(s.opensAfter('2026-10-25T00:00:00+02:00')).toBe('2026-10-25T00:30:00.000Z');
+    expect(s.closesAfter('2026-10-25T02:35:00+02:00')).toBe('2026-10-25T02:00:00.000Z');
+  });
+
+  it('is open at both readings of a skipped time, an hour back and an hour on', () => {
+    const s = schedule(
+      daily('2026-03-28', '2026-03-28T02:30:00+01:00', '2026-03-28T03:00:00+01:00'),
+      [],
+      none,
+    );
+    expect(s.open('2026-03-29T01:35:00+01:00')).toBe(true); // moved back by the gap
+    expect(s.open('2026-03-29T03:35:00+02:00')).toBe(true); // moved on by the gap (RFC 5545's reading)
+    expect(s.open('2026-03-29T01:25:00+01:00')).toBe(false);
+    expect(s.open('2026-03-29T04:05:00+02:00')).toBe(false);
+    // The other days keep 02:30 local time.
+    expect(s.open('2026-03-30T02:35:00+02:00')).toBe(true);
+    expect(s.open('2026-03-30T01:35:00+02:00')).toBe(false);
+  });
+});

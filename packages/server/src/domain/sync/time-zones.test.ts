@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
-import { instantOf, resolveTimeZone, wallClock } from './time-zones.js';
+import { instantOf, readingsOf, resolveTimeZone, wallClock } from './time-zones.js';
 
 /** A UTC-encoded wall time, as the functions under test take and give them. */
 const wall = (iso: string): number => Date.parse(`${iso}Z`);
@@ -30,7 +30,7 @@ describe('instantOf', () => {
     expect(instantOf(wall('2011-12-30T12:00:00'), 'Pacific/Apia')).toBe(instant('2011-12-31T12:00:00+14:00'));
   });
 
-  it('agrees with Temporal (disambiguation "compatible", RFC 5545) around every transition of every zone', () => {
+  it('agrees with Temporal ("compatible", RFC 5545; readingsOf: "earlier" and "later") around every transition of every zone', () => {
     const from = Temporal.Instant.from('2020-01-01T00:00:00Z');
     const until = Date.parse('2031-01-01T00:00:00Z');
     const mismatches: string[] = [];
@@ -48,6 +48,11 @@ describe('instantOf', () => {
           const asWall = wall(reading.toString({ smallestUnit: 'second' }));
           checked++;
           if (instantOf(asWall, zone) !== expected) mismatches.push(`${zone} ${reading}`);
+          // Both readings: Temporal's 'earlier' and 'later' (a skipped time moved back, and forward).
+          const { first, last } = readingsOf(asWall, zone);
+          const earlier = reading.toZonedDateTime(zone, { disambiguation: 'earlier' }).epochMilliseconds;
+          const later = reading.toZonedDateTime(zone, { disambiguation: 'later' }).epochMilliseconds;
+          if (first !== earlier || last !== later) mismatches.push(`readingsOf ${zone} ${reading}`);
           if (wallClock(expected + minutes * 60_000, zone) !== wallOf(expected + minutes * 60_000, zone)) {
             mismatches.push(`wallClock ${zone} ${new Date(expected).toISOString()}`);
           }
@@ -64,6 +69,27 @@ function wallOf(epochMilliseconds: number, zone: string): number {
   const t = Temporal.Instant.fromEpochMilliseconds(epochMilliseconds).toZonedDateTimeISO(zone);
   return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
 }
+
+describe('readingsOf', () => {
+  it('gives both showings of a repeated time, both readings of a skipped one, and one instant otherwise', () => {
+    expect(readingsOf(wall('2026-10-25T02:30:00'), 'Europe/Paris')).toEqual({
+      first: instant('2026-10-25T02:30:00+02:00'),
+      last: instant('2026-10-25T02:30:00+01:00'),
+      skipped: false,
+    });
+    expect(readingsOf(wall('2026-03-29T02:30:00'), 'Europe/Paris')).toEqual({
+      first: instant('2026-03-29T01:30:00+01:00'),
+      last: instant('2026-03-29T03:30:00+02:00'),
+      skipped: true,
+    });
+    const noon = instant('2026-07-01T12:00:00+02:00');
+    expect(readingsOf(wall('2026-07-01T12:00:00'), 'Europe/Paris')).toEqual({
+      first: noon,
+      last: noon,
+      skipped: false,
+    });
+  });
+});
 
 describe('resolveTimeZone', () => {
   it('reads IANA and Windows names, and no UTC offset, on every Node.js version', () => {

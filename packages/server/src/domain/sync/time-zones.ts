@@ -81,28 +81,50 @@ function offsetAt(instant: number, ianaZone: string): number {
   return wallClock(instant, ianaZone) - instant;
 }
 
+/** The instants a wall time may denote: two where the clocks show it twice or skipped it, else one. */
+export interface WallReadings {
+  /** The earliest: a repeated time's first showing; a skipped time read with the offset after the gap. */
+  readonly first: number;
+  /** The latest: a repeated time's second showing; a skipped time read with the offset before the gap. */
+  readonly last: number;
+  /** The clocks never showed this wall time (they went forward over it). */
+  readonly skipped: boolean;
+}
+
+/**
+ * Every instant the zone's clocks may mean by `wall` (UTC-encoded). The offsets a day either side are
+ * the two that a transition near `wall` separates; the offset at the first reading covers a wall time
+ * between two transitions less than a day apart. Checked against Temporal around every transition of
+ * every zone from 1900 to 2040 (Samoa's skipped day included), with no difference; time-zones.test.ts
+ * repeats that for 2020–2030.
+ */
+export function readingsOf(wall: number, ianaZone: string): WallReadings {
+  if (ianaZone === 'UTC') return { first: wall, last: wall, skipped: false };
+  const before = offsetAt(wall - DAY, ianaZone);
+  const after = offsetAt(wall + DAY, ianaZone);
+  let first = Infinity;
+  let last = -Infinity;
+  for (const instant of [wall - before, wall - after, wall - offsetAt(wall - before, ianaZone)]) {
+    if (wallClock(instant, ianaZone) !== wall) continue;
+    first = Math.min(first, instant);
+    last = Math.max(last, instant);
+  }
+  if (first !== Infinity) return { first, last, skipped: false };
+  // In a gap the offset grows: read with the offset after it, `wall` moves back; before it, forward.
+  return { first: wall - after, last: wall - before, skipped: true };
+}
+
 /**
  * The instant at which the zone's clocks show `wall` (UTC-encoded), resolved as RFC 5545 (3.3.5)
  * and Temporal's default ('compatible') do: a wall time the clocks show twice (they went back) is
  * the earlier instant, and one they skipped (they went forward) is read with the offset in effect
  * before the change, i.e. moved forward by the length of the gap. Exchange does not document its
- * choice; a calendar standard's is the one an organizer's other tools follow.
- *
- * The offsets a day either side are the two that a transition near `wall` separates; the offset at
- * the first reading covers a wall time between two transitions less than a day apart. Checked against
- * Temporal around every transition of every zone from 1900 to 2040 (Samoa's skipped day included),
- * with no difference; time-zones.test.ts repeats that for 2020–2030.
+ * choice; a calendar standard's is the one an organizer's other tools follow. Where the choice
+ * matters to who gets in, use readingsOf and cover both.
  */
 export function instantOf(wall: number, ianaZone: string): number {
-  if (ianaZone === 'UTC') return wall;
-  const before = offsetAt(wall - DAY, ianaZone);
-  const after = offsetAt(wall + DAY, ianaZone);
-  const readings = [wall - before, wall - after, wall - offsetAt(wall - before, ianaZone)];
-  let earliest = Infinity;
-  for (const instant of readings) {
-    if (instant < earliest && wallClock(instant, ianaZone) === wall) earliest = instant;
-  }
-  return earliest !== Infinity ? earliest : wall - before;
+  const readings = readingsOf(wall, ianaZone);
+  return readings.skipped ? readings.last : readings.first;
 }
 
 /** UTC-encoded midnight of yyyy-mm-dd, or undefined when it is no calendar date. */
