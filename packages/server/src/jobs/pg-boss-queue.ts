@@ -270,13 +270,8 @@ export class PgBossJobQueue implements JobQueue {
       await Promise.all(jobs.map((job) => this.#runJob(kind, handler, job)));
       // A full batch: more may be waiting, so the next fetch is at once (a backlog drains at the
       // handlers' pace, not at one batch per poll).
-      if (jobs.length < batchSize) await this.#sleep(pollingMs);
+      if (jobs.length < batchSize) await this.#sleeps.sleep(pollingMs);
     }
-  }
-
-  /** Waits `ms`, or less if halt() comes first. */
-  #sleep(ms: number): Promise<void> {
-    return this.#sleeps.sleep(ms);
   }
 
   /** Never rejects: an outcome that cannot be recorded is reported, and the job runs again later. */
@@ -329,7 +324,7 @@ export class PgBossJobQueue implements JobQueue {
     return recordOutcome(call, {
       delaysMs: this.options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS,
       halted: () => this.#halted,
-      sleep: (ms) => this.#sleep(ms),
+      sleep: (ms) => this.#sleeps.sleep(ms),
       onError: (error) => this.options.observer?.onError?.(error),
     });
   }

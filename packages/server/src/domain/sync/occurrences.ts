@@ -128,13 +128,18 @@ export function occurrenceStartOn(series: SeriesClock, date: string): Date | und
   return midnight === undefined ? undefined : new Date(startTimeOf(series)(midnight));
 }
 
+/** The wall-clock time of day of `instant` in `zone`, in ms since its midnight: every occurrence's. */
+function wallTimeOfDay(instant: number, zone: string): number {
+  const wall = wallClock(instant, zone);
+  return wall - Math.floor(wall / DAY) * DAY;
+}
+
 /** occurrenceStartOn for many dates: from a date's UTC-encoded midnight to its occurrence's start. */
 function startTimeOf(series: SeriesClock): (midnight: number) => number {
   const seriesStart = series.start.getTime();
   const zone = resolveTimeZone(series.timeZone);
   if (zone) {
-    const wall = wallClock(seriesStart, zone);
-    const timeOfDay = wall - Math.floor(wall / DAY) * DAY;
+    const timeOfDay = wallTimeOfDay(seriesStart, zone);
     return (midnight) => instantOf(midnight + timeOfDay, zone);
   }
   const utcMidnight = Math.floor(seriesStart / DAY) * DAY;
@@ -239,8 +244,7 @@ export function openSchedule(
   const duration = Math.max(0, meeting.end.getTime() - meeting.start.getTime());
   const validFrom = meeting.validFrom.getTime();
   const validUntil = meeting.validUntil.getTime();
-  const seriesWall = wallClock(meeting.start.getTime(), zone);
-  const timeOfDay = seriesWall - Math.floor(seriesWall / DAY) * DAY;
+  const timeOfDay = wallTimeOfDay(meeting.start.getTime(), zone);
   // A check asks about the same few dates more than once (open now? closing when?): each is a few
   // time zone conversions, worth keeping for the life of this schedule (one directory lookup).
   const starts = new Map<number, WallReadings>();
