@@ -52,7 +52,7 @@ describe('logs', () => {
 
     const output = server.output();
     expect(output).toContain('request completed');
-    // The per-request line skips redaction (app.ts): it must hold only these fields.
+    // The per-request line holds only these fields (app.ts).
     const completed = output
       .split('\n')
       .filter((line) => line.includes('"request completed"'))

@@ -1,10 +1,9 @@
 /**
- * Fastify makes a child logger for every request, to bind its request id. pino runs its wildcard
- * redaction over a child's bindings when it makes one (about a twentieth of a Graph notification's
- * event-loop time, bench/sync-README.md), yet most requests never write a line through it: the
- * completed-request line has its own logger (app.ts). This child is made on its first enabled
- * line, with the same bindings and options, so every line it writes is the one pino would have
- * written, redaction included.
+ * Fastify makes a child logger for every request, to bind its request id. pino serializes a child's
+ * bindings when it makes one (a new object and a JSON string per request), yet most requests never
+ * write a line through it: the completed-request line is written by the app's logger (app.ts). This
+ * child is made on its first enabled line, with the same bindings and options, so every line it
+ * writes is the one pino would have written, redaction included.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';

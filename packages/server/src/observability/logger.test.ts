@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loggerOptions } from './logger.js';
+import { loggerOptions, redactLine } from './logger.js';
 
 /** A pino logger with the product's options, writing its lines to an array. */
 function capturedLogger(level = 'trace') {
@@ -47,6 +47,54 @@ describe('log redaction', () => {
     expect(lines[0]).toMatchObject({ ...censored, meetingId: 'm-1', msg: 'top level' });
     expect(lines[1]).toMatchObject({ meeting: { ...censored, id: 'm-2' }, msg: 'one level down' });
     expect(text.join('')).not.toContain('jane.doe');
+  });
+
+  it("redacts them at any depth, in arrays, in any letter case and in child loggers' bindings", () => {
+    const { logger, lines, text } = capturedLogger();
+    logger.info(
+      {
+        sync: {
+          changes: [{ id: 'e-1', event: { subject: SUBJECT, organizer: { Email: 'jane.doe@x.example' } } }],
+        },
+        headers: { Authorization: 'Bearer jane.doe-token', 'Set-Cookie': 'sid=jane.doe' },
+      },
+      'deep',
+    );
+    const child = logger.child({ job: { payload: { user: { upn: 'jane.doe@contoso.example' } } } });
+    child.warn({ step: 2 }, 'bound');
+    child.child({ attempt: 1 }).info({ a: [[{ refresh_token: 'jane.doe-refresh' }]] }, 'grandchild');
+
+    expect(text.join('')).not.toContain('jane.doe');
+    expect(lines[0]).toMatchObject({
+      sync: {
+        changes: [{ id: 'e-1', event: { subject: '[redacted]', organizer: { Email: '[redacted]' } } }],
+      },
+      headers: { Authorization: '[redacted]', 'Set-Cookie': '[redacted]' },
+      msg: 'deep',
+    });
+    expect(lines[1]).toMatchObject({
+      job: { payload: { user: { upn: '[redacted]' } } },
+      step: 2,
+      msg: 'bound',
+    });
+    expect(lines[2]).toMatchObject({
+      job: { payload: { user: { upn: '[redacted]' } } },
+      attempt: 1,
+      a: [[{ refresh_token: '[redacted]' }]],
+    });
+  });
+
+  it('leaves a line that names no such field as pino wrote it, and withholds one it cannot read', () => {
+    // A field's name quoted inside a string value is no field.
+    const plain = `${JSON.stringify({ level: 30, msg: 'the "subject": field was too long', n: 1 })}\n`;
+    expect(redactLine(plain)).toBe(plain);
+    const broken = '{"level":30,"subject":"jane.doe"\n';
+    const withheld = redactLine(broken);
+    expect(withheld).not.toContain('jane.doe');
+    expect(JSON.parse(withheld)).toMatchObject({
+      level: 50,
+      msg: 'log line withheld: it could not be redacted',
+    });
   });
 });
 

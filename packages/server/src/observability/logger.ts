@@ -2,17 +2,15 @@
  * Logging policy: structured JSON (pino). Requests are logged by method, route pattern and status;
  * never the query string (it can carry authorization codes), headers that authenticate, or bodies
  * (titles, e-mail addresses, chat). Errors are logged by type, code and stack frames only (see
- * `serializeError`). Redaction is a second net for fields that slip through; the per-request line,
- * made only of what the serializers below pick, does without it (see app.ts).
+ * `serializeError`). Redaction (`redactLine`) is a second net for fields that slip through.
  */
 import type { FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
 
 /**
- * Field names whose value is never logged, at the top level of a line (`{ subject }`) or one level
- * down (`{ meeting: { subject } }`). Deeper ones are not matched: pino's redaction has no recursive
- * wildcard, and each level of `*.*.` costs as much again on every line (measured: 7 µs a small line
- * with these paths, 12 µs with two levels, 22 µs with three). Log ids and counts instead.
+ * Field names whose value is never logged, in any letter case, at any depth of a line (`{ subject }`,
+ * `{ meeting: { subject } }`, `{ changes: [{ attendee: { Email } }] }`) and in a child logger's
+ * bindings. Log ids and counts instead.
  */
 export const REDACTED_FIELDS = [
   'password',
@@ -28,22 +26,56 @@ export const REDACTED_FIELDS = [
   'upn',
   'hostPin',
   'guestPin',
+  'authorization',
+  'cookie',
+  'set-cookie',
   // Node's HTTP parser errors carry the raw request bytes received (request line, headers, body).
   'rawPacket',
 ] as const;
 
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  ...REDACTED_FIELDS,
-  ...REDACTED_FIELDS.map((field) => `*.${field}`),
-];
+const CENSOR = '[redacted]';
+const REDACTED = new Set<string>(REDACTED_FIELDS.map((field) => field.toLowerCase()));
+
+/**
+ * A redacted field's name as a key in JSON text. Inside a string value the quotes around such a name
+ * are escaped (`\"subject\":`), so this matches keys only; a false match would cost a parse, never
+ * a leak.
+ */
+const REDACTED_KEY = new RegExp(`"(?:${REDACTED_FIELDS.join('|')})":`, 'i');
+
+/**
+ * The redaction pass, run on each line as pino hands it to the stream (its `streamWrite` hook), so
+ * it sees everything the line holds: fields at any depth, what serializers made, the bindings of
+ * every child logger. pino's own redaction matches fixed paths only (no recursive wildcard, and each
+ * level of `*.` costs as much again on every line). Most lines name no such field: one regular
+ * expression over the text, well under a microsecond on a request line. A line that does is parsed,
+ * censored and written again.
+ */
+export function redactLine(line: string): string {
+  if (!REDACTED_KEY.test(line)) return line;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    // pino writes JSON; should a line ever not parse, it is withheld rather than written unredacted.
+    return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line withheld: it could not be redacted' })}\n`;
+  }
+  return `${JSON.stringify(censor(parsed))}\n`;
+}
+
+function censor(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(censor);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value))
+    out[key] = REDACTED.has(key.toLowerCase()) ? CENSOR : censor(field);
+  return out;
+}
 
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    hooks: { streamWrite: redactLine },
     serializers: {
       // No id: every request line carries it as `reqId` (Fastify's per-request logger binds it).
       req: (req: FastifyRequest) => ({
