@@ -34,6 +34,9 @@ const REDACTED_FIELDS = [
   'upn',
   'hostPin',
   'guestPin',
+  'authorization',
+  'cookie',
+  'set-cookie',
   'rawPacket',
 ];
 
