@@ -8,7 +8,7 @@
  * sweep() forgets it; past `maxClients` the one unused longest goes first (it gets a full bucket
  * back, which only ever lets a client in).
  */
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../shared/token-bucket.js';
 
 export class ConnectionBudget {
   /** Least recently used first (take() moves a client to the end). */

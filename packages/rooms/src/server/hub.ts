@@ -20,6 +20,7 @@ import {
   type ServerMessage,
   type WaitingGuest,
 } from '../shared/protocol.js';
+import { TokenBucket } from '../shared/token-bucket.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
 import { RejoinTokens, SpentTickets } from './host-tickets.js';
@@ -28,7 +29,6 @@ import { cleanChat, cleanName, parseClientMessage } from './messages.js';
 import type { ConnectionRefusal, RoomMetrics } from './metrics.js';
 import { verifyPin } from './pin.js';
 import { type RoomWindowPolicy, roomTiming } from './room-window.js';
-import { TokenBucket } from './token-bucket.js';
 import { iceServersFor, type TurnOptions, turnLifetime } from './turn.js';
 
 export interface HubLogger {
@@ -180,8 +180,8 @@ export const CLIENT_BYTES_PER_SECOND = 512 * 1024;
  * lets a page send. A flood gets those back and `rate_limited` for the rest, as before; what comes
  * back is the text the frame carried, so never more bytes than came in (plus ~30).
  */
-const CHAT_BOUNCE_BURST = 10;
-const CHAT_BOUNCE_PER_SECOND = 1;
+const CHAT_BOUNCE_BURST = LIMITS.chatBurst;
+const CHAT_BOUNCE_PER_SECOND = LIMITS.chatPerSecond;
 /** The largest chat frame the schema accepts, every character of its text a \uXXXX escape. */
 const CHAT_FRAME_BYTES = Buffer.byteLength('{"type":"chat","text":""}') + 6 * LIMITS.chatLength;
 const CHAT_MARK = Buffer.from('"type":"chat"');
@@ -384,7 +384,7 @@ export class RoomHub {
       client,
       // Bursts of ICE candidates are normal; a steady flood is not.
       messages: new TokenBucket(200, 50, clock),
-      chats: new TokenBucket(10, 1, clock),
+      chats: new TokenBucket(LIMITS.chatBurst, LIMITS.chatPerSecond, clock),
       chatBounces: new TokenBucket(CHAT_BOUNCE_BURST, CHAT_BOUNCE_PER_SECOND, clock),
       // Each join asks the directory: a few retries (wrong PIN, typo in the name), not a flood.
       joins: new TokenBucket(5, 0.5, clock),

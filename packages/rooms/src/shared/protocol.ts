@@ -13,6 +13,9 @@ export const LIMITS = {
   /** A host link's ticket (`v1.<key id>.<base64url>`) is ~150 characters; the core promises at most this. */
   ticketLength: 256,
   chatLength: 1000,
+  /** Chat lines a participant may send at once, then `chatPerSecond` a second (`chat_rate_limited`). */
+  chatBurst: 10,
+  chatPerSecond: 1,
   /** A browser offer with two m-lines is 3-8 KB; ICE restarts and many codecs stay well under this. */
   sdpLength: 32 * 1024,
   candidateLength: 1024,

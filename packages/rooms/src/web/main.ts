@@ -7,6 +7,7 @@ import { cleanName } from '../shared/names.js';
 import { LIMITS } from '../shared/protocol.js';
 import { BUSY_MESSAGES, retryDelayMs } from './admission.js';
 import { ChatView } from './chat.js';
+import { chatPace } from './chat-pace.js';
 import { byId, h, setToggle, showView } from './dom.js';
 import { END_MESSAGES } from './endings.js';
 import {
@@ -28,6 +29,8 @@ import { Stage } from './stage.js';
 const slug = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() ?? '');
 const media = new LocalMedia();
 let session: Session | null = null;
+/** One for the page: a new session starts a full budget on the server, so this only errs on the safe side. */
+const pace = chatPace();
 let mediaStarted = false;
 let openTimer: number | undefined;
 let noticeTimer: number | undefined;
@@ -444,7 +447,10 @@ function wireControls(): void {
     if (!text) return;
     // Refused messages put back in the field can add up past the limit the field itself keeps.
     if (text.length > LIMITS.chatLength) return showNotice(t('chatTooLong', { max: LIMITS.chatLength }));
-    session?.chat(text);
+    if (!session) return;
+    // Over the chat limit the line stays in the field, where nothing typed later can overtake it.
+    if (!pace.take()) return showNotice(t('chatTooFast'));
+    session.chat(text);
     el.chatInput.value = '';
   });
 }
