@@ -79,6 +79,7 @@ export async function startSyncEnv(
     queue?: (observer: JobObserver) => JobQueue;
     /** Calendar sync's clock (the app's meetings keep the real one). */
     now?: () => Date;
+    monotonicMs?: () => number;
   } = {},
 ): Promise<SyncEnv> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -107,6 +108,7 @@ export async function startSyncEnv(
         addinId: ADDIN_ID,
         ...(options.queue ? { queue: options.queue } : {}),
         ...(options.now ? { now: options.now } : {}),
+        ...(options.monotonicMs ? { monotonicMs: options.monotonicMs } : {}),
         onOccurrencesChanged: (meetingId) => occurrencesChanged.push(meetingId),
         tuning: { queuePollMs: 50, graph: { backoff: { baseMs: 20, capMs: 200 } }, ...options.tuning },
       });

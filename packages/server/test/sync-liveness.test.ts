@@ -90,8 +90,16 @@ for (const dialect of DIALECTS) {
 
     it('health() reports three maintenance intervals without a completed pass, and nothing once one completes', async () => {
       vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-      let at = Date.now();
-      env = await startSyncEnv(dialect, { now: () => new Date(at), tuning: { maintenanceEveryMs: 5_000 } });
+      let at = 1_000_000;
+      let wall = Date.now();
+      env = await startSyncEnv(dialect, {
+        now: () => new Date(wall),
+        monotonicMs: () => at,
+        tuning: { maintenanceEveryMs: 5_000 },
+      });
+      expect(env.sync.health()).toBeUndefined();
+      // The wall clock stepped forward an hour (NTP, a resumed VM): no time passed, no pass missed.
+      wall += 3_600_000;
       expect(env.sync.health()).toBeUndefined();
       at += 15_000;
       expect(env.sync.health()).toBeUndefined();

@@ -44,6 +44,11 @@ export interface CalendarSyncOptions {
   readonly queue?: (observer: JobObserver) => JobQueue & QueueLiveness;
   readonly fetch?: typeof fetch;
   readonly now?: () => Date;
+  /**
+   * A clock that only moves forward, in ms, for health()'s check that maintenance passes complete;
+   * default `performance.now()`. A step of the wall clock (`now`) is no missed pass.
+   */
+  readonly monotonicMs?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   readonly tuning?: SyncTuning;
@@ -137,6 +142,7 @@ export function calendarSyncFor(
 
 export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
   const now = options.now ?? (() => new Date());
+  const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const tuning = options.tuning ?? {};
   const metrics = createSyncMetrics(options.registry);
   const syncStore = kyselySyncStore(options.store.db);
@@ -150,7 +156,6 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
           schema: pgBossSchemaFor(options.config.databaseUrl),
           kinds: JOB_KINDS,
           observer,
-          now,
         })
       : new SqlJobQueue({
           store: new KyselyJobStore(options.store.db),
@@ -213,7 +218,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
   let halted = false;
   let stopping: Promise<void> | undefined;
   const maintenanceEveryMs = tuning.maintenanceEveryMs ?? 300_000;
-  /** When the last maintenance pass completed (now()); health() reports three intervals without one. */
+  /** When the last maintenance pass completed (monotonicMs()); health() reports three intervals without one. */
   let maintainedAt = 0;
 
   /** Passes under way: stop() lets them finish, so that their jobs are queued before the queue and store close. */
@@ -242,7 +247,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       }
     }
     await queue.enqueue(jobs);
-    maintainedAt = now().getTime();
+    maintainedAt = monotonicMs();
   };
 
   const halt = (): void => {
@@ -289,7 +294,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       const problem = queue.health?.();
       if (problem) return `calendar sync: ${problem}`;
       const overdueAfterMs = 3 * maintenanceEveryMs;
-      if (now().getTime() - maintainedAt > overdueAfterMs) {
+      if (monotonicMs() - maintainedAt > overdueAfterMs) {
         const over =
           overdueAfterMs >= 120_000
             ? `${Math.ceil(overdueAfterMs / 60_000)} min`

@@ -35,8 +35,11 @@ export interface PgBossJobQueueOptions {
   readonly observer?: JobObserver;
   /** Test seam: pg-boss's maintenance interval; default PG_BOSS_HOUSEKEEPING's. */
   readonly maintenanceIntervalSeconds?: number;
-  /** The clock health() reads; default the system's. */
-  readonly now?: () => Date;
+  /**
+   * A clock that only moves forward, in ms, for health()'s stall check; default `performance.now()`
+   * (a step of the wall clock is no stalled fetch).
+   */
+  readonly monotonicMs?: () => number;
   /** Waits before each new try at recording a job's outcome; default OUTCOME_RETRY_DELAYS_MS. */
   readonly outcomeRetryDelaysMs?: readonly number[];
 }
@@ -359,7 +362,7 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   #now(): number {
-    return (this.options.now?.() ?? new Date()).getTime();
+    return this.options.monotonicMs?.() ?? performance.now();
   }
 
   async stop(): Promise<void> {

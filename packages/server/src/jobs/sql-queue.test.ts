@@ -95,16 +95,34 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A wall clock and a monotonic one, both moved by the test; advance() moves both. */
 function clock(start = Date.parse('2026-12-01T09:00:00Z')) {
-  let at = start;
-  return { now: () => new Date(at), advance: (ms: number) => (at += ms) };
+  let wall = start;
+  let elapsed = 0;
+  return {
+    now: () => new Date(wall),
+    monotonicMs: () => elapsed,
+    advance: (ms: number) => {
+      wall += ms;
+      elapsed += ms;
+    },
+    step: (ms: number) => {
+      wall += ms;
+    },
+  };
 }
 
 describe('SqlJobQueue health()', () => {
   it('reports a poll loop that has not come round for over 30 s, and nothing once it comes round again', async () => {
     const store = new MemoryJobStore();
     const time = clock();
-    const q = new SqlJobQueue({ store, kinds: { work: {} }, pollMs: 10, now: time.now });
+    const q = new SqlJobQueue({
+      store,
+      kinds: { work: {} },
+      pollMs: 10,
+      now: time.now,
+      monotonicMs: time.monotonicMs,
+    });
     const release = store.hold();
     const claimed = store.nextClaim();
     await q.start({ work: async () => undefined });
@@ -121,6 +139,32 @@ describe('SqlJobQueue health()', () => {
       release();
       await again;
       expect(q.health()).toBeUndefined();
+    } finally {
+      release();
+      await q.stop();
+    }
+  });
+
+  it('takes a step of the wall clock for no stall: only time that passed counts', async () => {
+    const store = new MemoryJobStore();
+    const time = clock();
+    const q = new SqlJobQueue({
+      store,
+      kinds: { work: {} },
+      pollMs: 10,
+      now: time.now,
+      monotonicMs: time.monotonicMs,
+    });
+    const release = store.hold();
+    const claimed = store.nextClaim();
+    await q.start({ work: async () => undefined });
+    try {
+      await claimed;
+      // NTP or a resumed VM moves the wall clock an hour on while the loop waits on its claim.
+      time.step(3_600_000);
+      expect(q.health()).toBeUndefined();
+      time.advance(30_001);
+      expect(q.health()).toBe("the job queue's poll loop has not come round for over 30 s");
     } finally {
       release();
       await q.stop();

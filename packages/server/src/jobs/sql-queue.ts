@@ -58,6 +58,11 @@ export interface SqlJobQueueOptions {
   readonly retry?: BackoffPolicy;
   readonly observer?: JobObserver;
   readonly now?: () => Date;
+  /**
+   * A clock that only moves forward, in ms, for health()'s stall check; default `performance.now()`.
+   * The wall clock (`now`) can be stepped (NTP, a resumed VM): an hour forward is no stalled loop.
+   */
+  readonly monotonicMs?: () => number;
   /** Waits before each new try at recording a job's outcome; default OUTCOME_RETRY_DELAYS_MS. */
   readonly outcomeRetryDelaysMs?: readonly number[];
 }
@@ -75,6 +80,7 @@ export class SqlJobQueue implements JobQueue {
   readonly #owner = randomUUID();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #now: () => Date;
+  readonly #monotonicMs: () => number;
   #handlers: Readonly<Record<string, JobHandler>> = {};
   #running = false;
   #loop: Promise<void> | undefined;
@@ -82,13 +88,14 @@ export class SqlJobQueue implements JobQueue {
   /** Outcome retries' waits: halt() ends them. */
   readonly #sleeps = new WakeableSleeps();
   #kicked = false;
-  /** When the poll loop last came round (this.#now()). */
+  /** When the poll loop last came round (this.#monotonicMs()). */
   #roundAt = 0;
   /** Why the poll loop ended while it should have gone on. */
   #failure: string | undefined;
 
   constructor(private readonly options: SqlJobQueueOptions) {
     this.#now = options.now ?? (() => new Date());
+    this.#monotonicMs = options.monotonicMs ?? (() => performance.now());
   }
 
   async enqueue(jobs: readonly JobSpec[]): Promise<void> {
@@ -121,7 +128,7 @@ export class SqlJobQueue implements JobQueue {
     await this.options.store.requeueRunning();
     this.#running = true;
     this.#failure = undefined;
-    this.#roundAt = this.#now().getTime();
+    this.#roundAt = this.#monotonicMs();
     this.#loop = this.#run().catch((error: unknown) => {
       // Not a database error (the loop catches those and goes on): a bug. The jobs stay queued.
       this.#failure = `the job queue's poll loop failed (${failureReason(error)}) and takes no more jobs`;
@@ -156,7 +163,7 @@ export class SqlJobQueue implements JobQueue {
     if (this.#failure) return this.#failure;
     if (!this.#running) return 'the job queue takes no jobs (not started, or halted)';
     const stalledAfterMs = Math.max(STALLED_AFTER_MS, 3 * (this.options.pollMs ?? 500));
-    if (this.#now().getTime() - this.#roundAt > stalledAfterMs) {
+    if (this.#monotonicMs() - this.#roundAt > stalledAfterMs) {
       return `the job queue's poll loop has not come round for over ${Math.ceil(stalledAfterMs / 1000)} s`;
     }
     return undefined;
@@ -175,7 +182,7 @@ export class SqlJobQueue implements JobQueue {
     const concurrency = this.options.concurrency ?? 8;
     const kinds = Object.keys(this.#handlers).filter((k) => k in this.options.kinds);
     while (this.#running) {
-      this.#roundAt = this.#now().getTime();
+      this.#roundAt = this.#monotonicMs();
       this.#kicked = false;
       let claimed = 0;
       const free = concurrency - this.#inFlight.size;

@@ -37,11 +37,20 @@ describe('RetentionWorker health()', () => {
       },
     };
     const timers = manualTimers();
-    const worker = new RetentionWorker(job, { now: () => new Date(at), timers, firstRunDelayMs: 0 });
+    let wall = Date.parse('2026-12-02T09:00:00Z');
+    const worker = new RetentionWorker(job, {
+      now: () => new Date(wall),
+      monotonicMs: () => at,
+      timers,
+      firstRunDelayMs: 0,
+    });
     worker.start();
     expect(worker.health()).toBeUndefined();
     timers.due[0]?.();
     expect(runs).toBe(1);
+    // The wall clock stepped a day on (NTP, a resumed VM): no time passed for the run.
+    wall += 24 * 3600_000;
+    expect(worker.health()).toBeUndefined();
     // Runs take seconds or minutes; one still under way after three hours has stalled.
     at += 3 * RETENTION_INTERVAL_MS;
     expect(worker.health()).toBeUndefined();

@@ -27,6 +27,11 @@ export interface RetentionWorkerOptions {
   readonly intervalMs?: number;
   readonly firstRunDelayMs?: number;
   readonly now?: () => Date;
+  /**
+   * A clock that only moves forward, in ms, for health()'s check on a run under way; default
+   * `performance.now()`. A step of the wall clock (`now`) is no stalled run.
+   */
+  readonly monotonicMs?: () => number;
   readonly logger?: RetentionLogger;
   /** Sees each finished run (tests wait on it). */
   readonly onRun?: (report: RetentionReport) => void;
@@ -46,7 +51,7 @@ export class RetentionWorker implements Worker {
   #timer: unknown;
   #abort: AbortController | undefined;
   #current: Promise<unknown> | undefined;
-  /** When the run under way started (now()). */
+  /** When the run under way started (monotonicMs()). */
   #runStartedAt: number | undefined;
   #stopped = true;
 
@@ -88,7 +93,7 @@ export class RetentionWorker implements Worker {
     if (this.#stopped) return 'retention: its schedule is not running';
     const intervalMs = this.options.intervalMs ?? RETENTION_INTERVAL_MS;
     const stalledAfterMs = STALLED_AFTER_INTERVALS * intervalMs;
-    if (this.#runStartedAt !== undefined && this.#now().getTime() - this.#runStartedAt > stalledAfterMs) {
+    if (this.#runStartedAt !== undefined && this.#monotonicMs() - this.#runStartedAt > stalledAfterMs) {
       const over =
         stalledAfterMs % 3600_000 === 0
           ? `${stalledAfterMs / 3600_000} h`
@@ -102,6 +107,10 @@ export class RetentionWorker implements Worker {
     return this.options.now ?? (() => new Date());
   }
 
+  #monotonicMs(): number {
+    return this.options.monotonicMs?.() ?? performance.now();
+  }
+
   #schedule(delay: number): void {
     if (this.#stopped) return;
     this.#timer = this.#timers.set(() => void this.#tick(), delay);
@@ -112,7 +121,7 @@ export class RetentionWorker implements Worker {
     if (this.#stopped) return;
     this.#abort = new AbortController();
     const asOf = this.#now();
-    this.#runStartedAt = asOf.getTime();
+    this.#runStartedAt = this.#monotonicMs();
     const run = this.job.run(asOf, { signal: this.#abort.signal });
     this.#current = run;
     try {
