@@ -109,7 +109,12 @@ for (const dialect of DIALECTS) {
               },
             },
           ],
-          worker: { firstRunDelayMs: 0, now: () => new Date(at), monotonicMs: () => at, onRun: () => ended.resolve() },
+          worker: {
+            firstRunDelayMs: 0,
+            now: () => new Date(at),
+            monotonicMs: () => at,
+            onRun: () => ended.resolve(),
+          },
         });
         return { plugins: [], workers: [retention.worker] };
       });
