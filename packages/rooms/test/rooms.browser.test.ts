@@ -343,9 +343,7 @@ describe('in the call and at the door', () => {
       lines.filter((l) => l.startsWith('burst ')).map((l) => Number(l.slice(6)));
     const kept = async () =>
       [...(await guest.getByLabel('Message').inputValue()).matchAll(/burst (\d+)/g)].map((m) => Number(m[1]));
-    await expect
-      .poll(async () => burst(await chatLines(host)).length + (await kept()).length, { timeout: 5000 })
-      .toBe(15);
+    await expect.poll(async () => burst(await chatLines(host)).length + (await kept()).length).toBe(15);
     const sent = burst(await chatLines(host));
     const unsent = await kept();
     // The page's budget (the server's less two in hand) less the guest's link above, refilled by at
@@ -360,13 +358,10 @@ describe('in the call and at the door', () => {
     // before it. Until then Enter leaves the field as it is.
     const rest = unsent.map((n) => `burst ${n}`).join(' ');
     await expect
-      .poll(
-        async () => {
-          await guest.getByLabel('Message').press('Enter');
-          return chatLines(host);
-        },
-        { timeout: 5000 },
-      )
+      .poll(async () => {
+        await guest.getByLabel('Message').press('Enter');
+        return chatLines(host);
+      })
       .toContain(rest);
     expect((await chatLines(host)).slice(-sent.length - 1)).toEqual([...sent.map((n) => `burst ${n}`), rest]);
     expect(await guest.getByLabel('Message').inputValue()).toBe('');
