@@ -113,7 +113,7 @@ function clock(start = Date.parse('2026-12-01T09:00:00Z')) {
 }
 
 describe('SqlJobQueue health()', () => {
-  it('reports a poll loop that has not come round for over 30 s, and nothing once it comes round again', async () => {
+  it('reports a poll loop that has not come round for over 30 s (a step of the wall clock is none), and nothing once it comes round again', async () => {
     const store = new MemoryJobStore();
     const time = clock();
     const q = new SqlJobQueue({
@@ -130,6 +130,9 @@ describe('SqlJobQueue health()', () => {
       // The loop is in a claim that does not answer (a database that does not).
       await claimed;
       expect(q.health()).toBeUndefined();
+      // NTP or a resumed VM moves the wall clock an hour on: no time passed, no stall.
+      time.step(3_600_000);
+      expect(q.health()).toBeUndefined();
       time.advance(30_000);
       expect(q.health()).toBeUndefined();
       time.advance(1);
@@ -139,32 +142,6 @@ describe('SqlJobQueue health()', () => {
       release();
       await again;
       expect(q.health()).toBeUndefined();
-    } finally {
-      release();
-      await q.stop();
-    }
-  });
-
-  it('takes a step of the wall clock for no stall: only time that passed counts', async () => {
-    const store = new MemoryJobStore();
-    const time = clock();
-    const q = new SqlJobQueue({
-      store,
-      kinds: { work: {} },
-      pollMs: 10,
-      now: time.now,
-      monotonicMs: time.monotonicMs,
-    });
-    const release = store.hold();
-    const claimed = store.nextClaim();
-    await q.start({ work: async () => undefined });
-    try {
-      await claimed;
-      // NTP or a resumed VM moves the wall clock an hour on while the loop waits on its claim.
-      time.step(3_600_000);
-      expect(q.health()).toBeUndefined();
-      time.advance(30_001);
-      expect(q.health()).toBe("the job queue's poll loop has not come round for over 30 s");
     } finally {
       release();
       await q.stop();
