@@ -139,17 +139,16 @@ function registerHttpMetrics(app: FastifyInstance, metrics: HttpMetrics): void {
       request.log.debug({ req: request }, 'request received');
     });
   }
-  // The completed-request line holds only the request id, what the req/res serializers pick
-  // (method, route pattern, status) and the response time.
-  const accessLog = app.log;
   // A callback hook: it runs for every request, and an async one costs a promise each time.
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    // Only the request id, what the req/res serializers pick (method, route pattern, status) and the
+    // response time.
     const line = { reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime };
     if (reply.statusCode === request.routeOptions.config.quietAccessLogStatus) {
-      accessLog.debug(line, 'request completed');
+      app.log.debug(line, 'request completed');
     } else {
-      accessLog.info(line, 'request completed');
+      app.log.info(line, 'request completed');
     }
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
