@@ -90,7 +90,7 @@ export class PgBossJobQueue implements JobQueue {
   readonly #loops = new Set<Promise<void>>();
   /** The loops' waits between polls, and outcome retries' waits: halt() ends them. */
   readonly #sleeps = new WakeableSleeps();
-  /** When each kind's fetch now on the wire began (ms): health() reports one that never answers. */
+  /** When each kind's fetch now on the wire began (monotonicMs()): health() reports one that never answers. */
   readonly #fetchingSince = new Map<string, number>();
   /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
   #bossRunning = false;
@@ -253,7 +253,7 @@ export class PgBossJobQueue implements JobQueue {
     while (!this.#halted && !this.#failure) {
       // pg-boss's fetch() answers no job when its query fails (the database unreachable): the next
       // poll tries again.
-      this.#fetchingSince.set(kind, this.#now());
+      this.#fetchingSince.set(kind, this.#monotonicMs());
       const jobs = await this.#boss
         .fetch<Record<string, never>>(kind, { batchSize, includeMetadata: true })
         .finally(() => this.#fetchingSince.delete(kind));
@@ -353,7 +353,7 @@ export class PgBossJobQueue implements JobQueue {
       STALLED_FETCH_MS,
       3 * (this.options.pollingIntervalSeconds ?? 0.5) * 1000,
     );
-    const now = this.#now();
+    const now = this.#monotonicMs();
     for (const [kind, since] of this.#fetchingSince) {
       if (now - since > stalledAfterMs)
         return `the job queue's fetch of ${kind} jobs has not answered for over ${Math.ceil(stalledAfterMs / 1000)} s`;
@@ -361,7 +361,7 @@ export class PgBossJobQueue implements JobQueue {
     return undefined;
   }
 
-  #now(): number {
+  #monotonicMs(): number {
     return this.options.monotonicMs?.() ?? performance.now();
   }
 
