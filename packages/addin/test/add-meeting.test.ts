@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findJoinBlock, listJoinBlocks, removeJoinBlock } from '../../server/src/instructions/marker.js';
 import { addMeeting } from '../web/core/add-meeting.js';
+import { runAddMeetingCommand } from '../web/core/add-meeting-command.js';
 import type { AddinContext } from '../web/core/context.js';
 import { PROPS } from '../web/core/item.js';
 import { checkBeforeSend } from '../web/core/launch-events.js';
@@ -273,6 +274,26 @@ describe('add meeting', () => {
         recurrenceTimeZone: 'Romance Standard Time',
       },
     });
+  });
+
+  it('on Outlook mobile (an online-meeting provider: body get/set only, no notification bar) adds the meeting as HTML', async () => {
+    const outlook = fakeOutlook({ surface: 'mobileOnlineMeeting' });
+    const item = outlook.office.context.mailbox.item as unknown as Record<string, unknown>;
+    expect(item.notificationMessages).toBeUndefined();
+    expect((item.body as Record<string, unknown>).getTypeAsync).toBeUndefined();
+    const userText = outlook.state.body;
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const completions: unknown[] = [];
+
+    await runAddMeetingCommand({ completed: (options) => completions.push(options) }, () => addMeeting(ctx));
+
+    expect(completions).toEqual([undefined]);
+    const [meeting] = scheduled(harness);
+    expect(findJoinBlock(outlook.state.body, 'html')?.meetingId).toBe(meeting?.id);
+    expect(removeJoinBlock(outlook.state.body, 'html')).toBe(userText);
+    expect(outlook.state.location).toBe(meeting?.joinUrl);
+    expect(outlook.state.customProperties[PROPS.meetingId]).toBe(meeting?.id);
+    expect(outlook.state.calls).not.toContain('body.getTypeAsync');
   });
 
   it('asks for French instructions when the add-in speaks French', async () => {

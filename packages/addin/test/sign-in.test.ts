@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addMeeting } from '../web/core/add-meeting.js';
-import { fakeOutlook } from './support/fake-outlook.js';
+import { t } from '../web/core/i18n.js';
+import { fakeOutlook, snapshot } from './support/fake-outlook.js';
 import { contextFor, type Harness, startStub } from './support/harness.js';
 
 let harness: Harness;
@@ -67,5 +68,26 @@ describe('sign-in dialog messages', () => {
       dialog.message(JSON.stringify({ type: 'roomlink-signin', code: harness.stub.issueCode(challenge) }));
     };
     expect((await addMeeting(ctx)).status).toBe('added');
+  });
+});
+
+describe('a sign-in window Office cannot open', () => {
+  // learn.microsoft.com/office/dev/add-ins/develop/dialog-handle-errors-events: 12009, the user chose
+  // not to let the add-in open it; 12011, the browser blocks pop-ups.
+  it.each([12009, 12011])('%i: asks the user to allow the window, and changes nothing', async (code) => {
+    const outlook = fakeOutlook();
+    const ui = outlook.office.context.ui as { displayDialogAsync: unknown };
+    ui.displayDialogAsync = (_url: string, _options: unknown, cb: (r: unknown) => void) =>
+      queueMicrotask(() =>
+        cb({ status: 'failed', value: undefined, error: { name: 'DialogError', message: 'no', code } }),
+      );
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook);
+
+    const result = await addMeeting(ctx);
+
+    if (result.status !== 'failed') throw new Error(result.status);
+    expect(result.message).toBe(t('en', 'popupBlocked'));
+    expect(snapshot(outlook.state)).toEqual(before);
   });
 });

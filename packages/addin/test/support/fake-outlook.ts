@@ -83,9 +83,22 @@ const tooLong = (name: string): OfficeAsyncResult<never> => ({
   },
 });
 
+/**
+ * Which Office.js an item offers. `mobileOnlineMeeting`: an online-meeting provider's button on Outlook
+ * for Android and iOS, which offers only body get/set, start, end, subject, location, attendees and
+ * custom properties (learn.microsoft.com/office/dev/add-ins/outlook/online-meeting#available-apis): no
+ * getTypeAsync, recurrence or notification bar.
+ */
+export type FakeSurface = 'desktop' | 'mobileOnlineMeeting';
+
 export function fakeOutlook(
-  init: Partial<FakeItemState> & { displayLanguage?: string; emailAddress?: string } = {},
+  init: Partial<FakeItemState> & {
+    displayLanguage?: string;
+    emailAddress?: string;
+    surface?: FakeSurface;
+  } = {},
 ): FakeOutlook {
+  const { displayLanguage, emailAddress, surface = 'desktop', ...itemInit } = init;
   const state: FakeItemState = {
     subject: 'Quarterly review',
     start: new Date('2026-12-01T09:00:00Z'),
@@ -98,7 +111,7 @@ export function fakeOutlook(
     notifications: new Map(),
     failing: new Set(),
     calls: [],
-    ...init,
+    ...itemInit,
   };
   const dialogs: FakeDialog[] = [];
   const fake: FakeOutlook = {
@@ -148,13 +161,13 @@ export function fakeOutlook(
   const data = {
     host: 'outlook',
     context: {
-      displayLanguage: init.displayLanguage ?? 'en-US',
+      displayLanguage: displayLanguage ?? 'en-US',
       mailbox: {
         userProfile: {
           timeZone: 'Romance Standard Time',
           displayName: 'Adele Vance',
           // The stub's default user (stub-roomlink.ts signInAs).
-          emailAddress: init.emailAddress ?? 'adele@contoso.test',
+          emailAddress: emailAddress ?? 'adele@contoso.test',
         },
         item: {
           itemType: 'appointment',
@@ -260,6 +273,13 @@ export function fakeOutlook(
       },
     },
   };
+  if (surface === 'mobileOnlineMeeting') {
+    const item: Record<string, unknown> = data.context.mailbox.item;
+    const { getTypeAsync: _typeless, ...body } = data.context.mailbox.item.body;
+    item.body = body;
+    delete item.recurrence;
+    delete item.notificationMessages;
+  }
   (fake as { office: OfficeLike }).office = new OfficeMockObject(data) as unknown as OfficeLike;
   return fake;
 }

@@ -53,7 +53,13 @@ export async function readDetails(office: OfficeLike, item: AppointmentComposeLi
 }
 
 export async function readBody(item: AppointmentComposeLike): Promise<ItemBody> {
-  const type = await officeCall<string>((cb) => item.body.getTypeAsync(cb));
+  const { getTypeAsync } = item.body;
+  // Outlook mobile offers no getTypeAsync to an online-meeting provider; its bodies are read and
+  // written as HTML, as Microsoft's own sample for that surface does.
+  const type =
+    typeof getTypeAsync === 'function'
+      ? await officeCall<string>((cb) => getTypeAsync.call(item.body, cb))
+      : COERCION.html;
   const kind: BodyKind = type === COERCION.text ? 'text' : 'html';
   const content = await officeCall<string>((cb) => item.body.getAsync(kind, cb));
   return { kind, content: content ?? '' };

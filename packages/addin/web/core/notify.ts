@@ -18,6 +18,8 @@ export function itemNotifier(item: AppointmentComposeLike): Notifier {
   const show = (details: NotificationDetails) =>
     new Promise<void>((resolve) => {
       try {
+        // Outlook mobile has no notification bar (no notificationMessages): nothing to show there.
+        if (!item.notificationMessages) return resolve();
         // replaceAsync adds the message when none has this key yet.
         item.notificationMessages.replaceAsync(KEY, { ...details, message: clip(details.message) }, () =>
           resolve(),
@@ -34,6 +36,7 @@ export function itemNotifier(item: AppointmentComposeLike): Notifier {
     clear: () =>
       new Promise<void>((resolve) => {
         try {
+          if (!item.notificationMessages) return resolve();
           item.notificationMessages.removeAsync(KEY, () => resolve());
         } catch {
           resolve();

@@ -64,14 +64,19 @@ export interface AppointmentComposeLike {
     setAsync(location: string, callback: OfficeCallback<void>): void;
   };
   readonly body: {
-    getTypeAsync(callback: OfficeCallback<string>): void;
+    /**
+     * Absent where an online-meeting provider runs on Outlook for Android and iOS: only `getAsync` and
+     * `setAsync` are offered there (learn.microsoft.com/office/dev/add-ins/outlook/online-meeting#available-apis).
+     */
+    getTypeAsync?(callback: OfficeCallback<string>): void;
     getAsync(coercionType: string, callback: OfficeCallback<string>): void;
     setAsync(data: string, options: { coercionType: string }, callback: OfficeCallback<void>): void;
   };
   /** Mailbox 1.7; absent on older clients. */
   readonly recurrence?: { getAsync(callback: OfficeCallback<RecurrenceLike | null>): void } | null;
   loadCustomPropertiesAsync(callback: OfficeCallback<CustomPropertiesLike>): void;
-  readonly notificationMessages: {
+  /** Absent on Outlook for Android and iOS, which show no notification bar while organising. */
+  readonly notificationMessages?: {
     replaceAsync(key: string, details: NotificationDetails, callback?: OfficeCallback<void>): void;
     removeAsync(key: string, callback?: OfficeCallback<void>): void;
   };

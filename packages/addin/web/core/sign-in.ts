@@ -29,7 +29,8 @@ export class SignInError extends Error {
 
 /** Office dialog error codes (Office.context.ui.displayDialogAsync). */
 const DIALOG_CLOSED_BY_USER = 12006;
-const POPUP_BLOCKED = 12009;
+/** 12009: the user declined Office's prompt to open it; 12011: the browser blocks pop-ups (e.g. Safari). */
+const POPUP_BLOCKED = new Set([12009, 12011]);
 
 export async function signInWithDialog(deps: SignInDeps, claims?: string): Promise<Session> {
   const ui = deps.office.context.ui;
@@ -48,7 +49,10 @@ export async function signInWithDialog(deps: SignInDeps, claims?: string): Promi
     dialog = await officeCall<DialogLike>((cb) => ui.displayDialogAsync(url, { height: 60, width: 30 }, cb));
   } catch (error) {
     const code = (error as { code?: number }).code;
-    throw new SignInError(code === POPUP_BLOCKED ? 'blocked' : 'unavailable', (error as Error).message);
+    throw new SignInError(
+      code !== undefined && POPUP_BLOCKED.has(code) ? 'blocked' : 'unavailable',
+      (error as Error).message,
+    );
   }
 
   const expectedOrigin = originOf(deps.api.baseUrl);
