@@ -2,7 +2,7 @@
  * Sign-in over real HTTP against the identity emulator: two tenants, isolation, and each refusal
  * the issue lists, one test each.
  */
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphClient } from '../src/graph/graph-client.js';
@@ -410,6 +410,86 @@ describe('a Graph token refused before it expires', () => {
     const events = await graph.request(user.user.id, { path: 'me/events', operation: 'event.list' });
     expect(events.status).toBe(200);
     expect((await stored()).version).toBe(before.version + 1);
+  });
+});
+
+describe('continuous access evaluation and Conditional Access', () => {
+  let app: IdentityTestApp;
+  beforeAll(async () => {
+    app = await startIdentityApp('sqlite');
+  });
+  afterAll(async () => app?.close());
+
+  const oidOf = (upn: string) =>
+    app.demo
+      .emulator()
+      .users()
+      .find((u) => u.upn === upn)?.oid as string;
+  const me = async (token: string) =>
+    (await (
+      await fetch(`${app.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
+      status: string;
+      claims: string | null;
+    };
+
+  it('declares cp1, so a session Microsoft revokes stops sync at its next Graph call, not at token expiry', async () => {
+    const user = await scriptedSignIn(app.url, 'isaiah@fabrikam.example');
+    expect(decodeJwt(await app.identity.tokens.getAccessToken(user.user.id)).xms_cc).toEqual(['cp1']);
+    const graph = new GraphClient({
+      baseUrl: app.demo.graphBaseUrl,
+      tokens: app.identity.tokens,
+      metrics: createSyncMetrics(new Registry()),
+      maxAttempts: 1,
+    });
+    expect((await graph.request(user.user.id, { path: 'me/events', operation: 'event.list' })).status).toBe(
+      200,
+    );
+
+    // The account is disabled: Microsoft revokes its refresh tokens and tells Graph (a critical event).
+    const oid = oidOf('isaiah@fabrikam.example');
+    app.demo.emulator().revokeRefreshTokens(oid);
+    app.demo.graph().revokeSessions(oid, new Date(Date.now() + 1000));
+
+    // The access token has most of its hour left; Graph challenges it and the refresh is refused.
+    await expect(
+      graph.request(user.user.id, { path: 'me/events', operation: 'event.list' }),
+    ).rejects.toMatchObject({ code: 'sign_in_required' });
+    expect((await me(user.token)).status).toBe('needs_sign_in');
+  });
+
+  it('a refresh refused with claims (Conditional Access) asks the next sign-in for them', async () => {
+    const user = await scriptedSignIn(app.url, 'diego@fabrikam.example');
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    app.demo.emulator().requireClaims(oidOf('diego@fabrikam.example'), claims);
+
+    await expect(app.identity.tokens.invalidate(user.user.id)).rejects.toMatchObject({
+      code: 'claims_required',
+      extra: { claims },
+    });
+    expect(await me(user.token)).toMatchObject({ status: 'needs_sign_in', claims });
+    // Signing in again with them satisfies the identity platform, and refreshes work again.
+    const again = await scriptedSignIn(app.url, 'diego@fabrikam.example', { claims });
+    expect((await me(again.token)).status).toBe('active');
+    await expect(app.identity.tokens.invalidate(again.user.id)).resolves.toBeUndefined();
+  });
+
+  it('the console’s sign-in offers Microsoft’s account picker; the add-in’s names the mailbox instead', async () => {
+    const location = async (path: string) => {
+      const response = await fetch(`${app.url}${path}`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      return new URL(response.headers.get('location') ?? '').searchParams;
+    };
+    const consoleSignIn = await location('/auth/signin');
+    expect(consoleSignIn.get('prompt')).toBe('select_account');
+    expect(JSON.parse(consoleSignIn.get('claims') ?? '{}')).toEqual({
+      access_token: { xms_cc: { values: ['cp1'] } },
+    });
+    const addin = await location(
+      `/auth/addin/start?challenge=${s256(randomToken())}&login_hint=adele%40contoso.example`,
+    );
+    expect(addin.get('prompt')).toBeNull();
+    expect(addin.get('login_hint')).toBe('adele@contoso.example');
   });
 });
 

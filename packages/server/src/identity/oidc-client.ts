@@ -19,6 +19,13 @@ export const SCOPES = [
   'offline_access',
   'https://graph.microsoft.com/Calendars.Read',
 ] as const;
+/**
+ * Continuous access evaluation: Graph sends claims challenges (a revoked session, a disabled account,
+ * a new location) only to clients that declare capability `cp1`, and Roomlink handles them
+ * (graph-client.ts → tokens.ts `onClaimsChallenge`). Without it a revocation is noticed only when the
+ * access token expires.
+ */
+const CLIENT_CAPABILITIES = ['cp1'] as const;
 const ENTRA_ORIGIN = 'https://login.microsoftonline.com';
 /** Bounded skew for exp/nbf/iat checks. */
 const CLOCK_TOLERANCE_SECONDS = 120;
@@ -47,6 +54,9 @@ export interface TokenSet {
 }
 
 export class OidcError extends Error {
+  /** Claims a new sign-in must ask for, when the token endpoint's refusal named some (Conditional Access). */
+  readonly claims: string | undefined;
+
   constructor(
     readonly code:
       | 'invalid_grant'
@@ -55,11 +65,38 @@ export class OidcError extends Error {
       | 'validation_failed'
       | 'server_error',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; claims?: string },
   ) {
     super(message, options);
     this.name = 'OidcError';
+    this.claims = options?.claims;
   }
+}
+
+/**
+ * A claims request (OpenID Connect Core 5.5) that also declares Roomlink's client capabilities
+ * (`access_token.xms_cc`), merged into `claims` from a challenge when there is one. A challenge that is
+ * not a JSON object is passed on as it came: the identity platform is the judge of it.
+ */
+export function withClientCapabilities(claims?: string): string {
+  let request: Record<string, unknown> = {};
+  if (claims) {
+    try {
+      const parsed: unknown = JSON.parse(claims);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return claims;
+      request = parsed as Record<string, unknown>;
+    } catch {
+      return claims;
+    }
+  }
+  const accessToken =
+    typeof request.access_token === 'object' && request.access_token !== null
+      ? (request.access_token as Record<string, unknown>)
+      : {};
+  return JSON.stringify({
+    ...request,
+    access_token: { ...accessToken, xms_cc: { values: [...CLIENT_CAPABILITIES] } },
+  });
 }
 
 export class MicrosoftOidcClient {
@@ -124,7 +161,7 @@ export class MicrosoftOidcClient {
       code_challenge: p.codeChallenge,
       code_challenge_method: 'S256',
       ...(p.loginHint ? { login_hint: p.loginHint } : {}),
-      ...(p.claims ? { claims: p.claims } : {}),
+      claims: withClientCapabilities(p.claims),
       ...(p.prompt ? { prompt: p.prompt } : {}),
     });
   }
@@ -170,7 +207,7 @@ export class MicrosoftOidcClient {
     try {
       const tokens = await oidc.refreshTokenGrant(this.config, refreshToken, {
         scope: SCOPES.join(' '),
-        ...(claims ? { claims } : {}),
+        claims: withClientCapabilities(claims),
       });
       return toTokenSet(tokens);
     } catch (error) {
@@ -229,16 +266,19 @@ async function clientAuthentication(
 
 function asOidcError(error: unknown): OidcError {
   if (error instanceof OidcError) return error;
-  const e = error as { error?: string; code?: string; message?: string };
+  const e = error as { error?: string; code?: string; message?: string; cause?: { claims?: unknown } };
   const oauthError = e.error;
-  if (oauthError === 'invalid_grant')
-    return new OidcError('invalid_grant', 'the grant was refused', { cause: error });
+  // Entra names the claims a sign-in must satisfy in the error body (e.g. AADSTS50076 with
+  // suberror basic_action); signing in again without them would be refused again.
+  const claims = typeof e.cause?.claims === 'string' && e.cause.claims !== '' ? e.cause.claims : undefined;
+  const refusal = { cause: error, ...(claims ? { claims } : {}) };
+  if (oauthError === 'invalid_grant') return new OidcError('invalid_grant', 'the grant was refused', refusal);
   if (
     oauthError === 'interaction_required' ||
     oauthError === 'login_required' ||
     oauthError === 'consent_required'
   ) {
-    return new OidcError('interaction_required', 'the user must sign in again', { cause: error });
+    return new OidcError('interaction_required', 'the user must sign in again', refusal);
   }
   if (oauthError === 'access_denied')
     return new OidcError('access_denied', 'access was denied', { cause: error });

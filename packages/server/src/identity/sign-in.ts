@@ -86,6 +86,10 @@ export class SignInService {
       codeChallenge: s256(verifier),
       ...(p.loginHint ? { loginHint: p.loginHint } : {}),
       ...(p.claims ? { claims: p.claims } : {}),
+      // The console is signed in from a browser that may hold another Microsoft account (a colleague's,
+      // or the one the console just refused): Microsoft would sign that one in silently. The add-in
+      // names the mailbox's account instead (login_hint).
+      ...(p.purpose === 'browser' ? { prompt: 'select_account' } : {}),
     });
     return { cookie, redirect };
   }

@@ -93,13 +93,15 @@ export class TokenService {
         error instanceof OidcError &&
         (error.code === 'invalid_grant' || error.code === 'interaction_required')
       ) {
-        await this.#requireSignIn(userId, record.version, claims ?? null);
+        // What the token endpoint asked for, else the challenge this refresh answered.
+        const required = error.claims ?? claims;
+        await this.#requireSignIn(userId, record.version, required ?? null);
         throw new IdentityError(
-          claims ? 'claims_required' : 'sign_in_required',
-          claims
+          required ? 'claims_required' : 'sign_in_required',
+          required
             ? 'your organisation requires you to sign in again'
             : 'Microsoft no longer accepts this sign-in',
-          claims ? { claims } : {},
+          required ? { claims: required } : {},
           { cause: error },
         );
       }
