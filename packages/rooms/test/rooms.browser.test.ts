@@ -184,8 +184,15 @@ describe('three participants with a lobby', () => {
     await joinAs(ida, 'Ida', GUEST_PIN);
     for (const page of [gus, ida]) await page.getByText('Waiting to be let in').waitFor();
 
-    await host.getByRole('button', { name: 'Admit Gus', exact: true }).click();
-    await host.getByRole('button', { name: 'Admit Ida', exact: true }).click();
+    // By keyboard: once a guest is let in, focus moves to the next guest's Admit, and once the lobby
+    // is empty, to the participant list's heading (never to the page's body).
+    const focused = () =>
+      host.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id);
+    await host.getByRole('button', { name: 'Admit Gus', exact: true }).focus();
+    await host.keyboard.press('Enter');
+    await expect.poll(focused).toBe('Admit Ida');
+    await host.keyboard.press('Enter');
+    await expect.poll(focused).toBe('participants-heading');
     await inCall(gus);
     await inCall(ida);
     // Once both are in, the host's notice no longer says that Ida is waiting.
@@ -208,6 +215,7 @@ describe('three participants with a lobby', () => {
     await host.getByRole('button', { name: 'Remove Ida from the meeting' }).click();
     await ida.getByText('A host removed you from the meeting.').waitFor();
     await expect.poll(() => host.locator('#participants-heading').textContent()).toBe('Participants (2)');
+    await expect.poll(focused).toBe('Ask Gus to mute');
     await expect.poll(async () => (await inboundStats(gus)).length).toBe(1);
   }, 60_000);
 });

@@ -33,6 +33,13 @@ export class LocalMedia {
   #camOn = true;
   #hasMic = false;
   #hasCamera = false;
+  /**
+   * Bumped by every change to the camera (on, off, another device, leaving). A camera takes up to a
+   * few seconds to start; a track that arrives for a request overtaken meanwhile is stopped at once,
+   * never kept unseen with its light on.
+   */
+  #cameraRequest = 0;
+  #cameraStarting: Promise<void> | null = null;
   audioDeviceId = '';
   videoDeviceId = '';
   readonly #listeners = new Set<() => void>();
@@ -104,16 +111,25 @@ export class LocalMedia {
     this.#changed();
   }
 
-  /** Turning the camera off stops the track, so the camera light goes out. */
+  /**
+   * Turning the camera off stops the track, so the camera light goes out. Asking for it again while it
+   * starts (a second click on a slow camera) waits for the same start.
+   */
   async setCamera(on: boolean): Promise<void> {
     this.#camOn = on;
     if (!on) {
+      this.#cameraRequest += 1;
+      this.#cameraStarting = null;
       this.#camera?.stop();
       this.#camera = null;
     } else if (!this.#camera) {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: this.#videoConstraints() });
-      this.#camera = stream.getVideoTracks()[0] ?? null;
-      this.#hasCamera ||= this.#camera !== null;
+      if (!this.#cameraStarting) {
+        const starting = this.#openCamera().finally(() => {
+          if (this.#cameraStarting === starting) this.#cameraStarting = null;
+        });
+        this.#cameraStarting = starting;
+      }
+      return this.#cameraStarting;
     }
     this.#changed();
   }
@@ -132,9 +148,23 @@ export class LocalMedia {
   async useCamera(deviceId: string): Promise<void> {
     this.videoDeviceId = deviceId;
     if (!this.#camOn) return;
+    this.#cameraStarting = null;
+    await this.#openCamera();
+  }
+
+  /** Opens the chosen camera and puts it in place of the current one, unless overtaken meanwhile. */
+  async #openCamera(): Promise<void> {
+    const request = ++this.#cameraRequest;
     const stream = await navigator.mediaDevices.getUserMedia({ video: this.#videoConstraints() });
+    const track = stream.getVideoTracks()[0] ?? null;
+    if (request !== this.#cameraRequest || !this.#camOn) {
+      for (const overtaken of stream.getTracks()) overtaken.stop();
+      return;
+    }
     this.#camera?.stop();
-    this.#camera = stream.getVideoTracks()[0] ?? null;
+    this.#camera = track;
+    // A camera busy when the page asked first (another app held it) can be chosen later.
+    this.#hasCamera ||= track !== null;
     this.#changed();
   }
 
@@ -166,6 +196,8 @@ export class LocalMedia {
   }
 
   stop(): void {
+    this.#cameraRequest += 1;
+    this.#cameraStarting = null;
     for (const track of [this.#audio, this.#camera, this.#screen]) track?.stop();
     this.#audio = null;
     this.#camera = null;

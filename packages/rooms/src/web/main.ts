@@ -314,7 +314,8 @@ function newSession(): Session {
       el.settings.append(el.devices);
       el.callNotice.textContent = '';
       showView('view-call');
-      el.callMic.focus();
+      // The microphone button is disabled without a microphone (refused, or listening only).
+      [el.callMic, el.callCam, el.callLeave].find((button) => !button.disabled)?.focus();
     },
     notice(text) {
       showNotice(text);

@@ -94,7 +94,8 @@ export class PeopleView {
   }
 
   remove(id: string): void {
-    this.#rows.get(id)?.li.remove();
+    const row = this.#rows.get(id);
+    if (row) removeKeepingFocus(row.li, this.heading);
     this.#rows.delete(id);
     this.#count();
   }
@@ -103,7 +104,8 @@ export class PeopleView {
     const ids = new Set(waiting.map((w) => w.id));
     for (const [id, li] of this.#lobbyRows) {
       if (ids.has(id)) continue;
-      li.remove();
+      // The admitted guest joins the participant list, whose heading is where focus goes last.
+      removeKeepingFocus(li, this.heading);
       this.#lobbyRows.delete(id);
     }
     for (const guest of waiting) {
@@ -146,6 +148,28 @@ export class PeopleView {
   #count(): void {
     this.heading.textContent = t('participantsCount', { count: this.#rows.size });
   }
+}
+
+/**
+ * Removes a row. When it held keyboard focus (the host pressed Admit, Deny or Remove in it), focus
+ * moves to the next row's first button, else the previous row's, else `fallback`: a screen reader or
+ * keyboard user keeps their place in a busy lobby instead of starting again from the top of the page.
+ */
+function removeKeepingFocus(li: HTMLElement, fallback: HTMLElement): void {
+  const focused = document.activeElement;
+  const hadFocus = focused !== null && li.contains(focused);
+  const neighbours = [li.nextElementSibling, li.previousElementSibling];
+  li.remove();
+  if (!hadFocus) return;
+  for (const neighbour of neighbours) {
+    const button = neighbour?.querySelector<HTMLButtonElement>('button:not([disabled])');
+    if (button && !button.closest('[hidden]')) {
+      button.focus();
+      return;
+    }
+  }
+  if (!fallback.hasAttribute('tabindex')) fallback.setAttribute('tabindex', '-1');
+  fallback.focus();
 }
 
 export function personFrom(peer: PeerSummary): Person {
