@@ -186,8 +186,11 @@ describe('three participants with a lobby', () => {
 
     // By keyboard: once a guest is let in, focus moves to the next guest's Admit, and once the lobby
     // is empty, to the participant list's heading (never to the page's body).
+    // (A string, evaluated in the page: this file is type-checked without the DOM's types.)
     const focused = () =>
-      host.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id);
+      host.evaluate<string | undefined>(
+        "document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id",
+      );
     await host.getByRole('button', { name: 'Admit Gus', exact: true }).focus();
     await host.keyboard.press('Enter');
     await expect.poll(focused).toBe('Admit Ida');
@@ -247,6 +250,39 @@ describe('PIN', () => {
     await join.click();
     await expect.poll(() => error.textContent()).toBe(LOCKED);
     expect(await page.getByRole('button', { name: 'Leave' }).isVisible()).toBe(false);
+  }, 60_000);
+});
+
+describe('a visitor back at the form', () => {
+  it('after a wrong PIN, the server closing the unjoined socket is no error: the next Join connects again', async () => {
+    // The server closes a socket left unjoined (here after 1 s, by default 10 minutes).
+    const impatient = await startServer({ directory, webRoot: web.root, joinTimeoutSeconds: 1 });
+    try {
+      const slug = directory.add({ guestPin: GUEST_PIN });
+      const page = await openPage(slug, '', impatient);
+      const socketClosed = new Promise<void>((resolve) =>
+        page.on('websocket', (socket) => socket.on('close', () => resolve())),
+      );
+      await page.getByLabel('Your name').fill('Rosa');
+      const pin = page.getByLabel('Meeting PIN');
+      await pin.fill('000000');
+      await page.getByRole('button', { name: 'Join', exact: true }).click();
+      const error = page.getByRole('alert');
+      await expect.poll(() => error.textContent()).toMatch(/^Wrong PIN\./);
+
+      await socketClosed;
+      await expect.poll(() => impatient.rooms.counts().sockets).toBe(0);
+      // The page has handled the close too once its event loop has turned.
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      // Still the form and its error, not "the meeting service cannot be reached".
+      expect(await page.locator('#view-message').isVisible()).toBe(false);
+      expect(await error.textContent()).toMatch(/^Wrong PIN\./);
+      await pin.fill(GUEST_PIN);
+      await page.getByRole('button', { name: 'Join', exact: true }).click();
+      await inCall(page);
+    } finally {
+      await impatient.close();
+    }
   }, 60_000);
 });
 

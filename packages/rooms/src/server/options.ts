@@ -32,6 +32,11 @@ export interface RoomsOptions {
    * many at once, then a tenth of it per second.
    */
   readonly maxSocketsPerClient?: number;
+  /**
+   * How long a signalling socket may stay open without joining (a visitor at the PIN form) before
+   * the server closes it. Default 600 (10 minutes); the join page opens a new one when it joins.
+   */
+  readonly joinTimeoutSeconds?: number;
   readonly now?: () => Date;
   /** Where join/leave counts go. Without it they are counted in a private registry. */
   readonly metricsRegistry?: Registry;
@@ -67,6 +72,7 @@ export interface ResolvedRoomsOptions {
   readonly roomPinAttempts: number;
   readonly lockoutMinutes: number;
   readonly maxSocketsPerClient: number;
+  readonly joinTimeoutSeconds: number;
   readonly now: () => Date;
   readonly metricsRegistry: Registry | undefined;
   readonly logger: HubLogger;
@@ -98,6 +104,7 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
     // Generous: a whole office behind one public address (NAT) joins its meetings at once; the cap
     // only bounds how many room lookups one address can have in flight.
     maxSocketsPerClient: integer('maxSocketsPerClient', options.maxSocketsPerClient, 200, 1, 10_000),
+    joinTimeoutSeconds: integer('joinTimeoutSeconds', options.joinTimeoutSeconds, 600, 1, 24 * 3600),
     now: options.now ?? (() => new Date()),
     metricsRegistry: options.metricsRegistry,
     logger: options.logger ?? silent,

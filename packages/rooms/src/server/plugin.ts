@@ -64,7 +64,7 @@ export function createRooms(options: RoomsOptions): RoomService {
     metrics,
     now: config.now,
     logger: config.logger,
-    joinTimeoutMs: 10 * 60_000,
+    joinTimeoutMs: config.joinTimeoutSeconds * 1000,
     heartbeatMs: 30_000,
     maxSocketsPerClient: config.maxSocketsPerClient,
     recheckMs: 60_000,

@@ -51,6 +51,8 @@ export class Session {
   #name = '';
   #role: 'host' | 'guest' = 'guest';
   #phase: 'joining' | 'waiting' | 'in-call' | 'ended' = 'joining';
+  /** A join error answered the last join: the form is shown again and no answer is awaited. */
+  #atForm = false;
   readonly #peers = new Map<string, PeerSummary>();
   readonly #connections = new Map<string, Connection>();
   #localTrackId: string | null | undefined;
@@ -82,6 +84,7 @@ export class Session {
   /** Sends the join request; the same socket carries retries after a wrong PIN or a refused host link. */
   async join(name: string, key: JoinKey): Promise<void> {
     this.#name = name;
+    this.#atForm = false;
     if (!this.#signalling.open) await this.#signalling.connect();
     this.#signalling.send(joinMessage(name, key));
   }
@@ -171,7 +174,10 @@ export class Session {
     const code: ErrorCode = message.code;
     if (this.#phase === 'joining') {
       const error = joinErrorFor(code, message.remainingAttempts);
-      if (error) this.hooks.joinError(t(error.key, error.vars), error.field, code);
+      if (error) {
+        this.#atForm = true;
+        this.hooks.joinError(t(error.key, error.vars), error.field, code);
+      }
     } else if (this.#phase === 'in-call') {
       if (code === 'room_full') this.hooks.notice(t('roomFullAdmit'));
       if (code === 'chat_rate_limited') this.hooks.chatRefused(message.text ?? '');
@@ -283,6 +289,9 @@ export class Session {
 
   #onSocketClosed(code: number): void {
     if (this.#phase === 'ended') return;
+    // The visitor is back at the form after a join error (a wrong PIN) and the socket went (the
+    // server closes one left unjoined for 10 minutes): the next join opens a new one.
+    if (this.#phase === 'joining' && this.#atForm) return;
     if (this.#phase === 'joining') {
       this.#phase = 'ended';
       this.hooks.refused('unavailable');
