@@ -7,6 +7,7 @@ import { PROPS } from '../web/core/item.js';
 import { checkBeforeSend } from '../web/core/launch-events.js';
 import { readMeetingState } from '../web/core/meeting-options.js';
 import type { OfficeLike } from '../web/core/office.js';
+import { removeMeeting } from '../web/core/remove-meeting.js';
 import { type FakeOutlook, fakeOutlook, snapshot } from './support/fake-outlook.js';
 import { completeSignInDialogs, contextFor, type Harness, startStub } from './support/harness.js';
 
@@ -231,6 +232,36 @@ describe('add meeting', () => {
     expect(second.status).toBe('added');
     expect(harness.stub.meetings.size).toBe(1);
     expect(second.status === 'added' && second.meeting.id).toBe([...harness.stub.meetings.keys()][0]);
+  });
+
+  it('keeps a booked room a room (Mailbox 1.8): the join URL is an entry of its own, and goes alone', async () => {
+    const room = { type: 'room', id: 'room412@contoso.test', displayName: 'Room 4.12' } as const;
+    const outlook = fakeOutlook({ locations: [room] });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    const result = await addMeeting(ctx);
+
+    if (result.status !== 'added') throw new Error(result.status);
+    const joinUrl = result.meeting.joinUrl;
+    expect(outlook.state.locations).toEqual([room, { type: 'custom', id: joinUrl, displayName: joinUrl }]);
+    expect(outlook.state.location).toBe(`Room 4.12; ${joinUrl}`);
+    expect(outlook.state.calls).not.toContain('location.setAsync');
+    expect(outlook.state.customProperties[PROPS.location]).toBe(joinUrl);
+    // Adding again changes nothing; removing takes out the join URL's entry only.
+    expect((await addMeeting(ctx)).status).toBe('already');
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    expect(outlook.state.locations).toEqual([room]);
+  });
+
+  it('with entries (Mailbox 1.8), takes the join URL back out when a later step fails', async () => {
+    const room = { type: 'room', id: 'room412@contoso.test', displayName: 'Room 4.12' } as const;
+    const outlook = fakeOutlook({ locations: [room] });
+    outlook.state.failing.add('customProperties.saveAsync');
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+
+    expect((await addMeeting(ctx)).status).toBe('failed');
+    expect(outlook.state.locations).toEqual([room]);
+    expect(findJoinBlock(outlook.state.body, 'html')).toBeNull();
   });
 
   it('undoes the body when the location cannot be written', async () => {

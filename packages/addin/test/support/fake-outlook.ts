@@ -6,6 +6,8 @@ import { OfficeMockObject } from 'office-addin-mock';
 import type {
   CustomPropertiesLike,
   DialogLike,
+  LocationDetailsLike,
+  LocationIdentifierLike,
   NotificationDetails,
   OfficeAsyncResult,
   OfficeCallback,
@@ -13,11 +15,24 @@ import type {
   RecurrenceLike,
 } from '../../web/core/office.js';
 
+/** A location entry as Outlook with Mailbox 1.8 keeps it: a booked room (`id` its address) or text. */
+export interface FakeLocation {
+  readonly type: 'room' | 'custom';
+  readonly id: string;
+  readonly displayName: string;
+}
+
 export interface FakeItemState {
   subject: string;
   start: Date;
   end: Date;
+  /** The location line (`location.getAsync`); with `locations`, their display names joined by "; ". */
   location: string;
+  /**
+   * Given to fakeOutlook, the item has Mailbox 1.8's enhancedLocation: these entries are the truth,
+   * and `location.setAsync` replaces them all with one custom entry, as Outlook does.
+   */
+  locations?: FakeLocation[];
   body: string;
   bodyType: 'html' | 'text';
   recurrence: RecurrenceLike | null;
@@ -114,6 +129,11 @@ export function fakeOutlook(
     ...itemInit,
   };
   const dialogs: FakeDialog[] = [];
+  const enhanced = state.locations !== undefined;
+  const syncLocation = () => {
+    if (state.locations) state.location = state.locations.map((l) => l.displayName).join('; ');
+  };
+  syncLocation();
   const fake: FakeOutlook = {
     office: undefined as unknown as OfficeLike,
     state,
@@ -161,6 +181,14 @@ export function fakeOutlook(
   const data = {
     host: 'outlook',
     context: {
+      ...(enhanced
+        ? {
+            requirements: {
+              isSetSupported: (name: string, version = '1.1') =>
+                name === 'Mailbox' && Number(version.split('.')[1] ?? 0) <= 8,
+            },
+          }
+        : {}),
       displayLanguage: displayLanguage ?? 'en-US',
       mailbox: {
         userProfile: {
@@ -191,9 +219,43 @@ export function fakeOutlook(
               }
               call('location.setAsync', cb, () => {
                 state.location = value;
+                // "inserts the specified location string as plain text, overwriting any existing
+                // location" (learn.microsoft.com, get-or-set-the-location-of-an-appointment).
+                if (state.locations) {
+                  state.locations = value === '' ? [] : [{ type: 'custom', id: value, displayName: value }];
+                }
               });
             },
           },
+          ...(enhanced
+            ? {
+                enhancedLocation: {
+                  getAsync: (cb: OfficeCallback<LocationDetailsLike[]>) =>
+                    call('enhancedLocation.getAsync', cb, () =>
+                      (state.locations ?? []).map((l) => ({
+                        locationIdentifier: { id: l.id, type: l.type },
+                        displayName: l.displayName,
+                        ...(l.type === 'room' ? { emailAddress: l.id } : {}),
+                      })),
+                    ),
+                  addAsync: (ids: LocationIdentifierLike[], cb: OfficeCallback<void>) =>
+                    call('enhancedLocation.addAsync', cb, () => {
+                      for (const { id, type } of ids) {
+                        if (state.locations?.some((l) => l.id === id && l.type === type)) continue;
+                        state.locations?.push({ type, id, displayName: id });
+                      }
+                      syncLocation();
+                    }),
+                  removeAsync: (ids: LocationIdentifierLike[], cb: OfficeCallback<void>) =>
+                    call('enhancedLocation.removeAsync', cb, () => {
+                      state.locations = (state.locations ?? []).filter(
+                        (l) => !ids.some((r) => r.id === l.id && r.type === l.type),
+                      );
+                      syncLocation();
+                    }),
+                },
+              }
+            : {}),
           body: {
             getTypeAsync: (cb: OfficeCallback<string>) => call('body.getTypeAsync', cb, () => state.bodyType),
             getAsync: (type: string, cb: OfficeCallback<string>) =>

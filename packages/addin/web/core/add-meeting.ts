@@ -18,15 +18,13 @@ import {
   PROPS,
   readBody,
   readDetails,
-  readLocation,
   saveProps,
   stringProp,
   updateBody,
   writeBody,
-  writeLocation,
 } from './item.js';
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
-import { appendLocation, removeLocationEntry } from './location.js';
+import { type LocationField, locationField } from './location-field.js';
 import { itemNotifier, type Notifier } from './notify.js';
 import { type AppointmentComposeLike, currentItem } from './office.js';
 
@@ -97,7 +95,7 @@ async function addOnce(
       );
     });
 
-    if (!(await writeMeetingIntoItem(item, meeting))) {
+    if (!(await writeMeetingIntoItem(ctx, item, meeting))) {
       // Another runtime put a different meeting on the item meanwhile: ours is referenced nowhere.
       await ctx.api.deleteMeeting(meeting.id).catch(() => undefined);
       return already(ctx, notify);
@@ -125,15 +123,15 @@ async function restoreMeeting(
     });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
-    await forgetMeeting(item);
+    await forgetMeeting(ctx, item);
     return null;
   }
   // A cancelled room would refuse everyone the invitation is sent to: the appointment gets a new one.
   if (meeting.status === 'cancelled') {
-    await forgetMeeting(item);
+    await forgetMeeting(ctx, item);
     return null;
   }
-  if (!(await writeMeetingIntoItem(item, meeting, true))) return already(ctx, notify);
+  if (!(await writeMeetingIntoItem(ctx, item, meeting, true))) return already(ctx, notify);
   await notify.info(t(ctx.lang, 'restored'));
   return { status: 'restored', meeting };
 }
@@ -143,18 +141,14 @@ async function restoreMeeting(
  * user deleted), its location entry and the item's record of it go, so that the new meeting's block is
  * the only one and is not taken for someone else's.
  */
-async function forgetMeeting(item: AppointmentComposeLike): Promise<void> {
+async function forgetMeeting(ctx: AddinContext, item: AppointmentComposeLike): Promise<void> {
   const props = await loadProps(item);
   const filter = meetingFilter(stringProp(props, PROPS.meetingId), stringProp(props, PROPS.joinUrl));
   if (filter.meetingId !== undefined || filter.slug !== undefined) {
     await updateBody(item, (body) => removeJoinBlock(body.content, body.kind, filter));
   }
   const added = stringProp(props, PROPS.location);
-  if (added) {
-    const location = await readLocation(item);
-    const without = removeLocationEntry(location, added);
-    if (without !== location) await writeLocation(item, without);
-  }
+  if (added) await locationField(ctx.office, item).remove(added);
   for (const name of Object.values(PROPS)) props.remove(name);
   await saveProps(props);
 }
@@ -180,6 +174,7 @@ async function claimIdempotencyKey(ctx: AddinContext, item: AppointmentComposeLi
  * Checks the item again first: false (nothing written) when it holds another meeting by now.
  */
 async function writeMeetingIntoItem(
+  ctx: AddinContext,
   item: AppointmentComposeLike,
   meeting: Meeting,
   restoring = false,
@@ -200,36 +195,34 @@ async function writeMeetingIntoItem(
     return upsertJoinBlock(body.content, block, body.kind, filter);
   });
   if (foreignBlock) return false;
+  const location = locationField(ctx.office, item);
   let appended = false;
   try {
-    const locationBefore = await readLocation(item);
-    const location = appendLocation(locationBefore, meeting.joinUrl);
-    if (location !== locationBefore) {
-      await writeLocation(item, location);
-      appended = true;
-    }
+    appended = await location.add(meeting.joinUrl);
+    const listed = appended || (await location.entries()).includes(meeting.joinUrl);
     props.set(PROPS.meetingId, meeting.id);
     props.set(PROPS.joinUrl, meeting.joinUrl);
     // Empty when the location had no room left for the URL (the body carries the link).
-    props.set(PROPS.location, location.includes(meeting.joinUrl) ? meeting.joinUrl : '');
+    props.set(PROPS.location, listed ? meeting.joinUrl : '');
     await saveProps(props);
   } catch (error) {
-    if (!hadBlock && after.content !== before.content) await undo(item, meeting, appended);
+    if (!hadBlock && after.content !== before.content) await undo(item, location, meeting, appended);
     throw error;
   }
   return true;
 }
 
-async function undo(item: AppointmentComposeLike, meeting: Meeting, appended: boolean): Promise<void> {
+async function undo(
+  item: AppointmentComposeLike,
+  location: LocationField,
+  meeting: Meeting,
+  appended: boolean,
+): Promise<void> {
   try {
     const body = await readBody(item);
     const restored = removeJoinBlock(body.content, body.kind, meetingFilter(meeting.id, meeting.joinUrl));
     if (restored !== body.content) await writeBody(item, { kind: body.kind, content: restored });
-    if (appended) {
-      const location = await readLocation(item);
-      const without = removeLocationEntry(location, meeting.joinUrl);
-      if (without !== location) await writeLocation(item, without);
-    }
+    if (appended) await location.remove(meeting.joinUrl);
   } catch {
     // Best effort: the error that brought us here is the one to report.
   }

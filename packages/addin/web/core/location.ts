@@ -38,16 +38,17 @@ export function removeLocationEntry(current: string, entry: string): string {
 }
 
 /** The location entry that is a Roomlink join URL with this slug (props lost: only the body's link is known). */
-export function findJoinUrlEntry(current: string, slug: string): string | null {
+export function findJoinUrlEntry(entries: readonly string[], slug: string): string | null {
   const pattern = new RegExp(`/m/${escapeRegExp(slug)}$`);
-  return splitLocation(current).find((p) => /^https?:\/\//i.test(p) && pattern.test(p)) ?? null;
+  return entries.find((p) => /^https?:\/\//i.test(p) && pattern.test(p)) ?? null;
 }
 
 function isEntryEnd(text: string, index: number): boolean {
   return index === text.length || text[index] === ';';
 }
 
-function splitLocation(location: string): string[] {
+/** The entries of a one-line location ("Room 4; https://…"). */
+export function splitLocation(location: string): string[] {
   return location
     .split(';')
     .map((p) => p.trim())

@@ -54,6 +54,19 @@ export interface NotificationDetails {
   readonly persistent?: boolean;
 }
 
+/** Office.LocationIdentifier: `id` is a room's e-mail address, or a custom location's text. */
+export interface LocationIdentifierLike {
+  readonly id: string;
+  readonly type: 'custom' | 'room';
+}
+
+/** Office.LocationDetails (enhancedLocation.getAsync). */
+export interface LocationDetailsLike {
+  readonly locationIdentifier: LocationIdentifierLike;
+  readonly displayName: string;
+  readonly emailAddress?: string;
+}
+
 export interface AppointmentComposeLike {
   readonly itemType?: string;
   readonly subject: { getAsync(callback: OfficeCallback<string>): void };
@@ -71,6 +84,15 @@ export interface AppointmentComposeLike {
     getTypeAsync?(callback: OfficeCallback<string>): void;
     getAsync(coercionType: string, callback: OfficeCallback<string>): void;
     setAsync(data: string, options: { coercionType: string }, callback: OfficeCallback<void>): void;
+  };
+  /**
+   * Mailbox 1.8: the locations as entries (a room booked with Room Finder is one of type `room`, with
+   * its address). Absent on older clients and on Outlook mobile's online-meeting surface.
+   */
+  readonly enhancedLocation?: {
+    getAsync(callback: OfficeCallback<LocationDetailsLike[]>): void;
+    addAsync(locations: LocationIdentifierLike[], callback: OfficeCallback<void>): void;
+    removeAsync(locations: LocationIdentifierLike[], callback: OfficeCallback<void>): void;
   };
   /** Mailbox 1.7; absent on older clients. */
   readonly recurrence?: { getAsync(callback: OfficeCallback<RecurrenceLike | null>): void } | null;

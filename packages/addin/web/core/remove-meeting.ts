@@ -14,19 +14,10 @@ import { findJoinBlock, removeJoinBlock } from '../../../server/src/instructions
 import { ApiError } from './api.js';
 import { type AddinContext, authorized, describeError, ensureSession, errorDetail } from './context.js';
 import { t } from './i18n.js';
-import {
-  type ItemBody,
-  loadProps,
-  PROPS,
-  readBody,
-  readLocation,
-  saveProps,
-  stringProp,
-  updateBody,
-  writeLocation,
-} from './item.js';
+import { type ItemBody, loadProps, PROPS, readBody, saveProps, stringProp, updateBody } from './item.js';
 import { meetingFilter } from './join-block.js';
-import { findJoinUrlEntry, removeLocationEntry } from './location.js';
+import { findJoinUrlEntry } from './location.js';
+import { locationField } from './location-field.js';
 import { itemNotifier } from './notify.js';
 import { type CustomPropertiesLike, currentItem } from './office.js';
 
@@ -42,7 +33,7 @@ interface Target {
   readonly itemKey: string | null;
   readonly filter: ReturnType<typeof meetingFilter>;
   /** The location entry to take out: the one recorded, or (properties lost) the join URL of the block. */
-  readonly locationEntry: (location: string) => string | null;
+  readonly locationEntry: (entries: readonly string[]) => string | null;
 }
 
 export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingResult> {
@@ -66,13 +57,9 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
       removeJoinBlock(b.content, b.kind, target.filter),
     );
     itemChanged = after.content !== before.content;
-    const location = await readLocation(item);
-    const entry = target.locationEntry(location);
-    const without = entry ? removeLocationEntry(location, entry) : location;
-    if (without !== location) {
-      await writeLocation(item, without);
-      itemChanged = true;
-    }
+    const location = locationField(ctx.office, item);
+    const entry = target.locationEntry(await location.entries());
+    if (entry && (await location.remove(entry))) itemChanged = true;
 
     stage = 'server';
     const meetingId = target.meetingId;
@@ -140,6 +127,6 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
       ...(block.meetingId ? { meetingId: block.meetingId } : {}),
       ...(slug ? { slug } : {}),
     },
-    locationEntry: (location) => (slug ? findJoinUrlEntry(location, slug) : null),
+    locationEntry: (entries) => (slug ? findJoinUrlEntry(entries, slug) : null),
   };
 }
