@@ -223,6 +223,26 @@ describe('three participants with a lobby', () => {
   }, 60_000);
 });
 
+describe('a guest turned away from the lobby', () => {
+  it('is told so, and asking again at once is refused as such (not as removed from the call)', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const host = await openPage(slug);
+    const dora = await openPage(slug);
+    await joinAs(host, 'Hana', HOST_PIN);
+    await inCall(host);
+    await joinAs(dora, 'Dora', GUEST_PIN);
+    await dora.getByText('Waiting to be let in').waitFor();
+
+    await host.getByRole('button', { name: 'Do not admit Dora', exact: true }).click();
+    await dora.getByText('A host did not let you in.').waitFor();
+    await dora.getByRole('button', { name: 'Join again' }).click();
+    await joinAs(dora, 'Dora', GUEST_PIN);
+    await expect
+      .poll(() => dora.getByRole('alert').textContent())
+      .toBe('A host did not let you in. You can ask again in 10 min.');
+  }, 60_000);
+});
+
 describe('PIN', () => {
   it('a wrong PIN is refused and the client is locked out after the configured tries', async () => {
     const slug = directory.add({ guestPin: GUEST_PIN });

@@ -465,7 +465,8 @@ describe('removed and denied clients', () => {
     await knock.closed;
     const again = await TestSocket.open(server.wsUrl(slug));
     again.send({ type: 'join', name: 'Knock' });
-    expect((await again.next('refused')).reason).toBe('removed');
+    // Refused as denied (never in the call), not as removed.
+    expect(await again.next('refused')).toMatchObject({ reason: 'denied', retryAfterSeconds: 600 });
     expect(server.rooms.counts().waiting).toBe(0);
     host.socket.close();
   });

@@ -273,7 +273,7 @@ export class RoomHub {
   readonly #upgrading = new Map<string, number>();
   readonly #tombstones = new Map<string, number>();
   /** `slug\nclient` → until when that client is refused without the host PIN (see REMOVED_MS). */
-  readonly #removed = new Map<string, number>();
+  readonly #removed = new Map<string, { readonly until: number; readonly how: 'removed' | 'denied' }>();
   readonly #clientBudgets = new Map<string, ClientBudget>();
   /** Host links admitted once, until they expire (single use). */
   readonly #spentTickets: SpentTickets;
@@ -854,7 +854,7 @@ export class RoomHub {
           this.#invalid(peer, 'unknown_participant');
           return;
         }
-        this.#keepOut(waiting);
+        this.#keepOut(waiting, 'denied');
         this.#send(waiting, { type: 'denied' });
         this.#drop(waiting, CLOSE.denied, 'denied');
         return;
@@ -871,7 +871,7 @@ export class RoomHub {
           this.#invalid(peer, 'unknown_participant');
           return;
         }
-        this.#keepOut(target);
+        this.#keepOut(target, 'removed');
         // A host may remove another host: the removed one must not come back as host on its token.
         if (target.rejoin !== null) this.#rejoins.revoke(target.rejoin);
         target.rejoin = null;
@@ -883,14 +883,14 @@ export class RoomHub {
   }
 
   /** A removed or denied client: its address is refused by this room for a while (REMOVED_MS). */
-  #keepOut(peer: Peer): void {
+  #keepOut(peer: Peer, how: 'removed' | 'denied'): void {
     const key = `${peer.slug}\n${peer.client}`;
     this.#removed.delete(key);
     if (this.#removed.size >= MAX_REMOVALS) {
       const oldest = this.#removed.keys().next();
       if (!oldest.done) this.#removed.delete(oldest.value);
     }
-    this.#removed.set(key, this.options.now().getTime() + REMOVED_MS);
+    this.#removed.set(key, { until: this.options.now().getTime() + REMOVED_MS, how });
   }
 
   /** Refuses the peer if its client may not give PINs for this room now (see PinGuard); says whether. */
@@ -903,14 +903,15 @@ export class RoomHub {
   /** Refuses the peer if a host removed or denied its client from this room lately; says whether. */
   #refusedAsRemoved(peer: Peer): boolean {
     const key = `${peer.slug}\n${peer.client}`;
-    const until = this.#removed.get(key);
-    if (until === undefined) return false;
-    const left = until - this.options.now().getTime();
+    const kept = this.#removed.get(key);
+    if (kept === undefined) return false;
+    const left = kept.until - this.options.now().getTime();
     if (left <= 0) {
       this.#removed.delete(key);
       return false;
     }
-    this.#refuse(peer, 'removed', { retryAfterSeconds: seconds(left) });
+    // Told apart so that a guest never let in is not told they were removed from the call.
+    this.#refuse(peer, kept.how, { retryAfterSeconds: seconds(left) });
     return true;
   }
 
@@ -1235,7 +1236,7 @@ export class RoomHub {
     }
     const now = this.options.now().getTime();
     for (const [key, until] of this.#tombstones) if (until <= now) this.#tombstones.delete(key);
-    for (const [key, until] of this.#removed) if (until <= now) this.#removed.delete(key);
+    for (const [key, { until }] of this.#removed) if (until <= now) this.#removed.delete(key);
     this.#spentTickets.prune(now);
     this.#rejoins.prune(now);
     this.#newSockets.sweep();

@@ -138,8 +138,10 @@ export type RefusalReason =
   /** Too many guests wait in the lobby already (the room itself may be empty). */
   | 'lobby_full'
   | 'locked'
-  /** A host removed or denied this client (address) a short while ago; the host PIN still gets in. */
+  /** A host removed this client (address) from the call a short while ago; the host PIN still gets in. */
   | 'removed'
+  /** A host turned this client (address) away from the lobby a short while ago; as `removed` otherwise. */
+  | 'denied'
   | 'unavailable';
 
 /** Recoverable problems: the connection stays open and the client may try again. */
@@ -232,7 +234,7 @@ export type ServerMessage =
       readonly reason: RefusalReason;
       /** not_yet_open: when the room opens (ISO 8601). */
       readonly opensAt?: string;
-      /** locked: seconds until PINs are accepted again; removed: until the client may join again. */
+      /** locked: seconds until PINs are accepted again; removed, denied: until the client may join again. */
       readonly retryAfterSeconds?: number;
       /** room_full: the cap, so that the page can say it. */
       readonly maxParticipants?: number;

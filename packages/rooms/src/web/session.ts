@@ -192,6 +192,8 @@ export class Session {
       this.hooks.joinError(t('locked', { minutes }), 'pin');
     } else if (message.reason === 'removed') {
       this.hooks.joinError(t('removedWait', { minutes }), 'form');
+    } else if (message.reason === 'denied') {
+      this.hooks.joinError(t('deniedWait', { minutes }), 'form');
     } else if (message.reason === 'room_full') {
       const text = message.maxParticipants
         ? t('roomFull', { max: message.maxParticipants })

@@ -86,6 +86,7 @@ const en = {
   locked:
     'Too many wrong PINs. Try again in {minutes} min. Organizer? Use “Join as host” in Roomlink options in Outlook.',
   removedWait: 'A host removed you from this meeting. You can try again in {minutes} min.',
+  deniedWait: 'A host did not let you in. You can ask again in {minutes} min.',
   wrongPin: {
     by: 'remaining',
     one: 'Wrong PIN. {remaining} attempt left.',
@@ -228,6 +229,7 @@ const fr: Dictionary = {
   locked:
     'Trop de codes PIN erronés. Réessayez dans {minutes} min. Organisateur ? Utilisez « Rejoindre en tant qu’organisateur » dans Options Roomlink d’Outlook.',
   removedWait: 'Un organisateur vous a retiré de cette réunion. Vous pourrez réessayer dans {minutes} min.',
+  deniedWait: 'Un organisateur ne vous a pas fait entrer. Vous pourrez redemander dans {minutes} min.',
   wrongPin: {
     by: 'remaining',
     one: 'Code PIN erroné. Encore {remaining} essai.',
