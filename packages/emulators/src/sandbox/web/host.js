@@ -407,6 +407,9 @@
 
   // ---------------------------------------------------------------------------------------------
   // Notification bar (item.notificationMessages)
+  // Outlook's error names and codes are those of Office.js's OutlookErrorManager table (9010
+  // InvalidEndTime, 9023 DuplicateNotificationKey, 9024 NotificationKeyNotFound, 9025
+  // NumberOfNotificationsExceeded); the validation errors below carry no published code.
 
   const NOTIFICATION_TYPES = ['progressIndicator', 'informationalMessage', 'errorMessage', 'insightMessage'];
 
@@ -555,7 +558,7 @@
       const end = new Date(args.value);
       if (Number.isNaN(end.getTime())) throw hostError('InvalidFormatError', 'A Date is expected.', 2000);
       if (end < startDate())
-        throw hostError('InvalidEndTime', 'The end time is before the start time.', 9022);
+        throw hostError('InvalidEndTime', 'The end time is before the start time.', 9010);
       fields.end.value = toLocalInput(end);
       timesChanged();
     },
@@ -598,9 +601,8 @@
     'item.notifications.add': (_, args) => {
       validateNotification(args.key, args.details);
       if (notifications.has(args.key))
-        throw hostError('DuplicateNotificationKey', 'The key is already used.', 9041);
-      if (notifications.size >= 5)
-        throw hostError('NumberOfNotificationMessagesExceeded', 'At most 5.', 9041);
+        throw hostError('DuplicateNotificationKey', 'The key is already used.', 9023);
+      if (notifications.size >= 5) throw hostError('NumberOfNotificationsExceeded', 'At most 5.', 9025);
       notifications.set(args.key, args.details);
       renderNotifications();
     },
@@ -612,7 +614,7 @@
     },
     'item.notifications.remove': (_, args) => {
       if (!notifications.delete(args.key))
-        throw hostError('KeyNotFound', 'No notification has this key.', 9041);
+        throw hostError('NotificationKeyNotFound', 'No notification has this key.', 9024);
       renderNotifications();
     },
     'item.notifications.getAll': () => [...notifications.entries()].map(([key, d]) => ({ key, ...d })),
