@@ -253,6 +253,22 @@ describe('add meeting', () => {
     expect(outlook.state.locations).toEqual([room]);
   });
 
+  it('with entries (Mailbox 1.8), still takes out a join URL an older client wrote into one line', async () => {
+    const outlook = fakeOutlook({ locations: [] });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const result = await addMeeting(ctx);
+    if (result.status !== 'added') throw new Error(result.status);
+    // As Outlook shows an appointment whose location an older client set as one line of text.
+    const line = `Room 4.12; ${result.meeting.joinUrl}`;
+    outlook.state.locations = [{ type: 'custom', id: line, displayName: line }];
+    outlook.state.location = line;
+
+    expect((await addMeeting(ctx)).status).toBe('already');
+    expect(outlook.state.locations).toHaveLength(1);
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    expect(outlook.state.locations).toEqual([{ type: 'custom', id: 'Room 4.12', displayName: 'Room 4.12' }]);
+  });
+
   it('with entries (Mailbox 1.8), takes the join URL back out when a later step fails', async () => {
     const room = { type: 'room', id: 'room412@contoso.test', displayName: 'Room 4.12' } as const;
     const outlook = fakeOutlook({ locations: [room] });

@@ -30,14 +30,23 @@ export interface LocationField {
 export function locationField(office: OfficeLike, item: AppointmentComposeLike): LocationField {
   const enhanced = item.enhancedLocation;
   const supported = office.context.requirements?.isSetSupported('Mailbox', '1.8') ?? false;
-  return enhanced && supported ? entryList(enhanced) : textLine(item);
+  return enhanced && supported ? entryList(enhanced, textLine(item)) : textLine(item);
 }
 
-function entryList(api: NonNullable<AppointmentComposeLike['enhancedLocation']>): LocationField {
+function entryList(
+  api: NonNullable<AppointmentComposeLike['enhancedLocation']>,
+  line: LocationField,
+): LocationField {
   const custom = (entry: string): LocationIdentifierLike[] => [{ id: entry, type: 'custom' }];
+  const details = () => officeCall<LocationDetailsLike[]>((cb) => api.getAsync(cb));
+  const customIds = async () =>
+    (await details())
+      .filter((l) => l.locationIdentifier.type === 'custom')
+      .map((l) => l.locationIdentifier.id);
+  // A custom entry written as one line by an older client ("Room 4; https://…") counts by its parts.
   const entries = async () =>
-    (await officeCall<LocationDetailsLike[]>((cb) => api.getAsync(cb))).map((location) =>
-      location.locationIdentifier.type === 'custom' ? location.locationIdentifier.id : location.displayName,
+    (await details()).flatMap((l) =>
+      l.locationIdentifier.type === 'custom' ? splitLocation(l.locationIdentifier.id) : [l.displayName],
     );
   return {
     entries,
@@ -47,9 +56,13 @@ function entryList(api: NonNullable<AppointmentComposeLike['enhancedLocation']>)
       return true;
     },
     async remove(entry) {
-      if (entry === '' || !(await entries()).includes(entry)) return false;
-      await officeCall<void>((cb) => api.removeAsync(custom(entry), cb));
-      return true;
+      if (entry === '') return false;
+      if ((await customIds()).includes(entry)) {
+        await officeCall<void>((cb) => api.removeAsync(custom(entry), cb));
+        return true;
+      }
+      // Added by an older client, inside one line of text: only rewriting that line takes it out.
+      return line.remove(entry);
     },
   };
 }
