@@ -289,12 +289,15 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     const before = requests.length;
     await signInThroughDialog(page, () => taskpane().getByTestId('sign-in-again').click(), ADELE.account);
 
-    // The claims went with the new sign-in to the identity platform; the server cleared the challenge.
+    // The claims went with the new sign-in to the identity platform (beside Roomlink's client
+    // capability, CAE's cp1); the server cleared the challenge.
     const authorize = requests
       .slice(before)
       .map((r) => new URL(r.split(' ')[1] as string))
       .find((u) => u.pathname.endsWith('/oauth2/v2.0/authorize'));
-    expect(authorize?.searchParams.get('claims')).toBe(claims);
+    expect(JSON.parse(authorize?.searchParams.get('claims') ?? '{}')).toEqual({
+      access_token: { acrs: { essential: true, value: 'c1' }, xms_cc: { values: ['cp1'] } },
+    });
     await expect.poll(() => taskpane().getByTestId('needs-sign-in').count()).toBe(0);
     expect(await me(await sessionToken(page))).toMatchObject({ status: 'active', claims: null });
     await expect(taskpane().getByTestId('account').textContent()).resolves.toBe(
