@@ -53,7 +53,7 @@ async function openPage(
   slug: string,
   query = '',
   on: TestServer = server,
-  beforeLoad?: (page: Page) => Promise<void>,
+  beforeLoad?: (page: Page) => Promise<unknown>,
 ): Promise<Page> {
   const { context, page } = await newParticipantPage(chromium.browser);
   contexts.push(context);
@@ -309,6 +309,56 @@ describe('a visitor back at the form', () => {
     } finally {
       await impatient.close();
     }
+  }, 60_000);
+});
+
+/**
+ * An init script (test-only): the camera is held by another application for its first `times`
+ * requests. The browser grants access, then the camera fails to start, as Chrome does
+ * (NotReadableError), so the permission is there and the device list shows it.
+ */
+const cameraBusyFor = (times: number) => `(() => {
+  let busy = ${times};
+  const devices = navigator.mediaDevices;
+  const native = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (constraints) => {
+    if (!constraints || !constraints.video || busy === 0) return native(constraints);
+    busy -= 1;
+    return native(constraints).then((stream) => {
+      for (const track of stream.getTracks()) track.stop();
+      throw new DOMException('Could not start video source', 'NotReadableError');
+    });
+  };
+})();`;
+
+describe('a camera held by another application when the page opened', () => {
+  it('can be turned on once the application lets go, without a reload; until then the page says why', async () => {
+    const slug = directory.add();
+    // Busy at the page's first request, and again at the visitor's first try.
+    const page = await openPage(slug, '', server, (p) => p.addInitScript(cameraBusyFor(2)));
+    await page.getByLabel('Your name').waitFor();
+    const camera = page.locator('#preview-cam');
+    await expect.poll(() => camera.textContent()).toBe('Turn camera on');
+    await expect.poll(() => camera.isEnabled()).toBe(true);
+    const previewLive = () =>
+      page.evaluate(`(() => {
+        const stream = document.getElementById('preview-video').srcObject;
+        const track = stream && stream.getVideoTracks()[0];
+        return !!track && track.readyState === 'live';
+      })()`);
+
+    await camera.click();
+    await page.getByText('Your camera did not start. Another application may be using it.').waitFor();
+    expect(await camera.textContent()).toBe('Turn camera on');
+    expect(await camera.isEnabled()).toBe(true);
+    expect(await previewLive()).toBe(false);
+
+    await camera.click();
+    await expect.poll(() => camera.textContent()).toBe('Turn camera off');
+    expect(await previewLive()).toBe(true);
+    await joinAs(page, 'Ada');
+    await inCall(page);
+    expect(await page.locator('#call-cam').textContent()).toBe('Turn camera off');
   }, 60_000);
 });
 

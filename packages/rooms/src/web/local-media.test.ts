@@ -84,10 +84,14 @@ async function startedWithCameraOff(): Promise<LocalMedia> {
   return media;
 }
 
+/** What enumerateDevices lists: with permission given, ids are filled in. */
+let listed: Array<Pick<MediaDeviceInfo, 'deviceId' | 'kind'>>;
+
 beforeEach(() => {
   tracks = [];
   requests = [];
-  vi.stubGlobal('navigator', { mediaDevices: { getUserMedia } });
+  listed = [];
+  vi.stubGlobal('navigator', { mediaDevices: { getUserMedia, enumerateDevices: async () => listed } });
 });
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -143,6 +147,70 @@ describe('the camera while it starts', () => {
 });
 
 describe('a camera busy when the page started', () => {
+  /** Started while another application held the only camera: the microphone alone started. */
+  async function startedWithCameraBusy(): Promise<LocalMedia> {
+    const media = new LocalMedia();
+    const started = media.start();
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    requests.shift()?.refuse('NotReadableError');
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    await answerAll();
+    expect(await started).toEqual({ audio: true, video: false });
+    return media;
+  }
+
+  it('listed by the browser, it can be turned on from the camera button once the other app lets go', async () => {
+    const media = await startedWithCameraBusy();
+    expect(media.hasCamera).toBe(false);
+    const changes = vi.fn();
+    media.onChange(changes);
+    listed = [
+      { deviceId: 'cam-1', kind: 'videoinput' },
+      { deviceId: 'mic-1', kind: 'audioinput' },
+    ];
+    await media.devices();
+    // The button is drawn again, enabled: a single camera offers no other choice in the device list.
+    expect(changes).toHaveBeenCalled();
+    expect(media.hasCamera).toBe(true);
+    expect(media.state.video).toBe(false);
+
+    const on = media.setCamera(true);
+    await answerAll();
+    await on;
+    expect(media.state.video).toBe(true);
+    expect(liveVideo()).toHaveLength(1);
+    await media.setCamera(false);
+    expect(liveVideo()).toHaveLength(0);
+  });
+
+  it('still busy when turned on: the attempt fails, nothing stays live, and it can be tried again', async () => {
+    const media = await startedWithCameraBusy();
+    listed = [{ deviceId: 'cam-1', kind: 'videoinput' }];
+    await media.devices();
+    const on = media.setCamera(true);
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    requests.shift()?.refuse('NotReadableError');
+    await expect(on).rejects.toThrow('NotReadableError');
+    expect(media.state.video).toBe(false);
+    expect(media.hasCamera).toBe(true);
+    expect(liveVideo()).toHaveLength(0);
+
+    const again = media.setCamera(true);
+    await answerAll();
+    await again;
+    expect(media.state.video).toBe(true);
+  });
+
+  it('not listed (no permission for it, or none plugged in): the camera button stays disabled', async () => {
+    const media = await startedWithCameraBusy();
+    listed = [
+      { deviceId: '', kind: 'videoinput' },
+      { deviceId: 'mic-1', kind: 'audioinput' },
+    ];
+    await media.devices();
+    expect(media.hasCamera).toBe(false);
+  });
+
   it('chosen later in the device list, it can be turned off again (hasCamera follows)', async () => {
     const media = new LocalMedia();
     const started = media.start();

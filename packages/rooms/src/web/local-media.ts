@@ -33,6 +33,8 @@ export class LocalMedia {
   #camOn = true;
   #hasMic = false;
   #hasCamera = false;
+  /** The device list shows a camera (permission given), whether or not it started. */
+  #cameraListed = false;
   /**
    * Bumped by every change to the camera (on, off, another device, leaving). A camera takes up to a
    * few seconds to start; a track that arrives for a request overtaken meanwhile is stopped at once,
@@ -87,8 +89,12 @@ export class LocalMedia {
     return this.#hasMic;
   }
 
+  /**
+   * A camera busy when the page started (another application held it) counts once the device list
+   * shows it: the visitor can turn it on when the other application lets go, without a reload.
+   */
   get hasCamera(): boolean {
-    return this.#hasCamera;
+    return this.#hasCamera || this.#cameraListed;
   }
 
   get state(): MediaState {
@@ -209,10 +215,12 @@ export class LocalMedia {
     const all = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
     // Before permission is granted, devices have no id or label: nothing to choose from yet.
     const usable = all.filter((d) => d.deviceId !== '');
-    return {
-      cameras: usable.filter((d) => d.kind === 'videoinput'),
-      microphones: usable.filter((d) => d.kind === 'audioinput'),
-    };
+    const cameras = usable.filter((d) => d.kind === 'videoinput');
+    if (this.#cameraListed !== cameras.length > 0) {
+      this.#cameraListed = cameras.length > 0;
+      this.#changed();
+    }
+    return { cameras, microphones: usable.filter((d) => d.kind === 'audioinput') };
   }
 
   #audioConstraints(): MediaTrackConstraints {

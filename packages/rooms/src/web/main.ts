@@ -422,7 +422,13 @@ function wireControls(): void {
     void join();
   });
   const toggleMic = () => media.setMic(!media.state.audio);
-  const toggleCam = () => void media.setCamera(!media.state.video).catch(() => renderToggles());
+  const toggleCam = () =>
+    void media.setCamera(!media.state.video).catch(() => {
+      renderToggles();
+      // Before joining, the call's notices are out of sight: the form's own line says it.
+      if (session) showNotice(t('cameraFailed'));
+      else el.joinError.textContent = t('cameraFailed');
+    });
   el.previewMic.addEventListener('click', toggleMic);
   el.callMic.addEventListener('click', toggleMic);
   el.previewCam.addEventListener('click', toggleCam);

@@ -126,6 +126,7 @@ const en = {
   rejoin: 'Join again',
   endedHeading: 'Meeting',
   shareFailed: 'Screen sharing did not start.',
+  cameraFailed: 'Your camera did not start. Another application may be using it.',
   roomFullAdmit: 'The room is full: nobody else can be admitted.',
   chatTooFast: 'You are sending messages too fast: this one was not sent. Send it again in a moment.',
   chatTooLong: 'This message is too long: at most {max} characters.',
@@ -268,6 +269,7 @@ const fr: Dictionary = {
   rejoin: 'Rejoindre à nouveau',
   endedHeading: 'Réunion',
   shareFailed: 'Le partage d’écran n’a pas démarré.',
+  cameraFailed: 'Votre caméra n’a pas démarré. Une autre application l’utilise peut-être.',
   roomFullAdmit: 'La salle est pleine : personne d’autre ne peut entrer.',
   chatTooFast:
     'Vous envoyez des messages trop vite : celui-ci n’a pas été envoyé. Renvoyez-le dans un instant.',
