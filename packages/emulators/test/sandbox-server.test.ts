@@ -66,6 +66,10 @@ describe('the appointment and Graph', () => {
     start: '2026-12-01T09:00:00.000Z',
     end: '2026-12-01T09:30:00.000Z',
     location: 'Room 1; https://r.example/m/abcdefgh12',
+    locations: [
+      { type: 'room', id: 'room-1@contoso.test', displayName: 'Room 1' },
+      { type: 'custom', id: 'https://r.example/m/abcdefgh12', displayName: 'https://r.example/m/abcdefgh12' },
+    ],
     body: '<div>Agenda</div><!--roomlink:begin id=x--><div>join</div><!--roomlink:end id=x-->',
     attendees: ['pierre@contoso.test'],
     recurrence: {
@@ -93,6 +97,23 @@ describe('the appointment and Graph', () => {
       range: { type: 'noEnd', startDate: '2026-12-01', recurrenceTimeZone: 'Romance Standard Time' },
     });
     expect(fromEvent({ ...input, id: 'e1' }, 'addin-id')).toEqual({ ...item, id: 'e1' });
+  });
+
+  it('keeps a room a conferenceRoom with its address, beside the custom entries, both ways', () => {
+    const input = toEventInput(item, 'addin-id');
+    expect(input.location).toEqual({ displayName: 'Room 1; https://r.example/m/abcdefgh12' });
+    expect(input.locations).toEqual([
+      { displayName: 'Room 1', locationType: 'conferenceRoom', locationEmailAddress: 'room-1@contoso.test' },
+      { displayName: 'https://r.example/m/abcdefgh12', locationType: 'default' },
+    ]);
+    // An item or event with a location line only: the line is one custom entry, as Outlook makes it.
+    const { locations: _, ...lineOnly } = item;
+    const line = [{ type: 'custom', id: item.location, displayName: item.location }];
+    expect(toEventInput(lineOnly, 'a').locations).toEqual([
+      { displayName: item.location, locationType: 'default' },
+    ]);
+    const { locations: __, ...eventLineOnly } = toEventInput(lineOnly, 'a');
+    expect(fromEvent({ ...eventLineOnly, id: 'e2' }, 'a').locations).toEqual(line);
   });
 
   it('writes no extended property before the add-in saved custom properties', () => {

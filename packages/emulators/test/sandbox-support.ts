@@ -62,6 +62,11 @@ export interface SandboxItemSnapshot {
   readonly id: string | null;
   readonly subject: string;
   readonly location: string;
+  readonly locations: {
+    readonly type: 'custom' | 'room';
+    readonly id: string;
+    readonly displayName: string;
+  }[];
   readonly body: string;
   readonly customProperties: Record<string, unknown> | null;
   readonly notifications: { key: string; type: string; message: string }[];

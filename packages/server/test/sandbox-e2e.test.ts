@@ -74,7 +74,10 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
   it('signs in through the emulator, adds the meeting once, saves it to Graph, removes it', async () => {
     await openSandbox(page, server.baseUrl, { user: ADELE.upn });
     await typeAppointment('Budget review', 'Agenda: the budget.');
-    const userBody = (await item(page)).body;
+    // A room booked with Room Finder: a location entry the add-in must leave as it is.
+    await page.getByTestId('add-room').click();
+    const { userBody, room } = await item(page).then((i) => ({ userBody: i.body, room: i.locations }));
+    expect(room).toEqual([expect.objectContaining({ type: 'room', displayName: 'Conference Room 4' })]);
 
     await addMeetingSigningIn(ADELE.account);
 
@@ -98,7 +101,10 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     expect(meetingId).not.toBe('');
     expect(added.body.startsWith(userBody)).toBe(true);
     expect(findJoinBlock(added.body, 'html')?.meetingId).toBe(meetingId);
-    expect(added.customProperties).toMatchObject({ roomlinkJoinUrl: added.location });
+    // The join link is a location entry of its own, after the room (Mailbox 1.8's enhancedLocation).
+    const joinUrl = String(added.customProperties?.roomlinkJoinUrl ?? '');
+    expect(added.locations).toEqual([...room, { type: 'custom', id: joinUrl, displayName: joinUrl }]);
+    expect(added.location).toBe(`Conference Room 4; ${joinUrl}`);
     expect(added.notifications).toContainEqual(
       expect.objectContaining({ type: 'informationalMessage', message: 'Roomlink meeting added.' }),
     );
@@ -108,7 +114,7 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     const fetched = await server.api(`api/v1/meetings/${meetingId}`, token);
     expect(fetched.status).toBe(200);
     const meeting = (await fetched.json()) as { status: string; subject: string; joinUrl: string };
-    expect(meeting).toMatchObject({ status: 'scheduled', subject: 'Budget review', joinUrl: added.location });
+    expect(meeting).toMatchObject({ status: 'scheduled', subject: 'Budget review', joinUrl });
     expect(meeting.joinUrl.startsWith(server.baseUrl)).toBe(true);
     expect(added.body).toContain(meeting.joinUrl);
     expect((await fetch(meeting.joinUrl)).status).toBe(200);
@@ -125,11 +131,20 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     const event = (await graph.json()) as {
       subject: string;
       location: { displayName: string };
+      locations: { displayName: string; locationType: string; locationEmailAddress?: string | null }[];
       body: { contentType: string; content: string };
       singleValueExtendedProperties?: { id: string; value: string }[];
     };
     expect(event.subject).toBe('Budget review');
-    expect(event.location.displayName).toBe(meeting.joinUrl);
+    expect(event.location.displayName).toBe(`Conference Room 4; ${meeting.joinUrl}`);
+    expect(event.locations).toEqual([
+      expect.objectContaining({
+        displayName: 'Conference Room 4',
+        locationType: 'conferenceRoom',
+        locationEmailAddress: room[0]?.id,
+      }),
+      expect.objectContaining({ displayName: meeting.joinUrl, locationType: 'default' }),
+    ]);
     expect(findJoinBlock(event.body.content, 'html')?.meetingId).toBe(meetingId);
     expect(event.singleValueExtendedProperties).toHaveLength(1);
     expect(JSON.parse(event.singleValueExtendedProperties?.[0]?.value ?? '{}')).toMatchObject({
@@ -145,7 +160,8 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
       'This appointment already has a Roomlink meeting.',
     );
 
-    // The task pane shows the account and the join link, and removes the meeting: block, location, room.
+    // The task pane shows the account and the join link, and removes the meeting: its block, its join link
+    // (the booked room stays) and its Roomlink room.
     await page.getByTestId(OPTIONS).click();
     await expect
       .poll(() => taskpane().getByTestId('account').textContent())
@@ -155,7 +171,9 @@ describe('Outlook sandbox on the real Roomlink server (demo mode)', () => {
     await expect.poll(async () => (await item(page)).customProperties).toEqual({});
     const removed = await item(page);
     expect(removed.body).toBe(userBody);
-    expect(removed.location).toBe('');
+    // The room is still a room, and the only location.
+    expect(removed.locations).toEqual(room);
+    expect(removed.location).toBe('Conference Room 4');
     expect(apiCalls('DELETE', `/api/v1/meetings/${meetingId}`)).toBe(1);
     expect((await server.api(`api/v1/meetings/${meetingId}`, token)).status).toBe(404);
   });

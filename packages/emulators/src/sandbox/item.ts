@@ -23,12 +23,21 @@ export interface ItemRecurrence {
   readonly timeZone: string;
 }
 
+/** One of the appointment's locations (Office.js LocationDetails): `id` is a room's address, else the text. */
+export interface ItemLocation {
+  readonly type: 'custom' | 'room';
+  readonly id: string;
+  readonly displayName: string;
+}
+
 export interface SandboxItem {
   readonly id: string | null;
   readonly subject: string;
   readonly start: string;
   readonly end: string;
   readonly location: string;
+  /** The entries behind `location` (Mailbox 1.8); absent: `location` is one custom entry. */
+  readonly locations?: readonly ItemLocation[];
   readonly body: string;
   readonly attendees: readonly string[];
   readonly recurrence: ItemRecurrence | null;
@@ -50,6 +59,18 @@ export const sandboxItemSchema = {
     start: { type: 'string', format: 'date-time' },
     end: { type: 'string', format: 'date-time' },
     location: { type: 'string' },
+    locations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['type', 'id', 'displayName'],
+        properties: {
+          type: { type: 'string', enum: ['custom', 'room'] },
+          id: { type: 'string', minLength: 1 },
+          displayName: { type: 'string' },
+        },
+      },
+    },
     body: { type: 'string' },
     attendees: { type: 'array', items: { type: 'string' } },
     recurrence: {
@@ -138,6 +159,13 @@ export function toEventInput(item: SandboxItem, addinId: string): SandboxEventIn
     start: toGraphTime(item.start),
     end: toGraphTime(item.end),
     location: { displayName: item.location },
+    // Graph keeps every entry in `locations` and their names, joined, in `location`; a room is a
+    // conferenceRoom with its mailbox address.
+    locations: (item.locations ?? customLocation(item.location)).map((l) =>
+      l.type === 'room'
+        ? { displayName: l.displayName, locationType: 'conferenceRoom' as const, locationEmailAddress: l.id }
+        : { displayName: l.displayName, locationType: 'default' as const },
+    ),
     attendees: item.attendees.map((address) => ({ emailAddress: { address }, type: 'required' as const })),
     recurrence: toGraphRecurrence(item.recurrence),
     ...(item.customProperties
@@ -169,11 +197,22 @@ export function fromEvent(event: SandboxEvent, addinId: string): SandboxItem {
     start: fromGraphTime(event.start),
     end: fromGraphTime(event.end),
     location: event.location?.displayName ?? '',
+    locations: event.locations?.length
+      ? event.locations.map((l) =>
+          l.locationType === 'conferenceRoom' && l.locationEmailAddress
+            ? { type: 'room' as const, id: l.locationEmailAddress, displayName: l.displayName }
+            : { type: 'custom' as const, id: l.displayName, displayName: l.displayName },
+        )
+      : customLocation(event.location?.displayName ?? ''),
     body: event.body?.contentType === 'text' ? escapeText(html) : inner,
     attendees: (event.attendees ?? []).map((a) => a.emailAddress.address),
     recurrence: fromGraphRecurrence(event.recurrence),
     customProperties,
   };
+}
+
+function customLocation(text: string): ItemLocation[] {
+  return text === '' ? [] : [{ type: 'custom', id: text, displayName: text }];
 }
 
 function escapeText(text: string): string {

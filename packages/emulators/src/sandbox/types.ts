@@ -41,6 +41,12 @@ export interface SandboxEventInput {
   readonly start: SandboxDateTime;
   readonly end: SandboxDateTime;
   readonly location: { readonly displayName: string };
+  /** Every location entry (Graph's `locations`); a room is a conferenceRoom with its address. */
+  readonly locations?: readonly {
+    readonly displayName: string;
+    readonly locationType: 'default' | 'conferenceRoom';
+    readonly locationEmailAddress?: string;
+  }[];
   readonly attendees: { readonly emailAddress: { readonly address: string }; readonly type: 'required' }[];
   readonly recurrence: SandboxRecurrence | null;
   /** The add-in's custom properties: `String {00020329-…} Name cecp-<add-in id>` = JSON object. */

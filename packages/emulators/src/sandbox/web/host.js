@@ -31,6 +31,7 @@
         monthly: 'Tous les mois',
         until: 'Jusqu’au',
         location: 'Ajouter un lieu',
+        addRoom: 'Réserver une salle',
         body: 'Ajoutez une description ou joignez des documents',
         close: 'Fermer',
         allow: 'Autoriser',
@@ -60,6 +61,7 @@
         monthly: 'Every month',
         until: 'Until',
         location: 'Add a location',
+        addRoom: 'Book a room',
         body: 'Add a description or attach documents',
         close: 'Close',
         allow: 'Allow',
@@ -182,6 +184,12 @@
     { type: 'button', class: 'ribbon-button primary', testid: 'send', onclick: () => send() },
     UI.send,
   );
+  // Room Finder, reduced to one room: a location entry of type room, which an add-in must keep.
+  const roomButton = h(
+    'button',
+    { type: 'button', class: 'ribbon-button', testid: 'add-room', onclick: () => addLocations([DEMO_ROOM]) },
+    UI.addRoom,
+  );
   const newButton = h(
     'button',
     { type: 'button', class: 'ribbon-button', testid: 'new-event', onclick: () => newAppointment() },
@@ -232,7 +240,7 @@
           h('label', {}, UI.repeat, fields.repeat),
           h('label', {}, UI.until, fields.until),
         ),
-        h('div', { class: 'row' }, fields.location),
+        h('div', { class: 'row location' }, fields.location, roomButton),
         fields.body,
       ),
       taskpane,
@@ -279,6 +287,7 @@
       start: startDate().toISOString(),
       end: endDate().toISOString(),
       location: fields.location.value,
+      locations: locations.map((l) => ({ ...l })),
       body: fields.body.innerHTML,
       attendees: fields.attendees.value
         .split(/[;,]/)
@@ -301,6 +310,7 @@
     fields.end.value = toLocalInput(new Date(data.end));
     timesShown();
     fields.location.value = data.location;
+    locations = data.locations ? data.locations.map((l) => ({ ...l })) : customEntry(data.location);
     fields.body.innerHTML = data.body;
     fields.repeat.value = data.recurrence ? data.recurrence.recurrenceType : 'never';
     fields.until.value = data.recurrence?.endDate ? data.recurrence.endDate : '';
@@ -342,6 +352,52 @@
     fields.end.min = fields.start.value;
     fields.end.removeAttribute('aria-invalid');
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Locations (Mailbox 1.8's enhancedLocation): entries of type custom (text) or room (a mailbox). The
+  // location line shows their display names joined by "; ". Typing in it, or location.setAsync, makes it
+  // one custom entry in place of all the others, as Outlook does ("inserts the specified location
+  // string as plain text, overwriting any existing location").
+
+  const DEMO_ROOM = {
+    type: 'room',
+    id: `conference-room-4@${config.user.upn.split('@')[1]}`,
+    displayName: 'Conference Room 4',
+  };
+  let locations = [];
+  const customEntry = (text) => (text === '' ? [] : [{ type: 'custom', id: text, displayName: text }]);
+
+  function locationIdentifiers(value) {
+    const valid =
+      Array.isArray(value) &&
+      value.every(
+        (l) => l && typeof l.id === 'string' && l.id !== '' && (l.type === 'custom' || l.type === 'room'),
+      );
+    if (!valid) throw hostError('InvalidFormatError', 'LocationIdentifier objects are expected.', 2000);
+    return value.map((l) => ({ id: l.id, type: l.type }));
+  }
+
+  function showLocations() {
+    fields.location.value = locations.map((l) => l.displayName).join('; ');
+  }
+
+  function addLocations(identifiers) {
+    for (const { id, type } of identifiers) {
+      if (locations.some((l) => l.id === id && l.type === type)) continue;
+      const known = type === 'room' && id === DEMO_ROOM.id;
+      locations.push(known ? { ...DEMO_ROOM } : { type, id, displayName: id });
+    }
+    showLocations();
+  }
+
+  function removeLocations(identifiers) {
+    locations = locations.filter((l) => !identifiers.some((r) => r.id === l.id && r.type === l.type));
+    showLocations();
+  }
+
+  fields.location.addEventListener('input', () => {
+    locations = customEntry(fields.location.value);
+  });
 
   function timesChanged() {
     timesShown();
@@ -542,7 +598,19 @@
     'item.subject.get': () => fields.subject.value,
     'item.subject.set': (_, args) => setField(fields.subject, args.value, 255),
     'item.location.get': () => fields.location.value,
-    'item.location.set': (_, args) => setField(fields.location, args.value, 255),
+    'item.location.set': (_, args) => {
+      setField(fields.location, args.value, 255);
+      locations = customEntry(args.value);
+    },
+    'item.enhancedLocation.get': () =>
+      locations.map((l) => ({
+        locationIdentifier: { id: l.id, type: l.type },
+        displayName: l.displayName,
+        ...(l.type === 'room' ? { emailAddress: l.id } : {}),
+      })),
+    'item.enhancedLocation.add': (_, args) => addLocations(locationIdentifiers(args.locationIdentifiers)),
+    'item.enhancedLocation.remove': (_, args) =>
+      removeLocations(locationIdentifiers(args.locationIdentifiers)),
     'item.start.get': () => startDate().toISOString(),
     'item.start.set': (_, args) => {
       // Outlook keeps the duration when the start moves.

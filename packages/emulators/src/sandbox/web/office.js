@@ -120,6 +120,7 @@
         Yearly: 'yearly',
       },
       Days: { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' },
+      LocationType: { Custom: 'custom', Room: 'room' },
       SendModeOverride: { PromptUser: 'promptUser' },
     },
     context: { requirements: { isSetSupported: () => false } },
@@ -239,6 +240,11 @@
       itemId: info.itemId || undefined,
       subject: field('subject'),
       location: field('location'),
+      enhancedLocation: {
+        getAsync: method('item.enhancedLocation.get', 0, () => ({})),
+        addAsync: method('item.enhancedLocation.add', 1, (rest) => ({ locationIdentifiers: rest[0] })),
+        removeAsync: method('item.enhancedLocation.remove', 1, (rest) => ({ locationIdentifiers: rest[0] })),
+      },
       start: field('start', (iso) => new Date(iso)),
       end: field('end', (iso) => new Date(iso)),
       body: {
