@@ -281,8 +281,9 @@ describe('PIN', () => {
 
 describe('a visitor back at the form', () => {
   it('after a wrong PIN, the server closing the unjoined socket is no error: the next Join connects again', async () => {
-    // The server closes a socket left unjoined (here after 1 s, by default 10 minutes).
-    const impatient = await startServer({ directory, webRoot: web.root, joinTimeoutSeconds: 1 });
+    // The server closes a socket left unjoined (here after 3 s, by default 10 minutes). The page's join
+    // must reach it before that: 3 s leave a loaded machine's renderer room to send it.
+    const impatient = await startServer({ directory, webRoot: web.root, joinTimeoutSeconds: 3 });
     try {
       const slug = directory.add({ guestPin: GUEST_PIN });
       const page = await openPage(slug, '', impatient);

@@ -48,7 +48,7 @@ for (const dialect of DIALECTS) {
     async function knownMeeting(subject: string) {
       const meeting = await env.createMeeting(user, { subject });
       const eventId = env.createEvent(user, meeting);
-      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
       await env.emulator.flushNotifications();
       await env.sync.worker.reconcile(await state());
       return { meeting, eventId };
@@ -70,7 +70,11 @@ for (const dialect of DIALECTS) {
       const { meeting, masterId } = await linkedDailySeries(env, user, 'Daily stand-up', { type: 'noEnd' });
       env.emulator.cancelEvent(user.oid, masterId);
       expect(env.emulator.getEvent(user.oid, masterId)).toBeDefined();
-      await eventually(async () => (await status(meeting.id)) === 'cancelled', 3000, 'the series cancelled');
+      await eventually(
+        async () => (await status(meeting.id)) === 'cancelled',
+        10_000,
+        'the series cancelled',
+      );
     });
 
     it('cancels an event an incremental round reports removed while it is still in the window', async () => {
@@ -118,7 +122,7 @@ for (const dialect of DIALECTS) {
         const far = wholeMinute(Date.now() + 200 * DAY);
         const meeting = await env.createMeeting(user, { subject: 'Moved in mid-round', start: far });
         const eventId = env.createEvent(user, meeting);
-        await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+        await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
         await env.emulator.flushNotifications();
         // After the round's listing, before it reads the linked events it did not list, the organizer
         // moves the meeting into the window (notification lost): the round did not list it.

@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
           const m = await env.meeting(user, meeting.id);
           return m.subject === 'Budget review (moved)' && m.start.getTime() === newStart.getTime() && m;
         },
-        2000,
+        10_000,
         'the meeting to follow the calendar',
       );
       expect(Date.now() - changedAt).toBeLessThan(2000);
@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
       env.emulator.cancelEvent(user.oid, eventId);
       await eventually(
         async () => (await env.meeting(user, meeting.id)).status === 'cancelled',
-        2000,
+        10_000,
         'cancel',
       );
       expect(await env.sync.isRoomOpenAt(meeting.room.slug, newStart)).toBe(false);
@@ -98,11 +98,11 @@ for (const dialect of DIALECTS) {
       const oldSlot = new Date(third.getTime() + 5 * 60_000);
       await eventually(
         async () => (await env.sync.isRoomOpenAt(slug, oldSlot)) === false,
-        2000,
+        10_000,
         'old window closed',
       );
       // Saved, and said: the live room, if any, is checked again at once (not at its closing time).
-      await eventually(() => env.occurrencesChanged.includes(meeting.id), 2000, 'the change to be told');
+      await eventually(() => env.occurrencesChanged.includes(meeting.id), 10_000, 'the change to be told');
       expect(await env.sync.isRoomOpenAt(slug, movedTo)).toBe(true);
       expect(await env.sync.isRoomOpenAt(slug, new Date(movedTo.getTime() + 20 * 60_000))).toBe(true);
       const fourth = new Date(first.getTime() + 3 * 24 * HOUR + 5 * 60_000);
@@ -126,7 +126,7 @@ for (const dialect of DIALECTS) {
           const rows = await stored();
           return rows.length === 1 && rows;
         },
-        2000,
+        10_000,
         'the moved occurrence to be saved',
       );
       // The start an earlier version hashed into the key: not recoverable from the key any more.
@@ -166,7 +166,7 @@ for (const dialect of DIALECTS) {
           const rows = await stored();
           return rows.length === 1 && rows[0]?.occurrenceKey !== legacyKey && rows;
         },
-        2000,
+        10_000,
         'the legacy row to be written again',
       );
       expect(rewritten[0]?.occurrenceKey).toMatch(/^[0-9a-f]{32}$/);
@@ -188,14 +188,14 @@ for (const dialect of DIALECTS) {
       });
       await eventually(
         async () => (await env.sync.isRoomOpenAt(slug, during(day(1)))) === false,
-        2000,
+        10_000,
         'the moved occurrence to leave its slot',
       );
       const changedAt = Date.now();
       env.emulator.deleteOccurrence(user.oid, masterId, day(2));
       await eventually(
         async () => (await env.sync.isRoomOpenAt(slug, during(day(2)))) === false,
-        2000,
+        10_000,
         'the deleted occurrence to close',
       );
       expect(Date.now() - changedAt).toBeLessThan(2000);
@@ -261,7 +261,7 @@ for (const dialect of DIALECTS) {
     it('sends no request before Retry-After elapses under a 429 storm', async () => {
       const meeting = await env.createMeeting(user, { subject: 'Throttled' });
       const eventId = env.createEvent(user, meeting);
-      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
       env.emulator.clearRequests();
       env.emulator.faults.inject({ kind: 'throttle', retryAfterSeconds: 1, count: 3 });
       env.emulator.updateEvent(user.oid, eventId, { subject: 'Throttled, then applied' });
@@ -284,7 +284,7 @@ for (const dialect of DIALECTS) {
     it('catches a dropped notification through a missed lifecycle event (delta)', async () => {
       const meeting = await env.createMeeting(user, { subject: 'Offsite' });
       const eventId = env.createEvent(user, meeting);
-      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
       await env.emulator.flushNotifications();
       env.emulator.dropNextNotifications(1);
       env.emulator.updateEvent(user.oid, eventId, { subject: 'Offsite (lost notification)' });
@@ -293,7 +293,7 @@ for (const dialect of DIALECTS) {
       await env.emulator.sendLifecycle(subscriptionId, 'missed');
       await eventually(
         async () => (await env.meeting(user, meeting.id)).subject === 'Offsite (lost notification)',
-        3000,
+        10_000,
         'delta to catch the change',
       );
       expect(env.emulator.requests().some((r) => r.path.toLowerCase().includes('/calendarview/delta'))).toBe(
@@ -304,7 +304,7 @@ for (const dialect of DIALECTS) {
     it('catches a change made while Graph paused delivery for reauthorization, once reauthorized', async () => {
       const meeting = await env.createMeeting(user, { subject: 'Board' });
       const eventId = env.createEvent(user, meeting);
-      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
       await env.emulator.flushNotifications();
       // Graph documents that notifications of the pause are lost: the emulator drops this one.
       env.emulator.dropNextNotifications(1);
@@ -314,7 +314,7 @@ for (const dialect of DIALECTS) {
       await env.emulator.sendLifecycle(subscriptionId, 'reauthorizationRequired');
       await eventually(
         async () => (await env.meeting(user, meeting.id)).subject === 'Board (changed during the pause)',
-        3000,
+        10_000,
         'a reconciliation after the reauthorization',
       );
       expect(env.emulator.requests().some((r) => r.path.endsWith('/reauthorize'))).toBe(true);
@@ -324,7 +324,7 @@ for (const dialect of DIALECTS) {
     async function droppedDeletion(remove: (eventId: string) => void) {
       const meeting = await env.createMeeting(user, { subject: 'Quarterly' });
       const eventId = env.createEvent(user, meeting);
-      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 3000, 'link');
+      await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
       await env.emulator.flushNotifications();
       env.emulator.dropNextNotifications(1);
       remove(eventId);
@@ -371,7 +371,7 @@ for (const dialect of DIALECTS) {
       await env.sync.startSyncForUser(who.userId, who.tenantId);
       const first = await eventually(
         async () => (await env.sync.syncStore.users.find(who.userId))?.subscriptionId ?? undefined,
-        3000,
+        10_000,
         'a first subscription',
       );
       return { who, first };
@@ -390,7 +390,7 @@ for (const dialect of DIALECTS) {
             undefined
           );
         },
-        3000,
+        10_000,
         what,
       );
     }

@@ -211,7 +211,7 @@ export async function linkedDailySeries(
     recurrence,
   });
   const masterId = env.createEvent(user, meeting, { recurrence });
-  await eventually(() => env.sync.service.isLinked(user.userId, masterId), 3000, 'the series to be linked');
+  await eventually(() => env.sync.service.isLinked(user.userId, masterId), 10_000, 'the series to be linked');
   return { first, meeting, masterId };
 }
 

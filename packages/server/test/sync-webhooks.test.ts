@@ -65,7 +65,8 @@ for (const dialect of DIALECTS) {
         expect(response.status).toBe(200);
         expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
         expect(await response.text()).toBe('Validation: Testing client &<');
-        expect(performance.now() - started).toBeLessThan(1000);
+        // Graph waits 10 s for the answer: well within that, whatever the machine's load.
+        expect(performance.now() - started).toBeLessThan(5000);
       }
     });
 

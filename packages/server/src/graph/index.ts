@@ -74,8 +74,9 @@ export interface SyncTuning extends Omit<SyncWorkerSettings, 'addinId'> {
   readonly graph?: Partial<
     Pick<GraphClientOptions, 'maxAttempts' | 'backoff' | 'maxRetryAfterMs' | 'random'>
   >;
-  /** SqlJobQueue only. */
+  /** How often an idle queue looks for jobs (SqlJobQueue's pollMs, pg-boss's polling interval). */
   readonly queuePollMs?: number;
+  /** SqlJobQueue only. */
   readonly queueRetry?: { baseMs: number; capMs: number };
 }
 
@@ -156,6 +157,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
           schema: pgBossSchemaFor(options.config.databaseUrl),
           kinds: JOB_KINDS,
           observer,
+          ...(tuning.queuePollMs ? { pollingIntervalSeconds: tuning.queuePollMs / 1000 } : {}),
         })
       : new SqlJobQueue({
           store: new KyselyJobStore(options.store.db),
