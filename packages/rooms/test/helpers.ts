@@ -130,7 +130,7 @@ export class TestSocket {
   /** Waits for the next message (after those already taken) of `type`; skips others of other types. */
   async next<T extends ServerMessage['type']>(
     type: T,
-    timeoutMs = 5000,
+    timeoutMs = 10_000,
   ): Promise<Extract<ServerMessage, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -55,7 +55,7 @@ describe('admin console in French (demo mode)', () => {
 
     // The admin's own row: status badge, column headers, a time in the French locale.
     const row = page.locator('#users-table tbody tr', { hasText: ADMIN.upn });
-    await expect.poll(() => row.count(), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => row.count()).toBe(1);
     await expect(row.locator('td').nth(2).locator('.badge').first().textContent()).resolves.toBe('Connecté');
     await expect(page.locator('#users-table thead').textContent()).resolves.toContain(
       'Synchronisation du calendrier',
@@ -75,7 +75,7 @@ describe('admin console in French (demo mode)', () => {
       void dialog.dismiss();
     });
     await page.getByRole('button', { name: `Supprimer ${ADMIN.name}` }).click();
-    await expect.poll(() => dialogs.length, { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => dialogs.length).toBe(1);
     expect(dialogs[0]).toMatch(new RegExp(`^Supprimer ${ADMIN.name}\\s\\? Ses salles sont annulées`));
     expect(dialogs[0]).toContain('Cette action est irréversible.');
     expect(dialogs[0]).toContain('Ce qui reste\u00a0: les entrées du journal d’audit');

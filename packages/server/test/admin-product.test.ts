@@ -60,7 +60,7 @@ describe('admin console in the product (demo mode)', () => {
           ? body.users
           : undefined;
       },
-      5_000,
+      10_000,
       'sync status in the users list',
     );
     expect(users.find((u) => u.id === member.user.id)).toMatchObject({
@@ -87,7 +87,7 @@ describe('admin console in the product (demo mode)', () => {
     await page.waitForURL(/\/admin$/);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
     const row = page.locator('#users-table tr', { hasText: ADMIN.upn });
-    await expect.poll(() => row.count(), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => row.count()).toBe(1);
     expect(await row.locator('td.sync').getAttribute('data-sync')).toBe('syncing');
     await page.close();
 

@@ -70,7 +70,7 @@ describe('a meeting taken back after a new sign-in (demo mode, real HTTP)', () =
     const { id: eventId } = (await saved.json()) as { id: string };
     await eventually(
       async () => ((await linkedTo(meeting.id)) === first.user.id ? true : undefined),
-      5_000,
+      10_000,
       'link',
     );
 
@@ -78,7 +78,7 @@ describe('a meeting taken back after a new sign-in (demo mode, real HTTP)', () =
     const second = await scriptedSignIn(server.baseUrl, UPN);
     expect(second.user.id).not.toBe(first.user.id);
     // The new user's first round has run (and, the meeting being the old user's then, linked nothing).
-    await eventually(() => reconciled(second.user.id), 5_000, 'the first round after the new sign-in');
+    await eventually(() => reconciled(second.user.id), 10_000, 'the first round after the new sign-in');
     expect(await linkedTo(meeting.id)).toBeUndefined();
 
     const taken = await server.api(`api/v1/meetings/${meeting.id}`, second.token, {
@@ -87,7 +87,7 @@ describe('a meeting taken back after a new sign-in (demo mode, real HTTP)', () =
     expect(taken.status).toBe(200);
     await eventually(
       async () => ((await linkedTo(meeting.id)) === second.user.id ? true : undefined),
-      5_000,
+      10_000,
       'the appointment linked to the meeting again, before it changes',
     );
 
@@ -104,7 +104,7 @@ describe('a meeting taken back after a new sign-in (demo mode, real HTTP)', () =
           ? true
           : undefined;
       },
-      5_000,
+      10_000,
       'the new title on the meeting',
     );
   });
