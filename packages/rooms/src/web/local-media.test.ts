@@ -151,8 +151,10 @@ describe('a camera busy when the page started', () => {
   async function startedWithCameraBusy(): Promise<LocalMedia> {
     const media = new LocalMedia();
     const started = media.start();
+    // Camera and microphone together: the camera is held by another application.
     await vi.waitFor(() => expect(requests).toHaveLength(1));
     requests.shift()?.refuse('NotReadableError');
+    // Then the microphone alone.
     await vi.waitFor(() => expect(requests).toHaveLength(1));
     await answerAll();
     expect(await started).toEqual({ audio: true, video: false });
@@ -212,15 +214,7 @@ describe('a camera busy when the page started', () => {
   });
 
   it('chosen later in the device list, it can be turned off again (hasCamera follows)', async () => {
-    const media = new LocalMedia();
-    const started = media.start();
-    // Camera and microphone together: the camera is held by another application.
-    await vi.waitFor(() => expect(requests).toHaveLength(1));
-    requests.shift()?.refuse('NotReadableError');
-    // Then the microphone alone.
-    await vi.waitFor(() => expect(requests).toHaveLength(1));
-    await answerAll();
-    expect(await started).toEqual({ audio: true, video: false });
+    const media = await startedWithCameraBusy();
     expect(media.hasCamera).toBe(false);
 
     const choosing = media.useCamera('cam-2');
