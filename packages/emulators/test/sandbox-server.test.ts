@@ -114,6 +114,21 @@ describe('the appointment and Graph', () => {
     ]);
     const { locations: __, ...eventLineOnly } = toEventInput(lineOnly, 'a');
     expect(fromEvent({ ...eventLineOnly, id: 'e2' }, 'a').locations).toEqual(line);
+    // Graph's nameless entry is none; a room without a name is known by its address.
+    const odd = fromEvent(
+      {
+        ...eventLineOnly,
+        id: 'e3',
+        locations: [
+          { displayName: null, locationType: 'default' },
+          { displayName: '', locationType: 'conferenceRoom', locationEmailAddress: 'room-2@contoso.test' },
+        ],
+      },
+      'a',
+    );
+    expect(odd.locations).toEqual([
+      { type: 'room', id: 'room-2@contoso.test', displayName: 'room-2@contoso.test' },
+    ]);
   });
 
   it('writes no extended property before the add-in saved custom properties', () => {

@@ -197,18 +197,23 @@ export function fromEvent(event: SandboxEvent, addinId: string): SandboxItem {
     start: fromGraphTime(event.start),
     end: fromGraphTime(event.end),
     location: event.location?.displayName ?? '',
-    locations: event.locations?.length
-      ? event.locations.map((l) =>
-          l.locationType === 'conferenceRoom' && l.locationEmailAddress
-            ? { type: 'room' as const, id: l.locationEmailAddress, displayName: l.displayName }
-            : { type: 'custom' as const, id: l.displayName, displayName: l.displayName },
-        )
-      : customLocation(event.location?.displayName ?? ''),
+    locations: fromGraphLocations(event),
     body: event.body?.contentType === 'text' ? escapeText(html) : inner,
     attendees: (event.attendees ?? []).map((a) => a.emailAddress.address),
     recurrence: fromGraphRecurrence(event.recurrence),
     customProperties,
   };
+}
+
+/** Graph's entries as Office.js's; a nameless one (no room address either) is no entry. */
+function fromGraphLocations(event: SandboxEvent): ItemLocation[] {
+  const entries = (event.locations ?? []).flatMap((l): ItemLocation[] => {
+    const name = l.displayName ?? '';
+    if (l.locationType === 'conferenceRoom' && l.locationEmailAddress)
+      return [{ type: 'room', id: l.locationEmailAddress, displayName: name || l.locationEmailAddress }];
+    return name === '' ? [] : [{ type: 'custom', id: name, displayName: name }];
+  });
+  return entries.length > 0 ? entries : customLocation(event.location?.displayName ?? '');
 }
 
 function customLocation(text: string): ItemLocation[] {

@@ -43,9 +43,9 @@ export interface SandboxEventInput {
   readonly location: { readonly displayName: string };
   /** Every location entry (Graph's `locations`); a room is a conferenceRoom with its address. */
   readonly locations?: readonly {
-    readonly displayName: string;
+    readonly displayName: string | null;
     readonly locationType: 'default' | 'conferenceRoom';
-    readonly locationEmailAddress?: string;
+    readonly locationEmailAddress?: string | null;
   }[];
   readonly attendees: { readonly emailAddress: { readonly address: string }; readonly type: 'required' }[];
   readonly recurrence: SandboxRecurrence | null;
