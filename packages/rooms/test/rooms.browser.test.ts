@@ -483,6 +483,33 @@ describe('in the call and at the door', () => {
     expect(await guest.getByLabel('Message').inputValue()).toBe('');
   }
 
+  it('a message sent as the connection closes stays in the field and goes once the call is joined again', async () => {
+    const slug = directory.add();
+    const guest = await openPage(slug, '', server, (page) => page.addInitScript(REMEMBER_SOCKETS));
+    await joinAs(guest, 'Grace');
+    await inCall(guest);
+    const bob = await TestSocket.open(server.wsUrl(slug));
+    bob.send({ type: 'join', name: 'Bob' });
+    await bob.next('joined');
+
+    // Enter in the instant the socket is closing, before its close event has run.
+    await guest.evaluate(`(() => {
+      document.getElementById('chat-input').value = 'Are you still there?';
+      for (const socket of window.__roomsSockets) socket.close();
+      document.getElementById('chat-form').requestSubmit();
+    })()`);
+    await guest.getByText('The connection to the meeting was lost.').waitFor();
+    expect(await guest.getByLabel('Message').inputValue()).toBe('Are you still there?');
+
+    await guest.getByRole('button', { name: 'Join again' }).click();
+    await guest.getByRole('button', { name: 'Join', exact: true }).click();
+    await inCall(guest);
+    await guest.getByLabel('Message').press('Enter');
+    expect(await bob.next('chat')).toMatchObject({ name: 'Grace', text: 'Are you still there?' });
+    expect(await guest.getByLabel('Message').inputValue()).toBe('');
+    bob.close();
+  }, 60_000);
+
   it('a guest in the lobby hears when no host is there to let them in, and when one comes (French)', async () => {
     const slug = directory.add({ lobby: true });
     const guest = await openPage(slug, '?lang=fr');

@@ -457,8 +457,8 @@ function wireControls(): void {
     if (!session) return;
     // Over the chat limit the line stays in the field, where nothing typed later can overtake it.
     if (!pace.take()) return showNotice(t('chatTooFast'));
-    session.chat(text);
-    el.chatInput.value = '';
+    // A connection that is closing takes nothing: the line stays for the call joined again.
+    if (session.chat(text)) el.chatInput.value = '';
   });
 }
 

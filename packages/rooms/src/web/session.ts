@@ -89,8 +89,9 @@ export class Session {
     this.#signalling.send(joinMessage(name, key));
   }
 
-  chat(text: string): void {
-    this.#signalling.send({ type: 'chat', text });
+  /** False when the line could not go (the connection is closing): it stays the visitor's to send. */
+  chat(text: string): boolean {
+    return this.#signalling.send({ type: 'chat', text });
   }
 
   hostAction(type: 'admit' | 'deny' | 'mute' | 'remove', id: string): void {

@@ -43,8 +43,14 @@ export class Signalling {
     });
   }
 
-  send(message: ClientMessage): void {
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
+  /**
+   * False when the socket is no longer open: it may be closing while its close event waits its turn,
+   * and what is sent then would be lost without a word.
+   */
+  send(message: ClientMessage): boolean {
+    if (this.#socket?.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(JSON.stringify(message));
+    return true;
   }
 
   close(): void {
