@@ -1,8 +1,8 @@
 /**
  * A calendar sync worker as its own process (no HTTP): used by the crash and multi-process tests.
  * Env: DATABASE_URL, ROOMLINK_MASTER_KEYS, ROOMLINK_BASE_URL, GRAPH_BASE_URL (read as Roomlink would),
- * plus SYNC_TEST_KEY (PKCS8 PEM signing Graph tokens), SYNC_TEST_USERS (JSON list) and, on
- * PostgreSQL, SYNC_TEST_BOSS_SCHEMA.
+ * plus SYNC_TEST_KEY (PKCS8 PEM signing Graph tokens), SYNC_TEST_USERS (JSON list), optionally
+ * SYNC_TEST_HOLD_AFTER and SYNC_TEST_LEASE_MS (see below) and, on PostgreSQL, SYNC_TEST_BOSS_SCHEMA.
  */
 import { importPKCS8 } from 'jose';
 import { Registry } from 'prom-client';
@@ -12,7 +12,14 @@ import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import { createRuntime } from '../src/runtime.js';
 import { ADDIN_ID, type SyncUser, tokenSource } from './sync-harness.js';
 
-const { SYNC_TEST_KEY, SYNC_TEST_USERS, SYNC_TEST_BOSS_SCHEMA, ...rest } = process.env;
+const {
+  SYNC_TEST_KEY,
+  SYNC_TEST_USERS,
+  SYNC_TEST_BOSS_SCHEMA,
+  SYNC_TEST_HOLD_AFTER,
+  SYNC_TEST_LEASE_MS,
+  ...rest
+} = process.env;
 const config = loadConfig({
   DATABASE_URL: rest.DATABASE_URL,
   ROOMLINK_MASTER_KEYS: rest.ROOMLINK_MASTER_KEYS,
@@ -46,11 +53,25 @@ const sync = createCalendarSync({
           }),
       }
     : {}),
-  tuning: { queuePollMs: 50, maintenanceEveryMs: 60_000, graph: { backoff: { baseMs: 20, capMs: 200 } } },
+  tuning: {
+    queuePollMs: 50,
+    maintenanceEveryMs: 60_000,
+    // SYNC_TEST_LEASE_MS: a killed worker's mailbox lease can run out in seconds, not the default 30 s.
+    ...(SYNC_TEST_LEASE_MS ? { leaseMs: Number(SYNC_TEST_LEASE_MS) } : {}),
+    graph: { backoff: { baseMs: 20, capMs: 200 } },
+  },
 });
 sync.metrics.changes.reset();
 const original = sync.service.applyItem.bind(sync.service);
+// SYNC_TEST_HOLD_AFTER: once this many changes are applied, the next item never finishes, so that a
+// test can kill the worker in the middle of a sync page at a point it knows, not at one the machine's
+// speed decides. (A page's items are applied one after another.)
+const holdAfter = Number(SYNC_TEST_HOLD_AFTER ?? Number.POSITIVE_INFINITY);
 sync.service.applyItem = async (...args) => {
+  if (applied >= holdAfter) {
+    process.stdout.write('HOLDING\n');
+    await new Promise<never>(() => undefined);
+  }
   const result = await original(...args);
   if (result === 'updated') process.stdout.write(`APPLIED ${++applied}\n`);
   return result;
