@@ -300,7 +300,8 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
       absoluteYearly: '9999-02-28', // 29 February falls on the 28th in common years
       relativeYearly: '9999-01-04', // the first monday of 9999
     };
-    const started = performance.now();
+    // At once: from the pattern, never by walking it (a walk over 2^31 occurrences would not end within
+    // the test's timeout; no bound on time here, which would measure the machine).
     for (const pattern of patterns) {
       for (const interval of [1, INT32_MAX]) {
         for (const range of ranges) {
@@ -320,7 +321,6 @@ describe('series beyond Outlook’s limits, as calendar sync stores them from Gr
         }
       }
     }
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 
