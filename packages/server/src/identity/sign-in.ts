@@ -3,7 +3,8 @@
  * 1. start: a login transaction (state, nonce, PKCE verifier) is stored, keyed by the digest of a
  *    random id that only the starting browser holds in an HttpOnly cookie;
  * 2. callback: the cookie finds the transaction (taken once), openid-client validates the answer,
- *    the user is created or refreshed, tokens are stored encrypted;
+ *    the user is created or refreshed, tokens are stored encrypted and calendar sync starts (not for
+ *    an account that only signs in to the admin console);
  * 3. the add-in's dialog receives a one-time handoff code bound to the task pane's verifier hash,
  *    which the task pane exchanges for an add-in session.
  */
@@ -39,7 +40,10 @@ export interface SignInDeps {
    * what sign-out removed (SQLite's -wal file). Without it the last write simply runs.
    */
   readonly signOutTraces?: SignOutTraces;
-  /** After a completed sign-in, tokens stored (calendar sync subscribes the mailbox). */
+  /**
+   * After a completed sign-in whose tokens were stored (calendar sync subscribes the mailbox): every
+   * add-in sign-in, and a console sign-in of an account whose calendar Roomlink follows.
+   */
   readonly onSignedIn?: (userId: string, tenantId: string) => Promise<void>;
   readonly now?: () => Date;
 }
@@ -147,6 +151,7 @@ export class SignInService {
       throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
     }
     const isAdmin = (claims.wids ?? []).some((w) => this.deps.adminRoleIds.includes(w.toLowerCase()));
+    const follows = transaction.purpose === 'addin' || (await this.#followsCalendar(tenantId, claims.oid));
     const user = await this.#upsertUser(
       tenantId,
       claims.oid,
@@ -154,8 +159,10 @@ export class SignInService {
       claims.preferred_username ?? '',
       isAdmin,
     );
-    await this.deps.tokens.store(user.id, tenantId, result);
-    await this.deps.onSignedIn?.(user.id, tenantId);
+    if (follows) {
+      await this.deps.tokens.store(user.id, tenantId, result);
+      await this.deps.onSignedIn?.(user.id, tenantId);
+    }
     // A sign-out from another device may have come between the token write and now: it stopped
     // sync before this sign-in started it (which then wrote nothing) and deleted the tokens.
     if ((await this.deps.users.findById(user.id))?.status === 'signed_out') throw signedOutMeanwhile();
@@ -252,6 +259,19 @@ export class SignInService {
       upn: await open('upn', user.upnCt),
       isTenantAdmin: user.isAdmin,
     };
+  }
+
+  /**
+   * Whether Roomlink follows (or, waiting for a new sign-in, followed) this account's calendar: it
+   * signed in from the add-in and has not signed out since. Only then does a console sign-in keep its
+   * tokens and calendar sync (and bring back sync that waited for it). Opening the admin console is
+   * no reason to follow anyone's calendar: for an account that only opened the console, Microsoft's
+   * tokens are dropped and sync never starts.
+   */
+  async #followsCalendar(tenantId: string, oid: string): Promise<boolean> {
+    const known = await this.deps.users.findByExchangeId(tenantId, oid);
+    if (!known) return false;
+    return known.status === 'needs_sign_in' || (await this.deps.tokens.holds(known.id));
   }
 
   async #upsertUser(

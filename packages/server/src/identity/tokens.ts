@@ -38,6 +38,11 @@ export class TokenService {
     if (!(await this.deps.tokens.put(sealed))) throw signedOutMeanwhile();
   }
 
+  /** Whether Microsoft tokens are kept for the user. */
+  async holds(userId: string): Promise<boolean> {
+    return (await this.deps.tokens.find(userId)) !== undefined;
+  }
+
   /** A valid Graph access token for the user, refreshed if it expires soon. */
   async getAccessToken(userId: string): Promise<string> {
     const record = await this.deps.tokens.find(userId);
