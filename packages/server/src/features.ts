@@ -60,6 +60,7 @@ export async function productFeatures(
     authRoutes(app, {
       signIn: identity.signIn,
       users: runtime.store.users,
+      tenants: runtime.store.tenants,
       baseUrl: config.baseUrl,
       adminConsentUrl: identity.adminConsentUrl,
       limitPerAddress: clientAddressesKnown(config),

@@ -121,6 +121,32 @@ for (const dialect of DIALECTS) {
       expect(bad.statusCode).toBe(400);
     });
 
+    it('a user who never chose adds Roomlink to every meeting as the tenant admin set it', async () => {
+      const token = await insertSession(store(), 'tenant-default', 'u-default');
+      const headers = { authorization: `Bearer ${token}` };
+      const me = async () =>
+        (await t.app.inject({ method: 'GET', url: '/api/v1/me', headers })).json().settings as {
+          addToEveryMeeting: boolean;
+        };
+      expect((await me()).addToEveryMeeting).toBe(false);
+      const tenant = await store().tenants.ensure('tenant-default', new Date());
+      await store().tenants.updateSettings(
+        'tenant-default',
+        { ...tenant.settings, addToEveryMeetingDefault: true },
+        new Date(),
+      );
+      expect((await me()).addToEveryMeeting).toBe(true);
+      // The user's own choice wins.
+      const put = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/me/settings',
+        headers,
+        payload: { addToEveryMeeting: false, language: null },
+      });
+      expect(put.statusCode).toBe(200);
+      expect((await me()).addToEveryMeeting).toBe(false);
+    });
+
     it('answers 401 without a session before it validates a body', async () => {
       for (const request of [
         { method: 'PUT' as const, url: '/api/v1/me/settings', payload: { addToEveryMeeting: 'yes' } },

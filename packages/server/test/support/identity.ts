@@ -46,6 +46,7 @@ export function signInRoutes(runtime: Runtime, identity: Identity): AppPlugin {
     authRoutes(app, {
       signIn: identity.signIn,
       users: runtime.store.users,
+      tenants: runtime.store.tenants,
       baseUrl: runtime.config.baseUrl,
       adminConsentUrl: identity.adminConsentUrl,
       limitPerAddress: clientAddressesKnown(runtime.config),

@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TenantRepository } from '../../domain/tenants/tenant.js';
 import { BROWSER_SESSION_COOKIE } from '../../identity/authenticator.js';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
@@ -28,6 +29,8 @@ import { ProblemResponse } from './meeting-schemas.js';
 export interface AuthRoutesDeps {
   readonly signIn: SignInService;
   readonly users: UserRepository;
+  /** The tenant's defaults, for what a user has not chosen themselves. */
+  readonly tenants: TenantRepository;
   readonly baseUrl: URL;
   /** Microsoft's admin consent page for this app, carrying `state` back to /auth/admin-consent/done. */
   readonly adminConsentUrl: (state: string) => Promise<URL>;
@@ -293,12 +296,15 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     async (request) => {
       const user = await deps.users.findById(requirePrincipal(request).userId);
       if (!user) throw new HttpError('unauthorized', 'sign in again');
+      const tenant = await deps.tenants.find(user.tenantId);
       return {
         user: await deps.signIn.describe(user),
         status: user.status,
         claims: user.pendingClaims,
         settings: {
-          addToEveryMeeting: user.settings.addToEveryMeeting ?? false,
+          // The user's own choice (made in the task pane) wins over the tenant admin's default.
+          addToEveryMeeting:
+            user.settings.addToEveryMeeting ?? tenant?.settings.addToEveryMeetingDefault ?? false,
           language: user.settings.language ?? null,
         },
       };
