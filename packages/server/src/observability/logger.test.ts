@@ -87,6 +87,34 @@ describe('log redaction', () => {
     });
   });
 
+  it('redacts the fields of Graph events and of the rooms’ join frames', () => {
+    const { logger, lines, text } = capturedLogger();
+    logger.warn(
+      {
+        event: {
+          id: 'e-2',
+          organizer: { emailAddress: { name: 'jane.doe', address: 'jane.doe@contoso.example' } },
+          attendees: [{ displayName: 'jane.doe', type: 'required' }],
+          body: { contentType: 'html', content: '<p>jane.doe agenda</p>' },
+        },
+        subscription: { id: 's-1', clientState: 'jane.doe-state' },
+        frame: { type: 'join', pin: '482913', ticket: 'jane.doe-ticket', rejoin: 'jane.doe-rejoin' },
+      },
+      'graph',
+    );
+    expect(text.join('')).not.toMatch(/jane\.doe|482913/);
+    expect(lines[0]).toMatchObject({
+      event: {
+        id: 'e-2',
+        organizer: { emailAddress: '[redacted]' },
+        attendees: [{ displayName: '[redacted]', type: 'required' }],
+        body: '[redacted]',
+      },
+      subscription: { id: 's-1', clientState: '[redacted]' },
+      frame: { type: 'join', pin: '[redacted]', ticket: '[redacted]', rejoin: '[redacted]' },
+    });
+  });
+
   it('leaves a line that names no such field as pino wrote it, and withholds one it cannot read', () => {
     // A field's name quoted inside a string value is no field.
     const plain = `${JSON.stringify({ level: 30, msg: 'the "subject": field was too long', n: 1 })}\n`;

@@ -22,10 +22,22 @@ export const REDACTED_FIELDS = [
   'refresh_token',
   'id_token',
   'subject',
+  // An event's body holds the join details and the organizer's own text.
+  'body',
   'email',
+  // Graph's shapes: { emailAddress: { name, address } }, attendees' and organizers' displayName.
+  'emailAddress',
+  'address',
+  'displayName',
   'upn',
+  'pin',
   'hostPin',
   'guestPin',
+  // A host link's ticket and a host's rejoin token each let one in as host.
+  'ticket',
+  'rejoin',
+  // A Graph subscription's shared secret: notifications carrying it are believed.
+  'clientState',
   'authorization',
   'cookie',
   'set-cookie',
