@@ -70,7 +70,11 @@ for (const dialect of DIALECTS) {
       graph: object,
       queue: JobQueue,
       leaseRenewMs = 60_000,
-      extra: { maxLeaseHoldMs?: number; log?: SyncWorkerDeps['log'] } = {},
+      extra: {
+        maxLeaseHoldMs?: number;
+        log?: SyncWorkerDeps['log'];
+        allowedTenants?: readonly string[];
+      } = {},
     ) {
       return new SyncWorker({
         graph: graph as unknown as GraphClient,
@@ -84,6 +88,7 @@ for (const dialect of DIALECTS) {
           leaseMs: LEASE_MS,
           leaseRenewMs,
           ...(extra.maxLeaseHoldMs ? { maxLeaseHoldMs: extra.maxLeaseHoldMs } : {}),
+          ...(extra.allowedTenants ? { allowedTenants: extra.allowedTenants } : {}),
         },
         now: () => new Date(clock.ms),
         ...(extra.log ? { log: extra.log } : {}),
@@ -106,6 +111,25 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => env?.close());
     afterEach(() => vi.restoreAllMocks());
+
+    it('leaves the mailboxes of a tenant taken off ROOMLINK_ALLOWED_TENANTS alone', async () => {
+      const graph = heldGraph();
+      const queue = recordingQueue();
+      const elsewhere = worker(graph, queue, 60_000, {
+        allowedTenants: ['f0f0f0f0-0000-4000-8000-000000000001'],
+      });
+      await elsewhere[JOB.change]?.({ userId: user.userId, eventId: 'not-allowed' }, CONTEXT);
+      await elsewhere[JOB.reconcile]?.({ userId: user.userId }, CONTEXT);
+      expect(graph.reads).toBe(0);
+      expect(queue.added).toEqual([]);
+      expect(await leaseUntil()).toBeNull();
+      // On the list, the same job reads Graph.
+      const listed = worker(graph, queue, 60_000, { allowedTenants: [user.tenantId] });
+      const run = listed[JOB.change]?.({ userId: user.userId, eventId: 'allowed' }, CONTEXT);
+      await eventually(() => graph.reads === 1, 5000, 'the job to reach Graph');
+      graph.releaseAll();
+      await run;
+    });
 
     it('puts back a second job of the same mailbox in the same process while the first runs', async () => {
       const graph = heldGraph();

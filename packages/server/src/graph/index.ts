@@ -31,7 +31,7 @@ export { JOB, JOB_KINDS } from './sync-worker.js';
 export { type AccessTokenSource, isSignInRequired, SignInRequiredError } from './token-source.js';
 
 export interface CalendarSyncOptions {
-  readonly config: Pick<Config, 'baseUrl' | 'graphBaseUrl' | 'databaseUrl' | 'rooms'>;
+  readonly config: Pick<Config, 'baseUrl' | 'graphBaseUrl' | 'databaseUrl' | 'rooms' | 'allowedTenants'>;
   readonly store: KyselyStore;
   readonly meetings: MeetingService;
   readonly cipher: FieldCipher;
@@ -209,7 +209,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     subscriptions,
     queue,
     cipher: options.cipher,
-    settings: { ...tuning, addinId: options.addinId },
+    settings: { ...tuning, addinId: options.addinId, allowedTenants: options.config.allowedTenants },
     now,
     ...(options.log ? { log: options.log } : {}),
     onRefused: () => metrics.changes.inc({ action: 'refused' }),

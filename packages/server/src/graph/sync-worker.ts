@@ -48,6 +48,8 @@ export const JOB_KINDS = {
 export interface SyncWorkerSettings {
   /** The Outlook add-in's id (its manifest id): names the custom properties' extended property. */
   readonly addinId: string;
+  /** ROOMLINK_ALLOWED_TENANTS (lower case); null or absent for any tenant. */
+  readonly allowedTenants?: readonly string[] | null;
   /** Calendar window that reconciliation follows; default 1 day back, 180 days ahead. */
   readonly windowPastDays?: number;
   readonly windowFutureDays?: number;
@@ -596,6 +598,10 @@ export class SyncWorker {
     const user = await this.deps.users.find(userId);
     // Sync was stopped (sign-out) or waits for a new sign-in: nothing to do, nothing to retry.
     if (user?.status !== 'active') return;
+    // A tenant taken off ROOMLINK_ALLOWED_TENANTS: Roomlink no longer acts for its users in Graph
+    // (their subscriptions are not renewed and lapse); put back, its mailboxes are followed again.
+    const allowed = this.deps.settings.allowedTenants;
+    if (allowed && !allowed.includes(user.tenantId)) return;
     const { users } = this.deps;
     // One owner per run, not per process: two jobs of one mailbox in this process exclude each other too.
     const owner = randomUUID();

@@ -105,6 +105,28 @@ describe('sessionAuthenticator', () => {
     await expect(authenticate(request('GET', { cookie }))).resolves.toMatchObject({ isTenantAdmin: true });
   });
 
+  it('refuses, and keeps, the sessions of a tenant that is no longer allowed', async () => {
+    const { repo, calls } = sessions(
+      { token: 'kept-addin', kind: 'addin', tenantId: 'tenant-1' },
+      { token: 'gone-addin', kind: 'addin', tenantId: 'tenant-2' },
+      { token: 'gone-console', kind: 'browser', tenantId: 'tenant-2', isAdmin: true },
+    );
+    const authenticate = sessionAuthenticator(repo, baseUrl, now, ['tenant-1']);
+    await expect(authenticate(request('GET', { authorization: 'Bearer kept-addin' }))).resolves.toMatchObject(
+      {
+        tenantId: 'tenant-1',
+      },
+    );
+    await expect(authenticate(request('GET', { authorization: 'Bearer gone-addin' }))).resolves.toBeNull();
+    const cookie = `${BROWSER_SESSION_COOKIE}=gone-console`;
+    await expect(authenticate(request('GET', { cookie }))).resolves.toBeNull();
+    expect(calls.deleted).toEqual([]);
+    // Any tenant when no list is set.
+    await expect(
+      sessionAuthenticator(repo, baseUrl, now)(request('GET', { authorization: 'Bearer gone-addin' })),
+    ).resolves.toMatchObject({ tenantId: 'tenant-2' });
+  });
+
   it('deletes an expired or signed-out session when it sees one', async () => {
     const { repo, calls } = sessions(
       { token: 'old-token', expiresAt: '2026-11-29T11:59:59Z' },

@@ -5,6 +5,7 @@
  *   cross-site requests, so a cookie session is accepted for unsafe methods only when the request's
  *   Origin is Roomlink's own (the cookie is also SameSite=Strict).
  * Expired sessions are deleted when seen, and so are browser sessions of users who must sign in again.
+ * Sessions of a tenant not on ROOMLINK_ALLOWED_TENANTS are refused.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../http/auth.js';
@@ -19,10 +20,15 @@ export function sessionAuthenticator(
   authFlow: AuthFlowRepository,
   baseUrl: URL,
   now: () => Date = () => new Date(),
+  /** ROOMLINK_ALLOWED_TENANTS (lower case), or null for any tenant. */
+  allowedTenants: readonly string[] | null = null,
 ): Authenticator {
   const lookUp = async (token: string, kind: 'addin' | 'browser') => {
     const session = await authFlow.findSession(digest(token));
     if (!session || session.kind !== kind) return null;
+    // A tenant taken off the list since its users signed in is refused at once, not when their
+    // sessions end (up to 30 days). Its sessions stay: put back on the list, it needs no new sign-in.
+    if (allowedTenants && !allowedTenants.includes(session.tenantId)) return null;
     if (
       new Date(session.expiresAt) <= now() ||
       session.status === 'signed_out' ||

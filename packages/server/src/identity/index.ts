@@ -70,7 +70,7 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     oidc,
     tokens,
     signIn,
-    authenticate: sessionAuthenticator(store.authFlow, config.baseUrl),
+    authenticate: sessionAuthenticator(store.authFlow, config.baseUrl, undefined, config.allowedTenants),
     adminConsentUrl: async (state: string) =>
       (await oidc()).adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), state),
   };

@@ -1,0 +1,51 @@
+/**
+ * ROOMLINK_ALLOWED_TENANTS over real HTTP (SQLite): a tenant taken off the list after its users
+ * signed in is refused at once, by the add-in's API and the admin console alike, not when their
+ * sessions end; a tenant on the list goes on as before.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './support/harness.js';
+import { offlineIdentity, signInRoutes } from './support/identity.js';
+import { insertSession } from './support/sessions.js';
+
+const ALLOWED = '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d';
+const REMOVED = '9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f';
+
+describe('a tenant no longer on ROOMLINK_ALLOWED_TENANTS', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', {
+      env: { ROOMLINK_ALLOWED_TENANTS: ALLOWED.toUpperCase() },
+      features: async (runtime) => {
+        const identity = offlineIdentity(runtime);
+        return { authenticate: identity.authenticate, plugins: [signInRoutes(runtime, identity)] };
+      },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  const me = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/v1/me', headers });
+
+  it('is refused at once, its sessions kept for a return to the list; a listed tenant is not', async () => {
+    const kept = await insertSession(t.runtime.store, ALLOWED, 'u-allowed');
+    const addin = await insertSession(t.runtime.store, REMOVED, 'u-removed');
+    const consoleSession = await insertSession(t.runtime.store, REMOVED, 'u-removed-admin', {
+      kind: 'browser',
+      isAdmin: true,
+    });
+
+    expect((await me({ authorization: `Bearer ${kept}` })).statusCode).toBe(200);
+    const refused = await me({ authorization: `Bearer ${addin}` });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect((await me({ cookie: `roomlink_session=${consoleSession}` })).statusCode).toBe(401);
+
+    const sessions = await t.runtime.store.db
+      .selectFrom('sessions')
+      .select('user_id')
+      .where('tenant_id', '=', REMOVED)
+      .orderBy('user_id')
+      .execute();
+    expect(sessions).toEqual([{ user_id: 'u-removed' }, { user_id: 'u-removed-admin' }]);
+  });
+});
