@@ -95,7 +95,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.workerProblem ? { workerProblem: deps.workerProblem } : {}),
   });
   await faviconRoutes(app);
-  await app.register(meetingRoutes, { meetings: deps.meetings, tenants: deps.store.tenants });
+  await app.register(meetingRoutes, {
+    meetings: deps.meetings,
+    tenants: deps.store.tenants,
+    helpUrl: deps.config.rooms.helpUrl,
+  });
   for (const plugin of deps.plugins ?? []) await plugin(app);
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

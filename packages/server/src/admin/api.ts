@@ -69,6 +69,8 @@ export interface AdminApiDeps {
   /** One tenant export at a time (per process: one gate per app). */
   readonly exportGate?: ExportGate;
   readonly sample: JoinDetails;
+  /** ROOMLINK_HELP_URL, shown in the preview as meetings will show it. */
+  readonly helpUrl?: string | null;
   readonly now?: () => Date;
 }
 
@@ -269,7 +271,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     async (request, reply) => {
       requireTenantAdmin(request);
       const { language, html, text } = request.body;
-      const result = previewTemplates(language, { html, text }, deps.sample);
+      const result = previewTemplates(language, { html, text }, deps.sample, deps.helpUrl ?? null);
       if (!result.ok) return fieldProblem(reply, 'invalid_tenant_settings', result.errors);
       return {
         language: result.language,

@@ -44,6 +44,7 @@ export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
         secureCookie: runtime.config.baseUrl.protocol === 'https:',
         exportGate,
         sample: sampleJoinDetails(runtime.config),
+        helpUrl: runtime.config.rooms.helpUrl,
       }),
     );
     await app.register(adminPages);

@@ -37,6 +37,7 @@ export function previewTemplates(
   language: Language,
   templates: InstructionTemplates,
   sample: JoinDetails,
+  helpUrl: string | null = null,
 ): PreviewResult {
   const { errors, warnings } = checkTemplates(language, templates, '');
   if (errors.length > 0) return { ok: false, errors };
@@ -46,6 +47,7 @@ export function previewTemplates(
     language,
     { [language]: templates },
     {
+      helpUrl,
       onTemplateError: (error) => failures.push({ path: `/${error.field}`, message: error.detail }),
     },
   );

@@ -223,6 +223,21 @@ describe('configuration', () => {
     expect(loadConfig({ ROOMLINK_SESSION_TTL_HOURS: '48' }).sessionTtlHours).toBe(48);
   });
 
+  it('takes a help link for the join instructions: http(s) or mailto:, none by default', () => {
+    expect(loadConfig({}).rooms.helpUrl).toBeNull();
+    expect(loadConfig({ ROOMLINK_HELP_URL: 'https://intranet.example/help' }).rooms.helpUrl).toBe(
+      'https://intranet.example/help',
+    );
+    expect(loadConfig({ ROOMLINK_HELP_URL: 'mailto:it@example.org' }).rooms.helpUrl).toBe(
+      'mailto:it@example.org',
+    );
+    for (const bad of ['javascript:alert(1)', 'intranet/help', 'https://x.example/a b']) {
+      expect(() => loadConfig({ ROOMLINK_HELP_URL: bad }), bad).toThrow(
+        /ROOMLINK_HELP_URL=.* must be an http\(s\) or mailto: URL/,
+      );
+    }
+  });
+
   it('rejects a base URL with a path', () => {
     expect(() => loadConfig({ ROOMLINK_BASE_URL: 'https://example.com/roomlink' })).toThrow(
       /ROOMLINK_BASE_URL/,

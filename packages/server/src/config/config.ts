@@ -45,6 +45,8 @@ export interface Config {
   readonly rooms: {
     readonly sipDomain: string;
     readonly dialInNumber: string | null;
+    /** Where the join instructions' "Need help?" line points (http(s) or mailto:); none when null. */
+    readonly helpUrl: string | null;
     readonly openBeforeMinutes: number;
     readonly closeAfterMinutes: number;
     /** STUN/TURN URLs handed to browsers as they are (e.g. stun:stun.example.org:3478). */
@@ -107,6 +109,7 @@ export const KNOWN_VARIABLES = [
   'ROOMLINK_MASTER_KEYS',
   'ROOMLINK_SIP_DOMAIN',
   'ROOMLINK_DIAL_IN_NUMBER',
+  'ROOMLINK_HELP_URL',
   'ROOMLINK_ROOM_OPEN_BEFORE_MINUTES',
   'ROOMLINK_ROOM_CLOSE_AFTER_MINUTES',
   'ROOMLINK_STUN_URLS',
@@ -225,6 +228,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
 
+  const helpUrl = value('ROOMLINK_HELP_URL') ?? null;
+  if (helpUrl !== null && !/^(?:https?:\/\/|mailto:)\S+$/i.test(helpUrl)) {
+    problems.push(
+      `ROOMLINK_HELP_URL="${helpUrl}" must be an http(s) or mailto: URL such as https://intranet.example.com/meetings-help`,
+    );
+  }
+
   const iceList = (name: string, schemes: RegExp): string[] => {
     const items = (value(name) ?? '')
       .split(',')
@@ -285,6 +295,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     rooms: {
       sipDomain,
       dialInNumber,
+      helpUrl,
       openBeforeMinutes: integer('ROOMLINK_ROOM_OPEN_BEFORE_MINUTES', 60, 0, 24 * 60),
       closeAfterMinutes: integer('ROOMLINK_ROOM_CLOSE_AFTER_MINUTES', 60, 0, 24 * 60),
       stunUrls,

@@ -22,6 +22,8 @@ import {
 export interface MeetingRoutesDeps {
   readonly meetings: MeetingService;
   readonly tenants: TenantRepository;
+  /** ROOMLINK_HELP_URL: the instructions' "Need help?" link, or null for none. */
+  readonly helpUrl: string | null;
 }
 
 const errors = {
@@ -47,6 +49,7 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
       tenant.settings.defaultLanguage,
     );
     const instructions = renderInstructions(joinDetails(meeting), language, tenant.settings.templates, {
+      helpUrl: deps.helpUrl,
       onTemplateError: (error) =>
         request.log.warn(
           { field: error.field, language: error.language },
