@@ -70,6 +70,7 @@ export async function productFeatures(
     directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants, calendarSync.service),
     openBeforeMinutes: config.rooms.openBeforeMinutes,
     closeAfterMinutes: config.rooms.closeAfterMinutes,
+    maxParticipants: config.rooms.maxParticipants,
     iceServers: config.rooms.stunUrls.map((urls) => ({ urls })),
     ...(config.rooms.turn ? { turn: config.rooms.turn } : {}),
     metricsRegistry: runtime.metrics.registry,

@@ -49,6 +49,8 @@ export interface Config {
     readonly helpUrl: string | null;
     readonly openBeforeMinutes: number;
     readonly closeAfterMinutes: number;
+    /** Participants a built-in room takes (a peer-to-peer mesh: see packages/rooms/README.md). */
+    readonly maxParticipants: number;
     /** STUN/TURN URLs handed to browsers as they are (e.g. stun:stun.example.org:3478). */
     readonly stunUrls: readonly string[];
     /** A coturn relay with use-auth-secret: short-lived HMAC credentials per participant. */
@@ -112,6 +114,7 @@ export const KNOWN_VARIABLES = [
   'ROOMLINK_HELP_URL',
   'ROOMLINK_ROOM_OPEN_BEFORE_MINUTES',
   'ROOMLINK_ROOM_CLOSE_AFTER_MINUTES',
+  'ROOMLINK_ROOM_MAX_PARTICIPANTS',
   'ROOMLINK_STUN_URLS',
   'ROOMLINK_TURN_URLS',
   'ROOMLINK_TURN_SECRET',
@@ -298,6 +301,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       helpUrl,
       openBeforeMinutes: integer('ROOMLINK_ROOM_OPEN_BEFORE_MINUTES', 60, 0, 24 * 60),
       closeAfterMinutes: integer('ROOMLINK_ROOM_CLOSE_AFTER_MINUTES', 60, 0, 24 * 60),
+      // Each participant of a mesh uploads a copy to every other: past a dozen, no uplink keeps up.
+      maxParticipants: integer('ROOMLINK_ROOM_MAX_PARTICIPANTS', 6, 2, 12),
       stunUrls,
       turn:
         turnUrls.length > 0 && turnSecret
