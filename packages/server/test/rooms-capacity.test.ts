@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestDatabase } from './support/databases.js';
-import { participant } from './support/room-client.js';
+import { createOpenMeeting, participant } from './support/room-client.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 
 describe('a built-in room’s capacity', () => {
@@ -21,20 +21,11 @@ describe('a built-in room’s capacity', () => {
     ({ server, token, database } = await startSignedInServer('tenant-capacity', 'organizer', {
       ROOMLINK_ROOM_MAX_PARTICIPANTS: '2',
     }));
-    const created = await fetch(`${server.url}/api/v1/meetings`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        subject: 'Capacity',
-        start: new Date(Date.now() - 5 * 60_000).toISOString(),
-        end: new Date(Date.now() + 55 * 60_000).toISOString(),
-        options: { guestPin: false, lobby: false },
-      }),
+    const meeting = await createOpenMeeting(server.url, token, {
+      subject: 'Capacity',
+      options: { guestPin: false, lobby: false },
     });
-    expect(created.status).toBe(201);
-    const meeting = (await created.json()) as { joinUrl: string; hostPin: string };
-    const slug = meeting.joinUrl.split('/m/')[1] as string;
-    const signal = `${server.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`;
+    const { signal } = meeting;
 
     const guests = [];
     for (const name of ['Ann', 'Ben']) {

@@ -11,6 +11,7 @@ import type { TestDatabase } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { offlineIdentity } from './support/identity.js';
 import { daysFromNow } from './support/meeting-times.js';
+import { createOpenMeeting } from './support/room-client.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';
 
@@ -159,19 +160,8 @@ describe('ROOMLINK_TRUSTED_PROXIES in the running server', () => {
       ROOMLINK_BASE_URL: 'https://roomlink.test',
       ...env,
     }));
-    const created = await fetch(`${server.url}/api/v1/meetings`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        subject: 'Proxy lockout',
-        start: new Date(Date.now() - 5 * 60_000).toISOString(),
-        end: new Date(Date.now() + 55 * 60_000).toISOString(),
-      }),
-    });
-    expect(created.status).toBe(201);
-    const meeting = (await created.json()) as { joinUrl: string; hostPin: string };
-    const slug = meeting.joinUrl.split('/m/')[1] as string;
-    const signal = `${server.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`;
+    const meeting = await createOpenMeeting(server.url, token, { subject: 'Proxy lockout' });
+    const { signal } = meeting;
     const wrong = meeting.hostPin === '0' ? '1' : '0';
 
     const guesses: Message[] = [];

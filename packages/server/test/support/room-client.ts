@@ -9,7 +9,7 @@ export interface RoomMessage {
 export interface RoomClient {
   readonly ws: WebSocket;
   send(message: unknown): void;
-  /** The first message of this type received (even before the call), or a rejection after 5 s. */
+  /** The first message of this type received (even before the call), or a rejection after 10 s. */
   next(type: string): Promise<RoomMessage>;
   /** Resolves with the close code. */
   readonly closed: Promise<number>;
@@ -33,7 +33,7 @@ export async function participant(url: string): Promise<RoomClient> {
     new Promise<RoomMessage>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no ${type} message in ${JSON.stringify(received)}`)),
-        5000,
+        10_000,
       );
       const check = () => {
         const found = received.find((m) => m.type === type);
@@ -47,4 +47,37 @@ export async function participant(url: string): Promise<RoomClient> {
       check();
     });
   return { ws, send: (m: unknown) => ws.send(JSON.stringify(m)), next, closed, received };
+}
+
+export interface OpenMeeting {
+  readonly id: string;
+  readonly joinUrl: string;
+  readonly hostPin: string;
+  /** Its room's signalling WebSocket URL. */
+  readonly signal: string;
+}
+
+/**
+ * Creates, through the server's API, a meeting whose room is open now (it started 5 minutes ago and
+ * ends in 55); `fields` adds to or replaces the request's.
+ */
+export async function createOpenMeeting(
+  serverUrl: string,
+  token: string,
+  fields: Record<string, unknown>,
+): Promise<OpenMeeting> {
+  const created = await fetch(`${serverUrl}/api/v1/meetings`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      start: new Date(Date.now() - 5 * 60_000).toISOString(),
+      end: new Date(Date.now() + 55 * 60_000).toISOString(),
+      ...fields,
+    }),
+  });
+  if (created.status !== 201)
+    throw new Error(`meeting not created: ${created.status} ${await created.text()}`);
+  const meeting = (await created.json()) as { id: string; joinUrl: string; hostPin: string };
+  const slug = meeting.joinUrl.split('/m/')[1] as string;
+  return { ...meeting, signal: `${serverUrl.replace('http', 'ws')}/api/v1/rooms/${slug}/signal` };
 }
