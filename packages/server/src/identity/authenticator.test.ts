@@ -44,7 +44,7 @@ const now = () => new Date('2026-11-29T12:00:00Z');
 describe('sessionAuthenticator', () => {
   it('answers at once, without a lookup, for a request without credentials', () => {
     const { repo, calls } = sessions();
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     expect(authenticate(request('POST', {}))).toBeNull();
     expect(authenticate(request('GET', { cookie: 'other=1' }))).toBeNull();
     expect(authenticate(request('POST', { authorization: 'Basic abc' }))).toBeNull();
@@ -53,7 +53,7 @@ describe('sessionAuthenticator', () => {
 
   it('refuses a session cookie on a cross-site unsafe request at once, without a lookup', () => {
     const { repo, calls } = sessions({ token: 'browser-token', kind: 'browser' });
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     const cookie = `${BROWSER_SESSION_COOKIE}=browser-token`;
     expect(authenticate(request('POST', { cookie, origin: 'https://evil.example' }))).toBeNull();
     expect(authenticate(request('POST', { cookie }))).toBeNull();
@@ -65,7 +65,7 @@ describe('sessionAuthenticator', () => {
       { token: 'addin-token', kind: 'addin', userId: 'alice' },
       { token: 'browser-token', kind: 'browser', userId: 'bob', isAdmin: true },
     );
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     const cookie = (token: string) => `theme=dark; ${BROWSER_SESSION_COOKIE}=${token}`;
     await expect(authenticate(request('POST', { authorization: 'Bearer addin-token' }))).resolves.toEqual({
       tenantId: 'tenant-1',
@@ -94,7 +94,7 @@ describe('sessionAuthenticator', () => {
       { token: 'admin-addin', kind: 'addin', userId: 'ada', isAdmin: true },
       { token: 'admin-console', kind: 'browser', userId: 'ada', isAdmin: true },
     );
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     await expect(authenticate(request('GET', { authorization: 'Bearer admin-addin' }))).resolves.toEqual({
       tenantId: 'tenant-1',
       userId: 'ada',
@@ -111,7 +111,7 @@ describe('sessionAuthenticator', () => {
       { token: 'gone-addin', kind: 'addin', tenantId: 'tenant-2' },
       { token: 'gone-console', kind: 'browser', tenantId: 'tenant-2', isAdmin: true },
     );
-    const authenticate = sessionAuthenticator(repo, baseUrl, now, ['tenant-1']);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now, allowedTenants: ['tenant-1'] });
     await expect(authenticate(request('GET', { authorization: 'Bearer kept-addin' }))).resolves.toMatchObject(
       {
         tenantId: 'tenant-1',
@@ -123,7 +123,7 @@ describe('sessionAuthenticator', () => {
     expect(calls.deleted).toEqual([]);
     // Any tenant when no list is set.
     await expect(
-      sessionAuthenticator(repo, baseUrl, now)(request('GET', { authorization: 'Bearer gone-addin' })),
+      sessionAuthenticator(repo, baseUrl, { now })(request('GET', { authorization: 'Bearer gone-addin' })),
     ).resolves.toMatchObject({ tenantId: 'tenant-2' });
   });
 
@@ -132,7 +132,7 @@ describe('sessionAuthenticator', () => {
       { token: 'old-token', expiresAt: '2026-11-29T11:59:59Z' },
       { token: 'gone-token', status: 'signed_out' },
     );
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     await expect(authenticate(request('GET', { authorization: 'Bearer old-token' }))).resolves.toBeNull();
     await expect(authenticate(request('GET', { authorization: 'Bearer gone-token' }))).resolves.toBeNull();
     expect(calls.deleted).toEqual([digest('old-token'), digest('gone-token')]);
@@ -143,7 +143,7 @@ describe('sessionAuthenticator', () => {
       { token: 'console-token', kind: 'browser', isAdmin: true, status: 'needs_sign_in' },
       { token: 'addin-token', kind: 'addin', status: 'needs_sign_in' },
     );
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     const cookie = `${BROWSER_SESSION_COOKIE}=console-token`;
     await expect(authenticate(request('GET', { cookie }))).resolves.toBeNull();
     expect(calls.deleted).toEqual([digest('console-token')]);
@@ -157,7 +157,7 @@ describe('sessionAuthenticator', () => {
 
   it('takes a session cookie that is not valid percent-encoding for no session, not an error', async () => {
     const { repo, calls } = sessions();
-    const authenticate = sessionAuthenticator(repo, baseUrl, now);
+    const authenticate = sessionAuthenticator(repo, baseUrl, { now });
     for (const value of ['%', '%E0%A4%A', 'abc%zz']) {
       const header = `${BROWSER_SESSION_COOKIE}=${value}`;
       expect(authenticate(request('GET', { cookie: header }))).toBeNull();

@@ -19,10 +19,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function sessionAuthenticator(
   authFlow: AuthFlowRepository,
   baseUrl: URL,
-  now: () => Date = () => new Date(),
-  /** ROOMLINK_ALLOWED_TENANTS (lower case), or null for any tenant. */
-  allowedTenants: readonly string[] | null = null,
+  options: {
+    readonly now?: () => Date;
+    /** ROOMLINK_ALLOWED_TENANTS (lower case); null or absent for any tenant. */
+    readonly allowedTenants?: readonly string[] | null;
+  } = {},
 ): Authenticator {
+  const now = options.now ?? (() => new Date());
+  const allowedTenants = options.allowedTenants ?? null;
   const lookUp = async (token: string, kind: 'addin' | 'browser') => {
     const session = await authFlow.findSession(digest(token));
     if (!session || session.kind !== kind) return null;

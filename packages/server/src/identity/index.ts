@@ -70,7 +70,9 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     oidc,
     tokens,
     signIn,
-    authenticate: sessionAuthenticator(store.authFlow, config.baseUrl, undefined, config.allowedTenants),
+    authenticate: sessionAuthenticator(store.authFlow, config.baseUrl, {
+      allowedTenants: config.allowedTenants,
+    }),
     adminConsentUrl: async (state: string) =>
       (await oidc()).adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), state),
   };

@@ -151,13 +151,15 @@ export class SignInService {
       throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
     }
     const isAdmin = (claims.wids ?? []).some((w) => this.deps.adminRoleIds.includes(w.toLowerCase()));
-    const follows = transaction.purpose === 'addin' || (await this.#followsCalendar(tenantId, claims.oid));
+    const known = await this.deps.users.findByExchangeId(tenantId, claims.oid);
+    const follows = transaction.purpose === 'addin' || (await this.#followsCalendar(known));
     const user = await this.#upsertUser(
       tenantId,
       claims.oid,
       claims.name ?? '',
       claims.preferred_username ?? '',
       isAdmin,
+      known,
     );
     if (follows) {
       await this.deps.tokens.store(user.id, tenantId, result);
@@ -268,8 +270,7 @@ export class SignInService {
    * no reason to follow anyone's calendar: for an account that only opened the console, Microsoft's
    * tokens are dropped and sync never starts.
    */
-  async #followsCalendar(tenantId: string, oid: string): Promise<boolean> {
-    const known = await this.deps.users.findByExchangeId(tenantId, oid);
+  async #followsCalendar(known: UserRecord | undefined): Promise<boolean> {
     if (!known) return false;
     return known.status === 'needs_sign_in' || (await this.deps.tokens.holds(known.id));
   }
@@ -280,6 +281,8 @@ export class SignInService {
     name: string,
     upn: string,
     isAdmin: boolean,
+    /** The user's row found by their Exchange id just before, if any. */
+    existing: UserRecord | undefined,
   ): Promise<UserRecord> {
     await this.deps.tenants.ensure(tenantId, this.#now());
     // Names are sealed for their row (its id is bound to the ciphertext).
@@ -293,7 +296,6 @@ export class SignInService {
         lastSignInAt: this.#now().toISOString(),
       };
     };
-    const existing = await this.deps.users.findByExchangeId(tenantId, oid);
     if (existing) {
       const fields = await signInFields(existing.id);
       if (await this.deps.users.recordSignIn(existing.id, oid, fields)) {
@@ -314,7 +316,14 @@ export class SignInService {
     };
     if (await this.deps.users.insert(fresh)) return fresh;
     // A concurrent first sign-in of the same user won: use its row.
-    return this.#upsertUser(tenantId, oid, name, upn, isAdmin);
+    return this.#upsertUser(
+      tenantId,
+      oid,
+      name,
+      upn,
+      isAdmin,
+      await this.deps.users.findByExchangeId(tenantId, oid),
+    );
   }
 
   async #createSession(user: UserRecord, kind: 'addin' | 'browser'): Promise<string> {
