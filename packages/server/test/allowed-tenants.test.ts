@@ -1,11 +1,21 @@
 /**
- * ROOMLINK_ALLOWED_TENANTS over real HTTP (SQLite): a tenant taken off the list after its users
- * signed in is refused at once, by the add-in's API and the admin console alike, not when their
- * sessions end; a tenant on the list goes on as before.
+ * ROOMLINK_ALLOWED_TENANTS over real HTTP (SQLite): a tenant not on the list cannot sign in (through
+ * the identity emulator), and one taken off the list after its users signed in is refused at once, by
+ * the add-in's API and the admin console alike, not when their sessions end; a tenant on the list goes
+ * on as before.
  */
+import { CONTOSO_TENANT_ID, DEMO_USERS } from '@roomlink/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomToken, s256 } from '../src/identity/secrets.js';
 import { startTestApp, type TestApp } from './support/harness.js';
-import { offlineIdentity, signInRoutes } from './support/identity.js';
+import {
+  browse,
+  dialogMessage,
+  type IdentityTestApp,
+  offlineIdentity,
+  signInRoutes,
+  startIdentityApp,
+} from './support/identity.js';
 import { insertSession } from './support/sessions.js';
 
 const ALLOWED = '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d';
@@ -47,5 +57,48 @@ describe('a tenant no longer on ROOMLINK_ALLOWED_TENANTS', () => {
       .orderBy('user_id')
       .execute();
     expect(sessions).toEqual([{ user_id: 'u-removed' }, { user_id: 'u-removed-admin' }]);
+  });
+});
+
+describe('a tenant not on ROOMLINK_ALLOWED_TENANTS, signing in', () => {
+  let t: IdentityTestApp;
+  beforeAll(async () => {
+    t = await startIdentityApp('sqlite', { env: { ROOMLINK_ALLOWED_TENANTS: CONTOSO_TENANT_ID } });
+  });
+  afterAll(async () => t?.close());
+
+  /** The add-in's sign-in dialog, through the identity emulator as `upn`: the page it ends on. */
+  async function addinSignIn(upn: string): Promise<{ status: number; body: string }> {
+    const jar = new Map<string, string>();
+    const start = `${t.url}/auth/addin/start?challenge=${s256(randomToken(32))}`;
+    const atMicrosoft = (url: URL) => url.pathname.endsWith('/oauth2/v2.0/authorize');
+    const { url } = await browse(start, jar, atMicrosoft);
+    const asUser = new URL(url);
+    asUser.searchParams.set('login_hint', upn);
+    const { response } = await browse(asUser.toString(), jar);
+    return { status: response.status, body: await response.text() };
+  }
+
+  it('is refused with a clear reason and leaves nothing behind; a listed tenant signs in', async () => {
+    const refused = await addinSignIn('diego@fabrikam.example');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('your organisation is not enabled on this Roomlink');
+    expect(dialogMessage(refused.body)).toMatchObject({ error: 'tenant_not_allowed' });
+    const diego = DEMO_USERS.find((u) => u.upn === 'diego@fabrikam.example');
+    expect(diego).toBeDefined();
+    expect(
+      await t.runtime.store.users.findByExchangeId(diego?.tenantId ?? '', diego?.oid ?? ''),
+    ).toBeUndefined();
+    expect(
+      await t.runtime.store.db
+        .selectFrom('tenants')
+        .select('id')
+        .where('id', '=', diego?.tenantId ?? '')
+        .execute(),
+    ).toEqual([]);
+
+    const welcome = await addinSignIn('adele@contoso.example');
+    expect(welcome.status).toBe(200);
+    expect(dialogMessage(welcome.body).type).toBe('roomlink-signin');
   });
 });

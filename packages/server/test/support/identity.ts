@@ -18,12 +18,17 @@ export interface IdentityTestApp extends TestApp {
 
 export async function startIdentityApp(
   dialect: DialectName,
-  options: { fetch?: typeof fetch; plugins?: (runtime: Runtime) => AppPlugin[] } = {},
+  options: {
+    fetch?: typeof fetch;
+    plugins?: (runtime: Runtime) => AppPlugin[];
+    env?: Record<string, string>;
+  } = {},
 ): Promise<IdentityTestApp> {
   let identity: Identity | undefined;
   let demo: Demo | undefined;
   const t = await startTestApp(dialect, {
     realBaseUrl: true,
+    ...(options.env ? { env: options.env } : {}),
     features: async (runtime) => {
       demo = await mountDemo(runtime.config);
       identity = createIdentity(runtime, {
