@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, s256 } from '../src/identity/secrets.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import {
-  browse,
   dialogMessage,
   type IdentityTestApp,
   offlineIdentity,
+  signInAs,
   signInRoutes,
   startIdentityApp,
 } from './support/identity.js';
@@ -69,13 +69,8 @@ describe('a tenant not on ROOMLINK_ALLOWED_TENANTS, signing in', () => {
 
   /** The add-in's sign-in dialog, through the identity emulator as `upn`: the page it ends on. */
   async function addinSignIn(upn: string): Promise<{ status: number; body: string }> {
-    const jar = new Map<string, string>();
     const start = `${t.url}/auth/addin/start?challenge=${s256(randomToken(32))}`;
-    const atMicrosoft = (url: URL) => url.pathname.endsWith('/oauth2/v2.0/authorize');
-    const { url } = await browse(start, jar, atMicrosoft);
-    const asUser = new URL(url);
-    asUser.searchParams.set('login_hint', upn);
-    const { response } = await browse(asUser.toString(), jar);
+    const { response } = await signInAs(start, upn);
     return { status: response.status, body: await response.text() };
   }
 

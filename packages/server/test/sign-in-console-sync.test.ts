@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
-import { browse } from './support/identity.js';
+import { signInAs } from './support/identity.js';
 import { eventually } from './sync-harness.js';
 
 let server: DemoServer;
@@ -27,12 +27,7 @@ function demoUser(upn: string) {
 
 /** The console's sign-in at /auth/signin, as a browser goes through it, for `upn`; the page it ends on. */
 async function consoleSignIn(upn: string): Promise<{ status: number }> {
-  const jar = new Map<string, string>();
-  const atMicrosoft = (url: URL) => url.pathname.endsWith('/oauth2/v2.0/authorize');
-  const { url } = await browse(new URL('auth/signin', server.baseUrl).toString(), jar, atMicrosoft);
-  const asUser = new URL(url);
-  asUser.searchParams.set('login_hint', upn);
-  const { response } = await browse(asUser.toString(), jar);
+  const { response } = await signInAs(new URL('auth/signin', server.baseUrl).toString(), upn);
   return { status: response.status };
 }
 

@@ -11,7 +11,13 @@ import { AUTH_PAGE_STRINGS } from '../src/http/routes/auth-pages.js';
 import { randomToken, s256 } from '../src/identity/secrets.js';
 import { createRetention } from '../src/retention/index.js';
 import { SILENT } from './support/admin.js';
-import { browse, dialogMessage, type IdentityTestApp, startIdentityApp } from './support/identity.js';
+import {
+  browse,
+  dialogMessage,
+  type IdentityTestApp,
+  signInAs,
+  startIdentityApp,
+} from './support/identity.js';
 
 const FRENCH = { 'accept-language': 'fr-FR,fr;q=0.9' };
 const ENGLISH = { 'accept-language': 'en-GB,en;q=0.9' };
@@ -46,13 +52,8 @@ afterAll(async () => t?.close());
 
 /** Starts a flow at Roomlink's `path`, signs `upn` in at the identity platform, stops at the callback. */
 async function toCallback(path: string, upn: string, headers: Headers, jar = new Map<string, string>()) {
-  const atMicrosoft = (url: URL) => url.pathname.endsWith('/oauth2/v2.0/authorize');
-  const { url } = await browse(`${t.url}${path}`, jar, atMicrosoft, headers);
-  const asUser = new URL(url);
-  asUser.searchParams.set('login_hint', upn);
-  const back = (next: URL) => next.pathname === '/auth/callback';
-  const { url: callback } = await browse(asUser.toString(), jar, back, headers);
-  return { jar, callback: new URL(callback) };
+  const { url } = await signInAs(`${t.url}${path}`, upn, { jar, headers, toCallback: true });
+  return { jar, callback: new URL(url) };
 }
 
 async function callback(flow: { jar: Map<string, string>; callback: URL }, headers: Headers): Promise<Page> {

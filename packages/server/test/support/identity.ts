@@ -108,6 +108,25 @@ export async function browse(
   throw new Error('too many redirects');
 }
 
+/**
+ * A sign-in started at `start` (a Roomlink URL), followed to Microsoft's authorize endpoint, where
+ * `upn` is named as the account (the identity emulator signs a `login_hint` user in without a page),
+ * then on to the page the flow ends on, or only as far as Roomlink's callback with `toCallback`.
+ */
+export async function signInAs(
+  start: string,
+  upn: string,
+  options: { jar?: Map<string, string>; headers?: Record<string, string>; toCallback?: boolean } = {},
+): Promise<{ response: Response; url: string; jar: Map<string, string> }> {
+  const jar = options.jar ?? new Map<string, string>();
+  const atMicrosoft = (url: URL) => url.pathname.endsWith('/oauth2/v2.0/authorize');
+  const { url } = await browse(start, jar, atMicrosoft, options.headers);
+  const asUser = new URL(url);
+  asUser.searchParams.set('login_hint', upn);
+  const atCallback = options.toCallback ? (next: URL) => next.pathname === '/auth/callback' : undefined;
+  return { ...(await browse(asUser.toString(), jar, atCallback, options.headers)), jar };
+}
+
 /** The handoff message the callback page passes to messageParent. */
 export function dialogMessage(html: string): { type: string; code?: string; error?: string } {
   const message = /messageParent\((".*?")\)/s.exec(html)?.[1];
