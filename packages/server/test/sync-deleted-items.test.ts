@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
       const eventId = env.createEvent(user, meeting);
       await eventually(() => env.sync.service.isLinked(user.userId, eventId), 10_000, 'link');
       await env.emulator.flushNotifications();
-      await env.sync.worker.reconcile(await state());
+      await env.reconcile(user);
       return { meeting, eventId };
     }
 
@@ -81,7 +81,7 @@ for (const dialect of DIALECTS) {
       const { meeting, eventId } = await knownMeeting('Deleted while unheard');
       await unnotified(() => env.emulator.deleteEvent(user.oid, eventId));
       expect(await status(meeting.id)).toBe('scheduled');
-      await env.sync.worker.reconcile(await state());
+      await env.reconcile(user);
       expect(await status(meeting.id)).toBe('cancelled');
     });
 
@@ -91,10 +91,10 @@ for (const dialect of DIALECTS) {
         numberOfOccurrences: 5,
       });
       await env.emulator.flushNotifications();
-      await env.sync.worker.reconcile(await state());
+      await env.reconcile(user);
       await unnotified(() => env.emulator.deleteEvent(user.oid, masterId));
       expect(await status(meeting.id)).toBe('scheduled');
-      await env.sync.worker.reconcile(await state());
+      await env.reconcile(user);
       expect(await status(meeting.id)).toBe('cancelled');
     });
 
@@ -108,7 +108,7 @@ for (const dialect of DIALECTS) {
           'the clock to move',
         );
         env.emulator.faults.inject({ kind: 'syncStateNotFound', status });
-        await env.sync.worker.reconcile(before);
+        await env.reconcile(user);
         const after = await state();
         expect(Date.parse(after.deltaStartedAt ?? '')).toBeGreaterThan(
           Date.parse(before.deltaStartedAt ?? ''),
@@ -137,7 +137,7 @@ for (const dialect of DIALECTS) {
           );
           return linkedEvents(userId);
         });
-        await env.sync.worker.reconcile(await state(), true);
+        await env.reconcile(user, true);
         const after = await env.meeting(user, meeting.id);
         expect(after.status).toBe('scheduled');
         expect(after.start.getTime()).toBe(soon.getTime());
@@ -167,7 +167,7 @@ for (const dialect of DIALECTS) {
         }
       } as typeof env.sync.graph.pages);
       try {
-        await env.sync.worker.reconcile(await state());
+        await env.reconcile(user);
       } finally {
         vi.restoreAllMocks();
       }
@@ -239,8 +239,10 @@ for (const dialect of DIALECTS) {
       });
       const enqueued = vi.spyOn(env.sync.queue, 'enqueue');
       try {
-        await env.sync.worker.reconcile(before);
-        const retried = enqueued.mock.calls.flatMap(([jobs]) => jobs).filter((j) => j.kind === JOB.change);
+        await env.reconcile(user);
+        const retried = enqueued.mock.calls
+          .flatMap(([jobs]) => jobs)
+          .filter((j) => j.kind === JOB.change && j.payload.retryOf === 'reconcile');
         expect(retried.map((j) => j.payload)).toEqual([
           { userId: user.userId, eventId: gone.eventId, retryOf: 'reconcile', changeType: 'deleted' },
         ]);
@@ -264,7 +266,7 @@ for (const dialect of DIALECTS) {
           end: utc(new Date(later.getTime() + 3_600_000)),
         }),
       );
-      await env.sync.worker.reconcile(await state());
+      await env.reconcile(user);
       const moved = await env.meeting(user, meeting.id);
       expect(moved.status).toBe('scheduled');
       expect(moved.start.getTime()).toBe(Math.floor(later.getTime() / 1000) * 1000);

@@ -44,6 +44,14 @@ export interface SyncEnv {
   /** The event the add-in would have produced: custom properties name the meeting. */
   createEvent(user: SyncUser, meeting: Meeting, extra?: Record<string, unknown>): string;
   meeting(user: SyncUser, id: string): Promise<Meeting>;
+  /**
+   * Reconciles the user's mailbox as its job would: under the mailbox's lease, from the sync state
+   * read once the lease is held. Calling `sync.worker.reconcile` bare races the queue's own runs of
+   * that mailbox, which the lease keeps apart in production: a round that began before a change and
+   * ended after the test's would leave its older delta link behind, and the next round would not
+   * hear of the change.
+   */
+  reconcile(user: SyncUser, fresh?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -179,6 +187,24 @@ export async function startSyncEnv(
     },
     meeting: (user, id) =>
       t.runtime.meetings.get({ tenantId: user.tenantId, userId: user.userId, isTenantAdmin: false }, id),
+    async reconcile(user, fresh = false) {
+      const leases = s.syncStore.users;
+      const owner = `test-${randomUUID()}`;
+      // Sync's own clock: a lease taken on another would look expired (or held too long) to its jobs.
+      const now = options.now ?? (() => new Date());
+      await eventually(
+        () => leases.acquireLease(user.userId, owner, now(), 60_000),
+        10_000,
+        'the mailbox lease',
+      );
+      try {
+        const state = await leases.find(user.userId);
+        if (!state) throw new Error('no sync state');
+        await s.worker.reconcile(state, fresh);
+      } finally {
+        await leases.releaseLease(user.userId, owner);
+      }
+    },
     async close() {
       await s.stop();
       await em.close();

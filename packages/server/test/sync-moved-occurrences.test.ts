@@ -67,9 +67,7 @@ for (const dialect of DIALECTS) {
       ahead = offset;
       pinned = Date.now() + offset;
       try {
-        const state = await env.sync.syncStore.users.find(u.userId);
-        if (!state) throw new Error('no sync state');
-        await env.sync.worker.reconcile(state);
+        await env.reconcile(u);
       } finally {
         pinned = undefined;
       }

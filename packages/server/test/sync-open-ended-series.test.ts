@@ -64,9 +64,7 @@ for (const dialect of DIALECTS) {
       const at = Date.now() + offset;
       pinned = at;
       try {
-        const state = await env.sync.syncStore.users.find(user.userId);
-        if (!state) throw new Error('no sync state');
-        await env.sync.worker.reconcile(state);
+        await env.reconcile(user);
       } finally {
         pinned = undefined;
       }
