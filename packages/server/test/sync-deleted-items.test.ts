@@ -199,7 +199,7 @@ for (const dialect of DIALECTS) {
         return graph();
       });
       try {
-        await env.sync.worker.syncEvent(await state(), eventId, true);
+        await env.asJob(user, (state) => env.sync.worker.syncEvent(state, eventId, true));
       } finally {
         vi.restoreAllMocks();
       }
@@ -215,7 +215,7 @@ for (const dialect of DIALECTS) {
         body: { value: [{ id: 'someone-else' }], '@odata.nextLink': `${env.t.url}/next` },
       }));
       try {
-        await env.sync.worker.syncEvent(await state(), eventId, true);
+        await env.asJob(user, (state) => env.sync.worker.syncEvent(state, eventId, true));
       } finally {
         vi.restoreAllMocks();
       }
@@ -253,7 +253,7 @@ for (const dialect of DIALECTS) {
       expect((await env.meeting(user, moved.meeting.id)).start.getTime()).toBe(later.getTime());
       expect((await state()).lastReconciledAt).not.toBe(before.lastReconciledAt);
       // The retry, with the view answering again, cancels it.
-      await env.sync.worker.syncEvent(await state(), gone.eventId, true);
+      await env.asJob(user, (state) => env.sync.worker.syncEvent(state, gone.eventId, true));
       expect(await status(gone.meeting.id)).toBe('cancelled');
     });
 

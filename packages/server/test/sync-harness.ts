@@ -13,6 +13,7 @@ import {
 } from '../../emulators/src/graph/index.js';
 import type { Meeting } from '../src/domain/meetings/meeting.js';
 import type { CreateMeetingInput } from '../src/domain/meetings/service.js';
+import type { SyncUserRecord } from '../src/domain/sync/ports.js';
 import { type CalendarSync, createCalendarSync, type SyncTuning } from '../src/graph/index.js';
 import type { AccessTokenSource } from '../src/graph/token-source.js';
 import type { JobObserver, JobQueue } from '../src/jobs/queue.js';
@@ -45,12 +46,14 @@ export interface SyncEnv {
   createEvent(user: SyncUser, meeting: Meeting, extra?: Record<string, unknown>): string;
   meeting(user: SyncUser, id: string): Promise<Meeting>;
   /**
-   * Reconciles the user's mailbox as its job would: under the mailbox's lease, from the sync state
-   * read once the lease is held. Calling `sync.worker.reconcile` bare races the queue's own runs of
-   * that mailbox, which the lease keeps apart in production: a round that began before a change and
-   * ended after the test's would leave its older delta link behind, and the next round would not
-   * hear of the change.
+   * Runs `work` on the user's mailbox as a sync job would: under the mailbox's lease, from the sync
+   * state read once the lease is held. Calling the worker bare races the queue's own runs of that
+   * mailbox, which the lease keeps apart in production: a round that began before a change and ended
+   * after the test's would leave its older delta link behind, and the next round would not hear of
+   * the change; a spy on Graph would answer the queue's reads too.
    */
+  asJob(user: SyncUser, work: (state: SyncUserRecord) => Promise<void>): Promise<void>;
+  /** A reconciliation of the user's mailbox, run as its job would (asJob). */
   reconcile(user: SyncUser, fresh?: boolean): Promise<void>;
   close(): Promise<void>;
 }
@@ -142,6 +145,25 @@ export async function startSyncEnv(
   const s = sync;
   if (options.start ?? true) await s.start();
   const store = t.runtime.store;
+  const asJob: SyncEnv['asJob'] = async (user, work) => {
+    const leases = s.syncStore.users;
+    const owner = `test-${randomUUID()}`;
+    // Sync's own clock: a lease taken on another would look expired (or held too long) to its jobs.
+    const now = options.now ?? (() => new Date());
+    await eventually(
+      () => leases.acquireLease(user.userId, owner, now(), 60_000),
+      10_000,
+      'the mailbox lease',
+    );
+    try {
+      const state = await leases.find(user.userId);
+      if (!state) throw new Error('no sync state');
+      await work(state);
+    } finally {
+      await leases.releaseLease(user.userId, owner);
+    }
+  };
+
   return {
     t,
     emulator: em,
@@ -187,23 +209,9 @@ export async function startSyncEnv(
     },
     meeting: (user, id) =>
       t.runtime.meetings.get({ tenantId: user.tenantId, userId: user.userId, isTenantAdmin: false }, id),
-    async reconcile(user, fresh = false) {
-      const leases = s.syncStore.users;
-      const owner = `test-${randomUUID()}`;
-      // Sync's own clock: a lease taken on another would look expired (or held too long) to its jobs.
-      const now = options.now ?? (() => new Date());
-      await eventually(
-        () => leases.acquireLease(user.userId, owner, now(), 60_000),
-        10_000,
-        'the mailbox lease',
-      );
-      try {
-        const state = await leases.find(user.userId);
-        if (!state) throw new Error('no sync state');
-        await s.worker.reconcile(state, fresh);
-      } finally {
-        await leases.releaseLease(user.userId, owner);
-      }
+    asJob,
+    reconcile(user, fresh = false) {
+      return asJob(user, (state) => s.worker.reconcile(state, fresh));
     },
     async close() {
       await s.stop();
