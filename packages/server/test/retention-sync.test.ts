@@ -25,6 +25,7 @@ import {
 } from './support/admin.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
+import { insertTokens } from './support/sessions.js';
 
 const DAY = 86_400_000;
 
@@ -70,6 +71,8 @@ for (const dialect of DIALECTS) {
         values (${userId}, ${tenantId}, ${status}, ${`sub-${userId}`}, ${lastChangeAt}, ${now}, ${now})`.execute(
         db(),
       );
+      // Sync acts for the user with their tokens.
+      await insertTokens(t.runtime.store, tenantId, userId);
     }
     async function link(tenantId: string, userId: string, meetingId: string): Promise<void> {
       const now = new Date().toISOString();

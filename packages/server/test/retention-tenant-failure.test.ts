@@ -10,6 +10,7 @@ import { createRetention } from '../src/retention/index.js';
 import { createMeeting, insertNamedUser, rowsOfTenant } from './support/admin.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
+import { insertTokens } from './support/sessions.js';
 
 const AS_OF = new Date('2027-12-01T00:00:00Z');
 const SECRET = 'graph refused alice.secret@contoso.example';
@@ -25,9 +26,12 @@ for (const dialect of DIALECTS) {
       const db = t.runtime.store.db;
       for (const tenant of ['t-hook', 't-half', 't-gone']) {
         await insertNamedUser(t.runtime, tenant, `${tenant}-alice`);
+        // Add-in users: retention does not sign them out as it does console-only accounts.
+        await insertTokens(t.runtime.store, tenant, `${tenant}-alice`);
         await sql`update tenants set contract_end = '2027-01-10' where id = ${tenant}`.execute(db);
       }
       await insertNamedUser(t.runtime, 't-live', 't-live-bob');
+      await insertTokens(t.runtime.store, 't-live', 't-live-bob');
       meeting = await createMeeting(
         t.runtime,
         't-live',

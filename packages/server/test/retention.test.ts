@@ -10,9 +10,10 @@ import { digest, randomToken } from '../src/identity/secrets.js';
 import { createRetention, type Retention } from '../src/retention/index.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
-import { insertUser } from './support/sessions.js';
+import { insertTokens, insertUser } from './support/sessions.js';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const AS_OF = new Date('2027-06-15T12:00:00Z');
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -143,6 +144,7 @@ for (const dialect of DIALECTS) {
       const store = t.runtime.store;
       for (const id of ['lapsed-user', 'waiting-user', 'syncing-user'])
         await insertUser(store, 't-lapsed', id);
+      await insertTokens(store, 't-lapsed', 'syncing-user');
       await store.db
         .updateTable('users')
         .set({
@@ -202,10 +204,72 @@ for (const dialect of DIALECTS) {
       expect(await user('syncing-user')).toMatchObject({ status: 'active', exchange_id: 'oid-syncing-user' });
     });
 
+    it('signs out an account that only opened the admin console once its session has ended', async () => {
+      const store = t.runtime.store;
+      // The console stores no tokens: such an account is one Roomlink cannot act for.
+      for (const id of ['console-ended', 'console-open', 'console-signing-in', 'addin-user'])
+        await insertUser(store, 't-console', id, true);
+      const signedIn = (id: string, at: Date) =>
+        store.db
+          .updateTable('users')
+          .set({ display_name_ct: 'v1.x.name', upn_ct: 'v1.x.upn', last_sign_in_at: at.toISOString() })
+          .where('id', '=', id)
+          .execute();
+      await signedIn('console-ended', new Date(AS_OF.getTime() - DAY));
+      await signedIn('console-open', new Date(AS_OF.getTime() - HOUR * 2));
+      // Signed in moments ago, their session not written yet: the sweep must not race the sign-in.
+      await signedIn('console-signing-in', new Date(AS_OF.getTime() - 60_000));
+      await signedIn('addin-user', new Date(AS_OF.getTime() - DAY));
+      await insertTokens(store, 't-console', 'addin-user');
+      const browserSession = (userId: string, expiresAt: Date) =>
+        store.authFlow.insertSession({
+          tokenHash: digest(randomToken()),
+          userId,
+          tenantId: 't-console',
+          kind: 'browser',
+          createdAt: new Date(expiresAt.getTime() - 12 * HOUR).toISOString(),
+          expiresAt: expiresAt.toISOString(),
+        });
+      await browserSession('console-ended', new Date(AS_OF.getTime() - 1000));
+      await browserSession('console-open', new Date(AS_OF.getTime() + 10 * HOUR));
+      const user = (id: string) =>
+        db()
+          .selectFrom('users')
+          .select(['status', 'exchange_id', 'display_name_ct', 'upn_ct'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+
+      await retention.job.run(AS_OF);
+      expect(await user('console-ended')).toEqual({
+        status: 'signed_out',
+        exchange_id: null,
+        display_name_ct: null,
+        upn_ct: null,
+      });
+      expect(await user('console-open')).toMatchObject({ status: 'active', exchange_id: 'oid-console-open' });
+      expect(await user('console-signing-in')).toMatchObject({
+        status: 'active',
+        exchange_id: 'oid-console-signing-in',
+      });
+      expect(await user('addin-user')).toMatchObject({ status: 'active', exchange_id: 'oid-addin-user' });
+      expect((await purgeAudits('t-console')).map((a) => JSON.parse(a.details))).toContainEqual({
+        reason: 'sign_in_lapsed',
+        users: 1,
+      });
+
+      // A day later the open console session has ended, and the sign-in long settled: both go; the
+      // add-in user, whom Roomlink still acts for, stays.
+      await retention.job.run(new Date(AS_OF.getTime() + DAY));
+      expect(await user('console-open')).toMatchObject({ status: 'signed_out', exchange_id: null });
+      expect(await user('console-signing-in')).toMatchObject({ status: 'signed_out', exchange_id: null });
+      expect(await user('addin-user')).toMatchObject({ status: 'active', exchange_id: 'oid-addin-user' });
+    });
+
     it('clears what signed-out users left and expired sign-in state, and audits the counts', async () => {
       const store = t.runtime.store;
       await insertUser(store, 't-sweep', 'gone-user');
       await insertUser(store, 't-sweep', 'active-user');
+      await insertTokens(store, 't-sweep', 'active-user');
       // Sign-out should have cleared these; retention re-checks (e.g. after a crash mid-sign-out).
       const lastSignIn = new Date(AS_OF.getTime() - 30 * DAY);
       await store.db

@@ -20,7 +20,7 @@ import type { JobObserver, JobQueue } from '../src/jobs/queue.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import type { DialectName, TestDatabase } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
-import { insertUser } from './support/sessions.js';
+import { insertTokens, insertUser } from './support/sessions.js';
 
 export const ADDIN_ID = '6f1c3a52-4d8e-4b0a-9a55-0c2a4b7d9e11';
 export const EMULATOR_PREFIX = '/_emulator/graph';
@@ -175,6 +175,9 @@ export async function startSyncEnv(
     async addUser(tenantId = randomUUID()) {
       const user: SyncUser = { userId: randomUUID(), tenantId, oid: randomUUID() };
       await insertUser(store, tenantId, user.userId, false, user.oid);
+      // A user sync follows signed in from the add-in, which left their tokens (the harness mints
+      // access tokens itself; the row tells retention that Roomlink acts for the user).
+      await insertTokens(store, tenantId, user.userId);
       users.set(user.userId, user);
       em.upsertUser({ oid: user.oid, displayName: 'Test Organizer', mail: `${user.oid}@example.test` });
       return user;

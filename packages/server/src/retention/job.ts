@@ -27,7 +27,7 @@ import {
   RetentionAborted,
   type TransactionRecord,
 } from './batches.js';
-import { accountPurgeDay, idleUserCutoff, parseDay, utcDay } from './policy.js';
+import { accountPurgeDay, idleUserCutoff, parseDay, SIGN_IN_SETTLE_MS, utcDay } from './policy.js';
 
 /** Who retention's audit entries name as the actor. */
 export const RETENTION_ACTOR = 'retention';
@@ -379,7 +379,11 @@ export class RetentionJob {
       await this.#batcher.drain(
         'sign_in_lapsed',
         async (limit) => {
-          const r = await this.deps.sweeps.signOutLapsed(asOf, limit);
+          const r = await this.deps.sweeps.signOutLapsed(
+            asOf,
+            new Date(asOf.getTime() - SIGN_IN_SETTLE_MS),
+            limit,
+          );
           for (const [tenantId, kinds] of r.counts) {
             const n = kinds.get('users') ?? 0;
             perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + n);

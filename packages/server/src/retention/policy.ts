@@ -41,6 +41,12 @@ export function accountPurgeDay(contractEnd: string): string {
   return utcDay(addMonthsClamped(end, ACCOUNT_RETENTION_MONTHS));
 }
 
+/**
+ * How long after a sign-in retention leaves alone an active user with no tokens and no session: a
+ * sign-in writes the user's row before their session, and must not find them signed out between.
+ */
+export const SIGN_IN_SETTLE_MS = 60 * 60_000;
+
 /** The instant before which a signed-out user's last sign-in must lie for the row to be deleted. */
 export function idleUserCutoff(asOf: Date): Date {
   return addMonthsClamped(asOf, -METADATA_RETENTION_MONTHS);

@@ -1,5 +1,6 @@
 /** Creates real session rows (as sign-in would) for tests that need a signed-in user. */
 import { digest, randomToken } from '../../src/identity/secrets.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
 import type { Store } from '../../src/store/store.js';
 
 export async function insertUser(
@@ -24,6 +25,25 @@ export async function insertUser(
     lastSignInAt: null,
     createdAt: now.toISOString(),
   });
+}
+
+/**
+ * A token row, as an add-in sign-in leaves (the ciphertext is a placeholder, never decrypted): a user
+ * with tokens is one Roomlink acts for, which retention does not sign out when their sessions end.
+ */
+export async function insertTokens(store: KyselyStore, tenantId: string, userId: string): Promise<void> {
+  await store.db
+    .insertInto('user_tokens')
+    .values({
+      user_id: userId,
+      tenant_id: tenantId,
+      refresh_token_ct: 'v1.test.refresh',
+      access_token_ct: null,
+      access_expires_at: null,
+      version: 1,
+      updated_at: new Date().toISOString(),
+    })
+    .execute();
 }
 
 export async function insertSession(

@@ -30,39 +30,36 @@ export class KyselySweepRepository {
   ) {}
 
   /**
-   * Users Microsoft no longer lets Roomlink act for (needs sign-in: their refresh token was refused,
-   * as when an account is disabled after someone leaves, and their tokens deleted) who hold no
-   * session still valid at `asOf`: nothing of Roomlink's reaches them until they sign in again, and
-   * their Exchange id serves nothing meanwhile. They are marked signed out with their identifiers
-   * cleared, as sign-out does; the signed-out sweep then deletes everything else of theirs. A later
-   * sign-in is a sign-in afresh, as after sign-out. `limit` users at a time.
+   * Users no session of whom is valid at `asOf` and for whom Roomlink cannot act in Microsoft Graph,
+   * so that their Exchange id serves nothing until they sign in again:
+   * - users who need sign-in: Microsoft refused their refresh token (as when an account is disabled
+   *   after someone leaves) and their tokens were deleted;
+   * - active users who hold no tokens and last signed in before `quietSince`: an admin who only opened
+   *   the admin console (which stores no tokens, identity/sign-in.ts) once that session has ended.
+   *   `quietSince` spares a sign-in still writing its session (user row first, session next).
+   * They are marked signed out with their identifiers cleared, as sign-out does; the signed-out sweep
+   * then deletes everything else of theirs. A later sign-in is a sign-in afresh, as after sign-out.
+   * `limit` users at a time.
    */
-  async signOutLapsed(asOf: Date, limit: number): Promise<SweepBatch> {
+  async signOutLapsed(asOf: Date, quietSince: Date, limit: number): Promise<SweepBatch> {
     const at = asOf.toISOString();
-    // One statement: the users chosen are those still lapsed when it writes, so a sign-in completed
-    // meanwhile (a new session) keeps its user.
+    const quiet = quietSince.toISOString();
+    // Checked on the row written too (PostgreSQL re-reads a row another transaction changed), so
+    // that a user who signed in meanwhile (a new session, new tokens) keeps their row.
+    const lapsed = (alias: 'users' | 'lapsed') => sql<boolean>`(
+      (${sql.ref(`${alias}.status`)} = 'needs_sign_in'
+        or (${sql.ref(`${alias}.status`)} = 'active'
+          and coalesce(${sql.ref(`${alias}.last_sign_in_at`)}, ${sql.ref(`${alias}.created_at`)}) < ${quiet}
+          and not exists (select 1 from user_tokens t where t.user_id = ${sql.ref(`${alias}.id`)})))
+      and not exists (select 1 from sessions s
+        where s.user_id = ${sql.ref(`${alias}.id`)} and s.expires_at > ${at}))`;
     const { result: signedOut, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
       trx
         .updateTable('users')
         .set(SIGNED_OUT)
-        // Checked on the row written too (PostgreSQL re-reads a row another transaction changed).
-        .where('status', '=', 'needs_sign_in')
+        .where(lapsed('users'))
         .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('users as lapsed')
-            .select('lapsed.id')
-            .where('lapsed.status', '=', 'needs_sign_in')
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom('sessions')
-                    .select(sql`1`.as('one'))
-                    .whereRef('sessions.user_id', '=', 'lapsed.id')
-                    .where('sessions.expires_at', '>', at),
-                ),
-              ),
-            )
-            .limit(limit),
+          eb.selectFrom('users as lapsed').select('lapsed.id').where(lapsed('lapsed')).limit(limit),
         )
         .returning(['id', 'tenant_id'])
         .execute(),
