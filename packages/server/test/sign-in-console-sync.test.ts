@@ -3,15 +3,19 @@
  * HTTP through the identity emulator): an account that only opened the console leaves no Microsoft
  * tokens and no calendar sync behind, whether the console lets it in (an admin) or refuses it (a
  * member). An account that uses the add-in keeps its sync when it opens the console, and sync that
- * waited for a new sign-in comes back with it, as before.
+ * waited for a new sign-in comes back with it, as before. Once the console session has ended,
+ * retention signs the console-only account out; add-in users stay.
  */
 import { DEMO_USERS } from '@roomlink/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
+import { createRetention } from '../src/retention/index.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
 import { signInAs } from './support/identity.js';
 import { eventually } from './sync-harness.js';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let server: DemoServer;
 beforeAll(async () => {
@@ -114,5 +118,24 @@ describe('a sign-in to the admin console', () => {
       tokens: 1,
       sync: { status: 'active' },
     });
+  });
+
+  it('leaves nothing of an account that only opened the console once its session has ended', async () => {
+    const retention = createRetention(server.runtime, { logger: silent });
+    const diego = await kept('diego@fabrikam.example');
+    // Its console session still open (and the refused member's sign-in minutes old): both stay.
+    await retention.job.run(new Date());
+    expect(await kept('diego@fabrikam.example')).toEqual(diego);
+    expect(await kept('isaiah@fabrikam.example')).toMatchObject({ status: 'active' });
+
+    // 13 hours on, the console session has ended: the accounts are signed out, their Exchange ids
+    // cleared (no row is found by them); the add-in users, whom Roomlink acts for, stay.
+    await retention.job.run(new Date(Date.now() + 13 * 3_600_000));
+    expect(await kept('diego@fabrikam.example')).toBeUndefined();
+    expect(await kept('isaiah@fabrikam.example')).toBeUndefined();
+    const user = await server.runtime.store.users.findById(diego?.id ?? '');
+    expect(user).toMatchObject({ status: 'signed_out', exchangeId: null, displayNameCt: null, upnCt: null });
+    expect(await kept('alex@contoso.example')).toMatchObject({ status: 'active', tokens: 1 });
+    expect(await kept('adele@contoso.example')).toMatchObject({ status: 'active', tokens: 1 });
   });
 });
