@@ -204,10 +204,10 @@ for (const dialect of DIALECTS) {
       expect(await user('syncing-user')).toMatchObject({ status: 'active', exchange_id: 'oid-syncing-user' });
     });
 
-    it('signs out an account that only opened the admin console once its session has ended', async () => {
+    it('deletes an account that only opened the admin console once its session has ended', async () => {
       const store = t.runtime.store;
       // The console stores no tokens: such an account is one Roomlink cannot act for.
-      for (const id of ['console-ended', 'console-open', 'console-signing-in', 'addin-user'])
+      for (const id of ['console-ended', 'console-open', 'console-signing-in', 'addin-user', 'organizer'])
         await insertUser(store, 't-console', id, true);
       const signedIn = (id: string, at: Date) =>
         store.db
@@ -215,12 +215,14 @@ for (const dialect of DIALECTS) {
           .set({ display_name_ct: 'v1.x.name', upn_ct: 'v1.x.upn', last_sign_in_at: at.toISOString() })
           .where('id', '=', id)
           .execute();
-      await signedIn('console-ended', new Date(AS_OF.getTime() - DAY));
-      await signedIn('console-open', new Date(AS_OF.getTime() - HOUR * 2));
+      for (const id of ['console-ended', 'addin-user', 'organizer'])
+        await signedIn(id, new Date(AS_OF.getTime() - DAY));
+      await signedIn('console-open', new Date(AS_OF.getTime() - 2 * HOUR));
       // Signed in moments ago, their session not written yet: the sweep must not race the sign-in.
       await signedIn('console-signing-in', new Date(AS_OF.getTime() - 60_000));
-      await signedIn('addin-user', new Date(AS_OF.getTime() - DAY));
       await insertTokens(store, 't-console', 'addin-user');
+      // No product path leaves a meeting to an account without tokens; were one to, it is kept.
+      await meeting('t-console', 'organizer', new Date(AS_OF.getTime() + 7 * DAY));
       const browserSession = (userId: string, expiresAt: Date) =>
         store.authFlow.insertSession({
           tokenHash: digest(randomToken()),
@@ -232,36 +234,45 @@ for (const dialect of DIALECTS) {
         });
       await browserSession('console-ended', new Date(AS_OF.getTime() - 1000));
       await browserSession('console-open', new Date(AS_OF.getTime() + 10 * HOUR));
+      await sql`insert into retention_test_things (tenant_id, user_id, meeting_id) values ('t-console', 'console-ended', null)`.execute(
+        db(),
+      );
       const user = (id: string) =>
         db()
           .selectFrom('users')
           .select(['status', 'exchange_id', 'display_name_ct', 'upn_ct'])
           .where('id', '=', id)
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+      const rowsNaming = async (id: string) =>
+        (await sql`select 1 from retention_test_things where user_id = ${id}`.execute(db())).rows.length +
+        (await db().selectFrom('sessions').select('user_id').where('user_id', '=', id).execute()).length;
 
-      await retention.job.run(AS_OF);
-      expect(await user('console-ended')).toEqual({
-        status: 'signed_out',
-        exchange_id: null,
-        display_name_ct: null,
-        upn_ct: null,
-      });
+      const report = await retention.job.run(AS_OF);
+      expect(await user('console-ended')).toBeUndefined();
+      expect(await rowsNaming('console-ended')).toBe(0);
       expect(await user('console-open')).toMatchObject({ status: 'active', exchange_id: 'oid-console-open' });
       expect(await user('console-signing-in')).toMatchObject({
         status: 'active',
         exchange_id: 'oid-console-signing-in',
       });
       expect(await user('addin-user')).toMatchObject({ status: 'active', exchange_id: 'oid-addin-user' });
-      expect((await purgeAudits('t-console')).map((a) => JSON.parse(a.details))).toContainEqual({
-        reason: 'sign_in_lapsed',
-        users: 1,
+      // The organizer is signed out instead (identifiers cleared), their meeting kept to its day.
+      expect(await user('organizer')).toEqual({
+        status: 'signed_out',
+        exchange_id: null,
+        display_name_ct: null,
+        upn_ct: null,
       });
+      expect(report.consoleOnlyUsersDeleted).toBe(1);
+      const audited = (await purgeAudits('t-console')).map((a) => JSON.parse(a.details));
+      expect(audited).toContainEqual({ reason: 'console_session_ended', users: 1 });
+      expect(audited).toContainEqual({ reason: 'sign_in_lapsed', users: 1 });
 
       // A day later the open console session has ended, and the sign-in long settled: both go; the
       // add-in user, whom Roomlink still acts for, stays.
-      await retention.job.run(new Date(AS_OF.getTime() + DAY));
-      expect(await user('console-open')).toMatchObject({ status: 'signed_out', exchange_id: null });
-      expect(await user('console-signing-in')).toMatchObject({ status: 'signed_out', exchange_id: null });
+      expect((await retention.job.run(new Date(AS_OF.getTime() + DAY))).consoleOnlyUsersDeleted).toBe(2);
+      expect(await user('console-open')).toBeUndefined();
+      expect(await user('console-signing-in')).toBeUndefined();
       expect(await user('addin-user')).toMatchObject({ status: 'active', exchange_id: 'oid-addin-user' });
     });
 

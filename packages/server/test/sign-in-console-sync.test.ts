@@ -4,7 +4,7 @@
  * tokens and no calendar sync behind, whether the console lets it in (an admin) or refuses it (a
  * member). An account that uses the add-in keeps its sync when it opens the console, and sync that
  * waited for a new sign-in comes back with it, as before. Once the console session has ended,
- * retention signs the console-only account out; add-in users stay.
+ * retention deletes the console-only account; add-in users stay.
  */
 import { DEMO_USERS } from '@roomlink/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,13 +128,13 @@ describe('a sign-in to the admin console', () => {
     expect(await kept('diego@fabrikam.example')).toEqual(diego);
     expect(await kept('isaiah@fabrikam.example')).toMatchObject({ status: 'active' });
 
-    // 13 hours on, the console session has ended: the accounts are signed out, their Exchange ids
-    // cleared (no row is found by them); the add-in users, whom Roomlink acts for, stay.
-    await retention.job.run(new Date(Date.now() + 13 * 3_600_000));
+    // 13 hours on, the console session has ended: the accounts' rows are gone; the add-in users, whom
+    // Roomlink acts for, stay.
+    const report = await retention.job.run(new Date(Date.now() + 13 * 3_600_000));
+    expect(report.consoleOnlyUsersDeleted).toBe(2);
     expect(await kept('diego@fabrikam.example')).toBeUndefined();
     expect(await kept('isaiah@fabrikam.example')).toBeUndefined();
-    const user = await server.runtime.store.users.findById(diego?.id ?? '');
-    expect(user).toMatchObject({ status: 'signed_out', exchangeId: null, displayNameCt: null, upnCt: null });
+    expect(await server.runtime.store.users.findById(diego?.id ?? '')).toBeUndefined();
     expect(await kept('alex@contoso.example')).toMatchObject({ status: 'active', tokens: 1 });
     expect(await kept('adele@contoso.example')).toMatchObject({ status: 'active', tokens: 1 });
   });

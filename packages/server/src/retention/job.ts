@@ -16,6 +16,7 @@ import type {
 import {
   EXPIRING_TABLES,
   type KyselySweepRepository,
+  type SweepBatch,
   type SweepCounts,
 } from '../store/repositories/retention-sweeps.js';
 import type { KyselyTenantPurgeRepository } from '../store/repositories/retention-tenants.js';
@@ -82,6 +83,8 @@ export interface RetentionReport {
   readonly signedOut: Record<string, number>;
   /** Users signed out because Microsoft refused their sign-in and none of their sessions was left. */
   readonly lapsedUsersSignedOut: number;
+  /** Accounts that only opened the admin console, deleted once their console session had ended. */
+  readonly consoleOnlyUsersDeleted: number;
   readonly idleUsersDeleted: number;
   readonly expired: Record<string, number>;
   readonly extra: Record<string, number>;
@@ -133,6 +136,7 @@ export class RetentionJob {
       meetingsPurged: 0,
       signedOut: {} as Record<string, number>,
       lapsedUsersSignedOut: 0,
+      consoleOnlyUsersDeleted: 0,
       idleUsersDeleted: 0,
       expired: {} as Record<string, number>,
       extra: {} as Record<string, number>,
@@ -148,7 +152,27 @@ export class RetentionJob {
       report.purgeDaysShortened = await this.#applyTenantRetention(asOf, options.signal);
       await this.#purgeMeetings(asOf, actor, report, audits, options.signal);
       // Before the signed-out sweep, which then deletes what the lapsed users left.
-      await this.#signOutLapsed(asOf, actor, report, audits, options.signal);
+      const quietSince = new Date(asOf.getTime() - SIGN_IN_SETTLE_MS);
+      await this.#usersStep(
+        'console_session_ended',
+        (limit) => this.deps.sweeps.deleteConsoleOnly(asOf, quietSince, limit),
+        (n) => {
+          report.consoleOnlyUsersDeleted += n;
+        },
+        actor,
+        audits,
+        options.signal,
+      );
+      await this.#usersStep(
+        'sign_in_lapsed',
+        (limit) => this.deps.sweeps.signOutLapsed(asOf, quietSince, limit),
+        (n) => {
+          report.lapsedUsersSignedOut += n;
+        },
+        actor,
+        audits,
+        options.signal,
+      );
       await this.#sweepSignedOut(asOf, actor, report, audits, options.signal);
       await this.#sweepExpired(asOf, actor, report, audits, options.signal);
       await this.#extraSweeps(asOf, actor, report, audits, options.signal);
@@ -190,6 +214,7 @@ export class RetentionJob {
         tenantsDestroyed: report.tenantsDestroyed.length,
         meetingsPurged: report.meetingsPurged,
         lapsedUsersSignedOut: report.lapsedUsersSignedOut,
+        consoleOnlyUsersDeleted: report.consoleOnlyUsersDeleted,
         idleUsersDeleted: report.idleUsersDeleted,
         transactions: report.transactions,
         longestTransactionMs: report.longestTransactionMs,
@@ -367,27 +392,25 @@ export class RetentionJob {
     }
   }
 
-  async #signOutLapsed(
-    asOf: Date,
+  /** A sweep of users (sign-out or deletion), audited per tenant as `data.purged` with `step` as the reason. */
+  async #usersStep(
+    step: 'sign_in_lapsed' | 'console_session_ended',
+    sweep: (limit: number) => Promise<SweepBatch>,
+    add: (users: number) => void,
     actor: string,
-    report: { lapsedUsersSignedOut: number },
     audits: RetentionAuditEntry[],
     signal?: AbortSignal,
   ): Promise<void> {
     const perTenant = new Map<string, number>();
     try {
       await this.#batcher.drain(
-        'sign_in_lapsed',
+        step,
         async (limit) => {
-          const r = await this.deps.sweeps.signOutLapsed(
-            asOf,
-            new Date(asOf.getTime() - SIGN_IN_SETTLE_MS),
-            limit,
-          );
+          const r = await sweep(limit);
           for (const [tenantId, kinds] of r.counts) {
             const n = kinds.get('users') ?? 0;
             perTenant.set(tenantId, (perTenant.get(tenantId) ?? 0) + n);
-            report.lapsedUsersSignedOut += n;
+            add(n);
           }
           return { handled: r.users, ms: r.ms };
         },
@@ -399,7 +422,7 @@ export class RetentionJob {
           tenantId,
           actorId: actor,
           action: 'data.purged',
-          details: { reason: 'sign_in_lapsed', users },
+          details: { reason: step, users },
         });
       }
     }

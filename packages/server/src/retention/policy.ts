@@ -4,7 +4,8 @@
  *   tenant chose so (see domain/meetings/window.ts, which stores the purge day with each meeting);
  * - a tenant's personal and account data: 6 calendar months after its contract ends;
  * - signed-out users: identifiers and tokens at once; the user row once none of their meetings are
- *   left and the metadata period has passed.
+ *   left and the metadata period has passed;
+ * - an account that only opened the admin console (no tokens): its row, once its session has ended.
  */
 import { addMonthsClamped } from '../domain/meetings/window.js';
 

@@ -30,29 +30,58 @@ export class KyselySweepRepository {
   ) {}
 
   /**
-   * Users no session of whom is valid at `asOf` and for whom Roomlink cannot act in Microsoft Graph,
-   * so that their Exchange id serves nothing until they sign in again:
-   * - users who need sign-in: Microsoft refused their refresh token (as when an account is disabled
-   *   after someone leaves) and their tokens were deleted;
-   * - active users who hold no tokens and last signed in before `quietSince`: an admin who only opened
-   *   the admin console (which stores no tokens, identity/sign-in.ts) once that session has ended.
-   *   `quietSince` spares a sign-in still writing its session (user row first, session next).
-   * They are marked signed out with their identifiers cleared, as sign-out does; the signed-out sweep
-   * then deletes everything else of theirs. A later sign-in is a sign-in afresh, as after sign-out.
+   * Accounts that only opened the admin console (identity/sign-in.ts keeps no tokens from such a
+   * sign-in), once no session of theirs is valid at `asOf`, who last signed in before `quietSince`
+   * (a sign-in writes the user row before the session: a younger row may be one under way) and
+   * organize no meeting: Roomlink can do nothing for them, so their rows go outright, with every row
+   * naming them. A later sign-in makes a new row, as after sign-out; signing them out instead would
+   * leave a nameless "signed out" row per console session in the admin's user list for 3 months.
    * `limit` users at a time.
    */
+  async deleteConsoleOnly(asOf: Date, quietSince: Date, limit: number): Promise<SweepBatch> {
+    const tables = await tablesWithColumn(this.db, this.dialect, 'user_id');
+    const unreachable = (alias: 'users' | 'idle') =>
+      sql<boolean>`(${consoleOnly(alias, asOf, quietSince)} and not exists (select 1 from meetings m
+        where m.tenant_id = ${sql.ref(`${alias}.tenant_id`)} and m.organizer_id = ${sql.ref(`${alias}.id`)}))`;
+    const { result: deleted, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
+      // The row first, checked again as it is deleted (a sign-in meanwhile keeps it); then what names it.
+      const rows = await trx
+        .deleteFrom('users')
+        .where(unreachable('users'))
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('users as idle').select('idle.id').where(unreachable('idle')).limit(limit),
+        )
+        .returning(['id', 'tenant_id'])
+        .execute();
+      const ids = rows.map((r) => r.id);
+      if (ids.length > 0) {
+        for (const table of tables) {
+          await sql`delete from ${sql.table(table)} where ${inList('user_id', ids)}`.execute(trx);
+        }
+      }
+      return rows;
+    });
+    const counts: SweepCounts = new Map();
+    for (const row of deleted) count(counts, row.tenant_id, 'users');
+    return { users: deleted.length, counts, ms };
+  }
+
+  /**
+   * Users Microsoft no longer lets Roomlink act for (needs sign-in: their refresh token was refused,
+   * as when an account is disabled after someone leaves, and their tokens deleted) who hold no
+   * session still valid at `asOf`: nothing of Roomlink's reaches them until they sign in again, and
+   * their Exchange id serves nothing meanwhile. An account that only opened the admin console and
+   * that `deleteConsoleOnly` kept (it organizes meetings) goes the same way. They are marked signed
+   * out with their identifiers cleared, as sign-out does; the signed-out sweep then deletes
+   * everything else of theirs. A later sign-in is a sign-in afresh, as after sign-out. `limit` users
+   * at a time.
+   */
   async signOutLapsed(asOf: Date, quietSince: Date, limit: number): Promise<SweepBatch> {
-    const at = asOf.toISOString();
-    const quiet = quietSince.toISOString();
     // Checked on the row written too (PostgreSQL re-reads a row another transaction changed), so
     // that a user who signed in meanwhile (a new session, new tokens) keeps their row.
     const lapsed = (alias: 'users' | 'lapsed') => sql<boolean>`(
-      (${sql.ref(`${alias}.status`)} = 'needs_sign_in'
-        or (${sql.ref(`${alias}.status`)} = 'active'
-          and coalesce(${sql.ref(`${alias}.last_sign_in_at`)}, ${sql.ref(`${alias}.created_at`)}) < ${quiet}
-          and not exists (select 1 from user_tokens t where t.user_id = ${sql.ref(`${alias}.id`)})))
-      and not exists (select 1 from sessions s
-        where s.user_id = ${sql.ref(`${alias}.id`)} and s.expires_at > ${at}))`;
+      (${sql.ref(`${alias}.status`)} = 'needs_sign_in' and ${noSessionLeft(alias, asOf)})
+      or ${consoleOnly(alias, asOf, quietSince)})`;
     const { result: signedOut, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
       trx
         .updateTable('users')
@@ -167,6 +196,25 @@ export class KyselySweepRepository {
     for (const u of users) count(counts, u.tenant_id, 'users');
     return { users: users.length, counts, ms };
   }
+}
+
+type UserAlias = 'users' | 'lapsed' | 'idle';
+
+/** No session of the user (the `users` row under `alias`) is valid at `asOf`. */
+function noSessionLeft(alias: UserAlias, asOf: Date) {
+  return sql<boolean>`not exists (select 1 from sessions s
+    where s.user_id = ${sql.ref(`${alias}.id`)} and s.expires_at > ${asOf.toISOString()})`;
+}
+
+/**
+ * An account that only opened the admin console, its session ended: active, no tokens, no session
+ * valid at `asOf`, and a last sign-in before `quietSince`.
+ */
+function consoleOnly(alias: UserAlias, asOf: Date, quietSince: Date) {
+  return sql<boolean>`(${sql.ref(`${alias}.status`)} = 'active'
+    and coalesce(${sql.ref(`${alias}.last_sign_in_at`)}, ${sql.ref(`${alias}.created_at`)}) < ${quietSince.toISOString()}
+    and not exists (select 1 from user_tokens t where t.user_id = ${sql.ref(`${alias}.id`)})
+    and ${noSessionLeft(alias, asOf)})`;
 }
 
 function count(counts: SweepCounts, tenantId: string, what: string): void {
