@@ -76,7 +76,7 @@ describe('a tenant not on ROOMLINK_ALLOWED_TENANTS, signing in', () => {
 
   it('is refused with a clear reason and leaves nothing behind; a listed tenant signs in', async () => {
     const refused = await addinSignIn('diego@fabrikam.example');
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(403);
     expect(refused.body).toContain('your organisation is not enabled on this Roomlink');
     expect(dialogMessage(refused.body)).toMatchObject({ error: 'tenant_not_allowed' });
     const diego = DEMO_USERS.find((u) => u.upn === 'diego@fabrikam.example');

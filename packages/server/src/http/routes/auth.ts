@@ -176,7 +176,8 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       return dialogPage(
         reply,
         language,
-        400,
+        // The user proved who they are; their organisation is what this Roomlink does not serve.
+        error.code === 'tenant_not_allowed' ? 403 : 400,
         { type: 'roomlink-signin-error', error: error.code, description: error.message },
         w.signInFailed(error.message),
       );
