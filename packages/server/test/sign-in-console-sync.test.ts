@@ -12,10 +12,9 @@ import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
 import { createRetention } from '../src/retention/index.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
+import { SILENT } from './support/admin.js';
 import { signInAs } from './support/identity.js';
 import { eventually } from './sync-harness.js';
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let server: DemoServer;
 beforeAll(async () => {
@@ -121,7 +120,7 @@ describe('a sign-in to the admin console', () => {
   });
 
   it('leaves nothing of an account that only opened the console once its session has ended', async () => {
-    const retention = createRetention(server.runtime, { logger: silent });
+    const retention = createRetention(server.runtime, { logger: SILENT });
     const diego = await kept('diego@fabrikam.example');
     // Its console session still open (and the refused member's sign-in minutes old): both stay.
     await retention.job.run(new Date());

@@ -13,6 +13,7 @@ import { createRetention } from '../src/retention/index.js';
 import { SILENT } from './support/admin.js';
 import {
   browse,
+  consentAs,
   dialogMessage,
   type IdentityTestApp,
   signInAs,
@@ -199,12 +200,7 @@ describe('the admin console’s sign-in', () => {
 
 describe('admin consent’s answers', () => {
   async function consent(path: string, upn: string, headers: Headers): Promise<Page> {
-    const jar = new Map<string, string>();
-    const atMicrosoft = (url: URL) => url.pathname.endsWith('/v2.0/adminconsent');
-    const { url } = await browse(`${t.url}${path}`, jar, atMicrosoft, headers);
-    const asUser = new URL(url);
-    asUser.searchParams.set('login_hint', upn);
-    return read((await browse(asUser.toString(), jar, undefined, headers)).response);
+    return read((await consentAs(`${t.url}${path}`, upn, { headers })).response);
   }
 
   it('are in the language asked for at the start, whatever the browser says', async () => {

@@ -13,6 +13,7 @@ import { randomToken, s256 } from '../src/identity/secrets.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import {
   browse,
+  consentAs,
   dialogMessage,
   type IdentityTestApp,
   offlineIdentity,
@@ -544,13 +545,7 @@ describe('admin consent', () => {
   afterAll(async () => app?.close());
 
   it('says Roomlink is approved only for an answer to a consent this browser started', async () => {
-    const jar = new Map<string, string>();
-    const { url: picker } = await browse(`${app.url}/auth/admin-consent`, jar, (next) =>
-      next.pathname.endsWith('/adminconsent'),
-    );
-    const asAdmin = new URL(picker);
-    asAdmin.searchParams.set('login_hint', 'megan@contoso.example');
-    const { response } = await browse(asAdmin.toString(), jar);
+    const { response, jar } = await consentAs(`${app.url}/auth/admin-consent`, 'megan@contoso.example');
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('Roomlink is approved for your organisation');
     expect(app.demo.emulator().adminConsents()).toHaveLength(1);

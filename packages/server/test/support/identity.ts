@@ -108,23 +108,39 @@ export async function browse(
   throw new Error('too many redirects');
 }
 
+interface AsUserOptions {
+  jar?: Map<string, string>;
+  headers?: Record<string, string>;
+  toCallback?: boolean;
+}
+
 /**
- * A sign-in started at `start` (a Roomlink URL), followed to Microsoft's authorize endpoint, where
- * `upn` is named as the account (the identity emulator signs a `login_hint` user in without a page),
- * then on to the page the flow ends on, or only as far as Roomlink's callback with `toCallback`.
+ * A flow started at `start` (a Roomlink URL), followed to the Microsoft endpoint `atMicrosoft` picks,
+ * where `upn` is named as the account (the identity emulator signs a `login_hint` user in without a
+ * page), then on to the page the flow ends on, or only as far as Roomlink's callback with `toCallback`.
  */
-export async function signInAs(
+async function asUser(
   start: string,
   upn: string,
-  options: { jar?: Map<string, string>; headers?: Record<string, string>; toCallback?: boolean } = {},
+  atMicrosoft: (url: URL) => boolean,
+  options: AsUserOptions,
 ): Promise<{ response: Response; url: string; jar: Map<string, string> }> {
   const jar = options.jar ?? new Map<string, string>();
-  const atMicrosoft = (url: URL) => url.pathname.endsWith('/oauth2/v2.0/authorize');
   const { url } = await browse(start, jar, atMicrosoft, options.headers);
-  const asUser = new URL(url);
-  asUser.searchParams.set('login_hint', upn);
+  const named = new URL(url);
+  named.searchParams.set('login_hint', upn);
   const atCallback = options.toCallback ? (next: URL) => next.pathname === '/auth/callback' : undefined;
-  return { ...(await browse(asUser.toString(), jar, atCallback, options.headers)), jar };
+  return { ...(await browse(named.toString(), jar, atCallback, options.headers)), jar };
+}
+
+/** A sign-in as `upn` (through Microsoft's authorize endpoint); see asUser. */
+export function signInAs(start: string, upn: string, options: AsUserOptions = {}) {
+  return asUser(start, upn, (url) => url.pathname.endsWith('/oauth2/v2.0/authorize'), options);
+}
+
+/** An admin consent given (or refused) as `upn` (through Microsoft's adminconsent endpoint). */
+export function consentAs(start: string, upn: string, options: AsUserOptions = {}) {
+  return asUser(start, upn, (url) => url.pathname.endsWith('/v2.0/adminconsent'), options);
 }
 
 /** The handoff message the callback page passes to messageParent. */
