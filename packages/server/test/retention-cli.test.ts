@@ -10,6 +10,7 @@ import { createMeeting, insertNamedUser } from './support/admin.js';
 import { cliDatabase, withRuntime } from './support/cli-database.js';
 import type { TestDatabase } from './support/databases.js';
 import { runCli } from './support/server-process.js';
+import { insertTokens } from './support/sessions.js';
 
 // Each test starts the built CLI eight to twelve times (a Node process, the keyring and the database
 // checked, each); on a loaded two-core machine that has taken over 30 s.
@@ -39,6 +40,8 @@ describe('roomlink retention, tenant, export and erase commands', { timeout: 120
     ({ database, env } = await cliDatabase(async (runtime) => {
       await insertNamedUser(runtime, 't-cli', 'cli-admin', { isAdmin: true });
       await insertNamedUser(runtime, 't-cli', 'cli-bob', { name: 'Bob Builder', upn: 'bob@contoso.example' });
+      // An add-in user (retention deletes or signs out accounts without tokens once their sessions end).
+      await insertTokens(runtime.store, 't-cli', 'cli-bob');
       // Ended long ago: due for purging in the autumn of 2025.
       await createMeeting(runtime, 't-cli', 'cli-bob', 'CLI past review', new Date('2025-06-10T10:00:00Z'));
       oldMeeting = await createMeeting(
