@@ -88,6 +88,15 @@ export function registerRetentionCommands(
       }
       const report = await withRetention((r) => r.job.run(asOf));
       output.out(`${JSON.stringify(report, null, 2)}\n`);
+      // A due tenant whose purge failed is still due: a script that checks the exit code (say, after
+      // a restore, before serving) must not take the run for done.
+      if (!report.completed) {
+        throw new CliError(
+          'retention run incomplete: a due tenant could not be deleted (the log says which, by tenant id); ' +
+            'everything else due was deleted, and the next run tries the tenant again',
+          EXIT.failure,
+        );
+      }
     });
 
   program
