@@ -205,6 +205,30 @@ describe('HTML join block', () => {
     expect(removeJoinBlock(body, 'html')).toBe('<div>Hello<br></div>');
   });
 
+  it('keeps text typed at the end of the block, inside its wrapper, when removing or replacing it', () => {
+    const block = en.html;
+    const wrapperClose = block.lastIndexOf('</div>');
+    const typed = '<p>Agenda: budget, hiring</p>';
+    // The editor puts the caret inside the block's wrapper, after its closing rule, or just after it.
+    for (const placed of [
+      block.slice(0, wrapperClose) + typed + block.slice(wrapperClose),
+      block.slice(0, wrapperClose + 6) + typed + block.slice(wrapperClose + 6),
+    ]) {
+      const body = insertJoinBlock(USER_HTML, placed, 'html');
+      const removed = removeJoinBlock(body, 'html');
+      expect(removed).toContain(typed);
+      expect(removed).not.toContain('Roomlink meeting');
+      expect(listJoinBlocks(removed, 'html')).toEqual([]);
+      const replaced = replaceJoinBlock(body, fr.html, 'html');
+      expect(replaced).toContain(typed);
+      expect(replaced).toContain('Réunion Roomlink');
+      expect(replaced).not.toContain('Roomlink meeting');
+      // The block found afterwards is the new one alone, and a second replace keeps the text too.
+      expect(listJoinBlocks(replaced, 'html')).toHaveLength(1);
+      expect(replaceJoinBlock(replaced, en.html, 'html')).toContain(typed);
+    }
+  });
+
   it('replace swaps only the block', () => {
     const body = insertJoinBlock(USER_HTML, en.html, 'html').replace(
       '</body>',

@@ -236,8 +236,8 @@ function blocksFromMarkers(body: string): JoinBlockLocation[] {
     if (ends.length === 0) break;
     // A begin left over from a block whose end was deleted must not pull user text into this one:
     // keep only the begin markers that sit together, right before the content.
-    const beginGroup = trailingGroup(begins);
-    const endGroup = leadingGroup(ends);
+    const beginGroup = trailingGroup(body, begins);
+    const endGroup = leadingGroup(body, ends);
     const first = beginGroup[0] as Marker;
     const last = endGroup.reduce((a, b) => (b.end > a.end ? b : a));
     const [start, end] = widen(body, first.start, last.end);
@@ -247,21 +247,36 @@ function blocksFromMarkers(body: string): JoinBlockLocation[] {
   return blocks;
 }
 
-function trailingGroup(markers: Marker[]): Marker[] {
+function trailingGroup(body: string, markers: Marker[]): Marker[] {
   let i = markers.length - 1;
-  while (i > 0 && near(markers[i - 1] as Marker, markers[i] as Marker)) i--;
+  while (i > 0 && near(body, markers[i - 1] as Marker, markers[i] as Marker)) i--;
   return markers.slice(i);
 }
 
-function leadingGroup(markers: Marker[]): Marker[] {
+function leadingGroup(body: string, markers: Marker[]): Marker[] {
   let i = 0;
-  while (i < markers.length - 1 && near(markers[i] as Marker, markers[i + 1] as Marker)) i++;
+  while (i < markers.length - 1 && near(body, markers[i] as Marker, markers[i + 1] as Marker)) i++;
   return markers.slice(0, i + 1);
 }
 
-function near(a: Marker, b: Marker): boolean {
+/**
+ * Two markers of one block: the same meeting, close, and nothing but markup between them. Text typed
+ * at the end of the block lands inside its wrapper, between the end sentinel and the end comment:
+ * that text belongs to the user, so the block stops at the sentinel (leaving a stray `</div>` and
+ * end comment, which read as nothing).
+ */
+function near(body: string, a: Marker, b: Marker): boolean {
   const sameMeeting = !a.meetingId || !b.meetingId || a.meetingId === b.meetingId;
-  return sameMeeting && b.start - a.end <= MAX_MARKER_GAP;
+  return sameMeeting && b.start - a.end <= MAX_MARKER_GAP && onlyMarkup(body.slice(a.end, b.start));
+}
+
+function onlyMarkup(html: string): boolean {
+  return (
+    html
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(/<(?:[^<>"']|"[^"]*"|'[^']*')*>/g, '')
+      .replace(/&nbsp;|&#160;|&#xa0;|\s/gi, '').length === 0
+  );
 }
 
 function commentMarkers(body: string): Marker[] {
