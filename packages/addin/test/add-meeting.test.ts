@@ -323,6 +323,29 @@ describe('add meeting', () => {
     });
   });
 
+  it('sends no recurrence for one occurrence opened on its own, whose recurrence is its series', async () => {
+    const outlook = fakeOutlook({
+      seriesId: 'AAMkADSeriesMaster=',
+      recurrence: {
+        recurrenceType: 'weekly',
+        recurrenceProperties: { interval: 1, days: ['mon'], firstDayOfWeek: 'mon' },
+        recurrenceTimeZone: { name: 'Romance Standard Time' },
+        seriesTime: { getStartDate: () => '2026-11-02', getEndDate: () => '2027-03-01' },
+      },
+    });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const result = await addMeeting(ctx);
+    expect(result.status).toBe('added');
+    const sent = harness.stub.createBodies[0];
+    expect(sent?.recurrence ?? null).toBeNull();
+    // The occurrence's own times, in the series' zone.
+    expect(sent).toMatchObject({
+      start: '2026-12-01T09:00:00.000Z',
+      end: '2026-12-01T10:00:00.000Z',
+      timeZone: 'Romance Standard Time',
+    });
+  });
+
   it('on Outlook mobile (an online-meeting provider: body get/set only, no notification bar) adds the meeting as HTML', async () => {
     const outlook = fakeOutlook({ surface: 'mobileOnlineMeeting' });
     const item = outlook.office.context.mailbox.item as unknown as Record<string, unknown>;

@@ -36,6 +36,8 @@ export interface FakeItemState {
   body: string;
   bodyType: 'html' | 'text';
   recurrence: RecurrenceLike | null;
+  /** Set for one occurrence of a series opened on its own (its recurrence is then the series'). */
+  seriesId?: string | null;
   /** Saved custom properties (what Outlook would persist). */
   customProperties: Record<string, unknown>;
   notifications: Map<string, NotificationDetails>;
@@ -270,6 +272,8 @@ export function fakeOutlook(
                 state.body = value;
               }),
           },
+          // office-addin-mock takes no null property: a single appointment leaves it out (older clients do).
+          ...(state.seriesId ? { seriesId: state.seriesId } : {}),
           recurrence: {
             getAsync: (cb: OfficeCallback<RecurrenceLike | null>) =>
               call('recurrence.getAsync', cb, () => state.recurrence),

@@ -38,14 +38,22 @@ export async function readDetails(office: OfficeLike, item: AppointmentComposeLi
     officeCall<Date>((cb) => item.end.getAsync(cb)),
   ]);
   let recurrence: GraphRecurrence | null = null;
+  let seriesZone: string | undefined;
   if (item.recurrence && typeof item.recurrence.getAsync === 'function') {
     const recurrenceApi = item.recurrence;
-    recurrence = toGraphRecurrence(await officeCall((cb) => recurrenceApi.getAsync(cb)));
+    const pattern = toGraphRecurrence(await officeCall((cb) => recurrenceApi.getAsync(cb)));
+    // One occurrence opened on its own answers its series' pattern (Office.Recurrence: "Appointment
+    // Organizer - Compose Instance"), but its meeting is that occurrence alone: sending the pattern
+    // would open the room at every later occurrence, which has no join block.
+    if (typeof item.seriesId === 'string' && item.seriesId !== '')
+      seriesZone = pattern?.range.recurrenceTimeZone;
+    else recurrence = pattern;
   }
   const timeZone =
     // || rather than ??: some clients give an empty time zone, which names none (the API refuses "").
     // The device's zone last: the API refuses a series with no zone (its room opens per occurrence).
     recurrence?.range.recurrenceTimeZone ||
+    seriesZone ||
     office.context.mailbox.userProfile?.timeZone ||
     deviceTimeZone() ||
     null;

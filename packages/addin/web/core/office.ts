@@ -94,6 +94,11 @@ export interface AppointmentComposeLike {
     addAsync(locations: LocationIdentifierLike[], callback: OfficeCallback<void>): void;
     removeAsync(locations: LocationIdentifierLike[], callback: OfficeCallback<void>): void;
   };
+  /**
+   * Mailbox 1.7: set (non-empty) when the form is one occurrence of a series, opened on its own; null
+   * for a single appointment or a whole series. Absent on older clients.
+   */
+  readonly seriesId?: string | null;
   /** Mailbox 1.7; absent on older clients. */
   readonly recurrence?: { getAsync(callback: OfficeCallback<RecurrenceLike | null>): void } | null;
   loadCustomPropertiesAsync(callback: OfficeCallback<CustomPropertiesLike>): void;
