@@ -10,6 +10,7 @@ import {
   hostPinView,
   joinAsHostView,
   mailboxAddress,
+  optionsView,
 } from '../web/core/pane-view.js';
 import { fakeOutlook } from './support/fake-outlook.js';
 import { contextFor, type Harness, startStub } from './support/harness.js';
@@ -133,6 +134,20 @@ describe('task pane: account notices', () => {
     // A session the server refuses (401) is what "expired" is for.
     expect(describeError('en', new ApiError('unauthorized', 401, 'x'))).toBe(
       'Your Roomlink session has expired. Sign in again.',
+    );
+  });
+});
+
+describe('task pane: meeting options', () => {
+  it('can be changed before a meeting is added and for a meeting the item names, not for a block alone', () => {
+    expect(optionsView('en', { meetingId: null, hasBlock: false })).toEqual({ editable: true, note: null });
+    expect(optionsView('en', { meetingId: 'm-1', hasBlock: true })).toEqual({ editable: true, note: null });
+    // Outlook dropped the custom properties: a change would reach no meeting, so the pane says why.
+    const blockAlone = optionsView('en', { meetingId: null, hasBlock: true });
+    expect(blockAlone.editable).toBe(false);
+    expect(blockAlone.note).toContain('options can’t be changed here');
+    expect(optionsView('fr', { meetingId: null, hasBlock: true }).note).toContain(
+      'ses options ne peuvent pas être modifiées ici',
     );
   });
 });

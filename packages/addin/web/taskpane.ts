@@ -15,6 +15,7 @@ import {
   hostPinView,
   joinAsHostView,
   mailboxAddress,
+  optionsView,
 } from './core/pane-view.js';
 import { removeMeeting } from './core/remove-meeting.js';
 import { createContext } from './platform.js';
@@ -93,6 +94,7 @@ function render(): void {
         ),
       ];
 
+  const options = optionsView(ctx.lang, state);
   const optionBox = (key: 'guestPin' | 'lobby') =>
     h(
       'label',
@@ -100,7 +102,7 @@ function render(): void {
       h('input', {
         type: 'checkbox',
         checked: Boolean(view.options[key]),
-        disabled,
+        disabled: disabled || !options.editable,
         onchange: (e: Event) => run(() => changeOption(key, (e.target as HTMLInputElement).checked)),
         testid: `option-${key}`,
       }),
@@ -136,6 +138,9 @@ function render(): void {
         ...hostPin(),
         ...hostJoin(disabled),
         h('p', { className: 'muted' }, tr('options')),
+        ...(options.note
+          ? [h('p', { testid: 'options-unknown-meeting', className: 'muted' }, options.note)]
+          : []),
         optionBox('guestPin'),
         optionBox('lobby'),
         h('button', { testid: 'remove-meeting', disabled, onclick: () => run(remove) }, tr('removeMeeting')),

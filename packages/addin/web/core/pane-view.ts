@@ -71,6 +71,20 @@ export function joinAsHostView(
 }
 
 /**
+ * Whether the meeting options can be changed from the pane: before a meeting is added they are what
+ * Add will ask for; once there is one, only when the item names it (custom properties). A join block
+ * alone (Outlook dropped the properties) names no meeting a change could reach, so the boxes are
+ * shown as they are, not editable, with why.
+ */
+export function optionsView(
+  lang: Lang,
+  item: { readonly meetingId?: string | null; readonly hasBlock: boolean },
+): { editable: boolean; note: string | null } {
+  if (item.meetingId || !item.hasBlock) return { editable: true, note: null };
+  return { editable: false, note: t(lang, 'optionsUnknownMeeting') };
+}
+
+/**
  * The host link for the user to click when no window could be opened for it. It is short-lived and
  * single use, and whoever holds it joins as host: the words say so. `timeZone`: the user's, unless a
  * test needs a fixed one.
