@@ -7,7 +7,7 @@
  *   left and the metadata period has passed;
  * - an account that only opened the admin console (no tokens): its row, once its session has ended.
  */
-import { addMonthsClamped } from '../domain/meetings/window.js';
+import { addMonthsClamped, MIN_RETENTION_DAYS } from '../domain/meetings/window.js';
 
 export const METADATA_RETENTION_MONTHS = 3;
 export const ACCOUNT_RETENTION_MONTHS = 6;
@@ -17,8 +17,8 @@ export const ACCOUNT_RETENTION_MONTHS = 6;
  * shortest (1 February to 1 May), so 89 is the longest number of days that never exceeds them.
  */
 export const MAX_TENANT_RETENTION_DAYS = 89;
-/** Shorter than a day would purge a meeting while its room is still open. */
-export const MIN_TENANT_RETENTION_DAYS = 1;
+/** Fewer could purge a meeting while its room is still open (window.ts, MIN_RETENTION_DAYS). */
+export const MIN_TENANT_RETENTION_DAYS = MIN_RETENTION_DAYS;
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 

@@ -33,7 +33,7 @@ const en = {
   addToEveryMeetingDefaultLabel: 'Add Roomlink to every meeting by default',
   retentionDaysLabel: 'Keep meeting details for this many days after a meeting ends',
   retentionHint:
-    'Leave empty for the default and longest period, 3 months. You can shorten it (1 to 89 days), never lengthen it.',
+    'Leave empty for the default and longest period, 3 months. You can shorten it (2 to 89 days), never lengthen it.',
   saveSettings: 'Save settings',
   // {variables} is a list of <code> examples, put in by shell.ts.
   instructionsHint:
@@ -231,7 +231,7 @@ const fr = frenchSpacing({
   addToEveryMeetingDefaultLabel: 'Ajouter Roomlink à chaque réunion par défaut',
   retentionDaysLabel: 'Nombre de jours de conservation des détails d’une réunion après sa fin',
   retentionHint:
-    'Laissez vide pour la durée par défaut, qui est aussi la plus longue : 3 mois. Vous pouvez la raccourcir (1 à 89 jours), jamais l’allonger.',
+    'Laissez vide pour la durée par défaut, qui est aussi la plus longue : 3 mois. Vous pouvez la raccourcir (2 à 89 jours), jamais l’allonger.',
   saveSettings: 'Enregistrer les paramètres',
   instructionsHint:
     'Le bloc que Roomlink insère dans les invitations. Les modèles utilisent des variables Handlebars telles que {variables}. L’aperçu montre une réunion fictive.',

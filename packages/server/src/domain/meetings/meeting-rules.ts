@@ -5,7 +5,7 @@
 import { DomainError } from '../errors.js';
 import { resolveTimeZone } from '../sync/time-zones.js';
 import type { Recurrence } from './meeting.js';
-import { LATEST_BOUND, purgeAfterDay, type ScheduledTimes } from './window.js';
+import { LATEST_BOUND, MIN_RETENTION_DAYS, purgeAfterDay, type ScheduledTimes } from './window.js';
 
 const MAX_DURATION_MS = 31 * 24 * 3600_000;
 
@@ -66,7 +66,7 @@ export function refuseExpired(
 ): void {
   const purgeDay = purgeAfterDay(times, retentionDays, seriesSeenOn);
   if (purgeDay > today.toISOString().slice(0, 10)) return;
-  const kept = retentionDays === null ? '3 months' : `${retentionDays} day${retentionDays === 1 ? '' : 's'}`;
+  const kept = retentionDays === null ? '3 months' : `${Math.max(retentionDays, MIN_RETENTION_DAYS)} days`;
   fail(
     `the meeting ${times.recurrence ? 'series ' : ''}ended too long ago: Roomlink keeps a meeting ${kept} after ` +
       `it ends, so it would be deleted at once (purge day ${purgeDay})`,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LATEST_BOUND, lastEnd, purgeAfterDay, roomWindow, seriesConfirmationDue } from './window.js';
+import {
+  LATEST_BOUND,
+  lastEnd,
+  MIN_RETENTION_DAYS,
+  purgeAfterDay,
+  roomWindow,
+  seriesConfirmationDue,
+} from './window.js';
 
 const policy = { openBeforeMinutes: 15, closeAfterMinutes: 30 };
 const HOUR = 3_600_000;
@@ -59,6 +66,19 @@ describe('room window and purge day', () => {
     expect(purgeAfterDay(single('2028-11-30T23:00:00Z'), null)).toBe('2029-02-28');
     expect(purgeAfterDay(single('2027-11-30T23:00:00Z'), null)).toBe('2028-02-29');
   });
+
+  it('never purges a meeting while its room is open, at the tenant’s shortest period', () => {
+    // Ends at 23:30 UTC; its room stays open up to a day after (the longest close-after allowed).
+    const late = single('2026-03-10T23:30:00Z');
+    const closes = roomWindow(late, { openBeforeMinutes: 15, closeAfterMinutes: 24 * 60 }).validUntil;
+    for (const days of [MIN_RETENTION_DAYS, 1]) {
+      // Retention deletes from the start (00:00 UTC) of the purge day.
+      const purgedFrom = Date.parse(`${purgeAfterDay(late, days)}T00:00:00Z`);
+      expect(purgedFrom).toBeGreaterThanOrEqual(closes.getTime());
+    }
+    // 1 day, as an older release may have stored it, counts as the shortest period.
+    expect(purgeAfterDay(late, 1)).toBe(purgeAfterDay(late, MIN_RETENTION_DAYS));
+  });
 });
 
 describe('numbered series end with their last occurrence', () => {
@@ -70,7 +90,7 @@ describe('numbered series end with their last occurrence', () => {
     );
     expectLastEnd(s, '2026-01-05T11:00:00Z');
     expect(purgeAfterDay(s, null)).toBe('2026-04-05');
-    expect(purgeAfterDay(s, 1)).toBe('2026-01-06');
+    expect(purgeAfterDay(s, 2)).toBe('2026-01-07');
   });
 
   it('a weekly series of 160 (about 3 years) keeps its room and its row until the 160th occurrence', () => {
@@ -209,9 +229,9 @@ describe('series in a time zone behind UTC', () => {
     expect(w.validUntil.getTime()).toBeGreaterThanOrEqual(lastOccurrenceEnd + 30 * 60_000);
     // The last occurrence placed in its zone, plus 3 hours' margin and the 30 minutes' grace.
     expect(w.validUntil.toISOString()).toBe('2027-01-27T05:30:00.000Z');
-    // With a 1-day tenant setting, the row outlives the last occurrence (purge day starts after it).
-    expect(Date.parse(`${purgeAfterDay(times, 1)}T00:00:00Z`)).toBeGreaterThan(lastOccurrenceEnd);
-    expect(purgeAfterDay(times, 1)).toBe('2027-01-28');
+    // With the shortest tenant setting, the row outlives the last occurrence (purge day starts after it).
+    expect(Date.parse(`${purgeAfterDay(times, 2)}T00:00:00Z`)).toBeGreaterThan(lastOccurrenceEnd);
+    expect(purgeAfterDay(times, 2)).toBe('2027-01-29');
     expect(purgeAfterDay(times, null)).toBe('2027-04-27');
   });
 
@@ -229,7 +249,7 @@ describe('series in a time zone behind UTC', () => {
     // The last occurrence, 2027-01-26 08:00–09:00 local, ends 2027-01-25T19:00Z; 3 hours' margin.
     expect(lastEnd(times).toISOString()).toBe('2027-01-25T22:00:00.000Z');
     expect(purgeAfterDay(times, null)).toBe('2027-04-25');
-    expect(purgeAfterDay(times, 1)).toBe('2027-01-26');
+    expect(purgeAfterDay(times, 2)).toBe('2027-01-27');
     // Without a zone it reads, the end of 2027-01-26 in UTC−12 bounds it: 2 days later.
     expect(purgeAfterDay({ ...times, timeZone: 'Not/A_Zone' }, null)).toBe('2027-04-27');
   });

@@ -148,8 +148,17 @@ export function roomWindow(times: ScheduledTimes, policy: WindowPolicy, seriesSe
 }
 
 /**
- * The UTC day on which the meeting's metadata is deleted: `retentionDays` after the meeting (or
- * series) ends, or 3 calendar months when the tenant set nothing shorter. Rounded down to the day,
+ * The fewest days a tenant's retention may keep a meeting after it ends. The purge day is rounded
+ * down (below), so N days delete a meeting between N − 1 and N days after its end; its room stays
+ * open up to ROOMLINK_ROOM_CLOSE_AFTER_MINUTES (at most a day) after the end, and a purge must not cut
+ * it short. One day could delete a meeting that ended at 23:30 UTC half an hour later.
+ */
+export const MIN_RETENTION_DAYS = 2;
+
+/**
+ * The UTC day on which the meeting's metadata is deleted: `retentionDays` (at least
+ * MIN_RETENTION_DAYS, whatever an older release stored) after the meeting (or series) ends, or 3
+ * calendar months when the tenant set nothing shorter. Rounded down to the day,
  * so that rows never outlive the promise; the clear-text day reveals no more than a date.
  *
  * `movedEnd` is the latest end of an occurrence the organizer moved (an exception calendar sync
@@ -166,7 +175,7 @@ export function purgeAfterDay(
   const purge =
     retentionDays === null
       ? addMonthsClamped(last, 3)
-      : new Date(last.getTime() + retentionDays * 86_400_000);
+      : new Date(last.getTime() + Math.max(retentionDays, MIN_RETENTION_DAYS) * 86_400_000);
   return purge.toISOString().slice(0, 10);
 }
 
