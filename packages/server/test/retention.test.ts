@@ -264,9 +264,13 @@ for (const dialect of DIALECTS) {
         upn_ct: null,
       });
       expect(report.consoleOnlyUsersDeleted).toBe(1);
-      const audited = (await purgeAudits('t-console')).map((a) => JSON.parse(a.details));
+      const entries = await purgeAudits('t-console');
+      const audited = entries.map((a) => JSON.parse(a.details));
       expect(audited).toContainEqual({ reason: 'console_session_ended', users: 1 });
       expect(audited).toContainEqual({ reason: 'sign_in_lapsed', users: 1 });
+      // Dated when the run deleted (now), not at the run's as-of instant (a year and more ahead here).
+      for (const entry of entries)
+        expect(Math.abs(Date.parse(entry.created_at) - Date.now())).toBeLessThan(60_000);
 
       // A day later the open console session has ended, and the sign-in long settled: both go; the
       // add-in user, whom Roomlink still acts for, stays.

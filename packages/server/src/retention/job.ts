@@ -71,6 +71,8 @@ export interface RetentionJobDeps {
   /** Sees every transaction retention runs (the bench uses it). */
   readonly onTransaction?: (record: TransactionRecord) => void;
   readonly logger?: RetentionLogger;
+  /** When audit entries say the run deleted: now, not the run's `asOf` (`retention run --as-of`). */
+  readonly now?: () => Date;
 }
 
 export interface RetentionReport {
@@ -189,7 +191,10 @@ export class RetentionJob {
           const before = await log.checkpoint();
           this.#record(CHECKPOINT_STEP, 0, before.ms);
           await log.truncateOnNextCommit();
-          for (const entry of audits) await this.deps.meetings.appendAudit(entry, asOf);
+          // Dated when the deletion happened: an --as-of in the future must not put entries at the top
+          // of the audit log for years, nor one in the past bury them among old ones.
+          const at = (this.deps.now ?? (() => new Date()))();
+          for (const entry of audits) await this.deps.meetings.appendAudit(entry, at);
           const after = await log.checkpoint();
           this.#record(CHECKPOINT_STEP, 0, after.ms);
           if (!before.complete) {
