@@ -177,6 +177,35 @@ describe('OnNewAppointmentOrganizer', () => {
   });
 });
 
+describe('auto-add when the session has ended', () => {
+  it('tells a user who asked for a meeting on every appointment to sign in, and adds nothing', async () => {
+    const outlook = fakeOutlook();
+    const before = snapshot(outlook.state);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER, withDialog: false });
+    await ctx.sessions.setSettings({ addToEveryMeeting: true, language: null });
+    const told = 'Open Roomlink options and sign in to add meetings automatically.';
+
+    // Roomlink refuses the session (revoked, or ended on the server).
+    harness.stub.revokeAll();
+    expect(await onNewAppointment(ctx)).toEqual({ status: 'skipped', reason: 'session ended' });
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(told);
+
+    // The session ended on this device (30 days): the same.
+    outlook.state.notifications.clear();
+    await ctx.sessions.clear();
+    expect(await onNewAppointment(ctx)).toEqual({ status: 'skipped', reason: 'not signed in' });
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(told);
+    expect(outlook.state.customProperties).toEqual(before.customProperties);
+    expect(outlook.state.body).toBe(before.body);
+
+    // Signed out on purpose: the settings went too, and nothing is said.
+    outlook.state.notifications.clear();
+    await ctx.sessions.signOut();
+    expect(await onNewAppointment(ctx)).toEqual({ status: 'skipped', reason: 'not signed in' });
+    expect(outlook.state.notifications.size).toBe(0);
+  });
+});
+
 describe('OnAppointmentSend (Smart Alert)', () => {
   it('lets a plain appointment and an intact Roomlink appointment go', async () => {
     const outlook = fakeOutlook();

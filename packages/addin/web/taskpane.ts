@@ -308,7 +308,7 @@ async function signIn(claims?: string): Promise<Outcome> {
 
 async function signOut(): Promise<Outcome> {
   await view.ctx.api.signOut().catch(() => undefined);
-  await view.ctx.sessions.clear();
+  await view.ctx.sessions.signOut();
   view.me = null;
   return null;
 }

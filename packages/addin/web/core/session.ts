@@ -39,6 +39,15 @@ export class SessionStore {
     await Promise.all(this.stores.map((s) => s.removeItem(STORAGE_KEYS.session).catch(() => undefined)));
   }
 
+  /**
+   * A sign-out the user chose: the settings go with the session, so that new appointments do not
+   * remind them to sign in for a meeting on every appointment (the next sign-in reads them again).
+   */
+  async signOut(): Promise<void> {
+    await this.clear();
+    await Promise.all(this.stores.map((s) => s.removeItem(STORAGE_KEYS.settings).catch(() => undefined)));
+  }
+
   async getSettings(): Promise<UserSettings | null> {
     return parse<UserSettings>(await this.read(STORAGE_KEYS.settings));
   }
