@@ -323,6 +323,32 @@ describe('add meeting', () => {
     });
   });
 
+  it('makes a new meeting once when the item’s key names one it never recorded that no longer fits it', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    // The meeting is made, but writing it into the item fails: the item keeps only the key.
+    outlook.state.failing.add('body.setAsync');
+    expect((await addMeeting(ctx)).status).toBe('failed');
+    const firstKey = outlook.state.customProperties[PROPS.idempotencyKey];
+    expect(firstKey).toBeTruthy();
+    // The appointment becomes a series: the same key now names a meeting of another shape (422).
+    outlook.state.failing.delete('body.setAsync');
+    outlook.state.recurrence = {
+      recurrenceType: 'daily',
+      recurrenceProperties: { interval: 1 },
+      recurrenceTimeZone: { name: 'Romance Standard Time' },
+      seriesTime: { getStartDate: () => '2026-12-01', getEndDate: () => '2026-12-05' },
+    };
+    const result = await addMeeting(ctx);
+    expect(result.status).toBe('added');
+    const keys = harness.stub.createBodies.map((b) => b.idempotencyKey);
+    expect(keys).toHaveLength(3);
+    expect(keys.slice(0, 2)).toEqual([firstKey, firstKey]);
+    expect(keys[2]).not.toBe(firstKey);
+    expect(outlook.state.customProperties[PROPS.idempotencyKey]).toBe(keys[2]);
+    if (result.status === 'added') expect(outlook.state.body).toContain(result.meeting.joinUrl);
+  });
+
   it('sends no recurrence for one occurrence opened on its own, whose recurrence is its series', async () => {
     const outlook = fakeOutlook({
       seriesId: 'AAMkADSeriesMaster=',

@@ -232,6 +232,17 @@ export function registerStubRoomlink(app: FastifyInstance, options: StubOptions)
     if (!/^[A-Za-z0-9._:-]{8,128}$/.test(key))
       return problem(reply, 400, { code: 'validation', detail: 'idempotencyKey' });
     const existing = [...meetings.values()].find((m) => m.ownerId === user.id && m.idempotencyKey === key);
+    // Roomlink's rule (MeetingService #checkedReplay): a meeting never changed since its create tells
+    // a reused key by a different recurrence shape.
+    if (
+      existing &&
+      existing.version === 1 &&
+      Boolean(existing.recurrence) !== Boolean(body.recurrence ?? null)
+    )
+      return problem(reply, 422, {
+        code: 'idempotency_key_reused',
+        detail: 'this idempotency key belongs to another meeting',
+      });
     if (existing) return reply.code(200).send(view(existing, langOf(request)));
     const id = randomUUID();
     const meeting: StubMeeting = {

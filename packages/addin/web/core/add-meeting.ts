@@ -77,23 +77,33 @@ async function addOnce(
 
     // Signing in first: a cancelled sign-in then leaves the item exactly as it was.
     await ensureSession(ctx);
-    const idempotencyKey = await claimIdempotencyKey(ctx, item);
-    const meeting = await authorized(ctx, async () => {
-      await notify.progress(t(ctx.lang, 'addProgress'));
-      const details = await readDetails(ctx.office, item);
-      return ctx.api.createMeeting(
-        {
-          subject: details.subject,
-          start: details.start.toISOString(),
-          end: details.end.toISOString(),
-          timeZone: details.timeZone,
-          ...(details.recurrence ? { recurrence: details.recurrence } : {}),
-          idempotencyKey,
-          ...(options ? { options } : {}),
-        },
-        ctx.lang,
-      );
-    });
+    const create = async (idempotencyKey: string) =>
+      authorized(ctx, async () => {
+        await notify.progress(t(ctx.lang, 'addProgress'));
+        const details = await readDetails(ctx.office, item);
+        return ctx.api.createMeeting(
+          {
+            subject: details.subject,
+            start: details.start.toISOString(),
+            end: details.end.toISOString(),
+            timeZone: details.timeZone,
+            ...(details.recurrence ? { recurrence: details.recurrence } : {}),
+            idempotencyKey,
+            ...(options ? { options } : {}),
+          },
+          ctx.lang,
+        );
+      });
+    let meeting: Meeting;
+    try {
+      meeting = await create(await claimIdempotencyKey(ctx, item));
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'idempotency_key_reused')) throw error;
+      // An earlier try made a meeting the item never recorded (its answer lost, or writing it into the
+      // item failed), and the appointment has since become a series, or stopped being one: that
+      // meeting is not this item's any more. A new key makes a new meeting, once.
+      meeting = await create(await claimIdempotencyKey(ctx, item, true));
+    }
 
     if (!(await writeMeetingIntoItem(ctx, item, meeting))) {
       // Another runtime put a different meeting on the item meanwhile: ours is referenced nowhere.
@@ -157,10 +167,14 @@ async function forgetMeeting(ctx: AddinContext, item: AppointmentComposeLike): P
  * The item's idempotency key, created and saved before the request when there is none: if the answer is
  * lost, or another runtime adds at the same moment, the server hands back the same meeting.
  */
-async function claimIdempotencyKey(ctx: AddinContext, item: AppointmentComposeLike): Promise<string> {
+async function claimIdempotencyKey(
+  ctx: AddinContext,
+  item: AppointmentComposeLike,
+  replace = false,
+): Promise<string> {
   const props = await loadProps(item);
   const existing = stringProp(props, PROPS.idempotencyKey);
-  if (existing) return existing;
+  if (existing && !replace) return existing;
   const key = `rl-${hex(ctx.randomBytes(16))}`;
   props.set(PROPS.idempotencyKey, key);
   await saveProps(props).catch(() => undefined);
