@@ -314,6 +314,22 @@ describe('meeting options in a plain-text body', () => {
     expect(lost.blockUpdated).toBe(false);
     expect(outlook.state.body).toBe('Agenda: numbers.');
   });
+
+  it('says the options were saved when Outlook then refuses the body write', async () => {
+    const outlook = fakeOutlook({ bodyType: 'text', body: 'Agenda: numbers.' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.failing.add('body.setAsync');
+
+    const applied = await applyMeetingOptions(ctx, added.meeting.id, { guestPin: true });
+
+    expect(applied.options.guestPin).toBe(true);
+    expect(harness.stub.meetings.get(added.meeting.id)?.options.guestPin).toBe(true);
+    expect(applied.blockUpdated).toBe(false);
+    expect(applied.bodyError).toBeInstanceOf(Error);
+    expect(outlook.state.body).not.toContain('Guest PIN');
+  });
 });
 
 describe('OnAppointmentSend looks for the item’s own join link', () => {

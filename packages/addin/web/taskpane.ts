@@ -4,7 +4,7 @@
  */
 import { addMeeting } from './core/add-meeting.js';
 import type { HostLink, Me, Meeting, MeetingOptions, UserSettings } from './core/api.js';
-import { type AddinContext, authorized, describeError } from './core/context.js';
+import { type AddinContext, authorized, describeError, errorDetail } from './core/context.js';
 import { joinAsHost } from './core/host-link.js';
 import { type Lang, type MessageKey, pickLanguage, t } from './core/i18n.js';
 import { rewriteJoinBlockLanguage } from './core/meeting-language.js';
@@ -338,6 +338,8 @@ async function changeOption(key: 'guestPin' | 'lobby', value: boolean): Promise<
   if (!view.state.meetingId) return null;
   const meeting = await applyMeetingOptions(view.ctx, view.state.meetingId, view.options);
   view.options = meeting.options;
+  if (meeting.bodyError !== undefined)
+    return { error: tr('optionsNotWritten', { detail: errorDetail(view.ctx.lang, meeting.bodyError) }) };
   return meeting.blockUpdated ? tr('optionsSaved') : { error: tr('optionsNotInBody') };
 }
 

@@ -13,6 +13,8 @@ const en = {
     'The joining details were removed from the appointment, but Roomlink couldn’t delete the meeting ({detail}). Try Remove again.',
   optionsNotInBody:
     'Meeting options saved, but the joining details in this appointment couldn’t be found to update them. Add the meeting again to write them back.',
+  optionsNotWritten:
+    'Meeting options saved, but Outlook didn’t let Roomlink update the joining details in this appointment ({detail}). Change the option again to retry.',
   optionsUnknownMeeting:
     'Outlook didn’t keep which Roomlink meeting this is, so its options can’t be changed here. Open the appointment where you added it, or remove the meeting and add a new one.',
   restoreMeeting: 'Add the joining details back',
@@ -95,6 +97,8 @@ const fr: Record<MessageKey, string> = {
     'Les informations ont été retirées du rendez-vous, mais Roomlink n’a pas pu supprimer la réunion ({detail}). Réessayez de la retirer.',
   optionsNotInBody:
     'Options enregistrées, mais les informations pour rejoindre la réunion sont introuvables dans ce rendez-vous. Ajoutez de nouveau la réunion pour les rétablir.',
+  optionsNotWritten:
+    'Options enregistrées, mais Outlook n’a pas laissé Roomlink mettre à jour les informations pour rejoindre dans ce rendez-vous ({detail}). Modifiez de nouveau l’option pour réessayer.',
   optionsUnknownMeeting:
     'Outlook n’a pas conservé de quelle réunion Roomlink il s’agit : ses options ne peuvent pas être modifiées ici. Ouvrez le rendez-vous où vous l’avez ajoutée, ou retirez la réunion et ajoutez-en une nouvelle.',
   restoreMeeting: 'Remettre les informations pour rejoindre',

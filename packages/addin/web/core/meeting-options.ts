@@ -17,7 +17,11 @@ export interface ItemMeetingState {
 }
 
 /** The meeting as the server now has it, and whether the body's block could be swapped for it. */
-export type AppliedOptions = Meeting & { readonly blockUpdated: boolean };
+export type AppliedOptions = Meeting & {
+  readonly blockUpdated: boolean;
+  /** Outlook refused the body's read or write after the options were saved on the server. */
+  readonly bodyError?: unknown;
+};
 
 export async function readMeetingState(ctx: AddinContext): Promise<ItemMeetingState> {
   const item = currentItem(ctx.office);
@@ -52,15 +56,21 @@ export async function applyMeetingOptions(
   );
   const filter = meetingFilter(meetingId, meeting.joinUrl);
   let blockUpdated = false;
-  await updateBody(item, (body) => {
-    // Found, not compared: an option that leaves the text as it was (the lobby) is still applied.
-    blockUpdated = findJoinBlock(body.content, body.kind, filter) !== null;
-    return replaceJoinBlock(
-      body.content,
-      body.kind === 'html' ? meeting.instructions.html : meeting.instructions.text,
-      body.kind,
-      filter,
-    );
-  });
+  try {
+    await updateBody(item, (body) => {
+      // Found, not compared: an option that leaves the text as it was (the lobby) is still applied.
+      blockUpdated = findJoinBlock(body.content, body.kind, filter) !== null;
+      return replaceJoinBlock(
+        body.content,
+        body.kind === 'html' ? meeting.instructions.html : meeting.instructions.text,
+        body.kind,
+        filter,
+      );
+    });
+  } catch (bodyError) {
+    // The options are saved: the user must hear that, and that the invitation was not updated, not
+    // that nothing changed.
+    return { ...meeting, blockUpdated: false, bodyError };
+  }
   return { ...meeting, blockUpdated };
 }
