@@ -257,6 +257,29 @@ describe('remove meeting when Outlook lost the custom properties', () => {
     expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(true);
   });
 
+  it('keeps a meeting whose block was pasted from another appointment (its times differ), and says so', async () => {
+    const original = fakeOutlook();
+    const ctx = await contextFor(harness, original, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    // Last week's invitation body, pasted into a new appointment at another time.
+    const pasted = fakeOutlook({
+      body: original.state.body,
+      start: new Date('2026-12-08T09:00:00Z'),
+      end: new Date('2026-12-08T10:00:00Z'),
+    });
+    const other = await contextFor(harness, pasted, { signedInAs: USER });
+
+    expect((await removeMeeting(other)).status).toBe('removed');
+
+    expect(findJoinBlock(pasted.state.body, 'html')).toBeNull();
+    expect(harness.stub.requests).not.toContain(`DELETE /api/v1/meetings/${added.meeting.id}`);
+    expect(harness.stub.meetings.get(added.meeting.id)?.deleted).toBe(false);
+    expect(pasted.state.notifications.get('roomlink')?.message).toBe(
+      'Joining details removed. Their meeting was kept: its times differ from this appointment’s, so it belongs to another one.',
+    );
+  });
+
   it('in a plain-text body (no meeting id in the block), still takes the link out of the location', async () => {
     const outlook = fakeOutlook({ bodyType: 'text', body: 'Agenda.', location: 'Room 4.12' });
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });

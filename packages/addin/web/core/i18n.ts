@@ -41,6 +41,9 @@ const en = {
   removeNotFound:
     'Joining details removed, but Roomlink couldn’t find this meeting for your account: its room may stay open until the meeting ends.',
   nothingToRemove: 'This appointment has no Roomlink meeting.',
+  // Only the body named the meeting, and its times are not this appointment's (a pasted block).
+  removedKeptMeeting:
+    'Joining details removed. Their meeting was kept: its times differ from this appointment’s, so it belongs to another one.',
   optionsSaved: 'Meeting options saved.',
   sendBlocked:
     'The Roomlink joining details were deleted from this invitation. Add the meeting again, or remove it in Roomlink options, before sending.',
@@ -122,6 +125,8 @@ const fr: Record<MessageKey, string> = {
   removeNotFound:
     'Informations retirées, mais Roomlink n’a pas trouvé cette réunion pour votre compte : sa salle peut rester ouverte jusqu’à la fin de la réunion.',
   nothingToRemove: 'Ce rendez-vous n’a pas de réunion Roomlink.',
+  removedKeptMeeting:
+    'Informations retirées. Leur réunion est conservée : ses horaires diffèrent de ce rendez-vous, elle en suit un autre.',
   optionsSaved: 'Options de la réunion enregistrées.',
   sendBlocked:
     'Les informations pour rejoindre la réunion Roomlink ont été supprimées de l’invitation. Ajoutez de nouveau la réunion, ou retirez-la dans les options Roomlink, avant d’envoyer.',

@@ -14,7 +14,16 @@ import { findJoinBlock, removeJoinBlock } from '../../../server/src/instructions
 import { ApiError } from './api.js';
 import { type AddinContext, authorized, describeError, ensureSession, errorDetail } from './context.js';
 import { t } from './i18n.js';
-import { type ItemBody, loadProps, PROPS, readBody, saveProps, stringProp, updateBody } from './item.js';
+import {
+  type ItemBody,
+  loadProps,
+  PROPS,
+  readBody,
+  readDetails,
+  saveProps,
+  stringProp,
+  updateBody,
+} from './item.js';
 import { meetingFilter } from './join-block.js';
 import { findJoinUrlEntry } from './location.js';
 import { locationField } from './location-field.js';
@@ -29,6 +38,8 @@ export type RemoveMeetingResult =
 
 interface Target {
   readonly meetingId: string | null;
+  /** Named by the join block alone (the item's properties name no meeting). */
+  readonly fromBody: boolean;
   /** The item's idempotency key: proof for the server that this user can open the appointment. */
   readonly itemKey: string | null;
   readonly filter: ReturnType<typeof meetingFilter>;
@@ -51,6 +62,8 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     // Signing in before anything changes: a cancelled sign-in leaves the item as it was.
     if (target.meetingId) await ensureSession(ctx);
     await notify.progress(t(ctx.lang, 'removeProgress'));
+    const keepOnServer =
+      target.fromBody && target.meetingId !== null && !(await madeForThisItem(ctx, target));
 
     stage = 'item';
     const { before, after } = await updateBody(item, (b) =>
@@ -62,7 +75,7 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     if (entry && (await location.remove(entry))) itemChanged = true;
 
     stage = 'server';
-    const meetingId = target.meetingId;
+    const meetingId = keepOnServer ? null : target.meetingId;
     let notFound: ApiError | undefined;
     if (meetingId) {
       await authorized(ctx, () =>
@@ -86,7 +99,7 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
       await notify.error(message);
       return { status: 'failed', message, error: notFound };
     }
-    await notify.info(t(ctx.lang, 'removed'));
+    await notify.info(t(ctx.lang, keepOnServer ? 'removedKeptMeeting' : 'removed'));
     return { status: 'removed' };
   } catch (error) {
     const message =
@@ -111,6 +124,7 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
     const recorded = stringProp(props, PROPS.location);
     return {
       meetingId,
+      fromBody: false,
       itemKey: stringProp(props, PROPS.idempotencyKey),
       filter: meetingFilter(meetingId, stringProp(props, PROPS.joinUrl)),
       locationEntry: () => recorded,
@@ -121,6 +135,7 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
   const slug = block.slug;
   return {
     meetingId: block.meetingId ?? null,
+    fromBody: true,
     // The properties may keep the key when Outlook lost only some of them.
     itemKey: stringProp(props, PROPS.idempotencyKey),
     filter: {
@@ -129,4 +144,28 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
     },
     locationEntry: (entries) => (slug ? findJoinUrlEntry(entries, slug) : null),
   };
+}
+
+/**
+ * Whether a meeting the body alone names was made for this appointment. Outlook may drop the item's
+ * properties (classic Outlook before a save), and then the block is all that is left of this item's
+ * meeting; but a block pasted from another invitation names that one's meeting, which deleting would
+ * take from its own attendees. The server's times must be this appointment's; any doubt keeps it.
+ */
+async function madeForThisItem(ctx: AddinContext, target: Target): Promise<boolean> {
+  const meetingId = target.meetingId;
+  if (!meetingId) return false;
+  let meeting: Awaited<ReturnType<AddinContext['api']['getMeeting']>>;
+  try {
+    meeting = await authorized(ctx, () => ctx.api.getMeeting(meetingId, ctx.lang, target.itemKey));
+  } catch (error) {
+    // Not found for this user: the delete (which carries the item's key) answers for it, as before.
+    if (error instanceof ApiError && error.status === 404) return true;
+    throw error;
+  }
+  const item = await readDetails(ctx.office, currentItem(ctx.office));
+  return (
+    Date.parse(String(meeting.start)) === item.start.getTime() &&
+    Date.parse(String(meeting.end)) === item.end.getTime()
+  );
 }
