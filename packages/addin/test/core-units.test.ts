@@ -184,6 +184,8 @@ describe('the Add Roomlink meeting command', () => {
     ]);
     // The context could not even be made: a failure too, and no rejection left for Outlook.
     expect(await run(() => Promise.reject(error))).toEqual([[{ allowEvent: false }]]);
+    // Another meeting's join block in the body: nothing added for this appointment.
+    expect(await run(async () => ({ status: 'foreignBlock' }))).toEqual([[{ allowEvent: false }]]);
   });
 
   it('completes plainly when the meeting is on the item', async () => {

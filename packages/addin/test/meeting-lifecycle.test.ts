@@ -294,6 +294,138 @@ describe('remove meeting when Outlook lost the custom properties', () => {
   });
 });
 
+describe('add meeting when the body holds a join block but no properties', () => {
+  const FOREIGN_EN =
+    'The description holds another Roomlink meeting’s joining details. Remove them (their meeting is kept) or delete them, then add a meeting.';
+
+  it('refuses a block pasted from another appointment (its times differ): makes nothing, changes nothing, says so', async () => {
+    const original = fakeOutlook();
+    const ctx = await contextFor(harness, original, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    // Last week's invitation body, pasted into a new appointment at another time.
+    const pasted = fakeOutlook({
+      body: original.state.body,
+      start: new Date('2026-12-08T09:00:00Z'),
+      end: new Date('2026-12-08T10:00:00Z'),
+    });
+    const before = snapshot(pasted.state);
+    const other = await contextFor(harness, pasted, { signedInAs: USER });
+
+    expect(await addMeeting(other)).toEqual({ status: 'foreignBlock' });
+
+    expect(harness.stub.createBodies).toHaveLength(1);
+    expect(harness.stub.meetings.size).toBe(1);
+    expect(snapshot(pasted.state)).toEqual(before);
+    expect(pasted.state.notifications.get('roomlink')?.message).toBe(FOREIGN_EN);
+
+    const french = await contextFor(harness, pasted, { signedInAs: USER, lang: 'fr' });
+    expect((await addMeeting(french)).status).toBe('foreignBlock');
+    expect(pasted.state.notifications.get('roomlink')?.message).toBe(
+      'La description contient les informations d’une autre réunion Roomlink. Retirez-les (leur réunion est conservée) ou effacez-les, puis ajoutez la vôtre.',
+    );
+    expect(snapshot(pasted.state)).toEqual(before);
+  });
+
+  it('still answers "already" for its own block when Outlook lost the properties, once the server confirms its times', async () => {
+    const outlook = fakeOutlook({ location: 'Room 4.12' });
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.customProperties = {}; // classic Outlook before a save
+    const before = snapshot(outlook.state);
+
+    expect(await addMeeting(ctx)).toEqual({ status: 'already' });
+
+    expect(harness.stub.requests).toContain(`GET /api/v1/meetings/${added.meeting.id}`);
+    expect(harness.stub.createBodies).toHaveLength(1);
+    expect(snapshot(outlook.state)).toEqual(before);
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(
+      'This appointment already has a Roomlink meeting.',
+    );
+  });
+
+  it('refuses a block whose meeting is someone else’s or cancelled, even at this appointment’s times', async () => {
+    // A colleague's invitation at the same hour, pasted: the server does not know it for this user.
+    const colleagues = fakeOutlook();
+    const pierre = await contextFor(harness, colleagues, { signedInAs: 'pierre@contoso.test' });
+    expect((await addMeeting(pierre)).status).toBe('added');
+    const pasted = fakeOutlook({ body: colleagues.state.body });
+    const before = snapshot(pasted.state);
+    expect(await addMeeting(await contextFor(harness, pasted, { signedInAs: USER }))).toEqual({
+      status: 'foreignBlock',
+    });
+    expect(snapshot(pasted.state)).toEqual(before);
+
+    // The item's own meeting, cancelled meanwhile on the server, its properties lost.
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const added = await addMeeting(ctx);
+    if (added.status !== 'added') throw new Error(added.status);
+    outlook.state.customProperties = {};
+    const stored = harness.stub.meetings.get(added.meeting.id);
+    if (!stored) throw new Error('no stored meeting');
+    stored.status = 'cancelled';
+    const kept = snapshot(outlook.state);
+
+    expect(await addMeeting(ctx)).toEqual({ status: 'foreignBlock' });
+
+    expect(snapshot(outlook.state)).toEqual(kept);
+    expect(harness.stub.createBodies).toHaveLength(2);
+    expect(outlook.state.notifications.get('roomlink')?.message).toBe(FOREIGN_EN);
+  });
+
+  it('in one occurrence of a Roomlink series, which shows the series’ block without its properties: Add says "already", Remove keeps the series’ meeting', async () => {
+    const recurrence = {
+      recurrenceType: 'weekly',
+      recurrenceProperties: { interval: 1, days: ['tue'], firstDayOfWeek: 'mon' },
+      recurrenceTimeZone: { name: 'Romance Standard Time' },
+      seriesTime: { getStartDate: () => '2026-12-01', getEndDate: () => '2027-03-02' },
+    };
+    const series = fakeOutlook({ recurrence });
+    const added = await addMeeting(await contextFor(harness, series, { signedInAs: USER }));
+    if (added.status !== 'added') throw new Error(added.status);
+    // The third Tuesday opened on its own: the series' body, none of its properties, its own times.
+    const occurrence = fakeOutlook({
+      seriesId: 'AAMkADSeriesMaster=',
+      recurrence,
+      body: series.state.body,
+      start: new Date('2026-12-15T09:00:00Z'),
+      end: new Date('2026-12-15T10:00:00Z'),
+    });
+    const before = snapshot(occurrence.state);
+    const ctx = await contextFor(harness, occurrence, { signedInAs: USER });
+
+    expect(await addMeeting(ctx)).toEqual({ status: 'already' });
+    expect(snapshot(occurrence.state)).toEqual(before);
+    expect(harness.stub.createBodies).toHaveLength(1);
+
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    expect(findJoinBlock(occurrence.state.body, 'html')).toBeNull();
+    expect(harness.stub.meetings.get(added.meeting.id)?.status).toBe('scheduled');
+    expect(harness.stub.requests).not.toContain(`DELETE /api/v1/meetings/${added.meeting.id}`);
+    expect(occurrence.state.notifications.get('roomlink')?.message).toBe(
+      'Joining details removed from this occurrence. The series keeps its Roomlink meeting for its other occurrences.',
+    );
+  });
+
+  it('changes nothing when the user cancels the sign-in that check needs', async () => {
+    const outlook = fakeOutlook();
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    await addMeeting(ctx);
+    outlook.state.customProperties = {};
+    await ctx.sessions.clear();
+    outlook.onDialog = (dialog) => dialog.closeByUser();
+    const before = snapshot(outlook.state);
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status === 'failed' && result.message).toBe('Sign-in was cancelled. Nothing was changed.');
+    expect(snapshot(outlook.state)).toEqual(before);
+    expect(harness.stub.createBodies).toHaveLength(1);
+  });
+});
+
 describe('remove meeting that fails half-way', () => {
   it('cleans the item before deleting on the server, and does not claim that nothing changed', async () => {
     const outlook = fakeOutlook({ location: 'Room 4.12' });

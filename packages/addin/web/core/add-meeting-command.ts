@@ -17,7 +17,9 @@ export async function runAddMeetingCommand(
 ): Promise<void> {
   let failed = true;
   try {
-    failed = (await add()).status === 'failed';
+    // A foreign join block: no meeting of this item's was added, which mobile must show too.
+    const { status } = await add();
+    failed = status === 'failed' || status === 'foreignBlock';
   } catch {
     // addMeeting reports its own failures; anything else (the context could not be made) is one too.
   } finally {

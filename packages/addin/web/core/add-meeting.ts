@@ -11,6 +11,7 @@
  */
 import { findJoinBlock, removeJoinBlock, upsertJoinBlock } from '../../../server/src/instructions/marker.js';
 import { ApiError, type Meeting, type MeetingOptions } from './api.js';
+import { blockOwner } from './block-owner.js';
 import { type AddinContext, authorized, describeError, ensureSession, hex } from './context.js';
 import { t } from './i18n.js';
 import {
@@ -26,13 +27,18 @@ import {
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { type LocationField, locationField } from './location-field.js';
 import { itemNotifier, type Notifier } from './notify.js';
-import { type AppointmentComposeLike, currentItem } from './office.js';
+import { type AppointmentComposeLike, type CustomPropertiesLike, currentItem } from './office.js';
 
 export type AddMeetingResult =
   | { readonly status: 'added'; readonly meeting: Meeting }
   /** The item kept the meeting's id but lost its join block: the block (and location) were written again. */
   | { readonly status: 'restored'; readonly meeting: Meeting }
   | { readonly status: 'already' }
+  /**
+   * No meeting of its own, but the body holds another meeting's join block (pasted from another
+   * invitation): nothing was made or changed, and the user was told to take that block out first.
+   */
+  | { readonly status: 'foreignBlock' }
   | { readonly status: 'failed'; readonly message: string; readonly error: unknown };
 
 /** The add running for each item in this runtime; a second caller joins it instead of starting another. */
@@ -70,9 +76,10 @@ async function addOnce(
       // of it, instead of a second meeting being made.
       const restored = await restoreMeeting(ctx, item, notify, meetingId);
       if (restored) return restored;
-    } else if (findJoinBlock(body.content, body.kind)) {
-      // Custom properties lost (classic Outlook, recurring exceptions): the block alone still counts.
-      return already(ctx, notify);
+    } else {
+      const block = findJoinBlock(body.content, body.kind);
+      // Awaited here, so that its failures are reported like the others (below).
+      if (block) return await blockWithoutProperties(ctx, item, notify, block.meetingId, props);
     }
 
     // Signing in first: a cancelled sign-in then leaves the item exactly as it was.
@@ -115,6 +122,33 @@ async function addOnce(
   } catch (error) {
     return failed(ctx, notify, error);
   }
+}
+
+/**
+ * The body holds a join block but the properties name no meeting. Outlook may have lost them (classic
+ * Outlook before a save, recurring exceptions), leaving the block as all there is of this item's
+ * meeting: "already". But a block pasted from another invitation names that one's meeting
+ * (block-owner.ts), as does one whose meeting is cancelled or not found: a new meeting beside it would
+ * send two sets of joining details, and whether to take it out is the user's call. Nothing is made or
+ * changed; the user is told to remove it first.
+ */
+async function blockWithoutProperties(
+  ctx: AddinContext,
+  item: AppointmentComposeLike,
+  notify: Notifier,
+  blockMeetingId: string | undefined,
+  props: CustomPropertiesLike,
+): Promise<AddMeetingResult> {
+  // A plain-text block may carry only its link's slug: nothing to ask the server, so it still counts.
+  if (!blockMeetingId) return already(ctx, notify);
+  // Signing in first: a cancelled sign-in then leaves the item exactly as it was.
+  await ensureSession(ctx);
+  await notify.progress(t(ctx.lang, 'addProgress'));
+  // The properties may keep the key when Outlook lost only some of them.
+  const owner = await blockOwner(ctx, item, blockMeetingId, stringProp(props, PROPS.idempotencyKey));
+  if (owner === 'this-item' || owner === 'series') return already(ctx, notify);
+  await notify.info(t(ctx.lang, 'foreignBlock'));
+  return { status: 'foreignBlock' };
 }
 
 /** Writes the stored meeting's block back; null when the meeting is gone or cancelled and a new one must be made. */

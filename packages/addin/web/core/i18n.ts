@@ -6,6 +6,9 @@ const en = {
   addProgress: 'Adding a Roomlink meeting…',
   added: 'Roomlink meeting added.',
   already: 'This appointment already has a Roomlink meeting.',
+  // No properties, and the body's block names a meeting that is not this item's (block-owner.ts).
+  foreignBlock:
+    'The description holds another Roomlink meeting’s joining details. Remove them (their meeting is kept) or delete them, then add a meeting.',
   restored: 'The Roomlink joining details were added back to this appointment.',
   removePartial:
     'Roomlink couldn’t finish removing the meeting ({detail}). Some joining details may already be gone from the appointment: try Remove again.',
@@ -44,6 +47,8 @@ const en = {
   // Only the body named the meeting, and its times are not this appointment's (a pasted block).
   removedKeptMeeting:
     'Joining details removed. Their meeting was kept: its times differ from this appointment’s, so it belongs to another one.',
+  removedFromOccurrence:
+    'Joining details removed from this occurrence. The series keeps its Roomlink meeting for its other occurrences.',
   optionsSaved: 'Meeting options saved.',
   sendBlocked:
     'The Roomlink joining details were deleted from this invitation. Add the meeting again, or remove it in Roomlink options, before sending.',
@@ -93,6 +98,8 @@ const fr: Record<MessageKey, string> = {
   addProgress: 'Ajout d’une réunion Roomlink…',
   added: 'Réunion Roomlink ajoutée.',
   already: 'Ce rendez-vous a déjà une réunion Roomlink.',
+  foreignBlock:
+    'La description contient les informations d’une autre réunion Roomlink. Retirez-les (leur réunion est conservée) ou effacez-les, puis ajoutez la vôtre.',
   restored: 'Les informations pour rejoindre la réunion Roomlink ont été remises dans ce rendez-vous.',
   removePartial:
     'Roomlink n’a pas pu terminer le retrait de la réunion ({detail}). Une partie des informations a peut-être déjà été retirée du rendez-vous : réessayez.',
@@ -127,6 +134,8 @@ const fr: Record<MessageKey, string> = {
   nothingToRemove: 'Ce rendez-vous n’a pas de réunion Roomlink.',
   removedKeptMeeting:
     'Informations retirées. Leur réunion est conservée : ses horaires diffèrent de ce rendez-vous, elle en suit un autre.',
+  removedFromOccurrence:
+    'Informations retirées de cette occurrence. La série garde sa réunion Roomlink pour ses autres occurrences.',
   optionsSaved: 'Options de la réunion enregistrées.',
   sendBlocked:
     'Les informations pour rejoindre la réunion Roomlink ont été supprimées de l’invitation. Ajoutez de nouveau la réunion, ou retirez-la dans les options Roomlink, avant d’envoyer.',

@@ -12,23 +12,15 @@
  */
 import { findJoinBlock, removeJoinBlock } from '../../../server/src/instructions/marker.js';
 import { ApiError } from './api.js';
+import { blockOwner } from './block-owner.js';
 import { type AddinContext, authorized, describeError, ensureSession, errorDetail } from './context.js';
 import { t } from './i18n.js';
-import {
-  type ItemBody,
-  loadProps,
-  PROPS,
-  readBody,
-  readDetails,
-  saveProps,
-  stringProp,
-  updateBody,
-} from './item.js';
+import { type ItemBody, loadProps, PROPS, readBody, saveProps, stringProp, updateBody } from './item.js';
 import { meetingFilter } from './join-block.js';
 import { findJoinUrlEntry } from './location.js';
 import { locationField } from './location-field.js';
 import { itemNotifier } from './notify.js';
-import { type CustomPropertiesLike, currentItem } from './office.js';
+import { type AppointmentComposeLike, type CustomPropertiesLike, currentItem } from './office.js';
 
 export type RemoveMeetingResult =
   | { readonly status: 'removed' }
@@ -62,8 +54,8 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     // Signing in before anything changes: a cancelled sign-in leaves the item as it was.
     if (target.meetingId) await ensureSession(ctx);
     await notify.progress(t(ctx.lang, 'removeProgress'));
-    const keepOnServer =
-      target.fromBody && target.meetingId !== null && !(await madeForThisItem(ctx, target));
+    const kept = target.fromBody ? await keptMeeting(ctx, item, target) : null;
+    const keepOnServer = kept !== null;
 
     stage = 'item';
     const { before, after } = await updateBody(item, (b) =>
@@ -99,7 +91,9 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
       await notify.error(message);
       return { status: 'failed', message, error: notFound };
     }
-    await notify.info(t(ctx.lang, keepOnServer ? 'removedKeptMeeting' : 'removed'));
+    await notify.info(
+      t(ctx.lang, kept === 'series' ? 'removedFromOccurrence' : kept ? 'removedKeptMeeting' : 'removed'),
+    );
     return { status: 'removed' };
   } catch (error) {
     const message =
@@ -147,25 +141,19 @@ function whatToRemove(props: CustomPropertiesLike, body: ItemBody): Target | nul
 }
 
 /**
- * Whether a meeting the body alone names was made for this appointment. Outlook may drop the item's
- * properties (classic Outlook before a save), and then the block is all that is left of this item's
- * meeting; but a block pasted from another invitation names that one's meeting, which deleting would
- * take from its own attendees. The server's times must be this appointment's; any doubt keeps it.
+ * Why a meeting the body alone names is kept on the server (block-owner.ts), or null when it was made
+ * for this appointment and goes with its block. One at other times, or a series' meeting shown in one
+ * of its occurrences, is kept: deleting a pasted block's meeting would take it from its own
+ * attendees, and a series' from every other occurrence. One
+ * cancelled at these times is this item's all the same; one not found for this user is left to the
+ * delete (which carries the item's key) to answer for, as before.
  */
-async function madeForThisItem(ctx: AddinContext, target: Target): Promise<boolean> {
-  const meetingId = target.meetingId;
-  if (!meetingId) return false;
-  let meeting: Awaited<ReturnType<AddinContext['api']['getMeeting']>>;
-  try {
-    meeting = await authorized(ctx, () => ctx.api.getMeeting(meetingId, ctx.lang, target.itemKey));
-  } catch (error) {
-    // Not found for this user: the delete (which carries the item's key) answers for it, as before.
-    if (error instanceof ApiError && error.status === 404) return true;
-    throw error;
-  }
-  const item = await readDetails(ctx.office, currentItem(ctx.office));
-  return (
-    Date.parse(String(meeting.start)) === item.start.getTime() &&
-    Date.parse(String(meeting.end)) === item.end.getTime()
-  );
+async function keptMeeting(
+  ctx: AddinContext,
+  item: AppointmentComposeLike,
+  target: Target,
+): Promise<'other' | 'series' | null> {
+  if (!target.meetingId) return null;
+  const owner = await blockOwner(ctx, item, target.meetingId, target.itemKey);
+  return owner === 'other' || owner === 'series' ? owner : null;
 }
