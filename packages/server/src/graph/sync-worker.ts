@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { FieldCipher } from '../crypto/envelope.js';
 import { DomainError, type DomainErrorCode } from '../domain/errors.js';
-import type { CalendarItem, MailboxOwner } from '../domain/sync/calendar-item.js';
+import { type CalendarItem, isOccurrence, type MailboxOwner } from '../domain/sync/calendar-item.js';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import type { CalendarSyncService } from '../domain/sync/sync-service.js';
 import {
@@ -241,11 +241,25 @@ export class SyncWorker {
   }
 
   /**
-   * Fetches one event and applies it (through its master for an occurrence); 404 means deleted. An
-   * event Graph notified as deleted but still returns may sit in Deleted Items (calendar-departure.ts):
-   * the calendar view around its start, which lists the default calendar only, decides.
+   * Fetches one event and applies it (an occurrence: its own meeting, if the add-in gave it one, then
+   * its master); 404 means deleted. An event Graph notified as deleted but still returns may sit in
+   * Deleted Items (calendar-departure.ts): the calendar view around its start, which lists the default
+   * calendar only, decides.
+   *
+   * A change to one occurrence is notified under its master's id (the exception lives inside the
+   * master's item), so a master's sync also reads the occurrences that follow meetings of their own.
    */
   async syncEvent(user: SyncUserRecord, eventId: string, notifiedDeleted = false): Promise<void> {
+    const master = await this.#syncOne(user, eventId, notifiedDeleted);
+    if (master) await this.#refreshOccurrenceLinks(user, master);
+  }
+
+  /** syncEvent without the occurrences' refresh; the id of the series master it was asked for, if so. */
+  async #syncOne(
+    user: SyncUserRecord,
+    eventId: string,
+    notifiedDeleted = false,
+  ): Promise<string | undefined> {
     const owner = ownerOf(user);
     let raw: unknown;
     try {
@@ -260,27 +274,50 @@ export class SyncWorker {
       if (error instanceof GraphError && error.status === 404) {
         this.#assertLeaseHeld();
         await this.deps.service.applyDeleted(owner, eventId);
-        return;
+        return undefined;
       }
       throw error;
     }
     this.#assertLeaseHeld();
     const item = toCalendarItem(raw, this.deps.settings.addinId);
-    if (!item) return;
-    if (item.seriesMasterId && item.type !== 'seriesMaster') {
-      await this.syncEvent(user, item.seriesMasterId);
-      return;
+    if (!item) return undefined;
+    if (isOccurrence(item)) {
+      // Notified under its own id: the other occurrences' changes come with their own notifications.
+      await this.#applyFetched(user, item, undefined, notifiedDeleted && !item.isCancelled);
+      await this.#syncOne(user, item.seriesMasterId);
+      return undefined;
     }
     await this.#applyFetched(user, item, undefined, notifiedDeleted && !item.isCancelled);
+    return item.type === 'seriesMaster' ? item.id : undefined;
   }
 
   /**
-   * Whether the calendar view around the item's start lists it (for an occurrence, its series): what
-   * Deleted Items holds is not in the view. Undefined when the answer cannot be told from one page.
+   * Reads again every occurrence that follows a meeting of its own. Which series each belongs to is
+   * not recorded (its link holds only the sealed event id), so all of the user's are read, in one
+   * $batch: there are few, and none for most users, who then cost a single query of the store.
    */
-  async #inCalendarView(user: SyncUserRecord, item: CalendarItem): Promise<boolean | undefined> {
+  async #refreshOccurrenceLinks(user: SyncUserRecord, masterRead: string): Promise<void> {
+    const links = await this.deps.service.linkedEvents(user.userId, 'occurrence');
+    await this.#fetchAndApply(
+      user,
+      links.map((l) => l.eventId),
+      undefined,
+      new Set([masterRead]),
+    );
+  }
+
+  /**
+   * Whether the calendar view around the item's start lists it (`ofSeries`: an occurrence stands for
+   * its series, any of whose occurrences will do): what Deleted Items holds is not in the view.
+   * Undefined when the answer cannot be told from one page.
+   */
+  async #inCalendarView(
+    user: SyncUserRecord,
+    item: CalendarItem,
+    ofSeries: boolean,
+  ): Promise<boolean | undefined> {
     const { start, end } = viewAround(item);
-    const series = item.seriesMasterId;
+    const series = ofSeries ? item.seriesMasterId : null;
     const page = (
       await this.deps.graph.request<{ value?: Record<string, unknown>[]; '@odata.nextLink'?: string }>(
         user.userId,
@@ -373,13 +410,16 @@ export class SyncWorker {
           // Delta may list an entity more than once in a round: its last entry is what holds.
           removed.delete(id);
           const master = typeof entry.seriesMasterId === 'string' ? entry.seriesMasterId : undefined;
+          // An exception may carry a meeting of its own (the add-in's, on that occurrence alone): it is
+          // read too. A plain occurrence shows only its master's body and properties.
+          if (master && entry.type === 'exception' && mayNameMeeting(entry)) toFetch.add(id);
           const target = master ?? id;
           seen.add(target);
           if (doneMasters.has(target)) continue;
           if (master) doneMasters.add(master);
           toFetch.add(target);
         }
-        await this.#fetchAndApply(user, [...toFetch], { round, seen });
+        await this.#fetchAndApply(user, [...toFetch], { round, seen }, doneMasters);
         if (page.deltaLink) finalLink = page.deltaLink;
       }
     } catch (error) {
@@ -396,9 +436,9 @@ export class SyncWorker {
     // A removed occurrence reported under an id sync never saw also refreshes the linked series.
     const unseen = (await this.deps.service.linkedEvents(user.userId)).filter((l) => !seen.has(l.eventId));
     const refresh = unknownRemoval ? unseen.filter((l) => l.kind === 'series').map((l) => l.eventId) : [];
-    await this.#fetchAndApply(user, refresh, { round, seen });
+    await this.#fetchAndApply(user, refresh, { round, seen }, doneMasters);
     const rest = unseen.filter((l) => !refresh.includes(l.eventId)).map((l) => l.eventId);
-    if (round.full) await this.#fetchAndApply(user, rest, { round, seen });
+    if (round.full) await this.#fetchAndApply(user, rest, { round, seen }, doneMasters);
     else await this.#checkExistence(user, rest);
     const deltaLinkCt = finalLink ? await this.#sealDeltaLink(owner, finalLink) : undefined;
     // A run that lost its mailbox must not put its older delta link over a newer run's.
@@ -417,9 +457,15 @@ export class SyncWorker {
   /**
    * Reads events through $batch and applies each (404: deleted). An item that fails for another reason
    * becomes a change job of its own, retried and dead-lettered alone, so that one event Graph will not
-   * return does not hold back the rest of the mailbox.
+   * return does not hold back the rest of the mailbox. An occurrence's master is read too, unless it
+   * is among `ids` or in `mastersRead` (read already by the caller); it is added there once read.
    */
-  async #fetchAndApply(user: SyncUserRecord, ids: readonly string[], seenBy?: RoundSight): Promise<void> {
+  async #fetchAndApply(
+    user: SyncUserRecord,
+    ids: readonly string[],
+    seenBy?: RoundSight,
+    mastersRead = new Set<string>(),
+  ): Promise<void> {
     if (ids.length === 0) return;
     const owner = ownerOf(user);
     const results = await this.deps.graph.batch(
@@ -458,9 +504,12 @@ export class SyncWorker {
       const item = toCalendarItem(result.body, this.deps.settings.addinId);
       if (!item) continue;
       try {
-        if (item.seriesMasterId && item.type !== 'seriesMaster')
-          await this.syncEvent(user, item.seriesMasterId);
-        else await this.#applyFetched(user, item, seenBy);
+        await this.#applyFetched(user, item, seenBy);
+        const master = item.seriesMasterId;
+        if (isOccurrence(item) && master && !ids.includes(master) && !mastersRead.has(master)) {
+          mastersRead.add(master);
+          await this.#syncOne(user, master);
+        }
       } catch (error) {
         // A read this event needed (its instances, the calendar view) failed: it alone is retried,
         // and the rest of the mailbox goes on. Anything else (lease lost, sign-in needed, the mailbox
@@ -501,12 +550,13 @@ export class SyncWorker {
     const leftCalendar = async (suspected: boolean, span: CalendarItem | undefined) => {
       // Only a linked event has a room sync could cancel (one already cancelled has no link left).
       if (!suspected || !span || !(await this.deps.service.isLinked(user.userId, item.id))) return false;
-      if ((await this.#inCalendarView(user, span)) !== false) return false;
+      if ((await this.#inCalendarView(user, span, item.type === 'seriesMaster')) !== false) return false;
       const unchanged = await this.#unchangedSinceRead(user, item);
       this.#assertLeaseHeld();
       return unchanged !== false;
     };
-    if (item.type === 'singleInstance') {
+    // An occurrence that follows a meeting of its own is judged as a single event is.
+    if (item.type === 'singleInstance' || isOccurrence(item)) {
       const suspected = checkView || (seenBy !== undefined && singleLeftCalendar(item, seenBy.round, listed));
       if (await leftCalendar(suspected, item)) {
         await this.deps.service.applyDeleted(owner, item.id);
@@ -749,4 +799,13 @@ function ownerOf(user: SyncUserRecord): MailboxOwner {
 
 function deltaContext(owner: MailboxOwner) {
   return { tenantId: owner.tenantId, table: 'sync_users', column: 'delta_link', rowId: owner.userId };
+}
+
+/**
+ * Whether a delta entry for an exception may name a Roomlink meeting: its body holds a join link, or
+ * the entry carries no body to tell (the properties that also could are read only with the event).
+ */
+function mayNameMeeting(entry: Record<string, unknown>): boolean {
+  const body = entry.body as { content?: unknown } | undefined;
+  return typeof body?.content !== 'string' || body.content.includes('/m/');
 }

@@ -27,6 +27,11 @@ export interface CalendarItem {
   readonly body: { readonly kind: 'html' | 'text'; readonly content: string } | null;
 }
 
+/** An occurrence or exception of a series (Graph reads it through its own id; its master holds the pattern). */
+export function isOccurrence(item: CalendarItem): item is CalendarItem & { readonly seriesMasterId: string } {
+  return item.seriesMasterId !== null && item.type !== 'seriesMaster';
+}
+
 export interface MailboxOwner {
   readonly userId: string;
   readonly tenantId: string;

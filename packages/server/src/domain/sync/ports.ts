@@ -44,7 +44,11 @@ export interface SyncUserRepository {
   releaseAllLeases(): Promise<void>;
 }
 
-export type LinkKind = 'single' | 'series';
+/**
+ * What the linked event is: a single event, a series master, or one occurrence of a series that the
+ * add-in gave a meeting of its own (Outlook made it an exception; its master carries no meeting).
+ */
+export type LinkKind = 'single' | 'series' | 'occurrence';
 
 export interface EventLinkRecord {
   readonly meetingId: string;

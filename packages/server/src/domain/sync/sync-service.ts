@@ -17,7 +17,7 @@ import type { Meeting } from '../meetings/meeting.js';
 import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js';
 import { isOpenEnded, lastEnd, type ScheduledTimes, seriesConfirmationDue } from '../meetings/window.js';
 import type { Principal } from '../principal.js';
-import type { CalendarItem, MailboxOwner } from './calendar-item.js';
+import { type CalendarItem, isOccurrence, type MailboxOwner } from './calendar-item.js';
 import { type LinkField, openLinkField, sealLinkField } from './links.js';
 import {
   isTimeDerivedKey,
@@ -32,7 +32,7 @@ import {
   sealOverride,
   type WindowMargins,
 } from './occurrences.js';
-import type { EventLinkRecord, SyncStore } from './ports.js';
+import type { EventLinkRecord, LinkKind, SyncStore } from './ports.js';
 
 export type ApplyResult =
   | 'ignored'
@@ -75,7 +75,8 @@ export class CalendarSyncService {
 
   /**
    * Applies a single event or a series master (with the series' instances, for overrides).
-   * Occurrences and exceptions are applied through their master. `instancesSince` is the start of
+   * Occurrences and exceptions are applied through their master, but for a meeting made for one
+   * occurrence alone (not a series'), which follows that occurrence like a single event. `instancesSince` is the start of
    * the span the instances were read over, when it has one (sync-worker.ts reads a window): an
    * occurrence moved to before it cannot be among them, and its recorded override is kept.
    */
@@ -103,9 +104,12 @@ export class CalendarSyncService {
     return this.#report('cancelled');
   }
 
-  /** Which meetings of this user follow a series (their master ids, decrypted), for a refresh. */
-  async linkedEvents(userId: string): Promise<{ meetingId: string; eventId: string; kind: string }[]> {
-    const links = await this.deps.store.links.listByUser(userId);
+  /** The events this user's meetings follow (ids decrypted), all or of one kind, for a refresh. */
+  async linkedEvents(
+    userId: string,
+    kind?: LinkKind,
+  ): Promise<{ meetingId: string; eventId: string; kind: LinkKind }[]> {
+    const links = (await this.deps.store.links.listByUser(userId)).filter((l) => !kind || l.kind === kind);
     return Promise.all(
       links.map(async (l) => ({ meetingId: l.meetingId, eventId: await this.#eventId(l), kind: l.kind })),
     );
@@ -163,6 +167,10 @@ export class CalendarSyncService {
     const hash = eventHash(item.id);
     const meeting = await this.#meetingOf(owner, item, hash);
     if (!meeting) return 'ignored';
+    // An occurrence follows its own meeting only, one the add-in made for it alone. An exception that
+    // names its series' meeting (its body copied from the master's) is applied through the master,
+    // whose overrides already hold its times: applied here it would move the whole series' meeting.
+    if (isOccurrence(item) && meeting.recurrence) return 'ignored';
     const link = await this.deps.store.links.findByMeeting(meeting.id);
     // A copy of the appointment carries the same custom properties: the first event keeps the meeting.
     if (link && link.eventHash !== hash) return 'conflict';
@@ -179,7 +187,8 @@ export class CalendarSyncService {
       }
       if (item.lastModified < previous.lastModified) return 'stale';
     }
-    const kind = item.type === 'seriesMaster' ? 'series' : 'single';
+    const kind: LinkKind =
+      item.type === 'seriesMaster' ? 'series' : isOccurrence(item) ? 'occurrence' : 'single';
     let result: ApplyResult = 'unchanged';
     if (item.isCancelled) {
       if (meeting.status !== 'cancelled') await this.deps.meetings.cancel(actor, meeting.id);

@@ -1,5 +1,6 @@
 /** Row types of the calendar sync tables (migration 0003_sync); conventions as in ../schema.ts. */
 import type { Generated, Kysely } from 'kysely';
+import type { LinkKind } from '../../domain/sync/ports.js';
 import type { Database } from '../schema.js';
 
 export interface SyncUserTable {
@@ -25,7 +26,7 @@ export interface SyncEventTable {
   user_id: string;
   event_hash: string;
   event_id_ct: string;
-  kind: 'single' | 'series';
+  kind: LinkKind;
   version_ct: string;
   updated_at: string;
 }
