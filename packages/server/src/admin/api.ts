@@ -4,6 +4,8 @@
  * template problems carry `errors` with a JSON pointer per field. Settings carry a version (ETag)
  * that a change must present (If-Match), so that two admins cannot silently undo each other.
  */
+import type { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -68,6 +70,8 @@ export interface AdminApiDeps {
   readonly secureCookie: boolean;
   /** One tenant export at a time (per process: one gate per app). */
   readonly exportGate?: ExportGate;
+  /** How long an export's download may take no data before it is ended (EXPORT_STALL_TIMEOUT_MS). */
+  readonly exportStallTimeoutMs?: number;
   readonly sample: JoinDetails;
   /** ROOMLINK_HELP_URL, shown in the preview as meetings will show it. */
   readonly helpUrl?: string | null;
@@ -80,6 +84,15 @@ export const USERS_PAGE = 100;
 /** A second export is refused with this Retry-After (seconds): a guess, an export's length is unknown. */
 const EXPORT_RETRY_AFTER_S = 30;
 
+/**
+ * An export whose connection has taken no data for this long is ended, giving the export gate back:
+ * otherwise a client that stops reading but keeps its connection open would hold it for good. A
+ * minute, as nginx's send_timeout: Node counts any bytes the connection takes (even part of a write)
+ * as progress, so only a download that has stopped entirely is cut, not a slow or briefly interrupted
+ * one (a laptop changing networks), and the next export waits a minute at most for a stalled one.
+ */
+export const EXPORT_STALL_TIMEOUT_MS = 60_000;
+
 /** Templates of two languages at the maximum length do not fit the app-wide 64 KiB. */
 const SETTINGS_BODY_LIMIT = 256 * 1024;
 
@@ -87,6 +100,35 @@ const errors = { 400: ProblemResponse, 401: ProblemResponse, 403: ProblemRespons
 
 /** The console's session cookie (identity/authenticator.ts), cleared at its sign-out. */
 const SESSION_COOKIE = 'roomlink_session';
+
+/**
+ * Ends `response` (closing its connection) when the connection has taken none of the data written
+ * to it for `ms`, calling `onStall` first; the connection gets its previous timeout back once the
+ * response has been written in full. Node's socket timeout measures that: it is reset whenever a
+ * write is handed to the connection or the kernel takes any bytes of one, and a client that stops
+ * reading leaves a write pending, untouched. Idle with nothing pending is the server's own pause (a
+ * slow page of the export), not a stall, and is left alone.
+ */
+function endWhenStalled(response: ServerResponse, ms: number, onStall: () => void): void {
+  const arm = (socket: Socket) => {
+    // An injected request (tests) has no connection that could stall.
+    if (!(socket instanceof Socket)) return;
+    const previous = socket.timeout ?? 0;
+    // Listened to on the response: Node then leaves it to us rather than destroying the connection.
+    response.on('timeout', () => {
+      if (socket.writableLength === 0) return;
+      onStall();
+      response.destroy();
+    });
+    socket.setTimeout(ms);
+    // 'prefinish', not 'finish': on 'finish' Node gives a kept-alive connection its idle timeout,
+    // which this must not undo.
+    response.once('prefinish', () => socket.setTimeout(previous));
+  };
+  // A response to a pipelined request gets the connection once the ones before it are written.
+  if (response.socket) arm(response.socket);
+  else response.once('socket', arm);
+}
 
 /** The signed-in tenant admin, or 401 / 403. */
 export function requireTenantAdmin(request: FastifyRequest): Principal {
@@ -102,6 +144,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   const now = deps.now ?? (() => new Date());
   const tags = ['admin'];
   const exportGate = deps.exportGate ?? new ExportGate();
+  const exportStallTimeoutMs = deps.exportStallTimeoutMs ?? EXPORT_STALL_TIMEOUT_MS;
 
   // Mounted in its own scope (see plugin.ts): these hooks apply to the admin API only.
   // Authorization before validation, so that a non-admin learns nothing about the schemas.
@@ -397,13 +440,20 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
       // Streamed: a tenant's export need not fit in memory. The stream reads the next chunk only
       // when the connection has taken the previous ones (backpressure: 64 KiB buffered at most), and
       // the export gives other requests their turn between users and pages. The gate opens again
-      // when the stream closes: finished, failed, or the download abandoned.
+      // when the stream closes: finished, failed, or the download abandoned or stalled (ended after
+      // exportStallTimeoutMs of taking no data, so that a client that stops reading cannot hold it).
       // A failure once it has started can only cut the download short (the JSON then does not
       // parse), the status being sent already; it is logged here by type and code (the app logs no
       // stream errors of its own, and a message could quote the data being exported).
       const stream = Readable.from(body, { objectMode: false, highWaterMark: 64 * 1024 });
       stream.once('close', release);
       reply.raw.once('close', release);
+      endWhenStalled(reply.raw, exportStallTimeoutMs, () => {
+        request.log.warn(
+          { tenantId: admin.tenantId, stalledForMs: exportStallTimeoutMs },
+          'tenant export ended: its download took no data for too long',
+        );
+      });
       stream.once('error', (error: Error & { code?: unknown }) => {
         request.log.error(
           { err: { type: error.name, ...(typeof error.code === 'string' ? { code: error.code } : {}) } },

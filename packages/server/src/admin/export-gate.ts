@@ -4,7 +4,9 @@
  * several at once would still share one event loop and one database connection with everyone else.
  * A second export asked for meanwhile is refused (`export_in_progress`, 429) rather than queued:
  * the browser waiting for its download would otherwise see nothing happen for as long as the
- * first one takes.
+ * first one takes. The gate is held until the export's stream closes, so a download that stops
+ * taking data is ended after a while (admin/api.ts, EXPORT_STALL_TIMEOUT_MS) rather than left to
+ * hold it for as long as its client keeps the connection open.
  */
 export class ExportGate {
   #busy = false;

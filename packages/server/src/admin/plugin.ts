@@ -18,6 +18,8 @@ export interface AdminPluginDeps {
   readonly retention: Retention;
   /** Tenant exports one at a time: one gate per app unless given (tests watch it). */
   readonly exportGate?: ExportGate;
+  /** How long an export's download may take no data before it is ended (default: a minute). */
+  readonly exportStallTimeoutMs?: number;
 }
 
 export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
@@ -43,6 +45,7 @@ export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
         sessions: runtime.store.authFlow,
         secureCookie: runtime.config.baseUrl.protocol === 'https:',
         exportGate,
+        exportStallTimeoutMs: deps.exportStallTimeoutMs,
         sample: sampleJoinDetails(runtime.config),
         helpUrl: runtime.config.rooms.helpUrl,
       }),
