@@ -16,8 +16,7 @@ import { sessionAuthenticator } from '../src/identity/authenticator.js';
 import { loggerOptions } from '../src/observability/logger.js';
 import { createRetention, type Retention } from '../src/retention/index.js';
 import type { TenantExport } from '../src/retention/subject-requests.js';
-import type { Runtime } from '../src/runtime.js';
-import { insertBrowserSession, insertNamedUser, SILENT } from './support/admin.js';
+import { insertBrowserSession, insertNamedUser, SILENT, seedUsers } from './support/admin.js';
 import { deferred } from './support/deferred.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 
@@ -36,33 +35,6 @@ const NAME_LENGTH = 10_000;
  * that a download the client reads as fast as it comes is never taken for a stalled one.
  */
 const STALL_MS = 1000;
-
-/** Users as sign-in stores them (names sealed), inserted directly, a few hundred per statement. */
-async function seedUsers(runtime: Runtime, tenantId: string, count: number): Promise<void> {
-  const at = new Date().toISOString();
-  for (let start = 0; start < count; start += 200) {
-    const rows = [];
-    for (let i = start; i < Math.min(count, start + 200); i++) {
-      const id = `bulk-${String(i).padStart(5, '0')}`;
-      const seal = (column: string, value: string) =>
-        runtime.cipher.encrypt({ tenantId, table: 'users', column, rowId: id }, value);
-      rows.push({
-        id,
-        tenant_id: tenantId,
-        exchange_id: `oid-${id}`,
-        display_name_ct: await seal('display_name', `Bulk User ${i} `.padEnd(NAME_LENGTH, 'abcdefghij')),
-        upn_ct: await seal('upn', `bulk${i}@contoso.example`),
-        status: 'active' as const,
-        is_admin: 0,
-        settings: '{}',
-        pending_claims: null,
-        last_sign_in_at: at,
-        created_at: at,
-      });
-    }
-    await runtime.store.db.insertInto('users').values(rows).execute();
-  }
-}
 
 type Exported = { tenant: { id: string }; users: { user: { id: string; name: unknown } }[] };
 
@@ -125,7 +97,7 @@ describe('a tenant export whose download takes no data', () => {
     });
     await insertNamedUser(t.runtime, T, 'a-admin', { isAdmin: true, name: 'Ada Admin' });
     await insertNamedUser(t.runtime, OTHER, 'o-admin', { isAdmin: true, name: 'Otto Other' });
-    await seedUsers(t.runtime, T, USERS);
+    await seedUsers(t.runtime, T, USERS, NAME_LENGTH);
     cookie[T] = `roomlink_session=${await insertBrowserSession(t.runtime, T, 'a-admin')}`;
     cookie[OTHER] = `roomlink_session=${await insertBrowserSession(t.runtime, OTHER, 'o-admin')}`;
     t.app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -12,41 +12,13 @@ import { ExportGate } from '../src/admin/export-gate.js';
 import { adminPlugin } from '../src/admin/plugin.js';
 import { sessionAuthenticator } from '../src/identity/authenticator.js';
 import { createRetention, type Retention } from '../src/retention/index.js';
-import type { Runtime } from '../src/runtime.js';
-import { insertBrowserSession, insertNamedUser, SILENT } from './support/admin.js';
+import { insertBrowserSession, insertNamedUser, SILENT, seedUsers } from './support/admin.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 
 const T = 't-stall';
 const OTHER = 't-stall-other';
 /** Enough that an export takes many turns of the event loop: the reviewer saw 13 s for 20,000. */
 const USERS = 3000;
-
-/** Users as sign-in stores them (names sealed), inserted directly, a few hundred per statement. */
-async function seedUsers(runtime: Runtime, tenantId: string, count: number): Promise<void> {
-  const at = new Date().toISOString();
-  for (let start = 0; start < count; start += 200) {
-    const rows = [];
-    for (let i = start; i < Math.min(count, start + 200); i++) {
-      const id = `bulk-${String(i).padStart(5, '0')}`;
-      const seal = (column: string, value: string) =>
-        runtime.cipher.encrypt({ tenantId, table: 'users', column, rowId: id }, value);
-      rows.push({
-        id,
-        tenant_id: tenantId,
-        exchange_id: `oid-${id}`,
-        display_name_ct: await seal('display_name', `Bulk User ${i}`),
-        upn_ct: await seal('upn', `bulk${i}@contoso.example`),
-        status: 'active' as const,
-        is_admin: 0,
-        settings: '{}',
-        pending_claims: null,
-        last_sign_in_at: at,
-        created_at: at,
-      });
-    }
-    await runtime.store.db.insertInto('users').values(rows).execute();
-  }
-}
 
 describe('a tenant export of thousands of users on SQLite', () => {
   let t: TestApp;
