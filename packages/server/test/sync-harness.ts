@@ -41,6 +41,10 @@ export interface SyncEnv {
   /** Meeting ids whose occurrences sync saved, in order (their live rooms are checked again). */
   readonly occurrencesChanged: string[];
   addUser(tenantId?: string): Promise<SyncUser>;
+  /** A user added and whose sync has started: their Graph subscription exists. */
+  startedUser(): Promise<SyncUser>;
+  /** Every change notification delivered, and every job it queued done. */
+  settled(): Promise<void>;
   createMeeting(user: SyncUser, input?: Partial<CreateMeetingInput>): Promise<Meeting>;
   /** The event the add-in would have produced: custom properties name the meeting. */
   createEvent(user: SyncUser, meeting: Meeting, extra?: Record<string, unknown>): string;
@@ -181,6 +185,24 @@ export async function startSyncEnv(
       users.set(user.userId, user);
       em.upsertUser({ oid: user.oid, displayName: 'Test Organizer', mail: `${user.oid}@example.test` });
       return user;
+    },
+    async startedUser(this: SyncEnv) {
+      const u = await this.addUser();
+      await s.startSyncForUser(u.userId, u.tenantId);
+      await eventually(
+        async () => (await s.syncStore.users.find(u.userId))?.subscriptionId,
+        5000,
+        'a subscription',
+      );
+      return u;
+    },
+    async settled() {
+      await em.flushNotifications();
+      await eventually(
+        async () => (await s.queue.counts()).every((c) => c.state === 'dead' || c.count === 0),
+        10_000,
+        'the sync queue to be idle',
+      );
     },
     async createMeeting(user, input = {}) {
       // Whole minutes, as calendars keep them.

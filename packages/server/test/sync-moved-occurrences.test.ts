@@ -37,30 +37,9 @@ for (const dialect of DIALECTS) {
         now: syncNow,
         tuning: { windowFutureDays: 10, maintenanceEveryMs: 3_600_000 },
       });
-      user = await startedUser();
+      user = await env.startedUser();
     });
     afterAll(async () => env?.close());
-
-    async function startedUser(): Promise<SyncUser> {
-      const u = await env.addUser();
-      await env.sync.startSyncForUser(u.userId, u.tenantId);
-      await eventually(
-        async () => (await env.sync.syncStore.users.find(u.userId))?.subscriptionId,
-        5000,
-        'a subscription',
-      );
-      return u;
-    }
-
-    /** Every notification delivered and every job it queued done. */
-    async function settled(): Promise<void> {
-      await env.emulator.flushNotifications();
-      await eventually(
-        async () => (await env.sync.queue.counts()).every((c) => c.state === 'dead' || c.count === 0),
-        10_000,
-        'the sync queue to be idle',
-      );
-    }
 
     /** Sync's scheduled reconciliation of `u` at `offset` from now. */
     async function reconcileAt(u: SyncUser, offset: number): Promise<void> {
@@ -93,7 +72,7 @@ for (const dialect of DIALECTS) {
         type: 'numbered',
         numberOfOccurrences: 30,
       });
-      await settled();
+      await env.settled();
       // Day 20's occurrence, 20 days away (beyond the 10-day window), moved 5 hours later.
       const day20 = new Date(first.getTime() + 20 * DAY);
       const movedTo = new Date(day20.getTime() + 5 * HOUR);
@@ -102,7 +81,7 @@ for (const dialect of DIALECTS) {
         end: utc(new Date(movedTo.getTime() + HOUR / 2)),
       });
       // Its notification is applied: the series master's new version, with no instance to read yet.
-      await settled();
+      await env.settled();
       expect(await env.sync.service.overrides(meeting.id)).toEqual([]);
 
       // Two weeks later both times are inside the window; the master is unchanged since.
@@ -126,12 +105,12 @@ for (const dialect of DIALECTS) {
     });
 
     it('keeps a series whose last occurrence moved later until 3 months after that occurrence', async () => {
-      const u = await startedUser();
+      const u = await env.startedUser();
       const { first, meeting, masterId } = await linkedDailySeries(env, u, 'Retro', {
         type: 'numbered',
         numberOfOccurrences: 3,
       });
-      await settled();
+      await env.settled();
       const patternDay = await purgeAfter(meeting.id);
       // The last (third) occurrence moved 5 days later, inside the window.
       const third = new Date(first.getTime() + 2 * DAY);
@@ -141,7 +120,7 @@ for (const dialect of DIALECTS) {
         start: utc(movedTo),
         end: utc(new Date(movedEnd)),
       });
-      await settled();
+      await env.settled();
       const expected = day(addMonthsClamped(new Date(movedEnd), 3).getTime());
       expect(patternDay < expected).toBe(true);
       // Polled: the apply runs in a job, and an idle reading of the queue's counts is no barrier.
@@ -150,13 +129,13 @@ for (const dialect of DIALECTS) {
       // A later change of the series (its subject) recomputes the meeting from the pattern: the moved
       // occurrence still counts.
       env.emulator.updateEvent(u.oid, masterId, { subject: 'Retro (renamed)' });
-      await settled();
+      await env.settled();
       await eventually(
         async () => (await env.meeting(u, meeting.id)).subject === 'Retro (renamed)',
         5000,
         'the new subject',
       );
-      await settled();
+      await env.settled();
       expect(await purgeAfter(meeting.id)).toBe(expected);
 
       // Retention keeps the meeting the day before, and deletes it on its day.
@@ -168,12 +147,12 @@ for (const dialect of DIALECTS) {
     });
 
     it('keeps covering the moved last occurrence through the organizer’s own changes in the API', async () => {
-      const u = await startedUser();
+      const u = await env.startedUser();
       const { first, meeting, masterId } = await linkedDailySeries(env, u, 'Planning', {
         type: 'numbered',
         numberOfOccurrences: 2,
       });
-      await settled();
+      await env.settled();
       const second = new Date(first.getTime() + DAY);
       const movedTo = new Date(second.getTime() + 5 * DAY);
       const movedEnd = movedTo.getTime() + HOUR / 2;
@@ -181,7 +160,7 @@ for (const dialect of DIALECTS) {
         start: utc(movedTo),
         end: utc(new Date(movedEnd)),
       });
-      await settled();
+      await env.settled();
       const expected = day(addMonthsClamped(new Date(movedEnd), 3).getTime());
       await eventually(async () => (await purgeAfter(meeting.id)) === expected, 5000, 'the purge day');
 
@@ -207,12 +186,12 @@ for (const dialect of DIALECTS) {
     });
 
     it("a tenant's shorter retention counts from the moved last occurrence", async () => {
-      const u = await startedUser();
+      const u = await env.startedUser();
       const { first, meeting, masterId } = await linkedDailySeries(env, u, 'Review', {
         type: 'numbered',
         numberOfOccurrences: 2,
       });
-      await settled();
+      await env.settled();
       const second = new Date(first.getTime() + DAY);
       const movedTo = new Date(second.getTime() + 6 * DAY);
       const movedEnd = movedTo.getTime() + HOUR / 2;
@@ -220,7 +199,7 @@ for (const dialect of DIALECTS) {
         start: utc(movedTo),
         end: utc(new Date(movedEnd)),
       });
-      await settled();
+      await env.settled();
       await eventually(
         async () => (await env.sync.service.overrides(meeting.id)).length === 1,
         5000,

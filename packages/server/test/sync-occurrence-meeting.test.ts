@@ -11,7 +11,6 @@ import { customPropertiesId } from '../src/graph/events.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import {
   ADDIN_ID,
-  eventually,
   immutableId,
   linkedDailySeries,
   type SyncEnv,
@@ -33,27 +32,6 @@ for (const dialect of DIALECTS) {
       env = await startSyncEnv(dialect);
     });
     afterAll(async () => env?.close());
-
-    async function startedUser(): Promise<SyncUser> {
-      const u = await env.addUser();
-      await env.sync.startSyncForUser(u.userId, u.tenantId);
-      await eventually(
-        async () => (await env.sync.syncStore.users.find(u.userId))?.subscriptionId,
-        5000,
-        'a subscription',
-      );
-      return u;
-    }
-
-    /** Every notification delivered and every job it queued done. */
-    async function settled(): Promise<void> {
-      await env.emulator.flushNotifications();
-      await eventually(
-        async () => (await env.sync.queue.counts()).every((c) => c.state === 'dead' || c.count === 0),
-        10_000,
-        'the sync queue to be idle',
-      );
-    }
 
     /** A daily Outlook series of five half-hour occurrences from the next whole hour tomorrow, with no meeting. */
     function plainSeries(u: SyncUser, subject: string): { first: Date; masterId: string } {
@@ -85,9 +63,9 @@ for (const dialect of DIALECTS) {
     });
 
     it('links it at the next round, then moves, retitles and cancels it with its occurrence', async () => {
-      const u = await startedUser();
+      const u = await env.startedUser();
       const { first, masterId } = plainSeries(u, 'Numbers');
-      await settled();
+      await env.settled();
       const third = new Date(first.getTime() + 2 * DAY);
       const meeting = await env.createMeeting(u, {
         subject: 'Numbers',
@@ -101,7 +79,7 @@ for (const dialect of DIALECTS) {
         addinWrites(meeting.id, meeting.room.joinUrl),
       );
       const exceptionId = immutableId(exception.id);
-      await settled();
+      await env.settled();
 
       // The round lists the exception under its own id: it is read, and its meeting linked to it.
       await env.reconcile(u);
@@ -118,7 +96,7 @@ for (const dialect of DIALECTS) {
         start: utc(movedTo),
         end: utc(new Date(movedTo.getTime() + HOUR)),
       });
-      await settled();
+      await env.settled();
       const moved = await env.meeting(u, meeting.id);
       expect(moved.subject).toBe('Numbers, Q4 close');
       expect(moved.start.getTime()).toBe(movedTo.getTime());
@@ -128,13 +106,13 @@ for (const dialect of DIALECTS) {
 
       // The occurrence deleted from the series: its room is cancelled, its link gone.
       env.emulator.deleteOccurrence(u.oid, masterId, third);
-      await settled();
+      await env.settled();
       expect((await env.meeting(u, meeting.id)).status).toBe('cancelled');
       expect(await env.sync.service.isLinked(u.userId, exceptionId)).toBe(false);
     });
 
     it('cancels it when a round reports its occurrence removed', async () => {
-      const u = await startedUser();
+      const u = await env.startedUser();
       const { first, masterId } = plainSeries(u, 'Review');
       const second = new Date(first.getTime() + DAY);
       const meeting = await env.createMeeting(u, {
@@ -143,26 +121,26 @@ for (const dialect of DIALECTS) {
         end: new Date(second.getTime() + HOUR / 2),
       });
       env.emulator.updateOccurrence(u.oid, masterId, second, addinWrites(meeting.id, meeting.room.joinUrl));
-      await settled();
+      await env.settled();
       await env.reconcile(u);
       expect((await env.sync.syncStore.links.findByMeeting(meeting.id))?.kind).toBe('occurrence');
 
       // Its notification lost: only the next incremental round tells.
       env.emulator.dropNextNotifications(1);
       env.emulator.deleteOccurrence(u.oid, masterId, second);
-      await settled();
+      await env.settled();
       expect((await env.meeting(u, meeting.id)).status).toBe('scheduled');
       await env.reconcile(u);
       expect((await env.meeting(u, meeting.id)).status).toBe('cancelled');
     });
 
     it("never moves a series' own meeting to one of its exceptions", async () => {
-      const u = await startedUser();
+      const u = await env.startedUser();
       const { first, meeting, masterId } = await linkedDailySeries(env, u, 'Standup', {
         type: 'numbered',
         numberOfOccurrences: 5,
       });
-      await settled();
+      await env.settled();
       // An exception whose body Outlook copied from the master names the series' meeting; it is
       // applied before its master was ever linked (a first round may list it first).
       await env.sync.syncStore.links.remove(meeting.id);
