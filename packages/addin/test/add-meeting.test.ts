@@ -183,6 +183,26 @@ describe('add meeting', () => {
     expect(harness.stub.requests.filter((r) => r === 'POST /api/v1/meetings')).toHaveLength(2);
   });
 
+  it('signs in again, with the Conditional Access claims the session reports, when Microsoft refused the user', async () => {
+    const outlook = fakeOutlook();
+    completeSignInDialogs(harness, outlook);
+    const ctx = await contextFor(harness, outlook, { signedInAs: USER });
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: 'c1' } } });
+    harness.stub.refuseSignIn(USER, claims);
+    harness.stub.failNext('/api/v1/meetings', 401, {
+      code: 'sign_in_required',
+      detail: 'Microsoft no longer accepts your sign-in to Roomlink: sign in again',
+    });
+
+    const result = await addMeeting(ctx);
+
+    expect(result.status).toBe('added');
+    expect(harness.stub.requests).toContain('GET /api/v1/me');
+    expect(outlook.dialogs).toHaveLength(1);
+    expect(new URL(outlook.dialogs[0]?.url ?? '').searchParams.get('claims')).toBe(claims);
+    expect(harness.stub.requests.filter((r) => r === 'POST /api/v1/meetings')).toHaveLength(2);
+  });
+
   it('without a dialog (event runtime) and without a session, adds nothing and says how to sign in', async () => {
     const outlook = fakeOutlook();
     const before = snapshot(outlook.state);

@@ -49,6 +49,11 @@ export interface StubRoomlink {
   /** A session token for a user, without the dialog. */
   createSession(upn: string): { token: string; expiresAt: string; user: Omit<StubUser, 'settings' | 'id'> };
   revokeAll(): void;
+  /**
+   * Microsoft refused the user's sign-in, with these Conditional Access claims (or none): GET
+   * /api/v1/me says needs_sign_in, until the user signs in again.
+   */
+  refuseSignIn(upn: string, claims: string | null): void;
 }
 
 export interface StubOptions {
@@ -68,6 +73,7 @@ export function registerStubRoomlink(app: FastifyInstance, options: StubOptions)
   const failures: { prefix: string; status: number; problem: Record<string, unknown> }[] = [];
   const requests: string[] = [];
   const createBodies: Record<string, unknown>[] = [];
+  const refused = new Map<string, string | null>(); // upn -> claims
 
   const addUser = (upn: string, name: string) =>
     users.set(upn, {
@@ -105,6 +111,9 @@ export function registerStubRoomlink(app: FastifyInstance, options: StubOptions)
     },
     revokeAll() {
       sessions.clear();
+    },
+    refuseSignIn(upn, claims) {
+      refused.set(upn, claims);
     },
   };
 
@@ -200,6 +209,7 @@ export function registerStubRoomlink(app: FastifyInstance, options: StubOptions)
     const challenge = verifier ? createHash('sha256').update(verifier).digest('base64url') : '';
     if (!entry || entry.challenge !== challenge)
       return problem(reply, 400, { code: 'invalid_request', detail: 'bad code' });
+    refused.delete(entry.upn);
     return stub.createSession(entry.upn);
   });
 
@@ -213,7 +223,13 @@ export function registerStubRoomlink(app: FastifyInstance, options: StubOptions)
     const user = principal(request, reply);
     if (!user) return reply;
     const { settings, id, ...rest } = user;
-    return { user: { id, ...rest }, status: 'active', claims: null, settings };
+    const claims = refused.get(user.upn);
+    return {
+      user: { id, ...rest },
+      status: claims === undefined ? 'active' : 'needs_sign_in',
+      claims: claims ?? null,
+      settings,
+    };
   });
 
   app.put('/api/v1/me/settings', async (request, reply) => {

@@ -78,7 +78,9 @@ export interface Me {
 
 /**
  * A Conditional Access claims challenge is not among them: no API request meets one (Graph is called
- * by calendar sync in the background); GET /api/v1/me reports it (`status`, `claims`).
+ * by calendar sync in the background). A user Microsoft no longer signs in gets `unauthorized` with
+ * code `sign_in_required` from every request but GET /api/v1/me, which reports why (`status`,
+ * `claims`).
  */
 export type ApiErrorKind = 'offline' | 'unauthorized' | 'http';
 

@@ -25,10 +25,22 @@ export async function authorized<T>(ctx: AddinContext, call: () => Promise<T>): 
     return await call();
   } catch (error) {
     if (!(error instanceof ApiError) || error.kind !== 'unauthorized') throw error;
+    // Microsoft refused the user's sign-in: the session may still say which claims (Conditional
+    // Access) the next one must satisfy, before it is let go.
+    const claims = error.code === 'sign_in_required' ? await pendingClaims(ctx) : undefined;
     await ctx.sessions.clear();
     if (!ctx.signIn) throw error;
-    await signInAgain(ctx);
+    await signInAgain(ctx, claims);
     return call();
+  }
+}
+
+async function pendingClaims(ctx: AddinContext): Promise<string | undefined> {
+  try {
+    return (await ctx.api.me()).claims ?? undefined;
+  } catch {
+    // Without them the sign-in still goes ahead; the identity platform asks for what it needs.
+    return undefined;
   }
 }
 

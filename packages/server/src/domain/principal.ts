@@ -9,4 +9,10 @@ export interface Principal {
    * writes only while that session still exists (sign-out or erasure meanwhile: nothing is written).
    */
   readonly sessionKey?: string;
+  /**
+   * An add-in session whose user Microsoft no longer signs in to Roomlink (a refresh refused: account
+   * disabled, password reset, access revoked, or a Conditional Access challenge). The session may
+   * still tell its user so (GET /api/v1/me) and sign out; nothing else until they sign in again.
+   */
+  readonly signInNeeded?: true;
 }

@@ -76,12 +76,29 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 /**
  * A route-level onRequest hook answering 401 to a caller without a session before the body is
  * parsed or validated, so that an anonymous caller learns nothing of the route's schemas. Runs
- * after authentication (an app-wide onRequest hook, which comes first).
+ * after authentication (an app-wide onRequest hook, which comes first). A session whose user
+ * Microsoft no longer signs in (Principal.signInNeeded) is refused too: a disabled account's add-in
+ * token must not go on creating meetings or host links for the 30 days it lasts.
  */
 export const requireSignedIn: onRequestHookHandler = (request, _reply, done) => {
+  if (!request.principal) done(unauthenticated(request));
+  else if (request.principal.signInNeeded) done(new HttpError('sign_in_required', SIGN_IN_AGAIN));
+  else done();
+};
+
+/**
+ * As requireSignedIn, but also for a session whose user must sign in again: for what that session
+ * still may do, which is to learn why (GET /api/v1/me) and sign out.
+ */
+export const requireSession: onRequestHookHandler = (request, _reply, done) => {
   if (request.principal) done();
   else done(unauthenticated(request));
 };
+
+const SIGN_IN_AGAIN =
+  'Microsoft no longer accepts your sign-in to Roomlink (account disabled, password changed, access ' +
+  'revoked, or your organisation asks you to sign in again): sign in again (GET /api/v1/me gives the ' +
+  'claims the sign-in must satisfy, if any); nothing was done';
 
 /** Reads `Authorization: Bearer <token>`; undefined when absent or of another scheme. */
 export function bearerToken(request: FastifyRequest): string | undefined {

@@ -5,7 +5,8 @@
  * Only codes the API sends belong here. Not in it: a 405 (Fastify's router answers a known path
  * with an unrouted method as no route, so that is `not_found`), and a Conditional Access claims
  * challenge, which no request meets (Graph is called by calendar sync in the background, and
- * GET /api/v1/me reports it as status `needs_sign_in` with its `claims`).
+ * GET /api/v1/me reports it as status `needs_sign_in` with its `claims`; every other add-in request of
+ * such a user is refused with `sign_in_required`).
  */
 import type { DomainErrorCode } from '../domain/errors.js';
 
@@ -16,6 +17,7 @@ export type HttpErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'sign_in_required'
   | 'forbidden'
   | 'not_found'
   | 'rate_limited'
@@ -33,6 +35,7 @@ export const ERROR_CATALOGUE: Readonly<Record<HttpErrorCode, { status: number; t
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unauthorized: { status: 401, title: 'Sign-in required' },
+  sign_in_required: { status: 401, title: 'Microsoft asks the user to sign in again' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
   rate_limited: { status: 429, title: 'Too many requests' },

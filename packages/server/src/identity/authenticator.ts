@@ -38,7 +38,8 @@ export function sessionAuthenticator(
       session.status === 'signed_out' ||
       // The admin console acts on everyone's data: it needs a user whose Microsoft sign-in still
       // holds. One Microsoft refused (account disabled, password reset, consent revoked) ends it;
-      // the add-in's session stays, so that the task pane can ask the user to sign in again.
+      // the add-in's session stays, but only so that the task pane can ask the user to sign in
+      // again (signInNeeded: http/auth.ts lets it read GET /api/v1/me and sign out, nothing more).
       (kind === 'browser' && session.status !== 'active')
     ) {
       await authFlow.deleteSession(session.tokenHash);
@@ -53,6 +54,7 @@ export function sessionAuthenticator(
       isTenantAdmin: kind === 'browser' && session.isAdmin,
       // Writes that must not outlive the session (a meeting create) check it again as they commit.
       sessionKey: session.tokenHash,
+      ...(session.status === 'active' ? {} : { signInNeeded: true as const }),
     };
   };
   return (request) => {

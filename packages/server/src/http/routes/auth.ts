@@ -13,7 +13,7 @@ import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
 import { constantTimeEqual, randomToken } from '../../identity/secrets.js';
 import type { SignInService } from '../../identity/sign-in.js';
-import { requirePrincipal, requireSignedIn } from '../auth.js';
+import { requirePrincipal, requireSession, requireSignedIn } from '../auth.js';
 import { HttpError, problem } from '../errors.js';
 import {
   AUTH_PAGE_STRINGS,
@@ -258,7 +258,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   api.post(
     '/api/v1/session/sign-out',
     {
-      onRequest: requireSignedIn,
+      onRequest: requireSession,
       schema: {
         summary: 'Sign out: revoke sessions, delete tokens and the Exchange user id',
         tags: ['session'],
@@ -275,7 +275,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   api.get(
     '/api/v1/me',
     {
-      onRequest: requireSignedIn,
+      onRequest: requireSession,
       schema: {
         summary: 'The signed-in user, their sync status and settings',
         tags: ['session'],
