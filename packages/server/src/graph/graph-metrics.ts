@@ -34,7 +34,7 @@ export function createSyncMetrics(registry: Registry): SyncMetrics {
     }),
     notifications: new Counter({
       name: 'roomlink_graph_notifications_total',
-      help: 'Graph change and lifecycle notifications received, by outcome (queued, client_state_mismatch, unknown_subscription)',
+      help: 'Graph change and lifecycle notifications received, by outcome (queued, client_state_mismatch, unknown_subscription, unknown_subscription_limit, no_event_id)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

@@ -4,6 +4,8 @@
  *   is read;
  * - bodies are checked for shape and size (malformed: 400 problem+json, nothing queued);
  * - a notification whose clientState does not match its subscription's is dropped and counted;
+ * - one delivery looks each subscription up at most once, and stops looking up new ones after
+ *   MAX_UNKNOWN_LOOKUPS of them found no active user (the rest are dropped and counted);
  * - valid ones are written to the durable queue and answered 202; no Graph or room work happens here.
  * Notification contents are never logged.
  */
@@ -20,6 +22,20 @@ export const LIFECYCLE_PATH = '/api/graph/lifecycle';
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const MAX_NOTIFICATIONS = 1000;
 /**
+ * How many subscriptions one delivery may look up and find without an active user (unknown, or a
+ * user who is not syncing); past that, notifications of subscriptions not cached here are dropped
+ * without a look-up and counted (`unknown_subscription_limit`). The bodies are unauthenticated:
+ * without it, one 1 MiB POST of 1,000 made-up ids cost 1,000 sequential database queries and held
+ * up Graph's real deliveries. A look-up that finds an active user does not count: Graph batches the
+ * notifications of every subscription that shares a notificationUrl (here, every user's) in one
+ * POST, so a real delivery may name many of them, cached or not (the cache keeps one only 5 s), but
+ * only few Roomlink does not know (a subscription of a user who just signed out, or whose deletion
+ * at Graph failed, until it expires). A delivery that passes the limit is still answered 202 (any
+ * other answer has Graph try it again, for up to 4 hours); a change dropped by it reaches the
+ * meeting with the hourly reconciliation.
+ */
+export const MAX_UNKNOWN_LOOKUPS = 20;
+/**
  * An accepted change notification (202) is logged at debug level only. Graph may deliver thousands
  * a second for a large tenant: at info, one line each was most of the log's volume and a tenth to
  * a quarter of the route's event-loop time (bench/sync-README.md, seventh pass), while /metrics
@@ -34,7 +50,8 @@ export interface WebhookDeps {
   readonly metrics: SyncMetrics;
   /**
    * An active subscription's user is looked up once per this many ms at most; default 5000. Unknown
-   * or inactive subscriptions are never cached: a user who signs in again is heard at once.
+   * or inactive subscriptions are never cached (only remembered for the rest of one delivery): a
+   * user who signs in again is heard at once.
    */
   readonly cacheTtlMs?: number;
   readonly now?: () => number;
@@ -136,6 +153,36 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
     return entry;
   };
 
+  /**
+   * One delivery's look-ups: `known` answers from the cache, or from this delivery's earlier look-up
+   * of the same subscription (unless forgetUser ran since), without a turn of the event loop;
+   * `lookUp` asks the database, or, once MAX_UNKNOWN_LOOKUPS look-ups of this delivery found no
+   * active user, counts the notification and answers undefined (dropped).
+   */
+  const deliveryLookUps = (kind: 'change' | 'lifecycle') => {
+    const looked = new Map<string, { readonly entry: Subscriber; readonly generation: number }>();
+    let misses = 0;
+    return {
+      known(subscriptionId: string): Subscriber | undefined {
+        const hit = cached(subscriptionId);
+        if (hit) return hit;
+        const earlier = looked.get(subscriptionId);
+        return earlier && earlier.generation === generation ? earlier.entry : undefined;
+      },
+      async lookUp(subscriptionId: string): Promise<Subscriber | undefined> {
+        if (misses >= MAX_UNKNOWN_LOOKUPS) {
+          deps.metrics.notifications.inc({ kind, outcome: 'unknown_subscription_limit' });
+          return undefined;
+        }
+        const startedAt = generation;
+        const entry = await lookUp(subscriptionId);
+        looked.set(subscriptionId, { entry, generation: startedAt });
+        if (entry.user?.status !== 'active') misses++;
+        return entry;
+      },
+    };
+  };
+
   const forgetUser = (userId: string): void => {
     generation++;
     for (const [subscriptionId, entry] of cache) {
@@ -184,6 +231,7 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
           const { value } = request.body as { value: ChangeNotification[] };
           const jobs: JobSpec[] = [];
           const seen = new Map<string, { userId: string; eventId: string; changeType: string }>();
+          const subscribers = deliveryLookUps('change');
           for (const n of value) {
             const eventId = n.resourceData?.id ?? eventIdFromResource(n.resource);
             if (!eventId) {
@@ -191,7 +239,10 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
               continue;
             }
             // A cached subscription is checked without a turn of the event loop.
-            const user = authentic('change', n, cached(n.subscriptionId) ?? (await lookUp(n.subscriptionId)));
+            const subscriber =
+              subscribers.known(n.subscriptionId) ?? (await subscribers.lookUp(n.subscriptionId));
+            if (!subscriber) continue;
+            const user = authentic('change', n, subscriber);
             if (!user) continue;
             const key = `${user.userId}\u0000${eventId}`;
             const earlier = seen.get(key);
@@ -216,12 +267,12 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
         async (request: FastifyRequest, reply: FastifyReply) => {
           const { value } = request.body as { value: LifecycleNotification[] };
           const jobs: JobSpec[] = [];
+          const subscribers = deliveryLookUps('lifecycle');
           for (const n of value) {
-            const user = authentic(
-              'lifecycle',
-              n,
-              cached(n.subscriptionId) ?? (await lookUp(n.subscriptionId)),
-            );
+            const subscriber =
+              subscribers.known(n.subscriptionId) ?? (await subscribers.lookUp(n.subscriptionId));
+            if (!subscriber) continue;
+            const user = authentic('lifecycle', n, subscriber);
             if (!user) continue;
             const userId = user.userId;
             if (n.lifecycleEvent === 'missed') {
