@@ -199,6 +199,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       baseUrl: options.config.baseUrl,
       ...(tuning.subscriptionMinutes ? { minutes: tuning.subscriptionMinutes } : {}),
       ...(tuning.renewBeforeMs ? { renewBeforeMs: tuning.renewBeforeMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
     },
     now,
   );

@@ -1,7 +1,9 @@
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
-import type { GraphClient } from './graph-client.js';
-import { ClientStateCheck, hashClientState, SubscriptionManager } from './subscriptions.js';
+import { GraphClient } from './graph-client.js';
+import { createSyncMetrics } from './graph-metrics.js';
+import { ClientStateCheck, hashClientState, notificationUrl, SubscriptionManager } from './subscriptions.js';
 
 const user: SyncUserRecord = {
   userId: 'user-1',
@@ -41,6 +43,82 @@ describe('SubscriptionManager.remove', () => {
       baseUrl: new URL('https://roomlink.example/'),
     });
     await expect(manager.remove(user)).resolves.toBeUndefined();
+  });
+});
+
+describe('SubscriptionManager.ensure: duplicates a lost answer left behind', () => {
+  const baseUrl = new URL('https://roomlink.example/');
+  const ours = notificationUrl(baseUrl);
+  const json = (status: number, body?: unknown) =>
+    body === undefined ? new Response(null, { status }) : Response.json(body, { status });
+
+  function scripted(answer: (method: string, url: string) => Response) {
+    const calls: string[] = [];
+    const warnings: object[] = [];
+    const graph = new GraphClient({
+      baseUrl: 'https://graph.test',
+      tokens: { getAccessToken: async () => 'token', onClaimsChallenge: async () => 'token' },
+      metrics: createSyncMetrics(new Registry()),
+      fetch: async (input, init) => {
+        const method = init?.method ?? 'GET';
+        calls.push(`${method} ${String(input).replace('https://graph.test/v1.0/', '')}`);
+        return answer(method, String(input));
+      },
+      sleep: async () => undefined,
+    });
+    const users = { update: async () => undefined } as unknown as SyncUserRepository;
+    const manager = new SubscriptionManager(graph, users, {
+      baseUrl,
+      log: { warn: (obj) => warnings.push(obj) },
+    });
+    return { calls, warnings, manager };
+  }
+
+  const fresh = { ...user, subscriptionId: null };
+
+  it('follows the list’s next links, deletes the user’s other subscriptions to this deployment, and takes a 404 as done', async () => {
+    const { calls, warnings, manager } = scripted((method, url) => {
+      if (method === 'POST') return json(201, { id: 'new', creatorId: 'oid-1', notificationUrl: ours });
+      if (method === 'DELETE')
+        return url.endsWith('/dup-2') ? json(404, { error: { code: 'ResourceNotFound' } }) : json(204);
+      if (!url.includes('skiptoken'))
+        return json(200, {
+          value: [
+            { id: 'new', creatorId: 'oid-1', notificationUrl: ours },
+            { id: 'dup-1', creatorId: 'OID-1', notificationUrl: ours },
+            null,
+          ],
+          '@odata.nextLink': 'https://graph.test/v1.0/subscriptions?$skiptoken=2',
+        });
+      return json(200, {
+        value: [
+          { id: 'dup-2', creatorId: 'oid-1', notificationUrl: ours },
+          // An admin's list may hold other users' subscriptions, and other deployments' of the user.
+          { id: 'colleague', creatorId: 'oid-2', notificationUrl: ours },
+          {
+            id: 'staging',
+            creatorId: 'oid-1',
+            notificationUrl: 'https://staging.example/api/graph/notifications',
+          },
+          { id: 'anonymous', notificationUrl: ours },
+        ],
+      });
+    });
+    await expect(manager.ensure(fresh)).resolves.toBe(true);
+    expect(calls).toEqual([
+      'POST subscriptions',
+      'GET subscriptions',
+      'GET subscriptions?$skiptoken=2',
+      'DELETE subscriptions/dup-1',
+      'DELETE subscriptions/dup-2',
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('lists and deletes nothing when the created subscription names no creatorId', async () => {
+    const { calls, manager } = scripted(() => json(201, { id: 'new', notificationUrl: ours }));
+    await expect(manager.ensure(fresh)).resolves.toBe(true);
+    expect(calls).toEqual(['POST subscriptions']);
   });
 });
 

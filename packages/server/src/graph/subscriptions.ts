@@ -6,6 +6,12 @@
  * Lifetime: Microsoft documents 10,080 minutes (under 7 days) as the maximum for Outlook resources
  * without resource data, and the service rejects more than 10,070 minutes; sync asks for 10,000 and
  * renews once less than half of it is left.
+ *
+ * Duplicates: GraphClient sends a request again after a network error, a timeout or a 5xx, and the
+ * queue runs a failed subscribe job again. When Graph created the subscription but its answer was
+ * lost, the next try creates a second one and only that one is stored: the first would go on
+ * notifying Roomlink of the user's calendar until it expires (days), sign-out included. So after
+ * each create, this deployment's other subscriptions of the same user are deleted (best effort).
  */
 import nodeCrypto, { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
@@ -21,6 +27,8 @@ export interface SubscriptionSettings {
   readonly renewBeforeMs?: number;
   /** Longest wait for Graph when deleting a subscription (sign-out must not hang on it); 5 s. */
   readonly deleteTimeoutMs?: number;
+  /** Warnings (no personal data): a failed removal of duplicate subscriptions. */
+  readonly log?: { warn(obj: object, msg: string): void };
 }
 
 export function notificationUrl(baseUrl: URL): string {
@@ -74,6 +82,8 @@ export class ClientStateCheck {
 interface GraphSubscriptionBody {
   id?: unknown;
   expirationDateTime?: unknown;
+  notificationUrl?: unknown;
+  creatorId?: unknown;
 }
 
 export class SubscriptionManager {
@@ -113,12 +123,13 @@ export class SubscriptionManager {
     }
     if (user.subscriptionId && options.force) await this.#deleteQuietly(user.userId, user.subscriptionId);
     const clientState = randomBytes(32).toString('base64url');
+    const ownUrl = notificationUrl(this.settings.baseUrl);
     const { body } = await this.graph.request<GraphSubscriptionBody>(user.userId, {
       method: 'POST',
       path: 'subscriptions',
       body: {
         changeType: 'created,updated,deleted',
-        notificationUrl: notificationUrl(this.settings.baseUrl),
+        notificationUrl: ownUrl,
         lifecycleNotificationUrl: lifecycleUrl(this.settings.baseUrl),
         resource: 'me/events',
         expirationDateTime: this.#expiry(),
@@ -137,6 +148,8 @@ export class SubscriptionManager {
       },
       this.now(),
     );
+    // After the new id is stored: a failure here leaves the subscription that Roomlink knows.
+    await this.#removeDuplicates(user.userId, body.id, body.creatorId, ownUrl);
     return true;
   }
 
@@ -159,6 +172,63 @@ export class SubscriptionManager {
   /** Sign-out: the subscription is deleted at Graph (best effort; it expires anyway). */
   async remove(user: SyncUserRecord): Promise<void> {
     if (user.subscriptionId) await this.#deleteQuietly(user.userId, user.subscriptionId);
+  }
+
+  /**
+   * Deletes the user's other subscriptions to this deployment's notification URL: those an earlier
+   * try created when its answer was lost (see the top of the file). With Roomlink's delegated
+   * Calendars.Read, GET /subscriptions lists what this app created for the signed-in user; had the
+   * app Subscription.Read.All, an admin's list would hold any app's subscriptions of any user of the
+   * tenant (Graph's "List subscriptions"). So only those whose creatorId is the new subscription's
+   * are the user's, and without a creatorId nothing is deleted. Another deployment (another
+   * notificationUrl) keeps its own. Best effort: the subscribe already succeeded, so a failure is
+   * logged (codes only) and the strays expire on their own.
+   */
+  async #removeDuplicates(
+    userId: string,
+    createdId: string,
+    creatorId: unknown,
+    ownUrl: string,
+  ): Promise<void> {
+    if (typeof creatorId !== 'string' || creatorId === '') return;
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    const strays: string[] = [];
+    let stage: 'list' | 'delete' = 'list';
+    let failed = 0;
+    try {
+      for await (const page of this.graph.pages<GraphSubscriptionBody>(userId, {
+        path: 'subscriptions',
+        operation: 'subscription.list',
+      })) {
+        for (const entry of page.value) {
+          const id = entry?.id;
+          if (typeof id !== 'string' || same(id, createdId) || entry.notificationUrl !== ownUrl) continue;
+          if (typeof entry.creatorId === 'string' && same(entry.creatorId, creatorId)) strays.push(id);
+        }
+      }
+      stage = 'delete';
+      let lastError: unknown;
+      for (const id of strays) {
+        try {
+          await this.graph.request(userId, {
+            method: 'DELETE',
+            path: `subscriptions/${encodeURIComponent(id)}`,
+            operation: 'subscription.delete_duplicate',
+          });
+        } catch (error) {
+          // 404: gone already (expired, or deleted by another run).
+          if (error instanceof GraphError && error.status === 404) continue;
+          failed++;
+          lastError = error;
+        }
+      }
+      if (failed > 0) throw lastError;
+    } catch (error) {
+      this.settings.log?.warn(
+        { stage, duplicates: strays.length, failed, ...errorFields(error) },
+        'calendar sync: a duplicate Graph subscription could not be removed (it expires on its own)',
+      );
+    }
   }
 
   async #deleteQuietly(userId: string, subscriptionId: string): Promise<void> {
@@ -188,6 +258,16 @@ export class SubscriptionManager {
       this.now().getTime() + (this.settings.minutes ?? SUBSCRIPTION_MINUTES) * 60_000,
     ).toISOString();
   }
+}
+
+/** What a warning may say of an error: its kind and Graph's status and code, nothing of the user. */
+function errorFields(error: unknown): { error: string; status?: number; code?: string } {
+  if (error instanceof GraphError) return { error: error.name, status: error.status, code: error.code };
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    error: error instanceof Error ? error.name : typeof error,
+    ...(typeof code === 'string' ? { code: code.slice(0, 80) } : {}),
+  };
 }
 
 function expiryOf(body: GraphSubscriptionBody): string | undefined {
