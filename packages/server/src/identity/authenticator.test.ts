@@ -138,7 +138,7 @@ describe('sessionAuthenticator', () => {
     expect(calls.deleted).toEqual([digest('old-token'), digest('gone-token')]);
   });
 
-  it('ends a browser session once the user must sign in again; keeps the add-in’s', async () => {
+  it('ends a browser session once the user must sign in again; keeps the add-in’s, marked so', async () => {
     const { repo, calls } = sessions(
       { token: 'console-token', kind: 'browser', isAdmin: true, status: 'needs_sign_in' },
       { token: 'addin-token', kind: 'addin', status: 'needs_sign_in' },
@@ -152,6 +152,8 @@ describe('sessionAuthenticator', () => {
       userId: 'user-1',
       isTenantAdmin: false,
       sessionKey: digest('addin-token'),
+      // http/auth.ts then lets it read GET /api/v1/me and sign out, nothing more.
+      signInNeeded: true,
     });
   });
 
