@@ -49,6 +49,7 @@ export async function productFeatures(
     ...settings,
     onSignedIn: (userId, tenantId) => calendarSync.startSyncForUser(userId, tenantId),
     onSignOut: (userId) => calendarSync.stopSyncForUser(userId),
+    log: logger.child({ component: 'identity' }),
   });
   const calendarSync = calendarSyncFor(runtime, {
     tokens: identity.tokens,

@@ -14,7 +14,13 @@ import {
   requestedCapabilities,
   satisfies,
 } from './claims-request.js';
-import { type EmulatorContext, endpoint, type Params, requestParams } from './context.js';
+import {
+  type EmulatorContext,
+  endpoint,
+  type Params,
+  requestParams,
+  servicePrincipalDisabled,
+} from './context.js';
 import { type Authority, admits } from './directory.js';
 import { AadstsError, aadsts, aadTimestamp } from './errors.js';
 import { CODE_LIFETIME_MS } from './grants.js';
@@ -79,6 +85,8 @@ async function handleAuthorize(
     }
     if (!admits(authority, user))
       return showError(reply, aadsts.userNotInTenant(segment, destination.client.clientId));
+    if (servicePrincipalDisabled(ctx, user.tenantId, destination.client.clientId))
+      throw aadsts.applicationDisabled(destination.client.clientId);
 
     const requirement = ctx.grants.requirement(user.oid);
     let pendingClaims: string | undefined;

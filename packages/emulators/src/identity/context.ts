@@ -14,6 +14,8 @@ export interface EmulatorContext {
   readonly keys: SigningKeys;
   readonly grants: Grants;
   readonly consents: AdminConsent[];
+  /** Service principals disabled in their tenant (`servicePrincipalKey`). */
+  readonly disabledServicePrincipals: Set<string>;
   readonly minter: TokenMinter;
   readonly accessTokenLifetimeSeconds: number;
   readonly userinfoEndpoint: string | undefined;
@@ -21,6 +23,16 @@ export interface EmulatorContext {
 }
 
 export type Params = Record<string, string | undefined>;
+
+/** The key of an app's service principal (enterprise application) in a tenant. */
+export function servicePrincipalKey(tenantId: string, clientId: string): string {
+  return `${tenantId.toLowerCase()} ${clientId.toLowerCase()}`;
+}
+
+/** Whether the tenant's admin disabled the app's service principal ("Enabled for users to sign in?" No). */
+export function servicePrincipalDisabled(ctx: EmulatorContext, tenantId: string, clientId: string): boolean {
+  return ctx.disabledServicePrincipals.has(servicePrincipalKey(tenantId, clientId));
+}
 
 /** Query (GET) or form body (POST) as single values; a repeated parameter keeps its first value. */
 export function requestParams(request: FastifyRequest): Params {

@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { authorizeRoutes } from './authorize-routes.js';
 import { parseClaimsRequest } from './claims-request.js';
-import type { EmulatorContext } from './context.js';
+import { type EmulatorContext, servicePrincipalKey } from './context.js';
 import { Directory } from './directory.js';
 import { Grants } from './grants.js';
 import { SigningKeys } from './keys.js';
@@ -46,6 +46,7 @@ export async function createIdentityEmulator(options: IdentityEmulatorOptions): 
     keys,
     grants: new Grants(),
     consents: [],
+    disabledServicePrincipals: new Set(),
     minter,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
     userinfoEndpoint: options.userinfoEndpoint,
@@ -79,6 +80,12 @@ export async function createIdentityEmulator(options: IdentityEmulatorOptions): 
     requireClaims: (oid, claimsJson) => {
       if (!parseClaimsRequest(claimsJson)) throw new TypeError('claimsJson must be a JSON claims request');
       ctx.grants.requireClaims(oid, claimsJson);
+    },
+    disableServicePrincipal: (tenantId, clientId) => {
+      ctx.disabledServicePrincipals.add(servicePrincipalKey(tenantId, clientId));
+    },
+    enableServicePrincipal: (tenantId, clientId) => {
+      ctx.disabledServicePrincipals.delete(servicePrincipalKey(tenantId, clientId));
     },
     issueAccessToken: (user, scopes, clientId, extra = {}) =>
       mintGraphAccessToken(minter, {

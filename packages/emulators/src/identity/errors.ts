@@ -217,6 +217,8 @@ export const aadsts = {
       400,
       { suberror: 'basic_action', claims },
     ),
+  applicationDisabled: (clientId: string) =>
+    new AadstsError('unauthorized_client', 7000112, `Application '${clientId}' is disabled.`),
   adminRequired: () =>
     new AadstsError(
       'access_denied',

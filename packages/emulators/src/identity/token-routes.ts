@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseClaimsRequest, requestedAuthContexts, requestedCapabilities } from './claims-request.js';
 import { authenticateClient } from './client-auth.js';
-import { type EmulatorContext, endpoint, errorContext, type Params, requestParams } from './context.js';
+import {
+  type EmulatorContext,
+  endpoint,
+  errorContext,
+  type Params,
+  requestParams,
+  servicePrincipalDisabled,
+} from './context.js';
 import type { Authority } from './directory.js';
 import { AadstsError, aadsts, errorBody } from './errors.js';
 import { REFRESH_INACTIVITY_MS, type Session } from './grants.js';
@@ -81,6 +88,8 @@ function redeemCode(
   if (code.redeemed) throw aadsts.codeRedeemed();
   // Any redemption attempt by the right client uses the code up, successful or not.
   code.redeemed = true;
+  if (servicePrincipalDisabled(ctx, code.session.tenantId, client.clientId))
+    throw aadsts.applicationDisabled(client.clientId);
   if (ctx.now().getTime() >= code.expiresAt) throw aadsts.grantExpired();
   if (!redeemableAt(authority, code.authoritySegment, code.session.tenantId)) throw aadsts.wrongTenant();
   if (p.redirect_uri !== code.redirectUri) throw aadsts.replyMismatch();
@@ -101,6 +110,8 @@ function redeemRefreshToken(
   const { session } = grant;
   if (session.clientId !== client.clientId) throw aadsts.grantInvalid();
   if (authority.kind === 'tenant' && authority.tenant.id !== session.tenantId) throw aadsts.wrongTenant();
+  if (servicePrincipalDisabled(ctx, session.tenantId, client.clientId))
+    throw aadsts.applicationDisabled(client.clientId);
   if (ctx.grants.isRevoked(session)) throw aadsts.grantRevoked();
   if (ctx.now().getTime() - grant.issuedAt > REFRESH_INACTIVITY_MS) throw aadsts.refreshInactive();
   if (session.pendingClaims !== undefined) throw aadsts.claimsRequired(session.pendingClaims);

@@ -107,6 +107,16 @@ export interface IdentityEmulator {
    * with a `claims` parameter that asks for every claim `claimsJson` names.
    */
   requireClaims(oid: string, claimsJson: string): void;
+  /**
+   * A tenant admin disables the app's enterprise application (service principal) in that tenant
+   * ("Enabled for users to sign in?" No; `accountEnabled` false): while it is disabled, every grant
+   * for a user of the tenant, refresh tokens issued before included, is refused with
+   * `unauthorized_client` AADSTS7000112 ("Application '…' is disabled."), and so is the sign-in of
+   * such a user at the authorize endpoint. Users of other tenants are not affected.
+   */
+  disableServicePrincipal(tenantId: string, clientId: string): void;
+  /** The admin enables it again (`accountEnabled` true): grants not otherwise refused work again. */
+  enableServicePrincipal(tenantId: string, clientId: string): void;
   /** A Graph access token, exactly as the token endpoint issues them, without a sign-in. */
   issueAccessToken(
     user: TestUser,

@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime.js';
 import { sessionAuthenticator } from './authenticator.js';
 import { MicrosoftOidcClient } from './oidc-client.js';
 import { SignInService } from './sign-in.js';
-import { TokenService } from './tokens.js';
+import { TokenService, type TokenServiceLog } from './tokens.js';
 
 export interface IdentitySettings {
   readonly clientId: string;
@@ -15,6 +15,8 @@ export interface IdentitySettings {
   readonly onSignOut?: (userId: string) => Promise<void>;
   readonly onSignedIn?: (userId: string, tenantId: string) => Promise<void>;
   readonly onSignInRequired?: (userId: string) => Promise<void>;
+  /** Where the operator hears of a refused client credential (tokens.ts). */
+  readonly log?: TokenServiceLog;
 }
 
 export function callbackUrl(baseUrl: URL): string {
@@ -49,6 +51,7 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     cipher,
     oidc,
     ...(settings.onSignInRequired ? { onSignInRequired: settings.onSignInRequired } : {}),
+    ...(settings.log ? { log: settings.log } : {}),
   });
   const signIn = new SignInService({
     oidc,

@@ -56,20 +56,33 @@ export interface TokenSet {
 export class OidcError extends Error {
   /** Claims a new sign-in must ask for, when the token endpoint's refusal named some (Conditional Access). */
   readonly claims: string | undefined;
+  /**
+   * The AADSTS numbers of the refusal (`error_codes`, e.g. 7000215 for a wrong client secret), for an
+   * operator's log line: never the description, which may echo what was sent.
+   */
+  readonly aadsts: readonly number[];
 
   constructor(
+    /**
+     * The OAuth error, or what went wrong without one. `unauthorized_client` (the user's organisation
+     * disabled or removed Roomlink's enterprise app) and `access_denied` are the user's tenant
+     * refusing; `invalid_client` is Roomlink's own client credential refused (the operator's to fix).
+     */
     readonly code:
       | 'invalid_grant'
       | 'interaction_required'
+      | 'unauthorized_client'
       | 'access_denied'
+      | 'invalid_client'
       | 'validation_failed'
       | 'server_error',
     message: string,
-    options?: { cause?: unknown; claims?: string },
+    options?: { cause?: unknown; claims?: string; aadsts?: readonly number[] },
   ) {
     super(message, options);
     this.name = 'OidcError';
     this.claims = options?.claims;
+    this.aadsts = options?.aadsts ?? [];
   }
 }
 
@@ -266,12 +279,15 @@ async function clientAuthentication(
 
 function asOidcError(error: unknown): OidcError {
   if (error instanceof OidcError) return error;
-  const e = error as { error?: string; code?: string; message?: string; cause?: { claims?: unknown } };
+  const e = error as { error?: string; code?: string; message?: string; cause?: Record<string, unknown> };
   const oauthError = e.error;
   // Entra names the claims a sign-in must satisfy in the error body (e.g. AADSTS50076 with
   // suberror basic_action); signing in again without them would be refused again.
   const claims = typeof e.cause?.claims === 'string' && e.cause.claims !== '' ? e.cause.claims : undefined;
-  const refusal = { cause: error, ...(claims ? { claims } : {}) };
+  const aadsts = Array.isArray(e.cause?.error_codes)
+    ? e.cause.error_codes.filter((c): c is number => Number.isInteger(c))
+    : [];
+  const refusal = { cause: error, aadsts, ...(claims ? { claims } : {}) };
   if (oauthError === 'invalid_grant') return new OidcError('invalid_grant', 'the grant was refused', refusal);
   if (
     oauthError === 'interaction_required' ||
@@ -280,10 +296,20 @@ function asOidcError(error: unknown): OidcError {
   ) {
     return new OidcError('interaction_required', 'the user must sign in again', refusal);
   }
+  // What a refresh of these means is decided by the token service (tokens.ts); a sign-in that meets
+  // them fails with the same message as any other refusal.
   if (oauthError === 'access_denied')
-    return new OidcError('access_denied', 'access was denied', { cause: error });
+    return new OidcError('access_denied', 'access was denied', { cause: error, aadsts });
+  if (oauthError === 'unauthorized_client' || oauthError === 'invalid_client')
+    return new OidcError(oauthError, `the identity platform answered ${oauthError}`, {
+      cause: error,
+      aadsts,
+    });
   if (oauthError)
-    return new OidcError('server_error', `the identity platform answered ${oauthError}`, { cause: error });
+    return new OidcError('server_error', `the identity platform answered ${oauthError}`, {
+      cause: error,
+      aadsts,
+    });
   return new OidcError('validation_failed', e.message ?? 'the sign-in response did not validate', {
     cause: error,
   });

@@ -11,6 +11,27 @@ import type { TokenRecord, TokenRepository, UserRepository } from './ports.js';
 /** Refresh this long before the access token expires, so a Graph call never starts with a dying token. */
 const REFRESH_AHEAD_MS = 5 * 60_000;
 const TABLE = 'user_tokens';
+/** One log line per this long while Microsoft refuses Roomlink's client credential, not one per user. */
+const CLIENT_REFUSED_LOG_EVERY_MS = 60_000;
+
+/**
+ * Refusals of a refresh token that mean Microsoft will not let Roomlink act for the user any more:
+ * the grant is gone (revoked, expired, password reset), the user must sign in interactively
+ * (Conditional Access), the user's organisation disabled or deleted Roomlink's enterprise app
+ * (`unauthorized_client`: AADSTS7000112, AADSTS700016), or access was refused (`access_denied`).
+ * Not `invalid_client`: that is Roomlink's own credential refused, whatever the user.
+ */
+const SIGN_IN_REQUIRED: ReadonlySet<OidcError['code']> = new Set([
+  'invalid_grant',
+  'interaction_required',
+  'unauthorized_client',
+  'access_denied',
+]);
+
+/** Where the token service reports what an operator must act on (pino's signature). */
+export interface TokenServiceLog {
+  error(fields: Record<string, unknown>, message: string): void;
+}
 
 export interface TokenServiceDeps {
   readonly tokens: TokenRepository;
@@ -20,11 +41,15 @@ export interface TokenServiceDeps {
   readonly now?: () => Date;
   /** Told when a user must sign in again, e.g. so that sync stops for them. */
   readonly onSignInRequired?: (userId: string) => Promise<void>;
+  /** Told, at error level, when Microsoft refuses Roomlink's own client credential (`invalid_client`). */
+  readonly log?: TokenServiceLog;
 }
 
 export class TokenService {
   readonly #inflight = new Map<string, Promise<string>>();
   readonly #now: () => Date;
+  /** When the last `invalid_client` line was logged, and how many refusals came since. */
+  #clientRefused = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
 
   constructor(private readonly deps: TokenServiceDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -94,10 +119,8 @@ export class TokenService {
     try {
       fresh = await (await this.deps.oidc()).refresh(refreshToken, claims);
     } catch (error) {
-      if (
-        error instanceof OidcError &&
-        (error.code === 'invalid_grant' || error.code === 'interaction_required')
-      ) {
+      if (error instanceof OidcError && error.code === 'invalid_client') this.#clientRefusedLog(error);
+      if (error instanceof OidcError && SIGN_IN_REQUIRED.has(error.code)) {
         // What the token endpoint asked for, else the challenge this refresh answered.
         const required = error.claims ?? claims;
         await this.#requireSignIn(userId, record.version, required ?? null);
@@ -125,6 +148,32 @@ export class TokenService {
       if (winner?.accessTokenCt) return this.#open(winner, 'access_token', winner.accessTokenCt);
     }
     return fresh.accessToken;
+  }
+
+  /**
+   * Microsoft refused Roomlink's client authentication: every user's refresh fails alike until the
+   * operator fixes the credential, so the users and their tokens stay as they are (the refresh is
+   * retried later) and the operator is told, at most once a minute. Only the AADSTS numbers are
+   * logged, never the error description or anything that was sent.
+   */
+  #clientRefusedLog(error: OidcError): void {
+    const now = this.#now().getTime();
+    this.#clientRefused.since += 1;
+    if (now - this.#clientRefused.loggedAt < CLIENT_REFUSED_LOG_EVERY_MS) return;
+    this.deps.log?.error(
+      {
+        oauthError: 'invalid_client',
+        aadsts: error.aadsts.map((code) => `AADSTS${code}`),
+        refusals: this.#clientRefused.since,
+      },
+      "Microsoft refused Roomlink's client credential (invalid_client): token refreshes fail for every " +
+        'user, and calendar sync with them. Check that the client secret (MS_CLIENT_SECRET) or the ' +
+        'certificate (MS_CLIENT_CERT, MS_CLIENT_KEY) is current and registered on the app registration ' +
+        'of MS_CLIENT_ID (AADSTS7000222: the secret expired; AADSTS7000215: a wrong secret; ' +
+        'AADSTS700027: a certificate the app does not hold). Users keep their sign-in and tokens; ' +
+        'later refreshes try again.',
+    );
+    this.#clientRefused = { loggedAt: now, since: 0 };
   }
 
   /**
