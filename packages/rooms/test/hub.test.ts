@@ -1470,3 +1470,113 @@ describe('host links', () => {
     });
   });
 });
+
+describe('the waiting tabs of a client a host removes or denies', () => {
+  const HOST = '192.0.2.10';
+  const TROLL = '198.51.100.66';
+  const OTHER = '203.0.113.9';
+
+  /** The id the host's latest lobby list gives the guest waiting as `name`. */
+  function waitingId(host: FakeSocket, name: string): string {
+    const id = host
+      .all('lobby')
+      .at(-1)
+      ?.waiting.find((w) => w.name === name)?.id;
+    if (id === undefined) throw new Error(`${name} is not waiting`);
+    return id;
+  }
+
+  const lobbyNames = (host: FakeSocket) =>
+    host
+      .all('lobby')
+      .at(-1)
+      ?.waiting.map((w) => w.name);
+
+  /**
+   * A lobby room: a host (at its own address), a troll the host let in as "Bob", and the troll's
+   * second tab (same address) waiting in the lobby as "Alice".
+   */
+  async function trollInTwoTabs(hub: RoomHub) {
+    const slug = directory.add({ lobby: true });
+    const host = await attempt(hub, slug, 'Hana', HOST_PIN, new FakeSocket(), HOST);
+    const bob = await attempt(hub, slug, 'Bob', undefined, new FakeSocket(), TROLL);
+    host.message({ type: 'admit', id: waitingId(host, 'Bob') });
+    const bobId = bob.all('joined')[0]?.id;
+    if (bobId === undefined) throw new Error('Bob was not admitted');
+    const alice = await attempt(hub, slug, 'Alice', undefined, new FakeSocket(), TROLL);
+    expect(lobbyNames(host)).toEqual(['Alice']);
+    return { slug, host, bobId, alice, aliceId: waitingId(host, 'Alice') };
+  }
+
+  const REFUSED_AS_REMOVED = { type: 'refused', reason: 'removed', retryAfterSeconds: REMOVED_MS / 1000 };
+
+  it('are refused as removed when a host removes one of its tabs from the call, and leave the lobby', async () => {
+    const hub = newHub();
+    const { host, bobId, alice } = await trollInTwoTabs(hub);
+    host.message({ type: 'remove', id: bobId });
+    expect(alice.all('refused')).toEqual([REFUSED_AS_REMOVED]);
+    expect(alice.closedWith?.code).toBe(CLOSE.refused);
+    expect(alice.all('joined')).toEqual([]);
+    expect(lobbyNames(host)).toEqual([]);
+    expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+  });
+
+  it('are not let in by a host admitting one right after the removal', async () => {
+    const hub = newHub();
+    const { host, bobId, alice, aliceId } = await trollInTwoTabs(hub);
+    host.message({ type: 'remove', id: bobId });
+    host.message({ type: 'admit', id: aliceId });
+    expect(alice.all('joined')).toEqual([]);
+    expect(alice.all('refused')).toEqual([REFUSED_AS_REMOVED]);
+    expect(host.all('peer-joined').map((p) => p.peer.name)).toEqual(['Bob']);
+    expect(host.all('error').at(-1)).toEqual({ type: 'error', code: 'unknown_participant' });
+    expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+  });
+
+  it('are not let in when the lobby is turned off after the removal', async () => {
+    const hub = newHub();
+    const { slug, host, bobId, alice } = await trollInTwoTabs(hub);
+    host.message({ type: 'remove', id: bobId });
+    directory.rooms.set(slug, { ...(directory.rooms.get(slug) as RoomInfo), lobby: false });
+    await hub.recheckRoom(slug);
+    expect(alice.all('joined')).toEqual([]);
+    expect(alice.all('refused')).toEqual([REFUSED_AS_REMOVED]);
+    expect(host.all('peer-joined').map((p) => p.peer.name)).toEqual(['Bob']);
+    expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+  });
+
+  it('go, and those of other clients stay: the host may still let them in', async () => {
+    const hub = newHub();
+    const { slug, host, bobId, alice } = await trollInTwoTabs(hub);
+    const olga = await attempt(hub, slug, 'Olga', undefined, new FakeSocket(), OTHER);
+    expect(lobbyNames(host)).toEqual(['Alice', 'Olga']);
+    host.message({ type: 'remove', id: bobId });
+    expect(alice.all('refused')).toEqual([REFUSED_AS_REMOVED]);
+    expect(olga.all('refused')).toEqual([]);
+    expect(olga.closedWith).toBeNull();
+    expect(lobbyNames(host)).toEqual(['Olga']);
+    host.message({ type: 'admit', id: waitingId(host, 'Olga') });
+    expect(olga.all('joined')).toHaveLength(1);
+    expect(hub.counts()).toMatchObject({ participants: 2, waiting: 0 });
+  });
+
+  it('are refused as denied when a host denies one of them; other clients wait on', async () => {
+    const hub = newHub();
+    const slug = directory.add({ lobby: true });
+    const host = await attempt(hub, slug, 'Hana', HOST_PIN, new FakeSocket(), HOST);
+    await attempt(hub, slug, 'Bob', undefined, new FakeSocket(), TROLL);
+    const alice = await attempt(hub, slug, 'Alice', undefined, new FakeSocket(), TROLL);
+    const olga = await attempt(hub, slug, 'Olga', undefined, new FakeSocket(), OTHER);
+    const aliceId = waitingId(host, 'Alice');
+    host.message({ type: 'deny', id: waitingId(host, 'Bob') });
+    // The host admits the other tab at once, seeing another name.
+    host.message({ type: 'admit', id: aliceId });
+    expect(alice.all('joined')).toEqual([]);
+    expect(alice.all('refused')).toEqual([
+      { type: 'refused', reason: 'denied', retryAfterSeconds: REMOVED_MS / 1000 },
+    ]);
+    expect(olga.all('refused')).toEqual([]);
+    expect(lobbyNames(host)).toEqual(['Olga']);
+    expect(hub.counts()).toMatchObject({ participants: 1, waiting: 1 });
+  });
+});

@@ -841,6 +841,12 @@ export class RoomHub {
           this.#invalid(peer, 'unknown_participant');
           return;
         }
+        // A tab of a client kept out since it came to the lobby (see #refuseKeptOut) is turned away as
+        // its join would be now; the host, who may know it by another name, is told it is not there.
+        if (this.#refusedAsRemoved(waiting)) {
+          this.#error(peer, 'unknown_participant');
+          return;
+        }
         if (room.participants.size >= this.options.maxParticipants) {
           this.#error(peer, 'room_full');
           return;
@@ -857,6 +863,7 @@ export class RoomHub {
         this.#keepOut(waiting, 'denied');
         this.#send(waiting, { type: 'denied' });
         this.#drop(waiting, CLOSE.denied, 'denied');
+        this.#refuseKeptOut(room, waiting.client);
         return;
       case 'mute':
         if (!joined || joined === peer) {
@@ -877,6 +884,7 @@ export class RoomHub {
         target.rejoin = null;
         this.#send(target, { type: 'removed' });
         this.#drop(target, CLOSE.removed, 'removed');
+        this.#refuseKeptOut(room, target.client);
         return;
       }
     }
@@ -891,6 +899,15 @@ export class RoomHub {
       if (!oldest.done) this.#removed.delete(oldest.value);
     }
     this.#removed.set(key, { until: this.options.now().getTime() + REMOVED_MS, how });
+  }
+
+  /**
+   * The client's other tabs waiting in the room's lobby, once a host removed or denied it: each is
+   * refused as its join would be now (`removed` or `denied`, with the time left), or a host admitting
+   * one, under another name, would let that client back in at once.
+   */
+  #refuseKeptOut(room: LiveRoom, client: string): void {
+    for (const peer of [...room.waiting.values()]) if (peer.client === client) this.#refusedAsRemoved(peer);
   }
 
   /** Refuses the peer if its client may not give PINs for this room now (see PinGuard); says whether. */
@@ -1032,7 +1049,7 @@ export class RoomHub {
    * they join again under the new ones (PIN, lobby). Hosts are never affected. A guest waiting in the
    * lobby stays there unless a guest PIN it did not give is now needed; with the lobby turned off,
    * those waiting walk in as newcomers now would, while there are seats (the others keep waiting for
-   * a host, or a seat).
+   * a host, or a seat), and those of a client a host removed or denied lately are refused so.
    */
   #enforceRules(room: LiveRoom, info: RoomInfo): number {
     const out = [...room.participants.values(), ...room.waiting.values()].filter((peer) => {
@@ -1043,16 +1060,22 @@ export class RoomHub {
     });
     for (const peer of out) this.#send(peer, { type: 'closed', reason: 'changed' });
     for (const peer of out) this.#drop(peer, CLOSE.roomClosed, 'changed');
+    let refused = 0;
     if (!info.lobby && room.waiting.size > 0 && this.#rooms.get(room.slug) === room) {
       let admitted = 0;
       for (const peer of [...room.waiting.values()]) {
+        // A client a host removed or denied is refused, as its join would be (see #refuseKeptOut).
+        if (this.#refusedAsRemoved(peer)) {
+          refused += 1;
+          continue;
+        }
         if (room.participants.size >= this.options.maxParticipants) break;
         this.#admit(room, peer);
         admitted += 1;
       }
       if (admitted > 0) this.#announceLobby(room);
     }
-    return out.length;
+    return out.length + refused;
   }
 
   #endRoom(room: LiveRoom, reason: 'cancelled' | 'ended' | 'moved', opensAt: Date | null = null): number {
