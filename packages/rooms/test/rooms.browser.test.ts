@@ -363,6 +363,107 @@ describe('a camera held by another application when the page opened', () => {
   }, 60_000);
 });
 
+/**
+ * An init script (test-only): a microphone asked for exactly, other than the default one, is held by
+ * another application (NotReadableError, after the browser granted it, as Chrome does).
+ */
+const otherMicrophonesBusy = `(() => {
+  const devices = navigator.mediaDevices;
+  const native = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (constraints) => {
+    const exact = constraints && constraints.audio && constraints.audio.deviceId && constraints.audio.deviceId.exact;
+    if (!exact || exact === 'default') return native(constraints);
+    return native(constraints).then((stream) => {
+      for (const track of stream.getTracks()) track.stop();
+      throw new DOMException('Could not start audio source', 'NotReadableError');
+    });
+  };
+})();`;
+
+/**
+ * An init script (test-only): every track the page gets is kept in `window.__roomsTracks`, so that
+ * the test can make one end as an unplugged device does; `window.__roomsNoMicrophone = true` makes
+ * microphone requests find none (NotFoundError).
+ */
+const UNPLUGGABLE = `(() => {
+  const devices = navigator.mediaDevices;
+  const native = devices.getUserMedia.bind(devices);
+  window.__roomsTracks = [];
+  window.__roomsNoMicrophone = false;
+  devices.getUserMedia = async (constraints) => {
+    if (window.__roomsNoMicrophone && constraints && constraints.audio) {
+      throw new DOMException('Requested device not found', 'NotFoundError');
+    }
+    const stream = await native(constraints);
+    window.__roomsTracks.push(...stream.getTracks());
+    return stream;
+  };
+})();`;
+
+/** The live microphone track the page got last ends as an unplugged device's does: stopped, then `ended`. */
+const unplugMicrophone = (page: Page) =>
+  page.evaluate(`(() => {
+    const track = window.__roomsTracks.filter((t) => t.kind === 'audio' && t.readyState === 'live').at(-1);
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+  })()`);
+
+describe('camera and microphone trouble', () => {
+  it('a microphone chosen in the list that another application holds: the page says so and the list shows the one in use again', async () => {
+    const slug = directory.add();
+    const page = await openPage(slug, '', server, (p) => p.addInitScript(otherMicrophonesBusy));
+    const list = page.getByLabel('Microphone');
+    await expect.poll(() => list.locator('option').count()).toBeGreaterThan(1);
+    const inUse = await list.inputValue();
+    const values = await Promise.all(
+      (await list.locator('option').all()).map((o) => o.getAttribute('value')),
+    );
+    const other = values.find((v) => v && v !== inUse && v !== 'default');
+    expect(other).toBeTruthy();
+
+    await list.selectOption(other ?? '');
+    await expect.poll(() => list.inputValue(), { timeout: 10_000 }).toBe(inUse);
+    await page.getByText('Your microphone did not start. Another application may be using it.').waitFor();
+    expect(await page.locator('#preview-mic').textContent()).toBe('Mute microphone');
+    expect(await page.locator('#preview-mic').isEnabled()).toBe(true);
+  }, 60_000);
+
+  it('a microphone unplugged in the call: the default one takes over and the page says so; with none left, the others see it off', async () => {
+    const slug = directory.add();
+    const ada = await openPage(slug, '', server, (p) => p.addInitScript(UNPLUGGABLE));
+    const bob = await openPage(slug);
+    await joinAs(ada, 'Ada');
+    await inCall(ada);
+    await joinAs(bob, 'Bob');
+    await inCall(bob);
+    await expectMediaFlowing([bob], 1);
+
+    await unplugMicrophone(ada);
+    await ada
+      .getByText('Your microphone was disconnected. Your default microphone is used instead.')
+      .waitFor();
+    expect(await ada.locator('#call-mic').textContent()).toBe('Mute microphone');
+    // Bob hears Ada's replacement microphone.
+    await expectMediaFlowing([bob], 1);
+
+    await ada.evaluate('window.__roomsNoMicrophone = true');
+    await unplugMicrophone(ada);
+    await ada
+      .getByText(
+        'Your microphone was lost and no other microphone could be started. Check that one is connected.',
+      )
+      .waitFor();
+    await expect.poll(() => ada.locator('#call-mic').isEnabled()).toBe(false);
+    expect(await ada.locator('#call-mic').textContent()).toBe('Unmute microphone');
+    await expect.poll(() => bob.locator('#participant-list').textContent()).toContain('microphone off');
+    // Nothing is chosen in the list rather than a microphone that is not in use.
+    await ada.locator('#settings summary').click();
+    await expect
+      .poll(() => ada.getByLabel('Microphone').locator('option:checked').textContent())
+      .toBe('None');
+  }, 60_000);
+});
+
 describe('rooms that cannot be joined', () => {
   it('cancelled, closed, not yet open and unknown rooms say so, in French too', async () => {
     const now = Date.now();

@@ -121,6 +121,12 @@ function init(): void {
   el.languageSwitch.setAttribute('aria-label', t('otherLanguageLabel'));
 
   media.onChange(renderToggles);
+  media.onLost(({ kind, replaced }) => {
+    if (kind === 'audio') mediaProblem(t(replaced ? 'microphoneReplaced' : 'microphoneLost'));
+    else mediaProblem(t(replaced ? 'cameraReplaced' : 'cameraLost'));
+    // The lists show the default device now in use, or a placeholder for none.
+    void fillDevices();
+  });
   renderToggles();
   wireControls();
   window.addEventListener('pagehide', () => {
@@ -356,6 +362,12 @@ function showNotice(text: string): void {
   }, 10_000);
 }
 
+/** A camera or microphone problem: a call notice, or before joining (notices out of sight) the form's line. */
+function mediaProblem(text: string): void {
+  if (session) showNotice(text);
+  else el.joinError.textContent = text;
+}
+
 function formError(text: string, field: HTMLElement): void {
   el.joinError.textContent = text;
   field.focus();
@@ -399,21 +411,38 @@ async function fillDevices(): Promise<void> {
 function fillSelect(
   select: HTMLSelectElement,
   devices: MediaDeviceInfo[],
-  selected: string,
+  inUse: string,
   kind: 'cameraLabel' | 'microphoneLabel',
 ): void {
   select.replaceChildren(
     ...(devices.length
-      ? devices.map((d, i) =>
-          h('option', {
-            value: d.deviceId,
-            text: d.label || `${t(kind)} ${i + 1}`,
-            selected: d.deviceId === selected,
-          }),
-        )
+      ? devices.map((d, i) => h('option', { value: d.deviceId, text: d.label || `${t(kind)} ${i + 1}` }))
       : [h('option', { value: '', text: t('noDevice') })]),
   );
   select.disabled = devices.length === 0;
+  showInUse(select, inUse);
+}
+
+/**
+ * Selects the device in use. One the list lacks (none in use, or a device gone) shows as a
+ * placeholder, selected and not choosable: the browser would show the first device instead, and
+ * choosing that one would change nothing.
+ */
+function showInUse(select: HTMLSelectElement, inUse: string): void {
+  if (select.disabled) return;
+  select.querySelector('option[data-placeholder]')?.remove();
+  if ([...select.options].some((option) => option.value === inUse)) {
+    select.value = inUse;
+    return;
+  }
+  const placeholder = h('option', {
+    value: '',
+    text: t(inUse ? 'currentDevice' : 'noDevice'),
+    disabled: true,
+    'data-placeholder': true,
+  });
+  select.prepend(placeholder);
+  placeholder.selected = true;
 }
 
 function wireControls(): void {
@@ -425,9 +454,7 @@ function wireControls(): void {
   const toggleCam = () =>
     void media.setCamera(!media.state.video).catch(() => {
       renderToggles();
-      // Before joining, the call's notices are out of sight: the form's own line says it.
-      if (session) showNotice(t('cameraFailed'));
-      else el.joinError.textContent = t('cameraFailed');
+      mediaProblem(t('cameraFailed'));
     });
   el.previewMic.addEventListener('click', toggleMic);
   el.callMic.addEventListener('click', toggleMic);
@@ -441,11 +468,25 @@ function wireControls(): void {
   });
   el.callLeave.addEventListener('click', () => session?.leave());
   el.waitingLeave.addEventListener('click', () => session?.leave());
-  el.camera.addEventListener('change', () => void media.useCamera(el.camera.value).catch(() => undefined));
-  el.microphone.addEventListener(
-    'change',
-    () => void media.useMicrophone(el.microphone.value).catch(() => undefined),
-  );
+  // A device that does not start (busy, unplugged) leaves the one in use, and the list shows that one again.
+  el.camera.addEventListener('change', () => {
+    media.useCamera(el.camera.value).then(
+      () => showInUse(el.camera, media.videoDeviceId),
+      () => {
+        mediaProblem(t('cameraFailed'));
+        showInUse(el.camera, media.videoDeviceId);
+      },
+    );
+  });
+  el.microphone.addEventListener('change', () => {
+    media.useMicrophone(el.microphone.value).then(
+      () => showInUse(el.microphone, media.audioDeviceId),
+      () => {
+        mediaProblem(t('microphoneFailed'));
+        showInUse(el.microphone, media.audioDeviceId);
+      },
+    );
+  });
   navigator.mediaDevices?.addEventListener?.('devicechange', () => void fillDevices());
   el.chatForm.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -27,6 +27,8 @@ const en = {
   cameraLabel: 'Camera',
   microphoneLabel: 'Microphone',
   noDevice: 'None',
+  // Selected in a device list while the device in use is not in it (it went away).
+  currentDevice: 'Current device',
   previewLabel: 'Your camera preview',
   mediaUnavailable:
     'Your camera and microphone are not available (blocked or missing). You can still join to see and hear the others.',
@@ -127,6 +129,13 @@ const en = {
   endedHeading: 'Meeting',
   shareFailed: 'Screen sharing did not start.',
   cameraFailed: 'Your camera did not start. Another application may be using it.',
+  microphoneFailed: 'Your microphone did not start. Another application may be using it.',
+  // A microphone or camera that went away during the page (unplugged, a Bluetooth headset dropped).
+  microphoneReplaced: 'Your microphone was disconnected. Your default microphone is used instead.',
+  microphoneLost:
+    'Your microphone was lost and no other microphone could be started. Check that one is connected.',
+  cameraReplaced: 'Your camera was disconnected. Your default camera is used instead.',
+  cameraLost: 'Your camera was lost and no other camera could be started. Check that one is connected.',
   roomFullAdmit: 'The room is full: nobody else can be admitted.',
   chatTooFast: 'You are sending messages too fast: this one was not sent. Send it again in a moment.',
   chatTooLong: 'This message is too long: at most {max} characters.',
@@ -170,6 +179,7 @@ const fr: Dictionary = {
   cameraLabel: 'Caméra',
   microphoneLabel: 'Micro',
   noDevice: 'Aucun',
+  currentDevice: 'Appareil actuel',
   previewLabel: 'Aperçu de votre caméra',
   mediaUnavailable:
     'Votre caméra et votre micro ne sont pas disponibles (bloqués ou absents). Vous pouvez quand même rejoindre pour voir et entendre les autres.',
@@ -270,6 +280,13 @@ const fr: Dictionary = {
   endedHeading: 'Réunion',
   shareFailed: 'Le partage d’écran n’a pas démarré.',
   cameraFailed: 'Votre caméra n’a pas démarré. Une autre application l’utilise peut-être.',
+  microphoneFailed: 'Votre micro n’a pas démarré. Une autre application l’utilise peut-être.',
+  microphoneReplaced: 'Votre micro a été déconnecté. Votre micro par défaut est utilisé à la place.',
+  microphoneLost:
+    'Votre micro a été perdu et aucun autre micro n’a pu démarrer. Vérifiez qu’un micro est branché.',
+  cameraReplaced: 'Votre caméra a été déconnectée. Votre caméra par défaut est utilisée à la place.',
+  cameraLost:
+    'Votre caméra a été perdue et aucune autre caméra n’a pu démarrer. Vérifiez qu’une caméra est branchée.',
   roomFullAdmit: 'La salle est pleine : personne d’autre ne peut entrer.',
   chatTooFast:
     'Vous envoyez des messages trop vite : celui-ci n’a pas été envoyé. Renvoyez-le dans un instant.',
