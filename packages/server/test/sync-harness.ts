@@ -56,7 +56,7 @@ export interface SyncEnv {
    * after the test's would leave its older delta link behind, and the next round would not hear of
    * the change; a spy on Graph would answer the queue's reads too.
    */
-  asJob(user: SyncUser, work: (state: SyncUserRecord) => Promise<void>): Promise<void>;
+  asJob(user: SyncUser, work: (state: SyncUserRecord) => Promise<unknown>): Promise<void>;
   /** A reconciliation of the user's mailbox, run as its job would (asJob). */
   reconcile(user: SyncUser, fresh?: boolean): Promise<void>;
   close(): Promise<void>;

@@ -238,6 +238,45 @@ for (const dialect of DIALECTS) {
       expect(after?.lastReconciledAt).toBe(new Date(clock.ms).toISOString());
     });
 
+    it("follows a series master's notification with a delta round, but not a round's own retry of it", async () => {
+      // A series with no meeting: applying it changes nothing, and reads nothing more.
+      const master = {
+        id: 'master-1',
+        type: 'seriesMaster',
+        subject: 'Weekly',
+        changeKey: 'ck-1',
+        lastModifiedDateTime: '2026-12-01T08:00:00Z',
+        start: { dateTime: '2026-12-02T10:00:00.0000000', timeZone: 'UTC' },
+        end: { dateTime: '2026-12-02T11:00:00.0000000', timeZone: 'UTC' },
+        recurrence: {
+          pattern: { type: 'weekly', interval: 1, daysOfWeek: ['wednesday'] },
+          range: { type: 'noEnd', startDate: '2026-12-02', recurrenceTimeZone: 'UTC' },
+        },
+        body: { contentType: 'html', content: '<p>Agenda</p>' },
+      };
+      const graph = {
+        async request() {
+          return { status: 200, body: master };
+        },
+      };
+      const queue = recordingQueue();
+      const handlers = worker(graph, queue);
+
+      // Graph tells a change to one occurrence under its master's id: only a round names which.
+      await handlers[JOB.change]?.({ userId: user.userId, eventId: 'master-1' }, CONTEXT);
+      expect(queue.added).toEqual([
+        { kind: JOB.reconcile, payload: { userId: user.userId }, dedupeKey: user.userId },
+      ]);
+
+      // A round retrying the master alone must not start another round (which could retry it again).
+      queue.added.length = 0;
+      await handlers[JOB.change]?.(
+        { userId: user.userId, eventId: 'master-1', retryOf: 'reconcile' },
+        CONTEXT,
+      );
+      expect(queue.added).toEqual([]);
+    });
+
     it('ends a reconciliation whose mailbox Graph throttled for long, instead of retrying each event alone', async () => {
       const queue = recordingQueue();
       const occurrence = (id: string) => ({

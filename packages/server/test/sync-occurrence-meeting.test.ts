@@ -1,8 +1,9 @@
 /**
  * A meeting the add-in made for one occurrence of a series (the series itself has none): Outlook
  * writes its block and properties into that occurrence, which becomes an exception. Calendar sync
- * follows that meeting as it follows a single event: linked at the next round, then moved, retitled
- * and cancelled with its occurrence, through the notifications Graph sends under the master's id.
+ * follows that meeting as it follows a single event: linked, moved, retitled and cancelled with its
+ * occurrence through the notifications Graph sends under the master's id (each followed by an
+ * incremental delta round, which names the occurrence that changed).
  * A series' own meeting is never driven by one of its exceptions. The Graph emulator plays Outlook.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +63,7 @@ for (const dialect of DIALECTS) {
       ],
     });
 
-    it('links it at the next round, then moves, retitles and cancels it with its occurrence', async () => {
+    it('links it on the notification, then moves, retitles and cancels it with its occurrence', async () => {
       const u = await env.startedUser();
       const { first, masterId } = plainSeries(u, 'Numbers');
       await env.settled();
@@ -81,15 +82,15 @@ for (const dialect of DIALECTS) {
       const exceptionId = immutableId(exception.id);
       await env.settled();
 
-      // The round lists the exception under its own id: it is read, and its meeting linked to it.
-      await env.reconcile(u);
+      // The master's notification brings a delta round, which lists the exception under its own id:
+      // it is read, and its meeting linked to it, with no hourly reconciliation.
       expect(await env.sync.service.isLinked(u.userId, exceptionId)).toBe(true);
       expect((await env.sync.syncStore.links.findByMeeting(meeting.id))?.kind).toBe('occurrence');
       // The series carries no meeting: nothing links it.
       expect(await env.sync.service.isLinked(u.userId, masterId)).toBe(false);
 
       // Moved two hours later and retitled in Outlook: the notification (under the master's id) is
-      // enough, with no round.
+      // enough.
       const movedTo = new Date(third.getTime() + 2 * HOUR);
       env.emulator.updateOccurrence(u.oid, masterId, third, {
         subject: 'Numbers, Q4 close',

@@ -207,7 +207,7 @@ export class SyncWorker {
     return {
       [JOB.change]: (p, context) =>
         this.#withMailbox(JOB.change, p, context, async (user) => {
-          await this.syncEvent(user, String(p.eventId), p.changeType === 'deleted');
+          const ofSeries = await this.syncEvent(user, String(p.eventId), p.changeType === 'deleted');
           // A retry of one event from a reconciliation is not a notification.
           if (p.retryOf !== 'reconcile') {
             this.#assertLeaseHeld();
@@ -216,6 +216,10 @@ export class SyncWorker {
               { lastChangeAt: this.#now().toISOString() },
               this.#now(),
             );
+            // A change to one occurrence is notified under its series master's id, and only a delta
+            // round names the occurrence that changed (one the add-in just gave a meeting of its own,
+            // or one whose meeting moved): an incremental round follows, deduplicated per mailbox.
+            if (ofSeries) await this.#enqueueReconcile(user.userId);
           }
         }),
       [JOB.reconcile]: (p, context) =>
@@ -244,22 +248,9 @@ export class SyncWorker {
    * Fetches one event and applies it (an occurrence: its own meeting, if the add-in gave it one, then
    * its master); 404 means deleted. An event Graph notified as deleted but still returns may sit in
    * Deleted Items (calendar-departure.ts): the calendar view around its start, which lists the default
-   * calendar only, decides.
-   *
-   * A change to one occurrence is notified under its master's id (the exception lives inside the
-   * master's item), so a master's sync also reads the occurrences that follow meetings of their own.
+   * calendar only, decides. True when the event read is a series master.
    */
-  async syncEvent(user: SyncUserRecord, eventId: string, notifiedDeleted = false): Promise<void> {
-    const master = await this.#syncOne(user, eventId, notifiedDeleted);
-    if (master) await this.#refreshOccurrenceLinks(user, master);
-  }
-
-  /** syncEvent without the occurrences' refresh; the id of the series master it was asked for, if so. */
-  async #syncOne(
-    user: SyncUserRecord,
-    eventId: string,
-    notifiedDeleted = false,
-  ): Promise<string | undefined> {
+  async syncEvent(user: SyncUserRecord, eventId: string, notifiedDeleted = false): Promise<boolean> {
     const owner = ownerOf(user);
     let raw: unknown;
     try {
@@ -274,36 +265,17 @@ export class SyncWorker {
       if (error instanceof GraphError && error.status === 404) {
         this.#assertLeaseHeld();
         await this.deps.service.applyDeleted(owner, eventId);
-        return undefined;
+        return false;
       }
       throw error;
     }
     this.#assertLeaseHeld();
     const item = toCalendarItem(raw, this.deps.settings.addinId);
-    if (!item) return undefined;
-    if (isOccurrence(item)) {
-      // Notified under its own id: the other occurrences' changes come with their own notifications.
-      await this.#applyFetched(user, item, undefined, notifiedDeleted && !item.isCancelled);
-      await this.#syncOne(user, item.seriesMasterId);
-      return undefined;
-    }
+    if (!item) return false;
     await this.#applyFetched(user, item, undefined, notifiedDeleted && !item.isCancelled);
-    return item.type === 'seriesMaster' ? item.id : undefined;
-  }
-
-  /**
-   * Reads again every occurrence that follows a meeting of its own. Which series each belongs to is
-   * not recorded (its link holds only the sealed event id), so all of the user's are read, in one
-   * $batch: there are few, and none for most users, who then cost a single query of the store.
-   */
-  async #refreshOccurrenceLinks(user: SyncUserRecord, masterRead: string): Promise<void> {
-    const links = await this.deps.service.linkedEvents(user.userId, 'occurrence');
-    await this.#fetchAndApply(
-      user,
-      links.map((l) => l.eventId),
-      undefined,
-      new Set([masterRead]),
-    );
+    // Notified under its own id: the other occurrences' changes come with their own notifications.
+    if (isOccurrence(item)) await this.syncEvent(user, item.seriesMasterId);
+    return item.type === 'seriesMaster';
   }
 
   /**
@@ -508,7 +480,7 @@ export class SyncWorker {
         const master = item.seriesMasterId;
         if (isOccurrence(item) && master && !ids.includes(master) && !mastersRead.has(master)) {
           mastersRead.add(master);
-          await this.#syncOne(user, master);
+          await this.syncEvent(user, master);
         }
       } catch (error) {
         // A read this event needed (its instances, the calendar view) failed: it alone is retried,

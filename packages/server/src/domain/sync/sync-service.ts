@@ -104,12 +104,9 @@ export class CalendarSyncService {
     return this.#report('cancelled');
   }
 
-  /** The events this user's meetings follow (ids decrypted), all or of one kind, for a refresh. */
-  async linkedEvents(
-    userId: string,
-    kind?: LinkKind,
-  ): Promise<{ meetingId: string; eventId: string; kind: LinkKind }[]> {
-    const links = (await this.deps.store.links.listByUser(userId)).filter((l) => !kind || l.kind === kind);
+  /** The events this user's meetings follow (ids decrypted), for a round's check of those it did not see. */
+  async linkedEvents(userId: string): Promise<{ meetingId: string; eventId: string; kind: LinkKind }[]> {
+    const links = await this.deps.store.links.listByUser(userId);
     return Promise.all(
       links.map(async (l) => ({ meetingId: l.meetingId, eventId: await this.#eventId(l), kind: l.kind })),
     );
