@@ -1131,3 +1131,30 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('meetings API on a Roomlink with no SIP gateway (ROOMLINK_SIP_DOMAIN=none)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { env: { ROOMLINK_SIP_DOMAIN: 'none' } });
+  });
+  afterAll(async () => t?.close());
+
+  it('offers no SIP address, in the join details or the instructions', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/meetings',
+      headers: alice,
+      payload: { ...valid, idempotencyKey: 'outlook-item-no-sip' },
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.sipUri).toBeNull();
+    expect(body.conferenceId).toMatch(/^[1-9]\d{9}$/);
+    for (const output of [body.instructions.html, body.instructions.text]) {
+      expect(output).toContain(body.joinUrl);
+      expect(output).not.toMatch(/sip:|@roomlink\.test|video conferencing/);
+    }
+    const read = await t.app.inject({ method: 'GET', url: `/api/v1/meetings/${body.id}`, headers: alice });
+    expect(read.json().sipUri).toBeNull();
+  });
+});

@@ -24,7 +24,7 @@ export function sampleJoinDetails(config: Config): JoinDetails {
     meetingId: 'preview',
     joinUrl: new URL('m/preview-sample-link', config.baseUrl).toString(),
     conferenceId,
-    sipUri: `${conferenceId}@${config.rooms.sipDomain}`,
+    sipUri: config.rooms.sipDomain === null ? null : `${conferenceId}@${config.rooms.sipDomain}`,
     guestPin: '731942',
     hostPin: '205318',
     // Only a number this Roomlink has: a made-up one would suggest dial-in works when it does not

@@ -13,6 +13,17 @@ describe('configuration', () => {
     expect(Object.isFrozen(c.rooms)).toBe(true);
   });
 
+  it('takes ROOMLINK_SIP_DOMAIN=none as no SIP gateway, and refuses what is not a host name', () => {
+    expect(loadConfig({ ROOMLINK_SIP_DOMAIN: 'none' }).rooms.sipDomain).toBeNull();
+    expect(loadConfig({ ROOMLINK_SIP_DOMAIN: 'NONE' }).rooms.sipDomain).toBeNull();
+    expect(loadConfig({ ROOMLINK_SIP_DOMAIN: 'sip.contoso.example' }).rooms.sipDomain).toBe(
+      'sip.contoso.example',
+    );
+    expect(() => loadConfig({ ROOMLINK_SIP_DOMAIN: 'sip contoso' })).toThrow(
+      /ROOMLINK_SIP_DOMAIN="sip contoso" must be a host name, or none for no SIP address/,
+    );
+  });
+
   it('names every bad variable in one message, without echoing secrets', () => {
     let error: unknown;
     try {

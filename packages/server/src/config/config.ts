@@ -43,7 +43,8 @@ export interface Config {
     readonly envKeys: readonly { id: string; key: Buffer }[];
   };
   readonly rooms: {
-    readonly sipDomain: string;
+    /** Null (`ROOMLINK_SIP_DOMAIN=none`): no SIP gateway, no SIP address in join details. */
+    readonly sipDomain: string | null;
     readonly dialInNumber: string | null;
     /** Where the join instructions' "Need help?" line points (http(s) or mailto:); none when null. */
     readonly helpUrl: string | null;
@@ -221,9 +222,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('ROOMLINK_MASTER_KEYS is required when ROOMLINK_KEY_PROVIDER=env');
   }
 
-  const sipDomain = value('ROOMLINK_SIP_DOMAIN') ?? baseUrl.hostname;
-  if (!/^[a-z0-9.-]+$/i.test(sipDomain))
-    problems.push(`ROOMLINK_SIP_DOMAIN="${sipDomain}" must be a host name`);
+  const sipSetting = value('ROOMLINK_SIP_DOMAIN') ?? baseUrl.hostname;
+  const sipDomain = sipSetting.toLowerCase() === 'none' ? null : sipSetting;
+  if (sipDomain !== null && !/^[a-z0-9.-]+$/i.test(sipDomain))
+    problems.push(`ROOMLINK_SIP_DOMAIN="${sipDomain}" must be a host name, or none for no SIP address`);
   const dialInNumber = value('ROOMLINK_DIAL_IN_NUMBER') ?? null;
   if (dialInNumber !== null && !/^\+?[0-9 ()-]{4,30}$/.test(dialInNumber)) {
     problems.push(

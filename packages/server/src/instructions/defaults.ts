@@ -84,9 +84,11 @@ function html(w: Words): string {
 {{#if guestPin}}
 <div style="${LINE}">${h(w.guestPin)} <span style="font-weight:600">{{guestPin}}</span></div>
 {{/if}}
+{{#if sipUri}}
 <div style="margin:12px 0 4px 0">${h(w.device)} <a href="sip:{{sipUri}}" style="${LINK}">{{sipUri}}</a></div>
+{{/if}}
 {{#if dialIn}}
-<div style="${LINE}">${h(w.phone)} <a href="{{telHref dialIn.number conferenceId}}" style="${LINK}">{{dialIn.number}}</a>, ${h(w.phoneThen)}{{#if guestPin}}, ${h(w.phonePin)}{{/if}}</div>
+<div style="{{#if sipUri}}${LINE}{{else}}margin:12px 0 4px 0{{/if}}">${h(w.phone)} <a href="{{telHref dialIn.number conferenceId}}" style="${LINK}">{{dialIn.number}}</a>, ${h(w.phoneThen)}{{#if guestPin}}, ${h(w.phonePin)}{{/if}}</div>
 {{/if}}
 <div style="${MUTED}">${h(w.browser)}{{#if helpUrl}} ${h(w.help)} <a href="{{helpUrl}}" style="${LINK}">${h(w.helpLink)}</a>{{/if}}</div>
 `;
@@ -100,8 +102,14 @@ ${w.meetingId} {{formatConferenceId conferenceId}}
 {{#if guestPin}}
 ${w.guestPin} {{guestPin}}
 {{/if}}
+{{#if sipUri}}
 
 ${w.device} {{sipUri}}
+{{else}}
+{{#if dialIn}}
+
+{{/if}}
+{{/if}}
 {{#if dialIn}}
 ${w.phone} {{dialIn.number}}, ${w.phoneThen}{{#if guestPin}}, ${w.phonePin}{{/if}}
 {{/if}}

@@ -14,7 +14,8 @@ import { RESERVED_PATTERN } from './marker.js';
 export interface TemplateContext {
   readonly joinUrl: string;
   readonly conferenceId: string;
-  readonly sipUri: string;
+  /** Null when this Roomlink has no SIP gateway (ROOMLINK_SIP_DOMAIN=none). */
+  readonly sipUri: string | null;
   readonly guestPin: string | null;
   /** Lets a guest take the host's role: see DEFAULT_TEMPLATES for why the defaults never show it. */
   readonly hostPin: string;
@@ -422,16 +423,18 @@ const SAMPLE_JOIN_URL = 'https://roomlink.example/m/Sample0Join0Link0Slug0';
 const SAMPLES: readonly TemplateContext[] = (['en', 'fr'] as const).flatMap((lang) =>
   [true, false].flatMap((guest) =>
     [true, false].flatMap((dial) =>
-      [true, false].map((help) => ({
-        joinUrl: SAMPLE_JOIN_URL,
-        conferenceId: '1234567890',
-        sipUri: '1234567890@sip.roomlink.example',
-        guestPin: guest ? '482913' : null,
-        hostPin: '739204',
-        dialIn: dial ? { number: '+33 1 23 45 67 89' } : null,
-        helpUrl: help ? 'https://help.roomlink.example/join' : null,
-        lang,
-      })),
+      [true, false].flatMap((help) =>
+        [true, false].map((sip) => ({
+          joinUrl: SAMPLE_JOIN_URL,
+          conferenceId: '1234567890',
+          sipUri: sip ? '1234567890@sip.roomlink.example' : null,
+          guestPin: guest ? '482913' : null,
+          hostPin: '739204',
+          dialIn: dial ? { number: '+33 1 23 45 67 89' } : null,
+          helpUrl: help ? 'https://help.roomlink.example/join' : null,
+          lang,
+        })),
+      ),
     ),
   ),
 );
@@ -489,6 +492,7 @@ function describeSample(sample: TemplateContext): string {
     sample.guestPin ? 'with a guest PIN' : 'without a guest PIN',
     sample.dialIn ? 'with dial-in' : 'without dial-in',
     sample.helpUrl ? 'with a help link' : 'without a help link',
+    sample.sipUri ? 'with a SIP address' : 'without a SIP address',
   ];
   return parts.join(', ');
 }

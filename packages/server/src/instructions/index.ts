@@ -22,7 +22,8 @@ export interface JoinDetails {
   readonly meetingId: string;
   readonly joinUrl: string;
   readonly conferenceId: string;
-  readonly sipUri: string;
+  /** Null when this Roomlink has no SIP gateway: the instructions then offer no SIP address. */
+  readonly sipUri: string | null;
   readonly guestPin: string | null;
   /** For templates that really want it; the defaults never show it (see defaults.ts). */
   readonly hostPin: string;

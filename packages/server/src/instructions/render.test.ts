@@ -59,6 +59,23 @@ describe('default instructions', () => {
     },
   );
 
+  it('offers no SIP address, in either language or form, when there is no SIP gateway', () => {
+    for (const lang of ['en', 'fr'] as const) {
+      const r = renderInstructions({ ...details, sipUri: null }, lang);
+      for (const output of [r.html, r.text]) {
+        expect(output).toContain(details.joinUrl);
+        expect(output).toContain('481 516 2342');
+        expect(output).not.toMatch(/sip:|video conferencing|visioconférence/);
+      }
+      // No empty paragraph left where the line was.
+      expect(r.text).not.toMatch(/\n\n\n/);
+      // A phone line, when there is one, still stands apart from the meeting ID and PIN.
+      const phone = renderInstructions({ ...details, sipUri: null, dialIn: { number: '+1 555 0100' } }, lang);
+      expect(phone.text).toMatch(/902114\n\n.*\+1 555 0100/);
+      expect(phone.html).not.toContain('sip:');
+    }
+  });
+
   it('never shows the host PIN', () => {
     for (const lang of ['en', 'fr'] as const) {
       const r = renderInstructions({ ...details, dialIn: { number: '+1 555 0100' } }, lang, undefined, {

@@ -25,7 +25,8 @@ export interface RoomCodes {
 /** What a meeting platform hands back for a room: everything a participant needs to join. */
 export interface RoomDetails extends RoomCodes {
   readonly joinUrl: string;
-  readonly sipUri: string;
+  /** Null when the platform takes no SIP calls (the built-in one with ROOMLINK_SIP_DOMAIN=none). */
+  readonly sipUri: string | null;
   readonly dialIn: string | null;
 }
 

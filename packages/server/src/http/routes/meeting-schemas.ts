@@ -164,7 +164,9 @@ export const MeetingResponse = Type.Object({
   recurrence: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   options: MeetingOptions,
   joinUrl: Type.String({ format: 'uri' }),
-  sipUri: Type.String(),
+  sipUri: Type.Union([Type.String(), Type.Null()], {
+    description: 'Null when this Roomlink takes no SIP calls (ROOMLINK_SIP_DOMAIN=none)',
+  }),
   conferenceId: Type.String(),
   hostPin: Type.String({ description: 'For the organizer only; never in the join instructions' }),
   guestPin: Type.Union([Type.String(), Type.Null()]),

@@ -9,7 +9,8 @@ import { newConferenceId, newPin, newSlug } from './codes.js';
 
 export interface BuiltinProviderOptions {
   readonly baseUrl: URL;
-  readonly sipDomain: string;
+  /** Null: no SIP gateway, so no SIP address is offered. */
+  readonly sipDomain: string | null;
   readonly dialInNumber: string | null;
   /** Ends live sessions of a cancelled room (wired to the room service). */
   readonly onCancel?: (slug: string) => void;
@@ -40,7 +41,7 @@ export class BuiltinProvider implements MeetingProvider {
       ...codes,
       // Slugs are base64url: safe to append without encoding.
       joinUrl: this.#joinBase + codes.slug,
-      sipUri: `${codes.conferenceId}@${this.options.sipDomain}`,
+      sipUri: this.options.sipDomain === null ? null : `${codes.conferenceId}@${this.options.sipDomain}`,
       dialIn: this.options.dialInNumber,
     };
   }
