@@ -115,6 +115,38 @@ describe('log redaction', () => {
     });
   });
 
+  it("redacts who a Microsoft user is, as Graph's user objects and the identity platform's claims say it", () => {
+    const { logger, lines, text } = capturedLogger();
+    logger.warn(
+      {
+        user: { id: 'u-1', userPrincipalName: 'jane.doe@contoso.example', mail: 'jane.doe@contoso.example' },
+        claims: {
+          tid: 't-1',
+          oid: 'jane.doe-oid',
+          preferred_username: 'jane.doe@contoso.example',
+          unique_name: 'jane.doe@contoso.example',
+          given_name: 'jane.doe',
+          family_name: 'jane.doe',
+        },
+        authorize: { login_hint: 'jane.doe@contoso.example' },
+        page: {
+          '@odata.deltaLink': 'https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=jane.doe',
+          '@odata.nextLink': 'https://graph.microsoft.com/v1.0/me/calendarView/delta?$skiptoken=jane.doe',
+        },
+        deltaLink: 'https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=jane.doe',
+      },
+      'identity',
+    );
+    expect(text.join('')).not.toContain('jane.doe');
+    expect(lines[0]).toMatchObject({
+      user: { id: 'u-1', userPrincipalName: '[redacted]', mail: '[redacted]' },
+      claims: { tid: 't-1', oid: '[redacted]', preferred_username: '[redacted]' },
+      authorize: { login_hint: '[redacted]' },
+      page: { '@odata.deltaLink': '[redacted]', '@odata.nextLink': '[redacted]' },
+      deltaLink: '[redacted]',
+    });
+  });
+
   it('leaves a line that names no such field as pino wrote it, and withholds one it cannot read', () => {
     // A field's name quoted inside a string value is no field.
     const plain = `${JSON.stringify({ level: 30, msg: 'the "subject": field was too long', n: 1 })}\n`;

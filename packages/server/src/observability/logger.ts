@@ -30,6 +30,20 @@ export const REDACTED_FIELDS = [
   'address',
   'displayName',
   'upn',
+  // Who a Microsoft user is, as Graph's user objects and the identity platform's claims name it.
+  'userPrincipalName',
+  'mail',
+  'preferred_username',
+  'unique_name',
+  'given_name',
+  'family_name',
+  'login_hint',
+  // The Exchange/Entra user id: kept only until sign-out, so never in a log that outlives it.
+  'oid',
+  // A delta or paging link carries Graph's sync state for one mailbox.
+  '@odata.deltaLink',
+  '@odata.nextLink',
+  'deltaLink',
   'pin',
   'hostPin',
   'guestPin',
