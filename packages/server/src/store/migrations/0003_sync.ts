@@ -54,7 +54,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('sync_occurrences')
     .addColumn('meeting_id', 'text', (c) => c.notNull())
     .addColumn('tenant_id', 'text', (c) => c.notNull())
-    /** SHA-256 of meeting id and original start: says nothing about the time. */
+    /**
+     * Random (domain/sync/occurrences.ts). Rows written before that change hold SHA-256 of meeting id
+     * and original start, which a guess of the start can match; sync re-keys them when it next
+     * applies their series.
+     */
     .addColumn('occurrence_key', 'text', (c) => c.notNull())
     /** {originalStart, originalEnd, start, end, cancelled} */
     .addColumn('window_ct', 'text', (c) => c.notNull())
