@@ -9,12 +9,15 @@ import { CHROMIUM_FLAGS, CHROMIUM_PATH, FAKE_MEDIA_FLAGS } from '../../../script
 
 /**
  * chromium.launch() gives every browser a fresh temporary profile of its own (and refuses an explicit
- * --user-data-dir), which is what the fresh-profile rule asks for.
+ * --user-data-dir), which is what the fresh-profile rule asks for. `args`: flags on top of the usual
+ * ones (an autoplay policy, say).
  */
-export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchChromium(
+  args: readonly string[] = [],
+): Promise<{ browser: Browser; close(): Promise<void> }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS],
+    args: [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS, ...args],
   });
   return {
     browser,

@@ -1152,7 +1152,7 @@ describe('host links', () => {
       );
     });
 
-    it('is given to a host by PIN too, and never to a guest', async () => {
+    it('is given to a host by PIN too; a guest gets a guest ticket of its own, which never makes a host', async () => {
       const hub = newHub();
       const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
       const host = await join(hub, slug, 'Hana', HOST_PIN);
@@ -1162,16 +1162,23 @@ describe('host links', () => {
       expect(guest.all('waiting')).toHaveLength(1);
       host.socket.message({ type: 'admit', id: host.socket.all('lobby').at(-1)?.waiting[0]?.id });
       await settle();
-      expect(guest.all('joined')).toHaveLength(1);
-      expect(guest.all('joined')[0]).not.toHaveProperty('rejoin');
+      expect(guest.all('joined')).toMatchObject([{ role: 'guest' }]);
+      const guestTicket = rejoinOf(guest);
+      expect(guestTicket).toMatch(TOKEN);
+      expect(guestTicket).not.toBe(token);
       const noLobby = directory.add();
       const walkIn = await join(hub, noLobby, 'Wes', '');
-      expect(walkIn.socket.all('joined')[0]).not.toHaveProperty('rejoin');
+      expect(rejoinOf(walkIn.socket)).toMatch(TOKEN);
 
       host.socket.terminate();
       const back = await withTicket(hub, slug, token, { name: 'Hana' });
       expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
       expect(back.all('joined')[0]?.peers.map((p) => p.name)).toEqual(['Gus']);
+      // The guest's ticket gets a guest back, as a guest: never a host, not even under a host's name.
+      guest.terminate();
+      const gus = await withTicket(hub, slug, guestTicket, { name: 'Hana' });
+      expect(gus.all('joined')).toMatchObject([{ role: 'guest', rejoin: guestTicket }]);
+      expect(gus.all('joined')[0]).not.toHaveProperty('waiting');
     });
 
     it('made for the host PIN stops working when the host PIN changes; one from a host link does not', async () => {
@@ -1468,6 +1475,276 @@ describe('host links', () => {
       const later = directory.add({ startsAt: new Date(now), endsAt: new Date(now + 60 * 60_000) });
       expect(rejoinOf((await join(hub, later, 'Hana', HOST_PIN)).socket)).toMatch(TOKEN);
     });
+  });
+});
+
+describe('a guest’s rejoin ticket', () => {
+  const TOKEN = new RegExp(HOST_TICKET);
+  const HOST = '192.0.2.10';
+  const GUEST = '198.51.100.20';
+  const hostLinkInvalid = [{ type: 'error', code: 'host_link_invalid' }];
+
+  /** The ticket in a socket's `joined`, which must have one. */
+  function ticketOf(socket: FakeSocket): string {
+    const rejoin = socket.all('joined')[0]?.rejoin;
+    if (rejoin === undefined) throw new Error(`no rejoin ticket: ${JSON.stringify(socket.received)}`);
+    return rejoin;
+  }
+
+  /** Sends a join with `ticket` (no PIN) on a new socket of `client`. */
+  async function withTicket(hub: RoomHub, slug: string, ticket: string, name = 'Gus', client = GUEST) {
+    const socket = new FakeSocket();
+    hub.accept(socket as unknown as WebSocket, slug, client);
+    socket.message({ type: 'join', name, ticket });
+    await settle();
+    return socket;
+  }
+
+  /** Who a participant sees in the room, from what its socket received: names by id. */
+  function roster(socket: FakeSocket): Map<string, string> {
+    const seen = new Map<string, string>();
+    for (const message of socket.received) {
+      if (message.type === 'joined') for (const peer of message.peers) seen.set(peer.id, peer.name);
+      if (message.type === 'peer-joined') seen.set(message.peer.id, message.peer.name);
+      if (message.type === 'peer-left') seen.delete(message.id);
+    }
+    return seen;
+  }
+
+  /** The id the host's latest lobby list gives the guest waiting as `name`. */
+  function waitingId(host: FakeSocket, name: string): string {
+    const id = host
+      .all('lobby')
+      .at(-1)
+      ?.waiting.find((w) => w.name === name)?.id;
+    if (id === undefined) throw new Error(`${name} is not waiting`);
+    return id;
+  }
+
+  /** A lobby room with a host in it and Gus, whom the host let in: Gus's socket and ticket. */
+  async function admittedGuest(hub: RoomHub, overrides: Partial<RoomInfo> = {}) {
+    const slug = directory.add({ lobby: true, guestPin: GUEST_PIN, ...overrides });
+    const host = await attempt(hub, slug, 'Hana', HOST_PIN, new FakeSocket(), HOST);
+    const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+    expect(gus.all('waiting')).toHaveLength(1);
+    host.message({ type: 'admit', id: waitingId(host, 'Gus') });
+    expect(gus.all('joined')).toMatchObject([{ role: 'guest' }]);
+    return { slug, host, gus, ticket: ticketOf(gus), gusId: gus.all('joined')[0]?.id };
+  }
+
+  it('replaces the guest’s ghost in a full room at once: one leave, one join, the guest seen once', async () => {
+    const hub = newHub(2);
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const ada = await join(hub, slug, 'Ada', GUEST_PIN);
+    const ghost = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+    const ticket = ticketOf(ghost);
+    expect(ticket).toMatch(TOKEN);
+    expect(ticket).toHaveLength(22);
+    const ghostId = ghost.all('joined')[0]?.id;
+    // The network is gone, unnoticed: the old socket answers neither the close nor the next ping.
+    ghost.lingering = true;
+    // With the PIN alone, its own ghost keeps the guest out of the full room.
+    const withPin = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+    expect(withPin.all('refused')).toMatchObject([{ reason: 'room_full' }]);
+    expect(ghost.all('replaced')).toEqual([]);
+    const adaBefore = ada.socket.received.length;
+
+    const back = await withTicket(hub, slug, ticket);
+    const joined = back.all('joined');
+    expect(joined).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    const backId = joined[0]?.id;
+    expect(backId).not.toBe(ghostId);
+    expect(joined[0]?.peers.map((p) => p.name)).toEqual(['Ada']);
+    expect(ghost.received.at(-1)).toEqual({ type: 'replaced' });
+    expect(ghost.closedWith).toEqual({ code: CLOSE.replaced, reason: 'replaced' });
+    const gus = { id: backId, name: 'Gus', role: 'guest', audio: false, video: false, screen: false };
+    expect(ada.socket.received.slice(adaBefore)).toEqual([
+      { type: 'peer-left', id: ghostId },
+      { type: 'peer-joined', peer: gus },
+    ]);
+    expect([...roster(ada.socket).values()]).toEqual(['Gus']);
+    expect(hub.counts().participants).toBe(2);
+    // Nothing the old socket sends counts any more.
+    ghost.message({ type: 'chat', text: 'still here?' });
+    expect(ada.socket.all('chat')).toEqual([]);
+    // From another network too (the laptop moved to a hotspot), again and again: the ticket follows.
+    const again = await withTicket(hub, slug, ticket, 'Gus', '203.0.113.77');
+    expect(again.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    expect(back.all('replaced')).toHaveLength(1);
+    expect(hub.counts().participants).toBe(2);
+  });
+
+  it('brings a guest a host let in back past the lobby, replacing the ghost; the host sees them once', async () => {
+    const hub = newHub();
+    const { slug, host, gus: ghost, ticket, gusId } = await admittedGuest(hub);
+    ghost.lingering = true;
+    const lobbiesBefore = host.all('lobby').length;
+    const hostBefore = host.received.length;
+
+    const back = await withTicket(hub, slug, ticket);
+    expect(back.all('waiting')).toEqual([]);
+    expect(back.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    expect(back.all('joined')[0]?.peers.map((p) => p.name)).toEqual(['Hana']);
+    expect(ghost.all('replaced')).toHaveLength(1);
+    const backId = back.all('joined')[0]?.id;
+    expect(host.received.slice(hostBefore)).toMatchObject([
+      { type: 'peer-left', id: gusId },
+      { type: 'peer-joined', peer: { id: backId, name: 'Gus', role: 'guest' } },
+    ]);
+    // The host was never asked again.
+    expect(host.all('lobby')).toHaveLength(lobbiesBefore);
+    expect([...roster(host).values()]).toEqual(['Gus']);
+    expect(hub.counts()).toMatchObject({ participants: 2, waiting: 0 });
+    // Back in as one the host let in: the lobby stays on, and a recheck leaves the guest in.
+    expect(await hub.recheckRoom(slug)).toBe(0);
+    expect(back.closedWith).toBeNull();
+
+    // After a proper leave (a reload) too: nobody to replace, and no lobby.
+    back.message({ type: 'leave' });
+    const reloaded = await withTicket(hub, slug, ticket);
+    expect(reloaded.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    expect(host.all('lobby')).toHaveLength(lobbiesBefore);
+    // Without it (a PIN join, a new tab), a guest waits for the host as before.
+    const newTab = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+    expect(newTab.all('waiting')).toHaveLength(1);
+    expect(newTab.all('joined')).toEqual([]);
+  });
+
+  it('is revoked when a host removes its guest, from any address; the address is refused as removed', async () => {
+    const hub = newHub();
+    const { slug, host, gus, ticket, gusId } = await admittedGuest(hub);
+    // The host removes the ghost (or the guest) from the call.
+    gus.lingering = true;
+    host.message({ type: 'remove', id: gusId });
+    expect(gus.all('removed')).toHaveLength(1);
+    const elsewhere = await withTicket(hub, slug, ticket, 'Gus', '203.0.113.77');
+    expect(elsewhere.received).toEqual(hostLinkInvalid);
+    expect(elsewhere.all('joined')).toEqual([]);
+    const sameAddress = await withTicket(hub, slug, ticket);
+    expect(sameAddress.received).toEqual(hostLinkInvalid);
+    // The page then shows the form: with the PIN, that address is refused as removed, as before.
+    sameAddress.message({ type: 'join', name: 'Gus', pin: GUEST_PIN });
+    await settle();
+    expect(sameAddress.all('refused')).toMatchObject([{ reason: 'removed' }]);
+    expect(sameAddress.all('joined')).toEqual([]);
+    // Still revoked once the address's 10 minutes are over.
+    now += REMOVED_MS + 1000;
+    expect((await withTicket(hub, slug, ticket)).received).toEqual(hostLinkInvalid);
+    expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+  });
+
+  it('does not get a client a host denied back in, nor replace its ghost', async () => {
+    const hub = newHub();
+    const { slug, host, gus: ghost, ticket } = await admittedGuest(hub);
+    ghost.lingering = true;
+    // The same client asks again in another tab, under another name, and is turned away.
+    const alice = await attempt(hub, slug, 'Alice', GUEST_PIN, new FakeSocket(), GUEST);
+    expect(alice.all('waiting')).toHaveLength(1);
+    expect(alice.all('joined')[0]).toBeUndefined();
+    host.message({ type: 'deny', id: waitingId(host, 'Alice') });
+    expect(alice.all('denied')).toHaveLength(1);
+
+    const back = await withTicket(hub, slug, ticket);
+    expect(back.all('refused')).toMatchObject([{ reason: 'denied' }]);
+    expect(back.all('joined')).toEqual([]);
+    expect(ghost.all('replaced')).toEqual([]);
+    expect(hub.counts()).toMatchObject({ participants: 2, waiting: 0 });
+  });
+
+  it('stops working when the guest PIN changes, and a change back does not revive it', async () => {
+    const hub = newHub();
+    const { slug, gus, ticket } = await admittedGuest(hub);
+    gus.terminate();
+    const info = directory.rooms.get(slug) as RoomInfo;
+    directory.rooms.set(slug, { ...info, guestPin: '305517' });
+    const refused = await withTicket(hub, slug, ticket);
+    expect(refused.received).toEqual(hostLinkInvalid);
+    // Nothing counted: the same socket then joins with the new PIN (to the lobby, as a newcomer).
+    expect(refused.closedWith).toBeNull();
+    refused.message({ type: 'join', name: 'Gus', pin: '305517' });
+    await settle();
+    expect(refused.all('waiting')).toHaveLength(1);
+    directory.rooms.set(slug, info);
+    expect((await withTicket(hub, slug, ticket)).received).toEqual(hostLinkInvalid);
+
+    // A guest inside when the PIN changes is sent out, and the ticket stops with it.
+    const second = await admittedGuest(hub);
+    const secondInfo = directory.rooms.get(second.slug) as RoomInfo;
+    directory.rooms.set(second.slug, { ...secondInfo, guestPin: '305517' });
+    expect(await hub.recheckRoom(second.slug)).toBe(1);
+    expect(second.gus.all('closed')).toEqual([{ type: 'closed', reason: 'changed' }]);
+    directory.rooms.set(second.slug, secondInfo);
+    expect((await withTicket(hub, second.slug, second.ticket)).received).toEqual(hostLinkInvalid);
+  });
+
+  it('stops working when a lobby is turned on that its guest did not pass', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const wes = await attempt(hub, slug, 'Wes', undefined, new FakeSocket(), GUEST);
+    const ticket = ticketOf(wes);
+    wes.terminate();
+    directory.rooms.set(slug, { ...(directory.rooms.get(slug) as RoomInfo), lobby: true });
+    expect((await withTicket(hub, slug, ticket, 'Wes')).received).toEqual(hostLinkInvalid);
+    expect(host.socket.all('peer-joined')).toHaveLength(1);
+    expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+  });
+
+  it('is refused by another room, whose directory is not asked about it; it still works in its own', async () => {
+    const hub = newHub();
+    const { slug, gus, ticket } = await admittedGuest(hub);
+    const checked: string[] = [];
+    const other = directory.add({
+      guestPin: GUEST_PIN,
+      checkHostTicket: async (given) => {
+        checked.push(given);
+        return null;
+      },
+    });
+    const elsewhere = await withTicket(hub, other, ticket);
+    expect(elsewhere.received).toEqual(hostLinkInvalid);
+    expect(checked).toEqual([]);
+    gus.terminate();
+    expect((await withTicket(hub, slug, ticket)).all('joined')).toMatchObject([{ role: 'guest' }]);
+  });
+
+  it('does not outlive the room’s window: refused once it is past, even when the meeting opens again', async () => {
+    const hub = newHub();
+    const slug = directory.add();
+    const wes = await attempt(hub, slug, 'Wes', undefined, new FakeSocket(), GUEST);
+    const ticket = ticketOf(wes);
+    // The guest leaves; the room stands empty (nothing closes it).
+    wes.message({ type: 'leave' });
+    expect(hub.counts().rooms).toBe(0);
+    // Past the closing time (55 minutes to the end, 60 more).
+    now += 116 * 60_000;
+    expect((await withTicket(hub, slug, ticket, 'Wes')).all('refused')).toMatchObject([{ reason: 'closed' }]);
+    // The meeting is moved to now: its room opens again, but the ticket was for the window that is over.
+    const info = directory.rooms.get(slug) as RoomInfo;
+    directory.rooms.set(slug, { ...info, startsAt: new Date(now), endsAt: new Date(now + 60 * 60_000) });
+    expect((await withTicket(hub, slug, ticket, 'Wes')).received).toEqual(hostLinkInvalid);
+
+    // A room that ends while its guest is in it takes the ticket with it.
+    const live = directory.add({ startsAt: new Date(now - 5 * 60_000), endsAt: new Date(now + 55 * 60_000) });
+    const ida = await attempt(hub, live, 'Ida', undefined, new FakeSocket(), GUEST);
+    const idaTicket = ticketOf(ida);
+    expect(hub.closeRoom(live, 'ended')).toBe(1);
+    expect((await withTicket(hub, live, idaTicket, 'Ida')).received).toEqual(hostLinkInvalid);
+  });
+
+  it('is kept apart from the hosts’ tokens: a guest joining over and over never costs a host theirs', async () => {
+    const hub = newHub(6, undefined, { rejoinCapacity: 1, guestTicketCapacity: 1 });
+    const slug = directory.add();
+    const host = await join(hub, slug, 'Hana', HOST_PIN);
+    const hostToken = (host.socket.all('joined')[0] as { rejoin?: string }).rejoin as string;
+    const first = await attempt(hub, slug, 'Wes', undefined, new FakeSocket(), GUEST);
+    expect(ticketOf(first)).toMatch(TOKEN);
+    // The guests' memory is full (capacity 1): the next guest gets in without a ticket, hosts keep theirs.
+    const second = await attempt(hub, slug, 'Wyn', undefined, new FakeSocket(), GUEST);
+    expect(second.all('joined')).toMatchObject([{ role: 'guest' }]);
+    expect(second.all('joined')[0]).not.toHaveProperty('rejoin');
+    host.socket.terminate();
+    expect((await withTicket(hub, slug, hostToken, 'Hana')).all('joined')).toMatchObject([{ role: 'host' }]);
   });
 });
 

@@ -13,6 +13,7 @@ import {
 } from '../src/web/admission.js';
 import { END_MESSAGES, endingOf, endingOnClose } from '../src/web/endings.js';
 import {
+  GuestKeyStore,
   hostLinkFrom,
   joinMessage,
   keepsRejoinAfter,
@@ -248,11 +249,14 @@ describe('a host link', () => {
 describe('a rejoin token', () => {
   const token = 'Zm9vYmFyLWJhei1xdXV4LQ';
 
-  it('replaces the spent host link once joined; no token (a guest, a full server) leaves the PIN', () => {
-    expect(keyAfterJoined(token)).toEqual({ ticket: token, kind: 'rejoin' });
-    expect(keyAfterJoined(undefined)).toBeNull();
+  it('replaces the spent host link once joined; no token (a full server) leaves the PIN', () => {
+    expect(keyAfterJoined(token, 'host')).toEqual({ ticket: token, kind: 'rejoin' });
+    expect(keyAfterJoined(token, 'guest')).toEqual({ ticket: token, kind: 'guest' });
+    expect(keyAfterJoined(undefined, 'host')).toBeNull();
+    expect(keyAfterJoined(undefined, 'guest')).toBeNull();
     // Nothing the join message could not carry as a ticket.
-    for (const bad of ['', 'a b', 'a+b/c=', 'A'.repeat(257)]) expect(keyAfterJoined(bad), bad).toBeNull();
+    for (const bad of ['', 'a b', 'a+b/c=', 'A'.repeat(257)])
+      for (const role of ['host', 'guest'] as const) expect(keyAfterJoined(bad, role), bad).toBeNull();
     expect(joinMessage('Olivia', { ticket: token })).toEqual({ type: 'join', name: 'Olivia', ticket: token });
   });
 
@@ -270,6 +274,81 @@ describe('a rejoin token', () => {
       'You can no longer join again as host without a PIN. Enter your host PIN, or open a new host link from the Roomlink pane in Outlook.',
     );
     expect(format('fr', 'rejoinInvalid')).toMatch(/^Vous ne pouvez plus rejoindre .* code PIN organisateur/);
+  });
+});
+
+describe('a guest’s rejoin ticket in the tab', () => {
+  const ticket = 'Zm9vYmFyLWJhei1xdXV4LQ';
+  /** sessionStorage as a Map; `broken` makes every call throw, as blocked storage does. */
+  function fakeStorage(broken = false) {
+    const items = new Map<string, string>();
+    const check = () => {
+      if (broken) throw new Error('SecurityError');
+    };
+    return {
+      items,
+      getItem(key: string) {
+        check();
+        return items.get(key) ?? null;
+      },
+      setItem(key: string, value: string) {
+        check();
+        items.set(key, value);
+      },
+      removeItem(key: string) {
+        check();
+        items.delete(key);
+      },
+    };
+  }
+
+  it('is kept for its room only, with nothing but the ticket and the room', () => {
+    const storage = fakeStorage();
+    const here = new GuestKeyStore(storage, 'room-a');
+    expect(here.load()).toBeNull();
+    here.save({ ticket, kind: 'guest' });
+    expect(here.load()).toEqual({ ticket, kind: 'guest' });
+    expect([...storage.items.values()].map((v) => JSON.parse(v))).toEqual([{ slug: 'room-a', ticket }]);
+    // Another join link opened in the same tab does not take it.
+    expect(new GuestKeyStore(storage, 'room-b').load()).toBeNull();
+  });
+
+  it('is never kept for a host (memory only), and is forgotten when the page forgets it', () => {
+    const storage = fakeStorage();
+    const here = new GuestKeyStore(storage, 'room-a');
+    here.save({ ticket, kind: 'rejoin' });
+    expect(storage.items.size).toBe(0);
+    here.save({ ticket, kind: 'guest' });
+    here.save(null);
+    expect(storage.items.size).toBe(0);
+    here.save({ ticket, kind: 'guest' });
+    // Joined as host since: the guest's ticket goes.
+    here.save({ ticket: 'aG9zdC10b2tlbi1ub3ctMA', kind: 'rejoin' });
+    expect(here.load()).toBeNull();
+  });
+
+  it('is ignored when the storage holds anything else, and costs nothing when storage is blocked', () => {
+    const storage = fakeStorage();
+    const here = new GuestKeyStore(storage, 'room-a');
+    for (const junk of ['not json', '"x"', 'null', '{"slug":"room-a","ticket":"a b"}', '{"slug":"room-a"}']) {
+      storage.items.set('roomlink.guestRejoin', junk);
+      expect(here.load(), junk).toBeNull();
+    }
+    const blocked = new GuestKeyStore(fakeStorage(true), 'room-a');
+    expect(() => blocked.save({ ticket, kind: 'guest' })).not.toThrow();
+    expect(blocked.load()).toBeNull();
+    expect(new GuestKeyStore(null, 'room-a').load()).toBeNull();
+  });
+
+  it('says the guest joins again without a PIN, and when that no longer works, in English and French', () => {
+    expect(format('en', 'guestRejoinNote')).toBe('You join again: no PIN needed.');
+    expect(format('fr', 'guestRejoinNote')).toMatch(/^Vous rejoignez à nouveau la réunion : aucun code PIN/);
+    expect(format('en', 'guestRejoinInvalid')).toMatch(/^You can no longer join again without a PIN\./);
+    expect(format('fr', 'guestRejoinInvalid')).toMatch(/^Vous ne pouvez plus rejoindre à nouveau/);
+    // Nothing of a host's words: a guest is no host.
+    for (const language of ['en', 'fr'] as const)
+      for (const key of ['guestRejoinNote', 'guestRejoinInvalid'] as const)
+        expect(format(language, key)).not.toMatch(/host|organisateur/);
   });
 });
 

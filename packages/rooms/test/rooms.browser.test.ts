@@ -3,6 +3,7 @@
  * exchange audio and video (inbound RTP bytes grow), chat, lobby, host powers, PIN lockout, host
  * links, and rooms that cannot be joined.
  */
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, LIMITS } from '../src/shared/protocol.js';
@@ -808,5 +809,114 @@ describe('a host link', () => {
     await inCall(organizer);
     await other.next('replaced');
     expect(await other.closed).toMatchObject({ code: CLOSE.replaced });
+  }, 60_000);
+});
+
+/**
+ * A TCP proxy to `target` whose WebSocket connections `cut()` turns into a dead network, as a laptop
+ * lid or a network change does: from then on nothing passes either way and nothing is closed, so the
+ * server keeps the participant (a ghost) until its heartbeat gives up. Other connections (the page's
+ * HTTP) and connections made later pass as usual.
+ */
+async function deadNetworkProxy(target: string): Promise<{ url: string; cut(): void; close(): void }> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const cutters: (() => void)[] = [];
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    let dead = false;
+    let first = true;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (first && /^upgrade:\s*websocket/im.test(chunk.toString('latin1')))
+        cutters.push(() => (dead = true));
+      first = false;
+      if (!dead) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!dead) client.write(chunk);
+    });
+    // A dead network carries no close either: the server must not hear of it.
+    client.on('close', () => dead || upstream.destroy());
+    upstream.on('close', () => dead || client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port: proxyPort } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    cut: () => {
+      for (const cut of cutters.splice(0)) cut();
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
+describe('a guest whose connection died, reloading the page', () => {
+  it('is back in the full lobby room at once, past the lobby and without the PIN; the others see them once', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const network = await deadNetworkProxy(server.baseUrl);
+    try {
+      const host = await openPage(slug);
+      await joinAs(host, 'Hana', HOST_PIN);
+      await inCall(host);
+      const gus = await openPage(slug, '', { ...server, baseUrl: network.url });
+      await joinAs(gus, 'Gus', GUEST_PIN);
+      await gus.getByText('Waiting to be let in').waitFor();
+      await host.getByRole('button', { name: 'Admit Gus', exact: true }).click();
+      await inCall(gus);
+      // A third participant fills the room (maxParticipants is 3 here).
+      const ada = await TestSocket.open(server.wsUrl(slug));
+      ada.send({ type: 'join', name: 'Ada', pin: GUEST_PIN });
+      await ada.next('waiting');
+      await host.getByRole('button', { name: 'Admit Ada', exact: true }).click();
+      const adaJoined = await ada.next('joined');
+      const ghostId = adaJoined.peers.find((p) => p.name === 'Gus')?.id;
+      expect(ghostId).toBeDefined();
+      await expectMediaFlowing([host], 1);
+
+      // The network dies, unnoticed by the server, and the guest reloads the page.
+      network.cut();
+      await gus.reload();
+      await gus.getByText('You join again: no PIN needed.').waitFor();
+      expect(await gus.locator('#pin-input').isVisible()).toBe(false);
+      // The ghost still holds Gus's seat: the room is full, and nobody saw Gus leave.
+      expect(server.rooms.counts()).toMatchObject({ participants: 3, waiting: 0 });
+      expect(ada.all('peer-left')).toEqual([]);
+      // The tab keeps the ticket and its room only: no name, no PIN; nothing in localStorage.
+      expect(await gus.evaluate('localStorage.length')).toBe(0);
+      const kept = JSON.parse(String(await gus.evaluate("sessionStorage.getItem('roomlink.guestRejoin')")));
+      expect(Object.keys(kept).sort()).toEqual(['slug', 'ticket']);
+      await gus.getByLabel('Your name').fill('Gus');
+      await gus.getByRole('button', { name: 'Join', exact: true }).click();
+
+      // Straight into the call: no room_full, no lobby, no host asked again.
+      await inCall(gus);
+      expect(await gus.locator('#view-waiting').isVisible()).toBe(false);
+      expect(await host.getByRole('button', { name: 'Admit Gus', exact: true }).count()).toBe(0);
+      // The ghost left, and Gus came back once.
+      expect(await ada.next('peer-left')).toEqual({ type: 'peer-left', id: ghostId });
+      const back = await ada.next('peer-joined');
+      expect(back.peer).toMatchObject({ name: 'Gus', role: 'guest' });
+      expect(back.peer.id).not.toBe(ghostId);
+      expect(server.rooms.counts()).toMatchObject({ participants: 3, waiting: 0 });
+      await expect.poll(() => host.locator('#participants-heading').textContent()).toBe('Participants (3)');
+      expect(await host.locator('#participant-list .person-name').allTextContents()).toEqual([
+        'Hana (you)',
+        'Ada',
+        'Gus',
+      ]);
+      // And really back: the host gets Gus's audio and video again.
+      await expectMediaFlowing([host], 1);
+      ada.close();
+    } finally {
+      network.close();
+    }
   }, 60_000);
 });

@@ -23,6 +23,7 @@ import {
 import { TokenBucket } from '../shared/token-bucket.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
+import { GuestTickets } from './guest-tickets.js';
 import { RejoinTokens, SpentTickets } from './host-tickets.js';
 import type { PinGuard } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
@@ -62,6 +63,8 @@ export interface HubOptions {
   readonly recheckMs: number;
   /** Live rejoin tokens remembered at most (see RejoinTokens); 10,000 unless told. */
   readonly rejoinCapacity?: number;
+  /** Live guest rejoin tickets remembered at most (see GuestTickets); 10,000 unless told. */
+  readonly guestTicketCapacity?: number;
 }
 
 /**
@@ -118,7 +121,10 @@ interface Peer {
   admittedByHost: boolean;
   /** Re-issues the TURN credential before it expires (see TURN_RENEW_AT). */
   turnTimer: NodeJS.Timeout | undefined;
-  /** Hosts: the rejoin token sent in `joined` (see RejoinTokens), null for none. */
+  /**
+   * The rejoin token sent in `joined`, null for none: a host's (see RejoinTokens) or a guest's (see
+   * GuestTickets), by its role.
+   */
   rejoin: string | null;
 }
 
@@ -254,6 +260,9 @@ const MAX_LOOKUPS = 5;
 /** What a join offers to get in: a PIN ('' for none), or a host link's ticket instead. */
 type JoinKey = { readonly pin: string } | { readonly ticket: string };
 
+/** What the hosts' rejoin tokens and the guests' rejoin tickets have in common. */
+type Rejoins = Pick<RejoinTokens, 'renew' | 'revoke' | 'holder'>;
+
 const ADMISSIBLE: ConnectionOutlook = { ok: true };
 
 const RATE_LIMITED: ServerMessage = { type: 'error', code: 'rate_limited' };
@@ -279,6 +288,8 @@ export class RoomHub {
   readonly #spentTickets: SpentTickets;
   /** What gets an admitted host back in as host after a lost connection (see RejoinTokens). */
   readonly #rejoins: RejoinTokens;
+  /** What gets an admitted guest back in as guest after a lost connection (see GuestTickets). */
+  readonly #guestTickets: GuestTickets;
   /** New connections per client (see NEW_SOCKETS_BURST_PER_SOCKET). */
   readonly #newSockets: ConnectionBudget;
   readonly #heartbeat: NodeJS.Timeout;
@@ -290,6 +301,7 @@ export class RoomHub {
   constructor(private readonly options: HubOptions) {
     this.#spentTickets = new SpentTickets(options.now().getTime());
     this.#rejoins = new RejoinTokens(options.rejoinCapacity);
+    this.#guestTickets = new GuestTickets(options.guestTicketCapacity);
     this.#newSockets = new ConnectionBudget(
       options.maxSocketsPerClient * NEW_SOCKETS_BURST_PER_SOCKET,
       options.maxSocketsPerClient * NEW_SOCKETS_PER_SECOND_PER_SOCKET,
@@ -424,8 +436,9 @@ export class RoomHub {
    */
   closeRoom(key: string, reason: 'cancelled' | 'ended' = 'cancelled'): number {
     if (reason === 'cancelled') this.#tombstones.set(key, this.options.now().getTime() + TOMBSTONE_MS);
-    // Live or not (its hosts may all have lost their connection): nobody comes back to it as host.
+    // Live or not (its hosts may all have lost their connection): nobody comes back to it by token.
     this.#rejoins.revokeRoom(key);
+    this.#guestTickets.revokeRoom(key);
     let disconnected = 0;
     for (const room of [...this.#rooms.values()]) {
       if (room.slug !== key && room.meetingId !== key) continue;
@@ -556,8 +569,11 @@ export class RoomHub {
       // Locked-out clients are turned away before the directory is asked: guessing costs no lookups.
       if (key.pin !== '' && this.#refusedAsLocked(peer)) return;
     }
-    // A rejoin token is this hub's own: the directory is not asked about it.
-    const hostLink = 'ticket' in key && !this.#rejoins.has(key.ticket) ? key.ticket : null;
+    // A rejoin token or a guest's ticket is this hub's own: the directory is not asked about it.
+    const hostLink =
+      'ticket' in key && !this.#rejoins.has(key.ticket) && !this.#guestTickets.has(key.ticket)
+        ? key.ticket
+        : null;
     peer.joining = true;
     let info: RoomInfo | null;
     let claim: HostTicketClaim | null = null;
@@ -582,20 +598,32 @@ export class RoomHub {
       );
     if (timing.state === 'closed') return this.#refuse(peer, 'closed');
 
-    // A rejoin token (a host coming back) is judged first; any other ticket is a host link's.
+    // A rejoin token (a host coming back) or a guest's ticket (a guest coming back) is judged first;
+    // any other ticket is a host link's. A guest's ticket is judged by the room's rules now: one whose
+    // guest would no longer qualify (guest PIN changed, lobby turned on) is refused as a host's is.
     const rejoin =
       'ticket' in key ? this.#rejoins.judge(key.ticket, peer.slug, info.hostPin, now.getTime()) : 'unknown';
     if (rejoin === 'refused') return this.#error(peer, 'host_link_invalid');
+    const guestBack =
+      'ticket' in key && rejoin === 'unknown'
+        ? this.#guestTickets.judge(key.ticket, peer.slug, info, now.getTime())
+        : 'unknown';
+    if (guestBack === 'refused') return this.#error(peer, 'host_link_invalid');
+    const cameBack = rejoin === 'valid' || guestBack !== 'unknown';
     const role =
       rejoin === 'valid'
         ? 'host'
-        : 'ticket' in key
-          ? this.#hostByTicket(peer, claim, now)
-          : this.#roleByPin(peer, info, key.pin);
+        : guestBack !== 'unknown'
+          ? 'guest'
+          : 'ticket' in key
+            ? this.#hostByTicket(peer, claim, now)
+            : this.#roleByPin(peer, info, key.pin);
     if (role === null) return;
+    // A guest's ticket never gets a client a host removed or denied back in (nor replaces anyone).
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
     // Before the room is taken: replacing its last participant may end it (#liveRoom starts it again).
-    if (rejoin === 'valid' && 'ticket' in key) this.#replaceHolder(key.ticket, peer.slug);
+    if (cameBack && 'ticket' in key)
+      this.#replaceHolder(role === 'host' ? this.#rejoins : this.#guestTickets, key.ticket, peer.slug);
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
     // A host (host PIN, host link or rejoin token) gets one seat past the cap: guests (or one client's
@@ -610,7 +638,9 @@ export class RoomHub {
     peer.role = role;
     peer.room = room;
     peer.guestPin = role === 'guest' ? info.guestPin : null;
-    if (role === 'guest' && info.lobby) {
+    // A guest a host let in from the lobby comes back past it (the ticket says so).
+    peer.admittedByHost = guestBack !== 'unknown' && guestBack.admittedByHost;
+    if (role === 'guest' && info.lobby && !peer.admittedByHost) {
       // The lobby is bounded like the room: a crowd at the door cannot exhaust the server.
       if (room.waiting.size >= this.options.maxParticipants) {
         peer.room = null;
@@ -628,6 +658,12 @@ export class RoomHub {
     // Nothing was awaited since it was judged, so a second join with it cannot have got in meanwhile.
     if (rejoin !== 'valid' && claim) this.#spentTickets.spend(claim);
     if (role === 'host') peer.rejoin = this.#rejoinToken(peer, key, rejoin === 'valid', info, room, now);
+    else if (cameBack && 'ticket' in key) {
+      // The guest's ticket serves again, now good until the room's current closing time.
+      this.#guestTickets.renew(key.ticket, room.closesAt.getTime());
+      this.#guestTickets.bind(key.ticket, peer.id);
+      peer.rejoin = key.ticket;
+    }
     this.#admit(room, peer);
   }
 
@@ -713,28 +749,56 @@ export class RoomHub {
   }
 
   /**
-   * A host came back with `token` while the participant it was last handed to is still in the room:
-   * that is its old connection, which the hub may take up to two heartbeats to find dead, or another
-   * window. Left in, it would hold the host's seat (a full room would refuse its own host) and the
-   * others would see the host twice. It leaves as on a `leave`, and is told why first, so that its page
-   * does not join again by itself and take the seat back. A host link or a PIN belongs to no
-   * participant: only a rejoin token replaces anyone.
+   * A host (or guest) came back with `token` (from `tokens`) while the participant it was last handed
+   * to is still in the room: that is its old connection, which the hub may take up to two heartbeats
+   * to find dead, or another window. Left in, it would hold a seat (a full room would refuse its own
+   * participant), the others would see them twice, and a guest would be sent back to the lobby. It
+   * leaves as on a `leave`, and is told why first, so that its page does not join again by itself and
+   * take the seat back. A host link or a PIN belongs to no participant: only a rejoin token (or a
+   * guest's ticket) replaces anyone.
    */
-  #replaceHolder(token: string, slug: string): void {
-    const holder = this.#rejoins.holder(token);
+  #replaceHolder(tokens: Rejoins, token: string, slug: string): void {
+    const holder = tokens.holder(token);
     const old = holder === null ? undefined : this.#rooms.get(slug)?.participants.get(holder);
     if (!old || old.rejoin !== token) return;
     this.#send(old, { type: 'replaced' });
     this.#drop(old, CLOSE.replaced, 'replaced');
   }
 
-  /** The room's closing time changed: the rejoin tokens of the hosts in it follow. */
+  /** The room's closing time changed: the rejoin tokens (and tickets) of those in it follow. */
   #renewRejoins(room: LiveRoom): void {
     for (const peer of room.participants.values())
-      if (peer.rejoin !== null) this.#rejoins.renew(peer.rejoin, room.closesAt.getTime());
+      if (peer.rejoin !== null) this.#rejoinsOf(peer).renew(peer.rejoin, room.closesAt.getTime());
+  }
+
+  /** Where the peer's rejoin token lives: with the hosts' or with the guests' (see Peer.rejoin). */
+  #rejoinsOf(peer: Peer): Rejoins {
+    return peer.role === 'host' ? this.#rejoins : this.#guestTickets;
+  }
+
+  /**
+   * A new ticket for a guest being admitted (see GuestTickets), bound to the guest PIN it came in
+   * with and to whether a host let it in; null when the hub holds too many to make one.
+   */
+  #guestTicket(room: LiveRoom, peer: Peer): string | null {
+    const ticket = this.#guestTickets.issue(
+      room.slug,
+      room.meetingId,
+      peer.guestPin,
+      peer.admittedByHost,
+      room.closesAt.getTime(),
+      this.options.now().getTime(),
+      peer.id,
+      (id) => room.participants.has(id),
+    );
+    if (ticket === null)
+      this.options.logger.warn({ limit: this.#guestTickets.size }, 'too many guest tickets to make one more');
+    return ticket;
   }
 
   #admit(room: LiveRoom, peer: Peer): void {
+    // Every guest admitted (straight in, from the lobby, or as the lobby is turned off) gets a ticket.
+    if (peer.role === 'guest' && peer.rejoin === null) peer.rejoin = this.#guestTicket(room, peer);
     room.waiting.delete(peer.id);
     room.participants.set(peer.id, peer);
     peer.state = 'joined';
@@ -879,8 +943,9 @@ export class RoomHub {
           return;
         }
         this.#keepOut(target, 'removed');
-        // A host may remove another host: the removed one must not come back as host on its token.
-        if (target.rejoin !== null) this.#rejoins.revoke(target.rejoin);
+        // A host may remove another host: the removed one must not come back as host on its token;
+        // nor a removed guest on its ticket (from another address).
+        if (target.rejoin !== null) this.#rejoinsOf(target).revoke(target.rejoin);
         target.rejoin = null;
         this.#send(target, { type: 'removed' });
         this.#drop(target, CLOSE.removed, 'removed');
@@ -1058,6 +1123,9 @@ export class RoomHub {
       const lobbyOk = peer.state === 'waiting' || !info.lobby || peer.admittedByHost;
       return !(pinOk && lobbyOk);
     });
+    // Their tickets, and those of guests gone meanwhile who would not qualify either, stop now: the
+    // rules changing back later does not revive them.
+    this.#guestTickets.enforce(room.slug, info);
     for (const peer of out) this.#send(peer, { type: 'closed', reason: 'changed' });
     for (const peer of out) this.#drop(peer, CLOSE.roomClosed, 'changed');
     let refused = 0;
@@ -1097,8 +1165,10 @@ export class RoomHub {
     room.waiting.clear();
     clearTimeout(room.closeTimer);
     if (this.#rooms.get(room.slug) === room) this.#rooms.delete(room.slug);
-    // Ended, cancelled or moved: its hosts come back (if the room opens again) with a PIN or a host link.
+    // Ended, cancelled or moved: its hosts come back (if the room opens again) with a PIN or a host
+    // link, its guests with the PIN (and through the lobby).
     this.#rejoins.revokeRoom(room.slug);
+    this.#guestTickets.revokeRoom(room.slug);
     return everyone.length;
   }
 
@@ -1262,6 +1332,7 @@ export class RoomHub {
     for (const [key, { until }] of this.#removed) if (until <= now) this.#removed.delete(key);
     this.#spentTickets.prune(now);
     this.#rejoins.prune(now);
+    this.#guestTickets.prune(now);
     this.#newSockets.sweep();
     // A budget refilled completely is the same as none; one with sockets open is kept all the same.
     for (const [client, budget] of this.#clientBudgets)

@@ -75,8 +75,8 @@ export const ClientMessage = Type.Union([
       name: Type.String({ minLength: 1, maxLength: LIMITS.nameLength }),
       pin: Type.Optional(Type.String({ pattern: `^[0-9]{0,${LIMITS.pinLength}}$` })),
       /**
-       * A host link's ticket, or a rejoin token from an earlier `joined`, instead of a PIN: a join with
-       * both a non-empty PIN and a ticket is refused.
+       * A host link's ticket, or a rejoin token from an earlier `joined` (a host's or a guest's),
+       * instead of a PIN: a join with both a non-empty PIN and a ticket is refused.
        */
       ticket: Type.Optional(Type.String({ pattern: HOST_TICKET })),
     },
@@ -158,8 +158,9 @@ export type ErrorCode =
   /**
    * The host link's ticket was not issued for this meeting, has expired or was used already (or this
    * server cannot check tickets), or the rejoin token is another room's, past the room's closing time,
-   * revoked (its holder was removed, the room closed, the host PIN it came with changed) or forgotten
-   * (a restart): nothing was counted against the client; it may join with a PIN.
+   * revoked (its holder was removed, the room closed, the host PIN it came with changed; a guest's: the
+   * guest PIN changed or a lobby turned on that no host let its guest through) or forgotten (a
+   * restart): nothing was counted against the client; it may join with a PIN.
    */
   | 'host_link_invalid'
   /**
@@ -179,12 +180,19 @@ export type ServerMessage =
       /** Hosts only: who waits in the lobby. */
       readonly waiting?: readonly WaitingGuest[];
       /**
-       * Hosts only (by host PIN, host link or rejoin token): a rejoin token, 22 base64url characters
+       * Hosts (by host PIN, host link or rejoin token): a rejoin token, 22 base64url characters
        * (128 random bits), that gets this host back into this room as host, as `ticket` in a later
        * `join`, without a PIN and past the PIN lockouts and a removal, as often as needed until the
        * room's closing time. The page keeps it in memory only. Absent when the server holds too many
        * to make one more. Revoked when a host removes this one, and when the room is closed; one got
        * with the host PIN also stops when the meeting's host PIN changes.
+       *
+       * Guests (admitted, straight in or from the lobby): a guest's rejoin ticket, the same shape, that
+       * gets this guest back in as guest, as `ticket`, without the PIN and past the lobby a host let
+       * them through, until the room's closing time; never past a removal or denial of their address,
+       * nor a full room. The page keeps it in the tab's sessionStorage, so that a reload comes back.
+       * Revoked when a host removes this one and when the room is closed; it stops when the guest PIN
+       * changes (or one is asked) and when the lobby is turned on for a guest who did not pass it.
        */
       readonly rejoin?: string;
     }
@@ -213,8 +221,8 @@ export type ServerMessage =
   | { readonly type: 'removed' }
   | { readonly type: 'denied' }
   /**
-   * This participant's host joined again with its rejoin token (another window, or after a lost
-   * connection the server had not noticed yet): it left the room for that new join, and its socket
+   * This participant's host (or guest) joined again with its rejoin token (another window, or after a
+   * lost connection the server had not noticed yet): it left the room for that new join, and its socket
    * closes (CLOSE.replaced). The page says so and does not join again by itself, or two windows
    * would keep replacing each other.
    */
@@ -274,7 +282,7 @@ export const CLOSE = {
   roomClosed: 4002,
   refused: 4003,
   denied: 4004,
-  /** Its host joined again with the rejoin token (see `replaced`): this socket is not to reconnect. */
+  /** Its host or guest joined again with the rejoin token (see `replaced`): this socket is not to reconnect. */
   replaced: 4005,
   /** Protocol or policy violation: a message before `join`, too many invalid or refused messages, too many sockets. */
   policy: 4008,

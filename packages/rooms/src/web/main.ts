@@ -8,12 +8,14 @@ import { LIMITS } from '../shared/protocol.js';
 import { BUSY_MESSAGES, retryDelayMs } from './admission.js';
 import { ChatView } from './chat.js';
 import { chatPace } from './chat-pace.js';
-import { byId, h, setToggle, showView } from './dom.js';
+import { announce, byId, h, setToggle, showView } from './dom.js';
 import { END_MESSAGES } from './endings.js';
 import {
+  GuestKeyStore,
   type HostKey,
   hostLinkFrom,
   type JoinKey,
+  type KeyStorage,
   keepsRejoinAfter,
   keyAfterJoined,
   languageSwitchTarget,
@@ -21,6 +23,7 @@ import {
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
+import { Playback } from './playback.js';
 import { recheckDelay } from './recheck.js';
 import { Session } from './session.js';
 import { fetchAdmission, fetchStatus, type StatusResult } from './signalling.js';
@@ -42,9 +45,11 @@ let busyRetries = 0;
  * The host link's ticket (see host-link.ts), in memory only, until it gets the visitor in (it is
  * spent then) or the server refuses it; then the rejoin token the server gave the host, if any, until
  * it is refused, or the call ends in a way that revoked it. While held, it replaces the PIN. Never
- * stored, nor put in the address.
+ * stored, nor put in the address. A guest's rejoin ticket is held here the same way, and also kept in
+ * the tab's sessionStorage (guestKeys), so that a reload of this tab comes back with it.
  */
 let hostKey: HostKey | null = null;
+const guestKeys = new GuestKeyStore(tabStorage(), slug);
 /** The page was opened with a host link that cannot be a ticket: the pre-join form says so once. */
 let brokenHostLink = false;
 /** What the room asks of the PIN field, from its status (see showPrejoin). */
@@ -77,14 +82,19 @@ const el = {
   callScreen: byId<HTMLButtonElement>('call-screen'),
   callLeave: byId<HTMLButtonElement>('call-leave'),
   callNotice: byId('call-notice'),
+  soundBlocked: byId('sound-blocked'),
+  soundOn: byId<HTMLButtonElement>('sound-on'),
   settings: byId<HTMLDetailsElement>('settings'),
   prejoinGrid: byId('view-prejoin').querySelector<HTMLElement>('.join-form') as HTMLElement,
   chatForm: byId<HTMLFormElement>('chat-form'),
   chatInput: byId<HTMLInputElement>('chat-input'),
 };
 
+/** The others' audio and video; what the browser refused to play waits for the visitor's gesture. */
+const playback = new Playback(renderSoundBlocked);
+
 const views = {
-  stage: new Stage(byId('stage')),
+  stage: new Stage(byId('stage'), playback),
   people: new PeopleView(
     byId('participant-list'),
     byId('participants-heading'),
@@ -102,6 +112,8 @@ const views = {
 
 function init(): void {
   takeHostLink();
+  // A guest's ticket this tab kept (a reload, the language switch); a host link comes first.
+  if (hostKey === null && !brokenHostLink) hostKey = guestKeys.load();
   setLanguage(detectLanguage());
   translate(document);
   document.title = t('appTitle');
@@ -149,7 +161,17 @@ function takeHostLink(): void {
 /** Refused or revoked: from now on the visitor joins with a PIN, like anyone. */
 function forgetHostKey(): void {
   hostKey = null;
+  guestKeys.save(null);
   renderPinField();
+}
+
+/** The tab's sessionStorage, or null where the browser will not give it (blocked storage). */
+function tabStorage(): KeyStorage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
 }
 
 async function loadStatus(): Promise<void> {
@@ -231,7 +253,13 @@ function renderPinField(): void {
   const byHostLink = hostKey !== null;
   el.pinField.hidden = byHostLink;
   el.hostLinkNote.hidden = !byHostLink;
-  el.hostLinkNote.textContent = t(hostKey?.kind === 'rejoin' ? 'rejoinNote' : 'hostLinkNote');
+  el.hostLinkNote.textContent = t(
+    hostKey?.kind === 'rejoin'
+      ? 'rejoinNote'
+      : hostKey?.kind === 'guest'
+        ? 'guestRejoinNote'
+        : 'hostLinkNote',
+  );
   el.pinLabel.textContent = guestPinRequired ? t('pinLabel') : t('hostPinLabel');
   el.pinHint.textContent = [guestPinRequired ? t('pinHint') : t('hostPinHint'), lobby ? t('lobbyHint') : '']
     .filter(Boolean)
@@ -291,7 +319,13 @@ function newSession(): Session {
     joinError(text, field, code) {
       setJoining(false);
       // A refused rejoin token is no host link: the visitor never opened one.
-      const said = code === 'host_link_invalid' && hostKey?.kind === 'rejoin' ? t('rejoinInvalid') : text;
+      const refusedKey = code === 'host_link_invalid' ? hostKey?.kind : undefined;
+      const said =
+        refusedKey === 'rejoin'
+          ? t('rejoinInvalid')
+          : refusedKey === 'guest'
+            ? t('guestRejoinInvalid')
+            : text;
       // Before the focus moves to the PIN field, which the ticket kept hidden.
       if (code === 'host_link_invalid') forgetHostKey();
       formError(said, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);
@@ -311,11 +345,13 @@ function newSession(): Session {
       showView('view-waiting');
       if (arriving) focusHeading('view-waiting');
     },
-    joined(rejoin) {
+    joined(rejoin, role) {
       busyRetries = 0;
-      // A host link is spent now. A host gets a rejoin token instead, which joining again later (after
-      // a lost connection, or leaving) uses; anyone else joins again with the PIN.
-      hostKey = keyAfterJoined(rejoin);
+      // A host link is spent now. A host gets a rejoin token instead, a guest a rejoin ticket, which
+      // joining again later (after a lost connection, leaving, or a guest's reload) uses; without one,
+      // the visitor joins again with the PIN.
+      hostKey = keyAfterJoined(rejoin, role);
+      guestKeys.save(hostKey);
       renderPinField();
       el.settings.append(el.devices);
       el.callNotice.textContent = '';
@@ -342,7 +378,7 @@ function newSession(): Session {
     ended(reason, opensAt) {
       session = null;
       setJoining(false);
-      // Removed, or the room ended: the server revoked the rejoin token.
+      // Removed, or the room ended or changed: the server revoked the rejoin token (or ticket).
       if (!keepsRejoinAfter(reason)) forgetHostKey();
       // Moved (or this occurrence cancelled): the page waits for the room's next opening.
       if (reason === 'endedMoved') return showNotYetOpen(opensAt, t('endedMoved'));
@@ -360,6 +396,19 @@ function showNotice(text: string): void {
   noticeTimer = window.setTimeout(() => {
     el.callNotice.textContent = '';
   }, 10_000);
+}
+
+/**
+ * The browser refused to play the others' sound (no click or key press on the page yet, or a browser
+ * that wants one for each new participant): a notice with a button, until a gesture starts it all.
+ */
+function renderSoundBlocked(refused: boolean): void {
+  const wasShown = !el.soundBlocked.hidden;
+  el.soundBlocked.hidden = !refused;
+  if (refused && !wasShown) announce(t('soundBlocked'));
+  // The button pressed is gone: the focus goes on to the call's controls, not to the page's start.
+  if (!refused && wasShown && document.activeElement === el.soundOn)
+    [el.callMic, el.callCam, el.callLeave].find((button) => !button.disabled)?.focus();
 }
 
 /** A camera or microphone problem: a call notice, or before joining (notices out of sight) the form's line. */
@@ -467,6 +516,10 @@ function wireControls(): void {
     });
   });
   el.callLeave.addEventListener('click', () => session?.leave());
+  // Any click or key press is a gesture that lets the browser play what it refused; the notice's
+  // button is one, and says so. Captured, so that no handler can stop it on the way.
+  for (const type of ['click', 'keydown'] as const)
+    window.addEventListener(type, () => playback.resume(), { capture: true });
   el.waitingLeave.addEventListener('click', () => session?.leave());
   // A device that does not start (busy, unplugged) leaves the one in use, and the list shows that one again.
   el.camera.addEventListener('change', () => {

@@ -2,7 +2,14 @@
  * One visit to the room: joining (PIN, lobby), the call itself (mesh, tiles, participants, chat)
  * and its end. Everything here lives in this page's memory only.
  */
-import type { ErrorCode, IceServer, MediaState, PeerSummary, ServerMessage } from '../shared/protocol.js';
+import type {
+  ErrorCode,
+  IceServer,
+  MediaState,
+  PeerSummary,
+  Role,
+  ServerMessage,
+} from '../shared/protocol.js';
 import type { ChatView } from './chat.js';
 import { announce } from './dom.js';
 import { type EndReason, endingOf, endingOnClose } from './endings.js';
@@ -25,8 +32,11 @@ export interface SessionHooks {
   refused(reason: string, opensAt?: string): void;
   /** In the lobby; called again when the first host comes or the last one leaves. */
   waiting(hostPresent: boolean): void;
-  /** In the call. `rejoin`: hosts, the token that gets them back in as host (see host-link.ts). */
-  joined(rejoin: string | undefined): void;
+  /**
+   * In the call as `role`. `rejoin`: the token that gets them back in, as host or as guest (see
+   * host-link.ts).
+   */
+  joined(rejoin: string | undefined, role: Role): void;
   notice(text: string): void;
   /** A notice shown earlier no longer holds (who it said was waiting was let in, turned away or left). */
   withdrawNotice(text: string): void;
@@ -233,7 +243,7 @@ export class Session {
       this.#mesh.connect(peer.id);
     }
     if (message.waiting) this.#onLobby(message.waiting);
-    this.hooks.joined(message.rejoin);
+    this.hooks.joined(message.rejoin, message.role);
   }
 
   #onLocalMedia(): void {

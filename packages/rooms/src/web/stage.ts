@@ -2,6 +2,7 @@
 import type { MediaState } from '../shared/protocol.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import type { Playback } from './playback.js';
 
 interface Tile {
   readonly root: HTMLElement;
@@ -14,7 +15,11 @@ interface Tile {
 export class Stage {
   readonly #tiles = new Map<string, Tile>();
 
-  constructor(private readonly root: HTMLElement) {}
+  /** `playback` starts the tiles' media and keeps track of what the browser refused to play. */
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly playback: Playback,
+  ) {}
 
   /** Creates the tile if needed and (re)labels it. */
   upsert(id: string, name: string, local: boolean): void {
@@ -47,8 +52,9 @@ export class Stage {
     const tile = this.#tiles.get(id);
     if (!tile || tile.video.srcObject === stream) return;
     tile.video.srcObject = stream;
-    // Playback may need the user's gesture; the Join click counts as one in every browser.
-    if (stream) tile.video.play().catch(() => undefined);
+    // The browser may refuse to play with sound before a gesture of the visitor's (see playback.ts).
+    if (stream) this.playback.play(tile.video);
+    else this.playback.forget(tile.video);
   }
 
   setState(
@@ -74,6 +80,7 @@ export class Stage {
     const tile = this.#tiles.get(id);
     if (!tile) return;
     tile.video.srcObject = null;
+    this.playback.forget(tile.video);
     tile.root.remove();
     this.#tiles.delete(id);
     this.#layout();

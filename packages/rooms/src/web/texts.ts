@@ -23,6 +23,10 @@ const en = {
   rejoinNote: 'You join again as host: no PIN needed.',
   rejoinInvalid:
     'You can no longer join again as host without a PIN. Enter your host PIN, or open a new host link from the Roomlink pane in Outlook.',
+  // Shown instead of the PIN field while the page (this tab) holds the rejoin ticket a guest got.
+  guestRejoinNote: 'You join again: no PIN needed.',
+  guestRejoinInvalid:
+    'You can no longer join again without a PIN. Join as you did at first, with the PIN in your invitation if there is one.',
   devicesLegend: 'Camera and microphone',
   cameraLabel: 'Camera',
   microphoneLabel: 'Microphone',
@@ -139,6 +143,9 @@ const en = {
   roomFullAdmit: 'The room is full: nobody else can be admitted.',
   chatTooFast: 'You are sending messages too fast: this one was not sent. Send it again in a moment.',
   chatTooLong: 'This message is too long: at most {max} characters.',
+  // The browser refused to play the others' sound before a click or key press on the page (autoplay).
+  soundBlocked: 'Your browser keeps the sound of the meeting off until you click on this page.',
+  soundOn: 'Click to turn on sound',
 } as const;
 
 /** A message whose words depend on a number: the form Intl.PluralRules picks for `vars[by]`. */
@@ -175,6 +182,9 @@ const fr: Dictionary = {
     'Vous rejoignez à nouveau la réunion en tant qu’organisateur : aucun code PIN n’est nécessaire.',
   rejoinInvalid:
     'Vous ne pouvez plus rejoindre la réunion en tant qu’organisateur sans code PIN. Saisissez votre code PIN organisateur, ou ouvrez un nouveau lien organisateur depuis le volet Roomlink dans Outlook.',
+  guestRejoinNote: 'Vous rejoignez à nouveau la réunion : aucun code PIN n’est nécessaire.',
+  guestRejoinInvalid:
+    'Vous ne pouvez plus rejoindre à nouveau la réunion sans code PIN. Rejoignez-la comme la première fois, avec le code PIN de votre invitation s’il y en a un.',
   devicesLegend: 'Caméra et micro',
   cameraLabel: 'Caméra',
   microphoneLabel: 'Micro',
@@ -291,6 +301,8 @@ const fr: Dictionary = {
   chatTooFast:
     'Vous envoyez des messages trop vite : celui-ci n’a pas été envoyé. Renvoyez-le dans un instant.',
   chatTooLong: 'Ce message est trop long : {max} caractères au maximum.',
+  soundBlocked: 'Votre navigateur coupe le son de la réunion tant que vous n’avez pas cliqué sur cette page.',
+  soundOn: 'Cliquez pour activer le son',
 };
 
 const dictionaries: Record<Language, Dictionary> = { en, fr };

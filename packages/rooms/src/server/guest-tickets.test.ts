@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { HOST_TICKET } from '../shared/protocol.js';
+import { GuestTickets } from './guest-tickets.js';
+
+const start = Date.UTC(2025, 0, 6, 9, 0);
+const MINUTE = 60_000;
+const until = start + 60 * MINUTE;
+const PIN = '771204';
+const HOLDER = '0123456789abcdef';
+const nobodyIn = () => false;
+const open = { guestPin: PIN, lobby: false };
+/** A room that asks no guest PIN and has no lobby. */
+const free = { guestPin: null, lobby: false };
+
+describe('GuestTickets', () => {
+  it('are random, fit the ticket pattern, and are good for their room until its closing time, reusably', () => {
+    const tickets = new GuestTickets();
+    const a = tickets.issue('room-a', 'meeting-a', PIN, false, until, start, HOLDER, nobodyIn);
+    const b = tickets.issue('room-a', 'meeting-a', PIN, false, until, start, HOLDER, nobodyIn);
+    expect(a).toMatch(new RegExp(HOST_TICKET));
+    expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(b).not.toBe(a);
+    const ticket = a as string;
+    expect(tickets.has(ticket)).toBe(true);
+    expect(tickets.judge(ticket, 'room-a', open, start)).toEqual({ ok: true, admittedByHost: false });
+    expect(tickets.judge(ticket, 'room-a', open, until - 1)).toEqual({ ok: true, admittedByHost: false });
+    expect(tickets.judge(ticket, 'room-b', open, start)).toBe('refused');
+    expect(tickets.judge('v1.k1.someHostLink', 'room-a', open, start)).toBe('unknown');
+    // Past its time: refused once, then forgotten.
+    expect(tickets.judge(ticket, 'room-a', open, until)).toBe('refused');
+    expect(tickets.judge(ticket, 'room-a', open, start)).toBe('unknown');
+  });
+
+  it('hold to the guest PIN in force: another one, or one asked now, refuses them for good', () => {
+    const tickets = new GuestTickets();
+    const withPin = tickets.issue(
+      'room-a',
+      'meeting-a',
+      PIN,
+      false,
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
+    const noPin = tickets.issue('room-a', 'meeting-a', null, false, until, start, HOLDER, nobodyIn) as string;
+    // A PIN dropped since is no reason to refuse anyone.
+    expect(tickets.judge(withPin, 'room-a', { guestPin: null, lobby: false }, start)).toMatchObject({
+      ok: true,
+    });
+    expect(tickets.judge(withPin, 'room-a', { guestPin: '305517', lobby: false }, start)).toBe('refused');
+    expect(tickets.judge(withPin, 'room-a', open, start)).toBe('unknown');
+    expect(tickets.judge(noPin, 'room-a', open, start)).toBe('refused');
+  });
+
+  it('get past a lobby only for a guest a host let in; enforce() drops those the new rules refuse', () => {
+    const tickets = new GuestTickets();
+    const walkedIn = tickets.issue(
+      'room-a',
+      'meeting-a',
+      PIN,
+      false,
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
+    const letIn = tickets.issue('room-a', 'meeting-a', PIN, true, until, start, HOLDER, nobodyIn) as string;
+    const elsewhere = tickets.issue(
+      'room-b',
+      'meeting-b',
+      PIN,
+      false,
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
+    const lobby = { guestPin: PIN, lobby: true };
+    expect(tickets.judge(letIn, 'room-a', lobby, start)).toEqual({ ok: true, admittedByHost: true });
+    tickets.enforce('room-a', lobby);
+    // Forgotten: the lobby turned off again does not revive it.
+    expect(tickets.judge(walkedIn, 'room-a', open, start)).toBe('unknown');
+    expect(tickets.judge(letIn, 'room-a', open, start)).toEqual({ ok: true, admittedByHost: true });
+    expect(tickets.judge(elsewhere, 'room-b', open, start)).toMatchObject({ ok: true });
+  });
+
+  it('remember their holder, follow the closing time, and are revoked one by one or by room', () => {
+    const tickets = new GuestTickets();
+    const a = tickets.issue(
+      'room-a',
+      'meeting-a',
+      null,
+      false,
+      until,
+      start,
+      'aaaaaaaaaaaaaaaa',
+      nobodyIn,
+    ) as string;
+    expect(tickets.holder(a)).toBe('aaaaaaaaaaaaaaaa');
+    tickets.bind(a, 'bbbbbbbbbbbbbbbb');
+    expect(tickets.holder(a)).toBe('bbbbbbbbbbbbbbbb');
+    tickets.renew(a, until + 30 * MINUTE);
+    expect(tickets.judge(a, 'room-a', free, until + MINUTE)).toMatchObject({ ok: true });
+    tickets.revoke(a);
+    expect(tickets.holder(a)).toBeNull();
+    expect(tickets.judge(a, 'room-a', free, start)).toBe('unknown');
+    const b = tickets.issue('room-b', 'meeting-b', null, false, until, start, HOLDER, nobodyIn) as string;
+    const c = tickets.issue('room-c', 'meeting-c', null, false, until, start, HOLDER, nobodyIn) as string;
+    tickets.revokeRoom('room-b');
+    tickets.revokeRoom('meeting-c');
+    expect([tickets.judge(b, 'room-b', free, start), tickets.judge(c, 'room-c', free, start)]).toEqual([
+      'unknown',
+      'unknown',
+    ]);
+    expect(tickets.size).toBe(0);
+  });
+
+  it('past a room’s own limit, forget its oldest whose guest is not in the room, never another room’s', () => {
+    const tickets = new GuestTickets(10, 3);
+    const inRoom = new Set(['in-1', 'in-2']);
+    const present = (id: string) => inRoom.has(id);
+    const other = tickets.issue('room-b', 'meeting-b', null, false, until, start, HOLDER, present) as string;
+    const [first, second] = ['in-1', 'in-2'].map(
+      (id) => tickets.issue('room-a', 'meeting-a', null, false, until, start, id, present) as string,
+    );
+    const gone = tickets.issue('room-a', 'meeting-a', null, false, until, start, 'gone', present) as string;
+    // Someone joining over and over: each new ticket pushes out the oldest of a guest not in the room.
+    for (let i = 0; i < 20; i++)
+      tickets.issue('room-a', 'meeting-a', null, false, until, start, `churn-${i}`, present);
+    expect(tickets.judge(gone, 'room-a', free, start)).toBe('unknown');
+    for (const kept of [first, second] as string[])
+      expect(tickets.judge(kept, 'room-a', free, start)).toMatchObject({ ok: true });
+    expect(tickets.judge(other, 'room-b', free, start)).toMatchObject({ ok: true });
+    expect(tickets.size).toBe(4);
+    // Everyone in the room: then the oldest goes all the same.
+    inRoom.add('churn-19');
+    tickets.issue('room-a', 'meeting-a', null, false, until, start, 'late', present);
+    expect(tickets.judge(first as string, 'room-a', free, start)).toBe('unknown');
+  });
+
+  it('at capacity, none is made rather than a live one forgotten; those past their time make room', () => {
+    const tickets = new GuestTickets(2);
+    const early = tickets.issue(
+      'room-a',
+      'meeting-a',
+      null,
+      false,
+      start + 5 * MINUTE,
+      start,
+      HOLDER,
+      nobodyIn,
+    );
+    tickets.issue('room-a', 'meeting-a', null, false, until, start, HOLDER, nobodyIn);
+    expect(tickets.issue('room-b', 'meeting-b', null, false, until, start, HOLDER, nobodyIn)).toBeNull();
+    expect(tickets.judge(early as string, 'room-a', free, start)).toMatchObject({ ok: true });
+    expect(
+      tickets.issue('room-b', 'meeting-b', null, false, until, start + 5 * MINUTE, HOLDER, nobodyIn),
+    ).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    tickets.prune(until);
+    expect(tickets.size).toBe(0);
+  });
+});
