@@ -8,8 +8,8 @@
  * A host who got in (host link or host PIN) gets a rejoin token instead (see RejoinTokens): it gets
  * them back in as host after a lost connection, for the rest of the room's time.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { HostTicketClaim } from './directory.js';
+import { pinDigest, type RoomGrant, RoomTokens } from './room-tokens.js';
 
 export type TicketVerdict =
   | 'valid'
@@ -77,57 +77,32 @@ export type RejoinVerdict =
   /** No rejoin token this hub gave (a host link's ticket, or one forgotten): for the host link path. */
   | 'unknown';
 
-interface RejoinGrant {
-  readonly slug: string;
-  readonly meetingId: string;
-  /** The room's closing time (ms) as the hub knew it when it last admitted or renewed. */
-  until: number;
+interface RejoinGrant extends RoomGrant {
   /**
    * A digest of the host PIN its host came in with (the PIN itself is not kept), null for a host
    * link: a host PIN changed since (it leaked, say) stops it, as it stops the old PIN.
    */
   readonly hostPinDigest: string | null;
-  /**
-   * The participant it was last handed to (issued, or came back as): while that one is still in the
-   * room, it is the host's old connection, which a join with the token replaces (see holder).
-   */
-  participant: string;
 }
 
 /**
  * Rejoin tokens, in memory: each host the hub admits gets one (in `joined`), good for coming back
  * as host to the same room, as often as needed, until the room's closing time. Unlike a host link's
- * ticket it is not spent by a join: a connection may drop many times in a meeting. Each token knows
- * the participant it was last handed to: the hub may not have noticed yet that that connection is
- * dead (up to two heartbeats), so a join with the token replaces that participant rather than being
- * refused the seat it still holds. It is dropped when a host removes its holder, when the room is
- * closed or cancelled, and once past its time; one made for a host who gave the host PIN stops
- * working once the room's host PIN changes. A token is made at each admission by PIN or host link,
- * so one room's pile up as its hosts come and go; past `perRoom` of them, the room's oldest is
- * forgotten to make the new one. That keeps someone who holds a room's host PIN and joins over and
- * over (rate-limited, but for hours) to their own room: they cannot fill the hub's `capacity` and
- * leave other rooms' hosts without tokens. At `capacity` live tokens in all, no new one is made
- * rather than another room's live one forgotten: a host admitted then simply gets none (and comes
- * back with the PIN or a new host link, as before). A restart forgets them all: the page is then
- * refused `host_link_invalid` and shows the PIN field.
+ * ticket it is not spent by a join: a connection may drop many times in a meeting. It is dropped when
+ * a host removes its holder, when the room is closed or cancelled, and once past its time; one made
+ * for a host who gave the host PIN stops working once the room's host PIN changes. A token is made at
+ * each admission by PIN or host link; past `perRoom` of a room's, its oldest is forgotten, so someone
+ * who holds a room's host PIN and joins over and over cannot leave other rooms' hosts without tokens,
+ * and a host admitted at `capacity` simply gets none (and comes back with the PIN or a new host link,
+ * as before). A restart forgets them all: the page is then refused `host_link_invalid` and shows the
+ * PIN field. How a token replaces its holder's dead connection, and why the limits are what they
+ * are, is shared with the guests' tickets (see RoomTokens).
  */
-export class RejoinTokens {
-  /** Token → the room it is for and until when. */
-  readonly #grants = new Map<string, RejoinGrant>();
-  /** A room's tokens by its slug and by its meeting id, oldest first (Sets keep insertion order). */
-  readonly #bySlug = new Map<string, Set<string>>();
-  readonly #byMeeting = new Map<string, Set<string>>();
-
-  constructor(
-    private readonly capacity = 10_000,
-    /** Twice the largest room (50): every seat's host admitted twice over. */
-    private readonly perRoom = 100,
-  ) {}
-
+export class RejoinTokens extends RoomTokens<RejoinGrant> {
   /**
    * A new token for participant `participant`, a host of `slug` (meeting `meetingId`) who came in with
-   * `hostPin` (null: a host link), good until `until` (ms), or null at capacity. 128 random bits in
-   * base64url (22 characters): it fits a host link's ticket pattern, so the page sends it as `ticket`.
+   * `hostPin` (null: a host link), good until `until` (ms), or null at capacity. It fits a host link's
+   * ticket pattern, so the page sends it as `ticket` (see RoomTokens.add).
    */
   issue(
     slug: string,
@@ -137,30 +112,8 @@ export class RejoinTokens {
     now: number,
     participant: string,
   ): string | null {
-    const room = this.#bySlug.get(slug);
-    if (room && room.size >= this.perRoom) {
-      const oldest = room.values().next().value as string;
-      this.#forget(oldest);
-    } else if (this.#grants.size >= this.capacity) {
-      this.prune(now);
-      if (this.#grants.size >= this.capacity) return null;
-    }
-    const token = randomBytes(16).toString('base64url');
-    this.#grants.set(token, {
-      slug,
-      meetingId,
-      until,
-      hostPinDigest: hostPin === null ? null : digest(hostPin),
-      participant,
-    });
-    indexed(this.#bySlug, slug).add(token);
-    indexed(this.#byMeeting, meetingId).add(token);
-    return token;
-  }
-
-  /** Whether `token` is one this hub gave (and still remembers). */
-  has(token: string): boolean {
-    return this.#grants.has(token);
+    const hostPinDigest = hostPin === null ? null : pinDigest(hostPin);
+    return this.add({ slug, meetingId, until, hostPinDigest, participant }, now);
   }
 
   /**
@@ -168,83 +121,13 @@ export class RejoinTokens {
    * nothing up.
    */
   judge(token: string, slug: string, hostPin: string, now: number): RejoinVerdict {
-    const grant = this.#grants.get(token);
-    if (!grant) return 'unknown';
-    if (grant.slug !== slug) return 'refused';
-    // NaN (an invalid date) is past too. A host PIN changed since never comes back: drop it.
-    if (!(grant.until > now) || (grant.hostPinDigest !== null && grant.hostPinDigest !== digest(hostPin))) {
-      this.#forget(token);
-      return 'refused';
-    }
-    return 'valid';
+    // A host PIN changed since never comes back: it is dropped.
+    const grant = this.grantFor(
+      token,
+      slug,
+      now,
+      ({ hostPinDigest }) => hostPinDigest === null || hostPinDigest === pinDigest(hostPin),
+    );
+    return typeof grant === 'string' ? grant : 'valid';
   }
-
-  /** The room's closing time moved (extended, shortened): the token follows it. */
-  renew(token: string, until: number): void {
-    const grant = this.#grants.get(token);
-    if (grant) grant.until = until;
-  }
-
-  /** The participant `token` was last handed to (see RejoinGrant.participant), null for none. */
-  holder(token: string): string | null {
-    return this.#grants.get(token)?.participant ?? null;
-  }
-
-  /** Its host came back as participant `participant`: that one is the holder now. */
-  bind(token: string, participant: string): void {
-    const grant = this.#grants.get(token);
-    if (grant) grant.participant = participant;
-  }
-
-  /** Its holder was removed by a host: it gets nobody in any more. */
-  revoke(token: string): void {
-    this.#forget(token);
-  }
-
-  /**
-   * The room whose slug or meeting id is `key` was closed or cancelled: its tokens are dropped. Costs
-   * the room's own tokens, not the hub's (every room closing at once is a restart's worth of work).
-   */
-  revokeRoom(key: string): void {
-    for (const index of [this.#bySlug, this.#byMeeting])
-      for (const token of [...(index.get(key) ?? [])]) this.#forget(token);
-  }
-
-  /** Forgets tokens past their time at `now` (ms): they are refused anyway. */
-  prune(now: number): void {
-    for (const [token, grant] of this.#grants) if (!(grant.until > now)) this.#forget(token);
-  }
-
-  #forget(token: string): void {
-    const grant = this.#grants.get(token);
-    if (!grant) return;
-    this.#grants.delete(token);
-    unindex(this.#bySlug, grant.slug, token);
-    unindex(this.#byMeeting, grant.meetingId, token);
-  }
-
-  get size(): number {
-    return this.#grants.size;
-  }
-}
-
-function indexed(index: Map<string, Set<string>>, key: string): Set<string> {
-  let tokens = index.get(key);
-  if (!tokens) {
-    tokens = new Set();
-    index.set(key, tokens);
-  }
-  return tokens;
-}
-
-function unindex(index: Map<string, Set<string>>, key: string, token: string): void {
-  const tokens = index.get(key);
-  if (!tokens) return;
-  tokens.delete(token);
-  if (tokens.size === 0) index.delete(key);
-}
-
-/** Only a digest of a host PIN is kept with a token: the map lives as long as the room. */
-function digest(pin: string): string {
-  return createHash('sha256').update(pin, 'utf8').digest('base64url');
 }
