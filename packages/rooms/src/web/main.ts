@@ -25,6 +25,7 @@ import { LocalMedia } from './local-media.js';
 import { PeopleView } from './people.js';
 import { Playback } from './playback.js';
 import { recheckDelay } from './recheck.js';
+import { afterPinRequired, judgeRules, type RoomRules } from './room-rules.js';
 import { Session } from './session.js';
 import { fetchAdmission, fetchStatus, type StatusResult } from './signalling.js';
 import { Stage } from './stage.js';
@@ -52,8 +53,15 @@ let hostKey: HostKey | null = null;
 const guestKeys = new GuestKeyStore(tabStorage(), slug);
 /** The page was opened with a host link that cannot be a ticket: the pre-join form says so once. */
 let brokenHostLink = false;
-/** What the room asks of the PIN field, from its status (see showPrejoin). */
-let pinRules = { guestPinRequired: false, lobby: false };
+/**
+ * What the room asks of the PIN field, from its status (see showPrejoin), read again before each
+ * join and when the tab is shown again (see followRoom): the organizer may change it meanwhile.
+ */
+let pinRules: RoomRules = { guestPinRequired: false, lobby: false };
+/** Reads of the room's status: only the latest one started is applied (see followRoom). */
+let statusReads = 0;
+/** The opening time the "not open yet" page shows ('' for none), or null when that page is not shown. */
+let opening: string | null = null;
 
 const el = {
   languageSwitch: byId<HTMLAnchorElement>('language-switch'),
@@ -146,6 +154,13 @@ function init(): void {
     if (cancelRetry()) el.joinError.textContent = '';
     session?.leave();
   });
+  // The organizer may have changed the meeting while the tab was in the background.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void rereadRoom();
+  });
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) void rereadRoom();
+  });
   void loadStatus();
 }
 
@@ -176,9 +191,77 @@ function tabStorage(): KeyStorage | null {
 
 async function loadStatus(): Promise<void> {
   window.clearTimeout(openTimer);
+  // This read has the last word: one the tab's return started is dropped.
+  statusReads += 1;
+  opening = null;
   showView('view-loading');
   const status = await fetchStatus(slug);
   showStatus(status);
+}
+
+/**
+ * Reads the room's status again (the same public status as at load) and makes the pre-join form
+ * follow it: the PIN field and the lobby hint as the room asks now, or the room's state if it can
+ * no longer be joined (cancelled, moved later, over). `atJoin`: the visitor pressed Join, which
+ * waits for this; a change that concerns what was typed (a guest PIN now asked and none typed, or
+ * none asked any more and one typed) stops it once with a message, keeping what was typed. True
+ * when the join may go on; an unreadable status leaves the decision to the server, as before.
+ */
+async function followRoom(atJoin: boolean): Promise<boolean> {
+  const read = ++statusReads;
+  const status = await fetchStatus(slug);
+  // A later read (a Join pressed, the page loading again) has the last word.
+  if (read !== statusReads) {
+    if (atJoin) setJoining(false);
+    return false;
+  }
+  // Only the form the visitor is filling follows it: not a join under way, nor another view.
+  if (!atJoin && !atForm()) return false;
+  if (status.state === 'unavailable') return true;
+  if (status.state !== 'open') {
+    // A socket kept open since a wrong PIN has nothing left to join.
+    session?.dispose();
+    session = null;
+    showStatus(status);
+    return false;
+  }
+  const verdict = judgeRules(pinRules, status, { pin: typedPin(), byKey: hostKey !== null });
+  pinRules = { guestPinRequired: status.guestPinRequired, lobby: status.lobby };
+  renderPinField();
+  if (verdict === 'proceed') return true;
+  if (atJoin) {
+    setJoining(false);
+    formError(t(verdict), el.pin);
+  } else {
+    // No focus taken from where the visitor was: the alert region reads it out.
+    el.joinError.textContent = t(verdict);
+  }
+  return false;
+}
+
+/** The tab is shown again: the form, or the "not open yet" page, follows what changed meanwhile. */
+async function rereadRoom(): Promise<void> {
+  if (atForm()) {
+    await followRoom(false);
+    return;
+  }
+  const shown = opening;
+  if (shown === null) return;
+  const read = ++statusReads;
+  const status = await fetchStatus(slug);
+  if (read !== statusReads || opening !== shown || status.state === 'unavailable') return;
+  // Moved earlier (or open already), later, cancelled: the page says so now, not at the old time.
+  if (status.state === 'not_yet_open' && (status.opensAt ?? '') === shown) return;
+  showStatus(status);
+}
+
+/** The pre-join form is up and no join is under way. */
+function atForm(): boolean {
+  return !byId('view-prejoin').hidden && !el.joinButton.disabled;
+}
+
+function typedPin(): string {
+  return el.pin.value.replace(/\D/g, '');
 }
 
 function showStatus(status: StatusResult): void {
@@ -213,12 +296,14 @@ function showNotYetOpen(opensAt: string | undefined, lead?: string): void {
     : '';
   const text = at ? t('notYetOpen', { time }) : t('notOpenNow');
   showMessage(lead ? `${lead} ${text}` : text, t('checkAgain'), loadStatus);
+  opening = opensAt ?? '';
   openTimer = window.setTimeout(() => void loadStatus(), recheckDelay(at, Date.now()));
 }
 
 function showMessage(text: string, actionLabel?: string, action?: () => void): void {
   cancelRetry();
   stopMedia();
+  opening = null;
   el.messageText.textContent = text;
   el.messageAction.hidden = !actionLabel;
   el.messageAction.textContent = actionLabel ?? '';
@@ -228,6 +313,8 @@ function showMessage(text: string, actionLabel?: string, action?: () => void): v
 }
 
 async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<void> {
+  window.clearTimeout(openTimer);
+  opening = null;
   pinRules = { guestPinRequired, lobby };
   renderPinField();
   el.joinError.textContent = brokenHostLink ? t('hostLinkInvalid') : '';
@@ -273,11 +360,16 @@ async function join(retrying = false): Promise<void> {
   if (!retrying) busyRetries = 0;
   // Cleaned as the server cleans it: a name of invisible characters only is no name.
   const name = cleanName(el.name.value);
-  const pin = el.pin.value.replace(/\D/g, '');
   if (!name) return formError(t('nameRequired'), el.name);
-  if (el.pin.required && !pin) return formError(t('pinRequired'), el.pin);
   el.joinError.textContent = '';
   setJoining(true);
+  // The room's rules as they are now, not as the page loaded them (a retry follows a Join that did).
+  if (!retrying && !(await followRoom(true))) return;
+  const pin = typedPin();
+  if (el.pin.required && !pin) {
+    setJoining(false);
+    return formError(t('pinRequired'), el.pin);
+  }
   if (!session || session.ended) session = newSession();
   const key: JoinKey = hostKey !== null ? { ticket: hostKey.ticket } : { pin };
   try {
@@ -320,12 +412,19 @@ function newSession(): Session {
       setJoining(false);
       // A refused rejoin token is no host link: the visitor never opened one.
       const refusedKey = code === 'host_link_invalid' ? hostKey?.kind : undefined;
-      const said =
+      let said =
         refusedKey === 'rejoin'
           ? t('rejoinInvalid')
           : refusedKey === 'guest'
             ? t('guestRejoinInvalid')
             : text;
+      // A guest PIN asked since the form last read the room's rules: the field says so now.
+      if (code === 'pin_required') {
+        const after = afterPinRequired(pinRules);
+        pinRules = after.rules;
+        renderPinField();
+        said = t(after.message);
+      }
       // Before the focus moves to the PIN field, which the ticket kept hidden.
       if (code === 'host_link_invalid') forgetHostKey();
       formError(said, field === 'pin' ? el.pin : field === 'name' ? el.name : el.joinButton);

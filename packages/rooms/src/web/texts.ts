@@ -111,6 +111,10 @@ const en = {
     other: 'Connecting too often from your network. This page tries again in {seconds} seconds.',
   },
   pinRequired: 'Enter the meeting PIN from your invitation.',
+  // The organizer changed the meeting while the form was open (see room-rules.ts).
+  pinNowRequired: 'The organizer now asks for a PIN to join. Enter the meeting PIN from your invitation.',
+  pinNoLongerAsked:
+    'The organizer no longer asks guests for a PIN. Guests: leave the PIN empty. Hosts: enter your host PIN.',
   nameRequired: 'Enter your name.',
   nameInvalid: 'Enter a name of at most 60 letters, digits or spaces.',
   alreadyJoining: 'Joining is already under way. Wait a moment.',
@@ -268,6 +272,10 @@ const fr: Dictionary = {
     other: 'Connexions trop fréquentes depuis votre réseau. Cette page réessaie dans {seconds} secondes.',
   },
   pinRequired: 'Saisissez le code PIN de votre invitation.',
+  pinNowRequired:
+    'L’organisateur demande désormais un code PIN pour rejoindre la réunion. Saisissez le code PIN de votre invitation.',
+  pinNoLongerAsked:
+    'L’organisateur ne demande plus de code PIN aux invités. Invités : laissez le code PIN vide. Organisateurs : saisissez votre code PIN organisateur.',
   nameRequired: 'Saisissez votre nom.',
   nameInvalid: 'Saisissez un nom d’au plus 60 lettres, chiffres ou espaces.',
   alreadyJoining: 'Connexion déjà en cours. Patientez un instant.',
