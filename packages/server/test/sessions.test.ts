@@ -10,7 +10,7 @@ import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { offlineIdentity, signInRoutes } from './support/identity.js';
 import { daysFromNow } from './support/meeting-times.js';
-import { insertSession, insertUser } from './support/sessions.js';
+import { consoleCookie, insertSession, insertUser } from './support/sessions.js';
 
 const SOON = daysFromNow(7);
 
@@ -45,7 +45,7 @@ for (const dialect of DIALECTS) {
       const asCookie = await t.app.inject({
         method: 'GET',
         url: `/api/v1/meetings/${ok.json().id}`,
-        headers: { cookie: `roomlink_session=${token}` },
+        headers: { cookie: consoleCookie(t.runtime, token) },
       });
       expect(asCookie.statusCode).toBe(401);
       const unknown = await t.app.inject({
@@ -58,7 +58,7 @@ for (const dialect of DIALECTS) {
 
     it('a browser session works by cookie, and unsafe methods need Roomlink’s own Origin', async () => {
       const token = await insertSession(store(), 'tenant-s', 'u-browser', { kind: 'browser' });
-      const cookie = `roomlink_session=${token}`;
+      const cookie = consoleCookie(t.runtime, token);
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode).toBe(
         200,
       );

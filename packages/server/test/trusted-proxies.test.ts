@@ -13,7 +13,7 @@ import { offlineIdentity } from './support/identity.js';
 import { daysFromNow } from './support/meeting-times.js';
 import { createOpenMeeting } from './support/room-client.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
-import { insertSession } from './support/sessions.js';
+import { consoleCookie, insertSession } from './support/sessions.js';
 
 const SOON = daysFromNow(7);
 
@@ -86,12 +86,14 @@ describe('ROOMLINK_TRUSTED_PROXIES in the app', () => {
   it('keeps the Origin check on the configured base URL, whatever a trusted proxy forwards', async () => {
     t = await appTrusting('127.0.0.1');
     const token = await insertSession(t.runtime.store, 'tenant-proxy', 'u-proxy', { kind: 'browser' });
+    // The base URL is https: the console's cookie is `__Host-roomlink_session`.
+    const cookie = consoleCookie(t.runtime, token);
     const post = (origin: string) =>
       fetch(`${t?.url}/api/v1/meetings`, {
         method: 'POST',
         headers: {
           ...forwarded,
-          cookie: `roomlink_session=${token}`,
+          cookie,
           origin,
           'content-type': 'application/json',
         },

@@ -15,6 +15,7 @@ import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
 import { unauthenticated } from '../http/auth.js';
+import { clearingCookie, type RoomlinkCookie } from '../http/cookies.js';
 import { HttpError, problem } from '../http/errors.js';
 import { ProblemResponse } from '../http/routes/meeting-schemas.js';
 import { DEFAULT_TEMPLATES, type JoinDetails } from '../instructions/index.js';
@@ -66,8 +67,8 @@ export interface AdminApiDeps {
   readonly settingsChanged?: (tenantId: string) => void;
   /** Ends one browser session (the console's sign-out). */
   readonly sessions: { deleteSession(tokenHash: string): Promise<void> };
-  /** Whether the session cookie is Secure (an https base URL), so that clearing it matches. */
-  readonly secureCookie: boolean;
+  /** The console's session cookie (http/cookies.ts), cleared at the console's sign-out. */
+  readonly sessionCookie: RoomlinkCookie;
   /** One tenant export at a time (per process: one gate per app). */
   readonly exportGate?: ExportGate;
   /** How long an export's download may take no data before it is ended (EXPORT_STALL_TIMEOUT_MS). */
@@ -97,9 +98,6 @@ export const EXPORT_STALL_TIMEOUT_MS = 60_000;
 const SETTINGS_BODY_LIMIT = 256 * 1024;
 
 const errors = { 400: ProblemResponse, 401: ProblemResponse, 403: ProblemResponse, 404: ProblemResponse };
-
-/** The console's session cookie (identity/authenticator.ts), cleared at its sign-out. */
-const SESSION_COOKIE = 'roomlink_session';
 
 /**
  * Ends `response` (closing its connection) when the connection has taken none of the data written
@@ -545,11 +543,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     async (request, reply) => {
       const admin = requireTenantAdmin(request);
       if (admin.sessionKey) await deps.sessions.deleteSession(admin.sessionKey);
-      void reply.header(
-        'set-cookie',
-        `${SESSION_COOKIE}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; ` +
-          `SameSite=Strict${deps.secureCookie ? '; Secure' : ''}`,
-      );
+      void reply.header('set-cookie', clearingCookie(deps.sessionCookie));
       await deps.audit.append(
         {
           tenantId: admin.tenantId,

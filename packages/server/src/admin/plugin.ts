@@ -4,6 +4,7 @@
  * cookie authenticates the console, and the principal's isTenantAdmin decides.
  */
 import type { AppPlugin } from '../app.js';
+import { roomlinkCookies } from '../http/cookies.js';
 import type { Retention } from '../retention/index.js';
 import type { Runtime } from '../runtime.js';
 import { KyselySyncRetentionRepository } from '../store/repositories/retention-sync.js';
@@ -43,7 +44,7 @@ export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
         // Settings written past the cache apply to this process's meetings at once, as before.
         settingsChanged: (tenantId) => tenants.forget?.(tenantId),
         sessions: runtime.store.authFlow,
-        secureCookie: runtime.config.baseUrl.protocol === 'https:',
+        sessionCookie: roomlinkCookies(runtime.config.baseUrl).session,
         exportGate,
         exportStallTimeoutMs: deps.exportStallTimeoutMs,
         sample: sampleJoinDetails(runtime.config),

@@ -6,7 +6,7 @@
  * and 415, a write 503; the admin API is authenticated by the admin console's cookie, not an add-in session.
  */
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
-import { BROWSER_SESSION_COOKIE } from '../identity/authenticator.js';
+import { roomlinkCookies } from './cookies.js';
 import { ERROR_CATALOGUE } from './errors.js';
 import { ProblemResponse } from './routes/meeting-schemas.js';
 
@@ -37,7 +37,8 @@ export function openApiOptions(baseUrl: URL): FastifyDynamicSwaggerOptions {
           adminConsole: {
             type: 'apiKey',
             in: 'cookie',
-            name: BROWSER_SESSION_COOKIE,
+            // `__Host-roomlink_session` with an https base URL (http/cookies.ts).
+            name: roomlinkCookies(baseUrl).session.name,
             description:
               "The admin console's browser session (a tenant admin's sign-in at /auth/signin); unsafe methods also need Roomlink's own Origin",
           },

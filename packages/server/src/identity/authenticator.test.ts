@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { BROWSER_SESSION_COOKIE, sessionAuthenticator } from './authenticator.js';
+import { roomlinkCookies } from '../http/cookies.js';
+import { sessionAuthenticator } from './authenticator.js';
 import type { AuthFlowRepository, SessionRecord, UserStatus } from './ports.js';
 import { digest } from './secrets.js';
 
@@ -39,6 +40,8 @@ const request = (method: string, headers: Record<string, string>) =>
   ({ method, headers }) as unknown as FastifyRequest;
 
 const baseUrl = new URL('https://roomlink.example/');
+/** The console's cookie with an https base URL: `__Host-roomlink_session`. */
+const BROWSER_SESSION_COOKIE = roomlinkCookies(baseUrl).session.name;
 const now = () => new Date('2026-11-29T12:00:00Z');
 
 describe('sessionAuthenticator', () => {
@@ -154,6 +157,25 @@ describe('sessionAuthenticator', () => {
       sessionKey: digest('addin-token'),
       // http/auth.ts then lets it read GET /api/v1/me and sign out, nothing more.
       signInNeeded: true,
+    });
+  });
+
+  it('reads the session cookie under the name in force only: __Host- over https, unprefixed over http', async () => {
+    const { repo, calls } = sessions({ token: 'console-token', kind: 'browser', userId: 'bob' });
+    expect(BROWSER_SESSION_COOKIE).toBe('__Host-roomlink_session');
+    const secure = sessionAuthenticator(repo, baseUrl, { now });
+    // A cookie a sibling subdomain (or a plain-http page) planted under the unprefixed name: no session.
+    expect(secure(request('GET', { cookie: 'roomlink_session=console-token' }))).toBeNull();
+    // A browser sends the more specific cookie first: the planted one before Roomlink's own.
+    await expect(
+      secure(request('GET', { cookie: `roomlink_session=other; ${BROWSER_SESSION_COOKIE}=console-token` })),
+    ).resolves.toMatchObject({ userId: 'bob' });
+    expect(calls.find).toBe(1);
+
+    const plain = sessionAuthenticator(repo, new URL('http://127.0.0.1:8080/'), { now });
+    expect(plain(request('GET', { cookie: '__Host-roomlink_session=console-token' }))).toBeNull();
+    await expect(plain(request('GET', { cookie: 'roomlink_session=console-token' }))).resolves.toMatchObject({
+      userId: 'bob',
     });
   });
 

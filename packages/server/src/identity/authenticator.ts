@@ -1,19 +1,19 @@
 /**
  * Turns a request into a Principal:
  * - `Authorization: Bearer <token>`: an add-in session;
- * - the `roomlink_session` cookie: a browser session (admin console). Cookies ride along on
- *   cross-site requests, so a cookie session is accepted for unsafe methods only when the request's
- *   Origin is Roomlink's own (the cookie is also SameSite=Strict).
+ * - the console's session cookie (`__Host-roomlink_session` over https, `roomlink_session` over
+ *   http: http/cookies.ts; a cookie of the other name is ignored): a browser session (admin
+ *   console). Cookies ride along on cross-site requests, so a cookie session is accepted for unsafe
+ *   methods only when the request's Origin is Roomlink's own (the cookie is also SameSite=Strict).
  * Expired sessions are deleted when seen, and so are browser sessions of users who must sign in again.
  * Sessions of a tenant not on ROOMLINK_ALLOWED_TENANTS are refused.
  */
-import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../http/auth.js';
 import { bearerToken, markCrossSiteCookie } from '../http/auth.js';
+import { cookieValue, roomlinkCookies } from '../http/cookies.js';
 import type { AuthFlowRepository } from './ports.js';
 import { digest } from './secrets.js';
 
-export const BROWSER_SESSION_COOKIE = 'roomlink_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function sessionAuthenticator(
@@ -27,6 +27,8 @@ export function sessionAuthenticator(
 ): Authenticator {
   const now = options.now ?? (() => new Date());
   const allowedTenants = options.allowedTenants ?? null;
+  // The one name in force: over https only the __Host- one, which no other host can plant.
+  const sessionCookie = roomlinkCookies(baseUrl).session.name;
   const lookUp = async (token: string, kind: 'addin' | 'browser') => {
     const session = await authFlow.findSession(digest(token));
     if (!session || session.kind !== kind) return null;
@@ -60,7 +62,7 @@ export function sessionAuthenticator(
   return (request) => {
     const bearer = bearerToken(request);
     if (bearer) return lookUp(bearer, 'addin');
-    const cookie = browserCookie(request);
+    const cookie = cookieValue(request.headers.cookie, sessionCookie);
     // Without credentials, or a cookie on a cross-site unsafe request: no lookup, answered at once.
     if (!cookie) return null;
     if (!SAFE_METHODS.has(request.method) && request.headers.origin !== baseUrl.origin) {
@@ -69,23 +71,4 @@ export function sessionAuthenticator(
     }
     return lookUp(cookie, 'browser');
   };
-}
-
-function browserCookie(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === BROWSER_SESSION_COOKIE) return decodeCookieValue(value.join('='));
-  }
-  return undefined;
-}
-
-/** A value that is not valid percent-encoding cannot be one of our tokens: no session, not an error. */
-function decodeCookieValue(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
 }

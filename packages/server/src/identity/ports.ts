@@ -70,11 +70,16 @@ export interface TokenRepository {
   deleteVersion(userId: string, version: number): Promise<boolean>;
 }
 
+/**
+ * A sign-in under way. Its secrets are stored sealed (identity/sign-in.ts, `sealLoginSecret`): the
+ * repository only ever sees ciphertexts.
+ */
 export interface LoginTransaction {
+  /** SHA-256 of the random id only the starting browser holds (its cookie). */
   readonly idHash: string;
-  readonly state: string;
-  readonly nonce: string;
-  readonly codeVerifier: string;
+  readonly stateCt: string;
+  readonly nonceCt: string;
+  readonly codeVerifierCt: string;
   readonly purpose: 'addin' | 'browser';
   readonly addinChallenge: string | null;
   readonly expiresAt: string;

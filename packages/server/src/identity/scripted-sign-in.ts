@@ -50,7 +50,8 @@ export async function scriptedSignIn(
   }
   if (!response) throw new Error('no response');
   const page = await response.text();
-  const message = /messageParent\((".*?")\)/s.exec(page)?.[1];
+  // The first argument of the page's messageParent call: a JSON string literal (options follow it).
+  const message = /messageParent\(("(?:[^"\\]|\\.)*")/.exec(page)?.[1];
   const parsed = message
     ? (JSON.parse(JSON.parse(message)) as { type: string; code?: string; description?: string })
     : undefined;

@@ -1,7 +1,8 @@
 /**
  * The sign-in flow (see the sequence diagram in docs/auth.md):
- * 1. start: a login transaction (state, nonce, PKCE verifier) is stored, keyed by the digest of a
- *    random id that only the starting browser holds in an HttpOnly cookie;
+ * 1. start: a login transaction (state, nonce, PKCE verifier, each sealed: SIGN_IN_KEY_SCOPE) is
+ *    stored, keyed by the digest of a random id that only the starting browser holds in an HttpOnly
+ *    cookie;
  * 2. callback: the cookie finds the transaction (taken once), openid-client validates the answer,
  *    the user is created or refreshed, tokens are stored encrypted and calendar sync starts (not for
  *    an account that only signs in to the admin console);
@@ -9,7 +10,7 @@
  *    which the task pane exchanges for an add-in session.
  */
 import { randomUUID } from 'node:crypto';
-import type { FieldCipher } from '../crypto/envelope.js';
+import type { CipherContext, FieldCipher } from '../crypto/envelope.js';
 import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
@@ -21,6 +22,23 @@ import type { TokenService } from './tokens.js';
 
 const LOGIN_TTL_MS = 10 * 60_000;
 const HANDOFF_TTL_MS = 2 * 60_000;
+
+/**
+ * The key scope of sign-ins under way. A login transaction belongs to no tenant yet (the tenant is
+ * known only from the ID token, at the callback), so its secrets are sealed with the envelope cipher
+ * under a data key of this reserved scope rather than a tenant's: one row of tenant_keys, made and
+ * wrapped by the master key provider, cached, checked by `roomlink doctor` and rewrapped by
+ * `roomlink keys rotate` exactly as a tenant's. No tenant has this id (tenant ids are Entra tenant
+ * ids, GUIDs), so no offboarding or erasure ever touches it.
+ */
+export const SIGN_IN_KEY_SCOPE = 'roomlink:sign-in';
+
+type LoginSecret = 'state' | 'nonce' | 'code_verifier';
+
+/** A login secret is bound to its column and to its transaction's row (the id's digest). */
+export function loginSecretContext(idHash: string, column: LoginSecret): CipherContext {
+  return { tenantId: SIGN_IN_KEY_SCOPE, table: 'login_transactions', column, rowId: idHash };
+}
 
 export interface SignInDeps {
   readonly oidc: () => Promise<MicrosoftOidcClient>;
@@ -73,20 +91,29 @@ export class SignInService {
       throw new IdentityError('invalid_handoff', 'the add-in must send the S256 hash of its verifier');
     }
     const cookie = randomToken();
+    const idHash = digest(cookie);
+    const state = randomToken();
+    const nonce = randomToken();
     const verifier = randomToken(48);
-    const transaction = {
-      idHash: digest(cookie),
-      state: randomToken(),
-      nonce: randomToken(),
-      codeVerifier: verifier,
+    const seal = (column: LoginSecret, value: string) =>
+      this.deps.cipher.encrypt(loginSecretContext(idHash, column), value);
+    const [stateCt, nonceCt, codeVerifierCt] = await Promise.all([
+      seal('state', state),
+      seal('nonce', nonce),
+      seal('code_verifier', verifier),
+    ]);
+    await this.deps.authFlow.insertTransaction({
+      idHash,
+      stateCt,
+      nonceCt,
+      codeVerifierCt,
       purpose: p.purpose,
       addinChallenge: p.addinChallenge ?? null,
       expiresAt: new Date(this.#now().getTime() + LOGIN_TTL_MS).toISOString(),
-    };
-    await this.deps.authFlow.insertTransaction(transaction);
+    });
     const redirect = (await this.deps.oidc()).authorizationUrl({
-      state: transaction.state,
-      nonce: transaction.nonce,
+      state,
+      nonce,
       codeChallenge: s256(verifier),
       ...(p.loginHint ? { loginHint: p.loginHint } : {}),
       ...(p.claims ? { claims: p.claims } : {}),
@@ -113,9 +140,17 @@ export class SignInService {
       throw new IdentityError('login_expired', 'this sign-in was not started in this browser, or expired');
     if (new Date(transaction.expiresAt) <= this.#now())
       throw new IdentityError('login_expired', 'the sign-in took too long');
+    // A ciphertext that does not open (moved from another row, altered) is a KeyError: a server fault.
+    const open = (column: LoginSecret, ciphertext: string) =>
+      this.deps.cipher.decrypt(loginSecretContext(transaction.idHash, column), ciphertext);
+    const [expectedState, nonce, codeVerifier] = await Promise.all([
+      open('state', transaction.stateCt),
+      open('nonce', transaction.nonceCt),
+      open('code_verifier', transaction.codeVerifierCt),
+    ]);
     const state = callbackUrl.searchParams.get('state') ?? '';
     // openid-client checks state too; checking first gives a precise answer without a token call.
-    if (!constantTimeEqual(state, transaction.state)) {
+    if (!constantTimeEqual(state, expectedState)) {
       throw new IdentityError('state_mismatch', 'the sign-in answer does not belong to this browser');
     }
     const error = callbackUrl.searchParams.get('error');
@@ -124,9 +159,9 @@ export class SignInService {
     let result: Awaited<ReturnType<MicrosoftOidcClient['exchangeCode']>>;
     try {
       result = await (await this.deps.oidc()).exchangeCode(callbackUrl, {
-        expectedState: transaction.state,
-        expectedNonce: transaction.nonce,
-        pkceCodeVerifier: transaction.codeVerifier,
+        expectedState,
+        expectedNonce: nonce,
+        pkceCodeVerifier: codeVerifier,
       });
     } catch (cause) {
       const detail = cause instanceof OidcError ? cause.message : 'the sign-in answer did not validate';

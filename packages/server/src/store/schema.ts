@@ -55,9 +55,10 @@ export interface UserTokenTable {
 export interface LoginTransactionTable {
   /** SHA-256 of the random id kept in the browser's cookie. */
   id_hash: string;
-  state: string;
-  nonce: string;
-  code_verifier: string;
+  /** Sealed (envelope encryption) under the sign-in key scope, bound to id_hash (migration 0008). */
+  state_ct: string;
+  nonce_ct: string;
+  code_verifier_ct: string;
   purpose: 'addin' | 'browser';
   addin_challenge: string | null;
   expires_at: string;

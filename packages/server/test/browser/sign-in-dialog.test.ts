@@ -18,6 +18,11 @@ describe('sign-in dialog in Chromium', () => {
 
   it('picks a user on the emulator’s sign-in page and hands a one-time code to the task pane', async () => {
     const page = await browser.context.newPage();
+    // The page runs under its Content-Security-Policy: Chromium reports anything it blocks.
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
     await page.route('https://appsforoffice.microsoft.com/**', (route) =>
       route.fulfill({ contentType: 'text/javascript', body: OFFICE_STUB }),
     );
@@ -34,6 +39,22 @@ describe('sign-in dialog in Chromium', () => {
       await page.evaluate(() => (globalThis as unknown as { __messageParent: string }).__messageParent),
     );
     expect(message.type).toBe('roomlink-signin');
+    // To the task pane on Roomlink's own origin only.
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as { __messageParentOptions: unknown }).__messageParentOptions,
+      ),
+    ).toEqual({ targetOrigin: new URL(t.url).origin });
+    // The style sheet its hash allows applies (body margin 2rem); nothing was blocked.
+    const margin = await page.evaluate(() => {
+      const w = globalThis as unknown as {
+        getComputedStyle(element: unknown): { marginTop: string };
+        document: { body: unknown };
+      };
+      return w.getComputedStyle(w.document.body).marginTop;
+    });
+    expect(margin).toBe('32px');
+    expect(blocked).toEqual([]);
 
     const session = await fetch(`${t.url}/api/v1/session`, {
       method: 'POST',

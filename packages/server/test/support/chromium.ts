@@ -10,10 +10,10 @@ export function launchChromium(
 
 /**
  * Office.js cannot load from Microsoft's CDN here: this stand-in records what a dialog page hands
- * to its parent with messageParent.
+ * to its parent with messageParent, and the options it passes (DialogMessageOptions).
  */
 export const OFFICE_STUB = `
 window.Office = {
   onReady: function (cb) { setTimeout(function () { cb({ host: 'Outlook' }); }, 0); return Promise.resolve({ host: 'Outlook' }); },
-  context: { ui: { messageParent: function (message) { window.__messageParent = message; } } },
+  context: { ui: { messageParent: function (message, options) { window.__messageParentOptions = options; window.__messageParent = message; } } },
 };`;

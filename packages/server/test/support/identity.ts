@@ -145,7 +145,7 @@ export function consentAs(start: string, upn: string, options: AsUserOptions = {
 
 /** The handoff message the callback page passes to messageParent. */
 export function dialogMessage(html: string): { type: string; code?: string; error?: string } {
-  const message = /messageParent\((".*?")\)/s.exec(html)?.[1];
+  const message = /messageParent\(("(?:[^"\\]|\\.)*")/.exec(html)?.[1];
   if (!message) throw new Error('no messageParent call on the page');
   return JSON.parse(JSON.parse(message));
 }

@@ -1,4 +1,6 @@
 /** Creates real session rows (as sign-in would) for tests that need a signed-in user. */
+
+import { roomlinkCookies } from '../../src/http/cookies.js';
 import { digest, randomToken } from '../../src/identity/secrets.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -64,4 +66,12 @@ export async function insertSession(
     expiresAt: new Date(now.getTime() + (options.ttlMs ?? 3600_000)).toISOString(),
   });
   return token;
+}
+
+/**
+ * A Cookie header carrying an admin console session `token` under the name in force for the app's
+ * base URL (`__Host-roomlink_session` with an https one: src/http/cookies.ts).
+ */
+export function consoleCookie(runtime: { config: { baseUrl: URL } }, token: string): string {
+  return `${roomlinkCookies(runtime.config.baseUrl).session.name}=${token}`;
 }

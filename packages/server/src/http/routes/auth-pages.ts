@@ -4,6 +4,7 @@
  * else the browser's Accept-Language, else English, as the admin console chooses its own. Their
  * words are Roomlink's; what the identity checks or Microsoft answered is shown as it came.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { type Language, parseAcceptLanguage, pickLanguage } from '@roomlink/rooms';
 import type { FastifyReply } from 'fastify';
 
@@ -72,15 +73,29 @@ export function flowLanguage(asked: Language | undefined, acceptLanguage: string
   return pickLanguage([asked, ...parseAcceptLanguage(acceptLanguage)], 'en');
 }
 
-/** The page the sign-in dialog ends on: it hands its result to the task pane with messageParent. */
+/** Where the dialog page loads Office.js from, as every add-in page must (Microsoft's CDN). */
+export const OFFICE_JS_URL = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
+
+/**
+ * The page the sign-in dialog ends on: it hands its result to the task pane with messageParent.
+ *
+ * The message goes to Roomlink's own origin only (`targetOrigin`, DialogOrigin 1.1): the task pane
+ * that opened the dialog is served by this same server (/addin/, the manifest's SourceLocation), and
+ * Office then delivers the message to a parent runtime on that origin and no other, should the task
+ * pane have been navigated elsewhere. Office clients without DialogOrigin 1.1 ignore the option and
+ * deliver to the dialog's own domain, which is the same one.
+ */
 export function dialogPage(
   reply: FastifyReply,
+  baseUrl: URL,
   language: Language,
   status: number,
   message: Record<string, string>,
   text: string,
 ) {
-  const payload = JSON.stringify(JSON.stringify(message)).replaceAll('<', '\\u003c');
+  const payload = scriptString(JSON.stringify(message));
+  const options = `{ targetOrigin: ${scriptString(baseUrl.origin)} }`;
+  const nonce = randomBytes(16).toString('base64');
   return sendPage(
     reply,
     status,
@@ -88,11 +103,12 @@ export function dialogPage(
       language,
       'Roomlink',
       text,
-      `<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script>
-<script>
-  Office.onReady(function () { Office.context.ui.messageParent(${payload}); });
+      `<script nonce="${nonce}" src="${OFFICE_JS_URL}"></script>
+<script nonce="${nonce}">
+  Office.onReady(function () { Office.context.ui.messageParent(${payload}, ${options}); });
 </script>`,
     ),
+    { nonce },
   );
 }
 
@@ -134,16 +150,57 @@ export function consentPage(
 }
 
 /**
+ * The pages' one style sheet, allowed by its hash: no other inline style (nor any style sheet from
+ * elsewhere) applies.
+ */
+const STYLE = 'body{font:16px system-ui,sans-serif;margin:2rem;color:#1b1b1b}';
+const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
+
+/**
+ * The pages' Content-Security-Policy. No page may be framed (the Office dialog is a window of its
+ * own, never a frame: Roomlink does not ask for displayInIframe), change its base URL or submit a
+ * form, and no plug-in runs.
+ *
+ * The console's and admin consent's pages run no script: nothing may load there but their own style
+ * sheet (`default-src 'none'`). The dialog's page runs Office.js, whose needs Microsoft does not
+ * publish (OfficeDev/office-js#1005: it loads further scripts, from other CDNs in some hosts, sends
+ * telemetry, and some hosts inject styles): there, only scripts are restricted, in the "strict CSP"
+ * form — Office.js and the inline script by this response's nonce, and what they load themselves
+ * (`'strict-dynamic'`; the Office.js origin is for browsers without it). An injected script has no
+ * nonce and does not run; loads that cannot run code (styles, images, connections) stay as Office.js
+ * needs them.
+ */
+export function authPageCsp(nonce?: string): string {
+  const common = ["object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"];
+  if (nonce)
+    return [`script-src 'nonce-${nonce}' 'strict-dynamic' ${new URL(OFFICE_JS_URL).origin}`, ...common].join(
+      '; ',
+    );
+  return ["default-src 'none'", `style-src ${STYLE_HASH}`, ...common].join('; ');
+}
+
+/**
  * Every page here answers one flow, in a language a cookie chose, and is reached with codes or
  * consent answers in its URL: nothing to keep a copy of, and nothing for a link on it to pass on.
+ * Its headers are the admin console's (admin/pages.ts) with a policy of its own.
  */
-function sendPage(reply: FastifyReply, status: number, html: string) {
+function sendPage(reply: FastifyReply, status: number, html: string, script: { nonce?: string } = {}) {
   return reply
     .code(status)
+    .header('content-security-policy', authPageCsp(script.nonce))
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
+    .header('x-content-type-options', 'nosniff')
     .type('text/html; charset=utf-8')
     .send(html);
+}
+
+/**
+ * A JavaScript string literal of `value` for an inline script: JSON, with `<` escaped so that nothing
+ * in it can close the script element.
+ */
+function scriptString(value: string): string {
+  return JSON.stringify(value).replaceAll('<', '\\u003c');
 }
 
 function escapeHtml(value: string): string {
@@ -152,6 +209,6 @@ function escapeHtml(value: string): string {
 
 function page(language: Language, title: string, text: string, extra = '', head = ''): string {
   return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">${head}
-<title>${escapeHtml(title)}</title><style>body{font:16px system-ui,sans-serif;margin:2rem;color:#1b1b1b}</style></head>
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></main>${extra}</body></html>`;
 }

@@ -8,12 +8,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
-import { BROWSER_SESSION_COOKIE } from '../../identity/authenticator.js';
 import { IdentityError } from '../../identity/errors.js';
 import type { UserRepository } from '../../identity/ports.js';
 import { constantTimeEqual, randomToken } from '../../identity/secrets.js';
 import type { SignInService } from '../../identity/sign-in.js';
 import { requirePrincipal, requireSession, requireSignedIn } from '../auth.js';
+import { type RoomlinkCookie, roomlinkCookies } from '../cookies.js';
 import { HttpError, problem } from '../errors.js';
 import {
   AUTH_PAGE_STRINGS,
@@ -40,17 +40,6 @@ export interface AuthRoutesDeps {
    */
   readonly limitPerAddress: boolean;
 }
-
-const LOGIN_COOKIE = 'roomlink_login';
-/** Binds an admin consent answer to the browser that asked for it, as the login cookie does for sign-in. */
-const CONSENT_COOKIE = 'roomlink_consent';
-/**
- * The language a flow's start asked for (?lang=), kept beside its own cookie for the page that ends
- * it: Microsoft's answer carries nothing of Roomlink's but `state`, and a language read from that
- * answer would be one anybody can write into the link.
- */
-const LOGIN_LANGUAGE_COOKIE = 'roomlink_login_lang';
-const CONSENT_LANGUAGE_COOKIE = 'roomlink_consent_lang';
 
 const StartQuery = Type.Object(
   {
@@ -103,18 +92,28 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       ),
   });
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const secure = deps.baseUrl.protocol === 'https:';
-  const cookieOptions = { httpOnly: true, secure, sameSite: 'lax' as const, path: '/auth' };
-  const keepLanguage = (reply: FastifyReply, name: string, lang: unknown) => {
+  /**
+   * Every cookie here by the name in force (http/cookies.ts: `__Host-…` with an https base URL), set,
+   * read and cleared under that name only: a cookie planted under the other name is never read.
+   * The language cookies keep the language a flow's start asked for (?lang=) for the page that ends
+   * it: Microsoft's answer carries nothing of Roomlink's but `state`, and a language read from that
+   * answer would be one anybody can write into the link.
+   */
+  const cookies = roomlinkCookies(deps.baseUrl);
+  /** A flow's cookie, for the 10 minutes a sign-in or a consent may take. */
+  const setFlowCookie = (reply: FastifyReply, c: RoomlinkCookie, value: string) =>
+    void reply.setCookie(c.name, value, { ...c.attributes, maxAge: 600 });
+  const clear = (reply: FastifyReply, c: RoomlinkCookie) => void reply.clearCookie(c.name, c.attributes);
+  const keepLanguage = (reply: FastifyReply, c: RoomlinkCookie, lang: unknown) => {
     const asked = askedLanguage(lang);
-    if (asked) void reply.setCookie(name, asked, { ...cookieOptions, maxAge: 600 });
+    if (asked) setFlowCookie(reply, c, asked);
     // A flow started without a choice must not end in the language of an earlier one.
-    else void reply.clearCookie(name, cookieOptions);
+    else clear(reply, c);
   };
   /** The language the flow asked for at its start, and the one its page speaks. */
-  const takeLanguage = (request: FastifyRequest, reply: FastifyReply, name: string) => {
-    const kept = request.cookies[name];
-    void reply.clearCookie(name, cookieOptions);
+  const takeLanguage = (request: FastifyRequest, reply: FastifyReply, c: RoomlinkCookie) => {
+    const kept = request.cookies[c.name];
+    clear(reply, c);
     // Only a value this server writes counts; anything else is as if the flow had asked for none.
     const asked = isPageLanguage(kept) ? kept : undefined;
     return { asked, language: flowLanguage(asked, request.headers['accept-language']) };
@@ -130,8 +129,8 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         ...(request.query.claims ? { claims: request.query.claims } : {}),
         ...(request.query.login_hint ? { loginHint: request.query.login_hint } : {}),
       });
-      void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
-      keepLanguage(reply, LOGIN_LANGUAGE_COOKIE, request.query.lang);
+      setFlowCookie(reply, cookies.login, value);
+      keepLanguage(reply, cookies.loginLanguage, request.query.lang);
       return reply.redirect(redirect.toString(), 302);
     },
   );
@@ -141,30 +140,27 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     { schema: { hide: true }, config: limited },
     async (request, reply) => {
       const { cookie: value, redirect } = await deps.signIn.start({ purpose: 'browser' });
-      void reply.setCookie(LOGIN_COOKIE, value, { ...cookieOptions, maxAge: 600 });
-      keepLanguage(reply, LOGIN_LANGUAGE_COOKIE, request.query.lang);
+      setFlowCookie(reply, cookies.login, value);
+      keepLanguage(reply, cookies.loginLanguage, request.query.lang);
       return reply.redirect(redirect.toString(), 302);
     },
   );
 
   app.get('/auth/callback', { schema: { hide: true } }, async (request, reply) => {
-    void reply.clearCookie(LOGIN_COOKIE, cookieOptions);
-    const { asked, language } = takeLanguage(request, reply, LOGIN_LANGUAGE_COOKIE);
+    clear(reply, cookies.login);
+    const { asked, language } = takeLanguage(request, reply, cookies.loginLanguage);
     const w = AUTH_PAGE_STRINGS[language];
     const callbackUrl = new URL(request.url, deps.baseUrl);
     try {
-      const result = await deps.signIn.complete(request.cookies[LOGIN_COOKIE], callbackUrl);
+      const result = await deps.signIn.complete(request.cookies[cookies.login.name], callbackUrl);
       if (result.purpose === 'browser') {
-        void reply.setCookie(BROWSER_SESSION_COOKIE, result.sessionToken as string, {
-          httpOnly: true,
-          secure,
-          sameSite: 'strict',
-          path: '/',
-        });
+        // A session cookie (no Max-Age): the session itself ends after 12 hours at most.
+        void reply.setCookie(cookies.session.name, result.sessionToken as string, cookies.session.attributes);
         return consolePage(reply, language, asked);
       }
       return dialogPage(
         reply,
+        deps.baseUrl,
         language,
         200,
         { type: 'roomlink-signin', code: result.handoffCode as string },
@@ -175,6 +171,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       request.log.info({ code: error.code }, 'sign-in refused');
       return dialogPage(
         reply,
+        deps.baseUrl,
         language,
         // The user proved who they are; their organisation is what this Roomlink does not serve.
         error.code === 'tenant_not_allowed' ? 403 : 400,
@@ -189,17 +186,17 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     { schema: { hide: true }, config: limited },
     async (request, reply) => {
       const state = randomToken();
-      void reply.setCookie(CONSENT_COOKIE, state, { ...cookieOptions, maxAge: 600 });
-      keepLanguage(reply, CONSENT_LANGUAGE_COOKIE, request.query.lang);
+      setFlowCookie(reply, cookies.consent, state);
+      keepLanguage(reply, cookies.consentLanguage, request.query.lang);
       return reply.redirect((await deps.adminConsentUrl(state)).toString(), 302);
     },
   );
 
   app.get('/auth/admin-consent/done', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
-    const expected = request.cookies[CONSENT_COOKIE];
-    void reply.clearCookie(CONSENT_COOKIE, cookieOptions);
-    const { language } = takeLanguage(request, reply, CONSENT_LANGUAGE_COOKIE);
+    const expected = request.cookies[cookies.consent.name];
+    clear(reply, cookies.consent);
+    const { language } = takeLanguage(request, reply, cookies.consentLanguage);
     const w = AUTH_PAGE_STRINGS[language];
     // Without it, anyone could link an admin to a page saying Roomlink is approved when it is not.
     if (!expected || typeof q.state !== 'string' || !constantTimeEqual(q.state, expected)) {
@@ -267,7 +264,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     },
     async (request, reply) => {
       await deps.signIn.signOut(requirePrincipal(request));
-      void reply.clearCookie(BROWSER_SESSION_COOKIE, { path: '/' });
+      clear(reply, cookies.session);
       return reply.code(204).send(null);
     },
   );

@@ -11,6 +11,7 @@ import * as m0004 from './0004_retention.js';
 import * as m0005 from './0005_meeting_indexes.js';
 import * as m0006 from './0006_job_row_ids.js';
 import * as m0007 from './0007_series_seen_on.js';
+import * as m0008 from './0008_login_transaction_secrets.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_meeting_indexes': m0005,
   '0006_job_row_ids': m0006,
   '0007_series_seen_on': m0007,
+  '0008_login_transaction_secrets': m0008,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -60,9 +60,9 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
       .insertInto('login_transactions')
       .values({
         id_hash: t.idHash,
-        state: t.state,
-        nonce: t.nonce,
-        code_verifier: t.codeVerifier,
+        state_ct: t.stateCt,
+        nonce_ct: t.nonceCt,
+        code_verifier_ct: t.codeVerifierCt,
         purpose: t.purpose,
         addin_challenge: t.addinChallenge,
         expires_at: t.expiresAt,
@@ -79,9 +79,9 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
     return (
       row && {
         idHash: row.id_hash,
-        state: row.state,
-        nonce: row.nonce,
-        codeVerifier: row.code_verifier,
+        stateCt: row.state_ct,
+        nonceCt: row.nonce_ct,
+        codeVerifierCt: row.code_verifier_ct,
         purpose: row.purpose,
         addinChallenge: row.addin_challenge,
         expiresAt: row.expires_at,
