@@ -56,7 +56,9 @@ for (const dialect of DIALECTS) {
       const b64 = (key: Buffer) => key.toString('base64');
 
       const good = await doctor(`mk-2:${b64(right.two)},mk-1:${b64(right.one)}`);
-      expect(good.output).toContain('ok    keys (env provider, 2 master key(s), 2 tenant data key(s))');
+      expect(good.output).toContain(
+        "ok    keys (env provider, 2 master key(s), 2 data key(s): tenants' and sign-in's)",
+      );
       expect(good.code).toBe(EXIT.ok);
 
       // Same ids, but mk-1 holds other material (a mistyped value, the wrong backup).

@@ -70,7 +70,7 @@ export async function runDoctor(
     const provider = await createKeyProvider(config, { warn: () => undefined }, { createDemoKeyring: false });
     const { held, counts } = await checkMasterKeyCoverage(store, provider);
     print(
-      `ok    keys (${provider.name} provider, ${held.size} master key(s), ${sum(counts)} tenant data key(s))`,
+      `ok    keys (${provider.name} provider, ${held.size} master key(s), ${sum(counts)} data key(s): tenants' and sign-in's)`,
     );
   } catch (error) {
     print(`FAIL  keys: ${error instanceof Error ? error.message : String(error)}`);

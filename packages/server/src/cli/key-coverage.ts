@@ -30,7 +30,7 @@ export async function checkMasterKeyCoverage(
     throw new KeyError(
       'unknown_master_key',
       `data keys are wrapped with master keys the provider lacks: ${missing.join(', ')} ` +
-        `(${tenants} tenant data key(s); ${provider.name} provider holds ${[...held].join(', ') || 'none'}). ` +
+        `(${tenants} data key(s); ${provider.name} provider holds ${[...held].join(', ') || 'none'}). ` +
         "Those tenants' data cannot be read: give this process the same keys as the others (one keyring " +
         'file shared by every host, or the same ROOMLINK_MASTER_KEYS), or restore the key from its backup',
     );
