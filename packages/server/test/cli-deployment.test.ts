@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { CONTOSO_TENANT_ID } from '@roomlink/emulators';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, withoutSecrets } from '../src/cli/exit.js';
 import { wrapContext } from '../src/crypto/envelope.js';
@@ -95,6 +96,44 @@ describe('roomlink serve and the master keys', () => {
     // The key it needs, after a new current one: it starts.
     const covered = await serveUntilRunning(await env(`mk-2:${b64(randomBytes(32))},mk-1:${b64(mk1)}`));
     expect(covered.code, covered.stdout + covered.stderr).toBeNull();
+  });
+});
+
+describe('roomlink serve and doctor on a database demo mode used', () => {
+  it('refuse to run against Microsoft there (exit 78), so the demo’s password-less sessions open nothing', async () => {
+    const database = await createTestDatabase('sqlite');
+    cleanups.push(() => database.drop());
+    // What `npm start` left: the demo's Contoso tenant, signed in through the sandbox.
+    const store = await openStore(database.url);
+    await store.tenants.ensure(CONTOSO_TENANT_ID, new Date());
+    await store.close();
+    const env = async (extra: Record<string, string> = {}) => ({
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      ROOMLINK_KEY_PROVIDER: 'env',
+      ROOMLINK_MASTER_KEYS: `mk:${b64(randomBytes(32))}`,
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      ROOMLINK_BASE_URL: 'https://meet.contoso.example',
+      MS_CLIENT_ID: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
+      MS_CLIENT_SECRET: 'not-a-real-secret',
+      ...extra,
+    });
+    const said = "this database holds the demo's tenants (Contoso): demo mode (no MS_CLIENT_ID) used it";
+
+    const served = await serveUntilRunning(await env());
+    expect(served.code, served.stdout + served.stderr).toBe(EXIT.config);
+    expect(served.stderr).toContain(said);
+    expect(served.stderr).toContain('point DATABASE_URL (or ROOMLINK_DATA_DIR) at a new one');
+    expect(served.stdout).not.toContain('Server listening');
+    const doctor = await runCli(['doctor'], await env());
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(EXIT.config);
+    expect(doctor.stdout).toContain(`FAIL  database: ${said}`);
+
+    // A developer's own identity emulator on loopback (not demo mode) signs those tenants in on purpose.
+    const local = { MS_AUTHORITY: 'http://127.0.0.1:9/_emulator/login/organizations' };
+    expect((await serveUntilRunning(await env(local))).code).toBeNull();
+    expect((await runCli(['doctor'], await env(local))).code).toBe(EXIT.ok);
   });
 });
 

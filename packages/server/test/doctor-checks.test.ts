@@ -283,3 +283,36 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+const postgres = dialectAvailability('postgres');
+describe.skipIf(postgres.skip)(`roomlink doctor, the schema on ${postgres.label}`, () => {
+  let database: TestDatabase;
+  afterEach(async () => database?.drop());
+
+  it('names the schema it checked, and fails when the search_path names none that exists', async () => {
+    database = await createTestDatabase('postgres');
+    await (await openStore(database.url)).close();
+    const env = {
+      DATABASE_URL: database.url,
+      ROOMLINK_DATA_DIR: database.dir,
+      ROOMLINK_MASTER_KEYS: testMasterKeys(),
+    };
+    const schema = /search_path=(\S+)/.exec(new URL(database.url).searchParams.get('options') ?? '')?.[1];
+    expect(schema).toBeDefined();
+    const found = await doctor(env);
+    expect(found.code, found.output).toBe(EXIT.ok);
+    expect(found.output).toMatch(
+      new RegExp(`^ok {4}database .*, schema ${schema} \\(schema up to date\\)$`, 'm'),
+    );
+
+    // `migrate` and the server's start would fail there: doctor says so first.
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c search_path=nosuch_doctor_schema');
+    const missing = await doctor({ ...env, DATABASE_URL: url.toString() });
+    expect(missing.code, missing.output).toBe(EXIT.database);
+    expect(missing.output).toContain(
+      'FAIL  database: the search_path "nosuch_doctor_schema" names no schema that exists',
+    );
+    expect(missing.output).not.toContain('ok    database');
+  });
+});

@@ -5,8 +5,9 @@ import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
-import { retryWhileSchemasVanish, roomlinkMigrator } from '../store/migrations/index.js';
+import { retryWhileSchemasVanish, roomlinkMigrator, searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
+import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
 import { missingDatabaseMessage, sqliteFileOf } from './existing-database.js';
 import { EXIT } from './exit.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
@@ -47,22 +48,36 @@ export async function runDoctor(
     return EXIT.database;
   }
   let store: KyselyStore | undefined;
+  let demoTenants: string[];
   try {
     store = await openStore(config.databaseUrl, { migrate: false, mustExist: true });
     await store.ping();
+    // Migrations would fail there: say so now, not at the first start.
+    const searchPath = await searchPathProblem(store.db);
+    if (searchPath !== undefined) throw new Error(searchPath);
+    const schema = await currentSchema(store.db, store.dialect);
     const pending = await pendingMigrations(store);
-    print(
-      `ok    database ${store.location} (${
-        pending.length === 0
-          ? 'schema up to date'
-          : `${pending.length} migration(s) pending: ${pending.join(', ')}; Roomlink applies them ` +
-            'when it starts, or run `roomlink migrate`'
-      })`,
-    );
+    // The server would refuse to start on it (cli/demo-leftovers.ts); a database without the
+    // tenants table yet holds none.
+    demoTenants = pending.includes('0001_initial') ? [] : await demoTenantsLeft(store, config);
+    if (demoTenants.length === 0)
+      print(
+        `ok    database ${store.location}${schema ? `, schema ${schema}` : ''} (${
+          pending.length === 0
+            ? 'schema up to date'
+            : `${pending.length} migration(s) pending: ${pending.join(', ')}; Roomlink applies them ` +
+              'when it starts, or run `roomlink migrate`'
+        })`,
+      );
   } catch (error) {
     print(`FAIL  database: ${error instanceof Error ? error.message : String(error)}`);
     await store?.close().catch(() => undefined);
     return EXIT.database;
+  }
+  if (demoTenants.length > 0) {
+    print(`FAIL  database: ${demoLeftoversMessage(demoTenants)}`);
+    await store.close();
+    return EXIT.config;
   }
 
   try {

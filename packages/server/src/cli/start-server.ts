@@ -2,6 +2,7 @@
 import { type Config, configWarnings } from '../config/config.js';
 import { productFeatures } from '../features.js';
 import { StoppedWhileStarting, serve } from '../server.js';
+import { refuseDemoLeftovers } from './demo-leftovers.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
 
 export async function startServer(config: Config): Promise<void> {
@@ -11,6 +12,8 @@ export async function startServer(config: Config): Promise<void> {
         // Every stored data key must open with this process's master keys: a tenant whose key is
         // missing here would get a 500 on every request while /readyz says ready (exit 77 instead).
         await checkMasterKeyCoverage(runtime.store, runtime.keyProvider);
+        // The demo's password-less sessions must not open a production Roomlink (exit 78 instead).
+        await refuseDemoLeftovers(runtime.store, config);
         // Valid, but not what a production deployment wants (e.g. no Graph notifications over http).
         for (const warning of configWarnings(config)) logger.warn(warning);
         return productFeatures(runtime, logger);

@@ -69,6 +69,23 @@ describe('configuration', () => {
     expect(c.demo).toBe(false);
   });
 
+  it('takes an authority copied with its /v2.0 for the tenant it names', () => {
+    const ms = { MS_CLIENT_ID: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', MS_CLIENT_SECRET: 's3cr3t' };
+    const tenant = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    const authority = (value?: string) =>
+      loadConfig({ ...ms, ...(value ? { MS_AUTHORITY: value } : {}) }).microsoft?.authority.toString();
+    expect(authority()).toBe('https://login.microsoftonline.com/organizations');
+    expect(authority(`https://login.microsoftonline.com/${tenant}/v2.0`)).toBe(
+      `https://login.microsoftonline.com/${tenant}`,
+    );
+    expect(authority(`https://login.microsoftonline.com/${tenant}/v2.0/`)).toBe(
+      `https://login.microsoftonline.com/${tenant}`,
+    );
+    expect(authority(`https://login.microsoftonline.com/${tenant}`)).toBe(
+      `https://login.microsoftonline.com/${tenant}`,
+    );
+  });
+
   it('trusts no proxy by default, and the addresses, ranges and range names ROOMLINK_TRUSTED_PROXIES lists', () => {
     expect(loadConfig({}).trustedProxies).toEqual([]);
     expect(loadConfig({ ROOMLINK_TRUSTED_PROXIES: ' ' }).trustedProxies).toEqual([]);

@@ -376,6 +376,18 @@ function absoluteUrl(name: string, raw: string, problems: string[]): URL {
   }
 }
 
+/**
+ * The authority without a trailing `/v2.0`: Entra's app registration shows its endpoints with it
+ * (…/<tenant>/v2.0), and an admin who copies one means that tenant. Roomlink adds `/v2.0` itself when it
+ * discovers the endpoints, so kept it would name a tenant called "v2.0".
+ */
+function withoutVersionSegment(authority: URL): URL {
+  if (!/\/v2\.0$/i.test(authority.pathname)) return authority;
+  const url = new URL(authority);
+  url.pathname = authority.pathname.replace(/\/v2\.0$/i, '');
+  return url;
+}
+
 function parseMicrosoft(
   value: (name: string) => string | undefined,
   problems: string[],
@@ -407,10 +419,12 @@ function parseMicrosoft(
     problems.push(
       'MS_CLIENT_ID needs a credential: MS_CLIENT_CERT + MS_CLIENT_KEY (recommended) or MS_CLIENT_SECRET',
     );
-  const authority = absoluteUrl(
-    'MS_AUTHORITY',
-    value('MS_AUTHORITY') ?? 'https://login.microsoftonline.com/organizations',
-    problems,
+  const authority = withoutVersionSegment(
+    absoluteUrl(
+      'MS_AUTHORITY',
+      value('MS_AUTHORITY') ?? 'https://login.microsoftonline.com/organizations',
+      problems,
+    ),
   );
   return { clientId, credential, authority };
 }

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { StoreUnusableError } from '../store/store.js';
@@ -35,6 +36,30 @@ describe('problem+json errors', () => {
     const failed = await (await appThrowing(new Error('secret internals'))).inject('/boom');
     expect(failed.statusCode).toBe(500);
     expect(failed.body).not.toContain('secret internals');
+  });
+
+  it('logs why an unexpected error happened (its causes’ codes), never a message', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const app = Fastify({ logger: { level: 'info', stream: sink } });
+    registerProblemHandling(app);
+    // What Node's fetch throws when Microsoft's host cannot be resolved: the reason is in the cause.
+    const offline = Object.assign(new Error('getaddrinfo ENOTFOUND login.microsoftonline.com'), {
+      code: 'ENOTFOUND',
+    });
+    app.get('/boom', async () => {
+      throw new TypeError('fetch failed', { cause: offline });
+    });
+    expect((await app.inject('/boom')).statusCode).toBe(500);
+    const failed = lines.find((l) => l.msg === 'request failed');
+    expect(failed?.err).toMatchObject({ type: 'TypeError', cause: { type: 'Error', code: 'ENOTFOUND' } });
+    expect(JSON.stringify(failed)).not.toContain('microsoftonline');
+    expect(JSON.stringify(failed)).not.toContain('fetch failed');
   });
 
   it('answers 500, not "your JSON is invalid", when server-side JSON fails to parse', async () => {

@@ -1,6 +1,7 @@
 /** Turns every error into application/problem+json and never leaks internals or request data. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, SessionEndedError } from '../domain/errors.js';
+import { serializeError } from '../observability/logger.js';
 import { StoreUnusableError } from '../store/store.js';
 import { HttpError, type Problem, problem } from './errors.js';
 import { fieldErrors } from './validation-messages.js';
@@ -8,7 +9,7 @@ import { fieldErrors } from './validation-messages.js';
 export function registerProblemHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const body = toProblem(error);
-    if (body.status >= 500) request.log.error({ err: scrub(error) }, 'request failed');
+    if (body.status >= 500) request.log.error({ err: serializeError(error) }, 'request failed');
     else request.log.info({ code: body.code }, 'request refused');
     void reply.code(body.status).type('application/problem+json').send(body);
   });
@@ -63,9 +64,4 @@ function toProblem(error: FastifyError): Problem {
   // failing is ours. The body parser's own errors carry FST_ERR_CTP_* codes (above) or HttpError.
   if (error.statusCode && error.statusCode < 500) return problem('invalid_request', error.message);
   return problem('internal_error', 'something went wrong on our side; it was logged');
-}
-
-/** Errors can quote request data in their message; log the code and stack frames only. */
-function scrub(error: Error & { code?: string }) {
-  return { type: error.name, code: error.code, stack: error.stack?.split('\n').slice(1).join('\n') };
 }

@@ -195,7 +195,7 @@ describe('logged errors', () => {
     }
   });
 
-  it('leave an error already reduced to type, code and frames (problem-plugin.ts `scrub`) as it is', () => {
+  it('leave an error already reduced to type, code and frames (problem-plugin.ts) as it is', () => {
     const { logger, lines } = capturedLogger();
     const scrubbed = { type: 'SqliteError', code: 'SQLITE_BUSY', stack: '    at run (store.ts:1:1)' };
     logger.error({ err: scrubbed }, 'request failed');

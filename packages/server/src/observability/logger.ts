@@ -128,8 +128,9 @@ export interface SerializedError {
  * What a log line keeps of an error: its type, code, HTTP status and stack frames. Never its message
  * (errors quote request data: a JSON parse error quotes the body, a database error the value) nor
  * any other property (pino's own serializer copies every enumerable one, e.g. the `rawPacket` of
- * Node's HTTP parser errors: the whole raw request, Authorization header and body included). The
- * same as http/problem-plugin.ts's `scrub`, whose result it leaves as it is.
+ * Node's HTTP parser errors: the whole raw request, Authorization header and body included). A
+ * cause is kept the same way (ENOTFOUND under fetch's "fetch failed" is what an operator needs), and
+ * an object it made before is left as it is.
  */
 export function serializeError(error: unknown, depth = 0): SerializedError | undefined {
   if (error === null || error === undefined) return undefined;

@@ -82,12 +82,21 @@ async function failureOf<DB>(db: Kysely<DB>, error: unknown): Promise<string> {
   const text =
     (typeof e?.message === 'string' ? e.message : String(error)) +
     (typeof e?.code === 'string' ? ` (${e.code})` : '');
+  const problem = await searchPathProblem(db);
+  return problem === undefined ? text : `${problem}; ${text}`;
+}
+
+/**
+ * What is wrong when PostgreSQL's search_path names no schema that exists (Roomlink would have nowhere
+ * to create its tables), for `migrate` and `doctor`; undefined when nothing is (and on SQLite).
+ */
+export async function searchPathProblem<DB>(db: Kysely<DB>): Promise<string | undefined> {
   const searchPath = await unusableSearchPath(db);
-  if (searchPath === undefined) return text;
+  if (searchPath === undefined) return undefined;
   return (
     `the search_path "${searchPath}" names no schema that exists, so Roomlink has nowhere to create ` +
     'its tables: create the schema first (CREATE SCHEMA …), or name an existing one in DATABASE_URL ' +
-    `(?options=-c%20search_path%3D<schema>); ${text}`
+    '(?options=-c%20search_path%3D<schema>)'
   );
 }
 
