@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { type AppPlugin, buildApp } from './app.js';
-import { type Config, clientAddressesKnown } from './config/config.js';
+import type { Config } from './config/config.js';
 import type { Authenticator } from './http/auth.js';
 import { loggerOptions } from './observability/logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -222,16 +222,6 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       await stopIfSignalled();
     }
     workersStarted = true;
-    // Roomlink serves plain HTTP only: an https base URL means a TLS proxy in front of it.
-    if (!clientAddressesKnown(config)) {
-      logger.warn(
-        'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
-          "limits (the rooms' PIN lockouts and removals) see every visitor as the proxy, so one visitor's wrong " +
-          "PINs lock everyone out of a room, a host's removal of one guest keeps every guest out for 10 minutes, " +
-          "and the sign-in rate limits are off. Set it to the proxy's address (see " +
-          'docs/operations.md).',
-      );
-    }
     // Where a newcomer (demo) or an admin deploying the add-in goes next, so the start line says it.
     const sandbox = new URL('sandbox/', config.baseUrl).toString();
     logger.info(

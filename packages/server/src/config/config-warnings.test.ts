@@ -21,9 +21,23 @@ describe('configuration warnings', () => {
     }
   });
 
-  it('has nothing to say with https, or in demo mode (the Graph emulator takes http)', () => {
+  it('warns that an https base URL without ROOMLINK_TRUSTED_PROXIES sees every visitor as the proxy', () => {
+    const warnings = configWarnings(
+      loadConfig({ ...microsoft, ROOMLINK_BASE_URL: 'https://meet.example.org' }),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset');
+  });
+
+  it('has nothing to say with https behind a trusted proxy, or in demo mode (the Graph emulator takes http)', () => {
     expect(
-      configWarnings(loadConfig({ ...microsoft, ROOMLINK_BASE_URL: 'https://meet.example.org' })),
+      configWarnings(
+        loadConfig({
+          ...microsoft,
+          ROOMLINK_BASE_URL: 'https://meet.example.org',
+          ROOMLINK_TRUSTED_PROXIES: '127.0.0.1',
+        }),
+      ),
     ).toEqual([]);
     expect(configWarnings(loadConfig({}))).toEqual([]);
   });

@@ -334,7 +334,7 @@ export function clientAddressesKnown(config: Pick<Config, 'baseUrl' | 'trustedPr
  * What is valid but will not work as an operator likely expects: logged at start (and printed by
  * `roomlink doctor`), never refused. Each is one sentence naming the variables; no values but URLs.
  */
-export function configWarnings(config: Pick<Config, 'baseUrl' | 'microsoft'>): string[] {
+export function configWarnings(config: Pick<Config, 'baseUrl' | 'microsoft' | 'trustedProxies'>): string[] {
   const warnings: string[] = [];
   // Microsoft Graph refuses a subscription whose notification URL is not https. An http base URL
   // with a real app registration is still legitimate (trying sign-in on http://localhost), so warn.
@@ -344,6 +344,15 @@ export function configWarnings(config: Pick<Config, 'baseUrl' | 'microsoft'>): s
         'delivers change notifications only to https URLs, so calendar sync cannot subscribe to ' +
         'calendars, and meetings follow changes made in Outlook only at the hourly reconciliation. ' +
         'Fine for trying sign-in locally; in production use an https base URL (a TLS proxy in front).',
+    );
+  }
+  // Roomlink serves plain HTTP only: an https base URL means a TLS proxy in front of it.
+  if (!clientAddressesKnown(config)) {
+    warnings.push(
+      'ROOMLINK_BASE_URL is https but ROOMLINK_TRUSTED_PROXIES is unset: behind the TLS proxy, per-client ' +
+        "limits (the rooms' PIN lockouts and removals) see every visitor as the proxy, so one visitor's wrong " +
+        "PINs lock everyone out of a room, a host's removal of one guest keeps every guest out for 10 minutes, " +
+        "and the sign-in rate limits are off. Set it to the proxy's address (see docs/operations.md).",
     );
   }
   return warnings;
