@@ -678,12 +678,14 @@ describe('the lobby', () => {
     const hub = newHub();
     const slug = directory.add({ lobby: true });
     const walt = await attempt(hub, slug, 'Walt');
-    expect(walt.all('waiting')).toEqual([{ type: 'waiting', hostPresent: false }]);
+    // The first also brings a rejoin ticket (see 'a guest’s rejoin ticket'); later ones do not.
+    const ticket = expect.stringMatching(new RegExp(HOST_TICKET));
+    expect(walt.all('waiting')).toEqual([{ type: 'waiting', hostPresent: false, rejoin: ticket }]);
     const hana = await join(hub, slug, 'Hana', HOST_PIN);
     expect(walt.all('waiting').at(-1)).toEqual({ type: 'waiting', hostPresent: true });
     const hal = await join(hub, slug, 'Hal', HOST_PIN);
     const ida = await attempt(hub, slug, 'Ida');
-    expect(ida.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true }]);
+    expect(ida.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true, rejoin: ticket }]);
     // One host of two leaves: nothing changes for them.
     hana.socket.message({ type: 'leave' });
     expect(walt.all('waiting')).toHaveLength(2);
@@ -1745,6 +1747,183 @@ describe('a guest’s rejoin ticket', () => {
     expect(second.all('joined')[0]).not.toHaveProperty('rejoin');
     host.socket.terminate();
     expect((await withTicket(hub, slug, hostToken, 'Hana')).all('joined')).toMatchObject([{ role: 'host' }]);
+  });
+
+  describe('given to a guest waiting in the lobby', () => {
+    /** The ticket in a socket's first `waiting`, which must have one. */
+    function lobbyTicketOf(socket: FakeSocket): string {
+      const rejoin = socket.all('waiting')[0]?.rejoin;
+      if (rejoin === undefined) throw new Error(`no lobby ticket: ${JSON.stringify(socket.received)}`);
+      return rejoin;
+    }
+
+    const lobbyNames = (host: FakeSocket) =>
+      host
+        .all('lobby')
+        .at(-1)
+        ?.waiting.map((w) => w.name);
+
+    /** A lobby room with a guest PIN and a host in it: the host's socket. */
+    async function lobbyRoom(hub: RoomHub, overrides: Partial<RoomInfo> = {}) {
+      const slug = directory.add({ lobby: true, guestPin: GUEST_PIN, ...overrides });
+      const host = await attempt(hub, slug, 'Hana', HOST_PIN, new FakeSocket(), HOST);
+      expect(host.all('joined')).toMatchObject([{ role: 'host' }]);
+      return { slug, host };
+    }
+
+    it('brings the guest back to their place in a full lobby, replacing the ghost, never past it', async () => {
+      const hub = newHub(3);
+      const { slug, host } = await lobbyRoom(hub);
+      const wes = await attempt(hub, slug, 'Wes', GUEST_PIN, new FakeSocket(), '203.0.113.1');
+      const ghost = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const wyn = await attempt(hub, slug, 'Wyn', GUEST_PIN, new FakeSocket(), '203.0.113.3');
+      const ticket = lobbyTicketOf(ghost);
+      expect(ticket).toMatch(TOKEN);
+      expect(lobbyTicketOf(wes)).not.toBe(ticket);
+      // The network is gone, unnoticed: the lobby is full, and with the PIN alone Gus would be turned away.
+      ghost.lingering = true;
+      const withPin = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      expect(withPin.all('refused')).toMatchObject([{ reason: 'lobby_full' }]);
+      const ghostId = waitingId(host, 'Gus');
+      const hostBefore = host.received.length;
+
+      const back = await withTicket(hub, slug, ticket);
+      expect(back.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true, rejoin: ticket }]);
+      expect(back.all('joined')).toEqual([]);
+      expect(ghost.all('replaced')).toHaveLength(1);
+      expect(ghost.closedWith).toEqual({ code: CLOSE.replaced, reason: 'replaced' });
+      // One lobby list, with Gus where he was, never missing or twice; nobody else hears a thing.
+      expect(host.received.slice(hostBefore)).toMatchObject([{ type: 'lobby' }]);
+      expect(lobbyNames(host)).toEqual(['Wes', 'Gus', 'Wyn']);
+      const backId = waitingId(host, 'Gus');
+      expect(backId).not.toBe(ghostId);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 3 });
+      for (const w of [wes, wyn]) expect(w.all('replaced')).toEqual([]);
+      // Nothing the old socket sends counts any more.
+      ghost.message({ type: 'leave' });
+      expect(lobbyNames(host)).toEqual(['Wes', 'Gus', 'Wyn']);
+
+      // The host lets the guest in: the same ticket now goes as far as the call.
+      host.message({ type: 'admit', id: backId });
+      expect(back.all('joined')).toMatchObject([{ id: backId, role: 'guest', rejoin: ticket }]);
+      back.terminate();
+      const again = await withTicket(hub, slug, ticket);
+      expect(again.all('waiting')).toEqual([]);
+      expect(again.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    });
+
+    it('after a proper leave, brings the guest back to the end of the line, as a waiter only', async () => {
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const ticket = lobbyTicketOf(gus);
+      gus.message({ type: 'leave' });
+      await attempt(hub, slug, 'Wes', GUEST_PIN, new FakeSocket(), '203.0.113.1');
+      const back = await withTicket(hub, slug, ticket);
+      expect(back.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true, rejoin: ticket }]);
+      expect(back.all('joined')).toEqual([]);
+      expect(lobbyNames(host)).toEqual(['Wes', 'Gus']);
+      // Without a host inside either: still the lobby, never the call.
+      host.message({ type: 'leave' });
+      back.message({ type: 'leave' });
+      const alone = await withTicket(hub, slug, ticket);
+      expect(alone.all('waiting')).toMatchObject([{ hostPresent: false, rejoin: ticket }]);
+      expect(hub.counts()).toMatchObject({ participants: 0, waiting: 2 });
+    });
+
+    it('gets the guest in when a host let their ghost in meanwhile; the ghost leaves the call', async () => {
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const ghost = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const ticket = lobbyTicketOf(ghost);
+      ghost.lingering = true;
+      host.message({ type: 'admit', id: waitingId(host, 'Gus') });
+      const ghostId = ghost.all('joined')[0]?.id;
+      const hostBefore = host.received.length;
+
+      const back = await withTicket(hub, slug, ticket);
+      expect(back.all('waiting')).toEqual([]);
+      expect(back.all('joined')).toMatchObject([
+        { role: 'guest', rejoin: ticket, peers: [{ name: 'Hana' }] },
+      ]);
+      expect(ghost.all('replaced')).toHaveLength(1);
+      expect(host.received.slice(hostBefore)).toMatchObject([
+        { type: 'peer-left', id: ghostId },
+        { type: 'peer-joined', peer: { id: back.all('joined')[0]?.id, name: 'Gus' } },
+      ]);
+      expect([...roster(host).values()]).toEqual(['Gus']);
+      // Let in by a host: the lobby still on leaves them in.
+      expect(await hub.recheckRoom(slug)).toBe(0);
+      expect(hub.counts()).toMatchObject({ participants: 2, waiting: 0 });
+    });
+
+    it('with the lobby turned off, gets the guest in as the PIN would, and no further than that', async () => {
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const ticket = lobbyTicketOf(gus);
+      gus.terminate();
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, lobby: false });
+      const back = await withTicket(hub, slug, ticket);
+      expect(back.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+      // Walked in, not let in: the lobby turned on again sends the guest out, and the ticket stops.
+      directory.rooms.set(slug, info);
+      expect(await hub.recheckRoom(slug)).toBe(1);
+      expect((await withTicket(hub, slug, ticket)).received).toEqual(hostLinkInvalid);
+      expect(host.all('closed')).toEqual([]);
+    });
+
+    it('is revoked when a host denies or removes the waiter (with the client’s other waiting tabs)', async () => {
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const otherTab = await attempt(hub, slug, 'Gus 2', GUEST_PIN, new FakeSocket(), GUEST);
+      const ida = await attempt(hub, slug, 'Ida', GUEST_PIN, new FakeSocket(), '203.0.113.4');
+      const [gusTicket, otherTicket, idaTicket] = [gus, otherTab, ida].map(lobbyTicketOf);
+      host.message({ type: 'deny', id: waitingId(host, 'Gus') });
+      expect(gus.all('denied')).toHaveLength(1);
+      expect(otherTab.all('refused')).toMatchObject([{ reason: 'denied' }]);
+      // From another address, past the 10 minutes of the client's: it gets nobody back in the lobby.
+      now += REMOVED_MS + 1000;
+      for (const ticket of [gusTicket, otherTicket])
+        expect((await withTicket(hub, slug, ticket as string, 'Gus', '203.0.113.77')).received).toEqual(
+          hostLinkInvalid,
+        );
+      host.message({ type: 'remove', id: waitingId(host, 'Ida') });
+      expect(ida.all('removed')).toHaveLength(1);
+      expect((await withTicket(hub, slug, idaTicket as string, 'Ida', '203.0.113.78')).received).toEqual(
+        hostLinkInvalid,
+      );
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+    });
+
+    it('stops working when the guest PIN changes or the room ends; follows the room’s closing time', async () => {
+      const hub = newHub();
+      const { slug } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const ticket = lobbyTicketOf(gus);
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, guestPin: '305517' });
+      expect(await hub.recheckRoom(slug)).toBe(1);
+      expect(gus.all('closed')).toEqual([{ type: 'closed', reason: 'changed' }]);
+      directory.rooms.set(slug, info);
+      expect((await withTicket(hub, slug, ticket)).received).toEqual(hostLinkInvalid);
+
+      // Extended while the guest waits: the ticket is good until the new end, then the room's end takes it.
+      const second = await lobbyRoom(hub);
+      const wes = await attempt(hub, second.slug, 'Wes', GUEST_PIN, new FakeSocket(), GUEST);
+      const wesTicket = lobbyTicketOf(wes);
+      const secondInfo = directory.rooms.get(second.slug) as RoomInfo;
+      const endsAt = new Date(secondInfo.endsAt.getTime() + 60 * 60_000);
+      directory.rooms.set(second.slug, { ...secondInfo, endsAt });
+      await hub.recheckRoom(second.slug);
+      wes.terminate();
+      now += 116 * 60_000;
+      expect((await withTicket(hub, second.slug, wesTicket, 'Wes')).all('waiting')).toHaveLength(1);
+      expect(hub.closeRoom(second.slug, 'ended')).toBe(2);
+      expect((await withTicket(hub, second.slug, wesTicket, 'Wes')).received).toEqual(hostLinkInvalid);
+    });
   });
 });
 

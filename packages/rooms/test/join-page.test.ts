@@ -13,12 +13,12 @@ import {
 } from '../src/web/admission.js';
 import { END_MESSAGES, endingOf, endingOnClose } from '../src/web/endings.js';
 import {
-  GuestKeyStore,
   hostLinkFrom,
   joinMessage,
   keepsRejoinAfter,
   keyAfterJoined,
   languageSwitchTarget,
+  RejoinKeyStore,
 } from '../src/web/host-link.js';
 import { joinErrorFor } from '../src/web/join-errors.js';
 import { PAST_RECHECK_MS, recheckDelay, UNKNOWN_RECHECK_MS } from '../src/web/recheck.js';
@@ -277,7 +277,7 @@ describe('a rejoin token', () => {
   });
 });
 
-describe('a guest’s rejoin ticket in the tab', () => {
+describe('a rejoin token or guest’s ticket in the tab', () => {
   const ticket = 'Zm9vYmFyLWJhei1xdXV4LQ';
   /** sessionStorage as a Map; `broken` makes every call throw, as blocked storage does. */
   function fakeStorage(broken = false) {
@@ -304,40 +304,60 @@ describe('a guest’s rejoin ticket in the tab', () => {
 
   it('is kept for its room only, with nothing but the ticket and the room', () => {
     const storage = fakeStorage();
-    const here = new GuestKeyStore(storage, 'room-a');
+    const here = new RejoinKeyStore(storage, 'room-a');
     expect(here.load()).toBeNull();
     here.save({ ticket, kind: 'guest' });
     expect(here.load()).toEqual({ ticket, kind: 'guest' });
     expect([...storage.items.values()].map((v) => JSON.parse(v))).toEqual([{ slug: 'room-a', ticket }]);
     // Another join link opened in the same tab does not take it.
-    expect(new GuestKeyStore(storage, 'room-b').load()).toBeNull();
+    expect(new RejoinKeyStore(storage, 'room-b').load()).toBeNull();
   });
 
-  it('is never kept for a host (memory only), and is forgotten when the page forgets it', () => {
+  it('keeps a host’s token too, one kind at a time, and forgets it when the page forgets it', () => {
     const storage = fakeStorage();
-    const here = new GuestKeyStore(storage, 'room-a');
-    here.save({ ticket, kind: 'rejoin' });
-    expect(storage.items.size).toBe(0);
-    here.save({ ticket, kind: 'guest' });
+    const here = new RejoinKeyStore(storage, 'room-a');
+    const hostToken = 'aG9zdC10b2tlbi1ub3ctMA';
+    here.save({ ticket: hostToken, kind: 'rejoin' });
+    expect(here.load()).toEqual({ ticket: hostToken, kind: 'rejoin' });
+    expect(Object.fromEntries(storage.items)).toEqual({
+      'roomlink.hostRejoin': JSON.stringify({ slug: 'room-a', ticket: hostToken }),
+    });
+    expect(new RejoinKeyStore(storage, 'room-b').load()).toBeNull();
+    // Refused or revoked: gone from the tab.
     here.save(null);
     expect(storage.items.size).toBe(0);
+    // A guest who joins as host since (the host PIN): the guest's ticket goes, and back.
     here.save({ ticket, kind: 'guest' });
-    // Joined as host since: the guest's ticket goes.
-    here.save({ ticket: 'aG9zdC10b2tlbi1ub3ctMA', kind: 'rejoin' });
-    expect(here.load()).toBeNull();
+    here.save({ ticket: hostToken, kind: 'rejoin' });
+    expect([...storage.items.keys()]).toEqual(['roomlink.hostRejoin']);
+    here.save({ ticket, kind: 'guest' });
+    expect(here.load()).toEqual({ ticket, kind: 'guest' });
+    expect([...storage.items.keys()]).toEqual(['roomlink.guestRejoin']);
+    // A host link's ticket is spent by one join: never kept, and it drops what was.
+    here.save({ ticket: hostToken, kind: 'link' });
+    expect(storage.items.size).toBe(0);
   });
 
   it('is ignored when the storage holds anything else, and costs nothing when storage is blocked', () => {
     const storage = fakeStorage();
-    const here = new GuestKeyStore(storage, 'room-a');
-    for (const junk of ['not json', '"x"', 'null', '{"slug":"room-a","ticket":"a b"}', '{"slug":"room-a"}']) {
-      storage.items.set('roomlink.guestRejoin', junk);
-      expect(here.load(), junk).toBeNull();
-    }
-    const blocked = new GuestKeyStore(fakeStorage(true), 'room-a');
+    const here = new RejoinKeyStore(storage, 'room-a');
+    for (const entry of ['roomlink.guestRejoin', 'roomlink.hostRejoin'])
+      for (const junk of [
+        'not json',
+        '"x"',
+        'null',
+        '{"slug":"room-a","ticket":"a b"}',
+        '{"slug":"room-a"}',
+      ]) {
+        storage.items.clear();
+        storage.items.set(entry, junk);
+        expect(here.load(), junk).toBeNull();
+      }
+    const blocked = new RejoinKeyStore(fakeStorage(true), 'room-a');
     expect(() => blocked.save({ ticket, kind: 'guest' })).not.toThrow();
+    expect(() => blocked.save({ ticket, kind: 'rejoin' })).not.toThrow();
     expect(blocked.load()).toBeNull();
-    expect(new GuestKeyStore(null, 'room-a').load()).toBeNull();
+    expect(new RejoinKeyStore(null, 'room-a').load()).toBeNull();
   });
 
   it('says the guest joins again without a PIN, and when that no longer works, in English and French', () => {

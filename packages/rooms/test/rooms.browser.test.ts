@@ -6,6 +6,7 @@
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RoomInfo } from '../src/server/directory.js';
 import { CLOSE, LIMITS } from '../src/shared/protocol.js';
 import { PAGE_CHAT_HEADROOM } from '../src/web/chat-pace.js';
 import { buildWebClient, inboundStats, launchChromium, newParticipantPage } from './browser.js';
@@ -756,7 +757,7 @@ describe('a host link', () => {
     await organizer.getByText('The connection to the meeting was lost.').waitFor();
     const walt = await TestSocket.open(server.wsUrl(slug));
     walt.send({ type: 'join', name: 'Walt' });
-    expect(await walt.next('waiting')).toEqual({ type: 'waiting', hostPresent: false });
+    expect(await walt.next('waiting')).toMatchObject({ type: 'waiting', hostPresent: false });
 
     await organizer.getByRole('button', { name: 'Join again' }).click();
     await organizer.getByText('You join again as host: no PIN needed.').waitFor();
@@ -767,9 +768,10 @@ describe('a host link', () => {
     await organizer.getByRole('button', { name: 'Admit Walt', exact: true }).click();
     await walt.next('joined');
     walt.close();
-    // Held in memory only: nothing in the address bar or the page's storage.
+    // Nothing in the address bar or localStorage; the tab keeps it for a reload (see 'reloading the page').
     expect(await organizer.evaluate('location.href')).toBe(`${server.baseUrl}/m/${slug}`);
-    expect(await organizer.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
+    expect(await organizer.evaluate('localStorage.length')).toBe(0);
+    expect(await organizer.evaluate('Object.keys(sessionStorage)')).toEqual(['roomlink.hostRejoin']);
   }, 60_000);
 
   it('says so when its host joined again from another window, and does not come back by itself', async () => {
@@ -777,7 +779,7 @@ describe('a host link', () => {
     const slug = lobbyRoomWithHostLink(ticket, 'browser-replaced');
     const { context, page: organizer } = await newParticipantPage(chromium.browser);
     contexts.push(context);
-    // Test-only: the rejoin token is in the page's memory only; the test reads it from the frames.
+    // Test-only: the test reads the rejoin token from the frames (as another window would hold it).
     await organizer.addInitScript(REMEMBER_SOCKETS);
     // The page's timers run when the test says so: a retry it armed would fire below.
     await organizer.clock.install();
@@ -915,6 +917,90 @@ describe('a guest whose connection died, reloading the page', () => {
       // And really back: the host gets Gus's audio and video again.
       await expectMediaFlowing([host], 1);
       ada.close();
+    } finally {
+      network.close();
+    }
+  }, 60_000);
+});
+
+describe('reloading the page', () => {
+  it('a guest whose connection died waits again in their place, once; the host is back as host without the PIN, until refused or leaving', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const network = await deadNetworkProxy(server.baseUrl);
+    try {
+      const host = await openPage(slug);
+      await joinAs(host, 'Hana', HOST_PIN);
+      await inCall(host);
+      const gus = await openPage(slug, '', { ...server, baseUrl: network.url });
+      await joinAs(gus, 'Gus', GUEST_PIN);
+      await gus.getByText('Waiting to be let in').waitFor();
+      const wes = await TestSocket.open(server.wsUrl(slug));
+      wes.send({ type: 'join', name: 'Wes', pin: GUEST_PIN });
+      await wes.next('waiting');
+      const lobby = () => host.locator('#lobby-list .person-name').allTextContents();
+      const gusRow = () => host.locator('#lobby-list li', { hasText: 'Gus' }).getAttribute('data-peer');
+      await expect.poll(lobby).toEqual(['Gus', 'Wes']);
+      const ghostId = await gusRow();
+
+      // The network dies, unnoticed by the server, and the guest reloads the page: the tab kept the
+      // lobby's ticket.
+      network.cut();
+      await gus.reload();
+      await gus.getByText('You join again: no PIN needed.').waitFor();
+      expect(await gus.locator('#pin-input').isVisible()).toBe(false);
+      expect(server.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
+      await gus.getByLabel('Your name').fill('Gus');
+      await gus.getByRole('button', { name: 'Join', exact: true }).click();
+      await gus.getByText('Waiting to be let in').waitFor();
+      // The ghost made way: Gus waits where he was, shown once, and no host let him in.
+      await expect.poll(gusRow).not.toBe(ghostId);
+      expect(await lobby()).toEqual(['Gus', 'Wes']);
+      expect(server.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
+
+      // The host reloads the page: back as host from the tab's token, with no PIN.
+      await host.reload();
+      await host.getByText('You join again as host: no PIN needed.').waitFor();
+      expect(await host.locator('#pin-input').isVisible()).toBe(false);
+      await joinAs(host, 'Hana');
+      await inCall(host);
+      await expect.poll(lobby).toEqual(['Gus', 'Wes']);
+      // The tab keeps the token and its room only: no name, no PIN; nothing in localStorage.
+      expect(await host.evaluate('localStorage.length')).toBe(0);
+      const kept = JSON.parse(String(await host.evaluate("sessionStorage.getItem('roomlink.hostRejoin')")));
+      expect(Object.keys(kept).sort()).toEqual(['slug', 'ticket']);
+      await host.getByRole('button', { name: 'Admit Gus', exact: true }).click();
+      await inCall(gus);
+
+      // The host PIN changed since: the reloaded page is refused, says so, and asks for the PIN.
+      const info = directory.rooms.get(slug) as RoomInfo;
+      directory.rooms.set(slug, { ...info, hostPin: '615243' });
+      await host.reload();
+      await host.getByText('You join again as host: no PIN needed.').waitFor();
+      await joinAs(host, 'Hana');
+      await host
+        .getByText('You can no longer join again as host without a PIN. Enter your host PIN', {
+          exact: false,
+        })
+        .waitFor();
+      expect(await host.locator('#pin-input').isVisible()).toBe(true);
+      expect(await host.evaluate('sessionStorage.length')).toBe(0);
+
+      // Leaving on purpose takes the token out of the tab: a reload then asks for the PIN.
+      await joinAs(host, 'Hana', '615243');
+      await inCall(host);
+      expect(await host.evaluate('Object.keys(sessionStorage)')).toEqual(['roomlink.hostRejoin']);
+      await host.getByRole('button', { name: 'Leave' }).click();
+      await host.getByText('You left the meeting.').waitFor();
+      expect(await host.evaluate('sessionStorage.length')).toBe(0);
+      await host.reload();
+      await host.locator('#pin-input').waitFor({ state: 'visible' });
+      expect(await host.getByText('You join again as host: no PIN needed.').isVisible()).toBe(false);
+      // So does a guest's Leave with the guest's ticket.
+      expect(await gus.evaluate('Object.keys(sessionStorage)')).toEqual(['roomlink.guestRejoin']);
+      await gus.getByRole('button', { name: 'Leave' }).click();
+      await gus.getByText('You left the meeting.').waitFor();
+      expect(await gus.evaluate('sessionStorage.length')).toBe(0);
+      wes.close();
     } finally {
       network.close();
     }

@@ -15,8 +15,8 @@ const free = { guestPin: null, lobby: false };
 describe('GuestTickets', () => {
   it('are random, fit the ticket pattern, and are good for their room until its closing time, reusably', () => {
     const tickets = new GuestTickets();
-    const a = tickets.issue('room-a', 'meeting-a', PIN, false, until, start, HOLDER, nobodyIn);
-    const b = tickets.issue('room-a', 'meeting-a', PIN, false, until, start, HOLDER, nobodyIn);
+    const a = tickets.issue('room-a', 'meeting-a', PIN, 'walkedIn', until, start, HOLDER, nobodyIn);
+    const b = tickets.issue('room-a', 'meeting-a', PIN, 'walkedIn', until, start, HOLDER, nobodyIn);
     expect(a).toMatch(new RegExp(HOST_TICKET));
     expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(b).not.toBe(a);
@@ -37,13 +37,22 @@ describe('GuestTickets', () => {
       'room-a',
       'meeting-a',
       PIN,
-      false,
+      'walkedIn',
       until,
       start,
       HOLDER,
       nobodyIn,
     ) as string;
-    const noPin = tickets.issue('room-a', 'meeting-a', null, false, until, start, HOLDER, nobodyIn) as string;
+    const noPin = tickets.issue(
+      'room-a',
+      'meeting-a',
+      null,
+      'walkedIn',
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
     // A PIN dropped since is no reason to refuse anyone.
     expect(tickets.judge(withPin, 'room-a', { guestPin: null, lobby: false }, start)).toMatchObject({
       ok: true,
@@ -59,18 +68,27 @@ describe('GuestTickets', () => {
       'room-a',
       'meeting-a',
       PIN,
-      false,
+      'walkedIn',
       until,
       start,
       HOLDER,
       nobodyIn,
     ) as string;
-    const letIn = tickets.issue('room-a', 'meeting-a', PIN, true, until, start, HOLDER, nobodyIn) as string;
+    const letIn = tickets.issue(
+      'room-a',
+      'meeting-a',
+      PIN,
+      'letIn',
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
     const elsewhere = tickets.issue(
       'room-b',
       'meeting-b',
       PIN,
-      false,
+      'walkedIn',
       until,
       start,
       HOLDER,
@@ -85,13 +103,37 @@ describe('GuestTickets', () => {
     expect(tickets.judge(elsewhere, 'room-b', open, start)).toMatchObject({ ok: true });
   });
 
+  it('from the lobby, bring their guest back to it whatever the lobby, and go further once they got in', () => {
+    const tickets = new GuestTickets();
+    const lobby = { guestPin: PIN, lobby: true };
+    const issue = () =>
+      tickets.issue('room-a', 'meeting-a', PIN, 'lobby', until, start, HOLDER, nobodyIn) as string;
+    const waiting = issue();
+    // A waiter is no guest let in: to the lobby if it is on (as with the PIN), never past it.
+    expect(tickets.judge(waiting, 'room-a', lobby, start)).toEqual({ ok: true, admittedByHost: false });
+    tickets.enforce('room-a', lobby);
+    expect(tickets.judge(waiting, 'room-a', open, start)).toEqual({ ok: true, admittedByHost: false });
+    // Let in by a host: as far as one made then; nothing takes that back.
+    tickets.passed(waiting, 'letIn');
+    tickets.passed(waiting, 'walkedIn');
+    expect(tickets.judge(waiting, 'room-a', lobby, start)).toEqual({ ok: true, admittedByHost: true });
+    // Walked in as the lobby was turned off: a lobby turned on again stops it, as for any who walked in.
+    const walkedIn = issue();
+    tickets.passed(walkedIn, 'walkedIn');
+    tickets.enforce('room-a', lobby);
+    expect(tickets.judge(walkedIn, 'room-a', open, start)).toBe('unknown');
+    // A guest PIN changed stops a waiter's as any other.
+    const other = issue();
+    expect(tickets.judge(other, 'room-a', { guestPin: '305517', lobby: true }, start)).toBe('refused');
+  });
+
   it('remember their holder, follow the closing time, and are revoked one by one or by room', () => {
     const tickets = new GuestTickets();
     const a = tickets.issue(
       'room-a',
       'meeting-a',
       null,
-      false,
+      'walkedIn',
       until,
       start,
       'aaaaaaaaaaaaaaaa',
@@ -105,8 +147,26 @@ describe('GuestTickets', () => {
     tickets.revoke(a);
     expect(tickets.holder(a)).toBeNull();
     expect(tickets.judge(a, 'room-a', free, start)).toBe('unknown');
-    const b = tickets.issue('room-b', 'meeting-b', null, false, until, start, HOLDER, nobodyIn) as string;
-    const c = tickets.issue('room-c', 'meeting-c', null, false, until, start, HOLDER, nobodyIn) as string;
+    const b = tickets.issue(
+      'room-b',
+      'meeting-b',
+      null,
+      'walkedIn',
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
+    const c = tickets.issue(
+      'room-c',
+      'meeting-c',
+      null,
+      'walkedIn',
+      until,
+      start,
+      HOLDER,
+      nobodyIn,
+    ) as string;
     tickets.revokeRoom('room-b');
     tickets.revokeRoom('meeting-c');
     expect([tickets.judge(b, 'room-b', free, start), tickets.judge(c, 'room-c', free, start)]).toEqual([
@@ -120,14 +180,32 @@ describe('GuestTickets', () => {
     const tickets = new GuestTickets(10, 3);
     const inRoom = new Set(['in-1', 'in-2']);
     const present = (id: string) => inRoom.has(id);
-    const other = tickets.issue('room-b', 'meeting-b', null, false, until, start, HOLDER, present) as string;
+    const other = tickets.issue(
+      'room-b',
+      'meeting-b',
+      null,
+      'walkedIn',
+      until,
+      start,
+      HOLDER,
+      present,
+    ) as string;
     const [first, second] = ['in-1', 'in-2'].map(
-      (id) => tickets.issue('room-a', 'meeting-a', null, false, until, start, id, present) as string,
+      (id) => tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, id, present) as string,
     );
-    const gone = tickets.issue('room-a', 'meeting-a', null, false, until, start, 'gone', present) as string;
+    const gone = tickets.issue(
+      'room-a',
+      'meeting-a',
+      null,
+      'walkedIn',
+      until,
+      start,
+      'gone',
+      present,
+    ) as string;
     // Someone joining over and over: each new ticket pushes out the oldest of a guest not in the room.
     for (let i = 0; i < 20; i++)
-      tickets.issue('room-a', 'meeting-a', null, false, until, start, `churn-${i}`, present);
+      tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, `churn-${i}`, present);
     expect(tickets.judge(gone, 'room-a', free, start)).toBe('unknown');
     for (const kept of [first, second] as string[])
       expect(tickets.judge(kept, 'room-a', free, start)).toMatchObject({ ok: true });
@@ -135,7 +213,7 @@ describe('GuestTickets', () => {
     expect(tickets.size).toBe(4);
     // Everyone in the room: then the oldest goes all the same.
     inRoom.add('churn-19');
-    tickets.issue('room-a', 'meeting-a', null, false, until, start, 'late', present);
+    tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, 'late', present);
     expect(tickets.judge(first as string, 'room-a', free, start)).toBe('unknown');
   });
 
@@ -145,17 +223,17 @@ describe('GuestTickets', () => {
       'room-a',
       'meeting-a',
       null,
-      false,
+      'walkedIn',
       start + 5 * MINUTE,
       start,
       HOLDER,
       nobodyIn,
     );
-    tickets.issue('room-a', 'meeting-a', null, false, until, start, HOLDER, nobodyIn);
-    expect(tickets.issue('room-b', 'meeting-b', null, false, until, start, HOLDER, nobodyIn)).toBeNull();
+    tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, HOLDER, nobodyIn);
+    expect(tickets.issue('room-b', 'meeting-b', null, 'walkedIn', until, start, HOLDER, nobodyIn)).toBeNull();
     expect(tickets.judge(early as string, 'room-a', free, start)).toMatchObject({ ok: true });
     expect(
-      tickets.issue('room-b', 'meeting-b', null, false, until, start + 5 * MINUTE, HOLDER, nobodyIn),
+      tickets.issue('room-b', 'meeting-b', null, 'walkedIn', until, start + 5 * MINUTE, HOLDER, nobodyIn),
     ).toMatch(/^[A-Za-z0-9_-]{22}$/);
     tickets.prune(until);
     expect(tickets.size).toBe(0);

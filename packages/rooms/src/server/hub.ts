@@ -23,7 +23,7 @@ import {
 import { TokenBucket } from '../shared/token-bucket.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
-import { GuestTickets } from './guest-tickets.js';
+import { type GuestStanding, GuestTickets } from './guest-tickets.js';
 import { RejoinTokens, SpentTickets } from './host-tickets.js';
 import type { PinGuard } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
@@ -122,8 +122,8 @@ interface Peer {
   /** Re-issues the TURN credential before it expires (see TURN_RENEW_AT). */
   turnTimer: NodeJS.Timeout | undefined;
   /**
-   * The rejoin token sent in `joined`, null for none: a host's (see RejoinTokens) or a guest's (see
-   * GuestTickets), by its role.
+   * The rejoin token sent in `joined` (or, to a guest in the lobby, in `waiting`), null for none: a
+   * host's (see RejoinTokens) or a guest's (see GuestTickets), by its role.
    */
   rejoin: string | null;
 }
@@ -261,7 +261,7 @@ const MAX_LOOKUPS = 5;
 type JoinKey = { readonly pin: string } | { readonly ticket: string };
 
 /** What the hosts' rejoin tokens and the guests' rejoin tickets have in common. */
-type Rejoins = Pick<RejoinTokens, 'renew' | 'revoke' | 'holder'>;
+type Rejoins = Pick<RejoinTokens, 'renew' | 'revoke' | 'holder' | 'bind'>;
 
 const ADMISSIBLE: ConnectionOutlook = { ok: true };
 
@@ -621,15 +621,25 @@ export class RoomHub {
     if (role === null) return;
     // A guest's ticket never gets a client a host removed or denied back in (nor replaces anyone).
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
-    // Before the room is taken: replacing its last participant may end it (#liveRoom starts it again).
-    if (cameBack && 'ticket' in key)
-      this.#replaceHolder(role === 'host' ? this.#rejoins : this.#guestTickets, key.ticket, peer.slug);
+    // A guest a host let in from the lobby comes back past it (the ticket says so); one who was
+    // waiting in it comes back to it, as the PIN would bring them.
+    const admittedByHost = guestBack !== 'unknown' && guestBack.admittedByHost;
+    const ticket = cameBack && 'ticket' in key ? key.ticket : null;
+    const ghost =
+      ticket === null
+        ? null
+        : this.#ghostOf(role === 'host' ? this.#rejoins : this.#guestTickets, ticket, peer.slug);
+    const place =
+      ghost !== null && role === 'guest' && !admittedByHost ? this.#lobbyPlace(ghost, info) : null;
+    // Any other ghost leaves before the room is taken: replacing its last participant may end it
+    // (#liveRoom starts it again).
+    if (ghost !== null && place === null) this.#replace(ghost);
 
     const room = this.#liveRoom(peer.slug, info, timing.closesAt);
     // A host (host PIN, host link or rejoin token) gets one seat past the cap: guests (or one client's
     // many sockets) filling the room must not keep out the one person who can remove them.
     const seats = this.options.maxParticipants + (role === 'host' ? 1 : 0);
-    if (room.participants.size >= seats) {
+    if (place === null && room.participants.size >= seats) {
       this.#dropIfEmpty(room);
       return this.#refuse(peer, 'room_full');
     }
@@ -638,33 +648,46 @@ export class RoomHub {
     peer.role = role;
     peer.room = room;
     peer.guestPin = role === 'guest' ? info.guestPin : null;
-    // A guest a host let in from the lobby comes back past it (the ticket says so).
-    peer.admittedByHost = guestBack !== 'unknown' && guestBack.admittedByHost;
-    if (role === 'guest' && info.lobby && !peer.admittedByHost) {
-      // The lobby is bounded like the room: a crowd at the door cannot exhaust the server.
-      if (room.waiting.size >= this.options.maxParticipants) {
-        peer.room = null;
-        this.#dropIfEmpty(room);
-        return this.#refuse(peer, 'lobby_full');
-      }
-      this.#tellLobbyAboutHosts(room);
-      peer.state = 'waiting';
-      room.waiting.set(peer.id, peer);
-      this.#send(peer, { type: 'waiting', hostPresent: room.hostPresent });
-      this.#announceLobby(room);
-      return;
-    }
+    peer.admittedByHost = admittedByHost;
+    if (place !== null || (role === 'guest' && info.lobby && !admittedByHost))
+      return this.#wait(room, peer, ticket, place);
     // Spent only now that the host is in: a refusal (timing, a full room) leaves the link usable.
     // Nothing was awaited since it was judged, so a second join with it cannot have got in meanwhile.
     if (rejoin !== 'valid' && claim) this.#spentTickets.spend(claim);
-    if (role === 'host') peer.rejoin = this.#rejoinToken(peer, key, rejoin === 'valid', info, room, now);
-    else if (cameBack && 'ticket' in key) {
-      // The guest's ticket serves again, now good until the room's current closing time.
-      this.#guestTickets.renew(key.ticket, room.closesAt.getTime());
-      this.#guestTickets.bind(key.ticket, peer.id);
-      peer.rejoin = key.ticket;
-    }
+    if (role === 'host') peer.rejoin = this.#rejoinToken(peer, key, ticket, info, room, now);
+    // The guest's ticket serves again (see #admit for how far it goes now).
+    else if (ticket !== null) peer.rejoin = this.#reuse(this.#guestTickets, ticket, room, peer);
     this.#admit(room, peer);
+  }
+
+  /**
+   * Puts a guest in the room's lobby, with a ticket that gets them back to it (see GuestTickets): the
+   * one they came back with, or a new one. A guest coming back takes the place of their ghost there
+   * (`place`, their old connection, which leaves now): the hosts see them once, where they were, and
+   * no lobby limit counts them twice. Anyone else waits last, if the lobby has room.
+   */
+  #wait(room: LiveRoom, peer: Peer, ticket: string | null, place: Peer | null): void {
+    // The lobby is bounded like the room: a crowd at the door cannot exhaust the server.
+    if (place === null && room.waiting.size >= this.options.maxParticipants) {
+      peer.room = null;
+      this.#dropIfEmpty(room);
+      this.#refuse(peer, 'lobby_full');
+      return;
+    }
+    this.#tellLobbyAboutHosts(room);
+    peer.state = 'waiting';
+    if (place !== null) {
+      replaceInPlace(room.waiting, place.id, peer);
+      // No longer in the lobby: its leaving is news to nobody.
+      this.#replace(place);
+    } else room.waiting.set(peer.id, peer);
+    peer.rejoin =
+      ticket !== null
+        ? this.#reuse(this.#guestTickets, ticket, room, peer)
+        : this.#guestTicket(room, peer, 'lobby');
+    const rejoin = peer.rejoin !== null ? { rejoin: peer.rejoin } : {};
+    this.#send(peer, { type: 'waiting', hostPresent: room.hostPresent, ...rejoin });
+    this.#announceLobby(room);
   }
 
   /**
@@ -723,25 +746,21 @@ export class RoomHub {
   }
 
   /**
-   * The rejoin token for a host being admitted: the one it came back with (reusable, and now good
-   * until the room's current closing time), or a new one; null when the hub holds too many to make one.
+   * The rejoin token for a host being admitted: the one it came back with (`cameBackWith`, reusable),
+   * or a new one; null when the hub holds too many to make one.
    */
   #rejoinToken(
     peer: Peer,
     key: JoinKey,
-    cameBack: boolean,
+    cameBackWith: string | null,
     info: RoomInfo,
     room: LiveRoom,
     now: Date,
   ): string | null {
-    const until = room.closesAt.getTime();
-    if (cameBack && 'ticket' in key) {
-      this.#rejoins.renew(key.ticket, until);
-      this.#rejoins.bind(key.ticket, peer.id);
-      return key.ticket;
-    }
+    if (cameBackWith !== null) return this.#reuse(this.#rejoins, cameBackWith, room, peer);
     // One made for the host PIN lasts only as long as that PIN (see RejoinTokens).
     const hostPin = 'pin' in key ? info.hostPin : null;
+    const until = room.closesAt.getTime();
     const token = this.#rejoins.issue(peer.slug, info.meetingId, hostPin, until, now.getTime(), peer.id);
     if (token === null)
       this.options.logger.warn({ limit: this.#rejoins.size }, 'too many rejoin tokens to make one more');
@@ -749,25 +768,62 @@ export class RoomHub {
   }
 
   /**
-   * A host (or guest) came back with `token` (from `tokens`) while the participant it was last handed
-   * to is still in the room: that is its old connection, which the hub may take up to two heartbeats
-   * to find dead, or another window. Left in, it would hold a seat (a full room would refuse its own
-   * participant), the others would see them twice, and a guest would be sent back to the lobby. It
-   * leaves as on a `leave`, and is told why first, so that its page does not join again by itself and
-   * take the seat back. A host link or a PIN belongs to no participant: only a rejoin token (or a
-   * guest's ticket) replaces anyone.
+   * A host (or guest) came back with `token` (from `tokens`): the participant (or lobby waiter) it was
+   * last handed to, if still in the room `slug`, is its old connection, which the hub may take up to
+   * two heartbeats to find dead, or another window. Left in, it would hold a seat (a full room would
+   * refuse its own participant) or a place in the lobby, the others would see them twice, and a guest
+   * would be sent back to the lobby. A host link or a PIN belongs to no participant: only a rejoin
+   * token (or a guest's ticket) finds anyone.
    */
-  #replaceHolder(tokens: Rejoins, token: string, slug: string): void {
+  #ghostOf(tokens: Rejoins, token: string, slug: string): Peer | null {
     const holder = tokens.holder(token);
-    const old = holder === null ? undefined : this.#rooms.get(slug)?.participants.get(holder);
-    if (!old || old.rejoin !== token) return;
+    const room = this.#rooms.get(slug);
+    if (holder === null || !room) return null;
+    const old = room.participants.get(holder) ?? room.waiting.get(holder);
+    return old !== undefined && old.rejoin === token ? old : null;
+  }
+
+  /**
+   * Whether a guest coming back as far as the lobby takes the place of `ghost`, their old connection:
+   * if it still waits there and they would not walk in now (the lobby is on, or no seat is free), so
+   * that they wait where they were, never behind themselves (see #wait).
+   */
+  #lobbyPlace(ghost: Peer, info: RoomInfo): Peer | null {
+    const room = ghost.room;
+    if (ghost.state !== 'waiting' || room === null) return null;
+    return info.lobby || room.participants.size >= this.options.maxParticipants ? ghost : null;
+  }
+
+  /**
+   * The old connection of a participant (or waiter) who came back with its token leaves as on a
+   * `leave`, and is told why first, so that its page does not join again by itself and take the seat
+   * back.
+   */
+  #replace(old: Peer): void {
     this.#send(old, { type: 'replaced' });
     this.#drop(old, CLOSE.replaced, 'replaced');
   }
 
-  /** The room's closing time changed: the rejoin tokens (and tickets) of those in it follow. */
+  /**
+   * The rejoin token (or guest's ticket) `token`, from `tokens`, that `peer` came back with serves
+   * again: now good until the room's current closing time, and held by `peer` (the next join with it
+   * replaces this connection).
+   */
+  #reuse(tokens: Rejoins, token: string, room: LiveRoom, peer: Peer): string {
+    tokens.renew(token, room.closesAt.getTime());
+    tokens.bind(token, peer.id);
+    return token;
+  }
+
+  /** A host removed or denied the peer: its token (or ticket) gets nobody back in, from any address. */
+  #revokeRejoin(peer: Peer): void {
+    if (peer.rejoin !== null) this.#rejoinsOf(peer).revoke(peer.rejoin);
+    peer.rejoin = null;
+  }
+
+  /** The room's closing time changed: the rejoin tokens (and tickets) of those in it (and its lobby) follow. */
   #renewRejoins(room: LiveRoom): void {
-    for (const peer of room.participants.values())
+    for (const peer of [...room.participants.values(), ...room.waiting.values()])
       if (peer.rejoin !== null) this.#rejoinsOf(peer).renew(peer.rejoin, room.closesAt.getTime());
   }
 
@@ -777,19 +833,19 @@ export class RoomHub {
   }
 
   /**
-   * A new ticket for a guest being admitted (see GuestTickets), bound to the guest PIN it came in
-   * with and to whether a host let it in; null when the hub holds too many to make one.
+   * A new ticket for a guest waiting in the lobby or being admitted (see GuestTickets), bound to the
+   * guest PIN it came in with and to how far it got; null when the hub holds too many to make one.
    */
-  #guestTicket(room: LiveRoom, peer: Peer): string | null {
+  #guestTicket(room: LiveRoom, peer: Peer, standing: GuestStanding): string | null {
     const ticket = this.#guestTickets.issue(
       room.slug,
       room.meetingId,
       peer.guestPin,
-      peer.admittedByHost,
+      standing,
       room.closesAt.getTime(),
       this.options.now().getTime(),
       peer.id,
-      (id) => room.participants.has(id),
+      (id) => room.participants.has(id) || room.waiting.has(id),
     );
     if (ticket === null)
       this.options.logger.warn({ limit: this.#guestTickets.size }, 'too many guest tickets to make one more');
@@ -797,8 +853,14 @@ export class RoomHub {
   }
 
   #admit(room: LiveRoom, peer: Peer): void {
-    // Every guest admitted (straight in, from the lobby, or as the lobby is turned off) gets a ticket.
-    if (peer.role === 'guest' && peer.rejoin === null) peer.rejoin = this.#guestTicket(room, peer);
+    // Every guest admitted (straight in, from the lobby, or as the lobby is turned off) gets a ticket
+    // that goes as far; one from the lobby goes as far from now on, so that a guest a host let in
+    // while their connection was dead (their ghost admitted) still comes back in with it.
+    if (peer.role === 'guest') {
+      const standing = peer.admittedByHost ? 'letIn' : 'walkedIn';
+      if (peer.rejoin === null) peer.rejoin = this.#guestTicket(room, peer, standing);
+      else this.#guestTickets.passed(peer.rejoin, standing);
+    }
     room.waiting.delete(peer.id);
     room.participants.set(peer.id, peer);
     peer.state = 'joined';
@@ -925,6 +987,8 @@ export class RoomHub {
           return;
         }
         this.#keepOut(waiting, 'denied');
+        // Its lobby ticket brings it back to no lobby, from any address.
+        this.#revokeRejoin(waiting);
         this.#send(waiting, { type: 'denied' });
         this.#drop(waiting, CLOSE.denied, 'denied');
         this.#refuseKeptOut(room, waiting.client);
@@ -944,9 +1008,8 @@ export class RoomHub {
         }
         this.#keepOut(target, 'removed');
         // A host may remove another host: the removed one must not come back as host on its token;
-        // nor a removed guest on its ticket (from another address).
-        if (target.rejoin !== null) this.#rejoinsOf(target).revoke(target.rejoin);
-        target.rejoin = null;
+        // nor a removed guest on its ticket (from another address), nor a waiting one to the lobby.
+        this.#revokeRejoin(target);
         this.#send(target, { type: 'removed' });
         this.#drop(target, CLOSE.removed, 'removed');
         this.#refuseKeptOut(room, target.client);
@@ -992,6 +1055,8 @@ export class RoomHub {
       this.#removed.delete(key);
       return false;
     }
+    // A tab of that client waiting in the lobby is turned away as it was: its ticket goes too.
+    this.#revokeRejoin(peer);
     // Told apart so that a guest never let in is not told they were removed from the call.
     this.#refuse(peer, kept.how, { retryAfterSeconds: seconds(left) });
     return true;
@@ -1364,6 +1429,16 @@ function turnEnd(room: LiveRoom): Date {
 
 function summary(peer: Peer): PeerSummary {
   return { id: peer.id, name: peer.name, role: peer.role, ...peer.media };
+}
+
+/** `waiting` with `peer` where `oldId` was: a Map keeps insertion order, which is the lobby's line. */
+function replaceInPlace(waiting: Map<string, Peer>, oldId: string, peer: Peer): void {
+  const line = [...waiting];
+  waiting.clear();
+  for (const [id, held] of line) {
+    if (id === oldId) waiting.set(peer.id, peer);
+    else waiting.set(id, held);
+  }
 }
 
 function waitingList(room: LiveRoom): WaitingGuest[] {

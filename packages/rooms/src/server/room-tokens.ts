@@ -100,6 +100,11 @@ export class RoomTokens<G extends RoomGrant> {
     }
   }
 
+  /** The grant of `token`, for its kind to change what it may change; undefined for none. */
+  protected held(token: string): G | undefined {
+    return this.#grants.get(token);
+  }
+
   /** Whether `token` is one of these this hub gave (and still remembers). */
   has(token: string): boolean {
     return this.#grants.has(token);

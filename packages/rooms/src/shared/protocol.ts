@@ -183,11 +183,14 @@ export type ServerMessage =
        * Hosts (by host PIN, host link or rejoin token): a rejoin token, 22 base64url characters
        * (128 random bits), that gets this host back into this room as host, as `ticket` in a later
        * `join`, without a PIN and past the PIN lockouts and a removal, as often as needed until the
-       * room's closing time. The page keeps it in memory only. Absent when the server holds too many
-       * to make one more. Revoked when a host removes this one, and when the room is closed; one got
-       * with the host PIN also stops when the meeting's host PIN changes.
+       * room's closing time. The page keeps it in the tab's sessionStorage, so that a reload of that
+       * tab comes back as host (host-link.ts says why that is no weaker), and drops it from there when
+       * the host leaves. Absent when the server holds too many to make one more. Revoked when a host
+       * removes this one, and when the room is closed; one got with the host PIN also stops when the
+       * meeting's host PIN changes.
        *
-       * Guests (admitted, straight in or from the lobby): a guest's rejoin ticket, the same shape, that
+       * Guests (admitted, straight in or from the lobby; one from the lobby gets back the ticket its
+       * `waiting` brought, which now goes this far): a guest's rejoin ticket, the same shape, that
        * gets this guest back in as guest, as `ticket`, without the PIN and past the lobby a host let
        * them through, until the room's closing time; never past a removal or denial of their address,
        * nor a full room. The page keeps it in the tab's sessionStorage, so that a reload comes back.
@@ -200,7 +203,19 @@ export type ServerMessage =
    * In the lobby; sent again when a host comes or the last host leaves. `hostPresent` false: no host
    * is in the meeting to let anyone in yet.
    */
-  | { readonly type: 'waiting'; readonly hostPresent: boolean }
+  | {
+      readonly type: 'waiting';
+      readonly hostPresent: boolean;
+      /**
+       * The first `waiting` only: a guest's rejoin ticket (as in `joined`) that gets this guest back to
+       * the lobby, in their place while their old connection still waits there, as `ticket`, without the
+       * PIN; never past the lobby (a host still lets them in), unless a host let them in meanwhile: then
+       * it goes as far as one from `joined`. Revoked when a host denies or removes this one, and when
+       * the room is closed; it stops when the guest PIN changes (or one is asked). Absent when the
+       * server holds too many to make one more (the later `joined` may bring one).
+       */
+      readonly rejoin?: string;
+    }
   /** Fresh STUN/TURN servers before the TURN credential from `joined` expires. */
   | { readonly type: 'ice-servers'; readonly iceServers: readonly IceServer[] }
   | { readonly type: 'lobby'; readonly waiting: readonly WaitingGuest[] }

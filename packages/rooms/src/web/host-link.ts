@@ -5,13 +5,14 @@
  * only, until it is spent (one join) or refused.
  *
  * Once in, a host (host link or host PIN) gets a rejoin token in `joined` instead: the page keeps
- * that in memory (never in storage or the address), and joins again with it after a lost connection
- * or leaving, as host, without a PIN.
+ * it, and joins again with it after a lost connection or leaving, as host, without a PIN. It keeps it
+ * in the tab's sessionStorage as well (see RejoinKeyStore), so that a reload of the same tab comes
+ * back as host too; never in localStorage, a cookie or the address.
  *
- * A guest gets a rejoin ticket of its own in `joined`: it makes a guest only, and only in this room,
- * while the guest still qualifies (same guest PIN; past the lobby only if a host let them through). The
- * page keeps that one in the tab's sessionStorage as well (see GuestKeyStore), so that the same tab
- * comes back after a reload too; never in localStorage (other tabs, other sessions) or the address.
+ * A guest gets a rejoin ticket of its own, in `joined`, or in `waiting` while in the lobby: it makes a
+ * guest only, and only in this room, while the guest still qualifies (same guest PIN; past the lobby
+ * only if a host let them through; one from the lobby brings them back to it). The page keeps that one
+ * in the tab's sessionStorage too.
  */
 import { type ClientMessage, HOST_TICKET, type Role } from '../shared/protocol.js';
 
@@ -50,9 +51,9 @@ export interface HostKey {
 }
 
 /**
- * What the page holds once joined as `role`: the rejoin token the server gave, or nothing (a server
- * that made none, or something that cannot be sent as a ticket). The host link, if any, was spent by
- * the join.
+ * What the page holds once joined as `role` (or waiting in the lobby, as guest): the rejoin token the
+ * server gave, or nothing (a server that made none, or something that cannot be sent as a ticket).
+ * The host link, if any, was spent by the join.
  */
 export function keyAfterJoined(rejoin: string | undefined, role: Role): HostKey | null {
   if (rejoin === undefined || !TICKET.test(rejoin)) return null;
@@ -66,42 +67,70 @@ export interface KeyStorage {
   removeItem(key: string): void;
 }
 
-const GUEST_KEY = 'roomlink.guestRejoin';
+/** One entry per kind, so that a guest's ticket kept by an older page is still found. */
+const STORED: Record<'rejoin' | 'guest', string> = {
+  rejoin: 'roomlink.hostRejoin',
+  guest: 'roomlink.guestRejoin',
+};
 
 /**
- * A guest's rejoin ticket in the tab's sessionStorage: it survives a reload of the page (and its
- * language switch), never another tab, and goes with the tab. One entry, for one room: a ticket kept
- * for another room (the tab went from one join link to another) is not this room's. Only the
- * ticket and its room's slug are kept: no name, no PIN. Storage that cannot be used (blocked, full)
- * keeps nothing: the guest then comes back with the PIN, as before.
+ * The rejoin token (a host's) or ticket (a guest's) in the tab's sessionStorage: it survives a reload
+ * of the page (and its language switch), never another tab opened by hand, and goes with the tab. One
+ * entry, for one room: a token kept for another room (the tab went from one join link to another) is
+ * not this room's. Only the token and its room's slug are kept: no name, no PIN. Storage that cannot
+ * be used (blocked, full) keeps nothing: the visitor then comes back with the PIN, as before.
+ *
+ * Why a host's token may be kept there, when it gets past the PIN lockouts and a removal. What reads
+ * sessionStorage is this origin's script in this tab, which could read the token from the page's
+ * memory all the same (and the join page's CSP runs no inline or foreign script); other tabs, other
+ * sites and other browser sessions never see it, and no request carries it. What it adds is time and
+ * place: the token now outlives the page. The browser may write it to disk for session restore, copy
+ * it into a tab duplicated or opened from this one, and bring it back with a closed tab reopened. That
+ * is within reach of whoever uses this browser, who could as well press Join again in the open tab.
+ * And the server never lets it be worth more than that: one room, until its closing time, revoked
+ * when its host is removed or the room ends, stopped with the host PIN it came with (see
+ * RejoinTokens), and a join with it only moves its one host (the other window is told `replaced`).
+ * So the page takes it out of the tab as soon as it is no longer the visitor's to use: refused,
+ * revoked (removed, the room ended or changed), and when the host presses Leave (see main.ts), so
+ * that a host who left on purpose leaves nothing behind for the next person at this browser; it
+ * stays only over a reload, a lost connection, a language switch or a closed tab.
  */
-export class GuestKeyStore {
+export class RejoinKeyStore {
   constructor(
     private readonly storage: KeyStorage | null,
     private readonly slug: string,
   ) {}
 
-  /** The guest's ticket kept for this room, if any. */
+  /** The token kept for this room, if any; a host's first (the page never keeps both). */
   load(): HostKey | null {
-    try {
-      const kept = JSON.parse(this.storage?.getItem(GUEST_KEY) ?? 'null') as unknown;
-      if (typeof kept !== 'object' || kept === null) return null;
-      const { slug, ticket } = kept as { slug?: unknown; ticket?: unknown };
-      if (slug !== this.slug || typeof ticket !== 'string' || !TICKET.test(ticket)) return null;
-      return { ticket, kind: 'guest' };
-    } catch {
-      return null;
+    return this.#load('rejoin') ?? this.#load('guest');
+  }
+
+  /**
+   * Keeps `key` if it is a rejoin token or a guest's ticket, and forgets the other kind; forgets both
+   * for anything else (a host link's ticket, which one join spends, stays in memory only; null).
+   */
+  save(key: HostKey | null): void {
+    for (const kind of ['rejoin', 'guest'] as const) {
+      try {
+        if (key?.kind === kind)
+          this.storage?.setItem(STORED[kind], JSON.stringify({ slug: this.slug, ticket: key.ticket }));
+        else this.storage?.removeItem(STORED[kind]);
+      } catch {
+        // Nothing kept: the visitor comes back with the PIN.
+      }
     }
   }
 
-  /** Keeps `key` if it is a guest's ticket; forgets what was kept otherwise (a host's is memory only). */
-  save(key: HostKey | null): void {
+  #load(kind: 'rejoin' | 'guest'): HostKey | null {
     try {
-      if (key?.kind === 'guest')
-        this.storage?.setItem(GUEST_KEY, JSON.stringify({ slug: this.slug, ticket: key.ticket }));
-      else this.storage?.removeItem(GUEST_KEY);
+      const kept = JSON.parse(this.storage?.getItem(STORED[kind]) ?? 'null') as unknown;
+      if (typeof kept !== 'object' || kept === null) return null;
+      const { slug, ticket } = kept as { slug?: unknown; ticket?: unknown };
+      if (slug !== this.slug || typeof ticket !== 'string' || !TICKET.test(ticket)) return null;
+      return { ticket, kind };
     } catch {
-      // Nothing kept: the guest comes back with the PIN.
+      return null;
     }
   }
 }
@@ -110,9 +139,10 @@ export class GuestKeyStore {
  * Whether the page still holds its rejoin token (a host's or a guest's) after the call ended for
  * `reason` (endings.ts's EndReason): after a lost connection or leaving (a reload leaves too),
  * joining again is the point; replaced by a join with it from another window, the server kept it, and
- * Join again here is how the visitor moves back; removed, or the room ended, cancelled, changed or
- * moved, the server has revoked it. (A string, so that this module stays free of the DOM for the Node
- * tests.)
+ * Join again here is how the visitor moves back; removed, denied, or the room ended, cancelled,
+ * changed or moved, the server has revoked it. (A host who pressed Leave keeps it in memory only,
+ * for Join again on this page: see RejoinKeyStore.) (A string, so that this module stays free of the
+ * DOM for the Node tests.)
  */
 export function keepsRejoinAfter(reason: string): boolean {
   return reason === 'connectionLost' || reason === 'leftMeeting' || reason === 'replaced';
@@ -122,8 +152,8 @@ export function keepsRejoinAfter(reason: string): boolean {
  * Where the language switch leads (`path`: the page's path and query, the other language set): with a
  * host link's ticket not yet spent, back in the fragment, so that the page in the other language
  * takes it as this one did (the ticket came in the address bar and leaves it the same way). A rejoin
- * token is never put in an address: switching language after joining costs the host a PIN or a new
- * host link, as leaving the page would.
+ * token is never put in an address: the page in the other language finds it in the tab's
+ * sessionStorage (see RejoinKeyStore).
  */
 export function languageSwitchTarget(path: string, key: HostKey | null): string {
   return key?.kind === 'link' ? `${path}#${new URLSearchParams({ host: key.ticket })}` : path;

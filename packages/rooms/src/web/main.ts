@@ -11,7 +11,6 @@ import { chatPace } from './chat-pace.js';
 import { announce, byId, h, setToggle, showView } from './dom.js';
 import { END_MESSAGES } from './endings.js';
 import {
-  GuestKeyStore,
   type HostKey,
   hostLinkFrom,
   type JoinKey,
@@ -19,6 +18,7 @@ import {
   keepsRejoinAfter,
   keyAfterJoined,
   languageSwitchTarget,
+  RejoinKeyStore,
 } from './host-link.js';
 import { detectLanguage, language, setLanguage, t, translate } from './i18n.js';
 import { LocalMedia } from './local-media.js';
@@ -46,11 +46,11 @@ let busyRetries = 0;
  * The host link's ticket (see host-link.ts), in memory only, until it gets the visitor in (it is
  * spent then) or the server refuses it; then the rejoin token the server gave the host, if any, until
  * it is refused, or the call ends in a way that revoked it. While held, it replaces the PIN. Never
- * stored, nor put in the address. A guest's rejoin ticket is held here the same way, and also kept in
- * the tab's sessionStorage (guestKeys), so that a reload of this tab comes back with it.
+ * put in the address. A guest's rejoin ticket is held here the same way. Either is also kept in the
+ * tab's sessionStorage (rejoinKeys), so that a reload of this tab comes back with it.
  */
 let hostKey: HostKey | null = null;
-const guestKeys = new GuestKeyStore(tabStorage(), slug);
+const rejoinKeys = new RejoinKeyStore(tabStorage(), slug);
 /** The page was opened with a host link that cannot be a ticket: the pre-join form says so once. */
 let brokenHostLink = false;
 /**
@@ -120,8 +120,8 @@ const views = {
 
 function init(): void {
   takeHostLink();
-  // A guest's ticket this tab kept (a reload, the language switch); a host link comes first.
-  if (hostKey === null && !brokenHostLink) hostKey = guestKeys.load();
+  // A rejoin token or guest's ticket this tab kept (a reload, the language switch); a host link comes first.
+  if (hostKey === null && !brokenHostLink) hostKey = rejoinKeys.load();
   setLanguage(detectLanguage());
   translate(document);
   document.title = t('appTitle');
@@ -176,8 +176,27 @@ function takeHostLink(): void {
 /** Refused or revoked: from now on the visitor joins with a PIN, like anyone. */
 function forgetHostKey(): void {
   hostKey = null;
-  guestKeys.save(null);
+  rejoinKeys.save(null);
   renderPinField();
+}
+
+/** What the server gave to come back with (see keyAfterJoined), held, and kept in the tab. */
+function keepKey(key: HostKey | null): void {
+  hostKey = key;
+  rejoinKeys.save(key);
+  renderPinField();
+}
+
+/**
+ * The visitor pressed Leave (in the call or the lobby), as opposed to the page going away (a reload,
+ * the language switch, a closed tab), which leaves too. What they could come back with leaves the
+ * tab's storage, so that the next person at this browser cannot reload into the meeting as them (as
+ * host, with a host's token: see RejoinKeyStore); the page still holds it, so that Join again here
+ * gets them back without the PIN, as before.
+ */
+function leaveOnPurpose(): void {
+  rejoinKeys.save(null);
+  session?.leave();
 }
 
 /** The tab's sessionStorage, or null where the browser will not give it (blocked storage). */
@@ -437,7 +456,10 @@ function newSession(): Session {
       if (reason === 'not_found') return showMessage(t('notFound'));
       return showMessage(t('unavailable'), t('checkAgain'), loadStatus);
     },
-    waiting(hostPresent) {
+    waiting(hostPresent, rejoin) {
+      // The lobby's own ticket: a lost connection or a reload of this tab comes back to the lobby
+      // (in its place, while the server still holds the old connection) rather than to the PIN.
+      if (rejoin !== undefined) keepKey(keyAfterJoined(rejoin, 'guest'));
       // A status region: a change (the last host left, a host came) is announced.
       el.waitingText.textContent = hostPresent ? t('waiting') : t('waitingNoHost');
       const arriving = byId('view-waiting').hidden;
@@ -447,11 +469,9 @@ function newSession(): Session {
     joined(rejoin, role) {
       busyRetries = 0;
       // A host link is spent now. A host gets a rejoin token instead, a guest a rejoin ticket, which
-      // joining again later (after a lost connection, leaving, or a guest's reload) uses; without one,
-      // the visitor joins again with the PIN.
-      hostKey = keyAfterJoined(rejoin, role);
-      guestKeys.save(hostKey);
-      renderPinField();
+      // joining again later (after a lost connection, leaving, or a reload) uses; without one, the
+      // visitor joins again with the PIN.
+      keepKey(keyAfterJoined(rejoin, role));
       el.settings.append(el.devices);
       el.callNotice.textContent = '';
       showView('view-call');
@@ -614,12 +634,12 @@ function wireControls(): void {
       showNotice(t('shareFailed'));
     });
   });
-  el.callLeave.addEventListener('click', () => session?.leave());
+  el.callLeave.addEventListener('click', leaveOnPurpose);
   // Any click or key press is a gesture that lets the browser play what it refused; the notice's
   // button is one, and says so. Captured, so that no handler can stop it on the way.
   for (const type of ['click', 'keydown'] as const)
     window.addEventListener(type, () => playback.resume(), { capture: true });
-  el.waitingLeave.addEventListener('click', () => session?.leave());
+  el.waitingLeave.addEventListener('click', leaveOnPurpose);
   // A device that does not start (busy, unplugged) leaves the one in use, and the list shows that one again.
   el.camera.addEventListener('change', () => {
     media.useCamera(el.camera.value).then(

@@ -108,8 +108,16 @@ export class PeopleView {
       removeKeepingFocus(li, this.heading);
       this.#lobbyRows.delete(id);
     }
-    for (const guest of waiting) {
-      if (this.#lobbyRows.has(guest.id)) continue;
+    // A new row goes where the server lists it (a guest back after a lost connection keeps their
+    // place in line), before the row of whoever follows; rows already shown never move, so that
+    // focus stays on the button being used. Walked from the end: `next` is that following row.
+    let next: HTMLLIElement | null = null;
+    for (const guest of [...waiting].reverse()) {
+      const shown = this.#lobbyRows.get(guest.id);
+      if (shown) {
+        next = shown;
+        continue;
+      }
       const admit = h('button', {
         type: 'button',
         class: 'button small primary',
@@ -131,7 +139,8 @@ export class PeopleView {
         h('span', { class: 'person-actions' }, admit, deny),
       );
       this.#lobbyRows.set(guest.id, li);
-      this.lobbyList.append(li);
+      this.lobbyList.insertBefore(li, next);
+      next = li;
     }
     this.lobby.hidden = !this.#hostView || this.#lobbyRows.size === 0;
   }

@@ -30,8 +30,11 @@ export interface SessionHooks {
   joinError(text: string, field: 'name' | 'pin' | 'form', code?: ErrorCode): void;
   /** The room cannot be joined at all (cancelled, closed, not open yet...): show the status page. */
   refused(reason: string, opensAt?: string): void;
-  /** In the lobby; called again when the first host comes or the last one leaves. */
-  waiting(hostPresent: boolean): void;
+  /**
+   * In the lobby; called again when the first host comes or the last one leaves. `rejoin`: the first
+   * time, the ticket that gets this guest back to the lobby (see host-link.ts), if the server made one.
+   */
+  waiting(hostPresent: boolean, rejoin: string | undefined): void;
   /**
    * In the call as `role`. `rejoin`: the token that gets them back in, as host or as guest (see
    * host-link.ts).
@@ -138,7 +141,7 @@ export class Session {
       case 'waiting':
         this.#phase = 'waiting';
         // A server older than hostPresent said nothing about hosts: assume one will come.
-        this.hooks.waiting(message.hostPresent !== false);
+        this.hooks.waiting(message.hostPresent !== false, message.rejoin);
         return;
       case 'joined':
         this.#enterCall(message);
