@@ -17,6 +17,8 @@ import {
 } from './time.js';
 import type { BodyType, Recipient } from './types.js';
 
+const DAY = 86_400_000;
+
 /** Properties GET returns by default, in Graph's order (originalStart only for instances of a series). */
 const DEFAULT_PROPERTIES = [
   'createdDateTime',
@@ -140,6 +142,24 @@ function cancelledOccurrenceIds(instance: EventInstance, masterId: string): stri
   );
 }
 
+/**
+ * An all-day event's start or end as Graph returns it: midnight of its day in the event's own zone,
+ * floating, labelled UTC whatever outlook.timezone asked for ("by design", Microsoft's answer in
+ * microsoftgraph/microsoft-graph-docs issues #1802 and #6003; msgraph-sdk-javascript #1158). A time
+ * off midnight (the emulator keeps what was written) is moved out to the midnight before a start or
+ * after an end, as Exchange does ("Create all-day events by using EWS in Exchange").
+ */
+function allDayDateTime(
+  instant: number,
+  zoneName: string,
+  isEnd: boolean,
+): { dateTime: string; timeZone: string } {
+  const wall = wallClock(instant, requireZone(zoneName));
+  const midnight = Math.floor(wall / DAY) * DAY;
+  const day = isEnd && wall > midnight ? midnight + DAY : midnight;
+  return { dateTime: `${formatDate(day)}T00:00:00.0000000`, timeZone: 'UTC' };
+}
+
 export function eventId(instance: EventInstance, idType: IdType): string {
   return encodeEventId(instance.ref, idType);
 }
@@ -184,8 +204,14 @@ export function serializeEvent(instance: EventInstance, options: SerializeOption
       instance.originalStart === undefined ? undefined : formatOffsetSeconds(instance.originalStart),
     responseStatus: () => ({ response: 'organizer', time: '0001-01-01T00:00:00Z' }),
     body: () => body(fields, options.bodyContentType),
-    start: () => toDateTimeTimeZone(fields.start, shownZone(fields.startTimeZone)),
-    end: () => toDateTimeTimeZone(fields.end, shownZone(fields.endTimeZone)),
+    start: () =>
+      fields.isAllDay
+        ? allDayDateTime(fields.start, fields.startTimeZone, false)
+        : toDateTimeTimeZone(fields.start, shownZone(fields.startTimeZone)),
+    end: () =>
+      fields.isAllDay
+        ? allDayDateTime(fields.end, fields.startTimeZone, true)
+        : toDateTimeTimeZone(fields.end, shownZone(fields.endTimeZone)),
     location: () => fields.location,
     locations: () => fields.locations,
     recurrence: () => instance.recurrence,

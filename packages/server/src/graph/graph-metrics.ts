@@ -15,6 +15,7 @@ export interface SyncMetrics {
   readonly graphDuration: Histogram<'operation'>;
   readonly notifications: Counter<'kind' | 'outcome'>;
   readonly changes: Counter<'action'>;
+  readonly eventTimes: Counter<'outcome'>;
 }
 
 export function createSyncMetrics(registry: Registry): SyncMetrics {
@@ -42,6 +43,12 @@ export function createSyncMetrics(registry: Registry): SyncMetrics {
       name: 'roomlink_sync_changes_total',
       help: 'Calendar changes applied to meetings, by action (updated, cancelled, occurrences, unchanged, stale, refused)',
       labelNames: ['action'],
+      registers: [registry],
+    }),
+    eventTimes: new Counter({
+      name: 'roomlink_sync_event_times_total',
+      help: 'Events whose times Graph gave in a form sync could not follow as is, by outcome (unreadable: skipped; all_day_zone_fallback: an all-day event with no known zone, placed in its meeting zone or UTC)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

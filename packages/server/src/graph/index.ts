@@ -214,6 +214,7 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     now,
     ...(options.log ? { log: options.log } : {}),
     onRefused: () => metrics.changes.inc({ action: 'refused' }),
+    onEventTimes: (outcome) => metrics.eventTimes.inc({ outcome }),
   });
 
   let timer: NodeJS.Timeout | undefined;

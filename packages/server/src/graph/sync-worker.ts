@@ -88,7 +88,15 @@ export interface SyncWorkerDeps {
    * (graph/index.ts: `roomlink_sync_changes_total{action="refused"}`).
    */
   readonly onRefused?: (code: DomainErrorCode) => void;
+  /**
+   * An event was skipped because its times could not be read (`unreadable`), or an all-day event
+   * named no time zone this server knows and its days were placed in its meeting's zone, else UTC's
+   * (`all_day_zone_fallback`): counted (graph/index.ts: `roomlink_sync_event_times_total`).
+   */
+  readonly onEventTimes?: (outcome: EventTimesOutcome) => void;
 }
+
+export type EventTimesOutcome = 'unreadable' | 'all_day_zone_fallback';
 
 /**
  * Domain refusals about the event's own data, which the organizer's calendar holds: its times (a
@@ -159,15 +167,15 @@ const VIEW_PAGE = 100;
 
 /**
  * The view that must list an event still in the calendar: a minute either side of its start (few
- * other events, one page, and an event without duration still overlaps it). An event that may be
- * all-day (midnight to midnight, as Graph returns those in the event's own zone whatever zone was
- * asked for, i.e. up to 14 hours off) is looked for over its whole days, which overlap its real span.
+ * other events, one page, and an event without duration still overlaps it). An all-day event is
+ * looked for over its whole days: the calendar view matches it by the midnights of the zone Exchange
+ * keeps it in (Microsoft Q&A "Calendar view date filter works wrong", 2022), and sync placed it at
+ * those of the zone it named (events.ts), else of its meeting's or UTC's, at most 14 hours off, which
+ * days still overlap.
  */
 function viewAround(item: CalendarItem): { start: Date; end: Date } {
+  if (item.allDay && item.end > item.start) return { start: item.start, end: item.end };
   const start = item.start.getTime();
-  const end = item.end.getTime();
-  const wholeDays = start % DAY === 0 && end % DAY === 0 && end > start;
-  if (wholeDays) return { start: item.start, end: item.end };
   return { start: new Date(start - 60_000), end: new Date(start + 60_000) };
 }
 
@@ -270,7 +278,7 @@ export class SyncWorker {
       throw error;
     }
     this.#assertLeaseHeld();
-    const item = toCalendarItem(raw, this.deps.settings.addinId);
+    const item = this.#toItem(raw, 'event.get');
     if (!item) return false;
     await this.#applyFetched(user, item, undefined, notifiedDeleted && !item.isCancelled);
     // Notified under its own id: the other occurrences' changes come with their own notifications.
@@ -473,7 +481,7 @@ export class SyncWorker {
         retryAlone(id, result.status);
         continue;
       }
-      const item = toCalendarItem(result.body, this.deps.settings.addinId);
+      const item = this.#toItem(result.body, 'event.get');
       if (!item) continue;
       try {
         await this.#applyFetched(user, item, seenBy);
@@ -564,7 +572,16 @@ export class SyncWorker {
     since?: Date,
   ): Promise<void> {
     try {
-      await this.deps.service.applyItem(owner, item, instances, since);
+      const result = await this.deps.service.applyItem(owner, item, instances, since);
+      // Only events that carry a meeting count: a calendar's other all-day events are no concern.
+      const fallback = [item, ...(instances ?? [])].some((i) => i.allDay && i.allDay.timeZone === null);
+      if (fallback && result !== 'ignored') {
+        this.deps.log?.warn(
+          { eventType: item.type },
+          "calendar sync: an all-day event names no time zone this server knows; its days were placed in its meeting's zone, else UTC's",
+        );
+        this.deps.onEventTimes?.('all_day_zone_fallback');
+      }
     } catch (error) {
       if (!refusesEventData(error)) throw error;
       this.deps.log?.warn(
@@ -573,6 +590,26 @@ export class SyncWorker {
       );
       this.deps.onRefused?.(error.code);
     }
+  }
+
+  /**
+   * Graph's event as sync reads it; one whose times cannot be read is skipped (never guessed), logged
+   * by its type and the read it came from (no ids, titles or addresses) and counted.
+   */
+  #toItem(raw: unknown, operation: 'event.get' | 'event.instances'): CalendarItem | undefined {
+    const item = toCalendarItem(raw, this.deps.settings.addinId);
+    if (item) return item;
+    const body = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    this.deps.log?.warn(
+      {
+        operation,
+        eventType: typeof body.type === 'string' ? body.type : undefined,
+        isAllDay: body.isAllDay === true,
+      },
+      'calendar sync: an event whose times cannot be read was skipped',
+    );
+    this.deps.onEventTimes?.('unreadable');
+    return undefined;
   }
 
   async #carriesMeeting(user: SyncUserRecord, item: CalendarItem): Promise<boolean> {
@@ -588,7 +625,6 @@ export class SyncWorker {
     user: SyncUserRecord,
     masterId: string,
   ): Promise<{ instances: CalendarItem[]; since: Date }> {
-    const { settings } = this.deps;
     const { start, end } = this.#window(this.#now());
     const items: CalendarItem[] = [];
     const pages = this.deps.graph.pages<unknown>(user.userId, {
@@ -602,7 +638,7 @@ export class SyncWorker {
     });
     for await (const page of pages) {
       for (const raw of page.value) {
-        const item = toCalendarItem(raw, settings.addinId);
+        const item = this.#toItem(raw, 'event.instances');
         if (item) items.push(item);
       }
     }

@@ -1,12 +1,17 @@
 /** A calendar item as sync sees it, whatever API it came from (Graph JSON is mapped in src/graph). */
+import type { AllDayDates } from './all-day.js';
+
 export type CalendarItemType = 'singleInstance' | 'occurrence' | 'exception' | 'seriesMaster';
 
 export interface CalendarItem {
   readonly id: string;
   readonly type: CalendarItemType;
   readonly subject: string;
+  /** Instants; an all-day event's are the midnights of its days in its zone (all-day.ts). */
   readonly start: Date;
   readonly end: Date;
+  /** An all-day event: its days as Graph gave them and the zone its times were placed in. */
+  readonly allDay?: AllDayDates | null;
   readonly isCancelled: boolean;
   /** ISO-8601 UTC; orders versions of the same item. */
   readonly lastModified: string;

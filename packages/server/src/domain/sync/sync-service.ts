@@ -17,6 +17,7 @@ import type { Meeting } from '../meetings/meeting.js';
 import type { MeetingService, UpdateMeetingInput } from '../meetings/service.js';
 import { isOpenEnded, lastEnd, type ScheduledTimes, seriesConfirmationDue } from '../meetings/window.js';
 import type { Principal } from '../principal.js';
+import { allDayEndAfter, placeAllDayIn } from './all-day.js';
 import { type CalendarItem, isOccurrence, type MailboxOwner } from './calendar-item.js';
 import { type LinkField, openLinkField, sealLinkField } from './links.js';
 import {
@@ -156,14 +157,18 @@ export class CalendarSyncService {
 
   async #apply(
     owner: MailboxOwner,
-    item: CalendarItem,
-    instances: readonly CalendarItem[],
+    event: CalendarItem,
+    eventInstances: readonly CalendarItem[],
     instancesSince: Date | undefined,
   ): Promise<ApplyResult> {
     const actor = principalOf(owner);
-    const hash = eventHash(item.id);
-    const meeting = await this.#meetingOf(owner, item, hash);
+    const hash = eventHash(event.id);
+    const meeting = await this.#meetingOf(owner, event, hash);
     if (!meeting) return 'ignored';
+    // An all-day event that named no zone sync knows is placed in the meeting's: the add-in took it
+    // from the organizer's mailbox (or the series), whose midnights it stored.
+    const item = placeAllDayIn(event, meeting.timeZone);
+    const instances = eventInstances.map((i) => placeAllDayIn(i, meeting.timeZone));
     // An occurrence follows its own meeting only, one the add-in made for it alone. An exception that
     // names its series' meeting (its body copied from the master's) is applied through the master,
     // whose overrides already hold its times: applied here it would move the whole series' meeting.
@@ -372,12 +377,14 @@ export function seriesOverrides(
   instances: readonly CalendarItem[],
 ): OccurrenceOverride[] {
   const duration = master.end.getTime() - master.start.getTime();
+  // An all-day series' occurrences end at midnight, however long their days (all-day.ts).
+  const endAfter = (start: Date) => allDayEndAfter(master, start) ?? new Date(start.getTime() + duration);
   const overrides = new Map<number, OccurrenceOverride>();
   const present = new Set<number>();
   for (const i of instances) {
     if (!i.originalStart) continue;
     present.add(i.originalStart.getTime());
-    const originalEnd = new Date(i.originalStart.getTime() + duration);
+    const originalEnd = endAfter(i.originalStart);
     const moved =
       i.start.getTime() !== i.originalStart.getTime() || i.end.getTime() !== originalEnd.getTime();
     if (i.isCancelled || (i.type === 'exception' && moved)) {
@@ -400,7 +407,7 @@ export function seriesOverrides(
     if (!originalStart || present.has(originalStart.getTime()) || overrides.has(originalStart.getTime())) {
       continue;
     }
-    const originalEnd = new Date(originalStart.getTime() + duration);
+    const originalEnd = endAfter(originalStart);
     overrides.set(originalStart.getTime(), {
       originalStart,
       originalEnd,
