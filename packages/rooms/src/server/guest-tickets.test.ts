@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOST_TICKET } from '../shared/protocol.js';
-import { GuestTickets } from './guest-tickets.js';
+import { GuestTickets, type NewGuestTicket } from './guest-tickets.js';
 
 const start = Date.UTC(2025, 0, 6, 9, 0);
 const MINUTE = 60_000;
@@ -12,11 +12,22 @@ const open = { guestPin: PIN, lobby: false };
 /** A room that asks no guest PIN and has no lobby. */
 const free = { guestPin: null, lobby: false };
 
+/** A ticket of `tickets` for a guest of room-a under PIN who walked in, unless `guest` says otherwise. */
+function issued(
+  tickets: GuestTickets,
+  guest: Partial<NewGuestTicket>,
+  inRoom: (participant: string) => boolean = nobodyIn,
+  now = start,
+): string | null {
+  const defaults = { slug: 'room-a', meetingId: 'meeting-a', guestPin: PIN, standing: 'walkedIn' as const };
+  return tickets.issue({ ...defaults, until, participant: HOLDER, ...guest }, now, inRoom);
+}
+
 describe('GuestTickets', () => {
   it('are random, fit the ticket pattern, and are good for their room until its closing time, reusably', () => {
     const tickets = new GuestTickets();
-    const a = tickets.issue('room-a', 'meeting-a', PIN, 'walkedIn', until, start, HOLDER, nobodyIn);
-    const b = tickets.issue('room-a', 'meeting-a', PIN, 'walkedIn', until, start, HOLDER, nobodyIn);
+    const a = issued(tickets, {});
+    const b = issued(tickets, {});
     expect(a).toMatch(new RegExp(HOST_TICKET));
     expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(b).not.toBe(a);
@@ -33,26 +44,8 @@ describe('GuestTickets', () => {
 
   it('hold to the guest PIN in force: another one, or one asked now, refuses them for good', () => {
     const tickets = new GuestTickets();
-    const withPin = tickets.issue(
-      'room-a',
-      'meeting-a',
-      PIN,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
-    const noPin = tickets.issue(
-      'room-a',
-      'meeting-a',
-      null,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
+    const withPin = issued(tickets, {}) as string;
+    const noPin = issued(tickets, { guestPin: null }) as string;
     // A PIN dropped since is no reason to refuse anyone.
     expect(tickets.judge(withPin, 'room-a', { guestPin: null, lobby: false }, start)).toMatchObject({
       ok: true,
@@ -64,36 +57,9 @@ describe('GuestTickets', () => {
 
   it('get past a lobby only for a guest a host let in; enforce() drops those the new rules refuse', () => {
     const tickets = new GuestTickets();
-    const walkedIn = tickets.issue(
-      'room-a',
-      'meeting-a',
-      PIN,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
-    const letIn = tickets.issue(
-      'room-a',
-      'meeting-a',
-      PIN,
-      'letIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
-    const elsewhere = tickets.issue(
-      'room-b',
-      'meeting-b',
-      PIN,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
+    const walkedIn = issued(tickets, {}) as string;
+    const letIn = issued(tickets, { standing: 'letIn' }) as string;
+    const elsewhere = issued(tickets, { slug: 'room-b', meetingId: 'meeting-b' }) as string;
     const lobby = { guestPin: PIN, lobby: true };
     expect(tickets.judge(letIn, 'room-a', lobby, start)).toEqual({ ok: true, admittedByHost: true });
     tickets.enforce('room-a', lobby);
@@ -106,8 +72,7 @@ describe('GuestTickets', () => {
   it('from the lobby, bring their guest back to it whatever the lobby, and go further once they got in', () => {
     const tickets = new GuestTickets();
     const lobby = { guestPin: PIN, lobby: true };
-    const issue = () =>
-      tickets.issue('room-a', 'meeting-a', PIN, 'lobby', until, start, HOLDER, nobodyIn) as string;
+    const issue = () => issued(tickets, { standing: 'lobby' }) as string;
     const waiting = issue();
     // A waiter is no guest let in: to the lobby if it is on (as with the PIN), never past it.
     expect(tickets.judge(waiting, 'room-a', lobby, start)).toEqual({ ok: true, admittedByHost: false });
@@ -129,16 +94,7 @@ describe('GuestTickets', () => {
 
   it('remember their holder, follow the closing time, and are revoked one by one or by room', () => {
     const tickets = new GuestTickets();
-    const a = tickets.issue(
-      'room-a',
-      'meeting-a',
-      null,
-      'walkedIn',
-      until,
-      start,
-      'aaaaaaaaaaaaaaaa',
-      nobodyIn,
-    ) as string;
+    const a = issued(tickets, { guestPin: null, participant: 'aaaaaaaaaaaaaaaa' }) as string;
     expect(tickets.holder(a)).toBe('aaaaaaaaaaaaaaaa');
     tickets.bind(a, 'bbbbbbbbbbbbbbbb');
     expect(tickets.holder(a)).toBe('bbbbbbbbbbbbbbbb');
@@ -147,26 +103,8 @@ describe('GuestTickets', () => {
     tickets.revoke(a);
     expect(tickets.holder(a)).toBeNull();
     expect(tickets.judge(a, 'room-a', free, start)).toBe('unknown');
-    const b = tickets.issue(
-      'room-b',
-      'meeting-b',
-      null,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
-    const c = tickets.issue(
-      'room-c',
-      'meeting-c',
-      null,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
-      nobodyIn,
-    ) as string;
+    const b = issued(tickets, { slug: 'room-b', meetingId: 'meeting-b', guestPin: null }) as string;
+    const c = issued(tickets, { slug: 'room-c', meetingId: 'meeting-c', guestPin: null }) as string;
     tickets.revokeRoom('room-b');
     tickets.revokeRoom('meeting-c');
     expect([tickets.judge(b, 'room-b', free, start), tickets.judge(c, 'room-c', free, start)]).toEqual([
@@ -180,32 +118,17 @@ describe('GuestTickets', () => {
     const tickets = new GuestTickets(10, 3);
     const inRoom = new Set(['in-1', 'in-2']);
     const present = (id: string) => inRoom.has(id);
-    const other = tickets.issue(
-      'room-b',
-      'meeting-b',
-      null,
-      'walkedIn',
-      until,
-      start,
-      HOLDER,
+    const other = issued(
+      tickets,
+      { slug: 'room-b', meetingId: 'meeting-b', guestPin: null },
       present,
     ) as string;
     const [first, second] = ['in-1', 'in-2'].map(
-      (id) => tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, id, present) as string,
+      (id) => issued(tickets, { guestPin: null, participant: id }, present) as string,
     );
-    const gone = tickets.issue(
-      'room-a',
-      'meeting-a',
-      null,
-      'walkedIn',
-      until,
-      start,
-      'gone',
-      present,
-    ) as string;
+    const gone = issued(tickets, { guestPin: null, participant: 'gone' }, present) as string;
     // Someone joining over and over: each new ticket pushes out the oldest of a guest not in the room.
-    for (let i = 0; i < 20; i++)
-      tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, `churn-${i}`, present);
+    for (let i = 0; i < 20; i++) issued(tickets, { guestPin: null, participant: `churn-${i}` }, present);
     expect(tickets.judge(gone, 'room-a', free, start)).toBe('unknown');
     for (const kept of [first, second] as string[])
       expect(tickets.judge(kept, 'room-a', free, start)).toMatchObject({ ok: true });
@@ -213,27 +136,23 @@ describe('GuestTickets', () => {
     expect(tickets.size).toBe(4);
     // Everyone in the room: then the oldest goes all the same.
     inRoom.add('churn-19');
-    tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, 'late', present);
+    issued(tickets, { guestPin: null, participant: 'late' }, present);
     expect(tickets.judge(first as string, 'room-a', free, start)).toBe('unknown');
   });
 
   it('at capacity, none is made rather than a live one forgotten; those past their time make room', () => {
     const tickets = new GuestTickets(2);
-    const early = tickets.issue(
-      'room-a',
-      'meeting-a',
-      null,
-      'walkedIn',
-      start + 5 * MINUTE,
-      start,
-      HOLDER,
-      nobodyIn,
-    );
-    tickets.issue('room-a', 'meeting-a', null, 'walkedIn', until, start, HOLDER, nobodyIn);
-    expect(tickets.issue('room-b', 'meeting-b', null, 'walkedIn', until, start, HOLDER, nobodyIn)).toBeNull();
+    const early = issued(tickets, { guestPin: null, until: start + 5 * MINUTE });
+    issued(tickets, { guestPin: null });
+    expect(issued(tickets, { slug: 'room-b', meetingId: 'meeting-b', guestPin: null })).toBeNull();
     expect(tickets.judge(early as string, 'room-a', free, start)).toMatchObject({ ok: true });
     expect(
-      tickets.issue('room-b', 'meeting-b', null, 'walkedIn', until, start + 5 * MINUTE, HOLDER, nobodyIn),
+      issued(
+        tickets,
+        { slug: 'room-b', meetingId: 'meeting-b', guestPin: null },
+        nobodyIn,
+        start + 5 * MINUTE,
+      ),
     ).toMatch(/^[A-Za-z0-9_-]{22}$/);
     tickets.prune(until);
     expect(tickets.size).toBe(0);

@@ -43,6 +43,19 @@ interface GuestGrant extends RoomGrant {
   standing: GuestStanding;
 }
 
+/** Whom a new ticket is for: a guest of `slug` (meeting `meetingId`), participant `participant`. */
+export interface NewGuestTicket {
+  readonly slug: string;
+  readonly meetingId: string;
+  /** The guest PIN the guest got in under (only its digest is kept); null: the room asked none. */
+  readonly guestPin: string | null;
+  /** How far the guest got: waiting in the lobby, in without one, or let in by a host. */
+  readonly standing: GuestStanding;
+  /** The room's closing time (ms), as the hub knows it. */
+  readonly until: number;
+  readonly participant: string;
+}
+
 /** What a room asks of a guest now (see GuestTickets.judge). */
 export interface GuestRules {
   readonly guestPin: string | null;
@@ -64,25 +77,14 @@ export type GuestTicketVerdict =
 /** The mechanics are shared with the hosts' rejoin tokens (see RoomTokens). */
 export class GuestTickets extends RoomTokens<GuestGrant> {
   /**
-   * A new ticket for participant `participant`, a guest of `slug` (meeting `meetingId`) who got as far
-   * as `standing` under `guestPin` (null: none asked), good until `until` (ms); null at capacity.
-   * `inRoom` says whether a participant is in the room (or its lobby) now: a full room's oldest ticket
-   * whose guest is not is the one forgotten. The page sends it as a join's `ticket` (see
-   * RoomTokens.add).
+   * A new ticket for `guest`, good until `guest.until` (ms), or null at capacity. `inRoom` says
+   * whether a participant is in the room (or its lobby) now: a full room's oldest ticket whose guest
+   * is not is the one forgotten. The page sends it as a join's `ticket` (see RoomTokens.add).
    */
-  issue(
-    slug: string,
-    meetingId: string,
-    guestPin: string | null,
-    standing: GuestStanding,
-    until: number,
-    now: number,
-    participant: string,
-    inRoom: (participant: string) => boolean,
-  ): string | null {
+  issue(guest: NewGuestTicket, now: number, inRoom: (participant: string) => boolean): string | null {
+    const { guestPin, ...grant } = guest;
     const digest = guestPin === null ? null : pinDigest(guestPin);
-    const grant = { slug, meetingId, until, pinDigest: digest, standing, participant };
-    return this.add(grant, now, (held) => inRoom(held.participant));
+    return this.add({ ...grant, pinDigest: digest }, now, (held) => inRoom(held.participant));
   }
 
   /**

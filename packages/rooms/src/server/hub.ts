@@ -838,13 +838,15 @@ export class RoomHub {
    */
   #guestTicket(room: LiveRoom, peer: Peer, standing: GuestStanding): string | null {
     const ticket = this.#guestTickets.issue(
-      room.slug,
-      room.meetingId,
-      peer.guestPin,
-      standing,
-      room.closesAt.getTime(),
+      {
+        slug: room.slug,
+        meetingId: room.meetingId,
+        guestPin: peer.guestPin,
+        standing,
+        until: room.closesAt.getTime(),
+        participant: peer.id,
+      },
       this.options.now().getTime(),
-      peer.id,
       (id) => room.participants.has(id) || room.waiting.has(id),
     );
     if (ticket === null)
