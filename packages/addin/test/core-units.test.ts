@@ -123,6 +123,19 @@ describe('language', () => {
       'Sign-in failed: tenant not allowed. Nothing was changed.',
     );
   });
+
+  it('says in the user’s language that Microsoft’s sign-in service cannot be reached, short enough to notify', () => {
+    const error = new SignInError('unavailable', 'the server’s words', 'identity_unavailable');
+    expect(describeError('en', error)).toBe(
+      'Roomlink can’t reach Microsoft’s sign-in service right now. Try again in a few minutes; if it keeps happening, tell your IT administrator.',
+    );
+    expect(describeError('fr', error)).toBe(
+      'Roomlink ne joint pas le service de connexion de Microsoft. Réessayez dans quelques minutes ; si cela persiste, prévenez votre service informatique.',
+    );
+    // Outlook's notification bar takes 150 characters (notify.ts); the function command shows it there.
+    for (const lang of ['en', 'fr'] as const)
+      expect(t(lang, 'signInServiceUnavailable').length).toBeLessThanOrEqual(150);
+  });
 });
 
 describe('session store', () => {

@@ -71,6 +71,58 @@ describe('sign-in dialog messages', () => {
   });
 });
 
+describe('a sign-in Roomlink cannot take to Microsoft', () => {
+  // Roomlink's dialog page answers 503 when Microsoft's identity platform cannot be reached, and
+  // posts the code with a description in the language the add-in asked for.
+  it.each(['en', 'fr'] as const)(
+    '%s: says Microsoft’s sign-in service cannot be reached, in the add-in’s words, and changes nothing',
+    async (lang) => {
+      const outlook = fakeOutlook();
+      const origin = harness.baseUrl.replace(/\/$/, '');
+      outlook.onDialog = (dialog) => {
+        dialog.message(
+          JSON.stringify({
+            type: 'roomlink-signin-error',
+            error: 'identity_unavailable',
+            description: 'the server’s words',
+          }),
+          origin,
+        );
+      };
+      const before = snapshot(outlook.state);
+      const ctx = await contextFor(harness, outlook, { lang });
+
+      const result = await addMeeting(ctx);
+
+      if (result.status !== 'failed') throw new Error(result.status);
+      expect(result.message).toBe(t(lang, 'signInServiceUnavailable'));
+      expect(result.message).not.toContain('the server’s words');
+      expect(outlook.dialogs[0]?.closed).toBe(true);
+      expect(outlook.state.notifications.get('roomlink')?.message).toBe(result.message);
+      expect(snapshot(outlook.state)).toEqual(before);
+      expect(await ctx.sessions.get()).toBeNull();
+    },
+  );
+
+  it('shows any other refusal as the server described it', async () => {
+    const outlook = fakeOutlook();
+    outlook.onDialog = (dialog) =>
+      dialog.message(
+        JSON.stringify({
+          type: 'roomlink-signin-error',
+          error: 'tenant_not_allowed',
+          description: 'your organisation is not enabled on this Roomlink',
+        }),
+      );
+    const ctx = await contextFor(harness, outlook);
+    const result = await addMeeting(ctx);
+    if (result.status !== 'failed') throw new Error(result.status);
+    expect(result.message).toBe(
+      'Sign-in failed: your organisation is not enabled on this Roomlink. Nothing was changed.',
+    );
+  });
+});
+
 describe('a sign-in window Office cannot open', () => {
   // learn.microsoft.com/office/dev/add-ins/develop/dialog-handle-errors-events: 12009, the user chose
   // not to let the add-in open it; 12011, the browser blocks pop-ups.

@@ -5,9 +5,9 @@
  * response's nonce; no framing, no <base>, no form. With nosniff and no Referer. The dialog hands its
  * code to Roomlink's own origin only (messageParent's targetOrigin).
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, s256 } from '../src/identity/secrets.js';
+import { directives, expectCommon, styleHash } from './support/auth-page-csp.js';
 import {
   browse,
   consentAs,
@@ -31,32 +31,6 @@ async function dialogAnswer(options: { forgeState?: boolean } = {}): Promise<Res
   const callback = new URL(url);
   if (options.forgeState) callback.searchParams.set('state', 'forged');
   return (await browse(callback.toString(), jar)).response;
-}
-
-function directives(csp: string | null): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const part of (csp ?? '').split(';')) {
-    const [name = '', ...value] = part.trim().split(/\s+/);
-    if (name) map.set(name, value.join(' '));
-  }
-  return map;
-}
-
-function styleHash(html: string): string {
-  const style = /<style>([^<]*)<\/style>/.exec(html)?.[1] ?? '';
-  return `'sha256-${createHash('sha256').update(style, 'utf8').digest('base64')}'`;
-}
-
-function expectCommon(response: Response, html: string, csp: Map<string, string>) {
-  expect(csp.get('object-src')).toBe("'none'");
-  expect(csp.get('frame-ancestors')).toBe("'none'");
-  expect(csp.get('base-uri')).toBe("'none'");
-  expect(csp.get('form-action')).toBe("'none'");
-  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-  expect(response.headers.get('referrer-policy')).toBe('no-referrer');
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  // No style but the hashed sheet: no style attribute either.
-  expect(html).not.toMatch(/\sstyle=/);
 }
 
 describe('the sign-in pages’ Content-Security-Policy', () => {

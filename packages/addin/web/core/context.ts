@@ -69,6 +69,8 @@ export function describeError(lang: Lang, error: unknown, signInAvailable = true
   if (error instanceof SignInError) {
     if (error.reason === 'cancelled') return t(lang, 'signInCancelled');
     if (error.reason === 'blocked') return t(lang, 'popupBlocked');
+    // Roomlink could not reach Microsoft's sign-in service (its dialog page answered 503).
+    if (error.code === 'identity_unavailable') return t(lang, 'signInServiceUnavailable');
     return t(lang, 'signInFailed', { detail: error.message });
   }
   if (error instanceof OfficeCallError) return t(lang, 'outlookError', { detail: error.message });

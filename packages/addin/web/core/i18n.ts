@@ -25,6 +25,9 @@ const en = {
   signInNeeded: 'Open Roomlink options and sign in to add meetings automatically.',
   signInCancelled: 'Sign-in was cancelled. Nothing was changed.',
   signInFailed: 'Sign-in failed: {detail}. Nothing was changed.',
+  // At most 150 characters, as every notification (notify.ts): the function command shows it too.
+  signInServiceUnavailable:
+    'Roomlink can’t reach Microsoft’s sign-in service right now. Try again in a few minutes; if it keeps happening, tell your IT administrator.',
   popupBlocked: 'The sign-in window was blocked. Allow it and try again.',
   offline: 'Can’t reach Roomlink. Check your connection and try again. Nothing was changed.',
   sessionExpired: 'Your Roomlink session has expired. Sign in again.',
@@ -116,6 +119,8 @@ const fr: Record<MessageKey, string> = {
   signInNeeded: 'Ouvrez les options Roomlink et connectez-vous pour ajouter les réunions automatiquement.',
   signInCancelled: 'Connexion annulée. Rien n’a été modifié.',
   signInFailed: 'Échec de la connexion : {detail}. Rien n’a été modifié.',
+  signInServiceUnavailable:
+    'Roomlink ne joint pas le service de connexion de Microsoft. Réessayez dans quelques minutes ; si cela persiste, prévenez votre service informatique.',
   popupBlocked: 'La fenêtre de connexion a été bloquée. Autorisez-la et réessayez.',
   offline: 'Roomlink est injoignable. Vérifiez votre connexion et réessayez. Rien n’a été modifié.',
   sessionExpired: 'Votre session Roomlink a expiré. Reconnectez-vous.',

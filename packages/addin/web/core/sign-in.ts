@@ -22,6 +22,8 @@ export class SignInError extends Error {
   constructor(
     readonly reason: SignInFailure,
     message: string,
+    /** The code Roomlink's sign-in page sent (`roomlink-signin-error`'s `error`), when it sent one. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -72,9 +74,13 @@ export async function signInWithDialog(deps: SignInDeps, claims?: string): Promi
         resolve(message.code);
       } else if (message.type === 'roomlink-signin-error') {
         dialog.close();
+        const code = typeof message.error === 'string' ? message.error : undefined;
         const description =
           typeof message.description === 'string' ? message.description : String(message.error);
-        reject(new SignInError('refused', description));
+        // Microsoft's identity platform could not be reached: nothing was refused.
+        reject(
+          new SignInError(code === 'identity_unavailable' ? 'unavailable' : 'refused', description, code),
+        );
       }
     });
     dialog.addEventHandler(DIALOG_EVENTS.event, (args) => {

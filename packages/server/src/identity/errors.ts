@@ -1,3 +1,5 @@
+import { OidcError } from './oidc-client.js';
+
 /** Why a sign-in or session step was refused; mapped to HTTP problems in http/routes/auth.ts. */
 export type IdentityErrorCode =
   | 'login_expired'
@@ -7,13 +9,21 @@ export type IdentityErrorCode =
   | 'invalid_handoff'
   | 'session_invalid'
   | 'sign_in_required'
-  | 'claims_required';
+  | 'claims_required'
+  /** Microsoft's identity platform could not be reached (OidcError `unavailable`): nothing was refused. */
+  | 'identity_unavailable';
 
 export class IdentityError extends Error {
   constructor(
     readonly code: IdentityErrorCode,
     message: string,
-    readonly extra: { claims?: string } = {},
+    readonly extra: {
+      claims?: string;
+      /** The flow that met the error, where it is known (the callback's). */
+      purpose?: 'addin' | 'browser';
+      /** For `identity_unavailable`, why (OidcError's `reason`): a code, for the operator's log. */
+      reason?: string;
+    } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -26,5 +36,22 @@ export function signedOutMeanwhile(): IdentityError {
   return new IdentityError(
     'sign_in_failed',
     'you signed out while this sign-in was completing; sign in again',
+  );
+}
+
+/**
+ * The IdentityError for a step that could not reach Microsoft's identity platform (an OidcError
+ * `unavailable`, from discovery or the token endpoint); undefined for any other error.
+ */
+export function identityUnavailable(
+  error: unknown,
+  purpose?: 'addin' | 'browser',
+): IdentityError | undefined {
+  if (!(error instanceof OidcError) || error.code !== 'unavailable') return undefined;
+  return new IdentityError(
+    'identity_unavailable',
+    'Microsoft’s identity platform cannot be reached',
+    { ...(purpose ? { purpose } : {}), ...(error.reason ? { reason: error.reason } : {}) },
+    { cause: error },
   );
 }

@@ -3,6 +3,7 @@ import type { ClientCredential } from '../config/config.js';
 import { signOutTraces } from '../retention/sign-out.js';
 import type { Runtime } from '../runtime.js';
 import { sessionAuthenticator } from './authenticator.js';
+import { identityUnavailable } from './errors.js';
 import { MicrosoftOidcClient } from './oidc-client.js';
 import { SignInService } from './sign-in.js';
 import { TokenService, type TokenServiceLog } from './tokens.js';
@@ -76,8 +77,13 @@ export function createIdentity(runtime: Runtime, settings: IdentitySettings) {
     authenticate: sessionAuthenticator(store.authFlow, config.baseUrl, {
       allowedTenants: config.allowedTenants,
     }),
-    adminConsentUrl: async (state: string) =>
-      (await oidc()).adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), state),
+    /** Microsoft's admin consent link; IdentityError `identity_unavailable` when Microsoft cannot be reached. */
+    adminConsentUrl: async (state: string) => {
+      const client = await oidc().catch((error: unknown) => {
+        throw identityUnavailable(error) ?? error;
+      });
+      return client.adminConsentUrl(adminConsentRedirectUrl(config.baseUrl), state);
+    },
   };
 }
 

@@ -61,6 +61,11 @@ export class OidcError extends Error {
    * operator's log line: never the description, which may echo what was sent.
    */
   readonly aadsts: readonly number[];
+  /**
+   * For `unavailable`, why, as a code and nothing the request carried: the system's (`ENOTFOUND`,
+   * `ECONNREFUSED`…), undici's (`UND_ERR_CONNECT_TIMEOUT`…), `TimeoutError`, `http_503`, `not_json`.
+   */
+  readonly reason: string | undefined;
 
   constructor(
     /**
@@ -75,15 +80,79 @@ export class OidcError extends Error {
       | 'access_denied'
       | 'invalid_client'
       | 'validation_failed'
-      | 'server_error',
+      | 'server_error'
+      /**
+       * The identity platform could not be asked: the request failed at the network level (DNS,
+       * connection refused or reset, TLS, a timeout) or the answer was no identity platform's (a 5xx
+       * without an OAuth error, or not JSON: an outage page, a proxy's or firewall's page). `reason`
+       * says which, for the operator's log.
+       */
+      | 'unavailable',
     message: string,
-    options?: { cause?: unknown; claims?: string; aadsts?: readonly number[] },
+    options?: { cause?: unknown; claims?: string; aadsts?: readonly number[]; reason?: string },
   ) {
     super(message, options);
     this.name = 'OidcError';
     this.claims = options?.claims;
     this.aadsts = options?.aadsts ?? [];
+    this.reason = options?.reason;
   }
+}
+
+/**
+ * Why the identity platform could not be asked, when `error` says it could not (see OidcError's
+ * `unavailable`); undefined when it answered, whatever it answered (an OAuth refusal is an answer).
+ */
+export function unavailableReason(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const { name, code, message, cause } = e as {
+      name?: unknown;
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    // fetch's own network failure (Node: TypeError "fetch failed", the reason in its cause: DNS,
+    // connection, TLS, socket).
+    if (name === 'TypeError' && message === 'fetch failed') return codeOf(cause) ?? 'fetch_failed';
+    // openid-client's timeout (30 s), or an abort: a DOMException, or the ClientError wrapping one.
+    if (name === 'TimeoutError' || name === 'AbortError') return name;
+    if (code === 'OAUTH_TIMEOUT') return 'TimeoutError';
+    if (code === 'OAUTH_ABORT') return 'AbortError';
+    // oauth4webapi's "unexpected HTTP status code" and "unexpected content-type", about the Response.
+    const status = (cause as { status?: unknown } | null | undefined)?.status;
+    if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && typeof status === 'number' && status >= 500)
+      return `http_${status}`;
+    if (code === 'OAUTH_RESPONSE_IS_NOT_JSON') return 'not_json';
+    // A fetch of another make that rejects with the system's error itself.
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) return code;
+    e = cause;
+  }
+  return undefined;
+}
+
+/** The system's codes of a name that does not resolve, or a connection that fails or breaks off. */
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EPIPE',
+  'EPROTO',
+  'EADDRNOTAVAIL',
+]);
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -137,21 +206,33 @@ export class MicrosoftOidcClient {
       ...(authority.protocol === 'http:' ? [oidc.allowInsecureRequests] : []),
     ];
     const holder: { config?: oidc.Configuration } = {};
-    const config = await oidc.discovery(
-      discoveryUrl,
-      settings.clientId,
-      {
-        redirect_uris: [settings.redirectUri],
-        response_types: ['code'],
-        [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
-      },
-      await clientAuthentication(settings.credential, () => {
-        const endpoint = holder.config?.serverMetadata().token_endpoint;
-        if (!endpoint) throw new OidcError('server_error', 'the token endpoint is not known yet');
-        return endpoint;
-      }),
-      { execute, [oidc.customFetch]: customFetch },
-    );
+    const authentication = await clientAuthentication(settings.credential, () => {
+      const endpoint = holder.config?.serverMetadata().token_endpoint;
+      if (!endpoint) throw new OidcError('server_error', 'the token endpoint is not known yet');
+      return endpoint;
+    });
+    let config: oidc.Configuration;
+    try {
+      config = await oidc.discovery(
+        discoveryUrl,
+        settings.clientId,
+        {
+          redirect_uris: [settings.redirectUri],
+          response_types: ['code'],
+          [oidc.clockTolerance]: CLOCK_TOLERANCE_SECONDS,
+        },
+        authentication,
+        { execute, [oidc.customFetch]: customFetch },
+      );
+    } catch (error) {
+      // Anything else (an issuer that does not match, metadata that does not parse) is a server fault.
+      const reason = unavailableReason(error);
+      if (reason === undefined) throw error;
+      throw new OidcError('unavailable', 'the identity platform’s metadata could not be fetched', {
+        cause: error,
+        reason,
+      });
+    }
     holder.config = config;
     return new MicrosoftOidcClient(config, settings);
   }
@@ -288,6 +369,13 @@ function asOidcError(error: unknown): OidcError {
     ? e.cause.error_codes.filter((c): c is number => Number.isInteger(c))
     : [];
   const refusal = { cause: error, aadsts, ...(claims ? { claims } : {}) };
+  // Not asked at all, or no identity platform answered: nothing was refused.
+  const reason = oauthError ? undefined : unavailableReason(error);
+  if (reason !== undefined)
+    return new OidcError('unavailable', 'the identity platform could not be reached', {
+      cause: error,
+      reason,
+    });
   if (oauthError === 'invalid_grant') return new OidcError('invalid_grant', 'the grant was refused', refusal);
   if (
     oauthError === 'interaction_required' ||

@@ -14,7 +14,7 @@ import type { CipherContext, FieldCipher } from '../crypto/envelope.js';
 import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
-import { IdentityError, signedOutMeanwhile } from './errors.js';
+import { IdentityError, identityUnavailable, signedOutMeanwhile } from './errors.js';
 import { type MicrosoftOidcClient, OidcError } from './oidc-client.js';
 import type { AuthFlowRepository, SignInFields, SignOutTraces, UserRecord, UserRepository } from './ports.js';
 import { constantTimeEqual, digest, randomToken, s256 } from './secrets.js';
@@ -90,6 +90,8 @@ export class SignInService {
     if (p.purpose === 'addin' && !/^[A-Za-z0-9_-]{43}$/.test(p.addinChallenge ?? '')) {
       throw new IdentityError('invalid_handoff', 'the add-in must send the S256 hash of its verifier');
     }
+    // The identity platform first: a sign-in that cannot go there leaves no transaction behind.
+    const oidc = await this.#oidc(p.purpose);
     const cookie = randomToken();
     const idHash = digest(cookie);
     const state = randomToken();
@@ -111,7 +113,7 @@ export class SignInService {
       addinChallenge: p.addinChallenge ?? null,
       expiresAt: new Date(this.#now().getTime() + LOGIN_TTL_MS).toISOString(),
     });
-    const redirect = (await this.deps.oidc()).authorizationUrl({
+    const redirect = oidc.authorizationUrl({
       state,
       nonce,
       codeChallenge: s256(verifier),
@@ -164,6 +166,10 @@ export class SignInService {
         pkceCodeVerifier: codeVerifier,
       });
     } catch (cause) {
+      // The identity platform (its metadata, token endpoint or signing keys) could not be reached:
+      // nothing was refused, and the user is told so, not that their sign-in "did not validate".
+      const unavailable = identityUnavailable(cause, transaction.purpose);
+      if (unavailable) throw unavailable;
       const detail = cause instanceof OidcError ? cause.message : 'the sign-in answer did not validate';
       throw new IdentityError('sign_in_failed', detail, {}, { cause });
     }
@@ -226,6 +232,15 @@ export class SignInService {
       expiresAt: new Date(this.#now().getTime() + HANDOFF_TTL_MS).toISOString(),
     });
     return { user: signedIn, purpose: 'addin', handoffCode };
+  }
+
+  /** The identity platform's client; IdentityError `identity_unavailable` when it cannot be reached. */
+  async #oidc(purpose: 'addin' | 'browser'): Promise<MicrosoftOidcClient> {
+    try {
+      return await this.deps.oidc();
+    } catch (error) {
+      throw identityUnavailable(error, purpose) ?? error;
+    }
   }
 
   /** The task pane trades the dialog's code and its own verifier for a session token. */

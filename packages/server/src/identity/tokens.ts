@@ -19,7 +19,9 @@ const CLIENT_REFUSED_LOG_EVERY_MS = 60_000;
  * the grant is gone (revoked, expired, password reset), the user must sign in interactively
  * (Conditional Access), the user's organisation disabled or deleted Roomlink's enterprise app
  * (`unauthorized_client`: AADSTS7000112, AADSTS700016), or access was refused (`access_denied`).
- * Not `invalid_client`: that is Roomlink's own credential refused, whatever the user.
+ * Not `invalid_client`: that is Roomlink's own credential refused, whatever the user. Nor
+ * `unavailable`: Microsoft could not be asked at all (network, timeout, outage); the refresh is tried
+ * again later.
  */
 const SIGN_IN_REQUIRED: ReadonlySet<OidcError['code']> = new Set([
   'invalid_grant',

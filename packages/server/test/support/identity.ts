@@ -2,6 +2,7 @@
  * A test app with real sign-in: the identity emulator mounted as in demo mode, Roomlink's OIDC
  * client (openid-client) pointed at it, optionally through a fetch that tampers with answers.
  */
+import type { FastifyBaseLogger } from 'fastify';
 import type { AppPlugin } from '../../src/app.js';
 import { clientAddressesKnown } from '../../src/config/config.js';
 import { type Demo, mountDemo } from '../../src/demo.js';
@@ -22,6 +23,8 @@ export async function startIdentityApp(
     fetch?: typeof fetch;
     plugins?: (runtime: Runtime) => AppPlugin[];
     env?: Record<string, string>;
+    /** The application's logger (startTestApp's default otherwise). */
+    logger?: FastifyBaseLogger;
   } = {},
 ): Promise<IdentityTestApp> {
   let identity: Identity | undefined;
@@ -29,6 +32,7 @@ export async function startIdentityApp(
   const t = await startTestApp(dialect, {
     realBaseUrl: true,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     features: async (runtime) => {
       demo = await mountDemo(runtime.config);
       identity = createIdentity(runtime, {
@@ -144,7 +148,12 @@ export function consentAs(start: string, upn: string, options: AsUserOptions = {
 }
 
 /** The handoff message the callback page passes to messageParent. */
-export function dialogMessage(html: string): { type: string; code?: string; error?: string } {
+export function dialogMessage(html: string): {
+  type: string;
+  code?: string;
+  error?: string;
+  description?: string;
+} {
   const message = /messageParent\(("(?:[^"\\]|\\.)*")/.exec(html)?.[1];
   if (!message) throw new Error('no messageParent call on the page');
   return JSON.parse(JSON.parse(message));

@@ -24,6 +24,17 @@ const en = {
     `Microsoft answered: ${answer}. Ask a Global Administrator to try again.`,
   /** What consentRefusedText says when Microsoft's answer named no error. */
   noConsent: 'no consent',
+  // Microsoft's identity platform cannot be reached (503): the add-in's dialog, for a user…
+  identityUnavailable:
+    'Roomlink cannot reach Microsoft’s sign-in service right now. Try again in a few minutes; if it keeps happening, tell your IT administrator.',
+  // …the admin console's sign-in, for an admin…
+  consoleUnavailableTitle: 'Microsoft’s sign-in service cannot be reached',
+  consoleUnavailableText:
+    'Roomlink cannot reach Microsoft’s sign-in service right now, so you cannot sign in to the admin console. Try again in a few minutes; if it keeps happening, whoever runs the Roomlink server should check that it can reach Microsoft (outbound HTTPS to the host of MS_AUTHORITY).',
+  // …and admin consent, for an IT admin (docs/deploy-microsoft-365.md, "Network").
+  consentUnavailableTitle: 'Roomlink cannot reach Microsoft',
+  consentUnavailableText:
+    'Roomlink cannot reach Microsoft’s sign-in service to build the admin consent link. Try again in a few minutes. If it keeps happening, the Roomlink server needs outbound HTTPS (port 443) to the host of MS_AUTHORITY, login.microsoftonline.com by default: see “Network” in Roomlink’s deployment guide (docs/deploy-microsoft-365.md).',
 };
 
 /** Every page's words; French must say all of them (a key missing or extra does not compile). */
@@ -46,6 +57,14 @@ const fr: AuthPageStrings = {
   consentRefusedText: (answer) =>
     `Microsoft a répondu\u00a0: ${answer}. Demandez à un administrateur général de réessayer.`,
   noConsent: 'aucun consentement',
+  identityUnavailable:
+    'Roomlink ne parvient pas à joindre le service de connexion de Microsoft pour le moment. Réessayez dans quelques minutes\u00a0; si le problème persiste, prévenez votre administrateur informatique.',
+  consoleUnavailableTitle: 'Le service de connexion de Microsoft est injoignable',
+  consoleUnavailableText:
+    'Roomlink ne parvient pas à joindre le service de connexion de Microsoft pour le moment\u00a0: vous ne pouvez pas vous connecter à la console d’administration. Réessayez dans quelques minutes\u00a0; si le problème persiste, la personne qui gère le serveur Roomlink doit vérifier qu’il peut joindre Microsoft (HTTPS sortant vers l’hôte de MS_AUTHORITY).',
+  consentUnavailableTitle: 'Roomlink ne parvient pas à joindre Microsoft',
+  consentUnavailableText:
+    'Roomlink ne parvient pas à joindre le service de connexion de Microsoft pour préparer le lien de consentement administrateur. Réessayez dans quelques minutes. Si le problème persiste, le serveur Roomlink doit pouvoir établir des connexions HTTPS sortantes (port 443) vers l’hôte de MS_AUTHORITY, login.microsoftonline.com par défaut\u00a0: voir la section «\u00a0Network\u00a0» du guide de déploiement de Roomlink (docs/deploy-microsoft-365.md).',
 };
 
 export const AUTH_PAGE_STRINGS: Readonly<Record<Language, AuthPageStrings>> = { en, fr };
@@ -136,6 +155,17 @@ export function consolePage(reply: FastifyReply, language: Language, asked: Lang
       `<meta http-equiv="refresh" content="0;url=${target}">`,
     ),
   );
+}
+
+/**
+ * The page of a console sign-in or an admin consent that could not reach Microsoft's identity
+ * platform: 503, and like every page here, no script.
+ */
+export function unavailablePage(reply: FastifyReply, language: Language, flow: 'console' | 'consent') {
+  const w = AUTH_PAGE_STRINGS[language];
+  return flow === 'console'
+    ? consentPage(reply, language, 503, w.consoleUnavailableTitle, w.consoleUnavailableText)
+    : consentPage(reply, language, 503, w.consentUnavailableTitle, w.consentUnavailableText);
 }
 
 /** An answer page of the admin consent flow. */

@@ -5,6 +5,7 @@
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Language } from '@roomlink/rooms';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
@@ -23,6 +24,7 @@ import {
   dialogPage,
   flowLanguage,
   isPageLanguage,
+  unavailablePage,
 } from './auth-pages.js';
 import { ProblemResponse } from './meeting-schemas.js';
 
@@ -119,19 +121,59 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     return { asked, language: flowLanguage(asked, request.headers['accept-language']) };
   };
 
+  /** The language of a page a flow's start answers itself: ?lang=, else the browser's, else English. */
+  const startLanguage = (request: FastifyRequest, lang: unknown) =>
+    flowLanguage(askedLanguage(lang), request.headers['accept-language']);
+
+  /**
+   * Answers a flow that could not reach Microsoft's identity platform (IdentityError
+   * identity_unavailable) and rethrows any other error: a 503 page saying so in the flow's language
+   * (the dialog's also tells the task pane, with the code), and one line for the operator with the
+   * reason's code (ENOTFOUND, ECONNREFUSED, TimeoutError, http_503…: OidcError's `reason`), and
+   * nothing of the request or of the error's messages (which may quote URLs).
+   */
+  const answerUnavailable = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    error: unknown,
+    language: Language,
+    page: 'dialog' | 'console' | 'consent',
+  ) => {
+    if (!(error instanceof IdentityError) || error.code !== 'identity_unavailable') throw error;
+    request.log.warn(
+      { code: error.code, reason: error.extra.reason ?? 'unknown' },
+      'Microsoft’s identity platform cannot be reached: check outbound HTTPS to the host of MS_AUTHORITY',
+    );
+    if (page !== 'dialog') return unavailablePage(reply, language, page);
+    const text = AUTH_PAGE_STRINGS[language].identityUnavailable;
+    return dialogPage(
+      reply,
+      deps.baseUrl,
+      language,
+      503,
+      { type: 'roomlink-signin-error', error: error.code, description: text },
+      text,
+    );
+  };
+
   api.get(
     '/auth/addin/start',
     { schema: { querystring: StartQuery, hide: true }, config: limited },
     async (request, reply) => {
-      const { cookie: value, redirect } = await deps.signIn.start({
-        purpose: 'addin',
-        addinChallenge: request.query.challenge,
-        ...(request.query.claims ? { claims: request.query.claims } : {}),
-        ...(request.query.login_hint ? { loginHint: request.query.login_hint } : {}),
-      });
-      setFlowCookie(reply, cookies.login, value);
+      let started: Awaited<ReturnType<SignInService['start']>>;
+      try {
+        started = await deps.signIn.start({
+          purpose: 'addin',
+          addinChallenge: request.query.challenge,
+          ...(request.query.claims ? { claims: request.query.claims } : {}),
+          ...(request.query.login_hint ? { loginHint: request.query.login_hint } : {}),
+        });
+      } catch (error) {
+        return answerUnavailable(request, reply, error, startLanguage(request, request.query.lang), 'dialog');
+      }
+      setFlowCookie(reply, cookies.login, started.cookie);
       keepLanguage(reply, cookies.loginLanguage, request.query.lang);
-      return reply.redirect(redirect.toString(), 302);
+      return reply.redirect(started.redirect.toString(), 302);
     },
   );
 
@@ -139,10 +181,21 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     '/auth/signin',
     { schema: { hide: true }, config: limited },
     async (request, reply) => {
-      const { cookie: value, redirect } = await deps.signIn.start({ purpose: 'browser' });
-      setFlowCookie(reply, cookies.login, value);
+      let started: Awaited<ReturnType<SignInService['start']>>;
+      try {
+        started = await deps.signIn.start({ purpose: 'browser' });
+      } catch (error) {
+        return answerUnavailable(
+          request,
+          reply,
+          error,
+          startLanguage(request, request.query.lang),
+          'console',
+        );
+      }
+      setFlowCookie(reply, cookies.login, started.cookie);
       keepLanguage(reply, cookies.loginLanguage, request.query.lang);
-      return reply.redirect(redirect.toString(), 302);
+      return reply.redirect(started.redirect.toString(), 302);
     },
   );
 
@@ -168,6 +221,11 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       );
     } catch (error) {
       if (!(error instanceof IdentityError)) throw error;
+      if (error.code === 'identity_unavailable') {
+        // A console sign-in's answer is a browser tab's page, not the dialog's.
+        const page = error.extra.purpose === 'browser' ? 'console' : 'dialog';
+        return answerUnavailable(request, reply, error, language, page);
+      }
       request.log.info({ code: error.code }, 'sign-in refused');
       return dialogPage(
         reply,
@@ -186,9 +244,21 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     { schema: { hide: true }, config: limited },
     async (request, reply) => {
       const state = randomToken();
+      let consentUrl: URL;
+      try {
+        consentUrl = await deps.adminConsentUrl(state);
+      } catch (error) {
+        return answerUnavailable(
+          request,
+          reply,
+          error,
+          startLanguage(request, request.query.lang),
+          'consent',
+        );
+      }
       setFlowCookie(reply, cookies.consent, state);
       keepLanguage(reply, cookies.consentLanguage, request.query.lang);
-      return reply.redirect((await deps.adminConsentUrl(state)).toString(), 302);
+      return reply.redirect(consentUrl.toString(), 302);
     },
   );
 
