@@ -34,6 +34,20 @@ describe('a migration run meeting a schema dropped by another session', () => {
     expect(runs).toBe(2);
   });
 
+  it('runs again when a table of a schema being dropped vanished during the scan (42P01)', async () => {
+    // Seen in CI: another suite dropped its job queue's schema while this run listed every table.
+    const dropped = Object.assign(new Error('relation "boss_785bc07c.job" does not exist'), {
+      code: '42P01',
+    });
+    let runs = 0;
+    const outcome = await retryWhileSchemasVanish(async () => {
+      runs += 1;
+      return runs === 1 ? { error: dropped } : { error: undefined, results: ['0001_initial'] };
+    });
+    expect(outcome).toEqual({ error: undefined, results: ['0001_initial'] });
+    expect(runs).toBe(2);
+  });
+
   it('never repeats a run that failed for another reason', async () => {
     const denied = Object.assign(new Error('permission denied for schema public'), { code: '42501' });
     let runs = 0;

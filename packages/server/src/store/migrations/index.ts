@@ -120,8 +120,10 @@ const VANISHED_SCHEMA_ATTEMPTS = 3;
  * Kysely's migrator first looks for its bookkeeping tables by listing the tables of every schema the
  * role may use, checking each schema by name (`has_schema_privilege`). A schema another session drops
  * during that scan (a database shared with other applications, or test suites side by side) makes
- * PostgreSQL answer 3F000 "schema … does not exist" for it. Nothing was applied by then, and a new
- * scan no longer sees the schema: asking again is safe.
+ * PostgreSQL answer 3F000 "schema … does not exist" for it, and a table dropped with it 42P01
+ * "relation … does not exist". Nothing was applied by then (and on PostgreSQL a run that failed later
+ * is rolled back whole: its migrations run in one transaction), and a new scan no longer sees them:
+ * asking again is safe.
  */
 export async function retryWhileSchemasVanish<R>(run: () => Promise<R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
@@ -139,6 +141,9 @@ export async function retryWhileSchemasVanish<R>(run: () => Promise<R>): Promise
   }
 }
 
+/** PostgreSQL's "schema … does not exist" and "relation … does not exist". */
+const VANISHED = new Set(['3F000', '42P01']);
+
 function schemaVanished(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === '3F000';
+  return VANISHED.has(String((error as { code?: unknown } | undefined)?.code));
 }
