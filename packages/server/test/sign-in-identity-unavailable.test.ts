@@ -92,6 +92,27 @@ async function page(response: Response) {
   return { body, lang: /<html lang="([^"]*)">/.exec(body)?.[1] };
 }
 
+/**
+ * `url`, asked with `headers`, answers the 503 page that runs no script, in `language`, holding
+ * `text`, and sets no cookie.
+ */
+async function expectUnavailablePage(
+  url: string,
+  headers: Record<string, string>,
+  language: string,
+  text: string,
+): Promise<void> {
+  const jar = new Map<string, string>();
+  const { response } = await browse(url, jar, undefined, headers);
+  expect(response.status).toBe(503);
+  expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  const { body, lang } = await page(response);
+  expectScriptlessPolicy(response, body);
+  expect(lang).toBe(language);
+  expect(body).toContain(text);
+  expect([...jar.keys()]).toEqual([]);
+}
+
 const addinStart = (query = '') => `/auth/addin/start?challenge=${s256(randomToken(32))}${query}`;
 
 describe('Microsoft’s identity platform unreachable before Roomlink ever reached it', () => {
@@ -173,6 +194,7 @@ describe('Microsoft’s identity platform unreachable before Roomlink ever reach
   });
 
   it('the admin console’s sign-in says so with 503 on a page that runs no script', async () => {
+    // No login cookie: no sign-in was started.
     for (const [path, headers, language, text] of [
       [
         '/auth/signin',
@@ -187,20 +209,12 @@ describe('Microsoft’s identity platform unreachable before Roomlink ever reach
         'Roomlink ne parvient pas à joindre le service de connexion de Microsoft pour le moment\u00a0: vous ne pouvez pas vous connecter à la console d’administration.',
       ],
       ['/auth/signin', FRENCH, 'fr', 'Le service de connexion de Microsoft est injoignable'],
-    ] as const) {
-      const jar = new Map<string, string>();
-      const { response } = await browse(`${t.url}${path}`, jar, undefined, headers);
-      expect(response.status).toBe(503);
-      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      const { body, lang } = await page(response);
-      expectScriptlessPolicy(response, body);
-      expect(lang).toBe(language);
-      expect(body).toContain(text);
-      expect([...jar.keys()]).toEqual([]);
-    }
+    ] as const)
+      await expectUnavailablePage(`${t.url}${path}`, headers, language, text);
   });
 
   it('the admin consent link says so with 503, and what the server needs', async () => {
+    // No consent cookie: no approval was started.
     for (const [path, headers, language, text] of [
       [
         '/auth/admin-consent',
@@ -215,18 +229,8 @@ describe('Microsoft’s identity platform unreachable before Roomlink ever reach
         'le serveur Roomlink doit pouvoir établir des connexions HTTPS sortantes (port 443) vers l’hôte de MS_AUTHORITY',
       ],
       ['/auth/admin-consent', FRENCH, 'fr', '<h1>Roomlink ne parvient pas à joindre Microsoft</h1>'],
-    ] as const) {
-      const jar = new Map<string, string>();
-      const { response } = await browse(`${t.url}${path}`, jar, undefined, headers);
-      expect(response.status).toBe(503);
-      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      const { body, lang } = await page(response);
-      expectScriptlessPolicy(response, body);
-      expect(lang).toBe(language);
-      expect(body).toContain(text);
-      // No consent cookie: no approval was started.
-      expect([...jar.keys()]).toEqual([]);
-    }
+    ] as const)
+      await expectUnavailablePage(`${t.url}${path}`, headers, language, text);
   });
 
   it('signs in again once Microsoft can be reached (discovery is retried)', async () => {
