@@ -15,6 +15,7 @@ import { EnvKeyProvider } from '../src/crypto/local-key-provider.js';
 import { openStore } from '../src/store/kysely-store.js';
 import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { freePort } from './support/harness.js';
+import { startMicrosoftEmulators } from './support/microsoft-emulators.js';
 import { CLI, type CliRun, runCli } from './support/server-process.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -131,9 +132,11 @@ describe('roomlink serve and doctor on a database demo mode used', () => {
     expect(doctor.stdout).toContain(`FAIL  database: ${said}`);
 
     // A developer's own identity emulator on loopback (not demo mode) signs those tenants in on purpose.
-    const local = { MS_AUTHORITY: 'http://127.0.0.1:9/_emulator/login/organizations' };
-    expect((await serveUntilRunning(await env(local))).code).toBeNull();
-    expect((await runCli(['doctor'], await env(local))).code).toBe(EXIT.ok);
+    const microsoft = await startMicrosoftEmulators();
+    cleanups.push(() => microsoft.close());
+    expect((await serveUntilRunning(await env(microsoft.env))).code).toBeNull();
+    const local = await runCli(['doctor'], await env(microsoft.env));
+    expect(local.code, local.stdout + local.stderr).toBe(EXIT.ok);
   });
 });
 

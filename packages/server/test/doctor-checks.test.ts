@@ -17,13 +17,21 @@ import { currentSchema, openStore } from '../src/store/kysely-store.js';
 import { retryWhileSchemasVanish, roomlinkMigrator } from '../src/store/migrations/index.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { testMasterKeys } from './support/harness.js';
+import { type MicrosoftEmulators, startMicrosoftEmulators } from './support/microsoft-emulators.js';
 
 const CLIENT_ID = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
 const DAY = 86_400_000;
 
+// Outside demo mode doctor also reaches Microsoft (doctor-microsoft.test.ts): here, its emulators.
+let microsoft: MicrosoftEmulators;
+beforeAll(async () => {
+  microsoft = await startMicrosoftEmulators();
+});
+afterAll(async () => microsoft?.close());
+
 async function doctor(env: Record<string, string>, options: DoctorOptions = {}) {
   const lines: string[] = [];
-  const code = await runDoctor(env, (line) => lines.push(line), options);
+  const code = await runDoctor({ ...microsoft.env, ...env }, (line) => lines.push(line), options);
   return { code, output: lines.join('\n') };
 }
 

@@ -1,4 +1,7 @@
-/** `roomlink doctor`: checks configuration, database and keys in that order; it creates nothing. */
+/**
+ * `roomlink doctor`: checks configuration, database, keys and (outside demo mode) that Microsoft can be
+ * reached, in that order; it creates nothing.
+ */
 import { existsSync } from 'node:fs';
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
@@ -11,10 +14,13 @@ import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
 import { missingDatabaseMessage, sqliteFileOf } from './existing-database.js';
 import { EXIT } from './exit.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
+import { checkMicrosoft } from './microsoft-check.js';
 
 export interface DoctorOptions {
   /** The time certificates are checked against (tests). */
   readonly now?: () => Date;
+  /** How long to wait for each of Microsoft's hosts (tests); 10 s by default. */
+  readonly microsoftTimeoutMs?: number;
 }
 
 export async function runDoctor(
@@ -93,7 +99,17 @@ export async function runDoctor(
   } finally {
     await store.close();
   }
-  return EXIT.ok;
+
+  if (config.microsoft === null) {
+    print('skip  Microsoft: demo mode signs in against the built-in emulators');
+    return EXIT.ok;
+  }
+  const microsoft = await checkMicrosoft(
+    { baseUrl: config.baseUrl, graphBaseUrl: config.graphBaseUrl, microsoft: config.microsoft },
+    options.microsoftTimeoutMs ? { timeoutMs: options.microsoftTimeoutMs } : {},
+  );
+  for (const line of microsoft.lines) print(line);
+  return microsoft.failed ? EXIT.microsoft : EXIT.ok;
 }
 
 /** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
