@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digest, randomToken } from '../src/identity/secrets.js';
 import { createRetention } from '../src/retention/index.js';
 import { createMeeting, insertNamedUser, rowsOfTenant } from './support/admin.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
@@ -26,8 +27,16 @@ for (const dialect of DIALECTS) {
       const db = t.runtime.store.db;
       for (const tenant of ['t-hook', 't-half', 't-gone']) {
         await insertNamedUser(t.runtime, tenant, `${tenant}-alice`);
-        // Add-in users: retention does not sign them out as it does console-only accounts.
+        // Add-in users still signed in: retention does not sign them out.
         await insertTokens(t.runtime.store, tenant, `${tenant}-alice`);
+        await t.runtime.store.authFlow.insertSession({
+          tokenHash: digest(randomToken()),
+          userId: `${tenant}-alice`,
+          tenantId: tenant,
+          kind: 'addin',
+          createdAt: new Date(AS_OF.getTime() - 86_400_000).toISOString(),
+          expiresAt: new Date(AS_OF.getTime() + 30 * 86_400_000).toISOString(),
+        });
         await sql`update tenants set contract_end = '2027-01-10' where id = ${tenant}`.execute(db);
       }
       await insertNamedUser(t.runtime, 't-live', 't-live-bob');

@@ -160,6 +160,8 @@ for (const dialect of DIALECTS) {
       await session('lapsed-user', new Date(AS_OF.getTime() - 1000));
       // Still signed in to the add-in, which tells them to sign in again: kept until that session ends.
       await session('waiting-user', new Date(AS_OF.getTime() + DAY));
+      // Signed in, with sync running: never signed out by retention.
+      await session('syncing-user', new Date(AS_OF.getTime() + 7 * DAY));
       await sql`insert into retention_test_things (tenant_id, user_id, meeting_id) values ('t-lapsed', 'lapsed-user', null)`.execute(
         db(),
       );
@@ -204,6 +206,43 @@ for (const dialect of DIALECTS) {
       expect(await user('syncing-user')).toMatchObject({ status: 'active', exchange_id: 'oid-syncing-user' });
     });
 
+    it('signs out a dormant user: no session left, no sign-in for an hour, no meeting of theirs held', async () => {
+      const store = t.runtime.store;
+      const ids = ['dormant-user', 'organizer-user', 'fresh-user', 'signed-in-user'];
+      for (const id of ids) {
+        await insertUser(store, 't-dormant', id);
+        await insertTokens(store, 't-dormant', id);
+      }
+      const signedIn = (id: string, at: Date) =>
+        db().updateTable('users').set({ last_sign_in_at: at.toISOString() }).where('id', '=', id).execute();
+      for (const id of ['dormant-user', 'organizer-user', 'signed-in-user'])
+        await signedIn(id, new Date(AS_OF.getTime() - 10 * DAY));
+      // Signed in minutes ago, their session not written yet: the sweep must not race the sign-in.
+      await signedIn('fresh-user', new Date(AS_OF.getTime() - 10 * 60_000));
+      const session = (userId: string, expiresAt: Date) => addinSession('t-dormant', userId, expiresAt);
+      await session('dormant-user', new Date(AS_OF.getTime() - 1000));
+      await session('organizer-user', new Date(AS_OF.getTime() - 1000));
+      await session('signed-in-user', new Date(AS_OF.getTime() + DAY));
+      // Calendar sync still follows this meeting for them: they stay signed in to Microsoft.
+      await meeting('t-dormant', 'organizer-user', new Date(AS_OF.getTime() + 7 * DAY));
+      const user = (id: string) =>
+        db()
+          .selectFrom('users')
+          .select(['status', 'exchange_id'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+
+      await retention.job.run(AS_OF);
+      expect(await user('dormant-user')).toEqual({ status: 'signed_out', exchange_id: null });
+      expect(await store.tokens.find('dormant-user')).toBeUndefined();
+      for (const id of ['organizer-user', 'fresh-user', 'signed-in-user'])
+        expect(await user(id), id).toEqual({ status: 'active', exchange_id: `oid-${id}` });
+      expect((await purgeAudits('t-dormant')).map((a) => JSON.parse(a.details))).toContainEqual({
+        reason: 'sign_in_lapsed',
+        users: 1,
+      });
+    });
+
     it('deletes an account that only opened the admin console once its session has ended', async () => {
       const store = t.runtime.store;
       // The console stores no tokens: such an account is one Roomlink cannot act for.
@@ -221,6 +260,7 @@ for (const dialect of DIALECTS) {
       // Signed in moments ago, their session not written yet: the sweep must not race the sign-in.
       await signedIn('console-signing-in', new Date(AS_OF.getTime() - 60_000));
       await insertTokens(store, 't-console', 'addin-user');
+      await addinSession('t-console', 'addin-user', new Date(AS_OF.getTime() + 7 * DAY));
       // No product path leaves a meeting to an account without tokens; were one to, it is kept.
       await meeting('t-console', 'organizer', new Date(AS_OF.getTime() + 7 * DAY));
       const browserSession = (userId: string, expiresAt: Date) =>
@@ -312,7 +352,8 @@ for (const dialect of DIALECTS) {
       const session = (userId: string, expiresAt: Date) => addinSession('t-sweep', userId, expiresAt);
       await session('gone-user', new Date(AS_OF.getTime() + DAY));
       await session('active-user', new Date(AS_OF.getTime() - 1000));
-      await session('active-user', new Date(AS_OF.getTime() + DAY));
+      // Signed in throughout: retention never signs them out.
+      await session('active-user', new Date(AS_OF.getTime() + 120 * DAY));
       await sql`insert into retention_test_things (tenant_id, user_id, meeting_id) values ('t-sweep', 'gone-user', null)`.execute(
         db(),
       );
@@ -360,7 +401,12 @@ for (const dialect of DIALECTS) {
       // Once nothing of theirs is left and the metadata period has passed, the row goes too.
       expect((await retention.job.run(AS_OF)).idleUsersDeleted).toBe(0); // signed in a month ago
       const later = new Date(addMonthsClamped(lastSignIn, 3).getTime() + DAY);
-      expect((await retention.job.run(later)).idleUsersDeleted).toBe(1);
+      // Users of other tests, signed out meanwhile, may go in the same run: counted for this tenant.
+      expect((await retention.job.run(later)).idleUsersDeleted).toBeGreaterThanOrEqual(1);
+      expect((await purgeAudits('t-sweep')).map((a) => JSON.parse(a.details))).toContainEqual({
+        reason: 'signed_out',
+        users: 1,
+      });
       expect(await store.users.findById('gone-user')).toBeUndefined();
       expect(await store.users.findById('active-user')).toBeDefined();
     });

@@ -2,6 +2,7 @@
  * Operator commands for retention and data-subject requests (docs/privacy.md):
  *   roomlink retention run [--as-of <date> [--yes]]
  *   roomlink tenant offboard <tenant id> [--contract-end <YYYY-MM-DD> [--yes] | --cancel]
+ *   roomlink tenant readmit <tenant id>
  *   roomlink export user <user id> [--out <file>]
  *   roomlink export tenant <tenant id> [--out <file>]
  *   roomlink erase user <user id> --yes
@@ -99,9 +100,8 @@ export function registerRetentionCommands(
       }
     });
 
-  program
-    .command('tenant')
-    .description('manage tenants (operators only)')
+  const tenantCommand = program.command('tenant').description('manage tenants (operators only)');
+  tenantCommand
     .command('offboard')
     .description(
       'record a tenant’s contract end: 6 months later its data is deleted and its key destroyed; ' +
@@ -132,6 +132,23 @@ export function registerRetentionCommands(
           ? `tenant ${status.tenantId}: contract ends ${status.contractEnd}; its data is deleted and its key ` +
               `destroyed on ${status.purgeOn}\n`
           : `tenant ${status.tenantId}: no offboarding scheduled\n`,
+      );
+    });
+  tenantCommand
+    .command('readmit')
+    .description(
+      'let an offboarded tenant’s users sign in again (a new contract): clears its contract end before ' +
+        'its deletion day, or forgets that retention deleted it',
+    )
+    .argument('<tenant-id>', 'the Entra tenant id')
+    .action(async (tenantId: string) => {
+      const result = await withRetention((r) => r.offboarding.readmit(tenantId, { actor: CLI_ACTOR }));
+      output.out(
+        result.readmitted === 'contract_end_cleared'
+          ? `tenant ${result.tenantId} readmitted: its contract end ${result.contractEnd} is cleared and no ` +
+              'deletion is scheduled; its users can sign in again\n'
+          : `tenant ${result.tenantId} readmitted: its users can sign in again; its data was deleted after ` +
+              `its contract ended on ${result.contractEnd}, so it starts anew with default settings\n`,
       );
     });
 

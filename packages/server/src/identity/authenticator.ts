@@ -6,8 +6,10 @@
  *   console). Cookies ride along on cross-site requests, so a cookie session is accepted for unsafe
  *   methods only when the request's Origin is Roomlink's own (the cookie is also SameSite=Strict).
  * Expired sessions are deleted when seen, and so are browser sessions of users who must sign in again.
- * Sessions of a tenant not on ROOMLINK_ALLOWED_TENANTS are refused.
+ * Sessions of a tenant not on ROOMLINK_ALLOWED_TENANTS, and add-in sessions of a tenant whose contract
+ * has ended, are refused.
  */
+import { contractEnded } from '../domain/tenants/tenant.js';
 import type { Authenticator } from '../http/auth.js';
 import { bearerToken, markCrossSiteCookie } from '../http/auth.js';
 import { cookieValue, roomlinkCookies } from '../http/cookies.js';
@@ -35,6 +37,10 @@ export function sessionAuthenticator(
     // A tenant taken off the list since its users signed in is refused at once, not when their
     // sessions end (up to 30 days). Its sessions stay: put back on the list, it needs no new sign-in.
     if (allowedTenants && !allowedTenants.includes(session.tenantId)) return null;
+    // So is the add-in of a tenant whose contract has ended (offboarded); its admin console stays open
+    // until retention deletes the tenant, for its admins to export or delete their data. The sessions
+    // stay, so that a readmission before then (`roomlink tenant readmit`) needs no new sign-in.
+    if (session.kind === 'addin' && contractEnded(session.contractEnd, now())) return null;
     if (
       new Date(session.expiresAt) <= now() ||
       session.status === 'signed_out' ||

@@ -6,6 +6,8 @@ export type IdentityErrorCode =
   | 'state_mismatch'
   | 'sign_in_failed'
   | 'tenant_not_allowed'
+  /** The organisation's contract has ended (offboarded), or Roomlink deleted it since. */
+  | 'tenant_offboarded'
   | 'invalid_handoff'
   | 'session_invalid'
   | 'sign_in_required'
@@ -29,6 +31,14 @@ export class IdentityError extends Error {
     super(message, options);
     this.name = 'IdentityError';
   }
+}
+
+/** A sign-in of a tenant whose contract has ended, or that Roomlink deleted after offboarding. */
+export function tenantOffboarded(): IdentityError {
+  return new IdentityError(
+    'tenant_offboarded',
+    'your organisation’s contract for this Roomlink has ended: its users can no longer sign in',
+  );
 }
 
 /** A sign-out (from another device) ended the user while this sign-in was completing. */

@@ -109,10 +109,12 @@ export interface AuthFlowRepository {
   insertHandoff(h: HandoffCode): Promise<void>;
   takeHandoff(codeHash: string): Promise<HandoffCode | undefined>;
   insertSession(s: SessionRecord): Promise<void>;
-  /** The session with its user's status and admin flag, or undefined. */
+  /** The session with its user's status and admin flag (and its tenant's contract end), or undefined. */
   findSession(
     tokenHash: string,
-  ): Promise<(SessionRecord & { isAdmin: boolean; status: UserStatus }) | undefined>;
+  ): Promise<
+    (SessionRecord & { isAdmin: boolean; status: UserStatus; contractEnd?: string | null }) | undefined
+  >;
   deleteSession(tokenHash: string): Promise<void>;
   /**
    * Inside a transaction, before a write that must not outlive the session: whether the session

@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { CipherContext, FieldCipher } from '../crypto/envelope.js';
 import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
-import type { TenantRepository } from '../domain/tenants/tenant.js';
-import { IdentityError, identityUnavailable, signedOutMeanwhile } from './errors.js';
+import { TenantOffboardedError, type TenantRepository } from '../domain/tenants/tenant.js';
+import { IdentityError, identityUnavailable, signedOutMeanwhile, tenantOffboarded } from './errors.js';
 import { type MicrosoftOidcClient, OidcError } from './oidc-client.js';
 import type { AuthFlowRepository, SignInFields, SignOutTraces, UserRecord, UserRepository } from './ports.js';
 import { constantTimeEqual, digest, randomToken, s256 } from './secrets.js';
@@ -186,6 +186,13 @@ export class SignInService {
     if (this.deps.allowedTenants && !this.deps.allowedTenants.includes(tenantId)) {
       throw new IdentityError('tenant_not_allowed', 'your organisation is not enabled on this Roomlink');
     }
+    // Offboarded: from its contract end on, and once retention deleted it, until an operator readmits
+    // it. Made anew by this sign-in, the tenant would have no contract end, hence no deletion day.
+    // Between the contract end and the deletion, the admin console stays open: the tenant's admins
+    // can still see, export and delete their data; only the add-in (the service) is refused.
+    const refusal = await this.deps.tenants.refusal(tenantId, this.#now());
+    if (refusal === 'offboarded' || (refusal === 'contract_ended' && transaction.purpose === 'addin'))
+      throw tenantOffboarded();
     // Every check of Microsoft's answer runs before anything is written: a refused sign-in must leave a
     // new user unrecorded and a user who must sign in again in that state (TokenService.store checks too).
     if (!result.refreshToken) {
@@ -334,7 +341,13 @@ export class SignInService {
     /** The user's row found by their Exchange id just before, if any. */
     existing: UserRecord | undefined,
   ): Promise<UserRecord> {
-    await this.deps.tenants.ensure(tenantId, this.#now());
+    try {
+      await this.deps.tenants.ensure(tenantId, this.#now());
+    } catch (error) {
+      // Retention deleted the tenant after the check above: it is not made anew.
+      if (error instanceof TenantOffboardedError) throw tenantOffboarded();
+      throw error;
+    }
     // Names are sealed for their row (its id is bound to the ciphertext).
     const signInFields = async (rowId: string): Promise<SignInFields> => {
       const seal = (column: string, value: string) =>

@@ -22,7 +22,7 @@ import { RetentionWorker, type RetentionWorkerOptions } from './worker.js';
 export { type BatchPolicy, DEFAULT_BATCH_POLICY, type TransactionRecord } from './batches.js';
 export { RetentionError, type RetentionErrorCode } from './errors.js';
 export { type ExtraSweep, RETENTION_ACTOR, RetentionJob, type RetentionReport } from './job.js';
-export { OffboardingService, type OffboardingStatus } from './offboarding.js';
+export { OffboardingService, type OffboardingStatus, type ReadmitResult } from './offboarding.js';
 export * from './policy.js';
 export {
   type ErasureResult,

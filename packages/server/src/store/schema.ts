@@ -129,8 +129,20 @@ export interface AuditTable {
   created_at: string;
 }
 
+/**
+ * A tenant retention destroyed after its contract ended (migration 0009): its sign-ins are refused
+ * until an operator readmits it. The Entra tenant id and dates only.
+ */
+export interface OffboardedTenantTable {
+  id: string;
+  /** The contract end day (YYYY-MM-DD) the deletion followed. */
+  contract_end: string;
+  destroyed_at: string;
+}
+
 export interface Database {
   tenants: TenantTable;
+  offboarded_tenants: OffboardedTenantTable;
   tenant_keys: TenantKeyTable;
   users: UserTable;
   user_tokens: UserTokenTable;

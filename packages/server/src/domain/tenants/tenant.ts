@@ -35,9 +35,38 @@ export interface Tenant {
   readonly contractEnd: string | null;
 }
 
+/**
+ * Why a tenant's users may not sign in: its contract has ended (`contract_ended`: offboarded, its
+ * data not deleted yet), or Roomlink deleted it after offboarding (`offboarded`). Both last until an
+ * operator readmits the tenant (`roomlink tenant readmit`).
+ */
+export type TenantRefusal = 'contract_ended' | 'offboarded';
+
+/** Whether a contract end day (YYYY-MM-DD, or null for none) has come at `now` (UTC days). */
+export function contractEnded(contractEnd: string | null | undefined, now: Date): boolean {
+  return !!contractEnd && contractEnd <= now.toISOString().slice(0, 10);
+}
+
+/** `ensure` of a tenant Roomlink deleted after offboarding: it is not created anew. */
+export class TenantOffboardedError extends Error {
+  constructor(readonly tenantId: string) {
+    super(`tenant ${tenantId} was offboarded and its data deleted; it must be readmitted first`);
+    this.name = 'TenantOffboardedError';
+  }
+}
+
 export interface TenantRepository {
   find(id: string): Promise<Tenant | undefined>;
-  /** Creates the tenant with default settings when it does not exist yet. */
+  /**
+   * Creates the tenant with default settings when it does not exist yet; TenantOffboardedError,
+   * creating nothing, for a tenant deleted after offboarding and not readmitted since.
+   */
   ensure(id: string, now: Date): Promise<Tenant>;
   updateSettings(id: string, settings: TenantSettings, now: Date): Promise<void>;
+  /**
+   * Why the tenant's users may not sign in at `now`, or undefined when they may (a tenant not known
+   * yet may). Read from the database, never from a cache: sign-ins are few, offboarding is done by
+   * another process.
+   */
+  refusal(id: string, now: Date): Promise<TenantRefusal | undefined>;
 }

@@ -232,7 +232,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         deps.baseUrl,
         language,
         // The user proved who they are; their organisation is what this Roomlink does not serve.
-        error.code === 'tenant_not_allowed' ? 403 : 400,
+        error.code === 'tenant_not_allowed' || error.code === 'tenant_offboarded' ? 403 : 400,
         { type: 'roomlink-signin-error', error: error.code, description: error.message },
         w.signInFailed(error.message),
       );

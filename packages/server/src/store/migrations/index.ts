@@ -12,6 +12,7 @@ import * as m0005 from './0005_meeting_indexes.js';
 import * as m0006 from './0006_job_row_ids.js';
 import * as m0007 from './0007_series_seen_on.js';
 import * as m0008 from './0008_login_transaction_secrets.js';
+import * as m0009 from './0009_offboarded_tenants.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_job_row_ids': m0006,
   '0007_series_seen_on': m0007,
   '0008_login_transaction_secrets': m0008,
+  '0009_offboarded_tenants': m0009,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -14,6 +14,8 @@ const FIND_SESSION = new Precompiled<Database, [string]>(1, (db: Kysely<Database
   db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
+    // By primary key: the tenant's contract end costs no further query (authenticator.ts).
+    .leftJoin('tenants', 'tenants.id', 'sessions.tenant_id')
     .select([
       'sessions.token_hash',
       'sessions.user_id',
@@ -23,6 +25,7 @@ const FIND_SESSION = new Precompiled<Database, [string]>(1, (db: Kysely<Database
       'sessions.expires_at',
       'users.is_admin',
       'users.status',
+      'tenants.contract_end',
     ])
     .where('sessions.token_hash', '=', tokenHash as string),
 );
@@ -50,6 +53,7 @@ interface SessionRow {
   expires_at: string;
   is_admin: number | boolean;
   status: string;
+  contract_end: string | null;
 }
 
 export class KyselyAuthFlowRepository implements AuthFlowRepository {
@@ -145,6 +149,7 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
         expiresAt: row.expires_at,
         isAdmin: Number(row.is_admin) === 1,
         status: row.status as UserStatus,
+        contractEnd: row.contract_end ?? null,
       }
     );
   }

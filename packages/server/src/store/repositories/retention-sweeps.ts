@@ -75,13 +75,20 @@ export class KyselySweepRepository {
    * out with their identifiers cleared, as sign-out does; the signed-out sweep then deletes
    * everything else of theirs. A later sign-in is a sign-in afresh, as after sign-out. `limit` users
    * at a time.
+   *
+   * So is a dormant user: active, no session valid at `asOf`, no sign-in since `quietSince`, and no
+   * meeting left that they organize. Someone who stopped using Roomlink without signing out (the
+   * add-in removed, a new job) would otherwise keep their Exchange id, tokens and calendar
+   * subscription for ever. Their next use of the add-in needs a sign-in anyway (their session
+   * ended), and calendar sync follows only their meetings, of which none is left.
    */
   async signOutLapsed(asOf: Date, quietSince: Date, limit: number): Promise<SweepBatch> {
     // Checked on the row written too (PostgreSQL re-reads a row another transaction changed), so
     // that a user who signed in meanwhile (a new session, new tokens) keeps their row.
     const lapsed = (alias: 'users' | 'lapsed') => sql<boolean>`(
       (${sql.ref(`${alias}.status`)} = 'needs_sign_in' and ${noSessionLeft(alias, asOf)})
-      or ${consoleOnly(alias, asOf, quietSince)})`;
+      or ${consoleOnly(alias, asOf, quietSince)}
+      or ${dormant(alias, asOf, quietSince)})`;
     const { result: signedOut, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
       trx
         .updateTable('users')
@@ -215,6 +222,15 @@ function consoleOnly(alias: UserAlias, asOf: Date, quietSince: Date) {
     and coalesce(${sql.ref(`${alias}.last_sign_in_at`)}, ${sql.ref(`${alias}.created_at`)}) < ${quietSince.toISOString()}
     and not exists (select 1 from user_tokens t where t.user_id = ${sql.ref(`${alias}.id`)})
     and ${noSessionLeft(alias, asOf)})`;
+}
+
+/** An active user with no session valid at `asOf`, no sign-in since `quietSince` and no meeting left. */
+function dormant(alias: UserAlias, asOf: Date, quietSince: Date) {
+  return sql<boolean>`(${sql.ref(`${alias}.status`)} = 'active'
+    and coalesce(${sql.ref(`${alias}.last_sign_in_at`)}, ${sql.ref(`${alias}.created_at`)}) < ${quietSince.toISOString()}
+    and ${noSessionLeft(alias, asOf)}
+    and not exists (select 1 from meetings m
+      where m.tenant_id = ${sql.ref(`${alias}.tenant_id`)} and m.organizer_id = ${sql.ref(`${alias}.id`)}))`;
 }
 
 function count(counts: SweepCounts, tenantId: string, what: string): void {

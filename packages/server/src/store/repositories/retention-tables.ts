@@ -31,8 +31,17 @@ export function withRetentionTables(db: Kysely<Database>): Kysely<RetentionDatab
 /** Columns by which rows belong to a tenant, a user or a meeting. */
 export type OwnerColumn = 'tenant_id' | 'user_id' | 'meeting_id';
 
-/** Tables whose rows retention never deletes through the generic owner columns. */
-const NOT_OWNED = new Set(['tenants', 'tenant_keys', 'roomlink_migrations', 'roomlink_migrations_lock']);
+/**
+ * Tables whose rows retention never deletes through the generic owner columns. `offboarded_tenants`
+ * (keyed by `id`, so never matched anyway) must outlive the tenant it records.
+ */
+const NOT_OWNED = new Set([
+  'tenants',
+  'tenant_keys',
+  'offboarded_tenants',
+  'roomlink_migrations',
+  'roomlink_migrations_lock',
+]);
 
 const catalogs = new WeakMap<object, Promise<ReadonlyMap<OwnerColumn, readonly string[]>>>();
 

@@ -57,7 +57,8 @@ export type RetentionAuditAction =
   | 'tenant.exported'
   | 'user.erased'
   | 'tenant.offboarding_scheduled'
-  | 'tenant.offboarding_cancelled';
+  | 'tenant.offboarding_cancelled'
+  | 'tenant.readmitted';
 
 export interface RetentionAuditEntry {
   readonly tenantId: string | null;

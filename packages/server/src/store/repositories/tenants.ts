@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import {
+  contractEnded,
   DEFAULT_TENANT_SETTINGS,
   type Tenant,
+  TenantOffboardedError,
+  type TenantRefusal,
   type TenantRepository,
   type TenantSettings,
 } from '../../domain/tenants/tenant.js';
@@ -21,18 +24,32 @@ export class KyselyTenantRepository implements TenantRepository {
     const existing = await this.find(id);
     if (existing) return existing;
     const at = now.toISOString();
-    await this.db
-      .insertInto('tenants')
-      .values({
-        id,
-        settings: JSON.stringify(DEFAULT_TENANT_SETTINGS),
-        contract_end: null,
-        created_at: at,
-        updated_at: at,
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-    return (await this.find(id)) as Tenant;
+    // Not for a tenant retention deleted after offboarding (offboarded_tenants): made anew it would
+    // have no contract end, hence no deletion day. Checked in the insert itself, so that a deletion
+    // committed since the caller looked still wins. (SQLite wants the WHERE before ON CONFLICT.)
+    await sql`insert into tenants (id, settings, contract_end, created_at, updated_at)
+      select cast(${id} as text), cast(${JSON.stringify(DEFAULT_TENANT_SETTINGS)} as text),
+        cast(null as text), cast(${at} as text), cast(${at} as text)
+      where not exists (select 1 from offboarded_tenants o where o.id = ${id})
+      on conflict (id) do nothing`.execute(this.db);
+    const tenant = await this.find(id);
+    if (!tenant) throw new TenantOffboardedError(id);
+    return tenant;
+  }
+
+  async refusal(id: string, now: Date): Promise<TenantRefusal | undefined> {
+    const tenant = await this.db
+      .selectFrom('tenants')
+      .select('contract_end')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (tenant) return contractEnded(tenant.contract_end, now) ? 'contract_ended' : undefined;
+    const offboarded = await this.db
+      .selectFrom('offboarded_tenants')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return offboarded ? 'offboarded' : undefined;
   }
 
   async updateSettings(id: string, settings: TenantSettings, now: Date): Promise<void> {
@@ -136,6 +153,11 @@ export class CachedTenantRepository implements TenantRepository {
   async updateSettings(id: string, settings: TenantSettings, now: Date): Promise<void> {
     this.#cache.delete(id);
     await this.inner.updateSettings(id, settings, now);
+  }
+
+  /** Never cached: offboarding and readmission are done by another process (the CLI). */
+  refusal(id: string, now: Date): Promise<TenantRefusal | undefined> {
+    return this.inner.refusal(id, now);
   }
 
   /** Drops a tenant from the cache (after offboarding or direct changes). */
