@@ -10,7 +10,7 @@ import type { RoomDirectory, RoomInfo } from '../src/server/directory.js';
 import { type HubOptions, REMOVED_MS, RoomHub } from '../src/server/hub.js';
 import { PinGuard } from '../src/server/lockout.js';
 import type { TurnOptions } from '../src/server/turn.js';
-import { CLOSE, HOST_TICKET, LIMITS, type ServerMessage } from '../src/shared/protocol.js';
+import { CLOSE, HOST_TICKET, LIMITS, REJOIN_GRACE_MS, type ServerMessage } from '../src/shared/protocol.js';
 import { MapDirectory, roomInfo } from './helpers.js';
 
 const HOST_PIN = '482913';
@@ -34,6 +34,8 @@ class FakeSocket extends EventEmitter {
    */
   lingering = false;
   terminated = false;
+  /** A dead network: pings go unanswered, and nothing is closed (the heartbeat finds it). */
+  deaf = false;
   closedWith: { code: number; reason: string } | null = null;
   readonly received: ServerMessage[] = [];
 
@@ -62,7 +64,14 @@ class FakeSocket extends EventEmitter {
 
   /** A live client answers every ping (the heartbeat drops those that do not). */
   ping(): void {
-    this.emit('pong');
+    if (!this.deaf) this.emit('pong');
+  }
+
+  /** Its page closes it without a word (a reload, a closed tab): no `leave` first. */
+  hangUp(): void {
+    if (this.readyState !== this.OPEN) return;
+    this.readyState = 3;
+    this.emit('close');
   }
 
   /** A message from the client. */
@@ -1416,7 +1425,8 @@ describe('host links', () => {
       directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
       const back = await withTicket(hub, slug, token);
       expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
-      back.terminate();
+      // Left with the page still open (a page gone keeps it for a grace only: see 'whose page went away').
+      back.message({ type: 'leave' });
       now += 116 * 60_000;
       expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
     });
@@ -1429,8 +1439,56 @@ describe('host links', () => {
       const info = directory.rooms.get(slug) as RoomInfo;
       directory.rooms.set(slug, { ...info, endsAt: new Date(info.endsAt.getTime() + 60 * 60_000) });
       await hub.recheckRoom(slug);
-      host.terminate();
+      host.message({ type: 'leave' });
       now += 116 * 60_000;
+      expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
+    });
+
+    it('whose page went away is good for the grace only: a reload gets back in, a tab reopened later takes the PIN', async () => {
+      const hub = newHub();
+      const { slug } = hostLinkRoom({ guestPin: GUEST_PIN });
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      // A reload: the page closes its socket without a leave, and joins again with the tab's token.
+      host.hangUp();
+      now += REJOIN_GRACE_MS - 1000;
+      const back = await withTicket(hub, slug, token);
+      expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+      // Back in, the token is the new connection's, with no grace running: the meeting goes on.
+      now += 30 * 60_000;
+      back.hangUp();
+      // The tab closed, then reopened (its sessionStorage restored) after the grace: refused, and
+      // forgotten; the host PIN still works.
+      now += REJOIN_GRACE_MS;
+      expect((await withTicket(hub, slug, token)).received).toEqual(hostLinkInvalid);
+      expect((await join(hub, slug, 'Hana', HOST_PIN)).socket.all('joined')).toMatchObject([
+        { role: 'host' },
+      ]);
+      // A guest's ticket the same way.
+      const gus = await join(hub, slug, 'Gus', GUEST_PIN);
+      const ticket = rejoinOf(gus.socket);
+      gus.socket.hangUp();
+      now += REJOIN_GRACE_MS;
+      const guestBack = await withTicket(hub, slug, ticket, { client: '203.0.113.9', name: 'Gus' });
+      expect(guestBack.received).toEqual(hostLinkInvalid);
+    });
+
+    it('is kept until the closing time while its page stays open: after Leave, or a connection the hub found dead', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      const hub = newHub();
+      const { slug } = hostLinkRoom();
+      const host = await withTicket(hub, slug);
+      const token = rejoinOf(host);
+      host.message({ type: 'leave' });
+      now += 30 * 60_000;
+      const back = await withTicket(hub, slug, token);
+      expect(back.all('joined')).toMatchObject([{ role: 'host', rejoin: token }]);
+      // The network dies: the heartbeat gives up on the connection, the page says it was lost.
+      back.deaf = true;
+      await advance(60_000);
+      expect(back.terminated).toBe(true);
+      expect(hub.counts().participants).toBe(0);
+      now += 30 * 60_000;
       expect((await withTicket(hub, slug, token)).all('joined')).toMatchObject([{ role: 'host' }]);
     });
 
@@ -1792,24 +1850,121 @@ describe('a guest’s rejoin ticket', () => {
       expect(back.all('joined')).toEqual([]);
       expect(ghost.all('replaced')).toHaveLength(1);
       expect(ghost.closedWith).toEqual({ code: CLOSE.replaced, reason: 'replaced' });
-      // One lobby list, with Gus where he was, never missing or twice; nobody else hears a thing.
-      expect(host.received.slice(hostBefore)).toMatchObject([{ type: 'lobby' }]);
+      // Gus is where he was, under the id the host knows, never missing or twice: the host hears
+      // nothing (see 'under the name the hosts know'), and nobody else either.
+      expect(host.received.slice(hostBefore)).toEqual([]);
       expect(lobbyNames(host)).toEqual(['Wes', 'Gus', 'Wyn']);
-      const backId = waitingId(host, 'Gus');
-      expect(backId).not.toBe(ghostId);
       expect(hub.counts()).toMatchObject({ participants: 1, waiting: 3 });
       for (const w of [wes, wyn]) expect(w.all('replaced')).toEqual([]);
-      // Nothing the old socket sends counts any more.
+      // Nothing the old socket sends counts any more, nor takes out the guest who has its id now.
       ghost.message({ type: 'leave' });
-      expect(lobbyNames(host)).toEqual(['Wes', 'Gus', 'Wyn']);
+      ghost.emit('close');
+      expect(host.received.slice(hostBefore)).toEqual([]);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 3 });
 
       // The host lets the guest in: the same ticket now goes as far as the call.
-      host.message({ type: 'admit', id: backId });
-      expect(back.all('joined')).toMatchObject([{ id: backId, role: 'guest', rejoin: ticket }]);
+      host.message({ type: 'admit', id: ghostId });
+      expect(back.all('joined')).toMatchObject([{ id: ghostId, role: 'guest', rejoin: ticket }]);
       back.terminate();
       const again = await withTicket(hub, slug, ticket);
       expect(again.all('waiting')).toEqual([]);
       expect(again.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    });
+
+    it('under the name the hosts know, brings the guest back unseen: the same id and place, no news', async () => {
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const ghost = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      await attempt(hub, slug, 'Wes', GUEST_PIN, new FakeSocket(), '203.0.113.1');
+      const ticket = lobbyTicketOf(ghost);
+      const gusId = waitingId(host, 'Gus');
+      ghost.lingering = true;
+      const hostBefore = host.received.length;
+      const back = await withTicket(hub, slug, ticket);
+      expect(back.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true, rejoin: ticket }]);
+      expect(ghost.all('replaced')).toHaveLength(1);
+      // No second "Gus is waiting": the host's list is as it was, and an Admit pressed on it lets
+      // the guest in.
+      expect(host.received.slice(hostBefore)).toEqual([]);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 2 });
+
+      // Under another name, the guest is news to the hosts, in the same place.
+      back.lingering = true;
+      const renamed = await withTicket(hub, slug, ticket, 'Gustave');
+      expect(renamed.all('waiting')).toHaveLength(1);
+      expect(host.received.slice(hostBefore)).toMatchObject([{ type: 'lobby' }]);
+      expect(lobbyNames(host)).toEqual(['Gustave', 'Wes']);
+      expect(waitingId(host, 'Gustave')).not.toBe(gusId);
+      host.message({ type: 'admit', id: waitingId(host, 'Gustave') });
+      expect(renamed.all('joined')).toMatchObject([{ role: 'guest', rejoin: ticket }]);
+    });
+
+    it('keeps the place of a guest whose page went away (a reload): the join takes it back; Leave does not', async () => {
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const wes = await attempt(hub, slug, 'Wes', GUEST_PIN, new FakeSocket(), '203.0.113.1');
+      const ticket = lobbyTicketOf(gus);
+      const gusId = waitingId(host, 'Gus');
+      const hostBefore = host.received.length;
+      // The page reloads: its socket closes without a leave. Gus stays in line, as after a dead network.
+      gus.hangUp();
+      expect(host.received.slice(hostBefore)).toEqual([]);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 2 });
+      now += REJOIN_GRACE_MS - 1000;
+      const back = await withTicket(hub, slug, ticket);
+      expect(back.all('waiting')).toEqual([{ type: 'waiting', hostPresent: true, rejoin: ticket }]);
+      // In his place, under his id, unseen by the host.
+      expect(host.received.slice(hostBefore)).toEqual([]);
+      expect(lobbyNames(host)).toEqual(['Gus', 'Wes']);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 2 });
+      // Leave is for good: out of the line at once.
+      wes.message({ type: 'leave' });
+      expect(lobbyNames(host)).toEqual(['Gus']);
+      host.message({ type: 'admit', id: gusId });
+      expect(back.all('joined')).toMatchObject([{ id: gusId, role: 'guest', rejoin: ticket }]);
+    });
+
+    it('whose page went away for good (a closed tab) leaves the lobby after the grace, and the ticket stops', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      const ticket = lobbyTicketOf(gus);
+      gus.hangUp();
+      await advance(REJOIN_GRACE_MS - 1000);
+      expect(lobbyNames(host)).toEqual(['Gus']);
+      await advance(1000);
+      expect(lobbyNames(host)).toEqual([]);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+      expect((await withTicket(hub, slug, ticket)).received).toEqual(hostLinkInvalid);
+      // Held, a guest still goes as a waiter does: let in, the host sees them leave at the same time.
+      const ida = await attempt(hub, slug, 'Ida', GUEST_PIN, new FakeSocket(), '203.0.113.4');
+      ida.hangUp();
+      host.message({ type: 'admit', id: waitingId(host, 'Ida') });
+      expect(hub.counts()).toMatchObject({ participants: 2, waiting: 0 });
+      await advance(REJOIN_GRACE_MS);
+      expect(host.all('peer-left')).toHaveLength(1);
+      expect(hub.counts()).toMatchObject({ participants: 1, waiting: 0 });
+      hub.close();
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('gets no grace on top of a connection the hub found dead: it leaves the lobby then; its ticket still works', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      const hub = newHub();
+      const { slug, host } = await lobbyRoom(hub);
+      const gus = await attempt(hub, slug, 'Gus', GUEST_PIN, new FakeSocket(), GUEST);
+      await attempt(hub, slug, 'Wes', GUEST_PIN, new FakeSocket(), '203.0.113.1');
+      const ticket = lobbyTicketOf(gus);
+      gus.deaf = true;
+      await advance(60_000);
+      expect(gus.terminated).toBe(true);
+      expect(lobbyNames(host)).toEqual(['Wes']);
+      // The page stayed open (Join again): the ticket brings Gus back, at the end of the line.
+      now += 30 * 60_000;
+      expect((await withTicket(hub, slug, ticket)).all('waiting')).toHaveLength(1);
+      expect(lobbyNames(host)).toEqual(['Wes', 'Gus']);
     });
 
     it('after a proper leave, brings the guest back to the end of the line, as a waiter only', async () => {
@@ -1918,7 +2073,7 @@ describe('a guest’s rejoin ticket', () => {
       const endsAt = new Date(secondInfo.endsAt.getTime() + 60 * 60_000);
       directory.rooms.set(second.slug, { ...secondInfo, endsAt });
       await hub.recheckRoom(second.slug);
-      wes.terminate();
+      wes.message({ type: 'leave' });
       now += 116 * 60_000;
       expect((await withTicket(hub, second.slug, wesTicket, 'Wes')).all('waiting')).toHaveLength(1);
       expect(hub.closeRoom(second.slug, 'ended')).toBe(2);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanName as serverCleanName } from '../src/server/messages.js';
 import { cleanName } from '../src/shared/names.js';
-import { CLOSE } from '../src/shared/protocol.js';
+import { CLOSE, REJOIN_GRACE_MS } from '../src/shared/protocol.js';
 import {
   admissionFrom,
   BUSY_MESSAGES,
@@ -336,6 +336,43 @@ describe('a rejoin token or guest’s ticket in the tab', () => {
     // A host link's ticket is spent by one join: never kept, and it drops what was.
     here.save({ ticket: hostToken, kind: 'link' });
     expect(storage.items.size).toBe(0);
+  });
+
+  it('is stamped when its page goes away, and discarded when found longer than the grace after (a closed tab reopened)', () => {
+    const storage = fakeStorage();
+    const here = new RejoinKeyStore(storage, 'room-a');
+    const hostToken = 'aG9zdC10b2tlbi1ub3ctMA';
+    const leftAt = Date.UTC(2025, 0, 6, 9, 0);
+    const kept = () => [...storage.items.values()].map((v) => JSON.parse(v));
+    here.save({ ticket, kind: 'guest' });
+    here.markLeft(leftAt);
+    expect(kept()).toEqual([{ slug: 'room-a', ticket, leftAt }]);
+    // A reload finds it at once.
+    expect(here.load(leftAt + 2000)).toEqual({ ticket, kind: 'guest' });
+    // That page goes away again before joining: the first stamp stands, as the server's grace does.
+    here.markLeft(leftAt + 30_000);
+    expect(kept()).toEqual([{ slug: 'room-a', ticket, leftAt }]);
+    expect(here.load(leftAt + REJOIN_GRACE_MS)).toEqual({ ticket, kind: 'guest' });
+    // Reopened later: gone from the tab.
+    expect(here.load(leftAt + REJOIN_GRACE_MS + 1)).toBeNull();
+    expect(storage.items.size).toBe(0);
+    // Joined again: kept unstamped for as long as the page is open; a host's token the same way.
+    here.save({ ticket: hostToken, kind: 'rejoin' });
+    expect(here.load(leftAt + 10 * 3600_000)).toEqual({ ticket: hostToken, kind: 'rejoin' });
+    here.markLeft(leftAt);
+    expect(here.load(leftAt + REJOIN_GRACE_MS + 1)).toBeNull();
+    expect(storage.items.size).toBe(0);
+    // A clock set back since does not keep it longer.
+    here.save({ ticket, kind: 'guest' });
+    here.markLeft(leftAt);
+    expect(here.load(leftAt - REJOIN_GRACE_MS - 1)).toBeNull();
+    // Nothing kept, nothing stamped; a stamp that is no time is junk.
+    here.markLeft(leftAt);
+    expect(storage.items.size).toBe(0);
+    storage.items.set('roomlink.guestRejoin', JSON.stringify({ slug: 'room-a', ticket, leftAt: 'soon' }));
+    expect(here.load(leftAt)).toBeNull();
+    // Blocked storage: nothing thrown.
+    expect(() => new RejoinKeyStore(fakeStorage(true), 'room-a').markLeft(leftAt)).not.toThrow();
   });
 
   it('is ignored when the storage holds anything else, and costs nothing when storage is blocked', () => {

@@ -7,7 +7,7 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomInfo } from '../src/server/directory.js';
-import { CLOSE, LIMITS } from '../src/shared/protocol.js';
+import { CLOSE, LIMITS, REJOIN_GRACE_MS } from '../src/shared/protocol.js';
 import { PAGE_CHAT_HEADROOM } from '../src/web/chat-pace.js';
 import { buildWebClient, inboundStats, launchChromium, newParticipantPage } from './browser.js';
 import { MapDirectory, startServer, type TestServer, TestSocket } from './helpers.js';
@@ -29,6 +29,8 @@ let web: { root: string; remove(): Promise<void> };
  * the later tests of this file ran several times slower on a loaded machine.
  */
 const contexts: BrowserContext[] = [];
+/** Servers of the running test's own (see ownServer), closed when it ends, after its pages. */
+const ownServers: TestServer[] = [];
 
 beforeAll(async () => {
   [web, chromium] = await Promise.all([buildWebClient(), launchChromium()]);
@@ -43,7 +45,25 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)));
+  await Promise.all(ownServers.splice(0).map((s) => s.close()));
 });
+
+/**
+ * A server as the shared one, for a test that counts what the server holds: the shared one may still
+ * hold earlier tests' visitors for a while (a waiting guest whose tab closed keeps their place for
+ * REJOIN_GRACE_MS; a connection cut dead stays until the heartbeat gives up).
+ */
+async function ownServer(): Promise<TestServer> {
+  const own = await startServer({
+    directory,
+    webRoot: web.root,
+    maxParticipants: 3,
+    pinAttempts: 3,
+    lockoutMinutes: 15,
+  });
+  ownServers.push(own);
+  return own;
+}
 
 afterAll(async () => {
   await chromium?.close();
@@ -863,18 +883,19 @@ async function deadNetworkProxy(target: string): Promise<{ url: string; cut(): v
 describe('a guest whose connection died, reloading the page', () => {
   it('is back in the full lobby room at once, past the lobby and without the PIN; the others see them once', async () => {
     const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
-    const network = await deadNetworkProxy(server.baseUrl);
+    const own = await ownServer();
+    const network = await deadNetworkProxy(own.baseUrl);
     try {
-      const host = await openPage(slug);
+      const host = await openPage(slug, '', own);
       await joinAs(host, 'Hana', HOST_PIN);
       await inCall(host);
-      const gus = await openPage(slug, '', { ...server, baseUrl: network.url });
+      const gus = await openPage(slug, '', { ...own, baseUrl: network.url });
       await joinAs(gus, 'Gus', GUEST_PIN);
       await gus.getByText('Waiting to be let in').waitFor();
       await host.getByRole('button', { name: 'Admit Gus', exact: true }).click();
       await inCall(gus);
       // A third participant fills the room (maxParticipants is 3 here).
-      const ada = await TestSocket.open(server.wsUrl(slug));
+      const ada = await TestSocket.open(own.wsUrl(slug));
       ada.send({ type: 'join', name: 'Ada', pin: GUEST_PIN });
       await ada.next('waiting');
       await host.getByRole('button', { name: 'Admit Ada', exact: true }).click();
@@ -889,12 +910,13 @@ describe('a guest whose connection died, reloading the page', () => {
       await gus.getByText('You join again: no PIN needed.').waitFor();
       expect(await gus.locator('#pin-input').isVisible()).toBe(false);
       // The ghost still holds Gus's seat: the room is full, and nobody saw Gus leave.
-      expect(server.rooms.counts()).toMatchObject({ participants: 3, waiting: 0 });
+      expect(own.rooms.counts()).toMatchObject({ participants: 3, waiting: 0 });
       expect(ada.all('peer-left')).toEqual([]);
-      // The tab keeps the ticket and its room only: no name, no PIN; nothing in localStorage.
+      // The tab keeps the ticket, its room and when its page went away only: no name, no PIN;
+      // nothing in localStorage.
       expect(await gus.evaluate('localStorage.length')).toBe(0);
       const kept = JSON.parse(String(await gus.evaluate("sessionStorage.getItem('roomlink.guestRejoin')")));
-      expect(Object.keys(kept).sort()).toEqual(['slug', 'ticket']);
+      expect(Object.keys(kept).sort()).toEqual(['leftAt', 'slug', 'ticket']);
       await gus.getByLabel('Your name').fill('Gus');
       await gus.getByRole('button', { name: 'Join', exact: true }).click();
 
@@ -907,7 +929,7 @@ describe('a guest whose connection died, reloading the page', () => {
       const back = await ada.next('peer-joined');
       expect(back.peer).toMatchObject({ name: 'Gus', role: 'guest' });
       expect(back.peer.id).not.toBe(ghostId);
-      expect(server.rooms.counts()).toMatchObject({ participants: 3, waiting: 0 });
+      expect(own.rooms.counts()).toMatchObject({ participants: 3, waiting: 0 });
       await expect.poll(() => host.locator('#participants-heading').textContent()).toBe('Participants (3)');
       expect(await host.locator('#participant-list .person-name').allTextContents()).toEqual([
         'Hana (you)',
@@ -926,15 +948,16 @@ describe('a guest whose connection died, reloading the page', () => {
 describe('reloading the page', () => {
   it('a guest whose connection died waits again in their place, once; the host is back as host without the PIN, until refused or leaving', async () => {
     const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
-    const network = await deadNetworkProxy(server.baseUrl);
+    const own = await ownServer();
+    const network = await deadNetworkProxy(own.baseUrl);
     try {
-      const host = await openPage(slug);
+      const host = await openPage(slug, '', own);
       await joinAs(host, 'Hana', HOST_PIN);
       await inCall(host);
-      const gus = await openPage(slug, '', { ...server, baseUrl: network.url });
+      const gus = await openPage(slug, '', { ...own, baseUrl: network.url });
       await joinAs(gus, 'Gus', GUEST_PIN);
       await gus.getByText('Waiting to be let in').waitFor();
-      const wes = await TestSocket.open(server.wsUrl(slug));
+      const wes = await TestSocket.open(own.wsUrl(slug));
       wes.send({ type: 'join', name: 'Wes', pin: GUEST_PIN });
       await wes.next('waiting');
       const lobby = () => host.locator('#lobby-list .person-name').allTextContents();
@@ -948,14 +971,14 @@ describe('reloading the page', () => {
       await gus.reload();
       await gus.getByText('You join again: no PIN needed.').waitFor();
       expect(await gus.locator('#pin-input').isVisible()).toBe(false);
-      expect(server.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
+      expect(own.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
       await gus.getByLabel('Your name').fill('Gus');
       await gus.getByRole('button', { name: 'Join', exact: true }).click();
       await gus.getByText('Waiting to be let in').waitFor();
-      // The ghost made way: Gus waits where he was, shown once, and no host let him in.
-      await expect.poll(gusRow).not.toBe(ghostId);
+      // The ghost made way: Gus waits where he was, shown once (the same row), and no host let him in.
+      expect(await gusRow()).toBe(ghostId);
       expect(await lobby()).toEqual(['Gus', 'Wes']);
-      expect(server.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
+      expect(own.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
 
       // The host reloads the page: back as host from the tab's token, with no PIN.
       await host.reload();
@@ -1004,5 +1027,87 @@ describe('reloading the page', () => {
     } finally {
       network.close();
     }
+  }, 60_000);
+});
+
+/** An init script (test-only) that remembers every text the call's notice line shows, in order. */
+const REMEMBER_NOTICES = `(() => {
+  window.__roomsNotices = [];
+  document.addEventListener('DOMContentLoaded', () => {
+    const notice = document.getElementById('call-notice');
+    new MutationObserver(() => {
+      if (notice.textContent) window.__roomsNotices.push(notice.textContent);
+    }).observe(notice, { childList: true, characterData: true, subtree: true });
+  });
+})();`;
+
+describe('a page reloaded over a working network', () => {
+  it('keeps a waiting guest’s place in line, and the host hears once that they wait; Leave still leaves', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN, lobby: true });
+    const own = await ownServer();
+    const host = await openPage(slug, '', own, (page) => page.addInitScript(REMEMBER_NOTICES));
+    await joinAs(host, 'Hana', HOST_PIN);
+    await inCall(host);
+    const gus = await openPage(slug, '', own);
+    await joinAs(gus, 'Gus', GUEST_PIN);
+    await gus.getByText('Waiting to be let in').waitFor();
+    const wes = await TestSocket.open(own.wsUrl(slug));
+    wes.send({ type: 'join', name: 'Wes', pin: GUEST_PIN });
+    await wes.next('waiting');
+    const lobby = () => host.locator('#lobby-list .person-name').allTextContents();
+    const gusRow = () => host.locator('#lobby-list li', { hasText: 'Gus' }).getAttribute('data-peer');
+    await expect.poll(lobby).toEqual(['Gus', 'Wes']);
+    const gusId = await gusRow();
+
+    // The reload closes the page's socket, and the server keeps Gus's place for the page to come back.
+    await gus.reload();
+    await gus.getByText('You join again: no PIN needed.').waitFor();
+    expect(own.rooms.counts()).toMatchObject({ participants: 1, waiting: 2 });
+    await gus.getByLabel('Your name').fill('Gus');
+    await gus.getByRole('button', { name: 'Join', exact: true }).click();
+    await gus.getByText('Waiting to be let in').waitFor();
+    // Someone who comes after: once the host shows them, what the host heard of Gus's return is shown too.
+    const ida = await TestSocket.open(own.wsUrl(slug));
+    ida.send({ type: 'join', name: 'Ida', pin: GUEST_PIN });
+    await ida.next('waiting');
+    await expect.poll(lobby).toEqual(['Gus', 'Wes', 'Ida']);
+    // Gus is still first, the same row; the host was told once that he waits.
+    expect(await gusRow()).toBe(gusId);
+    expect(await host.evaluate('window.__roomsNotices')).toEqual([
+      'Gus is waiting to join.',
+      'Wes is waiting to join.',
+      'Ida is waiting to join.',
+    ]);
+
+    // Leave is for good: out of the line at once.
+    await gus.getByRole('button', { name: 'Leave' }).click();
+    await gus.getByText('You left the meeting.').waitFor();
+    await expect.poll(lobby).toEqual(['Wes', 'Ida']);
+    await host.getByRole('button', { name: 'Admit Wes', exact: true }).click();
+    await wes.next('joined');
+    wes.close();
+    ida.close();
+  }, 60_000);
+
+  it('brings a host back without the PIN, but not a tab that went away longer ago than the grace (a closed tab reopened)', async () => {
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    const host = await openPage(slug);
+    await joinAs(host, 'Hana', HOST_PIN);
+    await inCall(host);
+    await host.reload();
+    await host.getByText('You join again as host: no PIN needed.').waitFor();
+    expect(await host.locator('#pin-input').isVisible()).toBe(false);
+    // As if this page had gone away longer ago than the grace, and the browser now reopened the tab.
+    await host.evaluate(`(() => {
+      const kept = JSON.parse(sessionStorage.getItem('roomlink.hostRejoin'));
+      const leftAt = Date.now() - ${REJOIN_GRACE_MS} - 1000;
+      sessionStorage.setItem('roomlink.hostRejoin', JSON.stringify({ ...kept, leftAt }));
+    })()`);
+    await host.reload();
+    await host.locator('#pin-input').waitFor({ state: 'visible' });
+    expect(await host.getByText('You join again as host: no PIN needed.').isVisible()).toBe(false);
+    expect(await host.evaluate('sessionStorage.length')).toBe(0);
+    await joinAs(host, 'Hana', HOST_PIN);
+    await inCall(host);
   }, 60_000);
 });

@@ -15,6 +15,7 @@ import {
   LIMITS,
   type MediaState,
   type PeerSummary,
+  REJOIN_GRACE_MS,
   type RefusalReason,
   type Role,
   type ServerMessage,
@@ -65,6 +66,8 @@ export interface HubOptions {
   readonly rejoinCapacity?: number;
   /** Live guest rejoin tickets remembered at most (see GuestTickets); 10,000 unless told. */
   readonly guestTicketCapacity?: number;
+  /** How long a page that went away may come back (see #wentAway); REJOIN_GRACE_MS unless told. */
+  readonly rejoinGraceMs?: number;
 }
 
 /**
@@ -86,7 +89,11 @@ export interface UpgradeRefusal {
 type PeerState = 'connecting' | 'waiting' | 'joined' | 'gone';
 
 interface Peer {
-  readonly id: string;
+  /**
+   * Set at accept; a guest back in the lobby under the name the hosts know takes their old connection's
+   * id instead (see #wait), so that the hosts see the same guest.
+   */
+  id: string;
   readonly socket: WebSocket;
   readonly slug: string;
   readonly client: string;
@@ -104,6 +111,11 @@ interface Peer {
   media: MediaState;
   room: LiveRoom | null;
   alive: boolean;
+  /**
+   * The hub gave up on its connection (no pong, a send queue too long): its page is still open as far
+   * as anyone knows, unlike one whose socket closed by itself (see #onClose).
+   */
+  lost: boolean;
   /** Messages refused for a limit it may still have before it is disconnected (see MAX_DROPPED). */
   readonly dropped: TokenBucket;
   /**
@@ -121,6 +133,8 @@ interface Peer {
   admittedByHost: boolean;
   /** Re-issues the TURN credential before it expires (see TURN_RENEW_AT). */
   turnTimer: NodeJS.Timeout | undefined;
+  /** A guest whose page went away, held in the lobby: when they leave it (see #wentAway). */
+  graceTimer: NodeJS.Timeout | undefined;
   /**
    * The rejoin token sent in `joined` (or, to a guest in the lobby, in `waiting`), null for none: a
    * host's (see RejoinTokens) or a guest's (see GuestTickets), by its role.
@@ -261,7 +275,7 @@ const MAX_LOOKUPS = 5;
 type JoinKey = { readonly pin: string } | { readonly ticket: string };
 
 /** What the hosts' rejoin tokens and the guests' rejoin tickets have in common. */
-type Rejoins = Pick<RejoinTokens, 'renew' | 'revoke' | 'holder' | 'bind'>;
+type Rejoins = Pick<RejoinTokens, 'renew' | 'revoke' | 'holder' | 'bind' | 'park'>;
 
 const ADMISSIBLE: ConnectionOutlook = { ok: true };
 
@@ -408,12 +422,14 @@ export class RoomHub {
       media: { audio: false, video: false, screen: false },
       room: null,
       alive: true,
+      lost: false,
       dropped: new TokenBucket(MAX_DROPPED, DROPPED_FORGIVEN_PER_SECOND, clock),
       invalid: new TokenBucket(MAX_INVALID, INVALID_FORGIVEN_PER_SECOND, clock),
       joinTimer: undefined,
       guestPin: null,
       admittedByHost: false,
       turnTimer: undefined,
+      graceTimer: undefined,
       rejoin: null,
     };
     this.#sockets.add(peer);
@@ -474,7 +490,10 @@ export class RoomHub {
       clearTimeout(peer.turnTimer);
       peer.socket.close(CLOSE.goingAway, 'server shutting down');
     }
-    for (const room of this.#rooms.values()) clearTimeout(room.closeTimer);
+    for (const room of this.#rooms.values()) {
+      clearTimeout(room.closeTimer);
+      for (const peer of room.waiting.values()) clearTimeout(peer.graceTimer);
+    }
   }
 
   counts() {
@@ -676,6 +695,12 @@ export class RoomHub {
     }
     this.#tellLobbyAboutHosts(room);
     peer.state = 'waiting';
+    // Back under the name the hosts know them by, the guest is the row the hosts already have: the
+    // old connection's id too, so that nothing changes for them (no second "is waiting", no row
+    // replaced under a host's pointer, an Admit pressed meanwhile still lets them in). Under another
+    // name, they are news, in that place.
+    const unchanged = place !== null && place.name === peer.name;
+    if (unchanged) peer.id = place.id;
     if (place !== null) {
       replaceInPlace(room.waiting, place.id, peer);
       // No longer in the lobby: its leaving is news to nobody.
@@ -687,7 +712,7 @@ export class RoomHub {
         : this.#guestTicket(room, peer, 'lobby');
     const rejoin = peer.rejoin !== null ? { rejoin: peer.rejoin } : {};
     this.#send(peer, { type: 'waiting', hostPresent: room.hostPresent, ...rejoin });
-    this.#announceLobby(room);
+    if (!unchanged) this.#announceLobby(room);
   }
 
   /**
@@ -1066,27 +1091,56 @@ export class RoomHub {
 
   #onClose(peer: Peer): void {
     clearTimeout(peer.joinTimer);
-    this.#leave(peer);
+    // Still in the room or its lobby: not a `leave`, nor a verdict of the hub's (both take the peer
+    // out first). Unless the hub gave up on the connection, its page closed it going away.
+    if (!peer.lost && (peer.state === 'joined' || peer.state === 'waiting')) this.#wentAway(peer);
+    else this.#leave(peer);
     if (!this.#sockets.delete(peer)) return;
     const open = (this.#socketsPerClient.get(peer.client) ?? 1) - 1;
     if (open > 0) this.#socketsPerClient.set(peer.client, open);
     else this.#socketsPerClient.delete(peer.client);
   }
 
+  /**
+   * The page of `peer`, in the room or its lobby, went away without `leave`: a reload or the language
+   * switch, whose page joins again at once with the token, or a closed tab or a crash, which do not
+   * come back (the hub cannot tell them apart). Its token gets it back for the grace only (see
+   * RoomTokens.park). A guest waiting in the lobby with a ticket keeps their place, shown to the hosts
+   * as before, for as long, as a connection that died without a word would: their join with the ticket
+   * takes it back (see #wait), or they leave the lobby then. The call holds nothing: the others see the
+   * participant leave at once, as on `leave`.
+   */
+  #wentAway(peer: Peer): void {
+    const grace = this.options.rejoinGraceMs ?? REJOIN_GRACE_MS;
+    if (peer.rejoin !== null)
+      this.#rejoinsOf(peer).park(peer.rejoin, peer.id, this.options.now().getTime() + grace);
+    if (peer.state !== 'waiting' || peer.rejoin === null) {
+      this.#leave(peer);
+      return;
+    }
+    clearTimeout(peer.graceTimer);
+    peer.graceTimer = setTimeout(() => this.#leave(peer), grace);
+    peer.graceTimer.unref();
+  }
+
   #leave(peer: Peer): void {
     clearTimeout(peer.turnTimer);
+    clearTimeout(peer.graceTimer);
     const room = peer.room;
     const state = peer.state;
     peer.state = 'gone';
     peer.room = null;
     if (!room) return;
-    if (state === 'joined' && room.participants.delete(peer.id)) {
+    // Only its own entry: a guest back in the lobby may hold its id already (see #wait).
+    if (state === 'joined' && room.participants.get(peer.id) === peer) {
+      room.participants.delete(peer.id);
       // Budgets for an id that is gone would never be used again (ids are not reused).
       for (const other of room.participants.values()) other.relayed.delete(peer.id);
       this.options.metrics.left();
       this.#broadcast(room, { type: 'peer-left', id: peer.id });
       if (peer.role === 'host') this.#tellLobbyAboutHosts(room);
-    } else if (state === 'waiting' && room.waiting.delete(peer.id)) {
+    } else if (state === 'waiting' && room.waiting.get(peer.id) === peer) {
+      room.waiting.delete(peer.id);
       this.#announceLobby(room);
     }
     this.#dropIfEmpty(room);
@@ -1224,6 +1278,7 @@ export class RoomHub {
     for (const peer of everyone) {
       if (peer.state === 'joined') this.options.metrics.left();
       clearTimeout(peer.turnTimer);
+      clearTimeout(peer.graceTimer);
       peer.state = 'gone';
       peer.room = null;
       peer.socket.close(CLOSE.roomClosed, reason);
@@ -1379,6 +1434,7 @@ export class RoomHub {
     const socket = peer.socket;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      peer.lost = true;
       socket.terminate();
       return;
     }
@@ -1388,6 +1444,8 @@ export class RoomHub {
   #beat(): void {
     for (const peer of this.#sockets) {
       if (!peer.alive) {
+        // Already shown for a heartbeat or two after it died: no grace on top (see #wentAway).
+        peer.lost = true;
         peer.socket.terminate();
         continue;
       }

@@ -10,6 +10,11 @@ class Tokens extends RoomTokens<RoomGrant> {
   issue(slug: string, closesAt: number, now: number): string | null {
     return this.add({ slug, meetingId: `meeting-${slug}`, until: closesAt, participant: 'p' }, now);
   }
+
+  judge(token: string, slug: string, now: number): 'valid' | 'refused' | 'unknown' {
+    const grant = this.grantFor(token, slug, now, () => true);
+    return typeof grant === 'string' ? grant : 'valid';
+  }
 }
 
 describe('RoomTokens', () => {
@@ -32,5 +37,30 @@ describe('RoomTokens', () => {
     expect([tokens.has(renewed), tokens.has(unreadable)]).toEqual([true, false]);
     tokens.prune(until + 30 * MINUTE);
     expect(tokens.size).toBe(0);
+  });
+
+  it('whose holder’s page went away are good until the grace given, unless a join hands them on first', () => {
+    const tokens = new Tokens();
+    const issue = () => {
+      const token = tokens.issue('room-a', until, start);
+      if (token === null) throw new Error('no token');
+      return token;
+    };
+    const [reopened, reloaded, handedOn] = [issue(), issue(), issue()];
+    for (const token of [reopened, reloaded]) tokens.park(token, 'p', start + MINUTE);
+    expect(tokens.judge(reopened, 'room-a', start + MINUTE - 1)).toBe('valid');
+    expect(tokens.judge(reopened, 'room-a', start + MINUTE)).toBe('refused');
+    expect(tokens.has(reopened)).toBe(false);
+    // The reload's join came in time: the new connection holds it, with no grace running.
+    tokens.bind(reloaded, 'q');
+    expect(tokens.judge(reloaded, 'room-a', start + 30 * MINUTE)).toBe('valid');
+    // The old socket's close comes after the reload's join: the token is not its holder's any more.
+    tokens.bind(handedOn, 'q');
+    tokens.park(handedOn, 'p', start + MINUTE);
+    expect(tokens.judge(handedOn, 'room-a', start + 30 * MINUTE)).toBe('valid');
+    // Pruned once past the grace, like one past its time.
+    tokens.park(reloaded, 'q', start + 31 * MINUTE);
+    tokens.prune(start + 31 * MINUTE);
+    expect([tokens.has(reloaded), tokens.has(handedOn)]).toEqual([false, true]);
   });
 });

@@ -4,6 +4,11 @@
  * that room's closing time, each knowing the participant it was last handed to. What a token must
  * still match for a join (a host PIN, a guest PIN, the lobby) is each kind's own. The two are kept
  * apart: guests coming and going (or one who joins over and over) never cost a host their token.
+ *
+ * A token whose page went away (see park) is good for a grace only: the tab's sessionStorage outlives
+ * the page, and a closed tab the browser reopens, or a session it restores, would otherwise bring the
+ * token back to whoever uses that browser, until the room's closing time. Left on purpose or lost
+ * with the network, the page is still open and holds it: those keep it until the closing time.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -40,6 +45,8 @@ export class RoomTokens<G extends RoomGrant> {
   /** A room's tokens by its slug and by its meeting id, oldest first (Sets keep insertion order). */
   readonly #bySlug = new Map<string, Set<string>>();
   readonly #byMeeting = new Map<string, Set<string>>();
+  /** Token → until when (ms) its holder, whose page went away, may come back with it (see park). */
+  readonly #parked = new Map<string, number>();
 
   constructor(
     private readonly capacity = 10_000,
@@ -82,7 +89,7 @@ export class RoomTokens<G extends RoomGrant> {
     if (!grant) return 'unknown';
     if (grant.slug !== slug) return 'refused';
     // NaN (an invalid date) is past too.
-    if (!(grant.until > now) || !holds(grant)) {
+    if (!(grant.until > now) || this.#parkedOut(token, now) || !holds(grant)) {
       this.#forget(token);
       return 'refused';
     }
@@ -124,7 +131,19 @@ export class RoomTokens<G extends RoomGrant> {
   /** Its holder came back as participant `participant`: that one is the holder now. */
   bind(token: string, participant: string): void {
     const grant = this.#grants.get(token);
-    if (grant) grant.participant = participant;
+    if (!grant) return;
+    grant.participant = participant;
+    this.#parked.delete(token);
+  }
+
+  /**
+   * The page of `participant`, the holder of `token`, went away without leaving (its socket closed: a
+   * reload, a closed tab): the token gets its holder back until `until` (ms) only, unless a join with it
+   * comes first. A token handed on since (the reload's join came before the old socket's close) is not
+   * that participant's any more, and stays as it is.
+   */
+  park(token: string, participant: string, until: number): void {
+    if (this.#grants.get(token)?.participant === participant) this.#parked.set(token, until);
   }
 
   /** Its holder was removed by a host (or sent out under new rules): it gets nobody in any more. */
@@ -144,7 +163,8 @@ export class RoomTokens<G extends RoomGrant> {
 
   /** Forgets tokens past their time at `now` (ms): they are refused anyway. */
   prune(now: number): void {
-    for (const [token, grant] of this.#grants) if (!(grant.until > now)) this.#forget(token);
+    for (const [token, grant] of this.#grants)
+      if (!(grant.until > now) || this.#parkedOut(token, now)) this.#forget(token);
   }
 
   get size(): number {
@@ -159,10 +179,17 @@ export class RoomTokens<G extends RoomGrant> {
     return undefined;
   }
 
+  /** Whether `token`'s holder went away longer ago than its grace at `now` (ms). */
+  #parkedOut(token: string, now: number): boolean {
+    const until = this.#parked.get(token);
+    return until !== undefined && !(until > now);
+  }
+
   #forget(token: string): void {
     const grant = this.#grants.get(token);
     if (!grant) return;
     this.#grants.delete(token);
+    this.#parked.delete(token);
     unindex(this.#bySlug, grant.slug, token);
     unindex(this.#byMeeting, grant.meetingId, token);
   }

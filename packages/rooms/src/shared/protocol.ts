@@ -31,6 +31,16 @@ export const LIMITS = {
   joinMessageBytes: 4096,
 } as const;
 
+/**
+ * How long a page that went away without `leave` (a reload, the language switch, a closed tab, a
+ * crash: its socket closed) may come back with its rejoin token or guest's ticket, and how long a guest
+ * it held in the lobby keeps their place there (still shown to the hosts) meanwhile. As long as the
+ * server may keep showing a connection that died without a word (two missed heartbeats of 30 s): a
+ * reload takes seconds, and a tab closed for good must not stay in the lobby, nor its token be good for
+ * whoever reopens the tab later. Past it the token is refused, and the page discards one it kept longer.
+ */
+export const REJOIN_GRACE_MS = 60_000;
+
 /** Server-issued participant ids: 16 hex characters (64 random bits). */
 export const PARTICIPANT_ID = '^[0-9a-f]{16}$';
 
@@ -103,6 +113,11 @@ export const ClientMessage = Type.Union([
     },
     closed,
   ),
+  /**
+   * Leaving on purpose (the Leave button): out of the room, or of the lobby's line, at once. A page
+   * going away (a reload, a closed tab) sends nothing and closes its socket: a guest waiting in the
+   * lobby keeps their place for REJOIN_GRACE_MS, for the reload's join with their ticket.
+   */
   Type.Object({ type: Type.Literal('leave') }, closed),
 ]);
 export type ClientMessage = Static<typeof ClientMessage>;
@@ -159,8 +174,9 @@ export type ErrorCode =
    * The host link's ticket was not issued for this meeting, has expired or was used already (or this
    * server cannot check tickets), or the rejoin token is another room's, past the room's closing time,
    * revoked (its holder was removed, the room closed, the host PIN it came with changed; a guest's: the
-   * guest PIN changed or a lobby turned on that no host let its guest through) or forgotten (a
-   * restart): nothing was counted against the client; it may join with a PIN.
+   * guest PIN changed or a lobby turned on that no host let its guest through), unused for
+   * REJOIN_GRACE_MS after its page went away, or forgotten (a restart): nothing was counted against
+   * the client; it may join with a PIN.
    */
   | 'host_link_invalid'
   /**
@@ -187,7 +203,8 @@ export type ServerMessage =
        * tab comes back as host (host-link.ts says why that is no weaker), and drops it from there when
        * the host leaves. Absent when the server holds too many to make one more. Revoked when a host
        * removes this one, and when the room is closed; one got with the host PIN also stops when the
-       * meeting's host PIN changes.
+       * meeting's host PIN changes. Once the connection it was last handed to closed without `leave`
+       * (its page went away), it is good for REJOIN_GRACE_MS more only (a guest's ticket too).
        *
        * Guests (admitted, straight in or from the lobby; one from the lobby gets back the ticket its
        * `waiting` brought, which now goes this far): a guest's rejoin ticket, the same shape, that
@@ -208,11 +225,13 @@ export type ServerMessage =
       readonly hostPresent: boolean;
       /**
        * The first `waiting` only: a guest's rejoin ticket (as in `joined`) that gets this guest back to
-       * the lobby, in their place while their old connection still waits there, as `ticket`, without the
-       * PIN; never past the lobby (a host still lets them in), unless a host let them in meanwhile: then
-       * it goes as far as one from `joined`. Revoked when a host denies or removes this one, and when
-       * the room is closed; it stops when the guest PIN changes (or one is asked). Absent when the
-       * server holds too many to make one more (the later `joined` may bring one).
+       * the lobby, in their place while their old connection still waits there (its page gone without
+       * `leave`: for REJOIN_GRACE_MS), as `ticket`, without the PIN; under the same name, with the id
+       * the hosts already know them by, so that the hosts see no change; never past the lobby (a host
+       * still lets them in), unless a host let them in meanwhile: then it goes as far as one from
+       * `joined`. Revoked when a host denies or removes this one, and when the room is closed; it stops
+       * when the guest PIN changes (or one is asked). Absent when the server holds too many to make one
+       * more (the later `joined` may bring one).
        */
       readonly rejoin?: string;
     }

@@ -14,7 +14,7 @@
  * only if a host let them through; one from the lobby brings them back to it). The page keeps that one
  * in the tab's sessionStorage too.
  */
-import { type ClientMessage, HOST_TICKET, type Role } from '../shared/protocol.js';
+import { type ClientMessage, HOST_TICKET, REJOIN_GRACE_MS, type Role } from '../shared/protocol.js';
 
 /** `malformed`: a `host=` that cannot be a ticket (cut short when copied, say): refused as a bad link. */
 export type HostLink =
@@ -72,6 +72,13 @@ const STORED: Record<'rejoin' | 'guest', string> = {
   rejoin: 'roomlink.hostRejoin',
   guest: 'roomlink.guestRejoin',
 };
+const KINDS = ['rejoin', 'guest'] as const;
+
+/** What an entry holds: `leftAt` (ms) once the page that kept it went away (see RejoinKeyStore.markLeft). */
+interface Kept {
+  readonly ticket: string;
+  readonly leftAt?: number;
+}
 
 /**
  * The rejoin token (a host's) or ticket (a guest's) in the tab's sessionStorage: it survives a reload
@@ -93,7 +100,12 @@ const STORED: Record<'rejoin' | 'guest', string> = {
  * So the page takes it out of the tab as soon as it is no longer the visitor's to use: refused,
  * revoked (removed, the room ended or changed), and when the host presses Leave (see main.ts), so
  * that a host who left on purpose leaves nothing behind for the next person at this browser; it
- * stays only over a reload, a lost connection, a language switch or a closed tab.
+ * stays over a reload, a lost connection, a language switch or a closed tab. The last is bounded:
+ * the entry is stamped when its page goes away (markLeft), and one found more than REJOIN_GRACE_MS
+ * after that (a closed tab reopened, a session restored) is discarded, as the server refuses a
+ * token whose page went away that long ago. The server's bound also covers a page that never got to
+ * stamp it (a crash); the stamp covers one whose connection was lost before the tab was closed, which
+ * the server took for a lost network (the page still open, Join again), not for a page gone.
  */
 export class RejoinKeyStore {
   constructor(
@@ -101,9 +113,26 @@ export class RejoinKeyStore {
     private readonly slug: string,
   ) {}
 
-  /** The token kept for this room, if any; a host's first (the page never keeps both). */
-  load(): HostKey | null {
-    return this.#load('rejoin') ?? this.#load('guest');
+  /**
+   * The token kept for this room, if any, at `now` (ms); a host's first (the page never keeps both).
+   * One whose page went away longer ago than REJOIN_GRACE_MS is taken out of the tab instead.
+   */
+  load(now: number = Date.now()): HostKey | null {
+    return this.#load('rejoin', now) ?? this.#load('guest', now);
+  }
+
+  /**
+   * The page is going away at `now` (ms) (pagehide: a reload, the language switch, a closed tab): the
+   * token kept, if any, is stamped with it, unless it is already (the page was loaded from it and has
+   * not joined since: the server counts from that first time too). Joining again keeps a new entry,
+   * unstamped.
+   */
+  markLeft(now: number): void {
+    for (const kind of KINDS) {
+      const kept = this.#read(kind);
+      if (kept === null || kept.leftAt !== undefined) continue;
+      this.#write(kind, { slug: this.slug, ticket: kept.ticket, leftAt: now });
+    }
   }
 
   /**
@@ -111,26 +140,49 @@ export class RejoinKeyStore {
    * for anything else (a host link's ticket, which one join spends, stays in memory only; null).
    */
   save(key: HostKey | null): void {
-    for (const kind of ['rejoin', 'guest'] as const) {
-      try {
-        if (key?.kind === kind)
-          this.storage?.setItem(STORED[kind], JSON.stringify({ slug: this.slug, ticket: key.ticket }));
-        else this.storage?.removeItem(STORED[kind]);
-      } catch {
-        // Nothing kept: the visitor comes back with the PIN.
-      }
+    for (const kind of KINDS) {
+      if (key?.kind === kind) this.#write(kind, { slug: this.slug, ticket: key.ticket });
+      else this.#remove(kind);
     }
   }
 
-  #load(kind: 'rejoin' | 'guest'): HostKey | null {
+  #load(kind: 'rejoin' | 'guest', now: number): HostKey | null {
+    const kept = this.#read(kind);
+    if (kept === null) return null;
+    // Either way round: a clock set back since must not keep it longer.
+    if (kept.leftAt !== undefined && !(Math.abs(now - kept.leftAt) <= REJOIN_GRACE_MS)) {
+      this.#remove(kind);
+      return null;
+    }
+    return { ticket: kept.ticket, kind };
+  }
+
+  #read(kind: 'rejoin' | 'guest'): Kept | null {
     try {
       const kept = JSON.parse(this.storage?.getItem(STORED[kind]) ?? 'null') as unknown;
       if (typeof kept !== 'object' || kept === null) return null;
-      const { slug, ticket } = kept as { slug?: unknown; ticket?: unknown };
+      const { slug, ticket, leftAt } = kept as { slug?: unknown; ticket?: unknown; leftAt?: unknown };
       if (slug !== this.slug || typeof ticket !== 'string' || !TICKET.test(ticket)) return null;
-      return { ticket, kind };
+      if (leftAt === undefined) return { ticket };
+      return typeof leftAt === 'number' && Number.isFinite(leftAt) ? { ticket, leftAt } : null;
     } catch {
       return null;
+    }
+  }
+
+  #write(kind: 'rejoin' | 'guest', entry: { slug: string; ticket: string; leftAt?: number }): void {
+    try {
+      this.storage?.setItem(STORED[kind], JSON.stringify(entry));
+    } catch {
+      // Nothing kept: the visitor comes back with the PIN.
+    }
+  }
+
+  #remove(kind: 'rejoin' | 'guest'): void {
+    try {
+      this.storage?.removeItem(STORED[kind]);
+    } catch {
+      // Blocked storage kept nothing to remove.
     }
   }
 }

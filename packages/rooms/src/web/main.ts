@@ -120,8 +120,9 @@ const views = {
 
 function init(): void {
   takeHostLink();
-  // A rejoin token or guest's ticket this tab kept (a reload, the language switch); a host link comes first.
-  if (hostKey === null && !brokenHostLink) hostKey = rejoinKeys.load();
+  // A rejoin token or guest's ticket this tab kept (a reload, the language switch), unless its page went
+  // away too long ago (a closed tab reopened); a host link comes first.
+  if (hostKey === null && !brokenHostLink) hostKey = rejoinKeys.load(Date.now());
   setLanguage(detectLanguage());
   translate(document);
   document.title = t('appTitle');
@@ -152,7 +153,10 @@ function init(): void {
   window.addEventListener('pagehide', () => {
     // A page restored from the back/forward cache must not promise a retry that no longer comes.
     if (cancelRetry()) el.joinError.textContent = '';
-    session?.leave();
+    // Stamped, so that a tab reopened long after does not come back with it; no `leave`, so that a
+    // reload finds a waiting guest's place in line still theirs (see Session.unload).
+    rejoinKeys.markLeft(Date.now());
+    session?.unload();
   });
   // The organizer may have changed the meeting while the tab was in the background.
   document.addEventListener('visibilitychange', () => {
@@ -189,10 +193,11 @@ function keepKey(key: HostKey | null): void {
 
 /**
  * The visitor pressed Leave (in the call or the lobby), as opposed to the page going away (a reload,
- * the language switch, a closed tab), which leaves too. What they could come back with leaves the
- * tab's storage, so that the next person at this browser cannot reload into the meeting as them (as
- * host, with a host's token: see RejoinKeyStore); the page still holds it, so that Join again here
- * gets them back without the PIN, as before.
+ * the language switch, a closed tab: see Session.unload), after which the server keeps a waiting
+ * guest's place for a short while. Leave is for good: out of the lobby's line at once, and what they
+ * could come back with leaves the tab's storage, so that the next person at this browser cannot
+ * reload into the meeting as them (as host, with a host's token: see RejoinKeyStore); the page still
+ * holds it, so that Join again here gets them back without the PIN, as before.
  */
 function leaveOnPurpose(): void {
   rejoinKeys.save(null);

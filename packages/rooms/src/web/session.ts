@@ -111,9 +111,21 @@ export class Session {
     this.#signalling.send({ type, id });
   }
 
+  /** The visitor pressed Leave: gone for good, out of the lobby's line too. */
   leave(): void {
     if (this.#phase === 'ended') return;
     this.#signalling.send({ type: 'leave' });
+    this.#end('leftMeeting');
+  }
+
+  /**
+   * The page is going away (a reload, the language switch, a closed tab): the socket closes without
+   * `leave`, which the server takes as a page that may come back with its token (REJOIN_GRACE_MS), so
+   * that a guest reloading in the lobby keeps their place in line. It cannot tell a reload from a
+   * closed tab; the grace bounds both. A page restored from the back/forward cache shows the call as
+   * left, with Join again.
+   */
+  unload(): void {
     this.#end('leftMeeting');
   }
 
