@@ -27,6 +27,11 @@ const PATTERN_TYPES: readonly RecurrencePatternType[] = [
 ];
 /** Bounds the work one expansion may do, whatever the pattern and window. */
 const MAX_CANDIDATES = 50_000;
+/**
+ * More than any zone's distance from UTC ever was (tzdata's extremes, local mean times before 1900,
+ * stay under 16 hours), so a wall time this far outside a window cannot be an instant inside it.
+ */
+const ZONE_SLACK = 2 * DAY;
 /** Graph returns this endDate for ranges that have none. */
 export const NO_END_DATE = '0001-01-01';
 
@@ -198,7 +203,13 @@ export function occurrenceStarts(timing: SeriesTiming, windowStart: number, wind
     previous = date;
     if (date > rangeEnd || produced >= limit) break;
     produced++;
-    const occurrenceStart = instantOf(date + timeOfDay, zone);
+    const wall = date + timeOfDay;
+    // Zone conversions are what costs; the range, count and candidate bound above are cheap, and an
+    // open-ended series is expanded from its first occurrence up to windows years later. The two
+    // bounds decide exactly as the instant would (see ZONE_SLACK): no break, no push; or a break.
+    if (wall + ZONE_SLACK < windowEnd && wall + ZONE_SLACK + duration <= windowStart) continue;
+    if (wall - ZONE_SLACK >= windowEnd) break;
+    const occurrenceStart = instantOf(wall, zone);
     if (occurrenceStart >= windowEnd) break;
     if (occurrenceStart + duration > windowStart) result.push(occurrenceStart);
   }

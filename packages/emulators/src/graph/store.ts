@@ -66,6 +66,14 @@ export interface StoreChange {
   changeKey: string;
 }
 
+interface BuiltOccurrences {
+  changeKey: string;
+  byStart: Map<number, EventInstance>;
+}
+
+/** Bounds the occurrences kept per series (see CalendarStore.builtOccurrences). */
+const MAX_BUILT_OCCURRENCES = 10_000;
+
 const overlaps = (start: number, end: number, windowStart: number, windowEnd: number): boolean =>
   start < windowEnd && (end > windowStart || (start === end && start >= windowStart));
 
@@ -79,6 +87,13 @@ export class CalendarStore {
    */
   private readonly deletedItems = new Map<string, Map<string, StoredItem>>();
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  /**
+   * Occurrences already built, per series and for its current changeKey. A client pages through
+   * calendarView, its delta and instances, and every page expands the whole window again; building
+   * an occurrence (deep copies of the master's fields) was most of the cost. Sharing them is safe as
+   * nothing mutates an EventInstance: serializing copies what it returns.
+   */
+  private readonly built = new WeakMap<StoredItem, BuiltOccurrences>();
 
   constructor(private readonly now: () => Date) {}
 
@@ -207,16 +222,36 @@ export class CalendarStore {
 
   private seriesWindow(item: StoredItem, windowStart: number, windowEnd: number): EventInstance[] {
     const timing = this.timing(item);
+    const occurrence = this.builtOccurrences(item);
     const result: EventInstance[] = [];
     for (const start of occurrenceStarts(timing, windowStart, windowEnd)) {
       if (item.cancelled.has(start) || item.exceptions.has(start)) continue;
-      result.push(this.occurrenceInstance(item, start));
+      result.push(occurrence(start));
     }
     for (const exception of item.exceptions.values()) {
-      const instance = this.occurrenceInstance(item, exception.originalStart);
+      const instance = occurrence(exception.originalStart);
       if (overlaps(instance.fields.start, instance.fields.end, windowStart, windowEnd)) result.push(instance);
     }
     return result;
+  }
+
+  /** occurrenceInstance for seriesWindow, reusing what an earlier window built (see `built`). */
+  private builtOccurrences(item: StoredItem): (originalStart: number) => EventInstance {
+    let entry = this.built.get(item);
+    // Every change of an item, its exceptions or cancellations included, gives it a new changeKey.
+    if (entry?.changeKey !== item.changeKey || entry.byStart.size >= MAX_BUILT_OCCURRENCES) {
+      entry = { changeKey: item.changeKey, byStart: new Map() };
+      this.built.set(item, entry);
+    }
+    const { byStart } = entry;
+    return (originalStart) => {
+      let instance = byStart.get(originalStart);
+      if (!instance) {
+        instance = this.occurrenceInstance(item, originalStart);
+        byStart.set(originalStart, instance);
+      }
+      return instance;
+    };
   }
 
   private updateOccurrence(

@@ -45,18 +45,56 @@ const WINDOWS_TO_IANA: Readonly<Record<string, string>> = {
   'New Zealand Standard Time': 'Pacific/Auckland',
 };
 
+/**
+ * Answers of the pure zone functions below, per zone. Every calendarView, delta page and instances
+ * request expands its series again, so the same few thousand conversions repeat, and one through the
+ * Temporal polyfill costs tens of microseconds. Cleared whole when full: the bound is on memory in a
+ * long-running sandbox, not on hit rate.
+ */
+class ZoneMemo<V> {
+  private readonly byZone = new Map<string, Map<number | string, V>>();
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  get(zone: string, key: number | string, compute: () => V): V {
+    let entries = this.byZone.get(zone);
+    if (entries?.has(key)) return entries.get(key) as V;
+    const value = compute();
+    if (this.size >= this.limit) {
+      this.byZone.clear();
+      this.size = 0;
+      entries = undefined;
+    }
+    if (!entries) {
+      entries = new Map();
+      this.byZone.set(zone, entries);
+    }
+    entries.set(key, value);
+    this.size++;
+    return value;
+  }
+}
+
+const MEMO_LIMIT = 200_000;
+const resolved = new ZoneMemo<string | undefined>(1_000);
+const walls = new ZoneMemo<number>(MEMO_LIMIT);
+const instants = new ZoneMemo<number>(MEMO_LIMIT);
+
 /** The IANA zone for a Graph time zone name, or undefined when neither Windows nor IANA knows it. */
 export function resolveZone(name: string): string | undefined {
   const windows = WINDOWS_TO_IANA[name];
   if (windows) return windows;
   // A UTC offset ('+05:00') is no zone name, though Temporal (and Intl from Node 22) reads one.
   if (/^[+-]/.test(name)) return undefined;
-  try {
-    Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(name);
-    return name;
-  } catch {
-    return undefined;
-  }
+  return resolved.get('', name, () => {
+    try {
+      Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(name);
+      return name;
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** Like resolveZone but answers Graph's error for an unknown zone. */
@@ -74,8 +112,10 @@ export function requireZone(name: string): string {
 
 /** Wall-clock fields of an instant in a zone, encoded as if it were UTC (so Date.UTC arithmetic works). */
 export function wallClock(instant: number, ianaZone: string): number {
-  const t = Temporal.Instant.fromEpochMilliseconds(instant).toZonedDateTimeISO(ianaZone);
-  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
+  return walls.get(ianaZone, instant, () => {
+    const t = Temporal.Instant.fromEpochMilliseconds(instant).toZonedDateTimeISO(ianaZone);
+    return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
+  });
 }
 
 /**
@@ -84,16 +124,18 @@ export function wallClock(instant: number, ianaZone: string): number {
  * rule, which is Temporal's 'compatible'. Graph does not document its own.
  */
 export function instantOf(wall: number, ianaZone: string): number {
-  const d = new Date(wall);
-  return Temporal.PlainDateTime.from({
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    millisecond: d.getUTCMilliseconds(),
-  }).toZonedDateTime(ianaZone, { disambiguation: 'compatible' }).epochMilliseconds;
+  return instants.get(ianaZone, wall, () => {
+    const d = new Date(wall);
+    return Temporal.PlainDateTime.from({
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+      millisecond: d.getUTCMilliseconds(),
+    }).toZonedDateTime(ianaZone, { disambiguation: 'compatible' }).epochMilliseconds;
+  });
 }
 
 const DATE_TIME =
