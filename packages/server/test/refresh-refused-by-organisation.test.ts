@@ -4,7 +4,8 @@
  * emulator answers once told) or deleted its service principal (AADSTS700016), or access was refused
  * (access_denied). Like invalid_grant, the user must sign in again and their tokens go, so that
  * retention can end them and sync stops asking. Not so for invalid_client: that is Roomlink's own
- * credential refused, for every user alike, and only the operator can fix it.
+ * credential refused, for every user alike, and only the operator can fix it; nor for AADSTS700016
+ * before Microsoft has accepted MS_CLIENT_ID in the process, which is what a mistyped one looks like.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_CLIENT_ID } from '../src/demo.js';
@@ -122,6 +123,37 @@ for (const dialect of DIALECTS) {
       expect(refuseNextRefresh).toBeUndefined();
       expect(await statusOf(adele.id)).toBe('needs_sign_in');
       expect(await tokensOf(adele.id)).toBeUndefined();
+    });
+
+    it('a mistyped MS_CLIENT_ID (AADSTS700016 before Microsoft ever accepted it) leaves users active with their tokens, and tells the operator', async () => {
+      const diego = await signedInWithDueToken('diego@fabrikam.example');
+      const before = await tokensOf(diego.id);
+      // Roomlink restarted with a client id no app registration has: the identity platform answers
+      // every refresh unauthorized_client, AADSTS700016, as for a tenant that deleted the app.
+      const mistyped = await MicrosoftOidcClient.discover({
+        clientId: '00000000-0000-4000-8000-00000000dead',
+        credential: { kind: 'secret', secret: 'a-secret' },
+        authority: t.demo.identity.authority,
+        redirectUri: callbackUrl(t.runtime.config.baseUrl),
+      });
+      const log = { error: vi.fn() };
+      const restarted = new TokenService({
+        tokens: t.runtime.store.tokens,
+        users: t.runtime.store.users,
+        cipher: t.runtime.cipher,
+        oidc: async () => mistyped,
+        log,
+      });
+      const refusal = await restarted.getAccessToken(diego.id).catch((e: unknown) => e);
+      expect(refusal).toMatchObject({ name: 'OidcError', code: 'unauthorized_client' });
+      expect(await statusOf(diego.id)).toBe('active');
+      expect(await tokensOf(diego.id)).toEqual(before);
+      expect(log.error).toHaveBeenCalledTimes(1);
+      const [fields, message] = log.error.mock.calls[0] as [Record<string, unknown>, string];
+      expect(fields).toMatchObject({ oauthError: 'unauthorized_client', aadsts: ['AADSTS700016'] });
+      expect(message).toMatch(/check MS_CLIENT_ID/);
+      // The client id corrected, the same tokens work: nobody had to sign in again.
+      await expect(t.identity.tokens.getAccessToken(diego.id)).resolves.toMatch(/\./);
     });
 
     it('a refresh refused with access_denied means needs sign-in, and the tokens are deleted', async () => {

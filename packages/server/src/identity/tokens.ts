@@ -18,7 +18,8 @@ const CLIENT_REFUSED_LOG_EVERY_MS = 60_000;
  * Refusals of a refresh token that mean Microsoft will not let Roomlink act for the user any more:
  * the grant is gone (revoked, expired, password reset), the user must sign in interactively
  * (Conditional Access), the user's organisation disabled or deleted Roomlink's enterprise app
- * (`unauthorized_client`: AADSTS7000112, AADSTS700016), or access was refused (`access_denied`).
+ * (`unauthorized_client`: AADSTS7000112, AADSTS700016 once MS_CLIENT_ID is known good, see
+ * `#unknownClient`), or access was refused (`access_denied`).
  * Not `invalid_client`: that is Roomlink's own credential refused, whatever the user. Nor
  * `unavailable`: Microsoft could not be asked at all (network, timeout, outage); the refresh is tried
  * again later.
@@ -52,6 +53,11 @@ export class TokenService {
   readonly #now: () => Date;
   /** When the last `invalid_client` line was logged, and how many refusals came since. */
   #clientRefused = { loggedAt: Number.NEGATIVE_INFINITY, since: 0 };
+  /**
+   * Whether Microsoft has accepted MS_CLIENT_ID since this process started (a sign-in's tokens were
+   * stored, or a refresh succeeded): see `unknownClient`.
+   */
+  #clientAccepted = false;
 
   constructor(private readonly deps: TokenServiceDeps) {
     this.#now = deps.now ?? (() => new Date());
@@ -60,6 +66,8 @@ export class TokenService {
   async store(userId: string, tenantId: string, tokens: TokenSet): Promise<void> {
     if (!tokens.refreshToken)
       throw new IdentityError('sign_in_failed', 'Microsoft returned no refresh token (offline_access)');
+    // Only a sign-in Microsoft completed for MS_CLIENT_ID brings tokens here.
+    this.#clientAccepted = true;
     const existing = await this.deps.tokens.find(userId);
     const sealed = await this.#seal(userId, tenantId, tokens, (existing?.version ?? 0) + 1);
     if (!(await this.deps.tokens.put(sealed))) throw signedOutMeanwhile();
@@ -122,6 +130,10 @@ export class TokenService {
       fresh = await (await this.deps.oidc()).refresh(refreshToken, claims);
     } catch (error) {
       if (error instanceof OidcError && error.code === 'invalid_client') this.#clientRefusedLog(error);
+      if (error instanceof OidcError && this.#unknownClient(error)) {
+        this.#clientRefusedLog(error);
+        throw error;
+      }
       if (error instanceof OidcError && SIGN_IN_REQUIRED.has(error.code)) {
         // What the token endpoint asked for, else the challenge this refresh answered.
         const required = error.claims ?? claims;
@@ -137,6 +149,7 @@ export class TokenService {
       }
       throw error;
     }
+    this.#clientAccepted = true;
     // Microsoft rotates refresh tokens; keep the newest, or the old one when none came back.
     const next = await this.#seal(
       userId,
@@ -153,21 +166,45 @@ export class TokenService {
   }
 
   /**
-   * Microsoft refused Roomlink's client authentication: every user's refresh fails alike until the
-   * operator fixes the credential, so the users and their tokens stay as they are (the refresh is
-   * retried later) and the operator is told, at most once a minute. Only the AADSTS numbers are
-   * logged, never the error description or anything that was sent.
+   * AADSTS700016, "application not found in the directory", is what an organisation that deleted
+   * Roomlink's enterprise application answers, and also what every organisation answers when
+   * MS_CLIENT_ID is mistyped. Only the first is about the user. Until Microsoft has accepted
+   * MS_CLIENT_ID in this process, it is taken for the second: an operator's typo must not make every
+   * user who refreshes sign in again and lose their tokens.
+   */
+  #unknownClient(error: OidcError): boolean {
+    return !this.#clientAccepted && error.code === 'unauthorized_client' && error.aadsts.includes(700016);
+  }
+
+  /**
+   * Microsoft refused Roomlink's client authentication, or does not know MS_CLIENT_ID: every user's
+   * refresh fails alike until the operator fixes the configuration, so the users and their tokens
+   * stay as they are (the refresh is retried later) and the operator is told, at most once a minute.
+   * Only the AADSTS numbers are logged, never the error description or anything that was sent.
    */
   #clientRefusedLog(error: OidcError): void {
     const now = this.#now().getTime();
     this.#clientRefused.since += 1;
     if (now - this.#clientRefused.loggedAt < CLIENT_REFUSED_LOG_EVERY_MS) return;
+    const fields = {
+      oauthError: error.code,
+      aadsts: error.aadsts.map((code) => `AADSTS${code}`),
+      refusals: this.#clientRefused.since,
+    };
+    this.#clientRefused = { loggedAt: now, since: 0 };
+    if (error.code === 'unauthorized_client') {
+      this.deps.log?.error(
+        fields,
+        'Microsoft does not know the application MS_CLIENT_ID in the users’ directory (AADSTS700016), and ' +
+          'no sign-in or token refresh has succeeded with it since Roomlink started: check MS_CLIENT_ID ' +
+          "against the Application (client) ID of Roomlink's app registration. (An organisation that " +
+          "deleted Roomlink's enterprise application answers the same.) Users keep their sign-in and " +
+          'tokens; later refreshes try again.',
+      );
+      return;
+    }
     this.deps.log?.error(
-      {
-        oauthError: 'invalid_client',
-        aadsts: error.aadsts.map((code) => `AADSTS${code}`),
-        refusals: this.#clientRefused.since,
-      },
+      fields,
       "Microsoft refused Roomlink's client credential (invalid_client): token refreshes fail for every " +
         'user, and calendar sync with them. Check that the client secret (MS_CLIENT_SECRET) or the ' +
         'certificate (MS_CLIENT_CERT, MS_CLIENT_KEY) is current and registered on the app registration ' +
@@ -175,7 +212,6 @@ export class TokenService {
         'AADSTS700027: a certificate the app does not hold). Users keep their sign-in and tokens; ' +
         'later refreshes try again.',
     );
-    this.#clientRefused = { loggedAt: now, since: 0 };
   }
 
   /**
