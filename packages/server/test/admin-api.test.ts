@@ -13,6 +13,7 @@ import {
   startAdminApp,
 } from './support/admin.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { insertSession } from './support/sessions.js';
 
 const VALID = {
   defaultLanguage: 'fr',
@@ -65,6 +66,12 @@ for (const dialect of DIALECTS) {
       const nonAdmin = await get('/api/v1/admin/users', member);
       expect(nonAdmin.statusCode).toBe(403);
       expect(nonAdmin.json()).toMatchObject({ code: 'forbidden' });
+      // The admin's own add-in token is not the console's credential: unauthenticated, and told why,
+      // not told they are no admin.
+      const addinToken = await insertSession(t.runtime.store, 't-admin', 'ada', { createUser: false });
+      const withAddinToken = await get('/api/v1/admin/users', { authorization: `Bearer ${addinToken}` });
+      expect(withAddinToken.statusCode).toBe(401);
+      expect(withAddinToken.json().detail).toMatch(/admin console’s session .* not an add-in token/);
       const crossSite = await send('PUT', '/api/v1/admin/settings', VALID, {
         ...admin,
         origin: 'https://evil.example',

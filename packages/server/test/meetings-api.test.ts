@@ -1,6 +1,6 @@
 /** The meetings API over the real app and database, on every dialect. */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toGraphRecurrence } from '../../addin/web/core/recurrence.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
@@ -268,6 +268,67 @@ for (const dialect of DIALECTS) {
       expect((await t.app.inject({ method: 'DELETE', url, headers: mallory })).statusCode).toBe(404);
       expect((await t.app.inject({ method: 'DELETE', url, headers: alice })).statusCode).toBe(204);
       expect((await t.app.inject({ method: 'GET', url, headers: alice })).statusCode).toBe(404);
+    });
+
+    it('writes nothing for a PATCH that changes nothing, and answers 404, not 409, to one that lost to a DELETE', async () => {
+      const created = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/meetings',
+          headers: alice,
+          payload: { ...valid, idempotencyKey: 'outlook-item-noop' },
+        })
+      ).json();
+      const url = `/api/v1/meetings/${created.id}`;
+      const before = await counts();
+      // What a client that sends back what it read, or nothing new, sends.
+      for (const payload of [
+        { options: {} },
+        { subject: valid.subject, start: valid.start, end: valid.end, timeZone: valid.timeZone },
+        { options: { guestPin: false, lobby: created.options.lobby } },
+      ]) {
+        const same = await t.app.inject({ method: 'PATCH', url, headers: alice, payload });
+        expect(same.statusCode, JSON.stringify(payload)).toBe(200);
+        expect(same.json()).toMatchObject({
+          version: 1,
+          subject: valid.subject,
+          updatedAt: created.updatedAt,
+        });
+      }
+      expect(await counts()).toEqual(before);
+
+      // The meeting deleted (or changed) between the PATCH's read and its write.
+      const db = (
+        t.runtime.store as unknown as {
+          db: import('kysely').Kysely<import('../src/store/schema.js').Database>;
+        }
+      ).db;
+      const builtin = t.runtime.builtin;
+      const updateRoom = builtin.updateRoom.bind(builtin);
+      const spy = vi.spyOn(builtin, 'updateRoom');
+      try {
+        spy.mockImplementationOnce(async (room, request) => {
+          await db.updateTable('meetings').set({ version: 7 }).where('id', '=', created.id).execute();
+          return updateRoom(room, request);
+        });
+        const changed = await t.app.inject({
+          method: 'PATCH',
+          url,
+          headers: alice,
+          payload: { subject: 'x' },
+        });
+        expect(changed.statusCode).toBe(409);
+        expect(changed.json().code).toBe('concurrent_update');
+        spy.mockImplementationOnce(async (room, request) => {
+          await db.deleteFrom('meetings').where('id', '=', created.id).execute();
+          return updateRoom(room, request);
+        });
+        const gone = await t.app.inject({ method: 'PATCH', url, headers: alice, payload: { subject: 'y' } });
+        expect(gone.statusCode).toBe(404);
+        expect(gone.json().code).toBe('meeting_not_found');
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('needs a session', async () => {

@@ -14,7 +14,7 @@ import type { FieldCipher } from '../crypto/envelope.js';
 import type { AuditRepository } from '../domain/audit/audit.js';
 import type { Principal } from '../domain/principal.js';
 import type { TenantRepository } from '../domain/tenants/tenant.js';
-import { unauthenticated } from '../http/auth.js';
+import { bearerToken, unauthenticated } from '../http/auth.js';
 import { clearingCookie, type RoomlinkCookie } from '../http/cookies.js';
 import { HttpError, problem } from '../http/errors.js';
 import { ProblemResponse } from '../http/routes/meeting-schemas.js';
@@ -132,6 +132,13 @@ function endWhenStalled(response: ServerResponse, ms: number, onStall: () => voi
 export function requireTenantAdmin(request: FastifyRequest): Principal {
   const principal = request.principal;
   if (!principal) throw unauthenticated(request, 'sign in at /auth/signin to use the admin console');
+  // An add-in token is not the console's credential, whoever holds it (admin rights come with the
+  // console's session only): unauthenticated here, not "not an admin", which would mislead an admin.
+  if (!principal.isTenantAdmin && bearerToken(request) !== undefined)
+    throw unauthenticated(
+      request,
+      'the admin API takes the admin console’s session (sign in at /auth/signin), not an add-in token',
+    );
   if (!principal.isTenantAdmin)
     throw new HttpError('forbidden', 'only tenant admins may use the admin console');
   return principal;

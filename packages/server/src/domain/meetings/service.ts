@@ -244,6 +244,15 @@ export class MeetingService {
       end.getTime() !== current.end.getTime() ||
       JSON.stringify(recurrence) !== JSON.stringify(current.recurrence) ||
       (recurrence !== null && timeZone !== current.timeZone);
+    // Nothing to change (a client that sends back what it read): no new version, audit entry or room
+    // update, which would also make a concurrent writer's PATCH fail for nothing.
+    if (
+      !timesChanged &&
+      timeZone === current.timeZone &&
+      (patch.subject === undefined || patch.subject === current.subject) &&
+      sameOptions(options, current.options)
+    )
+      return current;
     if (writeOptions.refuseExpired && timesChanged) {
       refuseExpired(times, tenant.settings.retentionDays, current.seriesSeenOn, this.#now());
     }
@@ -283,9 +292,7 @@ export class MeetingService {
     };
     const next = await this.#seal(plain);
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.meetings.update(next))) {
-        throw new DomainError('concurrent_update', 'the meeting changed meanwhile; read it again and retry');
-      }
+      if (!(await tx.meetings.update(next))) await lostRace(tx.meetings, actor, id);
       await tx.audit.append(auditEntry(actor, 'meeting.updated', id), this.#now());
     });
     const meeting = this.#plain(plain);
@@ -308,9 +315,7 @@ export class MeetingService {
       updatedAt: this.#now().toISOString(),
     };
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.meetings.update(next))) {
-        throw new DomainError('concurrent_update', 'the meeting changed meanwhile; read it again and retry');
-      }
+      if (!(await tx.meetings.update(next))) await lostRace(tx.meetings, actor, id);
       await tx.audit.append(auditEntry(actor, 'meeting.cancelled', id), this.#now());
     });
     return this.#open(next);
@@ -659,4 +664,22 @@ async function discardRoom(provider: MeetingProvider, room: RoomDetails, meeting
   } catch {
     // Nothing to undo on our side: the room was never stored.
   }
+}
+
+function sameOptions(a: MeetingOptions, b: MeetingOptions): boolean {
+  return a.guestPin === b.guestPin && a.lobby === b.lobby && a.language === b.language;
+}
+
+/**
+ * A guarded write found another version: a change won (409, read again and retry) or a deletion did
+ * (404, as a read would now answer: retrying cannot succeed).
+ */
+async function lostRace(
+  meetings: Pick<Store['meetings'], 'findById'>,
+  actor: Principal,
+  id: string,
+): Promise<never> {
+  const now = await meetings.findById(actor.tenantId, id);
+  if (!now || now.organizerId !== actor.userId) throw new DomainError('meeting_not_found', 'no such meeting');
+  throw new DomainError('concurrent_update', 'the meeting changed meanwhile; read it again and retry');
 }

@@ -101,7 +101,8 @@ export const CreateMeetingBody = Type.Object(
         minLength: 8,
         maxLength: 128,
         pattern: '^[A-Za-z0-9._:-]+$',
-        description: 'One per Outlook item: a repeated create with the same key returns the same meeting',
+        description:
+          'One per Outlook item, not per request: a repeated create with the same key (a retry, or a second click on the same item) answers 200 with the meeting already made for that item, as it is now (cancelled included), and ignores the rest of its body; change the meeting with PATCH. A key of a deleted meeting makes a new one. Only a series asked for with the key of a single meeting (or the reverse) that never changed shape is refused (422 idempotency_key_reused).',
       }),
     ),
     options: Type.Optional(MeetingOptions),
