@@ -40,6 +40,11 @@ export interface FakeItemState {
   seriesId?: string | null;
   /** Saved custom properties (what Outlook would persist). */
   customProperties: Record<string, unknown>;
+  /**
+   * Given to fakeOutlook, the item has Mailbox 1.11's sessionData (and the fake claims Mailbox 1.11):
+   * the item's session data, shared by every runtime, as Office.SessionData keeps it.
+   */
+  sessionData?: Record<string, string>;
   notifications: Map<string, NotificationDetails>;
   /** Names of calls that fail, e.g. 'body.setAsync'. */
   failing: Set<string>;
@@ -132,6 +137,8 @@ export function fakeOutlook(
   };
   const dialogs: FakeDialog[] = [];
   const enhanced = state.locations !== undefined;
+  const session = state.sessionData !== undefined;
+  const mailboxMinor = session ? 11 : 8;
   const syncLocation = () => {
     if (state.locations) state.location = state.locations.map((l) => l.displayName).join('; ');
   };
@@ -183,11 +190,11 @@ export function fakeOutlook(
   const data = {
     host: 'outlook',
     context: {
-      ...(enhanced
+      ...(enhanced || session
         ? {
             requirements: {
               isSetSupported: (name: string, version = '1.1') =>
-                name === 'Mailbox' && Number(version.split('.')[1] ?? 0) <= 8,
+                name === 'Mailbox' && Number(version.split('.')[1] ?? 0) <= mailboxMinor,
             },
           }
         : {}),
@@ -280,6 +287,25 @@ export function fakeOutlook(
           },
           loadCustomPropertiesAsync: (cb: OfficeCallback<CustomPropertiesLike>) =>
             call('loadCustomPropertiesAsync', cb, customProperties),
+          ...(session
+            ? {
+                sessionData: {
+                  // A key never set answers null.
+                  getAsync: (name: string, cb: OfficeCallback<string | null>) =>
+                    call('sessionData.getAsync', cb, () => state.sessionData?.[name] ?? null),
+                  setAsync: (name: string, value: string, cb: OfficeCallback<void>) =>
+                    call('sessionData.setAsync', cb, () => {
+                      if (typeof value !== 'string') throw new Error('session data values are strings');
+                      state.sessionData = { ...state.sessionData, [name]: value };
+                    }),
+                  removeAsync: (name: string, cb: OfficeCallback<void>) =>
+                    call('sessionData.removeAsync', cb, () => {
+                      const { [name]: _gone, ...rest } = state.sessionData ?? {};
+                      state.sessionData = rest;
+                    }),
+                },
+              }
+            : {}),
           notificationMessages: {
             replaceAsync: (key: string, details: NotificationDetails, cb?: OfficeCallback<void>) =>
               call('notificationMessages.replaceAsync', cb, () => {

@@ -23,6 +23,7 @@ import {
   stringProp,
   updateBody,
   writeBody,
+  writeSessionMeeting,
 } from './item.js';
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { type LocationField, locationField } from './location-field.js';
@@ -195,6 +196,7 @@ async function forgetMeeting(ctx: AddinContext, item: AppointmentComposeLike): P
   if (added) await locationField(ctx.office, item).remove(added);
   for (const name of Object.values(PROPS)) props.remove(name);
   await saveProps(props);
+  await writeSessionMeeting(ctx.office, item, null);
 }
 
 /**
@@ -257,6 +259,8 @@ async function writeMeetingIntoItem(
     if (!hadBlock && after.content !== before.content) await undo(item, location, meeting, appended);
     throw error;
   }
+  // For the send check in classic Outlook, which may not see the properties yet (item.ts).
+  await writeSessionMeeting(ctx.office, item, meeting);
   return true;
 }
 

@@ -112,6 +112,79 @@ export function stringProp(props: CustomPropertiesLike, name: string): string | 
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+/**
+ * The meeting id and join URL are also kept in the item's session data (Mailbox 1.11). Classic Outlook
+ * on Windows keeps custom properties saved in compose mode only once the item is closed or
+ * `item.saveAsync` is called (learn.microsoft.com/office/dev/add-ins/outlook/metadata-for-an-outlook-add-in,
+ * and the CustomProperties.saveAsync reference), so its OnAppointmentSend runtime may find none for a
+ * meeting added in the same window; session data "is specific to a single mail item" and is shared by
+ * the add-in's runtimes for it (learn.microsoft.com/javascript/api/outlook/office.sessiondata).
+ */
+export interface SessionMeeting {
+  readonly meetingId: string;
+  readonly joinUrl: string | null;
+}
+
+function sessionData(office: OfficeLike, item: AppointmentComposeLike) {
+  // The property can be missing even where Mailbox 1.11 is claimed (github.com/OfficeDev/office-js/issues/4169).
+  if (!office.context.requirements?.isSetSupported('Mailbox', '1.11')) return null;
+  const data = item.sessionData;
+  return data && typeof data.setAsync === 'function' ? data : null;
+}
+
+/** Records (or, with null, forgets) the item's meeting in its session data; never fails. */
+export async function writeSessionMeeting(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+  meeting: { readonly id: string; readonly joinUrl: string } | null,
+): Promise<void> {
+  try {
+    const data = sessionData(office, item);
+    if (!data) return;
+    if (meeting) {
+      await officeCall<void>((cb) => data.setAsync(PROPS.meetingId, meeting.id, cb));
+      await officeCall<void>((cb) => data.setAsync(PROPS.joinUrl, meeting.joinUrl, cb));
+    } else {
+      // Removing a key that is not there may fail: each is tried.
+      await officeCall<void>((cb) => data.removeAsync(PROPS.meetingId, cb)).catch(() => undefined);
+      await officeCall<void>((cb) => data.removeAsync(PROPS.joinUrl, cb));
+    }
+  } catch {
+    // Session data only backs up the custom properties (mobile clients refuse it: FeatureNotEnabled).
+  }
+}
+
+/** The meeting recorded in the item's session data, or null (none, or no session data here). */
+export async function readSessionMeeting(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+): Promise<SessionMeeting | null> {
+  const data = sessionData(office, item);
+  if (!data) return null;
+  // A key never set may come back failed or null: both mean none.
+  const read = (name: string) =>
+    officeCall<string | null>((cb) => data.getAsync(name, cb)).then(
+      (v) => (typeof v === 'string' && v !== '' ? v : null),
+      () => null,
+    );
+  const meetingId = await read(PROPS.meetingId);
+  return meetingId ? { meetingId, joinUrl: await read(PROPS.joinUrl) } : null;
+}
+
+/**
+ * The meeting the item records: its custom properties first; when they name none, its session data
+ * (another runtime's unsaved properties in classic Outlook, see SessionMeeting).
+ */
+export async function recordedMeeting(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+  props: CustomPropertiesLike,
+): Promise<SessionMeeting | null> {
+  const meetingId = stringProp(props, PROPS.meetingId);
+  if (meetingId) return { meetingId, joinUrl: stringProp(props, PROPS.joinUrl) };
+  return readSessionMeeting(office, item);
+}
+
 /** The zone the device shows times in (an IANA name), or undefined where Intl cannot tell. */
 function deviceTimeZone(): string | undefined {
   try {

@@ -9,7 +9,7 @@ import { type AddMeetingResult, addMeeting } from './add-meeting.js';
 import { ApiError } from './api.js';
 import type { AddinContext } from './context.js';
 import { type Lang, t } from './i18n.js';
-import { loadProps, PROPS, readBody, stringProp } from './item.js';
+import { loadProps, readBody, recordedMeeting } from './item.js';
 import { hasIntactMeetingBlock } from './join-block.js';
 import { itemNotifier } from './notify.js';
 import { currentItem } from './office.js';
@@ -51,11 +51,12 @@ export type SendCheck =
 export async function checkBeforeSend(ctx: Pick<AddinContext, 'office'>, lang: Lang): Promise<SendCheck> {
   try {
     const item = currentItem(ctx.office);
-    const props = await loadProps(item);
-    const meetingId = stringProp(props, PROPS.meetingId);
-    if (!meetingId) return { allowEvent: true };
+    // Classic Outlook on Windows may not show this runtime the custom properties saved in the same
+    // compose window yet (item.ts, SessionMeeting): the session data then names the meeting.
+    const recorded = await recordedMeeting(ctx.office, item, await loadProps(item));
+    if (!recorded) return { allowEvent: true };
     const body = await readBody(item);
-    if (hasIntactMeetingBlock(body, meetingId, stringProp(props, PROPS.joinUrl))) return { allowEvent: true };
+    if (hasIntactMeetingBlock(body, recorded.meetingId, recorded.joinUrl)) return { allowEvent: true };
     return { allowEvent: false, errorMessage: t(lang, 'sendBlocked') };
   } catch {
     // SoftBlock: a check that cannot run must not stop the user from sending.

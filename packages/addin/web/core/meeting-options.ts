@@ -2,7 +2,7 @@
 import { findJoinBlock, replaceJoinBlock } from '../../../server/src/instructions/marker.js';
 import type { Meeting, MeetingOptions } from './api.js';
 import { type AddinContext, authorized } from './context.js';
-import { loadProps, PROPS, readBody, stringProp, updateBody } from './item.js';
+import { loadProps, PROPS, readBody, recordedMeeting, stringProp, updateBody } from './item.js';
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { currentItem } from './office.js';
 
@@ -27,8 +27,11 @@ export async function readMeetingState(ctx: AddinContext): Promise<ItemMeetingSt
   const item = currentItem(ctx.office);
   const props = await loadProps(item);
   const body = await readBody(item);
-  const meetingId = stringProp(props, PROPS.meetingId);
-  const joinUrl = stringProp(props, PROPS.joinUrl);
+  // In classic Outlook a meeting added by the ribbon may be only in the session data until the item is
+  // saved (item.ts, SessionMeeting).
+  const recorded = await recordedMeeting(ctx.office, item, props);
+  const meetingId = recorded?.meetingId ?? null;
+  const joinUrl = recorded?.joinUrl ?? null;
   return {
     meetingId,
     joinUrl,

@@ -102,6 +102,16 @@ export interface AppointmentComposeLike {
   /** Mailbox 1.7; absent on older clients. */
   readonly recurrence?: { getAsync(callback: OfficeCallback<RecurrenceLike | null>): void } | null;
   loadCustomPropertiesAsync(callback: OfficeCallback<CustomPropertiesLike>): void;
+  /**
+   * Mailbox 1.11 (Office.SessionData): string values kept for this item while it is composed, shared
+   * by the add-in's runtimes (learn.microsoft.com/javascript/api/outlook/office.sessiondata). Absent on
+   * older clients, and at times on clients that claim 1.11 (github.com/OfficeDev/office-js/issues/4169).
+   */
+  readonly sessionData?: {
+    getAsync(name: string, callback: OfficeCallback<string | null>): void;
+    setAsync(name: string, value: string, callback: OfficeCallback<void>): void;
+    removeAsync(name: string, callback: OfficeCallback<void>): void;
+  };
   /** Absent on Outlook for Android and iOS, which show no notification bar while organising. */
   readonly notificationMessages?: {
     replaceAsync(key: string, details: NotificationDetails, callback?: OfficeCallback<void>): void;

@@ -15,7 +15,16 @@ import { ApiError } from './api.js';
 import { blockOwner } from './block-owner.js';
 import { type AddinContext, authorized, describeError, ensureSession, errorDetail } from './context.js';
 import { t } from './i18n.js';
-import { type ItemBody, loadProps, PROPS, readBody, saveProps, stringProp, updateBody } from './item.js';
+import {
+  type ItemBody,
+  loadProps,
+  PROPS,
+  readBody,
+  saveProps,
+  stringProp,
+  updateBody,
+  writeSessionMeeting,
+} from './item.js';
 import { meetingFilter } from './join-block.js';
 import { findJoinUrlEntry } from './location.js';
 import { locationField } from './location-field.js';
@@ -86,6 +95,7 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     stage = 'forgetting';
     for (const name of Object.values(PROPS)) props.remove(name);
     await saveProps(props);
+    await writeSessionMeeting(ctx.office, item, null);
     if (notFound) {
       const message = t(ctx.lang, 'removeNotFound');
       await notify.error(message);

@@ -92,7 +92,13 @@
   const log = [];
   const record = (type, detail) => log.push({ type, at: performance.now(), ...(detail || {}) });
   let seq = 0;
-  const item = { id: null, customProperties: null, sent: false };
+  // customProperties: the add-in's properties as last saved by any of its runtimes (what a save writes);
+  // savedProperties: those the saved item holds (see 'item.customProperties.load'); sessionData: the
+  // item's Office.SessionData, shared by the add-in's runtimes while the item is open.
+  const item = { id: null, customProperties: null, savedProperties: null, sessionData: {}, sent: false };
+  // Classic Outlook on Windows (the default): the JavaScript-only event runtime; runtime=browser emulates
+  // Outlook on the web, new Outlook and Mac.
+  const classic = config.runtime !== 'browser';
   const notifications = new Map();
   const frames = new Map();
   const dialogs = new Map();
@@ -300,9 +306,17 @@
     };
   }
 
+  /** The item was saved (or closed): every runtime now sees the custom properties last saved. */
+  function commitProperties() {
+    item.savedProperties = item.customProperties;
+    for (const frame of frames.values()) frame.customProperties = undefined;
+  }
+
   function load(data) {
     item.id = data.id;
     item.customProperties = data.customProperties;
+    item.sessionData = {};
+    commitProperties();
     item.sent = false;
     fields.subject.value = data.subject;
     fields.attendees.value = data.attendees.join('; ');
@@ -445,6 +459,7 @@
     if (!response.ok)
       throw hostError('GenericResponseError', `saving failed (HTTP ${response.status})`, 9020);
     item.id = (await response.json()).id;
+    commitProperties();
     const url = new URL(location.href);
     url.searchParams.set('event', item.id);
     history.replaceState(null, '', url);
@@ -656,14 +671,44 @@
     },
     'item.body.setSelectedData': (_, args) => insertAtSelection(fragmentOf(args.data, args.coercionType)),
     'item.recurrence.get': () => recurrence(),
-    'item.customProperties.load': () => item.customProperties || {},
-    'item.customProperties.save': (_, args) => {
+    // "In classic Outlook on Windows, custom properties saved while in compose mode only persist after
+    // the item being composed is closed or after Office.context.mailbox.item.saveAsync is called"
+    // (learn.microsoft.com/office/dev/add-ins/outlook/metadata-for-an-outlook-add-in). Emulating classic
+    // Outlook, a runtime sees what it saved itself, and otherwise what the item held when it was last
+    // saved or opened; Save, Send, item.saveAsync and closing the item (New event) make the last saved
+    // properties everyone's. Outlook on the web (runtime=browser) shows every runtime the last saved.
+    'item.customProperties.load': (frame) =>
+      (classic ? (frame.customProperties ?? item.savedProperties) : item.customProperties) || {},
+    'item.customProperties.save': (frame, args) => {
       const json = JSON.stringify(args.properties || {});
       // Outlook keeps at most 2,500 characters of custom properties per add-in and item.
       if (json.length > 2500)
         throw hostError('ItemNotSaved', 'Custom properties exceed 2,500 characters.', 9041);
       item.customProperties = JSON.parse(json);
-      record('customProperties.saved', { properties: item.customProperties });
+      frame.customProperties = JSON.parse(json);
+      record('customProperties.saved', { properties: item.customProperties, frameKind: frame.kind });
+    },
+    // Office.SessionData (Mailbox 1.11): "specific to a single mail item", shared by the add-in's
+    // runtimes, gone when the item is closed; string values, 50,000 characters
+    // per add-in (learn.microsoft.com/javascript/api/outlook/office.sessiondata). A key never set
+    // answers null.
+    'item.sessionData.get': (_, args) => item.sessionData[String(args.name)] ?? null,
+    'item.sessionData.getAll': () => ({ ...item.sessionData }),
+    'item.sessionData.set': (frame, args) => {
+      if (typeof args.name !== 'string' || args.name === '' || typeof args.value !== 'string')
+        throw hostError('InvalidFormatError', 'A string key and a string value are expected.', 2000);
+      const next = { ...item.sessionData, [args.name]: args.value };
+      const size = Object.entries(next).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      if (size > 50000)
+        throw hostError('DataExceedsMaximumSize', 'Session data exceeds 50,000 characters.', 1000);
+      item.sessionData = next;
+      record('sessionData.set', { name: args.name, frameKind: frame.kind });
+    },
+    'item.sessionData.remove': (_, args) => {
+      delete item.sessionData[String(args.name)];
+    },
+    'item.sessionData.clear': () => {
+      item.sessionData = {};
     },
     'item.save': () => persist(),
     'item.notifications.add': (_, args) => {

@@ -270,6 +270,14 @@
         removeAsync: method('item.notifications.remove', 1, (rest) => ({ key: rest[0] })),
         getAllAsync: method('item.notifications.getAll', 0, () => ({})),
       },
+      // Office.SessionData (Mailbox 1.11): the item's string values, kept by the host for every runtime.
+      sessionData: {
+        getAsync: method('item.sessionData.get', 1, (rest) => ({ name: rest[0] })),
+        getAllAsync: method('item.sessionData.getAll', 0, () => ({})),
+        setAsync: method('item.sessionData.set', 2, (rest) => ({ name: rest[0], value: rest[1] })),
+        removeAsync: method('item.sessionData.remove', 1, (rest) => ({ name: rest[0] })),
+        clearAsync: method('item.sessionData.clear', 0, () => ({})),
+      },
       loadCustomPropertiesAsync(callback, userContext) {
         settle(hostCall('item.customProperties.load', {}), callback, userContext, customProperties);
       },
