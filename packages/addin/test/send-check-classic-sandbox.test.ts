@@ -19,6 +19,7 @@ import {
 } from '../../emulators/test/sandbox-support.js';
 import { findJoinBlock } from '../../server/src/instructions/marker.js';
 import {
+  countLog,
   type DemoServer,
   sandboxPerTest,
   signInThroughDialog,
@@ -39,14 +40,7 @@ sandboxPerTest((session) => {
 
 const taskpane = () => page.frameLocator('[data-testid="taskpane-frame"]');
 
-const logCount = (type: string) =>
-  page.evaluate(
-    (t) =>
-      (globalThis as unknown as SandboxGlobal).__outlookSandbox.log.filter(
-        (e: SandboxLogEntry) => e.type === t,
-      ).length,
-    type,
-  );
+const logCount = (type: string) => countLog(page, type);
 
 async function addWithButton(): Promise<void> {
   await signInThroughDialog(page, () => page.getByTestId(ADD).click(), ADELE.account);

@@ -96,7 +96,8 @@ export async function sessionToken(page: Page): Promise<string> {
   return token;
 }
 
-const countLog = (page: Page, type: string) =>
+/** How many entries of `type` the sandbox has logged so far. */
+export const countLog = (page: Page, type: string) =>
   page.evaluate(
     (t) =>
       (globalThis as unknown as SandboxGlobal).__outlookSandbox.log.filter(
