@@ -63,18 +63,36 @@ const MEETING_ID = /^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$/;
 const MAX_MEETING_ID = 128;
 /** Join URL path, plain or percent-encoded (Safe Links puts the original URL in a query parameter). */
 const SLUG_IN_URL = /(?:\/|%2f)m(?:\/|%2f)([A-Za-z0-9_-]{8,128})(?![A-Za-z0-9_-])/gi;
-/** A whole join link, up to the end of its slug. */
-const JOIN_LINK = /https?:\/\/[^\s"'<>]*?(?:\/|%2f)m(?:\/|%2f)([A-Za-z0-9_-]{8,128})(?![A-Za-z0-9_-])/i;
+const LINK_SCHEME = /https?:\/\//i;
+const NOT_IN_URL = /[\s"'<>]/;
 const SEPARATOR_RUN = new RegExp(`_{${MIN_SEPARATOR_LENGTH},}`, 'g');
 const COMMENT_MARKER = /<!--\s*roomlink:(begin|end)(?:\s+id=([A-Za-z0-9_-]+))?\s*-->/gi;
 const ELEMENT_TOKEN = /roomlink-join-(begin|end)/gi;
-/** Elements Outlook wraps content in; body, table cells and the like are never widened over. */
-const WRAPPER_OPEN_AT_END = /<(div|span|p|font)\b(?:[^<>"']|"[^"]*"|'[^']*')*>\s*$/i;
+/**
+ * Elements Outlook wraps content in; body, table cells and the like are never widened over. Quoted
+ * attribute values may not hold `<` (Outlook writes it `&lt;`), so a failed match stops at the next
+ * tag instead of running on to the end of the body.
+ */
+const WRAPPER_OPEN_AT_END = /<(div|span|p|font)\b(?:[^<>"']|"[^"<]*"|'[^'<]*')*>\s*$/i;
 /** How far apart the pieces of one block may lie before they are taken to be unrelated. */
 const MAX_MARKER_GAP = 2048;
 const MAX_TEXT_DISTANCE = 16_384;
 const MAX_HTML_DISTANCE = 65_536;
 const MAX_BLOCKS = 32;
+/**
+ * The body is someone's input (an invitation from outside lands in the calendar that sync reads),
+ * so every scan below is linear in the body, whatever it holds: no scan starts over from each
+ * match, and what a block can plausibly have is capped.
+ */
+const MAX_MARKERS = 8 * MAX_BLOCKS;
+/** A block's sentinels carry four tokens (class and id, begin and end); the rest is not read. */
+const MAX_TOKENS = 4 * MAX_MARKERS;
+/** A sentinel's start tag is ~150 characters, a few hundred with Outlook's prefixes and styles. */
+const MAX_TAG_LENGTH = 4096;
+/** Outlook adds a few wrappers around a block; a body nested deeper is not widened further. */
+const MAX_WRAPPERS = 16;
+/** The longest URL text before a join link's `/m/` that still counts as one link. */
+const MAX_LINK_PREFIX = 2048;
 
 const SEPARATOR_SPAN = `<span style="white-space:nowrap;color:#5F5F5F;opacity:.36">${SEPARATOR_LINE}</span>`;
 const SEPARATOR_STYLE = 'width:100%;height:20px';
@@ -129,8 +147,21 @@ export function findJoinBlock(
 export function findJoinLink(
   body: string,
 ): { readonly slug: string; readonly start: number; readonly end: number } | null {
-  const link = JOIN_LINK.exec(body);
-  return link ? { slug: link[1] as string, start: link.index, end: link.index + link[0].length } : null;
+  let tried = 0;
+  for (const url of body.matchAll(SLUG_IN_URL)) {
+    if (++tried > MAX_MARKERS) break;
+    const start = linkStart(body, url.index);
+    if (start !== -1) return { slug: url[1] as string, start, end: url.index + url[0].length };
+  }
+  return null;
+}
+
+/** Where the `http(s)://` link holding the slug at `index` starts (its first scheme), or -1. */
+function linkStart(body: string, index: number): number {
+  let run = index;
+  while (run > 0 && index - run < MAX_LINK_PREFIX && !NOT_IN_URL.test(body[run - 1] as string)) run--;
+  const scheme = LINK_SCHEME.exec(body.slice(run, index));
+  return scheme ? run + scheme.index : -1;
 }
 
 /** Every Roomlink block in the body, in order (a body normally has one). */
@@ -221,7 +252,9 @@ function listHtmlBlocks(body: string): JoinBlockLocation[] {
 }
 
 function blocksFromMarkers(body: string): JoinBlockLocation[] {
-  const markers = [...commentMarkers(body), ...elementMarkers(body)].sort((a, b) => a.start - b.start);
+  const markers = [...commentMarkers(body), ...elementMarkers(body)]
+    .sort((a, b) => a.start - b.start)
+    .slice(0, MAX_MARKERS);
   const blocks: JoinBlockLocation[] = [];
   let k = 0;
   while (k < markers.length && blocks.length < MAX_BLOCKS) {
@@ -274,7 +307,7 @@ function onlyMarkup(html: string): boolean {
   return (
     html
       .replace(/<!--[\s\S]*?-->/g, '')
-      .replace(/<(?:[^<>"']|"[^"]*"|'[^']*')*>/g, '')
+      .replace(/<(?:[^<>"']|"[^"<]*"|'[^'<]*')*>/g, '')
       .replace(/&nbsp;|&#160;|&#xa0;|\s/gi, '').length === 0
   );
 }
@@ -282,6 +315,7 @@ function onlyMarkup(html: string): boolean {
 function commentMarkers(body: string): Marker[] {
   const out: Marker[] = [];
   for (const m of body.matchAll(COMMENT_MARKER)) {
+    if (out.length >= MAX_MARKERS) break;
     const role = (m[1] as string).toLowerCase() === 'begin' ? 'begin' : 'end';
     out.push(withId({ role, start: m.index, end: m.index + m[0].length }, m[2]));
   }
@@ -291,22 +325,43 @@ function commentMarkers(body: string): Marker[] {
 /** Sentinel elements, found by their class or id token wherever Outlook left it. */
 function elementMarkers(body: string): Marker[] {
   const out: Marker[] = [];
-  const seen = new Set<number>();
+  const closes = new ClosingTags(body);
+  // The tokens come in order, so the `<` before each is found by walking forward once over the
+  // body, and the tag it opens is read once however many tokens it holds.
+  let open = -1;
+  let nextOpen = body.indexOf('<');
+  let tag: Tag | null = null;
+  // Each role is tried once per tag: its identity is read from all of the tag's attributes at once.
+  const tried = new Set<Marker['role']>();
+  let tokens = 0;
   for (const m of body.matchAll(ELEMENT_TOKEN)) {
-    const tag = enclosingTag(body, m.index);
-    if (!tag || seen.has(tag.start)) continue;
+    if (out.length >= MAX_MARKERS || ++tokens > MAX_TOKENS) break;
+    if (nextOpen !== -1 && nextOpen < m.index) {
+      while (nextOpen !== -1 && nextOpen < m.index) {
+        open = nextOpen;
+        nextOpen = body.indexOf('<', nextOpen + 1);
+      }
+      tag = tagAt(body, open);
+      tried.clear();
+    }
     const role = (m[1] as string).toLowerCase() === 'begin' ? 'begin' : 'end';
-    const identity = markerIdentity(body.slice(tag.start, tag.end), role);
-    if (!identity) continue;
-    seen.add(tag.start);
-    if (role === 'begin') {
-      out.push(withId({ role, start: tag.start, end: tag.end }, identity.meetingId));
-    } else {
-      const close = balancedClose(body, tag.name, tag.end);
-      if (close !== -1) out.push(withId({ role, start: tag.start, end: close }, identity.meetingId));
+    if (!tag || tag.end <= m.index || tried.has(role)) continue;
+    tried.add(role);
+    const marker = sentinel(body, tag, role, closes);
+    if (marker) {
+      out.push(marker);
+      tag = null;
     }
   }
   return out;
+}
+
+function sentinel(body: string, tag: Tag, role: Marker['role'], closes: ClosingTags): Marker | null {
+  const identity = markerIdentity(body.slice(tag.start, tag.end), role);
+  if (!identity) return null;
+  if (role === 'begin') return withId({ role, start: tag.start, end: tag.end }, identity.meetingId);
+  const close = closes.after(tag.name, tag.start);
+  return close === -1 ? null : withId({ role, start: tag.start, end: close }, identity.meetingId);
 }
 
 function withId(marker: Omit<Marker, 'meetingId'>, meetingId: string | undefined): Marker {
@@ -319,30 +374,30 @@ interface Tag {
   readonly end: number;
 }
 
-/** The start tag whose attributes contain `index`, if any. */
-function enclosingTag(body: string, index: number): Tag | null {
-  const start = body.lastIndexOf('<', index);
-  if (start === -1) return null;
+/** The start tag opening at `start`, if one does. */
+function tagAt(body: string, start: number): Tag | null {
   const name = /^<([a-zA-Z][a-zA-Z0-9:]*)/.exec(body.slice(start, start + 64))?.[1];
   if (!name) return null;
   const end = tagEnd(body, start + 1 + name.length);
-  if (end === -1 || end <= index) return null;
-  return { name: name.toLowerCase(), start, end };
+  return end === -1 ? null : { name: name.toLowerCase(), start, end };
 }
 
-/** Index just past the `>` closing a tag, skipping quoted attribute values. */
+/**
+ * Index just past the `>` closing a tag, skipping quoted attribute values, or -1. A `<` ends the
+ * search even inside quotes (Outlook writes it `&lt;` there), so no two searches cover the same text.
+ */
 function tagEnd(body: string, from: number): number {
   let quote = '';
-  for (let i = from; i < body.length; i++) {
+  const last = Math.min(body.length, from + MAX_TAG_LENGTH);
+  for (let i = from; i < last; i++) {
     const c = body[i];
+    if (c === '<') return -1;
     if (quote) {
       if (c === quote) quote = '';
     } else if (c === '"' || c === "'") {
       quote = c;
     } else if (c === '>') {
       return i + 1;
-    } else if (c === '<') {
-      return -1;
     }
   }
   return -1;
@@ -351,8 +406,13 @@ function tagEnd(body: string, from: number): number {
 const ATTRIBUTE = /([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
 
 /** The marker's meeting id (when its id attribute survived), or null when the token is not a marker. */
+const SENTINEL_WORD = {
+  begin: /^(?:x_)*roomlink-join-begin(?:-([A-Za-z0-9_-]+))?$/i,
+  end: /^(?:x_)*roomlink-join-end(?:-([A-Za-z0-9_-]+))?$/i,
+} as const;
+
 function markerIdentity(tagText: string, role: 'begin' | 'end'): { meetingId?: string } | null {
-  const token = new RegExp(`^(?:x_)*roomlink-join-${role}(?:-([A-Za-z0-9_-]+))?$`, 'i');
+  const token = SENTINEL_WORD[role];
   let identity: { meetingId?: string } | null = null;
   const attributes = tagText.replace(/^<[a-zA-Z][a-zA-Z0-9:]*/, '').replace(/\/?>$/, '');
   for (const a of attributes.matchAll(ATTRIBUTE)) {
@@ -367,24 +427,45 @@ function markerIdentity(tagText: string, role: 'begin' | 'end'): { meetingId?: s
   return identity;
 }
 
-/** Index just past the end tag matching the element opened before `from`, or -1. */
-function balancedClose(body: string, name: string, from: number): number {
-  const tags = new RegExp(`<(/?)${name}(?=[\\s/>])(?:[^<>"']|"[^"]*"|'[^']*')*>`, 'gi');
-  tags.lastIndex = from;
-  let depth = 1;
-  for (let m = tags.exec(body); m; m = tags.exec(body)) {
-    if (m[1]) depth--;
-    else if (!m[0].endsWith('/>')) depth++;
-    if (depth === 0) return m.index + m[0].length;
+/**
+ * For each element of a name, where it closes: one pass over the body per name, whatever the number
+ * of sentinels asking (each used to count depth from its own start to the end of the body).
+ */
+class ClosingTags {
+  readonly #pairs = new Map<string, Map<number, number>>();
+  constructor(private readonly body: string) {}
+
+  /** Index just past the end tag matching the element whose start tag is at `start`, or -1. */
+  after(name: string, start: number): number {
+    let pairs = this.#pairs.get(name);
+    if (!pairs) {
+      pairs = pairTags(this.body, name);
+      this.#pairs.set(name, pairs);
+    }
+    return pairs.get(start) ?? -1;
   }
-  return -1;
+}
+
+function pairTags(body: string, name: string): Map<number, number> {
+  const tags = new RegExp(`<(/?)${name}(?=[\\s/>])(?:[^<>"']|"[^"<]*"|'[^'<]*')*>`, 'gi');
+  const open: number[] = [];
+  const pairs = new Map<number, number>();
+  for (const m of body.matchAll(tags)) {
+    if (m[1]) {
+      const start = open.pop();
+      if (start !== undefined) pairs.set(start, m.index + m[0].length);
+    } else if (!m[0].endsWith('/>')) {
+      open.push(m.index);
+    }
+  }
+  return pairs;
 }
 
 /** Widens [start, end) over elements that wrap nothing but the range. */
 function widen(body: string, start: number, end: number): [number, number] {
   let s = start;
   let e = end;
-  for (;;) {
+  for (let wrappers = 0; wrappers < MAX_WRAPPERS; wrappers++) {
     const before = body.slice(Math.max(0, s - 4096), s);
     const open = WRAPPER_OPEN_AT_END.exec(before);
     if (!open) break;
@@ -417,11 +498,17 @@ function blocksFromSeparators(body: string, kind: BodyKind): JoinBlockLocation[]
   const maxDistance = kind === 'text' ? MAX_TEXT_DISTANCE : MAX_HTML_DISTANCE;
   const blocks: JoinBlockLocation[] = [];
   let consumed = 0;
+  // URLs and separators both come in order: one walk over each finds every URL's neighbours.
+  let next = 0;
   for (const url of body.matchAll(SLUG_IN_URL)) {
-    if (url.index < consumed || blocks.length >= MAX_BLOCKS) continue;
+    if (blocks.length >= MAX_BLOCKS) break;
+    if (url.index < consumed) continue;
     const urlEnd = url.index + url[0].length;
-    const before = lastBefore(separators, url.index);
-    const after = separators.find((s) => s.start >= urlEnd);
+    while (next < separators.length && (separators[next] as Span).end <= url.index) next++;
+    const before = separators[next - 1];
+    let following = next;
+    while (following < separators.length && (separators[following] as Span).start < urlEnd) following++;
+    const after = separators[following];
     if (!before || !after || before.end < consumed) continue;
     if (url.index - before.end > maxDistance || after.start - urlEnd > maxDistance) continue;
     let start = before.start;
@@ -453,15 +540,6 @@ function separatorElement(body: string, first: Span, last: Span): [number, numbe
   const close = /<\/(?:div|p)\s*>/i.exec(body.slice(last.end, last.end + 2048));
   const end = close ? last.end + close.index + close[0].length : last.end;
   return [start, end];
-}
-
-function lastBefore(spans: readonly Span[], index: number): Span | undefined {
-  let found: Span | undefined;
-  for (const s of spans) {
-    if (s.end > index) break;
-    found = s;
-  }
-  return found;
 }
 
 function located(body: string, start: number, end: number, meetingId: string | undefined): JoinBlockLocation {
