@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeJoinBlock } from '../../server/src/instructions/marker.js';
 import { addMeeting } from '../web/core/add-meeting.js';
-import { PROPS } from '../web/core/item.js';
+import { PROPS, SESSION_REMOVED } from '../web/core/item.js';
 import { checkBeforeSend } from '../web/core/launch-events.js';
 import { readMeetingState } from '../web/core/meeting-options.js';
 import { removeMeeting } from '../web/core/remove-meeting.js';
@@ -58,9 +58,11 @@ describe('session data (Mailbox 1.11)', () => {
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });
     expect((await addMeeting(ctx)).status).toBe('added');
 
+    const id = String(outlook.state.customProperties[PROPS.meetingId]);
     expect((await removeMeeting(ctx)).status).toBe('removed');
 
-    expect(outlook.state.sessionData).toEqual({});
+    // The meeting's keys go; the mark of its removal stays (session-data-removed.test.ts).
+    expect(outlook.state.sessionData).toEqual({ [SESSION_REMOVED]: id });
     outlook.state.customProperties = {};
     expect(await checkBeforeSend({ office: outlook.office }, 'en')).toEqual({ allowEvent: true });
   });

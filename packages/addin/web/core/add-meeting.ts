@@ -24,6 +24,7 @@ import {
   updateBody,
   writeBody,
   writeSessionMeeting,
+  writeSessionRemoval,
 } from './item.js';
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { type LocationField, locationField } from './location-field.js';
@@ -194,9 +195,10 @@ async function forgetMeeting(ctx: AddinContext, item: AppointmentComposeLike): P
   }
   const added = stringProp(props, PROPS.location);
   if (added) await locationField(ctx.office, item).remove(added);
+  const forgotten = stringProp(props, PROPS.meetingId);
   for (const name of Object.values(PROPS)) props.remove(name);
   await saveProps(props);
-  await writeSessionMeeting(ctx.office, item, null);
+  await writeSessionRemoval(ctx.office, item, forgotten);
 }
 
 /**

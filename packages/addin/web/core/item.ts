@@ -125,6 +125,23 @@ export interface SessionMeeting {
   readonly joinUrl: string | null;
 }
 
+/**
+ * The session-data key that says the item's meeting was removed (its value: the removed meeting's id,
+ * or REMOVED_UNKNOWN). In classic Outlook the send runtime keeps reading the custom properties the
+ * item was last saved with, which still name a meeting the user has removed since (SessionMeeting).
+ */
+export const SESSION_REMOVED = 'roomlinkRemovedMeetingId';
+const REMOVED_UNKNOWN = '*';
+
+/**
+ * What the item's session data says of its meeting, written on every change of it since the item was
+ * opened: `meeting`, or `removed` (none since the last removal). Null: it says nothing (nothing changed
+ * since the item was opened, or there is no session data here).
+ */
+export type SessionState =
+  | { readonly kind: 'meeting'; readonly meeting: SessionMeeting }
+  | { readonly kind: 'removed' };
+
 function sessionData(office: OfficeLike, item: AppointmentComposeLike) {
   // The property can be missing even where Mailbox 1.11 is claimed (github.com/OfficeDev/office-js/issues/4169).
   if (!office.context.requirements?.isSetSupported('Mailbox', '1.11')) return null;
@@ -132,57 +149,92 @@ function sessionData(office: OfficeLike, item: AppointmentComposeLike) {
   return data && typeof data.setAsync === 'function' ? data : null;
 }
 
-/** Records (or, with null, forgets) the item's meeting in its session data; never fails. */
+/**
+ * Records the item's meeting in its session data, and clears the mark of an earlier removal; never
+ * fails. Session data only backs up the custom properties (mobile clients refuse it: FeatureNotEnabled).
+ */
 export async function writeSessionMeeting(
   office: OfficeLike,
   item: AppointmentComposeLike,
-  meeting: { readonly id: string; readonly joinUrl: string } | null,
+  meeting: { readonly id: string; readonly joinUrl: string },
 ): Promise<void> {
   try {
     const data = sessionData(office, item);
     if (!data) return;
-    if (meeting) {
-      await officeCall<void>((cb) => data.setAsync(PROPS.meetingId, meeting.id, cb));
-      await officeCall<void>((cb) => data.setAsync(PROPS.joinUrl, meeting.joinUrl, cb));
-    } else {
-      // Removing a key that is not there may fail: each is tried.
-      await officeCall<void>((cb) => data.removeAsync(PROPS.meetingId, cb)).catch(() => undefined);
-      await officeCall<void>((cb) => data.removeAsync(PROPS.joinUrl, cb));
-    }
+    await officeCall<void>((cb) => data.setAsync(PROPS.meetingId, meeting.id, cb));
+    await officeCall<void>((cb) => data.setAsync(PROPS.joinUrl, meeting.joinUrl, cb));
+    // Removing a key that is not there may fail. A mark left behind names another meeting than the one
+    // just set, so it does not hide it (readSessionState).
+    await officeCall<void>((cb) => data.removeAsync(SESSION_REMOVED, cb)).catch(() => undefined);
   } catch {
-    // Session data only backs up the custom properties (mobile clients refuse it: FeatureNotEnabled).
+    // See above.
   }
 }
 
-/** The meeting recorded in the item's session data, or null (none, or no session data here). */
-export async function readSessionMeeting(
+/**
+ * Records in the item's session data that it has no meeting any more (`meetingId`: the one removed,
+ * when known); never fails. The mark is written first: should the meeting's keys fail to go, a mark
+ * naming that same meeting still says it was removed.
+ */
+export async function writeSessionRemoval(
   office: OfficeLike,
   item: AppointmentComposeLike,
-): Promise<SessionMeeting | null> {
-  const data = sessionData(office, item);
-  if (!data) return null;
-  // A key never set may come back failed or null: both mean none.
-  const read = (name: string) =>
-    officeCall<string | null>((cb) => data.getAsync(name, cb)).then(
-      (v) => (typeof v === 'string' && v !== '' ? v : null),
-      () => null,
-    );
-  const meetingId = await read(PROPS.meetingId);
-  return meetingId ? { meetingId, joinUrl: await read(PROPS.joinUrl) } : null;
+  meetingId: string | null,
+): Promise<void> {
+  try {
+    const data = sessionData(office, item);
+    if (!data) return;
+    const mark = meetingId ?? REMOVED_UNKNOWN;
+    await officeCall<void>((cb) => data.setAsync(SESSION_REMOVED, mark, cb)).catch(() => undefined);
+    // Removing a key that is not there may fail: each is tried.
+    await officeCall<void>((cb) => data.removeAsync(PROPS.meetingId, cb)).catch(() => undefined);
+    await officeCall<void>((cb) => data.removeAsync(PROPS.joinUrl, cb)).catch(() => undefined);
+  } catch {
+    // Session data only backs up the custom properties.
+  }
+}
+
+/** What the item's session data says of its meeting (SessionState), or null; never fails. */
+export async function readSessionState(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+): Promise<SessionState | null> {
+  try {
+    const data = sessionData(office, item);
+    if (!data) return null;
+    // A key never set may come back failed or null: both mean none.
+    const read = (name: string) =>
+      officeCall<string | null>((cb) => data.getAsync(name, cb)).then(
+        (v) => (typeof v === 'string' && v !== '' ? v : null),
+        () => null,
+      );
+    const meetingId = await read(PROPS.meetingId);
+    const removed = await read(SESSION_REMOVED);
+    // Both set: the meeting was added after another's removal (whose mark could not be cleared), or
+    // the removal could not take the meeting's keys out (the mark names the same meeting).
+    if (meetingId && meetingId !== removed)
+      return { kind: 'meeting', meeting: { meetingId, joinUrl: await read(PROPS.joinUrl) } };
+    return removed ? { kind: 'removed' } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
- * The meeting the item records: its custom properties first; when they name none, its session data
- * (another runtime's unsaved properties in classic Outlook, see SessionMeeting).
+ * The meeting the item records. Its session data first, when it says anything: every add and removal
+ * since the item was opened wrote it, and every runtime sees it at once, whereas in classic Outlook
+ * another runtime's custom properties are those the item was last saved with (SessionMeeting), which
+ * may name a meeting removed since, or the one replaced by a later add. Otherwise its custom properties.
  */
 export async function recordedMeeting(
   office: OfficeLike,
   item: AppointmentComposeLike,
   props: CustomPropertiesLike,
 ): Promise<SessionMeeting | null> {
+  const session = await readSessionState(office, item);
+  if (session) return session.kind === 'meeting' ? session.meeting : null;
   const meetingId = stringProp(props, PROPS.meetingId);
-  if (meetingId) return { meetingId, joinUrl: stringProp(props, PROPS.joinUrl) };
-  return readSessionMeeting(office, item);
+  return meetingId ? { meetingId, joinUrl: stringProp(props, PROPS.joinUrl) } : null;
 }
 
 /** The zone the device shows times in (an IANA name), or undefined where Intl cannot tell. */

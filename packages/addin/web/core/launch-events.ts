@@ -51,8 +51,8 @@ export type SendCheck =
 export async function checkBeforeSend(ctx: Pick<AddinContext, 'office'>, lang: Lang): Promise<SendCheck> {
   try {
     const item = currentItem(ctx.office);
-    // Classic Outlook on Windows may not show this runtime the custom properties saved in the same
-    // compose window yet (item.ts, SessionMeeting): the session data then names the meeting.
+    // Classic Outlook on Windows shows this runtime the custom properties as the item was last saved
+    // (item.ts, SessionMeeting): the session data, when it names a meeting or its removal, comes first.
     const recorded = await recordedMeeting(ctx.office, item, await loadProps(item));
     if (!recorded) return { allowEvent: true };
     const body = await readBody(item);

@@ -23,7 +23,7 @@ import {
   saveProps,
   stringProp,
   updateBody,
-  writeSessionMeeting,
+  writeSessionRemoval,
 } from './item.js';
 import { meetingFilter } from './join-block.js';
 import { findJoinUrlEntry } from './location.js';
@@ -95,7 +95,9 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
     stage = 'forgetting';
     for (const name of Object.values(PROPS)) props.remove(name);
     await saveProps(props);
-    await writeSessionMeeting(ctx.office, item, null);
+    // Classic Outlook's send runtime reads the properties as last saved, which may still name the
+    // meeting: the session data's mark tells the send check it was removed on purpose (item.ts).
+    await writeSessionRemoval(ctx.office, item, target.meetingId);
     if (notFound) {
       const message = t(ctx.lang, 'removeNotFound');
       await notify.error(message);
