@@ -7,8 +7,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from './browser/demo-sandbox.js';
 
-type Response = { content?: Record<string, unknown> };
-type Operation = { security?: unknown; requestBody?: unknown; responses: Record<string, Response> };
+type Response = {
+  description?: string;
+  headers?: Record<string, { schema?: unknown; description?: string }>;
+  content?: Record<string, { schema?: unknown }>;
+};
+type Parameter = { in: string; name: string; required?: boolean; schema?: unknown; description?: string };
+type Operation = {
+  operationId?: string;
+  security?: unknown;
+  parameters?: Parameter[];
+  requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+  responses: Record<string, Response>;
+};
 type Document = { paths: Record<string, Record<string, Operation>>; components: Record<string, unknown> };
 
 describe('the OpenAPI document (GET /api/v1/openapi.json)', () => {
@@ -66,6 +77,85 @@ describe('the OpenAPI document (GET /api/v1/openapi.json)', () => {
     expect(Object.keys(op('put', '/api/v1/me/settings').responses)).toEqual(
       expect.arrayContaining(['400', '401']),
     );
+  });
+
+  it('names every operation with a unique, camelCase operationId; the meetings API by what it does', () => {
+    const ids = operations().map(({ path, method, op: operation }) => {
+      expect(operation.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z0-9]*$/);
+      return operation.operationId;
+    });
+    expect(new Set(ids).size).toBe(ids.length);
+    expect({
+      create: op('post', '/api/v1/meetings').operationId,
+      get: op('get', '/api/v1/meetings/{id}').operationId,
+      update: op('patch', '/api/v1/meetings/{id}').operationId,
+      delete: op('delete', '/api/v1/meetings/{id}').operationId,
+      cancel: op('post', '/api/v1/meetings/{id}/cancel').operationId,
+      hostLink: op('post', '/api/v1/meetings/{id}/host-link').operationId,
+    }).toEqual({
+      create: 'createMeeting',
+      get: 'getMeeting',
+      update: 'updateMeeting',
+      delete: 'deleteMeeting',
+      cancel: 'cancelMeeting',
+      hostLink: 'createHostLink',
+    });
+  });
+
+  it('describes every response (none left as "Default Response")', () => {
+    for (const { path, method, op: operation } of operations()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.description, `${method} ${path} ${status}`).toBeTruthy();
+        expect(response.description, `${method} ${path} ${status}`).not.toBe('Default Response');
+      }
+    }
+    expect(op('post', '/api/v1/meetings').responses['201']?.description).toMatch(/created/);
+    expect(op('post', '/api/v1/meetings').responses['200']?.description).toMatch(/idempotency key/);
+  });
+
+  it('declares the Location header a create answers with, on 201 and on 200', () => {
+    for (const status of ['201', '200']) {
+      expect(op('post', '/api/v1/meetings').responses[status]?.headers, status).toEqual({
+        location: {
+          schema: { type: 'string', format: 'uri-reference' },
+          description: expect.stringContaining('/api/v1/meetings/{id}'),
+        },
+      });
+    }
+  });
+
+  it('documents the Idempotency-Key header of a create, validated as the body field', () => {
+    const create = op('post', '/api/v1/meetings');
+    const header = create.parameters?.find((p) => p.in === 'header' && p.name === 'idempotency-key');
+    expect(header).toMatchObject({
+      required: false,
+      schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
+      description: expect.stringMatching(/both are sent they must be equal/),
+    });
+    const body = create.requestBody?.content['application/json']?.schema.properties;
+    const { description: _bodyDescription, ...bodyKey } = (body?.idempotencyKey ?? {}) as Record<
+      string,
+      unknown
+    >;
+    expect(header?.schema).toEqual(bodyKey);
+  });
+
+  it('types a meeting’s recurrence in responses as precisely as in requests', () => {
+    const requestRecurrence = op('post', '/api/v1/meetings').requestBody?.content['application/json']?.schema
+      .properties.recurrence;
+    expect(requestRecurrence).toBeDefined();
+    for (const [method, path, status] of [
+      ['post', '/api/v1/meetings', '201'],
+      ['post', '/api/v1/meetings', '200'],
+      ['get', '/api/v1/meetings/{id}', '200'],
+      ['patch', '/api/v1/meetings/{id}', '200'],
+      ['post', '/api/v1/meetings/{id}/cancel', '200'],
+    ] as const) {
+      const schema = op(method, path).responses[status]?.content?.['application/json']?.schema as {
+        properties: Record<string, unknown>;
+      };
+      expect(schema.properties.recurrence, `${method} ${path} ${status}`).toEqual(requestRecurrence);
+    }
   });
 
   it('authenticates the admin API by the console’s cookie, the add-in API by bearer, public routes by nothing', () => {

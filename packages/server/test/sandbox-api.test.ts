@@ -55,7 +55,7 @@ describe('sandbox save API in the product (demo mode)', () => {
     ] as const) {
       const cases = [
         { init: { type: 'application/json', body: '' }, code: 'malformed_json', detail: /the body is empty/ },
-        { init: {}, code: 'invalid_request', detail: /^body must be object/ },
+        { init: {}, code: 'malformed_json', detail: /the body is missing/ },
         ...['null', '[]', '"x"', '42'].map((body) => ({
           init: { type: 'application/json', body },
           code: 'invalid_request',

@@ -8,6 +8,10 @@
  * route as a string (and failing its schema with "body must be object"); an empty one is no body. A plugin that takes another
  * type adds its parser in its own scope (the identity emulator's form posts). Graph's text/plain
  * validation handshake is answered before any body is parsed (graph/webhook-routes.ts).
+ *
+ * A request with no body at all and no Content-Type (a bare `POST`) reaches no parser: on a route that
+ * takes a body it answers malformed_json ("the body is missing"), as an empty one does, rather than
+ * the schema's "body must be object" (invalid_request), which would not say what is wrong.
  */
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
@@ -16,6 +20,20 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig;
   // Fastify's own parser: same size limit, same prototype-poisoning refusals, same errors.
   const parseJson = app.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
+  // preValidation: after the session check (onRequest) and parsing, before the schema's check.
+  // A callback hook, not an async one: it runs on every request, the meeting create's hot path too.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.body === undefined && request.routeOptions.schema?.body !== undefined) {
+      done(
+        new HttpError(
+          'malformed_json',
+          'the body is missing: send a JSON object, with Content-Type: application/json',
+        ),
+      );
+      return;
+    }
+    done();
+  });
   app.removeContentTypeParser('text/plain');
   // An empty text/plain body (.NET's StringContent(""), sendBeacon(url, '')) is no body, as for JSON.
   app.addContentTypeParser<string>('text/plain', { parseAs: 'string' }, (request, body, done) => {

@@ -4,7 +4,10 @@
  * demo mode, pages and assets are not part of it. What every route shares is added here rather than
  * repeated in each schema: errors are application/problem+json; a route with a body can answer 413
  * and 415, a write 503; the admin API is authenticated by the admin console's cookie, not an add-in session.
+ * Every operation gets an operationId (its route's own, else the one OPERATION_IDS gives it) and every
+ * response a description (its schema's own, else what its status means).
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { roomlinkCookies } from './cookies.js';
 import { ERROR_CATALOGUE } from './errors.js';
@@ -13,8 +16,34 @@ import { ProblemResponse } from './routes/meeting-schemas.js';
 const DOCUMENTED_PREFIX = '/api/v1/';
 const ADMIN_PREFIX = '/api/v1/admin/';
 const PROBLEM_JSON = 'application/problem+json';
+/** What @fastify/swagger calls a response whose schema has no description. */
+const UNDESCRIBED = 'Default Response';
+
+/**
+ * operationIds of the routes whose schemas name none (the meetings routes name their own): stable
+ * camelCase names for generated clients, by `<method> <path>` as the document spells it.
+ */
+const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'post /api/v1/session': 'createSession',
+  'post /api/v1/session/sign-out': 'signOut',
+  'get /api/v1/me': 'getMe',
+  'put /api/v1/me/settings': 'updateMySettings',
+  'get /api/v1/rooms/{slug}': 'getRoom',
+  'get /api/v1/rooms/{slug}/admission': 'getRoomAdmission',
+  'get /api/v1/admin/overview': 'getAdminOverview',
+  'get /api/v1/admin/settings': 'getTenantSettings',
+  'put /api/v1/admin/settings': 'updateTenantSettings',
+  'post /api/v1/admin/templates/preview': 'previewTemplates',
+  'get /api/v1/admin/users': 'listUsers',
+  'get /api/v1/admin/users/{id}/export': 'exportUser',
+  'delete /api/v1/admin/users/{id}': 'eraseUser',
+  'get /api/v1/admin/export': 'exportTenant',
+  'get /api/v1/admin/audit': 'listAuditEntries',
+  'delete /api/v1/admin/session': 'signOutOfAdminConsole',
+};
 
 type Operation = {
+  operationId?: string;
   security?: Record<string, string[]>[];
   requestBody?: unknown;
   responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
@@ -64,6 +93,7 @@ export function openApiOptions(baseUrl: URL): FastifyDynamicSwaggerOptions {
 }
 
 function describeShared(path: string, method: string, operation: Operation): void {
+  operation.operationId ??= OPERATION_IDS[`${method} ${path}`] ?? derivedOperationId(method, path);
   operation.responses ??= {};
   const responses = operation.responses;
   if (path.startsWith(ADMIN_PREFIX)) {
@@ -80,6 +110,8 @@ function describeShared(path: string, method: string, operation: Operation): voi
     responses['415'] ??= problemResponse('unsupported_media_type');
   }
   for (const [status, response] of Object.entries(responses)) {
+    if (!response.description || response.description === UNDESCRIBED)
+      response.description = statusDescription(status);
     const content = response.content;
     if (Number(status) < 400 || !content?.['application/json']) continue;
     response.content = { [PROBLEM_JSON]: content['application/json'] };
@@ -91,4 +123,23 @@ function problemResponse(code: keyof typeof ERROR_CATALOGUE) {
     description: ERROR_CATALOGUE[code].title,
     content: { [PROBLEM_JSON]: { schema: ProblemResponse } },
   };
+}
+
+/**
+ * A response's description when its route gives none: the catalogue's title when one code has that
+ * status, else the status's reason phrase.
+ */
+function statusDescription(status: string): string {
+  const codes = Object.entries(ERROR_CATALOGUE).filter(([, entry]) => String(entry.status) === status);
+  if (codes.length === 1 && codes[0]) return codes[0][1].title;
+  return STATUS_CODES[status] ?? `HTTP ${status}`;
+}
+
+/** A route added without an OPERATION_IDS entry still gets a unique one: `post /api/v1/a/{id}/b` → postApiV1AIdB. */
+function derivedOperationId(method: string, path: string): string {
+  const words = path
+    .split(/[^A-Za-z0-9]+/)
+    .filter((word) => word !== '')
+    .map((word) => word[0]?.toUpperCase() + word.slice(1));
+  return method + words.join('');
 }

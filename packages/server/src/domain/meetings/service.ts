@@ -301,12 +301,17 @@ export class MeetingService {
     return meeting;
   }
 
-  /** Cancels the room; the meeting is kept (so the join page can say it was cancelled) until purged. */
+  /**
+   * Cancels the room; the meeting is kept (so the join page can say it was cancelled) until purged.
+   * The room's provider ends its live sessions only once the cancellation is committed: a cancel that
+   * fails to commit (a lost race, the store unreachable) leaves the meeting and its room as they were,
+   * with nobody sent out of a meeting that still exists.
+   */
   async cancel(actor: Principal, id: string, access: MeetingAccess = {}): Promise<Meeting> {
     const stored = await this.#find(actor, id, access);
     if (stored.status === 'cancelled') return this.#open(stored);
     const current = await this.#open(stored);
-    await this.#provider(current.provider).cancelRoom(current.room, id);
+    const provider = this.#provider(current.provider);
     const next: StoredMeeting = {
       ...stored,
       purgeAfter: await this.#purgeOnCancel(stored, current),
@@ -318,6 +323,7 @@ export class MeetingService {
       if (!(await tx.meetings.update(next))) await lostRace(tx.meetings, actor, id);
       await tx.audit.append(auditEntry(actor, 'meeting.cancelled', id), this.#now());
     });
+    await provider.cancelRoom(current.room, id);
     return this.#open(next);
   }
 

@@ -1,6 +1,7 @@
 /** The meetings API the add-in calls: /api/v1/meetings. */
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Meeting, meetingRecord } from '../../domain/meetings/meeting.js';
 import { ITEM_KEY_HEADER, type MeetingAccess } from '../../domain/meetings/reclaim.js';
@@ -8,14 +9,18 @@ import type { MeetingService } from '../../domain/meetings/service.js';
 import type { TenantRepository } from '../../domain/tenants/tenant.js';
 import { pickFirstLanguage, renderInstructions } from '../../instructions/index.js';
 import { requirePrincipal, requireSignedIn } from '../auth.js';
+import { HttpError } from '../errors.js';
+import type { AjvError } from '../validation-messages.js';
 import {
   CreateMeetingBody,
+  CreateMeetingHeaders,
   HostLinkResponse,
   LanguageQuery,
   MeetingHeaders,
   MeetingParams,
   MeetingResponse,
   ProblemResponse,
+  type Recurrence,
   UpdateMeetingBody,
 } from './meeting-schemas.js';
 
@@ -26,12 +31,38 @@ export interface MeetingRoutesDeps {
   readonly helpUrl: string | null;
 }
 
-const errors = {
-  400: ProblemResponse,
-  401: ProblemResponse,
-  404: ProblemResponse,
-  409: ProblemResponse,
-  422: ProblemResponse,
+/** A response schema with the description the OpenAPI document gives that response. */
+const described = <T extends object>(schema: T, description: string) => ({ ...schema, description });
+
+const LOCATION = {
+  location: {
+    type: 'string',
+    format: 'uri-reference',
+    description: "The meeting's own URL: /api/v1/meetings/{id}",
+  },
+};
+/** The meeting, with its URL in `Location` (create). */
+const meetingAt = (description: string) => ({
+  ...described(MeetingResponse, description),
+  headers: LOCATION,
+});
+
+/** The problems the meetings routes answer with, described by the codes each status carries. */
+const problems = {
+  400: described(
+    ProblemResponse,
+    'invalid_request: a parameter, header or the body does not match the schema (see `errors`), or a date-time that does not exist (a leap second); malformed_json: the body is missing, empty or not JSON',
+  ),
+  401: described(ProblemResponse, 'unauthorized: no valid add-in session (or sign_in_required)'),
+  404: described(ProblemResponse, "meeting_not_found: no such meeting among the caller's"),
+  409: described(
+    ProblemResponse,
+    'meeting_cancelled: the meeting was cancelled and can no longer change; concurrent_update: it changed meanwhile, read it again and retry',
+  ),
+  422: described(
+    ProblemResponse,
+    'invalid_meeting_times, invalid_recurrence or idempotency_key_reused: well-formed, but refused (`detail` names the field)',
+  ),
 };
 
 /** A plugin (register it): its hook applies to these routes only. */
@@ -63,27 +94,40 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     '/api/v1/meetings',
     {
       schema: {
-        summary: 'Create a meeting room (idempotent with idempotencyKey)',
+        operationId: 'createMeeting',
+        summary: 'Create a meeting room (idempotent with idempotencyKey or Idempotency-Key)',
         tags: ['meetings'],
+        headers: CreateMeetingHeaders,
         body: CreateMeetingBody,
         querystring: LanguageQuery,
-        response: { 200: MeetingResponse, 201: MeetingResponse, ...errors },
+        response: {
+          200: meetingAt(
+            'The meeting already made with this idempotency key, as it is now (cancelled included); the rest of the body was ignored',
+          ),
+          201: meetingAt('The meeting was created, with its room'),
+          400: problems[400],
+          401: problems[401],
+          422: problems[422],
+        },
       },
     },
     async (request, reply) => {
       const actor = requirePrincipal(request);
       const b = request.body;
+      const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key'], b.idempotencyKey);
+      const start = dateTimeOf(b.start, 'start');
+      const end = dateTimeOf(b.end, 'end');
       // The organizer's own request: times that retention would purge at once, and a series with no
       // time zone, are refused.
       const { meeting, created } = await deps.meetings.create(
         actor,
         {
           subject: b.subject,
-          start: new Date(b.start),
-          end: new Date(b.end),
+          start,
+          end,
           timeZone: b.timeZone ?? null,
           recurrence: b.recurrence ?? null,
-          idempotencyKey: b.idempotencyKey ?? null,
+          idempotencyKey,
           ...(b.options ? { options: b.options } : {}),
         },
         { refuseExpired: true, requireSeriesZone: true },
@@ -97,12 +141,18 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     '/api/v1/meetings/:id',
     {
       schema: {
+        operationId: 'getMeeting',
         summary: 'Read a meeting and its join instructions',
         tags: ['meetings'],
         params: MeetingParams,
         headers: MeetingHeaders,
         querystring: LanguageQuery,
-        response: { 200: MeetingResponse, ...errors },
+        response: {
+          200: described(MeetingResponse, 'The meeting (cancelled included) and its join instructions'),
+          400: problems[400],
+          401: problems[401],
+          404: problems[404],
+        },
       },
     },
     async (request) => {
@@ -115,24 +165,30 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     '/api/v1/meetings/:id',
     {
       schema: {
+        operationId: 'updateMeeting',
         summary: 'Change subject, times or options',
         tags: ['meetings'],
         params: MeetingParams,
         headers: MeetingHeaders,
         querystring: LanguageQuery,
         body: UpdateMeetingBody,
-        response: { 200: MeetingResponse, ...errors },
+        response: {
+          200: described(MeetingResponse, 'The meeting as changed, with its join instructions'),
+          ...problems,
+        },
       },
     },
     async (request) => {
       const b = request.body;
+      const start = b.start === undefined ? undefined : dateTimeOf(b.start, 'start');
+      const end = b.end === undefined ? undefined : dateTimeOf(b.end, 'end');
       const meeting = await deps.meetings.update(
         requirePrincipal(request),
         request.params.id,
         {
           ...(b.subject !== undefined ? { subject: b.subject } : {}),
-          ...(b.start !== undefined ? { start: new Date(b.start) } : {}),
-          ...(b.end !== undefined ? { end: new Date(b.end) } : {}),
+          ...(start !== undefined ? { start } : {}),
+          ...(end !== undefined ? { end } : {}),
           ...(b.timeZone !== undefined ? { timeZone: b.timeZone } : {}),
           ...(b.recurrence !== undefined ? { recurrence: b.recurrence } : {}),
           ...(b.options ? { options: b.options } : {}),
@@ -148,12 +204,22 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     '/api/v1/meetings/:id/cancel',
     {
       schema: {
+        operationId: 'cancelMeeting',
         summary: 'Cancel the room; the join link then says the meeting was cancelled',
         tags: ['meetings'],
         params: MeetingParams,
         headers: MeetingHeaders,
         querystring: LanguageQuery,
-        response: { 200: MeetingResponse, ...errors },
+        response: {
+          200: described(
+            MeetingResponse,
+            'The meeting, cancelled (also when it already was); anyone in its room was sent out',
+          ),
+          400: problems[400],
+          401: problems[401],
+          404: problems[404],
+          409: problems[409],
+        },
       },
     },
     async (request) => {
@@ -170,11 +236,18 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     '/api/v1/meetings/:id/host-link',
     {
       schema: {
+        operationId: 'createHostLink',
         summary: 'A one-click link into the room as host, for the organizer (single use, 15 minutes)',
         tags: ['meetings'],
         params: MeetingParams,
         headers: MeetingHeaders,
-        response: { 201: HostLinkResponse, ...errors },
+        response: {
+          201: described(HostLinkResponse, 'A new host link, single use, valid 15 minutes'),
+          400: problems[400],
+          401: problems[401],
+          404: problems[404],
+          409: problems[409],
+        },
       },
     },
     async (request, reply) => {
@@ -192,11 +265,17 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
     '/api/v1/meetings/:id',
     {
       schema: {
+        operationId: 'deleteMeeting',
         summary: 'Cancel the room and delete the meeting now',
         tags: ['meetings'],
         params: MeetingParams,
         headers: MeetingHeaders,
-        response: { 204: { type: 'null' }, ...errors },
+        response: {
+          204: { type: 'null', description: 'The meeting was deleted, its room cancelled' },
+          400: problems[400],
+          401: problems[401],
+          404: problems[404],
+        },
       },
     },
     async (request, reply) => {
@@ -204,6 +283,44 @@ export async function meetingRoutes(app: FastifyInstance, deps: MeetingRoutesDep
       return reply.code(204).send(null);
     },
   );
+}
+
+/**
+ * The create's idempotency key: the `Idempotency-Key` header or the body's `idempotencyKey` (both
+ * validated alike by the schemas), which must agree when both are sent.
+ */
+function idempotencyKeyOf(header: unknown, body: string | undefined): string | null {
+  const fromHeader = typeof header === 'string' ? header : undefined;
+  if (fromHeader !== undefined && body !== undefined && fromHeader !== body) {
+    throw new HttpError(
+      'invalid_request',
+      "the Idempotency-Key header and the body's idempotencyKey differ: send the key in one of them, or the same key in both",
+    );
+  }
+  return fromHeader ?? body ?? null;
+}
+
+/**
+ * A date-time the schema passed, as a Date. The schema's `date-time` format takes a leap second
+ * (`23:59:60Z`), which no Date holds: refused as the schema refuses any other invalid date-time (400
+ * invalid_request naming the field, `errors` included), before the domain would call it 422.
+ */
+function dateTimeOf(value: string, field: 'start' | 'end'): Date {
+  const date = new Date(value);
+  if (!Number.isNaN(date.getTime())) return date;
+  const validation: AjvError[] = [
+    {
+      keyword: 'format',
+      instancePath: `/${field}`,
+      params: { format: 'date-time' },
+      message: 'must be a date-time that exists (seconds 00 to 59: a leap second is not taken)',
+    },
+  ];
+  throw Object.assign(new Error(`body/${field} is not a date-time that exists`), {
+    statusCode: 400,
+    validation,
+    validationContext: 'body',
+  });
 }
 
 /** The item key the add-in sent, validated by MeetingHeaders. */
@@ -227,6 +344,29 @@ function joinDetails(m: Meeting) {
 function toResponse(m: Meeting, instructions: { language: 'en' | 'fr'; html: string; text: string }) {
   return {
     ...meetingRecord(m),
+    recurrence: graphRecurrence(m.recurrence),
     instructions: { language: instructions.language, html: instructions.html, text: instructions.text },
   };
+}
+
+const PATTERN_KEYS = ['type', 'interval', 'daysOfWeek', 'firstDayOfWeek', 'index', 'dayOfMonth', 'month'];
+const RANGE_KEYS = ['type', 'startDate', 'endDate', 'numberOfOccurrences', 'recurrenceTimeZone'];
+
+/**
+ * A stored recurrence as the response schema types it: Graph's patternedRecurrence, its values
+ * checked on every write (the request schema, recurrence-rules.ts). Calendar sync stores Graph's
+ * recurrence as Graph sent it: a property Graph may add one day is left out here, where the response
+ * schema (no additional properties) would otherwise fail the whole answer.
+ */
+function graphRecurrence(recurrence: Meeting['recurrence']): Static<typeof Recurrence> | null {
+  if (recurrence === null) return null;
+  return {
+    pattern: pick(recurrence.pattern, PATTERN_KEYS),
+    range: pick(recurrence.range, RANGE_KEYS),
+  } as Static<typeof Recurrence>;
+}
+
+function pick(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  const from = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((key) => from[key] !== undefined).map((key) => [key, from[key]]));
 }
