@@ -37,6 +37,12 @@ export interface RoomsOptions {
    * the server closes it. Default 600 (10 minutes); the join page opens a new one when it joins.
    */
   readonly joinTimeoutSeconds?: number;
+  /**
+   * How often every live room is checked against the directory, for what another process changed
+   * (the CLI offboarding a tenant, retention, a second server) or a day that came (a contract end).
+   * Default 60.
+   */
+  readonly recheckSeconds?: number;
   readonly now?: () => Date;
   /** Where join/leave counts go. Without it they are counted in a private registry. */
   readonly metricsRegistry?: Registry;
@@ -73,6 +79,7 @@ export interface ResolvedRoomsOptions {
   readonly lockoutMinutes: number;
   readonly maxSocketsPerClient: number;
   readonly joinTimeoutSeconds: number;
+  readonly recheckSeconds: number;
   readonly now: () => Date;
   readonly metricsRegistry: Registry | undefined;
   readonly logger: HubLogger;
@@ -105,6 +112,7 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
     // only bounds how many room lookups one address can have in flight.
     maxSocketsPerClient: integer('maxSocketsPerClient', options.maxSocketsPerClient, 200, 1, 10_000),
     joinTimeoutSeconds: integer('joinTimeoutSeconds', options.joinTimeoutSeconds, 600, 1, 24 * 3600),
+    recheckSeconds: integer('recheckSeconds', options.recheckSeconds, 60, 1, 3600),
     now: options.now ?? (() => new Date()),
     metricsRegistry: options.metricsRegistry,
     logger: options.logger ?? silent,

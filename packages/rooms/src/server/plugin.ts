@@ -67,7 +67,7 @@ export function createRooms(options: RoomsOptions): RoomService {
     joinTimeoutMs: config.joinTimeoutSeconds * 1000,
     heartbeatMs: 30_000,
     maxSocketsPerClient: config.maxSocketsPerClient,
-    recheckMs: 60_000,
+    recheckMs: config.recheckSeconds * 1000,
   });
   return {
     register: (app) => registerRoutes(app, config, hub, metrics),

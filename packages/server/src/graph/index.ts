@@ -12,6 +12,7 @@ import { graphLimits } from '../domain/meetings/recurrence-rules.js';
 import type { MeetingService } from '../domain/meetings/service.js';
 import type { SyncStore } from '../domain/sync/ports.js';
 import { CalendarSyncService } from '../domain/sync/sync-service.js';
+import { contractEnded } from '../domain/tenants/tenant.js';
 import { jobMetrics } from '../jobs/metrics.js';
 import { PgBossJobQueue } from '../jobs/pg-boss-queue.js';
 import type { JobObserver, JobQueue } from '../jobs/queue.js';
@@ -242,6 +243,14 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     const reconcileEvery = tuning.reconcileEveryMs ?? 3_600_000;
     const jobs = [];
     for (const user of users) {
+      // The contract of the user's organisation has ended (offboarded): no renewal and no
+      // reconciliation; a subscription still held is deleted at Graph by a subscribe job (the worker
+      // turns every job of such a mailbox into that: sync-worker.ts).
+      if (contractEnded(user.contractEnd, new Date(at))) {
+        if (user.subscriptionId)
+          jobs.push({ kind: JOB.subscribe, payload: { userId: user.userId }, dedupeKey: user.userId });
+        continue;
+      }
       if (subscriptions.needsRenewal(user)) {
         jobs.push({ kind: JOB.subscribe, payload: { userId: user.userId }, dedupeKey: user.userId });
       }

@@ -1,7 +1,8 @@
 /**
  * One Graph subscription per signed-in user on me/events (created, updated, deleted), with its own
  * random clientState (only its SHA-256 is kept), renewed well before it expires, recreated when Graph
- * removed it, reauthorized when Graph asks, and deleted when the user signs out.
+ * removed it, reauthorized when Graph asks, and deleted when the user signs out or the contract of
+ * their organisation ends (offboarding: `retire`).
  *
  * Lifetime: Microsoft documents 10,080 minutes (under 7 days) as the maximum for Outlook resources
  * without resource data, and the service rejects more than 10,070 minutes; sync asks for 10,000 and
@@ -175,6 +176,29 @@ export class SubscriptionManager {
   }
 
   /**
+   * The contract of the user's tenant has ended (offboarding): Roomlink no longer follows the
+   * calendar, so the subscription is deleted at Graph, once and best effort (bounded as at sign-out;
+   * a failure is logged with Graph's status and code only, and the subscription expires by itself
+   * within days, its notifications dropped meanwhile), and forgotten here either way. The user stays
+   * active: readmitted, the next maintenance pass subscribes them again.
+   */
+  async retire(user: SyncUserRecord): Promise<void> {
+    if (!user.subscriptionId) return;
+    const outcome = await this.#deleteQuietly(user.userId, user.subscriptionId);
+    if (outcome !== 'deleted') {
+      this.settings.log?.warn(
+        outcome === 'timeout' ? { error: 'timeout' } : errorFields(outcome.error),
+        "calendar sync: the Graph subscription of a user whose organisation's contract ended could not be deleted (it expires on its own)",
+      );
+    }
+    await this.users.update(
+      user.userId,
+      { subscriptionId: null, clientStateHash: null, subscriptionExpiresAt: null },
+      this.now(),
+    );
+  }
+
+  /**
    * Deletes the user's other subscriptions to this deployment's notification URL: those an earlier
    * try created when its answer was lost (see the top of the file). With Roomlink's delegated
    * Calendars.Read, GET /subscriptions lists what this app created for the signed-in user; had the
@@ -231,7 +255,14 @@ export class SubscriptionManager {
     }
   }
 
-  async #deleteQuietly(userId: string, subscriptionId: string): Promise<void> {
+  /**
+   * Deletes the subscription at Graph, waiting `deleteTimeoutMs` at most; never throws. 'deleted'
+   * also when Graph no longer had it (404); otherwise what went wrong, for callers that log it.
+   */
+  async #deleteQuietly(
+    userId: string,
+    subscriptionId: string,
+  ): Promise<'deleted' | 'timeout' | { readonly error: unknown }> {
     // Gone already, or the user's tokens are: the subscription expires on its own. A Graph that
     // is down or throttling must not hold up a sign-out: the call goes on alone after the bound.
     const deleted = this.graph
@@ -241,16 +272,18 @@ export class SubscriptionManager {
         operation: 'subscription.delete',
       })
       .then(
-        () => undefined,
-        () => undefined,
+        () => 'deleted' as const,
+        (error: unknown) =>
+          error instanceof GraphError && error.status === 404 ? ('deleted' as const) : { error },
       );
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.settings.deleteTimeoutMs ?? 5_000);
+    const bound = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.settings.deleteTimeoutMs ?? 5_000);
       timer.unref();
     });
-    await Promise.race([deleted, bound]);
+    const outcome = await Promise.race([deleted, bound]);
     clearTimeout(timer);
+    return outcome;
   }
 
   #expiry(): string {

@@ -3,7 +3,8 @@
  * (in this process or any other) touches a user's calendar state at a time; the lease is renewed
  * while the run lasts (a throttled mailbox can wait up to two minutes inside one request). A user
  * whose sign-in Microsoft no longer accepts is marked needs_sign_in and their jobs end quietly (no
- * retries against a dead token).
+ * retries against a dead token). From the day its organisation's contract ends (offboarding), a
+ * user's jobs read nothing and only delete the Graph subscription still held (see #withMailbox).
  *
  * Reconciliation is a delta query over the user's calendar window (calendarView/delta): at start,
  * after a `missed` lifecycle event, after a subscription was (re)created, and on a schedule. It
@@ -17,6 +18,7 @@ import { DomainError, type DomainErrorCode } from '../domain/errors.js';
 import { type CalendarItem, isOccurrence, type MailboxOwner } from '../domain/sync/calendar-item.js';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import type { CalendarSyncService } from '../domain/sync/sync-service.js';
+import { contractEnded } from '../domain/tenants/tenant.js';
 import {
   type JobContext,
   type JobHandler,
@@ -677,9 +679,21 @@ export class SyncWorker {
       ]);
       return;
     }
+    // The contract of the user's organisation has ended (offboarded; from that UTC day on, as
+    // sign-ins are refused): Roomlink no longer reads the calendar. Whatever the job, it reads
+    // nothing (no delta, no event) and keeps no subscription: one still held is deleted at Graph and
+    // forgotten (under the lease, read again now that it is held, so that no subscribe run of this
+    // mailbox races it). The user stays active: readmitted before the deletion, the next maintenance
+    // pass subscribes and reconciles again.
+    const run: Work = contractEnded(user.contractEnd, askedAt)
+      ? async () => {
+          const fresh = await users.find(userId);
+          if (fresh) await this.deps.subscriptions.retire(fresh);
+        }
+      : work;
     const renewal = this.#keepLease(userId, owner, ttlMs, kind, askedAt.getTime() + ttlMs);
     try {
-      await this.#runLease.run(renewal.lease, () => work(user));
+      await this.#runLease.run(renewal.lease, () => run(user));
     } catch (error) {
       if (!isSignInRequired(error)) throw error;
       await users.update(userId, { status: 'needs_sign_in' }, this.#now());

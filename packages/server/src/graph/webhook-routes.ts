@@ -4,6 +4,7 @@
  *   is read;
  * - bodies are checked for shape and size (malformed: 400 problem+json, nothing queued);
  * - a notification whose clientState does not match its subscription's is dropped and counted;
+ * - so is one of a user whose organisation's contract has ended (offboarded: `contract_ended`);
  * - one delivery looks each subscription up at most once, and stops looking up new ones after
  *   MAX_UNKNOWN_LOOKUPS of them found no active user (the rest are dropped and counted);
  * - valid ones are written to the durable queue and answered 202; no Graph or room work happens here.
@@ -11,6 +12,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
+import { contractEnded } from '../domain/tenants/tenant.js';
 import type { JobQueue, JobSpec } from '../jobs/queue.js';
 import type { SyncMetrics } from './graph-metrics.js';
 import { ClientStateCheck } from './subscriptions.js';
@@ -202,6 +204,13 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
     }
     if (!clientState.matches(n.clientState)) {
       deps.metrics.notifications.inc({ kind, outcome: 'client_state_mismatch' });
+      return undefined;
+    }
+    // The contract of the user's organisation has ended (offboarded): acknowledged like the rest (Graph
+    // wants its 2xx), but nothing is queued, so nothing of the calendar is read; the worker deletes
+    // the subscription meanwhile (sync-worker.ts).
+    if (contractEnded(user.contractEnd, new Date(now()))) {
+      deps.metrics.notifications.inc({ kind, outcome: 'contract_ended' });
       return undefined;
     }
     return user;

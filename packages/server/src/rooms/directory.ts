@@ -7,7 +7,7 @@ import type { Meeting } from '../domain/meetings/meeting.js';
 import type { MeetingService } from '../domain/meetings/service.js';
 import { lastEnd } from '../domain/meetings/window.js';
 import type { RoomOpenSchedule } from '../domain/sync/occurrences.js';
-import type { TenantRepository } from '../domain/tenants/tenant.js';
+import { contractEnded, type TenantRepository } from '../domain/tenants/tenant.js';
 
 /**
  * Calendar sync's view of a series: when its room is open, occurrence by occurrence, moved and
@@ -17,21 +17,35 @@ export interface OccurrenceWindows {
   openSchedule(meeting: Meeting): Promise<RoomOpenSchedule | undefined>;
 }
 
+/**
+ * `now`: the clock that says whether the contract of the meeting's tenant has ended (default: the
+ * real one).
+ *
+ * From the day the contract of a meeting's organisation ends (offboarded: contractEnded, the day its
+ * add-in sign-ins are refused), its rooms answer as cancelled: the join page says the meeting was
+ * cancelled and cannot be joined, no new session starts, and the room service's periodic check of
+ * live rooms (every minute) ends those still under way, as it does for any meeting cancelled by
+ * another process. The meeting itself is left as it is (its tenant's admins may still export or
+ * delete it until retention deletes the tenant); readmitted, the tenant's rooms open again.
+ */
 export function meetingRoomDirectory(
   meetings: MeetingService,
   tenants: TenantRepository,
   occurrences?: OccurrenceWindows,
+  options: { readonly now?: () => Date } = {},
 ): RoomDirectory {
+  const now = options.now ?? (() => new Date());
   return {
     async findBySlug(slug: string): Promise<RoomInfo | null> {
       const meeting = await meetings.findBySlug(slug);
       if (!meeting) return null;
       const tenant = await tenants.find(meeting.tenantId);
-      const schedule = meeting.recurrence ? await occurrences?.openSchedule(meeting) : undefined;
+      const ended = contractEnded(tenant?.contractEnd, now());
+      const schedule = meeting.recurrence && !ended ? await occurrences?.openSchedule(meeting) : undefined;
       return {
         meetingId: meeting.id,
         tenantId: meeting.tenantId,
-        status: meeting.status,
+        status: ended ? 'cancelled' : meeting.status,
         startsAt: meeting.start,
         // A series' window ends with its last occurrence (an open-ended one: its horizon); within it,
         // the schedule opens the room around each occurrence only. Without calendar sync's view (a

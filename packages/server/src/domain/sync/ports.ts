@@ -15,6 +15,12 @@ export interface SyncUserRecord {
   readonly deltaStartedAt: string | null;
   readonly lastChangeAt: string | null;
   readonly lastReconciledAt: string | null;
+  /**
+   * The contract end day (YYYY-MM-DD) of the user's tenant, read with the record; null or absent when
+   * none is recorded. From that day on (contractEnded, domain/tenants/tenant.ts) sync stops for the
+   * user: no Graph reads, no subscription kept, notifications dropped (graph/sync-worker.ts).
+   */
+  readonly contractEnd?: string | null;
 }
 
 export interface SyncUserRepository {
@@ -27,7 +33,7 @@ export interface SyncUserRepository {
   activate(userId: string, tenantId: string, now: Date): Promise<boolean>;
   update(
     userId: string,
-    changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId'>>,
+    changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId' | 'contractEnd'>>,
     now: Date,
   ): Promise<void>;
   remove(userId: string): Promise<void>;

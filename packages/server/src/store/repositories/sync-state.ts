@@ -27,7 +27,9 @@ export function kyselySyncStore(db: Kysely<Database>): SyncStore {
   };
 }
 
-const USER_COLUMNS: Record<keyof Omit<SyncUserRecord, 'userId' | 'tenantId'>, keyof SyncUserTable> = {
+type UserChanges = Omit<SyncUserRecord, 'userId' | 'tenantId' | 'contractEnd'>;
+
+const USER_COLUMNS: Record<keyof UserChanges, keyof SyncUserTable> = {
   status: 'status',
   subscriptionId: 'subscription_id',
   clientStateHash: 'client_state_hash',
@@ -42,21 +44,27 @@ export class KyselySyncUserRepository implements SyncUserRepository {
   constructor(private readonly db: Kysely<SyncDatabase>) {}
 
   async find(userId: string): Promise<SyncUserRecord | undefined> {
-    const row = await this.db
-      .selectFrom('sync_users')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const row = await this.#withContractEnd().where('sync_users.user_id', '=', userId).executeTakeFirst();
     return row && userFromRow(row);
   }
 
   async findBySubscription(subscriptionId: string): Promise<SyncUserRecord | undefined> {
-    const row = await this.db
-      .selectFrom('sync_users')
-      .selectAll()
-      .where('subscription_id', '=', subscriptionId)
+    const row = await this.#withContractEnd()
+      .where('sync_users.subscription_id', '=', subscriptionId)
       .executeTakeFirst();
     return row && userFromRow(row);
+  }
+
+  /**
+   * The users' rows with their tenant's contract end, read in the same query: sync stops from that
+   * day on (SyncUserRecord.contractEnd), whichever process recorded it (`roomlink tenant offboard`).
+   */
+  #withContractEnd() {
+    return this.db
+      .selectFrom('sync_users')
+      .leftJoin('tenants', 'tenants.id', 'sync_users.tenant_id')
+      .selectAll('sync_users')
+      .select('tenants.contract_end');
   }
 
   async activate(userId: string, tenantId: string, now: Date): Promise<boolean> {
@@ -111,11 +119,7 @@ export class KyselySyncUserRepository implements SyncUserRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
-  async update(
-    userId: string,
-    changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId'>>,
-    now: Date,
-  ): Promise<void> {
+  async update(userId: string, changes: Partial<UserChanges>, now: Date): Promise<void> {
     const set: Partial<SyncUserTable> = { updated_at: now.toISOString() };
     for (const [key, value] of Object.entries(changes)) {
       const column = USER_COLUMNS[key as keyof typeof USER_COLUMNS];
@@ -129,7 +133,7 @@ export class KyselySyncUserRepository implements SyncUserRepository {
   }
 
   async listActive(): Promise<SyncUserRecord[]> {
-    const rows = await this.db.selectFrom('sync_users').selectAll().where('status', '=', 'active').execute();
+    const rows = await this.#withContractEnd().where('sync_users.status', '=', 'active').execute();
     return rows.map(userFromRow);
   }
 
@@ -172,7 +176,7 @@ export class KyselySyncUserRepository implements SyncUserRepository {
   }
 }
 
-function userFromRow(r: SyncUserTable): SyncUserRecord {
+function userFromRow(r: SyncUserTable & { contract_end: string | null }): SyncUserRecord {
   return {
     userId: r.user_id,
     tenantId: r.tenant_id,
@@ -184,6 +188,7 @@ function userFromRow(r: SyncUserTable): SyncUserRecord {
     deltaStartedAt: r.delta_started_at,
     lastChangeAt: r.last_change_at,
     lastReconciledAt: r.last_reconciled_at,
+    contractEnd: r.contract_end,
   };
 }
 
