@@ -51,6 +51,9 @@ describe('serving the built add-in', () => {
     expect(manifest.body).toContain('<Version>1.2.3.0</Version>');
     expect((await app.inject('/addin/taskpane.html')).body).toContain('https://r.example.org/');
     expect((await app.inject('/addin/nope.html')).statusCode).toBe(404);
+    // The router decodes the path once; a second decoding made `%25zz` a URIError (500).
+    expect((await app.inject('/addin/%25zz.html')).statusCode).toBe(404);
+    expect((await app.inject('/addin/taskpane%2Ehtml')).body).toContain('https://r.example.org/');
     expect((await app.inject('/.well-known/microsoft-officeaddins-allowed.json')).json()).toEqual({
       allowed: ['https://r.example.org/addin/launchevent.js'],
     });

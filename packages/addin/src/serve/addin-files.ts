@@ -44,7 +44,9 @@ export function createAddinFileServer(options: {
   const webDir = path.resolve(options.webDir ?? DEFAULT_WEB_DIR);
   return {
     async get(relativePath) {
-      const clean = decodeURIComponent(relativePath.split(/[?#]/)[0] ?? '');
+      // Already URL-decoded by the router: decoding again would turn `%25zz` into a URIError (500)
+      // and `%252e` into a dot.
+      const clean = relativePath.split(/[?#]/)[0] ?? '';
       if (clean === '' || clean.includes('\0')) return null;
       const ext = path.extname(clean).toLowerCase();
       const contentType = CONTENT_TYPES[ext];

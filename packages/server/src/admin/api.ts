@@ -423,13 +423,13 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
     async (request, reply) => {
       const admin = requireTenantAdmin(request);
       // Before anything is read or audit-logged: a refused export is no export.
-      const release = exportGate.tryEnter();
+      const release = exportGate.tryEnter(admin.tenantId);
       if (!release) {
         void reply.header('retry-after', String(EXPORT_RETRY_AFTER_S));
         return problemReply(
           reply,
           'export_in_progress',
-          'another export of an organisation’s data is running on this server; try again when it has ' +
+          'another export of your organisation’s data is running on this server; try again when it has ' +
             'finished (one runs at a time)',
         );
       }

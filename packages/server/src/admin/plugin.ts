@@ -17,7 +17,7 @@ import { sampleJoinDetails } from './preview.js';
 export interface AdminPluginDeps {
   readonly runtime: Runtime;
   readonly retention: Retention;
-  /** Tenant exports one at a time: one gate per app unless given (tests watch it). */
+  /** Each tenant's exports one at a time: one gate per app unless given (tests watch it). */
   readonly exportGate?: ExportGate;
   /** How long an export's download may take no data before it is ended (default: a minute). */
   readonly exportStallTimeoutMs?: number;
@@ -25,7 +25,7 @@ export interface AdminPluginDeps {
 
 export function adminPlugin(deps: AdminPluginDeps): AppPlugin {
   const { runtime, retention } = deps;
-  // One per app, so one per server process: tenant exports run one at a time.
+  // One per app, so one per server process: each tenant's exports run one at a time.
   const exportGate = deps.exportGate ?? new ExportGate();
   // CachedTenantRepository in the product (as retention's createRetention treats it).
   const tenants = runtime.store.tenants as { forget?: (id: string) => void };
