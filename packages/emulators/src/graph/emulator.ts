@@ -72,6 +72,14 @@ export interface GraphEmulator {
   upsertUser(user: EmulatedUser): void;
   /** Creates an event in the user's calendar (as Outlook would) and notifies subscribers. */
   createEvent(userOid: string, event: EventInput): GraphEvent;
+  /**
+   * An invitation from `organizer` (someone else) arrives in the user's calendar, as Exchange adds
+   * one: isOrganizer false, that organizer, responseStatus notResponded. The organizer's later changes
+   * are `updateEvent`, `updateOccurrence` and `deleteOccurrence` on it; their cancel, `cancelInvitation`.
+   */
+  receiveInvitation(userOid: string, organizer: Recipient, event: EventInput): GraphEvent;
+  /** The organizer cancels an invitation: the user's copy stays in the calendar with isCancelled true. */
+  cancelInvitation(userOid: string, id: string): GraphEvent;
   /** Updates an event (or, given an occurrence id, turns the occurrence into an exception). */
   updateEvent(userOid: string, id: string, patch: EventInput): GraphEvent;
   /** Modifies one occurrence of a series, identified by its original start, making it an exception. */
@@ -226,6 +234,8 @@ export function createGraphEmulator(options: GraphEmulatorOptions): GraphEmulato
       users.set(user.oid, { ...users.get(user.oid), ...user });
     },
     createEvent: (userOid, event) => view(store.create(userOid, event)),
+    receiveInvitation: (userOid, invitedBy, event) => view(store.create(userOid, event, invitedBy)),
+    cancelInvitation: (userOid, id) => view(store.cancelInvitation(userOid, ref(id))),
     updateEvent: (userOid, id, patch) => view(store.update(userOid, ref(id), patch)),
     updateOccurrence: (userOid, seriesMasterId, originalStart, patch) =>
       view(store.update(userOid, occurrenceRef(seriesMasterId, originalStart), patch)),

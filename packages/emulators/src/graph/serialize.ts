@@ -185,8 +185,10 @@ export function serializeEvent(instance: EventInstance, options: SerializeOption
     importance: () => fields.importance,
     sensitivity: () => fields.sensitivity,
     isAllDay: () => fields.isAllDay,
-    isCancelled: () => false,
-    isOrganizer: () => true,
+    // Only an invitation can be cancelled and still be listed: an organizer's cancel moves their own
+    // event to Deleted Items, and marks the attendees' copies cancelled.
+    isCancelled: () => instance.invitation?.isCancelled ?? false,
+    isOrganizer: () => instance.invitation === null,
     responseRequested: () => fields.responseRequested,
     seriesMasterId: () =>
       instance.seriesMasterKey ? encodeEventId({ key: instance.seriesMasterKey }, options.idType) : null,
@@ -202,7 +204,11 @@ export function serializeEvent(instance: EventInstance, options: SerializeOption
     hideAttendees: () => fields.hideAttendees,
     originalStart: () =>
       instance.originalStart === undefined ? undefined : formatOffsetSeconds(instance.originalStart),
-    responseStatus: () => ({ response: 'organizer', time: '0001-01-01T00:00:00Z' }),
+    // An attendee's copy not answered yet (responseType: notResponded).
+    responseStatus: () => ({
+      response: instance.invitation ? 'notResponded' : 'organizer',
+      time: '0001-01-01T00:00:00Z',
+    }),
     body: () => body(fields, options.bodyContentType),
     start: () =>
       fields.isAllDay
@@ -216,7 +222,7 @@ export function serializeEvent(instance: EventInstance, options: SerializeOption
     locations: () => fields.locations,
     recurrence: () => instance.recurrence,
     attendees: () => fields.attendees,
-    organizer: () => options.organizer(instance.ownerOid),
+    organizer: () => instance.invitation?.organizer ?? options.organizer(instance.ownerOid),
     onlineMeeting: () => null,
     cancelledOccurrences: () => cancelledOccurrenceIds(instance, id),
   };

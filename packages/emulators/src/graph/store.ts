@@ -9,7 +9,17 @@ import { ExtendedProperties } from './extended-properties.js';
 import { type EventRef, newChangeKey, newICalUId, newItemKey, occurrenceICalUId } from './ids.js';
 import { isOccurrenceStart, occurrenceStarts, type SeriesTiming } from './recurrence.js';
 import { requireZone, wallClock } from './time.js';
-import type { EventType, PatternedRecurrence, SingleValueExtendedProperty } from './types.js';
+import type { EventType, PatternedRecurrence, Recipient, SingleValueExtendedProperty } from './types.js';
+
+/**
+ * An invitation: the attendee's copy of an event someone else organises, which Exchange puts in the
+ * attendee's calendar. The organizer's updates reach it; their cancellation marks it cancelled
+ * (isCancelled) and leaves it in the calendar until the attendee removes it.
+ */
+export interface Invitation {
+  readonly organizer: Recipient;
+  readonly isCancelled: boolean;
+}
 
 interface StoredException {
   originalStart: number;
@@ -34,6 +44,8 @@ interface StoredItem {
   recurrence: PatternedRecurrence | null;
   exceptions: Map<number, StoredException>;
   cancelled: Set<number>;
+  /** Set for an invitation (an event the calendar's owner does not organise). */
+  invitation: Invitation | null;
 }
 
 /** One event as a client sees it: a single instance, a series master, an occurrence or an exception. */
@@ -54,6 +66,8 @@ export interface EventInstance {
   readonly version: string;
   /** For series masters: the ids Graph lists in cancelledOccurrences, as occurrence refs. */
   readonly cancelledOccurrences: readonly number[];
+  /** Set for an invitation, and for each instance of an invitation's series. */
+  readonly invitation: Invitation | null;
 }
 
 export type ChangeType = 'created' | 'updated' | 'deleted';
@@ -107,7 +121,8 @@ export class CalendarStore {
     this.deletedItems.clear();
   }
 
-  create(ownerOid: string, input: unknown): EventInstance {
+  /** `invitedBy`: the item is an invitation from that organizer, not the owner's own event. */
+  create(ownerOid: string, input: unknown, invitedBy?: Recipient): EventInstance {
     const now = this.now().getTime();
     const parsed = parseEventInput(input, undefined, now);
     const item: StoredItem = {
@@ -122,6 +137,7 @@ export class CalendarStore {
       recurrence: parsed.recurrence ?? null,
       exceptions: new Map(),
       cancelled: new Set(),
+      invitation: invitedBy ? { organizer: structuredClone(invitedBy), isCancelled: false } : null,
     };
     for (const p of parsed.extendedProperties ?? []) item.extendedProperties.set(p.id, p.value);
     this.calendar(ownerOid).set(item.key, item);
@@ -178,6 +194,18 @@ export class CalendarStore {
     this.calendar(ownerOid).delete(item.key);
     this.folder(this.deletedItems, ownerOid).set(item.key, item);
     this.emit(item, 'deleted');
+  }
+
+  /** The organizer of an invitation cancels it: the attendee's copy stays, marked cancelled. */
+  cancelInvitation(ownerOid: string, ref: EventRef): EventInstance {
+    const item = this.require(ownerOid, ref);
+    if (ref.occurrenceStart !== undefined || !item.invitation) {
+      throw new Error('Not an invitation (an occurrence of one is cancelled through its series)');
+    }
+    item.invitation = { ...item.invitation, isCancelled: true };
+    this.touch(item, this.now().getTime());
+    this.emit(item, 'updated');
+    return this.itemInstance(item);
   }
 
   /** POST /events/{id}/permanentDelete: gone from the calendar or Deleted Items alike. */
@@ -318,6 +346,7 @@ export class CalendarStore {
       extendedProperties: item.extendedProperties.clone(),
       version: item.changeKey,
       cancelledOccurrences: [...item.cancelled].sort((a, b) => a - b),
+      invitation: item.invitation,
     };
   }
 
@@ -351,6 +380,7 @@ export class CalendarStore {
       extendedProperties: exception ? exception.extendedProperties.clone() : item.extendedProperties.clone(),
       version: exception ? `${item.changeKey}/${exception.changeKey}` : item.changeKey,
       cancelledOccurrences: [],
+      invitation: item.invitation,
     };
   }
 

@@ -17,10 +17,13 @@ export const MEETING_ID_PROPERTY = 'roomlinkMeetingId';
 /**
  * What sync reads of an occurrence or exception of a series. An all-day event's start and end are
  * floating dates (graphAllDayDates): isAllDay says which reading applies, originalStartTimeZone where.
+ * isOrganizer tells the mailbox owner's own events from invitations (copies of someone else's, which
+ * Exchange adds to the calendar by itself); a series' instances share their master's.
  */
 const INSTANCE_FIELDS = [
   'id',
   'type',
+  'isOrganizer',
   'subject',
   'start',
   'end',
@@ -82,6 +85,9 @@ export function toCalendarItem(raw: unknown, addinId: string): CalendarItem | un
     end,
     allDay,
     isCancelled: e.isCancelled === true,
+    // Graph returns it whenever it is selected (Edm.Boolean): one that does not say is not taken
+    // for the owner's own event, so that it can never move or cancel their meeting.
+    isOrganizer: e.isOrganizer === true,
     lastModified: typeof e.lastModifiedDateTime === 'string' ? normalizeInstant(e.lastModifiedDateTime) : '',
     changeKey: typeof e.changeKey === 'string' ? e.changeKey : '',
     seriesMasterId: typeof e.seriesMasterId === 'string' ? e.seriesMasterId : null,

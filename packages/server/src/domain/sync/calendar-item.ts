@@ -13,6 +13,12 @@ export interface CalendarItem {
   /** An all-day event: its days as Graph gave them and the zone its times were placed in. */
   readonly allDay?: AllDayDates | null;
   readonly isCancelled: boolean;
+  /**
+   * Whether the mailbox owner organises the event (Graph's isOrganizer). False for an invitation: a
+   * copy of someone else's event, which sync never applies. src/graph always sets it (false when Graph
+   * did not say); only items built without Graph's JSON leave it out, and count as the owner's.
+   */
+  readonly isOrganizer?: boolean;
   /** ISO-8601 UTC; orders versions of the same item. */
   readonly lastModified: string;
   readonly changeKey: string;

@@ -7,7 +7,9 @@
  * meeting, and an older one never overwrites a newer. Callers serialise work per mailbox (a lease),
  * so a read-compare-write here cannot interleave with another for the same meeting.
  *
- * Events that carry no Roomlink meeting leave no trace: nothing is written for them.
+ * Events that carry no Roomlink meeting leave no trace: nothing is written for them. Nor do events the
+ * mailbox owner does not organise (invitations, which Exchange adds to the calendar by itself), whatever
+ * meeting they name: only the organizer's own appointment moves or cancels the organizer's meeting.
  */
 import { createHash } from 'node:crypto';
 import type { FieldCipher } from '../../crypto/envelope.js';
@@ -163,6 +165,10 @@ export class CalendarSyncService {
   ): Promise<ApplyResult> {
     const actor = principalOf(owner);
     const hash = eventHash(event.id);
+    if (event.isOrganizer === false) {
+      await this.#dropInvitationLink(owner, hash);
+      return 'ignored';
+    }
     const meeting = await this.#meetingOf(owner, event, hash);
     if (!meeting) return 'ignored';
     // An all-day event that named no zone sync knows is placed in the meeting's: the add-in took it
@@ -246,8 +252,24 @@ export class CalendarSyncService {
     }
   }
 
-  /** The organizer's own meeting this item carries, or undefined (then nothing is recorded). */
+  /**
+   * A link an invitation holds (recorded before sync told invitations apart) is let go: through it,
+   * the other organizer's moving, cancelling or deleting their event would reach this owner's meeting.
+   * The owner's own appointment links again when next applied. Nothing is written otherwise.
+   */
+  async #dropInvitationLink(owner: MailboxOwner, hash: string): Promise<void> {
+    const link = await this.deps.store.links.findByEvent(owner.userId, hash);
+    if (link) await this.deps.store.links.remove(link.meetingId);
+  }
+
+  /**
+   * The organizer's own meeting this item carries, or undefined (then nothing is recorded). Only an
+   * event the owner organises: an invitation naming the owner's meeting (an attendee who pasted its
+   * join block, or copied its custom property, into an event of their own and invited the owner)
+   * carries none.
+   */
   async #meetingOf(owner: MailboxOwner, item: CalendarItem, hash: string): Promise<Meeting | undefined> {
+    if (item.isOrganizer === false) return undefined;
     const candidates: string[] = [];
     if (item.customMeetingId) candidates.push(item.customMeetingId);
     if (item.body) {
