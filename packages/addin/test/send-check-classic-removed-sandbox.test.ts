@@ -9,13 +9,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import {
-  item,
-  openSandbox,
-  type SandboxGlobal,
-  type SandboxLogEntry,
-  waitForLog,
-} from '../../emulators/test/sandbox-support.js';
+import { item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
 import { findJoinBlock } from '../../server/src/instructions/marker.js';
 import {
   countLog,
@@ -23,12 +17,15 @@ import {
   sandboxPerTest,
   signInThroughDialog,
 } from '../../server/test/browser/demo-sandbox.js';
-
-// Demo directory users (packages/emulators/src/identity/demo-directory.ts).
-const ADELE = { upn: 'adele@contoso.example', account: /Adele Vance/ };
-const ADD = 'addin-button-roomlinkAddMeeting';
-const OPTIONS = 'addin-button-roomlinkTaskpane';
-const BLOCKED = 'The Roomlink joining details were deleted from this invitation.';
+import {
+  ADD,
+  ADELE,
+  expectBlocked as blockedOn,
+  OPTIONS,
+  sendOutcome,
+  signInInTaskpane as signInOn,
+  taskpane as taskpaneOf,
+} from './classic-send-check.js';
 
 let server: DemoServer;
 let page: Page;
@@ -37,17 +34,11 @@ sandboxPerTest((session) => {
   ({ server, page } = session);
 });
 
-const taskpane = () => page.frameLocator('[data-testid="taskpane-frame"]');
+const taskpane = () => taskpaneOf(page);
 const logCount = (type: string) => countLog(page, type);
 const meetingId = async () => (await item(page)).customProperties?.roomlinkMeetingId ?? null;
-
-async function signInInTaskpane(): Promise<void> {
-  await page.getByTestId(OPTIONS).click();
-  await signInThroughDialog(page, () => taskpane().getByTestId('sign-in').click(), ADELE.account);
-  await expect
-    .poll(() => taskpane().getByTestId('account').textContent())
-    .toBe(`Signed in as Adele Vance (${ADELE.upn})`);
-}
+const signInInTaskpane = () => signInOn(page);
+const expectBlocked = () => blockedOn(page);
 
 /** "Add" in the task pane; resolves with the new meeting's id. */
 async function addInTaskpane(): Promise<string> {
@@ -76,11 +67,7 @@ async function save(): Promise<void> {
 /** Clicks Send and waits for whichever comes first: the Smart Alert, or the item sent. */
 async function send(): Promise<void> {
   await page.getByTestId('send').click();
-  await page.waitForFunction(() =>
-    (globalThis as unknown as SandboxGlobal).__outlookSandbox.log.some(
-      (e: SandboxLogEntry) => e.type === 'send.alert' || e.type === 'send.sent',
-    ),
-  );
+  await sendOutcome(page);
 }
 
 /** Sent without a Smart Alert (send() waited for one or the other). */
@@ -88,17 +75,6 @@ async function expectSent(): Promise<void> {
   expect(await logCount('send.alert')).toBe(0);
   expect(await logCount('send.sent')).toBe(1);
   expect((await item(page)).sent).toBe(true);
-}
-
-/** The send was stopped by the Smart Alert, and nothing was sent. */
-async function expectBlocked(): Promise<void> {
-  expect(await logCount('send.sent')).toBe(0);
-  const [alert] = await waitForLog(page, 'send.alert');
-  expect(String(alert?.message)).toContain(BLOCKED);
-  await page.getByTestId('smart-alert-dont-send').click();
-  await waitForLog(page, 'send.blocked');
-  expect(await logCount('send.sent')).toBe(0);
-  expect((await item(page)).sent).toBe(false);
 }
 
 /** A new classic Outlook appointment with a meeting added in the task pane, then saved. */

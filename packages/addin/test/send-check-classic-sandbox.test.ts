@@ -10,13 +10,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import {
-  item,
-  openSandbox,
-  type SandboxGlobal,
-  type SandboxLogEntry,
-  waitForLog,
-} from '../../emulators/test/sandbox-support.js';
+import { item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
 import { findJoinBlock } from '../../server/src/instructions/marker.js';
 import {
   countLog,
@@ -24,12 +18,14 @@ import {
   sandboxPerTest,
   signInThroughDialog,
 } from '../../server/test/browser/demo-sandbox.js';
-
-// Demo directory users (packages/emulators/src/identity/demo-directory.ts).
-const ADELE = { upn: 'adele@contoso.example', account: /Adele Vance/ };
-const ADD = 'addin-button-roomlinkAddMeeting';
-const OPTIONS = 'addin-button-roomlinkTaskpane';
-const BLOCKED = 'The Roomlink joining details were deleted from this invitation.';
+import {
+  ADD,
+  ADELE,
+  expectBlocked as blockedOn,
+  OPTIONS,
+  signInInTaskpane,
+  taskpane as taskpaneOf,
+} from './classic-send-check.js';
 
 let server: DemoServer;
 let page: Page;
@@ -38,9 +34,9 @@ sandboxPerTest((session) => {
   ({ server, page } = session);
 });
 
-const taskpane = () => page.frameLocator('[data-testid="taskpane-frame"]');
-
+const taskpane = () => taskpaneOf(page);
 const logCount = (type: string) => countLog(page, type);
+const expectBlocked = () => blockedOn(page);
 
 async function addWithButton(): Promise<void> {
   await signInThroughDialog(page, () => page.getByTestId(ADD).click(), ADELE.account);
@@ -48,11 +44,7 @@ async function addWithButton(): Promise<void> {
 }
 
 async function addInTaskpane(): Promise<void> {
-  await page.getByTestId(OPTIONS).click();
-  await signInThroughDialog(page, () => taskpane().getByTestId('sign-in').click(), ADELE.account);
-  await expect
-    .poll(() => taskpane().getByTestId('account').textContent())
-    .toBe(`Signed in as Adele Vance (${ADELE.upn})`);
+  await signInInTaskpane(page);
   await taskpane().getByTestId('add-meeting').click();
   await expect.poll(async () => (await item(page)).customProperties?.roomlinkMeetingId).toBeTruthy();
 }
@@ -64,23 +56,6 @@ async function deleteJoinBlockAndSend(): Promise<void> {
     (body as { innerHTML: string }).innerHTML = 'Notes.';
   });
   await page.getByTestId('send').click();
-}
-
-/** The send was stopped by the Smart Alert, and nothing was sent. */
-async function expectBlocked(): Promise<void> {
-  // Whichever comes first: a send let through fails here rather than by a timeout.
-  await page.waitForFunction(() =>
-    (globalThis as unknown as SandboxGlobal).__outlookSandbox.log.some(
-      (e: SandboxLogEntry) => e.type === 'send.alert' || e.type === 'send.sent',
-    ),
-  );
-  expect(await logCount('send.sent')).toBe(0);
-  const [alert] = await waitForLog(page, 'send.alert');
-  expect(String(alert?.message)).toContain(BLOCKED);
-  await page.getByTestId('smart-alert-dont-send').click();
-  await waitForLog(page, 'send.blocked');
-  expect(await logCount('send.sent')).toBe(0);
-  expect((await item(page)).sent).toBe(false);
 }
 
 describe('Smart Alert on send in classic Outlook before the item was ever saved (sandbox)', () => {
