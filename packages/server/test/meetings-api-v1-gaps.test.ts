@@ -221,6 +221,33 @@ for (const dialect of DIALECTS) {
         expect(cancelRoom).toHaveBeenCalledTimes(1);
         expect(statusWhenEnded).toEqual(['cancelled']);
       });
+
+      it('asks the provider again when a cancel is retried after the provider failed', async () => {
+        const created = await post({ ...valid, idempotencyKey: 'outlook-item-cancel-retry' });
+        const { id } = created.json();
+        const cancelRoom = vi
+          .spyOn(t.runtime.builtin, 'cancelRoom')
+          .mockRejectedValueOnce(new Error('the provider is unreachable'))
+          .mockResolvedValue(undefined);
+
+        // The cancellation is committed, but the room was not ended: the caller is told it failed.
+        const failed = await inject({ method: 'POST', url: `/api/v1/meetings/${id}/cancel`, headers: alice });
+        expect(failed.statusCode).toBe(500);
+        const read = await inject({ method: 'GET', url: `/api/v1/meetings/${id}`, headers: alice });
+        expect(read.json().status).toBe('cancelled');
+
+        // Its retry finds the meeting cancelled and still ends the room.
+        const retried = await inject({
+          method: 'POST',
+          url: `/api/v1/meetings/${id}/cancel`,
+          headers: alice,
+        });
+        expect(retried.statusCode).toBe(200);
+        expect(retried.json().status).toBe('cancelled');
+        expect(cancelRoom).toHaveBeenCalledTimes(2);
+        const audit = await t.runtime.store.audit.list('tenant-gaps', { limit: 100 });
+        expect(audit.filter((e) => e.action === 'meeting.cancelled' && e.targetId === id)).toHaveLength(1);
+      });
     });
   });
 }

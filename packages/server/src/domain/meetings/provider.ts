@@ -22,7 +22,10 @@ export interface MeetingProvider {
   describeRoom(codes: RoomCodes): RoomDetails;
   /** Applies new times or options; returns the room's details, changed or not. */
   updateRoom(room: RoomDetails, request: RoomRequest): Promise<RoomDetails>;
-  /** Refuses entry from now on and ends the room if it is live. */
+  /**
+   * Refuses entry from now on and ends the room if it is live. Idempotent: it is asked again for a
+   * room already cancelled when a cancel is retried.
+   */
   cancelRoom(room: RoomDetails, meetingId: string): Promise<void>;
   /**
    * Optional capability: release the room's resources for good, when the meeting is deleted or when

@@ -306,12 +306,19 @@ export class MeetingService {
    * The room's provider ends its live sessions only once the cancellation is committed: a cancel that
    * fails to commit (a lost race, the store unreachable) leaves the meeting and its room as they were,
    * with nobody sent out of a meeting that still exists.
+   *
+   * A meeting already cancelled is asked of its provider again (providers' `cancelRoom` is
+   * idempotent): when the provider failed after an earlier cancellation's commit, its caller got an
+   * error, and its retry (the add-in's, or the sync job's) is what ends the room.
    */
   async cancel(actor: Principal, id: string, access: MeetingAccess = {}): Promise<Meeting> {
     const stored = await this.#find(actor, id, access);
-    if (stored.status === 'cancelled') return this.#open(stored);
     const current = await this.#open(stored);
     const provider = this.#provider(current.provider);
+    if (stored.status === 'cancelled') {
+      await provider.cancelRoom(current.room, id);
+      return current;
+    }
     const next: StoredMeeting = {
       ...stored,
       purgeAfter: await this.#purgeOnCancel(stored, current),
