@@ -7,7 +7,8 @@
  * forgets it; the maintenance pass renews and reconciles nothing, and has such a subscription deleted
  * (within one pass, even for a mailbox no job would otherwise have run for within the hour).
  * A contract end still to come changes nothing, and a readmitted tenant is followed again. A failed
- * deletion is logged with Graph's status and code only.
+ * deletion that may pass (a 5xx, a throttle, no answer in time) keeps the subscription, so that the next
+ * pass tries again; every failure is logged with Graph's status and code only.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SyncUserRecord, SyncUserRepository } from '../src/domain/sync/ports.js';
@@ -154,7 +155,14 @@ for (const dialect of DIALECTS) {
       expect(graphCalls(env)).toEqual([]);
       expect(env.emulator.subscriptions().some((s) => s.id === subscriptionId)).toBe(true);
 
-      // The contract ends today: the next pass has the subscription deleted at Graph and forgotten.
+      // The contract ends today, and Graph fails the first job's deletion: 503 to each of its tries
+      // (the harness's Graph client tries 5 times). The subscription is kept, so the next pass's job
+      // deletes it at Graph and forgets it.
+      env.emulator.faults.inject({
+        kind: 'serviceUnavailable',
+        match: { method: 'DELETE', path: /^\/subscriptions\// },
+        count: 5,
+      });
       await setContractEnd(env, user.tenantId, today());
       await eventually(
         async () =>
@@ -164,7 +172,10 @@ for (const dialect of DIALECTS) {
         'the subscription to be deleted',
       );
       await env.settled();
-      expect(graphCalls(env)).toContain(`DELETE /subscriptions/${subscriptionId}`);
+      const deletes = env.emulator
+        .requests()
+        .filter((r) => r.method === 'DELETE' && r.path === `/subscriptions/${subscriptionId}`);
+      expect(deletes.map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 204]);
       // Then, pass after pass, nothing at all is asked of Graph: no renewal, no new subscription.
       env.emulator.clearRequests();
       await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -209,39 +220,73 @@ describe('the subscription of a user whose tenant contract ended, when Graph fai
       { request } as unknown as GraphClient,
       { update } as unknown as SyncUserRepository,
       { baseUrl: new URL('https://roomlink.test/'), deleteTimeoutMs: 50, log: { warn } },
+      () => new Date('2026-12-03T12:00:00Z'),
     );
     return { subscriptions, warn, update };
   }
+  const forgotten = [
+    'user-1',
+    { subscriptionId: null, clientStateHash: null, subscriptionExpiresAt: null },
+    expect.any(Date),
+  ];
 
-  it('logs Graph’s status and code only, and forgets the subscription all the same', async () => {
-    const { subscriptions, warn, update } = manager(async () => {
+  it('keeps a subscription Graph could not delete for now, so the next pass tries again, and logs Graph’s status and code only', async () => {
+    for (const failure of [
+      new GraphError(503, 'serviceNotAvailable'),
+      new GraphError(429, 'TooManyRequests'),
+      new TypeError('fetch failed'),
+    ]) {
+      const { subscriptions, warn, update } = manager(async () => {
+        throw failure;
+      });
+      await subscriptions.retire(user);
+      expect(update).not.toHaveBeenCalled();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]?.[1]).toContain('tried again at the next maintenance pass');
+      expect(JSON.stringify(warn.mock.calls)).not.toMatch(/user-1|tenant-1|subscription-1/);
+    }
+    const { subscriptions, warn } = manager(async () => {
       throw new GraphError(503, 'serviceNotAvailable');
     });
     await subscriptions.retire(user);
-    expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]?.[0]).toEqual({
       error: 'GraphError',
       status: 503,
       code: 'serviceNotAvailable',
     });
-    expect(JSON.stringify(warn.mock.calls)).not.toMatch(/user-1|tenant-1|subscription-1/);
-    expect(update).toHaveBeenCalledWith(
-      'user-1',
-      { subscriptionId: null, clientStateHash: null, subscriptionExpiresAt: null },
-      expect.any(Date),
-    );
   });
 
-  it('does not wait for a Graph that does not answer, and logs nothing for one already gone', async () => {
+  it('forgets it after a failure no retry can get past, or once it has expired', async () => {
+    const refused = manager(async () => {
+      throw new GraphError(403, 'Forbidden');
+    });
+    await refused.subscriptions.retire(user);
+    expect(refused.update).toHaveBeenCalledWith(...forgotten);
+    expect(refused.warn.mock.calls[0]?.[1]).toContain('it expires on its own');
+
+    const signedOut = manager(async () => {
+      throw Object.assign(new Error('sign in again'), { code: 'sign_in_required' });
+    });
+    await signedOut.subscriptions.retire(user);
+    expect(signedOut.update).toHaveBeenCalledWith(...forgotten);
+
+    const lapsed = manager(async () => {
+      throw new GraphError(503, 'serviceNotAvailable');
+    });
+    await lapsed.subscriptions.retire({ ...user, subscriptionExpiresAt: '2026-12-03T11:59:59.000Z' });
+    expect(lapsed.update).toHaveBeenCalledWith(...forgotten);
+  });
+
+  it('does not wait for a Graph that does not answer (tried again), and logs nothing for one already gone', async () => {
     const slow = manager(() => new Promise(() => undefined));
     await slow.subscriptions.retire(user);
     expect(slow.warn.mock.calls[0]?.[0]).toEqual({ error: 'timeout' });
-    expect(slow.update).toHaveBeenCalledTimes(1);
+    expect(slow.update).not.toHaveBeenCalled();
     const gone = manager(async () => {
       throw new GraphError(404, 'ResourceNotFound');
     });
     await gone.subscriptions.retire(user);
     expect(gone.warn).not.toHaveBeenCalled();
-    expect(gone.update).toHaveBeenCalledTimes(1);
+    expect(gone.update).toHaveBeenCalledWith(...forgotten);
   });
 });

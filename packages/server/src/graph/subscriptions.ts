@@ -17,6 +17,7 @@
 import nodeCrypto, { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
 import { type GraphClient, GraphError } from './graph-client.js';
+import { isSignInRequired } from './token-source.js';
 
 export const SUBSCRIPTION_MINUTES = 10_000;
 export const RENEW_BEFORE_MS = (SUBSCRIPTION_MINUTES / 2) * 60_000;
@@ -177,19 +178,28 @@ export class SubscriptionManager {
 
   /**
    * The contract of the user's tenant has ended (offboarding): Roomlink no longer follows the
-   * calendar, so the subscription is deleted at Graph, once and best effort (bounded as at sign-out;
-   * a failure is logged with Graph's status and code only, and the subscription expires by itself
-   * within days, its notifications dropped meanwhile), and forgotten here either way. The user stays
-   * active: readmitted, the next maintenance pass subscribes them again.
+   * calendar, so the subscription is deleted at Graph (bounded as at sign-out) and then forgotten.
+   * A failure that may pass (no answer in time, a throttle, a 5xx, the network) keeps the
+   * subscription, so that the next maintenance pass, which queues this again for every such user
+   * still holding one, tries again until it is deleted or has expired. Any other failure (the user's
+   * tokens are gone, a 4xx) is final: the subscription is forgotten and expires by itself within
+   * days, its notifications dropped meanwhile. Failures are logged with Graph's status and code only.
+   * The user stays active: readmitted, the next maintenance pass subscribes them again.
    */
   async retire(user: SyncUserRecord): Promise<void> {
     if (!user.subscriptionId) return;
     const outcome = await this.#deleteQuietly(user.userId, user.subscriptionId);
     if (outcome !== 'deleted') {
+      const expired =
+        !user.subscriptionExpiresAt || Date.parse(user.subscriptionExpiresAt) <= this.now().getTime();
+      const retry = !expired && mayPass(outcome);
       this.settings.log?.warn(
         outcome === 'timeout' ? { error: 'timeout' } : errorFields(outcome.error),
-        "calendar sync: the Graph subscription of a user whose organisation's contract ended could not be deleted (it expires on its own)",
+        retry
+          ? "calendar sync: the Graph subscription of a user whose organisation's contract ended could not be deleted (tried again at the next maintenance pass)"
+          : "calendar sync: the Graph subscription of a user whose organisation's contract ended could not be deleted (it expires on its own)",
       );
+      if (retry) return;
     }
     await this.users.update(
       user.userId,
@@ -294,6 +304,14 @@ export class SubscriptionManager {
 }
 
 /** What a warning may say of an error: its kind and Graph's status and code, nothing of the user. */
+/** A failed deletion that a later try may get past: no answer in time, a throttle, a 5xx, the network. */
+function mayPass(outcome: 'timeout' | { readonly error: unknown }): boolean {
+  if (outcome === 'timeout') return true;
+  const { error } = outcome;
+  if (error instanceof GraphError) return error.status === 429 || error.status >= 500;
+  return !isSignInRequired(error);
+}
+
 function errorFields(error: unknown): { error: string; status?: number; code?: string } {
   if (error instanceof GraphError) return { error: error.name, status: error.status, code: error.code };
   const code = (error as { code?: unknown } | null)?.code;
