@@ -15,6 +15,7 @@ import type { Config } from './config/config.js';
 import type { MeetingService } from './domain/meetings/service.js';
 import { type Authenticator, registerAuthentication } from './http/auth.js';
 import { registerCloseWhenDraining } from './http/close-when-draining.js';
+import { registerDemoLocalGuard } from './http/demo-local-guard.js';
 import { problem } from './http/errors.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerNoStore } from './http/no-store.js';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerProblemHandling(app);
+  if (deps.config.demoLocal) registerDemoLocalGuard(app);
   registerNoStore(app);
   if (deps.shuttingDown) registerCloseWhenDraining(app, deps.shuttingDown);
   registerJsonBodyParser(app);

@@ -62,7 +62,9 @@ export async function mountDemo(config: Config): Promise<Demo> {
     await mountSandbox(app, { baseUrl: config.baseUrl, version: ADDIN_VERSION, identity: emulator, graph });
     app.log.warn(
       { emulator: emulator.baseUrl, users: emulator.users().map((u) => u.upn).length },
-      'demo mode: signing in against the local identity emulator and using the Graph emulator, not Microsoft',
+      config.demoLocal
+        ? 'demo mode: signing in against the local identity emulator and using the Graph emulator, not Microsoft; for this machine only (requests through a proxy, or to a host name other than localhost, are refused; ROOMLINK_DEMO_PUBLIC=true runs the demo elsewhere)'
+        : 'demo mode: signing in against the local identity emulator and using the Graph emulator, not Microsoft',
     );
   };
   return {

@@ -22,6 +22,11 @@ export interface MicrosoftConfig {
 export interface Config {
   /** Demo mode: no Microsoft app registration configured; local emulators stand in for Microsoft. */
   readonly demo: boolean;
+  /**
+   * Demo mode for this machine only (ROOMLINK_DEMO_PUBLIC unset or false): loopback addresses, and
+   * requests through a proxy or to another host name refused (http/demo-local-guard.ts).
+   */
+  readonly demoLocal: boolean;
   readonly port: number;
   readonly host: string;
   readonly baseUrl: URL;
@@ -288,6 +293,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const config: Config = {
     demo,
+    demoLocal,
     port,
     host,
     baseUrl,
@@ -363,7 +369,7 @@ export function isLoopback(url: URL): boolean {
   return isLoopbackHost(url.hostname);
 }
 
-function isLoopbackHost(name: string): boolean {
+export function isLoopbackHost(name: string): boolean {
   const host = name.toLowerCase();
   return (
     host === 'localhost' ||
