@@ -64,6 +64,11 @@ export interface KeyProviderOptions {
    * false for every other command, which must not leave a new, empty keyring behind.
    */
   readonly createDemoKeyring?: boolean;
+  /**
+   * Leave a keyring that other accounts can read as it is (`roomlink doctor`, which changes nothing
+   * and reports it). Otherwise it is made 0600 and the change logged.
+   */
+  readonly keepKeyringMode?: boolean;
 }
 
 /**
@@ -84,10 +89,11 @@ export async function createKeyProvider(
         'demo mode: generated a new master key in the data directory',
       );
     }
-  } else if (await isMissing(config.keys.keyringFile)) {
+  } else if (!(await provider.exists())) {
+    // A symbolic link there that leads nowhere is a KeyError of its own, naming link and target.
     throw new MissingKeyringError(config.keys.keyringFile, config.demo);
   }
-  await provider.load();
+  await provider.load({ logger, keepMode: options.keepKeyringMode ?? false });
   return provider;
 }
 
@@ -322,14 +328,6 @@ async function createPrivate(named: string): Promise<boolean> {
 
 /** As Linux's own limit (ELOOP): a longer chain is left to SQLite to refuse. */
 const MAX_SYMLINK_HOPS = 40;
-
-/** Whether nothing is at `file` (anything else there, the provider's load says what is wrong with). */
-async function isMissing(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => false,
-    (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
-  );
-}
 
 async function pathExists(file: string): Promise<boolean> {
   return access(file).then(

@@ -69,13 +69,23 @@ export function registerCommands(program: Command, config: () => Config): void {
       if (c.keys.provider !== 'file')
         throw new CliError('keys init applies to the file key provider only', EXIT.usage);
       const provider = new FileKeyProvider(c.keys.keyringFile);
+      // A symbolic link there leading nowhere is refused (exit 77), naming link and target.
       const created = await provider.ensure();
-      // An existing keyring is checked, not trusted: "nothing changed" must not hide a damaged one.
-      await provider.load();
+      // An existing keyring is checked, not trusted: "nothing changed" must not hide a damaged one,
+      // nor one that other accounts can read (made 0600, and said so).
+      let modeChanged = false;
+      await provider.load({
+        logger: {
+          warn: (_fields: unknown, message?: unknown) => {
+            modeChanged = true;
+            process.stderr.write(`roomlink: warning: ${String(message)}\n`);
+          },
+        },
+      });
       process.stdout.write(
         created
           ? `created ${c.keys.keyringFile}; back it up: without it no stored meeting can be read\n`
-          : `${c.keys.keyringFile} exists; nothing changed\n`,
+          : `${c.keys.keyringFile} exists; ${modeChanged ? 'its keys were not changed' : 'nothing changed'}\n`,
       );
     });
   keys

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
+import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
@@ -88,11 +89,20 @@ export async function runDoctor(
 
   try {
     // Doctor creates nothing: a missing keyring fails here, naming the file.
-    const provider = await createKeyProvider(config, { warn: () => undefined }, { createDemoKeyring: false });
+    // Nor does it change the keyring's mode: a keyring others can read is reported below.
+    const provider = await createKeyProvider(
+      config,
+      { warn: () => undefined },
+      { createDemoKeyring: false, keepKeyringMode: true },
+    );
     const { held, counts } = await checkMasterKeyCoverage(store, provider);
     print(
       `ok    keys (${provider.name} provider, ${held.size} master key(s), ${sum(counts)} data key(s): tenants' and sign-in's)`,
     );
+    if (provider instanceof FileKeyProvider) {
+      const mode = await provider.openMode();
+      if (mode !== undefined) print(`warn  keys: ${keyringOpenMessage(provider.file, mode)}`);
+    }
   } catch (error) {
     print(`FAIL  keys: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.keys;

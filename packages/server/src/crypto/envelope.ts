@@ -202,7 +202,26 @@ export class EnvelopeCipher implements FieldCipher {
     }
   }
 
+  /**
+   * Unwraps a data key row as read. `roomlink keys rotate` may have rewrapped the row and retired its
+   * master key between that read and this unwrap: the provider no longer holds the key the row
+   * named, but the row now names one it does. So on unknown_master_key the row is read again, from
+   * the store, once; a row still under the same master key (a key this provider genuinely lacks)
+   * keeps the original error.
+   */
   async #unwrap(record: TenantKeyRecord): Promise<Buffer> {
+    try {
+      return await this.#unwrapRow(record);
+    } catch (error) {
+      if (!(error instanceof KeyError) || error.code !== 'unknown_master_key') throw error;
+      const latest = await this.keys.find(record.tenantId, record.keyId);
+      if (!latest) throw new KeyError('no_data_key', `tenant has no data key ${record.keyId}`);
+      if (latest.masterKeyId === record.masterKeyId && latest.wrappedKey === record.wrappedKey) throw error;
+      return this.#unwrapRow(latest);
+    }
+  }
+
+  async #unwrapRow(record: TenantKeyRecord): Promise<Buffer> {
     return this.provider.unwrap(
       { masterKeyId: record.masterKeyId, wrapped: record.wrappedKey },
       wrapContext(record.tenantId, record.keyId),

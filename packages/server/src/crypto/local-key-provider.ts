@@ -3,8 +3,21 @@
  * start in demo mode) or keys given in the environment. Both wrap with AES-256-GCM.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open as openFile, readFile, rename, stat, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  open as openFile,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { open, seal } from './aes-gcm.js';
 import { KeyError, type KeyProvider, type WrappedKey } from './key-provider.js';
 
@@ -62,68 +75,148 @@ interface KeyringFile {
   keys: Record<string, string>;
 }
 
+/** What load() does about a keyring file that other accounts can read. */
+export interface KeyringLoadOptions {
+  /** Where a keyring made private (or one that could not be) is reported; never with key material. */
+  readonly logger?: Pick<Logger, 'warn'>;
+  /** Leave the keyring's mode as it is (`roomlink doctor` changes nothing: it asks openMode()). */
+  readonly keepMode?: boolean;
+}
+
 /**
  * The keyring file is re-read whenever it changed on disk, so that `roomlink keys rotate` run
- * beside a serving process takes effect there without a restart.
+ * beside a serving process takes effect there without a restart. A change is a different inode
+ * (the file replaced by a rename, as rotation and `rsync` do), size, modification or status-change
+ * time, not the modification time alone: a keyring restored with its old modification time
+ * (`cp -p`, `rsync -t`), or rewritten within one tick of a file system's coarse clock, is noticed
+ * by whichever of the others differs.
+ *
+ * `file` may be a symbolic link (to a keyring shared by several hosts): it is resolved each time
+ * the keyring is written, so the new keyring replaces the file the link leads to now, and the link
+ * stays a link. Replacing the link itself would give this host a keyring of its own, and leave the
+ * shared one holding the key rotation just retired.
  */
 export class FileKeyProvider extends LocalKeyProvider {
   readonly name = 'file';
-  #cache: { mtimeMs: number; current: string; keys: Map<string, Buffer> } | null = null;
+  #cache: { version: string; current: string; keys: Map<string, Buffer> } | null = null;
 
   constructor(readonly file: string) {
     super();
   }
 
-  /** Creates the keyring with one fresh key when it does not exist. Returns whether it did. */
+  /**
+   * Creates the keyring with one fresh key when it does not exist. Returns whether it did. A
+   * symbolic link there whose target does not exist (a shared volume not mounted) is refused: a
+   * keyring created through it would hold a key no other host has.
+   */
   async ensure(): Promise<boolean> {
-    try {
-      await readFile(this.file);
-      return false;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unusable(this.file, error);
-    }
+    if (await this.exists()) return false;
     const id = newKeyId();
-    await this.#write({ version: 1, current: id, keys: { [id]: randomBytes(32).toString('base64') } }, true);
+    try {
+      await this.#write(
+        { version: 1, current: id, keys: { [id]: randomBytes(32).toString('base64') } },
+        {
+          file: this.file,
+          exclusive: true,
+        },
+      );
+    } catch (error) {
+      // Something took the name meanwhile: another process's new keyring (checked by load()), or a
+      // link this refuses as above.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && (await this.exists())) return false;
+      throw error;
+    }
     return true;
   }
 
   async createMasterKey(): Promise<string> {
-    const ring = await this.#read();
+    const file = await this.realFile();
+    const ring = await this.#read(file);
     const id = newKeyId();
     ring.keys[id] = randomBytes(32).toString('base64');
     ring.current = id;
-    await this.#write(ring, false);
+    await this.#write(ring, { file, exclusive: false });
     return id;
   }
 
   async retireMasterKey(id: string): Promise<void> {
-    const ring = await this.#read();
+    const file = await this.realFile();
+    const ring = await this.#read(file);
     if (ring.current === id)
       throw new KeyError('unknown_master_key', 'the current master key cannot be retired');
     delete ring.keys[id];
-    await this.#write(ring, false);
+    await this.#write(ring, { file, exclusive: false });
+  }
+
+  /**
+   * The keyring file itself: `file` with every symbolic link on its way resolved, now (a link
+   * re-pointed since is followed). What replaces the keyring, and rotation's lock, go beside it.
+   */
+  async realFile(): Promise<string> {
+    try {
+      return await realpath(this.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') await this.exists();
+      throw unusable(this.file, error);
+    }
   }
 
   /**
    * Reads and checks the keyring now. A process starts only on a keyring it can use: one that is
    * missing, unreadable or damaged is a KeyError naming the file here, not a failure of every
-   * request that later needs a key.
+   * request that later needs a key. A keyring other accounts can read (group or others bits) is
+   * made 0600, and that is logged (path and modes only), unless `keepMode`.
    */
-  async load(): Promise<void> {
+  async load(options: KeyringLoadOptions = {}): Promise<void> {
     await this.keys();
+    if (options.keepMode) return;
+    const mode = await this.openMode();
+    if (mode === undefined) return;
+    const fields = { file: this.file, mode: octal(mode) };
+    try {
+      await chmod(this.file, mode & 0o600);
+      options.logger?.warn(
+        { ...fields, newMode: octal(mode & 0o600) },
+        `keyring ${this.file} was open to other accounts (mode ${octal(mode)}); Roomlink made it ` +
+          `private to its own (mode ${octal(mode & 0o600)})`,
+      );
+    } catch (error) {
+      options.logger?.warn(
+        { ...fields, err: { code: (error as NodeJS.ErrnoException).code } },
+        `keyring ${this.file} is open to other accounts (mode ${octal(mode)}) and Roomlink cannot ` +
+          'change its mode; make it 0600',
+      );
+    }
   }
 
-  protected async keys() {
-    let mtimeMs: number;
+  /**
+   * The keyring file's mode (permission bits) when group or others have any access to it, else
+   * undefined. Always undefined on Windows, which has no such modes (its ACLs protect the file).
+   */
+  async openMode(): Promise<number | undefined> {
+    if (process.platform === 'win32') return undefined;
+    let info: Awaited<ReturnType<typeof stat>>;
     try {
-      mtimeMs = (await stat(this.file)).mtimeMs;
+      info = await stat(this.file);
     } catch (error) {
       throw unusable(this.file, error);
     }
-    if (this.#cache?.mtimeMs !== mtimeMs) {
-      const ring = await this.#read();
+    const mode = info.mode & 0o777;
+    return info.isFile() && (mode & 0o077) !== 0 ? mode : undefined;
+  }
+
+  protected async keys() {
+    let version: string;
+    try {
+      const info = await stat(this.file, { bigint: true });
+      version = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch (error) {
+      throw unusable(this.file, error);
+    }
+    if (this.#cache?.version !== version) {
+      const ring = await this.#read(this.file);
       this.#cache = {
-        mtimeMs,
+        version,
         current: ring.current,
         keys: new Map(Object.entries(ring.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')])),
       };
@@ -131,10 +224,32 @@ export class FileKeyProvider extends LocalKeyProvider {
     return this.#cache;
   }
 
-  async #read(): Promise<KeyringFile> {
+  /**
+   * Whether the keyring exists (through any symbolic link). A missing one is false; a symbolic link
+   * leading nowhere is a KeyError naming the link and its target (with the keys exit code, 77, as a
+   * missing keyring); anything unreadable is a KeyError naming the file.
+   */
+  async exists(): Promise<boolean> {
+    try {
+      await readFile(this.file);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unusable(this.file, error);
+    }
+    const target = await readlink(this.file).catch(() => undefined);
+    if (target === undefined) {
+      // Not a link; but a link on the way to it (a directory) may lead nowhere.
+      const parent = await danglingParent(this.file);
+      if (parent !== undefined) throw danglingLink(this.file, parent.link, parent.target);
+      return false;
+    }
+    throw danglingLink(this.file, this.file, path.resolve(path.dirname(this.file), target));
+  }
+
+  async #read(file: string): Promise<KeyringFile> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (error) {
       throw unusable(this.file, error);
     }
@@ -147,11 +262,13 @@ export class FileKeyProvider extends LocalKeyProvider {
    * restart) could carry a looser mode onto the keyring, and a symlink planted there would send the
    * keys elsewhere and become the keyring. It is synced before it replaces the keyring, and the
    * directory after, so that a power loss leaves the old keyring or the new one, never an empty file.
+   * `file` is the keyring's real path (realFile()), or for a new keyring the configured one: the
+   * temporary file is made in the same directory, so the rename replaces the file, never a link.
    */
-  async #write(ring: KeyringFile, exclusive: boolean): Promise<void> {
-    const dir = path.dirname(this.file);
+  async #write(ring: KeyringFile, { file, exclusive }: { file: string; exclusive: boolean }): Promise<void> {
+    const dir = path.dirname(file);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${randomBytes(8).toString('hex')}.tmp`;
+    const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
     const handle = await openFile(tmp, 'wx', 0o600);
     let placed = false;
     try {
@@ -162,9 +279,9 @@ export class FileKeyProvider extends LocalKeyProvider {
         await handle.close();
       }
       if (exclusive) {
-        await link(tmp, this.file);
+        await link(tmp, file);
       } else {
-        await rename(tmp, this.file);
+        await rename(tmp, file);
         placed = true;
       }
     } finally {
@@ -173,6 +290,57 @@ export class FileKeyProvider extends LocalKeyProvider {
     this.#cache = null;
     await syncDirectory(dir);
   }
+}
+
+/**
+ * The first directory on `file`'s path that is a symbolic link leading nowhere, if any (mkdir would
+ * fail on it with a bare EEXIST).
+ */
+async function danglingParent(file: string): Promise<{ link: string; target: string } | undefined> {
+  const parts: string[] = [];
+  for (let dir = path.dirname(path.resolve(file)); dir !== path.dirname(dir); dir = path.dirname(dir))
+    parts.unshift(dir);
+  for (const dir of parts) {
+    const info = await lstat(dir).catch(() => undefined);
+    if (info === undefined) return undefined;
+    if (!info.isSymbolicLink()) continue;
+    if (
+      await stat(dir).then(
+        () => true,
+        () => false,
+      )
+    )
+      continue;
+    const target = await readlink(dir).catch(() => undefined);
+    if (target !== undefined) return { link: dir, target: path.resolve(path.dirname(dir), target) };
+  }
+  return undefined;
+}
+
+/** A keyring path through a symbolic link that leads nowhere: nothing is created through it. */
+function danglingLink(file: string, link: string, target: string): KeyError {
+  return new KeyError(
+    'keyring_unusable',
+    `keyring ${file} cannot be read or created: ${link === file ? 'it' : `${link} (on its path)`} is a ` +
+      `symbolic link to ${target}, which does not exist; nothing was created. If the keyring is on a ` +
+      'shared volume, mount it; otherwise point the link at the keyring, or remove the link and run ' +
+      '"roomlink keys init"',
+  );
+}
+
+/**
+ * What `roomlink doctor` says of a keyring other accounts can read (it changes nothing itself).
+ * Names the file and its mode, never key material.
+ */
+export function keyringOpenMessage(file: string, mode: number): string {
+  return (
+    `keyring ${file} is open to other accounts (mode ${octal(mode)}): make it 0600 ` +
+    `(chmod 600 ${file}); Roomlink does so when it next starts or runs "roomlink keys init"`
+  );
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`;
 }
 
 /** Makes a rename in `dir` durable. Not possible everywhere (Windows, some file systems): skipped there. */

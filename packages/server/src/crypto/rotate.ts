@@ -61,7 +61,9 @@ export async function rotateMasterKey(
   // one of them just wrapped rows with could vanish) and retire the key the other is rewrapping to.
   // Rotations that change the keyring are therefore serialised; the env provider's keys never change
   // here, so it needs no lock.
-  const release = provider instanceof FileKeyProvider ? await lockKeyring(provider.file) : undefined;
+  // The lock goes beside the keyring file itself, not beside a symbolic link to it: hosts sharing one
+  // keyring through links of their own must all find the same lock.
+  const release = provider instanceof FileKeyProvider ? await lockKeyring(provider) : undefined;
   try {
     return await rotateLocked(keys, provider, options);
   } finally {
@@ -155,8 +157,11 @@ async function rewrapOne(
  * Takes the rotation lock beside the keyring: a file created exclusively, so that exactly one
  * rotation gets it, across processes. It is not taken over automatically when its holder crashed:
  * the holder may run on another host sharing the keyring, and two rotations at once can lose keys.
+ * When the configured keyring path is a symbolic link, the lock goes beside the file it leads to.
  */
-async function lockKeyring(keyringFile: string): Promise<() => Promise<void>> {
+async function lockKeyring(provider: FileKeyProvider): Promise<() => Promise<void>> {
+  // A missing keyring (or a link leading nowhere) is a KeyError naming the configured path.
+  const keyringFile = await provider.realFile();
   const lockFile = `${keyringFile}.rotate-lock`;
   let handle: Awaited<ReturnType<typeof open>>;
   try {
