@@ -239,14 +239,14 @@ describe('three participants with a lobby', () => {
     await joinAs(fourth, 'Dora', GUEST_PIN);
     await fourth.getByText('The room is full: at most 3 people can take part.').waitFor();
 
-    await host.getByRole('button', { name: 'Ask Gus to mute' }).click();
+    await host.getByRole('button', { name: 'Ask to mute Gus' }).click();
     await gus.getByRole('button', { name: 'Unmute microphone' }).waitFor();
     await gus.getByText('A host asked you to mute').waitFor();
 
     await host.getByRole('button', { name: 'Remove Ida from the meeting' }).click();
     await ida.getByText('A host removed you from the meeting.').waitFor();
     await expect.poll(() => host.locator('#participants-heading').textContent()).toBe('Participants (2)');
-    await expect.poll(focused).toBe('Ask Gus to mute');
+    await expect.poll(focused).toBe('Ask to mute Gus');
     await expect.poll(async () => (await inboundStats(gus)).length).toBe(1);
   }, 60_000);
 });
@@ -261,7 +261,7 @@ describe('a guest turned away from the lobby', () => {
     await joinAs(dora, 'Dora', GUEST_PIN);
     await dora.getByText('Waiting to be let in').waitFor();
 
-    await host.getByRole('button', { name: 'Do not admit Dora', exact: true }).click();
+    await host.getByRole('button', { name: 'Deny Dora', exact: true }).click();
     await dora.getByText('A host did not let you in.').waitFor();
     await dora.getByRole('button', { name: 'Join again' }).click();
     await joinAs(dora, 'Dora', GUEST_PIN);

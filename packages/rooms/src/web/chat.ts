@@ -4,7 +4,11 @@ import { h } from './dom.js';
 import { language, t } from './i18n.js';
 
 export class ChatView {
-  constructor(private readonly log: HTMLElement) {}
+  /** `log`: the list the lines go in; `scroller`: the element that scrolls it (the live region). */
+  constructor(
+    private readonly log: HTMLElement,
+    private readonly scroller: HTMLElement = log,
+  ) {}
 
   /**
    * `role` comes from the server, from the PIN the sender joined with: a guest can take a host's
@@ -15,7 +19,8 @@ export class ChatView {
     const stamp = Number.isNaN(time.getTime())
       ? ''
       : new Intl.DateTimeFormat(language(), { hour: '2-digit', minute: '2-digit' }).format(time);
-    const nearBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
+    const { scroller } = this;
+    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
     this.log.append(
       h(
         'li',
@@ -31,7 +36,7 @@ export class ChatView {
         h('span', { class: 'chat-text', text }),
       ),
     );
-    if (nearBottom || mine) this.log.scrollTop = this.log.scrollHeight;
+    if (nearBottom || mine) scroller.scrollTop = scroller.scrollHeight;
   }
 
   clear(): void {

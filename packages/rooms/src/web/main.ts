@@ -115,7 +115,7 @@ const views = {
       remove: (id) => session?.hostAction('remove', id),
     },
   ),
-  chat: new ChatView(byId('chat-log')),
+  chat: new ChatView(byId('chat-log'), byId('chat-scroll')),
 };
 
 function init(): void {
@@ -342,6 +342,7 @@ async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<v
   pinRules = { guestPinRequired, lobby };
   renderPinField();
   el.joinError.textContent = brokenHostLink ? t('hostLinkInvalid') : '';
+  markInvalid(null);
   brokenHostLink = false;
   setJoining(false);
   el.prejoinGrid.insertBefore(el.devices, el.joinError);
@@ -386,6 +387,7 @@ async function join(retrying = false): Promise<void> {
   const name = cleanName(el.name.value);
   if (!name) return formError(t('nameRequired'), el.name);
   el.joinError.textContent = '';
+  markInvalid(null);
   setJoining(true);
   // The room's rules as they are now, not as the page loaded them (a retry follows a Join that did).
   if (!retrying && !(await followRoom(true))) return;
@@ -480,6 +482,8 @@ function newSession(): Session {
       el.settings.append(el.devices);
       el.callNotice.textContent = '';
       showView('view-call');
+      // Focus goes to the controls below, whose name says nothing of where the visitor now is.
+      announce(t('joinedMeeting'));
       // The microphone button is disabled without a microphone (refused, or listening only).
       [el.callMic, el.callCam, el.callLeave].find((button) => !button.disabled)?.focus();
     },
@@ -543,8 +547,27 @@ function mediaProblem(text: string): void {
 
 function formError(text: string, field: HTMLElement): void {
   el.joinError.textContent = text;
+  markInvalid(field);
   field.focus();
   if (field instanceof HTMLInputElement) field.select();
+}
+
+/**
+ * Marks the field an error is about as invalid and has it described by the error too, so that a
+ * screen reader says what is wrong with it whenever the visitor comes back to it; the other fields
+ * lose both. `null`: no field is in error.
+ */
+function markInvalid(field: HTMLElement | null): void {
+  for (const input of [el.name, el.pin]) {
+    const hints = (input.getAttribute('aria-describedby') ?? '')
+      .split(/\s+/)
+      .filter((id) => id && id !== 'join-error');
+    if (input === field) {
+      input.setAttribute('aria-invalid', 'true');
+      hints.push('join-error');
+    } else input.removeAttribute('aria-invalid');
+    input.setAttribute('aria-describedby', hints.join(' '));
+  }
 }
 
 function setJoining(joining: boolean): void {
