@@ -6,10 +6,11 @@
  * takes the session data over them; a later add clears the mark.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeJoinBlock } from '../../server/src/instructions/marker.js';
+import { findJoinBlock, removeJoinBlock } from '../../server/src/instructions/marker.js';
 import { addMeeting } from '../web/core/add-meeting.js';
 import { PROPS, readSessionState, recordedMeeting, SESSION_REMOVED } from '../web/core/item.js';
 import { checkBeforeSend } from '../web/core/launch-events.js';
+import { rewriteJoinBlockLanguage } from '../web/core/meeting-language.js';
 import { readMeetingState } from '../web/core/meeting-options.js';
 import { removeMeeting } from '../web/core/remove-meeting.js';
 import { type FakeOutlook, fakeOutlook } from './support/fake-outlook.js';
@@ -65,6 +66,7 @@ describe('session data: the removal mark', () => {
     expect(outlook.state.sessionData).toEqual({
       [PROPS.meetingId]: again.meeting.id,
       [PROPS.joinUrl]: again.meeting.joinUrl,
+      [PROPS.idempotencyKey]: outlook.state.customProperties[PROPS.idempotencyKey],
     });
     outlook.state.customProperties = saved; // the first meeting's, as last saved
 
@@ -133,6 +135,93 @@ describe('session data: the removal mark', () => {
 
     expect(await readSessionState(outlook.office, currentItemOf(outlook))).toBeNull();
     expect(await check(outlook)).toEqual({ allowEvent: true });
+  });
+});
+
+/**
+ * A runtime opened after "add, save, remove, add again" in classic Outlook (a task pane opened again,
+ * the ribbon's function command) reads the custom properties the item was last saved with: the first
+ * meeting's, removed and deleted. Every flow there must act on what the session data says, as the
+ * send check does (item.ts, loadProps).
+ */
+describe('session data: a runtime reading the item as last saved acts on the session data', () => {
+  async function removedThenAddedAgain() {
+    const { outlook, ctx, meeting: first, saved } = await added();
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    const again = await addMeeting(ctx);
+    if (again.status !== 'added') throw new Error(again.status);
+    const second = again.meeting;
+    const secondKey = outlook.state.customProperties[PROPS.idempotencyKey];
+    expect(secondKey).not.toBe(saved[PROPS.idempotencyKey]);
+    outlook.state.customProperties = saved; // the first meeting's, as last saved
+    return { outlook, ctx, first, second, secondKey };
+  }
+
+  it('Remove removes the meeting the session data names, its block and location entry', async () => {
+    const { outlook, ctx, second } = await removedThenAddedAgain();
+    expect(outlook.state.location).toBe(second.joinUrl);
+
+    expect(await removeMeeting(ctx)).toEqual({ status: 'removed' });
+
+    expect(findJoinBlock(outlook.state.body, 'html')).toBeNull();
+    expect(outlook.state.location).toBe('');
+    expect(harness.stub.meetings.get(second.id)?.deleted).toBe(true);
+    expect(outlook.state.sessionData).toEqual({ [SESSION_REMOVED]: second.id });
+    expect(outlook.state.customProperties).toEqual({});
+    expect(await check(outlook)).toEqual({ allowEvent: true });
+  });
+
+  it('the task pane shows that meeting, with the item’s key the add recorded', async () => {
+    const { ctx, second, secondKey } = await removedThenAddedAgain();
+
+    expect(await readMeetingState(ctx)).toEqual({
+      meetingId: second.id,
+      joinUrl: second.joinUrl,
+      itemKey: secondKey,
+      hasBlock: true,
+      blockMissing: false,
+    });
+  });
+
+  it('Add, its block deleted by hand, writes that meeting back; no other meeting is made', async () => {
+    const { outlook, ctx, second } = await removedThenAddedAgain();
+    outlook.state.body = removeJoinBlock(outlook.state.body, 'html');
+    const made = harness.stub.createBodies.length;
+
+    const result = await addMeeting(ctx);
+
+    expect(result).toMatchObject({ status: 'restored', meeting: { id: second.id } });
+    expect(findJoinBlock(outlook.state.body, 'html')?.meetingId).toBe(second.id);
+    expect(harness.stub.createBodies).toHaveLength(made);
+    expect(outlook.state.sessionData?.[PROPS.meetingId]).toBe(second.id);
+    expect(await check(outlook)).toEqual({ allowEvent: true });
+  });
+
+  it('a new language rewrites that meeting’s block', async () => {
+    const { outlook, second } = await removedThenAddedAgain();
+    const fr = await contextFor(harness, outlook, { signedInAs: USER, lang: 'fr' });
+
+    expect((await rewriteJoinBlockLanguage(fr)).status).toBe('rewritten');
+
+    expect(findJoinBlock(outlook.state.body, 'html')?.meetingId).toBe(second.id);
+    expect(outlook.state.body).toContain('Rejoindre la réunion Roomlink');
+    expect(outlook.state.body).not.toContain('Join the Roomlink meeting');
+  });
+
+  it('after a removal, Add there makes a new meeting with a new key, not the removed one’s', async () => {
+    const { outlook, ctx, meeting: first, saved } = await added();
+    expect((await removeMeeting(ctx)).status).toBe('removed');
+    outlook.state.customProperties = saved; // the removed meeting's, with its key
+    const made = harness.stub.createBodies.length;
+
+    const result = await addMeeting(ctx);
+
+    if (result.status !== 'added') throw new Error(result.status);
+    expect(result.meeting.id).not.toBe(first.id);
+    expect(harness.stub.createBodies).toHaveLength(made + 1);
+    expect(harness.stub.createBodies.at(-1)?.idempotencyKey).not.toBe(saved[PROPS.idempotencyKey]);
+    // Straight to a new meeting: the removed one is not looked up first.
+    expect(harness.stub.requests.filter((r) => r === `GET /api/v1/meetings/${first.id}`)).toEqual([]);
   });
 });
 

@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 describe('session data (Mailbox 1.11)', () => {
-  it('adding records the meeting id and join URL in the session data too', async () => {
+  it('adding records the meeting id, join URL and the item’s key in the session data too', async () => {
     const outlook = fakeOutlook({ sessionData: {} });
     const ctx = await contextFor(harness, outlook, { signedInAs: USER });
 
@@ -35,7 +35,9 @@ describe('session data (Mailbox 1.11)', () => {
     expect(outlook.state.sessionData).toEqual({
       [PROPS.meetingId]: result.meeting.id,
       [PROPS.joinUrl]: result.meeting.joinUrl,
+      [PROPS.idempotencyKey]: outlook.state.customProperties[PROPS.idempotencyKey],
     });
+    expect(outlook.state.sessionData?.[PROPS.idempotencyKey]).toMatch(/^rl-[0-9a-f]{32}$/);
   });
 
   it('the send check, seeing no custom properties (classic Outlook before a save), blocks on the session data', async () => {

@@ -67,7 +67,7 @@ async function addOnce(
 ): Promise<AddMeetingResult> {
   const notify = itemNotifier(item);
   try {
-    const props = await loadProps(item);
+    const props = await loadProps(ctx.office, item);
     const body = await readBody(item);
     const meetingId = stringProp(props, PROPS.meetingId);
     const joinUrl = stringProp(props, PROPS.joinUrl);
@@ -165,7 +165,11 @@ async function restoreMeeting(
     meeting = await authorized(ctx, async () => {
       await notify.progress(t(ctx.lang, 'addProgress'));
       // The item's key lets the server hand back a meeting left with the user's signed-out record.
-      return ctx.api.getMeeting(meetingId, ctx.lang, stringProp(await loadProps(item), PROPS.idempotencyKey));
+      return ctx.api.getMeeting(
+        meetingId,
+        ctx.lang,
+        stringProp(await loadProps(ctx.office, item), PROPS.idempotencyKey),
+      );
     });
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
@@ -188,7 +192,7 @@ async function restoreMeeting(
  * the only one and is not taken for someone else's.
  */
 async function forgetMeeting(ctx: AddinContext, item: AppointmentComposeLike): Promise<void> {
-  const props = await loadProps(item);
+  const props = await loadProps(ctx.office, item);
   const filter = meetingFilter(stringProp(props, PROPS.meetingId), stringProp(props, PROPS.joinUrl));
   if (filter.meetingId !== undefined || filter.slug !== undefined) {
     await updateBody(item, (body) => removeJoinBlock(body.content, body.kind, filter));
@@ -210,14 +214,14 @@ async function claimIdempotencyKey(
   item: AppointmentComposeLike,
   replace = false,
 ): Promise<string> {
-  const props = await loadProps(item);
+  const props = await loadProps(ctx.office, item);
   const existing = stringProp(props, PROPS.idempotencyKey);
   if (existing && !replace) return existing;
   const key = `rl-${hex(ctx.randomBytes(16))}`;
   props.set(PROPS.idempotencyKey, key);
   await saveProps(props).catch(() => undefined);
   // Two runtimes saving at once: the key saved last is the one both read back and use.
-  const saved = await loadProps(item).catch(() => null);
+  const saved = await loadProps(ctx.office, item).catch(() => null);
   return (saved && stringProp(saved, PROPS.idempotencyKey)) ?? key;
 }
 
@@ -231,7 +235,7 @@ async function writeMeetingIntoItem(
   meeting: Meeting,
   restoring = false,
 ): Promise<boolean> {
-  const props = await loadProps(item);
+  const props = await loadProps(ctx.office, item);
   const storedId = stringProp(props, PROPS.meetingId);
   if (storedId && storedId !== meeting.id) return false;
   const filter = meetingFilter(meeting.id, meeting.joinUrl);
@@ -261,8 +265,9 @@ async function writeMeetingIntoItem(
     if (!hadBlock && after.content !== before.content) await undo(item, location, meeting, appended);
     throw error;
   }
-  // For the send check in classic Outlook, which may not see the properties yet (item.ts).
-  await writeSessionMeeting(ctx.office, item, meeting);
+  // For the send check and the other runtimes in classic Outlook, which may not see the properties
+  // yet (item.ts).
+  await writeSessionMeeting(ctx.office, item, meeting, stringProp(props, PROPS.idempotencyKey));
   return true;
 }
 

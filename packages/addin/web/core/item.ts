@@ -99,8 +99,19 @@ export function writeLocation(item: AppointmentComposeLike, location: string): P
   return officeCall<void>((cb) => item.location.setAsync(location, cb));
 }
 
-export function loadProps(item: AppointmentComposeLike): Promise<CustomPropertiesLike> {
-  return officeCall<CustomPropertiesLike>((cb) => item.loadCustomPropertiesAsync(cb));
+/**
+ * The item's custom properties as every flow must read them: made to agree with the item's session
+ * data when that says anything (agreeWithSession). The agreement is made in memory; the caller's next
+ * saveProps keeps it in this runtime.
+ */
+export async function loadProps(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+): Promise<CustomPropertiesLike> {
+  const props = await officeCall<CustomPropertiesLike>((cb) => item.loadCustomPropertiesAsync(cb));
+  const session = await readSessionState(office, item);
+  if (session) agreeWithSession(props, session);
+  return props;
 }
 
 export function saveProps(props: CustomPropertiesLike): Promise<void> {
@@ -139,7 +150,12 @@ const REMOVED_UNKNOWN = '*';
  * since the item was opened, or there is no session data here).
  */
 export type SessionState =
-  | { readonly kind: 'meeting'; readonly meeting: SessionMeeting }
+  | {
+      readonly kind: 'meeting';
+      readonly meeting: SessionMeeting;
+      /** The item's idempotency key for that meeting, when the session data holds it. */
+      readonly itemKey?: string;
+    }
   | { readonly kind: 'removed' };
 
 function sessionData(office: OfficeLike, item: AppointmentComposeLike) {
@@ -157,10 +173,16 @@ export async function writeSessionMeeting(
   office: OfficeLike,
   item: AppointmentComposeLike,
   meeting: { readonly id: string; readonly joinUrl: string },
+  itemKey: string | null,
 ): Promise<void> {
   try {
     const data = sessionData(office, item);
     if (!data) return;
+    // The key before the id, so that a runtime finding the id finds the key that goes with it
+    // (agreeWithSession); without it the meeting is still recorded (requests then carry no key).
+    await officeCall<void>((cb) =>
+      itemKey ? data.setAsync(PROPS.idempotencyKey, itemKey, cb) : data.removeAsync(PROPS.idempotencyKey, cb),
+    ).catch(() => undefined);
     await officeCall<void>((cb) => data.setAsync(PROPS.meetingId, meeting.id, cb));
     await officeCall<void>((cb) => data.setAsync(PROPS.joinUrl, meeting.joinUrl, cb));
     // Removing a key that is not there may fail. A mark left behind names another meeting than the one
@@ -189,6 +211,7 @@ export async function writeSessionRemoval(
     // Removing a key that is not there may fail: each is tried.
     await officeCall<void>((cb) => data.removeAsync(PROPS.meetingId, cb)).catch(() => undefined);
     await officeCall<void>((cb) => data.removeAsync(PROPS.joinUrl, cb)).catch(() => undefined);
+    await officeCall<void>((cb) => data.removeAsync(PROPS.idempotencyKey, cb)).catch(() => undefined);
   } catch {
     // Session data only backs up the custom properties.
   }
@@ -212,8 +235,11 @@ export async function readSessionState(
     const removed = await read(SESSION_REMOVED);
     // Both set: the meeting was added after another's removal (whose mark could not be cleared), or
     // the removal could not take the meeting's keys out (the mark names the same meeting).
-    if (meetingId && meetingId !== removed)
-      return { kind: 'meeting', meeting: { meetingId, joinUrl: await read(PROPS.joinUrl) } };
+    if (meetingId && meetingId !== removed) {
+      const meeting = { meetingId, joinUrl: await read(PROPS.joinUrl) };
+      const itemKey = await read(PROPS.idempotencyKey);
+      return itemKey ? { kind: 'meeting', meeting, itemKey } : { kind: 'meeting', meeting };
+    }
     return removed ? { kind: 'removed' } : null;
   } catch {
     return null;
@@ -221,10 +247,44 @@ export async function readSessionState(
 }
 
 /**
- * The meeting the item records. Its session data first, when it says anything: every add and removal
- * since the item was opened wrote it, and every runtime sees it at once, whereas in classic Outlook
- * another runtime's custom properties are those the item was last saved with (SessionMeeting), which
- * may name a meeting removed since, or the one replaced by a later add. Otherwise its custom properties.
+ * Makes `props` (one runtime's custom properties) say what the item's session data says of its
+ * meeting. The session data comes first: every add and removal since the item was opened wrote it, and
+ * every runtime sees it at once, whereas in classic Outlook a runtime's custom properties are its own
+ * last save, else those the item was last saved with (SessionMeeting): a task pane or command opened
+ * after "add, save, remove" reads the removed meeting there, and after "remove, add again" the removed
+ * one instead of the new one. Acting on those would remove, restore or rewrite the wrong meeting.
+ */
+function agreeWithSession(props: CustomPropertiesLike, session: SessionState): void {
+  const recorded = stringProp(props, PROPS.meetingId);
+  if (session.kind === 'removed') {
+    // What the removal forgot, the key too (adding again makes a new meeting). A key without a meeting
+    // is this runtime's own claim for an add under way (add-meeting.ts): kept.
+    if (recorded) for (const name of Object.values(PROPS)) props.remove(name);
+    return;
+  }
+  const { meetingId, joinUrl } = session.meeting;
+  if (recorded === meetingId) {
+    if (joinUrl && !stringProp(props, PROPS.joinUrl)) props.set(PROPS.joinUrl, joinUrl);
+    if (session.itemKey) props.set(PROPS.idempotencyKey, session.itemKey);
+    return;
+  }
+  // Another meeting's record (or none): nothing of it goes with this one.
+  props.set(PROPS.meetingId, meetingId);
+  setOrRemove(props, PROPS.joinUrl, joinUrl);
+  setOrRemove(props, PROPS.idempotencyKey, session.itemKey ?? null);
+  // The location entry the add wrote is its join URL, when there was room for it; removing an entry
+  // that is not listed changes nothing (location-field.ts).
+  setOrRemove(props, PROPS.location, joinUrl);
+}
+
+function setOrRemove(props: CustomPropertiesLike, name: string, value: string | null): void {
+  if (value) props.set(name, value);
+  else props.remove(name);
+}
+
+/**
+ * The meeting the item records: its custom properties as they agree with its session data (loadProps).
+ * `props` as the client gave them; left unchanged.
  */
 export async function recordedMeeting(
   office: OfficeLike,

@@ -9,7 +9,7 @@ import { type AddMeetingResult, addMeeting } from './add-meeting.js';
 import { ApiError } from './api.js';
 import type { AddinContext } from './context.js';
 import { type Lang, t } from './i18n.js';
-import { loadProps, readBody, recordedMeeting } from './item.js';
+import { loadProps, PROPS, readBody, stringProp } from './item.js';
 import { hasIntactMeetingBlock } from './join-block.js';
 import { itemNotifier } from './notify.js';
 import { currentItem } from './office.js';
@@ -52,11 +52,13 @@ export async function checkBeforeSend(ctx: Pick<AddinContext, 'office'>, lang: L
   try {
     const item = currentItem(ctx.office);
     // Classic Outlook on Windows shows this runtime the custom properties as the item was last saved
-    // (item.ts, SessionMeeting): the session data, when it names a meeting or its removal, comes first.
-    const recorded = await recordedMeeting(ctx.office, item, await loadProps(item));
-    if (!recorded) return { allowEvent: true };
+    // (item.ts, SessionMeeting): the session data, when it names a meeting or its removal, comes first,
+    // as in every other flow (loadProps).
+    const props = await loadProps(ctx.office, item);
+    const meetingId = stringProp(props, PROPS.meetingId);
+    if (!meetingId) return { allowEvent: true };
     const body = await readBody(item);
-    if (hasIntactMeetingBlock(body, recorded.meetingId, recorded.joinUrl)) return { allowEvent: true };
+    if (hasIntactMeetingBlock(body, meetingId, stringProp(props, PROPS.joinUrl))) return { allowEvent: true };
     return { allowEvent: false, errorMessage: t(lang, 'sendBlocked') };
   } catch {
     // SoftBlock: a check that cannot run must not stop the user from sending.

@@ -25,7 +25,7 @@ export type RewriteLanguageResult =
 export async function rewriteJoinBlockLanguage(ctx: AddinContext): Promise<RewriteLanguageResult> {
   try {
     const item = currentItem(ctx.office);
-    const props = await loadProps(item);
+    const props = await loadProps(ctx.office, item);
     const meetingId = stringProp(props, PROPS.meetingId);
     const joinUrl = stringProp(props, PROPS.joinUrl);
     // Only a block that belongs to the item's meeting is the add-in's to rewrite (join-block.ts).

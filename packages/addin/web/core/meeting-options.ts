@@ -2,7 +2,7 @@
 import { findJoinBlock, replaceJoinBlock } from '../../../server/src/instructions/marker.js';
 import type { Meeting, MeetingOptions } from './api.js';
 import { type AddinContext, authorized } from './context.js';
-import { loadProps, PROPS, readBody, recordedMeeting, stringProp, updateBody } from './item.js';
+import { loadProps, PROPS, readBody, stringProp, updateBody } from './item.js';
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { currentItem } from './office.js';
 
@@ -25,13 +25,12 @@ export type AppliedOptions = Meeting & {
 
 export async function readMeetingState(ctx: AddinContext): Promise<ItemMeetingState> {
   const item = currentItem(ctx.office);
-  const props = await loadProps(item);
+  // In classic Outlook a meeting added or removed by another runtime may be only in the session data
+  // until the item is saved: loadProps makes the properties say what it says (item.ts).
+  const props = await loadProps(ctx.office, item);
   const body = await readBody(item);
-  // In classic Outlook a meeting added by the ribbon may be only in the session data until the item is
-  // saved (item.ts, SessionMeeting).
-  const recorded = await recordedMeeting(ctx.office, item, props);
-  const meetingId = recorded?.meetingId ?? null;
-  const joinUrl = recorded?.joinUrl ?? null;
+  const meetingId = stringProp(props, PROPS.meetingId);
+  const joinUrl = stringProp(props, PROPS.joinUrl);
   return {
     meetingId,
     joinUrl,
@@ -53,7 +52,7 @@ export async function applyMeetingOptions(
 ): Promise<AppliedOptions> {
   const item = currentItem(ctx.office);
   // The item's key lets the server hand back a meeting left with the user's signed-out record.
-  const itemKey = stringProp(await loadProps(item), PROPS.idempotencyKey);
+  const itemKey = stringProp(await loadProps(ctx.office, item), PROPS.idempotencyKey);
   const meeting = await authorized(ctx, () =>
     ctx.api.updateMeeting(meetingId, { options }, ctx.lang, itemKey),
   );

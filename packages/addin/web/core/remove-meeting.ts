@@ -54,7 +54,7 @@ export async function removeMeeting(ctx: AddinContext): Promise<RemoveMeetingRes
   let stage: 'checking' | 'item' | 'server' | 'forgetting' = 'checking';
   let itemChanged = false;
   try {
-    const props = await loadProps(item);
+    const props = await loadProps(ctx.office, item);
     const target = whatToRemove(props, await readBody(item));
     if (!target) {
       await notify.info(t(ctx.lang, 'nothingToRemove'));
