@@ -10,6 +10,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { axeViolations } from '../../../test-setup/axe.js';
 import { openSandbox } from '../../emulators/test/sandbox-support.js';
 import {
   type DemoServer,
@@ -18,7 +19,6 @@ import {
   signInThroughDialog,
 } from '../../server/test/browser/demo-sandbox.js';
 import { ADELE, OPTIONS, taskpane as taskpaneOf } from './classic-send-check.js';
-import { axeViolations } from '../../../test-setup/axe.js';
 
 let session: SandboxTestSession;
 let server: DemoServer;

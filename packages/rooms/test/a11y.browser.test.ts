@@ -7,9 +7,9 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, focusRing } from '../../../test-setup/axe.js';
 import type { Language } from '../src/shared/language.js';
 import { format, type MessageKey } from '../src/web/texts.js';
-import { axeViolations, focusRing } from '../../../test-setup/axe.js';
 import { buildWebClient, launchChromium, newParticipantPage } from './browser.js';
 import { MapDirectory, startServer, type TestServer } from './helpers.js';
 

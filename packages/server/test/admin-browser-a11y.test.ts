@@ -10,6 +10,7 @@ import type { Language } from '@roomlink/rooms';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, focusRing } from '../../../test-setup/axe.js';
 import { text } from '../src/admin/web/strings.js';
 import {
   AUTH_PAGE_STRINGS,
@@ -24,7 +25,6 @@ import {
   insertNamedUser,
   startAdminApp,
 } from './support/admin.js';
-import { axeViolations, focusRing } from '../../../test-setup/axe.js';
 import { launchChromium } from './support/chromium.js';
 
 const LANGUAGES = ['en', 'fr'] as const;
