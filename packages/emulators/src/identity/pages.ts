@@ -18,7 +18,7 @@ const STYLE = `
     border-radius: 2px; font: inherit; cursor: pointer; }
   button:hover, button:focus-visible { background: #edebe9; outline: 2px solid #0067b8; }
   .upn { display: block; font-size: .875rem; color: #484644; }
-  .role { font-size: .8rem; color: #0067b8; }
+  .role { display: block; font-size: .8rem; color: #0067b8; }
   code { word-break: break-all; }`;
 
 function document(title: string, body: string): string {
@@ -62,9 +62,13 @@ export function accountPicker(page: AccountPickerPage): string {
       const headingId = `tenant-${index}`;
       const items = members
         .map((user) => {
+          // The button shows its accessible name less "Sign in as": same words, same order, the
+          // UPN in the same parentheses (WCAG 2.5.3 Label in Name: speech users say what they see).
+          // A checker may read a parenthesised part as an aside and drop it from both; a UPN shown
+          // bare would then be text missing from the name. The spaces keep the words apart.
           const role = user.admin ? ' <span class="role">Global Administrator</span>' : '';
           const label = `Sign in as ${user.name} (${user.upn})${user.admin ? ', Global Administrator' : ''}`;
-          return `<li><button type="submit" name="login_hint" value="${escapeHtml(user.upn)}" aria-label="${escapeHtml(label)}">${escapeHtml(user.name)}${role}<span class="upn">${escapeHtml(user.upn)}</span></button></li>`;
+          return `<li><button type="submit" name="login_hint" value="${escapeHtml(user.upn)}" aria-label="${escapeHtml(label)}">${escapeHtml(user.name)} <span class="upn">(${escapeHtml(user.upn)})</span>${role}</button></li>`;
         })
         .join('\n');
       return `<section aria-labelledby="${headingId}">
