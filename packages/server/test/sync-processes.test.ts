@@ -15,6 +15,13 @@ import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { EMULATOR_PREFIX, eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
+/**
+ * Each test starts worker processes that compile TypeScript as they load (tsx), then waits, step by
+ * step, each wait bounded on its own: under the whole suite on two cores that took up to 31 s, past
+ * the suite's 30 s default. This bounds the sum, not anyone's speed.
+ */
+const PROCESS_TEST_TIMEOUT_MS = 120_000;
+
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sync-worker-process.ts');
 
 interface Worker {
@@ -92,47 +99,51 @@ describe('sync worker killed mid-sync (sqlite)', () => {
     await env?.close();
   });
 
-  it('loses no change when the worker is SIGKILLed and restarted', async () => {
-    env = await startSyncEnv('sqlite', { start: false });
-    const user = await env.addUser();
-    await env.sync.startSyncForUser(user.userId, user.tenantId);
-    // The first worker applies one change of the page and stops dead inside the second. Its mailbox
-    // lease, left behind by the kill, runs out 3 s after its last renewal.
-    const lease = { SYNC_TEST_LEASE_MS: '3000' };
-    workers.push(await startWorker(env, { ...lease, SYNC_TEST_HOLD_AFTER: '1' }));
-    await eventually(() => env?.emulator.subscriptions()[0], 10_000, 'a subscription');
-    const items = await linkMeetings(env, user, 6);
+  it(
+    'loses no change when the worker is SIGKILLed and restarted',
+    async () => {
+      env = await startSyncEnv('sqlite', { start: false });
+      const user = await env.addUser();
+      await env.sync.startSyncForUser(user.userId, user.tenantId);
+      // The first worker applies one change of the page and stops dead inside the second. Its mailbox
+      // lease, left behind by the kill, runs out 3 s after its last renewal.
+      const lease = { SYNC_TEST_LEASE_MS: '3000' };
+      workers.push(await startWorker(env, { ...lease, SYNC_TEST_HOLD_AFTER: '1' }));
+      await eventually(() => env?.emulator.subscriptions()[0], 10_000, 'a subscription');
+      const items = await linkMeetings(env, user, 6);
 
-    for (const { eventId } of items)
-      env.emulator.updateEvent(user.oid, eventId, { subject: 'After the crash' });
-    const first = workers[0] as Worker;
-    await eventually(() => first.output().includes('HOLDING\n'), 10_000, 'the worker to be mid-sync').catch(
-      async (error) => {
-        throw new Error(
-          `${String(error)}\n${first.output()}\n${JSON.stringify(await env?.sync.queue.counts())}\n${JSON.stringify(env?.emulator.subscriptions())}`,
-        );
-      },
-    );
-    first.child.kill('SIGKILL');
-    await first.exited;
-    workers.shift();
-    expect(first.applied()).toBe(1);
+      for (const { eventId } of items)
+        env.emulator.updateEvent(user.oid, eventId, { subject: 'After the crash' });
+      const first = workers[0] as Worker;
+      await eventually(() => first.output().includes('HOLDING\n'), 10_000, 'the worker to be mid-sync').catch(
+        async (error) => {
+          throw new Error(
+            `${String(error)}\n${first.output()}\n${JSON.stringify(await env?.sync.queue.counts())}\n${JSON.stringify(env?.emulator.subscriptions())}`,
+          );
+        },
+      );
+      first.child.kill('SIGKILL');
+      await first.exited;
+      workers.shift();
+      expect(first.applied()).toBe(1);
 
-    workers.push(await startWorker(env, lease));
-    for (const { meeting } of items) {
-      await eventually(
-        async () => (await env?.meeting(user, meeting.id))?.subject === 'After the crash',
-        10_000,
-        'every change after the restart',
-      ).catch(async (error) => {
-        throw new Error(
-          `${String(error)}\nFIRST ${first.output()}\nSECOND ${workers[0]?.output()}\n${JSON.stringify(await env?.sync.queue.counts())}`,
-        );
-      });
-    }
-    const counts = await env.sync.queue.counts();
-    expect(counts.filter((c) => c.state === 'dead')).toEqual([]);
-  });
+      workers.push(await startWorker(env, lease));
+      for (const { meeting } of items) {
+        await eventually(
+          async () => (await env?.meeting(user, meeting.id))?.subject === 'After the crash',
+          10_000,
+          'every change after the restart',
+        ).catch(async (error) => {
+          throw new Error(
+            `${String(error)}\nFIRST ${first.output()}\nSECOND ${workers[0]?.output()}\n${JSON.stringify(await env?.sync.queue.counts())}`,
+          );
+        });
+      }
+      const counts = await env.sync.queue.counts();
+      expect(counts.filter((c) => c.state === 'dead')).toEqual([]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });
 
 const pgAvailable = dialectAvailability('postgres');
@@ -156,67 +167,71 @@ describe.skipIf(pgAvailable.skip)(`two sync workers on one database (${pgAvailab
     }
   });
 
-  it('applies each change once', async () => {
-    const database = await createTestDatabase('postgres');
-    databases.push(database);
-    let parentQueue: PgBossJobQueue | undefined;
-    env = await startSyncEnv('postgres', {
-      start: false,
-      database,
-      queue: (observer) => {
-        parentQueue = new PgBossJobQueue({
-          connectionString: database.url,
-          schema: bossSchema,
-          kinds: JOB_KINDS,
-          observer,
-        });
-        return parentQueue;
-      },
-    });
-    if (!parentQueue) throw new Error('no queue');
-    const u1 = await env.addUser();
-    const u2 = await env.addUser();
-    workers.push(await startWorker(env, { SYNC_TEST_BOSS_SCHEMA: bossSchema }));
-    workers.push(await startWorker(env, { SYNC_TEST_BOSS_SCHEMA: bossSchema }));
-    const store = env.sync.syncStore.users;
-    for (const u of [u1, u2]) {
-      await store.activate(u.userId, u.tenantId, new Date());
-      await parentQueue.enqueue([
-        { kind: 'graph_subscribe', payload: { userId: u.userId }, dedupeKey: u.userId },
-      ]);
-    }
-    await eventually(() => env?.emulator.subscriptions().length === 2, 15_000, 'two subscriptions');
-    const items = [...(await linkMeetings(env, u1, 4)), ...(await linkMeetings(env, u2, 4))];
-    for (const { eventId, meeting } of items) {
-      const owner = meeting.organizerId === u1.userId ? u1 : u2;
-      env.emulator.updateEvent(owner.oid, eventId, { subject: `${meeting.subject} (changed once)` });
-    }
-    for (const { meeting } of items) {
-      const owner = meeting.organizerId === u1.userId ? u1 : u2;
-      await eventually(
-        async () => (await env?.meeting(owner, meeting.id))?.subject.endsWith('(changed once)'),
-        15_000,
-        'every change',
-      );
-    }
-    await parentQueue.stop();
-    const db = withSyncTables(env.t.runtime.store.db);
-    const updates = await db
-      .selectFrom('audit_log')
-      .select(['target_id', (eb) => eb.fn.countAll().as('n')])
-      .where('action', '=', 'meeting.updated')
-      .where(
-        'target_id',
-        'in',
-        items.map((i) => i.meeting.id),
-      )
-      .groupBy('target_id')
-      .execute();
-    expect(updates).toHaveLength(items.length);
-    for (const row of updates) expect(Number(row.n)).toBe(1);
-    // A worker reports on its stdout after its write commits: the parent may see the write first.
-    const reported = () => workers.reduce((n, w) => n + w.applied(), 0);
-    await eventually(() => reported() >= items.length, 15_000, 'every worker report');
-    expect(reported()).toBe(items.length);
-  });
+  it(
+    'applies each change once',
+    async () => {
+      const database = await createTestDatabase('postgres');
+      databases.push(database);
+      let parentQueue: PgBossJobQueue | undefined;
+      env = await startSyncEnv('postgres', {
+        start: false,
+        database,
+        queue: (observer) => {
+          parentQueue = new PgBossJobQueue({
+            connectionString: database.url,
+            schema: bossSchema,
+            kinds: JOB_KINDS,
+            observer,
+          });
+          return parentQueue;
+        },
+      });
+      if (!parentQueue) throw new Error('no queue');
+      const u1 = await env.addUser();
+      const u2 = await env.addUser();
+      workers.push(await startWorker(env, { SYNC_TEST_BOSS_SCHEMA: bossSchema }));
+      workers.push(await startWorker(env, { SYNC_TEST_BOSS_SCHEMA: bossSchema }));
+      const store = env.sync.syncStore.users;
+      for (const u of [u1, u2]) {
+        await store.activate(u.userId, u.tenantId, new Date());
+        await parentQueue.enqueue([
+          { kind: 'graph_subscribe', payload: { userId: u.userId }, dedupeKey: u.userId },
+        ]);
+      }
+      await eventually(() => env?.emulator.subscriptions().length === 2, 15_000, 'two subscriptions');
+      const items = [...(await linkMeetings(env, u1, 4)), ...(await linkMeetings(env, u2, 4))];
+      for (const { eventId, meeting } of items) {
+        const owner = meeting.organizerId === u1.userId ? u1 : u2;
+        env.emulator.updateEvent(owner.oid, eventId, { subject: `${meeting.subject} (changed once)` });
+      }
+      for (const { meeting } of items) {
+        const owner = meeting.organizerId === u1.userId ? u1 : u2;
+        await eventually(
+          async () => (await env?.meeting(owner, meeting.id))?.subject.endsWith('(changed once)'),
+          15_000,
+          'every change',
+        );
+      }
+      await parentQueue.stop();
+      const db = withSyncTables(env.t.runtime.store.db);
+      const updates = await db
+        .selectFrom('audit_log')
+        .select(['target_id', (eb) => eb.fn.countAll().as('n')])
+        .where('action', '=', 'meeting.updated')
+        .where(
+          'target_id',
+          'in',
+          items.map((i) => i.meeting.id),
+        )
+        .groupBy('target_id')
+        .execute();
+      expect(updates).toHaveLength(items.length);
+      for (const row of updates) expect(Number(row.n)).toBe(1);
+      // A worker reports on its stdout after its write commits: the parent may see the write first.
+      const reported = () => workers.reduce((n, w) => n + w.applied(), 0);
+      await eventually(() => reported() >= items.length, 15_000, 'every worker report');
+      expect(reported()).toBe(items.length);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });
