@@ -95,13 +95,17 @@ const DIALOG_ALREADY_OPEN = {
 };
 
 const MAX_LOCATION = 255;
+/** Office.js refuses a body.setAsync `data` longer than this (its reference: DataExceedsMaximumSize). */
+export const MAX_BODY = 1_000_000;
+// Microsoft documents the error's name, not its code; the sandbox's is the Common API's 2009 ("The
+// specified data object is too large").
 const tooLong = (name: string): OfficeAsyncResult<never> => ({
   status: 'failed',
   value: undefined as never,
   error: {
     name: 'DataExceedsMaximumSize',
     message: `${name}: the data exceeds the maximum size`,
-    code: 1000,
+    code: 2009,
   },
 });
 
@@ -273,11 +277,18 @@ export function fakeOutlook(
                   throw new Error('the fake only returns the body in its own format');
                 return state.body;
               }),
-            setAsync: (value: string, options: { coercionType: string }, cb: OfficeCallback<void>) =>
+            setAsync: (value: string, options: { coercionType: string }, cb: OfficeCallback<void>) => {
+              // The whole write is refused, the body left as it was.
+              if (value.length > MAX_BODY && !state.failing.has('body.setAsync')) {
+                state.calls.push('body.setAsync');
+                queueMicrotask(() => cb(tooLong('body.setAsync')));
+                return;
+              }
               call('body.setAsync', cb, () => {
                 if (options.coercionType !== state.bodyType) throw new Error('format mismatch');
                 state.body = value;
-              }),
+              });
+            },
           },
           // office-addin-mock takes no null property: a single appointment leaves it out (older clients do).
           ...(state.seriesId ? { seriesId: state.seriesId } : {}),

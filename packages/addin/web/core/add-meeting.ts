@@ -19,17 +19,24 @@ import {
   PROPS,
   readBody,
   readDetails,
+  readSessionKey,
   saveProps,
   stringProp,
   updateBody,
   writeBody,
+  writeSessionKey,
   writeSessionMeeting,
   writeSessionRemoval,
 } from './item.js';
 import { hasIntactMeetingBlock, meetingFilter } from './join-block.js';
 import { type LocationField, locationField } from './location-field.js';
 import { itemNotifier, type Notifier } from './notify.js';
-import { type AppointmentComposeLike, type CustomPropertiesLike, currentItem } from './office.js';
+import {
+  type AppointmentComposeLike,
+  type CustomPropertiesLike,
+  currentItem,
+  isDataTooLarge,
+} from './office.js';
 
 export type AddMeetingResult =
   | { readonly status: 'added'; readonly meeting: Meeting }
@@ -215,11 +222,21 @@ async function claimIdempotencyKey(
   replace = false,
 ): Promise<string> {
   const props = await loadProps(ctx.office, item);
-  const existing = stringProp(props, PROPS.idempotencyKey);
-  if (existing && !replace) return existing;
+  if (!replace) {
+    const existing = stringProp(props, PROPS.idempotencyKey);
+    if (existing) return existing;
+    // An earlier try in another runtime (classic Outlook: its properties are not this one's yet).
+    const shared = await readSessionKey(ctx.office, item);
+    if (shared) {
+      props.set(PROPS.idempotencyKey, shared);
+      await saveProps(props).catch(() => undefined);
+      return shared;
+    }
+  }
   const key = `rl-${hex(ctx.randomBytes(16))}`;
   props.set(PROPS.idempotencyKey, key);
   await saveProps(props).catch(() => undefined);
+  await writeSessionKey(ctx.office, item, key);
   // Two runtimes saving at once: the key saved last is the one both read back and use.
   const saved = await loadProps(ctx.office, item).catch(() => null);
   return (saved && stringProp(saved, PROPS.idempotencyKey)) ?? key;
@@ -293,7 +310,12 @@ async function already(ctx: AddinContext, notify: Notifier): Promise<AddMeetingR
 }
 
 async function failed(ctx: AddinContext, notify: Notifier | null, error: unknown): Promise<AddMeetingResult> {
-  const message = describeError(ctx.lang, error, Boolean(ctx.signIn));
+  // The body is the only field an add makes longer (the location entry is added only when it fits):
+  // the user's description and the joining details together are over Outlook's limit. Outlook's own
+  // words ("The data is too large") name neither the description nor what to do about it.
+  const message = isDataTooLarge(error)
+    ? t(ctx.lang, 'bodyTooLong')
+    : describeError(ctx.lang, error, Boolean(ctx.signIn));
   await notify?.error(message);
   return { status: 'failed', message, error };
 }

@@ -10,6 +10,10 @@ const en = {
   foreignBlock:
     'The description holds another Roomlink meeting’s joining details. Remove them (their meeting is kept) or delete them, then add a meeting.',
   restored: 'The Roomlink joining details were added back to this appointment.',
+  // Outlook refused the body with the joining details (DataExceedsMaximumSize: over 1,000,000
+  // characters). At most 150 characters, as every notification (notify.ts): the command shows it too.
+  bodyTooLong:
+    'The description is too long for the Roomlink joining details to be added. Shorten it, then try again. Nothing was changed.',
   removePartial:
     'Roomlink couldn’t finish removing the meeting ({detail}). Some joining details may already be gone from the appointment: try Remove again.',
   removeServerFailed:
@@ -104,6 +108,8 @@ const fr: Record<MessageKey, string> = {
   foreignBlock:
     'La description contient les informations d’une autre réunion Roomlink. Retirez-les (leur réunion est conservée) ou effacez-les, puis ajoutez la vôtre.',
   restored: 'Les informations pour rejoindre la réunion Roomlink ont été remises dans ce rendez-vous.',
+  bodyTooLong:
+    'La description est trop longue pour y ajouter les informations de la réunion Roomlink. Raccourcissez-la, puis réessayez. Rien n’a été modifié.',
   removePartial:
     'Roomlink n’a pas pu terminer le retrait de la réunion ({detail}). Une partie des informations a peut-être déjà été retirée du rendez-vous : réessayez.',
   removeServerFailed:

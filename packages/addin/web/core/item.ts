@@ -217,6 +217,42 @@ export async function writeSessionRemoval(
   }
 }
 
+/**
+ * The idempotency key an add claimed for the item before its request, kept in the item's session data
+ * too; never fails. In classic Outlook a runtime sees only the custom properties it saved itself until
+ * the item is saved (SessionMeeting): the key of an add that made its meeting but could not write it
+ * into the item (a description too long for the joining details) is not in the task pane's, nor in the
+ * next ribbon command's (a new runtime). Found here, the retry gets that meeting back instead of a
+ * second one. The removal of a meeting takes the key out with the rest (writeSessionRemoval).
+ */
+export async function writeSessionKey(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+  itemKey: string,
+): Promise<void> {
+  try {
+    const data = sessionData(office, item);
+    if (data) await officeCall<void>((cb) => data.setAsync(PROPS.idempotencyKey, itemKey, cb));
+  } catch {
+    // Session data only backs up the custom properties.
+  }
+}
+
+/** The key writeSessionKey (or writeSessionMeeting) left in the session data, or null; never fails. */
+export async function readSessionKey(
+  office: OfficeLike,
+  item: AppointmentComposeLike,
+): Promise<string | null> {
+  try {
+    const data = sessionData(office, item);
+    if (!data) return null;
+    const value = await officeCall<string | null>((cb) => data.getAsync(PROPS.idempotencyKey, cb));
+    return typeof value === 'string' && value !== '' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 /** What the item's session data says of its meeting (SessionState), or null; never fails. */
 export async function readSessionState(
   office: OfficeLike,

@@ -166,6 +166,14 @@ export class OfficeCallError extends Error {
   }
 }
 
+/**
+ * Office.js refused a write as longer than the field allows (body: 1,000,000 characters; subject and
+ * location: 255), by the error name its reference documents for setAsync and prependAsync.
+ */
+export function isDataTooLarge(error: unknown): boolean {
+  return error instanceof OfficeCallError && error.officeName === 'DataExceedsMaximumSize';
+}
+
 /** Turns an Office.js callback API into a promise; a 'failed' status rejects with OfficeCallError. */
 export function officeCall<T>(invoke: (callback: OfficeCallback<T>) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -542,11 +542,13 @@
     String(text)
       .replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)
       .replace(/\r?\n/g, '<br>');
+  // Body.setAsync, prependAsync and setSelectedDataAsync: "DataExceedsMaximumSize: The data parameter
+  // is longer than 1,000,000 characters" (Office.js reference); the whole write is refused.
   const MAX_BODY = 1000000;
 
   function fragmentOf(data, coercionType) {
     if (String(data).length > MAX_BODY)
-      throw hostError('DataExceedsMaximumSize', 'The data is too large.', 1000);
+      throw hostError('DataExceedsMaximumSize', 'The data is too large.', DATA_TOO_LARGE);
     return coercionType === 'html' ? innerOf(String(data)) : textToHtml(data);
   }
 
@@ -563,6 +565,11 @@
 
   // ---------------------------------------------------------------------------------------------
   // Office.js calls from the add-in
+
+  // Microsoft documents DataExceedsMaximumSize by name only. Its code is the Common API's for data
+  // over an application's limit, 2009 ("The specified data object is too large."), not 1000 (an
+  // unsupported coercion type).
+  const DATA_TOO_LARGE = 2009;
 
   function hostError(name, message, code) {
     const e = new Error(message);
@@ -586,7 +593,8 @@
 
   function setField(input, value, max) {
     if (typeof value !== 'string') throw hostError('InvalidFormatError', 'A string is expected.', 2000);
-    if (value.length > max) throw hostError('DataExceedsMaximumSize', `At most ${max} characters.`, 1000);
+    if (value.length > max)
+      throw hostError('DataExceedsMaximumSize', `At most ${max} characters.`, DATA_TOO_LARGE);
     input.value = value;
   }
 
@@ -700,7 +708,7 @@
       const next = { ...item.sessionData, [args.name]: args.value };
       const size = Object.entries(next).reduce((n, [k, v]) => n + k.length + v.length, 0);
       if (size > 50000)
-        throw hostError('DataExceedsMaximumSize', 'Session data exceeds 50,000 characters.', 1000);
+        throw hostError('DataExceedsMaximumSize', 'Session data exceeds 50,000 characters.', DATA_TOO_LARGE);
       item.sessionData = next;
       record('sessionData.set', { name: args.name, frameKind: frame.kind });
     },
