@@ -109,6 +109,15 @@ describe('language', () => {
     expect(t('fr', 'signedInAs', { name: 'Pierre', upn: 'p@x' })).toBe('Connecté en tant que Pierre (p@x)');
     expect(t('en', 'apiError', { detail: 'boom' })).toBe(
       'Roomlink couldn’t complete this: boom. Nothing was changed.',
+    ); // A detail that ends its own sentence is not given a second full stop.
+    expect(t('en', 'outlookError', { detail: 'The data is too large.' })).toBe(
+      'Outlook couldn’t update the appointment: The data is too large. Nothing was changed.',
+    );
+    expect(t('fr', 'apiError', { detail: 'Réunion introuvable.' })).toBe(
+      'Roomlink n’a pas pu terminer : Réunion introuvable. Rien n’a été modifié.',
+    );
+    expect(t('en', 'removePartial', { detail: 'The data is too large.' })).toContain(
+      '(The data is too large.)',
     );
   });
 

@@ -199,5 +199,11 @@ export function pickLanguage(displayLanguage: string | undefined, setting: Lang 
 }
 
 export function t(lang: Lang, key: MessageKey, params: Record<string, string> = {}): string {
-  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+  return MESSAGES[lang][key].replace(/\{(\w+)\}(\.?)/g, (whole, name: string, stop: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    // A detail is often a sentence of its own (Outlook's "The data is too large.", a server's
+    // problem detail): the message's full stop after it would make it end twice.
+    return stop && /[.!?…]$/.test(value) ? value : value + stop;
+  });
 }
