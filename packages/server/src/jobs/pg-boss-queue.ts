@@ -1,8 +1,14 @@
 /**
  * The job queue on PostgreSQL: pg-boss 10, so that several Roomlink processes share the work and a
  * job is handed to one of them at a time (SKIP LOCKED). One pg-boss queue per job kind; each has a
- * `<kind>__dead` dead-letter queue. Coalescing kinds use the `stately` policy with the dedupe key as
- * singletonKey: at most one waiting and one running job per key, across processes.
+ * `<kind>__dead` dead-letter queue. Coalescing kinds use the `short` policy with the dedupe key as
+ * singletonKey: at most one job per key waits (`created`), and any number run. Not `stately` (one
+ * waiting and one running per key): pg-boss's fetch sets a whole batch `active` in one statement, so
+ * one job whose twin is still running (or left `active` by a killed process) made the unique index
+ * refuse every fetch of its kind, for every key and process, until the twin ended or expired. Two
+ * runs of one mailbox are kept apart by the sync worker's mailbox lease instead (a run that finds it
+ * held puts its job back, later). Each kind's loop keeps `concurrency` jobs in flight, fetching
+ * again as each one settles, so that one slow job holds one slot, not the kind's others.
  */
 import pg from 'pg';
 import PgBoss from 'pg-boss';
@@ -88,8 +94,10 @@ export class PgBossJobQueue implements JobQueue {
   #db: PgBossDb;
   /** The work loops start() began, one per kind; they end at halt(), and stop() waits for them. */
   readonly #loops = new Set<Promise<void>>();
-  /** The loops' waits between polls, and outcome retries' waits: halt() ends them. */
+  /** Outcome retries' waits: halt() ends them. */
   readonly #sleeps = new WakeableSleeps();
+  /** The loops' waits between polls or for a free slot: halt() ends them. */
+  readonly #wakers = new Set<() => void>();
   /** When each kind's fetch now on the wire began (monotonicMs()): health() reports one that never answers. */
   readonly #fetchingSince = new Map<string, number>();
   /** Whether #boss started: stop() must then stop it, whatever became of the queues. */
@@ -165,13 +173,14 @@ export class PgBossJobQueue implements JobQueue {
         await this.#ensureQueue(deadLetterOf(kind), { name: deadLetterOf(kind), policy: 'standard' });
         await this.#ensureQueue(kind, {
           name: kind,
-          policy: options.coalesce ? 'stately' : 'standard',
+          policy: options.coalesce ? COALESCING_POLICY : 'standard',
           retryLimit,
           retryDelay: this.options.retryDelaySeconds ?? 1,
           retryBackoff: true,
           expireInSeconds: 15 * 60,
           deadLetter: deadLetterOf(kind),
         });
+        if (options.coalesce) await migrateStatelyJobs(this.#db, this.#schema, kind);
       }
     });
   }
@@ -240,41 +249,88 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   /**
-   * Fetches and runs batches of `kind` until halt(). Roomlink's own loop on pg-boss's fetch(),
+   * Fetches and runs `kind`'s jobs until halt(), keeping up to `concurrency` of them in flight: each
+   * time one settles, the loop fetches as many as there are free slots (the SQLite queue does the
+   * same), so that one slow job (a throttled mailbox waits for Graph's Retry-After inside its run)
+   * holds one slot, not the others until it ends. Roomlink's own loop on pg-boss's fetch(),
    * complete() and fail(), not pg-boss's work(): pg-boss 10's worker completes or fails each batch
    * without awaiting the call, so a database unreachable just then was an unhandled rejection, which
-   * ends a Node.js process. Here every call is awaited and its failure reported.
+   * ends a Node.js process. Here every call is awaited and its failure reported. The loop ends once
+   * the jobs in flight have settled.
    */
   async #workLoop(kind: string, handler: JobHandler): Promise<void> {
     const batchSize = this.options.concurrency ?? 4;
     const pollingMs = (this.options.pollingIntervalSeconds ?? 0.5) * 1000;
-    // pg-boss stopped behind the queue's back (#failure): its maintenance no longer expires or
-    // clears jobs, so the loop takes no more, as pg-boss's own workers would not.
-    while (!this.#halted && !this.#failure) {
-      // pg-boss's fetch() answers no job when its query fails (the database unreachable): the next
-      // poll tries again.
-      this.#fetchingSince.set(kind, this.#monotonicMs());
-      const jobs = await this.#boss
-        .fetch<Record<string, never>>(kind, { batchSize, includeMetadata: true })
-        .finally(() => this.#fetchingSince.delete(kind));
-      if (this.#halted) {
-        // A fetch under way at halt(): what it took starts nothing and goes back as it was.
-        if (jobs.length > 0) {
-          await putBackJobs(
-            this.#db,
-            this.#schema,
-            kind,
-            jobs.map((job) => job.id),
-          ).catch((error: unknown) => this.options.observer?.onError?.(error));
+    const inFlight = new Set<Promise<void>>();
+    // A job settled since the loop last came round: a slot is free, and more may be waiting.
+    let settled = false;
+    let wake: (() => void) | undefined;
+    try {
+      // pg-boss stopped behind the queue's back (#failure): its maintenance no longer expires or
+      // clears jobs, so the loop takes no more, as pg-boss's own workers would not.
+      while (!this.#halted && !this.#failure) {
+        settled = false;
+        const free = batchSize - inFlight.size;
+        if (free > 0) {
+          // pg-boss's fetch() answers no job when its query fails (the database unreachable): the
+          // next poll tries again.
+          this.#fetchingSince.set(kind, this.#monotonicMs());
+          const jobs = await this.#boss
+            .fetch<Record<string, never>>(kind, { batchSize: free, includeMetadata: true })
+            .finally(() => this.#fetchingSince.delete(kind));
+          if (this.#halted) {
+            // A fetch under way at halt(): what it took starts nothing and goes back as it was.
+            if (jobs.length > 0) {
+              await putBackJobs(
+                this.#db,
+                this.#schema,
+                kind,
+                jobs.map((job) => job.id),
+              ).catch((error: unknown) => this.options.observer?.onError?.(error));
+            }
+            return;
+          }
+          // Each job settles on its own: one failure must not retry its neighbours.
+          for (const job of jobs) {
+            const run = this.#runJob(kind, handler, job).finally(() => {
+              inFlight.delete(run);
+              settled = true;
+              wake?.();
+            });
+            inFlight.add(run);
+          }
         }
-        return;
+        // A slot freed meanwhile: fetch for it at once. Every slot busy: more may be waiting, so the
+        // loop comes round as soon as one frees (a backlog drains at the handlers' pace, not at one
+        // batch per poll). Otherwise also at the next poll: jobs that another process sends, or
+        // that come due, wake nobody here.
+        if (settled) continue;
+        await this.#wait(inFlight.size < batchSize ? pollingMs : undefined, (w) => {
+          wake = w;
+        });
+        wake = undefined;
       }
-      // Each job settles on its own: one failure must not retry its neighbours.
-      await Promise.all(jobs.map((job) => this.#runJob(kind, handler, job)));
-      // A full batch: more may be waiting, so the next fetch is at once (a backlog drains at the
-      // handlers' pace, not at one batch per poll).
-      if (jobs.length < batchSize) await this.#sleeps.sleep(pollingMs);
+    } finally {
+      // halt() or a failure: the jobs in flight go on, and stop() waits for them (they never reject).
+      await Promise.all(inFlight);
     }
+  }
+
+  /**
+   * Waits `ms` (undefined: until woken), or less if halt() comes or the caller's wake (passed to
+   * `register`) is called first.
+   */
+  #wait(ms: number | undefined, register: (wake: () => void) => void): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        if (timer) clearTimeout(timer);
+        this.#wakers.delete(wake);
+        resolve();
+      };
+      const timer = ms === undefined ? undefined : setTimeout(wake, ms);
+      this.#wakers.add(wake);
+      register(wake);
+    });
   }
 
   /** Never rejects: an outcome that cannot be recorded is reported, and the job runs again later. */
@@ -339,6 +395,7 @@ export class PgBossJobQueue implements JobQueue {
   halt(): void {
     this.#halted = true;
     this.#sleeps.wakeAll();
+    for (const wake of [...this.#wakers]) wake();
   }
 
   /**
@@ -371,7 +428,7 @@ export class PgBossJobQueue implements JobQueue {
     // A start that failed after pg-boss itself started (a queue it could not create) leaves pg-boss
     // running: it is stopped all the same, or its pool and timers would keep the process alive.
     if (!this.#bossRunning) return;
-    // The loops end once their fetch under way and their batch have (they never reject).
+    // The loops end once their fetch under way and their jobs in flight have (they never reject).
     await Promise.all(this.#loops);
     // pg-boss has no worker of ours to wait for: it stops its maintenance and timers. It never closes
     // a pool it was given: this queue closes its own below, once nothing is left on the wire (a
@@ -436,7 +493,14 @@ export class PgBossJobQueue implements JobQueue {
 
   async #ensureQueue(name: string, queue: PgBoss.Queue): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (await this.#boss.getQueue(name)) return;
+      const existing = await this.#boss.getQueue(name);
+      if (existing) {
+        // A queue an earlier version created as `stately`: its jobs take the new policy too
+        // (migrateStatelyJobs), since pg-boss copies a queue's policy into each job as it is sent.
+        // updateQueue() sets every option it is given (and `standard` for a policy it is not).
+        if (existing.policy !== queue.policy) await this.#boss.updateQueue(name, { ...queue });
+        return;
+      }
       try {
         await this.#boss.createQueue(name, queue);
         return;
@@ -451,11 +515,45 @@ export class PgBossJobQueue implements JobQueue {
   }
 }
 
+/** Coalescing kinds' pg-boss policy: at most one `created` job per key, the others unconstrained. */
+const COALESCING_POLICY = 'short';
+
+/**
+ * Moves the waiting and running jobs of a coalescing kind that an earlier version queued under the
+ * `stately` policy to COALESCING_POLICY, at every start (under the queue-creation lock): pg-boss
+ * stores the policy in each job, and its fetch and unique indexes go by the job's, so one such job
+ * could still block the kind's fetches. A stately `created` job whose `short` twin also waits (sent
+ * by a process that read the queue's policy as it changed) would break the one-waiting-job index:
+ * it is cancelled instead, the twin doing the same work.
+ */
+export async function migrateStatelyJobs(
+  db: Pick<PgBossDb, 'executeSql'>,
+  schema: string,
+  kind: string,
+): Promise<void> {
+  await db.executeSql(
+    `with twinned as (
+       update ${schema}.job s set state = 'cancelled', completed_on = now()
+        where s.name = $1 and s.policy = 'stately' and s.state = 'created'
+          and exists (
+            select 1 from ${schema}.job t
+             where t.name = s.name and t.policy = $2 and t.state = 'created'
+               and coalesce(t.singleton_key, '') = coalesce(s.singleton_key, ''))
+        returning s.id
+     )
+     update ${schema}.job j set policy = $2
+      where j.name = $1 and j.policy = 'stately' and j.state < 'completed'
+        and j.id not in (select id from twinned)`,
+    [kind, COALESCING_POLICY],
+  );
+}
+
 /**
  * Puts jobs a fetch took back as they were before it: waiting, with their attempt not counted (a
  * fetch counts an attempt of a job that started before; without `started_on` the next fetch counts
- * none). A coalescing job whose twin was queued while it was taken is cancelled instead: pg-boss keeps
- * one waiting job per key and state, and the twin does the same work.
+ * none). A coalescing job whose twin was queued while it was taken, and waits in the state it would
+ * go back to, is cancelled instead: the twin does the same work, and pg-boss keeps one `created` job
+ * per key (`short`; `stately`, of an earlier version, one per key and state).
  */
 export async function putBackJobs(
   db: Pick<PgBossDb, 'executeSql'>,
@@ -468,9 +566,9 @@ export async function putBackJobs(
     `with back as (
        update ${schema}.job j set state = ${waiting}, started_on = null
         where j.name = $1 and j.id = any($2::uuid[]) and j.state = 'active'
-          and not (j.policy = 'stately' and exists (
+          and not (j.policy in ('stately', '${COALESCING_POLICY}') and exists (
             select 1 from ${schema}.job w
-             where w.name = j.name and w.policy = 'stately' and w.state = ${waiting}
+             where w.name = j.name and w.state = ${waiting} and w.id <> j.id
                and coalesce(w.singleton_key, '') = coalesce(j.singleton_key, '')))
         returning j.id
      )
