@@ -12,7 +12,7 @@ import { currentSchema, openStore } from '../store/kysely-store.js';
 import { emptyLogWith, type LogCompaction } from '../store/log-compaction.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { runDoctor } from './doctor.js';
-import { requireExistingDatabase } from './existing-database.js';
+import { openExistingStore, requireExistingDatabase } from './existing-database.js';
 import { CliError, EXIT } from './exit.js';
 import { startServer } from './start-server.js';
 
@@ -98,7 +98,8 @@ export function registerCommands(program: Command, config: () => Config): void {
       const logger = pino(loggerOptions(c.logLevel));
       // Rotation never creates a keyring: a new one would hold none of the keys in use.
       const provider = await createKeyProvider(c, logger, { createDemoKeyring: false });
-      const store = await openStore(c.databaseUrl);
+      // Never migrates: an empty or outdated database (a wrong DATABASE_URL) is refused, exit 69.
+      const store = await openExistingStore(c.databaseUrl);
       try {
         const result = await rotateMasterKey(store.tenantKeys, provider);
         // The audit entry is the commit that restarts SQLite's log: the rows as they were before
@@ -126,12 +127,21 @@ export function registerCommands(program: Command, config: () => Config): void {
             (result.retired.length > 0 ? `; retired: ${result.retired.join(', ')}` : '') +
             '\n',
         );
-        if (!provider.retireMasterKey) {
-          // The env provider's keys are the operator's to remove: name those no data key uses now.
-          const unused = (await provider.masterKeyIds()).filter((id) => id !== result.newMasterKeyId);
+        const others = (await provider.masterKeyIds()).filter((id) => id !== result.newMasterKeyId);
+        if (result.noDataKeys && others.length > 0) {
+          // An empty database says nothing about which keys are in use: never advise removing one.
           process.stdout.write(
-            unused.length > 0
-              ? `no data key is wrapped with ${unused.join(', ')} any more: remove ${unused.length > 1 ? 'them' : 'it'} ` +
+            `no master key was retired: this database holds no data keys, so nothing shows that ` +
+              `${others.join(', ')} ${others.length > 1 ? 'are' : 'is'} unused (a DATABASE_URL naming ` +
+              'the wrong database looks the same). Keep ' +
+              `${others.length > 1 ? 'them' : 'it'}${provider.retireMasterKey ? '' : ' in ROOMLINK_MASTER_KEYS'}; ` +
+              'if this database should hold data, check DATABASE_URL\n',
+          );
+        } else if (!provider.retireMasterKey) {
+          // The env provider's keys are the operator's to remove: name those no data key uses now.
+          process.stdout.write(
+            others.length > 0
+              ? `no data key is wrapped with ${others.join(', ')} any more: remove ${others.length > 1 ? 'them' : 'it'} ` +
                   'from ROOMLINK_MASTER_KEYS and restart\n'
               : `ROOMLINK_MASTER_KEYS holds ${result.newMasterKeyId} only, and every data key is wrapped with it: ` +
                   'nothing to remove (to rotate, put a new key first in ROOMLINK_MASTER_KEYS, restart, and ' +

@@ -9,10 +9,10 @@ import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
-import { retryWhileSchemasVanish, roomlinkMigrator, searchPathProblem } from '../store/migrations/index.js';
+import { searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
-import { missingDatabaseMessage, sqliteFileOf } from './existing-database.js';
+import { missingDatabaseMessage, pendingMigrations, sqliteFileOf } from './existing-database.js';
 import { EXIT } from './exit.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
 import { checkMicrosoft } from './microsoft-check.js';
@@ -120,15 +120,6 @@ export async function runDoctor(
   );
   for (const line of microsoft.lines) print(line);
   return microsoft.failed ? EXIT.microsoft : EXIT.ok;
-}
-
-/** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
-async function pendingMigrations(store: KyselyStore): Promise<string[]> {
-  const schema = await currentSchema(store.db, store.dialect);
-  const migrations = await retryWhileSchemasVanish(() =>
-    roomlinkMigrator(store.db, schema ? { schema } : {}).getMigrations(),
-  );
-  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
 function sum(counts: ReadonlyMap<string, number>): number {

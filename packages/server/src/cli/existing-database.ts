@@ -1,11 +1,19 @@
 /**
  * Commands that work on data (key rotation, exports, erasures, retention) must not create a
- * database: with a mistyped DATABASE_URL (or data dir) they would act on a new, empty one, and key
- * rotation would then retire a master key that the real database's data keys still need.
+ * database, nor migrate one: with a mistyped DATABASE_URL (or data dir), a PostgreSQL URL without its
+ * search_path (which falls back to the schema public) or one naming another database, they would act
+ * on a new, empty one, and key rotation would then retire a master key that the real database's data
+ * keys still need. Migrating is left to `roomlink migrate` and the server's start: a CLI newer than
+ * the running servers must not change their database under them as a side effect.
  */
-import { existsSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
+import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
+import { retryWhileSchemasVanish, roomlinkMigrator, searchPathProblem } from '../store/migrations/index.js';
 import { CliError, EXIT } from './exit.js';
+
+/** The first migration: pending, the database holds no Roomlink tables at all. */
+const FIRST_MIGRATION = '0001_initial';
 
 /** The SQLite file a database URL names; undefined for PostgreSQL or an in-memory database. */
 export function sqliteFileOf(databaseUrl: string): string | undefined {
@@ -21,9 +29,91 @@ export function missingDatabaseMessage(file: string): string {
   );
 }
 
-/** Refuses (exit 69) when the SQLite database the URL names does not exist. */
+/**
+ * Refuses (exit 69) when the SQLite database the URL names does not exist, or is an empty file: the
+ * server and `roomlink migrate` create the file empty before SQLite fills it, so an empty file holds
+ * no database either (and opening it would write SQLite's header into it).
+ */
 export function requireExistingDatabase(databaseUrl: string): void {
   const file = sqliteFileOf(databaseUrl);
-  if (file !== undefined && !existsSync(file))
+  if (file === undefined) return;
+  // Follows symbolic links, as SQLite does; nothing to stat counts as missing, as for existsSync.
+  // Anything but a regular file is left to checkSqliteDatabasePath, which names what it is (78).
+  let info: Stats | undefined;
+  try {
+    info = statSync(file);
+  } catch {
+    info = undefined;
+  }
+  if (info === undefined || (info.isFile() && info.size === 0))
     throw new CliError(missingDatabaseMessage(file), EXIT.database);
+}
+
+/** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
+export async function pendingMigrations(store: KyselyStore): Promise<string[]> {
+  const schema = await currentSchema(store.db, store.dialect);
+  const migrations = await retryWhileSchemasVanish(() =>
+    roomlinkMigrator(store.db, schema ? { schema } : {}).getMigrations(),
+  );
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/**
+ * Refuses (exit 69) unless the opened store is a Roomlink database with every migration applied.
+ * The message names the database as the store does (never its password) and, on PostgreSQL, the
+ * schema looked in, since a URL without its search_path lands in public.
+ */
+export async function requireMigratedDatabase(store: KyselyStore): Promise<void> {
+  let where = store.location;
+  let pending: string[];
+  try {
+    // Without a schema to look in, Kysely would find another schema's bookkeeping tables.
+    const searchPath = await searchPathProblem(store.db);
+    if (searchPath !== undefined) throw new CliError(`${searchPath}; nothing was changed`, EXIT.database);
+    const schema = await currentSchema(store.db, store.dialect);
+    if (schema) where = `${where}, schema ${schema}`;
+    pending = await pendingMigrations(store);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      `cannot read the database at ${where}: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.database,
+    );
+  }
+  if (pending.length === 0) return;
+  const check =
+    store.dialect === 'postgres'
+      ? "check DATABASE_URL: the database's name, and its search_path " +
+        '(?options=-c%20search_path%3D<schema>; without it PostgreSQL uses the schema public)'
+      : 'check DATABASE_URL (or ROOMLINK_DATA_DIR)';
+  if (pending.includes(FIRST_MIGRATION)) {
+    throw new CliError(
+      `no Roomlink database exists at ${where} (it holds no Roomlink tables); this command creates ` +
+        `none and changed nothing. Start Roomlink or run \`roomlink migrate\` to create it; if it ` +
+        `should exist, ${check}`,
+      EXIT.database,
+    );
+  }
+  throw new CliError(
+    `the database at ${where} has ${pending.length} migration(s) pending (${pending.join(', ')}); ` +
+      'this command does not apply them and changed nothing. Run `roomlink migrate` (or restart ' +
+      'Roomlink, which applies them at start), then run this command again',
+    EXIT.database,
+  );
+}
+
+/**
+ * The store of an existing, fully migrated Roomlink database, opened without migrating (exit 69
+ * otherwise; see requireMigratedDatabase). Call requireExistingDatabase first: opening a SQLite file
+ * that is not there would create it.
+ */
+export async function openExistingStore(databaseUrl: string): Promise<KyselyStore> {
+  const store = await openStore(databaseUrl, { migrate: false });
+  try {
+    await requireMigratedDatabase(store);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  return store;
 }

@@ -19,7 +19,7 @@ import { loggerOptions } from '../observability/logger.js';
 import { type SyncHooks, syncRetentionOptions } from '../retention/feature.js';
 import { createRetention, parseDay, type Retention, RetentionError } from '../retention/index.js';
 import { createRuntime, type Runtime } from '../runtime.js';
-import { requireExistingDatabase } from './existing-database.js';
+import { requireExistingDatabase, requireMigratedDatabase } from './existing-database.js';
 import { CliError, EXIT } from './exit.js';
 
 export interface CliOutput {
@@ -47,9 +47,11 @@ export function registerRetentionCommands(
     const c = config();
     requireExistingDatabase(c.databaseUrl);
     const logger = pino(loggerOptions(c.logLevel), pino.destination(2));
-    // These commands never create a keyring (only the server's first start in demo mode does).
-    const runtime = await createRuntime(c, logger, { createDemoKeyring: false });
+    // These commands never create a keyring (only the server's first start in demo mode does), nor
+    // migrate: an empty or outdated database (a wrong DATABASE_URL) is refused, exit 69.
+    const runtime = await createRuntime(c, logger, { createDemoKeyring: false, migrate: false });
     try {
+      await requireMigratedDatabase(runtime.store);
       const sync = cliSyncHooks(runtime, logger);
       return await work(createRetention(runtime, { logger, ...syncRetentionOptions(runtime, sync, logger) }));
     } catch (error) {

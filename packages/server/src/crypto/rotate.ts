@@ -16,6 +16,11 @@ export interface RotationResult {
   readonly newMasterKeyId: string;
   readonly rewrapped: number;
   readonly retired: string[];
+  /**
+   * The database held no data keys at all, so no master key was retired (see rotateLocked): true
+   * means the old keys are kept, and nothing shows whether they are in use elsewhere.
+   */
+  readonly noDataKeys: boolean;
 }
 
 /** Another rotation holds the keyring's rotation lock (or left it behind when it crashed). */
@@ -97,7 +102,15 @@ async function rotateLocked(
 
   let current = await rewrapAll();
   const retired: string[] = [];
-  if (provider.retireMasterKey) {
+  // A database without a single data key proves nothing about the old master keys: it looks the
+  // same as a DATABASE_URL naming the wrong (new, empty) database, where retiring them would leave
+  // the real database's data keys unreadable for good (short of a keyring backup). So nothing is
+  // retired there. The new key is still made current rather than the rotation refused: that is
+  // harmless anywhere (a new installation without tenants may rotate), and a later rotation on a
+  // database that holds data keys retires the old ones. A first data key that a serving process
+  // inserts after this count, under an old master key, thereby keeps that key as well.
+  const noDataKeys = total(await keys.countByMasterKey()) === 0;
+  if (provider.retireMasterKey && !noDataKeys) {
     for (;;) {
       // Ids already retired are skipped so that a provider whose retire does not take effect at once
       // cannot keep this loop going.
@@ -135,7 +148,13 @@ async function rotateLocked(
       );
     }
   }
-  return { newMasterKeyId: current, rewrapped, retired };
+  return { newMasterKeyId: current, rewrapped, retired, noDataKeys };
+}
+
+function total(counts: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const count of counts.values()) n += count;
+  return n;
 }
 
 async function rewrapOne(
