@@ -6,9 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { RoomDirectory, RoomInfo } from '../src/server/directory.js';
+import type { PinFailureLedger, RoomDirectory, RoomInfo, RoomPinPolicy } from '../src/server/directory.js';
 import { type HubOptions, REMOVED_MS, RoomHub } from '../src/server/hub.js';
-import { PinGuard } from '../src/server/lockout.js';
+import { MemoryPinFailureLedger, PinGuard } from '../src/server/lockout.js';
 import type { TurnOptions } from '../src/server/turn.js';
 import { CLOSE, HOST_TICKET, LIMITS, REJOIN_GRACE_MS, type ServerMessage } from '../src/shared/protocol.js';
 import { MapDirectory, roomInfo } from './helpers.js';
@@ -926,6 +926,98 @@ describe('checks of one room that overlap', () => {
     expect(gus.socket.all('closed')).toEqual([]);
     expect(hub.counts().participants).toBe(2);
     expect(host.socket.all('peer-left')).toEqual([]);
+  });
+});
+
+describe('a room’s budget of PIN tries in a ledger', () => {
+  /** The in-memory ledger, whose next take the test may hold; it counts the tries given back. */
+  class HeldLedger implements PinFailureLedger {
+    readonly inner = new MemoryPinFailureLedger();
+    readonly waiting: (() => void)[] = [];
+    holdNext = false;
+    refunds = 0;
+    async take(meetingId: string, at: number, policy: RoomPinPolicy) {
+      if (this.holdNext) {
+        this.holdNext = false;
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+      }
+      return this.inner.take(meetingId, at, policy);
+    }
+    async refund(meetingId: string) {
+      this.refunds += 1;
+      return this.inner.refund(meetingId);
+    }
+  }
+  const ROOM = {
+    attempts: 50,
+    lockoutMs: 15 * 60_000,
+    maxLockoutMs: 24 * 3_600_000,
+    memoryMs: 24 * 3_600_000,
+  };
+  const pinsOn = (ledger: PinFailureLedger, roomAttempts = 50) =>
+    new PinGuard({ attempts: 5, roomAttempts, lockoutMs: 15 * 60_000 }, () => now, ledger);
+
+  it('refuses even the right PIN on a hub that had not heard of the lockout another hub’s wrong PINs made', async () => {
+    const ledger = new HeldLedger();
+    const one = newHub(6, undefined, { pins: pinsOn(ledger, 3) });
+    const two = newHub(6, undefined, { pins: pinsOn(ledger, 3) });
+    const slug = directory.add();
+    for (const client of ['203.0.113.1', '203.0.113.2', '203.0.113.3'])
+      await attempt(one, slug, 'Mallory', '000000', new FakeSocket(), client);
+    const host = await attempt(two, slug, 'Hana', HOST_PIN);
+    expect(host.received).toEqual([{ type: 'refused', reason: 'locked', retryAfterSeconds: 15 * 60 }]);
+    // A room without a guest PIN still admits guests, who give none.
+    expect((await attempt(two, slug, 'Gus')).all('joined')).toMatchObject([{ role: 'guest' }]);
+  });
+
+  it('refuses a join whose try the ledger could not take, and never checks its PIN', async () => {
+    const ledger: PinFailureLedger = {
+      take: async () =>
+        Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })),
+      refund: async () => undefined,
+    };
+    const hub = newHub(6, undefined, { pins: pinsOn(ledger) });
+    const slug = directory.add();
+    expect((await attempt(hub, slug, 'Hana', HOST_PIN)).received).toEqual([
+      { type: 'refused', reason: 'unavailable' },
+    ]);
+  });
+
+  it('gives a try back when the PIN was right, or when its socket went away before the PIN was checked', async () => {
+    const ledger = new HeldLedger();
+    const hub = newHub(6, undefined, { pins: pinsOn(ledger) });
+    const slug = directory.add();
+    const meetingId = (directory.rooms.get(slug) as RoomInfo).meetingId;
+    await join(hub, slug, 'Hana', HOST_PIN);
+    expect(ledger.refunds).toBe(1);
+    ledger.holdNext = true;
+    const gone = await attempt(hub, slug, 'Mallory', '000000');
+    gone.hangUp();
+    ledger.waiting.shift()?.();
+    await settle();
+    expect(gone.received).toEqual([]);
+    expect(ledger.refunds).toBe(2);
+    // Nothing counted: the room has its whole budget but for this try.
+    expect(await ledger.inner.take(meetingId, now, { ...ROOM, attempts: 50 })).toMatchObject({
+      remaining: 49,
+    });
+  });
+
+  it('judges a PIN by the meeting as it is after a change made while its try was being taken', async () => {
+    const ledger = new HeldLedger();
+    const hub = newHub(6, undefined, { pins: pinsOn(ledger) });
+    const slug = directory.add({ guestPin: GUEST_PIN });
+    ledger.holdNext = true;
+    const late = await attempt(hub, slug, 'Gus', GUEST_PIN);
+    expect(ledger.waiting).toHaveLength(1);
+    // The organizer changes the guest PIN meanwhile; the core tells the room service.
+    directory.rooms.set(slug, { ...(directory.rooms.get(slug) as RoomInfo), guestPin: '551177' });
+    await hub.recheckRoom(slug);
+    ledger.waiting.shift()?.();
+    await settle();
+    expect(late.received).toEqual([{ type: 'error', code: 'wrong_pin', remainingAttempts: 4 }]);
+    // The try taken for the old answer was given back; the one for the new answer was spent.
+    expect(ledger.refunds).toBe(1);
   });
 });
 

@@ -18,6 +18,7 @@ import { retentionFeature } from './retention/feature.js';
 import { meetingRoomDirectory } from './rooms/directory.js';
 import type { Runtime } from './runtime.js';
 import type { Worker } from './server.js';
+import { KyselyRoomPinFailureRepository } from './store/repositories/room-pin-failures.js';
 
 export interface Features {
   readonly plugins: AppPlugin[];
@@ -72,6 +73,9 @@ export async function productFeatures(
     openBeforeMinutes: config.rooms.openBeforeMinutes,
     closeAfterMinutes: config.rooms.closeAfterMinutes,
     maxParticipants: config.rooms.maxParticipants,
+    // Each room's budget of PIN tries lives in the database: shared by every process on it, kept
+    // across restarts, deleted with its meeting.
+    pinFailures: new KyselyRoomPinFailureRepository(runtime.store.db),
     iceServers: config.rooms.stunUrls.map((urls) => ({ urls })),
     ...(config.rooms.turn ? { turn: config.rooms.turn } : {}),
     metricsRegistry: runtime.metrics.registry,

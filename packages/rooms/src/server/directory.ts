@@ -57,3 +57,48 @@ export interface HostTicketClaim {
 export interface RoomDirectory {
   findBySlug(slug: string): Promise<RoomInfo | null>;
 }
+
+/**
+ * The rules of a room's budget of PIN tries, all clients together (see PinGuard): `attempts` tries
+ * lock the room's PINs for `lockoutMs`; each further lockout that starts within `memoryMs` of the
+ * previous one's end lasts twice as long as it, up to `maxLockoutMs`. A try counts for `memoryMs`
+ * from the first try of its count (a lockout starts a new count).
+ */
+export interface RoomPinPolicy {
+  readonly attempts: number;
+  readonly lockoutMs: number;
+  readonly maxLockoutMs: number;
+  readonly memoryMs: number;
+}
+
+/** What the room's budget said to one PIN about to be checked. */
+export type RoomPinTake =
+  /**
+   * Counted. `remaining`: tries left after this one. `lockedForMs` > 0: it was the last one, and the
+   * room's PINs are locked for that long from `now` (the PIN is still checked: it may be right).
+   */
+  | { readonly taken: true; readonly remaining: number; readonly lockedForMs: number }
+  /** Not counted: the room's PINs are locked for `retryAfterMs` more; the PIN must not be checked. */
+  | { readonly taken: false; readonly retryAfterMs: number };
+
+/**
+ * Where a room's budget of PIN tries is kept. Without one the room service keeps it in its own
+ * memory (a restart forgets it, and each process has its own); the core keeps it in its database, so
+ * that every process on that database, and the next one after a restart, spends the same budget.
+ * Keyed by meeting id. Every PIN is counted before it is checked, and given back if it was right
+ * (or never checked), so that guesses sent at once to several processes cannot all be checked
+ * before any is counted. It holds counts and times only: never a PIN, a name or an address.
+ */
+export interface PinFailureLedger {
+  /**
+   * Atomically, as one step for every process sharing the ledger: if the room's PINs are locked at
+   * `now` (ms), how much longer; otherwise counts one try under `policy`, locking the room's PINs if
+   * it was the last. Null when the ledger knows no such meeting (deleted meanwhile).
+   */
+  take(meetingId: string, now: number, policy: RoomPinPolicy): Promise<RoomPinTake | null>;
+  /**
+   * Gives back one try `take` counted, the PIN having been right or never checked. A lockout that
+   * try started stays; nothing else is forgiven.
+   */
+  refund(meetingId: string): Promise<void>;
+}

@@ -26,7 +26,7 @@ import { ConnectionBudget } from './connection-budget.js';
 import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
 import { type GuestStanding, GuestTickets } from './guest-tickets.js';
 import { RejoinTokens, SpentTickets } from './host-tickets.js';
-import type { PinGuard } from './lockout.js';
+import type { PinGuard, RoomTry } from './lockout.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
 import type { ConnectionRefusal, RoomMetrics } from './metrics.js';
 import { verifyPin } from './pin.js';
@@ -575,7 +575,8 @@ export class RoomHub {
     }
   }
 
-  async #join(peer: Peer, rawName: string, key: JoinKey): Promise<void> {
+  /** `round`: how many times the join started over for a meeting changed under it (see below). */
+  async #join(peer: Peer, rawName: string, key: JoinKey, round = 1): Promise<void> {
     if (peer.state !== 'connecting' || peer.joining) return this.#invalid(peer, 'already_joined');
     const name = cleanName(rawName);
     if (name === '') return this.#error(peer, 'invalid_message');
@@ -617,6 +618,24 @@ export class RoomHub {
       );
     if (timing.state === 'closed') return this.#refuse(peer, 'closed');
 
+    // A PIN takes a try from the room's budget, shared by every process on the core's database,
+    // before it is checked (see PinGuard.take): #roleByPin spends it or gives it back.
+    let tried: RoomTry | undefined;
+    if ('pin' in key && key.pin !== '') {
+      const rechecks = this.#rechecks;
+      peer.joining = true;
+      try {
+        tried = await this.options.pins.take(peer.slug, info.meetingId);
+      } finally {
+        peer.joining = false;
+      }
+      // As in #lookUp: a meeting changed meanwhile is looked up again (its try given back first).
+      if (peer.state !== 'connecting' || (rechecks !== this.#rechecks && round < MAX_LOOKUPS)) {
+        this.#giveBack(tried);
+        return peer.state === 'connecting' ? this.#join(peer, rawName, key, round + 1) : undefined;
+      }
+    }
+
     // A rejoin token (a host coming back) or a guest's ticket (a guest coming back) is judged first;
     // any other ticket is a host link's. A guest's ticket is judged by the room's rules now: one whose
     // guest would no longer qualify (guest PIN changed, lobby turned on) is refused as a host's is.
@@ -636,7 +655,7 @@ export class RoomHub {
           ? 'guest'
           : 'ticket' in key
             ? this.#hostByTicket(peer, claim, now)
-            : this.#roleByPin(peer, info, key.pin);
+            : this.#roleByPin(peer, info, key.pin, tried);
     if (role === null) return;
     // A guest's ticket never gets a client a host removed or denied back in (nor replaces anyone).
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
@@ -728,26 +747,54 @@ export class RoomHub {
     }
   }
 
-  /** The role a PIN grants ('' for none), or null once the peer has been told why it grants none. */
-  #roleByPin(peer: Peer, info: RoomInfo, pin: string): Role | null {
+  /**
+   * The role a PIN grants ('' for none), or null once the peer has been told why it grants none. A PIN
+   * comes with its try from the room's budget (`tried`), which this spends (wrong) or gives back.
+   */
+  #roleByPin(peer: Peer, info: RoomInfo, pin: string, tried: RoomTry | undefined): Role | null {
     if (pin === '') {
       if (verifyPin(info, '') !== 'pin_required') return 'guest';
       this.#error(peer, 'pin_required');
       return null;
     }
-    // Again after the lookup: guesses sent at once on many sockets all passed the first check.
-    if (this.#refusedAsLocked(peer)) return null;
+    // The room takes no PIN now (locked from any process), or its meeting is gone meanwhile.
+    if (!tried?.taken) {
+      if (tried && 'retryAfterMs' in tried)
+        this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(tried.retryAfterMs) });
+      else this.#refuse(peer, 'not_found');
+      return null;
+    }
+    // The client's own count again, after the lookup and the ledger: guesses sent at once on many
+    // sockets all passed the first check.
+    const mine = this.options.pins.clientState(peer.slug, peer.client);
+    if (mine.locked) {
+      this.#giveBack(tried);
+      this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(mine.retryAfterMs) });
+      return null;
+    }
     const verdict = verifyPin(info, pin);
     if (verdict === 'wrong_pin' || verdict === 'pin_required') {
       this.options.metrics.refused('wrong_pin');
-      const outcome = this.options.pins.fail(peer.slug, peer.client);
+      const outcome = this.options.pins.fail(peer.slug, peer.client, tried);
       if (outcome.locked) this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(outcome.retryAfterMs) });
       else
         this.#send(peer, { type: 'error', code: 'wrong_pin', remainingAttempts: outcome.remainingAttempts });
       return null;
     }
-    this.options.pins.succeed(peer.slug, peer.client, verdict);
+    this.#refunded(this.options.pins.succeed(peer.slug, peer.client, verdict, tried));
     return verdict;
+  }
+
+  /** Gives back a PIN's try that was not checked (see PinGuard.settle). */
+  #giveBack(tried: RoomTry | undefined): void {
+    this.#refunded(this.options.pins.settle(tried));
+  }
+
+  /** Logs a try the ledger could not take back: it costs the room one try of its budget, no more. */
+  #refunded(refund: Promise<void>): void {
+    refund.catch((error: unknown) =>
+      this.options.logger.warn({ err: describe(error) }, 'could not give a PIN try back to the room'),
+    );
   }
 
   /**
@@ -1065,7 +1112,10 @@ export class RoomHub {
     for (const peer of [...room.waiting.values()]) if (peer.client === client) this.#refusedAsRemoved(peer);
   }
 
-  /** Refuses the peer if its client may not give PINs for this room now (see PinGuard); says whether. */
+  /**
+   * Refuses the peer if its client may not give PINs for this room now, as far as this process knows
+   * (see PinGuard.state); says whether.
+   */
   #refusedAsLocked(peer: Peer): boolean {
     const lock = this.options.pins.state(peer.slug, peer.client);
     if (lock.locked) this.#refuse(peer, 'locked', { retryAfterSeconds: seconds(lock.retryAfterMs) });

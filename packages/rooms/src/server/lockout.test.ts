@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLimiter, clientKey, PinGuard } from './lockout.js';
+import type { Role } from '../shared/protocol.js';
+import {
+  AttemptLimiter,
+  clientKey,
+  type FailureOutcome,
+  lockoutLengths,
+  MemoryPinFailureLedger,
+  PinGuard,
+  type PinTry,
+  type RoomPinRecord,
+  takeRoomTry,
+} from './lockout.js';
 
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -49,46 +61,213 @@ describe('AttemptLimiter', () => {
   });
 });
 
+/** What the hub does with one PIN (hub.ts #roleByPin): a try from the room, then the client's check. */
+async function guess(guard: PinGuard, room: string, client: string, right?: Role): Promise<FailureOutcome> {
+  const tried = await guard.take(room, `meeting-of-${room}`);
+  if (!tried.taken) return { locked: true, retryAfterMs: 'retryAfterMs' in tried ? tried.retryAfterMs : 0 };
+  const mine = guard.clientState(room, client);
+  if (mine.locked) {
+    await guard.settle(tried);
+    return mine;
+  }
+  if (!right) return guard.fail(room, client, tried);
+  await guard.succeed(room, client, right, tried);
+  return { locked: false, remainingAttempts: Number.NaN };
+}
+
 describe('PinGuard', () => {
   const policy = { attempts: 3, roomAttempts: 5, lockoutMs: 15 * MINUTE };
 
-  it('locks one client out of one room, not the room and not the client elsewhere', () => {
+  it('locks one client out of one room, not the room and not the client elsewhere', async () => {
     const guard = new PinGuard(policy, clock().now);
-    guard.fail('room-1', '203.0.113.7');
-    guard.fail('room-1', '203.0.113.7');
-    expect(guard.fail('room-1', '203.0.113.7')).toMatchObject({ locked: true });
+    await guess(guard, 'room-1', '203.0.113.7');
+    await guess(guard, 'room-1', '203.0.113.7');
+    expect(await guess(guard, 'room-1', '203.0.113.7')).toMatchObject({ locked: true });
     expect(guard.state('room-1', '203.0.113.7').locked).toBe(true);
     expect(guard.state('room-1', '198.51.100.1').locked).toBe(false);
     expect(guard.state('room-2', '203.0.113.7').locked).toBe(false);
   });
 
-  it('locks the whole room after roomAttempts failures from many clients', () => {
+  it('locks the whole room after roomAttempts failures from many clients', async () => {
     const guard = new PinGuard(policy, clock().now);
-    for (let i = 0; i < 4; i++) expect(guard.fail('room-1', `198.51.100.${i}`).locked).toBe(false);
-    expect(guard.fail('room-1', '198.51.100.99')).toMatchObject({ locked: true });
+    for (let i = 0; i < 4; i++) expect((await guess(guard, 'room-1', `198.51.100.${i}`)).locked).toBe(false);
+    expect(await guess(guard, 'room-1', '198.51.100.99')).toMatchObject({ locked: true });
     expect(guard.state('room-1', '192.0.2.50').locked).toBe(true);
     expect(guard.state('room-2', '192.0.2.50').locked).toBe(false);
   });
 
-  it('reports the smaller remaining budget and clears a client after a right host PIN', () => {
+  it('reports the smaller remaining budget and clears a client after a right host PIN', async () => {
     const guard = new PinGuard(policy, clock().now);
-    expect(guard.fail('room-1', 'a')).toEqual({ locked: false, remainingAttempts: 2 });
-    guard.succeed('room-1', 'a', 'host');
-    expect(guard.fail('room-1', 'a')).toEqual({ locked: false, remainingAttempts: 2 });
+    expect(await guess(guard, 'room-1', 'a')).toEqual({ locked: false, remainingAttempts: 2 });
+    await guess(guard, 'room-1', 'a', 'host');
+    expect(await guess(guard, 'room-1', 'a')).toEqual({ locked: false, remainingAttempts: 2 });
     // The room's own count is not cleared by a success: 2 of 5 used, 3 left.
-    guard.fail('room-1', 'b');
-    expect(guard.fail('room-1', 'b')).toEqual({ locked: false, remainingAttempts: 1 });
+    await guess(guard, 'room-1', 'b');
+    expect(await guess(guard, 'room-1', 'b')).toEqual({ locked: false, remainingAttempts: 1 });
   });
 
-  it('does not clear a client after a right guest PIN: its guesses at the host PIN keep counting', () => {
+  it('does not clear a client after a right guest PIN: its guesses at the host PIN keep counting', async () => {
     const guard = new PinGuard(policy, clock().now);
     // Wrong, wrong, a guest join, wrong: the third wrong PIN locks, as if there had been no join.
-    guard.fail('room-1', 'a');
-    guard.fail('room-1', 'a');
-    guard.succeed('room-1', 'a', 'guest');
-    expect(guard.fail('room-1', 'a')).toMatchObject({ locked: true });
-    guard.succeed('room-1', 'a', 'guest');
+    await guess(guard, 'room-1', 'a');
+    await guess(guard, 'room-1', 'a');
+    await guess(guard, 'room-1', 'a', 'guest');
+    expect(await guess(guard, 'room-1', 'a')).toMatchObject({ locked: true });
+    await guess(guard, 'room-1', 'a', 'guest');
     expect(guard.state('room-1', 'a').locked).toBe(true);
+  });
+
+  it('counts a PIN before it is checked and gives the try back when it was right or never checked', async () => {
+    const ledger = new MemoryPinFailureLedger();
+    const guard = new PinGuard({ attempts: 5, roomAttempts: 3, lockoutMs: 15 * MINUTE }, clock().now, ledger);
+    const first = await guard.take('room-1', 'm1');
+    const second = await guard.take('room-1', 'm1');
+    expect([first, second]).toMatchObject([{ remaining: 2 }, { remaining: 1 }]);
+    // The first was the host PIN; the second never checked (its socket went away): both come back.
+    await guard.succeed('room-1', 'a', 'host', first as PinTry);
+    await guard.settle(second);
+    // Given back once only.
+    await guard.settle(first);
+    await guard.settle(second);
+    expect(await guard.take('room-1', 'm1')).toMatchObject({ taken: true, remaining: 2 });
+  });
+
+  it('turns a client away before the ledger is asked once the ledger said the room is locked', async () => {
+    const c = clock();
+    const ledger = new MemoryPinFailureLedger();
+    const guard = new PinGuard({ attempts: 5, roomAttempts: 2, lockoutMs: 15 * MINUTE }, c.now, ledger);
+    expect(guard.state('room-1', 'a').locked).toBe(false);
+    await guess(guard, 'room-1', 'a');
+    expect(await guess(guard, 'room-1', 'b')).toEqual({ locked: true, retryAfterMs: 15 * MINUTE });
+    c.advance(5 * MINUTE);
+    // Any client, before any lookup.
+    expect(guard.state('room-1', 'c')).toEqual({ locked: true, retryAfterMs: 10 * MINUTE });
+    c.advance(10 * MINUTE);
+    expect(guard.state('room-1', 'c')).toEqual({ locked: false });
+  });
+
+  it('shares one budget between guards on one ledger (processes on one database), and after a restart', async () => {
+    const c = clock();
+    const ledger = new MemoryPinFailureLedger();
+    const policy = { attempts: 5, roomAttempts: 4, lockoutMs: 15 * MINUTE };
+    const one = new PinGuard(policy, c.now, ledger);
+    const two = new PinGuard(policy, c.now, ledger);
+    expect(await guess(one, 'room-1', 'a')).toEqual({ locked: false, remainingAttempts: 3 });
+    expect(await guess(two, 'room-1', 'b')).toEqual({ locked: false, remainingAttempts: 2 });
+    expect(await guess(one, 'room-1', 'c')).toEqual({ locked: false, remainingAttempts: 1 });
+    expect(await guess(two, 'room-1', 'd')).toEqual({ locked: true, retryAfterMs: 15 * MINUTE });
+    // The other guard had not heard of the lockout: the ledger tells it, and the PIN is not checked.
+    expect(one.state('room-1', 'e').locked).toBe(false);
+    expect(await one.take('room-1', 'meeting-of-room-1')).toEqual({
+      taken: false,
+      retryAfterMs: 15 * MINUTE,
+    });
+    // A new guard (a restart) on the same ledger.
+    c.advance(MINUTE);
+    const restarted = new PinGuard(policy, c.now, ledger);
+    expect(await guess(restarted, 'room-1', 'f')).toEqual({ locked: true, retryAfterMs: 14 * MINUTE });
+  });
+
+  it('says a meeting the ledger does not know is gone', async () => {
+    const ledger = { take: async () => null, refund: async () => undefined };
+    const guard = new PinGuard(policy, clock().now, ledger);
+    expect(await guard.take('room-1', 'deleted')).toEqual({ taken: false, gone: true });
+  });
+});
+
+describe('room lockouts in a row', () => {
+  const room = { attempts: 50, lockoutMs: 15 * MINUTE, maxLockoutMs: DAY, memoryMs: DAY };
+
+  /** Tries until the room locks, from `record` at `now`: how many, and the lockout. */
+  function exhaust(record: RoomPinRecord | undefined, now: number) {
+    let current = record;
+    for (let tries = 1; ; tries++) {
+      const { record: next, take } = takeRoomTry(current, now, room);
+      current = next;
+      if (!take.taken) throw new Error('locked already');
+      if (take.lockedForMs > 0) return { record: current, tries, lockedForMs: take.lockedForMs };
+    }
+  }
+
+  it('lasts 15, 30, 60 … minutes, each twice the one before, at most a day', () => {
+    expect(lockoutLengths(room).map((ms) => ms / MINUTE)).toEqual([15, 30, 60, 120, 240, 480, 960, 1440]);
+    let now = 0;
+    let record: RoomPinRecord | undefined;
+    const lengths: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const locked = exhaust(record, now);
+      expect(locked.tries).toBe(50);
+      lengths.push(locked.lockedForMs / MINUTE);
+      record = locked.record;
+      // While locked, a try is refused and changes nothing.
+      const during = takeRoomTry(record, now + locked.lockedForMs - 1, room);
+      expect(during).toEqual({ record, take: { taken: false, retryAfterMs: 1 } });
+      now += locked.lockedForMs;
+    }
+    expect(lengths).toEqual([15, 30, 60, 120, 240, 480, 960, 1440, 1440, 1440]);
+  });
+
+  it('starts again from 15 minutes once a day has passed without a lockout since the last one ended', () => {
+    const first = exhaust(undefined, 0);
+    const second = exhaust(first.record, 15 * MINUTE + 23 * 60 * MINUTE);
+    expect(second.lockedForMs).toBe(30 * MINUTE);
+    const end = 15 * MINUTE + 23 * 60 * MINUTE + 30 * MINUTE;
+    expect(exhaust(second.record, end + DAY - 1).lockedForMs).toBe(60 * MINUTE);
+    expect(exhaust(second.record, end + DAY).lockedForMs).toBe(15 * MINUTE);
+  });
+
+  it('counts tries for a day, so a guesser who keeps under the budget per 15 minutes is locked out too', () => {
+    let record: RoomPinRecord | undefined;
+    let now = 0;
+    // 49 tries every 15 minutes: today's counter forgot them; this one locks on the 50th.
+    const first = takeRoomTry(record, now, room);
+    record = first.record;
+    for (let i = 1; i < 50; i++) {
+      now += MINUTE;
+      const step = takeRoomTry(record, now, room);
+      record = step.record;
+      if (i < 49) expect(step.take).toEqual({ taken: true, remaining: 50 - i - 1, lockedForMs: 0 });
+      else expect(step.take).toEqual({ taken: true, remaining: 0, lockedForMs: 15 * MINUTE });
+    }
+    // Tries older than a day no longer count.
+    const fresh = exhaust(undefined, 0).record;
+    const { record: one } = takeRoomTry({ ...fresh, lockedUntil: null, lockouts: 0 }, 0, room);
+    expect(takeRoomTry(one, DAY, room).take).toEqual({ taken: true, remaining: 49, lockedForMs: 0 });
+  });
+
+  it('lets a room hear at most 350 PINs in its first day and 50 a day after that, however fast they come', () => {
+    // The fastest guesser: every try as soon as the room takes one again.
+    let record: RoomPinRecord | undefined;
+    let now = 0;
+    const checked: number[] = [];
+    while (now < 7 * DAY) {
+      const locked = exhaust(record, now);
+      checked.push(now);
+      record = locked.record;
+      now += locked.lockedForMs;
+    }
+    const inDay = (from: number) => checked.filter((t) => t >= from && t < from + DAY).length * 50;
+    expect(inDay(0)).toBe(350);
+    for (let day = 2; day < 7; day++) expect(inDay(day * DAY)).toBeLessThanOrEqual(50);
+    // No 24 hours anywhere hear more than the first day.
+    expect(Math.max(...checked.map((t) => inDay(t)))).toBe(350);
+  });
+
+  it('gives back a try without undoing the lockout it started', async () => {
+    const ledger = new MemoryPinFailureLedger();
+    const tiny = { ...room, attempts: 2 };
+    expect(await ledger.take('m', 0, tiny)).toEqual({ taken: true, remaining: 1, lockedForMs: 0 });
+    await ledger.refund('m');
+    expect(await ledger.take('m', 0, tiny)).toEqual({ taken: true, remaining: 1, lockedForMs: 0 });
+    expect(await ledger.take('m', 0, tiny)).toEqual({ taken: true, remaining: 0, lockedForMs: 15 * MINUTE });
+    await ledger.refund('m');
+    expect(await ledger.take('m', MINUTE, tiny)).toEqual({ taken: false, retryAfterMs: 14 * MINUTE });
+  });
+
+  it('stays bounded in memory', async () => {
+    const ledger = new MemoryPinFailureLedger(100);
+    for (let i = 0; i < 1000; i++) await ledger.take(`meeting-${i}`, i, room);
+    expect(ledger.size).toBeLessThanOrEqual(100);
   });
 });
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { IceServer } from '../shared/protocol.js';
-import type { RoomDirectory } from './directory.js';
+import type { PinFailureLedger, RoomDirectory } from './directory.js';
 import type { HubLogger } from './hub.js';
 import type { TurnOptions } from './turn.js';
 
@@ -21,10 +21,18 @@ export interface RoomsOptions {
   readonly maxParticipants?: number;
   /** Wrong PINs per client and room before a lockout. Default 5. */
   readonly pinAttempts?: number;
-  /** Wrong PINs per room (all clients) before the room stops taking PINs. Default 10 × pinAttempts. */
+  /**
+   * PIN tries per room (all clients) before the room stops taking PINs; each further lockout within
+   * a day of the previous one's end lasts twice as long (at most a day). Default 10 × pinAttempts.
+   */
   readonly roomPinAttempts?: number;
-  /** Default 15. */
+  /** Length of a client's lockout, and of a room's first one. Default 15. */
   readonly lockoutMinutes?: number;
+  /**
+   * Where each room's budget of PIN tries is kept (see PinFailureLedger). Default: this process's
+   * memory. Give the core's database so that its processes share one budget that outlives restarts.
+   */
+  readonly pinFailures?: PinFailureLedger;
   /**
    * Signalling sockets one client (see clientAddress) may hold open at once, all rooms together; one
    * more upgrade is answered 429 before the handshake. Default 200; raise it if many people join from
@@ -77,6 +85,7 @@ export interface ResolvedRoomsOptions {
   readonly pinAttempts: number;
   readonly roomPinAttempts: number;
   readonly lockoutMinutes: number;
+  readonly pinFailures: PinFailureLedger | undefined;
   readonly maxSocketsPerClient: number;
   readonly joinTimeoutSeconds: number;
   readonly recheckSeconds: number;
@@ -108,6 +117,7 @@ export function resolveOptions(options: RoomsOptions): ResolvedRoomsOptions {
     pinAttempts,
     roomPinAttempts: integer('roomPinAttempts', options.roomPinAttempts, pinAttempts * 10, 1, 10_000),
     lockoutMinutes: integer('lockoutMinutes', options.lockoutMinutes, 15, 1, 24 * 60),
+    pinFailures: options.pinFailures,
     // Generous: a whole office behind one public address (NAT) joins its meetings at once; the cap
     // only bounds how many room lookups one address can have in flight.
     maxSocketsPerClient: integer('maxSocketsPerClient', options.maxSocketsPerClient, 200, 1, 10_000),

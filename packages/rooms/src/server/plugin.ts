@@ -60,6 +60,7 @@ export function createRooms(options: RoomsOptions): RoomService {
         lockoutMs: config.lockoutMinutes * 60_000,
       },
       () => config.now().getTime(),
+      config.pinFailures,
     ),
     metrics,
     now: config.now,

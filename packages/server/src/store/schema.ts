@@ -140,6 +140,19 @@ export interface OffboardedTenantTable {
   destroyed_at: string;
 }
 
+/**
+ * A room's budget of PIN tries, all clients and processes together (migration 0010): counts and
+ * times, no PIN, name or address. Deleted with its meeting.
+ */
+export interface RoomPinFailureTable {
+  meeting_id: string;
+  failures: number;
+  count_started_at: string;
+  lockouts: number;
+  /** End of the room's last lockout (past or not); null: never locked. */
+  locked_until: string | null;
+}
+
 export interface Database {
   tenants: TenantTable;
   offboarded_tenants: OffboardedTenantTable;
@@ -150,6 +163,7 @@ export interface Database {
   handoff_codes: HandoffCodeTable;
   sessions: SessionTable;
   meetings: MeetingTable;
+  room_pin_failures: RoomPinFailureTable;
   audit_log: AuditTable;
 }
 

@@ -13,6 +13,7 @@ import * as m0006 from './0006_job_row_ids.js';
 import * as m0007 from './0007_series_seen_on.js';
 import * as m0008 from './0008_login_transaction_secrets.js';
 import * as m0009 from './0009_offboarded_tenants.js';
+import * as m0010 from './0010_room_pin_failures.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_series_seen_on': m0007,
   '0008_login_transaction_secrets': m0008,
   '0009_offboarded_tenants': m0009,
+  '0010_room_pin_failures': m0010,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,0 +1,121 @@
+/**
+ * Each room's budget of PIN tries in the database (migration 0010), for the built-in rooms'
+ * PinFailureLedger: every server process on the database spends the same budget, and a restart
+ * forgives nothing. A try is one statement, atomic on both dialects (PostgreSQL's upsert locks the
+ * row; SQLite has one writer), so two processes trying at once both count. The rules are the rooms
+ * package's (takeRoomTry, in lockout.ts), here in SQL; a test holds both to the same answers.
+ */
+import {
+  lockoutLengths,
+  type PinFailureLedger,
+  type RoomPinPolicy,
+  type RoomPinTake,
+  takeRoomTry,
+} from '@roomlink/rooms';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Database } from '../schema.js';
+import { type WriteBatcher, writeBatcherOf } from '../write-batcher.js';
+
+export class KyselyRoomPinFailureRepository implements PinFailureLedger {
+  /** SQLite: a try is group-committed with other writes (one log sync for many), see write-batcher.ts. */
+  readonly #batcher: WriteBatcher<Kysely<Database>> | undefined;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#batcher = writeBatcherOf(db);
+  }
+
+  async take(meetingId: string, now: number, policy: RoomPinPolicy): Promise<RoomPinTake | null> {
+    const at = iso(now);
+    let row: { failures: number; locked_until: string | null } | undefined;
+    try {
+      row = await this.#write(
+        async (db) => (await takeStatement(meetingId, now, policy).execute(db)).rows[0],
+      );
+    } catch (error) {
+      // The meeting was deleted between the insert's read of it and its foreign key check.
+      if (foreignKeyViolation(error)) return null;
+      throw error;
+    }
+    if (row) {
+      const lockedUntil = row.locked_until === null ? 0 : Date.parse(row.locked_until);
+      // Not locked before this try (the statement's condition): a lockout now is this try's.
+      return lockedUntil > now
+        ? { taken: true, remaining: 0, lockedForMs: lockedUntil - now }
+        : { taken: true, remaining: policy.attempts - row.failures, lockedForMs: 0 };
+    }
+    // Nothing written: the room's PINs are locked, or its meeting is gone.
+    const held = await this.db
+      .selectFrom('room_pin_failures')
+      .select('locked_until')
+      .where('meeting_id', '=', meetingId)
+      .executeTakeFirst();
+    if (!held) return null;
+    if (held.locked_until === null || held.locked_until <= at)
+      throw new Error('room PIN budget neither counted a try nor was locked');
+    return { taken: false, retryAfterMs: Date.parse(held.locked_until) - now };
+  }
+
+  async refund(meetingId: string): Promise<void> {
+    await this.#write((db) =>
+      db
+        .updateTable('room_pin_failures')
+        .set((eb) => ({ failures: eb('failures', '-', 1) }))
+        .where('meeting_id', '=', meetingId)
+        .where('failures', '>', 0)
+        .execute(),
+    );
+  }
+
+  #write<T>(statement: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.#batcher ? this.#batcher.run(statement, { singleStatement: true }) : statement(this.db);
+  }
+}
+
+/**
+ * takeRoomTry as one upsert: the first try of a room inserts its row (only while its meeting exists);
+ * a later one updates it from its values before the try, unless the room's PINs are locked at `now`,
+ * when nothing is written and nothing returned. Timestamps are ISO-8601 text, which both dialects
+ * compare in time order; lockout ends are computed here, one per possible length.
+ */
+function takeStatement(
+  meetingId: string,
+  now: number,
+  policy: RoomPinPolicy,
+): RawBuilder<{ failures: number; locked_until: string | null }> {
+  const at = iso(now);
+  const dayAgo = iso(now - policy.memoryMs);
+  const lengths = lockoutLengths(policy);
+  const column = (name: string) => sql.ref(`room_pin_failures.${name}`);
+  // As the row is before this try.
+  const fresh = sql`(${column('failures')} = 0 or ${column('count_started_at')} <= ${dayAgo})`;
+  const count = sql`(case when ${fresh} then 1 else ${column('failures')} + 1 end)`;
+  const inRow = sql`(case when ${column('locked_until')} > ${dayAgo} then ${column('lockouts')} else 0 end)`;
+  const last = sql`${count} >= ${policy.attempts}`;
+  const ends = lengths.slice(0, -1).map((length, i) => sql`when ${i} then ${iso(now + length)}`);
+  const end = sql`(case ${inRow} ${sql.join(ends, sql` `)} else ${iso(now + (lengths.at(-1) as number))} end)`;
+  // A room's first try.
+  const first = takeRoomTry(undefined, now, policy).record;
+  const firstLockedUntil = first.lockedUntil === null ? null : iso(first.lockedUntil);
+  return sql<{ failures: number; locked_until: string | null }>`
+    insert into room_pin_failures (meeting_id, failures, count_started_at, lockouts, locked_until)
+    select id, cast(${first.failures} as integer), ${at}, cast(${first.lockouts} as integer),
+      cast(${firstLockedUntil} as text)
+    from meetings where id = ${meetingId}
+    on conflict (meeting_id) do update set
+      failures = case when ${last} then 0 else ${count} end,
+      count_started_at = case when ${fresh} then ${at} else ${column('count_started_at')} end,
+      lockouts = case when ${last} then ${inRow} + 1 else ${inRow} end,
+      locked_until = case when ${last} then ${end} else ${column('locked_until')} end
+    where ${column('locked_until')} is null or ${column('locked_until')} <= ${at}
+    returning failures, locked_until`;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** PostgreSQL's foreign_key_violation; SQLite's SQLITE_CONSTRAINT_FOREIGNKEY. */
+function foreignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
