@@ -27,6 +27,7 @@ import { KyselyRoomPinFailureRepository } from '../src/store/repositories/room-p
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { participant } from './support/room-client.js';
 import { seededRandom } from './support/seeded-random.js';
+import { storedMeeting } from './support/stored-meeting.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -36,32 +37,7 @@ const policy = { attempts: 5, lockoutMs: 15 * MINUTE, maxLockoutMs: DAY, memoryM
 const TAKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'room-pin-takes-process.ts');
 
 function meeting(overrides: Partial<StoredMeeting> = {}): StoredMeeting {
-  const at = new Date(START).toISOString();
-  return {
-    id: crypto.randomUUID(),
-    tenantId: 'tenant-a',
-    organizerId: 'user-1',
-    idempotencyKey: null,
-    provider: 'builtin',
-    status: 'scheduled',
-    subjectCt: 'v1.k.subject',
-    startCt: 'v1.k.start',
-    endCt: 'v1.k.end',
-    recurrenceCt: null,
-    timeZone: 'Europe/Paris',
-    options: { guestPin: false, lobby: false },
-    slug: crypto.randomUUID().replaceAll('-', ''),
-    conferenceId: String(Math.floor(Math.random() * 1e10)),
-    hostPinCt: 'v1.k.pin',
-    guestPinCt: null,
-    providerRef: null,
-    purgeAfter: '2027-03-01',
-    seriesSeenOn: null,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    ...overrides,
-  };
+  return storedMeeting(new Date(START), overrides);
 }
 
 /** A process that takes `takes` tries at once when told (room-pin-takes-process.ts). */

@@ -5,53 +5,32 @@
  * own, so that each client's own lockout (5 wrong PINs) does not end the guessing first.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { openStore } from '../src/store/kysely-store.js';
 import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { testMasterKeys } from './support/harness.js';
-import { createOpenMeeting, type OpenMeeting } from './support/room-client.js';
+import {
+  createOpenMeeting,
+  firstReplyToJoin,
+  type OpenMeeting,
+  type RoomMessage,
+} from './support/room-client.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
 import { insertSession } from './support/sessions.js';
 
 /** Room-level tries before the room takes no PIN: the default, 10 × 5. */
 const ROOM_BUDGET = 50;
 
-interface Reply {
-  readonly type: string;
-  readonly reason?: string;
-  readonly code?: string;
-  readonly retryAfterSeconds?: number;
-}
-
-/** A visitor (address `from`, behind the proxy) joins with `pin` on a new socket: the first reply. */
-async function join(signal: string, from: string, pin: string): Promise<Reply> {
-  const ws = new WebSocket(signal, { headers: { 'x-forwarded-for': from } });
-  try {
-    const reply = new Promise<Reply>((resolve, reject) => {
-      ws.once('message', (data) => resolve(JSON.parse(String(data)) as Reply));
-      ws.once('error', reject);
-      ws.once('close', () => reject(new Error('closed without a reply')));
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    ws.send(JSON.stringify({ type: 'join', name: 'Visitor', pin }));
-    return await reply;
-  } finally {
-    ws.close();
-  }
-}
-
 /**
  * Five wrong PINs from each of `visitors`, the visitors spread over `signals` (one per server) in
  * turn: each visitor's fifth locks that visitor out, as on one server.
  */
-async function guess(signals: readonly string[], visitors: number, wrong: string): Promise<Reply[]> {
-  const replies: Reply[] = [];
+async function guess(signals: readonly string[], visitors: number, wrong: string): Promise<RoomMessage[]> {
+  const replies: RoomMessage[] = [];
   for (let v = 0; v < visitors; v++)
     for (let i = 0; i < 5; i++)
-      replies.push(await join(signals[v % signals.length] as string, `198.51.100.${v + 1}`, wrong));
+      replies.push(
+        await firstReplyToJoin(signals[v % signals.length] as string, `198.51.100.${v + 1}`, wrong),
+      );
   return replies;
 }
 
@@ -102,12 +81,14 @@ describe('the room’s PIN budget in the running server', () => {
     const replies = await guess([meeting.signal], ROOM_BUDGET / 5, wrong);
     expect(replies.filter((r) => r.code === 'wrong_pin')).toHaveLength(40);
     // The room's budget is spent: a visitor who guessed nothing is refused even the host PIN.
-    expect(await join(meeting.signal, '203.0.113.9', meeting.hostPin)).toMatchObject({ reason: 'locked' });
+    expect(await firstReplyToJoin(meeting.signal, '203.0.113.9', meeting.hostPin)).toMatchObject({
+      reason: 'locked',
+    });
 
     first.kill('SIGKILL');
     await first.exited;
     const second = await serve(database, keys);
-    const after = await join(signalOn(second, meeting), '203.0.113.10', meeting.hostPin);
+    const after = await firstReplyToJoin(signalOn(second, meeting), '203.0.113.10', meeting.hostPin);
     expect(after).toMatchObject({ type: 'refused', reason: 'locked' });
     expect(after.retryAfterSeconds).toBeGreaterThan(10 * 60);
     expect(after.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
@@ -129,7 +110,7 @@ describe('the room’s PIN budget in the running server', () => {
       const replies = await guess(signals, ROOM_BUDGET / 5, wrong);
       expect(replies.filter((r) => r.code === 'wrong_pin')).toHaveLength(40);
       for (const signal of signals)
-        expect(await join(signal, '203.0.113.9', meeting.hostPin)).toMatchObject({
+        expect(await firstReplyToJoin(signal, '203.0.113.9', meeting.hostPin)).toMatchObject({
           type: 'refused',
           reason: 'locked',
         });

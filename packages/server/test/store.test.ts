@@ -5,35 +5,12 @@ import { openStore } from '../src/store/kysely-store.js';
 import { auditCursor } from '../src/store/repositories/audit.js';
 import { KyselyRetentionRepository } from '../src/store/repositories/retention.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
+import { storedMeeting } from './support/stored-meeting.js';
 
 const now = new Date('2026-11-28T10:00:00Z');
 
 function meeting(overrides: Partial<StoredMeeting> = {}): StoredMeeting {
-  return {
-    id: crypto.randomUUID(),
-    tenantId: 'tenant-a',
-    organizerId: 'user-1',
-    idempotencyKey: null,
-    provider: 'builtin',
-    status: 'scheduled',
-    subjectCt: 'v1.k.subject',
-    startCt: 'v1.k.start',
-    endCt: 'v1.k.end',
-    recurrenceCt: null,
-    timeZone: 'Europe/Paris',
-    options: { guestPin: false, lobby: true },
-    slug: crypto.randomUUID(),
-    conferenceId: String(Math.floor(Math.random() * 1e10)),
-    hostPinCt: 'v1.k.pin',
-    guestPinCt: null,
-    providerRef: null,
-    purgeAfter: '2027-03-01',
-    seriesSeenOn: null,
-    version: 1,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    ...overrides,
-  };
+  return storedMeeting(now, overrides);
 }
 
 for (const dialect of DIALECTS) {

@@ -5,13 +5,12 @@
  */
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { loadConfig } from '../src/config/config.js';
 import type { TestDatabase } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { offlineIdentity } from './support/identity.js';
 import { daysFromNow } from './support/meeting-times.js';
-import { createOpenMeeting } from './support/room-client.js';
+import { createOpenMeeting, firstReplyToJoin, type RoomMessage } from './support/room-client.js';
 import { type ServerProcess, startSignedInServer } from './support/server-process.js';
 import { consoleCookie, insertSession } from './support/sessions.js';
 
@@ -119,32 +118,6 @@ describe('ROOMLINK_TRUSTED_PROXIES in the app', () => {
   });
 });
 
-interface Message {
-  readonly type: string;
-  readonly reason?: string;
-  readonly code?: string;
-}
-
-/** Opens a signalling socket as the proxy would (from 127.0.0.1, with X-Forwarded-For), joins, answers the first reply. */
-async function join(url: string, forwardedFor: string, pin: string): Promise<Message> {
-  const ws = new WebSocket(url, { headers: { 'x-forwarded-for': forwardedFor } });
-  try {
-    const reply = new Promise<Message>((resolve, reject) => {
-      ws.once('message', (data) => resolve(JSON.parse(String(data)) as Message));
-      ws.once('error', reject);
-      ws.once('close', () => reject(new Error('closed without a reply')));
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    ws.send(JSON.stringify({ type: 'join', name: 'Visitor', pin }));
-    return await reply;
-  } finally {
-    ws.close();
-  }
-}
-
 describe('ROOMLINK_TRUSTED_PROXIES in the running server', () => {
   let server: ServerProcess | undefined;
   let database: TestDatabase | undefined;
@@ -166,8 +139,8 @@ describe('ROOMLINK_TRUSTED_PROXIES in the running server', () => {
     const { signal } = meeting;
     const wrong = meeting.hostPin === '0' ? '1' : '0';
 
-    const guesses: Message[] = [];
-    for (let i = 0; i < 5; i++) guesses.push(await join(signal, '198.51.100.7', wrong));
+    const guesses: RoomMessage[] = [];
+    for (let i = 0; i < 5; i++) guesses.push(await firstReplyToJoin(signal, '198.51.100.7', wrong));
     expect(guesses.map((m) => m.code ?? m.reason)).toEqual([
       'wrong_pin',
       'wrong_pin',
@@ -178,7 +151,7 @@ describe('ROOMLINK_TRUSTED_PROXIES in the running server', () => {
     const warnings = server.lines.filter(
       (l) => l.level === 40 && String(l.msg).includes('ROOMLINK_TRUSTED_PROXIES'),
     );
-    return { other: await join(signal, '198.51.100.8', meeting.hostPin), warnings };
+    return { other: await firstReplyToJoin(signal, '198.51.100.8', meeting.hostPin), warnings };
   }
 
   it('locks out only the visitor who guessed when the proxy is trusted', async () => {

@@ -81,3 +81,30 @@ export async function createOpenMeeting(
   const slug = meeting.joinUrl.split('/m/')[1] as string;
   return { ...meeting, signal: `${serverUrl.replace('http', 'ws')}/api/v1/rooms/${slug}/signal` };
 }
+
+/**
+ * A visitor behind the trusted proxy (its address `forwardedFor`) joins with `pin` on a new socket:
+ * the first reply, after which the socket is closed.
+ */
+export async function firstReplyToJoin(
+  signal: string,
+  forwardedFor: string,
+  pin: string,
+): Promise<RoomMessage> {
+  const ws = new WebSocket(signal, { headers: { 'x-forwarded-for': forwardedFor } });
+  try {
+    const reply = new Promise<RoomMessage>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data)) as RoomMessage));
+      ws.once('error', reject);
+      ws.once('close', () => reject(new Error('closed without a reply')));
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send(JSON.stringify({ type: 'join', name: 'Visitor', pin }));
+    return await reply;
+  } finally {
+    ws.close();
+  }
+}
