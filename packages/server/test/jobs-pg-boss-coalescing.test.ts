@@ -123,7 +123,8 @@ describe.skipIf(skip)(`the pg-boss job queue's coalescing kinds and slots (${lab
     await two.q.start({ recon: recording('two', ran) });
     // Under `stately` neither ran until A1 ended: each fetch took A2 with B, and the index refused both.
     await eventually(
-      () => ran.includes('two:B') && ran.includes('two:A2'),
+      // Both started and completed: an outcome is recorded only after the handler has returned.
+      () => ran.includes('two:B') && ran.includes('two:A2') && two.outcomes.length === 2,
       WAIT_MS,
       'B and A2 to run in the second process while A1 runs',
     );
