@@ -943,9 +943,9 @@ describe('a room’s budget of PIN tries in a ledger', () => {
       }
       return this.inner.take(meetingId, at, policy);
     }
-    async refund(meetingId: string) {
+    async refund(meetingId: string, at: number, policy: RoomPinPolicy) {
       this.refunds += 1;
-      return this.inner.refund(meetingId);
+      return this.inner.refund(meetingId, at, policy);
     }
   }
   const ROOM = {

@@ -19,6 +19,7 @@ import { BuiltinProvider } from './providers/builtin/provider.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
 import { storeMetrics } from './store/metrics.js';
 import { kyselySyncStore } from './store/repositories/sync-state.js';
+import { lockSqliteForServe, type SqliteServeLock } from './store/sqlite-serve-lock.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -97,14 +98,27 @@ export async function createKeyProvider(
   return provider;
 }
 
+export interface RuntimeOptions extends KeyProviderOptions {
+  readonly migrate?: boolean;
+  readonly metrics?: HttpMetrics;
+  /**
+   * The server's runtime (serve() only): on SQLite, hold the database's serve lock from before the
+   * store opens (and migrates) until close(), and refuse to start (SqliteServeLockHeld) while
+   * another server holds it (see store/sqlite-serve-lock.ts). Commands that run beside the server
+   * leave it false.
+   */
+  readonly serveLock?: boolean;
+}
+
 /**
  * Checks, in an order that leaves nothing half-made: the database path (read only), then the keys
- * (the server's first start in demo mode creates the keyring), then the database files.
+ * (the server's first start in demo mode creates the keyring), then the database files, then (the
+ * server only) that no other server uses the SQLite database.
  */
 export async function createRuntime(
   config: Config,
   logger: Pick<Logger, 'warn' | 'error'>,
-  options: { migrate?: boolean; metrics?: HttpMetrics } & KeyProviderOptions = {},
+  options: RuntimeOptions = {},
 ): Promise<Runtime> {
   await checkSqliteDatabasePath(config.databaseUrl);
   // The server (serve) is what creates the demo keyring: commands pass false.
@@ -113,18 +127,27 @@ export async function createRuntime(
   });
   const metrics = options.metrics ?? createMetrics();
   await privateSqliteFiles(config.databaseUrl, logger);
-  const store = await openStore(config.databaseUrl, {
-    migrate: options.migrate ?? true,
-    sqliteSynchronous: config.sqliteSynchronous,
-    observer: {
-      ...storeMetrics(metrics.registry),
-      logSyncFailed: (error) =>
-        logger.error(
-          { err: error },
-          'SQLite write-ahead log sync failed: writes are refused; restart Roomlink',
-        ),
-    },
-  });
+  const lock = options.serveLock ? await serveLock(config.databaseUrl) : undefined;
+  let store: KyselyStore;
+  try {
+    store = await openStore(config.databaseUrl, {
+      migrate: options.migrate ?? true,
+      sqliteSynchronous: config.sqliteSynchronous,
+      observer: {
+        ...storeMetrics(metrics.registry),
+        logSyncFailed: (error) =>
+          logger.error(
+            { err: error },
+            'SQLite write-ahead log sync failed: writes are refused; restart Roomlink',
+          ),
+      },
+    });
+  } catch (error) {
+    // A failed migration, say: the next start may try again at once.
+    lock?.release();
+    throw error;
+  }
+
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
   const roomEvents = new EventEmitter<RoomEvents>();
   const meetingEvents = new EventEmitter<MeetingEvents>();
@@ -160,8 +183,29 @@ export async function createRuntime(
     roomEvents,
     meetingEvents,
     metrics,
-    close: () => store.close(),
+    // The lock goes last: the next server may start once this one's store is closed.
+    close: async () => {
+      try {
+        await store.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
+}
+
+/**
+ * The serve lock of a `sqlite:` database, taken before anything opens the database: the store's
+ * migrations, the job queue's requeueing of running jobs and calendar sync's clearing of leases all
+ * come after. Undefined for PostgreSQL and an in-memory database.
+ */
+async function serveLock(databaseUrl: string): Promise<SqliteServeLock | undefined> {
+  const target = await checkSqliteDatabasePath(databaseUrl);
+  if (target === undefined) return undefined;
+  // The file symbolic links lead to, as for its -wal and -shm: one lock whatever name each server
+  // uses. Missing only where privateSqliteFiles creates nothing (Windows): SQLite creates it next.
+  const file = target.kind === 'database' ? target.file : path.resolve(databaseUrl.slice('sqlite:'.length));
+  return lockSqliteForServe(file);
 }
 
 /** The first 16 bytes of every SQLite database file. */

@@ -177,7 +177,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   };
 
   try {
-    runtime = await createRuntime(config, logger);
+    // On SQLite, the one server of its database from here on (another one running: refused), before
+    // the store migrates and the job queue and calendar sync take over jobs and leases.
+    runtime = await createRuntime(config, logger, { serveLock: true });
     await stopIfSignalled();
     const started = runtime;
     new Gauge({

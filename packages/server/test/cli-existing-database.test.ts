@@ -4,12 +4,16 @@
  * (a DATABASE_URL without its search_path lands in an empty public), an empty SQLite file, or a
  * database with a migration pending, they exit 69 and create, migrate and retire nothing. Before,
  * they migrated whatever they were given, and `keys rotate` then retired the master keys the real
- * database's data keys need.
+ * database's data keys need. On SQLite the refusal comes before anything on disk changes: the
+ * directory then holds what it held, byte for byte and mode for mode, without -wal or -shm files
+ * (before, the open switched a rollback-journal database to WAL, and the retention commands made
+ * the file private, before refusing it).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
@@ -49,6 +53,19 @@ async function keyringIn(dir: string): Promise<{ env: Record<string, string>; ke
   const init = await run(['keys', 'init'], env);
   expect(init.code, output(init)).toBe(EXIT.ok);
   return { env, keyring: path.join(dir, 'master-keys.json') };
+}
+
+/** What a directory holds: each entry's name, mode and SHA-256 (a SQLite file's -wal and -shm too). */
+async function contents(dir: string): Promise<Record<string, string>> {
+  const entries: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) {
+    const file = path.join(dir, name);
+    const mode = ((await stat(file)).mode & 0o777).toString(8);
+    entries[name] = `${mode} ${createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex')}`;
+  }
+  return entries;
 }
 
 async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -129,6 +146,7 @@ describe('roomlink data commands on an empty SQLite file', () => {
     const before = await readFile(keyring, 'utf8');
     const file = path.join(dir, 'roomlink.sqlite');
     await writeFile(file, '');
+    const files = await contents(dir);
 
     const results = await Promise.all(
       DATA_COMMANDS.map((args) => run(args, { ...env, DATABASE_URL: `sqlite:${file}` })),
@@ -142,8 +160,42 @@ describe('roomlink data commands on an empty SQLite file', () => {
     }
     expect((await stat(file)).size).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['master-keys.json', 'roomlink.sqlite']);
+    expect(await contents(dir)).toEqual(files);
     expect(await readFile(keyring, 'utf8')).toBe(before);
   }, 120_000);
+});
+
+describe('roomlink data commands on a SQLite database that is not Roomlink’s', () => {
+  for (const journal of ['delete', 'wal'] as const) {
+    it(`exit 69 before they change anything: the directory holds what it held (journal mode ${journal})`, async () => {
+      const dir = await tempDir();
+      const { env } = await keyringIn(dir);
+      // Another program's database (a DATABASE_URL naming the wrong file), readable by others as
+      // earlier versions of Roomlink left theirs.
+      const file = path.join(dir, 'roomlink.sqlite');
+      const other = new SqliteDatabase(file);
+      other.pragma(`journal_mode = ${journal}`);
+      other.exec("create table notes (body text); insert into notes values ('kept')");
+      other.close();
+      await chmod(file, 0o644);
+      const before = await contents(dir);
+      expect(Object.keys(before)).toEqual(['master-keys.json', 'roomlink.sqlite']);
+
+      const results = await Promise.all(
+        DATA_COMMANDS.map((args) => run(args, { ...env, DATABASE_URL: `sqlite:${file}` })),
+      );
+      for (const [i, result] of results.entries()) {
+        const what = DATA_COMMANDS[i]?.join(' ');
+        expect(result.code, `${what}\n${output(result)}`).toBe(EXIT.database);
+        expect(result.stderr, what).toContain(
+          `roomlink: no Roomlink database exists at sqlite:${file} (it holds no Roomlink tables); ` +
+            'this command creates none and changed nothing',
+        );
+      }
+      // Same bytes (the header still names the journal mode it had), same mode, no -wal or -shm.
+      expect(await contents(dir)).toEqual(before);
+    }, 120_000);
+  }
 });
 
 /** The database as the release before this one left it: every migration but the last applied. */
@@ -190,6 +242,9 @@ for (const dialect of DIALECTS) {
       const { env, keyring } = await keyringIn(await tempDir());
       const before = await readFile(keyring, 'utf8');
       const dbEnv = { ...env, DATABASE_URL: database.url };
+      // SQLite: readable by others, as earlier versions created it (the server makes it private).
+      if (database.file) await chmod(database.file, 0o644);
+      const files = await contents(database.dir);
 
       for (const args of [
         ['keys', 'rotate'],
@@ -200,6 +255,8 @@ for (const dialect of DIALECTS) {
         expect(result.code, `${args.join(' ')}\n${output(result)}`).toBe(EXIT.database);
         expect(result.stderr, args.join(' ')).toContain(`has 1 migration(s) pending (${last})`);
         expect(result.stderr, args.join(' ')).toContain('Run `roomlink migrate`');
+        // SQLite: refused before anything on disk changed (no -wal or -shm, same bytes and mode).
+        expect(await contents(database.dir), args.join(' ')).toEqual(files);
       }
       expect(await appliedMigrations(database)).toHaveLength(applied);
       expect(await readFile(keyring, 'utf8')).toBe(before);

@@ -246,7 +246,9 @@ describe('roomlink doctor creates no database', () => {
     expect(again.code).toBe(EXIT.database);
     expect(await readdir(dir)).toEqual([]);
   });
-  it('writes nothing to an empty file it checks: the server would make it the database', async () => {
+  it('fails on an empty file as on a missing one, and writes nothing to it', async () => {
+    // An empty file holds no database (the server and `roomlink migrate` create the file empty
+    // before SQLite fills it): not one with every migration pending, which passed before.
     dir = await mkdtemp(path.join(tmpdir(), 'roomlink-doctor-db-'));
     const file = path.join(dir, 'roomlink.sqlite');
     await writeFile(file, '');
@@ -256,8 +258,12 @@ describe('roomlink doctor creates no database', () => {
       ROOMLINK_KEY_PROVIDER: 'env',
       ROOMLINK_MASTER_KEYS: testMasterKeys(),
     });
-    expect(result.code, result.output).toBe(EXIT.ok);
-    expect(result.output).toContain('10 migration(s) pending');
+    expect(result.code, result.output).toBe(EXIT.database);
+    expect(result.output).toContain(
+      `FAIL  database: no database exists at ${file}. Start Roomlink or run \`roomlink migrate\` to create it`,
+    );
+    expect(result.output).not.toContain('pending');
+    expect(result.output).not.toContain('ok    database');
     expect(statSync(file).size).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['roomlink.sqlite']);
   });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonthsClamped } from '../src/domain/meetings/window.js';
 import { digest, randomToken } from '../src/identity/secrets.js';
 import { createRetention, type Retention } from '../src/retention/index.js';
+import { KyselyRoomPinFailureRepository } from '../src/store/repositories/room-pin-failures.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import { insertTokens, insertUser } from './support/sessions.js';
@@ -565,6 +566,36 @@ for (const dialect of DIALECTS) {
         true,
       );
       expect(await purgeDay(seen)).toBe('2029-07-21');
+    });
+
+    it('deletes rooms’ PIN tries once they no longer count, and keeps those that still do', async () => {
+      const ledger = new KyselyRoomPinFailureRepository(db());
+      const rules = { attempts: 50, lockoutMs: 15 * 60_000, maxLockoutMs: DAY, memoryMs: DAY };
+      const stale = await meeting('t-pins', 'u-pins', AS_OF);
+      const current = await meeting('t-pins', 'u-pins', AS_OF);
+      // A wrong PIN in each room: a day before the run, and an hour before it.
+      await ledger.take(stale, AS_OF.getTime() - DAY, rules);
+      await ledger.take(current, AS_OF.getTime() - HOUR, rules);
+
+      const report = await retention.job.run(AS_OF);
+      expect(report.expired).toMatchObject({ room_pin_failures: 1 });
+      const left = await db()
+        .selectFrom('room_pin_failures')
+        .select(['meeting_id', 'failures'])
+        .where('meeting_id', 'in', [stale, current])
+        .execute();
+      expect(left).toEqual([{ meeting_id: current, failures: 1 }]);
+      const audits = await db()
+        .selectFrom('audit_log')
+        .select('details')
+        .where('tenant_id', 'is', null)
+        .where('action', '=', 'data.purged')
+        .execute();
+      expect(
+        audits.map((a) => JSON.parse(a.details)).filter((d) => d.reason === 'expired' && d.room_pin_failures),
+      ).toEqual([expect.objectContaining({ room_pin_failures: 1 })]);
+      // Both meetings are still there: only their rooms' tries went.
+      expect(await exists(stale)).toBe(true);
     });
   });
 }

@@ -1,8 +1,10 @@
 /**
  * Each room's budget of PIN tries in the database (KyselyRoomPinFailureRepository, migration 0010), on
- * every dialect: the same answers as the room service's own rules, lockouts in a row included; a try
- * counted once however many processes race for it; one budget for two room services on one database,
- * and for a room service after a restart; nothing left of a meeting deleted by any path.
+ * every dialect: the same answers and records as the room service's own rules, lockouts in a row and
+ * tries given back included; a try counted once however many processes race for it; one budget for
+ * two room services on one database, and for a room service after a restart; no row left by a right
+ * PIN, nor, after retention's sweep, by wrong ones that no longer count; nothing left of a meeting
+ * deleted by any path.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -12,8 +14,10 @@ import {
   MemoryPinFailureLedger,
   type RoomDirectory,
   type RoomInfo,
+  type RoomPinRecord,
   type RoomPinTake,
   type RoomService,
+  roomPinRecordSpent,
 } from '@roomlink/rooms';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -22,6 +26,7 @@ import type { StoredMeeting } from '../src/domain/meetings/meeting.js';
 import { type KyselyStore, openStore } from '../src/store/kysely-store.js';
 import { KyselyRetentionRepository } from '../src/store/repositories/retention.js';
 import { KyselySubjectRepository } from '../src/store/repositories/retention-subjects.js';
+import { KyselySweepRepository } from '../src/store/repositories/retention-sweeps.js';
 import { KyselyTenantPurgeRepository } from '../src/store/repositories/retention-tenants.js';
 import { KyselyRoomPinFailureRepository } from '../src/store/repositories/room-pin-failures.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
@@ -165,26 +170,226 @@ for (const dialect of DIALECTS) {
         .selectAll()
         .where('meeting_id', '=', meetingId)
         .executeTakeFirst();
+    /** The row as the rooms package's record (times in ms); undefined: no row. */
+    const recordOf = async (meetingId: string): Promise<RoomPinRecord | undefined> => {
+      const row = await rowOf(meetingId);
+      return (
+        row && {
+          failures: Number(row.failures),
+          countStartedAt: Date.parse(row.count_started_at),
+          lockouts: Number(row.lockouts),
+          lockedUntil: row.locked_until === null ? null : Date.parse(row.locked_until),
+        }
+      );
+    };
 
-    it('answers as the room service’s own rules do, lockouts in a row and tries given back included', async () => {
-      // The rooms package's in-memory ledger is the reference (takeRoomTry, unit-tested there).
+    it('answers and keeps as the room service’s own rules do, lockouts in a row and tries given back included', async () => {
+      // The rooms package's in-memory ledger is the reference (takeRoomTry and refundRoomTry,
+      // unit-tested there): the same answers, and after every step the same record (or none).
       for (const seed of [1, 2, 3]) {
         const random = seededRandom(seed);
         const { id } = await newMeeting();
         const reference = new MemoryPinFailureLedger();
         const rules = { ...policy, attempts: random.int(1, 6) };
         let now = START;
+        let refunds = 0;
+        let deletions = 0;
         for (let step = 0; step < 400; step++) {
           // Mostly quick tries; now and then a pause past a lockout, or past a day.
           now += random.pick([0, 1, 1000, MINUTE, 14 * MINUTE, 15 * MINUTE, 2 * 60 * MINUTE, DAY]);
-          if (random.int(0, 4) === 0) {
-            await ledger.refund(id);
-            await reference.refund(id);
-            continue;
+          if (random.int(0, 2) === 0) {
+            const had = reference.record(id) !== undefined;
+            await ledger.refund(id, now, rules);
+            await reference.refund(id, now, rules);
+            refunds++;
+            if (had && reference.record(id) === undefined) deletions++;
+          } else {
+            const expected = await reference.take(id, now, rules);
+            expect(await ledger.take(id, now, rules), `seed ${seed}, step ${step}`).toEqual(expected);
           }
-          const expected = await reference.take(id, now, rules);
-          expect(await ledger.take(id, now, rules), `seed ${seed}, step ${step}`).toEqual(expected);
+          expect(await recordOf(id), `seed ${seed}, step ${step}`).toEqual(reference.record(id));
         }
+        // The walk gave tries back, and some of them emptied the room's record.
+        expect(refunds).toBeGreaterThan(50);
+        expect(deletions).toBeGreaterThan(0);
+      }
+    });
+
+    it('keeps no row for a right PIN, and for a wrong then a right one only the wrong one’s count', async () => {
+      const { id, slug } = await newMeeting();
+      let clock = Date.parse('2026-11-28T10:03:17.123Z');
+      const service = await roomService(ledger, id, slug, () => clock);
+      cleanup.push(() => service.app.close());
+
+      // The review's case: one right host PIN left its time, to the millisecond, in clear.
+      expect(await join(service.signal, HOST_PIN)).toMatchObject({ type: 'joined', role: 'host' });
+      // The try is taken before the PIN is checked, and given back after the answer.
+      await expect.poll(() => rowOf(id)).toBeUndefined();
+
+      const wrongAt = clock + 7 * MINUTE;
+      clock = wrongAt;
+      expect(await join(service.signal, '000000')).toMatchObject({ code: 'wrong_pin' });
+      clock += 2 * MINUTE;
+      expect(await join(service.signal, HOST_PIN)).toMatchObject({ type: 'joined', role: 'host' });
+      await expect
+        .poll(() => rowOf(id))
+        .toEqual({
+          meeting_id: id,
+          failures: 1,
+          count_started_at: new Date(wrongAt).toISOString(),
+          lockouts: 0,
+          locked_until: null,
+        });
+    });
+
+    it('never deletes, when a try is given back, a row whose lockout must still double the next one', async () => {
+      const { id } = await newMeeting();
+      let now = START;
+      for (let i = 1; i < policy.attempts; i++) await ledger.take(id, now, policy);
+      expect(await ledger.take(id, now, policy)).toMatchObject({ lockedForMs: 15 * MINUTE });
+      // The locking PIN was right: its try comes back, the lockout stays.
+      await ledger.refund(id, now, policy);
+      const lockedUntil = new Date(now + 15 * MINUTE).toISOString();
+      expect(await rowOf(id)).toMatchObject({ failures: 0, lockouts: 1, locked_until: lockedUntil });
+
+      // A right PIN almost a day after the lockout ended: the row stays, without the PIN's time.
+      now += 15 * MINUTE + DAY - 1;
+      await ledger.take(id, now, policy);
+      await ledger.refund(id, now, policy);
+      expect(await rowOf(id)).toEqual({
+        meeting_id: id,
+        failures: 0,
+        count_started_at: lockedUntil,
+        lockouts: 1,
+        locked_until: lockedUntil,
+      });
+      // And the next lockout lasts twice as long as that one.
+      for (let i = 1; i < policy.attempts; i++) await ledger.take(id, now, policy);
+      expect(await ledger.take(id, now, policy)).toMatchObject({ lockedForMs: 30 * MINUTE });
+
+      // A right PIN a day after that lockout ended: the row counts for nothing, and goes.
+      now += 30 * MINUTE + DAY;
+      await ledger.take(id, now, policy);
+      await ledger.refund(id, now, policy);
+      expect(await rowOf(id)).toBeUndefined();
+    });
+
+    it.skipIf(dialect !== 'postgres')(
+      'loses no try counted by another process while a try is given back or the sweep runs',
+      async () => {
+        // Another process (its own connections) counts a try in a transaction it holds open, so that
+        // the delete below meets the row it changed; PostgreSQL makes the delete wait for its commit.
+        const other = await openStore(database.url);
+        cleanup.push(() => other.close());
+        const sweeps = new KyselySweepRepository(store.db, store.dialect);
+        const raced = async (id: string, remaining: number, race: () => Promise<unknown>) => {
+          let counted!: () => void;
+          let commit!: () => void;
+          const hasCounted = new Promise<void>((resolve) => (counted = resolve));
+          const committing = new Promise<void>((resolve) => (commit = resolve));
+          const taking = other.db.transaction().execute(async (trx) => {
+            expect(await new KyselyRoomPinFailureRepository(trx).take(id, START, policy)).toMatchObject({
+              remaining,
+            });
+            counted();
+            await committing;
+          });
+          await hasCounted;
+          const racing = race();
+          // The delete waits for the other process's row lock (not a sleep: it is seen waiting).
+          await expect
+            .poll(async () => {
+              const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+                where datname = current_database() and wait_event_type = 'Lock'`.execute(store.db);
+              return rows[0]?.n;
+            })
+            .toBe(1);
+          commit();
+          await taking;
+          return racing;
+        };
+
+        // A right PIN's try given back while another process counts a wrong one: the wrong one stays.
+        const { id } = await newMeeting();
+        await ledger.take(id, START, policy);
+        await raced(id, 3, () => ledger.refund(id, START, policy));
+        expect(await rowOf(id)).toMatchObject({ failures: 1 });
+
+        // A row that counted for nothing (as the first version left after a right PIN), swept while
+        // another process counts a try in it: the try stays.
+        const { id: left } = await newMeeting();
+        await store.db
+          .insertInto('room_pin_failures')
+          .values({
+            meeting_id: left,
+            failures: 0,
+            count_started_at: new Date(START - MINUTE).toISOString(),
+            lockouts: 0,
+            locked_until: null,
+          })
+          .execute();
+        expect(await raced(left, 4, () => sweeps.deleteSpentPinTries(new Date(START), 100))).toMatchObject({
+          rows: 0,
+        });
+        expect(await rowOf(left)).toMatchObject({
+          failures: 1,
+          count_started_at: new Date(START).toISOString(),
+        });
+      },
+    );
+
+    it('sweeps the rows that no longer count (retention), and keeps the others', async () => {
+      const asOf = START + 3 * DAY;
+      const at = (ms: number) => new Date(asOf - ms).toISOString();
+      const rows = {
+        // Wrong PINs counted less than a day ago, or a room locked now: kept.
+        counting: { failures: 3, count_started_at: at(DAY - 1), lockouts: 0, locked_until: null },
+        lockedNow: { failures: 0, count_started_at: at(MINUTE), lockouts: 1, locked_until: at(-MINUTE) },
+        // A lockout that ended less than a day ago: the next one doubles. Kept.
+        lockoutRecent: { failures: 0, count_started_at: at(2 * DAY), lockouts: 2, locked_until: at(DAY - 1) },
+        countOldLockoutRecent: {
+          failures: 4,
+          count_started_at: at(DAY),
+          lockouts: 1,
+          locked_until: at(DAY - 1),
+        },
+        // Tries whose count started a day ago, and a lockout that ended a day ago: swept.
+        countOld: { failures: 3, count_started_at: at(DAY), lockouts: 0, locked_until: null },
+        lockoutOld: { failures: 0, count_started_at: at(2 * DAY), lockouts: 7, locked_until: at(DAY) },
+        bothOld: { failures: 2, count_started_at: at(DAY + 1), lockouts: 1, locked_until: at(DAY + 1) },
+        // No try counted, no lockout: what a right PIN's try left before tries given back deleted it.
+        rightPinLeft: { failures: 0, count_started_at: at(MINUTE), lockouts: 0, locked_until: null },
+      };
+      const ids = new Map<string, string>();
+      for (const [name, row] of Object.entries(rows)) {
+        const { id } = await newMeeting();
+        ids.set(name, id);
+        await store.db
+          .insertInto('room_pin_failures')
+          .values({ meeting_id: id, ...row })
+          .execute();
+      }
+      const sweeps = new KyselySweepRepository(store.db, store.dialect);
+      // A batch at a time, as retention runs it.
+      expect(await sweeps.deleteSpentPinTries(new Date(asOf), 2)).toMatchObject({ rows: 2 });
+      expect(await sweeps.deleteSpentPinTries(new Date(asOf), 100)).toMatchObject({ rows: 2 });
+      expect(await sweeps.deleteSpentPinTries(new Date(asOf), 100)).toMatchObject({ rows: 0 });
+      const left = new Set(
+        (await store.db.selectFrom('room_pin_failures').select('meeting_id').execute()).map(
+          (r) => r.meeting_id,
+        ),
+      );
+      const kept = [...ids].filter(([, id]) => left.has(id)).map(([name]) => name);
+      expect(kept).toEqual(['counting', 'lockedNow', 'lockoutRecent', 'countOldLockoutRecent']);
+      // The rooms package's rule, which the ledgers follow, says the same of every row.
+      for (const [name, row] of Object.entries(rows)) {
+        const record = {
+          failures: row.failures,
+          countStartedAt: Date.parse(row.count_started_at),
+          lockouts: row.lockouts,
+          lockedUntil: row.locked_until === null ? null : Date.parse(row.locked_until),
+        };
+        expect(roomPinRecordSpent(record, asOf, policy), name).toBe(!kept.includes(name));
       }
     });
 

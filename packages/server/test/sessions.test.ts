@@ -5,6 +5,7 @@ import type { createIdentity } from '../src/identity/index.js';
 import type { MicrosoftOidcClient } from '../src/identity/oidc-client.js';
 import { OidcError } from '../src/identity/oidc-client.js';
 import type { UserRecord } from '../src/identity/ports.js';
+import { digest, randomToken } from '../src/identity/secrets.js';
 import { TokenService } from '../src/identity/tokens.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
@@ -167,6 +168,20 @@ for (const dialect of DIALECTS) {
         refreshToken: 'refresh-token-value',
         expiresAt: new Date(Date.now() + 3600_000),
       });
+      // Sign-in handoff codes not redeemed yet (a dialog left open on another device): the user's go
+      // with the sign-out, another user's stays.
+      const handoff = (userId: string) =>
+        store().authFlow.insertHandoff({
+          codeHash: digest(randomToken()),
+          userId,
+          tenantId: 'tenant-s',
+          challenge: digest(randomToken()),
+          expiresAt: new Date(Date.now() + 5 * 60_000).toISOString(),
+        });
+      await handoff('u-out');
+      await handoff('u-out');
+      await insertUser(store(), 'tenant-s', 'u-stays');
+      await handoff('u-stays');
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/v1/session/sign-out',
@@ -194,6 +209,9 @@ for (const dialect of DIALECTS) {
           .executeTakeFirstOrThrow();
         expect(Number(n.n), table).toBe(0);
       }
+      expect(
+        await db.selectFrom('handoff_codes').select('user_id').where('tenant_id', '=', 'tenant-s').execute(),
+      ).toEqual([{ user_id: 'u-stays' }]);
       // No table holds the Exchange id anywhere, in any column.
       const dump = await sql<{
         t: string;

@@ -35,11 +35,17 @@ const webhooks: typeof fetch = async (input) => {
 /** Sync's user records, in memory: what ensure() stores. */
 function memoryUsers(): SyncUserRepository & { records: Map<string, SyncUserRecord> } {
   const records = new Map<string, SyncUserRecord>();
-  const used: Pick<SyncUserRepository, 'find' | 'update'> = {
+  const used: Pick<SyncUserRepository, 'find' | 'update' | 'updateIfActive'> = {
     find: async (userId) => records.get(userId),
     update: async (userId, changes) => {
       const current = records.get(userId);
       if (current) records.set(userId, { ...current, ...changes });
+    },
+    updateIfActive: async (userId, changes) => {
+      const current = records.get(userId);
+      if (current?.status !== 'active') return false;
+      records.set(userId, { ...current, ...changes });
+      return true;
     },
   };
   return { ...(used as SyncUserRepository), records };

@@ -98,7 +98,9 @@ export interface PinFailureLedger {
   take(meetingId: string, now: number, policy: RoomPinPolicy): Promise<RoomPinTake | null>;
   /**
    * Gives back one try `take` counted, the PIN having been right or never checked. A lockout that
-   * try started stays; nothing else is forgiven.
+   * try started stays; nothing else is forgiven. If the room's record then counts for nothing at
+   * `now` under `policy` (no try counted, no lockout that ended less than `memoryMs` ago: see
+   * roomPinRecordSpent), it is deleted: a right PIN leaves no trace of when it was given.
    */
-  refund(meetingId: string): Promise<void>;
+  refund(meetingId: string, now: number, policy: RoomPinPolicy): Promise<void>;
 }

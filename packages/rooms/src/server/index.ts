@@ -10,7 +10,15 @@ export type {
   RoomPinTake,
 } from './directory.js';
 export type { HubLogger } from './hub.js';
-export { lockoutLengths, MemoryPinFailureLedger, takeRoomTry } from './lockout.js';
+export {
+  lockoutLengths,
+  MemoryPinFailureLedger,
+  ROOM_MEMORY_MS,
+  type RoomPinRecord,
+  refundRoomTry,
+  roomPinRecordSpent,
+  takeRoomTry,
+} from './lockout.js';
 export type { RoomsOptions } from './options.js';
 export { createRooms, type RoomService, registerRooms } from './plugin.js';
 export { type RoomState, type RoomTiming, roomTiming } from './room-window.js';

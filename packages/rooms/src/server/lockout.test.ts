@@ -9,6 +9,8 @@ import {
   PinGuard,
   type PinTry,
   type RoomPinRecord,
+  refundRoomTry,
+  roomPinRecordSpent,
   takeRoomTry,
 } from './lockout.js';
 
@@ -257,11 +259,91 @@ describe('room lockouts in a row', () => {
     const ledger = new MemoryPinFailureLedger();
     const tiny = { ...room, attempts: 2 };
     expect(await ledger.take('m', 0, tiny)).toEqual({ taken: true, remaining: 1, lockedForMs: 0 });
-    await ledger.refund('m');
+    await ledger.refund('m', 0, tiny);
     expect(await ledger.take('m', 0, tiny)).toEqual({ taken: true, remaining: 1, lockedForMs: 0 });
     expect(await ledger.take('m', 0, tiny)).toEqual({ taken: true, remaining: 0, lockedForMs: 15 * MINUTE });
-    await ledger.refund('m');
+    await ledger.refund('m', 0, tiny);
     expect(await ledger.take('m', MINUTE, tiny)).toEqual({ taken: false, retryAfterMs: 14 * MINUTE });
+  });
+
+  it('keeps no record of a right PIN: its try given back, nothing says when it was given', async () => {
+    const ledger = new MemoryPinFailureLedger();
+    expect(await ledger.take('m', 5 * MINUTE, room)).toMatchObject({ taken: true, remaining: 49 });
+    await ledger.refund('m', 5 * MINUTE, room);
+    expect(ledger.record('m')).toBeUndefined();
+    expect(ledger.size).toBe(0);
+    // A wrong PIN, then a right one: the wrong one's count stays, from the wrong one's time.
+    await ledger.take('m', 10 * MINUTE, room);
+    await ledger.take('m', 11 * MINUTE, room);
+    await ledger.refund('m', 11 * MINUTE, room);
+    expect(ledger.record('m')).toEqual({
+      failures: 1,
+      countStartedAt: 10 * MINUTE,
+      lockouts: 0,
+      lockedUntil: null,
+    });
+  });
+
+  it('never forgets a lockout that must still double the next one, nor the count of a locked room', async () => {
+    const ledger = new MemoryPinFailureLedger();
+    const tiny = { ...room, attempts: 2 };
+    await ledger.take('m', 0, tiny);
+    expect(await ledger.take('m', 0, tiny)).toMatchObject({ lockedForMs: 15 * MINUTE });
+    // The locking try given back (its PIN was right): the lockout stays.
+    await ledger.refund('m', 0, tiny);
+    const locked = { failures: 0, countStartedAt: 0, lockouts: 1, lockedUntil: 15 * MINUTE };
+    expect(ledger.record('m')).toEqual(locked);
+    // Hours after the lockout ended, a right PIN: its try comes back, the lockout is kept (the next
+    // one must last 30 minutes), and the count no longer holds the right PIN's time.
+    const later = 15 * MINUTE + 5 * 60 * MINUTE;
+    await ledger.take('m', later, tiny);
+    expect(ledger.record('m')).toMatchObject({ failures: 1, countStartedAt: later });
+    await ledger.refund('m', later, tiny);
+    expect(ledger.record('m')).toEqual({ ...locked, countStartedAt: 15 * MINUTE });
+    await ledger.take('m', later + MINUTE, tiny);
+    expect(await ledger.take('m', later + MINUTE, tiny)).toMatchObject({ lockedForMs: 30 * MINUTE });
+    // A right PIN a day after that lockout ended: the record counts for nothing, and goes.
+    const dayAfter = later + MINUTE + 30 * MINUTE + DAY;
+    await ledger.take('m', dayAfter, tiny);
+    await ledger.refund('m', dayAfter, tiny);
+    expect(ledger.record('m')).toBeUndefined();
+    // The next lockout is a first one again, as it would have been with the record.
+    await ledger.take('m', dayAfter, tiny);
+    expect(await ledger.take('m', dayAfter, tiny)).toMatchObject({ lockedForMs: 15 * MINUTE });
+  });
+
+  it('forgets only records that answer every later try as no record would', () => {
+    // Every record a few steps of tries and give-backs reach, at times around the rules' edges.
+    const times = [0, 1, 15 * MINUTE, DAY - 1, DAY, DAY + 15 * MINUTE, 2 * DAY, 3 * DAY];
+    const tiny = { ...room, attempts: 2 };
+    let records: RoomPinRecord[] = [{ failures: 0, countStartedAt: 0, lockouts: 0, lockedUntil: null }];
+    for (let depth = 0; depth < 4; depth++) {
+      const next: RoomPinRecord[] = [];
+      for (const record of records)
+        for (const at of times) {
+          next.push(takeRoomTry(record, at, tiny).record);
+          const back = refundRoomTry(record, at, tiny);
+          if (back) next.push(back);
+        }
+      records = next.slice(0, 400);
+    }
+    let spent = 0;
+    for (const record of records)
+      for (const at of times) {
+        if (!roomPinRecordSpent(record, at, tiny)) continue;
+        spent++;
+        // Any run of tries from `at` on: the same answers with the record as without it.
+        let kept: RoomPinRecord | undefined = record;
+        let none: RoomPinRecord | undefined;
+        for (const later of [at, at, at + 15 * MINUTE, at + DAY, at + DAY, at + 2 * DAY]) {
+          const a = takeRoomTry(kept, later, tiny);
+          const b = takeRoomTry(none, later, tiny);
+          expect(a.take).toEqual(b.take);
+          kept = a.record;
+          none = b.record;
+        }
+      }
+    expect(spent).toBeGreaterThan(0);
   });
 
   it('stays bounded in memory', async () => {

@@ -150,6 +150,41 @@ export function takeRoomTry(
   };
 }
 
+/**
+ * Whether a room's record counts for nothing at `now`: no try of its count counts any more (none
+ * counted, or the first one `memoryMs` ago or more) and no lockout ended less than `memoryMs` ago (or
+ * is under way). takeRoomTry then answers as it would with no record, now and at any later time (a
+ * lockout end that old never makes the next lockout longer, and the next try starts a new count), so
+ * a ledger deletes such a record: it would only keep times of tries that no longer matter.
+ */
+export function roomPinRecordSpent(record: RoomPinRecord, now: number, policy: RoomPinPolicy): boolean {
+  const countOver = record.failures === 0 || now - record.countStartedAt >= policy.memoryMs;
+  const lockoutOver = record.lockedUntil === null || now - record.lockedUntil >= policy.memoryMs;
+  return countOver && lockoutOver;
+}
+
+/**
+ * A try given back (see PinFailureLedger.refund), as a pure step: the record after it, or undefined
+ * when it then counts for nothing (roomPinRecordSpent) and is deleted. A count already at 0 gives
+ * nothing back (the try was the one that locked the room, and the lockout stays). A count back at 0
+ * in a record kept for its lockout no longer says when it started: that was the time of a try
+ * given back (a right PIN), and with no try counted the start of the count means nothing (the next
+ * try starts a new one), so it becomes the lockout's end, which the record holds anyway. SQL ledgers
+ * do the same (the server's room-pin-failures repository; a test holds both to the same records).
+ */
+export function refundRoomTry(
+  record: RoomPinRecord | undefined,
+  now: number,
+  policy: RoomPinPolicy,
+): RoomPinRecord | undefined {
+  if (!record) return undefined;
+  let after = record;
+  if (record.failures > 1) after = { ...record, failures: record.failures - 1 };
+  else if (record.failures === 1)
+    after = { ...record, failures: 0, countStartedAt: record.lockedUntil ?? record.countStartedAt };
+  return roomPinRecordSpent(after, now, policy) ? undefined : after;
+}
+
 /** The ledger of a room service composed without one: this process's memory, bounded. */
 export class MemoryPinFailureLedger implements PinFailureLedger {
   readonly #records = new Map<string, RoomPinRecord>();
@@ -164,10 +199,17 @@ export class MemoryPinFailureLedger implements PinFailureLedger {
     return take;
   }
 
-  async refund(meetingId: string): Promise<void> {
-    const record = this.#records.get(meetingId);
-    if (record && record.failures > 0)
-      this.#records.set(meetingId, { ...record, failures: record.failures - 1 });
+  async refund(meetingId: string, now: number, policy: RoomPinPolicy): Promise<void> {
+    const before = this.#records.get(meetingId);
+    if (!before) return;
+    const after = refundRoomTry(before, now, policy);
+    if (after) this.#records.set(meetingId, after);
+    else this.#records.delete(meetingId);
+  }
+
+  /** The room's record as this ledger keeps it; undefined: none (as for a room never tried). */
+  record(meetingId: string): RoomPinRecord | undefined {
+    return this.#records.get(meetingId);
   }
 
   get size(): number {
@@ -306,7 +348,7 @@ export class PinGuard {
   /** Gives back a try that was neither spent nor given back yet (its PIN was never checked). */
   settle(tried: RoomTry | undefined): Promise<void> {
     if (!tried?.taken || !this.#open.delete(tried)) return Promise.resolve();
-    return this.#ledger.refund(tried.meetingId);
+    return this.#ledger.refund(tried.meetingId, this.now(), this.#room);
   }
 
   #lockRoom(slug: string, until: number): void {

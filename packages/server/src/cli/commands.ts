@@ -7,7 +7,7 @@ import { FileKeyProvider } from '../crypto/local-key-provider.js';
 import { rotateMasterKey } from '../crypto/rotate.js';
 import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
-import { checkSqliteDatabasePath, createKeyProvider, privateSqliteFiles } from '../runtime.js';
+import { createKeyProvider, privateSqliteFiles } from '../runtime.js';
 import { currentSchema, openStore } from '../store/kysely-store.js';
 import { emptyLogWith, type LogCompaction } from '../store/log-compaction.js';
 import { migrateToLatest } from '../store/migrations/index.js';
@@ -93,8 +93,8 @@ export function registerCommands(program: Command, config: () => Config): void {
     .description('rewrap every tenant data key under a new master key, then retire the old ones')
     .action(async () => {
       const c = config();
-      requireExistingDatabase(c.databaseUrl);
-      await checkSqliteDatabasePath(c.databaseUrl);
+      // Refused (69, or 78 for no SQLite database at all) before anything on disk changes.
+      await requireExistingDatabase(c.databaseUrl);
       const logger = pino(loggerOptions(c.logLevel));
       // Rotation never creates a keyring: a new one would hold none of the keys in use.
       const provider = await createKeyProvider(c, logger, { createDemoKeyring: false });

@@ -2,7 +2,6 @@
  * `roomlink doctor`: checks configuration, database, keys and (outside demo mode) that Microsoft can be
  * reached, in that order; it creates nothing.
  */
-import { existsSync } from 'node:fs';
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
@@ -12,7 +11,7 @@ import { currentSchema, type KyselyStore, openStore } from '../store/kysely-stor
 import { searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
-import { missingDatabaseMessage, pendingMigrations, sqliteFileOf } from './existing-database.js';
+import { missingDatabaseMessage, missingSqliteDatabase, pendingMigrations } from './existing-database.js';
 import { EXIT } from './exit.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
 import { checkMicrosoft } from './microsoft-check.js';
@@ -49,9 +48,10 @@ export async function runDoctor(
   }
 
   // Checking must not create the database (a mistyped path would pass, leaving a stray empty file).
-  const sqliteFile = sqliteFileOf(config.databaseUrl);
-  if (sqliteFile !== undefined && !existsSync(sqliteFile)) {
-    print(`FAIL  database: ${missingDatabaseMessage(sqliteFile)}`);
+  // An empty file holds none either (what the data commands refuse): not "migrations pending".
+  const missing = missingSqliteDatabase(config.databaseUrl);
+  if (missing !== undefined) {
+    print(`FAIL  database: ${missingDatabaseMessage(missing)}`);
     return EXIT.database;
   }
   let store: KyselyStore | undefined;

@@ -8,6 +8,7 @@
  */
 import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
+import { checkSqliteDatabasePath } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
 import { retryWhileSchemasVanish, roomlinkMigrator, searchPathProblem } from '../store/migrations/index.js';
 import { CliError, EXIT } from './exit.js';
@@ -30,13 +31,14 @@ export function missingDatabaseMessage(file: string): string {
 }
 
 /**
- * Refuses (exit 69) when the SQLite database the URL names does not exist, or is an empty file: the
- * server and `roomlink migrate` create the file empty before SQLite fills it, so an empty file holds
- * no database either (and opening it would write SQLite's header into it).
+ * The SQLite file the URL names when no database is there: nothing at that path, or an empty file
+ * (the server and `roomlink migrate` create the file empty before SQLite fills it, so an empty file
+ * holds no database either, and opening it would write SQLite's header into it). Undefined
+ * otherwise, and for PostgreSQL.
  */
-export function requireExistingDatabase(databaseUrl: string): void {
+export function missingSqliteDatabase(databaseUrl: string): string | undefined {
   const file = sqliteFileOf(databaseUrl);
-  if (file === undefined) return;
+  if (file === undefined) return undefined;
   // Follows symbolic links, as SQLite does; nothing to stat counts as missing, as for existsSync.
   // Anything but a regular file is left to checkSqliteDatabasePath, which names what it is (78).
   let info: Stats | undefined;
@@ -45,8 +47,40 @@ export function requireExistingDatabase(databaseUrl: string): void {
   } catch {
     info = undefined;
   }
-  if (info === undefined || (info.isFile() && info.size === 0))
+  return info === undefined || (info.isFile() && info.size === 0) ? file : undefined;
+}
+
+/**
+ * Refuses, before anything on disk changes, unless the URL names an existing SQLite database that
+ * is Roomlink's with every migration applied: exit 69 (missingSqliteDatabase, then
+ * requireMigratedDatabase), or 78 for a path that names no SQLite database at all. The normal open
+ * would change what it refuses: it switches the file to WAL (rewriting its header) and, for the
+ * retention commands, makes it private; so the file is first opened as `roomlink doctor` opens it
+ * (`mustExist`: journal mode left as it is, and SQLite removes the -wal and -shm it made when it
+ * closes). PostgreSQL is checked once opened (openExistingStore, requireMigratedDatabase): opening
+ * it creates nothing.
+ */
+export async function requireExistingDatabase(databaseUrl: string): Promise<void> {
+  const file = sqliteFileOf(databaseUrl);
+  if (file === undefined) return;
+  if (missingSqliteDatabase(databaseUrl) !== undefined)
     throw new CliError(missingDatabaseMessage(file), EXIT.database);
+  // A directory, a device or a file that is not a SQLite database: 78, before SQLite opens it.
+  await checkSqliteDatabasePath(databaseUrl);
+  let store: KyselyStore;
+  try {
+    store = await openStore(databaseUrl, { migrate: false, mustExist: true, groupCommit: false });
+  } catch (error) {
+    throw new CliError(
+      `cannot read the database at sqlite:${file}: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.database,
+    );
+  }
+  try {
+    await requireMigratedDatabase(store);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
 }
 
 /** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
@@ -105,7 +139,8 @@ export async function requireMigratedDatabase(store: KyselyStore): Promise<void>
 /**
  * The store of an existing, fully migrated Roomlink database, opened without migrating (exit 69
  * otherwise; see requireMigratedDatabase). Call requireExistingDatabase first: opening a SQLite file
- * that is not there would create it.
+ * that is not there would create it, and one it refuses would be changed (journal mode) before
+ * this refuses it.
  */
 export async function openExistingStore(databaseUrl: string): Promise<KyselyStore> {
   const store = await openStore(databaseUrl, { migrate: false });

@@ -45,7 +45,9 @@ export function registerRetentionCommands(
 ): void {
   const withRetention = async <T>(work: (retention: Retention) => Promise<T>): Promise<T> => {
     const c = config();
-    requireExistingDatabase(c.databaseUrl);
+    // Refused before anything on disk changes (createRuntime would make the file private, and the
+    // store's open switch it to WAL).
+    await requireExistingDatabase(c.databaseUrl);
     const logger = pino(loggerOptions(c.logLevel), pino.destination(2));
     // These commands never create a keyring (only the server's first start in demo mode does), nor
     // migrate: an empty or outdated database (a wrong DATABASE_URL) is refused, exit 69.

@@ -2,7 +2,9 @@
 import { type Config, configWarnings } from '../config/config.js';
 import { productFeatures } from '../features.js';
 import { StoppedWhileStarting, serve } from '../server.js';
+import { SqliteServeLockHeld } from '../store/sqlite-serve-lock.js';
 import { refuseDemoLeftovers } from './demo-leftovers.js';
+import { CliError, EXIT } from './exit.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
 
 export async function startServer(config: Config): Promise<void> {
@@ -22,6 +24,8 @@ export async function startServer(config: Config): Promise<void> {
   } catch (error) {
     // SIGTERM during the start: the signal's handler exits once everything is closed.
     if (error instanceof StoppedWhileStarting) return;
+    // Another server uses the SQLite database: this one changed nothing in it (exit 69).
+    if (error instanceof SqliteServeLockHeld) throw new CliError(error.message, EXIT.database);
     throw error;
   }
 }

@@ -48,6 +48,21 @@ export interface GraphRequest {
   readonly body?: unknown;
   /** Metric label, e.g. 'event.get'. */
   readonly operation: string;
+  /**
+   * Keeps the access token the request was last sent with (in memory, for the caller's run only): what
+   * the request made can then be undone with `fallbackToken` after the user's tokens are gone.
+   */
+  readonly holdToken?: HeldToken;
+  /**
+   * Sent with this token (one `holdToken` kept) when the token source has none any more for the user
+   * (they signed out meanwhile): only for undoing what a request sent with it made on their behalf.
+   */
+  readonly fallbackToken?: string | undefined;
+}
+
+/** Where `GraphRequest.holdToken` keeps an access token. */
+export interface HeldToken {
+  token?: string;
 }
 
 export interface GraphResponse<T = unknown> {
@@ -109,7 +124,7 @@ export class GraphClient {
     const url = this.#url(req.path, req.query);
     let authRetried = false;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#send(userId, 1, req.operation, url, req.method ?? 'GET', req.body);
+      const outcome = await this.#send(userId, 1, req, url);
       if ('error' in outcome) {
         if (attempt >= this.#maxAttempts) throw new GraphError(0, 'network_error');
         await this.#sleep(backoffDelay(attempt, this.#backoff, this.#random));
@@ -217,18 +232,24 @@ export class GraphClient {
       const nextLink = typeof next === 'string' ? next : undefined;
       const deltaLink = typeof delta === 'string' ? delta : undefined;
       yield { value, ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
-      req = nextLink ? { path: nextLink, operation: first.operation } : undefined;
+      req = nextLink
+        ? {
+            path: nextLink,
+            operation: first.operation,
+            ...(first.fallbackToken !== undefined ? { fallbackToken: first.fallbackToken } : {}),
+          }
+        : undefined;
     }
   }
 
   async #send(
     userId: string,
     permits: number,
-    operation: string,
+    req: GraphRequest,
     url: string,
-    method: string,
-    body: unknown,
   ): Promise<{ response: Response; body: unknown } | { error: unknown }> {
+    const { operation, body } = req;
+    const method = req.method ?? 'GET';
     return this.#limiter.run(userId, permits, async () => {
       // Inside the slot: a pause set while this request waited still applies to it. A pause too long
       // to wait here (a long Retry-After another request got) goes back to the job queue.
@@ -238,7 +259,8 @@ export class GraphClient {
         await this.#sleep(remaining);
         until = this.#limiter.pausedUntil(userId);
       }
-      const token = await this.#token(userId);
+      const token = await this.#token(userId, req.fallbackToken);
+      if (req.holdToken) req.holdToken.token = token;
       const end = this.options.metrics.graphDuration.startTimer({ operation });
       try {
         const response = await this.#fetch(url, {
@@ -264,10 +286,11 @@ export class GraphClient {
     });
   }
 
-  async #token(userId: string): Promise<string> {
+  async #token(userId: string, fallback: string | undefined): Promise<string> {
     try {
       return await this.options.tokens.getAccessToken(userId);
     } catch (error) {
+      if (isSignInRequired(error) && fallback !== undefined) return fallback;
       if (isSignInRequired(error)) throw new SignInRequiredError(userId, { cause: error });
       throw error;
     }

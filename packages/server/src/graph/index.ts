@@ -23,13 +23,21 @@ import { KyselyJobStore } from '../store/repositories/jobs-sql.js';
 import { kyselySyncStore } from '../store/repositories/sync-state.js';
 import { GraphClient, type GraphClientOptions } from './graph-client.js';
 import { createSyncMetrics, type SyncMetrics } from './graph-metrics.js';
+import { pgBossSchemaFor } from './pg-boss-schema.js';
 import { SubscriptionManager } from './subscriptions.js';
 import { JOB, JOB_KINDS, mailboxJobKey, SyncWorker, type SyncWorkerSettings } from './sync-worker.js';
 import type { AccessTokenSource } from './token-source.js';
 import { graphWebhooks } from './webhook-routes.js';
 
+export { pgBossSchemaFor } from './pg-boss-schema.js';
 export { JOB, JOB_KINDS } from './sync-worker.js';
 export { type AccessTokenSource, isSignInRequired, SignInRequiredError } from './token-source.js';
+
+/**
+ * Longest wait of stopSyncForUser for the mailbox's subscription work in this process: a Graph that
+ * does not answer must not hold a sign-out up (what that work creates, it deletes itself).
+ */
+const STOP_WAIT_MS = 5_000;
 
 export interface CalendarSyncOptions {
   readonly config: Pick<Config, 'baseUrl' | 'graphBaseUrl' | 'databaseUrl' | 'rooms' | 'allowedTenants'>;
@@ -333,13 +341,19 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
       ]);
     },
     async stopSyncForUser(userId) {
-      const user = await syncStore.users.find(userId);
-      if (!user) return;
-      // Stop first, so that jobs in flight end quietly; then remove what sync knew of the user.
+      if (!(await syncStore.users.find(userId))) return;
+      // Stop first, so that jobs in flight end quietly and no new subscription is stored from now on
+      // (a subscribe job that creates one meanwhile deletes it itself: SubscriptionManager.ensure);
+      // then remove what sync knew of the user.
       await syncStore.users.update(userId, { status: 'stopped' }, now());
       // This process's webhooks stop taking the user's notifications now, not when their cache expires.
       webhooks.forgetUser(userId);
-      await subscriptions.remove(user);
+      // Subscription work of the mailbox under way in this process ends first (bounded, as Graph's
+      // delete is): what it creates is then deleted before the sign-out deletes the user's tokens.
+      await worker.subscriptionWorkSettled(userId, STOP_WAIT_MS);
+      // Read after the stop: a subscription stored just before it is the one deleted here.
+      const user = await syncStore.users.find(userId);
+      if (user) await subscriptions.remove(user);
       await syncStore.links.removeByUser(userId);
       await syncStore.users.remove(userId);
     },
@@ -354,19 +368,4 @@ export function createCalendarSync(options: CalendarSyncOptions): CalendarSync {
     worker,
     metrics,
   };
-}
-
-/**
- * pg-boss's schema: `pgboss`, or `<schema>_pgboss` when DATABASE_URL selects another schema through
- * `options=-c search_path=<schema>`, so that deployments sharing one database never share jobs.
- */
-export function pgBossSchemaFor(databaseUrl: string): string {
-  let options = '';
-  try {
-    options = new URL(databaseUrl).searchParams.get('options') ?? '';
-  } catch {
-    return 'pgboss';
-  }
-  const schema = /search_path=([a-z_][a-z0-9_]*)/i.exec(options)?.[1]?.toLowerCase();
-  return schema && schema !== 'public' && schema.length <= 56 ? `${schema}_pgboss` : 'pgboss';
 }

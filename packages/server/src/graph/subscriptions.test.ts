@@ -66,7 +66,10 @@ describe('SubscriptionManager.ensure: duplicates a lost answer left behind', () 
       },
       sleep: async () => undefined,
     });
-    const users = { update: async () => undefined } as unknown as SyncUserRepository;
+    const users = {
+      update: async () => undefined,
+      updateIfActive: async () => true,
+    } as unknown as SyncUserRepository;
     const manager = new SubscriptionManager(graph, users, {
       baseUrl,
       log: { warn: (obj) => warnings.push(obj) },
@@ -119,6 +122,85 @@ describe('SubscriptionManager.ensure: duplicates a lost answer left behind', () 
     const { calls, manager } = scripted(() => json(201, { id: 'new', notificationUrl: ours }));
     await expect(manager.ensure(fresh)).resolves.toBe(true);
     expect(calls).toEqual(['POST subscriptions']);
+  });
+});
+
+describe('SubscriptionManager.ensure: sync stopped while the subscription was being created', () => {
+  const baseUrl = new URL('https://roomlink.example/');
+  const ours = notificationUrl(baseUrl);
+  const fresh = { ...user, subscriptionId: null };
+
+  /** Graph as scripted; the user's tokens are deleted (a sign-out) once the POST has been sent. */
+  function signedOutDuringCreate(answer: (method: string, url: string) => Response) {
+    const calls: string[] = [];
+    const warnings: object[] = [];
+    let tokensGone = false;
+    const registry = new Registry();
+    const graph = new GraphClient({
+      baseUrl: 'https://graph.test',
+      tokens: {
+        getAccessToken: async () => {
+          if (tokensGone) throw Object.assign(new Error('no tokens'), { code: 'sign_in_required' });
+          return 'token-of-the-create';
+        },
+        onClaimsChallenge: async () => 'token',
+      },
+      metrics: createSyncMetrics(registry),
+      fetch: async (input, init) => {
+        const method = init?.method ?? 'GET';
+        const auth = new Headers(init?.headers).get('authorization');
+        calls.push(`${method} ${String(input).replace('https://graph.test/v1.0/', '')} ${auth}`);
+        if (method === 'POST') tokensGone = true;
+        return answer(method, String(input));
+      },
+      sleep: async () => undefined,
+    });
+    const stores: string[] = [];
+    const users = {
+      updateIfActive: async (_userId: string, changes: { subscriptionId?: string }) => {
+        stores.push(String(changes.subscriptionId));
+        return false;
+      },
+    } as unknown as SyncUserRepository;
+    const manager = new SubscriptionManager(graph, users, {
+      baseUrl,
+      log: { warn: (obj) => warnings.push(obj) },
+    });
+    return { calls, warnings, stores, manager, registry };
+  }
+
+  it('stores nothing and deletes it at Graph, and the duplicates, with the token it was created with', async () => {
+    const { calls, warnings, stores, manager } = signedOutDuringCreate((method) => {
+      if (method === 'POST') return Response.json({ id: 'new', creatorId: 'oid-1', notificationUrl: ours });
+      if (method === 'GET')
+        return Response.json({
+          value: [{ id: 'dup-1', creatorId: 'oid-1', notificationUrl: ours }],
+        });
+      return new Response(null, { status: 204 });
+    });
+    await expect(manager.ensure(fresh)).resolves.toBe(false);
+    expect(stores).toEqual(['new']);
+    expect(calls).toEqual([
+      'POST subscriptions Bearer token-of-the-create',
+      'DELETE subscriptions/new Bearer token-of-the-create',
+      'GET subscriptions Bearer token-of-the-create',
+      'DELETE subscriptions/dup-1 Bearer token-of-the-create',
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('warns with Graph’s status and code only, and counts the calls, when the deletion keeps failing', async () => {
+    const { calls, warnings, manager, registry } = signedOutDuringCreate((method) => {
+      if (method === 'POST') return Response.json({ id: 'new', notificationUrl: ours });
+      return Response.json({ error: { code: 'serviceNotAvailable' } }, { status: 503 });
+    });
+    await expect(manager.ensure(fresh)).resolves.toBe(false);
+    expect(calls.filter((c) => c.startsWith('DELETE subscriptions/new'))).toHaveLength(5);
+    expect(warnings).toEqual([{ error: 'GraphError', status: 503, code: 'serviceNotAvailable' }]);
+    const counted = (await registry.getSingleMetric('roomlink_graph_requests_total')?.get())?.values.find(
+      (v) => v.labels.operation === 'subscription.delete_unstored' && v.labels.outcome === 'server_error',
+    );
+    expect(counted?.value).toBe(5);
   });
 });
 

@@ -13,10 +13,14 @@
  * lost, the next try creates a second one and only that one is stored: the first would go on
  * notifying Roomlink of the user's calendar until it expires (days), sign-out included. So after
  * each create, this deployment's other subscriptions of the same user are deleted (best effort).
+ *
+ * Sync stopping meanwhile (sign-out, erasure, offboarding): a new subscription's id is stored only
+ * while the user's sync is active. One created as sync stopped is deleted at Graph at once, with the
+ * token it was created with if the user's tokens are gone already (see #discard).
  */
 import nodeCrypto, { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SyncUserRecord, SyncUserRepository } from '../domain/sync/ports.js';
-import { type GraphClient, GraphError } from './graph-client.js';
+import { type GraphClient, GraphError, type HeldToken } from './graph-client.js';
 import { isSignInRequired } from './token-source.js';
 
 export const SUBSCRIPTION_MINUTES = 10_000;
@@ -126,6 +130,9 @@ export class SubscriptionManager {
     if (user.subscriptionId && options.force) await this.#deleteQuietly(user.userId, user.subscriptionId);
     const clientState = randomBytes(32).toString('base64url');
     const ownUrl = notificationUrl(this.settings.baseUrl);
+    // The token the subscription is created with, kept for this call: should sync stop meanwhile, the
+    // subscription is deleted with it, the user's own tokens being gone already (sign-out deletes them).
+    const held: HeldToken = {};
     const { body } = await this.graph.request<GraphSubscriptionBody>(user.userId, {
       method: 'POST',
       path: 'subscriptions',
@@ -139,9 +146,10 @@ export class SubscriptionManager {
         latestSupportedTlsVersion: 'v1_2',
       },
       operation: 'subscription.create',
+      holdToken: held,
     });
     if (typeof body.id !== 'string') throw new GraphError(0, 'subscription_without_id');
-    await this.users.update(
+    const stored = await this.users.updateIfActive(
       user.userId,
       {
         subscriptionId: body.id,
@@ -150,9 +158,50 @@ export class SubscriptionManager {
       },
       this.now(),
     );
+    if (!stored) {
+      await this.#discard(user.userId, body.id, body.creatorId, ownUrl, held.token);
+      return false;
+    }
     // After the new id is stored: a failure here leaves the subscription that Roomlink knows.
     await this.#removeDuplicates(user.userId, body.id, body.creatorId, ownUrl);
     return true;
+  }
+
+  /**
+   * Sync stopped for the user (sign-out, erasure, offboarding) while their subscription was being
+   * created, so its id was not stored, and a sign-out that read the user's row before would never
+   * delete it: it would notify Roomlink of the calendar for days. It is deleted at Graph now, with
+   * `token` (the one it was created with) once the user's own tokens are gone, and so are this
+   * deployment's other subscriptions of the user. GraphClient retries what may pass (the network, a
+   * 5xx, a throttle); a deletion that still fails is logged (Graph's status and code, nothing of the
+   * user) and shows in `roomlink_graph_requests_total{operation="subscription.delete_unstored"}`:
+   * the subscription then expires on its own, its notifications, for an unknown subscription,
+   * dropped. No later job can try again: nothing of the user is left to try with.
+   */
+  async #discard(
+    userId: string,
+    subscriptionId: string,
+    creatorId: unknown,
+    ownUrl: string,
+    token: string | undefined,
+  ): Promise<void> {
+    try {
+      await this.graph.request(userId, {
+        method: 'DELETE',
+        path: `subscriptions/${encodeURIComponent(subscriptionId)}`,
+        operation: 'subscription.delete_unstored',
+        fallbackToken: token,
+      });
+    } catch (error) {
+      // 404: gone already.
+      if (!(error instanceof GraphError && error.status === 404)) {
+        this.settings.log?.warn(
+          errorFields(error),
+          'calendar sync: a Graph subscription created as sync stopped for its user could not be deleted (it expires on its own)',
+        );
+      }
+    }
+    await this.#removeDuplicates(userId, subscriptionId, creatorId, ownUrl, token);
   }
 
   /** Graph asked (reauthorizationRequired): reauthorize, or recreate when the subscription is gone. */
@@ -216,13 +265,14 @@ export class SubscriptionManager {
    * tenant (Graph's "List subscriptions"). So only those whose creatorId is the new subscription's
    * are the user's, and without a creatorId nothing is deleted. Another deployment (another
    * notificationUrl) keeps its own. Best effort: the subscribe already succeeded, so a failure is
-   * logged (codes only) and the strays expire on their own.
+   * logged (codes only) and the strays expire on their own. `fallbackToken`: see #discard.
    */
   async #removeDuplicates(
     userId: string,
     createdId: string,
     creatorId: unknown,
     ownUrl: string,
+    fallbackToken?: string,
   ): Promise<void> {
     if (typeof creatorId !== 'string' || creatorId === '') return;
     const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -233,6 +283,7 @@ export class SubscriptionManager {
       for await (const page of this.graph.pages<GraphSubscriptionBody>(userId, {
         path: 'subscriptions',
         operation: 'subscription.list',
+        fallbackToken,
       })) {
         for (const entry of page.value) {
           const id = entry?.id;
@@ -248,6 +299,7 @@ export class SubscriptionManager {
             method: 'DELETE',
             path: `subscriptions/${encodeURIComponent(id)}`,
             operation: 'subscription.delete_duplicate',
+            fallbackToken,
           });
         } catch (error) {
           // 404: gone already (expired, or deleted by another run).

@@ -791,6 +791,24 @@ export class SyncWorker {
     return run;
   }
 
+  /**
+   * Resolves when the subscription work of the user's mailbox running in this process (a subscribe or
+   * reauthorize job) has ended, or after `timeoutMs`; never rejects. Sign-out waits for it after
+   * stopping sync, so that a subscription such a job creates meanwhile is deleted (by the job, which
+   * can no longer store it) before the user's tokens go, and before the sign-out answers.
+   */
+  async subscriptionWorkSettled(userId: string, timeoutMs: number): Promise<void> {
+    const run = this.#subscriptionWork.get(userId);
+    if (!run) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([run.catch(() => undefined), bound]);
+    clearTimeout(timer);
+  }
+
   #forget(userId: string, run: Promise<void>): void {
     if (this.#subscriptionWork.get(userId) === run) this.#subscriptionWork.delete(userId);
   }

@@ -123,7 +123,8 @@ export interface AuthFlowRepository {
    * the write transactions are serialised already.
    */
   holdSession(tokenHash: string): Promise<boolean>;
-  deleteUserSessions(userId: string): Promise<void>;
+  /** Deletes the user's sessions and the handoff codes they have not redeemed, in one transaction. */
+  deleteUserSessionsAndHandoffs(userId: string): Promise<void>;
   deleteExpired(now: Date): Promise<number>;
 }
 

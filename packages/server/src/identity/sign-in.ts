@@ -275,8 +275,9 @@ export class SignInService {
   }
 
   /**
-   * Revokes the user's sessions and deletes tokens, subscriptions and the Exchange user id; with
-   * `signOutTraces`, no copy of them stays in the database's write-ahead log either.
+   * Revokes the user's sessions and unredeemed handoff codes and deletes tokens, subscriptions and
+   * the Exchange user id; with `signOutTraces`, no copy of them stays in the database's write-ahead
+   * log either.
    */
   async signOut(actor: Principal): Promise<void> {
     const user = await this.deps.users.findById(actor.userId);
@@ -288,7 +289,8 @@ export class SignInService {
     await this.deps.users.markSignedOut(user.id);
     await this.deps.onSignOut?.(user.id);
     await this.deps.tokens.forget(user.id);
-    await this.deps.authFlow.deleteUserSessions(user.id);
+    // With the handoff codes not yet redeemed: each names the user, and would become a session.
+    await this.deps.authFlow.deleteUserSessionsAndHandoffs(user.id);
     const audit = () =>
       this.deps.audit.append(
         {

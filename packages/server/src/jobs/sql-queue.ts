@@ -1,7 +1,8 @@
 /**
  * The embedded job queue: a jobs table in Roomlink's own database, consumed by this process.
- * Embedded mode has one worker process per database (SQLite has one writer), so jobs found running
- * at start were interrupted by a crash and run again.
+ * Embedded mode has one worker process per database (SQLite has one writer; `serve` holds the
+ * database's serve lock, store/sqlite-serve-lock.ts, so a second one refuses to start), so jobs found
+ * running at start were interrupted by a crash and run again.
  */
 import { randomUUID } from 'node:crypto';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';

@@ -503,6 +503,16 @@ export class RetentionJob {
           signal,
         );
       }
+      // Rooms' PIN budgets that no longer count (they expire a day after their tries and lockouts).
+      await this.#batcher.drain(
+        'expired:room_pin_failures',
+        async (limit) => {
+          const r = await this.deps.sweeps.deleteSpentPinTries(asOf, limit);
+          if (r.rows > 0) report.expired.room_pin_failures = (report.expired.room_pin_failures ?? 0) + r.rows;
+          return { handled: r.rows, ms: r.ms };
+        },
+        signal,
+      );
     } finally {
       if (Object.keys(report.expired).length > 0) {
         audits.push({

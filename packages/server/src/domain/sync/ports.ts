@@ -36,6 +36,16 @@ export interface SyncUserRepository {
     changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId' | 'contractEnd'>>,
     now: Date,
   ): Promise<void>;
+  /**
+   * As update, but only while the user's sync is active: false, and nothing written, once sync was
+   * stopped (sign-out, erasure, offboarding) or the row is gone. A new Graph subscription is stored
+   * this way, so that one created while sync stopped is known to be nobody's (SubscriptionManager).
+   */
+  updateIfActive(
+    userId: string,
+    changes: Partial<Omit<SyncUserRecord, 'userId' | 'tenantId' | 'contractEnd'>>,
+    now: Date,
+  ): Promise<boolean>;
   remove(userId: string): Promise<void>;
   listActive(): Promise<SyncUserRecord[]>;
   /**

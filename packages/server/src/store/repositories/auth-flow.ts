@@ -8,6 +8,7 @@ import type {
 } from '../../identity/ports.js';
 import { Precompiled } from '../precompiled.js';
 import type { Database } from '../schema.js';
+import { writeBatcherOf } from '../write-batcher.js';
 
 /** Runs on every authenticated request: compiled once (see precompiled.ts). */
 const FIND_SESSION = new Precompiled<Database, [string]>(1, (db: Kysely<Database>, [tokenHash]) =>
@@ -162,8 +163,17 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
     return (await HOLD_SESSION.run(this.db, [tokenHash])).rows.length > 0;
   }
 
-  async deleteUserSessions(userId: string): Promise<void> {
-    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  async deleteUserSessionsAndHandoffs(userId: string): Promise<void> {
+    const work = async (db: Kysely<Database>) => {
+      await db.deleteFrom('handoff_codes').where('user_id', '=', userId).execute();
+      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    };
+    // One transaction: SQLite's write batcher (a unit of its group commit), else PostgreSQL's own
+    // (or the caller's, inside a store transaction).
+    const batcher = writeBatcherOf<Kysely<Database>>(this.db);
+    if (batcher) await batcher.run(work);
+    else if (this.db.isTransaction) await work(this.db);
+    else await this.db.transaction().execute(work);
   }
 
   async deleteExpired(now: Date): Promise<number> {

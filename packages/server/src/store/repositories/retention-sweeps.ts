@@ -3,6 +3,7 @@
  * identifiers and everything that hangs off them (tokens, sessions, sync subscriptions…), expired
  * sign-in state, and signed-out users with nothing left to their name.
  */
+import { ROOM_MEMORY_MS } from '@roomlink/rooms';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DialectName } from '../database.js';
@@ -165,6 +166,28 @@ export class KyselySweepRepository {
     const { result, ms } = await timedTransaction(this.db, this.dialect, (trx) =>
       deleteSome(trx, this.dialect, table, sql`expires_at <= ${at.toISOString()}`, limit),
     );
+    return { rows: result, ms };
+  }
+
+  /**
+   * Deletes up to `limit` rooms' PIN budgets (`room_pin_failures`) that count for nothing at `asOf`
+   * (the rooms package's roomPinRecordSpent): no try counted, or the count started a day ago or
+   * more, and no lockout that ended less than a day ago. The room then answers the next PIN exactly
+   * as with no row; the row would only keep, in clear, times at which the room was open. A try given
+   * back deletes the row it leaves spent (room-pin-failures.ts); this deletes the rows of wrong PINs
+   * once they no longer count. A take racing with this delete is not lost: the condition is checked
+   * again by the delete itself, which on PostgreSQL re-reads a row a take changed meanwhile (and then
+   * leaves it, as it counts again); on SQLite the two cannot overlap.
+   */
+  async deleteSpentPinTries(asOf: Date, limit: number): Promise<{ rows: number; ms: number }> {
+    const dayAgo = new Date(asOf.getTime() - ROOM_MEMORY_MS).toISOString();
+    const spent = sql`(failures = 0 or count_started_at <= ${dayAgo})
+      and (locked_until is null or locked_until <= ${dayAgo})`;
+    const { result, ms } = await timedTransaction(this.db, this.dialect, async (trx) => {
+      const r = await sql`delete from room_pin_failures where ${spent} and meeting_id in
+        (select meeting_id from room_pin_failures where ${spent} limit ${limit})`.execute(trx);
+      return Number(r.numAffectedRows ?? 0n);
+    });
     return { rows: result, ms };
   }
 

@@ -55,15 +55,66 @@ export class KyselyRoomPinFailureRepository implements PinFailureLedger {
     return { taken: false, retryAfterMs: Date.parse(held.locked_until) - now };
   }
 
-  async refund(meetingId: string): Promise<void> {
-    await this.#write((db) =>
-      db
+  /**
+   * refundRoomTry in SQL: the row goes if it then counts for nothing (roomPinRecordSpent), else its
+   * count goes down by one. Three statements, each atomic, each checking its condition on the row as
+   * it is when it writes (PostgreSQL re-reads a row another transaction changed meanwhile before it
+   * deletes or updates it; SQLite has one writer, and there the three run as one unit anyway):
+   *
+   * 1. Delete the row if, this try given back, it counts for nothing: at most this try in its count
+   *    (failures <= 1: the try being given back is still counted), or its count a day old; and no
+   *    lockout that ended less than a day ago. Such a row answers every later take as no row does,
+   *    so a take another process makes just after finds no row and counts a first try, as it would
+   *    have counted against the row; a take just before makes failures 2 (or locks the room), and
+   *    the delete leaves the row alone.
+   * 2. Otherwise, one try fewer (unless the count is 0: this try locked the room, the lockout stays).
+   *    A count back at 0 takes the lockout's end as its start (see refundRoomTry).
+   * 3. If that left a row that counts for nothing (another process gave a try back between 1 and 2,
+   *    so neither delete saw the row at 1), delete it: now only with failures = 0, since the try
+   *    given back no longer counts, and a take made meanwhile must not go with it.
+   *
+   * A take is never lost: only a row that counts for nothing is ever deleted, as it is at that
+   * instant. What may stay, if a process stops between 2 and 3, is a row that counts for nothing:
+   * retention's sweep deletes it (retention-sweeps.ts, deleteSpentPinTries).
+   */
+  async refund(meetingId: string, now: number, policy: RoomPinPolicy): Promise<void> {
+    const dayAgo = iso(now - policy.memoryMs);
+    const deleteIfSpent = async (db: Kysely<Database>, counted: 0 | 1) => {
+      const result = await db
+        .deleteFrom('room_pin_failures')
+        .where('meeting_id', '=', meetingId)
+        .where((eb) =>
+          eb.and([
+            eb.or([eb('failures', '<=', counted), eb('count_started_at', '<=', dayAgo)]),
+            eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', dayAgo)]),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    };
+    const giveBack = async (db: Kysely<Database>) => {
+      if (await deleteIfSpent(db, 1)) return;
+      const after = await db
         .updateTable('room_pin_failures')
-        .set((eb) => ({ failures: eb('failures', '-', 1) }))
+        .set((eb) => ({
+          failures: eb('failures', '-', 1),
+          count_started_at: sql<string>`case when ${sql.ref('failures')} = 1
+            then coalesce(${sql.ref('locked_until')}, ${sql.ref('count_started_at')})
+            else ${sql.ref('count_started_at')} end`,
+        }))
         .where('meeting_id', '=', meetingId)
         .where('failures', '>', 0)
-        .execute(),
-    );
+        .returning(['failures', 'count_started_at', 'locked_until'])
+        .executeTakeFirst();
+      if (
+        after &&
+        (after.failures === 0 || after.count_started_at <= dayAgo) &&
+        (after.locked_until === null || after.locked_until <= dayAgo)
+      )
+        await deleteIfSpent(db, 0);
+    };
+    // SQLite: one unit of the write batcher (its own savepoint), so no other writer comes between.
+    await (this.#batcher ? this.#batcher.run(giveBack) : giveBack(this.db));
   }
 
   #write<T>(statement: (db: Kysely<Database>) => Promise<T>): Promise<T> {

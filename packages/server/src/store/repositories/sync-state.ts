@@ -120,12 +120,24 @@ export class KyselySyncUserRepository implements SyncUserRepository {
   }
 
   async update(userId: string, changes: Partial<UserChanges>, now: Date): Promise<void> {
-    const set: Partial<SyncUserTable> = { updated_at: now.toISOString() };
-    for (const [key, value] of Object.entries(changes)) {
-      const column = USER_COLUMNS[key as keyof typeof USER_COLUMNS];
-      if (column && value !== undefined) (set as Record<string, unknown>)[column] = value;
-    }
-    await this.db.updateTable('sync_users').set(set).where('user_id', '=', userId).execute();
+    await this.db
+      .updateTable('sync_users')
+      .set(columnsOf(changes, now))
+      .where('user_id', '=', userId)
+      .execute();
+  }
+
+  async updateIfActive(userId: string, changes: Partial<UserChanges>, now: Date): Promise<boolean> {
+    // One statement against a concurrent stop (`status: 'stopped'`, then a read of the row): the stop
+    // commits first and this updates nothing, or this commits first and the stop's read finds what it
+    // stored (on PostgreSQL the later of the two row updates waits for the earlier one's commit).
+    const result = await this.db
+      .updateTable('sync_users')
+      .set(columnsOf(changes, now))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async remove(userId: string): Promise<void> {
@@ -174,6 +186,15 @@ export class KyselySyncUserRepository implements SyncUserRepository {
       .where('lease_owner', 'is not', null)
       .execute();
   }
+}
+
+function columnsOf(changes: Partial<UserChanges>, now: Date): Partial<SyncUserTable> {
+  const set: Partial<SyncUserTable> = { updated_at: now.toISOString() };
+  for (const [key, value] of Object.entries(changes)) {
+    const column = USER_COLUMNS[key as keyof typeof USER_COLUMNS];
+    if (column && value !== undefined) (set as Record<string, unknown>)[column] = value;
+  }
+  return set;
 }
 
 function userFromRow(r: SyncUserTable & { contract_end: string | null }): SyncUserRecord {
