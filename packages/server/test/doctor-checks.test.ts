@@ -10,6 +10,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DoctorOptions, runDoctor } from '../src/cli/doctor.js';
 import { EXIT } from '../src/cli/exit.js';
@@ -306,6 +307,65 @@ for (const dialect of DIALECTS) {
       const current = await doctor(env);
       expect(current.code).toBe(EXIT.ok);
       expect(current.output).toMatch(/^ok {4}database .* \(schema up to date\)$/m);
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  describe.skipIf(skip)(`roomlink doctor on a database without Roomlink's tables on ${label}`, () => {
+    let database: TestDatabase;
+    afterEach(async () => database?.drop());
+
+    /** The tables the database's schema holds, read straight from the catalogue. */
+    async function tables(url: string): Promise<string[]> {
+      const store = await openStore(url, { migrate: false, mustExist: true });
+      try {
+        const query =
+          store.dialect === 'sqlite'
+            ? sql<{ name: string }>`select name from sqlite_master where type = 'table'`
+            : sql<{ name: string }>`select table_name as name from information_schema.tables
+                where table_schema = current_schema()`;
+        return (await query.execute(store.db)).rows.map((row) => row.name).sort();
+      } finally {
+        await store.close();
+      }
+    }
+
+    it("says an empty one gets its tables at start, and warns, naming them, when another application's tables are there", async () => {
+      database = await createTestDatabase(dialect);
+      const env = {
+        DATABASE_URL: database.url,
+        ROOMLINK_DATA_DIR: database.dir,
+        ROOMLINK_MASTER_KEYS: testMasterKeys(),
+      };
+      if (dialect === 'postgres') {
+        // An empty schema: what a new PostgreSQL deployment starts from.
+        const empty = await doctor(env);
+        expect(empty.code, empty.output).toBe(EXIT.ok);
+        expect(empty.output).toMatch(
+          /^ok {4}database .* \(no Roomlink tables yet; Roomlink creates them when it starts/m,
+        );
+        expect(empty.output).not.toContain('pending');
+        expect(empty.output).not.toContain('warn  database');
+      }
+      const other = await openStore(database.url, { migrate: false });
+      await sql`create table invoices (id integer primary key, total integer)`.execute(other.db);
+      await sql`create table customers (id integer primary key)`.execute(other.db);
+      await other.close();
+      const before = await tables(database.url);
+
+      const result = await doctor(env);
+      expect(result.code, result.output).toBe(EXIT.ok);
+      expect(result.output).toMatch(/^ok {4}database .* \(no Roomlink tables yet;/m);
+      // Not "11 migration(s) pending", as if it were an old Roomlink database.
+      expect(result.output).not.toContain('pending');
+      expect(result.output).toContain(
+        "warn  database: it holds 2 table(s) (customers, invoices) but none of Roomlink's: if it is " +
+          "another application's database, Roomlink would add its tables beside them at start. Check DATABASE_URL",
+      );
+      // Doctor only looked: no migration bookkeeping, no Roomlink table.
+      expect(await tables(database.url)).toEqual(before);
     });
   });
 }

@@ -194,7 +194,7 @@ export class MemoryPinFailureLedger implements PinFailureLedger {
   async take(meetingId: string, now: number, policy: RoomPinPolicy): Promise<RoomPinTake> {
     const before = this.#records.get(meetingId);
     const { record, take } = takeRoomTry(before, now, policy);
-    if (!before) this.#makeRoom(now, policy.memoryMs);
+    if (!before) this.#makeRoom(now, policy);
     this.#records.set(meetingId, record);
     return take;
   }
@@ -217,12 +217,9 @@ export class MemoryPinFailureLedger implements PinFailureLedger {
   }
 
   /** Forgets rooms whose tries and lockouts no longer count; if still full, the oldest go first. */
-  #makeRoom(now: number, memoryMs: number): void {
+  #makeRoom(now: number, policy: RoomPinPolicy): void {
     if (this.#records.size < this.maxRooms) return;
-    for (const [id, r] of this.#records) {
-      if (now - r.countStartedAt >= memoryMs && (r.lockedUntil === null || now - r.lockedUntil >= memoryMs))
-        this.#records.delete(id);
-    }
+    for (const [id, r] of this.#records) if (roomPinRecordSpent(r, now, policy)) this.#records.delete(id);
     for (const id of this.#records.keys()) {
       if (this.#records.size < this.maxRooms) break;
       this.#records.delete(id);

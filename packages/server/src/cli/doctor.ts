@@ -11,7 +11,13 @@ import { currentSchema, type KyselyStore, openStore } from '../store/kysely-stor
 import { searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
-import { missingDatabaseMessage, missingSqliteDatabase, pendingMigrations } from './existing-database.js';
+import {
+  holdsNoRoomlinkTables,
+  missingDatabaseMessage,
+  missingSqliteDatabase,
+  pendingMigrations,
+  tablesInSchema,
+} from './existing-database.js';
 import { EXIT } from './exit.js';
 import { checkMasterKeyCoverage } from './key-coverage.js';
 import { checkMicrosoft } from './microsoft-check.js';
@@ -66,16 +72,24 @@ export async function runDoctor(
     const pending = await pendingMigrations(store);
     // The server would refuse to start on it (cli/demo-leftovers.ts); a database without the
     // tenants table yet holds none.
-    demoTenants = pending.includes('0001_initial') ? [] : await demoTenantsLeft(store, config);
-    if (demoTenants.length === 0)
+    const empty = holdsNoRoomlinkTables(pending);
+    demoTenants = empty ? [] : await demoTenantsLeft(store, config);
+    // Another application's tables and none of Roomlink's: most likely the wrong database, which the
+    // server would add its tables to. Only a warning: a shared schema can be deliberate.
+    const foreign = empty ? await tablesInSchema(store) : [];
+    if (demoTenants.length === 0) {
       print(
         `ok    database ${store.location}${schema ? `, schema ${schema}` : ''} (${
           pending.length === 0
             ? 'schema up to date'
-            : `${pending.length} migration(s) pending: ${pending.join(', ')}; Roomlink applies them ` +
-              'when it starts, or run `roomlink migrate`'
+            : empty
+              ? 'no Roomlink tables yet; Roomlink creates them when it starts, or run `roomlink migrate`'
+              : `${pending.length} migration(s) pending: ${pending.join(', ')}; Roomlink applies them ` +
+                'when it starts, or run `roomlink migrate`'
         })`,
       );
+      if (foreign.length > 0) print(`warn  database: ${foreignTablesMessage(foreign)}`);
+    }
   } catch (error) {
     print(`FAIL  database: ${error instanceof Error ? error.message : String(error)}`);
     await store?.close().catch(() => undefined);
@@ -141,4 +155,13 @@ export function appRegistrationValues(baseUrl: URL): string[] {
     `  ${notificationUrl(baseUrl)}`,
     `  ${lifecycleUrl(baseUrl)}`,
   ];
+}
+
+function foreignTablesMessage(tables: readonly string[]): string {
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+  return (
+    `it holds ${tables.length} table(s) (${shown}) but none of Roomlink's: if it is another ` +
+    "application's database, Roomlink would add its tables beside them at start. Check DATABASE_URL " +
+    '(or ROOMLINK_DATA_DIR)'
+  );
 }

@@ -8,6 +8,7 @@
  */
 import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { checkSqliteDatabasePath } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
 import { retryWhileSchemasVanish, roomlinkMigrator, searchPathProblem } from '../store/migrations/index.js';
@@ -93,6 +94,27 @@ export async function pendingMigrations(store: KyselyStore): Promise<string[]> {
 }
 
 /**
+ * The tables the database's schema holds, sorted, for one that holds none of Roomlink's: some there
+ * means DATABASE_URL most likely names another application's database, which the server would add
+ * its own tables to at start. Read only.
+ */
+export async function tablesInSchema(store: KyselyStore): Promise<string[]> {
+  const query =
+    store.dialect === 'sqlite'
+      ? sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`
+      : sql<{ name: string }>`select table_name as name from information_schema.tables
+          where table_schema = current_schema()`;
+  return (await query.execute(store.db)).rows.map((row) => row.name).sort();
+}
+
+/** Whether the pending migrations are all of them: the database holds no Roomlink tables yet. */
+export function holdsNoRoomlinkTables(pending: readonly string[]): boolean {
+  return pending.includes(FIRST_MIGRATION);
+}
+
+/**
  * Refuses (exit 69) unless the opened store is a Roomlink database with every migration applied.
  * The message names the database as the store does (never its password) and, on PostgreSQL, the
  * schema looked in, since a URL without its search_path lands in public.
@@ -120,7 +142,7 @@ export async function requireMigratedDatabase(store: KyselyStore): Promise<void>
       ? "check DATABASE_URL: the database's name, and its search_path " +
         '(?options=-c%20search_path%3D<schema>; without it PostgreSQL uses the schema public)'
       : 'check DATABASE_URL (or ROOMLINK_DATA_DIR)';
-  if (pending.includes(FIRST_MIGRATION)) {
+  if (holdsNoRoomlinkTables(pending)) {
     throw new CliError(
       `no Roomlink database exists at ${where} (it holds no Roomlink tables); this command creates ` +
         `none and changed nothing. Start Roomlink or run \`roomlink migrate\` to create it; if it ` +
