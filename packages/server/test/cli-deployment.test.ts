@@ -5,7 +5,6 @@
  * rotate` with the env provider names the keys it leaves unused, and `dev sign-in` outside demo mode
  * says so.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CONTOSO_TENANT_ID } from '@roomlink/emulators';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,32 +15,16 @@ import { openStore } from '../src/store/kysely-store.js';
 import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { freePort } from './support/harness.js';
 import { startMicrosoftEmulators } from './support/microsoft-emulators.js';
-import { CLI, type CliRun, runCli } from './support/server-process.js';
+import { type CliRun, runCli, runCliUntilServing } from './support/server-process.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** `serve` until it exits; one that starts listening instead is stopped at once (exit code null). */
+/** `serve` at info until it exits; one that starts listening instead is stopped at once (exit code null). */
 function serveUntilRunning(env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('Roomlink is running')) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) =>
-      resolve({ code: stdout.includes('Roomlink is running') ? null : code, stdout, stderr }),
-    );
-  });
+  return runCliUntilServing(['serve'], { ...env, LOG_LEVEL: 'info' });
 }
 
 const b64 = (key: Buffer) => key.toString('base64');

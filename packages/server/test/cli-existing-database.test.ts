@@ -92,6 +92,25 @@ async function pgContents(database: TestDatabase): Promise<{ tables: string[]; p
   });
 }
 
+/**
+ * Runs every data command side by side on `databaseUrl` (each is refused before it writes anything)
+ * and expects each to exit 69 saying `refusal`.
+ */
+async function expectEveryDataCommandRefused(
+  env: Record<string, string>,
+  databaseUrl: string,
+  refusal: string,
+): Promise<void> {
+  const results = await Promise.all(
+    DATA_COMMANDS.map((args) => run(args, { ...env, DATABASE_URL: databaseUrl })),
+  );
+  for (const [i, result] of results.entries()) {
+    const what = DATA_COMMANDS[i]?.join(' ');
+    expect(result.code, `${what}\n${output(result)}`).toBe(EXIT.database);
+    expect(result.stderr, what).toContain(refusal);
+  }
+}
+
 const postgres = dialectAvailability('postgres');
 describe.skipIf(postgres.skip)(`roomlink data commands on an empty ${postgres.label} schema`, () => {
   it('keys rotate exits 69 naming the database (not its password) and schema: no table created, keyring unchanged', async () => {
@@ -125,15 +144,7 @@ describe.skipIf(postgres.skip)(`roomlink data commands on an empty ${postgres.la
     const { env, keyring } = await keyringIn(await tempDir());
     const before = await readFile(keyring, 'utf8');
 
-    // Side by side: each is refused before it writes anything.
-    const results = await Promise.all(
-      DATA_COMMANDS.map((args) => run(args, { ...env, DATABASE_URL: database.url })),
-    );
-    for (const [i, result] of results.entries()) {
-      const what = DATA_COMMANDS[i]?.join(' ');
-      expect(result.code, `${what}\n${output(result)}`).toBe(EXIT.database);
-      expect(result.stderr, what).toContain('no Roomlink database exists at postgres://');
-    }
+    await expectEveryDataCommandRefused(env, database.url, 'no Roomlink database exists at postgres://');
     expect(await pgContents(database)).toEqual({ tables: [], pgboss: false });
     expect(await readFile(keyring, 'utf8')).toBe(before);
   }, 120_000);
@@ -148,16 +159,11 @@ describe('roomlink data commands on an empty SQLite file', () => {
     await writeFile(file, '');
     const files = await contents(dir);
 
-    const results = await Promise.all(
-      DATA_COMMANDS.map((args) => run(args, { ...env, DATABASE_URL: `sqlite:${file}` })),
+    await expectEveryDataCommandRefused(
+      env,
+      `sqlite:${file}`,
+      `roomlink: no database exists at ${file}. Start Roomlink or run \`roomlink migrate\` to create it`,
     );
-    for (const [i, result] of results.entries()) {
-      const what = DATA_COMMANDS[i]?.join(' ');
-      expect(result.code, `${what}\n${output(result)}`).toBe(EXIT.database);
-      expect(result.stderr, what).toContain(
-        `roomlink: no database exists at ${file}. Start Roomlink or run \`roomlink migrate\` to create it`,
-      );
-    }
     expect((await stat(file)).size).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(['master-keys.json', 'roomlink.sqlite']);
     expect(await contents(dir)).toEqual(files);
@@ -181,17 +187,12 @@ describe('roomlink data commands on a SQLite database that is not Roomlink’s',
       const before = await contents(dir);
       expect(Object.keys(before)).toEqual(['master-keys.json', 'roomlink.sqlite']);
 
-      const results = await Promise.all(
-        DATA_COMMANDS.map((args) => run(args, { ...env, DATABASE_URL: `sqlite:${file}` })),
+      await expectEveryDataCommandRefused(
+        env,
+        `sqlite:${file}`,
+        `roomlink: no Roomlink database exists at sqlite:${file} (it holds no Roomlink tables); ` +
+          'this command creates none and changed nothing',
       );
-      for (const [i, result] of results.entries()) {
-        const what = DATA_COMMANDS[i]?.join(' ');
-        expect(result.code, `${what}\n${output(result)}`).toBe(EXIT.database);
-        expect(result.stderr, what).toContain(
-          `roomlink: no Roomlink database exists at sqlite:${file} (it holds no Roomlink tables); ` +
-            'this command creates none and changed nothing',
-        );
-      }
       // Same bytes (the header still names the journal mode it had), same mode, no -wal or -shm.
       expect(await contents(dir)).toEqual(before);
     }, 120_000);

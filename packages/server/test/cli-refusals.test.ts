@@ -4,13 +4,12 @@
  * is damaged or missing (exit 77, naming the file, creating none), an integer setting Number() would
  * read (0x0F9F, 3e3), and bad arguments (exit 64) before any database is opened.
  */
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
-import { CLI, type CliRun, runCli } from './support/server-process.js';
+import { type CliRun, runCli, runCliUntilServing } from './support/server-process.js';
 
 /**
  * Runs a command to its end; `serve` that starts listening instead (the refusal this file tests
@@ -18,24 +17,8 @@ import { CLI, type CliRun, runCli } from './support/server-process.js';
  */
 function run(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
   if (args[0] !== 'serve') return runCli(args, env);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      // At info, so that the line saying it listens is there to see.
-      env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('Roomlink is running')) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) =>
-      resolve({ code: stdout.includes('Roomlink is running') ? null : code, stdout, stderr }),
-    );
-  });
+  // At info, so that the line saying it listens is there to see.
+  return runCliUntilServing(args, { ...env, LOG_LEVEL: 'info' });
 }
 
 const modeOf = async (file: string) => ((await stat(file)).mode & 0o7777).toString(8).padStart(4, '0');

@@ -14,10 +14,9 @@
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import type { JobHandler, JobKindOptions, JobPayload } from '../src/jobs/queue.js';
 import { dialectAvailability, type TestDatabase } from './support/databases.js';
-import { freshPgBossDatabase } from './support/pg-boss-database.js';
+import { freshPgBossDatabase, recordingPgBossQueue } from './support/pg-boss-database.js';
 import { eventually } from './sync-harness.js';
 
 const { skip, label } = dialectAvailability('postgres');
@@ -60,20 +59,7 @@ describe.skipIf(skip)(`the pg-boss job queue's coalescing kinds and slots (${lab
     schema: string,
     options: { concurrency?: number; retryDelaySeconds?: number } = {},
   ) {
-    const outcomes: string[] = [];
-    const errors: unknown[] = [];
-    const q = new PgBossJobQueue({
-      connectionString: database.url,
-      schema,
-      kinds: KINDS,
-      ...options,
-      observer: {
-        onOutcome: (kind, outcome) => outcomes.push(`${kind}:${outcome}`),
-        onError: (error) => errors.push(error),
-      },
-    });
-    cleanups.push(() => q.stop());
-    return { q, outcomes, errors };
+    return recordingPgBossQueue(database, schema, { kinds: KINDS, ...options }, cleanups);
   }
 
   /** A handler that records each run as `<process>:<name>` and holds the runs named in `held`. */

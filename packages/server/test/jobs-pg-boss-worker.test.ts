@@ -9,10 +9,9 @@
  */
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import type { JobPayload } from '../src/jobs/queue.js';
 import { dialectAvailability } from './support/databases.js';
-import { freshPgBossDatabase, holdQueueFetches } from './support/pg-boss-database.js';
+import { freshPgBossDatabase, holdQueueFetches, recordingPgBossQueue } from './support/pg-boss-database.js';
 import { eventually } from './sync-harness.js';
 
 const { skip, label } = dialectAvailability('postgres');
@@ -34,19 +33,12 @@ describe.skipIf(skip)(`the pg-boss job queue's work loop (${label})`, () => {
     } = {},
   ) {
     const { database, schema, sql } = await freshPgBossDatabase(cleanups);
-    const outcomes: string[] = [];
-    const errors: unknown[] = [];
-    const q = new PgBossJobQueue({
-      connectionString: database.url,
+    const { q, outcomes, errors } = recordingPgBossQueue(
+      database,
       schema,
-      kinds: KINDS,
-      ...options,
-      observer: {
-        onOutcome: (kind, outcome) => outcomes.push(`${kind}:${outcome}`),
-        onError: (error) => errors.push(error),
-      },
-    });
-    cleanups.push(() => q.stop());
+      { kinds: KINDS, ...options },
+      cleanups,
+    );
     return { q, schema, sql, outcomes, errors, database };
   }
 

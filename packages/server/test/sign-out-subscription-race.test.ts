@@ -201,17 +201,28 @@ async function tokenRows(s: DemoServer, userId: string): Promise<unknown[]> {
     .rows;
 }
 
-it('a subscription created as the user signs out is deleted before the sign-out answers', async () => {
-  const state = hooks();
+/**
+ * Starts the server and signs the user in with Graph's answer to the subscribe job's POST
+ * /subscriptions held until `answer` resolves: returns once Graph has created the subscription and
+ * the job has not stored its id yet, with that job's run and the user's access token.
+ */
+async function signInWithSubscriptionCreationHeld(state: ReturnType<typeof hooks>) {
   const answer = deferred();
   state.holdCreate = answer.promise;
   server = await startDemoServer();
   const s = server;
   const signedIn = await scriptedSignIn(s.baseUrl, UPN);
   const userId = signedIn.user.id;
-  await state.created.promise; // Graph has created it; the job has not stored its id yet
+  await state.created.promise;
   const job = lastCreatingRun(state);
   const accessToken = await accessTokenOf(s, userId);
+  return { s, signedIn, userId, answer, job, accessToken };
+}
+
+it('a subscription created as the user signs out is deleted before the sign-out answers', async () => {
+  const state = hooks();
+  // Graph has created it; the job has not stored its id yet.
+  const { s, signedIn, userId, answer, job, accessToken } = await signInWithSubscriptionCreationHeld(state);
   expect(await atGraph(s, accessToken)).toHaveLength(1);
 
   const signOut = s.api('api/v1/session/sign-out', signedIn.token, { method: 'POST' });
@@ -232,15 +243,7 @@ it('a subscription created as the user signs out is deleted before the sign-out 
 it('a subscription created after a sign-out elsewhere completed is deleted by its job, with the token it was created with', async () => {
   const state = hooks();
   signOutElsewhere();
-  const answer = deferred();
-  state.holdCreate = answer.promise;
-  server = await startDemoServer();
-  const s = server;
-  const signedIn = await scriptedSignIn(s.baseUrl, UPN);
-  const userId = signedIn.user.id;
-  await state.created.promise;
-  const job = lastCreatingRun(state);
-  const accessToken = await accessTokenOf(s, userId);
+  const { s, signedIn, userId, answer, job, accessToken } = await signInWithSubscriptionCreationHeld(state);
 
   const signOut = await s.api('api/v1/session/sign-out', signedIn.token, { method: 'POST' });
   expect(signOut.status).toBe(204);

@@ -5,7 +5,6 @@
  * beside the server (migrate, doctor, retention, exports, erasures, keys rotate) never take it.
  * PostgreSQL has no such lock: several servers share one database there.
  */
-import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
@@ -16,12 +15,16 @@ import { KyselyJobStore } from '../src/store/repositories/jobs-sql.js';
 import { kyselySyncStore } from '../src/store/repositories/sync-state.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { SqliteServeLockHeld } from '../src/store/sqlite-serve-lock.js';
-import { createTestDatabase, dialectAvailability, type TestDatabase } from './support/databases.js';
+import {
+  createTestDatabase,
+  type DialectName,
+  dialectAvailability,
+  type TestDatabase,
+} from './support/databases.js';
 import { freePort, testMasterKeys } from './support/harness.js';
 import {
-  CLI,
-  type CliRun,
   runCli,
+  runCliUntilServing,
   type ServerProcess,
   startServerProcess,
 } from './support/server-process.js';
@@ -35,8 +38,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function sqliteDatabase(): Promise<{ database: TestDatabase; env: Record<string, string> }> {
-  const database = await createTestDatabase('sqlite');
+/** A fresh database of `dialect` (dropped after the test) and the environment a server on it reads. */
+async function databaseWithEnv(
+  dialect: DialectName,
+): Promise<{ database: TestDatabase; env: Record<string, string> }> {
+  const database = await createTestDatabase(dialect);
   cleanups.push(() => database.drop());
   const env = {
     DATABASE_URL: database.url,
@@ -54,30 +60,6 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
     await server.exited;
   });
   return server;
-}
-
-/**
- * `serve` until it exits; one that starts instead is stopped (SIGKILL) and reported with exit code
- * null, so that a test without the lock fails instead of waiting.
- */
-function serveUntilExit(env: Record<string, string>, port: number): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env, PORT: String(port) },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('Roomlink is running')) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('exit', (code) =>
-      resolve({ code: stdout.includes('Roomlink is running') ? null : code, stdout, stderr }),
-    );
-  });
 }
 
 const TENANT = 't-lock';
@@ -116,6 +98,22 @@ async function stateOf(store: KyselyStore, jobId: string) {
   return { job, lease };
 }
 
+/**
+ * A first server on a fresh SQLite database where the user has signed in, with a job and a mailbox
+ * lease under way (workUnderWay), seen through a store of the test's own.
+ */
+async function firstServerWithWorkUnderWay() {
+  const { database, env } = await databaseWithEnv('sqlite');
+  const seed = await openStore(database.url);
+  await insertSession(seed, TENANT, USER);
+  await seed.close();
+  const server = await startServer(env);
+  const store = await openStore(database.url);
+  cleanups.push(() => store.close());
+  const jobId = await workUnderWay(store);
+  return { database, env, server, store, jobId };
+}
+
 /** The database file as the message names it: symbolic links (a temporary directory's) resolved. */
 const fileOf = (database: TestDatabase) => realpath(database.file ?? '');
 
@@ -123,14 +121,7 @@ describe('one serve per SQLite database (processes)', () => {
   it(
     'refuses a second serve with exit 69, naming the database, and leaves the first one’s job and lease alone',
     async () => {
-      const { database, env } = await sqliteDatabase();
-      const seed = await openStore(database.url);
-      await insertSession(seed, TENANT, USER);
-      await seed.close();
-      const first = await startServer(env);
-      const store = await openStore(database.url);
-      cleanups.push(() => store.close());
-      const jobId = await workUnderWay(store);
+      const { database, env, server: first, store, jobId } = await firstServerWithWorkUnderWay();
       const underWay = {
         job: { status: 'running', locked_by: 'first-server' },
         lease: { lease_owner: 'first-server' },
@@ -138,7 +129,12 @@ describe('one serve per SQLite database (processes)', () => {
       expect(await stateOf(store, jobId)).toEqual(underWay);
 
       // Another instance on another port, as an admin (or a second `npm start`) would start it.
-      const second = await serveUntilExit(env, await freePort());
+      // One that starts instead is stopped and reported with exit code null: without the lock the test fails.
+      const second = await runCliUntilServing(['serve'], {
+        HOST: '127.0.0.1',
+        ...env,
+        PORT: String(await freePort()),
+      });
       // It stopped before the database: no migration, no requeueing, no lease cleared, not a line logged.
       expect(await stateOf(store, jobId)).toEqual(underWay);
       expect(second.code, second.stdout + second.stderr).toBe(EXIT.database);
@@ -157,14 +153,7 @@ describe('one serve per SQLite database (processes)', () => {
   it(
     'a server killed with SIGKILL leaves no lock: the next one starts (and takes over what the dead one ran)',
     async () => {
-      const { database, env } = await sqliteDatabase();
-      const seed = await openStore(database.url);
-      await insertSession(seed, TENANT, USER);
-      await seed.close();
-      const killed = await startServer(env);
-      const store = await openStore(database.url);
-      cleanups.push(() => store.close());
-      const jobId = await workUnderWay(store);
+      const { env, server: killed, store, jobId } = await firstServerWithWorkUnderWay();
 
       killed.kill('SIGKILL');
       expect(await killed.exited).toBeNull();
@@ -181,7 +170,7 @@ describe('one serve per SQLite database (processes)', () => {
   it(
     'a server stopped with SIGTERM lets go of the lock: the next one starts',
     async () => {
-      const { env } = await sqliteDatabase();
+      const { env } = await databaseWithEnv('sqlite');
       const stopped = await startServer(env);
       stopped.kill('SIGTERM');
       expect(await stopped.exited).toBe(0);
@@ -194,7 +183,7 @@ describe('one serve per SQLite database (processes)', () => {
   it(
     'the commands documented to run beside the server run while it serves',
     async () => {
-      const { database, env } = await sqliteDatabase();
+      const { database, env } = await databaseWithEnv('sqlite');
       const seed = await openStore(database.url);
       await insertSession(seed, TENANT, USER);
       await insertSession(seed, TENANT, 'u-erased');
@@ -241,7 +230,7 @@ describe('one serve per SQLite database (in this process)', () => {
   };
 
   it('a second serve() on the same file is refused; once the first shut down, the next starts', async () => {
-    const { database, env } = await sqliteDatabase();
+    const { database, env } = await databaseWithEnv('sqlite');
     const first = started(await serve(await config(env), { exitOnSignal: false }));
     const refused = serve(await config(env), { exitOnSignal: false });
     await expect(refused).rejects.toBeInstanceOf(SqliteServeLockHeld);
@@ -255,14 +244,7 @@ describe('one serve per SQLite database (in this process)', () => {
 
   const postgres = dialectAvailability('postgres');
   it.skipIf(postgres.skip)(`${postgres.label}: two serve() on one database both start`, async () => {
-    const database = await createTestDatabase('postgres');
-    cleanups.push(() => database.drop());
-    const env = {
-      DATABASE_URL: database.url,
-      ROOMLINK_DATA_DIR: database.dir,
-      ROOMLINK_KEY_PROVIDER: 'env',
-      ROOMLINK_MASTER_KEYS: testMasterKeys(),
-    };
+    const { env } = await databaseWithEnv('postgres');
     const first = started(await serve(await config(env), { exitOnSignal: false }));
     const second = started(await serve(await config(env), { exitOnSignal: false }));
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);

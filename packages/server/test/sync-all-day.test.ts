@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instantOf, requireZone } from '../../emulators/src/graph/time.js';
 import type { Meeting } from '../src/domain/meetings/meeting.js';
 import type { GraphClient } from '../src/graph/graph-client.js';
-import type { SubscriptionManager } from '../src/graph/subscriptions.js';
-import { type EventTimesOutcome, JOB, SyncWorker } from '../src/graph/sync-worker.js';
+import { type EventTimesOutcome, JOB } from '../src/graph/sync-worker.js';
 import type { JobQueue } from '../src/jobs/queue.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { syncWorkerOn } from './support/sync-worker.js';
 import { ADDIN_ID, eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
 const HOUR = 3_600_000;
@@ -184,13 +184,9 @@ for (const dialect of DIALECTS) {
         stop: async () => undefined,
         counts: async () => [],
       };
-      const handlers = new SyncWorker({
+      const handlers = syncWorkerOn(env, {
         graph,
-        service: env.sync.service,
-        users: env.sync.syncStore.users,
-        subscriptions: {} as SubscriptionManager,
         queue,
-        cipher: env.t.runtime.cipher,
         settings: { addinId: ADDIN_ID },
         log: { warn: (obj, msg) => logs.push([obj, msg]), info: () => undefined },
         onEventTimes: (outcome) => outcomes.push(outcome),

@@ -12,10 +12,10 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphClient } from '../src/graph/graph-client.js';
 import { JOB_KINDS } from '../src/graph/index.js';
-import type { SubscriptionManager } from '../src/graph/subscriptions.js';
-import { JOB, mailboxJobKey, SyncWorker } from '../src/graph/sync-worker.js';
+import { JOB, mailboxJobKey } from '../src/graph/sync-worker.js';
 import { PgBossJobQueue } from '../src/jobs/pg-boss-queue.js';
 import { dialectAvailability } from './support/databases.js';
+import { syncWorkerOn } from './support/sync-worker.js';
 import { ADDIN_ID, eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
 const { skip, label } = dialectAvailability('postgres');
@@ -85,13 +85,9 @@ describe.skipIf(skip)(`calendar sync's coalescing jobs on pg-boss, mailbox busy 
         },
       });
       cleanups.push(() => queue.stop());
-      const handlers = new SyncWorker({
+      const handlers = syncWorkerOn(env, {
         graph: graph as unknown as GraphClient,
-        service: env.sync.service,
-        users: env.sync.syncStore.users,
-        subscriptions: {} as SubscriptionManager,
         queue,
-        cipher: env.t.runtime.cipher,
         settings: { addinId: ADDIN_ID },
       }).handlers();
       return { queue, handlers };

@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GraphClient } from '../src/graph/graph-client.js';
 import { GraphError } from '../src/graph/graph-client.js';
-import type { SubscriptionManager } from '../src/graph/subscriptions.js';
-import { JOB, LeaseLostError, SyncWorker, type SyncWorkerDeps } from '../src/graph/sync-worker.js';
+import { JOB, LeaseLostError, type SyncWorkerDeps } from '../src/graph/sync-worker.js';
 import { type JobQueue, type JobSpec, PermanentJobError } from '../src/jobs/queue.js';
 import { withSyncTables } from '../src/store/repositories/sync-tables.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { syncWorkerOn } from './support/sync-worker.js';
 import { ADDIN_ID, eventually, type SyncEnv, type SyncUser, startSyncEnv } from './sync-harness.js';
 
 const LEASE_MS = 30_000;
@@ -76,13 +76,9 @@ for (const dialect of DIALECTS) {
         allowedTenants?: readonly string[];
       } = {},
     ) {
-      return new SyncWorker({
+      return syncWorkerOn(env, {
         graph: graph as unknown as GraphClient,
-        service: env.sync.service,
-        users: env.sync.syncStore.users,
-        subscriptions: {} as SubscriptionManager,
         queue,
-        cipher: env.t.runtime.cipher,
         settings: {
           addinId: ADDIN_ID,
           leaseMs: LEASE_MS,

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PatternedRecurrence } from '../../emulators/src/graph/index.js';
 import { addMonthsClamped } from '../src/domain/meetings/window.js';
 import type { GraphClient } from '../src/graph/graph-client.js';
-import type { SubscriptionManager } from '../src/graph/subscriptions.js';
-import { JOB, SyncWorker } from '../src/graph/sync-worker.js';
+import { JOB } from '../src/graph/sync-worker.js';
 import type { JobQueue, JobSpec } from '../src/jobs/queue.js';
 import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader } from './support/harness.js';
+import { syncWorkerOn } from './support/sync-worker.js';
 import {
   ADDIN_ID,
   eventually,
@@ -286,13 +286,9 @@ for (const dialect of DIALECTS) {
         stop: async () => undefined,
         counts: async () => [],
       };
-      const handlers = new SyncWorker({
+      const handlers = syncWorkerOn(env, {
         graph: brokenRecurrenceOf(seriesEvent),
-        service: env.sync.service,
-        users: env.sync.syncStore.users,
-        subscriptions: {} as SubscriptionManager,
         queue,
-        cipher: env.t.runtime.cipher,
         settings: { addinId: ADDIN_ID },
         log: { warn: (obj, msg) => logs.push([obj, msg]), info: (obj, msg) => logs.push([obj, msg]) },
         onRefused: (code) => refused.push(code),

@@ -1,6 +1,7 @@
 /** A fresh PostgreSQL test database and pg-boss schema for the pg-boss job queue's tests. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PgBossJobQueue, type PgBossJobQueueOptions } from '../../src/jobs/pg-boss-queue.js';
 import { eventually } from '../sync-harness.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
@@ -18,6 +19,31 @@ export async function freshPgBossDatabase(
     await database.drop();
   });
   return { database, schema, sql };
+}
+
+/**
+ * One Roomlink process's pg-boss job queue on `schema` of `database`, whose observer records each
+ * outcome (as `kind:outcome`) and each error it hears; `cleanups` stops it.
+ */
+export function recordingPgBossQueue(
+  database: TestDatabase,
+  schema: string,
+  options: Omit<PgBossJobQueueOptions, 'connectionString' | 'schema' | 'observer'>,
+  cleanups: (() => Promise<void>)[],
+): { q: PgBossJobQueue; outcomes: string[]; errors: unknown[] } {
+  const outcomes: string[] = [];
+  const errors: unknown[] = [];
+  const q = new PgBossJobQueue({
+    connectionString: database.url,
+    schema,
+    ...options,
+    observer: {
+      onOutcome: (kind, outcome) => outcomes.push(`${kind}:${outcome}`),
+      onError: (error) => errors.push(error),
+    },
+  });
+  cleanups.push(() => q.stop());
+  return { q, outcomes, errors };
 }
 
 /**

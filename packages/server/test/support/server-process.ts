@@ -20,17 +20,36 @@ export interface CliRun {
 
 /** Runs one `roomlink` command to completion with only `env` (and PATH) in its environment. */
 export function runCli(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  return runCliProcess(args, env, { stopOnceServing: false });
+}
+
+/**
+ * Runs one `roomlink` command that is expected to refuse to serve, as runCli does; one that starts
+ * serving instead ("Roomlink is running" on stdout) is stopped at once (SIGKILL) and reported with
+ * exit code null, so that a test whose refusal is missing fails instead of waiting on a server.
+ */
+export function runCliUntilServing(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  return runCliProcess(args, env, { stopOnceServing: true });
+}
+
+function runCliProcess(
+  args: readonly string[],
+  env: Record<string, string>,
+  { stopOnceServing }: { stopOnceServing: boolean },
+): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
     let stderr = '';
+    const serving = () => stopOnceServing && stdout.includes('Roomlink is running');
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
+      if (serving()) child.kill('SIGKILL');
     });
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
     });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('exit', (code) => resolve({ code: serving() ? null : code, stdout, stderr }));
   });
 }
 
