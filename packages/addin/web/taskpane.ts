@@ -4,11 +4,16 @@
  */
 import { addMeeting } from './core/add-meeting.js';
 import type { HostLink, Me, Meeting, MeetingOptions, UserSettings } from './core/api.js';
-import { type AddinContext, authorized, describeError, errorDetail } from './core/context.js';
+import { type AddinContext, authorized, describeError } from './core/context.js';
 import { joinAsHost } from './core/host-link.js';
 import { type Lang, type MessageKey, pickLanguage, t } from './core/i18n.js';
 import { rewriteJoinBlockLanguage } from './core/meeting-language.js';
-import { applyMeetingOptions, type ItemMeetingState, readMeetingState } from './core/meeting-options.js';
+import {
+  appliedOptionsMessage,
+  applyMeetingOptions,
+  type ItemMeetingState,
+  readMeetingState,
+} from './core/meeting-options.js';
 import {
   accountNotices,
   hostLinkFallbackView,
@@ -334,13 +339,14 @@ async function openHostLink(meetingId: string): Promise<Outcome> {
 }
 
 async function changeOption(key: 'guestPin' | 'lobby', value: boolean): Promise<Outcome> {
+  // The meeting's options as last read from Roomlink: put back if the new block does not fit.
+  const previous = view.options;
   view.options = { ...view.options, [key]: value };
   if (!view.state.meetingId) return null;
-  const meeting = await applyMeetingOptions(view.ctx, view.state.meetingId, view.options);
+  const meeting = await applyMeetingOptions(view.ctx, view.state.meetingId, view.options, previous);
   view.options = meeting.options;
-  if (meeting.bodyError !== undefined)
-    return { error: tr('optionsNotWritten', { detail: errorDetail(view.ctx.lang, meeting.bodyError) }) };
-  return meeting.blockUpdated ? tr('optionsSaved') : { error: tr('optionsNotInBody') };
+  const said = appliedOptionsMessage(view.ctx.lang, meeting);
+  return said.error ? { error: said.text } : said.text;
 }
 
 async function saveSettings(settings: UserSettings): Promise<Outcome> {

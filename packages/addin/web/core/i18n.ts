@@ -22,6 +22,14 @@ const en = {
     'Meeting options saved, but the joining details in this appointment couldn’t be found to update them. Add the meeting again to write them back.',
   optionsNotWritten:
     'Meeting options saved, but Outlook didn’t let Roomlink update the joining details in this appointment ({detail}). Change the option again to retry.',
+  // The options made the joining details longer than Outlook lets the body be (DataExceedsMaximumSize)
+  // and were put back on the server as they were (meeting-options.ts): nothing changed anywhere.
+  optionsTooLong:
+    'The description is too long for the joining details with this option. Shorten it, then change the option again. Nothing was changed: the meeting keeps its previous options.',
+  // The same, but the options could not be put back (Roomlink unreachable, or a guest PIN that would
+  // come back as a new one): they are saved, and the appointment still shows the previous details.
+  optionsTooLongSaved:
+    'Meeting options saved, but the description is too long for the joining details with them: this appointment still has the previous ones. Shorten it, then change the option again.',
   optionsUnknownMeeting:
     'Outlook didn’t keep which Roomlink meeting this is, so its options can’t be changed here. Open the appointment where you added it, or remove the meeting and add a new one.',
   restoreMeeting: 'Add the joining details back',
@@ -94,6 +102,10 @@ const en = {
   languageApplied: 'The joining details in this appointment are now in English.',
   languageNotApplied:
     'The joining details in this appointment couldn’t be rewritten in English ({detail}). The appointment was left unchanged.',
+  // Outlook refused the body with the block in the new language (DataExceedsMaximumSize: French reads
+  // longer). Only the pane shows it; "rewrite them" is its retry button (retryLanguage).
+  languageTooLong:
+    'The description is too long for the joining details in English to fit in this appointment. Shorten it, then rewrite them in English. The appointment was left unchanged.',
   meetingNotFound: 'Roomlink couldn’t find this meeting for your account',
   retryLanguage: 'Rewrite the joining details in English',
   working: 'Working…',
@@ -118,6 +130,10 @@ const fr: Record<MessageKey, string> = {
     'Options enregistrées, mais les informations pour rejoindre la réunion sont introuvables dans ce rendez-vous. Ajoutez de nouveau la réunion pour les rétablir.',
   optionsNotWritten:
     'Options enregistrées, mais Outlook n’a pas laissé Roomlink mettre à jour les informations pour rejoindre dans ce rendez-vous ({detail}). Modifiez de nouveau l’option pour réessayer.',
+  optionsTooLong:
+    'La description est trop longue pour les informations pour rejoindre avec cette option. Raccourcissez-la, puis modifiez de nouveau l’option. Rien n’a été modifié : la réunion garde ses options précédentes.',
+  optionsTooLongSaved:
+    'Options enregistrées, mais la description est trop longue pour les informations pour rejoindre avec ces options : ce rendez-vous garde les précédentes. Raccourcissez-la, puis modifiez de nouveau l’option.',
   optionsUnknownMeeting:
     'Outlook n’a pas conservé de quelle réunion Roomlink il s’agit : ses options ne peuvent pas être modifiées ici. Ouvrez le rendez-vous où vous l’avez ajoutée, ou retirez la réunion et ajoutez-en une nouvelle.',
   restoreMeeting: 'Remettre les informations pour rejoindre',
@@ -185,6 +201,8 @@ const fr: Record<MessageKey, string> = {
     'Les informations pour rejoindre la réunion sont maintenant en français dans ce rendez-vous.',
   languageNotApplied:
     'Les informations pour rejoindre la réunion n’ont pas pu être réécrites en français dans ce rendez-vous ({detail}). Le rendez-vous n’a pas été modifié.',
+  languageTooLong:
+    'La description est trop longue pour que les informations pour rejoindre la réunion y tiennent en français. Raccourcissez-la, puis réécrivez-les en français. Le rendez-vous n’a pas été modifié.',
   meetingNotFound: 'Roomlink ne trouve pas cette réunion pour votre compte',
   retryLanguage: 'Réécrire en français les informations pour rejoindre',
   working: 'En cours…',

@@ -4,6 +4,10 @@
  * for the one the server renders in the new language (GET /api/v1/meetings/{id}?lang=…); the user's
  * text around it and the location (the join link) are left as they are. The meeting is read before
  * anything is written, so a failure (offline, meeting not found) leaves the item exactly as it was.
+ *
+ * Nothing changes on the server here: the meeting is only read (its own language option stays). The
+ * pane saved the user's language setting before calling this (taskpane.ts) and says so first; that
+ * is the user's choice for the pane and the next meetings, and stays whatever happens to the block.
  */
 import { findJoinBlock, replaceJoinBlock } from '../../../server/src/instructions/marker.js';
 import { ApiError, type Meeting } from './api.js';
@@ -11,7 +15,7 @@ import { type AddinContext, authorized, errorDetail } from './context.js';
 import { t } from './i18n.js';
 import { loadProps, PROPS, readBody, stringProp, updateBody } from './item.js';
 import { findMeetingBlock, meetingFilter } from './join-block.js';
-import { currentItem } from './office.js';
+import { currentItem, isDataTooLarge } from './office.js';
 
 export type RewriteLanguageResult =
   /** The block now reads in `ctx.lang` (also when it already did: nothing had to be written). */
@@ -46,6 +50,10 @@ export async function rewriteJoinBlockLanguage(ctx: AddinContext): Promise<Rewri
     if (!found) return { status: 'none' };
     return { status: 'rewritten', message: t(ctx.lang, 'languageApplied') };
   } catch (error) {
+    // The block in the new language did not fit with the user's text (French reads longer): Outlook
+    // refused the whole write, so the item is as it was. Its own words ("The data is too large") name
+    // neither the description nor what to do about it.
+    if (isDataTooLarge(error)) return { status: 'failed', message: t(ctx.lang, 'languageTooLong'), error };
     const detail =
       error instanceof ApiError && error.status === 404
         ? t(ctx.lang, 'meetingNotFound')
