@@ -115,6 +115,33 @@ for (const dialect of DIALECTS) {
       expect(await queued()).toBe(before);
     });
 
+    it('does not touch the queue for a delivery that queues nothing (made-up subscriptions, wrong clientState)', async () => {
+      // Each enqueue wakes the job loop, whose claim is a write transaction: an unauthenticated flood
+      // of made-up notifications must cost no write.
+      const enqueued = vi.spyOn(env.sync.queue, 'enqueue');
+      try {
+        for (const body of [
+          { value: [notification({ subscriptionId: 'made-up' })] },
+          { value: [notification({ clientState: 'guessed' })] },
+        ]) {
+          expect((await post('/api/graph/notifications', body)).status).toBe(202);
+        }
+        const lifecycle = await post('/api/graph/lifecycle', {
+          value: [
+            { subscriptionId: 'made-up', clientState: CLIENT_STATE, lifecycleEvent: 'missed' },
+            { subscriptionId: 'sub-1', clientState: 'wrong', lifecycleEvent: 'missed' },
+          ],
+        });
+        expect(lifecycle.status).toBe(202);
+        expect(enqueued).not.toHaveBeenCalled();
+        // A real one still is queued through it.
+        expect((await post('/api/graph/notifications', { value: [notification()] })).status).toBe(202);
+        expect(enqueued).toHaveBeenCalledTimes(1);
+      } finally {
+        enqueued.mockRestore();
+      }
+    });
+
     it('queues a valid notification durably and answers 202', async () => {
       const before = await queued();
       const response = await post('/api/graph/notifications', { value: [notification()] });

@@ -263,9 +263,11 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
             seen.set(key, { userId: user.userId, eventId, changeType: n.changeType });
           }
           for (const payload of seen.values()) jobs.push({ kind: JOB.change, payload });
-          await deps.queue.enqueue(jobs);
-          if (jobs.length > 0)
+          // Made-up or foreign notifications cost no write: the queue is not even woken for them.
+          if (jobs.length > 0) {
+            await deps.queue.enqueue(jobs);
             deps.metrics.notifications.inc({ kind: 'change', outcome: 'queued' }, jobs.length);
+          }
           return reply.code(202).send();
         },
       );
@@ -297,7 +299,7 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
             }
             deps.metrics.notifications.inc({ kind: 'lifecycle', outcome: n.lifecycleEvent });
           }
-          await deps.queue.enqueue(jobs);
+          if (jobs.length > 0) await deps.queue.enqueue(jobs);
           return reply.code(202).send();
         },
       );

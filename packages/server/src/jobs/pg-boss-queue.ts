@@ -209,6 +209,8 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async enqueue(jobs: readonly JobSpec[]): Promise<void> {
+    // Nothing to send: no start of pg-boss (which would be retried per call while it is down).
+    if (jobs.length === 0) return;
     await this.ready();
     const plain: PgBoss.JobInsert[] = [];
     for (const job of jobs) {

@@ -13,6 +13,8 @@ class MemoryJobStore implements JobStore {
   /** How many of the next complete() calls the "database" refuses (Infinity: all). */
   refuseCompletes = 0;
   completeCalls = 0;
+  insertCalls = 0;
+  claimCalls = 0;
   #claimed: (() => void)[] = [];
   #held: Promise<void> | undefined;
 
@@ -33,6 +35,7 @@ class MemoryJobStore implements JobStore {
   }
 
   async insert(jobs: readonly NewJob[]): Promise<void> {
+    this.insertCalls++;
     for (const job of jobs) {
       this.jobs.push({
         id: String(this.jobs.length + 1),
@@ -47,6 +50,7 @@ class MemoryJobStore implements JobStore {
   }
 
   async claim(kinds: readonly string[], limit: number): Promise<ClaimedJob[]> {
+    this.claimCalls++;
     for (const resolve of this.#claimed.splice(0)) resolve();
     await this.#held;
     const due = this.jobs.filter((j) => j.state === 'ready' && kinds.includes(j.kind)).slice(0, limit);
@@ -336,5 +340,32 @@ describe('SqlJobQueue outcomes the database refuses', () => {
     }
     expect(seen.outcomes).toEqual(['work completed']);
     expect(store.jobs.map((j) => j.state)).toEqual(['done']);
+  });
+});
+
+describe('SqlJobQueue.enqueue', () => {
+  it('writes nothing and wakes no claim for an empty list (a webhook delivery that queues nothing)', async () => {
+    const store = new MemoryJobStore();
+    // Idle for an hour between looks: only an enqueue wakes the loop here.
+    const q = new SqlJobQueue({ store, kinds: { work: {} }, pollMs: 3_600_000 });
+    const first = store.nextClaim();
+    await q.start({ work: async () => undefined });
+    try {
+      await first;
+      await settle();
+      const claims = store.claimCalls;
+      for (let i = 0; i < 50; i++) await q.enqueue([]);
+      await settle();
+      expect(store.insertCalls).toBe(0);
+      expect(store.claimCalls).toBe(claims);
+      // A real job does wake it: the count above could have moved.
+      const woken = store.nextClaim();
+      await q.enqueue([{ kind: 'work', payload: {} }]);
+      await woken;
+      expect(store.insertCalls).toBe(1);
+      expect(store.claimCalls).toBeGreaterThan(claims);
+    } finally {
+      await q.stop();
+    }
   });
 });

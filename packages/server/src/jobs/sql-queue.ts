@@ -118,6 +118,9 @@ export class SqlJobQueue implements JobQueue {
         maxAttempts: kind.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       });
     }
+    // Nothing to insert: no write, and no wake-up of the loop, whose claim is a write transaction
+    // (an unauthenticated webhook flood of made-up notifications must not become a flood of claims).
+    if (rows.length === 0) return;
     await this.options.store.insert(rows, this.#now());
     this.#kick();
   }
