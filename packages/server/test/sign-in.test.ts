@@ -9,7 +9,8 @@ import { GraphClient } from '../src/graph/graph-client.js';
 import { createSyncMetrics } from '../src/graph/graph-metrics.js';
 import { SIGN_IN_RATE_LIMIT } from '../src/http/routes/auth.js';
 import { scriptedSignIn } from '../src/identity/scripted-sign-in.js';
-import { randomToken, s256 } from '../src/identity/secrets.js';
+import { digest, randomToken, s256 } from '../src/identity/secrets.js';
+import { DIALECTS, dialectAvailability } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/harness.js';
 import {
   browse,
@@ -561,6 +562,159 @@ describe('admin consent', () => {
     }
   });
 });
+
+for (const dialect of DIALECTS) {
+  const { skip, label } = dialectAvailability(dialect);
+  /**
+   * Anyone can send a browser to the callback while its sign-in is under way (another site's page
+   * navigating it there: the SameSite=Lax flow cookie goes along). Without the sign-in's state such a
+   * request is refused and ends nothing: Microsoft's genuine answer still signs the browser in.
+   */
+  describe.skipIf(skip)(`an answer whose state does not match, on ${label}`, () => {
+    let app: IdentityTestApp;
+    beforeAll(async () => {
+      app = await startIdentityApp(dialect);
+    });
+    afterAll(async () => app?.close());
+
+    const transactions = async () =>
+      (await app.runtime.store.db.selectFrom('login_transactions').select('id_hash').execute()).map(
+        (r) => r.id_hash,
+      );
+
+    /** A flow started at `start`, signed in at the emulator, stopped before Roomlink's answer at `answer`. */
+    async function toAnswer(start: string, upn: string, answer: string, atMicrosoft: string) {
+      const jar = new Map<string, string>();
+      const { url } = await browse(`${app.url}${start}`, jar, (next) => next.pathname.endsWith(atMicrosoft));
+      const named = new URL(url);
+      named.searchParams.set('login_hint', upn);
+      const back = await browse(named.toString(), jar, (next) => next.pathname === answer);
+      return { jar, answer: new URL(back.url) };
+    }
+    const signInFlow = (start: string) =>
+      toAnswer(start, 'adele@contoso.example', '/auth/callback', '/oauth2/v2.0/authorize');
+    /** The attacker's link: the callback with a state of their own, and nothing else. */
+    const forgedCallback = (state: string) => `${app.url}/auth/callback?state=${encodeURIComponent(state)}`;
+
+    it('leaves the add-in’s sign-in under way: the genuine answer signs in, once', async () => {
+      const flow = await signInFlow(`/auth/addin/start?challenge=${s256(randomToken(32))}`);
+      const login = flow.jar.get('roomlink_login') as string;
+      for (const state of ['x', randomToken()]) {
+        const { response } = await browse(forgedCallback(state), flow.jar);
+        expect(response.status).toBe(400);
+        expect(dialogMessage(await response.text())).toMatchObject({ error: 'state_mismatch' });
+        // Neither the browser's cookie nor the transaction went.
+        expect(flow.jar.get('roomlink_login')).toBe(login);
+        expect(await transactions()).toContain(digest(login));
+      }
+      // Microsoft's answer with another state is refused as well, and ends nothing either.
+      const wrongState = new URL(flow.answer);
+      wrongState.searchParams.set('state', randomToken());
+      expect(
+        dialogMessage(await (await browse(wrongState.toString(), flow.jar)).response.text()),
+      ).toMatchObject({
+        error: 'state_mismatch',
+      });
+
+      const { response } = await browse(flow.answer.toString(), flow.jar);
+      expect(response.status).toBe(200);
+      expect(dialogMessage(await response.text())).toMatchObject({ type: 'roomlink-signin' });
+      expect(flow.jar.has('roomlink_login')).toBe(false);
+      expect(await transactions()).not.toContain(digest(login));
+      // Used: the same answer again (its cookie kept by a replaying client) is refused.
+      const replay = await browse(flow.answer.toString(), new Map([['roomlink_login', login]]));
+      expect(dialogMessage(await replay.response.text())).toMatchObject({ error: 'login_expired' });
+    });
+
+    it('leaves the console’s sign-in under way: the genuine answer opens the console', async () => {
+      const flow = await signInFlow('/auth/signin?lang=fr');
+      const { response: refused } = await browse(forgedCallback('x'), flow.jar);
+      expect(refused.status).toBe(400);
+      expect(refused.headers.getSetCookie()).toEqual([]);
+      const { response } = await browse(flow.answer.toString(), flow.jar);
+      expect(response.status).toBe(200);
+      // The language asked for at the start outlived the forged answer too.
+      expect(await response.text()).toContain('<html lang="fr">');
+      expect(flow.jar.get('roomlink_session')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(flow.jar.has('roomlink_login')).toBe(false);
+    });
+
+    it('an expired sign-in is refused and deleted, whatever the state', async () => {
+      const flow = await signInFlow(`/auth/addin/start?challenge=${s256(randomToken(32))}`);
+      const idHash = digest(flow.jar.get('roomlink_login') as string);
+      await app.runtime.store.db
+        .updateTable('login_transactions')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where('id_hash', '=', idHash)
+        .execute();
+      const { response } = await browse(forgedCallback('x'), flow.jar);
+      expect(dialogMessage(await response.text())).toMatchObject({ error: 'login_expired' });
+      expect(await transactions()).not.toContain(idHash);
+    });
+
+    it('two answers with the right state at once: exactly one signs in', async () => {
+      const flow = await signInFlow(`/auth/addin/start?challenge=${s256(randomToken(32))}`);
+      const answers = await Promise.all(
+        [0, 1].map(async () => {
+          const { response } = await browse(flow.answer.toString(), new Map(flow.jar));
+          return dialogMessage(await response.text());
+        }),
+      );
+      expect(answers.map((a) => a.type).sort()).toEqual(['roomlink-signin', 'roomlink-signin-error']);
+      expect(answers.find((a) => a.type === 'roomlink-signin-error')).toMatchObject({
+        error: 'login_expired',
+      });
+    });
+
+    it('the store redeems a transaction once, however many redeem it at once', async () => {
+      const idHash = digest(randomToken());
+      await app.runtime.store.authFlow.insertTransaction({
+        idHash,
+        stateCt: 'v1.state',
+        nonceCt: 'v1.nonce',
+        codeVerifierCt: 'v1.verifier',
+        purpose: 'browser',
+        addinChallenge: null,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      // Read any number of times: reading uses nothing up.
+      expect((await app.runtime.store.authFlow.findTransaction(idHash))?.stateCt).toBe('v1.state');
+      expect((await app.runtime.store.authFlow.findTransaction(idHash))?.idHash).toBe(idHash);
+      const redeemed = await Promise.all(
+        Array.from({ length: 8 }, () => app.runtime.store.authFlow.redeemTransaction(idHash)),
+      );
+      expect(redeemed.filter(Boolean)).toHaveLength(1);
+      expect(await app.runtime.store.authFlow.findTransaction(idHash)).toBeUndefined();
+      expect(await app.runtime.store.authFlow.redeemTransaction(idHash)).toBe(false);
+    });
+
+    it('leaves an admin consent under way: the genuine answer says Roomlink is approved', async () => {
+      const flow = await toAnswer(
+        '/auth/admin-consent?lang=fr',
+        'megan@contoso.example',
+        '/auth/admin-consent/done',
+        '/v2.0/adminconsent',
+      );
+      const state = flow.jar.get('roomlink_consent') as string;
+      expect(flow.answer.searchParams.get('state')).toBe(state);
+      for (const forged of ['x', randomToken()]) {
+        const { response } = await browse(
+          `${app.url}/auth/admin-consent/done?admin_consent=True&tenant=anything&state=${forged}`,
+          flow.jar,
+        );
+        expect(response.status).toBe(400);
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect(flow.jar.get('roomlink_consent')).toBe(state);
+      }
+      const { response } = await browse(flow.answer.toString(), flow.jar);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('Roomlink est approuvé pour votre organisation');
+      // Used up with the match: the same answer again is not expected.
+      expect(flow.jar.has('roomlink_consent')).toBe(false);
+      expect((await browse(flow.answer.toString(), flow.jar)).response.status).toBe(400);
+    });
+  });
+}
 
 describe('sign-in requests from one address', () => {
   let app: IdentityTestApp;

@@ -102,10 +102,23 @@ export interface SessionRecord {
   readonly expiresAt: string;
 }
 
-/** One-time records: `take` deletes and returns in one statement, so a value is used at most once. */
+/**
+ * One-time records: `take` and `redeem` delete in one statement (DELETE … RETURNING), so a value is
+ * used at most once, however many requests race for it.
+ */
 export interface AuthFlowRepository {
   insertTransaction(t: LoginTransaction): Promise<void>;
-  takeTransaction(idHash: string): Promise<LoginTransaction | undefined>;
+  /**
+   * The login transaction, read without using it up: the callback checks the answer's `state` first,
+   * so that a request that does not carry it (a link an attacker's page opens in the browser) leaves
+   * the browser's sign-in under way.
+   */
+  findTransaction(idHash: string): Promise<LoginTransaction | undefined>;
+  /**
+   * Deletes the login transaction: true for the one request that deleted it, false when it was gone
+   * already (another request redeemed it, or it was swept).
+   */
+  redeemTransaction(idHash: string): Promise<boolean>;
   insertHandoff(h: HandoffCode): Promise<void>;
   takeHandoff(codeHash: string): Promise<HandoffCode | undefined>;
   insertSession(s: SessionRecord): Promise<void>;

@@ -3,7 +3,8 @@
  * 1. start: a login transaction (state, nonce, PKCE verifier, each sealed: SIGN_IN_KEY_SCOPE) is
  *    stored, keyed by the digest of a random id that only the starting browser holds in an HttpOnly
  *    cookie;
- * 2. callback: the cookie finds the transaction (taken once), openid-client validates the answer,
+ * 2. callback: the cookie finds the transaction, redeemed (deleted, once) only when the answer's
+ *    `state` matches it (a request without that state leaves it), openid-client validates the answer,
  *    the user is created or refreshed, tokens are stored encrypted and calendar sync starts (not for
  *    an account that only signs in to the admin console);
  * 3. the add-in's dialog receives a one-time handoff code bound to the task pane's verifier hash,
@@ -137,24 +138,34 @@ export class SignInService {
     handoffCode?: string;
     sessionToken?: string;
   }> {
-    const transaction = cookie ? await this.deps.authFlow.takeTransaction(digest(cookie)) : undefined;
+    const idHash = cookie ? digest(cookie) : undefined;
+    // Read, not yet used up: anyone can send this browser to the callback (a link, another site's
+    // page navigating it there, the browser sending the SameSite=Lax cookie along), and such a request
+    // must not cost the sign-in under way its transaction. It is redeemed only once `state` matches.
+    const transaction = idHash ? await this.deps.authFlow.findTransaction(idHash) : undefined;
     if (!transaction)
       throw new IdentityError('login_expired', 'this sign-in was not started in this browser, or expired');
-    if (new Date(transaction.expiresAt) <= this.#now())
+    if (new Date(transaction.expiresAt) <= this.#now()) {
+      await this.deps.authFlow.redeemTransaction(transaction.idHash);
       throw new IdentityError('login_expired', 'the sign-in took too long');
+    }
     // A ciphertext that does not open (moved from another row, altered) is a KeyError: a server fault.
     const open = (column: LoginSecret, ciphertext: string) =>
       this.deps.cipher.decrypt(loginSecretContext(transaction.idHash, column), ciphertext);
-    const [expectedState, nonce, codeVerifier] = await Promise.all([
-      open('state', transaction.stateCt),
-      open('nonce', transaction.nonceCt),
-      open('code_verifier', transaction.codeVerifierCt),
-    ]);
+    const expectedState = await open('state', transaction.stateCt);
     const state = callbackUrl.searchParams.get('state') ?? '';
-    // openid-client checks state too; checking first gives a precise answer without a token call.
+    // openid-client checks state too; checking first gives a precise answer without a token call, and
+    // leaves the transaction to the answer that carries it.
     if (!constantTimeEqual(state, expectedState)) {
       throw new IdentityError('state_mismatch', 'the sign-in answer does not belong to this browser');
     }
+    // Used once: of two requests carrying the right state (a replay, a double submit), one goes on.
+    if (!(await this.deps.authFlow.redeemTransaction(transaction.idHash)))
+      throw new IdentityError('login_expired', 'this sign-in was used already; sign in again');
+    const [nonce, codeVerifier] = await Promise.all([
+      open('nonce', transaction.nonceCt),
+      open('code_verifier', transaction.codeVerifierCt),
+    ]);
     const error = callbackUrl.searchParams.get('error');
     if (error) throw new IdentityError('sign_in_failed', `Microsoft answered: ${error}`);
 

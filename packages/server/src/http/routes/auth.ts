@@ -112,10 +112,12 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     // A flow started without a choice must not end in the language of an earlier one.
     else clear(reply, c);
   };
-  /** The language the flow asked for at its start, and the one its page speaks. */
-  const takeLanguage = (request: FastifyRequest, reply: FastifyReply, c: RoomlinkCookie) => {
+  /**
+   * The language the flow asked for at its start, and the one its page speaks. Read only: the flow's
+   * answer clears the cookie when it ends the flow (an answer whose state does not match ends nothing).
+   */
+  const keptLanguage = (request: FastifyRequest, c: RoomlinkCookie) => {
     const kept = request.cookies[c.name];
-    clear(reply, c);
     // Only a value this server writes counts; anything else is as if the flow had asked for none.
     const asked = isPageLanguage(kept) ? kept : undefined;
     return { asked, language: flowLanguage(asked, request.headers['accept-language']) };
@@ -200,12 +202,17 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   );
 
   app.get('/auth/callback', { schema: { hide: true } }, async (request, reply) => {
-    clear(reply, cookies.login);
-    const { asked, language } = takeLanguage(request, reply, cookies.loginLanguage);
+    const { asked, language } = keptLanguage(request, cookies.loginLanguage);
     const w = AUTH_PAGE_STRINGS[language];
     const callbackUrl = new URL(request.url, deps.baseUrl);
+    /** The flow's cookies go with the answer that ends it. */
+    const endFlow = () => {
+      clear(reply, cookies.login);
+      clear(reply, cookies.loginLanguage);
+    };
     try {
       const result = await deps.signIn.complete(request.cookies[cookies.login.name], callbackUrl);
+      endFlow();
       if (result.purpose === 'browser') {
         // A session cookie (no Max-Age): the session itself ends after 12 hours at most.
         void reply.setCookie(cookies.session.name, result.sessionToken as string, cookies.session.attributes);
@@ -220,6 +227,10 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         w.dialogSignedIn,
       );
     } catch (error) {
+      // A state that does not match is no answer to this browser's sign-in (anyone can send a browser
+      // here, its SameSite=Lax cookie along): the sign-in goes on, its cookies and transaction kept
+      // for Microsoft's genuine answer. Any other refusal ends it.
+      if (!(error instanceof IdentityError && error.code === 'state_mismatch')) endFlow();
       if (!(error instanceof IdentityError)) throw error;
       if (error.code === 'identity_unavailable') {
         // A console sign-in's answer is a browser tab's page, not the dialog's.
@@ -265,13 +276,16 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   app.get('/auth/admin-consent/done', { schema: { hide: true } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
     const expected = request.cookies[cookies.consent.name];
-    clear(reply, cookies.consent);
-    const { language } = takeLanguage(request, reply, cookies.consentLanguage);
+    const { language } = keptLanguage(request, cookies.consentLanguage);
     const w = AUTH_PAGE_STRINGS[language];
     // Without it, anyone could link an admin to a page saying Roomlink is approved when it is not.
+    // Such a link ends nothing: the consent under way keeps its cookies for Microsoft's answer.
     if (!expected || typeof q.state !== 'string' || !constantTimeEqual(q.state, expected)) {
       return consentPage(reply, language, 400, w.consentUnexpectedTitle, w.consentUnexpectedText);
     }
+    // Matched: the consent's answer is used up with its cookies.
+    clear(reply, cookies.consent);
+    clear(reply, cookies.consentLanguage);
     // Microsoft's error answer carries admin_consent=True too: an error means no consent.
     const granted = q.admin_consent === 'True' && !q.error;
     return granted

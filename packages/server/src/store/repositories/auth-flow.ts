@@ -75,11 +75,11 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
       .execute();
   }
 
-  async takeTransaction(idHash: string): Promise<LoginTransaction | undefined> {
+  async findTransaction(idHash: string): Promise<LoginTransaction | undefined> {
     const row = await this.db
-      .deleteFrom('login_transactions')
+      .selectFrom('login_transactions')
+      .selectAll()
       .where('id_hash', '=', idHash)
-      .returningAll()
       .executeTakeFirst();
     return (
       row && {
@@ -92,6 +92,17 @@ export class KyselyAuthFlowRepository implements AuthFlowRepository {
         expiresAt: row.expires_at,
       }
     );
+  }
+
+  async redeemTransaction(idHash: string): Promise<boolean> {
+    // One statement: of requests racing to redeem the row, only the one whose DELETE removed it gets
+    // it back (PostgreSQL: the others wait on the row lock, then find it gone; SQLite serialises writes).
+    const row = await this.db
+      .deleteFrom('login_transactions')
+      .where('id_hash', '=', idHash)
+      .returning('id_hash')
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async insertHandoff(h: HandoffCode): Promise<void> {
