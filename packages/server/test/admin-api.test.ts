@@ -278,6 +278,60 @@ for (const dialect of DIALECTS) {
       expect(actions.slice(0, 2)).toEqual(['user.erased', 'user.exported']);
     });
 
+    it('refuses cookie requests another site or host sent (Sec-Fetch-Site), writing nothing', async () => {
+      const exportsAudited = async () =>
+        // Written by retention's own repository, whose actions the AuditAction type does not list.
+        (await t.runtime.store.audit.list('t-admin', { limit: 200 }))
+          .map((e): string => e.action)
+          .filter((action) => action === 'tenant.exported' || action === 'user.exported').length;
+      const before = await exportsAudited();
+      // What a sibling host's `<img src=…>` or link sends: the cookie (SameSite=Strict lets it ride
+      // along within the site), no Origin on a GET, and the browser's word on where it came from.
+      const { origin: _origin, ...cookieOnly } = admin;
+      for (const site of ['same-site', 'cross-site']) {
+        for (const url of ['/api/v1/admin/export', '/api/v1/admin/users/ada/export', '/api/v1/admin/users']) {
+          for (const headers of [cookieOnly, admin]) {
+            const refused = await get(url, { ...headers, 'sec-fetch-site': site });
+            expect(refused.statusCode, `${site} ${url}`).toBe(403);
+            expect(refused.headers['content-type']).toContain('application/problem+json');
+            expect(refused.json()).toMatchObject({
+              code: 'forbidden',
+              detail: expect.stringContaining(`Sec-Fetch-Site is ${site}`),
+            });
+            expect(refused.headers['content-disposition']).toBeUndefined();
+          }
+        }
+        // Writes too, even with the right Origin.
+        const write = await send('DELETE', '/api/v1/admin/session', undefined, {
+          ...admin,
+          'sec-fetch-site': site,
+        });
+        expect(write.statusCode).toBe(403);
+      }
+      // Nothing was exported or audit-logged, and the gate was not taken: the console's own export
+      // (same-origin), a typed or bookmarked address (none) and a browser sending no Sec-Fetch-Site
+      // all go through at once.
+      expect(await exportsAudited()).toBe(before);
+      for (const headers of [
+        { ...admin, 'sec-fetch-site': 'same-origin' },
+        { ...cookieOnly, 'sec-fetch-site': 'none' },
+        cookieOnly,
+      ]) {
+        const tenant = await get('/api/v1/admin/export', headers);
+        expect(tenant.statusCode).toBe(200);
+        expect(tenant.headers['content-disposition']).toBe(
+          'attachment; filename="roomlink-tenant-t-admin.json"',
+        );
+        expect(tenant.json().format).toBe('roomlink-tenant-export/1');
+        const user = await get('/api/v1/admin/users/ada/export', headers);
+        expect(user.statusCode).toBe(200);
+        expect(user.json().user).toMatchObject({ id: 'ada' });
+      }
+      expect(await exportsAudited()).toBe(before + 6);
+      // The session was not ended by the refused sign-out.
+      expect((await get('/api/v1/admin/overview')).statusCode).toBe(200);
+    });
+
     it('pages through the audit log, entries sharing a timestamp included', async () => {
       // A retention run writes its entries with one timestamp: five of them span page boundaries.
       const runAt = new Date();

@@ -144,6 +144,35 @@ export function requireTenantAdmin(request: FastifyRequest): Principal {
   return principal;
 }
 
+/** Sec-Fetch-Site values of a request the console itself sent, or the admin typed or bookmarked. */
+const OWN_FETCH_SITES = new Set(['same-origin', 'none']);
+
+/**
+ * The console's session cookie is SameSite=Strict, which still sends it with a request another host
+ * of the same site makes (a page on intranet.example.com embedding
+ * `<img src="https://roomlink.example.com/api/v1/admin/export">`): Origin is checked for unsafe
+ * methods only (identity/authenticator.ts), and such a GET would run an export, audit-log it and
+ * hold the tenant's export gate, refusing the admin's own. The console fetches all of its API from
+ * its own origin, so a cookie-authenticated request whose browser says it came from elsewhere
+ * (`Sec-Fetch-Site` other than `same-origin` or `none`) is refused, whatever its method. A browser
+ * that sends no Sec-Fetch-Site is let through (for its writes, Origin still decides).
+ */
+export function refuseOtherSites(request: FastifyRequest): void {
+  // An add-in token is refused by requireTenantAdmin already; this is about the cookie alone.
+  if (!request.principal || bearerToken(request) !== undefined) return;
+  const site = request.headers['sec-fetch-site'];
+  if (site === undefined) return;
+  const value = (Array.isArray(site) ? site.join(',') : site).trim().toLowerCase();
+  if (OWN_FETCH_SITES.has(value)) return;
+  // Named when it is one of the values browsers send; anything else is not repeated back.
+  const named = value === 'same-site' || value === 'cross-site' ? `: Sec-Fetch-Site is ${value}` : '';
+  throw new HttpError(
+    'forbidden',
+    "a request carrying Roomlink's session cookie must come from Roomlink's own pages (its browser " +
+      `says another site or host sent it${named}); nothing was done: use the admin console itself`,
+  );
+}
+
 export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = deps.now ?? (() => new Date());
@@ -152,9 +181,12 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AdminApiDeps): 
   const exportStallTimeoutMs = deps.exportStallTimeoutMs ?? EXPORT_STALL_TIMEOUT_MS;
 
   // Mounted in its own scope (see plugin.ts): these hooks apply to the admin API only.
-  // Authorization before validation, so that a non-admin learns nothing about the schemas.
+  // Authorization before validation, so that a non-admin learns nothing about the schemas. A request
+  // its browser says another site sent is refused here too, before any handler reads, writes or takes
+  // the export gate (see refuseOtherSites).
   app.addHook('onRequest', async (request) => {
     requireTenantAdmin(request);
+    refuseOtherSites(request);
   });
   // Personal data: never cached by a browser or a proxy.
   app.addHook('onSend', async (_request, reply) => {

@@ -5,6 +5,9 @@
  *   http: http/cookies.ts; a cookie of the other name is ignored): a browser session (admin
  *   console). Cookies ride along on cross-site requests, so a cookie session is accepted for unsafe
  *   methods only when the request's Origin is Roomlink's own (the cookie is also SameSite=Strict).
+ *   SameSite=Strict still sends it from a sibling host of the same site, safe methods included: the
+ *   admin API also refuses a cookie request whose Sec-Fetch-Site is not its own (admin/api.ts,
+ *   refuseOtherSites), so that an `<img>` elsewhere cannot run an export.
  * Expired sessions are deleted when seen, and so are browser sessions of users who must sign in again.
  * Sessions of a tenant not on ROOMLINK_ALLOWED_TENANTS, and add-in sessions of a tenant whose contract
  * has ended, are refused.
