@@ -34,12 +34,14 @@ const change = (subscriptionId: string, eventId: string) => ({
   changeType: 'updated',
   resource: `Users/x/Events/${eventId}`,
   resourceData: { id: eventId },
+  tenantId: 't1',
 });
 
 const lifecycle = (subscriptionId: string) => ({
   subscriptionId,
   clientState: CLIENT_STATE,
   lifecycleEvent: 'missed',
+  tenantId: 't1',
 });
 
 interface Harness {

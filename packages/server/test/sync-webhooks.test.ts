@@ -2,6 +2,7 @@
  * The Graph webhooks over real HTTP: validation handshake, shape checks, clientState, durable enqueue.
  * The worker is not started, so queued jobs stay where the test can see them.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -115,6 +116,49 @@ for (const dialect of DIALECTS) {
       expect(await queued()).toBe(before);
     });
 
+    it('drops and counts notifications that name another tenant than their subscriber, or none', async () => {
+      const enqueued = vi.spyOn(env.sync.queue, 'enqueue');
+      try {
+        const count = async (kind: string) =>
+          sample(
+            await (await fetch(`${env.t.url}/test/metrics`)).text(),
+            'roomlink_graph_notifications_total',
+            {
+              kind,
+              outcome: 'tenant_mismatch',
+            },
+          );
+        const [changesBefore, lifecycleBefore] = [await count('change'), await count('lifecycle')];
+        const { tenantId: _none, ...withoutTenant } = notification();
+        const changes = await post('/api/graph/notifications', {
+          value: [notification({ tenantId: randomUUID() }), withoutTenant],
+        });
+        expect(changes.status).toBe(202);
+        const lifecycle = await post('/api/graph/lifecycle', {
+          value: [
+            {
+              subscriptionId: 'sub-1',
+              clientState: CLIENT_STATE,
+              lifecycleEvent: 'missed',
+              tenantId: randomUUID(),
+            },
+          ],
+        });
+        expect(lifecycle.status).toBe(202);
+        expect(enqueued).not.toHaveBeenCalled();
+        expect(await count('change')).toBe(changesBefore + 2);
+        expect(await count('lifecycle')).toBe(lifecycleBefore + 1);
+        // The subscriber's own tenant, in whatever letter case Graph writes the GUID, is heard.
+        const upper = await post('/api/graph/notifications', {
+          value: [notification({ tenantId: user.tenantId.toUpperCase() })],
+        });
+        expect(upper.status).toBe(202);
+        expect(enqueued).toHaveBeenCalledTimes(1);
+      } finally {
+        enqueued.mockRestore();
+      }
+    });
+
     it('does not touch the queue for a delivery that queues nothing (made-up subscriptions, wrong clientState)', async () => {
       // Each enqueue wakes the job loop, whose claim is a write transaction: an unauthenticated flood
       // of made-up notifications must cost no write.
@@ -189,6 +233,7 @@ for (const dialect of DIALECTS) {
           subscriptionId,
           resource: `Users/${other.oid}/Events/${eventId}`,
           resourceData: { id: eventId },
+          tenantId: other.tenantId,
         });
       return { other, changeFor };
     }
@@ -310,6 +355,7 @@ describe('Graph webhooks: the subscription cache', () => {
               changeType: 'updated',
               resource: `Users/x/Events/${eventId}`,
               resourceData: { id: eventId },
+              tenantId: 't1',
             },
           ],
         },

@@ -35,7 +35,7 @@ export function createSyncMetrics(registry: Registry): SyncMetrics {
     }),
     notifications: new Counter({
       name: 'roomlink_graph_notifications_total',
-      help: 'Graph change and lifecycle notifications received, by outcome (queued, client_state_mismatch, unknown_subscription, unknown_subscription_limit, no_event_id, contract_ended)',
+      help: 'Graph change and lifecycle notifications received, by outcome (queued, client_state_mismatch, tenant_mismatch, unknown_subscription, unknown_subscription_limit, no_event_id, contract_ended)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

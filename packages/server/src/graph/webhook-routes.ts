@@ -4,6 +4,7 @@
  *   is read;
  * - bodies are checked for shape and size (malformed: 400 problem+json, nothing queued);
  * - a notification whose clientState does not match its subscription's is dropped and counted;
+ * - so is one whose tenantId is not its subscriber's tenant;
  * - so is one of a user whose organisation's contract has ended (offboarded: `contract_ended`);
  * - one delivery looks each subscription up at most once, and stops looking up new ones after
  *   MAX_UNKNOWN_LOOKUPS of them found no active user (the rest are dropped and counted);
@@ -109,6 +110,7 @@ const lifecycleSchema = notifications(['lifecycleEvent'], {
 interface ChangeNotification {
   subscriptionId: string;
   clientState?: string | null;
+  tenantId?: string;
   changeType: 'created' | 'updated' | 'deleted';
   resource: string;
   resourceData?: { id?: string };
@@ -117,6 +119,7 @@ interface ChangeNotification {
 interface LifecycleNotification {
   subscriptionId: string;
   clientState?: string | null;
+  tenantId?: string;
   lifecycleEvent: 'missed' | 'subscriptionRemoved' | 'reauthorizationRequired';
 }
 
@@ -195,7 +198,7 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
   /** The user a notification speaks for, or undefined (then it is counted and dropped). */
   const authentic = (
     kind: 'change' | 'lifecycle',
-    n: { subscriptionId: string; clientState?: string | null },
+    n: { subscriptionId: string; clientState?: string | null; tenantId?: string },
     { user, clientState }: Subscriber,
   ): SyncUserRecord | undefined => {
     if (user?.status !== 'active') {
@@ -204,6 +207,14 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
     }
     if (!clientState.matches(n.clientState)) {
       deps.metrics.notifications.inc({ kind, outcome: 'client_state_mismatch' });
+      return undefined;
+    }
+    // Graph names the tenant each notification comes from (a required field of changeNotification).
+    // A subscription belongs to one user of one tenant, so a notification naming another tenant, or
+    // none, did not come from that subscription, whatever its clientState says: a second check that
+    // costs nothing, should a clientState ever leak.
+    if (n.tenantId?.toLowerCase() !== user.tenantId.toLowerCase()) {
+      deps.metrics.notifications.inc({ kind, outcome: 'tenant_mismatch' });
       return undefined;
     }
     // The contract of the user's organisation has ended (offboarded): acknowledged like the rest (Graph
