@@ -8,15 +8,13 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { item, openSandbox } from '../../emulators/test/sandbox-support.js';
+import { item, openSandbox, SANDBOX_MAX_BODY } from '../../emulators/test/sandbox-support.js';
 import { findJoinBlock } from '../../server/src/instructions/marker.js';
 import { type DemoServer, sandboxPerTest, sessionToken } from '../../server/test/browser/demo-sandbox.js';
 import { ADELE, signInInTaskpane, taskpane as taskpaneOf } from './classic-send-check.js';
 
 const TOO_LONG_FR =
   'Paramètres enregistrés. La description est trop longue pour que les informations pour rejoindre la réunion y tiennent en français. Raccourcissez-la, puis réécrivez-les en français. Le rendez-vous n’a pas été modifié.';
-/** Office.js's limit on body.setAsync's data (the sandbox's too). */
-const MAX_BODY = 1_000_000;
 
 let server: DemoServer;
 let page: Page;
@@ -38,12 +36,12 @@ async function blockIn(meetingId: string, lang: 'en' | 'fr'): Promise<string> {
 
 /** The user types a long text before the joining details, until the body is `spare` under the limit. */
 async function longDescription(spare: number): Promise<void> {
-  const length = MAX_BODY - (await item(page)).body.length - '<p></p>'.length - spare;
+  const length = SANDBOX_MAX_BODY - (await item(page)).body.length - '<p></p>'.length - spare;
   await page.getByTestId('body').evaluate((body, n) => {
     const words = 'Minutes of the last meeting, read aloud. '.repeat(Math.ceil(n / 40)).slice(0, n);
     body.insertAdjacentHTML('afterbegin', `<p>${words}</p>`);
   }, length);
-  expect((await item(page)).body.length).toBe(MAX_BODY - spare);
+  expect((await item(page)).body.length).toBe(SANDBOX_MAX_BODY - spare);
 }
 
 describe('changing the language with a description too long for the joining details in it (sandbox)', () => {

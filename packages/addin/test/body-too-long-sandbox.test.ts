@@ -8,7 +8,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { item, openSandbox, waitForLog } from '../../emulators/test/sandbox-support.js';
+import { item, openSandbox, SANDBOX_MAX_BODY, waitForLog } from '../../emulators/test/sandbox-support.js';
 import { findJoinBlock } from '../../server/src/instructions/marker.js';
 import { countLog, type DemoServer, sandboxPerTest } from '../../server/test/browser/demo-sandbox.js';
 import { ADD, ADELE, signInInTaskpane, taskpane as taskpaneOf } from './classic-send-check.js';
@@ -17,8 +17,6 @@ const TOO_LONG_EN =
   'The description is too long for the Roomlink joining details to be added. Shorten it, then try again. Nothing was changed.';
 const TOO_LONG_FR =
   'La description est trop longue pour y ajouter les informations de la réunion Roomlink. Raccourcissez-la, puis réessayez. Rien n’a été modifié.';
-/** Office.js's limit on body.setAsync's data (the sandbox's too). */
-const MAX_BODY = 1_000_000;
 
 let server: DemoServer;
 let page: Page;
@@ -42,7 +40,7 @@ const notification = async () => (await item(page)).notifications.find((n) => n.
  * the joining details take it over.
  */
 async function longDescription(spare = 20): Promise<void> {
-  const length = MAX_BODY - '<html><body><p></p></body></html>'.length - spare;
+  const length = SANDBOX_MAX_BODY - '<html><body><p></p></body></html>'.length - spare;
   await page.getByTestId('body').evaluate((body, n) => {
     const words = 'Minutes of the last meeting, read aloud. '.repeat(Math.ceil(n / 40)).slice(0, n);
     (body as { innerHTML: string }).innerHTML = `<p>${words}</p>`;
@@ -75,7 +73,7 @@ describe('a description too long for the joining details (sandbox)', () => {
     await signInInTaskpane(page);
     await longDescription();
     const before = await visible();
-    expect(before.body.length).toBeGreaterThan(MAX_BODY - 100);
+    expect(before.body.length).toBeGreaterThan(SANDBOX_MAX_BODY - 100);
 
     await taskpane().getByTestId('add-meeting').click();
     await expect.poll(() => taskpane().getByTestId('status').textContent()).toBe(TOO_LONG_EN);
@@ -166,7 +164,7 @@ describe('the sandbox refuses what Office.js documents as too long', () => {
         ),
         setAtLimit: await body('setAsync', max),
       };
-    }, MAX_BODY);
+    }, SANDBOX_MAX_BODY);
 
     // Microsoft documents the name; the code is the Common API's "data object is too large".
     const refused = { status: 'failed', name: 'DataExceedsMaximumSize', code: 2009 };
@@ -180,7 +178,7 @@ describe('the sandbox refuses what Office.js documents as too long', () => {
       setAtLimit: { status: 'succeeded' },
     });
     const after = await item(page);
-    expect(after.body).toBe('y'.repeat(MAX_BODY));
+    expect(after.body).toBe('y'.repeat(SANDBOX_MAX_BODY));
     expect(after.subject).toBe('');
     expect(after.location).toBe('');
   });

@@ -84,6 +84,9 @@ export interface SandboxGlobal {
 }
 
 /** Opens the sandbox as a user and waits until the form is ready (and the new-item event ran). */
+/** Office.js's limit on body.setAsync's data, which the sandbox enforces too (`web/host.js`). */
+export const SANDBOX_MAX_BODY = 1_000_000;
+
 export async function openSandbox(page: Page, baseUrl: string, query: Record<string, string>): Promise<void> {
   await page.goto(`${baseUrl}sandbox/?${new URLSearchParams(query)}`);
   await page.waitForFunction(() => (globalThis as unknown as SandboxGlobal).__outlookSandbox !== undefined);
