@@ -49,7 +49,13 @@ describe('serving the built add-in', () => {
     const manifest = await app.inject('/addin/manifest.xml');
     expect(manifest.headers['content-type']).toContain('application/xml');
     expect(manifest.body).toContain('<Version>1.2.3.0</Version>');
-    expect((await app.inject('/addin/taskpane.html')).body).toContain('https://r.example.org/');
+    const page = await app.inject('/addin/taskpane.html');
+    expect(page.body).toContain('https://r.example.org/');
+    expect(page.headers['content-security-policy']).toBe("object-src 'none'; base-uri 'none'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    const script = await app.inject('/addin/launchevent.js');
+    expect(script.headers['content-type']).toContain('text/javascript');
+    expect(script.headers['x-content-type-options']).toBe('nosniff');
     expect((await app.inject('/addin/nope.html')).statusCode).toBe(404);
     // The router decodes the path once; a second decoding made `%25zz` a URIError (500).
     expect((await app.inject('/addin/%25zz.html')).statusCode).toBe(404);

@@ -9,6 +9,7 @@ import {
   hostLinkFallbackView,
   hostPinView,
   joinAsHostView,
+  joinLinkView,
   mailboxAddress,
   optionsView,
 } from '../web/core/pane-view.js';
@@ -52,6 +53,24 @@ describe('task pane: host PIN', () => {
   it('shows nothing when the meeting could not be read or has no host PIN', () => {
     expect(hostPinView('en', null)).toBeNull();
     expect(hostPinView('en', { hostPin: undefined })).toBeNull();
+  });
+});
+
+describe('task pane: join link', () => {
+  it('shows the item’s join link only when it is a web address', () => {
+    expect(joinLinkView('https://roomlink.example.com/m/abc')).toBe('https://roomlink.example.com/m/abc');
+    expect(joinLinkView('HTTP://localhost:3000/m/abc')).toBe('HTTP://localhost:3000/m/abc');
+    // The item's custom properties are what the pane reads: whatever they hold never becomes a script.
+    for (const url of [
+      'javascript:alert(1)',
+      ' javascript:alert(1)',
+      'data:text/html,<b>x</b>',
+      '//evil.example',
+      '',
+    ]) {
+      expect(joinLinkView(url)).toBeNull();
+    }
+    expect(joinLinkView(null)).toBeNull();
   });
 });
 

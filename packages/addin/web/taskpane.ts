@@ -19,6 +19,7 @@ import {
   hostLinkFallbackView,
   hostPinView,
   joinAsHostView,
+  joinLinkView,
   mailboxAddress,
   optionsView,
 } from './core/pane-view.js';
@@ -126,16 +127,17 @@ function render(): void {
       ]
     : [];
 
+  const joinLink = joinLinkView(state.joinUrl);
   const meeting = hasMeeting
     ? [
         ...restore,
-        state.joinUrl
+        joinLink
           ? h(
               'p',
               {},
               h(
                 'a',
-                { href: state.joinUrl, target: '_blank', rel: 'noopener', testid: 'join-link' },
+                { href: joinLink, target: '_blank', rel: 'noopener', testid: 'join-link' },
                 tr('joinLink'),
               ),
             )

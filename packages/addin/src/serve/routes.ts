@@ -8,6 +8,14 @@ import { createAddinFileServer } from './addin-files.js';
 // Kept out of the OpenAPI document (@fastify/swagger reads `hide`).
 const HIDDEN = { schema: { hide: true } as Record<string, unknown> };
 
+/**
+ * The add-in's pages: no plugins, no `<base>` to re-point their relative script URLs. No script-src or
+ * frame-ancestors: Outlook frames them from hosts of its own, and Office.js loads further scripts
+ * from Microsoft's CDN, neither of which can be listed and checked without a real Outlook. The pages
+ * write no data as HTML (their views set text only), which is what keeps script out today.
+ */
+const PAGE_CSP = "object-src 'none'; base-uri 'none'";
+
 export interface AddinRoutesOptions {
   readonly baseUrl: string | URL;
   readonly version: string;
@@ -35,7 +43,12 @@ export async function registerAddinRoutes(app: FastifyInstance, options: AddinRo
     const rest = (request.params as { '*': string })['*'];
     const file = await files.get(rest);
     if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
-    return reply.type(file.contentType).header('cache-control', file.cacheControl).send(file.body);
+    if (file.contentType.startsWith('text/html')) void reply.header('content-security-policy', PAGE_CSP);
+    return reply
+      .type(file.contentType)
+      .header('cache-control', file.cacheControl)
+      .header('x-content-type-options', 'nosniff')
+      .send(file.body);
   });
 
   // Classic Outlook on Windows lets launchevent.js make CORS requests only if its origin lists it here.

@@ -6,6 +6,7 @@
 import type { HostLink } from './api.js';
 import { type AddinContext, authorized } from './context.js';
 import type { OfficeLike } from './office.js';
+import { isWebAddress } from './pane-view.js';
 
 /** What `window.open` returns, as far as the add-in uses it. */
 export interface WindowLike {
@@ -75,8 +76,7 @@ export async function joinAsHost(
 ): Promise<JoinAsHostResult> {
   const link = await authorized(ctx, () => ctx.api.createHostLink(item.meetingId, item.itemKey));
   // It becomes an href and a window's address: nothing but a web address may (no javascript:).
-  if (typeof link?.url !== 'string' || !/^https?:\/\//i.test(link.url))
-    throw new Error('Roomlink answered without a usable host link');
+  if (!isWebAddress(link?.url)) throw new Error('Roomlink answered without a usable host link');
   const opening = { ...link, url: inLanguage(link.url, ctx.lang) };
   return openInBrowser(opening.url, ctx.office, openWindow)
     ? { status: 'opened' }
@@ -84,9 +84,10 @@ export async function joinAsHost(
 }
 
 /**
- * The join page in the pane's language. Its own language switch reloads the page, and the ticket,
- * taken out of the address on arrival and kept in memory only, does not survive a reload: so the
- * link must open in the right language the first time. The fragment (the ticket) is kept as is.
+ * The join page in the pane's language, so that the host need not switch: the page's own language
+ * switch reloads it (carrying the ticket over in the fragment while it is unspent, and the host's
+ * rejoin token in the tab once in), which costs the host a reload. The fragment (the ticket) is kept
+ * as is.
  */
 export function inLanguage(url: string, lang: string): string {
   const localized = new URL(url);

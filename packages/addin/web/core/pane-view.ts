@@ -71,6 +71,22 @@ export function joinAsHostView(
 }
 
 /**
+ * Whether `url` may become a link's href or a window's address: a web address only, never
+ * `javascript:` or `data:`, whatever the item's custom properties or an answer hold.
+ */
+export function isWebAddress(url: unknown): url is string {
+  return typeof url === 'string' && /^https?:\/\//i.test(url);
+}
+
+/**
+ * The item's join link, to show as a link in the pane; null when the item holds none, or holds
+ * something that is not a web address.
+ */
+export function joinLinkView(joinUrl: string | null): string | null {
+  return isWebAddress(joinUrl) ? joinUrl : null;
+}
+
+/**
  * Whether the meeting options can be changed from the pane: before a meeting is added they are what
  * Add will ask for; once there is one, only when the item names it (custom properties). A join block
  * alone (Outlook dropped the properties) names no meeting a change could reach, so the boxes are
