@@ -13,9 +13,14 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DoctorOptions, runDoctor } from '../src/cli/doctor.js';
-import { EXIT } from '../src/cli/exit.js';
+import { openExistingStore } from '../src/cli/existing-database.js';
+import { CliError, EXIT } from '../src/cli/exit.js';
 import { currentSchema, openStore } from '../src/store/kysely-store.js';
-import { retryWhileSchemasVanish, roomlinkMigrator } from '../src/store/migrations/index.js';
+import {
+  KNOWN_MIGRATIONS,
+  retryWhileSchemasVanish,
+  roomlinkMigrator,
+} from '../src/store/migrations/index.js';
 import { createTestDatabase, DIALECTS, dialectAvailability, type TestDatabase } from './support/databases.js';
 import { testMasterKeys } from './support/harness.js';
 import { type MicrosoftEmulators, startMicrosoftEmulators } from './support/microsoft-emulators.js';
@@ -307,6 +312,54 @@ for (const dialect of DIALECTS) {
       const current = await doctor(env);
       expect(current.code).toBe(EXIT.ok);
       expect(current.output).toMatch(/^ok {4}database .* \(schema up to date\)$/m);
+    });
+
+    it('fails on a database a newer Roomlink migrated, which the server and the data commands refuse too, changing nothing', async () => {
+      database = await createTestDatabase(dialect);
+      const migrated = await openStore(database.url);
+      // What a later release's migration leaves in the bookkeeping table.
+      await sql`insert into roomlink_migrations (name, timestamp) values (${'0011_a_later_release'}, ${new Date().toISOString()})`.execute(
+        migrated.db,
+      );
+      await migrated.close();
+      const env = {
+        DATABASE_URL: database.url,
+        ROOMLINK_DATA_DIR: database.dir,
+        ROOMLINK_MASTER_KEYS: testMasterKeys(),
+      };
+      const newer =
+        'this database was migrated by a newer Roomlink: it records 1 migration(s) this version does not ' +
+        'know (0011_a_later_release), so this version cannot use it.';
+
+      const result = await doctor(env);
+      expect(result.code, result.output).toBe(EXIT.database);
+      expect(result.output).toContain(`FAIL  database: ${newer}`);
+      expect(result.output).toContain('restore the backup taken before the upgrade');
+
+      // The server's start (openStore migrates) refuses with the same words, not Kysely's "corrupted".
+      await expect(openStore(database.url)).rejects.toThrow(`database migration failed: ${newer}`);
+      // And so do the commands that use an existing database (keys rotate, retention…).
+      const refused = await openExistingStore(database.url).then(
+        async (store) => {
+          await store.close();
+          return undefined;
+        },
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(CliError);
+      expect((refused as CliError).exitCode).toBe(EXIT.database);
+      expect((refused as CliError).message).toContain(newer);
+
+      // Nothing was changed: the later release's record is still there, and only it is unknown.
+      const store = await openStore(database.url, { migrate: false, mustExist: true });
+      try {
+        const { rows } = await sql<{
+          name: string;
+        }>`select name from roomlink_migrations order by name`.execute(store.db);
+        expect(rows.map((r) => r.name)).toEqual([...KNOWN_MIGRATIONS, '0011_a_later_release']);
+      } finally {
+        await store.close();
+      }
     });
   });
 }

@@ -8,13 +8,14 @@ import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
-import { searchPathProblem } from '../store/migrations/index.js';
+import { newerDatabaseMessage, searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
 import {
   holdsNoRoomlinkTables,
   missingDatabaseMessage,
   missingSqliteDatabase,
+  newerMigrations,
   pendingMigrations,
   tablesInSchema,
 } from './existing-database.js';
@@ -70,6 +71,9 @@ export async function runDoctor(
     if (searchPath !== undefined) throw new Error(searchPath);
     const schema = await currentSchema(store.db, store.dialect);
     const pending = await pendingMigrations(store);
+    // The server would refuse to start on it (migrateToLatest).
+    const newer = await newerMigrations(store);
+    if (newer.length > 0) throw new Error(newerDatabaseMessage(newer));
     // The server would refuse to start on it (cli/demo-leftovers.ts); a database without the
     // tenants table yet holds none.
     const empty = holdsNoRoomlinkTables(pending);

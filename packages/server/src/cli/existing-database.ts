@@ -11,7 +11,13 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { checkSqliteDatabasePath } from '../runtime.js';
 import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
-import { retryWhileSchemasVanish, roomlinkMigrator, searchPathProblem } from '../store/migrations/index.js';
+import {
+  newerDatabaseMessage,
+  retryWhileSchemasVanish,
+  roomlinkMigrator,
+  searchPathProblem,
+  unknownAppliedMigrations,
+} from '../store/migrations/index.js';
 import { CliError, EXIT } from './exit.js';
 
 /** The first migration: pending, the database holds no Roomlink tables at all. */
@@ -84,6 +90,12 @@ export async function requireExistingDatabase(databaseUrl: string): Promise<void
   }
 }
 
+/** Migrations the database records that this version does not know (a newer Roomlink's). Read only. */
+export async function newerMigrations(store: KyselyStore): Promise<string[]> {
+  const schema = await currentSchema(store.db, store.dialect);
+  return retryWhileSchemasVanish(() => unknownAppliedMigrations(store.db, schema));
+}
+
 /** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
 export async function pendingMigrations(store: KyselyStore): Promise<string[]> {
   const schema = await currentSchema(store.db, store.dialect);
@@ -129,6 +141,9 @@ export async function requireMigratedDatabase(store: KyselyStore): Promise<void>
     const schema = await currentSchema(store.db, store.dialect);
     if (schema) where = `${where}, schema ${schema}`;
     pending = await pendingMigrations(store);
+    const newer = await newerMigrations(store);
+    if (newer.length > 0)
+      throw new CliError(`${newerDatabaseMessage(newer)} (${where}); nothing was changed`, EXIT.database);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(

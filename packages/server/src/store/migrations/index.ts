@@ -45,7 +45,7 @@ export interface MigratorOptions {
 
 /** Kysely's Migrator over Roomlink's migrations and bookkeeping tables. */
 export function roomlinkMigrator<DB>(db: Kysely<DB>, options: MigratorOptions = {}): Migrator {
-  const names = Object.keys(MIGRATIONS);
+  const names = [...KNOWN_MIGRATIONS];
   const last = options.upTo === undefined ? names.length - 1 : names.indexOf(options.upTo);
   if (last < 0) throw new Error(`no migration named ${options.upTo}`);
   const migrations = Object.fromEntries(
@@ -60,6 +60,43 @@ export function roomlinkMigrator<DB>(db: Kysely<DB>, options: MigratorOptions = 
   });
 }
 
+/** The names of every migration this version knows, in order. */
+export const KNOWN_MIGRATIONS: readonly string[] = Object.keys(MIGRATIONS);
+
+/**
+ * Migrations the database records as applied that this version does not know: a newer Roomlink
+ * migrated it (a version rolled back without restoring the backup, or an old process beside a new
+ * one). Empty when the bookkeeping table does not exist yet. Read only.
+ */
+export async function unknownAppliedMigrations<DB>(db: Kysely<DB>, schema?: string): Promise<string[]> {
+  const table = schema ? sql.id(schema, 'roomlink_migrations') : sql.id('roomlink_migrations');
+  let names: string[];
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
+    names = rows.map((row) => row.name);
+  } catch (error) {
+    // No Roomlink tables yet: nothing applied, newer or not.
+    if (noSuchTable(error)) return [];
+    throw error;
+  }
+  const known = new Set(KNOWN_MIGRATIONS);
+  return names.filter((name) => !known.has(name)).sort();
+}
+
+function noSuchTable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === '42P01' || (typeof e?.message === 'string' && e.message.startsWith('no such table'));
+}
+
+/** What to tell the operator of a database a newer Roomlink migrated. */
+export function newerDatabaseMessage(unknown: readonly string[]): string {
+  return (
+    `this database was migrated by a newer Roomlink: it records ${unknown.length} migration(s) this ` +
+    `version does not know (${unknown.join(', ')}), so this version cannot use it. Run the newer ` +
+    'version again, or restore the backup taken before the upgrade (docs/operations.md, Upgrading)'
+  );
+}
+
 export interface MigrationReport {
   readonly applied: string[];
 }
@@ -69,6 +106,10 @@ export interface MigrationReport {
  * any schema, and a database shared by several Roomlink schemas would see another one's tables.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>, schema?: string): Promise<MigrationReport> {
+  // Kysely would refuse too, but only as "corrupted migrations", which reads like damage.
+  const newer = await unknownAppliedMigrations(db, schema);
+  if (newer.length > 0)
+    throw new Error(`database migration failed: ${newerDatabaseMessage(newer)}; nothing was changed`);
   const { error, results } = await retryWhileSchemasVanish(() =>
     roomlinkMigrator(db, schema ? { schema } : {}).migrateToLatest(),
   );
