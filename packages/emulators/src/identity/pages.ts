@@ -1,9 +1,6 @@
 /** The emulator's HTML: the account picker, error pages, the form_post answer and the signed-out page. */
+import { escapeHtml } from '../html.js';
 import type { TestTenant, TestUser } from './types.js';
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const STYLE = `
   body { font-family: system-ui, sans-serif; margin: 0; background: #f3f2f1; color: #1b1a19; }

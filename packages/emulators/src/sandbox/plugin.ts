@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GraphError } from '../graph/errors.js';
+import { escapeHtml } from '../html.js';
 import { fromEvent, type SandboxItem, sandboxItemSchema, toEventInput } from './item.js';
 import { readManifest, type SandboxAddin } from './manifest.js';
 import { fetchAddinFile } from './office-proxy.js';
@@ -185,8 +186,6 @@ export async function registerSandbox(app: FastifyInstance, options: SandboxOpti
     }
   });
 }
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function hostPage(prefix: string, config: unknown): string {
   const json = JSON.stringify(config).replaceAll('<', '\\u003c');
