@@ -109,6 +109,7 @@ function newHub(maxParticipants = 6, turn?: TurnOptions, overrides: Partial<HubO
       left: () => undefined,
       refused: () => undefined,
       connectionRefused: () => undefined,
+      handedOff: () => undefined,
     },
     now: () => new Date(now),
     logger: { debug: () => undefined, warn: () => undefined },
@@ -555,6 +556,7 @@ describe('peeking at the admission of a new connection', () => {
         left: () => undefined,
         refused: () => undefined,
         connectionRefused: (reason) => refusals.push(reason),
+        handedOff: () => undefined,
       },
     });
   }
@@ -1370,6 +1372,7 @@ describe('host links', () => {
           left: () => void counted.left++,
           refused: () => undefined,
           connectionRefused: () => undefined,
+          handedOff: () => undefined,
         };
         return { counted, metrics };
       }
@@ -2281,5 +2284,113 @@ describe('the waiting tabs of a client a host removes or denies', () => {
     expect(olga.all('refused')).toEqual([]);
     expect(lobbyNames(host)).toEqual(['Olga']);
     expect(hub.counts()).toMatchObject({ participants: 1, waiting: 1 });
+  });
+});
+
+describe('rooms on an external engine', () => {
+  type HandOff = NonNullable<RoomInfo['handOff']>;
+  /** A room whose engine answers with an address naming the participant's role and name. */
+  function engineRoom(overrides: Partial<RoomInfo> = {}, handOff?: HandOff) {
+    const asked: Parameters<HandOff>[0][] = [];
+    const slug = directory.add({
+      handOff:
+        handOff ??
+        (async (participant) => {
+          asked.push(participant);
+          return `https://engine.example/join?role=${participant.role}&name=${encodeURIComponent(participant.name)}`;
+        }),
+      ...overrides,
+    });
+    return { slug, asked };
+  }
+
+  it('hand each participant the engine address made for the role their PIN gives, then close', async () => {
+    const handedOff: string[] = [];
+    const hub = newHub(6, undefined, {
+      metrics: {
+        joined: () => undefined,
+        left: () => undefined,
+        refused: () => undefined,
+        connectionRefused: () => undefined,
+        handedOff: (role) => handedOff.push(role),
+      },
+    });
+    const { slug, asked } = engineRoom({ guestPin: GUEST_PIN });
+
+    const host = await attempt(hub, slug, 'Hana', HOST_PIN);
+    const guest = await attempt(hub, slug, 'Gus', GUEST_PIN);
+
+    expect(host.received).toEqual([
+      { type: 'handoff', url: 'https://engine.example/join?role=host&name=Hana' },
+    ]);
+    expect(guest.received).toEqual([
+      { type: 'handoff', url: 'https://engine.example/join?role=guest&name=Gus' },
+    ]);
+    expect(host.closedWith?.code).toBe(CLOSE.normal);
+    expect(guest.closedWith?.code).toBe(CLOSE.normal);
+    // The window's end goes to the engine, so that it ends the meeting when the room would close.
+    const room = directory.rooms.get(slug);
+    expect(asked[0]?.closesAt?.getTime()).toBe((room?.endsAt.getTime() ?? 0) + 60 * 60_000);
+    expect(handedOff).toEqual(['host', 'guest']);
+    // The hub holds no live room for it.
+    expect(hub.counts()).toMatchObject({ participants: 0, waiting: 0 });
+  });
+
+  it('ask the engine nothing for a wrong PIN, a room not open yet or a cancelled one', async () => {
+    const hub = newHub();
+    const open = engineRoom({ guestPin: GUEST_PIN });
+    const wrong = await attempt(hub, open.slug, 'Mallory', '000000');
+    expect(wrong.all('error')).toMatchObject([{ code: 'wrong_pin' }]);
+    expect(wrong.all('handoff')).toEqual([]);
+
+    const later = engineRoom({
+      startsAt: new Date(now + 3 * 60 * 60_000),
+      endsAt: new Date(now + 4 * 60 * 60_000),
+    });
+    const early = await attempt(hub, later.slug, 'Hana', HOST_PIN);
+    expect(early.all('refused')).toMatchObject([{ reason: 'not_yet_open' }]);
+
+    const cancelled = engineRoom({ status: 'cancelled' });
+    const gone = await attempt(hub, cancelled.slug, 'Hana', HOST_PIN);
+    expect(gone.all('refused')).toMatchObject([{ reason: 'cancelled' }]);
+
+    expect([...open.asked, ...later.asked, ...cancelled.asked]).toEqual([]);
+  });
+
+  it('refuse as unavailable when the engine fails, leaving a host link usable', async () => {
+    const hub = newHub();
+    const TICKET = `v1.k1.${'B'.repeat(140)}`;
+    let failing = true;
+    const { slug } = engineRoom(
+      {
+        checkHostTicket: async (ticket) =>
+          ticket === TICKET
+            ? { id: 'claim-engine', issuedAt: new Date(now), expiresAt: new Date(now + 15 * 60_000) }
+            : null,
+      },
+      async () => {
+        if (failing) throw new Error('engine down');
+        return 'https://engine.example/join?role=host';
+      },
+    );
+    const withTicket = async () => {
+      const socket = new FakeSocket();
+      hub.accept(socket as unknown as WebSocket, slug, '198.51.100.1');
+      socket.message({ type: 'join', name: 'Olivia', ticket: TICKET });
+      await settle();
+      return socket;
+    };
+
+    const first = await withTicket();
+    expect(first.all('refused')).toMatchObject([{ reason: 'unavailable' }]);
+    failing = false;
+    const second = await withTicket();
+    expect(second.all('handoff')).toEqual([
+      { type: 'handoff', url: 'https://engine.example/join?role=host' },
+    ]);
+    // Spent now: the same link does not make a second host.
+    const third = await withTicket();
+    expect(third.all('handoff')).toEqual([]);
+    expect(third.all('error')).toMatchObject([{ code: 'host_link_invalid' }]);
   });
 });

@@ -15,6 +15,8 @@ import type { MeetingProvider } from './domain/meetings/provider.js';
 import { MeetingService } from './domain/meetings/service.js';
 import { recordedMovedOccurrenceEnd } from './domain/sync/occurrences.js';
 import { createMetrics, type HttpMetrics } from './observability/metrics.js';
+import { BigBlueButtonApi } from './providers/bigbluebutton/api-client.js';
+import { BigBlueButtonProvider } from './providers/bigbluebutton/provider.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
 import { storeMetrics } from './store/metrics.js';
@@ -28,6 +30,8 @@ export interface Runtime {
   readonly cipher: EnvelopeCipher;
   readonly meetings: MeetingService;
   readonly builtin: BuiltinProvider;
+  /** Every meeting platform this process serves, by id: the built-in one, and the configured engine. */
+  readonly providers: ReadonlyMap<string, MeetingProvider>;
   /**
    * Room lifecycle events for the room service, with the room's slug: `cancelled`, and `changed`
    * (times, guest PIN or lobby updated; committed, so the room can read them back).
@@ -157,12 +161,15 @@ export async function createRuntime(
     dialInNumber: config.rooms.dialInNumber,
     onCancel: (slug) => roomEvents.emit('cancelled', slug),
   });
+  const engine = engineProvider(config);
+  // The built-in service stays registered beside an engine: meetings made before it still open.
   const providers = new Map<string, MeetingProvider>([[builtin.id, builtin]]);
+  if (engine) providers.set(engine.id, engine);
   const meetings = new MeetingService({
     store,
     cipher,
     providers,
-    defaultProvider: builtin.id,
+    defaultProvider: (engine ?? builtin).id,
     window: {
       openBeforeMinutes: config.rooms.openBeforeMinutes,
       closeAfterMinutes: config.rooms.closeAfterMinutes,
@@ -180,6 +187,7 @@ export async function createRuntime(
     cipher,
     meetings,
     builtin,
+    providers,
     roomEvents,
     meetingEvents,
     metrics,
@@ -192,6 +200,17 @@ export async function createRuntime(
       }
     },
   };
+}
+
+/** The external media engine new meetings run on, when one is configured (ROOMLINK_ROOM_ENGINE). */
+function engineProvider(config: Config): MeetingProvider | undefined {
+  const engine = config.rooms.engine;
+  if (engine.kind === 'builtin') return undefined;
+  return new BigBlueButtonProvider({
+    baseUrl: config.baseUrl,
+    api: new BigBlueButtonApi({ url: engine.url, secret: engine.secret, checksum: engine.checksum }),
+    secret: engine.secret,
+  });
 }
 
 /**

@@ -86,7 +86,7 @@ describe('roomlink doctor checks that Microsoft can be reached', () => {
         GRAPH_BASE_URL: `http://127.0.0.1:${port}`,
       }),
     );
-    expect(result.code, result.output).toBe(EXIT.microsoft);
+    expect(result.code, result.output).toBe(EXIT.unreachable);
     expect(result.output).toContain('ok    keys');
     expect(result.output).toMatch(
       new RegExp(
@@ -104,7 +104,7 @@ describe('roomlink doctor checks that Microsoft can be reached', () => {
 
   it('names a tenant in MS_AUTHORITY that Microsoft does not know (AADSTS90002)', async () => {
     const result = await doctor(env({ MS_AUTHORITY: `${microsoft.identityBaseUrl}/contoso-typo.example` }));
-    expect(result.code, result.output).toBe(EXIT.microsoft);
+    expect(result.code, result.output).toBe(EXIT.unreachable);
     expect(result.output).toMatch(
       /^FAIL {2}Microsoft sign-in .*: it answered HTTP 400 \(invalid_tenant, AADSTS90002\): the tenant in MS_AUTHORITY does not exist/m,
     );
@@ -119,7 +119,7 @@ describe('roomlink doctor checks that Microsoft can be reached', () => {
     });
     servers.push(proxy.server);
     const result = await doctor(env({ GRAPH_BASE_URL: proxy.url }));
-    expect(result.code, result.output).toBe(EXIT.microsoft);
+    expect(result.code, result.output).toBe(EXIT.unreachable);
     expect(result.output).toMatch(
       /^FAIL {2}Microsoft Graph .*: a request without a token got HTTP 200, where Microsoft Graph answers 401 with its own error: is GRAPH_BASE_URL right, or is a proxy answering\?/m,
     );
@@ -135,7 +135,7 @@ describe('roomlink doctor checks that Microsoft can be reached', () => {
         microsoftTimeoutMs: 300,
       },
     );
-    expect(result.code, result.output).toBe(EXIT.microsoft);
+    expect(result.code, result.output).toBe(EXIT.unreachable);
     expect(result.output).toMatch(/^FAIL {2}Microsoft sign-in .*cannot be reached \(TimeoutError\)/m);
     expect(result.output).toMatch(/^FAIL {2}Microsoft Graph .*cannot be reached \(TimeoutError\)/m);
   });

@@ -40,6 +40,19 @@ export interface RoomInfo {
    * the room takes no host links (`host_link_invalid`).
    */
   readonly checkHostTicket?: (ticket: string) => Promise<HostTicketClaim | null>;
+  /**
+   * Present when the meeting runs on an external media engine: the engine's address for one
+   * participant the join rules admitted (see the `handoff` message). The hub then holds no live room
+   * for it: no lobby, chat or media of its own (the engine's lobby follows the meeting's option).
+   */
+  readonly handOff?: (participant: RoomHandOff) => Promise<string>;
+}
+
+export interface RoomHandOff {
+  readonly role: 'host' | 'guest';
+  readonly name: string;
+  /** When the room's window closes (null: no end known). */
+  readonly closesAt: Date | null;
 }
 
 /** What a valid host link's ticket says. */

@@ -55,6 +55,11 @@ export class SpentTickets {
     this.#until.set(claim.id, claim.expiresAt.getTime());
   }
 
+  /** A join spent `claim` but did not get its host in after all (a hand-off that failed). */
+  unspend(claim: HostTicketClaim): void {
+    this.#until.delete(claim.id);
+  }
+
   /** Forgets the ids of tickets expired at `now` (ms): they are refused as expired anyway. */
   prune(now: number): void {
     for (const [id, until] of this.#until) if (until <= now) this.#until.delete(id);

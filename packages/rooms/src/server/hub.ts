@@ -657,6 +657,7 @@ export class RoomHub {
             ? this.#hostByTicket(peer, claim, now)
             : this.#roleByPin(peer, info, key.pin, tried);
     if (role === null) return;
+    if (info.handOff) return this.#handOff(peer, info.handOff, role, name, claim, timing.closesAt);
     // A guest's ticket never gets a client a host removed or denied back in (nor replaces anyone).
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
     // A guest a host let in from the lobby comes back past it (the ticket says so); one who was
@@ -696,6 +697,42 @@ export class RoomHub {
     // The guest's ticket serves again (see #admit for how far it goes now).
     else if (ticket !== null) peer.rejoin = this.#reuse(this.#guestTickets, ticket, room, peer);
     this.#admit(room, peer);
+  }
+
+  /**
+   * The room runs on an external engine: the participant, admitted by the rules every room follows
+   * (PIN or host link, the window), leaves with the engine's address made for them and their role.
+   * The hub holds no live room for it. A host link is spent once the address is made: a failure
+   * leaves it usable, and a second join with it meanwhile is refused as spent.
+   */
+  async #handOff(
+    peer: Peer,
+    handOff: NonNullable<RoomInfo['handOff']>,
+    role: Role,
+    name: string,
+    claim: HostTicketClaim | null,
+    closesAt: Date | null,
+  ): Promise<void> {
+    if (claim) this.#spentTickets.spend(claim);
+    peer.joining = true;
+    let url: string;
+    try {
+      url = await handOff({ role, name, closesAt });
+    } catch (error) {
+      if (claim) this.#spentTickets.unspend(claim);
+      this.options.logger.warn({ err: describe(error) }, 'room hand-off to its engine failed');
+      return this.#refuse(peer, 'unavailable');
+    } finally {
+      peer.joining = false;
+    }
+    if (peer.state !== 'connecting') {
+      if (claim) this.#spentTickets.unspend(claim);
+      return;
+    }
+    clearTimeout(peer.joinTimer);
+    this.options.metrics.handedOff(role);
+    this.#send(peer, { type: 'handoff', url });
+    this.#drop(peer, CLOSE.normal, 'handed off');
   }
 
   /**

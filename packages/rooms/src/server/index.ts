@@ -5,6 +5,7 @@ export type {
   HostTicketClaim,
   PinFailureLedger,
   RoomDirectory,
+  RoomHandOff,
   RoomInfo,
   RoomPinPolicy,
   RoomPinTake,

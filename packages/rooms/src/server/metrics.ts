@@ -19,6 +19,8 @@ export interface RoomMetrics {
   left(): void;
   refused(reason: RefusalReason | 'wrong_pin'): void;
   connectionRefused(reason: ConnectionRefusal): void;
+  /** A participant admitted to a room that runs on an external engine, and sent there. */
+  handedOff(role: Role): void;
 }
 
 export interface LiveCounts {
@@ -73,6 +75,16 @@ export function createRoomMetrics(registry: Registry | undefined, live: LiveCoun
         registers,
       }),
   );
+  const handOffs = metric(
+    'roomlink_rooms_handoffs_total',
+    () =>
+      new Counter({
+        name: 'roomlink_rooms_handoffs_total',
+        help: 'Participants admitted by the join page and sent to an external media engine, by role',
+        labelNames: ['role'],
+        registers,
+      }),
+  );
   // Bound once, so that a flood of refusals builds no label objects. Every reason is there from the
   // start at 0: a rate() or an alert sees the first refusal as an increase, not as a new series.
   const refusedConnections = new Map(
@@ -123,5 +135,6 @@ export function createRoomMetrics(registry: Registry | undefined, live: LiveCoun
     left: () => leaves.inc(),
     refused: (reason) => refusals.inc({ reason }),
     connectionRefused: (reason) => refusedConnections.get(reason)?.inc(),
+    handedOff: (role) => handOffs.inc({ role }),
   };
 }

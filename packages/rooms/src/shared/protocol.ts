@@ -271,6 +271,12 @@ export type ServerMessage =
       readonly reason: 'cancelled' | 'ended' | 'changed' | 'moved';
       readonly opensAt?: string;
     }
+  /**
+   * The room runs on an external media engine: admitted by the same rules (PIN or host link, the
+   * room's window), the participant goes to `url` (http(s)), the engine's address for them alone,
+   * made for their role. The socket then closes (CLOSE.normal); nothing else follows.
+   */
+  | { readonly type: 'handoff'; readonly url: string }
   | {
       readonly type: 'refused';
       readonly reason: RefusalReason;

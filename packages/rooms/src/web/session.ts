@@ -158,6 +158,9 @@ export class Session {
       case 'joined':
         this.#enterCall(message);
         return;
+      case 'handoff':
+        this.#handOff(message.url);
+        return;
       case 'lobby':
         this.#onLobby(message.waiting);
         return;
@@ -334,6 +337,16 @@ export class Session {
     this.#signalling.close();
     this.#teardown();
     this.hooks.ended(reason, opensAt);
+  }
+
+  /** The room runs on an external engine: the page goes there, its socket and views released first. */
+  #handOff(url: string): void {
+    this.#phase = 'ended';
+    this.#signalling.close();
+    this.#teardown();
+    // Only a web address: a page told to go to javascript: or data: goes nowhere.
+    if (/^https?:\/\//i.test(url)) window.location.assign(url);
+    else this.hooks.refused('unavailable');
   }
 
   #teardown(): void {

@@ -1,6 +1,6 @@
 /**
- * `roomlink doctor`: checks configuration, database, keys and (outside demo mode) that Microsoft can be
- * reached, in that order; it creates nothing.
+ * `roomlink doctor`: checks configuration, database, keys, the room engine when it is an external one,
+ * and (outside demo mode) that Microsoft can be reached, in that order; it creates nothing.
  */
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provider.js';
@@ -11,6 +11,7 @@ import { currentSchema, type KyselyStore, openStore } from '../store/kysely-stor
 import { newerDatabaseMessage, searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
+import { checkRoomEngine } from './engine-check.js';
 import {
   holdsNoRoomlinkTables,
   missingDatabaseMessage,
@@ -26,7 +27,7 @@ import { checkMicrosoft } from './microsoft-check.js';
 export interface DoctorOptions {
   /** The time certificates are checked against (tests). */
   readonly now?: () => Date;
-  /** How long to wait for each of Microsoft's hosts (tests); 10 s by default. */
+  /** How long to wait for each of Microsoft's hosts and the room engine (tests); 10 s by default. */
   readonly microsoftTimeoutMs?: number;
 }
 
@@ -128,16 +129,23 @@ export async function runDoctor(
     await store.close();
   }
 
+  // Demo mode too: a BigBlueButton server is a real one there as well.
+  const engine = await checkRoomEngine(
+    config.rooms.engine,
+    options.microsoftTimeoutMs ? { timeoutMs: options.microsoftTimeoutMs } : {},
+  );
+  if (engine) print(engine.line);
+
   if (config.microsoft === null) {
     print('skip  Microsoft: demo mode signs in against the built-in emulators');
-    return EXIT.ok;
+    return engine?.failed ? EXIT.unreachable : EXIT.ok;
   }
   const microsoft = await checkMicrosoft(
     { baseUrl: config.baseUrl, graphBaseUrl: config.graphBaseUrl, microsoft: config.microsoft },
     options.microsoftTimeoutMs ? { timeoutMs: options.microsoftTimeoutMs } : {},
   );
   for (const line of microsoft.lines) print(line);
-  return microsoft.failed ? EXIT.microsoft : EXIT.ok;
+  return microsoft.failed || engine?.failed ? EXIT.unreachable : EXIT.ok;
 }
 
 function sum(counts: ReadonlyMap<string, number>): number {

@@ -12,8 +12,11 @@ export const EXIT = {
   config: 78,
   database: 69,
   keys: 77,
-  /** `roomlink doctor`: Microsoft's identity platform or Graph cannot be reached or answers wrongly (sysexits' EX_NOHOST). */
-  microsoft: 68,
+  /**
+   * `roomlink doctor`: Microsoft's identity platform or Graph, or the external room engine, cannot be
+   * reached or answers wrongly (sysexits' EX_NOHOST).
+   */
+  unreachable: 68,
 } as const;
 
 export class CliError extends Error {

@@ -24,6 +24,49 @@ describe('configuration', () => {
     );
   });
 
+  it('runs rooms on the built-in service unless BigBlueButton is chosen with its URL and secret', () => {
+    expect(loadConfig({}).rooms.engine).toEqual({ kind: 'builtin' });
+    const c = loadConfig({
+      ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
+      ROOMLINK_BBB_URL: 'https://bbb.contoso.example/bigbluebutton',
+      ROOMLINK_BBB_SECRET: 'a-shared-secret-of-bbb',
+    });
+    expect(c.rooms.engine).toMatchObject({ kind: 'bigbluebutton', secret: 'a-shared-secret-of-bbb' });
+    if (c.rooms.engine.kind !== 'bigbluebutton') throw new Error('unreachable');
+    // Ends with a slash, so that api/<call> resolves below it.
+    expect(c.rooms.engine.url.toString()).toBe('https://bbb.contoso.example/bigbluebutton/');
+    expect(c.rooms.engine.checksum).toBe('sha256');
+
+    const problems = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+      }
+      return [];
+    };
+    expect(problems({ ROOMLINK_ROOM_ENGINE: 'jitsi' })).toEqual([
+      'ROOMLINK_ROOM_ENGINE="jitsi" must be builtin or bigbluebutton',
+    ]);
+    expect(problems({ ROOMLINK_ROOM_ENGINE: 'bigbluebutton' })).toEqual([
+      'ROOMLINK_BBB_URL is required when ROOMLINK_ROOM_ENGINE=bigbluebutton',
+      'ROOMLINK_BBB_SECRET is required when ROOMLINK_ROOM_ENGINE=bigbluebutton',
+    ]);
+    const bad = problems({
+      ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
+      ROOMLINK_BBB_URL: 'ftp://bbb.contoso.example/',
+      ROOMLINK_BBB_SECRET: 'x9Qz',
+      ROOMLINK_BBB_CHECKSUM: 'md5',
+    });
+    expect(bad).toHaveLength(3);
+    expect(bad.join('\n')).not.toContain('x9Qz');
+    expect(bad[2]).toBe('ROOMLINK_BBB_CHECKSUM="md5" must be one of sha1, sha256, sha384, sha512');
+    // Set for an engine that is not chosen: a mistake, said so rather than ignored.
+    expect(problems({ ROOMLINK_BBB_URL: 'https://bbb.contoso.example/bigbluebutton/' })).toEqual([
+      'ROOMLINK_BBB_URL apply only with ROOMLINK_ROOM_ENGINE=bigbluebutton',
+    ]);
+  });
+
   it('names every bad variable in one message, without echoing secrets', () => {
     let error: unknown;
     try {

@@ -19,6 +19,25 @@ export interface MicrosoftConfig {
   readonly authority: URL;
 }
 
+/** The hash BigBlueButton checks API calls with (its `supportedChecksumAlgorithms`). */
+export const BBB_CHECKSUMS = ['sha1', 'sha256', 'sha384', 'sha512'] as const;
+export type BigBlueButtonChecksum = (typeof BBB_CHECKSUMS)[number];
+
+/**
+ * Where new meetings' rooms run: the built-in room service, or an external media engine behind
+ * Roomlink's join page (which still checks PINs and the room's window, then hands the participant
+ * over).
+ */
+export type RoomEngineConfig =
+  | { readonly kind: 'builtin' }
+  | {
+      readonly kind: 'bigbluebutton';
+      /** The server URL `bbb-conf --secret` prints, ending with `/` (its API is at `api/`). */
+      readonly url: URL;
+      readonly secret: string;
+      readonly checksum: BigBlueButtonChecksum;
+    };
+
 export interface Config {
   /** Demo mode: no Microsoft app registration configured; local emulators stand in for Microsoft. */
   readonly demo: boolean;
@@ -65,6 +84,7 @@ export interface Config {
       readonly secret: string;
       readonly ttlSeconds: number;
     } | null;
+    readonly engine: RoomEngineConfig;
   };
   readonly shutdownTimeoutMs: number;
   readonly microsoft: MicrosoftConfig | null;
@@ -125,6 +145,10 @@ export const KNOWN_VARIABLES = [
   'ROOMLINK_TURN_URLS',
   'ROOMLINK_TURN_SECRET',
   'ROOMLINK_TURN_TTL_SECONDS',
+  'ROOMLINK_ROOM_ENGINE',
+  'ROOMLINK_BBB_URL',
+  'ROOMLINK_BBB_SECRET',
+  'ROOMLINK_BBB_CHECKSUM',
   'ROOMLINK_SHUTDOWN_TIMEOUT_MS',
   'MS_CLIENT_ID',
   'MS_CLIENT_SECRET',
@@ -262,6 +286,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('ROOMLINK_TURN_URLS needs ROOMLINK_TURN_SECRET (coturn static-auth-secret)');
   const turnTtl = integer('ROOMLINK_TURN_TTL_SECONDS', 3600, 60, 86_400);
 
+  const engine = parseRoomEngine(value, problems);
+
   const microsoft = parseMicrosoft(value, problems, cwd);
   const graphBaseUrl = absoluteUrl(
     'GRAPH_BASE_URL',
@@ -316,6 +342,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         turnUrls.length > 0 && turnSecret
           ? { urls: turnUrls, secret: turnSecret, ttlSeconds: turnTtl }
           : null,
+      engine,
     },
     shutdownTimeoutMs: integer('ROOMLINK_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     microsoft,
@@ -401,6 +428,51 @@ function withoutVersionSegment(authority: URL): URL {
   const url = new URL(authority);
   url.pathname = authority.pathname.replace(/\/v2\.0$/i, '');
   return url;
+}
+
+function parseRoomEngine(value: (name: string) => string | undefined, problems: string[]): RoomEngineConfig {
+  const kind = value('ROOMLINK_ROOM_ENGINE') ?? 'builtin';
+  const bbbSettings = ['ROOMLINK_BBB_URL', 'ROOMLINK_BBB_SECRET', 'ROOMLINK_BBB_CHECKSUM'];
+  if (kind === 'builtin') {
+    const stray = bbbSettings.filter((name) => value(name) !== undefined);
+    if (stray.length) problems.push(`${stray.join(', ')} apply only with ROOMLINK_ROOM_ENGINE=bigbluebutton`);
+    return { kind: 'builtin' };
+  }
+  if (kind !== 'bigbluebutton') {
+    problems.push(`ROOMLINK_ROOM_ENGINE="${kind}" must be builtin or bigbluebutton`);
+    return { kind: 'builtin' };
+  }
+  const rawUrl = value('ROOMLINK_BBB_URL');
+  let url: URL | undefined;
+  if (rawUrl === undefined)
+    problems.push('ROOMLINK_BBB_URL is required when ROOMLINK_ROOM_ENGINE=bigbluebutton');
+  else {
+    try {
+      url = new URL(rawUrl);
+      if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username)
+        throw new Error('shape');
+      if (!url.pathname.endsWith('/')) url.pathname += '/';
+    } catch {
+      url = undefined;
+      problems.push(
+        `ROOMLINK_BBB_URL="${rawUrl}" must be the http(s) server URL that bbb-conf --secret prints, such as https://bbb.example.com/bigbluebutton/`,
+      );
+    }
+  }
+  const secret = value('ROOMLINK_BBB_SECRET');
+  // Never echoed: it signs every call to the engine.
+  if (secret === undefined)
+    problems.push('ROOMLINK_BBB_SECRET is required when ROOMLINK_ROOM_ENGINE=bigbluebutton');
+  else if (secret.length < 12)
+    problems.push('ROOMLINK_BBB_SECRET is too short to be the secret bbb-conf --secret prints');
+  const rawChecksum = (value('ROOMLINK_BBB_CHECKSUM') ?? 'sha256').toLowerCase();
+  const checksum = (BBB_CHECKSUMS as readonly string[]).includes(rawChecksum)
+    ? (rawChecksum as BigBlueButtonChecksum)
+    : 'sha256';
+  if (checksum !== rawChecksum)
+    problems.push(`ROOMLINK_BBB_CHECKSUM="${rawChecksum}" must be one of ${BBB_CHECKSUMS.join(', ')}`);
+  if (!url || secret === undefined) return { kind: 'builtin' };
+  return { kind: 'bigbluebutton', url, secret, checksum };
 }
 
 function parseMicrosoft(

@@ -3,7 +3,6 @@
  * hour and by `roomlink retention run`), offboarding, export and erasure.
  */
 import pino from 'pino';
-import type { MeetingProvider } from '../domain/meetings/provider.js';
 import { recordedMovedOccurrenceEnd } from '../domain/sync/occurrences.js';
 import { pgBossSchemaFor } from '../graph/index.js';
 import { loggerOptions } from '../observability/logger.js';
@@ -79,7 +78,6 @@ export function createRetention(runtime: Runtime, options: RetentionOptions = {}
     ...(options.batchPolicy ? { batchPolicy: options.batchPolicy } : {}),
     ...(options.onTransaction ? { onTransaction: options.onTransaction } : {}),
   });
-  const providers = new Map<string, MeetingProvider>([[runtime.builtin.id, runtime.builtin]]);
   return {
     job,
     worker: new RetentionWorker(job, { ...options.worker, logger }),
@@ -92,7 +90,7 @@ export function createRetention(runtime: Runtime, options: RetentionOptions = {}
       subjects: subjectRepository,
       audit: meetings,
       meetings: runtime.meetings,
-      providers,
+      providers: runtime.providers,
       cipher: runtime.cipher,
       logger,
       ...(options.beforeErase ? { beforeErase: options.beforeErase } : {}),

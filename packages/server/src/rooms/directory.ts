@@ -57,9 +57,16 @@ export function meetingRoomDirectory(
         language: meeting.options.language ?? tenant?.settings.defaultLanguage ?? 'en',
         checkHostTicket: (ticket: string) => meetings.hostLinks.read(meeting, ticket),
         ...(schedule ? roomPredicate(schedule) : {}),
+        ...handOffOf(meetings, meeting),
       };
     },
   };
+}
+
+/** An external engine's hand-off, when the meeting's provider is one. */
+function handOffOf(meetings: MeetingService, meeting: Meeting): Pick<RoomInfo, 'handOff'> {
+  const handOff = meetings.handOffFor(meeting);
+  return handOff ? { handOff } : {};
 }
 
 /** A series' window as RoomInfo carries it (rooms' room-window.ts reads it). */

@@ -14,6 +14,16 @@ export interface RoomRequest {
   readonly validUntil: Date;
 }
 
+/** One participant Roomlink's join page admitted (PIN or host link, within the room's window). */
+export interface HandOffRequest {
+  readonly role: 'host' | 'guest';
+  /** The display name they typed on the join page. */
+  readonly name: string;
+  readonly options: MeetingOptions;
+  /** When Roomlink's window for the room closes; null when it knows no end (a series' horizon). */
+  readonly closesAt: Date | null;
+}
+
 export interface MeetingProvider {
   /** Folder name = database value = registry key. */
   readonly id: string;
@@ -33,4 +43,10 @@ export interface MeetingProvider {
    * idempotency key won, the session ended meanwhile).
    */
   deleteRoom?(room: RoomDetails, meetingId: string): Promise<void>;
+  /**
+   * Optional capability of an external media engine: the address (http(s)) that takes one
+   * participant, admitted by Roomlink's join page, into the engine's room, starting it if needed.
+   * Without it the built-in room service holds the meeting.
+   */
+  handOff?(room: RoomDetails, participant: HandOffRequest): Promise<string>;
 }

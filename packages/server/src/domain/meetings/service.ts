@@ -13,7 +13,7 @@ import type { Language, TenantSettings } from '../tenants/tenant.js';
 import { HostLinks } from './host-link.js';
 import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
 import { refuseExpired, refuseSeriesWithoutZone, validateTimes, validateTimeZone } from './meeting-rules.js';
-import type { MeetingProvider } from './provider.js';
+import type { HandOffRequest, MeetingProvider } from './provider.js';
 import { type MeetingAccess, sameItemKey } from './reclaim.js';
 import { outlookLimits, type RecurrenceLimits, validateRecurrence } from './recurrence-rules.js';
 import {
@@ -449,6 +449,20 @@ export class MeetingService {
   async findBySlug(slug: string): Promise<Meeting | undefined> {
     const stored = await this.deps.store.meetings.findBySlug(slug);
     return stored && this.#open(stored);
+  }
+
+  /**
+   * How Roomlink's join page hands one admitted participant over to the meeting's external engine
+   * (the provider's handOff, with the meeting's current options); undefined when the built-in room
+   * service holds the meeting.
+   */
+  handOffFor(
+    meeting: Meeting,
+  ): ((participant: Omit<HandOffRequest, 'options'>) => Promise<string>) | undefined {
+    const provider = this.#provider(meeting.provider);
+    const handOff = provider.handOff?.bind(provider);
+    if (!handOff) return undefined;
+    return (participant) => handOff(meeting.room, { ...participant, options: meeting.options });
   }
 
   languageOf(meeting: Meeting, settings: TenantSettings): Language {

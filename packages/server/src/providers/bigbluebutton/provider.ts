@@ -1,0 +1,123 @@
+/**
+ * BigBlueButton as a meeting provider, for meetings larger than a peer-to-peer mesh holds. The join
+ * link stays Roomlink's own (`/m/<slug>`): its join page checks the PIN or host link and the room's
+ * window as for a built-in room, then hands the participant over with a signed `join` address.
+ * The engine's meeting is created only then (BigBlueButton's `create` is idempotent while the
+ * meeting exists), so moves and option changes need no call to it. It learns no title, organizer or
+ * time: the meeting's name is neutral, and its id random (`providerRef`).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { RoomCodes, RoomDetails } from '../../domain/meetings/meeting.js';
+import type { HandOffRequest, MeetingProvider, RoomRequest } from '../../domain/meetings/provider.js';
+import { BuiltinProvider } from '../builtin/provider.js';
+import { type BigBlueButtonApi, BigBlueButtonError } from './api-client.js';
+
+export interface BigBlueButtonProviderOptions {
+  /** Roomlink's own base URL: join links point at its join page. */
+  readonly baseUrl: URL;
+  readonly api: BigBlueButtonApi;
+  /** The shared secret: the meeting's passwords are derived from it (see #passwords). */
+  readonly secret: string;
+  readonly now?: () => Date;
+}
+
+/** What BigBlueButton shows as the meeting's name (never the subject: see above). */
+export const ENGINE_MEETING_NAME = 'Roomlink meeting';
+
+export class BigBlueButtonProvider implements MeetingProvider {
+  readonly id = 'bigbluebutton';
+
+  /** Slug, conference id and PINs are made and checked as for a built-in room. */
+  readonly #codes: BuiltinProvider;
+  readonly #now: () => Date;
+
+  constructor(private readonly options: BigBlueButtonProviderOptions) {
+    // No SIP address or dial-in line: those reach the built-in service's gateway, not this engine.
+    this.#codes = new BuiltinProvider({ baseUrl: options.baseUrl, sipDomain: null, dialInNumber: null });
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async createRoom(request: RoomRequest): Promise<RoomDetails> {
+    const room = await this.#codes.createRoom(request);
+    // 128 random bits: the engine's meeting id is a bearer name there, as the slug is here.
+    return this.describeRoom({ ...room, providerRef: `rl-${randomBytes(16).toString('base64url')}` });
+  }
+
+  describeRoom(codes: RoomCodes): RoomDetails {
+    return this.#codes.describeRoom(codes);
+  }
+
+  updateRoom(room: RoomDetails, request: RoomRequest): Promise<RoomDetails> {
+    return this.#codes.updateRoom(room, request);
+  }
+
+  /** Ends the engine's meeting if it runs; one that never started or already ended is done. */
+  async cancelRoom(room: RoomDetails): Promise<void> {
+    try {
+      const meetingID = engineMeetingId(room);
+      // Servers before 3.0 still ask for the moderator password on `end`.
+      await this.options.api.call('end', { meetingID, password: this.#passwords(meetingID).moderatorPW });
+    } catch (error) {
+      if (!(error instanceof BigBlueButtonError && error.code === 'notFound')) throw error;
+    }
+  }
+
+  deleteRoom(room: RoomDetails): Promise<void> {
+    return this.cancelRoom(room);
+  }
+
+  async handOff(room: RoomDetails, participant: HandOffRequest): Promise<string> {
+    const meetingID = engineMeetingId(room);
+    const created = await this.options.api.call('create', {
+      meetingID,
+      name: ENGINE_MEETING_NAME,
+      ...this.#passwords(meetingID),
+      // Audio, video and chat are never stored: no recording, nor a way to start one.
+      record: 'false',
+      autoStartRecording: 'false',
+      allowStartStopRecording: 'false',
+      guestPolicy: participant.options.lobby ? 'ASK_MODERATOR' : 'ALWAYS_ACCEPT',
+      // Leaving, and a join address that fails (the meeting ended meanwhile), come back to the join
+      // page, which says why.
+      logoutURL: room.joinUrl,
+      // The engine ends the meeting when Roomlink's window closes, as a built-in room would.
+      duration: String(durationMinutes(participant.closesAt, this.#now())),
+    });
+    const createTime = typeof created.createTime === 'string' ? created.createTime : undefined;
+    return this.options.api.signedUrl('join', {
+      fullName: participant.name,
+      meetingID,
+      role: participant.role === 'host' ? 'MODERATOR' : 'VIEWER',
+      // Guests wait in the engine's lobby when the meeting has one (its guestPolicy).
+      ...(participant.role === 'guest' ? { guest: 'true' } : {}),
+      // Binds the address to this run of the meeting: it cannot reopen a later one.
+      ...(createTime ? { createTime } : {}),
+      redirect: 'true',
+    });
+  }
+
+  /**
+   * The meeting's passwords, derived from the shared secret rather than stored: every `create` sends
+   * the same ones (BigBlueButton refuses a second create with other passwords as idNotUnique), and
+   * `end` can name the moderator's. Participants never see them: `join` names a role instead.
+   */
+  #passwords(meetingID: string): { moderatorPW: string; attendeePW: string } {
+    const derive = (role: string) =>
+      createHmac('sha256', this.options.secret)
+        .update(`${role}\n${meetingID}`)
+        .digest('base64url')
+        .slice(0, 22);
+    return { moderatorPW: derive('moderator'), attendeePW: derive('attendee') };
+  }
+}
+
+function engineMeetingId(room: RoomDetails): string {
+  if (!room.providerRef) throw new Error('a BigBlueButton room without its engine meeting id');
+  return room.providerRef;
+}
+
+/** Whole minutes from now to `closesAt` (at least 1); 0, BigBlueButton's "no limit", when unknown. */
+export function durationMinutes(closesAt: Date | null, now: Date): number {
+  if (closesAt === null) return 0;
+  return Math.max(1, Math.ceil((closesAt.getTime() - now.getTime()) / 60_000));
+}
