@@ -2,7 +2,8 @@
  * Rooms on BigBlueButton (ROOMLINK_ROOM_ENGINE=bigbluebutton), against the BigBlueButton API
  * emulator over real HTTP, on every dialect: new meetings' rooms go to the engine, the join page's
  * rules still decide who gets in and as what, the engine learns no title and records nothing, and a
- * cancellation ends its meeting. One test drives the real join page in Chromium to the engine.
+ * cancellation ends its meeting. One test drives the real join page in Chromium to the engine (its
+ * form asks for no camera or microphone there: the engine's page will).
  */
 import { type RunningBigBlueButtonEmulator, startBigBlueButtonEmulator } from '@roomlink/emulators';
 import { createRooms } from '@roomlink/rooms';
@@ -189,7 +190,18 @@ for (const dialect of DIALECTS) {
         ]);
         try {
           const page = await chromium.context.newPage();
+          // Counts the page's camera and microphone requests.
+          await page.addInitScript(`(() => {
+            window.__mediaRequests = 0;
+            const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+            navigator.mediaDevices.getUserMedia = (c) => { window.__mediaRequests++; return original(c); };
+          })()`);
           await page.goto(meeting.joinUrl);
+          await page.getByLabel('Your name').waitFor({ state: 'visible' });
+          // The engine's page asks for camera and microphone: this one neither asks nor shows a preview.
+          expect(await page.locator('#preview').isHidden()).toBe(true);
+          expect(await page.locator('#devices').isHidden()).toBe(true);
+          expect(await page.evaluate('window.__mediaRequests')).toBe(0);
           await page.getByLabel('Your name').fill('Hana');
           await page.getByLabel(/PIN/).fill(meeting.hostPin);
           await page.getByRole('button', { name: 'Join', exact: true }).click();

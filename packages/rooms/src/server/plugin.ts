@@ -247,6 +247,7 @@ function roomStatus(room: RoomInfo, config: ResolvedRoomsOptions): RoomStatus {
     ...(timing.state === 'not_yet_open' && timing.opensAt ? { opensAt: timing.opensAt.toISOString() } : {}),
     guestPinRequired: room.guestPin !== null,
     lobby: room.lobby,
+    ...(room.handOff ? { external: true } : {}),
   };
 }
 
@@ -261,6 +262,7 @@ const ROOM_STATUS_SCHEMA = {
     opensAt: { type: 'string', format: 'date-time' },
     guestPinRequired: { type: 'boolean' },
     lobby: { type: 'boolean' },
+    external: { type: 'boolean' },
   },
 } as const;
 

@@ -309,6 +309,11 @@ export type RoomStatus =
       readonly opensAt?: string;
       readonly guestPinRequired: boolean;
       readonly lobby: boolean;
+      /**
+       * True when the room runs on an external media engine (see `handoff`): the page asks for no
+       * camera or microphone, which the engine's own page will.
+       */
+      readonly external?: boolean;
     }
   | { readonly state: 'closed' | 'cancelled' };
 

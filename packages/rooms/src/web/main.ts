@@ -67,6 +67,7 @@ const el = {
   languageSwitch: byId<HTMLAnchorElement>('language-switch'),
   messageText: byId('message-text'),
   messageAction: byId<HTMLButtonElement>('message-action'),
+  previewPanel: byId('preview'),
   preview: byId<HTMLVideoElement>('preview-video'),
   previewMic: byId<HTMLButtonElement>('preview-mic'),
   previewCam: byId<HTMLButtonElement>('preview-cam'),
@@ -291,7 +292,7 @@ function typedPin(): string {
 function showStatus(status: StatusResult): void {
   switch (status.state) {
     case 'open':
-      void showPrejoin(status.guestPinRequired, status.lobby);
+      void showPrejoin(status.guestPinRequired, status.lobby, status.external === true);
       return;
     case 'not_yet_open':
       showNotYetOpen(status.opensAt);
@@ -336,7 +337,7 @@ function showMessage(text: string, actionLabel?: string, action?: () => void): v
   focusHeading('view-message');
 }
 
-async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<void> {
+async function showPrejoin(guestPinRequired: boolean, lobby: boolean, external = false): Promise<void> {
   window.clearTimeout(openTimer);
   opening = null;
   pinRules = { guestPinRequired, lobby };
@@ -346,9 +347,12 @@ async function showPrejoin(guestPinRequired: boolean, lobby: boolean): Promise<v
   brokenHostLink = false;
   setJoining(false);
   el.prejoinGrid.insertBefore(el.devices, el.joinError);
+  // A room on an external engine: its own page asks for camera and microphone, not this one.
+  el.previewPanel.hidden = external;
+  el.devices.hidden = external;
   showView('view-prejoin');
   (el.name.value ? el.joinButton : el.name).focus();
-  if (!mediaStarted) {
+  if (!mediaStarted && !external) {
     mediaStarted = true;
     const got = await media.start();
     el.mediaNotice.hidden = got.audio || got.video;

@@ -7,17 +7,16 @@ import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provide
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
-import { currentSchema, type KyselyStore, openStore } from '../store/kysely-store.js';
+import { type KyselyStore, openStore } from '../store/kysely-store.js';
 import { newerDatabaseMessage, searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
 import { demoLeftoversMessage, demoTenantsLeft } from './demo-leftovers.js';
 import { checkRoomEngine } from './engine-check.js';
 import {
   holdsNoRoomlinkTables,
+  migrationState,
   missingDatabaseMessage,
   missingSqliteDatabase,
-  newerMigrations,
-  pendingMigrations,
   tablesInSchema,
 } from './existing-database.js';
 import { EXIT } from './exit.js';
@@ -70,10 +69,8 @@ export async function runDoctor(
     // Migrations would fail there: say so now, not at the first start.
     const searchPath = await searchPathProblem(store.db);
     if (searchPath !== undefined) throw new Error(searchPath);
-    const schema = await currentSchema(store.db, store.dialect);
-    const pending = await pendingMigrations(store);
+    const { schema, pending, newer } = await migrationState(store);
     // The server would refuse to start on it (migrateToLatest).
-    const newer = await newerMigrations(store);
     if (newer.length > 0) throw new Error(newerDatabaseMessage(newer));
     // The server would refuse to start on it (cli/demo-leftovers.ts); a database without the
     // tenants table yet holds none.

@@ -90,19 +90,28 @@ export async function requireExistingDatabase(databaseUrl: string): Promise<void
   }
 }
 
-/** Migrations the database records that this version does not know (a newer Roomlink's). Read only. */
-export async function newerMigrations(store: KyselyStore): Promise<string[]> {
-  const schema = await currentSchema(store.db, store.dialect);
-  return retryWhileSchemasVanish(() => unknownAppliedMigrations(store.db, schema));
+/** Where a database stands against this version's migrations (read only: nothing is created). */
+export interface MigrationState {
+  /** PostgreSQL's current schema, where the bookkeeping tables are; undefined on SQLite. */
+  readonly schema: string | undefined;
+  /** Migrations the database has not had yet. */
+  readonly pending: string[];
+  /** Migrations a newer Roomlink applied, which this one does not know (see unknownAppliedMigrations). */
+  readonly newer: string[];
 }
 
-/** Migrations the database has not had yet (read only: Kysely's getMigrations creates nothing). */
-export async function pendingMigrations(store: KyselyStore): Promise<string[]> {
+export async function migrationState(store: KyselyStore): Promise<MigrationState> {
   const schema = await currentSchema(store.db, store.dialect);
+  // Kysely's getMigrations creates nothing.
   const migrations = await retryWhileSchemasVanish(() =>
     roomlinkMigrator(store.db, schema ? { schema } : {}).getMigrations(),
   );
-  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const newer = await retryWhileSchemasVanish(() => unknownAppliedMigrations(store.db, schema));
+  return {
+    schema,
+    pending: migrations.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    newer,
+  };
 }
 
 /**
@@ -138,10 +147,10 @@ export async function requireMigratedDatabase(store: KyselyStore): Promise<void>
     // Without a schema to look in, Kysely would find another schema's bookkeeping tables.
     const searchPath = await searchPathProblem(store.db);
     if (searchPath !== undefined) throw new CliError(`${searchPath}; nothing was changed`, EXIT.database);
-    const schema = await currentSchema(store.db, store.dialect);
-    if (schema) where = `${where}, schema ${schema}`;
-    pending = await pendingMigrations(store);
-    const newer = await newerMigrations(store);
+    const state = await migrationState(store);
+    if (state.schema) where = `${where}, schema ${state.schema}`;
+    pending = state.pending;
+    const newer = state.newer;
     if (newer.length > 0)
       throw new CliError(`${newerDatabaseMessage(newer)} (${where}); nothing was changed`, EXIT.database);
   } catch (error) {
