@@ -168,6 +168,22 @@ for (const dialect of DIALECTS) {
       expect(after).toContainEqual(expect.objectContaining({ type: 'refused', reason: 'cancelled' }));
     });
 
+    it('ends the engine meeting when the meeting is deleted, with one end call', async () => {
+      const meeting = await create({ guestPin: false, lobby: false });
+      const host = await enter(meeting.joinUrl, 'Hana', meeting.hostPin);
+      expect((await fetch(host.find((m) => m.type === 'handoff')?.url as string)).status).toBe(200);
+      const engine = bbb.emulator.meetings().at(-1);
+      bbb.emulator.clearRequests();
+
+      const deleted = await fetch(`${t.url}/api/v1/meetings/${meeting.id}`, {
+        method: 'DELETE',
+        headers: organizer,
+      });
+      expect(deleted.status).toBe(204);
+      expect(bbb.emulator.meeting(engine?.meetingID ?? '')).toMatchObject({ running: false, ended: true });
+      expect(bbb.emulator.requests().map((r) => r.call)).toEqual(['end']);
+    });
+
     it('refuses as unavailable, and hands nothing over, when the engine refuses the call', async () => {
       const meeting = await create({ guestPin: false, lobby: false });
       await bbb.close();

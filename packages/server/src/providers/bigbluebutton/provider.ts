@@ -51,7 +51,10 @@ export class BigBlueButtonProvider implements MeetingProvider {
     return this.#codes.updateRoom(room, request);
   }
 
-  /** Ends the engine's meeting if it runs; one that never started or already ended is done. */
+  /**
+   * Ends the engine's meeting if it runs; one that never started or already ended is done. A deleted
+   * meeting is cancelled first, so no deleteRoom is needed: nothing else of it is kept there.
+   */
   async cancelRoom(room: RoomDetails): Promise<void> {
     try {
       const meetingID = engineMeetingId(room);
@@ -60,10 +63,6 @@ export class BigBlueButtonProvider implements MeetingProvider {
     } catch (error) {
       if (!(error instanceof BigBlueButtonError && error.code === 'notFound')) throw error;
     }
-  }
-
-  deleteRoom(room: RoomDetails): Promise<void> {
-    return this.cancelRoom(room);
   }
 
   async handOff(room: RoomDetails, participant: HandOffRequest): Promise<string> {
