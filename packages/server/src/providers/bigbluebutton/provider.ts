@@ -3,8 +3,9 @@
  * link stays Roomlink's own (`/m/<slug>`): its join page checks the PIN or host link and the room's
  * window as for a built-in room, then hands the participant over with a signed `join` address.
  * The engine's meeting is created only then (BigBlueButton's `create` is idempotent while the
- * meeting exists), so moves and option changes need no call to it. It learns no title, organizer or
- * time: the meeting's name is neutral, and its id random (`providerRef`).
+ * meeting exists), so moves and option changes need no call to it. It learns no title or organizer
+ * (the meeting's name is neutral, its id random: `providerRef`) and, of the times, only when the
+ * room closes.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { RoomCodes, RoomDetails } from '../../domain/meetings/meeting.js';
