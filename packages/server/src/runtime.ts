@@ -16,8 +16,9 @@ import { MeetingService } from './domain/meetings/service.js';
 import { recordedMovedOccurrenceEnd } from './domain/sync/occurrences.js';
 import { createMetrics, type HttpMetrics } from './observability/metrics.js';
 import { BigBlueButtonApi } from './providers/bigbluebutton/api-client.js';
-import { BigBlueButtonProvider } from './providers/bigbluebutton/provider.js';
+import { BIGBLUEBUTTON_PROVIDER_ID, BigBlueButtonProvider } from './providers/bigbluebutton/provider.js';
 import { BuiltinProvider } from './providers/builtin/provider.js';
+import { BuiltinStandIn } from './providers/builtin/stand-in.js';
 import { type KyselyStore, openStore } from './store/kysely-store.js';
 import { storeMetrics } from './store/metrics.js';
 import { kyselySyncStore } from './store/repositories/sync-state.js';
@@ -30,7 +31,10 @@ export interface Runtime {
   readonly cipher: EnvelopeCipher;
   readonly meetings: MeetingService;
   readonly builtin: BuiltinProvider;
-  /** Every meeting platform this process serves, by id: the built-in one, and the configured engine. */
+  /**
+   * Every meeting platform this process serves, by id: the built-in one, the configured engine, and
+   * stand-ins holding the rooms of engines no longer configured.
+   */
   readonly providers: ReadonlyMap<string, MeetingProvider>;
   /**
    * Room lifecycle events for the room service, with the room's slug: `cancelled`, and `changed`
@@ -155,16 +159,21 @@ export async function createRuntime(
   const cipher = new EnvelopeCipher(store.tenantKeys, keyProvider);
   const roomEvents = new EventEmitter<RoomEvents>();
   const meetingEvents = new EventEmitter<MeetingEvents>();
+  const onCancel = (slug: string) => roomEvents.emit('cancelled', slug);
   const builtin = new BuiltinProvider({
     baseUrl: config.baseUrl,
     sipDomain: config.rooms.sipDomain,
     dialInNumber: config.rooms.dialInNumber,
-    onCancel: (slug) => roomEvents.emit('cancelled', slug),
+    onCancel,
   });
   const engine = engineProvider(config);
   // The built-in service stays registered beside an engine: meetings made before it still open.
   const providers = new Map<string, MeetingProvider>([[builtin.id, builtin]]);
   if (engine) providers.set(engine.id, engine);
+  // And an engine's rooms stay readable and joinable once it is no longer configured: held here.
+  for (const id of ENGINE_PROVIDER_IDS) {
+    if (!providers.has(id)) providers.set(id, new BuiltinStandIn(id, { baseUrl: config.baseUrl, onCancel }));
+  }
   const meetings = new MeetingService({
     store,
     cipher,
@@ -175,7 +184,8 @@ export async function createRuntime(
       closeAfterMinutes: config.rooms.closeAfterMinutes,
     },
     onUpdated: (meeting) => {
-      if (meeting.provider === builtin.id) roomEvents.emit('changed', meeting.room.slug);
+      // Rooms the built-in service holds (its own, and a stand-in's) are checked again at once.
+      if (!providers.get(meeting.provider)?.handOff) roomEvents.emit('changed', meeting.room.slug);
     },
     onReclaimed: (userId) => meetingEvents.emit('reclaimed', userId),
     movedOccurrenceEnd: recordedMovedOccurrenceEnd(kyselySyncStore(store.db).occurrences, cipher),
@@ -202,6 +212,9 @@ export async function createRuntime(
   };
 }
 
+/** Every external media engine Roomlink can run rooms on (ROOMLINK_ROOM_ENGINE), by provider id. */
+const ENGINE_PROVIDER_IDS = [BIGBLUEBUTTON_PROVIDER_ID] as const;
+
 /** The external media engine new meetings run on, when one is configured (ROOMLINK_ROOM_ENGINE). */
 function engineProvider(config: Config): MeetingProvider | undefined {
   const engine = config.rooms.engine;
@@ -209,7 +222,6 @@ function engineProvider(config: Config): MeetingProvider | undefined {
   return new BigBlueButtonProvider({
     baseUrl: config.baseUrl,
     api: new BigBlueButtonApi({ url: engine.url, secret: engine.secret, checksum: engine.checksum }),
-    secret: engine.secret,
   });
 }
 

@@ -41,7 +41,7 @@ describe('roomlink doctor checks the BigBlueButton server', () => {
         ...overrides,
       },
       (line) => lines.push(line),
-      { microsoftTimeoutMs: 2_000 },
+      { networkTimeoutMs: 2_000 },
     );
     return { code, output: lines.join('\n') };
   };
@@ -83,5 +83,20 @@ describe('roomlink doctor checks the BigBlueButton server', () => {
     expect(result.output).toMatch(
       /^FAIL {2}BigBlueButton .*: ECONNREFUSED: the server needs outbound HTTP\(S\) to it/m,
     );
+  });
+
+  it('says how long it waited when the server takes the request and never answers', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const result = await doctor({ ROOMLINK_BBB_URL: `http://127.0.0.1:${port}/bigbluebutton/` });
+      expect(result.code, result.output).toBe(EXIT.unreachable);
+      // The timeout doctor was given (2 s here), not the default 10 s.
+      expect(result.output).toMatch(/^FAIL {2}BigBlueButton .*: no answer within 2 s$/m);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

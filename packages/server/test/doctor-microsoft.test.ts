@@ -132,7 +132,7 @@ describe('roomlink doctor checks that Microsoft can be reached', () => {
     const result = await doctor(
       env({ MS_AUTHORITY: `${silent.url}/organizations`, GRAPH_BASE_URL: silent.url }),
       {
-        microsoftTimeoutMs: 300,
+        networkTimeoutMs: 300,
       },
     );
     expect(result.code, result.output).toBe(EXIT.unreachable);

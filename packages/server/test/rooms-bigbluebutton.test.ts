@@ -8,9 +8,11 @@
 import { type RunningBigBlueButtonEmulator, startBigBlueButtonEmulator } from '@roomlink/emulators';
 import { createRooms } from '@roomlink/rooms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppPlugin } from '../src/app.js';
 import { meetingRoomDirectory } from '../src/rooms/directory.js';
+import type { Runtime } from '../src/runtime.js';
 import { launchChromium } from './support/chromium.js';
-import { DIALECTS, dialectAvailability } from './support/databases.js';
+import { createTestDatabase, DIALECTS, dialectAvailability } from './support/databases.js';
 import { sessionHeader, startTestApp, type TestApp } from './support/harness.js';
 import { participant } from './support/room-client.js';
 
@@ -230,5 +232,113 @@ for (const dialect of DIALECTS) {
         }
       },
     );
+  });
+
+  describe.skipIf(skip)(`rooms of an engine no longer configured (${label})`, () => {
+    it('keeps its meetings readable, changeable and joinable, held by the built-in room service', async () => {
+      const bbb = await startBigBlueButtonEmulator({ secret: SECRET });
+      const database = await createTestDatabase(dialect);
+      const features = async (runtime: Runtime): Promise<{ plugins: AppPlugin[] }> => {
+        const rooms = createRooms({
+          directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
+        });
+        // As the server wires it (features.ts): a change applies to the live room at once.
+        runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
+        return { plugins: [(app) => rooms.register(app)] };
+      };
+      try {
+        const before = await startTestApp(dialect, {
+          database,
+          realBaseUrl: true,
+          env: {
+            ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
+            ROOMLINK_BBB_URL: bbb.baseUrl,
+            ROOMLINK_BBB_SECRET: SECRET,
+          },
+        });
+        // The same master keys: the second server reads the first one's rows.
+        const keys = { ROOMLINK_MASTER_KEYS: before.env.ROOMLINK_MASTER_KEYS as string };
+        let created: Created;
+        try {
+          const res = await fetch(`${before.url}/api/v1/meetings`, {
+            method: 'POST',
+            headers: { ...organizer, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              subject: SUBJECT,
+              start: new Date(Date.now() - 5 * MINUTE).toISOString(),
+              end: new Date(Date.now() + 55 * MINUTE).toISOString(),
+              options: { guestPin: true, lobby: false },
+            }),
+          });
+          expect(res.status).toBe(201);
+          created = (await res.json()) as Created;
+        } finally {
+          await before.close();
+        }
+
+        // Back to the built-in engine, the BigBlueButton variables gone; a SIP gateway configured now.
+        const after = await startTestApp(dialect, {
+          database,
+          realBaseUrl: true,
+          env: { ...keys, ROOMLINK_SIP_DOMAIN: 'sip.roomlink.test' },
+          features,
+        });
+        try {
+          const url = `${after.url}/api/v1/meetings/${created.id}`;
+          const read = await fetch(url, { headers: organizer });
+          expect(read.status).toBe(200);
+          const meeting = (await read.json()) as Created;
+          // The invitation already sent stays true: same link, same PINs, still no SIP or dial-in.
+          const slug = created.joinUrl.split('/m/')[1] as string;
+          expect(meeting).toMatchObject({
+            joinUrl: `${after.url}/m/${slug}`,
+            hostPin: created.hostPin,
+            guestPin: created.guestPin,
+            sipUri: null,
+            dialIn: null,
+          });
+          // The built-in room service holds the meeting now: the host joins it there.
+          bbb.emulator.clearRequests();
+          const signal = `${after.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`;
+          const join = async () => {
+            const host = await participant(signal);
+            host.send({ type: 'join', name: 'Hana', pin: created.hostPin });
+            return host;
+          };
+          const host = await join();
+          expect(await host.next('joined')).toMatchObject({ role: 'host' });
+          expect(host.received.map((m) => m.type)).not.toContain('handoff');
+
+          // A move applies to the room under way at once, as to a built-in room's.
+          const moved = await fetch(url, {
+            method: 'PATCH',
+            headers: { ...organizer, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              subject: 'Merger talks, moved',
+              start: new Date(Date.now() + 24 * 60 * MINUTE).toISOString(),
+              end: new Date(Date.now() + 25 * 60 * MINUTE).toISOString(),
+            }),
+          });
+          expect(moved.status).toBe(200);
+          expect(await host.next('closed')).toMatchObject({ type: 'closed', reason: 'moved' });
+          await host.closed;
+
+          // Cancelled, it refuses entry; the engine was asked nothing throughout.
+          const cancelled = await fetch(`${url}/cancel`, { method: 'POST', headers: organizer });
+          expect(cancelled.status).toBe(200);
+          const late = await join();
+          await late.closed;
+          expect(late.received).toContainEqual(
+            expect.objectContaining({ type: 'refused', reason: 'cancelled' }),
+          );
+          expect(bbb.emulator.requests()).toEqual([]);
+        } finally {
+          await after.close();
+        }
+      } finally {
+        await database.drop();
+        await bbb.close();
+      }
+    });
   });
 }

@@ -26,8 +26,8 @@ import { checkMicrosoft } from './microsoft-check.js';
 export interface DoctorOptions {
   /** The time certificates are checked against (tests). */
   readonly now?: () => Date;
-  /** How long to wait for each of Microsoft's hosts and the room engine (tests); 10 s by default. */
-  readonly microsoftTimeoutMs?: number;
+  /** How long to wait for each host doctor reaches (Microsoft's, the room engine); 10 s by default. */
+  readonly networkTimeoutMs?: number;
 }
 
 export async function runDoctor(
@@ -126,11 +126,9 @@ export async function runDoctor(
     await store.close();
   }
 
+  const reach = options.networkTimeoutMs ? { timeoutMs: options.networkTimeoutMs } : {};
   // Demo mode too: a BigBlueButton server is a real one there as well.
-  const engine = await checkRoomEngine(
-    config.rooms.engine,
-    options.microsoftTimeoutMs ? { timeoutMs: options.microsoftTimeoutMs } : {},
-  );
+  const engine = await checkRoomEngine(config.rooms.engine, reach);
   if (engine) print(engine.line);
 
   if (config.microsoft === null) {
@@ -139,7 +137,7 @@ export async function runDoctor(
   }
   const microsoft = await checkMicrosoft(
     { baseUrl: config.baseUrl, graphBaseUrl: config.graphBaseUrl, microsoft: config.microsoft },
-    options.microsoftTimeoutMs ? { timeoutMs: options.microsoftTimeoutMs } : {},
+    reach,
   );
   for (const line of microsoft.lines) print(line);
   return microsoft.failed || engine?.failed ? EXIT.unreachable : EXIT.ok;

@@ -22,20 +22,22 @@ export async function checkRoomEngine(
   // The built-in room service runs in this process: nothing to reach.
   if (engine.kind === 'builtin') return null;
   const label = `BigBlueButton (ROOMLINK_BBB_URL ${engine.url})`;
-  const api = new BigBlueButtonApi({ ...engine, timeoutMs: options.timeoutMs ?? TIMEOUT_MS });
+  const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
+  const api = new BigBlueButtonApi({ ...engine, timeoutMs });
   try {
     await api.call('isMeetingRunning', { meetingID: `rl-doctor-${randomBytes(8).toString('hex')}` });
     return { line: `ok    ${label}: takes signed calls (${engine.checksum})`, failed: false };
   } catch (error) {
-    return { line: `FAIL  ${label}: ${reason(error)}`, failed: true };
+    return { line: `FAIL  ${label}: ${reason(error, timeoutMs)}`, failed: true };
   }
 }
 
-function reason(error: unknown): string {
+function reason(error: unknown, timeoutMs: number): string {
   if (error instanceof BigBlueButtonError && error.code === 'checksumError')
     return `it refused the call's checksum: ROOMLINK_BBB_SECRET is not its shared secret (bbb-conf --secret), or ROOMLINK_BBB_CHECKSUM is not in its supportedChecksumAlgorithms`;
   if (error instanceof BigBlueButtonError) return `it answered FAILED (${error.code})`;
-  if (error instanceof Error && error.name === 'TimeoutError') return 'no answer within 10 s';
+  if (error instanceof Error && error.name === 'TimeoutError')
+    return `no answer within ${timeoutMs / 1000} s`;
   // fetch says only "fetch failed"; why is in its cause (ECONNREFUSED, ENOTFOUND, a TLS error …).
   const cause =
     error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;

@@ -3,7 +3,7 @@
  * where the hash (hex) is taken of the call's name, the query string as sent and the shared secret,
  * and every answer is XML under <response> with a <returncode> of SUCCESS or FAILED.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import type { BigBlueButtonChecksum } from '../../config/config.js';
 
@@ -53,6 +53,14 @@ export class BigBlueButtonApi {
       .digest('hex');
     const url = new URL(`api/${call}`, this.options.url);
     return `${url.toString()}?${query}${query ? '&' : ''}checksum=${checksum}`;
+  }
+
+  /**
+   * A value only holders of the shared secret can compute (HMAC-SHA-256, base64url), for what must
+   * match across calls and processes without being stored: the meeting passwords.
+   */
+  keyedDigest(text: string): string {
+    return createHmac('sha256', this.options.secret).update(text).digest('base64url');
   }
 
   /** The <response> element's children as strings; a FAILED answer throws BigBlueButtonError. */

@@ -7,7 +7,7 @@
  * (the meeting's name is neutral, its id random: `providerRef`) and, of the times, only when the
  * room closes.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { RoomCodes, RoomDetails } from '../../domain/meetings/meeting.js';
 import type { HandOffRequest, MeetingProvider, RoomRequest } from '../../domain/meetings/provider.js';
 import { BuiltinProvider } from '../builtin/provider.js';
@@ -17,16 +17,17 @@ export interface BigBlueButtonProviderOptions {
   /** Roomlink's own base URL: join links point at its join page. */
   readonly baseUrl: URL;
   readonly api: BigBlueButtonApi;
-  /** The shared secret: the meeting's passwords are derived from it (see #passwords). */
-  readonly secret: string;
   readonly now?: () => Date;
 }
+
+/** The provider id stored with the meetings whose rooms run on BigBlueButton. */
+export const BIGBLUEBUTTON_PROVIDER_ID = 'bigbluebutton';
 
 /** What BigBlueButton shows as the meeting's name (never the subject: see above). */
 export const ENGINE_MEETING_NAME = 'Roomlink meeting';
 
 export class BigBlueButtonProvider implements MeetingProvider {
-  readonly id = 'bigbluebutton';
+  readonly id = BIGBLUEBUTTON_PROVIDER_ID;
 
   /** Slug, conference id and PINs are made and checked as for a built-in room. */
   readonly #codes: BuiltinProvider;
@@ -102,11 +103,7 @@ export class BigBlueButtonProvider implements MeetingProvider {
    * `end` can name the moderator's. Participants never see them: `join` names a role instead.
    */
   #passwords(meetingID: string): { moderatorPW: string; attendeePW: string } {
-    const derive = (role: string) =>
-      createHmac('sha256', this.options.secret)
-        .update(`${role}\n${meetingID}`)
-        .digest('base64url')
-        .slice(0, 22);
+    const derive = (role: string) => this.options.api.keyedDigest(`${role}\n${meetingID}`).slice(0, 22);
     return { moderatorPW: derive('moderator'), attendeePW: derive('attendee') };
   }
 }
