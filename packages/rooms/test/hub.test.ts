@@ -110,6 +110,7 @@ function newHub(maxParticipants = 6, turn?: TurnOptions, overrides: Partial<HubO
       refused: () => undefined,
       connectionRefused: () => undefined,
       handedOff: () => undefined,
+      engineCallEnded: () => undefined,
     },
     now: () => new Date(now),
     logger: { debug: () => undefined, warn: () => undefined },
@@ -557,6 +558,7 @@ describe('peeking at the admission of a new connection', () => {
         refused: () => undefined,
         connectionRefused: (reason) => refusals.push(reason),
         handedOff: () => undefined,
+        engineCallEnded: () => undefined,
       },
     });
   }
@@ -1373,6 +1375,7 @@ describe('host links', () => {
           refused: () => undefined,
           connectionRefused: () => undefined,
           handedOff: () => undefined,
+          engineCallEnded: () => undefined,
         };
         return { counted, metrics };
       }
@@ -2313,6 +2316,7 @@ describe('rooms on an external engine', () => {
         refused: () => undefined,
         connectionRefused: () => undefined,
         handedOff: (role) => handedOff.push(role),
+        engineCallEnded: () => undefined,
       },
     });
     const { slug, asked } = engineRoom({ guestPin: GUEST_PIN });
@@ -2392,5 +2396,94 @@ describe('rooms on an external engine', () => {
     const third = await withTicket();
     expect(third.all('handoff')).toEqual([]);
     expect(third.all('error')).toMatchObject([{ code: 'host_link_invalid' }]);
+  });
+
+  describe('calls that outlive their room', () => {
+    /** An engine room whose call ends are counted; `failing` makes the next ends throw. */
+    function followedRoom(overrides: Partial<RoomInfo> = {}) {
+      const ends = { asked: 0, failing: false };
+      const { slug } = engineRoom({
+        endEngineCall: async () => {
+          ends.asked++;
+          if (ends.failing) throw new Error('engine down');
+        },
+        ...overrides,
+      });
+      const info = directory.rooms.get(slug) as RoomInfo;
+      const change = (patch: Partial<RoomInfo>) => directory.rooms.set(slug, { ...info, ...patch });
+      return { slug, info, ends, change };
+    }
+    const endedFor = (reasons: string[]) =>
+      newHub(6, undefined, {
+        metrics: {
+          joined: () => undefined,
+          left: () => undefined,
+          refused: () => undefined,
+          connectionRefused: () => undefined,
+          handedOff: () => undefined,
+          engineCallEnded: (reason) => reasons.push(reason),
+        },
+      });
+
+    it('end the call of a room moved away or cancelled, once, and leave an open one alone', async () => {
+      const reasons: string[] = [];
+      const hub = endedFor(reasons);
+      const moved = followedRoom();
+      const cancelled = followedRoom();
+      const open = followedRoom();
+      for (const room of [moved, cancelled, open]) {
+        expect((await attempt(hub, room.slug, 'Hana', HOST_PIN)).all('handoff')).toHaveLength(1);
+      }
+      // Still open: the call goes on.
+      await hub.recheckRoom(open.slug);
+      expect(open.ends.asked).toBe(0);
+
+      moved.change({ startsAt: new Date(now + 24 * 60 * 60_000), endsAt: new Date(now + 25 * 60 * 60_000) });
+      await hub.recheckRoom(moved.slug);
+      expect(moved.ends.asked).toBe(1);
+      // By meeting id too (calendar sync's key for a series' occurrences); a cancelled tenant reads so.
+      cancelled.change({ status: 'cancelled' });
+      await hub.recheckRoom(cancelled.info.meetingId);
+      expect(cancelled.ends.asked).toBe(1);
+      expect(reasons).toEqual(['moved', 'cancelled']);
+
+      // Ended: no longer followed, so no second end.
+      await hub.recheckRoom(moved.slug);
+      await hub.recheckRoom(cancelled.slug);
+      expect(moved.ends.asked + cancelled.ends.asked).toBe(2);
+      expect(open.ends.asked).toBe(0);
+    });
+
+    it('end them on the periodic check, asking again while the engine fails', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      const reasons: string[] = [];
+      const hub = endedFor(reasons);
+      const room = followedRoom();
+      expect((await attempt(hub, room.slug, 'Hana', HOST_PIN)).all('handoff')).toHaveLength(1);
+
+      // Shortened while its call runs: over now, sooner than the engine was told.
+      room.change({ startsAt: new Date(now - 3 * 60 * 60_000), endsAt: new Date(now - 2 * 60 * 60_000) });
+      room.ends.failing = true;
+      await advance(60_000);
+      expect(room.ends.asked).toBe(1);
+      expect(reasons).toEqual([]);
+      room.ends.failing = false;
+      await advance(60_000);
+      expect(room.ends.asked).toBe(2);
+      expect(reasons).toEqual(['ended']);
+      await advance(60_000);
+      expect(room.ends.asked).toBe(2);
+    });
+
+    it('forget a room gone from the directory (its deletion ended the call) without asking the engine', async () => {
+      const hub = newHub();
+      const room = followedRoom();
+      expect((await attempt(hub, room.slug, 'Hana', HOST_PIN)).all('handoff')).toHaveLength(1);
+      directory.rooms.delete(room.slug);
+      await hub.recheckRoom(room.slug);
+      directory.rooms.set(room.slug, { ...room.info, status: 'cancelled' });
+      await hub.recheckRoom(room.slug);
+      expect(room.ends.asked).toBe(0);
+    });
   });
 });

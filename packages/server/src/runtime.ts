@@ -184,8 +184,9 @@ export async function createRuntime(
       closeAfterMinutes: config.rooms.closeAfterMinutes,
     },
     onUpdated: (meeting) => {
-      // Rooms the built-in service holds (its own, and a stand-in's) are checked again at once.
-      if (!providers.get(meeting.provider)?.handOff) roomEvents.emit('changed', meeting.room.slug);
+      // The room service checks its live room again at once (a built-in one, or a stand-in's), and
+      // the engine's call it sent people to (moved away: ended).
+      roomEvents.emit('changed', meeting.room.slug);
     },
     onReclaimed: (userId) => meetingEvents.emit('reclaimed', userId),
     movedOccurrenceEnd: recordedMovedOccurrenceEnd(kyselySyncStore(store.db).occurrences, cipher),

@@ -9,6 +9,7 @@ import { type RunningBigBlueButtonEmulator, startBigBlueButtonEmulator } from '@
 import { createRooms } from '@roomlink/rooms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppPlugin } from '../src/app.js';
+import { utcDay } from '../src/retention/index.js';
 import { meetingRoomDirectory } from '../src/rooms/directory.js';
 import type { Runtime } from '../src/runtime.js';
 import { launchChromium } from './support/chromium.js';
@@ -232,6 +233,113 @@ for (const dialect of DIALECTS) {
         }
       },
     );
+  });
+
+  describe.skipIf(skip)(`calls on BigBlueButton whose room closes early (${label})`, () => {
+    let bbb: RunningBigBlueButtonEmulator;
+    let t: TestApp;
+    const tenant = `${TENANT}-early`;
+    const owner = sessionHeader(tenant, 'organizer');
+
+    beforeAll(async () => {
+      bbb = await startBigBlueButtonEmulator({ secret: SECRET });
+      t = await startTestApp(dialect, {
+        realBaseUrl: true,
+        env: {
+          ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
+          ROOMLINK_BBB_URL: bbb.baseUrl,
+          ROOMLINK_BBB_SECRET: SECRET,
+        },
+        features: async (runtime) => {
+          const rooms = createRooms({
+            directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
+            // The periodic check of live rooms and engine calls: every second here, every minute by default.
+            recheckSeconds: 1,
+          });
+          // As the server wires it (features.ts).
+          runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
+          return { plugins: [(app) => rooms.register(app)] };
+        },
+      });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await bbb?.close();
+    });
+
+    /** A meeting under way, its host sent to the engine and in the call there: its engine meeting id. */
+    const inCall = async () => {
+      const res = await fetch(`${t.url}/api/v1/meetings`, {
+        method: 'POST',
+        headers: { ...owner, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          subject: SUBJECT,
+          start: new Date(Date.now() - 5 * MINUTE).toISOString(),
+          end: new Date(Date.now() + 55 * MINUTE).toISOString(),
+          options: { guestPin: false, lobby: false },
+        }),
+      });
+      expect(res.status).toBe(201);
+      const meeting = (await res.json()) as Created;
+      const slug = meeting.joinUrl.split('/m/')[1] as string;
+      const client = await participant(`${t.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`);
+      client.send({ type: 'join', name: 'Hana', pin: meeting.hostPin });
+      await client.closed;
+      const url = client.received.find((m) => m.type === 'handoff')?.url as string;
+      expect((await fetch(url)).status).toBe(200);
+      const engineId = bbb.emulator.meetings().at(-1)?.meetingID as string;
+      expect(bbb.emulator.meeting(engineId)?.running).toBe(true);
+      return { meeting, engineId };
+    };
+    const running = (engineId: string) => bbb.emulator.meeting(engineId)?.running;
+
+    it('ends the call when its meeting moves to another day', async () => {
+      const { meeting, engineId } = await inCall();
+      const moved = await fetch(`${t.url}/api/v1/meetings/${meeting.id}`, {
+        method: 'PATCH',
+        headers: { ...owner, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          start: new Date(Date.now() + 24 * 60 * MINUTE).toISOString(),
+          end: new Date(Date.now() + 25 * 60 * MINUTE).toISOString(),
+        }),
+      });
+      expect(moved.status).toBe(200);
+      await expect.poll(() => running(engineId)).toBe(false);
+      expect(bbb.emulator.meeting(engineId)).toMatchObject({ ended: true });
+    });
+
+    it('ends the call when the contract of its organisation ends, and leaves the calls of others', async () => {
+      const { engineId } = await inCall();
+      const other = await fetch(`${t.url}/api/v1/meetings`, {
+        method: 'POST',
+        headers: { ...organizer, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          subject: SUBJECT,
+          start: new Date(Date.now() - 5 * MINUTE).toISOString(),
+          end: new Date(Date.now() + 55 * MINUTE).toISOString(),
+          options: { guestPin: false, lobby: false },
+        }),
+      });
+      const theirs = (await other.json()) as Created;
+      const client = await participant(
+        `${t.url.replace('http', 'ws')}/api/v1/rooms/${theirs.joinUrl.split('/m/')[1]}/signal`,
+      );
+      client.send({ type: 'join', name: 'Olga', pin: theirs.hostPin });
+      await client.closed;
+      expect((await fetch(client.received.find((m) => m.type === 'handoff')?.url as string)).status).toBe(
+        200,
+      );
+      const othersId = bbb.emulator.meetings().at(-1)?.meetingID as string;
+
+      await t.runtime.store.db
+        .updateTable('tenants')
+        .set({ contract_end: utcDay(new Date()) })
+        .where('id', '=', tenant)
+        .execute();
+      // The next periodic check once the store's short tenant cache (5 s) has let the change through.
+      await expect.poll(() => running(engineId), { timeout: 15_000, interval: 250 }).toBe(false);
+      expect(running(othersId)).toBe(true);
+    });
   });
 
   describe.skipIf(skip)(`rooms of an engine no longer configured (${label})`, () => {

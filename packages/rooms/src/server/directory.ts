@@ -46,6 +46,11 @@ export interface RoomInfo {
    * for it: no lobby, chat or media of its own (the engine's lobby follows the meeting's option).
    */
   readonly handOff?: (participant: RoomHandOff) => Promise<string>;
+  /**
+   * With `handOff`: ends the engine's call for the room, if one runs (idempotent). The hub calls it
+   * when a room it handed people off to is no longer open: moved, cancelled, its window over.
+   */
+  readonly endEngineCall?: () => Promise<void>;
 }
 
 export interface RoomHandOff {

@@ -24,9 +24,11 @@ import {
 import { TokenBucket } from '../shared/token-bucket.js';
 import { ConnectionBudget } from './connection-budget.js';
 import type { HostTicketClaim, RoomDirectory, RoomInfo } from './directory.js';
+import { EngineCalls } from './engine-calls.js';
 import { type GuestStanding, GuestTickets } from './guest-tickets.js';
 import { RejoinTokens, SpentTickets } from './host-tickets.js';
 import type { PinGuard, RoomTry } from './lockout.js';
+import { describeError as describe } from './log-safe.js';
 import { cleanChat, cleanName, parseClientMessage } from './messages.js';
 import type { ConnectionRefusal, RoomMetrics } from './metrics.js';
 import { verifyPin } from './pin.js';
@@ -306,6 +308,8 @@ export class RoomHub {
   readonly #guestTickets: GuestTickets;
   /** New connections per client (see NEW_SOCKETS_BURST_PER_SOCKET). */
   readonly #newSockets: ConnectionBudget;
+  /** Calls on an external engine this hub sent people to, ended when their room closes early. */
+  readonly #engineCalls: EngineCalls;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #sweep: NodeJS.Timeout;
   /** A sweep of the live rooms is under way (a slow directory must not have them pile up). */
@@ -321,6 +325,13 @@ export class RoomHub {
       options.maxSocketsPerClient * NEW_SOCKETS_PER_SECOND_PER_SOCKET,
       () => options.now().getTime(),
     );
+    this.#engineCalls = new EngineCalls({
+      directory: options.directory,
+      window: options.window,
+      now: options.now,
+      logger: options.logger,
+      ended: (reason) => options.metrics.engineCallEnded(reason),
+    });
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
     this.#heartbeat.unref();
     this.#sweep = setInterval(() => void this.#recheckAll(), options.recheckMs);
@@ -478,6 +489,7 @@ export class RoomHub {
       if (room.slug !== key && room.meetingId !== key) continue;
       disconnected += await this.#recheck(room);
     }
+    await this.#engineCalls.check(key);
     return disconnected;
   }
 
@@ -657,7 +669,8 @@ export class RoomHub {
             ? this.#hostByTicket(peer, claim, now)
             : this.#roleByPin(peer, info, key.pin, tried);
     if (role === null) return;
-    if (info.handOff) return this.#handOff(peer, info.handOff, role, name, claim, timing.closesAt);
+    if (info.handOff)
+      return this.#handOff(peer, { ...info, handOff: info.handOff }, role, name, claim, timing.closesAt);
     // A guest's ticket never gets a client a host removed or denied back in (nor replaces anyone).
     if (role === 'guest' && this.#refusedAsRemoved(peer)) return;
     // A guest a host let in from the lobby comes back past it (the ticket says so); one who was
@@ -707,7 +720,7 @@ export class RoomHub {
    */
   async #handOff(
     peer: Peer,
-    handOff: NonNullable<RoomInfo['handOff']>,
+    info: RoomInfo & Required<Pick<RoomInfo, 'handOff'>>,
     role: Role,
     name: string,
     claim: HostTicketClaim | null,
@@ -717,7 +730,7 @@ export class RoomHub {
     peer.joining = true;
     let url: string;
     try {
-      url = await handOff({ role, name, closesAt });
+      url = await info.handOff({ role, name, closesAt });
     } catch (error) {
       if (claim) this.#spentTickets.unspend(claim);
       this.options.logger.warn({ err: describe(error) }, 'room hand-off to its engine failed');
@@ -730,6 +743,9 @@ export class RoomHub {
       return;
     }
     clearTimeout(peer.joinTimer);
+    // The engine's call now runs: if the meeting moves or is cancelled, or its organisation leaves,
+    // before the engine's own closing time, the call is ended (see EngineCalls).
+    if (info.endEngineCall) this.#engineCalls.follow(peer.slug, info.meetingId, closesAt);
     this.options.metrics.handedOff(role);
     this.#send(peer, { type: 'handoff', url });
     this.#drop(peer, CLOSE.normal, 'handed off');
@@ -1444,6 +1460,7 @@ export class RoomHub {
         if (this.#rooms.get(room.slug) !== room) continue;
         await this.#recheck(room);
       }
+      if (!this.#closed) await this.#engineCalls.check();
     } catch (error) {
       this.options.logger.warn({ err: describe(error) }, 'checking the live rooms failed');
     } finally {
@@ -1594,10 +1611,4 @@ function waitingList(room: LiveRoom): WaitingGuest[] {
 
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
-}
-
-/** Error type and code only: messages can quote data from the directory. */
-function describe(error: unknown) {
-  const e = error as { name?: string; code?: string };
-  return { type: e?.name, code: e?.code };
 }

@@ -3,6 +3,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RefusalReason, Role } from '../shared/protocol.js';
+import type { EngineCallEnd } from './engine-calls.js';
 
 /**
  * Why a signalling connection was refused before it could send a join: too many new connections from
@@ -21,6 +22,8 @@ export interface RoomMetrics {
   connectionRefused(reason: ConnectionRefusal): void;
   /** A participant admitted to a room that runs on an external engine, and sent there. */
   handedOff(role: Role): void;
+  /** A call on an external engine ended because its room no longer is open (see EngineCalls). */
+  engineCallEnded(reason: EngineCallEnd): void;
 }
 
 export interface LiveCounts {
@@ -85,6 +88,16 @@ export function createRoomMetrics(registry: Registry | undefined, live: LiveCoun
         registers,
       }),
   );
+  const engineCallsEnded = metric(
+    'roomlink_rooms_engine_calls_ended_total',
+    () =>
+      new Counter({
+        name: 'roomlink_rooms_engine_calls_ended_total',
+        help: 'Calls on an external media engine ended because their room no longer is open, by reason (cancelled, moved, ended)',
+        labelNames: ['reason'],
+        registers,
+      }),
+  );
   // Bound once, so that a flood of refusals builds no label objects. Every reason is there from the
   // start at 0: a rate() or an alert sees the first refusal as an increase, not as a new series.
   const refusedConnections = new Map(
@@ -136,5 +149,6 @@ export function createRoomMetrics(registry: Registry | undefined, live: LiveCoun
     refused: (reason) => refusals.inc({ reason }),
     connectionRefused: (reason) => refusedConnections.get(reason)?.inc(),
     handedOff: (role) => handOffs.inc({ role }),
+    engineCallEnded: (reason) => engineCallsEnded.inc({ reason }),
   };
 }

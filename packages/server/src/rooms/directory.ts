@@ -25,7 +25,7 @@ export interface OccurrenceWindows {
  * add-in sign-ins are refused), its rooms answer as cancelled: the join page says the meeting was
  * cancelled and cannot be joined, no new session starts, and the room service's periodic check of
  * live rooms (every minute) ends those still under way, as it does for any meeting cancelled by
- * another process. The meeting itself is left as it is (its tenant's admins may still export or
+ * another process (on an external engine: the calls this process sent people to, see endEngineCall). The meeting itself is left as it is (its tenant's admins may still export or
  * delete it until retention deletes the tenant); readmitted, the tenant's rooms open again.
  */
 export function meetingRoomDirectory(
@@ -63,10 +63,11 @@ export function meetingRoomDirectory(
   };
 }
 
-/** An external engine's hand-off, when the meeting's provider is one. */
-function handOffOf(meetings: MeetingService, meeting: Meeting): Pick<RoomInfo, 'handOff'> {
+/** An external engine's hand-off, and the end of its call, when the meeting's provider is one. */
+function handOffOf(meetings: MeetingService, meeting: Meeting): Pick<RoomInfo, 'handOff' | 'endEngineCall'> {
   const handOff = meetings.handOffFor(meeting);
-  return handOff ? { handOff } : {};
+  const endEngineCall = meetings.endCallFor(meeting);
+  return { ...(handOff ? { handOff } : {}), ...(endEngineCall ? { endEngineCall } : {}) };
 }
 
 /** A series' window as RoomInfo carries it (rooms' room-window.ts reads it). */

@@ -49,4 +49,10 @@ export interface MeetingProvider {
    * Without it the built-in room service holds the meeting.
    */
   handOff?(room: RoomDetails, participant: HandOffRequest): Promise<string>;
+  /**
+   * With `handOff`: ends the engine's call for the room if one runs, and only that (people may come
+   * back while the room is open). Idempotent. Asked when the room is no longer open before the
+   * engine's own closing time: moved, an occurrence cancelled, the organisation's contract ended.
+   */
+  endCall?(room: RoomDetails): Promise<void>;
 }

@@ -465,6 +465,17 @@ export class MeetingService {
     return (participant) => handOff(meeting.room, { ...participant, options: meeting.options });
   }
 
+  /**
+   * What ends the call on an external engine for the meeting's room (the provider's endCall);
+   * undefined when the built-in room service holds the meeting.
+   */
+  endCallFor(meeting: Meeting): (() => Promise<void>) | undefined {
+    const provider = this.#provider(meeting.provider);
+    const endCall = provider.endCall?.bind(provider);
+    if (!endCall) return undefined;
+    return () => endCall(meeting.room);
+  }
+
   languageOf(meeting: Meeting, settings: TenantSettings): Language {
     return meeting.options.language ?? settings.defaultLanguage;
   }

@@ -54,10 +54,15 @@ export class BigBlueButtonProvider implements MeetingProvider {
   }
 
   /**
-   * Ends the engine's meeting if it runs; one that never started or already ended is done. A deleted
-   * meeting is cancelled first, so no deleteRoom is needed: nothing else of it is kept there.
+   * Ends the engine's meeting if it runs. A deleted meeting is cancelled first, so no deleteRoom is
+   * needed: nothing else of it is kept there.
    */
-  async cancelRoom(room: RoomDetails): Promise<void> {
+  cancelRoom(room: RoomDetails): Promise<void> {
+    return this.endCall(room);
+  }
+
+  /** One that never started or already ended is done. */
+  async endCall(room: RoomDetails): Promise<void> {
     try {
       const meetingID = engineMeetingId(room);
       // Servers before 3.0 still ask for the moderator password on `end`.

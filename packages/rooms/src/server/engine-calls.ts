@@ -1,0 +1,112 @@
+/**
+ * The calls this process sent participants to on an external media engine, kept in step with their
+ * meetings as live built-in rooms are (the hub's recheck): once the directory no longer has the room
+ * open (its meeting moved to another time, an occurrence cancelled in the calendar, its organisation's
+ * contract ended, its window over sooner than the engine was told), the engine is asked to end the
+ * call. Without this, such a call would go on until the closing time the engine learnt when it
+ * started. A cancellation or deletion made through Roomlink ends the call at once (the provider's
+ * cancel); this catches what changes without one.
+ *
+ * Held in memory: a call handed off by a process that restarted since is left to the engine's own
+ * closing time. Several processes may follow the same call; ending it is idempotent.
+ */
+import type { RoomDirectory } from './directory.js';
+import { describeError } from './log-safe.js';
+import { type RoomWindowPolicy, roomTiming } from './room-window.js';
+
+/** Why a call was ended: its meeting cancelled (or its tenant offboarded), moved, or its window over. */
+export type EngineCallEnd = 'cancelled' | 'moved' | 'ended';
+
+export interface EngineCallsOptions {
+  readonly directory: RoomDirectory;
+  readonly window: RoomWindowPolicy;
+  readonly now: () => Date;
+  readonly logger: { warn(obj: object, msg: string): void };
+  readonly ended: (reason: EngineCallEnd) => void;
+}
+
+/**
+ * How long after its room's closing time a call whose end keeps failing (the engine unreachable) is
+ * still asked to end; past it, the engine has ended it on its own (the duration it was given).
+ */
+export const GIVE_UP_AFTER_CLOSE_MS = 60 * 60_000;
+
+interface FollowedCall {
+  readonly meetingId: string;
+  /** When the room closes as last seen; null: no end known (an open-ended series). */
+  closesAt: Date | null;
+}
+
+export class EngineCalls {
+  /** By the room's slug. */
+  readonly #calls = new Map<string, FollowedCall>();
+
+  constructor(private readonly options: EngineCallsOptions) {}
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** Someone was just sent to the room's call: follow it until it is ended. */
+  follow(slug: string, meetingId: string, closesAt: Date | null): void {
+    this.#calls.set(slug, { meetingId, closesAt });
+  }
+
+  /**
+   * Checks the followed calls against the directory: every one, or those of `key` (a slug or a meeting
+   * id). One room at a time, as the hub's sweep does. Resolves to how many were ended; never rejects.
+   */
+  async check(key?: string): Promise<number> {
+    let ended = 0;
+    for (const [slug, call] of [...this.#calls]) {
+      if (key !== undefined && slug !== key && call.meetingId !== key) continue;
+      if (await this.#check(slug, call)) ended++;
+    }
+    return ended;
+  }
+
+  async #check(slug: string, call: FollowedCall): Promise<boolean> {
+    let info: Awaited<ReturnType<RoomDirectory['findBySlug']>>;
+    try {
+      info = await this.options.directory.findBySlug(slug);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: describeError(error) },
+        'room directory failed while checking an engine call',
+      );
+      return false;
+    }
+    // A newer hand-off to the same room replaced this entry meanwhile: its own check decides.
+    if (this.#calls.get(slug) !== call) return false;
+    // Gone: deleted or erased, which cancelled the room first and so ended its call.
+    if (!info?.endEngineCall) {
+      this.#calls.delete(slug);
+      return false;
+    }
+    const now = this.options.now();
+    const timing = roomTiming(info, now, this.options.window);
+    if (timing.state === 'open' && timing.closesAt > now) {
+      call.closesAt = timing.closesAt;
+      return false;
+    }
+    const reason: EngineCallEnd =
+      timing.state === 'cancelled' ? 'cancelled' : timing.state === 'not_yet_open' ? 'moved' : 'ended';
+    try {
+      await info.endEngineCall();
+    } catch (error) {
+      this.options.logger.warn({ err: describeError(error) }, 'ending a call on the room engine failed');
+      // Asked again at the next check, for a while.
+      const closed = call.closesAt === null ? null : call.closesAt.getTime();
+      if (
+        closed !== null &&
+        now.getTime() > closed + GIVE_UP_AFTER_CLOSE_MS &&
+        this.#calls.get(slug) === call
+      )
+        this.#calls.delete(slug);
+      return false;
+    }
+    if (this.#calls.get(slug) === call) this.#calls.delete(slug);
+    this.options.ended(reason);
+    return true;
+  }
+}
