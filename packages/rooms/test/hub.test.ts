@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import type { PinFailureLedger, RoomDirectory, RoomInfo, RoomPinPolicy } from '../src/server/directory.js';
 import { type HubOptions, REMOVED_MS, RoomHub } from '../src/server/hub.js';
 import { MemoryPinFailureLedger, PinGuard } from '../src/server/lockout.js';
+import type { RoomMetrics } from '../src/server/metrics.js';
 import type { TurnOptions } from '../src/server/turn.js';
 import { CLOSE, HOST_TICKET, LIMITS, REJOIN_GRACE_MS, type ServerMessage } from '../src/shared/protocol.js';
 import { MapDirectory, roomInfo } from './helpers.js';
@@ -95,6 +96,19 @@ afterEach(() => {
   now = Date.now();
 });
 
+/** Room metrics that count nothing, but for those a test follows. */
+function metricsWith(counted: Partial<RoomMetrics> = {}): RoomMetrics {
+  return {
+    joined: () => undefined,
+    left: () => undefined,
+    refused: () => undefined,
+    connectionRefused: () => undefined,
+    handedOff: () => undefined,
+    engineCallEnded: () => undefined,
+    ...counted,
+  };
+}
+
 function newHub(maxParticipants = 6, turn?: TurnOptions, overrides: Partial<HubOptions> = {}): RoomHub {
   const clock = () => now;
   const hub = new RoomHub({
@@ -104,14 +118,7 @@ function newHub(maxParticipants = 6, turn?: TurnOptions, overrides: Partial<HubO
     iceServers: [],
     turn,
     pins: new PinGuard({ attempts: 5, roomAttempts: 50, lockoutMs: 15 * 60_000 }, clock),
-    metrics: {
-      joined: () => undefined,
-      left: () => undefined,
-      refused: () => undefined,
-      connectionRefused: () => undefined,
-      handedOff: () => undefined,
-      engineCallEnded: () => undefined,
-    },
+    metrics: metricsWith(),
     now: () => new Date(now),
     logger: { debug: () => undefined, warn: () => undefined },
     joinTimeoutMs: 60_000,
@@ -552,14 +559,7 @@ describe('peeking at the admission of a new connection', () => {
   function cappedHub(refusals: string[]) {
     return newHub(6, undefined, {
       maxSocketsPerClient: 2,
-      metrics: {
-        joined: () => undefined,
-        left: () => undefined,
-        refused: () => undefined,
-        connectionRefused: (reason) => refusals.push(reason),
-        handedOff: () => undefined,
-        engineCallEnded: () => undefined,
-      },
+      metrics: metricsWith({ connectionRefused: (reason) => refusals.push(reason) }),
     });
   }
   /** Peeks many times, then admits: the last peek must be what the admission answers. */
@@ -1369,14 +1369,10 @@ describe('host links', () => {
       }
       function countingMetrics() {
         const counted = { joined: 0, left: 0 };
-        const metrics = {
+        const metrics = metricsWith({
           joined: () => void counted.joined++,
           left: () => void counted.left++,
-          refused: () => undefined,
-          connectionRefused: () => undefined,
-          handedOff: () => undefined,
-          engineCallEnded: () => undefined,
-        };
+        });
         return { counted, metrics };
       }
 
@@ -2310,14 +2306,7 @@ describe('rooms on an external engine', () => {
   it('hand each participant the engine address made for the role their PIN gives, then close', async () => {
     const handedOff: string[] = [];
     const hub = newHub(6, undefined, {
-      metrics: {
-        joined: () => undefined,
-        left: () => undefined,
-        refused: () => undefined,
-        connectionRefused: () => undefined,
-        handedOff: (role) => handedOff.push(role),
-        engineCallEnded: () => undefined,
-      },
+      metrics: metricsWith({ handedOff: (role) => handedOff.push(role) }),
     });
     const { slug, asked } = engineRoom({ guestPin: GUEST_PIN });
 
@@ -2415,14 +2404,7 @@ describe('rooms on an external engine', () => {
     }
     const endedFor = (reasons: string[]) =>
       newHub(6, undefined, {
-        metrics: {
-          joined: () => undefined,
-          left: () => undefined,
-          refused: () => undefined,
-          connectionRefused: () => undefined,
-          handedOff: () => undefined,
-          engineCallEnded: (reason) => reasons.push(reason),
-        },
+        metrics: metricsWith({ engineCallEnded: (reason) => reasons.push(reason) }),
       });
 
     it('end the call of a room moved away or cancelled, once, and leave an open one alone', async () => {

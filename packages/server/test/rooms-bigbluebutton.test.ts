@@ -32,6 +32,57 @@ interface Created {
   dialIn: string | null;
 }
 
+/** The configuration that runs new meetings' rooms on the emulated BigBlueButton server. */
+const onEngine = (bbb: RunningBigBlueButtonEmulator) => ({
+  ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
+  ROOMLINK_BBB_URL: bbb.baseUrl,
+  ROOMLINK_BBB_SECRET: SECRET,
+});
+
+/**
+ * The room service on the meetings store. `followChanges`: as the server wires it (features.ts), a
+ * meeting's change reaches its live room and the engine call it sent people to at once.
+ */
+const roomService =
+  (options: { followChanges?: boolean; recheckSeconds?: number } = {}) =>
+  async (runtime: Runtime): Promise<{ plugins: AppPlugin[] }> => {
+    const rooms = createRooms({
+      directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
+      ...(options.recheckSeconds ? { recheckSeconds: options.recheckSeconds } : {}),
+    });
+    if (options.followChanges) runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
+    return { plugins: [(app) => rooms.register(app)] };
+  };
+
+/** Schedules a meeting under way (started 5 minutes ago, ends in 55). */
+async function createUnderWay(
+  baseUrl: string,
+  headers: Record<string, string>,
+  options: { guestPin: boolean; lobby: boolean },
+): Promise<Created> {
+  const res = await fetch(`${baseUrl}/api/v1/meetings`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      subject: SUBJECT,
+      start: new Date(Date.now() - 5 * MINUTE).toISOString(),
+      end: new Date(Date.now() + 55 * MINUTE).toISOString(),
+      options,
+    }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Created;
+}
+
+/** A room's signalling socket, joined with a name and PIN; see `received`, `next` and `closed`. */
+async function joinRoom(baseUrl: string, joinUrl: string, name: string, pin?: string) {
+  const client = await participant(
+    `${baseUrl.replace('http', 'ws')}/api/v1/rooms/${joinUrl.split('/m/')[1]}/signal`,
+  );
+  client.send({ type: 'join', name, ...(pin ? { pin } : {}) });
+  return client;
+}
+
 for (const dialect of DIALECTS) {
   const { skip, label } = dialectAvailability(dialect);
   describe.skipIf(skip)(`rooms on BigBlueButton (${label})`, () => {
@@ -40,46 +91,18 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       bbb = await startBigBlueButtonEmulator({ secret: SECRET });
-      t = await startTestApp(dialect, {
-        realBaseUrl: true,
-        env: {
-          ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
-          ROOMLINK_BBB_URL: bbb.baseUrl,
-          ROOMLINK_BBB_SECRET: SECRET,
-        },
-        features: async (runtime) => {
-          const rooms = createRooms({
-            directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
-          });
-          return { plugins: [(app) => rooms.register(app)] };
-        },
-      });
+      t = await startTestApp(dialect, { realBaseUrl: true, env: onEngine(bbb), features: roomService() });
     });
     afterAll(async () => {
       await t?.close();
       await bbb?.close();
     });
 
-    const create = async (options: { guestPin: boolean; lobby: boolean }): Promise<Created> => {
-      const res = await fetch(`${t.url}/api/v1/meetings`, {
-        method: 'POST',
-        headers: { ...organizer, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          subject: SUBJECT,
-          start: new Date(Date.now() - 5 * MINUTE).toISOString(),
-          end: new Date(Date.now() + 55 * MINUTE).toISOString(),
-          options,
-        }),
-      });
-      expect(res.status).toBe(201);
-      return (await res.json()) as Created;
-    };
-    const signalOf = (joinUrl: string) =>
-      `${t.url.replace('http', 'ws')}/api/v1/rooms/${joinUrl.split('/m/')[1]}/signal`;
+    const create = (options: { guestPin: boolean; lobby: boolean }) =>
+      createUnderWay(t.url, organizer, options);
     /** Joins through Roomlink's signalling; the engine address it hands over, or what it sent instead. */
     const enter = async (joinUrl: string, name: string, pin?: string) => {
-      const client = await participant(signalOf(joinUrl));
-      client.send({ type: 'join', name, ...(pin ? { pin } : {}) });
+      const client = await joinRoom(t.url, joinUrl, name, pin);
       await client.closed;
       return client.received;
     };
@@ -139,8 +162,7 @@ for (const dialect of DIALECTS) {
       const meeting = await create({ guestPin: true, lobby: false });
       bbb.emulator.clearRequests();
       // A wrong PIN leaves the socket open for another try: read its answer, then leave.
-      const client = await participant(signalOf(meeting.joinUrl));
-      client.send({ type: 'join', name: 'Mallory', pin: '0000' });
+      const client = await joinRoom(t.url, meeting.joinUrl, 'Mallory', '0000');
       expect(await client.next('error')).toMatchObject({ code: 'wrong_pin' });
       client.ws.close();
       await client.closed;
@@ -245,21 +267,9 @@ for (const dialect of DIALECTS) {
       bbb = await startBigBlueButtonEmulator({ secret: SECRET });
       t = await startTestApp(dialect, {
         realBaseUrl: true,
-        env: {
-          ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
-          ROOMLINK_BBB_URL: bbb.baseUrl,
-          ROOMLINK_BBB_SECRET: SECRET,
-        },
-        features: async (runtime) => {
-          const rooms = createRooms({
-            directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
-            // The periodic check of live rooms and engine calls: every second here, every minute by default.
-            recheckSeconds: 1,
-          });
-          // As the server wires it (features.ts).
-          runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
-          return { plugins: [(app) => rooms.register(app)] };
-        },
+        env: onEngine(bbb),
+        // The periodic check of live rooms and engine calls: every second here, every minute by default.
+        features: roomService({ followChanges: true, recheckSeconds: 1 }),
       });
     });
     afterAll(async () => {
@@ -267,23 +277,10 @@ for (const dialect of DIALECTS) {
       await bbb?.close();
     });
 
-    /** A meeting under way, its host sent to the engine and in the call there: its engine meeting id. */
-    const inCall = async () => {
-      const res = await fetch(`${t.url}/api/v1/meetings`, {
-        method: 'POST',
-        headers: { ...owner, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          subject: SUBJECT,
-          start: new Date(Date.now() - 5 * MINUTE).toISOString(),
-          end: new Date(Date.now() + 55 * MINUTE).toISOString(),
-          options: { guestPin: false, lobby: false },
-        }),
-      });
-      expect(res.status).toBe(201);
-      const meeting = (await res.json()) as Created;
-      const slug = meeting.joinUrl.split('/m/')[1] as string;
-      const client = await participant(`${t.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`);
-      client.send({ type: 'join', name: 'Hana', pin: meeting.hostPin });
+    /** A meeting under way, its host sent to the engine and in the call there; its engine meeting id. */
+    const inCall = async (headers: Record<string, string>) => {
+      const meeting = await createUnderWay(t.url, headers, { guestPin: false, lobby: false });
+      const client = await joinRoom(t.url, meeting.joinUrl, 'Hana', meeting.hostPin);
       await client.closed;
       const url = client.received.find((m) => m.type === 'handoff')?.url as string;
       expect((await fetch(url)).status).toBe(200);
@@ -294,7 +291,7 @@ for (const dialect of DIALECTS) {
     const running = (engineId: string) => bbb.emulator.meeting(engineId)?.running;
 
     it('ends the call when its meeting moves to another day', async () => {
-      const { meeting, engineId } = await inCall();
+      const { meeting, engineId } = await inCall(owner);
       const moved = await fetch(`${t.url}/api/v1/meetings/${meeting.id}`, {
         method: 'PATCH',
         headers: { ...owner, 'content-type': 'application/json' },
@@ -309,27 +306,8 @@ for (const dialect of DIALECTS) {
     });
 
     it('ends the call when the contract of its organisation ends, and leaves the calls of others', async () => {
-      const { engineId } = await inCall();
-      const other = await fetch(`${t.url}/api/v1/meetings`, {
-        method: 'POST',
-        headers: { ...organizer, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          subject: SUBJECT,
-          start: new Date(Date.now() - 5 * MINUTE).toISOString(),
-          end: new Date(Date.now() + 55 * MINUTE).toISOString(),
-          options: { guestPin: false, lobby: false },
-        }),
-      });
-      const theirs = (await other.json()) as Created;
-      const client = await participant(
-        `${t.url.replace('http', 'ws')}/api/v1/rooms/${theirs.joinUrl.split('/m/')[1]}/signal`,
-      );
-      client.send({ type: 'join', name: 'Olga', pin: theirs.hostPin });
-      await client.closed;
-      expect((await fetch(client.received.find((m) => m.type === 'handoff')?.url as string)).status).toBe(
-        200,
-      );
-      const othersId = bbb.emulator.meetings().at(-1)?.meetingID as string;
+      const { engineId } = await inCall(owner);
+      const { engineId: othersId } = await inCall(organizer);
 
       await t.runtime.store.db
         .updateTable('tenants')
@@ -346,40 +324,13 @@ for (const dialect of DIALECTS) {
     it('keeps its meetings readable, changeable and joinable, held by the built-in room service', async () => {
       const bbb = await startBigBlueButtonEmulator({ secret: SECRET });
       const database = await createTestDatabase(dialect);
-      const features = async (runtime: Runtime): Promise<{ plugins: AppPlugin[] }> => {
-        const rooms = createRooms({
-          directory: meetingRoomDirectory(runtime.meetings, runtime.store.tenants),
-        });
-        // As the server wires it (features.ts): a change applies to the live room at once.
-        runtime.roomEvents.on('changed', (slug) => void rooms.recheckRoom(slug));
-        return { plugins: [(app) => rooms.register(app)] };
-      };
       try {
-        const before = await startTestApp(dialect, {
-          database,
-          realBaseUrl: true,
-          env: {
-            ROOMLINK_ROOM_ENGINE: 'bigbluebutton',
-            ROOMLINK_BBB_URL: bbb.baseUrl,
-            ROOMLINK_BBB_SECRET: SECRET,
-          },
-        });
+        const before = await startTestApp(dialect, { database, realBaseUrl: true, env: onEngine(bbb) });
         // The same master keys: the second server reads the first one's rows.
         const keys = { ROOMLINK_MASTER_KEYS: before.env.ROOMLINK_MASTER_KEYS as string };
         let created: Created;
         try {
-          const res = await fetch(`${before.url}/api/v1/meetings`, {
-            method: 'POST',
-            headers: { ...organizer, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              subject: SUBJECT,
-              start: new Date(Date.now() - 5 * MINUTE).toISOString(),
-              end: new Date(Date.now() + 55 * MINUTE).toISOString(),
-              options: { guestPin: true, lobby: false },
-            }),
-          });
-          expect(res.status).toBe(201);
-          created = (await res.json()) as Created;
+          created = await createUnderWay(before.url, organizer, { guestPin: true, lobby: false });
         } finally {
           await before.close();
         }
@@ -389,7 +340,7 @@ for (const dialect of DIALECTS) {
           database,
           realBaseUrl: true,
           env: { ...keys, ROOMLINK_SIP_DOMAIN: 'sip.roomlink.test' },
-          features,
+          features: roomService({ followChanges: true }),
         });
         try {
           const url = `${after.url}/api/v1/meetings/${created.id}`;
@@ -407,12 +358,7 @@ for (const dialect of DIALECTS) {
           });
           // The built-in room service holds the meeting now: the host joins it there.
           bbb.emulator.clearRequests();
-          const signal = `${after.url.replace('http', 'ws')}/api/v1/rooms/${slug}/signal`;
-          const join = async () => {
-            const host = await participant(signal);
-            host.send({ type: 'join', name: 'Hana', pin: created.hostPin });
-            return host;
-          };
+          const join = () => joinRoom(after.url, created.joinUrl, 'Hana', created.hostPin);
           const host = await join();
           expect(await host.next('joined')).toMatchObject({ role: 'host' });
           expect(host.received.map((m) => m.type)).not.toContain('handoff');
