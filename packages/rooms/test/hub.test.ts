@@ -2457,6 +2457,33 @@ describe('rooms on an external engine', () => {
       expect(room.ends.asked).toBe(2);
     });
 
+    it("count a series' occurrence that simply ended as ended, not moved", async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+      const reasons: string[] = [];
+      const hub = endedFor(reasons);
+      const start = now;
+      // Open now for an hour, and again tomorrow: the next occurrence (as calendar sync's schedule
+      // tells it, with nextOpenChange).
+      const day = 24 * 60 * 60_000;
+      const windows = [
+        [start - 60_000, start + 60 * 60_000],
+        [start + day, start + day + 60 * 60_000],
+      ] as const;
+      const edges = windows.flat();
+      const isOpenAt = (at: Date) => windows.some(([from, to]) => at.getTime() >= from && at.getTime() < to);
+      const room = followedRoom({
+        startsAt: new Date(start - day),
+        endsAt: new Date(start + 2 * day),
+        isOpenAt,
+        nextOpenChange: (from, wanted) =>
+          edges.find((edge) => edge > from && isOpenAt(new Date(edge)) === wanted) ?? null,
+      });
+      expect((await attempt(hub, room.slug, 'Hana', HOST_PIN)).all('handoff')).toHaveLength(1);
+      await advance(61 * 60_000);
+      expect(room.ends.asked).toBe(1);
+      expect(reasons).toEqual(['ended']);
+    });
+
     it('forget a room gone from the directory (its deletion ended the call) without asking the engine', async () => {
       const hub = newHub();
       const room = followedRoom();

@@ -43,10 +43,6 @@ export class EngineCalls {
 
   constructor(private readonly options: EngineCallsOptions) {}
 
-  get size(): number {
-    return this.#calls.size;
-  }
-
   /** Someone was just sent to the room's call: follow it until it is ended. */
   follow(slug: string, meetingId: string, closesAt: Date | null): void {
     this.#calls.set(slug, { meetingId, closesAt });
@@ -89,8 +85,15 @@ export class EngineCalls {
       call.closesAt = timing.closesAt;
       return false;
     }
+    // Not open before the closing time last seen, and not cancelled: moved to another time (or a
+    // series' occurrence moved); otherwise its window is simply over (perhaps shortened).
+    const early = call.closesAt === null || now < call.closesAt;
     const reason: EngineCallEnd =
-      timing.state === 'cancelled' ? 'cancelled' : timing.state === 'not_yet_open' ? 'moved' : 'ended';
+      timing.state === 'cancelled'
+        ? 'cancelled'
+        : timing.state === 'not_yet_open' && early
+          ? 'moved'
+          : 'ended';
     try {
       await info.endEngineCall();
     } catch (error) {
