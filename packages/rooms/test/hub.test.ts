@@ -2327,6 +2327,19 @@ describe('rooms on an external engine', () => {
     expect(handedOff).toEqual(['host', 'guest']);
     // The hub holds no live room for it.
     expect(hub.counts()).toMatchObject({ participants: 0, waiting: 0 });
+    // Nobody chose a language on the page: the engine's follows their browser's.
+    expect(asked.map((p) => p.language)).toEqual([undefined, undefined]);
+  });
+
+  it('pass on the language a participant chose on the join page', async () => {
+    const hub = newHub();
+    const { slug, asked } = engineRoom();
+    const socket = new FakeSocket();
+    hub.accept(socket as unknown as WebSocket, slug, '198.51.100.1');
+    socket.message({ type: 'join', name: 'Hélène', pin: HOST_PIN, language: 'fr' });
+    await settle();
+    expect(socket.all('handoff')).toHaveLength(1);
+    expect(asked).toMatchObject([{ role: 'host', name: 'Hélène', language: 'fr' }]);
   });
 
   it('ask the engine nothing for a wrong PIN, a room not open yet or a cancelled one', async () => {

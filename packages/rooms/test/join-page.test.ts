@@ -233,6 +233,22 @@ describe('a host link', () => {
     expect(joinMessage('Gus', { pin: '' })).toEqual({ type: 'join', name: 'Gus' });
   });
 
+  it('carries the language the visitor chose on the page, and none otherwise', () => {
+    expect(joinMessage('Gus', { pin: '771204' }, 'fr')).toEqual({
+      type: 'join',
+      name: 'Gus',
+      pin: '771204',
+      language: 'fr',
+    });
+    expect(joinMessage('Olivia', { ticket }, 'en')).toEqual({
+      type: 'join',
+      name: 'Olivia',
+      ticket,
+      language: 'en',
+    });
+    expect(joinMessage('Gus', { pin: '' }, null)).toEqual({ type: 'join', name: 'Gus' });
+  });
+
   it('expired or used sends the visitor to the PIN field and says so, in English and French', () => {
     expect(joinErrorFor('host_link_invalid')).toEqual({ key: 'hostLinkInvalid', field: 'pin' });
     expect(format('en', 'hostLinkInvalid')).toBe(

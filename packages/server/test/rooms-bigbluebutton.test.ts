@@ -75,11 +75,17 @@ async function createUnderWay(
 }
 
 /** A room's signalling socket, joined with a name and PIN; see `received`, `next` and `closed`. */
-async function joinRoom(baseUrl: string, joinUrl: string, name: string, pin?: string) {
+async function joinRoom(
+  baseUrl: string,
+  joinUrl: string,
+  name: string,
+  pin?: string,
+  language?: 'en' | 'fr',
+) {
   const client = await participant(
     `${baseUrl.replace('http', 'ws')}/api/v1/rooms/${joinUrl.split('/m/')[1]}/signal`,
   );
-  client.send({ type: 'join', name, ...(pin ? { pin } : {}) });
+  client.send({ type: 'join', name, ...(pin ? { pin } : {}), ...(language ? { language } : {}) });
   return client;
 }
 
@@ -101,8 +107,8 @@ for (const dialect of DIALECTS) {
     const create = (options: { guestPin: boolean; lobby: boolean }) =>
       createUnderWay(t.url, organizer, options);
     /** Joins through Roomlink's signalling; the engine address it hands over, or what it sent instead. */
-    const enter = async (joinUrl: string, name: string, pin?: string) => {
-      const client = await joinRoom(t.url, joinUrl, name, pin);
+    const enter = async (joinUrl: string, name: string, pin?: string, language?: 'en' | 'fr') => {
+      const client = await joinRoom(t.url, joinUrl, name, pin, language);
       await client.closed;
       return client.received;
     };
@@ -116,11 +122,15 @@ for (const dialect of DIALECTS) {
       // Nothing is created on the engine before someone comes in.
       const before = bbb.emulator.meetings().length;
 
-      const host = await enter(meeting.joinUrl, 'Hana', meeting.hostPin);
+      // The host chose French on the join page; the guest chose nothing.
+      const host = await enter(meeting.joinUrl, 'Hana', meeting.hostPin, 'fr');
       const guest = await enter(meeting.joinUrl, 'Gus', meeting.guestPin ?? '');
       const hostUrl = host.find((m) => m.type === 'handoff')?.url as string;
       const guestUrl = guest.find((m) => m.type === 'handoff')?.url as string;
       expect(hostUrl.startsWith(`${bbb.baseUrl}api/join?`)).toBe(true);
+      // BigBlueButton's page opens in the language chosen; otherwise it follows the browser's.
+      expect(new URL(hostUrl).searchParams.get('userdata-bbb_override_default_locale')).toBe('fr');
+      expect(new URL(guestUrl).searchParams.has('userdata-bbb_override_default_locale')).toBe(false);
 
       const engineMeetings = bbb.emulator.meetings();
       expect(engineMeetings).toHaveLength(before + 1);
@@ -222,7 +232,7 @@ for (const dialect of DIALECTS) {
     });
 
     it.skipIf(dialect !== 'sqlite')(
-      'takes a visitor from the join page in Chromium to the engine as moderator',
+      'takes a visitor from the join page in Chromium to the engine as moderator, in the language chosen there',
       async () => {
         const meeting = await create({ guestPin: false, lobby: false });
         const chromium = await launchChromium([
@@ -237,19 +247,22 @@ for (const dialect of DIALECTS) {
             const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
             navigator.mediaDevices.getUserMedia = (c) => { window.__mediaRequests++; return original(c); };
           })()`);
-          await page.goto(meeting.joinUrl);
-          await page.getByLabel('Your name').waitFor({ state: 'visible' });
+          // In French, chosen with the page's language switch (?lang=fr).
+          await page.goto(`${meeting.joinUrl}?lang=fr`);
+          await page.getByLabel('Votre nom').waitFor({ state: 'visible' });
           // The engine's page asks for camera and microphone: this one neither asks nor shows a preview.
           expect(await page.locator('#preview').isHidden()).toBe(true);
           expect(await page.locator('#devices').isHidden()).toBe(true);
           expect(await page.evaluate('window.__mediaRequests')).toBe(0);
-          await page.getByLabel('Your name').fill('Hana');
+          await page.getByLabel('Votre nom').fill('Hana');
           await page.getByLabel(/PIN/).fill(meeting.hostPin);
-          await page.getByRole('button', { name: 'Join', exact: true }).click();
+          await page.getByRole('button', { name: 'Rejoindre', exact: true }).click();
           await page.waitForURL((url) => url.href.startsWith(`${bbb.baseUrl}client/`));
           const client = page.locator('#bbb-client');
           await expect.poll(() => client.getAttribute('data-role')).toBe('MODERATOR');
           expect(await client.getAttribute('data-full-name')).toBe('Hana');
+          const join = bbb.emulator.requests().findLast((r) => r.call === 'join');
+          expect(join?.params['userdata-bbb_override_default_locale']).toBe('fr');
         } finally {
           await chromium.close();
         }

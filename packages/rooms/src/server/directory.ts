@@ -3,6 +3,8 @@
  * database; it asks this on every join, and about a live room when told its meeting changed
  * (RoomService.recheckRoom), so that cancellations, moves and PIN changes apply at once.
  */
+import type { Language } from '../shared/language.js';
+
 export interface RoomInfo {
   readonly meetingId: string;
   readonly tenantId: string;
@@ -56,6 +58,8 @@ export interface RoomInfo {
 export interface RoomHandOff {
   readonly role: 'host' | 'guest';
   readonly name: string;
+  /** The language the participant chose on the join page; absent: the engine's page follows the browser's. */
+  readonly language?: Language;
   /** When the room's window closes (null: no end known). */
   readonly closesAt: Date | null;
 }

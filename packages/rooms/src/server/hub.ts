@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import type { Language } from '../shared/language.js';
 import {
   CLOSE,
   type ClientMessage,
@@ -118,6 +119,8 @@ interface Peer {
    * as anyone knows, unlike one whose socket closed by itself (see #onClose).
    */
   lost: boolean;
+  /** The language the visitor chose on the join page, if any: an external engine's page gets it. */
+  language: Language | null;
   /** Messages refused for a limit it may still have before it is disconnected (see MAX_DROPPED). */
   readonly dropped: TokenBucket;
   /**
@@ -430,6 +433,7 @@ export class RoomHub {
       joining: false,
       name: '',
       role: 'guest',
+      language: null,
       media: { audio: false, video: false, screen: false },
       room: null,
       alive: true,
@@ -564,6 +568,7 @@ export class RoomHub {
           this.#invalid(peer, 'invalid_message');
           return;
         }
+        peer.language = message.language ?? null;
         void this.#join(peer, message.name, key).catch((error: unknown) => {
           this.options.logger.warn({ err: describe(error) }, 'room join failed');
           this.#refuse(peer, 'unavailable');
@@ -730,7 +735,12 @@ export class RoomHub {
     peer.joining = true;
     let url: string;
     try {
-      url = await info.handOff({ role, name, closesAt });
+      url = await info.handOff({
+        role,
+        name,
+        closesAt,
+        ...(peer.language ? { language: peer.language } : {}),
+      });
     } catch (error) {
       if (claim) this.#spentTickets.unspend(claim);
       this.options.logger.warn({ err: describe(error) }, 'room hand-off to its engine failed');

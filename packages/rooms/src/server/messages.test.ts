@@ -10,6 +10,7 @@ describe('parseClientMessage', () => {
     const messages = [
       { type: 'join', name: 'Ada', pin: '123456' },
       { type: 'join', name: 'Ada' },
+      { type: 'join', name: 'Ada', language: 'fr' },
       { type: 'signal', to: ID, data: { description: { type: 'offer', sdp: 'v=0\r\n' } } },
       {
         type: 'signal',
@@ -41,6 +42,7 @@ describe('parseClientMessage', () => {
     ['a PIN that is not digits', { type: 'join', name: 'Ada', pin: '12a4' }],
     ['a PIN that is too long', { type: 'join', name: 'Ada', pin: '1'.repeat(LIMITS.pinLength + 1) }],
     ['an empty name', { type: 'join', name: '' }],
+    ['a language the page does not have', { type: 'join', name: 'Ada', language: 'de' }],
     ['a name too long', { type: 'join', name: 'x'.repeat(LIMITS.nameLength + 1) }],
     ['an empty chat message', { type: 'chat', text: '' }],
     ['a chat message too long', { type: 'chat', text: 'x'.repeat(LIMITS.chatLength + 1) }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAcceptLanguage, pickLanguage } from './language.js';
+import { chosenLanguage, parseAcceptLanguage, pickLanguage } from './language.js';
 
 describe('parseAcceptLanguage', () => {
   it('orders tags by quality, then by position', () => {
@@ -24,5 +24,16 @@ describe('pickLanguage', () => {
 
   it('falls back when nothing matches', () => {
     expect(pickLanguage(['de', undefined, ''], 'fr')).toBe('fr');
+  });
+});
+
+describe('chosenLanguage', () => {
+  it("is the page's ?lang= when it names a language the page has, else none", () => {
+    expect(chosenLanguage('?lang=fr')).toBe('fr');
+    expect(chosenLanguage('?x=1&lang=en')).toBe('en');
+    // The browser's languages are not a choice: without ?lang= the engine's page follows them too.
+    expect(chosenLanguage('')).toBeNull();
+    expect(chosenLanguage('?lang=de')).toBeNull();
+    expect(chosenLanguage('?lang=FR-ca')).toBeNull();
   });
 });

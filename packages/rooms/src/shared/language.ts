@@ -18,6 +18,12 @@ export function pickLanguage(tags: readonly unknown[], fallback: Language): Lang
   return fallback;
 }
 
+/** The language a page's query string asks for (`?lang=`, as the join page's switch sets it); null if none. */
+export function chosenLanguage(search: string): Language | null {
+  const asked = new URLSearchParams(search).get('lang');
+  return isLanguage(asked) ? asked : null;
+}
+
 /** Language tags of an Accept-Language header, most preferred first; q=0 means "not this one". */
 export function parseAcceptLanguage(header: string | undefined): string[] {
   if (!header) return [];

@@ -4,6 +4,7 @@
  * types because the client only ever talks to its own origin.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { LANGUAGES } from './language.js';
 
 export const LIMITS = {
   /** Display names are shown to everyone; long enough for "First Middle Last (Company)". */
@@ -89,6 +90,12 @@ export const ClientMessage = Type.Union([
        * instead of a PIN: a join with both a non-empty PIN and a ticket is refused.
        */
       ticket: Type.Optional(Type.String({ pattern: HOST_TICKET })),
+      /**
+       * The language the visitor chose on the join page (its `?lang=`, which the language switch
+       * sets), for an external engine's page; absent when the page follows the browser's, as the
+       * engine's page does by itself.
+       */
+      language: Type.Optional(Type.Union(LANGUAGES.map((language) => Type.Literal(language)))),
     },
     closed,
   ),

@@ -14,6 +14,7 @@
  * only if a host let them through; one from the lobby brings them back to it). The page keeps that one
  * in the tab's sessionStorage too.
  */
+import type { Language } from '../shared/language.js';
 import { type ClientMessage, HOST_TICKET, REJOIN_GRACE_MS, type Role } from '../shared/protocol.js';
 
 /** `malformed`: a `host=` that cannot be a ticket (cut short when copied, say): refused as a bad link. */
@@ -34,10 +35,18 @@ export function hostLinkFrom(hash: string): HostLink {
 /** What a join offers to get in: the PIN typed ('' for none), or a host link's ticket instead. */
 export type JoinKey = { readonly pin: string } | { readonly ticket: string };
 
-/** The join message: never a PIN and a ticket together (the server refuses that). */
-export function joinMessage(name: string, key: JoinKey): Extract<ClientMessage, { type: 'join' }> {
-  if ('ticket' in key) return { type: 'join', name, ticket: key.ticket };
-  return { type: 'join', name, ...(key.pin ? { pin: key.pin } : {}) };
+/**
+ * The join message: never a PIN and a ticket together (the server refuses that). `language`: the one
+ * the visitor chose on the page, if any (see ClientMessage).
+ */
+export function joinMessage(
+  name: string,
+  key: JoinKey,
+  language: Language | null = null,
+): Extract<ClientMessage, { type: 'join' }> {
+  const chosen = language ? { language } : {};
+  if ('ticket' in key) return { type: 'join', name, ticket: key.ticket, ...chosen };
+  return { type: 'join', name, ...(key.pin ? { pin: key.pin } : {}), ...chosen };
 }
 
 /**

@@ -2,6 +2,8 @@
  * One visit to the room: joining (PIN, lobby), the call itself (mesh, tiles, participants, chat)
  * and its end. Everything here lives in this page's memory only.
  */
+
+import { chosenLanguage } from '../shared/language.js';
 import type {
   ErrorCode,
   IceServer,
@@ -99,7 +101,7 @@ export class Session {
     this.#name = name;
     this.#atForm = false;
     if (!this.#signalling.open) await this.#signalling.connect();
-    this.#signalling.send(joinMessage(name, key));
+    this.#signalling.send(joinMessage(name, key, chosenLanguage(location.search)));
   }
 
   /** False when the line could not go (the connection is closing): it stays the visitor's to send. */

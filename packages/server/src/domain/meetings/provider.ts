@@ -2,6 +2,7 @@
  * A meeting platform. The built-in room service is one; connectors to external media engines are
  * others. The domain hands a provider the meeting's window and options and stores what it returns.
  */
+import type { Language } from '../tenants/tenant.js';
 import type { MeetingOptions, RoomCodes, RoomDetails } from './meeting.js';
 
 export interface RoomRequest {
@@ -19,6 +20,8 @@ export interface HandOffRequest {
   readonly role: 'host' | 'guest';
   /** The display name they typed on the join page. */
   readonly name: string;
+  /** The language they chose on the join page; absent: the engine's page follows their browser's. */
+  readonly language?: Language;
   readonly options: MeetingOptions;
   /** When Roomlink's window for the room closes; null when it knows no end (a series' horizon). */
   readonly closesAt: Date | null;

@@ -98,6 +98,9 @@ export class BigBlueButtonProvider implements MeetingProvider {
       ...(participant.role === 'guest' ? { guest: 'true' } : {}),
       // Binds the address to this run of the meeting: it cannot reopen a later one.
       ...(createTime ? { createTime } : {}),
+      // The language chosen on Roomlink's join page carries over (BigBlueButton 2.3+); without one,
+      // its page follows the browser's, as Roomlink's did.
+      ...(participant.language ? { 'userdata-bbb_override_default_locale': participant.language } : {}),
       redirect: 'true',
     });
   }
