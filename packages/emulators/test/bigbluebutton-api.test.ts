@@ -20,7 +20,10 @@ function signedQuery(call: string, params: Params, algorithm: Algorithm = 'sha25
   return query ? `${query}&checksum=${sum}` : `checksum=${sum}`;
 }
 
-const parser = new XMLParser({ parseTagValue: false, isArray: (name) => name === 'attendee' });
+const parser = new XMLParser({
+  parseTagValue: false,
+  isArray: (name) => name === 'attendee' || name === 'meeting',
+});
 function parseXml(text: string): Record<string, unknown> {
   return (parser.parse(text) as { response: Record<string, unknown> }).response;
 }
@@ -336,6 +339,49 @@ describe('BigBlueButton emulator: API over HTTP', () => {
       returncode: 'SUCCESS',
       running: 'false',
     });
+  });
+
+  it('getMeetings lists every meeting, ended ones too, as the documented XML; noMeetings when none', async () => {
+    const none = await api('getMeetings', []);
+    expect(none).toMatchObject({ returncode: 'SUCCESS', messageKey: 'noMeetings', meetings: '' });
+    expect(none.message).toBe('no meetings were found on this server');
+
+    await createMeeting('list-1');
+    await createMeeting('list-2');
+    await api('end', [['meetingID', 'list-2']]);
+    const listed = await api('getMeetings', []);
+    expect(listed.returncode).toBe('SUCCESS');
+    expect(listed.messageKey).toBeUndefined();
+    const meetings = (listed.meetings as { meeting: Record<string, unknown>[] }).meeting;
+    expect(meetings).toHaveLength(2);
+    expect(meetings[0]).toMatchObject({
+      meetingName: 'Weekly sync',
+      meetingID: 'list-1',
+      createTime: String(CREATE_TIME),
+      running: 'false',
+      hasBeenForciblyEnded: 'false',
+      endTime: '0',
+      isBreakout: 'false',
+    });
+    // Each with getMeetingInfo's fields.
+    const info = await api('getMeetingInfo', [['meetingID', 'list-1']]);
+    expect(Object.keys(meetings[0] as object)).toEqual(Object.keys(info).filter((k) => k !== 'returncode'));
+    expect(meetings[1]).toMatchObject({
+      meetingID: 'list-2',
+      hasBeenForciblyEnded: 'true',
+      endTime: String(CREATE_TIME),
+    });
+
+    // Signed like any call, and served for POST as well.
+    expect(await api('getMeetings', [], 'sha1')).toMatchObject({ returncode: 'SUCCESS' });
+    expect(parseXml(await (await get('api/getMeetings?checksum=0')).text())).toMatchObject({
+      returncode: 'FAILED',
+      messageKey: 'checksumError',
+    });
+    const posted = await fetch(`${bbb.baseUrl}api/getMeetings?checksum=${checksum('getMeetings', '')}`, {
+      method: 'POST',
+    });
+    expect(parseXml(await posted.text())).toMatchObject({ returncode: 'SUCCESS' });
   });
 
   it('endMeeting (from inside BigBlueButton) ends it as the API would; a new create starts afresh', async () => {

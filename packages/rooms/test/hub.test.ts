@@ -6,7 +6,13 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { PinFailureLedger, RoomDirectory, RoomInfo, RoomPinPolicy } from '../src/server/directory.js';
+import type {
+  PinFailureLedger,
+  RoomDirectory,
+  RoomInfo,
+  RoomPinPolicy,
+  RunningEngineCall,
+} from '../src/server/directory.js';
 import { type HubOptions, REMOVED_MS, RoomHub } from '../src/server/hub.js';
 import { MemoryPinFailureLedger, PinGuard } from '../src/server/lockout.js';
 import type { RoomMetrics } from '../src/server/metrics.js';
@@ -2495,6 +2501,96 @@ describe('rooms on an external engine', () => {
       await advance(61 * 60_000);
       expect(room.ends.asked).toBe(1);
       expect(reasons).toEqual(['ended']);
+    });
+
+    describe('found running on the engine (sent there before a restart, or by another process)', () => {
+      /** The shared directory, plus the engine's list of running calls; `asked` counts the lists. */
+      function engineListing(running: () => RunningEngineCall[]) {
+        const listing = { asked: 0, failing: false };
+        const withCalls: RoomDirectory = {
+          findBySlug: (slug) => directory.findBySlug(slug),
+          runningEngineCalls: async () => {
+            listing.asked++;
+            if (listing.failing) throw new Error('engine down');
+            return running();
+          },
+        };
+        return { listing, withCalls };
+      }
+
+      it('are followed from the first periodic check, and ended once their room closes', async () => {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+        const reasons: string[] = [];
+        const open = followedRoom();
+        const moved = followedRoom();
+        const call = (room: { slug: string; info: RoomInfo }) => ({
+          slug: room.slug,
+          meetingId: room.info.meetingId,
+        });
+        const { listing, withCalls } = engineListing(() => [call(open), call(moved)]);
+        // No one was sent there by this hub: without the engine's list it would follow nothing.
+        newHub(6, undefined, {
+          directory: withCalls,
+          metrics: metricsWith({ engineCallEnded: (reason) => reasons.push(reason) }),
+        });
+
+        await advance(60_000);
+        expect(listing.asked).toBe(1);
+        expect(open.ends.asked + moved.ends.asked).toBe(0);
+
+        moved.change({
+          startsAt: new Date(now + 24 * 60 * 60_000),
+          endsAt: new Date(now + 25 * 60 * 60_000),
+        });
+        await advance(60_000);
+        expect(moved.ends.asked).toBe(1);
+        // Seen open before the move: counted as moved, as a call this hub had sent people to.
+        expect(reasons).toEqual(['moved']);
+        expect(open.ends.asked).toBe(0);
+      });
+
+      it('whose room is not open when found are ended, counted as ended (what came before is unknown)', async () => {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+        const reasons: string[] = [];
+        const later = followedRoom({
+          startsAt: new Date(now + 24 * 60 * 60_000),
+          endsAt: new Date(now + 25 * 60 * 60_000),
+        });
+        const cancelled = followedRoom({ status: 'cancelled' });
+        const { withCalls } = engineListing(() =>
+          [later, cancelled].map((room) => ({ slug: room.slug, meetingId: room.info.meetingId })),
+        );
+        newHub(6, undefined, {
+          directory: withCalls,
+          metrics: metricsWith({ engineCallEnded: (reason) => reasons.push(reason) }),
+        });
+        await advance(60_000);
+        expect(later.ends.asked).toBe(1);
+        expect(cancelled.ends.asked).toBe(1);
+        expect(reasons.sort()).toEqual(['cancelled', 'ended']);
+      });
+
+      it('are asked for every five minutes, and again after an engine that did not answer', async () => {
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+        const room = followedRoom();
+        let running: RunningEngineCall[] = [];
+        const { listing, withCalls } = engineListing(() => running);
+        newHub(6, undefined, { directory: withCalls });
+        listing.failing = true;
+        await advance(60_000);
+        expect(listing.asked).toBe(1);
+        listing.failing = false;
+        await advance(3 * 60_000);
+        expect(listing.asked).toBe(1);
+        // Started meanwhile by another process; this hub learns of it at the next turn.
+        running = [{ slug: room.slug, meetingId: room.info.meetingId }];
+        await advance(2 * 60_000);
+        expect(listing.asked).toBe(2);
+        room.change({ status: 'cancelled' });
+        await advance(60_000);
+        expect(room.ends.asked).toBe(1);
+        expect(listing.asked).toBe(2);
+      });
     });
 
     it('forget a room gone from the directory (its deletion ended the call) without asking the engine', async () => {

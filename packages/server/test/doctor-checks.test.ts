@@ -301,12 +301,12 @@ for (const dialect of DIALECTS) {
       const pending = await doctor(env);
       expect(pending.code, pending.output).toBe(EXIT.ok);
       expect(pending.output).toContain(
-        '5 migration(s) pending: 0006_job_row_ids, 0007_series_seen_on, 0008_login_transaction_secrets, ' +
-          '0009_offboarded_tenants, 0010_room_pin_failures; ' +
+        '6 migration(s) pending: 0006_job_row_ids, 0007_series_seen_on, 0008_login_transaction_secrets, ' +
+          '0009_offboarded_tenants, 0010_room_pin_failures, 0011_meeting_provider_refs; ' +
           'Roomlink applies them when it starts',
       );
       // Still pending: doctor only looked.
-      expect((await doctor(env)).output).toContain('5 migration(s) pending');
+      expect((await doctor(env)).output).toContain('6 migration(s) pending');
 
       await (await openStore(database.url)).close();
       const current = await doctor(env);
@@ -318,7 +318,7 @@ for (const dialect of DIALECTS) {
       database = await createTestDatabase(dialect);
       const migrated = await openStore(database.url);
       // What a later release's migration leaves in the bookkeeping table.
-      await sql`insert into roomlink_migrations (name, timestamp) values (${'0011_a_later_release'}, ${new Date().toISOString()})`.execute(
+      await sql`insert into roomlink_migrations (name, timestamp) values (${'0099_a_later_release'}, ${new Date().toISOString()})`.execute(
         migrated.db,
       );
       await migrated.close();
@@ -329,7 +329,7 @@ for (const dialect of DIALECTS) {
       };
       const newer =
         'this database was migrated by a newer Roomlink: it records 1 migration(s) this version does not ' +
-        'know (0011_a_later_release), so this version cannot use it.';
+        'know (0099_a_later_release), so this version cannot use it.';
 
       const result = await doctor(env);
       expect(result.code, result.output).toBe(EXIT.database);
@@ -356,7 +356,7 @@ for (const dialect of DIALECTS) {
         const { rows } = await sql<{
           name: string;
         }>`select name from roomlink_migrations order by name`.execute(store.db);
-        expect(rows.map((r) => r.name)).toEqual([...KNOWN_MIGRATIONS, '0011_a_later_release']);
+        expect(rows.map((r) => r.name)).toEqual([...KNOWN_MIGRATIONS, '0099_a_later_release']);
       } finally {
         await store.close();
       }

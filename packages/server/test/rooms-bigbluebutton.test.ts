@@ -9,6 +9,7 @@ import { type RunningBigBlueButtonEmulator, startBigBlueButtonEmulator } from '@
 import { createRooms } from '@roomlink/rooms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppPlugin } from '../src/app.js';
+import { BigBlueButtonApi } from '../src/providers/bigbluebutton/api-client.js';
 import { utcDay } from '../src/retention/index.js';
 import { meetingRoomDirectory } from '../src/rooms/directory.js';
 import type { Runtime } from '../src/runtime.js';
@@ -87,6 +88,35 @@ async function joinRoom(
   );
   client.send({ type: 'join', name, ...(pin ? { pin } : {}), ...(language ? { language } : {}) });
   return client;
+}
+
+/** Moves the meeting at `url` (its API address) to tomorrow, for an hour; `also`: more changes. */
+function moveToTomorrow(url: string, headers: Record<string, string>, also: Record<string, unknown> = {}) {
+  return fetch(url, {
+    method: 'PATCH',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ...also,
+      start: new Date(Date.now() + 24 * 60 * MINUTE).toISOString(),
+      end: new Date(Date.now() + 25 * 60 * MINUTE).toISOString(),
+    }),
+  });
+}
+
+/** A meeting under way, its host sent to the engine and in the call there; its engine meeting id. */
+async function startCall(
+  baseUrl: string,
+  bbb: RunningBigBlueButtonEmulator,
+  headers: Record<string, string>,
+) {
+  const meeting = await createUnderWay(baseUrl, headers, { guestPin: false, lobby: false });
+  const client = await joinRoom(baseUrl, meeting.joinUrl, 'Hana', meeting.hostPin);
+  await client.closed;
+  const url = client.received.find((m) => m.type === 'handoff')?.url as string;
+  expect((await fetch(url)).status).toBe(200);
+  const engineId = bbb.emulator.meetings().at(-1)?.meetingID as string;
+  expect(bbb.emulator.meeting(engineId)?.running).toBe(true);
+  return { meeting, engineId };
 }
 
 for (const dialect of DIALECTS) {
@@ -290,29 +320,12 @@ for (const dialect of DIALECTS) {
       await bbb?.close();
     });
 
-    /** A meeting under way, its host sent to the engine and in the call there; its engine meeting id. */
-    const inCall = async (headers: Record<string, string>) => {
-      const meeting = await createUnderWay(t.url, headers, { guestPin: false, lobby: false });
-      const client = await joinRoom(t.url, meeting.joinUrl, 'Hana', meeting.hostPin);
-      await client.closed;
-      const url = client.received.find((m) => m.type === 'handoff')?.url as string;
-      expect((await fetch(url)).status).toBe(200);
-      const engineId = bbb.emulator.meetings().at(-1)?.meetingID as string;
-      expect(bbb.emulator.meeting(engineId)?.running).toBe(true);
-      return { meeting, engineId };
-    };
+    const inCall = (headers: Record<string, string>) => startCall(t.url, bbb, headers);
     const running = (engineId: string) => bbb.emulator.meeting(engineId)?.running;
 
     it('ends the call when its meeting moves to another day', async () => {
       const { meeting, engineId } = await inCall(owner);
-      const moved = await fetch(`${t.url}/api/v1/meetings/${meeting.id}`, {
-        method: 'PATCH',
-        headers: { ...owner, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          start: new Date(Date.now() + 24 * 60 * MINUTE).toISOString(),
-          end: new Date(Date.now() + 25 * 60 * MINUTE).toISOString(),
-        }),
-      });
+      const moved = await moveToTomorrow(`${t.url}/api/v1/meetings/${meeting.id}`, owner);
       expect(moved.status).toBe(200);
       await expect.poll(() => running(engineId)).toBe(false);
       expect(bbb.emulator.meeting(engineId)).toMatchObject({ ended: true });
@@ -330,6 +343,63 @@ for (const dialect of DIALECTS) {
       // The next periodic check once the store's short tenant cache (5 s) has let the change through.
       await expect.poll(() => running(engineId), { timeout: 15_000, interval: 250 }).toBe(false);
       expect(running(othersId)).toBe(true);
+    });
+  });
+
+  describe.skipIf(skip)(`calls on BigBlueButton found running after a restart (${label})`, () => {
+    it("are followed again: ended when their meeting moves, while open rooms' and others' calls go on", async () => {
+      const bbb = await startBigBlueButtonEmulator({ secret: SECRET });
+      const database = await createTestDatabase(dialect);
+      try {
+        const before = await startTestApp(dialect, {
+          database,
+          realBaseUrl: true,
+          env: onEngine(bbb),
+          features: roomService(),
+        });
+        const keys = { ROOMLINK_MASTER_KEYS: before.env.ROOMLINK_MASTER_KEYS as string };
+        let moving: Awaited<ReturnType<typeof startCall>>;
+        let staying: Awaited<ReturnType<typeof startCall>>;
+        try {
+          moving = await startCall(before.url, bbb, organizer);
+          staying = await startCall(before.url, bbb, organizer);
+        } finally {
+          // The process that sent them there is gone; their calls go on.
+          await before.close();
+        }
+        // On the same engine: another application's call, and one named as Roomlink names its own but
+        // that no meeting here has (another deployment's).
+        const api = new BigBlueButtonApi({ url: new URL(bbb.baseUrl), secret: SECRET, checksum: 'sha256' });
+        await api.call('create', { meetingID: 'greenlight-room', name: 'Greenlight' });
+        await api.call('create', { meetingID: 'rl-another-deployment', name: 'Roomlink meeting' });
+
+        const after = await startTestApp(dialect, {
+          database,
+          realBaseUrl: true,
+          env: { ...onEngine(bbb), ...keys },
+          features: roomService({ followChanges: true, recheckSeconds: 1 }),
+        });
+        try {
+          const moved = await moveToTomorrow(`${after.url}/api/v1/meetings/${moving.meeting.id}`, organizer);
+          expect(moved.status).toBe(200);
+          const ended = (engineId: string) => bbb.emulator.meeting(engineId)?.ended;
+          await expect.poll(() => ended(moving.engineId), { timeout: 10_000, interval: 100 }).toBe(true);
+          // The engine was asked for its calls before that end (a sweep), and ended nothing else.
+          const calls = bbb.emulator.requests().map((r) => r.call);
+          expect(calls.indexOf('getMeetings')).toBeGreaterThanOrEqual(0);
+          expect(calls.indexOf('getMeetings')).toBeLessThan(calls.lastIndexOf('end'));
+          const ends = bbb.emulator.requests().filter((r) => r.call === 'end');
+          expect(ends.map((r) => r.params.meetingID)).toEqual([moving.engineId]);
+          expect(bbb.emulator.meeting(staying.engineId)?.running).toBe(true);
+          expect(ended('greenlight-room')).toBe(false);
+          expect(ended('rl-another-deployment')).toBe(false);
+        } finally {
+          await after.close();
+        }
+      } finally {
+        await database.drop();
+        await bbb.close();
+      }
     });
   });
 
@@ -377,15 +447,7 @@ for (const dialect of DIALECTS) {
           expect(host.received.map((m) => m.type)).not.toContain('handoff');
 
           // A move applies to the room under way at once, as to a built-in room's.
-          const moved = await fetch(url, {
-            method: 'PATCH',
-            headers: { ...organizer, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              subject: 'Merger talks, moved',
-              start: new Date(Date.now() + 24 * 60 * MINUTE).toISOString(),
-              end: new Date(Date.now() + 25 * 60 * MINUTE).toISOString(),
-            }),
-          });
+          const moved = await moveToTomorrow(url, organizer, { subject: 'Merger talks, moved' });
           expect(moved.status).toBe(200);
           expect(await host.next('closed')).toMatchObject({ type: 'closed', reason: 'moved' });
           await host.closed;

@@ -71,6 +71,34 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it("finds the rooms an engine knows by its meeting ids, in any tenant, through the engine's index", async () => {
+      const first = meeting({ provider: 'bigbluebutton', providerRef: 'rl-first' });
+      const second = meeting({ tenantId: 'tenant-b', provider: 'bigbluebutton', providerRef: 'rl-second' });
+      const elsewhere = meeting({ provider: 'other-engine', providerRef: 'rl-third' });
+      for (const m of [first, second, elsewhere, meeting()])
+        expect(await store.meetings.insert(m)).toBe('inserted');
+      // A large engine's list: more ids than one query takes, most of them another deployment's.
+      const refs = Array.from({ length: 1_200 }, (_, i) => `rl-unknown-${i}`);
+      refs.splice(700, 0, 'rl-second', 'rl-third');
+      refs.push('rl-first');
+      const found = await store.meetings.findRoomsByProviderRefs('bigbluebutton', refs);
+      expect(found.sort((a, b) => a.meetingId.localeCompare(b.meetingId))).toEqual(
+        [first, second]
+          .map((m) => ({ meetingId: m.id, slug: m.slug }))
+          .sort((a, b) => a.meetingId.localeCompare(b.meetingId)),
+      );
+      expect(await store.meetings.findRoomsByProviderRefs('bigbluebutton', [])).toEqual([]);
+      if (dialect === 'sqlite') {
+        const { sql } = await import('kysely');
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select id, slug from meetings where provider = 'bigbluebutton' and provider_ref in ('rl-a', 'rl-b')`.execute(
+          store.db,
+        );
+        expect(plan.rows.map((r) => r.detail).join(' ')).toMatch(/USING INDEX meetings_provider_ref/);
+      }
+    });
+
     it('tenants are created once with default settings and keep updated settings', async () => {
       const first = await store.tenants.ensure('tenant-a', now);
       await store.tenants.updateSettings('tenant-a', { ...first.settings, pinLength: 8 }, now);

@@ -118,7 +118,7 @@ const API_VERSION = '2.0';
 const BBB_VERSION = '3.0.0-emulator';
 const DEFAULT_DIAL_NUMBER = '613-555-1234';
 /** Calls that bbb-web serves for POST as well as GET (join is GET only since 3.0). */
-const POST_CALLS = new Set(['create', 'end', 'isMeetingRunning', 'getMeetingInfo']);
+const POST_CALLS = new Set(['create', 'end', 'isMeetingRunning', 'getMeetingInfo', 'getMeetings']);
 
 const CHECKSUM_MISSING = new ApiFailure('checksumError', 'You must provide the checksum');
 const CHECKSUM_MISMATCH = new ApiFailure('checksumError', 'Checksums do not match');
@@ -397,10 +397,27 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
     return successResponse([['running', meeting ? isRunning(meeting) : false]]);
   };
 
-  const getMeetingInfo = (params: Record<string, string>): string => {
-    const meeting = findMeeting(params, 'notFound');
+  const getMeetingInfo = (params: Record<string, string>): string =>
+    successResponse(meetingInfoXml(findMeeting(params, 'notFound')));
+
+  /**
+   * Every meeting bbb-web still holds, ended ones included (it forgets them a while later; this
+   * emulator never does), each with getMeetingInfo's fields. None: `<meetings/>` and `noMeetings`.
+   */
+  const getMeetings = (): string => {
+    const all = [...meetings.values()];
+    if (all.length === 0)
+      return successResponse([
+        ['meetings', []],
+        ['messageKey', 'noMeetings'],
+        ['message', 'no meetings were found on this server'],
+      ]);
+    return successResponse([['meetings', all.map((m): XmlChild => ['meeting', meetingInfoXml(m)])]]);
+  };
+
+  const meetingInfoXml = (meeting: Meeting): XmlChild[] => {
     const moderators = meeting.attendees.filter((a) => a.role === 'MODERATOR').length;
-    return successResponse([
+    return [
       ['meetingName', meeting.createParams.name ?? meeting.meetingID],
       ['meetingID', meeting.meetingID],
       ['internalMeetingID', meeting.internalMeetingID],
@@ -444,7 +461,7 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
       ],
       ['metadata', meeting.metadata.map(([name, value]): XmlChild => [name, value])],
       ['isBreakout', false],
-    ]);
+    ];
   };
 
   // --- HTTP -------------------------------------------------------------------------------------
@@ -510,6 +527,8 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
           return sendXml(reply, isMeetingRunning(params));
         case 'getMeetingInfo':
           return sendXml(reply, getMeetingInfo(params));
+        case 'getMeetings':
+          return sendXml(reply, getMeetings());
         default:
           throw new ApiFailure('unsupportedRequest', 'This request is not supported.');
       }

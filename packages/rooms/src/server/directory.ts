@@ -78,6 +78,19 @@ export interface HostTicketClaim {
 
 export interface RoomDirectory {
   findBySlug(slug: string): Promise<RoomInfo | null>;
+  /**
+   * Optional, with external engines: the calls the engines say are running now for rooms of this
+   * directory (those of other applications or deployments on the same engine are left out). The
+   * room service follows them as if it had sent people there itself, so that a call survives no
+   * restart, and no process that never saw it, unfollowed.
+   */
+  runningEngineCalls?(): Promise<readonly RunningEngineCall[]>;
+}
+
+/** A call an external engine runs for one of the directory's rooms. */
+export interface RunningEngineCall {
+  readonly slug: string;
+  readonly meetingId: string;
 }
 
 /**

@@ -7,8 +7,11 @@
  * started. A cancellation or deletion made through Roomlink ends the call at once (the provider's
  * cancel); this catches what changes without one.
  *
- * Held in memory: a call handed off by a process that restarted since is left to the engine's own
- * closing time. Several processes may follow the same call; ending it is idempotent.
+ * Held in memory, and completed from the engines: every ADOPT_EVERY_MS (the first sweep after start
+ * included) the directory is asked which calls the engines run for its rooms, and those not followed
+ * yet are followed from then on. So a call still runs unfollowed only until then after a restart, or
+ * in a process that sent no one to it. Several processes may follow the same call; ending it is
+ * idempotent.
  */
 import type { RoomDirectory } from './directory.js';
 import { describeError } from './log-safe.js';
@@ -31,17 +34,52 @@ export interface EngineCallsOptions {
  */
 export const GIVE_UP_AFTER_CLOSE_MS = 60 * 60_000;
 
+/** How often the engines are asked which calls they run (see adopt). */
+export const ADOPT_EVERY_MS = 5 * 60_000;
+
 interface FollowedCall {
   readonly meetingId: string;
-  /** When the room closes as last seen; null: no end known (an open-ended series). */
-  closesAt: Date | null;
+  /**
+   * When the room closes as last seen; null: no end known (an open-ended series); undefined: not
+   * seen open yet (a call found running on the engine, see adopt), so whether it moved is unknown.
+   */
+  closesAt: Date | null | undefined;
 }
 
 export class EngineCalls {
   /** By the room's slug. */
   readonly #calls = new Map<string, FollowedCall>();
+  /** When the engines are next asked for their calls (ms); 0: at the next sweep. */
+  #nextAdoption = 0;
 
   constructor(private readonly options: EngineCallsOptions) {}
+
+  /**
+   * Follows the calls the engines run for the directory's rooms that this process does not follow
+   * yet: sent there by a process that has restarted since, or by another one. At most every
+   * ADOPT_EVERY_MS; resolves to how many were taken up. Never rejects: an engine that does not answer
+   * is asked again at the next turn.
+   */
+  async adopt(): Promise<number> {
+    const list = this.options.directory.runningEngineCalls?.bind(this.options.directory);
+    const now = this.options.now().getTime();
+    if (!list || now < this.#nextAdoption) return 0;
+    this.#nextAdoption = now + ADOPT_EVERY_MS;
+    let running: Awaited<ReturnType<typeof list>>;
+    try {
+      running = await list();
+    } catch (error) {
+      this.options.logger.warn({ err: describeError(error) }, 'listing the calls on the room engine failed');
+      return 0;
+    }
+    let adopted = 0;
+    for (const call of running) {
+      if (this.#calls.has(call.slug)) continue;
+      this.#calls.set(call.slug, { meetingId: call.meetingId, closesAt: undefined });
+      adopted++;
+    }
+    return adopted;
+  }
 
   /** Someone was just sent to the room's call: follow it until it is ended. */
   follow(slug: string, meetingId: string, closesAt: Date | null): void {
@@ -86,8 +124,9 @@ export class EngineCalls {
       return false;
     }
     // Not open before the closing time last seen, and not cancelled: moved to another time (or a
-    // series' occurrence moved); otherwise its window is simply over (perhaps shortened).
-    const early = call.closesAt === null || now < call.closesAt;
+    // series' occurrence moved); otherwise its window is simply over (perhaps shortened). A call
+    // taken up from the engine before its room was seen open has no closing time to compare with.
+    const early = call.closesAt === null || (call.closesAt !== undefined && now < call.closesAt);
     const reason: EngineCallEnd =
       timing.state === 'cancelled'
         ? 'cancelled'
@@ -99,7 +138,7 @@ export class EngineCalls {
     } catch (error) {
       this.options.logger.warn({ err: describeError(error) }, 'ending a call on the room engine failed');
       // Asked again at the next check, for a while.
-      const closed = call.closesAt === null ? null : call.closesAt.getTime();
+      const closed = call.closesAt ? call.closesAt.getTime() : null;
       if (
         closed !== null &&
         now.getTime() > closed + GIVE_UP_AFTER_CLOSE_MS &&

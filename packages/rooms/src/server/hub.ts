@@ -1470,6 +1470,7 @@ export class RoomHub {
         if (this.#rooms.get(room.slug) !== room) continue;
         await this.#recheck(room);
       }
+      if (!this.#closed) await this.#engineCalls.adopt();
       if (!this.#closed) await this.#engineCalls.check();
     } catch (error) {
       this.options.logger.warn({ err: describe(error) }, 'checking the live rooms failed');

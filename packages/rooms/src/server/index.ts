@@ -9,6 +9,7 @@ export type {
   RoomInfo,
   RoomPinPolicy,
   RoomPinTake,
+  RunningEngineCall,
 } from './directory.js';
 export type { HubLogger } from './hub.js';
 export {

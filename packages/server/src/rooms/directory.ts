@@ -60,6 +60,7 @@ export function meetingRoomDirectory(
         ...handOffOf(meetings, meeting),
       };
     },
+    runningEngineCalls: () => meetings.runningEngineCalls(),
   };
 }
 

@@ -135,6 +135,12 @@ export interface PurgeExtension {
 
 export type InsertOutcome = 'inserted' | 'conflict';
 
+/** Which meeting holds an external engine's room. */
+export interface ProviderRoomRef {
+  readonly meetingId: string;
+  readonly slug: string;
+}
+
 export interface MeetingRepository {
   /** Never throws on a unique conflict (idempotency key, slug, conference id): returns 'conflict'. */
   insert(meeting: StoredMeeting): Promise<InsertOutcome>;
@@ -145,6 +151,12 @@ export interface MeetingRepository {
     key: string,
   ): Promise<StoredMeeting | undefined>;
   findBySlug(slug: string): Promise<StoredMeeting | undefined>;
+  /**
+   * The rooms, of any tenant, that `provider` knows by one of `refs` (the engine's meeting ids):
+   * their meeting id and slug only. Refs no meeting has (another deployment's on the same engine)
+   * are left out.
+   */
+  findRoomsByProviderRefs(provider: string, refs: readonly string[]): Promise<ProviderRoomRef[]>;
   /** Optimistic: writes only when the stored version is `meeting.version - 1`. */
   update(meeting: StoredMeeting): Promise<boolean>;
   /**

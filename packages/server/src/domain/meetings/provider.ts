@@ -58,4 +58,10 @@ export interface MeetingProvider {
    * engine's own closing time: moved, an occurrence cancelled, the organisation's contract ended.
    */
   endCall?(room: RoomDetails): Promise<void>;
+  /**
+   * With `endCall`: the engine's meeting ids (`providerRef`) of the calls it runs now that this
+   * deployment may have made. The caller keeps those a stored room has: the engine may hold other
+   * applications' calls too.
+   */
+  runningCalls?(): Promise<readonly string[]>;
 }

@@ -11,7 +11,14 @@ import type { Principal } from '../principal.js';
 import type { MovedOccurrenceEnd } from '../sync/occurrences.js';
 import type { Language, TenantSettings } from '../tenants/tenant.js';
 import { HostLinks } from './host-link.js';
-import type { Meeting, MeetingOptions, Recurrence, RoomDetails, StoredMeeting } from './meeting.js';
+import type {
+  Meeting,
+  MeetingOptions,
+  ProviderRoomRef,
+  Recurrence,
+  RoomDetails,
+  StoredMeeting,
+} from './meeting.js';
 import { refuseExpired, refuseSeriesWithoutZone, validateTimes, validateTimeZone } from './meeting-rules.js';
 import type { HandOffRequest, MeetingProvider } from './provider.js';
 import { type MeetingAccess, sameItemKey } from './reclaim.js';
@@ -474,6 +481,21 @@ export class MeetingService {
     const endCall = provider.endCall?.bind(provider);
     if (!endCall) return undefined;
     return () => endCall(meeting.room);
+  }
+
+  /**
+   * The calls the external engines run now for rooms of this deployment, with their meetings (for the
+   * room service, which ends those whose room is no longer open). Engines' other calls are left out.
+   */
+  async runningEngineCalls(): Promise<ProviderRoomRef[]> {
+    const found: ProviderRoomRef[] = [];
+    for (const provider of this.deps.providers.values()) {
+      if (!provider.runningCalls) continue;
+      const refs = await provider.runningCalls();
+      if (refs.length === 0) continue;
+      found.push(...(await this.deps.store.meetings.findRoomsByProviderRefs(provider.id, refs)));
+    }
+    return found;
   }
 
   languageOf(meeting: Meeting, settings: TenantSettings): Language {

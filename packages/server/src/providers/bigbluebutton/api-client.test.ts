@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type RunningBigBlueButtonEmulator, startBigBlueButtonEmulator } from '@roomlink/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigBlueButtonApi, BigBlueButtonError } from './api-client.js';
-import { durationMinutes } from './provider.js';
+import { BigBlueButtonProvider, durationMinutes } from './provider.js';
 
 const SECRET = 'unit-test-shared-secret';
 
@@ -41,6 +41,32 @@ describe('the BigBlueButton API client', () => {
       .call('end', { meetingID: 'rl-never-created' })
       .catch((e: unknown) => e);
     expect((missing as BigBlueButtonError).code).toBe('notFound');
+  });
+});
+
+describe("the BigBlueButton provider's running calls", () => {
+  let bbb: RunningBigBlueButtonEmulator;
+  beforeAll(async () => {
+    bbb = await startBigBlueButtonEmulator({ secret: SECRET });
+  });
+  afterAll(async () => bbb?.close());
+
+  const api = () => new BigBlueButtonApi({ url: new URL(bbb.baseUrl), secret: SECRET, checksum: 'sha256' });
+  const provider = () =>
+    new BigBlueButtonProvider({ baseUrl: new URL('https://roomlink.test/'), api: api() });
+
+  it("lists the engine's meetings named as Roomlink names them that have not ended: none, one, several", async () => {
+    bbb.emulator.reset();
+    expect(await provider().runningCalls()).toEqual([]);
+    // Another application's meeting on the same server is not Roomlink's.
+    await api().call('create', { meetingID: 'greenlight-room', name: 'n' });
+    expect(await provider().runningCalls()).toEqual([]);
+    await api().call('create', { meetingID: 'rl-one', name: 'n' });
+    expect(await provider().runningCalls()).toEqual(['rl-one']);
+    await api().call('create', { meetingID: 'rl-two', name: 'n' });
+    await api().call('create', { meetingID: 'rl-ended', name: 'n' });
+    await api().call('end', { meetingID: 'rl-ended' });
+    expect(await provider().runningCalls()).toEqual(['rl-one', 'rl-two']);
   });
 });
 

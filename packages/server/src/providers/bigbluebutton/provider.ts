@@ -23,6 +23,9 @@ export interface BigBlueButtonProviderOptions {
 /** The provider id stored with the meetings whose rooms run on BigBlueButton. */
 export const BIGBLUEBUTTON_PROVIDER_ID = 'bigbluebutton';
 
+/** How the engine meeting ids Roomlink makes begin (others on the same server are not its own). */
+export const ENGINE_MEETING_ID_PREFIX = 'rl-';
+
 /** What BigBlueButton shows as the meeting's name (never the subject: see above). */
 export const ENGINE_MEETING_NAME = 'Roomlink meeting';
 
@@ -42,7 +45,10 @@ export class BigBlueButtonProvider implements MeetingProvider {
   async createRoom(request: RoomRequest): Promise<RoomDetails> {
     const room = await this.#codes.createRoom(request);
     // 128 random bits: the engine's meeting id is a bearer name there, as the slug is here.
-    return this.describeRoom({ ...room, providerRef: `rl-${randomBytes(16).toString('base64url')}` });
+    return this.describeRoom({
+      ...room,
+      providerRef: `${ENGINE_MEETING_ID_PREFIX}${randomBytes(16).toString('base64url')}`,
+    });
   }
 
   describeRoom(codes: RoomCodes): RoomDetails {
@@ -70,6 +76,29 @@ export class BigBlueButtonProvider implements MeetingProvider {
     } catch (error) {
       if (!(error instanceof BigBlueButtonError && error.code === 'notFound')) throw error;
     }
+  }
+
+  /**
+   * The engine's meetings named as Roomlink names them (`rl-…`) that have not ended. `getMeetings`
+   * lists every meeting on the server, with its participants' names: only the ids are read.
+   */
+  async runningCalls(): Promise<readonly string[]> {
+    const answer = await this.options.api.call('getMeetings', {});
+    const meetings = answer.meetings;
+    // One <meeting> parses as an object, several as a list; none (messageKey noMeetings) as ''.
+    const listed =
+      typeof meetings === 'object' && meetings !== null
+        ? (meetings as { meeting?: unknown }).meeting
+        : undefined;
+    const ids: string[] = [];
+    for (const meeting of Array.isArray(listed) ? listed : listed ? [listed] : []) {
+      const { meetingID, endTime } = (meeting ?? {}) as { meetingID?: unknown; endTime?: unknown };
+      if (typeof meetingID !== 'string' || !meetingID.startsWith(ENGINE_MEETING_ID_PREFIX)) continue;
+      // Ended, and kept in the list a while before bbb-web forgets it.
+      if (typeof endTime === 'string' && endTime !== '0' && endTime !== '') continue;
+      ids.push(meetingID);
+    }
+    return ids;
   }
 
   async handOff(room: RoomDetails, participant: HandOffRequest): Promise<string> {

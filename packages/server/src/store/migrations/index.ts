@@ -14,6 +14,7 @@ import * as m0007 from './0007_series_seen_on.js';
 import * as m0008 from './0008_login_transaction_secrets.js';
 import * as m0009 from './0009_offboarded_tenants.js';
 import * as m0010 from './0010_room_pin_failures.js';
+import * as m0011 from './0011_meeting_provider_refs.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_login_transaction_secrets': m0008,
   '0009_offboarded_tenants': m0009,
   '0010_room_pin_failures': m0010,
+  '0011_meeting_provider_refs': m0011,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type {
   InsertOutcome,
   MeetingRepository,
+  ProviderRoomRef,
   PurgeExtension,
   Reassignment,
   SeriesConfirmation,
@@ -12,6 +13,9 @@ import { Precompiled } from '../precompiled.js';
 import type { Database, MeetingTable } from '../schema.js';
 import { deleteMeetingAudit } from './retention.js';
 import { tablesWithColumn } from './retention-tables.js';
+
+/** Engine meeting ids per query (see findRoomsByProviderRefs). */
+const PROVIDER_REFS_PER_QUERY = 500;
 
 const COLUMNS = [
   'id',
@@ -96,6 +100,21 @@ export class KyselyMeetingRepository implements MeetingRepository {
   async findBySlug(slug: string): Promise<StoredMeeting | undefined> {
     const row = await this.db.selectFrom('meetings').selectAll().where('slug', '=', slug).executeTakeFirst();
     return row && fromRow(row);
+  }
+
+  async findRoomsByProviderRefs(provider: string, refs: readonly string[]): Promise<ProviderRoomRef[]> {
+    const found: ProviderRoomRef[] = [];
+    // In chunks: a list the size of a large engine's must stay under either dialect's parameter limit.
+    for (let i = 0; i < refs.length; i += PROVIDER_REFS_PER_QUERY) {
+      const rows = await this.db
+        .selectFrom('meetings')
+        .select(['id', 'slug'])
+        .where('provider', '=', provider)
+        .where('provider_ref', 'in', refs.slice(i, i + PROVIDER_REFS_PER_QUERY))
+        .execute();
+      for (const row of rows) found.push({ meetingId: row.id, slug: row.slug });
+    }
+    return found;
   }
 
   async update(m: StoredMeeting): Promise<boolean> {
