@@ -81,8 +81,8 @@ export interface RoomDirectory {
   /**
    * Optional, with external engines: the calls the engines say are running now for rooms of this
    * directory (those of other applications or deployments on the same engine are left out). The
-   * room service follows them as if it had sent people there itself, so that a call survives no
-   * restart, and no process that never saw it, unfollowed.
+   * room service follows them as if it had sent people there itself: calls stay followed across a
+   * restart, and by processes that sent no one to them.
    */
   runningEngineCalls?(): Promise<readonly RunningEngineCall[]>;
 }
