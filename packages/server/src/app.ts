@@ -24,6 +24,7 @@ import { frameworkErrorProblem, registerProblemHandling } from './http/problem-p
 import { faviconRoutes } from './http/routes/favicon.js';
 import { meetingRoutes } from './http/routes/meetings.js';
 import { operationsRoutes } from './http/routes/operations.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
 import type { HttpMetrics } from './observability/metrics.js';
 import type { Store } from './store/store.js';
@@ -83,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandling(app);
   if (deps.config.demoLocal) registerDemoLocalGuard(app);
   registerNoStore(app);
+  registerSecurityHeaders(app, deps.config.baseUrl);
   if (deps.shuttingDown) registerCloseWhenDraining(app, deps.shuttingDown);
   registerJsonBodyParser(app);
   registerAuthentication(app, deps.authenticate);
