@@ -384,6 +384,51 @@ describe('BigBlueButton emulator: API over HTTP', () => {
     expect(parseXml(await posted.text())).toMatchObject({ returncode: 'SUCCESS' });
   });
 
+  it('ends a meeting once its duration (minutes from its creation) has run out; duration 0 never', async () => {
+    const clock = { at: CREATE_TIME };
+    const timed = await startBigBlueButtonEmulator({ secret: SECRET, now: () => new Date(clock.at) });
+    try {
+      const call = async (name: string, params: Params) => {
+        const response = await fetch(`${timed.baseUrl}api/${name}?${signedQuery(name, params)}`);
+        return parseXml(await response.text());
+      };
+      await call('create', [
+        ['name', 'Timed'],
+        ['meetingID', 'timed-1'],
+        ['duration', '30'],
+      ]);
+      await call('create', [
+        ['name', 'Open'],
+        ['meetingID', 'open-1'],
+        ['duration', '0'],
+      ]);
+      for (const meetingID of ['timed-1', 'open-1']) {
+        const joined = await call('join', [
+          ['fullName', 'Alice'],
+          ['meetingID', meetingID],
+          ['role', 'MODERATOR'],
+          ['redirect', 'false'],
+        ]);
+        await (await fetch(String(joined.url))).text();
+      }
+
+      clock.at = CREATE_TIME + 30 * 60_000 - 1;
+      expect((await call('isMeetingRunning', [['meetingID', 'timed-1']])).running).toBe('true');
+      clock.at = CREATE_TIME + 30 * 60_000;
+      expect((await call('isMeetingRunning', [['meetingID', 'timed-1']])).running).toBe('false');
+      expect(timed.emulator.meeting('timed-1')).toMatchObject({ ended: true, attendees: [] });
+      expect(await call('getMeetingInfo', [['meetingID', 'timed-1']])).toMatchObject({
+        running: 'false',
+        endTime: String(CREATE_TIME + 30 * 60_000),
+      });
+
+      clock.at = CREATE_TIME + 24 * 60 * 60_000;
+      expect(timed.emulator.meeting('open-1')).toMatchObject({ running: true, ended: false });
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('endMeeting (from inside BigBlueButton) ends it as the API would; a new create starts afresh', async () => {
     await createMeeting('ctl-1');
     expect(bbb.emulator.endMeeting('ctl-1')).toBe(true);

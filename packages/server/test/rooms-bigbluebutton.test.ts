@@ -174,9 +174,10 @@ for (const dialect of DIALECTS) {
         // Leaving the call comes back to Roomlink's join page.
         logoutURL: meeting.joinUrl,
       });
-      // Ends when Roomlink's window would close: 55 minutes left plus the hour after the end.
-      expect(Number(engine?.createParams.duration)).toBeGreaterThanOrEqual(114);
-      expect(Number(engine?.createParams.duration)).toBeLessThanOrEqual(116);
+      // The engine's own limit: an hour past Roomlink's closing time, which is 55 minutes left plus
+      // the hour after the end (Roomlink ends the call at its closing time itself).
+      expect(Number(engine?.createParams.duration)).toBeGreaterThanOrEqual(174);
+      expect(Number(engine?.createParams.duration)).toBeLessThanOrEqual(176);
       const everything = JSON.stringify(bbb.emulator.requests());
       expect(everything).not.toContain('Merger');
       expect(everything).not.toContain(meeting.id);
@@ -305,9 +306,14 @@ for (const dialect of DIALECTS) {
     let t: TestApp;
     const tenant = `${TENANT}-early`;
     const owner = sessionHeader(tenant, 'organizer');
+    /** How far the engine's clock is ahead of the real one (its `duration` limit runs on it). */
+    let engineAhead = 0;
 
     beforeAll(async () => {
-      bbb = await startBigBlueButtonEmulator({ secret: SECRET });
+      bbb = await startBigBlueButtonEmulator({
+        secret: SECRET,
+        now: () => new Date(Date.now() + engineAhead),
+      });
       t = await startTestApp(dialect, {
         realBaseUrl: true,
         env: onEngine(bbb),
@@ -329,6 +335,39 @@ for (const dialect of DIALECTS) {
       expect(moved.status).toBe(200);
       await expect.poll(() => running(engineId)).toBe(false);
       expect(bbb.emulator.meeting(engineId)).toMatchObject({ ended: true });
+    });
+
+    it('keeps the call of a meeting extended while it runs past its first closing time; the engine ends it only an hour after that', async () => {
+      const { meeting, engineId } = await inCall(owner);
+      const url = `${t.url}/api/v1/meetings/${meeting.id}`;
+      const read = (await (await fetch(url, { headers: owner })).json()) as { end: string };
+      const firstClose = Date.parse(read.end) + 60 * MINUTE;
+      // The meeting runs 45 minutes longer: its room now closes 45 minutes later.
+      const extended = await fetch(url, {
+        method: 'PATCH',
+        headers: { ...owner, 'content-type': 'application/json' },
+        body: JSON.stringify({ end: new Date(Date.parse(read.end) + 45 * MINUTE).toISOString() }),
+      });
+      expect(extended.status).toBe(200);
+      const newClose = firstClose + 45 * MINUTE;
+      expect(running(engineId)).toBe(true);
+
+      const engine = bbb.emulator.meeting(engineId);
+      const engineLimit = Number(engine?.createTime) + Number(engine?.createParams.duration) * MINUTE;
+      try {
+        // On the engine's clock: still running a minute before the new closing time…
+        engineAhead = newClose - MINUTE - Date.now();
+        expect(running(engineId)).toBe(true);
+        // …and ended by the engine itself at its limit, an hour past the first closing time (Roomlink
+        // would have ended it at the new one; here its clock is still the real one).
+        expect(engineLimit).toBeGreaterThanOrEqual(firstClose + 60 * MINUTE);
+        expect(engineLimit).toBeLessThan(firstClose + 62 * MINUTE);
+        engineAhead = engineLimit - Date.now();
+        expect(running(engineId)).toBe(false);
+        expect(bbb.emulator.meeting(engineId)).toMatchObject({ ended: true });
+      } finally {
+        engineAhead = 0;
+      }
     });
 
     it('ends the call when the contract of its organisation ends, and leaves the calls of others', async () => {

@@ -190,11 +190,24 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
   });
   const isRunning = (meeting: Meeting): boolean => !meeting.ended && meeting.attendees.length > 0;
 
-  const end = (meeting: Meeting): void => {
+  const end = (meeting: Meeting, at = now().getTime()): void => {
     if (meeting.ended) return;
     meeting.ended = true;
-    meeting.endTime = now().getTime();
+    meeting.endTime = at;
     meeting.attendees = [];
+  };
+
+  /**
+   * bbb-web ends a meeting whose `duration` (minutes, counted from its creation; 0: no limit) has run
+   * out, whoever is in it. Applied before anything reads the meetings, as if a timer had fired then.
+   */
+  const endExpired = (): void => {
+    const at = now().getTime();
+    for (const meeting of meetings.values()) {
+      const minutes = Number(meeting.createParams.duration ?? 0) || 0;
+      const endsAt = meeting.createTime + minutes * 60_000;
+      if (!meeting.ended && minutes > 0 && at >= endsAt) end(meeting, endsAt);
+    }
   };
 
   const findMeeting = (params: Record<string, string>, notFoundKey: string): Meeting => {
@@ -508,6 +521,7 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
     const verdict = verifyChecksum(call, rawQuery, options.secret, supported);
     const checksumValid = verdict.valid && !duplicated;
     recorded.push({ method: request.method, call, params: withoutChecksum(params), checksumValid });
+    endExpired();
     try {
       if (!verdict.valid) throw verdict.reason === 'missing' ? CHECKSUM_MISSING : CHECKSUM_MISMATCH;
       // Docs: a parameter sent both in the URL and in the body fails the checksum check.
@@ -588,6 +602,7 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
 
     app.get<{ Querystring: { sessionToken?: string } }>('/client/join', async (request, reply) => {
       const token = parseParams(rawQueryOf(request)).sessionToken ?? '';
+      endExpired();
       const session = sessions.get(token);
       reply.header('content-type', HTML_CONTENT_TYPE).header('cache-control', 'no-store');
       if (!session) return reply.code(404).send(renderNotFoundPage());
@@ -613,8 +628,12 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
   return {
     plugin,
     baseUrl: configuredBaseUrl,
-    meetings: () => [...meetings.values()].map(snapshot),
+    meetings: () => {
+      endExpired();
+      return [...meetings.values()].map(snapshot);
+    },
     meeting(meetingID) {
+      endExpired();
       const meeting = meetings.get(meetingID);
       return meeting ? snapshot(meeting) : undefined;
     },
@@ -623,6 +642,7 @@ export function createBigBlueButtonEmulator(options: BigBlueButtonEmulatorOption
       recorded.length = 0;
     },
     endMeeting(meetingID) {
+      endExpired();
       const meeting = meetings.get(meetingID);
       if (!meeting || meeting.ended) return false;
       end(meeting);

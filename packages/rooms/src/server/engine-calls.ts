@@ -2,9 +2,9 @@
  * The calls this process sent participants to on an external media engine, kept in step with their
  * meetings as live built-in rooms are (the hub's recheck): once the directory no longer has the room
  * open (its meeting moved to another time, an occurrence cancelled in the calendar, its organisation's
- * contract ended, its window over sooner than the engine was told), the engine is asked to end the
- * call. Without this, such a call would go on until the closing time the engine learnt when it
- * started. A cancellation or deletion made through Roomlink ends the call at once (the provider's
+ * contract ended, its window over), the engine is asked to end the call. Without this, such a call
+ * would go on until the limit the engine learnt when it started, which lies past the room's closing
+ * time so that a meeting extended while its call runs keeps it. A cancellation or deletion made through Roomlink ends the call at once (the provider's
  * cancel); this catches what changes without one.
  *
  * Held in memory, and completed from the engines: every ADOPT_EVERY_MS (the first sweep after start
@@ -30,7 +30,8 @@ export interface EngineCallsOptions {
 
 /**
  * How long after its room's closing time a call whose end keeps failing (the engine unreachable) is
- * still asked to end; past it, the engine has ended it on its own (the duration it was given).
+ * still asked to end; past it, the engine has ended it on its own (the limit it was given: an hour
+ * past the closing time it was sent people at, as the BigBlueButton provider sets it).
  */
 export const GIVE_UP_AFTER_CLOSE_MS = 60 * 60_000;
 

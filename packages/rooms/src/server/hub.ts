@@ -753,8 +753,8 @@ export class RoomHub {
       return;
     }
     clearTimeout(peer.joinTimer);
-    // The engine's call now runs: if the meeting moves or is cancelled, or its organisation leaves,
-    // before the engine's own closing time, the call is ended (see EngineCalls).
+    // The engine's call now runs: once the room is no longer open (the meeting moved or cancelled,
+    // its organisation gone, its window over), the call is ended (see EngineCalls).
     if (info.endEngineCall) this.#engineCalls.follow(peer.slug, info.meetingId, closesAt);
     this.options.metrics.handedOff(role);
     this.#send(peer, { type: 'handoff', url });

@@ -55,7 +55,8 @@ export interface MeetingProvider {
   /**
    * With `handOff`: ends the engine's call for the room if one runs, and only that (people may come
    * back while the room is open). Idempotent. Asked when the room is no longer open before the
-   * engine's own closing time: moved, an occurrence cancelled, the organisation's contract ended.
+   * engine's own limit: moved, an occurrence cancelled, the organisation's contract ended, its
+   * window over.
    */
   endCall?(room: RoomDetails): Promise<void>;
   /**

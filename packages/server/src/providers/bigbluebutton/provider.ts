@@ -115,8 +115,9 @@ export class BigBlueButtonProvider implements MeetingProvider {
       // Leaving, and a join address that fails (the meeting ended meanwhile), come back to the join
       // page, which says why.
       logoutURL: room.joinUrl,
-      // The engine ends the meeting when Roomlink's window closes, as a built-in room would.
-      duration: String(durationMinutes(participant.closesAt, this.#now())),
+      // Roomlink ends the call when its window closes (the room service's periodic check), as a
+      // built-in room closes; the engine's own limit lies an hour later (see ENGINE_LIMIT_AFTER_CLOSE_MS).
+      duration: String(durationMinutes(engineLimit(participant.closesAt), this.#now())),
     });
     const createTime = typeof created.createTime === 'string' ? created.createTime : undefined;
     return this.options.api.signedUrl('join', {
@@ -148,6 +149,20 @@ export class BigBlueButtonProvider implements MeetingProvider {
 function engineMeetingId(room: RoomDetails): string {
   if (!room.providerRef) throw new Error('a BigBlueButton room without its engine meeting id');
   return room.providerRef;
+}
+
+/**
+ * How long after Roomlink's closing time the engine ends a call on its own (`duration`): a call can
+ * be given no longer limit once it runs, so this is what lets a meeting extended while its call runs
+ * (up to an hour past the closing time it started with) keep its call. Roomlink ends the call at
+ * its closing time itself; this limit only holds when it cannot (the engine unreachable from it, or
+ * no Roomlink process running), and matches how long the room service keeps asking the engine to
+ * end it (`GIVE_UP_AFTER_CLOSE_MS` in the rooms package).
+ */
+export const ENGINE_LIMIT_AFTER_CLOSE_MS = 60 * 60_000;
+
+function engineLimit(closesAt: Date | null): Date | null {
+  return closesAt === null ? null : new Date(closesAt.getTime() + ENGINE_LIMIT_AFTER_CLOSE_MS);
 }
 
 /** Whole minutes from now to `closesAt` (at least 1); 0, BigBlueButton's "no limit", when unknown. */
