@@ -3,11 +3,12 @@
  * close them. The server and the CLI both start from here.
  */
 import { EventEmitter } from 'node:events';
-import type { Stats } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import { access, chmod, lstat, mkdir, open, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from './config/config.js';
+import { filesystemRefusal, writableHint } from './config/filesystem-refusal.js';
 import { EnvelopeCipher } from './crypto/envelope.js';
 import { KeyError, type KeyProvider } from './crypto/key-provider.js';
 import { EnvKeyProvider, FileKeyProvider, missingKeyringMessage } from './crypto/local-key-provider.js';
@@ -340,14 +341,26 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
   const named = path.resolve(databaseUrl.slice('sqlite:'.length));
   let file: string;
   if (target.kind === 'missing') {
-    await mkdir(path.dirname(named), { recursive: true, mode: 0o700 });
-    if (await createPrivate(named)) return;
+    try {
+      await mkdir(path.dirname(named), { recursive: true, mode: 0o700 });
+      if (await createPrivate(named)) return;
+    } catch (error) {
+      throw sqliteRefused(named, error);
+    }
     // Created meanwhile by another process: checked again before any mode is changed.
     const now = await checkSqliteDatabasePath(databaseUrl);
     if (now?.kind !== 'database') return;
     file = now.file;
   } else {
     file = target.file;
+  }
+  // SQLite would open a file it may only read as read-only, and fail at the first write (the
+  // migrations); its -wal and -shm, and the server's lock, are created beside it.
+  try {
+    await access(file, fsConstants.R_OK | fsConstants.W_OK);
+    await access(path.dirname(file), fsConstants.W_OK);
+  } catch (error) {
+    throw sqliteRefused(file, error);
   }
   // SQLite keeps its -wal and -shm beside the file a symbolic link leads to.
   for (const each of [file, `${file}-wal`, `${file}-shm`]) {
@@ -384,6 +397,16 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
  * link to a file that does not exist yet (a link into a volume, say) counts as nothing: SQLite would
  * create the file it leads to, with the umask's mode, so that file is created here instead.
  */
+/** A SQLite database this account may not create or write, as configuration to fix (exit 78). */
+function sqliteRefused(file: string, error: unknown): unknown {
+  const refusal = filesystemRefusal(error);
+  if (refusal === undefined) return error;
+  return new ConfigError([
+    `the SQLite database ${file} cannot be created or written: ${refusal}; it was not opened: ` +
+      writableHint('ROOMLINK_DATA_DIR (or DATABASE_URL)'),
+  ]);
+}
+
 async function createPrivate(named: string): Promise<boolean> {
   let file = named;
   for (let hops = 0; hops < MAX_SYMLINK_HOPS; hops++) {

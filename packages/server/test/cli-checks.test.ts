@@ -3,15 +3,21 @@
  * configuration, the start-up warning of an http base URL with a Microsoft app registration, and the
  * exit codes docs/errors.md lists for wrong usage and for a command that is not built.
  */
-import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { testMasterKeys } from './support/harness.js';
-import { CLI, runCli as run, type ServerProcess, startServerProcess } from './support/server-process.js';
+import { freePort, testMasterKeys } from './support/harness.js';
+import {
+  CLI,
+  runCli as run,
+  runCliUntilServing,
+  type ServerProcess,
+  startServerProcess,
+} from './support/server-process.js';
 
 const CLIENT_ID = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
 
@@ -163,4 +169,82 @@ describe('roomlink exit codes', () => {
       await rm(copy, { recursive: true, force: true });
     }
   });
+});
+
+describe('roomlink serve where its account may not write (a service run as its own account)', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  // As root, the commands run as nobody (root may write anywhere); otherwise as this account, which
+  // may not write a directory it made read-only either.
+  const root = process.getuid?.() === 0;
+  const as = root ? { uid: 65534, gid: 65534 } : undefined;
+  // The checkout must be readable by nobody for that (it is, cloned with the usual umask).
+  const runnable =
+    process.platform !== 'win32' &&
+    (!as || spawnSync(process.execPath, [CLI, '--help'], { uid: as.uid, gid: as.gid }).status === 0);
+  if (!runnable)
+    console.warn('the built roomlink cannot run as nobody here: its unwritable-path tests are skipped');
+  /** A directory for the command's account: its own when `writable`, else one it may only read. */
+  async function directory(name: string, writable: boolean): Promise<string> {
+    const made = path.join(dir as string, name);
+    await mkdir(made);
+    if (writable && as) await chown(made, as.uid, as.gid);
+    await chmod(made, writable ? 0o755 : 0o555);
+    return made;
+  }
+  const serve = async (env: Record<string, string>) =>
+    runCliUntilServing(['serve'], { PORT: String(await freePort()), HOST: '127.0.0.1', ...env }, as);
+
+  it.skipIf(!runnable)('names the keyring it cannot create, and exits 77 (no restart), not 1', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'roomlink-unwritable-'));
+    await chmod(dir, 0o755);
+    const readOnly = await directory('data', false);
+    const result = await serve({ ROOMLINK_DATA_DIR: readOnly });
+    expect(result.code).toBe(EXIT.keys);
+    expect(result.stderr).toContain(
+      `keyring ${path.join(readOnly, 'master-keys.json')} cannot be written in ${readOnly}: ` +
+        'permission denied (EACCES); nothing was changed',
+    );
+    expect(result.stderr).toContain('ROOMLINK_DATA_DIR (or ROOMLINK_KEYRING_FILE)');
+    expect(result.stderr).toContain('ReadWritePaths');
+    expect(await readdir(readOnly)).toEqual([]);
+  });
+
+  it.skipIf(!runnable)(
+    'names the SQLite database it cannot create, or may only read, and exits 78 (configuration), not 1',
+    async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'roomlink-unwritable-'));
+      await chmod(dir, 0o755);
+      const keys = await directory('keys', true);
+      const readOnly = await directory('data', false);
+      const env = { ROOMLINK_DATA_DIR: readOnly, ROOMLINK_KEYRING_FILE: path.join(keys, 'keyring.json') };
+      const database = path.join(readOnly, 'roomlink.sqlite');
+
+      const none = await serve(env);
+      expect(none.code).toBe(EXIT.config);
+      expect(none.stderr).toContain(
+        `the SQLite database ${database} cannot be created or written: permission denied (EACCES)`,
+      );
+      expect(none.stderr).toContain('ROOMLINK_DATA_DIR (or DATABASE_URL)');
+      expect(await readdir(readOnly)).toEqual([]);
+
+      // One made by another account (root's `roomlink migrate`, say) that this one may only read.
+      const owned = await directory('owned', true);
+      const made = path.join(owned, 'roomlink.sqlite');
+      expect((await run(['migrate'], { DATABASE_URL: `sqlite:${made}` })).code).toBe(EXIT.ok);
+      if (as) await chown(made, 0, 0);
+      await chmod(made, 0o444);
+      const before = await readFile(made);
+      const readable = await serve({ ...env, DATABASE_URL: `sqlite:${made}` });
+      expect(readable.code).toBe(EXIT.config);
+      expect(readable.stderr).toContain(
+        `the SQLite database ${made} cannot be created or written: permission denied (EACCES)`,
+      );
+      expect((await readFile(made)).equals(before)).toBe(true);
+    },
+  );
 });

@@ -18,6 +18,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { filesystemRefusal, writableHint } from '../config/filesystem-refusal.js';
 import { open, seal } from './aes-gcm.js';
 import { KeyError, type KeyProvider, type WrappedKey } from './key-provider.js';
 
@@ -267,9 +268,21 @@ export class FileKeyProvider extends LocalKeyProvider {
    */
   async #write(ring: KeyringFile, { file, exclusive }: { file: string; exclusive: boolean }): Promise<void> {
     const dir = path.dirname(file);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
-    const handle = await openFile(tmp, 'wx', 0o600);
+    let handle: Awaited<ReturnType<typeof openFile>>;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      handle = await openFile(tmp, 'wx', 0o600);
+    } catch (error) {
+      const refusal = filesystemRefusal(error);
+      if (refusal === undefined) throw error;
+      throw new KeyError(
+        'keyring_unusable',
+        `keyring ${file} cannot be written in ${dir}: ${refusal}; nothing was changed: ` +
+          writableHint('ROOMLINK_DATA_DIR (or ROOMLINK_KEYRING_FILE)'),
+        { cause: error },
+      );
+    }
     let placed = false;
     try {
       try {

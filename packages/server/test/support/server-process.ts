@@ -18,9 +18,18 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs one `roomlink` command to completion with only `env` (and PATH) in its environment. */
-export function runCli(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
-  return runCliProcess(args, env, { stopOnceServing: false });
+/** An account to run a command as (needs root), as a service manager runs it as its own account. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * Runs one `roomlink` command to completion with only `env` (and PATH) in its environment; as the
+ * account `as`, when given.
+ */
+export function runCli(args: readonly string[], env: Record<string, string>, as?: RunAs): Promise<CliRun> {
+  return runCliProcess(args, env, { stopOnceServing: false, ...(as ? { as } : {}) });
 }
 
 /**
@@ -28,17 +37,24 @@ export function runCli(args: readonly string[], env: Record<string, string>): Pr
  * serving instead ("Roomlink is running" on stdout) is stopped at once (SIGKILL) and reported with
  * exit code null, so that a test whose refusal is missing fails instead of waiting on a server.
  */
-export function runCliUntilServing(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
-  return runCliProcess(args, env, { stopOnceServing: true });
+export function runCliUntilServing(
+  args: readonly string[],
+  env: Record<string, string>,
+  as?: RunAs,
+): Promise<CliRun> {
+  return runCliProcess(args, env, { stopOnceServing: true, ...(as ? { as } : {}) });
 }
 
 function runCliProcess(
   args: readonly string[],
   env: Record<string, string>,
-  { stopOnceServing }: { stopOnceServing: boolean },
+  { stopOnceServing, as }: { stopOnceServing: boolean; as?: RunAs },
 ): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      ...(as ? { uid: as.uid, gid: as.gid } : {}),
+    });
     let stdout = '';
     let stderr = '';
     const serving = () => stopOnceServing && stdout.includes('Roomlink is running');

@@ -1,0 +1,287 @@
+#!/usr/bin/env node
+/**
+ * Boots deploy/systemd/roomlink.service under systemd, as PID 1 of a Debian 12 container
+ * (systemd-nspawn), and checks that Roomlink, sandboxed by that unit, starts; serves its API, a room
+ * and (with Chromium) a call with a lobby, chat and video; runs `doctor`, `dev sign-in` and
+ * `keys rotate` through the deployment guide's `roomlink` script; and stops with status 0.
+ *
+ * Not part of `npm test`: it needs root, `apt-get install debootstrap systemd-container`, a build
+ * (`npm run build`), and downloads a Debian base system (about 100 MB) the first time, kept in
+ * ROOMLINK_CHECK_ROOTFS (default /var/lib/machines/roomlink-check). The container shares the host's
+ * network: Roomlink listens on 127.0.0.1:ROOMLINK_CHECK_PORT (default 3456). Demo mode (no Microsoft
+ * app registration), SQLite in /var/lib/roomlink, as the guide lays it out, or the PostgreSQL
+ * database ROOMLINK_CHECK_DATABASE_URL names (postgres://…, an empty one). Roomlink must answer
+ * within ROOMLINK_CHECK_BOOT_TIMEOUT_MS (default 60000) of the boot.
+ *
+ *   sudo node scripts/systemd-unit-check.mjs
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOTFS = process.env.ROOMLINK_CHECK_ROOTFS ?? '/var/lib/machines/roomlink-check';
+const PORT = Number(process.env.ROOMLINK_CHECK_PORT ?? 3456);
+const BASE = `http://127.0.0.1:${PORT}`;
+/** Optional: a PostgreSQL database (reached over the shared network) instead of SQLite. */
+const DATABASE_URL = process.env.ROOMLINK_CHECK_DATABASE_URL;
+const BOOT_TIMEOUT_MS = Number(process.env.ROOMLINK_CHECK_BOOT_TIMEOUT_MS ?? 60_000);
+
+const failures = [];
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'}  ${what}`);
+  if (!ok) failures.push(what);
+}
+
+function fail(message) {
+  console.error(`systemd-unit-check: ${message}`);
+  process.exit(1);
+}
+
+if (process.getuid?.() !== 0) fail('run it as root (it boots a container)');
+for (const tool of ['debootstrap', 'systemd-nspawn', 'nsenter']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    fail(`${tool} is missing: apt-get install debootstrap systemd-container`);
+  }
+}
+if (!existsSync(path.join(REPO, 'packages/server/dist/cli/main.js'))) fail('not built: run npm run build');
+
+// --- The container's file system ---------------------------------------------------------------
+
+if (!existsSync(path.join(ROOTFS, 'usr/lib/systemd/systemd'))) {
+  console.log(`debootstrap: a Debian 12 base system into ${ROOTFS} (once)`);
+  execFileSync(
+    'debootstrap',
+    [
+      '--variant=minbase',
+      '--include=systemd,systemd-sysv,dbus',
+      'bookworm',
+      ROOTFS,
+      'http://deb.debian.org/debian',
+    ],
+    { stdio: 'inherit' },
+  );
+}
+const inRoot = (...parts) => path.join(ROOTFS, ...parts);
+if (spawnSync('chroot', [ROOTFS, 'id', 'roomlink']).status !== 0) {
+  // As the guide creates it.
+  execFileSync('chroot', [
+    ROOTFS,
+    'useradd',
+    '--system',
+    '--user-group',
+    '--home-dir',
+    '/var/lib/roomlink',
+    '--shell',
+    '/usr/sbin/nologin',
+    'roomlink',
+  ]);
+}
+const ids = (flag) => Number(execFileSync('chroot', [ROOTFS, 'id', flag, 'roomlink'], { encoding: 'utf8' }));
+// A new data directory each run, as the guide makes it.
+await rm(inRoot('var/lib/roomlink'), { recursive: true, force: true });
+await mkdir(inRoot('var/lib/roomlink'), { mode: 0o700 });
+execFileSync('chown', [`${ids('-u')}:${ids('-g')}`, inRoot('var/lib/roomlink')]);
+await mkdir(inRoot('etc/roomlink'), { recursive: true, mode: 0o750 });
+await writeFile(
+  inRoot('etc/roomlink/env'),
+  [
+    `ROOMLINK_BASE_URL=${BASE}`,
+    'HOST=127.0.0.1',
+    `PORT=${PORT}`,
+    'ROOMLINK_DATA_DIR=/var/lib/roomlink',
+    ...(DATABASE_URL ? [`DATABASE_URL=${DATABASE_URL}`] : []),
+    '',
+  ].join('\n'),
+  { mode: 0o600 },
+);
+// The guide's script for the other commands, taken from the guide itself.
+const guide = await readFile(path.join(REPO, 'docs/deploy-microsoft-365.md'), 'utf8');
+const wrapper =
+  /```sh\n(#!\/bin\/sh\n# Runs a Roomlink command as the roomlink service runs[\s\S]*?)```/.exec(guide)?.[1];
+if (!wrapper) fail("the guide's roomlink script was not found in docs/deploy-microsoft-365.md");
+await writeFile(inRoot('usr/local/bin/roomlink'), wrapper);
+await chmod(inRoot('usr/local/bin/roomlink'), 0o755);
+// The unit as shipped; node and the checkout are bound in at the paths it names.
+await writeFile(
+  inRoot('etc/systemd/system/roomlink.service'),
+  await readFile(path.join(REPO, 'deploy/systemd/roomlink.service')),
+);
+await mkdir(inRoot('etc/systemd/system/multi-user.target.wants'), { recursive: true });
+await rm(inRoot('etc/systemd/system/multi-user.target.wants/roomlink.service'), { force: true });
+await symlink(
+  '/etc/systemd/system/roomlink.service',
+  inRoot('etc/systemd/system/multi-user.target.wants/roomlink.service'),
+);
+await mkdir(inRoot('opt/roomlink'), { recursive: true });
+await writeFile(inRoot('usr/bin/node'), '');
+
+// --- Boot ----------------------------------------------------------------------------------------
+
+const nspawn = spawn(
+  'systemd-nspawn',
+  [
+    '-D',
+    ROOTFS,
+    '--boot',
+    '--register=no',
+    '--keep-unit',
+    '--machine=roomlink-check',
+    `--bind-ro=${process.execPath}:/usr/bin/node`,
+    `--bind-ro=${REPO}:/opt/roomlink`,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
+let stopping = false;
+nspawn.on('exit', (code) => {
+  if (!stopping) fail(`systemd-nspawn exited (${code}) while the checks ran`);
+});
+
+/** Runs a command inside the container (its namespaces, as root there). */
+function inside(args, options = {}) {
+  const init = execFileSync('pgrep', ['-P', String(nspawn.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')[0];
+  return spawnSync('nsenter', ['-t', init, '-a', ...args], { encoding: 'utf8', ...options });
+}
+
+try {
+  const deadline = Date.now() + BOOT_TIMEOUT_MS;
+  for (;;) {
+    const health = await fetch(`${BASE}/healthz`).catch(() => undefined);
+    if (health?.ok) break;
+    if (Date.now() > deadline) {
+      throw new Error(`Roomlink did not answer ${BASE}/healthz within ${BOOT_TIMEOUT_MS / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  check(true, 'the unit started Roomlink: /healthz answers');
+  // Ready once its background workers have started too (a moment later than /healthz on PostgreSQL).
+  let ready = 0;
+  while (ready !== 200 && Date.now() < deadline) {
+    ready = (await fetch(`${BASE}/readyz`)).status;
+    if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  check(ready === 200, `/readyz answers 200: database and workers (${ready})`);
+  const security = inside(['systemd-analyze', 'security', 'roomlink', '--no-pager']);
+  const exposure = /Overall exposure level for roomlink\.service: ([\d.]+)/.exec(security.stdout)?.[1];
+  check(
+    exposure !== undefined && Number(exposure) <= 2,
+    `systemd-analyze security: exposure ${exposure} of 10`,
+  );
+
+  const doctor = inside(['roomlink', 'doctor']);
+  check(doctor.status === 0, `roomlink doctor exits 0 (${doctor.status})`);
+  const signIn = inside(['roomlink', 'dev', 'sign-in', '--user', 'megan@contoso.example']);
+  const token = signIn.stdout.trim();
+  check(signIn.status === 0 && token.length > 20, 'roomlink dev sign-in gives a session token');
+
+  const start = new Date();
+  const created = await fetch(`${BASE}/api/v1/meetings`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      subject: 'systemd unit check',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 60 * 60_000).toISOString(),
+      options: { guestPin: true, lobby: true },
+    }),
+  });
+  check(created.status === 201, `a meeting is created (${created.status})`);
+  const meeting = await created.json();
+  check((await fetch(meeting.joinUrl)).status === 200, 'its join page answers 200');
+
+  if (existsSync('/usr/bin/chromium')) {
+    const { FAKE_MEDIA_FLAGS, launchChromium } = await import('./chromium.mjs');
+    const browser = await launchChromium({ args: [...FAKE_MEDIA_FLAGS] });
+    try {
+      const page = async (name, pin) => {
+        const p = await browser.context.newPage();
+        await p.goto(meeting.joinUrl);
+        await p.getByLabel('Your name').fill(name);
+        await p.getByLabel(/PIN/).fill(pin);
+        await p.getByRole('button', { name: 'Join', exact: true }).click();
+        return p;
+      };
+      const host = await page('Hana', meeting.hostPin);
+      await host.getByRole('button', { name: 'Leave' }).waitFor({ timeout: 15_000 });
+      const guest = await page('Gus', meeting.guestPin);
+      await guest.getByText('Waiting to be let in').waitFor({ timeout: 15_000 });
+      await host.getByRole('button', { name: 'Admit Gus', exact: true }).click();
+      await guest.getByRole('button', { name: 'Leave' }).waitFor({ timeout: 15_000 });
+      await guest.getByLabel('Message').fill('hello from the sandbox');
+      await guest.getByRole('button', { name: 'Send' }).click();
+      await host
+        .locator('#chat-log .chat-text', { hasText: 'hello from the sandbox' })
+        .waitFor({ timeout: 15_000 });
+      // Video from the other side plays on both pages: media went through.
+      const seesVideo = (p) =>
+        p
+          .waitForFunction(
+            '[...document.querySelectorAll("video")].filter((v) => v.readyState >= 2 && v.videoWidth > 0).length >= 2',
+            null,
+            { timeout: 30_000 },
+          )
+          .then(
+            () => true,
+            () => false,
+          );
+      check(
+        (await seesVideo(host)) && (await seesVideo(guest)),
+        'in Chromium: the host admits a guest from the lobby, chat arrives, both see video',
+      );
+    } catch (error) {
+      check(false, `in Chromium: ${error instanceof Error ? error.message.split('\n')[0] : error}`);
+    } finally {
+      await browser.close();
+    }
+  } else {
+    console.log('skip  the call in a browser: /usr/bin/chromium is not installed');
+  }
+
+  const rotate = inside(['roomlink', 'keys', 'rotate']);
+  check(rotate.status === 0, `roomlink keys rotate exits 0 while the service runs (${rotate.status})`);
+  const read = await fetch(`${BASE}/api/v1/meetings/${meeting.id}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  check(
+    read.status === 200 && (await read.json()).subject === 'systemd unit check',
+    'the meeting reads back after rotation',
+  );
+
+  const stop = inside(['systemctl', 'stop', 'roomlink']);
+  const state = inside(['systemctl', 'show', 'roomlink', '-p', 'Result', '-p', 'ExecMainStatus']).stdout;
+  check(
+    stop.status === 0 && state.includes('Result=success') && state.includes('ExecMainStatus=0'),
+    'systemctl stop: Roomlink stopped with status 0',
+  );
+  const journal = inside(['journalctl', '-u', 'roomlink', '--no-pager', '-o', 'cat']).stdout;
+  const refused = journal
+    .split('\n')
+    .filter((line) => /EPERM|EACCES|EROFS|SIGSYS|"level":(50|60)/.test(line));
+  check(
+    refused.length === 0,
+    `the journal shows no refused call or error${refused.length ? `:\n${refused.join('\n')}` : ''}`,
+  );
+} catch (error) {
+  check(false, error instanceof Error ? error.message : String(error));
+  console.error(inside(['journalctl', '-u', 'roomlink', '--no-pager', '-o', 'cat', '-n', '20']).stdout);
+} finally {
+  stopping = true;
+  inside(['systemctl', 'poweroff']);
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      nspawn.kill('SIGKILL');
+      resolve();
+    }, 20_000);
+    nspawn.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+console.log(failures.length ? `${failures.length} check(s) failed` : 'every check passed');
+process.exit(failures.length ? 1 : 0);
