@@ -354,14 +354,7 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
   } else {
     file = target.file;
   }
-  // SQLite would open a file it may only read as read-only, and fail at the first write (the
-  // migrations); its -wal and -shm, and the server's lock, are created beside it.
-  try {
-    await access(file, fsConstants.R_OK | fsConstants.W_OK);
-    await access(path.dirname(file), fsConstants.W_OK);
-  } catch (error) {
-    throw sqliteRefused(file, error);
-  }
+  await checkWritable(file);
   // SQLite keeps its -wal and -shm beside the file a symbolic link leads to.
   for (const each of [file, `${file}-wal`, `${file}-shm`]) {
     let info: Stats;
@@ -397,6 +390,29 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
  * link to a file that does not exist yet (a link into a volume, say) counts as nothing: SQLite would
  * create the file it leads to, with the umask's mode, so that file is created here instead.
  */
+/**
+ * An existing SQLite database (DATABASE_URL) that this account may read but not write, or whose
+ * directory it may not write: ConfigError, as the server would refuse it (`roomlink doctor`).
+ */
+export async function checkSqliteWritable(databaseUrl: string): Promise<void> {
+  const target = await checkSqliteDatabasePath(databaseUrl);
+  if (target?.kind !== 'database' || process.platform === 'win32') return;
+  await checkWritable(target.file);
+}
+
+/**
+ * SQLite would open a file it may only read as read-only, and fail at the first write (the
+ * migrations); its -wal and -shm, and the server's lock, are created beside it.
+ */
+async function checkWritable(file: string): Promise<void> {
+  try {
+    await access(file, fsConstants.R_OK | fsConstants.W_OK);
+    await access(path.dirname(file), fsConstants.W_OK);
+  } catch (error) {
+    throw sqliteRefused(file, error);
+  }
+}
+
 /** A SQLite database this account may not create or write, as configuration to fix (exit 78). */
 function sqliteRefused(file: string, error: unknown): unknown {
   const refusal = filesystemRefusal(error);

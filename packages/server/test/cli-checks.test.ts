@@ -245,6 +245,11 @@ describe('roomlink serve where its account may not write (a service run as its o
         `the SQLite database ${made} cannot be created or written: permission denied (EACCES)`,
       );
       expect((await readFile(made)).equals(before)).toBe(true);
+      // doctor, run as the service's account, says so before the server is started.
+      const doctor = await run(['doctor'], { ...env, DATABASE_URL: `sqlite:${made}` }, as);
+      expect(doctor.code).toBe(EXIT.config);
+      expect(doctor.stdout).toContain('FAIL  configuration');
+      expect(doctor.stdout).toContain(`the SQLite database ${made} cannot be created or written`);
     },
   );
 });

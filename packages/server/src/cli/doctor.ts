@@ -6,7 +6,7 @@ import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
-import { checkSqliteDatabasePath, createKeyProvider } from '../runtime.js';
+import { checkSqliteWritable, createKeyProvider } from '../runtime.js';
 import { type KyselyStore, openStore } from '../store/kysely-store.js';
 import { newerDatabaseMessage, searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
@@ -44,8 +44,9 @@ export async function runDoctor(
       (options.now ?? (() => new Date()))(),
     );
     if (problems.length > 0) throw new ConfigError(problems);
-    // A DATABASE_URL naming a directory or some other file (read only: doctor changes nothing).
-    await checkSqliteDatabasePath(config.databaseUrl);
+    // A DATABASE_URL naming a directory or some other file, or a database this account may only
+    // read, as the server would refuse it (read only: doctor changes nothing).
+    await checkSqliteWritable(config.databaseUrl);
     print(`ok    configuration (base URL ${config.baseUrl}, ${config.demo ? 'demo mode' : 'Microsoft 365'})`);
     for (const line of appRegistrationValues(config.baseUrl)) print(`      ${line}`);
     for (const warning of configWarnings(config)) print(`warn  ${warning}`);
