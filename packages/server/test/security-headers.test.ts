@@ -2,7 +2,9 @@
  * Every answer, whichever part of Roomlink makes it, tells browsers not to sniff its type, and, on an
  * https deployment, to come back over https only (http/security-headers.ts).
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSET_PATH } from '../src/admin/web/shell.js';
 import { productFeatures } from '../src/features.js';
 import { HSTS_MAX_AGE_SECONDS } from '../src/http/security-headers.js';
 import type { Runtime } from '../src/runtime.js';
@@ -52,6 +54,9 @@ async function everyKindOfAnswer(t: TestApp): Promise<Answer[]> {
     await get('readyz', '/readyz'),
     await get('metrics', '/metrics'),
     await get('admin console', '/admin'),
+    await get('admin console script', `${ASSET_PATH}/console.js`),
+    await get('admin console style sheet', `${ASSET_PATH}/console.css`),
+    await get('sign-in answer page', '/auth/admin-consent/done'),
     await get('add-in manifest', '/addin/manifest.xml'),
     await get('add-in task pane', '/addin/taskpane.html'),
     await get('favicon', '/favicon.ico'),
@@ -73,6 +78,10 @@ describe('security headers on an https deployment', () => {
   it('every answer carries nosniff and a year of Strict-Transport-Security, without subdomains', async () => {
     const answers = await everyKindOfAnswer(t);
     expect(answers.find((a) => a.what === 'unknown path')?.status).toBe(404);
+    // Served by their own routes, which no longer set nosniff themselves.
+    expect(answers.find((a) => a.what === 'sign-in answer page')?.status).toBe(400);
+    expect(answers.find((a) => a.what === 'admin console script')?.status).toBe(200);
+    expect(answers.find((a) => a.what === 'favicon')?.status).toBe(200);
     expect(answers.find((a) => a.what === 'API refusal')?.status).toBe(401);
     for (const answer of answers) {
       expect(answer.headers['x-content-type-options'], answer.what).toBe('nosniff');

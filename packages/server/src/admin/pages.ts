@@ -42,7 +42,6 @@ export async function adminPages(app: FastifyInstance): Promise<void> {
       .header('content-security-policy', CONSOLE_CSP)
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
-      .header('x-content-type-options', 'nosniff')
       // The words depend on Accept-Language, should anything in between ever keep a copy.
       .header('vary', 'accept-language')
       .send(body);
@@ -64,11 +63,7 @@ export async function adminPages(app: FastifyInstance): Promise<void> {
   );
 
   const asset = (type: string, body: string) => async (_request: unknown, reply: FastifyReply) =>
-    reply
-      .type(type)
-      .header('cache-control', 'no-cache')
-      .header('x-content-type-options', 'nosniff')
-      .send(body);
+    reply.type(type).header('cache-control', 'no-cache').send(body);
   app.get(
     `${ASSET_PATH}/console.js`,
     { schema: { hide: true } },

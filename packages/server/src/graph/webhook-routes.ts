@@ -237,6 +237,8 @@ export function graphWebhooks(deps: WebhookDeps): GraphWebhooks {
           done();
           return;
         }
+        // The token is the caller's own text, sent back: kept nosniff here too, whatever the
+        // application's hooks (http/security-headers.ts) send.
         reply
           .code(200)
           .header('x-content-type-options', 'nosniff')

@@ -220,7 +220,6 @@ function sendPage(reply: FastifyReply, status: number, html: string, script: { n
     .header('content-security-policy', authPageCsp(script.nonce))
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
-    .header('x-content-type-options', 'nosniff')
     .type('text/html; charset=utf-8')
     .send(html);
 }

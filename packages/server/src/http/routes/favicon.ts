@@ -23,7 +23,6 @@ export async function faviconRoutes(app: FastifyInstance): Promise<void> {
       .type('image/svg+xml')
       // A week: the icon rarely changes and its URL is not versioned.
       .header('cache-control', 'public, max-age=604800')
-      .header('x-content-type-options', 'nosniff')
       // Opened on its own, an SVG is a document: this one may run and fetch nothing.
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
       .send(FAVICON_SVG);
