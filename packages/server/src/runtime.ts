@@ -332,6 +332,8 @@ function kindOf(info: Stats): string {
  *   a crash, if a regular file) open to group or others (earlier versions created them 0644 under
  *   umask 022) loses those bits; each change is logged. A symbolic link counts as the file it leads
  *   to. If it cannot be changed (another owner), Roomlink warns and starts anyway.
+ * - A database, or a directory for it, that this account may not create or write is refused
+ *   (ConfigError, naming the file) before SQLite opens it (see checkWritable).
  */
 export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logger, 'warn'>): Promise<void> {
   // Windows has no such mode bits (stat reports 0o666, chmod only flips read-only): the directory's
@@ -386,11 +388,6 @@ export async function privateSqliteFiles(databaseUrl: string, logger: Pick<Logge
 }
 
 /**
- * Creates the database file empty with 0600 if nothing is there yet; false if a file is. A symbolic
- * link to a file that does not exist yet (a link into a volume, say) counts as nothing: SQLite would
- * create the file it leads to, with the umask's mode, so that file is created here instead.
- */
-/**
  * An existing SQLite database (DATABASE_URL) that this account may read but not write, or whose
  * directory it may not write: ConfigError, as the server would refuse it (`roomlink doctor`).
  */
@@ -423,6 +420,11 @@ function sqliteRefused(file: string, error: unknown): unknown {
   ]);
 }
 
+/**
+ * Creates the database file empty with 0600 if nothing is there yet; false if a file is. A symbolic
+ * link to a file that does not exist yet (a link into a volume, say) counts as nothing: SQLite would
+ * create the file it leads to, with the umask's mode, so that file is created here instead.
+ */
 async function createPrivate(named: string): Promise<boolean> {
   let file = named;
   for (let hops = 0; hops < MAX_SYMLINK_HOPS; hops++) {

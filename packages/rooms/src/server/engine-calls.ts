@@ -4,8 +4,9 @@
  * open (its meeting moved to another time, an occurrence cancelled in the calendar, its organisation's
  * contract ended, its window over), the engine is asked to end the call. Without this, such a call
  * would go on until the limit the engine learnt when it started, which lies past the room's closing
- * time so that a meeting extended while its call runs keeps it. A cancellation or deletion made through Roomlink ends the call at once (the provider's
- * cancel); this catches what changes without one.
+ * time so that a meeting extended while its call runs keeps it. A cancellation or deletion made
+ * through Roomlink ends the call at once (the provider's cancel); this catches what changes without
+ * one.
  *
  * Held in memory, and completed from the engines: every ADOPT_EVERY_MS (the first sweep after start
  * included) the directory is asked which calls the engines run for its rooms, and those not followed
