@@ -79,11 +79,20 @@ if (spawnSync('chroot', [ROOTFS, 'id', 'roomlink']).status !== 0) {
     'roomlink',
   ]);
 }
-const ids = (flag) => Number(execFileSync('chroot', [ROOTFS, 'id', flag, 'roomlink'], { encoding: 'utf8' }));
 // A new data directory each run, as the guide makes it.
 await rm(inRoot('var/lib/roomlink'), { recursive: true, force: true });
-await mkdir(inRoot('var/lib/roomlink'), { mode: 0o700 });
-execFileSync('chown', [`${ids('-u')}:${ids('-g')}`, inRoot('var/lib/roomlink')]);
+execFileSync('chroot', [
+  ROOTFS,
+  'install',
+  '-d',
+  '-o',
+  'roomlink',
+  '-g',
+  'roomlink',
+  '-m',
+  '0700',
+  '/var/lib/roomlink',
+]);
 await mkdir(inRoot('etc/roomlink'), { recursive: true, mode: 0o750 });
 await writeFile(
   inRoot('etc/roomlink/env'),
@@ -140,30 +149,30 @@ nspawn.on('exit', (code) => {
 });
 
 /** Runs a command inside the container (its namespaces, as root there). */
-function inside(args, options = {}) {
+function inside(args) {
   const init = execFileSync('pgrep', ['-P', String(nspawn.pid)], { encoding: 'utf8' })
     .trim()
     .split('\n')[0];
-  return spawnSync('nsenter', ['-t', init, '-a', ...args], { encoding: 'utf8', ...options });
+  return spawnSync('nsenter', ['-t', init, '-a', ...args], { encoding: 'utf8' });
+}
+
+/** Asks `route` every half second until it answers 200 or `deadline` passes: its last status (0: none). */
+async function statusBy(route, deadline) {
+  for (;;) {
+    const status = (await fetch(`${BASE}${route}`).catch(() => undefined))?.status ?? 0;
+    if (status === 200 || Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 try {
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
-  for (;;) {
-    const health = await fetch(`${BASE}/healthz`).catch(() => undefined);
-    if (health?.ok) break;
-    if (Date.now() > deadline) {
-      throw new Error(`Roomlink did not answer ${BASE}/healthz within ${BOOT_TIMEOUT_MS / 1000} s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  if ((await statusBy('/healthz', deadline)) !== 200) {
+    throw new Error(`Roomlink did not answer ${BASE}/healthz within ${BOOT_TIMEOUT_MS / 1000} s`);
   }
   check(true, 'the unit started Roomlink: /healthz answers');
   // Ready once its background workers have started too (a moment later than /healthz on PostgreSQL).
-  let ready = 0;
-  while (ready !== 200 && Date.now() < deadline) {
-    ready = (await fetch(`${BASE}/readyz`)).status;
-    if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  const ready = await statusBy('/readyz', deadline);
   check(ready === 200, `/readyz answers 200: database and workers (${ready})`);
   const security = inside(['systemd-analyze', 'security', 'roomlink', '--no-pager']);
   const exposure = /Overall exposure level for roomlink\.service: ([\d.]+)/.exec(security.stdout)?.[1];
