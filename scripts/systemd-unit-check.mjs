@@ -13,11 +13,17 @@
  * database ROOMLINK_CHECK_DATABASE_URL names (postgres://…, an empty one). Roomlink must answer
  * within ROOMLINK_CHECK_BOOT_TIMEOUT_MS (default 60000) of the boot.
  *
+ *
+ * First, another process holds the port while the container boots, longer than systemd's start limit
+ * (five starts in ten seconds): Roomlink must exit 75, be restarted by the unit, and serve once the
+ * port is free.
+ *
  *   sudo node scripts/systemd-unit-check.mjs
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -129,6 +135,13 @@ await writeFile(inRoot('usr/bin/node'), '');
 
 // --- Boot ----------------------------------------------------------------------------------------
 
+// The port is taken when Roomlink first starts (the container shares this machine's network).
+const squatter = net.createServer();
+await new Promise((resolve, reject) => {
+  squatter.once('error', reject);
+  squatter.listen(PORT, '127.0.0.1', resolve);
+});
+
 const nspawn = spawn(
   'systemd-nspawn',
   [
@@ -156,6 +169,54 @@ function inside(args) {
   return spawnSync('nsenter', ['-t', init, '-a', ...args], { encoding: 'utf8' });
 }
 
+/** The unit's properties (`systemctl show`), or {} while the container has no init yet. */
+function unitState() {
+  try {
+    const shown = inside([
+      'systemctl',
+      'show',
+      'roomlink',
+      ...['-p', 'NRestarts', '-p', 'ExecMainStatus', '-p', 'ActiveState', '-p', 'Result'],
+    ]);
+    return Object.fromEntries(
+      shown.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=')),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Holds the port until Roomlink has failed on it and been restarted past systemd's start limit (five
+ * starts in ten seconds): without a pause between restarts the unit would have given up by then.
+ */
+async function holdPortThroughRestarts(deadline) {
+  let firstFailure;
+  for (;;) {
+    const state = unitState();
+    if (firstFailure === undefined && state.ExecMainStatus === '75') firstFailure = Date.now();
+    if (firstFailure !== undefined && Date.now() - firstFailure > 12_000) break;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const state = unitState();
+  await new Promise((resolve) => squatter.close(resolve));
+  const journal = inside(['journalctl', '-u', 'roomlink', '--no-pager', '-o', 'cat']).stdout;
+  check(
+    firstFailure !== undefined && Number(state.NRestarts) >= 2 && state.ActiveState !== 'failed',
+    `with port ${PORT} taken, Roomlink exits 75 and the unit keeps restarting it (${state.NRestarts ?? 0} restarts in ${
+      firstFailure === undefined ? 0 : Math.round((Date.now() - firstFailure) / 1000)
+    } s, now ${state.ActiveState}, ${state.Result})`,
+  );
+  check(
+    journal.includes(`roomlink: cannot listen on 127.0.0.1:${PORT}: another process is using port ${PORT}`),
+    'the journal says which port is taken',
+  );
+}
+
 /** Asks `route` every half second until it answers 200 or `deadline` passes: its last status (0: none). */
 async function statusBy(route, deadline) {
   for (;;) {
@@ -166,6 +227,8 @@ async function statusBy(route, deadline) {
 }
 
 try {
+  await holdPortThroughRestarts(Date.now() + BOOT_TIMEOUT_MS);
+  // Once the port is free, the next restart (at most 5 s later) serves.
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
   if ((await statusBy('/healthz', deadline)) !== 200) {
     throw new Error(`Roomlink did not answer ${BASE}/healthz within ${BOOT_TIMEOUT_MS / 1000} s`);

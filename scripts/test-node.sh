@@ -21,6 +21,10 @@ package="node-$(node -p 'process.platform')-$(node -p 'process.arch')"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/roomlink-node${major}-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# mktemp makes it 0700; the tests that run the built roomlink as another account (nobody, as a
+# service runs as its own) must reach the checkout inside, as they do in a clone made with the usual
+# umask.
+chmod 755 "$work"
 
 # The newest release of that major on the registry.
 version="$(npm view "$package@$major" version --json | node -e '

@@ -14,6 +14,7 @@ import { Gauge } from 'prom-client';
 import { type AppPlugin, buildApp } from './app.js';
 import type { Config } from './config/config.js';
 import type { Authenticator } from './http/auth.js';
+import { listenFailureOr } from './http/listen-failure.js';
 import { loggerOptions } from './observability/logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
@@ -208,7 +209,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
       shuttingDown: () => closing !== undefined,
     });
     await stopIfSignalled();
-    const url = await app.listen({ port: config.port, host: config.host });
+    const url = await app
+      .listen({ port: config.port, host: config.host })
+      .catch((error: unknown) => Promise.reject(listenFailureOr(error, config.host, config.port)));
     await stopIfSignalled();
     for (const worker of workers) {
       try {

@@ -2,7 +2,7 @@
  * deploy/systemd/roomlink.service, the unit docs/deploy-microsoft-365.md installs: the same text as
  * the guide shows, the exit codes and data directory Roomlink uses, a unit systemd reads without a
  * warning, and sandboxed (systemd-analyze's exposure level, which the same unit without its
- * sandboxing fails). Booting it needs systemd as PID 1: scripts/systemd-unit-check.sh does that in a
+ * sandboxing fails). Booting it needs systemd as PID 1: scripts/systemd-unit-check.mjs does that in a
  * container.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,9 +29,16 @@ describe('the systemd unit', () => {
     expect(shown).toBe(unit);
   });
 
-  it("keeps Roomlink's exit codes for configuration and keys from restarting it, and lets it write only the guide's data directory", async () => {
+  it("keeps Roomlink's exit codes for configuration and keys from restarting it, retries the others past systemd's start limit, and lets it write only the guide's data directory", async () => {
     const [unit, guide] = await Promise.all([readFile(UNIT, 'utf8'), readFile(GUIDE, 'utf8')]);
     expect(values(unit, 'RestartPreventExitStatus')).toEqual([`${EXIT.keys} ${EXIT.config}`]);
+    // A database still starting (69) or a port still taken (75) is retried until it clears: systemd
+    // gives a unit up after StartLimitBurst (5) starts in StartLimitIntervalSec (10 s), its defaults,
+    // which the pause between restarts must outlast.
+    expect(values(unit, 'StartLimitBurst')).toEqual([]);
+    expect(values(unit, 'StartLimitIntervalSec')).toEqual([]);
+    const pause = /^(\d+)s$/.exec(values(unit, 'RestartSec')[0] ?? '')?.[1];
+    expect(5 * Number(pause)).toBeGreaterThan(10);
     expect(values(unit, 'ProtectSystem')).toEqual(['strict']);
     const dataDir = /^ROOMLINK_DATA_DIR=(.+)$/m.exec(guide)?.[1];
     expect(dataDir).toBe('/var/lib/roomlink');

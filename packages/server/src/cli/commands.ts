@@ -8,9 +8,8 @@ import { rotateMasterKey } from '../crypto/rotate.js';
 import { scriptedSignIn } from '../identity/scripted-sign-in.js';
 import { loggerOptions } from '../observability/logger.js';
 import { createKeyProvider, privateSqliteFiles } from '../runtime.js';
-import { currentSchema, openStore } from '../store/kysely-store.js';
+import { migrateStore, openStore } from '../store/kysely-store.js';
 import { emptyLogWith, type LogCompaction } from '../store/log-compaction.js';
-import { migrateToLatest } from '../store/migrations/index.js';
 import { runDoctor } from './doctor.js';
 import { openExistingStore, requireExistingDatabase } from './existing-database.js';
 import { CliError, EXIT } from './exit.js';
@@ -51,7 +50,7 @@ export function registerCommands(program: Command, config: () => Config): void {
       await privateSqliteFiles(c.databaseUrl, pino(loggerOptions(c.logLevel)));
       const store = await openStore(c.databaseUrl, { migrate: false });
       try {
-        const report = await migrateToLatest(store.db, await currentSchema(store.db, store.dialect));
+        const report = await migrateStore(store);
         process.stdout.write(
           report.applied.length ? `applied: ${report.applied.join(', ')}\n` : 'database is up to date\n',
         );

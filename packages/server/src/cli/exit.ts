@@ -10,6 +10,11 @@ export const EXIT = {
   /** bin/roomlink.js only: the command is not built yet (sysexits' EX_SOFTWARE). */
   notBuilt: 70,
   config: 78,
+  /**
+   * `serve`: another process holds HOST:PORT (sysexits' EX_TEMPFAIL: it may free it; a service
+   * manager's restart tries again).
+   */
+  addressInUse: 75,
   database: 69,
   keys: 77,
   /**

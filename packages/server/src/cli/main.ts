@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { KeyError } from '../crypto/key-provider.js';
+import { DatabaseUnavailable } from '../store/database-unavailable.js';
 import { registerCommands } from './commands.js';
 import { CliError, EXIT, withoutSecrets } from './exit.js';
 import { registerRetentionCommands } from './retention-commands.js';
@@ -36,5 +37,8 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   // cannot open: the keys exit code, whatever the command.
   if (error instanceof KeyError) return fail(error.message, EXIT.keys);
   if (error instanceof CliError) return fail(error.message, error.exitCode);
+  // PostgreSQL down or refusing the connection when the server starts or `migrate` runs: as doctor
+  // says it (69), which a service manager restarts, unlike 77 and 78.
+  if (error instanceof DatabaseUnavailable) return fail(error.message, EXIT.database);
   fail(error instanceof Error ? error.message : String(error), EXIT.failure);
 });

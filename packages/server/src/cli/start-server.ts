@@ -1,6 +1,7 @@
 /** Starts the server with every feature wired in. */
 import { type Config, configWarnings } from '../config/config.js';
 import { productFeatures } from '../features.js';
+import { ListenFailed } from '../http/listen-failure.js';
 import { StoppedWhileStarting, serve } from '../server.js';
 import { SqliteServeLockHeld } from '../store/sqlite-serve-lock.js';
 import { refuseDemoLeftovers } from './demo-leftovers.js';
@@ -26,6 +27,9 @@ export async function startServer(config: Config): Promise<void> {
     if (error instanceof StoppedWhileStarting) return;
     // Another server uses the SQLite database: this one changed nothing in it (exit 69).
     if (error instanceof SqliteServeLockHeld) throw new CliError(error.message, EXIT.database);
+    // Port taken (75: a restart may find it free); HOST or PORT this account cannot use (78).
+    if (error instanceof ListenFailed)
+      throw new CliError(error.message, error.kind === 'in-use' ? EXIT.addressInUse : EXIT.config);
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { type DialectName, type OpenOptions, openDatabase } from './database.js';
-import { migrateToLatest } from './migrations/index.js';
+import { unavailableOr } from './database-unavailable.js';
+import { type MigrationReport, migrateToLatest } from './migrations/index.js';
 import { KyselyAuditRepository } from './repositories/audit.js';
 import { KyselyAuthFlowRepository } from './repositories/auth-flow.js';
 import { KyselyMeetingRepository } from './repositories/meetings.js';
@@ -34,7 +35,15 @@ export type KyselyStore = Store & { readonly db: Kysely<Database> };
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<KyselyStore> {
   const { db, dialect, location, failure } = openDatabase(url, options);
-  if (options.migrate ?? true) await migrateToLatest(db, await currentSchema(db, dialect));
+  if (options.migrate ?? true) {
+    try {
+      await migrateStore({ db, dialect, location });
+    } catch (error) {
+      // Nothing stays open (a pool, a file) to keep the failed command's process up.
+      await db.destroy().catch(() => undefined);
+      throw error;
+    }
+  }
   // SQLite: transactions are group-committed (store/write-batcher.ts); PostgreSQL: one per call.
   const batcher = writeBatcherOf<Kysely<Database>>(db);
   return {
@@ -65,4 +74,18 @@ export async function currentSchema(db: Kysely<Database>, dialect: DialectName):
   if (dialect !== 'postgres') return undefined;
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   return rows[0]?.schema;
+}
+
+/**
+ * Applies the pending migrations. The first statements are the first to reach the database: a
+ * PostgreSQL that cannot be reached or refuses the connection is reported as DatabaseUnavailable.
+ */
+export async function migrateStore(
+  store: Pick<KyselyStore, 'db' | 'dialect' | 'location'>,
+): Promise<MigrationReport> {
+  try {
+    return await migrateToLatest(store.db, await currentSchema(store.db, store.dialect));
+  } catch (error) {
+    throw store.dialect === 'postgres' ? unavailableOr(error, store.location) : error;
+  }
 }

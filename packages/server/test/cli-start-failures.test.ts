@@ -1,0 +1,143 @@
+/**
+ * `roomlink serve` (and `migrate`) when the machine stops them before they serve: a port another
+ * process holds, a HOST or PORT this account cannot use, a PostgreSQL that cannot be reached or
+ * refuses the connection. Each names what it tried and exits with the code docs/errors.md gives, so
+ * that the systemd unit restarts the ones waiting can fix (69, 75) and not the others (78).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { EXIT } from '../src/cli/exit.js';
+import { dialectAvailability } from './support/databases.js';
+import { freePort } from './support/harness.js';
+import { CLI, runCliUntilServing } from './support/server-process.js';
+
+let dir: string | undefined;
+let squatter: Server | undefined;
+afterEach(async () => {
+  await new Promise((resolve) => (squatter ? squatter.close(resolve) : resolve(undefined)));
+  squatter = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const dataDir = async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'roomlink-start-'));
+  return dir;
+};
+
+describe('roomlink serve on a port another process holds', () => {
+  it('exits 75 naming the address and the way out, and serves once the port is free', async () => {
+    const port = await freePort();
+    squatter = createServer();
+    await new Promise<void>((resolve) => squatter?.listen(port, '127.0.0.1', resolve));
+    const env = { HOST: '127.0.0.1', PORT: String(port), ROOMLINK_DATA_DIR: await dataDir() };
+
+    const taken = await runCliUntilServing(['serve'], env);
+    expect(taken.code).toBe(EXIT.addressInUse);
+    expect(taken.stderr).toContain(
+      `roomlink: cannot listen on 127.0.0.1:${port}: another process is using port ${port} there; ` +
+        `stop it, or set PORT to a free port (PORT=${port + 1} npm start, say)`,
+    );
+    expect(taken.stdout).not.toContain('Roomlink is running');
+
+    // What a service manager's restart then does: the same command, the port now free.
+    await new Promise((resolve) => squatter?.close(resolve));
+    squatter = undefined;
+    const freed = await runCliUntilServing(['serve'], env);
+    expect(freed.stderr).toBe('');
+    expect(freed.code).toBeNull();
+  });
+});
+
+describe('roomlink serve with a HOST or PORT it cannot use', () => {
+  it('exits 78 (configuration) for a HOST that is no address of this machine', async () => {
+    const env = {
+      // TEST-NET-1 (RFC 5737): never an address of this machine.
+      HOST: '192.0.2.1',
+      ROOMLINK_DEMO_PUBLIC: 'true',
+      PORT: String(await freePort()),
+      ROOMLINK_DATA_DIR: await dataDir(),
+    };
+    const result = await runCliUntilServing(['serve'], env);
+    expect(result.code).toBe(EXIT.config);
+    expect(result.stderr).toContain(
+      `roomlink: cannot listen on 192.0.2.1:${env.PORT}: HOST=192.0.2.1 is not an address of this machine`,
+    );
+  });
+
+  // Ports below ip_unprivileged_port_start need root (or CAP_NET_BIND_SERVICE): as root, the command
+  // runs as nobody, which needs the checkout to be readable by it.
+  const unprivilegedFrom = Number(
+    spawnSync('cat', ['/proc/sys/net/ipv4/ip_unprivileged_port_start'], { encoding: 'utf8' }).stdout || 0,
+  );
+  const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+  const runnable =
+    unprivilegedFrom > 80 &&
+    (!as || spawnSync(process.execPath, [CLI, '--help'], { uid: as.uid, gid: as.gid }).status === 0);
+  if (!runnable) console.warn('no port here that this account may not use: the EACCES test is skipped');
+
+  it.skipIf(!runnable)('exits 78 for a port below 1024, saying what it takes', async () => {
+    const data = await dataDir();
+    if (as) await chown(data, as.uid, as.gid);
+    await chmod(data, 0o700);
+    const result = await runCliUntilServing(
+      ['serve'],
+      { HOST: '127.0.0.1', PORT: '80', ROOMLINK_DATA_DIR: data },
+      as,
+    );
+    expect(result.code).toBe(EXIT.config);
+    expect(result.stderr).toContain(
+      'roomlink: cannot listen on 127.0.0.1:80: this account may not use port 80 (ports below 1024 ' +
+        'need root or CAP_NET_BIND_SERVICE)',
+    );
+  });
+});
+
+describe('roomlink serve and migrate when PostgreSQL cannot be reached', () => {
+  it('exit 69 naming the database without its password, and create nothing', async () => {
+    const port = await freePort();
+    const data = await dataDir();
+    const env = {
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      ROOMLINK_DATA_DIR: data,
+      DATABASE_URL: `postgres://roomlink:s3cret-pw@127.0.0.1:${port}/roomlink`,
+    };
+    const expected =
+      `roomlink: cannot connect to the database at postgres://127.0.0.1:${port}/roomlink: ` +
+      `connect ECONNREFUSED 127.0.0.1:${port}; nothing was changed. Check that PostgreSQL runs there`;
+    for (const command of ['serve', 'migrate']) {
+      const result = await runCliUntilServing([command], env);
+      expect(result.code, command).toBe(EXIT.database);
+      expect(result.stderr, command).toContain(expected);
+      expect(result.stderr + result.stdout, command).not.toContain('s3cret-pw');
+    }
+  });
+
+  const postgres = dialectAvailability('postgres');
+  it.skipIf(postgres.skip)(
+    `exit 69 for a database the server does not have (${postgres.label})`,
+    async () => {
+      const url = new URL(inject('postgres').url as string);
+      url.pathname = '/roomlink_no_such_database';
+      const env = {
+        HOST: '127.0.0.1',
+        PORT: String(await freePort()),
+        ROOMLINK_DATA_DIR: await dataDir(),
+        DATABASE_URL: url.toString(),
+      };
+      for (const command of ['serve', 'migrate']) {
+        const result = await runCliUntilServing([command], env);
+        expect(result.code, command).toBe(EXIT.database);
+        expect(result.stderr, command).toContain(
+          `/roomlink_no_such_database: database "roomlink_no_such_database" does not exist (3D000); ` +
+            'nothing was changed',
+        );
+      }
+    },
+  );
+});
