@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -17,7 +17,11 @@ import { CLI, runCliUntilServing } from './support/server-process.js';
 
 let dir: string | undefined;
 let squatter: Server | undefined;
+/** What the squatter accepted: closing it waits for them. */
+const accepted = new Set<Socket>();
 afterEach(async () => {
+  for (const socket of accepted) socket.destroy();
+  accepted.clear();
   await new Promise((resolve) => (squatter ? squatter.close(resolve) : resolve(undefined)));
   squatter = undefined;
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -115,6 +119,27 @@ describe('roomlink serve and migrate when PostgreSQL cannot be reached', () => {
       expect(result.code, command).toBe(EXIT.database);
       expect(result.stderr, command).toContain(expected);
       expect(result.stderr + result.stdout, command).not.toContain('s3cret-pw');
+    }
+  });
+
+  it('exit 69 when the server accepts the connection and never answers, after connect_timeout', async () => {
+    // A hung host, or a proxy whose database is down: pg alone would wait forever, silently.
+    squatter = createServer((socket) => accepted.add(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => squatter?.listen(port, '127.0.0.1', resolve));
+    const env = {
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      ROOMLINK_DATA_DIR: await dataDir(),
+      DATABASE_URL: `postgres://roomlink@127.0.0.1:${port}/roomlink?connect_timeout=2`,
+    };
+    for (const command of ['serve', 'migrate']) {
+      const result = await runCliUntilServing([command], env);
+      expect(result.code, command).toBe(EXIT.database);
+      expect(result.stderr, command).toContain(
+        `cannot connect to the database at postgres://127.0.0.1:${port}/roomlink: it did not answer ` +
+          "within the connection timeout (DATABASE_URL's connect_timeout, 10 s unless set)",
+      );
     }
   });
 

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { connectTimeoutProblem } from '../store/connect-timeout.js';
 
 export type KeyProviderKind = 'file' | 'env';
 
@@ -226,6 +227,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
     problems.push('DATABASE_URL must start with sqlite: (a file path) or postgres:// (a connection URL)');
   }
+  const connectTimeout = connectTimeoutProblem(databaseUrl);
+  if (connectTimeout) problems.push(connectTimeout);
 
   const rawSync = (value('ROOMLINK_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
   if (rawSync !== 'FULL' && rawSync !== 'NORMAL')

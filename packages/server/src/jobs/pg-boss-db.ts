@@ -6,6 +6,7 @@
  * left on the wire and only then closes the pool.
  */
 import pg from 'pg';
+import { timedClient } from '../store/timed-pg-client.js';
 
 export class PgBossDb {
   readonly #pool: pg.Pool;
@@ -17,6 +18,7 @@ export class PgBossDb {
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.max,
+      Client: timedClient(options.connectionString),
       // The name pg-boss gives its own pool, so that database administrators see the same sessions.
       application_name: 'pgboss',
     });

@@ -10,8 +10,8 @@
  * held puts its job back, later). Each kind's loop keeps `concurrency` jobs in flight, fetching
  * again as each one settles, so that one slow job holds one slot, not the kind's others.
  */
-import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { timedClient } from '../store/timed-pg-client.js';
 import { OUTCOME_RETRY_DELAYS_MS, recordOutcome, WakeableSleeps } from './outcome-retries.js';
 import { PgBossDb } from './pg-boss-db.js';
 import {
@@ -192,7 +192,9 @@ export class PgBossJobQueue implements JobQueue {
    * goes with the connection, should this process die meanwhile.
    */
   async #serialised(work: () => Promise<void>): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.connectionString });
+    const client = new (timedClient(this.options.connectionString))({
+      connectionString: this.options.connectionString,
+    });
     // A connection that fails once connected (PostgreSQL restarting) must not crash the process.
     client.on('error', (error) => this.options.observer?.onError?.(error));
     await client.connect();

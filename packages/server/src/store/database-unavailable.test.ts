@@ -36,6 +36,9 @@ describe('connectionFailureReason', () => {
     expect(connectionFailureReason(failure('the database system is starting up', '57P03'))).toBe(
       'the database system is starting up (57P03)',
     );
+    expect(connectionFailureReason(failure('timeout expired'))).toBe(
+      "it did not answer within the connection timeout (DATABASE_URL's connect_timeout, 10 s unless set)",
+    );
     expect(connectionFailureReason(failure('Connection terminated unexpectedly'))).toBe(
       'Connection terminated unexpectedly',
     );

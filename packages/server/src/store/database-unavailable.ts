@@ -5,6 +5,8 @@
  * only be starting), rather than print a bare `connect ECONNREFUSED` with exit 1.
  */
 
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS } from './connect-timeout.js';
+
 /** Node's socket and name-lookup errors for a server that cannot be reached. */
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -43,6 +45,9 @@ export function connectionFailureReason(error: unknown, depth = 0): string | und
     return `${text} (${code})`;
   // pg's own words when the server hangs up before the start-up ends, or its pool's connect timeout.
   if (/^Connection terminated|timeout exceeded when trying to connect/.test(text)) return text;
+  // pg's client gave up connecting (store/connect-timeout.ts): its words alone say nothing of what.
+  if (text === 'timeout expired')
+    return `it did not answer within the connection timeout (DATABASE_URL's connect_timeout, ${DEFAULT_CONNECT_TIMEOUT_SECONDS} s unless set)`;
   if (error instanceof AggregateError) {
     const reasons = error.errors.map((e) => connectionFailureReason(e, depth + 1));
     if (reasons.length > 0 && reasons.every((r) => r !== undefined)) return [...new Set(reasons)].join('; ');

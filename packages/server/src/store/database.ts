@@ -21,6 +21,7 @@ import pg from 'pg';
 import { Checkpointer } from './checkpointer.js';
 import { registerDirectRunner, unregisterDirectRunner } from './precompiled.js';
 import type { Database } from './schema.js';
+import { timedClient } from './timed-pg-client.js';
 import { WalSync } from './wal-sync.js';
 import { type ControlStep, registerWriteBatcher, WriteBatcher } from './write-batcher.js';
 
@@ -382,6 +383,7 @@ function openPostgres(url: string, options: OpenOptions): OpenDatabase {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    Client: timedClient(url),
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Database>({
