@@ -116,6 +116,7 @@ describe('GET /m/:slug', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("connect-src 'self'");
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('permissions-policy')).toContain('camera=(self)');
     expect(await response.text()).toContain('/rooms/assets/index-abc123.js');

@@ -95,6 +95,8 @@ for (const dialect of DIALECTS) {
       const console = await get('/admin');
       expect(console.statusCode).toBe(200);
       expect(console.headers['content-security-policy']).toContain("script-src 'self'");
+      for (const answer of [page, refused, console])
+        expect(answer.headers['cross-origin-opener-policy']).toBe('same-origin');
       expect((await get('/admin/assets/console.js', {})).headers['content-type']).toContain(
         'text/javascript',
       );

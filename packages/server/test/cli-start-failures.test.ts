@@ -101,7 +101,7 @@ describe('roomlink serve with a HOST or PORT it cannot use', () => {
   });
 });
 
-describe('roomlink serve and migrate when PostgreSQL cannot be reached', () => {
+describe('roomlink serve, migrate and doctor when PostgreSQL cannot be reached', () => {
   it('exit 69 naming the database without its password, and create nothing', async () => {
     const port = await freePort();
     const data = await dataDir();
@@ -120,6 +120,13 @@ describe('roomlink serve and migrate when PostgreSQL cannot be reached', () => {
       expect(result.stderr, command).toContain(expected);
       expect(result.stderr + result.stdout, command).not.toContain('s3cret-pw');
     }
+    // doctor, which an operator runs next, says it in the same words.
+    const doctor = await runCliUntilServing(['doctor'], env);
+    expect(doctor.code).toBe(EXIT.database);
+    expect(doctor.stdout).toContain(
+      `FAIL  database: cannot connect to postgres://127.0.0.1:${port}/roomlink: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    expect(doctor.stdout + doctor.stderr).not.toContain('s3cret-pw');
   });
 
   it('exit 69 when the server accepts the connection and never answers, after connect_timeout', async () => {

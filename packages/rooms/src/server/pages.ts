@@ -40,8 +40,9 @@ function escapeHtml(text: string): string {
 }
 
 /**
- * The join link is a capability: no referrer may carry it elsewhere. Scripts and styles come from
- * this origin only; camera, microphone and screen capture are allowed for this origin only.
+ * The join link is a capability: no referrer may carry it elsewhere, and no other site's window keeps
+ * a handle to the page. Scripts and styles come from this origin only; camera, microphone and screen
+ * capture are allowed for this origin only.
  *
  * `socketOrigin` is the configured public origin as ws:/wss: (never the request's Host header, which
  * the client controls). 'self' covers same-origin WebSockets in CSP Level 3 (Chromium 71+, Firefox,
@@ -62,6 +63,9 @@ export function pageHeaders(socketOrigin: string | null): Record<string, string>
       "frame-ancestors 'none'",
     ].join('; '),
     'referrer-policy': 'no-referrer',
+    // A window of another site that opened the page (or that it opens) gets no handle to it: it can
+    // neither navigate the call's tab elsewhere nor probe it (cross-site leaks).
+    'cross-origin-opener-policy': 'same-origin',
     'x-content-type-options': 'nosniff',
     'permissions-policy': 'camera=(self), microphone=(self), display-capture=(self)',
     'cache-control': 'no-store',

@@ -42,6 +42,8 @@ export async function adminPages(app: FastifyInstance): Promise<void> {
       .header('content-security-policy', CONSOLE_CSP)
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')
+      // No other site's window keeps a handle to the console (to navigate it to a look-alike, or probe it).
+      .header('cross-origin-opener-policy', 'same-origin')
       // The words depend on Accept-Language, should anything in between ever keep a copy.
       .header('vary', 'accept-language')
       .send(body);

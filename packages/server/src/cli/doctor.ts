@@ -2,11 +2,13 @@
  * `roomlink doctor`: checks configuration, database, keys, the room engine when it is an external one,
  * and (outside demo mode) that Microsoft can be reached, in that order; it creates nothing.
  */
+
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';
 import { adminConsentRedirectUrl, callbackUrl } from '../identity/index.js';
 import { checkSqliteWritable, createKeyProvider } from '../runtime.js';
+import { connectionFailureReason } from '../store/database-unavailable.js';
 import { type KyselyStore, openStore } from '../store/kysely-store.js';
 import { newerDatabaseMessage, searchPathProblem } from '../store/migrations/index.js';
 import { clientCertificateProblems } from './client-certificate.js';
@@ -94,7 +96,12 @@ export async function runDoctor(
       if (foreign.length > 0) print(`warn  database: ${foreignTablesMessage(foreign)}`);
     }
   } catch (error) {
-    print(`FAIL  database: ${error instanceof Error ? error.message : String(error)}`);
+    // Not reached, or refused: where it tried and why, in the words serve and migrate use.
+    const unreachable = store?.dialect === 'postgres' ? connectionFailureReason(error) : undefined;
+    const why = error instanceof Error ? error.message : String(error);
+    print(
+      `FAIL  database: ${unreachable === undefined ? why : `cannot connect to ${store?.location}: ${unreachable}`}`,
+    );
     await store?.close().catch(() => undefined);
     return EXIT.database;
   }
