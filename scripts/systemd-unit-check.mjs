@@ -10,7 +10,9 @@
  * ROOMLINK_CHECK_ROOTFS (default /var/lib/machines/roomlink-check). The container shares the host's
  * network: Roomlink listens on 127.0.0.1:ROOMLINK_CHECK_PORT (default 3456). Demo mode (no Microsoft
  * app registration), SQLite in /var/lib/roomlink, as the guide lays it out, or the PostgreSQL
- * database ROOMLINK_CHECK_DATABASE_URL names (postgres://…, an empty one). Roomlink must answer
+ * database ROOMLINK_CHECK_DATABASE_URL names (postgres://…, an empty one; with `?host=<socket
+ * directory>`, that directory is bound into the container and the service connects as its own
+ * account, `roomlink`, which needs a role of that name). Roomlink must answer
  * within ROOMLINK_CHECK_BOOT_TIMEOUT_MS (default 60000) of the boot.
  *
  *
@@ -33,6 +35,11 @@ const PORT = Number(process.env.ROOMLINK_CHECK_PORT ?? 3456);
 const BASE = `http://127.0.0.1:${PORT}`;
 /** Optional: a PostgreSQL database (reached over the shared network) instead of SQLite. */
 const DATABASE_URL = process.env.ROOMLINK_CHECK_DATABASE_URL;
+/**
+ * The Unix socket directory the database URL connects through (postgres:///roomlink?host=/run/…):
+ * bound into the container, where the service connects as its own account, as the guide sets it up.
+ */
+const SOCKET_DIR = DATABASE_URL ? new URL(DATABASE_URL).searchParams.get('host') : null;
 const BOOT_TIMEOUT_MS = Number(process.env.ROOMLINK_CHECK_BOOT_TIMEOUT_MS ?? 60_000);
 
 const failures = [];
@@ -153,6 +160,7 @@ const nspawn = spawn(
     '--machine=roomlink-check',
     `--bind-ro=${process.execPath}:/usr/bin/node`,
     `--bind-ro=${REPO}:/opt/roomlink`,
+    ...(SOCKET_DIR?.startsWith('/') ? [`--bind-ro=${SOCKET_DIR}`] : []),
   ],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );

@@ -5,14 +5,15 @@
  * that the systemd unit restarts the ones waiting can fix (69, 75) and not the others (78).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { EXIT } from '../src/cli/exit.js';
-import { dialectAvailability } from './support/databases.js';
-import { freePort } from './support/harness.js';
+import { createTestDatabase, dialectAvailability } from './support/databases.js';
+import { freePort, testMasterKeys } from './support/harness.js';
 import { CLI, runCliUntilServing } from './support/server-process.js';
 
 let dir: string | undefined;
@@ -151,6 +152,37 @@ describe('roomlink serve, migrate and doctor when PostgreSQL cannot be reached',
   });
 
   const postgres = dialectAvailability('postgres');
+  const socketDir = '/var/run/postgresql';
+  const socket = !postgres.skip && existsSync(path.join(socketDir, '.s.PGSQL.5432'));
+  it.skipIf(!socket)(
+    `over PostgreSQL's Unix socket (host=${socketDir}), as the deployment guide sets it up: migrate, then doctor naming the socket (${postgres.label})`,
+    async () => {
+      const database = await createTestDatabase('postgres');
+      try {
+        const tcp = new URL(database.url);
+        const viaSocket = `postgres://${tcp.pathname}?host=${socketDir}&user=${tcp.username}&options=${encodeURIComponent(
+          tcp.searchParams.get('options') ?? '',
+        )}`;
+        const env = {
+          DATABASE_URL: viaSocket,
+          ROOMLINK_DATA_DIR: await dataDir(),
+          ROOMLINK_KEY_PROVIDER: 'env',
+          ROOMLINK_MASTER_KEYS: testMasterKeys(),
+        };
+        const migrated = await runCliUntilServing(['migrate'], env);
+        expect(migrated.stderr).toBe('');
+        expect(migrated.code).toBe(EXIT.ok);
+        expect(migrated.stdout).toMatch(/^applied: 0001_initial, /);
+        const doctor = await runCliUntilServing(['doctor'], env);
+        expect(doctor.code, doctor.stdout).toBe(EXIT.ok);
+        expect(doctor.stdout).toContain(
+          `ok    database postgres://${tcp.pathname}?host=${socketDir}, schema ${database.schema}`,
+        );
+      } finally {
+        await database.drop();
+      }
+    },
+  );
   it.skipIf(postgres.skip)(
     `exit 69 for a database the server does not have (${postgres.label})`,
     async () => {

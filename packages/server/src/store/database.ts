@@ -400,5 +400,8 @@ function openPostgres(url: string, options: OpenOptions): OpenDatabase {
   });
   parsed.password = '';
   parsed.username = parsed.username ? parsed.username : '';
-  return { db, dialect: 'postgres', location: `${parsed.protocol}//${parsed.host}${parsed.pathname}` };
+  // A Unix socket's directory may come as a host parameter (postgres:///roomlink?host=/run/postgresql).
+  const socket = parsed.searchParams.get('host');
+  const location = `${parsed.protocol}//${parsed.host}${parsed.pathname}${socket ? `?host=${socket}` : ''}`;
+  return { db, dialect: 'postgres', location };
 }
