@@ -245,6 +245,13 @@ try {
   // Ready once its background workers have started too (a moment later than /healthz on PostgreSQL).
   const ready = await statusBy('/readyz', deadline);
   check(ready === 200, `/readyz answers 200: database and workers (${ready})`);
+  // The process metrics come from /proc/self, all the sandbox leaves of /proc (ProcSubset=pid).
+  const metrics = await (await fetch(`${BASE}/metrics`)).text();
+  const gauge = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  check(
+    gauge('roomlink_process_resident_memory_bytes') > 0 && gauge('roomlink_process_open_fds') > 0,
+    '/metrics reports the process: resident memory, open files',
+  );
   const security = inside(['systemd-analyze', 'security', 'roomlink', '--no-pager']);
   const exposure = /Overall exposure level for roomlink\.service: ([\d.]+)/.exec(security.stdout)?.[1];
   check(
