@@ -2,7 +2,6 @@
  * `roomlink doctor`: checks configuration, database, keys, the room engine when it is an external one,
  * and (outside demo mode) that Microsoft can be reached, in that order; it creates nothing.
  */
-
 import { ConfigError, configWarnings, loadConfig } from '../config/config.js';
 import { FileKeyProvider, keyringOpenMessage } from '../crypto/local-key-provider.js';
 import { lifecycleUrl, notificationUrl } from '../graph/subscriptions.js';

@@ -25,6 +25,9 @@ describe('listenFailureOr', () => {
   it('passes any other failure through as it was', () => {
     const other = listenError('EMFILE');
     expect(listenFailureOr(other, '127.0.0.1', 3000)).toBe(other);
+    // A name server not answering yet: temporary, so not "not an address of this machine" (78).
+    const dnsNotReady = listenError('EAI_AGAIN');
+    expect(listenFailureOr(dnsNotReady, 'roomlink.internal', 3000)).toBe(dnsNotReady);
     expect(listenFailureOr('no object', '127.0.0.1', 3000)).toBe('no object');
   });
 });

@@ -35,9 +35,10 @@ export function listenFailureOr(error: unknown, host: string, port: number): unk
           'CAP_NET_BIND_SERVICE); set PORT to 1024 or above and put a reverse proxy on the lower port',
         options,
       );
+    // Not EAI_AGAIN: a name server not answering yet (at boot, say) is no wrong HOST, and a restart
+    // may resolve it, so that one stays an ordinary failure.
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-    case 'EAI_AGAIN':
       return new ListenFailed(
         'refused',
         `${where}: HOST=${host} is not an address of this machine; set HOST to one of its addresses, ` +
